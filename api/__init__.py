@@ -1,0 +1,1 @@
+"""werkmatch's edges: the FastAPI app and the ``werkmatch`` command line."""

@@ -1,0 +1,319 @@
+"""The ``werkmatch`` command line: one thin command per job over the façade and the training modules."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from matching.errors import WerkmatchError
+from sqlmodel import Session, func, select
+
+from matching.domain import Client, Vacancy
+from matching.settings import Settings
+
+app = typer.Typer(help="werkmatch: kandidaten en vacatures matchen voor Werk & Inkomen.", no_args_is_help=True)
+index_app = typer.Typer(help="De zoekindexen (FAISS en lexicaal).", no_args_is_help=True)
+clients_app = typer.Typer(help="Klanten.", no_args_is_help=True)
+vacancies_app = typer.Typer(help="Vacatures.", no_args_is_help=True)
+match_app = typer.Typer(help="Zoeken: kandidaten voor een vacature, vacatures voor een klant.", no_args_is_help=True)
+import_app = typer.Typer(help="Klanten of vacatures importeren uit CSV of JSON.", no_args_is_help=True)
+bench_app = typer.Typer(help="Metingen (benchmarks).", no_args_is_help=True)
+eval_app = typer.Typer(help="Kwaliteit meten.", no_args_is_help=True)
+for sub, name in [
+    (index_app, "index"),
+    (clients_app, "clients"),
+    (vacancies_app, "vacancies"),
+    (match_app, "match"),
+    (import_app, "import"),
+    (bench_app, "bench"),
+    (eval_app, "eval"),
+]:
+    app.add_typer(sub, name=name)
+
+F = TypeVar("F", bound=Callable[..., Any])
+JsonFlag = Annotated[bool, typer.Option("--json", help="Uitvoer als JSON.")]
+
+
+def friendly_errors(command: F) -> F:
+    """Domain errors become one Dutch line on stderr and exit code 1, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except WerkmatchError as error:
+            typer.echo(f"Fout: {error}", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings() -> Settings:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    return Settings()
+
+
+def _emit(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _matcher(settings: Settings):  # noqa: ANN202 - imported lazily: torch loads only when needed
+    from matching.matcher import Matcher
+
+    return Matcher(settings)
+
+
+@app.command("demo-data")
+@friendly_errors
+def demo_data(
+    clients: Annotated[int, typer.Option("--clients", min=1, help="Aantal klanten.")] = 9000,
+    vacancies: Annotated[int, typer.Option("--vacancies", min=1, help="Aantal vacatures.")] = 3000,
+    seed: Annotated[int, typer.Option("--seed")] = 42,
+    replace: Annotated[bool, typer.Option("--replace", help="Bestaande gegevens eerst verwijderen.")] = False,
+    no_index: Annotated[bool, typer.Option("--no-index", help="Index niet bijwerken.")] = False,
+) -> None:
+    """Synthetische demo-klanten en -vacatures maken (en indexeren)."""
+    settings = _settings()
+    if replace and settings.data_dir.exists():
+        shutil.rmtree(settings.data_dir)
+    create_demo_data(settings, clients, vacancies, seed)
+    if not no_index:
+        _matcher(settings).sync(progress=True)
+    typer.echo(f"{clients} klanten en {vacancies} vacatures aangemaakt in {settings.data_dir}.")
+
+
+def create_demo_data(settings: Settings, n_clients: int, n_vacancies: int, seed: int) -> None:
+    from training.synthetic import generate, write_to_db
+
+    from matching.store import init_db, make_engine
+
+    engine = make_engine(settings.resolved_database_url)
+    init_db(engine)
+    with Session(engine) as session:
+        existing = session.exec(select(func.count()).select_from(Client)).one()
+    if existing:
+        raise WerkmatchError(
+            f"de database in {settings.data_dir} bevat al {existing} klanten; gebruik --replace om opnieuw te beginnen"
+        )
+    write_to_db(engine, generate(n_clients, n_vacancies, seed), progress=True)
+
+
+@index_app.command("build")
+@friendly_errors
+def index_build(json_out: JsonFlag = False) -> None:
+    """Index bijwerken: alleen wat veranderd is wordt opnieuw ge-embed."""
+    report = _matcher(_settings()).sync(progress=True)
+    _emit(report) if json_out else typer.echo(
+        f"klanten: {report['clients']['records']} (nieuw ge-embed {report['clients']['embedded']}), "
+        f"vacatures: {report['vacancies']['records']} (nieuw ge-embed {report['vacancies']['embedded']})"
+    )
+
+
+@index_app.command("status")
+@friendly_errors
+def index_status(json_out: JsonFlag = False) -> None:
+    """Laat zien of de indexen bij de database passen."""
+    status = _matcher(_settings()).status()
+    if json_out:
+        _emit(status)
+        return
+    for side, label in (("clients", "klanten"), ("vacancies", "vacatures")):
+        info = status[side]
+        state = "in orde" if info["inSync"] else "loopt achter (draai: werkmatch index build)"
+        typer.echo(f"{label}: {info['database']} in database, {info['indexed']} in index — {state}")
+
+
+def _list(table: Any, limit: int, public: Callable[[Any], dict[str, Any]]) -> list[dict[str, Any]]:
+    from matching.store import init_db, make_engine
+
+    engine = make_engine(_settings().resolved_database_url)
+    init_db(engine)
+    with Session(engine) as session:
+        return [public(row) for row in session.exec(select(table).order_by(table.id).limit(limit))]
+
+
+def client_summary(row: Client) -> dict[str, Any]:
+    """A client as the CLI lists it: no beperkingen, no personalia."""
+    return {
+        "clientId": row.client_nummer,
+        "consulent": row.consulent,
+        "trede": row.trede,
+        "route": row.route,
+        "postcode": row.postcode[:4],
+        "werkervaring": [item["beroepCode"] for item in row.werkervaring],
+        "urenMin": row.uren_min,
+        "urenMax": row.uren_max,
+        "ontbrekendeGegevens": row.missing_fields(),
+    }
+
+
+def vacancy_summary(row: Vacancy) -> dict[str, Any]:
+    return {
+        "vacancyId": row.vacature_nummer,
+        "bron": row.bron,
+        "titel": row.titel,
+        "werkgever": row.werkgever,
+        "beroep": row.beroep_code,
+        "postcode": row.postcode[:4],
+        "urenMin": row.uren_min,
+        "urenMax": row.uren_max,
+        "plaatsingsvorm": row.plaatsingsvorm,
+        "status": row.status,
+    }
+
+
+@clients_app.command("list")
+@friendly_errors
+def clients_list(limit: Annotated[int, typer.Option("--limit", min=1)] = 20, json_out: JsonFlag = False) -> None:
+    """Klanten tonen (zonder beperkingen en persoonsgegevens)."""
+    rows = _list(Client, limit, client_summary)
+    if json_out:
+        _emit(rows)
+        return
+    for row in rows:
+        typer.echo(f"{row['clientId']}  trede {row['trede']}  {row['route']:<11} {row['postcode']}  {row['consulent']}")
+
+
+@vacancies_app.command("list")
+@friendly_errors
+def vacancies_list(limit: Annotated[int, typer.Option("--limit", min=1)] = 20, json_out: JsonFlag = False) -> None:
+    """Vacatures tonen."""
+    rows = _list(Vacancy, limit, vacancy_summary)
+    if json_out:
+        _emit(rows)
+        return
+    for row in rows:
+        typer.echo(f"{row['vacancyId']}  {row['bron']:<8} {row['status']:<8} {row['titel']} — {row['werkgever']}")
+
+
+def _print_matches(result: dict[str, Any], id_key: str) -> None:
+    for item in result["results"]:
+        typer.echo(f"{item['rank']:>3}. {item[id_key]}  score {item['score']:.3f}")
+        for reason in item["reasons"][:3]:
+            typer.echo(f"       + {reason}")
+        for point in item["aandachtspunten"][:2]:
+            typer.echo(f"       ! {point}")
+    typer.echo(result["advies"])
+
+
+@match_app.command("candidates")
+@friendly_errors
+def match_candidates(
+    vacancy_id: Annotated[str, typer.Argument(help="Vacaturenummer (of database-id).")],
+    top: Annotated[int, typer.Option("--top", min=1, max=500)] = 20,
+    json_out: JsonFlag = False,
+) -> None:
+    """Kandidaten voor een vacature, met redenen."""
+    result = _matcher(_settings()).candidates(vacancy_id, top)
+    _emit(result) if json_out else _print_matches(result, "clientId")
+
+
+@match_app.command("vacancies")
+@friendly_errors
+def match_vacancies(
+    client_id: Annotated[str, typer.Argument(help="Klantnummer (of database-id).")],
+    top: Annotated[int, typer.Option("--top", min=1, max=500)] = 20,
+    json_out: JsonFlag = False,
+) -> None:
+    """Passende vacatures voor een klant, met redenen."""
+    result = _matcher(_settings()).vacancies_for(client_id, top)
+    _emit(result) if json_out else _print_matches(result, "vacancyId")
+
+
+def _import(kind: str, file: Path, json_out: bool) -> None:
+    from matching.importer import import_file
+
+    from matching.store import init_db, make_engine
+
+    settings = _settings()
+    if not file.is_file():
+        raise WerkmatchError(f"bestand '{file}' bestaat niet")
+    engine = make_engine(settings.resolved_database_url)
+    init_db(engine)
+    report = import_file(engine, kind, file)  # type: ignore[arg-type]
+    if report.ids:
+        _matcher(settings).sync(progress=True)
+    if json_out:
+        _emit(report.to_json())
+    else:
+        typer.echo(f"{report.created} nieuw, {report.updated} bijgewerkt, {len(report.rejected)} geweigerd.")
+        for rejected in report.rejected:
+            typer.echo(f"  regel {rejected.line}: {'; '.join(rejected.reasons)}", err=True)
+    if report.rejected:
+        raise typer.Exit(1)
+
+
+@import_app.command("clients")
+@friendly_errors
+def import_clients(file: Path, json_out: JsonFlag = False) -> None:
+    """Klanten importeren (CSV of JSON); geweigerde regels worden met reden gemeld."""
+    _import("clients", file, json_out)
+
+
+@import_app.command("vacancies")
+@friendly_errors
+def import_vacancies(file: Path, json_out: JsonFlag = False) -> None:
+    """Vacatures importeren (CSV of JSON); geweigerde regels worden met reden gemeld."""
+    _import("vacancies", file, json_out)
+
+
+@app.command("serve")
+@friendly_errors
+def serve(
+    host: Annotated[str | None, typer.Option("--host")] = None,
+    port: Annotated[int | None, typer.Option("--port")] = None,
+) -> None:
+    """De service starten; maakt bij de eerste start demo-gegevens en de index."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = _settings()
+    matcher = _matcher(settings)
+    with Session(matcher.engine) as session:
+        empty = session.exec(select(func.count()).select_from(Client)).one() == 0
+    if empty:
+        typer.echo(f"Eerste start: {settings.demo_clients} demo-klanten en {settings.demo_vacancies} vacatures maken…")
+        create_demo_data(settings, settings.demo_clients, settings.demo_vacancies, settings.demo_seed)
+    matcher.sync(progress=True)
+    host, port = host or settings.host, port or settings.port
+    typer.echo(f"werkmatch draait op http://{host}:{port}/api/v1/docs")
+    uvicorn.run(create_app(settings, matcher), host=host, port=port, log_level="info")
+
+
+@bench_app.command("search")
+@friendly_errors
+def bench_search(
+    queries: Annotated[int, typer.Option("--queries", min=5)] = 200,
+    json_out: JsonFlag = False,
+) -> None:
+    """Zoeksnelheid meten op de huidige gegevens (na opwarmen)."""
+    from training.benchmark import benchmark_search
+
+    result = benchmark_search(_matcher(_settings()), queries)
+    _emit(result) if json_out else typer.echo(json.dumps(result, indent=2))
+
+
+@eval_app.command("retrieval")
+@friendly_errors
+def eval_retrieval(
+    vacancies: Annotated[int, typer.Option("--vacancies", min=1)] = 200,
+    k: Annotated[int, typer.Option("--k", min=1)] = 50,
+    json_out: JsonFlag = False,
+) -> None:
+    """Recall@k van dense, lexicaal en hybride zoeken tegen de verborgen 'echte' beste kandidaten."""
+    from training.retrieval_eval import evaluate_retrieval
+
+    result = evaluate_retrieval(_matcher(_settings()), n_vacancies=vacancies, k=k)
+    _emit(result) if json_out else typer.echo(json.dumps(result, indent=2))
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    sys.exit(app())

@@ -1,0 +1,125 @@
+"""Vector index: the only module that imports faiss.
+
+An exact inner-product index (``IndexFlatIP``) keyed by database id (``IndexIDMap2``), so records
+are added, replaced and removed one by one. Exact search over 9,000 × 384 floats takes well under
+a millisecond per query on this machine, so an approximate index buys nothing at this size; the
+benchmark reports 100,000 too. FAISS answers label -1 when it finds fewer than k: this module drops
+those, nobody else has to know.
+
+On disk: ``<name>.faiss`` plus ``<name>.json`` (dimension, metric, embedding model, content hash per
+id, schema version). Both are written to a temporary file, fsynced and renamed, so a crash leaves
+the old or the new index, never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Self
+
+import faiss
+import numpy as np
+
+SCHEMA_VERSION = 1
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with tmp.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+@dataclass
+class VectorIndex:
+    """Unit vectors by integer id, searchable by inner product (cosine)."""
+
+    dimension: int
+    model_id: str
+    hashes: dict[int, str] = field(default_factory=dict)
+    _index: faiss.IndexIDMap2 = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dimension))
+
+    def __len__(self) -> int:
+        return int(self._index.ntotal)
+
+    def ids(self) -> np.ndarray:
+        return faiss.vector_to_array(self._index.id_map).astype(np.int64)
+
+    def upsert(self, ids: np.ndarray, vectors: np.ndarray, hashes: list[str]) -> None:
+        """Add or replace the vectors of ``ids`` (content ``hashes`` record what was embedded)."""
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        if len(ids) == 0:
+            return
+        if vectors.shape != (len(ids), self.dimension):
+            raise ValueError(f"expected vectors of shape ({len(ids)}, {self.dimension}), got {vectors.shape}")
+        self.remove(ids)
+        self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
+        self.hashes.update(zip(ids.tolist(), hashes, strict=True))
+
+    def remove(self, ids: np.ndarray) -> None:
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        present = ids[np.isin(ids, self.ids())] if len(self) else ids[:0]
+        if len(present):
+            self._index.remove_ids(faiss.IDSelectorBatch(present))
+        for key in ids.tolist():
+            self.hashes.pop(key, None)
+
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` ids and cosine scores for one query vector, optionally only among ``allowed`` ids."""
+        if len(self) == 0 or k <= 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        params = None
+        if allowed is not None:
+            if len(allowed) == 0:
+                return np.zeros(0, np.int64), np.zeros(0, np.float32)
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.ascontiguousarray(allowed, np.int64)))
+        k = min(k, len(self))
+        scores, labels = self._index.search(np.ascontiguousarray(query.reshape(1, -1), np.float32), k, params=params)
+        keep = labels[0] >= 0
+        return labels[0][keep], scores[0][keep]
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of ``ids`` (all must be present)."""
+        return (
+            np.stack([self._index.reconstruct(int(i)) for i in ids])
+            if len(ids)
+            else np.zeros((0, self.dimension), np.float32)
+        )
+
+    def save(self, directory: Path, name: str) -> None:
+        _atomic_write(directory / f"{name}.faiss", faiss.serialize_index(self._index).tobytes())
+        config = {
+            "schemaVersion": SCHEMA_VERSION,
+            "dimension": self.dimension,
+            "metric": "inner_product",
+            "modelId": self.model_id,
+            "count": len(self),
+            "hashes": {str(key): value for key, value in self.hashes.items()},
+        }
+        _atomic_write(directory / f"{name}.json", json.dumps(config).encode("utf-8"))
+
+    @classmethod
+    def load(cls, directory: Path, name: str) -> Self:
+        config = json.loads((directory / f"{name}.json").read_text(encoding="utf-8"))
+        if config.get("schemaVersion") != SCHEMA_VERSION:
+            raise ValueError(f"index schema {config.get('schemaVersion')} != {SCHEMA_VERSION}")
+        index = cls(dimension=int(config["dimension"]), model_id=config["modelId"])
+        raw = np.frombuffer((directory / f"{name}.faiss").read_bytes(), dtype=np.uint8)
+        index._index = faiss.deserialize_index(raw)
+        index.hashes = {int(key): value for key, value in config["hashes"].items()}
+        if len(index) != config["count"] or len(index.hashes) != len(index):
+            raise ValueError(f"index '{name}' is inconsistent: {len(index)} vectors, {config['count']} in config")
+        return index

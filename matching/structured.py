@@ -1,0 +1,198 @@
+"""Structured fields of every client and vacancy as numpy arrays, for vectorised filtering and scoring.
+
+One row per record, in a fixed order with its database id in ``ids``. Competences, occupations and
+certificates become sparse indicator matrices over the taxonomy's codes (codes outside the taxonomy
+get their own columns, so nothing a consulent typed is lost). Rebuilt lazily after changes: building
+9,000 clients takes about a second, far below a search's budget for a changed record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+
+from matching import geo
+from matching.domain import Client, Vacancy
+from matching.vocab import OPLEIDING_ORDER, TAALNIVEAUS, Werktijd
+
+WERKTIJD_BIT = {value.value: 1 << position for position, value in enumerate(Werktijd)}
+# With no stated travel wish, assume a client will travel up to 45 minutes by their fastest mode
+# (by bike about 8.6 km, by ov or car about 25 km): a common reasonable-commute norm.
+DEFAULT_MAX_MINUTES = 45.0
+
+
+@dataclass
+class Vocabulary:
+    """Stable column numbers for codes; grows when a new code appears."""
+
+    columns: dict[str, int] = field(default_factory=dict)
+
+    def column(self, code: str) -> int:
+        if code not in self.columns:
+            self.columns[code] = len(self.columns)
+        return self.columns[code]
+
+    def __len__(self) -> int:
+        return len(self.columns)
+
+
+def _indicator(rows: list[list[tuple[str, float]]], vocab: Vocabulary) -> sparse.csr_matrix:
+    indptr, indices, data = [0], [], []
+    for items in rows:
+        merged: dict[int, float] = {}
+        for code, value in items:
+            column = vocab.column(code)
+            merged[column] = max(merged.get(column, 0.0), value)
+        indices.extend(merged)
+        data.extend(merged.values())
+        indptr.append(len(indices))
+    return sparse.csr_matrix(
+        (np.asarray(data, np.float32), np.asarray(indices, np.int64), np.asarray(indptr, np.int64)),
+        shape=(len(rows), max(len(vocab), 1)),
+    )
+
+
+def _widen(matrix: sparse.csr_matrix, width: int) -> sparse.csr_matrix:
+    if matrix.shape[1] == width:
+        return matrix
+    return sparse.csr_matrix((matrix.data, matrix.indices, matrix.indptr), shape=(matrix.shape[0], width))
+
+
+@dataclass
+class Vocabularies:
+    competences: Vocabulary = field(default_factory=Vocabulary)
+    occupations: Vocabulary = field(default_factory=Vocabulary)
+    certificates: Vocabulary = field(default_factory=Vocabulary)
+
+
+def _language_rank(level: str | None) -> int:
+    return TAALNIVEAUS.index(level) if level in TAALNIVEAUS else -1
+
+
+def _max_km(client: Client, mode: str) -> float:
+    wensen = client.wensen
+    if wensen.get("maxReisafstandKm") is not None:
+        return float(wensen["maxReisafstandKm"])
+    minutes = float(wensen["maxReistijdMin"]) if wensen.get("maxReistijdMin") is not None else DEFAULT_MAX_MINUTES
+    speed, overhead = geo.MODE_SPEED_KMH[mode], geo.MODE_OVERHEAD_MIN[mode]
+    return max(minutes - overhead, 0.0) / 60.0 * speed / geo.DETOUR_FACTOR
+
+
+@dataclass
+class ClientArrays:
+    ids: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    uren_min: np.ndarray
+    uren_max: np.ndarray
+    max_km: np.ndarray
+    mode: list[str]
+    excluded_times: np.ndarray  # bitmask of Werktijd the client cannot work
+    trede: np.ndarray
+    language: np.ndarray  # index in TAALNIVEAUS, -1 unknown
+    education: np.ndarray  # index in Opleidingsniveau order, -1 unknown
+    competences: sparse.csr_matrix  # niveau 1–3 per competence
+    experience: sparse.csr_matrix  # years per occupation
+    wished_occupations: sparse.csr_matrix
+    certificates: sparse.csr_matrix
+    has_licence_b: np.ndarray
+    position: dict[int, int]
+
+    @classmethod
+    def build(cls, clients: list[Client], vocab: Vocabularies) -> ClientArrays:
+        coords = np.array([geo.coordinates(c.postcode) for c in clients], np.float64).reshape(-1, 2)
+        modes = [geo.fastest_mode(c.vervoermiddel) for c in clients]
+        arrays = cls(
+            ids=np.array([c.id for c in clients], np.int64),
+            lat=coords[:, 0],
+            lon=coords[:, 1],
+            uren_min=np.array([c.uren_min for c in clients], np.float32),
+            uren_max=np.array([c.uren_max for c in clients], np.float32),
+            max_km=np.array([_max_km(c, m) for c, m in zip(clients, modes, strict=True)], np.float64),
+            mode=modes,
+            excluded_times=np.array(
+                [sum(WERKTIJD_BIT[t] for t in c.wensen.get("werktijdenUitgesloten", [])) for c in clients], np.int64
+            ),
+            trede=np.array([c.trede for c in clients], np.int64),
+            language=np.array([_language_rank(c.taalniveau) for c in clients], np.int64),
+            education=np.array(
+                [OPLEIDING_ORDER.get(c.opleidingsniveau, -1) if c.opleidingsniveau else -1 for c in clients],  # type: ignore[call-overload]
+                np.int64,
+            ),
+            competences=_indicator(
+                [[(item["code"], float(item.get("niveau", 2))) for item in c.competenties] for c in clients],
+                vocab.competences,
+            ),
+            experience=_indicator(
+                [[(item["beroepCode"], float(item["jaren"])) for item in c.werkervaring] for c in clients],
+                vocab.occupations,
+            ),
+            wished_occupations=_indicator(
+                [[(code, 1.0) for code in c.wensen.get("beroepen", [])] for c in clients], vocab.occupations
+            ),
+            certificates=_indicator([[(code, 1.0) for code in c.certificaten] for c in clients], vocab.certificates),
+            has_licence_b=np.array([bool({"B", "C", "CE", "D"} & set(c.rijbewijs)) for c in clients], bool),
+            position={},
+        )
+        arrays.position = {int(key): row for row, key in enumerate(arrays.ids)}
+        return arrays
+
+    def widen(self, vocab: Vocabularies) -> None:
+        """Give the sparse matrices the current vocabulary width (a vacancy may have added codes)."""
+        self.competences = _widen(self.competences, max(len(vocab.competences), 1))
+        self.experience = _widen(self.experience, max(len(vocab.occupations), 1))
+        self.wished_occupations = _widen(self.wished_occupations, max(len(vocab.occupations), 1))
+        self.certificates = _widen(self.certificates, max(len(vocab.certificates), 1))
+
+
+@dataclass
+class VacancyArrays:
+    ids: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    uren_min: np.ndarray
+    uren_max: np.ndarray
+    times: np.ndarray  # bitmask of Werktijd the job needs
+    open: np.ndarray
+    occupation: np.ndarray  # column in the occupation vocabulary, -1 none
+    required: sparse.csr_matrix
+    optional: sparse.csr_matrix
+    certificates: sparse.csr_matrix
+    language: np.ndarray
+    needs_licence_b: np.ndarray
+    position: dict[int, int]
+
+    @classmethod
+    def build(cls, vacancies: list[Vacancy], vocab: Vocabularies) -> VacancyArrays:
+        coords = np.array([geo.coordinates(v.postcode) for v in vacancies], np.float64).reshape(-1, 2)
+        arrays = cls(
+            ids=np.array([v.id for v in vacancies], np.int64),
+            lat=coords[:, 0],
+            lon=coords[:, 1],
+            uren_min=np.array([v.uren_min for v in vacancies], np.float32),
+            uren_max=np.array([v.uren_max for v in vacancies], np.float32),
+            times=np.array([sum(WERKTIJD_BIT[t] for t in v.werktijden) for v in vacancies], np.int64),
+            open=np.array([v.is_open for v in vacancies], bool),
+            occupation=np.array(
+                [vocab.occupations.column(v.beroep_code) if v.beroep_code else -1 for v in vacancies], np.int64
+            ),
+            required=_indicator(
+                [[(item["code"], 1.0) for item in v.competenties_vereist] for v in vacancies], vocab.competences
+            ),
+            optional=_indicator(
+                [[(item["code"], 1.0) for item in v.competenties_gewenst] for v in vacancies], vocab.competences
+            ),
+            certificates=_indicator([[(code, 1.0) for code in v.certificaten] for v in vacancies], vocab.certificates),
+            language=np.array([_language_rank(v.taalniveau) for v in vacancies], np.int64),
+            needs_licence_b=np.array([bool({"B", "C", "CE", "D"} & set(v.rijbewijs)) for v in vacancies], bool),
+            position={},
+        )
+        arrays.position = {int(key): row for row, key in enumerate(arrays.ids)}
+        return arrays
+
+    def widen(self, vocab: Vocabularies) -> None:
+        self.required = _widen(self.required, max(len(vocab.competences), 1))
+        self.optional = _widen(self.optional, max(len(vocab.competences), 1))
+        self.certificates = _widen(self.certificates, max(len(vocab.certificates), 1))

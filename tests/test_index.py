@@ -1,0 +1,76 @@
+"""The FAISS index against numpy brute force, incremental updates, filters and an atomic round trip."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from matching.index import VectorIndex
+
+
+def unit_vectors(n: int, d: int, seed: int) -> np.ndarray:
+    x = np.random.default_rng(seed).normal(size=(n, d)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+@pytest.fixture
+def filled() -> tuple[VectorIndex, np.ndarray, np.ndarray]:
+    vectors = unit_vectors(500, 32, seed=1)
+    ids = np.arange(1000, 1500, dtype=np.int64)
+    index = VectorIndex(32, "test-model")
+    index.upsert(ids, vectors, [f"h{i}" for i in ids])
+    return index, ids, vectors
+
+
+def test_search_equals_brute_force(filled) -> None:
+    index, ids, vectors = filled
+    for query in unit_vectors(20, 32, seed=2):
+        labels, scores = index.search(query, 10)
+        expected = np.argsort(-(vectors @ query), kind="stable")[:10]
+        assert labels.tolist() == ids[expected].tolist()
+        np.testing.assert_allclose(scores, (vectors @ query)[expected], rtol=1e-5)
+
+
+def test_results_do_not_depend_on_insertion_order(filled) -> None:
+    index, ids, vectors = filled
+    permutation = np.random.default_rng(3).permutation(len(ids))
+    shuffled = VectorIndex(32, "test-model")
+    shuffled.upsert(ids[permutation], vectors[permutation], ["-"] * len(ids))
+    query = unit_vectors(1, 32, seed=4)[0]
+    assert index.search(query, 15)[0].tolist() == shuffled.search(query, 15)[0].tolist()
+
+
+def test_allowed_ids_restrict_the_search_and_missing_labels_are_dropped(filled) -> None:
+    index, ids, vectors = filled
+    allowed = ids[[3, 7, 11]]
+    labels, _ = index.search(vectors[7], 10, allowed=allowed)
+    assert set(labels.tolist()) == set(allowed.tolist())  # fewer than k found: no -1 labels
+    assert labels[0] == ids[7]
+    assert len(index.search(vectors[0], 5, allowed=np.array([], np.int64))[0]) == 0
+
+
+def test_upsert_replaces_and_remove_deletes(filled) -> None:
+    index, ids, vectors = filled
+    index.upsert(ids[:1], vectors[1:2], ["new"])
+    assert len(index) == 500
+    assert index.hashes[int(ids[0])] == "new"
+    np.testing.assert_allclose(index.vectors(ids[:1])[0], vectors[1])
+    index.remove(ids[:10])
+    assert len(index) == 490
+    assert not set(ids[:10].tolist()) & set(index.ids().tolist())
+
+
+def test_save_and_load_give_identical_results(filled, tmp_path) -> None:
+    index, _, _ = filled
+    index.save(tmp_path, "clients")
+    loaded = VectorIndex.load(tmp_path, "clients")
+    assert loaded.model_id == "test-model" and loaded.hashes == index.hashes
+    query = unit_vectors(1, 32, seed=5)[0]
+    assert index.search(query, 20)[0].tolist() == loaded.search(query, 20)[0].tolist()
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_wrong_shape_is_refused(filled) -> None:
+    index, _, _ = filled
+    with pytest.raises(ValueError, match="shape"):
+        index.upsert(np.array([1]), np.zeros((1, 8), np.float32), ["x"])

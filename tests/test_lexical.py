@@ -1,0 +1,53 @@
+"""BM25 over Dutch stems: known answers, incremental updates."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matching.lexical import DutchAnalyzer, LexicalIndex
+
+
+def score_of(index: LexicalIndex, query: str) -> dict[int, float]:
+    ids, scores = index.scores(query)
+    return dict(zip(ids.tolist(), scores.tolist(), strict=True))
+
+
+def test_analyzer_stems_folds_and_drops_stopwords() -> None:
+    tokens = DutchAnalyzer()("De schoonmakers werkten in het café")
+    assert "de" not in tokens and "het" not in tokens
+    assert "cafe" in tokens
+    assert DutchAnalyzer()("magazijnen") == DutchAnalyzer()("magazijn")
+
+
+def test_matching_document_scores_highest() -> None:
+    index = LexicalIndex()
+    index.upsert([1, 2, 3], ["orderpicker in een magazijn", "schoonmaker kantoren", "kok in een restaurant"])
+    scores = score_of(index, "werk in magazijnen als orderpicker")
+    assert max(scores, key=scores.get) == 1
+    assert scores[2] == 0 and scores[3] == 0
+
+
+def test_rarer_terms_weigh_more() -> None:
+    index = LexicalIndex()
+    index.upsert([1, 2, 3, 4], ["magazijn heftruck", "magazijn", "magazijn", "magazijn kassa"])
+    scores = score_of(index, "heftruck magazijn")
+    assert scores[1] > scores[4] and scores[1] > scores[2]
+
+
+def test_upsert_replaces_a_record_and_remove_drops_it() -> None:
+    index = LexicalIndex()
+    index.upsert([1, 2], ["kassa supermarkt", "tuinman groenvoorziening"])
+    assert score_of(index, "heftruck")[1] == 0
+    index.upsert([1], ["heftruckchauffeur heftruck"])
+    assert score_of(index, "heftruck")[1] > 0
+    index.remove([2])
+    assert set(score_of(index, "tuinman")) == {1}
+    assert len(index) == 1
+
+
+def test_empty_query_and_empty_index() -> None:
+    index = LexicalIndex()
+    ids, scores = index.scores("iets")
+    assert len(ids) == 0
+    index.upsert([5], ["tekst"])
+    assert np.all(index.scores("")[1] == 0)

@@ -1,0 +1,88 @@
+"""The array core: hard filters and the weighted score on small hand-made profiles."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matching import scoring
+from matching.domain import Client, Vacancy, client_from_input, vacancy_from_input
+from matching.settings import RetrievalSettings
+from matching.structured import ClientArrays, VacancyArrays, Vocabularies
+from tests.factories import client_in, vacancy_in
+
+
+def build(clients: list[dict], vacancy: dict) -> tuple[ClientArrays, VacancyArrays]:
+    vocab = Vocabularies()
+    rows = [Client(id=i + 1, **client_from_input(client_in(**overrides))) for i, overrides in enumerate(clients)]
+    vac = Vacancy(id=1, **vacancy_from_input(vacancy_in(**vacancy)))
+    c, v = ClientArrays.build(rows, vocab), VacancyArrays.build([vac], vocab)
+    c.widen(vocab)
+    v.widen(vocab)
+    return c, v
+
+
+def features_for(c: ClientArrays, v: VacancyArrays) -> scoring.PairFeatures:
+    n = len(c.ids)
+    return scoring.pair_features(c, np.arange(n), v, np.zeros(n, np.int64))
+
+
+def test_hard_filters_hours_distance_and_working_times() -> None:
+    c, v = build(
+        [
+            {},  # fits
+            {"uren_min": 4, "uren_max": 12},  # hours do not overlap 24–38
+            {"postcode": "9711", "wensen": {"max_reisafstand_km": 10}},  # Groningen: far away
+            {"wensen": {"werktijden_uitgesloten": ["dag"]}},  # cannot work days, the job is days only
+        ],
+        {"postcode": "6827", "werktijden": ["dag"]},
+    )
+    features = features_for(c, v)
+    assert scoring.eligible(features, np.ones(4, bool)).tolist() == [True, False, False, False]
+    assert not scoring.eligible(features, np.zeros(4, bool)).any()  # a closed vacancy admits nobody
+
+
+def test_more_matching_competences_never_lower_the_score() -> None:
+    c, v = build(
+        [
+            {"competenties": []},
+            {"competenties": [{"code": "orderpicken"}]},
+            {"competenties": [{"code": "orderpicken"}, {"code": "heftruck_rijden"}]},
+        ],
+        {"competenties_vereist": [{"code": "orderpicken"}], "competenties_gewenst": [{"code": "heftruck_rijden"}]},
+    )
+    features = features_for(c, v)
+    signals = scoring.structured_signals(features, c.max_km)
+    assert features.required_matched.tolist() == [0, 1, 1]
+    assert features.optional_matched.tolist() == [0, 0, 1]
+    assert signals["competences"][0] < signals["competences"][1] < signals["competences"][2]
+
+
+def test_occupation_experience_and_wish() -> None:
+    c, v = build(
+        [
+            {"werkervaring": [{"beroep_code": "orderpicker", "jaren": 4}], "wensen": {}},
+            {"werkervaring": [{"beroep_code": "orderpicker", "jaren": 0.5}], "wensen": {}},
+            {"werkervaring": [], "wensen": {"beroepen": ["orderpicker"]}},
+            {"werkervaring": [{"beroep_code": "kok", "jaren": 9}], "wensen": {}},
+        ],
+        {"beroep_code": "orderpicker"},
+    )
+    occupation = scoring.structured_signals(features_for(c, v), c.max_km)["occupation"]
+    np.testing.assert_allclose(occupation, [1.0, 0.25, 0.7, 0.0])
+
+
+def test_distance_signal_falls_with_distance() -> None:
+    c, v = build([{"postcode": "6827"}, {"postcode": "6811"}, {"postcode": "6882"}], {"postcode": "6827"})
+    distance = scoring.structured_signals(features_for(c, v), c.max_km)["distance"]
+    assert distance[0] > distance[1] > distance[2]
+
+
+def test_combine_is_a_weighted_mean_in_unit_range() -> None:
+    ones = {name: np.ones(3) for name in scoring.SIGNALS}
+    zeros = {name: np.zeros(3) for name in scoring.SIGNALS}
+    weights = RetrievalSettings()
+    np.testing.assert_allclose(scoring.combine(ones, weights), 1.0)
+    np.testing.assert_allclose(scoring.combine(zeros, weights), 0.0)
+    only_dense = dict(zeros, dense=np.ones(3))
+    total = sum(getattr(weights, f"weight_{n}") for n in scoring.SIGNALS)
+    np.testing.assert_allclose(scoring.combine(only_dense, weights), weights.weight_dense / total)

@@ -1,0 +1,97 @@
+"""Search benchmarks, measured in-process after warm-up (``werkmatch bench search``).
+
+Not a test: it measures and reports, it asserts nothing about time.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+from sqlmodel import Session, select
+
+from matching.domain import Client, Vacancy, utcnow
+from matching.embedding import embed_cached
+from matching.index import VectorIndex
+from matching.lexical import LexicalIndex
+from matching.matcher import Matcher
+
+
+def _percentiles(samples: list[float]) -> dict[str, float]:
+    values = np.asarray(samples) * 1000.0
+    return {
+        "p50Ms": round(float(np.percentile(values, 50)), 2),
+        "p95Ms": round(float(np.percentile(values, 95)), 2),
+        "maxMs": round(float(values.max()), 2),
+    }
+
+
+def benchmark_search(matcher: Matcher, queries: int = 200, top: int = 50, seed: int = 0) -> dict[str, Any]:
+    """Latency of candidate search (one vacancy → top 50 of all clients) and vacancy search, and more."""
+    matcher.sync()
+    rng = np.random.default_rng(seed)
+    with Session(matcher.engine) as session:
+        open_vacancies = [v.vacature_nummer for v in session.exec(select(Vacancy).where(Vacancy.status == "open"))]
+        clients = [c.client_nummer for c in session.exec(select(Client))]
+    vacancy_sample = list(rng.choice(open_vacancies, size=queries))
+    client_sample = list(rng.choice(clients, size=queries))
+    for ref in vacancy_sample[:5]:  # warm-up: arrays built, query vectors cached, code paths hot
+        matcher.candidates(ref, top)
+    for ref in client_sample[:5]:
+        matcher.vacancies_for(ref, top)
+
+    def timed(call: Any, refs: list[str]) -> list[float]:
+        samples = []
+        for ref in refs:
+            start = time.perf_counter()
+            call(ref, top)
+            samples.append(time.perf_counter() - start)
+        return samples
+
+    candidate = timed(matcher.candidates, vacancy_sample)
+    vacancy = timed(matcher.vacancies_for, client_sample)
+
+    # Embedding speed on texts the cache has never seen (profile texts with a unique suffix).
+    texts = [
+        text + f" (meting {seed}-{i})" for i, text in enumerate(list(matcher.sides["clients"].texts.values())[:128])
+    ]
+    start = time.perf_counter()
+    matcher.embedder.embed(texts, "document")
+    texts_per_second = len(texts) / (time.perf_counter() - start)
+
+    # Index build from stored vectors (what a repair at start costs, without the model).
+    state = matcher.sides["clients"]
+    ids = np.array(sorted(state.texts), np.int64)
+    start = time.perf_counter()
+    vectors = embed_cached(matcher.engine, matcher.embedder, [state.texts[int(i)] for i in ids], "document")
+    index = VectorIndex(matcher.embedder.dimension, matcher.embedder.model_id)
+    index.upsert(ids, vectors, ["-"] * len(ids))
+    lexical = LexicalIndex()
+    lexical.upsert(ids, [state.texts[int(i)] for i in ids])
+    lexical.scores("warm")
+    build_seconds = time.perf_counter() - start
+
+    # A saved change is searchable on the next search: time from commit to a search that reflects it.
+    with Session(matcher.engine) as session:
+        row = session.exec(select(Client).where(Client.client_nummer == client_sample[0])).one()
+        row.notities = (row.notities or "") + f" Update benchmark {time.time_ns()}."
+        row.updated_at = utcnow()
+        session.add(row)
+        session.commit()
+    start = time.perf_counter()
+    matcher.vacancies_for(client_sample[0], top)
+    update_seconds = time.perf_counter() - start
+
+    return {
+        "clients": len(clients),
+        "vacancies": len(open_vacancies),
+        "queries": queries,
+        "top": top,
+        "candidateSearch": _percentiles(candidate),
+        "vacancySearch": _percentiles(vacancy),
+        "embeddingTextsPerSecond": round(texts_per_second, 1),
+        "indexBuildSeconds": round(build_seconds, 2),
+        "updateToSearchableMs": round(update_seconds * 1000, 1),
+        "modelId": matcher.embedder.model_id,
+    }
