@@ -1,0 +1,47 @@
+"""The minimal HTTP API: health and both searches, problem+json errors."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from api.app import create_app
+from matching.matcher import Matcher
+from tests.factories import make_client, make_vacancy
+
+
+@pytest.fixture
+def client(settings, embedder) -> TestClient:
+    matcher = Matcher(settings, embedder=embedder)
+    with Session(matcher.engine) as session:
+        make_client(session, client_nummer="K-API")
+        make_vacancy(session, vacature_nummer="V-API")
+    with TestClient(create_app(settings, matcher)) as test_client:
+        yield test_client
+
+
+def test_health_reports_the_index(client: TestClient) -> None:
+    response = client.get("/api/v1/health")
+    assert response.status_code == 200
+    assert response.headers["API-Version"]
+    assert response.json()["index"]["clients"]["inSync"]
+
+
+def test_searches_return_explained_results(client: TestClient) -> None:
+    response = client.post("/api/v1/matches/kandidaten", json={"vacatureId": "V-API", "top": 5})
+    assert response.status_code == 200, response.text
+    assert response.json()["results"][0]["clientId"] == "K-API"
+    response = client.post("/api/v1/matches/vacatures", json={"klantId": "K-API"})
+    assert response.json()["results"][0]["reasons"]
+
+
+def test_errors_are_problem_json(client: TestClient) -> None:
+    missing = client.post("/api/v1/matches/kandidaten", json={"vacatureId": "V-NIET"})
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert "bestaat niet" in missing.json()["detail"]
+    invalid = client.post("/api/v1/matches/kandidaten", json={"vacatureId": "V-API", "top": 0})
+    assert invalid.status_code == 400
+    assert invalid.headers["content-type"] == "application/problem+json"
+    assert client.get("/api/v1/health/").status_code == 404  # no trailing-slash redirect

@@ -1,0 +1,91 @@
+"""The ``werkmatch`` command line, run in-process with typer's CliRunner on a real data directory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cli") / "var"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def demo(data_dir: Path) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WERKMATCH_DATA_DIR", str(data_dir))
+        result = runner.invoke(app, ["demo-data", "--clients", "120", "--vacancies", "40", "--seed", "7"])
+        assert result.exit_code == 0, result.output
+
+
+@pytest.fixture(autouse=True)
+def env(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WERKMATCH_DATA_DIR", str(data_dir))
+
+
+def run_json(*args: str) -> object:
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_index_status_is_in_sync_after_demo_data() -> None:
+    status = run_json("index", "status")
+    assert status["clients"] == {**status["clients"], "database": 120, "indexed": 120, "inSync": True}
+    assert status["vacancies"]["indexed"] == 40
+
+
+def test_lists_hide_beperkingen_and_names() -> None:
+    clients = run_json("clients", "list", "--limit", "5")
+    assert len(clients) == 5
+    assert all("beperkingen" not in row and "voornaam" not in row for row in clients)
+    vacancies = run_json("vacancies", "list", "--limit", "3")
+    assert len(vacancies) == 3 and {"vacancyId", "bron", "titel"} <= set(vacancies[0])
+
+
+def test_match_candidates_and_vacancies_print_explained_results() -> None:
+    vacancy = next(v for v in run_json("vacancies", "list", "--limit", "40") if v["status"] == "open")
+    result = run_json("match", "candidates", vacancy["vacancyId"], "--top", "5")
+    assert result["vacancyId"] == vacancy["vacancyId"]
+    assert 0 < len(result["results"]) <= 5
+    for item in result["results"]:
+        assert {"rank", "score", "clientId", "reasons"} <= set(item) and item["reasons"]
+    client = run_json("clients", "list", "--limit", "1")[0]
+    options = run_json("match", "vacancies", client["clientId"], "--top", "3")
+    assert all(item["reasons"] and "vacancyId" in item for item in options["results"])
+
+
+def test_unknown_ids_give_a_dutch_error_and_nonzero_exit() -> None:
+    result = runner.invoke(app, ["match", "candidates", "V-BESTAATNIET"])
+    assert result.exit_code == 1
+    assert "bestaat niet" in result.output and "Traceback" not in result.output
+
+
+def test_demo_data_refuses_to_overwrite_existing_data() -> None:
+    result = runner.invoke(app, ["demo-data", "--clients", "5", "--vacancies", "5"])
+    assert result.exit_code == 1 and "--replace" in result.output
+
+
+def test_import_reports_rejected_rows_with_line_numbers(tmp_path: Path) -> None:
+    source = Path(__file__).resolve().parent.parent / "data" / "samples" / "clients.csv"
+    lines = source.read_text(encoding="utf-8").splitlines()
+    header, first = lines[0], lines[1]
+    columns = header.split(",")
+    bad = first.split(",")
+    bad[columns.index("trede")] = "7"
+    bad[columns.index("clientNummer")] = "K-FOUT-1"
+    file = tmp_path / "klanten.csv"
+    file.write_text("\n".join([header, first, ",".join(bad)]) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["import", "clients", str(file)])
+    assert result.exit_code == 1
+    assert "regel 3" in result.output and "trede" in result.output
+    status = run_json("index", "status")
+    assert status["clients"]["inSync"] and status["clients"]["database"] == 121

@@ -1,0 +1,149 @@
+"""End to end through the façade: real SQLite, real model, real FAISS, real BM25."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sqlmodel import Session, select
+
+from matching.domain import Client, EmbeddingCache
+from matching.errors import InvalidInputError, NotFoundError
+from matching.index import VectorIndex
+from matching.matcher import Matcher
+from tests.factories import make_client, make_vacancy
+
+
+@pytest.fixture
+def matcher(settings, embedder) -> Matcher:
+    return Matcher(settings, embedder=embedder)
+
+
+@pytest.fixture
+def small_world(matcher: Matcher) -> Matcher:
+    """Three clients near Arnhem and three vacancies of different kinds."""
+    with Session(matcher.engine) as session:
+        make_client(
+            session, client_nummer="K-ORDER", zelfbeschrijving="Ik werkte jaren als orderpicker in een magazijn."
+        )
+        make_client(
+            session,
+            client_nummer="K-SCHOON",
+            competenties=[{"code": "schoonmaken"}],
+            werkervaring=[{"beroep_code": "schoonmaker", "jaren": 5}],
+            wensen={"beroepen": ["schoonmaker"], "max_reisafstand_km": 15},
+            zelfbeschrijving="Ik maak kantoren schoon en werk graag zelfstandig.",
+        )
+        make_client(  # incomplete profile: only the mandatory fields and a short text
+            session,
+            client_nummer="K-LEEG",
+            competenties=[],
+            werkervaring=[],
+            opleidingsniveau=None,
+            taalniveau=None,
+            wensen={},
+            zelfbeschrijving="Wil graag in een magazijn werken, orderpicken lijkt me leuk.",
+        )
+        make_vacancy(session, vacature_nummer="V-ORDER")
+        make_vacancy(
+            session,
+            vacature_nummer="V-SCHOON",
+            titel="Schoonmaker kantoren",
+            beroep_code="schoonmaker",
+            omschrijving="Kantoren schoonmaken in de avond.",
+            competenties_vereist=[{"code": "schoonmaken"}],
+            competenties_gewenst=[],
+            werktijden=["dag", "avond"],
+        )
+        make_vacancy(session, vacature_nummer="V-DICHT", status="vervuld")
+    matcher.sync()
+    return matcher
+
+
+def test_candidates_are_ranked_and_explained(small_world: Matcher) -> None:
+    result = small_world.candidates("V-ORDER", top=3)
+    ids = [item["clientId"] for item in result["results"]]
+    assert ids[0] == "K-ORDER"
+    assert ids.index("K-LEEG") < ids.index("K-SCHOON")  # incomplete, but its text fits: still found
+    for item in result["results"]:
+        assert item["reasons"] and all(isinstance(r, str) and r.endswith(".") for r in item["reasons"])
+        assert 0 <= item["score"] <= 1
+    assert "geen besluit" in result["advies"]
+    leeg = next(i for i in result["results"] if i["clientId"] == "K-LEEG")
+    assert "competenties" in leeg["ontbrekendeGegevens"]
+
+
+def test_vacancies_for_client_skip_closed_vacancies(small_world: Matcher) -> None:
+    result = small_world.vacancies_for("K-SCHOON", top=5)
+    ids = [item["vacancyId"] for item in result["results"]]
+    assert ids[0] == "V-SCHOON"
+    assert "V-DICHT" not in ids
+    assert result["nietGetoond"]["vacatureNietOpen"] == 1
+
+
+def test_unknown_and_closed_references_give_dutch_errors(small_world: Matcher) -> None:
+    with pytest.raises(NotFoundError, match="bestaat niet"):
+        small_world.candidates("V-BESTAATNIET")
+    with pytest.raises(InvalidInputError, match="open vacatures"):
+        small_world.candidates("V-DICHT")
+    with pytest.raises(InvalidInputError, match="top"):
+        small_world.vacancies_for("K-ORDER", top=0)
+
+
+def test_a_saved_change_is_found_by_the_next_search(small_world: Matcher) -> None:
+    before = [i["clientId"] for i in small_world.candidates("V-SCHOON", top=3)["results"]]
+    assert before[0] == "K-SCHOON"
+    with Session(small_world.engine) as session:  # another process would do the same through the store
+        make_client(
+            session,
+            client_nummer="K-LEEG",
+            competenties=[{"code": "schoonmaken", "niveau": 3}],
+            werkervaring=[{"beroep_code": "schoonmaker", "jaren": 8}],
+            wensen={"beroepen": ["schoonmaker"]},
+            zelfbeschrijving="Ervaren schoonmaker van kantoren, ook in de avond.",
+        )
+    after = small_world.candidates("V-SCHOON", top=3)["results"]
+    assert {after[0]["clientId"], after[1]["clientId"]} == {"K-SCHOON", "K-LEEG"}
+
+
+def test_unchanged_records_are_never_embedded_again(small_world: Matcher, settings, embedder) -> None:
+    with Session(small_world.engine) as session:
+        cached = len(session.exec(select(EmbeddingCache)).all())
+    fresh = Matcher(settings, embedder=embedder)
+    report = fresh.sync()
+    assert report["clients"]["embedded"] == 0 and report["vacancies"]["embedded"] == 0
+    with Session(fresh.engine) as session:
+        assert len(session.exec(select(EmbeddingCache)).all()) == cached
+
+
+def test_index_repairs_itself_when_it_does_not_match_the_database(small_world: Matcher, settings, embedder) -> None:
+    index_dir = settings.index_dir
+    broken = VectorIndex.load(index_dir, "clients")
+    broken.remove(broken.ids()[:1])
+    broken.upsert(np.array([999], np.int64), np.ones((1, broken.dimension), np.float32) / 20, ["stale"])
+    broken.save(index_dir, "clients")
+    fresh = Matcher(settings, embedder=embedder)
+    fresh.sync()
+    repaired = VectorIndex.load(index_dir, "clients")
+    with Session(fresh.engine) as session:
+        db_ids = sorted(c.id for c in session.exec(select(Client)))
+    assert sorted(repaired.ids().tolist()) == db_ids
+    assert fresh.status()["clients"]["inSync"]
+
+
+def test_an_index_from_another_model_is_rebuilt(small_world: Matcher, settings, embedder) -> None:
+    index = VectorIndex.load(settings.index_dir, "clients")
+    index.model_id = "another-model@000"
+    index.save(settings.index_dir, "clients")
+    fresh = Matcher(settings, embedder=embedder)
+    assert not fresh.status()["clients"]["inSync"]
+    fresh.sync()
+    assert VectorIndex.load(settings.index_dir, "clients").model_id == embedder.model_id
+
+
+def test_deleted_records_leave_the_index(small_world: Matcher) -> None:
+    with Session(small_world.engine) as session:
+        session.delete(session.exec(select(Client).where(Client.client_nummer == "K-SCHOON")).one())
+        session.commit()
+    ids = [i["clientId"] for i in small_world.candidates("V-SCHOON", top=5)["results"]]
+    assert "K-SCHOON" not in ids
+    assert small_world.status()["clients"]["inSync"]
