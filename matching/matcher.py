@@ -35,7 +35,7 @@ from matching.errors import InvalidInputError, NotFoundError
 from matching.explain import explain_pair
 from matching.index import VectorIndex
 from matching.lexical import LexicalIndex
-from matching.settings import Settings
+from matching.settings import RetrievalSettings, Settings
 from matching.store import init_db, make_engine
 from matching.structured import ClientArrays, VacancyArrays, Vocabularies
 from matching.taxonomy import load_taxonomy
@@ -241,8 +241,16 @@ class Matcher:
         lexical = lexical_full[pool] / best if best > 0 else np.zeros(len(pool), np.float32)
         return pool, np.clip(dense, 0, 1), lexical
 
-    def candidates(self, vacancy_ref: str | int, top: int = 20) -> dict[str, Any]:
-        """The best-fitting clients for one vacancy, each with a score and Dutch reasons."""
+    def candidates(
+        self, vacancy_ref: str | int, top: int = 20, weights: RetrievalSettings | None = None
+    ) -> dict[str, Any]:
+        """The best-fitting clients for one vacancy, each with a score and Dutch reasons.
+
+        Args:
+            vacancy_ref: vacaturenummer or database id.
+            top: how many candidates (1–500).
+            weights: other signal weights than the configured ones (evaluation of single signals).
+        """
         if top < 1 or top > 500:
             raise InvalidInputError(f"top moet tussen 1 en 500 liggen, niet {top}")
         with self._lock:
@@ -268,7 +276,7 @@ class Matcher:
                 struct_score = (structured["competences"] + structured["occupation"])[eligible_rows]
                 pool, dense, lexical = self._pool(eligible_rows, clients.ids, "clients", query, text, struct_score)
                 signals = {"dense": dense, "lexical": lexical, **{k: v[pool] for k, v in structured.items()}}
-                score = scoring.combine(signals, self.settings.retrieval)
+                score = scoring.combine(signals, weights or self.settings.retrieval)
                 order = np.argsort(-score, kind="stable")[:top]
                 rows_by_id = {
                     row.id: row
