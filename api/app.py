@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from matching.errors import NotFoundError, WerkmatchError
+from matching.errors import NotFoundError, WerkmatchError, dutch_message, field_path
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
@@ -69,7 +69,10 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
-        fields = [{"veld": ".".join(str(p) for p in e["loc"][1:]), "melding": e["msg"]} for e in error.errors()]
+        fields = [
+            {"name": field_path(tuple(e["loc"][1:])), "reason": dutch_message({**e, "loc": ()})}  # type: ignore[typeddict-item]
+            for e in error.errors()
+        ]
         return problem(400, "Ongeldige invoer", "Een of meer velden zijn ongeldig.", invalidParams=fields)
 
     @app.exception_handler(WerkmatchError)

@@ -317,3 +317,7 @@ def eval_retrieval(
 
 def main() -> None:  # pragma: no cover - console entry point
     sys.exit(app())
+
+
+if __name__ == "__main__":
+    main()

@@ -70,6 +70,8 @@ class LexicalIndex:
         return len(self._rows)
 
     def upsert(self, ids: list[int] | np.ndarray, texts: list[str]) -> None:
+        if not len(texts):
+            return
         matrix = self._vectorizer.transform(texts).tocsr()
         for row, key in enumerate(np.asarray(ids).tolist()):
             self._rows[key] = matrix[row]

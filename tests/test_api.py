@@ -44,4 +44,5 @@ def test_errors_are_problem_json(client: TestClient) -> None:
     invalid = client.post("/api/v1/matches/kandidaten", json={"vacatureId": "V-API", "top": 0})
     assert invalid.status_code == 400
     assert invalid.headers["content-type"] == "application/problem+json"
+    assert invalid.json()["invalidParams"] == [{"name": "top", "reason": "moet minstens 1 zijn"}]
     assert client.get("/api/v1/health/").status_code == 404  # no trailing-slash redirect

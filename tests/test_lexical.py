@@ -51,3 +51,9 @@ def test_empty_query_and_empty_index() -> None:
     assert len(ids) == 0
     index.upsert([5], ["tekst"])
     assert np.all(index.scores("")[1] == 0)
+
+
+def test_upserting_nothing_is_a_no_op() -> None:
+    index = LexicalIndex()
+    index.upsert([], [])
+    assert len(index) == 0 and len(index.scores("magazijn")[0]) == 0

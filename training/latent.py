@@ -63,6 +63,11 @@ werkdruk               −0.3      × max(werkdruk, 0) × (worst psychic ernst /
 chemistry              +0.2      × a standard normal hashed from both match keys
 =====================  ========  ===============================================================
 
+How much stays hidden: for seed 42 (9,000 clients, open vacancies) the profile-side terms above
+have a standard deviation of about 0.93 among a vacancy's eligible clients and the latent terms
+about 0.69, so even a perfect reading of the profile-side terms (which themselves use the *true*
+competences, beperkingen and readiness) recovers only about 46 % of the true top 50.
+
 The readiness a plaatsingsvorm asks (:data:`READINESS`) runs from 0 (sociale activering) to 4.5
 (regulier werk). Everything is deterministic given the stored factors: there is no noise draw at
 evaluation time, so the same seed gives the same truth.

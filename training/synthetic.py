@@ -716,7 +716,8 @@ def _client_record(ctx: _Context, index: int, rnd: random.Random) -> tuple[dict,
     if taal_true in ("A0", "A1") and rnd.random() < 0.6 or taal_true == "A2" and rnd.random() < 0.2:
         beperkingen_true["taal"] = {"A0": 3, "A1": 2, "A2": 1}[taal_true]
     if rnd.random() < BEPERKING_SHARE[trede] - 0.05:
-        for _ in range(rnd.choices((1, 2, 3), weights=BEPERKING_COUNT[band])[0]):
+        count = rnd.choices((1, 2, 3), weights=BEPERKING_COUNT[band])[0]
+        for _ in range(min(count, 3 - len(beperkingen_true))):  # at most three on record
             weights = dict(CATEGORY_WEIGHTS)
             weights[BeperkingCategorie.FYSIEK] *= 0.6 + age / 50.0  # physical complaints grow with age
             categorie = rnd.choices(list(weights), weights=list(weights.values()))[0]
