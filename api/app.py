@@ -9,10 +9,10 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from matching.errors import NotFoundError, WerkmatchError, dutch_message, field_path
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from matching.errors import NotFoundError, WerkmatchError, dutch_message, field_path
 from matching.matcher import Matcher
 from matching.settings import Settings
 

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from matching.errors import WerkmatchError
 from sqlmodel import Session, func, select
 
 from matching.domain import Client, Vacancy
+from matching.errors import WerkmatchError
 from matching.settings import Settings
 
 app = typer.Typer(help="werkmatch: kandidaten en vacatures matchen voor Werk & Inkomen.", no_args_is_help=True)
@@ -90,9 +90,8 @@ def demo_data(
 
 
 def create_demo_data(settings: Settings, n_clients: int, n_vacancies: int, seed: int) -> None:
-    from training.synthetic import generate, write_to_db
-
     from matching.store import init_db, make_engine
+    from training.synthetic import generate, write_to_db
 
     engine = make_engine(settings.resolved_database_url)
     init_db(engine)
@@ -229,7 +228,6 @@ def match_vacancies(
 
 def _import(kind: str, file: Path, json_out: bool) -> None:
     from matching.importer import import_file
-
     from matching.store import init_db, make_engine
 
     settings = _settings()
