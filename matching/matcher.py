@@ -53,7 +53,8 @@ class SideState:
 
     vectors: VectorIndex | None = None
     lexical: LexicalIndex = field(default_factory=LexicalIndex)
-    texts: dict[int, str] = field(default_factory=dict)
+    texts: dict[int, str] = field(default_factory=dict)  # what is embedded
+    lexical_texts: dict[int, str] = field(default_factory=dict)  # what BM25 reads (adds synonyms)
     dirty: bool = True
     watermark: datetime | None = None
     count: int = 0
@@ -91,8 +92,10 @@ class Matcher:
         table = Client if side == "clients" else Vacancy
         return list(session.exec(select(table).order_by(table.id)))  # type: ignore[arg-type]
 
-    def _render(self, side: Side, row: Any) -> str:
-        return render_client(row, self.taxonomy) if side == "clients" else render_vacancy(row, self.taxonomy)
+    def _render(self, side: Side, row: Any, lexical: bool = False) -> str:
+        if side == "clients":
+            return render_client(row, self.taxonomy, lexical)
+        return render_vacancy(row, self.taxonomy, lexical)
 
     def sync(self, progress: bool = False) -> dict[str, Any]:
         """Bring indexes in line with the database: load from disk, then embed and index what differs."""
@@ -136,7 +139,8 @@ class Matcher:
         if stale or changed or not (self.settings.index_dir / f"{side}.faiss").exists():
             vectors.save(self.settings.index_dir, side)
         state.lexical = LexicalIndex()
-        state.lexical.upsert(list(texts), list(texts.values()))
+        state.lexical_texts = {row.id: self._render(side, row, lexical=True) for row in rows}
+        state.lexical.upsert(list(state.lexical_texts), list(state.lexical_texts.values()))
         state.texts = texts
         state.count = len(rows)
         state.watermark = max((row.updated_at for row in rows), default=None)
@@ -170,7 +174,9 @@ class Matcher:
                 embedded = embed_cached(self.engine, self.embedder, [texts[k] for k in fresh], "document")
                 state.vectors.upsert(np.array(fresh, np.int64), embedded, [content_hash(texts[k]) for k in fresh])
                 state.vectors.save(self.settings.index_dir, side)
-                state.lexical.upsert(fresh, [texts[k] for k in fresh])
+            lexical_texts = {row.id: self._render(side, row, lexical=True) for row in changed}
+            state.lexical.upsert(list(lexical_texts), list(lexical_texts.values()))
+            state.lexical_texts.update(lexical_texts)
             state.texts.update(texts)
             state.count = count
             newest = max(row.updated_at for row in changed)
@@ -274,7 +280,14 @@ class Matcher:
                 query = embed_cached(self.engine, self.embedder, [text], "query")[0]
                 eligible_rows = np.flatnonzero(mask)
                 struct_score = (structured["competences"] + structured["occupation"])[eligible_rows]
-                pool, dense, lexical = self._pool(eligible_rows, clients.ids, "clients", query, text, struct_score)
+                pool, dense, lexical = self._pool(
+                    eligible_rows,
+                    clients.ids,
+                    "clients",
+                    query,
+                    self.sides["vacancies"].lexical_texts[vacancy.id],  # type: ignore[index]
+                    struct_score,
+                )
                 signals = {"dense": dense, "lexical": lexical, **{k: v[pool] for k, v in structured.items()}}
                 score = scoring.combine(signals, weights or self.settings.retrieval)
                 order = np.argsort(-score, kind="stable")[:top]
@@ -339,7 +352,14 @@ class Matcher:
                 query = embed_cached(self.engine, self.embedder, [text], "query")[0]
                 eligible_rows = np.flatnonzero(mask)
                 struct_score = (structured["competences"] + structured["occupation"])[eligible_rows]
-                pool, dense, lexical = self._pool(eligible_rows, vacancies.ids, "vacancies", query, text, struct_score)
+                pool, dense, lexical = self._pool(
+                    eligible_rows,
+                    vacancies.ids,
+                    "vacancies",
+                    query,
+                    self.sides["clients"].lexical_texts[client.id],  # type: ignore[index]
+                    struct_score,
+                )
                 signals = {"dense": dense, "lexical": lexical, **{k: v[pool] for k, v in structured.items()}}
                 score = scoring.combine(signals, self.settings.retrieval)
                 order = np.argsort(-score, kind="stable")[:top]

@@ -28,86 +28,77 @@ def _join(labels: list[str]) -> str:
     return ", ".join(labels[:-1]) + " en " + labels[-1]
 
 
-def _occupation_with_synonyms(taxonomy: Taxonomy, code: str) -> str:
-    occupation = taxonomy.occupations.get(code)
-    if occupation is None or not occupation.synoniemen:
-        return taxonomy.occupation_label(code)
-    return f"{occupation.label} ({', '.join(occupation.synoniemen)})"
+def _occupations(taxonomy: Taxonomy, codes: list[str], synonyms: bool) -> list[str]:
+    labels = []
+    for code in codes:
+        occupation = taxonomy.occupations.get(code)
+        label = taxonomy.occupation_label(code)
+        if synonyms and occupation is not None and occupation.synoniemen:
+            label = f"{label} ({', '.join(occupation.synoniemen)})"
+        labels.append(label)
+    return labels
 
 
-def render_client(client: Client, taxonomy: Taxonomy) -> str:
-    """The profile as Dutch text: experience, skills, wishes and the client's own words."""
+def _competences(taxonomy: Taxonomy, items: list[dict]) -> str:
+    return _join([item.get("label") or taxonomy.competence_label(item["code"]) for item in items])
+
+
+def render_client(client: Client, taxonomy: Taxonomy, lexical: bool = False) -> str:
+    """The profile as Dutch text, most telling parts first.
+
+    The embedder reads only the first ``max_seq_length`` tokens (128 by default), so occupations,
+    wishes and the client's own words come before the list of competences. ``lexical=True`` adds
+    what only helps word matching (occupation synonyms, certificates, education) for BM25.
+    """
     parts: list[str] = []
     if client.werkervaring:
-        experience = [
-            f"{_occupation_with_synonyms(taxonomy, item['beroepCode'])} ({item['jaren']:g} jaar)"
-            for item in client.werkervaring
-        ]
-        parts.append(f"Werkervaring: {_join(experience)}.")
-    if client.competenties:
-        parts.append(
-            "Competenties: "
-            + _join([item.get("label") or taxonomy.competence_label(item["code"]) for item in client.competenties])
-            + "."
-        )
-    if client.opleidingsniveau:
-        parts.append(f"Opleiding: {client.opleidingsniveau}.")
-    if client.certificaten:
-        parts.append("Certificaten: " + _join([taxonomy.certificate_label(c) for c in client.certificaten]) + ".")
-    if client.rijbewijs:
-        parts.append("Rijbewijs " + _join(client.rijbewijs) + ".")
+        names = _occupations(taxonomy, [item["beroepCode"] for item in client.werkervaring], lexical)
+        years = [f"{name} ({item['jaren']:g} jaar)" for name, item in zip(names, client.werkervaring, strict=True)]
+        parts.append(f"Werkervaring: {_join(years)}.")
     wensen = client.wensen
     if wensen.get("beroepen"):
-        parts.append(
-            "Wil werken als " + _join([_occupation_with_synonyms(taxonomy, c) for c in wensen["beroepen"]]) + "."
-        )
+        parts.append("Wil werken als " + _join(_occupations(taxonomy, wensen["beroepen"], lexical)) + ".")
+    if client.zelfbeschrijving:
+        parts.append(client.zelfbeschrijving.strip())
+    if client.notities:
+        parts.append(client.notities.strip())
+    if client.competenties:
+        parts.append("Competenties: " + _competences(taxonomy, client.competenties) + ".")
     if wensen.get("sectoren"):
         parts.append("Voorkeur voor de sector " + _join([SECTOREN.get(s, s) for s in wensen["sectoren"]]) + ".")
     if wensen.get("plaatsingsvormen"):
         parts.append(
             "Zoekt " + _join([PLAATSINGSVORM_LABELS[Plaatsingsvorm(p)] for p in wensen["plaatsingsvormen"]]) + "."
         )
-    parts.append(f"Beschikbaar {client.uren_min}–{client.uren_max} uur per week.")
-    if client.zelfbeschrijving:
-        parts.append(client.zelfbeschrijving.strip())
-    if client.notities:
-        parts.append(client.notities.strip())
+    if lexical:
+        if client.certificaten:
+            parts.append("Certificaten: " + _join([taxonomy.certificate_label(c) for c in client.certificaten]) + ".")
+        if client.opleidingsniveau:
+            parts.append(f"Opleiding: {client.opleidingsniveau}.")
     return " ".join(parts)
 
 
-def render_vacancy(vacancy: Vacancy, taxonomy: Taxonomy) -> str:
-    """The vacancy as Dutch text: title, occupation, tasks, required skills and the kind of placement."""
+def render_vacancy(vacancy: Vacancy, taxonomy: Taxonomy, lexical: bool = False) -> str:
+    """The vacancy as Dutch text: title, occupation and asked competences first, then the description."""
     parts = [vacancy.titel.strip() + "."]
     if vacancy.beroep_code:
         occupation = taxonomy.occupations.get(vacancy.beroep_code)
         sector = f" in de sector {SECTOREN.get(occupation.sector, occupation.sector)}" if occupation else ""
-        parts.append(f"Beroep: {_occupation_with_synonyms(taxonomy, vacancy.beroep_code)}{sector}.")
+        parts.append(f"Beroep: {_occupations(taxonomy, [vacancy.beroep_code], lexical)[0]}{sector}.")
     elif vacancy.beroep_label:
         parts.append(f"Beroep: {vacancy.beroep_label}.")
+    if vacancy.competenties_vereist:
+        parts.append("Gevraagd: " + _competences(taxonomy, vacancy.competenties_vereist) + ".")
     if vacancy.omschrijving:
         parts.append(vacancy.omschrijving.strip())
-    if vacancy.competenties_vereist:
-        parts.append(
-            "Gevraagd: "
-            + _join(
-                [item.get("label") or taxonomy.competence_label(item["code"]) for item in vacancy.competenties_vereist]
-            )
-            + "."
-        )
     if vacancy.competenties_gewenst:
-        parts.append(
-            "Pré: "
-            + _join(
-                [item.get("label") or taxonomy.competence_label(item["code"]) for item in vacancy.competenties_gewenst]
-            )
-            + "."
-        )
-    if vacancy.certificaten:
-        parts.append("Certificaten: " + _join([taxonomy.certificate_label(c) for c in vacancy.certificaten]) + ".")
+        parts.append("Pré: " + _competences(taxonomy, vacancy.competenties_gewenst) + ".")
     vorm = PLAATSINGSVORM_LABELS[Plaatsingsvorm(vacancy.plaatsingsvorm)]
-    parts.append(f"{vacancy.uren_min}–{vacancy.uren_max} uur per week, {vorm}.")
+    parts.append(f"Plaatsingsvorm: {vorm}.")
     if vacancy.jobcoach:
         parts.append("Begeleiding door een jobcoach is mogelijk.")
     if vacancy.jobcarving:
         parts.append("Taken kunnen worden aangepast (jobcarving).")
+    if lexical and vacancy.certificaten:
+        parts.append("Certificaten: " + _join([taxonomy.certificate_label(c) for c in vacancy.certificaten]) + ".")
     return " ".join(parts)
