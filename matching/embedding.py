@@ -111,7 +111,10 @@ def embed_cached(
     engine: Engine, embedder: Embedder, texts: Sequence[str], role: Role, progress: bool = False
 ) -> np.ndarray:
     """Embed ``texts``, reusing vectors stored by content hash; only unseen texts reach the model."""
-    key_model = f"{embedder.model_id}/{role}"
+    # A model without role prefixes embeds a text the same way in both roles: share one cache entry,
+    # so a vacancy searched as a query reuses the vector it was indexed with.
+    symmetric = embedder.prefixes["query"] == embedder.prefixes["document"]
+    key_model = f"{embedder.model_id}/{'shared' if symmetric else role}"
     hashes = [content_hash(text) for text in texts]
     found: dict[str, np.ndarray] = {}
     with Session(engine) as session:
