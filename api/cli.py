@@ -290,12 +290,22 @@ def serve(
 @friendly_errors
 def bench_search(
     queries: Annotated[int, typer.Option("--queries", min=5)] = 200,
+    scale_clients: Annotated[
+        int, typer.Option("--scale-clients", min=0, help="Meten op zoveel synthetische klanten (vectoren geleend).")
+    ] = 0,
     json_out: JsonFlag = False,
 ) -> None:
-    """Zoeksnelheid meten op de huidige gegevens (na opwarmen)."""
-    from training.benchmark import benchmark_search
+    """Zoeksnelheid meten op de huidige gegevens (na opwarmen), of op een opgeschaalde kopie."""
+    from training.benchmark import benchmark_search, prepare_scale_data
 
-    result = benchmark_search(_matcher(_settings()), queries)
+    settings = _settings()
+    matcher = _matcher(settings)
+    if scale_clients:
+        matcher.sync(progress=True)
+        scale = settings.model_copy(update={"data_dir": settings.data_dir / f"bench-{scale_clients}"})
+        matcher = prepare_scale_data(matcher, scale, scale_clients, settings.demo_vacancies, settings.demo_seed)
+    result = benchmark_search(matcher, queries)
+    result["vectors"] = "borrowed (latency only)" if scale_clients else "embedded"
     _emit(result) if json_out else typer.echo(json.dumps(result, indent=2))
 
 

@@ -89,3 +89,18 @@ def test_import_reports_rejected_rows_with_line_numbers(tmp_path: Path) -> None:
     assert "regel 3" in result.output and "trede" in result.output
     status = run_json("index", "status")
     assert status["clients"]["inSync"] and status["clients"]["database"] == 121
+
+
+def test_bench_search_reports_latencies() -> None:
+    result = run_json("bench", "search", "--queries", "5")
+    assert result["clients"] >= 120
+    for key in ("candidateSearch", "vacancySearch"):
+        assert 0 < result[key]["p50Ms"] <= result[key]["p95Ms"]
+    assert result["embeddingTextsPerSecond"] > 0 and result["indexBuildSeconds"] > 0
+
+
+def test_eval_retrieval_reports_recall_per_signal() -> None:
+    result = run_json("eval", "retrieval", "--vacancies", "5", "--k", "10")
+    assert result["vacancies"] > 0
+    assert set(result["recall"]) == {"dense", "lexical", "structured", "hybrid"}
+    assert all(0 <= value <= 1 for value in result["recall"].values())

@@ -11,11 +11,13 @@ from typing import Any
 import numpy as np
 from sqlmodel import Session, select
 
-from matching.domain import Client, Vacancy, utcnow
+from matching.domain import Client, EmbeddingCache, Vacancy, utcnow
 from matching.embedding import embed_cached
 from matching.index import VectorIndex
 from matching.lexical import LexicalIndex
 from matching.matcher import Matcher
+from matching.settings import Settings
+from matching.text import content_hash
 
 
 def _percentiles(samples: list[float]) -> dict[str, float]:
@@ -95,3 +97,44 @@ def benchmark_search(matcher: Matcher, queries: int = 200, top: int = 50, seed: 
         "updateToSearchableMs": round(update_seconds * 1000, 1),
         "modelId": matcher.embedder.model_id,
     }
+
+
+def prepare_scale_data(source: Matcher, settings: Settings, n_clients: int, n_vacancies: int, seed: int) -> Matcher:
+    """A separate database of ``n_clients`` synthetic clients for latency at scale, with *borrowed* vectors.
+
+    Embedding 100,000 profiles takes over an hour on 2 CPU cores, and search latency does not depend
+    on what the vectors contain (an exact FAISS scan costs n × d either way), so each new record gets
+    the vector of a record already embedded in ``source`` (cycled, with a little noise) under its own
+    content hash. Quality at this size is *not* measured this way; latency is.
+    """
+    from sqlalchemy import insert
+
+    from training.synthetic import generate, write_to_db
+
+    target = Matcher(settings, embedder=source.embedder)
+    with Session(target.engine) as session:
+        empty = session.exec(select(Client.id).limit(1)).first() is None
+    if empty:
+        write_to_db(target.engine, generate(n_clients, n_vacancies, seed), progress=True)
+        rng = np.random.default_rng(seed)
+        key = f"{source.embedder.model_id}/shared"
+        for side in ("clients", "vacancies"):
+            donor = source.sides[side].vectors
+            assert donor is not None
+            borrowed = donor.vectors(donor.ids())
+            with Session(target.engine) as session:
+                rows = target._rows(session, side)
+                hashes = list(dict.fromkeys(content_hash(target._render(side, row)) for row in rows))
+                noise = rng.normal(scale=0.02, size=(len(hashes), borrowed.shape[1])).astype(np.float32)
+                vectors = borrowed[np.arange(len(hashes)) % len(borrowed)] + noise
+                vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+                session.execute(
+                    insert(EmbeddingCache),
+                    [
+                        {"model_id": key, "content_hash": h, "vector": v.tobytes()}
+                        for h, v in zip(hashes, vectors, strict=True)
+                    ],
+                )
+                session.commit()
+    target.sync(progress=True)
+    return target

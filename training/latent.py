@@ -203,9 +203,7 @@ class Codebook:
         occupations = {code: i for i, code in enumerate(sorted(taxonomy.occupations))}
         sector_names = sorted(set(SECTOREN) | {occ.sector for occ in taxonomy.occupations.values()})
         sectors = {name: i for i, name in enumerate(sector_names)}
-        occupation_sector = np.array(
-            [sectors[taxonomy.occupations[code].sector] for code in occupations], np.int64
-        )
+        occupation_sector = np.array([sectors[taxonomy.occupations[code].sector] for code in occupations], np.int64)
         return cls(
             occupations=occupations,
             occupation_sector=occupation_sector,
@@ -659,9 +657,7 @@ def load_client_arrays(
         statement = statement.where(Client.id.in_(list(ids)))  # type: ignore[union-attr]
     names = [column.key for column in CLIENT_COLUMNS]
     with _session(engine_or_session) as session:
-        records = [
-            (row[0], dict(zip(names, row[:-1], strict=True)), row[-1]) for row in session.execute(statement)
-        ]
+        records = [(row[0], dict(zip(names, row[:-1], strict=True)), row[-1]) for row in session.execute(statement)]
     logger.info("loaded latent truth of %d clients", len(records))
     return build_client_arrays(records, codebook)
 
