@@ -26,9 +26,28 @@ from matching.taxonomy import load_taxonomy
 from training import latent, synthetic
 
 GENDERED_OR_ORIGIN_WORDS = {
-    "hij", "zij", "haar", "moeder", "vader", "man", "vrouw", "meneer", "mevrouw", "dhr", "mevr", "jongen", "meisje",
-    "statushouder", "vluchteling", "migratie", "migratieachtergrond", "allochtoon", "westers", "niet-westers",
-    "leeftijd", "geboren",
+    "hij",
+    "zij",
+    "haar",
+    "moeder",
+    "vader",
+    "man",
+    "vrouw",
+    "meneer",
+    "mevrouw",
+    "dhr",
+    "mevr",
+    "jongen",
+    "meisje",
+    "statushouder",
+    "vluchteling",
+    "migratie",
+    "migratieachtergrond",
+    "allochtoon",
+    "westers",
+    "niet-westers",
+    "leeftijd",
+    "geboren",
 }
 PROTECTED_FIELDS = {"geslacht", "geboortejaar", "migratieachtergrond", "leeftijd", "voornaam", "achternaam"}
 
@@ -226,8 +245,15 @@ def _client_record(occupation: Any, matches: bool) -> tuple[dict[str, Any], dict
         )
     )
     factors = {
-        "trede_werkelijk": 4.0, "motivatie": 0.0, "betrouwbaarheid": 0.0, "vermogen": 0.0,
-        "competenties": competences, "beperkingen": {}, "taalniveau": "C1", "sectoren": [], "match_key": 12345,
+        "trede_werkelijk": 4.0,
+        "motivatie": 0.0,
+        "betrouwbaarheid": 0.0,
+        "vermogen": 0.0,
+        "competenties": competences,
+        "beperkingen": {},
+        "taalniveau": "C1",
+        "sectoren": [],
+        "match_key": 12345,
     }
     return profile, factors
 

@@ -218,7 +218,8 @@ class ClientArrays:
     """Everything the truth needs about ``n`` clients, one row per client (row order = ``ids``).
 
     Matrices are column-major: the truth reads a few columns (the vacancy's occupation, its
-    required competences) of all clients, and contiguous columns make 400,000 clients 5× faster.
+    required competences) of all clients; contiguous columns take one vacancy over 400,000
+    clients from ~100 ms to ~65 ms.
     """
 
     ids: np.ndarray  # (n,) int64
@@ -485,7 +486,7 @@ def evaluate(
 ) -> tuple[np.ndarray, np.ndarray]:
     """True suitability and true eligibility of every client for one vacancy, in one pass.
 
-    Pure numpy and deterministic: 9,000 clients take about 2 ms, 400,000 about 100 ms.
+    Pure numpy and deterministic: 9,000 clients take about 1 ms, 400,000 about 65 ms (2 cores).
 
     Args:
         clients: the client arrays (profile + latent factors).
@@ -686,7 +687,7 @@ def top_clients(scores: np.ndarray, eligible: np.ndarray, ids: np.ndarray, k: in
     """Ids of the ``k`` highest-scoring eligible clients; ties go to the lower id (deterministic)."""
     rows = np.flatnonzero(eligible)
     if len(rows) > k:
-        # argpartition first: 400,000 clients sort in ~30 ms, partition + small sort in ~3 ms.
+        # Partition first: with 120,000 eligible of 400,000 a full lexsort takes ~12 ms, this ~1 ms.
         threshold = np.partition(scores[rows], len(rows) - k)[len(rows) - k]
         rows = rows[scores[rows] >= threshold]
     order = np.lexsort((ids[rows], -scores[rows]))

@@ -891,7 +891,9 @@ NAME_POOLS = {
     "tr": _name_pool(TurkishNames),
 }
 NAME_ORIGIN = {
-    "geen": {"nl": 1.0}, "westers": {"nl": 0.4, "pl": 0.35, "de": 0.25}, "niet-westers": {"nl": 0.45, "tr": 0.55},
+    "geen": {"nl": 1.0},
+    "westers": {"nl": 0.4, "pl": 0.35, "de": 0.25},
+    "niet-westers": {"nl": 0.45, "tr": 0.55},
 }
 
 # Pickers for the fixed distributions above, built on first use (keyed by a name per distribution).
