@@ -181,10 +181,10 @@ class Matcher:
             state.count = count
             newest = max(row.updated_at for row in changed)
             state.watermark = max(state.watermark, newest) if state.watermark else newest
-            if side == "clients":
-                self._clients = None
-            else:
-                self._vacancies = None
+            if side == "clients" and self._clients is not None:
+                self._clients = self._clients.merged(ClientArrays.build(changed, self.vocab))
+            elif side == "vacancies" and self._vacancies is not None:
+                self._vacancies = self._vacancies.merged(VacancyArrays.build(changed, self.vocab))
 
     def _catch_up(self) -> None:
         if self.sides["clients"].vectors is None:

@@ -2,13 +2,15 @@
 
 One row per record, in a fixed order with its database id in ``ids``. Competences, occupations and
 certificates become sparse indicator matrices over the taxonomy's codes (codes outside the taxonomy
-get their own columns, so nothing a consulent typed is lost). Rebuilt lazily after changes: building
-9,000 clients takes about a second, far below a search's budget for a changed record.
+get their own columns, so nothing a consulent typed is lost). Built once from all records (about a
+second for 9,000 clients); a changed record is merged in (:meth:`RecordArrays.merged`), so saving one
+profile among 100,000 does not rebuild the rest.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Self
 
 import numpy as np
 from scipy import sparse
@@ -80,8 +82,36 @@ def _max_km(client: Client, mode: str) -> float:
     return max(minutes - overhead, 0.0) / 60.0 * speed / geo.DETOUR_FACTOR
 
 
+class RecordArrays:
+    """Row-wise merge shared by :class:`ClientArrays` and :class:`VacancyArrays`."""
+
+    ids: np.ndarray
+    position: dict[int, int]
+
+    def merged(self, changed: Self) -> Self:
+        """These rows with ``changed``'s rows replacing (same id) or joining them; ids stay sorted."""
+        keep = np.flatnonzero(~np.isin(self.ids, changed.ids))
+        order = np.argsort(np.concatenate([self.ids[keep], changed.ids]), kind="stable")
+        values: dict[str, object] = {}
+        for item in fields(self):  # type: ignore[arg-type]
+            if item.name == "position":
+                continue
+            old, new = getattr(self, item.name), getattr(changed, item.name)
+            if sparse.issparse(old):
+                width = max(old.shape[1], new.shape[1])
+                values[item.name] = sparse.vstack([_widen(old[keep], width), _widen(new, width)], format="csr")[order]
+            elif isinstance(old, list):
+                joined = [old[row] for row in keep] + list(new)
+                values[item.name] = [joined[row] for row in order]
+            else:
+                values[item.name] = np.concatenate([old[keep], new])[order]
+        arrays = type(self)(position={}, **values)  # type: ignore[arg-type]
+        arrays.position = {int(key): row for row, key in enumerate(arrays.ids)}
+        return arrays
+
+
 @dataclass
-class ClientArrays:
+class ClientArrays(RecordArrays):
     ids: np.ndarray
     lat: np.ndarray
     lon: np.ndarray
@@ -148,7 +178,7 @@ class ClientArrays:
 
 
 @dataclass
-class VacancyArrays:
+class VacancyArrays(RecordArrays):
     ids: np.ndarray
     lat: np.ndarray
     lon: np.ndarray

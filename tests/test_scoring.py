@@ -86,3 +86,32 @@ def test_combine_is_a_weighted_mean_in_unit_range() -> None:
     only_dense = dict(zeros, dense=np.ones(3))
     total = sum(getattr(weights, f"weight_{n}") for n in scoring.SIGNALS)
     np.testing.assert_allclose(scoring.combine(only_dense, weights), weights.weight_dense / total)
+
+
+def test_merging_changed_records_equals_a_full_rebuild() -> None:
+    """A saved profile is merged into the arrays; the result is what rebuilding everything gives."""
+    vocab = Vocabularies()
+    before = [
+        Client(id=i, **client_from_input(client_in(client_nummer=f"K{i}", postcode=pc)))
+        for i, pc in ((1, "6811"), (3, "6821"), (5, "6832"))
+    ]
+    changed = [
+        Client(id=3, **client_from_input(client_in(client_nummer="K3", postcode="6511", uren_min=4, uren_max=12))),
+        Client(
+            id=4,
+            **client_from_input(
+                client_in(client_nummer="K4", competenties=[{"code": "nieuw-onbekend", "label": "Iets nieuws"}])
+            ),
+        ),
+    ]
+    merged = ClientArrays.build(before, vocab).merged(ClientArrays.build(changed, vocab))
+    rebuilt = ClientArrays.build([before[0], changed[0], changed[1], before[2]], vocab)
+    for arrays in (merged, rebuilt):
+        arrays.widen(vocab)
+    assert merged.ids.tolist() == [1, 3, 4, 5]
+    assert merged.position == rebuilt.position
+    np.testing.assert_array_equal(merged.uren_max, rebuilt.uren_max)
+    np.testing.assert_array_equal(merged.lat, rebuilt.lat)
+    assert merged.mode == rebuilt.mode
+    assert (merged.competences != rebuilt.competences).nnz == 0
+    assert (merged.experience != rebuilt.experience).nnz == 0
