@@ -33,7 +33,7 @@ from tqdm import tqdm
 
 from matching.domain import EmbeddingCache
 from matching.errors import ModelError
-from matching.text import content_hash
+from matching.text import Fields, content_hash
 
 if TYPE_CHECKING:
     from matching.settings import EmbeddingSettings
@@ -250,3 +250,24 @@ def embed_cached(
         found.update(zip(ordered, vectors, strict=True))
         logger.info("embedded %d new texts, %d from cache", len(missing), len(texts) - len(missing))
     return np.stack([found[h] for h in hashes]) if hashes else np.zeros((0, embedder.dimension), np.float32)
+
+
+def embed_fields(
+    engine: Engine, embedder: Embedder, records: Sequence[Fields], role: Role, progress: bool = False
+) -> np.ndarray:
+    """One vector per record: the mean of its fields' vectors, each the mean of its pieces' vectors.
+
+    Pieces are embedded through :func:`embed_cached`, so a piece shared by many records (a competence
+    label, a stock sentence) reaches the model once. A record without any field gets a zero vector
+    (dense similarity 0: it is still found by the lexical and structured signals).
+    """
+    pieces = list(dict.fromkeys(piece for record in records for items in record.values() for piece in items))
+    vectors = embed_cached(engine, embedder, pieces, role, progress)
+    row_of = {piece: row for row, piece in enumerate(pieces)}
+    out = np.zeros((len(records), embedder.dimension), np.float32)
+    for position, record in enumerate(records):
+        if record:
+            means = [vectors[[row_of[piece] for piece in items]].mean(axis=0) for items in record.values()]
+            out[position] = np.mean(means, axis=0)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return np.divide(out, norms, out=np.zeros_like(out), where=norms > 0)

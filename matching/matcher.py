@@ -30,7 +30,7 @@ from sqlmodel import Session, select
 
 from matching import scoring
 from matching.domain import Client, Vacancy
-from matching.embedding import Embedder, embed_cached, load_embedder
+from matching.embedding import Embedder, Role, embed_cached, embed_fields, load_embedder
 from matching.errors import InvalidInputError, NotFoundError
 from matching.explain import explain_pair
 from matching.index import VectorIndex
@@ -39,7 +39,15 @@ from matching.settings import RetrievalSettings, Settings
 from matching.store import init_db, make_engine
 from matching.structured import ClientArrays, VacancyArrays, Vocabularies
 from matching.taxonomy import load_taxonomy
-from matching.text import content_hash, render_client, render_vacancy
+from matching.text import (
+    Fields,
+    client_fields,
+    content_hash,
+    fields_hash,
+    render_client,
+    render_vacancy,
+    vacancy_fields,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +61,7 @@ class SideState:
 
     vectors: VectorIndex | None = None
     lexical: LexicalIndex = field(default_factory=LexicalIndex)
-    texts: dict[int, str] = field(default_factory=dict)  # what is embedded
+    texts: dict[int, str | Fields] = field(default_factory=dict)  # what is embedded (text or fields)
     lexical_texts: dict[int, str] = field(default_factory=dict)  # what BM25 reads (adds synonyms)
     dirty: bool = True
     watermark: datetime | None = None
@@ -96,6 +104,21 @@ class Matcher:
             return render_client(row, self.taxonomy, lexical)
         return render_vacancy(row, self.taxonomy, lexical)
 
+    def _dense_input(self, side: Side, row: Any) -> str | Fields:
+        """What the embedder reads of a record: the rendered text, or its fields (``embedding.compose``)."""
+        if self.settings.embedding.compose == "fields":
+            return client_fields(row, self.taxonomy) if side == "clients" else vacancy_fields(row, self.taxonomy)
+        return self._render(side, row)
+
+    @staticmethod
+    def _digest(item: str | Fields) -> str:
+        return fields_hash(item) if isinstance(item, dict) else content_hash(item)
+
+    def _vectors_for(self, items: list[str | Fields], role: Role, progress: bool = False) -> np.ndarray:
+        if items and isinstance(items[0], dict):
+            return embed_fields(self.engine, self.embedder, items, role, progress)  # type: ignore[arg-type]
+        return embed_cached(self.engine, self.embedder, items, role, progress)  # type: ignore[arg-type]
+
     def sync(self, progress: bool = False) -> dict[str, Any]:
         """Bring indexes in line with the database: load from disk, then embed and index what differs."""
         with self._lock:
@@ -123,8 +146,8 @@ class Matcher:
 
     def _sync_side(self, side: Side, rows: list[Any], progress: bool) -> dict[str, int]:
         state = self.sides[side]
-        texts = {row.id: self._render(side, row) for row in rows}
-        hashes = {key: content_hash(text) for key, text in texts.items()}
+        texts = {row.id: self._dense_input(side, row) for row in rows}
+        hashes = {key: self._digest(text) for key, text in texts.items()}
         if state.vectors is None:
             state.vectors = self._load_vectors(side)
         vectors = state.vectors
@@ -133,7 +156,7 @@ class Matcher:
         if stale:
             vectors.remove(np.array(stale, np.int64))
         if changed:
-            embedded = embed_cached(self.engine, self.embedder, [texts[key] for key in changed], "document", progress)
+            embedded = self._vectors_for([texts[key] for key in changed], "document", progress)
             vectors.upsert(np.array(changed, np.int64), embedded, [hashes[key] for key in changed])
         if stale or changed or not (self.settings.index_dir / f"{side}.faiss").exists():
             vectors.save(self.settings.index_dir, side)
@@ -167,11 +190,11 @@ class Matcher:
             if not changed:
                 return
             assert state.vectors is not None
-            texts = {row.id: self._render(side, row) for row in changed}
+            texts = {row.id: self._dense_input(side, row) for row in changed}
             fresh = [key for key, text in texts.items() if state.texts.get(key) != text]
             if fresh:
-                embedded = embed_cached(self.engine, self.embedder, [texts[k] for k in fresh], "document")
-                state.vectors.upsert(np.array(fresh, np.int64), embedded, [content_hash(texts[k]) for k in fresh])
+                embedded = self._vectors_for([texts[k] for k in fresh], "document")
+                state.vectors.upsert(np.array(fresh, np.int64), embedded, [self._digest(texts[k]) for k in fresh])
                 state.vectors.save(self.settings.index_dir, side)
             lexical_texts = {row.id: self._render(side, row, lexical=True) for row in changed}
             state.lexical.upsert(list(lexical_texts), list(lexical_texts.values()))
@@ -275,8 +298,7 @@ class Matcher:
                 features = scoring.pair_features(clients, c_rows, vacancies, v_rows)
                 mask = scoring.eligible(features, np.ones(n, bool))
                 structured = scoring.structured_signals(features, clients.max_km)
-                text = self.sides["vacancies"].texts[vacancy.id]  # type: ignore[index]
-                query = embed_cached(self.engine, self.embedder, [text], "query")[0]
+                query = self._vectors_for([self.sides["vacancies"].texts[vacancy.id]], "query")[0]  # type: ignore[index]
                 eligible_rows = np.flatnonzero(mask)
                 struct_score = (structured["competences"] + structured["occupation"])[eligible_rows]
                 pool, dense, lexical = self._pool(
@@ -347,8 +369,7 @@ class Matcher:
                 features = scoring.pair_features(clients, c_rows, vacancies, v_rows)
                 mask = scoring.eligible(features, vacancies.open)
                 structured = scoring.structured_signals(features, clients.max_km[c_rows])
-                text = self.sides["clients"].texts[client.id]  # type: ignore[index]
-                query = embed_cached(self.engine, self.embedder, [text], "query")[0]
+                query = self._vectors_for([self.sides["clients"].texts[client.id]], "query")[0]  # type: ignore[index]
                 eligible_rows = np.flatnonzero(mask)
                 struct_score = (structured["competences"] + structured["occupation"])[eligible_rows]
                 pool, dense, lexical = self._pool(

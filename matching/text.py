@@ -11,6 +11,7 @@ experience and wishes are described in their own words.
 from __future__ import annotations
 
 import hashlib
+import re
 
 from matching.domain import Client, Vacancy
 from matching.taxonomy import Taxonomy
@@ -102,3 +103,56 @@ def render_vacancy(vacancy: Vacancy, taxonomy: Taxonomy, lexical: bool = False) 
     if lexical and vacancy.certificaten:
         parts.append("Certificaten: " + _join([taxonomy.certificate_label(c) for c in vacancy.certificaten]) + ".")
     return " ".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Fields: the same content as the renderings, cut into pieces that many records share.
+#
+# Coded parts (occupations, competences, sectors, plaatsingsvormen) come from vocabularies of a few
+# hundred labels, and free text repeats a lot of sentences, so embedding per piece and caching by
+# content hash embeds each piece once for the whole bestand. A record's vector is the mean of its
+# fields' vectors, each field the mean of its pieces (see ``matching.embedding.embed_fields``).
+
+Fields = dict[str, list[str]]
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def sentences(text: str | None) -> list[str]:
+    return [part.strip() for part in _SENTENCE_END.split(text or "") if part.strip()]
+
+
+def client_fields(client: Client, taxonomy: Taxonomy) -> Fields:
+    """The profile's pieces per field, in Dutch; empty fields are left out."""
+    wensen = client.wensen
+    fields: Fields = {
+        "werkervaring": [
+            f"Werkervaring als {taxonomy.occupation_label(item['beroepCode'])}." for item in client.werkervaring
+        ],
+        "wensen": [f"Wil werken als {taxonomy.occupation_label(code)}." for code in wensen.get("beroepen", [])]
+        + [f"Voorkeur voor de sector {SECTOREN.get(s, s)}." for s in wensen.get("sectoren", [])],
+        "eigen woorden": sentences(client.zelfbeschrijving) + sentences(client.notities),
+        "competenties": [item.get("label") or taxonomy.competence_label(item["code"]) for item in client.competenties],
+    }
+    return {name: pieces for name, pieces in fields.items() if pieces}
+
+
+def vacancy_fields(vacancy: Vacancy, taxonomy: Taxonomy) -> Fields:
+    """The vacancy's pieces per field, in the same field names as :func:`client_fields` where they meet."""
+    occupation: list[str] = [vacancy.titel.strip() + "."]
+    if vacancy.beroep_code:
+        occupation.append(f"Werken als {taxonomy.occupation_label(vacancy.beroep_code)}.")
+    elif vacancy.beroep_label:
+        occupation.append(f"Werken als {vacancy.beroep_label}.")
+    fields: Fields = {
+        "beroep": occupation,
+        "omschrijving": sentences(vacancy.omschrijving),
+        "competenties": [
+            item.get("label") or taxonomy.competence_label(item["code"])
+            for item in vacancy.competenties_vereist + vacancy.competenties_gewenst
+        ],
+    }
+    return {name: pieces for name, pieces in fields.items() if pieces}
+
+
+def fields_hash(fields: Fields) -> str:
+    return content_hash("\n".join(f"{name}: {' | '.join(pieces)}" for name, pieces in sorted(fields.items())))

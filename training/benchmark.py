@@ -11,13 +11,11 @@ from typing import Any
 import numpy as np
 from sqlmodel import Session, select
 
-from matching.domain import Client, EmbeddingCache, Vacancy, utcnow
-from matching.embedding import embed_cached
+from matching.domain import Client, Vacancy, utcnow
 from matching.index import VectorIndex
 from matching.lexical import LexicalIndex
 from matching.matcher import Matcher
 from matching.settings import Settings
-from matching.text import content_hash
 
 
 def _percentiles(samples: list[float]) -> dict[str, float]:
@@ -55,9 +53,9 @@ def benchmark_search(matcher: Matcher, queries: int = 200, top: int = 50, seed: 
     vacancy = timed(matcher.vacancies_for, client_sample)
 
     # Embedding speed on texts the cache has never seen (profile texts with a unique suffix).
-    texts = [
-        text + f" (meting {seed}-{i})" for i, text in enumerate(list(matcher.sides["clients"].texts.values())[:128])
-    ]
+    with Session(matcher.engine) as session:
+        rows = list(session.exec(select(Client).limit(128)))
+    texts = [matcher._render("clients", row) + f" (meting {seed}-{i})" for i, row in enumerate(rows)]
     start = time.perf_counter()
     matcher.embedder.embed(texts, "document")
     texts_per_second = len(texts) / (time.perf_counter() - start)
@@ -66,17 +64,19 @@ def benchmark_search(matcher: Matcher, queries: int = 200, top: int = 50, seed: 
     state = matcher.sides["clients"]
     ids = np.array(sorted(state.texts), np.int64)
     start = time.perf_counter()
-    vectors = embed_cached(matcher.engine, matcher.embedder, [state.texts[int(i)] for i in ids], "document")
+    vectors = matcher._vectors_for([state.texts[int(i)] for i in ids], "document")
     index = VectorIndex(matcher.embedder.dimension, matcher.embedder.model_id)
     index.upsert(ids, vectors, ["-"] * len(ids))
     lexical = LexicalIndex()
-    lexical.upsert(ids, [state.texts[int(i)] for i in ids])
+    lexical.upsert(ids, [state.lexical_texts[int(i)] for i in ids])
     lexical.scores("warm")
     build_seconds = time.perf_counter() - start
 
     # A saved change is searchable on the next search: time from commit to a search that reflects it.
+    # The benchmark's own edit is undone afterwards.
     with Session(matcher.engine) as session:
         row = session.exec(select(Client).where(Client.client_nummer == client_sample[0])).one()
+        original = row.notities
         row.notities = (row.notities or "") + f" Update benchmark {time.time_ns()}."
         row.updated_at = utcnow()
         session.add(row)
@@ -84,6 +84,13 @@ def benchmark_search(matcher: Matcher, queries: int = 200, top: int = 50, seed: 
     start = time.perf_counter()
     matcher.vacancies_for(client_sample[0], top)
     update_seconds = time.perf_counter() - start
+    with Session(matcher.engine) as session:
+        row = session.exec(select(Client).where(Client.client_nummer == client_sample[0])).one()
+        row.notities = original
+        row.updated_at = utcnow()
+        session.add(row)
+        session.commit()
+    matcher.refresh("clients")
 
     return {
         "clients": len(clients),
@@ -104,11 +111,10 @@ def prepare_scale_data(source: Matcher, settings: Settings, n_clients: int, n_va
 
     Embedding 100,000 profiles takes over an hour on 2 CPU cores, and search latency does not depend
     on what the vectors contain (an exact FAISS scan costs n × d either way), so each new record gets
-    the vector of a record already embedded in ``source`` (cycled, with a little noise) under its own
-    content hash. Quality at this size is *not* measured this way; latency is.
+    the vector of a record already embedded in ``source`` (cycled, with a little noise), written
+    straight into the index under the record's own digest. Quality at this size is *not* measured
+    this way; latency is.
     """
-    from sqlalchemy import insert
-
     from training.synthetic import generate, write_to_db
 
     target = Matcher(settings, embedder=source.embedder)
@@ -116,25 +122,21 @@ def prepare_scale_data(source: Matcher, settings: Settings, n_clients: int, n_va
         empty = session.exec(select(Client.id).limit(1)).first() is None
     if empty:
         write_to_db(target.engine, generate(n_clients, n_vacancies, seed), progress=True)
+        # Write the indexes as a finished sync would, with borrowed vectors: sync then finds every
+        # record's digest in place and embeds nothing.
         rng = np.random.default_rng(seed)
-        key = f"{source.embedder.model_id}/shared"
         for side in ("clients", "vacancies"):
             donor = source.sides[side].vectors
             assert donor is not None
             borrowed = donor.vectors(donor.ids())
             with Session(target.engine) as session:
                 rows = target._rows(session, side)
-                hashes = list(dict.fromkeys(content_hash(target._render(side, row)) for row in rows))
-                noise = rng.normal(scale=0.02, size=(len(hashes), borrowed.shape[1])).astype(np.float32)
-                vectors = borrowed[np.arange(len(hashes)) % len(borrowed)] + noise
-                vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-                session.execute(
-                    insert(EmbeddingCache),
-                    [
-                        {"model_id": key, "content_hash": h, "vector": v.tobytes()}
-                        for h, v in zip(hashes, vectors, strict=True)
-                    ],
-                )
-                session.commit()
+            noise = rng.normal(scale=0.02, size=(len(rows), borrowed.shape[1])).astype(np.float32)
+            vectors = borrowed[np.arange(len(rows)) % len(borrowed)] + noise
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            index = VectorIndex(target.embedder.dimension, target.embedder.model_id)
+            digests = [target._digest(target._dense_input(side, row)) for row in rows]
+            index.upsert(np.array([row.id for row in rows], np.int64), vectors, digests)
+            index.save(settings.index_dir, side)
     target.sync(progress=True)
     return target
