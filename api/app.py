@@ -49,8 +49,10 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.matcher = matcher or Matcher(settings)
-        app.state.matcher.sync()
+        if not app.state.matcher.prepared:
+            app.state.matcher.sync(background=True)
         yield
+        app.state.matcher.close()
 
     app = FastAPI(
         title="werkmatch",

@@ -282,7 +282,7 @@ def serve(
     if empty:
         typer.echo(f"Eerste start: {settings.demo_clients} demo-klanten en {settings.demo_vacancies} vacatures maken…")
         create_demo_data(settings, settings.demo_clients, settings.demo_vacancies, settings.demo_seed)
-    matcher.sync(progress=True)
+    matcher.sync(progress=True, background=True)  # search works at once; dense covers more as it embeds
     host, port = host or settings.host, port or settings.port
     typer.echo(f"werkmatch draait op http://{host}:{port}/api/v1/docs")
     uvicorn.run(create_app(settings, matcher), host=host, port=port, log_level="info")

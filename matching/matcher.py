@@ -17,6 +17,7 @@ past the last sync), so a changed profile is searchable on the next search after
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -27,6 +28,7 @@ from typing import Any, Literal
 import numpy as np
 from sqlalchemy import func
 from sqlmodel import Session, select
+from tqdm import tqdm
 
 from matching import scoring
 from matching.domain import Client, Vacancy
@@ -52,6 +54,8 @@ from matching.text import (
 logger = logging.getLogger(__name__)
 
 Side = Literal["clients", "vacancies"]
+EMBED_CHUNK = 64  # records per embedding step: a search waits for the model at most one step
+SAVE_EVERY_S = 20.0  # how often background embedding writes the index (index status reads it)
 ADVICE = "Dit is een suggestie om met de klant te bespreken, geen besluit. De consulent beoordeelt of een match past."
 
 
@@ -63,7 +67,8 @@ class SideState:
     lexical: LexicalIndex = field(default_factory=LexicalIndex)
     texts: dict[int, str | Fields] = field(default_factory=dict)  # what is embedded (text or fields)
     lexical_texts: dict[int, str] = field(default_factory=dict)  # what BM25 reads (adds synonyms)
-    dirty: bool = True
+    queue: dict[int, str] = field(default_factory=dict)  # id → digest of records still to embed
+    unsaved: bool = False  # vectors changed since the index was last written
     watermark: datetime | None = None
     count: int = 0
 
@@ -87,6 +92,9 @@ class Matcher:
         self.vocab = Vocabularies()
         self._clients: ClientArrays | None = None
         self._vacancies: VacancyArrays | None = None
+        self._worker: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self.embedding_error: str | None = None
 
     # ------------------------------------------------------------------ embedding and sync
     @property
@@ -110,6 +118,11 @@ class Matcher:
             return client_fields(row, self.taxonomy) if side == "clients" else vacancy_fields(row, self.taxonomy)
         return self._render(side, row)
 
+    @property
+    def prepared(self) -> bool:
+        """True once :meth:`sync` has loaded both sides (search works; embedding may still run)."""
+        return all(state.vectors is not None for state in self.sides.values())
+
     @staticmethod
     def _digest(item: str | Fields) -> str:
         return fields_hash(item) if isinstance(item, dict) else content_hash(item)
@@ -119,16 +132,90 @@ class Matcher:
             return embed_fields(self.engine, self.embedder, items, role, progress)  # type: ignore[arg-type]
         return embed_cached(self.engine, self.embedder, items, role, progress)  # type: ignore[arg-type]
 
-    def sync(self, progress: bool = False) -> dict[str, Any]:
-        """Bring indexes in line with the database: load from disk, then embed and index what differs."""
+    def sync(self, progress: bool = False, background: bool = False) -> dict[str, Any]:
+        """Bring the indexes in line with the database: load from disk, then embed and index what differs.
+
+        Lexical and structured search work as soon as this returns. With ``background=True`` the
+        embedding runs in a worker thread and dense search covers more records as it goes (``status``
+        says how far it is); otherwise it is done before returning.
+        """
         with self._lock:
             report: dict[str, Any] = {}
             with Session(self.engine) as session:
                 for side in ("clients", "vacancies"):
-                    rows = self._rows(session, side)
-                    report[side] = self._sync_side(side, rows, progress)
+                    report[side] = self._prepare_side(side, self._rows(session, side))
             self._clients = self._vacancies = None
-            return report
+            if background:
+                self._start_worker(progress)
+                return report
+        self._drain(progress)
+        return report
+
+    def _start_worker(self, progress: bool) -> None:
+        with self._lock:
+            if self._worker is None and any(state.queue for state in self.sides.values()):
+                self._worker = threading.Thread(target=self._drain, args=(progress,), name="embedden", daemon=True)
+                self._worker.start()
+
+    def wait_embedded(self, timeout: float | None = None) -> bool:
+        """Wait for background embedding to finish; True when nothing is left to embed."""
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
+        return self._worker is None and not any(state.queue for state in self.sides.values())
+
+    def close(self) -> None:
+        """Stop background embedding after its current step; what is embedded so far is saved."""
+        self._stopping.set()
+        worker = self._worker
+        if worker is not None:
+            worker.join()
+        self._stopping.clear()
+
+    def _drain(self, progress: bool = False) -> None:
+        """Embed every queued record, a chunk at a time, and save the indexes now and then."""
+        total = sum(len(state.queue) for state in self.sides.values())
+        last_save = time.monotonic()
+        try:
+            with tqdm(total=total, desc="embedden", unit="record", disable=not progress) as bar:
+                while True:
+                    with self._lock:
+                        side = next((name for name, state in self.sides.items() if state.queue), None)
+                        if side is None or self._stopping.is_set():
+                            for name, state in self.sides.items():
+                                if state.vectors is not None and state.unsaved:
+                                    state.vectors.save(self.settings.index_dir, name)
+                                    state.unsaved = False
+                            if threading.current_thread() is self._worker:
+                                self._worker = None
+                            return
+                        state = self.sides[side]
+                        chunk = list(itertools.islice(state.queue.items(), EMBED_CHUNK))
+                        items = [state.texts[key] for key, _ in chunk]
+                    vectors = self._vectors_for(items, "document")  # outside the lock: searches go on
+                    with self._lock:
+                        # A record saved again meanwhile was re-embedded by refresh: keep the newer vector.
+                        keep = [i for i, (key, digest) in enumerate(chunk) if state.queue.get(key) == digest]
+                        for key, _ in chunk:
+                            state.queue.pop(key, None)
+                        assert state.vectors is not None
+                        state.vectors.upsert(
+                            np.array([chunk[i][0] for i in keep], np.int64),
+                            vectors[keep],
+                            [chunk[i][1] for i in keep],
+                        )
+                        state.unsaved = True
+                        if time.monotonic() - last_save > SAVE_EVERY_S:
+                            state.vectors.save(self.settings.index_dir, side)
+                            state.unsaved, last_save = False, time.monotonic()
+                    bar.update(len(chunk))
+        except Exception:
+            logger.exception("embedding in the background failed; dense search covers only what was embedded")
+            with self._lock:
+                self.embedding_error = "embedden is mislukt; zie het log van de service"
+                if threading.current_thread() is self._worker:
+                    self._worker = None
+            raise
 
     def _load_vectors(self, side: Side) -> VectorIndex:
         directory = self.settings.index_dir
@@ -144,7 +231,8 @@ class Matcher:
                 logger.warning("index %s unreadable (%s); rebuilding", side, error)
         return VectorIndex(self.embedder.dimension, self.embedder.model_id)
 
-    def _sync_side(self, side: Side, rows: list[Any], progress: bool) -> dict[str, int]:
+    def _prepare_side(self, side: Side, rows: list[Any]) -> dict[str, int]:
+        """Everything but embedding: texts, lexical index, stale vectors removed, changed ones queued."""
         state = self.sides[side]
         texts = {row.id: self._dense_input(side, row) for row in rows}
         hashes = {key: self._digest(text) for key, text in texts.items()}
@@ -152,22 +240,17 @@ class Matcher:
             state.vectors = self._load_vectors(side)
         vectors = state.vectors
         stale = [key for key in vectors.hashes if key not in texts]
-        changed = [key for key, digest in hashes.items() if vectors.hashes.get(key) != digest]
         if stale:
             vectors.remove(np.array(stale, np.int64))
-        if changed:
-            embedded = self._vectors_for([texts[key] for key in changed], "document", progress)
-            vectors.upsert(np.array(changed, np.int64), embedded, [hashes[key] for key in changed])
-        if stale or changed or not (self.settings.index_dir / f"{side}.faiss").exists():
-            vectors.save(self.settings.index_dir, side)
+        state.queue = {key: digest for key, digest in hashes.items() if vectors.hashes.get(key) != digest}
+        state.unsaved = bool(stale) or not (self.settings.index_dir / f"{side}.faiss").exists()
         state.lexical = LexicalIndex()
         state.lexical_texts = {row.id: self._render(side, row, lexical=True) for row in rows}
         state.lexical.upsert(list(state.lexical_texts), list(state.lexical_texts.values()))
         state.texts = texts
         state.count = len(rows)
         state.watermark = max((row.updated_at for row in rows), default=None)
-        state.dirty = True
-        return {"records": len(rows), "embedded": len(changed), "removed": len(stale)}
+        return {"records": len(rows), "embedded": len(state.queue), "removed": len(stale)}
 
     def refresh(self, side: Side, ids: list[int] | None = None) -> None:
         """Re-index records changed since the last sync (or the given ids); removes deleted ones."""
@@ -184,8 +267,10 @@ class Matcher:
             if count != state.count + sum(1 for row in changed if row.id not in state.texts):
                 # Something was deleted (or inserted without a newer timestamp): a full sync is cheap, the
                 # embedding cache answers for every unchanged text.
-                self._sync_side(side, self._rows(session, side), progress=False)
+                self._prepare_side(side, self._rows(session, side))
                 self._clients = self._vacancies = None
+                if self._worker is None:
+                    self._drain()
                 return
             if not changed:
                 return
@@ -195,6 +280,8 @@ class Matcher:
             if fresh:
                 embedded = self._vectors_for([texts[k] for k in fresh], "document")
                 state.vectors.upsert(np.array(fresh, np.int64), embedded, [self._digest(texts[k]) for k in fresh])
+                for key in fresh:
+                    state.queue.pop(key, None)
                 state.vectors.save(self.settings.index_dir, side)
             lexical_texts = {row.id: self._render(side, row, lexical=True) for row in changed}
             state.lexical.upsert(list(lexical_texts), list(lexical_texts.values()))
@@ -454,8 +541,12 @@ class Matcher:
                 out[side] = {
                     "database": int(db_count),
                     "indexed": indexed,
+                    "toEmbed": len(state.queue),
                     "modelId": model,
-                    "inSync": indexed == db_count and model == self.embedder.model_id,
+                    "inSync": indexed == db_count and model == self.embedder.model_id and not state.queue,
                 }
+            out["embedding"] = "bezig" if self._worker is not None else ("fout" if self.embedding_error else "klaar")
+            if self.embedding_error:
+                out["embeddingError"] = self.embedding_error
             out["checkedAt"] = time.strftime("%Y-%m-%dT%H:%M:%S")
             return out

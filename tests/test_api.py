@@ -25,7 +25,11 @@ def test_health_reports_the_index(client: TestClient) -> None:
     response = client.get("/api/v1/health")
     assert response.status_code == 200
     assert response.headers["API-Version"]
-    assert response.json()["index"]["clients"]["inSync"]
+    assert response.json()["index"]["embedding"] in ("bezig", "klaar")
+    assert client.app.state.matcher.wait_embedded(timeout=120)
+    index = client.get("/api/v1/health").json()["index"]
+    assert index["embedding"] == "klaar"
+    assert index["clients"]["inSync"] and index["clients"]["toEmbed"] == 0
 
 
 def test_searches_return_explained_results(client: TestClient) -> None:

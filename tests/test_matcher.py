@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from sqlmodel import Session, select
 
-from matching.domain import Client, EmbeddingCache
+from matching.domain import Client, EmbeddingCache, utcnow
 from matching.errors import InvalidInputError, NotFoundError
 from matching.index import VectorIndex
 from matching.matcher import Matcher
@@ -147,3 +149,59 @@ def test_deleted_records_leave_the_index(small_world: Matcher) -> None:
     ids = [i["clientId"] for i in small_world.candidates("V-SCHOON", top=5)["results"]]
     assert "K-SCHOON" not in ids
     assert small_world.status()["clients"]["inSync"]
+
+
+class GatedEmbedder:
+    """Wraps the real embedder; the background worker's calls wait until the test opens the gate."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.gate = threading.Event()
+        self.worker_calls = 0
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
+
+    def embed(self, texts, role, progress=False):
+        if threading.current_thread().name == "embedden":
+            self.worker_calls += 1
+            assert self.gate.wait(60)
+        return self.inner.embed(texts, role, progress)
+
+
+def test_search_works_while_embedding_runs_in_the_background(settings, embedder, monkeypatch) -> None:
+    monkeypatch.setattr("matching.matcher.EMBED_CHUNK", 1)
+    gated = GatedEmbedder(embedder)
+    matcher = Matcher(settings, embedder=gated)  # type: ignore[arg-type]
+    with Session(matcher.engine) as session:
+        make_client(session, client_nummer="K-1", zelfbeschrijving="Ik werkte als orderpicker.")
+        make_client(session, client_nummer="K-2", zelfbeschrijving="Ik maak graag kantoren schoon.")
+        make_vacancy(session, vacature_nummer="V-1")
+    matcher.sync(background=True)
+    status = matcher.status()
+    assert status["embedding"] == "bezig" and status["clients"]["toEmbed"] == 2
+    # Lexical and structured signals answer before any vector exists.
+    found = matcher.candidates("V-1", 5)["results"]
+    assert {item["clientId"] for item in found} == {"K-1", "K-2"}
+
+    # K-1 is saved again while the worker holds its old text: the newer vector must win.
+    with Session(matcher.engine) as session:
+        row = session.exec(select(Client).where(Client.client_nummer == "K-1")).one()
+        row.zelfbeschrijving = "Ik ben heftruckchauffeur en wil in de logistiek werken."
+        row.updated_at = utcnow()
+        session.add(row)
+        session.commit()
+        client_id = row.id
+    matcher.refresh("clients")
+    gated.gate.set()
+    assert matcher.wait_embedded(timeout=120)
+    state = matcher.sides["clients"]
+    expected = matcher._vectors_for([state.texts[client_id]], "document")[0]
+    np.testing.assert_allclose(state.vectors.vectors(np.array([client_id]))[0], expected, atol=1e-5)
+    status = matcher.status()
+    assert status["embedding"] == "klaar" and status["clients"]["inSync"] and status["clients"]["toEmbed"] == 0
+    assert gated.worker_calls >= 1
+    # The index on disk holds everything, so a restart embeds nothing.
+    assert Matcher(settings, embedder=embedder).sync() == {
+        side: {"records": n, "embedded": 0, "removed": 0} for side, n in (("clients", 2), ("vacancies", 1))
+    }
