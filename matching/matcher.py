@@ -541,7 +541,11 @@ class Matcher:
                 out[side] = {
                     "database": int(db_count),
                     "indexed": indexed,
-                    "toEmbed": len(state.queue),
+                    # Another process (a running service) may be embedding: then the files tell how far it is.
+                    "toEmbed": len(state.queue)
+                    if state.vectors is not None
+                    else max(int(db_count) - (indexed or 0), 0),
+                    "progress": round(min((indexed or 0) / db_count, 1.0), 3) if db_count else 1.0,
                     "modelId": model,
                     "inSync": indexed == db_count and model == self.embedder.model_id and not state.queue,
                 }
