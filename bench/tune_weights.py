@@ -20,7 +20,7 @@ from training.latent import load_client_arrays, true_top_clients
 NAMES = ("weight_dense", "weight_lexical", "weight_competences", "weight_occupation", "weight_distance")
 
 
-def main(n_vacancies: int = 120, k: int = 50) -> None:
+def main(n_vacancies: int = 120, k: int = 50, start: dict[str, float] | None = None) -> None:
     settings = Settings()
     matcher = Matcher(settings)
     matcher.sync()
@@ -40,7 +40,7 @@ def main(n_vacancies: int = 120, k: int = 50) -> None:
                 values.append(len(found & truth) / len(truth))
         return float(np.mean(values))
 
-    current = {name: getattr(settings.retrieval, name) for name in NAMES}
+    current = start or {name: getattr(settings.retrieval, name) for name in NAMES}
     best = recall(current)
     print(json.dumps({"start": current, "recall": round(best, 4)}), file=sys.stderr)
     for _ in range(2):
@@ -56,4 +56,5 @@ def main(n_vacancies: int = 120, k: int = 50) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Optional start point: five weights in NAMES order, e.g. `python bench/tune_weights.py .4 .15 .25 .1 .1`.
+    main(start=dict(zip(NAMES, map(float, sys.argv[1:]), strict=True)) if len(sys.argv) > 1 else None)

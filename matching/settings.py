@@ -37,8 +37,8 @@ class RetrievalSettings(BaseModel):
     """Weights of the transparent hybrid score (until the learned ranker replaces it)."""
 
     pool_size: int = Field(300, description="candidates taken from each signal before fusion")
-    weight_dense: float = 0.30
-    weight_lexical: float = 0.25
+    weight_dense: float = 0.40
+    weight_lexical: float = 0.15
     weight_competences: float = 0.25
     weight_occupation: float = 0.10
     weight_distance: float = 0.10
