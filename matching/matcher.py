@@ -94,6 +94,7 @@ class Matcher:
         self._vacancies: VacancyArrays | None = None
         self._worker: threading.Thread | None = None
         self._stopping = threading.Event()
+        self._saver: threading.Timer | None = None
         self.embedding_error: str | None = None
 
     # ------------------------------------------------------------------ embedding and sync
@@ -165,12 +166,36 @@ class Matcher:
         return self._worker is None and not any(state.queue for state in self.sides.values())
 
     def close(self) -> None:
-        """Stop background embedding after its current step; what is embedded so far is saved."""
+        """Stop background embedding after its current step and write what is not saved yet."""
         self._stopping.set()
         worker = self._worker
         if worker is not None:
             worker.join()
         self._stopping.clear()
+        self._flush()
+
+    def _save_soon(self, side: Side) -> None:
+        """Write a changed index within ``SAVE_EVERY_S``, not on every save of a record.
+
+        Writing 100,000 vectors takes about a second; the database is the truth and an index that
+        missed its last writes is caught up from the embedding cache at the next start.
+        """
+        self.sides[side].unsaved = True
+        with self._lock:
+            if self._saver is None:
+                self._saver = threading.Timer(SAVE_EVERY_S, self._flush)
+                self._saver.daemon = True
+                self._saver.start()
+
+    def _flush(self) -> None:
+        with self._lock:
+            if self._saver is not None:
+                self._saver.cancel()
+                self._saver = None
+            for name, state in self.sides.items():
+                if state.vectors is not None and state.unsaved:
+                    state.vectors.save(self.settings.index_dir, name)
+                    state.unsaved = False
 
     def _drain(self, progress: bool = False) -> None:
         """Embed every queued record, a chunk at a time, and save the indexes now and then."""
@@ -182,10 +207,7 @@ class Matcher:
                     with self._lock:
                         side = next((name for name, state in self.sides.items() if state.queue), None)
                         if side is None or self._stopping.is_set():
-                            for name, state in self.sides.items():
-                                if state.vectors is not None and state.unsaved:
-                                    state.vectors.save(self.settings.index_dir, name)
-                                    state.unsaved = False
+                            self._flush()
                             if threading.current_thread() is self._worker:
                                 self._worker = None
                             return
@@ -282,7 +304,7 @@ class Matcher:
                 state.vectors.upsert(np.array(fresh, np.int64), embedded, [self._digest(texts[k]) for k in fresh])
                 for key in fresh:
                     state.queue.pop(key, None)
-                state.vectors.save(self.settings.index_dir, side)
+                self._save_soon(side)
             lexical_texts = {row.id: self._render(side, row, lexical=True) for row in changed}
             state.lexical.upsert(list(lexical_texts), list(lexical_texts.values()))
             state.lexical_texts.update(lexical_texts)

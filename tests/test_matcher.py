@@ -205,3 +205,18 @@ def test_search_works_while_embedding_runs_in_the_background(settings, embedder,
     assert Matcher(settings, embedder=embedder).sync() == {
         side: {"records": n, "embedded": 0, "removed": 0} for side, n in (("clients", 2), ("vacancies", 1))
     }
+
+
+def test_a_saved_change_reaches_the_index_file_by_close(small_world: Matcher, settings) -> None:
+    with Session(small_world.engine) as session:
+        row = session.exec(select(Client).where(Client.client_nummer == "K-ORDER")).one()
+        row.zelfbeschrijving = "Ik wil graag als chauffeur op de bestelbus werken."
+        row.updated_at = utcnow()
+        session.add(row)
+        session.commit()
+        client_id = row.id
+    found = small_world.vacancies_for("K-ORDER", 3)  # picks the change up before searching
+    assert found["results"]
+    small_world.close()
+    on_disk = VectorIndex.load(settings.index_dir, "clients")
+    assert on_disk.hashes[client_id] == small_world._digest(small_world.sides["clients"].texts[client_id])

@@ -60,11 +60,12 @@ def benchmark_search(matcher: Matcher, queries: int = 200, top: int = 50, seed: 
     matcher.embedder.embed(texts, "document")
     texts_per_second = len(texts) / (time.perf_counter() - start)
 
-    # Index build from stored vectors (what a repair at start costs, without the model).
+    # Building both client indexes (FAISS + BM25) from vectors in hand: a rebuild without the model.
     state = matcher.sides["clients"]
+    assert state.vectors is not None
     ids = np.array(sorted(state.texts), np.int64)
+    vectors = state.vectors.vectors(ids)
     start = time.perf_counter()
-    vectors = matcher._vectors_for([state.texts[int(i)] for i in ids], "document")
     index = VectorIndex(matcher.embedder.dimension, matcher.embedder.model_id)
     index.upsert(ids, vectors, ["-"] * len(ids))
     lexical = LexicalIndex()
@@ -94,7 +95,8 @@ def benchmark_search(matcher: Matcher, queries: int = 200, top: int = 50, seed: 
 
     return {
         "clients": len(clients),
-        "vacancies": len(open_vacancies),
+        "vacancies": len(matcher.sides["vacancies"].texts),
+        "openVacancies": len(open_vacancies),
         "queries": queries,
         "top": top,
         "candidateSearch": _percentiles(candidate),
