@@ -151,6 +151,17 @@ def test_deleted_records_leave_the_index(small_world: Matcher) -> None:
     assert small_world.status()["clients"]["inSync"]
 
 
+def save_self_description(matcher: Matcher, client_nummer: str, text: str) -> int:
+    """Save a new zelfbeschrijving the way the API will: a committed row with a newer updated_at."""
+    with Session(matcher.engine) as session:
+        row = session.exec(select(Client).where(Client.client_nummer == client_nummer)).one()
+        row.zelfbeschrijving = text
+        row.updated_at = utcnow()
+        session.add(row)
+        session.commit()
+        return row.id
+
+
 class GatedEmbedder:
     """Wraps the real embedder; the background worker's calls wait until the test opens the gate."""
 
@@ -185,13 +196,7 @@ def test_search_works_while_embedding_runs_in_the_background(settings, embedder,
     assert {item["clientId"] for item in found} == {"K-1", "K-2"}
 
     # K-1 is saved again while the worker holds its old text: the newer vector must win.
-    with Session(matcher.engine) as session:
-        row = session.exec(select(Client).where(Client.client_nummer == "K-1")).one()
-        row.zelfbeschrijving = "Ik ben heftruckchauffeur en wil in de logistiek werken."
-        row.updated_at = utcnow()
-        session.add(row)
-        session.commit()
-        client_id = row.id
+    client_id = save_self_description(matcher, "K-1", "Ik ben heftruckchauffeur en wil in de logistiek werken.")
     matcher.refresh("clients")
     gated.gate.set()
     assert matcher.wait_embedded(timeout=120)
@@ -208,13 +213,7 @@ def test_search_works_while_embedding_runs_in_the_background(settings, embedder,
 
 
 def test_a_saved_change_reaches_the_index_file_by_close(small_world: Matcher, settings) -> None:
-    with Session(small_world.engine) as session:
-        row = session.exec(select(Client).where(Client.client_nummer == "K-ORDER")).one()
-        row.zelfbeschrijving = "Ik wil graag als chauffeur op de bestelbus werken."
-        row.updated_at = utcnow()
-        session.add(row)
-        session.commit()
-        client_id = row.id
+    client_id = save_self_description(small_world, "K-ORDER", "Ik wil graag als chauffeur op de bestelbus werken.")
     found = small_world.vacancies_for("K-ORDER", 3)  # picks the change up before searching
     assert found["results"]
     small_world.close()
