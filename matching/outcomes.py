@@ -1,0 +1,609 @@
+"""Outcomes as data: proposals (voorstellen), their history, and graded relevance labels.
+
+A :class:`Voorstel` links one client to one vacancy, made by a consulent or an accountmanager. It
+moves through the states of :data:`TRANSITIONS`::
+
+    voorgesteld → uitgenodigd → aangenomen → geplaatst → duurzaam
+         │             │             │            │
+         └─────────────┴→ afgewezen  └────────────┴→ uitgevallen
+
+Every change appends a :class:`VoorstelEvent` (who, when, from which state, why); nothing in the
+history is ever updated. ``afgewezen`` and ``uitgevallen`` need a :class:`Reden`, and reason codes
+name only job-related causes: there is no code for a protected attribute (gender, age, origin,
+religion, name, pregnancy, ...), so a rejection for such a reason cannot be recorded as data and
+can never become a training signal.
+
+:data:`RELEVANCE` turns the state a pair reached into a graded label (0 afgewezen … 4 duurzaam) and
+:func:`relevance_labels` lists them for training the ranker.
+
+Writes commit before they return, so a proposal the user saw accepted is on disk (the engine runs
+SQLite in WAL mode with ``synchronous=FULL``).
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, NamedTuple
+
+from sqlalchemy import Column, Index, String, text, update
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.types import DateTime, TypeDecorator
+from sqlmodel import Field as SQLField
+from sqlmodel import Session, SQLModel, select
+
+from matching.domain import Client, Vacancy, utcnow
+from matching.errors import InvalidInputError, NotFoundError
+
+
+class VoorstelStatus(StrEnum):
+    """Where a proposal stands. ``afgewezen``, ``duurzaam`` and ``uitgevallen`` are final."""
+
+    VOORGESTELD = "voorgesteld"  # proposed to the employer (or to the client)
+    UITGENODIGD = "uitgenodigd"  # invited for an interview / kennismaking
+    AANGENOMEN = "aangenomen"  # hired, not yet started
+    AFGEWEZEN = "afgewezen"  # rejected or withdrawn before a hire
+    GEPLAATST = "geplaatst"  # started work
+    DUURZAAM = "duurzaam"  # still working 6 months after the start
+    UITGEVALLEN = "uitgevallen"  # the hire or the placement ended early
+
+
+class Rol(StrEnum):
+    """Who made a proposal: the client's consulent or the accountmanager holding the vacancy."""
+
+    CONSULENT = "consulent"
+    ACCOUNTMANAGER = "accountmanager"
+
+
+class Reden(StrEnum):
+    """Why a proposal was rejected (afgewezen) or ended early (uitgevallen).
+
+    Only job-related causes. On purpose there is no code for a protected attribute (gender, age,
+    origin, religion, name, pregnancy, sexual orientation, civil status, ...): werkmatch learns from
+    these codes, so a code that exists is a code that becomes a signal. ``belastbaarheid`` means
+    the client's beperkingen do not fit the demands of this job, never the person's health as such.
+    """
+
+    COMPETENTIES_ONVOLDOENDE = "competenties_onvoldoende"
+    ERVARING_ONVOLDOENDE = "ervaring_onvoldoende"
+    TAALNIVEAU = "taalniveau"
+    REISTIJD = "reistijd"
+    UREN_PASSEN_NIET = "uren_passen_niet"
+    WERKTIJDEN = "werktijden"
+    BELASTBAARHEID = "belastbaarheid"
+    MOTIVATIE = "motivatie"
+    NIET_VERSCHENEN = "niet_verschenen"
+    VACATURE_VERVULD_DOOR_ANDER = "vacature_vervuld_door_ander"
+    WERKGEVER_TREKT_IN = "werkgever_trekt_in"
+    KLANT_TREKT_IN = "klant_trekt_in"
+    GEZONDHEID = "gezondheid"
+    ANDER_WERK = "ander_werk"  # the client took another job: not a failure of this match
+    CONTRACT_NIET_VERLENGD = "contract_niet_verlengd"
+    OVERIG = "overig"  # needs a toelichting
+
+
+FINAL_STATUSES = frozenset({VoorstelStatus.AFGEWEZEN, VoorstelStatus.DUURZAAM, VoorstelStatus.UITGEVALLEN})
+OPEN_STATUSES = frozenset(VoorstelStatus) - FINAL_STATUSES
+
+TRANSITIONS: dict[VoorstelStatus, tuple[VoorstelStatus, ...]] = {
+    VoorstelStatus.VOORGESTELD: (VoorstelStatus.UITGENODIGD, VoorstelStatus.AFGEWEZEN),
+    VoorstelStatus.UITGENODIGD: (VoorstelStatus.AANGENOMEN, VoorstelStatus.AFGEWEZEN),
+    # A hire can still fall through before the first working day (werkgever or klant trekt in).
+    VoorstelStatus.AANGENOMEN: (VoorstelStatus.GEPLAATST, VoorstelStatus.UITGEVALLEN),
+    VoorstelStatus.GEPLAATST: (VoorstelStatus.DUURZAAM, VoorstelStatus.UITGEVALLEN),
+    VoorstelStatus.AFGEWEZEN: (),
+    VoorstelStatus.DUURZAAM: (),
+    VoorstelStatus.UITGEVALLEN: (),
+}
+"""Allowed next states. Anything else (skipping a state, going back, leaving a final state) is refused."""
+
+REDENEN: dict[VoorstelStatus, frozenset[Reden]] = {
+    # ``gezondheid`` is no reason to reject someone (WGBH/CZ); what a job cannot ask of a person is
+    # ``belastbaarheid``. Falling out of work because of illness is a fact worth recording.
+    VoorstelStatus.AFGEWEZEN: frozenset(Reden) - {Reden.GEZONDHEID, Reden.CONTRACT_NIET_VERLENGD},
+    VoorstelStatus.UITGEVALLEN: frozenset(Reden) - {Reden.VACATURE_VERVULD_DOOR_ANDER},
+}
+"""The reason codes each state needs; states not listed here take no reason code."""
+
+RELEVANCE: dict[VoorstelStatus, int] = {
+    VoorstelStatus.AFGEWEZEN: 0,
+    VoorstelStatus.VOORGESTELD: 1,
+    VoorstelStatus.UITGENODIGD: 1,
+    VoorstelStatus.AANGENOMEN: 2,
+    VoorstelStatus.UITGEVALLEN: 2,
+    VoorstelStatus.GEPLAATST: 3,
+    VoorstelStatus.DUURZAAM: 4,
+}
+"""Graded relevance of a pair by the state its proposal reached: how far the match got.
+
+* ``afgewezen`` 0: someone who knew both sides said no.
+* ``voorgesteld`` and ``uitgenodigd`` 1: a consulent or accountmanager judged the pair plausible, which
+  is more than an unseen pair, but nothing is decided yet. An invitation is not graded higher: it
+  mostly says the CV passed a first look. Label 1 therefore means "still open"; leave those rows out
+  to train on decided outcomes only.
+* ``aangenomen`` 2, ``geplaatst`` 3, ``duurzaam`` 4.
+* ``uitgevallen`` 2, as high as the hire it got to: the employer did say yes. Dropping out says as much
+  about missing nazorg as about the match, and grading it 0 would teach the ranker to prefer the
+  "safest" clients, which is afromen again.
+"""
+
+DUURZAAM_NA_MAANDEN = 6
+ACTOR_MAX = 80
+TOELICHTING_MAX = 500
+MODEL_VERSION_MAX = 120
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC and reads them back aware (SQLite itself keeps no time zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime; pass an aware UTC datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _moment_column(index: bool = False) -> Any:
+    return SQLField(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=index))
+
+
+_OPEN_SQL = text("status IN ({})".format(", ".join(f"'{status.value}'" for status in sorted(OPEN_STATUSES))))
+
+
+class Voorstel(SQLModel, table=True):
+    """A proposal of one client for one vacancy; ``status`` is the state of its latest event."""
+
+    # At most one open proposal per pair, also when two users propose at the same moment.
+    __table_args__ = (
+        Index(
+            "uq_voorstel_open_pair",
+            "client_id",
+            "vacancy_id",
+            unique=True,
+            sqlite_where=_OPEN_SQL,
+            postgresql_where=_OPEN_SQL,
+        ),
+    )
+
+    id: int | None = SQLField(default=None, primary_key=True)
+    client_id: int = SQLField(foreign_key="client.id", index=True, ondelete="CASCADE")
+    vacancy_id: int = SQLField(foreign_key="vacancy.id", index=True, ondelete="CASCADE")
+    made_by: str = SQLField(index=True, max_length=ACTOR_MAX)
+    made_by_role: str
+    status: str = SQLField(default=VoorstelStatus.VOORGESTELD.value, index=True)
+    model_version: str | None = SQLField(default=None, max_length=MODEL_VERSION_MAX)
+    rank: int | None = None
+    created_at: datetime = _moment_column()
+    updated_at: datetime = _moment_column(index=True)
+
+
+class VoorstelEvent(SQLModel, table=True):
+    """One step in a proposal's history. Append-only: rows are written once and never changed."""
+
+    __tablename__ = "voorstel_event"
+
+    id: int | None = SQLField(default=None, primary_key=True)
+    voorstel_id: int = SQLField(foreign_key="voorstel.id", index=True, ondelete="CASCADE")
+    from_status: str | None = None  # None for the event that created the proposal
+    to_status: str
+    reason_code: str | None = None
+    toelichting: str | None = SQLField(default=None, sa_column=Column(String(TOELICHTING_MAX), nullable=True))
+    actor: str = SQLField(max_length=ACTOR_MAX)
+    at: datetime = _moment_column()
+
+
+class RelevanceLabel(NamedTuple):
+    """One training label: the pair, its graded relevance and when the pair reached that state."""
+
+    client_id: int
+    vacancy_id: int
+    label: int
+    decided_at: datetime
+
+
+# ---------------------------------------------------------------------------------------- public API
+
+
+def propose(
+    session: Session,
+    client_ref: str | int,
+    vacancy_ref: str | int,
+    actor: str,
+    role: Rol | str,
+    *,
+    model_version: str | None = None,
+    rank: int | None = None,
+    toelichting: str | None = None,
+    at: datetime | None = None,
+) -> Voorstel:
+    """Propose a client for a vacancy; commits before it returns.
+
+    Args:
+        session: An open session; it is committed (with anything else pending in it).
+        client_ref: Klantnummer or database id (a string of digits counts as an id, as in the matcher).
+        vacancy_ref: Vacaturenummer or database id.
+        actor: User id of whoever makes the proposal.
+        role: ``"consulent"`` or ``"accountmanager"``.
+        model_version: The ranking model that suggested the pair, if one did.
+        rank: Its position (1 = top) in that model's list.
+        toelichting: Free text for colleagues, at most 500 characters; never used as a feature.
+        at: When it happened, aware; defaults to now. For history written afterwards (the outcome
+            simulator); then the vacancy may have been closed since, so its status is not checked.
+
+    Returns:
+        The new proposal in state ``voorgesteld``, with its first event written.
+
+    Raises:
+        NotFoundError: The client or the vacancy does not exist.
+        InvalidInputError: A bad argument, a closed vacancy, or an open proposal for this pair exists.
+    """
+    client = _get_client(session, client_ref)
+    vacancy = _get_vacancy(session, vacancy_ref)
+    made_by = _clean_actor(actor)
+    made_by_role = _parse_role(role)
+    note = _clean_toelichting(toelichting)
+    moment = _moment(at)
+    if model_version is not None:
+        model_version = model_version.strip() or None
+    if model_version is not None and len(model_version) > MODEL_VERSION_MAX:
+        raise InvalidInputError(f"modelversie mag hoogstens {MODEL_VERSION_MAX} tekens bevatten")
+    if rank is not None and rank < 1:
+        raise InvalidInputError(f"rang {rank} is ongeldig; de bovenste plaats is 1")
+    if at is None and not vacancy.is_open:
+        raise InvalidInputError(
+            f"vacature '{vacancy.vacature_nummer}' is {vacancy.status}; een voorstel kan alleen bij een open vacature"
+        )
+    existing = _open_voorstel(session, client.id, vacancy.id)  # type: ignore[arg-type]
+    if existing is not None:
+        raise _duplicate(client, vacancy, existing)
+
+    voorstel = Voorstel(
+        client_id=client.id,  # type: ignore[arg-type]
+        vacancy_id=vacancy.id,  # type: ignore[arg-type]
+        made_by=made_by,
+        made_by_role=made_by_role.value,
+        model_version=model_version,
+        rank=rank,
+        created_at=moment,
+        updated_at=moment,
+    )
+    try:
+        session.add(voorstel)
+        session.flush()
+        session.add(
+            VoorstelEvent(
+                voorstel_id=voorstel.id,  # type: ignore[arg-type]
+                to_status=VoorstelStatus.VOORGESTELD.value,
+                toelichting=note,
+                actor=made_by,
+                at=moment,
+            )
+        )
+        session.commit()
+    except IntegrityError:
+        # Someone else proposed the same pair between our check and our write.
+        session.rollback()
+        existing = _open_voorstel(session, client.id, vacancy.id)  # type: ignore[arg-type]
+        if existing is None:
+            raise
+        raise _duplicate(client, vacancy, existing) from None
+    return voorstel
+
+
+def transition(
+    session: Session,
+    voorstel_id: int,
+    to_status: VoorstelStatus | str,
+    actor: str,
+    reason_code: Reden | str | None = None,
+    toelichting: str | None = None,
+    at: datetime | None = None,
+) -> Voorstel:
+    """Move a proposal to its next state and append the event; commits before it returns.
+
+    Args:
+        session: An open session; it is committed (with anything else pending in it).
+        voorstel_id: The proposal's id.
+        to_status: One of the states :data:`TRANSITIONS` allows from the current one.
+        actor: User id of whoever records the change.
+        reason_code: Required for ``afgewezen`` and ``uitgevallen`` (see :data:`REDENEN`), refused otherwise.
+        toelichting: Free text, at most 500 characters; required with reason ``overig``.
+        at: When it happened, aware; defaults to now. Must not be before the proposal's last event,
+            nor in the future. ``duurzaam`` needs at least 6 months since ``geplaatst``.
+
+    Returns:
+        The proposal in its new state.
+
+    Raises:
+        NotFoundError: No proposal with this id.
+        InvalidInputError: The step is not allowed, the reason is missing or does not fit, the time
+            is out of order, or someone else changed the proposal meanwhile. The message names the
+            current state and the allowed next states.
+    """
+    voorstel = session.get(Voorstel, voorstel_id, populate_existing=True)
+    if voorstel is None:
+        raise NotFoundError(f"voorstel {voorstel_id} bestaat niet; controleer het nummer")
+    current = VoorstelStatus(voorstel.status)
+    target = _check_step(voorstel_id, current, to_status)
+    reden = _check_reason(voorstel_id, current, target, reason_code)
+    note = _clean_toelichting(toelichting)
+    if reden is Reden.OVERIG and note is None:
+        raise InvalidInputError(
+            f"reden 'overig' vraagt een toelichting; beschrijf kort waarom voorstel {voorstel_id} {target} is"
+        )
+    made_by = _clean_actor(actor)
+    moment = _moment(at)
+    last = _events(session, voorstel_id)[-1]
+    if moment < last.at:
+        raise InvalidInputError(
+            f"tijdstip {_show_time(moment)} ligt vóór de laatste stap van voorstel {voorstel_id} "
+            f"('{last.to_status}' op {_show_time(last.at)}); geef een later tijdstip"
+        )
+    if target is VoorstelStatus.DUURZAAM:
+        _check_duurzaam(session, voorstel_id, moment)
+
+    # Compare-and-set: a concurrent change between our read and this write updates no row.
+    changed = session.exec(
+        update(Voorstel)
+        .where(Voorstel.id == voorstel_id, Voorstel.status == current.value)  # type: ignore[arg-type]
+        .values(status=target.value, updated_at=moment)
+    )
+    if changed.rowcount != 1:
+        session.rollback()
+        raise InvalidInputError(
+            f"voorstel {voorstel_id} is intussen door iemand anders gewijzigd; "
+            "bekijk de nieuwe stand en probeer het opnieuw"
+        )
+    session.add(
+        VoorstelEvent(
+            voorstel_id=voorstel_id,
+            from_status=current.value,
+            to_status=target.value,
+            reason_code=reden.value if reden is not None else None,
+            toelichting=note,
+            actor=made_by,
+            at=moment,
+        )
+    )
+    session.commit()
+    session.refresh(voorstel)
+    return voorstel
+
+
+def history(session: Session, voorstel_id: int) -> list[VoorstelEvent]:
+    """A proposal's events, oldest first; the first one created it (``from_status`` is None).
+
+    Raises:
+        NotFoundError: No proposal with this id.
+    """
+    if session.get(Voorstel, voorstel_id) is None:
+        raise NotFoundError(f"voorstel {voorstel_id} bestaat niet; controleer het nummer")
+    return _events(session, voorstel_id)
+
+
+def relevance_labels(session: Session, since: datetime | None = None) -> list[RelevanceLabel]:
+    """Graded labels for training: one per (client, vacancy) pair, from its latest proposal.
+
+    A pair proposed again after an earlier proposal ended keeps only the latest outcome: it is the
+    current judgement, and one pair with two conflicting labels would only be noise.
+
+    Args:
+        session: An open session.
+        since: Only pairs whose latest proposal changed at or after this aware moment (incremental
+            training); None for all.
+
+    Returns:
+        ``(client_id, vacancy_id, label, decided_at)`` tuples with labels from :data:`RELEVANCE`,
+        ``decided_at`` the moment the pair reached its state; oldest first. Label 1 means still open.
+    """
+    cutoff = _aware(since, "since") if since is not None else None
+    rows = session.exec(select(Voorstel).order_by(Voorstel.created_at, Voorstel.id))  # type: ignore[arg-type]
+    latest: dict[tuple[int, int], Voorstel] = {}
+    for row in rows:
+        latest[(row.client_id, row.vacancy_id)] = row
+    labels = [
+        RelevanceLabel(row.client_id, row.vacancy_id, RELEVANCE[VoorstelStatus(row.status)], row.updated_at)
+        for row in latest.values()
+        if cutoff is None or row.updated_at >= cutoff
+    ]
+    return sorted(labels, key=lambda label: (label.decided_at, label.client_id, label.vacancy_id))
+
+
+# ---------------------------------------------------------------------------------------- checks
+
+
+def _names(options: frozenset[str] | tuple[str, ...]) -> str:
+    return ", ".join(sorted(str(option) for option in options)) if options else "geen"
+
+
+def _next_text(current: VoorstelStatus) -> str:
+    if not TRANSITIONS[current]:
+        return "dit voorstel is afgerond en verandert niet meer; doe zo nodig een nieuw voorstel"
+    return "mogelijke volgende stap: " + ", ".join(TRANSITIONS[current])
+
+
+def _reachable(start: VoorstelStatus) -> set[VoorstelStatus]:
+    seen: set[VoorstelStatus] = set()
+    todo = list(TRANSITIONS[start])
+    while todo:
+        status = todo.pop()
+        if status not in seen:
+            seen.add(status)
+            todo.extend(TRANSITIONS[status])
+    return seen
+
+
+def _check_step(voorstel_id: int, current: VoorstelStatus, to_status: VoorstelStatus | str) -> VoorstelStatus:
+    """The target state, or a Dutch refusal that names the current state and the allowed next ones."""
+    where = f"voorstel {voorstel_id} staat op '{current}'"
+    try:
+        target = VoorstelStatus(str(to_status).strip().lower())
+    except ValueError:
+        raise InvalidInputError(f"'{to_status}' is geen geldige status; {where}; {_next_text(current)}") from None
+    if target in TRANSITIONS[current]:
+        return target
+    if current in FINAL_STATUSES:
+        problem = f"voorstel {voorstel_id} is afgerond met '{current}' en kan niet meer naar '{target}'"
+    elif target == current:
+        problem = f"voorstel {voorstel_id} staat al op '{current}'"
+    elif current in _reachable(target):
+        problem = f"{where} en kan niet terug naar '{target}'"
+    elif target in _reachable(current):
+        before = [step for step in TRANSITIONS[current] if target in _reachable(step)]
+        problem = f"{where}; '{target}' kan pas na '{' of '.join(before)}'"
+    else:
+        problem = f"{where} en kan niet naar '{target}'"
+    raise InvalidInputError(f"{problem}; {_next_text(current)}")
+
+
+def _check_reason(
+    voorstel_id: int, current: VoorstelStatus, target: VoorstelStatus, reason_code: Reden | str | None
+) -> Reden | None:
+    allowed = REDENEN.get(target, frozenset())
+    if reason_code is None or not str(reason_code).strip():
+        if allowed:
+            raise InvalidInputError(
+                f"voorstel {voorstel_id} ('{current}') naar '{target}' vraagt een reden; kies uit: {_names(allowed)}"
+            )
+        return None
+    code = str(reason_code).strip().lower()
+    if not allowed:
+        raise InvalidInputError(
+            f"'{target}' krijgt geen reden (reden '{code}' hoort bij afgewezen of uitgevallen); "
+            f"laat de reden weg of zet een toelichting bij voorstel {voorstel_id}"
+        )
+    if code not in set(Reden):
+        raise InvalidInputError(f"'{code}' is geen geldige reden bij '{target}'; kies uit: {_names(allowed)}")
+    if code not in allowed:
+        raise InvalidInputError(f"reden '{code}' past niet bij '{target}'; kies uit: {_names(allowed)}")
+    return Reden(code)
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    index = moment.month - 1 + months
+    year, month = moment.year + index // 12, index % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
+
+
+def _check_duurzaam(session: Session, voorstel_id: int, moment: datetime) -> None:
+    placed = next(event.at for event in _events(session, voorstel_id) if event.to_status == VoorstelStatus.GEPLAATST)
+    durable_from = _add_months(placed, DUURZAAM_NA_MAANDEN)
+    if moment < durable_from:
+        raise InvalidInputError(
+            f"voorstel {voorstel_id} staat op 'geplaatst' sinds {_show_time(placed)}; 'duurzaam' kan pas vanaf "
+            f"{_show_time(durable_from)} ({DUURZAAM_NA_MAANDEN} maanden na plaatsing); tot dan kan alleen 'uitgevallen'"
+        )
+
+
+def _show_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _aware(moment: datetime, name: str) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InvalidInputError(
+            f"{name} {moment.isoformat(sep=' ')} heeft geen tijdzone; "
+            "geef een tijd in UTC, bijv. 2025-03-01T09:00+00:00"
+        )
+    return moment.astimezone(UTC)
+
+
+def _moment(at: datetime | None) -> datetime:
+    now = utcnow()
+    if at is None:
+        return now
+    moment = _aware(at, "tijdstip")
+    if moment > now:
+        raise InvalidInputError(f"tijdstip {_show_time(moment)} ligt in de toekomst; leg alleen vast wat al gebeurd is")
+    return moment
+
+
+def _clean_actor(actor: str) -> str:
+    name = (actor or "").strip()
+    if not name:
+        raise InvalidInputError("gebruiker ontbreekt; geef het gebruikers-id van wie het voorstel doet of wijzigt")
+    if len(name) > ACTOR_MAX:
+        raise InvalidInputError(f"gebruikers-id mag hoogstens {ACTOR_MAX} tekens bevatten")
+    return name
+
+
+def _clean_toelichting(toelichting: str | None) -> str | None:
+    note = (toelichting or "").strip()
+    if len(note) > TOELICHTING_MAX:
+        raise InvalidInputError(
+            f"toelichting mag hoogstens {TOELICHTING_MAX} tekens bevatten, niet {len(note)}; maak hem korter"
+        )
+    return note or None
+
+
+def _parse_role(role: Rol | str) -> Rol:
+    try:
+        return Rol(str(role).strip().lower())
+    except ValueError:
+        raise InvalidInputError(f"'{role}' is geen geldige rol; kies uit: {', '.join(Rol)}") from None
+
+
+# ---------------------------------------------------------------------------------------- lookups
+
+
+def _parse_ref(ref: str | int) -> tuple[str, Any]:
+    """As the matcher reads references: digits are a database id, anything else an external number."""
+    value = str(ref).strip()
+    return ("id", int(value)) if value.isdigit() else ("external", value)
+
+
+def _get_client(session: Session, ref: str | int) -> Client:
+    kind, value = _parse_ref(ref)
+    column = Client.id if kind == "id" else Client.client_nummer
+    row = session.exec(select(Client).where(column == value)).first()
+    if row is None:
+        raise NotFoundError(f"klant '{ref}' bestaat niet; controleer het klantnummer")
+    return row
+
+
+def _get_vacancy(session: Session, ref: str | int) -> Vacancy:
+    kind, value = _parse_ref(ref)
+    column = Vacancy.id if kind == "id" else Vacancy.vacature_nummer
+    row = session.exec(select(Vacancy).where(column == value)).first()
+    if row is None:
+        raise NotFoundError(f"vacature '{ref}' bestaat niet; controleer het vacaturenummer")
+    return row
+
+
+def _open_voorstel(session: Session, client_id: int, vacancy_id: int) -> Voorstel | None:
+    open_values = [status.value for status in OPEN_STATUSES]
+    return session.exec(
+        select(Voorstel).where(
+            Voorstel.client_id == client_id,
+            Voorstel.vacancy_id == vacancy_id,
+            Voorstel.status.in_(open_values),  # type: ignore[attr-defined]
+        )
+    ).first()
+
+
+def _duplicate(client: Client, vacancy: Vacancy, existing: Voorstel) -> InvalidInputError:
+    return InvalidInputError(
+        f"klant '{client.client_nummer}' is al voorgesteld voor vacature '{vacancy.vacature_nummer}' "
+        f"(voorstel {existing.id}, status '{existing.status}'); werk dat voorstel bij in plaats van een nieuw te doen"
+    )
+
+
+def _events(session: Session, voorstel_id: int) -> list[VoorstelEvent]:
+    return list(
+        session.exec(
+            select(VoorstelEvent)
+            .where(VoorstelEvent.voorstel_id == voorstel_id)
+            .order_by(VoorstelEvent.at, VoorstelEvent.id)  # type: ignore[arg-type]
+        )
+    )
