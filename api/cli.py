@@ -26,6 +26,7 @@ match_app = typer.Typer(help="Zoeken: kandidaten voor een vacature, vacatures vo
 import_app = typer.Typer(help="Klanten of vacatures importeren uit CSV of JSON.", no_args_is_help=True)
 bench_app = typer.Typer(help="Metingen (benchmarks).", no_args_is_help=True)
 eval_app = typer.Typer(help="Kwaliteit meten.", no_args_is_help=True)
+simulate_app = typer.Typer(help="Simulaties op synthetische gegevens.", no_args_is_help=True)
 embeddings_app = typer.Typer(help="Het embeddingmodel: kwaliteit en snelheid.", no_args_is_help=True)
 for sub, name in [
     (index_app, "index"),
@@ -36,6 +37,7 @@ for sub, name in [
     (bench_app, "bench"),
     (eval_app, "eval"),
     (embeddings_app, "embeddings"),
+    (simulate_app, "simulate"),
 ]:
     app.add_typer(sub, name=name)
 
@@ -353,6 +355,34 @@ def embeddings_eval(
     typer.echo(f"{result['model']}: {result['pairs']} paren, {result['textsPerSecond']} teksten/s")
     for signal, values in result["results"].items():
         typer.echo(f"  {signal:<8} MRR {values['mrr']:.3f}  recall@10 {values['recall@10']:.3f}")
+
+
+@simulate_app.command("outcomes")
+@friendly_errors
+def simulate_outcomes(
+    years: Annotated[float, typer.Option("--years", min=0.1, max=10)] = 3.0,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    json_out: JsonFlag = False,
+) -> None:
+    """Een geschiedenis van voorstellen en uitkomsten simuleren op de synthetische demo-gegevens."""
+    from matching.outcomes import Voorstel
+    from matching.store import init_db, make_engine
+    from training.outcome_sim import SimulationSettings, simulate, write_history
+
+    settings = _settings()
+    engine = make_engine(settings.resolved_database_url)
+    init_db(engine)
+    with Session(engine) as session:
+        if session.exec(select(func.count()).select_from(Voorstel)).one():
+            raise WerkmatchError(
+                "de database bevat al voorstellen; simuleer op verse demo-gegevens (werkmatch demo-data --replace)"
+            )
+    try:
+        proposals = list(simulate(engine, SimulationSettings(years=years), seed))
+    except ValueError as error:
+        raise WerkmatchError(f"simuleren kan alleen op gegenereerde demo-gegevens ({error})") from None
+    result = write_history(engine, proposals, progress=not json_out)
+    _emit(result) if json_out else typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
 
 
 def main() -> None:  # pragma: no cover - console entry point

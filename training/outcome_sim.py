@@ -1,0 +1,258 @@
+"""A few years of proposals (voorstellen) and their outcomes, simulated on the synthetic bestand.
+
+Real outcomes are scarce and biased by who was proposed; the learned ranker needs a history that
+has the same flaws as a real one, and the fairness work needs discrimination it can find. The
+story, per vacancy (all generated vacancies, each posted on a random day in the simulated years):
+
+1. **Who is proposed: afromen.** A consulent proposes about ``proposals_per_place`` clients per
+   place among those that pass the *observable* hard filters (hours, travel wish, working times),
+   drawn with probability ∝ exp(``afromen`` · z), where z is the standardised *obvious* score a
+   consulent sees: recorded trede, experience in the occupation, recorded competences asked,
+   distance. High ``afromen`` = the same "most promising" people again and again (DOMAIN.md).
+2. **Invitation.** logit = 0.2 + 0.9 · s + bias + N(0, ``noise``), where s is the hidden true
+   suitability of :mod:`training.latent` and *bias* is the labour-market discrimination Dutch field
+   experiments document at this stage: a non-western migration background −0.6, age 45–54 −0.3,
+   55 and over −0.7 (logit units; SCP and Andriessen et al. find callback gaps of roughly this size).
+   A client who is not truly eligible is almost never invited (logit −3).
+3. **Hiring.** Among the invited, logit = 0.6 · s + 0.5 · bias + N(0, ``noise``); at most
+   ``aantal_plaatsen`` hires per vacancy (the highest logits above 0), the rest afgewezen.
+4. **Placement and duration.** An accepted hire is geplaatst with chance 0.92 (else uitgevallen:
+   klant_trekt_in); after six months duurzaam with chance sigmoid(0.8 · s + N(0, ``noise``)), else
+   uitgevallen.
+
+Every afwijzing and uitval carries a *job-related* reason, read from the observable gaps (missing
+competences, no experience, language, travel) or else a neutral one. Discrimination therefore never
+shows as a reason, only in the rates: exactly what a fairness audit must uncover. Timestamps advance
+a few days per step; nothing after ``end`` happens, so recent proposals are still open.
+
+How much can be learned: the labels are driven by s plus noise, and s is itself only partly
+visible in the profile (see :mod:`training.latent`); :func:`explainable_share` measures both.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import numpy as np
+from sqlmodel import Session, select
+from tqdm import tqdm
+
+from matching import outcomes, scoring
+from matching.domain import AuditKenmerken, Client, Vacancy
+from matching.structured import ClientArrays, VacancyArrays, Vocabularies
+from training import latent
+from training.synthetic import DEFAULT_REFERENCE_DATE
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SimulationSettings:
+    """The knobs of the story in the module docstring (logit units unless said otherwise)."""
+
+    years: float = 3.0
+    end: date = DEFAULT_REFERENCE_DATE
+    proposals_per_place: float = 3.0
+    afromen: float = 2.5
+    noise: float = 0.8
+    bias_non_western: float = -0.6
+    bias_age_45: float = -0.3
+    bias_age_55: float = -0.7
+    placement_rate: float = 0.92
+
+
+@dataclass
+class Step:
+    status: str
+    at: datetime
+    reason: str | None = None
+
+
+@dataclass
+class SimulatedProposal:
+    """One voorstel and the states it went through, in time order (the first is voorgesteld)."""
+
+    client_id: int
+    vacancy_id: int
+    consulent: str
+    steps: list[Step] = field(default_factory=list)
+    true_suitability: float = 0.0  # kept for analysis only; never written to a table matching reads
+    obvious: float = 0.0  # the standardised score the consulent saw when proposing
+
+    @property
+    def final(self) -> str:
+        return self.steps[-1].status
+
+
+def protected_bias(
+    audit: dict[int, AuditKenmerken], client_ids: np.ndarray, on: date, s: SimulationSettings
+) -> np.ndarray:
+    """Logit penalty employers apply for age and migration background (the discrimination to find)."""
+    bias = np.zeros(len(client_ids), np.float64)
+    for row, client_id in enumerate(client_ids.tolist()):
+        kenmerken = audit.get(client_id)
+        if kenmerken is None:
+            continue
+        if kenmerken.migratieachtergrond == "niet-westers":
+            bias[row] += s.bias_non_western
+        if kenmerken.geboortejaar is not None:
+            age = on.year - kenmerken.geboortejaar
+            bias[row] += s.bias_age_55 if age >= 55 else (s.bias_age_45 if age >= 45 else 0.0)
+    return bias
+
+
+def _rejection_reason(features: scoring.PairFeatures, row: int, rng: np.random.Generator) -> str:
+    """A job-related reason an employer or consulent would record, from what the profile shows."""
+    if features.required_total[row] and features.required_matched[row] / features.required_total[row] < 0.5:
+        return "competenties_onvoldoende"
+    if features.experience_years[row] == 0 and rng.random() < 0.6:
+        return "ervaring_onvoldoende"
+    return str(
+        rng.choice(
+            ["motivatie", "vacature_vervuld_door_ander", "niet_verschenen", "overig"], p=[0.35, 0.35, 0.15, 0.15]
+        )
+    )
+
+
+def _at(day: date, rng: np.random.Generator) -> datetime:
+    return datetime.combine(day, time(9), tzinfo=UTC) + timedelta(minutes=int(rng.integers(0, 8 * 60)))
+
+
+def simulate(engine, settings: SimulationSettings = SimulationSettings(), seed: int = 0) -> Iterator[SimulatedProposal]:  # noqa: B008
+    """Yield simulated proposals vacancy by vacancy (deterministic for a seed and database)."""
+    rng = np.random.default_rng(seed)
+    codebook = latent.Codebook.from_taxonomy(latent.load_taxonomy())
+    truth = latent.load_client_arrays(engine, codebook)
+    with Session(engine) as session:
+        clients = list(session.exec(select(Client).order_by(Client.id)))
+        vacancies = list(session.exec(select(Vacancy).order_by(Vacancy.id)))
+        audit = {row.client_id: row for row in session.exec(select(AuditKenmerken))}
+    vocab = Vocabularies()
+    observed = ClientArrays.build(clients, vocab)
+    offers = VacancyArrays.build(vacancies, vocab)
+    observed.widen(vocab)
+    offers.widen(vocab)
+    if not np.array_equal(observed.ids, truth.ids):
+        raise ValueError("every client needs synthetic latent factors: simulate only on generated data")
+    trede = observed.trede.astype(np.float64)
+    start = settings.end - timedelta(days=int(settings.years * 365))
+    span = max((settings.end - start).days - 1, 1)
+    n = len(observed.ids)
+    for v_row, vacancy in enumerate(vacancies):
+        posted = start + timedelta(days=int(rng.integers(0, span)))
+        features = scoring.pair_features(observed, np.arange(n), offers, np.full(n, v_row))
+        candidates = np.flatnonzero(scoring.eligible(features, np.ones(n, bool)))
+        if len(candidates) == 0:
+            continue
+        signals = scoring.structured_signals(features, observed.max_km)
+        obvious = (trede / 5 + signals["occupation"] + signals["competences"] + 0.5 * signals["distance"])[candidates]
+        z = (obvious - obvious.mean()) / (obvious.std() + 1e-9)
+        weights = np.exp(settings.afromen * z)
+        wanted = max(1, int(round(vacancy.aantal_plaatsen * settings.proposals_per_place + rng.poisson(1.0))))
+        picked = rng.choice(candidates, size=min(wanted, len(candidates)), replace=False, p=weights / weights.sum())
+
+        profile = latent.load_vacancy_profile(engine, vacancy.id, codebook)  # type: ignore[arg-type]
+        true_s, truly = latent.evaluate(truth.take(picked), profile)
+        bias = protected_bias(audit, observed.ids[picked], posted, settings)
+        invite = 0.2 + 0.9 * true_s + bias + rng.normal(0, settings.noise, len(picked))
+        invite = np.where(truly, invite, -3.0)
+        invited = invite > 0
+        hire = 0.6 * true_s + 0.5 * bias + rng.normal(0, settings.noise, len(picked))
+        order = np.argsort(-np.where(invited, hire, -np.inf))
+        hired = np.zeros(len(picked), bool)
+        hired[order[: vacancy.aantal_plaatsen]] = True
+        hired &= invited & (hire > 0)
+        for i, c_row in enumerate(picked.tolist()):
+            day = posted + timedelta(days=int(rng.integers(0, 15)))
+            proposal = SimulatedProposal(
+                int(observed.ids[c_row]),
+                int(vacancy.id),
+                clients[c_row].consulent,
+                true_suitability=float(true_s[i]),
+                obvious=float(z[np.searchsorted(candidates, c_row)]),
+            )
+            proposal.steps.append(Step("voorgesteld", _at(day, rng)))
+            path: list[tuple[str, int, str | None]] = []
+            if not invited[i]:
+                path.append(("afgewezen", int(rng.integers(3, 15)), _rejection_reason(features, c_row, rng)))
+            else:
+                path.append(("uitgenodigd", int(rng.integers(3, 12)), None))
+                if not hired[i]:
+                    path.append(("afgewezen", int(rng.integers(2, 14)), _rejection_reason(features, c_row, rng)))
+                else:
+                    path.append(("aangenomen", int(rng.integers(2, 14)), None))
+                    if rng.random() > settings.placement_rate:
+                        path.append(("uitgevallen", int(rng.integers(3, 20)), "klant_trekt_in"))
+                    else:
+                        path.append(("geplaatst", int(rng.integers(7, 30)), None))
+                        lasts = rng.random() < latent.as_probability(0.8 * true_s[i] + rng.normal(0, settings.noise))
+                        if lasts:
+                            path.append(("duurzaam", 185, None))  # six calendar months after geplaatst
+                        else:
+                            reason = str(
+                                rng.choice(["belastbaarheid", "motivatie", "werkgever_trekt_in", "gezondheid"])
+                            )
+                            path.append(("uitgevallen", int(rng.integers(14, 180)), reason))
+            for status, days, reason in path:
+                day = day + timedelta(days=days)
+                if day >= settings.end:
+                    break
+                proposal.steps.append(Step(status, _at(day, rng), reason))
+            if proposal.steps[0].at.date() < settings.end:
+                yield proposal
+
+
+def write_history(engine, proposals: Iterable[SimulatedProposal], progress: bool = False) -> dict[str, Any]:
+    """Store simulated proposals through :mod:`matching.outcomes` (every step validated); a summary.
+
+    The summary has counts per final state, invitation and durable-placement rates per protected
+    group (what a fairness audit should find again) and how much of the labels the true suitability
+    and the consulent's obvious score explain (squared correlation with the relevance label).
+    """
+    finals: Counter[str] = Counter()
+    groups: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
+    labels, truths, obvious = [], [], []
+    with Session(engine) as session:
+        audit = {row.client_id: row for row in session.exec(select(AuditKenmerken))}
+        for proposal in tqdm(proposals, desc="uitkomsten", unit="voorstel", disable=not progress):
+            first = proposal.steps[0]
+            with Session(engine) as writer:  # one short session per proposal: commits stay cheap
+                voorstel = outcomes.propose(
+                    writer, proposal.client_id, proposal.vacancy_id, proposal.consulent, "consulent", at=first.at
+                )
+                for step in proposal.steps[1:]:
+                    note = "gesimuleerd" if step.reason == "overig" else None
+                    outcomes.transition(
+                        writer, voorstel.id, step.status, proposal.consulent, step.reason, note, step.at
+                    )
+            finals[proposal.final] += 1
+            labels.append(outcomes.RELEVANCE[outcomes.VoorstelStatus(proposal.final)])
+            truths.append(proposal.true_suitability)
+            obvious.append(proposal.obvious)
+            kenmerken = audit.get(proposal.client_id)
+            invited = any(step.status == "uitgenodigd" for step in proposal.steps)
+            lasting = proposal.final == "duurzaam"
+            if kenmerken is not None:
+                groups[f"migratieachtergrond={kenmerken.migratieachtergrond}"].append((invited, lasting))
+
+    def r2(values: list[float]) -> float:
+        return round(float(np.corrcoef(values, labels)[0, 1] ** 2), 3) if len(labels) > 2 else 0.0
+
+    return {
+        "voorstellen": sum(finals.values()),
+        "eindstand": dict(sorted(finals.items())),
+        "perGroep": {
+            group: {
+                "voorstellen": len(rows),
+                "uitgenodigd": round(float(np.mean([r[0] for r in rows])), 3),
+                "duurzaam": round(float(np.mean([r[1] for r in rows])), 3),
+            }
+            for group, rows in sorted(groups.items())
+        },
+        "verklaardeVariantie": {"wareGeschiktheid": r2(truths), "zichtbareScore": r2(obvious)},
+    }
