@@ -129,8 +129,16 @@ def index_status(json_out: JsonFlag = False) -> None:
         return
     for side, label in (("clients", "klanten"), ("vacancies", "vacatures")):
         info = status[side]
-        state = "in orde" if info["inSync"] else "loopt achter (draai: werkmatch index build)"
-        typer.echo(f"{label}: {info['database']} in database, {info['indexed']} in index — {state}")
+        if info["inSync"]:
+            state = "in orde"
+        elif info["modelId"] not in (None, status["modelId"]):
+            state = "gemaakt met een ander model (draai: werkmatch index build)"
+        else:
+            state = (
+                f"{info['progress']:.0%} ge-embed, nog {info['toEmbed']} te gaan "
+                "(een draaiende service embedt op de achtergrond; anders: werkmatch index build)"
+            )
+        typer.echo(f"{label}: {info['database']} in database, {info['indexed'] or 0} in index — {state}")
 
 
 def _list(table: Any, limit: int, public: Callable[[Any], dict[str, Any]]) -> list[dict[str, Any]]:

@@ -2,14 +2,19 @@
 
 One row per record, in a fixed order with its database id in ``ids``. Competences, occupations and
 certificates become sparse indicator matrices over the taxonomy's codes (codes outside the taxonomy
-get their own columns, so nothing a consulent typed is lost). Built once from all records (about a
-second for 9,000 clients); a changed record is merged in (:meth:`RecordArrays.merged`), so saving one
-profile among 100,000 does not rebuild the rest.
+get their own columns, so nothing a consulent typed is lost). Beperkingen and vacancy belasting become
+dense (n, len(ASPECTS)) int8 matrices: 15 small columns, so sparse would cost more than it saves. Built
+once from all records (about a second for 9,000 clients); a changed record is merged in
+(:meth:`RecordArrays.merged`), so saving one profile among 100,000 does not rebuild the rest.
+
+Only profile columns are read here: never personalia or the protected audit attributes (see
+:mod:`matching.domain`), and the postcode only as coordinates for distances.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
 from typing import Self
 
 import numpy as np
@@ -17,12 +22,35 @@ from scipy import sparse
 
 from matching import geo
 from matching.domain import Client, Vacancy
-from matching.vocab import OPLEIDING_ORDER, TAALNIVEAUS, Werktijd
+from matching.taxonomy import load_taxonomy
+from matching.vocab import ASPECTS, OPLEIDING_ORDER, TAALNIVEAUS, BeperkingCategorie, Plaatsingsvorm, Route, Werktijd
 
 WERKTIJD_BIT = {value.value: 1 << position for position, value in enumerate(Werktijd)}
 # With no stated travel wish, assume a client will travel up to 45 minutes by their fastest mode
 # (by bike about 8.6 km, by ov or car about 25 km): a common reasonable-commute norm.
 DEFAULT_MAX_MINUTES = 45.0
+ASPECT_COLUMN = {aspect: column for column, aspect in enumerate(ASPECTS)}
+ROUTES = tuple(Route)
+# The readiness (on the 0–5 trede scale) each plaatsingsvorm asks of a client: the same reading as the
+# generative story in training/latent.py (a test keeps the two equal). Unknown forms count as regulier.
+READINESS: dict[str, float] = {
+    Plaatsingsvorm.SOCIALE_ACTIVERING: 0.0,
+    Plaatsingsvorm.DAGBESTEDING: 0.5,
+    Plaatsingsvorm.VRIJWILLIGERSWERK: 1.5,
+    Plaatsingsvorm.WERKERVARINGSPLEK: 2.0,
+    Plaatsingsvorm.STAGE: 2.5,
+    Plaatsingsvorm.BESCHUT_WERK: 2.5,
+    Plaatsingsvorm.PROEFPLAATSING: 3.0,
+    Plaatsingsvorm.DETACHERING: 3.0,
+    Plaatsingsvorm.BEGELEID_WERKEN: 3.0,
+    Plaatsingsvorm.LOONKOSTENSUBSIDIE: 3.5,
+    Plaatsingsvorm.REGULIER: 4.5,
+}
+# Beperkingen a jobcoach helps with (the same categories the generative story softens with a jobcoach).
+COACHED_CATEGORIES = {BeperkingCategorie.PSYCHISCH, BeperkingCategorie.COGNITIEF, BeperkingCategorie.TAAL}
+COACHED_ASPECTS = frozenset(aspect for aspect, (categorie, _) in ASPECTS.items() if categorie in COACHED_CATEGORIES)
+# Trede 0–3 is not yet (unsupported) paid work: such a client needs begeleiding at a workplace.
+COACHING_TREDE = 3
 
 
 @dataclass
@@ -67,6 +95,7 @@ class Vocabularies:
     competences: Vocabulary = field(default_factory=Vocabulary)
     occupations: Vocabulary = field(default_factory=Vocabulary)
     certificates: Vocabulary = field(default_factory=Vocabulary)
+    sectors: Vocabulary = field(default_factory=Vocabulary)
 
 
 def _language_rank(level: str | None) -> int:
@@ -80,6 +109,26 @@ def _max_km(client: Client, mode: str) -> float:
     minutes = float(wensen["maxReistijdMin"]) if wensen.get("maxReistijdMin") is not None else DEFAULT_MAX_MINUTES
     speed, overhead = geo.MODE_SPEED_KMH[mode], geo.MODE_OVERHEAD_MIN[mode]
     return max(minutes - overhead, 0.0) / 60.0 * speed / geo.DETOUR_FACTOR
+
+
+def epoch_seconds(moment: datetime) -> float:
+    """Seconds since 1970 UTC; a naive datetime (as SQLite returns it) is read as UTC."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def _per_aspect(rows: list[list[dict]], key: str) -> np.ndarray:
+    """(n, len(ASPECTS)) int8: the highest ``key`` (ernst or niveau, 1–3) per aspect, 0 where none is recorded."""
+    matrix = np.zeros((len(rows), len(ASPECTS)), np.int8)
+    for row, items in enumerate(rows):
+        for item in items:
+            column = ASPECT_COLUMN.get(item.get("aspect", ""))
+            if column is not None:
+                matrix[row, column] = max(matrix[row, column], int(item.get(key, 0)))
+    return matrix
+
+
+def _needs_coaching(client: Client) -> bool:
+    return client.trede <= COACHING_TREDE or any(item.get("aspect") in COACHED_ASPECTS for item in client.beperkingen)
 
 
 class RecordArrays:
@@ -103,7 +152,7 @@ class RecordArrays:
             elif isinstance(old, list):
                 joined = [old[row] for row in keep] + list(new)
                 values[item.name] = [joined[row] for row in order]
-            else:
+            else:  # numpy, 1-D or (n, k): rows are the first axis
                 values[item.name] = np.concatenate([old[keep], new])[order]
         arrays = type(self)(position={}, **values)  # type: ignore[arg-type]
         arrays.position = {int(key): row for row, key in enumerate(arrays.ids)}
@@ -128,6 +177,14 @@ class ClientArrays(RecordArrays):
     wished_occupations: sparse.csr_matrix
     certificates: sparse.csr_matrix
     has_licence_b: np.ndarray
+    route: np.ndarray  # index in ROUTES, -1 unknown
+    travel_speed_kmh: np.ndarray  # of the fastest mode, for travel time
+    travel_overhead_min: np.ndarray
+    beperking_ernst: np.ndarray  # (n, len(ASPECTS)) int8: ernst 1–3 per aspect, 0 none recorded
+    needs_coaching: np.ndarray  # trede ≤ 3, or a psychic, cognitive or language beperking
+    wished_sectors: sparse.csr_matrix
+    updated_at: np.ndarray  # epoch seconds (UTC)
+    missing_fields: np.ndarray  # count of empty profile fields (Client.missing_fields)
     position: dict[int, int]
 
     @classmethod
@@ -164,6 +221,16 @@ class ClientArrays(RecordArrays):
             ),
             certificates=_indicator([[(code, 1.0) for code in c.certificaten] for c in clients], vocab.certificates),
             has_licence_b=np.array([bool({"B", "C", "CE", "D"} & set(c.rijbewijs)) for c in clients], bool),
+            route=np.array([ROUTES.index(c.route) if c.route in ROUTES else -1 for c in clients], np.int64),
+            travel_speed_kmh=np.array([geo.MODE_SPEED_KMH[m] for m in modes], np.float64),
+            travel_overhead_min=np.array([geo.MODE_OVERHEAD_MIN[m] for m in modes], np.float64),
+            beperking_ernst=_per_aspect([c.beperkingen for c in clients], "ernst"),
+            needs_coaching=np.array([_needs_coaching(c) for c in clients], bool),
+            wished_sectors=_indicator(
+                [[(code, 1.0) for code in c.wensen.get("sectoren", [])] for c in clients], vocab.sectors
+            ),
+            updated_at=np.array([epoch_seconds(c.updated_at) for c in clients], np.float64),
+            missing_fields=np.array([len(c.missing_fields()) for c in clients], np.int64),
             position={},
         )
         arrays.position = {int(key): row for row, key in enumerate(arrays.ids)}
@@ -171,6 +238,7 @@ class ClientArrays(RecordArrays):
 
     def widen(self, vocab: Vocabularies) -> None:
         """Give the sparse matrices the current vocabulary width (a vacancy may have added codes)."""
+        self.wished_sectors = _widen(self.wished_sectors, max(len(vocab.sectors), 1))
         self.competences = _widen(self.competences, max(len(vocab.competences), 1))
         self.experience = _widen(self.experience, max(len(vocab.occupations), 1))
         self.wished_occupations = _widen(self.wished_occupations, max(len(vocab.occupations), 1))
@@ -192,11 +260,18 @@ class VacancyArrays(RecordArrays):
     certificates: sparse.csr_matrix
     language: np.ndarray
     needs_licence_b: np.ndarray
+    readiness: np.ndarray  # READINESS of the plaatsingsvorm (trede scale)
+    jobcoach: np.ndarray
+    jobcarving: np.ndarray
+    belasting: np.ndarray  # (n, len(ASPECTS)) int8: niveau 1–3 per aspect, 0 not asked
+    sector: np.ndarray  # column in the sector vocabulary (the occupation's sector), -1 unknown
     position: dict[int, int]
 
     @classmethod
     def build(cls, vacancies: list[Vacancy], vocab: Vocabularies) -> VacancyArrays:
         coords = np.array([geo.coordinates(v.postcode) for v in vacancies], np.float64).reshape(-1, 2)
+        occupations = load_taxonomy().occupations
+        sectors = [occupations[v.beroep_code].sector if v.beroep_code in occupations else None for v in vacancies]
         arrays = cls(
             ids=np.array([v.id for v in vacancies], np.int64),
             lat=coords[:, 0],
@@ -217,6 +292,13 @@ class VacancyArrays(RecordArrays):
             certificates=_indicator([[(code, 1.0) for code in v.certificaten] for v in vacancies], vocab.certificates),
             language=np.array([_language_rank(v.taalniveau) for v in vacancies], np.int64),
             needs_licence_b=np.array([bool({"B", "C", "CE", "D"} & set(v.rijbewijs)) for v in vacancies], bool),
+            readiness=np.array(
+                [READINESS.get(v.plaatsingsvorm, READINESS[Plaatsingsvorm.REGULIER]) for v in vacancies], np.float32
+            ),
+            jobcoach=np.array([v.jobcoach for v in vacancies], bool),
+            jobcarving=np.array([v.jobcarving for v in vacancies], bool),
+            belasting=_per_aspect([v.belasting for v in vacancies], "niveau"),
+            sector=np.array([vocab.sectors.column(s) if s else -1 for s in sectors], np.int64),
             position={},
         )
         arrays.position = {int(key): row for row, key in enumerate(arrays.ids)}
