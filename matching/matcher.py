@@ -33,10 +33,11 @@ from tqdm import tqdm
 from matching import scoring
 from matching.domain import Client, Vacancy
 from matching.embedding import Embedder, Role, embed_cached, embed_fields, load_embedder
-from matching.errors import InvalidInputError, NotFoundError
+from matching.errors import InvalidInputError
 from matching.explain import explain_pair
 from matching.index import VectorIndex
 from matching.lexical import LexicalIndex
+from matching.lookup import find_client, find_vacancy
 from matching.settings import RetrievalSettings, Settings
 from matching.store import init_db, make_engine
 from matching.structured import ClientArrays, VacancyArrays, Vocabularies
@@ -71,11 +72,6 @@ class SideState:
     unsaved: bool = False  # vectors changed since the index was last written
     watermark: datetime | None = None
     count: int = 0
-
-
-def _parse_ref(ref: str | int) -> tuple[str, Any]:
-    text = str(ref).strip()
-    return ("id", int(text)) if text.isdigit() else ("external", text)
 
 
 class Matcher:
@@ -334,21 +330,13 @@ class Matcher:
         return self._clients, self._vacancies
 
     # ------------------------------------------------------------------ lookups
-    def get_vacancy(self, session: Session, ref: str | int) -> Vacancy:
-        kind, value = _parse_ref(ref)
-        column = Vacancy.id if kind == "id" else Vacancy.vacature_nummer
-        row = session.exec(select(Vacancy).where(column == value)).first()
-        if row is None:
-            raise NotFoundError(f"vacature '{ref}' bestaat niet; controleer het vacaturenummer")
-        return row
+    @staticmethod
+    def get_vacancy(session: Session, ref: str | int) -> Vacancy:
+        return find_vacancy(session, ref)
 
-    def get_client(self, session: Session, ref: str | int) -> Client:
-        kind, value = _parse_ref(ref)
-        column = Client.id if kind == "id" else Client.client_nummer
-        row = session.exec(select(Client).where(column == value)).first()
-        if row is None:
-            raise NotFoundError(f"klant '{ref}' bestaat niet; controleer het klantnummer")
-        return row
+    @staticmethod
+    def get_client(session: Session, ref: str | int) -> Client:
+        return find_client(session, ref)
 
     # ------------------------------------------------------------------ search
     def _pool(

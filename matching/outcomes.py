@@ -36,6 +36,7 @@ from sqlmodel import Session, SQLModel, select
 
 from matching.domain import Client, Vacancy, utcnow
 from matching.errors import InvalidInputError, NotFoundError
+from matching.lookup import find_client, find_vacancy
 
 
 class VoorstelStatus(StrEnum):
@@ -248,8 +249,8 @@ def propose(
         NotFoundError: The client or the vacancy does not exist.
         InvalidInputError: A bad argument, a closed vacancy, or an open proposal for this pair exists.
     """
-    client = _get_client(session, client_ref)
-    vacancy = _get_vacancy(session, vacancy_ref)
+    client = find_client(session, client_ref)
+    vacancy = find_vacancy(session, vacancy_ref)
     made_by = _clean_actor(actor)
     made_by_role = _parse_role(role)
     note = _clean_toelichting(toelichting)
@@ -555,30 +556,6 @@ def _parse_role(role: Rol | str) -> Rol:
 
 
 # ---------------------------------------------------------------------------------------- lookups
-
-
-def _parse_ref(ref: str | int) -> tuple[str, Any]:
-    """As the matcher reads references: digits are a database id, anything else an external number."""
-    value = str(ref).strip()
-    return ("id", int(value)) if value.isdigit() else ("external", value)
-
-
-def _get_client(session: Session, ref: str | int) -> Client:
-    kind, value = _parse_ref(ref)
-    column = Client.id if kind == "id" else Client.client_nummer
-    row = session.exec(select(Client).where(column == value)).first()
-    if row is None:
-        raise NotFoundError(f"klant '{ref}' bestaat niet; controleer het klantnummer")
-    return row
-
-
-def _get_vacancy(session: Session, ref: str | int) -> Vacancy:
-    kind, value = _parse_ref(ref)
-    column = Vacancy.id if kind == "id" else Vacancy.vacature_nummer
-    row = session.exec(select(Vacancy).where(column == value)).first()
-    if row is None:
-        raise NotFoundError(f"vacature '{ref}' bestaat niet; controleer het vacaturenummer")
-    return row
 
 
 def _open_voorstel(session: Session, client_id: int, vacancy_id: int) -> Voorstel | None:

@@ -23,7 +23,16 @@ from scipy import sparse
 from matching import geo
 from matching.domain import Client, Vacancy
 from matching.taxonomy import load_taxonomy
-from matching.vocab import ASPECTS, OPLEIDING_ORDER, TAALNIVEAUS, BeperkingCategorie, Plaatsingsvorm, Route, Werktijd
+from matching.vocab import (
+    ASPECTS,
+    OPLEIDING_ORDER,
+    READINESS,
+    TAALNIVEAUS,
+    BeperkingCategorie,
+    Plaatsingsvorm,
+    Route,
+    Werktijd,
+)
 
 WERKTIJD_BIT = {value.value: 1 << position for position, value in enumerate(Werktijd)}
 # With no stated travel wish, assume a client will travel up to 45 minutes by their fastest mode
@@ -33,19 +42,6 @@ ASPECT_COLUMN = {aspect: column for column, aspect in enumerate(ASPECTS)}
 ROUTES = tuple(Route)
 # The readiness (on the 0–5 trede scale) each plaatsingsvorm asks of a client: the same reading as the
 # generative story in training/latent.py (a test keeps the two equal). Unknown forms count as regulier.
-READINESS: dict[str, float] = {
-    Plaatsingsvorm.SOCIALE_ACTIVERING: 0.0,
-    Plaatsingsvorm.DAGBESTEDING: 0.5,
-    Plaatsingsvorm.VRIJWILLIGERSWERK: 1.5,
-    Plaatsingsvorm.WERKERVARINGSPLEK: 2.0,
-    Plaatsingsvorm.STAGE: 2.5,
-    Plaatsingsvorm.BESCHUT_WERK: 2.5,
-    Plaatsingsvorm.PROEFPLAATSING: 3.0,
-    Plaatsingsvorm.DETACHERING: 3.0,
-    Plaatsingsvorm.BEGELEID_WERKEN: 3.0,
-    Plaatsingsvorm.LOONKOSTENSUBSIDIE: 3.5,
-    Plaatsingsvorm.REGULIER: 4.5,
-}
 # Beperkingen a jobcoach helps with (the same categories the generative story softens with a jobcoach).
 COACHED_CATEGORIES = {BeperkingCategorie.PSYCHISCH, BeperkingCategorie.COGNITIEF, BeperkingCategorie.TAAL}
 COACHED_ASPECTS = frozenset(aspect for aspect, (categorie, _) in ASPECTS.items() if categorie in COACHED_CATEGORIES)

@@ -185,3 +185,20 @@ SECTOREN = {
     "ict": "ICT",
     "klantcontact": "klantcontact",
 }
+
+
+# The readiness each plaatsingsvorm asks, on the trede scale (0–5): from sociale activering (0) to a
+# regular job (4.5). Read by the structured features and by the synthetic truth alike.
+READINESS: dict[str, float] = {
+    Plaatsingsvorm.SOCIALE_ACTIVERING: 0.0,
+    Plaatsingsvorm.DAGBESTEDING: 0.5,
+    Plaatsingsvorm.VRIJWILLIGERSWERK: 1.5,
+    Plaatsingsvorm.WERKERVARINGSPLEK: 2.0,
+    Plaatsingsvorm.STAGE: 2.5,
+    Plaatsingsvorm.BESCHUT_WERK: 2.5,
+    Plaatsingsvorm.PROEFPLAATSING: 3.0,
+    Plaatsingsvorm.DETACHERING: 3.0,
+    Plaatsingsvorm.BEGELEID_WERKEN: 3.0,
+    Plaatsingsvorm.LOONKOSTENSUBSIDIE: 3.5,
+    Plaatsingsvorm.REGULIER: 4.5,
+}

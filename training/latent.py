@@ -103,6 +103,7 @@ from matching.domain import Client, Vacancy
 from matching.taxonomy import Taxonomy, load_taxonomy
 from matching.vocab import (
     ASPECTS,
+    READINESS,
     SECTOREN,
     TAALNIVEAUS,
     BeperkingCategorie,
@@ -117,19 +118,6 @@ CLIENT = "client"
 VACANCY = "vacancy"
 
 # Readiness (on the 0–5 trede scale) each plaatsingsvorm asks of a client.
-READINESS: dict[str, float] = {
-    Plaatsingsvorm.SOCIALE_ACTIVERING: 0.0,
-    Plaatsingsvorm.DAGBESTEDING: 0.5,
-    Plaatsingsvorm.VRIJWILLIGERSWERK: 1.5,
-    Plaatsingsvorm.WERKERVARINGSPLEK: 2.0,
-    Plaatsingsvorm.STAGE: 2.5,
-    Plaatsingsvorm.BESCHUT_WERK: 2.5,
-    Plaatsingsvorm.PROEFPLAATSING: 3.0,
-    Plaatsingsvorm.DETACHERING: 3.0,
-    Plaatsingsvorm.BEGELEID_WERKEN: 3.0,
-    Plaatsingsvorm.LOONKOSTENSUBSIDIE: 3.5,
-    Plaatsingsvorm.REGULIER: 4.5,
-}
 MAX_READINESS = 4.5
 # Same default as matching.structured: with no travel wish, 45 minutes by the fastest mode.
 DEFAULT_MAX_MINUTES = 45.0
