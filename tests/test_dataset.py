@@ -1,0 +1,54 @@
+"""Labelled pairs for the ranker: decided outcomes only, grouped per vacancy, split by time."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sqlmodel import Session
+
+from matching.features import FEATURE_NAMES
+from matching.matcher import Matcher
+from matching.outcomes import relevance_labels
+from training.dataset import build_dataset
+from training.outcome_sim import SimulationSettings, simulate, write_history
+from training.synthetic import generate, write_to_db
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory, embedder):
+    from matching.settings import Settings
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("dataset") / "var")
+    matcher = Matcher(settings, embedder=embedder)
+    write_to_db(matcher.engine, generate(250, 40, seed=5), progress=False)
+    write_history(matcher.engine, simulate(matcher.engine, SimulationSettings(years=2), seed=5))
+    matcher.sync()
+    with Session(matcher.engine) as session:
+        decided = [row for row in relevance_labels(session) if row.label != 1]
+    return build_dataset(matcher), decided
+
+
+def test_rows_are_the_decided_pairs_with_their_labels(data) -> None:
+    dataset, decided = data
+    assert len(dataset) == len(decided) > 0
+    assert dataset.features.shape == (len(dataset), len(FEATURE_NAMES))
+    assert np.isfinite(dataset.features).all()
+    expected = {(row.client_id, row.vacancy_id): row.label for row in decided}
+    got = {
+        (int(c), int(v)): int(y)
+        for c, v, y in zip(dataset.client_ids, dataset.vacancy_ids, dataset.labels, strict=True)
+    }
+    assert got == expected
+    assert 1 not in set(dataset.labels.tolist())  # open proposals carry no verdict yet
+
+
+def test_groups_are_contiguous_and_the_split_is_by_time(data) -> None:
+    dataset, _ = data
+    sizes = dataset.group_sizes()
+    assert sizes.sum() == len(dataset)
+    changes = np.flatnonzero(np.diff(dataset.vacancy_ids)) + 1
+    assert len(changes) + 1 == len(sizes)  # each vacancy appears as one block
+    train, test = dataset.time_split(0.25)
+    assert len(train) + len(test) == len(dataset)
+    assert not set(train.vacancy_ids.tolist()) & set(test.vacancy_ids.tolist())
+    assert train.moments.max() <= test.moments.min()

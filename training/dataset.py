@@ -1,0 +1,100 @@
+"""Labelled (client, vacancy) pairs for the learned ranker, from recorded voorstellen.
+
+One row per pair with a *decided* outcome (:func:`matching.outcomes.relevance_labels` without the
+open label 1), grouped per vacancy, with the feature matrix of :mod:`matching.features`. Text
+signals are what search computes: raw cosine of the stored vectors, and BM25 of the vacancy's text
+against the client divided by the best BM25 among all clients for that vacancy.
+
+Each vacancy has a moment: its first voorstel. The time split trains on older vacancies and tests
+on newer ones, so a model is never judged on the past it learned from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from matching.domain import utcnow
+from matching.features import FEATURE_NAMES, pair_matrix
+from matching.matcher import Matcher
+from matching.outcomes import Voorstel, relevance_labels
+
+OPEN_LABEL = 1
+
+
+@dataclass
+class RankingData:
+    """Rows sorted by (vacancy moment, vacancy id), so groups are contiguous and in time order."""
+
+    features: np.ndarray  # (n, len(FEATURE_NAMES)) float32
+    labels: np.ndarray  # (n,) int: 0 afgewezen … 4 duurzaam
+    vacancy_ids: np.ndarray  # (n,) int64, the group of each row
+    client_ids: np.ndarray  # (n,) int64
+    moments: np.ndarray  # (n,) float64 epoch seconds of the vacancy's first voorstel
+    feature_names: tuple[str, ...] = FEATURE_NAMES
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def group_sizes(self) -> np.ndarray:
+        """Rows per vacancy, in row order (what LGBMRanker's ``group`` wants)."""
+        _, first, counts = np.unique(self.vacancy_ids, return_index=True, return_counts=True)
+        return counts[np.argsort(first)]
+
+    def take(self, rows: np.ndarray) -> RankingData:
+        return RankingData(
+            self.features[rows], self.labels[rows], self.vacancy_ids[rows], self.client_ids[rows], self.moments[rows]
+        )
+
+    def time_split(self, test_share: float = 0.2) -> tuple[RankingData, RankingData]:
+        """Older vacancies for training, the newest ``test_share`` of vacancies for testing."""
+        vacancies, first = np.unique(self.vacancy_ids, return_index=True)
+        order = vacancies[np.argsort(self.moments[first], kind="stable")]
+        cut = int(round(len(order) * (1 - test_share)))
+        test = np.isin(self.vacancy_ids, order[cut:])
+        return self.take(np.flatnonzero(~test)), self.take(np.flatnonzero(test))
+
+
+def build_dataset(matcher: Matcher, since: datetime | None = None, now: datetime | None = None) -> RankingData:
+    """The decided pairs and their features; the matcher must be synced (its vectors are read)."""
+    matcher._catch_up()
+    clients, vacancies = matcher._arrays()
+    with Session(matcher.engine) as session:
+        labelled = [row for row in relevance_labels(session, since) if row.label != OPEN_LABEL]
+        first_seen = dict(
+            session.exec(select(Voorstel.vacancy_id, func.min(Voorstel.created_at)).group_by(Voorstel.vacancy_id)).all()
+        )
+    labelled = [row for row in labelled if row.client_id in clients.position and row.vacancy_id in vacancies.position]
+    moment = {key: value.timestamp() for key, value in first_seen.items()}
+    labelled.sort(key=lambda row: (moment[row.vacancy_id], row.vacancy_id, row.client_id))
+    client_ids = np.array([row.client_id for row in labelled], np.int64)
+    vacancy_ids = np.array([row.vacancy_id for row in labelled], np.int64)
+
+    client_side, vacancy_side = matcher.sides["clients"], matcher.sides["vacancies"]
+    assert client_side.vectors is not None and vacancy_side.vectors is not None
+    dense = np.einsum(
+        "ij,ij->i", client_side.vectors.vectors(client_ids), vacancy_side.vectors.vectors(vacancy_ids)
+    ).astype(np.float32)
+    lexical = np.zeros(len(labelled), np.float32)
+    for vacancy_id in np.unique(vacancy_ids):
+        ids, scores = client_side.lexical.scores(vacancy_side.lexical_texts[int(vacancy_id)])
+        best = float(scores.max()) if len(scores) else 0.0
+        if best > 0:
+            by_id = dict(zip(ids.tolist(), (scores / best).tolist(), strict=True))
+            rows = np.flatnonzero(vacancy_ids == vacancy_id)
+            lexical[rows] = [by_id.get(int(client_ids[row]), 0.0) for row in rows]
+
+    c_rows = np.array([clients.position[int(i)] for i in client_ids], np.int64)
+    v_rows = np.array([vacancies.position[int(i)] for i in vacancy_ids], np.int64)
+    features = pair_matrix(clients, c_rows, vacancies, v_rows, dense, lexical, now or utcnow())
+    return RankingData(
+        features=features,
+        labels=np.array([row.label for row in labelled], np.int64),
+        vacancy_ids=vacancy_ids,
+        client_ids=client_ids,
+        moments=np.array([moment[int(v)] for v in vacancy_ids], np.float64),
+    )
