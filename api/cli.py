@@ -365,6 +365,28 @@ def embeddings_eval(
         typer.echo(f"  {signal:<8} MRR {values['mrr']:.3f}  recall@10 {values['recall@10']:.3f}")
 
 
+@app.command("evaluate")
+@friendly_errors
+def evaluate(
+    test_share: Annotated[float, typer.Option("--test-share", min=0.05, max=0.5)] = 0.2,
+    json_out: JsonFlag = False,
+) -> None:
+    """Rankers vergelijken op de nieuwste vacatures: NDCG@10, recall@20, MRR met betrouwbaarheidsintervallen."""
+    from training.dataset import build_dataset
+    from training.rankers import compare
+
+    settings = _settings()
+    result = compare(build_dataset(_matcher(settings)), settings.retrieval, test_share)
+    if json_out:
+        _emit(result)
+        return
+    holdout = result["holdout"]
+    typer.echo(f"toets: {holdout['testVacancies']} vacatures vanaf {holdout['testFrom']}, {holdout['testPairs']} paren")
+    for name, metrics in result["models"].items():
+        low, high = metrics["ndcg@10CI"]
+        typer.echo(f"  {name:<18} NDCG@10 {metrics['ndcg@10']:.3f} [{low:.3f}, {high:.3f}]  MRR {metrics['mrr']:.3f}")
+
+
 @simulate_app.command("outcomes")
 @friendly_errors
 def simulate_outcomes(

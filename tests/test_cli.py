@@ -144,3 +144,9 @@ def test_embeddings_eval_refuses_bad_files_with_exit_code_2(tmp_path: Path, cont
     result = runner.invoke(app, ["embeddings", "eval", "--pairs", str(pairs), "--json"])
     assert result.exit_code == 2
     assert message in result.output and "Traceback" not in result.output
+
+
+def test_evaluate_without_outcomes_says_what_to_do() -> None:
+    result = runner.invoke(app, ["evaluate", "--json"])
+    assert result.exit_code == 1
+    assert "te weinig besliste voorstellen" in result.output and "Traceback" not in result.output
