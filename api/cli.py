@@ -372,11 +372,15 @@ def evaluate(
     json_out: JsonFlag = False,
 ) -> None:
     """Rankers vergelijken op de nieuwste vacatures: NDCG@10, recall@20, MRR met betrouwbaarheidsintervallen."""
-    from training.dataset import build_dataset
+    from training.dataset import build_dataset, true_scores
     from training.rankers import compare
 
     settings = _settings()
-    result = compare(build_dataset(_matcher(settings)), settings.retrieval, test_share)
+    matcher = _matcher(settings)
+    data = build_dataset(matcher)
+    result = compare(
+        data, settings.retrieval, test_share, oracle=true_scores(matcher.engine, data) if len(data) else None
+    )
     if json_out:
         _emit(result)
         return

@@ -66,3 +66,12 @@ def test_the_weighted_baseline_is_the_cores_score() -> None:
 def test_too_little_history_is_refused_in_dutch() -> None:
     with pytest.raises(InvalidInputError, match="te weinig besliste voorstellen"):
         compare(generated(vacancies=30), RetrievalSettings())
+
+
+def test_the_oracle_bounds_every_ranker() -> None:
+    data = generated(seed=1)
+    truth = data.labels + np.random.default_rng(1).normal(0, 0.01, len(data))  # ranks exactly by the labels
+    models = compare(data, RetrievalSettings(), test_share=0.25, oracle=truth)["models"]
+    assert models["oracle"]["ndcg@10"] == 1.0 and models["oracle"]["oracleFraction"] == 1.0
+    for name, metrics in models.items():
+        assert 0 < metrics["oracleFraction"] <= 1.0, name

@@ -16,12 +16,14 @@ from datetime import datetime
 
 import numpy as np
 from sqlalchemy import func
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from matching.domain import utcnow
 from matching.features import FEATURE_NAMES, pair_matrix
 from matching.matcher import Matcher
 from matching.outcomes import Voorstel, relevance_labels
+from training import latent
 
 OPEN_LABEL = 1
 
@@ -98,3 +100,22 @@ def build_dataset(matcher: Matcher, since: datetime | None = None, now: datetime
         client_ids=client_ids,
         moments=np.array([moment[int(v)] for v in vacancy_ids], np.float64),
     )
+
+
+def true_scores(engine: Engine, data: RankingData) -> np.ndarray | None:
+    """The hidden true suitability of every row's pair (the oracle), or None on data without a truth."""
+    truth = latent.load_client_arrays(engine)
+    if len(truth.ids) == 0:
+        return None
+    row_of = {int(key): row for row, key in enumerate(truth.ids)}
+    out = np.zeros(len(data), np.float32)
+    codebook = latent.Codebook.from_taxonomy(latent.load_taxonomy())
+    for vacancy_id in np.unique(data.vacancy_ids):
+        rows = np.flatnonzero(data.vacancy_ids == vacancy_id)
+        try:
+            profile = latent.load_vacancy_profile(engine, int(vacancy_id), codebook)
+            truth_rows = np.array([row_of[int(c)] for c in data.client_ids[rows]], np.int64)
+        except (LookupError, KeyError):
+            return None
+        out[rows] = latent.evaluate(truth.take(truth_rows), profile)[0]
+    return out

@@ -81,9 +81,21 @@ def fit_sklearn(train: RankingData, seed: int = 0) -> HistGradientBoostingRegres
     return model.fit(train.features, train.labels)
 
 
-def compare(data: RankingData, weights: RetrievalSettings, test_share: float = 0.2, seed: int = 0) -> dict[str, Any]:
-    """Train both learned rankers on the older vacancies and score every ranker on the newest ones."""
+def compare(
+    data: RankingData,
+    weights: RetrievalSettings,
+    test_share: float = 0.2,
+    seed: int = 0,
+    oracle: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """Train both learned rankers on the older vacancies and score every ranker on the newest ones.
+
+    Args:
+        oracle: per row of ``data``, the hidden true suitability (synthetic data only): ranking by it
+            is the ``oracle`` entry, and every model gets ``oracleFraction`` = its NDCG@10 / the oracle's.
+    """
     train, test = data.time_split(test_share)
+    test_rows = np.flatnonzero(np.isin(data.vacancy_ids, test.vacancy_ids))
     test_vacancies = len(np.unique(test.vacancy_ids))
     if test_vacancies < MIN_TEST_VACANCIES or len(np.unique(train.vacancy_ids)) < MIN_TEST_VACANCIES:
         raise InvalidInputError(
@@ -102,11 +114,15 @@ def compare(data: RankingData, weights: RetrievalSettings, test_share: float = 0
         model = fit(train, seed)
         models[name] = {"trainSeconds": round(time.perf_counter() - start, 2)}
         scorers[name] = lambda model=model: model.predict(test.features)
+    if oracle is not None:
+        scorers["oracle"] = lambda: oracle[test_rows]
     for name, score in scorers.items():
-        models[name] = {
-            **summarise(test.labels, np.asarray(score()), test.vacancy_ids, seed=seed),
-            **models.get(name, {}),
-        }
+        metrics = summarise(test.labels, np.asarray(score()), test.vacancy_ids, seed=seed)
+        models[name] = {**metrics, **models.get(name, {})}
+    if oracle is not None:
+        best = models["oracle"]["ndcg@10"]
+        for metrics in models.values():
+            metrics["oracleFraction"] = round(metrics["ndcg@10"] / best, 4) if best else None
     return {
         "holdout": {
             "split": "time",
