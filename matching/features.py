@@ -44,8 +44,6 @@ ROUTE_BANDS: dict[str, tuple[float, float]] = {
     Route.MEEDOEN: (0.0, 1.5),
 }
 ROUTE_FALLOFF = 1.5
-# Floor of a client's reach in km, as in scoring.structured_signals: no division by ~0.
-MIN_REACH_KM = 0.5
 SECONDS_PER_DAY = 86_400.0
 
 # Route code (index in ROUTES, -1 unknown → the last row: the whole ladder) -> band.
@@ -67,7 +65,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("dense_similarity", "Cosine similarity of the embedded profile and vacancy texts.", +1),
     Feature("lexical_similarity", "BM25 of the pair's texts, scaled per query to [0, 1] by the caller.", +1),
     Feature("required_coverage", "Share of the required competences the client has (0.5 when none asked).", +1),
-    Feature("optional_coverage", "Share of the optional competences the client has (0.5 when none asked).", +1),
+    Feature("optional_coverage", "Share of the optional competences the client has (0 when none asked).", +1),
     Feature("experience_years", "Years of experience in the vacancy's occupation, capped at 10.", +1),
     Feature("wishes_occupation", "1 when the client wishes the vacancy's occupation.", +1),
     Feature("wishes_sector", "1 when the client wishes the sector of the vacancy's occupation.", +1),
@@ -94,10 +92,6 @@ FEATURES: tuple[Feature, ...] = (
 )
 FEATURE_NAMES: tuple[str, ...] = tuple(feature.name for feature in FEATURES)
 MONOTONE: tuple[int, ...] = tuple(feature.monotone for feature in FEATURES)
-
-
-def _coverage(matched: np.ndarray, total: np.ndarray) -> np.ndarray:
-    return np.where(total > 0, matched / np.maximum(total, 1), 0.5)
 
 
 def _lookup(matrix, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
@@ -141,7 +135,7 @@ def pair_matrix(
     pairs = scoring.pair_features(clients, c_rows, vacancies, v_rows)
 
     distance = pairs.distance_km
-    ratio = distance / np.maximum(clients.max_km[c_rows], MIN_REACH_KM)
+    ratio = distance / np.maximum(clients.max_km[c_rows], scoring.MIN_REACH_KM)
     minutes = (
         distance * geo.DETOUR_FACTOR / clients.travel_speed_kmh[c_rows] * 60.0 + clients.travel_overhead_min[c_rows]
     )
@@ -170,8 +164,12 @@ def pair_matrix(
     columns = {
         "dense_similarity": dense,
         "lexical_similarity": lexical,
-        "required_coverage": _coverage(pairs.required_matched, pairs.required_total),
-        "optional_coverage": _coverage(pairs.optional_matched, pairs.optional_total),
+        "required_coverage": scoring.coverage(
+            pairs.required_matched, pairs.required_total, scoring.REQUIRED_NONE_ASKED
+        ),
+        "optional_coverage": scoring.coverage(
+            pairs.optional_matched, pairs.optional_total, scoring.OPTIONAL_NONE_ASKED
+        ),
         "experience_years": np.minimum(pairs.experience_years, EXPERIENCE_CAP_YEARS),
         "wishes_occupation": pairs.wishes_occupation,
         "wishes_sector": _lookup(clients.wished_sectors, c_rows, vacancies.sector[v_rows]) > 0,

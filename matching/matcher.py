@@ -56,7 +56,7 @@ logger = logging.getLogger(__name__)
 
 Side = Literal["clients", "vacancies"]
 EMBED_CHUNK = 64  # records per embedding step: a search waits for the model at most one step
-SAVE_EVERY_S = 20.0  # how often background embedding writes the index (index status reads it)
+SAVE_EVERY_S = 20.0  # a changed index is written within this (index status of another process reads it)
 ADVICE = "Dit is een suggestie om met de klant te bespreken, geen besluit. De consulent beoordeelt of een match past."
 
 
@@ -196,7 +196,6 @@ class Matcher:
     def _drain(self, progress: bool = False) -> None:
         """Embed every queued record, a chunk at a time, and save the indexes now and then."""
         total = sum(len(state.queue) for state in self.sides.values())
-        last_save = time.monotonic()
         try:
             with tqdm(total=total, desc="embedden", unit="record", disable=not progress) as bar:
                 while True:
@@ -222,10 +221,7 @@ class Matcher:
                             vectors[keep],
                             [chunk[i][1] for i in keep],
                         )
-                        state.unsaved = True
-                        if time.monotonic() - last_save > SAVE_EVERY_S:
-                            state.vectors.save(self.settings.index_dir, side)
-                            state.unsaved, last_save = False, time.monotonic()
+                        self._save_soon(side)
                     bar.update(len(chunk))
         except Exception:
             logger.exception("embedding in the background failed; dense search covers only what was embedded")
@@ -329,15 +325,6 @@ class Matcher:
         self._vacancies.widen(self.vocab)
         return self._clients, self._vacancies
 
-    # ------------------------------------------------------------------ lookups
-    @staticmethod
-    def get_vacancy(session: Session, ref: str | int) -> Vacancy:
-        return find_vacancy(session, ref)
-
-    @staticmethod
-    def get_client(session: Session, ref: str | int) -> Client:
-        return find_client(session, ref)
-
     # ------------------------------------------------------------------ search
     def _pool(
         self,
@@ -381,7 +368,7 @@ class Matcher:
             self._catch_up()
             clients, vacancies = self._arrays()
             with Session(self.engine) as session:
-                vacancy = self.get_vacancy(session, vacancy_ref)
+                vacancy = find_vacancy(session, vacancy_ref)
                 if not vacancy.is_open:
                     raise InvalidInputError(
                         f"vacature {vacancy.vacature_nummer} is {vacancy.status}; "
@@ -457,7 +444,7 @@ class Matcher:
             self._catch_up()
             clients, vacancies = self._arrays()
             with Session(self.engine) as session:
-                client = self.get_client(session, client_ref)
+                client = find_client(session, client_ref)
                 c_row = clients.position[client.id]  # type: ignore[index]
                 n = len(vacancies.ids)
                 v_rows = np.arange(n)

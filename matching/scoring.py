@@ -30,6 +30,9 @@ from matching.settings import RetrievalSettings
 from matching.structured import ClientArrays, VacancyArrays
 
 SIGNALS = ("dense", "lexical", "competences", "occupation", "distance")
+REQUIRED_NONE_ASKED = 0.5  # a vacancy that asks no competences: neutral
+OPTIONAL_NONE_ASKED = 0.0  # no optional competences asked: no bonus
+MIN_REACH_KM = 0.5  # floor of a client's reach: no division by ~0
 
 
 @dataclass
@@ -88,17 +91,33 @@ def eligible(features: PairFeatures, vacancy_open: np.ndarray) -> np.ndarray:
     return vacancy_open & (features.hours_overlap >= 0) & features.within_reach & features.times_ok
 
 
-def structured_signals(features: PairFeatures, max_km: np.ndarray) -> dict[str, np.ndarray]:
-    required = np.where(
-        features.required_total > 0, features.required_matched / np.maximum(features.required_total, 1), 0.5
-    )
-    optional = np.where(
-        features.optional_total > 0, features.optional_matched / np.maximum(features.optional_total, 1), 0
-    )
+def coverage(matched: np.ndarray, total: np.ndarray, none_asked: float) -> np.ndarray:
+    """Share of the asked competences a client has; ``none_asked`` where the vacancy asks none."""
+    return np.where(total > 0, matched / np.maximum(total, 1), none_asked)
+
+
+def signals_from(
+    required: np.ndarray,
+    optional: np.ndarray,
+    experience_years: np.ndarray,
+    wishes_occupation: np.ndarray,
+    travel_ratio: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The three structured signals from per-pair columns (shared by search and the weighted baseline)."""
     competences = np.clip((required + 0.25 * optional) / 1.25, 0, 1)
-    occupation = np.maximum(np.clip(features.experience_years / 2.0, 0, 1), 0.7 * features.wishes_occupation)
-    distance = np.clip(1.0 - features.distance_km / np.maximum(max_km, 0.5), 0, 1)
+    occupation = np.maximum(np.clip(experience_years / 2.0, 0, 1), 0.7 * wishes_occupation)
+    distance = np.clip(1.0 - travel_ratio, 0, 1)
     return {"competences": competences, "occupation": occupation, "distance": distance}
+
+
+def structured_signals(features: PairFeatures, max_km: np.ndarray) -> dict[str, np.ndarray]:
+    return signals_from(
+        coverage(features.required_matched, features.required_total, REQUIRED_NONE_ASKED),
+        coverage(features.optional_matched, features.optional_total, OPTIONAL_NONE_ASKED),
+        features.experience_years,
+        features.wishes_occupation,
+        features.distance_km / np.maximum(max_km, MIN_REACH_KM),
+    )
 
 
 def combine(signals: dict[str, np.ndarray], weights: RetrievalSettings) -> np.ndarray:

@@ -40,8 +40,6 @@ WERKTIJD_BIT = {value.value: 1 << position for position, value in enumerate(Werk
 DEFAULT_MAX_MINUTES = 45.0
 ASPECT_COLUMN = {aspect: column for column, aspect in enumerate(ASPECTS)}
 ROUTES = tuple(Route)
-# The readiness (on the 0–5 trede scale) each plaatsingsvorm asks of a client: the same reading as the
-# generative story in training/latent.py (a test keeps the two equal). Unknown forms count as regulier.
 # Beperkingen a jobcoach helps with (the same categories the generative story softens with a jobcoach).
 COACHED_CATEGORIES = {BeperkingCategorie.PSYCHISCH, BeperkingCategorie.COGNITIEF, BeperkingCategorie.TAAL}
 COACHED_ASPECTS = frozenset(aspect for aspect, (categorie, _) in ASPECTS.items() if categorie in COACHED_CATEGORIES)

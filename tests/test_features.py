@@ -253,3 +253,25 @@ def test_merging_keeps_the_new_columns_equal_to_a_rebuild() -> None:
     np.testing.assert_array_equal(merged.missing_fields, rebuilt.missing_fields)
     assert (merged.wished_sectors != rebuilt.wished_sectors).nnz == 0
     assert merged.beperking_ernst[1].sum() == 2
+
+
+def test_features_rebuild_the_cores_structured_signals_exactly() -> None:
+    """The weighted baseline of the ranker comparison reads features; they must give search's signals."""
+    from matching import scoring
+    from training.dataset import RankingData
+    from training.rankers import weighted_baseline
+
+    c, v = build(
+        [{}, {"competenties": []}, {"postcode": "6511AB", "werkervaring": []}],
+        [{}, {"competenties_gewenst": [], "competenties_vereist": []}],
+    )
+    c_rows, v_rows = np.array([0, 1, 2, 0, 1, 2]), np.array([0, 0, 0, 1, 1, 1])
+    x = matrix(c, v, c_rows.tolist(), v_rows.tolist())
+    expected = scoring.structured_signals(scoring.pair_features(c, c_rows, v, v_rows), c.max_km[c_rows])
+    weights = scoring.RetrievalSettings(weight_dense=0, weight_lexical=0)
+    data = RankingData(x, np.zeros(6, np.int64), v_rows, c_rows, v_rows.astype(np.float64))
+    np.testing.assert_allclose(
+        weighted_baseline(data, weights),
+        scoring.combine({"dense": np.zeros(6), "lexical": np.zeros(6), **expected}, weights),
+        rtol=1e-5,
+    )

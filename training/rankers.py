@@ -47,17 +47,16 @@ def weighted_baseline(data: RankingData, weights: RetrievalSettings) -> np.ndarr
         dense[rows], lexical[rows] = scoring.text_signals(
             column(data, "dense_similarity")[rows], column(data, "lexical_similarity")[rows]
         )
-    competences = np.clip((column(data, "required_coverage") + 0.25 * column(data, "optional_coverage")) / 1.25, 0, 1)
-    occupation = np.maximum(
-        np.clip(column(data, "experience_years") / 2.0, 0, 1), 0.7 * column(data, "wishes_occupation")
-    )
-    distance = np.clip(1.0 - column(data, "travel_ratio"), 0, 1)
     signals = {
         "dense": dense,
         "lexical": lexical,
-        "competences": competences,
-        "occupation": occupation,
-        "distance": distance,
+        **scoring.signals_from(
+            column(data, "required_coverage"),
+            column(data, "optional_coverage"),
+            column(data, "experience_years"),
+            column(data, "wishes_occupation"),
+            column(data, "travel_ratio"),
+        ),
     }
     return scoring.combine(signals, weights)
 
