@@ -1,7 +1,9 @@
-"""A minimal FastAPI app: health and the two searches. The full API (roles, audit, workflow) is its own issue."""
+"""A minimal FastAPI app: health, the two searches and the ranker reload. Roles, audit and workflow come next."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -15,6 +17,9 @@ from pydantic.alias_generators import to_camel
 from matching.errors import NotFoundError, WerkmatchError, dutch_message, field_path
 from matching.matcher import Matcher
 from matching.settings import Settings
+from training import registry
+
+logger = logging.getLogger(__name__)
 
 PROBLEM = "application/problem+json"
 
@@ -43,6 +48,22 @@ def get_matcher(request: Request) -> Matcher:
 MatcherDep = Annotated[Matcher, Depends(get_matcher)]
 
 
+def watch_champion(settings: Settings, matcher: Matcher, stop: threading.Event) -> None:
+    """Reload when the champion alias has moved; checks every ``ranker.poll_seconds``."""
+    while not stop.wait(settings.ranker.poll_seconds):
+        try:
+            info = registry.by_alias(settings, registry.CHAMPION)
+        except Exception as error:  # noqa: BLE001 - a broken store must not kill the watcher
+            matcher.ranker_failed(f"het modelregister is niet leesbaar: {error}")
+            continue
+        serving = matcher.ranker
+        serving_version = (
+            serving.version if serving is not None and serving.name == settings.ranker.registered_model else None
+        )
+        if (info.version if info else None) != serving_version:
+            registry.serve_champion(settings, matcher)
+
+
 def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
     """The app; the matcher (model and indexes) is built and synced in ``lifespan``, not at import."""
 
@@ -51,7 +72,14 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
         app.state.matcher = matcher or Matcher(settings)
         if not app.state.matcher.prepared:
             app.state.matcher.sync(background=True)
+        registry.serve_champion(settings, app.state.matcher)
+        stop = threading.Event()
+        if settings.ranker.poll_seconds > 0:
+            threading.Thread(
+                target=watch_champion, args=(settings, app.state.matcher, stop), name="champion-watch", daemon=True
+            ).start()
         yield
+        stop.set()
         app.state.matcher.close()
 
     app = FastAPI(
@@ -86,6 +114,11 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
     @app.get("/api/v1/health")
     def health(matcher: MatcherDep) -> dict[str, Any]:
         return {"status": "ok", "index": matcher.status()}
+
+    @app.post("/api/v1/modellen/herladen")
+    def reload_ranker(matcher: MatcherDep) -> dict[str, Any]:
+        """Het champion-model opnieuw laden uit het register (na werkmatch promote); zegt welk model rangschikt."""
+        return registry.serve_champion(settings, matcher)
 
     @app.post("/api/v1/matches/kandidaten")
     def candidates(search: CandidateSearch, matcher: MatcherDep) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import logging
 import shutil
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -28,6 +29,7 @@ bench_app = typer.Typer(help="Metingen (benchmarks).", no_args_is_help=True)
 eval_app = typer.Typer(help="Kwaliteit meten.", no_args_is_help=True)
 simulate_app = typer.Typer(help="Simulaties op synthetische gegevens.", no_args_is_help=True)
 embeddings_app = typer.Typer(help="Het embeddingmodel: kwaliteit en snelheid.", no_args_is_help=True)
+models_app = typer.Typer(help="De rangschikkingsmodellen in het MLflow-register.", no_args_is_help=True)
 for sub, name in [
     (index_app, "index"),
     (clients_app, "clients"),
@@ -38,6 +40,7 @@ for sub, name in [
     (eval_app, "eval"),
     (embeddings_app, "embeddings"),
     (simulate_app, "simulate"),
+    (models_app, "models"),
 ]:
     app.add_typer(sub, name=name)
 
@@ -69,9 +72,13 @@ def _emit(data: Any) -> None:
 
 
 def _matcher(settings: Settings):  # noqa: ANN202 - imported lazily: torch loads only when needed
+    """The façade, ranking with the champion when one is registered (as the service does)."""
     from matching.matcher import Matcher
+    from training.registry import serve_champion
 
-    return Matcher(settings)
+    matcher = Matcher(settings)
+    serve_champion(settings, matcher)
+    return matcher
 
 
 @app.command("demo-data")
@@ -371,22 +378,36 @@ def evaluate(
     test_share: Annotated[float, typer.Option("--test-share", min=0.05, max=0.5)] = 0.2,
     json_out: JsonFlag = False,
 ) -> None:
-    """Rankers vergelijken op de nieuwste vacatures: NDCG@10, recall@20, MRR met betrouwbaarheidsintervallen."""
+    """Champion, challenger, vers getrainde modellen en baselines op de nieuwste vacatures: NDCG@10, recall@20, MRR."""
     from training.dataset import build_dataset, true_scores
     from training.rankers import compare
+    from training.registry import CHALLENGER, by_alias, load_champion, load_version
 
     settings = _settings()
     matcher = _matcher(settings)
     data = build_dataset(matcher)
-    result = compare(
-        data, settings.retrieval, test_share, oracle=true_scores(matcher.engine, data) if len(data) else None
-    )
+    registered = {"champion": load_champion(settings) or matcher.baseline}
+    challenger = by_alias(settings, CHALLENGER)
+    if challenger is not None:
+        registered["challenger"] = load_version(settings, challenger)
+    rankers = {name: ranker.score for name, ranker in registered.items() if ranker is not None}
+    oracle = true_scores(matcher.engine, data) if len(data) else None
+    result = compare(data, settings.retrieval, test_share, oracle=oracle, rankers=rankers)
+    models = result["models"]
+    if "challenger" not in models:  # nothing registered yet: what `werkmatch train` would register
+        models["challenger"] = {
+            **models["lgbm"],
+            "rankedBy": {"name": "lgbm", "source": "vers getraind, niet geregistreerd"},
+        }
+    for name, ranker in registered.items():
+        if ranker is not None:
+            models[name]["rankedBy"] = ranker.describe()
     if json_out:
         _emit(result)
         return
     holdout = result["holdout"]
     typer.echo(f"toets: {holdout['testVacancies']} vacatures vanaf {holdout['testFrom']}, {holdout['testPairs']} paren")
-    for name, metrics in result["models"].items():
+    for name, metrics in models.items():
         low, high = metrics["ndcg@10CI"]
         typer.echo(f"  {name:<18} NDCG@10 {metrics['ndcg@10']:.3f} [{low:.3f}, {high:.3f}]  MRR {metrics['mrr']:.3f}")
 
@@ -417,6 +438,112 @@ def simulate_outcomes(
         raise WerkmatchError(f"simuleren kan alleen op gegenereerde demo-gegevens ({error})") from None
     result = write_history(engine, proposals, progress=not json_out)
     _emit(result) if json_out else typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+def _parse_since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise WerkmatchError(f"--since verwacht een datum als 2026-01-31, niet {value!r}") from None
+
+
+@app.command("train")
+@friendly_errors
+def train(
+    since: Annotated[
+        str | None, typer.Option("--since", help="Alleen voorstellen vanaf deze datum (JJJJ-MM-DD).")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    json_out: JsonFlag = False,
+) -> None:
+    """Een ranker trainen op de vastgelegde uitkomsten en registreren als challenger in MLflow."""
+    from training.train import train as train_ranker
+
+    settings = _settings()
+    result = train_ranker(settings, _matcher(settings), _parse_since(since), seed)
+    if json_out:
+        _emit(result)
+        return
+    metrics = result["metrics"]
+    typer.echo(
+        f"{result['registeredModel']} versie {result['version']} geregistreerd als {result['alias']} "
+        f"(run {result['runId']}); getraind op {result['trainPairs']} paren in {result['fitSeconds']} s"
+    )
+    typer.echo(
+        f"toets vanaf {result['holdout']['from']} ({result['holdout']['vacancies']} vacatures): "
+        f"NDCG@10 {metrics['ndcg@10']:.3f} (gewogen score {result['baseline:weighted']['ndcg@10']:.3f}); "
+        "promoveren: werkmatch promote"
+    )
+
+
+@app.command("promote")
+@friendly_errors
+def promote(
+    force: Annotated[bool, typer.Option("--force", help="Ook promoveren als de poorten niet gehaald zijn.")] = False,
+    reason: Annotated[str | None, typer.Option("--reason", help="Waarom (verplicht bij --force).")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """De challenger champion maken als hij de champion op dezelfde toets verslaat (marge in de README)."""
+    from training.promotion import PromotionRefused
+    from training.promotion import promote as promote_challenger
+
+    settings = _settings()
+    try:
+        result = promote_challenger(settings, _matcher(settings), force, reason)
+    except PromotionRefused as refused:
+        if json_out:
+            _emit({**refused.result, "promoted": None})
+        raise
+    if json_out:
+        _emit(result)
+        return
+    gain = result["ndcg@10Gain"]
+    typer.echo(
+        f"versie {result['promoted']['version']} is champion (NDCG@10 {result['challenger']['ndcg@10']:.3f} tegen "
+        f"{result['champion']['ndcg@10']:.3f}, winst {gain['gain']:+.4f} [{gain['gainCI'][0]:+.4f}, "
+        f"{gain['gainCI'][1]:+.4f}]); een draaiende service laadt hem bij de volgende controle of na "
+        "POST /api/v1/modellen/herladen"
+    )
+
+
+@models_app.command("list")
+@friendly_errors
+def models_list(json_out: JsonFlag = False) -> None:
+    """Geregistreerde versies met hun aliassen, toetsperiode en promotiegegevens."""
+    from training.registry import versions
+
+    found = [version.to_dict() for version in versions(_settings())]
+    if json_out:
+        _emit(found)
+        return
+    if not found:
+        typer.echo("nog geen getrainde modellen; de meegeleverde baseline rangschikt (werkmatch train)")
+    for version in found:
+        tags = version["tags"]
+        aliases = ", ".join(version["aliases"]) or "-"
+        promoted = (
+            f", gepromoveerd door {tags['promoted_by']} op {tags['promoted_at']}" if "promoted_by" in tags else ""
+        )
+        typer.echo(
+            f"versie {version['version']:>3}  [{aliases}]  toets vanaf {tags.get('holdout_from', '?')}{promoted}"
+        )
+
+
+@models_app.command("export")
+@friendly_errors
+def models_export(
+    version: Annotated[str, typer.Argument(help="Versienummer in het register.")],
+    target: Annotated[Path, typer.Argument(help="Doelmap, bijvoorbeeld models/baseline-ranker.")],
+    trained_on: Annotated[str, typer.Option("--trained-on", help="Waarop getraind (en hoe te herhalen).")] = "",
+    label: Annotated[str | None, typer.Option("--label", help="Versienaam in de export.")] = None,
+) -> None:
+    """Een geregistreerde versie als rankermap exporteren (zo ontstaat de meegeleverde baseline)."""
+    from training.registry import export
+
+    about = {"version": label or f"v{version}", **({"trainedOn": trained_on} if trained_on else {})}
+    typer.echo(f"geëxporteerd naar {export(_settings(), version, target, **about)}")
 
 
 def main() -> None:  # pragma: no cover - console entry point

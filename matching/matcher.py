@@ -31,13 +31,15 @@ from sqlmodel import Session, select
 from tqdm import tqdm
 
 from matching import scoring
-from matching.domain import Client, Vacancy
+from matching.domain import Client, Vacancy, utcnow
 from matching.embedding import Embedder, Role, embed_cached, embed_fields, load_embedder
 from matching.errors import InvalidInputError
 from matching.explain import explain_pair
+from matching.features import pair_matrix
 from matching.index import VectorIndex
 from matching.lexical import LexicalIndex
 from matching.lookup import find_client, find_vacancy
+from matching.ranker import WEIGHTED, LearnedRanker, RankerError, load_ranker
 from matching.settings import RetrievalSettings, Settings
 from matching.store import init_db, make_engine
 from matching.structured import ClientArrays, VacancyArrays, Vocabularies
@@ -92,6 +94,15 @@ class Matcher:
         self._stopping = threading.Event()
         self._saver: threading.Timer | None = None
         self.embedding_error: str | None = None
+        self.baseline: LearnedRanker | None = None
+        self.ranker_error: str | None = None
+        if settings.ranker.baseline_dir is not None:
+            try:
+                self.baseline = load_ranker(settings.ranker.baseline_dir, "baseline")
+            except RankerError as error:
+                self.ranker_error = str(error)
+                logger.warning("shipped baseline ranker not usable, ranking by the weighted score: %s", error)
+        self.ranker = self.baseline
 
     # ------------------------------------------------------------------ embedding and sync
     @property
@@ -335,7 +346,11 @@ class Matcher:
         query_text: str,
         structured: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Pool rows plus dense and normalised lexical scores for them."""
+        """Pool rows, their raw cosine with the query, and their BM25 divided by the best of *all* records.
+
+        The raw values are the ranker's features (as :mod:`training.dataset` computes them); the
+        weighted score scales them over the pool with :func:`scoring.text_signals`.
+        """
         state = self.sides[side]
         assert state.vectors is not None
         pool_size = self.settings.retrieval.pool_size
@@ -349,8 +364,9 @@ class Matcher:
         top_structured = eligible_rows[np.argsort(-structured)[:pool_size]]
         pool = np.unique(np.concatenate([np.searchsorted(ids, dense_ids), top_lexical, top_structured]))
         dense = state.vectors.vectors(ids[pool]) @ query_vector if len(pool) else np.zeros(0, np.float32)
-        dense, lexical = scoring.text_signals(dense, lexical_full[pool])
-        return pool, dense, lexical
+        best = float(lexical_full.max()) if len(lexical_full) else 0.0
+        lexical = lexical_full[pool] / best if best > 0 else np.zeros(len(pool), np.float32)
+        return pool, dense.astype(np.float32), lexical
 
     def candidates(
         self, vacancy_ref: str | int, top: int = 20, weights: RetrievalSettings | None = None
@@ -384,7 +400,7 @@ class Matcher:
                 query = self._vectors_for([self.sides["vacancies"].texts[vacancy.id]], "query")[0]  # type: ignore[index]
                 eligible_rows = np.flatnonzero(mask)
                 struct_score = (structured["competences"] + structured["occupation"])[eligible_rows]
-                pool, dense, lexical = self._pool(
+                pool, dense_raw, lexical_raw = self._pool(
                     eligible_rows,
                     clients.ids,
                     "clients",
@@ -392,8 +408,16 @@ class Matcher:
                     self.sides["vacancies"].lexical_texts[vacancy.id],  # type: ignore[index]
                     struct_score,
                 )
+                dense, lexical = scoring.text_signals(dense_raw, lexical_raw)
                 signals = {"dense": dense, "lexical": lexical, **{k: v[pool] for k, v in structured.items()}}
-                score = scoring.combine(signals, weights or self.settings.retrieval)
+                ranker = None if weights is not None else self.ranker
+                if ranker is None:
+                    score = scoring.combine(signals, weights or self.settings.retrieval)
+                else:
+                    pairs = pair_matrix(
+                        clients, pool, vacancies, np.full(len(pool), v_row), dense_raw, lexical_raw, utcnow()
+                    )
+                    score = ranker.score(pairs)
                 order = np.argsort(-score, kind="stable")[:top]
                 rows_by_id = {
                     row.id: row
@@ -431,6 +455,7 @@ class Matcher:
                     "vacancyId": vacancy.vacature_nummer,
                     "titel": vacancy.titel,
                     "advies": ADVICE,
+                    "rankedBy": ranker.describe() if ranker is not None else self._weighted_description(weights),
                     "aantalGeschikt": int(mask.sum()),
                     "nietGetoond": self._excluded_summary(features, np.ones(n, bool)),
                     "results": results,
@@ -455,7 +480,7 @@ class Matcher:
                 query = self._vectors_for([self.sides["clients"].texts[client.id]], "query")[0]  # type: ignore[index]
                 eligible_rows = np.flatnonzero(mask)
                 struct_score = (structured["competences"] + structured["occupation"])[eligible_rows]
-                pool, dense, lexical = self._pool(
+                pool, dense_raw, lexical_raw = self._pool(
                     eligible_rows,
                     vacancies.ids,
                     "vacancies",
@@ -463,6 +488,7 @@ class Matcher:
                     self.sides["clients"].lexical_texts[client.id],  # type: ignore[index]
                     struct_score,
                 )
+                dense, lexical = scoring.text_signals(dense_raw, lexical_raw)
                 signals = {"dense": dense, "lexical": lexical, **{k: v[pool] for k, v in structured.items()}}
                 score = scoring.combine(signals, self.settings.retrieval)
                 order = np.argsort(-score, kind="stable")[:top]
@@ -502,6 +528,7 @@ class Matcher:
                 return {
                     "clientId": client.client_nummer,
                     "advies": ADVICE,
+                    "rankedBy": self._weighted_description(None),
                     "ontbrekendeGegevens": client.missing_fields(),
                     "aantalGeschikt": int(mask.sum()),
                     "nietGetoond": self._excluded_summary(features, vacancies.open),
@@ -518,10 +545,35 @@ class Matcher:
             "werktijdenPassenNiet": int((~features.times_ok).sum()),
         }
 
+    # ------------------------------------------------------------------ ranking model
+    def use_ranker(self, ranker: LearnedRanker | None) -> None:
+        """Rank candidate lists with ``ranker`` from the next search on (None: the shipped baseline)."""
+        with self._lock:
+            self.ranker = ranker or self.baseline
+            self.ranker_error = None
+
+    def ranker_failed(self, error: str) -> None:
+        """Record why a wanted ranker could not be loaded; the last good one keeps serving."""
+        with self._lock:
+            self.ranker_error = error
+
+    def _weighted_description(self, weights: RetrievalSettings | None) -> dict[str, Any]:
+        if weights is not None:
+            return {**WEIGHTED, "source": "gewichten van deze aanvraag"}
+        return dict(WEIGHTED)
+
+    def ranker_status(self) -> dict[str, Any]:
+        current = self.ranker.describe() if self.ranker is not None else dict(WEIGHTED)
+        return {**current, **({"error": self.ranker_error} if self.ranker_error else {})}
+
     # ------------------------------------------------------------------ status
     def status(self) -> dict[str, Any]:
         with self._lock, Session(self.engine) as session:
-            out: dict[str, Any] = {"modelId": self.embedder.model_id, "dimension": self.embedder.dimension}
+            out: dict[str, Any] = {
+                "modelId": self.embedder.model_id,
+                "dimension": self.embedder.dimension,
+                "ranker": self.ranker_status(),
+            }
             for side in ("clients", "vacancies"):
                 table = Client if side == "clients" else Vacancy
                 db_count = session.exec(select(func.count()).select_from(table)).one()

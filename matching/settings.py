@@ -44,6 +44,21 @@ class RetrievalSettings(BaseModel):
     weight_distance: float = 0.10
 
 
+class RankerSettings(BaseModel):
+    """Which learned model orders candidate lists (see ``matching.ranker`` and ``training.registry``)."""
+
+    # The baseline shipped with the code, used until a champion is promoted; None: the weighted score.
+    baseline_dir: Path | None = Path(__file__).resolve().parents[1] / "models" / "baseline-ranker"
+    # The MLflow tracking store; empty means sqlite:///<data_dir>/mlflow.db.
+    tracking_uri: str = ""
+    registered_model: str = "werkmatch-ranker"
+    # Promotion: the challenger's NDCG@10 on the shared holdout must beat the champion's by at least
+    # this much, and the lower end of the paired 95 % bootstrap interval of the gain must be above 0.
+    promotion_margin: float = Field(0.01, ge=0.0, le=1.0)
+    # A running service checks this often whether the champion alias moved (0: only on POST .../herladen).
+    poll_seconds: float = Field(30.0, ge=0.0)
+
+
 class Settings(BaseSettings):
     """werkmatch configuration; every field can be set as ``WERKMATCH_<NAME>`` (nested: ``__``)."""
 
@@ -53,6 +68,7 @@ class Settings(BaseSettings):
     database_url: str = ""
     embedding: EmbeddingSettings = EmbeddingSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
+    ranker: RankerSettings = RankerSettings()
     host: str = "127.0.0.1"
     port: int = 8000
     demo_clients: int = 9000
@@ -62,6 +78,10 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'werkmatch.db'}"
+
+    @property
+    def tracking_uri(self) -> str:
+        return self.ranker.tracking_uri or f"sqlite:///{(self.data_dir / 'mlflow.db').resolve()}"
 
     @property
     def index_dir(self) -> Path:

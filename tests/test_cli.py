@@ -97,12 +97,14 @@ def test_bench_search_reports_latencies() -> None:
     for key in ("candidateSearch", "vacancySearch"):
         assert 0 < result[key]["p50Ms"] <= result[key]["p95Ms"]
     assert result["embeddingTextsPerSecond"] > 0 and result["indexBuildSeconds"] > 0
+    assert result["ranker"]["name"] == "baseline" and result["rankerCost500"]["p50Ms"] > 0
 
 
 def test_eval_retrieval_reports_recall_per_signal() -> None:
     result = run_json("eval", "retrieval", "--vacancies", "5", "--k", "10")
     assert result["vacancies"] > 0
-    assert set(result["recall"]) == {"dense", "lexical", "structured", "hybrid"}
+    assert set(result["recall"]) == {"dense", "lexical", "structured", "hybrid", "ranker"}
+    assert result["ranker"]["name"] == "baseline"
     assert all(0 <= value <= 1 for value in result["recall"].values())
 
 
@@ -150,3 +152,20 @@ def test_evaluate_without_outcomes_says_what_to_do() -> None:
     result = runner.invoke(app, ["evaluate", "--json"])
     assert result.exit_code == 1
     assert "te weinig besliste voorstellen" in result.output and "Traceback" not in result.output
+
+
+def test_training_and_promotion_without_history_say_what_to_do() -> None:
+    trained = runner.invoke(app, ["train"])
+    assert trained.exit_code == 1 and "te weinig besliste voorstellen" in trained.output
+    promoted = runner.invoke(app, ["promote"])
+    assert promoted.exit_code == 1 and "geen challenger" in promoted.output
+    forced = runner.invoke(app, ["promote", "--force"])
+    assert forced.exit_code == 1 and "--reason" in forced.output
+    listed = runner.invoke(app, ["models", "list"])
+    assert listed.exit_code == 0 and "meegeleverde baseline" in listed.output
+    assert run_json("models", "list") == []
+
+
+def test_a_bad_since_date_is_refused_in_dutch() -> None:
+    result = runner.invoke(app, ["train", "--since", "gisteren"])
+    assert result.exit_code == 1 and "JJJJ-MM-DD" not in result.output and "2026-01-31" in result.output

@@ -68,7 +68,10 @@ def test_candidates_are_ranked_and_explained(small_world: Matcher) -> None:
     assert ids.index("K-LEEG") < ids.index("K-SCHOON")  # incomplete, but its text fits: still found
     for item in result["results"]:
         assert item["reasons"] and all(isinstance(r, str) and r.endswith(".") for r in item["reasons"])
-        assert 0 <= item["score"] <= 1
+        assert all(0 <= value <= 1 for value in item["signalen"].values())
+    scores = [item["score"] for item in result["results"]]
+    assert scores == sorted(scores, reverse=True)
+    assert result["rankedBy"]["name"] == "baseline"  # the shipped ranker, before anyone trains
     assert "geen besluit" in result["advies"]
     leeg = next(i for i in result["results"] if i["clientId"] == "K-LEEG")
     assert "competenties" in leeg["ontbrekendeGegevens"]

@@ -9,13 +9,18 @@ from matching.errors import InvalidInputError
 from matching.features import FEATURE_NAMES
 from matching.settings import RetrievalSettings
 from training.dataset import RankingData
-from training.rankers import compare, weighted_baseline
+from training.metrics import summarise, summarise_slices
+from training.rankers import MONOTONE, TUNING_GRID, compare, fit_lgbm, tune_lgbm, weighted_baseline
 
 COLUMN = {name: i for i, name in enumerate(FEATURE_NAMES)}
 
 
 def generated(vacancies: int = 200, per_vacancy: int = 8, seed: int = 0) -> RankingData:
-    """Pairs whose outcome depends on competences, travel and coaching more than on text similarity."""
+    """Pairs whose outcome depends on competences, travel and coaching more than on text similarity.
+
+    Every fifth vacancy is Scalabor, the rest WSP; tredes are drawn uniformly; label 3 is censored on
+    every other vacancy.
+    """
     rng = np.random.default_rng(seed)
     n = vacancies * per_vacancy
     features = rng.random((n, len(FEATURE_NAMES))).astype(np.float32)
@@ -36,6 +41,9 @@ def generated(vacancies: int = 200, per_vacancy: int = 8, seed: int = 0) -> Rank
         vacancy_ids=vacancy_ids,
         client_ids=np.arange(n, dtype=np.int64),
         moments=vacancy_ids.astype(np.float64) * 86_400.0,
+        bron=np.where(vacancy_ids % 5 == 0, "Scalabor", "WSP"),
+        trede=rng.integers(0, 6, n).astype(np.int64),
+        censored=(labels == 3) & (vacancy_ids % 2 == 0),
     )
 
 
@@ -75,3 +83,123 @@ def test_the_oracle_bounds_every_ranker() -> None:
     assert models["oracle"]["ndcg@10"] == 1.0 and models["oracle"]["oracleFraction"] == 1.0
     for name, metrics in models.items():
         assert 0 < metrics["oracleFraction"] <= 1.0, name
+
+
+def _champion(features: np.ndarray) -> np.ndarray:
+    return features[:, COLUMN["required_coverage"]]
+
+
+@pytest.fixture(scope="module")
+def compared() -> dict:
+    """One comparison (tuning included, a few seconds) shared by the tests of its parts."""
+    data = generated()
+    seen: list[np.ndarray] = []
+
+    def champion(features: np.ndarray) -> np.ndarray:
+        seen.append(features)
+        return _champion(features)
+
+    truth = data.labels + np.random.default_rng(2).normal(0, 0.01, len(data))
+    result = compare(
+        data,
+        RetrievalSettings(),
+        test_share=0.25,
+        oracle=truth,
+        rankers={"champion": champion, "challenger": lambda features: -_champion(features)},
+    )
+    train, test = data.time_split(0.25)
+    return {"result": result, "train": train, "test": test, "seen": seen}
+
+
+@pytest.fixture(scope="module")
+def tuned(compared: dict) -> tuple[dict, dict]:
+    return tune_lgbm(compared["train"], seed=0)
+
+
+def test_every_model_is_reported_per_source_and_trede(compared: dict) -> None:
+    test, models = compared["test"], compared["result"]["models"]
+    expected_keys = {"bron:WSP", "bron:Scalabor"} | {f"trede:{step}" for step in range(6)}
+    for metrics in models.values():
+        assert set(metrics["slices"]) == expected_keys
+    slices = models["baseline:dense"]["slices"]
+    dense = test.features[:, COLUMN["dense_similarity"]]
+    wsp = test.bron == "WSP"
+    assert slices["bron:WSP"]["ndcg@10"] == summarise(test.labels[wsp], dense[wsp], test.vacancy_ids[wsp])["ndcg@10"]
+    # vacancies 150..199 are tested: every fifth (10) is Scalabor, too few to judge; 40 WSP are enough
+    assert slices["bron:Scalabor"]["vacancies"] == 10 and slices["bron:Scalabor"]["tooSmall"] is True
+    assert slices["bron:WSP"]["vacancies"] == 40 and slices["bron:WSP"]["tooSmall"] is False
+    on_trede_2 = test.trede == 2
+    expected = summarise(test.labels[on_trede_2], dense[on_trede_2], test.vacancy_ids[on_trede_2])
+    assert slices["trede:2"]["mrr"] == expected["mrr"]
+    assert slices["trede:2"]["scoredVacancies"] == expected["scoredVacancies"] < 30
+    assert slices["trede:2"]["tooSmall"] is True
+
+
+def test_external_rankers_are_judged_on_the_same_test_rows(compared: dict) -> None:
+    test, models = compared["test"], compared["result"]["models"]
+    assert len(compared["seen"]) == 1
+    np.testing.assert_array_equal(compared["seen"][0], test.features)
+    coverage = _champion(test.features)
+    expected = summarise(test.labels, coverage, test.vacancy_ids)
+    for key in ("ndcg@10", "ndcg@10CI", "recall@20", "mrr", "vacancies"):
+        assert models["champion"][key] == expected[key], key
+    slices = summarise_slices(test.labels, coverage, test.vacancy_ids, test.bron, test.trede)
+    assert models["champion"]["slices"] == slices
+    assert models["champion"]["oracleFraction"] == round(expected["ndcg@10"] / models["oracle"]["ndcg@10"], 4)
+    assert models["challenger"]["ndcg@10"] < models["champion"]["ndcg@10"]  # the reversed order is worse
+
+
+def test_external_rankers_may_not_hide_a_built_in_one_or_miss_rows() -> None:
+    with pytest.raises(InvalidInputError, match="al in gebruik"):
+        compare(generated(), RetrievalSettings(), rankers={"lgbm": lambda features: features[:, 0]})
+    with pytest.raises(InvalidInputError, match="scores voor"):
+        compare(generated(vacancies=100), RetrievalSettings(), rankers={"short": lambda features: features[:5, 0]})
+
+
+def test_censored_placements_in_the_test_are_counted(compared: dict) -> None:
+    test = compared["test"]
+    expected = int(((test.labels == 3) & (test.vacancy_ids % 2 == 0)).sum())
+    assert compared["result"]["holdout"]["censoredTestPairs"] == expected > 0
+    assert test.censored is not None and int(test.censored.sum()) == expected  # take carries the flags
+
+
+def test_data_without_source_trede_or_censoring_gets_no_slices() -> None:
+    data = generated()
+    data.bron = data.trede = data.censored = None
+    result = compare(data, RetrievalSettings(), test_share=0.25)
+    assert result["holdout"]["censoredTestPairs"] is None
+    assert all(metrics["slices"] == {} for metrics in result["models"].values())
+
+
+def test_tuning_uses_only_the_training_vacancies_and_its_score_is_the_metric(
+    compared: dict, tuned: tuple[dict, dict]
+) -> None:
+    params, report = tuned
+    assert report["tried"] == 12
+    for name, options in TUNING_GRID.items():
+        assert params[name] in options
+    assert 1 <= params["n_estimators"] <= 600
+    # Refit the chosen model on the older 80 % of train and score the newest 20 % with the metric
+    # of training.metrics: exactly the number tuning chose by.
+    inner, validation = compared["train"].time_split(0.2)
+    model = fit_lgbm(inner, 0, params)
+    ours = summarise(validation.labels, model.predict(validation.features), validation.vacancy_ids)
+    assert report["validationNdcg@10"] == ours["ndcg@10"]
+    assert report["validationVacancies"] == ours["scoredVacancies"]
+
+
+def test_fit_lgbm_takes_params_but_keeps_the_monotone_constraints(compared: dict) -> None:
+    train = compared["train"]
+    model = fit_lgbm(train, 3, {"num_leaves": 7, "n_estimators": 11, "monotone_constraints": None})
+    assert model.get_params()["num_leaves"] == 7 and model.n_estimators_ == 11
+    assert model.get_params()["monotone_constraints"] == MONOTONE
+    default = fit_lgbm(train, 3)
+    assert default.get_params()["num_leaves"] == 31 and default.n_estimators_ == 300
+
+
+def test_compare_reports_the_tuned_params_it_used(compared: dict, tuned: tuple[dict, dict]) -> None:
+    lgbm = compared["result"]["models"]["lgbm"]
+    params, report = tuned
+    assert lgbm["params"] == params
+    assert lgbm["tuning"]["validationNdcg@10"] == report["validationNdcg@10"]
+    assert lgbm["tuning"]["tried"] == 12

@@ -12,6 +12,7 @@ import numpy as np
 from sqlmodel import Session, select
 
 from matching.domain import Client, Vacancy, utcnow
+from matching.features import pair_matrix
 from matching.index import VectorIndex
 from matching.lexical import LexicalIndex
 from matching.matcher import Matcher
@@ -50,6 +51,7 @@ def benchmark_search(matcher: Matcher, queries: int = 200, top: int = 50, seed: 
         return samples
 
     candidate = timed(matcher.candidates, vacancy_sample)
+    weighted = timed(lambda ref, n: matcher.candidates(ref, n, weights=matcher.settings.retrieval), vacancy_sample)
     vacancy = timed(matcher.vacancies_for, client_sample)
 
     # Embedding speed on texts the cache has never seen (profile texts with a unique suffix).
@@ -95,17 +97,36 @@ def benchmark_search(matcher: Matcher, queries: int = 200, top: int = 50, seed: 
 
     return {
         "clients": len(clients),
+        "ranker": matcher.ranker_status(),
+        "rankerCost500": _ranker_cost(matcher, rng),
         "vacancies": len(matcher.sides["vacancies"].texts),
         "openVacancies": len(open_vacancies),
         "queries": queries,
         "top": top,
         "candidateSearch": _percentiles(candidate),
+        "candidateSearchWeightedOnly": _percentiles(weighted),
         "vacancySearch": _percentiles(vacancy),
         "embeddingTextsPerSecond": round(texts_per_second, 1),
         "indexBuildSeconds": round(build_seconds, 2),
         "updateToSearchableMs": round(update_seconds * 1000, 1),
         "modelId": matcher.embedder.model_id,
     }
+
+
+def _ranker_cost(matcher: Matcher, rng: np.random.Generator, pairs: int = 500, repeats: int = 200) -> dict:
+    """What the learned ranker adds to one search: features and scores for ``pairs`` retrieved candidates."""
+    if matcher.ranker is None:
+        return {"skipped": "geen geleerde ranker geladen"}
+    clients, vacancies = matcher._arrays()
+    samples = []
+    for _ in range(repeats):
+        c_rows = rng.choice(len(clients.ids), size=min(pairs, len(clients.ids)), replace=False)
+        v_rows = np.full(len(c_rows), int(rng.integers(len(vacancies.ids))))
+        dense, lexical = rng.random(len(c_rows)).astype(np.float32), rng.random(len(c_rows)).astype(np.float32)
+        start = time.perf_counter()
+        matcher.ranker.score(pair_matrix(clients, c_rows, vacancies, v_rows, dense, lexical, utcnow()))
+        samples.append(time.perf_counter() - start)
+    return {"pairs": pairs, **_percentiles(samples)}
 
 
 def prepare_scale_data(source: Matcher, settings: Settings, n_clients: int, n_vacancies: int, seed: int) -> Matcher:

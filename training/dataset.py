@@ -7,25 +7,35 @@ against the client divided by the best BM25 among all clients for that vacancy.
 
 Each vacancy has a moment: its first voorstel. The time split trains on older vacancies and tests
 on newer ones, so a model is never judged on the past it learned from.
+
+Beside the features every row carries what evaluation slices by (the vacancy's ``bron``, the
+client's ``trede``) and whether its label is right-censored: a placement (``geplaatst``, label 3)
+less than :data:`CENSORED_DAYS` before ``now`` cannot be ``duurzaam`` (label 4) yet, however well it
+goes. Such rows keep label 3 and are marked ``censored``; the newest vacancies, which the time split
+tests on, hold most of them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
 
 import numpy as np
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from matching.domain import utcnow
+from matching.domain import Vacancy, utcnow
 from matching.features import FEATURE_NAMES, pair_matrix
 from matching.matcher import Matcher
 from matching.outcomes import Voorstel, relevance_labels
 from training import latent
 
 OPEN_LABEL = 1
+PLACED_LABEL = 3
+CENSORED_DAYS = 183
+"""A placement younger than this may still become duurzaam: the state machine allows ``duurzaam``
+six calendar months (181–184 days) after ``geplaatst``; 183 days is that rule to within a day."""
 
 
 @dataclass
@@ -38,6 +48,10 @@ class RankingData:
     client_ids: np.ndarray  # (n,) int64
     moments: np.ndarray  # (n,) float64 epoch seconds of the vacancy's first voorstel
     feature_names: tuple[str, ...] = FEATURE_NAMES
+    # Optional so hand-built data (tests, benchmarks) need not invent them; build_dataset fills all three.
+    bron: np.ndarray | None = None  # (n,) str: the vacancy's source, "WSP" or "Scalabor" (matching.vocab.Bron)
+    trede: np.ndarray | None = None  # (n,) int64: the client's trede 0–5
+    censored: np.ndarray | None = None  # (n,) bool: label 3 whose placement may still become duurzaam
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -48,8 +62,10 @@ class RankingData:
         return counts[np.argsort(first)]
 
     def take(self, rows: np.ndarray) -> RankingData:
+        """The given rows (indices or a boolean mask), every per-row array alike."""
+        values = {field.name: getattr(self, field.name) for field in fields(self)}
         return RankingData(
-            self.features[rows], self.labels[rows], self.vacancy_ids[rows], self.client_ids[rows], self.moments[rows]
+            **{name: value[rows] if isinstance(value, np.ndarray) else value for name, value in values.items()}
         )
 
     def time_split(self, test_share: float = 0.2) -> tuple[RankingData, RankingData]:
@@ -62,7 +78,18 @@ class RankingData:
 
 
 def build_dataset(matcher: Matcher, since: datetime | None = None, now: datetime | None = None) -> RankingData:
-    """The decided pairs and their features; the matcher must be synced (its vectors are read)."""
+    """The decided pairs and their features; the matcher must be synced (its vectors are read).
+
+    Args:
+        matcher: A synced matcher; its stored vectors, lexical index and structured arrays are read.
+        since: Only pairs whose latest proposal changed at or after this aware moment; None for all.
+        now: The moment features (profile age) and censoring are computed at; defaults to now.
+            A pair still ``geplaatst`` (label 3) is ``censored`` when it was placed less than
+            :data:`CENSORED_DAYS` before ``now``. The placement moment is the label's ``decided_at``:
+            a proposal's ``updated_at`` changes only on a transition, so for a proposal that is still
+            ``geplaatst`` it is the moment of the ``geplaatst`` event.
+    """
+    now = now or utcnow()
     matcher._catch_up()
     clients, vacancies = matcher._arrays()
     with Session(matcher.engine) as session:
@@ -70,6 +97,7 @@ def build_dataset(matcher: Matcher, since: datetime | None = None, now: datetime
         first_seen = dict(
             session.exec(select(Voorstel.vacancy_id, func.min(Voorstel.created_at)).group_by(Voorstel.vacancy_id)).all()
         )
+        source_of = dict(session.exec(select(Vacancy.id, Vacancy.bron)).all())
     labelled = [row for row in labelled if row.client_id in clients.position and row.vacancy_id in vacancies.position]
     moment = {key: value.timestamp() for key, value in first_seen.items()}
     labelled.sort(key=lambda row: (moment[row.vacancy_id], row.vacancy_id, row.client_id))
@@ -92,13 +120,18 @@ def build_dataset(matcher: Matcher, since: datetime | None = None, now: datetime
 
     c_rows = np.array([clients.position[int(i)] for i in client_ids], np.int64)
     v_rows = np.array([vacancies.position[int(i)] for i in vacancy_ids], np.int64)
-    features = pair_matrix(clients, c_rows, vacancies, v_rows, dense, lexical, now or utcnow())
+    features = pair_matrix(clients, c_rows, vacancies, v_rows, dense, lexical, now)
+    labels = np.array([row.label for row in labelled], np.int64)
+    censored_after = now - timedelta(days=CENSORED_DAYS)
     return RankingData(
         features=features,
-        labels=np.array([row.label for row in labelled], np.int64),
+        labels=labels,
         vacancy_ids=vacancy_ids,
         client_ids=client_ids,
         moments=np.array([moment[int(v)] for v in vacancy_ids], np.float64),
+        bron=np.array([source_of[int(v)] for v in vacancy_ids], dtype=str),
+        trede=clients.trede[c_rows].astype(np.int64),
+        censored=(labels == PLACED_LABEL) & np.array([row.decided_at > censored_after for row in labelled], bool),
     )
 
 

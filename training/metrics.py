@@ -10,15 +10,25 @@ the metric nothing to find (no positive label) are left out of that metric's mea
 
 Ties in the scores are broken against the candidate (the worst position among equals), so a model
 that scores everyone the same gets no credit for the order it happened to receive.
+
+:func:`summarise_slices` repeats the summary on parts of the test set, to see whom a ranker serves
+well: per ``bron`` (the vacancies of one source, whole groups) and per ``trede`` (within every
+vacancy only the candidates on that trede, so the question is "does it order these people well
+among themselves"). A slice with fewer than :data:`MIN_SLICE_VACANCIES` vacancies that count says
+``tooSmall``: its interval is wide and its mean is not worth a decision.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
+from matching.vocab import Bron, Trede
+
 PLACED = 3  # geplaatst (3) and duurzaam (4) are real placements
+MIN_SLICE_VACANCIES = 30
 
 
 def _rank_order(scores: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -59,9 +69,10 @@ METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float | None]] = {
 
 def per_group(labels: np.ndarray, scores: np.ndarray, groups: np.ndarray) -> dict[str, np.ndarray]:
     """Each metric's value per group (NaN where the group has nothing to find)."""
-    out = {name: [] for name in METRICS}
-    for group in np.unique(groups):
-        rows = np.flatnonzero(groups == group)
+    out: dict[str, list[float]] = {name: [] for name in METRICS}
+    order = np.argsort(groups, kind="stable")  # one sort instead of a scan per group
+    _, starts = np.unique(groups[order], return_index=True)
+    for rows in np.split(order, starts[1:]) if len(order) else []:
         for name, metric in METRICS.items():
             value = metric(labels[rows], scores[rows])
             out[name].append(np.nan if value is None else value)
@@ -74,7 +85,10 @@ def summarise(
     """Mean of every metric over groups, with a 95 % bootstrap interval (groups resampled)."""
     values = per_group(labels, scores, groups)
     rng = np.random.default_rng(seed)
-    result: dict[str, float | list[float] | int] = {"vacancies": int(len(np.unique(groups)))}
+    result: dict[str, float | list[float] | int] = {
+        "vacancies": int(len(np.unique(groups))),
+        "scoredVacancies": int((~np.isnan(values["ndcg@10"])).sum()),  # those with something to find
+    }
     for name, per in values.items():
         per = per[~np.isnan(per)]
         if not len(per):
@@ -85,3 +99,56 @@ def summarise(
         result[name] = round(float(per.mean()), 4)
         result[f"{name}CI"] = [round(float(np.percentile(means, 2.5)), 4), round(float(np.percentile(means, 97.5)), 4)]
     return result
+
+
+def slice_masks(bron: np.ndarray | None = None, trede: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Row masks named ``bron:<source>`` and ``trede:<step>``, for every known value and any other present.
+
+    Every known source (:class:`matching.vocab.Bron`) and trede (0–5) gets its slice even when no row
+    has it, so reports have the same keys from run to run. An array left as None gives no slices.
+    """
+    masks: dict[str, np.ndarray] = {}
+    if bron is not None:
+        for source in sorted({str(value) for value in Bron} | set(np.unique(bron).tolist())):
+            masks[f"bron:{source}"] = bron == source
+    if trede is not None:
+        for step in sorted({int(value) for value in Trede} | set(np.unique(trede).tolist())):
+            masks[f"trede:{step}"] = trede == step
+    return masks
+
+
+def summarise_slices(
+    labels: np.ndarray,
+    scores: np.ndarray,
+    groups: np.ndarray,
+    bron: np.ndarray | None = None,
+    trede: np.ndarray | None = None,
+    resamples: int = 1000,
+    seed: int = 0,
+) -> dict[str, dict[str, Any]]:
+    """:func:`summarise` per source and per trede (see :func:`slice_masks`), on one ranker's scores.
+
+    A slice keeps only its rows, so a ``trede`` slice ranks, within every vacancy, the candidates on
+    that trede among themselves; ``bron`` is the same for all rows of a vacancy, so its slices are
+    whole vacancies. Groups with nothing to find are left out of each metric as in :func:`summarise`.
+
+    Args:
+        labels, scores, groups: Per test row, as for :func:`summarise`.
+        bron: Per row, the vacancy's source; None for no source slices.
+        trede: Per row, the client's trede; None for no trede slices.
+        resamples, seed: Of the bootstrap, as for :func:`summarise`.
+
+    Returns:
+        Per slice name, the summary plus ``tooSmall`` (fewer than :data:`MIN_SLICE_VACANCIES`
+        vacancies count in NDCG@10). A metric no vacancy counts in is None, not NaN, so the result
+        stays valid JSON.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for name, mask in slice_masks(bron, trede).items():
+        summary: dict[str, Any] = summarise(labels[mask], scores[mask], groups[mask], resamples, seed)
+        for key in METRICS:
+            if isinstance(summary[key], float) and np.isnan(summary[key]):
+                summary[key] = None
+        summary["tooSmall"] = summary["scoredVacancies"] < MIN_SLICE_VACANCIES
+        out[name] = summary
+    return out

@@ -7,7 +7,10 @@ pass werkmatch's hard filters, and recall@k is the share of the true top-k it pu
 * ``dense``: embedding cosine only;
 * ``lexical``: BM25 only;
 * ``structured``: competence, occupation and distance signals only;
-* ``hybrid``: the configured weighted score of all five signals (what users get).
+* ``hybrid``: the configured weighted score of all five signals;
+* ``ranker``: the learned ranker that serves (the champion, or the shipped baseline) over the same
+  pool — what users get. Unlike ``werkmatch evaluate``, which can only rank the voorstellen that were
+  made, this judges the order of *everyone* retrieved, against the hidden truth.
 
 A signal is isolated by giving it all the weight; the candidate pool always contains each signal's
 own top ``pool_size``, so the single-signal rankings are exact.
@@ -70,9 +73,13 @@ def evaluate_retrieval(matcher: Matcher, n_vacancies: int = 200, k: int = 50, se
         for name, weights in variants.items():
             found = {item["clientId"] for item in matcher.candidates(vacancy_id, k, weights=weights)["results"]}
             recalls[name].append(len(found & truth) / len(truth))
+        if matcher.ranker is not None:
+            found = {item["clientId"] for item in matcher.candidates(vacancy_id, k)["results"]}
+            recalls.setdefault("ranker", []).append(len(found & truth) / len(truth))
     return {
         "clients": len(number_of),
         "vacancies": evaluated,
         "k": k,
+        "ranker": matcher.ranker_status(),
         "recall": {name: round(float(np.mean(values)), 4) if values else None for name, values in recalls.items()},
     }

@@ -1,0 +1,174 @@
+"""``werkmatch train``: fit the LambdaMART ranker on recorded outcomes and register it as challenger.
+
+One run:
+
+1. the decided voorstellen (since ``--since``) become a :class:`training.dataset.RankingData`;
+2. the newest vacancies (``test_share``) are held out by time: they are never trained on, so a
+   later ``werkmatch promote`` can compare this model with the champion on them;
+3. hyper-parameters are chosen on a second time split inside the training part
+   (:func:`training.rankers.tune_lgbm`), then the ranker is fitted on the whole training part;
+4. MLflow gets the parameters, the feature list, holdout metrics (with the weighted baseline's for
+   scale), the data hash, the git SHA, a signature and input example, and the model: a pyfunc whose
+   artifact is the ranker directory serving loads. The version is registered and gets ``challenger``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from matching.errors import InvalidInputError
+from matching.features import FEATURE_NAMES, FEATURES
+from matching.matcher import Matcher
+from matching.ranker import feature_spec, save_ranker
+from matching.settings import Settings
+from training import registry
+from training.dataset import RankingData, build_dataset
+from training.metrics import summarise
+from training.rankers import MIN_TEST_VACANCIES, fit_lgbm, tune_lgbm, weighted_baseline
+
+HOLDOUT_SHARE = 0.2
+REPO = Path(__file__).resolve().parents[1]
+
+
+def git_sha() -> str:
+    """The commit the code runs from (``unknown`` outside a git checkout)."""
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, timeout=5, check=True
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO, capture_output=True, text=True
+        )
+        return done.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def data_hash(data: RankingData) -> str:
+    """A fingerprint of exactly what was trained and held out on (features, labels, pairs)."""
+    digest = hashlib.sha256()
+    for array in (data.features, data.labels, data.vacancy_ids, data.client_ids, data.moments):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def holdout_from(data: RankingData, test_share: float = HOLDOUT_SHARE) -> tuple[RankingData, RankingData, str]:
+    """The time split and the moment (ISO, UTC) of its first held-out vacancy."""
+    train, holdout = data.time_split(test_share)
+    vacancies = len(np.unique(holdout.vacancy_ids))
+    if vacancies < MIN_TEST_VACANCIES or len(np.unique(train.vacancy_ids)) < MIN_TEST_VACANCIES:
+        raise InvalidInputError(
+            f"te weinig besliste voorstellen om te trainen ({len(data)} paren, {vacancies} vacatures om op te toetsen; "
+            f"minstens {MIN_TEST_VACANCIES} nodig); simuleer of verzamel eerst uitkomsten (werkmatch simulate outcomes)"
+        )
+    start = datetime.fromtimestamp(float(holdout.moments.min()), UTC).isoformat(timespec="seconds")
+    return train, holdout, start
+
+
+def _flat(metrics: dict[str, Any], prefix: str) -> dict[str, float]:
+    """MLflow metric names (no '@'): ``holdout_ndcg_at_10`` and its interval ends."""
+    out: dict[str, float] = {}
+    for name, value in metrics.items():
+        key = f"{prefix}_{name}".replace("@", "_at_")
+        if isinstance(value, list):
+            out[f"{key}_low"], out[f"{key}_high"] = float(value[0]), float(value[1])
+        elif isinstance(value, int | float) and np.isfinite(value):
+            out[key] = float(value)
+    return out
+
+
+def train(
+    settings: Settings, matcher: Matcher, since: datetime | None = None, seed: int = 0, user: str | None = None
+) -> dict[str, Any]:
+    """Train, log and register one challenger; returns what ``werkmatch train --json`` prints."""
+    import mlflow
+    import pandas as pd
+    from mlflow.models import infer_signature
+
+    data = build_dataset(matcher, since)
+    train_part, holdout, start = holdout_from(data)
+    began = time.perf_counter()
+    params, tuning = tune_lgbm(train_part, seed)
+    model = fit_lgbm(train_part, seed, params)
+    fit_seconds = round(time.perf_counter() - began, 2)
+    holdout_metrics = summarise(holdout.labels, model.predict(holdout.features), holdout.vacancy_ids, seed=seed)
+    weighted_metrics = summarise(
+        holdout.labels, weighted_baseline(holdout, settings.retrieval), holdout.vacancy_ids, seed=seed
+    )
+    fingerprint, sha, trained_at = data_hash(data), git_sha(), datetime.now(UTC).isoformat(timespec="seconds")
+    spec = feature_spec(
+        trainedAt=trained_at,
+        holdoutFrom=start,
+        dataHash=fingerprint,
+        gitSha=sha,
+        since=since.isoformat() if since else None,
+        params=params,
+    )
+    tracking = registry.client(settings)
+    example = pd.DataFrame(holdout.features[:5], columns=list(FEATURE_NAMES))
+    with tempfile.TemporaryDirectory() as scratch, mlflow.start_run(run_name=f"train-{trained_at}") as run:
+        ranker_dir = save_ranker(Path(scratch) / registry.RANKER_ARTIFACT, model.booster_, spec)
+        mlflow.log_params(
+            {
+                **{f"lgbm_{key}": value for key, value in params.items()},
+                "seed": seed,
+                "since": since.isoformat() if since else "alles",
+                "holdout_share": HOLDOUT_SHARE,
+                "features": len(FEATURE_NAMES),
+            }
+        )
+        mlflow.set_tags(
+            {
+                "git_sha": sha,
+                "data_hash": fingerprint,
+                "holdout_from": start,
+                "trained_by": user or registry.current_user(),
+            }
+        )
+        mlflow.log_dict({"features": [f.__dict__ for f in FEATURES]}, "feature_list.json")
+        mlflow.log_metrics(
+            {
+                **_flat(holdout_metrics, "holdout"),
+                **_flat(weighted_metrics, "holdout_weighted"),
+                "train_pairs": len(train_part),
+                "holdout_pairs": len(holdout),
+                "fit_seconds": fit_seconds,
+                **{key.replace("@", "_at_"): value for key, value in tuning.items() if isinstance(value, int | float)},
+            }
+        )
+        info = mlflow.pyfunc.log_model(
+            name="ranker",
+            python_model=str(registry.PYFUNC_CODE),
+            artifacts={registry.RANKER_ARTIFACT: str(ranker_dir)},
+            signature=infer_signature(example, model.predict(holdout.features[:5])),
+            input_example=example,
+            registered_model_name=settings.ranker.registered_model,
+            pip_requirements=["lightgbm", "pandas", "numpy", "mlflow"],
+        )
+    version = str(info.registered_model_version)
+    for key, value in {"holdout_from": start, "data_hash": fingerprint, "git_sha": sha}.items():
+        tracking.set_model_version_tag(settings.ranker.registered_model, version, key, value)
+    tracking.set_registered_model_alias(settings.ranker.registered_model, registry.CHALLENGER, version)
+    return {
+        "registeredModel": settings.ranker.registered_model,
+        "version": version,
+        "alias": registry.CHALLENGER,
+        "runId": run.info.run_id,
+        "trainPairs": len(train_part),
+        "holdout": {"from": start, "pairs": len(holdout), "vacancies": int(len(np.unique(holdout.vacancy_ids)))},
+        "params": params,
+        "tuning": tuning,
+        "fitSeconds": fit_seconds,
+        "metrics": holdout_metrics,
+        "baseline:weighted": weighted_metrics,
+        "dataHash": fingerprint,
+        "gitSha": sha,
+    }
