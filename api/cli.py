@@ -376,9 +376,14 @@ def embeddings_eval(
 @friendly_errors
 def evaluate(
     test_share: Annotated[float, typer.Option("--test-share", min=0.05, max=0.5)] = 0.2,
+    pool_vacancies: Annotated[
+        int, typer.Option("--pool-vacancies", min=0, help="Toetsvacatures voor de poolmeting (synthetisch; 0: uit).")
+    ] = 200,
     json_out: JsonFlag = False,
 ) -> None:
     """Champion, challenger, vers getrainde modellen en baselines op de nieuwste vacatures: NDCG@10, recall@20, MRR."""
+    import numpy as np
+
     from training.dataset import build_dataset, true_scores
     from training.rankers import compare
     from training.registry import CHALLENGER, by_alias, load_champion, load_version
@@ -392,7 +397,16 @@ def evaluate(
         registered["challenger"] = load_version(settings, challenger)
     rankers = {name: ranker.score for name, ranker in registered.items() if ranker is not None}
     oracle = true_scores(matcher.engine, data) if len(data) else None
-    result = compare(data, settings.retrieval, test_share, oracle=oracle, rankers=rankers)
+    pool = None
+    if oracle is not None and pool_vacancies:  # synthetic data: also judge whole candidate lists
+        from training.pool_eval import pool_holdout
+
+        _, test = data.time_split(test_share)
+        moments = dict(zip(test.vacancy_ids.tolist(), test.moments.tolist(), strict=True))
+        held_out = np.unique(test.vacancy_ids)
+        sample = np.random.default_rng(0).choice(held_out, size=min(pool_vacancies, len(held_out)), replace=False)
+        pool = pool_holdout(matcher, sample, moments)
+    result = compare(data, settings.retrieval, test_share, oracle=oracle, rankers=rankers, pool=pool)
     models = result["models"]
     if "challenger" not in models:  # nothing registered yet: what `werkmatch train` would register
         models["challenger"] = {
@@ -402,6 +416,8 @@ def evaluate(
     for name, ranker in registered.items():
         if ranker is not None:
             models[name]["rankedBy"] = ranker.describe()
+    if "pool" in result and "challenger" not in result["pool"]["models"]:
+        result["pool"]["models"]["challenger"] = result["pool"]["models"]["lgbm"]
     if json_out:
         _emit(result)
         return

@@ -368,6 +368,47 @@ class Matcher:
         lexical = lexical_full[pool] / best if best > 0 else np.zeros(len(pool), np.float32)
         return pool, dense.astype(np.float32), lexical
 
+    def _candidate_pool(
+        self, clients: ClientArrays, vacancies: VacancyArrays, vacancy_id: int
+    ) -> tuple[scoring.PairFeatures, np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """Hard filters over all clients, then the pool of client rows and the signals for them.
+
+        Returns the pair features of *all* clients, the eligibility mask, the pool rows, their raw
+        cosine and best-scaled BM25 (the ranker's text features), and the weighted score's signals.
+        """
+        v_row = vacancies.position[vacancy_id]
+        n = len(clients.ids)
+        features = scoring.pair_features(clients, np.arange(n), vacancies, np.full(n, v_row))
+        mask = scoring.eligible(features, np.ones(n, bool))
+        structured = scoring.structured_signals(features, clients.max_km)
+        query = self._vectors_for([self.sides["vacancies"].texts[vacancy_id]], "query")[0]
+        eligible_rows = np.flatnonzero(mask)
+        struct_score = (structured["competences"] + structured["occupation"])[eligible_rows]
+        pool, dense_raw, lexical_raw = self._pool(
+            eligible_rows,
+            clients.ids,
+            "clients",
+            query,
+            self.sides["vacancies"].lexical_texts[vacancy_id],
+            struct_score,
+        )
+        dense, lexical = scoring.text_signals(dense_raw, lexical_raw)
+        signals = {"dense": dense, "lexical": lexical, **{k: v[pool] for k, v in structured.items()}}
+        return features, mask, pool, dense_raw, lexical_raw, signals
+
+    def pool_features(self, vacancy_id: int, now: datetime | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The client ids a candidate search for this vacancy would rank, and their ranker features.
+
+        For evaluation: works for closed vacancies too (the holdout's vacancies are mostly filled).
+        """
+        with self._lock:
+            self._catch_up()
+            clients, vacancies = self._arrays()
+            _, _, pool, dense_raw, lexical_raw, _ = self._candidate_pool(clients, vacancies, vacancy_id)
+            v_rows = np.full(len(pool), vacancies.position[vacancy_id])
+            pairs = pair_matrix(clients, pool, vacancies, v_rows, dense_raw, lexical_raw, now or utcnow())
+            return clients.ids[pool], pairs
+
     def candidates(
         self, vacancy_ref: str | int, top: int = 20, weights: RetrievalSettings | None = None
     ) -> dict[str, Any]:
@@ -390,32 +431,24 @@ class Matcher:
                         f"vacature {vacancy.vacature_nummer} is {vacancy.status}; "
                         "kandidaten zoeken kan alleen voor open vacatures"
                     )
-                v_row = vacancies.position[vacancy.id]  # type: ignore[index]
-                n = len(clients.ids)
-                c_rows = np.arange(n)
-                v_rows = np.full(n, v_row)
-                features = scoring.pair_features(clients, c_rows, vacancies, v_rows)
-                mask = scoring.eligible(features, np.ones(n, bool))
-                structured = scoring.structured_signals(features, clients.max_km)
-                query = self._vectors_for([self.sides["vacancies"].texts[vacancy.id]], "query")[0]  # type: ignore[index]
-                eligible_rows = np.flatnonzero(mask)
-                struct_score = (structured["competences"] + structured["occupation"])[eligible_rows]
-                pool, dense_raw, lexical_raw = self._pool(
-                    eligible_rows,
-                    clients.ids,
-                    "clients",
-                    query,
-                    self.sides["vacancies"].lexical_texts[vacancy.id],  # type: ignore[index]
-                    struct_score,
+                features, mask, pool, dense_raw, lexical_raw, signals = self._candidate_pool(
+                    clients,
+                    vacancies,
+                    vacancy.id,  # type: ignore[arg-type]
                 )
-                dense, lexical = scoring.text_signals(dense_raw, lexical_raw)
-                signals = {"dense": dense, "lexical": lexical, **{k: v[pool] for k, v in structured.items()}}
+                n = len(clients.ids)
                 ranker = None if weights is not None else self.ranker
                 if ranker is None:
                     score = scoring.combine(signals, weights or self.settings.retrieval)
                 else:
                     pairs = pair_matrix(
-                        clients, pool, vacancies, np.full(len(pool), v_row), dense_raw, lexical_raw, utcnow()
+                        clients,
+                        pool,
+                        vacancies,
+                        np.full(len(pool), vacancies.position[vacancy.id]),  # type: ignore[index]
+                        dense_raw,
+                        lexical_raw,
+                        utcnow(),
                     )
                     score = ranker.score(pairs)
                 order = np.argsort(-score, kind="stable")[:top]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import threading
 from pathlib import Path
 
 import mlflow
@@ -11,8 +13,10 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
+from typer.testing import CliRunner
 
-from api.app import create_app
+from api.app import create_app, watch_champion
+from api.cli import app as cli
 from matching.domain import Vacancy
 from matching.errors import InvalidInputError
 from matching.features import FEATURE_NAMES
@@ -20,7 +24,9 @@ from matching.matcher import Matcher
 from matching.ranker import SPEC_FILE, load_ranker
 from matching.settings import RankerSettings, Settings
 from training import registry
-from training.outcome_sim import SimulationSettings, simulate, write_history
+from training.dataset import build_dataset
+from training.outcome_sim import SimulationSettings, counterfactual_labels, simulate, write_history
+from training.pool_eval import pool_holdout
 from training.promotion import PromotionRefused, promote
 from training.synthetic import generate, write_to_db
 from training.train import train
@@ -144,3 +150,74 @@ def test_export_writes_a_ranker_directory_that_loads(world, first, tmp_path: Pat
     ranker = load_ranker(target, "baseline")
     assert ranker.version == "v1-test" and ranker.spec["trainedOn"] == "test"
     assert (target / SPEC_FILE).is_file()
+
+
+def test_a_running_service_follows_the_champion_alias(world, first) -> None:
+    settings, matcher = world
+    if registry.by_alias(settings, "champion") is None:
+        promote(settings, matcher, force=True, reason="opzet van deze test", user="ds-test")
+    champion = registry.by_alias(settings, "champion").version
+    matcher.use_ranker(None)  # serving the shipped baseline, as before a promotion
+    fast = settings.model_copy(update={"ranker": settings.ranker.model_copy(update={"poll_seconds": 0.05})})
+    stop = threading.Event()
+    watcher = threading.Thread(target=watch_champion, args=(fast, matcher, stop), daemon=True)
+    watcher.start()
+    try:
+        for _ in range(600):  # wait for the watcher's next check, without asserting on time
+            if matcher.ranker.version == champion:
+                break
+            stop.wait(0.05)
+    finally:
+        stop.set()
+        watcher.join()
+    assert matcher.ranker_status()["version"] == champion
+
+
+def test_counterfactual_outcomes_follow_suitability_and_never_reward_the_ineligible() -> None:
+    rng = np.random.default_rng(0)
+    n = 20_000
+    true_s = rng.normal(0, 1, n)
+    truly = rng.random(n) < 0.8
+    labels = counterfactual_labels(true_s, truly, np.zeros(n), rng, SimulationSettings())
+    assert set(np.unique(labels).tolist()) <= {0, 2, 4}
+    assert (labels[~truly] == 0).mean() > 0.9  # hardly ever invited when not truly eligible
+    high, low = truly & (true_s > 1), truly & (true_s < -1)
+    assert (labels[high] == 4).mean() > 2 * (labels[low] == 4).mean()
+    biased = counterfactual_labels(true_s, truly, np.full(n, -0.6), np.random.default_rng(0), SimulationSettings())
+    assert (biased > 0).mean() < (labels > 0).mean()  # the simulated discrimination lowers chances
+
+
+def test_the_pool_holdout_is_what_a_search_ranks_with_outcomes_for_everyone(world) -> None:
+    settings, matcher = world
+    data = build_dataset(matcher)
+    _, test = data.time_split(0.2)
+    moments = dict(zip(test.vacancy_ids.tolist(), test.moments.tolist(), strict=True))
+    vacancies = np.unique(test.vacancy_ids)[:5]
+    pool, truth = pool_holdout(matcher, vacancies, moments)
+    assert set(np.unique(pool.vacancy_ids).tolist()) <= set(vacancies.tolist())
+    first = int(pool.vacancy_ids[0])
+    ids, features = matcher.pool_features(first)
+    rows = pool.vacancy_ids == first
+    np.testing.assert_array_equal(pool.client_ids[rows], ids)
+    assert features.shape == (len(ids), len(FEATURE_NAMES)) and len(truth) == len(pool)
+    assert rows.sum() > 20  # whole candidate lists, not the handful of proposals made
+    assert set(np.unique(pool.labels).tolist()) <= {0, 2, 4} and pool.bron is not None and pool.trede is not None
+
+
+def test_evaluate_reports_every_model_on_proposals_and_on_whole_pools(world, first, monkeypatch) -> None:
+    settings, _ = world
+    monkeypatch.setenv("WERKMATCH_DATA_DIR", str(settings.data_dir))
+    result = CliRunner().invoke(cli, ["evaluate", "--json", "--pool-vacancies", "15"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    expected = {"champion", "challenger", "baseline:dense", "baseline:bm25", "baseline:weighted", "oracle"}
+    for section in (report, report["pool"]):
+        assert expected <= set(section["models"])
+        for name in expected:
+            metrics = section["models"][name]
+            assert {"ndcg@10", "ndcg@10CI", "recall@20", "mrr", "oracleFraction", "slices"} <= set(metrics)
+        assert section["models"]["oracle"]["oracleFraction"] == 1.0
+        assert "ratioCI" in section["models"]["champion"]["vsBestBaseline"]
+    assert report["models"]["champion"]["rankedBy"]["name"] in {"baseline", settings.ranker.registered_model}
+    assert report["pool"]["holdout"]["vacancies"] == 15
+    assert {"bron:WSP", "trede:2"} <= set(report["models"]["champion"]["slices"])

@@ -106,6 +106,36 @@ def protected_bias(
     return bias
 
 
+def employer_verdicts(
+    true_s: np.ndarray, truly: np.ndarray, bias: np.ndarray, rng: np.random.Generator, settings: SimulationSettings
+) -> tuple[np.ndarray, np.ndarray]:
+    """Steps 2 and 3 of the story: who is invited, and each candidate's hiring logit."""
+    invite = 0.2 + 0.9 * true_s + bias + rng.normal(0, settings.noise, len(true_s))
+    invited = np.where(truly, invite, -3.0) > 0
+    hire = 0.6 * true_s + 0.5 * bias + rng.normal(0, settings.noise, len(true_s))
+    return invited, hire
+
+
+def counterfactual_labels(
+    true_s: np.ndarray, truly: np.ndarray, bias: np.ndarray, rng: np.random.Generator, settings: SimulationSettings
+) -> np.ndarray:
+    """The final relevance label each candidate *would* have earned had they been proposed.
+
+    The same story as :func:`simulate` (invitation, hiring, placement, six months), judged for every
+    candidate on their own: no competition for the vacancy's places, no right-censoring. Labels as
+    :data:`matching.outcomes.RELEVANCE`: afgewezen 0, aangenomen or geplaatst but uitgevallen 2,
+    duurzaam 4. Only synthetic data has this full information; it lets an evaluation judge a whole
+    candidate list rather than the few people a consulent happened to propose.
+    """
+    invited, hire = employer_verdicts(true_s, truly, bias, rng, settings)
+    hired = invited & (hire > 0)
+    placed = hired & (rng.random(len(true_s)) < settings.placement_rate)
+    lasts = placed & (
+        rng.random(len(true_s)) < latent.as_probability(0.8 * true_s + rng.normal(0, settings.noise, len(true_s)))
+    )
+    return np.where(lasts, 4, np.where(hired, 2, 0)).astype(np.int64)
+
+
 def _rejection_reason(features: scoring.PairFeatures, row: int, rng: np.random.Generator) -> str:
     """A job-related reason an employer or consulent would record, from what the profile shows."""
     if features.required_total[row] and features.required_matched[row] / features.required_total[row] < 0.5:
@@ -159,10 +189,7 @@ def simulate(engine, settings: SimulationSettings = SimulationSettings(), seed: 
         profile = latent.load_vacancy_profile(engine, vacancy.id, codebook)  # type: ignore[arg-type]
         true_s, truly = latent.evaluate(truth.take(picked), profile)
         bias = protected_bias(audit, observed.ids[picked], posted, settings)
-        invite = 0.2 + 0.9 * true_s + bias + rng.normal(0, settings.noise, len(picked))
-        invite = np.where(truly, invite, -3.0)
-        invited = invite > 0
-        hire = 0.6 * true_s + 0.5 * bias + rng.normal(0, settings.noise, len(picked))
+        invited, hire = employer_verdicts(true_s, truly, bias, rng, settings)
         order = np.argsort(-np.where(invited, hire, -np.inf))
         hired = np.zeros(len(picked), bool)
         hired[order[: vacancy.aantal_plaatsen]] = True

@@ -4,7 +4,9 @@ The rule (margin from ``Settings.ranker.promotion_margin``, default 0.01):
 
 * both models are scored on the *same* holdout: the vacancies from the challenger's ``holdout_from``
   on, which the challenger never trained on (when no champion is registered, the ranker that serves
-  instead — the shipped baseline, or the weighted score — is the one to beat);
+  instead — the shipped baseline, or the weighted score — is the one to beat). On real data that is
+  the voorstellen made for them; on synthetic data the gate reads the whole candidate pools with
+  counterfactual outcomes (:mod:`training.pool_eval`), the proposals are reported beside it;
 * per vacancy, NDCG@10 of challenger minus champion; the mean gain must be at least the margin *and*
   the lower end of its paired 95 % bootstrap interval (vacancies resampled) above zero.
 
@@ -26,7 +28,7 @@ from matching.ranker import LearnedRanker
 from matching.settings import Settings
 from training import registry
 from training.dataset import RankingData, build_dataset
-from training.metrics import per_group, summarise
+from training.metrics import paired, summarise
 from training.rankers import weighted_baseline
 
 RESAMPLES = 2000
@@ -44,20 +46,16 @@ def scores(ranker: LearnedRanker | None, data: RankingData, settings: Settings) 
     return ranker.score(data.features) if ranker is not None else weighted_baseline(data, settings.retrieval)
 
 
-def paired_gain(data: RankingData, new: np.ndarray, old: np.ndarray, seed: int = 0) -> dict[str, Any]:
-    """Mean per-vacancy NDCG@10 gain of ``new`` over ``old`` with a paired bootstrap interval."""
-    a = per_group(data.labels, new, data.vacancy_ids)["ndcg@10"]
-    b = per_group(data.labels, old, data.vacancy_ids)["ndcg@10"]
-    keep = ~(np.isnan(a) | np.isnan(b))
-    diff = a[keep] - b[keep]
-    if not len(diff):
-        return {"gain": 0.0, "gainCI": [0.0, 0.0], "vacancies": 0}
-    draws = np.random.default_rng(seed).integers(0, len(diff), size=(RESAMPLES, len(diff)))
-    means = diff[draws].mean(axis=1)
+def _evidence(
+    settings: Settings, holdout: RankingData, challenger: LearnedRanker, champion: LearnedRanker | None
+) -> dict[str, Any]:
+    new, old = scores(challenger, holdout, settings), scores(champion, holdout, settings)
     return {
-        "gain": round(float(diff.mean()), 4),
-        "gainCI": [round(float(np.percentile(means, 2.5)), 4), round(float(np.percentile(means, 97.5)), 4)],
-        "vacancies": int(len(diff)),
+        "pairs": len(holdout),
+        "vacancies": int(len(np.unique(holdout.vacancy_ids))),
+        "challenger": summarise(holdout.labels, new, holdout.vacancy_ids),
+        "champion": summarise(holdout.labels, old, holdout.vacancy_ids),
+        "ndcg@10Gain": paired(holdout.labels, new, old, holdout.vacancy_ids, resamples=RESAMPLES),
     }
 
 
@@ -67,36 +65,58 @@ def compare_on_holdout(
     challenger: LearnedRanker,
     champion: LearnedRanker | None,
     holdout_from: str,
+    pool: RankingData | None = None,
 ) -> dict[str, Any]:
-    """Both rankers' metrics on the vacancies from ``holdout_from`` on, and the gates' verdict."""
+    """Both rankers on the vacancies from ``holdout_from`` on, and the gates' verdict.
+
+    ``pool`` (synthetic data only, :func:`training.pool_eval.pool_holdout` of those vacancies): whole
+    candidate lists with counterfactual outcomes. When given, the gate reads it — it judges what
+    consulenten would see; the proposals that were made are still reported. On real data the gate
+    reads the proposals.
+    """
     start = datetime.fromisoformat(holdout_from).timestamp()
     holdout = data.take(np.flatnonzero(data.moments >= start))
     if not len(holdout):
         raise InvalidInputError(
             f"geen besliste voorstellen voor vacatures vanaf {holdout_from}: niets om op te toetsen"
         )
-    new, old = scores(challenger, holdout, settings), scores(champion, holdout, settings)
-    gain = paired_gain(holdout, new, old)
-    margin = settings.ranker.promotion_margin
+    logged = _evidence(settings, holdout, challenger, champion)
+    judged = _evidence(settings, pool, challenger, champion) if pool is not None and len(pool) else None
+    basis = judged or logged
+    gain, margin = basis["ndcg@10Gain"], settings.ranker.promotion_margin
     gates = [
         {
             "name": "ndcg@10-marge",
+            "basis": "kandidatenpool (synthetisch)" if judged else "gedane voorstellen",
             "rule": f"gemiddelde winst in NDCG@10 ≥ {margin} en ondergrens van het 95%-interval > 0",
             "passed": bool(gain["gain"] >= margin and gain["gainCI"][0] > 0),
         }
     ]
+    champion_name = champion.describe() if champion is not None else {"name": "baseline:weighted", "version": None}
     return {
-        "holdout": {"from": holdout_from, "pairs": len(holdout), "vacancies": int(len(np.unique(holdout.vacancy_ids)))},
-        "challenger": {**challenger.describe(), **summarise(holdout.labels, new, holdout.vacancy_ids)},
-        "champion": {
-            **(champion.describe() if champion is not None else {"name": "baseline:weighted", "version": None}),
-            **summarise(holdout.labels, old, holdout.vacancy_ids),
-        },
+        "holdout": {"from": holdout_from, "pairs": len(holdout), "vacancies": logged["vacancies"]},
+        "challenger": {**challenger.describe(), **basis["challenger"]},
+        "champion": {**champion_name, **basis["champion"]},
         "ndcg@10Gain": gain,
+        "evidence": {"voorstellen": logged, **({"pool": judged} if judged else {})},
         "margin": margin,
         "gates": gates,
         "passed": all(gate["passed"] for gate in gates),
     }
+
+
+def _pool(matcher: Matcher, data: RankingData, holdout_from: str, vacancies: int = 200) -> RankingData | None:
+    """The pool holdout of (a seeded sample of) the held-out vacancies, on synthetic data; else None."""
+    from training.pool_eval import pool_holdout
+
+    held_out = data.take(np.flatnonzero(data.moments >= datetime.fromisoformat(holdout_from).timestamp()))
+    if not len(held_out):
+        return None
+    moments = dict(zip(held_out.vacancy_ids.tolist(), held_out.moments.tolist(), strict=True))
+    ids = np.unique(held_out.vacancy_ids)
+    sample = np.random.default_rng(0).choice(ids, size=min(vacancies, len(ids)), replace=False)
+    built = pool_holdout(matcher, sample, moments)
+    return built[0] if built is not None else None
 
 
 def promote(
@@ -114,7 +134,8 @@ def promote(
     holdout_from = challenger_info.tags.get("holdout_from") or challenger.spec.get("holdoutFrom")
     if not holdout_from:
         raise InvalidInputError(f"versie {challenger_info.version} vermeldt geen toetsperiode (holdout_from)")
-    result = compare_on_holdout(settings, build_dataset(matcher), challenger, champion, holdout_from)
+    data = build_dataset(matcher)
+    result = compare_on_holdout(settings, data, challenger, champion, holdout_from, _pool(matcher, data, holdout_from))
     if not result["passed"] and not force:
         failed = ", ".join(gate["name"] for gate in result["gates"] if not gate["passed"])
         gain = result["ndcg@10Gain"]

@@ -33,7 +33,7 @@ from matching.errors import InvalidInputError
 from matching.features import FEATURE_NAMES, FEATURES
 from matching.settings import RetrievalSettings
 from training.dataset import RankingData
-from training.metrics import per_group, summarise, summarise_slices
+from training.metrics import paired, per_group, summarise, summarise_slices
 
 MIN_TEST_VACANCIES = 20
 LGBM_DEFAULTS: dict[str, Any] = {"n_estimators": 300, "learning_rate": 0.05, "num_leaves": 31, "min_child_samples": 20}
@@ -164,6 +164,37 @@ def fit_sklearn(train: RankingData, seed: int = 0) -> HistGradientBoostingRegres
     return model.fit(train.features, train.labels)
 
 
+def judge(
+    scorers: dict[str, Callable[[RankingData], np.ndarray]],
+    test: RankingData,
+    oracle: np.ndarray | None,
+    seed: int,
+    extra: dict[str, Any],
+) -> dict[str, Any]:
+    """Every scorer's metrics and slices on ``test``; with an oracle, also ``oracleFraction``."""
+    scorers = {**scorers, **({"oracle": lambda _: oracle} if oracle is not None else {})}
+    models: dict[str, Any] = {}
+    scores_of: dict[str, np.ndarray] = {}
+    for name, score in scorers.items():
+        scores = scores_of[name] = np.asarray(score(test), np.float64).reshape(-1)
+        if len(scores) != len(test):
+            raise InvalidInputError(f"ranker '{name}' gaf {len(scores)} scores voor {len(test)} paren; één per paar")
+        metrics = summarise(test.labels, scores, test.vacancy_ids, seed=seed)
+        slices = summarise_slices(test.labels, scores, test.vacancy_ids, test.bron, test.trede, seed=seed)
+        models[name] = {**metrics, **extra.get(name, {}), "slices": slices}
+    if oracle is not None:
+        best = models["oracle"]["ndcg@10"]
+        for metrics in models.values():
+            metrics["oracleFraction"] = round(metrics["ndcg@10"] / best, 4) if best else None
+    baselines = [name for name in models if name.startswith("baseline:")]
+    strongest = max(baselines, key=lambda name: models[name]["ndcg@10"])
+    for name in models:
+        if not name.startswith("baseline:"):
+            vs = paired(test.labels, scores_of[name], scores_of[strongest], test.vacancy_ids, seed=seed)
+            models[name]["vsBestBaseline"] = {"baseline": strongest, **vs}
+    return models
+
+
 def compare(
     data: RankingData,
     weights: RetrievalSettings,
@@ -171,6 +202,7 @@ def compare(
     seed: int = 0,
     oracle: np.ndarray | None = None,
     rankers: dict[str, Callable[[np.ndarray], np.ndarray]] | None = None,
+    pool: tuple[RankingData, np.ndarray | None] | None = None,
 ) -> dict[str, Any]:
     """Train both learned rankers on the older vacancies and score every ranker on the newest ones.
 
@@ -184,6 +216,9 @@ def compare(
         rankers: Rankers trained elsewhere, by name (e.g. ``champion``, ``challenger``): each maps the
             test feature matrix (columns in :data:`FEATURE_NAMES` order) to one score per row and is
             judged exactly like the built-in ones.
+        pool: A second test of the same vacancies (:func:`training.pool_eval.pool_holdout`: every
+            candidate the search ranks, with counterfactual outcomes) and its oracle scores; every
+            ranker is judged on it too, under ``"pool"``.
 
     Returns:
         ``{"holdout": {...}, "models": {name: metrics}}``. Every model's metrics are those of
@@ -212,12 +247,12 @@ def compare(
         raise InvalidInputError(
             f"rankernaam {', '.join(clashes)} is al in gebruik voor een ingebouwde ranker; kies een andere naam"
         )
-    scorers: dict[str, Callable[[], np.ndarray]] = {
-        "baseline:dense": lambda: column(test, "dense_similarity"),
-        "baseline:bm25": lambda: column(test, "lexical_similarity"),
-        "baseline:weighted": lambda: weighted_baseline(test, weights),
+    scorers: dict[str, Callable[[RankingData], np.ndarray]] = {
+        "baseline:dense": lambda part: column(part, "dense_similarity"),
+        "baseline:bm25": lambda part: column(part, "lexical_similarity"),
+        "baseline:weighted": lambda part: weighted_baseline(part, weights),
     }
-    models: dict[str, Any] = {}
+    fitted: dict[str, Any] = {}
     start = time.perf_counter()
     params, tuning = tune_lgbm(train, seed)
     tune_seconds = round(time.perf_counter() - start, 2)
@@ -228,24 +263,25 @@ def compare(
     for name, fit in fits:
         start = time.perf_counter()
         model = fit()
-        models[name] = {"trainSeconds": round(time.perf_counter() - start, 2)}
-        scorers[name] = lambda model=model: model.predict(test.features)
-    models["lgbm"].update(params=params, tuning={**tuning, "seconds": tune_seconds})
+        fitted[name] = {"trainSeconds": round(time.perf_counter() - start, 2)}
+        scorers[name] = lambda part, model=model: model.predict(part.features)
+    fitted["lgbm"].update(params=params, tuning={**tuning, "seconds": tune_seconds})
     for name, ranker in external.items():
-        scorers[name] = lambda ranker=ranker: ranker(test.features)
-    if oracle is not None:
-        scorers["oracle"] = lambda: oracle[test_rows]
-    for name, score in scorers.items():
-        scores = np.asarray(score(), np.float64).reshape(-1)
-        if len(scores) != len(test):
-            raise InvalidInputError(f"ranker '{name}' gaf {len(scores)} scores voor {len(test)} paren; één per paar")
-        metrics = summarise(test.labels, scores, test.vacancy_ids, seed=seed)
-        slices = summarise_slices(test.labels, scores, test.vacancy_ids, test.bron, test.trede, seed=seed)
-        models[name] = {**metrics, **models.get(name, {}), "slices": slices}
-    if oracle is not None:
-        best = models["oracle"]["ndcg@10"]
-        for metrics in models.values():
-            metrics["oracleFraction"] = round(metrics["ndcg@10"] / best, 4) if best else None
+        scorers[name] = lambda part, ranker=ranker: ranker(part.features)
+    models = judge(scorers, test, oracle[test_rows] if oracle is not None else None, seed, fitted)
+    result: dict[str, Any] = {}
+    if pool is not None:
+        pool_data, pool_oracle = pool
+        result["pool"] = {
+            "holdout": {
+                "what": "hele kandidatenpool per toetsvacature, contrafeitelijke uitkomsten (alleen synthetisch)",
+                "pairs": len(pool_data),
+                "vacancies": int(len(np.unique(pool_data.vacancy_ids))),
+                "meanPoolSize": round(len(pool_data) / max(len(np.unique(pool_data.vacancy_ids)), 1), 1),
+                "labels": {str(k): int(v) for k, v in enumerate(np.bincount(pool_data.labels, minlength=5))},
+            },
+            "models": judge(scorers, pool_data, pool_oracle, seed, {}),
+        }
     return {
         "holdout": {
             "split": "time",
@@ -259,4 +295,5 @@ def compare(
             "censoredTestPairs": int(test.censored.sum()) if test.censored is not None else None,
         },
         "models": models,
+        **({"pool": result["pool"]} if "pool" in result else {}),
     }
