@@ -301,6 +301,8 @@ def serve(
         create_demo_data(settings, settings.demo_clients, settings.demo_vacancies, settings.demo_seed)
     matcher.sync(progress=True, background=True)  # search works at once; dense covers more as it embeds
     host, port = host or settings.host, port or settings.port
+    ranker = matcher.ranker_status()
+    typer.echo(f"kandidatenlijsten gerangschikt door {ranker['name']} {ranker.get('version') or ''}".rstrip())
     typer.echo(f"werkmatch draait op http://{host}:{port}/api/v1/docs")
     uvicorn.run(create_app(settings, matcher), host=host, port=port, log_level="info")
 

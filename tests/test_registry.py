@@ -23,6 +23,7 @@ from matching.features import FEATURE_NAMES
 from matching.matcher import Matcher
 from matching.ranker import SPEC_FILE, load_ranker
 from matching.settings import RankerSettings, Settings
+from tests.test_ranker import BEHAVIOURS, plausible_pairs
 from training import registry
 from training.dataset import build_dataset
 from training.outcome_sim import SimulationSettings, counterfactual_labels, simulate, write_history
@@ -81,6 +82,12 @@ def test_the_registered_model_loads_as_pyfunc_and_as_a_serving_ranker_alike(worl
     assert pyfunc.metadata.signature is not None
     predicted = pyfunc.predict(pd.DataFrame(features, columns=list(FEATURE_NAMES)))
     np.testing.assert_allclose(np.asarray(predicted), ranker.score(features), rtol=1e-6)
+
+
+@pytest.mark.parametrize("behaviour", BEHAVIOURS, ids=lambda check: check.__name__)
+def test_a_freshly_trained_ranker_behaves(world, first, behaviour) -> None:
+    settings, _ = world
+    behaviour(registry.load_version(settings, registry.versions(settings)[-1]), plausible_pairs())
 
 
 def test_force_without_a_reason_is_refused(world, first) -> None:
