@@ -1,11 +1,27 @@
-"""A minimal FastAPI app: health, the two searches and the ranker reload. Roles, audit and workflow come next."""
+"""The FastAPI app: login, health, the two searches and the ranker reload, each for the roles allowed.
+
+Who may do what (enforced here, tested as a matrix in ``tests/test_api_roles.py``):
+
+* ``POST /api/v1/matches/kandidaten``: werkconsulent and accountmanager. A werkconsulent sees every
+  candidate, but the aandachtspunten that come from beperkingen (health data) only for clients in
+  their own caseload; an accountmanager sees pseudonymised summaries (a per-list pseudonym instead
+  of the klantnummer, no beperkingen) until a consulent accepts.
+* ``POST /api/v1/matches/vacatures``: a werkconsulent, for a client in their own caseload (another
+  consulent's client answers 404, as an unknown one does, so existence does not leak).
+* ``POST /api/v1/modellen/herladen``: data scientist and beheerder.
+* ``GET /api/v1/health`` and ``POST /api/v1/token``: anyone.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import threading
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
@@ -13,8 +29,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+from sqlmodel import Session, select
 
+from api import audit, security
+from api.users import Rol, User, create_demo_users
+from api.users import ensure_tables as ensure_user_tables
+from matching.domain import Client
 from matching.errors import NotFoundError, WerkmatchError, dutch_message, field_path
+from matching.lookup import find_client
 from matching.matcher import Matcher
 from matching.settings import Settings
 from training import registry
@@ -29,16 +51,77 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
 
 
+PURPOSE = Field("bemiddeling", min_length=3, max_length=200, description="doel van de opvraging (doelbinding)")
+
+
 class CandidateSearch(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
     vacature_id: str = Field(min_length=1, max_length=64, description="vacaturenummer")
     top: int = Field(20, ge=1, le=500)
+    doel: str = PURPOSE
 
 
 class VacancySearch(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
     klant_id: str = Field(min_length=1, max_length=64, description="pseudoniem klantnummer")
     top: int = Field(20, ge=1, le=500)
+    doel: str = PURPOSE
+
+
+class AuditSearch(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    actor: str | None = Field(None, max_length=64, description="gebruikersnaam")
+    subject: str | None = Field(None, max_length=64, description="klantnummer of vacaturenummer")
+    action: str | None = Field(None, max_length=64)
+    since: datetime | None = Field(None, description="vanaf (met tijdzone)")
+    until: datetime | None = Field(None, description="tot (met tijdzone)")
+    limit: int = Field(100, ge=1, le=1000)
+    offset: int = Field(0, ge=0)
+
+
+def log_match(
+    matcher: Matcher,
+    request: Request,
+    user: User,
+    *,
+    action: str,
+    kind: str,
+    query_ref: str,
+    purpose: str,
+    listing: dict[str, Any],
+    inputs: dict[str, Any],
+) -> None:
+    """The audit entry (who saw which clients, why) and the inference record, committed before the answer."""
+    request_id = request.state.request_id
+    ids = [item.get("clientId") or item.get("vacancyId") for item in listing["results"]]
+    subjects = [query_ref, *ids]
+    status = matcher.status()
+    with Session(matcher.engine) as session:
+        audit.record(
+            session,
+            actor=user.username,
+            rol=str(user.rol),
+            action=action,
+            purpose=purpose,
+            subjects=subjects,
+            request_id=request_id,
+        )
+        audit.log_inference(
+            session,
+            request_id=request_id,
+            actor=user.username,
+            kind=kind,
+            query_ref=query_ref,
+            model=listing["rankedBy"],
+            index={
+                "modelId": status["modelId"],
+                "clients": status["clients"]["indexed"],
+                "vacancies": status["vacancies"]["indexed"],
+            },
+            inputs=inputs,
+            output=[[item.get("clientId") or item.get("vacancyId"), item["score"]] for item in listing["results"]],
+        )
+        session.commit()
 
 
 def get_matcher(request: Request) -> Matcher:
@@ -46,6 +129,37 @@ def get_matcher(request: Request) -> Matcher:
 
 
 MatcherDep = Annotated[Matcher, Depends(get_matcher)]
+Beheerder = Annotated[User, Depends(security.require(Rol.BEHEERDER))]
+Searcher = Annotated[User, Depends(security.require(Rol.WERKCONSULENT, Rol.ACCOUNTMANAGER))]
+Consulent = Annotated[User, Depends(security.require(Rol.WERKCONSULENT))]
+ModelKeeper = Annotated[User, Depends(security.require(Rol.DATA_SCIENTIST, Rol.BEHEERDER))]
+
+
+def pseudonym(settings: Settings, vacancy: str, klantnummer: str) -> str:
+    """A stable pseudonym for one client *within one vacancy's list*: lists cannot be joined on it."""
+    key = security.signing_key(settings).encode()
+    digest = hmac.new(key, f"{vacancy}|{klantnummer}".encode(), hashlib.sha256).hexdigest()
+    return f"P-{digest[:12]}"
+
+
+def candidates_for_role(settings: Settings, engine: Any, user: User, listing: dict[str, Any]) -> dict[str, Any]:
+    """Cut a candidate list down to what ``user``'s role may see (see the module docstring)."""
+    numbers = [item["clientId"] for item in listing["results"]]
+    with Session(engine) as session:
+        owner = dict(
+            session.exec(select(Client.client_nummer, Client.consulent).where(Client.client_nummer.in_(numbers))).all()
+        )  # type: ignore[attr-defined]
+    results = []
+    for item in listing["results"]:
+        own = user.rol == Rol.WERKCONSULENT and owner.get(item["clientId"]) == user.consulent
+        shown = {**item, "eigenKlant": own}
+        if not own:
+            shown.pop("aandachtspuntenBeperkingen", None)
+        if user.rol == Rol.ACCOUNTMANAGER:
+            shown["clientId"] = pseudonym(settings, listing["vacancyId"], item["clientId"])
+            shown.pop("eigenKlant")
+        results.append(shown)
+    return {**listing, "results": results}
 
 
 def watch_champion(settings: Settings, matcher: Matcher, stop: threading.Event) -> None:
@@ -70,6 +184,11 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.matcher = matcher or Matcher(settings)
+        app.state.engine = app.state.matcher.engine
+        ensure_user_tables(app.state.engine)
+        audit.ensure_tables(app.state.engine)
+        if settings.environment == "development":
+            create_demo_users(app.state.engine, settings)
         if not app.state.matcher.prepared:
             app.state.matcher.sync(background=True)
         registry.serve_champion(settings, app.state.matcher)
@@ -90,11 +209,16 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
         docs_url="/api/v1/docs",
         redirect_slashes=False,
     )
+    app.state.settings = settings
+    security.install(app, settings)  # refuses to build in production without a real signing key
+    app.include_router(security.router)
 
     @app.middleware("http")
     async def api_version(request: Request, call_next: Any) -> Any:
+        request.state.request_id = uuid.uuid4().hex
         response = await call_next(request)
         response.headers["API-Version"] = "0.1.0"
+        response.headers["X-Request-ID"] = request.state.request_id
         return response
 
     @app.exception_handler(RequestValidationError)
@@ -116,18 +240,58 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
         return {"status": "ok", "index": matcher.status()}
 
     @app.post("/api/v1/modellen/herladen")
-    def reload_ranker(matcher: MatcherDep) -> dict[str, Any]:
+    def reload_ranker(matcher: MatcherDep, _user: ModelKeeper) -> dict[str, Any]:
         """Het champion-model opnieuw laden uit het register (na werkmatch promote); zegt welk model rangschikt."""
         return registry.serve_champion(settings, matcher)
 
     @app.post("/api/v1/matches/kandidaten")
-    def candidates(search: CandidateSearch, matcher: MatcherDep) -> dict[str, Any]:
+    def candidates(search: CandidateSearch, matcher: MatcherDep, user: Searcher, request: Request) -> dict[str, Any]:
         """Kandidaten voor een vacature (advies aan de consulent, geen besluit)."""
-        return matcher.candidates(search.vacature_id, search.top)
+        listing = matcher.candidates(search.vacature_id, search.top)
+        log_match(
+            matcher,
+            request,
+            user,
+            action="kandidatenlijst_opgevraagd",
+            kind="kandidaten",
+            query_ref=listing["vacancyId"],
+            purpose=search.doel,
+            listing=listing,
+            inputs={"vacatureId": listing["vacancyId"], "top": search.top},
+        )
+        return candidates_for_role(settings, matcher.engine, user, listing)
 
     @app.post("/api/v1/matches/vacatures")
-    def vacancies(search: VacancySearch, matcher: MatcherDep) -> dict[str, Any]:
-        """Passende vacatures voor een klant (opties bij intake)."""
-        return matcher.vacancies_for(search.klant_id, search.top)
+    def vacancies(search: VacancySearch, matcher: MatcherDep, user: Consulent, request: Request) -> dict[str, Any]:
+        """Passende vacatures voor een klant uit de eigen caseload (opties bij intake)."""
+        with Session(matcher.engine) as session:
+            client = find_client(session, search.klant_id)
+            if client.consulent != user.consulent:  # the same answer as for a klantnummer that does not exist
+                raise NotFoundError(f"klant '{search.klant_id}' bestaat niet; controleer het klantnummer")
+        listing = matcher.vacancies_for(search.klant_id, search.top)
+        log_match(
+            matcher,
+            request,
+            user,
+            action="vacatures_voor_klant",
+            kind="vacatures",
+            query_ref=listing["clientId"],
+            purpose=search.doel,
+            listing=listing,
+            inputs={"klantId": listing["clientId"], "top": search.top},
+        )
+        return listing
+
+    @app.post("/api/v1/audit/zoeken")
+    def audit_search(search: AuditSearch, matcher: MatcherDep, _user: Beheerder) -> dict[str, Any]:
+        """Het auditlog doorzoeken (beheerder): wie zag welke klanten, wanneer en waarom."""
+        with Session(matcher.engine) as session:
+            return {"entries": audit.query(session, **search.model_dump())}
+
+    @app.get("/api/v1/audit/controle")
+    def audit_check(matcher: MatcherDep, _user: Beheerder) -> dict[str, Any]:
+        """De hashketen van het auditlog controleren (beheerder)."""
+        with Session(matcher.engine) as session:
+            return audit.verify_chain(session)
 
     return app

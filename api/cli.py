@@ -301,6 +301,14 @@ def serve(
         create_demo_data(settings, settings.demo_clients, settings.demo_vacancies, settings.demo_seed)
     matcher.sync(progress=True, background=True)  # search works at once; dense covers more as it embeds
     host, port = host or settings.host, port or settings.port
+    if settings.environment == "development":
+        from api.users import create_demo_users, ensure_tables
+
+        ensure_tables(matcher.engine)
+        typer.echo("Demo-gebruikers (alleen in ontwikkelmodus; inloggen: POST /api/v1/token of 'Authorize' in /docs):")
+        for user in create_demo_users(matcher.engine, settings):
+            consulent = f"  caseload {user['consulent']}" if user["consulent"] else ""
+            typer.echo(f"  {user['rol']:<15} {user['username']:<15} wachtwoord {user['password']}{consulent}")
     ranker = matcher.ranker_status()
     typer.echo(f"kandidatenlijsten gerangschikt door {ranker['name']} {ranker.get('version') or ''}".rstrip())
     typer.echo(f"werkmatch draait op http://{host}:{port}/api/v1/docs")

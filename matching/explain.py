@@ -29,6 +29,8 @@ MODE_LABELS = {
 class Explanation:
     reasons: list[str] = field(default_factory=list)
     aandachtspunten: list[str] = field(default_factory=list)
+    # Derived from beperkingen (health data): only for roles that may see them (the client's consulent).
+    beperking_aandachtspunten: list[str] = field(default_factory=list)
 
 
 def _km(value: float) -> str:
@@ -136,7 +138,7 @@ def explain_pair(
                     else "bespreek een aanpassing met de werkgever"
                 )
             )
-            explanation.aandachtspunten.append(
+            explanation.beperking_aandachtspunten.append(
                 f"Werk vraagt {ASPECTS[beperking['aspect']][1]}; "
                 f"dit vraagt aandacht bij de beperkingen van de klant ({remedy})."
             )

@@ -481,6 +481,7 @@ class Matcher:
                             "signalen": {k: round(v, 4) for k, v in pair_signals.items()},
                             "reasons": explanation.reasons,
                             "aandachtspunten": explanation.aandachtspunten,
+                            "aandachtspuntenBeperkingen": explanation.beperking_aandachtspunten,
                             "ontbrekendeGegevens": client.missing_fields(),
                         }
                     )
@@ -556,6 +557,7 @@ class Matcher:
                             "signalen": {k: round(v, 4) for k, v in pair_signals.items()},
                             "reasons": explanation.reasons,
                             "aandachtspunten": explanation.aandachtspunten,
+                            "aandachtspuntenBeperkingen": explanation.beperking_aandachtspunten,
                         }
                     )
                 return {

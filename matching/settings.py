@@ -59,6 +59,17 @@ class RankerSettings(BaseModel):
     poll_seconds: float = Field(30.0, ge=0.0)
 
 
+class AuthSettings(BaseModel):
+    """Access tokens of the API (see ``api.security``)."""
+
+    # HS256 signing secret (WERKMATCH_AUTH__SECRET_KEY), at least 32 characters in production. Empty in
+    # development: a fixed, publicly known demo key, refused in production.
+    secret_key: str = ""
+    # Lifetime of an access token in minutes: a stolen token stops working within the hour. A deactivated
+    # user is refused at once, whatever their token says (every request reads the user from the database).
+    token_minutes: int = Field(60, ge=1, le=24 * 60)
+
+
 class Settings(BaseSettings):
     """werkmatch configuration; every field can be set as ``WERKMATCH_<NAME>`` (nested: ``__``)."""
 
@@ -69,6 +80,9 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = EmbeddingSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     ranker: RankerSettings = RankerSettings()
+    auth: AuthSettings = AuthSettings()
+    # "production" refuses unsafe defaults at start: the demo signing key, demo users.
+    environment: Literal["development", "production"] = "development"
     host: str = "127.0.0.1"
     port: int = 8000
     demo_clients: int = 9000

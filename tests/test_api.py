@@ -1,4 +1,4 @@
-"""The minimal HTTP API: health and both searches, problem+json errors."""
+"""The HTTP API: health, both searches (logged in), problem+json errors."""
 
 from __future__ import annotations
 
@@ -18,6 +18,10 @@ def client(settings, embedder) -> TestClient:
         make_client(session, client_nummer="K-API")
         make_vacancy(session, vacature_nummer="V-API")
     with TestClient(create_app(settings, matcher)) as test_client:
+        token = test_client.post(
+            "/api/v1/token", data={"username": "consulent1", "password": "consulent1-demo-wachtwoord"}
+        ).json()["access_token"]
+        test_client.headers["Authorization"] = f"Bearer {token}"
         yield test_client
 
 

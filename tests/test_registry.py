@@ -147,7 +147,9 @@ def test_a_broken_registry_keeps_the_last_good_ranker_and_says_so(world, first, 
     with TestClient(create_app(settings, matcher)) as http:
         health = http.get("/api/v1/health").json()
         assert health["index"]["ranker"]["version"] == serving["version"]
-        reloaded = http.post("/api/v1/modellen/herladen")
+        login = {"username": "datascientist", "password": "datascientist-demo-wachtwoord"}
+        token = http.post("/api/v1/token", data=login).json()["access_token"]
+        reloaded = http.post("/api/v1/modellen/herladen", headers={"Authorization": f"Bearer {token}"})
         assert reloaded.status_code == 200 and "error" not in reloaded.json()
 
 

@@ -1,0 +1,297 @@
+"""Accounts of the API: who may log in, with which role, and (for a werkconsulent) which caseload.
+
+Passwords are stored as argon2id hashes (pwdlib's recommended parameters); only this module
+touches them. Usernames are case-insensitive: stored and looked up in lower case.
+
+Roles (:class:`Rol`):
+
+* ``werkconsulent``: sees the clients of their own caseload, linked by :attr:`User.consulent`
+  (the code in ``Client.consulent``, e.g. ``wc-arnhem-01`` in the demo data);
+* ``accountmanager``: holds vacancies and employers;
+* ``data_scientist``: trains, evaluates and promotes rankers;
+* ``beheerder``: manages accounts and the service.
+
+Demo accounts (``create_demo_users``, development only), password ``<username>-demo-wachtwoord``:
+
+* ``consulent1`` / ``consulent1-demo-wachtwoord``: werkconsulent of the consulent code with the most clients;
+* ``consulent2`` / ``consulent2-demo-wachtwoord``: werkconsulent of the code with the second most;
+* ``accountmanager`` / ``accountmanager-demo-wachtwoord``: accountmanager;
+* ``datascientist`` / ``datascientist-demo-wachtwoord``: data_scientist;
+* ``beheerder`` / ``beheerder-demo-wachtwoord``: beheerder.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pwdlib import PasswordHash
+from pwdlib.exceptions import PwdlibError
+from pydantic import BaseModel
+from sqlalchemy import Column, String, func
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.engine import Engine
+from sqlmodel import Field as SQLField
+from sqlmodel import Session, SQLModel, select
+
+from matching.domain import Client, utcnow
+from matching.errors import InvalidInputError
+from matching.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+MIN_PASSWORD_LENGTH = 12
+# argon2 hashes any length cheaply, but nobody types more; a bound keeps request bodies sane.
+MAX_PASSWORD_LENGTH = 256
+_USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{2,63}")
+DEMO_PASSWORD_SUFFIX = "-demo-wachtwoord"
+
+
+class Rol(StrEnum):
+    """What a user may do; the API checks it per route with ``api.security.require``."""
+
+    WERKCONSULENT = "werkconsulent"
+    ACCOUNTMANAGER = "accountmanager"
+    DATA_SCIENTIST = "data_scientist"
+    BEHEERDER = "beheerder"
+
+
+class User(SQLModel, table=True):
+    """A stored account. ``password_hash`` never leaves this module's functions; show :class:`UserPublic`."""
+
+    __tablename__ = "gebruiker"
+
+    id: int | None = SQLField(default=None, primary_key=True)
+    username: str = SQLField(index=True, unique=True, max_length=64)
+    password_hash: str
+    # Stored as the value ("data_scientist"), read back as a Rol; unknown strings are refused.
+    rol: Rol = SQLField(
+        sa_column=Column(
+            SAEnum(Rol, values_callable=lambda roles: [r.value for r in roles], native_enum=False, length=32),
+            nullable=False,
+        )
+    )
+    # A werkconsulent's code in Client.consulent: their caseload. None for the other roles.
+    consulent: str | None = SQLField(default=None, sa_column=Column(String(80), index=True, nullable=True))
+    naam: str = ""
+    actief: bool = True
+    created_at: datetime = SQLField(default_factory=utcnow)
+
+
+class UserPublic(BaseModel):
+    """What the API may show of an account."""
+
+    username: str
+    rol: Rol
+    consulent: str | None
+    naam: str
+    actief: bool
+
+
+@functools.cache
+def _hasher() -> PasswordHash:
+    """argon2id with pwdlib's recommended parameters (built on first use, not at import)."""
+    return PasswordHash.recommended()
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash (``$argon2id$v=19$m=65536,t=3,p=4$…``) of ``password`` with a fresh salt."""
+    return _hasher().hash(password)
+
+
+def verify_password(password: str, password_hash: str) -> tuple[bool, str | None]:
+    """Check ``password`` against a stored hash.
+
+    Args:
+        password: What the user typed.
+        password_hash: The stored hash.
+
+    Returns:
+        ``(matches, new_hash)``: ``new_hash`` is set when the password matches and the stored hash
+        uses outdated parameters or another algorithm; store it. A hash pwdlib cannot read never matches.
+    """
+    try:
+        return _hasher().verify_and_update(password, password_hash)
+    except PwdlibError:
+        logger.warning("a stored password hash is not readable by pwdlib")
+        return False, None
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return hash_password("werkmatch-onbekende-gebruiker")
+
+
+def normalize_username(username: str) -> str:
+    """Usernames are compared in lower case without surrounding spaces: ``" Beheerder"`` is ``beheerder``."""
+    return username.strip().lower()
+
+
+def ensure_tables(engine: Engine) -> None:
+    """Create the ``gebruiker`` table if it does not exist; leaves every other table alone."""
+    SQLModel.metadata.create_all(engine, tables=[User.__table__])  # type: ignore[attr-defined]
+
+
+def get_user(session: Session, username: str) -> User | None:
+    """The account with this username (case-insensitive), or None."""
+    return session.exec(select(User).where(User.username == normalize_username(username))).first()
+
+
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    rol: Rol | str,
+    consulent: str | None = None,
+    naam: str | None = None,
+) -> User:
+    """Store a new active account with an argon2id hash of its password; commits.
+
+    Args:
+        session: An open session.
+        username: 3 to 64 characters: letters, digits and ``. _ @ -``; stored in lower case.
+        password: At least 12 characters.
+        rol: One of :class:`Rol` (or its value).
+        consulent: The consulent code of a werkconsulent's caseload (``Client.consulent``); required
+            for a werkconsulent.
+        naam: The display name; defaults to the username.
+
+    Returns:
+        The stored user.
+
+    Raises:
+        InvalidInputError: In Dutch, for a taken or malformed username, a weak password, an unknown
+            role or a werkconsulent without consulent code.
+    """
+    name = normalize_username(username)
+    if not _USERNAME.fullmatch(name):
+        raise InvalidInputError(
+            f"gebruikersnaam '{username}' is ongeldig; gebruik 3 tot 64 tekens: letters, cijfers en . _ @ -"
+        )
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInputError(
+            f"wachtwoord is te zwak: {len(password)} tekens; gebruik er minstens {MIN_PASSWORD_LENGTH}"
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInputError(f"wachtwoord is te lang; gebruik hoogstens {MAX_PASSWORD_LENGTH} tekens")
+    if password.strip().lower() == name:
+        raise InvalidInputError("wachtwoord is te zwak: het is gelijk aan de gebruikersnaam; kies een ander")
+    try:
+        role = Rol(rol)
+    except ValueError:
+        raise InvalidInputError(f"'{rol}' is geen geldige rol; kies uit: {', '.join(r.value for r in Rol)}") from None
+    code = consulent.strip() if consulent else None
+    if role is Rol.WERKCONSULENT and not code:
+        raise InvalidInputError(
+            f"werkconsulent '{name}' heeft geen consulentcode; geef de code van de caseload op, bijv. wc-arnhem-01"
+        )
+    if get_user(session, name) is not None:
+        raise InvalidInputError(f"gebruikersnaam '{name}' bestaat al; kies een andere")
+    user = User(
+        username=name,
+        password_hash=hash_password(password),
+        rol=role,
+        consulent=code,
+        naam=(naam or "").strip() or name,
+    )
+    session.add(user)
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The user whose password matches, or None; the caller decides what an inactive user may do.
+
+    An unknown username costs one argon2 verification too (against a dummy hash), so the response
+    time does not tell which usernames exist. A matching hash with outdated parameters is replaced
+    by a fresh one (committed).
+
+    Args:
+        session: An open session.
+        username: As typed (case-insensitive).
+        password: As typed.
+
+    Returns:
+        The user, active or not, when the password matches; otherwise None.
+    """
+    user = get_user(session, username)
+    if user is None:
+        verify_password(password, _dummy_hash())
+        return None
+    matches, new_hash = verify_password(password, user.password_hash)
+    if not matches:
+        return None
+    if new_hash is not None:
+        user.password_hash = new_hash
+        session.add(user)
+        session.commit()
+        session.refresh(user)
+        logger.info("rehashed the password of %s with current argon2 parameters", user.username)
+    return user
+
+
+def _busiest_consulenten(session: Session, count: int) -> list[str]:
+    """The consulent codes owning the most clients, most first (ties by code)."""
+    clients = func.count(Client.id)  # type: ignore[arg-type]
+    rows = session.exec(
+        select(Client.consulent).group_by(Client.consulent).order_by(clients.desc(), Client.consulent).limit(count)
+    ).all()
+    return list(rows)
+
+
+def create_demo_users(engine: Engine, settings: Settings) -> list[dict[str, Any]]:
+    """Create one demo account per role (two werkconsulenten), skipping those that exist.
+
+    The first werkconsulent gets the consulent code with the most clients in the database, the second
+    the code with the second most, so their caseloads are non-empty with demo data (``wc-demo-01`` /
+    ``wc-demo-02`` when there are no clients yet). Passwords are ``<username>-demo-wachtwoord``.
+
+    Args:
+        engine: The service database; the ``gebruiker`` table is created if needed.
+        settings: Refused when ``environment`` is ``production``.
+
+    Returns:
+        One dict per demo account: ``username``, ``password``, ``rol``, ``consulent`` and ``created``
+        (False when the account already existed: it was left as it is, password included).
+
+    Raises:
+        InvalidInputError: In production, in Dutch.
+    """
+    if settings.environment == "production":
+        raise InvalidInputError(
+            "demo-gebruikers met bekende wachtwoorden zijn niet toegestaan in productie; "
+            "maak echte accounts aan of zet WERKMATCH_ENVIRONMENT=development"
+        )
+    ensure_tables(engine)
+    result: list[dict[str, Any]] = []
+    with Session(engine, expire_on_commit=False) as session:
+        codes = _busiest_consulenten(session, 2)
+        codes += [f"wc-demo-{i:02d}" for i in range(len(codes) + 1, 3)]
+        accounts = [
+            ("consulent1", Rol.WERKCONSULENT, codes[0], "Demo werkconsulent 1"),
+            ("consulent2", Rol.WERKCONSULENT, codes[1], "Demo werkconsulent 2"),
+            ("accountmanager", Rol.ACCOUNTMANAGER, None, "Demo accountmanager"),
+            ("datascientist", Rol.DATA_SCIENTIST, None, "Demo data scientist"),
+            ("beheerder", Rol.BEHEERDER, None, "Demo beheerder"),
+        ]
+        for username, rol, code, naam in accounts:
+            password = username + DEMO_PASSWORD_SUFFIX
+            user = get_user(session, username)
+            created = user is None
+            if user is None:
+                user = create_user(session, username, password, rol, consulent=code, naam=naam)
+            result.append(
+                {
+                    "username": user.username,
+                    "password": password,
+                    "rol": user.rol.value,
+                    "consulent": user.consulent,
+                    "created": created,
+                }
+            )
+    return result

@@ -1,0 +1,125 @@
+"""Who may do what through HTTP: a role × endpoint × owner matrix, role-shaped candidate lists, the audit trail."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from api.app import create_app
+from matching.matcher import Matcher
+from tests.factories import make_client, make_vacancy
+
+BEPERKING = [{"aspect": "tillen", "ernst": 2}]
+USERS = ("consulent1", "consulent2", "accountmanager", "datascientist", "beheerder")
+
+
+@pytest.fixture(scope="module")
+def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> TestClient:
+    from matching.settings import RankerSettings, Settings
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("roles") / "var", ranker=RankerSettings(poll_seconds=0))
+    matcher = Matcher(settings, embedder=embedder)
+    with Session(matcher.engine) as session:
+        # wc-a owns the most clients, so the demo user consulent1 is wc-a and consulent2 is wc-b
+        make_client(session, client_nummer="K-EIGEN", consulent="wc-a", beperkingen=BEPERKING)
+        make_client(session, client_nummer="K-EIGEN2", consulent="wc-a")
+        make_client(session, client_nummer="K-ANDER", consulent="wc-b", beperkingen=BEPERKING)
+        make_vacancy(session, vacature_nummer="V-ROL", belasting=[{"aspect": "tillen", "niveau": 3}])
+    with TestClient(create_app(settings, matcher)) as client:
+        client.app.state.matcher.wait_embedded(timeout=120)
+        yield client
+
+
+@pytest.fixture(scope="module")
+def tokens(http: TestClient) -> dict[str, dict[str, str]]:
+    out = {}
+    for username in USERS:
+        response = http.post("/api/v1/token", data={"username": username, "password": f"{username}-demo-wachtwoord"})
+        assert response.status_code == 200, response.text
+        out[username] = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    return out
+
+
+CANDIDATES = ("post", "/api/v1/matches/kandidaten", {"vacatureId": "V-ROL", "top": 10})
+OWN_CLIENT = ("post", "/api/v1/matches/vacatures", {"klantId": "K-EIGEN"})
+OTHER_CLIENT = ("post", "/api/v1/matches/vacatures", {"klantId": "K-ANDER"})
+RELOAD = ("post", "/api/v1/modellen/herladen", None)
+AUDIT = ("post", "/api/v1/audit/zoeken", {"subject": "K-EIGEN"})
+CHAIN = ("get", "/api/v1/audit/controle", None)
+
+# expected status per user, in the order of COLUMNS (None = no token at all)
+COLUMNS = (None, "consulent1", "consulent2", "accountmanager", "datascientist", "beheerder")
+MATRIX = [
+    (CANDIDATES,   (401, 200, 200, 200, 403, 403)),
+    (OWN_CLIENT,   (401, 200, 404, 403, 403, 403)),
+    (OTHER_CLIENT, (401, 404, 200, 403, 403, 403)),
+    (RELOAD,       (401, 403, 403, 403, 200, 200)),
+    (AUDIT,        (401, 403, 403, 403, 403, 200)),
+    (CHAIN,        (401, 403, 403, 403, 403, 200)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "user", "expected"),
+    [(endpoint, user, status) for endpoint, row in MATRIX for user, status in zip(COLUMNS, row, strict=True)],
+    ids=lambda value: value[1] if isinstance(value, tuple) else str(value),
+)
+def test_role_endpoint_owner_matrix(http, tokens, endpoint, user, expected) -> None:
+    method, path, body = endpoint
+    headers = tokens[user] if user else {}
+    response = http.request(method, path, json=body, headers=headers)
+    assert response.status_code == expected, response.text
+    if expected >= 400:
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["detail"]  # Dutch, precise
+    if expected == 401:
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_another_consulents_client_looks_like_an_unknown_one(http, tokens) -> None:
+    other = http.post("/api/v1/matches/vacatures", json={"klantId": "K-ANDER"}, headers=tokens["consulent1"])
+    unknown = http.post("/api/v1/matches/vacatures", json={"klantId": "K-NIEMAND"}, headers=tokens["consulent1"])
+    assert other.status_code == unknown.status_code == 404
+    assert other.json()["detail"].replace("K-ANDER", "X") == unknown.json()["detail"].replace("K-NIEMAND", "X")
+
+
+def test_beperkingen_reach_only_the_clients_own_consulent(http, tokens) -> None:
+    body = {"vacatureId": "V-ROL", "top": 10}
+    mine = http.post("/api/v1/matches/kandidaten", json=body, headers=tokens["consulent1"]).json()["results"]
+    by_id = {item["clientId"]: item for item in mine}
+    assert by_id["K-EIGEN"]["eigenKlant"] and by_id["K-EIGEN"]["aandachtspuntenBeperkingen"]
+    assert not by_id["K-ANDER"]["eigenKlant"] and "aandachtspuntenBeperkingen" not in by_id["K-ANDER"]
+    theirs = http.post("/api/v1/matches/kandidaten", json=body, headers=tokens["consulent2"]).json()["results"]
+    assert {i["clientId"]: i for i in theirs}["K-ANDER"]["aandachtspuntenBeperkingen"]
+
+
+def test_an_accountmanager_sees_pseudonymised_summaries(http, tokens) -> None:
+    body = {"vacatureId": "V-ROL", "top": 10}
+    listing = http.post("/api/v1/matches/kandidaten", json=body, headers=tokens["accountmanager"]).json()
+    ids = [item["clientId"] for item in listing["results"]]
+    assert len(ids) == 3 and all(i.startswith("P-") for i in ids)
+    assert not any("K-" in str(item) for item in listing["results"])
+    assert all("aandachtspuntenBeperkingen" not in item for item in listing["results"])
+    again = http.post("/api/v1/matches/kandidaten", json=body, headers=tokens["accountmanager"]).json()
+    assert [item["clientId"] for item in again["results"]] == ids  # stable within a vacancy's list
+    assert "geen besluit" in listing["advies"] and listing["rankedBy"]["name"]
+
+
+def test_every_candidate_list_is_in_the_audit_log_with_who_and_why(http, tokens) -> None:
+    body = {"vacatureId": "V-ROL", "top": 10, "doel": "matchgesprek werkgever"}
+    response = http.post("/api/v1/matches/kandidaten", json=body, headers=tokens["accountmanager"])
+    request_id = response.headers["X-Request-ID"]
+    found = http.post("/api/v1/audit/zoeken", json={"actor": "accountmanager"}, headers=tokens["beheerder"]).json()
+    entry = next(e for e in found["entries"] if e["requestId"] == request_id)
+    assert entry["action"] == "kandidatenlijst_opgevraagd" and entry["purpose"] == "matchgesprek werkgever"
+    assert {"V-ROL", "K-EIGEN", "K-ANDER"} <= set(entry["subjects"])  # the real klantnummers, for the audit
+    check = http.get("/api/v1/audit/controle", headers=tokens["beheerder"]).json()
+    assert check["ok"] and check["entries"] >= 1
+
+
+def test_a_bad_purpose_or_body_is_a_dutch_400(http, tokens) -> None:
+    response = http.post(
+        "/api/v1/matches/kandidaten", json={"vacatureId": "V-ROL", "doel": "x"}, headers=tokens["consulent1"]
+    )
+    assert response.status_code == 400 and response.json()["invalidParams"][0]["name"] == "doel"
