@@ -14,8 +14,6 @@ Who may do what (enforced here, tested as a matrix in ``tests/test_api_roles.py`
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import threading
 import uuid
@@ -31,11 +29,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from sqlmodel import Session, select
 
-from api import audit, security
+from api import audit, inbox, openapi_doc, ops, security
+from api.routes import ROUTERS
 from api.users import Rol, User, create_demo_users
 from api.users import ensure_tables as ensure_user_tables
 from matching.domain import Client
-from matching.errors import NotFoundError, WerkmatchError, dutch_message, field_path
+from matching.errors import ConflictError, NotFoundError, WerkmatchError, dutch_message, field_path
 from matching.lookup import find_client
 from matching.matcher import Matcher
 from matching.settings import Settings
@@ -135,13 +134,6 @@ Consulent = Annotated[User, Depends(security.require(Rol.WERKCONSULENT))]
 ModelKeeper = Annotated[User, Depends(security.require(Rol.DATA_SCIENTIST, Rol.BEHEERDER))]
 
 
-def pseudonym(settings: Settings, vacancy: str, klantnummer: str) -> str:
-    """A stable pseudonym for one client *within one vacancy's list*: lists cannot be joined on it."""
-    key = security.signing_key(settings).encode()
-    digest = hmac.new(key, f"{vacancy}|{klantnummer}".encode(), hashlib.sha256).hexdigest()
-    return f"P-{digest[:12]}"
-
-
 def candidates_for_role(settings: Settings, engine: Any, user: User, listing: dict[str, Any]) -> dict[str, Any]:
     """Cut a candidate list down to what ``user``'s role may see (see the module docstring)."""
     numbers = [item["clientId"] for item in listing["results"]]
@@ -156,7 +148,7 @@ def candidates_for_role(settings: Settings, engine: Any, user: User, listing: di
         if not own:
             shown.pop("aandachtspuntenBeperkingen", None)
         if user.rol == Rol.ACCOUNTMANAGER:
-            shown["clientId"] = pseudonym(settings, listing["vacancyId"], item["clientId"])
+            shown["clientId"] = security.pseudonym(settings, listing["vacancyId"], item["clientId"])
             shown.pop("eigenKlant")
         results.append(shown)
     return {**listing, "results": results}
@@ -187,6 +179,7 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
         app.state.engine = app.state.matcher.engine
         ensure_user_tables(app.state.engine)
         audit.ensure_tables(app.state.engine)
+        inbox.ensure_tables(app.state.engine)
         if settings.environment == "development":
             create_demo_users(app.state.engine, settings)
         if not app.state.matcher.prepared:
@@ -203,7 +196,8 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
 
     app = FastAPI(
         title="werkmatch",
-        version="0.1.0",
+        description="Kandidaten en vacatures matchen voor Werk & Inkomen. Elke match is advies, geen besluit.",
+        version=openapi_doc.API_VERSION,
         lifespan=lifespan,
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
@@ -212,12 +206,16 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
     app.state.settings = settings
     security.install(app, settings)  # refuses to build in production without a real signing key
     app.include_router(security.router)
+    for router in ROUTERS:
+        app.include_router(router)
+    ops.install(app, settings)
+    openapi_doc.install(app)
 
     @app.middleware("http")
     async def api_version(request: Request, call_next: Any) -> Any:
         request.state.request_id = uuid.uuid4().hex
         response = await call_next(request)
-        response.headers["API-Version"] = "0.1.0"
+        response.headers["API-Version"] = openapi_doc.API_VERSION
         response.headers["X-Request-ID"] = request.state.request_id
         return response
 
@@ -233,6 +231,8 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
     async def domain_error(_request: Request, error: WerkmatchError) -> JSONResponse:
         if isinstance(error, NotFoundError):
             return problem(404, "Niet gevonden", str(error))
+        if isinstance(error, ConflictError):
+            return problem(409, "Conflict met de huidige stand", str(error))
         return problem(400, "Ongeldige invoer", str(error))
 
     @app.get("/api/v1/health")

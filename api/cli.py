@@ -312,7 +312,8 @@ def serve(
     ranker = matcher.ranker_status()
     typer.echo(f"kandidatenlijsten gerangschikt door {ranker['name']} {ranker.get('version') or ''}".rstrip())
     typer.echo(f"werkmatch draait op http://{host}:{port}/api/v1/docs")
-    uvicorn.run(create_app(settings, matcher), host=host, port=port, log_level="info")
+    # uvicorn's own access line has the raw path and query string; api/ops.py logs requests without them
+    uvicorn.run(create_app(settings, matcher), host=host, port=port, log_level="info", access_log=False)
 
 
 @bench_app.command("search")

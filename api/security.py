@@ -23,6 +23,9 @@ Dutch ``title`` and ``detail`` (401 with ``WWW-Authenticate: Bearer``, 403 namin
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import hmac
 import logging
 import uuid
 from collections.abc import Callable
@@ -96,6 +99,12 @@ class Problem(BaseModel):
     detail: str
 
 
+@functools.cache
+def _warn_demo_key() -> None:
+    """Said once per process, not on every request."""
+    logger.warning("no WERKMATCH_AUTH__SECRET_KEY: tokens are signed with the public demo key")
+
+
 def signing_key(settings: Settings) -> str:
     """The HS256 key for access tokens.
 
@@ -112,7 +121,7 @@ def signing_key(settings: Settings) -> str:
     secret = settings.auth.secret_key
     if settings.environment != "production":
         if not secret:
-            logger.warning("no WERKMATCH_AUTH__SECRET_KEY: tokens are signed with the public demo key")
+            _warn_demo_key()
         return secret or DEMO_SIGNING_KEY
     if not secret or secret == DEMO_SIGNING_KEY:
         raise InvalidInputError(
@@ -326,3 +335,9 @@ def install(app: FastAPI, settings: Settings | None = None) -> None:
     @app.exception_handler(AuthError)
     async def auth_error(_request: Request, error: AuthError) -> JSONResponse:
         return problem_response(error)
+
+
+def pseudonym(settings: Settings, vacancy: str, klantnummer: str) -> str:
+    """A stable pseudonym for one client *within one vacancy's list*: lists cannot be joined on it."""
+    digest = hmac.new(signing_key(settings).encode(), f"{vacancy}|{klantnummer}".encode(), hashlib.sha256)
+    return f"P-{digest.hexdigest()[:12]}"

@@ -26,6 +26,10 @@ class NotFoundError(WerkmatchError):
     """A referenced client, vacancy or other record does not exist."""
 
 
+class ConflictError(WerkmatchError):
+    """The request clashes with the current state (already handled, already exists): HTTP 409."""
+
+
 class InvalidInputError(WerkmatchError):
     """An argument or record is invalid."""
 

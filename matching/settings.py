@@ -70,6 +70,31 @@ class AuthSettings(BaseModel):
     token_minutes: int = Field(60, ge=1, le=24 * 60)
 
 
+class OpsSettings(BaseModel):
+    """Running the service: body limits, the rate limit on searches, /metrics and the access log (``api.ops``)."""
+
+    # Largest request body in bytes (1 MiB). A search body is a few hundred bytes.
+    max_body_bytes: int = Field(1024 * 1024, ge=0)
+    # Other limits per route, as fnmatch patterns on the route template ("*" also crosses "/"); the
+    # first pattern that matches wins. An import brings a whole bestand in one body.
+    body_limits: dict[str, int] = Field(default_factory=lambda: {"*/import": 5 * 1024 * 1024})
+    # Token bucket per user (the token's sub, else the client address) on the routes below: a
+    # consulent may run `rate_burst` searches at once, then `rate_per_minute`. Per process: with
+    # several workers each holds its own buckets (a shared limit needs a shared store such as Redis).
+    rate_per_minute: float = Field(60.0, gt=0)
+    rate_burst: int = Field(20, ge=1)
+    rate_limited_paths: list[str] = Field(default_factory=lambda: ["/api/v1/matches/*", "*/zoeken"])
+    # Who may read /metrics (unauthenticated, for an internal Prometheus scrape): client addresses or
+    # networks such as "10.0.0.0/8"; empty: anyone who reaches the service, so keep /metrics off the
+    # public ingress or list the scraper here.
+    metrics_allow: list[str] = Field(default_factory=list)
+    # Readiness: False = ready once lexical and structured search work while embedding still runs
+    # (dense search covers what is embedded so far); True = only once every record is embedded.
+    ready_requires_embedding: bool = False
+    # One JSON line per request on the "werkmatch.access" logger (stderr).
+    access_log: bool = True
+
+
 class Settings(BaseSettings):
     """werkmatch configuration; every field can be set as ``WERKMATCH_<NAME>`` (nested: ``__``)."""
 
@@ -81,6 +106,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = RetrievalSettings()
     ranker: RankerSettings = RankerSettings()
     auth: AuthSettings = AuthSettings()
+    ops: OpsSettings = OpsSettings()
     # "production" refuses unsafe defaults at start: the demo signing key, demo users.
     environment: Literal["development", "production"] = "development"
     host: str = "127.0.0.1"

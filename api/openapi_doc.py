@@ -1,0 +1,128 @@
+"""The published OpenAPI document, shaped to the NL API Design Rules (checked by Spectral in the tests).
+
+FastAPI generates the document from the routes; this module adjusts what the rules ask and FastAPI
+does not do by itself, for every route, so a new router needs nothing special:
+
+* ``servers`` is ``/api/v1`` (the major version in the URI) and paths are relative to it;
+* ``info.contact`` names who answers questions about the API;
+* validation errors are ``400`` ``application/problem+json`` (RFC 9457), not FastAPI's ``422``;
+  every operation that takes input documents that ``400``; every 4xx/5xx is problem+json;
+* every 2xx/3xx response documents the ``API-Version`` header the middleware sets.
+
+The ruleset is Logius' (``api/openapi/nl-api-adr-ruleset.yaml``, a copy of the one on
+developer.overheid.nl); ``tests/test_openapi_lint.py`` runs ``spectral lint`` on this document.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+API_VERSION = "0.1.0"
+BASE = "/api/v1"
+CONTACT = {
+    "name": "Team werkmatch, Werk & Inkomen",
+    "email": "werkmatch@gemeente.example.nl",
+    "url": "https://gemeente.example.nl/werkmatch",
+}
+PROBLEM = "application/problem+json"
+PROBLEM_REF = {"$ref": "#/components/schemas/Probleem"}
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": "Foutmelding volgens RFC 9457 (problem details), met Nederlandse titel en toelichting.",
+    "required": ["status", "title", "detail"],
+    "properties": {
+        "type": {"type": "string", "default": "about:blank"},
+        "title": {"type": "string", "description": "korte omschrijving van het soort fout"},
+        "status": {"type": "integer", "description": "de HTTP-statuscode"},
+        "detail": {"type": "string", "description": "wat er precies mis is en wat te doen"},
+        "instance": {"type": "string"},
+        "invalidParams": {
+            "type": "array",
+            "description": "per ongeldig veld de naam en de reden",
+            "items": {
+                "type": "object",
+                "properties": {"name": {"type": "string"}, "reason": {"type": "string"}},
+            },
+        },
+    },
+}
+VERSION_HEADER = {
+    "API-Version": {
+        "description": "De volledige versie van de API.",
+        "schema": {"type": "string", "example": API_VERSION},
+    }
+}
+DESCRIPTIONS = {"400": "Ongeldige invoer", "401": "Niet ingelogd", "403": "Geen toegang", "404": "Niet gevonden"}
+
+
+def _problem_response(status: str, description: str | None = None) -> dict[str, Any]:
+    return {
+        "description": description or DESCRIPTIONS.get(status, "Fout"),
+        "content": {PROBLEM: {"schema": PROBLEM_REF}},
+    }
+
+
+def _operation(method: str, operation: dict[str, Any]) -> None:
+    responses = operation.setdefault("responses", {})
+    responses.pop("422", None)
+    takes_input = method in ("post", "put", "patch") or bool(operation.get("parameters"))
+    if takes_input and "400" not in responses:
+        responses["400"] = _problem_response("400")
+    for status, response in responses.items():
+        if status[0] in "45":
+            response["content"] = {PROBLEM: {"schema": PROBLEM_REF}}
+            response.setdefault("description", DESCRIPTIONS.get(status, "Fout"))
+        elif status[0] in "23":
+            response.setdefault("headers", {}).update(VERSION_HEADER)
+
+
+def build(app: FastAPI) -> dict[str, Any]:
+    """The document for ``app`` (cached on the app, as FastAPI does)."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    document = get_openapi(
+        title=app.title,
+        version=API_VERSION,
+        description=app.description,
+        routes=app.routes,
+        contact=CONTACT,
+        servers=[{"url": BASE, "description": "deze server"}],
+    )
+    paths = {}
+    for path, item in document.get("paths", {}).items():
+        for method, operation in item.items():
+            if method in ("get", "post", "put", "patch", "delete"):
+                _operation(method, operation)
+        paths[path.removeprefix(BASE) or "/"] = item
+    document["paths"] = paths
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    schemas["Probleem"] = PROBLEM_SCHEMA
+    document = _upper_camel_schema_names(document)
+    app.openapi_schema = document
+    return document
+
+
+def _upper_camel_schema_names(document: dict[str, Any]) -> dict[str, Any]:
+    """FastAPI names form bodies ``Body_<function>_<path>``; the rules want UpperCamelCase names."""
+    schemas = document["components"]["schemas"]
+    renames = {
+        name: "".join(part[:1].upper() + part[1:] for part in name.split("_")) for name in schemas if "_" in name
+    }
+    if not renames:
+        return document
+    text = json.dumps(document)
+    for old, new in renames.items():
+        text = text.replace(f'"#/components/schemas/{old}"', f'"#/components/schemas/{new}"')
+    renamed = json.loads(text)
+    renamed["components"]["schemas"] = {renames.get(k, k): v for k, v in renamed["components"]["schemas"].items()}
+    return renamed
+
+
+def install(app: FastAPI) -> None:
+    app.openapi = lambda: build(app)  # type: ignore[method-assign]

@@ -1,0 +1,574 @@
+"""Running the service: readiness, Prometheus metrics, a JSON access log, body limits, a rate limit on searches.
+
+:func:`install` wires it all into the app (``api.app.create_app`` calls it after the routers); the
+settings are ``Settings.ops`` (:class:`matching.settings.OpsSettings`, ``WERKMATCH_OPS__*``).
+
+* ``GET /api/v1/gereedheid`` (readiness): 200 when the database answers and both indexes are loaded
+  and searchable, with the ranker (name, version) and the embedding model and indexes that serve;
+  otherwise 503 problem+json that says what is missing. ``GET /api/v1/health`` stays the liveness probe.
+* ``GET /metrics``: Prometheus text format, left out of the OpenAPI document. Request count and
+  latency per *route template* (``/api/v1/matches/kandidaten``, never a raw path with an id in it),
+  match requests per kind, refused requests per reason, and the ranker and embedding model that
+  serve as info metrics. It has no login, as usual for an internal scrape: keep it off the public
+  ingress or list the scraper in ``ops.metrics_allow`` (others get 403). Each worker process counts
+  its own requests; several uvicorn workers need prometheus_client's multiprocess mode.
+* Access log: one JSON line per request on the ``werkmatch.access`` logger (stderr): time, request
+  id, method, route template, status, duration in ms and the username of a valid bearer token. Never
+  a body, a query string or a raw path. Probes and scrapes that succeed are logged at DEBUG.
+  Run uvicorn with ``access_log=False``: its own access line carries the full path and query string.
+* Body limit: more than ``ops.max_body_bytes`` (or the limit of the first ``ops.body_limits`` pattern
+  that matches the route) is refused with 413 problem+json, on the Content-Length header before the
+  app runs, and otherwise (chunked) as soon as the bytes received pass the limit; nothing reads the
+  whole body first.
+* Rate limit: a token bucket per user (the token's ``sub``, else the client address) on the routes in
+  ``ops.rate_limited_paths``; an empty bucket answers 429 problem+json with ``Retry-After``. The
+  buckets live in this process: with several workers or replicas each keeps its own, so the
+  effective limit is multiplied by their number; a shared limit needs a shared store (Redis, or the
+  API gateway).
+
+One ASGI middleware does the per-request work, inside the app's request-id middleware (so the
+request id is known and a 413 or 429 still carries ``X-Request-ID``): find the route template →
+rate limit → Content-Length → the app, reading the body through a counting ``receive`` → metrics
+and the log line.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import math
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from fnmatch import fnmatchcase
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, select
+from starlette.datastructures import Headers
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api import security
+from matching.domain import Client
+from matching.settings import OpsSettings, Settings
+
+try:  # FastAPI >= 0.16x keeps an included router as one lazy route; this lists the routes inside
+    from fastapi.routing import iter_route_contexts
+except ImportError:  # older FastAPI copies included routes into app.router.routes
+    iter_route_contexts = None  # type: ignore[assignment]
+
+logger = logging.getLogger(__name__)
+
+PROBLEM = "application/problem+json"
+ACCESS_LOGGER = "werkmatch.access"
+READINESS_PATH = "/api/v1/gereedheid"
+METRICS_PATH = "/metrics"
+# Successful calls of these are logged at DEBUG: a probe every few seconds would drown the log.
+QUIET_PATHS = frozenset({READINESS_PATH, METRICS_PATH, "/api/v1/health"})
+UNMATCHED = "onbekend"  # the route label of a path that no route serves (the raw path may hold anything)
+MATCHES_PREFIX = "/api/v1/matches/"
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# Searches take 10-300 ms; an import or a cold index can take seconds.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+RETRY_LOADING_S = 10  # Retry-After of a 503 while the indexes load (they are searchable after ~10 s)
+
+
+def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    """An RFC 9457 ``application/problem+json`` response (``api.app.problem`` has the same shape)."""
+    body = {"type": "about:blank", "status": status, "title": title, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _bytes(count: int) -> str:
+    """``1.048.576 bytes``: a byte count written the Dutch way."""
+    return f"{count:,} bytes".replace(",", ".")
+
+
+# ---------------------------------------------------------------------------------------------- rate limit
+class TokenBuckets:
+    """One token bucket per key: at most ``burst`` tokens, refilled at ``per_minute / 60`` a second.
+
+    A request takes one token; an empty bucket refuses it and says how long until the next token.
+    In-process and thread-safe; see the module docstring for several workers.
+
+    Args:
+        per_minute: The sustained rate.
+        burst: How many requests may come at once after a quiet spell.
+        clock: Seconds, monotonic; tests pass a fake one.
+        max_keys: Above this many buckets, the full ones are forgotten (a full bucket is a new one).
+    """
+
+    def __init__(
+        self,
+        per_minute: float,
+        burst: int,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = 10_000,
+    ) -> None:
+        self.rate = per_minute / 60.0
+        self.burst = float(burst)
+        self.clock = clock
+        self.max_keys = max_keys
+        self._buckets: dict[str, tuple[float, float]] = {}  # key → (tokens, when last counted)
+        self._lock = threading.Lock()
+
+    def take(self, key: str) -> float:
+        """Take a token for ``key``.
+
+        Returns:
+            0.0 when the request may go ahead; otherwise the seconds until a token is available.
+        """
+        with self._lock:
+            now = self.clock()
+            tokens, then = self._buckets.get(key, (self.burst, now))
+            tokens = min(self.burst, tokens + max(now - then, 0.0) * self.rate)
+            if tokens >= 1.0:
+                self._buckets[key] = (tokens - 1.0, now)
+                if len(self._buckets) > self.max_keys:
+                    self._forget_full(now)
+                return 0.0
+            self._buckets[key] = (tokens, now)
+            return (1.0 - tokens) / self.rate
+
+    def _forget_full(self, now: float) -> None:
+        refill_s = self.burst / self.rate
+        self._buckets = {key: state for key, state in self._buckets.items() if now - state[1] < refill_s}
+
+
+# ---------------------------------------------------------------------------------------------- metrics
+class RequestMetrics:
+    """The request counters and histograms of one app, in their own registry (tests build many apps)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.requests = Counter(
+            "werkmatch_http_requests",
+            "HTTP requests by method, route template and status code.",
+            ["method", "route", "status"],
+            registry=registry,
+        )
+        self.duration = Histogram(
+            "werkmatch_http_request_duration_seconds",
+            "Time from the request to the end of the answer, by method and route template.",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.matches = Counter(
+            "werkmatch_match_requests",
+            "Match requests by kind (kandidaten: clients for a vacancy, vacatures: options for a client).",
+            ["kind", "status"],
+            registry=registry,
+        )
+        self.refused = Counter(
+            "werkmatch_requests_refused",
+            "Requests refused before the app ran: body too large (413) or rate limit (429).",
+            ["reason", "route"],
+            registry=registry,
+        )
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one finished request."""
+        method = method if method in METHODS else "OTHER"  # no label per invented method
+        self.requests.labels(method, route, str(status)).inc()
+        self.duration.labels(method, route).observe(seconds)
+        if route.startswith(MATCHES_PREFIX):
+            self.matches.labels(route.removeprefix(MATCHES_PREFIX), str(status)).inc()
+
+
+class ServingCollector(Collector):
+    """What serves right now, read from ``app.state.matcher`` at every scrape (the ranker can reload)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    def collect(self) -> Iterator[Metric]:
+        """The ranker and embedding model as info metrics, index and ranker health as gauges."""
+        matcher = getattr(self.app.state, "matcher", None)
+        if matcher is None:  # before lifespan start
+            return
+        ranker = matcher.ranker_status()
+        yield InfoMetricFamily(
+            "werkmatch_ranker",
+            "The model that orders candidate lists.",
+            value={key: str(ranker.get(key) or "") for key in ("name", "version", "source")},
+        )
+        yield GaugeMetricFamily(
+            "werkmatch_ranker_error", "1 when the last ranker (re)load failed.", value=float("error" in ranker)
+        )
+        prepared = matcher.prepared
+        yield GaugeMetricFamily(
+            "werkmatch_indexes_loaded", "1 when both indexes are loaded and searchable.", value=float(prepared)
+        )
+        if prepared:  # the embedder is loaded by then; asking earlier would load it here
+            yield InfoMetricFamily(
+                "werkmatch_embedding", "The embedding model of the indexes.", value={"model": matcher.embedder.model_id}
+            )
+
+
+# ---------------------------------------------------------------------------------------------- access log
+_RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time (UTC), level, logger, message and every ``extra`` field."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as one line of JSON."""
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        line.update({key: value for key, value in vars(record).items() if key not in _RECORD_FIELDS})
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+class StderrJsonHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """JSON lines to the *current* ``sys.stderr`` (a test runner swaps it after the handler was made)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(JsonFormatter())
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
+def access_logger() -> logging.Logger:
+    """The ``werkmatch.access`` logger with its JSON handler (added once per process).
+
+    It does not propagate: a root handler would print every line a second time, in another format.
+    """
+    log = logging.getLogger(ACCESS_LOGGER)
+    if not any(isinstance(handler, StderrJsonHandler) for handler in log.handlers):
+        log.addHandler(StderrJsonHandler())
+        log.setLevel(logging.INFO)
+        log.propagate = False
+    return log
+
+
+# ---------------------------------------------------------------------------------------------- per request
+def route_table(routes: list[BaseRoute]) -> list[tuple[re.Pattern[str], frozenset[str] | None, str]]:
+    """(path regex, methods or None for any, template) of every route, included routers flattened."""
+    flat: list[Any] = list(iter_route_contexts(routes)) if iter_route_contexts is not None else list(routes)
+    table = []
+    for route in flat:
+        pattern, template = getattr(route, "path_regex", None), getattr(route, "path_format", None)
+        if pattern is not None and template:
+            methods = getattr(route, "methods", None)
+            table.append((pattern, frozenset(methods) if methods else None, template))
+    return table
+
+
+class Operations:
+    """What the middleware and the ops routes of one app share; ``app.state.ops``.
+
+    Attributes:
+        limiter: The token buckets (tests put in buckets on a fake clock).
+        registry: The Prometheus registry that ``/metrics`` exposes.
+    """
+
+    def __init__(self, app: FastAPI, settings: Settings) -> None:
+        self.settings = settings
+        self.ops: OpsSettings = settings.ops
+        self.routes: list[BaseRoute] = app.router.routes  # the live list: routes added later count too
+        self._table: list[tuple[re.Pattern[str], frozenset[str] | None, str]] | None = None
+        self._table_size = 0
+        self.limiter = TokenBuckets(self.ops.rate_per_minute, self.ops.rate_burst)
+        self.registry = CollectorRegistry()
+        self.metrics = RequestMetrics(self.registry)
+        self.registry.register(ServingCollector(app))
+        self.metrics_allow = [ipaddress.ip_network(net, strict=False) for net in self.ops.metrics_allow]
+        self.log = access_logger() if self.ops.access_log else None
+
+    def route_template(self, scope: Scope) -> str | None:
+        """The path template of the route that serves ``scope`` (or refuses its method), else None.
+
+        Looked up here, before the app runs, so that a request refused with 413 or 429 gets its
+        route label too; the table is built at the first request (all routes exist by then).
+        """
+        if self._table is None or self._table_size != len(self.routes):
+            self._table, self._table_size = route_table(self.routes), len(self.routes)
+        path = scope["path"].removeprefix(scope.get("root_path", "")) or "/"
+        partial = None
+        for pattern, methods, template in self._table:
+            if pattern.match(path):
+                if methods is None or scope["method"] in methods:
+                    return template
+                partial = partial or template
+        return partial
+
+    def username(self, scope: Scope) -> str | None:
+        """The ``sub`` of a valid bearer token; None without one (the route itself answers the 401)."""
+        scheme, _, token = Headers(scope=scope).get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        try:
+            return str(security.decode_access_token(self.settings, token.strip())["sub"])
+        except security.AuthError:
+            return None
+
+    def body_limit(self, path: str) -> int:
+        """The largest body allowed on ``path``: the first matching ``body_limits`` pattern, else the default."""
+        for pattern, limit in self.ops.body_limits.items():
+            if fnmatchcase(path, pattern):
+                return limit
+        return self.ops.max_body_bytes
+
+    def rate_wait(self, path: str, user: str | None, scope: Scope) -> float:
+        """0.0 when the request may go ahead, else seconds to wait (rate-limited paths only)."""
+        if not any(fnmatchcase(path, pattern) for pattern in self.ops.rate_limited_paths):
+            return 0.0
+        client = scope.get("client")
+        key = f"gebruiker:{user}" if user else f"adres:{client[0] if client else UNMATCHED}"
+        return self.limiter.take(key)
+
+    def too_many(self, wait: float) -> JSONResponse:
+        """429 with ``Retry-After`` in whole seconds (at least 1)."""
+        retry = max(1, math.ceil(wait))
+        return problem(
+            429,
+            "Te veel verzoeken",
+            f"Er zijn in korte tijd te veel zoekopdrachten gedaan: {self.ops.rate_burst} direct achter elkaar en "
+            f"daarna {self.ops.rate_per_minute:g} per minuut per gebruiker. Probeer het over {retry} seconden "
+            "opnieuw.",
+            headers={"Retry-After": str(retry)},
+        )
+
+    @staticmethod
+    def too_large(limit: int) -> JSONResponse:
+        """413 that names the limit of this route."""
+        return problem(
+            413,
+            "Verzoek te groot",
+            f"De inhoud van het verzoek is groter dan {_bytes(limit)}, de grens voor deze route. Stuur minder "
+            "gegevens in één keer, of splits een importbestand in delen.",
+        )
+
+    def record(self, scope: Scope, route: str | None, status: int, seconds: float, user: str | None) -> None:
+        """Count the request and write its access line."""
+        label = route or UNMATCHED
+        self.metrics.observe(scope["method"], label, status, seconds)
+        if status in (413, 429):
+            self.metrics.refused.labels("te_groot" if status == 413 else "te_veel", label).inc()
+        if self.log is None:
+            return
+        level = logging.DEBUG if label in QUIET_PATHS and status < 400 else logging.INFO
+        self.log.log(
+            level,
+            "%s %s %s",
+            scope["method"],
+            label,
+            status,
+            extra={
+                "requestId": scope.get("state", {}).get("request_id"),
+                "method": scope["method"],
+                "route": label,
+                "status": status,
+                "durationMs": round(seconds * 1000, 1),
+                "user": user,
+            },
+        )
+
+
+class BodyTooLargeError(Exception):
+    """The body received so far is over the route's limit (raised from ``receive``)."""
+
+
+class OpsMiddleware:
+    """The per-request work (see the module docstring), as a pure ASGI middleware."""
+
+    def __init__(self, app: ASGIApp, operations: Operations) -> None:
+        self.app = app
+        self.operations = operations
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Limit, run and observe one HTTP request; other scopes pass through."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        ops = self.operations
+        route = ops.route_template(scope)
+        user = ops.username(scope)
+        status = 500  # what an exception out of the app becomes
+
+        async def send_observed(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self._limited(scope, receive, send_observed, route or scope["path"], user)
+        finally:
+            ops.record(scope, route, status, time.perf_counter() - started, user)
+
+    async def _limited(self, scope: Scope, receive: Receive, send: Send, path: str, user: str | None) -> None:
+        ops = self.operations
+        wait = ops.rate_wait(path, user, scope)
+        if wait > 0:
+            await ops.too_many(wait)(scope, receive, send)
+            return
+        limit = ops.body_limit(path)
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            await ops.too_large(limit)(scope, receive, send)
+            return
+        received = 0
+        exceeded = started = False
+
+        async def receive_counted() -> Message:
+            nonlocal received, exceeded
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:  # stop here: the rest of the body is never read
+                    exceeded = True
+                    raise BodyTooLargeError(f"{received} > {limit} bytes")
+            return message
+
+        async def send_unless_exceeded(message: Message) -> None:
+            nonlocal started
+            if exceeded:  # FastAPI turns an error while reading the body into a 400: the client gets the 413
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive_counted, send_unless_exceeded)
+        except Exception:
+            if not exceeded or started:
+                raise
+        if exceeded and not started:
+            await ops.too_large(limit)(scope, receive, send)
+
+
+# ---------------------------------------------------------------------------------------------- readiness
+def database_error(engine: Any) -> str | None:
+    """None when the database answers a query on the client table, else the kind of error.
+
+    ``SELECT 1`` is not enough: SQLite happily opens a new, empty file where the database was.
+    """
+    try:
+        with Session(engine) as session:
+            session.exec(select(Client.id).limit(1)).all()
+    except (SQLAlchemyError, OSError) as error:
+        logger.warning("readiness: the database does not answer: %s", error)
+        return type(error).__name__
+    return None
+
+
+def readiness(request: Request) -> dict[str, Any] | JSONResponse:
+    """The readiness answer for ``request.app`` (see :func:`install`)."""
+    settings: Settings = request.app.state.settings
+    matcher = getattr(request.app.state, "matcher", None)
+    if matcher is None:
+        return _not_ready("De service start nog; de indexen zijn nog niet aangemaakt.", {"indexen": "niet geladen"})
+    error = database_error(matcher.engine)
+    if error is not None:
+        return _not_ready(
+            f"De database antwoordt niet ({error}). Controleer of de database draait en of WERKMATCH_DATABASE_URL "
+            "klopt; de service neemt geen zoekopdrachten aan tot de database weer antwoordt.",
+            {"database": "onbereikbaar"},
+        )
+    if not matcher.prepared:
+        return _not_ready(
+            "De indexen worden nog geladen; zoeken kan zodra ze klaar zijn (meestal binnen een minuut).",
+            {"database": "bereikbaar", "indexen": "niet geladen"},
+            retry_after=RETRY_LOADING_S,
+        )
+    try:
+        status = matcher.status()
+    except SQLAlchemyError as failure:
+        logger.warning("readiness: the index status failed: %s", failure)
+        return _not_ready(f"De database antwoordt niet ({type(failure).__name__}).", {"database": "onbereikbaar"})
+    if settings.ops.ready_requires_embedding and status["embedding"] != "klaar":
+        return _not_ready(
+            f"De records worden nog ingebed (embedding: {status['embedding']}); deze service wacht daarop "
+            "(WERKMATCH_OPS__READY_REQUIRES_EMBEDDING).",
+            {"database": "bereikbaar", "indexen": "geladen", "embedding": status["embedding"]},
+            retry_after=RETRY_LOADING_S,
+        )
+    return {
+        "status": "gereed",
+        "database": "bereikbaar",
+        "ranker": status["ranker"],
+        "embedding": {
+            "model": status["modelId"],
+            "dimensie": status["dimension"],
+            "status": status["embedding"],
+            **({"fout": status["embeddingError"]} if "embeddingError" in status else {}),
+        },
+        "indexen": {side: status[side] for side in ("clients", "vacancies")},
+        "gecontroleerdOp": status["checkedAt"],
+    }
+
+
+def _not_ready(detail: str, checks: dict[str, str], retry_after: int | None = None) -> JSONResponse:
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
+    return problem(503, "Niet gereed", detail, headers=headers, checks=checks)
+
+
+def _metrics_allowed(operations: Operations, request: Request) -> bool:
+    if not operations.metrics_allow:
+        return True
+    try:
+        address = ipaddress.ip_address(request.client.host if request.client else "")
+    except ValueError:
+        return False
+    return any(address in network for network in operations.metrics_allow)
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    """Add readiness, ``/metrics``, the access log, body limits and the rate limit to ``app``.
+
+    Args:
+        app: The app; its routes may still be added after this call (the templates are looked up
+            per request).
+        settings: ``settings.ops`` holds the limits; the auth settings decode the bearer token.
+
+    Raises:
+        ValueError: An entry of ``ops.metrics_allow`` is not an address or network.
+    """
+    operations = Operations(app, settings)
+    app.state.ops = operations
+    app.add_middleware(OpsMiddleware, operations=operations)
+    problem_schema = {"content": {PROBLEM: {"schema": security.Problem.model_json_schema()}}}
+
+    @app.get(
+        READINESS_PATH,
+        tags=["beheer"],
+        response_model=None,
+        responses={503: {"description": "Niet gereed: database of indexen ontbreken", **problem_schema}},
+    )
+    def ready(request: Request) -> dict[str, Any] | JSONResponse:
+        """Gereedheid (readiness): antwoordt de database en zijn de indexen doorzoekbaar; welk model serveert."""
+        return readiness(request)
+
+    @app.get(METRICS_PATH, include_in_schema=False)
+    def metrics(request: Request) -> Response:
+        """Prometheus-metrieken (zonder inloggen, voor een interne scrape; zie ``ops.metrics_allow``)."""
+        if not _metrics_allowed(operations, request):
+            return problem(
+                403, "Geen toegang", "De metrieken zijn alleen te lezen vanaf de adressen in ops.metrics_allow."
+            )
+        return Response(generate_latest(operations.registry), media_type=CONTENT_TYPE_LATEST)

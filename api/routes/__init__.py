@@ -1,0 +1,6 @@
+"""The resource routers of the API, one module per group of resources; ``api.app`` includes them all."""
+
+from api.routes.resources import router as resources
+from api.routes.workflow import router as workflow
+
+ROUTERS = (resources, workflow)
