@@ -28,6 +28,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from sqlmodel import Session, select
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import audit, inbox, openapi_doc, ops, security
 from api.routes import ROUTERS
@@ -45,9 +46,35 @@ logger = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 
 
-def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
     body = {"type": "about:blank", "status": status, "title": title, "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+_PROBLEM_TEXTS = {
+    401: "Niet ingelogd of token ongeldig",
+    403: "Deze rol mag dit niet",
+    404: "Bestaat niet (of hoort bij de caseload van een andere consulent)",
+}
+_HTTP_TITLES = {404: "Niet gevonden", 405: "Methode niet toegestaan"}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI responses documented as problem+json (``api.openapi_doc`` points them at ``Probleem``)."""
+    return {status: {"description": _PROBLEM_TEXTS[status], "content": {PROBLEM: {}}} for status in statuses}
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method some route serves on ``path``: the ``Allow`` header of a 405 (RFC 9110 §15.5.6).
+
+    Starlette names only the methods of the first route whose path matches, so ``DELETE
+    /api/v1/klanten/import`` said ``Allow: GET`` (of ``/klanten/{klantnummer}``) instead of ``POST``.
+    """
+    methods = set()
+    for pattern, route_methods, _template in ops.route_table(app.router.routes):
+        if route_methods and pattern.match(path):
+            methods |= route_methods
+    return sorted(methods)
 
 
 PURPOSE = Field("bemiddeling", min_length=3, max_length=200, description="doel van de opvraging (doelbinding)")
@@ -227,6 +254,20 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
         ]
         return problem(400, "Ongeldige invoer", "Een of meer velden zijn ongeldig.", invalidParams=fields)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        """Starlette's own answers (unknown path, method not allowed) as Dutch problem+json."""
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path))
+            detail = f"{request.method} kan hier niet; wel: {headers['Allow']}."
+        elif error.status_code == 404:
+            detail = f"Er is geen route {request.url.path}; zie /api/v1/docs voor wat er is."
+        else:
+            detail = f"De aanvraag is niet verwerkt (HTTP {error.status_code})."
+        title = _HTTP_TITLES.get(error.status_code, "Aanvraag niet verwerkt")
+        return problem(error.status_code, title, detail, headers=headers)
+
     @app.exception_handler(WerkmatchError)
     async def domain_error(_request: Request, error: WerkmatchError) -> JSONResponse:
         if isinstance(error, NotFoundError):
@@ -237,14 +278,15 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
 
     @app.get("/api/v1/health")
     def health(matcher: MatcherDep) -> dict[str, Any]:
+        """Leeft de service (liveness): de stand van de indexen en welk model rangschikt."""
         return {"status": "ok", "index": matcher.status()}
 
-    @app.post("/api/v1/modellen/herladen")
+    @app.post("/api/v1/modellen/herladen", responses=problems(401, 403))
     def reload_ranker(matcher: MatcherDep, _user: ModelKeeper) -> dict[str, Any]:
         """Het champion-model opnieuw laden uit het register (na werkmatch promote); zegt welk model rangschikt."""
         return registry.serve_champion(settings, matcher)
 
-    @app.post("/api/v1/matches/kandidaten")
+    @app.post("/api/v1/matches/kandidaten", responses=problems(401, 403, 404))
     def candidates(search: CandidateSearch, matcher: MatcherDep, user: Searcher, request: Request) -> dict[str, Any]:
         """Kandidaten voor een vacature (advies aan de consulent, geen besluit)."""
         listing = matcher.candidates(search.vacature_id, search.top)
@@ -261,7 +303,7 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
         )
         return candidates_for_role(settings, matcher.engine, user, listing)
 
-    @app.post("/api/v1/matches/vacatures")
+    @app.post("/api/v1/matches/vacatures", responses=problems(401, 403, 404))
     def vacancies(search: VacancySearch, matcher: MatcherDep, user: Consulent, request: Request) -> dict[str, Any]:
         """Passende vacatures voor een klant uit de eigen caseload (opties bij intake)."""
         with Session(matcher.engine) as session:
@@ -282,13 +324,13 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
         )
         return listing
 
-    @app.post("/api/v1/audit/zoeken")
+    @app.post("/api/v1/audit/zoeken", responses=problems(401, 403))
     def audit_search(search: AuditSearch, matcher: MatcherDep, _user: Beheerder) -> dict[str, Any]:
         """Het auditlog doorzoeken (beheerder): wie zag welke klanten, wanneer en waarom."""
         with Session(matcher.engine) as session:
             return {"entries": audit.query(session, **search.model_dump())}
 
-    @app.get("/api/v1/audit/controle")
+    @app.get("/api/v1/audit/controle", responses=problems(401, 403))
     def audit_check(matcher: MatcherDep, _user: Beheerder) -> dict[str, Any]:
         """De hashketen van het auditlog controleren (beheerder)."""
         with Session(matcher.engine) as session:

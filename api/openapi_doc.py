@@ -7,7 +7,8 @@ does not do by itself, for every route, so a new router needs nothing special:
 * ``info.contact`` names who answers questions about the API;
 * validation errors are ``400`` ``application/problem+json`` (RFC 9457), not FastAPI's ``422``;
   every operation that takes input documents that ``400``; every 4xx/5xx is problem+json;
-* every 2xx/3xx response documents the ``API-Version`` header the middleware sets.
+* every 2xx/3xx response documents the ``API-Version`` header the middleware sets;
+* an operation's summary is the first line of its (Dutch) docstring.
 
 The ruleset is Logius' (``api/openapi/nl-api-adr-ruleset.yaml``, a copy of the one on
 developer.overheid.nl); ``tests/test_openapi_lint.py`` runs ``spectral lint`` on this document.
@@ -67,6 +68,9 @@ def _problem_response(status: str, description: str | None = None) -> dict[str, 
 
 
 def _operation(method: str, operation: dict[str, Any]) -> None:
+    description = (operation.get("description") or "").strip()
+    if description:  # the docstring's first line is Dutch; FastAPI's default summary is the function name
+        operation["summary"] = description.splitlines()[0].rstrip(".")
     responses = operation.setdefault("responses", {})
     responses.pop("422", None)
     takes_input = method in ("post", "put", "patch") or bool(operation.get("parameters"))
