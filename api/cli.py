@@ -429,6 +429,17 @@ def evaluate(
             models[name]["rankedBy"] = ranker.describe()
     if "pool" in result and "challenger" not in result["pool"]["models"]:
         result["pool"]["models"]["challenger"] = result["pool"]["models"]["lgbm"]
+    if pool is not None:  # synthetic data: who gets the top-10 positions of whole candidate lists
+        from training.fairness import audit_ranking, group_labels, suitable_in_pool
+        from training.rankers import weighted_baseline
+
+        pool_data, truth = pool
+        groups, merit = group_labels(matcher.engine, pool_data), suitable_in_pool(truth, pool_data.vacancy_ids)
+        audited = {"champion": registered["champion"].score} if registered["champion"] is not None else {}
+        audited["baseline:weighted"] = lambda features: weighted_baseline(pool_data, settings.retrieval)
+        result["fairness"] = {
+            name: audit_ranking(pool_data, score(pool_data.features), groups, merit) for name, score in audited.items()
+        }
     if json_out:
         _emit(result)
         return

@@ -1,0 +1,192 @@
+"""The fairness audit of a ranking: who gets the top-10 positions, against who was in the pool and who merited them.
+
+Input is what a ranker did with whole candidate pools (:func:`training.pool_eval.pool_holdout`: every
+candidate the search ranks per vacancy, each with the outcome they would have had). Per protected or
+vulnerable group — geslacht, leeftijdsband and migratieachtergrond from the audit-only table
+(``audit_kenmerken``, never a feature), trede, and whether a beperking is recorded — the audit reports:
+
+* ``poolShare``: the group's share of all pool rows (who was eligible and retrieved);
+* ``top10Share``: its share of all top-10 positions;
+* ``ratio`` = top10Share / poolShare with a 95 % bootstrap interval (vacancies resampled). A ratio
+  under :data:`TRIPWIRE` (0.8, the "four-fifths" rule of thumb) is a *breach*, unless the group has
+  fewer than :data:`MIN_GROUP` distinct clients in the pools: then it is reported as too small;
+* ``meritShare`` and ``exposureVsMerit`` = top10Share / meritShare: exposure against the group's
+  share of those who merited a place — a group can be rare in top-10s because it is rare among the
+  suitable, or despite not being. Merit is the truly suitable (top fifth of the pool by hidden
+  suitability) on synthetic data, else a positive outcome, which carries employers' bias;
+* per attribute, fairlearn's ``equalized_odds_difference`` with "in the top 10" as the prediction
+  and merit as the truth, and the per-group selection rate, true and
+  false positive rates from a ``MetricFrame``.
+
+Age is taken at the reference moment of the data (the vacancy's moment), in bands; an unknown value
+is its own group ("onbekend"), never dropped silently.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from fairlearn.metrics import (
+    MetricFrame,
+    equalized_odds_difference,
+    false_positive_rate,
+    selection_rate,
+    true_positive_rate,
+)
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from matching.domain import AuditKenmerken, Client
+from training.dataset import RankingData
+
+TOP_K = 10
+TRIPWIRE = 0.8
+MIN_GROUP = 30
+RESAMPLES = 500
+AGE_BANDS = ((0, 27, "tot 27"), (27, 45, "27-44"), (45, 55, "45-54"), (55, 200, "55+"))
+UNKNOWN = "onbekend"
+
+
+def _age_band(birth_year: int | None, on_year: int) -> str:
+    if birth_year is None:
+        return UNKNOWN
+    age = on_year - birth_year
+    return next((label for low, high, label in AGE_BANDS if low <= age < high), UNKNOWN)
+
+
+def group_labels(engine: Engine, data: RankingData) -> dict[str, np.ndarray]:
+    """Per row of ``data``, the group of its client for every audited attribute (strings)."""
+    with Session(engine) as session:
+        audit = {row.client_id: row for row in session.exec(select(AuditKenmerken))}
+        beperkt = {cid: bool(items) for cid, items in session.exec(select(Client.id, Client.beperkingen)).all()}
+    years = np.array([datetime.fromtimestamp(m, UTC).year for m in data.moments], np.int64)
+    rows = [audit.get(int(c)) for c in data.client_ids]
+    return {
+        "geslacht": np.array([(r.geslacht if r and r.geslacht else UNKNOWN) for r in rows], dtype=object),
+        "leeftijd": np.array(
+            [_age_band(r.geboortejaar if r else None, int(y)) for r, y in zip(rows, years, strict=True)], dtype=object
+        ),
+        "migratieachtergrond": np.array(
+            [(r.migratieachtergrond if r and r.migratieachtergrond else UNKNOWN) for r in rows], dtype=object
+        ),
+        "trede": np.array([str(int(t)) for t in data.trede], dtype=object)
+        if data.trede is not None
+        else np.full(len(data), UNKNOWN, dtype=object),
+        "beperking": np.array(["ja" if beperkt.get(int(c)) else "nee" for c in data.client_ids], dtype=object),
+    }
+
+
+def top_k_mask(scores: np.ndarray, groups: np.ndarray, k: int = TOP_K) -> np.ndarray:
+    """True for the rows a ranker puts in the top ``k`` of their vacancy (ties: the first rows win)."""
+    mask = np.zeros(len(scores), bool)
+    for group in np.unique(groups):
+        rows = np.flatnonzero(groups == group)
+        mask[rows[np.argsort(-scores[rows], kind="stable")[:k]]] = True
+    return mask
+
+
+def _counts(vacancy_index: np.ndarray, n_vacancies: int, rows: np.ndarray) -> np.ndarray:
+    """How many of ``rows`` (a boolean mask) fall in each vacancy."""
+    return np.bincount(vacancy_index[rows], minlength=n_vacancies).astype(np.float64)
+
+
+def suitable_in_pool(truth: np.ndarray, vacancy_ids: np.ndarray, share: float = 0.2) -> np.ndarray:
+    """True for the rows whose hidden suitability is in the top ``share`` of their own pool."""
+    out = np.zeros(len(truth), bool)
+    for vacancy in np.unique(vacancy_ids):
+        rows = np.flatnonzero(vacancy_ids == vacancy)
+        out[rows] = truth[rows] >= np.quantile(truth[rows], 1 - share)
+    return out
+
+
+def audit_ranking(
+    data: RankingData,
+    scores: np.ndarray,
+    groups: dict[str, np.ndarray],
+    merit: np.ndarray | None = None,
+    k: int = TOP_K,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """The audit of one ranker's ``scores`` over the pools in ``data`` (see the module docstring).
+
+    Args:
+        merit: per row, who deserved a place. Default: a positive (counterfactual) outcome — but
+            outcomes carry the employers' discrimination, so on synthetic data pass
+            :func:`suitable_in_pool` of the hidden suitability instead, which does not.
+    """
+    top = top_k_mask(np.asarray(scores, np.float64), data.vacancy_ids, k)
+    merit = data.labels > 0 if merit is None else np.asarray(merit, bool)
+    vacancies, vacancy_index = np.unique(data.vacancy_ids, return_inverse=True)
+    n = len(vacancies)
+    totals = {
+        name: _counts(vacancy_index, n, mask)
+        for name, mask in (("pool", np.ones(len(top), bool)), ("top", top), ("merit", merit))
+    }
+    draws = np.random.default_rng(seed).integers(0, n, size=(RESAMPLES, n))
+    report: dict[str, Any] = {}
+    breaches: list[str] = []
+    for attribute, labels in groups.items():
+        per_group: dict[str, Any] = {}
+        for group in sorted(set(labels.tolist())):
+            members = labels == group
+            mine = {
+                name: _counts(vacancy_index, n, members & mask)
+                for name, mask in (("pool", np.ones(len(top), bool)), ("top", top), ("merit", merit))
+            }
+            pool, top_share, merit_share = (
+                mine[name].sum() / totals[name].sum() if totals[name].sum() else 0.0
+                for name in ("pool", "top", "merit")
+            )
+            # bootstrap over vacancies: resample whole candidate lists, recompute both shares
+            boot_pool = mine["pool"][draws].sum(axis=1) / totals["pool"][draws].sum(axis=1)
+            boot_top = mine["top"][draws].sum(axis=1) / np.maximum(totals["top"][draws].sum(axis=1), 1)
+            valid = boot_pool > 0
+            ratios = boot_top[valid] / boot_pool[valid]
+            clients = len(np.unique(data.client_ids[members]))
+            ratio = top_share / pool if pool else None
+            too_small = clients < MIN_GROUP
+            breach = bool(ratio is not None and ratio < TRIPWIRE and not too_small)
+            if breach:
+                breaches.append(f"{attribute}={group}")
+            per_group[group] = {
+                "clients": clients,
+                "poolShare": round(float(pool), 4),
+                "top10Share": round(float(top_share), 4),
+                "ratio": round(float(ratio), 4) if ratio is not None else None,
+                "ratioCI": [round(float(np.percentile(ratios, 2.5)), 4), round(float(np.percentile(ratios, 97.5)), 4)]
+                if len(ratios)
+                else None,
+                "meritShare": round(float(merit_share), 4),
+                "exposureVsMerit": round(float(top_share / merit_share), 4) if merit_share else None,
+                "tooSmall": too_small,
+                "breach": breach,
+            }
+        frame = MetricFrame(
+            metrics={
+                "selectionRate": selection_rate,
+                "truePositiveRate": true_positive_rate,
+                "falsePositiveRate": false_positive_rate,
+            },
+            y_true=merit,
+            y_pred=top,
+            sensitive_features=labels,
+        )
+        for group, values in frame.by_group.to_dict("index").items():
+            per_group[str(group)].update({name: round(float(value), 4) for name, value in values.items()})
+        report[attribute] = {
+            "groups": per_group,
+            "equalizedOddsDifference": round(
+                float(equalized_odds_difference(merit, top, sensitive_features=labels)), 4
+            ),
+        }
+    return {
+        "k": k,
+        "tripwire": TRIPWIRE,
+        "minGroup": MIN_GROUP,
+        "vacancies": int(len(vacancies)),
+        "attributes": report,
+        "breaches": breaches,
+        "passed": not breaches,
+    }
