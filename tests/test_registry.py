@@ -230,3 +230,14 @@ def test_evaluate_reports_every_model_on_proposals_and_on_whole_pools(world, fir
     assert report["models"]["champion"]["rankedBy"]["name"] in {"baseline", settings.ranker.registered_model}
     assert report["pool"]["holdout"]["vacancies"] == 15
     assert {"bron:WSP", "trede:2"} <= set(report["models"]["champion"]["slices"])
+
+
+def test_a_damaged_tracking_store_never_stops_the_service(tmp_path: Path, embedder) -> None:
+    settings = Settings(data_dir=tmp_path / "var", ranker=RankerSettings(poll_seconds=0))
+    settings.data_dir.mkdir(parents=True)
+    (settings.data_dir / "mlflow.db").write_bytes(b"dit is geen sqlite-database" * 100)
+    matcher = Matcher(settings, embedder=embedder)
+    status = registry.serve_champion(settings, matcher)
+    assert status["name"] == "baseline" and "kon niet worden geladen" in status["error"]
+    with TestClient(create_app(settings, matcher)) as http:
+        assert http.get("/api/v1/health").json()["index"]["ranker"]["name"] == "baseline"

@@ -187,11 +187,12 @@ def load_champion(settings: Settings) -> LearnedRanker | None:
         RankerError: the store or the model cannot be read (the caller keeps its last good ranker).
     """
     from mlflow.exceptions import MlflowException
+    from sqlalchemy.exc import SQLAlchemyError
 
     try:
         info = by_alias(settings, CHAMPION)
         return load_version(settings, info) if info is not None else None
-    except (MlflowException, OSError, RankerError) as error:
+    except (MlflowException, OSError, RankerError, SQLAlchemyError) as error:  # SQLAlchemy: a damaged mlflow.db
         raise RankerError(f"het champion-model kon niet worden geladen uit {settings.tracking_uri}: {error}") from error
 
 
