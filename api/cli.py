@@ -440,6 +440,10 @@ def evaluate(
         result["fairness"] = {
             name: audit_ranking(pool_data, score(pool_data.features), groups, merit) for name, score in audited.items()
         }
+        if registered["champion"] is not None:  # the champion's lists, pure relevance vs exposure-aware
+            from training.exposure_eval import evaluate_exposure
+
+            result["exposure"] = evaluate_exposure(pool_data, registered["champion"].score(pool_data.features), truth)
     if json_out:
         _emit(result)
         return

@@ -230,6 +230,11 @@ def test_evaluate_reports_every_model_on_proposals_and_on_whole_pools(world, fir
     assert report["models"]["champion"]["rankedBy"]["name"] in {"baseline", settings.ranker.registered_model}
     assert report["pool"]["holdout"]["vacancies"] == 15
     assert {"bron:WSP", "trede:2"} <= set(report["models"]["champion"]["slices"])
+    for ordering in ("relevanceOnly", "exposureAware"):
+        assert {"gini", "ndcg@10", "lowTredeShareTop10"} <= set(report["exposure"][ordering])
+    audit = report["fairness"]["champion"]
+    assert {"geslacht", "leeftijd", "migratieachtergrond", "trede", "beperking"} == set(audit["attributes"])
+    assert "equalizedOddsDifference" in audit["attributes"]["trede"]
 
 
 def test_a_damaged_tracking_store_never_stops_the_service(tmp_path: Path, embedder) -> None:

@@ -1,0 +1,95 @@
+"""Exposure concentration with and without exposure-aware re-ranking, on the simulated history.
+
+Run: .venv/bin/python bench/exposure.py [--data-dir /tmp/wm-demo] [--vacancies 300] [--no-history]
+(after `werkmatch demo-data`, `werkmatch simulate outcomes` and, for the champion, `werkmatch train`
+and `werkmatch promote`). Reads the data directory only: nothing is trained, promoted or written there.
+
+Two replays of candidate lists in time order, each judged by :func:`training.exposure_eval.evaluate_exposure`
+with the serving ranker (the champion, else the shipped baseline):
+
+* ``heldOut``: a seeded sample of the time-split holdout (the newest 20 % of vacancies), exactly as
+  ``werkmatch evaluate`` samples its pool holdout — the number for decisions;
+* ``history``: every vacancy with a voorstel, three years of lists through one exposure ledger, as
+  serving would see them. The champion was trained on the older 80 % of these vacancies (on their
+  voorstellen, not on these counterfactual outcomes), so read its NDCG@10 losses, not its levels.
+
+Writes the JSON to ``--out`` (default ``bench/results/exposure-3y.json``) and prints a summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from matching.matcher import Matcher
+from matching.settings import Settings
+from training.dataset import RankingData, build_dataset
+from training.exposure_eval import evaluate_exposure
+from training.pool_eval import pool_holdout
+from training.registry import serve_champion
+
+
+def measure(matcher: Matcher, vacancies: np.ndarray, moments: dict[int, float]) -> dict[str, Any]:
+    start = time.perf_counter()
+    built = pool_holdout(matcher, vacancies, moments)
+    if built is None:
+        raise SystemExit("geen verborgen waarheid in deze gegevens: de meting werkt alleen op synthetische data")
+    pool, truth = built
+    assert matcher.ranker is not None
+    scores = matcher.ranker.score(pool.features)
+    pool_seconds = round(time.perf_counter() - start, 2)
+    result = evaluate_exposure(pool, scores, truth)
+    return {"poolRows": len(pool), "poolSeconds": pool_seconds, **result}
+
+
+def report(name: str, result: dict[str, Any]) -> None:
+    print(
+        f"{name}: {result['vacancies']} vacatures, {result['clientsEligible']} kandidaten, "
+        f"Gini-ondergrens {result['giniFloor']}, orakel-Gini {result.get('oracle', {}).get('gini')}"
+    )
+    for point in result["sweep"]:
+        print(
+            f"  sterkte {point['strength']:<5} Gini {point['gini']:.3f}  NDCG@10 {point['ndcg@10']:.4f} "
+            f"(-{100 * point['ndcg@10Loss']:.1f} %)  trede 0-2 geschikt in top 10 {point['lowTredeShareTop10']:.3f}  "
+            f"getoond {point['clientsShown']}"
+        )
+    print(f"  doel: {json.dumps(result['goal'], ensure_ascii=False)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("WERKMATCH_DATA_DIR", "/tmp/wm-demo")))
+    parser.add_argument("--vacancies", type=int, default=300)
+    parser.add_argument("--test-share", type=float, default=0.2)
+    parser.add_argument("--no-history", action="store_true", help="only the held-out sample (≈ 30 s)")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "exposure-3y.json")
+    args = parser.parse_args()
+    start = time.perf_counter()
+    settings = Settings(data_dir=args.data_dir)
+    matcher = Matcher(settings)
+    ranked_by = serve_champion(settings, matcher)
+    data: RankingData = build_dataset(matcher)
+    moments = dict(zip(data.vacancy_ids.tolist(), data.moments.tolist(), strict=True))
+    _, test = data.time_split(args.test_share)
+    held_out = np.unique(test.vacancy_ids)
+    sample = np.random.default_rng(0).choice(held_out, size=min(args.vacancies, len(held_out)), replace=False)
+    result: dict[str, Any] = {"dataDir": str(args.data_dir), "rankedBy": ranked_by}
+    result["heldOut"] = measure(matcher, sample, moments)
+    report("toets", result["heldOut"])
+    if not args.no_history:
+        result["history"] = measure(matcher, np.unique(data.vacancy_ids), moments)
+        report("geschiedenis", result["history"])
+    result["seconds"] = round(time.perf_counter() - start, 1)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"{result['seconds']} s; geschreven: {args.out}")
+
+
+if __name__ == "__main__":
+    main()

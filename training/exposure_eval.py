@@ -1,0 +1,192 @@
+"""How concentrated exposure is over clients, with and without exposure-aware re-ranking, at what NDCG cost.
+
+The lists of many vacancies are replayed in time order (the vacancy's first voorstel moment, then
+its id) through one :class:`matching.exposure.ExposureLedger`: each pool is ordered — by relevance
+alone, or by :func:`matching.exposure.rerank` with the exposure so far — and its top
+:data:`~matching.exposure.LIST_SIZE` is counted as shown. Then, per ordering:
+
+* ``gini``: Gini of top-10 appearances over every client who was a candidate in at least one pool
+  (never shown counts as 0). Its lower bound ``giniFloor`` is the most even spread of the list places
+  over those clients: with fewer places than clients no ordering gets below ``1 - places/clients``.
+* ``ndcg@10``: mean per-vacancy NDCG@10 on the rows' labels (on the pool holdout, the
+  counterfactual outcomes of :mod:`training.pool_eval`), with a bootstrap interval.
+* ``lowTredeShareTop10``: the share of all top-10 places that go to a client on trede 0–2 who is
+  *suitable* for that vacancy: true suitability at or above the pool's 80th percentile when the
+  hidden truth is given (synthetic data), else a label above 0 (``suitableBy`` says which). The
+  truth is preferred: the labels carry the simulated employers' discrimination and noise.
+
+The same replay runs for every strength of a sweep; ``goal`` says whether a strength halves the
+relevance-only Gini within 5 % NDCG@10 loss and, if none does, the best Gini within that loss.
+With the hidden truth, ``oracle`` replays the lists ordered by true suitability: how concentrated
+exposure would be if every list were perfect, i.e. how much of the concentration is deserved.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from matching.exposure import DEFAULT_STRENGTH, LIST_SIZE, LOW_TREDE_MAX, TOP_K, ExposureLedger, gini, rerank
+from training.dataset import RankingData
+from training.metrics import paired, summarise
+
+SWEEP = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0)
+MAX_NDCG_LOSS = 0.05  # the issue's goal: at most 5 % NDCG@10 below relevance-only ranking …
+GINI_FACTOR = 0.5  # … for at most half its exposure Gini
+SUITABLE_QUANTILE = 0.8  # suitable: true suitability in the pool's top 20 %
+
+
+def _groups_in_time_order(data: RankingData) -> list[np.ndarray]:
+    """Row indices per vacancy, vacancies ordered by (moment, id)."""
+    vacancies, first = np.unique(data.vacancy_ids, return_index=True)
+    order = np.lexsort((vacancies, data.moments[first]))
+    rows_by_vacancy = np.argsort(data.vacancy_ids, kind="stable")
+    _, starts = np.unique(data.vacancy_ids[rows_by_vacancy], return_index=True)
+    groups = np.split(rows_by_vacancy, starts[1:])
+    return [groups[i] for i in order]
+
+
+def suitable_rows(data: RankingData, truth: np.ndarray | None, groups: list[np.ndarray]) -> np.ndarray:
+    """Per row: suitable for its vacancy (truth ≥ the pool's 80th percentile, or, without truth, label > 0)."""
+    if truth is None:
+        return np.asarray(data.labels) > 0
+    suitable = np.zeros(len(data), bool)
+    for rows in groups:
+        suitable[rows] = truth[rows] >= np.quantile(truth[rows], SUITABLE_QUANTILE)
+    return suitable
+
+
+def replay(
+    data: RankingData,
+    scores: np.ndarray,
+    strength: float,
+    groups: list[np.ndarray],
+    top_k: int = TOP_K,
+) -> tuple[np.ndarray, ExposureLedger]:
+    """Order every pool in time order with one ledger; returns a score per row (``-position``) and the ledger.
+
+    ``-position`` (0 for the first of a list) lets :mod:`training.metrics` read the order as shown.
+    """
+    assert data.trede is not None, "exposure needs the trede per row"
+    ledger = ExposureLedger()
+    shown_as = np.zeros(len(data), np.float64)
+    for rows in groups:
+        exposure = ledger.candidates(data.client_ids[rows])
+        order = rerank(scores[rows], exposure, data.trede[rows], strength, ledger.mean(), top_k)
+        shown_as[rows[order]] = -np.arange(len(order), dtype=np.float64)
+        ledger.record(data.client_ids[rows[order[:LIST_SIZE]]])
+    return shown_as, ledger
+
+
+def _summary(
+    data: RankingData, shown_as: np.ndarray, ledger: ExposureLedger, suitable: np.ndarray, seed: int
+) -> dict[str, Any]:
+    assert data.trede is not None
+    counts = ledger.counts()
+    top = shown_as > -LIST_SIZE
+    metrics = summarise(data.labels, shown_as, data.vacancy_ids, seed=seed)
+    return {
+        "gini": round(gini(counts), 4),
+        "ndcg@10": metrics["ndcg@10"],
+        "ndcg@10CI": metrics.get("ndcg@10CI"),
+        "lowTredeShareTop10": round(
+            float((top & suitable & (data.trede <= LOW_TREDE_MAX)).sum() / max(top.sum(), 1)), 4
+        ),
+        "clientsShown": int((counts > 0).sum()),
+        "maxAppearances": int(counts.max()) if len(counts) else 0,
+    }
+
+
+def gini_floor(places: int, clients: int) -> float:
+    """The lowest Gini ``places`` list places can give over ``clients`` clients: spread as evenly as possible."""
+    if clients == 0:
+        return 0.0
+    each, extra = divmod(places, clients)
+    return gini(np.array([each + 1] * extra + [each] * (clients - extra), np.float64))
+
+
+def evaluate_exposure(
+    data: RankingData,
+    scores: np.ndarray,
+    truth: np.ndarray | None = None,
+    strength: float = DEFAULT_STRENGTH,
+    sweep: Sequence[float] = SWEEP,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Relevance-only against exposure-aware ordering of the same pools, and a sweep of the strength.
+
+    Args:
+        data: Whole candidate pools (:func:`training.pool_eval.pool_holdout`), with ``trede``; the
+            rows' ``moments`` give the order in which lists are shown.
+        scores: The ranker's relevance per row.
+        truth: The hidden true suitability per row (synthetic data), for ``lowTredeShareTop10``;
+            None: a label above 0 counts as suitable.
+        strength: The exposure-aware entry's strength (:data:`matching.exposure.DEFAULT_STRENGTH`).
+        sweep: Further strengths to report in ``sweep`` (with ``strength`` itself).
+        seed: Of the bootstrap intervals.
+
+    Returns:
+        ``{"relevanceOnly": {...}, "exposureAware": {...}, ...}``: each entry has ``gini``,
+        ``ndcg@10`` (and ``ndcg@10CI``), ``lowTredeShareTop10``, ``clientsShown`` and
+        ``maxAppearances``; beside them ``strength``, ``vacancies``, ``clientsEligible``,
+        ``listPlaces``, ``giniFloor``, ``suitableBy``, ``vsRelevanceOnly`` (NDCG@10 gain and ratio with
+        paired intervals, :func:`training.metrics.paired`), ``sweep`` (one entry per strength, with
+        ``ndcg@10Loss`` as a share of relevance-only), ``goal``, ``seconds`` and, with ``truth``,
+        ``oracle``: the same entry for ranking by the hidden truth itself.
+
+    Raises:
+        ValueError: ``data`` without ``trede``, or ``scores`` not one per row.
+    """
+    if data.trede is None:
+        raise ValueError("de pool heeft geen trede per rij; bouw hem met training.pool_eval.pool_holdout")
+    scores = np.asarray(scores, np.float64)
+    if scores.shape != (len(data),):
+        raise ValueError(f"één score per rij nodig ({len(data)}), niet {scores.shape}")
+    start = time.perf_counter()
+    groups = _groups_in_time_order(data)
+    suitable = suitable_rows(data, truth, groups)
+    strengths = sorted({0.0, float(strength), *map(float, sweep)})
+    runs = {s: replay(data, scores, s, groups) for s in strengths}
+    entries = {s: _summary(data, *runs[s], suitable, seed) for s in strengths}
+    base = entries[0.0]
+
+    def loss(entry: dict[str, Any]) -> float:
+        return round(1.0 - entry["ndcg@10"] / base["ndcg@10"], 4) if base["ndcg@10"] else 0.0
+
+    curve = [{"strength": s, **entries[s], "ndcg@10Loss": loss(entries[s])} for s in strengths]
+    within = [point for point in curve if point["ndcg@10Loss"] <= MAX_NDCG_LOSS]
+    target = round(GINI_FACTOR * base["gini"], 4)
+    met = [point["strength"] for point in within if point["gini"] <= target]
+    best = min(within, key=lambda point: point["gini"])
+    clients = len(runs[0.0][1].shown_)
+    places = sum(min(LIST_SIZE, len(rows)) for rows in groups)
+    oracle = {}
+    if truth is not None:  # how concentrated the hidden truth itself is: the price of spreading
+        oracle_run = replay(data, np.asarray(truth, np.float64), 0.0, groups)
+        oracle = {"oracle": _summary(data, *oracle_run, suitable, seed)}
+    return {
+        "relevanceOnly": base,
+        "exposureAware": entries[float(strength)],
+        "strength": float(strength),
+        "topK": TOP_K,
+        "vacancies": len(groups),
+        "clientsEligible": clients,
+        "listPlaces": places,
+        "giniFloor": round(gini_floor(places, clients), 4),
+        "suitableBy": f"ware geschiktheid ≥ {SUITABLE_QUANTILE:.0%}-percentiel van de pool"
+        if truth is not None
+        else "label > 0",
+        "vsRelevanceOnly": paired(data.labels, runs[float(strength)][0], runs[0.0][0], data.vacancy_ids, seed=seed),
+        "sweep": curve,
+        "goal": {
+            "giniAtMost": target,
+            "ndcg@10LossAtMost": MAX_NDCG_LOSS,
+            "metAtStrength": met[0] if met else None,
+            "bestWithinLoss": {key: best[key] for key in ("strength", "gini", "ndcg@10", "ndcg@10Loss")},
+        },
+        **oracle,
+        "seconds": round(time.perf_counter() - start, 2),
+    }
