@@ -42,7 +42,7 @@ from matching.lookup import find_client, find_vacancy
 from matching.ranker import WEIGHTED, LearnedRanker, RankerError, load_ranker
 from matching.settings import RetrievalSettings, Settings
 from matching.store import init_db, make_engine
-from matching.structured import ClientArrays, VacancyArrays, Vocabularies
+from matching.structured import ROUTES, ClientArrays, VacancyArrays, Vocabularies
 from matching.taxonomy import load_taxonomy
 from matching.text import (
     Fields,
@@ -60,6 +60,38 @@ Side = Literal["clients", "vacancies"]
 EMBED_CHUNK = 64  # records per embedding step: a search waits for the model at most one step
 SAVE_EVERY_S = 20.0  # a changed index is written within this (index status of another process reads it)
 ADVICE = "Dit is een suggestie om met de klant te bespreken, geen besluit. De consulent beoordeelt of een match past."
+
+
+@dataclass(frozen=True)
+class CandidateFilters:
+    """What a consulent narrows a candidate list to; every field optional.
+
+    ``whole_bestand`` lifts the client's own travel wish (the one hard filter that is a wish, not a
+    fact), so a consulent can see who would fit if they travelled further; hours and working times
+    still apply.
+    """
+
+    max_km: float | None = None  # straal: at most this far from the work location
+    trede: frozenset[int] | None = None
+    route: frozenset[str] | None = None
+    min_hours: float | None = None  # at least this many shared hours per week
+    whole_bestand: bool = False
+
+    def mask(self, clients: ClientArrays, features: scoring.PairFeatures) -> np.ndarray:
+        keep = np.ones(len(clients.ids), bool)
+        if self.max_km is not None:
+            keep &= features.distance_km <= self.max_km
+        if self.trede is not None:
+            keep &= np.isin(clients.trede, list(self.trede))
+        if self.route is not None:
+            codes = [ROUTES.index(route) for route in self.route if route in ROUTES]
+            keep &= np.isin(clients.route, codes)
+        if self.min_hours is not None:
+            keep &= features.hours_overlap >= self.min_hours
+        return keep
+
+
+NO_FILTERS = CandidateFilters()
 
 
 @dataclass
@@ -369,7 +401,11 @@ class Matcher:
         return pool, dense.astype(np.float32), lexical
 
     def _candidate_pool(
-        self, clients: ClientArrays, vacancies: VacancyArrays, vacancy_id: int
+        self,
+        clients: ClientArrays,
+        vacancies: VacancyArrays,
+        vacancy_id: int,
+        filters: CandidateFilters = NO_FILTERS,
     ) -> tuple[scoring.PairFeatures, np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """Hard filters over all clients, then the pool of client rows and the signals for them.
 
@@ -379,7 +415,11 @@ class Matcher:
         v_row = vacancies.position[vacancy_id]
         n = len(clients.ids)
         features = scoring.pair_features(clients, np.arange(n), vacancies, np.full(n, v_row))
-        mask = scoring.eligible(features, np.ones(n, bool))
+        if filters.whole_bestand:
+            mask = (features.hours_overlap >= 0) & features.times_ok
+        else:
+            mask = scoring.eligible(features, np.ones(n, bool))
+        mask &= filters.mask(clients, features)
         structured = scoring.structured_signals(features, clients.max_km)
         query = self._vectors_for([self.sides["vacancies"].texts[vacancy_id]], "query")[0]
         eligible_rows = np.flatnonzero(mask)
@@ -410,7 +450,11 @@ class Matcher:
             return clients.ids[pool], pairs
 
     def candidates(
-        self, vacancy_ref: str | int, top: int = 20, weights: RetrievalSettings | None = None
+        self,
+        vacancy_ref: str | int,
+        top: int = 20,
+        weights: RetrievalSettings | None = None,
+        filters: CandidateFilters = NO_FILTERS,
     ) -> dict[str, Any]:
         """The best-fitting clients for one vacancy, each with a score and Dutch reasons.
 
@@ -418,6 +462,7 @@ class Matcher:
             vacancy_ref: vacaturenummer or database id.
             top: how many candidates (1–500).
             weights: other signal weights than the configured ones (evaluation of single signals).
+            filters: what the consulent narrows the list to (radius, trede, route, hours, whole bestand).
         """
         if top < 1 or top > 500:
             raise InvalidInputError(f"top moet tussen 1 en 500 liggen, niet {top}")
@@ -435,6 +480,7 @@ class Matcher:
                     clients,
                     vacancies,
                     vacancy.id,  # type: ignore[arg-type]
+                    filters,
                 )
                 n = len(clients.ids)
                 ranker = None if weights is not None else self.ranker
@@ -491,7 +537,10 @@ class Matcher:
                     "advies": ADVICE,
                     "rankedBy": ranker.describe() if ranker is not None else self._weighted_description(weights),
                     "aantalGeschikt": int(mask.sum()),
-                    "nietGetoond": self._excluded_summary(features, np.ones(n, bool)),
+                    "nietGetoond": {
+                        **self._excluded_summary(features, np.ones(n, bool)),
+                        "buitenFilters": int((~filters.mask(clients, features)).sum()),
+                    },
                     "results": results,
                 }
 

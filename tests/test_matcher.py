@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from matching.domain import Client, EmbeddingCache, utcnow
 from matching.errors import InvalidInputError, NotFoundError
 from matching.index import VectorIndex
-from matching.matcher import Matcher
+from matching.matcher import CandidateFilters, Matcher
 from tests.factories import make_client, make_vacancy
 
 
@@ -222,3 +222,23 @@ def test_a_saved_change_reaches_the_index_file_by_close(small_world: Matcher, se
     small_world.close()
     on_disk = VectorIndex.load(settings.index_dir, "clients")
     assert on_disk.hashes[client_id] == small_world._digest(small_world.sides["clients"].texts[client_id])
+
+
+def test_filters_narrow_the_candidate_list_and_are_counted(small_world: Matcher) -> None:
+    with Session(small_world.engine) as session:
+        make_client(session, client_nummer="K-T2", trede=2, route="perspectief")
+        make_client(session, client_nummer="K-VER", postcode="9711AA", wensen={"max_reisafstand_km": 10})  # Groningen
+    everyone = {item["clientId"] for item in small_world.candidates("V-ORDER", top=20)["results"]}
+    assert "K-T2" in everyone and "K-VER" not in everyone  # Groningen is beyond K-VER's own travel wish
+    only_t2 = small_world.candidates("V-ORDER", top=20, filters=CandidateFilters(trede=frozenset({2})))
+    assert {item["clientId"] for item in only_t2["results"]} == {"K-T2"}
+    assert only_t2["aantalGeschikt"] == 1 and only_t2["nietGetoond"]["buitenFilters"] >= 4
+    routed = small_world.candidates("V-ORDER", top=20, filters=CandidateFilters(route=frozenset({"perspectief"})))
+    assert {item["clientId"] for item in routed["results"]} == {"K-T2"}
+    whole = small_world.candidates("V-ORDER", top=20, filters=CandidateFilters(whole_bestand=True))
+    assert "K-VER" in {item["clientId"] for item in whole["results"]}
+    near = small_world.candidates("V-ORDER", top=20, filters=CandidateFilters(whole_bestand=True, max_km=50))
+    assert "K-VER" not in {item["clientId"] for item in near["results"]}
+    assert all(item["afstandKm"] <= 50 for item in near["results"])
+    hours = small_world.candidates("V-ORDER", top=20, filters=CandidateFilters(min_hours=40))
+    assert hours["results"] == []  # nobody shares 40 hours with a 24–38 hour vacancy
