@@ -25,7 +25,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 from sqlmodel import Session, select
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -37,8 +37,9 @@ from api.users import ensure_tables as ensure_user_tables
 from matching.domain import Client
 from matching.errors import ConflictError, NotFoundError, WerkmatchError, dutch_message, field_path
 from matching.lookup import find_client
-from matching.matcher import Matcher
+from matching.matcher import CandidateFilters, Matcher
 from matching.settings import Settings
+from matching.vocab import Route
 from training import registry
 
 logger = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ _PROBLEM_TEXTS = {
     403: "Deze rol mag dit niet",
     404: "Bestaat niet (of hoort bij de caseload van een andere consulent)",
 }
-_HTTP_TITLES = {404: "Niet gevonden", 405: "Methode niet toegestaan"}
+_HTTP_TITLES = {404: "Niet gevonden"}
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -69,12 +70,23 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
 
     Starlette names only the methods of the first route whose path matches, so ``DELETE
     /api/v1/klanten/import`` said ``Allow: GET`` (of ``/klanten/{klantnummer}``) instead of ``POST``.
+    Here the routes of the most literal matching template count (the fewest parameters).
     """
-    methods = set()
-    for pattern, route_methods, _template in ops.route_table(app.router.routes):
+    by_template: dict[str, set[str]] = {}
+    for pattern, route_methods, template in ops.route_table(app.router.routes):
         if route_methods and pattern.match(path):
-            methods |= route_methods
-    return sorted(methods)
+            by_template.setdefault(template, set()).update(route_methods)
+    if not by_template:
+        return []
+    # A literal path beats a template (OpenAPI's rule): /klanten/zoeken is not /klanten/{klantnummer}
+    fewest = min(template.count("{") for template in by_template)
+    return sorted(set().union(*(m for t, m in by_template.items() if t.count("{") == fewest)))
+
+
+def method_not_allowed(method: str, allowed: list[str]) -> JSONResponse:
+    """405 problem+json with the ``Allow`` header."""
+    listed = ", ".join(allowed)
+    return problem(405, "Methode niet toegestaan", f"{method} kan hier niet; wel: {listed}.", headers={"Allow": listed})
 
 
 PURPOSE = Field("bemiddeling", min_length=3, max_length=200, description="doel van de opvraging (doelbinding)")
@@ -85,6 +97,27 @@ class CandidateSearch(BaseModel):
     vacature_id: str = Field(min_length=1, max_length=64, description="vacaturenummer")
     top: int = Field(20, ge=1, le=500)
     doel: str = PURPOSE
+    straal_km: float | None = Field(None, gt=0, le=500, description="alleen kandidaten binnen deze afstand")
+    trede: list[int] | None = Field(None, min_length=1, max_length=6, description="alleen deze treden (0-5)")
+    route: list[Route] | None = Field(None, min_length=1, max_length=3, description="alleen deze routes")
+    min_uren: float | None = Field(None, ge=0, le=60, description="minstens zoveel gedeelde uren per week")
+    hele_bestand: bool = Field(False, description="ook klanten buiten hun eigen reiswens (uren en werktijden tellen)")
+
+    @field_validator("trede")
+    @classmethod
+    def _trede_range(cls, value: list[int] | None) -> list[int] | None:
+        if value is not None and any(not 0 <= item <= 5 for item in value):
+            raise ValueError("trede loopt van 0 tot en met 5")
+        return value
+
+    def filters(self) -> CandidateFilters:
+        return CandidateFilters(
+            max_km=self.straal_km,
+            trede=frozenset(self.trede) if self.trede else None,
+            route=frozenset(str(route) for route in self.route) if self.route else None,
+            min_hours=self.min_uren,
+            whole_bestand=self.hele_bestand,
+        )
 
 
 class VacancySearch(BaseModel):
@@ -102,7 +135,7 @@ class AuditSearch(BaseModel):
     since: datetime | None = Field(None, description="vanaf (met tijdzone)")
     until: datetime | None = Field(None, description="tot (met tijdzone)")
     limit: int = Field(100, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=1_000_000_000)  # 2**63 overflowed SQLite's OFFSET: 500
 
 
 def log_match(
@@ -235,7 +268,16 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
     app.include_router(security.router)
     for router in ROUTERS:
         app.include_router(router)
-    ops.install(app, settings)
+
+    @app.middleware("http")
+    async def literal_paths_first(request: Request, call_next: Any) -> Any:
+        """``GET /api/v1/voorstellen/zoeken`` is 405 (only POST is there), not a read of voorstel "zoeken"."""
+        allowed = allowed_methods(request.app, request.url.path)
+        if allowed and request.method not in allowed:
+            return method_not_allowed(request.method, allowed)
+        return await call_next(request)
+
+    ops.install(app, settings)  # after the middleware above: its metrics and access log count the 405s
     openapi_doc.install(app)
 
     @app.middleware("http")
@@ -257,16 +299,14 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         """Starlette's own answers (unknown path, method not allowed) as Dutch problem+json."""
-        headers = dict(error.headers or {})
         if error.status_code == 405:
-            headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path))
-            detail = f"{request.method} kan hier niet; wel: {headers['Allow']}."
-        elif error.status_code == 404:
+            return method_not_allowed(request.method, allowed_methods(request.app, request.url.path))
+        if error.status_code == 404:
             detail = f"Er is geen route {request.url.path}; zie /api/v1/docs voor wat er is."
         else:
             detail = f"De aanvraag is niet verwerkt (HTTP {error.status_code})."
         title = _HTTP_TITLES.get(error.status_code, "Aanvraag niet verwerkt")
-        return problem(error.status_code, title, detail, headers=headers)
+        return problem(error.status_code, title, detail, headers=dict(error.headers or {}))
 
     @app.exception_handler(WerkmatchError)
     async def domain_error(_request: Request, error: WerkmatchError) -> JSONResponse:
@@ -289,7 +329,7 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
     @app.post("/api/v1/matches/kandidaten", responses=problems(401, 403, 404))
     def candidates(search: CandidateSearch, matcher: MatcherDep, user: Searcher, request: Request) -> dict[str, Any]:
         """Kandidaten voor een vacature (advies aan de consulent, geen besluit)."""
-        listing = matcher.candidates(search.vacature_id, search.top)
+        listing = matcher.candidates(search.vacature_id, search.top, filters=search.filters())
         log_match(
             matcher,
             request,
@@ -299,7 +339,13 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
             query_ref=listing["vacancyId"],
             purpose=search.doel,
             listing=listing,
-            inputs={"vacatureId": listing["vacancyId"], "top": search.top},
+            inputs={
+                "vacatureId": listing["vacancyId"],
+                "top": search.top,
+                "filters": search.model_dump(
+                    mode="json", by_alias=True, exclude={"vacature_id", "top", "doel"}, exclude_none=True
+                ),
+            },
         )
         return candidates_for_role(settings, matcher.engine, user, listing)
 

@@ -10,11 +10,21 @@ from matching.domain import Client, Vacancy
 from matching.errors import NotFoundError
 
 Row = TypeVar("Row", Client, Vacancy)
+ID_MAX = 2**63 - 1  # SQLite's INTEGER (PostgreSQL's bigint); a larger number is no id and overflowed the query
+
+
+def _database_id(text: str) -> int | None:
+    """``text`` as a database id: ASCII digits within the 64-bit range (``str.isdigit`` also takes "²")."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if value <= ID_MAX else None
 
 
 def _find(session: Session, table: type[Row], number: Any, ref: str | int, missing: str) -> Row:
     text = str(ref).strip()
-    column, value = (table.id, int(text)) if text.isdigit() else (number, text)
+    database_id = _database_id(text)
+    column, value = (table.id, database_id) if database_id is not None else (number, text)
     row = session.exec(select(table).where(column == value)).first()
     if row is None:
         raise NotFoundError(missing)
@@ -22,12 +32,12 @@ def _find(session: Session, table: type[Row], number: Any, ref: str | int, missi
 
 
 def find_client(session: Session, ref: str | int) -> Client:
-    """The client with database id ``ref`` (digits only) or klantnummer ``ref``; Dutch NotFoundError."""
+    """The client with database id ``ref`` (ASCII digits) or klantnummer ``ref``; Dutch NotFoundError."""
     return _find(session, Client, Client.client_nummer, ref, f"klant '{ref}' bestaat niet; controleer het klantnummer")
 
 
 def find_vacancy(session: Session, ref: str | int) -> Vacancy:
-    """The vacancy with database id ``ref`` (digits only) or vacaturenummer ``ref``; Dutch NotFoundError."""
+    """The vacancy with database id ``ref`` (ASCII digits) or vacaturenummer ``ref``; Dutch NotFoundError."""
     return _find(
         session, Vacancy, Vacancy.vacature_nummer, ref, f"vacature '{ref}' bestaat niet; controleer het vacaturenummer"
     )

@@ -54,3 +54,29 @@ def test_errors_are_problem_json(client: TestClient) -> None:
     assert invalid.headers["content-type"] == "application/problem+json"
     assert invalid.json()["invalidParams"] == [{"name": "top", "reason": "moet minstens 1 zijn"}]
     assert client.get("/api/v1/health/").status_code == 404  # no trailing-slash redirect
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("DELETE", "/api/v1/klanten/import", "POST"),  # Starlette said "Allow: GET" (of /klanten/{klantnummer})
+        ("OPTIONS", "/api/v1/klanten/K-API", "GET, PUT"),  # it said "GET" only, as JSON, not problem+json
+        ("GET", "/api/v1/voorstellen/zoeken", "POST"),  # was a 400: read as GET /voorstellen/{voorstel_id}
+        ("GET", "/api/v1/klanten/zoeken", "POST"),  # was a 404: read as klant 'zoeken'
+        ("PUT", "/api/v1/zoekopdrachten/uitvoeren", "POST"),
+    ],
+)
+def test_a_method_that_is_not_there_is_405_with_the_methods_of_that_path(client, method, path, allow) -> None:
+    """Found by fuzzing the OpenAPI document (tests/test_fuzz_api.py): a literal path beats a template."""
+    response = client.request(method, path)
+    assert response.status_code == 405, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["Allow"] == allow
+    assert response.json()["title"] == "Methode niet toegestaan"
+
+
+def test_an_unknown_path_is_problem_json(client: TestClient) -> None:
+    response = client.get("/api/v1/bestaat-niet")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["API-Version"]

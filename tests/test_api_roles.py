@@ -123,3 +123,33 @@ def test_a_bad_purpose_or_body_is_a_dutch_400(http, tokens) -> None:
         "/api/v1/matches/kandidaten", json={"vacatureId": "V-ROL", "doel": "x"}, headers=tokens["consulent1"]
     )
     assert response.status_code == 400 and response.json()["invalidParams"][0]["name"] == "doel"
+
+
+def test_an_audit_offset_past_sqlites_range_is_a_400(http, tokens) -> None:
+    """Found by fuzzing: offset 2**63 overflowed SQLite's OFFSET (500)."""
+    response = http.post("/api/v1/audit/zoeken", json={"offset": 2**63}, headers=tokens["beheerder"])
+    assert response.status_code == 400 and response.json()["invalidParams"][0]["name"] == "offset"
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_klant_reference_with_other_digits_is_not_found(http, tokens) -> None:
+    """Found by fuzzing: "²" passed str.isdigit, then int("²") raised ValueError (500)."""
+    response = http.post("/api/v1/matches/vacatures", json={"klantId": "²"}, headers=tokens["consulent1"])
+    assert response.status_code == 404, response.text
+
+
+def test_candidate_filters_through_http(http, tokens) -> None:
+    def ids(**filters: object) -> set[str]:
+        body = {"vacatureId": "V-ROL", "top": 10, **filters}
+        response = http.post("/api/v1/matches/kandidaten", json=body, headers=tokens["consulent1"])
+        assert response.status_code == 200, response.text
+        return {item["clientId"] for item in response.json()["results"]}
+
+    assert ids() == {"K-EIGEN", "K-EIGEN2", "K-ANDER"}
+    assert ids(trede=[2]) == set()  # the factories' clients are all trede 4
+    assert ids(trede=[4], route=["werk"], straalKm=50, minUren=10) == {"K-EIGEN", "K-EIGEN2", "K-ANDER"}
+    assert ids(heleBestand=True) >= {"K-EIGEN"}
+    bad = http.post(
+        "/api/v1/matches/kandidaten", json={"vacatureId": "V-ROL", "trede": [7]}, headers=tokens["consulent1"]
+    )
+    assert bad.status_code == 400 and bad.json()["invalidParams"][0]["name"] == "trede"

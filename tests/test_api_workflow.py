@@ -423,3 +423,45 @@ def test_the_tables_are_created_on_first_use(tmp_path) -> None:
     with Session(engine) as session:
         assert inbox.declined_labels(session) == []
     inbox.ensure_tables(engine)  # idempotent
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("get", "/api/v1/voorstellen/9223372036854775808", None),
+        ("post", "/api/v1/inbox/9223372036854775808/accepteren", None),
+        ("delete", "/api/v1/zoekopdrachten/9223372036854775808", None),
+        ("get", "/api/v1/inbox?pagina=461168601842738792", None),
+        ("post", "/api/v1/voorstellen/zoeken", {"pagina": 461168601842738792}),
+    ],
+)
+def test_numbers_past_sqlites_range_are_a_400_not_a_500(http, tokens, method, path, body) -> None:
+    """Found by fuzzing: ids and page numbers over 2**63 overflowed SQLite (OverflowError, 500)."""
+    response = http.request(method, path, json=body, headers=tokens["consulent1"])
+    assert_problem(response, 400)
+
+
+def test_an_all_digit_vacancy_number_past_the_id_range_is_not_found(http, tokens) -> None:
+    """Found by fuzzing: matching.lookup read it as a database id and overflowed SQLite (500)."""
+    response = http.post(
+        "/api/v1/vacatures/9223372036854775808/push", json={"aantal": 1}, headers=tokens["accountmanager"]
+    )
+    assert_problem(response, 404)
+
+
+def test_placing_a_placed_voorstel_again_is_refused_and_keeps_one_nazorg_plan(http, tokens) -> None:
+    """Found by fuzzing: the second set of nazorg items broke their unique key (IntegrityError, 500)."""
+    with Session(http.app.state.matcher.engine) as session:
+        make_vacancy(session, vacature_nummer="V-TWEEMAAL")
+    made = http.post(
+        "/api/v1/voorstellen", json={"klantId": "K-W2", "vacatureId": "V-TWEEMAAL"}, headers=tokens["consulent1"]
+    )
+    assert made.status_code == 201, made.text
+    path = f"/api/v1/voorstellen/{made.json()['id']}/overgangen"
+    for step in ("uitgenodigd", "aangenomen", "geplaatst"):
+        response = http.post(path, json={"naar": step}, headers=tokens["consulent1"])
+        assert response.status_code == 200, response.text
+    again = http.post(path, json={"naar": "geplaatst"}, headers=tokens["consulent1"])
+    assert "geplaatst" in assert_problem(again, 400)["detail"]
+    with Session(http.app.state.matcher.engine) as session:
+        assert sorted(item.maanden for item in inbox.nazorg_for(session, made.json()["id"])) == [1, 3, 6]

@@ -41,27 +41,44 @@ from api.users import Rol, User
 from matching import outcomes
 from matching.domain import Client, Vacancy, utcnow
 from matching.errors import NotFoundError
-from matching.lookup import find_vacancy
+from matching.lookup import ID_MAX, find_vacancy
 from matching.matcher import Matcher
 from matching.outcomes import Voorstel, VoorstelStatus
 
 PROBLEM = "application/problem+json"
 
 
-router = APIRouter(prefix="/api/v1", tags=["werkproces"])
-
-CONFLICT = {
-    409: {
-        "description": "Het item is al afgehandeld",
-        "content": {PROBLEM: {"schema": security.Problem.model_json_schema()}},
-    }
+PAGE_MAX = 1_000_000  # keeps OFFSET far below SQLite's 64-bit limit (a larger page number overflowed: 500)
+_PROBLEM_TEXTS = {
+    401: "Niet ingelogd of token ongeldig",
+    403: "Deze rol mag dit niet",
+    404: "Bestaat niet (of hoort bij de caseload van een andere consulent)",
+    409: "Het item is al afgehandeld",
 }
+
+
+def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI responses documented as problem+json only."""
+    return {
+        status: {
+            "description": _PROBLEM_TEXTS[status],
+            "content": {PROBLEM: {"schema": security.Problem.model_json_schema()}},
+        }
+        for status in statuses
+    }
+
+
+# Every route here needs a role: 401 without a valid token, 403 for another role.
+router = APIRouter(prefix="/api/v1", tags=["werkproces"], responses=_problems(401, 403))
+
+NOT_FOUND = _problems(404)
+CONFLICT = _problems(404, 409)
 
 Consulent = Annotated[User, Depends(security.require(Rol.WERKCONSULENT))]
 Accountmanager = Annotated[User, Depends(security.require(Rol.ACCOUNTMANAGER))]
 Beheerder = Annotated[User, Depends(security.require(Rol.BEHEERDER))]
-ItemId = Annotated[int, Path(ge=1, description="nummer van het inbox-item")]
-VoorstelId = Annotated[int, Path(ge=1, description="nummer van het voorstel")]
+ItemId = Annotated[int, Path(ge=1, le=ID_MAX, description="nummer van het inbox-item")]
+VoorstelId = Annotated[int, Path(ge=1, le=ID_MAX, description="nummer van het voorstel")]
 PURPOSE = Field("bemiddeling", min_length=3, max_length=200, description="doel van de verwerking (doelbinding)")
 NOTE = Field(None, max_length=outcomes.TOELICHTING_MAX)
 
@@ -110,7 +127,7 @@ class OvergangIn(Input):
 
 class VoorstelZoeken(Input):
     status: list[VoorstelStatus] | None = Field(None, description="alleen deze statussen; leeg: alle")
-    pagina: int = Field(1, ge=1)
+    pagina: int = Field(1, ge=1, le=PAGE_MAX)
     pagina_grootte: int = Field(20, ge=1, le=inbox.PAGE_SIZE_MAX)
 
 
@@ -310,7 +327,7 @@ def _record(session: Session, who: inbox.Actor, action: str, subjects: list[str]
     )
 
 
-@router.post("/voorstellen", status_code=201, response_model=VoorstelOut)
+@router.post("/voorstellen", status_code=201, response_model=VoorstelOut, responses=NOT_FOUND)
 def make_voorstel(body: VoorstelIn, matcher: MatcherDep, user: Consulent, request: Request) -> dict[str, Any]:
     """Een klant uit de eigen caseload voorstellen voor een open vacature."""
     who = actor(user, request, body.doel)
@@ -328,7 +345,7 @@ def make_voorstel(body: VoorstelIn, matcher: MatcherDep, user: Consulent, reques
         return _voorstel_view(session, voorstel, client, vacancy)
 
 
-@router.get("/voorstellen/{voorstel_id}", response_model=VoorstelOut)
+@router.get("/voorstellen/{voorstel_id}", response_model=VoorstelOut, responses=NOT_FOUND)
 def read_voorstel(voorstel_id: VoorstelId, matcher: MatcherDep, user: Consulent, request: Request) -> dict[str, Any]:
     """Een voorstel met zijn geschiedenis en geplande nazorg (consulent van de klant)."""
     with Session(matcher.engine, expire_on_commit=False) as session:
@@ -339,7 +356,7 @@ def read_voorstel(voorstel_id: VoorstelId, matcher: MatcherDep, user: Consulent,
         return view
 
 
-@router.post("/voorstellen/{voorstel_id}/overgangen", response_model=VoorstelOut)
+@router.post("/voorstellen/{voorstel_id}/overgangen", response_model=VoorstelOut, responses=NOT_FOUND)
 def move_voorstel(
     voorstel_id: VoorstelId, body: OvergangIn, matcher: MatcherDep, user: Consulent, request: Request
 ) -> dict[str, Any]:
@@ -359,7 +376,10 @@ def move_voorstel(
                 voorstel=voorstel_id,
                 naar=body.naar.value,
             )
-            if body.naar is VoorstelStatus.GEPLAATST:
+            # Only for an allowed step: "geplaatst" again (from geplaatst, duurzaam, uitgevallen) would
+            # add a second set of nazorg items, whose unique key failed (500) before the step was refused.
+            allowed = outcomes.TRANSITIONS[VoorstelStatus(voorstel.status)]
+            if body.naar is VoorstelStatus.GEPLAATST and body.naar in allowed:
                 inbox.schedule_nazorg(session, voorstel, client.consulent, now, user.username)
             # transition commits what is pending: the audit entry, the nazorg items and the step, or nothing.
             voorstel = outcomes.transition(
@@ -409,7 +429,7 @@ def _pseudonym(request: Request, vacature: str) -> Callable[[str], str]:
     return lambda klantnummer: security.pseudonym(settings, vacature, klantnummer)
 
 
-@router.post("/vacatures/{vacaturenummer}/push", response_model=PushOut)
+@router.post("/vacatures/{vacaturenummer}/push", response_model=PushOut, responses=NOT_FOUND)
 def push_vacature(
     vacaturenummer: Annotated[str, Path(min_length=1, max_length=64)],
     body: PushIn,
@@ -443,7 +463,7 @@ def read_inbox(
     request: Request,
     status: Annotated[Literal["open", "afgehandeld", "alle"], Query()] = "open",
     gepland: Annotated[bool, Query(description="ook items waarvan de datum nog komt")] = True,
-    pagina: Annotated[int, Query(ge=1)] = 1,
+    pagina: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 1,
     pagina_grootte: Annotated[int, Query(alias="paginaGrootte", ge=1, le=inbox.PAGE_SIZE_MAX)] = 20,
 ) -> dict[str, Any]:
     """De inbox van de eigen caseload: wat nu aan de beurt is (nieuwste eerst), daarna geplande nazorg."""
@@ -487,7 +507,7 @@ def finish_item(
 # ---------------------------------------------------------------------------------------- zoekopdrachten
 
 
-@router.post("/zoekopdrachten", status_code=201, response_model=ZoekopdrachtOut)
+@router.post("/zoekopdrachten", status_code=201, response_model=ZoekopdrachtOut, responses=NOT_FOUND)
 def save_search(body: ZoekopdrachtIn, matcher: MatcherDep, user: Consulent, request: Request) -> dict[str, Any]:
     """Een zoekopdracht opslaan voor een klant uit de eigen caseload; nieuwe treffers komen in de inbox."""
     return inbox.save_search(matcher.engine, actor(user, request), body.klant_id, body.min_score, body.top)
@@ -506,9 +526,9 @@ def run_searches(matcher: MatcherDep, user: Beheerder, request: Request) -> dict
     return inbox.run_saved_searches(matcher.engine, matcher, who)
 
 
-@router.delete("/zoekopdrachten/{zoekopdracht_id}", status_code=204)
+@router.delete("/zoekopdrachten/{zoekopdracht_id}", status_code=204, responses=NOT_FOUND)
 def delete_search(
-    zoekopdracht_id: Annotated[int, Path(ge=1)], matcher: MatcherDep, user: Consulent, request: Request
+    zoekopdracht_id: Annotated[int, Path(ge=1, le=ID_MAX)], matcher: MatcherDep, user: Consulent, request: Request
 ) -> Response:
     """Een opgeslagen zoekopdracht verwijderen; de treffers in de inbox blijven staan."""
     inbox.delete_search(matcher.engine, actor(user, request), zoekopdracht_id)

@@ -1,0 +1,160 @@
+"""Property-based fuzzing of the published OpenAPI document with schemathesis, in-process.
+
+For every operation in ``/api/v1/openapi.json`` schemathesis generates requests from the documented
+parameters and bodies (valid ones and, in its negative phases, invalid ones), sends them to the app
+through ASGI and runs its default checks on every answer: no 5xx, the status code is documented, the
+content type is the documented one (``application/problem+json`` for errors), the documented
+headers are present and the body conforms to the documented schema.
+
+The app runs on a small real database (four clients, two vacancies, a voorstel, pushed inbox items
+and a saved search, so that small generated ids exist), so an example costs milliseconds. Every
+request carries the bearer token of a user whose role the route admits (:data:`FUZZ_AS`), so the
+generated input reaches the route rather than stopping at 401/403. The rate limit is raised so that
+429 does not mask what the routes answer (the limiter has its own tests in ``test_ops.py``).
+
+The parametrisation needs the document at collection time (``schemathesis.pytest.from_fixture``
+fails on pytest 9.2: it sets ``node._nodeid``), so :data:`DOCUMENT` is built from the routes of an
+app that is never started (no database, no lifespan); the fixture checks that the running app
+serves exactly that document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import negative_data_rejection, positive_data_acceptance
+from sqlmodel import Session
+from starlette.types import Receive, Scope, Send
+
+from api.app import create_app
+from matching.matcher import Matcher
+from matching.settings import OpsSettings, RankerSettings, Settings
+from tests.factories import make_client, make_vacancy
+
+EXAMPLES_PER_OPERATION = 200
+DOCUMENT_PATH = "/api/v1/openapi.json"
+USERS = ("consulent1", "accountmanager", "datascientist", "beheerder")
+
+# Who fuzzes each operation: a user whose role the route admits (see the docstrings of api.app and
+# api.routes.*). The rest are werkconsulent routes: consulent1 (caseload wc-a). A new operation that
+# another role must reach needs a row here, or it is fuzzed as consulent1 and only meets its 403.
+FUZZ_AS: dict[tuple[str, str], str | None] = {
+    ("POST", "/token"): None,  # the login itself takes no token
+    ("GET", "/health"): None,
+    ("GET", "/gereedheid"): None,
+    ("POST", "/modellen/herladen"): "datascientist",
+    ("POST", "/audit/zoeken"): "beheerder",
+    ("GET", "/audit/controle"): "beheerder",
+    ("POST", "/zoekopdrachten/uitvoeren"): "beheerder",
+    ("POST", "/vacatures"): "accountmanager",
+    ("GET", "/vacatures"): "accountmanager",
+    ("GET", "/vacatures/{vacaturenummer}"): "accountmanager",
+    ("PUT", "/vacatures/{vacaturenummer}"): "accountmanager",
+    ("POST", "/vacatures/import"): "accountmanager",
+    ("POST", "/vacatures/{vacaturenummer}/push"): "accountmanager",
+    ("GET", "/modellen"): "datascientist",
+    ("POST", "/modellen/promoveren"): "datascientist",
+    ("GET", "/modellen/trainingsdata"): "datascientist",
+    ("GET", "/gebruikers"): "beheerder",
+    ("POST", "/gebruikers"): "beheerder",
+    ("GET", "/gebruikers/{gebruikersnaam}"): "beheerder",
+    ("PATCH", "/gebruikers/{gebruikersnaam}"): "beheerder",
+}
+DEFAULT_USER = "consulent1"
+
+# Every default check runs (no 5xx; documented status code, content type, headers and body; 405 with
+# a true Allow header for undocumented methods) except these two, which judge input validation
+# rather than the answers: that a schema-valid request is never refused and a schema-violating one
+# never accepted. The API refuses schema-valid requests on purpose, with a documented 400 problem,
+# when a rule depends on the stored state or on several fields (a voorstel step that must wait for
+# the previous one, a reden code that must fit the item, an import file's contents, a klantnummer's
+# characters), and pydantic's lax mode takes JSON ``false`` for an integer 0.
+NOT_ABOUT_ANSWERS = [positive_data_acceptance, negative_data_rejection]
+
+DOCUMENT = create_app(Settings()).openapi()
+schema = schemathesis.openapi.from_dict(DOCUMENT)
+
+
+class WithoutLifespan:
+    """The app as schemathesis sees it: requests only; the fixture's TestClient runs (and ends) the lifespan.
+
+    schemathesis starts the lifespan of an ASGI app itself and keeps it until the process exits; a
+    second start would run the app's startup twice. Refusing the lifespan scope before reading a
+    message is how an ASGI app says it has none.
+    """
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            raise RuntimeError("the lifespan is run by the test fixture")
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture(scope="module")
+def fuzz_http(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[TestClient]:
+    """The app started on a small real database, everything embedded."""
+    settings_ = Settings(
+        data_dir=tmp_path_factory.mktemp("fuzz") / "var",
+        ranker=RankerSettings(poll_seconds=0),
+        ops=OpsSettings(rate_per_minute=1e9, rate_burst=1_000_000_000, access_log=False),
+    )
+    matcher = Matcher(settings_, embedder=embedder)
+    with Session(matcher.engine) as session:  # consulent1 gets wc-a: the code with the most clients
+        make_client(session, client_nummer="K0000001", consulent="wc-a", beperkingen=[{"aspect": "tillen", "ernst": 2}])
+        make_client(session, client_nummer="K0000002", consulent="wc-a")
+        make_client(session, client_nummer="K0000003", consulent="wc-a", opleidingsniveau=None, wensen={})
+        make_client(session, client_nummer="K0000004", consulent="wc-b")
+        make_vacancy(session, vacature_nummer="WSP-0000001")
+        make_vacancy(session, vacature_nummer="SCA-0000001", bron="Scalabor", plaatsingsvorm="beschut_werk")
+    with TestClient(create_app(settings_, matcher)) as client:
+        assert client.app.state.matcher.wait_embedded(timeout=120)
+        assert client.get(DOCUMENT_PATH).json() == DOCUMENT
+        yield client
+
+
+@pytest.fixture(scope="module")
+def fuzz_tokens(fuzz_http: TestClient) -> dict[str, dict[str, str]]:
+    """Authorization headers per demo user; also makes the records that small generated ids point at."""
+    tokens = {}
+    for username in USERS:
+        response = fuzz_http.post(
+            "/api/v1/token", data={"username": username, "password": f"{username}-demo-wachtwoord"}
+        )
+        assert response.status_code == 200, response.text
+        tokens[username] = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    for path, body, user, status in [
+        ("/api/v1/voorstellen", {"klantId": "K0000001", "vacatureId": "WSP-0000001"}, "consulent1", 201),
+        ("/api/v1/vacatures/SCA-0000001/push", {"aantal": 3}, "accountmanager", 200),
+        ("/api/v1/zoekopdrachten", {"klantId": "K0000002"}, "consulent1", 201),
+    ]:
+        response = fuzz_http.post(path, json=body, headers=tokens[user])
+        assert response.status_code == status, response.text
+    return tokens
+
+
+@pytest.fixture(scope="module")
+def fuzz_app(fuzz_http: TestClient) -> WithoutLifespan:
+    """The running app, for schemathesis."""
+    return WithoutLifespan(fuzz_http.app)
+
+
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+)
+def test_every_operation_answers_as_documented(
+    case: Any, fuzz_app: WithoutLifespan, fuzz_tokens: dict[str, dict[str, str]]
+) -> None:
+    """Generated requests never get a 5xx, nor an answer that the document does not describe."""
+    user = FUZZ_AS.get((case.operation.method.upper(), case.operation.path), DEFAULT_USER)
+    case.call_and_validate(app=fuzz_app, headers=fuzz_tokens[user] if user else None, excluded_checks=NOT_ABOUT_ANSWERS)
