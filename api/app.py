@@ -39,7 +39,7 @@ from matching.errors import ConflictError, NotFoundError, WerkmatchError, dutch_
 from matching.lookup import find_client
 from matching.matcher import CandidateFilters, Matcher
 from matching.settings import Settings
-from matching.vocab import Route
+from matching.vocab import Plaatsingsvorm, Route
 from training import registry
 
 logger = logging.getLogger(__name__)
@@ -101,6 +101,12 @@ class CandidateSearch(BaseModel):
     trede: list[int] | None = Field(None, min_length=1, max_length=6, description="alleen deze treden (0-5)")
     route: list[Route] | None = Field(None, min_length=1, max_length=3, description="alleen deze routes")
     min_uren: float | None = Field(None, ge=0, le=60, description="minstens zoveel gedeelde uren per week")
+    plaatsingsvorm: list[Plaatsingsvorm] | None = Field(
+        None,
+        min_length=1,
+        max_length=11,
+        description="kandidaten voor wie een van deze plaatsingsvormen bij hun route past",
+    )
     hele_bestand: bool = Field(False, description="ook klanten buiten hun eigen reiswens (uren en werktijden tellen)")
 
     @field_validator("trede")
@@ -116,6 +122,7 @@ class CandidateSearch(BaseModel):
             trede=frozenset(self.trede) if self.trede else None,
             route=frozenset(str(route) for route in self.route) if self.route else None,
             min_hours=self.min_uren,
+            plaatsingsvorm=frozenset(str(vorm) for vorm in self.plaatsingsvorm) if self.plaatsingsvorm else None,
             whole_bestand=self.hele_bestand,
         )
 

@@ -47,8 +47,8 @@ ROUTE_FALLOFF = 1.5
 SECONDS_PER_DAY = 86_400.0
 
 # Route code (index in ROUTES, -1 unknown → the last row: the whole ladder) -> band.
-_BAND_LOW = np.array([ROUTE_BANDS[r][0] for r in ROUTES] + [0.0], np.float32)
-_BAND_HIGH = np.array([ROUTE_BANDS[r][1] for r in ROUTES] + [4.5], np.float32)
+ROUTE_BAND_LOW = np.array([ROUTE_BANDS[r][0] for r in ROUTES] + [0.0], np.float32)
+ROUTE_BAND_HIGH = np.array([ROUTE_BANDS[r][1] for r in ROUTES] + [4.5], np.float32)
 _POPCOUNT = np.array([bin(mask).count("1") for mask in range(1 << len(Werktijd))], np.float32)
 
 
@@ -147,7 +147,7 @@ def pair_matrix(
     asked = vacancies.readiness[v_rows]
     jobcoach = vacancies.jobcoach[v_rows]
     route = clients.route[c_rows]  # -1 indexes the last (whole-ladder) band
-    outside = np.maximum(_BAND_LOW[route] - asked, 0) + np.maximum(asked - _BAND_HIGH[route], 0)
+    outside = np.maximum(ROUTE_BAND_LOW[route] - asked, 0) + np.maximum(asked - ROUTE_BAND_HIGH[route], 0)
 
     ernst = clients.beperking_ernst[c_rows].astype(np.int16)
     niveau = vacancies.belasting[v_rows].astype(np.int16)

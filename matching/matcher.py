@@ -35,7 +35,7 @@ from matching.domain import Client, Vacancy, utcnow
 from matching.embedding import Embedder, Role, embed_cached, embed_fields, load_embedder
 from matching.errors import InvalidInputError
 from matching.explain import explain_pair
-from matching.features import pair_matrix
+from matching.features import ROUTE_BAND_HIGH, ROUTE_BAND_LOW, pair_matrix
 from matching.index import VectorIndex
 from matching.lexical import LexicalIndex
 from matching.lookup import find_client, find_vacancy
@@ -53,6 +53,7 @@ from matching.text import (
     render_vacancy,
     vacancy_fields,
 )
+from matching.vocab import READINESS
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,8 @@ class CandidateFilters:
     trede: frozenset[int] | None = None
     route: frozenset[str] | None = None
     min_hours: float | None = None  # at least this many shared hours per week
+    # candidates for whom one of these plaatsingsvormen suits their route (inside the route's band)
+    plaatsingsvorm: frozenset[str] | None = None
     whole_bestand: bool = False
 
     def mask(self, clients: ClientArrays, features: scoring.PairFeatures) -> np.ndarray:
@@ -88,6 +91,15 @@ class CandidateFilters:
             keep &= np.isin(clients.route, codes)
         if self.min_hours is not None:
             keep &= features.hours_overlap >= self.min_hours
+        if self.plaatsingsvorm is not None:
+            suits = np.zeros(len(clients.ids), bool)
+            for vorm in self.plaatsingsvorm:
+                readiness = READINESS.get(vorm)
+                if readiness is not None:
+                    suits |= (ROUTE_BAND_LOW[clients.route] <= readiness) & (
+                        readiness <= ROUTE_BAND_HIGH[clients.route]
+                    )
+            keep &= suits
         return keep
 
 

@@ -149,6 +149,8 @@ def test_candidate_filters_through_http(http, tokens) -> None:
     assert ids(trede=[2]) == set()  # the factories' clients are all trede 4
     assert ids(trede=[4], route=["werk"], straalKm=50, minUren=10) == {"K-EIGEN", "K-EIGEN2", "K-ANDER"}
     assert ids(heleBestand=True) >= {"K-EIGEN"}
+    assert ids(plaatsingsvorm=["regulier"]) == {"K-EIGEN", "K-EIGEN2", "K-ANDER"}  # route werk: 3.0–4.5
+    assert ids(plaatsingsvorm=["arbeidsmatige_dagbesteding"]) == set()  # meedoen's band, not werk's
     bad = http.post(
         "/api/v1/matches/kandidaten", json={"vacatureId": "V-ROL", "trede": [7]}, headers=tokens["consulent1"]
     )

@@ -240,5 +240,9 @@ def test_filters_narrow_the_candidate_list_and_are_counted(small_world: Matcher)
     near = small_world.candidates("V-ORDER", top=20, filters=CandidateFilters(whole_bestand=True, max_km=50))
     assert "K-VER" not in {item["clientId"] for item in near["results"]}
     assert all(item["afstandKm"] <= 50 for item in near["results"])
+    vorm = small_world.candidates(
+        "V-ORDER", top=20, filters=CandidateFilters(plaatsingsvorm=frozenset({"werkervaringsplek"}))
+    )
+    assert {item["clientId"] for item in vorm["results"]} == {"K-T2"}  # perspectief 1.5–3.5 holds 2.0; werk does not
     hours = small_world.candidates("V-ORDER", top=20, filters=CandidateFilters(min_hours=40))
     assert hours["results"] == []  # nobody shares 40 hours with a 24–38 hour vacancy
