@@ -501,10 +501,12 @@ def train(
     json_out: JsonFlag = False,
 ) -> None:
     """Een ranker trainen op de vastgelegde uitkomsten en registreren als challenger in MLflow."""
+    from api.inbox import training_labels
     from training.train import train as train_ranker
 
     settings = _settings()
-    result = train_ranker(settings, _matcher(settings), _parse_since(since), seed)
+    # voorstellen and the suggestions consulenten declined in their inbox (relevance 0)
+    result = train_ranker(settings, _matcher(settings), _parse_since(since), seed, labels=training_labels)
     if json_out:
         _emit(result)
         return

@@ -20,6 +20,7 @@ from matching.domain import Client, Vacancy
 from matching.matcher import Matcher
 from matching.outcomes import Voorstel
 from tests.factories import make_client, make_vacancy
+from training.dataset import build_dataset
 
 USERS = ("consulent1", "consulent2", "accountmanager", "datascientist", "beheerder")
 OWN = ("K-W1", "K-W2", "K-W3")  # wc-a: the most clients, so the caseload of consulent1
@@ -228,6 +229,20 @@ def test_a_declined_suggestion_becomes_a_training_label(http, tokens) -> None:
         assert not session.exec(
             select(Voorstel).where(Voorstel.client_id == client.id, Voorstel.vacancy_id == vacancy.id)
         ).all()
+    # what `werkmatch train` learns from includes the decline; what promotion compares on does not
+    learned = build_dataset(http.app.state.matcher, labels=inbox.training_labels)
+    pairs = dict(
+        zip(
+            zip(learned.client_ids.tolist(), learned.vacancy_ids.tolist(), strict=True),
+            learned.labels.tolist(),
+            strict=True,
+        )
+    )
+    assert pairs[(client.id, vacancy.id)] == 0
+    compared = build_dataset(http.app.state.matcher)
+    assert (client.id, vacancy.id) not in set(
+        zip(compared.client_ids.tolist(), compared.vacancy_ids.tolist(), strict=True)
+    )
 
     again = http.post(f"/api/v1/inbox/{item['id']}/afwijzen", json={"reden": "reistijd"}, headers=tokens["consulent2"])
     assert "al afgehandeld" in assert_problem(again, 409)["detail"]

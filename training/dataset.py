@@ -17,6 +17,7 @@ tests on, hold most of them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
@@ -28,7 +29,7 @@ from sqlmodel import Session, select
 from matching.domain import Vacancy, utcnow
 from matching.features import FEATURE_NAMES, pair_matrix
 from matching.matcher import Matcher
-from matching.outcomes import Voorstel, relevance_labels
+from matching.outcomes import RelevanceLabel, Voorstel, relevance_labels
 from training import latent
 
 OPEN_LABEL = 1
@@ -77,10 +78,21 @@ class RankingData:
         return self.take(np.flatnonzero(~test)), self.take(np.flatnonzero(test))
 
 
-def build_dataset(matcher: Matcher, since: datetime | None = None, now: datetime | None = None) -> RankingData:
+LabelSource = Callable[[Session, datetime | None], list[RelevanceLabel]]
+
+
+def build_dataset(
+    matcher: Matcher,
+    since: datetime | None = None,
+    now: datetime | None = None,
+    labels: LabelSource = relevance_labels,
+) -> RankingData:
     """The decided pairs and their features; the matcher must be synced (its vectors are read).
 
     Args:
+        labels: where the judgements come from: the voorstellen (default; what evaluation and
+            promotion compare on), or also the suggestions consulenten declined in their inbox
+            (``api.inbox.training_labels``, what ``werkmatch train`` learns from).
         matcher: A synced matcher; its stored vectors, lexical index and structured arrays are read.
         since: Only pairs whose latest proposal changed at or after this aware moment; None for all.
         now: The moment features (profile age) and censoring are computed at; defaults to now.
@@ -93,13 +105,15 @@ def build_dataset(matcher: Matcher, since: datetime | None = None, now: datetime
     matcher._catch_up()
     clients, vacancies = matcher._arrays()
     with Session(matcher.engine) as session:
-        labelled = [row for row in relevance_labels(session, since) if row.label != OPEN_LABEL]
+        labelled = [row for row in labels(session, since) if row.label != OPEN_LABEL]
         first_seen = dict(
             session.exec(select(Voorstel.vacancy_id, func.min(Voorstel.created_at)).group_by(Voorstel.vacancy_id)).all()
         )
         source_of = dict(session.exec(select(Vacancy.id, Vacancy.bron)).all())
     labelled = [row for row in labelled if row.client_id in clients.position and row.vacancy_id in vacancies.position]
     moment = {key: value.timestamp() for key, value in first_seen.items()}
+    for row in labelled:  # a vacancy judged only in the inbox (declined, never proposed): its first judgement
+        moment[row.vacancy_id] = min(moment.get(row.vacancy_id, float("inf")), row.decided_at.timestamp())
     labelled.sort(key=lambda row: (moment[row.vacancy_id], row.vacancy_id, row.client_id))
     client_ids = np.array([row.client_id for row in labelled], np.int64)
     vacancy_ids = np.array([row.vacancy_id for row in labelled], np.int64)

@@ -27,10 +27,11 @@ import numpy as np
 from matching.errors import InvalidInputError
 from matching.features import FEATURE_NAMES, FEATURES
 from matching.matcher import Matcher
+from matching.outcomes import relevance_labels
 from matching.ranker import feature_spec, save_ranker
 from matching.settings import Settings
 from training import registry
-from training.dataset import RankingData, build_dataset
+from training.dataset import LabelSource, RankingData, build_dataset
 from training.metrics import summarise
 from training.rankers import MIN_TEST_VACANCIES, fit_lgbm, tune_lgbm, weighted_baseline
 
@@ -86,14 +87,22 @@ def _flat(metrics: dict[str, Any], prefix: str) -> dict[str, float]:
 
 
 def train(
-    settings: Settings, matcher: Matcher, since: datetime | None = None, seed: int = 0, user: str | None = None
+    settings: Settings,
+    matcher: Matcher,
+    since: datetime | None = None,
+    seed: int = 0,
+    user: str | None = None,
+    labels: LabelSource = relevance_labels,
 ) -> dict[str, Any]:
-    """Train, log and register one challenger; returns what ``werkmatch train --json`` prints."""
+    """Train, log and register one challenger; returns what ``werkmatch train --json`` prints.
+
+    ``labels``: the judgements to learn from (the CLI adds the consulenten's inbox declines).
+    """
     import mlflow
     import pandas as pd
     from mlflow.models import infer_signature
 
-    data = build_dataset(matcher, since)
+    data = build_dataset(matcher, since, labels=labels)
     train_part, holdout, start = holdout_from(data)
     began = time.perf_counter()
     params, tuning = tune_lgbm(train_part, seed)
