@@ -34,7 +34,7 @@ class EmbeddingSettings(BaseModel):
 
 
 class RetrievalSettings(BaseModel):
-    """Weights of the transparent hybrid score (until the learned ranker replaces it)."""
+    """Weights of the transparent hybrid score: retrieval, vacancy options at intake, and the fallback ranking."""
 
     pool_size: int = Field(300, description="candidates taken from each signal before fusion")
     weight_dense: float = 0.40
