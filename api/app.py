@@ -57,7 +57,7 @@ _PROBLEM_TEXTS = {
     403: "Deze rol mag dit niet",
     404: "Bestaat niet (of hoort bij de caseload van een andere consulent)",
 }
-_HTTP_TITLES = {404: "Niet gevonden"}
+_HTTP_TITLES = {400: "Ongeldige invoer", 404: "Niet gevonden", 413: "Aanvraag te groot"}
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -310,6 +310,11 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
             return method_not_allowed(request.method, allowed_methods(request.app, request.url.path))
         if error.status_code == 404:
             detail = f"Er is geen route {request.url.path}; zie /api/v1/docs voor wat er is."
+        elif error.status_code == 400:  # a body Starlette cannot parse (broken multipart, say)
+            detail = (
+                "De inhoud van de aanvraag is onleesbaar; stuur JSON, of voor een import een multipart-formulier "
+                "met het bestand in het veld 'bestand'."
+            )
         else:
             detail = f"De aanvraag is niet verwerkt (HTTP {error.status_code})."
         title = _HTTP_TITLES.get(error.status_code, "Aanvraag niet verwerkt")

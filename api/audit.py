@@ -318,6 +318,35 @@ def record(
     return entry
 
 
+def record_all(
+    session: Session,
+    *,
+    actor: str,
+    rol: str,
+    action: str,
+    purpose: str,
+    subjects: Sequence[str],
+    details: Mapping[str, Any] | None = None,
+    request_id: str | None = None,
+) -> list[AuditEntry]:
+    """:func:`record` for any number of subjects: one entry per :data:`SUBJECTS_MAX` of them, at least one."""
+    subjects = list(subjects)
+    chunks = [subjects[start : start + SUBJECTS_MAX] for start in range(0, len(subjects), SUBJECTS_MAX)] or [[]]
+    return [
+        record(
+            session,
+            actor=actor,
+            rol=rol,
+            action=action,
+            purpose=purpose,
+            subjects=chunk,
+            details=details,
+            request_id=request_id,
+        )
+        for chunk in chunks
+    ]
+
+
 def canonical_json(entry: AuditEntry) -> bytes:
     """The UTF-8 bytes the entry's hash is taken over (documented field by field in the module docstring)."""
     fields = {

@@ -68,7 +68,6 @@ NAZORG_MAANDEN = (1, 3, 6)
 LOCAL_TIME = ZoneInfo("Europe/Amsterdam")  # due dates are calendar days of the consulent, not UTC
 TOELICHTING_MAX = outcomes.TOELICHTING_MAX
 PAGE_SIZE_MAX = 100
-SUBJECTS_PER_ENTRY = 900  # below audit.SUBJECTS_MAX, with room for the vacancy and client numbers
 SYSTEM_ACTOR = "werkmatch-planner"
 
 
@@ -256,24 +255,18 @@ def _page(page: int, size: int) -> None:
         raise InvalidInputError(f"paginaGrootte moet tussen 1 en {PAGE_SIZE_MAX} liggen, niet {size}")
 
 
-def _chunks(items: Sequence[str], size: int = SUBJECTS_PER_ENTRY) -> Iterable[Sequence[str]]:
-    for start in range(0, max(len(items), 1), size):
-        yield items[start : start + size]
-
-
 def _audit(session: Session, actor: Actor, action: str, subjects: Sequence[str], **details: Any) -> None:
     """One audit entry (more when the subjects do not fit one) in the caller's transaction."""
-    for chunk in _chunks(list(subjects)):
-        audit.record(
-            session,
-            actor=actor.username,
-            rol=actor.rol,
-            action=action,
-            purpose=actor.purpose,
-            subjects=chunk,
-            details=details or None,
-            request_id=actor.request_id,
-        )
+    audit.record_all(
+        session,
+        actor=actor.username,
+        rol=actor.rol,
+        action=action,
+        purpose=actor.purpose,
+        subjects=subjects,
+        details=details or None,
+        request_id=actor.request_id,
+    )
 
 
 def own_client(session: Session, ref: str | int, consulent: str | None) -> Client:

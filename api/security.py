@@ -27,8 +27,9 @@ import functools
 import hashlib
 import hmac
 import logging
+import math
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -58,22 +59,49 @@ _LOGIN_FAILED = "Inloggen mislukt"
 _NOT_LOGGED_IN = "Niet ingelogd"
 
 
-class AuthError(Exception):
-    """A refused login or request; :func:`install` renders it as problem+json.
+class ProblemError(Exception):
+    """An RFC 9457 problem a route raises; :func:`install` renders every one as problem+json (never cached).
 
     Attributes:
-        status: 401 (who are you?) or 403 (you may not).
+        status: The HTTP status.
         title: Dutch, short.
-        detail: Dutch, says what happened and what to do.
-        headers: Extra response headers; 401 and 403 carry ``WWW-Authenticate`` (RFC 6750 §3).
+        detail: Dutch: what happened and what to do.
+        headers: Extra response headers.
+        extra: Extra members of the problem object (RFC 9457 §3.2), e.g. the figures of a refusal.
     """
 
-    def __init__(self, status: int, title: str, detail: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, title: str, detail: str, headers: Mapping[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.title = title
         self.detail = detail
-        self.headers = headers or {}
+        self.headers = dict(headers or {})
+        self.extra = extra
+
+    def response(self) -> JSONResponse:
+        body = {"type": "about:blank", "status": self.status, "title": self.title, "detail": self.detail}
+        body.update(finite(self.extra))
+        return JSONResponse(
+            body, status_code=self.status, media_type=PROBLEM, headers={**self.headers, "Cache-Control": "no-store"}
+        )
+
+
+class AuthError(ProblemError):
+    """A refused login or request: 401 (who are you?) or 403 (you may not); 401 and 403 carry
+    ``WWW-Authenticate`` (RFC 6750 §3)."""
+
+
+def finite(value: Any) -> Any:
+    """A deep copy with NaN and infinities as None: JSON has no such numbers (metrics of empty groups)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(item) for item in value]
+    return value
 
 
 def _unauthorized(detail: str, error: str | None = "invalid_token", title: str = _NOT_LOGGED_IN) -> AuthError:
@@ -311,15 +339,8 @@ def require(*roles: Rol) -> Callable[[User], User]:
     return dependency
 
 
-def problem_response(error: AuthError) -> JSONResponse:
-    """An :class:`AuthError` as an RFC 9457 ``application/problem+json`` response."""
-    body = {"type": "about:blank", "status": error.status, "title": error.title, "detail": error.detail}
-    headers = {**error.headers, "Cache-Control": "no-store"}
-    return JSONResponse(body, status_code=error.status, media_type=PROBLEM, headers=headers)
-
-
 def install(app: FastAPI, settings: Settings | None = None) -> None:
-    """Register the problem+json handler for :class:`AuthError` on ``app``.
+    """Register the problem+json handler for :class:`ProblemError` (and so :class:`AuthError`) on ``app``.
 
     Args:
         app: The FastAPI app.
@@ -332,9 +353,9 @@ def install(app: FastAPI, settings: Settings | None = None) -> None:
     if settings is not None:
         signing_key(settings)
 
-    @app.exception_handler(AuthError)
-    async def auth_error(_request: Request, error: AuthError) -> JSONResponse:
-        return problem_response(error)
+    @app.exception_handler(ProblemError)
+    async def problem_error(_request: Request, error: ProblemError) -> JSONResponse:
+        return error.response()
 
 
 def pseudonym(settings: Settings, vacancy: str, klantnummer: str) -> str:

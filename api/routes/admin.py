@@ -56,15 +56,13 @@ import math
 import re
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
-from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 from sqlalchemy import func
@@ -72,6 +70,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from api import audit, security
+from api.security import ProblemError, finite
 from api.users import Rol, User, UserPublic, create_user, get_user, normalize_username
 from matching.domain import Client, Vacancy
 from matching.errors import ConflictError, InvalidInputError, NotFoundError
@@ -96,55 +95,7 @@ _HAS_LETTER = re.compile(r"[^\W\d_]")
 _BSN_LIKE = re.compile(r"\d{9}")  # as audit's rule: the log refuses these, so refuse them at the door
 
 
-# ------------------------------------------------------------------------------- errors at the edge
-
-
-class Weigering(Exception):
-    """An RFC 9457 problem raised by a route of this module, with optional extra members."""
-
-    def __init__(
-        self, status: int, title: str, detail: str, headers: Mapping[str, str] | None = None, **extra: Any
-    ) -> None:
-        super().__init__(detail)
-        self.status, self.title, self.detail = status, title, detail
-        self.headers = dict(headers or {})
-        self.extra = extra
-
-    def response(self) -> JSONResponse:
-        """The problem as ``application/problem+json`` (never cached)."""
-        body = {"type": "about:blank", "status": self.status, "title": self.title, "detail": self.detail}
-        body.update(_finite(self.extra))
-        headers = {"Cache-Control": "no-store", **self.headers}
-        return JSONResponse(body, status_code=self.status, media_type=PROBLEM, headers=headers)
-
-
-class AdminRoute(APIRoute):
-    """The routes of this module render :class:`Weigering` themselves; the app handles everything else."""
-
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
-        handler = super().get_route_handler()
-
-        async def guarded(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except Weigering as refusal:
-                return refusal.response()
-
-        return guarded
-
-
-router = APIRouter(prefix="/api/v1", route_class=AdminRoute)
-
-
-def _finite(value: Any) -> Any:
-    """A deep copy with NaN and infinities as None: JSON has no such numbers (metrics of empty groups)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(item) for item in value]
-    return value
+router = APIRouter(prefix="/api/v1")
 
 
 def _responses(**descriptions: str) -> dict[int | str, dict[str, Any]]:
@@ -196,24 +147,22 @@ def _audit(
     details: dict[str, Any] | None = None,
 ) -> None:
     """Audit entries in the caller's transaction; several when ``subjects`` do not fit one."""
-    chunks = [subjects[i : i + audit.SUBJECTS_MAX] for i in range(0, len(subjects), audit.SUBJECTS_MAX)] or [[]]
-    for chunk in chunks:
-        audit.record(
-            session,
-            actor=user.username,
-            rol=Rol(user.rol).value,
-            action=action,
-            purpose=purpose,
-            subjects=chunk,
-            details=details,
-            request_id=getattr(request.state, "request_id", None),
-        )
+    audit.record_all(
+        session,
+        actor=user.username,
+        rol=Rol(user.rol).value,
+        action=action,
+        purpose=purpose,
+        subjects=subjects,
+        details=details,
+        request_id=getattr(request.state, "request_id", None),
+    )
 
 
 def _embedding_done(matcher: Matcher) -> None:
     """Features read the stored vectors: refuse (503) while the index is still being built."""
     if not matcher.prepared or not matcher.wait_embedded(timeout=0):
-        raise Weigering(
+        raise ProblemError(
             503,
             "Index nog niet klaar",
             "De index wordt nog opgebouwd; de kenmerken zouden onvolledig zijn. Probeer het over enkele "
@@ -222,9 +171,9 @@ def _embedding_done(matcher: Matcher) -> None:
         )
 
 
-def _registry_unreadable(error: Exception) -> Weigering:
+def _registry_unreadable(error: Exception) -> ProblemError:
     logger.error("model registry not readable: %s", error)
-    return Weigering(
+    return ProblemError(
         503,
         "Modelregister niet leesbaar",
         f"Het modelregister kon niet worden gelezen of bijgewerkt ({type(error).__name__}); de rangschikker "
@@ -510,7 +459,7 @@ def promote_challenger(
             result = promote(settings, matcher, force=body.forceer, reason=body.reden, user=user.username)
         except PromotionRefused as refused:
             figures = refused.result
-            raise Weigering(
+            raise ProblemError(
                 409,
                 "Niet gepromoveerd",
                 f"{refused} Er is niets gewijzigd.",
@@ -552,7 +501,7 @@ def promote_challenger(
             },
         )
         session.commit()
-    clean = _finite(result)
+    clean = finite(result)
     return Promotieresultaat.model_validate(
         {
             **clean,

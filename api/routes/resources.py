@@ -55,23 +55,21 @@ import logging
 import math
 import re
 import tempfile
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path, PurePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, UploadFile
-from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
-from starlette.exceptions import HTTPException
 
 from api import audit, security
+from api.security import ProblemError
 from api.users import Rol, User
 from matching import importer, store
 from matching.domain import (
@@ -103,64 +101,7 @@ _UPLOAD_TYPES = {"text/csv": ".csv", "application/json": ".json", "application/x
 # ------------------------------------------------------------------------------- errors at the edge
 
 
-class Probleem(Exception):
-    """An RFC 9457 problem raised by a route of this module; its route class renders it.
-
-    Attributes:
-        status: The HTTP status.
-        title: Dutch, short.
-        detail: Dutch: what happened, with the value, and what to do.
-    """
-
-    def __init__(self, status: int, title: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.title = title
-        self.detail = detail
-
-    def response(self) -> JSONResponse:
-        """The problem as an ``application/problem+json`` response (never cached)."""
-        body = {"type": "about:blank", "status": self.status, "title": self.title, "detail": self.detail}
-        return JSONResponse(body, status_code=self.status, media_type=PROBLEM, headers={"Cache-Control": "no-store"})
-
-
-_HTTP_TITLES = {400: "Ongeldige invoer", 405: "Methode niet toegestaan", 413: "Aanvraag te groot"}
-
-
-def _from_http(error: HTTPException) -> Probleem:
-    """Starlette's English HTTPExceptions (an unreadable multipart body, say) as a Dutch problem."""
-    if error.status_code == 400:
-        return Probleem(
-            400,
-            "Ongeldige invoer",
-            "De inhoud van de aanvraag is onleesbaar; stuur JSON, of voor een import een multipart-formulier "
-            "met het bestand in het veld 'bestand'.",
-        )
-    title = _HTTP_TITLES.get(error.status_code, "Aanvraag niet verwerkt")
-    return Probleem(error.status_code, title, f"De aanvraag is niet verwerkt (HTTP {error.status_code}).")
-
-
-class ResourceRoute(APIRoute):
-    """The routes of this module: :class:`Probleem` and Starlette's HTTPExceptions become Dutch problem+json.
-
-    (The body limits are not here: :mod:`api.ops` checks them for every route before the app runs.)
-    """
-
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
-        handler = super().get_route_handler()
-
-        async def guarded(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except Probleem as problem:
-                return problem.response()
-            except HTTPException as error:
-                return _from_http(error).response()
-
-        return guarded
-
-
-router = APIRouter(route_class=ResourceRoute, tags=["klanten en vacatures"])
+router = APIRouter(tags=["klanten en vacatures"])
 
 
 class ParamFout(BaseModel):
@@ -388,7 +329,7 @@ PaginaGrootte = Annotated[int, Query(alias="paginaGrootte", ge=1, le=PAGE_SIZE_M
 def _caseload(user: User) -> str:
     """The werkconsulent's consulent code; an account without one has no caseload to show."""
     if not user.consulent:
-        raise Probleem(
+        raise ProblemError(
             403,
             "Geen toegang",
             f"Het account '{user.username}' heeft geen consulentcode en dus geen caseload; "
@@ -424,7 +365,7 @@ def _client_input(body: KlantInvoer, user: User) -> ClientIn:
     """The body with the caller's consulent code filled in; another code is a 403."""
     own = _caseload(user)
     if body.consulent is not None and body.consulent != own:
-        raise Probleem(
+        raise ProblemError(
             403,
             "Geen toegang",
             f"consulent '{body.consulent}' is niet uw consulentcode '{own}'; u kunt alleen klanten in uw eigen "
@@ -442,15 +383,18 @@ def _summary(client: Client) -> KlantSamenvatting:
 
 
 def _record(session: Session, request: Request, user: User, action: str, purpose: str, subjects: list[str]) -> None:
-    """Audit entries for ``subjects`` in the caller's transaction (several when there are more than fit one)."""
-    for start in range(0, len(subjects), audit.SUBJECTS_MAX):
-        audit.record(
+    """Audit entries for ``subjects`` in the caller's transaction (several when there are more than fit one).
+
+    Nothing is written when no client was read (an empty page, an import that stored no row).
+    """
+    if subjects:
+        audit.record_all(
             session,
             actor=user.username,
             rol=str(user.rol),
             action=action,
             purpose=purpose,
-            subjects=subjects[start : start + audit.SUBJECTS_MAX],
+            subjects=subjects,
             request_id=request.state.request_id,
         )
 
@@ -471,8 +415,8 @@ def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
         yield items[start : start + size]
 
 
-def _conflict(what: str, nummer: str, path: str) -> Probleem:
-    return Probleem(
+def _conflict(what: str, nummer: str, path: str) -> ProblemError:
+    return ProblemError(
         409,
         "Bestaat al",
         f"{what} '{nummer}' bestaat al; kies een ander nummer, of wijzig de bestaande met PUT {path}.",
@@ -559,7 +503,7 @@ def replace_client(
     with store.session_scope(engine) as session:
         _own_client(session, user, klantnummer)
         if body.client_nummer != klantnummer:
-            raise Probleem(
+            raise ProblemError(
                 400,
                 "Ongeldige invoer",
                 f"clientNummer '{body.client_nummer}' in de body wijkt af van '{klantnummer}' in het pad; "
@@ -735,7 +679,7 @@ def replace_vacancy(vacaturenummer: str, body: VacatureInvoer, _user: Accountman
     with store.session_scope(engine) as session:
         _vacancy(session, vacaturenummer)
         if body.vacature_nummer != vacaturenummer:
-            raise Probleem(
+            raise ProblemError(
                 400,
                 "Ongeldige invoer",
                 f"vacatureNummer '{body.vacature_nummer}' in de body wijkt af van '{vacaturenummer}' in het pad; "
