@@ -73,7 +73,7 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
     Here the routes of the most literal matching template count (the fewest parameters).
     """
     by_template: dict[str, set[str]] = {}
-    for pattern, route_methods, template in ops.route_table(app.router.routes):
+    for pattern, route_methods, template in app.state.ops.table():  # built once, not per request
         if route_methods and pattern.match(path):
             by_template.setdefault(template, set()).update(route_methods)
     if not by_template:

@@ -299,17 +299,21 @@ class Operations:
         self.metrics_allow = [ipaddress.ip_network(net, strict=False) for net in self.ops.metrics_allow]
         self.log = access_logger() if self.ops.access_log else None
 
+    def table(self) -> list[tuple[re.Pattern[str], frozenset[str] | None, str]]:
+        """:func:`route_table` of the app, built once (again only when routes are added)."""
+        if self._table is None or self._table_size != len(self.routes):
+            self._table, self._table_size = route_table(self.routes), len(self.routes)
+        return self._table
+
     def route_template(self, scope: Scope) -> str | None:
         """The path template of the route that serves ``scope`` (or refuses its method), else None.
 
         Looked up here, before the app runs, so that a request refused with 413 or 429 gets its
         route label too; the table is built at the first request (all routes exist by then).
         """
-        if self._table is None or self._table_size != len(self.routes):
-            self._table, self._table_size = route_table(self.routes), len(self.routes)
         path = scope["path"].removeprefix(scope.get("root_path", "")) or "/"
         partial = None
-        for pattern, methods, template in self._table:
+        for pattern, methods, template in self.table():
             if pattern.match(path):
                 if methods is None or scope["method"] in methods:
                     return template
