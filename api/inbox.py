@@ -255,8 +255,8 @@ def _page(page: int, size: int) -> None:
         raise InvalidInputError(f"paginaGrootte moet tussen 1 en {PAGE_SIZE_MAX} liggen, niet {size}")
 
 
-def _audit(session: Session, actor: Actor, action: str, subjects: Sequence[str], **details: Any) -> None:
-    """One audit entry (more when the subjects do not fit one) in the caller's transaction."""
+def record_audit(session: Session, actor: Actor, action: str, subjects: Sequence[str], **details: Any) -> None:
+    """One audit entry as ``actor`` (more when the subjects do not fit one) in the caller's transaction."""
     audit.record_all(
         session,
         actor=actor.username,
@@ -346,7 +346,7 @@ def push_candidates(
             for c in session.exec(select(Client).where(Client.client_nummer.in_(numbers)))  # type: ignore[attr-defined]
         }
         # The audit entry takes the write lock first, so the check below sees every committed push.
-        _audit(session, actor, "vacature_gepusht", [vacature, *numbers], aantal=len(numbers))
+        record_audit(session, actor, "vacature_gepusht", [vacature, *numbers], aantal=len(numbers))
         busy = _open_suggestion_pairs(session, (c.id for c in clients.values()), vacancy.id)  # type: ignore[misc,arg-type]
         version = _model_version(listing.get("rankedBy"))
         shown, inboxes, created = [], set(), 0
@@ -463,7 +463,7 @@ def list_inbox(
         ).all()
         items = [item_dict(item, klant, vacature, titel, day) for item, klant, vacature, titel in rows]
         if items:
-            _audit(session, actor, "inbox_gelezen", sorted({item["klant_id"] for item in items}))
+            record_audit(session, actor, "inbox_gelezen", sorted({item["klant_id"] for item in items}))
             session.commit()
     return {"items": items, "totaal": total, "pagina": page, "pagina_grootte": size}
 
@@ -534,7 +534,7 @@ def accept(engine: Engine, actor: Actor, item_id: int, toelichting: str | None =
         try:
             item = _claim(session, actor, item_id, SUGGESTIONS, Uitkomst.GEACCEPTEERD, note)
             klant, vacature = _numbers(session, item)
-            _audit(session, actor, "inbox_geaccepteerd", [klant, vacature], inboxItem=item_id, soort=item.soort)
+            record_audit(session, actor, "inbox_geaccepteerd", [klant, vacature], inboxItem=item_id, soort=item.soort)
             voorstel = outcomes.propose(
                 session,
                 item.client_id,
@@ -580,7 +580,7 @@ def decline(engine: Engine, actor: Actor, item_id: int, reden: str, toelichting:
         try:
             item = _claim(session, actor, item_id, SUGGESTIONS, Uitkomst.AFGEWEZEN, note)
             klant, vacature = _numbers(session, item)
-            _audit(session, actor, "inbox_afgewezen", [klant, vacature], inboxItem=item_id, reden=code)
+            record_audit(session, actor, "inbox_afgewezen", [klant, vacature], inboxItem=item_id, reden=code)
             session.add(
                 InboxAfwijzing(
                     inbox_item_id=item_id,
@@ -606,7 +606,7 @@ def finish(engine: Engine, actor: Actor, item_id: int, toelichting: str | None =
         try:
             item = _claim(session, actor, item_id, (Soort.NAZORG.value,), Uitkomst.AFGEROND, note)
             klant, vacature = _numbers(session, item)
-            _audit(session, actor, "nazorg_afgerond", [klant, vacature], inboxItem=item_id)
+            record_audit(session, actor, "nazorg_afgerond", [klant, vacature], inboxItem=item_id)
             session.commit()
         except BaseException:
             session.rollback()
@@ -725,7 +725,7 @@ def save_search(engine: Engine, actor: Actor, klant: str, min_score: float = 0.0
             top=top,
         )
         session.add(search)
-        _audit(session, actor, "zoekopdracht_opgeslagen", [client.client_nummer], top=top)
+        record_audit(session, actor, "zoekopdracht_opgeslagen", [client.client_nummer], top=top)
         session.commit()
         return _search_view(search, client.client_nummer, 0)
 
@@ -760,7 +760,7 @@ def list_searches(engine: Engine, actor: Actor) -> list[dict[str, Any]]:
         ).all()
         views = [_search_view(search, klant, found.get(search.id, 0)) for search, klant in rows]
         if views:
-            _audit(session, actor, "zoekopdrachten_gelezen", sorted({view["klant_id"] for view in views}))
+            record_audit(session, actor, "zoekopdrachten_gelezen", sorted({view["klant_id"] for view in views}))
             session.commit()
     return views
 
@@ -776,7 +776,7 @@ def delete_search(engine: Engine, actor: Actor, search_id: int) -> None:
         if search is None or actor.consulent is None or search.consulent != actor.consulent:
             raise NotFoundError(f"zoekopdracht {search_id} bestaat niet; controleer het nummer")
         client = session.get(Client, search.client_id)
-        _audit(session, actor, "zoekopdracht_verwijderd", [client.client_nummer], zoekopdracht=search_id)  # type: ignore[union-attr]
+        record_audit(session, actor, "zoekopdracht_verwijderd", [client.client_nummer], zoekopdracht=search_id)  # type: ignore[union-attr]
         session.delete(search)
         session.commit()
 
@@ -859,7 +859,9 @@ def run_saved_searches(
                     )
                 if new:
                     subjects = [client.client_nummer, *(v.vacature_nummer for v in new)]
-                    _audit(session, runner, "zoekopdracht_uitgevoerd", subjects, zoekopdracht=search.id, nieuw=len(new))
+                    record_audit(
+                        session, runner, "zoekopdracht_uitgevoerd", subjects, zoekopdracht=search.id, nieuw=len(new)
+                    )
                 session.commit()
             except IntegrityError:
                 session.rollback()  # a concurrent run suggested the same pair first

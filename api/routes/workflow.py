@@ -36,7 +36,7 @@ from pydantic.alias_generators import to_camel
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from api import audit, inbox, security
+from api import inbox, security
 from api.users import Rol, User
 from matching import outcomes
 from matching.domain import Client, Vacancy, utcnow
@@ -314,19 +314,6 @@ def _voorstel_view(session: Session, voorstel: Voorstel, client: Client, vacancy
     }
 
 
-def _record(session: Session, who: inbox.Actor, action: str, subjects: list[str], **details: Any) -> None:
-    audit.record(
-        session,
-        actor=who.username,
-        rol=who.rol,
-        action=action,
-        purpose=who.purpose,
-        subjects=subjects,
-        details=details or None,
-        request_id=who.request_id,
-    )
-
-
 @router.post("/voorstellen", status_code=201, response_model=VoorstelOut, responses=NOT_FOUND)
 def make_voorstel(body: VoorstelIn, matcher: MatcherDep, user: Consulent, request: Request) -> dict[str, Any]:
     """Een klant uit de eigen caseload voorstellen voor een open vacature."""
@@ -335,7 +322,7 @@ def make_voorstel(body: VoorstelIn, matcher: MatcherDep, user: Consulent, reques
         client = inbox.own_client(session, body.klant_id, user.consulent)
         vacancy = find_vacancy(session, body.vacature_id)
         try:
-            _record(session, who, "voorstel_gedaan", [client.client_nummer, vacancy.vacature_nummer])
+            inbox.record_audit(session, who, "voorstel_gedaan", [client.client_nummer, vacancy.vacature_nummer])
             voorstel = outcomes.propose(
                 session, client.id, vacancy.id, user.username, outcomes.Rol.CONSULENT, toelichting=body.toelichting
             )  # commits the audit entry with the voorstel
@@ -351,7 +338,9 @@ def read_voorstel(voorstel_id: VoorstelId, matcher: MatcherDep, user: Consulent,
     with Session(matcher.engine, expire_on_commit=False) as session:
         voorstel, client, vacancy = _own_voorstel(session, voorstel_id, user)
         view = _voorstel_view(session, voorstel, client, vacancy)
-        _record(session, actor(user, request), "voorstel_gelezen", [client.client_nummer, vacancy.vacature_nummer])
+        inbox.record_audit(
+            session, actor(user, request), "voorstel_gelezen", [client.client_nummer, vacancy.vacature_nummer]
+        )
         session.commit()
         return view
 
@@ -368,7 +357,7 @@ def move_voorstel(
         voorstel, client, vacancy = _own_voorstel(session, voorstel_id, user)
         now = utcnow()
         try:
-            _record(
+            inbox.record_audit(
                 session,
                 actor(user, request),
                 "voorstel_gewijzigd",
@@ -415,7 +404,9 @@ def search_voorstellen(body: VoorstelZoeken, matcher: MatcherDep, user: Consulen
         ).all()
         found = [_short(voorstel, klant, vacature, titel) for voorstel, klant, vacature, titel in rows]
         if found:
-            _record(session, actor(user, request), "voorstellen_gezocht", sorted({v["klant_id"] for v in found}))
+            inbox.record_audit(
+                session, actor(user, request), "voorstellen_gezocht", sorted({v["klant_id"] for v in found})
+            )
             session.commit()
     return {"voorstellen": found, "totaal": total, "pagina": body.pagina, "pagina_grootte": body.pagina_grootte}
 
