@@ -7,7 +7,10 @@ a sane ranker must respect (+1: more never lowers the score, −1: more never ra
 constraint), for gradient-boosting monotone constraints and for behavioural tests.
 
 What is deliberately *not* here: protected attributes and their proxies (name, gender, birth year or
-age, origin, raw postcode; the postcode enters only as a distance). ``tests/test_features.py`` fails
+age, origin, raw postcode; the postcode enters only as a distance), and beperkingen. Beperkingen are
+health data: they act through the documented compatibility table (:mod:`matching.compatibility`: a
+hard conflict is not shown, with the reason counted; any other is shown as "kans met aanpassing"),
+never as something a model learns to rank people down for. ``tests/test_features.py`` fails
 if a feature or an array field is named after one. Some features carry no direction on purpose:
 profile staleness and missing fields say how far the profile can be trusted, and forcing them
 downwards would rank people down for their consulent's bookkeeping (DOMAIN.md, problem 5).
@@ -33,8 +36,6 @@ from matching.vocab import Route, Werktijd
 EXPERIENCE_CAP_YEARS = 10.0
 # A jobcoach bridges half a trede step: the same reading as the generative story (training/latent.py).
 JOBCOACH_READINESS = 0.5
-# Jobcarving removes the heaviest tasks: every belasting conflict counts half.
-JOBCARVING_FACTOR = 0.5
 # Readiness band (trede scale, see vocab.READINESS) of the plaatsingsvormen each route aims at:
 # werk → proefplaatsing … regulier; perspectief → vrijwilligerswerk … loonkostensubsidie (an intervention
 # first); meedoen → sociale activering … vrijwilligerswerk. Fit falls linearly to 0 at 1.5 steps outside.
@@ -79,10 +80,8 @@ FEATURES: tuple[Feature, ...] = (
     Feature("readiness_gap", "Readiness the plaatsingsvorm asks above the trede, minus 0.5 with a jobcoach.", -1),
     Feature("readiness_surplus", "Trede steps the client is above what the plaatsingsvorm asks.", 0),
     Feature("route_fit", "How well the plaatsingsvorm suits the client's route (1 inside its band, 0 far off).", +1),
-    Feature("belasting_conflicts", "Sum over aspects of max(0, niveau - (3 - ernst)); jobcarving halves it.", -1),
-    Feature("belasting_worst_conflict", "The largest single-aspect conflict; jobcarving halves it.", -1),
-    Feature("coaching_need_met", "1 when the client needs begeleiding and the vacancy has a jobcoach.", +1),
-    Feature("coaching_need_unmet", "1 when the client needs begeleiding and the vacancy has no jobcoach.", -1),
+    Feature("coaching_need_met", "1 when the client is at trede 0-3 and the vacancy has a jobcoach.", +1),
+    Feature("coaching_need_unmet", "1 when the client is at trede 0-3 and the vacancy has no jobcoach.", -1),
     Feature("language_gap", "CEFR steps the client's taalniveau is below the asked one (0 when either unknown).", -1),
     Feature("language_unknown", "1 when the vacancy asks a taalniveau and the client's is not recorded.", 0),
     Feature("certificate_gap", "Number of the vacancy's certificates the client lacks.", -1),
@@ -149,10 +148,6 @@ def pair_matrix(
     route = clients.route[c_rows]  # -1 indexes the last (whole-ladder) band
     outside = np.maximum(ROUTE_BAND_LOW[route] - asked, 0) + np.maximum(asked - ROUTE_BAND_HIGH[route], 0)
 
-    ernst = clients.beperking_ernst[c_rows].astype(np.int16)
-    niveau = vacancies.belasting[v_rows].astype(np.int16)
-    points = np.maximum(niveau - (3 - ernst), 0)  # ernst 0 (none recorded) never conflicts: niveau ≤ 3
-    carving = np.where(vacancies.jobcarving[v_rows], JOBCARVING_FACTOR, 1.0)
     needs_coaching = clients.needs_coaching[c_rows]
 
     client_language, asked_language = clients.language[c_rows], vacancies.language[v_rows]
@@ -183,8 +178,6 @@ def pair_matrix(
         "readiness_gap": np.maximum(asked - JOBCOACH_READINESS * jobcoach - trede, 0.0),
         "readiness_surplus": np.maximum(trede - asked, 0.0),
         "route_fit": np.clip(1.0 - outside / ROUTE_FALLOFF, 0.0, 1.0),
-        "belasting_conflicts": points.sum(axis=1) * carving,
-        "belasting_worst_conflict": points.max(axis=1, initial=0) * carving,
         "coaching_need_met": needs_coaching & jobcoach,
         "coaching_need_unmet": needs_coaching & ~jobcoach,
         "language_gap": np.where(languages_known, np.maximum(asked_language - client_language, 0), 0),

@@ -30,12 +30,13 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 from tqdm import tqdm
 
-from matching import scoring
+from matching import annotate, compatibility, exposure, oversight_state, scoring
+from matching.compatibility import Status
 from matching.domain import Client, Vacancy, utcnow
 from matching.embedding import Embedder, Role, embed_cached, embed_fields, load_embedder
 from matching.errors import InvalidInputError
-from matching.explain import explain_pair
-from matching.features import ROUTE_BAND_HIGH, ROUTE_BAND_LOW, pair_matrix
+from matching.explain import PairFacts, explain_pair
+from matching.features import FEATURE_NAMES, ROUTE_BAND_HIGH, ROUTE_BAND_LOW, pair_matrix
 from matching.index import VectorIndex
 from matching.lexical import LexicalIndex
 from matching.lookup import find_client, find_vacancy
@@ -104,6 +105,20 @@ class CandidateFilters:
 
 
 NO_FILTERS = CandidateFilters()
+
+
+@dataclass
+class CandidatePool:
+    """One vacancy's candidate pool: features of all clients, who passed the hard filters, and the pool."""
+
+    features: scoring.PairFeatures  # of *all* clients
+    mask: np.ndarray  # passed every hard filter
+    rows: np.ndarray  # the pool's client rows
+    dense_raw: np.ndarray  # raw cosine per pool row
+    lexical_raw: np.ndarray  # BM25 per pool row, divided by the best of all records
+    signals: dict[str, np.ndarray]  # the weighted score's signals per pool row
+    hard_rows: np.ndarray  # client rows left out for a hard beperking conflict
+    hard_counts: dict[str, int]  # per aspect, how many of them
 
 
 @dataclass
@@ -418,12 +433,8 @@ class Matcher:
         vacancies: VacancyArrays,
         vacancy_id: int,
         filters: CandidateFilters = NO_FILTERS,
-    ) -> tuple[scoring.PairFeatures, np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-        """Hard filters over all clients, then the pool of client rows and the signals for them.
-
-        Returns the pair features of *all* clients, the eligibility mask, the pool rows, their raw
-        cosine and best-scaled BM25 (the ranker's text features), and the weighted score's signals.
-        """
+    ) -> CandidatePool:
+        """Hard filters over all clients (incl. hard beperking conflicts), then the pool and its signals."""
         v_row = vacancies.position[vacancy_id]
         n = len(clients.ids)
         features = scoring.pair_features(clients, np.arange(n), vacancies, np.full(n, v_row))
@@ -431,7 +442,12 @@ class Matcher:
             mask = (features.hours_overlap >= 0) & features.times_ok
         else:
             mask = scoring.eligible(features, np.ones(n, bool))
-        mask &= filters.mask(clients, features)
+        one = slice(v_row, v_row + 1)
+        offers = (vacancies.jobcarving[one], vacancies.jobcoach[one], vacancies.guided[one])
+        closed = compatibility.accommodated(*offers)[0]
+        compat = compatibility.statuses(clients.beperking_ernst, vacancies.belasting[v_row], closed)
+        hard = compat == Status.HARD
+        mask &= ~hard & filters.mask(clients, features)
         structured = scoring.structured_signals(features, clients.max_km)
         query = self._vectors_for([self.sides["vacancies"].texts[vacancy_id]], "query")[0]
         eligible_rows = np.flatnonzero(mask)
@@ -446,7 +462,19 @@ class Matcher:
         )
         dense, lexical = scoring.text_signals(dense_raw, lexical_raw)
         signals = {"dense": dense, "lexical": lexical, **{k: v[pool] for k, v in structured.items()}}
-        return features, mask, pool, dense_raw, lexical_raw, signals
+        hard_rows = np.flatnonzero(hard)
+        return CandidatePool(
+            features=features,
+            mask=mask,
+            rows=pool,
+            dense_raw=dense_raw,
+            lexical_raw=lexical_raw,
+            signals=signals,
+            hard_rows=hard_rows,
+            hard_counts=compatibility.hard_reason_counts(
+                clients.beperking_ernst, vacancies.belasting[v_row], closed, hard_rows
+            ),
+        )
 
     def pool_features(self, vacancy_id: int, now: datetime | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The client ids a candidate search for this vacancy would rank, and their ranker features.
@@ -456,10 +484,17 @@ class Matcher:
         with self._lock:
             self._catch_up()
             clients, vacancies = self._arrays()
-            _, _, pool, dense_raw, lexical_raw, _ = self._candidate_pool(clients, vacancies, vacancy_id)
-            v_rows = np.full(len(pool), vacancies.position[vacancy_id])
-            pairs = pair_matrix(clients, pool, vacancies, v_rows, dense_raw, lexical_raw, now or utcnow())
-            return clients.ids[pool], pairs
+            pool = self._candidate_pool(clients, vacancies, vacancy_id)
+            v_rows = np.full(len(pool.rows), vacancies.position[vacancy_id])
+            pairs = pair_matrix(
+                clients, pool.rows, vacancies, v_rows, pool.dense_raw, pool.lexical_raw, now or utcnow()
+            )
+            return clients.ids[pool.rows], pairs
+
+    def ranking_mode(self) -> dict[str, Any]:
+        """The kill switch's position (:mod:`matching.oversight_state`), read from the database."""
+        with Session(self.engine) as session:
+            return oversight_state.ranking_mode(session, self.settings.ranker.mode)
 
     def candidates(
         self,
@@ -467,14 +502,18 @@ class Matcher:
         top: int = 20,
         weights: RetrievalSettings | None = None,
         filters: CandidateFilters = NO_FILTERS,
+        served: bool = False,
     ) -> dict[str, Any]:
-        """The best-fitting clients for one vacancy, each with a score and Dutch reasons.
+        """The best-fitting clients for one vacancy, each with a score, Dutch reasons and kansen.
 
         Args:
             vacancy_ref: vacaturenummer or database id.
             top: how many candidates (1–500).
-            weights: other signal weights than the configured ones (evaluation of single signals).
+            weights: other signal weights than the configured ones (evaluation of single signals);
+                ranks by the weighted score.
             filters: what the consulent narrows the list to (radius, trede, route, hours, whole bestand).
+            served: the list is shown to a person (API, CLI): it is re-ranked for exposure and its top
+                enters the exposure ledger. Evaluations leave it False and change nothing.
         """
         if top < 1 or top > 500:
             raise InvalidInputError(f"top moet tussen 1 en 500 liggen, niet {top}")
@@ -488,46 +527,65 @@ class Matcher:
                         f"vacature {vacancy.vacature_nummer} is {vacancy.status}; "
                         "kandidaten zoeken kan alleen voor open vacatures"
                     )
-                features, mask, pool, dense_raw, lexical_raw, signals = self._candidate_pool(
-                    clients,
-                    vacancies,
-                    vacancy.id,  # type: ignore[arg-type]
-                    filters,
-                )
-                n = len(clients.ids)
-                ranker = None if weights is not None else self.ranker
-                if ranker is None:
-                    score = scoring.combine(signals, weights or self.settings.retrieval)
-                else:
+                vacancy_id: int = vacancy.id  # type: ignore[assignment]
+                pool = self._candidate_pool(clients, vacancies, vacancy_id, filters)
+                mode = oversight_state.ranking_mode(session, self.settings.ranker.mode)["modus"]
+                ranker = self.ranker if weights is None and mode == "model" else None
+                now = utcnow()
+                v_rows = np.full(len(pool.rows), vacancies.position[vacancy_id])
+                pairs = None
+                if ranker is not None:
                     pairs = pair_matrix(
-                        clients,
-                        pool,
-                        vacancies,
-                        np.full(len(pool), vacancies.position[vacancy.id]),  # type: ignore[index]
-                        dense_raw,
-                        lexical_raw,
-                        utcnow(),
+                        clients, pool.rows, vacancies, v_rows, pool.dense_raw, pool.lexical_raw, now
                     )
                     score = ranker.score(pairs)
-                order = np.argsort(-score, kind="stable")[:top]
+                else:
+                    score = scoring.combine(pool.signals, weights or self.settings.retrieval)
+                strength = self.settings.ranker.exposure_strength if served and ranker is not None else 0.0
+                if strength > 0:
+                    shown_before, average = oversight_state.exposure(
+                        session, clients.ids[pool.rows], vacancy_id, now
+                    )
+                    order = exposure.rerank(
+                        score, shown_before, clients.trede[pool.rows], strength=strength, mean_exposure=average
+                    )[:top]
+                else:
+                    order = np.argsort(-score, kind="stable")[:top]
+                shown_rows = pool.rows[order]
+                shown_pairs = (
+                    pairs[order]
+                    if pairs is not None
+                    else pair_matrix(
+                        clients,
+                        shown_rows,
+                        vacancies,
+                        v_rows[order],
+                        pool.dense_raw[order],
+                        pool.lexical_raw[order],
+                        now,
+                    )
+                )
+                contributions = (
+                    annotate.learned_contributions(ranker, shown_pairs)
+                    if ranker is not None
+                    else annotate.weighted_contributions(pool.signals, weights or self.settings.retrieval, order)
+                )
                 rows_by_id = {
                     row.id: row
-                    for row in session.exec(select(Client).where(Client.id.in_(clients.ids[pool[order]].tolist())))
+                    for row in session.exec(select(Client).where(Client.id.in_(clients.ids[shown_rows].tolist())))
                 }  # type: ignore[union-attr]
                 results = []
                 for rank, position in enumerate(order, start=1):
-                    row = pool[position]
+                    row = pool.rows[position]
                     client = rows_by_id[int(clients.ids[row])]
-                    pair_signals = {name: float(values[position]) for name, values in signals.items()}
-                    explanation = explain_pair(
-                        client,
-                        vacancy,
-                        pair_signals,
-                        float(features.distance_km[row]),
-                        float(clients.max_km[row]),
-                        clients.mode[row],
-                        self.taxonomy,
+                    pair_signals = {name: float(values[position]) for name, values in pool.signals.items()}
+                    facts = PairFacts(
+                        distance_km=float(pool.features.distance_km[row]),
+                        max_km=float(clients.max_km[row]),
+                        mode=clients.mode[row],
+                        values=dict(zip(FEATURE_NAMES, shown_pairs[rank - 1].tolist(), strict=True)),
                     )
+                    explanation = explain_pair(client, vacancy, contributions[rank - 1], facts, self.taxonomy)
                     results.append(
                         {
                             "rank": rank,
@@ -535,24 +593,38 @@ class Matcher:
                             "clientId": client.client_nummer,
                             "trede": client.trede,
                             "route": client.route,
-                            "afstandKm": round(float(features.distance_km[row]), 1),
+                            "afstandKm": round(float(pool.features.distance_km[row]), 1),
                             "signalen": {k: round(v, 4) for k, v in pair_signals.items()},
                             "reasons": explanation.reasons,
                             "aandachtspunten": explanation.aandachtspunten,
-                            "aandachtspuntenBeperkingen": explanation.beperking_aandachtspunten,
+                            "bijdragen": explanation.bijdragen,
+                            **annotate.pair_notes(client, vacancy, self.taxonomy),
                             "ontbrekendeGegevens": client.missing_fields(),
                         }
                     )
+                if served:
+                    oversight_state.record_shown(
+                        session, vacancy_id, clients.ids[shown_rows[: exposure.LIST_SIZE]].tolist()
+                    )
+                    session.commit()
+                n = len(clients.ids)
+                not_shown = {
+                    **self._excluded_summary(pool.features, np.ones(n, bool)),
+                    **annotate.hard_summary(pool.hard_counts, len(pool.hard_rows)),
+                    "buitenFilters": int((~filters.mask(clients, pool.features)).sum()),
+                }
+                not_shown["toelichting"] = annotate.explain_not_shown(not_shown, "klanten")
                 return {
                     "vacancyId": vacancy.vacature_nummer,
                     "titel": vacancy.titel,
                     "advies": ADVICE,
                     "rankedBy": ranker.describe() if ranker is not None else self._weighted_description(weights),
-                    "aantalGeschikt": int(mask.sum()),
-                    "nietGetoond": {
-                        **self._excluded_summary(features, np.ones(n, bool)),
-                        "buitenFilters": int((~filters.mask(clients, features)).sum()),
+                    "rangschikking": {
+                        "modus": "model" if ranker is not None else "transparant",
+                        "blootstellingSterkte": strength,
                     },
+                    "aantalGeschikt": int(pool.mask.sum()),
+                    "nietGetoond": not_shown,
                     "results": results,
                 }
 
@@ -570,7 +642,13 @@ class Matcher:
                 v_rows = np.arange(n)
                 c_rows = np.full(n, c_row)
                 features = scoring.pair_features(clients, c_rows, vacancies, v_rows)
-                mask = scoring.eligible(features, vacancies.open)
+                compat = compatibility.statuses(
+                    clients.beperking_ernst[c_row],
+                    vacancies.belasting,
+                    compatibility.accommodated(vacancies.jobcarving, vacancies.jobcoach, vacancies.guided),
+                )
+                hard = (compat == Status.HARD) & vacancies.open
+                mask = scoring.eligible(features, vacancies.open) & ~hard
                 structured = scoring.structured_signals(features, clients.max_km[c_rows])
                 query = self._vectors_for([self.sides["clients"].texts[client.id]], "query")[0]  # type: ignore[index]
                 eligible_rows = np.flatnonzero(mask)
@@ -587,6 +665,17 @@ class Matcher:
                 signals = {"dense": dense, "lexical": lexical, **{k: v[pool] for k, v in structured.items()}}
                 score = scoring.combine(signals, self.settings.retrieval)
                 order = np.argsort(-score, kind="stable")[:top]
+                now = utcnow()
+                shown_pairs = pair_matrix(
+                    clients,
+                    np.full(len(order), c_row),
+                    vacancies,
+                    pool[order],
+                    dense_raw[order],
+                    lexical_raw[order],
+                    now,
+                )
+                contributions = annotate.weighted_contributions(signals, self.settings.retrieval, order)
                 rows_by_id = {
                     row.id: row
                     for row in session.exec(select(Vacancy).where(Vacancy.id.in_(vacancies.ids[pool[order]].tolist())))
@@ -596,15 +685,13 @@ class Matcher:
                     row = pool[position]
                     vacancy = rows_by_id[int(vacancies.ids[row])]
                     pair_signals = {name: float(values[position]) for name, values in signals.items()}
-                    explanation = explain_pair(
-                        client,
-                        vacancy,
-                        pair_signals,
-                        float(features.distance_km[row]),
-                        float(clients.max_km[c_row]),
-                        clients.mode[c_row],
-                        self.taxonomy,
+                    facts = PairFacts(
+                        distance_km=float(features.distance_km[row]),
+                        max_km=float(clients.max_km[c_row]),
+                        mode=clients.mode[c_row],
+                        values=dict(zip(FEATURE_NAMES, shown_pairs[rank - 1].tolist(), strict=True)),
                     )
+                    explanation = explain_pair(client, vacancy, contributions[rank - 1], facts, self.taxonomy)
                     results.append(
                         {
                             "rank": rank,
@@ -618,16 +705,22 @@ class Matcher:
                             "signalen": {k: round(v, 4) for k, v in pair_signals.items()},
                             "reasons": explanation.reasons,
                             "aandachtspunten": explanation.aandachtspunten,
-                            "aandachtspuntenBeperkingen": explanation.beperking_aandachtspunten,
+                            "bijdragen": explanation.bijdragen,
+                            **annotate.pair_notes(client, vacancy, self.taxonomy),
                         }
                     )
+                not_shown = {
+                    **self._excluded_summary(features, vacancies.open),
+                    "beperkingOnverenigbaar": int(hard.sum()),
+                }
+                not_shown["toelichting"] = annotate.explain_not_shown(not_shown, "vacatures")
                 return {
                     "clientId": client.client_nummer,
                     "advies": ADVICE,
                     "rankedBy": self._weighted_description(None),
                     "ontbrekendeGegevens": client.missing_fields(),
                     "aantalGeschikt": int(mask.sum()),
-                    "nietGetoond": self._excluded_summary(features, vacancies.open),
+                    "nietGetoond": not_shown,
                     "results": results,
                 }
 

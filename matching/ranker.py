@@ -54,6 +54,17 @@ class LearnedRanker:
             return np.zeros(0, np.float64)
         return np.asarray(self.booster.predict(features, num_threads=1), np.float64)
 
+    def contributions(self, features: np.ndarray) -> np.ndarray:
+        """Per row and feature, how much it moved the score from the model's average (SHAP values of the trees).
+
+        Shape (n, len(FEATURE_NAMES)); each row plus the model's expected value sums to :meth:`score`.
+        """
+        features = np.asarray(features, np.float32)
+        if not len(features):
+            return np.zeros((0, len(FEATURE_NAMES)), np.float64)
+        raw = np.asarray(self.booster.predict(features, pred_contrib=True, num_threads=1), np.float64)
+        return raw[:, : len(FEATURE_NAMES)]
+
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "version": self.version, "source": self.source, **self.extra}
 

@@ -57,6 +57,12 @@ class RankerSettings(BaseModel):
     promotion_margin: float = Field(0.01, ge=0.0, le=1.0)
     # A running service checks this often whether the champion alias moved (0: only on POST .../herladen).
     poll_seconds: float = Field(30.0, ge=0.0)
+    # The kill switch's starting position: "transparant" ranks by the weighted score only. Switched at
+    # run time (no restart) by `werkmatch ranking` or PUT /api/v1/instellingen/rangschikking, which win.
+    mode: Literal["model", "transparant"] = "model"
+    # Exposure-aware re-ranking of served candidate lists (matching.exposure; 0 switches it off). The
+    # default is the measured choice: the largest strength within 5 % NDCG@10 loss (bench/results/exposure-3y.json).
+    exposure_strength: float = Field(0.25, ge=0.0, le=5.0)
 
 
 class AuthSettings(BaseModel):

@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine, select
 
-from matching import outcomes  # noqa: F401  (registers the voorstel tables for init_db)
+from matching import outcomes, oversight_state  # noqa: F401  (register their tables for init_db)
 from matching.domain import Client, ClientIn, Vacancy, VacancyIn, client_from_input, utcnow, vacancy_from_input
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from scipy import sparse
 
 from matching import geo
+from matching.compatibility import GUIDED_FORMS
 from matching.domain import Client, Vacancy
 from matching.taxonomy import load_taxonomy
 from matching.vocab import (
@@ -28,7 +29,6 @@ from matching.vocab import (
     OPLEIDING_ORDER,
     READINESS,
     TAALNIVEAUS,
-    BeperkingCategorie,
     Plaatsingsvorm,
     Route,
     Werktijd,
@@ -40,9 +40,6 @@ WERKTIJD_BIT = {value.value: 1 << position for position, value in enumerate(Werk
 DEFAULT_MAX_MINUTES = 45.0
 ASPECT_COLUMN = {aspect: column for column, aspect in enumerate(ASPECTS)}
 ROUTES = tuple(Route)
-# Beperkingen a jobcoach helps with (the same categories the generative story softens with a jobcoach).
-COACHED_CATEGORIES = {BeperkingCategorie.PSYCHISCH, BeperkingCategorie.COGNITIEF, BeperkingCategorie.TAAL}
-COACHED_ASPECTS = frozenset(aspect for aspect, (categorie, _) in ASPECTS.items() if categorie in COACHED_CATEGORIES)
 # Trede 0–3 is not yet (unsupported) paid work: such a client needs begeleiding at a workplace.
 COACHING_TREDE = 3
 
@@ -122,7 +119,8 @@ def _per_aspect(rows: list[list[dict]], key: str) -> np.ndarray:
 
 
 def _needs_coaching(client: Client) -> bool:
-    return client.trede <= COACHING_TREDE or any(item.get("aspect") in COACHED_ASPECTS for item in client.beperkingen)
+    """Trede 0–3: not yet in (unsupported) paid work. Deliberately not read from beperkingen (health data)."""
+    return client.trede <= COACHING_TREDE
 
 
 class RecordArrays:
@@ -175,7 +173,7 @@ class ClientArrays(RecordArrays):
     travel_speed_kmh: np.ndarray  # of the fastest mode, for travel time
     travel_overhead_min: np.ndarray
     beperking_ernst: np.ndarray  # (n, len(ASPECTS)) int8: ernst 1–3 per aspect, 0 none recorded
-    needs_coaching: np.ndarray  # trede ≤ 3, or a psychic, cognitive or language beperking
+    needs_coaching: np.ndarray  # trede ≤ 3
     wished_sectors: sparse.csr_matrix
     updated_at: np.ndarray  # epoch seconds (UTC)
     missing_fields: np.ndarray  # count of empty profile fields (Client.missing_fields)
@@ -257,6 +255,7 @@ class VacancyArrays(RecordArrays):
     readiness: np.ndarray  # READINESS of the plaatsingsvorm (trede scale)
     jobcoach: np.ndarray
     jobcarving: np.ndarray
+    guided: np.ndarray  # a plaatsingsvorm with begeleiding on the work floor (compatibility.GUIDED_FORMS)
     belasting: np.ndarray  # (n, len(ASPECTS)) int8: niveau 1–3 per aspect, 0 not asked
     sector: np.ndarray  # column in the sector vocabulary (the occupation's sector), -1 unknown
     position: dict[int, int]
@@ -291,6 +290,7 @@ class VacancyArrays(RecordArrays):
             ),
             jobcoach=np.array([v.jobcoach for v in vacancies], bool),
             jobcarving=np.array([v.jobcarving for v in vacancies], bool),
+            guided=np.array([v.plaatsingsvorm in GUIDED_FORMS for v in vacancies], bool),
             belasting=_per_aspect([v.belasting for v in vacancies], "niveau"),
             sector=np.array([vocab.sectors.column(s) if s else -1 for s in sectors], np.int64),
             position={},

@@ -173,15 +173,6 @@ def test_route_fit_follows_the_plaatsingsvorm_ladder() -> None:
     np.testing.assert_allclose(each_vacancy({"route": "meedoen"}, forms, "route_fit"), [0.0, 1.0])
 
 
-def test_a_severe_tillen_beperking_conflicts_and_jobcarving_halves_it() -> None:
-    client = {"beperkingen": [{"aspect": "tillen", "ernst": 3}]}
-    heavy = {"belasting": [{"aspect": "tillen", "niveau": 3}]}
-    conflicts = each_vacancy(client, [heavy, {**heavy, "jobcarving": True}], "belasting_conflicts")
-    assert conflicts[0] > 0
-    assert conflicts[1] == pytest.approx(conflicts[0] / 2)
-    assert each_vacancy({}, [heavy], "belasting_conflicts")[0] == 0  # no beperking, no conflict
-
-
 def test_coaching_need_meets_a_jobcoach() -> None:
     c, v = build([{"trede": 2}, {"trede": 5}], [{"jobcoach": True}, {"jobcoach": False}])
     values = matrix(c, v, [0, 0, 1], [0, 1, 0])

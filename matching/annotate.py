@@ -1,0 +1,99 @@
+"""What a shown (client, vacancy) pair carries besides its rank: explanation, kansen, near misses.
+
+:mod:`matching.matcher` ranks; this module turns a ranked pair into what a consulent reads:
+
+* ``reasons`` / ``aandachtspunten`` / ``bijdragen`` from the ranker's own contributions
+  (:mod:`matching.explain`);
+* ``aanpassingen`` and ``kansMetAanpassing`` from the compatibility table (:mod:`matching.compatibility`),
+  with ``aandachtspuntenBeperkingen`` as their sentences — beperking-derived, so the API shows them
+  only to roles that may see beperkingen;
+* ``bijnaPassend``: one or two missing requirements and how to close them (:mod:`matching.development`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from matching import compatibility, development
+from matching.compatibility import Status
+from matching.domain import Client, Vacancy
+from matching.explain import FEATURE_GROUP, SIGNAL_GROUP, group_contributions
+from matching.features import FEATURE_NAMES
+from matching.ranker import LearnedRanker
+from matching.scoring import SIGNALS
+from matching.settings import RetrievalSettings
+from matching.taxonomy import Taxonomy
+from matching.vocab import ASPECTS
+
+# Fields of a result entry derived from beperkingen: cut for roles that may not see them (api.app).
+BEPERKING_FIELDS = ("aandachtspuntenBeperkingen", "aanpassingen", "kansMetAanpassing")
+
+
+def learned_contributions(ranker: LearnedRanker, pairs: np.ndarray) -> list[dict[str, float]]:
+    """Per row of ``pairs`` (feature rows of the shown pairs): the model's contribution per group."""
+    contributions = ranker.contributions(pairs)
+    return [group_contributions(dict(zip(FEATURE_NAMES, row, strict=True)), FEATURE_GROUP) for row in contributions]
+
+
+def weighted_contributions(
+    signals: dict[str, np.ndarray], weights: RetrievalSettings, positions: np.ndarray
+) -> list[dict[str, float]]:
+    """Per shown position: each weighted term minus its pool average, summed per group."""
+    raw = {
+        "dense": weights.weight_dense,
+        "lexical": weights.weight_lexical,
+        "competences": weights.weight_competences,
+        "occupation": weights.weight_occupation,
+        "distance": weights.weight_distance,
+    }
+    total = sum(raw.values()) or 1.0
+    terms = {name: raw[name] / total * np.clip(signals[name], 0, 1) for name in SIGNALS}
+    centred = {name: values - values.mean() for name, values in terms.items()}
+    return [
+        group_contributions({name: float(values[position]) for name, values in centred.items()}, SIGNAL_GROUP)
+        for position in positions
+    ]
+
+
+def offered_by(vacancy: Vacancy) -> frozenset[str]:
+    return compatibility.offered(
+        vacancy.jobcarving, vacancy.jobcoach, vacancy.plaatsingsvorm in compatibility.GUIDED_FORMS
+    )
+
+
+def pair_notes(client: Client, vacancy: Vacancy, taxonomy: Taxonomy) -> dict[str, Any]:
+    """Kansen and near misses of one shown pair, as result-entry fields."""
+    aanpassingen = compatibility.pair_aanpassingen(client.beperkingen, vacancy.belasting, offered_by(vacancy))
+    near = development.near_miss(client, vacancy, taxonomy)
+    return {
+        "kansMetAanpassing": any(item.status in (Status.GEACCOMMODEERD, Status.AANPASSING) for item in aanpassingen),
+        "aanpassingen": [item.to_json() for item in aanpassingen],
+        "aandachtspuntenBeperkingen": [item.tekst() for item in aanpassingen],
+        "bijnaPassend": near.to_json() if near is not None else None,
+    }
+
+
+def hard_summary(counts: dict[str, int], total: int) -> dict[str, Any]:
+    """The beperking part of "niet getoond, omdat…": counts only, per demand (no person named)."""
+    return {
+        "beperkingOnverenigbaar": total,
+        "beperkingPerEis": {ASPECTS[aspect][1]: count for aspect, count in sorted(counts.items())},
+    }
+
+
+def explain_not_shown(counts: dict[str, Any], side: str) -> list[str]:
+    """Dutch sentences for the "niet getoond, omdat…" summary (``side``: "klanten" or "vacatures")."""
+    texts = {
+        "vacatureNietOpen": "{n} vacatures zijn niet open.",
+        "urenPassenNiet": "Bij {n} " + side + " passen de uren niet.",
+        "buitenReisbereik": "{n} " + side + " liggen buiten het reisbereik van de klant.",
+        "werktijdenPassenNiet": "Bij {n} " + side + " passen de werktijden niet.",
+        "beperkingOnverenigbaar": (
+            "Bij {n} " + side + " vraagt het werk iets wat de klant door een beperking niet kan, "
+            "en biedt de vacature geen aanpassing die dat oplost."
+        ),
+        "buitenFilters": "{n} " + side + " vallen buiten de gekozen filters.",
+    }
+    return [template.format(n=counts[key]) for key, template in texts.items() if counts.get(key)]

@@ -1,0 +1,176 @@
+"""Explanations from the ranker's own contributions, near misses, the kill switch and the exposure ledger."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from sqlmodel import Session, select
+
+from matching import development, oversight_state
+from matching.domain import Client, Vacancy, client_from_input, vacancy_from_input
+from matching.errors import InvalidInputError
+from matching.explain import GROUP_LABELS
+from matching.matcher import Matcher
+from matching.taxonomy import load_taxonomy
+from tests.factories import client_in, make_client, make_vacancy, vacancy_in
+
+# Words that would betray a protected attribute or its proxy in an explanation.
+PROTECTED = re.compile(r"geslacht|leeftijd|geboren|jaar oud|afkomst|herkomst|nationaliteit|postcode|naam|man\b|vrouw")
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, embedder) -> Matcher:
+    import os
+
+    from matching.settings import Settings
+
+    previous = os.environ.get("WERKMATCH_DATA_DIR")
+    os.environ["WERKMATCH_DATA_DIR"] = str(tmp_path_factory.mktemp("explain") / "var")
+    try:
+        matcher = Matcher(Settings(), embedder=embedder)
+    finally:
+        if previous is None:
+            os.environ.pop("WERKMATCH_DATA_DIR")
+        else:
+            os.environ["WERKMATCH_DATA_DIR"] = previous
+    with Session(matcher.engine) as session:
+        make_client(
+            session,
+            client_nummer="K-ERVAREN",
+            werkervaring=[{"beroep_code": "orderpicker", "jaren": 6}],
+            zelfbeschrijving="Zes jaar orderpicker geweest, ik ken het magazijnwerk goed.",
+        )
+        make_client(
+            session,
+            client_nummer="K-VER",
+            postcode="6711AA",  # Ede: far beyond a 15 km wish from Arnhem
+            werkervaring=[],
+            zelfbeschrijving="Ik zoek werk in de buurt, het liefst in de zorg.",
+            wensen={"beroepen": [], "sectoren": ["zorg_welzijn"], "max_reisafstand_km": 30},
+        )
+        make_client(session, client_nummer="K-VCA", certificaten=[])
+        for number in range(5):
+            make_client(session, client_nummer=f"K-EXTRA{number}", zelfbeschrijving=f"Magazijnwerk, variant {number}.")
+        make_vacancy(session, vacature_nummer="V-VCA", certificaten=["vca_basis"])
+        make_vacancy(session, vacature_nummer="V-TWEE", titel="Orderpicker avond", werktijden=["dag"])
+    matcher.sync()
+    return matcher
+
+
+def test_reasons_come_from_the_models_contributions(world: Matcher) -> None:
+    listing = world.candidates("V-VCA", top=10)
+    assert listing["rankedBy"]["name"] == "baseline"
+    shown = {item["clientId"]: item for item in listing["results"]}
+    experienced = shown["K-ERVAREN"]
+    assert any("6 jaar ervaring als orderpicker" in text for text in experienced["reasons"])
+    labels = {item["label"] for item in experienced["bijdragen"]}
+    assert labels <= set(GROUP_LABELS.values()) and "Ervaring in het beroep" in labels
+    sizes = [abs(item["bijdrage"]) for item in experienced["bijdragen"]]
+    assert sizes == sorted(sizes, reverse=True)
+    ervaring = next(item for item in experienced["bijdragen"] if item["kenmerk"] == "ervaring")
+    assert ervaring["bijdrage"] > 0  # six years in the very occupation pushed the score up
+    far = shown["K-VER"]
+    assert any("verder dan" in text or "dichterbij" in text for text in far["aandachtspunten"] + far["reasons"])
+    # A requirement the profile does not show is always said, however little it weighed.
+    assert any("VCA" in text for text in shown["K-VCA"]["aandachtspunten"])
+
+
+def test_contributions_add_up_to_the_score(world: Matcher) -> None:
+    ranker = world.ranker
+    assert ranker is not None
+    with Session(world.engine) as session:
+        vacancy_id = session.exec(select(Vacancy.id).where(Vacancy.vacature_nummer == "V-VCA")).one()
+    _, pairs = world.pool_features(vacancy_id)
+    contributions = ranker.contributions(pairs)
+    expected = ranker.booster.predict(pairs[:1], pred_contrib=True)[0, -1]
+    np.testing.assert_allclose(contributions.sum(axis=1) + expected, ranker.score(pairs), rtol=1e-6, atol=1e-6)
+
+
+def test_explanations_are_the_same_each_time_and_name_no_protected_attribute(world: Matcher) -> None:
+    first, second = world.candidates("V-VCA", top=10), world.candidates("V-VCA", top=10)
+    assert [item["reasons"] for item in first["results"]] == [item["reasons"] for item in second["results"]]
+    for item in first["results"]:
+        for text in item["reasons"] + item["aandachtspunten"]:
+            assert text.endswith(".") and not PROTECTED.search(text.lower()), text
+
+
+def test_near_miss_names_what_is_missing_and_how_to_get_it(world: Matcher) -> None:
+    shown = {item["clientId"]: item for item in world.candidates("V-VCA", top=10)["results"]}
+    near = shown["K-VCA"]["bijnaPassend"]
+    assert near["ontbreekt"] == [{"soort": "certificaat", "tekst": "VCA Basisveiligheid (B-VCA)"}]
+    assert "VCA Basis-cursus" in near["advies"][0]
+    assert shown["K-ERVAREN"]["bijnaPassend"] is not None  # nobody has VCA in this world
+
+
+def test_near_miss_counts_one_or_two_gaps_only() -> None:
+    taxonomy = load_taxonomy()
+    client = Client(**client_from_input(client_in(certificaten=["vca_basis"], taalniveau="A2", rijbewijs=[])))
+    fits = Vacancy(**vacancy_from_input(vacancy_in(certificaten=["vca_basis"])))
+    assert development.near_miss(client, fits, taxonomy) is None  # nothing missing
+    two = Vacancy(**vacancy_from_input(vacancy_in(certificaten=["heftruck"], taalniveau="B1")))
+    near = development.near_miss(client, two, taxonomy)
+    assert near is not None and [gap["soort"] for gap in near.ontbreekt] == ["certificaat", "taalniveau"]
+    assert any("heftruckcursus" in advice for advice in near.advies)
+    assert any("taaltraject" in advice for advice in near.advies)
+    many = Vacancy(**vacancy_from_input(vacancy_in(certificaten=["heftruck", "bhv"], taalniveau="B1", rijbewijs=["B"])))
+    assert development.near_miss(client, many, taxonomy) is None  # four gaps: not near
+    assert len(development.gaps(client, many, taxonomy).ontbreekt) == 4
+
+
+def test_kill_switch_turns_every_list_transparent_without_a_restart(world: Matcher) -> None:
+    assert world.candidates("V-VCA", top=5)["rangschikking"]["modus"] == "model"
+    with Session(world.engine) as session:
+        with pytest.raises(InvalidInputError):
+            oversight_state.set_ranking_mode(session, "uit", by="beheerder", reason="test")
+        with pytest.raises(InvalidInputError):
+            oversight_state.set_ranking_mode(session, "transparant", by="beheerder", reason=" ")
+        oversight_state.set_ranking_mode(session, "transparant", by="beheerder", reason="model wijkt af")
+        session.commit()
+    try:
+        listing = world.candidates("V-VCA", top=5, served=True)
+        assert listing["rankedBy"]["name"] == "baseline:weighted"
+        assert listing["rangschikking"] == {"modus": "transparant", "blootstellingSterkte": 0.0}
+        assert all(item["reasons"] for item in listing["results"])  # still explained, from the weighted terms
+        state = world.ranking_mode()
+        assert state["modus"] == "transparant" and state["gewijzigdDoor"] == "beheerder"
+    finally:
+        with Session(world.engine) as session:
+            oversight_state.set_ranking_mode(session, "model", by="beheerder", reason="terug")
+            session.commit()
+    assert world.candidates("V-VCA", top=5)["rankedBy"]["name"] == "baseline"
+
+
+def test_served_lists_fill_the_exposure_ledger_and_reopening_changes_nothing(world: Matcher) -> None:
+    with Session(world.engine) as session:
+        before = len(session.exec(select(oversight_state.ExposureEntry)).all())
+    first = world.candidates("V-TWEE", top=8, served=True)
+    assert first["rangschikking"]["blootstellingSterkte"] == world.settings.ranker.exposure_strength
+    again = world.candidates("V-TWEE", top=8, served=True)
+    assert [item["clientId"] for item in again["results"]] == [item["clientId"] for item in first["results"]]
+    with Session(world.engine) as session:
+        vacancy = session.exec(select(Vacancy).where(Vacancy.vacature_nummer == "V-TWEE")).one()
+        rows = session.exec(
+            select(oversight_state.ExposureEntry).where(oversight_state.ExposureEntry.vacancy_id == vacancy.id)
+        ).all()
+        assert len(rows) == 8  # the top 8 (< LIST_SIZE) once, not twice
+        assert len(session.exec(select(oversight_state.ExposureEntry)).all()) == before + 8
+        ids = np.array([row.client_id for row in rows])
+        own, _ = oversight_state.exposure(session, ids, vacancy.id)  # type: ignore[arg-type]
+        elsewhere = [
+            len(
+                session.exec(
+                    select(oversight_state.ExposureEntry)
+                    .where(oversight_state.ExposureEntry.client_id == int(client))
+                    .where(oversight_state.ExposureEntry.vacancy_id != vacancy.id)
+                ).all()
+            )
+            for client in ids
+        ]
+        assert own.tolist() == elsewhere  # a vacancy's own showing never counts against its own list
+        other = session.exec(select(Vacancy).where(Vacancy.vacature_nummer == "V-VCA")).one()
+        counts, mean = oversight_state.exposure(session, ids, other.id)  # type: ignore[arg-type]
+        assert counts.min() >= 1 and mean >= 1
+    unserved = world.candidates("V-TWEE", top=8)
+    assert unserved["rangschikking"]["blootstellingSterkte"] == 0.0
