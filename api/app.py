@@ -3,9 +3,11 @@
 Who may do what (enforced here, tested as a matrix in ``tests/test_api_roles.py``):
 
 * ``POST /api/v1/matches/kandidaten``: werkconsulent and accountmanager. A werkconsulent sees every
-  candidate, but the aandachtspunten that come from beperkingen (health data) only for clients in
-  their own caseload; an accountmanager sees pseudonymised summaries (a per-list pseudonym instead
-  of the klantnummer, no beperkingen) until a consulent accepts.
+  candidate, but what comes from beperkingen (health data: ``aandachtspuntenBeperkingen``,
+  ``aanpassingen``, ``kansMetAanpassing``) only for clients in their own caseload, and opens
+  "niet getoond, omdat…" (``nietGetoond.eigenKlanten``) for their own clients only; an accountmanager
+  sees pseudonymised summaries (a per-list pseudonym instead of the klantnummer, no beperkingen)
+  until a consulent accepts. Everyone sees the counts.
 * ``POST /api/v1/matches/vacatures``: a werkconsulent, for a client in their own caseload (another
   consulent's client answers 404, as an unknown one does, so existence does not leak).
 * ``POST /api/v1/modellen/herladen``: data scientist and beheerder.
@@ -34,9 +36,11 @@ from api import audit, inbox, openapi_doc, ops, security
 from api.routes import ROUTERS
 from api.users import Rol, User, create_demo_users
 from api.users import ensure_tables as ensure_user_tables
+from matching.annotate import BEPERKING_FIELDS, offered_by
+from matching.compatibility import Status, pair_aanpassingen
 from matching.domain import Client
 from matching.errors import ConflictError, NotFoundError, WerkmatchError, dutch_message, field_path
-from matching.lookup import find_client
+from matching.lookup import find_client, find_vacancy
 from matching.matcher import CandidateFilters, Matcher
 from matching.settings import Settings
 from matching.vocab import Plaatsingsvorm, Route
@@ -208,17 +212,92 @@ def candidates_for_role(settings: Settings, engine: Any, user: User, listing: di
         owner = dict(
             session.exec(select(Client.client_nummer, Client.consulent).where(Client.client_nummer.in_(numbers))).all()
         )  # type: ignore[attr-defined]
+        own_left_out = own_hard_excluded(session, listing["vacancyId"], user) if user.rol == Rol.WERKCONSULENT else []
     results = []
     for item in listing["results"]:
         own = user.rol == Rol.WERKCONSULENT and owner.get(item["clientId"]) == user.consulent
         shown = {**item, "eigenKlant": own}
         if not own:
-            shown.pop("aandachtspuntenBeperkingen", None)
+            for name in BEPERKING_FIELDS:
+                shown.pop(name, None)
         if user.rol == Rol.ACCOUNTMANAGER:
             shown["clientId"] = security.pseudonym(settings, listing["vacancyId"], item["clientId"])
             shown.pop("eigenKlant")
         results.append(shown)
-    return {**listing, "results": results}
+    not_shown = dict(listing["nietGetoond"])
+    if user.rol == Rol.WERKCONSULENT:
+        not_shown["eigenKlanten"] = own_left_out
+    return {**listing, "nietGetoond": not_shown, "results": results}
+
+
+def own_hard_excluded(session: Session, vacaturenummer: str, user: User) -> list[dict[str, Any]]:
+    """Clients of ``user``'s own caseload that a hard beperking conflict kept off this list, and why.
+
+    The consulent may see their own clients' beperkingen, so "niet getoond, omdat…" opens for them.
+    """
+    vacancy = find_vacancy(session, vacaturenummer)
+    offered = offered_by(vacancy)
+    own = session.exec(select(Client).where(Client.consulent == user.consulent)).all()
+    left_out = []
+    for client in own:
+        if not client.beperkingen:
+            continue
+        conflicts = pair_aanpassingen(client.beperkingen, vacancy.belasting, offered)
+        hard = [item for item in conflicts if item.status == Status.HARD]
+        if hard:
+            left_out.append({"clientId": client.client_nummer, "redenen": [item.tekst() for item in hard]})
+    return left_out
+
+
+def candidate_listing(
+    settings: Settings,
+    matcher: Matcher,
+    user: User,
+    request: Request,
+    search: CandidateSearch,
+    action: str = "kandidatenlijst_opgevraagd",
+) -> dict[str, Any]:
+    """A candidate list as ``user``'s role may see it, audited and logged; the API and the web UI both call this."""
+    listing = matcher.candidates(search.vacature_id, search.top, filters=search.filters(), served=True)
+    log_match(
+        matcher,
+        request,
+        user,
+        action=action,
+        kind="kandidaten",
+        query_ref=listing["vacancyId"],
+        purpose=search.doel,
+        listing=listing,
+        inputs={
+            "vacatureId": listing["vacancyId"],
+            "top": search.top,
+            "filters": search.model_dump(
+                mode="json", by_alias=True, exclude={"vacature_id", "top", "doel"}, exclude_none=True
+            ),
+        },
+    )
+    return candidates_for_role(settings, matcher.engine, user, listing)
+
+
+def vacancy_listing(matcher: Matcher, user: User, request: Request, search: VacancySearch) -> dict[str, Any]:
+    """Vacancies for a client of ``user``'s own caseload (another's answers 404 as an unknown one), audited."""
+    with Session(matcher.engine) as session:
+        client = find_client(session, search.klant_id)
+        if client.consulent != user.consulent:  # the same answer as for a klantnummer that does not exist
+            raise NotFoundError(f"klant '{search.klant_id}' bestaat niet; controleer het klantnummer")
+    listing = matcher.vacancies_for(search.klant_id, search.top)
+    log_match(
+        matcher,
+        request,
+        user,
+        action="vacatures_voor_klant",
+        kind="vacatures",
+        query_ref=listing["clientId"],
+        purpose=search.doel,
+        listing=listing,
+        inputs={"klantId": listing["clientId"], "top": search.top},
+    )
+    return listing
 
 
 def watch_champion(settings: Settings, matcher: Matcher, stop: threading.Event) -> None:
@@ -275,6 +354,9 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
     app.include_router(security.router)
     for router in ROUTERS:
         app.include_router(router)
+    from api import web  # here, not at the top: api.web calls the shared functions of this module
+
+    web.install(app, settings)
 
     @app.middleware("http")
     async def literal_paths_first(request: Request, call_next: Any) -> Any:
@@ -308,6 +390,8 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
         """Starlette's own answers (unknown path, method not allowed) as Dutch problem+json."""
         if error.status_code == 405:
             return method_not_allowed(request.method, allowed_methods(request.app, request.url.path))
+        if error.status_code == 404 and not request.url.path.startswith("/api/"):
+            return web.not_found_page(request)  # a person typed or followed a wrong link: a Dutch page
         if error.status_code == 404:
             detail = f"Er is geen route {request.url.path}; zie /api/v1/docs voor wat er is."
         elif error.status_code == 400:  # a body Starlette cannot parse (broken multipart, say)
@@ -341,46 +425,12 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
     @app.post("/api/v1/matches/kandidaten", responses=problems(401, 403, 404))
     def candidates(search: CandidateSearch, matcher: MatcherDep, user: Searcher, request: Request) -> dict[str, Any]:
         """Kandidaten voor een vacature (advies aan de consulent, geen besluit)."""
-        listing = matcher.candidates(search.vacature_id, search.top, filters=search.filters())
-        log_match(
-            matcher,
-            request,
-            user,
-            action="kandidatenlijst_opgevraagd",
-            kind="kandidaten",
-            query_ref=listing["vacancyId"],
-            purpose=search.doel,
-            listing=listing,
-            inputs={
-                "vacatureId": listing["vacancyId"],
-                "top": search.top,
-                "filters": search.model_dump(
-                    mode="json", by_alias=True, exclude={"vacature_id", "top", "doel"}, exclude_none=True
-                ),
-            },
-        )
-        return candidates_for_role(settings, matcher.engine, user, listing)
+        return candidate_listing(settings, matcher, user, request, search)
 
     @app.post("/api/v1/matches/vacatures", responses=problems(401, 403, 404))
     def vacancies(search: VacancySearch, matcher: MatcherDep, user: Consulent, request: Request) -> dict[str, Any]:
         """Passende vacatures voor een klant uit de eigen caseload (opties bij intake)."""
-        with Session(matcher.engine) as session:
-            client = find_client(session, search.klant_id)
-            if client.consulent != user.consulent:  # the same answer as for a klantnummer that does not exist
-                raise NotFoundError(f"klant '{search.klant_id}' bestaat niet; controleer het klantnummer")
-        listing = matcher.vacancies_for(search.klant_id, search.top)
-        log_match(
-            matcher,
-            request,
-            user,
-            action="vacatures_voor_klant",
-            kind="vacatures",
-            query_ref=listing["clientId"],
-            purpose=search.doel,
-            listing=listing,
-            inputs={"klantId": listing["clientId"], "top": search.top},
-        )
-        return listing
+        return vacancy_listing(matcher, user, request, search)
 
     @app.post("/api/v1/audit/zoeken", responses=problems(401, 403))
     def audit_search(search: AuditSearch, matcher: MatcherDep, _user: Beheerder) -> dict[str, Any]:

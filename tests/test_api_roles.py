@@ -25,6 +25,8 @@ def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> TestClient:
         make_client(session, client_nummer="K-EIGEN", consulent="wc-a", beperkingen=BEPERKING)
         make_client(session, client_nummer="K-EIGEN2", consulent="wc-a")
         make_client(session, client_nummer="K-ANDER", consulent="wc-b", beperkingen=BEPERKING)
+        # cannot lift at all, against heavy lifting without jobcarving: left off every list, with the reason
+        make_client(session, client_nummer="K-RUG", consulent="wc-a", beperkingen=[{"aspect": "tillen", "ernst": 3}])
         make_vacancy(session, vacature_nummer="V-ROL", belasting=[{"aspect": "tillen", "niveau": 3}])
     with TestClient(create_app(settings, matcher)) as client:
         client.app.state.matcher.wait_embedded(timeout=120)
@@ -47,6 +49,8 @@ OTHER_CLIENT = ("post", "/api/v1/matches/vacatures", {"klantId": "K-ANDER"})
 RELOAD = ("post", "/api/v1/modellen/herladen", None)
 AUDIT = ("post", "/api/v1/audit/zoeken", {"subject": "K-EIGEN"})
 CHAIN = ("get", "/api/v1/audit/controle", None)
+SWITCH_READ = ("get", "/api/v1/instellingen/rangschikking", None)
+SWITCH = ("put", "/api/v1/instellingen/rangschikking", {"modus": "model", "reden": "matrix: blijft model"})
 
 # expected status per user, in the order of COLUMNS (None = no token at all)
 COLUMNS = (None, "consulent1", "consulent2", "accountmanager", "datascientist", "beheerder")
@@ -57,6 +61,8 @@ MATRIX = [
     (RELOAD,       (401, 403, 403, 403, 200, 200)),
     (AUDIT,        (401, 403, 403, 403, 403, 200)),
     (CHAIN,        (401, 403, 403, 403, 403, 200)),
+    (SWITCH_READ,  (401, 403, 403, 403, 200, 200)),
+    (SWITCH,       (401, 403, 403, 403, 200, 200)),
 ]  # fmt: skip
 
 
@@ -155,3 +161,46 @@ def test_candidate_filters_through_http(http, tokens) -> None:
         "/api/v1/matches/kandidaten", json={"vacatureId": "V-ROL", "trede": [7]}, headers=tokens["consulent1"]
     )
     assert bad.status_code == 400 and bad.json()["invalidParams"][0]["name"] == "trede"
+
+
+def test_kansen_and_what_was_left_out_follow_the_role(http, tokens) -> None:
+    body = {"vacatureId": "V-ROL", "top": 10}
+    mine = http.post("/api/v1/matches/kandidaten", json=body, headers=tokens["consulent1"]).json()
+    by_id = {item["clientId"]: item for item in mine["results"]}
+    assert "K-RUG" not in by_id and mine["nietGetoond"]["beperkingOnverenigbaar"] == 1
+    assert mine["nietGetoond"]["beperkingPerEis"] == {"tillen": 1}
+    [left_out] = mine["nietGetoond"]["eigenKlanten"]  # consulent1's own client: the list opens for them
+    assert left_out["clientId"] == "K-RUG" and "tillen" in left_out["redenen"][0]
+    assert by_id["K-EIGEN"]["kansMetAanpassing"] and by_id["K-EIGEN"]["aanpassingen"][0]["status"] == "aanpassing"
+    assert all(name not in by_id["K-ANDER"] for name in ("kansMetAanpassing", "aanpassingen"))
+    assert by_id["K-EIGEN"]["bijdragen"] and by_id["K-EIGEN"]["reasons"]
+
+    theirs = http.post("/api/v1/matches/kandidaten", json=body, headers=tokens["consulent2"]).json()
+    assert theirs["nietGetoond"]["eigenKlanten"] == [] and theirs["nietGetoond"]["beperkingOnverenigbaar"] == 1
+    manager = http.post("/api/v1/matches/kandidaten", json=body, headers=tokens["accountmanager"]).json()
+    assert "eigenKlanten" not in manager["nietGetoond"] and manager["nietGetoond"]["beperkingOnverenigbaar"] == 1
+    assert all("aanpassingen" not in item and "kansMetAanpassing" not in item for item in manager["results"])
+    assert not any("K-RUG" in str(value) for value in manager.values())
+
+
+def test_the_kill_switch_through_http_needs_a_reason_and_is_audited(http, tokens) -> None:
+    path, body = "/api/v1/instellingen/rangschikking", {"vacatureId": "V-ROL", "top": 10}
+    bad = http.put(path, json={"modus": "uit", "reden": "test"}, headers=tokens["beheerder"])
+    assert bad.status_code == 400 and bad.headers["content-type"] == "application/problem+json"
+    assert http.put(path, json={"modus": "transparant"}, headers=tokens["beheerder"]).status_code == 400
+    switched = http.put(path, json={"modus": "transparant", "reden": "afwijkend gedrag"}, headers=tokens["beheerder"])
+    assert switched.status_code == 200 and switched.json()["modus"] == "transparant"
+    assert switched.json()["gewijzigdDoor"] == "beheerder"
+    try:
+        listing = http.post("/api/v1/matches/kandidaten", json=body, headers=tokens["consulent1"]).json()
+        assert listing["rangschikking"]["modus"] == "transparant"
+        assert listing["rankedBy"]["name"] == "baseline:weighted"
+        found = http.post(
+            "/api/v1/audit/zoeken", json={"action": "rangschikking_omgezet"}, headers=tokens["beheerder"]
+        ).json()
+        assert any(entry["details"]["modus"] == "transparant" for entry in found["entries"])
+    finally:
+        back = http.put(path, json={"modus": "model", "reden": "terug na test"}, headers=tokens["beheerder"])
+        assert back.status_code == 200
+    listing = http.post("/api/v1/matches/kandidaten", json=body, headers=tokens["consulent1"]).json()
+    assert listing["rangschikking"]["modus"] == "model"

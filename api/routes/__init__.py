@@ -1,7 +1,8 @@
 """The resource routers of the API, one module per group of resources; ``api.app`` includes them all."""
 
 from api.routes.admin import router as admin
+from api.routes.instellingen import router as instellingen
 from api.routes.resources import router as resources
 from api.routes.workflow import router as workflow
 
-ROUTERS = (resources, workflow, admin)
+ROUTERS = (resources, workflow, admin, instellingen)

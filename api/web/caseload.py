@@ -1,0 +1,221 @@
+"""The werkconsulent's own work: voorstellen, the caseload, a client page with options at intake, the inbox.
+
+Each page calls the API's route function (caseload checks, audit entries and Dutch errors are the
+API's); another consulent's client or item is the same "niet gevonden" page as an unknown one.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from api.app import VacancySearch, vacancy_listing
+from api.routes.resources import KlantZoekvraag, read_client, search_clients
+from api.routes.workflow import (
+    AfhandelenIn,
+    AfwijzenIn,
+    OvergangIn,
+    VoorstelZoeken,
+    ZoekopdrachtIn,
+    accept_item,
+    decline_item,
+    finish_item,
+    move_voorstel,
+    read_inbox,
+    save_search,
+    search_voorstellen,
+)
+from api.security import ProblemError
+from api.users import Rol
+from api.web.common import blank_to_none, error_text, field_errors, render
+from api.web.pages import Web
+from api.web.session import WebSession, check_csrf, require_role
+from matching import outcomes
+from matching.errors import NotFoundError, WerkmatchError
+from matching.outcomes import VoorstelStatus
+
+router = APIRouter(include_in_schema=False)
+REDENEN_AFWIJZEN = sorted(str(reden) for reden in outcomes.REDENEN[VoorstelStatus.AFGEWEZEN])
+REDENEN_UITVAL = sorted(str(reden) for reden in outcomes.REDENEN[VoorstelStatus.UITGEVALLEN])
+
+
+def reden_label(code: str) -> str:
+    return code.replace("_", " ")
+
+
+# ------------------------------------------------------------------------------------------ voorstellen
+
+
+def voorstellen_page(request: Request, web: WebSession, status: int = 200, **extra: Any) -> Response:
+    require_role(web, Rol.WERKCONSULENT)
+    found = search_voorstellen(VoorstelZoeken(pagina_grootte=100), request.app.state.matcher, web.user, request)
+    for voorstel in found["voorstellen"]:
+        voorstel["volgende"] = [str(s) for s in outcomes.TRANSITIONS[VoorstelStatus(voorstel["status"])]]
+    nieuw = request.query_params.get("nieuw")
+    return render(
+        request,
+        web,
+        "voorstellen.html",
+        status,
+        voorstellen=found["voorstellen"],
+        totaal=found["totaal"],
+        nieuw=int(nieuw) if nieuw and nieuw.isdigit() else None,
+        redenen_afwijzen=REDENEN_AFWIJZEN,
+        redenen_uitval=REDENEN_UITVAL,
+        reden_label=reden_label,
+        **extra,
+    )
+
+
+@router.get("/voorstellen", response_class=HTMLResponse)
+def voorstellen(request: Request, web: Web) -> Response:
+    return voorstellen_page(request, web)
+
+
+@router.post("/voorstellen/{voorstel_id}/overgang", response_class=HTMLResponse)
+def move(
+    request: Request,
+    web: Web,
+    voorstel_id: int,
+    naar: Annotated[str, Form(max_length=40)] = "",
+    reden: Annotated[str, Form(max_length=40)] = "",
+    toelichting: Annotated[str, Form(max_length=2000)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """A voorstel's next step; afwijzen and uitvallen need a reason (the API's rule and its Dutch message)."""
+    check_csrf(web, csrf)
+    require_role(web, Rol.WERKCONSULENT)
+    try:
+        body = OvergangIn(naar=naar, reden=blank_to_none(reden), toelichting=blank_to_none(toelichting))
+        move_voorstel(voorstel_id, body, request.app.state.matcher, web.user, request)
+    except ValidationError as error:
+        message = "; ".join(field_errors(error, {}).values())
+    except (WerkmatchError, ProblemError) as error:
+        message = error_text(error)
+    else:
+        return RedirectResponse(f"/voorstellen?nieuw={voorstel_id}", status_code=303)
+    form = {"id": voorstel_id, "naar": naar, "reden": reden, "toelichting": toelichting, "error": message}
+    return voorstellen_page(request, web, 400, overgang=form)
+
+
+# ------------------------------------------------------------------------------------------ klanten
+
+
+@router.get("/klanten", response_class=HTMLResponse)
+def caseload(request: Request, web: Web, pagina: str = "1") -> Response:
+    require_role(web, Rol.WERKCONSULENT)
+    page = int(pagina) if pagina.isdigit() and 0 < int(pagina) < 100_000 else 1
+    search = KlantZoekvraag(pagina=page, pagina_grootte=50)
+    found = search_clients(search, web.user, request.app.state.engine, request)
+    return render(request, web, "klanten.html", page=found)
+
+
+@router.get("/klanten/{klantnummer}", response_class=HTMLResponse)
+def client_page(request: Request, web: Web, klantnummer: str) -> Response:
+    return client_view(request, web, klantnummer)
+
+
+@router.post("/klanten/{klantnummer}/zoekopdracht", response_class=HTMLResponse)
+def save_client_search(
+    request: Request,
+    web: Web,
+    klantnummer: str,
+    min_score: Annotated[str, Form(alias="minScore", max_length=20)] = "",
+    top: Annotated[str, Form(max_length=10)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Save a search for this client: new fitting vacancies land in the inbox (the API's save_search)."""
+    check_csrf(web, csrf)
+    require_role(web, Rol.WERKCONSULENT)
+    try:
+        body = ZoekopdrachtIn(klant_id=klantnummer, min_score=min_score or 0, top=top or 10)
+        save_search(body, request.app.state.matcher, web.user, request)
+    except ValidationError as error:
+        form = {"minScore": min_score, "top": top, "errors": field_errors(error, {"min_score": "minScore"})}
+        return client_view(request, web, klantnummer, 400, zoek_form=form)
+    return RedirectResponse(f"/klanten/{klantnummer}?zoekopdracht=opgeslagen", status_code=303)
+
+
+def client_view(request: Request, web: WebSession, klantnummer: str, status: int = 200, **extra: Any) -> Response:
+    """The profile (beperkingen included: own caseload only, audited) and the fitting vacancies at intake."""
+    require_role(web, Rol.WERKCONSULENT)
+    engine, matcher = request.app.state.engine, request.app.state.matcher
+    profile = read_client(klantnummer, web.user, engine, request, doel="bemiddeling")
+    options, options_error = None, None
+    try:
+        options = vacancy_listing(matcher, web.user, request, VacancySearch(klant_id=klantnummer, top=10))
+    except (WerkmatchError, ProblemError) as error:
+        if isinstance(error, NotFoundError):
+            raise
+        options_error = error_text(error)
+    return render(
+        request, web, "klant.html", status, klant=profile, options=options, options_error=options_error, **extra
+    )
+
+
+# ------------------------------------------------------------------------------------------ inbox
+
+
+def inbox_page(request: Request, web: WebSession, status: int = 200, **extra: Any) -> Response:
+    require_role(web, Rol.WERKCONSULENT)
+    found = read_inbox(request.app.state.matcher, web.user, request, status="open", pagina_grootte=100)
+    return render(
+        request,
+        web,
+        "inbox.html",
+        status,
+        items=found["items"],
+        totaal=found["totaal"],
+        redenen=REDENEN_AFWIJZEN,
+        reden_label=reden_label,
+        **extra,
+    )
+
+
+@router.get("/inbox", response_class=HTMLResponse)
+def inbox(request: Request, web: Web) -> Response:
+    return inbox_page(request, web)
+
+
+@router.post("/inbox/{item_id}/{actie}", response_class=HTMLResponse)
+def handle(
+    request: Request,
+    web: Web,
+    item_id: int,
+    actie: str,
+    reden: Annotated[str, Form(max_length=40)] = "",
+    toelichting: Annotated[str, Form(max_length=2000)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Accepteren (makes the voorstel), afwijzen with a reason, or afronden (nazorg)."""
+    check_csrf(web, csrf)
+    require_role(web, Rol.WERKCONSULENT)
+    matcher = request.app.state.matcher
+    note = blank_to_none(toelichting)
+    try:
+        if actie == "accepteren":
+            made = accept_item(item_id, matcher, web.user, request, AfhandelenIn(toelichting=note))
+            return RedirectResponse(f"/voorstellen?nieuw={made['voorstel']['id']}", status_code=303)
+        if actie == "afwijzen":
+            if not reden:
+                raise ValueError("Kies een reden om af te wijzen.")
+            decline_item(item_id, AfwijzenIn(reden=reden, toelichting=note), matcher, web.user, request)
+        elif actie == "afronden":
+            finish_item(item_id, matcher, web.user, request, AfhandelenIn(toelichting=note))
+        else:
+            raise NotFoundError(f"actie '{actie}' bestaat niet")
+    except ValidationError as error:
+        message = "; ".join(field_errors(error, {}).values())
+    except ValueError as error:
+        message = str(error)
+    except (WerkmatchError, ProblemError) as error:
+        if isinstance(error, NotFoundError):
+            raise
+        message = error_text(error)
+    else:
+        return RedirectResponse(f"/inbox?afgehandeld={item_id}", status_code=303)
+    form = {"id": item_id, "reden": reden, "toelichting": toelichting, "error": message}
+    return inbox_page(request, web, 400, afhandeling=form)

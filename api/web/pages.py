@@ -1,0 +1,325 @@
+"""Login, the vacancy overview, a vacancy's candidate list (filters, voorstellen, push) and its export.
+
+Every list goes through the same functions as the API (:func:`api.app.candidate_listing` cuts it
+to the role and writes the audit and inference log); every action calls the API's route function,
+so the checks, the audit entries and the Dutch errors are the API's own.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import parse_qs, urlencode
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import func, or_
+from sqlmodel import Session, select
+
+from api import security
+from api.app import CandidateSearch, candidate_listing
+from api.routes.workflow import PushIn, VoorstelIn, make_voorstel, push_vacature
+from api.security import ProblemError
+from api.users import Rol, authenticate
+from api.web import charts, export
+from api.web.common import NIET_GETOOND, blank_to_none, error_text, field_errors, render
+from api.web.session import WebSession, check_csrf, clear_cookie, current_session, require_role, set_cookie
+from matching.domain import Vacancy
+from matching.errors import NotFoundError, WerkmatchError
+from matching.vocab import Bron, Plaatsingsvorm
+
+router = APIRouter(include_in_schema=False)
+Web = Annotated[WebSession, Depends(current_session)]
+PAGE_SIZE = 25
+SEARCHERS = (Rol.WERKCONSULENT, Rol.ACCOUNTMANAGER)
+FILTER_FIELDS = {"straalKm": "straal", "minUren": "uren", "heleBestand": "heleBestand"}
+
+
+def home_for(rol: Rol) -> str:
+    return "/modellen" if rol == Rol.DATA_SCIENTIST else "/vacatures"
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only a path on this site (``/…``, not ``//host``): no open redirect after login."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+# ---------------------------------------------------------------------------------------------- login
+
+
+@router.get("/", response_class=HTMLResponse)
+def start(request: Request) -> Response:
+    try:
+        web = current_session(request)
+    except Exception:  # noqa: BLE001 - any session problem: go and log in
+        return RedirectResponse("/inloggen", status_code=303)
+    return RedirectResponse(home_for(web.user.rol), status_code=303)
+
+
+@router.get("/inloggen", response_class=HTMLResponse)
+def login_page(request: Request, volgende: str | None = None, melding: str | None = None) -> Response:
+    return render(request, None, "inloggen.html", volgende=_safe_next(volgende) or "", melding=melding, values={})
+
+
+@router.post("/inloggen", response_class=HTMLResponse)
+def login(
+    request: Request,
+    gebruikersnaam: Annotated[str, Form(max_length=200)] = "",
+    wachtwoord: Annotated[str, Form(max_length=500)] = "",
+    volgende: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    errors: dict[str, str] = {}
+    if not gebruikersnaam.strip():
+        errors["gebruikersnaam"] = "Vul uw gebruikersnaam in."
+    if not wachtwoord:
+        errors["wachtwoord"] = "Vul uw wachtwoord in."
+    user = None
+    if not errors:
+        with Session(request.app.state.engine, expire_on_commit=False) as session:
+            user = authenticate(session, gebruikersnaam, wachtwoord)
+        if user is None:
+            errors["wachtwoord"] = "Gebruikersnaam of wachtwoord klopt niet; controleer beide en probeer het opnieuw."
+        elif not user.actief:
+            errors["gebruikersnaam"] = "Dit account is gedeactiveerd; neem contact op met een beheerder."
+    if errors or user is None:
+        values = {"gebruikersnaam": gebruikersnaam}
+        return render(request, None, "inloggen.html", 400, errors=errors, values=values, volgende=volgende)
+    settings = request.app.state.settings
+    response = RedirectResponse(_safe_next(volgende) or home_for(user.rol), status_code=303)
+    set_cookie(response, request, settings, security.create_access_token(settings, user))
+    return response
+
+
+@router.post("/uitloggen")
+def logout(request: Request, web: Web, csrf: Annotated[str, Form()] = "") -> Response:
+    check_csrf(web, csrf)
+    response = RedirectResponse("/inloggen?melding=uitgelogd", status_code=303)
+    clear_cookie(response)
+    return response
+
+
+# ------------------------------------------------------------------------------------------- vacatures
+
+
+@router.get("/vacatures", response_class=HTMLResponse)
+def vacancies(
+    request: Request,
+    web: Web,
+    zoek: str = "",
+    bron: str = "",
+    plaatsingsvorm: str = "",
+    pagina: str = "1",
+) -> Response:
+    """All open vacancies (not personal data), filtered on source and placement form, searched on text."""
+    errors: dict[str, str] = {}
+    if bron and bron not in {b.value for b in Bron}:
+        errors["bron"] = "Kies WSP of Scalabor."
+    if plaatsingsvorm and plaatsingsvorm not in {p.value for p in Plaatsingsvorm}:
+        errors["plaatsingsvorm"] = "Kies een plaatsingsvorm uit de lijst."
+    if len(zoek) > 100:
+        errors["zoek"] = "Zoek op hoogstens 100 tekens."
+    page = int(pagina) if pagina.isdigit() and 0 < int(pagina) < 100_000 else 1
+    statement = select(Vacancy).where(Vacancy.status == "open")
+    if not errors:
+        if bron:
+            statement = statement.where(Vacancy.bron == bron)
+        if plaatsingsvorm:
+            statement = statement.where(Vacancy.plaatsingsvorm == plaatsingsvorm)
+        if zoek.strip():
+            term = f"%{zoek.strip().lower()}%"
+            statement = statement.where(
+                or_(
+                    func.lower(Vacancy.titel).like(term),
+                    func.lower(Vacancy.werkgever).like(term),
+                    func.lower(Vacancy.vacature_nummer).like(term),
+                )
+            )
+    with Session(request.app.state.engine) as session:
+        total = session.exec(select(func.count()).select_from(statement.subquery())).one()
+        rows = session.exec(
+            statement.order_by(Vacancy.vacature_nummer).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+        ).all()
+    values = {"zoek": zoek, "bron": bron, "plaatsingsvorm": plaatsingsvorm}
+    query = urlencode({k: v for k, v in values.items() if v})
+    return render(
+        request,
+        web,
+        "vacatures.html",
+        400 if errors else 200,
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max(1, -(-int(total) // PAGE_SIZE)),
+        values=values,
+        errors=errors,
+        query=query,
+    )
+
+
+def _filter_values(params: dict[str, list[str]]) -> dict[str, Any]:
+    def one(name: str) -> str:
+        return (params.get(name) or [""])[0]
+
+    return {
+        "straal": one("straal"),
+        "uren": one("uren"),
+        "top": one("top") or "20",
+        "trede": params.get("trede", []),
+        "route": params.get("route", []),
+        "plaatsingsvorm": params.get("plaatsingsvorm", []),
+        "heleBestand": one("heleBestand") == "ja",
+    }
+
+
+def _search(nummer: str, values: dict[str, Any]) -> CandidateSearch:
+    return CandidateSearch.model_validate(
+        {
+            "vacatureId": nummer,
+            "top": values["top"],
+            "straalKm": blank_to_none(values["straal"]),
+            "minUren": blank_to_none(values["uren"]),
+            "trede": values["trede"] or None,
+            "route": values["route"] or None,
+            "plaatsingsvorm": values["plaatsingsvorm"] or None,
+            "heleBestand": values["heleBestand"],
+            "doel": "bemiddeling",
+        }
+    )
+
+
+def _vacancy(request: Request, nummer: str) -> Vacancy:
+    with Session(request.app.state.engine) as session:
+        vacancy = session.exec(select(Vacancy).where(Vacancy.vacature_nummer == nummer)).first()
+    if vacancy is None:
+        raise NotFoundError(f"vacature '{nummer}' bestaat niet")
+    return vacancy
+
+
+def candidates_page(
+    request: Request, web: WebSession, nummer: str, params: dict[str, list[str]], status: int = 200, **extra: Any
+) -> Response:
+    """The vacancy with its candidate list as the role may see it; filter errors next to the fields."""
+    vacancy = _vacancy(request, nummer)
+    values = _filter_values(params)
+    errors: dict[str, str] = {}
+    listing: dict[str, Any] | None = None
+    listing_error = None
+    if web.user.rol in SEARCHERS:
+        try:
+            search = _search(vacancy.vacature_nummer, values)
+        except ValidationError as error:
+            errors = field_errors(error, FILTER_FIELDS)
+            status = 400
+        else:
+            try:
+                listing = candidate_listing(
+                    request.app.state.settings, request.app.state.matcher, web.user, request, search
+                )
+            except (WerkmatchError, ProblemError) as error:
+                listing_error = error_text(error)
+    query = urlencode({k: v for k, v in params.items()}, doseq=True)
+    return render(
+        request,
+        web,
+        "kandidaten.html",
+        status,
+        vacancy=vacancy,
+        listing=listing,
+        listing_error=listing_error,
+        values=values,
+        errors=errors,
+        query=query,
+        niet_getoond=NIET_GETOOND,
+        distance=charts.distance_plot(listing["results"]) if listing else "",
+        bars=charts.contribution_bars,
+        **extra,
+    )
+
+
+@router.get("/vacatures/{nummer}", response_class=HTMLResponse)
+def vacancy_page(request: Request, web: Web, nummer: str) -> Response:
+    return candidates_page(request, web, nummer, parse_qs(request.url.query))
+
+
+@router.get("/vacatures/{nummer}/kandidaten.{formaat}")
+def export_shortlist(request: Request, web: Web, nummer: str, formaat: str) -> Response:
+    """The candidate list with the page's filters as CSV or XLSX (audited as an export)."""
+    require_role(web, *SEARCHERS)
+    if formaat not in ("csv", "xlsx"):
+        raise NotFoundError(f"export als '{formaat}' bestaat niet; kies csv of xlsx")
+    vacancy = _vacancy(request, nummer)
+    values = _filter_values(parse_qs(request.url.query))
+    try:
+        search = _search(vacancy.vacature_nummer, values)
+    except ValidationError:
+        return candidates_page(request, web, nummer, parse_qs(request.url.query), 400)
+    settings, matcher = request.app.state.settings, request.app.state.matcher
+    listing = candidate_listing(settings, matcher, web.user, request, search, action="kandidatenlijst_geexporteerd")
+    header, rows = export.shortlist_rows(listing)
+    name = f"kandidaten-{vacancy.vacature_nummer}"
+    if formaat == "csv":
+        body, media = export.to_csv(header, rows), "text/csv; charset=utf-8"
+    else:
+        body = export.to_xlsx(header, rows, vacancy.vacature_nummer)
+        media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(
+        body,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{name}.{formaat}"', "Cache-Control": "no-store"},
+    )
+
+
+@router.post("/vacatures/{nummer}/voorstellen", response_class=HTMLResponse)
+def propose(
+    request: Request,
+    web: Web,
+    nummer: str,
+    klant: Annotated[str, Form(max_length=64)] = "",
+    toelichting: Annotated[str, Form(max_length=2000)] = "",
+    filters: Annotated[str, Form(max_length=2000)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Voorstellen from the candidate list: the API's own route function does the checks and the audit."""
+    check_csrf(web, csrf)
+    require_role(web, Rol.WERKCONSULENT)
+    try:
+        body = VoorstelIn(klant_id=klant, vacature_id=nummer, toelichting=blank_to_none(toelichting))
+        made = make_voorstel(body, request.app.state.matcher, web.user, request)
+    except ValidationError as error:
+        message = next(iter(field_errors(error, {"toelichting": "toelichting"}).values()))
+    except (WerkmatchError, ProblemError) as error:
+        message = error_text(error)
+    else:
+        return RedirectResponse(f"/voorstellen?nieuw={made['id']}", status_code=303)
+    form = {"klant": klant, "toelichting": toelichting, "error": message}
+    return candidates_page(request, web, nummer, parse_qs(filters), 400, voorstel_form=form)
+
+
+@router.post("/vacatures/{nummer}/push", response_class=HTMLResponse)
+def push(
+    request: Request,
+    web: Web,
+    nummer: str,
+    aantal: Annotated[str, Form(max_length=10)] = "",
+    toelichting: Annotated[str, Form(max_length=2000)] = "",
+    filters: Annotated[str, Form(max_length=2000)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """The accountmanager's warm hand-over: the best candidates go to their consulenten's inboxes."""
+    check_csrf(web, csrf)
+    require_role(web, Rol.ACCOUNTMANAGER)
+    errors: dict[str, str] = {}
+    result = None
+    try:
+        body = PushIn(aantal=aantal or 5, toelichting=blank_to_none(toelichting))
+        result = push_vacature(nummer, body, request.app.state.matcher, web.user, request)
+    except ValidationError as error:
+        errors = field_errors(error, {})
+    except (WerkmatchError, ProblemError) as error:
+        errors = {"aantal": error_text(error)}
+    form = {"aantal": aantal, "toelichting": toelichting, "errors": errors}
+    return candidates_page(
+        request, web, nummer, parse_qs(filters), 400 if errors else 200, push_form=form, push_result=result
+    )

@@ -1,0 +1,230 @@
+"""The web UI's journeys in chromium: explained candidates → voorstel, push → inbox, role limits, forms, axe.
+
+One world for the module: five clients (three of consulent1's caseload wc-a, two of consulent2's
+wc-b; K-W1 has a beperking on tillen) and a few vacancies, each test on its own vacancy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlmodel import Session
+
+from api.app import create_app
+from matching.matcher import Matcher
+from matching.settings import RankerSettings, Settings
+from tests.factories import make_client, make_vacancy
+from tests.web.conftest import check_accessibility, login, serve
+
+OWN = ("K-W1", "K-W2", "K-W3")
+OTHER = ("K-B1", "K-B2")
+BEPERKING = [{"aspect": "tillen", "ernst": 2, "toelichting": "Rugklachten-GEHEIM"}]
+
+
+@pytest.fixture(scope="module")
+def web_url(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[str]:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("web") / "var", ranker=RankerSettings(poll_seconds=0))
+    matcher = Matcher(settings, embedder=embedder)
+    with Session(matcher.engine) as session:
+        make_client(session, client_nummer="K-W1", consulent="wc-a", beperkingen=BEPERKING, opleidingsniveau=None)
+        for number in OWN[1:]:
+            make_client(session, client_nummer=number, consulent="wc-a")
+        for number in OTHER:
+            make_client(session, client_nummer=number, consulent="wc-b")
+        make_vacancy(session, vacature_nummer="V-WEB1", titel="Orderpicker dagdienst")
+        make_vacancy(session, vacature_nummer="V-PUSH", titel="Magazijnmedewerker")
+        make_vacancy(session, vacature_nummer="V-FORM", titel="Inpakker")
+        make_vacancy(session, vacature_nummer="SCA-WEB", bron="Scalabor", titel="Medewerker groen", jobcoach=True)
+    app = create_app(settings, matcher)
+    for url in serve(app):
+        assert matcher.wait_embedded(timeout=300), "embedding the test world did not finish"
+        yield url
+
+
+def test_consulent_sees_explained_candidates_and_proposes_one(new_page) -> None:
+    page = new_page()
+    login(page, "consulent1")
+    assert page.url.endswith("/vacatures")
+    page.get_by_label("Zoeken op titel, werkgever of nummer").fill("V-WEB1")
+    page.get_by_role("button", name="Zoeken").click()
+    assert page.get_by_role("status").inner_text().startswith("1 open vacature")
+    check_accessibility(page, "vacatures")
+
+    page.get_by_role("link", name="V-WEB1").click()
+    page.wait_for_url("**/vacatures/V-WEB1")
+    candidates = page.locator("li.candidate")
+    assert candidates.count() == len(OWN + OTHER)
+    # explanations in words: a positive reason on every candidate, the "niet getoond" summary, the picture
+    for index in range(candidates.count()):
+        assert candidates.nth(index).locator(".chip.good").count() >= 1
+    assert page.get_by_role("heading", name="Niet getoond, omdat…").is_visible()
+    assert page.locator("svg[role=img] title", has_text="Afstand van de kandidaten").count() == 1
+    own = page.locator("li.candidate", has_text="K-W1")
+    assert own.get_by_text("eigen klant").is_visible()
+    assert own.get_by_text("Let op (beperking):").count() >= 1  # own client: the beperking's aandachtspunt
+    other = page.locator("li.candidate", has_text="K-B1")
+    assert other.get_by_text("Let op (beperking):").count() == 0
+    assert other.get_by_role("button").count() == 0  # another consulent's client: no voorstellen here
+    check_accessibility(page, "kandidaten-consulent")
+
+    own.get_by_label("Toelichting bij het voorstel (optioneel)").fill("Past goed bij zijn ervaring")
+    own.get_by_role("button", name="Voorstellen: K-W1").click()
+    page.wait_for_url("**/voorstellen?nieuw=*")
+    assert "is opgeslagen" in page.get_by_role("status").first.inner_text()
+    row = page.locator("tr.highlight")
+    assert "K-W1" in row.inner_text() and "V-WEB1" in row.inner_text() and "voorgesteld" in row.inner_text()
+    check_accessibility(page, "voorstellen")
+
+    # afwijzen met reden: without a reason the API's Dutch message shows next to the field, input kept
+    row.get_by_label("Naar").select_option("afgewezen")
+    row.get_by_label("Toelichting").fill("werkgever koos iemand anders")
+    row.get_by_role("button", name="Opslaan").click()
+    assert page.locator(".field-error").first.inner_text()
+    assert "vraagt een reden" in page.get_by_role("alert").inner_text()
+    row = page.locator("tr", has_text="V-WEB1")
+    assert row.get_by_label("Toelichting").input_value() == "werkgever koos iemand anders"
+    row.get_by_label("Reden (bij afgewezen of uitgevallen)").select_option("vacature_vervuld_door_ander")
+    row.get_by_role("button", name="Opslaan").click()
+    page.wait_for_url("**/voorstellen?nieuw=*")
+    assert "afgewezen" in page.locator("tr", has_text="V-WEB1").inner_text()
+
+
+def test_accountmanager_pushes_and_consulent_finds_it_in_the_inbox(new_page) -> None:
+    manager = new_page()
+    login(manager, "accountmanager")
+    manager.goto("/vacatures/V-PUSH")
+    listing = manager.locator("ol.candidates").inner_text()
+    assert "P-" in listing and "K-W" not in listing and "K-B" not in listing  # pseudonyms only
+    assert "beperking" not in listing.lower() and "GEHEIM" not in manager.content()
+    check_accessibility(manager, "kandidaten-accountmanager")
+
+    manager.get_by_label("Aantal kandidaten").last.fill("5")
+    manager.get_by_label("Toelichting voor de consulenten (optioneel)").fill("Werkgever zoekt snel mensen")
+    manager.get_by_role("button", name="Vacature pushen").click()
+    result = manager.get_by_role("status").filter(has_text="Gepusht").inner_text()
+    assert "5 kandidaten in de inbox van 2 consulenten" in result
+    assert "K-" not in result
+
+    consulent = new_page()
+    login(consulent, "consulent1")
+    consulent.goto("/inbox")
+    item = consulent.locator("li.inbox-item", has_text="V-PUSH").first
+    assert "Werkgever zoekt snel mensen" in item.inner_text() and "Gepusht" in item.inner_text()
+    assert consulent.locator("li.inbox-item", has_text="V-PUSH").count() == len(OWN)
+    check_accessibility(consulent, "inbox")
+    # afwijzen needs a reason (browser validation); with one it leaves the inbox
+    declined = consulent.locator("li.inbox-item", has_text="V-PUSH").nth(1)
+    declined.get_by_label("Reden van afwijzen").select_option("reistijd")
+    declined.get_by_role("button", name="Afwijzen").click()
+    consulent.wait_for_url("**/inbox?afgehandeld=*")
+    assert consulent.locator("li.inbox-item", has_text="V-PUSH").count() == len(OWN) - 1
+    consulent.locator("li.inbox-item", has_text="V-PUSH").first.get_by_role(
+        "button", name="Accepteren en voorstellen"
+    ).click()
+    consulent.wait_for_url("**/voorstellen?nieuw=*")
+    assert "V-PUSH" in consulent.locator("tr.highlight").inner_text()
+
+
+def test_role_limits_on_client_pages(new_page) -> None:
+    manager = new_page()
+    login(manager, "accountmanager")
+    response = manager.goto("/klanten/K-W1")
+    assert response.status == 403
+    assert manager.get_by_role("heading", level=1).inner_text() == "Geen toegang"
+    assert "tillen" not in manager.content() and "GEHEIM" not in manager.content()
+    assert manager.get_by_role("link", name="Mijn klanten").count() == 0  # not in the menu either
+
+    other = new_page()
+    login(other, "consulent2")
+    unknown = other.goto("/klanten/K-BESTAAT-NIET").status, other.locator("main").inner_text()
+    foreign = other.goto("/klanten/K-W1").status, other.locator("main").inner_text()
+    assert foreign == unknown and foreign[0] == 404  # another's client looks exactly like an unknown one
+    assert "GEHEIM" not in other.content()
+
+    own = new_page()
+    login(own, "consulent1")
+    own.goto("/klanten")
+    assert own.locator("tbody tr").count() == len(OWN)
+    assert "Onvolledig" in own.locator("tr", has_text="K-W1").inner_text()  # data-quality hint
+    check_accessibility(own, "klanten")
+    own.get_by_role("link", name="K-W1").click()
+    assert "Rugklachten-GEHEIM" in own.locator("main").inner_text()  # the own consulent sees beperkingen
+    assert own.get_by_role("heading", name="Opties bij intake").is_visible()
+    assert own.locator("table a[href^='/vacatures/']").count() >= 1
+    assert "opleidingsniveau" in own.locator("section", has_text="Gegevens nakijken").inner_text()
+    check_accessibility(own, "klant")
+
+    own.get_by_label("Minimale score (0 tot 1)").evaluate("e => e.removeAttribute('max')")  # past the browser
+    own.get_by_label("Minimale score (0 tot 1)").fill("7")
+    own.get_by_label("Hoogstens vacatures per keer").fill("12")
+    own.get_by_role("button", name="Bewaren").click()
+    assert own.locator("#minScore-fout").inner_text()  # the server's Dutch error, next to the field
+    assert own.get_by_label("Minimale score (0 tot 1)").input_value() == "7"
+    assert own.get_by_label("Hoogstens vacatures per keer").input_value() == "12"
+    own.get_by_label("Minimale score (0 tot 1)").fill("0.2")
+    own.get_by_role("button", name="Bewaren").click()
+    assert "bewaard" in own.get_by_role("status").filter(has_text="zoekopdracht").inner_text()
+
+
+def test_forms_validate_and_keep_what_was_typed(new_page) -> None:
+    page = new_page()
+    page.goto("/vacatures")
+    assert "/inloggen" in page.url  # not logged in: to the login page, and back afterwards
+    page.get_by_role("button", name="Inloggen").click()  # empty: the browser refuses to send it
+    assert page.get_by_label("Gebruikersnaam").evaluate("e => e.validity.valueMissing")
+    page.get_by_label("Gebruikersnaam").fill("consulent1")
+    page.get_by_label("Wachtwoord").fill("fout")
+    page.get_by_role("button", name="Inloggen").click()
+    assert "klopt niet" in page.locator("#wachtwoord-fout").inner_text()
+    assert page.get_by_label("Gebruikersnaam").input_value() == "consulent1"
+    check_accessibility(page, "inloggen-fout")
+    page.get_by_label("Wachtwoord").fill("consulent1-demo-wachtwoord")
+    page.get_by_role("button", name="Inloggen").click()
+    page.wait_for_url("**/vacatures")
+
+    response = page.goto("/vacatures/V-FORM?straal=900&uren=20&trede=4")  # past the browser: the server checks
+    assert response.status == 400
+    assert page.locator("#straal-fout").inner_text()
+    assert page.get_by_label("Straal (km)").get_attribute("aria-invalid") == "true"
+    assert page.get_by_label("Minstens uren per week").input_value() == "20"
+    assert page.get_by_label("4", exact=True).is_checked()
+
+    cookie = next(c for c in page.context.cookies() if c["name"] == "werkmatch_sessie")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    forged = page.request.post("/vacatures/V-FORM/voorstellen", form={"klant": "K-W2"}, max_redirects=0)
+    assert forged.status == 403  # no CSRF token: refused, nothing proposed
+    page.goto("/voorstellen")
+    assert "V-FORM" not in page.locator("main").inner_text()
+
+    csv = page.request.get("/vacatures/V-FORM/kandidaten.csv?trede=4")
+    assert csv.status == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert csv.text().splitlines()[0].lstrip("\ufeff").startswith("rang;kandidaat;score")
+    xlsx = page.request.get("/vacatures/V-FORM/kandidaten.xlsx")
+    assert xlsx.status == 200 and xlsx.body()[:2] == b"PK"
+
+    lost = page.goto("/bestaat-niet")  # a wrong link: a Dutch page, not JSON
+    assert lost.status == 404 and "Niet gevonden" in page.locator("h1").inner_text()
+    api = page.request.get("/api/v1/bestaat-niet")
+    assert api.status == 404 and api.headers["content-type"] == "application/problem+json"
+
+
+def test_data_scientist_sees_models_and_promotion_refusals(new_page) -> None:
+    page = new_page()
+    login(page, "datascientist")
+    assert page.url.endswith("/modellen")
+    assert page.get_by_role("heading", name="Modellen", level=1).is_visible()
+    assert page.get_by_role("link", name="Mijn klanten").count() == 0
+    page.get_by_label("Forceren, ook als de toets niet gehaald wordt").check()
+    page.get_by_role("button", name="Promoveren").click()
+    assert "Geef een reden" in page.locator("#reden-fout").inner_text()
+    assert page.get_by_label("Forceren, ook als de toets niet gehaald wordt").is_checked()
+    page.get_by_label("Reden").fill("proef")
+    page.get_by_label("Forceren, ook als de toets niet gehaald wordt").uncheck()
+    page.get_by_role("button", name="Promoveren").click()
+    assert "Niet gepromoveerd" in page.get_by_role("alert").inner_text()  # no challenger in this world
+    assert page.get_by_label("Reden").input_value() == "proef"
+    check_accessibility(page, "modellen")
+    assert page.goto("/vacatures/V-WEB1/kandidaten.csv").status == 403  # no candidate lists for this role
+    assert page.goto("/modellen/999/fairness").status == 404  # no such version: the Dutch page, not JSON
+    assert page.get_by_role("heading", level=1).inner_text() == "Niet gevonden"
