@@ -21,7 +21,14 @@ judgement as an ``afgewezen`` voorstel (relevance 0). It is stored in its own ta
 the pair, and the voorstellen table must keep meaning "proposals that were made" (the promotion gate
 reads them on real data). :func:`declined_labels` reads them as :class:`matching.outcomes.RelevanceLabel`
 rows with label ``RELEVANCE[afgewezen]``, and :func:`training_labels` merges them with
-:func:`matching.outcomes.relevance_labels` (per pair the latest judgement wins, as there).
+:func:`matching.outcomes.relevance_labels` (per pair the latest judgement wins, as there). A
+candidate rejected on a vacancy's list (``kandidaat_afwijzing``, :class:`KandidaatAfwijzing`, written
+by :func:`api.oversight.reject_candidate`) is the same judgement and becomes the same label, unless
+its reason is situational (:data:`SITUATIONAL`: not available now, already placed).
+
+**Decisions carry a reason.** An accepted suggestion records why in :class:`VoorstelMotivatie`, as a
+voorstel made from a candidate list does; :mod:`api.oversight` reports how often consulenten deviate
+from the ranking.
 
 **Pairs are suggested once.** A push skips pairs that already have an open push/zoekopdracht item
 or an open voorstel; a saved search never suggests a (client, vacancy) pair it suggested before, nor
@@ -69,6 +76,7 @@ LOCAL_TIME = ZoneInfo("Europe/Amsterdam")  # due dates are calendar days of the 
 TOELICHTING_MAX = outcomes.TOELICHTING_MAX
 PAGE_SIZE_MAX = 100
 SYSTEM_ACTOR = "werkmatch-planner"
+NOT_GIVEN = "niet_opgegeven"  # the voorstel reason code stored when the consulent gave none
 
 
 class Soort(StrEnum):
@@ -203,7 +211,66 @@ class InboxAfwijzing(SQLModel, table=True):
     at: datetime = _moment()
 
 
-_TABLES = [Zoekopdracht.__table__, InboxItem.__table__, InboxAfwijzing.__table__]  # type: ignore[attr-defined]
+class AfwijsReden(StrEnum):
+    """Why a consulent rejects a candidate on a vacancy's list (``POST /vacatures/{nummer}/afwijzingen``).
+
+    Job-related only, as :class:`matching.outcomes.Reden`: there is no ``gezondheid``. What a job
+    cannot ask of a person is ``belastbaarheid``; a health reason would become a training label that
+    teaches the ranker to put people with a beperking lower (the AMAS failure, trust.md §2.1).
+    """
+
+    PAST_NIET_BIJ_WENSEN = "past_niet_bij_wensen"  # sector, occupation, plaatsingsvorm the client does not want
+    VAARDIGHEDEN = "vaardigheden"  # competences, experience or language level fall short for this job
+    REISAFSTAND = "reisafstand"
+    UREN_WERKTIJDEN = "uren_werktijden"
+    BELASTBAARHEID = "belastbaarheid"  # the job's demands do not fit the client's beperkingen
+    NIET_BESCHIKBAAR = "niet_beschikbaar"  # not available now (course, care duties, a trajectory running)
+    AL_BEMIDDELD = "al_bemiddeld"  # already placed or proposed elsewhere
+    ANDERS = "anders"  # needs a toelichting
+
+
+SITUATIONAL = frozenset({AfwijsReden.NIET_BESCHIKBAAR, AfwijsReden.AL_BEMIDDELD})
+"""Rejections that say something about the client's situation now, not about the pair's fit: recorded
+and reported, but no training label (a relevance 0 would teach the ranker that a good pair is bad)."""
+
+
+class KandidaatAfwijzing(SQLModel, table=True):
+    """A candidate a consulent rejected on a vacancy's list, with a reason: oversight data and (mostly) a label."""
+
+    __tablename__ = "kandidaat_afwijzing"
+
+    id: int | None = SQLField(default=None, primary_key=True)
+    client_id: int = SQLField(foreign_key="client.id", index=True, ondelete="CASCADE")
+    vacancy_id: int = SQLField(foreign_key="vacancy.id", index=True, ondelete="CASCADE")
+    consulent: str = SQLField(sa_column=Column(String(80), index=True, nullable=False))  # the actor's caseload
+    reason_code: str = SQLField(max_length=40)
+    toelichting: str | None = _note_column()
+    actor: str = SQLField(max_length=outcomes.ACTOR_MAX, index=True)
+    at: datetime = _moment()
+
+
+class VoorstelMotivatie(SQLModel, table=True):
+    """Why a consulent proposed this candidate (a code of :class:`api.oversight.VoorstelReden`), one per voorstel.
+
+    A side table because :class:`matching.outcomes.Voorstel` has no place for it; written in the same
+    transaction as the voorstel (``outcomes.propose(with_voorstel=…)``) and its audit entry.
+    """
+
+    __tablename__ = "voorstel_motivatie"
+
+    voorstel_id: int = SQLField(foreign_key="voorstel.id", primary_key=True, ondelete="CASCADE")
+    reason_code: str = SQLField(max_length=40)
+    actor: str = SQLField(max_length=outcomes.ACTOR_MAX)
+    at: datetime = _moment()
+
+
+_TABLES = [
+    Zoekopdracht.__table__,  # type: ignore[attr-defined]
+    InboxItem.__table__,  # type: ignore[attr-defined]
+    InboxAfwijzing.__table__,  # type: ignore[attr-defined]
+    KandidaatAfwijzing.__table__,  # type: ignore[attr-defined]
+    VoorstelMotivatie.__table__,  # type: ignore[attr-defined]
+]
 _ready: weakref.WeakSet[Engine] = weakref.WeakSet()
 _ready_lock = threading.Lock()
 
@@ -517,11 +584,14 @@ def _numbers(session: Session, item: InboxItem) -> tuple[str, str]:
     return client.client_nummer, vacancy.vacature_nummer  # type: ignore[union-attr]
 
 
-def accept(engine: Engine, actor: Actor, item_id: int, toelichting: str | None = None) -> tuple[InboxItem, Voorstel]:
+def accept(
+    engine: Engine, actor: Actor, item_id: int, toelichting: str | None = None, *, reden: str = NOT_GIVEN
+) -> tuple[InboxItem, Voorstel]:
     """Accept a push or zoekopdracht item: make the voorstel (``outcomes.propose``) and mark the item handled.
 
-    The item's change, its audit entry and the voorstel commit together (``propose`` commits what is
-    pending); the link ``voorstel_id`` is written right after.
+    The item's change, its audit entry, the voorstel, the link ``voorstel_id`` and the
+    :class:`VoorstelMotivatie` (``reden``, a code already checked by :func:`api.oversight.voorstel_reden`)
+    commit together.
 
     Raises:
         NotFoundError: No such item in the actor's inbox.
@@ -534,7 +604,15 @@ def accept(engine: Engine, actor: Actor, item_id: int, toelichting: str | None =
         try:
             item = _claim(session, actor, item_id, SUGGESTIONS, Uitkomst.GEACCEPTEERD, note)
             klant, vacature = _numbers(session, item)
-            record_audit(session, actor, "inbox_geaccepteerd", [klant, vacature], inboxItem=item_id, soort=item.soort)
+            record_audit(
+                session,
+                actor,
+                "inbox_geaccepteerd",
+                [klant, vacature],
+                inboxItem=item_id,
+                soort=item.soort,
+                reden=reden,
+            )
             voorstel = outcomes.propose(
                 session,
                 item.client_id,
@@ -544,14 +622,18 @@ def accept(engine: Engine, actor: Actor, item_id: int, toelichting: str | None =
                 model_version=item.model_version,
                 rank=item.rank,
                 toelichting=note,
-            )
+                with_voorstel=lambda made: _link(session, item, made, reden, actor.username),
+            )  # one commit: the item, its audit entry, the voorstel, the link and the reason
         except BaseException:
             session.rollback()
             raise
-        item.voorstel_id = voorstel.id
-        session.add(item)
-        session.commit()
         return item, voorstel
+
+
+def _link(session: Session, item: InboxItem, voorstel: Voorstel, reden: str, username: str) -> None:
+    item.voorstel_id = voorstel.id
+    session.add(item)
+    session.add(VoorstelMotivatie(voorstel_id=voorstel.id, reason_code=reden, actor=username))  # type: ignore[arg-type]
 
 
 def decline(engine: Engine, actor: Actor, item_id: int, reden: str, toelichting: str | None = None) -> InboxItem:
@@ -676,19 +758,31 @@ def nazorg_for(session: Session, voorstel_id: int) -> list[InboxItem]:
 
 
 def declined_labels(session: Session, since: datetime | None = None) -> list[RelevanceLabel]:
-    """Declined suggestions as training labels, ``RELEVANCE[afgewezen]`` (0), oldest first.
+    """Declined pairs as training labels, ``RELEVANCE[afgewezen]`` (0), oldest first.
 
-    The sibling of :func:`matching.outcomes.relevance_labels`; one label per pair (the latest decline).
+    Both kinds of decline: a suggestion declined in the inbox (:class:`InboxAfwijzing`) and a candidate
+    rejected on a vacancy's list (:class:`KandidaatAfwijzing`), except for the :data:`SITUATIONAL`
+    reasons, which say nothing about the fit. The sibling of
+    :func:`matching.outcomes.relevance_labels`; one label per pair (the latest decline).
     """
     _ensure(session.get_bind())  # type: ignore[arg-type]
-    statement = select(InboxAfwijzing).order_by(InboxAfwijzing.at, InboxAfwijzing.id)  # type: ignore[arg-type]
-    if since is not None:
-        statement = statement.where(InboxAfwijzing.at >= since)
-    latest: dict[tuple[int, int], InboxAfwijzing] = {}
-    for row in session.exec(statement):
-        latest[(row.client_id, row.vacancy_id)] = row
+    rows: list[tuple[datetime, int, int]] = []
+    for table, extra in (
+        (InboxAfwijzing, ()),
+        (KandidaatAfwijzing, (KandidaatAfwijzing.reason_code.not_in([r.value for r in SITUATIONAL]),)),  # type: ignore[attr-defined]
+    ):
+        statement = select(table.at, table.client_id, table.vacancy_id).where(*extra)
+        if since is not None:
+            statement = statement.where(table.at >= since)
+        rows.extend(session.exec(statement).all())
+    latest: dict[tuple[int, int], datetime] = {}
+    for at, client_id, vacancy_id in sorted(rows):
+        latest[(client_id, vacancy_id)] = at
     label = RELEVANCE[VoorstelStatus.AFGEWEZEN]
-    return [RelevanceLabel(row.client_id, row.vacancy_id, label, row.at) for row in latest.values()]
+    return [
+        RelevanceLabel(client, vacancy, label, at)
+        for (client, vacancy), at in sorted(latest.items(), key=lambda item: (item[1], item[0]))
+    ]
 
 
 def training_labels(session: Session, since: datetime | None = None) -> list[RelevanceLabel]:
@@ -875,13 +969,18 @@ def run_saved_searches(
 
 __all__ = [
     "NAZORG_MAANDEN",
+    "NOT_GIVEN",
+    "SITUATIONAL",
     "Actor",
+    "AfwijsReden",
     "ConflictError",
     "InboxAfwijzing",
     "InboxItem",
     "ItemStatus",
+    "KandidaatAfwijzing",
     "Soort",
     "Uitkomst",
+    "VoorstelMotivatie",
     "Zoekopdracht",
     "accept",
     "add_months",

@@ -82,9 +82,9 @@ def gaps(client: Client, vacancy: Vacancy, taxonomy: Taxonomy) -> NearMiss:
         found.advies.append(
             f"Nederlands naar {vacancy.taalniveau}: een taaltraject, eventueel naast het werk (taal op de werkvloer)."
         )
-    held = {item["code"] for item in client.competenties}
+    held = {item.get("code") for item in client.competenties} - {None, ""}
     for item in vacancy.competenties_vereist:
-        if item["code"] in held:
+        if not item.get("code") or item["code"] in held:
             continue
         label = taxonomy.competence_label(item["code"])
         found.ontbreekt.append({"soort": "competentie", "tekst": label})

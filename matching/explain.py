@@ -131,13 +131,13 @@ class _Sentences:
 
     def __init__(self, client: Client, vacancy: Vacancy, facts: PairFacts, taxonomy: Taxonomy) -> None:
         self.client, self.vacancy, self.facts, self.taxonomy = client, vacancy, facts, taxonomy
-        self.held = {item["code"] for item in client.competenties}
+        self.held = {item.get("code") for item in client.competenties} - {None, ""}
 
     def competenties(self, positive: bool) -> str | None:
-        required = [item["code"] for item in self.vacancy.competenties_vereist]
+        required = [item["code"] for item in self.vacancy.competenties_vereist if item.get("code")]
         matched = [code for code in required if code in self.held]
         missing = [code for code in required if code not in self.held]
-        optional = [item["code"] for item in self.vacancy.competenties_gewenst if item["code"] in self.held]
+        optional = [item.get("code") for item in self.vacancy.competenties_gewenst if item.get("code") in self.held]
         if positive:
             if matched:
                 return (
@@ -156,7 +156,7 @@ class _Sentences:
         if not occupation:
             return None
         label = self.taxonomy.occupation_label(occupation).lower()
-        years = {item["beroepCode"]: item["jaren"] for item in self.client.werkervaring}
+        years = {item.get("beroepCode"): item.get("jaren") or 0 for item in self.client.werkervaring}
         if positive:
             if occupation in years:
                 return f"Heeft {years[occupation]:g} jaar ervaring als {label}."

@@ -30,7 +30,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 from tqdm import tqdm
 
-from matching import annotate, compatibility, exposure, oversight_state, scoring
+from matching import annotate, compatibility, exposure, oversight_state, quality, scoring
 from matching.compatibility import Status
 from matching.domain import Client, Vacancy, utcnow
 from matching.embedding import Embedder, Role, embed_cached, embed_fields, load_embedder
@@ -535,17 +535,13 @@ class Matcher:
                 v_rows = np.full(len(pool.rows), vacancies.position[vacancy_id])
                 pairs = None
                 if ranker is not None:
-                    pairs = pair_matrix(
-                        clients, pool.rows, vacancies, v_rows, pool.dense_raw, pool.lexical_raw, now
-                    )
+                    pairs = pair_matrix(clients, pool.rows, vacancies, v_rows, pool.dense_raw, pool.lexical_raw, now)
                     score = ranker.score(pairs)
                 else:
                     score = scoring.combine(pool.signals, weights or self.settings.retrieval)
                 strength = self.settings.ranker.exposure_strength if served and ranker is not None else 0.0
                 if strength > 0:
-                    shown_before, average = oversight_state.exposure(
-                        session, clients.ids[pool.rows], vacancy_id, now
-                    )
+                    shown_before, average = oversight_state.exposure(session, clients.ids[pool.rows], vacancy_id, now)
                     order = exposure.rerank(
                         score, shown_before, clients.trede[pool.rows], strength=strength, mean_exposure=average
                     )[:top]
@@ -599,6 +595,8 @@ class Matcher:
                             "aandachtspunten": explanation.aandachtspunten,
                             "bijdragen": explanation.bijdragen,
                             **annotate.pair_notes(client, vacancy, self.taxonomy),
+                            # stale or contradictory profiles are flagged, not silently ranked low
+                            "datakwaliteit": quality.assess(client, now).to_json(),
                             "ontbrekendeGegevens": client.missing_fields(),
                         }
                     )
@@ -719,6 +717,7 @@ class Matcher:
                     "advies": ADVICE,
                     "rankedBy": self._weighted_description(None),
                     "ontbrekendeGegevens": client.missing_fields(),
+                    "datakwaliteit": quality.assess(client, now).to_json(),
                     "aantalGeschikt": int(mask.sum()),
                     "nietGetoond": not_shown,
                     "results": results,

@@ -23,6 +23,7 @@ SQLite in WAL mode with ``synchronous=FULL``).
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -227,6 +228,7 @@ def propose(
     rank: int | None = None,
     toelichting: str | None = None,
     at: datetime | None = None,
+    with_voorstel: Callable[[Voorstel], None] | None = None,
 ) -> Voorstel:
     """Propose a client for a vacancy; commits before it returns.
 
@@ -241,6 +243,8 @@ def propose(
         toelichting: Free text for colleagues, at most 500 characters; never used as a feature.
         at: When it happened, aware; defaults to now. For history written afterwards (the outcome
             simulator); then the vacancy may have been closed since, so its status is not checked.
+        with_voorstel: Called with the flushed proposal (its id set) before the commit, to add rows
+            that must be written in the same transaction (the reason of the decision, say).
 
     Returns:
         The new proposal in state ``voorgesteld``, with its first event written.
@@ -291,6 +295,8 @@ def propose(
                 at=moment,
             )
         )
+        if with_voorstel is not None:
+            with_voorstel(voorstel)
         session.commit()
     except IntegrityError:
         # Someone else proposed the same pair between our check and our write.

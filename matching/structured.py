@@ -89,6 +89,11 @@ class Vocabularies:
     sectors: Vocabulary = field(default_factory=Vocabulary)
 
 
+def _coded(items: list[dict], key: str = "code") -> list[dict]:
+    """Entries that name their code: a row from an older system may lack it (matching.quality flags it)."""
+    return [item for item in items if item.get(key)]
+
+
 def _language_rank(level: str | None) -> int:
     return TAALNIVEAUS.index(level) if level in TAALNIVEAUS else -1
 
@@ -201,11 +206,14 @@ class ClientArrays(RecordArrays):
                 np.int64,
             ),
             competences=_indicator(
-                [[(item["code"], float(item.get("niveau", 2))) for item in c.competenties] for c in clients],
+                [[(item["code"], float(item.get("niveau", 2))) for item in _coded(c.competenties)] for c in clients],
                 vocab.competences,
             ),
             experience=_indicator(
-                [[(item["beroepCode"], float(item["jaren"])) for item in c.werkervaring] for c in clients],
+                [
+                    [(job["beroepCode"], float(job.get("jaren") or 0)) for job in _coded(c.werkervaring, "beroepCode")]
+                    for c in clients
+                ],
                 vocab.occupations,
             ),
             wished_occupations=_indicator(
@@ -277,10 +285,10 @@ class VacancyArrays(RecordArrays):
                 [vocab.occupations.column(v.beroep_code) if v.beroep_code else -1 for v in vacancies], np.int64
             ),
             required=_indicator(
-                [[(item["code"], 1.0) for item in v.competenties_vereist] for v in vacancies], vocab.competences
+                [[(item["code"], 1.0) for item in _coded(v.competenties_vereist)] for v in vacancies], vocab.competences
             ),
             optional=_indicator(
-                [[(item["code"], 1.0) for item in v.competenties_gewenst] for v in vacancies], vocab.competences
+                [[(item["code"], 1.0) for item in _coded(v.competenties_gewenst)] for v in vacancies], vocab.competences
             ),
             certificates=_indicator([[(code, 1.0) for code in v.certificaten] for v in vacancies], vocab.certificates),
             language=np.array([_language_rank(v.taalniveau) for v in vacancies], np.int64),

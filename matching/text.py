@@ -41,7 +41,7 @@ def _occupations(taxonomy: Taxonomy, codes: list[str], synonyms: bool) -> list[s
 
 
 def _competences(taxonomy: Taxonomy, items: list[dict]) -> str:
-    return _join([item.get("label") or taxonomy.competence_label(item["code"]) for item in items])
+    return _join([item.get("label") or taxonomy.competence_label(item.get("code") or "") for item in items])
 
 
 def render_client(client: Client, taxonomy: Taxonomy, lexical: bool = False) -> str:
@@ -53,8 +53,9 @@ def render_client(client: Client, taxonomy: Taxonomy, lexical: bool = False) -> 
     """
     parts: list[str] = []
     if client.werkervaring:
-        names = _occupations(taxonomy, [item["beroepCode"] for item in client.werkervaring], lexical)
-        years = [f"{name} ({item['jaren']:g} jaar)" for name, item in zip(names, client.werkervaring, strict=True)]
+        coded = [item for item in client.werkervaring if item.get("beroepCode")]
+        names = _occupations(taxonomy, [item["beroepCode"] for item in coded], lexical)
+        years = [f"{name} ({item.get('jaren') or 0:g} jaar)" for name, item in zip(names, coded, strict=True)]
         parts.append(f"Werkervaring: {_join(years)}.")
     wensen = client.wensen
     if wensen.get("beroepen"):
@@ -126,12 +127,16 @@ def client_fields(client: Client, taxonomy: Taxonomy) -> Fields:
     wensen = client.wensen
     fields: Fields = {
         "werkervaring": [
-            f"Werkervaring als {taxonomy.occupation_label(item['beroepCode'])}." for item in client.werkervaring
+            f"Werkervaring als {taxonomy.occupation_label(item['beroepCode'])}."
+            for item in client.werkervaring
+            if item.get("beroepCode")
         ],
         "wensen": [f"Wil werken als {taxonomy.occupation_label(code)}." for code in wensen.get("beroepen", [])]
         + [f"Voorkeur voor de sector {SECTOREN.get(s, s)}." for s in wensen.get("sectoren", [])],
         "eigen woorden": sentences(client.zelfbeschrijving) + sentences(client.notities),
-        "competenties": [item.get("label") or taxonomy.competence_label(item["code"]) for item in client.competenties],
+        "competenties": [
+            item.get("label") or taxonomy.competence_label(item.get("code") or "") for item in client.competenties
+        ],
     }
     return {name: pieces for name, pieces in fields.items() if pieces}
 
@@ -147,7 +152,7 @@ def vacancy_fields(vacancy: Vacancy, taxonomy: Taxonomy) -> Fields:
         "beroep": occupation,
         "omschrijving": sentences(vacancy.omschrijving),
         "competenties": [
-            item.get("label") or taxonomy.competence_label(item["code"])
+            item.get("label") or taxonomy.competence_label(item.get("code") or "")
             for item in vacancy.competenties_vereist + vacancy.competenties_gewenst
         ],
     }

@@ -73,6 +73,9 @@ def test_reasons_come_from_the_models_contributions(world: Matcher) -> None:
     assert ervaring["bijdrage"] > 0  # six years in the very occupation pushed the score up
     far = shown["K-VER"]
     assert any("verder dan" in text or "dichterbij" in text for text in far["aandachtspunten"] + far["reasons"])
+    for item in listing["results"]:  # every candidate carries the quality of their profile
+        assert item["datakwaliteit"]["status"] in {"ok", "onvolledig", "verouderd", "tegenstrijdig"}
+        assert 0 <= item["datakwaliteit"]["score"] <= 1
     # A requirement the profile does not show is always said, however little it weighed.
     assert any("VCA" in text for text in shown["K-VCA"]["aandachtspunten"])
 
@@ -174,3 +177,22 @@ def test_served_lists_fill_the_exposure_ledger_and_reopening_changes_nothing(wor
         assert counts.min() >= 1 and mean >= 1
     unserved = world.candidates("V-TWEE", top=8)
     assert unserved["rangschikking"]["blootstellingSterkte"] == 0.0
+
+
+def test_a_stored_row_from_an_older_system_is_ranked_and_flagged_not_fatal(settings, embedder) -> None:
+    """A competence without its code, experience without an occupation: flagged, never a crash."""
+    matcher = Matcher(settings, embedder=embedder)
+    with Session(matcher.engine) as session:
+        make_client(session, client_nummer="K-GOED")
+        row = Client(**client_from_input(client_in(client_nummer="K-OUD")))
+        row.competenties = [{"code": "orderpicken"}, {"niveau": 3}]
+        row.werkervaring = [{"jaren": 4}]
+        session.add(row)
+        session.commit()
+        make_vacancy(session, vacature_nummer="V-OUD")
+    matcher.sync()
+    shown = {item["clientId"]: item for item in matcher.candidates("V-OUD", top=5)["results"]}
+    old = shown["K-OUD"]["datakwaliteit"]
+    assert old["status"] == "tegenstrijdig" and any("geen naam" in text for text in old["signalen"])
+    assert shown["K-GOED"]["datakwaliteit"]["status"] == "ok"
+    assert matcher.vacancies_for("K-OUD", top=3)["datakwaliteit"]["status"] == "tegenstrijdig"

@@ -52,6 +52,7 @@ FUZZ_AS: dict[tuple[str, str], str | None] = {
     ("POST", "/audit/zoeken"): "beheerder",
     ("GET", "/audit/controle"): "beheerder",
     ("POST", "/zoekopdrachten/uitvoeren"): "beheerder",
+    ("GET", "/rapportages/afwijkingen"): "beheerder",
     ("POST", "/vacatures"): "accountmanager",
     ("GET", "/vacatures"): "accountmanager",
     ("GET", "/vacatures/{vacaturenummer}"): "accountmanager",

@@ -6,6 +6,7 @@ Endpoints, roles and answers (errors are always ``application/problem+json`` in 
 method  path                                roles                           status codes
 ======  ==================================  ==============================  ====================================
 POST    ``/api/v1/klanten``                 werkconsulent                   201, 400, 401, 403, 409, 413
+GET     ``/api/v1/klanten/datakwaliteit``   werkconsulent (own caseload)    200, 400, 401, 403
 GET     ``/api/v1/klanten/{klantnummer}``   werkconsulent (own caseload)    200, 400, 401, 403, 404
 PUT     ``/api/v1/klanten/{klantnummer}``   werkconsulent (own caseload)    200, 400, 401, 403, 404, 413
 POST    ``/api/v1/klanten/zoeken``          werkconsulent (own caseload)    200, 400, 401, 403, 413, 429
@@ -45,6 +46,11 @@ Decisions:
   reports every stored and every rejected row with its line number (and Dutch reasons). Bodies over
   the limit are refused with 413 problem+json by :mod:`api.ops` before anything is read: 5 MiB on
   ``*/import`` and 1 MiB elsewhere by default (``WERKMATCH_OPS__BODY_LIMITS``, ``__MAX_BODY_BYTES``).
+* **Data quality** (:func:`matching.quality.assess`) is part of every profile (``datakwaliteit``:
+  score, status, what to fix). ``GET /klanten/datakwaliteit`` lists the caseload's profiles that need
+  attention, worst first (tegenstrijdig, verouderd, onvolledig; then the lowest score), with counts
+  per status over the whole caseload; ``alle=true`` lists the ``ok`` ones too. It is audited like a
+  list of klanten (``datakwaliteit_opgevraagd``).
 * Saved changes need no extra step to reach the matcher: every search first picks up rows whose
   ``updated_at`` moved (:meth:`matching.matcher.Matcher.refresh`).
 """
@@ -71,7 +77,7 @@ from sqlmodel import Session, select
 from api import audit, security
 from api.security import ProblemError
 from api.users import Rol, User
-from matching import importer, store
+from matching import importer, quality, store
 from matching.domain import (
     Belasting,
     Beperking,
@@ -82,6 +88,7 @@ from matching.domain import (
     VacancyIn,
     Wensen,
     Werkervaring,
+    utcnow,
 )
 from matching.errors import ImportFileError, NotFoundError
 from matching.vocab import Bron, Plaatsingsvorm, Route, Trede, VacancyStatus
@@ -184,8 +191,21 @@ class KlantSamenvatting(Uitvoer):
     updated_at: Utc = Field(description="laatst gewijzigd (UTC)")
 
 
+class Datakwaliteit(Uitvoer):
+    """How fit a profile is for matching (:func:`matching.quality.assess`) and what to fix."""
+
+    score: float = Field(description="volledigheid × versheid, 0-1")
+    status: str = Field(description="ok, onvolledig, verouderd of tegenstrijdig (de ergste telt)")
+    signalen: list[str] = Field(description="wat er te verbeteren is, in het Nederlands")
+    volledigheid: float = Field(description="gewogen deel van de ingevulde velden, 0-1")
+    versheid: float = Field(description="1 tot een half jaar na de laatste wijziging, daarna lager (min. 0,3)")
+    dagen_sinds_update: int
+
+
 class KlantProfiel(KlantSamenvatting):
     """The whole profile of a klant, beperkingen included (own caseload only, audited)."""
+
+    datakwaliteit: Datakwaliteit
 
     competenties: list[Competentie]
     werkervaring: list[Werkervaring]
@@ -247,6 +267,30 @@ class KlantenPagina(Paginering):
 
 class VacaturesPagina(Paginering):
     resultaten: list[VacatureSamenvatting]
+
+
+class KwaliteitRegel(Uitvoer):
+    """One profile in the data-quality list: no beperkingen, no free text."""
+
+    client_nummer: str
+    trede: int
+    route: str
+    updated_at: Utc = Field(description="laatst gewijzigd (UTC)")
+    datakwaliteit: Datakwaliteit
+
+
+class KwaliteitAantallen(Uitvoer):
+    """Profiles per status over the whole caseload."""
+
+    ok: int
+    onvolledig: int
+    verouderd: int
+    tegenstrijdig: int
+
+
+class KwaliteitPagina(Paginering):
+    resultaten: list[KwaliteitRegel]
+    aantallen: KwaliteitAantallen
 
 
 class KlantZoekvraag(BaseModel):
@@ -375,7 +419,13 @@ def _client_input(body: KlantInvoer, user: User) -> ClientIn:
 
 
 def _profile(client: Client) -> KlantProfiel:
-    return KlantProfiel.model_validate({**client.model_dump(), "ontbrekende_gegevens": client.missing_fields()})
+    return KlantProfiel.model_validate(
+        {
+            **client.model_dump(),
+            "ontbrekende_gegevens": client.missing_fields(),
+            "datakwaliteit": quality.assess(client, utcnow()).to_json(),
+        }
+    )
 
 
 def _summary(client: Client) -> KlantSamenvatting:
@@ -475,6 +525,48 @@ def search_clients(search: KlantZoekvraag, user: Werkconsulent, engine: EngineDe
         )
         session.commit()
     return page
+
+
+@router.get("/api/v1/klanten/datakwaliteit", response_model=KwaliteitPagina, responses=_problems(400, 401, 403))
+def client_data_quality(
+    user: Werkconsulent,
+    engine: EngineDep,
+    request: Request,
+    pagina: Pagina = 1,
+    pagina_grootte: PaginaGrootte = 20,
+    alle: Annotated[bool, Query(description="ook profielen met status ok")] = False,
+    doel: Doel = DEFAULT_PURPOSE,
+) -> KwaliteitPagina:
+    """Profielen uit de eigen caseload die aandacht nodig hebben, slechtste eerst, met aantallen per status."""
+    now = utcnow()
+    with Session(engine) as session:
+        clients = session.exec(select(Client).where(Client.consulent == _caseload(user))).all()
+        assessed = [(quality.assess(client, now), client) for client in clients]
+        counts = dict.fromkeys(quality.STATUS_ORDER, 0)
+        for found, _ in assessed:
+            counts[found.status] += 1
+        shown = sorted(
+            (pair for pair in assessed if alle or pair[0].status != quality.OK),
+            key=lambda pair: (pair[0].severity, pair[0].score, pair[1].client_nummer),
+        )
+        page = shown[(pagina - 1) * pagina_grootte : pagina * pagina_grootte]
+        rows = [
+            KwaliteitRegel(
+                client_nummer=client.client_nummer,
+                trede=client.trede,
+                route=client.route,
+                updated_at=client.updated_at,
+                datakwaliteit=Datakwaliteit.model_validate(found.to_json()),
+            )
+            for found, client in page
+        ]
+        _record(session, request, user, "datakwaliteit_opgevraagd", doel, [row.client_nummer for row in rows])
+        session.commit()
+    return KwaliteitPagina(
+        resultaten=rows,
+        aantallen=KwaliteitAantallen.model_validate(counts),
+        **_paging(pagina, pagina_grootte, len(shown)),
+    )
 
 
 @router.get("/api/v1/klanten/{klantnummer}", response_model=KlantProfiel, responses=_problems(400, 401, 403, 404))

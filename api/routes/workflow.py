@@ -13,6 +13,14 @@ Who may do what (tested in ``tests/test_api_workflow.py``):
   ``POST /api/v1/inbox/{id}/afwijzen`` (reason code; stored as a training label),
   ``POST /api/v1/inbox/{id}/afronden`` (nazorg done): a werkconsulent, for items addressed to their
   caseload; handling an item twice answers 409.
+* ``POST /api/v1/vacatures/{vacaturenummer}/afwijzingen`` (201): a werkconsulent rejects a client of
+  their own caseload on a vacancy's candidate list, with a required reason code
+  (:class:`api.inbox.AfwijsReden`); audited, and a training label unless the reason is situational.
+* ``GET /api/v1/rapportages/afwijkingen``: beheerder and data scientist. How often consulenten deviate
+  from the ranking (:func:`api.oversight.deviation_report`). The data scientist gets the consulenten
+  as pseudonyms (``P-…``, stable across reports): the report is about how the model is used, and
+  per-person figures about employees are a personeelsvolgsysteem (WOR art. 27(1)(l)) that only the
+  beheerder, who follows up, needs by name.
 * ``POST /api/v1/zoekopdrachten`` (201), ``GET /api/v1/zoekopdrachten``,
   ``DELETE /api/v1/zoekopdrachten/{id}`` (204): a werkconsulent, own caseload.
   ``POST /api/v1/zoekopdrachten/uitvoeren``: a beheerder, or a timer (cron/systemd) calling it, say
@@ -27,7 +35,7 @@ Errors are ``application/problem+json`` in Dutch: 400 invalid input or an imposs
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -36,11 +44,11 @@ from pydantic.alias_generators import to_camel
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from api import inbox, security
+from api import inbox, oversight, security
 from api.users import Rol, User
 from matching import outcomes
 from matching.domain import Client, Vacancy, utcnow
-from matching.errors import NotFoundError
+from matching.errors import InvalidInputError, NotFoundError
 from matching.lookup import ID_MAX, find_vacancy
 from matching.matcher import Matcher
 from matching.outcomes import Voorstel, VoorstelStatus
@@ -77,6 +85,7 @@ CONFLICT = _problems(404, 409)
 Consulent = Annotated[User, Depends(security.require(Rol.WERKCONSULENT))]
 Accountmanager = Annotated[User, Depends(security.require(Rol.ACCOUNTMANAGER))]
 Beheerder = Annotated[User, Depends(security.require(Rol.BEHEERDER))]
+Toezicht = Annotated[User, Depends(security.require(Rol.BEHEERDER, Rol.DATA_SCIENTIST))]
 ItemId = Annotated[int, Path(ge=1, le=ID_MAX, description="nummer van het inbox-item")]
 VoorstelId = Annotated[int, Path(ge=1, le=ID_MAX, description="nummer van het voorstel")]
 PURPOSE = Field("bemiddeling", min_length=3, max_length=200, description="doel van de verwerking (doelbinding)")
@@ -112,9 +121,18 @@ class Output(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
 
+VOORSTEL_REDEN = Field(
+    None,
+    max_length=40,
+    description="waarom deze kandidaat: hoogste_match, kent_klant, wens_klant, ontwikkelkans, werkgever_vraagt "
+    "of anders (met toelichting); leeg wordt vastgelegd als niet_opgegeven",
+)
+
+
 class VoorstelIn(Input):
     klant_id: str = Field(min_length=1, max_length=64, description="pseudoniem klantnummer (eigen caseload)")
     vacature_id: str = Field(min_length=1, max_length=64, description="vacaturenummer")
+    reden: str | None = VOORSTEL_REDEN
     toelichting: str | None = NOTE
     doel: str = PURPOSE
 
@@ -141,9 +159,25 @@ class AfhandelenIn(Input):
     toelichting: str | None = NOTE
 
 
+class KandidaatAfwijzenIn(Input):
+    klant_id: str = Field(min_length=1, max_length=64, description="pseudoniem klantnummer (eigen caseload)")
+    reden: str = Field(
+        min_length=1,
+        max_length=40,
+        description="past_niet_bij_wensen, vaardigheden, reisafstand, uren_werktijden, belastbaarheid, "
+        "niet_beschikbaar, al_bemiddeld of anders (met toelichting)",
+    )
+    toelichting: str | None = NOTE
+    doel: str = PURPOSE
+
+
 class AfwijzenIn(Input):
     reden: str = Field(min_length=1, max_length=40, description="redencode, bijv. reistijd of uren_passen_niet")
     toelichting: str | None = NOTE
+
+
+class AccepterenIn(AfhandelenIn):
+    reden: str | None = VOORSTEL_REDEN
 
 
 class ZoekopdrachtIn(Input):
@@ -199,6 +233,7 @@ class VoorstelKort(Output):
 class VoorstelOut(VoorstelKort):
     model_versie: str | None
     rang: int | None
+    reden: str | None = Field(description="redencode van het voorstel (niet_opgegeven als die ontbrak)")
     volgende_stappen: list[str]
     geschiedenis: list[Stap]
     nazorg: list[InboxItemOut]
@@ -237,6 +272,82 @@ class InboxLijst(Output):
 class Geaccepteerd(Output):
     item: InboxItemOut
     voorstel: VoorstelOut
+
+
+class KandidaatAfwijzingOut(Output):
+    id: int
+    klant_id: str
+    vacature_id: str
+    reden: str
+    toelichting: str | None
+    leerlabel: bool = Field(description="telt als leerlabel (relevantie 0) voor het rangschikkingsmodel")
+    rang: int | None = Field(description="plaats in de laatst getoonde kandidatenlijst voor deze vacature")
+    door: str
+    op: datetime
+
+
+class Rangklasse(Output):
+    rang: str = Field(description="1, 2-3, 4-10, >10 of 'niet in getoonde lijst'")
+    aantal: int
+    aandeel: float | None = Field(description="deel van het totaal (0-1); leeg bij 0 beslissingen")
+
+
+class Telling(Output):
+    code: str
+    aantal: int
+
+
+class Aandeel(Output):
+    aantal: int
+    aandeel: float | None
+
+
+class VoorstelCijfers(Output):
+    aantal: int
+    via_inbox: int = Field(description="voorstellen uit een geaccepteerde push of zoekopdracht")
+    rang: list[Rangklasse] = Field(description="plaats in de hele getoonde lijst")
+    eigen_rang: list[Rangklasse] = Field(description="plaats tussen de klanten van de eigen caseload in die lijst")
+    redenen: list[Telling]
+
+
+class AfwijzingCijfers(Output):
+    aantal: int
+    rang: list[Rangklasse]
+    eigen_rang: list[Rangklasse]
+    redenen: list[Telling]
+
+
+class LijstCijfers(Output):
+    aantal: int = Field(description="getoonde lijsten waarop beslist is")
+    top3_gepasseerd: Aandeel = Field(description="een lagere eigen kandidaat voorgesteld, een uit de eigen top 3 niet")
+    top3_afgewezen: Aandeel = Field(description="een kandidaat uit de eigen top 3 afgewezen")
+
+
+class Afwijkingen(Output):
+    beslissingen: int
+    voorstellen: VoorstelCijfers
+    afwijzingen: AfwijzingCijfers
+    lijsten: LijstCijfers
+    signalen: list[str]
+
+
+class AfwijkingenConsulent(Afwijkingen):
+    consulent: str = Field(description="gebruikersnaam; een pseudoniem (P-...) voor de data scientist")
+
+
+class Drempels(Output):
+    minimum_beslissingen: int
+    volgt_rangorde_vanaf: float
+    top3_nuttig_vanaf: float
+    zonder_reden_vanaf: float
+
+
+class AfwijkingsRapport(Output):
+    vanaf: date
+    tot: date = Field(description="tot en met")
+    totaal: Afwijkingen
+    per_consulent: list[AfwijkingenConsulent]
+    drempels: Drempels
 
 
 class ZoekopdrachtOut(Output):
@@ -289,6 +400,7 @@ def _short(voorstel: Voorstel, klant: str, vacature: str, titel: str) -> dict[st
 
 def _voorstel_view(session: Session, voorstel: Voorstel, client: Client, vacancy: Vacancy) -> dict[str, Any]:
     today = inbox.local_today()
+    motivation = session.get(inbox.VoorstelMotivatie, voorstel.id)
     steps = [
         {
             "van": event.from_status,
@@ -308,6 +420,7 @@ def _voorstel_view(session: Session, voorstel: Voorstel, client: Client, vacancy
         **_short(voorstel, client.client_nummer, vacancy.vacature_nummer, vacancy.titel),
         "model_versie": voorstel.model_version,
         "rang": voorstel.rank,
+        "reden": motivation.reason_code if motivation is not None else None,
         "volgende_stappen": [str(step) for step in outcomes.TRANSITIONS[VoorstelStatus(voorstel.status)]],
         "geschiedenis": steps,
         "nazorg": nazorg,
@@ -316,16 +429,29 @@ def _voorstel_view(session: Session, voorstel: Voorstel, client: Client, vacancy
 
 @router.post("/voorstellen", status_code=201, response_model=VoorstelOut, responses=NOT_FOUND)
 def make_voorstel(body: VoorstelIn, matcher: MatcherDep, user: Consulent, request: Request) -> dict[str, Any]:
-    """Een klant uit de eigen caseload voorstellen voor een open vacature."""
+    """Een klant uit de eigen caseload voorstellen voor een open vacature, met de reden (redencode).
+
+    De redencode is (nog) niet verplicht; zonder wordt 'niet_opgegeven' vastgelegd en telt mee in de
+    afwijkingsrapportage.
+    """
     who = actor(user, request, body.doel)
+    reden = oversight.voorstel_reden(body.reden, body.toelichting)
     with Session(matcher.engine, expire_on_commit=False) as session:
         client = inbox.own_client(session, body.klant_id, user.consulent)
         vacancy = find_vacancy(session, body.vacature_id)
         try:
-            inbox.record_audit(session, who, "voorstel_gedaan", [client.client_nummer, vacancy.vacature_nummer])
+            inbox.record_audit(
+                session, who, "voorstel_gedaan", [client.client_nummer, vacancy.vacature_nummer], reden=reden
+            )
             voorstel = outcomes.propose(
-                session, client.id, vacancy.id, user.username, outcomes.Rol.CONSULENT, toelichting=body.toelichting
-            )  # commits the audit entry with the voorstel
+                session,
+                client.id,
+                vacancy.id,
+                user.username,
+                outcomes.Rol.CONSULENT,
+                toelichting=body.toelichting,
+                with_voorstel=lambda made: oversight.record_motivation(session, made.id, reden, user.username),  # type: ignore[arg-type]
+            )  # one commit: the audit entry, the voorstel and its reason
         except BaseException:
             session.rollback()
             raise
@@ -433,7 +559,7 @@ def push_vacature(
     Het antwoord noemt alleen aantallen en pseudoniemen; wie het zijn ziet de accountmanager pas
     wanneer een consulent het voorstel doet.
     """
-    listing = matcher.candidates(vacaturenummer, body.aantal)
+    listing = matcher.candidates(vacaturenummer, body.aantal, served=True)
     pushed = inbox.push_candidates(
         matcher.engine,
         listing,
@@ -442,6 +568,29 @@ def push_vacature(
         body.toelichting,
     )
     return {**pushed, "rankedBy": listing["rankedBy"]}
+
+
+@router.post(
+    "/vacatures/{vacaturenummer}/afwijzingen",
+    status_code=201,
+    response_model=KandidaatAfwijzingOut,
+    responses=NOT_FOUND,
+)
+def reject_candidate(
+    vacaturenummer: Annotated[str, Path(min_length=1, max_length=64)],
+    body: KandidaatAfwijzenIn,
+    matcher: MatcherDep,
+    user: Consulent,
+    request: Request,
+) -> dict[str, Any]:
+    """Een kandidaat uit de eigen caseload afwijzen voor een vacature, met een redencode.
+
+    De afwijzing komt in het auditlog en telt als leerlabel (relevantie 0), behalve bij
+    'niet_beschikbaar' en 'al_bemiddeld': die zeggen niets over hoe goed klant en vacature passen.
+    'gezondheid' is geen reden; kies 'belastbaarheid' als de eisen van de baan niet passen bij de beperkingen.
+    """
+    who = actor(user, request, body.doel)
+    return oversight.reject_candidate(matcher.engine, who, vacaturenummer, body.klant_id, body.reden, body.toelichting)
 
 
 # ---------------------------------------------------------------------------------------- inbox
@@ -466,10 +615,16 @@ def read_inbox(
 
 @router.post("/inbox/{item_id}/accepteren", status_code=201, response_model=Geaccepteerd, responses=CONFLICT)
 def accept_item(
-    item_id: ItemId, matcher: MatcherDep, user: Consulent, request: Request, body: AfhandelenIn | None = None
+    item_id: ItemId,
+    matcher: MatcherDep,
+    user: Consulent,
+    request: Request,
+    body: AccepterenIn | None = None,
 ) -> dict[str, Any]:
-    """Een push of zoekopdracht-treffer accepteren: het voorstel wordt gedaan (201)."""
-    item, voorstel = inbox.accept(matcher.engine, actor(user, request), item_id, body.toelichting if body else None)
+    """Een push of zoekopdracht-treffer accepteren: het voorstel wordt gedaan (201), met de reden als die er is."""
+    toelichting = body.toelichting if body else None
+    reden = oversight.voorstel_reden(getattr(body, "reden", None), toelichting)  # the web UI passes AfhandelenIn
+    item, voorstel = inbox.accept(matcher.engine, actor(user, request), item_id, toelichting, reden=reden)
     with Session(matcher.engine, expire_on_commit=False) as session:
         client = session.get(Client, voorstel.client_id)
         vacancy = session.get(Vacancy, voorstel.vacancy_id)
@@ -524,3 +679,53 @@ def delete_search(
     """Een opgeslagen zoekopdracht verwijderen; de treffers in de inbox blijven staan."""
     inbox.delete_search(matcher.engine, actor(user, request), zoekopdracht_id)
     return Response(status_code=204)
+
+
+# ---------------------------------------------------------------------------------------- toezicht
+
+REPORT_DAYS = 28  # the default period: four weeks, as trust.md's rubber-stamp monitor (A6) counts
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+
+
+@router.get("/rapportages/afwijkingen", response_model=AfwijkingsRapport)
+def deviation_report(
+    matcher: MatcherDep,
+    user: Toezicht,
+    request: Request,
+    vanaf: Annotated[date | None, Query(description="eerste dag (standaard 4 weken vóór 'tot')")] = None,
+    tot: Annotated[date | None, Query(description="laatste dag, tot en met (standaard vandaag)")] = None,
+) -> dict[str, Any]:
+    """Hoe vaak consulenten afwijken van de rangorde: plaats van voorgestelde en afgewezen kandidaten, redenen.
+
+    Voor beheerder en data scientist. Een heel laag afwijkingspercentage is een waarschuwing
+    (worden lijsten echt beoordeeld?), een heel hoog een vraag aan het model. De data scientist
+    ziet consulenten als pseudoniem.
+    """
+    last = tot or inbox.local_today()
+    first = vanaf or last - timedelta(days=REPORT_DAYS - 1)
+    for name, day in (("vanaf", first), ("tot", last)):
+        if not EARLIEST <= day <= LATEST:
+            raise InvalidInputError(
+                f"{name} {day.isoformat()} ligt buiten {EARLIEST.year}-{LATEST.year}; kies een datum daarbinnen"
+            )
+    if first > last:
+        raise InvalidInputError(f"vanaf ({first.isoformat()}) ligt na tot ({last.isoformat()}); draai de data om")
+    since = datetime.combine(first, time.min, inbox.LOCAL_TIME)
+    until = datetime.combine(last + timedelta(days=1), time.min, inbox.LOCAL_TIME)
+    with Session(matcher.engine) as session:
+        report = oversight.deviation_report(session, since, until)
+        inbox.record_audit(
+            session,
+            actor(user, request, "toezicht op het gebruik van de rangorde"),
+            "afwijkingsrapport_opgevraagd",
+            [],
+            vanaf=first.isoformat(),
+            tot=last.isoformat(),
+        )
+        session.commit()
+    if user.rol == Rol.DATA_SCIENTIST:
+        settings = request.app.state.settings
+        for group in report["perConsulent"]:
+            group["consulent"] = security.pseudonym(settings, "afwijkingsrapport", group["consulent"])
+        report["perConsulent"].sort(key=lambda group: group["consulent"])  # the order of the names would tell
+    return {**report, "vanaf": first, "tot": last}
