@@ -8,7 +8,7 @@ import logging
 import shutil
 import sys
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -30,6 +30,7 @@ eval_app = typer.Typer(help="Kwaliteit meten.", no_args_is_help=True)
 simulate_app = typer.Typer(help="Simulaties op synthetische gegevens.", no_args_is_help=True)
 embeddings_app = typer.Typer(help="Het embeddingmodel: kwaliteit en snelheid.", no_args_is_help=True)
 models_app = typer.Typer(help="De rangschikkingsmodellen in het MLflow-register.", no_args_is_help=True)
+report_app = typer.Typer(help="Rapportages voor toezicht op het gebruik.", no_args_is_help=True)
 for sub, name in [
     (index_app, "index"),
     (clients_app, "clients"),
@@ -41,6 +42,7 @@ for sub, name in [
     (embeddings_app, "embeddings"),
     (simulate_app, "simulate"),
     (models_app, "models"),
+    (report_app, "report"),
 ]:
     app.add_typer(sub, name=name)
 
@@ -218,6 +220,12 @@ def _print_matches(result: dict[str, Any], id_key: str) -> None:
             typer.echo(f"       + {reason}")
         for point in item["aandachtspunten"][:2]:
             typer.echo(f"       ! {point}")
+        for point in item.get("aandachtspuntenBeperkingen", []):
+            typer.echo(f"       ~ {point}")
+        if item.get("bijnaPassend"):
+            typer.echo(f"       > bijna passend: {'; '.join(item['bijnaPassend']['advies'])}")
+    for line in result.get("nietGetoond", {}).get("toelichting", []):
+        typer.echo(f"niet getoond: {line}")
     typer.echo(result["advies"])
 
 
@@ -229,7 +237,7 @@ def match_candidates(
     json_out: JsonFlag = False,
 ) -> None:
     """Kandidaten voor een vacature, met redenen."""
-    result = _matcher(_settings()).candidates(vacancy_id, top)
+    result = _matcher(_settings()).candidates(vacancy_id, top, served=True)
     _emit(result) if json_out else _print_matches(result, "clientId")
 
 
@@ -305,13 +313,13 @@ def serve(
         from api.users import create_demo_users, ensure_tables
 
         ensure_tables(matcher.engine)
-        typer.echo("Demo-gebruikers (alleen in ontwikkelmodus; inloggen: POST /api/v1/token of 'Authorize' in /docs):")
+        typer.echo("Demo-gebruikers (alleen in ontwikkelmodus; inloggen op de webpagina, of POST /api/v1/token):")
         for user in create_demo_users(matcher.engine, settings):
             consulent = f"  caseload {user['consulent']}" if user["consulent"] else ""
             typer.echo(f"  {user['rol']:<15} {user['username']:<15} wachtwoord {user['password']}{consulent}")
     ranker = matcher.ranker_status()
     typer.echo(f"kandidatenlijsten gerangschikt door {ranker['name']} {ranker.get('version') or ''}".rstrip())
-    typer.echo(f"werkmatch draait op http://{host}:{port}/api/v1/docs")
+    typer.echo(f"werkmatch draait op http://{host}:{port}/  (webapplicatie; de API: http://{host}:{port}/api/v1/docs)")
     # uvicorn's own access line has the raw path and query string; api/ops.py logs requests without them
     uvicorn.run(create_app(settings, matcher), host=host, port=port, log_level="info", access_log=False)
 
@@ -430,16 +438,28 @@ def evaluate(
     if "pool" in result and "challenger" not in result["pool"]["models"]:
         result["pool"]["models"]["challenger"] = result["pool"]["models"]["lgbm"]
     if pool is not None:  # synthetic data: who gets the top-10 positions of whole candidate lists
-        from training.fairness import audit_ranking, group_labels, suitable_in_pool
+        from training.counterfactual import counterfactual_rankings
+        from training.fairness import audit_ranking, group_labels, route_suited, suitable_in_pool
         from training.rankers import weighted_baseline
 
         pool_data, truth = pool
         groups, merit = group_labels(matcher.engine, pool_data), suitable_in_pool(truth, pool_data.vacancy_ids)
+        suited = route_suited(pool_data)
         audited = {"champion": registered["champion"].score} if registered["champion"] is not None else {}
         audited["baseline:weighted"] = lambda features: weighted_baseline(pool_data, settings.retrieval)
         result["fairness"] = {
-            name: audit_ranking(pool_data, score(pool_data.features), groups, merit) for name, score in audited.items()
+            name: audit_ranking(pool_data, score(pool_data.features), groups, merit, suited=suited)
+            for name, score in audited.items()
         }
+        # gendered job words swapped in every profile: do the ranker's top-10s stay (rank-biased overlap)?
+        ranking = registered["champion"].score if registered["champion"] is not None else None
+        if ranking is None:
+            from dataclasses import replace
+
+            def ranking(features: np.ndarray) -> np.ndarray:
+                return weighted_baseline(replace(pool_data, features=features), settings.retrieval)
+
+        result["fairness"]["counterfactual"] = counterfactual_rankings(matcher, pool_data, ranking)
         if registered["champion"] is not None:  # the champion's lists, pure relevance vs exposure-aware
             from training.exposure_eval import evaluate_exposure
 
@@ -527,15 +547,23 @@ def train(
 def promote(
     force: Annotated[bool, typer.Option("--force", help="Ook promoveren als de poorten niet gehaald zijn.")] = False,
     reason: Annotated[str | None, typer.Option("--reason", help="Waarom (verplicht bij --force).")] = None,
+    verantwoording: Annotated[
+        str | None,
+        typer.Option(
+            "--verantwoording",
+            help="Waarom een fairness-overschrijding aanvaardbaar is (verplicht bij een overschrijding; "
+            "wordt met uw naam vastgelegd op de versie en in de modelkaart).",
+        ),
+    ] = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """De challenger champion maken als hij de champion op dezelfde toets verslaat (marge in de README)."""
+    """De challenger champion maken als hij de champion op dezelfde toets verslaat en de fairnesspoort haalt."""
     from training.promotion import PromotionRefused
     from training.promotion import promote as promote_challenger
 
     settings = _settings()
     try:
-        result = promote_challenger(settings, _matcher(settings), force, reason)
+        result = promote_challenger(settings, _matcher(settings), force, reason, justification=verantwoording)
     except PromotionRefused as refused:
         if json_out:
             _emit({**refused.result, "promoted": None})
@@ -550,6 +578,7 @@ def promote(
         f"{gain['gainCI'][1]:+.4f}]); een draaiende service laadt hem bij de volgende controle of na "
         "POST /api/v1/modellen/herladen"
     )
+    typer.echo(f"fairnesspoort: {result['promoted']['fairness_gate']} (modelkaart: werkmatch models card VERSIE)")
 
 
 @models_app.command("list")
@@ -575,6 +604,28 @@ def models_list(json_out: JsonFlag = False) -> None:
         )
 
 
+@models_app.command("card")
+@friendly_errors
+def models_card(version: Annotated[str, typer.Argument(help="Versienummer in het register.")]) -> None:
+    """De modelkaart van een versie (Markdown, in de velden van het Algoritmeregister)."""
+    from training.model_card import card_for_version
+
+    typer.echo(card_for_version(_settings(), version))
+
+
+@models_app.command("report")
+@friendly_errors
+def models_report(
+    version: Annotated[str, typer.Argument(help="Versienummer in het register.")],
+    target: Annotated[Path, typer.Argument(help="Map waarin het rapport komt (rapport.html, grafieken, JSON).")],
+) -> None:
+    """Het fairnessrapport van een versie downloaden (rapport.html, grafieken, fairness.json)."""
+    from training.model_card import download_report
+
+    folder = download_report(_settings(), version, target)
+    typer.echo(f"fairnessrapport van versie {version} in {folder} (open {folder / 'rapport.html'})")
+
+
 @models_app.command("export")
 @friendly_errors
 def models_export(
@@ -588,6 +639,146 @@ def models_export(
 
     about = {"version": label or f"v{version}", **({"trainedOn": trained_on} if trained_on else {})}
     typer.echo(f"geëxporteerd naar {export(_settings(), version, target, **about)}")
+
+
+@app.command("ranking")
+@friendly_errors
+def ranking(
+    modus: Annotated[
+        str | None, typer.Argument(help="model of transparant; zonder: laat de huidige stand zien")
+    ] = None,
+    reden: Annotated[str, typer.Option("--reden", help="waarom (verplicht bij omzetten)")] = "",
+    door: Annotated[str, typer.Option("--door", help="wie het omzet (voor het logboek)")] = "beheer-cli",
+    json_out: JsonFlag = False,
+) -> None:
+    """De noodstop: zet alle kandidatenlijsten op de transparante rangschikking (of terug), zonder herstart."""
+    from sqlmodel import Session
+
+    from api import audit
+    from matching import oversight_state
+    from matching.store import init_db, make_engine
+
+    settings = _settings()
+    engine = make_engine(settings.resolved_database_url)
+    init_db(engine)
+    audit.ensure_tables(engine)
+    with Session(engine) as session:
+        if modus is not None:
+            oversight_state.set_ranking_mode(session, modus, by=door, reason=reden)
+            audit.record(
+                session,
+                actor=door,
+                rol="beheerder",
+                action="rangschikking_omgezet",
+                purpose="toezicht",
+                subjects=[],
+                details={"modus": modus, "reden": reden, "via": "cli"},
+            )
+            session.commit()
+        state = oversight_state.ranking_mode(session, settings.ranker.mode)
+    if json_out:
+        _emit(state)
+    else:
+        typer.echo(f"rangschikking: {state['modus']} ({state['bron']})")
+
+
+def _database(settings: Settings) -> Any:
+    from matching.store import init_db, make_engine
+
+    engine = make_engine(settings.resolved_database_url)
+    init_db(engine)
+    return engine
+
+
+def data_quality(settings: Settings, consulent: str | None = None, now: datetime | None = None) -> dict[str, Any]:
+    """Counts per status and the most common signals over the bestand (or one caseload)."""
+    from matching.domain import utcnow
+    from matching.quality import assess, summarise
+
+    moment = now or utcnow()
+    statement = select(Client).order_by(Client.id)
+    if consulent is not None:
+        statement = statement.where(Client.consulent == consulent)
+    with Session(_database(settings)) as session:
+        summary = summarise((assess(client, moment) for client in session.exec(statement)), top=15)
+    return {"consulent": consulent, **summary}
+
+
+@app.command("quality")
+@friendly_errors
+def quality(
+    consulent: Annotated[str | None, typer.Option("--consulent", help="alleen deze caseload (consulentcode)")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Datakwaliteit van de klantprofielen: aantallen per status en de meest voorkomende signalen."""
+    result = data_quality(_settings(), consulent)
+    if json_out:
+        _emit(result)
+        return
+    scope = f"caseload {consulent}" if consulent else "het hele bestand"
+    typer.echo(
+        f"Datakwaliteit van {scope}: {result['profielen']} profielen, gemiddelde score {result['gemiddeldeScore']}"
+    )
+    for status, count in result["perStatus"].items():
+        typer.echo(f"  {status:<14} {count}")
+    if result["signalen"]:
+        typer.echo("Meest voorkomende signalen (profielen):")
+    for item in result["signalen"]:
+        typer.echo(f"  {item['aantal']:>6}  {item['omschrijving']}")
+
+
+def _day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise WerkmatchError(f"{option} verwacht een datum als 2026-01-31, niet {value!r}") from None
+
+
+def deviations(
+    settings: Settings, since: date | None = None, until: date | None = None, consulent: str | None = None
+) -> dict[str, Any]:
+    """The deviation report (:func:`api.oversight.deviation_report`) over whole local days, ``until`` included."""
+    from datetime import time, timedelta
+
+    from api.inbox import LOCAL_TIME, local_today
+    from api.oversight import deviation_report
+
+    last = until or local_today()
+    first = since or last - timedelta(days=27)
+    if first > last:
+        raise WerkmatchError(f"--since ({first}) ligt na --until ({last}); draai de data om")
+    start = datetime.combine(first, time.min, LOCAL_TIME)
+    end = datetime.combine(last + timedelta(days=1), time.min, LOCAL_TIME)
+    with Session(_database(settings)) as session:
+        report = deviation_report(session, start, end, consulent)
+    return {**report, "vanaf": first.isoformat(), "tot": last.isoformat()}
+
+
+@report_app.command("deviations")
+@friendly_errors
+def report_deviations(
+    since: Annotated[str | None, typer.Option("--since", help="eerste dag (standaard 4 weken terug)")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="laatste dag, tot en met (standaard vandaag)")] = None,
+    consulent: Annotated[str | None, typer.Option("--consulent", help="alleen deze gebruiker")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Hoe vaak consulenten afwijken van de rangorde (toezicht, AI-verordening art. 14)."""
+    report = deviations(_settings(), _day(since, "--since"), _day(until, "--until"), consulent)
+    if json_out:
+        _emit(report)
+        return
+    typer.echo(f"Afwijkingen van de rangorde, {report['vanaf']} t/m {report['tot']}")
+    for name, group in [("Totaal", report["totaal"])] + [(g["consulent"], g) for g in report["perConsulent"]]:
+        voorstellen, afwijzingen = group["voorstellen"], group["afwijzingen"]
+        ranks = ", ".join(f"{b['rang']}: {b['aantal']}" for b in voorstellen["eigenRang"])
+        typer.echo(
+            f"{name}: {group['beslissingen']} beslissingen, {voorstellen['aantal']} voorstellen "
+            f"(eigen rang {ranks}), {afwijzingen['aantal']} afwijzingen"
+        )
+        for signal in group["signalen"]:
+            typer.echo(f"  ! {signal}")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -13,7 +13,8 @@ settings are ``Settings.ops`` (:class:`matching.settings.OpsSettings`, ``WERKMAT
   ingress or list the scraper in ``ops.metrics_allow`` (others get 403). Each worker process counts
   its own requests; several uvicorn workers need prometheus_client's multiprocess mode.
 * Access log: one JSON line per request on the ``werkmatch.access`` logger (stderr): time, request
-  id, method, route template, status, duration in ms and the username of a valid bearer token. Never
+  id, method, route template, status, duration in ms and the username of a valid bearer token (or,
+  for the web UI, of the session cookie, which holds the same token). Never
   a body, a query string or a raw path. Probes and scrapes that succeed are logged at DEBUG.
   Run uvicorn with ``access_log=False``: its own access line carries the full path and query string.
 * Body limit: more than ``ops.max_body_bytes`` (or the limit of the first ``ops.body_limits`` pattern
@@ -21,7 +22,9 @@ settings are ``Settings.ops`` (:class:`matching.settings.OpsSettings`, ``WERKMAT
   app runs, and otherwise (chunked) as soon as the bytes received pass the limit; nothing reads the
   whole body first.
 * Rate limit: a token bucket per user (the token's ``sub``, else the client address) on the routes in
-  ``ops.rate_limited_paths``; an empty bucket answers 429 problem+json with ``Retry-After``. The
+  ``ops.rate_limited_paths`` and on the web UI's candidate list (:data:`WEB_SEARCH_ROUTES`, the same
+  search through a page, in the same bucket as the user's API searches); an empty bucket answers 429
+  problem+json with ``Retry-After`` (a short Dutch HTML page on the web routes). The
   buckets live in this process: with several workers or replicas each keeps its own, so the
   effective limit is multiplied by their number; a shared limit needs a shared store (Redis, or the
   API gateway).
@@ -48,13 +51,14 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 from starlette.datastructures import Headers
+from starlette.requests import cookie_parser
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -81,6 +85,8 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 # Searches take 10-300 ms; an import or a cold index can take seconds.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 RETRY_LOADING_S = 10  # Retry-After of a 503 while the indexes load (they are searchable after ~10 s)
+# The web UI's pages that run a candidate search (api.web.pages): limited as the API's searches are.
+WEB_SEARCH_ROUTES = frozenset({"/vacatures/{nummer}", "/vacatures/{nummer}/kandidaten.{formaat}"})
 
 
 def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
@@ -321,9 +327,15 @@ class Operations:
         return partial
 
     def username(self, scope: Scope) -> str | None:
-        """The ``sub`` of a valid bearer token; None without one (the route itself answers the 401)."""
-        scheme, _, token = Headers(scope=scope).get("authorization", "").partition(" ")
+        """The ``sub`` of a valid bearer token, else of the web UI's session cookie; None without either.
+
+        The route itself answers the 401 (or the web UI its login page).
+        """
+        headers = Headers(scope=scope)
+        scheme, _, token = headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
+            token = _session_cookie(headers.get("cookie", ""))
+        if not token.strip():
             return None
         try:
             return str(security.decode_access_token(self.settings, token.strip())["sub"])
@@ -338,8 +350,9 @@ class Operations:
         return self.ops.max_body_bytes
 
     def rate_wait(self, path: str, user: str | None, scope: Scope) -> float:
-        """0.0 when the request may go ahead, else seconds to wait (rate-limited paths only)."""
-        if not any(fnmatchcase(path, pattern) for pattern in self.ops.rate_limited_paths):
+        """0.0 when the request may go ahead, else seconds to wait (rate-limited paths and web searches only)."""
+        web_search = path in WEB_SEARCH_ROUTES and scope["method"] in ("GET", "HEAD")
+        if not web_search and not any(fnmatchcase(path, pattern) for pattern in self.ops.rate_limited_paths):
             return 0.0
         client = scope.get("client")
         key = f"gebruiker:{user}" if user else f"adres:{client[0] if client else UNMATCHED}"
@@ -356,6 +369,19 @@ class Operations:
             "opnieuw.",
             headers={"Retry-After": str(retry)},
         )
+
+    def too_many_page(self, wait: float) -> HTMLResponse:
+        """The web UI's 429: the same sentence as a short Dutch page (a person reads it, not a program)."""
+        retry = max(1, math.ceil(wait))
+        body = (
+            '<!doctype html><html lang="nl"><head><meta charset="utf-8"><title>Te veel verzoeken – werkmatch'
+            '</title><link rel="stylesheet" href="/static/werkmatch.css"></head><body><main class="wrap">'
+            "<h1>Te veel verzoeken</h1><p>U heeft in korte tijd te veel kandidatenlijsten opgevraagd: "
+            f"{self.ops.rate_burst} direct achter elkaar en daarna {self.ops.rate_per_minute:g} per minuut. "
+            f'Wacht {retry} seconden en ververs dan de pagina.</p><p><a href="/">Naar de startpagina</a></p>'
+            "</main></body></html>"
+        )
+        return HTMLResponse(body, status_code=429, headers={"Retry-After": str(retry), "Cache-Control": "no-store"})
 
     @staticmethod
     def too_large(limit: int) -> JSONResponse:
@@ -430,7 +456,8 @@ class OpsMiddleware:
         ops = self.operations
         wait = ops.rate_wait(path, user, scope)
         if wait > 0:
-            await ops.too_many(wait)(scope, receive, send)
+            refusal = ops.too_many_page(wait) if path in WEB_SEARCH_ROUTES else ops.too_many(wait)
+            await refusal(scope, receive, send)
             return
         limit = ops.body_limit(path)
         declared = Headers(scope=scope).get("content-length", "")
@@ -464,6 +491,13 @@ class OpsMiddleware:
                 raise
         if exceeded and not started:
             await ops.too_large(limit)(scope, receive, send)
+
+
+def _session_cookie(header: str) -> str:
+    """The web UI's session token (:data:`api.web.session.COOKIE`) from a ``Cookie`` header; '' without one."""
+    from api.web.session import COOKIE  # here: api.web imports api.app, which imports this module
+
+    return cookie_parser(header).get(COOKIE, "") if header else ""
 
 
 # ---------------------------------------------------------------------------------------------- readiness

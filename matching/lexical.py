@@ -5,8 +5,10 @@ seconds without re-indexing the whole bestand. Here term frequencies live in a h
 matrix (scikit-learn's ``HashingVectorizer``, so no vocabulary to refit) with one row per record;
 a save replaces one row, and the BM25 weights are recomputed lazily (vectorised, ~20 ms for 9,000
 profiles) on the next search. Words are lower-cased, stripped of accents and Dutch stopwords, and
-stemmed with the Snowball Dutch stemmer (PyStemmer), so "schoonmaken", "schoonmaker" and
-"schoonmaakster" meet.
+stemmed with the Snowball Dutch stemmer (PyStemmer), so "schoonmaken" and "schoonmaker" meet;
+feminine job forms are folded to their counterpart first (:mod:`matching.gendered`:
+"schoonmaakster" → "schoonmaker", "magazijnmedewerkster" → "magazijnmedewerker"), because the
+stemmer keeps them apart and a profile's grammatical gender must not change its word match.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import numpy as np
 import Stemmer
 from scipy import sparse
 from sklearn.feature_extraction.text import HashingVectorizer
+
+from matching.gendered import neutral_form
 
 N_FEATURES = 2**20
 K1 = 1.2
@@ -47,7 +51,9 @@ class DutchAnalyzer:
         self._stemmer = Stemmer.Stemmer("dutch")
 
     def __call__(self, text: str) -> list[str]:
-        words = [word for word in WORD.findall(_fold(text)) if word not in DUTCH_STOPWORDS and len(word) > 1]
+        words = [
+            neutral_form(word) for word in WORD.findall(_fold(text)) if word not in DUTCH_STOPWORDS and len(word) > 1
+        ]
         return self._stemmer.stemWords(words)
 
 

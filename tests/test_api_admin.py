@@ -115,7 +115,11 @@ def test_promotion_is_recorded_with_the_users_name_and_serving_follows(http, tok
         assert refused["title"] == "Niet gepromoveerd" and "wordt geen champion" in refused["detail"]
         assert {"gain", "gainCI"} <= set(refused["ndcg@10Gain"]) and refused["gates"][0]["passed"] is False
         assert registry.by_alias(settings, registry.CHALLENGER).version == challenger  # nothing changed
-        body = {"forceer": True, "reden": "eerste eigen model, test"}
+        body = {
+            "forceer": True,
+            "reden": "eerste eigen model, test",
+            "verantwoording": "Testopzet: klein synthetisch model, overschrijdingen bekend.",
+        }
         response = http.post("/api/v1/modellen/promoveren", json=body, headers=headers)
         assert response.status_code == 200, response.text
         assert response.json()["gepromoveerd"]["geforceerd"] is True

@@ -66,6 +66,10 @@ FUZZ_AS: dict[tuple[str, str], str | None] = {
     ("POST", "/gebruikers"): "beheerder",
     ("GET", "/gebruikers/{gebruikersnaam}"): "beheerder",
     ("PATCH", "/gebruikers/{gebruikersnaam}"): "beheerder",
+    ("GET", "/modellen/{versie}/modelkaart"): "datascientist",
+    ("GET", "/modellen/{versie}/fairness"): "beheerder",
+    ("GET", "/instellingen/rangschikking"): "beheerder",
+    ("PUT", "/instellingen/rangschikking"): "beheerder",
 }
 DEFAULT_USER = "consulent1"
 

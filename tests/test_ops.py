@@ -288,6 +288,27 @@ def test_without_a_token_the_client_address_is_limited(http: TestClient, clock: 
     assert http.post("/api/v1/audit/zoeken", json={}).status_code == 429  # every */zoeken shares the bucket
 
 
+def test_web_candidate_lists_share_the_users_search_bucket_and_log_the_user(
+    http: TestClient, tokens, clock: FakeClock, capsys
+) -> None:
+    web = TestClient(http.app)  # its own cookie jar: the web UI's session, not the bearer header
+    login_page = web.post(
+        "/inloggen", data={"gebruikersnaam": "consulent1", "wachtwoord": "consulent1-demo-wachtwoord"}
+    )
+    assert login_page.status_code == 200 and login_page.url.path == "/vacatures"
+    capsys.readouterr()
+    assert http.post(SEARCH, json=BODY, headers=tokens["consulent1"]).status_code == 200  # one API search
+    assert [web.get("/vacatures/V-OPS").status_code for _ in range(2)] == [200, 200]  # then two on the page
+    refused = web.get("/vacatures/V-OPS")  # the burst (3) is spent across API and web together
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
+    assert refused.headers["content-type"].startswith("text/html") and "Te veel verzoeken" in refused.text
+    assert http.post(SEARCH, json=BODY, headers=tokens["consulent1"]).status_code == 429
+    assert web.get("/vacatures").status_code == 200  # the vacancy overview is no candidate search
+    lines = [line for line in access_lines(capsys.readouterr().err) if line["route"].startswith("/vacatures")]
+    assert lines and all(line["user"] == "consulent1" for line in lines)  # the user of the session cookie
+    assert [line["status"] for line in lines if line["route"] == "/vacatures/{nummer}"] == [200, 200, 429]
+
+
 def test_token_buckets_refill_at_the_rate_up_to_the_burst() -> None:
     clock = FakeClock()
     buckets = TokenBuckets(per_minute=30, burst=2, clock=clock)  # a token every 2 s

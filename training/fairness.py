@@ -14,6 +14,9 @@ vulnerable group — geslacht, leeftijdsband and migratieachtergrond from the au
   share of those who merited a place — a group can be rare in top-10s because it is rare among the
   suitable, or despite not being. Merit is the truly suitable (top fifth of the pool by hidden
   suitability) on synthetic data, else a positive outcome, which carries employers' bias;
+* with ``suited`` (:func:`route_suited`), ``suitedPoolShare`` and ``suitedRatio``: the same ratio
+  against only the clients whose route suits the vacancy's plaatsingsvorm (reported, not the tripwire;
+  ``training/fairness_report.py`` says why the tripwire reads the whole retrieval pool);
 * per attribute, fairlearn's ``equalized_odds_difference`` with "in the top 10" as the prediction
   and merit as the truth, and the per-group selection rate, true and
   false positive rates from a ``MetricFrame``.
@@ -101,6 +104,28 @@ def suitable_in_pool(truth: np.ndarray, vacancy_ids: np.ndarray, share: float = 
     return out
 
 
+def route_suited(data: RankingData) -> np.ndarray | None:
+    """True for the pool rows whose plaatsingsvorm lies inside the client's route band (``route_fit`` 1).
+
+    A second reading of "eligible": the retrieval pool holds everyone who passes the hard filters
+    (travel, hours, times), including clients on the Meedoen route for a regular job. None when the
+    feature list has no ``route_fit``.
+    """
+    if "route_fit" not in data.feature_names:
+        return None
+    return data.features[:, data.feature_names.index("route_fit")] >= 1.0
+
+
+def _suited(members: np.ndarray, suited: np.ndarray | None, total: int, top_share: float) -> dict[str, Any]:
+    if suited is None:
+        return {}
+    share = float(np.sum(members & suited)) / total if total else 0.0
+    return {
+        "suitedPoolShare": round(share, 4),
+        "suitedRatio": round(float(top_share / share), 4) if share else None,
+    }
+
+
 def audit_ranking(
     data: RankingData,
     scores: np.ndarray,
@@ -108,6 +133,7 @@ def audit_ranking(
     merit: np.ndarray | None = None,
     k: int = TOP_K,
     seed: int = 0,
+    suited: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """The audit of one ranker's ``scores`` over the pools in ``data`` (see the module docstring).
 
@@ -115,9 +141,13 @@ def audit_ranking(
         merit: per row, who deserved a place. Default: a positive (counterfactual) outcome — but
             outcomes carry the employers' discrimination, so on synthetic data pass
             :func:`suitable_in_pool` of the hidden suitability instead, which does not.
+        suited: per row, whether the plaatsingsvorm suits the client's route (:func:`route_suited`).
+            When given, each group also gets ``suitedPoolShare`` and ``suitedRatio`` (top-10 share
+            over that share): reported beside the tripwire, which reads the whole pool.
     """
     top = top_k_mask(np.asarray(scores, np.float64), data.vacancy_ids, k)
     merit = data.labels > 0 if merit is None else np.asarray(merit, bool)
+    suited_rows = int(np.sum(suited)) if suited is not None else 0
     vacancies, vacancy_index = np.unique(data.vacancy_ids, return_inverse=True)
     n = len(vacancies)
     totals = {
@@ -160,6 +190,7 @@ def audit_ranking(
                 else None,
                 "meritShare": round(float(merit_share), 4),
                 "exposureVsMerit": round(float(top_share / merit_share), 4) if merit_share else None,
+                **_suited(members, suited, suited_rows, top_share),
                 "tooSmall": too_small,
                 "breach": breach,
             }
@@ -189,4 +220,5 @@ def audit_ranking(
         "attributes": report,
         "breaches": breaches,
         "passed": not breaches,
+        "eligiblePool": "retrievalpool",
     }

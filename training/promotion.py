@@ -13,10 +13,25 @@ The rule (margin from ``Settings.ranker.promotion_margin``, default 0.01):
 A refused promotion changes nothing. ``--force`` promotes anyway but only with ``--reason``; who
 promoted, when, why, forced or not and the measured gain are written on the model version as tags,
 so the registry answers "who put this model in front of consulenten, and on what evidence".
+
+**The fairness gate** (:data:`FAIRNESS_GATE`) reads the challenger's fairness audit on the same
+whole pools (synthetic data: :func:`training.fairness.audit_ranking` plus the counterfactual
+gender-swap test of :mod:`training.counterfactual`). A breach — a group of at least 30 clients whose
+top-10 share ÷ pool share is under 0.8 (:func:`training.fairness_report.breaches`), or a mean
+rank-biased overlap under 0.9 when gendered job words are swapped — refuses the promotion unless a
+data scientist records a ``justification`` (``werkmatch promote --verantwoording "…"``; API field
+``verantwoording``): the Algoritmekader's justification test, in writing. ``--force`` does not
+replace it: forcing answers "not measurably better", a justification answers "disadvantages a group".
+Where no audit can run (real data: no hidden suitability, no whole pools) the gate cannot say the
+model is fair, so promoting needs a justification too. The justification, the breaches it covers and
+who recorded it become version tags (``fairness_justification``, ``fairness_breaches``,
+``fairness_justified_by``, ``fairness_justified_at``, ``fairness_gate``), and the model card
+(:mod:`training.model_card`) is re-logged with the run so it shows them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +47,12 @@ from training.metrics import paired, summarise
 from training.rankers import weighted_baseline
 
 RESAMPLES = 2000
+FAIRNESS_GATE = "fairness-struikeldraad"
+RBO_FLOOR = 0.9  # counterfactual: mean rank-biased overlap of top-10s with gendered words swapped
+# The counterfactual's cost is re-embedding the swapped profiles, not the pools: on the demo bestand
+# (5,340 swapped profiles) 81 s for all 200 pools against 95 s for 100, so every pool is used.
+COUNTERFACTUAL_VACANCIES = 200
+MIN_JUSTIFICATION = 20  # characters: a sentence, not "ok"
 
 
 class PromotionRefused(InvalidInputError):
@@ -105,8 +126,11 @@ def compare_on_holdout(
     }
 
 
-def _pool(matcher: Matcher, data: RankingData, holdout_from: str, vacancies: int = 200) -> RankingData | None:
-    """The pool holdout of (a seeded sample of) the held-out vacancies, on synthetic data; else None."""
+def holdout_pools(
+    matcher: Matcher, data: RankingData, holdout_from: str, vacancies: int = 200
+) -> tuple[RankingData, np.ndarray] | None:
+    """The pool holdout of (a seeded sample of) the held-out vacancies and the hidden suitability, on
+    synthetic data; else None."""
     from training.pool_eval import pool_holdout
 
     held_out = data.take(np.flatnonzero(data.moments >= datetime.fromisoformat(holdout_from).timestamp()))
@@ -115,16 +139,99 @@ def _pool(matcher: Matcher, data: RankingData, holdout_from: str, vacancies: int
     moments = dict(zip(held_out.vacancy_ids.tolist(), held_out.moments.tolist(), strict=True))
     ids = np.unique(held_out.vacancy_ids)
     sample = np.random.default_rng(0).choice(ids, size=min(vacancies, len(ids)), replace=False)
-    built = pool_holdout(matcher, sample, moments)
-    return built[0] if built is not None else None
+    return pool_holdout(matcher, sample, moments)
+
+
+def fairness_audit(
+    matcher: Matcher,
+    score: Callable[[np.ndarray], np.ndarray],
+    pool: RankingData,
+    truth: np.ndarray,
+    counterfactual_vacancies: int = COUNTERFACTUAL_VACANCIES,
+) -> dict[str, Any]:
+    """One ranker's (``score``: features -> scores) fairness audit on whole pools, with the counterfactual
+    test on (up to) ``counterfactual_vacancies`` of them."""
+    from training.counterfactual import counterfactual_rankings
+    from training.fairness import audit_ranking, group_labels, route_suited, suitable_in_pool
+
+    groups, merit = group_labels(matcher.engine, pool), suitable_in_pool(truth, pool.vacancy_ids)
+    audit = audit_ranking(pool, score(pool.features), groups, merit, suited=route_suited(pool))
+    vacancies = np.unique(pool.vacancy_ids)[:counterfactual_vacancies]
+    audit["counterfactual"] = counterfactual_rankings(matcher, pool.take(np.isin(pool.vacancy_ids, vacancies)), score)
+    return audit
+
+
+def fairness_gate(audit: dict[str, Any] | None, missing_reason: str | None = None) -> dict[str, Any]:
+    """The gate's verdict on one audit: ``breaches`` (tripwire and counterfactual) and ``passed``."""
+    from training.fairness_report import breaches
+
+    rule = (
+        "geen groep (≥ 30 klanten) met aandeel top-10 ÷ aandeel pool onder 0.8, en gemiddelde RBO van de "
+        f"top-10 na het omwisselen van gegenderde beroepswoorden ≥ {RBO_FLOOR}; anders een verantwoording"
+    )
+    if audit is None:
+        return {
+            "name": FAIRNESS_GATE,
+            "basis": f"geen audit mogelijk: {missing_reason or 'onbekend waarom'}",
+            "rule": rule,
+            "passed": False,
+            "breaches": [],
+        }
+    found = breaches(audit)
+    counterfactual = audit.get("counterfactual") or {}
+    if counterfactual.get("rbo") is not None and counterfactual["rbo"] < RBO_FLOOR:
+        found.append(
+            {
+                "attribute": "contrafeitelijk",
+                "group": "gegenderde beroepswoorden",
+                "ratio": counterfactual["rbo"],
+                "ratioCI": None,
+                "clients": counterfactual.get("swappedProfiles"),
+                "certain": True,
+            }
+        )
+    return {
+        "name": FAIRNESS_GATE,
+        "basis": "kandidatenpool (synthetisch)",
+        "rule": rule,
+        "passed": not found,
+        "breaches": found,
+    }
+
+
+def _breach_text(found: list[dict[str, Any]]) -> str:
+    from training.fairness_report import describe_breach
+
+    return "; ".join(
+        f"{b['attribute']}: RBO {b['ratio']:.3f} (onder {RBO_FLOOR})"
+        if b["attribute"] == "contrafeitelijk"
+        else describe_breach(b)
+        for b in found
+    )
 
 
 def promote(
-    settings: Settings, matcher: Matcher, force: bool = False, reason: str | None = None, user: str | None = None
+    settings: Settings,
+    matcher: Matcher,
+    force: bool = False,
+    reason: str | None = None,
+    user: str | None = None,
+    justification: str | None = None,
 ) -> dict[str, Any]:
-    """Compare challenger and champion and move the alias when the gates pass (or when forced, with a reason)."""
+    """Compare challenger and champion and move the alias when the gates pass (or when forced, with a reason).
+
+    Args:
+        force: promote although the performance gate fails (needs ``reason``); not the fairness gate.
+        justification: why a fairness breach (or a missing audit) is acceptable; needed then, recorded.
+    """
     if force and not (reason and reason.strip()):
         raise InvalidInputError("--force vraagt om een --reason: leg vast waarom dit model toch champion wordt")
+    justification = (justification or "").strip() or None
+    if justification is not None and len(justification) < MIN_JUSTIFICATION:
+        raise InvalidInputError(
+            f"een verantwoording is minstens {MIN_JUSTIFICATION} tekens: leg in een zin vast waarom de "
+            "overschrijding aanvaardbaar is"
+        )
     challenger_info = registry.by_alias(settings, registry.CHALLENGER)
     if challenger_info is None:
         raise InvalidInputError("er is geen challenger om te promoveren; train eerst een model (werkmatch train)")
@@ -135,30 +242,72 @@ def promote(
     if not holdout_from:
         raise InvalidInputError(f"versie {challenger_info.version} vermeldt geen toetsperiode (holdout_from)")
     data = build_dataset(matcher)
-    result = compare_on_holdout(settings, data, challenger, champion, holdout_from, _pool(matcher, data, holdout_from))
-    if not result["passed"] and not force:
-        failed = ", ".join(gate["name"] for gate in result["gates"] if not gate["passed"])
+    built = holdout_pools(matcher, data, holdout_from)
+    result = compare_on_holdout(
+        settings, data, challenger, champion, holdout_from, built[0] if built is not None else None
+    )
+    performance_passed = result["passed"]
+    if built is not None:
+        audit = fairness_audit(matcher, challenger.score, built[0], built[1])
+        gate = fairness_gate(audit)
+    else:
+        audit = None
+        gate = fairness_gate(None, "echte gegevens: geen verborgen geschiktheid en geen hele kandidatenpools")
+    result["gates"].append(gate)
+    result["passed"] = performance_passed and gate["passed"]
+    result["fairness"] = audit
+    version = challenger_info.version
+    if not performance_passed and not force:
+        failed = ", ".join(g["name"] for g in result["gates"] if not g["passed"])
         gain = result["ndcg@10Gain"]
         raise PromotionRefused(
-            f"versie {challenger_info.version} wordt geen champion: niet gehaald: {failed} "
+            f"versie {version} wordt geen champion: niet gehaald: {failed} "
             f"(winst {gain['gain']:+.4f}, 95%-interval [{gain['gainCI'][0]:+.4f}, {gain['gainCI'][1]:+.4f}], "
             f"marge {result['margin']}); gebruik --force --reason om dit bewust te overrulen",
             result,
         )
+    if not gate["passed"] and justification is None:
+        what = _breach_text(gate["breaches"]) if gate["breaches"] else gate["basis"]
+        raise PromotionRefused(
+            f"versie {version} wordt geen champion: {FAIRNESS_GATE} niet gehaald: {what}. Bekijk het "
+            f"fairnessrapport (werkmatch models report {version} MAP) en leg, als dit aanvaardbaar is, een "
+            '--verantwoording "…" vast (--force vervangt die niet)',
+            result,
+        )
     tracking = registry.client(settings)
-    name, version = settings.ranker.registered_model, challenger_info.version
+    name = settings.ranker.registered_model
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    who = user or registry.current_user()
     record = {
-        "promoted_by": user or registry.current_user(),
-        "promoted_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "promotion_forced": str(bool(force and not result["passed"])).lower(),
+        "promoted_by": who,
+        "promoted_at": now,
+        "promotion_forced": str(bool(force and not performance_passed)).lower(),
         "promotion_reason": (reason or "").strip() or "gates gehaald",
         "promotion_gain_ndcg_at_10": str(result["ndcg@10Gain"]["gain"]),
         "previous_champion": champion_info.version
         if champion_info is not None
         else (champion.name if champion else "baseline:weighted"),
+        "fairness_gate": "gehaald" if gate["passed"] else "verantwoord",
     }
+    if not gate["passed"]:
+        record |= {
+            "fairness_justification": justification or "",
+            "fairness_breaches": _breach_text(gate["breaches"]) or gate["basis"],
+            "fairness_justified_by": who,
+            "fairness_justified_at": now,
+        }
     for key, value in record.items():
-        tracking.set_model_version_tag(name, version, key, value)
+        tracking.set_model_version_tag(name, version, key, value[:5000])
     tracking.set_registered_model_alias(name, registry.CHAMPION, version)
     tracking.delete_registered_model_alias(name, registry.CHALLENGER)
+    _relog_card(settings, version)
     return {**result, "promoted": {"version": version, **record}}
+
+
+def _relog_card(settings: Settings, version: str) -> None:
+    """The run's ``model_card.md`` again, now with the promotion and any justification on it."""
+    from training.model_card import CARD, card_for_version
+
+    info = registry.client(settings).get_model_version(settings.ranker.registered_model, version)
+    if info.run_id:
+        registry.client(settings).log_text(info.run_id, card_for_version(settings, version), CARD)

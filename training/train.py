@@ -9,12 +9,19 @@ One run:
    (:func:`training.rankers.tune_lgbm`), then the ranker is fitted on the whole training part;
 4. MLflow gets the parameters, the feature list, holdout metrics (with the weighted baseline's for
    scale), the data hash, the git SHA, a signature and input example, and the model: a pyfunc whose
-   artifact is the ranker directory serving loads. The version is registered and gets ``challenger``.
+   artifact is the ranker directory serving loads. The version is registered and gets ``challenger``;
+5. on synthetic data with the audit-only table, the fairness audit of the new model on whole
+   candidate pools of its held-out vacancies (with the counterfactual gender-swap test) goes with
+   the run as ``fairness/`` (rapport.html, plots, fairness.json; :mod:`training.fairness_report`)
+   and its main ratios as metrics (``fairness_ratio_<kenmerk>_<groep>``, ``fairness_breaches``,
+   ``counterfactual_rbo``). Elsewhere the report says why the audit could not run. The model card
+   (:mod:`training.model_card`) is logged as ``model_card.md``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 import tempfile
 import time
@@ -30,8 +37,9 @@ from matching.matcher import Matcher
 from matching.outcomes import relevance_labels
 from matching.ranker import feature_spec, save_ranker
 from matching.settings import Settings
-from training import registry
+from training import model_card, registry
 from training.dataset import LabelSource, RankingData, build_dataset
+from training.fairness_report import breaches, render_report
 from training.metrics import summarise
 from training.rankers import MIN_TEST_VACANCIES, fit_lgbm, tune_lgbm, weighted_baseline
 
@@ -86,6 +94,53 @@ def _flat(metrics: dict[str, Any], prefix: str) -> dict[str, float]:
     return out
 
 
+def _metric_name(text: str) -> str:
+    """MLflow metric names allow letters, digits, ``_ - . /`` and spaces: "55+" becomes "55plus"."""
+    return re.sub(r"[^A-Za-z0-9_]+", "_", text.replace("+", "plus")).strip("_")
+
+
+def fairness_metrics(audit: dict[str, Any] | None) -> dict[str, float]:
+    """The audit's main figures as MLflow metrics: every group's ratio, the breaches, the counterfactual RBO."""
+    if audit is None:
+        return {}
+    from training.fairness_report import breaches
+
+    out = {
+        f"fairness_ratio_{_metric_name(attribute)}_{_metric_name(group)}": float(row["ratio"])
+        for attribute, section in audit["attributes"].items()
+        for group, row in section["groups"].items()
+        if row.get("ratio") is not None
+    }
+    out["fairness_breaches"] = float(len(breaches(audit)))
+    counterfactual = audit.get("counterfactual") or {}
+    if counterfactual.get("rbo") is not None:
+        out["counterfactual_rbo"] = float(counterfactual["rbo"])
+    return out
+
+
+def holdout_fairness(matcher: Matcher, data: RankingData, holdout_from: str, score: Any) -> tuple[dict | None, str]:
+    """The fairness audit of ``score`` on whole pools of the held-out vacancies, or (None, why it cannot run)."""
+    from sqlmodel import Session, func, select
+
+    from matching.domain import AuditKenmerken
+    from training.promotion import fairness_audit, holdout_pools
+
+    with Session(matcher.engine) as session:
+        audited = session.exec(select(func.count()).select_from(AuditKenmerken)).one()
+    if not audited:
+        return None, (
+            "er is geen audittabel (audit_kenmerken) met geslacht, leeftijd en migratieachtergrond, dus de groepen "
+            "zijn niet te bepalen; vul die tabel (apart beheerd, nooit een kenmerk) om de audit te laten draaien"
+        )
+    built = holdout_pools(matcher, data, holdout_from)
+    if built is None:
+        return None, (
+            "echte gegevens: zonder verborgen geschiktheid zijn geen hele kandidatenpools met uitkomsten te maken; "
+            "de audit draait op synthetische gegevens (werkmatch demo-data, werkmatch simulate outcomes)"
+        )
+    return fairness_audit(matcher, score, *built), ""
+
+
 def train(
     settings: Settings,
     matcher: Matcher,
@@ -121,6 +176,7 @@ def train(
         since=since.isoformat() if since else None,
         params=params,
     )
+    audit, missing = holdout_fairness(matcher, data, start, model.predict)
     tracking = registry.client(settings)
     example = pd.DataFrame(holdout.features[:5], columns=list(FEATURE_NAMES))
     with tempfile.TemporaryDirectory() as scratch, mlflow.start_run(run_name=f"train-{trained_at}") as run:
@@ -151,8 +207,12 @@ def train(
                 "holdout_pairs": len(holdout),
                 "fit_seconds": fit_seconds,
                 **{key.replace("@", "_at_"): value for key, value in tuning.items() if isinstance(value, int | float)},
+                **fairness_metrics(audit),
             }
         )
+        report_dir = Path(scratch) / model_card.FAIRNESS_DIR
+        render_report(audit, report_dir, title=f"training van {trained_at}", missing_reason=missing or None)
+        mlflow.log_artifacts(str(report_dir), model_card.FAIRNESS_DIR)
         info = mlflow.pyfunc.log_model(
             name="ranker",
             python_model=str(registry.PYFUNC_CODE),
@@ -166,6 +226,8 @@ def train(
     for key, value in {"holdout_from": start, "data_hash": fingerprint, "git_sha": sha}.items():
         tracking.set_model_version_tag(settings.ranker.registered_model, version, key, value)
     tracking.set_registered_model_alias(settings.ranker.registered_model, registry.CHALLENGER, version)
+    tracking.log_text(run.info.run_id, model_card.card_for_version(settings, version), model_card.CARD)
+    found = breaches(audit)
     return {
         "registeredModel": settings.ranker.registered_model,
         "version": version,
@@ -180,4 +242,10 @@ def train(
         "baseline:weighted": weighted_metrics,
         "dataHash": fingerprint,
         "gitSha": sha,
+        "fairness": {
+            "available": audit is not None,
+            "reason": missing or None,
+            "breaches": found,
+            "counterfactual": audit.get("counterfactual") if audit else None,
+        },
     }

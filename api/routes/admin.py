@@ -8,6 +8,8 @@ method  path                                       roles                       s
 GET     ``/api/v1/modellen``                       data_scientist, beheerder   200, 401, 403, 503
 POST    ``/api/v1/modellen/promoveren``            data_scientist              200, 400, 401, 403, 409, 503
 GET     ``/api/v1/modellen/trainingsdata``         data_scientist              200, 400, 401, 403, 503
+GET     ``/api/v1/modellen/{versie}/modelkaart``   data_scientist, beheerder   200, 400, 401, 403, 404, 503
+GET     ``/api/v1/modellen/{versie}/fairness``     data_scientist, beheerder   200, 400, 401, 403, 404, 503
 GET     ``/api/v1/gebruikers``                     beheerder                   200, 401, 403
 POST    ``/api/v1/gebruikers``                     beheerder                   201, 400, 401, 403, 409
 GET     ``/api/v1/gebruikers/{gebruikersnaam}``    beheerder                   200, 400, 401, 403, 404
@@ -23,6 +25,13 @@ Decisions:
   ``challenger``, ``champion``); nothing changed. No challenger (or one without a holdout period) is
   a 409 too: the request is fine, the registry's state is not. ``forceer`` without ``reden`` is a
   400 before anything is computed. One promotion at a time per process; a second answers 409.
+  A fairness breach (or no audit) refuses too, with the gate's ``breaches`` in ``gates``, unless the
+  body carries a ``verantwoording``: it is recorded with the user's name on the version and in the
+  model card (``forceer`` does not replace it; :mod:`training.promotion`).
+* **Model card and fairness** per version: the card (``text/markdown``, the Algoritmeregister's
+  fields, :mod:`training.model_card`) and the fairness audit saved with the training run, with the
+  breaches and any recorded justification. Readable by data scientists and the beheerder; an unknown
+  version is a 404.
 * **Training data is pseudonymised and minimal**: per decided pair a keyed pseudonym of the klant
   (``P-`` + 16 hex) and of the vacature (``PV-`` + 16 hex), the label (0 afgewezen, 2 aangenomen of
   uitgevallen, 3 geplaatst, 4 duurzaam; open pairs are left out), whether a placement is still
@@ -30,9 +39,8 @@ Decisions:
   name. Never klantnummers, names, postcodes, beperkingen or protected attributes. The pseudonyms are
   HMAC-SHA256 under the token signing key with their own domain (``trainingsdata|…``), so they are
   stable across pages and requests but cannot be joined with the per-list pseudonyms an
-  accountmanager sees; rotating the key changes them. Two features, ``belasting_conflicts`` and
-  ``belasting_worst_conflict``, are *derived* from beperkingen (the conflict of a pair, not the
-  beperking): the ranker learns from them, so they are included. Only data scientists read this
+  accountmanager sees; rotating the key changes them. No feature is derived from beperkingen
+  (they act through ``matching.compatibility``, never through the model). Only data scientists read this
   (doelbinding); every page is audited with the real klantnummers it exposed.
 * **Training data is a snapshot**: building the feature matrix reads every voorstel and both indexes,
   so it is built once and paged; it is rebuilt when voorstellen, klanten or vacatures change, or after
@@ -63,6 +71,7 @@ from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 from sqlalchemy import func
@@ -224,6 +233,10 @@ class Promotie(Uitvoer):
     reden: str
     winst_ndcg_at10: float | None = Field(alias="winstNdcgAt10", description="gemeten winst in NDCG@10")
     vorige_champion: str | None = Field(description="versie of naam van de vorige champion")
+    fairnesspoort: str | None = Field(None, description="'gehaald', of 'verantwoord': met verantwoording")
+    verantwoording: str | None = Field(None, description="waarom een fairness-overschrijding aanvaardbaar is")
+    verantwoord_door: str | None = Field(None, description="wie de verantwoording vastlegde")
+    overschrijdingen: str | None = Field(None, description="de overschrijdingen waarop de verantwoording ziet")
 
 
 class ModelVersie(Uitvoer):
@@ -249,18 +262,29 @@ class ModellenOverzicht(Uitvoer):
 
 
 class PromotieVerzoek(Invoer):
-    """``forceer`` promotes even when the gates fail, and then needs a ``reden``."""
+    """``forceer`` promotes even when the performance gate fails, and then needs a ``reden``.
+
+    A fairness breach needs a ``verantwoording`` (forceer does not replace it).
+    """
 
     forceer: bool = False
     reden: str | None = Field(None, max_length=500, description="waarom (verplicht bij forceer)")
+    verantwoording: str | None = Field(
+        None,
+        max_length=2000,
+        description="waarom een fairness-overschrijding aanvaardbaar is (verplicht bij een overschrijding; "
+        "minstens 20 tekens); wordt met uw naam op de versie en in de modelkaart vastgelegd",
+    )
 
-    @field_validator("reden")
+    @field_validator("reden", "verantwoording")
     @classmethod
     def _a_sentence(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
         if not _HAS_LETTER.search(value):
             raise ValueError("een reden is een zin in woorden, niet alleen cijfers of tekens")
+        if re.search(r"\d{9}", value):  # it goes into the audit log, which refuses anything like a BSN
+            raise ValueError("bevat 9 cijfers achter elkaar (lijkt op een BSN); laat persoonsnummers weg")
         return value.strip()
 
 
@@ -282,6 +306,7 @@ class Poort(BaseModel):
     basis: str
     rule: str
     passed: bool
+    breaches: list[dict[str, Any]] = Field([], description="fairnesspoort: de overschrijdingen per groep")
 
 
 class Toetsperiode(BaseModel):
@@ -308,6 +333,7 @@ class Promotieresultaat(BaseModel):
     gates: list[Poort]
     passed: bool = Field(description="of de toets gehaald is (false bij geforceerd promoveren)")
     evidence: dict[str, Any] = Field(description="dezelfde cijfers op gedane voorstellen en, synthetisch, op pools")
+    fairness: dict[str, Any] | None = Field(None, description="de fairness-audit van de challenger (synthetisch)")
     gepromoveerd: Promotie
     versie: str = Field(description="de versie die nu champion is")
     serveert: Rangschikker
@@ -394,6 +420,10 @@ def _promotion(tags: Mapping[str, str]) -> Promotie | None:
         reden=tags.get("promotion_reason", ""),
         winst_ndcg_at10=_tag_float(tags.get("promotion_gain_ndcg_at_10")),
         vorige_champion=tags.get("previous_champion"),
+        fairnesspoort=tags.get("fairness_gate"),
+        verantwoording=tags.get("fairness_justification"),
+        verantwoord_door=tags.get("fairness_justified_by"),
+        overschrijdingen=tags.get("fairness_breaches"),
     )
 
 
@@ -430,6 +460,112 @@ def list_models(_user: ModelReader, matcher: MatcherDep, settings: SettingsDep) 
     )
 
 
+Versie = Annotated[str, Path(pattern=r"^[1-9][0-9]{0,8}$", description="versienummer in het register, bijv. 3")]
+
+
+class Overschrijding(Uitvoer):
+    """One group over the fairness tripwire (or the counterfactual test under its floor)."""
+
+    kenmerk: str = Field(description="geslacht, leeftijd, migratieachtergrond, trede, beperking of contrafeitelijk")
+    groep: str
+    verhouding: float = Field(description="aandeel top-10 ÷ aandeel pool (bij contrafeitelijk: de gemiddelde RBO)")
+    interval: list[float] | None = Field(description="95%-bootstrapinterval van de verhouding")
+    klanten: int | None = Field(description="klanten van de groep in de pools")
+    zeker: bool = Field(description="ook het hele interval ligt onder de grens")
+
+
+class FairnessRapport(Uitvoer):
+    """The fairness audit saved with a version's training run, its breaches and any justification."""
+
+    versie: str
+    beschikbaar: bool = Field(description="false: de audit kon niet worden uitgevoerd (zie reden)")
+    reden: str | None = Field(None, description="waarom er geen audit is")
+    overschrijdingen: list[Overschrijding]
+    fairnesspoort: str | None = Field(None, description="bij promotie: 'gehaald' of 'verantwoord'")
+    verantwoording: str | None = None
+    verantwoord_door: str | None = None
+    verantwoord_op: datetime | None = None
+    audit: dict[str, Any] | None = Field(
+        None,
+        description="per kenmerk en groep: aandelen, verhouding met interval, blootstelling ÷ verdienste, "
+        "fairlearn-maten; en de contrafeitelijke test",
+    )
+
+
+def _registry_call(call: Any, *args: Any) -> Any:
+    """A registry read: unknown versions stay 404, any other store failure is a 503."""
+    try:
+        return call(*args)
+    except NotFoundError:
+        raise
+    except Exception as error:  # noqa: BLE001 - any store failure (MLflow, SQLite, disk) is a 503, not a 500
+        raise _registry_unreadable(error) from None
+
+
+@router.get(
+    "/modellen/{versie}/modelkaart",
+    response_class=PlainTextResponse,
+    tags=["modellen"],
+    responses={
+        200: {
+            "description": "De modelkaart in Markdown",
+            "content": {"text/markdown": {"schema": {"type": "string"}}},
+        },
+        **_responses(
+            _401=NOT_LOGGED_IN,
+            _403=WRONG_ROLE,
+            _404="Deze versie bestaat niet",
+            _503="Het modelregister is niet leesbaar",
+        ),
+    },
+)
+def model_card(versie: Versie, _user: ModelReader, settings: SettingsDep) -> PlainTextResponse:
+    """De modelkaart van een versie (Markdown, in de velden van het Algoritmeregister)."""
+    from training.model_card import card_for_version
+
+    text = _registry_call(card_for_version, settings, versie)
+    return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
+
+
+@router.get(
+    "/modellen/{versie}/fairness",
+    response_model=FairnessRapport,
+    tags=["modellen"],
+    responses=_responses(
+        _401=NOT_LOGGED_IN, _403=WRONG_ROLE, _404="Deze versie bestaat niet", _503="Het modelregister is niet leesbaar"
+    ),
+)
+def model_fairness(versie: Versie, _user: ModelReader, settings: SettingsDep) -> FairnessRapport:
+    """De fairness-audit van een versie: per groep de verhoudingen, de overschrijdingen en de verantwoording."""
+    from training.fairness_report import breaches
+    from training.model_card import card_facts
+
+    facts = _registry_call(card_facts, settings, versie)
+    tags = facts.tags
+    found = breaches(facts.fairness)
+    return FairnessRapport(
+        versie=facts.version,
+        beschikbaar=facts.fairness is not None,
+        reden=facts.fairness_missing,
+        overschrijdingen=[
+            Overschrijding(
+                kenmerk=b["attribute"],
+                groep=str(b["group"]),
+                verhouding=b["ratio"],
+                interval=b["ratioCI"],
+                klanten=b["clients"],
+                zeker=b["certain"],
+            )
+            for b in found
+        ],
+        fairnesspoort=tags.get("fairness_gate"),
+        verantwoording=tags.get("fairness_justification"),
+        verantwoord_door=tags.get("fairness_justified_by"),
+        verantwoord_op=_tag_moment(tags.get("fairness_justified_at")),
+        audit=finite(facts.fairness) if facts.fairness is not None else None,
+    )
+
+
 _PROMOTING = threading.Lock()  # one promotion at a time in this process: both would read the same challenger
 
 
@@ -456,7 +592,14 @@ def promote_challenger(
         raise ConflictError("er loopt al een promotie; wacht tot die klaar is en vraag GET /api/v1/modellen op")
     try:
         try:
-            result = promote(settings, matcher, force=body.forceer, reason=body.reden, user=user.username)
+            result = promote(
+                settings,
+                matcher,
+                force=body.forceer,
+                reason=body.reden,
+                user=user.username,
+                justification=body.verantwoording,
+            )
         except PromotionRefused as refused:
             figures = refused.result
             raise ProblemError(
@@ -498,6 +641,12 @@ def promote_challenger(
                 "geforceerd": promoted["promotion_forced"] == "true",
                 "reden": promoted["promotion_reason"],
                 "winstNdcgAt10": promoted["promotion_gain_ndcg_at_10"],  # text: audit details take no floats
+                "fairnesspoort": promoted["fairness_gate"],
+                **(
+                    {"verantwoording": promoted["fairness_justification"]}
+                    if promoted.get("fairness_justification")
+                    else {}
+                ),
             },
         )
         session.commit()

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from api.security import ProblemError
-from api.web import caseload, models, pages
+from api.web import actions, beheer, caseload, models, pages, toezicht
 from api.web.common import HERE, error_text, render
 from api.web.session import CsrfError, Forbidden, LoginRequired, WebSession, current_session
 from matching.errors import NotFoundError
@@ -39,7 +39,7 @@ def not_found_page(request: Request) -> HTMLResponse:
 def install(app: FastAPI, settings: Settings) -> None:  # noqa: ARG001 - same shape as the other installers
     """Mount the UI on ``app``: pages at ``/``, static files at ``/static``."""
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for router in (pages.router, caseload.router, models.router):
+    for router in (pages.router, actions.router, caseload.router, models.router, beheer.router, toezicht.router):
         app.include_router(router)
 
     @app.exception_handler(LoginRequired)

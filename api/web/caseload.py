@@ -1,4 +1,4 @@
-"""The werkconsulent's own work: voorstellen, the caseload, a client page with options at intake, the inbox.
+"""The werkconsulent's own work: voorstellen, the caseload and its data quality, a client page, the inbox.
 
 Each page calls the API's route function (caseload checks, audit entries and Dutch errors are the
 API's); another consulent's client or item is the same "niet gevonden" page as an unknown one.
@@ -7,13 +7,14 @@ API's); another consulent's client or item is the same "niet gevonden" page as a
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from api.app import VacancySearch, vacancy_listing
-from api.routes.resources import KlantZoekvraag, read_client, search_clients
+from api.routes.resources import KlantZoekvraag, client_data_quality, read_client, search_clients
 from api.routes.workflow import (
     AfhandelenIn,
     AfwijzenIn,
@@ -22,7 +23,9 @@ from api.routes.workflow import (
     ZoekopdrachtIn,
     accept_item,
     decline_item,
+    delete_search,
     finish_item,
+    list_searches,
     move_voorstel,
     read_inbox,
     save_search,
@@ -113,6 +116,18 @@ def caseload(request: Request, web: Web, pagina: str = "1") -> Response:
     return render(request, web, "klanten.html", page=found)
 
 
+@router.get("/klanten/datakwaliteit", response_class=HTMLResponse)
+def data_quality(request: Request, web: Web, pagina: str = "1") -> Response:
+    """Profiles of the own caseload that need attention, worst first (the API's ``klanten/datakwaliteit``).
+
+    Registered before ``/klanten/{klantnummer}``, as in the API: "datakwaliteit" is no klantnummer.
+    """
+    require_role(web, Rol.WERKCONSULENT)
+    page = int(pagina) if pagina.isdigit() and 0 < int(pagina) < 100_000 else 1
+    found = client_data_quality(web.user, request.app.state.engine, request, pagina=page, pagina_grootte=50)
+    return render(request, web, "datakwaliteit.html", page=found.model_dump(by_alias=False))
+
+
 @router.get("/klanten/{klantnummer}", response_class=HTMLResponse)
 def client_page(request: Request, web: Web, klantnummer: str) -> Response:
     return client_view(request, web, klantnummer)
@@ -139,6 +154,17 @@ def save_client_search(
     return RedirectResponse(f"/klanten/{klantnummer}?zoekopdracht=opgeslagen", status_code=303)
 
 
+@router.post("/klanten/{klantnummer}/zoekopdrachten/{zoekopdracht_id}/verwijderen", response_class=HTMLResponse)
+def delete_client_search(
+    request: Request, web: Web, klantnummer: str, zoekopdracht_id: int, csrf: Annotated[str, Form()] = ""
+) -> Response:
+    """Delete a saved search (the API's ``DELETE /zoekopdrachten/{id}``); its hits stay in the inbox."""
+    check_csrf(web, csrf)
+    require_role(web, Rol.WERKCONSULENT)
+    delete_search(zoekopdracht_id, request.app.state.matcher, web.user, request)  # another's: 404, as unknown
+    return RedirectResponse(f"/klanten/{quote(klantnummer, safe='')}?zoekopdracht=verwijderd", status_code=303)
+
+
 def client_view(request: Request, web: WebSession, klantnummer: str, status: int = 200, **extra: Any) -> Response:
     """The profile (beperkingen included: own caseload only, audited) and the fitting vacancies at intake."""
     require_role(web, Rol.WERKCONSULENT)
@@ -151,8 +177,21 @@ def client_view(request: Request, web: WebSession, klantnummer: str, status: int
         if isinstance(error, NotFoundError):
             raise
         options_error = error_text(error)
+    searches = [
+        found
+        for found in list_searches(matcher, web.user, request)["zoekopdrachten"]
+        if found["klant_id"] == profile.client_nummer
+    ]
     return render(
-        request, web, "klant.html", status, klant=profile, options=options, options_error=options_error, **extra
+        request,
+        web,
+        "klant.html",
+        status,
+        klant=profile,
+        options=options,
+        options_error=options_error,
+        zoekopdrachten=searches,
+        **extra,
     )
 
 

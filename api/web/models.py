@@ -1,4 +1,4 @@
-"""The data scientist's page: ranker versions and who promoted them, the match funnel, and promote.
+"""The data scientist's page: ranker versions and who promoted them, the match funnel, promote, the kill switch.
 
 The list and the promotion are the API's own route functions (:mod:`api.routes.admin`), so the
 gates, the audit entry and the refusal's figures are the same as over HTTP.
@@ -6,6 +6,7 @@ gates, the audit entry and the refusal's figures are the same as over HTTP.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -14,7 +15,9 @@ from pydantic import ValidationError
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from api.inbox import LOCAL_TIME
 from api.routes.admin import PromotieVerzoek, list_models, model_card, model_fairness, promote_challenger
+from api.routes.instellingen import read_ranking_mode
 from api.security import ProblemError
 from api.users import Rol
 from api.web import charts
@@ -57,6 +60,16 @@ def funnel_counts(engine: Any) -> list[dict[str, Any]]:
     ]
 
 
+def ranking_state(request: Request, web: WebSession) -> dict[str, Any]:
+    """The kill switch as the API's ``GET /instellingen/rangschikking`` gives it, the moment in local time."""
+    state = read_ranking_mode(request.app.state.matcher, web.user).model_dump()
+    if state.get("gewijzigd_op"):
+        moment = datetime.fromisoformat(state["gewijzigd_op"])
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite gives the stored UTC back naive
+        state["gewijzigd_op"] = moment.astimezone(LOCAL_TIME).strftime("%d-%m-%Y %H:%M")
+    return state
+
+
 def models_page(request: Request, web: WebSession, status: int = 200, **extra: Any) -> Response:
     require_role(web, Rol.DATA_SCIENTIST, Rol.BEHEERDER)
     app = request.app
@@ -66,6 +79,7 @@ def models_page(request: Request, web: WebSession, status: int = 200, **extra: A
     except ProblemError as error:
         overview_error = error_text(error)
     rows = funnel_counts(app.state.engine)
+    extra.setdefault("ranking", ranking_state(request, web))
     return render(
         request,
         web,
@@ -90,6 +104,7 @@ def promote(
     web: Web,
     forceer: Annotated[str, Form(max_length=10)] = "",
     reden: Annotated[str, Form(max_length=2000)] = "",
+    verantwoording: Annotated[str, Form(max_length=4000)] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Promote the challenger; a refusal shows the API's reason and figures, the form keeps what was typed."""
@@ -103,13 +118,15 @@ def promote(
         errors["reden"] = "Geef een reden: leg vast waarom dit model toch champion wordt."
     else:
         try:
-            body = PromotieVerzoek(forceer=forced, reden=blank_to_none(reden))
+            body = PromotieVerzoek(
+                forceer=forced, reden=blank_to_none(reden), verantwoording=blank_to_none(verantwoording)
+            )
             result = promote_challenger(body, web.user, app.state.matcher, app.state.settings, request)
         except ValidationError as error:
             errors = field_errors(error, {})
         except (WerkmatchError, ProblemError) as error:
             errors["promotie"] = error_text(error)
-    form = {"forceer": forced, "reden": reden, "errors": errors}
+    form = {"forceer": forced, "reden": reden, "verantwoording": verantwoording, "errors": errors}
     return models_page(
         request, web, 400 if errors else 200, promote_form=form, promoted=result.model_dump() if result else None
     )

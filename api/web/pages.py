@@ -1,4 +1,6 @@
-"""Login, the vacancy overview, a vacancy's candidate list (filters, voorstellen, push) and its export.
+"""Login, the vacancy overview, a vacancy's candidate list (filters, markers, map) and its export.
+
+The actions on the list (voorstellen, afwijzen, push) are in :mod:`api.web.actions`.
 
 Every list goes through the same functions as the API (:func:`api.app.candidate_listing` cuts it
 to the role and writes the audit and inference log); every action calls the API's route function,
@@ -18,25 +20,28 @@ from sqlmodel import Session, select
 
 from api import security
 from api.app import CandidateSearch, candidate_listing
-from api.routes.workflow import PushIn, VoorstelIn, make_voorstel, push_vacature
 from api.security import ProblemError
 from api.users import Rol, authenticate
-from api.web import charts, export
+from api.web import charts, export, shortlist
 from api.web.common import NIET_GETOOND, blank_to_none, error_text, field_errors, render
 from api.web.session import WebSession, check_csrf, clear_cookie, current_session, require_role, set_cookie
 from matching.domain import Vacancy
 from matching.errors import NotFoundError, WerkmatchError
-from matching.vocab import Bron, Plaatsingsvorm
+from matching.vocab import Bron, Plaatsingsvorm, VacancyStatus
 
 router = APIRouter(include_in_schema=False)
 Web = Annotated[WebSession, Depends(current_session)]
 PAGE_SIZE = 25
 SEARCHERS = (Rol.WERKCONSULENT, Rol.ACCOUNTMANAGER)
 FILTER_FIELDS = {"straalKm": "straal", "minUren": "uren", "heleBestand": "heleBestand"}
+# Set by a redirect after an action (post/redirect/get): shown as a notice, never passed on as a filter.
+NOTICE_PARAMS = frozenset({"gepusht", "consulenten", "overgeslagen", "afgewezen"})
+STATUS_WORDS = {VacancyStatus.OPEN: "open", VacancyStatus.VERVULD: "vervulde", VacancyStatus.GESLOTEN: "gesloten"}
+HOME = {Rol.DATA_SCIENTIST: "/modellen", Rol.BEHEERDER: "/beheer/gebruikers"}
 
 
 def home_for(rol: Rol) -> str:
-    return "/modellen" if rol == Rol.DATA_SCIENTIST else "/vacatures"
+    return HOME.get(rol, "/vacatures")
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -110,10 +115,13 @@ def vacancies(
     zoek: str = "",
     bron: str = "",
     plaatsingsvorm: str = "",
+    status: str = "open",
     pagina: str = "1",
 ) -> Response:
-    """All open vacancies (not personal data), filtered on source and placement form, searched on text."""
+    """Vacancies (not personal data) by status (open first), filtered on source and placement form, searched on text."""
     errors: dict[str, str] = {}
+    if status not in {s.value for s in VacancyStatus}:
+        errors["status"] = "Kies open, vervuld of gesloten."
     if bron and bron not in {b.value for b in Bron}:
         errors["bron"] = "Kies WSP of Scalabor."
     if plaatsingsvorm and plaatsingsvorm not in {p.value for p in Plaatsingsvorm}:
@@ -121,7 +129,8 @@ def vacancies(
     if len(zoek) > 100:
         errors["zoek"] = "Zoek op hoogstens 100 tekens."
     page = int(pagina) if pagina.isdigit() and 0 < int(pagina) < 100_000 else 1
-    statement = select(Vacancy).where(Vacancy.status == "open")
+    listed = VacancyStatus(status) if "status" not in errors else VacancyStatus.OPEN
+    statement = select(Vacancy).where(Vacancy.status == listed.value)
     if not errors:
         if bron:
             statement = statement.where(Vacancy.bron == bron)
@@ -141,7 +150,7 @@ def vacancies(
         rows = session.exec(
             statement.order_by(Vacancy.vacature_nummer).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
         ).all()
-    values = {"zoek": zoek, "bron": bron, "plaatsingsvorm": plaatsingsvorm}
+    values = {"zoek": zoek, "bron": bron, "plaatsingsvorm": plaatsingsvorm, "status": status}
     query = urlencode({k: v for k, v in values.items() if v})
     return render(
         request,
@@ -155,6 +164,8 @@ def vacancies(
         values=values,
         errors=errors,
         query=query,
+        status_word=STATUS_WORDS[listed],
+        statuses=[s.value for s in VacancyStatus],
     )
 
 
@@ -219,7 +230,13 @@ def candidates_page(
                 )
             except (WerkmatchError, ProblemError) as error:
                 listing_error = error_text(error)
-    query = urlencode({k: v for k, v in params.items()}, doseq=True)
+    query = urlencode({k: v for k, v in params.items() if k not in NOTICE_PARAMS}, doseq=True)
+    own_view = web.user.rol == Rol.WERKCONSULENT
+    engine = request.app.state.engine
+    rejected = shortlist.own_rejections(engine, vacancy, web.user.consulent) if own_view else {}
+    points = (
+        shortlist.map_points(engine, vacancy, listing["results"], web.user.consulent) if own_view and listing else []
+    )
     return render(
         request,
         web,
@@ -233,6 +250,11 @@ def candidates_page(
         query=query,
         niet_getoond=NIET_GETOOND,
         distance=charts.distance_plot(listing["results"]) if listing else "",
+        area_map=charts.area_map(points, vacancy.vacature_nummer),
+        map_points=points,
+        rejected=rejected,
+        afwijs_labels=shortlist.AFWIJS_LABELS,
+        voorstel_labels=shortlist.VOORSTEL_LABELS,
         bars=charts.contribution_bars,
         **extra,
     )
@@ -268,58 +290,4 @@ def export_shortlist(request: Request, web: Web, nummer: str, formaat: str) -> R
         body,
         media_type=media,
         headers={"Content-Disposition": f'attachment; filename="{name}.{formaat}"', "Cache-Control": "no-store"},
-    )
-
-
-@router.post("/vacatures/{nummer}/voorstellen", response_class=HTMLResponse)
-def propose(
-    request: Request,
-    web: Web,
-    nummer: str,
-    klant: Annotated[str, Form(max_length=64)] = "",
-    toelichting: Annotated[str, Form(max_length=2000)] = "",
-    filters: Annotated[str, Form(max_length=2000)] = "",
-    csrf: Annotated[str, Form()] = "",
-) -> Response:
-    """Voorstellen from the candidate list: the API's own route function does the checks and the audit."""
-    check_csrf(web, csrf)
-    require_role(web, Rol.WERKCONSULENT)
-    try:
-        body = VoorstelIn(klant_id=klant, vacature_id=nummer, toelichting=blank_to_none(toelichting))
-        made = make_voorstel(body, request.app.state.matcher, web.user, request)
-    except ValidationError as error:
-        message = next(iter(field_errors(error, {"toelichting": "toelichting"}).values()))
-    except (WerkmatchError, ProblemError) as error:
-        message = error_text(error)
-    else:
-        return RedirectResponse(f"/voorstellen?nieuw={made['id']}", status_code=303)
-    form = {"klant": klant, "toelichting": toelichting, "error": message}
-    return candidates_page(request, web, nummer, parse_qs(filters), 400, voorstel_form=form)
-
-
-@router.post("/vacatures/{nummer}/push", response_class=HTMLResponse)
-def push(
-    request: Request,
-    web: Web,
-    nummer: str,
-    aantal: Annotated[str, Form(max_length=10)] = "",
-    toelichting: Annotated[str, Form(max_length=2000)] = "",
-    filters: Annotated[str, Form(max_length=2000)] = "",
-    csrf: Annotated[str, Form()] = "",
-) -> Response:
-    """The accountmanager's warm hand-over: the best candidates go to their consulenten's inboxes."""
-    check_csrf(web, csrf)
-    require_role(web, Rol.ACCOUNTMANAGER)
-    errors: dict[str, str] = {}
-    result = None
-    try:
-        body = PushIn(aantal=aantal or 5, toelichting=blank_to_none(toelichting))
-        result = push_vacature(nummer, body, request.app.state.matcher, web.user, request)
-    except ValidationError as error:
-        errors = field_errors(error, {})
-    except (WerkmatchError, ProblemError) as error:
-        errors = {"aantal": error_text(error)}
-    form = {"aantal": aantal, "toelichting": toelichting, "errors": errors}
-    return candidates_page(
-        request, web, nummer, parse_qs(filters), 400 if errors else 200, push_form=form, push_result=result
     )

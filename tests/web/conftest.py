@@ -56,8 +56,10 @@ def serve(app: Any) -> Iterator[str]:
         thread.join()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one test module. Not per session: Playwright's sync API keeps an event loop running
+    in the main thread until it stops, which would break later tests that call ``asyncio.run``."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():

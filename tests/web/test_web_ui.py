@@ -1,7 +1,9 @@
-"""The web UI's journeys in chromium: explained candidates → voorstel, push → inbox, role limits, forms, axe.
+"""The web UI's journeys in chromium: explained candidates → voorstel or afwijzing, push → inbox, role limits,
+data quality and saved searches, forms, axe.
 
-One world for the module: five clients (three of consulent1's caseload wc-a, two of consulent2's
-wc-b; K-W1 has a beperking on tillen) and a few vacancies, each test on its own vacancy.
+One world for the module: five clients (three of consulent1's caseload wc-a in three Arnhem PC4
+areas, two of consulent2's wc-b; K-W1 has a beperking on tillen, K-W3 no competenties) and a few
+vacancies, each test on its own vacancy.
 """
 
 from __future__ import annotations
@@ -28,14 +30,15 @@ def web_url(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[str]
     matcher = Matcher(settings, embedder=embedder)
     with Session(matcher.engine) as session:
         make_client(session, client_nummer="K-W1", consulent="wc-a", beperkingen=BEPERKING, opleidingsniveau=None)
-        for number in OWN[1:]:
-            make_client(session, client_nummer=number, consulent="wc-a")
+        make_client(session, client_nummer="K-W2", consulent="wc-a", postcode="6836AB")
+        make_client(session, client_nummer="K-W3", consulent="wc-a", postcode="6822AB", competenties=[])
         for number in OTHER:
             make_client(session, client_nummer=number, consulent="wc-b")
         make_vacancy(session, vacature_nummer="V-WEB1", titel="Orderpicker dagdienst")
         make_vacancy(session, vacature_nummer="V-PUSH", titel="Magazijnmedewerker")
         make_vacancy(session, vacature_nummer="V-FORM", titel="Inpakker")
         make_vacancy(session, vacature_nummer="SCA-WEB", bron="Scalabor", titel="Medewerker groen", jobcoach=True)
+        make_vacancy(session, vacature_nummer="V-DICHT", titel="Schoonmaker", status="vervuld")
     app = create_app(settings, matcher)
     for url in serve(app):
         assert matcher.wait_embedded(timeout=300), "embedding the test world did not finish"
@@ -66,9 +69,34 @@ def test_consulent_sees_explained_candidates_and_proposes_one(new_page) -> None:
     other = page.locator("li.candidate", has_text="K-B1")
     assert other.get_by_text("Let op (beperking):").count() == 0
     assert other.get_by_role("button").count() == 0  # another consulent's client: no voorstellen here
+    assert "Rangschikking: model" in page.locator("#rangschikking").inner_text()
+    # the map: only the own clients, by direction and distance, with the same in words beside it
+    assert page.locator("svg[role=img] title", has_text="Waar de eigen kandidaten wonen").count() == 1
+    directions = page.get_by_role("list", name="Richting en afstand van de eigen kandidaten").inner_text()
+    assert all(number in directions for number in OWN) and not any(number in directions for number in OTHER)
+    assert "km, zuid" in directions  # K-W2 lives in 6836, south of the vacancy's 6827
     check_accessibility(page, "kandidaten-consulent")
 
-    own.get_by_label("Toelichting bij het voorstel (optioneel)").fill("Past goed bij zijn ervaring")
+    # afwijzen met reden: 'anders' without a toelichting is refused next to the toelichting, the choice kept
+    rejected = page.locator("li.candidate", has_text="K-W2")
+    rejected.get_by_label("Reden van afwijzen").select_option("anders")
+    rejected.get_by_role("button", name="Afwijzen: K-W2").click()
+    rejected = page.locator("li.candidate", has_text="K-W2")
+    note = rejected.get_by_label("Toelichting bij afwijzen (nodig bij anders)")
+    assert note.get_attribute("aria-invalid") == "true"
+    assert "vraagt een toelichting" in page.locator(f"#{note.get_attribute('aria-describedby')}").inner_text()
+    assert rejected.get_by_label("Reden van afwijzen").input_value() == "anders"
+    check_accessibility(page, "kandidaten-afwijzen-fout")
+    note.fill("Start volgende maand met een opleiding")
+    rejected.get_by_role("button", name="Afwijzen: K-W2").click()
+    page.wait_for_url("**/vacatures/V-WEB1?*afgewezen=K-W2*")
+    assert "afgewezen (anders)" in page.locator("li.candidate", has_text="K-W2").inner_text()
+    assert page.locator("li.candidate", has_text="K-W2").get_by_role("button").count() == 0
+    assert "Start volgende maand" in page.locator("section", has_text="Afgewezen voor deze vacature").inner_text()
+
+    own = page.locator("li.candidate", has_text="K-W1")
+    own.get_by_label("Waarom voorstellen (optioneel)").select_option("kent_klant")
+    own.get_by_label("Toelichting bij het voorstel (nodig bij anders)").fill("Past goed bij zijn ervaring")
     own.get_by_role("button", name="Voorstellen: K-W1").click()
     page.wait_for_url("**/voorstellen?nieuw=*")
     assert "is opgeslagen" in page.get_by_role("status").first.inner_text()
@@ -102,9 +130,12 @@ def test_accountmanager_pushes_and_consulent_finds_it_in_the_inbox(new_page) -> 
     manager.get_by_label("Aantal kandidaten").last.fill("5")
     manager.get_by_label("Toelichting voor de consulenten (optioneel)").fill("Werkgever zoekt snel mensen")
     manager.get_by_role("button", name="Vacature pushen").click()
+    manager.wait_for_url("**/vacatures/V-PUSH?*gepusht=5*")  # post/redirect/get: a refresh sends nothing again
     result = manager.get_by_role("status").filter(has_text="Gepusht").inner_text()
     assert "5 kandidaten in de inbox van 2 consulenten" in result
     assert "K-" not in result
+    manager.reload()
+    assert manager.get_by_role("status").filter(has_text="Gepusht").count() == 1
 
     consulent = new_page()
     login(consulent, "consulent1")
@@ -148,6 +179,13 @@ def test_role_limits_on_client_pages(new_page) -> None:
     assert own.locator("tbody tr").count() == len(OWN)
     assert "Onvolledig" in own.locator("tr", has_text="K-W1").inner_text()  # data-quality hint
     check_accessibility(own, "klanten")
+    own.get_by_role("link", name="Profielen met aandacht").click()
+    own.wait_for_url("**/klanten/datakwaliteit")
+    attention = own.locator("tbody tr")
+    assert "K-W3" in attention.first.inner_text() and "onvolledig" in attention.first.inner_text()  # worst first
+    assert "K-B" not in own.locator("main").inner_text() and "GEHEIM" not in own.content()  # own caseload only
+    check_accessibility(own, "datakwaliteit")
+    own.goto("/klanten")
     own.get_by_role("link", name="K-W1").click()
     assert "Rugklachten-GEHEIM" in own.locator("main").inner_text()  # the own consulent sees beperkingen
     assert own.get_by_role("heading", name="Opties bij intake").is_visible()
@@ -165,6 +203,11 @@ def test_role_limits_on_client_pages(new_page) -> None:
     own.get_by_label("Minimale score (0 tot 1)").fill("0.2")
     own.get_by_role("button", name="Bewaren").click()
     assert "bewaard" in own.get_by_role("status").filter(has_text="zoekopdracht").inner_text()
+    saved = own.get_by_role("table", name="Bewaarde zoekopdrachten voor K-W1")
+    assert saved.locator("tbody tr").count() == 1 and "0,20" in saved.inner_text()
+    saved.get_by_role("button", name="Verwijderen").click()
+    assert "verwijderd" in own.get_by_role("status").filter(has_text="zoekopdracht").inner_text()
+    assert own.get_by_role("table", name="Bewaarde zoekopdrachten voor K-W1").count() == 0
 
 
 def test_forms_validate_and_keep_what_was_typed(new_page) -> None:
@@ -203,8 +246,17 @@ def test_forms_validate_and_keep_what_was_typed(new_page) -> None:
     xlsx = page.request.get("/vacatures/V-FORM/kandidaten.xlsx")
     assert xlsx.status == 200 and xlsx.body()[:2] == b"PK"
 
+    page.goto("/vacatures")
+    page.get_by_label("Status").select_option("vervuld")
+    page.get_by_role("button", name="Zoeken").click()
+    assert page.get_by_role("status").inner_text().startswith("1 vervulde vacature")
+    assert (
+        page.get_by_role("link", name="V-DICHT").count() == 1 and page.get_by_role("link", name="V-FORM").count() == 0
+    )
+
     lost = page.goto("/bestaat-niet")  # a wrong link: a Dutch page, not JSON
     assert lost.status == 404 and "Niet gevonden" in page.locator("h1").inner_text()
+    check_accessibility(page, "fout")
     api = page.request.get("/api/v1/bestaat-niet")
     assert api.status == 404 and api.headers["content-type"] == "application/problem+json"
 
@@ -219,11 +271,11 @@ def test_data_scientist_sees_models_and_promotion_refusals(new_page) -> None:
     page.get_by_role("button", name="Promoveren").click()
     assert "Geef een reden" in page.locator("#reden-fout").inner_text()
     assert page.get_by_label("Forceren, ook als de toets niet gehaald wordt").is_checked()
-    page.get_by_label("Reden").fill("proef")
+    page.get_by_label("Reden van de promotie").fill("proef")
     page.get_by_label("Forceren, ook als de toets niet gehaald wordt").uncheck()
     page.get_by_role("button", name="Promoveren").click()
     assert "Niet gepromoveerd" in page.get_by_role("alert").inner_text()  # no challenger in this world
-    assert page.get_by_label("Reden").input_value() == "proef"
+    assert page.get_by_label("Reden van de promotie").input_value() == "proef"
     check_accessibility(page, "modellen")
     assert page.goto("/vacatures/V-WEB1/kandidaten.csv").status == 403  # no candidate lists for this role
     assert page.goto("/modellen/999/fairness").status == 404  # no such version: the Dutch page, not JSON

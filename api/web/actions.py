@@ -1,0 +1,149 @@
+"""What a user does on a vacancy's candidate list: voorstellen and afwijzen (consulent), pushen (accountmanager).
+
+Each action calls the API's route function (:mod:`api.routes.workflow`), so the caseload check, the
+audit entry, the training label and the Dutch refusal are the API's. A success redirects (post /
+redirect / get: a refresh shows the page again and sends nothing twice); a refusal shows the list
+again with the message next to the field and what was typed still there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+from urllib.parse import parse_qs, urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from api import oversight
+from api.routes.workflow import KandidaatAfwijzenIn, PushIn, VoorstelIn, make_voorstel, push_vacature, reject_candidate
+from api.security import ProblemError
+from api.users import Rol
+from api.web.common import blank_to_none, error_text, field_errors
+from api.web.pages import Web, candidates_page
+from api.web.session import check_csrf, require_role
+from matching import outcomes
+from matching.errors import InvalidInputError, WerkmatchError
+
+router = APIRouter(include_in_schema=False)
+NOTE_FIELDS = {"toelichting": "toelichting", "reden": "reden", "klantId": "klant", "klant_id": "klant"}
+
+
+def _back_to_list(nummer: str, filters: str, **notice: str | int) -> RedirectResponse:
+    """The candidate list with the same filters, and a notice of what was done."""
+    kept = {k: v for k, v in parse_qs(filters).items() if k not in notice}
+    query = urlencode({**kept, **{k: [str(v)] for k, v in notice.items()}}, doseq=True)
+    return RedirectResponse(f"/vacatures/{nummer}?{query}", status_code=303)
+
+
+def _reason_refused(check: Callable[[str, str], object], reden: str, toelichting: str) -> dict[str, str]:
+    """The API's reason check (:mod:`api.oversight`) as field errors; empty when it passes.
+
+    'anders' without a toelichting, or a toelichting too long, is the toelichting's error; the rest the reason's.
+    """
+    try:
+        check(reden, toelichting)
+    except InvalidInputError as error:
+        note = toelichting.strip()
+        about_note = (reden.strip().lower() == "anders" and not note) or len(note) > outcomes.TOELICHTING_MAX
+        field = "toelichting" if about_note else "reden"
+        return {field: error_text(error)}
+    return {}
+
+
+@router.post("/vacatures/{nummer}/voorstellen", response_class=HTMLResponse)
+def propose(
+    request: Request,
+    web: Web,
+    nummer: str,
+    klant: Annotated[str, Form(max_length=64)] = "",
+    reden: Annotated[str, Form(max_length=40)] = "",
+    toelichting: Annotated[str, Form(max_length=2000)] = "",
+    filters: Annotated[str, Form(max_length=2000)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Voorstellen from the candidate list with an optional reason code (``VoorstelIn.reden``)."""
+    check_csrf(web, csrf)
+    require_role(web, Rol.WERKCONSULENT)
+    errors = _reason_refused(oversight.voorstel_reden, reden, toelichting)
+    if not errors:
+        try:
+            body = VoorstelIn(
+                klant_id=klant, vacature_id=nummer, reden=blank_to_none(reden), toelichting=blank_to_none(toelichting)
+            )
+            made = make_voorstel(body, request.app.state.matcher, web.user, request)
+        except ValidationError as error:
+            errors = field_errors(error, NOTE_FIELDS)
+        except (WerkmatchError, ProblemError) as error:
+            errors = {"algemeen": error_text(error)}
+        else:
+            return RedirectResponse(f"/voorstellen?nieuw={made['id']}", status_code=303)
+    form = {"klant": klant, "reden": reden, "toelichting": toelichting, "errors": errors}
+    return candidates_page(request, web, nummer, parse_qs(filters), 400, voorstel_form=form)
+
+
+@router.post("/vacatures/{nummer}/afwijzingen", response_class=HTMLResponse)
+def reject(
+    request: Request,
+    web: Web,
+    nummer: str,
+    klant: Annotated[str, Form(max_length=64)] = "",
+    reden: Annotated[str, Form(max_length=40)] = "",
+    toelichting: Annotated[str, Form(max_length=2000)] = "",
+    filters: Annotated[str, Form(max_length=2000)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Afwijzen met reden: the API's ``POST /vacatures/{nummer}/afwijzingen`` (audited, mostly a training label)."""
+    check_csrf(web, csrf)
+    require_role(web, Rol.WERKCONSULENT)
+    if not reden.strip():
+        errors = {"reden": "Kies een reden om deze kandidaat af te wijzen."}
+    else:  # the API's own check first ('gezondheid' refused, 'anders' needs a toelichting): its message has a field
+        errors = _reason_refused(oversight.afwijs_reden, reden, toelichting)
+    if not errors:
+        try:
+            body = KandidaatAfwijzenIn(klant_id=klant, reden=reden, toelichting=blank_to_none(toelichting))
+            reject_candidate(nummer, body, request.app.state.matcher, web.user, request)
+        except ValidationError as error:
+            errors = field_errors(error, NOTE_FIELDS)
+        except (WerkmatchError, ProblemError) as error:
+            errors = {"algemeen": error_text(error)}
+        else:
+            return _back_to_list(nummer, filters, afgewezen=klant)
+    form = {"klant": klant, "reden": reden, "toelichting": toelichting, "errors": errors}
+    return candidates_page(request, web, nummer, parse_qs(filters), 400, afwijs_form=form)
+
+
+@router.post("/vacatures/{nummer}/push", response_class=HTMLResponse)
+def push(
+    request: Request,
+    web: Web,
+    nummer: str,
+    aantal: Annotated[str, Form(max_length=10)] = "",
+    toelichting: Annotated[str, Form(max_length=2000)] = "",
+    filters: Annotated[str, Form(max_length=2000)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """The accountmanager's warm hand-over: the best candidates go to their consulenten's inboxes."""
+    check_csrf(web, csrf)
+    require_role(web, Rol.ACCOUNTMANAGER)
+    errors: dict[str, str] = {}
+    try:
+        body = PushIn(aantal=aantal or 5, toelichting=blank_to_none(toelichting))
+        result = push_vacature(nummer, body, request.app.state.matcher, web.user, request)
+    except ValidationError as error:
+        errors = field_errors(error, {})
+    except (WerkmatchError, ProblemError) as error:
+        errors = {"aantal": error_text(error)}
+    else:
+        counts = {key: int(result[key]) for key in ("aangemaakt", "consulenten", "overgeslagen")}
+        return _back_to_list(
+            nummer,
+            filters,
+            gepusht=counts["aangemaakt"],
+            consulenten=counts["consulenten"],
+            overgeslagen=counts["overgeslagen"],
+        )
+    form = {"aantal": aantal, "toelichting": toelichting, "errors": errors}
+    return candidates_page(request, web, nummer, parse_qs(filters), 400, push_form=form)

@@ -1,0 +1,231 @@
+"""The beheerder's pages: accounts (list, create, change role, deactivate) and the audit log (search, chain check).
+
+Accounts go through the API's route functions (:mod:`api.routes.admin`: the same rules, the same
+audit entries ``gebruiker_aangemaakt`` and ``gebruiker_gewijzigd``, the same Dutch refusals); the
+audit log through :func:`api.audit.query` and :func:`api.audit.verify_chain`, which the API's
+``audit/zoeken`` and ``audit/controle`` call.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from api import audit, inbox
+from api.app import AuditSearch
+from api.routes.admin import GebruikerNieuw, GebruikerWijziging, add_user, change_user, list_users, read_user
+from api.security import ProblemError
+from api.users import Rol
+from api.web.common import blank_to_none, error_text, field_errors, render
+from api.web.pages import Web
+from api.web.session import WebSession, check_csrf, require_role
+from matching.errors import ConflictError, WerkmatchError
+
+router = APIRouter(include_in_schema=False)
+AUDIT_PAGE = 50
+USER_FIELDS = {"username": "username", "password": "password", "rol": "rol", "consulent": "consulent", "naam": "naam"}
+# Which field a refusal of api.users / api.routes.admin is about, by the words its Dutch message starts with.
+_MESSAGE_FIELD = (
+    ("wachtwoord", "password"),
+    ("gebruikersnaam", "username"),
+    ("naam", "naam"),
+    ("een werkconsulent", "consulent"),
+    ("werkconsulent", "consulent"),
+    ("alleen een werkconsulent", "consulent"),
+    ("consulentcode", "consulent"),
+    ("'", "rol"),
+    ("u kunt uw eigen rol", "rol"),
+    ("u kunt uw eigen account", "actief"),
+)
+
+
+def _field_of(message: str, default: str) -> str:
+    lowered = message.lower()
+    for start, field in _MESSAGE_FIELD:
+        if lowered.startswith(start):
+            return field
+    return default
+
+
+# ------------------------------------------------------------------------------------------ gebruikers
+
+
+def users_page(request: Request, web: WebSession, status: int = 200, **extra: Any) -> Response:
+    require_role(web, Rol.BEHEERDER)
+    accounts = list_users(web.user, request.app.state.matcher).gebruikers
+    return render(
+        request,
+        web,
+        "gebruikers.html",
+        status,
+        accounts=accounts,
+        rollen=[rol.value for rol in Rol],
+        nieuw=extra.pop("nieuw", None) or {"rol": Rol.WERKCONSULENT.value},
+        **extra,
+    )
+
+
+@router.get("/beheer/gebruikers", response_class=HTMLResponse)
+def users(request: Request, web: Web) -> Response:
+    return users_page(request, web)
+
+
+@router.post("/beheer/gebruikers", response_class=HTMLResponse)
+def create(
+    request: Request,
+    web: Web,
+    username: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=500)] = "",
+    rol: Annotated[str, Form(max_length=40)] = "",
+    consulent: Annotated[str, Form(max_length=200)] = "",
+    naam: Annotated[str, Form(max_length=400)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """A new account (the API's ``POST /gebruikers``); a refusal stands next to its field; no password echoed."""
+    check_csrf(web, csrf)
+    require_role(web, Rol.BEHEERDER)
+    errors: dict[str, str] = {}
+    try:
+        body = GebruikerNieuw(
+            username=username.strip(),
+            password=password,
+            rol=rol,
+            consulent=blank_to_none(consulent),
+            naam=blank_to_none(naam),
+        )
+        made = add_user(body, web.user, request.app.state.matcher, request, Response())
+    except ValidationError as error:
+        errors = field_errors(error, USER_FIELDS)
+    except ConflictError as error:
+        errors = {"username": error_text(error)}
+    except (WerkmatchError, ProblemError) as error:
+        errors = {_field_of(str(error), "username"): error_text(error)}
+    else:
+        return RedirectResponse(f"/beheer/gebruikers?aangemaakt={quote(made.username)}", status_code=303)
+    form = {"username": username, "rol": rol, "consulent": consulent, "naam": naam, "errors": errors}
+    return users_page(request, web, 400, nieuw=form)
+
+
+@router.post("/beheer/gebruikers/{gebruikersnaam}", response_class=HTMLResponse)
+def change(
+    request: Request,
+    web: Web,
+    gebruikersnaam: str,
+    actie: Annotated[str, Form(max_length=20)] = "",
+    rol: Annotated[str, Form(max_length=40)] = "",
+    consulent: Annotated[str, Form(max_length=200)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Deactivate, activate, or change role and consulentcode (the API's ``PATCH /gebruikers/{naam}``)."""
+    check_csrf(web, csrf)
+    require_role(web, Rol.BEHEERDER)
+    errors: dict[str, str] = {}
+    try:
+        if actie in ("deactiveren", "activeren"):
+            body = GebruikerWijziging(actief=actie == "activeren")
+        else:
+            body = _role_change(request, web, gebruikersnaam, rol, blank_to_none(consulent))
+        change_user(gebruikersnaam, body, web.user, request.app.state.matcher, request)
+    except ValidationError as error:
+        errors = field_errors(error, USER_FIELDS)
+    except (WerkmatchError, ProblemError) as error:
+        errors = {_field_of(str(error), "rol"): error_text(error)}
+    else:
+        return RedirectResponse(f"/beheer/gebruikers?gewijzigd={quote(gebruikersnaam)}", status_code=303)
+    form = {"username": gebruikersnaam, "actie": actie, "rol": rol, "consulent": consulent, "errors": errors}
+    return users_page(request, web, 400, wijziging=form)
+
+
+def _role_change(
+    request: Request, web: WebSession, gebruikersnaam: str, rol: str, consulent: str | None
+) -> GebruikerWijziging:
+    """Rol and consulentcode from the row's form.
+
+    The form shows the current code; moving a werkconsulent to another role leaves it out, so the API
+    drops the caseload itself (as ``PATCH`` without ``consulent`` does). A code typed for another
+    role is passed on, and the API refuses it next to the field.
+    """
+    current = read_user(gebruikersnaam, web.user, request.app.state.matcher)
+    if rol != Rol.WERKCONSULENT.value and consulent == current.consulent:
+        return GebruikerWijziging(rol=rol)
+    return GebruikerWijziging(rol=rol, consulent=consulent)
+
+
+# ------------------------------------------------------------------------------------------ auditlog
+
+
+def _day(value: str, name: str, errors: dict[str, str]) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        errors[name] = "Vul een geldige datum in: dag, maand en jaar."
+        return None
+
+
+@router.get("/beheer/audit", response_class=HTMLResponse)
+def audit_log(
+    request: Request,
+    web: Web,
+    actor: str = "",
+    actie: str = "",
+    subject: str = "",
+    vanaf: str = "",
+    tot: str = "",
+    pagina: str = "1",
+    controle: str = "",
+) -> Response:
+    """Search the audit log (newest first, 50 a page) and, on request, recompute its hash chain."""
+    require_role(web, Rol.BEHEERDER)
+    errors: dict[str, str] = {}
+    first, last = _day(vanaf, "vanaf", errors), _day(tot, "tot", errors)
+    if first and last and first > last:
+        errors["tot"] = "De einddatum ligt vóór de begindatum; draai ze om."
+    page = int(pagina) if pagina.isdigit() and 0 < int(pagina) < 100_000 else 1
+    values = {"actor": actor, "actie": actie, "subject": subject, "vanaf": vanaf, "tot": tot}
+    entries: list[dict[str, Any]] = []
+    more = False
+    chain = None
+    if not errors:
+        try:
+            search = AuditSearch(
+                actor=blank_to_none(actor),
+                action=blank_to_none(actie),
+                subject=blank_to_none(subject),
+                since=datetime.combine(first, time.min, inbox.LOCAL_TIME) if first else None,
+                until=datetime.combine(last + timedelta(days=1), time.min, inbox.LOCAL_TIME) if last else None,
+                limit=AUDIT_PAGE + 1,  # one more than shown: is there a next page?
+                offset=(page - 1) * AUDIT_PAGE,
+            )
+        except ValidationError as error:
+            errors = field_errors(error, {"action": "actie"})
+        else:
+            with Session(request.app.state.engine) as session:
+                entries = audit.query(session, **search.model_dump())
+                if controle:
+                    chain = audit.verify_chain(session)
+            more = len(entries) > AUDIT_PAGE
+            entries = entries[:AUDIT_PAGE]
+    for entry in entries:
+        entry["lokaal"] = datetime.fromisoformat(entry["at"]).astimezone(inbox.LOCAL_TIME)
+    query = urlencode({k: v for k, v in values.items() if v})
+    return render(
+        request,
+        web,
+        "audit.html",
+        400 if errors else 200,
+        values=values,
+        errors=errors,
+        entries=entries,
+        page=page,
+        more=more,
+        query=query,
+        chain=chain,
+    )

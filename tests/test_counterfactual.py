@@ -1,0 +1,131 @@
+"""Counterfactual fairness: gendered Dutch word swaps, rank-biased overlap, and the ranker on a small world."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from matching.matcher import Matcher
+from matching.settings import Settings
+from training.counterfactual import PAIRS, counterfactual_rankings, rbo, swap_gendered
+from training.dataset import RankingData
+from training.rankers import weighted_baseline
+from training.synthetic import generate, write_to_db
+
+
+@pytest.mark.parametrize(
+    ("text", "swapped"),
+    [
+        ("Ik werkte als schoonmaakster.", "Ik werkte als schoonmaker."),
+        ("Schoonmaker bij een kantoor", "Schoonmaakster bij een kantoor"),
+        ("verpleegster en kapster", "verpleegkundige en kapper"),
+        ("Werkervaring als Magazijnmedewerker.", "Werkervaring als Magazijnmedewerkster."),
+        ("onze verkoopsters en medewerkers", "onze verkopers en medewerksters"),
+        ("HEFTRUCKCHAUFFEUR", "HEFTRUCKCHAUFFEUSE"),
+        ("Serveerster in oktober, daarna ober", "Ober in oktober, daarna serveerster"),
+        ("Kok in een hotel; kokkinnen gezocht", "Kokkin in een hotel; koks gezocht"),
+        ("CNC-medewerker, onderwijsassistent", "CNC-medewerkster, onderwijsassistente"),
+        ("caissière bij de Jumbo", "caissier bij de Jumbo"),
+    ],
+)
+def test_gendered_words_swap_whole_words_and_compounds_keeping_case(text: str, swapped: str) -> None:
+    assert swap_gendered(text) == swapped
+    assert swap_gendered(swapped) == text  # the swap is its own inverse
+
+
+def test_words_that_merely_contain_a_job_form_are_left_alone() -> None:
+    for text in ("oktober", "assistentie", "medewerkerschap", "koken en kopen", "kappertje"):
+        assert swap_gendered(text) == text
+    assert len(PAIRS) >= 30 and all(swap_gendered(swap_gendered(f)) == f for f, m, _ in PAIRS)
+
+
+def _rbo_by_definition(first: list, second: list, p: float) -> float:
+    """An independent oracle: X_d from set intersections of the prefixes, eq. 32 of Webber et al."""
+    k = len(first)
+    agreements = [len(set(first[:d]) & set(second[:d])) / d for d in range(1, k + 1)]
+    return agreements[-1] * p**k + (1 - p) / p * sum(a * p**d for d, a in enumerate(agreements, start=1))
+
+
+def test_rank_biased_overlap_known_values() -> None:
+    assert rbo(range(10), range(10)) == pytest.approx(1.0)
+    assert rbo(range(10), range(10, 20)) == pytest.approx(0.0)
+    # worked by hand: X = (1, 1, 3), A = (1, 1/2, 1): 0.9^3 + (0.1/0.9)(0.9 + 0.5*0.81 + 0.729) = 0.955
+    assert rbo("abc", "acb") == pytest.approx(0.955, abs=1e-9)
+    # a swap at the top costs more than the same swap at the bottom
+    base = list(range(10))
+    top_swapped = [1, 0, *base[2:]]
+    bottom_swapped = [*base[:8], 9, 8]
+    assert rbo(base, top_swapped) < rbo(base, bottom_swapped) < 1.0
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        a, b = rng.permutation(15)[:10].tolist(), rng.permutation(15)[:10].tolist()
+        assert rbo(a, b) == pytest.approx(_rbo_by_definition(a, b, 0.9), abs=1e-12)
+        assert rbo(a, b) == pytest.approx(rbo(b, a), abs=1e-12)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, embedder) -> Matcher:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("counterfactual") / "var")
+    matcher = Matcher(settings, embedder=embedder)
+    write_to_db(matcher.engine, generate(300, 60, seed=5), progress=False)
+    matcher.sync()
+    return matcher
+
+
+def _pools(matcher: Matcher, vacancies: int = 25) -> RankingData:
+    ids, features, vacancy_rows = [], [], []
+    for vacancy_id in itertools.islice(sorted(matcher.sides["vacancies"].texts), vacancies):
+        clients, pairs = matcher.pool_features(int(vacancy_id))
+        ids.append(clients)
+        features.append(pairs)
+        vacancy_rows.append(np.full(len(clients), vacancy_id, np.int64))
+    n = sum(len(part) for part in ids)
+    return RankingData(
+        features=np.concatenate(features),
+        labels=np.zeros(n, np.int64),
+        vacancy_ids=np.concatenate(vacancy_rows),
+        client_ids=np.concatenate(ids).astype(np.int64),
+        moments=np.zeros(n),
+    )
+
+
+def _ranker(matcher: Matcher, data: RankingData):  # noqa: ANN202 - features -> scores
+    if matcher.baseline is not None:
+        return matcher.baseline.score
+
+    def weighted(features: np.ndarray) -> np.ndarray:  # no usable shipped baseline: the weighted score
+        return weighted_baseline(replace(data, features=features), matcher.settings.retrieval)
+
+    return weighted
+
+
+def test_swapping_gendered_words_keeps_the_top_10_nearly_the_same(world: Matcher) -> None:
+    matcher = world
+    data = _pools(matcher)
+    result = counterfactual_rankings(matcher, data, _ranker(matcher, data))
+    assert result["swappedProfiles"] >= 20, result  # the world's profiles do carry gendered job words
+    assert result["vacancies"] >= 10, result  # and they sit in the compared lists
+    assert 0.0 <= result["min"] <= result["rbo"] <= 1.0
+    assert result["rbo"] >= 0.9, result
+
+
+def test_the_embedding_alone_keeps_the_top_10_when_gendered_words_swap(world: Matcher) -> None:
+    matcher = world
+    data = _pools(matcher)
+    result = counterfactual_rankings(matcher, data, _ranker(matcher, data), signals=("dense_similarity",))
+    assert result["swappedProfiles"] >= 20 and result["vacancies"] >= 10, result  # swaps did happen
+    assert result["rbo"] >= 0.9, result
+    lexical = counterfactual_rankings(matcher, data, _ranker(matcher, data), signals=("lexical_similarity",))
+    assert lexical["rbo"] == 1.0  # BM25 folds feminine job forms (matching.gendered): the word match never moves
+
+
+def test_a_ranker_that_reads_only_the_text_does_move_when_the_embedding_changes(world: Matcher) -> None:
+    """The test can fail: ranking by dense similarity alone shows how far the swap moves vectors."""
+    matcher = world
+    data = _pools(matcher, vacancies=10)
+    column = data.feature_names.index("dense_similarity")
+    result = counterfactual_rankings(matcher, data, lambda features: features[:, column])
+    assert result["vacancies"] >= 5 and result["rbo"] < 1.0

@@ -1,0 +1,75 @@
+"""The person-readable fairness report: breaches as the gate reads them, HTML in Dutch, PNG plots, raw JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from tests.test_fairness import pools
+from training.fairness import audit_ranking
+from training.fairness_report import RAW, REPORT, breaches, describe_breach, render_report
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def buried_b() -> dict:
+    """A real audit in which group "b" gets almost no top-10 places; "klein" has 5 clients."""
+    data, groups = pools()
+    scores = np.where(groups["groep"] == "b", 0.0, 1.0) + np.random.default_rng(2).random(len(data)) * 0.1
+    return audit_ranking(data, scores, groups)
+
+
+def test_breaches_are_point_ratios_under_the_tripwire_in_groups_large_enough() -> None:
+    found = breaches(buried_b())
+    assert [(b["attribute"], b["group"]) for b in found] == [("groep", "b")]  # "klein" is too small: reported only
+    assert found[0]["certain"] and found[0]["ratioCI"][1] < 0.8 and found[0]["clients"] >= 30
+    assert "groep=b" in describe_breach(found[0]) and "zeker onder 0.8" in describe_breach(found[0])
+
+
+def test_a_noisy_ratio_under_the_tripwire_is_still_a_breach_but_marked_unsure() -> None:
+    audit = {
+        "tripwire": 0.8,
+        "minGroup": 30,
+        "attributes": {
+            "trede": {
+                "groups": {
+                    "1": {"clients": 40, "ratio": 0.75, "ratioCI": [0.55, 0.98]},
+                    "4": {"clients": 400, "ratio": 1.1, "ratioCI": [1.0, 1.2]},
+                    "0": {"clients": 12, "ratio": 0.1, "ratioCI": [0.0, 0.3]},
+                }
+            }
+        },
+    }
+    [found] = breaches(audit)
+    assert found["group"] == "1" and not found["certain"]
+    assert "onzeker" in describe_breach(found)
+    assert breaches(None) == []
+
+
+def test_the_report_has_dutch_tables_plots_and_the_raw_audit(tmp_path: Path) -> None:
+    audit = buried_b()
+    audit["counterfactual"] = {"rbo": 0.95, "min": 0.7, "vacancies": 12, "swappedProfiles": 40, "changedTop10": 3}
+    page = render_report(audit, tmp_path / "fairness", title="testmodel versie 1")
+    assert page == tmp_path / "fairness" / REPORT
+    text = page.read_text(encoding="utf-8")
+    for heading in ("Fairness-audit: testmodel versie 1", "Samenvatting", "Contrafeitelijke test", "Zo lees je dit"):
+        assert heading in text
+    assert "OVERSCHRIJDING" in text and "te klein" in text  # in words, not only colour
+    assert "groep=b" in text and "Equalized-odds-verschil" in text
+    for plot in ("ratio-groep.png", "blootstelling-groep.png"):
+        assert (tmp_path / "fairness" / plot).read_bytes().startswith(PNG_MAGIC)
+        assert f"src='{plot}'" in text
+    assert json.loads((tmp_path / "fairness" / RAW).read_text(encoding="utf-8")) == json.loads(json.dumps(audit))
+
+
+def test_without_an_audit_the_report_says_it_could_not_run_and_why(tmp_path: Path) -> None:
+    page = render_report(None, tmp_path, title="versie 2", missing_reason="er is geen audittabel")
+    text = page.read_text(encoding="utf-8")
+    assert "De audit kon niet worden uitgevoerd" in text and "er is geen audittabel" in text
+    assert json.loads((tmp_path / RAW).read_text(encoding="utf-8")) == {
+        "available": False,
+        "reason": "er is geen audittabel",
+    }
+    assert not list(tmp_path.glob("*.png"))

@@ -1,0 +1,91 @@
+"""The model card: the Algoritmeregister's fields, filled from the run, honest about what is missing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tests.test_fairness_report import buried_b
+from training.model_card import NEVER_FEATURES, CardFacts, render_card
+
+REGISTER_FIELDS = (
+    "## Algemene informatie",
+    "| Naam |",
+    "| Organisatie |",
+    "| Korte omschrijving |",
+    "| Status |",
+    "## Verantwoord gebruik",
+    "### Doel en impact",
+    "### Afwegingen (proportionaliteit en subsidiariteit)",
+    "### Menselijke tussenkomst",
+    "### Risicobeheer",
+    "### Wettelijke basis",
+    "### Impacttoetsen",
+    "## Werking",
+    "### Gebruikte data en bronnen",
+    "### Technische werking",
+    "## Prestaties",
+    "## Fairness-resultaten",
+    "## Monitoring",
+    "## Beperkingen",
+    "## Herkomst",
+)
+
+
+def facts(**overrides) -> CardFacts:
+    values = {
+        "model": "werkmatch-ranker",
+        "version": "3",
+        "aliases": ("challenger",),
+        "run_id": "abc123",
+        "created": datetime(2026, 5, 1, tzinfo=UTC),
+        "params": {"lgbm_num_leaves": "31", "seed": "0", "since": "alles", "holdout_share": "0.2"},
+        "metrics": {
+            "holdout_ndcg_at_10": 0.73,
+            "holdout_ndcg_at_10_low": 0.71,
+            "holdout_ndcg_at_10_high": 0.75,
+            "holdout_weighted_ndcg_at_10": 0.65,
+            "train_pairs": 1000,
+            "holdout_pairs": 250,
+        },
+        "tags": {"data_hash": "f00dfeed", "git_sha": "deadbeef", "trained_by": "ds-test", "holdout_from": "2026-01-01"},
+        "fairness": buried_b(),
+    }
+    return CardFacts(**{**values, **overrides})
+
+
+def test_the_card_has_every_register_field_and_the_runs_facts() -> None:
+    card = render_card(facts())
+    for heading in REGISTER_FIELDS:
+        assert heading in card, heading
+    assert "Modelkaart: werkmatch-ranker versie 3" in card and "In ontwikkeling (challenger" in card
+    assert "bijlage III punt 4(a)" in card and "nooit een besluit" in card
+    assert "`f00dfeed`" in card and "`deadbeef`" in card and "ds-test" in card and "2026-01-01" in card
+    assert "0.730 [0.710, 0.750]" in card and "0.650" in card and "num_leaves=31" in card
+    assert all(item in card for item in NEVER_FEATURES)
+    assert "| groep | b |" in card and "**OVERSCHRIJDING**" in card and "te klein" in card
+    assert "(nog) niet tot champion gepromoveerd" in card
+
+
+def test_without_an_audit_the_card_says_so_and_why() -> None:
+    card = render_card(facts(fairness=None, fairness_missing="er is geen audittabel (audit_kenmerken)"))
+    assert "De fairness-audit kon niet worden uitgevoerd" in card and "er is geen audittabel" in card
+
+
+def test_a_promotion_with_a_justification_is_written_in_the_card() -> None:
+    tags = {
+        "promoted_by": "datascientist",
+        "promoted_at": "2026-05-02T10:00:00+00:00",
+        "promotion_forced": "false",
+        "promotion_reason": "gates gehaald",
+        "promotion_gain_ndcg_at_10": "0.02",
+        "previous_champion": "baseline",
+        "fairness_gate": "verantwoord",
+        "fairness_justification": "Trede 0 staat op de route Meedoen; deze vacatures zijn regulier werk.",
+        "fairness_justified_by": "datascientist",
+        "fairness_justified_at": "2026-05-02T10:00:00+00:00",
+        "fairness_breaches": "groep=b: 0.02 [0.01, 0.03] (zeker onder 0.8)",
+    }
+    card = render_card(facts(aliases=("champion",), tags=tags))
+    assert "In gebruik (champion" in card and "Gepromoveerd door **datascientist**" in card
+    assert "> Trede 0 staat op de route Meedoen" in card and "vastgelegd door datascientist" in card
+    assert "groep=b: 0.02" in card and "Fairnesspoort: verantwoord" in card
