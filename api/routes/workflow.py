@@ -701,13 +701,13 @@ def deviation_report(
     (worden lijsten echt beoordeeld?), een heel hoog een vraag aan het model. De data scientist
     ziet consulenten als pseudoniem.
     """
-    last = tot or inbox.local_today()
-    first = vanaf or last - timedelta(days=REPORT_DAYS - 1)
-    for name, day in (("vanaf", first), ("tot", last)):
-        if not EARLIEST <= day <= LATEST:
+    for name, day in (("vanaf", vanaf), ("tot", tot)):  # before any arithmetic: 0001-01-01 minus 4 weeks overflows
+        if day is not None and not EARLIEST <= day <= LATEST:
             raise InvalidInputError(
                 f"{name} {day.isoformat()} ligt buiten {EARLIEST.year}-{LATEST.year}; kies een datum daarbinnen"
             )
+    last = tot or inbox.local_today()
+    first = vanaf or last - timedelta(days=REPORT_DAYS - 1)
     if first > last:
         raise InvalidInputError(f"vanaf ({first.isoformat()}) ligt na tot ({last.isoformat()}); draai de data om")
     since = datetime.combine(first, time.min, inbox.LOCAL_TIME)
