@@ -403,6 +403,7 @@ def evaluate(
     """Champion, challenger, vers getrainde modellen en baselines op de nieuwste vacatures: NDCG@10, recall@20, MRR."""
     import numpy as np
 
+    from matching.ranker import RankerError
     from training.dataset import build_dataset, true_scores
     from training.rankers import compare
     from training.registry import CHALLENGER, by_alias, load_champion, load_version
@@ -410,7 +411,15 @@ def evaluate(
     settings = _settings()
     matcher = _matcher(settings)
     data = build_dataset(matcher)
-    registered = {"champion": load_champion(settings) or matcher.baseline}
+    try:
+        champion = load_champion(settings) or matcher.baseline
+        champion_note = None
+    except RankerError as error:  # e.g. trained on an older feature list: what serves instead is the champion
+        champion, champion_note = (
+            matcher.baseline,
+            f"geregistreerde champion onbruikbaar, wat nu rangschikt telt: {error}",
+        )
+    registered = {"champion": champion}
     challenger = by_alias(settings, CHALLENGER)
     if challenger is not None:
         registered["challenger"] = load_version(settings, challenger)
@@ -435,6 +444,8 @@ def evaluate(
     for name, ranker in registered.items():
         if ranker is not None:
             models[name]["rankedBy"] = ranker.describe()
+    if champion_note is not None:
+        models["champion"]["rankedBy"]["note"] = champion_note
     if "pool" in result and "challenger" not in result["pool"]["models"]:
         result["pool"]["models"]["challenger"] = result["pool"]["models"]["lgbm"]
     if pool is not None:  # synthetic data: who gets the top-10 positions of whole candidate lists

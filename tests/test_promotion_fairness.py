@@ -19,6 +19,7 @@ from api.app import create_app
 from api.cli import app as cli
 from matching.errors import InvalidInputError, NotFoundError
 from matching.matcher import Matcher
+from matching.ranker import RankerError
 from matching.settings import RankerSettings, Settings
 from training import promotion, registry
 from training.fairness_report import breaches
@@ -135,6 +136,27 @@ def test_no_breach_is_promoted_without_a_justification(world, first, monkeypatch
     assert gate["passed"] and gate["breaches"] == []  # the too-small group far under 0.8 is only reported
     tags = {v.version: v for v in registry.versions(settings)}[version].tags
     assert tags["fairness_gate"] == "gehaald" and "fairness_justification" not in tags
+
+
+def test_an_unusable_champion_is_compared_as_what_serves_instead(world, first, monkeypatch) -> None:
+    """A champion trained on an older feature list cannot rank; the challenger is judged against the baseline."""
+    settings, matcher = world
+    _challenger(settings, matcher)
+    promote(settings, matcher, force=True, reason="eerst een champion", user="ds-test", justification=JUSTIFICATION)
+    old = registry.by_alias(settings, registry.CHAMPION).version
+    challenger = train(settings, matcher, user="ds-test")["version"]
+    real = registry.load_version
+
+    def load(settings_, info):  # noqa: ANN001, ANN202 - the registry's own signature
+        if info.version == old:
+            raise RankerError("getraind op andere kenmerken")
+        return real(settings_, info)
+
+    monkeypatch.setattr(registry, "load_version", load)
+    monkeypatch.setattr(promotion, "fairness_audit", lambda *args, **kwargs: audit_with(0.95))
+    result = promote(settings, matcher, force=True, reason="nieuwe kenmerkenlijst", user="ds-test")
+    assert f"champion versie {old} is onbruikbaar" in result["championUnusable"]
+    assert result["promoted"]["version"] == challenger
 
 
 def test_the_real_audit_decides_the_gate(world, first) -> None:

@@ -39,7 +39,7 @@ import numpy as np
 
 from matching.errors import InvalidInputError
 from matching.matcher import Matcher
-from matching.ranker import LearnedRanker
+from matching.ranker import LearnedRanker, RankerError
 from matching.settings import Settings
 from training import registry
 from training.dataset import RankingData, build_dataset
@@ -237,7 +237,14 @@ def promote(
         raise InvalidInputError("er is geen challenger om te promoveren; train eerst een model (werkmatch train)")
     champion_info = registry.by_alias(settings, registry.CHAMPION)
     challenger = registry.load_version(settings, challenger_info)
-    champion = registry.load_version(settings, champion_info) if champion_info is not None else matcher.baseline
+    champion, unusable = matcher.baseline, None
+    if champion_info is not None:
+        try:
+            champion = registry.load_version(settings, champion_info)
+        except RankerError as error:  # e.g. trained on an older feature list: the service serves the baseline
+            unusable = (
+                f"champion versie {champion_info.version} is onbruikbaar ({error}); vergeleken met wat nu rangschikt"
+            )
     holdout_from = challenger_info.tags.get("holdout_from") or challenger.spec.get("holdoutFrom")
     if not holdout_from:
         raise InvalidInputError(f"versie {challenger_info.version} vermeldt geen toetsperiode (holdout_from)")
@@ -246,6 +253,8 @@ def promote(
     result = compare_on_holdout(
         settings, data, challenger, champion, holdout_from, built[0] if built is not None else None
     )
+    if unusable is not None:
+        result["championUnusable"] = unusable
     performance_passed = result["passed"]
     if built is not None:
         audit = fairness_audit(matcher, challenger.score, built[0], built[1])

@@ -228,12 +228,12 @@ class VoorstelKort(Output):
     rol: str
     aangemaakt: datetime
     gewijzigd: datetime
+    reden: str | None = Field(None, description="redencode van het voorstel (niet_opgegeven als die ontbrak)")
 
 
 class VoorstelOut(VoorstelKort):
     model_versie: str | None
     rang: int | None
-    reden: str | None = Field(description="redencode van het voorstel (niet_opgegeven als die ontbrak)")
     volgende_stappen: list[str]
     geschiedenis: list[Stap]
     nazorg: list[InboxItemOut]
@@ -384,7 +384,7 @@ def _own_voorstel(session: Session, voorstel_id: int, user: User) -> tuple[Voors
     return voorstel, client, vacancy  # type: ignore[return-value]
 
 
-def _short(voorstel: Voorstel, klant: str, vacature: str, titel: str) -> dict[str, Any]:
+def _short(voorstel: Voorstel, klant: str, vacature: str, titel: str, reden: str | None = None) -> dict[str, Any]:
     return {
         "id": voorstel.id,
         "klant_id": klant,
@@ -395,6 +395,7 @@ def _short(voorstel: Voorstel, klant: str, vacature: str, titel: str) -> dict[st
         "rol": voorstel.made_by_role,
         "aangemaakt": voorstel.created_at,
         "gewijzigd": voorstel.updated_at,
+        "reden": reden,
     }
 
 
@@ -417,10 +418,15 @@ def _voorstel_view(session: Session, voorstel: Voorstel, client: Client, vacancy
         for item in inbox.nazorg_for(session, voorstel.id)  # type: ignore[arg-type]
     ]
     return {
-        **_short(voorstel, client.client_nummer, vacancy.vacature_nummer, vacancy.titel),
+        **_short(
+            voorstel,
+            client.client_nummer,
+            vacancy.vacature_nummer,
+            vacancy.titel,
+            motivation.reason_code if motivation is not None else None,
+        ),
         "model_versie": voorstel.model_version,
         "rang": voorstel.rank,
-        "reden": motivation.reason_code if motivation is not None else None,
         "volgende_stappen": [str(step) for step in outcomes.TRANSITIONS[VoorstelStatus(voorstel.status)]],
         "geschiedenis": steps,
         "nazorg": nazorg,
@@ -520,15 +526,22 @@ def search_voorstellen(body: VoorstelZoeken, matcher: MatcherDep, user: Consulen
             .where(*conditions)
         ).one()
         rows = session.exec(
-            select(Voorstel, Client.client_nummer, Vacancy.vacature_nummer, Vacancy.titel)
+            select(
+                Voorstel,
+                Client.client_nummer,
+                Vacancy.vacature_nummer,
+                Vacancy.titel,
+                inbox.VoorstelMotivatie.reason_code,
+            )
             .join(Client, Client.id == Voorstel.client_id)  # type: ignore[arg-type]
             .join(Vacancy, Vacancy.id == Voorstel.vacancy_id)  # type: ignore[arg-type]
+            .outerjoin(inbox.VoorstelMotivatie, inbox.VoorstelMotivatie.voorstel_id == Voorstel.id)  # type: ignore[arg-type]
             .where(*conditions)
             .order_by(Voorstel.updated_at.desc(), Voorstel.id.desc())  # type: ignore[attr-defined]
             .offset((body.pagina - 1) * body.pagina_grootte)
             .limit(body.pagina_grootte)
         ).all()
-        found = [_short(voorstel, klant, vacature, titel) for voorstel, klant, vacature, titel in rows]
+        found = [_short(*row) for row in rows]
         if found:
             inbox.record_audit(
                 session, actor(user, request), "voorstellen_gezocht", sorted({v["klant_id"] for v in found})

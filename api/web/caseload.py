@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from api.app import VacancySearch, vacancy_listing
 from api.routes.resources import KlantZoekvraag, client_data_quality, read_client, search_clients
 from api.routes.workflow import (
+    AccepterenIn,
     AfhandelenIn,
     AfwijzenIn,
     OvergangIn,
@@ -33,6 +34,7 @@ from api.routes.workflow import (
 )
 from api.security import ProblemError
 from api.users import Rol
+from api.web import shortlist
 from api.web.common import blank_to_none, error_text, field_errors, render
 from api.web.pages import Web
 from api.web.session import WebSession, check_csrf, require_role
@@ -69,6 +71,7 @@ def voorstellen_page(request: Request, web: WebSession, status: int = 200, **ext
         redenen_afwijzen=REDENEN_AFWIJZEN,
         redenen_uitval=REDENEN_UITVAL,
         reden_label=reden_label,
+        voorstel_labels=shortlist.VOORSTEL_LABELS,
         **extra,
     )
 
@@ -210,6 +213,7 @@ def inbox_page(request: Request, web: WebSession, status: int = 200, **extra: An
         totaal=found["totaal"],
         redenen=REDENEN_AFWIJZEN,
         reden_label=reden_label,
+        voorstel_labels=shortlist.VOORSTEL_LABELS,
         **extra,
     )
 
@@ -236,7 +240,8 @@ def handle(
     note = blank_to_none(toelichting)
     try:
         if actie == "accepteren":
-            made = accept_item(item_id, matcher, web.user, request, AfhandelenIn(toelichting=note))
+            body = AccepterenIn(toelichting=note, reden=blank_to_none(reden))
+            made = accept_item(item_id, matcher, web.user, request, body)
             return RedirectResponse(f"/voorstellen?nieuw={made['voorstel']['id']}", status_code=303)
         if actie == "afwijzen":
             if not reden:

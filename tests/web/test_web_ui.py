@@ -150,11 +150,12 @@ def test_accountmanager_pushes_and_consulent_finds_it_in_the_inbox(new_page) -> 
     declined.get_by_role("button", name="Afwijzen").click()
     consulent.wait_for_url("**/inbox?afgehandeld=*")
     assert consulent.locator("li.inbox-item", has_text="V-PUSH").count() == len(OWN) - 1
-    consulent.locator("li.inbox-item", has_text="V-PUSH").first.get_by_role(
-        "button", name="Accepteren en voorstellen"
-    ).click()
+    accepted = consulent.locator("li.inbox-item", has_text="V-PUSH").first
+    accepted.get_by_label("Waarom voorstellen (optioneel)").select_option("ontwikkelkans")
+    accepted.get_by_role("button", name="Accepteren en voorstellen").click()
     consulent.wait_for_url("**/voorstellen?nieuw=*")
-    assert "V-PUSH" in consulent.locator("tr.highlight").inner_text()
+    row = consulent.locator("tr.highlight").inner_text()
+    assert "V-PUSH" in row and "ontwikkelkans" in row  # the reason of the decision is kept and shown
 
 
 def test_role_limits_on_client_pages(new_page) -> None:
