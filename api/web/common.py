@@ -25,14 +25,6 @@ templates.env.globals.update(
     PLAATSINGSVORMEN=[(vorm.value, PLAATSINGSVORM_LABELS[vorm]) for vorm in Plaatsingsvorm],
 )
 
-NIET_GETOOND = {
-    "vacatureNietOpen": "vacature niet open",
-    "buitenFilters": "buiten de gekozen filters",
-    "buitenReisbereik": "buiten de eigen reisafstand of het vervoer",
-    "urenPassenNiet": "uren passen niet",
-    "werktijdenPassenNiet": "werktijden passen niet",
-}
-
 
 def render(request: Request, web: WebSession | None, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """A page, with the user, the CSRF token and the navigation the role may use."""

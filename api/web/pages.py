@@ -23,7 +23,7 @@ from api.app import CandidateSearch, candidate_listing
 from api.security import ProblemError
 from api.users import Rol, authenticate
 from api.web import charts, export, shortlist
-from api.web.common import NIET_GETOOND, blank_to_none, error_text, field_errors, render
+from api.web.common import blank_to_none, error_text, field_errors, render
 from api.web.session import WebSession, check_csrf, clear_cookie, current_session, require_role, set_cookie
 from matching.domain import Vacancy
 from matching.errors import NotFoundError, WerkmatchError
@@ -248,7 +248,6 @@ def candidates_page(
         values=values,
         errors=errors,
         query=query,
-        niet_getoond=NIET_GETOOND,
         distance=charts.distance_plot(listing["results"]) if listing else "",
         area_map=charts.area_map(points, vacancy.vacature_nummer),
         map_points=points,

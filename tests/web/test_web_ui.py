@@ -62,6 +62,8 @@ def test_consulent_sees_explained_candidates_and_proposes_one(new_page) -> None:
     for index in range(candidates.count()):
         assert candidates.nth(index).locator(".chip.good").count() >= 1
     assert page.get_by_role("heading", name="Niet getoond, omdat…").is_visible()
+    summary = page.locator("section", has=page.get_by_role("heading", name="Niet getoond, omdat…")).inner_text()
+    assert not any(key in summary for key in ("urenPassenNiet", "buitenReisbereik", "beperkingOnverenigbaar"))
     assert page.locator("svg[role=img] title", has_text="Afstand van de kandidaten").count() == 1
     own = page.locator("li.candidate", has_text="K-W1")
     assert own.get_by_text("eigen klant").is_visible()
