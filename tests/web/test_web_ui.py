@@ -191,6 +191,7 @@ def test_role_limits_on_client_pages(new_page) -> None:
     own.goto("/klanten")
     own.get_by_role("link", name="K-W1").click()
     assert "Rugklachten-GEHEIM" in own.locator("main").inner_text()  # the own consulent sees beperkingen
+    assert own.title() == "Klant K-W1 – werkmatch"  # the page title is the title, nothing of the page in it
     assert own.get_by_role("heading", name="Opties bij intake").is_visible()
     assert own.locator("table a[href^='/vacatures/']").count() >= 1
     assert "opleidingsniveau" in own.locator("section", has_text="Gegevens nakijken").inner_text()
