@@ -36,11 +36,10 @@ from api import audit, inbox, openapi_doc, ops, security
 from api.routes import ROUTERS
 from api.users import Rol, User, create_demo_users
 from api.users import ensure_tables as ensure_user_tables
-from matching.annotate import BEPERKING_FIELDS, offered_by
-from matching.compatibility import Status, pair_aanpassingen
+from matching.annotate import BEPERKING_FIELDS
 from matching.domain import Client
 from matching.errors import ConflictError, NotFoundError, WerkmatchError, dutch_message, field_path
-from matching.lookup import find_client, find_vacancy
+from matching.lookup import find_client
 from matching.matcher import CandidateFilters, Matcher
 from matching.settings import Settings
 from matching.vocab import Plaatsingsvorm, Route
@@ -212,7 +211,6 @@ def candidates_for_role(settings: Settings, engine: Any, user: User, listing: di
         owner = dict(
             session.exec(select(Client.client_nummer, Client.consulent).where(Client.client_nummer.in_(numbers))).all()
         )  # type: ignore[attr-defined]
-        own_left_out = own_hard_excluded(session, listing["vacancyId"], user) if user.rol == Rol.WERKCONSULENT else []
     results = []
     for item in listing["results"]:
         own = user.rol == Rol.WERKCONSULENT and owner.get(item["clientId"]) == user.consulent
@@ -224,29 +222,7 @@ def candidates_for_role(settings: Settings, engine: Any, user: User, listing: di
             shown["clientId"] = security.pseudonym(settings, listing["vacancyId"], item["clientId"])
             shown.pop("eigenKlant")
         results.append(shown)
-    not_shown = dict(listing["nietGetoond"])
-    if user.rol == Rol.WERKCONSULENT:
-        not_shown["eigenKlanten"] = own_left_out
-    return {**listing, "nietGetoond": not_shown, "results": results}
-
-
-def own_hard_excluded(session: Session, vacaturenummer: str, user: User) -> list[dict[str, Any]]:
-    """Clients of ``user``'s own caseload that a hard beperking conflict kept off this list, and why.
-
-    The consulent may see their own clients' beperkingen, so "niet getoond, omdat…" opens for them.
-    """
-    vacancy = find_vacancy(session, vacaturenummer)
-    offered = offered_by(vacancy)
-    own = session.exec(select(Client).where(Client.consulent == user.consulent)).all()
-    left_out = []
-    for client in own:
-        if not client.beperkingen:
-            continue
-        conflicts = pair_aanpassingen(client.beperkingen, vacancy.belasting, offered)
-        hard = [item for item in conflicts if item.status == Status.HARD]
-        if hard:
-            left_out.append({"clientId": client.client_nummer, "redenen": [item.tekst() for item in hard]})
-    return left_out
+    return {**listing, "results": results}
 
 
 def candidate_listing(
@@ -258,7 +234,10 @@ def candidate_listing(
     action: str = "kandidatenlijst_opgevraagd",
 ) -> dict[str, Any]:
     """A candidate list as ``user``'s role may see it, audited and logged; the API and the web UI both call this."""
-    listing = matcher.candidates(search.vacature_id, search.top, filters=search.filters(), served=True)
+    caseload = user.consulent if user.rol == Rol.WERKCONSULENT else None  # may see their own clients' beperkingen
+    listing = matcher.candidates(
+        search.vacature_id, search.top, filters=search.filters(), served=True, caseload=caseload or None
+    )
     log_match(
         matcher,
         request,

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from sqlmodel import Session, select
 
 from matching import compatibility, development
 from matching.compatibility import Status
@@ -73,6 +74,20 @@ def pair_notes(client: Client, vacancy: Vacancy, taxonomy: Taxonomy) -> dict[str
         "aandachtspuntenBeperkingen": [item.tekst() for item in aanpassingen],
         "bijnaPassend": near.to_json() if near is not None else None,
     }
+
+
+def own_left_out(session: Session, client_ids: list[int], caseload: str, vacancy: Vacancy) -> list[dict[str, Any]]:
+    """Of the clients a hard conflict kept off ``vacancy``'s list, those of ``caseload``, with the reasons."""
+    offered = offered_by(vacancy)
+    left_out = []
+    for start in range(0, len(client_ids), 900):  # SQLite's bound-parameter limit
+        chunk = client_ids[start : start + 900]
+        statement = select(Client).where(Client.id.in_(chunk), Client.consulent == caseload)  # type: ignore[union-attr]
+        for client in session.exec(statement):
+            conflicts = compatibility.pair_aanpassingen(client.beperkingen, vacancy.belasting, offered)
+            reasons = [item.tekst() for item in conflicts if item.status == Status.HARD]
+            left_out.append({"clientId": client.client_nummer, "redenen": reasons})
+    return sorted(left_out, key=lambda item: item["clientId"])
 
 
 def hard_summary(counts: dict[str, int], total: int) -> dict[str, Any]:

@@ -117,6 +117,7 @@ class CandidatePool:
     dense_raw: np.ndarray  # raw cosine per pool row
     lexical_raw: np.ndarray  # BM25 per pool row, divided by the best of all records
     signals: dict[str, np.ndarray]  # the weighted score's signals per pool row
+    outside_filters: np.ndarray  # of all clients: left out by the consulent's filters
     hard_rows: np.ndarray  # client rows left out for a hard beperking conflict
     hard_counts: dict[str, int]  # per aspect, how many of them
 
@@ -447,7 +448,8 @@ class Matcher:
         closed = compatibility.accommodated(*offers)[0]
         compat = compatibility.statuses(clients.beperking_ernst, vacancies.belasting[v_row], closed)
         hard = compat == Status.HARD
-        mask &= ~hard & filters.mask(clients, features)
+        outside_filters = ~filters.mask(clients, features)
+        mask &= ~hard & ~outside_filters
         structured = scoring.structured_signals(features, clients.max_km)
         query = self._vectors_for([self.sides["vacancies"].texts[vacancy_id]], "query")[0]
         eligible_rows = np.flatnonzero(mask)
@@ -470,6 +472,7 @@ class Matcher:
             dense_raw=dense_raw,
             lexical_raw=lexical_raw,
             signals=signals,
+            outside_filters=outside_filters,
             hard_rows=hard_rows,
             hard_counts=compatibility.hard_reason_counts(
                 clients.beperking_ernst, vacancies.belasting[v_row], closed, hard_rows
@@ -503,6 +506,7 @@ class Matcher:
         weights: RetrievalSettings | None = None,
         filters: CandidateFilters = NO_FILTERS,
         served: bool = False,
+        caseload: str | None = None,
     ) -> dict[str, Any]:
         """The best-fitting clients for one vacancy, each with a score, Dutch reasons and kansen.
 
@@ -514,6 +518,9 @@ class Matcher:
             filters: what the consulent narrows the list to (radius, trede, route, hours, whole bestand).
             served: the list is shown to a person (API, CLI): it is re-ranked for exposure and its top
                 enters the exposure ledger. Evaluations leave it False and change nothing.
+            caseload: a consulentcode: "niet getoond, omdat…" then names that caseload's clients a hard
+                beperking conflict left out, with the reasons (``nietGetoond.eigenKlanten``); only for the
+                consulent who may see those beperkingen.
         """
         if top < 1 or top > 500:
             raise InvalidInputError(f"top moet tussen 1 en 500 liggen, niet {top}")
@@ -609,9 +616,13 @@ class Matcher:
                 not_shown = {
                     **self._excluded_summary(pool.features, np.ones(n, bool)),
                     **annotate.hard_summary(pool.hard_counts, len(pool.hard_rows)),
-                    "buitenFilters": int((~filters.mask(clients, pool.features)).sum()),
+                    "buitenFilters": int(pool.outside_filters.sum()),
                 }
                 not_shown["toelichting"] = annotate.explain_not_shown(not_shown, "klanten")
+                if caseload is not None:
+                    not_shown["eigenKlanten"] = annotate.own_left_out(
+                        session, clients.ids[pool.hard_rows].tolist(), caseload, vacancy
+                    )
                 return {
                     "vacancyId": vacancy.vacature_nummer,
                     "titel": vacancy.titel,
