@@ -23,7 +23,7 @@ from matching.domain import Client, Vacancy
 from matching.explain import FEATURE_GROUP, SIGNAL_GROUP, group_contributions
 from matching.features import FEATURE_NAMES
 from matching.ranker import LearnedRanker
-from matching.scoring import SIGNALS
+from matching.scoring import weighted_terms
 from matching.settings import RetrievalSettings
 from matching.taxonomy import Taxonomy
 from matching.vocab import ASPECTS
@@ -42,15 +42,7 @@ def weighted_contributions(
     signals: dict[str, np.ndarray], weights: RetrievalSettings, positions: np.ndarray
 ) -> list[dict[str, float]]:
     """Per shown position: each weighted term minus its pool average, summed per group."""
-    raw = {
-        "dense": weights.weight_dense,
-        "lexical": weights.weight_lexical,
-        "competences": weights.weight_competences,
-        "occupation": weights.weight_occupation,
-        "distance": weights.weight_distance,
-    }
-    total = sum(raw.values()) or 1.0
-    terms = {name: raw[name] / total * np.clip(signals[name], 0, 1) for name in SIGNALS}
+    terms = weighted_terms(signals, weights)
     centred = {name: values - values.mean() for name, values in terms.items()}
     return [
         group_contributions({name: float(values[position]) for name, values in centred.items()}, SIGNAL_GROUP)

@@ -120,8 +120,8 @@ def structured_signals(features: PairFeatures, max_km: np.ndarray) -> dict[str, 
     )
 
 
-def combine(signals: dict[str, np.ndarray], weights: RetrievalSettings) -> np.ndarray:
-    """The weighted score in [0, 1] (weights are normalised to sum to one)."""
+def normalised_weights(weights: RetrievalSettings) -> dict[str, float]:
+    """The weight of each of :data:`SIGNALS`, scaled to sum to one."""
     raw = {
         "dense": weights.weight_dense,
         "lexical": weights.weight_lexical,
@@ -130,7 +130,17 @@ def combine(signals: dict[str, np.ndarray], weights: RetrievalSettings) -> np.nd
         "distance": weights.weight_distance,
     }
     total = sum(raw.values()) or 1.0
-    return sum((raw[name] / total) * np.clip(signals[name], 0, 1) for name in SIGNALS)
+    return {name: raw[name] / total for name in SIGNALS}
+
+
+def weighted_terms(signals: dict[str, np.ndarray], weights: RetrievalSettings) -> dict[str, np.ndarray]:
+    """Each signal's term of the weighted score: its normalised weight times the signal clipped to [0, 1]."""
+    return {name: weight * np.clip(signals[name], 0, 1) for name, weight in normalised_weights(weights).items()}
+
+
+def combine(signals: dict[str, np.ndarray], weights: RetrievalSettings) -> np.ndarray:
+    """The weighted score in [0, 1] (weights are normalised to sum to one)."""
+    return sum(weighted_terms(signals, weights).values())
 
 
 def text_signals(dense: np.ndarray, lexical: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
