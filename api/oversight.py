@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -56,7 +56,7 @@ from api.inbox import AfwijsReden, InboxItem, KandidaatAfwijzing, VoorstelMotiva
 from matching import outcomes
 from matching.domain import Client, Vacancy, utcnow
 from matching.errors import InvalidInputError
-from matching.lookup import find_vacancy
+from matching.lookup import find_vacancy, in_chunks
 from matching.outcomes import Voorstel
 
 MIN_DECISIONS = 20
@@ -268,11 +268,6 @@ def deviation_report(
     }
 
 
-def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
-
-
 def _voorstellen(session: Session, since: datetime, until: datetime, consulent: str | None) -> list[_Decision]:
     conditions: list[Any] = [
         Voorstel.made_by_role == outcomes.Rol.CONSULENT.value,
@@ -291,7 +286,7 @@ def _voorstellen(session: Session, since: datetime, until: datetime, consulent: 
     ).all()
     ids = [voorstel.id for voorstel, *_ in rows]
     from_inbox: set[int] = set()
-    for chunk in _chunks(ids):
+    for chunk in in_chunks(ids, _CHUNK):
         from_inbox.update(
             session.exec(
                 select(InboxItem.voorstel_id).where(
@@ -351,8 +346,8 @@ def _place_in_lists(session: Session, decisions: list[_Decision], until: datetim
     actors = sorted({d.actor for d in decisions})
     vacatures = sorted({d.vacature for d in decisions})
     lists: dict[tuple[str, str], list[tuple[datetime, int, list[str]]]] = defaultdict(list)
-    for actor_chunk in _chunks(actors):
-        for vacancy_chunk in _chunks(vacatures):
+    for actor_chunk in in_chunks(actors, _CHUNK):
+        for vacancy_chunk in in_chunks(vacatures, _CHUNK):
             rows = session.exec(
                 select(
                     InferenceEntry.at,
@@ -390,7 +385,7 @@ def _place_in_lists(session: Session, decisions: list[_Decision], until: datetim
 
 def _owners(session: Session, numbers: Iterable[str]) -> dict[str, str]:
     owners: dict[str, str] = {}
-    for chunk in _chunks(sorted(numbers)):
+    for chunk in in_chunks(sorted(numbers), _CHUNK):
         owners.update(
             session.exec(select(Client.client_nummer, Client.consulent).where(Client.client_nummer.in_(chunk))).all()  # type: ignore[attr-defined,arg-type]
         )

@@ -22,6 +22,7 @@ from matching.compatibility import Status
 from matching.domain import Client, Vacancy
 from matching.explain import FEATURE_GROUP, SIGNAL_GROUP, group_contributions
 from matching.features import FEATURE_NAMES
+from matching.lookup import in_chunks
 from matching.ranker import LearnedRanker
 from matching.scoring import weighted_terms
 from matching.settings import RetrievalSettings
@@ -72,8 +73,7 @@ def own_left_out(session: Session, client_ids: list[int], caseload: str, vacancy
     """Of the clients a hard conflict kept off ``vacancy``'s list, those of ``caseload``, with the reasons."""
     offered = offered_by(vacancy)
     left_out = []
-    for start in range(0, len(client_ids), 900):  # SQLite's bound-parameter limit
-        chunk = client_ids[start : start + 900]
+    for chunk in in_chunks(client_ids):
         statement = select(Client).where(Client.id.in_(chunk), Client.consulent == caseload)  # type: ignore[union-attr]
         for client in session.exec(statement):
             conflicts = compatibility.pair_aanpassingen(client.beperkingen, vacancy.belasting, offered)

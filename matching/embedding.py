@@ -36,6 +36,7 @@ from tqdm import tqdm
 
 from matching.domain import EmbeddingCache
 from matching.errors import ModelError
+from matching.lookup import in_chunks
 from matching.text import Fields, content_hash
 
 if TYPE_CHECKING:
@@ -229,8 +230,7 @@ def embed_cached(
     found: dict[str, np.ndarray] = {}
     with Session(engine) as session:
         unique = list(dict.fromkeys(hashes))
-        for start in range(0, len(unique), 900):  # SQLite's bound-parameter limit
-            chunk = unique[start : start + 900]
+        for chunk in in_chunks(unique):
             rows = session.exec(
                 select(EmbeddingCache.content_hash, EmbeddingCache.vector).where(
                     EmbeddingCache.model_id == key_model,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
 from sqlmodel import Session, select
@@ -10,7 +11,14 @@ from matching.domain import Client, Vacancy
 from matching.errors import NotFoundError
 
 Row = TypeVar("Row", Client, Vacancy)
+IN_CHUNK = 900  # values per IN (...): below SQLite's old 999 bound-parameter limit
 ID_MAX = 2**63 - 1  # SQLite's INTEGER (PostgreSQL's bigint); a larger number is no id and overflowed the query
+
+
+def in_chunks(values: Sequence[Any], size: int = IN_CHUNK) -> Iterator[Sequence[Any]]:
+    """``values`` in slices of at most ``size``, for ``IN (...)`` queries that must stay under the parameter limit."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def _database_id(text: str) -> int | None:

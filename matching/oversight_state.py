@@ -27,6 +27,7 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from matching.domain import utcnow
 from matching.errors import InvalidInputError
+from matching.lookup import in_chunks
 
 RankingMode = Literal["model", "transparant"]
 RANKING_MODES: tuple[str, ...] = ("model", "transparant")
@@ -90,8 +91,7 @@ def exposure(
     since = (now or utcnow()) - timedelta(days=WINDOW_DAYS)
     wanted = [int(value) for value in client_ids]
     counts: dict[int, int] = {}
-    for start in range(0, len(wanted), 900):  # SQLite's bound-parameter limit
-        chunk = wanted[start : start + 900]
+    for chunk in in_chunks(wanted):
         statement = (
             select(ExposureEntry.client_id, func.count())
             .where(ExposureEntry.client_id.in_(chunk))  # type: ignore[attr-defined]

@@ -61,7 +61,6 @@ import logging
 import math
 import re
 import tempfile
-from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path, PurePath
 from typing import Annotated, Any
@@ -91,6 +90,7 @@ from matching.domain import (
     utcnow,
 )
 from matching.errors import ImportFileError, NotFoundError
+from matching.lookup import in_chunks
 from matching.vocab import Bron, Plaatsingsvorm, Route, Trede, VacancyStatus
 
 logger = logging.getLogger(__name__)
@@ -460,11 +460,6 @@ def _paging(pagina: int, grootte: int, total: int) -> dict[str, int]:
     return {"pagina": pagina, "pagina_grootte": grootte, "totaal": total, "aantal_paginas": math.ceil(total / grootte)}
 
 
-def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _conflict(what: str, nummer: str, path: str) -> ProblemError:
     return ProblemError(
         409,
@@ -632,7 +627,7 @@ def _with_consulent(record: dict[str, Any], own: str) -> dict[str, Any]:
 def _owners(session: Session, numbers: list[str]) -> dict[str, str]:
     """Klantnummer → consulent code of the klanten among ``numbers`` that exist."""
     owners: dict[str, str] = {}
-    for chunk in _chunks(numbers, _OWNER_CHUNK):
+    for chunk in in_chunks(numbers, _OWNER_CHUNK):
         query = select(Client.client_nummer, Client.consulent).where(Client.client_nummer.in_(chunk))  # type: ignore[attr-defined]
         owners.update(dict(session.exec(query).all()))
     return owners
