@@ -65,3 +65,12 @@ def make_vacancy(session: Session, **overrides: Any) -> Vacancy:
     row, _ = upsert_vacancy(session, vacancy_in(**overrides))
     session.commit()
     return row
+
+
+def login(http: Any, username: str, password: str | None = None) -> dict[str, str]:
+    """The bearer header for a (demo) user, through ``POST /api/v1/token`` of a TestClient."""
+    response = http.post(
+        "/api/v1/token", data={"username": username, "password": password or f"{username}-demo-wachtwoord"}
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}

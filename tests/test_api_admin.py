@@ -11,6 +11,7 @@ from matching.domain import Client
 from matching.features import FEATURE_NAMES
 from matching.matcher import Matcher
 from matching.settings import RankerSettings, Settings
+from tests.factories import login
 from training import registry
 from training.dataset import build_dataset
 from training.outcome_sim import SimulationSettings, simulate, write_history
@@ -37,14 +38,6 @@ def http(world) -> TestClient:
     settings, matcher = world
     with TestClient(create_app(settings, matcher)) as client:
         yield client
-
-
-def login(http: TestClient, username: str, password: str | None = None) -> dict[str, str]:
-    response = http.post(
-        "/api/v1/token", data={"username": username, "password": password or f"{username}-demo-wachtwoord"}
-    )
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from api.app import create_app
 from api.routes.resources import _record
 from matching.domain import AuditKenmerken, Client, ClientPersonalia
 from matching.matcher import Matcher
-from tests.factories import make_client, make_vacancy
+from tests.factories import login, make_client, make_vacancy
 
 USERS = ("consulent1", "consulent2", "accountmanager", "datascientist", "beheerder")
 BEPERKING = [{"aspect": "tillen", "ernst": 2}]
@@ -69,12 +69,7 @@ def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> TestClient:
 
 @pytest.fixture(scope="module")
 def tokens(http: TestClient) -> dict[str, dict[str, str]]:
-    out = {}
-    for username in USERS:
-        response = http.post("/api/v1/token", data={"username": username, "password": f"{username}-demo-wachtwoord"})
-        assert response.status_code == 200, response.text
-        out[username] = {"Authorization": f"Bearer {response.json()['access_token']}"}
-    return out
+    return {username: login(http, username) for username in USERS}
 
 
 def klant(number: str, **overrides: Any) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from api.security import pseudonym
 from matching.domain import Client, Vacancy
 from matching.matcher import Matcher
 from matching.outcomes import Voorstel
-from tests.factories import make_client, make_vacancy
+from tests.factories import login, make_client, make_vacancy
 from training.dataset import build_dataset
 
 USERS = ("consulent1", "consulent2", "accountmanager", "datascientist", "beheerder")
@@ -47,12 +47,7 @@ def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> TestClient:
 
 @pytest.fixture(scope="module")
 def tokens(http: TestClient) -> dict[str | None, dict[str, str]]:
-    out: dict[str | None, dict[str, str]] = {None: {}}
-    for username in USERS:
-        response = http.post("/api/v1/token", data={"username": username, "password": f"{username}-demo-wachtwoord"})
-        assert response.status_code == 200, response.text
-        out[username] = {"Authorization": f"Bearer {response.json()['access_token']}"}
-    return out
+    return {None: {}, **{username: login(http, username) for username in USERS}}
 
 
 def inbox_items(http: TestClient, headers: dict[str, str], **params: object) -> list[dict]:

@@ -17,7 +17,7 @@ from api.app import create_app
 from api.ops import ACCESS_LOGGER, Operations, TokenBuckets
 from matching.matcher import Matcher
 from matching.settings import OpsSettings, RankerSettings, Settings
-from tests.factories import make_client, make_vacancy
+from tests.factories import login, make_client, make_vacancy
 
 SEARCH = "/api/v1/matches/kandidaten"
 BODY = {"vacatureId": "V-OPS", "top": 5}
@@ -48,12 +48,6 @@ def ops_settings(data_dir: Path, **ops: object) -> Settings:
         ranker=RankerSettings(poll_seconds=0),
         ops=SMALL.model_copy(update=ops),
     )
-
-
-def login(http: TestClient, username: str) -> dict[str, str]:
-    response = http.post("/api/v1/token", data={"username": username, "password": f"{username}-demo-wachtwoord"})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 @pytest.fixture(scope="module")

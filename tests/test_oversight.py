@@ -29,7 +29,7 @@ from matching.errors import InvalidInputError
 from matching.matcher import Matcher
 from matching.settings import RankerSettings, Settings
 from matching.store import init_db, make_engine
-from tests.factories import make_client, make_vacancy
+from tests.factories import login, make_client, make_vacancy
 from tests.test_api_workflow import USERS, assert_problem, audit_entries, item_for, push
 
 # ------------------------------------------------------------------------------- the report on rows
@@ -200,12 +200,7 @@ def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> TestClient:
 
 @pytest.fixture(scope="module")
 def tokens(http: TestClient) -> dict[str | None, dict[str, str]]:
-    out: dict[str | None, dict[str, str]] = {None: {}}
-    for username in USERS:
-        response = http.post("/api/v1/token", data={"username": username, "password": f"{username}-demo-wachtwoord"})
-        assert response.status_code == 200, response.text
-        out[username] = {"Authorization": f"Bearer {response.json()['access_token']}"}
-    return out
+    return {None: {}, **{username: login(http, username) for username in USERS}}
 
 
 def reject(http: TestClient, headers: dict[str, str], vacature: str, klant: str, reden: str, **extra: str):

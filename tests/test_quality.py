@@ -32,7 +32,7 @@ from matching.quality import (
     summarise,
 )
 from matching.settings import RankerSettings, Settings
-from tests.factories import client_in, make_client
+from tests.factories import client_in, login, make_client
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 USERS = ("consulent1", "consulent2", "accountmanager", "datascientist", "beheerder")
@@ -253,12 +253,7 @@ def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> TestClient:
 
 @pytest.fixture(scope="module")
 def tokens(http: TestClient) -> dict[str | None, dict[str, str]]:
-    out: dict[str | None, dict[str, str]] = {None: {}}
-    for username in USERS:
-        response = http.post("/api/v1/token", data={"username": username, "password": f"{username}-demo-wachtwoord"})
-        assert response.status_code == 200, response.text
-        out[username] = {"Authorization": f"Bearer {response.json()['access_token']}"}
-    return out
+    return {None: {}, **{username: login(http, username) for username in USERS}}
 
 
 def test_the_profile_carries_its_data_quality(http, tokens) -> None:
