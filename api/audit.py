@@ -82,6 +82,7 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from matching.domain import utcnow
 from matching.errors import InvalidInputError
+from matching.lookup import in_chunks
 from matching.outcomes import UTCDateTime
 
 GENESIS_HASH = "0" * 64
@@ -331,7 +332,7 @@ def record_all(
 ) -> list[AuditEntry]:
     """:func:`record` for any number of subjects: one entry per :data:`SUBJECTS_MAX` of them, at least one."""
     subjects = list(subjects)
-    chunks = [subjects[start : start + SUBJECTS_MAX] for start in range(0, len(subjects), SUBJECTS_MAX)] or [[]]
+    chunks = list(in_chunks(subjects, SUBJECTS_MAX)) or [[]]
     return [
         record(
             session,
