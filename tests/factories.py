@@ -74,3 +74,21 @@ def login(http: Any, username: str, password: str | None = None) -> dict[str, st
     )
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def simulated_world(data_dir: Any, embedder: Any) -> tuple[Any, Any]:
+    """Settings and a synced Matcher over 500 clients, 200 vacancies and two simulated years of voorstellen.
+
+    Seed 11; the champion watcher is off (``poll_seconds=0``). For tests of training, the registry and promotion.
+    """
+    from matching.matcher import Matcher
+    from matching.settings import RankerSettings, Settings
+    from training.outcome_sim import SimulationSettings, simulate, write_history
+    from training.synthetic import generate, write_to_db
+
+    settings = Settings(data_dir=data_dir, ranker=RankerSettings(poll_seconds=0))
+    matcher = Matcher(settings, embedder=embedder)
+    write_to_db(matcher.engine, generate(500, 200, seed=11), progress=False)
+    write_history(matcher.engine, simulate(matcher.engine, SimulationSettings(years=2), seed=11))
+    matcher.sync()
+    return settings, matcher

@@ -11,11 +11,9 @@ from matching.domain import Client
 from matching.features import FEATURE_NAMES
 from matching.matcher import Matcher
 from matching.settings import RankerSettings, Settings
-from tests.factories import login
+from tests.factories import login, simulated_world
 from training import registry
 from training.dataset import build_dataset
-from training.outcome_sim import SimulationSettings, simulate, write_history
-from training.synthetic import generate, write_to_db
 from training.train import train
 
 USERS = ("consulent1", "accountmanager", "datascientist", "beheerder")
@@ -24,11 +22,7 @@ USERS = ("consulent1", "accountmanager", "datascientist", "beheerder")
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, embedder) -> tuple[Settings, Matcher]:
     """500 clients, 200 vacancies, two simulated years of voorstellen, and one trained challenger."""
-    settings = Settings(data_dir=tmp_path_factory.mktemp("admin") / "var", ranker=RankerSettings(poll_seconds=0))
-    matcher = Matcher(settings, embedder=embedder)
-    write_to_db(matcher.engine, generate(500, 200, seed=11), progress=False)
-    write_history(matcher.engine, simulate(matcher.engine, SimulationSettings(years=2), seed=11))
-    matcher.sync()
+    settings, matcher = simulated_world(tmp_path_factory.mktemp("admin") / "var", embedder)
     train(settings, matcher, user="ds-test")
     return settings, matcher
 

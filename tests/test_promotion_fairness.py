@@ -20,13 +20,12 @@ from api.cli import app as cli
 from matching.errors import InvalidInputError, NotFoundError
 from matching.matcher import Matcher
 from matching.ranker import RankerError
-from matching.settings import RankerSettings, Settings
+from matching.settings import Settings
+from tests.factories import simulated_world
 from training import promotion, registry
 from training.fairness_report import breaches
 from training.model_card import CARD, card_for_version
-from training.outcome_sim import SimulationSettings, simulate, write_history
 from training.promotion import FAIRNESS_GATE, PromotionRefused, promote
-from training.synthetic import generate, write_to_db
 from training.train import train
 
 JUSTIFICATION = "Trede 0 en 1 staan op de route Meedoen; deze vacatures vragen regulier werk (getoetst met FG)."
@@ -52,12 +51,7 @@ def audit_with(ratio: float, rbo: float = 0.97) -> dict:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, embedder) -> tuple[Settings, Matcher]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("gate") / "var", ranker=RankerSettings(poll_seconds=0))
-    matcher = Matcher(settings, embedder=embedder)
-    write_to_db(matcher.engine, generate(500, 200, seed=11), progress=False)
-    write_history(matcher.engine, simulate(matcher.engine, SimulationSettings(years=2), seed=11))
-    matcher.sync()
-    return settings, matcher
+    return simulated_world(tmp_path_factory.mktemp("gate") / "var", embedder)
 
 
 @pytest.fixture(scope="module")

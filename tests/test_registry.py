@@ -23,13 +23,13 @@ from matching.features import FEATURE_NAMES
 from matching.matcher import Matcher
 from matching.ranker import SPEC_FILE, load_ranker
 from matching.settings import RankerSettings, Settings
+from tests.factories import simulated_world
 from tests.test_ranker import BEHAVIOURS, plausible_pairs
 from training import registry
 from training.dataset import build_dataset
-from training.outcome_sim import SimulationSettings, counterfactual_labels, simulate, write_history
+from training.outcome_sim import SimulationSettings, counterfactual_labels
 from training.pool_eval import pool_holdout
 from training.promotion import PromotionRefused, promote
-from training.synthetic import generate, write_to_db
 from training.train import train
 
 # the small world's model breaches the fairness tripwire (trede 0-2): promoting it needs this on record
@@ -38,12 +38,7 @@ JUSTIFIED = "Testopzet: een klein synthetisch model, nooit in gebruik; overschri
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, embedder) -> tuple[Settings, Matcher]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("registry") / "var", ranker=RankerSettings(poll_seconds=0))
-    matcher = Matcher(settings, embedder=embedder)
-    write_to_db(matcher.engine, generate(500, 200, seed=11), progress=False)
-    write_history(matcher.engine, simulate(matcher.engine, SimulationSettings(years=2), seed=11))
-    matcher.sync()
-    return settings, matcher
+    return simulated_world(tmp_path_factory.mktemp("registry") / "var", embedder)
 
 
 @pytest.fixture(scope="module")
