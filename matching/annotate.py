@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from matching import compatibility, development
 from matching.compatibility import Status
 from matching.domain import Client, Vacancy
-from matching.explain import FEATURE_GROUP, SIGNAL_GROUP, group_contributions
+from matching.explain import FEATURE_GROUP, SIGNAL_GROUP, PairFacts, explain_pair, group_contributions
 from matching.features import FEATURE_NAMES
 from matching.lookup import in_chunks
 from matching.ranker import LearnedRanker
@@ -49,6 +49,26 @@ def weighted_contributions(
         group_contributions({name: float(values[position]) for name, values in centred.items()}, SIGNAL_GROUP)
         for position in positions
     ]
+
+
+def explained(
+    client: Client,
+    vacancy: Vacancy,
+    contributions: dict[str, float],
+    facts: PairFacts,
+    signals: dict[str, float],
+    taxonomy: Taxonomy,
+) -> dict[str, Any]:
+    """The fields every shown pair carries, either side of the search: distance, signals, explanation, kansen."""
+    explanation = explain_pair(client, vacancy, contributions, facts, taxonomy)
+    return {
+        "afstandKm": round(facts.distance_km, 1),
+        "signalen": {name: round(value, 4) for name, value in signals.items()},
+        "reasons": explanation.reasons,
+        "aandachtspunten": explanation.aandachtspunten,
+        "bijdragen": explanation.bijdragen,
+        **pair_notes(client, vacancy, taxonomy),
+    }
 
 
 def offered_by(vacancy: Vacancy) -> frozenset[str]:

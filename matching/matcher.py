@@ -35,7 +35,7 @@ from matching.compatibility import Status
 from matching.domain import Client, Vacancy, utcnow
 from matching.embedding import Embedder, Role, embed_cached, embed_fields, load_embedder
 from matching.errors import InvalidInputError
-from matching.explain import PairFacts, explain_pair
+from matching.explain import PairFacts
 from matching.features import FEATURE_NAMES, ROUTE_BAND_HIGH, ROUTE_BAND_LOW, pair_matrix
 from matching.index import VectorIndex
 from matching.lexical import LexicalIndex
@@ -588,7 +588,6 @@ class Matcher:
                         mode=clients.mode[row],
                         values=dict(zip(FEATURE_NAMES, shown_pairs[rank - 1].tolist(), strict=True)),
                     )
-                    explanation = explain_pair(client, vacancy, contributions[rank - 1], facts, self.taxonomy)
                     results.append(
                         {
                             "rank": rank,
@@ -596,12 +595,9 @@ class Matcher:
                             "clientId": client.client_nummer,
                             "trede": client.trede,
                             "route": client.route,
-                            "afstandKm": round(float(pool.features.distance_km[row]), 1),
-                            "signalen": {k: round(v, 4) for k, v in pair_signals.items()},
-                            "reasons": explanation.reasons,
-                            "aandachtspunten": explanation.aandachtspunten,
-                            "bijdragen": explanation.bijdragen,
-                            **annotate.pair_notes(client, vacancy, self.taxonomy),
+                            **annotate.explained(
+                                client, vacancy, contributions[rank - 1], facts, pair_signals, self.taxonomy
+                            ),
                             # stale or contradictory profiles are flagged, not silently ranked low
                             "datakwaliteit": quality.assess(client, now).to_json(),
                             "ontbrekendeGegevens": client.missing_fields(),
@@ -700,7 +696,6 @@ class Matcher:
                         mode=clients.mode[c_row],
                         values=dict(zip(FEATURE_NAMES, shown_pairs[rank - 1].tolist(), strict=True)),
                     )
-                    explanation = explain_pair(client, vacancy, contributions[rank - 1], facts, self.taxonomy)
                     results.append(
                         {
                             "rank": rank,
@@ -710,12 +705,9 @@ class Matcher:
                             "werkgever": vacancy.werkgever,
                             "bron": vacancy.bron,
                             "plaatsingsvorm": vacancy.plaatsingsvorm,
-                            "afstandKm": round(float(features.distance_km[row]), 1),
-                            "signalen": {k: round(v, 4) for k, v in pair_signals.items()},
-                            "reasons": explanation.reasons,
-                            "aandachtspunten": explanation.aandachtspunten,
-                            "bijdragen": explanation.bijdragen,
-                            **annotate.pair_notes(client, vacancy, self.taxonomy),
+                            **annotate.explained(
+                                client, vacancy, contributions[rank - 1], facts, pair_signals, self.taxonomy
+                            ),
                         }
                     )
                 not_shown = {
