@@ -558,7 +558,10 @@ def _contains_subject(session: Session, subject: str) -> Any:
 def _aware(moment: datetime, name: str) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise InvalidInputError(f"{name} {moment.isoformat(sep=' ')} heeft geen tijdzone; geef een tijd in UTC")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # found by fuzzing: 0001-01-01T00:00+00:01 lies before year 1 in UTC (500)
+        raise InvalidInputError(f"{name} {moment.isoformat(sep=' ')} valt buiten het bereik van de kalender") from None
 
 
 def _text(value: str, name: str, max_length: int) -> str:

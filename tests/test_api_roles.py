@@ -126,6 +126,14 @@ def test_a_bad_purpose_or_body_is_a_dutch_400(http, tokens) -> None:
     assert response.status_code == 400 and response.json()["invalidParams"][0]["name"] == "doel"
 
 
+def test_an_audit_moment_before_year_one_in_utc_is_a_400(http, tokens) -> None:
+    """Found by fuzzing: 0001-01-01T00:00+00:01 overflowed when converted to UTC (500)."""
+    body = {"until": "0001-01-01T00:00:00+00:01"}
+    response = http.post("/api/v1/audit/zoeken", json=body, headers=tokens["beheerder"])
+    assert response.status_code == 400 and response.headers["content-type"] == "application/problem+json"
+    assert "bereik" in response.json()["detail"]
+
+
 def test_an_audit_offset_past_sqlites_range_is_a_400(http, tokens) -> None:
     """Found by fuzzing: offset 2**63 overflowed SQLite's OFFSET (500)."""
     response = http.post("/api/v1/audit/zoeken", json={"offset": 2**63}, headers=tokens["beheerder"])
