@@ -150,16 +150,132 @@ class InferenceEntry(SQLModel, table=True):
     output: list[list[Any]] = Field(sa_column=Column(_JSON, nullable=False))
 
 
-_TABLES = [AuditHead.__table__, AuditEntry.__table__, InferenceEntry.__table__]  # type: ignore[attr-defined]
+class AuditAnchor(SQLModel, table=True):
+    """Where the chain starts after retention deleted its oldest rows: the last deleted ``seq`` and its ``hash``.
+
+    One row (id 1); (0, :data:`GENESIS_HASH`) until ``werkmatch retentie`` first deletes. A trigger lets it
+    move only forward, onto a row that exists at that moment (so its hash is the true one) and never onto
+    the head; ``audit_log`` rows may be deleted only up to it. :func:`verify_chain` starts after it.
+    """
+
+    __tablename__ = "audit_anchor"
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int = Field(default=0, sa_column=Column(BigInteger(), nullable=False))
+    hash: str = Field(default=GENESIS_HASH, max_length=64)
+
+
+class AuditRedaction(SQLModel, table=True):
+    """An audit row whose ``subjects``/``details`` had an erased client's klantnummer replaced (AVG art. 17).
+
+    The row keeps its ``seq``, ``prev_hash`` and ``hash``, so the chain stays linked; its content can no
+    longer be checked against its hash. ``tombstone_seq`` is the ``klant_verwijderd`` entry that did it,
+    which commits to the set of redacted rows (:data:`REDACTED_COUNT`, :data:`REDACTED_DIGEST` in its
+    details): adding or removing a redaction afterwards breaks the chain check at that tombstone.
+    Append-only; holds numbers only.
+    """
+
+    __tablename__ = "audit_redaction"
+
+    seq: int = Field(
+        sa_column=Column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False)
+    )
+    tombstone_seq: int = Field(sa_column=Column(BigInteger(), nullable=False, index=True))
+
+
+class InferenceFloor(SQLModel, table=True):
+    """Retention of the inference log: rows with ``id <= upto`` may be deleted. One row (id 1), only forward."""
+
+    __tablename__ = "inference_floor"
+
+    id: int = Field(default=1, primary_key=True)
+    upto: int = Field(default=0, sa_column=Column(BigInteger(), nullable=False))
+
+
+class InferenceRedaction(SQLModel, table=True):
+    """An inference row whose klantnummer of an erased client was replaced; ``tombstone_seq`` as above."""
+
+    __tablename__ = "inference_redaction"
+
+    id: int = Field(
+        sa_column=Column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False)
+    )
+    tombstone_seq: int = Field(sa_column=Column(BigInteger(), nullable=False, index=True))
+
+
+TOMBSTONE_ACTION = "klant_verwijderd"
+REDACTED_COUNT = "geredigeerdeRegels"  # details key of a tombstone: how many audit rows it redacted
+REDACTED_DIGEST = "geredigeerdDigest"  # details key: redacted_digest() of those rows' seqs
+
+
+def redacted_digest(seqs: Sequence[int]) -> str:
+    """SHA-256 (hex) of the sorted seqs joined by commas: what a tombstone commits to."""
+    return hashlib.sha256(",".join(str(seq) for seq in sorted(seqs)).encode()).hexdigest()
+
+
+_TABLES = [
+    AuditHead.__table__,  # type: ignore[attr-defined]
+    AuditEntry.__table__,  # type: ignore[attr-defined]
+    InferenceEntry.__table__,  # type: ignore[attr-defined]
+    AuditAnchor.__table__,  # type: ignore[attr-defined]
+    AuditRedaction.__table__,  # type: ignore[attr-defined]
+    InferenceFloor.__table__,  # type: ignore[attr-defined]
+    InferenceRedaction.__table__,  # type: ignore[attr-defined]
+]
 
 # --------------------------------------------------------------------------------- protection DDL
 
+# The only changes the logs allow (retention and erasure, see api.retention and api.erasure): deleting
+# rows up to the retention anchor / floor, and replacing an erased client's klantnummer in a row that a
+# tombstone has registered for redaction; the identity, time and chain fields of a row never change.
+_AUDIT_FIXED = ("seq", "at", "actor", "rol", "action", "purpose", "request_id", "prev_hash", "hash")
+_INFERENCE_FIXED = ("id", "at", "actor", "kind", "request_id", "model", "index")
+_LOG_GUARDS = {
+    ("audit_log", "UPDATE"): "NOT EXISTS (SELECT 1 FROM audit_redaction WHERE seq = OLD.seq) OR "
+    + " OR ".join(f'NEW."{column}" IS NOT OLD."{column}"' for column in _AUDIT_FIXED),
+    ("audit_log", "DELETE"): "OLD.seq > COALESCE((SELECT seq FROM audit_anchor WHERE id = 1), 0) "
+    "OR OLD.seq >= COALESCE((SELECT seq FROM audit_head WHERE id = 1), 0)",
+    ("inference_log", "UPDATE"): "NOT EXISTS (SELECT 1 FROM inference_redaction WHERE id = OLD.id) OR "
+    + " OR ".join(f'NEW."{column}" IS NOT OLD."{column}"' for column in _INFERENCE_FIXED),
+    ("inference_log", "DELETE"): "OLD.id > COALESCE((SELECT upto FROM inference_floor WHERE id = 1), 0)",
+}
+
+_VERBS = {"UPDATE": "wijzigen", "DELETE": "verwijderen"}
 _SQLITE_TRIGGERS = [
-    f"""CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table}
-        BEGIN SELECT RAISE(ABORT, '{table} is alleen-toevoegen: {verb} is niet toegestaan'); END"""
-    for table in ("audit_log", "inference_log")
-    for op, verb in (("UPDATE", "wijzigen"), ("DELETE", "verwijderen"))
+    statement
+    for (table, op), guard in _LOG_GUARDS.items()
+    for statement in (
+        # Dropped and made again at every start: databases from before retention had unconditional ones.
+        f"DROP TRIGGER IF EXISTS {table}_no_{op.lower()}",
+        f"""CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} WHEN {guard}
+        BEGIN SELECT RAISE(ABORT, '{table} is alleen-toevoegen: {_VERBS[op]} is niet toegestaan'); END""",
+    )
 ] + [
+    f"""CREATE TRIGGER IF NOT EXISTS {table}_no_change BEFORE {op} ON {table}
+        BEGIN SELECT RAISE(ABORT, '{table} is alleen-toevoegen'); END"""
+    for table in ("audit_redaction", "inference_redaction")
+    for op in ("UPDATE", "DELETE")
+] + [
+    f"""CREATE TRIGGER IF NOT EXISTS {table}_by_tombstone BEFORE INSERT ON {table}
+        WHEN NOT EXISTS (SELECT 1 FROM audit_log WHERE seq = NEW.tombstone_seq AND action = '{TOMBSTONE_ACTION}')
+          {"OR NEW.seq >= NEW.tombstone_seq" if table == "audit_redaction" else ""}
+        BEGIN SELECT RAISE(ABORT, '{table}: alleen met een eerdere regel {TOMBSTONE_ACTION} in audit_log'); END"""
+    for table in ("audit_redaction", "inference_redaction")
+] + [
+    """CREATE TRIGGER IF NOT EXISTS audit_anchor_forward BEFORE UPDATE ON audit_anchor
+        WHEN NEW.id IS NOT OLD.id OR NEW.seq < OLD.seq
+          OR (NEW.seq = OLD.seq AND NEW.hash IS NOT OLD.hash)
+          OR (NEW.seq > OLD.seq AND (NEW.seq >= (SELECT seq FROM audit_head WHERE id = 1)
+                                     OR NEW.hash IS NOT (SELECT hash FROM audit_log WHERE seq = NEW.seq)))
+        BEGIN SELECT RAISE(ABORT, 'audit_anchor mag alleen vooruit, naar een bestaande regel voor de kop'); END""",
+    """CREATE TRIGGER IF NOT EXISTS inference_floor_forward BEFORE UPDATE ON inference_floor
+        WHEN NEW.id IS NOT OLD.id OR NEW.upto < OLD.upto
+        BEGIN SELECT RAISE(ABORT, 'inference_floor mag alleen vooruit'); END""",
+    *[
+        f"""CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table}
+        BEGIN SELECT RAISE(ABORT, '{table} mag niet verwijderd worden'); END"""
+        for table in ("audit_anchor", "inference_floor")
+    ],
     """CREATE TRIGGER IF NOT EXISTS audit_log_extends_head BEFORE INSERT ON audit_log
         WHEN NEW.seq IS NOT (SELECT seq + 1 FROM audit_head WHERE id = 1)
           OR NEW.prev_hash IS NOT (SELECT hash FROM audit_head WHERE id = 1)
@@ -207,12 +323,77 @@ _POSTGRES_DDL = [
         RETURN NEW;
     END $$""",
     *[
+        f"""CREATE OR REPLACE FUNCTION werkmatch_{table}_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'DELETE' THEN
+            IF NOT ({_LOG_GUARDS[(table, "DELETE")]}) THEN
+                RETURN OLD;
+            END IF;
+        ELSIF NOT ({_LOG_GUARDS[(table, "UPDATE")].replace(" IS NOT ", " IS DISTINCT FROM ")}) THEN
+            RETURN NEW;
+        END IF;
+        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+            MESSAGE = TG_TABLE_NAME || ' is alleen-toevoegen: ' || TG_OP || ' is niet toegestaan';
+    END $$"""
+        for table in ("audit_log", "inference_log")
+    ],
+    f"""CREATE OR REPLACE FUNCTION werkmatch_redaction_by_tombstone() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF NOT EXISTS (SELECT 1 FROM audit_log WHERE seq = NEW.tombstone_seq AND action = '{TOMBSTONE_ACTION}')
+           OR (TG_TABLE_NAME = 'audit_redaction' AND to_jsonb(NEW) ->> 'seq' IS NOT NULL
+               AND (to_jsonb(NEW) ->> 'seq')::bigint >= NEW.tombstone_seq) THEN
+            RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',
+                MESSAGE = TG_TABLE_NAME || ': alleen met een eerdere regel {TOMBSTONE_ACTION} in audit_log';
+        END IF;
+        RETURN NEW;
+    END $$""",
+    """CREATE OR REPLACE FUNCTION werkmatch_audit_anchor_forward() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'DELETE' OR NEW.id IS DISTINCT FROM OLD.id OR NEW.seq < OLD.seq
+           OR (NEW.seq = OLD.seq AND NEW.hash IS DISTINCT FROM OLD.hash)
+           OR (NEW.seq > OLD.seq AND (NEW.seq >= (SELECT seq FROM audit_head WHERE id = 1) OR
+               NEW.hash IS DISTINCT FROM (SELECT hash FROM audit_log WHERE seq = NEW.seq))) THEN
+            RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',
+                MESSAGE = 'audit_anchor mag alleen vooruit, naar een bestaande regel voor de kop';
+        END IF;
+        RETURN NEW;
+    END $$""",
+    """CREATE OR REPLACE FUNCTION werkmatch_inference_floor_forward() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'DELETE' OR NEW.id IS DISTINCT FROM OLD.id OR NEW.upto < OLD.upto THEN
+            RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',
+                MESSAGE = 'inference_floor mag alleen vooruit';
+        END IF;
+        RETURN NEW;
+    END $$""",
+    *[
+        statement
+        for table in ("audit_anchor", "inference_floor")
+        for statement in (
+            f"DROP TRIGGER IF EXISTS {table}_forward ON {table}",
+            f"""CREATE TRIGGER {table}_forward BEFORE UPDATE OR DELETE ON {table}
+                FOR EACH ROW EXECUTE FUNCTION werkmatch_{table}_forward()""",
+        )
+    ],
+    *[
+        statement
+        for table in ("audit_redaction", "inference_redaction")
+        for statement in (
+            f"DROP TRIGGER IF EXISTS {table}_no_change ON {table}",
+            f"""CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table}
+                FOR EACH ROW EXECUTE FUNCTION werkmatch_append_only()""",
+            f"DROP TRIGGER IF EXISTS {table}_by_tombstone ON {table}",
+            f"""CREATE TRIGGER {table}_by_tombstone BEFORE INSERT ON {table}
+                FOR EACH ROW EXECUTE FUNCTION werkmatch_redaction_by_tombstone()""",
+        )
+    ],
+    *[
         statement
         for table in ("audit_log", "inference_log")
         for statement in (
             f"DROP TRIGGER IF EXISTS {table}_no_change ON {table}",
             f"""CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table}
-                FOR EACH ROW EXECUTE FUNCTION werkmatch_append_only()""",
+                FOR EACH ROW EXECUTE FUNCTION werkmatch_{table}_guard()""",
             f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}",
             f"""CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}
                 FOR EACH STATEMENT EXECUTE FUNCTION werkmatch_append_only()""",
@@ -257,6 +438,11 @@ def ensure_tables(engine: Engine) -> None:
             text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :genesis) ON CONFLICT (id) DO NOTHING"),
             {"genesis": GENESIS_HASH},
         )
+        connection.execute(
+            text("INSERT INTO audit_anchor (id, seq, hash) VALUES (1, 0, :genesis) ON CONFLICT (id) DO NOTHING"),
+            {"genesis": GENESIS_HASH},
+        )
+        connection.execute(text("INSERT INTO inference_floor (id, upto) VALUES (1, 0) ON CONFLICT (id) DO NOTHING"))
         for statement in statements:
             connection.exec_driver_sql(statement)
 
@@ -383,10 +569,18 @@ def verify_chain(session: Session) -> dict[str, Any]:
     # so a running service never makes the check fail.
     head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).first()
     upto = head[0] if head is not None else None
+    # Retention deleted the rows up to the anchor: the chain starts after it, from its hash.
+    anchor = session.execute(select(AuditAnchor.seq, AuditAnchor.hash).where(AuditAnchor.id == 1)).first()
+    anchor_seq, anchor_hash = anchor if anchor is not None else (0, GENESIS_HASH)
+    redacted: dict[int, int] = {
+        int(seq): int(tombstone)
+        for seq, tombstone in session.execute(select(AuditRedaction.seq, AuditRedaction.tombstone_seq)).all()
+    }
+    tombstones: dict[int, dict[str, Any]] = {}
     entries = 0
     broken: int | None = None
-    expected_seq, prev_hash = 1, GENESIS_HASH
-    last_seq = 0
+    expected_seq, prev_hash = anchor_seq + 1, anchor_hash
+    last_seq = anchor_seq
     while True:
         statement = select(AuditEntry).where(AuditEntry.seq > last_seq)  # type: ignore[arg-type]
         if upto is not None:
@@ -399,12 +593,28 @@ def verify_chain(session: Session) -> dict[str, Any]:
         for entry in batch:
             entries += 1
             if broken is None:
+                # A redacted row (an erased client's number replaced) is checked by its links only; its
+                # tombstone's commitment to the set of redacted rows is checked below.
+                content_ok = entry.seq in redacted or entry.hash == entry_hash(entry)
                 if entry.seq != expected_seq:
                     broken = expected_seq
-                elif entry.prev_hash != prev_hash or entry.hash != entry_hash(entry):
+                elif entry.prev_hash != prev_hash or not content_ok:
                     broken = entry.seq
+            if entry.action == TOMBSTONE_ACTION and entry.seq not in redacted:
+                tombstones[entry.seq] = dict(entry.details)
             expected_seq, prev_hash, last_seq = entry.seq + 1, entry.hash, entry.seq
         if len(batch) < _VERIFY_BATCH:
+            break
+    by_tombstone: dict[int, list[int]] = {}
+    for seq, tombstone in redacted.items():
+        by_tombstone.setdefault(tombstone, []).append(seq)
+    for tombstone in sorted(set(by_tombstone) | set(tombstones)):
+        if tombstone <= anchor_seq or (upto is not None and tombstone > upto):
+            continue  # deleted by retention, or written after this check began
+        seqs, details = by_tombstone.get(tombstone, []), tombstones.get(tombstone)
+        committed = details is not None and details.get(REDACTED_COUNT, 0) == len(seqs)
+        if not committed or (seqs and details.get(REDACTED_DIGEST) != redacted_digest(seqs)):  # type: ignore[union-attr]
+            broken = tombstone if broken is None else min(broken, tombstone)
             break
     if broken is None and head is not None:
         head_seq, head_hash = head
@@ -657,14 +867,22 @@ def _refuse_bsn(value: str, name: str) -> None:
 
 __all__ = [
     "GENESIS_HASH",
+    "REDACTED_COUNT",
+    "REDACTED_DIGEST",
+    "TOMBSTONE_ACTION",
+    "AuditAnchor",
     "AuditEntry",
     "AuditHead",
+    "AuditRedaction",
     "InferenceEntry",
+    "InferenceFloor",
+    "InferenceRedaction",
     "canonical_json",
     "ensure_tables",
     "entry_hash",
     "log_inference",
     "query",
     "record",
+    "redacted_digest",
     "verify_chain",
 ]
