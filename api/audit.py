@@ -491,10 +491,7 @@ def record(
         "subjects": _subjects(subjects),
         "details": _details(details),
     }
-    locked = session.execute(update(AuditHead.__table__).where(AuditHead.id == 1).values(seq=AuditHead.seq))  # type: ignore[attr-defined,arg-type]
-    if locked.rowcount != 1:  # type: ignore[attr-defined]
-        raise RuntimeError("audit_head ontbreekt: roep audit.ensure_tables(engine) aan bij de start")
-    head_seq, head_hash = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
+    head_seq, head_hash = lock_head(session)
     entry = AuditEntry(seq=head_seq + 1, at=utcnow(), prev_hash=head_hash, hash="", **fields)
     entry.hash = entry_hash(entry)
     session.add(entry)
@@ -503,6 +500,19 @@ def record(
         update(AuditHead.__table__).where(AuditHead.id == 1).values(seq=entry.seq, hash=entry.hash)  # type: ignore[attr-defined,arg-type]
     )
     return entry
+
+
+def lock_head(session: Session) -> tuple[int, str]:
+    """Take the database write lock through the head row (see the module docstring); the head's ``seq``, ``hash``.
+
+    Raises:
+        RuntimeError: :func:`ensure_tables` has not run on this database.
+    """
+    locked = session.execute(update(AuditHead.__table__).where(AuditHead.id == 1).values(seq=AuditHead.seq))  # type: ignore[attr-defined,arg-type]
+    if locked.rowcount != 1:  # type: ignore[attr-defined]
+        raise RuntimeError("audit_head ontbreekt: roep audit.ensure_tables(engine) aan bij de start")
+    head_seq, head_hash = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
+    return int(head_seq), str(head_hash)
 
 
 def record_all(
@@ -880,6 +890,7 @@ __all__ = [
     "canonical_json",
     "ensure_tables",
     "entry_hash",
+    "lock_head",
     "log_inference",
     "query",
     "record",

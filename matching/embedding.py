@@ -31,7 +31,7 @@ import numpy as np
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, delete, select
 from tqdm import tqdm
 
 from matching.domain import EmbeddingCache
@@ -286,3 +286,15 @@ def embed_fields(
             out[position] = np.mean(means, axis=0)
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     return np.divide(out, norms, out=np.zeros_like(out), where=norms > 0)
+
+
+def forget_cached(session: Session, hashes: Sequence[str]) -> int:
+    """Delete the cached vectors of these content hashes, for every model and role (erasure, ``api.erasure``).
+
+    The caller decides which pieces no other record uses and commits. Returns the rows deleted.
+    """
+    removed = 0
+    for chunk in in_chunks(list(dict.fromkeys(hashes))):
+        result = session.exec(delete(EmbeddingCache).where(EmbeddingCache.content_hash.in_(chunk)))  # type: ignore[call-overload,attr-defined]
+        removed += int(result.rowcount or 0)
+    return removed

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Self
@@ -27,7 +28,8 @@ SCHEMA_VERSION = 1
 
 def _atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
+    # A name per writer: the matcher's saver and an erasure (api.erasure) may write the same index at once.
+    tmp = path.with_suffix(f"{path.suffix}.{os.getpid()}.{threading.get_ident()}.tmp")
     with tmp.open("wb") as handle:
         handle.write(data)
         handle.flush()
@@ -123,3 +125,22 @@ class VectorIndex:
         if len(index) != config["count"] or len(index.hashes) != len(index):
             raise ValueError(f"index '{name}' is inconsistent: {len(index)} vectors, {config['count']} in config")
         return index
+
+
+def remove_saved(directory: Path, name: str, ids: np.ndarray) -> int:
+    """Remove ``ids`` from the index saved as ``name`` in ``directory`` now, not at the next save.
+
+    For erasure (``api.erasure``): the database row is already gone and a matcher would drop the vector at
+    its next sync anyway; this takes it off the disk at once. Written atomically like :meth:`VectorIndex.save`.
+
+    Returns:
+        How many of ``ids`` were in the saved index (0 when there is no saved index).
+    """
+    if not (directory / f"{name}.faiss").exists():
+        return 0
+    index = VectorIndex.load(directory, name)
+    present = [int(key) for key in np.asarray(ids, np.int64).tolist() if int(key) in index.hashes]
+    if present:
+        index.remove(np.array(present, np.int64))
+        index.save(directory, name)
+    return len(present)
