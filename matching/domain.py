@@ -18,19 +18,24 @@ them, and the API decides who may see them.
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Callable, Collection
 from datetime import UTC, date, datetime
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
-from matching import geo
+from matching import geo, pii
+from matching.errors import UNPRINTABLE, printable
+from matching.taxonomy import load_taxonomy
 from matching.vocab import (
     ASPECTS,
+    SECTOREN,
     TAALNIVEAUS,
     BeperkingCategorie,
     Bron,
@@ -47,9 +52,92 @@ from matching.vocab import (
 EXTERNAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 BSN_LIKE = re.compile(r"^\d{9}$")
 
+# At most this many items in any list of a profile or vacancy. The longest list in the 9,000 demo
+# profiles holds 12 items; an audit's single POST with 3,000 unique competence codes (108 KB) was
+# accepted and then stalled every candidate search for 46 s (20,000 codes: 159 s, /health silent).
+MAX_ITEMS = 50
+# Dates a profile or vacancy may carry (beschikbaarPer, sluitingsdatum): year 1 or 9999 is a typo,
+# and one day past 9999-12-31 overflows every date computation that follows.
+DATE_MIN = date(1900, 1, 1)
+DATE_MAX = date(2100, 12, 31)
+# Characters allowed in text although UNPRINTABLE matches them: tab and line breaks.
+_WHITESPACE = "\t\n\r"
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _quoted(value: str) -> str:
+    """A sender's value in a message: quoted, shortened, never unprintable."""
+    return "'" + printable(value if len(value) <= 40 else value[:37] + "...") + "'"
+
+
+def _printable(text: str) -> None:
+    for found in UNPRINTABLE.finditer(text):
+        if found.group() not in _WHITESPACE:
+            raise ValueError(
+                f"bevat een onzichtbaar stuurteken (U+{ord(found.group()):04X}) dat niet in tekst hoort; verwijder het"
+            )
+
+
+def _known(what: str, codes: Callable[[], Collection[str]], source: str) -> Callable[[str], str]:
+    """A validator that refuses a code outside a vocabulary, naming the code and where the codes are."""
+
+    def check(value: str) -> str:
+        known = codes()
+        if value in known:
+            return value
+        close = difflib.get_close_matches(value, list(known), n=1, cutoff=0.8)
+        hint = f"bedoelt u '{close[0]}'? " if close else ""
+        raise ValueError(f"onbekende {what} {_quoted(value)}; {hint}{source}")
+
+    return check
+
+
+def in_date_range(value: date | None) -> date | None:
+    """``value`` unchanged when it lies in 1900–2100; otherwise a Dutch ``ValueError``."""
+    if value is not None and not DATE_MIN <= value <= DATE_MAX:
+        raise ValueError(
+            f"{value.isoformat()} ligt buiten {DATE_MIN.year}–{DATE_MAX.year}; vul een datum in als 2025-03-01"
+        )
+    return value
+
+
+def _free_text(kinds: tuple[str, ...]) -> Callable[[str | None], str | None]:
+    def check(value: str | None) -> str | None:
+        return None if value is None else pii.refuse_identifiers(value, kinds)
+
+    return check
+
+
+_CODE = Field(min_length=1, max_length=80)
+CompetenceCode = Annotated[
+    str,
+    _CODE,
+    AfterValidator(_known("competentiecode", lambda: load_taxonomy().competences, "zie data/competenties.csv")),
+]
+OccupationCode = Annotated[
+    str, _CODE, AfterValidator(_known("beroepcode", lambda: load_taxonomy().occupations, "zie data/beroepen.csv"))
+]
+CertificateCode = Annotated[
+    str,
+    _CODE,
+    AfterValidator(_known("certificaatcode", lambda: load_taxonomy().certificates, "zie data/certificaten.csv")),
+]
+SectorCode = Annotated[
+    str, _CODE, AfterValidator(_known("sector", lambda: SECTOREN, "kies uit: " + ", ".join(SECTOREN)))
+]
+Datum = Annotated[date, AfterValidator(in_date_range)]
+# A client's free text: no BSN, phone number or e-mail address (personalia have their own table).
+ClientText = Annotated[str, AfterValidator(_free_text((pii.BSN, pii.TELEFOON, pii.EMAIL)))]
+# A vacancy's text may name the employer's phone number or e-mail (published on purpose); never a BSN.
+VacancyText = Annotated[str, AfterValidator(_free_text((pii.BSN,)))]
+
+
+def _items(default: list[Any] | None = None) -> Any:
+    """A list field of at most :data:`MAX_ITEMS` items."""
+    return Field(default if default is not None else [], max_length=MAX_ITEMS)
 
 
 class Schema(BaseModel):
@@ -59,43 +147,55 @@ class Schema(BaseModel):
         alias_generator=to_camel, populate_by_name=True, extra="forbid", str_strip_whitespace=True
     )
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        """NUL and other control characters, bidi overrides and lone surrogates are refused in every text."""
+        if isinstance(value, str):
+            _printable(value)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, str):
+                    _printable(item)
+        return value
+
 
 class Competentie(Schema):
-    code: str = Field(min_length=1, max_length=80)
-    label: str | None = None
-    esco_uri: str | None = None
+    code: CompetenceCode
+    label: str | None = Field(None, max_length=200)
+    esco_uri: str | None = Field(None, max_length=300)
     niveau: int = Field(2, ge=1, le=3, description="1 beginner, 2 ervaren, 3 zeer ervaren")
 
 
 class Werkervaring(Schema):
-    beroep_code: str = Field(min_length=1, max_length=80)
-    beroep_label: str | None = None
+    beroep_code: OccupationCode
+    beroep_label: str | None = Field(None, max_length=200)
     jaren: float = Field(ge=0, le=60)
 
 
 class Wensen(Schema):
-    beroepen: list[str] = []
-    sectoren: list[str] = []
+    beroepen: list[OccupationCode] = _items()
+    sectoren: list[SectorCode] = _items()
     max_reisafstand_km: float | None = Field(None, gt=0, le=250)
     max_reistijd_min: int | None = Field(None, gt=0, le=240)
     werktijden_uitgesloten: list[Werktijd] = Field(
-        [], description="werktijden die de klant niet kan of wil, bijv. nacht of weekend"
+        [], max_length=MAX_ITEMS, description="werktijden die de klant niet kan of wil, bijv. nacht of weekend"
     )
-    plaatsingsvormen: list[Plaatsingsvorm] = []
+    plaatsingsvormen: list[Plaatsingsvorm] = _items()
 
 
 class Beperking(Schema):
     """A limitation on one aspect of work, in the same vocabulary as vacancy demands."""
 
-    aspect: str
+    aspect: str = Field(max_length=80)
     ernst: int = Field(ge=1, le=3, description="1 licht, 2 matig, 3 ernstig")
     categorie: BeperkingCategorie | None = None
-    toelichting: str | None = Field(None, max_length=500)
+    toelichting: ClientText | None = Field(None, max_length=500)
 
     @model_validator(mode="after")
     def _aspect_known(self) -> Self:
         if self.aspect not in ASPECTS:
-            raise ValueError(f"onbekend aspect '{self.aspect}' bij beperking; kies uit: {', '.join(ASPECTS)}")
+            raise ValueError(f"onbekend aspect {_quoted(self.aspect)} bij beperking; kies uit: {', '.join(ASPECTS)}")
         expected = ASPECTS[self.aspect][0]
         if self.categorie is None:
             self.categorie = expected
@@ -107,14 +207,14 @@ class Beperking(Schema):
 class Belasting(Schema):
     """How much a vacancy demands of one aspect of work (niveau 1 laag … 3 hoog)."""
 
-    aspect: str
+    aspect: str = Field(max_length=80)
     niveau: int = Field(ge=1, le=3)
 
     @field_validator("aspect")
     @classmethod
     def _aspect_known(cls, value: str) -> str:
         if value not in ASPECTS:
-            raise ValueError(f"onbekend aspect '{value}'; kies uit: {', '.join(ASPECTS)}")
+            raise ValueError(f"onbekend aspect {_quoted(value)}; kies uit: {', '.join(ASPECTS)}")
         return value
 
 
@@ -128,16 +228,16 @@ def _check_taalniveau(value: str | None) -> str | None:
         return None
     value = value.upper()
     if value not in TAALNIVEAUS:
-        raise ValueError(f"onbekend taalniveau '{value}'; kies uit {', '.join(TAALNIVEAUS)}")
+        raise ValueError(f"onbekend taalniveau {_quoted(value)}; kies uit {', '.join(TAALNIVEAUS)}")
     return value
 
 
 def _check_postcode(value: str) -> str:
     normalised = geo.normalise_postcode(value)
     if normalised is None:
-        raise ValueError(f"'{value}' is geen geldige postcode; gebruik 4 cijfers, eventueel met 2 letters")
+        raise ValueError(f"{_quoted(value)} is geen geldige postcode; gebruik 4 cijfers, eventueel met 2 letters")
     if not geo.pc4_exists(normalised[:4]):
-        raise ValueError(f"postcode '{value}' bestaat niet (onbekend postcodegebied {normalised[:4]})")
+        raise ValueError(f"postcode {_quoted(value)} bestaat niet (onbekend postcodegebied {normalised[:4]})")
     return normalised
 
 
@@ -148,21 +248,21 @@ class ClientIn(Schema):
     consulent: str = Field(min_length=1, max_length=80)
     trede: Trede
     route: Route
-    postcode: str
-    competenties: list[Competentie] = []
-    werkervaring: list[Werkervaring] = []
+    postcode: str = Field(max_length=12)
+    competenties: list[Competentie] = _items()
+    werkervaring: list[Werkervaring] = _items()
     opleidingsniveau: Opleidingsniveau | None = None
-    taalniveau: str | None = None
-    certificaten: list[str] = []
-    rijbewijs: list[Rijbewijs] = []
-    vervoermiddel: list[Vervoermiddel] = []
+    taalniveau: str | None = Field(None, max_length=10)
+    certificaten: list[CertificateCode] = _items()
+    rijbewijs: list[Rijbewijs] = _items()
+    vervoermiddel: list[Vervoermiddel] = _items()
     uren_min: int = Field(0, ge=0, le=60)
     uren_max: int = Field(40, ge=1, le=60)
-    beschikbaar_per: date | None = None
+    beschikbaar_per: Datum | None = None
     wensen: Wensen = Wensen()
-    beperkingen: list[Beperking] = []
-    zelfbeschrijving: str = Field("", max_length=4000)
-    notities: str = Field("", max_length=4000)
+    beperkingen: list[Beperking] = _items()
+    zelfbeschrijving: ClientText = Field("", max_length=4000)
+    notities: ClientText = Field("", max_length=4000)
 
     @field_validator("client_nummer")
     @classmethod
@@ -187,27 +287,27 @@ class VacancyIn(Schema):
 
     vacature_nummer: str
     bron: Bron
-    werkgever: str = Field(min_length=1, max_length=200)
-    titel: str = Field(min_length=1, max_length=200)
-    beroep_code: str | None = None
-    beroep_label: str | None = None
-    omschrijving: str = Field("", max_length=8000)
-    postcode: str
+    werkgever: VacancyText = Field(min_length=1, max_length=200)
+    titel: VacancyText = Field(min_length=1, max_length=200)
+    beroep_code: OccupationCode | None = None
+    beroep_label: VacancyText | None = Field(None, max_length=200)
+    omschrijving: VacancyText = Field("", max_length=8000)
+    postcode: str = Field(max_length=12)
     uren_min: int = Field(0, ge=0, le=60)
     uren_max: int = Field(40, ge=1, le=60)
-    werktijden: list[Werktijd] = [Werktijd.DAG]
-    belasting: list[Belasting] = []
-    competenties_vereist: list[Competentie] = []
-    competenties_gewenst: list[Competentie] = []
-    certificaten: list[str] = []
-    taalniveau: str | None = None
-    rijbewijs: list[Rijbewijs] = []
+    werktijden: list[Werktijd] = _items([Werktijd.DAG])
+    belasting: list[Belasting] = _items()
+    competenties_vereist: list[Competentie] = _items()
+    competenties_gewenst: list[Competentie] = _items()
+    certificaten: list[CertificateCode] = _items()
+    taalniveau: str | None = Field(None, max_length=10)
+    rijbewijs: list[Rijbewijs] = _items()
     plaatsingsvorm: Plaatsingsvorm = Plaatsingsvorm.REGULIER
     jobcoach: bool = False
     jobcarving: bool = False
     aantal_plaatsen: int = Field(1, ge=1, le=500)
     status: VacancyStatus = VacancyStatus.OPEN
-    sluitingsdatum: date | None = None
+    sluitingsdatum: Datum | None = None
 
     @field_validator("vacature_nummer")
     @classmethod

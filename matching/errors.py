@@ -42,8 +42,18 @@ class ModelError(WerkmatchError):
     """The embedding model is missing or cannot be loaded."""
 
 
-def _show(value: Any) -> str:
-    """A value as users recognise it: numbers bare, text in quotes, long text shortened."""
+# Characters that must never be echoed: C0/C1 control characters, bidi overrides and lone surrogates
+# (a lone surrogate cannot be encoded as UTF-8: echoing one made every error answer a 500).
+UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character, bidi override and lone surrogate written as ``\\uXXXX``."""
+    return UNPRINTABLE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+def shown(value: Any) -> str:
+    """A value as users recognise it: numbers bare, text in quotes, long text shortened, never unprintable."""
     if value is None:
         return "leeg"
     if isinstance(value, bool):
@@ -55,7 +65,7 @@ def _show(value: Any) -> str:
         return text
     if len(text) > 40:
         text = text[:37] + "..."
-    return f"'{text}'"
+    return f"'{printable(text)}'"
 
 
 def _number(value: Any) -> str:
@@ -109,7 +119,7 @@ def field_path(loc: tuple[int | str, ...]) -> str:
         if isinstance(part, int):
             path += f"[{part + 1}]"
         else:
-            path += ("." if path else "") + _camel(part)
+            path += ("." if path else "") + _camel(printable(str(part)[:80]))  # an unknown key is the sender's text
     return path
 
 
@@ -117,7 +127,7 @@ def _enum(error: ErrorDetails) -> str:
     expected = str(error.get("ctx", {}).get("expected", ""))
     if error["input"] is None:
         return f"mag niet leeg zijn; {_choice_text(expected)}"
-    return f"{_show(error['input'])} is geen geldige {_subject(error['loc'])}; {_choice_text(expected)}"
+    return f"{shown(error['input'])} is geen geldige {_subject(error['loc'])}; {_choice_text(expected)}"
 
 
 def _domain(error: ErrorDetails) -> str:
@@ -154,18 +164,18 @@ _MESSAGES: dict[str, Callable[[ErrorDetails], str]] = {
     "extra_forbidden": lambda e: "onbekend veld of kolom; controleer de schrijfwijze of laat het weg",
     "int_parsing": lambda e: _INT,
     "int_type": lambda e: _INT,
-    "int_from_float": lambda e: f"{_INT}, niet {_show(e['input'])}",
+    "int_from_float": lambda e: f"{_INT}, niet {shown(e['input'])}",
     "int_parsing_size": lambda e: "getal is te groot",
-    "float_parsing": lambda e: f"{_show(e['input'])} is geen getal; schrijf bijv. 2.5",
+    "float_parsing": lambda e: f"{shown(e['input'])} is geen getal; schrijf bijv. 2.5",
     "float_type": lambda e: _FLOAT,
     "finite_number": lambda e: "moet een eindig getal zijn",
     "decimal_parsing": lambda e: _FLOAT,
     "decimal_type": lambda e: _FLOAT,
-    "bool_parsing": lambda e: f"{_BOOL}, niet {_show(e['input'])}",
+    "bool_parsing": lambda e: f"{_BOOL}, niet {shown(e['input'])}",
     "bool_type": lambda e: _BOOL,
-    "date_parsing": lambda e: f"{_DATE}, niet {_show(e['input'])}",
+    "date_parsing": lambda e: f"{_DATE}, niet {shown(e['input'])}",
     "date_type": lambda e: _DATE,
-    "date_from_datetime_parsing": lambda e: f"{_DATE}, niet {_show(e['input'])}",
+    "date_from_datetime_parsing": lambda e: f"{_DATE}, niet {shown(e['input'])}",
     "date_from_datetime_inexact": lambda e: _DATE_ONLY,
     "date_past": lambda e: "moet een datum in het verleden zijn",
     "date_future": lambda e: "moet een datum in de toekomst zijn",
@@ -182,7 +192,7 @@ _MESSAGES: dict[str, Callable[[ErrorDetails], str]] = {
     "string_type": lambda e: _TEXT,
     "string_too_short": lambda e: _length_text(e, "tekens"),
     "string_too_long": lambda e: f"mag hoogstens {_ctx('max_length', e)} tekens bevatten",
-    "string_pattern_mismatch": lambda e: f"{_show(e['input'])} heeft niet de juiste vorm",
+    "string_pattern_mismatch": lambda e: f"{shown(e['input'])} heeft niet de juiste vorm",
     "list_type": lambda e: _LIST,
     "tuple_type": lambda e: _LIST,
     "set_type": lambda e: _LIST,
@@ -192,6 +202,8 @@ _MESSAGES: dict[str, Callable[[ErrorDetails], str]] = {
     "model_type": lambda e: _OBJECT,
     "model_attributes_type": lambda e: _OBJECT,
     "json_invalid": lambda e: "is geen geldige JSON",
+    "string_unicode": lambda e: "bevat een ongeldig teken (geen geldige Unicode); stuur de tekst als UTF-8",
+    "recursion_loop": lambda e: "is te diep genest",
     "url_parsing": lambda e: "moet een geldige URL zijn",
     "value_error": _domain,
     "assertion_error": _domain,
@@ -210,9 +222,10 @@ def dutch_message(error: ErrorDetails) -> str:
     render = _MESSAGES.get(error["type"])
     if render is None:
         logger.debug("no Dutch text for pydantic error type %s", error["type"])
-        text = f"waarde {_show(error.get('input'))} is ongeldig; controleer dit veld"
+        text = f"waarde {shown(error.get('input'))} is ongeldig; controleer dit veld"
     else:
         text = render(error)
+    text = printable(text)  # a validator elsewhere may have echoed the sender's text
     path = field_path(tuple(error["loc"]))
     return f"{path}: {text}" if path else text
 

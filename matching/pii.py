@@ -81,8 +81,9 @@ def refuse_identifiers(text: str, kinds: tuple[str, ...] = (BSN, TELEFOON, EMAIL
     """
     found = [kind for kind in find_identifiers(text) if kind in kinds]
     if found:
+        contact = " (contactgegevens van een klant horen bij de personalia)" if found != [BSN] else ""
         raise ValueError(
-            f"bevat {_join(found)}; zulke gegevens horen niet in vrije tekst (die wordt getoond en "
-            "geïndexeerd). Haal ze weg; contactgegevens horen bij de personalia"
+            f"bevat {_join(found)}; vrije tekst wordt getoond en geïndexeerd, haal "
+            f"{'het' if len(found) == 1 else 'ze'} weg{contact}"
         )
     return text

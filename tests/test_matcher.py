@@ -30,7 +30,7 @@ def small_world(matcher: Matcher) -> Matcher:
         make_client(
             session,
             client_nummer="K-SCHOON",
-            competenties=[{"code": "schoonmaken"}],
+            competenties=[{"code": "schoonmaakwerk"}],
             werkervaring=[{"beroep_code": "schoonmaker", "jaren": 5}],
             wensen={"beroepen": ["schoonmaker"], "max_reisafstand_km": 15},
             zelfbeschrijving="Ik maak kantoren schoon en werk graag zelfstandig.",
@@ -52,7 +52,7 @@ def small_world(matcher: Matcher) -> Matcher:
             titel="Schoonmaker kantoren",
             beroep_code="schoonmaker",
             omschrijving="Kantoren schoonmaken in de avond.",
-            competenties_vereist=[{"code": "schoonmaken"}],
+            competenties_vereist=[{"code": "schoonmaakwerk"}],
             competenties_gewenst=[],
             werktijden=["dag", "avond"],
         )
@@ -101,7 +101,7 @@ def test_a_saved_change_is_found_by_the_next_search(small_world: Matcher) -> Non
         make_client(
             session,
             client_nummer="K-LEEG",
-            competenties=[{"code": "schoonmaken", "niveau": 3}],
+            competenties=[{"code": "schoonmaakwerk", "niveau": 3}],
             werkervaring=[{"beroep_code": "schoonmaker", "jaren": 8}],
             wensen={"beroepen": ["schoonmaker"]},
             zelfbeschrijving="Ervaren schoonmaker van kantoren, ook in de avond.",

@@ -100,7 +100,7 @@ def test_merging_changed_records_equals_a_full_rebuild() -> None:
         Client(
             id=4,
             **client_from_input(
-                client_in(client_nummer="K4", competenties=[{"code": "nieuw-onbekend", "label": "Iets nieuws"}])
+                client_in(client_nummer="K4", competenties=[{"code": "kamers_schoonmaken", "label": "Iets nieuws"}])
             ),
         ),
     ]
