@@ -3,15 +3,27 @@
 :func:`install` wires it all into the app (``api.app.create_app`` calls it after the routers); the
 settings are ``Settings.ops`` (:class:`matching.settings.OpsSettings`, ``WERKMATCH_OPS__*``).
 
-* ``GET /api/v1/gereedheid`` (readiness): 200 when the database answers and both indexes are loaded
-  and searchable, with the ranker (name, version) and the embedding model and indexes that serve;
-  otherwise 503 problem+json that says what is missing. ``GET /api/v1/health`` stays the liveness probe.
+* ``GET /api/v1/health`` (liveness) and ``GET /api/v1/gereedheid`` (readiness) answer in
+  milliseconds whatever the search load: both are ``async`` routes that read what the service holds
+  in memory (:func:`service_status`, no lock, no query) and, for readiness, the last answer of the
+  database check that :class:`DatabaseWatch` runs in its own thread every ``ops.status_seconds``.
+  Before, ``/health`` waited for the matcher's lock behind every running search (45 s at 32 users).
+  Readiness is 200 when the database answered and both indexes are loaded and searchable, with the
+  ranker (name, version) and the embedding model and indexes that serve; otherwise 503
+  problem+json that says what is missing. Neither names a file path (:func:`without_paths`).
+* Searches (the rate-limited routes and the web UI's candidate pages) run at most
+  ``ops.search_concurrency`` at a time (default: the number of CPUs); the others wait in the event
+  loop, holding no thread and no GIL, so probes and light routes keep answering.
 * ``GET /metrics``: Prometheus text format, left out of the OpenAPI document. Request count and
   latency per *route template* (``/api/v1/matches/kandidaten``, never a raw path with an id in it),
   match requests per kind, refused requests per reason, and the ranker and embedding model that
-  serve as info metrics. It has no login, as usual for an internal scrape: keep it off the public
-  ingress or list the scraper in ``ops.metrics_allow`` (others get 403). Each worker process counts
-  its own requests; several uvicorn workers need prometheus_client's multiprocess mode.
+  serve as info metrics. It has no login, as usual for an internal scrape, so it answers only the
+  loopback address (127.0.0.1, ::1) unless ``ops.metrics_allow`` lists the scraper's networks
+  (others get 403). Each worker process counts its own requests; several uvicorn workers need
+  prometheus_client's multiprocess mode.
+* Security headers on every answer: ``Content-Security-Policy`` (:data:`CSP`; the API docs page gets
+  its CDN and the hashes of its own inline scripts), ``X-Content-Type-Options: nosniff``,
+  ``X-Frame-Options: DENY`` and ``Referrer-Policy: same-origin``.
 * Access log: one JSON line per request on the ``werkmatch.access`` logger (stderr): time, request
   id, method, route template, status, duration in ms and the username of a valid bearer token (or,
   for the web UI, of the session cookie, which holds the same token). Never
@@ -37,27 +49,33 @@ and the log line.
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import hashlib
 import ipaddress
 import json
 import logging
 import math
+import os
 import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import cookie_parser
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -87,6 +105,30 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 RETRY_LOADING_S = 10  # Retry-After of a 503 while the indexes load (they are searchable after ~10 s)
 # The web UI's pages that run a candidate search (api.web.pages): limited as the API's searches are.
 WEB_SEARCH_ROUTES = frozenset({"/vacatures/{nummer}", "/vacatures/{nummer}/kandidaten.{formaat}"})
+LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+# The web UI has no inline script and no <style>; api/web/charts.py gives its SVG a max-width in a
+# style attribute, the one inline thing allowed (an attribute style cannot run script or load anything).
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+# FastAPI's docs pages load Swagger UI / ReDoc from a CDN and start it with an inline script: they get
+# the CDN and the hash of exactly the scripts they serve (see OpsMiddleware._docs_page).
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' https://cdn.jsdelivr.net {hashes}; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    "font-src 'self' https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com; "
+    "worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
+# An absolute file path (POSIX, or a Windows drive); not the "/" inside words, URLs or "models:/…" URIs.
+ABSOLUTE_PATH = re.compile(r"(?<![\w:/.>])(?:[A-Za-z]:)?(?:/[\w.@+~-]+)+/?")
+HIDDEN_PATH = "<pad>"
 
 
 def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
@@ -175,6 +217,11 @@ class RequestMetrics:
             ["kind", "status"],
             registry=registry,
         )
+        self.searches_waiting = Gauge(
+            "werkmatch_searches_waiting",
+            "Searches waiting for a slot (ops.search_concurrency run at once; the rest wait here).",
+            registry=registry,
+        )
         self.refused = Counter(
             "werkmatch_requests_refused",
             "Requests refused before the app ran: body too large (413) or rate limit (429).",
@@ -206,7 +253,7 @@ class ServingCollector(Collector):
         yield InfoMetricFamily(
             "werkmatch_ranker",
             "The model that orders candidate lists.",
-            value={key: str(ranker.get(key) or "") for key in ("name", "version", "source")},
+            value={key: str(ranker.get(key) or "") for key in ("name", "version")},  # no source: it is a path
         )
         yield GaugeMetricFamily(
             "werkmatch_ranker_error", "1 when the last ranker (re)load failed.", value=float("error" in ranker)
@@ -304,6 +351,11 @@ class Operations:
         self.registry.register(ServingCollector(app))
         self.metrics_allow = [ipaddress.ip_network(net, strict=False) for net in self.ops.metrics_allow]
         self.log = access_logger() if self.ops.access_log else None
+        self.search_slots = SearchSlots(self.ops.search_concurrency or os.cpu_count() or 1)
+        self.database = DatabaseWatch(self.ops.status_seconds)
+        self.docs_paths = frozenset(
+            path for path in (app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url) if path
+        )
 
     def table(self) -> list[tuple[re.Pattern[str], frozenset[str] | None, str]]:
         """:func:`route_table` of the app, built once (again only when routes are added)."""
@@ -349,10 +401,15 @@ class Operations:
                 return limit
         return self.ops.max_body_bytes
 
+    def is_search(self, path: str, scope: Scope) -> bool:
+        """A search: a route of ``ops.rate_limited_paths`` or a web page that runs a candidate search."""
+        if path in WEB_SEARCH_ROUTES and scope["method"] in ("GET", "HEAD"):
+            return True
+        return any(fnmatchcase(path, pattern) for pattern in self.ops.rate_limited_paths)
+
     def rate_wait(self, path: str, user: str | None, scope: Scope) -> float:
         """0.0 when the request may go ahead, else seconds to wait (rate-limited paths and web searches only)."""
-        web_search = path in WEB_SEARCH_ROUTES and scope["method"] in ("GET", "HEAD")
-        if not web_search and not any(fnmatchcase(path, pattern) for pattern in self.ops.rate_limited_paths):
+        if not self.is_search(path, scope):
             return 0.0
         client = scope.get("client")
         key = f"gebruiker:{user}" if user else f"adres:{client[0] if client else UNMATCHED}"
@@ -445,10 +502,16 @@ class OpsMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                headers.setdefault("Content-Security-Policy", CSP)
             await send(message)
 
+        path = route or scope["path"]
+        observed = _docs_page(send_observed) if path in ops.docs_paths else send_observed
         try:
-            await self._limited(scope, receive, send_observed, route or scope["path"], user)
+            await self._limited(scope, receive, observed, path, user)
         finally:
             ops.record(scope, route, status, time.perf_counter() - started, user)
 
@@ -464,6 +527,32 @@ class OpsMiddleware:
         if declared.isdigit() and int(declared) > limit:
             await ops.too_large(limit)(scope, receive, send)
             return
+        if ops.is_search(path, scope):
+            await self._in_search_slot(scope, receive, send, limit)
+        else:
+            await self._counted(scope, receive, send, limit)
+
+    async def _in_search_slot(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        """Run a search once one of the ``ops.search_concurrency`` slots is free.
+
+        Waiting here costs no thread: 32 searches at once on 2 cores used to be 32 threads taking
+        turns at the GIL, and every probe and page waited among them.
+        """
+        waiting = self.operations.metrics.searches_waiting
+        waiting.inc()
+        slot = self.operations.search_slots.slot()
+        try:
+            await slot.acquire()
+        finally:
+            waiting.dec()
+        try:
+            await self._counted(scope, receive, send, limit)
+        finally:
+            slot.release()
+
+    async def _counted(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        """The app, reading the body through a ``receive`` that stops at ``limit`` bytes."""
+        ops = self.operations
         received = 0
         exceeded = started = False
 
@@ -493,6 +582,52 @@ class OpsMiddleware:
             await ops.too_large(limit)(scope, receive, send)
 
 
+class SearchSlots:
+    """At most ``size`` searches at once, per event loop (uvicorn has one; tests start several).
+
+    An ``asyncio.Semaphore`` belongs to the loop it first waited in, so each loop gets its own.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def slot(self) -> asyncio.Semaphore:
+        """The semaphore of the running loop."""
+        loop = asyncio.get_running_loop()
+        semaphore = self._by_loop.get(loop)
+        if semaphore is None:
+            semaphore = self._by_loop[loop] = asyncio.Semaphore(self.size)
+        return semaphore
+
+
+def _docs_page(send: Send) -> Send:
+    """A ``send`` that holds a docs page back until it has it whole, then sends it with :data:`DOCS_CSP`.
+
+    The policy lists the SHA-256 of each inline script the page holds, so those run and no other.
+    """
+    held: list[Message] = []
+
+    async def send_docs(message: Message) -> None:
+        held.append(message)
+        if message["type"] != "http.response.body" or message.get("more_body", False):
+            return
+        body = b"".join(part.get("body", b"") for part in held if part["type"] == "http.response.body")
+        hashes = " ".join(
+            f"'sha256-{base64.b64encode(hashlib.sha256(script).digest()).decode()}'"
+            for script in INLINE_SCRIPT.findall(body)
+        )
+        for part in held:
+            if part["type"] == "http.response.start":
+                MutableHeaders(scope=part)["Content-Security-Policy"] = DOCS_CSP.format(hashes=hashes)
+            await send(part)
+        held.clear()
+
+    return send_docs
+
+
 def _session_cookie(header: str) -> str:
     """The web UI's session token (:data:`api.web.session.COOKIE`) from a ``Cookie`` header; '' without one."""
     from api.web.session import COOKIE  # here: api.web imports api.app, which imports this module
@@ -515,13 +650,120 @@ def database_error(engine: Any) -> str | None:
     return None
 
 
+def without_paths(text: str, known: Iterable[str] = ()) -> str:
+    """``text`` with every file path in it replaced by ``<pad>``: anonymous answers name no server paths.
+
+    Args:
+        text: A message, e.g. why a ranker could not be loaded.
+        known: Paths to hide even when relative (the data directory, the baseline ranker's directory).
+    """
+    for path in sorted((str(item) for item in known if "/" in str(item)), key=len, reverse=True):
+        text = text.replace(path, HIDDEN_PATH)  # a bare name such as "var" is a word as often as a path
+    return ABSOLUTE_PATH.sub(HIDDEN_PATH, text)
+
+
+def _public_ranker(settings: Settings, ranker: dict[str, Any]) -> dict[str, Any]:
+    """The ranker's description without paths (its ``source`` directory, paths in an error)."""
+    known = [settings.data_dir, settings.data_dir.resolve()]
+    if settings.ranker.baseline_dir is not None:
+        known += [settings.ranker.baseline_dir, settings.ranker.baseline_dir.resolve()]
+    shown = {key: value for key, value in ranker.items() if key != "source"}
+    if isinstance(shown.get("error"), str):
+        shown["error"] = without_paths(shown["error"], [str(path) for path in known])
+    return shown
+
+
+def service_status(settings: Settings, matcher: Any) -> dict[str, Any]:
+    """What ``Matcher.status`` says, from memory only: no lock, no query, no file read.
+
+    ``Matcher.status`` takes the matcher's lock, which every search holds while it runs, and counts
+    both tables; a probe that calls it waits behind the searches. Here ``database`` is the number
+    of records the matcher holds (it catches up with the database at every search and save).
+    """
+    ranker = _public_ranker(settings, matcher.ranker_status())
+    out: dict[str, Any] = {"modelId": None, "dimension": None, "ranker": ranker}
+    for side in ("clients", "vacancies"):
+        state = matcher.sides[side]
+        vectors = state.vectors
+        indexed = len(vectors) if vectors is not None else None
+        model = vectors.model_id if vectors is not None else None
+        if vectors is not None and out["modelId"] is None:
+            out["modelId"], out["dimension"] = vectors.model_id, vectors.dimension
+        waiting = len(state.queue)
+        out[side] = {
+            "database": state.count,
+            "indexed": indexed,
+            "toEmbed": waiting if vectors is not None else state.count,
+            "progress": round(min((indexed or 0) / state.count, 1.0), 3) if state.count else 1.0,
+            "modelId": model,
+            "inSync": indexed == state.count and model is not None and not waiting,
+        }
+    busy = not matcher.wait_embedded(timeout=0)  # join(0): returns at once
+    out["embedding"] = "fout" if matcher.embedding_error else ("bezig" if busy else "klaar")
+    if matcher.embedding_error:
+        out["embeddingError"] = without_paths(matcher.embedding_error)
+    out["checkedAt"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+    return out
+
+
+class DatabaseWatch:
+    """Readiness's database check, run every ``interval`` seconds in a thread of its own.
+
+    A probe reads the last answer instead of querying: a readiness call never waits for the
+    database (SQLite's busy timeout is 30 s). A check that has not come back for ``3 × interval``
+    (at least 30 s) counts as a database that does not answer.
+    """
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.engine: Any = None
+        self.error: str | None = None
+        self.checked: float | None = None  # time.monotonic() of the last finished check
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def check(self) -> str | None:
+        """Check now (in the calling thread); None when the database answers."""
+        self.error = database_error(self.engine)
+        self.checked = time.monotonic()
+        return self.error
+
+    def start(self, engine: Any) -> None:
+        """Check once, then keep checking in a daemon thread until :meth:`stop`."""
+        self.engine = engine
+        self._stop.clear()
+        self.check()
+        self._thread = threading.Thread(target=self._run, name="database-watch", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.check()
+
+    def stop(self) -> None:
+        """End the thread (it finishes the check it is in)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self.interval + 1)
+            self._thread = None
+
+    def last_error(self, engine: Any) -> str | None:
+        """The last check's answer; without a running watch (an app used without its lifespan), checks now."""
+        if self.checked is None or self._thread is None:
+            self.engine = engine
+            return self.check()
+        if time.monotonic() - self.checked > max(3 * self.interval, 30.0):
+            return "TimeoutError"
+        return self.error
+
+
 def readiness(request: Request) -> dict[str, Any] | JSONResponse:
-    """The readiness answer for ``request.app`` (see :func:`install`)."""
+    """The readiness answer for ``request.app`` (see :func:`install`): from memory and the last database check."""
     settings: Settings = request.app.state.settings
     matcher = getattr(request.app.state, "matcher", None)
     if matcher is None:
         return _not_ready("De service start nog; de indexen zijn nog niet aangemaakt.", {"indexen": "niet geladen"})
-    error = database_error(matcher.engine)
+    error = request.app.state.ops.database.last_error(matcher.engine)
     if error is not None:
         return _not_ready(
             f"De database antwoordt niet ({error}). Controleer of de database draait en of WERKMATCH_DATABASE_URL "
@@ -534,11 +776,7 @@ def readiness(request: Request) -> dict[str, Any] | JSONResponse:
             {"database": "bereikbaar", "indexen": "niet geladen"},
             retry_after=RETRY_LOADING_S,
         )
-    try:
-        status = matcher.status()
-    except SQLAlchemyError as failure:
-        logger.warning("readiness: the index status failed: %s", failure)
-        return _not_ready(f"De database antwoordt niet ({type(failure).__name__}).", {"database": "onbereikbaar"})
+    status = service_status(settings, matcher)
     if settings.ops.ready_requires_embedding and status["embedding"] != "klaar":
         return _not_ready(
             f"De records worden nog ingebed (embedding: {status['embedding']}); deze service wacht daarop "
@@ -561,19 +799,26 @@ def readiness(request: Request) -> dict[str, Any] | JSONResponse:
     }
 
 
+def liveness(request: Request) -> dict[str, Any]:
+    """``GET /api/v1/health``: the service lives; the state of the indexes and which model ranks, from memory."""
+    matcher = getattr(request.app.state, "matcher", None)
+    if matcher is None:
+        return {"status": "ok", "index": None}
+    return {"status": "ok", "index": service_status(request.app.state.settings, matcher)}
+
+
 def _not_ready(detail: str, checks: dict[str, str], retry_after: int | None = None) -> JSONResponse:
     headers = {"Retry-After": str(retry_after)} if retry_after else None
     return problem(503, "Niet gereed", detail, headers=headers, checks=checks)
 
 
 def _metrics_allowed(operations: Operations, request: Request) -> bool:
-    if not operations.metrics_allow:
-        return True
+    """From ``ops.metrics_allow``; with none listed, from the loopback address only."""
     try:
         address = ipaddress.ip_address(request.client.host if request.client else "")
     except ValueError:
         return False
-    return any(address in network for network in operations.metrics_allow)
+    return any(address in network for network in operations.metrics_allow or LOOPBACK)
 
 
 def install(app: FastAPI, settings: Settings) -> None:
@@ -590,6 +835,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     operations = Operations(app, settings)
     app.state.ops = operations
     app.add_middleware(OpsMiddleware, operations=operations)
+    app.router.lifespan_context = _watching_database(app.router.lifespan_context, operations)
     problem_schema = {"content": {PROBLEM: {"schema": security.Problem.model_json_schema()}}}
 
     @app.get(
@@ -598,15 +844,33 @@ def install(app: FastAPI, settings: Settings) -> None:
         response_model=None,
         responses={503: {"description": "Niet gereed: database of indexen ontbreken", **problem_schema}},
     )
-    def ready(request: Request) -> dict[str, Any] | JSONResponse:
+    async def ready(request: Request) -> dict[str, Any] | JSONResponse:
         """Gereedheid (readiness): antwoordt de database en zijn de indexen doorzoekbaar; welk model serveert."""
-        return readiness(request)
+        return readiness(request)  # async and from memory: answers while every thread searches
 
     @app.get(METRICS_PATH, include_in_schema=False)
-    def metrics(request: Request) -> Response:
+    async def metrics(request: Request) -> Response:
         """Prometheus-metrieken (zonder inloggen, voor een interne scrape; zie ``ops.metrics_allow``)."""
         if not _metrics_allowed(operations, request):
             return problem(
-                403, "Geen toegang", "De metrieken zijn alleen te lezen vanaf de adressen in ops.metrics_allow."
+                403,
+                "Geen toegang",
+                "De metrieken zijn alleen te lezen vanaf dit apparaat (127.0.0.1) of vanaf de adressen in "
+                "ops.metrics_allow (WERKMATCH_OPS__METRICS_ALLOW).",
             )
         return Response(generate_latest(operations.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _watching_database(lifespan: Any, operations: Operations) -> Callable[[Any], Any]:
+    """The app's lifespan, with :class:`DatabaseWatch` started once the matcher exists and stopped at the end."""
+
+    @asynccontextmanager
+    async def watched(app: Any) -> AsyncIterator[Any]:
+        async with lifespan(app) as state:
+            operations.database.start(app.state.matcher.engine)
+            try:
+                yield state
+            finally:
+                operations.database.stop()
+
+    return watched

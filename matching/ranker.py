@@ -66,7 +66,12 @@ class LearnedRanker:
         return raw[:, : len(FEATURE_NAMES)]
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "version": self.version, "source": self.source, **self.extra}
+        """What every ranked list carries as ``rankedBy``: name, version and provenance, never ``source``.
+
+        ``source`` is the directory the ranker was loaded from, a server path that no list should
+        show (the registry version or the baseline's name says which model it is).
+        """
+        return {"name": self.name, "version": self.version, **self.extra}
 
 
 def feature_spec(**trained_on: Any) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,11 +16,43 @@ from sqlmodel import Session, SQLModel, create_engine, select
 from matching import outcomes, oversight_state  # noqa: F401  (register their tables for init_db)
 from matching.domain import Client, ClientIn, Vacancy, VacancyIn, client_from_input, utcnow, vacancy_from_input
 
+logger = logging.getLogger(__name__)
+
+
+PRIVATE_DIR = 0o700  # the data directory: only the service's own user may list or enter it
+PRIVATE_FILE = 0o600  # the database holds health data (beperkingen): only the service's own user reads it
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def private_database_file(path: Path) -> None:
+    """Create the SQLite file at ``path`` with mode 0600 (its directory 0700 when it is new) before SQLite does.
+
+    SQLite creates the file with the process umask (0644 by default: anyone on the machine could
+    read every profile), and gives its ``-wal`` and ``-shm`` files the mode of the database file
+    (``findCreateFileMode`` in ``os_unix.c``), so creating the file first makes all three private.
+    A file or side file that exists with a wider mode is narrowed to 0600. An existing directory
+    keeps its mode: it may be a shared one such as ``/tmp``.
+    """
+    if not path.parent.exists():
+        path.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, PRIVATE_FILE))
+    for candidate in (path, *(path.with_name(path.name + suffix) for suffix in SQLITE_SIDE_FILES)):
+        try:
+            if candidate.exists() and candidate.stat().st_mode & 0o077:
+                candidate.chmod(PRIVATE_FILE)
+        except PermissionError as error:  # another user's file: say so, serve anyway
+            logger.warning("cannot make %s private (mode 0600): %s", candidate, error)
+
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, foreign keys and ``synchronous=FULL`` (durable commits)."""
+    """An engine for ``url``; SQLite gets WAL, foreign keys and ``synchronous=FULL`` (durable commits).
+
+    A SQLite file is created private first (:func:`private_database_file`).
+    """
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        database = url.removeprefix("sqlite:///").partition("?")[0]
+        if database and database != ":memory:":
+            private_database_file(Path(database))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")

@@ -57,7 +57,8 @@ def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[TestCli
     with Session(matcher.engine) as session:
         make_client(session, client_nummer="K-OPS", consulent="wc-a")
         make_vacancy(session, vacature_nummer="V-OPS")
-    with TestClient(create_app(settings, matcher)) as client:
+    # From the loopback address, as a scraper on the same machine: /metrics answers nobody else by default.
+    with TestClient(create_app(settings, matcher), client=("127.0.0.1", 50000)) as client:
         assert client.app.state.matcher.wait_embedded(timeout=120)
         yield client
 
@@ -126,6 +127,7 @@ def test_readiness_is_503_when_the_database_is_gone(tmp_path: Path, embedder) ->
         matcher.engine.dispose()
         for file in (tmp_path / "var").glob("werkmatch.db*"):
             file.unlink()  # SQLite opens a new, empty file in its place: no client table
+        http.app.state.ops.database.check()  # what its thread does every ops.status_seconds
         response = http.get("/api/v1/gereedheid")
         assert response.status_code == 503, response.text
         assert response.headers["content-type"] == "application/problem+json"
