@@ -394,7 +394,7 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
     @app.get("/api/v1/health")
     def health(matcher: MatcherDep) -> dict[str, Any]:
         """Leeft de service (liveness): de stand van de indexen en welk model rangschikt."""
-        return {"status": "ok", "index": matcher.status()}
+        return ops.liveness(request)  # async, from memory: answers in ms while every thread searches
 
     @app.post("/api/v1/modellen/herladen", responses=problems(401, 403))
     def reload_ranker(matcher: MatcherDep, _user: ModelKeeper) -> dict[str, Any]:

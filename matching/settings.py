@@ -91,8 +91,7 @@ class OpsSettings(BaseModel):
     rate_burst: int = Field(20, ge=1)
     rate_limited_paths: list[str] = Field(default_factory=lambda: ["/api/v1/matches/*", "*/zoeken"])
     # Who may read /metrics (unauthenticated, for an internal Prometheus scrape): client addresses or
-    # networks such as "10.0.0.0/8"; empty: anyone who reaches the service, so keep /metrics off the
-    # public ingress or list the scraper here.
+    # networks such as "10.0.0.0/8"; empty: the loopback address only (127.0.0.1, ::1).
     metrics_allow: list[str] = Field(default_factory=list)
     # Readiness: False = ready once lexical and structured search work while embedding still runs
     # (dense search covers what is embedded so far); True = only once every record is embedded.
@@ -104,6 +103,12 @@ class OpsSettings(BaseModel):
 class Settings(BaseSettings):
     """werkmatch configuration; every field can be set as ``WERKMATCH_<NAME>`` (nested: ``__``)."""
 
+    # Searches (rate-limited routes, the web UI's candidate pages) running at once; the rest wait in
+    # the event loop without a thread. None: the number of CPUs. 32 at once on 2 cores made /health
+    # wait 45 s; 2 at once keep it in milliseconds at the same throughput.
+    search_concurrency: int | None = Field(None, ge=1, le=256)
+    # How often readiness's database check runs (in its own thread; probes read its last answer).
+    status_seconds: float = Field(2.0, gt=0, le=60)
     model_config = SettingsConfigDict(env_prefix="WERKMATCH_", env_nested_delimiter="__")
 
     data_dir: Path = Path("var")
