@@ -65,7 +65,7 @@ from sqlmodel import Session, SQLModel
 
 from matching import store
 from matching.domain import BSN_LIKE, AuditKenmerken, ClientIn, ClientPersonalia, Schema, VacancyIn
-from matching.errors import ImportFileError, InvalidInputError, dutch_messages
+from matching.errors import ImportFileError, InvalidInputError, dutch_messages, printable
 
 logger = logging.getLogger(__name__)
 
@@ -347,9 +347,19 @@ def _not_an_object(path: Path, where: str, value: Any) -> ImportFileError:
     return ImportFileError(f"bestand '{path}': {where} is {kind}, geen object; elk record moet een object {{…}} zijn")
 
 
+def _too_deep(path: Path, where: str = "") -> ImportFileError:
+    """JSON nested deeper than the parser's recursion limit (the audit sent 2,000 levels: a 500)."""
+    return ImportFileError(
+        f"bestand '{path}'{where} is te diep genest (honderden lagen [ of {{ in elkaar); "
+        "een record is één object met hoogstens een paar lagen, zie het voorbeeld in data/samples/"
+    )
+
+
 def _read_json(path: Path, text: str) -> list[tuple[int, dict[str, Any]]]:
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise _too_deep(path) from None
     except json.JSONDecodeError as error:
         raise ImportFileError(
             f"bestand '{path}' is geen geldige JSON (regel {error.lineno}, kolom {error.colno}: "
@@ -374,6 +384,8 @@ def _read_json_lines(path: Path, text: str) -> list[tuple[int, dict[str, Any]]]:
             continue
         try:
             value = json.loads(content)
+        except RecursionError:
+            raise _too_deep(path, f" regel {line}") from None
         except json.JSONDecodeError as error:
             raise ImportFileError(
                 f"bestand '{path}' regel {line} is geen geldige JSON (kolom {error.colno}: "
@@ -446,7 +458,7 @@ def _external_id(record: dict[str, Any], kind: Kind) -> str | None:
     value = record.get(alias, record.get(name))
     if value is None or not str(value).strip():
         return None
-    text = str(value).strip()
+    text = printable(str(value).strip())[:80]  # a report is shown and sent: nothing unprintable, nothing huge
     return None if BSN_LIKE.match(text) else text  # never echo what may be a real BSN
 
 

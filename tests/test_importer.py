@@ -481,3 +481,53 @@ def test_report_to_json_uses_camel_case() -> None:
         "rejected": [{"line": 4, "externalId": "K1", "reasons": ["trede: ontbreekt"]}],
         "ids": [1, 2, 3],
     }
+
+
+# ---------------------------------------------------------------------------- issue 15: hostile files
+
+
+@pytest.mark.parametrize("depth", [2_000, 100_000])
+@pytest.mark.parametrize("suffix", [".json", ".jsonl"])
+def test_json_nested_thousands_deep_is_a_dutch_file_error(
+    engine: Engine, tmp_path: Path, depth: int, suffix: str
+) -> None:
+    # The audit's 2,000-deep import raised RecursionError (a 500 in the API).
+    nested = '{"clientNummer": "K1", "x": ' + "[" * depth + "]" * depth + "}"
+    path = _write(tmp_path, f"diep{suffix}", f"[{nested}]" if suffix == ".json" else nested + "\n")
+    with pytest.raises(ImportFileError, match="te diep genest"):
+        import_file(engine, "clients", path)
+    assert _rows(engine, Client) == []
+
+
+def test_rows_with_unknown_codes_are_rejected_with_line_and_code(engine: Engine, tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "codes.csv",
+        "clientNummer,consulent,trede,route,postcode,competenties,certificaten,wensBeroepen\n"
+        "K1,wc-a,4,werk,6811,orderpicken:3,vca_basis,orderpicker\n"
+        'K2,wc-a,4,werk,6811,"=HYPERLINK(""x"")",,\n'
+        "K3,wc-a,4,werk,6811,orderpicken,brevet,astronaut\n",
+    )
+    report = import_file(engine, "clients", path)
+    assert sorted(_clients(engine)) == ["K1"]
+    assert [(item.line, item.external_id) for item in report.rejected] == [(3, "K2"), (4, "K3")]
+    assert report.rejected[0].reasons == [
+        "competenties[1].code: onbekende competentiecode '=HYPERLINK(\"x\")'; zie data/competenties.csv"
+    ]
+    assert [reason.split(":")[0] for reason in report.rejected[1].reasons] == ["certificaten[1]", "wensen.beroepen[1]"]
+
+
+def test_a_lone_surrogate_or_nul_in_a_json_record_rejects_the_row_without_echoing_it(
+    engine: Engine, tmp_path: Path
+) -> None:
+    record = '{"clientNummer": "K\\ud800", "consulent": "wc-a", "trede": 4, "route": "werk", "postcode": "6811"}'
+    nul = '{"clientNummer": "K2", "consulent": "wc-a", "trede": 4, "route": "werk", "postcode": "6811", '
+    nul += '"zelfbeschrijving": "a\\u0000b"}'
+    report = import_file(engine, "clients", _write(tmp_path, "raar.jsonl", record + "\n" + nul + "\n"))
+    assert _rows(engine, Client) == []
+    first, second = report.rejected
+    assert first.external_id == "K\\ud800"
+    json.dumps(report.to_json(), ensure_ascii=False).encode("utf-8")  # the report can be sent and printed
+    assert second.reasons == [
+        "zelfbeschrijving: bevat een onzichtbaar stuurteken (U+0000) dat niet in tekst hoort; verwijder het"
+    ]
