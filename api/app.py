@@ -7,7 +7,9 @@ Who may do what (enforced here, tested as a matrix in ``tests/test_api_roles.py`
   ``aanpassingen``, ``kansMetAanpassing``) only for clients in their own caseload, and opens
   "niet getoond, omdat…" (``nietGetoond.eigenKlanten``) for their own clients only; an accountmanager
   sees pseudonymised summaries (a per-list pseudonym instead of the klantnummer, no beperkingen)
-  until a consulent accepts. Everyone sees the counts.
+  until a consulent accepts. Beyond hiding fields, :mod:`matching.disclosure` decides what *shapes* the
+  list: beperkingen outside the viewer's caseload exclude nobody and are counted nowhere, and their
+  distances are bands, so differencing two lists reveals neither.
 * ``POST /api/v1/matches/vacatures``: a werkconsulent, for a client in their own caseload (another
   consulent's client answers 404, as an unknown one does, so existence does not leak).
 * ``POST /api/v1/modellen/herladen``: data scientist and beheerder.
@@ -37,6 +39,7 @@ from api.routes import ROUTERS
 from api.users import Rol, User, create_demo_users
 from api.users import ensure_tables as ensure_user_tables
 from matching.annotate import BEPERKING_FIELDS
+from matching.disclosure import OUTSIDER, Viewer
 from matching.domain import Client
 from matching.errors import ConflictError, NotFoundError, WerkmatchError, dutch_message, field_path
 from matching.lookup import find_client
@@ -234,10 +237,10 @@ def candidate_listing(
     action: str = "kandidatenlijst_opgevraagd",
 ) -> dict[str, Any]:
     """A candidate list as ``user``'s role may see it, audited and logged; the API and the web UI both call this."""
-    caseload = user.consulent if user.rol == Rol.WERKCONSULENT else None  # may see their own clients' beperkingen
-    listing = matcher.candidates(
-        search.vacature_id, search.top, filters=search.filters(), served=True, caseload=caseload or None
-    )
+    # Only a consulent's own caseload is seen in full; beperkingen of anyone else shape nothing (matching.disclosure).
+    own = user.consulent if user.rol == Rol.WERKCONSULENT else None
+    viewer = Viewer(caseload=own) if own else OUTSIDER
+    listing = matcher.candidates(search.vacature_id, search.top, filters=search.filters(), served=True, viewer=viewer)
     log_match(
         matcher,
         request,

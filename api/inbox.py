@@ -62,7 +62,8 @@ from sqlmodel import Field as SQLField
 from sqlmodel import Session, SQLModel, select
 
 from api import audit
-from matching import outcomes
+from matching import compatibility, outcomes
+from matching.annotate import offered_by
 from matching.domain import Client, Vacancy, utcnow
 from matching.errors import ConflictError, InvalidInputError, NotFoundError, WerkmatchError
 from matching.lookup import find_client
@@ -459,7 +460,20 @@ def push_candidates(
 # ---------------------------------------------------------------------------------------- inbox
 
 
-def item_dict(item: InboxItem, klant: str, vacature: str, titel: str, today: date) -> dict[str, Any]:
+def beperking_notes(client: Client, vacancy: Vacancy) -> list[str]:
+    """For the client's own consulent only: where the vacancy's demands meet the client's beperkingen.
+
+    A pushed candidate was chosen without looking at beperkingen (``matching.disclosure``), so the
+    conflict, and whether the vacancy offers what closes it, is said here, where the consulent decides.
+    """
+    conflicts = compatibility.pair_aanpassingen(client.beperkingen, vacancy.belasting, offered_by(vacancy))
+    return [item.tekst() for item in conflicts]
+
+
+def item_dict(
+    item: InboxItem, klant: str, vacature: str, titel: str, today: date, beperkingen: list[str] | None = None
+) -> dict[str, Any]:
+    """One item as the API returns it; ``beperkingen`` (:func:`beperking_notes`) only for the own consulent."""
     return {
         "id": item.id,
         "soort": item.soort,
@@ -473,6 +487,7 @@ def item_dict(item: InboxItem, klant: str, vacature: str, titel: str, today: dat
         "rang": item.rank,
         "score": item.score,
         "redenen": list(item.reasons or []),
+        "aandachtspunten_beperkingen": beperkingen or [],
         "voorstel_id": item.voorstel_id,
         "zoekopdracht_id": item.zoekopdracht_id,
         "vervaldatum": item.due,
@@ -517,10 +532,11 @@ def list_inbox(
         conditions.append((InboxItem.due.is_(None)) | (InboxItem.due <= day))  # type: ignore[union-attr,operator]
     planned = case((InboxItem.due > day, 1), else_=0)  # type: ignore[operator]
     upcoming_due = case((InboxItem.due > day, InboxItem.due), else_=None)  # type: ignore[operator]
+    notes = beperking_notes
     with _session(engine) as session:
         total = session.exec(select(func.count()).select_from(InboxItem).where(*conditions)).one()
         rows = session.exec(
-            select(InboxItem, Client.client_nummer, Vacancy.vacature_nummer, Vacancy.titel)
+            select(InboxItem, Client, Vacancy)
             .join(Client, Client.id == InboxItem.client_id)  # type: ignore[arg-type]
             .join(Vacancy, Vacancy.id == InboxItem.vacancy_id)  # type: ignore[arg-type]
             .where(*conditions)
@@ -528,7 +544,10 @@ def list_inbox(
             .offset((page - 1) * size)
             .limit(size)
         ).all()
-        items = [item_dict(item, klant, vacature, titel, day) for item, klant, vacature, titel in rows]
+        items = [
+            item_dict(item, client.client_nummer, vacancy.vacature_nummer, vacancy.titel, day, notes(client, vacancy))
+            for item, client, vacancy in rows
+        ]
         if items:
             record_audit(session, actor, "inbox_gelezen", sorted({item["klant_id"] for item in items}))
             session.commit()
@@ -699,9 +718,12 @@ def finish(engine: Engine, actor: Actor, item_id: int, toelichting: str | None =
 def item_view(engine: Engine, item: InboxItem, today: date | None = None) -> dict[str, Any]:
     """One item as :func:`list_inbox` shows it."""
     with _session(engine) as session:
-        klant, vacature = _numbers(session, item)
-        titel = session.get(Vacancy, item.vacancy_id).titel  # type: ignore[union-attr]
-    return item_dict(item, klant, vacature, titel, today or local_today())
+        client, vacancy = session.get(Client, item.client_id), session.get(Vacancy, item.vacancy_id)
+        assert client is not None and vacancy is not None  # foreign keys
+        notes = beperking_notes(client, vacancy)
+        return item_dict(
+            item, client.client_nummer, vacancy.vacature_nummer, vacancy.titel, today or local_today(), notes
+        )
 
 
 # ---------------------------------------------------------------------------------------- nazorg

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from sqlmodel import Session, select
 
-from matching import compatibility, development
+from matching import compatibility, development, disclosure
 from matching.compatibility import Status
 from matching.domain import Client, Vacancy
 from matching.explain import FEATURE_GROUP, SIGNAL_GROUP, PairFacts, explain_pair, group_contributions
@@ -31,6 +31,9 @@ from matching.vocab import ASPECTS
 
 # Fields of a result entry derived from beperkingen: cut for roles that may not see them (api.app).
 BEPERKING_FIELDS = ("aandachtspuntenBeperkingen", "aanpassingen", "kansMetAanpassing")
+# What measures a client's distance: left out for a viewer outside the caseload (matching.disclosure).
+LOCATION_SIGNALS = frozenset({"distance"})
+LOCATION_GROUPS = frozenset({"reis"})
 
 
 def learned_contributions(ranker: LearnedRanker, pairs: np.ndarray) -> list[dict[str, float]]:
@@ -61,12 +64,16 @@ def explained(
 ) -> dict[str, Any]:
     """The fields every shown pair carries, either side of the search: distance, signals, explanation, kansen."""
     explanation = explain_pair(client, vacancy, contributions, facts, taxonomy)
+    banded = facts.distance_band is not None  # a viewer outside the caseload (matching.disclosure, rule 2)
     return {
-        "afstandKm": round(facts.distance_km, 1),
-        "signalen": {name: round(value, 4) for name, value in signals.items()},
+        "afstandKm": None if banded else round(facts.distance_km, 1),
+        "afstandsklasse": disclosure.distance_band(facts.distance_km),
+        "signalen": {
+            name: round(value, 4) for name, value in signals.items() if not (banded and name in LOCATION_SIGNALS)
+        },
         "reasons": explanation.reasons,
         "aandachtspunten": explanation.aandachtspunten,
-        "bijdragen": explanation.bijdragen,
+        "bijdragen": [item for item in explanation.bijdragen if not (banded and item["kenmerk"] in LOCATION_GROUPS)],
         **pair_notes(client, vacancy, taxonomy),
     }
 
@@ -110,15 +117,22 @@ def hard_summary(counts: dict[str, int], total: int) -> dict[str, Any]:
     }
 
 
-def explain_not_shown(counts: dict[str, Any], side: str) -> list[str]:
-    """Dutch sentences for the "niet getoond, omdat…" summary (``side``: "klanten" or "vacatures")."""
+def explain_not_shown(counts: dict[str, Any], side: str, beperking_side: str | None = None) -> list[str]:
+    """Dutch sentences for the "niet getoond, omdat…" summary.
+
+    Args:
+        counts: The summary's counts.
+        side: "klanten" or "vacatures".
+        beperking_side: How the beperking sentence names whom it counts (default ``side``), e.g.
+            "klanten uit uw eigen caseload" when only the viewer's own clients were checked.
+    """
     texts = {
         "vacatureNietOpen": "{n} vacatures zijn niet open.",
         "urenPassenNiet": "Bij {n} " + side + " passen de uren niet.",
         "buitenReisbereik": "{n} " + side + " liggen buiten het reisbereik van de klant.",
         "werktijdenPassenNiet": "Bij {n} " + side + " passen de werktijden niet.",
         "beperkingOnverenigbaar": (
-            "Bij {n} " + side + " vraagt het werk iets wat de klant door een beperking niet kan, "
+            "Bij {n} " + (beperking_side or side) + " vraagt het werk iets wat de klant door een beperking niet kan, "
             "en biedt de vacature geen aanpassing die dat oplost."
         ),
         "buitenFilters": "{n} " + side + " vallen buiten de gekozen filters.",

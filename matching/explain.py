@@ -124,6 +124,9 @@ class PairFacts:
     max_km: float
     mode: str
     values: dict[str, float]  # the ranker's feature values of the pair (matching.features)
+    # Set for a viewer outside the client's caseload: the sentences name this band, never kilometres
+    # or travel minutes (matching.disclosure, rule 2).
+    distance_band: str | None = None
 
 
 class _Sentences:
@@ -180,6 +183,11 @@ class _Sentences:
 
     def reis(self, positive: bool) -> str | None:
         facts = self.facts
+        if facts.distance_band is not None:
+            where = f"Woont op {facts.distance_band} van het werkadres"
+            if positive:
+                return f"{where}; reisbereik ca. {_km(facts.max_km)} km."
+            return f"{where}; andere kandidaten wonen dichterbij."
         minutes = geo.travel_minutes(facts.distance_km, facts.mode)
         trip = (
             f"{_km(facts.distance_km)} km van het werkadres (ca. {minutes:.0f} min "

@@ -30,8 +30,9 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 from tqdm import tqdm
 
-from matching import annotate, compatibility, exposure, oversight_state, quality, scoring
+from matching import annotate, compatibility, disclosure, exposure, oversight_state, quality, scoring
 from matching.compatibility import Status
+from matching.disclosure import EVERYONE, Viewer
 from matching.domain import Client, Vacancy, utcnow
 from matching.embedding import Embedder, Role, embed_cached, embed_fields, load_embedder
 from matching.errors import InvalidInputError
@@ -81,10 +82,17 @@ class CandidateFilters:
     plaatsingsvorm: frozenset[str] | None = None
     whole_bestand: bool = False
 
-    def mask(self, clients: ClientArrays, features: scoring.PairFeatures) -> np.ndarray:
+    def mask(
+        self, clients: ClientArrays, features: scoring.PairFeatures, banded: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Who passes the filters; ``banded`` rows (outside the viewer's caseload) meet the radius by
+        distance band (:func:`matching.disclosure.radius_for_outsiders`), so a radius cannot measure them."""
         keep = np.ones(len(clients.ids), bool)
         if self.max_km is not None:
-            keep &= features.distance_km <= self.max_km
+            within = features.distance_km <= self.max_km
+            if banded is not None:
+                within |= banded & (features.distance_km <= disclosure.radius_for_outsiders(self.max_km))
+            keep &= within
         if self.trede is not None:
             keep &= np.isin(clients.trede, list(self.trede))
         if self.route is not None:
@@ -118,7 +126,8 @@ class CandidatePool:
     lexical_raw: np.ndarray  # BM25 per pool row, divided by the best of all records
     signals: dict[str, np.ndarray]  # the weighted score's signals per pool row
     outside_filters: np.ndarray  # of all clients: left out by the consulent's filters
-    hard_rows: np.ndarray  # client rows left out for a hard beperking conflict
+    full_view: np.ndarray  # of all clients: seen in full by the viewer (matching.disclosure)
+    hard_rows: np.ndarray  # client rows left out for a hard beperking conflict (full-view rows only)
     hard_counts: dict[str, int]  # per aspect, how many of them
 
 
@@ -434,10 +443,17 @@ class Matcher:
         vacancies: VacancyArrays,
         vacancy_id: int,
         filters: CandidateFilters = NO_FILTERS,
+        full_view: np.ndarray | None = None,
     ) -> CandidatePool:
-        """Hard filters over all clients (incl. hard beperking conflicts), then the pool and its signals."""
+        """Hard filters over all clients, then the pool and its signals.
+
+        ``full_view`` (per client row; default: every row) says whose beperkingen may exclude them
+        and whose distance counts exactly (:mod:`matching.disclosure`).
+        """
         v_row = vacancies.position[vacancy_id]
         n = len(clients.ids)
+        if full_view is None:
+            full_view = np.ones(n, bool)
         features = scoring.pair_features(clients, np.arange(n), vacancies, np.full(n, v_row))
         if filters.whole_bestand:
             mask = (features.hours_overlap >= 0) & features.times_ok
@@ -447,8 +463,8 @@ class Matcher:
         offers = (vacancies.jobcarving[one], vacancies.jobcoach[one], vacancies.guided[one])
         closed = compatibility.accommodated(*offers)[0]
         compat = compatibility.statuses(clients.beperking_ernst, vacancies.belasting[v_row], closed)
-        hard = compat == Status.HARD
-        outside_filters = ~filters.mask(clients, features)
+        hard = (compat == Status.HARD) & full_view  # beperkingen outside the view shape nothing (rule 1)
+        outside_filters = ~filters.mask(clients, features, banded=~full_view)
         mask &= ~hard & ~outside_filters
         structured = scoring.structured_signals(features, clients.max_km)
         query = self._vectors_for([self.sides["vacancies"].texts[vacancy_id]], "query")[0]
@@ -473,11 +489,22 @@ class Matcher:
             lexical_raw=lexical_raw,
             signals=signals,
             outside_filters=outside_filters,
+            full_view=full_view,
             hard_rows=hard_rows,
             hard_counts=compatibility.hard_reason_counts(
                 clients.beperking_ernst, vacancies.belasting[v_row], closed, hard_rows
             ),
         )
+
+    @staticmethod
+    def _full_view(session: Session, viewer: Viewer, ids: np.ndarray) -> np.ndarray:
+        """Per client row: does ``viewer`` see that client in full (own caseload, or everyone)?"""
+        if viewer.everyone:
+            return np.ones(len(ids), bool)
+        if viewer.caseload is None:
+            return np.zeros(len(ids), bool)
+        own = session.exec(select(Client.id).where(Client.consulent == viewer.caseload)).all()
+        return np.isin(ids, np.fromiter(own, np.int64, len(own)))
 
     def pool_features(self, vacancy_id: int, now: datetime | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The client ids a candidate search for this vacancy would rank, and their ranker features.
@@ -506,7 +533,7 @@ class Matcher:
         weights: RetrievalSettings | None = None,
         filters: CandidateFilters = NO_FILTERS,
         served: bool = False,
-        caseload: str | None = None,
+        viewer: Viewer = EVERYONE,
     ) -> dict[str, Any]:
         """The best-fitting clients for one vacancy, each with a score, Dutch reasons and kansen.
 
@@ -518,9 +545,11 @@ class Matcher:
             filters: what the consulent narrows the list to (radius, trede, route, hours, whole bestand).
             served: the list is shown to a person (API, CLI): it is re-ranked for exposure and its top
                 enters the exposure ledger. Evaluations leave it False and change nothing.
-            caseload: a consulentcode: "niet getoond, omdat…" then names that caseload's clients a hard
-                beperking conflict left out, with the reasons (``nietGetoond.eigenKlanten``); only for the
-                consulent who may see those beperkingen.
+            viewer: whose eyes the list is for (:mod:`matching.disclosure`): beperkingen of clients outside
+                ``viewer.caseload`` shape nothing and their distance is a band. With a caseload, "niet
+                getoond, omdat…" names that caseload's clients a hard beperking conflict left out, with the
+                reasons (``nietGetoond.eigenKlanten``); without one (and not ``everyone``) it has no
+                beperking counts at all.
         """
         if top < 1 or top > 500:
             raise InvalidInputError(f"top moet tussen 1 en 500 liggen, niet {top}")
@@ -535,7 +564,8 @@ class Matcher:
                         "kandidaten zoeken kan alleen voor open vacatures"
                     )
                 vacancy_id: int = vacancy.id  # type: ignore[assignment]
-                pool = self._candidate_pool(clients, vacancies, vacancy_id, filters)
+                full_view = self._full_view(session, viewer, clients.ids)
+                pool = self._candidate_pool(clients, vacancies, vacancy_id, filters, full_view)
                 mode = oversight_state.ranking_mode(session, self.settings.ranker.mode)["modus"]
                 ranker = self.ranker if weights is None and mode == "model" else None
                 now = utcnow()
@@ -582,16 +612,19 @@ class Matcher:
                     row = pool.rows[position]
                     client = rows_by_id[int(clients.ids[row])]
                     pair_signals = {name: float(values[position]) for name, values in pool.signals.items()}
+                    full = bool(pool.full_view[row])
+                    distance = float(pool.features.distance_km[row])
                     facts = PairFacts(
-                        distance_km=float(pool.features.distance_km[row]),
+                        distance_km=distance,
                         max_km=float(clients.max_km[row]),
                         mode=clients.mode[row],
                         values=dict(zip(FEATURE_NAMES, shown_pairs[rank - 1].tolist(), strict=True)),
+                        distance_band=None if full else disclosure.distance_band(distance),
                     )
                     results.append(
                         {
                             "rank": rank,
-                            "score": round(float(score[position]), 4),
+                            "score": round(float(score[position]), 4 if full else disclosure.OUTSIDER_SCORE_DECIMALS),
                             "clientId": client.client_nummer,
                             "trede": client.trede,
                             "route": client.route,
@@ -611,13 +644,18 @@ class Matcher:
                 n = len(clients.ids)
                 not_shown = {
                     **self._excluded_summary(pool.features, np.ones(n, bool)),
-                    **annotate.hard_summary(pool.hard_counts, len(pool.hard_rows)),
+                    **(
+                        annotate.hard_summary(pool.hard_counts, len(pool.hard_rows))
+                        if viewer.everyone or viewer.caseload is not None
+                        else {}
+                    ),
                     "buitenFilters": int(pool.outside_filters.sum()),
                 }
-                not_shown["toelichting"] = annotate.explain_not_shown(not_shown, "klanten")
-                if caseload is not None:
+                side = "klanten" if viewer.everyone else "klanten uit uw eigen caseload"
+                not_shown["toelichting"] = annotate.explain_not_shown(not_shown, "klanten", beperking_side=side)
+                if viewer.caseload is not None:
                     not_shown["eigenKlanten"] = annotate.own_left_out(
-                        session, clients.ids[pool.hard_rows].tolist(), caseload, vacancy
+                        session, clients.ids[pool.hard_rows].tolist(), viewer.caseload, vacancy
                     )
                 return {
                     "vacancyId": vacancy.vacature_nummer,

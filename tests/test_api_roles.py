@@ -99,7 +99,7 @@ def test_an_accountmanager_sees_pseudonymised_summaries(http, tokens) -> None:
     body = {"vacatureId": "V-ROL", "top": 10}
     listing = http.post("/api/v1/matches/kandidaten", json=body, headers=tokens["accountmanager"]).json()
     ids = [item["clientId"] for item in listing["results"]]
-    assert len(ids) == 3 and all(i.startswith("P-") for i in ids)
+    assert len(ids) == 4 and all(i.startswith("P-") for i in ids)  # K-RUG too: beperkingen shape nothing here
     assert not any("K-" in str(item) for item in listing["results"])
     assert all("aandachtspuntenBeperkingen" not in item for item in listing["results"])
     again = http.post("/api/v1/matches/kandidaten", json=body, headers=tokens["accountmanager"]).json()
@@ -178,10 +178,14 @@ def test_kansen_and_what_was_left_out_follow_the_role(http, tokens) -> None:
     assert all(name not in by_id["K-ANDER"] for name in ("kansMetAanpassing", "aanpassingen"))
     assert by_id["K-EIGEN"]["bijdragen"] and by_id["K-EIGEN"]["reasons"]
 
+    # Another consulent's client: beperkingen shape nothing (matching.disclosure), so K-RUG is listed, unmarked,
+    # and the beperking count covers consulent2's own caseload only (none of it conflicts).
     theirs = http.post("/api/v1/matches/kandidaten", json=body, headers=tokens["consulent2"]).json()
-    assert theirs["nietGetoond"]["eigenKlanten"] == [] and theirs["nietGetoond"]["beperkingOnverenigbaar"] == 1
+    assert theirs["nietGetoond"]["eigenKlanten"] == [] and theirs["nietGetoond"]["beperkingOnverenigbaar"] == 0
+    assert "K-RUG" in {item["clientId"] for item in theirs["results"]}
     manager = http.post("/api/v1/matches/kandidaten", json=body, headers=tokens["accountmanager"]).json()
-    assert "eigenKlanten" not in manager["nietGetoond"] and manager["nietGetoond"]["beperkingOnverenigbaar"] == 1
+    assert not {"eigenKlanten", "beperkingOnverenigbaar", "beperkingPerEis"} & set(manager["nietGetoond"])
+    assert len(manager["results"]) == 4  # K-RUG too, as a pseudonym
     assert all("aanpassingen" not in item and "kansMetAanpassing" not in item for item in manager["results"])
     assert not any("K-RUG" in str(value) for value in manager.values())
 

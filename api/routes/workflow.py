@@ -47,6 +47,7 @@ from sqlmodel import Session, select
 from api import inbox, oversight, security
 from api.users import Rol, User
 from matching import outcomes
+from matching.disclosure import OUTSIDER
 from matching.domain import Client, Vacancy, utcnow
 from matching.errors import InvalidInputError, NotFoundError
 from matching.lookup import ID_MAX, find_vacancy
@@ -208,6 +209,10 @@ class InboxItemOut(Output):
     rang: int | None
     score: float | None
     redenen: list[str]
+    aandachtspunten_beperkingen: list[str] = Field(
+        default_factory=list,
+        description="waar de eisen van de vacature de beperkingen van de eigen klant raken, en wat dat oplost",
+    )
     voorstel_id: int | None
     zoekopdracht_id: int | None
     vervaldatum: date | None
@@ -572,7 +577,9 @@ def push_vacature(
     Het antwoord noemt alleen aantallen en pseudoniemen; wie het zijn ziet de accountmanager pas
     wanneer een consulent het voorstel doet.
     """
-    listing = matcher.candidates(vacaturenummer, body.aantal, served=True)
+    # The accountmanager's own view: beperkingen shape nothing, so the answer cannot be differenced
+    # (matching.disclosure); the client's consulent sees any conflict in the inbox and decides.
+    listing = matcher.candidates(vacaturenummer, body.aantal, served=True, viewer=OUTSIDER)
     pushed = inbox.push_candidates(
         matcher.engine,
         listing,

@@ -28,7 +28,7 @@ def safe_cell(value: Any) -> Any:
 
 def shortlist_rows(listing: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     """Header and rows of a candidate list as the role saw it (only the fields present are exported)."""
-    header = ["rang", "kandidaat", "score", "trede", "route", "afstand (km)", "redenen", "aandachtspunten"]
+    header = ["rang", "kandidaat", "score", "trede", "route", "afstand", "redenen", "aandachtspunten"]
     with_beperkingen = any("aandachtspuntenBeperkingen" in item for item in listing["results"])
     if with_beperkingen:
         header.append("aandachtspunten beperkingen")
@@ -40,7 +40,8 @@ def shortlist_rows(listing: dict[str, Any]) -> tuple[list[str], list[list[Any]]]
             item["score"],
             item["trede"],
             item["route"],
-            item["afstandKm"],
+            # kilometres for the own caseload, a band for everyone else (matching.disclosure)
+            item["afstandKm"] if item.get("afstandKm") is not None else item.get("afstandsklasse", ""),
             item.get("reasons", []),
             item.get("aandachtspunten", []),
         ]

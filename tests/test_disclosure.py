@@ -1,0 +1,148 @@
+"""What a candidate list reveals outside the viewer's caseload (matching.disclosure), attacked as the audit did.
+
+Issue 15, finding 3: two identical vacancies, one demanding ``tillen`` at level 3, searched with
+``straalKm: 1`` — the lists differed by one client and the per-demand counts said why. Finding 4: exact
+distances to a few vacancies gave away home postcodes. One world: consulent1 owns wc-a (three
+clients), consulent2 owns wc-b (two clients, one of whom cannot lift at all).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from api.app import create_app
+from matching import disclosure
+from matching.disclosure import EVERYONE, OUTSIDER, Viewer
+from matching.matcher import CandidateFilters, Matcher
+from tests.factories import login, make_client, make_vacancy
+
+CANNOT_LIFT = [{"aspect": "tillen", "ernst": 3}]
+SAME_VACANCY = {"postcode": "6827", "titel": "Orderpicker", "omschrijving": "Orders verzamelen in een magazijn."}
+BANDS = {"0–5 km", "5–10 km", "10–20 km", "20–50 km", "meer dan 50 km"}
+EXACT_DISTANCE = re.compile(r"\d+,\d km van het werkadres|\bmin\b")
+
+
+@pytest.fixture(scope="module")
+def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> TestClient:
+    from matching.settings import RankerSettings, Settings
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("disclosure") / "var", ranker=RankerSettings(poll_seconds=0))
+    matcher = Matcher(settings, embedder=embedder)
+    with Session(matcher.engine) as session:
+        for number, postcode in (("K-A1", "6811AB"), ("K-A2", "6826AB"), ("K-A3", "6816AB")):
+            make_client(session, client_nummer=number, consulent="wc-a", postcode=postcode)
+        make_client(session, client_nummer="K-TIL", consulent="wc-b", postcode="6828AB", beperkingen=CANNOT_LIFT)
+        make_client(session, client_nummer="K-B2", consulent="wc-b", postcode="6846AB")
+        make_vacancy(session, vacature_nummer="V-GEEN", belasting=[], **SAME_VACANCY)
+        make_vacancy(session, vacature_nummer="V-TIL", belasting=[{"aspect": "tillen", "niveau": 3}], **SAME_VACANCY)
+    with TestClient(create_app(settings, matcher)) as client:
+        client.app.state.matcher.wait_embedded(timeout=120)
+        yield client
+
+
+@pytest.fixture(scope="module")
+def tokens(http: TestClient) -> dict[str, dict[str, str]]:
+    return {name: login(http, name) for name in ("consulent1", "consulent2", "accountmanager")}
+
+
+def search(http: TestClient, headers: dict[str, str], vacancy: str, **filters: object) -> dict:
+    body = {"vacatureId": vacancy, "top": 10, **filters}
+    response = http.post("/api/v1/matches/kandidaten", json=body, headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def ids(listing: dict) -> set[str]:
+    return {item["clientId"] for item in listing["results"]}
+
+
+@pytest.mark.parametrize("user", ["accountmanager", "consulent1"])
+def test_differencing_two_vacancies_teaches_an_outsider_nothing_about_beperkingen(http, tokens, user) -> None:
+    plain = search(http, tokens[user], "V-GEEN", straalKm=1)
+    lifting = search(http, tokens[user], "V-TIL", straalKm=1)
+    assert len(plain["results"]) == len(lifting["results"]) >= 1
+    assert plain["aantalGeschikt"] == lifting["aantalGeschikt"]
+    assert plain["nietGetoond"] == lifting["nietGetoond"]  # counts and sentences alike
+    if user == "accountmanager":
+        assert not {"beperkingOnverenigbaar", "beperkingPerEis", "eigenKlanten"} & set(lifting["nietGetoond"])
+        assert not any("beperking" in text for text in lifting["nietGetoond"]["toelichting"])
+    else:  # K-TIL is consulent2's client: listed for both vacancies, nothing beperking-derived about them
+        assert "K-TIL" in ids(plain) and "K-TIL" in ids(lifting)
+        assert lifting["nietGetoond"]["beperkingPerEis"] == {}
+
+
+def test_the_own_consulent_still_sees_the_conflict_and_who_it_left_out(http, tokens) -> None:
+    lifting = search(http, tokens["consulent2"], "V-TIL")
+    assert "K-TIL" not in ids(lifting)
+    assert lifting["nietGetoond"]["beperkingPerEis"] == {"tillen": 1}
+    [left_out] = lifting["nietGetoond"]["eigenKlanten"]
+    assert left_out["clientId"] == "K-TIL" and "tillen" in left_out["redenen"][0]
+    assert any("eigen caseload" in text for text in lifting["nietGetoond"]["toelichting"])
+
+
+def test_a_push_does_not_depend_on_beperkingen_either(http, tokens) -> None:
+    def push(vacancy: str) -> dict:
+        response = http.post(
+            f"/api/v1/vacatures/{vacancy}/push", json={"aantal": 5}, headers=tokens["accountmanager"]
+        )
+        assert response.status_code in (200, 201), response.text
+        return response.json()
+
+    assert len(push("V-GEEN")["kandidaten"]) == len(push("V-TIL")["kandidaten"]) == 5
+
+
+@pytest.mark.parametrize("user", ["accountmanager", "consulent1"])
+def test_outsiders_see_a_distance_band_never_kilometres(http, tokens, user) -> None:
+    listing = search(http, tokens[user], "V-GEEN")
+    outsiders = [item for item in listing["results"] if not item.get("eigenKlant")]
+    assert outsiders
+    for item in outsiders:
+        assert item["afstandKm"] is None and item["afstandsklasse"] in BANDS
+        assert "distance" not in item["signalen"]
+        assert all(part["kenmerk"] != "reis" for part in item["bijdragen"])
+        assert not any(EXACT_DISTANCE.search(text) for text in item["reasons"] + item["aandachtspunten"])
+        assert item["score"] == round(item["score"], disclosure.OUTSIDER_SCORE_DECIMALS)
+    own = [item for item in listing["results"] if item.get("eigenKlant")]
+    assert (user == "consulent1") == bool(own)
+    assert all(isinstance(item["afstandKm"], float) and "distance" in item["signalen"] for item in own)
+
+
+def test_a_radius_cannot_measure_an_outsiders_distance(http) -> None:
+    matcher: Matcher = http.app.state.matcher
+
+    def listed(viewer: Viewer, km: float) -> set[str]:
+        return ids(matcher.candidates("V-GEEN", 10, filters=CandidateFilters(max_km=km), viewer=viewer))
+
+    radii = [0.5 * step for step in range(1, 11)]  # 0.5 … 5.0 km, all inside the first band
+    exact = [("K-TIL" in listed(EVERYONE, km)) for km in radii]
+    assert len(set(exact)) == 2  # the attack works on exact distances: K-TIL enters at one radius
+    for viewer in (OUTSIDER, Viewer(caseload="wc-a")):
+        assert all("K-TIL" in listed(viewer, km) for km in radii)  # the whole band, whatever the radius
+    own = [("K-TIL" in listed(Viewer(caseload="wc-b"), km)) for km in radii]
+    assert own == exact  # the own consulent filters on the exact distance
+
+
+def test_bands_and_rounded_radii() -> None:
+    assert [disclosure.distance_band(km) for km in (0.0, 5.0, 5.1, 19.9, 50.0, 51.0)] == [
+        "0–5 km",
+        "0–5 km",
+        "5–10 km",
+        "10–20 km",
+        "20–50 km",
+        "meer dan 50 km",
+    ]
+    assert [disclosure.radius_for_outsiders(km) for km in (0.1, 5.0, 7.5, 49.0)] == [5.0, 5.0, 10.0, 50.0]
+    assert disclosure.radius_for_outsiders(80.0) == float("inf")
+
+
+def test_the_own_consulent_reads_the_conflict_of_a_pushed_candidate_in_the_inbox(http, tokens) -> None:
+    pushed = http.post("/api/v1/vacatures/V-TIL/push", json={"aantal": 5}, headers=tokens["accountmanager"])
+    assert pushed.status_code in (200, 201), pushed.text
+    items = http.get("/api/v1/inbox", headers=tokens["consulent2"]).json()["items"]
+    mine = {item["klantId"]: item for item in items if item["vacatureId"] == "V-TIL"}
+    assert "tillen" in mine["K-TIL"]["aandachtspuntenBeperkingen"][0]
+    assert mine["K-B2"]["aandachtspuntenBeperkingen"] == []
