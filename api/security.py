@@ -2,9 +2,20 @@
 
 ``POST /api/v1/token`` (form fields ``username``, ``password``) answers
 ``{"access_token", "token_type": "bearer", "expires_in"}``. The token carries ``sub`` (the username),
-``rol``, ``iat``, ``exp`` and a ``jti``; it is signed with :func:`signing_key`. Every request reads the
-user from the database again, so deactivating an account or changing a role takes effect at once;
-the ``rol`` claim is information for the client, never what the API checks.
+``rol``, ``iat``, ``exp``, a ``jti`` and ``gen`` (the account's token generation); it is signed with
+:func:`signing_key`, the installation's own random key (:mod:`api.keys`), never a key in the source.
+Every request reads the user from the database again, so deactivating an account or changing a role
+takes effect at once; the ``rol`` claim is information for the client, never what the API checks.
+
+* **Lifetime on the server**: a token whose ``exp - iat`` is longer than ``auth.token_minutes``, or
+  whose ``iat`` lies in the future, is refused, whoever signed it.
+* **Revocation**: ``POST /api/v1/token/intrekken`` (logging out; the web UI's logout does the same),
+  deactivating and reactivating an account raise its generation (:func:`api.users.revoke_tokens`);
+  a token of an older generation is refused. Logging out ends *all* the account's tokens, on
+  every device: simple, and what a person who suspects a stolen token wants.
+* **Login**: a wrong password, an unknown and a deactivated account get the same answer (no account
+  oracle); failed logins are logged at WARNING (username and address, never the password) and
+  throttled per account and per address (:mod:`api.login_throttle`: 429 with ``Retry-After``).
 
 The app wires it up with::
 
@@ -23,7 +34,6 @@ Dutch ``title`` and ``detail`` (401 with ``WWW-Authenticate: Bearer``, 403 namin
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import logging
@@ -41,7 +51,9 @@ from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api.users import Rol, User, authenticate, get_user
+from api import keys
+from api.login_throttle import LoginThrottle
+from api.users import Rol, User, authenticate, get_user, normalize_username, revoke_tokens, token_generation
 from matching.errors import InvalidInputError
 from matching.settings import Settings
 
@@ -49,8 +61,12 @@ logger = logging.getLogger(__name__)
 
 ALGORITHM = "HS256"
 TOKEN_URL = "/api/v1/token"
-# Publicly known: fine for a laptop, refused in production (see signing_key).
-DEMO_SIGNING_KEY = "werkmatch-demo-sleutel-alleen-voor-ontwikkeling"
+# SHA-256 of keys that were published (the fixed demo key of werkmatch before issue 15): refused
+# everywhere, in case one was copied into WERKMATCH_AUTH__SECRET_KEY.
+PUBLISHED_KEY_DIGESTS = frozenset({"4ae44bc65aed6c6f1854d62c085b480d40ba789ed399228605e1182e0a2928db"})
+# Clocks of the processes that issue and check tokens agree (one host, or NTP): a token "issued" later
+# than this in the future was not issued by werkmatch.
+CLOCK_SKEW_SECONDS = 5
 # RFC 7518 §3.2: an HS256 key must be at least as long as the hash output, 256 bits.
 MIN_KEY_LENGTH = 32
 PROBLEM = "application/problem+json"
@@ -127,50 +143,73 @@ class Problem(BaseModel):
     detail: str
 
 
-@functools.cache
-def _warn_demo_key() -> None:
-    """Said once per process, not on every request."""
-    logger.warning("no WERKMATCH_AUTH__SECRET_KEY: tokens are signed with the public demo key")
-
-
-def signing_key(settings: Settings) -> str:
-    """The HS256 key for access tokens.
-
-    Args:
-        settings: ``auth.secret_key`` and ``environment``.
-
-    Returns:
-        ``auth.secret_key``; in development an empty secret means :data:`DEMO_SIGNING_KEY`.
-
-    Raises:
-        InvalidInputError: In production, in Dutch, when the secret is empty, the demo key or shorter
-            than 32 characters: the service then refuses to start.
-    """
-    secret = settings.auth.secret_key
-    if settings.environment != "production":
-        if not secret:
-            _warn_demo_key()
-        return secret or DEMO_SIGNING_KEY
-    if not secret or secret == DEMO_SIGNING_KEY:
+def _configured_key(settings: Settings, secret: str, variable: str) -> str:
+    """A key set in the environment: never a published one; in production at least 32 characters."""
+    if hashlib.sha256(secret.encode()).hexdigest() in PUBLISHED_KEY_DIGESTS:
         raise InvalidInputError(
-            "in productie is een eigen geheime sleutel voor tokens nodig; stel WERKMATCH_AUTH__SECRET_KEY in "
-            "op een willekeurige tekst van minstens 32 tekens, bijv. met: openssl rand -hex 32"
+            f"{variable} is een openbaar bekende sleutel uit een oudere versie van werkmatch; stel een eigen "
+            "willekeurige sleutel in (bijv. met: openssl rand -hex 32), of laat de variabele leeg voor de "
+            "eigen sleutel van deze installatie"
         )
-    if len(secret) < MIN_KEY_LENGTH:
+    if settings.environment == "production" and len(secret) < MIN_KEY_LENGTH:
         raise InvalidInputError(
-            f"WERKMATCH_AUTH__SECRET_KEY is te kort ({len(secret)} tekens); stel een sleutel van minstens "
+            f"{variable} is te kort ({len(secret)} tekens); stel een sleutel van minstens "
             f"{MIN_KEY_LENGTH} tekens in, bijv. met: openssl rand -hex 32"
         )
     return secret
 
 
-def create_access_token(settings: Settings, user: User, now: datetime | None = None) -> str:
+def signing_key(settings: Settings) -> str:
+    """The HS256 key for access tokens (and the web UI's CSRF tokens).
+
+    Args:
+        settings: ``auth.secret_key``, ``data_dir`` and ``environment``.
+
+    Returns:
+        ``auth.secret_key`` when set; otherwise the installation's own random key in
+        ``<data_dir>/sleutels/token.key``, created on first need (:mod:`api.keys`).
+
+    Raises:
+        InvalidInputError: In Dutch, for a published key, a configured key shorter than 32
+            characters in production, or a key file that is broken (or readable by others, in
+            production): the service then refuses to start.
+    """
+    secret = settings.auth.secret_key
+    if secret:
+        return _configured_key(settings, secret, "WERKMATCH_AUTH__SECRET_KEY")
+    return keys.file_key(settings, keys.TOKEN_KEY)
+
+
+def pseudonym_key(settings: Settings) -> str:
+    """The HMAC key of the pseudonyms: apart from the token key, so one cannot reverse the other.
+
+    Returns:
+        ``auth.pseudonym_key`` when set; otherwise ``<data_dir>/sleutels/pseudoniem.key``.
+
+    Raises:
+        InvalidInputError: As :func:`signing_key`, and when the configured key equals the token key.
+    """
+    secret = settings.auth.pseudonym_key
+    if not secret:
+        return keys.file_key(settings, keys.PSEUDONYM_KEY)
+    _configured_key(settings, secret, "WERKMATCH_AUTH__PSEUDONYM_KEY")
+    if secret == settings.auth.secret_key:
+        raise InvalidInputError(
+            "WERKMATCH_AUTH__PSEUDONYM_KEY is gelijk aan WERKMATCH_AUTH__SECRET_KEY; kies een andere sleutel, "
+            "anders kan wie tokens kan ondertekenen ook pseudoniemen terugrekenen"
+        )
+    return secret
+
+
+def create_access_token(settings: Settings, user: User, now: datetime | None = None, generation: int = 0) -> str:
     """A signed access token for ``user``, valid ``auth.token_minutes`` from ``now``.
 
     Args:
         settings: The signing key and the lifetime.
         user: Becomes ``sub`` (username) and ``rol``.
         now: The issue time (tests pass one in the past); default: the current time.
+        generation: The account's token generation (:func:`api.users.token_generation`); a token
+            with an older one is refused.
 
     Returns:
         The encoded JWT.
@@ -182,6 +221,7 @@ def create_access_token(settings: Settings, user: User, now: datetime | None = N
         "iat": issued,
         "exp": issued + timedelta(minutes=settings.auth.token_minutes),
         "jti": uuid.uuid4().hex,
+        "gen": generation,
     }
     return jwt.encode(claims, signing_key(settings), algorithm=ALGORITHM)
 
@@ -190,22 +230,23 @@ def decode_access_token(settings: Settings, token: str) -> dict[str, Any]:
     """The claims of a valid token.
 
     Args:
-        settings: The signing key.
+        settings: The signing key and the lifetime.
         token: The encoded JWT from the ``Authorization`` header.
 
     Returns:
-        The claims; ``sub``, ``rol``, ``iat``, ``exp`` and ``jti`` are present.
+        The claims; ``sub``, ``rol``, ``iat``, ``exp``, ``jti`` and ``gen`` are present.
 
     Raises:
-        AuthError: 401, with a Dutch detail that says whether the token expired, was altered or is
-            not a token of this service.
+        AuthError: 401, with a Dutch detail that says whether the token expired, was altered, is
+            not a token of this service, or lives longer than this service allows.
     """
     try:
-        return jwt.decode(
+        claims = jwt.decode(
             token,
             signing_key(settings),
             algorithms=[ALGORITHM],
-            options={"require": ["sub", "rol", "iat", "exp", "jti"]},
+            options={"require": ["sub", "rol", "iat", "exp", "jti", "gen"]},
+            leeway=0,
         )
     except jwt.ExpiredSignatureError:
         raise _unauthorized("Het token is verlopen; log opnieuw in.", title="Token verlopen") from None
@@ -218,6 +259,8 @@ def decode_access_token(settings: Settings, token: str) -> dict[str, Any]:
         raise _unauthorized(
             f"Het token mist het gegeven '{error.claim}'; het is niet door werkmatch uitgegeven. Log opnieuw in."
         ) from None
+    except jwt.ImmatureSignatureError:
+        raise _unauthorized("Het token is uitgegeven in de toekomst; het is niet door werkmatch uitgegeven.") from None
     except jwt.DecodeError:
         raise _unauthorized(
             "Het token is onleesbaar: geen geldig JWT. Stuur het access_token uit POST /api/v1/token mee "
@@ -226,6 +269,43 @@ def decode_access_token(settings: Settings, token: str) -> dict[str, Any]:
     except jwt.InvalidTokenError as error:
         logger.info("token refused: %s", error)
         raise _unauthorized("Het token is ongeldig; log opnieuw in.") from None
+    issued, expires, generation = claims["iat"], claims["exp"], claims["gen"]
+    if not all(isinstance(value, int | float) and not isinstance(value, bool) for value in (issued, expires)):
+        raise _unauthorized("Het token is ongeldig: iat en exp moeten tijdstippen zijn. Log opnieuw in.")
+    if not isinstance(generation, int) or isinstance(generation, bool):
+        raise _unauthorized("Het token is ongeldig: gen moet een geheel getal zijn. Log opnieuw in.")
+    if issued > datetime.now(UTC).timestamp() + CLOCK_SKEW_SECONDS:
+        raise _unauthorized("Het token is uitgegeven in de toekomst; het is niet door werkmatch uitgegeven.")
+    if expires - issued > settings.auth.token_minutes * 60:
+        raise _unauthorized(
+            f"Het token is langer geldig dan de {settings.auth.token_minutes} minuten die deze service toestaat; "
+            "het is niet door werkmatch uitgegeven. Log opnieuw in."
+        )
+    return claims
+
+
+def user_for_token(settings: Settings, engine: Engine, token: str) -> tuple[User, dict[str, Any]]:
+    """The active user a token belongs to, and its claims: what the API and the web UI both check.
+
+    Raises:
+        AuthError: 401 for an unreadable, altered, expired or revoked token, or for a user that no
+            longer exists or is deactivated.
+    """
+    claims = decode_access_token(settings, token)
+    with Session(engine, expire_on_commit=False) as session:
+        user = get_user(session, str(claims["sub"]))
+        generation = token_generation(session, str(claims["sub"]))
+    if user is None:
+        raise _unauthorized(f"De gebruiker '{claims['sub']}' van dit token bestaat niet (meer).")
+    if not user.actief:
+        raise _unauthorized(f"Het account '{user.username}' is gedeactiveerd; neem contact op met een beheerder.")
+    if claims["gen"] != generation:
+        raise _unauthorized(
+            "Dit token is ingetrokken: er is sindsdien uitgelogd, of het account is gedeactiveerd of heractiveerd. "
+            "Log opnieuw in.",
+            title="Token ingetrokken",
+        )
+    return user, claims
 
 
 def _settings(request: Request) -> Settings:
@@ -246,40 +326,84 @@ def _problem_response(description: str) -> dict[str, Any]:
     return {"description": description, "content": {PROBLEM: {"schema": Problem.model_json_schema()}}}
 
 
-@router.post(
-    TOKEN_URL,
-    response_model=Token,
-    responses={401: _problem_response("Onbekende gebruikersnaam, onjuist wachtwoord of gedeactiveerd account")},
-)
-def issue_token(request: Request, response: Response, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
-    """Inloggen met gebruikersnaam en wachtwoord (OAuth2 password flow); geeft een access token."""
-    response.headers["Cache-Control"] = "no-store"  # RFC 6749 §5.1: tokens are never cached
-    settings = _settings(request)
+def login_throttle(app: FastAPI) -> LoginThrottle:
+    """The app's login throttle (made by :func:`install`, or here on first use)."""
+    throttle = getattr(app.state, "login_throttle", None)
+    if throttle is None:
+        throttle = app.state.login_throttle = LoginThrottle.from_settings(app.state.settings)
+    return throttle
+
+
+def client_address(request: Request) -> str:
+    """The peer address (behind a proxy: the proxy's, unless uvicorn runs with --forwarded-allow-ips)."""
+    return request.client.host if request.client else "onbekend"
+
+
+def check_login(request: Request, username: str, password: str) -> tuple[User, int]:
+    """The active user whose password matches, and their token generation: the login of API and web UI.
+
+    Raises:
+        ProblemError: 429 with ``Retry-After`` when the account or the address has too many recent
+            failed logins (asked before the password is checked, so also with the right password).
+        AuthError: 401 with one text for a wrong password, an unknown and a deactivated account.
+    """
+    throttle = login_throttle(request.app)
+    account = normalize_username(username)[:64]
+    address = client_address(request)
+    wait = throttle.retry_after(account, address)
+    if wait is not None:
+        logger.warning("login refused for %r from %s: too many failed logins, retry after %d s", account, address, wait)
+        raise ProblemError(
+            429,
+            "Te veel inlogpogingen",
+            f"Er is te vaak geprobeerd in te loggen met dit account of vanaf dit adres. Probeer het over {wait} "
+            "seconden opnieuw.",
+            headers={"Retry-After": str(wait)},
+        )
     with Session(_engine(request), expire_on_commit=False) as session:
-        user = authenticate(session, form.username, form.password)
-    if user is None:
-        logger.info("failed login for %r", form.username[:64])
+        user = authenticate(session, username, password)
+        generation = token_generation(session, user.username) if user is not None else 0
+    if user is None or not user.actief:
+        throttle.failed(account, address)
+        # Never the password; the username as typed (repr: no forged log lines), the reason for the operator.
+        logger.warning(
+            "failed login for %r from %s (%s)", account, address, "deactivated account" if user else "wrong password"
+        )
         raise _unauthorized(
             "Onbekende gebruikersnaam of onjuist wachtwoord; controleer beide en probeer het opnieuw.",
             error=None,
             title=_LOGIN_FAILED,
         )
-    if not user.actief:
-        raise _unauthorized(
-            f"Het account '{user.username}' is gedeactiveerd; neem contact op met een beheerder.",
-            error=None,
-            title=_LOGIN_FAILED,
-        )
-    logger.info("login %s (%s)", user.username, user.rol)
-    return Token(access_token=create_access_token(settings, user), expires_in=settings.auth.token_minutes * 60)
+    throttle.succeeded(account)
+    logger.info("login %s (%s) from %s", user.username, user.rol, address)
+    return user, generation
+
+
+@router.post(
+    TOKEN_URL,
+    response_model=Token,
+    responses={
+        401: _problem_response("Onbekende gebruikersnaam, onjuist wachtwoord of gedeactiveerd account (één tekst)"),
+        429: _problem_response(
+            "Te veel mislukte inlogpogingen voor dit account of vanaf dit adres; Retry-After zegt na hoeveel seconden"
+        ),
+    },
+)
+def issue_token(request: Request, response: Response, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
+    """Inloggen met gebruikersnaam en wachtwoord (OAuth2 password flow); geeft een access token."""
+    response.headers["Cache-Control"] = "no-store"  # RFC 6749 §5.1: tokens are never cached
+    settings = _settings(request)
+    user, generation = check_login(request, form.username, form.password)
+    token = create_access_token(settings, user, generation=generation)
+    return Token(access_token=token, expires_in=settings.auth.token_minutes * 60)
 
 
 def current_user(request: Request, token: Annotated[str | None, Depends(_oauth2)]) -> User:
     """The logged-in, active user of this request, read from the database.
 
     Raises:
-        AuthError: 401 for a missing, unreadable, altered or expired token, or for a user that no
-            longer exists or is deactivated.
+        AuthError: 401 for a missing, unreadable, altered, expired or revoked token, or for a user that
+            no longer exists or is deactivated.
     """
     if not token:
         raise _unauthorized(
@@ -287,17 +411,30 @@ def current_user(request: Request, token: Annotated[str | None, Depends(_oauth2)
             "als 'Authorization: Bearer <token>'.",
             error=None,
         )
-    claims = decode_access_token(_settings(request), token)
-    with Session(_engine(request), expire_on_commit=False) as session:
-        user = get_user(session, str(claims["sub"]))
-    if user is None:
-        raise _unauthorized(f"De gebruiker '{claims['sub']}' van dit token bestaat niet (meer).")
-    if not user.actief:
-        raise _unauthorized(f"Het account '{user.username}' is gedeactiveerd; neem contact op met een beheerder.")
+    user, _claims = user_for_token(_settings(request), _engine(request), token)
     return user
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def log_out(engine: Engine, username: str) -> None:
+    """End every token of ``username`` (API and web UI alike)."""
+    with Session(engine) as session:
+        revoke_tokens(session, username)
+        session.commit()
+    logger.info("logout %s: earlier tokens revoked", username)
+
+
+@router.post(
+    TOKEN_URL + "/intrekken",
+    status_code=204,
+    responses={401: _problem_response("Niet ingelogd, of het token is al ongeldig")},
+)
+def revoke_token(request: Request, user: CurrentUser) -> Response:
+    """Uitloggen: trekt alle access tokens van dit account in, op elk apparaat; log daarna opnieuw in."""
+    log_out(_engine(request), user.username)
+    return Response(status_code=204, headers={"Cache-Control": "no-store"})
 
 
 def _role_text(roles: tuple[Rol, ...]) -> str:
@@ -344,14 +481,17 @@ def install(app: FastAPI, settings: Settings | None = None) -> None:
 
     Args:
         app: The FastAPI app.
-        settings: When given, checked now with :func:`signing_key`, so that a production service
-            without its own secret refuses to start.
+        settings: When given: the login throttle is made, and in production the keys are checked
+            (and made on first start) now, so that a production service with a bad key refuses to start.
 
     Raises:
-        InvalidInputError: In production without a proper ``WERKMATCH_AUTH__SECRET_KEY``.
+        InvalidInputError: In production, for a key :func:`signing_key` or :func:`pseudonym_key` refuses.
     """
     if settings is not None:
-        signing_key(settings)
+        app.state.login_throttle = LoginThrottle.from_settings(settings)
+        if settings.environment == "production":  # in development the keys are made on first need
+            signing_key(settings)
+            pseudonym_key(settings)
 
     @app.exception_handler(ProblemError)
     async def problem_error(_request: Request, error: ProblemError) -> JSONResponse:
@@ -359,6 +499,9 @@ def install(app: FastAPI, settings: Settings | None = None) -> None:
 
 
 def pseudonym(settings: Settings, vacancy: str, klantnummer: str) -> str:
-    """A stable pseudonym for one client *within one vacancy's list*: lists cannot be joined on it."""
-    digest = hmac.new(signing_key(settings).encode(), f"{vacancy}|{klantnummer}".encode(), hashlib.sha256)
+    """A stable pseudonym for one client *within one vacancy's list*: lists cannot be joined on it.
+
+    Keyed with :func:`pseudonym_key`, never the token key: whoever can sign tokens cannot reverse it.
+    """
+    digest = hmac.new(pseudonym_key(settings).encode(), f"{vacancy}|{klantnummer}".encode(), hashlib.sha256)
     return f"P-{digest.hexdigest()[:12]}"

@@ -32,7 +32,7 @@ from typing import Any
 from pwdlib import PasswordHash
 from pwdlib.exceptions import PwdlibError
 from pydantic import BaseModel
-from sqlalchemy import Column, String, func
+from sqlalchemy import Column, String, func, update
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Engine
 from sqlmodel import Field as SQLField
@@ -92,6 +92,49 @@ class UserPublic(BaseModel):
     actief: bool
 
 
+class TokenGeneratie(SQLModel, table=True):
+    """Per account, the generation its access tokens must carry (claim ``gen``).
+
+    Logging out, deactivating and reactivating raise it (:func:`revoke_tokens`), so every token issued
+    before is refused from then on, in every process. A counter rather than a "not before" moment:
+    ``iat`` has whole seconds, and a token issued in the same second as a logout must not survive it,
+    while a login just after the logout must work. Keyed by username, not id: a deleted and re-created
+    account does not bring old tokens back to life. A new table, so an existing database keeps working.
+    """
+
+    __tablename__ = "token_generatie"
+
+    username: str = SQLField(primary_key=True, max_length=64)
+    generatie: int = 0
+    gewijzigd_op: datetime = SQLField(default_factory=utcnow)
+
+
+def token_generation(session: Session, username: str) -> int:
+    """The generation new tokens of ``username`` get, and old ones must still match (0 if never revoked)."""
+    row = session.get(TokenGeneratie, normalize_username(username))
+    return row.generatie if row is not None else 0
+
+
+def revoke_tokens(session: Session, username: str) -> int:
+    """End every access token issued so far to ``username``; the caller commits (with its own change).
+
+    Returns:
+        The new generation.
+    """
+    name = normalize_username(username)
+    # One UPDATE (or INSERT) statement: two revocations at once both count, neither is lost.
+    updated = session.execute(
+        update(TokenGeneratie)
+        .where(TokenGeneratie.username == name)  # type: ignore[arg-type]
+        .values(generatie=TokenGeneratie.generatie + 1, gewijzigd_op=utcnow())
+    )
+    if updated.rowcount == 0:  # type: ignore[attr-defined]
+        session.add(TokenGeneratie(username=name, generatie=1))
+        session.flush()
+    row = session.get(TokenGeneratie, name, populate_existing=True)
+    return row.generatie if row is not None else 1
+
+
 @functools.cache
 def _hasher() -> PasswordHash:
     """argon2id with pwdlib's recommended parameters (built on first use, not at import)."""
@@ -132,8 +175,8 @@ def normalize_username(username: str) -> str:
 
 
 def ensure_tables(engine: Engine) -> None:
-    """Create the ``gebruiker`` table if it does not exist; leaves every other table alone."""
-    SQLModel.metadata.create_all(engine, tables=[User.__table__])  # type: ignore[attr-defined]
+    """Create the ``gebruiker`` and ``token_generatie`` tables if they do not exist; leaves every other table alone."""
+    SQLModel.metadata.create_all(engine, tables=[User.__table__, TokenGeneratie.__table__])  # type: ignore[attr-defined]
 
 
 def get_user(session: Session, username: str) -> User | None:
@@ -148,6 +191,7 @@ def create_user(
     rol: Rol | str,
     consulent: str | None = None,
     naam: str | None = None,
+    caseload_pending: bool = False,
 ) -> User:
     """Store a new active account with an argon2id hash of its password; commits.
 
@@ -159,6 +203,8 @@ def create_user(
         consulent: The consulent code of a werkconsulent's caseload (``Client.consulent``); required
             for a werkconsulent.
         naam: The display name; defaults to the username.
+        caseload_pending: A werkconsulent created without a code because their caseload waits for a
+            second beheerder's approval (:mod:`api.grants`); until then they see no clients.
 
     Returns:
         The stored user.
@@ -185,7 +231,7 @@ def create_user(
     except ValueError:
         raise InvalidInputError(f"'{rol}' is geen geldige rol; kies uit: {', '.join(r.value for r in Rol)}") from None
     code = consulent.strip() if consulent else None
-    if role is Rol.WERKCONSULENT and not code:
+    if role is Rol.WERKCONSULENT and not code and not caseload_pending:
         raise InvalidInputError(
             f"werkconsulent '{name}' heeft geen consulentcode; geef de code van de caseload op, bijv. wc-arnhem-01"
         )

@@ -68,12 +68,22 @@ class RankerSettings(BaseModel):
 class AuthSettings(BaseModel):
     """Access tokens of the API (see ``api.security``)."""
 
-    # HS256 signing secret (WERKMATCH_AUTH__SECRET_KEY), at least 32 characters in production. Empty in
-    # development: a fixed, publicly known demo key, refused in production.
+    # HS256 signing secret (WERKMATCH_AUTH__SECRET_KEY), at least 32 characters in production. Empty: the
+    # installation's own random key in <data_dir>/sleutels/token.key (made on first need, mode 0600).
     secret_key: str = ""
-    # Lifetime of an access token in minutes: a stolen token stops working within the hour. A deactivated
-    # user is refused at once, whatever their token says (every request reads the user from the database).
+    # The key of the pseudonyms (WERKMATCH_AUTH__PSEUDONYM_KEY), apart from the token key so that one
+    # cannot reverse the other. Empty: <data_dir>/sleutels/pseudoniem.key.
+    pseudonym_key: str = ""
+    # Lifetime of an access token in minutes: a stolen token stops working within the hour. The server
+    # refuses any token whose exp - iat is longer, so a hand-made long-lived token is refused too. A
+    # deactivated user is refused at once (every request reads the user from the database).
     token_minutes: int = Field(60, ge=1, le=24 * 60)
+    # Login throttling (api.login_throttle, in-process): after this many failed logins within
+    # `login_window_minutes`, per account and per client address, a login is refused with 429 and
+    # Retry-After, even with the right password. A successful login clears the account's count.
+    login_failures_per_account: int = Field(5, ge=1)
+    login_failures_per_address: int = Field(20, ge=1)
+    login_window_minutes: int = Field(15, ge=1, le=24 * 60)
 
 
 class OpsSettings(BaseModel):
@@ -93,6 +103,12 @@ class OpsSettings(BaseModel):
     # Who may read /metrics (unauthenticated, for an internal Prometheus scrape): client addresses or
     # networks such as "10.0.0.0/8"; empty: the loopback address only (127.0.0.1, ::1).
     metrics_allow: list[str] = Field(default_factory=list)
+    # Searches (rate-limited routes, the web UI's candidate pages) running at once; the rest wait in
+    # the event loop without a thread. None: the number of CPUs. 32 at once on 2 cores made /health
+    # wait 45 s; 2 at once keep it in milliseconds at the same throughput.
+    search_concurrency: int | None = Field(None, ge=1, le=256)
+    # How often readiness's database check runs (in its own thread; probes read its last answer).
+    status_seconds: float = Field(2.0, gt=0, le=60)
     # Readiness: False = ready once lexical and structured search work while embedding still runs
     # (dense search covers what is embedded so far); True = only once every record is embedded.
     ready_requires_embedding: bool = False
@@ -103,12 +119,6 @@ class OpsSettings(BaseModel):
 class Settings(BaseSettings):
     """werkmatch configuration; every field can be set as ``WERKMATCH_<NAME>`` (nested: ``__``)."""
 
-    # Searches (rate-limited routes, the web UI's candidate pages) running at once; the rest wait in
-    # the event loop without a thread. None: the number of CPUs. 32 at once on 2 cores made /health
-    # wait 45 s; 2 at once keep it in milliseconds at the same throughput.
-    search_concurrency: int | None = Field(None, ge=1, le=256)
-    # How often readiness's database check runs (in its own thread; probes read its last answer).
-    status_seconds: float = Field(2.0, gt=0, le=60)
     model_config = SettingsConfigDict(env_prefix="WERKMATCH_", env_nested_delimiter="__")
 
     data_dir: Path = Path("var")
@@ -118,7 +128,7 @@ class Settings(BaseSettings):
     ranker: RankerSettings = RankerSettings()
     auth: AuthSettings = AuthSettings()
     ops: OpsSettings = OpsSettings()
-    # "production" refuses unsafe defaults at start: the demo signing key, demo users.
+    # "production" refuses unsafe defaults at start: short or shared keys, readable key files, demo users.
     environment: Literal["development", "production"] = "development"
     host: str = "127.0.0.1"
     port: int = 8000

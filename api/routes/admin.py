@@ -37,7 +37,7 @@ Decisions:
   uitgevallen, 3 geplaatst, 4 duurzaam; open pairs are left out), whether a placement is still
   censored, the moment of the vacancy's first voorstel (for time splits) and the ranker's features by
   name. Never klantnummers, names, postcodes, beperkingen or protected attributes. The pseudonyms are
-  HMAC-SHA256 under the token signing key with their own domain (``trainingsdata|…``), so they are
+  HMAC-SHA256 under the pseudonym key (not the token key) with their own domain (``trainingsdata|…``), so they are
   stable across pages and requests but cannot be joined with the per-list pseudonyms an
   accountmanager sees; rotating the key changes them. No feature is derived from beperkingen
   (they act through ``matching.compatibility``, never through the model). Only data scientists read this
@@ -52,7 +52,9 @@ Decisions:
   consulentcode; changing a role away from werkconsulent clears it. A beheerder cannot deactivate
   themselves or change their own role (so there is always an active beheerder left). Deactivating
   ends the user's existing tokens at once: :func:`api.security.current_user` re-reads the account on
-  every request. Every change is audited (``gebruiker_aangemaakt``, ``gebruiker_gewijzigd``).
+  every request; deactivating and reactivating also revoke them (:func:`api.users.revoke_tokens`), so
+  a token from before a deactivation does not work again after the reactivation. Every change is
+  audited (``gebruiker_aangemaakt``, ``gebruiker_gewijzigd``).
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ from sqlmodel import Session, select
 
 from api import audit, security
 from api.security import ProblemError, finite
-from api.users import Rol, User, UserPublic, create_user, get_user, normalize_username
+from api.users import Rol, User, UserPublic, create_user, get_user, normalize_username, revoke_tokens
 from matching.domain import Client, Vacancy
 from matching.errors import ConflictError, InvalidInputError, NotFoundError
 from matching.matcher import Matcher
@@ -701,11 +703,11 @@ def _snapshot(request: Request, matcher: Matcher) -> _Snapshot:
 def training_pseudonym(settings: Settings, kind: str, number: str) -> str:
     """A keyed pseudonym for a klant (``kind="klant"``) or vacature in the training data.
 
-    HMAC-SHA256 under the token signing key, like :func:`api.security.pseudonym`, but in its own
+    HMAC-SHA256 under the pseudonym key, like :func:`api.security.pseudonym`, but in its own
     domain: stable across pages and requests, and not joinable with the per-list pseudonyms.
     """
     message = f"trainingsdata|{kind}|{number}".encode()
-    digest = hmac.new(security.signing_key(settings).encode(), message, hashlib.sha256).hexdigest()[:16]
+    digest = hmac.new(security.pseudonym_key(settings).encode(), message, hashlib.sha256).hexdigest()[:16]
     return f"{'P' if kind == 'klant' else 'PV'}-{digest}"
 
 
@@ -921,6 +923,7 @@ def change_user(
         changes: dict[str, Any] = {}
         if body.actief is not None and body.actief != account.actief:
             changes["actief"] = account.actief = body.actief
+            revoke_tokens(session, account.username)  # tokens from before a deactivation never come back
         if rol != account.rol:
             changes["rol"] = rol.value
             account.rol = rol

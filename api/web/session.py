@@ -3,9 +3,9 @@
 * **Cookie** ``werkmatch_sessie``: the access token of :func:`api.security.create_access_token`,
   ``HttpOnly`` (scripts cannot read it), ``SameSite=Lax`` (not sent on cross-site POSTs), ``Secure``
   on https and in production, ``Path=/``. Every request decodes it and reads the account again
-  (:func:`api.security.decode_access_token`, :func:`api.users.get_user`), so a deactivated account
-  or a changed role takes effect at once, as in the API. Logging out deletes the cookie; the token
-  itself expires after ``auth.token_minutes``.
+  (:func:`api.security.user_for_token`, the API's own check), so a deactivated account or a changed
+  role takes effect at once, as in the API. Logging out deletes the cookie and revokes the token (and
+  every other token of the account, :func:`api.security.log_out`), so a copied cookie stops working too.
 * **CSRF**: every form carries ``csrf`` = HMAC-SHA256(signing key, ``"csrf|" + jti``) of the
   session's token; :func:`check_csrf` compares it in constant time. No server-side state, and a
   token of another session (another ``jti``) does not fit. The login form has no session yet: it
@@ -21,11 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
-from sqlmodel import Session
 
 from api import security
 from api.security import AuthError
-from api.users import Rol, User, get_user
+from api.users import Rol, User
 from matching.settings import Settings
 
 COOKIE = "werkmatch_sessie"
@@ -97,13 +96,9 @@ def current_session(request: Request) -> WebSession:
         raise LoginRequired(_next_path(request))
     settings: Settings = request.app.state.settings
     try:
-        claims = security.decode_access_token(settings, token)
+        user, claims = security.user_for_token(settings, request.app.state.engine, token)
     except AuthError as error:
         raise LoginRequired(_next_path(request), error.detail) from None
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
-        user = get_user(session, str(claims["sub"]))
-    if user is None or not user.actief:
-        raise LoginRequired(_next_path(request), "Uw account is niet (meer) actief; neem contact op met een beheerder.")
     return WebSession(user=user, csrf=csrf_token(settings, str(claims["jti"])))
 
 
