@@ -15,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from sqlmodel import Session, func, select
 
+from api.cli_keys import keys_app
 from matching.domain import Client, Vacancy
 from matching.errors import WerkmatchError
 from matching.settings import Settings
@@ -45,6 +46,7 @@ for sub, name in [
     (report_app, "report"),
 ]:
     app.add_typer(sub, name=name)
+app.add_typer(keys_app, name="sleutels")
 
 F = TypeVar("F", bound=Callable[..., Any])
 JsonFlag = Annotated[bool, typer.Option("--json", help="Uitvoer als JSON.")]

@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from api import security
 from api.app import CandidateSearch, candidate_listing
 from api.security import ProblemError
-from api.users import Rol, authenticate
+from api.users import Rol
 from api.web import charts, export, shortlist
 from api.web.common import blank_to_none, error_text, field_errors, render
 from api.web.session import WebSession, check_csrf, clear_cookie, current_session, require_role, set_cookie
@@ -80,26 +80,35 @@ def login(
         errors["gebruikersnaam"] = "Vul uw gebruikersnaam in."
     if not wachtwoord:
         errors["wachtwoord"] = "Vul uw wachtwoord in."
-    user = None
+    user, generation, status, headers = None, 0, 400, {}
     if not errors:
-        with Session(request.app.state.engine, expire_on_commit=False) as session:
-            user = authenticate(session, gebruikersnaam, wachtwoord)
-        if user is None:
-            errors["wachtwoord"] = "Gebruikersnaam of wachtwoord klopt niet; controleer beide en probeer het opnieuw."
-        elif not user.actief:
-            errors["gebruikersnaam"] = "Dit account is gedeactiveerd; neem contact op met een beheerder."
+        # The API's own login: one text for a wrong password, an unknown and a deactivated account, and
+        # the same throttle (429 with Retry-After), also for the right password.
+        try:
+            user, generation = security.check_login(request, gebruikersnaam, wachtwoord)
+        except ProblemError as error:
+            status, headers = error.status, {k: v for k, v in error.headers.items() if k == "Retry-After"}
+            errors["wachtwoord"] = (
+                error.detail
+                if error.status == 429
+                else "Gebruikersnaam of wachtwoord klopt niet, of het account is niet actief; controleer beide en "
+                "probeer het opnieuw."
+            )
     if errors or user is None:
         values = {"gebruikersnaam": gebruikersnaam}
-        return render(request, None, "inloggen.html", 400, errors=errors, values=values, volgende=volgende)
+        page = render(request, None, "inloggen.html", status, errors=errors, values=values, volgende=volgende)
+        page.headers.update(headers)
+        return page
     settings = request.app.state.settings
     response = RedirectResponse(_safe_next(volgende) or home_for(user.rol), status_code=303)
-    set_cookie(response, request, settings, security.create_access_token(settings, user))
+    set_cookie(response, request, settings, security.create_access_token(settings, user, generation=generation))
     return response
 
 
 @router.post("/uitloggen")
 def logout(request: Request, web: Web, csrf: Annotated[str, Form()] = "") -> Response:
     check_csrf(web, csrf)
+    security.log_out(request.app.state.engine, web.user.username)  # a copied cookie stops working too
     response = RedirectResponse("/inloggen?melding=uitgelogd", status_code=303)
     clear_cookie(response)
     return response
