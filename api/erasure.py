@@ -1,0 +1,322 @@
+"""Erasure of one client (AVG art. 17): every row, vector and log mention, in one function.
+
+:func:`erase_client` is what ``DELETE /api/v1/klanten/{klantnummer}`` and ``werkmatch klant
+verwijderen`` both call. In **one transaction** it:
+
+* deletes the client from every table that holds them (:data:`CLIENT_TABLES`: profile, personalia,
+  kenmerken, exposure ledger, voorstellen with their history and motivation, inbox items and
+  declined suggestions, rejections from candidate lists, saved searches, synthetic latent factors);
+* deletes the cached vectors of the pieces of text that no other client or vacancy uses (a shared
+  competence sentence stays: another record's vector is built from it);
+* **redacts the logs**: every audit row and inference row that names the klantnummer gets it
+  replaced by the client's tombstone pseudonym (:func:`tombstone_pseudonym`), and a
+  ``klant_verwijderd`` audit entry (the tombstone: pseudonym, who, when, why) commits to which
+  audit rows were redacted.
+
+Why redact rather than re-hash: the audit chain hashes each row over the klantnummers it names, and
+rows before this change were written that way. Re-hashing them would break every later link, and a
+second, pseudonymous copy of the hash input would itself need erasing. A redacted row keeps its
+``seq``, ``prev_hash`` and ``hash``, so :func:`api.audit.verify_chain` still checks every link; it
+checks the row's content through the tombstone instead (count and digest of the redacted ``seq``\\s),
+so a redaction cannot be added or removed afterwards without breaking the check. The database
+triggers allow exactly that change and nothing else (:mod:`api.audit`).
+
+After the commit: the vector leaves the saved FAISS index (:func:`matching.index.remove_saved`; a
+running matcher in this process first drops it from memory), and an SQLite database is checkpointed
+with ``wal_checkpoint(TRUNCATE)`` so the write-ahead log holds no old page with the client. With
+``secure_delete`` (:func:`matching.store.make_engine`) the freed bytes are zeros. Should the process
+die between commit and index removal, the next start drops the vector: the matcher removes ids that
+are no longer in the database (:meth:`matching.matcher.Matcher.sync`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from sqlalchemy import String, cast, or_, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, delete, select
+
+from api import audit, security
+from api.audit import AuditEntry, AuditRedaction, InferenceEntry, InferenceRedaction
+from api.inbox import InboxAfwijzing, InboxItem, KandidaatAfwijzing, VoorstelMotivatie, Zoekopdracht
+from matching import index
+from matching.domain import AuditKenmerken, Client, ClientPersonalia, Vacancy
+from matching.embedding import forget_cached
+from matching.errors import InvalidInputError, NotFoundError
+from matching.outcomes import Voorstel, VoorstelEvent
+from matching.oversight_state import ExposureEntry
+from matching.taxonomy import Taxonomy, load_taxonomy
+from matching.text import client_fields, content_hash, render_client, vacancy_fields
+from training.latent import SyntheticLatent
+
+if TYPE_CHECKING:
+    from matching.matcher import Matcher
+    from matching.settings import Settings
+
+
+class Reden(StrEnum):
+    """Why a client is erased: a code, not free text, so the tombstone cannot carry personal data."""
+
+    VERZOEK_KLANT = "verzoek_klant"  # the client asked (AVG art. 17)
+    BEWAARTERMIJN_VERSTREKEN = "bewaartermijn_verstreken"  # the file's retention period has passed
+    ONTERECHT_VASTGELEGD = "onterecht_vastgelegd"  # recorded by mistake (wrong person, test record)
+
+
+# Tables with a client_id: deleted child-first. tests/test_erasure.py checks that every table with a
+# foreign key to client.id is here, so a new table cannot be forgotten.
+CLIENT_TABLES: tuple[type[SQLModel], ...] = (
+    InboxAfwijzing,
+    InboxItem,
+    KandidaatAfwijzing,
+    Zoekopdracht,
+    ExposureEntry,
+    ClientPersonalia,
+    AuditKenmerken,
+)
+PURPOSE = "verwijdering (AVG art. 17)"
+
+
+def tombstone_pseudonym(settings: Settings, klantnummer: str) -> str:
+    """The erased client's number in the logs: keyed, so it cannot be reversed without the pseudonym key."""
+    return security.pseudonym(settings, "verwijderd", klantnummer)
+
+
+def reason(value: str) -> Reden:
+    """The reason code, or a Dutch error naming the allowed ones."""
+    try:
+        return Reden(value.strip())
+    except ValueError:
+        allowed = ", ".join(item.value for item in Reden)
+        raise InvalidInputError(f"reden '{value}' bestaat niet; kies uit: {allowed}") from None
+
+
+def erase_client(
+    settings: Settings,
+    engine: Engine,
+    klantnummer: str,
+    *,
+    actor: str,
+    rol: str,
+    reden: str,
+    caseload: str | None = None,
+    request_id: str | None = None,
+    matcher: Matcher | None = None,
+) -> dict[str, Any]:
+    """Erase one client everywhere werkmatch keeps them (see the module docstring).
+
+    Args:
+        settings: For the pseudonym key and the index directory.
+        engine: The database.
+        klantnummer: The exact klantnummer.
+        actor: Who erases (user name), recorded in the tombstone.
+        rol: Their role.
+        reden: A :class:`Reden` code.
+        caseload: A werkconsulent's consulent code: a client outside it is answered as unknown.
+        request_id: The request's correlation id, if any.
+        matcher: The running matcher of this process, which then drops the vector from memory at once.
+
+    Returns:
+        ``pseudoniem``, ``auditSeq`` (the tombstone), ``verwijderd`` (rows per table),
+        ``auditGeredigeerd``, ``inferentieGeredigeerd``, ``embeddingsVerwijderd``,
+        ``indexVerwijderd`` and ``checkpoint`` (False when readers kept the write-ahead log busy).
+
+    Raises:
+        NotFoundError: No such client (or not in ``caseload``).
+        InvalidInputError: An unknown reason code.
+    """
+    code = reason(reden)
+    pseudonym = tombstone_pseudonym(settings, klantnummer)
+    with Session(engine) as session:
+        audit.lock_head(session)  # first: no audit row naming the client can be appended meanwhile
+        client = session.exec(select(Client).where(Client.client_nummer == klantnummer)).first()
+        if client is None or (caseload is not None and client.consulent != caseload):
+            raise NotFoundError(f"klant '{klantnummer}' bestaat niet; controleer het klantnummer")
+        client_id = int(client.id)  # type: ignore[arg-type]
+        orphans = _orphan_pieces(session, client, load_taxonomy())
+        audit_columns = (AuditEntry.subjects, AuditEntry.details)
+        audit_seqs = _mentions(session, AuditEntry, AuditEntry.seq, audit_columns, klantnummer)
+        inference_ids = _mentions(
+            session,
+            InferenceEntry,
+            InferenceEntry.id,
+            (InferenceEntry.query_ref, InferenceEntry.inputs, InferenceEntry.output),
+            klantnummer,
+        )
+        deleted = _delete_rows(session, client_id)
+        cache_removed = forget_cached(session, orphans)
+        tombstone = audit.record(
+            session,
+            actor=actor,
+            rol=rol,
+            action=audit.TOMBSTONE_ACTION,
+            purpose=PURPOSE,
+            subjects=[pseudonym],
+            details={
+                "reden": code.value,
+                audit.REDACTED_COUNT: len(audit_seqs),
+                audit.REDACTED_DIGEST: audit.redacted_digest(audit_seqs),
+                "inferentieGeredigeerd": len(inference_ids),
+                "verwijderd": deleted,
+            },
+            request_id=request_id,
+        )
+        tombstone_seq = int(tombstone.seq)
+        _redact_audit(session, audit_seqs, tombstone_seq, klantnummer, pseudonym)
+        _redact_inference(session, inference_ids, tombstone_seq, klantnummer, pseudonym)
+        session.commit()
+    if matcher is not None:
+        matcher.refresh("clients")  # notices the missing row and drops its vector from memory
+    index_removed = index.remove_saved(settings.index_dir, "clients", np.array([client_id], np.int64))
+    return {
+        "pseudoniem": pseudonym,
+        "auditSeq": tombstone_seq,
+        "reden": code.value,
+        "verwijderd": deleted,
+        "auditGeredigeerd": len(audit_seqs),
+        "inferentieGeredigeerd": len(inference_ids),
+        "embeddingsVerwijderd": cache_removed,
+        "indexVerwijderd": index_removed,
+        "checkpoint": checkpoint(engine),
+    }
+
+
+def checkpoint(engine: Engine) -> bool:
+    """Move the write-ahead log into the database file and empty it (SQLite); True when it completed."""
+    if engine.dialect.name != "sqlite":
+        return True
+    with engine.connect() as connection:
+        busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+    return int(busy) == 0
+
+
+# ---------------------------------------------------------------------------------------- helpers
+
+
+def _delete_rows(session: Session, client_id: int) -> dict[str, int]:
+    """Delete the client's rows child-first; rows per table (only tables that had some)."""
+    counts: dict[str, int] = {}
+
+    def gone(table: type[SQLModel], statement: Any) -> None:
+        result = session.exec(statement)  # type: ignore[call-overload]
+        if result.rowcount:
+            counts[table.__tablename__] = counts.get(table.__tablename__, 0) + int(result.rowcount)  # type: ignore[attr-defined]
+
+    voorstellen = list(session.exec(select(Voorstel.id).where(Voorstel.client_id == client_id)))
+    gone(InboxAfwijzing, delete(InboxAfwijzing).where(InboxAfwijzing.client_id == client_id))
+    gone(InboxItem, delete(InboxItem).where(InboxItem.voorstel_id.in_(voorstellen)))  # type: ignore[union-attr]
+    gone(VoorstelMotivatie, delete(VoorstelMotivatie).where(VoorstelMotivatie.voorstel_id.in_(voorstellen)))  # type: ignore[attr-defined]
+    gone(VoorstelEvent, delete(VoorstelEvent).where(VoorstelEvent.voorstel_id.in_(voorstellen)))  # type: ignore[attr-defined]
+    gone(InboxItem, delete(InboxItem).where(InboxItem.client_id == client_id))
+    gone(Voorstel, delete(Voorstel).where(Voorstel.client_id == client_id))
+    for table in CLIENT_TABLES:
+        gone(table, delete(table).where(table.client_id == client_id))  # type: ignore[attr-defined]
+    gone(
+        SyntheticLatent,
+        delete(SyntheticLatent).where(SyntheticLatent.kind == "client", SyntheticLatent.entity_id == client_id),
+    )
+    gone(Client, delete(Client).where(Client.id == client_id))
+    return counts
+
+
+def _pieces(client_or_vacancy: Any, taxonomy: Taxonomy) -> set[str]:
+    """Content hashes of every text the embedder may have cached for a record (fields and whole-text mode)."""
+    if isinstance(client_or_vacancy, Client):
+        fields, whole = client_fields(client_or_vacancy, taxonomy), render_client(client_or_vacancy, taxonomy)
+    else:
+        fields, whole = vacancy_fields(client_or_vacancy, taxonomy), ""
+    hashes = {content_hash(piece) for pieces in fields.values() for piece in pieces}
+    if whole:
+        hashes.add(content_hash(whole))
+    return hashes
+
+
+def _orphan_pieces(session: Session, client: Client, taxonomy: Taxonomy) -> set[str]:
+    """The client's cached pieces that no other client or vacancy uses (one pass over the bestand)."""
+    own = _pieces(client, taxonomy)
+    for table in (Client, Vacancy):
+        for row in session.exec(select(table)):  # type: ignore[call-overload]
+            if own and not (table is Client and row.id == client.id):
+                own -= _pieces(row, taxonomy)
+    return own
+
+
+def _mentions(session: Session, table: type[SQLModel], key: Any, columns: Iterable[Any], klantnummer: str) -> list[int]:
+    """Keys of the rows whose columns name ``klantnummer`` (a LIKE pre-filter, then an exact check)."""
+    columns = list(columns)
+    pattern = "%" + re.sub(r"([\\%_])", r"\\\1", klantnummer) + "%"
+    statement = select(table).where(or_(*(cast(column, String).like(pattern, escape="\\") for column in columns)))
+    found = _pattern(klantnummer)
+    keys = []
+    for row in session.exec(statement):  # type: ignore[call-overload]
+        if any(_names(getattr(row, column.key), found) for column in columns):
+            keys.append(int(getattr(row, key.key)))
+    return sorted(keys)
+
+
+def _names(value: Any, found: re.Pattern[str]) -> bool:
+    if isinstance(value, str):
+        return bool(found.search(value))
+    if isinstance(value, dict):
+        return any(_names(key, found) or _names(item, found) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(_names(item, found) for item in value)
+    return False
+
+
+def _replaced(value: Any, found: re.Pattern[str], pseudonym: str) -> Any:
+    if isinstance(value, str):
+        return found.sub(pseudonym, value)
+    if isinstance(value, dict):
+        return {found.sub(pseudonym, key): _replaced(item, found, pseudonym) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_replaced(item, found, pseudonym) for item in value]
+    return value
+
+
+def _pattern(klantnummer: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![A-Za-z0-9_.-]){re.escape(klantnummer)}(?![A-Za-z0-9_.-])")
+
+
+def _redact_audit(session: Session, seqs: list[int], tombstone: int, klantnummer: str, pseudonym: str) -> None:
+    found = _pattern(klantnummer)
+    for seq in seqs:
+        session.add(AuditRedaction(seq=seq, tombstone_seq=tombstone))
+        session.flush()
+        row = session.get(AuditEntry, seq)
+        assert row is not None
+        session.execute(
+            update(AuditEntry.__table__)  # type: ignore[attr-defined]
+            .where(AuditEntry.__table__.c.seq == seq)  # type: ignore[attr-defined]
+            .values(
+                subjects=_replaced(row.subjects, found, pseudonym),
+                details=_replaced(row.details, found, pseudonym),
+            )
+        )
+        session.expire(row)
+
+
+def _redact_inference(session: Session, ids: list[int], tombstone: int, klantnummer: str, pseudonym: str) -> None:
+    found = _pattern(klantnummer)
+    for key in ids:
+        session.add(InferenceRedaction(id=key, tombstone_seq=tombstone))
+        session.flush()
+        row = session.get(InferenceEntry, key)
+        assert row is not None
+        session.execute(
+            update(InferenceEntry.__table__)  # type: ignore[attr-defined]
+            .where(InferenceEntry.__table__.c.id == key)  # type: ignore[attr-defined]
+            .values(
+                query_ref=_replaced(row.query_ref, found, pseudonym),
+                inputs=_replaced(row.inputs, found, pseudonym),
+                output=_replaced(row.output, found, pseudonym),
+            )
+        )
+        session.expire(row)
+
+
+__all__ = ["CLIENT_TABLES", "Reden", "checkpoint", "erase_client", "reason", "tombstone_pseudonym"]

@@ -1,0 +1,263 @@
+"""Erasure of a client (AVG art. 17): API and CLI, every table, the index, the cache, the logs, the disk."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, SQLModel, select
+from typer.testing import CliRunner
+
+from api import audit, erasure
+from api.app import create_app
+from api.cli import app as cli
+from matching.domain import AuditKenmerken, Client, ClientPersonalia, EmbeddingCache
+from matching.index import VectorIndex
+from matching.matcher import Matcher
+from matching.settings import OpsSettings, RankerSettings, Settings
+from matching.text import content_hash
+from tests.factories import login, make_client, make_vacancy
+
+GONE = "K-WEG-0077"  # the client to erase (caseload wc-a: consulent1)
+KEPT = "K-BLIJF-0078"  # same caseload, shares a sentence with GONE
+UNIQUE_SENTENCE = "Ik heb twaalf jaar tulpenbollen gepeld bij een kwekerij in Lisse."
+SHARED_SENTENCE = "Ik wil graag weer aan het werk in een magazijn."
+NAME, EMAIL, PHONE = "Vlinderhoek", "zwanette.vlinderhoek@example.org", "0612345678"
+
+
+@pytest.fixture
+def world(tmp_path: Path, embedder: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TestClient, Settings]]:
+    """A running app whose client GONE left traces everywhere: audit, inference, exposure, voorstel, inbox, …"""
+    data_dir = tmp_path / "var"
+    monkeypatch.setenv("WERKMATCH_DATA_DIR", str(data_dir))  # the CLI reads the same data directory
+    settings = Settings(
+        data_dir=data_dir,
+        ranker=RankerSettings(poll_seconds=0),
+        ops=OpsSettings(rate_burst=10_000, access_log=False),
+    )
+    matcher = Matcher(settings, embedder=embedder)
+    with Session(matcher.engine) as session:
+        gone = make_client(
+            session,
+            client_nummer=GONE,
+            consulent="wc-a",
+            zelfbeschrijving=f"{UNIQUE_SENTENCE} {SHARED_SENTENCE}",
+            beperkingen=[{"aspect": "tillen", "ernst": 2}],
+        )
+        make_client(session, client_nummer=KEPT, consulent="wc-a", zelfbeschrijving=SHARED_SENTENCE)
+        make_client(session, client_nummer="K-ANDER-0079", consulent="wc-b")
+        make_vacancy(session, vacature_nummer="V-ERAS-1")
+        make_vacancy(session, vacature_nummer="V-ERAS-2")
+        session.add(
+            ClientPersonalia(client_id=gone.id, voornaam="Zwanette", achternaam=NAME, email=EMAIL, telefoon=PHONE)
+        )
+        session.add(AuditKenmerken(client_id=gone.id, geslacht="vrouw", geboortejaar=1971))
+        session.commit()
+    with TestClient(create_app(settings, matcher)) as http:
+        http.app.state.matcher.wait_embedded(timeout=120)
+        consulent = login(http, "consulent1")
+        assert http.get(f"/api/v1/klanten/{GONE}", headers=consulent).status_code == 200
+        for vacancy in ("V-ERAS-1", "V-ERAS-2"):
+            body = {"vacatureId": vacancy, "top": 10, "doel": "bemiddeling"}
+            assert http.post("/api/v1/matches/kandidaten", json=body, headers=consulent).status_code == 200
+        body = {"klantId": GONE, "top": 5, "doel": "bemiddeling"}
+        assert http.post("/api/v1/matches/vacatures", json=body, headers=consulent).status_code == 200
+        proposal = {"klantId": GONE, "vacatureId": "V-ERAS-1", "toelichting": f"{GONE} wil graag"}
+        assert http.post("/api/v1/voorstellen", json=proposal, headers=consulent).status_code == 201, "voorstel"
+        rejection = {"klantId": GONE, "reden": "reisafstand", "toelichting": f"te ver voor {GONE}"}
+        response = http.post("/api/v1/vacatures/V-ERAS-2/afwijzingen", json=rejection, headers=consulent)
+        assert response.status_code == 201, response.text
+        assert http.post("/api/v1/zoekopdrachten", json={"klantId": GONE}, headers=consulent).status_code == 201
+        pushed = http.post("/api/v1/vacatures/V-ERAS-2/push", json={"aantal": 3}, headers=login(http, "accountmanager"))
+        assert pushed.status_code == 200, pushed.text
+        http.app.state.matcher.close()  # the indexes on disk, with GONE's vector in them
+        yield http, settings
+
+
+def _client_id(settings: Settings, number: str) -> int | None:
+    from matching.store import make_engine
+
+    with Session(make_engine(settings.resolved_database_url)) as session:
+        return session.exec(select(Client.id).where(Client.client_nummer == number)).first()
+
+
+def _files_naming(settings: Settings, needles: list[str]) -> list[str]:
+    """Files under the data directory whose bytes contain any needle (UTF-8, also as JSON-escaped text)."""
+    found = []
+    for path in sorted(settings.data_dir.rglob("*")):
+        if path.is_file():
+            data = path.read_bytes()
+            found += [f"{path.name}: {needle}" for needle in needles if needle.encode() in data]
+    return found
+
+
+def _rows_mentioning(settings: Settings, needle: str) -> list[str]:
+    """Every table and column whose text contains ``needle``: the database as a whole, not a list of tables."""
+    from matching.store import make_engine
+
+    hits = []
+    with make_engine(settings.resolved_database_url).connect() as connection:
+        for table in SQLModel.metadata.sorted_tables:
+            for column in table.columns:
+                query = text(f'SELECT COUNT(*) FROM "{table.name}" WHERE CAST("{column.name}" AS TEXT) LIKE :needle')
+                if connection.execute(query, {"needle": f"%{needle}%"}).scalar():
+                    hits.append(f"{table.name}.{column.name}")
+    return hits
+
+
+def _verify(settings: Settings) -> dict[str, Any]:
+    from matching.store import make_engine
+
+    with Session(make_engine(settings.resolved_database_url)) as session:
+        return audit.verify_chain(session)
+
+
+def test_every_table_with_a_client_is_erased() -> None:
+    """A new table with a foreign key to client.id must be added to the erasure, or this fails."""
+    handled = {table.__tablename__ for table in erasure.CLIENT_TABLES} | {"client", "voorstel", "inbox_item"}
+    referencing = {
+        table.name
+        for table in SQLModel.metadata.sorted_tables
+        for key in table.foreign_keys
+        if key.target_fullname == "client.id"
+    }
+    assert referencing <= handled, referencing - handled
+
+
+def test_api_erasure_leaves_nothing_of_the_client_on_disk(world: tuple[TestClient, Settings]) -> None:
+    http, settings = world
+    gone_id = _client_id(settings, GONE)
+    assert gone_id is not None
+    saved = VectorIndex.load(settings.index_dir, "clients")
+    assert gone_id in saved.hashes
+    needles = [GONE, NAME, EMAIL, PHONE, "tulpenbollen"]
+    assert _files_naming(settings, [GONE, NAME])  # the attack: before erasure the client is on disk
+    assert _rows_mentioning(settings, GONE)
+
+    response = http.delete(
+        f"/api/v1/klanten/{GONE}", params={"reden": "verzoek_klant"}, headers=login(http, "consulent1")
+    )
+
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["checkpoint"] is True
+    assert result["verwijderd"]["client"] == 1
+    assert {"client_personalia", "audit_kenmerken", "voorstel", "voorstel_event", "zoekopdracht"} <= set(
+        result["verwijderd"]
+    )
+    assert {"exposure_entry", "kandidaat_afwijzing", "inbox_item"} <= set(result["verwijderd"])
+    assert result["auditGeredigeerd"] >= 5 and result["inferentieGeredigeerd"] >= 3
+    assert result["embeddingsVerwijderd"] >= 1  # the index: the running matcher itself already saved it without
+    assert _rows_mentioning(settings, GONE) == []
+    assert _rows_mentioning(settings, NAME) == []
+    assert _files_naming(settings, needles) == []
+    assert gone_id not in VectorIndex.load(settings.index_dir, "clients").hashes
+    assert _verify(settings) == {"ok": True, "entries": result["auditSeq"], "firstBroken": None}
+    # The tombstone: pseudonym, who, when, why; the pseudonym is what replaced the number in the logs.
+    tombstone = http.post(
+        "/api/v1/audit/zoeken", json={"action": "klant_verwijderd"}, headers=login(http, "beheerder")
+    ).json()["entries"]
+    assert [(e["actor"], e["subjects"], e["details"]["reden"]) for e in tombstone] == [
+        ("consulent1", [result["pseudoniem"]], "verzoek_klant")
+    ]
+    redacted = http.post(
+        "/api/v1/audit/zoeken", json={"subject": result["pseudoniem"]}, headers=login(http, "beheerder")
+    )
+    assert len(redacted.json()["entries"]) == result["auditGeredigeerd"] + 1
+    # The other clients are untouched and still searchable.
+    assert _client_id(settings, KEPT) is not None
+    body = {"vacatureId": "V-ERAS-1", "top": 10, "doel": "bemiddeling"}
+    listed = http.post("/api/v1/matches/kandidaten", json=body, headers=login(http, "consulent1")).json()
+    assert GONE not in json.dumps(listed) and KEPT in json.dumps(listed)
+
+
+def test_a_piece_another_client_uses_keeps_its_cached_vector(world: tuple[TestClient, Settings]) -> None:
+    http, settings = world
+    from matching.store import make_engine
+
+    engine = make_engine(settings.resolved_database_url)
+
+    def cached(sentence: str) -> bool:
+        with Session(engine) as session:
+            query = select(EmbeddingCache.id).where(EmbeddingCache.content_hash == content_hash(sentence))
+            return session.exec(query).first() is not None
+
+    assert cached(UNIQUE_SENTENCE) and cached(SHARED_SENTENCE)
+    response = http.delete(
+        f"/api/v1/klanten/{GONE}", params={"reden": "verzoek_klant"}, headers=login(http, "beheerder")
+    )
+    assert response.status_code == 200, response.text
+    assert not cached(UNIQUE_SENTENCE)
+    assert cached(SHARED_SENTENCE)
+
+
+def test_only_the_own_consulent_or_a_beheerder_may_erase(world: tuple[TestClient, Settings]) -> None:
+    http, settings = world
+    path = f"/api/v1/klanten/{GONE}"
+    other = http.delete(path, params={"reden": "verzoek_klant"}, headers=login(http, "consulent2"))
+    unknown = http.delete(
+        "/api/v1/klanten/K-BESTAAT-NIET", params={"reden": "verzoek_klant"}, headers=login(http, "consulent2")
+    )
+    assert other.status_code == unknown.status_code == 404
+    assert other.headers["content-type"].startswith("application/problem+json")
+    assert other.json()["detail"].replace(GONE, "X") == unknown.json()["detail"].replace("K-BESTAAT-NIET", "X")
+    forbidden = http.delete(path, params={"reden": "verzoek_klant"}, headers=login(http, "accountmanager"))
+    assert forbidden.status_code == 403
+    for params in ({}, {"reden": "omdat het moet"}):
+        refused = http.delete(path, params=params, headers=login(http, "consulent1"))
+        assert refused.status_code == 400, refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
+    assert _client_id(settings, GONE) is not None
+    assert _verify(settings)["ok"]
+
+
+def test_cli_erasure(world: tuple[TestClient, Settings]) -> None:
+    _http, settings = world
+    refused = CliRunner().invoke(cli, ["klant", "verwijderen", GONE, "--reden", "zomaar"])
+    assert refused.exit_code == 1 and "verzoek_klant" in refused.output
+    missing = CliRunner().invoke(cli, ["klant", "verwijderen", "K-BESTAAT-NIET", "--reden", "verzoek_klant"])
+    assert missing.exit_code == 1 and "bestaat niet" in missing.output
+
+    result = CliRunner().invoke(cli, ["klant", "verwijderen", GONE, "--reden", "onterecht_vastgelegd", "--json"])
+
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["verwijderd"]["client"] == 1 and report["reden"] == "onterecht_vastgelegd"
+    assert report["indexVerwijderd"] == 1  # no matcher in the CLI's process: taken off the saved index
+    assert _client_id(settings, GONE) is None
+    assert _files_naming(settings, [GONE, NAME, EMAIL, PHONE]) == []
+    assert _verify(settings)["ok"]
+
+
+def test_a_redaction_cannot_be_added_or_forged_afterwards(world: tuple[TestClient, Settings]) -> None:
+    http, settings = world
+    from matching.store import make_engine
+
+    engine = make_engine(settings.resolved_database_url)
+    assert http.get(f"/api/v1/klanten/{KEPT}", headers=login(http, "consulent1")).status_code == 200
+    with engine.connect() as connection:  # a row that does not name GONE: it is not redacted
+        plain = connection.execute(text("SELECT MAX(seq) FROM audit_log")).scalar()
+    response = http.delete(
+        f"/api/v1/klanten/{GONE}", params={"reden": "verzoek_klant"}, headers=login(http, "beheerder")
+    )
+    tombstone = response.json()["auditSeq"]
+    with pytest.raises(IntegrityError, match="alleen-toevoegen"):
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE audit_log SET subjects = '[]' WHERE seq = :s"), {"s": plain})
+    with pytest.raises(IntegrityError, match="alleen-toevoegen"):
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE audit_log SET actor = 'x' WHERE seq IN (SELECT seq FROM audit_redaction)"))
+    # Registering one more row under the tombstone (to rewrite it) is allowed by the database, but the
+    # tombstone committed to the set it redacted: the chain check names the tombstone.
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO audit_redaction (seq, tombstone_seq) VALUES (:s, :t)"), {"s": plain, "t": tombstone}
+        )
+        connection.execute(text("UPDATE audit_log SET subjects = '[]' WHERE seq = :s"), {"s": plain})
+    assert _verify(settings)["firstBroken"] == tombstone
