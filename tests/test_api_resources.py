@@ -130,11 +130,12 @@ COLUMNS = (None, "consulent1", "consulent2", "accountmanager", "datascientist", 
 KLANT_CSV = "clientNummer,trede,route,postcode\nK-MATRIX,3,werk,6811\n"
 VACATURE_CSV = "vacatureNummer,bron,werkgever,titel,postcode\nV-MATRIX,WSP,Bakker BV,Bakker,6811\n"
 # Every call is idempotent, so the order of the parameters does not matter: a POST of an existing
-# number answers 409 to a role that may create, and the PUTs send what is stored.
+# number answers 409 to a role that may create it (404 to another caseload's consulent, as for an
+# unknown klant), and the PUTs send what is stored.
 MATRIX = [
     (("get", "/api/v1/klanten/K-EIGEN", None),         (401, 200, 404, 403, 403, 403)),
     (("get", "/api/v1/klanten/K-ANDER", None),         (401, 404, 200, 403, 403, 403)),
-    (("post", "/api/v1/klanten", klant("K-EIGEN")),    (401, 409, 409, 403, 403, 403)),
+    (("post", "/api/v1/klanten", klant("K-EIGEN")),    (401, 409, 404, 403, 403, 403)),
     (("post", "/api/v1/klanten/zoeken", {}),           (401, 200, 200, 403, 403, 403)),
     (("post", "/api/v1/vacatures", vacature("V-RES")), (401, 403, 403, 409, 403, 409)),
     (("get", "/api/v1/vacatures", None),               (401, 200, 200, 200, 200, 200)),

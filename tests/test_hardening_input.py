@@ -6,14 +6,20 @@ further down (real app, real SQLite), each with the attack the audit made.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from pydantic import ValidationError
+from sqlmodel import Session, select
 
-from matching.domain import MAX_ITEMS, ClientIn, VacancyIn
+from api.app import create_app
+from matching.domain import MAX_ITEMS, Client, ClientIn, VacancyIn
 from matching.errors import dutch_messages
-from tests.factories import client_in, vacancy_in
+from matching.matcher import Matcher
+from tests.factories import client_in, login, make_client, make_vacancy, vacancy_in
 
 
 def refused(make: Any, **overrides: Any) -> list[str]:
@@ -187,3 +193,140 @@ def test_schemas_keep_refusing_unknown_fields() -> None:
         ClientIn.model_validate({"clientNummer": "K1", "\ud800": 1})
     with pytest.raises(ValidationError):
         VacancyIn.model_validate({"vacatureNummer": "V1", "x\x00": 1})
+
+
+# ------------------------------------------------------------------------------ through the API and the web
+
+
+@pytest.fixture(scope="module")
+def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[TestClient]:
+    from matching.settings import RankerSettings, Settings
+
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("hardening-input") / "var",
+        ranker=RankerSettings(poll_seconds=0),
+        ops={"rate_burst": 10_000},
+    )
+    matcher = Matcher(settings, embedder=embedder)
+    with Session(matcher.engine) as session:
+        make_client(session, client_nummer="K-VAN-A", consulent="wc-a")  # consulent1 is wc-a, consulent2 wc-b
+        make_client(session, client_nummer="K-VAN-B", consulent="wc-b")
+        make_vacancy(session, vacature_nummer="V-HARD")
+    # Like the server: an exception becomes a 500 answer, not an exception in the test.
+    with TestClient(create_app(settings, matcher), raise_server_exceptions=False) as client:
+        client.app.state.matcher.wait_embedded(timeout=120)
+        yield client
+
+
+@pytest.fixture(scope="module")
+def tokens(http: TestClient) -> dict[str, dict[str, str]]:
+    return {name: login(http, name) for name in ("consulent1", "consulent2", "accountmanager", "beheerder")}
+
+
+def klant(number: str, **overrides: Any) -> dict[str, Any]:
+    return {"clientNummer": number, "trede": 4, "route": "werk", "postcode": "6811AB", **overrides}
+
+
+def problem_of(response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    return response.json()
+
+
+def raw_post(http: TestClient, path: str, body: bytes, headers: dict[str, str]):
+    return http.post(path, content=body, headers={**headers, "Content-Type": "application/json"})
+
+
+def test_a_lone_surrogate_in_a_json_string_is_a_dutch_400_and_stays_out_of_the_log(
+    http, tokens, caplog, capsys
+) -> None:
+    # The audit: "\ud800" in any JSON string was a 500 whose traceback wrote the request, toelichting
+    # included, into the server log.
+    caplog.set_level(logging.DEBUG)
+    body = (
+        b'{"clientNummer": "K-SUR", "trede": 4, "route": "werk", "postcode": "6811", "beperkingen": '
+        b'[{"aspect": "tillen", "ernst": 2, "toelichting": "geheime rugklachten \\ud800"}]}'
+    )
+    problem = problem_of(raw_post(http, "/api/v1/klanten", body, tokens["consulent1"]), 400)
+    assert [item["name"] for item in problem["invalidParams"]] == ["beperkingen[1].toelichting"]
+    assert "Unicode" in problem["invalidParams"][0]["reason"]
+    rest = b'"trede": 4, "route": "werk", "postcode": "6811"}'
+    for start in (b'{"clientNummer": "K\\ud800", ', b'{"clientNummer": "K-SUR2", "\\ud800": 1, '):
+        problem = problem_of(raw_post(http, "/api/v1/klanten", start + rest, tokens["consulent1"]), 400)
+        assert problem["invalidParams"] and "\ud800" not in str(problem)  # said, never echoed raw
+    search = raw_post(http, "/api/v1/matches/vacatures", b'{"klantId": "K\\ud800"}', tokens["consulent1"])
+    assert search.status_code in (400, 404), search.text
+    logged = capsys.readouterr().err + "\n".join(record.getMessage() for record in caplog.records)
+    logged += "\n".join(record.exc_text or "" for record in caplog.records)
+    assert "geheime rugklachten" not in logged and " 500" not in logged
+
+
+def test_the_audits_3000_codes_post_is_refused_and_nothing_is_stored(http, tokens) -> None:
+    codes = [{"code": f"vaardigheid-{i:05d}", "niveau": 2} for i in range(3000)]
+    problem = problem_of(
+        http.post("/api/v1/klanten", json=klant("K-3000", competenties=codes), headers=tokens["consulent1"]), 400
+    )
+    assert problem["invalidParams"] == [{"name": "competenties", "reason": f"mag hoogstens {MAX_ITEMS} items bevatten"}]
+    problem_of(http.get("/api/v1/klanten/K-3000", headers=tokens["consulent1"]), 404)
+    vacancy = {"vacatureNummer": "V-3000", "bron": "WSP", "werkgever": "X", "titel": "Y", "postcode": "6811"}
+    vacancy["competentiesVereist"] = codes
+    problem_of(http.post("/api/v1/vacatures", json=vacancy, headers=tokens["accountmanager"]), 400)
+    problem_of(http.get("/api/v1/vacatures/V-3000", headers=tokens["accountmanager"]), 404)
+
+
+def test_an_unknown_code_is_a_400_naming_field_and_code(http, tokens) -> None:
+    body = klant("K-CODE", competenties=[{"code": '=HYPERLINK("http://x")'}], certificaten=["brevet"])
+    problem = problem_of(http.post("/api/v1/klanten", json=body, headers=tokens["consulent1"]), 400)
+    reasons = {item["name"]: item["reason"] for item in problem["invalidParams"]}
+    assert set(reasons) == {"competenties[1].code", "certificaten[1]"}
+    assert "'=HYPERLINK(\"http://x\")'" in reasons["competenties[1].code"] and "'brevet'" in reasons["certificaten[1]"]
+
+
+def test_nul_characters_dates_and_identifiers_are_refused_by_the_api(http, tokens) -> None:
+    cases = {
+        "zelfbeschrijving": klant("K-NUL", zelfbeschrijving="a\x00b"),
+        "beschikbaarPer": klant("K-JAAR1", beschikbaarPer="0001-01-01"),
+        "notities": klant("K-TEL", notities="bellen op 06 12 34 56 78"),
+    }
+    for field, body in cases.items():
+        problem = problem_of(http.post("/api/v1/klanten", json=body, headers=tokens["consulent1"]), 400)
+        assert [item["name"] for item in problem["invalidParams"]] == [field]
+    vacancy = {"vacatureNummer": "V-JAAR1", "bron": "WSP", "werkgever": "X", "titel": "Y", "postcode": "6811"}
+    problem = problem_of(
+        http.post("/api/v1/vacatures", json={**vacancy, "sluitingsdatum": "0001-01-01"}, headers=tokens["beheerder"]),
+        400,
+    )
+    assert problem["invalidParams"][0]["name"] == "sluitingsdatum"
+
+
+def test_posting_another_caseloads_klantnummer_is_the_404_of_an_unknown_one(http, tokens) -> None:
+    # The audit: POST of wc-b's number by wc-a said "bestaat al" (409), telling which numbers exist elsewhere.
+    taken = problem_of(http.post("/api/v1/klanten", json=klant("K-VAN-B"), headers=tokens["consulent1"]), 404)
+    unknown = problem_of(http.get("/api/v1/klanten/K-NIEMAND", headers=tokens["consulent1"]), 404)
+    assert taken["title"] == unknown["title"]
+    assert taken["detail"].replace("K-VAN-B", "X") == unknown["detail"].replace("K-NIEMAND", "X")
+    own = problem_of(http.post("/api/v1/klanten", json=klant("K-VAN-A"), headers=tokens["consulent1"]), 409)
+    assert "bestaat al" in own["detail"]
+    with Session(http.app.state.engine) as session:
+        assert session.exec(select(Client.consulent).where(Client.client_nummer == "K-VAN-B")).one() == "wc-b"
+
+
+@pytest.mark.parametrize("depth", [2_000, 50_000])
+def test_deeply_nested_json_is_a_dutch_400_in_body_and_import(http, tokens, depth: int) -> None:
+    nested = b"[" * depth + b"]" * depth
+    body = b'{"clientNummer": "K-DIEP", "notities": ' + nested + b"}"
+    problem_of(raw_post(http, "/api/v1/klanten", body, tokens["consulent1"]), 400)
+    upload = {"bestand": ("diep.json", b"[" + body + b"]", "application/json")}
+    problem = problem_of(http.post("/api/v1/klanten/import", files=upload, headers=tokens["consulent1"]), 400)
+    assert "te diep genest" in problem["detail"] and "diep.json" in problem["detail"]
+
+
+@pytest.mark.parametrize("query", ["tot=9999-12-31", "vanaf=0001-01-01", "vanaf=9999-12-31&tot=9999-12-31"])
+def test_the_audit_page_answers_a_date_at_the_end_of_the_calendar_next_to_the_field(http, query: str) -> None:
+    web = TestClient(http.app, raise_server_exceptions=False)  # its own cookie jar
+    web.post("/inloggen", data={"gebruikersnaam": "beheerder", "wachtwoord": "beheerder-demo-wachtwoord"})
+    page = web.get(f"/beheer/audit?{query}")
+    assert page.status_code == 400, page.text
+    assert "Vul een datum tussen 1900 en 2100 in." in page.text
+    oversight = web.get(f"/toezicht?{query}")
+    assert oversight.status_code == 400 and "Vul een datum tussen 1900 en 2100 in." in oversight.text

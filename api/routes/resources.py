@@ -5,7 +5,7 @@ Endpoints, roles and answers (errors are always ``application/problem+json`` in 
 ======  ==================================  ==============================  ====================================
 method  path                                roles                           status codes
 ======  ==================================  ==============================  ====================================
-POST    ``/api/v1/klanten``                 werkconsulent                   201, 400, 401, 403, 409, 413
+POST    ``/api/v1/klanten``                 werkconsulent                   201, 400, 401, 403, 404, 409, 413
 GET     ``/api/v1/klanten/datakwaliteit``   werkconsulent (own caseload)    200, 400, 401, 403
 GET     ``/api/v1/klanten/{klantnummer}``   werkconsulent (own caseload)    200, 400, 401, 403, 404
 PUT     ``/api/v1/klanten/{klantnummer}``   werkconsulent (own caseload)    200, 400, 401, 403, 404, 413
@@ -27,8 +27,9 @@ Decisions:
   ``PUT`` body must equal the one in the path. Personalia (name, contact) and protected attributes
   are not part of these resources: matching does not need them (the import still takes them).
 * **Another consulent's klant is answered like an unknown one** (404, the same text), so the API
-  does not tell which klantnummers exist elsewhere. Only ``POST`` of a taken klantnummer says 409:
-  creating cannot work otherwise.
+  does not tell which klantnummers exist elsewhere. ``POST`` of a klantnummer taken in the own
+  caseload says 409; one taken in another caseload is the same 404 (creating it cannot work, and
+  "bestaat al" told the audit which numbers other caseloads hold).
 * **Every read or write of client data is audited** in the transaction that reads or writes it
   (``klantprofiel_gelezen``, ``klantprofiel_aangemaakt``, ``klantprofiel_gewijzigd``,
   ``klantenlijst_opgevraagd``, ``klanten_geimporteerd``), committed before the answer. The purpose
@@ -468,6 +469,13 @@ def _conflict(what: str, nummer: str, path: str) -> ProblemError:
     )
 
 
+def _taken(data: ClientIn, taken_by: str | None, path: str) -> NotFoundError | ProblemError:
+    """409 for a klantnummer of the own caseload; for another caseload's, the 404 of an unknown klant."""
+    if taken_by != data.consulent:
+        return _unknown_client(data.client_nummer)
+    return _conflict("klantnummer", data.client_nummer, path)
+
+
 # -------------------------------------------------------------------------------------------- klanten
 
 
@@ -475,7 +483,7 @@ def _conflict(what: str, nummer: str, path: str) -> ProblemError:
     "/api/v1/klanten",
     status_code=201,
     response_model=KlantProfiel,
-    responses=_problems(400, 401, 403, 409, 413),
+    responses=_problems(400, 401, 403, 404, 409, 413),
 )
 def create_client(
     body: KlantInvoer,
@@ -488,15 +496,17 @@ def create_client(
     """Een klant aanmaken in de eigen caseload; geeft het profiel en de Location van de nieuwe klant."""
     data = _client_input(body, user)
     path = f"/api/v1/klanten/{data.client_nummer}"
+    owner = select(Client.consulent).where(Client.client_nummer == data.client_nummer)
     try:
         with store.session_scope(engine) as session:
-            if session.exec(select(Client.id).where(Client.client_nummer == data.client_nummer)).first() is not None:
-                raise _conflict("klantnummer", data.client_nummer, path)
+            if (taken_by := session.exec(owner).first()) is not None:
+                raise _taken(data, taken_by, path)
             client, _ = store.upsert_client(session, data)
             _record(session, request, user, "klantprofiel_aangemaakt", doel, [client.client_nummer])
             profile = _profile(client)
     except IntegrityError:  # created by someone else between our check and our commit
-        raise _conflict("klantnummer", data.client_nummer, path) from None
+        with Session(engine) as session:
+            raise _taken(data, session.exec(owner).first(), path) from None
     response.headers["Location"] = path
     return profile
 

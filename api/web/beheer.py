@@ -8,7 +8,7 @@ audit log through :func:`api.audit.query` and :func:`api.audit.verify_chain`, wh
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -23,6 +23,7 @@ from api.routes.admin import GebruikerNieuw, GebruikerWijziging, add_user, chang
 from api.security import ProblemError
 from api.users import Rol
 from api.web.common import blank_to_none, error_text, field_errors, render
+from api.web.dagen import form_day
 from api.web.pages import Web
 from api.web.session import WebSession, check_csrf, require_role
 from matching.errors import ConflictError, WerkmatchError
@@ -160,16 +161,6 @@ def _role_change(
 # ------------------------------------------------------------------------------------------ auditlog
 
 
-def _day(value: str, name: str, errors: dict[str, str]) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        errors[name] = "Vul een geldige datum in: dag, maand en jaar."
-        return None
-
-
 @router.get("/beheer/audit", response_class=HTMLResponse)
 def audit_log(
     request: Request,
@@ -185,7 +176,7 @@ def audit_log(
     """Search the audit log (newest first, 50 a page) and, on request, recompute its hash chain."""
     require_role(web, Rol.BEHEERDER)
     errors: dict[str, str] = {}
-    first, last = _day(vanaf, "vanaf", errors), _day(tot, "tot", errors)
+    first, last = form_day(vanaf, "vanaf", errors), form_day(tot, "tot", errors)
     if first and last and first > last:
         errors["tot"] = "De einddatum ligt vóór de begindatum; draai ze om."
     page = int(pagina) if pagina.isdigit() and 0 < int(pagina) < 100_000 else 1

@@ -7,7 +7,6 @@ required, audited as ``rangschikking_omgezet``) and :func:`api.routes.workflow.d
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -20,6 +19,7 @@ from api.security import ProblemError
 from api.users import Rol
 from api.web import charts
 from api.web.common import error_text, field_errors, render
+from api.web.dagen import form_day
 from api.web.models import models_page, ranking_state
 from api.web.pages import Web
 from api.web.session import WebSession, check_csrf, require_role
@@ -30,23 +30,13 @@ OVERSEERS = (Rol.BEHEERDER, Rol.DATA_SCIENTIST)
 RETURN_PAGES = {"modellen": "/modellen", "toezicht": "/toezicht"}
 
 
-def _day(value: str, name: str, errors: dict[str, str]) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        errors[name] = "Vul een geldige datum in: dag, maand en jaar."
-        return None
-
-
 def oversight_page(request: Request, web: WebSession, status: int = 200, **extra: Any) -> Response:
     """The kill switch and the deviation report for the period in the query (default: the last four weeks)."""
     require_role(web, *OVERSEERS)
     params = request.query_params
     values = {"vanaf": params.get("vanaf", ""), "tot": params.get("tot", "")}
     errors: dict[str, str] = {}
-    first, last = _day(values["vanaf"], "vanaf", errors), _day(values["tot"], "tot", errors)
+    first, last = form_day(values["vanaf"], "vanaf", errors), form_day(values["tot"], "tot", errors)
     report = None
     if not errors:
         try:
