@@ -16,7 +16,7 @@ import typer
 from sqlmodel import Session, func, select
 
 from api.cli_keys import keys_app
-from api.cli_privacy import klant_app
+from api.cli_privacy import klant_app, retention
 from matching.domain import Client, Vacancy
 from matching.errors import WerkmatchError
 from matching.settings import Settings
@@ -48,6 +48,7 @@ for sub, name in [
 ]:
     app.add_typer(sub, name=name)
 app.add_typer(klant_app, name="klant")
+app.command("retentie")(retention)
 app.add_typer(keys_app, name="sleutels")
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -59,3 +59,29 @@ def erase(
         f"embeddings en {result['indexVerwijderd']} indexvector(en) weg; grafsteen {result['pseudoniem']} "
         f"(auditregel {result['auditSeq']})"
     )
+
+
+def retention(json_out: Annotated[bool, typer.Option("--json", help="Uitvoer als JSON.")] = False) -> None:
+    """Bewaartermijnen toepassen: audit- en inferentieregels ouder dan de termijn verwijderen (keten blijft heel)."""
+    from sqlmodel import Session
+
+    from api import audit
+    from api.retention import apply_retention
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    engine = _engine(settings)
+    result = apply_retention(settings, engine)
+    with Session(engine) as session:
+        result["keten"] = audit.verify_chain(session)
+    if json_out:
+        _emit(result)
+    else:
+        typer.echo(
+            f"auditlog: {result['audit']['verwijderd']} regels verwijderd (ouder dan {result['audit']['bewaardagen']} "
+            f"dagen), keten {'in orde' if result['keten']['ok'] else 'GEBROKEN'}; inferentielog: "
+            f"{result['inferentie']['verwijderd']} regels verwijderd (ouder dan "
+            f"{result['inferentie']['bewaardagen']} dagen); toegangslog: {result['toegangslog']}"
+        )
+    if not result["keten"]["ok"]:
+        raise typer.Exit(1)

@@ -116,6 +116,20 @@ class OpsSettings(BaseModel):
     access_log: bool = True
 
 
+class RetentieSettings(BaseModel):
+    """How long the logs in the database are kept, in days; ``werkmatch retentie`` deletes what is older.
+
+    The access log is not here: it goes to stderr only (``api.ops``), so its retention is the log
+    shipper's setting. See ``api.retention``.
+    """
+
+    # The audit log: who read or changed which client's data. Two years covers a complaint or an
+    # objection procedure about a decision that used the advice; set it to the municipality's own term.
+    audit_dagen: int = Field(730, ge=1)
+    # The inference log (AI Act art. 26(6): a deployer keeps it at least six months).
+    inferentie_dagen: int = Field(183, ge=183)
+
+
 class Settings(BaseSettings):
     """werkmatch configuration; every field can be set as ``WERKMATCH_<NAME>`` (nested: ``__``)."""
 
@@ -128,6 +142,7 @@ class Settings(BaseSettings):
     ranker: RankerSettings = RankerSettings()
     auth: AuthSettings = AuthSettings()
     ops: OpsSettings = OpsSettings()
+    retentie: RetentieSettings = RetentieSettings()
     # "production" refuses unsafe defaults at start: short or shared keys, readable key files, demo users.
     environment: Literal["development", "production"] = "development"
     host: str = "127.0.0.1"
