@@ -28,15 +28,27 @@ def environment(data_dir: Path, **extra: str) -> dict[str, str]:
     return {**os.environ, "WERKMATCH_DATA_DIR": str(data_dir), **extra}
 
 
-def start_server(data_dir: Path, port: int, log: Path, **env: str) -> subprocess.Popen[bytes]:
-    """`werkmatch serve` in its own process group (SIGKILL reaches it and nothing else)."""
+def start_server(
+    data_dir: Path, port: int, log: Path, code_dir: Path | None = None, **env: str
+) -> subprocess.Popen[bytes]:
+    """`werkmatch serve` in its own process group (SIGKILL reaches it and nothing else).
+
+    Args:
+        code_dir: Another copy of the code to serve (``git archive <commit> | tar -x``), to measure
+            before and after a change with the same virtualenv; default: this checkout.
+    """
+    command = [str(WERKMATCH), "serve", "--port", str(port)]
+    if code_dir is not None:
+        command = [sys.executable, "-c", "from api.cli import app; app()", "serve", "--port", str(port)]
+        env = {"PYTHONPATH": str(code_dir), **env}
     with log.open("ab") as out:
         return subprocess.Popen(
-            [str(WERKMATCH), "serve", "--port", str(port)],
+            command,
             env=environment(data_dir, **env),
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            cwd=code_dir or ROOT,
         )
 
 
