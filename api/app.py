@@ -34,7 +34,7 @@ from pydantic.alias_generators import to_camel
 from sqlmodel import Session, select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api import audit, inbox, openapi_doc, ops, security
+from api import audit, grants, inbox, openapi_doc, ops, security
 from api.routes import ROUTERS
 from api.users import Rol, User, create_demo_users
 from api.users import ensure_tables as ensure_user_tables
@@ -317,6 +317,7 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
         app.state.matcher = matcher or Matcher(settings)
         app.state.engine = app.state.matcher.engine
         ensure_user_tables(app.state.engine)
+        grants.ensure_tables(app.state.engine)  # four eyes on caseload access
         audit.ensure_tables(app.state.engine)
         inbox.ensure_tables(app.state.engine)
         if settings.environment == "development":

@@ -90,6 +90,9 @@ class UserPublic(BaseModel):
     consulent: str | None
     naam: str
     actief: bool
+    # The consulentcode this account waits for: asked by one beheerder, to be approved by a second
+    # (api.grants); until then ``consulent`` is empty or the code it had.
+    aangevraagd: str | None = None
 
 
 class TokenGeneratie(SQLModel, table=True):

@@ -185,9 +185,10 @@ def test_the_beheerder_manages_accounts_and_deactivation_ends_tokens_at_once(htt
     assert created.json() == {
         "username": "nieuwe.consulent",
         "rol": "werkconsulent",
-        "consulent": "wc-x",
+        "consulent": None,  # the caseload waits for a second beheerder (four eyes, tests/test_hardening_auth.py)
         "naam": "nieuwe.consulent",
         "actief": True,
+        "aangevraagd": "wc-x",
     }
     assert created.headers["Location"] == "/api/v1/gebruikers/nieuwe.consulent"
     duplicate = http.post(
@@ -213,11 +214,19 @@ def test_the_beheerder_manages_accounts_and_deactivation_ends_tokens_at_once(htt
     )
     assert changed.status_code == 200, changed.text
     assert (changed.json()["rol"], changed.json()["consulent"]) == ("data_scientist", None)  # caseload dropped
-    assert http.get("/api/v1/modellen", headers=theirs).status_code == 200  # the same token, the new role
+    assert changed.json()["aangevraagd"] is None  # the waiting request lapsed with the role
+    assert http.get("/api/v1/modellen", headers=theirs).status_code == 401  # reactivation revoked the old token
+    theirs = login(http, "nieuwe.consulent", new["password"])
+    assert http.get("/api/v1/modellen", headers=theirs).status_code == 200  # a new token, the new role
 
     entries = audit_entries(http, tokens, subject="nieuwe.consulent")
-    assert [e["action"] for e in entries] == ["gebruiker_gewijzigd", "gebruiker_gewijzigd", "gebruiker_aangemaakt"]
-    assert entries[0]["details"] == {"actief": True, "rol": "data_scientist", "consulent": None}
+    assert [e["action"] for e in entries] == [
+        "gebruiker_gewijzigd",
+        "gebruiker_gewijzigd",
+        "caseload_aangevraagd",
+        "gebruiker_aangemaakt",
+    ]
+    assert entries[0]["details"] == {"actief": True, "rol": "data_scientist"}
 
 
 @pytest.mark.parametrize(

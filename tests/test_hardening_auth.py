@@ -23,15 +23,20 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from api import keys, security
+from api.app import create_app
 from api.cli import app as cli_app
 from api.login_throttle import LoginThrottle
 from api.security import CurrentUser, create_access_token, install, pseudonym, router, signing_key
 from api.users import Rol, create_user, ensure_tables, get_user, revoke_tokens
+from api.web.session import COOKIE, csrf_token
 from matching.errors import InvalidInputError
-from matching.settings import AuthSettings, Settings
+from matching.matcher import Matcher
+from matching.settings import AuthSettings, RankerSettings, Settings
 from matching.store import init_db, make_engine
+from tests.factories import login, make_client
 
 PASSWORD = "correct-paard-batterij"
+NEW = {"username": "nieuwe.consulent", "password": "een-lang-genoeg-wachtwoord", "rol": "werkconsulent"}
 # The key every werkmatch before issue 15 signed its tokens with in development, published in its source.
 OLD_DEMO_KEY = "werkmatch-demo-sleutel-alleen-voor-ontwikkeling"
 
@@ -278,3 +283,144 @@ def test_the_throttle_window_slides() -> None:
     assert throttle.retry_after("a", "5.6.7.8") is None
     throttle.succeeded("a")
     assert throttle.retry_after("a", "9.9.9.9") is None
+
+
+# --- finding 7: four eyes before a caseload is granted -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, embedder) -> TestClient:
+    """The real app on a small database: wc-a (consulent1) holds a client with a beperking, wc-b (consulent2) one."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("vier-ogen") / "var", ranker=RankerSettings(poll_seconds=0))
+    matcher = Matcher(settings, embedder=embedder)
+    with Session(matcher.engine) as session:
+        make_client(session, client_nummer="K-VIER-1", consulent="wc-a", beperkingen=[{"aspect": "tillen", "ernst": 2}])
+        make_client(session, client_nummer="K-VIER-3", consulent="wc-a")
+        make_client(session, client_nummer="K-VIER-2", consulent="wc-b")
+    with TestClient(create_app(settings, matcher)) as client:
+        yield client
+
+
+def test_granting_an_existing_caseload_needs_a_second_beheerder(world: TestClient) -> None:
+    """The audit's attack: a beheerder creates a werkconsulent with an existing code and reads beperkingen at once."""
+    first = login(world, "beheerder")
+    assert world.post("/api/v1/gebruikers", json={**NEW, "username": "tweede.beheerder", "rol": "beheerder"},
+                      headers=first).status_code == 201  # fmt: skip
+    second = login(world, "tweede.beheerder", NEW["password"])
+    created = world.post("/api/v1/gebruikers", json={**NEW, "consulent": "wc-a"}, headers=first)
+    assert created.status_code == 201, created.text
+    assert (created.json()["consulent"], created.json()["aangevraagd"]) == (None, "wc-a")
+
+    intruder = login(world, "nieuwe.consulent", NEW["password"])
+    refused = world.get("/api/v1/klanten/K-VIER-1", headers=intruder)
+    assert refused.status_code == 403, refused.text  # not yet: no caseload until a second beheerder approves
+    assert "tillen" not in refused.text
+
+    notices = world.get("/api/v1/meldingen", headers=login(world, "consulent1")).json()["meldingen"]
+    assert len(notices) == 1 and "nieuwe.consulent" in notices[0]["tekst"] and "beheerder" in notices[0]["tekst"]
+    assert world.get("/api/v1/meldingen", headers=login(world, "consulent2")).json()["meldingen"] == []
+
+    waiting = world.get("/api/v1/caseloadtoekenningen?status=open", headers=first).json()["toekenningen"]
+    assert [(g["gebruikersnaam"], g["consulent"], g["aangevraagdDoor"]) for g in waiting] == [
+        ("nieuwe.consulent", "wc-a", "beheerder")
+    ]
+    grant = waiting[0]["id"]
+    own = world.post(f"/api/v1/caseloadtoekenningen/{grant}/goedkeuren", headers=first)
+    assert own.status_code == 403 and own.json()["title"] == "Vier ogen nodig", own.text
+    assert world.get("/api/v1/klanten/K-VIER-1", headers=intruder).status_code == 403
+
+    approved = world.post(f"/api/v1/caseloadtoekenningen/{grant}/goedkeuren", headers=second)
+    assert approved.status_code == 200, approved.text
+    assert (approved.json()["status"], approved.json()["beoordeeldDoor"]) == ("goedgekeurd", "tweede.beheerder")
+    assert world.get("/api/v1/klanten/K-VIER-1", headers=intruder).status_code == 200  # now, with the same token
+    again = world.post(f"/api/v1/caseloadtoekenningen/{grant}/goedkeuren", headers=second)
+    assert again.status_code == 409
+    account = world.get("/api/v1/gebruikers/nieuwe.consulent", headers=first).json()
+    assert (account["consulent"], account["aangevraagd"]) == ("wc-a", None)
+    notices = world.get("/api/v1/meldingen", headers=login(world, "consulent1")).json()["meldingen"]
+    assert len(notices) == 2 and "goedgekeurd door tweede.beheerder" in notices[0]["tekst"]
+    entries = world.post("/api/v1/audit/zoeken", json={"subject": "nieuwe.consulent"}, headers=first).json()["entries"]
+    actions = [e["action"] for e in entries]
+    assert "caseload_aangevraagd" in actions and actions[0] == "caseload_goedgekeurd"
+
+
+def test_moving_a_consulent_to_another_caseload_waits_and_can_be_refused(world: TestClient) -> None:
+    first = login(world, "beheerder")
+    moved = world.patch("/api/v1/gebruikers/consulent2", json={"consulent": "wc-a"}, headers=first)
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["consulent"], moved.json()["aangevraagd"]) == ("wc-b", "wc-a")  # keeps what it had
+    consulent2 = login(world, "consulent2")
+    assert world.get("/api/v1/klanten/K-VIER-1", headers=consulent2).status_code == 404
+    assert world.get("/api/v1/klanten/K-VIER-2", headers=consulent2).status_code == 200
+    waiting = world.get("/api/v1/caseloadtoekenningen?status=open", headers=first).json()["toekenningen"]
+    grant = next(g["id"] for g in waiting if g["gebruikersnaam"] == "consulent2")
+    refused = world.post(f"/api/v1/caseloadtoekenningen/{grant}/afwijzen", headers=first)  # the asker withdraws
+    assert refused.status_code == 200 and refused.json()["status"] == "afgewezen"
+    assert world.get("/api/v1/gebruikers/consulent2", headers=first).json()["aangevraagd"] is None
+    assert world.get("/api/v1/klanten/K-VIER-1", headers=consulent2).status_code == 404
+    assert world.post("/api/v1/caseloadtoekenningen/999999/goedkeuren", headers=first).status_code == 404
+    assert world.get("/api/v1/caseloadtoekenningen", headers=consulent2).status_code == 403
+
+
+def _web_login(app: FastAPI, username: str, password: str) -> TestClient:
+    browser = TestClient(app, follow_redirects=False)
+    response = browser.post("/inloggen", data={"gebruikersnaam": username, "wachtwoord": password})
+    assert response.status_code == 303, response.text
+    return browser
+
+
+def _csrf(browser: TestClient, settings: Settings) -> str:
+    claims = jwt.decode(browser.cookies[COOKIE], signing_key(settings), algorithms=["HS256"])
+    return csrf_token(settings, claims["jti"])
+
+
+def test_the_second_beheerder_approves_on_the_web_page_and_not_the_first(world: TestClient) -> None:
+    settings, first = world.app.state.settings, login(world, "beheerder")
+    world.post("/api/v1/gebruikers", json={**NEW, "username": "tweede.beheerder", "rol": "beheerder"}, headers=first)
+    body = {**NEW, "username": "web.consulent", "consulent": "wc-b"}
+    assert world.post("/api/v1/gebruikers", json=body, headers=first).status_code == 201
+    grant = next(
+        g["id"]
+        for g in world.get("/api/v1/caseloadtoekenningen?status=open", headers=first).json()["toekenningen"]
+        if g["gebruikersnaam"] == "web.consulent"
+    )
+    asker = _web_login(world.app, "beheerder", "beheerder-demo-wachtwoord")
+    page = asker.get("/beheer/gebruikers")
+    row = page.text[page.text.index(f'id="toekenning-{grant}"') :]
+    row = row[: row.index("</tr>")]
+    assert "wc-b" in row and "Intrekken" in row and "Goedkeuren" not in row  # no button for one's own request
+    own = asker.post(f"/beheer/toekenningen/{grant}", data={"besluit": "goedkeuren", "csrf": _csrf(asker, settings)})
+    assert own.status_code == 403 and "tweede beheerder" in own.text
+
+    second = _web_login(world.app, "tweede.beheerder", NEW["password"])
+    approve = {"besluit": "goedkeuren", "csrf": _csrf(second, settings)}
+    decided = second.post(f"/beheer/toekenningen/{grant}", data=approve)
+    assert decided.status_code == 303, decided.text
+    assert world.get("/api/v1/gebruikers/web.consulent", headers=first).json()["consulent"] == "wc-b"
+
+
+def test_web_logout_revokes_the_session_token(world: TestClient) -> None:
+    settings = world.app.state.settings
+    browser = _web_login(world.app, "consulent1", "consulent1-demo-wachtwoord")
+    copied = browser.cookies[COOKIE]  # what a thief of the cookie holds
+    assert world.get("/api/v1/meldingen", headers=bearer(copied)).status_code == 200
+    out = browser.post("/uitloggen", data={"csrf": _csrf(browser, settings)})
+    assert out.status_code == 303 and out.headers["location"] == "/inloggen?melding=uitgelogd"
+    assert world.get("/api/v1/meldingen", headers=bearer(copied)).status_code == 401
+    thief = TestClient(world.app, follow_redirects=False, cookies={COOKIE: copied})
+    assert thief.get("/inbox").status_code == 303  # to the login page
+
+
+def test_the_web_login_form_is_throttled_too(world: TestClient) -> None:
+    first = login(world, "beheerder")
+    body = {"username": "slot.test", "password": NEW["password"], "rol": "accountmanager"}
+    assert world.post("/api/v1/gebruikers", json=body, headers=first).status_code == 201
+    browser = TestClient(world.app, follow_redirects=False)
+    limit = world.app.state.settings.auth.login_failures_per_account
+    for attempt in range(limit):
+        wrong = browser.post("/inloggen", data={"gebruikersnaam": "slot.test", "wachtwoord": f"fout-{attempt}-xxxxx"})
+        assert wrong.status_code == 400 and "klopt niet" in wrong.text
+    throttled = browser.post("/inloggen", data={"gebruikersnaam": "slot.test", "wachtwoord": NEW["password"]})
+    assert throttled.status_code == 429, throttled.text
+    assert int(throttled.headers["retry-after"]) > 0 and "Probeer het over" in throttled.text
+    assert COOKIE not in throttled.cookies

@@ -80,7 +80,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from api import audit, security
+from api import audit, grants, security
 from api.security import ProblemError, finite
 from api.users import Rol, User, UserPublic, create_user, get_user, normalize_username, revoke_tokens
 from matching.domain import Client, Vacancy
@@ -794,10 +794,19 @@ def training_data(
 # ---------------------------------------------------------------------------------------- gebruikers
 
 
-def _public(user: User) -> UserPublic:
+def _public(user: User, aangevraagd: str | None = None) -> UserPublic:
     return UserPublic(
-        username=user.username, rol=Rol(user.rol), consulent=user.consulent, naam=user.naam, actief=user.actief
+        username=user.username,
+        rol=Rol(user.rol),
+        consulent=user.consulent,
+        naam=user.naam,
+        actief=user.actief,
+        aangevraagd=aangevraagd,
     )
+
+
+def _public_with_grant(session: Session, user: User) -> UserPublic:
+    return _public(user, grants.pending(session, [user.username]).get(user.username))
 
 
 def _taken(username: str) -> ConflictError:
@@ -837,7 +846,8 @@ def list_users(_user: Beheerder, matcher: MatcherDep) -> GebruikersLijst:
     """Alle accounts (zonder wachtwoorden), op gebruikersnaam."""
     with Session(matcher.engine) as session:
         users = session.exec(select(User).order_by(User.username)).all()
-        return GebruikersLijst(gebruikers=[_public(user) for user in users])
+        waiting = grants.pending(session)
+        return GebruikersLijst(gebruikers=[_public(user, waiting.get(user.username)) for user in users])
 
 
 @router.post(
@@ -864,10 +874,15 @@ def add_user(
         with Session(matcher.engine) as session:
             if get_user(session, name) is not None:
                 raise _taken(name)
-            # The audit entry goes first and create_user's commit carries it: both or neither.
+            # The audit entry and the grant request go first and create_user's commit carries them:
+            # all or nothing. The caseload itself waits for a second beheerder (api.grants).
             _audit(session, request, user, "gebruiker_aangemaakt", ACCOUNT_PURPOSE, [name], {"rol": body.rol.value})
-            created = create_user(session, name, body.password, body.rol, consulent=consulent, naam=body.naam)
-            public = _public(created)
+            if consulent is not None:
+                grants.request_grant(session, user, name, consulent, getattr(request.state, "request_id", None))
+            created = create_user(
+                session, name, body.password, body.rol, consulent=None, naam=body.naam, caseload_pending=True
+            )
+            public = _public(created, consulent)
     except IntegrityError:  # created by someone else between our check and our commit
         raise _taken(name) from None
     response.headers["Location"] = f"/api/v1/gebruikers/{public.username}"
@@ -883,7 +898,7 @@ def add_user(
 def read_user(gebruikersnaam: Gebruikersnaam, _user: Beheerder, matcher: MatcherDep) -> UserPublic:
     """Eén account (zonder wachtwoord)."""
     with Session(matcher.engine) as session:
-        return _public(_account(session, gebruikersnaam))
+        return _public_with_grant(session, _account(session, gebruikersnaam))
 
 
 @router.patch(
@@ -915,28 +930,40 @@ def change_user(
         if own and body.rol is not None and body.rol != account.rol:
             raise InvalidInputError("u kunt uw eigen rol niet wijzigen; laat een andere beheerder dit doen")
         rol = body.rol if body.rol is not None else Rol(account.rol)
+        waiting = grants.pending(session, [account.username]).get(account.username)
         if "consulent" in given:
             consulent = body.consulent.strip() if body.consulent and body.consulent.strip() else None
+        elif rol is Rol.WERKCONSULENT:  # keep the code it has, or the one that waits for approval
+            consulent = account.consulent or waiting
         else:  # a role away from werkconsulent drops the caseload
-            consulent = account.consulent if rol is Rol.WERKCONSULENT else None
+            consulent = None
         _consulent_rule(rol, consulent)
         changes: dict[str, Any] = {}
+        voided = 0
         if body.actief is not None and body.actief != account.actief:
             changes["actief"] = account.actief = body.actief
             revoke_tokens(session, account.username)  # tokens from before a deactivation never come back
         if rol != account.rol:
             changes["rol"] = rol.value
             account.rol = rol
-        if consulent != account.consulent:
-            changes["consulent"] = account.consulent = consulent
+        if consulent is None or (consulent == account.consulent and "consulent" in given):
+            # Losing a caseload (or keeping the current one) takes effect at once; a waiting request lapses.
+            voided = grants.void_open(session, account.username, user.username) if waiting else 0
+            if consulent != account.consulent:
+                changes["consulent"] = account.consulent = consulent
+        elif consulent not in (account.consulent, waiting):
+            # Gaining a caseload waits for a second beheerder (api.grants); the account keeps what it had.
+            changes["consulentAangevraagd"] = consulent
+            grants.request_grant(session, user, account.username, consulent, getattr(request.state, "request_id", None))
         if body.naam is not None and not body.naam.strip():
             raise InvalidInputError("naam mag niet leeg zijn; laat het veld weg om de naam te houden")
         if body.naam is not None and body.naam.strip() != account.naam:
             account.naam = body.naam.strip()
             changes["naam"] = "gewijzigd"  # the name itself stays out of the audit log
-        if changes:
+        if changes or voided:
             session.add(account)
-            _audit(session, request, user, "gebruiker_gewijzigd", ACCOUNT_PURPOSE, [account.username], changes)
+            if changes:
+                _audit(session, request, user, "gebruiker_gewijzigd", ACCOUNT_PURPOSE, [account.username], changes)
             session.commit()
             session.refresh(account)
-        return _public(account)
+        return _public_with_grant(session, account)

@@ -17,16 +17,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from api import audit, inbox
+from api import audit, grants, inbox
 from api.app import AuditSearch
 from api.routes.admin import GebruikerNieuw, GebruikerWijziging, add_user, change_user, list_users, read_user
+from api.routes.toekenningen import approve_grant, reject_grant
 from api.security import ProblemError
 from api.users import Rol
 from api.web.common import blank_to_none, error_text, field_errors, render
 from api.web.dagen import form_day
 from api.web.pages import Web
 from api.web.session import WebSession, check_csrf, require_role
-from matching.errors import ConflictError, WerkmatchError
+from matching.errors import ConflictError, NotFoundError, WerkmatchError
 
 router = APIRouter(include_in_schema=False)
 AUDIT_PAGE = 50
@@ -60,12 +61,14 @@ def _field_of(message: str, default: str) -> str:
 def users_page(request: Request, web: WebSession, status: int = 200, **extra: Any) -> Response:
     require_role(web, Rol.BEHEERDER)
     accounts = list_users(web.user, request.app.state.matcher).gebruikers
+    waiting = grants.grants(request.app.state.engine, grants.Status.OPEN)
     return render(
         request,
         web,
         "gebruikers.html",
         status,
         accounts=accounts,
+        toekenningen=waiting,
         rollen=[rol.value for rol in Rol],
         nieuw=extra.pop("nieuw", None) or {"rol": Rol.WERKCONSULENT.value},
         **extra,
@@ -143,6 +146,28 @@ def change(
     return users_page(request, web, 400, wijziging=form)
 
 
+@router.post("/beheer/toekenningen/{toekenning_id}", response_class=HTMLResponse)
+def decide_grant(
+    request: Request,
+    web: Web,
+    toekenning_id: int,
+    besluit: Annotated[str, Form(max_length=20)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Approve (as the second beheerder) or refuse a caseload request, through :mod:`api.routes.toekenningen`."""
+    check_csrf(web, csrf)
+    require_role(web, Rol.BEHEERDER)
+    decide = {"goedkeuren": approve_grant, "afwijzen": reject_grant}.get(besluit)
+    try:
+        if decide is None:
+            raise ProblemError(400, "Ongeldige invoer", "Kies goedkeuren of afwijzen.")
+        decide(request, web.user, toekenning_id)
+    except (WerkmatchError, ProblemError) as error:
+        status = error.status if isinstance(error, ProblemError) else 404 if isinstance(error, NotFoundError) else 409
+        return users_page(request, web, status, toekenningfout=error_text(error))
+    return RedirectResponse(f"/beheer/gebruikers?toekenning={toekenning_id}&besluit={besluit}", status_code=303)
+
+
 def _role_change(
     request: Request, web: WebSession, gebruikersnaam: str, rol: str, consulent: str | None
 ) -> GebruikerWijziging:
@@ -153,7 +178,7 @@ def _role_change(
     role is passed on, and the API refuses it next to the field.
     """
     current = read_user(gebruikersnaam, web.user, request.app.state.matcher)
-    if rol != Rol.WERKCONSULENT.value and consulent == current.consulent:
+    if rol != Rol.WERKCONSULENT.value and consulent in (current.consulent, current.aangevraagd):
         return GebruikerWijziging(rol=rol)
     return GebruikerWijziging(rol=rol, consulent=consulent)
 

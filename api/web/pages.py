@@ -87,7 +87,8 @@ def login(
         try:
             user, generation = security.check_login(request, gebruikersnaam, wachtwoord)
         except ProblemError as error:
-            status, headers = error.status, {k: v for k, v in error.headers.items() if k == "Retry-After"}
+            if error.status == 429:
+                status, headers = 429, {"Retry-After": error.headers["Retry-After"]}
             errors["wachtwoord"] = (
                 error.detail
                 if error.status == 429
