@@ -60,7 +60,7 @@ def test_errors_are_problem_json(client: TestClient) -> None:
     ("method", "path", "allow"),
     [
         ("DELETE", "/api/v1/klanten/import", "POST"),  # Starlette said "Allow: GET" (of /klanten/{klantnummer})
-        ("OPTIONS", "/api/v1/klanten/K-API", "GET, PUT"),  # it said "GET" only, as JSON, not problem+json
+        ("OPTIONS", "/api/v1/klanten/K-API", "DELETE, GET, PUT"),  # it said "GET" only, as JSON, not problem+json
         ("GET", "/api/v1/voorstellen/zoeken", "POST"),  # was a 400: read as GET /voorstellen/{voorstel_id}
         ("GET", "/api/v1/klanten/zoeken", "POST"),  # was a 404: read as klant 'zoeken'
         ("PUT", "/api/v1/zoekopdrachten/uitvoeren", "POST"),
