@@ -55,6 +55,10 @@ Decisions:
   every request; deactivating and reactivating also revoke them (:func:`api.users.revoke_tokens`), so
   a token from before a deactivation does not work again after the reactivation. Every change is
   audited (``gebruiker_aangemaakt``, ``gebruiker_gewijzigd``).
+* **Four eyes on a caseload** (:mod:`api.grants`): creating a werkconsulent, or a change that gives
+  an account a consulentcode it did not have, stores a request (``aangevraagd`` in the answer) rather
+  than the code; a second beheerder approves it under ``/api/v1/caseloadtoekenningen``. Losing a
+  caseload (a role away from werkconsulent) takes effect at once and lets a waiting request lapse.
 """
 
 from __future__ import annotations
