@@ -309,11 +309,7 @@ def add_months(day: date, months: int) -> date:
     return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def _note(toelichting: str | None) -> str | None:
-    note = (toelichting or "").strip()
-    if len(note) > TOELICHTING_MAX:
-        raise InvalidInputError(f"toelichting mag hoogstens {TOELICHTING_MAX} tekens bevatten, niet {len(note)}")
-    return note or None
+_note = outcomes.clean_toelichting
 
 
 def _page(page: int, size: int) -> None:

@@ -113,11 +113,7 @@ def afwijs_reden(reden: str, toelichting: str | None) -> tuple[str, str | None]:
     allowed = [r.value for r in AfwijsReden]
     if code not in allowed:
         raise InvalidInputError(f"'{reden}' is geen geldige reden om af te wijzen; kies uit: {', '.join(allowed)}")
-    note = (toelichting or "").strip() or None
-    if note is not None and len(note) > outcomes.TOELICHTING_MAX:
-        raise InvalidInputError(
-            f"toelichting mag hoogstens {outcomes.TOELICHTING_MAX} tekens bevatten, niet {len(note)}"
-        )
+    note = outcomes.clean_toelichting(toelichting)
     if code == AfwijsReden.ANDERS and note is None:
         raise InvalidInputError("reden 'anders' vraagt een toelichting; beschrijf kort waarom deze kandidaat niet past")
     return code, note

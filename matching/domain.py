@@ -131,6 +131,16 @@ SectorCode = Annotated[
 Datum = Annotated[date, AfterValidator(in_date_range)]
 # A client's free text: no BSN, phone number or e-mail address (personalia have their own table).
 ClientText = Annotated[str, AfterValidator(_free_text((pii.BSN, pii.TELEFOON, pii.EMAIL)))]
+
+
+def _printable_text(value: str) -> str:
+    _printable(value)
+    return value
+
+
+# A note the API takes beside a record (a voorstel's or an afwijzing's toelichting, a push's note): printable,
+# and like a client's free text without BSN, phone number or e-mail address (it sits next to a client).
+Note = Annotated[str, AfterValidator(_printable_text), AfterValidator(_free_text((pii.BSN, pii.TELEFOON, pii.EMAIL)))]
 # A vacancy's text may name the employer's phone number or e-mail (published on purpose); never a BSN.
 VacancyText = Annotated[str, AfterValidator(_free_text((pii.BSN,)))]
 

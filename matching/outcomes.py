@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, NamedTuple
 
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Column, Index, String, text, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
@@ -35,7 +36,7 @@ from sqlalchemy.types import DateTime, TypeDecorator
 from sqlmodel import Field as SQLField
 from sqlmodel import Session, SQLModel, select
 
-from matching.domain import Client, Vacancy, utcnow
+from matching.domain import Client, Note, Vacancy, utcnow
 from matching.errors import InvalidInputError, NotFoundError
 from matching.lookup import find_client, find_vacancy
 
@@ -134,6 +135,7 @@ RELEVANCE: dict[VoorstelStatus, int] = {
 DUURZAAM_NA_MAANDEN = 6
 ACTOR_MAX = 80
 TOELICHTING_MAX = 500
+NOTE_CHECK: TypeAdapter[str] = TypeAdapter(Note)
 MODEL_VERSION_MAX = 120
 
 
@@ -257,7 +259,7 @@ def propose(
     vacancy = find_vacancy(session, vacancy_ref)
     made_by = _clean_actor(actor)
     made_by_role = _parse_role(role)
-    note = _clean_toelichting(toelichting)
+    note = clean_toelichting(toelichting)
     moment = _moment(at)
     if model_version is not None:
         model_version = model_version.strip() or None
@@ -344,7 +346,7 @@ def transition(
     current = VoorstelStatus(voorstel.status)
     target = _check_step(voorstel_id, current, to_status)
     reden = _check_reason(voorstel_id, current, target, reason_code)
-    note = _clean_toelichting(toelichting)
+    note = clean_toelichting(toelichting)
     if reden is Reden.OVERIG and note is None:
         raise InvalidInputError(
             f"reden 'overig' vraagt een toelichting; beschrijf kort waarom voorstel {voorstel_id} {target} is"
@@ -545,12 +547,22 @@ def _clean_actor(actor: str) -> str:
     return name
 
 
-def _clean_toelichting(toelichting: str | None) -> str | None:
+def clean_toelichting(toelichting: str | None) -> str | None:
+    """A note beside a voorstel, an afwijzing or a push, as stored: stripped, at most 500 characters,
+    printable, and without BSN, phone number or e-mail address (``matching.domain.Note``); None when empty.
+
+    Raises:
+        InvalidInputError: In Dutch, naming what to change (never repeating the value).
+    """
     note = (toelichting or "").strip()
     if len(note) > TOELICHTING_MAX:
         raise InvalidInputError(
             f"toelichting mag hoogstens {TOELICHTING_MAX} tekens bevatten, niet {len(note)}; maak hem korter"
         )
+    try:
+        NOTE_CHECK.validate_python(note)
+    except ValidationError as error:
+        raise InvalidInputError("toelichting " + str(error.errors()[0]["msg"]).removeprefix("Value error, ")) from None
     return note or None
 
 

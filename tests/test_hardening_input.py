@@ -330,3 +330,26 @@ def test_the_audit_page_answers_a_date_at_the_end_of_the_calendar_next_to_the_fi
     assert "Vul een datum tussen 1900 en 2100 in." in page.text
     oversight = web.get(f"/toezicht?{query}")
     assert oversight.status_code == 400 and "Vul een datum tussen 1900 en 2100 in." in oversight.text
+
+
+@pytest.mark.parametrize(
+    ("note", "found"),
+    [("bel haar op 06-12345678", "telefoonnummer"), ("mail jan@example.nl", "e-mailadres"), ("a\x00b", "stuurteken")],
+)
+def test_a_note_beside_a_voorstel_or_push_refuses_identifiers_and_control_characters(note: str, found: str) -> None:
+    """Notes are written by the API, not the profile schema: they took phone numbers, e-mail and NUL as they came."""
+    from matching.errors import InvalidInputError
+    from matching.outcomes import clean_toelichting
+
+    with pytest.raises(InvalidInputError, match=found):
+        clean_toelichting(note)
+    assert clean_toelichting("  kent het bedrijf al  ") == "kent het bedrijf al"
+    assert clean_toelichting("   ") is None
+
+
+def test_a_voorstel_with_a_phone_number_in_its_toelichting_is_a_dutch_400(http, tokens) -> None:
+    body = {"klantId": "K-VAN-A", "vacatureId": "V-HARD", "toelichting": "bel haar op 06-12345678"}
+    problem = problem_of(http.post("/api/v1/voorstellen", json=body, headers=tokens["consulent1"]), 400)
+    [param] = problem["invalidParams"]
+    assert param["name"] == "toelichting" and "telefoonnummer" in param["reason"]
+    assert "12345678" not in str(problem)

@@ -48,7 +48,7 @@ from api import inbox, oversight, security
 from api.users import Rol, User
 from matching import outcomes
 from matching.disclosure import OUTSIDER
-from matching.domain import Client, Vacancy, utcnow
+from matching.domain import Client, Note, Vacancy, utcnow
 from matching.errors import InvalidInputError, NotFoundError
 from matching.lookup import ID_MAX, find_vacancy
 from matching.matcher import Matcher
@@ -134,14 +134,14 @@ class VoorstelIn(Input):
     klant_id: str = Field(min_length=1, max_length=64, description="pseudoniem klantnummer (eigen caseload)")
     vacature_id: str = Field(min_length=1, max_length=64, description="vacaturenummer")
     reden: str | None = VOORSTEL_REDEN
-    toelichting: str | None = NOTE
+    toelichting: Note | None = NOTE
     doel: str = PURPOSE
 
 
 class OvergangIn(Input):
     naar: VoorstelStatus = Field(description="de volgende status")
     reden: str | None = Field(None, max_length=40, description="redencode, nodig bij afgewezen en uitgevallen")
-    toelichting: str | None = NOTE
+    toelichting: Note | None = NOTE
 
 
 class VoorstelZoeken(Input):
@@ -152,12 +152,12 @@ class VoorstelZoeken(Input):
 
 class PushIn(Input):
     aantal: int = Field(5, ge=1, le=50, description="hoeveel kandidaten (de besten uit de kandidatenlijst)")
-    toelichting: str | None = NOTE
+    toelichting: Note | None = NOTE
     doel: str = Field("warme overdracht vacature", min_length=3, max_length=200)
 
 
 class AfhandelenIn(Input):
-    toelichting: str | None = NOTE
+    toelichting: Note | None = NOTE
 
 
 class KandidaatAfwijzenIn(Input):
@@ -168,13 +168,13 @@ class KandidaatAfwijzenIn(Input):
         description="past_niet_bij_wensen, vaardigheden, reisafstand, uren_werktijden, belastbaarheid, "
         "niet_beschikbaar, al_bemiddeld of anders (met toelichting)",
     )
-    toelichting: str | None = NOTE
+    toelichting: Note | None = NOTE
     doel: str = PURPOSE
 
 
 class AfwijzenIn(Input):
     reden: str = Field(min_length=1, max_length=40, description="redencode, bijv. reistijd of uren_passen_niet")
-    toelichting: str | None = NOTE
+    toelichting: Note | None = NOTE
 
 
 class AccepterenIn(AfhandelenIn):
