@@ -407,7 +407,7 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
         return problem(400, "Ongeldige invoer", str(error))
 
     @app.get("/api/v1/health")
-    def health(matcher: MatcherDep) -> dict[str, Any]:
+    async def health(request: Request) -> dict[str, Any]:
         """Leeft de service (liveness): de stand van de indexen en welk model rangschikt."""
         return ops.liveness(request)  # async, from memory: answers in ms while every thread searches
 

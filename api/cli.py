@@ -47,9 +47,9 @@ for sub, name in [
     (report_app, "report"),
 ]:
     app.add_typer(sub, name=name)
+app.add_typer(keys_app, name="sleutels")
 app.add_typer(klant_app, name="klant")
 app.command("retentie")(retention)
-app.add_typer(keys_app, name="sleutels")
 
 F = TypeVar("F", bound=Callable[..., Any])
 JsonFlag = Annotated[bool, typer.Option("--json", help="Uitvoer als JSON.")]
