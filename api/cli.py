@@ -299,6 +299,9 @@ def import_vacancies(file: Path, json_out: JsonFlag = False) -> None:
 def serve(
     host: Annotated[str | None, typer.Option("--host")] = None,
     port: Annotated[int | None, typer.Option("--port")] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, max=64, help="Aantal serviceprocessen (standaard 1).")
+    ] = None,
 ) -> None:
     """De service starten; maakt bij de eerste start demo-gegevens en de index."""
     import uvicorn
@@ -312,7 +315,10 @@ def serve(
     if empty:
         typer.echo(f"Eerste start: {settings.demo_clients} demo-klanten en {settings.demo_vacancies} vacatures maken…")
         create_demo_data(settings, settings.demo_clients, settings.demo_vacancies, settings.demo_seed)
-    matcher.sync(progress=True, background=True)  # search works at once; dense covers more as it embeds
+    workers = workers or settings.workers
+    # One process: search works at once and dense search covers more as it embeds. Several: each worker
+    # loads the saved index, so everything is embedded (and saved) before they start.
+    matcher.sync(progress=True, background=workers == 1)
     host, port = host or settings.host, port or settings.port
     if settings.environment == "development":
         from api.users import create_demo_users, ensure_tables
@@ -326,7 +332,20 @@ def serve(
     typer.echo(f"kandidatenlijsten gerangschikt door {ranker['name']} {ranker.get('version') or ''}".rstrip())
     typer.echo(f"werkmatch draait op http://{host}:{port}/  (webapplicatie; de API: http://{host}:{port}/api/v1/docs)")
     # uvicorn's own access line has the raw path and query string; api/ops.py logs requests without them
-    uvicorn.run(create_app(settings, matcher), host=host, port=port, log_level="info", access_log=False)
+    if workers == 1:
+        uvicorn.run(create_app(settings, matcher), host=host, port=port, log_level="info", access_log=False)
+        return
+    matcher.close()  # writes the index; each worker builds its own matcher from it
+    typer.echo(f"{workers} serviceprocessen")
+    uvicorn.run(
+        "api.app:app_from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,
+    )
 
 
 @bench_app.command("search")

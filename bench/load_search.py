@@ -89,6 +89,7 @@ def main() -> None:
     parser.add_argument("--code-dir", type=Path, default=None)
     parser.add_argument("--name", default="load-search")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=1, help="werkmatch serve --workers (WERKMATCH_WORKERS)")
     args = parser.parse_args()
     base = f"http://127.0.0.1:{args.port}"
     log = args.data_dir.with_name(args.data_dir.name + "-serve.log")
@@ -99,7 +100,7 @@ def main() -> None:
         stop(server)
     accounts = add_accounts(args.data_dir, "last", args.users, "werkconsulent")
     vacancies = open_vacancies(args.data_dir)
-    server = start_server(args.data_dir, args.port, log, code_dir=args.code_dir)
+    server = start_server(args.data_dir, args.port, log, code_dir=args.code_dir, WERKMATCH_WORKERS=str(args.workers))
     try:
         health = wait_until_up(args.port, server, embedded=True)
         searches, probes = Recorder(), Recorder()
@@ -140,6 +141,7 @@ def main() -> None:
             "command": "werkmatch serve; POST /api/v1/matches/kandidaten (top 20) per user back to back; "
             "GET /api/v1/health every 100 ms",
             "code": str(args.code_dir) if args.code_dir else "this checkout",
+            "workers": args.workers,
             "users": args.users,
             "distinctAccounts": len({username for username, _ in accounts}),
             "measuredSeconds": round(measured, 1),

@@ -96,9 +96,9 @@ class VectorIndex:
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         """The stored vectors of ``ids``; zeros for an id not (yet) embedded."""
         out = np.zeros((len(ids), self.dimension), np.float32)
-        for row, key in enumerate(ids):
-            if int(key) in self.hashes:
-                out[row] = self._index.reconstruct(int(key))
+        present = np.fromiter((int(key) in self.hashes for key in ids), bool, len(ids))
+        if present.any():  # one call into faiss instead of one per id (≈ 575 per candidate search)
+            out[present] = self._index.reconstruct_batch(np.ascontiguousarray(ids[present], np.int64))
         return out
 
     def save(self, directory: Path, name: str) -> None:

@@ -147,6 +147,11 @@ class Settings(BaseSettings):
     environment: Literal["development", "production"] = "development"
     host: str = "127.0.0.1"
     port: int = 8000
+    # Service processes (`werkmatch serve`). Python runs one search at a time per process (the matcher's
+    # lock, and the GIL), so on N cores N workers serve up to N times the searches; each holds its own
+    # indexes in memory (≈ 0.5 GB for the 9,000-client demo), and the login and search limits count per
+    # process. With more than one, serve embeds everything first, then starts the workers.
+    workers: int = Field(1, ge=1, le=64)
     demo_clients: int = 9000
     demo_vacancies: int = 3000
     demo_seed: int = 42
