@@ -2,12 +2,14 @@
 
 Run: .venv/bin/python bench/load_search.py [--users 32] [--seconds 60] [--data-dir /tmp/wm-load]
      [--code-dir /tmp/wm-before --name load-search-before]   # the same load on another copy of the code
+     [--workers 2] [--no-retry-after]
 
 A real `werkmatch serve` on ``--data-dir`` (made on the first run: the README's demo, 9,000 clients
 and 3,000 vacancies, fully embedded before measuring; later runs reuse it). ``--users``
 werkconsulent accounts ``last01``… are added to its database. Each user is one thread with its own
 connection that runs candidate searches (``POST /api/v1/matches/kandidaten``, top 20, a random open
-vacancy) back to back; one more thread asks ``GET /api/v1/health`` every 100 ms. After a 5 s
+vacancy) back to back, waiting as a 429's ``Retry-After`` asks (``--no-retry-after``: at once);
+one more thread asks ``GET /api/v1/health`` every 100 ms. After a 5 s
 warm-up, ``--seconds`` are measured. Reports p50/p95/p99 of searches and of /health, searches per
 second, and the answers by status (429 is the documented per-user rate limit; anything else but
 200 is an error). The load generator runs on the same machine and takes CPU from the server: the
@@ -65,13 +67,19 @@ class Recorder:
         }
 
 
-def timed(http: httpx.Client, recorder: Recorder, method: str, path: str, **kwargs: Any) -> None:
+def timed(http: httpx.Client, recorder: Recorder, method: str, path: str, **kwargs: Any) -> float:
+    """One request, recorded; returns how long the answer asks to wait (``Retry-After`` of a 429), else 0."""
     started = time.perf_counter()
+    wait = 0.0
     try:
-        status = str(http.request(method, path, **kwargs).status_code)
+        response = http.request(method, path, **kwargs)
+        status = str(response.status_code)
+        if response.status_code == 429:
+            wait = float(response.headers.get("Retry-After", "1"))
     except httpx.HTTPError as error:
         status = type(error).__name__
     recorder.add(time.perf_counter() - started, status)
+    return wait
 
 
 def open_vacancies(data_dir: Path) -> list[str]:
@@ -90,6 +98,12 @@ def main() -> None:
     parser.add_argument("--name", default="load-search")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=1, help="werkmatch serve --workers (WERKMATCH_WORKERS)")
+    parser.add_argument(
+        "--no-retry-after",
+        dest="retry_after",
+        action="store_false",
+        help="retry a 429 at once (a client that ignores Retry-After) instead of waiting as it asks",
+    )
     args = parser.parse_args()
     base = f"http://127.0.0.1:{args.port}"
     log = args.data_dir.with_name(args.data_dir.name + "-serve.log")
@@ -112,7 +126,9 @@ def main() -> None:
             with httpx.Client(base_url=base, timeout=120, headers=headers[index]) as http:
                 while not stopping.is_set():
                     body = {"vacatureId": pick.choice(vacancies), "top": 20}
-                    timed(http, searches, "POST", "/api/v1/matches/kandidaten", json=body)
+                    wait = timed(http, searches, "POST", "/api/v1/matches/kandidaten", json=body)
+                    if args.retry_after and wait:  # a client that honours Retry-After, as the web UI's users do
+                        stopping.wait(wait)
 
         def probe() -> None:
             with httpx.Client(base_url=base, timeout=120) as http:
@@ -142,6 +158,7 @@ def main() -> None:
             "GET /api/v1/health every 100 ms",
             "code": str(args.code_dir) if args.code_dir else "this checkout",
             "workers": args.workers,
+            "retryAfterHonoured": args.retry_after,
             "users": args.users,
             "distinctAccounts": len({username for username, _ in accounts}),
             "measuredSeconds": round(measured, 1),
