@@ -34,7 +34,7 @@ from pydantic.alias_generators import to_camel
 from sqlmodel import Session, select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api import audit, grants, inbox, openapi_doc, ops, security
+from api import audit, erasure, grants, inbox, openapi_doc, ops, security
 from api.routes import ROUTERS
 from api.users import Rol, User, create_demo_users
 from api.users import ensure_tables as ensure_user_tables
@@ -177,9 +177,16 @@ def log_match(
     """The audit entry (who saw which clients, why) and the inference record, committed before the answer."""
     request_id = request.state.request_id
     ids = [item.get("clientId") or item.get("vacancyId") for item in listing["results"]]
-    subjects = [query_ref, *ids]
     status = matcher.status()
     with Session(matcher.engine) as session:
+        audit.lock_head(session)  # first, so no erasure commits between the check below and the write
+        clients = ids if kind == "kandidaten" else [query_ref]
+        gone = erasure.erased_meanwhile(session, matcher.settings, clients)
+        if gone:  # a client erased while this search ran: log their tombstone pseudonym, not the number
+            ids = [gone.get(number, number) for number in ids]
+            query_ref = gone.get(query_ref, query_ref)
+            inputs = {key: gone.get(value, value) if isinstance(value, str) else value for key, value in inputs.items()}
+        subjects = [query_ref, *ids]
         audit.record(
             session,
             actor=user.username,
@@ -202,7 +209,7 @@ def log_match(
                 "vacancies": status["vacancies"]["indexed"],
             },
             inputs=inputs,
-            output=[[item.get("clientId") or item.get("vacancyId"), item["score"]] for item in listing["results"]],
+            output=[[number, item["score"]] for number, item in zip(ids, listing["results"], strict=True)],
         )
         session.commit()
 

@@ -48,6 +48,7 @@ from matching import index
 from matching.domain import AuditKenmerken, Client, ClientPersonalia, Vacancy
 from matching.embedding import forget_cached
 from matching.errors import InvalidInputError, NotFoundError
+from matching.lookup import in_chunks
 from matching.outcomes import Voorstel, VoorstelEvent
 from matching.oversight_state import ExposureEntry
 from matching.taxonomy import Taxonomy, load_taxonomy
@@ -84,6 +85,20 @@ PURPOSE = "verwijdering (AVG art. 17)"
 def tombstone_pseudonym(settings: Settings, klantnummer: str) -> str:
     """The erased client's number in the logs: keyed, so it cannot be reversed without the pseudonym key."""
     return security.pseudonym(settings, "verwijderd", klantnummer)
+
+
+def erased_meanwhile(session: Session, settings: Settings, numbers: Iterable[str]) -> dict[str, str]:
+    """Of klantnummers a search just read, those erased since: klantnummer → their tombstone pseudonym.
+
+    Call it holding the audit write lock (:func:`api.audit.lock_head`), as an erasure does, so that
+    no erasure commits between this check and the log write that follows: a search that raced an
+    erasure then logs the pseudonym, never the erased number.
+    """
+    wanted = sorted(set(numbers))
+    present: set[str] = set()
+    for chunk in in_chunks(wanted):
+        present.update(session.exec(select(Client.client_nummer).where(Client.client_nummer.in_(chunk))))  # type: ignore[attr-defined]
+    return {number: tombstone_pseudonym(settings, number) for number in wanted if number not in present}
 
 
 def reason(value: str) -> Reden:
