@@ -44,7 +44,7 @@ from matching.domain import Client
 from matching.errors import ConflictError, NotFoundError, WerkmatchError, dutch_message, field_path, printable
 from matching.lookup import find_client
 from matching.matcher import CandidateFilters, Matcher
-from matching.settings import Settings
+from matching.settings import Settings, load_settings
 from matching.vocab import Plaatsingsvorm, Route
 from training import registry
 
@@ -318,7 +318,7 @@ def watch_champion(settings: Settings, matcher: Matcher, stop: threading.Event) 
 
 def app_from_environment() -> FastAPI:
     """The app of one worker process of ``werkmatch serve --workers N`` (uvicorn calls this factory)."""
-    return create_app(Settings())
+    return create_app(load_settings())
 
 
 def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:

@@ -19,7 +19,7 @@ from api.cli_keys import keys_app
 from api.cli_privacy import klant_app, retention
 from matching.domain import Client, Vacancy
 from matching.errors import WerkmatchError
-from matching.settings import Settings
+from matching.settings import Settings, load_settings
 
 app = typer.Typer(help="werkmatch: kandidaten en vacatures matchen voor Werk & Inkomen.", no_args_is_help=True)
 index_app = typer.Typer(help="De zoekindexen (FAISS en lexicaal).", no_args_is_help=True)
@@ -71,7 +71,7 @@ def friendly_errors(command: F) -> F:
 
 def _settings() -> Settings:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    return Settings()
+    return load_settings()
 
 
 def _emit(data: Any) -> None:

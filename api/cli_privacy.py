@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from matching.errors import WerkmatchError
-from matching.settings import Settings
+from matching.settings import Settings, load_settings
 
 klant_app = typer.Typer(help="Eén klant: verwijderen (AVG art. 17).", no_args_is_help=True)
 
@@ -41,8 +41,8 @@ def erase(
     from api import erasure
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    settings = Settings()
     try:
+        settings = load_settings()
         erasure.reason(reden)  # a wrong code is said before anything is opened
         engine = _engine(settings)
         result = erasure.erase_client(settings, engine, klantnummer, actor=door, rol="beheerder", reden=reden)
@@ -69,7 +69,11 @@ def retention(json_out: Annotated[bool, typer.Option("--json", help="Uitvoer als
     from api.retention import apply_retention
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    settings = Settings()
+    try:
+        settings = load_settings()
+    except WerkmatchError as error:
+        typer.echo(f"Fout: {error}", err=True)
+        raise typer.Exit(1) from None
     engine = _engine(settings)
     result = apply_retention(settings, engine)
     with Session(engine) as session:

@@ -8,8 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from matching.errors import InvalidInputError, dutch_message
 
 
 class EmbeddingSettings(BaseModel):
@@ -167,3 +169,21 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+
+def load_settings() -> Settings:
+    """The settings from the ``WERKMATCH_*`` environment, for the CLI and the worker processes.
+
+    Raises:
+        InvalidInputError: One Dutch line per bad value, naming the variable to change, e.g.
+            ``WERKMATCH_RETENTIE__INFERENTIE_DAGEN: moet minstens 183 zijn``.
+    """
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = [
+            "WERKMATCH_" + "__".join(str(part).upper() for part in detail["loc"]) + ": "
+            + dutch_message({**detail, "loc": ()})
+            for detail in error.errors()
+        ]
+        raise InvalidInputError("ongeldige instelling: " + "; ".join(problems)) from None

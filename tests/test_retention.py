@@ -130,3 +130,16 @@ def test_cli_retentie(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WERKMATCH_RETENTIE__INFERENTIE_DAGEN", "30")  # under the AI Act's six months
     refused = CliRunner().invoke(cli, ["retentie"])
     assert refused.exit_code != 0
+
+
+def test_a_retention_term_below_the_legal_minimum_is_one_dutch_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """It was a pydantic traceback; every command now says which variable to change."""
+    from typer.testing import CliRunner
+
+    from api.cli import app as cli
+
+    monkeypatch.setenv("WERKMATCH_RETENTIE__INFERENTIE_DAGEN", "10")
+    result = CliRunner().invoke(cli, ["retentie"])
+    assert result.exit_code == 1
+    assert "WERKMATCH_RETENTIE__INFERENTIE_DAGEN: moet minstens 183 zijn" in result.output
+    assert "Traceback" not in result.output
