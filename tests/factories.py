@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+import numpy as np
+from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from api.app import create_app
 from matching.domain import Client, ClientIn, Vacancy, VacancyIn
+from matching.features import FEATURE_NAMES
+from matching.matcher import Matcher
+from matching.settings import RankerSettings, Settings
 from matching.store import upsert_client, upsert_vacancy
+from training.dataset import RankingData
 
 _numbers = itertools.count(1)
 
@@ -76,13 +86,95 @@ def login(http: Any, username: str, password: str | None = None) -> dict[str, st
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
+def logins(http: Any, *usernames: str) -> dict[str, dict[str, str]]:
+    """The bearer headers of several demo users, by username."""
+    return {username: login(http, username) for username in usernames}
+
+
+def app_settings(data_dir: Path, **overrides: Any) -> Settings:
+    """Settings over ``data_dir`` with the champion watcher off (``poll_seconds=0``); ``overrides`` go to Settings."""
+    return Settings(**{"data_dir": data_dir, "ranker": RankerSettings(poll_seconds=0), **overrides})
+
+
+@contextmanager
+def running_app(
+    settings: Settings,
+    embedder: Any,
+    records: Callable[[Session], None] | None = None,
+    *,
+    wait: bool = True,
+    **client_options: Any,
+) -> Iterator[TestClient]:
+    """The real app over ``settings``: ``records(session)`` fills the database first; with ``wait`` the
+    bestand is embedded before the client is handed out. ``client_options`` go to ``TestClient``."""
+    matcher = Matcher(settings, embedder=embedder)
+    if records is not None:
+        with Session(matcher.engine) as session:
+            records(session)
+    with TestClient(create_app(settings, matcher), **client_options) as client:
+        if wait:
+            assert client.app.state.matcher.wait_embedded(timeout=120)
+        yield client
+
+
+def audit_entries(http: Any, tokens: dict[str, dict[str, str]], **search: Any) -> list[dict[str, Any]]:
+    """The audit entries a beheerder finds through ``POST /api/v1/audit/zoeken``."""
+    response = http.post("/api/v1/audit/zoeken", json=search, headers=tokens["beheerder"])
+    assert response.status_code == 200, response.text
+    return response.json()["entries"]
+
+
+def assert_problem(response: Any, status: int, *, titled: bool = False) -> dict[str, Any]:
+    """The problem+json body of ``response``, after checking its status, type and detail (and title)."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == status and body["detail"]
+    if titled:
+        assert body["title"]
+    return body
+
+
+def plausible_pairs() -> np.ndarray:
+    """Plausible feature rows: similarities, coverages and travel within their real ranges."""
+    column = {name: i for i, name in enumerate(FEATURE_NAMES)}
+    rng = np.random.default_rng(3)
+    n = 500
+    rows = rng.random((n, len(FEATURE_NAMES))).astype(np.float32)
+    rows[:, column["distance_km"]] *= 40
+    rows[:, column["travel_minutes"]] *= 60
+    rows[:, column["travel_ratio"]] *= 1.5
+    rows[:, column["travel_overshoot"]] = np.maximum(rows[:, column["travel_ratio"]] - 1, 0)
+    rows[:, column["experience_years"]] *= 10
+    rows[:, column["hours_overlap"]] *= 32
+    rows[:, column["days_since_update"]] *= 700
+    return rows
+
+
+def fairness_pools(
+    vacancies: int = 60, size: int = 40, seed: int = 0
+) -> tuple[RankingData, dict[str, np.ndarray]]:
+    """Pools of ``size`` candidates; half belong to group "a", half to "b"; 5 clients form group "klein"."""
+    rng = np.random.default_rng(seed)
+    n = vacancies * size
+    clients = rng.integers(0, 400, n)
+    data = RankingData(
+        features=np.zeros((n, len(FEATURE_NAMES)), np.float32),
+        labels=rng.integers(0, 3, n) * 2,
+        vacancy_ids=np.repeat(np.arange(vacancies), size).astype(np.int64),
+        client_ids=clients.astype(np.int64),
+        moments=np.zeros(n),
+    )
+    group = np.where(clients % 2 == 0, "a", "b").astype(object)
+    group[clients < 5] = "klein"
+    return data, {"groep": group}
+
+
 def simulated_world(data_dir: Any, embedder: Any) -> tuple[Any, Any]:
     """Settings and a synced Matcher over 500 clients, 200 vacancies and two simulated years of voorstellen.
 
     Seed 11; the champion watcher is off (``poll_seconds=0``). For tests of training, the registry and promotion.
     """
-    from matching.matcher import Matcher
-    from matching.settings import RankerSettings, Settings
     from training.outcome_sim import SimulationSettings, simulate, write_history
     from training.synthetic import generate, write_to_db
 

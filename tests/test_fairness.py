@@ -5,26 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matching.features import FEATURE_NAMES
-from training.dataset import RankingData
+from tests.factories import fairness_pools as pools
 from training.fairness import TRIPWIRE, audit_ranking, suitable_in_pool, top_k_mask
-
-
-def pools(vacancies: int = 60, size: int = 40, seed: int = 0) -> tuple[RankingData, dict[str, np.ndarray]]:
-    """Pools of ``size`` candidates; half belong to group "a", half to "b"; 5 clients form group "klein"."""
-    rng = np.random.default_rng(seed)
-    n = vacancies * size
-    clients = rng.integers(0, 400, n)
-    data = RankingData(
-        features=np.zeros((n, len(FEATURE_NAMES)), np.float32),
-        labels=rng.integers(0, 3, n) * 2,
-        vacancy_ids=np.repeat(np.arange(vacancies), size).astype(np.int64),
-        client_ids=clients.astype(np.int64),
-        moments=np.zeros(n),
-    )
-    group = np.where(clients % 2 == 0, "a", "b").astype(object)
-    group[clients < 5] = "klein"
-    return data, {"groep": group}
 
 
 def test_an_even_ranking_has_ratios_near_one_and_no_breach() -> None:

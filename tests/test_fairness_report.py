@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.test_fairness import pools
+from tests.factories import fairness_pools as pools
 from training.fairness import audit_ranking
 from training.fairness_report import RAW, REPORT, breaches, describe_breach, render_report
 

@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 
 from matching.features import FEATURE_NAMES
-from matching.ranker import BOOSTER_FILE, SPEC_FILE, LearnedRanker, RankerError, load_ranker
+from matching.ranker import BOOSTER_FILE, SPEC_FILE, RankerError, load_ranker
 from matching.settings import RankerSettings
+from tests.factories import plausible_pairs
+from tests.oracles import BEHAVIOURS
 
 BASELINE = RankerSettings().baseline_dir
 COLUMN = {name: i for i, name in enumerate(FEATURE_NAMES)}
@@ -27,52 +29,11 @@ def pairs() -> np.ndarray:
     return plausible_pairs()
 
 
-def plausible_pairs() -> np.ndarray:
-    """Plausible feature rows: similarities, coverages and travel within their real ranges."""
-    rng = np.random.default_rng(3)
-    n = 500
-    rows = rng.random((n, len(FEATURE_NAMES))).astype(np.float32)
-    rows[:, COLUMN["distance_km"]] *= 40
-    rows[:, COLUMN["travel_minutes"]] *= 60
-    rows[:, COLUMN["travel_ratio"]] *= 1.5
-    rows[:, COLUMN["travel_overshoot"]] = np.maximum(rows[:, COLUMN["travel_ratio"]] - 1, 0)
-    rows[:, COLUMN["experience_years"]] *= 10
-    rows[:, COLUMN["hours_overlap"]] *= 32
-    rows[:, COLUMN["days_since_update"]] *= 700
-    return rows
-
-
 def test_the_shipped_baseline_loads_and_says_what_it_is(ranker) -> None:
     assert ranker.spec["features"] == list(FEATURE_NAMES)
     described = ranker.describe()
     assert described["name"] == "baseline" and described["version"]
     assert "synthetisch" in ranker.spec["trainedOn"]
-
-
-def more_coverage_never_lowers(ranker: LearnedRanker, pairs: np.ndarray) -> None:
-    before = ranker.score(pairs)
-    more = pairs.copy()
-    more[:, COLUMN["required_coverage"]] = np.minimum(more[:, COLUMN["required_coverage"]] + 0.3, 1.0)
-    assert (ranker.score(more) >= before - 1e-9).all()
-
-
-def longer_trip_never_raises(ranker: LearnedRanker, pairs: np.ndarray) -> None:
-    before = ranker.score(pairs)
-    further = pairs.copy()
-    further[:, COLUMN["travel_ratio"]] += 0.5
-    further[:, COLUMN["travel_overshoot"]] = np.maximum(further[:, COLUMN["travel_ratio"]] - 1, 0)
-    further[:, COLUMN["travel_minutes"]] += 20
-    further[:, COLUMN["distance_km"]] += 10
-    assert (ranker.score(further) <= before + 1e-9).all()
-
-
-def pool_order_changes_nothing(ranker: LearnedRanker, pairs: np.ndarray) -> None:
-    order = np.random.default_rng(0).permutation(len(pairs))
-    np.testing.assert_array_equal(ranker.score(pairs)[order], ranker.score(pairs[order]))
-    np.testing.assert_array_equal(ranker.score(pairs[:1]), ranker.score(pairs)[:1])
-
-
-BEHAVIOURS = (more_coverage_never_lowers, longer_trip_never_raises, pool_order_changes_nothing)
 
 
 @pytest.mark.parametrize("behaviour", BEHAVIOURS, ids=lambda check: check.__name__)

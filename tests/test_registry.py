@@ -23,8 +23,8 @@ from matching.features import FEATURE_NAMES
 from matching.matcher import Matcher
 from matching.ranker import SPEC_FILE, load_ranker
 from matching.settings import RankerSettings, Settings
-from tests.factories import simulated_world
-from tests.test_ranker import BEHAVIOURS, plausible_pairs
+from tests.factories import plausible_pairs, simulated_world
+from tests.oracles import BEHAVIOURS
 from training import registry
 from training.dataset import build_dataset
 from training.outcome_sim import SimulationSettings, counterfactual_labels

@@ -1,0 +1,37 @@
+"""Behavioural checks for any ranker (the shipped baseline, a freshly trained one): each takes the ranker
+and plausible feature rows (``tests.factories.plausible_pairs``) and fails when the ranker misbehaves."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matching.features import FEATURE_NAMES
+from matching.ranker import LearnedRanker
+
+COLUMN = {name: i for i, name in enumerate(FEATURE_NAMES)}
+
+
+def more_coverage_never_lowers(ranker: LearnedRanker, pairs: np.ndarray) -> None:
+    before = ranker.score(pairs)
+    more = pairs.copy()
+    more[:, COLUMN["required_coverage"]] = np.minimum(more[:, COLUMN["required_coverage"]] + 0.3, 1.0)
+    assert (ranker.score(more) >= before - 1e-9).all()
+
+
+def longer_trip_never_raises(ranker: LearnedRanker, pairs: np.ndarray) -> None:
+    before = ranker.score(pairs)
+    further = pairs.copy()
+    further[:, COLUMN["travel_ratio"]] += 0.5
+    further[:, COLUMN["travel_overshoot"]] = np.maximum(further[:, COLUMN["travel_ratio"]] - 1, 0)
+    further[:, COLUMN["travel_minutes"]] += 20
+    further[:, COLUMN["distance_km"]] += 10
+    assert (ranker.score(further) <= before + 1e-9).all()
+
+
+def pool_order_changes_nothing(ranker: LearnedRanker, pairs: np.ndarray) -> None:
+    order = np.random.default_rng(0).permutation(len(pairs))
+    np.testing.assert_array_equal(ranker.score(pairs)[order], ranker.score(pairs[order]))
+    np.testing.assert_array_equal(ranker.score(pairs[:1]), ranker.score(pairs)[:1])
+
+
+BEHAVIOURS = (more_coverage_never_lowers, longer_trip_never_raises, pool_order_changes_nothing)
