@@ -22,6 +22,9 @@ from training.dataset import RankingData
 
 _numbers = itertools.count(1)
 
+DEMO_USERS = ("consulent1", "consulent2", "accountmanager", "datascientist", "beheerder")
+"""The demo accounts every app starts with; consulent1 holds wc-a's caseload (the most clients), consulent2 wc-b's."""
+
 
 def client_in(**overrides: Any) -> ClientIn:
     data: dict[str, Any] = {
@@ -122,6 +125,29 @@ def audit_entries(http: Any, tokens: dict[str, dict[str, str]], **search: Any) -
     response = http.post("/api/v1/audit/zoeken", json=search, headers=tokens["beheerder"])
     assert response.status_code == 200, response.text
     return response.json()["entries"]
+
+
+def inbox_items(http: Any, headers: dict[str, str], **params: object) -> list[dict[str, Any]]:
+    """The open inbox of whoever ``headers`` log in, up to 100 items."""
+    response = http.get("/api/v1/inbox", params={"paginaGrootte": 100, **params}, headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+def push(http: Any, tokens: dict[str, dict[str, str]], vacature: str, aantal: int = 5) -> dict[str, Any]:
+    """The accountmanager pushes ``vacature`` to the consulenten of its ``aantal`` best candidates."""
+    response = http.post(
+        f"/api/v1/vacatures/{vacature}/push",
+        json={"aantal": aantal, "toelichting": "Werkgever zoekt snel mensen"},
+        headers=tokens["accountmanager"],
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def item_for(http: Any, headers: dict[str, str], vacature: str, soort: str = "push") -> dict[str, Any]:
+    """The first open inbox item of ``soort`` about ``vacature``."""
+    return next(i for i in inbox_items(http, headers) if i["vacatureId"] == vacature and i["soort"] == soort)
 
 
 def assert_problem(response: Any, status: int, *, titled: bool = False) -> dict[str, Any]:

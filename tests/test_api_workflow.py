@@ -7,6 +7,7 @@ vacancies, so the tests do not depend on each other's order.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import date, datetime
 
 import pytest
@@ -14,74 +15,38 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from api import inbox
-from api.app import create_app
 from api.security import pseudonym
 from matching.domain import Client, Vacancy
-from matching.matcher import Matcher
 from matching.outcomes import Voorstel
-from tests.factories import login, make_client, make_vacancy
+from tests.factories import (
+    app_settings,
+    assert_problem,
+    audit_entries,
+    inbox_items,
+    item_for,
+    make_client,
+    make_vacancy,
+    push,
+    running_app,
+)
 from training.dataset import build_dataset
 
-USERS = ("consulent1", "consulent2", "accountmanager", "datascientist", "beheerder")
 OWN = ("K-W1", "K-W2", "K-W3")  # wc-a: the most clients, so the caseload of consulent1
 OTHER = ("K-B1", "K-B2")  # wc-b: consulent2
 
 
 @pytest.fixture(scope="module")
-def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> TestClient:
-    from matching.settings import RankerSettings, Settings
-
-    settings = Settings(data_dir=tmp_path_factory.mktemp("workflow") / "var", ranker=RankerSettings(poll_seconds=0))
-    matcher = Matcher(settings, embedder=embedder)
-    with Session(matcher.engine) as session:
+def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[TestClient]:
+    def records(session: Session) -> None:
         for number in OWN:
             make_client(session, client_nummer=number, consulent="wc-a")
         for number in OTHER:
             make_client(session, client_nummer=number, consulent="wc-b")
         for number in ("V-E2E", "V-DECL", "V-DUBBEL", "V-ROLLEN", "V-FOUT", "V-ZOEK1", "V-ZOEK2", "V-RACE", "V-DICHT"):
             make_vacancy(session, vacature_nummer=number)
-    with TestClient(create_app(settings, matcher)) as client:
-        client.app.state.matcher.wait_embedded(timeout=120)
+
+    with running_app(app_settings(tmp_path_factory.mktemp("workflow") / "var"), embedder, records) as client:
         yield client
-
-
-@pytest.fixture(scope="module")
-def tokens(http: TestClient) -> dict[str | None, dict[str, str]]:
-    return {None: {}, **{username: login(http, username) for username in USERS}}
-
-
-def inbox_items(http: TestClient, headers: dict[str, str], **params: object) -> list[dict]:
-    response = http.get("/api/v1/inbox", params={"paginaGrootte": 100, **params}, headers=headers)
-    assert response.status_code == 200, response.text
-    return response.json()["items"]
-
-
-def push(http: TestClient, tokens, vacature: str, aantal: int = 5) -> dict:
-    response = http.post(
-        f"/api/v1/vacatures/{vacature}/push",
-        json={"aantal": aantal, "toelichting": "Werkgever zoekt snel mensen"},
-        headers=tokens["accountmanager"],
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def item_for(http: TestClient, headers: dict[str, str], vacature: str, soort: str = "push") -> dict:
-    return next(i for i in inbox_items(http, headers) if i["vacatureId"] == vacature and i["soort"] == soort)
-
-
-def audit_entries(http: TestClient, tokens, **search: str) -> list[dict]:
-    response = http.post("/api/v1/audit/zoeken", json=search, headers=tokens["beheerder"])
-    assert response.status_code == 200, response.text
-    return response.json()["entries"]
-
-
-def assert_problem(response, status: int) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status and body["detail"]
-    return body
 
 
 def test_push_accept_place_and_nazorg_end_to_end(http, tokens) -> None:

@@ -10,6 +10,7 @@ consulent1; every other test decides as consulent2, so consulent1's part of the 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,16 +22,21 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from api import audit, inbox, oversight
-from api.app import create_app
 from api.cli import app as cli_app
 from matching import outcomes
 from matching.domain import Client, Vacancy, utcnow
 from matching.errors import InvalidInputError
-from matching.matcher import Matcher
-from matching.settings import RankerSettings, Settings
 from matching.store import init_db, make_engine
-from tests.factories import login, make_client, make_vacancy
-from tests.test_api_workflow import USERS, assert_problem, audit_entries, item_for, push
+from tests.factories import (
+    app_settings,
+    assert_problem,
+    audit_entries,
+    item_for,
+    make_client,
+    make_vacancy,
+    push,
+    running_app,
+)
 
 # ------------------------------------------------------------------------------- the report on rows
 
@@ -178,10 +184,8 @@ OTHER = ("K-B1", "K-B2")  # wc-b: consulent2
 
 
 @pytest.fixture(scope="module")
-def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> TestClient:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("oversight") / "var", ranker=RankerSettings(poll_seconds=0))
-    matcher = Matcher(settings, embedder=embedder)
-    with Session(matcher.engine) as session:
+def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[TestClient]:
+    def records(session: Session) -> None:
         for years, number in enumerate(OWN, start=1):
             make_client(
                 session,
@@ -193,14 +197,9 @@ def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> TestClient:
             make_client(session, client_nummer=number, consulent="wc-b")
         for number in ("V-LIJST", "V-ROL", "V-REDEN", "V-PUSH", "V-LABEL"):
             make_vacancy(session, vacature_nummer=number)
-    with TestClient(create_app(settings, matcher)) as client:
-        client.app.state.matcher.wait_embedded(timeout=120)
+
+    with running_app(app_settings(tmp_path_factory.mktemp("oversight") / "var"), embedder, records) as client:
         yield client
-
-
-@pytest.fixture(scope="module")
-def tokens(http: TestClient) -> dict[str | None, dict[str, str]]:
-    return {None: {}, **{username: login(http, username) for username in USERS}}
 
 
 def reject(http: TestClient, headers: dict[str, str], vacature: str, klant: str, reden: str, **extra: str):
