@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -11,13 +12,11 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from api import audit
-from api.app import create_app
 from api.routes.resources import _record
 from matching.domain import AuditKenmerken, Client, ClientPersonalia
-from matching.matcher import Matcher
-from tests.factories import login, make_client, make_vacancy
+from tests.factories import app_settings, audit_entries, make_client, make_vacancy, running_app
+from tests.factories import assert_problem as assert_any_problem
 
-USERS = ("consulent1", "consulent2", "accountmanager", "datascientist", "beheerder")
 BEPERKING = [{"aspect": "tillen", "ernst": 2}]
 PAGED = 23  # wc-a clients in postcode area 1012, for the paging tests
 PAGED_VACANCIES = 12  # vacancies with plaatsingsvorm beschut_werk
@@ -25,16 +24,13 @@ IMPORT_LIMIT = 5 * 1024 * 1024  # bytes in one import request (api.ops: "*/impor
 
 
 @pytest.fixture(scope="module")
-def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> TestClient:
-    from matching.settings import RankerSettings, Settings
-
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("resources") / "var",
-        ranker=RankerSettings(poll_seconds=0),
+def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[TestClient]:
+    settings = app_settings(
+        tmp_path_factory.mktemp("resources") / "var",
         ops={"rate_burst": 10_000},  # these tests search far more often than a consulent; api.ops limits that
     )
-    matcher = Matcher(settings, embedder=embedder)
-    with Session(matcher.engine) as session:
+
+    def records(session: Session) -> None:
         # wc-a owns the most clients, so the demo user consulent1 is wc-a and consulent2 is wc-b
         make_client(session, client_nummer="K-EIGEN", consulent="wc-a", beperkingen=BEPERKING)
         make_client(session, client_nummer="K-UREN", consulent="wc-a", uren_min=0, uren_max=8)
@@ -62,14 +58,9 @@ def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> TestClient:
         session.add(ClientPersonalia(client_id=session.exec(select(Client.id)).first(), voornaam="Jan"))
         session.add(AuditKenmerken(client_id=session.exec(select(Client.id)).first(), geslacht="man"))
         session.commit()
-    with TestClient(create_app(settings, matcher)) as client:
-        client.app.state.matcher.wait_embedded(timeout=120)
+
+    with running_app(settings, embedder, records) as client:
         yield client
-
-
-@pytest.fixture(scope="module")
-def tokens(http: TestClient) -> dict[str, dict[str, str]]:
-    return {username: login(http, username) for username in USERS}
 
 
 def klant(number: str, **overrides: Any) -> dict[str, Any]:
@@ -106,18 +97,9 @@ def vacature(number: str, **overrides: Any) -> dict[str, Any]:
     return body
 
 
-def audit_entries(http: TestClient, tokens, **search: Any) -> list[dict[str, Any]]:
-    response = http.post("/api/v1/audit/zoeken", json=search, headers=tokens["beheerder"])
-    assert response.status_code == 200, response.text
-    return response.json()["entries"]
-
-
 def assert_problem(response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status and body["title"] and body["detail"]
-    return body
+    """Every refusal here also names a title."""
+    return assert_any_problem(response, status, titled=True)
 
 
 def csv_upload(name: str, text: str) -> dict[str, Any]:

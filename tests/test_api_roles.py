@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from api.app import create_app
-from matching.matcher import Matcher
-from tests.factories import login, make_client, make_vacancy
+from tests.factories import app_settings, make_client, make_vacancy, running_app
 
 BEPERKING = [{"aspect": "tillen", "ernst": 2}]
-USERS = ("consulent1", "consulent2", "accountmanager", "datascientist", "beheerder")
 
 
 @pytest.fixture(scope="module")
-def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> TestClient:
-    from matching.settings import RankerSettings, Settings
-
-    settings = Settings(data_dir=tmp_path_factory.mktemp("roles") / "var", ranker=RankerSettings(poll_seconds=0))
-    matcher = Matcher(settings, embedder=embedder)
-    with Session(matcher.engine) as session:
+def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[TestClient]:
+    def records(session: Session) -> None:
         # wc-a owns the most clients, so the demo user consulent1 is wc-a and consulent2 is wc-b
         make_client(session, client_nummer="K-EIGEN", consulent="wc-a", beperkingen=BEPERKING)
         make_client(session, client_nummer="K-EIGEN2", consulent="wc-a")
@@ -28,14 +23,9 @@ def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> TestClient:
         # cannot lift at all, against heavy lifting without jobcarving: left off every list, with the reason
         make_client(session, client_nummer="K-RUG", consulent="wc-a", beperkingen=[{"aspect": "tillen", "ernst": 3}])
         make_vacancy(session, vacature_nummer="V-ROL", belasting=[{"aspect": "tillen", "niveau": 3}])
-    with TestClient(create_app(settings, matcher)) as client:
-        client.app.state.matcher.wait_embedded(timeout=120)
+
+    with running_app(app_settings(tmp_path_factory.mktemp("roles") / "var"), embedder, records) as client:
         yield client
-
-
-@pytest.fixture(scope="module")
-def tokens(http: TestClient) -> dict[str, dict[str, str]]:
-    return {username: login(http, username) for username in USERS}
 
 
 CANDIDATES = ("post", "/api/v1/matches/kandidaten", {"vacatureId": "V-ROL", "top": 10})

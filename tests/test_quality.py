@@ -7,6 +7,7 @@ from an older system would have left them), so the checks are tested on what rea
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from api.app import create_app
 from api.cli import app as cli_app
 from matching.domain import Client, client_from_input
-from matching.matcher import Matcher
 from matching.quality import (
     FIELD_WEIGHTS,
     OK,
@@ -31,11 +30,9 @@ from matching.quality import (
     freshness,
     summarise,
 )
-from matching.settings import RankerSettings, Settings
-from tests.factories import client_in, login, make_client
+from tests.factories import app_settings, assert_problem, client_in, make_client, running_app
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-USERS = ("consulent1", "consulent2", "accountmanager", "datascientist", "beheerder")
 
 
 def stored(days_old: float = 10, **overrides: Any) -> Client:
@@ -218,26 +215,16 @@ def test_summarise_counts_statuses_and_each_kind_of_signal_once_per_profile() ->
 # ------------------------------------------------------------------------------------------ API
 
 
-def assert_problem(response, status: int) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status and body["detail"]
-    return body
-
-
 @pytest.fixture(scope="module")
-def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> TestClient:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("quality") / "var", ranker=RankerSettings(poll_seconds=0))
-    matcher = Matcher(settings, embedder=embedder)
-    with Session(matcher.engine) as session:
+def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[TestClient]:
+    def records(session: Session) -> None:
         make_client(session, client_nummer="K-GOED", consulent="wc-a", zelfbeschrijving="Ik pak alles aan.")
         make_client(session, client_nummer="K-LEEG", consulent="wc-a", competenties=[], wensen={})
         make_client(session, client_nummer="K-ANDER", consulent="wc-b", competenties=[])
-    with TestClient(create_app(settings, matcher)) as client:
-        client.app.state.matcher.wait_embedded(timeout=120)
+
+    with running_app(app_settings(tmp_path_factory.mktemp("quality") / "var"), embedder, records) as client:
         # Rows as an old system left them; written after the index is built, and no search runs here.
-        with Session(matcher.engine) as session:
+        with Session(client.app.state.matcher.engine) as session:
             now = datetime.now(UTC)
             for number, changes in [
                 ("K-OUD", {"updated_at": now - timedelta(days=500)}),
@@ -249,11 +236,6 @@ def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> TestClient:
                 session.add(row)
             session.commit()
         yield client
-
-
-@pytest.fixture(scope="module")
-def tokens(http: TestClient) -> dict[str | None, dict[str, str]]:
-    return {None: {}, **{username: login(http, username) for username in USERS}}
 
 
 def test_the_profile_carries_its_data_quality(http, tokens) -> None:
