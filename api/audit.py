@@ -84,6 +84,7 @@ from matching.domain import utcnow
 from matching.errors import InvalidInputError
 from matching.lookup import in_chunks
 from matching.outcomes import UTCDateTime
+from matching.timeutil import aware_utc
 
 GENESIS_HASH = "0" * 64
 ACTOR_MAX = 80
@@ -675,9 +676,9 @@ def query(
     if action is not None:
         statement = statement.where(AuditEntry.action == action)
     if since is not None:
-        statement = statement.where(AuditEntry.at >= _aware(since, "since"))
+        statement = statement.where(AuditEntry.at >= aware_utc(since, "since"))
     if until is not None:
-        statement = statement.where(AuditEntry.at < _aware(until, "until"))
+        statement = statement.where(AuditEntry.at < aware_utc(until, "until"))
     if since is not None and until is not None and since > until:
         raise InvalidInputError("'since' ligt na 'until'; draai de twee tijden om")
     if subject is not None:
@@ -773,15 +774,6 @@ def _contains_subject(session: Session, subject: str) -> Any:
     return text("EXISTS (SELECT 1 FROM json_each(audit_log.subjects) AS s WHERE s.value = :subject)").bindparams(
         subject=subject
     )
-
-
-def _aware(moment: datetime, name: str) -> datetime:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise InvalidInputError(f"{name} {moment.isoformat(sep=' ')} heeft geen tijdzone; geef een tijd in UTC")
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError:  # found by fuzzing: 0001-01-01T00:00+00:01 lies before year 1 in UTC (500)
-        raise InvalidInputError(f"{name} {moment.isoformat(sep=' ')} valt buiten het bereik van de kalender") from None
 
 
 def _text(value: str, name: str, max_length: int) -> str:

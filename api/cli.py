@@ -8,7 +8,7 @@ import logging
 import shutil
 import sys
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -20,6 +20,7 @@ from api.cli_privacy import klant_app, retention
 from matching.domain import Client, Vacancy
 from matching.errors import WerkmatchError
 from matching.settings import Settings, load_settings
+from matching.timeutil import aware_utc
 
 app = typer.Typer(help="werkmatch: kandidaten en vacatures matchen voor Werk & Inkomen.", no_args_is_help=True)
 index_app = typer.Typer(help="De zoekindexen (FAISS en lexicaal).", no_args_is_help=True)
@@ -538,12 +539,14 @@ def simulate_outcomes(
 
 
 def _parse_since(value: str | None) -> datetime | None:
+    """``--since`` as an aware UTC moment; a date or a time without an offset is read as UTC."""
     if value is None:
         return None
     try:
-        return datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value)
     except ValueError:
         raise WerkmatchError(f"--since verwacht een datum als 2026-01-31, niet {value!r}") from None
+    return aware_utc(moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC), "--since")
 
 
 @app.command("train")
@@ -560,8 +563,9 @@ def train(
     from training.train import train as train_ranker
 
     settings = _settings()
+    moment = _parse_since(since)  # before the matcher: a bad --since is refused at once
     # voorstellen and the suggestions consulenten declined in their inbox (relevance 0)
-    result = train_ranker(settings, _matcher(settings), _parse_since(since), seed, labels=training_labels)
+    result = train_ranker(settings, _matcher(settings), moment, seed, labels=training_labels)
     if json_out:
         _emit(result)
         return

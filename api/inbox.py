@@ -44,7 +44,6 @@ Every function that reads or changes data about clients appends an audit entry
 
 from __future__ import annotations
 
-import calendar
 import logging
 import threading
 import weakref
@@ -68,6 +67,7 @@ from matching.domain import Client, Vacancy, utcnow
 from matching.errors import ConflictError, InvalidInputError, NotFoundError, WerkmatchError
 from matching.lookup import find_client
 from matching.outcomes import RELEVANCE, RelevanceLabel, UTCDateTime, Voorstel, VoorstelStatus
+from matching.timeutil import UTC_EXAMPLE, add_months, aware_utc
 
 logger = logging.getLogger(__name__)
 
@@ -300,13 +300,6 @@ def _session(engine: Engine) -> Session:
 def local_today() -> date:
     """Today's date in the Netherlands."""
     return utcnow().astimezone(LOCAL_TIME).date()
-
-
-def add_months(day: date, months: int) -> date:
-    """``day`` plus whole calendar months; the 31st becomes the last day of a shorter month."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
 
 
 _note = outcomes.clean_toelichting
@@ -783,6 +776,7 @@ def declined_labels(session: Session, since: datetime | None = None) -> list[Rel
     reasons, which say nothing about the fit. The sibling of
     :func:`matching.outcomes.relevance_labels`; one label per pair (the latest decline).
     """
+    since = aware_utc(since, "since", example=UTC_EXAMPLE) if since is not None else None
     _ensure(session.get_bind())  # type: ignore[arg-type]
     rows: list[tuple[datetime, int, int]] = []
     for table, extra in (

@@ -58,6 +58,7 @@ from matching.domain import Client, Vacancy, utcnow
 from matching.errors import InvalidInputError
 from matching.lookup import find_vacancy, in_chunks
 from matching.outcomes import Voorstel
+from matching.timeutil import aware_utc
 
 MIN_DECISIONS = 20
 FOLLOWS_RANKING_FROM = 0.9
@@ -238,8 +239,7 @@ def deviation_report(
         InvalidInputError: A time without a time zone, or ``since`` not before ``until``.
     """
     for name, moment in (("vanaf", since), ("tot", until)):
-        if moment.tzinfo is None or moment.utcoffset() is None:
-            raise InvalidInputError(f"{name} {moment.isoformat(sep=' ')} heeft geen tijdzone; geef een tijd in UTC")
+        aware_utc(moment, name)  # checked only: the report answers the moments as given
     if since >= until:
         raise InvalidInputError("'vanaf' ligt niet vóór 'tot'; kies een periode van minstens één dag")
     inbox.ensure_tables(session.get_bind())  # type: ignore[arg-type]

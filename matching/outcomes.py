@@ -22,7 +22,6 @@ SQLite in WAL mode with ``synchronous=FULL``).
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -39,6 +38,7 @@ from sqlmodel import Session, SQLModel, select
 from matching.domain import Client, Note, Vacancy, utcnow
 from matching.errors import InvalidInputError, NotFoundError
 from matching.lookup import find_client, find_vacancy
+from matching.timeutil import UTC_EXAMPLE, add_months, aware_utc, stored_utc
 
 
 class VoorstelStatus(StrEnum):
@@ -155,7 +155,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return stored_utc(value)
 
 
 def _moment_column(index: bool = False) -> Any:
@@ -416,7 +416,7 @@ def relevance_labels(session: Session, since: datetime | None = None) -> list[Re
         ``(client_id, vacancy_id, label, decided_at)`` tuples with labels from :data:`RELEVANCE`,
         ``decided_at`` the moment the pair reached its state; oldest first. Label 1 means still open.
     """
-    cutoff = _aware(since, "since") if since is not None else None
+    cutoff = aware_utc(since, "since", example=UTC_EXAMPLE) if since is not None else None
     rows = session.exec(select(Voorstel).order_by(Voorstel.created_at, Voorstel.id))  # type: ignore[arg-type]
     latest: dict[tuple[int, int], Voorstel] = {}
     for row in rows:
@@ -499,15 +499,9 @@ def _check_reason(
     return Reden(code)
 
 
-def _add_months(moment: datetime, months: int) -> datetime:
-    index = moment.month - 1 + months
-    year, month = moment.year + index // 12, index % 12 + 1
-    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
-
-
 def _check_duurzaam(session: Session, voorstel_id: int, moment: datetime) -> None:
     placed = next(event.at for event in _events(session, voorstel_id) if event.to_status == VoorstelStatus.GEPLAATST)
-    durable_from = _add_months(placed, DUURZAAM_NA_MAANDEN)
+    durable_from = add_months(placed, DUURZAAM_NA_MAANDEN)
     if moment < durable_from:
         raise InvalidInputError(
             f"voorstel {voorstel_id} staat op 'geplaatst' sinds {_show_time(placed)}; 'duurzaam' kan pas vanaf "
@@ -519,20 +513,11 @@ def _show_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _aware(moment: datetime, name: str) -> datetime:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise InvalidInputError(
-            f"{name} {moment.isoformat(sep=' ')} heeft geen tijdzone; "
-            "geef een tijd in UTC, bijv. 2025-03-01T09:00+00:00"
-        )
-    return moment.astimezone(UTC)
-
-
 def _moment(at: datetime | None) -> datetime:
     now = utcnow()
     if at is None:
         return now
-    moment = _aware(at, "tijdstip")
+    moment = aware_utc(at, "tijdstip", example=UTC_EXAMPLE)
     if moment > now:
         raise InvalidInputError(f"tijdstip {_show_time(moment)} ligt in de toekomst; leg alleen vast wat al gebeurd is")
     return moment

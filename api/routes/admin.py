@@ -93,6 +93,7 @@ from matching.matcher import Matcher
 from matching.outcomes import Voorstel
 from matching.ranker import RankerError
 from matching.settings import Settings
+from matching.timeutil import stored_utc
 from training import registry
 from training.dataset import RankingData, build_dataset
 from training.promotion import PromotionRefused, promote
@@ -411,9 +412,7 @@ def _tag_moment(value: str | None) -> datetime | None:
         moment = datetime.fromisoformat(value) if value else None
     except ValueError:
         return None
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return stored_utc(moment) if moment is not None else None
 
 
 def _promotion(tags: Mapping[str, str]) -> Promotie | None:

@@ -62,7 +62,7 @@ import logging
 import math
 import re
 import tempfile
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path, PurePath
 from typing import Annotated, Any
 
@@ -92,6 +92,7 @@ from matching.domain import (
 )
 from matching.errors import ImportFileError, NotFoundError
 from matching.lookup import in_chunks
+from matching.timeutil import stored_utc
 from matching.vocab import Bron, Plaatsingsvorm, Route, Trede, VacancyStatus
 
 logger = logging.getLogger(__name__)
@@ -161,12 +162,8 @@ class VacatureInvoer(VacancyIn):
     """A vacature as sent to ``POST``/``PUT``: one record of the JSON import."""
 
 
-def _utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were stored in UTC and are answered with an offset."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-Utc = Annotated[datetime, AfterValidator(_utc)]
+# SQLite hands back naive datetimes; they were stored in UTC and are answered with an offset.
+Utc = Annotated[datetime, AfterValidator(stored_utc)]
 
 
 class Uitvoer(BaseModel):
