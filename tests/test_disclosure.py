@@ -9,16 +9,16 @@ clients), consulent2 owns wc-b (two clients, one of whom cannot lift at all).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from api.app import create_app
 from matching import disclosure
 from matching.disclosure import EVERYONE, OUTSIDER, Viewer
 from matching.matcher import CandidateFilters, Matcher
-from tests.factories import login, make_client, make_vacancy
+from tests.factories import app_settings, logins, make_client, make_vacancy, running_app
 
 CANNOT_LIFT = [{"aspect": "tillen", "ernst": 3}]
 SAME_VACANCY = {"postcode": "6827", "titel": "Orderpicker", "omschrijving": "Orders verzamelen in een magazijn."}
@@ -27,26 +27,22 @@ EXACT_DISTANCE = re.compile(r"\d+,\d km van het werkadres|\bmin\b")
 
 
 @pytest.fixture(scope="module")
-def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> TestClient:
-    from matching.settings import RankerSettings, Settings
-
-    settings = Settings(data_dir=tmp_path_factory.mktemp("disclosure") / "var", ranker=RankerSettings(poll_seconds=0))
-    matcher = Matcher(settings, embedder=embedder)
-    with Session(matcher.engine) as session:
+def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[TestClient]:
+    def records(session: Session) -> None:
         for number, postcode in (("K-A1", "6811AB"), ("K-A2", "6826AB"), ("K-A3", "6816AB")):
             make_client(session, client_nummer=number, consulent="wc-a", postcode=postcode)
         make_client(session, client_nummer="K-TIL", consulent="wc-b", postcode="6828AB", beperkingen=CANNOT_LIFT)
         make_client(session, client_nummer="K-B2", consulent="wc-b", postcode="6846AB")
         make_vacancy(session, vacature_nummer="V-GEEN", belasting=[], **SAME_VACANCY)
         make_vacancy(session, vacature_nummer="V-TIL", belasting=[{"aspect": "tillen", "niveau": 3}], **SAME_VACANCY)
-    with TestClient(create_app(settings, matcher)) as client:
-        client.app.state.matcher.wait_embedded(timeout=120)
+
+    with running_app(app_settings(tmp_path_factory.mktemp("disclosure") / "var"), embedder, records) as client:
         yield client
 
 
 @pytest.fixture(scope="module")
 def tokens(http: TestClient) -> dict[str, dict[str, str]]:
-    return {name: login(http, name) for name in ("consulent1", "consulent2", "accountmanager")}
+    return logins(http, "consulent1", "consulent2", "accountmanager")
 
 
 def search(http: TestClient, headers: dict[str, str], vacancy: str, **filters: object) -> dict:

@@ -15,11 +15,9 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlmodel import Session, select
 
-from api.app import create_app
 from matching.domain import MAX_ITEMS, Client, ClientIn, VacancyIn
 from matching.errors import dutch_messages
-from matching.matcher import Matcher
-from tests.factories import client_in, login, make_client, make_vacancy, vacancy_in
+from tests.factories import app_settings, client_in, logins, make_client, make_vacancy, running_app, vacancy_in
 
 
 def refused(make: Any, **overrides: Any) -> list[str]:
@@ -200,27 +198,20 @@ def test_schemas_keep_refusing_unknown_fields() -> None:
 
 @pytest.fixture(scope="module")
 def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[TestClient]:
-    from matching.settings import RankerSettings, Settings
-
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("hardening-input") / "var",
-        ranker=RankerSettings(poll_seconds=0),
-        ops={"rate_burst": 10_000},
-    )
-    matcher = Matcher(settings, embedder=embedder)
-    with Session(matcher.engine) as session:
+    def records(session: Session) -> None:
         make_client(session, client_nummer="K-VAN-A", consulent="wc-a")  # consulent1 is wc-a, consulent2 wc-b
         make_client(session, client_nummer="K-VAN-B", consulent="wc-b")
         make_vacancy(session, vacature_nummer="V-HARD")
+
+    settings = app_settings(tmp_path_factory.mktemp("hardening-input") / "var", ops={"rate_burst": 10_000})
     # Like the server: an exception becomes a 500 answer, not an exception in the test.
-    with TestClient(create_app(settings, matcher), raise_server_exceptions=False) as client:
-        client.app.state.matcher.wait_embedded(timeout=120)
+    with running_app(settings, embedder, records, raise_server_exceptions=False) as client:
         yield client
 
 
 @pytest.fixture(scope="module")
 def tokens(http: TestClient) -> dict[str, dict[str, str]]:
-    return {name: login(http, name) for name in ("consulent1", "consulent2", "accountmanager", "beheerder")}
+    return logins(http, "consulent1", "consulent2", "accountmanager", "beheerder")
 
 
 def klant(number: str, **overrides: Any) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from api.ops import CSP, without_paths
 from matching import store
 from matching.matcher import Matcher
 from matching.settings import OpsSettings, RankerSettings, Settings
-from tests.factories import login, make_client, make_vacancy
+from tests.factories import app_settings, login, make_client, make_vacancy, running_app
 
 SEARCH = "/api/v1/matches/kandidaten"
 LOOPBACK = ("127.0.0.1", 50000)
@@ -40,17 +40,16 @@ HOLD_S = 60  # how long a test holds the matcher at most; a probe that waits for
 
 @pytest.fixture(scope="module")
 def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[TestClient]:
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("hardening") / "var",
-        ranker=RankerSettings(poll_seconds=0),
+    settings = app_settings(
+        tmp_path_factory.mktemp("hardening") / "var",
         ops=OpsSettings(search_concurrency=1, rate_per_minute=1e6, rate_burst=1000, access_log=False),
     )
-    matcher = Matcher(settings, embedder=embedder)
-    with Session(matcher.engine) as session:
+
+    def records(session: Session) -> None:
         make_client(session, client_nummer="K-HARD", consulent="wc-a")
         make_vacancy(session, vacature_nummer="V-HARD")
-    with TestClient(create_app(settings, matcher), client=LOOPBACK) as client:
-        assert matcher.wait_embedded(timeout=120)
+
+    with running_app(settings, embedder, records, client=LOOPBACK) as client:
         yield client
 
 

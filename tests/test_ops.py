@@ -16,11 +16,12 @@ from sqlmodel import Session
 from api.app import create_app
 from api.ops import ACCESS_LOGGER, Operations, TokenBuckets
 from matching.matcher import Matcher
-from matching.settings import OpsSettings, RankerSettings, Settings
-from tests.factories import login, make_client, make_vacancy
+from matching.settings import OpsSettings, Settings
+from tests.factories import app_settings, logins, make_client, make_vacancy, running_app
 
 SEARCH = "/api/v1/matches/kandidaten"
 BODY = {"vacatureId": "V-OPS", "top": 5}
+LOOPBACK = ("127.0.0.1", 50000)  # the address a scraper on the same machine comes from
 SMALL = OpsSettings(
     max_body_bytes=2000,
     body_limits={"*/import": 5000},
@@ -43,29 +44,24 @@ class FakeClock:
 
 
 def ops_settings(data_dir: Path, **ops: object) -> Settings:
-    return Settings(
-        data_dir=data_dir,
-        ranker=RankerSettings(poll_seconds=0),
-        ops=SMALL.model_copy(update=ops),
-    )
+    return app_settings(data_dir, ops=SMALL.model_copy(update=ops))
 
 
 @pytest.fixture(scope="module")
 def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[TestClient]:
-    settings = ops_settings(tmp_path_factory.mktemp("ops") / "var")
-    matcher = Matcher(settings, embedder=embedder)
-    with Session(matcher.engine) as session:
+    def records(session: Session) -> None:
         make_client(session, client_nummer="K-OPS", consulent="wc-a")
         make_vacancy(session, vacature_nummer="V-OPS")
+
     # From the loopback address, as a scraper on the same machine: /metrics answers nobody else by default.
-    with TestClient(create_app(settings, matcher), client=("127.0.0.1", 50000)) as client:
-        assert client.app.state.matcher.wait_embedded(timeout=120)
+    settings = ops_settings(tmp_path_factory.mktemp("ops") / "var")
+    with running_app(settings, embedder, records, client=LOOPBACK) as client:
         yield client
 
 
 @pytest.fixture(scope="module")
 def tokens(http: TestClient) -> dict[str, dict[str, str]]:
-    return {username: login(http, username) for username in ("consulent1", "accountmanager")}
+    return logins(http, "consulent1", "accountmanager")
 
 
 @pytest.fixture
