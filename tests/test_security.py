@@ -28,6 +28,7 @@ from api.users import Rol, User, authenticate, create_demo_users, create_user, e
 from matching.errors import InvalidInputError
 from matching.settings import AuthSettings, Settings
 from matching.store import init_db, make_engine
+from tests.factories import assert_problem as assert_any_problem
 from tests.factories import make_client
 
 PASSWORD = "correct-paard-batterij"
@@ -78,12 +79,8 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def assert_problem(response, status: int) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status
-    assert body["title"] and body["detail"]
-    return body
+    """Every refusal here also names a title."""
+    return assert_any_problem(response, status, titled=True)
 
 
 # --- accounts -------------------------------------------------------------------------------------
