@@ -15,14 +15,12 @@ from sqlmodel import Session, SQLModel, select
 from typer.testing import CliRunner
 
 from api import audit, erasure
-from api.app import create_app
 from api.cli import app as cli
 from matching.domain import AuditKenmerken, Client, ClientPersonalia, EmbeddingCache
 from matching.index import VectorIndex
-from matching.matcher import Matcher
-from matching.settings import OpsSettings, RankerSettings, Settings
+from matching.settings import OpsSettings, Settings
 from matching.text import content_hash
-from tests.factories import login, make_client, make_vacancy
+from tests.factories import app_settings, login, make_client, make_vacancy, running_app
 
 GONE = "K-WEG-0077"  # the client to erase (caseload wc-a: consulent1)
 KEPT = "K-BLIJF-0078"  # same caseload, shares a sentence with GONE
@@ -36,13 +34,9 @@ def world(tmp_path: Path, embedder: Any, monkeypatch: pytest.MonkeyPatch) -> Ite
     """A running app whose client GONE left traces everywhere: audit, inference, exposure, voorstel, inbox, …"""
     data_dir = tmp_path / "var"
     monkeypatch.setenv("WERKMATCH_DATA_DIR", str(data_dir))  # the CLI reads the same data directory
-    settings = Settings(
-        data_dir=data_dir,
-        ranker=RankerSettings(poll_seconds=0),
-        ops=OpsSettings(rate_burst=10_000, access_log=False),
-    )
-    matcher = Matcher(settings, embedder=embedder)
-    with Session(matcher.engine) as session:
+    settings = app_settings(data_dir, ops=OpsSettings(rate_burst=10_000, access_log=False))
+
+    def records(session: Session) -> None:
         gone = make_client(
             session,
             client_nummer=GONE,
@@ -59,8 +53,7 @@ def world(tmp_path: Path, embedder: Any, monkeypatch: pytest.MonkeyPatch) -> Ite
         )
         session.add(AuditKenmerken(client_id=gone.id, geslacht="vrouw", geboortejaar=1971))
         session.commit()
-    with TestClient(create_app(settings, matcher)) as http:
-        http.app.state.matcher.wait_embedded(timeout=120)
+    with running_app(settings, embedder, records) as http:
         consulent = login(http, "consulent1")
         assert http.get(f"/api/v1/klanten/{GONE}", headers=consulent).status_code == 200
         for vacancy in ("V-ERAS-1", "V-ERAS-2"):

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import logging
 import stat
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,17 +24,15 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from api import keys, security
-from api.app import create_app
 from api.cli import app as cli_app
 from api.login_throttle import LoginThrottle
 from api.security import CurrentUser, create_access_token, install, pseudonym, router, signing_key
 from api.users import Rol, create_user, ensure_tables, get_user, revoke_tokens
 from api.web.session import COOKIE, csrf_token
 from matching.errors import InvalidInputError
-from matching.matcher import Matcher
-from matching.settings import AuthSettings, RankerSettings, Settings
+from matching.settings import AuthSettings, Settings
 from matching.store import init_db, make_engine
-from tests.factories import login, make_client
+from tests.factories import app_settings, login, make_client, running_app
 
 PASSWORD = "correct-paard-batterij"
 NEW = {"username": "nieuwe.consulent", "password": "een-lang-genoeg-wachtwoord", "rol": "werkconsulent"}
@@ -289,15 +288,16 @@ def test_the_throttle_window_slides() -> None:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, embedder) -> TestClient:
+def world(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[TestClient]:
     """The real app on a small database: wc-a (consulent1) holds a client with a beperking, wc-b (consulent2) one."""
-    settings = Settings(data_dir=tmp_path_factory.mktemp("vier-ogen") / "var", ranker=RankerSettings(poll_seconds=0))
-    matcher = Matcher(settings, embedder=embedder)
-    with Session(matcher.engine) as session:
+
+    def records(session: Session) -> None:
         make_client(session, client_nummer="K-VIER-1", consulent="wc-a", beperkingen=[{"aspect": "tillen", "ernst": 2}])
         make_client(session, client_nummer="K-VIER-3", consulent="wc-a")
         make_client(session, client_nummer="K-VIER-2", consulent="wc-b")
-    with TestClient(create_app(settings, matcher)) as client:
+
+    settings = app_settings(tmp_path_factory.mktemp("vier-ogen") / "var")
+    with running_app(settings, embedder, records, wait=False) as client:
         yield client
 
 
