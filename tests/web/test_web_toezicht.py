@@ -15,7 +15,7 @@ from api.app import create_app
 from matching.matcher import Matcher
 from matching.settings import RankerSettings, Settings
 from tests.factories import make_client, make_vacancy
-from tests.web.conftest import check_accessibility, login, serve
+from tests.web.browser import check_accessibility, login, serve
 
 VACANCY = "V-TOE"
 

@@ -17,7 +17,7 @@ from api.app import create_app
 from matching.matcher import Matcher
 from matching.settings import RankerSettings, Settings
 from tests.factories import make_client, make_vacancy
-from tests.web.conftest import check_accessibility, login, serve
+from tests.web.browser import check_accessibility, login, serve
 
 OWN = ("K-W1", "K-W2", "K-W3")
 OTHER = ("K-B1", "K-B2")
