@@ -24,9 +24,9 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -35,7 +35,9 @@ from sqlmodel import Session, select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import audit, erasure, grants, inbox, openapi_doc, ops, security
+from api.deps import Beheerder, Consulent, MatcherDep, Searcher, Toezicht
 from api.routes import ROUTERS
+from api.security import PROBLEM
 from api.users import Rol, User, create_demo_users
 from api.users import ensure_tables as ensure_user_tables
 from matching.annotate import BEPERKING_FIELDS
@@ -50,7 +52,6 @@ from training import registry
 
 logger = logging.getLogger(__name__)
 
-PROBLEM = "application/problem+json"
 
 
 def _sendable(value: Any) -> Any:
@@ -212,17 +213,6 @@ def log_match(
             output=[[number, item["score"]] for number, item in zip(ids, listing["results"], strict=True)],
         )
         session.commit()
-
-
-def get_matcher(request: Request) -> Matcher:
-    return request.app.state.matcher
-
-
-MatcherDep = Annotated[Matcher, Depends(get_matcher)]
-Beheerder = Annotated[User, Depends(security.require(Rol.BEHEERDER))]
-Searcher = Annotated[User, Depends(security.require(Rol.WERKCONSULENT, Rol.ACCOUNTMANAGER))]
-Consulent = Annotated[User, Depends(security.require(Rol.WERKCONSULENT))]
-ModelKeeper = Annotated[User, Depends(security.require(Rol.DATA_SCIENTIST, Rol.BEHEERDER))]
 
 
 def candidates_for_role(settings: Settings, engine: Any, user: User, listing: dict[str, Any]) -> dict[str, Any]:
@@ -424,7 +414,7 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
         return ops.liveness(request)  # async, from memory: answers in ms while every thread searches
 
     @app.post("/api/v1/modellen/herladen", responses=problems(401, 403))
-    def reload_ranker(matcher: MatcherDep, _user: ModelKeeper) -> dict[str, Any]:
+    def reload_ranker(matcher: MatcherDep, _user: Toezicht) -> dict[str, Any]:
         """Het champion-model opnieuw laden uit het register (na werkmatch promote); zegt welk model rangschikt."""
         return registry.serve_champion(settings, matcher)
 

@@ -22,6 +22,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from api.security import PROBLEM
+
 API_VERSION = "0.1.0"
 BASE = "/api/v1"
 CONTACT = {
@@ -29,7 +31,6 @@ CONTACT = {
     "email": "werkmatch@gemeente.example.nl",
     "url": "https://gemeente.example.nl/werkmatch",
 }
-PROBLEM = "application/problem+json"
 PROBLEM_REF = {"$ref": "#/components/schemas/Probleem"}
 PROBLEM_SCHEMA = {
     "type": "object",

@@ -81,6 +81,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import security
+from api.security import PROBLEM
 from matching.domain import Client
 from matching.settings import OpsSettings, Settings
 
@@ -91,7 +92,6 @@ except ImportError:  # older FastAPI copies included routes into app.router.rout
 
 logger = logging.getLogger(__name__)
 
-PROBLEM = "application/problem+json"
 ACCESS_LOGGER = "werkmatch.access"
 READINESS_PATH = "/api/v1/gereedheid"
 METRICS_PATH = "/metrics"

@@ -76,7 +76,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
@@ -85,6 +85,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from api import audit, grants, security
+from api.deps import Beheerder, DataScientist, MatcherDep, SettingsDep, Toezicht
 from api.security import ProblemError, finite
 from api.users import Rol, User, UserPublic, create_user, get_user, normalize_username, revoke_tokens
 from matching.domain import Client, Vacancy
@@ -100,7 +101,6 @@ from training.promotion import PromotionRefused, promote
 
 logger = logging.getLogger(__name__)
 
-PROBLEM = "application/problem+json"
 SNAPSHOT_SECONDS = 15 * 60  # days_since_update drifts with time; a quarter of an hour is far below a day
 PAGE_SIZE_MAX = 1000  # 1,000 rows x 27 features is about 1 MB of JSON
 PAGE_MAX = 1_000_000
@@ -126,19 +126,6 @@ WRONG_ROLE = "Deze rol mag dit niet"
 # ------------------------------------------------------------------------------------- dependencies
 
 
-def _matcher(request: Request) -> Matcher:
-    return request.app.state.matcher
-
-
-def _settings(request: Request) -> Settings:
-    return request.app.state.settings
-
-
-MatcherDep = Annotated[Matcher, Depends(_matcher)]
-SettingsDep = Annotated[Settings, Depends(_settings)]
-ModelReader = Annotated[User, Depends(security.require(Rol.DATA_SCIENTIST, Rol.BEHEERDER))]
-DataScientist = Annotated[User, Depends(security.require(Rol.DATA_SCIENTIST))]
-Beheerder = Annotated[User, Depends(security.require(Rol.BEHEERDER))]
 Doel = Annotated[
     str,
     Header(
@@ -452,7 +439,7 @@ def _version(info: registry.VersionInfo) -> ModelVersie:
     tags=["modellen"],
     responses=_responses(_401=NOT_LOGGED_IN, _403=WRONG_ROLE, _503="Het modelregister is niet leesbaar"),
 )
-def list_models(_user: ModelReader, matcher: MatcherDep, settings: SettingsDep) -> ModellenOverzicht:
+def list_models(_user: Toezicht, matcher: MatcherDep, settings: SettingsDep) -> ModellenOverzicht:
     """De geregistreerde versies van de rangschikker (aliassen, toetsperiode, wie promoveerde) en welke nu serveert."""
     try:
         infos = registry.versions(settings)
@@ -524,7 +511,7 @@ def _registry_call(call: Any, *args: Any) -> Any:
         ),
     },
 )
-def model_card(versie: Versie, _user: ModelReader, settings: SettingsDep) -> PlainTextResponse:
+def model_card(versie: Versie, _user: Toezicht, settings: SettingsDep) -> PlainTextResponse:
     """De modelkaart van een versie (Markdown, in de velden van het Algoritmeregister)."""
     from training.model_card import card_for_version
 
@@ -540,7 +527,7 @@ def model_card(versie: Versie, _user: ModelReader, settings: SettingsDep) -> Pla
         _401=NOT_LOGGED_IN, _403=WRONG_ROLE, _404="Deze versie bestaat niet", _503="Het modelregister is niet leesbaar"
     ),
 )
-def model_fairness(versie: Versie, _user: ModelReader, settings: SettingsDep) -> FairnessRapport:
+def model_fairness(versie: Versie, _user: Toezicht, settings: SettingsDep) -> FairnessRapport:
     """De fairness-audit van een versie: per groep de verhoudingen, de overschrijdingen en de verantwoording."""
     from training.fairness_report import breaches
     from training.model_card import card_facts

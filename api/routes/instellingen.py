@@ -16,18 +16,19 @@ written to the audit log (``rangschikking_omgezet``) and kept on the setting (wh
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from api import audit, security
-from api.users import Rol, User
+from api.deps import MatcherDep, Toezicht
+from api.security import PROBLEM
+from api.users import Rol
 from matching import oversight_state
 from matching.matcher import Matcher
 
-PROBLEM = "application/problem+json"
 _TEXTS = {400: "Ongeldige invoer", 401: "Niet ingelogd of token ongeldig", 403: "Deze rol mag dit niet"}
 
 
@@ -39,14 +40,6 @@ def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 router = APIRouter(prefix="/api/v1/instellingen", tags=["toezicht"], responses=_problems(401, 403))
-Toezicht = Annotated[User, Depends(security.require(Rol.BEHEERDER, Rol.DATA_SCIENTIST))]
-
-
-def _matcher(request: Request) -> Matcher:
-    return request.app.state.matcher
-
-
-MatcherDep = Annotated[Matcher, Depends(_matcher)]
 
 
 class Rangschikking(BaseModel):

@@ -66,17 +66,17 @@ from datetime import date, datetime
 from pathlib import Path, PurePath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Header, Query, Request, Response, UploadFile
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 from sqlalchemy import func
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from api import audit, security
-from api.security import ProblemError
-from api.users import Rol, User
+from api.deps import Accountmanager, Consulent, EngineDep, VacatureMaker
+from api.security import PROBLEM, ProblemError
+from api.users import User
 from matching import importer, quality, store
 from matching.domain import (
     Belasting,
@@ -97,7 +97,6 @@ from matching.vocab import Bron, Plaatsingsvorm, Route, Trede, VacancyStatus
 
 logger = logging.getLogger(__name__)
 
-PROBLEM = "application/problem+json"
 PAGE_SIZE_MAX = 100
 PAGE_MAX = 1_000_000  # keeps OFFSET far below SQLite's 64-bit limit (a larger page number overflowed: 500)
 DEFAULT_PURPOSE = "bemiddeling"
@@ -344,14 +343,6 @@ class ImportRapport(Uitvoer):
 # ------------------------------------------------------------------------------------- dependencies
 
 
-def _engine(request: Request) -> Engine:
-    return request.app.state.matcher.engine
-
-
-EngineDep = Annotated[Engine, Depends(_engine)]
-Werkconsulent = Annotated[User, Depends(security.require(Rol.WERKCONSULENT))]
-Accountmanager = Annotated[User, Depends(security.require(Rol.ACCOUNTMANAGER))]
-VacatureMaker = Annotated[User, Depends(security.require(Rol.ACCOUNTMANAGER, Rol.BEHEERDER))]
 Doel = Annotated[
     str,
     Header(
@@ -484,7 +475,7 @@ def _taken(data: ClientIn, taken_by: str | None, path: str) -> NotFoundError | P
 )
 def create_client(
     body: KlantInvoer,
-    user: Werkconsulent,
+    user: Consulent,
     engine: EngineDep,
     request: Request,
     response: Response,
@@ -509,7 +500,7 @@ def create_client(
 
 
 @router.post("/api/v1/klanten/zoeken", response_model=KlantenPagina, responses=_problems(400, 401, 403, 413))
-def search_clients(search: KlantZoekvraag, user: Werkconsulent, engine: EngineDep, request: Request) -> KlantenPagina:
+def search_clients(search: KlantZoekvraag, user: Consulent, engine: EngineDep, request: Request) -> KlantenPagina:
     """Klanten uit de eigen caseload zoeken (trede, route, begin van de postcode), per pagina, zonder beperkingen."""
     statement = select(Client).where(Client.consulent == _caseload(user))
     if search.trede is not None:
@@ -531,7 +522,7 @@ def search_clients(search: KlantZoekvraag, user: Werkconsulent, engine: EngineDe
 
 @router.get("/api/v1/klanten/datakwaliteit", response_model=KwaliteitPagina, responses=_problems(400, 401, 403))
 def client_data_quality(
-    user: Werkconsulent,
+    user: Consulent,
     engine: EngineDep,
     request: Request,
     pagina: Pagina = 1,
@@ -573,7 +564,7 @@ def client_data_quality(
 
 @router.get("/api/v1/klanten/{klantnummer}", response_model=KlantProfiel, responses=_problems(400, 401, 403, 404))
 def read_client(
-    klantnummer: str, user: Werkconsulent, engine: EngineDep, request: Request, doel: Doel = DEFAULT_PURPOSE
+    klantnummer: str, user: Consulent, engine: EngineDep, request: Request, doel: Doel = DEFAULT_PURPOSE
 ) -> KlantProfiel:
     """Het volledige profiel van een klant uit de eigen caseload, met beperkingen (vastgelegd in het auditlog)."""
     with Session(engine) as session:
@@ -588,7 +579,7 @@ def read_client(
 def replace_client(
     klantnummer: str,
     body: KlantInvoer,
-    user: Werkconsulent,
+    user: Consulent,
     engine: EngineDep,
     request: Request,
     doel: Doel = DEFAULT_PURPOSE,
@@ -689,7 +680,7 @@ BESTAND = File(description="CSV of JSON in het formaat van 'werkmatch import' (z
 @router.post("/api/v1/klanten/import", response_model=ImportRapport, responses=_problems(400, 401, 403, 413))
 def import_clients(
     bestand: Annotated[UploadFile, BESTAND],
-    user: Werkconsulent,
+    user: Consulent,
     engine: EngineDep,
     request: Request,
     doel: Doel = DEFAULT_PURPOSE,

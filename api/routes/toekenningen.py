@@ -18,18 +18,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from api import grants, security
+from api import grants
+from api.deps import Beheerder, Consulent
 from api.security import ProblemError
-from api.users import Rol, User
+from api.users import User
 
 router = APIRouter(prefix="/api/v1")
 
-Beheerder = Annotated[User, Depends(security.require(Rol.BEHEERDER))]
-Consulent = Annotated[User, Depends(security.require(Rol.WERKCONSULENT))]
 ToekenningId = Annotated[int, Path(ge=1, le=2**62, description="nummer van de toekenning")]
 
 

@@ -19,14 +19,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from api import erasure, security
-from api.users import Rol, User
+from api.deps import Verwijderaar
+from api.security import PROBLEM
+from api.users import Rol
 
-PROBLEM = "application/problem+json"
 _TEXTS = {
     400: "Ongeldige invoer: een onbekende reden",
     401: "Niet ingelogd of token ongeldig",
@@ -35,7 +36,6 @@ _TEXTS = {
 }
 
 router = APIRouter(tags=["klanten en vacatures"])
-Verwijderaar = Annotated[User, Depends(security.require(Rol.WERKCONSULENT, Rol.BEHEERDER))]
 
 
 class Verwijdering(BaseModel):

@@ -38,24 +38,22 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from api import inbox, oversight, security
+from api.deps import Accountmanager, Beheerder, Consulent, MatcherDep, Toezicht
+from api.security import PROBLEM
 from api.users import Rol, User
 from matching import outcomes
 from matching.disclosure import OUTSIDER
 from matching.domain import Client, Note, Vacancy, utcnow
 from matching.errors import InvalidInputError, NotFoundError
 from matching.lookup import ID_MAX, find_vacancy
-from matching.matcher import Matcher
 from matching.outcomes import Voorstel, VoorstelStatus
-
-PROBLEM = "application/problem+json"
-
 
 PAGE_MAX = 1_000_000  # keeps OFFSET far below SQLite's 64-bit limit (a larger page number overflowed: 500)
 _PROBLEM_TEXTS = {
@@ -83,21 +81,10 @@ router = APIRouter(prefix="/api/v1", tags=["werkproces"], responses=_problems(40
 NOT_FOUND = _problems(404)
 CONFLICT = _problems(404, 409)
 
-Consulent = Annotated[User, Depends(security.require(Rol.WERKCONSULENT))]
-Accountmanager = Annotated[User, Depends(security.require(Rol.ACCOUNTMANAGER))]
-Beheerder = Annotated[User, Depends(security.require(Rol.BEHEERDER))]
-Toezicht = Annotated[User, Depends(security.require(Rol.BEHEERDER, Rol.DATA_SCIENTIST))]
 ItemId = Annotated[int, Path(ge=1, le=ID_MAX, description="nummer van het inbox-item")]
 VoorstelId = Annotated[int, Path(ge=1, le=ID_MAX, description="nummer van het voorstel")]
 PURPOSE = Field("bemiddeling", min_length=3, max_length=200, description="doel van de verwerking (doelbinding)")
 NOTE = Field(None, max_length=outcomes.TOELICHTING_MAX)
-
-
-def get_matcher(request: Request) -> Matcher:
-    return request.app.state.matcher
-
-
-MatcherDep = Annotated[Matcher, Depends(get_matcher)]
 
 
 def actor(user: User, request: Request, purpose: str = "bemiddeling") -> inbox.Actor:
