@@ -1,13 +1,16 @@
-"""Shared fixtures: a fresh data directory per test, one real embedding model per session, demo tokens."""
+"""Shared fixtures: a data directory and a database per test, one real embedding model per session, demo tokens."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
 
 from matching.embedding import Embedder, load_embedder
 from matching.settings import EmbeddingSettings, Settings
+from matching.store import init_db, make_engine
 from tests.factories import DEMO_USERS, logins
 
 
@@ -21,6 +24,15 @@ def embedder() -> Embedder:
 def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("WERKMATCH_DATA_DIR", str(tmp_path / "var"))
     return Settings()
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    """A real SQLite file with the store's tables; a module that needs more asks for ``engine`` in its own."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'werkmatch.db'}")
+    init_db(engine)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture(scope="module")

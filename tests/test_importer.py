@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,14 +33,6 @@ from matching.vocab import SECTOREN
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "data" / "samples"
 HEADER = "clientNummer,consulent,trede,route,postcode,urenMin,urenMax,zelfbeschrijving"
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = store.make_engine(f"sqlite:///{tmp_path}/t.db")
-    store.init_db(engine)
-    yield engine
-    engine.dispose()
 
 
 def _write(tmp_path: Path, name: str, content: str | bytes) -> Path:

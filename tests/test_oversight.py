@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,7 +25,6 @@ from api.cli import app as cli_app
 from matching import outcomes
 from matching.domain import Client, Vacancy, utcnow
 from matching.errors import InvalidInputError
-from matching.store import init_db, make_engine
 from tests.factories import (
     app_settings,
     assert_problem,
@@ -42,9 +40,8 @@ from tests.factories import (
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    engine = make_engine(f"sqlite:///{tmp_path / 'werkmatch.db'}")
-    init_db(engine)
+def engine(engine: Engine) -> Engine:
+    """The shared database, with the audit and inbox tables too."""
     audit.ensure_tables(engine)
     inbox.ensure_tables(engine)
     return engine
