@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from api.app import create_app
-from matching.matcher import Matcher
-from tests.factories import make_client, make_vacancy
+from tests.factories import login, make_client, make_vacancy, running_app
 
 
 @pytest.fixture
-def client(settings, embedder) -> TestClient:
-    matcher = Matcher(settings, embedder=embedder)
-    with Session(matcher.engine) as session:
+def client(settings, embedder) -> Iterator[TestClient]:
+    def records(session: Session) -> None:
         make_client(session, client_nummer="K-API")
         make_vacancy(session, vacature_nummer="V-API")
-    with TestClient(create_app(settings, matcher)) as test_client:
-        token = test_client.post(
-            "/api/v1/token", data={"username": "consulent1", "password": "consulent1-demo-wachtwoord"}
-        ).json()["access_token"]
-        test_client.headers["Authorization"] = f"Bearer {token}"
+
+    with running_app(settings, embedder, records, wait=False) as test_client:
+        test_client.headers.update(login(test_client, "consulent1"))
         yield test_client
 
 
