@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from sqlalchemy.engine import Engine
 
 from api import security
@@ -57,3 +57,14 @@ Searcher = Annotated[User, Depends(security.require(Rol.WERKCONSULENT, Rol.ACCOU
 VacatureMaker = Annotated[User, Depends(security.require(Rol.ACCOUNTMANAGER, Rol.BEHEERDER))]
 Verwijderaar = Annotated[User, Depends(security.require(Rol.WERKCONSULENT, Rol.BEHEERDER))]
 Toezicht = Annotated[User, Depends(security.require(Rol.DATA_SCIENTIST, Rol.BEHEERDER))]
+
+# The purpose of a read (doelbinding), written to the audit log with it.
+Doel = Annotated[
+    str,
+    Header(
+        alias="X-Doel",
+        min_length=3,
+        max_length=200,
+        description="doel van de opvraging (doelbinding), vastgelegd in het auditlog",
+    ),
+]

@@ -326,6 +326,11 @@ def _problem_response(description: str) -> dict[str, Any]:
     return {"description": description, "content": {PROBLEM: {"schema": Problem.model_json_schema()}}}
 
 
+def error_responses(**descriptions: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI error responses by status (``_403="…"``); :mod:`api.openapi_doc` makes them problem+json."""
+    return {int(status.lstrip("_")): {"description": text} for status, text in descriptions.items()}
+
+
 def login_throttle(app: FastAPI) -> LoginThrottle:
     """The app's login throttle (made by :func:`install`, or here on first use)."""
     throttle = getattr(app.state, "login_throttle", None)

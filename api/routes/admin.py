@@ -76,7 +76,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
@@ -85,8 +85,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from api import audit, grants, security
-from api.deps import Beheerder, DataScientist, MatcherDep, SettingsDep, Toezicht
-from api.security import ProblemError, finite
+from api.deps import Beheerder, DataScientist, Doel, MatcherDep, SettingsDep, Toezicht
+from api.security import ProblemError, error_responses, finite
 from api.users import Rol, User, UserPublic, create_user, get_user, normalize_username, revoke_tokens
 from matching.domain import Client, Vacancy
 from matching.errors import ConflictError, InvalidInputError, NotFoundError
@@ -114,11 +114,6 @@ _BSN_LIKE = re.compile(r"\d{9}")  # as audit's rule: the log refuses these, so r
 router = APIRouter(prefix="/api/v1")
 
 
-def _responses(**descriptions: str) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI error responses by status (``_401="…"``); :mod:`api.openapi_doc` makes them problem+json."""
-    return {int(status.lstrip("_")): {"description": text} for status, text in descriptions.items()}
-
-
 NOT_LOGGED_IN = "Niet ingelogd of token ongeldig"
 WRONG_ROLE = "Deze rol mag dit niet"
 
@@ -126,15 +121,6 @@ WRONG_ROLE = "Deze rol mag dit niet"
 # ------------------------------------------------------------------------------------- dependencies
 
 
-Doel = Annotated[
-    str,
-    Header(
-        alias="X-Doel",
-        min_length=3,
-        max_length=200,
-        description="doel van de opvraging (doelbinding), vastgelegd in het auditlog",
-    ),
-]
 Gebruikersnaam = Annotated[
     str, Path(min_length=1, max_length=64, description="gebruikersnaam (hoofdletters maken niet uit)")
 ]
@@ -437,7 +423,7 @@ def _version(info: registry.VersionInfo) -> ModelVersie:
     "/modellen",
     response_model=ModellenOverzicht,
     tags=["modellen"],
-    responses=_responses(_401=NOT_LOGGED_IN, _403=WRONG_ROLE, _503="Het modelregister is niet leesbaar"),
+    responses=error_responses(_401=NOT_LOGGED_IN, _403=WRONG_ROLE, _503="Het modelregister is niet leesbaar"),
 )
 def list_models(_user: Toezicht, matcher: MatcherDep, settings: SettingsDep) -> ModellenOverzicht:
     """De geregistreerde versies van de rangschikker (aliassen, toetsperiode, wie promoveerde) en welke nu serveert."""
@@ -503,7 +489,7 @@ def _registry_call(call: Any, *args: Any) -> Any:
             "description": "De modelkaart in Markdown",
             "content": {"text/markdown": {"schema": {"type": "string"}}},
         },
-        **_responses(
+        **error_responses(
             _401=NOT_LOGGED_IN,
             _403=WRONG_ROLE,
             _404="Deze versie bestaat niet",
@@ -523,7 +509,7 @@ def model_card(versie: Versie, _user: Toezicht, settings: SettingsDep) -> PlainT
     "/modellen/{versie}/fairness",
     response_model=FairnessRapport,
     tags=["modellen"],
-    responses=_responses(
+    responses=error_responses(
         _401=NOT_LOGGED_IN, _403=WRONG_ROLE, _404="Deze versie bestaat niet", _503="Het modelregister is niet leesbaar"
     ),
 )
@@ -565,7 +551,7 @@ _PROMOTING = threading.Lock()  # one promotion at a time in this process: both w
     "/modellen/promoveren",
     response_model=Promotieresultaat,
     tags=["modellen"],
-    responses=_responses(
+    responses=error_responses(
         _400="Ongeldige invoer, bijv. forceer zonder reden",
         _401=NOT_LOGGED_IN,
         _403=WRONG_ROLE,
@@ -712,7 +698,7 @@ def _numbers(session: Session, table: Any, column: Any, ids: np.ndarray) -> dict
     "/modellen/trainingsdata",
     response_model=TrainingsdataPagina,
     tags=["modellen"],
-    responses=_responses(
+    responses=error_responses(
         _400="Ongeldige pagina, paginaGrootte of X-Doel",
         _401=NOT_LOGGED_IN,
         _403=WRONG_ROLE,
@@ -830,7 +816,7 @@ def _consulent_rule(rol: Rol, consulent: str | None) -> None:
     "/gebruikers",
     response_model=GebruikersLijst,
     tags=["gebruikers"],
-    responses=_responses(_401=NOT_LOGGED_IN, _403=WRONG_ROLE),
+    responses=error_responses(_401=NOT_LOGGED_IN, _403=WRONG_ROLE),
 )
 def list_users(_user: Beheerder, matcher: MatcherDep) -> GebruikersLijst:
     """Alle accounts (zonder wachtwoorden), op gebruikersnaam."""
@@ -845,7 +831,7 @@ def list_users(_user: Beheerder, matcher: MatcherDep) -> GebruikersLijst:
     status_code=201,
     response_model=UserPublic,
     tags=["gebruikers"],
-    responses=_responses(
+    responses=error_responses(
         _400="Ongeldige invoer of te zwak wachtwoord",
         _401=NOT_LOGGED_IN,
         _403=WRONG_ROLE,
@@ -883,7 +869,7 @@ def add_user(
     "/gebruikers/{gebruikersnaam}",
     response_model=UserPublic,
     tags=["gebruikers"],
-    responses=_responses(_401=NOT_LOGGED_IN, _403=WRONG_ROLE, _404="De gebruiker bestaat niet"),
+    responses=error_responses(_401=NOT_LOGGED_IN, _403=WRONG_ROLE, _404="De gebruiker bestaat niet"),
 )
 def read_user(gebruikersnaam: Gebruikersnaam, _user: Beheerder, matcher: MatcherDep) -> UserPublic:
     """Eén account (zonder wachtwoord)."""
@@ -895,7 +881,7 @@ def read_user(gebruikersnaam: Gebruikersnaam, _user: Beheerder, matcher: Matcher
     "/gebruikers/{gebruikersnaam}",
     response_model=UserPublic,
     tags=["gebruikers"],
-    responses=_responses(
+    responses=error_responses(
         _400="Ongeldige wijziging, bijv. het eigen account deactiveren",
         _401=NOT_LOGGED_IN,
         _403=WRONG_ROLE,

@@ -66,7 +66,7 @@ from datetime import date, datetime
 from pathlib import Path, PurePath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Header, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 from sqlalchemy import func
@@ -74,7 +74,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from api import audit, security
-from api.deps import Accountmanager, Consulent, EngineDep, VacatureMaker
+from api.deps import Accountmanager, Consulent, Doel, EngineDep, VacatureMaker
 from api.security import PROBLEM, ProblemError
 from api.users import User
 from matching import importer, quality, store
@@ -343,15 +343,6 @@ class ImportRapport(Uitvoer):
 # ------------------------------------------------------------------------------------- dependencies
 
 
-Doel = Annotated[
-    str,
-    Header(
-        alias="X-Doel",
-        min_length=3,
-        max_length=200,
-        description="doel van de opvraging (doelbinding), vastgelegd in het auditlog",
-    ),
-]
 Pagina = Annotated[int, Query(ge=1, le=PAGE_MAX, description="paginanummer, vanaf 1")]
 PaginaGrootte = Annotated[int, Query(alias="paginaGrootte", ge=1, le=PAGE_SIZE_MAX, description="1 t/m 100")]
 

@@ -24,17 +24,12 @@ from pydantic.alias_generators import to_camel
 
 from api import grants
 from api.deps import Beheerder, Consulent
-from api.security import ProblemError
+from api.security import ProblemError, error_responses
 from api.users import User
 
 router = APIRouter(prefix="/api/v1")
 
 ToekenningId = Annotated[int, Path(ge=1, le=2**62, description="nummer van de toekenning")]
-
-
-def _problems(**descriptions: str) -> dict[int | str, dict[str, str]]:
-    """Error responses by status (``_403="…"``); :mod:`api.openapi_doc` makes them problem+json."""
-    return {int(status.lstrip("_")): {"description": text} for status, text in descriptions.items()}
 
 
 class Uitvoer(BaseModel):
@@ -90,7 +85,7 @@ def _request_id(request: Request) -> str | None:
     "/caseloadtoekenningen",
     response_model=Toekenningen,
     tags=["gebruikers"],
-    responses=_problems(_400="Onbekende status", _401="Niet ingelogd", _403="Alleen voor een beheerder"),
+    responses=error_responses(_400="Onbekende status", _401="Niet ingelogd", _403="Alleen voor een beheerder"),
 )
 def list_grants(
     request: Request, _user: Beheerder, status: Annotated[grants.Status | None, Query()] = None
@@ -111,7 +106,7 @@ def _decided(call: object, request: Request, user: User, toekenning_id: int) -> 
     "/caseloadtoekenningen/{toekenning_id}/goedkeuren",
     response_model=Toekenning,
     tags=["gebruikers"],
-    responses=_problems(
+    responses=error_responses(
         _401="Niet ingelogd",
         _403="Geen beheerder, of de eigen aanvraag (een tweede beheerder moet goedkeuren)",
         _404="De toekenning bestaat niet",
@@ -127,7 +122,7 @@ def approve_grant(request: Request, user: Beheerder, toekenning_id: ToekenningId
     "/caseloadtoekenningen/{toekenning_id}/afwijzen",
     response_model=Toekenning,
     tags=["gebruikers"],
-    responses=_problems(
+    responses=error_responses(
         _401="Niet ingelogd",
         _403="Alleen voor een beheerder",
         _404="De toekenning bestaat niet",
@@ -143,7 +138,7 @@ def reject_grant(request: Request, user: Beheerder, toekenning_id: ToekenningId)
     "/meldingen",
     response_model=Meldingen,
     tags=["inbox"],
-    responses=_problems(_401="Niet ingelogd", _403="Alleen voor een werkconsulent"),
+    responses=error_responses(_401="Niet ingelogd", _403="Alleen voor een werkconsulent"),
 )
 def list_notices(request: Request, user: Consulent) -> Meldingen:
     """Meldingen over toegang tot de eigen caseload (wie toegang vroeg of kreeg), nieuwste eerst."""
