@@ -13,9 +13,10 @@ Only profile columns are read here: never personalia or the protected audit attr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
-from typing import Self
+from datetime import datetime
+from typing import Any, Self
 
 import numpy as np
 from scipy import sparse
@@ -24,6 +25,7 @@ from matching import geo
 from matching.compatibility import GUIDED_FORMS
 from matching.domain import Client, Vacancy
 from matching.taxonomy import load_taxonomy
+from matching.timeutil import stored_utc
 from matching.vocab import (
     ASPECTS,
     OPLEIDING_ORDER,
@@ -98,8 +100,8 @@ def _language_rank(level: str | None) -> int:
     return TAALNIVEAUS.index(level) if level in TAALNIVEAUS else -1
 
 
-def _max_km(client: Client, mode: str) -> float:
-    wensen = client.wensen
+def max_travel_km(wensen: Mapping[str, Any], mode: str) -> float:
+    """How far (straight line) a client travels by ``mode``: the stated distance, else the stated or default time."""
     if wensen.get("maxReisafstandKm") is not None:
         return float(wensen["maxReisafstandKm"])
     minutes = float(wensen["maxReistijdMin"]) if wensen.get("maxReistijdMin") is not None else DEFAULT_MAX_MINUTES
@@ -109,7 +111,7 @@ def _max_km(client: Client, mode: str) -> float:
 
 def epoch_seconds(moment: datetime) -> float:
     """Seconds since 1970 UTC; a naive datetime (as SQLite returns it) is read as UTC."""
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+    return stored_utc(moment).timestamp()
 
 
 def _per_aspect(rows: list[list[dict]], key: str) -> np.ndarray:
@@ -194,7 +196,7 @@ class ClientArrays(RecordArrays):
             lon=coords[:, 1],
             uren_min=np.array([c.uren_min for c in clients], np.float32),
             uren_max=np.array([c.uren_max for c in clients], np.float32),
-            max_km=np.array([_max_km(c, m) for c, m in zip(clients, modes, strict=True)], np.float64),
+            max_km=np.array([max_travel_km(c.wensen, m) for c, m in zip(clients, modes, strict=True)], np.float64),
             mode=modes,
             excluded_times=np.array(
                 [sum(WERKTIJD_BIT[t] for t in c.wensen.get("werktijdenUitgesloten", [])) for c in clients], np.int64

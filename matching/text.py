@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 
 from matching.domain import Client, Vacancy
 from matching.taxonomy import Taxonomy
@@ -22,7 +23,8 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _join(labels: list[str]) -> str:
+def join_nl(labels: Sequence[str]) -> str:
+    """``["a", "b", "c"]`` → ``"a, b en c"``; empty labels are left out."""
     labels = [label for label in labels if label]
     if len(labels) <= 1:
         return "".join(labels)
@@ -41,7 +43,7 @@ def _occupations(taxonomy: Taxonomy, codes: list[str], synonyms: bool) -> list[s
 
 
 def _competences(taxonomy: Taxonomy, items: list[dict]) -> str:
-    return _join([item.get("label") or taxonomy.competence_label(item.get("code") or "") for item in items])
+    return join_nl([item.get("label") or taxonomy.competence_label(item.get("code") or "") for item in items])
 
 
 def render_client(client: Client, taxonomy: Taxonomy, lexical: bool = False) -> str:
@@ -56,10 +58,10 @@ def render_client(client: Client, taxonomy: Taxonomy, lexical: bool = False) -> 
         coded = [item for item in client.werkervaring if item.get("beroepCode")]
         names = _occupations(taxonomy, [item["beroepCode"] for item in coded], lexical)
         years = [f"{name} ({item.get('jaren') or 0:g} jaar)" for name, item in zip(names, coded, strict=True)]
-        parts.append(f"Werkervaring: {_join(years)}.")
+        parts.append(f"Werkervaring: {join_nl(years)}.")
     wensen = client.wensen
     if wensen.get("beroepen"):
-        parts.append("Wil werken als " + _join(_occupations(taxonomy, wensen["beroepen"], lexical)) + ".")
+        parts.append("Wil werken als " + join_nl(_occupations(taxonomy, wensen["beroepen"], lexical)) + ".")
     if client.zelfbeschrijving:
         parts.append(client.zelfbeschrijving.strip())
     if client.notities:
@@ -67,14 +69,14 @@ def render_client(client: Client, taxonomy: Taxonomy, lexical: bool = False) -> 
     if client.competenties:
         parts.append("Competenties: " + _competences(taxonomy, client.competenties) + ".")
     if wensen.get("sectoren"):
-        parts.append("Voorkeur voor de sector " + _join([SECTOREN.get(s, s) for s in wensen["sectoren"]]) + ".")
+        parts.append("Voorkeur voor de sector " + join_nl([SECTOREN.get(s, s) for s in wensen["sectoren"]]) + ".")
     if wensen.get("plaatsingsvormen"):
         parts.append(
-            "Zoekt " + _join([PLAATSINGSVORM_LABELS[Plaatsingsvorm(p)] for p in wensen["plaatsingsvormen"]]) + "."
+            "Zoekt " + join_nl([PLAATSINGSVORM_LABELS[Plaatsingsvorm(p)] for p in wensen["plaatsingsvormen"]]) + "."
         )
     if lexical:
         if client.certificaten:
-            parts.append("Certificaten: " + _join([taxonomy.certificate_label(c) for c in client.certificaten]) + ".")
+            parts.append("Certificaten: " + join_nl([taxonomy.certificate_label(c) for c in client.certificaten]) + ".")
         if client.opleidingsniveau:
             parts.append(f"Opleiding: {client.opleidingsniveau}.")
     return " ".join(parts)
@@ -102,7 +104,7 @@ def render_vacancy(vacancy: Vacancy, taxonomy: Taxonomy, lexical: bool = False) 
     if vacancy.jobcarving:
         parts.append("Taken kunnen worden aangepast (jobcarving).")
     if lexical and vacancy.certificaten:
-        parts.append("Certificaten: " + _join([taxonomy.certificate_label(c) for c in vacancy.certificaten]) + ".")
+        parts.append("Certificaten: " + join_nl([taxonomy.certificate_label(c) for c in vacancy.certificaten]) + ".")
     return " ".join(parts)
 
 

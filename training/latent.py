@@ -100,6 +100,7 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from matching import geo
 from matching.domain import Client, Vacancy
+from matching.structured import max_travel_km
 from matching.taxonomy import Taxonomy, load_taxonomy
 from matching.vocab import (
     ASPECTS,
@@ -119,8 +120,6 @@ VACANCY = "vacancy"
 
 # Readiness (on the 0–5 trede scale) each plaatsingsvorm asks of a client.
 MAX_READINESS = 4.5
-# Same default as matching.structured: with no travel wish, 45 minutes by the fastest mode.
-DEFAULT_MAX_MINUTES = 45.0
 WERKTIJD_BIT = {value.value: 1 << position for position, value in enumerate(Werktijd)}
 LICENCE_BIT = {value.value: 1 << position for position, value in enumerate(Rijbewijs)}
 # Holding C, CE or D implies B (and CE implies C): Dutch licences are stacked.
@@ -282,14 +281,6 @@ def _licence_mask(codes: Iterable[str]) -> int:
     return mask
 
 
-def _max_km(wensen: Mapping[str, Any], mode: str) -> float:
-    if wensen.get("maxReisafstandKm") is not None:
-        return float(wensen["maxReisafstandKm"])
-    minutes = float(wensen["maxReistijdMin"]) if wensen.get("maxReistijdMin") is not None else DEFAULT_MAX_MINUTES
-    speed, overhead = geo.MODE_SPEED_KMH[mode], geo.MODE_OVERHEAD_MIN[mode]
-    return max(minutes - overhead, 0.0) / 60.0 * speed / geo.DETOUR_FACTOR
-
-
 def _language_index(level: str | None) -> int:
     return TAALNIVEAUS.index(level) if level in TAALNIVEAUS else -1
 
@@ -345,7 +336,7 @@ def build_client_arrays(
         arrays.speed_kmh[row] = geo.MODE_SPEED_KMH[mode]
         arrays.overhead_min[row] = geo.MODE_OVERHEAD_MIN[mode]
         wensen = profile.get("wensen") or {}
-        arrays.max_km[row] = _max_km(wensen, mode)
+        arrays.max_km[row] = max_travel_km(wensen, mode)
         arrays.uren_min[row] = profile["uren_min"]
         arrays.uren_max[row] = profile["uren_max"]
         arrays.excluded_times[row] = sum(WERKTIJD_BIT[t] for t in set(wensen.get("werktijdenUitgesloten", [])))

@@ -64,7 +64,7 @@ import math
 import random
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -95,6 +95,7 @@ from matching.domain import (
 )
 from matching.store import init_db
 from matching.taxonomy import CompetenceDef, OccupationDef, Taxonomy, load_taxonomy
+from matching.text import join_nl
 from matching.vocab import (
     ASPECTS,
     OPLEIDING_ORDER,
@@ -638,13 +639,6 @@ def _stream(seed: int, kind: int, chunk: int) -> random.Random:
 
 def _band(trede: int) -> str:
     return "low" if trede <= 1 else "mid" if trede <= 3 else "high"
-
-
-def _join(parts: Sequence[str]) -> str:
-    parts = [p for p in parts if p]
-    if len(parts) <= 1:
-        return "".join(parts)
-    return ", ".join(parts[:-1]) + " en " + parts[-1]
 
 
 def _misspell(text: str, rnd: random.Random, rate: float) -> str:
@@ -1460,7 +1454,7 @@ def _vacancy_text(
     parts = [rnd.choice(VACANCY_INTRO).format(werkgever=werkgever, plaats=plaats, beroep=beroep)]
     tasks = [taxonomy.competence_label(code).lower() for code in required]
     if tasks:
-        joined = _join(tasks)
+        joined = join_nl(tasks)
         parts.append(rnd.choice(VACANCY_TASKS).format(taken=joined, Taken=joined[0].upper() + joined[1:]))
     for aspect, niveau in belasting.items():
         if niveau == 3 and aspect in BELASTING_LINES and rnd.random() < 0.6:
@@ -1472,7 +1466,7 @@ def _vacancy_text(
         parts[-2] = parts[-2].format(beroep=beroep)
         parts[-1] = parts[-1].format(beroep=beroep)
         if certificaten:
-            labels = _join([taxonomy.certificate_label(c) for c in certificaten])
+            labels = join_nl([taxonomy.certificate_label(c) for c in certificaten])
             parts.append(f"Je hebt {labels} of bent bereid dit te halen.")
         if taal:
             parts.append(f"Je spreekt Nederlands op minimaal {taal}-niveau.")
@@ -1487,7 +1481,7 @@ def _vacancy_text(
         parts.append(rnd.choice(JOBCARVING_LINE))
     if openness + rnd.gauss(0.0, 0.7) > 1.2:  # an open employer often says so
         parts.append(rnd.choice(OPEN_LINES))
-    parts.append(f"Werktijden: {_join(werktijden)}.")
+    parts.append(f"Werktijden: {join_nl(werktijden)}.")
     return " ".join(parts)
 
 
