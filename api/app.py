@@ -37,13 +37,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api import audit, erasure, grants, inbox, openapi_doc, ops, security
 from api.deps import Beheerder, Consulent, MatcherDep, Searcher, Toezicht
 from api.routes import ROUTERS
-from api.security import PROBLEM
+from api.security import PROBLEM, problem
 from api.users import Rol, User, create_demo_users
 from api.users import ensure_tables as ensure_user_tables
 from matching.annotate import BEPERKING_FIELDS
 from matching.disclosure import OUTSIDER, Viewer
 from matching.domain import Client
-from matching.errors import ConflictError, NotFoundError, WerkmatchError, dutch_message, field_path, printable
+from matching.errors import ConflictError, NotFoundError, WerkmatchError, dutch_message, field_path
 from matching.lookup import find_client
 from matching.matcher import CandidateFilters, Matcher
 from matching.settings import Settings, load_settings
@@ -51,23 +51,6 @@ from matching.vocab import Plaatsingsvorm, Route
 from training import registry
 
 logger = logging.getLogger(__name__)
-
-
-
-def _sendable(value: Any) -> Any:
-    """Texts with no lone surrogate or control character: a message echoing a sent ``"\\ud800"`` was a 500."""
-    if isinstance(value, str):
-        return printable(value)
-    if isinstance(value, dict):
-        return {key: _sendable(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_sendable(item) for item in value]
-    return value
-
-
-def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
-    body = {"type": "about:blank", "status": status, "title": title, "detail": detail, **extra}
-    return JSONResponse(_sendable(body), status_code=status, media_type=PROBLEM, headers=headers)
 
 
 _PROBLEM_TEXTS = {

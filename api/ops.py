@@ -81,7 +81,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import security
-from api.security import PROBLEM
+from api.security import PROBLEM, problem
 from matching.domain import Client
 from matching.settings import OpsSettings, Settings
 
@@ -129,12 +129,6 @@ INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 # An absolute file path (POSIX, or a Windows drive); not the "/" inside words, URLs or "models:/…" URIs.
 ABSOLUTE_PATH = re.compile(r"(?<![\w:/.>])(?:[A-Za-z]:)?(?:/[\w.@+~-]+)+/?")
 HIDDEN_PATH = "<pad>"
-
-
-def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
-    """An RFC 9457 ``application/problem+json`` response (``api.app.problem`` has the same shape)."""
-    body = {"type": "about:blank", "status": status, "title": title, "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
 def _bytes(count: int) -> str:

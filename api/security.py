@@ -54,7 +54,7 @@ from sqlmodel import Session
 from api import keys
 from api.login_throttle import LoginThrottle
 from api.users import Rol, User, authenticate, get_user, normalize_username, revoke_tokens, token_generation
-from matching.errors import InvalidInputError
+from matching.errors import InvalidInputError, printable
 from matching.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -102,6 +102,23 @@ class ProblemError(Exception):
         return JSONResponse(
             body, status_code=self.status, media_type=PROBLEM, headers={**self.headers, "Cache-Control": "no-store"}
         )
+
+
+def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    """An RFC 9457 ``application/problem+json`` response; every text in it made printable (:func:`_sendable`)."""
+    body = {"type": "about:blank", "status": status, "title": title, "detail": detail, **extra}
+    return JSONResponse(_sendable(body), status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _sendable(value: Any) -> Any:
+    """Texts with no lone surrogate or control character: a message echoing a sent ``"\\ud800"`` was a 500."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {key: _sendable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_sendable(item) for item in value]
+    return value
 
 
 class AuthError(ProblemError):

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from api.security import ProblemError
+from api.security import problem as problem_response  # 'problem' names a handler below
 from api.web import actions, beheer, caseload, models, pages, toezicht
 from api.web.common import HERE, error_text, render
 from api.web.session import CsrfError, Forbidden, LoginRequired, WebSession, current_session
@@ -62,9 +63,7 @@ def install(app: FastAPI, settings: Settings) -> None:  # noqa: ARG001 - same sh
         """On a page: the Dutch 'niet gevonden' page, the same for unknown and for another consulent's."""
         if _is_web(request):
             return render(request, _session_or_none(request), "fout.html", 404, titel="Niet gevonden")
-        from api.app import problem  # the API's own answer (its WerkmatchError handler says the same)
-
-        return problem(404, "Niet gevonden", str(error))
+        return problem_response(404, "Niet gevonden", str(error))  # the API's own answer, as its handler gives
 
     @app.exception_handler(ProblemError)
     async def problem(request: Request, error: ProblemError) -> Response:

@@ -6,7 +6,7 @@ gates, the audit entry and the refusal's figures are the same as over HTTP.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -27,6 +27,7 @@ from api.web.session import WebSession, check_csrf, require_role
 from matching.domain import Vacancy
 from matching.errors import WerkmatchError
 from matching.outcomes import Voorstel, VoorstelEvent
+from matching.timeutil import stored_utc
 
 router = APIRouter(include_in_schema=False)
 
@@ -64,8 +65,7 @@ def ranking_state(request: Request, web: WebSession) -> dict[str, Any]:
     """The kill switch as the API's ``GET /instellingen/rangschikking`` gives it, the moment in local time."""
     state = read_ranking_mode(request.app.state.matcher, web.user).model_dump()
     if state.get("gewijzigd_op"):
-        moment = datetime.fromisoformat(state["gewijzigd_op"])
-        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite gives the stored UTC back naive
+        moment = stored_utc(datetime.fromisoformat(state["gewijzigd_op"]))
         state["gewijzigd_op"] = moment.astimezone(LOCAL_TIME).strftime("%d-%m-%Y %H:%M")
     return state
 
