@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -17,6 +17,7 @@ from matching import outcomes, oversight_state  # noqa: F401  (register their ta
 from matching.domain import Client, ClientIn, Vacancy, VacancyIn, client_from_input, utcnow, vacancy_from_input
 
 logger = logging.getLogger(__name__)
+Record = TypeVar("Record", Client, Vacancy)
 
 
 PRIVATE_DIR = 0o700  # the data directory: only the service's own user may list or enter it
@@ -86,13 +87,12 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             raise
 
 
-def upsert_client(session: Session, data: ClientIn) -> tuple[Client, bool]:
-    """Insert or update a client by ``client_nummer``. Returns the row and whether it was created."""
-    values = client_from_input(data)
-    row = session.exec(select(Client).where(Client.client_nummer == data.client_nummer)).first()
+def _upsert(session: Session, table: type[Record], match: Any, values: dict[str, Any]) -> tuple[Record, bool]:
+    """The row ``match`` finds, updated with ``values`` and a new ``updated_at``, or a new row; and if it is new."""
+    row = session.exec(select(table).where(match)).first()
     created = row is None
     if row is None:
-        row = Client(**values)
+        row = table(**values)
     else:
         for key, value in values.items():
             setattr(row, key, value)
@@ -100,22 +100,16 @@ def upsert_client(session: Session, data: ClientIn) -> tuple[Client, bool]:
     session.add(row)
     session.flush()
     return row, created
+
+
+def upsert_client(session: Session, data: ClientIn) -> tuple[Client, bool]:
+    """Insert or update a client by ``client_nummer``. Returns the row and whether it was created."""
+    return _upsert(session, Client, Client.client_nummer == data.client_nummer, client_from_input(data))
 
 
 def upsert_vacancy(session: Session, data: VacancyIn) -> tuple[Vacancy, bool]:
     """Insert or update a vacancy by ``vacature_nummer``. Returns the row and whether it was created."""
-    values = vacancy_from_input(data)
-    row = session.exec(select(Vacancy).where(Vacancy.vacature_nummer == data.vacature_nummer)).first()
-    created = row is None
-    if row is None:
-        row = Vacancy(**values)
-    else:
-        for key, value in values.items():
-            setattr(row, key, value)
-        row.updated_at = utcnow()
-    session.add(row)
-    session.flush()
-    return row, created
+    return _upsert(session, Vacancy, Vacancy.vacature_nummer == data.vacature_nummer, vacancy_from_input(data))
 
 
 def all_clients(session: Session) -> list[Client]:
