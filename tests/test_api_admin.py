@@ -11,7 +11,7 @@ from matching.domain import Client
 from matching.features import FEATURE_NAMES
 from matching.matcher import Matcher
 from matching.settings import RankerSettings, Settings
-from tests.factories import login, simulated_world
+from tests.factories import audit_entries, login, logins, simulated_world
 from training import registry
 from training.dataset import build_dataset
 from training.train import train
@@ -36,13 +36,7 @@ def http(world) -> TestClient:
 
 @pytest.fixture(scope="module")
 def tokens(http: TestClient) -> dict[str, dict[str, str]]:
-    return {username: login(http, username) for username in USERS}
-
-
-def audit_entries(http: TestClient, tokens, **query) -> list[dict]:
-    response = http.post("/api/v1/audit/zoeken", json=query, headers=tokens["beheerder"])
-    assert response.status_code == 200, response.text
-    return response.json()["entries"]
+    return logins(http, *USERS)
 
 
 MODELS = ("get", "/api/v1/modellen", None)
@@ -63,6 +57,7 @@ MATRIX = [
 ]  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("endpoint", "user", "expected"),
     [(endpoint, user, status) for endpoint, row in MATRIX for user, status in zip(COLUMNS, row, strict=True)],
@@ -77,6 +72,7 @@ def test_role_endpoint_matrix(http, tokens, endpoint, user, expected) -> None:
         assert response.json()["detail"]
 
 
+@pytest.mark.slow
 def test_the_data_scientist_sees_the_registry_and_the_serving_ranker(http, tokens, world) -> None:
     settings, matcher = world
     response = http.get("/api/v1/modellen", headers=tokens["datascientist"])
@@ -90,6 +86,7 @@ def test_the_data_scientist_sees_the_registry_and_the_serving_ranker(http, token
     assert set(newest["aliassen"]) == set(info.aliases) and newest["tags"]["data_hash"] == newest["dataHash"]
 
 
+@pytest.mark.slow
 def test_promotion_is_recorded_with_the_users_name_and_serving_follows(http, tokens, world) -> None:
     settings, matcher = world
     if registry.by_alias(settings, registry.CHALLENGER) is None:
@@ -127,6 +124,7 @@ def test_promotion_is_recorded_with_the_users_name_and_serving_follows(http, tok
     assert again.status_code == 409 and "geen challenger" in again.json()["detail"]
 
 
+@pytest.mark.slow
 def test_a_bad_promotion_body_is_a_dutch_400(http, tokens) -> None:
     headers = tokens["datascientist"]
     for body in ({"forceer": True, "reden": "   "}, {"forceer": True, "reden": "123456789"}, {"onbekend": 1}):
@@ -135,6 +133,7 @@ def test_a_bad_promotion_body_is_a_dutch_400(http, tokens) -> None:
         assert response.headers["content-type"] == "application/problem+json"
 
 
+@pytest.mark.slow
 def test_training_data_is_pseudonymised_stable_and_complete(http, tokens, world) -> None:
     settings, matcher = world
     headers = tokens["datascientist"]
@@ -169,12 +168,14 @@ def test_training_data_is_pseudonymised_stable_and_complete(http, tokens, world)
     assert set(entries[-1]["subjects"]) <= set(numbers) and entries[-1]["subjects"]  # the real numbers, for audit
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("query", ["pagina=0", "paginaGrootte=0", "paginaGrootte=1001", "pagina=x"])
 def test_a_bad_page_is_a_dutch_400(http, tokens, query) -> None:
     response = http.get(f"/api/v1/modellen/trainingsdata?{query}", headers=tokens["datascientist"])
     assert response.status_code == 400 and response.json()["invalidParams"]
 
 
+@pytest.mark.slow
 def test_the_beheerder_manages_accounts_and_deactivation_ends_tokens_at_once(http, tokens) -> None:
     admin = tokens["beheerder"]
     new = {"username": "Nieuwe.Consulent", "password": "een-lang-genoeg-wachtwoord", "rol": "werkconsulent"}
@@ -229,6 +230,7 @@ def test_the_beheerder_manages_accounts_and_deactivation_ends_tokens_at_once(htt
     assert entries[0]["details"] == {"actief": True, "rol": "data_scientist"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [
@@ -252,6 +254,7 @@ def test_invalid_accounts_are_refused_in_dutch(http, tokens, body, fragment) -> 
     assert fragment in response.json()["detail"] and response.headers["content-type"] == "application/problem+json"
 
 
+@pytest.mark.slow
 def test_a_beheerder_cannot_lock_themselves_out(http, tokens) -> None:
     admin = tokens["beheerder"]
     for body in ({"actief": False}, {"rol": "data_scientist"}):

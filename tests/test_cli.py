@@ -91,6 +91,7 @@ def test_import_reports_rejected_rows_with_line_numbers(tmp_path: Path) -> None:
     assert status["clients"]["inSync"] and status["clients"]["database"] == 121
 
 
+@pytest.mark.slow
 def test_bench_search_reports_latencies() -> None:
     result = run_json("bench", "search", "--queries", "5")
     assert result["clients"] >= 120

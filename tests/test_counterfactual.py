@@ -102,6 +102,7 @@ def _ranker(matcher: Matcher, data: RankingData):  # noqa: ANN202 - features -> 
     return weighted
 
 
+@pytest.mark.slow
 def test_swapping_gendered_words_keeps_the_top_10_nearly_the_same(world: Matcher) -> None:
     matcher = world
     data = _pools(matcher)
@@ -112,6 +113,7 @@ def test_swapping_gendered_words_keeps_the_top_10_nearly_the_same(world: Matcher
     assert result["rbo"] >= 0.9, result
 
 
+@pytest.mark.slow
 def test_the_embedding_alone_keeps_the_top_10_when_gendered_words_swap(world: Matcher) -> None:
     matcher = world
     data = _pools(matcher)
@@ -122,6 +124,7 @@ def test_the_embedding_alone_keeps_the_top_10_when_gendered_words_swap(world: Ma
     assert lexical["rbo"] == 1.0  # BM25 folds feminine job forms (matching.gendered): the word match never moves
 
 
+@pytest.mark.slow
 def test_a_ranker_that_reads_only_the_text_does_move_when_the_embedding_changes(world: Matcher) -> None:
     """The test can fail: ranking by dense similarity alone shows how far the swap moves vectors."""
     matcher = world

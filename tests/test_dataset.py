@@ -16,6 +16,8 @@ from training.dataset import CENSORED_DAYS, build_dataset
 from training.outcome_sim import SimulationSettings, simulate, write_history
 from training.synthetic import generate, write_to_db
 
+pytestmark = pytest.mark.slow  # a simulated world of two years of voorstellen: ≈ 17 s
+
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory, embedder):

@@ -256,6 +256,7 @@ def test_a_redaction_cannot_be_added_or_forged_afterwards(world: tuple[TestClien
     assert _verify(settings)["firstBroken"] == tombstone
 
 
+@pytest.mark.slow
 def test_a_search_that_raced_the_erasure_logs_the_pseudonym_not_the_number(world: tuple[TestClient, Settings]) -> None:
     """A list read just before the erasure and logged just after it (helper D's race) names no erased number."""
     from types import SimpleNamespace

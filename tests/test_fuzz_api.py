@@ -59,6 +59,8 @@ from matching.outcomes import Voorstel, VoorstelEvent
 from matching.settings import AuthSettings, OpsSettings, RankerSettings, Settings
 from tests.factories import login, make_client, make_vacancy
 
+pytestmark = pytest.mark.slow  # schemathesis over every operation and the stateful workflow: ≈ 6 min on 2 cores
+
 log = logging.getLogger(__name__)
 
 EXAMPLES_PER_OPERATION = 500  # issue 15: at least 500 per operation

@@ -252,6 +252,7 @@ def test_guessing_one_account_is_stopped_even_for_the_right_password(
     assert not any("gok-" in r.getMessage() or PASSWORD in r.getMessage() for r in caplog.records)
 
 
+@pytest.mark.slow
 def test_guessing_from_one_address_across_accounts_is_stopped(http: TestClient, settings: Settings) -> None:
     names = ["marieke", "beheer", "collega0", "collega1", "collega2", "niemand"]
     for attempt in range(settings.auth.login_failures_per_address):  # at most 4 per account: under its limit
@@ -261,6 +262,7 @@ def test_guessing_from_one_address_across_accounts_is_stopped(http: TestClient, 
     assert throttled.status_code == 429 and int(throttled.headers["retry-after"]) > 0
 
 
+@pytest.mark.slow
 def test_a_good_login_clears_the_accounts_count(http: TestClient, settings: Settings) -> None:
     for _round in range(3):
         for _ in range(settings.auth.login_failures_per_account - 1):

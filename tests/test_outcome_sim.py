@@ -21,6 +21,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory):
     return engine
 
 
+@pytest.mark.slow
 def test_histories_are_valid_time_ordered_and_end_before_the_horizon(engine) -> None:
     settings = SimulationSettings(years=2)
     proposals = list(simulate(engine, settings, seed=1))

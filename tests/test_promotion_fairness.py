@@ -28,6 +28,8 @@ from training.model_card import CARD, card_for_version
 from training.promotion import FAIRNESS_GATE, PromotionRefused, promote
 from training.train import train
 
+pytestmark = pytest.mark.slow  # trains rankers on a simulated world with the fairness audit: ≈ 2.5 min
+
 JUSTIFICATION = "Trede 0 en 1 staan op de route Meedoen; deze vacatures vragen regulier werk (getoetst met FG)."
 
 

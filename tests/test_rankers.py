@@ -47,6 +47,7 @@ def generated(vacancies: int = 200, per_vacancy: int = 8, seed: int = 0) -> Rank
     )
 
 
+@pytest.mark.slow
 def test_a_small_training_run_beats_the_untrained_baselines() -> None:
     result = compare(generated(), RetrievalSettings(), test_share=0.25)
     models = result["models"]
@@ -76,6 +77,7 @@ def test_too_little_history_is_refused_in_dutch() -> None:
         compare(generated(vacancies=30), RetrievalSettings())
 
 
+@pytest.mark.slow
 def test_the_oracle_bounds_every_ranker() -> None:
     data = generated(seed=1)
     truth = data.labels + np.random.default_rng(1).normal(0, 0.01, len(data))  # ranks exactly by the labels
@@ -151,6 +153,7 @@ def test_external_rankers_are_judged_on_the_same_test_rows(compared: dict) -> No
     assert models["challenger"]["ndcg@10"] < models["champion"]["ndcg@10"]  # the reversed order is worse
 
 
+@pytest.mark.slow
 def test_external_rankers_may_not_hide_a_built_in_one_or_miss_rows() -> None:
     with pytest.raises(InvalidInputError, match="al in gebruik"):
         compare(generated(), RetrievalSettings(), rankers={"lgbm": lambda features: features[:, 0]})
@@ -165,6 +168,7 @@ def test_censored_placements_in_the_test_are_counted(compared: dict) -> None:
     assert test.censored is not None and int(test.censored.sum()) == expected  # take carries the flags
 
 
+@pytest.mark.slow
 def test_data_without_source_trede_or_censoring_gets_no_slices() -> None:
     data = generated()
     data.bron = data.trede = data.censored = None

@@ -55,6 +55,7 @@ def test_a_fresh_install_has_no_store_and_serves_the_shipped_baseline(tmp_path: 
     assert registry.serve_champion(settings, matcher)["name"] == "baseline"
 
 
+@pytest.mark.slow
 def test_training_logs_a_complete_run_and_registers_a_challenger(world, first) -> None:
     settings, _ = world
     assert first["version"] == "1" and first["alias"] == "challenger"
@@ -69,6 +70,7 @@ def test_training_logs_a_complete_run_and_registers_a_challenger(world, first) -
     assert version.aliases == ("challenger",) and version.tags["holdout_from"] == first["holdout"]["from"]
 
 
+@pytest.mark.slow
 def test_the_registered_model_loads_as_pyfunc_and_as_a_serving_ranker_alike(world, first) -> None:
     settings, matcher = world
     info = registry.by_alias(settings, "challenger")
@@ -82,18 +84,21 @@ def test_the_registered_model_loads_as_pyfunc_and_as_a_serving_ranker_alike(worl
     np.testing.assert_allclose(np.asarray(predicted), ranker.score(features), rtol=1e-6)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("behaviour", BEHAVIOURS, ids=lambda check: check.__name__)
 def test_a_freshly_trained_ranker_behaves(world, first, behaviour) -> None:
     settings, _ = world
     behaviour(registry.load_version(settings, registry.versions(settings)[-1]), plausible_pairs())
 
 
+@pytest.mark.slow
 def test_force_without_a_reason_is_refused(world, first) -> None:
     settings, matcher = world
     with pytest.raises(InvalidInputError, match="--reason"):
         promote(settings, matcher, force=True)
 
 
+@pytest.mark.slow
 def test_promotion_records_who_and_why_and_serving_follows(world, first) -> None:
     settings, matcher = world
     try:
@@ -119,6 +124,7 @@ def test_promotion_records_who_and_why_and_serving_follows(world, first) -> None
     assert scores == sorted(scores, reverse=True)
 
 
+@pytest.mark.slow
 def test_an_equal_challenger_is_refused_and_changes_nothing(world, first) -> None:
     settings, matcher = world
     if registry.by_alias(settings, "champion") is None:
@@ -131,6 +137,7 @@ def test_an_equal_challenger_is_refused_and_changes_nothing(world, first) -> Non
     assert aliases[again["version"]] == ("challenger",) and aliases["1"] == ("champion",)
 
 
+@pytest.mark.slow
 def test_a_broken_registry_keeps_the_last_good_ranker_and_says_so(world, first, tmp_path: Path) -> None:
     settings, matcher = world
     if registry.by_alias(settings, "champion") is None:
@@ -154,6 +161,7 @@ def test_a_broken_registry_keeps_the_last_good_ranker_and_says_so(world, first, 
         assert reloaded.status_code == 200 and "error" not in reloaded.json()
 
 
+@pytest.mark.slow
 def test_export_writes_a_ranker_directory_that_loads(world, first, tmp_path: Path) -> None:
     settings, _ = world
     target = registry.export(settings, "1", tmp_path / "export", trainedOn="test", version="v1-test")
@@ -162,6 +170,7 @@ def test_export_writes_a_ranker_directory_that_loads(world, first, tmp_path: Pat
     assert (target / SPEC_FILE).is_file()
 
 
+@pytest.mark.slow
 def test_a_running_service_follows_the_champion_alias(world, first) -> None:
     settings, matcher = world
     if registry.by_alias(settings, "champion") is None:
@@ -197,6 +206,7 @@ def test_counterfactual_outcomes_follow_suitability_and_never_reward_the_ineligi
     assert (biased > 0).mean() < (labels > 0).mean()  # the simulated discrimination lowers chances
 
 
+@pytest.mark.slow
 def test_the_pool_holdout_is_what_a_search_ranks_with_outcomes_for_everyone(world) -> None:
     settings, matcher = world
     data = build_dataset(matcher)
@@ -214,6 +224,7 @@ def test_the_pool_holdout_is_what_a_search_ranks_with_outcomes_for_everyone(worl
     assert set(np.unique(pool.labels).tolist()) <= {0, 2, 4} and pool.bron is not None and pool.trede is not None
 
 
+@pytest.mark.slow
 def test_evaluate_reports_every_model_on_proposals_and_on_whole_pools(world, first, monkeypatch) -> None:
     settings, _ = world
     monkeypatch.setenv("WERKMATCH_DATA_DIR", str(settings.data_dir))

@@ -17,6 +17,8 @@ from matching.settings import RankerSettings, Settings
 from tests.factories import make_client, make_vacancy
 from tests.web.browser import check_accessibility, login, serve
 
+pytestmark = pytest.mark.slow  # Chromium against a served app: ≈ 15 s
+
 VACANCY = "V-TOE"
 
 

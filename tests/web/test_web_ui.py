@@ -19,6 +19,8 @@ from matching.settings import RankerSettings, Settings
 from tests.factories import make_client, make_vacancy
 from tests.web.browser import check_accessibility, login, serve
 
+pytestmark = pytest.mark.slow  # Chromium against a served app: ≈ 25 s
+
 OWN = ("K-W1", "K-W2", "K-W3")
 OTHER = ("K-B1", "K-B2")
 BEPERKING = [{"aspect": "tillen", "ernst": 2, "toelichting": "Rugklachten-GEHEIM"}]
