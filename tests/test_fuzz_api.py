@@ -54,10 +54,9 @@ from starlette.types import Receive, Scope, Send
 from api.app import create_app
 from api.users import Rol, create_user
 from matching.domain import Client
-from matching.matcher import Matcher
 from matching.outcomes import Voorstel, VoorstelEvent
-from matching.settings import AuthSettings, OpsSettings, RankerSettings, Settings
-from tests.factories import login, make_client, make_vacancy
+from matching.settings import AuthSettings, OpsSettings, Settings
+from tests.factories import app_settings, login, logins, make_client, make_vacancy, running_app
 
 pytestmark = pytest.mark.slow  # schemathesis over every operation and the stateful workflow: ≈ 6 min on 2 cores
 
@@ -174,18 +173,13 @@ class WithoutLifespan:
 @contextmanager
 def started_app(data_dir: Path, embedder: Any, populate: Any) -> Iterator[TestClient]:
     """The app started on a fresh database in ``data_dir`` that ``populate(session)`` filled, everything embedded."""
-    settings_ = Settings(
-        data_dir=data_dir,
-        ranker=RankerSettings(poll_seconds=0),
+    settings_ = app_settings(
+        data_dir,
         ops=OpsSettings(rate_per_minute=1e9, rate_burst=1_000_000_000, access_log=False),
         # Fuzzing POST /token fails hundreds of logins from one address; later logins must still work.
         auth=AuthSettings(login_failures_per_account=10**9, login_failures_per_address=10**9),
     )
-    matcher = Matcher(settings_, embedder=embedder)
-    with Session(matcher.engine) as session:
-        populate(session)
-    with TestClient(create_app(settings_, matcher)) as client:
-        assert client.app.state.matcher.wait_embedded(timeout=120)
+    with running_app(settings_, embedder, populate) as client:
         assert client.get(DOCUMENT_PATH).json() == DOCUMENT
         yield client
 
@@ -210,13 +204,7 @@ def fuzz_http(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[Te
 @pytest.fixture(scope="module")
 def fuzz_tokens(fuzz_http: TestClient) -> dict[str, dict[str, str]]:
     """Authorization headers per demo user; also makes the records that small generated ids point at."""
-    tokens = {}
-    for username in USERS:
-        response = fuzz_http.post(
-            "/api/v1/token", data={"username": username, "password": f"{username}-demo-wachtwoord"}
-        )
-        assert response.status_code == 200, response.text
-        tokens[username] = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    tokens = logins(fuzz_http, *USERS)
     for path, body, user, status in [
         ("/api/v1/voorstellen", {"klantId": "K0000001", "vacatureId": "WSP-0000001"}, "consulent1", 201),
         ("/api/v1/vacatures/SCA-0000001/push", {"aantal": 3}, "accountmanager", 200),
