@@ -19,6 +19,7 @@ from matching.matcher import Matcher
 from matching.settings import RankerSettings, Settings
 from matching.store import upsert_client, upsert_vacancy
 from training.dataset import RankingData
+from training.fairness import audit_ranking
 
 _numbers = itertools.count(1)
 
@@ -194,6 +195,13 @@ def fairness_pools(
     group = np.where(clients % 2 == 0, "a", "b").astype(object)
     group[clients < 5] = "klein"
     return data, {"groep": group}
+
+
+def buried_b_audit() -> dict[str, Any]:
+    """A real fairness audit in which group "b" gets almost no top-10 places; "klein" has 5 clients."""
+    data, groups = fairness_pools()
+    scores = np.where(groups["groep"] == "b", 0.0, 1.0) + np.random.default_rng(2).random(len(data)) * 0.1
+    return audit_ranking(data, scores, groups)
 
 
 def simulated_world(data_dir: Any, embedder: Any) -> tuple[Any, Any]:

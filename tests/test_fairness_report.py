@@ -5,20 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
-
-from tests.factories import fairness_pools as pools
-from training.fairness import audit_ranking
+from tests.factories import buried_b_audit as buried_b
 from training.fairness_report import RAW, REPORT, breaches, describe_breach, render_report
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def buried_b() -> dict:
-    """A real audit in which group "b" gets almost no top-10 places; "klein" has 5 clients."""
-    data, groups = pools()
-    scores = np.where(groups["groep"] == "b", 0.0, 1.0) + np.random.default_rng(2).random(len(data)) * 0.1
-    return audit_ranking(data, scores, groups)
 
 
 def test_breaches_are_point_ratios_under_the_tripwire_in_groups_large_enough() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tests.test_fairness_report import buried_b
+from tests.factories import buried_b_audit as buried_b
 from training.model_card import NEVER_FEATURES, CardFacts, render_card
 
 REGISTER_FIELDS = (
