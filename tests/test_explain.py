@@ -13,6 +13,7 @@ from matching.domain import Client, Vacancy, client_from_input, vacancy_from_inp
 from matching.errors import InvalidInputError
 from matching.explain import GROUP_LABELS
 from matching.matcher import Matcher
+from matching.settings import Settings
 from matching.taxonomy import load_taxonomy
 from tests.factories import client_in, make_client, make_vacancy, vacancy_in
 
@@ -22,19 +23,7 @@ PROTECTED = re.compile(r"geslacht|leeftijd|geboren|jaar oud|afkomst|herkomst|nat
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, embedder) -> Matcher:
-    import os
-
-    from matching.settings import Settings
-
-    previous = os.environ.get("WERKMATCH_DATA_DIR")
-    os.environ["WERKMATCH_DATA_DIR"] = str(tmp_path_factory.mktemp("explain") / "var")
-    try:
-        matcher = Matcher(Settings(), embedder=embedder)
-    finally:
-        if previous is None:
-            os.environ.pop("WERKMATCH_DATA_DIR")
-        else:
-            os.environ["WERKMATCH_DATA_DIR"] = previous
+    matcher = Matcher(Settings(data_dir=tmp_path_factory.mktemp("explain") / "var"), embedder=embedder)
     with Session(matcher.engine) as session:
         make_client(
             session,
