@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from sqlalchemy import String, cast, or_, update
@@ -181,8 +181,9 @@ def erase_client(
             request_id=request_id,
         )
         tombstone_seq = int(tombstone.seq)
-        _redact_audit(session, audit_seqs, tombstone_seq, klantnummer, pseudonym)
-        _redact_inference(session, inference_ids, tombstone_seq, klantnummer, pseudonym)
+        found = _pattern(klantnummer)
+        _redact(session, _AUDIT_LOG, audit_seqs, tombstone_seq, found, pseudonym)
+        _redact(session, _INFERENCE_LOG, inference_ids, tombstone_seq, found, pseudonym)
         session.commit()
     if matcher is not None:
         matcher.refresh("clients")  # notices the missing row and drops its vector from memory
@@ -297,39 +298,35 @@ def _pattern(klantnummer: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![A-Za-z0-9_.-]){re.escape(klantnummer)}(?![A-Za-z0-9_.-])")
 
 
-def _redact_audit(session: Session, seqs: list[int], tombstone: int, klantnummer: str, pseudonym: str) -> None:
-    found = _pattern(klantnummer)
-    for seq in seqs:
-        session.add(AuditRedaction(seq=seq, tombstone_seq=tombstone))
-        session.flush()
-        row = session.get(AuditEntry, seq)
-        assert row is not None
-        session.execute(
-            update(AuditEntry.__table__)  # type: ignore[attr-defined]
-            .where(AuditEntry.__table__.c.seq == seq)  # type: ignore[attr-defined]
-            .values(
-                subjects=_replaced(row.subjects, found, pseudonym),
-                details=_replaced(row.details, found, pseudonym),
-            )
-        )
-        session.expire(row)
+class _Log(NamedTuple):
+    """A log that erasure redacts: its table, key column, the marker table that registers a redaction under
+    its tombstone (the triggers allow a rewrite only of a registered row), and the columns that may name a client."""
+
+    model: Any
+    key_column: str
+    marker: Any
+    columns: tuple[str, ...]
 
 
-def _redact_inference(session: Session, ids: list[int], tombstone: int, klantnummer: str, pseudonym: str) -> None:
-    found = _pattern(klantnummer)
-    for key in ids:
-        session.add(InferenceRedaction(id=key, tombstone_seq=tombstone))
-        session.flush()
-        row = session.get(InferenceEntry, key)
+_AUDIT_LOG = _Log(AuditEntry, "seq", AuditRedaction, ("subjects", "details"))
+_INFERENCE_LOG = _Log(InferenceEntry, "id", InferenceRedaction, ("query_ref", "inputs", "output"))
+
+
+def _redact(
+    session: Session, log: _Log, keys: list[int], tombstone: int, found: re.Pattern[str], pseudonym: str
+) -> None:
+    """Register each row under the tombstone, then rewrite its client-naming columns with the pseudonym."""
+    model, key_column, marker, columns = log
+    table = model.__table__
+    for key in keys:
+        session.add(marker(**{key_column: key}, tombstone_seq=tombstone))
+        session.flush()  # the marker first: the log's trigger refuses a rewrite of an unregistered row
+        row = session.get(model, key)
         assert row is not None
         session.execute(
-            update(InferenceEntry.__table__)  # type: ignore[attr-defined]
-            .where(InferenceEntry.__table__.c.id == key)  # type: ignore[attr-defined]
-            .values(
-                query_ref=_replaced(row.query_ref, found, pseudonym),
-                inputs=_replaced(row.inputs, found, pseudonym),
-                output=_replaced(row.output, found, pseudonym),
-            )
+            update(table)
+            .where(table.c[key_column] == key)
+            .values({column: _replaced(getattr(row, column), found, pseudonym) for column in columns})
         )
         session.expire(row)
 
