@@ -1,6 +1,6 @@
 """The FastAPI app: login, health, the two searches and the ranker reload, each for the roles allowed.
 
-Who may do what (enforced here, tested as a matrix in ``tests/test_api_roles.py``):
+Who may do what (enforced here, tested as a matrix in ``tests/api/test_api_roles.py``):
 
 * ``POST /api/v1/matches/kandidaten``: werkconsulent and accountmanager. A werkconsulent sees every
   candidate, but what comes from beperkingen (health data: ``aandachtspuntenBeperkingen``,

@@ -68,7 +68,7 @@ class Reden(StrEnum):
     ONTERECHT_VASTGELEGD = "onterecht_vastgelegd"  # recorded by mistake (wrong person, test record)
 
 
-# Tables with a client_id: deleted child-first. tests/test_erasure.py checks that every table with a
+# Tables with a client_id: deleted child-first. tests/api/test_erasure.py checks that every table with a
 # foreign key to client.id is here, so a new table cannot be forgotten.
 CLIENT_TABLES: tuple[type[SQLModel], ...] = (
     InboxAfwijzing,

@@ -11,7 +11,7 @@ does not do by itself, for every route, so a new router needs nothing special:
 * an operation's summary is the first line of its (Dutch) docstring.
 
 The ruleset is Logius' (``api/openapi/nl-api-adr-ruleset.yaml``, a copy of the one on
-developer.overheid.nl); ``tests/test_openapi_lint.py`` runs ``spectral lint`` on this document.
+developer.overheid.nl); ``tests/api/test_openapi_lint.py`` runs ``spectral lint`` on this document.
 """
 
 from __future__ import annotations

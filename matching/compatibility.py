@@ -25,7 +25,7 @@ a conflict — in the order a consulent would try them.
 
 Beperkingen never enter the learned ranker (:mod:`matching.features`): health data is a constraint
 with a stated reason here, not a learned feature, so a beperking never lowers anyone's score
-(behavioural test in ``tests/test_compatibility.py``). The texts this module writes name the demand
+(behavioural test in ``tests/matching/test_compatibility.py``). The texts this module writes name the demand
 ("werk vraagt zwaar tillen"), so only roles that may see beperkingen receive them (the API cuts them).
 """
 

@@ -10,7 +10,7 @@ What is deliberately *not* here: protected attributes and their proxies (name, g
 age, origin, raw postcode; the postcode enters only as a distance), and beperkingen. Beperkingen are
 health data: they act through the documented compatibility table (:mod:`matching.compatibility`: a
 hard conflict is not shown, with the reason counted; any other is shown as "kans met aanpassing"),
-never as something a model learns to rank people down for. ``tests/test_features.py`` fails
+never as something a model learns to rank people down for. ``tests/matching/test_features.py`` fails
 if a feature or an array field is named after one. Some features carry no direction on purpose:
 profile staleness and missing fields say how far the profile can be trusted, and forcing them
 downwards would rank people down for their consulent's bookkeeping (DOMAIN.md, problem 5).

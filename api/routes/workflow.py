@@ -1,6 +1,6 @@
 """The consulent's workflow over HTTP: voorstellen, the accountmanager's push, the inbox, saved searches, nazorg.
 
-Who may do what (tested in ``tests/test_api_workflow.py``):
+Who may do what (tested in ``tests/api/test_api_workflow.py``):
 
 * ``POST /api/v1/voorstellen`` (201), ``GET /api/v1/voorstellen/{id}``,
   ``POST /api/v1/voorstellen/{id}/overgangen``, ``POST /api/v1/voorstellen/zoeken``: a werkconsulent,

@@ -186,7 +186,7 @@ def test_the_beheerder_manages_accounts_and_deactivation_ends_tokens_at_once(htt
     assert created.json() == {
         "username": "nieuwe.consulent",
         "rol": "werkconsulent",
-        "consulent": None,  # the caseload waits for a second beheerder (four eyes, tests/test_hardening_auth.py)
+        "consulent": None,  # the caseload waits for a second beheerder (four eyes, tests/api/test_hardening_auth.py)
         "naam": "nieuwe.consulent",
         "actief": True,
         "aangevraagd": "wc-x",

@@ -64,7 +64,7 @@ def test_errors_are_problem_json(client: TestClient) -> None:
     ],
 )
 def test_a_method_that_is_not_there_is_405_with_the_methods_of_that_path(client, method, path, allow) -> None:
-    """Found by fuzzing the OpenAPI document (tests/test_fuzz_api.py): a literal path beats a template."""
+    """Found by fuzzing the OpenAPI document (tests/api/test_fuzz_api.py): a literal path beats a template."""
     response = client.request(method, path)
     assert response.status_code == 405, response.text
     assert response.headers["content-type"] == "application/problem+json"

@@ -30,7 +30,7 @@ from matching.importer import (
 from matching.taxonomy import load_taxonomy
 from matching.vocab import SECTOREN
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "data" / "samples"
 HEADER = "clientNummer,consulent,trede,route,postcode,urenMin,urenMax,zelfbeschrijving"
 

@@ -75,7 +75,7 @@ def test_demo_data_refuses_to_overwrite_existing_data() -> None:
 
 
 def test_import_reports_rejected_rows_with_line_numbers(tmp_path: Path) -> None:
-    source = Path(__file__).resolve().parent.parent / "data" / "samples" / "clients.csv"
+    source = Path(__file__).resolve().parents[2] / "data" / "samples" / "clients.csv"
     lines = source.read_text(encoding="utf-8").splitlines()
     header, first = lines[0], lines[1]
     columns = header.split(",")

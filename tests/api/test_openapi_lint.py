@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SPECTRAL = ROOT / "node_modules" / ".bin" / "spectral"
 RULESET = ROOT / "api" / "openapi" / "nl-api-adr-ruleset.yaml"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-PAIRS = Path(__file__).resolve().parents[1] / "data" / "eval" / "nl_pairs.tsv"
+PAIRS = Path(__file__).resolve().parents[2] / "data" / "eval" / "nl_pairs.tsv"
 HEADER = "query\tdocument"
 MIN_ROWS = 200
 # Nine digits in a row, optionally grouped with dots or spaces (123456789, 1234.56.789, 123 456 789).
