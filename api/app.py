@@ -34,12 +34,13 @@ from pydantic.alias_generators import to_camel
 from sqlmodel import Session, select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api import audit, erasure, grants, inbox, openapi_doc, ops, security
+from api import openapi_doc, ops, security
 from api.deps import Beheerder, Consulent, MatcherDep, Searcher, Toezicht
 from api.routes import ROUTERS
 from api.security import PROBLEM, problem
-from api.users import Rol, User, create_demo_users
-from api.users import ensure_tables as ensure_user_tables
+from api.services import audit, erasure, grants, inbox
+from api.services.users import Rol, User, create_demo_users
+from api.services.users import ensure_tables as ensure_user_tables
 from matching.annotate import BEPERKING_FIELDS
 from matching.disclosure import OUTSIDER, Viewer
 from matching.domain import Client

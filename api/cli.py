@@ -322,7 +322,7 @@ def serve(
     matcher.sync(progress=True, background=workers == 1)
     host, port = host or settings.host, port or settings.port
     if settings.environment == "development":
-        from api.users import create_demo_users, ensure_tables
+        from api.services.users import create_demo_users, ensure_tables
 
         ensure_tables(matcher.engine)
         typer.echo("Demo-gebruikers (alleen in ontwikkelmodus; inloggen op de webpagina, of POST /api/v1/token):")
@@ -559,7 +559,7 @@ def train(
     json_out: JsonFlag = False,
 ) -> None:
     """Een ranker trainen op de vastgelegde uitkomsten en registreren als challenger in MLflow."""
-    from api.inbox import training_labels
+    from api.services.inbox import training_labels
     from training.train import train as train_ranker
 
     settings = _settings()
@@ -693,7 +693,7 @@ def ranking(
     """De noodstop: zet alle kandidatenlijsten op de transparante rangschikking (of terug), zonder herstart."""
     from sqlmodel import Session
 
-    from api import audit
+    from api.services import audit
     from matching import oversight_state
     from matching.store import init_db, make_engine
 
@@ -778,11 +778,11 @@ def _day(value: str | None, option: str) -> date | None:
 def deviations(
     settings: Settings, since: date | None = None, until: date | None = None, consulent: str | None = None
 ) -> dict[str, Any]:
-    """The deviation report (:func:`api.oversight.deviation_report`) over whole local days, ``until`` included."""
+    """The deviation report (:func:`api.services.oversight.deviation_report`) over whole local days, to ``until``."""
     from datetime import time, timedelta
 
-    from api.inbox import LOCAL_TIME, local_today
-    from api.oversight import deviation_report
+    from api.services.inbox import LOCAL_TIME, local_today
+    from api.services.oversight import deviation_report
 
     last = until or local_today()
     first = since or last - timedelta(days=27)

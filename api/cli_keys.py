@@ -1,4 +1,4 @@
-"""``werkmatch sleutels roteren``: new random keys for this installation (:mod:`api.keys`)."""
+"""``werkmatch sleutels roteren``: new random keys for this installation (:mod:`api.services.keys`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from api import keys
+from api.services import keys
 from matching.settings import Settings
 
 keys_app = typer.Typer(help="De geheime sleutels van deze installatie (tokens en pseudoniemen).", no_args_is_help=True)

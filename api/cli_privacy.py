@@ -19,7 +19,7 @@ def _emit(data: Any) -> None:
 
 
 def _engine(settings: Settings) -> Any:
-    from api import audit
+    from api.services import audit
     from matching.store import init_db, make_engine
 
     engine = make_engine(settings.resolved_database_url)
@@ -38,7 +38,7 @@ def erase(
     json_out: Annotated[bool, typer.Option("--json", help="Uitvoer als JSON.")] = False,
 ) -> None:
     """Een klant overal verwijderen: alle tabellen, de index, de embeddingcache; het auditlog houdt een grafsteen."""
-    from api import erasure
+    from api.services import erasure
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -65,8 +65,8 @@ def retention(json_out: Annotated[bool, typer.Option("--json", help="Uitvoer als
     """Bewaartermijnen toepassen: audit- en inferentieregels ouder dan de termijn verwijderen (keten blijft heel)."""
     from sqlmodel import Session
 
-    from api import audit
-    from api.retention import apply_retention
+    from api.services import audit
+    from api.services.retention import apply_retention
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -25,7 +25,7 @@ from fastapi import Depends, Header, Request
 from sqlalchemy.engine import Engine
 
 from api import security
-from api.users import Rol, User
+from api.services.users import Rol, User
 from matching.matcher import Matcher
 from matching.settings import Settings
 

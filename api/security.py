@@ -3,19 +3,19 @@
 ``POST /api/v1/token`` (form fields ``username``, ``password``) answers
 ``{"access_token", "token_type": "bearer", "expires_in"}``. The token carries ``sub`` (the username),
 ``rol``, ``iat``, ``exp``, a ``jti`` and ``gen`` (the account's token generation); it is signed with
-:func:`signing_key`, the installation's own random key (:mod:`api.keys`), never a key in the source.
+:func:`signing_key`, the installation's own random key (:mod:`api.services.keys`), never a key in the source.
 Every request reads the user from the database again, so deactivating an account or changing a role
 takes effect at once; the ``rol`` claim is information for the client, never what the API checks.
 
 * **Lifetime on the server**: a token whose ``exp - iat`` is longer than ``auth.token_minutes``, or
   whose ``iat`` lies in the future, is refused, whoever signed it.
 * **Revocation**: ``POST /api/v1/token/intrekken`` (logging out; the web UI's logout does the same),
-  deactivating and reactivating an account raise its generation (:func:`api.users.revoke_tokens`);
+  deactivating and reactivating an account raise its generation (:func:`api.services.users.revoke_tokens`);
   a token of an older generation is refused. Logging out ends *all* the account's tokens, on
   every device: simple, and what a person who suspects a stolen token wants.
 * **Login**: a wrong password, an unknown and a deactivated account get the same answer (no account
   oracle); failed logins are logged at WARNING (username and address, never the password) and
-  throttled per account and per address (:mod:`api.login_throttle`: 429 with ``Retry-After``).
+  throttled per account and per address (:mod:`api.services.login_throttle`: 429 with ``Retry-After``).
 
 The app wires it up with::
 
@@ -51,9 +51,9 @@ from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api import keys
-from api.login_throttle import LoginThrottle
-from api.users import Rol, User, authenticate, get_user, normalize_username, revoke_tokens, token_generation
+from api.services import keys
+from api.services.login_throttle import LoginThrottle
+from api.services.users import Rol, User, authenticate, get_user, normalize_username, revoke_tokens, token_generation
 from matching.errors import InvalidInputError, printable
 from matching.settings import Settings
 
@@ -184,7 +184,7 @@ def signing_key(settings: Settings) -> str:
 
     Returns:
         ``auth.secret_key`` when set; otherwise the installation's own random key in
-        ``<data_dir>/sleutels/token.key``, created on first need (:mod:`api.keys`).
+        ``<data_dir>/sleutels/token.key``, created on first need (:mod:`api.services.keys`).
 
     Raises:
         InvalidInputError: In Dutch, for a published key, a configured key shorter than 32
@@ -225,7 +225,7 @@ def create_access_token(settings: Settings, user: User, now: datetime | None = N
         settings: The signing key and the lifetime.
         user: Becomes ``sub`` (username) and ``rol``.
         now: The issue time (tests pass one in the past); default: the current time.
-        generation: The account's token generation (:func:`api.users.token_generation`); a token
+        generation: The account's token generation (:func:`api.services.users.token_generation`); a token
             with an older one is refused.
 
     Returns:

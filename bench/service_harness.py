@@ -93,7 +93,7 @@ def add_accounts(data_dir: Path, prefix: str, count: int, rol: str) -> list[tupl
     from sqlalchemy import func
     from sqlmodel import Session, select
 
-    from api.users import create_user, ensure_tables, get_user
+    from api.services.users import create_user, ensure_tables, get_user
     from matching.domain import Client
     from matching.settings import Settings
     from matching.store import make_engine

@@ -289,7 +289,7 @@ def embed_fields(
 
 
 def forget_cached(session: Session, hashes: Sequence[str]) -> int:
-    """Delete the cached vectors of these content hashes, for every model and role (erasure, ``api.erasure``).
+    """Delete the cached vectors of these content hashes, for every model and role (erasure, ``api.services.erasure``).
 
     The caller decides which pieces no other record uses and commits. Returns the rows deleted.
     """

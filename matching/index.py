@@ -28,7 +28,7 @@ SCHEMA_VERSION = 1
 
 def _atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    # A name per writer: the matcher's saver and an erasure (api.erasure) may write the same index at once.
+    # A name per writer: the matcher's saver and an erasure (api.services.erasure) may write the same index at once.
     tmp = path.with_suffix(f"{path.suffix}.{os.getpid()}.{threading.get_ident()}.tmp")
     with tmp.open("wb") as handle:
         handle.write(data)
@@ -130,7 +130,7 @@ class VectorIndex:
 def remove_saved(directory: Path, name: str, ids: np.ndarray) -> int:
     """Remove ``ids`` from the index saved as ``name`` in ``directory`` now, not at the next save.
 
-    For erasure (``api.erasure``): the database row is already gone and a matcher would drop the vector at
+    For erasure (``api.services.erasure``): the database row is already gone and a matcher would drop the vector at
     its next sync anyway; this takes it off the disk at once. Written atomically like :meth:`VectorIndex.save`.
 
     Returns:

@@ -80,7 +80,7 @@ class AuthSettings(BaseModel):
     # refuses any token whose exp - iat is longer, so a hand-made long-lived token is refused too. A
     # deactivated user is refused at once (every request reads the user from the database).
     token_minutes: int = Field(60, ge=1, le=24 * 60)
-    # Login throttling (api.login_throttle, in-process): after this many failed logins within
+    # Login throttling (api.services.login_throttle, in-process): after this many failed logins within
     # `login_window_minutes`, per account and per client address, a login is refused with 429 and
     # Retry-After, even with the right password. A successful login clears the account's count.
     login_failures_per_account: int = Field(5, ge=1)
@@ -122,7 +122,7 @@ class RetentieSettings(BaseModel):
     """How long the logs in the database are kept, in days; ``werkmatch retentie`` deletes what is older.
 
     The access log is not here: it goes to stderr only (``api.ops``), so its retention is the log
-    shipper's setting. See ``api.retention``.
+    shipper's setting. See ``api.services.retention``.
     """
 
     # The audit log: who read or changed which client's data. Two years covers a complaint or an

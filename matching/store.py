@@ -62,8 +62,8 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            # Deleted rows are overwritten with zeros, not left in free pages: an erased client (api.erasure) is gone
-            # from the file, not just unreachable. Costs a write of the freed bytes, which deletes rarely do.
+            # Deleted rows are overwritten with zeros, not left in free pages: an erased client (api.services.erasure)
+            # is gone from the file, not just unreachable. Costs a write of the freed bytes, which deletes rarely do.
             cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 

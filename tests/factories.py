@@ -178,9 +178,7 @@ def plausible_pairs() -> np.ndarray:
     return rows
 
 
-def fairness_pools(
-    vacancies: int = 60, size: int = 40, seed: int = 0
-) -> tuple[RankingData, dict[str, np.ndarray]]:
+def fairness_pools(vacancies: int = 60, size: int = 40, seed: int = 0) -> tuple[RankingData, dict[str, np.ndarray]]:
     """Pools of ``size`` candidates; half belong to group "a", half to "b"; 5 clients form group "klein"."""
     rng = np.random.default_rng(seed)
     n = vacancies * size

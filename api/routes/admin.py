@@ -46,16 +46,16 @@ Decisions:
   so it is built once and paged; it is rebuilt when voorstellen, klanten or vacatures change, or after
   :data:`SNAPSHOT_SECONDS`. ``momentopname`` says when it was built. While embedding still runs the
   features would be incomplete: 503 with ``Retry-After``.
-* **Accounts** use ``username``/``password`` as the login and :class:`api.users.UserPublic` do.
+* **Accounts** use ``username``/``password`` as the login and :class:`api.services.users.UserPublic` do.
   Usernames are case-insensitive, a taken one is a 409 (also between check and commit), a weak
-  password a Dutch 400 (the rules of :func:`api.users.create_user`). Only a werkconsulent has a
+  password a Dutch 400 (the rules of :func:`api.services.users.create_user`). Only a werkconsulent has a
   consulentcode; changing a role away from werkconsulent clears it. A beheerder cannot deactivate
   themselves or change their own role (so there is always an active beheerder left). Deactivating
   ends the user's existing tokens at once: :func:`api.security.current_user` re-reads the account on
-  every request; deactivating and reactivating also revoke them (:func:`api.users.revoke_tokens`), so
+  every request; deactivating and reactivating also revoke them (:func:`api.services.users.revoke_tokens`), so
   a token from before a deactivation does not work again after the reactivation. Every change is
   audited (``gebruiker_aangemaakt``, ``gebruiker_gewijzigd``).
-* **Four eyes on a caseload** (:mod:`api.grants`): creating a werkconsulent, or a change that gives
+* **Four eyes on a caseload** (:mod:`api.services.grants`): creating a werkconsulent, or a change that gives
   an account a consulentcode it did not have, stores a request (``aangevraagd`` in the answer) rather
   than the code; a second beheerder approves it under ``/api/v1/caseloadtoekenningen``. Losing a
   caseload (a role away from werkconsulent) takes effect at once and lets a waiting request lapse.
@@ -84,10 +84,11 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from api import audit, grants, security
+from api import security
 from api.deps import Beheerder, DataScientist, Doel, MatcherDep, SettingsDep, Toezicht
 from api.security import ProblemError, error_responses, finite
-from api.users import Rol, User, UserPublic, create_user, get_user, normalize_username, revoke_tokens
+from api.services import audit, grants
+from api.services.users import Rol, User, UserPublic, create_user, get_user, normalize_username, revoke_tokens
 from matching.domain import Client, Vacancy
 from matching.errors import ConflictError, InvalidInputError, NotFoundError
 from matching.matcher import Matcher
@@ -349,7 +350,7 @@ class GebruikersLijst(BaseModel):
 
 
 class GebruikerNieuw(Invoer):
-    """A new account; the same names as the login form and :class:`api.users.UserPublic`."""
+    """A new account; the same names as the login form and :class:`api.services.users.UserPublic`."""
 
     username: str = Field(min_length=3, max_length=64, description="3–64 tekens: letters, cijfers en . _ @ -")
     password: str = Field(min_length=1, max_length=256, description="minstens 12 tekens, niet gelijk aan de naam")
@@ -851,7 +852,7 @@ def add_user(
             if get_user(session, name) is not None:
                 raise _taken(name)
             # The audit entry and the grant request go first and create_user's commit carries them:
-            # all or nothing. The caseload itself waits for a second beheerder (api.grants).
+            # all or nothing. The caseload itself waits for a second beheerder (api.services.grants).
             _audit(session, request, user, "gebruiker_aangemaakt", ACCOUNT_PURPOSE, [name], {"rol": body.rol.value})
             if consulent is not None:
                 grants.request_grant(session, user, name, consulent, getattr(request.state, "request_id", None))
@@ -928,7 +929,7 @@ def change_user(
             if consulent != account.consulent:
                 changes["consulent"] = account.consulent = consulent
         elif consulent not in (account.consulent, waiting):
-            # Gaining a caseload waits for a second beheerder (api.grants); the account keeps what it had.
+            # Gaining a caseload waits for a second beheerder (api.services.grants); the account keeps what it had.
             changes["consulentAangevraagd"] = consulent
             grants.request_grant(session, user, account.username, consulent, getattr(request.state, "request_id", None))
         if body.naam is not None and not body.naam.strip():

@@ -22,10 +22,11 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from api import audit, security
+from api import security
 from api.deps import MatcherDep, Toezicht
 from api.security import PROBLEM
-from api.users import Rol
+from api.services import audit
+from api.services.users import Rol
 from matching import oversight_state
 from matching.matcher import Matcher
 

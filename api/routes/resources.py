@@ -73,10 +73,11 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from api import audit, security
+from api import security
 from api.deps import Accountmanager, Consulent, Doel, EngineDep, VacatureMaker
 from api.security import PROBLEM, ProblemError
-from api.users import User
+from api.services import audit
+from api.services.users import User
 from matching import importer, quality, store
 from matching.domain import (
     Belasting,

@@ -1,4 +1,4 @@
-"""Four eyes on caseload access (:mod:`api.grants`) over HTTP.
+"""Four eyes on caseload access (:mod:`api.services.grants`) over HTTP.
 
 ======  ====================================================  =============  ===========================
 method  path                                                  roles          status codes
@@ -22,10 +22,10 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from api import grants
 from api.deps import Beheerder, Consulent
 from api.security import ProblemError, error_responses
-from api.users import User
+from api.services import grants
+from api.services.users import User
 
 router = APIRouter(prefix="/api/v1")
 

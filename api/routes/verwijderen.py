@@ -6,13 +6,13 @@ method  path                                  roles                             
 DELETE  ``/api/v1/klanten/{klantnummer}``     werkconsulent (own caseload), beheerder          200, 400, 401, 403, 404
 ======  ====================================  ===============================================  =========================
 
-* **The reason is a required query parameter** ``reden``, a code of :class:`api.erasure.Reden`
+* **The reason is a required query parameter** ``reden``, a code of :class:`api.services.erasure.Reden`
   (``verzoek_klant``, ``bewaartermijn_verstreken``, ``onterecht_vastgelegd``). A query parameter
   because a ``DELETE`` body has no defined meaning in HTTP (proxies may drop it), and a code rather
   than free text because it stays in the audit log's tombstone, which must hold no personal data.
 * **Another consulent's client is answered as an unknown one** (404, the same text), as everywhere.
 * The answer says what was removed (rows per table, redacted log rows, cached vectors, the index
-  entry) and the tombstone's pseudonym and ``seq`` in the audit log: :func:`api.erasure.erase_client`.
+  entry) and the tombstone's pseudonym and ``seq`` in the audit log: :func:`api.services.erasure.erase_client`.
 """
 
 from __future__ import annotations
@@ -23,10 +23,11 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from api import erasure, security
+from api import security
 from api.deps import Verwijderaar
 from api.security import PROBLEM
-from api.users import Rol
+from api.services import erasure
+from api.services.users import Rol
 
 _TEXTS = {
     400: "Ongeldige invoer: een onbekende reden",

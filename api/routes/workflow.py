@@ -15,9 +15,9 @@ Who may do what (tested in ``tests/api/test_api_workflow.py``):
   caseload; handling an item twice answers 409.
 * ``POST /api/v1/vacatures/{vacaturenummer}/afwijzingen`` (201): a werkconsulent rejects a client of
   their own caseload on a vacancy's candidate list, with a required reason code
-  (:class:`api.inbox.AfwijsReden`); audited, and a training label unless the reason is situational.
+  (:class:`api.services.inbox.AfwijsReden`); audited, and a training label unless the reason is situational.
 * ``GET /api/v1/rapportages/afwijkingen``: beheerder and data scientist. How often consulenten deviate
-  from the ranking (:func:`api.oversight.deviation_report`). The data scientist gets the consulenten
+  from the ranking (:func:`api.services.oversight.deviation_report`). The data scientist gets the consulenten
   as pseudonyms (``P-…``, stable across reports): the report is about how the model is used, and
   per-person figures about employees are a personeelsvolgsysteem (WOR art. 27(1)(l)) that only the
   beheerder, who follows up, needs by name.
@@ -44,10 +44,11 @@ from pydantic.alias_generators import to_camel
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from api import inbox, oversight, security
+from api import security
 from api.deps import Accountmanager, Beheerder, Consulent, MatcherDep, Toezicht
 from api.security import PROBLEM
-from api.users import Rol, User
+from api.services import inbox, oversight
+from api.services.users import Rol, User
 from matching import outcomes
 from matching.disclosure import OUTSIDER
 from matching.domain import Client, Note, Vacancy, utcnow

@@ -16,10 +16,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from api import oversight
 from api.routes.workflow import KandidaatAfwijzenIn, PushIn, VoorstelIn, make_voorstel, push_vacature, reject_candidate
 from api.security import ProblemError
-from api.users import Rol
+from api.services import oversight
+from api.services.users import Rol
 from api.web.common import blank_to_none, error_text, field_errors
 from api.web.pages import Web, candidates_page
 from api.web.session import check_csrf, require_role
@@ -38,7 +38,7 @@ def _back_to_list(nummer: str, filters: str, **notice: str | int) -> RedirectRes
 
 
 def _reason_refused(check: Callable[[str, str], object], reden: str, toelichting: str) -> dict[str, str]:
-    """The API's reason check (:mod:`api.oversight`) as field errors; empty when it passes.
+    """The API's reason check (:mod:`api.services.oversight`) as field errors; empty when it passes.
 
     'anders' without a toelichting, or a toelichting too long, is the toelichting's error; the rest the reason's.
     """

@@ -2,7 +2,7 @@
 
 Accounts go through the API's route functions (:mod:`api.routes.admin`: the same rules, the same
 audit entries ``gebruiker_aangemaakt`` and ``gebruiker_gewijzigd``, the same Dutch refusals); the
-audit log through :func:`api.audit.query` and :func:`api.audit.verify_chain`, which the API's
+audit log through :func:`api.services.audit.query` and :func:`api.services.audit.verify_chain`, which the API's
 ``audit/zoeken`` and ``audit/controle`` call.
 """
 
@@ -17,12 +17,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from api import audit, grants, inbox
 from api.app import AuditSearch
 from api.routes.admin import GebruikerNieuw, GebruikerWijziging, add_user, change_user, list_users, read_user
 from api.routes.toekenningen import approve_grant, reject_grant
 from api.security import ProblemError
-from api.users import Rol
+from api.services import audit, grants, inbox
+from api.services.users import Rol
 from api.web.common import blank_to_none, error_text, field_errors, render
 from api.web.dagen import form_day
 from api.web.pages import Web
@@ -32,7 +32,7 @@ from matching.errors import ConflictError, NotFoundError, WerkmatchError
 router = APIRouter(include_in_schema=False)
 AUDIT_PAGE = 50
 USER_FIELDS = {"username": "username", "password": "password", "rol": "rol", "consulent": "consulent", "naam": "naam"}
-# Which field a refusal of api.users / api.routes.admin is about, by the words its Dutch message starts with.
+# Which field a refusal of api.services.users / api.routes.admin is about, by the words its Dutch message starts with.
 _MESSAGE_FIELD = (
     ("wachtwoord", "password"),
     ("gebruikersnaam", "username"),

@@ -33,7 +33,7 @@ from api.routes.workflow import (
     search_voorstellen,
 )
 from api.security import ProblemError
-from api.users import Rol
+from api.services.users import Rol
 from api.web import shortlist
 from api.web.common import blank_to_none, error_text, field_errors, render
 from api.web.pages import Web

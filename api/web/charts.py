@@ -12,7 +12,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from api.oversight import NOT_SHOWN
+from api.services.oversight import NOT_SHOWN
 
 INK = "#1a1a1a"
 ACCENT = "#00567a"  # 7.5:1 on white

@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from api.security import ProblemError
-from api.users import Rol
+from api.services.users import Rol
 from api.web.session import ROL_NAMEN, WebSession
 from matching.errors import WerkmatchError, dutch_message
 from matching.vocab import PLAATSINGSVORM_LABELS, Plaatsingsvorm, Route

@@ -15,11 +15,11 @@ from pydantic import ValidationError
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from api.inbox import LOCAL_TIME
 from api.routes.admin import PromotieVerzoek, list_models, model_card, model_fairness, promote_challenger
 from api.routes.instellingen import read_ranking_mode
 from api.security import ProblemError
-from api.users import Rol
+from api.services.inbox import LOCAL_TIME
+from api.services.users import Rol
 from api.web import charts
 from api.web.common import blank_to_none, error_text, field_errors, render
 from api.web.pages import Web

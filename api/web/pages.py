@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from api import security
 from api.app import CandidateSearch, candidate_listing
 from api.security import ProblemError
-from api.users import Rol
+from api.services.users import Rol
 from api.web import charts, export, shortlist
 from api.web.common import blank_to_none, error_text, field_errors, render
 from api.web.session import WebSession, check_csrf, clear_cookie, current_session, require_role, set_cookie

@@ -24,7 +24,7 @@ from fastapi import Request
 
 from api import security
 from api.security import AuthError
-from api.users import Rol, User
+from api.services.users import Rol, User
 from matching.settings import Settings
 
 COOKIE = "werkmatch_sessie"

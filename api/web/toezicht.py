@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from api.routes.instellingen import Rangschikking, switch_ranking_mode
 from api.routes.workflow import deviation_report
 from api.security import ProblemError
-from api.users import Rol
+from api.services.users import Rol
 from api.web import charts
 from api.web.common import error_text, field_errors, render
 from api.web.dagen import form_day

@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from api import audit
 from api.routes.resources import _record
+from api.services import audit
 from matching.domain import AuditKenmerken, Client, ClientPersonalia
 from tests.factories import app_settings, audit_entries, make_client, make_vacancy, running_app
 from tests.factories import assert_problem as assert_any_problem

@@ -16,8 +16,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
-from api import audit
-from api.audit import GENESIS_HASH, AuditEntry, AuditHead, InferenceEntry
+from api.services import audit
+from api.services.audit import GENESIS_HASH, AuditEntry, AuditHead, InferenceEntry
 from matching import store
 from matching.errors import InvalidInputError
 

@@ -82,9 +82,7 @@ def test_the_own_consulent_still_sees_the_conflict_and_who_it_left_out(http, tok
 
 def test_a_push_does_not_depend_on_beperkingen_either(http, tokens) -> None:
     def push(vacancy: str) -> dict:
-        response = http.post(
-            f"/api/v1/vacatures/{vacancy}/push", json={"aantal": 5}, headers=tokens["accountmanager"]
-        )
+        response = http.post(f"/api/v1/vacatures/{vacancy}/push", json={"aantal": 5}, headers=tokens["accountmanager"])
         assert response.status_code in (200, 201), response.text
         return response.json()
 

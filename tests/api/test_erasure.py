@@ -14,8 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 from typer.testing import CliRunner
 
-from api import audit, erasure
 from api.cli import app as cli
+from api.services import audit, erasure
 from matching.domain import AuditKenmerken, Client, ClientPersonalia, EmbeddingCache
 from matching.index import VectorIndex
 from matching.settings import OpsSettings, Settings
@@ -53,6 +53,7 @@ def world(tmp_path: Path, embedder: Any, monkeypatch: pytest.MonkeyPatch) -> Ite
         )
         session.add(AuditKenmerken(client_id=gone.id, geslacht="vrouw", geboortejaar=1971))
         session.commit()
+
     with running_app(settings, embedder, records) as http:
         consulent = login(http, "consulent1")
         assert http.get(f"/api/v1/klanten/{GONE}", headers=consulent).status_code == 200
@@ -262,7 +263,7 @@ def test_a_search_that_raced_the_erasure_logs_the_pseudonym_not_the_number(world
     from types import SimpleNamespace
 
     from api.app import log_match
-    from api.users import get_user
+    from api.services.users import get_user
 
     http, settings = world
     matcher = http.app.state.matcher

@@ -52,7 +52,7 @@ from sqlmodel import Session, col, func, select
 from starlette.types import Receive, Scope, Send
 
 from api.app import create_app
-from api.users import Rol, create_user
+from api.services.users import Rol, create_user
 from matching.domain import Client
 from matching.outcomes import Voorstel, VoorstelEvent
 from matching.settings import AuthSettings, OpsSettings, Settings

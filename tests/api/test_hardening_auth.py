@@ -23,11 +23,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from api import keys, security
+from api import security
 from api.cli import app as cli_app
-from api.login_throttle import LoginThrottle
 from api.security import CurrentUser, create_access_token, install, pseudonym, router, signing_key
-from api.users import Rol, create_user, ensure_tables, get_user, revoke_tokens
+from api.services import keys
+from api.services.login_throttle import LoginThrottle
+from api.services.users import Rol, create_user, ensure_tables, get_user, revoke_tokens
 from api.web.session import COOKIE, csrf_token
 from matching.errors import InvalidInputError
 from matching.settings import AuthSettings, Settings

@@ -20,8 +20,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from api import audit, inbox, oversight
 from api.cli import app as cli_app
+from api.services import audit, inbox, oversight
 from matching import outcomes
 from matching.domain import Client, Vacancy, utcnow
 from matching.errors import InvalidInputError

@@ -14,10 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 from typer.testing import CliRunner
 
-from api import audit
-from api.audit import AuditEntry, InferenceEntry
 from api.cli import app as cli
-from api.retention import apply_retention
+from api.services import audit
+from api.services.audit import AuditEntry, InferenceEntry
+from api.services.retention import apply_retention
 from matching import store
 from matching.settings import RetentieSettings, Settings
 

@@ -24,7 +24,7 @@ from api.security import (
     router,
     signing_key,
 )
-from api.users import Rol, User, authenticate, create_demo_users, create_user, ensure_tables, get_user
+from api.services.users import Rol, User, authenticate, create_demo_users, create_user, ensure_tables, get_user
 from matching.errors import InvalidInputError
 from matching.settings import AuthSettings, Settings
 from matching.store import init_db, make_engine

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from api.cli import _parse_since, app
-from api.inbox import training_labels
+from api.services.inbox import training_labels
 from matching.errors import InvalidInputError
 from matching.store import init_db, make_engine
 from matching.timeutil import add_months, aware_utc, stored_utc

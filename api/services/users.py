@@ -91,7 +91,7 @@ class UserPublic(BaseModel):
     naam: str
     actief: bool
     # The consulentcode this account waits for: asked by one beheerder, to be approved by a second
-    # (api.grants); until then ``consulent`` is empty or the code it had.
+    # (api.services.grants); until then ``consulent`` is empty or the code it had.
     aangevraagd: str | None = None
 
 
@@ -207,7 +207,7 @@ def create_user(
             for a werkconsulent.
         naam: The display name; defaults to the username.
         caseload_pending: A werkconsulent created without a code because their caseload waits for a
-            second beheerder's approval (:mod:`api.grants`); until then they see no clients.
+            second beheerder's approval (:mod:`api.services.grants`); until then they see no clients.
 
     Returns:
         The stored user.

@@ -10,12 +10,12 @@ tussenkomst"). Austria's AMAS failed in court on the question whether caseworker
   is optional in the API so existing clients keep working; a voorstel without one is recorded as
   ``niet_opgegeven`` and the report says how often that happens.
 * **A candidate can be rejected on a list** (:func:`reject_candidate`) with a required
-  :class:`api.inbox.AfwijsReden` (``anders`` needs a toelichting; ``gezondheid`` is refused, as for
+  :class:`api.services.inbox.AfwijsReden` (``anders`` needs a toelichting; ``gezondheid`` is refused, as for
   inbox declines). It is appended to the audit log and, unless the reason is situational, becomes a
-  relevance-0 training label (:func:`api.inbox.declined_labels`).
+  relevance-0 training label (:func:`api.services.inbox.declined_labels`).
 * **The deviation report** (:func:`deviation_report`) reads, for each decision, the most recent
   candidate list the same user was shown for that vacancy before deciding (the inference log,
-  :class:`api.audit.InferenceEntry`, kind ``kandidaten``) and the candidate's place in it.
+  :class:`api.services.audit.InferenceEntry`, kind ``kandidaten``) and the candidate's place in it.
 
 **Two ranks.** ``rang`` is the place in the whole list. A werkconsulent can only propose (and reject)
 clients of their own caseload, and the list shows everyone's, so the #1 is often not theirs to
@@ -50,9 +50,9 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from api import inbox
-from api.audit import InferenceEntry
-from api.inbox import AfwijsReden, InboxItem, KandidaatAfwijzing, VoorstelMotivatie
+from api.services import inbox
+from api.services.audit import InferenceEntry
+from api.services.inbox import AfwijsReden, InboxItem, KandidaatAfwijzing, VoorstelMotivatie
 from matching import outcomes
 from matching.domain import Client, Vacancy, utcnow
 from matching.errors import InvalidInputError
@@ -135,7 +135,7 @@ def reject_candidate(
         actor: The werkconsulent; the client must be in ``actor.consulent``'s caseload.
         vacature: The vacaturenummer.
         klant: The klantnummer.
-        reden: A code of :class:`api.inbox.AfwijsReden`.
+        reden: A code of :class:`api.services.inbox.AfwijsReden`.
         toelichting: Required with ``anders``; at most 500 characters.
 
     Returns:

@@ -5,16 +5,16 @@ Terms are :class:`matching.settings.RetentieSettings` (``WERKMATCH_RETENTIE__AUD
 (:mod:`api.ops`), never to the database or a file of werkmatch: its retention is whatever the
 operator's log shipper keeps.
 
-**The audit chain stays verifiable.** Before deleting, the anchor (:class:`api.audit.AuditAnchor`)
+**The audit chain stays verifiable.** Before deleting, the anchor (:class:`api.services.audit.AuditAnchor`)
 moves to the last row to delete and takes that row's ``hash``; then the rows up to it are deleted.
-:func:`api.audit.verify_chain` starts after the anchor, with its hash as the first ``prev_hash``, so
+:func:`api.services.audit.verify_chain` starts after the anchor, with its hash as the first ``prev_hash``, so
 every remaining row is still checked, and the first remaining row still proves it followed exactly
 the anchored one. The head row is never deleted (the next entry extends it). The database triggers
 allow deleting only up to the anchor, and the anchor only moves forward onto a row that exists, so
 retention cannot be used to cut rows out of the middle. Publishing the anchor with the head (see
-:mod:`api.audit`) lets an outsider check that nothing was cut beyond it.
+:mod:`api.services.audit`) lets an outsider check that nothing was cut beyond it.
 
-**The inference log** has no chain: its floor (:class:`api.audit.InferenceFloor`) moves to the
+**The inference log** has no chain: its floor (:class:`api.services.audit.InferenceFloor`) moves to the
 newest id past the term, and rows up to it are deleted.
 
 Rows are selected by time (``at`` before now minus the term) and deleted by position (``seq``/``id``
@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, update
 from sqlmodel import Session, delete, select
 
-from api import audit
-from api.audit import AuditAnchor, AuditEntry, InferenceEntry, InferenceFloor
-from api.erasure import checkpoint
+from api.services import audit
+from api.services.audit import AuditAnchor, AuditEntry, InferenceEntry, InferenceFloor
+from api.services.erasure import checkpoint
 from matching.domain import utcnow
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def apply_retention(settings: Settings, engine: Engine, now: datetime | None = N
 
     Args:
         settings: ``retentie`` holds the terms in days.
-        engine: The database (with :func:`api.audit.ensure_tables` run).
+        engine: The database (with :func:`api.services.audit.ensure_tables` run).
         now: The moment to count back from (default: now, UTC).
 
     Returns:

@@ -17,7 +17,7 @@ caseload at once. Now:
   and when it is granted. They read it with ``GET /api/v1/meldingen``.
 * Every step is audited (``caseload_aangevraagd``, ``caseload_goedgekeurd``, ``caseload_afgewezen``).
 
-The demo accounts of :func:`api.users.create_demo_users` are made at install, outside this flow.
+The demo accounts of :func:`api.services.users.create_demo_users` are made at install, outside this flow.
 Two new tables, so an existing database keeps working.
 """
 
@@ -32,8 +32,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Field as SQLField
 from sqlmodel import Session, SQLModel, col, select
 
-from api import audit
-from api.users import Rol, User, get_user
+from api.services import audit
+from api.services.users import Rol, User, get_user
 from matching.domain import utcnow
 from matching.errors import ConflictError, NotFoundError
 

@@ -16,10 +16,10 @@ verwijderen`` both call. In **one transaction** it:
 Why redact rather than re-hash: the audit chain hashes each row over the klantnummers it names, and
 rows before this change were written that way. Re-hashing them would break every later link, and a
 second, pseudonymous copy of the hash input would itself need erasing. A redacted row keeps its
-``seq``, ``prev_hash`` and ``hash``, so :func:`api.audit.verify_chain` still checks every link; it
+``seq``, ``prev_hash`` and ``hash``, so :func:`api.services.audit.verify_chain` still checks every link; it
 checks the row's content through the tombstone instead (count and digest of the redacted ``seq``\\s),
 so a redaction cannot be added or removed afterwards without breaking the check. The database
-triggers allow exactly that change and nothing else (:mod:`api.audit`).
+triggers allow exactly that change and nothing else (:mod:`api.services.audit`).
 
 After the commit: the vector leaves the saved FAISS index (:func:`matching.index.remove_saved`; a
 running matcher in this process first drops it from memory), and an SQLite database is checkpointed
@@ -41,9 +41,10 @@ from sqlalchemy import String, cast, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, delete, select
 
-from api import audit, security
-from api.audit import AuditEntry, AuditRedaction, InferenceEntry, InferenceRedaction
-from api.inbox import InboxAfwijzing, InboxItem, KandidaatAfwijzing, VoorstelMotivatie, Zoekopdracht
+from api import security
+from api.services import audit
+from api.services.audit import AuditEntry, AuditRedaction, InferenceEntry, InferenceRedaction
+from api.services.inbox import InboxAfwijzing, InboxItem, KandidaatAfwijzing, VoorstelMotivatie, Zoekopdracht
 from matching import index
 from matching.domain import AuditKenmerken, Client, ClientPersonalia, Vacancy
 from matching.embedding import forget_cached
@@ -90,7 +91,7 @@ def tombstone_pseudonym(settings: Settings, klantnummer: str) -> str:
 def erased_meanwhile(session: Session, settings: Settings, numbers: Iterable[str]) -> dict[str, str]:
     """Of klantnummers a search just read, those erased since: klantnummer → their tombstone pseudonym.
 
-    Call it holding the audit write lock (:func:`api.audit.lock_head`), as an erasure does, so that
+    Call it holding the audit write lock (:func:`api.services.audit.lock_head`), as an erasure does, so that
     no erasure commits between this check and the log write that follows: a search that raced an
     erasure then logs the pseudonym, never the erased number.
     """

@@ -226,7 +226,7 @@ _TABLES = [
 
 # --------------------------------------------------------------------------------- protection DDL
 
-# The only changes the logs allow (retention and erasure, see api.retention and api.erasure): deleting
+# The only changes the logs allow (retention and erasure, see api.services.retention and api.services.erasure): deleting
 # rows up to the retention anchor / floor, and replacing an erased client's klantnummer in a row that a
 # tombstone has registered for redaction; the identity, time and chain fields of a row never change.
 _AUDIT_FIXED = ("seq", "at", "actor", "rol", "action", "purpose", "request_id", "prev_hash", "hash")
@@ -242,53 +242,58 @@ _LOG_GUARDS = {
 }
 
 _VERBS = {"UPDATE": "wijzigen", "DELETE": "verwijderen"}
-_SQLITE_TRIGGERS = [
-    statement
-    for (table, op), guard in _LOG_GUARDS.items()
-    for statement in (
-        # Dropped and made again at every start: databases from before retention had unconditional ones.
-        f"DROP TRIGGER IF EXISTS {table}_no_{op.lower()}",
-        f"""CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} WHEN {guard}
+_SQLITE_TRIGGERS = (
+    [
+        statement
+        for (table, op), guard in _LOG_GUARDS.items()
+        for statement in (
+            # Dropped and made again at every start: databases from before retention had unconditional ones.
+            f"DROP TRIGGER IF EXISTS {table}_no_{op.lower()}",
+            f"""CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} WHEN {guard}
         BEGIN SELECT RAISE(ABORT, '{table} is alleen-toevoegen: {_VERBS[op]} is niet toegestaan'); END""",
-    )
-] + [
-    f"""CREATE TRIGGER IF NOT EXISTS {table}_no_change BEFORE {op} ON {table}
+        )
+    ]
+    + [
+        f"""CREATE TRIGGER IF NOT EXISTS {table}_no_change BEFORE {op} ON {table}
         BEGIN SELECT RAISE(ABORT, '{table} is alleen-toevoegen'); END"""
-    for table in ("audit_redaction", "inference_redaction")
-    for op in ("UPDATE", "DELETE")
-] + [
-    f"""CREATE TRIGGER IF NOT EXISTS {table}_by_tombstone BEFORE INSERT ON {table}
+        for table in ("audit_redaction", "inference_redaction")
+        for op in ("UPDATE", "DELETE")
+    ]
+    + [
+        f"""CREATE TRIGGER IF NOT EXISTS {table}_by_tombstone BEFORE INSERT ON {table}
         WHEN NOT EXISTS (SELECT 1 FROM audit_log WHERE seq = NEW.tombstone_seq AND action = '{TOMBSTONE_ACTION}')
           {"OR NEW.seq >= NEW.tombstone_seq" if table == "audit_redaction" else ""}
         BEGIN SELECT RAISE(ABORT, '{table}: alleen met een eerdere regel {TOMBSTONE_ACTION} in audit_log'); END"""
-    for table in ("audit_redaction", "inference_redaction")
-] + [
-    """CREATE TRIGGER IF NOT EXISTS audit_anchor_forward BEFORE UPDATE ON audit_anchor
+        for table in ("audit_redaction", "inference_redaction")
+    ]
+    + [
+        """CREATE TRIGGER IF NOT EXISTS audit_anchor_forward BEFORE UPDATE ON audit_anchor
         WHEN NEW.id IS NOT OLD.id OR NEW.seq < OLD.seq
           OR (NEW.seq = OLD.seq AND NEW.hash IS NOT OLD.hash)
           OR (NEW.seq > OLD.seq AND (NEW.seq >= (SELECT seq FROM audit_head WHERE id = 1)
                                      OR NEW.hash IS NOT (SELECT hash FROM audit_log WHERE seq = NEW.seq)))
         BEGIN SELECT RAISE(ABORT, 'audit_anchor mag alleen vooruit, naar een bestaande regel voor de kop'); END""",
-    """CREATE TRIGGER IF NOT EXISTS inference_floor_forward BEFORE UPDATE ON inference_floor
+        """CREATE TRIGGER IF NOT EXISTS inference_floor_forward BEFORE UPDATE ON inference_floor
         WHEN NEW.id IS NOT OLD.id OR NEW.upto < OLD.upto
         BEGIN SELECT RAISE(ABORT, 'inference_floor mag alleen vooruit'); END""",
-    *[
-        f"""CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table}
+        *[
+            f"""CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table}
         BEGIN SELECT RAISE(ABORT, '{table} mag niet verwijderd worden'); END"""
-        for table in ("audit_anchor", "inference_floor")
-    ],
-    """CREATE TRIGGER IF NOT EXISTS audit_log_extends_head BEFORE INSERT ON audit_log
+            for table in ("audit_anchor", "inference_floor")
+        ],
+        """CREATE TRIGGER IF NOT EXISTS audit_log_extends_head BEFORE INSERT ON audit_log
         WHEN NEW.seq IS NOT (SELECT seq + 1 FROM audit_head WHERE id = 1)
           OR NEW.prev_hash IS NOT (SELECT hash FROM audit_head WHERE id = 1)
         BEGIN SELECT RAISE(ABORT, 'audit_log: een nieuwe regel moet de keten precies één stap verlengen'); END""",
-    """CREATE TRIGGER IF NOT EXISTS audit_head_no_delete BEFORE DELETE ON audit_head
+        """CREATE TRIGGER IF NOT EXISTS audit_head_no_delete BEFORE DELETE ON audit_head
         BEGIN SELECT RAISE(ABORT, 'audit_head mag niet verwijderd worden'); END""",
-    f"""CREATE TRIGGER IF NOT EXISTS audit_head_forward BEFORE UPDATE ON audit_head
+        f"""CREATE TRIGGER IF NOT EXISTS audit_head_forward BEFORE UPDATE ON audit_head
         WHEN NEW.id IS NOT OLD.id OR NEW.seq < OLD.seq
           OR NEW.hash IS NOT (CASE WHEN NEW.seq = 0 THEN '{GENESIS_HASH}'
                                    ELSE (SELECT hash FROM audit_log WHERE seq = NEW.seq) END)
         BEGIN SELECT RAISE(ABORT, 'audit_head mag alleen vooruit, naar een bestaande regel van audit_log'); END""",
-]
+    ]
+)
 
 # No '%' anywhere: the driver could read it as a parameter marker.
 _POSTGRES_DDL = [

@@ -23,11 +23,11 @@ reads them on real data). :func:`declined_labels` reads them as :class:`matching
 rows with label ``RELEVANCE[afgewezen]``, and :func:`training_labels` merges them with
 :func:`matching.outcomes.relevance_labels` (per pair the latest judgement wins, as there). A
 candidate rejected on a vacancy's list (``kandidaat_afwijzing``, :class:`KandidaatAfwijzing`, written
-by :func:`api.oversight.reject_candidate`) is the same judgement and becomes the same label, unless
+by :func:`api.services.oversight.reject_candidate`) is the same judgement and becomes the same label, unless
 its reason is situational (:data:`SITUATIONAL`: not available now, already placed).
 
 **Decisions carry a reason.** An accepted suggestion records why in :class:`VoorstelMotivatie`, as a
-voorstel made from a candidate list does; :mod:`api.oversight` reports how often consulenten deviate
+voorstel made from a candidate list does; :mod:`api.services.oversight` reports how often consulenten deviate
 from the ranking.
 
 **Pairs are suggested once.** A push skips pairs that already have an open push/zoekopdracht item
@@ -39,7 +39,7 @@ it once per engine, so the tables exist even when the app factory does not call 
 call ``inbox.ensure_tables(engine)`` in its lifespan next to ``audit.ensure_tables``.
 
 Every function that reads or changes data about clients appends an audit entry
-(:func:`api.audit.record`) in the same transaction and commits before it returns.
+(:func:`api.services.audit.record`) in the same transaction and commits before it returns.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field as SQLField
 from sqlmodel import Session, SQLModel, select
 
-from api import audit
+from api.services import audit
 from matching import compatibility, outcomes
 from matching.annotate import offered_by
 from matching.domain import Client, Vacancy, utcnow
@@ -251,7 +251,7 @@ class KandidaatAfwijzing(SQLModel, table=True):
 
 
 class VoorstelMotivatie(SQLModel, table=True):
-    """Why a consulent proposed this candidate (a code of :class:`api.oversight.VoorstelReden`), one per voorstel.
+    """Why a consulent proposed this candidate (a :class:`api.services.oversight.VoorstelReden` code), one per voorstel.
 
     A side table because :class:`matching.outcomes.Voorstel` has no place for it; written in the same
     transaction as the voorstel (``outcomes.propose(with_voorstel=…)``) and its audit entry.
@@ -598,7 +598,7 @@ def accept(
     """Accept a push or zoekopdracht item: make the voorstel (``outcomes.propose``) and mark the item handled.
 
     The item's change, its audit entry, the voorstel, the link ``voorstel_id`` and the
-    :class:`VoorstelMotivatie` (``reden``, a code already checked by :func:`api.oversight.voorstel_reden`)
+    :class:`VoorstelMotivatie` (``reden``, a code already checked by :func:`api.services.oversight.voorstel_reden`)
     commit together.
 
     Raises:
