@@ -24,6 +24,7 @@ from matching.domain import (
 from matching.store import make_engine
 from matching.taxonomy import load_taxonomy
 from training import latent, synthetic
+from training.population.region import Region
 
 GENDERED_OR_ORIGIN_WORDS = {
     "hij",
@@ -120,7 +121,7 @@ def test_client_distributions_are_roughly_as_designed(data: synthetic.SyntheticD
     assert 0.04 < _share([c.taalniveau is None for c in clients]) < 0.18
     assert _share([c.taalniveau in ("A0", "A1", "A2") for c in clients]) > 0.15  # statushouders
     assert 0.30 < _share(["B" in c.rijbewijs for c in clients]) < 0.55
-    region = {pc4 for pc4s in synthetic._Region.build().pc4s.values() for pc4 in pc4s}
+    region = {pc4 for pc4s in Region.build().pc4s.values() for pc4 in pc4s}
     assert all(c.postcode[:4] in region for c in clients)
     assert _share([c.postcode[:3] in ("681", "682", "683", "684") for c in clients]) > 0.5  # Arnhem most
     for client in clients:  # route follows trede
