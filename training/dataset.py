@@ -30,7 +30,9 @@ from matching.domain import Vacancy, utcnow
 from matching.features import FEATURE_NAMES, pair_matrix
 from matching.matcher import Matcher
 from matching.outcomes import RelevanceLabel, Voorstel, relevance_labels
+from matching.taxonomy import load_taxonomy
 from training import latent
+from training.truth_arrays import Codebook
 
 OPEN_LABEL = 1
 PLACED_LABEL = 3
@@ -156,7 +158,7 @@ def true_scores(engine: Engine, data: RankingData) -> np.ndarray | None:
         return None
     row_of = {int(key): row for row, key in enumerate(truth.ids)}
     out = np.zeros(len(data), np.float32)
-    codebook = latent.Codebook.from_taxonomy(latent.load_taxonomy())
+    codebook = Codebook.from_taxonomy(load_taxonomy())
     for vacancy_id in np.unique(data.vacancy_ids):
         rows = np.flatnonzero(data.vacancy_ids == vacancy_id)
         try:

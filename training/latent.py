@@ -78,17 +78,17 @@ travel wish (45 minutes by the fastest mode when none is stated; the same readin
 every required driving licence, no single softened conflict reaches 2.5 (ernst 3 against niveau 3
 without jobcarving) and the readiness gap (after a jobcoach) is at most 2.5.
 
-Gender, birth year and migration background never enter: the arrays below have no field for them.
-The observable profile may correlate with them (taalniveau with migration background, physical
-beperkingen with age) as it does in reality; the later outcome simulator adds labour-market
-discrimination on top of this truth, separately, so audits can tell the two apart.
+Gender, birth year and migration background never enter: the arrays of :mod:`training.truth_arrays`
+have no field for them. The observable profile may correlate with them (taalniveau with migration
+background, physical beperkingen with age) as it does in reality; the later outcome simulator adds
+labour-market discrimination on top of this truth, separately, so audits can tell the two apart.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -99,35 +99,21 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, select
 
 from matching import geo
+from matching.compatibility import ASPECT_NAMES
 from matching.domain import Client, Vacancy
-from matching.structured import max_travel_km
-from matching.taxonomy import Taxonomy, load_taxonomy
-from matching.vocab import (
-    ASPECTS,
-    READINESS,
-    SECTOREN,
-    TAALNIVEAUS,
-    BeperkingCategorie,
-    Plaatsingsvorm,
-    Rijbewijs,
-    Werktijd,
-)
+from matching.taxonomy import load_taxonomy
+from matching.vocab import ASPECTS, BeperkingCategorie
+from training.truth_arrays import ClientArrays, Codebook, VacancyProfile, build_client_arrays, build_vacancy_profile
 
 logger = logging.getLogger(__name__)
 
 CLIENT = "client"
 VACANCY = "vacancy"
 
-# Readiness (on the 0–5 trede scale) each plaatsingsvorm asks of a client.
+# Readiness (on the 0–5 trede scale) of regular work, the most any plaatsingsvorm asks.
 MAX_READINESS = 4.5
-WERKTIJD_BIT = {value.value: 1 << position for position, value in enumerate(Werktijd)}
-LICENCE_BIT = {value.value: 1 << position for position, value in enumerate(Rijbewijs)}
-# Holding C, CE or D implies B (and CE implies C): Dutch licences are stacked.
-LICENCE_IMPLIES = {"C": ("B",), "CE": ("B", "C"), "D": ("B",)}
-ASPECT_NAMES: tuple[str, ...] = tuple(ASPECTS)
 COACHED_CATEGORIES = {BeperkingCategorie.PSYCHISCH, BeperkingCategorie.COGNITIEF, BeperkingCategorie.TAAL}
 COACHED_ASPECTS = np.array([ASPECTS[a][0] in COACHED_CATEGORIES for a in ASPECT_NAMES], bool)
-PSYCHIC_ASPECTS = np.array([ASPECTS[a][0] == BeperkingCategorie.PSYCHISCH for a in ASPECT_NAMES], bool)
 COMPLEXITY_ASPECT = ASPECT_NAMES.index("complexiteit")
 
 
@@ -174,257 +160,6 @@ class SuitabilityWeights:
 DEFAULT_WEIGHTS = SuitabilityWeights()
 
 
-@dataclass(frozen=True)
-class Codebook:
-    """Column numbers of occupations, sectors, competences and certificates in the truth arrays."""
-
-    occupations: dict[str, int]
-    occupation_sector: np.ndarray  # sector column per occupation column
-    sectors: dict[str, int]
-    competences: dict[str, int]
-    certificates: dict[str, int]
-
-    @classmethod
-    def from_taxonomy(cls, taxonomy: Taxonomy) -> Codebook:
-        """Columns in sorted code order, so the same taxonomy always gives the same layout."""
-        occupations = {code: i for i, code in enumerate(sorted(taxonomy.occupations))}
-        sector_names = sorted(set(SECTOREN) | {occ.sector for occ in taxonomy.occupations.values()})
-        sectors = {name: i for i, name in enumerate(sector_names)}
-        occupation_sector = np.array([sectors[taxonomy.occupations[code].sector] for code in occupations], np.int64)
-        return cls(
-            occupations=occupations,
-            occupation_sector=occupation_sector,
-            sectors=sectors,
-            competences={code: i for i, code in enumerate(sorted(taxonomy.competences))},
-            certificates={code: i for i, code in enumerate(sorted(taxonomy.certificates))},
-        )
-
-
-@dataclass
-class ClientArrays:
-    """Everything the truth needs about ``n`` clients, one row per client (row order = ``ids``).
-
-    Matrices are column-major: the truth reads a few columns (the vacancy's occupation, its
-    required competences) of all clients; contiguous columns take one vacancy over 400,000
-    clients from ~100 ms to ~65 ms.
-    """
-
-    ids: np.ndarray  # (n,) int64
-    lat: np.ndarray  # (n,) float64
-    lon: np.ndarray
-    speed_kmh: np.ndarray  # (n,) float32, fastest stated mode
-    overhead_min: np.ndarray
-    max_km: np.ndarray  # (n,) float32, straight-line km the client will travel
-    uren_min: np.ndarray  # (n,) float32
-    uren_max: np.ndarray
-    excluded_times: np.ndarray  # (n,) int64 bitmask over Werktijd
-    licences: np.ndarray  # (n,) int64 bitmask over Rijbewijs, implications expanded
-    certificates: np.ndarray  # (n, n_cert) bool
-    experience: np.ndarray  # (n, n_occ) float16 years
-    sector_experience: np.ndarray  # (n, n_sector) bool, any experience in the sector
-    wished_occupations: np.ndarray  # (n, n_occ) bool
-    wished_sectors: np.ndarray  # (n, n_sector) bool, the true wish
-    competences: np.ndarray  # (n, n_comp) uint8 true niveau, 0 = absent
-    beperkingen: np.ndarray  # (n, n_aspect) uint8 true ernst, 0 = none
-    n_beperkingen: np.ndarray  # (n,) float32 true beperkingen, at most 3
-    worst_psychic: np.ndarray  # (n,) float32 highest psychic ernst / 3
-    language: np.ndarray  # (n,) int8 true index in TAALNIVEAUS
-    trede: np.ndarray  # (n,) float32 trede_werkelijk
-    motivation: np.ndarray  # (n,) float32
-    reliability: np.ndarray
-    ability: np.ndarray
-    match_key: np.ndarray  # (n,) uint64
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def take(self, rows: np.ndarray) -> ClientArrays:
-        """The arrays of a subset of rows, in the given order."""
-        parts = {name: value[rows] for name, value in vars(self).items()}
-        return ClientArrays(**{name: np.asfortranarray(v) if v.ndim == 2 else v for name, v in parts.items()})
-
-
-@dataclass(frozen=True)
-class VacancyProfile:
-    """Everything the truth needs about one vacancy."""
-
-    id: int
-    occupation: int  # column, -1 none
-    sector: int  # column, -1 none
-    lat: float
-    lon: float
-    uren_min: float
-    uren_max: float
-    times: int  # bitmask over Werktijd
-    belasting: np.ndarray  # (n_aspect,) uint8 niveau, 0 = not demanded
-    required: np.ndarray  # competence columns
-    required_levels: np.ndarray
-    optional: np.ndarray
-    optional_levels: np.ndarray
-    certificates: np.ndarray  # certificate columns
-    language: int  # index in TAALNIVEAUS, -1 none asked
-    licences: int  # bitmask
-    readiness: float
-    jobcoach: bool
-    jobcarving: bool
-    openness: float
-    coaching_quality: float
-    workload: float
-    match_key: int
-
-
-def _licence_mask(codes: Iterable[str]) -> int:
-    mask = 0
-    for code in codes:
-        for implied in (code, *LICENCE_IMPLIES.get(code, ())):
-            mask |= LICENCE_BIT.get(implied, 0)
-    return mask
-
-
-def _language_index(level: str | None) -> int:
-    return TAALNIVEAUS.index(level) if level in TAALNIVEAUS else -1
-
-
-def build_client_arrays(
-    records: Sequence[tuple[int, Mapping[str, Any], Mapping[str, Any]]], codebook: Codebook
-) -> ClientArrays:
-    """Arrays for clients given as ``(id, profile, factors)``.
-
-    Args:
-        records: the client id, its profile in :class:`~matching.domain.Client` column form (what
-            :func:`~matching.domain.client_from_input` returns) and its latent factors.
-        codebook: column layout; codes outside it are ignored by the truth.
-
-    Returns:
-        The aligned arrays, rows in the order of ``records``.
-    """
-    n = len(records)
-    pc4 = geo.load_pc4()
-    arrays = ClientArrays(
-        ids=np.zeros(n, np.int64),
-        lat=np.zeros(n, np.float64),
-        lon=np.zeros(n, np.float64),
-        speed_kmh=np.zeros(n, np.float32),
-        overhead_min=np.zeros(n, np.float32),
-        max_km=np.zeros(n, np.float32),
-        uren_min=np.zeros(n, np.float32),
-        uren_max=np.zeros(n, np.float32),
-        excluded_times=np.zeros(n, np.int64),
-        licences=np.zeros(n, np.int64),
-        certificates=np.zeros((n, max(len(codebook.certificates), 1)), bool),
-        experience=np.zeros((n, max(len(codebook.occupations), 1)), np.float16),
-        sector_experience=np.zeros((n, max(len(codebook.sectors), 1)), bool),
-        wished_occupations=np.zeros((n, max(len(codebook.occupations), 1)), bool),
-        wished_sectors=np.zeros((n, max(len(codebook.sectors), 1)), bool),
-        competences=np.zeros((n, max(len(codebook.competences), 1)), np.uint8),
-        beperkingen=np.zeros((n, len(ASPECT_NAMES)), np.uint8),
-        n_beperkingen=np.zeros(n, np.float32),
-        worst_psychic=np.zeros(n, np.float32),
-        language=np.zeros(n, np.int8),
-        trede=np.zeros(n, np.float32),
-        motivation=np.zeros(n, np.float32),
-        reliability=np.zeros(n, np.float32),
-        ability=np.zeros(n, np.float32),
-        match_key=np.zeros(n, np.uint64),
-    )
-    aspect_column = {aspect: i for i, aspect in enumerate(ASPECT_NAMES)}
-    occupations, competences = codebook.occupations, codebook.competences
-    for row, (client_id, profile, factors) in enumerate(records):
-        arrays.ids[row] = client_id
-        arrays.lat[row], arrays.lon[row] = pc4.coords[pc4.position[profile["postcode"][:4]]]
-        mode = geo.fastest_mode(list(profile.get("vervoermiddel") or []))
-        arrays.speed_kmh[row] = geo.MODE_SPEED_KMH[mode]
-        arrays.overhead_min[row] = geo.MODE_OVERHEAD_MIN[mode]
-        wensen = profile.get("wensen") or {}
-        arrays.max_km[row] = max_travel_km(wensen, mode)
-        arrays.uren_min[row] = profile["uren_min"]
-        arrays.uren_max[row] = profile["uren_max"]
-        arrays.excluded_times[row] = sum(WERKTIJD_BIT[t] for t in set(wensen.get("werktijdenUitgesloten", [])))
-        arrays.licences[row] = _licence_mask(profile.get("rijbewijs") or [])
-        for code in profile.get("certificaten") or []:
-            if code in codebook.certificates:
-                arrays.certificates[row, codebook.certificates[code]] = True
-        for item in profile.get("werkervaring") or []:
-            column = occupations.get(item["beroepCode"])
-            if column is not None:
-                arrays.experience[row, column] = max(arrays.experience[row, column], float(item["jaren"]))
-                arrays.sector_experience[row, codebook.occupation_sector[column]] = True
-        for code in wensen.get("beroepen", []):
-            if code in occupations:
-                arrays.wished_occupations[row, occupations[code]] = True
-        for sector in factors.get("sectoren", []):
-            if sector in codebook.sectors:
-                arrays.wished_sectors[row, codebook.sectors[sector]] = True
-        for code, level in (factors.get("competenties") or {}).items():
-            if code in competences:
-                arrays.competences[row, competences[code]] = int(level)
-        for aspect, ernst in (factors.get("beperkingen") or {}).items():
-            arrays.beperkingen[row, aspect_column[aspect]] = int(ernst)
-        arrays.language[row] = max(_language_index(factors.get("taalniveau")), 0)
-        arrays.trede[row] = factors["trede_werkelijk"]
-        arrays.motivation[row] = factors["motivatie"]
-        arrays.reliability[row] = factors["betrouwbaarheid"]
-        arrays.ability[row] = factors["vermogen"]
-        arrays.match_key[row] = int(factors["match_key"])
-    arrays.n_beperkingen[:] = np.minimum((arrays.beperkingen > 0).sum(axis=1), 3)
-    arrays.worst_psychic[:] = arrays.beperkingen[:, PSYCHIC_ASPECTS].max(axis=1, initial=0) / 3.0
-    for name, value in vars(arrays).items():
-        if value.ndim == 2:
-            setattr(arrays, name, np.asfortranarray(value))
-    return arrays
-
-
-def build_vacancy_profile(
-    vacancy_id: int, profile: Mapping[str, Any], factors: Mapping[str, Any], codebook: Codebook
-) -> VacancyProfile:
-    """The truth's view of one vacancy, from its :class:`~matching.domain.Vacancy` column form and latent factors."""
-    lat, lon = geo.coordinates(profile["postcode"])
-    occupation = codebook.occupations.get(profile.get("beroep_code") or "", -1)
-    sector = int(codebook.occupation_sector[occupation]) if occupation >= 0 else -1
-    belasting = np.zeros(len(ASPECT_NAMES), np.uint8)
-    for item in profile.get("belasting") or []:
-        belasting[ASPECT_NAMES.index(item["aspect"])] = int(item["niveau"])
-
-    def _columns(items: Iterable[Mapping[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
-        known = [
-            (codebook.competences[item["code"]], int(item.get("niveau", 2)))
-            for item in items
-            if item["code"] in codebook.competences
-        ]
-        return np.array([c for c, _ in known], np.int64), np.array([lvl for _, lvl in known], np.float32)
-
-    required, required_levels = _columns(profile.get("competenties_vereist") or [])
-    optional, optional_levels = _columns(profile.get("competenties_gewenst") or [])
-    return VacancyProfile(
-        id=int(vacancy_id),
-        occupation=occupation,
-        sector=sector,
-        lat=lat,
-        lon=lon,
-        uren_min=float(profile["uren_min"]),
-        uren_max=float(profile["uren_max"]),
-        times=sum(WERKTIJD_BIT[t] for t in set(profile.get("werktijden") or [])),
-        belasting=belasting,
-        required=required,
-        required_levels=required_levels,
-        optional=optional,
-        optional_levels=optional_levels,
-        certificates=np.array(
-            [codebook.certificates[c] for c in profile.get("certificaten") or [] if c in codebook.certificates],
-            np.int64,
-        ),
-        language=_language_index(profile.get("taalniveau")),
-        licences=_licence_mask(profile.get("rijbewijs") or []),
-        readiness=READINESS[profile.get("plaatsingsvorm") or Plaatsingsvorm.REGULIER],
-        jobcoach=bool(profile.get("jobcoach")),
-        jobcarving=bool(profile.get("jobcarving")),
-        openness=float(factors["openheid"]),
-        coaching_quality=float(factors["begeleiding_kwaliteit"]),
-        workload=float(factors["werkdruk"]),
-        match_key=int(factors["match_key"]),
-    )
-
-
 _MASK64 = (1 << 64) - 1
 
 
@@ -460,6 +195,20 @@ def _demanded_conflicts(clients: ClientArrays, vacancy: VacancyProfile) -> tuple
     return total, worst, coach_factor
 
 
+@dataclass(frozen=True)
+class _PairTerms:
+    """Per-client quantities that both eligibility and the score read."""
+
+    distance: np.ndarray  # km, straight line
+    hours_gap: np.ndarray  # hours between the two hour ranges
+    conflict_sum: np.ndarray  # softened conflict points
+    conflict_max: np.ndarray
+    coach_factor: float
+    readiness_gap: np.ndarray  # readiness asked − trede_werkelijk (− 0.5 with a jobcoach)
+    times_ok: np.ndarray  # some working time of the vacancy is not excluded
+    excluded_share: np.ndarray  # share of the vacancy's working times excluded
+
+
 def evaluate(
     clients: ClientArrays, vacancy: VacancyProfile, weights: SuitabilityWeights = DEFAULT_WEIGHTS
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -476,7 +225,22 @@ def evaluate(
         ``(scores, eligible)``: float32 scores in logit units (higher is better; ineligible clients
         get one too) and a boolean mask, both aligned with ``clients.ids``.
     """
-    w = weights
+    pair = _pair_terms(clients, vacancy)
+    eligible = (
+        (pair.hours_gap == 0)
+        & (pair.distance <= clients.max_km)
+        & pair.times_ok
+        & ((clients.licences & vacancy.licences) == vacancy.licences)
+        & (pair.conflict_max < 2.5)
+        & (pair.readiness_gap <= 2.5)
+    )
+    occupation_fit, wishes_occupation = _occupation_fit(clients, vacancy)
+    observable = _observable_terms(clients, vacancy, weights, pair, occupation_fit)
+    latent = _latent_terms(clients, vacancy, weights, wishes_occupation)
+    return (observable + latent).astype(np.float32), eligible
+
+
+def _pair_terms(clients: ClientArrays, vacancy: VacancyProfile) -> _PairTerms:
     n = len(clients)
     distance = geo.haversine_km(clients.lat, clients.lon, vacancy.lat, vacancy.lon).astype(np.float32)
     hours_gap = np.maximum(vacancy.uren_min - clients.uren_max, 0) + np.maximum(clients.uren_min - vacancy.uren_max, 0)
@@ -487,43 +251,51 @@ def evaluate(
         excluded_share = np.bitwise_count(clients.excluded_times & vacancy.times) / vacancy.times.bit_count()
     else:
         times_ok, excluded_share = np.ones(n, bool), np.zeros(n, np.float32)
-    eligible = (
-        (hours_gap == 0)
-        & (distance <= clients.max_km)
-        & times_ok
-        & ((clients.licences & vacancy.licences) == vacancy.licences)
-        & (conflict_max < 2.5)
-        & (readiness_gap <= 2.5)
+    return _PairTerms(
+        distance, hours_gap, conflict_sum, conflict_max, coach_factor, readiness_gap, times_ok, excluded_share
     )
 
-    # Occupation fit.
-    if vacancy.occupation >= 0:
-        years = clients.experience[:, vacancy.occupation].astype(np.float32)
-        same_occupation = np.where(years > 0, np.minimum(1.0, 0.5 + 0.1 * years), 0.0)
-        same_sector = clients.sector_experience[:, vacancy.sector] * np.float32(0.4)
-        wishes_occupation = clients.wished_occupations[:, vacancy.occupation].astype(np.float32)
-        wants_sector = clients.wished_sectors[:, vacancy.sector].astype(np.float32)
-        occupation_fit = 0.6 * np.maximum(same_occupation, same_sector) + 0.25 * wishes_occupation + 0.15 * wants_sector
-    else:
-        wishes_occupation = np.zeros(n, np.float32)
-        occupation_fit = np.full(n, 0.3, np.float32)
 
-    # Competence fit on the true levels.
-    def coverage(columns: np.ndarray, levels: np.ndarray) -> np.ndarray:
-        if len(columns) == 0:
-            return np.full(n, 0.5, np.float32)
-        total = np.zeros(n, np.float32)
-        for column, level in zip(columns, levels, strict=True):
-            total += np.minimum(clients.competences[:, column] * np.float32(1.0 / level), 1.0)
-        return total / len(columns)
+def _occupation_fit(clients: ClientArrays, vacancy: VacancyProfile) -> tuple[np.ndarray, np.ndarray]:
+    """(occupation fit in [0, 1], wishes this occupation): 0.3 for every client when no occupation is known."""
+    n = len(clients)
+    if vacancy.occupation < 0:
+        return np.full(n, 0.3, np.float32), np.zeros(n, np.float32)
+    years = clients.experience[:, vacancy.occupation].astype(np.float32)
+    same_occupation = np.where(years > 0, np.minimum(1.0, 0.5 + 0.1 * years), 0.0)
+    same_sector = clients.sector_experience[:, vacancy.sector] * np.float32(0.4)
+    wishes_occupation = clients.wished_occupations[:, vacancy.occupation].astype(np.float32)
+    wants_sector = clients.wished_sectors[:, vacancy.sector].astype(np.float32)
+    occupation_fit = 0.6 * np.maximum(same_occupation, same_sector) + 0.25 * wishes_occupation + 0.15 * wants_sector
+    return occupation_fit, wishes_occupation
 
-    competence_fit = 0.75 * coverage(vacancy.required, vacancy.required_levels) + 0.25 * coverage(
-        vacancy.optional, vacancy.optional_levels
+
+def _coverage(clients: ClientArrays, columns: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Mean over the asked competences of min(1, true level / asked level); 0.5 when none are asked."""
+    n = len(clients)
+    if len(columns) == 0:
+        return np.full(n, 0.5, np.float32)
+    total = np.zeros(n, np.float32)
+    for column, level in zip(columns, levels, strict=True):
+        total += np.minimum(clients.competences[:, column] * np.float32(1.0 / level), 1.0)
+    return total / len(columns)
+
+
+def _observable_terms(
+    clients: ClientArrays,
+    vacancy: VacancyProfile,
+    w: SuitabilityWeights,
+    pair: _PairTerms,
+    occupation_fit: np.ndarray,
+) -> np.ndarray:
+    """The profile-side terms of the score (they read the *true* competences, beperkingen and readiness)."""
+    competence_fit = 0.75 * _coverage(clients, vacancy.required, vacancy.required_levels) + 0.25 * _coverage(
+        clients, vacancy.optional, vacancy.optional_levels
     )
-    minutes = distance * (geo.DETOUR_FACTOR * 60.0) / clients.speed_kmh + clients.overhead_min
-    overshoot = np.clip(distance / np.maximum(clients.max_km, 0.5) - 1.0, 0.0, 2.0)
+    minutes = pair.distance * (geo.DETOUR_FACTOR * 60.0) / clients.speed_kmh + clients.overhead_min
+    overshoot = np.clip(pair.distance / np.maximum(clients.max_km, 0.5) - 1.0, 0.0, 2.0)
     language_short = (
-        np.maximum(vacancy.language - clients.language.astype(np.float32), 0.0) * coach_factor
+        np.maximum(vacancy.language - clients.language.astype(np.float32), 0.0) * pair.coach_factor
         if vacancy.language >= 0
         else 0.0
     )
@@ -532,24 +304,29 @@ def evaluate(
         if len(vacancy.certificates)
         else 0.0
     )
-    observable = (
+    return (
         w.intercept
         + w.occupation * occupation_fit
         + w.competences * competence_fit
         - w.travel_minute * minutes
         - w.travel_overshoot * overshoot
-        - w.hours_gap * hours_gap
-        - w.excluded_times * excluded_share
-        - w.conflict * conflict_sum
+        - w.hours_gap * pair.hours_gap
+        - w.excluded_times * pair.excluded_share
+        - w.conflict * pair.conflict_sum
         - w.language_step * language_short
-        - w.readiness_gap * np.maximum(readiness_gap, 0.0) ** 2
-        - w.overqualified * np.maximum(-readiness_gap - 1.0, 0.0)
+        - w.readiness_gap * np.maximum(pair.readiness_gap, 0.0) ** 2
+        - w.overqualified * np.maximum(-pair.readiness_gap - 1.0, 0.0)
         - w.missing_certificate * missing_certificates
     )
 
+
+def _latent_terms(
+    clients: ClientArrays, vacancy: VacancyProfile, w: SuitabilityWeights, wishes_occupation: np.ndarray
+) -> np.ndarray:
+    """The hidden terms: motivatie, betrouwbaarheid, vermogen, openheid, werkdruk and chemistry."""
     distance_to_market = np.clip(1.0 - clients.trede / 5.0, 0.0, 1.0)
     complexity = vacancy.belasting[COMPLEXITY_ASPECT] / 3.0
-    latent = (
+    return (
         clients.motivation * (w.motivation + w.motivation_wish * wishes_occupation)
         + (w.reliability * (0.5 + 0.5 * vacancy.readiness / MAX_READINESS)) * clients.reliability
         + (w.ability + w.ability_complexity * complexity) * clients.ability
@@ -559,7 +336,6 @@ def evaluate(
         * (clients.worst_psychic + 0.5 * np.maximum(-clients.reliability, 0.0))
         + w.chemistry * chemistry(clients.match_key, vacancy.match_key)
     )
-    return (observable + latent).astype(np.float32), eligible
 
 
 def true_suitability(

@@ -45,8 +45,10 @@ from tqdm import tqdm
 from matching import outcomes, scoring
 from matching.domain import AuditKenmerken, Client, Vacancy
 from matching.structured import ClientArrays, VacancyArrays, Vocabularies
+from matching.taxonomy import load_taxonomy
 from training import latent
 from training.synthetic import DEFAULT_REFERENCE_DATE
+from training.truth_arrays import Codebook
 
 logger = logging.getLogger(__name__)
 
@@ -156,7 +158,7 @@ def _at(day: date, rng: np.random.Generator) -> datetime:
 def simulate(engine, settings: SimulationSettings = SimulationSettings(), seed: int = 0) -> Iterator[SimulatedProposal]:  # noqa: B008
     """Yield simulated proposals vacancy by vacancy (deterministic for a seed and database)."""
     rng = np.random.default_rng(seed)
-    codebook = latent.Codebook.from_taxonomy(latent.load_taxonomy())
+    codebook = Codebook.from_taxonomy(load_taxonomy())
     truth = latent.load_client_arrays(engine, codebook)
     with Session(engine) as session:
         clients = list(session.exec(select(Client).order_by(Client.id)))

@@ -22,9 +22,11 @@ from sqlmodel import Session, select
 
 from matching.domain import AuditKenmerken, Vacancy
 from matching.matcher import Matcher
+from matching.taxonomy import load_taxonomy
 from training import latent
 from training.dataset import RankingData
 from training.outcome_sim import SimulationSettings, counterfactual_labels, protected_bias
+from training.truth_arrays import Codebook
 
 
 def pool_holdout(
@@ -49,7 +51,7 @@ def pool_holdout(
     truth = latent.load_client_arrays(matcher.engine)
     if len(truth.ids) == 0:
         return None
-    codebook = latent.Codebook.from_taxonomy(latent.load_taxonomy())
+    codebook = Codebook.from_taxonomy(load_taxonomy())
     row_of = {int(key): row for row, key in enumerate(truth.ids)}
     with Session(matcher.engine) as session:
         audit = {row.client_id: row for row in session.exec(select(AuditKenmerken))}

@@ -25,6 +25,7 @@ from matching.store import make_engine
 from matching.taxonomy import load_taxonomy
 from training import latent, synthetic
 from training.population.region import Region
+from training.truth_arrays import ClientArrays, Codebook, VacancyProfile, build_client_arrays, build_vacancy_profile
 
 GENDERED_OR_ORIGIN_WORDS = {
     "hij",
@@ -59,8 +60,8 @@ def data() -> synthetic.SyntheticData:
 
 
 @pytest.fixture(scope="module")
-def codebook() -> latent.Codebook:
-    return latent.Codebook.from_taxonomy(load_taxonomy())
+def codebook() -> Codebook:
+    return Codebook.from_taxonomy(load_taxonomy())
 
 
 def _share(flags: list[bool]) -> float:
@@ -200,19 +201,19 @@ def test_write_to_db_round_trips_counts_and_links(tmp_path: Path, data: syntheti
 # --- the hidden truth -----------------------------------------------------------------------------
 
 
-def _arrays(data: synthetic.SyntheticData, codebook: latent.Codebook) -> latent.ClientArrays:
+def _arrays(data: synthetic.SyntheticData, codebook: Codebook) -> ClientArrays:
     pairs = zip(data.clients, data.client_latent, strict=True)
     records = [(i + 1, client_from_input(c), f) for i, (c, f) in enumerate(pairs)]
-    return latent.build_client_arrays(records, codebook)
+    return build_client_arrays(records, codebook)
 
 
-def _vacancy(data: synthetic.SyntheticData, codebook: latent.Codebook, index: int) -> latent.VacancyProfile:
-    return latent.build_vacancy_profile(
+def _vacancy(data: synthetic.SyntheticData, codebook: Codebook, index: int) -> VacancyProfile:
+    return build_vacancy_profile(
         index + 1, vacancy_from_input(data.vacancies[index]), data.vacancy_latent[index], codebook
     )
 
 
-def test_truth_is_deterministic_and_vectorised(data: synthetic.SyntheticData, codebook: latent.Codebook) -> None:
+def test_truth_is_deterministic_and_vectorised(data: synthetic.SyntheticData, codebook: Codebook) -> None:
     clients = _arrays(data, codebook)
     for index in range(0, 300, 37):
         vacancy = _vacancy(data, codebook, index)
@@ -259,7 +260,7 @@ def _client_record(occupation: Any, matches: bool) -> tuple[dict[str, Any], dict
     return profile, factors
 
 
-def _vacancy_for(occupation: Any, codebook: latent.Codebook, **overrides: Any) -> latent.VacancyProfile:
+def _vacancy_for(occupation: Any, codebook: Codebook, **overrides: Any) -> VacancyProfile:
     vacancy = VacancyIn(
         vacature_nummer="V-TEST",
         bron="WSP",
@@ -274,25 +275,25 @@ def _vacancy_for(occupation: Any, codebook: latent.Codebook, **overrides: Any) -
         **overrides,
     )
     factors = {"openheid": 0.0, "begeleiding_kwaliteit": 0.0, "werkdruk": 0.0, "match_key": 999}
-    return latent.build_vacancy_profile(1, vacancy_from_input(vacancy), factors, codebook)
+    return build_vacancy_profile(1, vacancy_from_input(vacancy), factors, codebook)
 
 
-def test_matching_occupation_and_competences_raise_true_suitability(codebook: latent.Codebook) -> None:
+def test_matching_occupation_and_competences_raise_true_suitability(codebook: Codebook) -> None:
     taxonomy = load_taxonomy()
     occupation = next(o for o in taxonomy.occupations.values() if len(o.competenties) >= 4)
     records = [(1, *_client_record(occupation, matches=True)), (2, *_client_record(occupation, matches=False))]
-    clients = latent.build_client_arrays(records, codebook)
+    clients = build_client_arrays(records, codebook)
     scores, eligible = latent.evaluate(clients, _vacancy_for(occupation, codebook))
     assert eligible.all()
     assert scores[0] > scores[1] + 1.0
 
 
-def test_jobcarving_and_jobcoach_soften_a_conflicting_beperking(codebook: latent.Codebook) -> None:
+def test_jobcarving_and_jobcoach_soften_a_conflicting_beperking(codebook: Codebook) -> None:
     taxonomy = load_taxonomy()
     occupation = next(o for o in taxonomy.occupations.values() if len(o.competenties) >= 4)
     profile, factors = _client_record(occupation, matches=True)
     bad_back = {**factors, "beperkingen": {"tillen": 3}}
-    clients = latent.build_client_arrays([(1, profile, factors), (2, profile, bad_back)], codebook)
+    clients = build_client_arrays([(1, profile, factors), (2, profile, bad_back)], codebook)
     heavy = [{"aspect": "tillen", "niveau": 3}]
     plain = latent.evaluate(clients, _vacancy_for(occupation, codebook, belasting=heavy))
     carved = latent.evaluate(clients, _vacancy_for(occupation, codebook, belasting=heavy, jobcarving=True))
@@ -300,19 +301,19 @@ def test_jobcarving_and_jobcoach_soften_a_conflicting_beperking(codebook: latent
     assert carved[1][1] and carved[0][1] > plain[0][1]  # jobcarving makes it workable and less costly
     psychic = [{"aspect": "prikkels", "niveau": 3}]
     overwhelmed = {**factors, "beperkingen": {"prikkels": 2}}
-    clients = latent.build_client_arrays([(1, profile, overwhelmed)], codebook)
+    clients = build_client_arrays([(1, profile, overwhelmed)], codebook)
     alone = latent.true_suitability(clients, _vacancy_for(occupation, codebook, belasting=psychic))
     coached = latent.true_suitability(clients, _vacancy_for(occupation, codebook, belasting=psychic, jobcoach=True))
     assert coached[0] > alone[0]
 
 
-def test_latent_motivation_counts_and_client_arrays_have_no_protected_fields(codebook: latent.Codebook) -> None:
-    assert not PROTECTED_FIELDS & {f.name for f in dataclasses.fields(latent.ClientArrays)}
+def test_latent_motivation_counts_and_client_arrays_have_no_protected_fields(codebook: Codebook) -> None:
+    assert not PROTECTED_FIELDS & {f.name for f in dataclasses.fields(ClientArrays)}
     taxonomy = load_taxonomy()
     occupation = next(o for o in taxonomy.occupations.values() if len(o.competenties) >= 4)
     profile, factors = _client_record(occupation, matches=True)
     keen = {**factors, "motivatie": 1.5}
-    clients = latent.build_client_arrays([(1, profile, factors), (2, profile, keen)], codebook)
+    clients = build_client_arrays([(1, profile, factors), (2, profile, keen)], codebook)
     scores = latent.true_suitability(clients, _vacancy_for(occupation, codebook))
     assert scores[1] > scores[0]
 
