@@ -22,7 +22,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from api.security import PROBLEM
+from api.problems import PROBLEM
 
 API_VERSION = "0.1.0"
 BASE = "/api/v1"

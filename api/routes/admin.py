@@ -84,10 +84,10 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from api import security
 from api.deps import Beheerder, DataScientist, Doel, MatcherDep, SettingsDep, Toezicht
-from api.security import ProblemError, error_responses, finite
-from api.services import audit, grants
+from api.problems import ProblemError, documented, finite
+from api.routes.modellen import Rangschikker
+from api.services import audit, grants, tokens
 from api.services.users import Rol, User, UserPublic, create_user, get_user, normalize_username, revoke_tokens
 from matching.domain import Client, Vacancy
 from matching.errors import ConflictError, InvalidInputError, NotFoundError
@@ -193,16 +193,6 @@ class Invoer(BaseModel):
         if isinstance(value, str) and "\x00" in value:
             raise ValueError("bevat een NUL-teken; verwijder het")
         return value
-
-
-class Rangschikker(BaseModel):
-    """The ranker that orders candidate lists now (the same keys as in ``GET /api/v1/health``)."""
-
-    name: str = Field(description="registermodel, 'baseline' (meegeleverd) of 'baseline:weighted'")
-    version: str | None = Field(description="versie in het register of van de meegeleverde baseline")
-    source: str | None = None
-    aliases: list[str] = Field([], description="aliassen van deze versie in het register")
-    error: str | None = Field(None, description="waarom het laatste herladen mislukte (de vorige serveert)")
 
 
 class Promotie(Uitvoer):
@@ -424,7 +414,7 @@ def _version(info: registry.VersionInfo) -> ModelVersie:
     "/modellen",
     response_model=ModellenOverzicht,
     tags=["modellen"],
-    responses=error_responses(_401=NOT_LOGGED_IN, _403=WRONG_ROLE, _503="Het modelregister is niet leesbaar"),
+    responses=documented(_401=NOT_LOGGED_IN, _403=WRONG_ROLE, _503="Het modelregister is niet leesbaar"),
 )
 def list_models(_user: Toezicht, matcher: MatcherDep, settings: SettingsDep) -> ModellenOverzicht:
     """De geregistreerde versies van de rangschikker (aliassen, toetsperiode, wie promoveerde) en welke nu serveert."""
@@ -490,7 +480,7 @@ def _registry_call(call: Any, *args: Any) -> Any:
             "description": "De modelkaart in Markdown",
             "content": {"text/markdown": {"schema": {"type": "string"}}},
         },
-        **error_responses(
+        **documented(
             _401=NOT_LOGGED_IN,
             _403=WRONG_ROLE,
             _404="Deze versie bestaat niet",
@@ -510,7 +500,7 @@ def model_card(versie: Versie, _user: Toezicht, settings: SettingsDep) -> PlainT
     "/modellen/{versie}/fairness",
     response_model=FairnessRapport,
     tags=["modellen"],
-    responses=error_responses(
+    responses=documented(
         _401=NOT_LOGGED_IN, _403=WRONG_ROLE, _404="Deze versie bestaat niet", _503="Het modelregister is niet leesbaar"
     ),
 )
@@ -552,7 +542,7 @@ _PROMOTING = threading.Lock()  # one promotion at a time in this process: both w
     "/modellen/promoveren",
     response_model=Promotieresultaat,
     tags=["modellen"],
-    responses=error_responses(
+    responses=documented(
         _400="Ongeldige invoer, bijv. forceer zonder reden",
         _401=NOT_LOGGED_IN,
         _403=WRONG_ROLE,
@@ -680,11 +670,11 @@ def _snapshot(request: Request, matcher: Matcher) -> _Snapshot:
 def training_pseudonym(settings: Settings, kind: str, number: str) -> str:
     """A keyed pseudonym for a klant (``kind="klant"``) or vacature in the training data.
 
-    HMAC-SHA256 under the pseudonym key, like :func:`api.security.pseudonym`, but in its own
+    HMAC-SHA256 under the pseudonym key, like :func:`api.services.tokens.pseudonym`, but in its own
     domain: stable across pages and requests, and not joinable with the per-list pseudonyms.
     """
     message = f"trainingsdata|{kind}|{number}".encode()
-    digest = hmac.new(security.pseudonym_key(settings).encode(), message, hashlib.sha256).hexdigest()[:16]
+    digest = hmac.new(tokens.pseudonym_key(settings).encode(), message, hashlib.sha256).hexdigest()[:16]
     return f"{'P' if kind == 'klant' else 'PV'}-{digest}"
 
 
@@ -699,7 +689,7 @@ def _numbers(session: Session, table: Any, column: Any, ids: np.ndarray) -> dict
     "/modellen/trainingsdata",
     response_model=TrainingsdataPagina,
     tags=["modellen"],
-    responses=error_responses(
+    responses=documented(
         _400="Ongeldige pagina, paginaGrootte of X-Doel",
         _401=NOT_LOGGED_IN,
         _403=WRONG_ROLE,
@@ -817,7 +807,7 @@ def _consulent_rule(rol: Rol, consulent: str | None) -> None:
     "/gebruikers",
     response_model=GebruikersLijst,
     tags=["gebruikers"],
-    responses=error_responses(_401=NOT_LOGGED_IN, _403=WRONG_ROLE),
+    responses=documented(_401=NOT_LOGGED_IN, _403=WRONG_ROLE),
 )
 def list_users(_user: Beheerder, matcher: MatcherDep) -> GebruikersLijst:
     """Alle accounts (zonder wachtwoorden), op gebruikersnaam."""
@@ -832,7 +822,7 @@ def list_users(_user: Beheerder, matcher: MatcherDep) -> GebruikersLijst:
     status_code=201,
     response_model=UserPublic,
     tags=["gebruikers"],
-    responses=error_responses(
+    responses=documented(
         _400="Ongeldige invoer of te zwak wachtwoord",
         _401=NOT_LOGGED_IN,
         _403=WRONG_ROLE,
@@ -870,7 +860,7 @@ def add_user(
     "/gebruikers/{gebruikersnaam}",
     response_model=UserPublic,
     tags=["gebruikers"],
-    responses=error_responses(_401=NOT_LOGGED_IN, _403=WRONG_ROLE, _404="De gebruiker bestaat niet"),
+    responses=documented(_401=NOT_LOGGED_IN, _403=WRONG_ROLE, _404="De gebruiker bestaat niet"),
 )
 def read_user(gebruikersnaam: Gebruikersnaam, _user: Beheerder, matcher: MatcherDep) -> UserPublic:
     """Eén account (zonder wachtwoord)."""
@@ -882,7 +872,7 @@ def read_user(gebruikersnaam: Gebruikersnaam, _user: Beheerder, matcher: Matcher
     "/gebruikers/{gebruikersnaam}",
     response_model=UserPublic,
     tags=["gebruikers"],
-    responses=error_responses(
+    responses=documented(
         _400="Ongeldige wijziging, bijv. het eigen account deactiveren",
         _401=NOT_LOGGED_IN,
         _403=WRONG_ROLE,

@@ -16,31 +16,20 @@ written to the audit log (``rangschikking_omgezet``) and kept on the setting (wh
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from api import security
+from api import problems
 from api.deps import MatcherDep, Toezicht
-from api.security import PROBLEM
 from api.services import audit
 from api.services.users import Rol
 from matching import oversight_state
 from matching.matcher import Matcher
 
-_TEXTS = {400: "Ongeldige invoer", 401: "Niet ingelogd of token ongeldig", 403: "Deze rol mag dit niet"}
-
-
-def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {
-        status: {"description": _TEXTS[status], "content": {PROBLEM: {"schema": security.Problem.model_json_schema()}}}
-        for status in statuses
-    }
-
-
-router = APIRouter(prefix="/api/v1/instellingen", tags=["toezicht"], responses=_problems(401, 403))
+router = APIRouter(prefix="/api/v1/instellingen", tags=["toezicht"], responses=problems.documented(401, 403))
 
 
 class Rangschikking(BaseModel):
@@ -77,7 +66,7 @@ def read_ranking_mode(matcher: MatcherDep, _user: Toezicht) -> RangschikkingStan
     "/rangschikking",
     response_model=RangschikkingStand,
     response_model_by_alias=True,
-    responses=_problems(400),
+    responses=problems.documented(400),
 )
 def switch_ranking_mode(
     body: Rangschikking, matcher: MatcherDep, user: Toezicht, request: Request

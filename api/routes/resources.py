@@ -73,9 +73,9 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from api import security
+from api import problems, security
 from api.deps import Accountmanager, Consulent, Doel, EngineDep, VacatureMaker
-from api.security import PROBLEM, ProblemError
+from api.problems import ProblemError
 from api.services import audit
 from api.services.users import User
 from matching import importer, quality, store
@@ -113,38 +113,12 @@ _UPLOAD_TYPES = {"text/csv": ".csv", "application/json": ".json", "application/x
 router = APIRouter(tags=["klanten en vacatures"])
 
 
-class ParamFout(BaseModel):
-    """One invalid field of a 400."""
-
-    name: str = Field(description="het veld, bijv. 'urenMax' of 'competenties[2].niveau'")
-    reason: str = Field(description="in het Nederlands: wat er mis is en hoe het goed moet")
-
-
-class ValidatieProbleem(security.Problem):
-    """A 400: the problem with every invalid field (when the fields could be read)."""
-
-    invalidParams: list[ParamFout] = []  # the name RFC 9457 §3 uses in its example
-
-
-_PROBLEM_TEXTS = {
-    400: ("Ongeldige invoer: een veld, de X-Doel-header of het importbestand", ValidatieProbleem),
-    401: ("Niet ingelogd of token ongeldig", security.Problem),
-    403: ("Deze rol mag dit niet, of de consulentcode is niet de eigen", security.Problem),
-    404: ("Bestaat niet (of hoort bij de caseload van een andere consulent)", security.Problem),
-    409: ("Het nummer is al in gebruik", security.Problem),
-    413: ("De aanvraag is te groot (5 MB voor een import, anders 1 MB; zie api.ops)", security.Problem),
+ERRORS = {
+    400: "Ongeldige invoer: een veld, de X-Doel-header of het importbestand",
+    403: "Deze rol mag dit niet, of de consulentcode is niet de eigen",
+    409: "Het nummer is al in gebruik",
+    413: "De aanvraag is te groot (5 MB voor een import, anders 1 MB; zie api.ops)",
 }
-
-
-def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI responses documented as problem+json only."""
-    return {
-        status: {
-            "description": _PROBLEM_TEXTS[status][0],
-            "content": {PROBLEM: {"schema": _PROBLEM_TEXTS[status][1].model_json_schema()}},
-        }
-        for status in statuses
-    }
 
 
 # ------------------------------------------------------------------------------------------ schemas
@@ -463,7 +437,7 @@ def _taken(data: ClientIn, taken_by: str | None, path: str) -> NotFoundError | P
     "/api/v1/klanten",
     status_code=201,
     response_model=KlantProfiel,
-    responses=_problems(400, 401, 403, 404, 409, 413),
+    responses=problems.documented(400, 401, 403, 404, 409, 413, texts=ERRORS),
 )
 def create_client(
     body: KlantInvoer,
@@ -491,7 +465,11 @@ def create_client(
     return profile
 
 
-@router.post("/api/v1/klanten/zoeken", response_model=KlantenPagina, responses=_problems(400, 401, 403, 413))
+@router.post(
+    "/api/v1/klanten/zoeken",
+    response_model=KlantenPagina,
+    responses=problems.documented(400, 401, 403, 413, texts=ERRORS),
+)
 def search_clients(search: KlantZoekvraag, user: Consulent, engine: EngineDep, request: Request) -> KlantenPagina:
     """Klanten uit de eigen caseload zoeken (trede, route, begin van de postcode), per pagina, zonder beperkingen."""
     statement = select(Client).where(Client.consulent == _caseload(user))
@@ -512,7 +490,11 @@ def search_clients(search: KlantZoekvraag, user: Consulent, engine: EngineDep, r
     return page
 
 
-@router.get("/api/v1/klanten/datakwaliteit", response_model=KwaliteitPagina, responses=_problems(400, 401, 403))
+@router.get(
+    "/api/v1/klanten/datakwaliteit",
+    response_model=KwaliteitPagina,
+    responses=problems.documented(400, 401, 403, texts=ERRORS),
+)
 def client_data_quality(
     user: Consulent,
     engine: EngineDep,
@@ -554,7 +536,11 @@ def client_data_quality(
     )
 
 
-@router.get("/api/v1/klanten/{klantnummer}", response_model=KlantProfiel, responses=_problems(400, 401, 403, 404))
+@router.get(
+    "/api/v1/klanten/{klantnummer}",
+    response_model=KlantProfiel,
+    responses=problems.documented(400, 401, 403, 404, texts=ERRORS),
+)
 def read_client(
     klantnummer: str, user: Consulent, engine: EngineDep, request: Request, doel: Doel = DEFAULT_PURPOSE
 ) -> KlantProfiel:
@@ -567,7 +553,11 @@ def read_client(
     return profile
 
 
-@router.put("/api/v1/klanten/{klantnummer}", response_model=KlantProfiel, responses=_problems(400, 401, 403, 404, 413))
+@router.put(
+    "/api/v1/klanten/{klantnummer}",
+    response_model=KlantProfiel,
+    responses=problems.documented(400, 401, 403, 404, 413, texts=ERRORS),
+)
 def replace_client(
     klantnummer: str,
     body: KlantInvoer,
@@ -669,7 +659,11 @@ def _report(
 BESTAND = File(description="CSV of JSON in het formaat van 'werkmatch import' (zie matching/importer.py); max. 5 MB")
 
 
-@router.post("/api/v1/klanten/import", response_model=ImportRapport, responses=_problems(400, 401, 403, 413))
+@router.post(
+    "/api/v1/klanten/import",
+    response_model=ImportRapport,
+    responses=problems.documented(400, 401, 403, 413, texts=ERRORS),
+)
 def import_clients(
     bestand: Annotated[UploadFile, BESTAND],
     user: Consulent,
@@ -699,7 +693,7 @@ def import_clients(
     "/api/v1/vacatures",
     status_code=201,
     response_model=Vacature,
-    responses=_problems(400, 401, 403, 409, 413),
+    responses=problems.documented(400, 401, 403, 409, 413, texts=ERRORS),
 )
 def create_vacancy(body: VacatureInvoer, _user: VacatureMaker, engine: EngineDep, response: Response) -> Vacature:
     """Een vacature aanmaken (WSP of Scalabor); geeft de vacature en de Location ervan."""
@@ -717,7 +711,7 @@ def create_vacancy(body: VacatureInvoer, _user: VacatureMaker, engine: EngineDep
     return result
 
 
-@router.get("/api/v1/vacatures", response_model=VacaturesPagina, responses=_problems(400, 401))
+@router.get("/api/v1/vacatures", response_model=VacaturesPagina, responses=problems.documented(400, 401, texts=ERRORS))
 def list_vacancies(
     _user: security.CurrentUser,
     engine: EngineDep,
@@ -743,14 +737,20 @@ def list_vacancies(
         )
 
 
-@router.get("/api/v1/vacatures/{vacaturenummer}", response_model=Vacature, responses=_problems(401, 404))
+@router.get(
+    "/api/v1/vacatures/{vacaturenummer}", response_model=Vacature, responses=problems.documented(401, 404, texts=ERRORS)
+)
 def read_vacancy(vacaturenummer: str, _user: security.CurrentUser, engine: EngineDep) -> Vacature:
     """Een vacature."""
     with Session(engine) as session:
         return Vacature.model_validate(_vacancy(session, vacaturenummer).model_dump())
 
 
-@router.put("/api/v1/vacatures/{vacaturenummer}", response_model=Vacature, responses=_problems(400, 401, 403, 404, 413))
+@router.put(
+    "/api/v1/vacatures/{vacaturenummer}",
+    response_model=Vacature,
+    responses=problems.documented(400, 401, 403, 404, 413, texts=ERRORS),
+)
 def replace_vacancy(vacaturenummer: str, body: VacatureInvoer, _user: Accountmanager, engine: EngineDep) -> Vacature:
     """Een vacature vervangen; opgeslagen voordat het antwoord komt."""
     with store.session_scope(engine) as session:
@@ -766,7 +766,11 @@ def replace_vacancy(vacaturenummer: str, body: VacatureInvoer, _user: Accountman
         return Vacature.model_validate(vacancy.model_dump())
 
 
-@router.post("/api/v1/vacatures/import", response_model=ImportRapport, responses=_problems(400, 401, 403, 413))
+@router.post(
+    "/api/v1/vacatures/import",
+    response_model=ImportRapport,
+    responses=problems.documented(400, 401, 403, 413, texts=ERRORS),
+)
 def import_vacancies(bestand: Annotated[UploadFile, BESTAND], user: Accountmanager, engine: EngineDep) -> ImportRapport:
     """Vacatures importeren (CSV of JSON); de geldige regels worden in één transactie opgeslagen."""
     valid, rejected = importer.validate_records("vacancies", _upload_records(bestand))

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from api.deps import Beheerder, Consulent
-from api.security import ProblemError, error_responses
+from api.problems import ProblemError, documented
 from api.services import grants
 from api.services.users import User
 
@@ -85,7 +85,7 @@ def _request_id(request: Request) -> str | None:
     "/caseloadtoekenningen",
     response_model=Toekenningen,
     tags=["gebruikers"],
-    responses=error_responses(_400="Onbekende status", _401="Niet ingelogd", _403="Alleen voor een beheerder"),
+    responses=documented(_400="Onbekende status", _401="Niet ingelogd", _403="Alleen voor een beheerder"),
 )
 def list_grants(
     request: Request, _user: Beheerder, status: Annotated[grants.Status | None, Query()] = None
@@ -106,7 +106,7 @@ def _decided(call: object, request: Request, user: User, toekenning_id: int) -> 
     "/caseloadtoekenningen/{toekenning_id}/goedkeuren",
     response_model=Toekenning,
     tags=["gebruikers"],
-    responses=error_responses(
+    responses=documented(
         _401="Niet ingelogd",
         _403="Geen beheerder, of de eigen aanvraag (een tweede beheerder moet goedkeuren)",
         _404="De toekenning bestaat niet",
@@ -122,7 +122,7 @@ def approve_grant(request: Request, user: Beheerder, toekenning_id: ToekenningId
     "/caseloadtoekenningen/{toekenning_id}/afwijzen",
     response_model=Toekenning,
     tags=["gebruikers"],
-    responses=error_responses(
+    responses=documented(
         _401="Niet ingelogd",
         _403="Alleen voor een beheerder",
         _404="De toekenning bestaat niet",
@@ -138,7 +138,7 @@ def reject_grant(request: Request, user: Beheerder, toekenning_id: ToekenningId)
     "/meldingen",
     response_model=Meldingen,
     tags=["inbox"],
-    responses=error_responses(_401="Niet ingelogd", _403="Alleen voor een werkconsulent"),
+    responses=documented(_401="Niet ingelogd", _403="Alleen voor een werkconsulent"),
 )
 def list_notices(request: Request, user: Consulent) -> Meldingen:
     """Meldingen over toegang tot de eigen caseload (wie toegang vroeg of kreeg), nieuwste eerst."""

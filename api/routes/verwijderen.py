@@ -23,18 +23,10 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from api import security
+from api import problems
 from api.deps import Verwijderaar
-from api.security import PROBLEM
 from api.services import erasure
 from api.services.users import Rol
-
-_TEXTS = {
-    400: "Ongeldige invoer: een onbekende reden",
-    401: "Niet ingelogd of token ongeldig",
-    403: "Deze rol mag dit niet",
-    404: "Bestaat niet (of hoort bij de caseload van een andere consulent)",
-}
 
 router = APIRouter(tags=["klanten en vacatures"])
 
@@ -59,10 +51,7 @@ class Verwijdering(BaseModel):
     "/api/v1/klanten/{klantnummer}",
     response_model=Verwijdering,
     response_model_by_alias=True,
-    responses={
-        status: {"description": text, "content": {PROBLEM: {"schema": security.Problem.model_json_schema()}}}
-        for status, text in _TEXTS.items()
-    },
+    responses=problems.documented(401, 403, 404, _400="Ongeldige invoer: een onbekende reden"),
 )
 def erase_client(
     klantnummer: str,

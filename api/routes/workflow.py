@@ -44,10 +44,10 @@ from pydantic.alias_generators import to_camel
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from api import security
+from api import problems
 from api.deps import Accountmanager, Beheerder, Consulent, MatcherDep, Toezicht
-from api.security import PROBLEM
-from api.services import inbox, oversight
+from api.problems import PROBLEM
+from api.services import inbox, oversight, tokens
 from api.services.users import Rol, User
 from matching import outcomes
 from matching.disclosure import OUTSIDER
@@ -70,7 +70,7 @@ def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {
         status: {
             "description": _PROBLEM_TEXTS[status],
-            "content": {PROBLEM: {"schema": security.Problem.model_json_schema()}},
+            "content": {PROBLEM: {"schema": problems.Problem.model_json_schema()}},
         }
         for status in statuses
     }
@@ -549,7 +549,7 @@ def search_voorstellen(body: VoorstelZoeken, matcher: MatcherDep, user: Consulen
 def _pseudonym(request: Request, vacature: str) -> Callable[[str], str]:
     """The candidate list's pseudonym: the same ``P-…`` the accountmanager saw there."""
     settings = request.app.state.settings
-    return lambda klantnummer: security.pseudonym(settings, vacature, klantnummer)
+    return lambda klantnummer: tokens.pseudonym(settings, vacature, klantnummer)
 
 
 @router.post("/vacatures/{vacaturenummer}/push", response_model=PushOut, responses=NOT_FOUND)
@@ -734,6 +734,6 @@ def deviation_report(
     if user.rol == Rol.DATA_SCIENTIST:
         settings = request.app.state.settings
         for group in report["perConsulent"]:
-            group["consulent"] = security.pseudonym(settings, "afwijkingsrapport", group["consulent"])
+            group["consulent"] = tokens.pseudonym(settings, "afwijkingsrapport", group["consulent"])
         report["perConsulent"].sort(key=lambda group: group["consulent"])  # the order of the names would tell
     return {**report, "vanaf": first, "tot": last}

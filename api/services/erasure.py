@@ -41,8 +41,7 @@ from sqlalchemy import String, cast, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, delete, select
 
-from api import security
-from api.services import audit
+from api.services import audit, tokens
 from api.services.audit import AuditEntry, AuditRedaction, InferenceEntry, InferenceRedaction
 from api.services.inbox import InboxAfwijzing, InboxItem, KandidaatAfwijzing, VoorstelMotivatie, Zoekopdracht
 from matching import index
@@ -85,7 +84,7 @@ PURPOSE = "verwijdering (AVG art. 17)"
 
 def tombstone_pseudonym(settings: Settings, klantnummer: str) -> str:
     """The erased client's number in the logs: keyed, so it cannot be reversed without the pseudonym key."""
-    return security.pseudonym(settings, "verwijderd", klantnummer)
+    return tokens.pseudonym(settings, "verwijderd", klantnummer)
 
 
 def erased_meanwhile(session: Session, settings: Settings, numbers: Iterable[str]) -> dict[str, str]:

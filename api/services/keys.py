@@ -2,7 +2,7 @@
 
 Each key is 32 random bytes (64 hex characters) in its own file under ``<data_dir>/sleutels/``:
 ``token.key`` signs access tokens and the web UI's CSRF tokens; ``pseudoniem.key`` keys the
-pseudonyms an accountmanager or data scientist sees (:func:`api.security.pseudonym`). They are kept
+pseudonyms an accountmanager or data scientist sees (:func:`api.services.tokens.pseudonym`). They are kept
 apart so that a leaked token key cannot reverse a pseudonym, and rotating one leaves the other be.
 
 * **Created on first need** (the first login, the first list with pseudonyms, or the start of a

@@ -16,8 +16,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from api.problems import ProblemError
 from api.routes.workflow import KandidaatAfwijzenIn, PushIn, VoorstelIn, make_voorstel, push_vacature, reject_candidate
-from api.security import ProblemError
 from api.services import oversight
 from api.services.users import Rol
 from api.web.common import blank_to_none, error_text, field_errors

@@ -17,10 +17,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from api.app import AuditSearch
+from api.problems import ProblemError
 from api.routes.admin import GebruikerNieuw, GebruikerWijziging, add_user, change_user, list_users, read_user
+from api.routes.audit import AuditSearch
 from api.routes.toekenningen import approve_grant, reject_grant
-from api.security import ProblemError
 from api.services import audit, grants, inbox
 from api.services.users import Rol
 from api.web.common import blank_to_none, error_text, field_errors, render

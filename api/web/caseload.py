@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from api.app import VacancySearch, vacancy_listing
+from api.problems import ProblemError
 from api.routes.resources import KlantZoekvraag, client_data_quality, read_client, search_clients
 from api.routes.workflow import (
     AccepterenIn,
@@ -32,7 +33,6 @@ from api.routes.workflow import (
     save_search,
     search_voorstellen,
 )
-from api.security import ProblemError
 from api.services.users import Rol
 from api.web import shortlist
 from api.web.common import blank_to_none, error_text, field_errors, render

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
-from api.security import ProblemError
+from api.problems import ProblemError
 from api.services.users import Rol
 from api.web.session import ROL_NAMEN, WebSession
 from matching.errors import WerkmatchError, dutch_message

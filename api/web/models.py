@@ -15,9 +15,9 @@ from pydantic import ValidationError
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from api.problems import ProblemError
 from api.routes.admin import PromotieVerzoek, list_models, model_card, model_fairness, promote_challenger
 from api.routes.instellingen import read_ranking_mode
-from api.security import ProblemError
 from api.services.inbox import LOCAL_TIME
 from api.services.users import Rol
 from api.web import charts

@@ -20,7 +20,9 @@ from sqlmodel import Session, select
 
 from api import security
 from api.app import CandidateSearch, candidate_listing
-from api.security import ProblemError
+from api.problems import ProblemError
+from api.services import tokens
+from api.services.tokens import NotAuthenticated
 from api.services.users import Rol
 from api.web import charts, export, shortlist
 from api.web.common import blank_to_none, error_text, field_errors, render
@@ -86,15 +88,14 @@ def login(
         # the same throttle (429 with Retry-After), also for the right password.
         try:
             user, generation = security.check_login(request, gebruikersnaam, wachtwoord)
-        except ProblemError as error:
-            if error.status == 429:
-                status, headers = 429, {"Retry-After": error.headers["Retry-After"]}
+        except NotAuthenticated:
             errors["wachtwoord"] = (
-                error.detail
-                if error.status == 429
-                else "Gebruikersnaam of wachtwoord klopt niet, of het account is niet actief; controleer beide en "
+                "Gebruikersnaam of wachtwoord klopt niet, of het account is niet actief; controleer beide en "
                 "probeer het opnieuw."
             )
+        except ProblemError as error:  # 429: too many failed logins, Retry-After says how long to wait
+            status, headers = error.status, {"Retry-After": error.headers["Retry-After"]}
+            errors["wachtwoord"] = error.detail
     if errors or user is None:
         values = {"gebruikersnaam": gebruikersnaam}
         page = render(request, None, "inloggen.html", status, errors=errors, values=values, volgende=volgende)
@@ -102,14 +103,14 @@ def login(
         return page
     settings = request.app.state.settings
     response = RedirectResponse(_safe_next(volgende) or home_for(user.rol), status_code=303)
-    set_cookie(response, request, settings, security.create_access_token(settings, user, generation=generation))
+    set_cookie(response, request, settings, tokens.create_access_token(settings, user, generation=generation))
     return response
 
 
 @router.post("/uitloggen")
 def logout(request: Request, web: Web, csrf: Annotated[str, Form()] = "") -> Response:
     check_csrf(web, csrf)
-    security.log_out(request.app.state.engine, web.user.username)  # a copied cookie stops working too
+    tokens.log_out(request.app.state.engine, web.user.username)  # a copied cookie stops working too
     response = RedirectResponse("/inloggen?melding=uitgelogd", status_code=303)
     clear_cookie(response)
     return response

@@ -1,11 +1,11 @@
 """The web UI's login session: the API's own JWT in a cookie, and a CSRF token derived from it.
 
-* **Cookie** ``werkmatch_sessie``: the access token of :func:`api.security.create_access_token`,
+* **Cookie** ``werkmatch_sessie``: the access token of :func:`api.services.tokens.create_access_token`,
   ``HttpOnly`` (scripts cannot read it), ``SameSite=Lax`` (not sent on cross-site POSTs), ``Secure``
   on https and in production, ``Path=/``. Every request decodes it and reads the account again
-  (:func:`api.security.user_for_token`, the API's own check), so a deactivated account or a changed
+  (:func:`api.services.tokens.user_for_token`, the API's own check), so a deactivated account or a changed
   role takes effect at once, as in the API. Logging out deletes the cookie and revokes the token (and
-  every other token of the account, :func:`api.security.log_out`), so a copied cookie stops working too.
+  every other token of the account, :func:`api.services.tokens.log_out`), so a copied cookie stops working too.
 * **CSRF**: every form carries ``csrf`` = HMAC-SHA256(signing key, ``"csrf|" + jti``) of the
   session's token; :func:`check_csrf` compares it in constant time. No server-side state, and a
   token of another session (another ``jti``) does not fit. The login form has no session yet: it
@@ -22,8 +22,7 @@ from typing import Any
 
 from fastapi import Request
 
-from api import security
-from api.security import AuthError
+from api.services import tokens
 from api.services.users import Rol, User
 from matching.settings import Settings
 
@@ -60,7 +59,7 @@ class WebSession:
 
 
 def csrf_token(settings: Settings, jti: str) -> str:
-    key = security.signing_key(settings).encode()
+    key = tokens.signing_key(settings).encode()
     return hmac.new(key, f"csrf|{jti}".encode(), hashlib.sha256).hexdigest()
 
 
@@ -96,8 +95,8 @@ def current_session(request: Request) -> WebSession:
         raise LoginRequired(_next_path(request))
     settings: Settings = request.app.state.settings
     try:
-        user, claims = security.user_for_token(settings, request.app.state.engine, token)
-    except AuthError as error:
+        user, claims = tokens.user_for_token(settings, request.app.state.engine, token)
+    except tokens.NotAuthenticated as error:
         raise LoginRequired(_next_path(request), error.detail) from None
     return WebSession(user=user, csrf=csrf_token(settings, str(claims["jti"])))
 

@@ -13,9 +13,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from api.problems import ProblemError
 from api.routes.instellingen import Rangschikking, switch_ranking_mode
 from api.routes.workflow import deviation_report
-from api.security import ProblemError
 from api.services.users import Rol
 from api.web import charts
 from api.web.common import error_text, field_errors, render

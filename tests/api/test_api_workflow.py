@@ -14,8 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from api.security import pseudonym
 from api.services import inbox
+from api.services.tokens import pseudonym
 from matching.domain import Client, Vacancy
 from matching.outcomes import Voorstel
 from tests.factories import (

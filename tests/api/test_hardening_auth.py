@@ -23,11 +23,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from api import security
+from api import problems, security
 from api.cli import app as cli_app
-from api.security import CurrentUser, create_access_token, install, pseudonym, router, signing_key
-from api.services import keys
+from api.security import CurrentUser, install, router
+from api.services import keys, tokens
 from api.services.login_throttle import LoginThrottle
+from api.services.tokens import create_access_token, pseudonym, signing_key
 from api.services.users import Rol, create_user, ensure_tables, get_user, revoke_tokens
 from api.web.session import COOKIE, csrf_token
 from matching.errors import InvalidInputError
@@ -58,6 +59,7 @@ def engine(settings: Settings) -> Engine:
 def http(settings: Settings, engine: Engine) -> TestClient:
     app = FastAPI()
     install(app, settings)
+    problems.install(app)
     app.include_router(router)
     app.state.settings = settings
     app.state.engine = engine
@@ -96,7 +98,7 @@ def test_a_token_signed_with_the_published_demo_key_is_refused(http: TestClient)
     """The audit's attack: a hand-made beheerder token signed with the key from the source."""
     response = http.get("/api/v1/ik", headers=bearer(forged(OLD_DEMO_KEY)))
     assert response.status_code == 401 and "handtekening" in response.json()["detail"]
-    assert not hasattr(security, "DEMO_SIGNING_KEY")
+    assert not hasattr(security, "DEMO_SIGNING_KEY") and not hasattr(tokens, "DEMO_SIGNING_KEY")
 
 
 def test_the_published_demo_key_is_refused_as_configuration(settings: Settings) -> None:
@@ -108,7 +110,7 @@ def test_the_published_demo_key_is_refused_as_configuration(settings: Settings) 
 def test_keys_are_random_per_installation_private_and_apart(tmp_path: Path) -> None:
     first, second = Settings(data_dir=tmp_path / "een"), Settings(data_dir=tmp_path / "twee")
     assert signing_key(first) != signing_key(second)
-    assert security.pseudonym_key(first) != signing_key(first)
+    assert tokens.pseudonym_key(first) != signing_key(first)
     directory = keys.key_dir(first)
     assert stat.S_IMODE(directory.stat().st_mode) == 0o700
     for name in (keys.TOKEN_KEY, keys.PSEUDONYM_KEY):
@@ -133,7 +135,7 @@ def test_pseudonyms_cannot_be_reversed_with_the_token_key(settings: Settings) ->
 def test_a_configured_pseudonym_key_must_differ_from_the_token_key(settings: Settings) -> None:
     same = settings.model_copy(update={"auth": AuthSettings(secret_key="k" * 40, pseudonym_key="k" * 40)})
     with pytest.raises(InvalidInputError, match="gelijk aan"):
-        security.pseudonym_key(same)
+        tokens.pseudonym_key(same)
 
 
 def test_production_refuses_a_key_file_others_can_read(settings: Settings) -> None:

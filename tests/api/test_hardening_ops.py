@@ -27,7 +27,8 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from api.app import create_app
-from api.ops import CSP, without_paths
+from api.ops import CSP
+from api.services.status import without_paths
 from matching import store
 from matching.matcher import Matcher
 from matching.settings import OpsSettings, RankerSettings, Settings

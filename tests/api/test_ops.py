@@ -13,8 +13,10 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlmodel import Session
 
+from api.access_log import ACCESS_LOGGER
 from api.app import create_app
-from api.ops import ACCESS_LOGGER, Operations, TokenBuckets
+from api.limits import TokenBuckets
+from api.ops import Operations
 from matching.matcher import Matcher
 from matching.settings import OpsSettings, Settings
 from tests.factories import app_settings, logins, make_client, make_vacancy, running_app

@@ -15,15 +15,10 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from api.security import (
-    AuthError,
-    CurrentUser,
-    create_access_token,
-    install,
-    require,
-    router,
-    signing_key,
-)
+from api import problems
+from api.problems import ProblemError
+from api.security import CurrentUser, install, require, router
+from api.services.tokens import create_access_token, signing_key
 from api.services.users import Rol, User, authenticate, create_demo_users, create_user, ensure_tables, get_user
 from matching.errors import InvalidInputError
 from matching.settings import AuthSettings, Settings
@@ -55,6 +50,7 @@ def users(engine: Engine) -> dict[str, User]:
 def http(settings: Settings, engine: Engine, users: dict[str, User]) -> TestClient:
     app = FastAPI()
     install(app, settings)
+    problems.install(app)
     app.include_router(router)
     app.state.settings = settings
     app.state.engine = engine
@@ -299,7 +295,7 @@ def test_require_names_every_allowed_role() -> None:
         require()
     dependency = require(Rol.ACCOUNTMANAGER, Rol.DATA_SCIENTIST, Rol.BEHEERDER)
     user = User(username="x", password_hash="", rol=Rol.WERKCONSULENT, consulent="c")
-    with pytest.raises(AuthError, match="een van de rollen accountmanager, data_scientist of beheerder") as error:
+    with pytest.raises(ProblemError, match="een van de rollen accountmanager, data_scientist of beheerder") as error:
         dependency(user)
     assert error.value.status == 403
 

@@ -15,8 +15,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from api.app import create_app, watch_champion
+from api.app import create_app
 from api.cli import app as cli
+from api.lifespan import watch_champion
 from matching.domain import Vacancy
 from matching.errors import InvalidInputError
 from matching.features import FEATURE_NAMES

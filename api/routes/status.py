@@ -1,0 +1,162 @@
+"""The probes: liveness (``GET /api/v1/health``) and readiness (``GET /api/v1/gereedheid``), without login.
+
+======  ========================  ======  ===========
+method  path                      roles   status codes
+======  ========================  ======  ===========
+GET     ``/api/v1/health``        anyone  200
+GET     ``/api/v1/gereedheid``    anyone  200, 503
+======  ========================  ======  ===========
+
+Both are ``async`` routes that read what the service holds in memory
+(:func:`api.services.status.service_status`, no lock, no query) and, for readiness, the last answer of
+the database check that :class:`api.services.status.DatabaseWatch` runs in its own thread every
+``ops.status_seconds``: they answer in milliseconds whatever the search load (``/health`` once waited
+for the matcher's lock behind every running search: 45 s at 32 users). Readiness is 200 when the
+database answered and both indexes are loaded and searchable, with the ranker (name, version) and the
+embedding model and indexes that serve; otherwise 503 problem+json that says what is missing. Neither
+names a file path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from api import problems
+from api.problems import problem
+from api.routes.modellen import Rangschikker
+from api.services.status import service_status
+from matching.settings import Settings
+
+RETRY_LOADING_S = 10  # Retry-After of a 503 while the indexes load (they are searchable after ~10 s)
+
+router = APIRouter(prefix="/api/v1", tags=["beheer"])
+
+
+class Stand(BaseModel):
+    """Base of the probes' answers: camelCase JSON; a member the service did not give is left out."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+
+
+class Zijde(Stand):
+    """One index (klanten or vacatures) against the database."""
+
+    database: int | None = Field(description="records die de service kent")
+    indexed: int | None = Field(description="vectoren in de index; leeg zolang die niet geladen is")
+    to_embed: int | None = Field(description="records die nog ingebed moeten worden")
+    progress: float = Field(description="deel van de records dat in de index staat, 0-1")
+    model_id: str | None = Field(description="het embeddingmodel van de index")
+    in_sync: bool = Field(description="index en database komen overeen")
+
+
+class IndexStand(Stand):
+    """The indexes, the embedding run and the ranker, as the service holds them in memory."""
+
+    model_id: str | None
+    dimension: int | None
+    ranker: Rangschikker
+    clients: Zijde
+    vacancies: Zijde
+    embedding: str = Field(description="klaar, bezig of fout")
+    embedding_error: str | None = Field(None, description="waarom het inbedden mislukte (zonder paden)")
+    checked_at: str = Field(description="moment van deze stand (lokale tijd)")
+
+
+class Gezondheid(Stand):
+    """Liveness: the service lives; ``index`` is empty while it starts."""
+
+    status: str = Field(description="altijd ok")
+    index: IndexStand | None
+
+
+class EmbeddingStand(Stand):
+    """The embedding model of the indexes that serve."""
+
+    model: str | None
+    dimensie: int | None
+    status: str = Field(description="klaar, bezig of fout")
+    fout: str | None = None
+
+
+class Gereedheid(Stand):
+    """Readiness: the database answers and both indexes are searchable."""
+
+    status: str = Field(description="gereed")
+    database: str = Field(description="bereikbaar")
+    ranker: Rangschikker
+    embedding: EmbeddingStand
+    indexen: dict[str, Zijde] = Field(description="clients en vacancies")
+    gecontroleerd_op: str
+
+
+@router.get("/health", response_model=Gezondheid, response_model_exclude_unset=True)
+async def health(request: Request) -> dict[str, Any]:
+    """Leeft de service (liveness): de stand van de indexen en welk model rangschikt."""
+    # async, from memory: answers in ms while every thread searches
+    matcher = getattr(request.app.state, "matcher", None)
+    if matcher is None:
+        return {"status": "ok", "index": None}
+    return {"status": "ok", "index": service_status(request.app.state.settings, matcher)}
+
+
+@router.get(
+    "/gereedheid",
+    response_model=Gereedheid,
+    response_model_exclude_unset=True,
+    responses=problems.documented(_503="Niet gereed: database of indexen ontbreken"),
+)
+async def ready(request: Request) -> dict[str, Any] | JSONResponse:
+    """Gereedheid (readiness): antwoordt de database en zijn de indexen doorzoekbaar; welk model serveert."""
+    return readiness(request)  # async and from memory: answers while every thread searches
+
+
+def readiness(request: Request) -> dict[str, Any] | JSONResponse:
+    """The readiness answer for ``request.app``: from memory and the last database check."""
+    settings: Settings = request.app.state.settings
+    matcher = getattr(request.app.state, "matcher", None)
+    if matcher is None:
+        return _not_ready("De service start nog; de indexen zijn nog niet aangemaakt.", {"indexen": "niet geladen"})
+    error = request.app.state.ops.database.last_error(matcher.engine)
+    if error is not None:
+        return _not_ready(
+            f"De database antwoordt niet ({error}). Controleer of de database draait en of WERKMATCH_DATABASE_URL "
+            "klopt; de service neemt geen zoekopdrachten aan tot de database weer antwoordt.",
+            {"database": "onbereikbaar"},
+        )
+    if not matcher.prepared:
+        return _not_ready(
+            "De indexen worden nog geladen; zoeken kan zodra ze klaar zijn (meestal binnen een minuut).",
+            {"database": "bereikbaar", "indexen": "niet geladen"},
+            retry_after=RETRY_LOADING_S,
+        )
+    status = service_status(settings, matcher)
+    if settings.ops.ready_requires_embedding and status["embedding"] != "klaar":
+        return _not_ready(
+            f"De records worden nog ingebed (embedding: {status['embedding']}); deze service wacht daarop "
+            "(WERKMATCH_OPS__READY_REQUIRES_EMBEDDING).",
+            {"database": "bereikbaar", "indexen": "geladen", "embedding": status["embedding"]},
+            retry_after=RETRY_LOADING_S,
+        )
+    return {
+        "status": "gereed",
+        "database": "bereikbaar",
+        "ranker": status["ranker"],
+        "embedding": {
+            "model": status["modelId"],
+            "dimensie": status["dimension"],
+            "status": status["embedding"],
+            **({"fout": status["embeddingError"]} if "embeddingError" in status else {}),
+        },
+        "indexen": {side: status[side] for side in ("clients", "vacancies")},
+        "gecontroleerdOp": status["checkedAt"],
+    }
+
+
+def _not_ready(detail: str, checks: dict[str, str], retry_after: int | None = None) -> JSONResponse:
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
+    return problem(503, "Niet gereed", detail, headers=headers, checks=checks)
