@@ -6,6 +6,7 @@ Not a test: it measures and reports, it asserts nothing about time.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ from matching.index import VectorIndex
 from matching.lexical import LexicalIndex
 from matching.matcher import Matcher
 from matching.settings import Settings
+from training.synthetic import generate, write_to_db
 
 
 def _percentiles(samples: list[float]) -> dict[str, float]:
@@ -41,60 +43,14 @@ def benchmark_search(matcher: Matcher, queries: int = 200, top: int = 50, seed: 
         matcher.candidates(ref, top)
     for ref in client_sample[:5]:
         matcher.vacancies_for(ref, top)
-
-    def timed(call: Any, refs: list[str]) -> list[float]:
-        samples = []
-        for ref in refs:
-            start = time.perf_counter()
-            call(ref, top)
-            samples.append(time.perf_counter() - start)
-        return samples
-
-    candidate = timed(matcher.candidates, vacancy_sample)
-    weighted = timed(lambda ref, n: matcher.candidates(ref, n, weights=matcher.settings.retrieval), vacancy_sample)
-    vacancy = timed(matcher.vacancies_for, client_sample)
-
-    # Embedding speed on texts the cache has never seen (profile texts with a unique suffix).
-    with Session(matcher.engine) as session:
-        rows = list(session.exec(select(Client).limit(128)))
-    texts = [matcher._render("clients", row) + f" (meting {seed}-{i})" for i, row in enumerate(rows)]
-    start = time.perf_counter()
-    matcher.embedder.embed(texts, "document")
-    texts_per_second = len(texts) / (time.perf_counter() - start)
-
-    # Building both client indexes (FAISS + BM25) from vectors in hand: a rebuild without the model.
-    state = matcher.sides["clients"]
-    assert state.vectors is not None
-    ids = np.array(sorted(state.texts), np.int64)
-    vectors = state.vectors.vectors(ids)
-    start = time.perf_counter()
-    index = VectorIndex(matcher.embedder.dimension, matcher.embedder.model_id)
-    index.upsert(ids, vectors, ["-"] * len(ids))
-    lexical = LexicalIndex()
-    lexical.upsert(ids, [state.lexical_texts[int(i)] for i in ids])
-    lexical.scores("warm")
-    build_seconds = time.perf_counter() - start
-
-    # A saved change is searchable on the next search: time from commit to a search that reflects it.
-    # The benchmark's own edit is undone afterwards.
-    with Session(matcher.engine) as session:
-        row = session.exec(select(Client).where(Client.client_nummer == client_sample[0])).one()
-        original = row.notities
-        row.notities = (row.notities or "") + f" Update benchmark {time.time_ns()}."
-        row.updated_at = utcnow()
-        session.add(row)
-        session.commit()
-    start = time.perf_counter()
-    matcher.vacancies_for(client_sample[0], top)
-    update_seconds = time.perf_counter() - start
-    with Session(matcher.engine) as session:
-        row = session.exec(select(Client).where(Client.client_nummer == client_sample[0])).one()
-        row.notities = original
-        row.updated_at = utcnow()
-        session.add(row)
-        session.commit()
-    matcher.refresh("clients")
-
+    candidate = _timed(matcher.candidates, vacancy_sample, top)
+    weighted = _timed(
+        lambda ref, n: matcher.candidates(ref, n, weights=matcher.settings.retrieval), vacancy_sample, top
+    )
+    vacancy = _timed(matcher.vacancies_for, client_sample, top)
+    texts_per_second = _embedding_speed(matcher, seed)
+    build_seconds = _index_build_seconds(matcher)
+    update_seconds = _update_to_searchable_seconds(matcher, client_sample[0], top)
     return {
         "clients": len(clients),
         "ranker": matcher.ranker_status(),
@@ -111,6 +67,66 @@ def benchmark_search(matcher: Matcher, queries: int = 200, top: int = 50, seed: 
         "updateToSearchableMs": round(update_seconds * 1000, 1),
         "modelId": matcher.embedder.model_id,
     }
+
+
+def _timed(call: Callable[[str, int], Any], refs: list[str], top: int) -> list[float]:
+    """Seconds per ``call(ref, top)``, one sample per ref."""
+    samples = []
+    for ref in refs:
+        start = time.perf_counter()
+        call(ref, top)
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def _embedding_speed(matcher: Matcher, seed: int) -> float:
+    """Texts per second on texts the cache has never seen (profile texts with a unique suffix)."""
+    with Session(matcher.engine) as session:
+        rows = list(session.exec(select(Client).limit(128)))
+    texts = [matcher._render("clients", row) + f" (meting {seed}-{i})" for i, row in enumerate(rows)]
+    start = time.perf_counter()
+    matcher.embedder.embed(texts, "document")
+    return len(texts) / (time.perf_counter() - start)
+
+
+def _index_build_seconds(matcher: Matcher) -> float:
+    """Building both client indexes (FAISS + BM25) from vectors in hand: a rebuild without the model."""
+    state = matcher.sides["clients"]
+    assert state.vectors is not None
+    ids = np.array(sorted(state.texts), np.int64)
+    vectors = state.vectors.vectors(ids)
+    start = time.perf_counter()
+    index = VectorIndex(matcher.embedder.dimension, matcher.embedder.model_id)
+    index.upsert(ids, vectors, ["-"] * len(ids))
+    lexical = LexicalIndex()
+    lexical.upsert(ids, [state.lexical_texts[int(i)] for i in ids])
+    lexical.scores("warm")
+    return time.perf_counter() - start
+
+
+def _update_to_searchable_seconds(matcher: Matcher, client_ref: str, top: int) -> float:
+    """A saved change is searchable on the next search: time from commit to a search that reflects it.
+
+    The benchmark's own edit is undone afterwards.
+    """
+    with Session(matcher.engine) as session:
+        row = session.exec(select(Client).where(Client.client_nummer == client_ref)).one()
+        original = row.notities
+        row.notities = (row.notities or "") + f" Update benchmark {time.time_ns()}."
+        row.updated_at = utcnow()
+        session.add(row)
+        session.commit()
+    start = time.perf_counter()
+    matcher.vacancies_for(client_ref, top)
+    seconds = time.perf_counter() - start
+    with Session(matcher.engine) as session:
+        row = session.exec(select(Client).where(Client.client_nummer == client_ref)).one()
+        row.notities = original
+        row.updated_at = utcnow()
+        session.add(row)
+        session.commit()
+    matcher.refresh("clients")
+    return seconds
 
 
 def _ranker_cost(matcher: Matcher, rng: np.random.Generator, pairs: int = 500, repeats: int = 200) -> dict:
@@ -138,8 +154,6 @@ def prepare_scale_data(source: Matcher, settings: Settings, n_clients: int, n_va
     straight into the index under the record's own digest. Quality at this size is *not* measured
     this way; latency is.
     """
-    from training.synthetic import generate, write_to_db
-
     target = Matcher(settings, embedder=source.embedder)
     with Session(target.engine) as session:
         empty = session.exec(select(Client.id).limit(1)).first() is None

@@ -115,7 +115,10 @@ def rbo(first: Iterable[Any], second: Iterable[Any], p: float = P) -> float:
     return float(overlap / depth * p**depth + (1 - p) / p * total)
 
 
-def _compose(record: str | Mapping[str, list[str]], vectors: Mapping[str, np.ndarray]) -> np.ndarray:
+Record = str | Mapping[str, list[str]]  # a client's embedding input: one text, or pieces per field
+
+
+def _compose(record: Record, vectors: Mapping[str, np.ndarray]) -> np.ndarray:
     """A record's unit vector as :func:`matching.embedding.embed_fields` composes it (or one text's)."""
     if isinstance(record, str):
         return vectors[record]
@@ -127,7 +130,7 @@ def _compose(record: str | Mapping[str, list[str]], vectors: Mapping[str, np.nda
     return out / norm if norm > 0 else out
 
 
-def _pieces(record: str | Mapping[str, list[str]]) -> list[str]:
+def _pieces(record: Record) -> list[str]:
     return [record] if isinstance(record, str) else [piece for pieces in record.values() for piece in pieces]
 
 
@@ -167,37 +170,9 @@ def counterfactual_rankings(
     originals = {cid: clients.texts[cid] for cid in in_pools if cid in clients.texts}
     swapped = {cid: swap_record(record) for cid, record in originals.items()}
     changed = sorted(cid for cid in originals if swapped[cid] != originals[cid])
-    dense_column = data.feature_names.index("dense_similarity")
-    lexical_column = data.feature_names.index("lexical_similarity")
     features = np.array(data.features, np.float32, copy=True)
     if changed:
-        # The original pieces were embedded when the bestand was indexed: read them from the cache.
-        # Only the swapped pieces that are new reach the model (on the demo bestand: 5,000 profiles
-        # change, but their swapped pieces are mostly shared occupation sentences).
-        known = list(dict.fromkeys(piece for cid in changed for piece in _pieces(originals[cid])))
-        fresh = sorted({piece for cid in changed for piece in _pieces(swapped[cid])} - set(known), key=len)
-        vectors = dict(zip(known, embed_cached(matcher.engine, matcher.embedder, known, "document"), strict=True))
-        vectors.update(zip(fresh, matcher.embedder.embed(fresh, "document"), strict=True))
-        before = np.stack([_compose(originals[cid], vectors) for cid in changed])
-        after = np.stack([_compose(swapped[cid], vectors) for cid in changed])
-        row_of_changed = {cid: row for row, cid in enumerate(changed)}
-        lexical_before, lexical_after = LexicalIndex(), LexicalIndex()
-        ids = list(clients.lexical_texts)
-        lexical_before.upsert(ids, [clients.lexical_texts[i] for i in ids])
-        lexical_after.upsert(ids, [swap_gendered(clients.lexical_texts[i]) for i in ids])
-        for vacancy_id in np.unique(data.vacancy_ids).tolist():
-            rows = np.flatnonzero(data.vacancy_ids == vacancy_id)
-            query = matcher._vectors_for([matcher.sides["vacancies"].texts[vacancy_id]], "query")[0]
-            hit = np.array([int(c) in row_of_changed for c in data.client_ids[rows]])
-            if hit.any() and "dense_similarity" in signals:
-                which = [row_of_changed[int(c)] for c in data.client_ids[rows][hit]]
-                features[rows[hit], dense_column] += (after[which] - before[which]) @ query
-            if "lexical_similarity" not in signals:
-                continue
-            text = matcher.sides["vacancies"].lexical_texts[vacancy_id]
-            features[rows, lexical_column] += _best_scaled(lexical_after, text, data.client_ids[rows]) - _best_scaled(
-                lexical_before, text, data.client_ids[rows]
-            )
+        _apply_swap(matcher, data, features, [(cid, originals[cid], swapped[cid]) for cid in changed], signals)
     original_scores = np.asarray(score(data.features), np.float64)
     swapped_scores = np.asarray(score(features), np.float64)
     changed_set = set(changed)
@@ -223,3 +198,47 @@ def counterfactual_rankings(
         "k": k,
         "signals": list(signals),
     }
+
+
+def _apply_swap(
+    matcher: Matcher,
+    data: RankingData,
+    features: np.ndarray,
+    changed: list[tuple[int, Record, Record]],
+    signals: tuple[str, ...],
+) -> None:
+    """Move the text features of the pool rows of ``changed`` (client id, original, swapped record) in place.
+
+    The dense similarity moves by (swapped − original profile vector) · vacancy query; the lexical one
+    is recomputed against a BM25 index of the swapped texts (every client's, as BM25 is corpus-wide).
+    """
+    clients = matcher.sides["clients"]
+    dense_column = data.feature_names.index("dense_similarity")
+    lexical_column = data.feature_names.index("lexical_similarity")
+    # The original pieces were embedded when the bestand was indexed: read them from the cache.
+    # Only the swapped pieces that are new reach the model (on the demo bestand: 5,000 profiles
+    # change, but their swapped pieces are mostly shared occupation sentences).
+    known = list(dict.fromkeys(piece for _, original, _ in changed for piece in _pieces(original)))
+    fresh = sorted({piece for _, _, swapped in changed for piece in _pieces(swapped)} - set(known), key=len)
+    vectors = dict(zip(known, embed_cached(matcher.engine, matcher.embedder, known, "document"), strict=True))
+    vectors.update(zip(fresh, matcher.embedder.embed(fresh, "document"), strict=True))
+    before = np.stack([_compose(original, vectors) for _, original, _ in changed])
+    after = np.stack([_compose(swapped, vectors) for _, _, swapped in changed])
+    row_of_changed = {cid: row for row, (cid, _, _) in enumerate(changed)}
+    lexical_before, lexical_after = LexicalIndex(), LexicalIndex()
+    ids = list(clients.lexical_texts)
+    lexical_before.upsert(ids, [clients.lexical_texts[i] for i in ids])
+    lexical_after.upsert(ids, [swap_gendered(clients.lexical_texts[i]) for i in ids])
+    for vacancy_id in np.unique(data.vacancy_ids).tolist():
+        rows = np.flatnonzero(data.vacancy_ids == vacancy_id)
+        query = matcher._vectors_for([matcher.sides["vacancies"].texts[vacancy_id]], "query")[0]
+        hit = np.array([int(c) in row_of_changed for c in data.client_ids[rows]])
+        if hit.any() and "dense_similarity" in signals:
+            which = [row_of_changed[int(c)] for c in data.client_ids[rows][hit]]
+            features[rows[hit], dense_column] += (after[which] - before[which]) @ query
+        if "lexical_similarity" not in signals:
+            continue
+        text = matcher.sides["vacancies"].lexical_texts[vacancy_id]
+        features[rows, lexical_column] += _best_scaled(lexical_after, text, data.client_ids[rows]) - _best_scaled(
+            lexical_before, text, data.client_ids[rows]
+        )

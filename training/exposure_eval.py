@@ -152,15 +152,7 @@ def evaluate_exposure(
     runs = {s: replay(data, scores, s, groups) for s in strengths}
     entries = {s: _summary(data, *runs[s], suitable, seed) for s in strengths}
     base = entries[0.0]
-
-    def loss(entry: dict[str, Any]) -> float:
-        return round(1.0 - entry["ndcg@10"] / base["ndcg@10"], 4) if base["ndcg@10"] else 0.0
-
-    curve = [{"strength": s, **entries[s], "ndcg@10Loss": loss(entries[s])} for s in strengths]
-    within = [point for point in curve if point["ndcg@10Loss"] <= MAX_NDCG_LOSS]
-    target = round(GINI_FACTOR * base["gini"], 4)
-    met = [point["strength"] for point in within if point["gini"] <= target]
-    best = min(within, key=lambda point: point["gini"])
+    curve, goal = _sweep_and_goal(entries)
     clients = len(runs[0.0][1].shown_)
     places = sum(min(LIST_SIZE, len(rows)) for rows in groups)
     oracle = {}
@@ -181,12 +173,30 @@ def evaluate_exposure(
         else "label > 0",
         "vsRelevanceOnly": paired(data.labels, runs[float(strength)][0], runs[0.0][0], data.vacancy_ids, seed=seed),
         "sweep": curve,
-        "goal": {
-            "giniAtMost": target,
-            "ndcg@10LossAtMost": MAX_NDCG_LOSS,
-            "metAtStrength": met[0] if met else None,
-            "bestWithinLoss": {key: best[key] for key in ("strength", "gini", "ndcg@10", "ndcg@10Loss")},
-        },
+        "goal": goal,
         **oracle,
         "seconds": round(time.perf_counter() - start, 2),
     }
+
+
+def _sweep_and_goal(entries: dict[float, dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The sweep (each strength's entry with its NDCG@10 loss against relevance-only) and the goal: the
+    weakest strength that brings the Gini to :data:`GINI_FACTOR` × relevance-only's within
+    :data:`MAX_NDCG_LOSS`, and the lowest Gini within that loss."""
+    base = entries[0.0]
+
+    def loss(entry: dict[str, Any]) -> float:
+        return round(1.0 - entry["ndcg@10"] / base["ndcg@10"], 4) if base["ndcg@10"] else 0.0
+
+    curve = [{"strength": s, **entry, "ndcg@10Loss": loss(entry)} for s, entry in entries.items()]
+    within = [point for point in curve if point["ndcg@10Loss"] <= MAX_NDCG_LOSS]
+    target = round(GINI_FACTOR * base["gini"], 4)
+    met = [point["strength"] for point in within if point["gini"] <= target]
+    best = min(within, key=lambda point: point["gini"])
+    goal = {
+        "giniAtMost": target,
+        "ndcg@10LossAtMost": MAX_NDCG_LOSS,
+        "metAtStrength": met[0] if met else None,
+        "bestWithinLoss": {key: best[key] for key in ("strength", "gini", "ndcg@10", "ndcg@10Loss")},
+    }
+    return curve, goal

@@ -27,6 +27,7 @@ is its own group ("onbekend"), never dropped silently.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -126,6 +127,53 @@ def _suited(members: np.ndarray, suited: np.ndarray | None, total: int, top_shar
     }
 
 
+@dataclass(frozen=True)
+class _Pools:
+    """What every group's row of one audit reads: per-vacancy counts of the whole pools and the bootstrap draws."""
+
+    client_ids: np.ndarray
+    vacancy_index: np.ndarray  # per row, its vacancy's position
+    n: int  # vacancies
+    masks: tuple[tuple[str, np.ndarray], ...]  # ("pool", all rows), ("top", top-k rows), ("merit", deserving rows)
+    totals: dict[str, np.ndarray]  # per mask, rows per vacancy
+    draws: np.ndarray  # (RESAMPLES, n) vacancy positions
+    suited: np.ndarray | None
+    suited_rows: int
+
+
+def _group_row(pools: _Pools, members: np.ndarray) -> dict[str, Any]:
+    """One group's shares of pool, top-k and merit, the ratio with its bootstrap interval, and the verdict."""
+    totals = pools.totals
+    mine = {name: _counts(pools.vacancy_index, pools.n, members & mask) for name, mask in pools.masks}
+    pool, top_share, merit_share = (
+        mine[name].sum() / totals[name].sum() if totals[name].sum() else 0.0 for name in ("pool", "top", "merit")
+    )
+    # bootstrap over vacancies: resample whole candidate lists, recompute both shares
+    draws = pools.draws
+    boot_pool = mine["pool"][draws].sum(axis=1) / totals["pool"][draws].sum(axis=1)
+    boot_top = mine["top"][draws].sum(axis=1) / np.maximum(totals["top"][draws].sum(axis=1), 1)
+    valid = boot_pool > 0
+    ratios = boot_top[valid] / boot_pool[valid]
+    clients = len(np.unique(pools.client_ids[members]))
+    ratio = top_share / pool if pool else None
+    too_small = clients < MIN_GROUP
+    breach = bool(ratio is not None and ratio < TRIPWIRE and not too_small)
+    return {
+        "clients": clients,
+        "poolShare": round(float(pool), 4),
+        "top10Share": round(float(top_share), 4),
+        "ratio": round(float(ratio), 4) if ratio is not None else None,
+        "ratioCI": [round(float(np.percentile(ratios, 2.5)), 4), round(float(np.percentile(ratios, 97.5)), 4)]
+        if len(ratios)
+        else None,
+        "meritShare": round(float(merit_share), 4),
+        "exposureVsMerit": round(float(top_share / merit_share), 4) if merit_share else None,
+        **_suited(members, pools.suited, pools.suited_rows, top_share),
+        "tooSmall": too_small,
+        "breach": breach,
+    }
+
+
 def audit_ranking(
     data: RankingData,
     scores: np.ndarray,
@@ -147,53 +195,27 @@ def audit_ranking(
     """
     top = top_k_mask(np.asarray(scores, np.float64), data.vacancy_ids, k)
     merit = data.labels > 0 if merit is None else np.asarray(merit, bool)
-    suited_rows = int(np.sum(suited)) if suited is not None else 0
     vacancies, vacancy_index = np.unique(data.vacancy_ids, return_inverse=True)
     n = len(vacancies)
-    totals = {
-        name: _counts(vacancy_index, n, mask)
-        for name, mask in (("pool", np.ones(len(top), bool)), ("top", top), ("merit", merit))
-    }
-    draws = np.random.default_rng(seed).integers(0, n, size=(RESAMPLES, n))
+    masks = (("pool", np.ones(len(top), bool)), ("top", top), ("merit", merit))
+    pools = _Pools(
+        client_ids=data.client_ids,
+        vacancy_index=vacancy_index,
+        n=n,
+        masks=masks,
+        totals={name: _counts(vacancy_index, n, mask) for name, mask in masks},
+        draws=np.random.default_rng(seed).integers(0, n, size=(RESAMPLES, n)),
+        suited=suited,
+        suited_rows=int(np.sum(suited)) if suited is not None else 0,
+    )
     report: dict[str, Any] = {}
     breaches: list[str] = []
     for attribute, labels in groups.items():
         per_group: dict[str, Any] = {}
         for group in sorted(set(labels.tolist())):
-            members = labels == group
-            mine = {
-                name: _counts(vacancy_index, n, members & mask)
-                for name, mask in (("pool", np.ones(len(top), bool)), ("top", top), ("merit", merit))
-            }
-            pool, top_share, merit_share = (
-                mine[name].sum() / totals[name].sum() if totals[name].sum() else 0.0
-                for name in ("pool", "top", "merit")
-            )
-            # bootstrap over vacancies: resample whole candidate lists, recompute both shares
-            boot_pool = mine["pool"][draws].sum(axis=1) / totals["pool"][draws].sum(axis=1)
-            boot_top = mine["top"][draws].sum(axis=1) / np.maximum(totals["top"][draws].sum(axis=1), 1)
-            valid = boot_pool > 0
-            ratios = boot_top[valid] / boot_pool[valid]
-            clients = len(np.unique(data.client_ids[members]))
-            ratio = top_share / pool if pool else None
-            too_small = clients < MIN_GROUP
-            breach = bool(ratio is not None and ratio < TRIPWIRE and not too_small)
-            if breach:
+            per_group[group] = _group_row(pools, labels == group)
+            if per_group[group]["breach"]:
                 breaches.append(f"{attribute}={group}")
-            per_group[group] = {
-                "clients": clients,
-                "poolShare": round(float(pool), 4),
-                "top10Share": round(float(top_share), 4),
-                "ratio": round(float(ratio), 4) if ratio is not None else None,
-                "ratioCI": [round(float(np.percentile(ratios, 2.5)), 4), round(float(np.percentile(ratios, 97.5)), 4)]
-                if len(ratios)
-                else None,
-                "meritShare": round(float(merit_share), 4),
-                "exposureVsMerit": round(float(top_share / merit_share), 4) if merit_share else None,
-                **_suited(members, suited, suited_rows, top_share),
-                "tooSmall": too_small,
-                "breach": breach,
-            }
         frame = MetricFrame(
             metrics={
                 "selectionRate": selection_rate,

@@ -28,6 +28,7 @@ from typing import Any
 from matching.errors import NotFoundError
 from matching.features import FEATURES
 from matching.settings import Settings
+from training import registry
 from training.fairness_report import RAW, breaches, describe_breach
 
 CARD = "model_card.md"
@@ -173,11 +174,26 @@ def _promotion_section(tags: dict[str, str]) -> list[str]:
 
 def render_card(facts: CardFacts) -> str:
     """The card as Markdown (Dutch)."""
-    tags, metrics, params = facts.tags, facts.metrics, facts.params
     features = list(facts.features) or [f.name for f in FEATURES]
-    hyper = ", ".join(f"{k.removeprefix('lgbm_')}={v}" for k, v in sorted(params.items()) if k.startswith("lgbm_"))
-    created = facts.created.isoformat(timespec="seconds") if facts.created else tags.get("promoted_at", "–")
     lines = [
+        *_general_section(facts),
+        *_responsible_use_section(),
+        *_workings_section(facts, features),
+        *_performance_section(facts.metrics),
+        *_fairness_section(facts),
+        *_monitoring_section(),
+        *_never_features_section(features),
+        *_limitations_section(),
+        *_promotion_section(facts.tags),
+        *_provenance_section(facts),
+    ]
+    return "\n".join(lines)
+
+
+def _general_section(facts: CardFacts) -> list[str]:
+    """Title, what the card follows, and the register's *algemene informatie*."""
+    created = facts.created.isoformat(timespec="seconds") if facts.created else facts.tags.get("promoted_at", "–")
+    return [
         f"# Modelkaart: {facts.model} versie {facts.version}",
         "",
         "Ingericht naar de velden van de Algoritmeregister-publicatiestandaard (algemene informatie, verantwoord "
@@ -201,6 +217,12 @@ def render_card(facts: CardFacts) -> str:
         f"| Geregistreerd | {created} |",
         "| Contact | Vul in bij publicatie: het algoritmeteam van Werk & Inkomen en de FG |",
         "",
+    ]
+
+
+def _responsible_use_section() -> list[str]:
+    """*Verantwoord gebruik*: fixed text about the intended use, for every version."""
+    return [
         "## Verantwoord gebruik",
         "",
         "### Doel en impact",
@@ -251,6 +273,14 @@ def render_card(facts: CardFacts) -> str:
         "de verwijzingen in. Deze modelkaart levert de cijfers voor de biasanalyse (Algoritmekader, 'Toets het "
         "algoritme op bias').",
         "",
+    ]
+
+
+def _workings_section(facts: CardFacts, features: list[str]) -> list[str]:
+    """*Werking*: data and sources with this run's data facts, the features and hyperparameters."""
+    tags, metrics, params = facts.tags, facts.metrics, facts.params
+    hyper = ", ".join(f"{k.removeprefix('lgbm_')}={v}" for k, v in sorted(params.items()) if k.startswith("lgbm_"))
+    return [
         "## Werking",
         "",
         "### Gebruikte data en bronnen",
@@ -277,6 +307,12 @@ def render_card(facts: CardFacts) -> str:
         "- Leverancier: eigen ontwikkeling (open source: LightGBM, scikit-learn, sentence-transformers, MLflow)",
         f"- Broncode: commit `{tags.get('git_sha', '–')}`",
         "",
+    ]
+
+
+def _performance_section(metrics: dict[str, float]) -> list[str]:
+    """Holdout metrics of this model beside the fixed weighted score."""
+    return [
         "## Prestaties",
         "",
         "Op de toetsperiode (gedane voorstellen; 95%-interval over vacatures):",
@@ -288,7 +324,12 @@ def render_card(facts: CardFacts) -> str:
         f"{_metric(metrics, 'holdout_weighted_recall_at_20')} |",
         f"| MRR | {_metric(metrics, 'holdout_mrr')} | {_metric(metrics, 'holdout_weighted_mrr')} |",
         "",
-        *_fairness_section(facts),
+    ]
+
+
+def _monitoring_section() -> list[str]:
+    """How the model is watched in use (fixed text)."""
+    return [
         "## Monitoring",
         "",
         "- `werkmatch evaluate --json` meet champion en baselines opnieuw, met de fairness-audit en de "
@@ -297,6 +338,12 @@ def render_card(facts: CardFacts) -> str:
         "- Fairness moet ook in gebruik gemeten worden, niet alleen vooraf (les van Amsterdam 'Slimme Check'): "
         "herhaal de audit bij elke training en periodiek op de lijsten die consulenten werkelijk zagen.",
         "",
+    ]
+
+
+def _never_features_section(features: list[str]) -> list[str]:
+    """What is never a feature, and any beperking-derived features this version reads."""
+    return [
         "## Wat nooit een kenmerk is",
         "",
         *[f"- {item}" for item in NEVER_FEATURES],
@@ -306,6 +353,12 @@ def render_card(facts: CardFacts) -> str:
             else []
         ),
         "",
+    ]
+
+
+def _limitations_section() -> list[str]:
+    """*Beperkingen* of every version (fixed text)."""
+    return [
         "## Beperkingen",
         "",
         "- De uitkomsten waarvan het model leert bevatten de keuzes van consulenten en werkgevers, met hun "
@@ -318,7 +371,13 @@ def render_card(facts: CardFacts) -> str:
         "- Niet bedoeld voor: besluiten over uitkering, sancties of 'passende arbeid'; werving buiten de gemeente; "
         "rangschikken zonder consulent.",
         "",
-        *_promotion_section(tags),
+    ]
+
+
+def _provenance_section(facts: CardFacts) -> list[str]:
+    """*Herkomst*: run, trainer, aliases, seed and holdout share."""
+    tags, params = facts.tags, facts.params
+    return [
         "## Herkomst",
         "",
         f"- MLflow-run: `{facts.run_id or '–'}`; getraind door: {tags.get('trained_by', '–')}",
@@ -326,13 +385,10 @@ def render_card(facts: CardFacts) -> str:
         f"- Seed: {params.get('seed', '–')}; aandeel toets: {params.get('holdout_share', '–')}",
         "",
     ]
-    return "\n".join(lines)
 
 
 def _version(settings: Settings, version: str) -> Any:
-    from mlflow.exceptions import MlflowException
-
-    from training import registry
+    from mlflow.exceptions import MlflowException  # mlflow is heavy: only card and report commands pay for it
 
     if not registry.has_store(settings):
         raise NotFoundError(f"versie {version} bestaat niet: er is nog geen modelregister (werkmatch train)")
@@ -377,8 +433,6 @@ def download_report(settings: Settings, version: str, target: Path) -> Path:
 
 def card_facts(settings: Settings, version: str) -> CardFacts:
     """Gather what the card states from the registry: the version, its run and its fairness audit."""
-    from training import registry
-
     tracking, found = _version(settings, version)
     aliases = next((v.aliases for v in registry.versions(settings) if v.version == str(version)), ())
     run = tracking.get_run(found.run_id) if found.run_id else None

@@ -32,6 +32,7 @@ who recorded it become version tags (``fairness_justification``, ``fairness_brea
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,8 +43,13 @@ from matching.matcher import Matcher
 from matching.ranker import LearnedRanker, RankerError
 from matching.settings import Settings
 from training import registry
+from training.counterfactual import counterfactual_rankings
 from training.dataset import RankingData, build_dataset
+from training.fairness import audit_ranking, group_labels, route_suited, suitable_in_pool
+from training.fairness_report import breaches, describe_breach
 from training.metrics import paired, summarise
+from training.model_card import CARD, card_for_version
+from training.pool_eval import pool_holdout
 from training.rankers import weighted_baseline
 
 RESAMPLES = 2000
@@ -131,8 +137,6 @@ def holdout_pools(
 ) -> tuple[RankingData, np.ndarray] | None:
     """The pool holdout of (a seeded sample of) the held-out vacancies and the hidden suitability, on
     synthetic data; else None."""
-    from training.pool_eval import pool_holdout
-
     held_out = data.take(np.flatnonzero(data.moments >= datetime.fromisoformat(holdout_from).timestamp()))
     if not len(held_out):
         return None
@@ -151,9 +155,6 @@ def fairness_audit(
 ) -> dict[str, Any]:
     """One ranker's (``score``: features -> scores) fairness audit on whole pools, with the counterfactual
     test on (up to) ``counterfactual_vacancies`` of them."""
-    from training.counterfactual import counterfactual_rankings
-    from training.fairness import audit_ranking, group_labels, route_suited, suitable_in_pool
-
     groups, merit = group_labels(matcher.engine, pool), suitable_in_pool(truth, pool.vacancy_ids)
     audit = audit_ranking(pool, score(pool.features), groups, merit, suited=route_suited(pool))
     vacancies = np.unique(pool.vacancy_ids)[:counterfactual_vacancies]
@@ -163,8 +164,6 @@ def fairness_audit(
 
 def fairness_gate(audit: dict[str, Any] | None, missing_reason: str | None = None) -> dict[str, Any]:
     """The gate's verdict on one audit: ``breaches`` (tripwire and counterfactual) and ``passed``."""
-    from training.fairness_report import breaches
-
     rule = (
         "geen groep (≥ 30 klanten) met aandeel top-10 ÷ aandeel pool onder 0.8, en gemiddelde RBO van de "
         f"top-10 na het omwisselen van gegenderde beroepswoorden ≥ {RBO_FLOOR}; anders een verantwoording"
@@ -200,8 +199,6 @@ def fairness_gate(audit: dict[str, Any] | None, missing_reason: str | None = Non
 
 
 def _breach_text(found: list[dict[str, Any]]) -> str:
-    from training.fairness_report import describe_breach
-
     return "; ".join(
         f"{b['attribute']}: RBO {b['ratio']:.3f} (onder {RBO_FLOOR})"
         if b["attribute"] == "contrafeitelijk"
@@ -224,6 +221,37 @@ def promote(
         force: promote although the performance gate fails (needs ``reason``); not the fairness gate.
         justification: why a fairness breach (or a missing audit) is acceptable; needed then, recorded.
     """
+    justification = _checked_request(force, reason, justification)
+    contenders = _contenders(settings, matcher)
+    result, gate, performance_passed = _judge(settings, matcher, contenders)
+    version = contenders.challenger_info.version
+    _refuse_unless_allowed(version, result, gate, performance_passed, force, justification)
+    who = user or registry.current_user()
+    record = _promotion_record(contenders, result, gate, who, force and not performance_passed, reason, justification)
+    tracking = registry.client(settings)
+    name = settings.ranker.registered_model
+    for key, value in record.items():
+        tracking.set_model_version_tag(name, version, key, value[:5000])
+    tracking.set_registered_model_alias(name, registry.CHAMPION, version)
+    tracking.delete_registered_model_alias(name, registry.CHALLENGER)
+    _relog_card(settings, version)
+    return {**result, "promoted": {"version": version, **record}}
+
+
+@dataclass(frozen=True)
+class _Contenders:
+    """The registered challenger and champion, loaded, and the period the challenger never trained on."""
+
+    challenger_info: registry.VersionInfo
+    champion_info: registry.VersionInfo | None
+    challenger: LearnedRanker
+    champion: LearnedRanker | None  # what ranks now when the champion cannot be loaded
+    unusable: str | None  # why the registered champion could not be loaded
+    holdout_from: str
+
+
+def _checked_request(force: bool, reason: str | None, justification: str | None) -> str | None:
+    """The stripped justification; refuses a force without a reason and a justification of a few words."""
     if force and not (reason and reason.strip()):
         raise InvalidInputError("--force vraagt om een --reason: leg vast waarom dit model toch champion wordt")
     justification = (justification or "").strip() or None
@@ -232,6 +260,10 @@ def promote(
             f"een verantwoording is minstens {MIN_JUSTIFICATION} tekens: leg in een zin vast waarom de "
             "overschrijding aanvaardbaar is"
         )
+    return justification
+
+
+def _contenders(settings: Settings, matcher: Matcher) -> _Contenders:
     challenger_info = registry.by_alias(settings, registry.CHALLENGER)
     if challenger_info is None:
         raise InvalidInputError("er is geen challenger om te promoveren; train eerst een model (werkmatch train)")
@@ -248,16 +280,28 @@ def promote(
     holdout_from = challenger_info.tags.get("holdout_from") or challenger.spec.get("holdoutFrom")
     if not holdout_from:
         raise InvalidInputError(f"versie {challenger_info.version} vermeldt geen toetsperiode (holdout_from)")
+    return _Contenders(challenger_info, champion_info, challenger, champion, unusable, holdout_from)
+
+
+def _judge(
+    settings: Settings, matcher: Matcher, contenders: _Contenders
+) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    """Both gates: (the comparison with the fairness gate and audit added, the fairness gate, performance passed)."""
     data = build_dataset(matcher)
-    built = holdout_pools(matcher, data, holdout_from)
+    built = holdout_pools(matcher, data, contenders.holdout_from)
     result = compare_on_holdout(
-        settings, data, challenger, champion, holdout_from, built[0] if built is not None else None
+        settings,
+        data,
+        contenders.challenger,
+        contenders.champion,
+        contenders.holdout_from,
+        built[0] if built is not None else None,
     )
-    if unusable is not None:
-        result["championUnusable"] = unusable
+    if contenders.unusable is not None:
+        result["championUnusable"] = contenders.unusable
     performance_passed = result["passed"]
     if built is not None:
-        audit = fairness_audit(matcher, challenger.score, built[0], built[1])
+        audit = fairness_audit(matcher, contenders.challenger.score, built[0], built[1])
         gate = fairness_gate(audit)
     else:
         audit = None
@@ -265,7 +309,19 @@ def promote(
     result["gates"].append(gate)
     result["passed"] = performance_passed and gate["passed"]
     result["fairness"] = audit
-    version = challenger_info.version
+    return result, gate, performance_passed
+
+
+def _refuse_unless_allowed(
+    version: str,
+    result: dict[str, Any],
+    gate: dict[str, Any],
+    performance_passed: bool,
+    force: bool,
+    justification: str | None,
+) -> None:
+    """Raise :class:`PromotionRefused` unless the performance gate passed (or was forced) and the fairness
+    gate passed (or is justified)."""
     if not performance_passed and not force:
         failed = ", ".join(g["name"] for g in result["gates"] if not g["passed"])
         gain = result["ndcg@10Gain"]
@@ -283,14 +339,24 @@ def promote(
             '--verantwoording "…" vast (--force vervangt die niet)',
             result,
         )
-    tracking = registry.client(settings)
-    name = settings.ranker.registered_model
+
+
+def _promotion_record(
+    contenders: _Contenders,
+    result: dict[str, Any],
+    gate: dict[str, Any],
+    who: str,
+    forced: bool,
+    reason: str | None,
+    justification: str | None,
+) -> dict[str, str]:
+    """The version tags of a promotion: who, when, why, the gain, and any fairness justification."""
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    who = user or registry.current_user()
+    champion_info, champion = contenders.champion_info, contenders.champion
     record = {
         "promoted_by": who,
         "promoted_at": now,
-        "promotion_forced": str(bool(force and not performance_passed)).lower(),
+        "promotion_forced": str(bool(forced)).lower(),
         "promotion_reason": (reason or "").strip() or "gates gehaald",
         "promotion_gain_ndcg_at_10": str(result["ndcg@10Gain"]["gain"]),
         "previous_champion": champion_info.version
@@ -305,18 +371,11 @@ def promote(
             "fairness_justified_by": who,
             "fairness_justified_at": now,
         }
-    for key, value in record.items():
-        tracking.set_model_version_tag(name, version, key, value[:5000])
-    tracking.set_registered_model_alias(name, registry.CHAMPION, version)
-    tracking.delete_registered_model_alias(name, registry.CHALLENGER)
-    _relog_card(settings, version)
-    return {**result, "promoted": {"version": version, **record}}
+    return record
 
 
 def _relog_card(settings: Settings, version: str) -> None:
     """The run's ``model_card.md`` again, now with the promotion and any justification on it."""
-    from training.model_card import CARD, card_for_version
-
     info = registry.client(settings).get_model_version(settings.ranker.registered_model, version)
     if info.run_id:
         registry.client(settings).log_text(info.run_id, card_for_version(settings, version), CARD)

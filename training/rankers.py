@@ -195,6 +195,9 @@ def judge(
     return models
 
 
+BUILT_IN = {"baseline:dense", "baseline:bm25", "baseline:weighted", "lgbm", "sklearn", "oracle"}
+
+
 def compare(
     data: RankingData,
     weights: RetrievalSettings,
@@ -241,12 +244,36 @@ def compare(
             f"in de toets; minstens {MIN_TEST_VACANCIES} nodig); simuleer of verzamel eerst uitkomsten "
             "(werkmatch simulate outcomes)"
         )
-    built_in = {"baseline:dense", "baseline:bm25", "baseline:weighted", "lgbm", "sklearn", "oracle"}
-    clashes = sorted(set(external) & built_in)
+    clashes = sorted(set(external) & BUILT_IN)
     if clashes:
         raise InvalidInputError(
             f"rankernaam {', '.join(clashes)} is al in gebruik voor een ingebouwde ranker; kies een andere naam"
         )
+    scorers, fitted = _built_in_scorers(train, weights, seed)
+    for name, ranker in external.items():
+        scorers[name] = lambda part, ranker=ranker: ranker(part.features)
+    models = judge(scorers, test, oracle[test_rows] if oracle is not None else None, seed, fitted)
+    return {
+        "holdout": {
+            "split": "time",
+            "testShare": test_share,
+            "trainPairs": len(train),
+            "testPairs": len(test),
+            "testVacancies": test_vacancies,
+            "testFrom": datetime.fromtimestamp(float(test.moments.min()), UTC).date().isoformat(),
+            "labels": {str(label): int(count) for label, count in enumerate(np.bincount(test.labels, minlength=5))},
+            # label 3 placed under CENSORED_DAYS before the data was built: may still become 4
+            "censoredTestPairs": int(test.censored.sum()) if test.censored is not None else None,
+        },
+        "models": models,
+        **({"pool": _judge_pool(scorers, *pool, seed)} if pool is not None else {}),
+    }
+
+
+def _built_in_scorers(
+    train: RankingData, weights: RetrievalSettings, seed: int
+) -> tuple[dict[str, Callable[[RankingData], np.ndarray]], dict[str, Any]]:
+    """The baselines and the two learned rankers fitted on ``train``, with the fits' timings and lgbm's tuning."""
     scorers: dict[str, Callable[[RankingData], np.ndarray]] = {
         "baseline:dense": lambda part: column(part, "dense_similarity"),
         "baseline:bm25": lambda part: column(part, "lexical_similarity"),
@@ -266,34 +293,24 @@ def compare(
         fitted[name] = {"trainSeconds": round(time.perf_counter() - start, 2)}
         scorers[name] = lambda part, model=model: model.predict(part.features)
     fitted["lgbm"].update(params=params, tuning={**tuning, "seconds": tune_seconds})
-    for name, ranker in external.items():
-        scorers[name] = lambda part, ranker=ranker: ranker(part.features)
-    models = judge(scorers, test, oracle[test_rows] if oracle is not None else None, seed, fitted)
-    result: dict[str, Any] = {}
-    if pool is not None:
-        pool_data, pool_oracle = pool
-        result["pool"] = {
-            "holdout": {
-                "what": "hele kandidatenpool per toetsvacature, contrafeitelijke uitkomsten (alleen synthetisch)",
-                "pairs": len(pool_data),
-                "vacancies": int(len(np.unique(pool_data.vacancy_ids))),
-                "meanPoolSize": round(len(pool_data) / max(len(np.unique(pool_data.vacancy_ids)), 1), 1),
-                "labels": {str(k): int(v) for k, v in enumerate(np.bincount(pool_data.labels, minlength=5))},
-            },
-            "models": judge(scorers, pool_data, pool_oracle, seed, {}),
-        }
+    return scorers, fitted
+
+
+def _judge_pool(
+    scorers: dict[str, Callable[[RankingData], np.ndarray]],
+    pool_data: RankingData,
+    pool_oracle: np.ndarray | None,
+    seed: int,
+) -> dict[str, Any]:
+    """Every ranker on the whole candidate pools of the test vacancies (synthetic data only)."""
+    vacancies = int(len(np.unique(pool_data.vacancy_ids)))
     return {
         "holdout": {
-            "split": "time",
-            "testShare": test_share,
-            "trainPairs": len(train),
-            "testPairs": len(test),
-            "testVacancies": test_vacancies,
-            "testFrom": datetime.fromtimestamp(float(test.moments.min()), UTC).date().isoformat(),
-            "labels": {str(label): int(count) for label, count in enumerate(np.bincount(test.labels, minlength=5))},
-            # label 3 placed under CENSORED_DAYS before the data was built: may still become 4
-            "censoredTestPairs": int(test.censored.sum()) if test.censored is not None else None,
+            "what": "hele kandidatenpool per toetsvacature, contrafeitelijke uitkomsten (alleen synthetisch)",
+            "pairs": len(pool_data),
+            "vacancies": vacancies,
+            "meanPoolSize": round(len(pool_data) / max(vacancies, 1), 1),
+            "labels": {str(k): int(v) for k, v in enumerate(np.bincount(pool_data.labels, minlength=5))},
         },
-        "models": models,
-        **({"pool": result["pool"]} if "pool" in result else {}),
+        "models": judge(scorers, pool_data, pool_oracle, seed, {}),
     }

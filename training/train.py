@@ -25,12 +25,15 @@ import re
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from sqlmodel import Session, func, select
 
+from matching.domain import AuditKenmerken
 from matching.errors import InvalidInputError
 from matching.features import FEATURE_NAMES, FEATURES
 from matching.matcher import Matcher
@@ -41,7 +44,11 @@ from training import model_card, registry
 from training.dataset import LabelSource, RankingData, build_dataset
 from training.fairness_report import breaches, render_report
 from training.metrics import summarise
+from training.promotion import fairness_audit, holdout_pools
 from training.rankers import MIN_TEST_VACANCIES, fit_lgbm, tune_lgbm, weighted_baseline
+
+if TYPE_CHECKING:
+    from lightgbm import LGBMRanker
 
 HOLDOUT_SHARE = 0.2
 REPO = Path(__file__).resolve().parents[1]
@@ -103,8 +110,6 @@ def fairness_metrics(audit: dict[str, Any] | None) -> dict[str, float]:
     """The audit's main figures as MLflow metrics: every group's ratio, the breaches, the counterfactual RBO."""
     if audit is None:
         return {}
-    from training.fairness_report import breaches
-
     out = {
         f"fairness_ratio_{_metric_name(attribute)}_{_metric_name(group)}": float(row["ratio"])
         for attribute, section in audit["attributes"].items()
@@ -120,11 +125,6 @@ def fairness_metrics(audit: dict[str, Any] | None) -> dict[str, float]:
 
 def holdout_fairness(matcher: Matcher, data: RankingData, holdout_from: str, score: Any) -> tuple[dict | None, str]:
     """The fairness audit of ``score`` on whole pools of the held-out vacancies, or (None, why it cannot run)."""
-    from sqlmodel import Session, func, select
-
-    from matching.domain import AuditKenmerken
-    from training.promotion import fairness_audit, holdout_pools
-
     with Session(matcher.engine) as session:
         audited = session.exec(select(func.count()).select_from(AuditKenmerken)).one()
     if not audited:
@@ -141,6 +141,25 @@ def holdout_fairness(matcher: Matcher, data: RankingData, holdout_from: str, sco
     return fairness_audit(matcher, score, *built), ""
 
 
+@dataclass(frozen=True)
+class _Fitted:
+    """One fitted ranker with the data it saw and its holdout figures, before anything is logged."""
+
+    data: RankingData
+    train_part: RankingData
+    holdout: RankingData
+    start: str  # ISO moment of the first held-out vacancy
+    params: dict[str, Any]
+    tuning: dict[str, Any]
+    model: LGBMRanker
+    fit_seconds: float
+    holdout_metrics: dict[str, Any]
+    weighted_metrics: dict[str, Any]
+    fingerprint: str
+    sha: str
+    trained_at: str
+
+
 def train(
     settings: Settings,
     matcher: Matcher,
@@ -153,10 +172,35 @@ def train(
 
     ``labels``: the judgements to learn from (the CLI adds the consulenten's inbox declines).
     """
-    import mlflow
-    import pandas as pd
-    from mlflow.models import infer_signature
+    fitted = _fit(settings, matcher, since, seed, labels)
+    audit, missing = holdout_fairness(matcher, fitted.data, fitted.start, fitted.model.predict)
+    run_id, version = _log_and_register(settings, fitted, since, seed, user, audit, missing)
+    holdout = fitted.holdout
+    return {
+        "registeredModel": settings.ranker.registered_model,
+        "version": version,
+        "alias": registry.CHALLENGER,
+        "runId": run_id,
+        "trainPairs": len(fitted.train_part),
+        "holdout": {"from": fitted.start, "pairs": len(holdout), "vacancies": int(len(np.unique(holdout.vacancy_ids)))},
+        "params": fitted.params,
+        "tuning": fitted.tuning,
+        "fitSeconds": fitted.fit_seconds,
+        "metrics": fitted.holdout_metrics,
+        "baseline:weighted": fitted.weighted_metrics,
+        "dataHash": fitted.fingerprint,
+        "gitSha": fitted.sha,
+        "fairness": {
+            "available": audit is not None,
+            "reason": missing or None,
+            "breaches": breaches(audit),
+            "counterfactual": audit.get("counterfactual") if audit else None,
+        },
+    }
 
+
+def _fit(settings: Settings, matcher: Matcher, since: datetime | None, seed: int, labels: LabelSource) -> _Fitted:
+    """Build the data, split off the holdout by time, tune and fit, and measure on the holdout."""
     data = build_dataset(matcher, since, labels=labels)
     train_part, holdout, start = holdout_from(data)
     began = time.perf_counter()
@@ -168,84 +212,105 @@ def train(
         holdout.labels, weighted_baseline(holdout, settings.retrieval), holdout.vacancy_ids, seed=seed
     )
     fingerprint, sha, trained_at = data_hash(data), git_sha(), datetime.now(UTC).isoformat(timespec="seconds")
-    spec = feature_spec(
-        trainedAt=trained_at,
-        holdoutFrom=start,
-        dataHash=fingerprint,
-        gitSha=sha,
-        since=since.isoformat() if since else None,
-        params=params,
+    return _Fitted(
+        data,
+        train_part,
+        holdout,
+        start,
+        params,
+        tuning,
+        model,
+        fit_seconds,
+        holdout_metrics,
+        weighted_metrics,
+        fingerprint,
+        sha,
+        trained_at,
     )
-    audit, missing = holdout_fairness(matcher, data, start, model.predict)
+
+
+def _log_and_register(
+    settings: Settings,
+    fitted: _Fitted,
+    since: datetime | None,
+    seed: int,
+    user: str | None,
+    audit: dict[str, Any] | None,
+    missing: str,
+) -> tuple[str, str]:
+    """One MLflow run (parameters, tags, metrics, fairness report, pyfunc model), registered as challenger
+    with its model card; returns (run id, version)."""
+    import mlflow  # heavy (≈ 2 s to import): only training and the registry commands pay for it
+    import pandas as pd
+    from mlflow.models import infer_signature
+
+    spec = feature_spec(
+        trainedAt=fitted.trained_at,
+        holdoutFrom=fitted.start,
+        dataHash=fitted.fingerprint,
+        gitSha=fitted.sha,
+        since=since.isoformat() if since else None,
+        params=fitted.params,
+    )
     tracking = registry.client(settings)
-    example = pd.DataFrame(holdout.features[:5], columns=list(FEATURE_NAMES))
-    with tempfile.TemporaryDirectory() as scratch, mlflow.start_run(run_name=f"train-{trained_at}") as run:
-        ranker_dir = save_ranker(Path(scratch) / registry.RANKER_ARTIFACT, model.booster_, spec)
-        mlflow.log_params(
-            {
-                **{f"lgbm_{key}": value for key, value in params.items()},
-                "seed": seed,
-                "since": since.isoformat() if since else "alles",
-                "holdout_share": HOLDOUT_SHARE,
-                "features": len(FEATURE_NAMES),
-            }
-        )
-        mlflow.set_tags(
-            {
-                "git_sha": sha,
-                "data_hash": fingerprint,
-                "holdout_from": start,
-                "trained_by": user or registry.current_user(),
-            }
-        )
-        mlflow.log_dict({"features": [f.__dict__ for f in FEATURES]}, "feature_list.json")
-        mlflow.log_metrics(
-            {
-                **_flat(holdout_metrics, "holdout"),
-                **_flat(weighted_metrics, "holdout_weighted"),
-                "train_pairs": len(train_part),
-                "holdout_pairs": len(holdout),
-                "fit_seconds": fit_seconds,
-                **{key.replace("@", "_at_"): value for key, value in tuning.items() if isinstance(value, int | float)},
-                **fairness_metrics(audit),
-            }
-        )
+    example = pd.DataFrame(fitted.holdout.features[:5], columns=list(FEATURE_NAMES))
+    with tempfile.TemporaryDirectory() as scratch, mlflow.start_run(run_name=f"train-{fitted.trained_at}") as run:
+        ranker_dir = save_ranker(Path(scratch) / registry.RANKER_ARTIFACT, fitted.model.booster_, spec)
+        _log_facts(fitted, since, seed, user, audit)
         report_dir = Path(scratch) / model_card.FAIRNESS_DIR
-        render_report(audit, report_dir, title=f"training van {trained_at}", missing_reason=missing or None)
+        render_report(audit, report_dir, title=f"training van {fitted.trained_at}", missing_reason=missing or None)
         mlflow.log_artifacts(str(report_dir), model_card.FAIRNESS_DIR)
         info = mlflow.pyfunc.log_model(
             name="ranker",
             python_model=str(registry.PYFUNC_CODE),
             artifacts={registry.RANKER_ARTIFACT: str(ranker_dir)},
-            signature=infer_signature(example, model.predict(holdout.features[:5])),
+            signature=infer_signature(example, fitted.model.predict(fitted.holdout.features[:5])),
             input_example=example,
             registered_model_name=settings.ranker.registered_model,
             pip_requirements=["lightgbm", "pandas", "numpy", "mlflow"],
         )
     version = str(info.registered_model_version)
-    for key, value in {"holdout_from": start, "data_hash": fingerprint, "git_sha": sha}.items():
+    tags = {"holdout_from": fitted.start, "data_hash": fitted.fingerprint, "git_sha": fitted.sha}
+    for key, value in tags.items():
         tracking.set_model_version_tag(settings.ranker.registered_model, version, key, value)
     tracking.set_registered_model_alias(settings.ranker.registered_model, registry.CHALLENGER, version)
     tracking.log_text(run.info.run_id, model_card.card_for_version(settings, version), model_card.CARD)
-    found = breaches(audit)
-    return {
-        "registeredModel": settings.ranker.registered_model,
-        "version": version,
-        "alias": registry.CHALLENGER,
-        "runId": run.info.run_id,
-        "trainPairs": len(train_part),
-        "holdout": {"from": start, "pairs": len(holdout), "vacancies": int(len(np.unique(holdout.vacancy_ids)))},
-        "params": params,
-        "tuning": tuning,
-        "fitSeconds": fit_seconds,
-        "metrics": holdout_metrics,
-        "baseline:weighted": weighted_metrics,
-        "dataHash": fingerprint,
-        "gitSha": sha,
-        "fairness": {
-            "available": audit is not None,
-            "reason": missing or None,
-            "breaches": found,
-            "counterfactual": audit.get("counterfactual") if audit else None,
-        },
-    }
+    return run.info.run_id, version
+
+
+def _log_facts(
+    fitted: _Fitted, since: datetime | None, seed: int, user: str | None, audit: dict[str, Any] | None
+) -> None:
+    """Parameters, provenance tags, the feature list and the metrics of the active run."""
+    import mlflow  # heavy: see _log_and_register
+
+    mlflow.log_params(
+        {
+            **{f"lgbm_{key}": value for key, value in fitted.params.items()},
+            "seed": seed,
+            "since": since.isoformat() if since else "alles",
+            "holdout_share": HOLDOUT_SHARE,
+            "features": len(FEATURE_NAMES),
+        }
+    )
+    mlflow.set_tags(
+        {
+            "git_sha": fitted.sha,
+            "data_hash": fitted.fingerprint,
+            "holdout_from": fitted.start,
+            "trained_by": user or registry.current_user(),
+        }
+    )
+    mlflow.log_dict({"features": [f.__dict__ for f in FEATURES]}, "feature_list.json")
+    tuned = {key.replace("@", "_at_"): value for key, value in fitted.tuning.items() if isinstance(value, int | float)}
+    mlflow.log_metrics(
+        {
+            **_flat(fitted.holdout_metrics, "holdout"),
+            **_flat(fitted.weighted_metrics, "holdout_weighted"),
+            "train_pairs": len(fitted.train_part),
+            "holdout_pairs": len(fitted.holdout),
+            "fit_seconds": fitted.fit_seconds,
+            **tuned,
+            **fairness_metrics(audit),
+        }
+    )
