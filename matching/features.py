@@ -132,58 +132,13 @@ def pair_matrix(
             f"{len(lexical)} lexicale scores; geef per paar precies één van elk"
         )
     pairs = scoring.pair_features(clients, c_rows, vacancies, v_rows)
-
-    distance = pairs.distance_km
-    ratio = distance / np.maximum(clients.max_km[c_rows], scoring.MIN_REACH_KM)
-    minutes = (
-        distance * geo.DETOUR_FACTOR / clients.travel_speed_kmh[c_rows] * 60.0 + clients.travel_overhead_min[c_rows]
-    )
-
-    times = vacancies.times[v_rows]
-    excluded = _POPCOUNT[times & clients.excluded_times[c_rows]] / np.maximum(_POPCOUNT[times], 1)
-
-    trede = clients.trede[c_rows].astype(np.float32)
-    asked = vacancies.readiness[v_rows]
-    jobcoach = vacancies.jobcoach[v_rows]
-    route = clients.route[c_rows]  # -1 indexes the last (whole-ladder) band
-    outside = np.maximum(ROUTE_BAND_LOW[route] - asked, 0) + np.maximum(asked - ROUTE_BAND_HIGH[route], 0)
-
-    needs_coaching = clients.needs_coaching[c_rows]
-
-    client_language, asked_language = clients.language[c_rows], vacancies.language[v_rows]
-    languages_known = (client_language >= 0) & (asked_language >= 0)
-
-    certificates = vacancies.certificates[v_rows]
-    held = np.asarray(clients.certificates[c_rows].sign().multiply(certificates).sum(axis=1)).ravel()
-
     columns = {
         "dense_similarity": dense,
         "lexical_similarity": lexical,
-        "required_coverage": scoring.coverage(
-            pairs.required_matched, pairs.required_total, scoring.REQUIRED_NONE_ASKED
-        ),
-        "optional_coverage": scoring.coverage(
-            pairs.optional_matched, pairs.optional_total, scoring.OPTIONAL_NONE_ASKED
-        ),
-        "experience_years": np.minimum(pairs.experience_years, EXPERIENCE_CAP_YEARS),
-        "wishes_occupation": pairs.wishes_occupation,
-        "wishes_sector": _lookup(clients.wished_sectors, c_rows, vacancies.sector[v_rows]) > 0,
-        "distance_km": distance,
-        "travel_minutes": minutes,
-        "travel_ratio": ratio,
-        "travel_overshoot": np.maximum(ratio - 1.0, 0.0),
-        "hours_overlap": np.maximum(pairs.hours_overlap, 0.0),
-        "hours_shortfall": np.maximum(-pairs.hours_overlap, 0.0),
-        "excluded_times_share": excluded,
-        "readiness_gap": np.maximum(asked - JOBCOACH_READINESS * jobcoach - trede, 0.0),
-        "readiness_surplus": np.maximum(trede - asked, 0.0),
-        "route_fit": np.clip(1.0 - outside / ROUTE_FALLOFF, 0.0, 1.0),
-        "coaching_need_met": needs_coaching & jobcoach,
-        "coaching_need_unmet": needs_coaching & ~jobcoach,
-        "language_gap": np.where(languages_known, np.maximum(asked_language - client_language, 0), 0),
-        "language_unknown": (asked_language >= 0) & (client_language < 0),
-        "certificate_gap": np.asarray(certificates.sum(axis=1)).ravel() - held,
-        "licence_missing": vacancies.needs_licence_b[v_rows] & ~clients.has_licence_b[c_rows],
+        **_fit_columns(clients, c_rows, vacancies, v_rows, pairs),
+        **_travel_and_time_columns(clients, c_rows, vacancies, v_rows, pairs),
+        **_readiness_columns(clients, c_rows, vacancies, v_rows),
+        **_requirement_columns(clients, c_rows, vacancies, v_rows),
         "days_since_update": np.maximum(epoch_seconds(now) - clients.updated_at[c_rows], 0.0) / SECONDS_PER_DAY,
         "missing_fields": clients.missing_fields[c_rows],
     }
@@ -193,3 +148,85 @@ def pair_matrix(
     for position, values in enumerate(columns.values()):
         matrix[:, position] = values
     return matrix
+
+
+def _fit_columns(
+    clients: ClientArrays,
+    c_rows: np.ndarray,
+    vacancies: VacancyArrays,
+    v_rows: np.ndarray,
+    pairs: scoring.PairFeatures,
+) -> dict[str, np.ndarray]:
+    """Competence coverage, experience and wishes."""
+    return {
+        "required_coverage": scoring.coverage(
+            pairs.required_matched, pairs.required_total, scoring.REQUIRED_NONE_ASKED
+        ),
+        "optional_coverage": scoring.coverage(
+            pairs.optional_matched, pairs.optional_total, scoring.OPTIONAL_NONE_ASKED
+        ),
+        "experience_years": np.minimum(pairs.experience_years, EXPERIENCE_CAP_YEARS),
+        "wishes_occupation": pairs.wishes_occupation,
+        "wishes_sector": _lookup(clients.wished_sectors, c_rows, vacancies.sector[v_rows]) > 0,
+    }
+
+
+def _travel_and_time_columns(
+    clients: ClientArrays,
+    c_rows: np.ndarray,
+    vacancies: VacancyArrays,
+    v_rows: np.ndarray,
+    pairs: scoring.PairFeatures,
+) -> dict[str, np.ndarray]:
+    """Distance, travel time and reach; hours; excluded working times."""
+    distance = pairs.distance_km
+    ratio = distance / np.maximum(clients.max_km[c_rows], scoring.MIN_REACH_KM)
+    minutes = (
+        distance * geo.DETOUR_FACTOR / clients.travel_speed_kmh[c_rows] * 60.0 + clients.travel_overhead_min[c_rows]
+    )
+    times = vacancies.times[v_rows]
+    excluded = _POPCOUNT[times & clients.excluded_times[c_rows]] / np.maximum(_POPCOUNT[times], 1)
+    return {
+        "distance_km": distance,
+        "travel_minutes": minutes,
+        "travel_ratio": ratio,
+        "travel_overshoot": np.maximum(ratio - 1.0, 0.0),
+        "hours_overlap": np.maximum(pairs.hours_overlap, 0.0),
+        "hours_shortfall": np.maximum(-pairs.hours_overlap, 0.0),
+        "excluded_times_share": excluded,
+    }
+
+
+def _readiness_columns(
+    clients: ClientArrays, c_rows: np.ndarray, vacancies: VacancyArrays, v_rows: np.ndarray
+) -> dict[str, np.ndarray]:
+    """What the plaatsingsvorm asks against the client's trede and route, and coaching."""
+    trede = clients.trede[c_rows].astype(np.float32)
+    asked = vacancies.readiness[v_rows]
+    jobcoach = vacancies.jobcoach[v_rows]
+    route = clients.route[c_rows]  # -1 indexes the last (whole-ladder) band
+    outside = np.maximum(ROUTE_BAND_LOW[route] - asked, 0) + np.maximum(asked - ROUTE_BAND_HIGH[route], 0)
+    needs_coaching = clients.needs_coaching[c_rows]
+    return {
+        "readiness_gap": np.maximum(asked - JOBCOACH_READINESS * jobcoach - trede, 0.0),
+        "readiness_surplus": np.maximum(trede - asked, 0.0),
+        "route_fit": np.clip(1.0 - outside / ROUTE_FALLOFF, 0.0, 1.0),
+        "coaching_need_met": needs_coaching & jobcoach,
+        "coaching_need_unmet": needs_coaching & ~jobcoach,
+    }
+
+
+def _requirement_columns(
+    clients: ClientArrays, c_rows: np.ndarray, vacancies: VacancyArrays, v_rows: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Taalniveau, certificates and driving licence the vacancy asks and the client lacks."""
+    client_language, asked_language = clients.language[c_rows], vacancies.language[v_rows]
+    languages_known = (client_language >= 0) & (asked_language >= 0)
+    certificates = vacancies.certificates[v_rows]
+    held = np.asarray(clients.certificates[c_rows].sign().multiply(certificates).sum(axis=1)).ravel()
+    return {
+        "language_gap": np.where(languages_known, np.maximum(asked_language - client_language, 0), 0),
+        "language_unknown": (asked_language >= 0) & (client_language < 0),
+        "certificate_gap": np.asarray(certificates.sum(axis=1)).ravel() - held,
+        "licence_missing": vacancies.needs_licence_b[v_rows] & ~clients.has_licence_b[c_rows],
+    }

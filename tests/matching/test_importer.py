@@ -17,16 +17,8 @@ from sqlmodel import Session, select
 from matching import geo, store
 from matching.domain import AuditKenmerken, Client, ClientIn, ClientPersonalia, Vacancy
 from matching.errors import ImportFileError, InvalidInputError
-from matching.importer import (
-    AUDIT_FIELDS,
-    COMPETENCE_COLUMNS,
-    PERSONALIA_FIELDS,
-    ImportReport,
-    RejectedRecord,
-    import_file,
-    read_records,
-    validate_records,
-)
+from matching.import_formats import AUDIT_FIELDS, COMPETENCE_COLUMNS, PERSONALIA_FIELDS, read_records
+from matching.importer import ImportReport, RejectedRecord, import_file, validate_records
 from matching.taxonomy import load_taxonomy
 from matching.vocab import SECTOREN
 
