@@ -112,7 +112,7 @@ def _verdict(row: dict[str, Any], tripwire: float, minimum: int) -> str:
 
 
 def _plot_ratio(attribute: str, groups: dict[str, Any], tripwire: float, minimum: int, target: Path) -> None:
-    import matplotlib
+    import matplotlib  # lazy: heavy to import, and only a fairness report draws
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -155,7 +155,7 @@ def _plot_ratio(attribute: str, groups: dict[str, Any], tripwire: float, minimum
 
 
 def _plot_merit(attribute: str, groups: dict[str, Any], target: Path) -> None:
-    import matplotlib
+    import matplotlib  # lazy: heavy to import, and only a fairness report draws
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -12,12 +12,15 @@
 from __future__ import annotations
 
 import getpass
+import json
 import logging
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from matching.ranker import SPEC_FILE, LearnedRanker, RankerError, load_ranker
 from matching.settings import Settings
@@ -35,6 +38,8 @@ CHALLENGER = "challenger"
 EXPERIMENT = "werkmatch-ranker"
 RANKER_ARTIFACT = "ranker"  # the key of the ranker directory among the pyfunc's artifacts
 PYFUNC_CODE = Path(__file__).with_name("ranker_pyfunc.py")
+# mlflow is imported inside the functions that use it: it takes about 1.5 s to import,
+# and the service imports this module at start, when a fresh install has no store to read.
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,7 @@ def has_store(settings: Settings) -> bool:
 
 def client(settings: Settings) -> MlflowClient:
     """An MLflow client on the configured store (created on first use, with the experiment)."""
-    import mlflow
+    import mlflow  # lazy: see the note under PYFUNC_CODE
     from mlflow import MlflowClient
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -101,7 +106,7 @@ def versions(settings: Settings) -> list[VersionInfo]:
     """Every registered version, newest first (empty without a store or a registered model)."""
     if not has_store(settings):
         return []
-    from mlflow.exceptions import MlflowException
+    from mlflow.exceptions import MlflowException  # lazy: see the note under PYFUNC_CODE
 
     tracking, name = client(settings), settings.ranker.registered_model
     try:
@@ -118,7 +123,7 @@ def versions(settings: Settings) -> list[VersionInfo]:
 
 
 def by_alias(settings: Settings, alias: str) -> VersionInfo | None:
-    from mlflow.exceptions import MlflowException
+    from mlflow.exceptions import MlflowException  # lazy: see the note under PYFUNC_CODE
 
     if not has_store(settings):
         return None
@@ -133,7 +138,7 @@ def by_alias(settings: Settings, alias: str) -> VersionInfo | None:
 
 def download(settings: Settings, version: str) -> Path:
     """The ranker directory of one version, cached under ``<data_dir>/models/<name>/<version>``."""
-    import mlflow
+    import mlflow  # lazy: see the note under PYFUNC_CODE
 
     client(settings)
     target = settings.data_dir / "models" / settings.ranker.registered_model / version
@@ -167,8 +172,6 @@ def export(settings: Settings, number: str, target: Path, **about: Any) -> Path:
 
     ``about`` is added to the feature spec (e.g. ``trainedOn``: which data, how to reproduce it).
     """
-    import json
-
     source = download(settings, number)
     load_ranker(source, settings.ranker.registered_model, number)  # refuse to export what serving would refuse
     if target.exists():
@@ -186,8 +189,7 @@ def load_champion(settings: Settings) -> LearnedRanker | None:
     Raises:
         RankerError: the store or the model cannot be read (the caller keeps its last good ranker).
     """
-    from mlflow.exceptions import MlflowException
-    from sqlalchemy.exc import SQLAlchemyError
+    from mlflow.exceptions import MlflowException  # lazy: see the note under PYFUNC_CODE
 
     try:
         info = by_alias(settings, CHAMPION)

@@ -240,7 +240,7 @@ def _log_and_register(
 ) -> tuple[str, str]:
     """One MLflow run (parameters, tags, metrics, fairness report, pyfunc model), registered as challenger
     with its model card; returns (run id, version)."""
-    import mlflow  # heavy (≈ 2 s to import): only training and the registry commands pay for it
+    import mlflow  # heavy (≈ 1.5 s to import): only training and the registry commands pay for it
     import pandas as pd
     from mlflow.models import infer_signature
 
