@@ -128,6 +128,7 @@ class Catalogue:
 
     @classmethod
     def build(cls, taxonomy: Taxonomy) -> Catalogue:
+        """Arrange ``taxonomy`` for sampling; refuses one without occupations."""
         if not taxonomy.occupations:
             raise ValueError("de taxonomie bevat geen beroepen; vul data/beroepen.csv")
         by_sector: dict[str, list[OccupationDef]] = {}
@@ -164,4 +165,5 @@ class Catalogue:
         )
 
     def occupation_in(self, sector: str, rnd: random.Random) -> OccupationDef:
+        """A uniformly drawn occupation of ``sector``."""
         return rnd.choice(self.by_sector[sector])

@@ -207,7 +207,8 @@ def _misspell(text: str, rnd: random.Random, rate: float) -> str:
     return text
 
 
-def occupation_label(taxonomy: Taxonomy, code: str) -> str:
+def _occupation(taxonomy: Taxonomy, code: str) -> str:
+    """An occupation's label as a client or consulent writes it: lower case."""
     return taxonomy.occupation_label(code).lower()
 
 
@@ -224,7 +225,7 @@ def self_description(
         parts.append(
             rnd.choice(EXPERIENCE_LINES).format(
                 jaren=f"{item['jaren']:g}",
-                beroep=occupation_label(taxonomy, item["beroep_code"]),
+                beroep=_occupation(taxonomy, item["beroep_code"]),
                 sector=SECTOREN.get(occupation.sector, occupation.sector),
             )
         )
@@ -232,7 +233,7 @@ def self_description(
         parts.append(rnd.choice(NO_EXPERIENCE))
     wensen = profile["wensen"]
     if wensen["beroepen"] and rnd.random() < 0.7:
-        line = rnd.choice(WISH_LINES).format(beroep=occupation_label(taxonomy, wensen["beroepen"][0]))
+        line = rnd.choice(WISH_LINES).format(beroep=_occupation(taxonomy, wensen["beroepen"][0]))
         parts.append(line[0].upper() + line[1:])
     elif wensen["sectoren"] and rnd.random() < 0.6:
         parts.append(rnd.choice(SECTOR_LINES).format(sector=SECTOREN.get(wensen["sectoren"][0], wensen["sectoren"][0])))
@@ -280,12 +281,12 @@ def notes(
     fragments.append(rnd.choice(motivation_bank))
     wensen = profile["wensen"]
     if wensen["beroepen"] and rnd.random() < 0.6:
-        fragments.append(f"wil graag als {occupation_label(taxonomy, wensen['beroepen'][0])}")
+        fragments.append(f"wil graag als {_occupation(taxonomy, wensen['beroepen'][0])}")
     elif wensen["sectoren"] and rnd.random() < 0.5:
         fragments.append(f"interesse in {SECTOREN.get(wensen['sectoren'][0], wensen['sectoren'][0])}")
     if profile["werkervaring"] and rnd.random() < 0.5:
         item = profile["werkervaring"][0]
-        fragments.append(f"wrkerv. {occupation_label(taxonomy, item['beroep_code'])} ({item['jaren']:g} jr)")
+        fragments.append(f"wrkerv. {_occupation(taxonomy, item['beroep_code'])} ({item['jaren']:g} jr)")
     for beperking in profile["beperkingen"]:
         if rnd.random() < 0.7:
             fragments.append(rnd.choice(NOTE_BEPERKING[beperking["aspect"]]))

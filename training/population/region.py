@@ -116,6 +116,7 @@ class Region:
 
     @classmethod
     def build(cls) -> Region:
+        """The region's PC4 areas from ``data/pc4_nl.csv``, with the client and vacancy shares per gemeente."""
         table = geo.load_pc4()
         low, high = REGION_PC4_RANGE
         pc4s: dict[str, tuple[str, ...]] = {}
@@ -134,6 +135,7 @@ class Region:
         )
 
     def postcode(self, gemeente: str, rnd: random.Random) -> str:
+        """A random PC6 postcode in ``gemeente``: one of its PC4 areas and two letters."""
         return rnd.choice(self.pc4s[gemeente]) + rnd.choice(PC6_LETTERS) + rnd.choice(PC6_LETTERS)
 
 

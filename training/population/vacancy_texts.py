@@ -72,6 +72,7 @@ def title(
     uren_max: int,
     place: str,
 ) -> str:
+    """A title as employers write them: the occupation, with the place, hours or kind of placement."""
     label = occupation.label
     options = [label, label, f"{label} {place}", f"{label} ({uren_min}-{uren_max} uur)"]
     if occupation.synoniemen:
@@ -108,6 +109,7 @@ def vacancy_text(
     workload: float,
     werktijden: list[str],
 ) -> str:
+    """The description: intro, tasks, demands, what is offered, and hints at the hidden openness and workload."""
     parts = [rnd.choice(VACANCY_INTRO).format(werkgever=werkgever, plaats=plaats, beroep=beroep)]
     tasks = [taxonomy.competence_label(code).lower() for code in required]
     if tasks:
