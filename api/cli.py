@@ -322,9 +322,10 @@ def serve(
     matcher.sync(progress=True, background=workers == 1)
     host, port = host or settings.host, port or settings.port
     if settings.environment == "development":
-        from api.services.users import create_demo_users, ensure_tables
+        from api.services import schema
+        from api.services.users import create_demo_users
 
-        ensure_tables(matcher.engine)
+        schema.create_all(matcher.engine)
         typer.echo("Demo-gebruikers (alleen in ontwikkelmodus; inloggen op de webpagina, of POST /api/v1/token):")
         for user in create_demo_users(matcher.engine, settings):
             consulent = f"  caseload {user['consulent']}" if user["consulent"] else ""
@@ -559,13 +560,12 @@ def train(
     json_out: JsonFlag = False,
 ) -> None:
     """Een ranker trainen op de vastgelegde uitkomsten en registreren als challenger in MLflow."""
-    from api.services.inbox import training_labels
-    from training.train import train as train_ranker
+    from api.services.voorstellen import train_ranker
 
     settings = _settings()
     moment = _parse_since(since)  # before the matcher: a bad --since is refused at once
     # voorstellen and the suggestions consulenten declined in their inbox (relevance 0)
-    result = train_ranker(settings, _matcher(settings), moment, seed, labels=training_labels)
+    result = train_ranker(settings, _matcher(settings), moment, seed)
     if json_out:
         _emit(result)
         return
@@ -693,14 +693,13 @@ def ranking(
     """De noodstop: zet alle kandidatenlijsten op de transparante rangschikking (of terug), zonder herstart."""
     from sqlmodel import Session
 
-    from api.services import audit
+    from api.services import audit, schema
     from matching import oversight_state
-    from matching.store import init_db, make_engine
+    from matching.store import make_engine
 
     settings = _settings()
     engine = make_engine(settings.resolved_database_url)
-    init_db(engine)
-    audit.ensure_tables(engine)
+    schema.create_all(engine)
     with Session(engine) as session:
         if modus is not None:
             oversight_state.set_ranking_mode(session, modus, by=door, reason=reden)
@@ -722,10 +721,11 @@ def ranking(
 
 
 def _database(settings: Settings) -> Any:
-    from matching.store import init_db, make_engine
+    from api.services import schema
+    from matching.store import make_engine
 
     engine = make_engine(settings.resolved_database_url)
-    init_db(engine)
+    schema.create_all(engine)
     return engine
 
 

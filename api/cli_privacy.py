@@ -19,12 +19,11 @@ def _emit(data: Any) -> None:
 
 
 def _engine(settings: Settings) -> Any:
-    from api.services import audit
-    from matching.store import init_db, make_engine
+    from api.services import schema
+    from matching.store import make_engine
 
     engine = make_engine(settings.resolved_database_url)
-    init_db(engine)
-    audit.ensure_tables(engine)
+    schema.create_all(engine)
     return engine
 
 

@@ -13,7 +13,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
 
-from api.services import audit, grants, inbox, users
+from api.services import schema, users
 from matching.matcher import Matcher
 from matching.settings import Settings
 from training import registry
@@ -49,10 +49,7 @@ def lifespan(
     async def running(app: FastAPI) -> AsyncIterator[None]:
         app.state.matcher = matcher or Matcher(settings)
         app.state.engine = engine = app.state.matcher.engine
-        users.ensure_tables(engine)
-        grants.ensure_tables(engine)  # four eyes on caseload access
-        audit.ensure_tables(engine)
-        inbox.ensure_tables(engine)
+        schema.create_all(engine)
         if settings.environment == "development":
             users.create_demo_users(engine, settings)
         if not app.state.matcher.prepared:

@@ -93,13 +93,14 @@ def add_accounts(data_dir: Path, prefix: str, count: int, rol: str) -> list[tupl
     from sqlalchemy import func
     from sqlmodel import Session, select
 
-    from api.services.users import create_user, ensure_tables, get_user
+    from api.services import schema
+    from api.services.users import create_user, get_user
     from matching.domain import Client
     from matching.settings import Settings
     from matching.store import make_engine
 
     engine = make_engine(Settings(data_dir=data_dir).resolved_database_url)
-    ensure_tables(engine)
+    schema.create_all(engine)
     accounts = []
     with Session(engine) as session:
         codes = list(

@@ -16,6 +16,12 @@ can never become a training signal.
 :data:`RELEVANCE` turns the state a pair reached into a graded label (0 afgewezen … 4 duurzaam) and
 :func:`relevance_labels` lists them for training the ranker.
 
+**The rules, not the road.** This module holds the tables, the states and the checks of every step.
+People change voorstellen only through :mod:`api.services.voorstellen`, which adds the caseload
+check, the audit entry, the reason of the decision and the nazorg, and calls :func:`propose` and
+:func:`transition` for the step itself; the outcome simulator (:mod:`training.outcome_sim`) writes
+its history straight through them, so a simulated step passes the same checks.
+
 Writes commit before they return, so a proposal the user saw accepted is on disk (the engine runs
 SQLite in WAL mode with ``synchronous=FULL``).
 """
@@ -158,8 +164,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         return stored_utc(value)
 
 
-def _moment_column(index: bool = False) -> Any:
+def moment_column(index: bool = False) -> Any:
+    """A required aware moment, now by default (the tables of the voorstel lifecycle and the inbox)."""
     return SQLField(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=index))
+
+
+def optional_moment_column() -> Any:
+    """An aware moment that may be empty."""
+    return SQLField(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+def note_column() -> Any:
+    """A toelichting (:func:`clean_toelichting`), at most :data:`TOELICHTING_MAX` characters, or empty."""
+    return SQLField(default=None, sa_column=Column(String(TOELICHTING_MAX), nullable=True))
 
 
 _OPEN_SQL = text("status IN ({})".format(", ".join(f"'{status.value}'" for status in sorted(OPEN_STATUSES))))
@@ -188,8 +205,8 @@ class Voorstel(SQLModel, table=True):
     status: str = SQLField(default=VoorstelStatus.VOORGESTELD.value, index=True)
     model_version: str | None = SQLField(default=None, max_length=MODEL_VERSION_MAX)
     rank: int | None = None
-    created_at: datetime = _moment_column()
-    updated_at: datetime = _moment_column(index=True)
+    created_at: datetime = moment_column()
+    updated_at: datetime = moment_column(index=True)
 
 
 class VoorstelEvent(SQLModel, table=True):
@@ -202,9 +219,9 @@ class VoorstelEvent(SQLModel, table=True):
     from_status: str | None = None  # None for the event that created the proposal
     to_status: str
     reason_code: str | None = None
-    toelichting: str | None = SQLField(default=None, sa_column=Column(String(TOELICHTING_MAX), nullable=True))
+    toelichting: str | None = note_column()
     actor: str = SQLField(max_length=ACTOR_MAX)
-    at: datetime = _moment_column()
+    at: datetime = moment_column()
 
 
 class RelevanceLabel(NamedTuple):
@@ -261,20 +278,8 @@ def propose(
     made_by_role = _parse_role(role)
     note = clean_toelichting(toelichting)
     moment = _moment(at)
-    if model_version is not None:
-        model_version = model_version.strip() or None
-    if model_version is not None and len(model_version) > MODEL_VERSION_MAX:
-        raise InvalidInputError(f"modelversie mag hoogstens {MODEL_VERSION_MAX} tekens bevatten")
-    if rank is not None and rank < 1:
-        raise InvalidInputError(f"rang {rank} is ongeldig; de bovenste plaats is 1")
-    if at is None and not vacancy.is_open:
-        raise InvalidInputError(
-            f"vacature '{vacancy.vacature_nummer}' is {vacancy.status}; een voorstel kan alleen bij een open vacature"
-        )
-    existing = _open_voorstel(session, client.id, vacancy.id)  # type: ignore[arg-type]
-    if existing is not None:
-        raise _duplicate(client, vacancy, existing)
-
+    model_version = _clean_ranking(model_version, rank)
+    _check_pair(session, client, vacancy, open_now=at is None)
     voorstel = Voorstel(
         client_id=client.id,  # type: ignore[arg-type]
         vacancy_id=vacancy.id,  # type: ignore[arg-type]
@@ -549,6 +554,28 @@ def clean_toelichting(toelichting: str | None) -> str | None:
     except ValidationError as error:
         raise InvalidInputError("toelichting " + str(error.errors()[0]["msg"]).removeprefix("Value error, ")) from None
     return note or None
+
+
+def _clean_ranking(model_version: str | None, rank: int | None) -> str | None:
+    """The model version as stored (stripped, None when empty); refuses one too long or a rank below 1."""
+    if model_version is not None:
+        model_version = model_version.strip() or None
+    if model_version is not None and len(model_version) > MODEL_VERSION_MAX:
+        raise InvalidInputError(f"modelversie mag hoogstens {MODEL_VERSION_MAX} tekens bevatten")
+    if rank is not None and rank < 1:
+        raise InvalidInputError(f"rang {rank} is ongeldig; de bovenste plaats is 1")
+    return model_version
+
+
+def _check_pair(session: Session, client: Client, vacancy: Vacancy, *, open_now: bool) -> None:
+    """Refuse a closed vacancy (when ``open_now``: history written afterwards skips it) or an open voorstel."""
+    if open_now and not vacancy.is_open:
+        raise InvalidInputError(
+            f"vacature '{vacancy.vacature_nummer}' is {vacancy.status}; een voorstel kan alleen bij een open vacature"
+        )
+    existing = _open_voorstel(session, client.id, vacancy.id)  # type: ignore[arg-type]
+    if existing is not None:
+        raise _duplicate(client, vacancy, existing)
 
 
 def _parse_role(role: Rol | str) -> Rol:

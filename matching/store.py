@@ -13,8 +13,20 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine, select
 
-from matching import outcomes, oversight_state  # noqa: F401  (register their tables for init_db)
-from matching.domain import Client, ClientIn, Vacancy, VacancyIn, client_from_input, utcnow, vacancy_from_input
+from matching.domain import (
+    AuditKenmerken,
+    Client,
+    ClientIn,
+    ClientPersonalia,
+    EmbeddingCache,
+    Vacancy,
+    VacancyIn,
+    client_from_input,
+    utcnow,
+    vacancy_from_input,
+)
+from matching.outcomes import Voorstel, VoorstelEvent
+from matching.oversight_state import ExposureEntry, RuntimeSetting
 
 logger = logging.getLogger(__name__)
 Record = TypeVar("Record", Client, Vacancy)
@@ -71,7 +83,28 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+TABLES: tuple[type[SQLModel], ...] = (
+    Client,
+    ClientPersonalia,
+    AuditKenmerken,
+    Vacancy,
+    EmbeddingCache,
+    Voorstel,
+    VoorstelEvent,
+    RuntimeSetting,
+    ExposureEntry,
+)
+"""The domain core's tables: bestand, embedding cache, voorstellen, kill switch and exposure ledger."""
+
+
 def init_db(engine: Engine) -> None:
+    """Create the tables of every module imported so far (at least :data:`TABLES`) that do not exist.
+
+    For the domain core on its own: the matcher and the training scripts (whose table,
+    ``training.latent.SyntheticLatent``, is created here once imported). The service, the CLI and the
+    tests call :func:`api.services.schema.create_all`, which creates every table of werkmatch by name
+    and also protects the audit log.
+    """
     SQLModel.metadata.create_all(engine)
 
 

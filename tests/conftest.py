@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
+from api.services import schema
 from matching.embedding import Embedder, load_embedder
 from matching.settings import EmbeddingSettings, Settings
-from matching.store import init_db, make_engine
+from matching.store import make_engine
 from tests.factories import DEMO_USERS, logins
 
 
@@ -28,9 +29,9 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
-    """A real SQLite file with the store's tables; a module that needs more asks for ``engine`` in its own."""
+    """A real SQLite file with every table of werkmatch (:func:`api.services.schema.create_all`)."""
     engine = make_engine(f"sqlite:///{tmp_path / 'werkmatch.db'}")
-    init_db(engine)
+    schema.create_all(engine)
     yield engine
     engine.dispose()
 

@@ -43,15 +43,9 @@ transaction that rolls back leaves neither the row nor the head change. A transa
 with ``record`` cannot fail on a stale SQLite snapshot; reads the caller made before run outside an
 SQLite transaction (pysqlite opens one at the first write), so they do not pin one either.
 
-**Database-level protection** (:func:`ensure_tables`, idempotent): triggers refuse every ``UPDATE``
-and ``DELETE`` on ``audit_log`` and ``inference_log`` (and ``TRUNCATE`` on PostgreSQL), refuse an
-``audit_log`` insert that does not extend the head by exactly one with the head's hash, refuse
-deleting the head and moving it back or onto a hash that is not in the log. Triggers stop the
-application and anyone with plain write rights; someone who may drop triggers or tables can still
-rewrite history, which :func:`verify_chain` then shows unless they recompute every later hash. To
-make that visible too, publish or countersign the head (``seq``, ``hash``) outside the database
-regularly; on PostgreSQL also run the service under a role without ``TRIGGER``/DDL rights and
-without ``UPDATE``/``DELETE`` grants on these tables.
+**Database-level protection** (:mod:`api.services.audit_guard`, run at every start by
+:func:`api.services.schema.create_all`): triggers keep both logs append-only and the head moving
+forward only; retention and erasure are the only changes they let through.
 
 **Subject filter.** ``subjects`` is a JSON array; :func:`query` matches an element exactly with
 ``json_each`` on SQLite and ``@>`` on PostgreSQL (``jsonb``). It scans the rows the other filters
@@ -77,9 +71,9 @@ from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, Integer, text, update
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, select
 
+from api.services import log_values
 from matching.domain import utcnow
 from matching.errors import InvalidInputError
 from matching.lookup import in_chunks
@@ -99,7 +93,6 @@ QUERY_LIMIT_MAX = 1000
 KINDS = ("kandidaten", "vacatures")
 
 _ACTION = re.compile(r"^[a-z][a-z0-9_]*$")
-_BSN_LIKE = re.compile(r"^\d{9}$")  # as matching.domain.BSN_LIKE, also when padded with spaces
 _JSON = JSON().with_variant(JSONB(), "postgresql")
 _VERIFY_BATCH = 1000
 
@@ -214,243 +207,7 @@ def redacted_digest(seqs: Sequence[int]) -> str:
     return hashlib.sha256(",".join(str(seq) for seq in sorted(seqs)).encode()).hexdigest()
 
 
-_TABLES = [
-    AuditHead.__table__,  # type: ignore[attr-defined]
-    AuditEntry.__table__,  # type: ignore[attr-defined]
-    InferenceEntry.__table__,  # type: ignore[attr-defined]
-    AuditAnchor.__table__,  # type: ignore[attr-defined]
-    AuditRedaction.__table__,  # type: ignore[attr-defined]
-    InferenceFloor.__table__,  # type: ignore[attr-defined]
-    InferenceRedaction.__table__,  # type: ignore[attr-defined]
-]
-
-# --------------------------------------------------------------------------------- protection DDL
-
-# The only changes the logs allow (retention and erasure, see api.services.retention and api.services.erasure): deleting
-# rows up to the retention anchor / floor, and replacing an erased client's klantnummer in a row that a
-# tombstone has registered for redaction; the identity, time and chain fields of a row never change.
-_AUDIT_FIXED = ("seq", "at", "actor", "rol", "action", "purpose", "request_id", "prev_hash", "hash")
-_INFERENCE_FIXED = ("id", "at", "actor", "kind", "request_id", "model", "index")
-_LOG_GUARDS = {
-    ("audit_log", "UPDATE"): "NOT EXISTS (SELECT 1 FROM audit_redaction WHERE seq = OLD.seq) OR "
-    + " OR ".join(f'NEW."{column}" IS NOT OLD."{column}"' for column in _AUDIT_FIXED),
-    ("audit_log", "DELETE"): "OLD.seq > COALESCE((SELECT seq FROM audit_anchor WHERE id = 1), 0) "
-    "OR OLD.seq >= COALESCE((SELECT seq FROM audit_head WHERE id = 1), 0)",
-    ("inference_log", "UPDATE"): "NOT EXISTS (SELECT 1 FROM inference_redaction WHERE id = OLD.id) OR "
-    + " OR ".join(f'NEW."{column}" IS NOT OLD."{column}"' for column in _INFERENCE_FIXED),
-    ("inference_log", "DELETE"): "OLD.id > COALESCE((SELECT upto FROM inference_floor WHERE id = 1), 0)",
-}
-
-_VERBS = {"UPDATE": "wijzigen", "DELETE": "verwijderen"}
-_SQLITE_TRIGGERS = (
-    [
-        statement
-        for (table, op), guard in _LOG_GUARDS.items()
-        for statement in (
-            # Dropped and made again at every start: databases from before retention had unconditional ones.
-            f"DROP TRIGGER IF EXISTS {table}_no_{op.lower()}",
-            f"""CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} WHEN {guard}
-        BEGIN SELECT RAISE(ABORT, '{table} is alleen-toevoegen: {_VERBS[op]} is niet toegestaan'); END""",
-        )
-    ]
-    + [
-        f"""CREATE TRIGGER IF NOT EXISTS {table}_no_change BEFORE {op} ON {table}
-        BEGIN SELECT RAISE(ABORT, '{table} is alleen-toevoegen'); END"""
-        for table in ("audit_redaction", "inference_redaction")
-        for op in ("UPDATE", "DELETE")
-    ]
-    + [
-        f"""CREATE TRIGGER IF NOT EXISTS {table}_by_tombstone BEFORE INSERT ON {table}
-        WHEN NOT EXISTS (SELECT 1 FROM audit_log WHERE seq = NEW.tombstone_seq AND action = '{TOMBSTONE_ACTION}')
-          {"OR NEW.seq >= NEW.tombstone_seq" if table == "audit_redaction" else ""}
-        BEGIN SELECT RAISE(ABORT, '{table}: alleen met een eerdere regel {TOMBSTONE_ACTION} in audit_log'); END"""
-        for table in ("audit_redaction", "inference_redaction")
-    ]
-    + [
-        """CREATE TRIGGER IF NOT EXISTS audit_anchor_forward BEFORE UPDATE ON audit_anchor
-        WHEN NEW.id IS NOT OLD.id OR NEW.seq < OLD.seq
-          OR (NEW.seq = OLD.seq AND NEW.hash IS NOT OLD.hash)
-          OR (NEW.seq > OLD.seq AND (NEW.seq >= (SELECT seq FROM audit_head WHERE id = 1)
-                                     OR NEW.hash IS NOT (SELECT hash FROM audit_log WHERE seq = NEW.seq)))
-        BEGIN SELECT RAISE(ABORT, 'audit_anchor mag alleen vooruit, naar een bestaande regel voor de kop'); END""",
-        """CREATE TRIGGER IF NOT EXISTS inference_floor_forward BEFORE UPDATE ON inference_floor
-        WHEN NEW.id IS NOT OLD.id OR NEW.upto < OLD.upto
-        BEGIN SELECT RAISE(ABORT, 'inference_floor mag alleen vooruit'); END""",
-        *[
-            f"""CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table}
-        BEGIN SELECT RAISE(ABORT, '{table} mag niet verwijderd worden'); END"""
-            for table in ("audit_anchor", "inference_floor")
-        ],
-        """CREATE TRIGGER IF NOT EXISTS audit_log_extends_head BEFORE INSERT ON audit_log
-        WHEN NEW.seq IS NOT (SELECT seq + 1 FROM audit_head WHERE id = 1)
-          OR NEW.prev_hash IS NOT (SELECT hash FROM audit_head WHERE id = 1)
-        BEGIN SELECT RAISE(ABORT, 'audit_log: een nieuwe regel moet de keten precies één stap verlengen'); END""",
-        """CREATE TRIGGER IF NOT EXISTS audit_head_no_delete BEFORE DELETE ON audit_head
-        BEGIN SELECT RAISE(ABORT, 'audit_head mag niet verwijderd worden'); END""",
-        f"""CREATE TRIGGER IF NOT EXISTS audit_head_forward BEFORE UPDATE ON audit_head
-        WHEN NEW.id IS NOT OLD.id OR NEW.seq < OLD.seq
-          OR NEW.hash IS NOT (CASE WHEN NEW.seq = 0 THEN '{GENESIS_HASH}'
-                                   ELSE (SELECT hash FROM audit_log WHERE seq = NEW.seq) END)
-        BEGIN SELECT RAISE(ABORT, 'audit_head mag alleen vooruit, naar een bestaande regel van audit_log'); END""",
-    ]
-)
-
-# No '%' anywhere: the driver could read it as a parameter marker.
-_POSTGRES_DDL = [
-    """CREATE OR REPLACE FUNCTION werkmatch_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
-            MESSAGE = TG_TABLE_NAME || ' is alleen-toevoegen: ' || TG_OP || ' is niet toegestaan';
-    END $$""",
-    """CREATE OR REPLACE FUNCTION werkmatch_audit_extends_head() RETURNS trigger LANGUAGE plpgsql AS $$
-    DECLARE
-        head_seq bigint;
-        head_hash text;
-    BEGIN
-        SELECT seq, hash INTO head_seq, head_hash FROM audit_head WHERE id = 1;
-        IF head_seq IS NULL OR NEW.seq IS DISTINCT FROM head_seq + 1 OR NEW.prev_hash IS DISTINCT FROM head_hash THEN
-            RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',
-                MESSAGE = 'audit_log: een nieuwe regel moet de keten precies één stap verlengen';
-        END IF;
-        RETURN NEW;
-    END $$""",
-    f"""CREATE OR REPLACE FUNCTION werkmatch_audit_head_forward() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF TG_OP = 'DELETE' THEN
-            RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
-                MESSAGE = 'audit_head mag niet verwijderd worden';
-        END IF;
-        IF NEW.id IS DISTINCT FROM OLD.id OR NEW.seq < OLD.seq OR NEW.hash IS DISTINCT FROM (
-            CASE WHEN NEW.seq = 0 THEN '{GENESIS_HASH}' ELSE (SELECT hash FROM audit_log WHERE seq = NEW.seq) END
-        ) THEN
-            RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',
-                MESSAGE = 'audit_head mag alleen vooruit, naar een bestaande regel van audit_log';
-        END IF;
-        RETURN NEW;
-    END $$""",
-    *[
-        f"""CREATE OR REPLACE FUNCTION werkmatch_{table}_guard() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF TG_OP = 'DELETE' THEN
-            IF NOT ({_LOG_GUARDS[(table, "DELETE")]}) THEN
-                RETURN OLD;
-            END IF;
-        ELSIF NOT ({_LOG_GUARDS[(table, "UPDATE")].replace(" IS NOT ", " IS DISTINCT FROM ")}) THEN
-            RETURN NEW;
-        END IF;
-        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
-            MESSAGE = TG_TABLE_NAME || ' is alleen-toevoegen: ' || TG_OP || ' is niet toegestaan';
-    END $$"""
-        for table in ("audit_log", "inference_log")
-    ],
-    f"""CREATE OR REPLACE FUNCTION werkmatch_redaction_by_tombstone() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF NOT EXISTS (SELECT 1 FROM audit_log WHERE seq = NEW.tombstone_seq AND action = '{TOMBSTONE_ACTION}')
-           OR (TG_TABLE_NAME = 'audit_redaction' AND to_jsonb(NEW) ->> 'seq' IS NOT NULL
-               AND (to_jsonb(NEW) ->> 'seq')::bigint >= NEW.tombstone_seq) THEN
-            RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',
-                MESSAGE = TG_TABLE_NAME || ': alleen met een eerdere regel {TOMBSTONE_ACTION} in audit_log';
-        END IF;
-        RETURN NEW;
-    END $$""",
-    """CREATE OR REPLACE FUNCTION werkmatch_audit_anchor_forward() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF TG_OP = 'DELETE' OR NEW.id IS DISTINCT FROM OLD.id OR NEW.seq < OLD.seq
-           OR (NEW.seq = OLD.seq AND NEW.hash IS DISTINCT FROM OLD.hash)
-           OR (NEW.seq > OLD.seq AND (NEW.seq >= (SELECT seq FROM audit_head WHERE id = 1) OR
-               NEW.hash IS DISTINCT FROM (SELECT hash FROM audit_log WHERE seq = NEW.seq))) THEN
-            RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',
-                MESSAGE = 'audit_anchor mag alleen vooruit, naar een bestaande regel voor de kop';
-        END IF;
-        RETURN NEW;
-    END $$""",
-    """CREATE OR REPLACE FUNCTION werkmatch_inference_floor_forward() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF TG_OP = 'DELETE' OR NEW.id IS DISTINCT FROM OLD.id OR NEW.upto < OLD.upto THEN
-            RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',
-                MESSAGE = 'inference_floor mag alleen vooruit';
-        END IF;
-        RETURN NEW;
-    END $$""",
-    *[
-        statement
-        for table in ("audit_anchor", "inference_floor")
-        for statement in (
-            f"DROP TRIGGER IF EXISTS {table}_forward ON {table}",
-            f"""CREATE TRIGGER {table}_forward BEFORE UPDATE OR DELETE ON {table}
-                FOR EACH ROW EXECUTE FUNCTION werkmatch_{table}_forward()""",
-        )
-    ],
-    *[
-        statement
-        for table in ("audit_redaction", "inference_redaction")
-        for statement in (
-            f"DROP TRIGGER IF EXISTS {table}_no_change ON {table}",
-            f"""CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table}
-                FOR EACH ROW EXECUTE FUNCTION werkmatch_append_only()""",
-            f"DROP TRIGGER IF EXISTS {table}_by_tombstone ON {table}",
-            f"""CREATE TRIGGER {table}_by_tombstone BEFORE INSERT ON {table}
-                FOR EACH ROW EXECUTE FUNCTION werkmatch_redaction_by_tombstone()""",
-        )
-    ],
-    *[
-        statement
-        for table in ("audit_log", "inference_log")
-        for statement in (
-            f"DROP TRIGGER IF EXISTS {table}_no_change ON {table}",
-            f"""CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table}
-                FOR EACH ROW EXECUTE FUNCTION werkmatch_{table}_guard()""",
-            f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}",
-            f"""CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}
-                FOR EACH STATEMENT EXECUTE FUNCTION werkmatch_append_only()""",
-        )
-    ],
-    "DROP TRIGGER IF EXISTS audit_log_extends_head ON audit_log",
-    """CREATE TRIGGER audit_log_extends_head BEFORE INSERT ON audit_log
-        FOR EACH ROW EXECUTE FUNCTION werkmatch_audit_extends_head()""",
-    "DROP TRIGGER IF EXISTS audit_head_forward ON audit_head",
-    """CREATE TRIGGER audit_head_forward BEFORE UPDATE OR DELETE ON audit_head
-        FOR EACH ROW EXECUTE FUNCTION werkmatch_audit_head_forward()""",
-    "DROP TRIGGER IF EXISTS audit_head_no_truncate ON audit_head",
-    """CREATE TRIGGER audit_head_no_truncate BEFORE TRUNCATE ON audit_head
-        FOR EACH STATEMENT EXECUTE FUNCTION werkmatch_append_only()""",
-]
-
-
 # ---------------------------------------------------------------------------------------- public API
-
-
-def ensure_tables(engine: Engine) -> None:
-    """Create the audit and inference tables, the chain's head and the append-only triggers; idempotent.
-
-    Call it at start, after :func:`matching.store.init_db` (which creates these tables too, once this
-    module is imported, but without the triggers and the head row that :func:`record` needs).
-
-    Raises:
-        NotImplementedError: A database other than SQLite or PostgreSQL, which would go unprotected.
-    """
-    dialect = engine.dialect.name
-    if dialect == "sqlite":
-        statements = _SQLITE_TRIGGERS
-    elif dialect == "postgresql":
-        statements = _POSTGRES_DDL
-    else:
-        raise NotImplementedError(
-            f"geen alleen-toevoegen-bescherming voor database '{dialect}'; gebruik SQLite of PostgreSQL"
-        )
-    SQLModel.metadata.create_all(engine, tables=_TABLES)
-    with engine.begin() as connection:
-        connection.execute(
-            text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :genesis) ON CONFLICT (id) DO NOTHING"),
-            {"genesis": GENESIS_HASH},
-        )
-        connection.execute(
-            text("INSERT INTO audit_anchor (id, seq, hash) VALUES (1, 0, :genesis) ON CONFLICT (id) DO NOTHING"),
-            {"genesis": GENESIS_HASH},
-        )
-        connection.execute(text("INSERT INTO inference_floor (id, upto) VALUES (1, 0) ON CONFLICT (id) DO NOTHING"))
-        for statement in statements:
-            connection.exec_driver_sql(statement)
 
 
 def record(
@@ -486,14 +243,14 @@ def record(
 
     Raises:
         InvalidInputError: A field is empty, too long, BSN-like, or ``details`` is not canonical JSON.
-        RuntimeError: :func:`ensure_tables` has not run on this database.
+        RuntimeError: :func:`api.services.schema.create_all` has not run on this database.
     """
     fields = {
-        "actor": _text(actor, "gebruiker", ACTOR_MAX),
-        "rol": _text(rol, "rol", ROL_MAX),
+        "actor": log_values.text(actor, "gebruiker", ACTOR_MAX),
+        "rol": log_values.text(rol, "rol", ROL_MAX),
         "action": _action(action),
-        "purpose": _text(purpose, "doel (doelbinding)", PURPOSE_MAX),
-        "request_id": _optional_text(request_id, "request-id", REQUEST_ID_MAX),
+        "purpose": log_values.text(purpose, "doel (doelbinding)", PURPOSE_MAX),
+        "request_id": log_values.optional_text(request_id, "request-id", REQUEST_ID_MAX),
         "subjects": _subjects(subjects),
         "details": _details(details),
     }
@@ -512,11 +269,11 @@ def lock_head(session: Session) -> tuple[int, str]:
     """Take the database write lock through the head row (see the module docstring); the head's ``seq``, ``hash``.
 
     Raises:
-        RuntimeError: :func:`ensure_tables` has not run on this database.
+        RuntimeError: :func:`api.services.schema.create_all` has not run on this database.
     """
     locked = session.execute(update(AuditHead.__table__).where(AuditHead.id == 1).values(seq=AuditHead.seq))  # type: ignore[attr-defined,arg-type]
     if locked.rowcount != 1:  # type: ignore[attr-defined]
-        raise RuntimeError("audit_head ontbreekt: roep audit.ensure_tables(engine) aan bij de start")
+        raise RuntimeError("audit_head ontbreekt: roep schema.create_all(engine) aan bij de start")
     head_seq, head_hash = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
     return int(head_seq), str(head_hash)
 
@@ -736,18 +493,32 @@ def log_inference(
         pairs.append([_reference(ref, f"id van resultaat {rank}"), float(score)])
     entry = InferenceEntry(
         at=utcnow(),
-        request_id=_optional_text(request_id, "request-id", REQUEST_ID_MAX),
-        actor=_text(actor, "gebruiker", ACTOR_MAX),
+        request_id=log_values.optional_text(request_id, "request-id", REQUEST_ID_MAX),
+        actor=log_values.text(actor, "gebruiker", ACTOR_MAX),
         kind=kind,
         query_ref=_reference(query_ref, "zoekvraag"),
-        model=_json_object(model, "model", allow_floats=True),
-        index=_json_object(index, "index", allow_floats=True),
-        inputs=_json_object(inputs, "invoer", allow_floats=True),
+        model=log_values.json_object(model, "model", allow_floats=True),
+        index=log_values.json_object(index, "index", allow_floats=True),
+        inputs=log_values.json_object(inputs, "invoer", allow_floats=True),
         output=pairs,
     )
     session.add(entry)
     session.flush()
     return entry
+
+
+def latest_list(session: Session, actor: str, vacature: str, at: datetime) -> InferenceEntry | None:
+    """The last candidate list ``actor`` was shown for ``vacature`` at or before ``at``, from the inference log."""
+    return session.exec(
+        select(InferenceEntry)
+        .where(
+            InferenceEntry.kind == "kandidaten",
+            InferenceEntry.actor == actor,
+            InferenceEntry.query_ref == vacature,
+            InferenceEntry.at <= at,  # type: ignore[operator]
+        )
+        .order_by(InferenceEntry.at.desc(), InferenceEntry.id.desc())  # type: ignore[attr-defined,union-attr]
+    ).first()
 
 
 # ---------------------------------------------------------------------------------------- helpers
@@ -781,24 +552,8 @@ def _contains_subject(session: Session, subject: str) -> Any:
     )
 
 
-def _text(value: str, name: str, max_length: int) -> str:
-    cleaned = (value or "").strip() if isinstance(value, str) else ""
-    if not cleaned:
-        raise InvalidInputError(f"{name} ontbreekt; vul {name} in")
-    if len(cleaned) > max_length:
-        raise InvalidInputError(f"{name} mag hoogstens {max_length} tekens bevatten, niet {len(cleaned)}")
-    _refuse_bsn(cleaned, name)
-    return cleaned
-
-
-def _optional_text(value: str | None, name: str, max_length: int) -> str | None:
-    if value is None or not str(value).strip():
-        return None
-    return _text(str(value), name, max_length)
-
-
 def _action(action: str) -> str:
-    cleaned = _text(action, "actie", ACTION_MAX)
+    cleaned = log_values.text(action, "actie", ACTION_MAX)
     if not _ACTION.match(cleaned):
         raise InvalidInputError(
             f"actie '{cleaned}' is ongeldig; gebruik kleine letters, cijfers en '_', bijv. 'klantprofiel_gelezen'"
@@ -807,9 +562,7 @@ def _action(action: str) -> str:
 
 
 def _reference(value: Any, name: str) -> str:
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise InvalidInputError(f"{name} moet een klant- of vacaturenummer zijn, niet {type(value).__name__}")
-    return _text(str(value), name, SUBJECT_MAX)
+    return log_values.reference(value, name, SUBJECT_MAX)
 
 
 def _subjects(subjects: Sequence[str]) -> list[str]:
@@ -822,75 +575,8 @@ def _subjects(subjects: Sequence[str]) -> list[str]:
 
 
 def _details(details: Mapping[str, Any] | None) -> dict[str, Any]:
-    value = _json_object(details or {}, "details", allow_floats=False)
+    value = log_values.json_object(details or {}, "details", allow_floats=False)
     size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
     if size > DETAILS_MAX_BYTES:
         raise InvalidInputError(f"details zijn {size} bytes; hoogstens {DETAILS_MAX_BYTES}, houd ze klein")
     return value
-
-
-def _json_object(value: Mapping[str, Any], name: str, *, allow_floats: bool) -> dict[str, Any]:
-    if not isinstance(value, Mapping):
-        raise InvalidInputError(f"{name} moet een JSON-object zijn, niet {type(value).__name__}")
-    return _json_value(value, name, allow_floats)
-
-
-def _json_value(value: Any, path: str, allow_floats: bool) -> Any:
-    """A deep copy as plain JSON values; refuses what has no single JSON form, and BSN-like numbers."""
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        _refuse_bsn(str(value), path)
-        return value
-    if isinstance(value, float):
-        if not allow_floats:
-            raise InvalidInputError(f"{path} is een kommagetal ({value}); geef het als tekst of geheel getal")
-        if not math.isfinite(value):
-            raise InvalidInputError(f"{path} is geen eindig getal ({value})")
-        return value
-    if isinstance(value, str):
-        try:
-            value.encode()
-        except UnicodeEncodeError:
-            raise InvalidInputError(f"{path} bevat een ongeldig teken (losse surrogaat)") from None
-        _refuse_bsn(value, path)
-        return value
-    if isinstance(value, Mapping):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise InvalidInputError(f"{path} heeft een sleutel die geen tekst is: {key!r}")
-            out[key] = _json_value(item, f"{path}.{key}", allow_floats)
-        return out
-    if isinstance(value, list | tuple):
-        return [_json_value(item, f"{path}[{i}]", allow_floats) for i, item in enumerate(value)]
-    raise InvalidInputError(f"{path} is geen JSON-waarde ({type(value).__name__})")
-
-
-def _refuse_bsn(value: str, name: str) -> None:
-    if _BSN_LIKE.match(value.strip()):
-        raise InvalidInputError(f"{name} lijkt op een BSN (9 cijfers); log alleen pseudonieme klantnummers")
-
-
-__all__ = [
-    "GENESIS_HASH",
-    "REDACTED_COUNT",
-    "REDACTED_DIGEST",
-    "TOMBSTONE_ACTION",
-    "AuditAnchor",
-    "AuditEntry",
-    "AuditHead",
-    "AuditRedaction",
-    "InferenceEntry",
-    "InferenceFloor",
-    "InferenceRedaction",
-    "canonical_json",
-    "ensure_tables",
-    "entry_hash",
-    "lock_head",
-    "log_inference",
-    "query",
-    "record",
-    "redacted_digest",
-    "verify_chain",
-]

@@ -43,7 +43,9 @@ from sqlmodel import Session, SQLModel, delete, select
 
 from api.services import audit, tokens
 from api.services.audit import AuditEntry, AuditRedaction, InferenceEntry, InferenceRedaction
-from api.services.inbox import InboxAfwijzing, InboxItem, KandidaatAfwijzing, VoorstelMotivatie, Zoekopdracht
+from api.services.inbox import InboxAfwijzing, InboxItem
+from api.services.voorstellen import KandidaatAfwijzing, VoorstelMotivatie
+from api.services.zoekopdrachten import Zoekopdracht
 from matching import index
 from matching.domain import AuditKenmerken, Client, ClientPersonalia, Vacancy
 from matching.embedding import forget_cached
@@ -153,17 +155,11 @@ def erase_client(
             raise NotFoundError(f"klant '{klantnummer}' bestaat niet; controleer het klantnummer")
         client_id = int(client.id)  # type: ignore[arg-type]
         orphans = _orphan_pieces(session, client, load_taxonomy())
-        audit_columns = (AuditEntry.subjects, AuditEntry.details)
-        audit_seqs = _mentions(session, AuditEntry, AuditEntry.seq, audit_columns, klantnummer)
-        inference_ids = _mentions(
-            session,
-            InferenceEntry,
-            InferenceEntry.id,
-            (InferenceEntry.query_ref, InferenceEntry.inputs, InferenceEntry.output),
-            klantnummer,
+        audit_seqs, inference_ids = (
+            _mentions(session, _AUDIT_LOG, klantnummer),
+            _mentions(session, _INFERENCE_LOG, klantnummer),
         )
-        deleted = _delete_rows(session, client_id)
-        cache_removed = forget_cached(session, orphans)
+        deleted, cache_removed = _delete_rows(session, client_id), forget_cached(session, orphans)
         tombstone = audit.record(
             session,
             actor=actor,
@@ -171,19 +167,12 @@ def erase_client(
             action=audit.TOMBSTONE_ACTION,
             purpose=PURPOSE,
             subjects=[pseudonym],
-            details={
-                "reden": code.value,
-                audit.REDACTED_COUNT: len(audit_seqs),
-                audit.REDACTED_DIGEST: audit.redacted_digest(audit_seqs),
-                "inferentieGeredigeerd": len(inference_ids),
-                "verwijderd": deleted,
-            },
+            details=_tombstone_details(code, audit_seqs, len(inference_ids), deleted),
             request_id=request_id,
         )
         tombstone_seq = int(tombstone.seq)
-        found = _pattern(klantnummer)
-        _redact(session, _AUDIT_LOG, audit_seqs, tombstone_seq, found, pseudonym)
-        _redact(session, _INFERENCE_LOG, inference_ids, tombstone_seq, found, pseudonym)
+        for log, keys in ((_AUDIT_LOG, audit_seqs), (_INFERENCE_LOG, inference_ids)):
+            _redact(session, log, keys, tombstone_seq, _pattern(klantnummer), pseudonym)
         session.commit()
     if matcher is not None:
         matcher.refresh("clients")  # notices the missing row and drops its vector from memory
@@ -211,6 +200,20 @@ def checkpoint(engine: Engine) -> bool:
 
 
 # ---------------------------------------------------------------------------------------- helpers
+
+
+def _tombstone_details(
+    code: Reden, audit_seqs: list[int], inference_count: int, deleted: dict[str, int]
+) -> dict[str, Any]:
+    """What the ``klant_verwijderd`` entry commits to: the reason, the redacted audit rows (count and
+    digest), how many inference rows were redacted and the rows deleted per table."""
+    return {
+        "reden": code.value,
+        audit.REDACTED_COUNT: len(audit_seqs),
+        audit.REDACTED_DIGEST: audit.redacted_digest(audit_seqs),
+        "inferentieGeredigeerd": inference_count,
+        "verwijderd": deleted,
+    }
 
 
 def _delete_rows(session: Session, client_id: int) -> dict[str, int]:
@@ -261,16 +264,16 @@ def _orphan_pieces(session: Session, client: Client, taxonomy: Taxonomy) -> set[
     return own
 
 
-def _mentions(session: Session, table: type[SQLModel], key: Any, columns: Iterable[Any], klantnummer: str) -> list[int]:
-    """Keys of the rows whose columns name ``klantnummer`` (a LIKE pre-filter, then an exact check)."""
-    columns = list(columns)
+def _mentions(session: Session, log: _Log, klantnummer: str) -> list[int]:
+    """Keys of the log's rows whose client-naming columns name ``klantnummer`` (a LIKE pre-filter, then exact)."""
+    columns = [getattr(log.model, name) for name in log.columns]
     pattern = "%" + re.sub(r"([\\%_])", r"\\\1", klantnummer) + "%"
-    statement = select(table).where(or_(*(cast(column, String).like(pattern, escape="\\") for column in columns)))
+    statement = select(log.model).where(or_(*(cast(column, String).like(pattern, escape="\\") for column in columns)))
     found = _pattern(klantnummer)
     keys = []
-    for row in session.exec(statement):  # type: ignore[call-overload]
-        if any(_names(getattr(row, column.key), found) for column in columns):
-            keys.append(int(getattr(row, key.key)))
+    for row in session.exec(statement):
+        if any(_names(getattr(row, name), found) for name in log.columns):
+            keys.append(int(getattr(row, log.key_column)))
     return sorted(keys)
 
 

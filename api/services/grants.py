@@ -79,14 +79,6 @@ class GrantRefused(Exception):
     """The actor may not do this to this grant (e.g. approve their own request): HTTP 403."""
 
 
-def ensure_tables(engine: Engine) -> None:
-    """Create the two tables if they do not exist; leaves every other table alone."""
-    SQLModel.metadata.create_all(
-        engine,
-        tables=[CaseloadToekenning.__table__, CaseloadMelding.__table__],  # type: ignore[attr-defined]
-    )
-
-
 def _audit(session: Session, actor: User, action: str, grant: CaseloadToekenning, request_id: str | None) -> None:
     audit.record(
         session,

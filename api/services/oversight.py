@@ -5,14 +5,14 @@ tussenkomst"). Austria's AMAS failed in court on the question whether caseworker
 "largely determined" by the score (``shared/reference/trust.md`` §2.1, A6); the lesson is to
 *measure* how often people deviate. So:
 
-* **A voorstel says why** (:class:`VoorstelReden`: ``hoogste_match``, ``kent_klant``,
+* **A voorstel says why** (:class:`api.services.voorstellen.VoorstelReden`: ``hoogste_match``, ``kent_klant``,
   ``wens_klant``, ``ontwikkelkans``, ``werkgever_vraagt``, ``anders`` with a toelichting). The code
   is optional in the API so existing clients keep working; a voorstel without one is recorded as
   ``niet_opgegeven`` and the report says how often that happens.
-* **A candidate can be rejected on a list** (:func:`reject_candidate`) with a required
-  :class:`api.services.inbox.AfwijsReden` (``anders`` needs a toelichting; ``gezondheid`` is refused, as for
-  inbox declines). It is appended to the audit log and, unless the reason is situational, becomes a
-  relevance-0 training label (:func:`api.services.inbox.declined_labels`).
+* **A candidate can be rejected on a list** (:func:`api.services.voorstellen.reject_candidate`) with a
+  required :class:`api.services.voorstellen.AfwijsReden` (``anders`` needs a toelichting; ``gezondheid``
+  is refused, as for inbox declines). It is appended to the audit log and, unless the reason is
+  situational, becomes a relevance-0 training label (:func:`api.services.voorstellen.declined_labels`).
 * **The deviation report** (:func:`deviation_report`) reads, for each decision, the most recent
   candidate list the same user was shown for that vacancy before deciding (the inference log,
   :class:`api.services.audit.InferenceEntry`, kind ``kandidaten``) and the candidate's place in it.
@@ -34,7 +34,7 @@ list are needed before any judgement, fewer says so instead of staying silent):
 * ≥ 50 % of the voorstellen without a reason code.
 
 The report holds counts and shares only: no klantnummers, no scores of persons. Per consulent it
-names users; :mod:`api.routes.workflow` pseudonymises them for the data scientist.
+names users; :mod:`api.routes.rapportages` pseudonymises them for the data scientist.
 """
 
 from __future__ import annotations
@@ -43,21 +43,24 @@ from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from api.services import inbox
+from api.services import tokens
 from api.services.audit import InferenceEntry
-from api.services.inbox import AfwijsReden, InboxItem, KandidaatAfwijzing, VoorstelMotivatie
+from api.services.inbox import LOCAL_TIME, SUGGESTIONS, InboxItem, local_today
+from api.services.users import Rol
+from api.services.voorstellen import NOT_GIVEN, KandidaatAfwijzing, VoorstelMotivatie
+from api.services.werkproces import Actor, record_audit
 from matching import outcomes
-from matching.domain import Client, Vacancy, utcnow
+from matching.domain import Client, Vacancy
 from matching.errors import InvalidInputError
-from matching.lookup import find_vacancy, in_chunks
+from matching.lookup import in_chunks
 from matching.outcomes import Voorstel
+from matching.settings import Settings
 from matching.timeutil import aware_utc
 
 MIN_DECISIONS = 20
@@ -67,137 +70,47 @@ NO_REASON_FROM = 0.5
 BUCKETS = (("1", 1, 1), ("2-3", 2, 3), ("4-10", 4, 10), (">10", 11, None))
 NOT_SHOWN = "niet in getoonde lijst"
 _CHUNK = 500  # values per IN (...): far below SQLite's parameter limit
-
-
-class VoorstelReden(StrEnum):
-    """Why a consulent proposes this candidate for this vacancy."""
-
-    HOOGSTE_MATCH = "hoogste_match"  # the best fit on the list
-    KENT_KLANT = "kent_klant"  # the consulent knows the client fits, whatever the rank
-    WENS_KLANT = "wens_klant"  # the client wants this job
-    ONTWIKKELKANS = "ontwikkelkans"  # a step up the ladder, a chance to grow
-    WERKGEVER_VRAAGT = "werkgever_vraagt"  # the employer or accountmanager asked for this client
-    ANDERS = "anders"  # needs a toelichting
-    NIET_OPGEGEVEN = inbox.NOT_GIVEN  # stored when none was given; not accepted as input
-
-
-def voorstel_reden(reden: str | None, toelichting: str | None) -> str:
-    """The voorstel reason code to store: ``reden`` checked, or ``niet_opgegeven`` when none was given.
-
-    Raises:
-        InvalidInputError: An unknown code, or ``anders`` without a toelichting.
-    """
-    code = (reden or "").strip().lower()
-    if not code:
-        return VoorstelReden.NIET_OPGEGEVEN.value
-    allowed = [r.value for r in VoorstelReden if r is not VoorstelReden.NIET_OPGEGEVEN]
-    if code not in allowed:
-        raise InvalidInputError(f"'{reden}' is geen geldige reden voor een voorstel; kies uit: {', '.join(allowed)}")
-    if code == VoorstelReden.ANDERS and not (toelichting or "").strip():
-        raise InvalidInputError("reden 'anders' vraagt een toelichting; beschrijf kort waarom u deze klant voorstelt")
-    return code
-
-
-def afwijs_reden(reden: str, toelichting: str | None) -> tuple[str, str | None]:
-    """The checked rejection code and the cleaned toelichting.
-
-    Raises:
-        InvalidInputError: ``gezondheid``, an unknown code, ``anders`` without a toelichting, or a
-            toelichting over 500 characters.
-    """
-    code = (reden or "").strip().lower()
-    if code == "gezondheid":
-        raise InvalidInputError(
-            "'gezondheid' is geen reden om een kandidaat af te wijzen; kies 'belastbaarheid' als de eisen "
-            "van deze baan niet passen bij de beperkingen van de klant"
-        )
-    allowed = [r.value for r in AfwijsReden]
-    if code not in allowed:
-        raise InvalidInputError(f"'{reden}' is geen geldige reden om af te wijzen; kies uit: {', '.join(allowed)}")
-    note = outcomes.clean_toelichting(toelichting)
-    if code == AfwijsReden.ANDERS and note is None:
-        raise InvalidInputError("reden 'anders' vraagt een toelichting; beschrijf kort waarom deze kandidaat niet past")
-    return code, note
-
-
-def record_motivation(session: Session, voorstel_id: int, code: str, actor: str) -> None:
-    """Add the voorstel's reason (from :func:`voorstel_reden`) to ``session``; the caller commits."""
-    session.add(VoorstelMotivatie(voorstel_id=voorstel_id, reason_code=code, actor=actor))
-
-
-def reject_candidate(
-    engine: Engine, actor: inbox.Actor, vacature: str, klant: str, reden: str, toelichting: str | None = None
-) -> dict[str, Any]:
-    """Record that a werkconsulent rejects a client of their caseload for a vacancy; commits before returning.
-
-    Args:
-        engine: The database.
-        actor: The werkconsulent; the client must be in ``actor.consulent``'s caseload.
-        vacature: The vacaturenummer.
-        klant: The klantnummer.
-        reden: A code of :class:`api.services.inbox.AfwijsReden`.
-        toelichting: Required with ``anders``; at most 500 characters.
-
-    Returns:
-        ``id``, ``klant_id``, ``vacature_id``, ``reden``, ``toelichting``, ``leerlabel`` (whether it
-        becomes a training label), ``rang`` (its place in the last list this user was shown for the
-        vacancy, or None), ``door`` and ``op``.
-
-    Raises:
-        InvalidInputError: A reason that does not fit, or an open voorstel for the pair (reject that instead).
-        NotFoundError: Unknown vacancy, or a client that is unknown or not in the caseload.
-    """
-    code, note = afwijs_reden(reden, toelichting)
-    inbox.ensure_tables(engine)
-    with Session(engine, expire_on_commit=False) as session:
-        vacancy = find_vacancy(session, vacature)
-        client = inbox.own_client(session, klant, actor.consulent)
-        open_one = session.exec(
-            select(Voorstel.id).where(
-                Voorstel.client_id == client.id,
-                Voorstel.vacancy_id == vacancy.id,
-                Voorstel.status.in_([s.value for s in outcomes.OPEN_STATUSES]),  # type: ignore[attr-defined]
-            )
-        ).first()
-        if open_one is not None:
-            raise InvalidInputError(
-                f"klant '{client.client_nummer}' heeft een open voorstel ({open_one}) voor vacature "
-                f"'{vacancy.vacature_nummer}'; wijs dat voorstel af met POST /api/v1/voorstellen/{open_one}/overgangen"
-            )
-        row = KandidaatAfwijzing(
-            client_id=client.id,  # type: ignore[arg-type]
-            vacancy_id=vacancy.id,  # type: ignore[arg-type]
-            consulent=actor.consulent or "",
-            reason_code=code,
-            toelichting=note,
-            actor=actor.username,
-            at=utcnow(),
-        )
-        try:
-            inbox.record_audit(
-                session, actor, "kandidaat_afgewezen", [client.client_nummer, vacancy.vacature_nummer], reden=code
-            )
-            session.add(row)
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        shown = _latest_list(session, actor.username, vacancy.vacature_nummer, row.at)
-        order = [str(pair[0]) for pair in shown.output] if shown is not None else []
-        return {
-            "id": row.id,
-            "klant_id": client.client_nummer,
-            "vacature_id": vacancy.vacature_nummer,
-            "reden": code,
-            "toelichting": note,
-            "leerlabel": AfwijsReden(code) not in inbox.SITUATIONAL,
-            "rang": order.index(client.client_nummer) + 1 if client.client_nummer in order else None,
-            "door": actor.username,
-            "op": row.at,
-        }
+REPORT_DAYS = 28  # the default period: four weeks, as trust.md's rubber-stamp monitor (A6) counts
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 
 
 # ---------------------------------------------------------------------------------------- the report
+
+
+def report_for_days(
+    engine: Engine, settings: Settings, actor: Actor, vanaf: date | None = None, tot: date | None = None
+) -> dict[str, Any]:
+    """:func:`deviation_report` over whole local days ``vanaf`` to ``tot`` (inclusive), audited as ``actor``.
+
+    Defaults: ``tot`` today, ``vanaf`` :data:`REPORT_DAYS` days before it. A data scientist gets the
+    consulenten as pseudonyms (``P-…``, stable across reports, sorted by pseudonym): the report is
+    about how the model is used, and per-person figures about employees are a personeelsvolgsysteem
+    (WOR art. 27(1)(l)) that only the beheerder, who follows up, needs by name.
+
+    Raises:
+        InvalidInputError: A day outside 2000–2100, or ``vanaf`` after ``tot``.
+    """
+    for name, day in (("vanaf", vanaf), ("tot", tot)):  # before any arithmetic: 0001-01-01 minus 4 weeks overflows
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise InvalidInputError(
+                f"{name} {day.isoformat()} ligt buiten {EARLIEST.year}-{LATEST.year}; kies een datum daarbinnen"
+            )
+    last = tot or local_today()
+    first = vanaf or last - timedelta(days=REPORT_DAYS - 1)
+    if first > last:
+        raise InvalidInputError(f"vanaf ({first.isoformat()}) ligt na tot ({last.isoformat()}); draai de data om")
+    since = datetime.combine(first, time.min, LOCAL_TIME)
+    until = datetime.combine(last + timedelta(days=1), time.min, LOCAL_TIME)
+    with Session(engine) as session:
+        report = deviation_report(session, since, until)
+        period = {"vanaf": first.isoformat(), "tot": last.isoformat()}
+        record_audit(session, actor, "afwijkingsrapport_opgevraagd", [], **period)
+        session.commit()
+    if actor.rol == Rol.DATA_SCIENTIST:
+        for group in report["perConsulent"]:
+            group["consulent"] = tokens.pseudonym(settings, "afwijkingsrapport", group["consulent"])
+        report["perConsulent"].sort(key=lambda group: group["consulent"])  # the order of the names would tell
+    return {**report, "vanaf": first, "tot": last}
 
 
 @dataclass
@@ -242,7 +155,6 @@ def deviation_report(
         aware_utc(moment, name)  # checked only: the report answers the moments as given
     if since >= until:
         raise InvalidInputError("'vanaf' ligt niet vóór 'tot'; kies een periode van minstens één dag")
-    inbox.ensure_tables(session.get_bind())  # type: ignore[arg-type]
     decisions = [*_voorstellen(session, since, until, consulent), *_afwijzingen(session, since, until, consulent)]
     _place_in_lists(session, decisions, until)
     by_actor: dict[str, list[_Decision]] = defaultdict(list)
@@ -287,7 +199,7 @@ def _voorstellen(session: Session, since: datetime, until: datetime, consulent: 
             session.exec(
                 select(InboxItem.voorstel_id).where(
                     InboxItem.voorstel_id.in_(chunk),  # type: ignore[union-attr]
-                    InboxItem.soort.in_(inbox.SUGGESTIONS),  # type: ignore[attr-defined]
+                    InboxItem.soort.in_(SUGGESTIONS),  # type: ignore[attr-defined]
                 )
             ).all()  # type: ignore[arg-type]
         )
@@ -299,7 +211,7 @@ def _voorstellen(session: Session, since: datetime, until: datetime, consulent: 
             klant,
             vacature,
             voorstel.created_at,
-            reden or inbox.NOT_GIVEN,
+            reden or NOT_GIVEN,
             via_inbox=voorstel.id in from_inbox,
         )
         for voorstel, klant, caseload, vacature, reden in rows
@@ -321,20 +233,6 @@ def _afwijzingen(session: Session, since: datetime, until: datetime, consulent: 
         _Decision("afwijzing", row.actor, row.consulent, klant, vacature, row.at, row.reason_code)
         for row, klant, vacature in rows
     ]
-
-
-def _latest_list(session: Session, actor: str, vacature: str, at: datetime) -> InferenceEntry | None:
-    """The last candidate list ``actor`` was shown for ``vacature`` at or before ``at``."""
-    return session.exec(
-        select(InferenceEntry)
-        .where(
-            InferenceEntry.kind == "kandidaten",
-            InferenceEntry.actor == actor,
-            InferenceEntry.query_ref == vacature,
-            InferenceEntry.at <= at,  # type: ignore[operator]
-        )
-        .order_by(InferenceEntry.at.desc(), InferenceEntry.id.desc())  # type: ignore[attr-defined,union-attr]
-    ).first()
 
 
 def _place_in_lists(session: Session, decisions: list[_Decision], until: datetime) -> None:
@@ -478,23 +376,10 @@ def _signals(voorstellen: list[_Decision], who: str) -> list[str]:
                 "mogelijk niet. Laat een data scientist de lijsten en de redenen bekijken."
             )
     if voorstellen:
-        without = sum(1 for d in voorstellen if d.reden == inbox.NOT_GIVEN) / len(voorstellen)
+        without = sum(1 for d in voorstellen if d.reden == NOT_GIVEN) / len(voorstellen)
         if without >= NO_REASON_FROM:
             signals.append(
                 f"Bij {_percent(without)} van de voorstellen is geen reden vastgelegd; vraag consulenten "
                 "de redencode op te geven."
             )
     return signals
-
-
-__all__ = [
-    "FOLLOWS_RANKING_FROM",
-    "MIN_DECISIONS",
-    "USEFUL_TOP3_BELOW",
-    "VoorstelReden",
-    "afwijs_reden",
-    "deviation_report",
-    "record_motivation",
-    "reject_candidate",
-    "voorstel_reden",
-]

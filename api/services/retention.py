@@ -48,7 +48,7 @@ def apply_retention(settings: Settings, engine: Engine, now: datetime | None = N
 
     Args:
         settings: ``retentie`` holds the terms in days.
-        engine: The database (with :func:`api.services.audit.ensure_tables` run).
+        engine: The database (with :func:`api.services.schema.create_all` run).
         now: The moment to count back from (default: now, UTC).
 
     Returns:

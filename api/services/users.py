@@ -177,11 +177,6 @@ def normalize_username(username: str) -> str:
     return username.strip().lower()
 
 
-def ensure_tables(engine: Engine) -> None:
-    """Create the ``gebruiker`` and ``token_generatie`` tables if they do not exist; leaves every other table alone."""
-    SQLModel.metadata.create_all(engine, tables=[User.__table__, TokenGeneratie.__table__])  # type: ignore[attr-defined]
-
-
 def get_user(session: Session, username: str) -> User | None:
     """The account with this username (case-insensitive), or None."""
     return session.exec(select(User).where(User.username == normalize_username(username))).first()
@@ -316,7 +311,6 @@ def create_demo_users(engine: Engine, settings: Settings) -> list[dict[str, Any]
             "demo-gebruikers met bekende wachtwoorden zijn niet toegestaan in productie; "
             "maak echte accounts aan of zet WERKMATCH_ENVIRONMENT=development"
         )
-    ensure_tables(engine)
     result: list[dict[str, Any]] = []
     with Session(engine, expire_on_commit=False) as session:
         codes = _busiest_consulenten(session, 2)

@@ -1,9 +1,9 @@
 """What a user does on a vacancy's candidate list: voorstellen and afwijzen (consulent), pushen (accountmanager).
 
-Each action calls the API's route function (:mod:`api.routes.workflow`), so the caseload check, the
-audit entry, the training label and the Dutch refusal are the API's. A success redirects (post /
-redirect / get: a refresh shows the page again and sends nothing twice); a refusal shows the list
-again with the message next to the field and what was typed still there.
+Each action calls the API's route function (:mod:`api.routes.voorstellen`, :mod:`api.routes.inbox`),
+so the caseload check, the audit entry, the training label and the Dutch refusal are the API's. A
+success redirects (post / redirect / get: a refresh shows the page again and sends nothing twice); a
+refusal shows the list again with the message next to the field and what was typed still there.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from api.problems import ProblemError
-from api.routes.workflow import KandidaatAfwijzenIn, PushIn, VoorstelIn, make_voorstel, push_vacature, reject_candidate
-from api.services import oversight
+from api.routes.inbox import PushIn, push_vacature
+from api.routes.voorstellen import KandidaatAfwijzenIn, VoorstelIn, make_voorstel, reject_candidate
+from api.services import voorstellen
 from api.services.users import Rol
 from api.web.common import blank_to_none, error_text, field_errors
 from api.web.pages import Web, candidates_page
@@ -38,7 +39,7 @@ def _back_to_list(nummer: str, filters: str, **notice: str | int) -> RedirectRes
 
 
 def _reason_refused(check: Callable[[str, str], object], reden: str, toelichting: str) -> dict[str, str]:
-    """The API's reason check (:mod:`api.services.oversight`) as field errors; empty when it passes.
+    """The API's reason check (:mod:`api.services.voorstellen`) as field errors; empty when it passes.
 
     'anders' without a toelichting, or a toelichting too long, is the toelichting's error; the rest the reason's.
     """
@@ -66,7 +67,7 @@ def propose(
     """Voorstellen from the candidate list with an optional reason code (``VoorstelIn.reden``)."""
     check_csrf(web, csrf)
     require_role(web, Rol.WERKCONSULENT)
-    errors = _reason_refused(oversight.voorstel_reden, reden, toelichting)
+    errors = _reason_refused(voorstellen.voorstel_reden, reden, toelichting)
     if not errors:
         try:
             body = VoorstelIn(
@@ -100,7 +101,7 @@ def reject(
     if not reden.strip():
         errors = {"reden": "Kies een reden om deze kandidaat af te wijzen."}
     else:  # the API's own check first ('gezondheid' refused, 'anders' needs a toelichting): its message has a field
-        errors = _reason_refused(oversight.afwijs_reden, reden, toelichting)
+        errors = _reason_refused(voorstellen.afwijs_reden, reden, toelichting)
     if not errors:
         try:
             body = KandidaatAfwijzenIn(klant_id=klant, reden=reden, toelichting=blank_to_none(toelichting))

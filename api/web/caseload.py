@@ -15,24 +15,10 @@ from pydantic import ValidationError
 
 from api.app import VacancySearch, vacancy_listing
 from api.problems import ProblemError
+from api.routes.inbox import AccepterenIn, AfhandelenIn, AfwijzenIn, accept_item, decline_item, finish_item, read_inbox
 from api.routes.resources import KlantZoekvraag, client_data_quality, read_client, search_clients
-from api.routes.workflow import (
-    AccepterenIn,
-    AfhandelenIn,
-    AfwijzenIn,
-    OvergangIn,
-    VoorstelZoeken,
-    ZoekopdrachtIn,
-    accept_item,
-    decline_item,
-    delete_search,
-    finish_item,
-    list_searches,
-    move_voorstel,
-    read_inbox,
-    save_search,
-    search_voorstellen,
-)
+from api.routes.voorstellen import OvergangIn, VoorstelZoeken, move_voorstel, search_voorstellen
+from api.routes.zoekopdrachten import ZoekopdrachtIn, delete_search, list_searches, save_search
 from api.services.users import Rol
 from api.web import shortlist
 from api.web.common import blank_to_none, error_text, field_errors, render

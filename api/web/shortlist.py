@@ -1,6 +1,6 @@
 """What the candidate page adds to the API's list for a werkconsulent: own rejections, reason labels, the map.
 
-Only the consulent's own caseload is read here (the same rule as :func:`api.services.inbox.own_client`):
+Only the consulent's own caseload is read here (the same rule as :func:`api.services.werkproces.own_client`):
 rejections of their own clients for this vacancy, and the PC4 centroid of their own clients for the
 map. Clients of other consulenten stay where the API's list puts them: a klantnummer and a distance,
 no direction (a direction plus a distance names the neighbourhood someone lives in, which the
@@ -15,9 +15,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from api.services import inbox
-from api.services.inbox import AfwijsReden, KandidaatAfwijzing
-from api.services.oversight import VoorstelReden
+from api.services.voorstellen import AfwijsReden, KandidaatAfwijzing, VoorstelReden
 from matching import geo
 from matching.domain import Client, Vacancy
 
@@ -49,7 +47,6 @@ def own_rejections(engine: Engine, vacancy: Vacancy, consulent: str | None) -> d
     """The latest rejection per own client for ``vacancy``: ``{klantnummer: {reden, label, toelichting, door, op}}``."""
     if not consulent:
         return {}
-    inbox.ensure_tables(engine)
     with Session(engine) as session:
         rows = session.exec(
             select(KandidaatAfwijzing, Client.client_nummer)

@@ -1,7 +1,7 @@
 """Oversight for beheerder and data scientist: the kill switch (ranking mode) and the deviation report.
 
 Both call the API's route functions: :func:`api.routes.instellingen.switch_ranking_mode` (reason
-required, audited as ``rangschikking_omgezet``) and :func:`api.routes.workflow.deviation_report`
+required, audited as ``rangschikking_omgezet``) and :func:`api.routes.rapportages.deviation_report`
 (audited as ``afwijkingsrapport_opgevraagd``; consulenten as pseudonyms for the data scientist).
 """
 
@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from api.problems import ProblemError
 from api.routes.instellingen import Rangschikking, switch_ranking_mode
-from api.routes.workflow import deviation_report
+from api.routes.rapportages import deviation_report
 from api.services.users import Rol
 from api.web import charts
 from api.web.common import error_text, field_errors, render

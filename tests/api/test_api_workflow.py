@@ -14,10 +14,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from api.services import inbox
+from api.services import inbox, voorstellen
 from api.services.tokens import pseudonym
+from api.services.werkproces import Actor
 from matching.domain import Client, Vacancy
+from matching.errors import ConflictError
 from matching.outcomes import Voorstel
+from matching.timeutil import add_months
 from tests.factories import (
     app_settings,
     assert_problem,
@@ -90,7 +93,7 @@ def test_push_accept_place_and_nazorg_end_to_end(http, tokens) -> None:
     nazorg = placed["nazorg"]
     assert [n["nazorgMaanden"] for n in nazorg] == [1, 3, 6]
     assert [date.fromisoformat(n["vervaldatum"]) for n in nazorg] == [
-        inbox.add_months(placed_on, months) for months in (1, 3, 6)
+        add_months(placed_on, months) for months in (1, 3, 6)
     ]
     assert all(n["soort"] == "nazorg" and n["gepland"] and n["klantId"] == item["klantId"] for n in nazorg)
 
@@ -103,7 +106,7 @@ def test_push_accept_place_and_nazorg_end_to_end(http, tokens) -> None:
 
     # on the day of the first follow-up it is due, and listed before the planned ones
     engine = http.app.state.matcher.engine
-    who = inbox.Actor("consulent1", "werkconsulent", consulent="wc-a")
+    who = Actor("consulent1", "werkconsulent", consulent="wc-a")
     due_day = date.fromisoformat(nazorg[0]["vervaldatum"])
     on_the_day = inbox.list_inbox(engine, who, today=due_day, size=100)["items"]
     ours = [i for i in on_the_day if i["voorstel_id"] == voorstel["id"]]
@@ -181,16 +184,16 @@ def test_a_declined_suggestion_becomes_a_training_label(http, tokens) -> None:
     with Session(http.app.state.matcher.engine) as session:
         client = session.exec(select(Client).where(Client.client_nummer == item["klantId"])).one()
         vacancy = session.exec(select(Vacancy).where(Vacancy.vacature_nummer == "V-DECL")).one()
-        labels = {(label.client_id, label.vacancy_id): label.label for label in inbox.declined_labels(session)}
+        labels = {(label.client_id, label.vacancy_id): label.label for label in voorstellen.declined_labels(session)}
         assert labels[(client.id, vacancy.id)] == 0
-        merged = {(label.client_id, label.vacancy_id): label.label for label in inbox.training_labels(session)}
+        merged = {(label.client_id, label.vacancy_id): label.label for label in voorstellen.training_labels(session)}
         assert merged[(client.id, vacancy.id)] == 0
         # no fake voorstel: the voorstellen table keeps meaning "proposals that were made"
         assert not session.exec(
             select(Voorstel).where(Voorstel.client_id == client.id, Voorstel.vacancy_id == vacancy.id)
         ).all()
     # what `werkmatch train` learns from includes the decline; what promotion compares on does not
-    learned = build_dataset(http.app.state.matcher, labels=inbox.training_labels)
+    learned = build_dataset(http.app.state.matcher, labels=voorstellen.training_labels)
     pairs = dict(
         zip(
             zip(learned.client_ids.tolist(), learned.vacancy_ids.tolist(), strict=True),
@@ -231,15 +234,15 @@ def test_two_consulents_accepting_at_once_make_one_voorstel(http, tokens) -> Non
     push(http, tokens, "V-RACE")
     item = item_for(http, tokens["consulent1"], "V-RACE")
     engine = http.app.state.matcher.engine
-    who = inbox.Actor("consulent1", "werkconsulent", consulent="wc-a")
+    who = Actor("consulent1", "werkconsulent", consulent="wc-a")
     start, outcomes_seen = threading.Barrier(4), []
 
     def attempt() -> None:
         start.wait()
         try:
-            inbox.accept(engine, who, item["id"])
+            voorstellen.accept(engine, who, item["id"])
             outcomes_seen.append("ok")
-        except inbox.ConflictError:
+        except ConflictError:
             outcomes_seen.append("conflict")
 
     threads = [threading.Thread(target=attempt) for _ in range(4)]
@@ -389,15 +392,6 @@ def test_inbox_pagination_and_the_push_pseudonym_matches_the_candidate_list(http
     ).json()
     again = push(http, tokens, "V-ROLLEN")
     assert {k["referentie"] for k in again["kandidaten"]} == {r["clientId"] for r in listing["results"]}
-
-
-def test_the_tables_are_created_on_first_use(tmp_path) -> None:
-    from matching.store import make_engine
-
-    engine = make_engine(f"sqlite:///{tmp_path / 'leeg.db'}")
-    with Session(engine) as session:
-        assert inbox.declined_labels(session) == []
-    inbox.ensure_tables(engine)  # idempotent
 
 
 @pytest.mark.parametrize(

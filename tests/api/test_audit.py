@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
-from api.services import audit
+from api.services import audit, schema
 from api.services.audit import GENESIS_HASH, AuditEntry, AuditHead, InferenceEntry
 from matching import store
 from matching.errors import InvalidInputError
@@ -29,7 +29,7 @@ APPEND_ONLY_TRIGGERS = ("audit_log_no_update", "audit_log_no_delete", "audit_log
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
     engine = store.make_engine(f"sqlite:///{tmp_path}/werkmatch.db")
-    audit.ensure_tables(engine)
+    schema.create_all(engine)
     yield engine
     engine.dispose()
 
@@ -258,23 +258,23 @@ def test_database_refuses_a_fork_and_a_rewound_head(engine: Engine) -> None:
     assert verify(engine) == {"ok": True, "entries": 2, "firstBroken": None}
 
 
-def test_ensure_tables_is_idempotent_and_restores_protection(engine: Engine) -> None:
+def test_create_all_is_idempotent_and_restores_protection(engine: Engine) -> None:
     write(engine, 2)
-    audit.ensure_tables(engine)
+    schema.create_all(engine)
     drop_triggers(engine)
-    audit.ensure_tables(engine)
+    schema.create_all(engine)
     with pytest.raises(IntegrityError, match="alleen-toevoegen"):
         raw(engine, "DELETE FROM audit_log")
     assert verify(engine) == {"ok": True, "entries": 2, "firstBroken": None}
     assert [entry.seq for entry in write(engine)] == [3]
 
 
-def test_record_needs_ensure_tables(tmp_path: Path) -> None:
+def test_record_needs_create_all(tmp_path: Path) -> None:
     engine = store.make_engine(f"sqlite:///{tmp_path}/bare.db")
-    store.init_db(engine)  # creates the audit tables too, but no head and no triggers
-    with Session(engine) as session, pytest.raises(RuntimeError, match="ensure_tables"):
+    store.init_db(engine)  # creates the audit tables too (this module imported them), but no head and no triggers
+    with Session(engine) as session, pytest.raises(RuntimeError, match="create_all"):
         audit.record(session, actor="a", rol="consulent", action="x", purpose="p", subjects=["K1"])
-    audit.ensure_tables(engine)
+    schema.create_all(engine)
     assert [entry.seq for entry in write(engine)] == [1]
     engine.dispose()
 

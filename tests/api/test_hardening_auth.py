@@ -26,14 +26,14 @@ from typer.testing import CliRunner
 from api import problems, security
 from api.cli import app as cli_app
 from api.security import CurrentUser, install, router
-from api.services import keys, tokens
+from api.services import keys, schema, tokens
 from api.services.login_throttle import LoginThrottle
 from api.services.tokens import create_access_token, pseudonym, signing_key
-from api.services.users import Rol, create_user, ensure_tables, get_user, revoke_tokens
+from api.services.users import Rol, create_user, get_user, revoke_tokens
 from api.web.session import COOKIE, csrf_token
 from matching.errors import InvalidInputError
 from matching.settings import AuthSettings, Settings
-from matching.store import init_db, make_engine
+from matching.store import make_engine
 from tests.factories import app_settings, login, make_client, running_app
 
 PASSWORD = "correct-paard-batterij"
@@ -45,8 +45,7 @@ OLD_DEMO_KEY = "werkmatch-demo-sleutel-alleen-voor-ontwikkeling"
 @pytest.fixture
 def engine(settings: Settings) -> Engine:
     engine = make_engine(settings.resolved_database_url)
-    init_db(engine)
-    ensure_tables(engine)
+    schema.create_all(engine)
     with Session(engine) as session:
         create_user(session, "marieke", PASSWORD, Rol.WERKCONSULENT, consulent="wc-arnhem-01")
         create_user(session, "beheer", PASSWORD, Rol.BEHEERDER)

@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from api.cli import app as cli_app
-from api.services import audit, inbox, oversight
+from api.services import audit, oversight, voorstellen
 from matching import outcomes
 from matching.domain import Client, Vacancy, utcnow
 from matching.errors import InvalidInputError
@@ -37,14 +37,6 @@ from tests.factories import (
 )
 
 # ------------------------------------------------------------------------------- the report on rows
-
-
-@pytest.fixture
-def engine(engine: Engine) -> Engine:
-    """The shared database, with the audit and inbox tables too."""
-    audit.ensure_tables(engine)
-    inbox.ensure_tables(engine)
-    return engine
 
 
 def shown_then_proposed(engine: Engine, pick: int, lists: int, reden: str | None, own: int = 6) -> None:
@@ -67,7 +59,7 @@ def shown_then_proposed(engine: Engine, pick: int, lists: int, reden: str | None
             session.commit()
             voorstel = outcomes.propose(session, clients[pick - 1].id, vacancy.id, "consulent9", "consulent")
             if reden is not None:
-                oversight.record_motivation(session, voorstel.id, reden, "consulent9")
+                voorstellen.record_motivation(session, voorstel.id, reden, "consulent9")
                 session.commit()
 
 
@@ -163,15 +155,15 @@ def test_the_period_must_be_aware_and_in_order(engine) -> None:
 
 
 def test_reason_codes_are_checked_in_dutch() -> None:
-    assert oversight.voorstel_reden(None, None) == "niet_opgegeven"
-    assert oversight.voorstel_reden(" Kent_Klant ", None) == "kent_klant"
+    assert voorstellen.voorstel_reden(None, None) == "niet_opgegeven"
+    assert voorstellen.voorstel_reden(" Kent_Klant ", None) == "kent_klant"
     with pytest.raises(InvalidInputError, match="kies uit: hoogste_match"):
-        oversight.voorstel_reden("niet_opgegeven", None)  # stored, never accepted as input
+        voorstellen.voorstel_reden("niet_opgegeven", None)  # stored, never accepted as input
     with pytest.raises(InvalidInputError, match="toelichting"):
-        oversight.voorstel_reden("anders", "  ")
+        voorstellen.voorstel_reden("anders", "  ")
     with pytest.raises(InvalidInputError, match="belastbaarheid"):
-        oversight.afwijs_reden("gezondheid", None)
-    assert oversight.afwijs_reden("anders", " te ver van huis ") == ("anders", "te ver van huis")
+        voorstellen.afwijs_reden("gezondheid", None)
+    assert voorstellen.afwijs_reden("anders", " te ver van huis ") == ("anders", "te ver van huis")
 
 
 # ------------------------------------------------------------------------------- through HTTP
@@ -301,8 +293,8 @@ def test_a_rejection_is_a_training_label_unless_the_reason_is_situational(http, 
     with Session(http.app.state.matcher.engine) as session:
         ids = dict(session.exec(select(Client.client_nummer, Client.id)).all())
         vacancy = session.exec(select(Vacancy.id).where(Vacancy.vacature_nummer == "V-LABEL")).one()
-        labels = {(label.client_id, label.vacancy_id): label.label for label in inbox.training_labels(session)}
-        declined = {(label.client_id, label.vacancy_id) for label in inbox.declined_labels(session)}
+        labels = {(label.client_id, label.vacancy_id): label.label for label in voorstellen.training_labels(session)}
+        declined = {(label.client_id, label.vacancy_id) for label in voorstellen.declined_labels(session)}
     assert labels[(ids["K-B1"], vacancy)] == 0 and (ids["K-B1"], vacancy) in declined
     assert (ids["K-B2"], vacancy) not in labels
 

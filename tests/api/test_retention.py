@@ -15,7 +15,7 @@ from sqlmodel import Session, func, select
 from typer.testing import CliRunner
 
 from api.cli import app as cli
-from api.services import audit
+from api.services import audit, schema
 from api.services.audit import AuditEntry, InferenceEntry
 from api.services.retention import apply_retention
 from matching import store
@@ -28,8 +28,7 @@ NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
     monkeypatch.setenv("WERKMATCH_DATA_DIR", str(tmp_path / "var"))
     engine = store.make_engine(f"sqlite:///{tmp_path}/var/werkmatch.db")
-    store.init_db(engine)
-    audit.ensure_tables(engine)
+    schema.create_all(engine)
     yield engine
     engine.dispose()
 

@@ -18,11 +18,12 @@ from sqlmodel import Session, select
 from api import problems
 from api.problems import ProblemError
 from api.security import CurrentUser, install, require, router
+from api.services import schema
 from api.services.tokens import create_access_token, signing_key
-from api.services.users import Rol, User, authenticate, create_demo_users, create_user, ensure_tables, get_user
+from api.services.users import Rol, User, authenticate, create_demo_users, create_user, get_user
 from matching.errors import InvalidInputError
 from matching.settings import AuthSettings, Settings
-from matching.store import init_db, make_engine
+from matching.store import make_engine
 from tests.factories import assert_problem as assert_any_problem
 from tests.factories import make_client
 
@@ -32,8 +33,7 @@ PASSWORD = "correct-paard-batterij"
 @pytest.fixture
 def engine(settings: Settings) -> Engine:
     engine = make_engine(settings.resolved_database_url)
-    init_db(engine)
-    ensure_tables(engine)
+    schema.create_all(engine)
     return engine
 
 

@@ -10,9 +10,10 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from api.cli import _parse_since, app
-from api.services.inbox import training_labels
+from api.services import schema
+from api.services.voorstellen import training_labels
 from matching.errors import InvalidInputError
-from matching.store import init_db, make_engine
+from matching.store import make_engine
 from matching.timeutil import add_months, aware_utc, stored_utc
 
 YEAR_ONE = "0001-01-01T00:00+00:01"  # before year 1 once in UTC: datetime.astimezone overflows
@@ -52,7 +53,7 @@ def test_add_months_keeps_the_type_and_clamps_the_day(start: date, months: int, 
 def test_training_labels_refuse_bad_moments_in_dutch() -> None:
     """Both label sources (inbox declines and voorstellen) refuse before the database sees the moment."""
     engine = make_engine("sqlite://")
-    init_db(engine)
+    schema.create_all(engine)
     with Session(engine) as session:
         with pytest.raises(InvalidInputError, match="valt buiten het bereik van de kalender"):
             training_labels(session, datetime.fromisoformat(YEAR_ONE))

@@ -1,0 +1,157 @@
+"""The consulent's inbox over HTTP, and the accountmanager's push that fills it.
+
+Who may do what (tested in ``tests/api/test_api_workflow.py``):
+
+* ``POST /api/v1/vacatures/{vacaturenummer}/push``: an accountmanager. The best ``aantal`` candidates
+  land in the inbox of each client's consulent; the answer holds counts and the candidate list's
+  pseudonyms (``P-…``), never klantnummers.
+* ``GET /api/v1/inbox``, ``POST /api/v1/inbox/{id}/accepteren`` (201, makes the voorstel),
+  ``POST /api/v1/inbox/{id}/afwijzen`` (reason code; stored as a training label),
+  ``POST /api/v1/inbox/{id}/afronden`` (nazorg done): a werkconsulent, for items addressed to their
+  caseload; handling an item twice answers 409.
+
+The routes call :mod:`api.services.inbox`; accepting makes a voorstel (:func:`api.services.voorstellen.accept`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import Field
+
+from api.deps import Accountmanager, Consulent, MatcherDep
+from api.routes.common import Invoer, Pagina, PaginaGrootte, Uitvoer
+from api.routes.voorstellen import VoorstelOut
+from api.routes.werkproces import CONFLICT, NOT_FOUND, NOTE, RESPONSES, VOORSTEL_REDEN, InboxItemOut, actor
+from api.services import inbox, tokens, voorstellen
+from matching.disclosure import OUTSIDER
+from matching.domain import Note
+from matching.lookup import ID_MAX
+
+router = APIRouter(prefix="/api/v1", tags=["werkproces"], responses=RESPONSES)
+
+ItemId = Annotated[int, Path(ge=1, le=ID_MAX, description="nummer van het inbox-item")]
+
+
+class PushIn(Invoer):
+    aantal: int = Field(5, ge=1, le=50, description="hoeveel kandidaten (de besten uit de kandidatenlijst)")
+    toelichting: Note | None = NOTE
+    doel: str = Field("warme overdracht vacature", min_length=3, max_length=200)
+
+
+class AfhandelenIn(Invoer):
+    toelichting: Note | None = NOTE
+
+
+class AfwijzenIn(Invoer):
+    reden: str = Field(min_length=1, max_length=40, description="redencode, bijv. reistijd of uren_passen_niet")
+    toelichting: Note | None = NOTE
+
+
+class AccepterenIn(AfhandelenIn):
+    reden: str | None = VOORSTEL_REDEN
+
+
+class PushKandidaat(Uitvoer):
+    referentie: str = Field(description="pseudoniem binnen de kandidatenlijst van deze vacature")
+    rang: int
+    score: float
+    in_inbox: bool = Field(description="false: er liep al een suggestie of voorstel voor dit paar")
+
+
+class PushOut(Uitvoer):
+    vacature_id: str
+    aangemaakt: int
+    overgeslagen: int
+    consulenten: int
+    kandidaten: list[PushKandidaat]
+    ranked_by: dict[str, Any]
+
+
+class InboxLijst(Uitvoer):
+    items: list[InboxItemOut]
+    totaal: int
+    pagina: int
+    pagina_grootte: int
+
+
+class Geaccepteerd(Uitvoer):
+    item: InboxItemOut
+    voorstel: VoorstelOut
+
+
+@router.post("/vacatures/{vacaturenummer}/push", response_model=PushOut, responses=NOT_FOUND)
+def push_vacature(
+    vacaturenummer: Annotated[str, Path(min_length=1, max_length=64)],
+    body: PushIn,
+    matcher: MatcherDep,
+    user: Accountmanager,
+    request: Request,
+) -> dict[str, Any]:
+    """Een vacature warm overdragen: de beste kandidaten komen in de inbox van hun consulent.
+
+    Het antwoord noemt alleen aantallen en pseudoniemen; wie het zijn ziet de accountmanager pas
+    wanneer een consulent het voorstel doet.
+    """
+    # The accountmanager's own view: beperkingen shape nothing, so the answer cannot be differenced
+    # (matching.disclosure); the client's consulent sees any conflict in the inbox and decides.
+    listing = matcher.candidates(vacaturenummer, body.aantal, served=True, viewer=OUTSIDER)
+    settings, vacature = request.app.state.settings, listing["vacancyId"]
+    pushed = inbox.push_candidates(
+        matcher.engine,
+        listing,
+        actor(user, request, body.doel),
+        lambda klantnummer: tokens.pseudonym(settings, vacature, klantnummer),  # the P-… of the candidate list
+        body.toelichting,
+    )
+    return {**pushed, "rankedBy": listing["rankedBy"]}
+
+
+@router.get("/inbox", response_model=InboxLijst)
+def read_inbox(
+    matcher: MatcherDep,
+    user: Consulent,
+    request: Request,
+    status: Annotated[Literal["open", "afgehandeld", "alle"], Query()] = "open",
+    gepland: Annotated[bool, Query(description="ook items waarvan de datum nog komt")] = True,
+    pagina: Pagina = 1,
+    pagina_grootte: PaginaGrootte = 20,
+) -> dict[str, Any]:
+    """De inbox van de eigen caseload: wat nu aan de beurt is (nieuwste eerst), daarna geplande nazorg."""
+    chosen = None if status == "alle" else inbox.ItemStatus(status)
+    return inbox.list_inbox(
+        matcher.engine, actor(user, request), status=chosen, gepland=gepland, page=pagina, size=pagina_grootte
+    )
+
+
+@router.post("/inbox/{item_id}/accepteren", status_code=201, response_model=Geaccepteerd, responses=CONFLICT)
+def accept_item(
+    item_id: ItemId,
+    matcher: MatcherDep,
+    user: Consulent,
+    request: Request,
+    body: AccepterenIn | None = None,
+) -> dict[str, Any]:
+    """Een push of zoekopdracht-treffer accepteren: het voorstel wordt gedaan (201), met de reden als die er is."""
+    toelichting = body.toelichting if body else None
+    reden = getattr(body, "reden", None)  # the web UI passes AfhandelenIn
+    return voorstellen.accept(matcher.engine, actor(user, request), item_id, toelichting, reden)
+
+
+@router.post("/inbox/{item_id}/afwijzen", response_model=InboxItemOut, responses=CONFLICT)
+def decline_item(
+    item_id: ItemId, body: AfwijzenIn, matcher: MatcherDep, user: Consulent, request: Request
+) -> dict[str, Any]:
+    """Een push of zoekopdracht-treffer afwijzen met een redencode; de afwijzing wordt een leerlabel."""
+    item = inbox.decline(matcher.engine, actor(user, request), item_id, body.reden, body.toelichting)
+    return inbox.item_view(matcher.engine, item)
+
+
+@router.post("/inbox/{item_id}/afronden", response_model=InboxItemOut, responses=CONFLICT)
+def finish_item(
+    item_id: ItemId, matcher: MatcherDep, user: Consulent, request: Request, body: AfhandelenIn | None = None
+) -> dict[str, Any]:
+    """Een nazorgtaak afronden (het gesprek is gevoerd)."""
+    item = inbox.finish(matcher.engine, actor(user, request), item_id, body.toelichting if body else None)
+    return inbox.item_view(matcher.engine, item)

@@ -1,0 +1,74 @@
+"""What the workflow routes share: the audit actor of a request, the note and purpose fields, an inbox item.
+
+The workflow routes (:mod:`api.routes.voorstellen`, :mod:`api.routes.inbox`,
+:mod:`api.routes.zoekopdrachten`, :mod:`api.routes.rapportages`) parse and authenticate, build an
+:class:`api.services.werkproces.Actor` with :func:`actor`, call one service function and render its
+answer through a response model. Errors are ``application/problem+json`` in Dutch: 400 invalid input
+or an impossible transition (the message names the current state and the allowed next ones; nothing
+is written), 401/403 from ``api.security``, 404 unknown or not yours, 409 already handled.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from fastapi import Request
+from pydantic import Field
+
+from api import problems
+from api.routes.common import Uitvoer, request_id
+from api.services.users import Rol, User
+from api.services.werkproces import Actor
+from matching import outcomes
+
+# Every workflow route needs a role: 401 without a valid token, 403 for another role.
+RESPONSES = problems.documented(401, 403)
+NOT_FOUND = problems.documented(404)
+CONFLICT = problems.documented(404, _409="Het item is al afgehandeld")
+
+PURPOSE = Field("bemiddeling", min_length=3, max_length=200, description="doel van de verwerking (doelbinding)")
+NOTE = Field(None, max_length=outcomes.TOELICHTING_MAX)
+VOORSTEL_REDEN = Field(
+    None,
+    max_length=40,
+    description="waarom deze kandidaat: hoogste_match, kent_klant, wens_klant, ontwikkelkans, werkgever_vraagt "
+    "of anders (met toelichting); leeg wordt vastgelegd als niet_opgegeven",
+)
+
+
+def actor(user: User, request: Request, purpose: str = "bemiddeling") -> Actor:
+    """The audit actor of this request: the user, their role and caseload, the request id and the purpose."""
+    return Actor(
+        username=user.username,
+        rol=Rol(user.rol).value,
+        consulent=user.consulent,
+        request_id=request_id(request),
+        purpose=purpose,
+    )
+
+
+class InboxItemOut(Uitvoer):
+    id: int
+    soort: str
+    status: str
+    uitkomst: str | None
+    klant_id: str
+    vacature_id: str
+    titel: str
+    van: str
+    toelichting: str | None
+    rang: int | None
+    score: float | None
+    redenen: list[str]
+    aandachtspunten_beperkingen: list[str] = Field(
+        default_factory=list,
+        description="waar de eisen van de vacature de beperkingen van de eigen klant raken, en wat dat oplost",
+    )
+    voorstel_id: int | None
+    zoekopdracht_id: int | None
+    vervaldatum: date | None
+    nazorg_maanden: int | None
+    gepland: bool = Field(description="vervaldatum ligt nog in de toekomst")
+    aangemaakt: datetime
+    afgehandeld_door: str | None
+    afgehandeld_op: datetime | None
