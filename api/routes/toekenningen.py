@@ -9,7 +9,7 @@ POST    ``/api/v1/caseloadtoekenningen/{id}/afwijzen``        beheerder      200
 GET     ``/api/v1/meldingen``                                 werkconsulent  200, 401, 403
 ======  ====================================================  =============  ===========================
 
-A grant is asked for by ``POST``/``PATCH /api/v1/gebruikers`` (:mod:`api.routes.admin`). Approving
+A grant is asked for by ``POST``/``PATCH /api/v1/gebruikers`` (:mod:`api.routes.gebruikers`). Approving
 your own request, or a grant for your own account, is a 403 that says a second beheerder is needed.
 """
 
@@ -19,21 +19,17 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import Field
 
 from api.deps import Beheerder, Consulent
 from api.problems import ProblemError, documented
+from api.routes.common import Uitvoer, request_id
 from api.services import grants
 from api.services.users import User
 
 router = APIRouter(prefix="/api/v1")
 
 ToekenningId = Annotated[int, Path(ge=1, le=2**62, description="nummer van de toekenning")]
-
-
-class Uitvoer(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
 
 
 class Toekenning(Uitvoer):
@@ -77,10 +73,6 @@ def _public(grant: grants.CaseloadToekenning) -> Toekenning:
     )
 
 
-def _request_id(request: Request) -> str | None:
-    return getattr(request.state, "request_id", None)
-
-
 @router.get(
     "/caseloadtoekenningen",
     response_model=Toekenningen,
@@ -96,7 +88,7 @@ def list_grants(
 
 def _decided(call: object, request: Request, user: User, toekenning_id: int) -> Toekenning:
     try:
-        grant = call(request.app.state.engine, user, toekenning_id, _request_id(request))  # type: ignore[operator]
+        grant = call(request.app.state.engine, user, toekenning_id, request_id(request))  # type: ignore[operator]
     except grants.GrantRefused as error:
         raise ProblemError(403, "Vier ogen nodig", str(error)[:1].upper() + str(error)[1:] + ".") from None
     return _public(grant)

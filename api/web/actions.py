@@ -14,18 +14,15 @@ from urllib.parse import parse_qs, urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 
-from api.problems import ProblemError
 from api.routes.inbox import PushIn, push_vacature
 from api.routes.voorstellen import KandidaatAfwijzenIn, VoorstelIn, make_voorstel, reject_candidate
 from api.services import voorstellen
 from api.services.users import Rol
-from api.web.common import blank_to_none, error_text, field_errors
+from api.web.common import blank_to_none, refusals
 from api.web.pages import Web, candidates_page
 from api.web.session import check_csrf, require_role
 from matching import outcomes
-from matching.errors import InvalidInputError, WerkmatchError
 
 router = APIRouter(include_in_schema=False)
 NOTE_FIELDS = {"toelichting": "toelichting", "reden": "reden", "klantId": "klant", "klant_id": "klant"}
@@ -43,14 +40,12 @@ def _reason_refused(check: Callable[[str, str], object], reden: str, toelichting
 
     'anders' without a toelichting, or a toelichting too long, is the toelichting's error; the rest the reason's.
     """
-    try:
+    note = toelichting.strip()
+    about_note = (reden.strip().lower() == "anders" and not note) or len(note) > outcomes.TOELICHTING_MAX
+    errors: dict[str, str] = {}
+    with refusals(errors, "toelichting" if about_note else "reden"):
         check(reden, toelichting)
-    except InvalidInputError as error:
-        note = toelichting.strip()
-        about_note = (reden.strip().lower() == "anders" and not note) or len(note) > outcomes.TOELICHTING_MAX
-        field = "toelichting" if about_note else "reden"
-        return {field: error_text(error)}
-    return {}
+    return errors
 
 
 @router.post("/vacatures/{nummer}/voorstellen", response_class=HTMLResponse)
@@ -69,16 +64,11 @@ def propose(
     require_role(web, Rol.WERKCONSULENT)
     errors = _reason_refused(voorstellen.voorstel_reden, reden, toelichting)
     if not errors:
-        try:
+        with refusals(errors, names=NOTE_FIELDS):
             body = VoorstelIn(
                 klant_id=klant, vacature_id=nummer, reden=blank_to_none(reden), toelichting=blank_to_none(toelichting)
             )
             made = make_voorstel(body, request.app.state.matcher, web.user, request)
-        except ValidationError as error:
-            errors = field_errors(error, NOTE_FIELDS)
-        except (WerkmatchError, ProblemError) as error:
-            errors = {"algemeen": error_text(error)}
-        else:
             return RedirectResponse(f"/voorstellen?nieuw={made['id']}", status_code=303)
     form = {"klant": klant, "reden": reden, "toelichting": toelichting, "errors": errors}
     return candidates_page(request, web, nummer, parse_qs(filters), 400, voorstel_form=form)
@@ -103,14 +93,9 @@ def reject(
     else:  # the API's own check first ('gezondheid' refused, 'anders' needs a toelichting): its message has a field
         errors = _reason_refused(voorstellen.afwijs_reden, reden, toelichting)
     if not errors:
-        try:
+        with refusals(errors, names=NOTE_FIELDS):
             body = KandidaatAfwijzenIn(klant_id=klant, reden=reden, toelichting=blank_to_none(toelichting))
             reject_candidate(nummer, body, request.app.state.matcher, web.user, request)
-        except ValidationError as error:
-            errors = field_errors(error, NOTE_FIELDS)
-        except (WerkmatchError, ProblemError) as error:
-            errors = {"algemeen": error_text(error)}
-        else:
             return _back_to_list(nummer, filters, afgewezen=klant)
     form = {"klant": klant, "reden": reden, "toelichting": toelichting, "errors": errors}
     return candidates_page(request, web, nummer, parse_qs(filters), 400, afwijs_form=form)
@@ -130,14 +115,9 @@ def push(
     check_csrf(web, csrf)
     require_role(web, Rol.ACCOUNTMANAGER)
     errors: dict[str, str] = {}
-    try:
+    with refusals(errors, "aantal"):
         body = PushIn(aantal=aantal or 5, toelichting=blank_to_none(toelichting))
         result = push_vacature(nummer, body, request.app.state.matcher, web.user, request)
-    except ValidationError as error:
-        errors = field_errors(error, {})
-    except (WerkmatchError, ProblemError) as error:
-        errors = {"aantal": error_text(error)}
-    else:
         counts = {key: int(result[key]) for key in ("aangemaakt", "consulenten", "overgeslagen")}
         return _back_to_list(
             nummer,

@@ -1,6 +1,6 @@
 """The beheerder's pages: accounts (list, create, change role, deactivate) and the audit log (search, chain check).
 
-Accounts go through the API's route functions (:mod:`api.routes.admin`: the same rules, the same
+Accounts go through the API's route functions (:mod:`api.routes.gebruikers`: the same rules, the same
 audit entries ``gebruiker_aangemaakt`` and ``gebruiker_gewijzigd``, the same Dutch refusals); the
 audit log through :func:`api.services.audit.query` and :func:`api.services.audit.verify_chain`, which the API's
 ``audit/zoeken`` and ``audit/controle`` call.
@@ -14,25 +14,24 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import ValidationError
 from sqlmodel import Session
 
 from api.problems import ProblemError
-from api.routes.admin import GebruikerNieuw, GebruikerWijziging, add_user, change_user, list_users, read_user
 from api.routes.audit import AuditSearch
+from api.routes.gebruikers import GebruikerNieuw, GebruikerWijziging, add_user, change_user, list_users, read_user
 from api.routes.toekenningen import approve_grant, reject_grant
 from api.services import audit, grants, inbox
 from api.services.users import Rol
-from api.web.common import blank_to_none, error_text, field_errors, render
+from api.web.common import blank_to_none, error_text, refusals, render
 from api.web.dagen import form_day
 from api.web.pages import Web
 from api.web.session import WebSession, check_csrf, require_role
-from matching.errors import ConflictError, NotFoundError, WerkmatchError
+from matching.errors import NotFoundError, WerkmatchError
 
 router = APIRouter(include_in_schema=False)
 AUDIT_PAGE = 50
 USER_FIELDS = {"username": "username", "password": "password", "rol": "rol", "consulent": "consulent", "naam": "naam"}
-# Which field a refusal of api.services.users / api.routes.admin is about, by the words its Dutch message starts with.
+# Which field a refusal of api.services.accounts is about, by the words its Dutch message starts with.
 _MESSAGE_FIELD = (
     ("wachtwoord", "password"),
     ("gebruikersnaam", "username"),
@@ -60,7 +59,7 @@ def _field_of(message: str, default: str) -> str:
 
 def users_page(request: Request, web: WebSession, status: int = 200, **extra: Any) -> Response:
     require_role(web, Rol.BEHEERDER)
-    accounts = list_users(web.user, request.app.state.matcher).gebruikers
+    accounts = list_users(web.user, request.app.state.engine).gebruikers
     waiting = grants.grants(request.app.state.engine, grants.Status.OPEN)
     return render(
         request,
@@ -95,7 +94,7 @@ def create(
     check_csrf(web, csrf)
     require_role(web, Rol.BEHEERDER)
     errors: dict[str, str] = {}
-    try:
+    with refusals(errors, lambda message: _field_of(message, "username"), USER_FIELDS):
         body = GebruikerNieuw(
             username=username.strip(),
             password=password,
@@ -103,14 +102,7 @@ def create(
             consulent=blank_to_none(consulent),
             naam=blank_to_none(naam),
         )
-        made = add_user(body, web.user, request.app.state.matcher, request, Response())
-    except ValidationError as error:
-        errors = field_errors(error, USER_FIELDS)
-    except ConflictError as error:
-        errors = {"username": error_text(error)}
-    except (WerkmatchError, ProblemError) as error:
-        errors = {_field_of(str(error), "username"): error_text(error)}
-    else:
+        made = add_user(body, web.user, request.app.state.engine, request, Response())
         return RedirectResponse(f"/beheer/gebruikers?aangemaakt={quote(made.username)}", status_code=303)
     form = {"username": username, "rol": rol, "consulent": consulent, "naam": naam, "errors": errors}
     return users_page(request, web, 400, nieuw=form)
@@ -130,17 +122,12 @@ def change(
     check_csrf(web, csrf)
     require_role(web, Rol.BEHEERDER)
     errors: dict[str, str] = {}
-    try:
+    with refusals(errors, lambda message: _field_of(message, "rol"), USER_FIELDS):
         if actie in ("deactiveren", "activeren"):
             body = GebruikerWijziging(actief=actie == "activeren")
         else:
             body = _role_change(request, web, gebruikersnaam, rol, blank_to_none(consulent))
-        change_user(gebruikersnaam, body, web.user, request.app.state.matcher, request)
-    except ValidationError as error:
-        errors = field_errors(error, USER_FIELDS)
-    except (WerkmatchError, ProblemError) as error:
-        errors = {_field_of(str(error), "rol"): error_text(error)}
-    else:
+        change_user(gebruikersnaam, body, web.user, request.app.state.engine, request)
         return RedirectResponse(f"/beheer/gebruikers?gewijzigd={quote(gebruikersnaam)}", status_code=303)
     form = {"username": gebruikersnaam, "actie": actie, "rol": rol, "consulent": consulent, "errors": errors}
     return users_page(request, web, 400, wijziging=form)
@@ -177,7 +164,7 @@ def _role_change(
     drops the caseload itself (as ``PATCH`` without ``consulent`` does). A code typed for another
     role is passed on, and the API refuses it next to the field.
     """
-    current = read_user(gebruikersnaam, web.user, request.app.state.matcher)
+    current = read_user(gebruikersnaam, web.user, request.app.state.engine)
     if rol != Rol.WERKCONSULENT.value and consulent in (current.consulent, current.aangevraagd):
         return GebruikerWijziging(rol=rol)
     return GebruikerWijziging(rol=rol, consulent=consulent)
@@ -210,7 +197,7 @@ def audit_log(
     more = False
     chain = None
     if not errors:
-        try:
+        with refusals(errors, names={"action": "actie"}):
             search = AuditSearch(
                 actor=blank_to_none(actor),
                 action=blank_to_none(actie),
@@ -219,16 +206,14 @@ def audit_log(
                 until=datetime.combine(last + timedelta(days=1), time.min, inbox.LOCAL_TIME) if last else None,
                 limit=AUDIT_PAGE + 1,  # one more than shown: is there a next page?
                 offset=(page - 1) * AUDIT_PAGE,
-            )
-        except ValidationError as error:
-            errors = field_errors(error, {"action": "actie"})
-        else:
-            with Session(request.app.state.engine) as session:
-                entries = audit.query(session, **search.model_dump())
-                if controle:
-                    chain = audit.verify_chain(session)
-            more = len(entries) > AUDIT_PAGE
-            entries = entries[:AUDIT_PAGE]
+            ).model_dump()
+    if not errors:
+        with Session(request.app.state.engine) as session:
+            entries = audit.query(session, **search)
+            if controle:
+                chain = audit.verify_chain(session)
+        more = len(entries) > AUDIT_PAGE
+        entries = entries[:AUDIT_PAGE]
     for entry in entries:
         entry["lokaal"] = datetime.fromisoformat(entry["at"]).astimezone(inbox.LOCAL_TIME)
     query = urlencode({k: v for k, v in values.items() if v})

@@ -14,18 +14,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from api.app import VacancySearch, vacancy_listing
-from api.problems import ProblemError
 from api.routes.inbox import AccepterenIn, AfhandelenIn, AfwijzenIn, accept_item, decline_item, finish_item, read_inbox
-from api.routes.resources import KlantZoekvraag, client_data_quality, read_client, search_clients
+from api.routes.klanten import KlantZoekvraag, client_data_quality, read_client, search_clients
 from api.routes.voorstellen import OvergangIn, VoorstelZoeken, move_voorstel, search_voorstellen
 from api.routes.zoekopdrachten import ZoekopdrachtIn, delete_search, list_searches, save_search
 from api.services.users import Rol
 from api.web import shortlist
-from api.web.common import blank_to_none, error_text, field_errors, render
+from api.web.common import blank_to_none, field_errors, refusals, render
 from api.web.pages import Web
 from api.web.session import WebSession, check_csrf, require_role
 from matching import outcomes
-from matching.errors import NotFoundError, WerkmatchError
+from matching.errors import InvalidInputError, NotFoundError
 from matching.outcomes import VoorstelStatus
 
 router = APIRouter(include_in_schema=False)
@@ -80,15 +79,12 @@ def move(
     """A voorstel's next step; afwijzen and uitvallen need a reason (the API's rule and its Dutch message)."""
     check_csrf(web, csrf)
     require_role(web, Rol.WERKCONSULENT)
-    try:
+    errors: dict[str, str] = {}
+    with refusals(errors):
         body = OvergangIn(naar=naar, reden=blank_to_none(reden), toelichting=blank_to_none(toelichting))
         move_voorstel(voorstel_id, body, request.app.state.matcher, web.user, request)
-    except ValidationError as error:
-        message = "; ".join(field_errors(error, {}).values())
-    except (WerkmatchError, ProblemError) as error:
-        message = error_text(error)
-    else:
         return RedirectResponse(f"/voorstellen?nieuw={voorstel_id}", status_code=303)
+    message = "; ".join(errors.values())
     form = {"id": voorstel_id, "naar": naar, "reden": reden, "toelichting": toelichting, "error": message}
     return voorstellen_page(request, web, 400, overgang=form)
 
@@ -159,13 +155,9 @@ def client_view(request: Request, web: WebSession, klantnummer: str, status: int
     require_role(web, Rol.WERKCONSULENT)
     engine, matcher = request.app.state.engine, request.app.state.matcher
     profile = read_client(klantnummer, web.user, engine, request, doel="bemiddeling")
-    options, options_error = None, None
-    try:
+    options, refused = None, {}
+    with refusals(refused, passes=(NotFoundError,)):
         options = vacancy_listing(matcher, web.user, request, VacancySearch(klant_id=klantnummer, top=10))
-    except (WerkmatchError, ProblemError) as error:
-        if isinstance(error, NotFoundError):
-            raise
-        options_error = error_text(error)
     searches = [
         found
         for found in list_searches(matcher, web.user, request)["zoekopdrachten"]
@@ -178,7 +170,7 @@ def client_view(request: Request, web: WebSession, klantnummer: str, status: int
         status,
         klant=profile,
         options=options,
-        options_error=options_error,
+        options_error=refused.get("algemeen"),
         zoekopdrachten=searches,
         **extra,
     )
@@ -224,28 +216,20 @@ def handle(
     require_role(web, Rol.WERKCONSULENT)
     matcher = request.app.state.matcher
     note = blank_to_none(toelichting)
-    try:
+    errors: dict[str, str] = {}
+    with refusals(errors, passes=(NotFoundError,)):
         if actie == "accepteren":
             body = AccepterenIn(toelichting=note, reden=blank_to_none(reden))
             made = accept_item(item_id, matcher, web.user, request, body)
             return RedirectResponse(f"/voorstellen?nieuw={made['voorstel']['id']}", status_code=303)
         if actie == "afwijzen":
             if not reden:
-                raise ValueError("Kies een reden om af te wijzen.")
+                raise InvalidInputError("Kies een reden om af te wijzen.")
             decline_item(item_id, AfwijzenIn(reden=reden, toelichting=note), matcher, web.user, request)
         elif actie == "afronden":
             finish_item(item_id, matcher, web.user, request, AfhandelenIn(toelichting=note))
         else:
             raise NotFoundError(f"actie '{actie}' bestaat niet")
-    except ValidationError as error:
-        message = "; ".join(field_errors(error, {}).values())
-    except ValueError as error:
-        message = str(error)
-    except (WerkmatchError, ProblemError) as error:
-        if isinstance(error, NotFoundError):
-            raise
-        message = error_text(error)
-    else:
         return RedirectResponse(f"/inbox?afgehandeld={item_id}", status_code=303)
-    form = {"id": item_id, "reden": reden, "toelichting": toelichting, "error": message}
+    form = {"id": item_id, "reden": reden, "toelichting": toelichting, "error": "; ".join(errors.values())}
     return inbox_page(request, web, 400, afhandeling=form)

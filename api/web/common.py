@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,41 @@ def error_text(error: Exception) -> str:
     """One Dutch sentence for a domain or API error, first letter capitalised."""
     text = error.detail if isinstance(error, ProblemError) else str(error)
     return text[:1].upper() + text[1:] if isinstance(error, WerkmatchError | ProblemError) else "Er ging iets mis."
+
+
+@contextmanager
+def refusals(
+    errors: dict[str, str],
+    field: str | Callable[[str], str] = "algemeen",
+    names: Mapping[str, str] | None = None,
+    passes: tuple[type[Exception], ...] = (),
+) -> Iterator[None]:
+    """Do what a form asks; a refusal becomes the Dutch message the page shows next to its field.
+
+    The form's action runs inside the block and returns its redirect there; after a refusal the
+    code below the block shows the form again with ``errors``::
+
+        errors: dict[str, str] = {}
+        with refusals(errors, "reden"):
+            switch_ranking_mode(Rangschikking(modus=modus, reden=reden), ...)
+            return RedirectResponse(...)
+        return page(request, web, 400, form={..., "errors": errors})
+
+    Args:
+        errors: Filled with ``{form field: Dutch sentence}``.
+        field: The field a domain or API refusal is shown at, or a function of its message that says which.
+        names: For invalid input (a :class:`pydantic.ValidationError`): the schema's names of the form's fields.
+        passes: Refusals not shown on the form, e.g. :class:`~matching.errors.NotFoundError`, whose answer
+            is the 'niet gevonden' page (the same for unknown and for another consulent's).
+    """
+    try:
+        yield
+    except passes:
+        raise
+    except ValidationError as error:
+        errors.update(field_errors(error, names or {}))
+    except (WerkmatchError, ProblemError) as error:
+        errors[field(str(error)) if callable(field) else field] = error_text(error)
 
 
 def blank_to_none(value: str | None) -> str | None:

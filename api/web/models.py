@@ -1,6 +1,6 @@
 """The data scientist's page: ranker versions and who promoted them, the match funnel, promote, the kill switch.
 
-The list and the promotion are the API's own route functions (:mod:`api.routes.admin`), so the
+The list and the promotion are the API's own route functions (:mod:`api.routes.modellen`), so the
 gates, the audit entry and the refusal's figures are the same as over HTTP.
 """
 
@@ -11,21 +11,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
-from pydantic import ValidationError
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from api.problems import ProblemError
-from api.routes.admin import PromotieVerzoek, list_models, model_card, model_fairness, promote_challenger
 from api.routes.instellingen import read_ranking_mode
+from api.routes.modellen import PromotieVerzoek, list_models, model_card, model_fairness, promote_challenger
 from api.services.inbox import LOCAL_TIME
 from api.services.users import Rol
 from api.web import charts
-from api.web.common import blank_to_none, error_text, field_errors, render
+from api.web.common import blank_to_none, refusals, render
 from api.web.pages import Web
 from api.web.session import WebSession, check_csrf, require_role
 from matching.domain import Vacancy
-from matching.errors import WerkmatchError
 from matching.outcomes import Voorstel, VoorstelEvent
 from matching.timeutil import stored_utc
 
@@ -73,11 +70,9 @@ def ranking_state(request: Request, web: WebSession) -> dict[str, Any]:
 def models_page(request: Request, web: WebSession, status: int = 200, **extra: Any) -> Response:
     require_role(web, Rol.DATA_SCIENTIST, Rol.BEHEERDER)
     app = request.app
-    overview, overview_error = None, None
-    try:
+    overview, refused = None, {}
+    with refusals(refused):
         overview = list_models(web.user, app.state.matcher, app.state.settings).model_dump(by_alias=True)
-    except ProblemError as error:
-        overview_error = error_text(error)
     rows = funnel_counts(app.state.engine)
     extra.setdefault("ranking", ranking_state(request, web))
     return render(
@@ -86,7 +81,7 @@ def models_page(request: Request, web: WebSession, status: int = 200, **extra: A
         "modellen.html",
         status,
         overview=overview,
-        overview_error=overview_error,
+        overview_error=refused.get("algemeen"),
         funnel=rows,
         funnel_svg=charts.funnel(rows),
         **extra,
@@ -117,15 +112,11 @@ def promote(
     if forced and not (reden or "").strip():
         errors["reden"] = "Geef een reden: leg vast waarom dit model toch champion wordt."
     else:
-        try:
+        with refusals(errors, "promotie"):
             body = PromotieVerzoek(
                 forceer=forced, reden=blank_to_none(reden), verantwoording=blank_to_none(verantwoording)
             )
             result = promote_challenger(body, web.user, app.state.matcher, app.state.settings, request)
-        except ValidationError as error:
-            errors = field_errors(error, {})
-        except (WerkmatchError, ProblemError) as error:
-            errors["promotie"] = error_text(error)
     form = {"forceer": forced, "reden": reden, "verantwoording": verantwoording, "errors": errors}
     return models_page(
         request, web, 400 if errors else 200, promote_form=form, promoted=result.model_dump() if result else None

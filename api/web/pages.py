@@ -25,10 +25,10 @@ from api.services import tokens
 from api.services.tokens import NotAuthenticated
 from api.services.users import Rol
 from api.web import charts, export, shortlist
-from api.web.common import blank_to_none, error_text, field_errors, render
+from api.web.common import blank_to_none, refusals, render
 from api.web.session import WebSession, check_csrf, clear_cookie, current_session, require_role, set_cookie
 from matching.domain import Vacancy
-from matching.errors import NotFoundError, WerkmatchError
+from matching.errors import NotFoundError
 from matching.vocab import Bron, Plaatsingsvorm, VacancyStatus
 
 router = APIRouter(include_in_schema=False)
@@ -229,18 +229,14 @@ def candidates_page(
     listing: dict[str, Any] | None = None
     listing_error = None
     if web.user.rol in SEARCHERS:
-        try:
+        # The filters' errors stand at their fields, a refused search above the list.
+        with refusals(errors, "lijst", FILTER_FIELDS):
             search = _search(vacancy.vacature_nummer, values)
-        except ValidationError as error:
-            errors = field_errors(error, FILTER_FIELDS)
-            status = 400
-        else:
-            try:
-                listing = candidate_listing(
-                    request.app.state.settings, request.app.state.matcher, web.user, request, search
-                )
-            except (WerkmatchError, ProblemError) as error:
-                listing_error = error_text(error)
+            listing = candidate_listing(
+                request.app.state.settings, request.app.state.matcher, web.user, request, search
+            )
+        listing_error = errors.pop("lijst", None)
+        status = 400 if errors else status
     query = urlencode({k: v for k, v in params.items() if k not in NOTICE_PARAMS}, doseq=True)
     own_view = web.user.rol == Rol.WERKCONSULENT
     engine = request.app.state.engine

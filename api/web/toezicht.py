@@ -11,19 +11,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 
-from api.problems import ProblemError
 from api.routes.instellingen import Rangschikking, switch_ranking_mode
 from api.routes.rapportages import deviation_report
 from api.services.users import Rol
 from api.web import charts
-from api.web.common import error_text, field_errors, render
+from api.web.common import refusals, render
 from api.web.dagen import form_day
 from api.web.models import models_page, ranking_state
 from api.web.pages import Web
 from api.web.session import WebSession, check_csrf, require_role
-from matching.errors import WerkmatchError
 
 router = APIRouter(include_in_schema=False)
 OVERSEERS = (Rol.BEHEERDER, Rol.DATA_SCIENTIST)
@@ -39,10 +36,8 @@ def oversight_page(request: Request, web: WebSession, status: int = 200, **extra
     first, last = form_day(values["vanaf"], "vanaf", errors), form_day(values["tot"], "tot", errors)
     report = None
     if not errors:
-        try:
+        with refusals(errors, "tot" if first and last and first > last else "vanaf"):
             report = deviation_report(request.app.state.matcher, web.user, request, vanaf=first, tot=last)
-        except (WerkmatchError, ProblemError) as error:
-            errors["tot" if first and last and first > last else "vanaf"] = error_text(error)
     if errors:
         status = 400 if status == 200 else status
     total = report["totaal"] if report else None
@@ -88,14 +83,10 @@ def switch(
     if not reden.strip():
         errors["reden"] = "Geef een reden: leg vast waarom de rangschikking wordt omgezet."
     else:
-        try:
+        with refusals(errors, "reden"):
             switch_ranking_mode(
                 Rangschikking(modus=modus, reden=reden.strip()), request.app.state.matcher, web.user, request
             )
-        except ValidationError as error:
-            errors = field_errors(error, {})
-        except (WerkmatchError, ProblemError) as error:
-            errors = {"reden": error_text(error)}
     back = terug if terug in RETURN_PAGES else "toezicht"
     if not errors:
         return RedirectResponse(f"{RETURN_PAGES[back]}?rangschikking={modus}", status_code=303)

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from api.routes.resources import _record
+from api.routes.common import record
 from api.services import audit
 from matching.domain import AuditKenmerken, Client, ClientPersonalia
 from tests.factories import app_settings, audit_entries, make_client, make_vacancy, running_app
@@ -504,7 +504,7 @@ def test_a_large_import_is_audited_in_entries_of_at_most_the_maximum_subjects(ht
     request = SimpleNamespace(state=SimpleNamespace(request_id="aud-test"))
     user = SimpleNamespace(username="consulent1", rol="werkconsulent")
     with Session(http.app.state.matcher.engine) as session:
-        _record(session, request, user, "klanten_geimporteerd", "bemiddeling", numbers)  # type: ignore[arg-type]
+        record(session, request, user, "klanten_geimporteerd", "bemiddeling", numbers)  # type: ignore[arg-type]
         session.commit()
     entries = [e for e in audit_entries(http, tokens, action="klanten_geimporteerd") if e["requestId"] == "aud-test"]
     assert sorted(len(e["subjects"]) for e in entries) == [5, audit.SUBJECTS_MAX, audit.SUBJECTS_MAX]
