@@ -35,16 +35,15 @@ from typing import Any, NamedTuple
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Column, Index, String, text, update
-from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.types import DateTime, TypeDecorator
 from sqlmodel import Field as SQLField
 from sqlmodel import Session, SQLModel, select
 
+from matching.columns import moment_column
 from matching.domain import Client, Note, Vacancy, utcnow
 from matching.errors import InvalidInputError, NotFoundError
 from matching.lookup import find_client, find_vacancy
-from matching.timeutil import UTC_EXAMPLE, add_months, aware_utc, stored_utc
+from matching.timeutil import UTC_EXAMPLE, add_months, aware_utc
 
 
 class VoorstelStatus(StrEnum):
@@ -143,35 +142,6 @@ ACTOR_MAX = 80
 TOELICHTING_MAX = 500
 NOTE_CHECK: TypeAdapter[str] = TypeAdapter(Note)
 MODEL_VERSION_MAX = 120
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Stores aware datetimes as UTC and reads them back aware (SQLite itself keeps no time zone)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime; pass an aware UTC datetime")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return stored_utc(value)
-
-
-def moment_column(index: bool = False) -> Any:
-    """A required aware moment, now by default (the tables of the voorstel lifecycle and the inbox)."""
-    return SQLField(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=index))
-
-
-def optional_moment_column() -> Any:
-    """An aware moment that may be empty."""
-    return SQLField(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
 def note_column() -> Any:

@@ -22,6 +22,7 @@ from typing import Literal
 
 import numpy as np
 from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel, select
 
@@ -112,7 +113,5 @@ def record_shown(session: Session, vacancy_id: int, client_ids: list[int]) -> No
     if session.get_bind().dialect.name == "sqlite":
         statement = sqlite_insert(ExposureEntry).values(rows).on_conflict_do_nothing()
     else:
-        from sqlalchemy.dialects.postgresql import insert as postgres_insert
-
         statement = postgres_insert(ExposureEntry).values(rows).on_conflict_do_nothing()
     session.exec(statement)  # type: ignore[call-overload]

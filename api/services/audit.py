@@ -74,10 +74,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, Session, SQLModel, select
 
 from api.services import log_values
+from matching.columns import UTCDateTime
 from matching.domain import utcnow
 from matching.errors import InvalidInputError
 from matching.lookup import in_chunks
-from matching.outcomes import UTCDateTime
 from matching.timeutil import aware_utc
 
 GENESIS_HASH = "0" * 64

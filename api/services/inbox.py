@@ -47,9 +47,10 @@ from sqlmodel import Session, SQLModel, select
 from api.services.werkproces import Actor, check_page, model_version, record_audit
 from matching import compatibility, outcomes
 from matching.annotate import offered_by
+from matching.columns import moment_column, optional_moment_column
 from matching.domain import Client, Vacancy, utcnow
 from matching.errors import ConflictError, InvalidInputError, NotFoundError
-from matching.outcomes import Voorstel, VoorstelStatus, moment_column, note_column, optional_moment_column
+from matching.outcomes import Voorstel, VoorstelStatus, note_column
 from matching.timeutil import add_months
 
 NAZORG_MAANDEN = (1, 3, 6)

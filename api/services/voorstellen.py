@@ -39,6 +39,7 @@ from api.services import audit, inbox
 from api.services.inbox import SUGGESTIONS, InboxAfwijzing, Uitkomst
 from api.services.werkproces import Actor, check_page, own_client, record_audit
 from matching import outcomes
+from matching.columns import moment_column
 from matching.domain import Client, Vacancy, utcnow
 from matching.errors import InvalidInputError, NotFoundError
 from matching.lookup import find_vacancy
@@ -48,7 +49,6 @@ from matching.outcomes import (
     RelevanceLabel,
     Voorstel,
     VoorstelStatus,
-    moment_column,
     note_column,
 )
 from matching.settings import Settings

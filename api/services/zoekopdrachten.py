@@ -24,9 +24,10 @@ from sqlmodel import Session, SQLModel, select
 from api.services.inbox import SUGGESTIONS, InboxItem, Soort
 from api.services.werkproces import Actor, model_version, own_client, record_audit
 from matching import outcomes
+from matching.columns import moment_column, optional_moment_column
 from matching.domain import Client, Vacancy, utcnow
 from matching.errors import InvalidInputError, NotFoundError, WerkmatchError
-from matching.outcomes import Voorstel, moment_column, optional_moment_column
+from matching.outcomes import Voorstel
 
 logger = logging.getLogger(__name__)
 
