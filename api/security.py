@@ -154,7 +154,8 @@ def current_user(request: Request, token: Annotated[str | None, Depends(_oauth2)
             "als 'Authorization: Bearer <token>'.",
             code=None,
         )
-    user, _claims = tokens.user_for_token(_settings(request), _engine(request), token)
+    user, claims = tokens.user_for_token(_settings(request), _engine(request), token)
+    request.state.token_claims = claims  # who minted it (the CLI marks its own): api.routes.matches audits it
     return user
 
 

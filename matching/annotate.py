@@ -5,13 +5,14 @@
 * ``reasons`` / ``aandachtspunten`` / ``bijdragen`` from the ranker's own contributions
   (:mod:`matching.explain`);
 * ``aanpassingen`` and ``kansMetAanpassing`` from the compatibility table (:mod:`matching.compatibility`),
-  with ``aandachtspuntenBeperkingen`` as their sentences — beperking-derived, so the API shows them
-  only to roles that may see beperkingen;
+  with ``aandachtspuntenBeperkingen`` as their sentences — beperking-derived, so they are computed
+  only for a viewer who may see the client's beperkingen (:mod:`matching.disclosure`);
 * ``bijnaPassend``: one or two missing requirements and how to close them (:mod:`matching.development`).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -24,13 +25,12 @@ from matching.explain import FEATURE_GROUP, SIGNAL_GROUP, PairFacts, explain_pai
 from matching.features import FEATURE_NAMES
 from matching.lookup import in_chunks
 from matching.ranker import LearnedRanker
+from matching.results import Explained, Kansen, LeftOut, NotShown
 from matching.scoring import weighted_terms
 from matching.settings import RetrievalSettings
 from matching.taxonomy import Taxonomy
 from matching.vocab import ASPECTS
 
-# Fields of a result entry derived from beperkingen: cut for roles that may not see them (api.app).
-BEPERKING_FIELDS = ("aandachtspuntenBeperkingen", "aanpassingen", "kansMetAanpassing")
 # What measures a client's distance: left out for a viewer outside the caseload (matching.disclosure).
 LOCATION_SIGNALS = frozenset({"distance"})
 LOCATION_GROUPS = frozenset({"reis"})
@@ -61,21 +61,27 @@ def explained(
     facts: PairFacts,
     signals: dict[str, float],
     taxonomy: Taxonomy,
-) -> dict[str, Any]:
-    """The fields every shown pair carries, either side of the search: distance, signals, explanation, kansen."""
+    beperkingen: bool = True,
+) -> Explained:
+    """What every shown pair carries, either side of the search: distance, signals, explanation, kansen.
+
+    Args:
+        beperkingen: The viewer may see this client's beperkingen; otherwise the kansen (derived from
+            them) are not computed at all.
+    """
     explanation = explain_pair(client, vacancy, contributions, facts, taxonomy)
     banded = facts.distance_band is not None  # a viewer outside the caseload (matching.disclosure, rule 2)
-    return {
-        "afstandKm": None if banded else round(facts.distance_km, 1),
-        "afstandsklasse": disclosure.distance_band(facts.distance_km),
-        "signalen": {
-            name: round(value, 4) for name, value in signals.items() if not (banded and name in LOCATION_SIGNALS)
-        },
-        "reasons": explanation.reasons,
-        "aandachtspunten": explanation.aandachtspunten,
-        "bijdragen": [item for item in explanation.bijdragen if not (banded and item["kenmerk"] in LOCATION_GROUPS)],
-        **pair_notes(client, vacancy, taxonomy),
-    }
+    near = development.near_miss(client, vacancy, taxonomy)
+    return Explained(
+        distance_km=None if banded else round(facts.distance_km, 1),
+        distance_band=disclosure.distance_band(facts.distance_km),
+        signals={name: round(value, 4) for name, value in signals.items() if not (banded and name in LOCATION_SIGNALS)},
+        reasons=explanation.reasons,
+        aandachtspunten=explanation.aandachtspunten,
+        bijdragen=[item for item in explanation.bijdragen if not (banded and item["kenmerk"] in LOCATION_GROUPS)],
+        kansen=kansen(client, vacancy) if beperkingen else None,
+        bijna_passend=near.to_json() if near is not None else None,
+    )
 
 
 def offered_by(vacancy: Vacancy) -> frozenset[str]:
@@ -84,19 +90,17 @@ def offered_by(vacancy: Vacancy) -> frozenset[str]:
     )
 
 
-def pair_notes(client: Client, vacancy: Vacancy, taxonomy: Taxonomy) -> dict[str, Any]:
-    """Kansen and near misses of one shown pair, as result-entry fields."""
+def kansen(client: Client, vacancy: Vacancy) -> Kansen:
+    """What the client's beperkingen mean for this vacancy: conflicts, what closes them, the sentences."""
     aanpassingen = compatibility.pair_aanpassingen(client.beperkingen, vacancy.belasting, offered_by(vacancy))
-    near = development.near_miss(client, vacancy, taxonomy)
-    return {
-        "kansMetAanpassing": any(item.status in (Status.GEACCOMMODEERD, Status.AANPASSING) for item in aanpassingen),
-        "aanpassingen": [item.to_json() for item in aanpassingen],
-        "aandachtspuntenBeperkingen": [item.tekst() for item in aanpassingen],
-        "bijnaPassend": near.to_json() if near is not None else None,
-    }
+    return Kansen(
+        kans_met_aanpassing=any(item.status in (Status.GEACCOMMODEERD, Status.AANPASSING) for item in aanpassingen),
+        aanpassingen=[item.to_json() for item in aanpassingen],
+        aandachtspunten_beperkingen=[item.tekst() for item in aanpassingen],
+    )
 
 
-def own_left_out(session: Session, client_ids: list[int], caseload: str, vacancy: Vacancy) -> list[dict[str, Any]]:
+def own_left_out(session: Session, client_ids: list[int], caseload: str, vacancy: Vacancy) -> list[LeftOut]:
     """Of the clients a hard conflict kept off ``vacancy``'s list, those of ``caseload``, with the reasons."""
     offered = offered_by(vacancy)
     left_out = []
@@ -105,16 +109,45 @@ def own_left_out(session: Session, client_ids: list[int], caseload: str, vacancy
         for client in session.exec(statement):
             conflicts = compatibility.pair_aanpassingen(client.beperkingen, vacancy.belasting, offered)
             reasons = [item.tekst() for item in conflicts if item.status == Status.HARD]
-            left_out.append({"clientId": client.client_nummer, "redenen": reasons})
-    return sorted(left_out, key=lambda item: item["clientId"])
+            left_out.append(LeftOut(client.client_nummer, reasons))
+    return sorted(left_out, key=lambda item: item.client_id)
 
 
-def hard_summary(counts: dict[str, int], total: int) -> dict[str, Any]:
-    """The beperking part of "niet getoond, omdat…": counts only, per demand (no person named)."""
-    return {
-        "beperkingOnverenigbaar": total,
-        "beperkingPerEis": {ASPECTS[aspect][1]: count for aspect, count in sorted(counts.items())},
-    }
+def not_shown(
+    counts: dict[str, int],
+    side: str,
+    *,
+    hard: int | None = None,
+    per_aspect: dict[str, int] | None = None,
+    outside_filters: int | None = None,
+    own: list[LeftOut] | None = None,
+    beperking_side: str | None = None,
+) -> NotShown:
+    """The "niet getoond, omdat…" of one list, with its Dutch sentences.
+
+    Args:
+        counts: :func:`matching.pipeline.excluded_counts` of the search.
+        side: "klanten" or "vacatures".
+        hard: How many a hard beperking conflict left out; None where beperkingen were counted for
+            nobody the viewer sees.
+        per_aspect: Of those, how many per aspect (counts only, per demand: no person named).
+        outside_filters: How many the consulent's filters left out (candidate lists).
+        own: The viewer's own clients among the hard conflicts, with the reasons.
+        beperking_side: How the beperking sentence names whom it counts (see :func:`explain_not_shown`).
+    """
+    per_eis = None if per_aspect is None else {ASPECTS[a][1]: count for a, count in sorted(per_aspect.items())}
+    shown = NotShown(
+        vacature_niet_open=counts["vacatureNietOpen"],
+        uren_passen_niet=counts["urenPassenNiet"],
+        buiten_reisbereik=counts["buitenReisbereik"],
+        werktijden_passen_niet=counts["werktijdenPassenNiet"],
+        toelichting=[],
+        beperking_onverenigbaar=hard,
+        beperking_per_eis=per_eis,
+        buiten_filters=outside_filters,
+        eigen_klanten=own,
+    )
+    return replace(shown, toelichting=explain_not_shown(shown.counts(), side, beperking_side))
 
 
 def explain_not_shown(counts: dict[str, Any], side: str, beperking_side: str | None = None) -> list[str]:

@@ -20,9 +20,10 @@ client's postcode. So the rule is about what shapes a list, not only about what 
    rounded up to the next band edge for these clients, so narrowing the radius step by step
    cannot measure a distance either.
 3. **Identity**: an accountmanager sees a per-list pseudonym instead of the klantnummer
-   (``api.security.pseudonym``, keyed separately from token signing), so two lists cannot be joined.
+   (``api.services.tokens.pseudonym``, keyed apart from token signing), so two lists cannot be joined.
 
-Internal callers (CLI, evaluation, training) use :data:`EVERYONE`: the full view of every client.
+Internal callers (evaluation, training) use :data:`EVERYONE`: the full view of every client. People —
+through the API, the web UI or the CLI — search as themselves (:mod:`api.services.matches`).
 """
 
 from __future__ import annotations
@@ -37,16 +38,22 @@ OUTSIDER_SCORE_DECIMALS = 2
 
 @dataclass(frozen=True)
 class Viewer:
-    """Whose eyes a candidate list is for.
+    """Whose eyes a search is for: built once per request (:func:`api.services.matches.viewer_for`).
 
     Attributes:
         caseload: The consulentcode whose clients this viewer sees in full; None for a viewer
             without a caseload (an accountmanager).
-        everyone: The full view of every client (internal callers: CLI, evaluation).
+        everyone: The full view of every client (internal callers: evaluation, training).
+        username: Who asks, for the audit log; None for an internal caller.
+        rol: The role they ask in.
+        purpose: Why (doelbinding), for the audit log.
     """
 
     caseload: str | None = None
     everyone: bool = False
+    username: str | None = None
+    rol: str | None = None
+    purpose: str | None = None
 
 
 EVERYONE = Viewer(everyone=True)

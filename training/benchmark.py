@@ -83,7 +83,7 @@ def _embedding_speed(matcher: Matcher, seed: int) -> float:
     """Texts per second on texts the cache has never seen (profile texts with a unique suffix)."""
     with Session(matcher.engine) as session:
         rows = list(session.exec(select(Client).limit(128)))
-    texts = [matcher._render("clients", row) + f" (meting {seed}-{i})" for i, row in enumerate(rows)]
+    texts = [matcher.index.render("clients", row) + f" (meting {seed}-{i})" for i, row in enumerate(rows)]
     start = time.perf_counter()
     matcher.embedder.embed(texts, "document")
     return len(texts) / (time.perf_counter() - start)
@@ -133,7 +133,7 @@ def _ranker_cost(matcher: Matcher, rng: np.random.Generator, pairs: int = 500, r
     """What the learned ranker adds to one search: features and scores for ``pairs`` retrieved candidates."""
     if matcher.ranker is None:
         return {"skipped": "geen geleerde ranker geladen"}
-    clients, vacancies = matcher._arrays()
+    clients, vacancies = matcher.index.arrays()
     samples = []
     for _ in range(repeats):
         c_rows = rng.choice(len(clients.ids), size=min(pairs, len(clients.ids)), replace=False)

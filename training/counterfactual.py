@@ -231,7 +231,7 @@ def _apply_swap(
     lexical_after.upsert(ids, [swap_gendered(clients.lexical_texts[i]) for i in ids])
     for vacancy_id in np.unique(data.vacancy_ids).tolist():
         rows = np.flatnonzero(data.vacancy_ids == vacancy_id)
-        query = matcher._vectors_for([matcher.sides["vacancies"].texts[vacancy_id]], "query")[0]
+        query = matcher.index.vectors_for([matcher.sides["vacancies"].texts[vacancy_id]], "query")[0]
         hit = np.array([int(c) in row_of_changed for c in data.client_ids[rows]])
         if hit.any() and "dense_similarity" in signals:
             which = [row_of_changed[int(c)] for c in data.client_ids[rows][hit]]

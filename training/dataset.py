@@ -104,8 +104,8 @@ def build_dataset(
             ``geplaatst`` it is the moment of the ``geplaatst`` event.
     """
     now = now or utcnow()
-    matcher._catch_up()
-    clients, vacancies = matcher._arrays()
+    matcher.index.catch_up()
+    clients, vacancies = matcher.index.arrays()
     with Session(matcher.engine) as session:
         labelled = [row for row in labels(session, since) if row.label != OPEN_LABEL]
         first_seen = dict(

@@ -78,7 +78,7 @@ def pool_holdout(
     if not parts["labels"]:
         return None
     vacancy = np.concatenate(parts["vacancy"])
-    clients, _ = matcher._arrays()
+    clients, _ = matcher.index.arrays()
     client_ids = np.concatenate(parts["client"])
     data = RankingData(
         features=np.concatenate(parts["features"]),

@@ -10,6 +10,7 @@ from api.routes.gebruikers import router as gebruikers
 from api.routes.inbox import router as inbox
 from api.routes.instellingen import router as instellingen
 from api.routes.klanten import router as klanten
+from api.routes.matches import router as matches
 from api.routes.modellen import router as modellen
 from api.routes.rapportages import router as rapportages
 from api.routes.status import router as status
@@ -22,6 +23,7 @@ ROUTERS = (
     security.router,
     klanten,
     vacatures,
+    matches,
     voorstellen,
     inbox,
     zoekopdrachten,

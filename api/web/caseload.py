@@ -13,11 +13,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from api.app import VacancySearch, vacancy_listing
 from api.routes.inbox import AccepterenIn, AfhandelenIn, AfwijzenIn, accept_item, decline_item, finish_item, read_inbox
 from api.routes.klanten import KlantZoekvraag, client_data_quality, read_client, search_clients
+from api.routes.matches import VacancySearch, trace
 from api.routes.voorstellen import OvergangIn, VoorstelZoeken, move_voorstel, search_voorstellen
 from api.routes.zoekopdrachten import ZoekopdrachtIn, delete_search, list_searches, save_search
+from api.services import matches
 from api.services.users import Rol
 from api.web import shortlist
 from api.web.common import blank_to_none, field_errors, refusals, render
@@ -157,7 +158,8 @@ def client_view(request: Request, web: WebSession, klantnummer: str, status: int
     profile = read_client(klantnummer, web.user, engine, request, doel="bemiddeling")
     options, refused = None, {}
     with refusals(refused, passes=(NotFoundError,)):
-        options = vacancy_listing(matcher, web.user, request, VacancySearch(klant_id=klantnummer, top=10))
+        search = VacancySearch(klant_id=klantnummer, top=10)
+        options = matches.vacancy_listing(request.app.state.settings, matcher, web.user, search.query(), trace(request))
     searches = [
         found
         for found in list_searches(matcher, web.user, request)["zoekopdrachten"]

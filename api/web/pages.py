@@ -2,7 +2,7 @@
 
 The actions on the list (voorstellen, afwijzen, push) are in :mod:`api.web.actions`.
 
-Every list goes through the same functions as the API (:func:`api.app.candidate_listing` cuts it
+Every list goes through the same functions as the API (:func:`api.services.matches.candidate_listing` cuts it
 to the role and writes the audit and inference log); every action calls the API's route function,
 so the checks, the audit entries and the Dutch errors are the API's own.
 """
@@ -19,9 +19,9 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from api import security
-from api.app import CandidateSearch, candidate_listing
 from api.problems import ProblemError
-from api.services import tokens
+from api.routes.matches import CandidateSearch, trace
+from api.services import matches, tokens
 from api.services.tokens import NotAuthenticated
 from api.services.users import Rol
 from api.web import charts, export, shortlist
@@ -232,8 +232,8 @@ def candidates_page(
         # The filters' errors stand at their fields, a refused search above the list.
         with refusals(errors, "lijst", FILTER_FIELDS):
             search = _search(vacancy.vacature_nummer, values)
-            listing = candidate_listing(
-                request.app.state.settings, request.app.state.matcher, web.user, request, search
+            listing = matches.candidate_listing(
+                request.app.state.settings, request.app.state.matcher, web.user, search.query(), trace(request)
             )
         listing_error = errors.pop("lijst", None)
         status = 400 if errors else status
@@ -284,7 +284,9 @@ def export_shortlist(request: Request, web: Web, nummer: str, formaat: str) -> R
     except ValidationError:
         return candidates_page(request, web, nummer, parse_qs(request.url.query), 400)
     settings, matcher = request.app.state.settings, request.app.state.matcher
-    listing = candidate_listing(settings, matcher, web.user, request, search, action="kandidatenlijst_geexporteerd")
+    listing = matches.candidate_listing(
+        settings, matcher, web.user, search.query(), trace(request), action="kandidatenlijst_geexporteerd"
+    )
     header, rows = export.shortlist_rows(listing)
     name = f"kandidaten-{vacancy.vacature_nummer}"
     if formaat == "csv":

@@ -17,7 +17,8 @@ from sqlmodel import Session
 
 from matching import disclosure
 from matching.disclosure import EVERYONE, OUTSIDER, Viewer
-from matching.matcher import CandidateFilters, Matcher
+from matching.matcher import Matcher
+from matching.pipeline import CandidateFilters
 from tests.factories import app_settings, logins, make_client, make_vacancy, running_app
 
 CANNOT_LIFT = [{"aspect": "tillen", "ernst": 3}]

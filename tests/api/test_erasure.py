@@ -260,31 +260,28 @@ def test_a_redaction_cannot_be_added_or_forged_afterwards(world: tuple[TestClien
 @pytest.mark.slow
 def test_a_search_that_raced_the_erasure_logs_the_pseudonym_not_the_number(world: tuple[TestClient, Settings]) -> None:
     """A list read just before the erasure and logged just after it (helper D's race) names no erased number."""
-    from types import SimpleNamespace
-
-    from api.app import log_match
+    from api.services.matches import Trace, log_search, viewer_for
     from api.services.users import get_user
 
     http, settings = world
     matcher = http.app.state.matcher
-    stale = matcher.candidates("V-ERAS-1", 10)  # read before the erasure ...
-    assert GONE in {item["clientId"] for item in stale["results"]}
+    stale = matcher.search_candidates("V-ERAS-1", 10)  # read before the erasure ...
+    assert GONE in {item.client_id for item in stale.results}
     consulent = login(http, "consulent1")
     erased = http.delete(f"/api/v1/klanten/{GONE}", params={"reden": "verzoek_klant"}, headers=consulent)
     assert erased.status_code == 200, erased.text
     with Session(matcher.engine) as session:
         user = get_user(session, "consulent1")
-    log_match(  # ... and logged after it, as a request that was still running would
-        matcher,
-        SimpleNamespace(state=SimpleNamespace(request_id="race-1")),  # type: ignore[arg-type]
-        user,  # type: ignore[arg-type]
-        action="kandidatenlijst_opgevraagd",
-        kind="kandidaten",
-        query_ref="V-ERAS-1",
-        purpose="bemiddeling",
-        listing=stale,
-        inputs={"vacatureId": "V-ERAS-1", "top": 10},
-    )
+        log_search(  # ... and logged after it, as a request that was still running would
+            session,
+            settings,
+            viewer_for(user, "bemiddeling"),  # type: ignore[arg-type]
+            stale,
+            Trace("race-1"),
+            action="kandidatenlijst_opgevraagd",
+            inputs={"vacatureId": "V-ERAS-1", "top": 10},
+        )
+        session.commit()
     assert _rows_mentioning(settings, GONE) == []
     assert _rows_mentioning(settings, erased.json()["pseudoniem"])  # logged under the tombstone's pseudonym
     assert _verify(settings)["ok"]

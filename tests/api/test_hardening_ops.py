@@ -62,7 +62,7 @@ class HeldMatcher:
         self.thread = threading.Thread(target=self._hold, args=(matcher,), daemon=True)
 
     def _hold(self, matcher: Matcher) -> None:
-        with matcher._lock:  # what Matcher.candidates holds for the whole search
+        with matcher.index.lock:  # what Matcher.search_candidates holds for the whole search
             self.taken.set()
             self.release.wait(HOLD_S)
 

@@ -11,7 +11,9 @@ from sqlmodel import Session, select
 from matching.domain import Client, EmbeddingCache, utcnow
 from matching.errors import InvalidInputError, NotFoundError
 from matching.index import VectorIndex
-from matching.matcher import CandidateFilters, Matcher
+from matching.index_sync import digest
+from matching.matcher import Matcher
+from matching.pipeline import CandidateFilters
 from tests.factories import make_client, make_vacancy
 
 
@@ -184,7 +186,7 @@ class GatedEmbedder:
 
 
 def test_search_works_while_embedding_runs_in_the_background(settings, embedder, monkeypatch) -> None:
-    monkeypatch.setattr("matching.matcher.EMBED_CHUNK", 1)
+    monkeypatch.setattr("matching.index_sync.EMBED_CHUNK", 1)
     gated = GatedEmbedder(embedder)
     matcher = Matcher(settings, embedder=gated)  # type: ignore[arg-type]
     with Session(matcher.engine) as session:
@@ -204,7 +206,7 @@ def test_search_works_while_embedding_runs_in_the_background(settings, embedder,
     gated.gate.set()
     assert matcher.wait_embedded(timeout=120)
     state = matcher.sides["clients"]
-    expected = matcher._vectors_for([state.texts[client_id]], "document")[0]
+    expected = matcher.index.vectors_for([state.texts[client_id]], "document")[0]
     np.testing.assert_allclose(state.vectors.vectors(np.array([client_id]))[0], expected, atol=1e-5)
     status = matcher.status()
     assert status["embedding"] == "klaar" and status["clients"]["inSync"] and status["clients"]["toEmbed"] == 0
@@ -221,7 +223,7 @@ def test_a_saved_change_reaches_the_index_file_by_close(small_world: Matcher, se
     assert found["results"]
     small_world.close()
     on_disk = VectorIndex.load(settings.index_dir, "clients")
-    assert on_disk.hashes[client_id] == small_world._digest(small_world.sides["clients"].texts[client_id])
+    assert on_disk.hashes[client_id] == digest(small_world.sides["clients"].texts[client_id])
 
 
 def test_filters_narrow_the_candidate_list_and_are_counted(small_world: Matcher) -> None:
