@@ -10,16 +10,13 @@ Who may search what, and what each role sees of a list: :mod:`api.services.match
 
 from __future__ import annotations
 
-import logging
-
 from fastapi import FastAPI
 
 from api import lifespan, openapi_doc, ops, problems, security
 from api.routes import ROUTERS
+from api.web import site
 from matching.matcher import Matcher
 from matching.settings import Settings, load_settings
-
-logger = logging.getLogger(__name__)
 
 
 def app_from_environment() -> FastAPI:
@@ -42,11 +39,8 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
     security.install(app, settings)  # refuses to build in production without a real signing key
     for router in ROUTERS:
         app.include_router(router)
-    from api.web import site  # here, not at the top: api.web calls the shared functions of this module
-
     problems.install(app, page_not_found=site.not_found_page)
     site.install(app, settings)  # after problems: on a page, its handlers answer with a Dutch page
     ops.install(app, settings)
     openapi_doc.install(app)
-
     return app

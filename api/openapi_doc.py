@@ -22,7 +22,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from api.problems import PROBLEM
+from api.problems import PROBLEM, PROBLEM_SCHEMA
 
 API_VERSION = "0.1.0"
 BASE = "/api/v1"
@@ -32,26 +32,6 @@ CONTACT = {
     "url": "https://gemeente.example.nl/werkmatch",
 }
 PROBLEM_REF = {"$ref": "#/components/schemas/Probleem"}
-PROBLEM_SCHEMA = {
-    "type": "object",
-    "description": "Foutmelding volgens RFC 9457 (problem details), met Nederlandse titel en toelichting.",
-    "required": ["status", "title", "detail"],
-    "properties": {
-        "type": {"type": "string", "default": "about:blank"},
-        "title": {"type": "string", "description": "korte omschrijving van het soort fout"},
-        "status": {"type": "integer", "description": "de HTTP-statuscode"},
-        "detail": {"type": "string", "description": "wat er precies mis is en wat te doen"},
-        "instance": {"type": "string"},
-        "invalidParams": {
-            "type": "array",
-            "description": "per ongeldig veld de naam en de reden",
-            "items": {
-                "type": "object",
-                "properties": {"name": {"type": "string"}, "reason": {"type": "string"}},
-            },
-        },
-    },
-}
 VERSION_HEADER = {
     "API-Version": {
         "description": "De volledige versie van de API.",

@@ -22,7 +22,6 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.services.tokens import NotAuthenticated
@@ -38,15 +37,27 @@ TEXTS = {
     404: "Bestaat niet (of hoort bij de caseload van een andere consulent)",
 }
 _HTTP_TITLES = {400: "Ongeldige invoer", 404: "Niet gevonden", 413: "Aanvraag te groot"}
-
-
-class Problem(BaseModel):
-    """An RFC 9457 problem, as documented in the OpenAPI schema."""
-
-    type: str = "about:blank"
-    status: int
-    title: str
-    detail: str
+# The problem object as the OpenAPI document describes it (``Probleem``, :mod:`api.openapi_doc`).
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": "Foutmelding volgens RFC 9457 (problem details), met Nederlandse titel en toelichting.",
+    "required": ["status", "title", "detail"],
+    "properties": {
+        "type": {"type": "string", "default": "about:blank"},
+        "title": {"type": "string", "description": "korte omschrijving van het soort fout"},
+        "status": {"type": "integer", "description": "de HTTP-statuscode"},
+        "detail": {"type": "string", "description": "wat er precies mis is en wat te doen"},
+        "instance": {"type": "string"},
+        "invalidParams": {
+            "type": "array",
+            "description": "per ongeldig veld de naam en de reden",
+            "items": {
+                "type": "object",
+                "properties": {"name": {"type": "string"}, "reason": {"type": "string"}},
+            },
+        },
+    },
+}
 
 
 class ProblemError(Exception):
