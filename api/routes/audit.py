@@ -23,6 +23,7 @@ from sqlmodel import Session
 
 from api import problems
 from api.deps import Beheerder, EngineDep
+from api.routes.common import Uitvoer
 from api.services import audit
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=problems.documented(401, 403))
@@ -39,11 +40,7 @@ class AuditSearch(BaseModel):
     offset: int = Field(0, ge=0, le=1_000_000_000)  # 2**63 overflowed SQLite's OFFSET: 500
 
 
-class Uit(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
-
-
-class AuditRegel(Uit):
+class AuditRegel(Uitvoer):
     """One entry of the audit log, in the hash chain."""
 
     seq: int = Field(description="volgnummer in de keten")
@@ -63,7 +60,7 @@ class AuditZoekresultaat(BaseModel):
     entries: list[AuditRegel] = Field(description="nieuwste eerst")
 
 
-class Ketencontrole(Uit):
+class Ketencontrole(Uitvoer):
     """The hash chain recomputed up to the head."""
 
     ok: bool

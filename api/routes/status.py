@@ -23,11 +23,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import Field
 
 from api import problems
 from api.problems import problem
+from api.routes.common import Uitvoer
 from api.routes.modellen import Rangschikker
 from api.services.status import service_status
 from matching.settings import Settings
@@ -37,13 +37,7 @@ RETRY_LOADING_S = 10  # Retry-After of a 503 while the indexes load (they are se
 router = APIRouter(prefix="/api/v1", tags=["beheer"])
 
 
-class Stand(BaseModel):
-    """Base of the probes' answers: camelCase JSON; a member the service did not give is left out."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
-
-
-class Zijde(Stand):
+class Zijde(Uitvoer):
     """One index (klanten or vacatures) against the database."""
 
     database: int | None = Field(description="records die de service kent")
@@ -54,7 +48,7 @@ class Zijde(Stand):
     in_sync: bool = Field(description="index en database komen overeen")
 
 
-class IndexStand(Stand):
+class IndexStand(Uitvoer):
     """The indexes, the embedding run and the ranker, as the service holds them in memory."""
 
     model_id: str | None
@@ -67,14 +61,14 @@ class IndexStand(Stand):
     checked_at: str = Field(description="moment van deze stand (lokale tijd)")
 
 
-class Gezondheid(Stand):
+class Gezondheid(Uitvoer):
     """Liveness: the service lives; ``index`` is empty while it starts."""
 
     status: str = Field(description="altijd ok")
     index: IndexStand | None
 
 
-class EmbeddingStand(Stand):
+class EmbeddingStand(Uitvoer):
     """The embedding model of the indexes that serve."""
 
     model: str | None
@@ -83,7 +77,7 @@ class EmbeddingStand(Stand):
     fout: str | None = None
 
 
-class Gereedheid(Stand):
+class Gereedheid(Uitvoer):
     """Readiness: the database answers and both indexes are searchable."""
 
     status: str = Field(description="gereed")
