@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlmodel import Session, select
@@ -24,12 +24,14 @@ from matching.domain import Client, Vacancy
 from matching.explain import FEATURE_GROUP, SIGNAL_GROUP, PairFacts, explain_pair, group_contributions
 from matching.features import FEATURE_NAMES
 from matching.lookup import in_chunks
-from matching.ranker import LearnedRanker
 from matching.results import Explained, Kansen, LeftOut, NotShown
 from matching.scoring import weighted_terms
 from matching.settings import RetrievalSettings
 from matching.taxonomy import Taxonomy
 from matching.vocab import ASPECTS
+
+if TYPE_CHECKING:  # a type only: the ranker module loads lightgbm, which inbox and oversight never need
+    from matching.ranker import LearnedRanker
 
 # What measures a client's distance: left out for a viewer outside the caseload (matching.disclosure).
 LOCATION_SIGNALS = frozenset({"distance"})

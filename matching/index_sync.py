@@ -60,6 +60,7 @@ QUERY_MEMO = 4096  # query vectors remembered (384 floats each: ≈ 6 MB)
 SAVE_EVERY_S = 20.0  # a changed index is written within this (readers load it then)
 READER_EMBED_MAX = 64  # changed records a reader embeds itself (in memory); more waits for the writer
 WAIT_POLL_S = 2.0  # how often a waiting reader looks at the writer's files
+STALL_S = 60.0  # a writer whose files gained nothing for this long is not embedding what a reader lacks
 
 
 def digest(item: str | Fields) -> str:
@@ -270,11 +271,17 @@ class IndexSync:
             self._clients = self._vacancies = None
             return report
 
-    def await_writer(self, progress: bool = False) -> None:
-        """A reader in the foreground: wait until the writer's files hold every record, saying so."""
-        total = sum(len(state.queue) for state in self.sides.values())
+    def await_writer(self, progress: bool = False) -> int:
+        """A reader in the foreground: wait until the writer's files hold every record, saying so.
+
+        Gives up when no process writes (and this one may not), or when the writer has taken on nothing
+        for ``STALL_S`` (it embeds changes when it next searches). Returns how many records still lack
+        a vector here.
+        """
+        total = left = sum(len(state.queue) for state in self.sides.values())
+        since = time.monotonic()
         with tqdm(total=total, desc="wacht op de schrijver", unit="record", disable=not progress) as bar:
-            while any(state.queue for state in self.sides.values()):
+            while left:
                 with self.lock:
                     self._claim()
                     if self.writer:  # the writer stopped: this process embeds the rest itself
@@ -282,16 +289,20 @@ class IndexSync:
                     for side in SIDES:
                         self._reload(side)
                     self._embed_few()
-                    left = sum(len(state.queue) for state in self.sides.values())
-                bar.update(max(total - left - bar.n, 0))
+                    now_left = sum(len(state.queue) for state in self.sides.values())
+                bar.update(max(total - now_left - bar.n, 0))
+                if now_left < left:
+                    since = time.monotonic()
+                left = now_left
                 writer = self.writer_pid()
-                if left and writer is None:  # nobody writes, and this process may not: the caller says so
-                    return
+                if left and (writer is None or time.monotonic() - since > STALL_S):
+                    return left
                 if left:
                     logger.info("waiting for process %s to embed %d records", writer, left)
                     time.sleep(WAIT_POLL_S)
         if self.writer:
             self._drain(progress)
+        return sum(len(state.queue) for state in self.sides.values())
 
     def _start_worker(self, progress: bool) -> None:
         with self.lock:

@@ -56,8 +56,10 @@ class IndexStand(Uitvoer):
     ranker: Rangschikker
     clients: Zijde
     vacancies: Zijde
-    embedding: str = Field(description="klaar, bezig of fout")
+    embedding: str = Field(description="klaar, bezig, wacht (niemand bedt de ontbrekende records in) of fout")
     embedding_error: str | None = Field(None, description="waarom het inbedden mislukte (zonder paden)")
+    rol: str | None = Field(None, description="schrijver (bedt in, schrijft de indexbestanden) of lezer")
+    schrijver: int | None = Field(None, description="proces dat de indexbestanden schrijft; leeg: geen")
     checked_at: str = Field(description="moment van deze stand (lokale tijd)")
 
 

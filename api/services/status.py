@@ -90,10 +90,11 @@ def service_status(settings: Settings, matcher: Any) -> dict[str, Any]:
             "modelId": model,
             "inSync": indexed == state.count and model is not None and not waiting,
         }
-    busy = not matcher.wait_embedded(timeout=0)  # join(0): returns at once
-    out["embedding"] = "fout" if matcher.embedding_error else ("bezig" if busy else "klaar")
+    out["embedding"] = matcher.index.embedding_state()  # klaar, bezig, wacht or fout (matching.index_sync)
     if matcher.embedding_error:
         out["embeddingError"] = without_paths(matcher.embedding_error)
+    out["rol"] = "schrijver" if matcher.index.writer else "lezer"  # one writer per data directory
+    out["schrijver"] = matcher.index.writer_pid()
     out["checkedAt"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     return out
 

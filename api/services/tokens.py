@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import logging
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -133,7 +134,14 @@ def check_keys(settings: Settings) -> None:
     pseudonym_key(settings)
 
 
-def create_access_token(settings: Settings, user: User, now: datetime | None = None, generation: int = 0) -> str:
+def create_access_token(
+    settings: Settings,
+    user: User,
+    now: datetime | None = None,
+    generation: int = 0,
+    lifetime: timedelta | None = None,
+    marks: Mapping[str, str] | None = None,
+) -> str:
     """A signed access token for ``user``, valid ``auth.token_minutes`` from ``now``.
 
     Args:
@@ -142,16 +150,21 @@ def create_access_token(settings: Settings, user: User, now: datetime | None = N
         now: The issue time (tests pass one in the past); default: the current time.
         generation: The account's token generation (:func:`api.services.users.token_generation`); a token
             with an older one is refused.
+        lifetime: Shorter than ``auth.token_minutes`` (the CLI's tokens live two minutes).
+        marks: Extra claims that say who issued it, e.g. ``{"via": "cli", "osGebruiker": "jan"}``
+            (:mod:`api.cli.remote`); the matches routes write them into the audit entry.
 
     Returns:
         The encoded JWT.
     """
     issued = now or datetime.now(UTC)
+    longest = timedelta(minutes=settings.auth.token_minutes)
     claims = {
+        **(marks or {}),
         "sub": user.username,
         "rol": Rol(user.rol).value,
         "iat": issued,
-        "exp": issued + timedelta(minutes=settings.auth.token_minutes),
+        "exp": issued + min(lifetime or longest, longest),
         "jti": uuid.uuid4().hex,
         "gen": generation,
     }

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import getpass
 import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import uvicorn
+from sqlmodel import Session
 from typer.testing import CliRunner
 
+from api.app import create_app
 from api.cli import app
+from api.routes.matches import MatchKandidaten
+from api.services import audit, schema
+from api.services.users import create_demo_users
+from matching.matcher import Matcher
+from matching.settings import Settings
+from matching.store import make_engine
+from tests.factories import app_settings
 
 runner = CliRunner()
 
@@ -24,28 +40,38 @@ def demo(data_dir: Path) -> None:
         patch.setenv("WERKMATCH_DATA_DIR", str(data_dir))
         result = runner.invoke(app, ["demo-data", "--clients", "120", "--vacancies", "40", "--seed", "7"])
         assert result.exit_code == 0, result.output
+        settings = Settings()
+        engine = make_engine(settings.resolved_database_url)
+        schema.create_all(engine)
+        create_demo_users(engine, settings)  # consulent1 holds the biggest caseload
 
 
 @pytest.fixture(autouse=True)
 def env(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WERKMATCH_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("WERKMATCH_PORT", "9")  # no service there: the CLI searches in process
 
 
-def run_json(*args: str) -> object:
+def run_json(*args: str) -> Any:
     result = runner.invoke(app, [*args, "--json"])
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
+
+
+AS_CONSULENT = ("--gebruiker", "consulent1", "--doel", "bemiddeling")
 
 
 def test_index_status_is_in_sync_after_demo_data() -> None:
     status = run_json("index", "status")
     assert status["clients"] == {**status["clients"], "database": 120, "indexed": 120, "inSync": True}
     assert status["vacancies"]["indexed"] == 40
+    assert status["embedding"] == "klaar" and status["rol"] == "lezer" and status["bron"].startswith("opgeslagen")
 
 
 def test_lists_hide_beperkingen_and_names() -> None:
-    clients = run_json("clients", "list", "--limit", "5")
-    assert len(clients) == 5
+    page = run_json("clients", "list", "--limit", "5", *AS_CONSULENT)
+    clients = page["resultaten"]
+    assert len(clients) == 5 and page["totaal"] > 5
     assert all("beperkingen" not in row and "voornaam" not in row for row in clients)
     vacancies = run_json("vacancies", "list", "--limit", "3")
     assert len(vacancies) == 3 and {"vacancyId", "bron", "titel"} <= set(vacancies[0])
@@ -53,20 +79,108 @@ def test_lists_hide_beperkingen_and_names() -> None:
 
 def test_match_candidates_and_vacancies_print_explained_results() -> None:
     vacancy = next(v for v in run_json("vacancies", "list", "--limit", "40") if v["status"] == "open")
-    result = run_json("match", "candidates", vacancy["vacancyId"], "--top", "5")
+    result = run_json("match", "candidates", vacancy["vacancyId"], "--top", "5", *AS_CONSULENT)
     assert result["vacancyId"] == vacancy["vacancyId"]
     assert 0 < len(result["results"]) <= 5
     for item in result["results"]:
-        assert {"rank", "score", "clientId", "reasons"} <= set(item) and item["reasons"]
-    client = run_json("clients", "list", "--limit", "1")[0]
-    options = run_json("match", "vacancies", client["clientId"], "--top", "3")
+        assert {"rank", "score", "clientId", "reasons", "eigenKlant"} <= set(item) and item["reasons"]
+    client = run_json("clients", "list", "--limit", "1", *AS_CONSULENT)["resultaten"][0]
+    options = run_json("match", "vacancies", client["clientNummer"], "--top", "3", *AS_CONSULENT)
     assert all(item["reasons"] and "vacancyId" in item for item in options["results"])
+    printed = runner.invoke(app, ["match", "candidates", vacancy["vacancyId"], "--top", "2", *AS_CONSULENT])
+    assert printed.exit_code == 0 and "geen besluit" in printed.output
+
+
+def test_the_role_cut_applies_in_the_cli_too() -> None:
+    vacancy = next(v for v in run_json("vacancies", "list", "--limit", "40") if v["status"] == "open")
+    manager = ("--gebruiker", "accountmanager", "--doel", "bemiddeling")
+    listing = run_json("match", "candidates", vacancy["vacancyId"], "--top", "5", *manager)
+    assert all(item["clientId"].startswith("P-") and "aanpassingen" not in item for item in listing["results"])
+    search = ["match", "candidates", vacancy["vacancyId"], "--doel", "bemiddeling", "--gebruiker"]
+    refused = runner.invoke(app, [*search, "beheerder"])
+    assert refused.exit_code == 1 and "werkconsulent of accountmanager" in refused.output
+    unknown = runner.invoke(app, [*search, "niemand"])
+    assert unknown.exit_code == 1 and "gebruiker 'niemand' bestaat niet" in unknown.output
+    short = runner.invoke(app, [*search, "consulent1", "--doel", "x"])  # the last --doel counts
+    assert short.exit_code == 1 and "doel: moet minstens 3 tekens bevatten" in short.output
+
+
+def test_a_search_without_a_user_or_purpose_is_refused() -> None:
+    result = runner.invoke(app, ["match", "candidates", "V-1", "--doel", "bemiddeling"])
+    assert result.exit_code == 2 and "--gebruiker" in result.output
+    result = runner.invoke(app, ["match", "candidates", "V-1", "--gebruiker", "consulent1"])
+    assert result.exit_code == 2 and "--doel" in result.output
 
 
 def test_unknown_ids_give_a_dutch_error_and_nonzero_exit() -> None:
-    result = runner.invoke(app, ["match", "candidates", "V-BESTAATNIET"])
+    result = runner.invoke(app, ["match", "candidates", "V-BESTAATNIET", *AS_CONSULENT])
     assert result.exit_code == 1
     assert "bestaat niet" in result.output and "Traceback" not in result.output
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def service(data_dir: Path, embedder) -> Iterator[str]:
+    """The real service over the same data directory, in a thread on a free port: the CLI finds it by --url."""
+    settings = app_settings(data_dir)
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, Matcher(settings, embedder=embedder)), port=free_port(), log_level="error")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(600):
+        if server.started:
+            break
+        time.sleep(0.1)
+    assert server.started
+    yield f"http://127.0.0.1:{server.config.port}"
+    server.should_exit = True
+    thread.join(timeout=30)
+
+
+def test_a_search_through_the_running_service_is_the_apis_answer_audited_under_the_operator(service: str) -> None:
+    vacancy = next(v for v in run_json("vacancies", "list", "--limit", "40") if v["status"] == "open")
+    result = run_json("match", "candidates", vacancy["vacancyId"], "--top", "3", *AS_CONSULENT, "--url", service)
+    MatchKandidaten.model_validate(result)  # the API's documented answer
+    assert len(result["results"]) == 3 and "eigenKlant" in result["results"][0]
+    with Session(make_engine(Settings().resolved_database_url)) as session:
+        entry = audit.query(session, actor="consulent1", action="kandidatenlijst_opgevraagd", limit=1)[0]
+    assert entry["subjects"][0] == vacancy["vacancyId"]
+    assert entry["details"] == {"via": "cli", "osGebruiker": getpass.getuser()} and entry["purpose"] == "bemiddeling"
+    status = run_json("index", "status", "--url", service)  # what the service holds, not what the files say
+    assert status["bron"] == service and status["rol"] == "schrijver" and status["clients"]["inSync"]
+
+
+def test_a_search_in_process_is_audited_as_well() -> None:
+    vacancy = next(v for v in run_json("vacancies", "list", "--limit", "40") if v["status"] == "open")
+    manager = ("--gebruiker", "accountmanager", "--doel", "intake")
+    run_json("match", "candidates", vacancy["vacancyId"], "--top", "2", *manager)
+    with Session(make_engine(Settings().resolved_database_url)) as session:
+        entry = audit.query(session, actor="accountmanager", action="kandidatenlijst_opgevraagd", limit=1)[0]
+    assert entry["purpose"] == "intake" and entry["details"]["via"] == "cli" and entry["requestId"].startswith("cli-")
+
+
+def test_an_index_that_is_not_ready_is_said_not_searched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WERKMATCH_DATA_DIR", str(tmp_path / "var"))
+    # more than a reader embeds itself (matching.index_sync.READER_EMBED_MAX), and no process that does
+    made = runner.invoke(app, ["demo-data", "--clients", "80", "--vacancies", "10", "--no-index"])
+    assert made.exit_code == 0, made.output
+    settings = Settings()
+    engine = make_engine(settings.resolved_database_url)
+    schema.create_all(engine)
+    create_demo_users(engine, settings)
+    vacancy = run_json("vacancies", "list", "--limit", "1")[0]["vacancyId"]
+    result = runner.invoke(app, ["match", "candidates", vacancy, *AS_CONSULENT])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "de index is nog niet klaar: 80 klanten en 10 vacatures zijn nog niet ingebed" in result.output
+    assert "geen proces bedt ze in" in result.output and not (settings.index_dir / "clients.faiss").exists()
+    status = run_json("index", "status")
+    assert status["embedding"] == "wacht" and status["schrijver"] is None and status["clients"]["toEmbed"] == 80
 
 
 def test_demo_data_refuses_to_overwrite_existing_data() -> None:

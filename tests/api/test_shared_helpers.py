@@ -9,7 +9,8 @@ import pytest
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from api.cli import _parse_since, app
+from api.cli import app
+from api.cli.models import parse_since
 from api.services import schema
 from api.services.voorstellen import training_labels
 from matching.errors import InvalidInputError
@@ -63,8 +64,8 @@ def test_training_labels_refuse_bad_moments_in_dutch() -> None:
 
 
 def test_train_since_reads_a_date_as_utc_midnight() -> None:
-    assert _parse_since("2026-01-31") == datetime(2026, 1, 31, tzinfo=UTC)
-    assert _parse_since("2026-01-31T10:00+02:00") == datetime(2026, 1, 31, 8, tzinfo=UTC)
+    assert parse_since("2026-01-31") == datetime(2026, 1, 31, tzinfo=UTC)
+    assert parse_since("2026-01-31T10:00+02:00") == datetime(2026, 1, 31, 8, tzinfo=UTC)
 
 
 def test_train_since_before_year_one_is_one_dutch_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,121 @@
+"""One writer of index files per data directory (matching.index_lock, index_sync), with a real second process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from matching import index_lock
+from matching.domain import Client, utcnow
+from matching.matcher import Matcher
+from matching.settings import Settings
+from tests.factories import make_client, make_vacancy
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from matching.matcher import Matcher
+    from matching.settings import Settings
+
+    matcher = Matcher(Settings())
+    matcher.sync()
+    print("schrijver" if matcher.index.writer else "lezer", flush=True)
+    sys.stdin.readline()  # holds the lock until the test says so
+    """
+)
+
+
+def index_files(settings: Settings) -> dict[str, int]:
+    return {path.name: path.stat().st_mtime_ns for path in sorted(settings.index_dir.glob("*"))}
+
+
+@pytest.fixture
+def writer(settings: Settings) -> Iterator[subprocess.Popen[str]]:
+    """Another process that syncs the data directory and then holds the writer's lock."""
+    engine = Matcher(settings, may_write=False).engine
+    with Session(engine) as session:
+        for number in ("K-1", "K-2", "K-3"):
+            make_client(session, client_nummer=number)
+        make_vacancy(session, vacature_nummer="V-1")
+    env = {**os.environ, "WERKMATCH_DATA_DIR": str(settings.data_dir)}
+    process = subprocess.Popen(
+        [sys.executable, "-c", WRITER],
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None and process.stdout.readline().strip() == "schrijver"
+        yield process
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+
+
+def test_a_second_process_reads_the_writers_files_and_writes_none(settings, embedder, writer) -> None:
+    before = index_files(settings)
+    assert {"clients.faiss", "clients.json", "vacancies.faiss", "vacancies.json"} <= set(before)
+    reader = Matcher(settings, embedder=embedder)  # may write, but another process does
+    assert reader.sync() == {  # read from the writer's files: nothing left to embed
+        "clients": {"records": 3, "embedded": 0, "removed": 0},
+        "vacancies": {"records": 1, "embedded": 0, "removed": 0},
+    }
+    status = reader.status()
+    assert status["rol"] == "lezer" and status["schrijver"] == writer.pid
+    assert status["embedding"] == "klaar" and status["clients"]["inSync"]
+    with Session(reader.engine) as session:  # a saved change: the reader embeds it in memory only
+        row = session.exec(select(Client).where(Client.client_nummer == "K-2")).one()
+        row.zelfbeschrijving, row.updated_at = "Ik wil als heftruckchauffeur werken.", utcnow()
+        session.add(row)
+        session.commit()
+    assert {item["clientId"] for item in reader.candidates("V-1", 5)["results"]} == {"K-1", "K-2", "K-3"}
+    assert reader.index.pending() == {"clients": 0, "vacancies": 0}
+    reader.close()
+    assert index_files(settings) == before  # searched, changed, closed: not one index file written
+
+
+def test_a_reader_takes_over_when_the_writer_stops(settings, embedder, writer) -> None:
+    reader = Matcher(settings, embedder=embedder)
+    reader.sync()
+    assert not reader.index.writer
+    writer.stdin.write("stop\n")  # type: ignore[union-attr]
+    writer.stdin.flush()  # type: ignore[union-attr]
+    writer.wait(timeout=30)
+    reader.candidates("V-1", 3)  # the next search asks for the lock again
+    assert reader.index.writer and reader.status()["rol"] == "schrijver"
+    reader.close()
+    assert index_lock.writer_pid(settings.data_dir) is None
+
+
+def test_a_process_that_may_not_write_stays_a_reader_and_says_what_is_missing(settings, embedder) -> None:
+    reading = Matcher(settings, embedder=embedder, may_write=False)
+    with Session(reading.engine) as session:
+        make_client(session, client_nummer="K-1")
+        make_vacancy(session, vacature_nummer="V-1")
+    status = reading.status()
+    assert status["rol"] == "lezer" and status["schrijver"] is None
+    assert status["embedding"] == "wacht" and status["clients"]["toEmbed"] == 1  # nobody embeds: it says so
+    reading.sync(background=True)  # loads what there is; a reader embeds only a few records itself
+    assert reading.index.pending() == {"clients": 0, "vacancies": 0}
+    assert index_files(settings) == {}  # and writes no index file
+    assert not reading.index.writer and index_lock.writer_pid(settings.data_dir) is None
+
+
+def test_the_lock_is_shared_within_a_process(settings, embedder) -> None:
+    first = Matcher(settings, embedder=embedder)
+    second = Matcher(settings, embedder=embedder)
+    assert first.index.writer and second.index.writer
+    assert index_lock.writer_pid(settings.data_dir) == os.getpid()
+    first.close()
+    assert index_lock.writer_pid(settings.data_dir) == os.getpid()  # the second still holds it
+    second.close()
+    assert index_lock.writer_pid(settings.data_dir) is None
