@@ -62,7 +62,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.deps import DataScientist, Doel, MatcherDep, SettingsDep, Toezicht
 from api.problems import ProblemError, documented, finite
-from api.routes.common import Invoer, Uitvoer, request_id
+from api.routes.common import PAGE_MAX, Invoer, Uitvoer, request_id
 from api.services import models
 from matching.errors import InvalidInputError
 from matching.timeutil import stored_utc
@@ -72,7 +72,6 @@ from training.model_card import card_facts, card_for_version
 from training.promotion import PromotionRefused
 
 PAGE_SIZE_MAX = 1000  # 1,000 rows x 27 features is about 1 MB of JSON
-PAGE_MAX = 1_000_000
 TRAINING_PURPOSE = "modelontwikkeling"
 UNREADABLE = "Het modelregister is niet leesbaar"
 _HAS_LETTER = re.compile(r"[^\W\d_]")
