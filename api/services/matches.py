@@ -124,7 +124,13 @@ def candidate_listing(
 
 
 def for_role(settings: Settings, viewer: Viewer, found: CandidateList) -> CandidateList:
-    """What an accountmanager sees: a per-list pseudonym instead of each klantnummer."""
+    """What an accountmanager sees: a per-list pseudonym instead of each klantnummer.
+
+    A werkconsulent is always told whether a candidate is their own (an account without a consulent
+    code has no caseload: then nobody is).
+    """
+    if viewer.rol == Rol.WERKCONSULENT and viewer.caseload is None:
+        return replace(found, results=[replace(item, eigen_klant=False) for item in found.results])
     if viewer.rol != Rol.ACCOUNTMANAGER:
         return found
     renamed = [

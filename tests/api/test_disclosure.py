@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from api.routes.matches import MatchKandidaten, MatchVacatures
 from matching import disclosure
 from matching.disclosure import EVERYONE, OUTSIDER, Viewer
 from matching.matcher import Matcher
@@ -104,6 +105,22 @@ def test_outsiders_see_a_distance_band_never_kilometres(http, tokens, user) -> N
     own = [item for item in listing["results"] if item.get("eigenKlant")]
     assert (user == "consulent1") == bool(own)
     assert all(isinstance(item["afstandKm"], float) and "distance" in item["signalen"] for item in own)
+
+
+@pytest.mark.parametrize("user", ["accountmanager", "consulent1", "consulent2"])
+def test_every_list_is_what_its_response_model_documents(http, tokens, user) -> None:
+    """The routes answer plain JSON for speed; the response models in the OpenAPI document describe it."""
+    for vacancy in ("V-GEEN", "V-TIL"):
+        listing = MatchKandidaten.model_validate(search(http, tokens[user], vacancy))
+        own = [item for item in listing.results if item.eigen_klant]
+        assert all(item.aanpassingen is not None for item in own)  # kansen: for the own caseload only
+        assert all(item.aanpassingen is None for item in listing.results if not item.eigen_klant)
+    if user != "accountmanager":
+        client = "K-A1" if user == "consulent1" else "K-TIL"
+        body = {"klantId": client, "top": 5}
+        response = http.post("/api/v1/matches/vacatures", json=body, headers=tokens[user])
+        assert response.status_code == 200, response.text
+        assert MatchVacatures.model_validate(response.json()).results
 
 
 def test_a_radius_cannot_measure_an_outsiders_distance(http) -> None:
