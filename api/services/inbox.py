@@ -157,9 +157,6 @@ def local_today() -> date:
     return utcnow().astimezone(LOCAL_TIME).date()
 
 
-_note = outcomes.clean_toelichting
-
-
 def _open_suggestion_pairs(session: Session, client_ids: Iterable[int], vacancy_id: int) -> set[int]:
     """Clients for which this vacancy already has an open suggestion or an open voorstel."""
     ids = list(client_ids)
@@ -207,7 +204,7 @@ def push_candidates(
         suggestion or voorstel already), ``consulenten`` (inboxes reached) and ``kandidaten``: per
         candidate ``referentie`` (pseudonym), ``rang``, ``score`` and ``inInbox``. No klantnummers.
     """
-    note = _note(toelichting)
+    note = outcomes.clean_toelichting(toelichting)
     vacature = listing["vacancyId"]
     numbers = [item["clientId"] for item in listing["results"]]
     with Session(engine, expire_on_commit=False) as session:
@@ -425,7 +422,7 @@ def decline(engine: Engine, actor: Actor, item_id: int, reden: str, toelichting:
         raise InvalidInputError(
             f"'{reden}' is geen geldige reden om af te wijzen; kies uit: {', '.join(sorted(allowed))}"
         )
-    note = _note(toelichting)
+    note = outcomes.clean_toelichting(toelichting)
     if code == outcomes.Reden.OVERIG and note is None:
         raise InvalidInputError("reden 'overig' vraagt een toelichting; beschrijf kort waarom dit niet past")
     with Session(engine, expire_on_commit=False) as session:
@@ -453,7 +450,7 @@ def decline(engine: Engine, actor: Actor, item_id: int, reden: str, toelichting:
 
 def finish(engine: Engine, actor: Actor, item_id: int, toelichting: str | None = None) -> InboxItem:
     """Mark a nazorg item afgerond (the follow-up happened), with an optional note."""
-    note = _note(toelichting)
+    note = outcomes.clean_toelichting(toelichting)
     with Session(engine, expire_on_commit=False) as session:
         try:
             item = claim(session, actor, item_id, (Soort.NAZORG.value,), Uitkomst.AFGEROND, note)
