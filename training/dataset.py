@@ -94,7 +94,7 @@ def build_dataset(
     Args:
         labels: where the judgements come from: the voorstellen (default; what evaluation and
             promotion compare on), or also the suggestions consulenten declined in their inbox
-            (``api.services.inbox.training_labels``, what ``werkmatch train`` learns from).
+            (``api.services.voorstellen.training_labels``, what ``werkmatch train`` learns from).
         matcher: A synced matcher; its stored vectors, lexical index and structured arrays are read.
         since: Only pairs whose latest proposal changed at or after this aware moment; None for all.
         now: The moment features (profile age) and censoring are computed at; defaults to now.
