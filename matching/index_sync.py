@@ -12,7 +12,9 @@ One writer per data directory (:mod:`matching.index_lock`):
   embedded them). Told to sync in the foreground, it waits for the writer and says so.
 
 Every search first catches up with changes saved by any process (rows whose ``updated_at`` moved past
-the last sync), so a changed profile is searchable on the next search after it is saved.
+the last sync), so a changed profile is searchable on the next search after it is saved. The writer
+also drops **deleted** records without waiting for a search: every ``SAVE_EVERY_S`` it counts each side
+(:meth:`IndexSync.catch_up_deletions`), so a reader's erasure leaves the files within that time.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import itertools
 import logging
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +31,7 @@ from typing import Any, Literal
 
 import numpy as np
 from sqlalchemy import func
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 from tqdm import tqdm
 
@@ -55,6 +59,7 @@ logger = logging.getLogger(__name__)
 
 Side = Literal["clients", "vacancies"]
 SIDES: tuple[Side, Side] = ("clients", "vacancies")
+TABLES: dict[Side, type[Client] | type[Vacancy]] = {"clients": Client, "vacancies": Vacancy}
 EMBED_CHUNK = 64  # records per embedding step: a search waits for the model at most one step
 QUERY_MEMO = 4096  # query vectors remembered (384 floats each: ≈ 6 MB)
 SAVE_EVERY_S = 20.0  # a changed index is written within this (readers load it then)
@@ -110,6 +115,8 @@ class IndexSync:
         self._worker: threading.Thread | None = None
         self._stopping = threading.Event()
         self._saver: threading.Timer | None = None
+        self._watcher: threading.Thread | None = None
+        self._closed = threading.Event()
         # A query vector by the digest of what is embedded: a search embeds nothing it already has
         # (a cache read per search cost ≈ 2.5 ms of the ≈ 40 ms a candidate search takes on 2 cores).
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -186,6 +193,24 @@ class IndexSync:
             logger.info("this process now writes the indexes of %s", self.settings.data_dir)
             for state in self.sides.values():
                 state.unsaved = state.unsaved or bool(state.queue)
+        if self.writer and self._watcher is None:  # a weak reference: a matcher nobody holds ends its watcher
+            self._closed = threading.Event()
+            args = (weakref.ref(self), self._closed)
+            self._watcher = threading.Thread(target=_watch_deletions, args=args, name="verwijderingen", daemon=True)
+            self._watcher.start()
+
+    def catch_up_deletions(self) -> bool:
+        """The writer: drop the vectors of deleted rows and write the files (one ``COUNT(*)`` per side); True if any."""
+        with self.lock, Session(self.engine) as session:
+            if not self.writer or not self.prepared:
+                return False
+            counts = {side: session.exec(select(func.count()).select_from(TABLES[side])).one() for side in SIDES}
+            shrunk = [side for side in SIDES if counts[side] < self.sides[side].count]
+            for side in shrunk:
+                self._refresh(session, side, None)  # a full sync of the side: removes stale vectors
+            if shrunk:
+                self._flush()
+            return bool(shrunk)
 
     def writer_pid(self) -> int | None:
         """The process that writes these indexes (this one, another, or none)."""
@@ -320,6 +345,8 @@ class IndexSync:
     def close(self) -> None:
         """Stop background embedding after its current step, write what is not saved yet, give the lock back."""
         self._stopping.set()
+        self._closed.set()  # ends the watcher (a later claim starts a new one)
+        self._watcher = None
         worker = self._worker
         if worker is not None:
             worker.join()
@@ -559,3 +586,13 @@ class IndexSync:
             "modelId": model,
             "inSync": indexed == db_count and current and not missing,
         }
+
+
+def _watch_deletions(ref: weakref.ref[IndexSync], closed: threading.Event) -> None:
+    """The writer's watcher thread: :meth:`IndexSync.catch_up_deletions` every ``SAVE_EVERY_S`` until closed."""
+    while not closed.wait(SAVE_EVERY_S) and (index := ref()) is not None:
+        try:
+            index.catch_up_deletions()
+        except (SQLAlchemyError, OSError, RuntimeError) as error:  # the next round tries again
+            logger.warning("catching up with deletions failed (%s)", error)
+        del index  # no strong reference while it waits

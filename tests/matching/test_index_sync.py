@@ -6,24 +6,29 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, delete, select
 
 from matching import index_lock
 from matching.domain import Client, utcnow
+from matching.index import VectorIndex
 from matching.matcher import Matcher
 from matching.settings import Settings
 from tests.factories import make_client, make_vacancy
 
 WRITER = textwrap.dedent(
     """
+    import os
     import sys
+    from matching import index_sync
     from matching.matcher import Matcher
     from matching.settings import Settings
 
+    index_sync.SAVE_EVERY_S = float(os.environ["SAVE_EVERY_S"])  # the test waits for the writer's round
     matcher = Matcher(Settings())
     matcher.sync()
     print("schrijver" if matcher.index.writer else "lezer", flush=True)
@@ -44,7 +49,7 @@ def writer(settings: Settings) -> Iterator[subprocess.Popen[str]]:
         for number in ("K-1", "K-2", "K-3"):
             make_client(session, client_nummer=number)
         make_vacancy(session, vacature_nummer="V-1")
-    env = {**os.environ, "WERKMATCH_DATA_DIR": str(settings.data_dir)}
+    env = {**os.environ, "WERKMATCH_DATA_DIR": str(settings.data_dir), "SAVE_EVERY_S": "0.5"}
     process = subprocess.Popen(
         [sys.executable, "-c", WRITER],
         env=env,
@@ -81,6 +86,43 @@ def test_a_second_process_reads_the_writers_files_and_writes_none(settings, embe
     assert reader.index.pending() == {"clients": 0, "vacancies": 0}
     reader.close()
     assert index_files(settings) == before  # searched, changed, closed: not one index file written
+
+
+def test_the_writer_drops_a_deleted_record_from_its_files_without_a_search(settings, embedder, writer) -> None:
+    """A row deleted by another process (an erasure on a reader) leaves the writer's files within SAVE_EVERY_S."""
+    reader = Matcher(settings, embedder=embedder)
+    reader.sync()
+    with Session(reader.engine) as session:
+        gone = session.exec(select(Client.id).where(Client.client_nummer == "K-2")).one()
+        session.exec(delete(Client).where(Client.id == gone))  # type: ignore[call-overload]
+        session.commit()
+    assert gone in VectorIndex.load(settings.index_dir, "clients").hashes
+    deadline = time.monotonic() + 30
+    while gone in VectorIndex.load(settings.index_dir, "clients").hashes and time.monotonic() < deadline:
+        time.sleep(0.2)  # nobody searches: the writer's own round (every 0.5 s here) takes it out
+    assert set(VectorIndex.load(settings.index_dir, "clients").hashes) == {
+        key for key in reader.index.sides["clients"].texts if key != gone
+    }
+    assert not reader.index.writer
+    reader.close()
+
+
+def test_the_writer_catches_up_with_deletions_in_process(settings, embedder) -> None:
+    """The writer's own check: a count per side, and the files rewritten only when something was deleted."""
+    matcher = Matcher(settings, embedder=embedder)
+    with Session(matcher.engine) as session:
+        for number in ("K-1", "K-2"):
+            make_client(session, client_nummer=number)
+        make_vacancy(session, vacature_nummer="V-1")
+    matcher.sync()
+    before = index_files(settings)
+    assert matcher.index.catch_up_deletions() is False and index_files(settings) == before
+    with Session(matcher.engine) as session:
+        session.exec(delete(Client).where(Client.client_nummer == "K-1"))  # type: ignore[call-overload]
+        session.commit()
+    assert matcher.index.catch_up_deletions() is True
+    assert len(VectorIndex.load(settings.index_dir, "clients")) == 1
+    matcher.close()
 
 
 def test_a_reader_takes_over_when_the_writer_stops(settings, embedder, writer) -> None:
