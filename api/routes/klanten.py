@@ -53,7 +53,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -81,6 +81,7 @@ from api.routes.common import (
     record,
     request_id,
 )
+from api.routes.matches import trace
 from api.services import erasure
 from api.services.users import Rol, User
 from matching import importer, quality, store
@@ -211,7 +212,10 @@ class Verwijdering(Uitvoer):
     audit_geredigeerd: int = Field(description="auditregels waarin het klantnummer is vervangen door het pseudoniem")
     inferentie_geredigeerd: int = Field(description="regels van het inferentielog waarin het is vervangen")
     embeddings_verwijderd: int = Field(description="gecachte vectoren van tekst die geen ander record gebruikt")
-    index_verwijderd: int = Field(description="vectoren verwijderd uit de opgeslagen index")
+    index_verwijderd: int | Literal["schrijver"] = Field(
+        description="vectoren verwijderd uit de opgeslagen index; 'schrijver' als een ander proces de indexbestanden "
+        "schrijft: dat haalt de vector er binnen 20 seconden uit"
+    )
     checkpoint: bool = Field(description="of het write-ahead-log meteen is leeggemaakt (anders bij het volgende)")
 
 
@@ -448,6 +452,7 @@ def erase_client(
         caseload=None if user.rol == Rol.BEHEERDER else (user.consulent or ""),
         request_id=request_id(request),
         matcher=request.app.state.matcher,
+        origin=trace(request).origin,
     )
     return Verwijdering.model_validate(result)
 

@@ -21,8 +21,14 @@ checks the row's content through the tombstone instead (count and digest of the 
 so a redaction cannot be added or removed afterwards without breaking the check. The database
 triggers allow exactly that change and nothing else (:mod:`api.services.audit`).
 
-After the commit: the vector leaves the saved FAISS index (:func:`matching.index.remove_saved`; a
-running matcher in this process first drops it from memory), and an SQLite database is checkpointed
+After the commit: the vector leaves the saved FAISS index, but only here when this process is (or can
+become) the writer of the index files (:mod:`matching.index_lock`; a running matcher in this process
+first drops it from memory, then :func:`matching.index.remove_saved`). Otherwise another process
+writes them (the service next to the CLI, or another worker of a multi-worker service): editing its
+files here would make a second writer, and the writer could save its in-memory index with the
+vector back. The writer drops it within ``SAVE_EVERY_S`` (:meth:`matching.index_sync.IndexSync.
+catch_up_deletions`) and the result says so: ``indexVerwijderd`` is :data:`BY_WRITER` instead of a
+count. An SQLite database is then checkpointed
 with ``wal_checkpoint(TRUNCATE)`` so the write-ahead log holds no old page with the client. With
 ``secure_delete`` (:func:`matching.store.make_engine`) the freed bytes are zeros. Should the process
 die between commit and index removal, the next start drops the vector: the matcher removes ids that
@@ -32,7 +38,7 @@ are no longer in the database (:meth:`matching.matcher.Matcher.sync`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -46,7 +52,7 @@ from api.services.audit import AuditEntry, AuditRedaction, InferenceEntry, Infer
 from api.services.inbox import InboxAfwijzing, InboxItem
 from api.services.voorstellen import KandidaatAfwijzing, VoorstelMotivatie
 from api.services.zoekopdrachten import Zoekopdracht
-from matching import index
+from matching import index, index_lock
 from matching.domain import AuditKenmerken, Client, ClientPersonalia, Vacancy
 from matching.embedding import forget_cached
 from matching.errors import InvalidInputError, NotFoundError
@@ -82,6 +88,7 @@ CLIENT_TABLES: tuple[type[SQLModel], ...] = (
     AuditKenmerken,
 )
 PURPOSE = "verwijdering (AVG art. 17)"
+BY_WRITER = "schrijver"  # indexVerwijderd when another process writes the index files and drops the vector
 
 
 def tombstone_pseudonym(settings: Settings, klantnummer: str) -> str:
@@ -123,6 +130,7 @@ def erase_client(
     caseload: str | None = None,
     request_id: str | None = None,
     matcher: Matcher | None = None,
+    origin: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Erase one client everywhere werkmatch keeps them (see the module docstring).
 
@@ -136,11 +144,14 @@ def erase_client(
         caseload: A werkconsulent's consulent code: a client outside it is answered as unknown.
         request_id: The request's correlation id, if any.
         matcher: The running matcher of this process, which then drops the vector from memory at once.
+        origin: Where the request came from, into the tombstone, e.g. ``{"via": "cli", "osGebruiker": "jan"}``.
 
     Returns:
         ``pseudoniem``, ``auditSeq`` (the tombstone), ``verwijderd`` (rows per table),
         ``auditGeredigeerd``, ``inferentieGeredigeerd``, ``embeddingsVerwijderd``,
-        ``indexVerwijderd`` and ``checkpoint`` (False when readers kept the write-ahead log busy).
+        ``indexVerwijderd`` (vectors taken off the saved index here, or :data:`BY_WRITER` when another
+        process writes the index files and drops it) and ``checkpoint`` (False when readers kept the
+        write-ahead log busy).
 
     Raises:
         NotFoundError: No such client (or not in ``caseload``).
@@ -167,7 +178,7 @@ def erase_client(
             action=audit.TOMBSTONE_ACTION,
             purpose=PURPOSE,
             subjects=[pseudonym],
-            details=_tombstone_details(code, audit_seqs, len(inference_ids), deleted),
+            details={**_tombstone_details(code, audit_seqs, len(inference_ids), deleted), **(origin or {})},
             request_id=request_id,
         )
         tombstone_seq = int(tombstone.seq)
@@ -176,7 +187,6 @@ def erase_client(
         session.commit()
     if matcher is not None:
         matcher.refresh("clients")  # notices the missing row and drops its vector from memory
-    index_removed = index.remove_saved(settings.index_dir, "clients", np.array([client_id], np.int64))
     return {
         "pseudoniem": pseudonym,
         "auditSeq": tombstone_seq,
@@ -185,9 +195,20 @@ def erase_client(
         "auditGeredigeerd": len(audit_seqs),
         "inferentieGeredigeerd": len(inference_ids),
         "embeddingsVerwijderd": cache_removed,
-        "indexVerwijderd": index_removed,
+        "indexVerwijderd": _remove_from_saved_index(settings, client_id),
         "checkpoint": checkpoint(engine),
     }
+
+
+def _remove_from_saved_index(settings: Settings, client_id: int) -> int | str:
+    """Take the vector off the saved index as its writer (a lease shared with this process's matcher);
+    :data:`BY_WRITER` when another process writes the files (it drops the vector itself)."""
+    if not index_lock.acquire(settings.data_dir):
+        return BY_WRITER
+    try:
+        return index.remove_saved(settings.index_dir, "clients", np.array([client_id], np.int64))
+    finally:
+        index_lock.release(settings.data_dir)
 
 
 def checkpoint(engine: Engine) -> bool:
@@ -334,4 +355,4 @@ def _redact(
         session.expire(row)
 
 
-__all__ = ["CLIENT_TABLES", "Reden", "checkpoint", "erase_client", "reason", "tombstone_pseudonym"]
+__all__ = ["BY_WRITER", "CLIENT_TABLES", "Reden", "checkpoint", "erase_client", "reason", "tombstone_pseudonym"]

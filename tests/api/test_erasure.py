@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,7 @@ def world(tmp_path: Path, embedder: Any, monkeypatch: pytest.MonkeyPatch) -> Ite
     """A running app whose client GONE left traces everywhere: audit, inference, exposure, voorstel, inbox, …"""
     data_dir = tmp_path / "var"
     monkeypatch.setenv("WERKMATCH_DATA_DIR", str(data_dir))  # the CLI reads the same data directory
+    monkeypatch.setenv("WERKMATCH_PORT", "9")  # no service answers there: the CLI erases in process
     settings = app_settings(data_dir, ops=OpsSettings(rate_burst=10_000, access_log=False))
 
     def records(session: Session) -> None:
@@ -211,22 +214,86 @@ def test_only_the_own_consulent_or_a_beheerder_may_erase(world: tuple[TestClient
     assert _verify(settings)["ok"]
 
 
+def _erase_cli(*args: str) -> Any:
+    return CliRunner().invoke(cli, ["klant", "verwijderen", *args])
+
+
 def test_cli_erasure(world: tuple[TestClient, Settings]) -> None:
     _http, settings = world
-    refused = CliRunner().invoke(cli, ["klant", "verwijderen", GONE, "--reden", "zomaar"])
+    refused = _erase_cli(GONE, "--reden", "zomaar", "--gebruiker", "beheerder")
     assert refused.exit_code == 1 and "verzoek_klant" in refused.output
-    missing = CliRunner().invoke(cli, ["klant", "verwijderen", "K-BESTAAT-NIET", "--reden", "verzoek_klant"])
+    missing = _erase_cli("K-BESTAAT-NIET", "--reden", "verzoek_klant", "--gebruiker", "beheerder")
     assert missing.exit_code == 1 and "bestaat niet" in missing.output
+    other_caseload = _erase_cli(GONE, "--reden", "verzoek_klant", "--gebruiker", "consulent2")
+    assert other_caseload.exit_code == 1 and "bestaat niet" in other_caseload.output  # as the API's 404
+    forbidden = _erase_cli(GONE, "--reden", "verzoek_klant", "--gebruiker", "accountmanager")
+    assert forbidden.exit_code == 1 and "werkconsulent of beheerder nodig" in forbidden.output  # as the API's 403
+    unknown = _erase_cli(GONE, "--reden", "verzoek_klant", "--gebruiker", "niemand")
+    assert unknown.exit_code == 1 and "gebruiker 'niemand' bestaat niet" in unknown.output
+    assert _client_id(settings, GONE) is not None
 
-    result = CliRunner().invoke(cli, ["klant", "verwijderen", GONE, "--reden", "onterecht_vastgelegd", "--json"])
+    result = _erase_cli(GONE, "--reden", "onterecht_vastgelegd", "--gebruiker", "consulent1", "--json")
 
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["verwijderd"]["client"] == 1 and report["reden"] == "onterecht_vastgelegd"
-    assert report["indexVerwijderd"] == 1  # no matcher in the CLI's process: taken off the saved index
+    assert report["indexVerwijderd"] == 1  # this process wrote the index (no other did): taken off the saved index
     assert _client_id(settings, GONE) is None
     assert _files_naming(settings, [GONE, NAME, EMAIL, PHONE]) == []
     assert _verify(settings)["ok"]
+    from matching.store import make_engine
+
+    with Session(make_engine(settings.resolved_database_url)) as session:
+        tombstone = audit.query(session, action=audit.TOMBSTONE_ACTION, limit=1)[0]
+    assert tombstone["actor"] == "consulent1" and tombstone["rol"] == "werkconsulent"
+    assert tombstone["details"]["via"] == "cli" and tombstone["details"]["osGebruiker"]
+    assert tombstone["requestId"].startswith("cli-")
+
+
+HOLDER = """
+import sys
+from pathlib import Path
+from matching import index_lock
+
+assert index_lock.acquire(Path(sys.argv[1]))
+print("schrijver", flush=True)
+sys.stdin.readline()
+"""
+
+
+@pytest.fixture
+def other_writer(world: tuple[TestClient, Settings]) -> Iterator[subprocess.Popen[str]]:
+    """Another process holds the index lock of the world's data directory (a running service, say)."""
+    _http, settings = world
+    process = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(settings.data_dir)],
+        cwd=Path(__file__).resolve().parents[2],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None and process.stdout.readline().strip() == "schrijver"
+        yield process
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+
+
+def test_a_reader_leaves_the_index_files_to_the_writer(world: tuple[TestClient, Settings], other_writer) -> None:
+    """Only the writer edits the index files: the CLI refuses without a service, a reader worker leaves them."""
+    http, settings = world
+    files = {path.name: path.stat().st_mtime_ns for path in settings.index_dir.glob("*")}
+    refused = _erase_cli(GONE, "--reden", "verzoek_klant", "--gebruiker", "beheerder")
+    assert refused.exit_code == 1 and f"proces {other_writer.pid} schrijft de index" in refused.output
+    assert _client_id(settings, GONE) is not None  # refused before anything was erased
+
+    engine = http.app.state.matcher.engine  # as a worker of the service that is not the writer
+    result = erasure.erase_client(settings, engine, GONE, actor="beheerder", rol="beheerder", reden="verzoek_klant")
+
+    assert result["indexVerwijderd"] == erasure.BY_WRITER == "schrijver"
+    assert _client_id(settings, GONE) is None
+    assert {path.name: path.stat().st_mtime_ns for path in settings.index_dir.glob("*")} == files  # not written
 
 
 def test_a_redaction_cannot_be_added_or_forged_afterwards(world: tuple[TestClient, Settings]) -> None:
