@@ -284,3 +284,21 @@ def test_training_and_promotion_without_history_say_what_to_do() -> None:
 def test_a_bad_since_date_is_refused_in_dutch() -> None:
     result = runner.invoke(app, ["train", "--since", "gisteren"])
     assert result.exit_code == 1 and "JJJJ-MM-DD" not in result.output and "2026-01-31" in result.output
+
+
+def test_an_erasure_goes_through_the_running_service_under_the_operator(service: str) -> None:
+    """Last in this module: it removes a client of the shared demo data."""
+    number = run_json("clients", "list", "--limit", "1", *AS_CONSULENT)["resultaten"][0]["clientNummer"]
+    erase = ("klant", "verwijderen", number, "--reden", "verzoek_klant", "--url", service)
+    refused = runner.invoke(app, [*erase, "--gebruiker", "accountmanager"])
+    assert refused.exit_code == 1 and "werkconsulent of beheerder nodig" in refused.output  # the service's 403
+    report = run_json(*erase, "--gebruiker", "consulent1")
+    assert report["verwijderd"]["client"] == 1 and report["indexVerwijderd"] != "schrijver"  # the service writes
+    saved = run_json("index", "status")["clients"]  # the files: the writer took the vector out (0 or 1 here)
+    assert saved["indexed"] == saved["database"] == 119
+    with Session(make_engine(Settings().resolved_database_url)) as session:
+        tombstone = audit.query(session, action=audit.TOMBSTONE_ACTION, limit=1)[0]
+    assert tombstone["actor"] == "consulent1" and tombstone["seq"] == report["auditSeq"]
+    assert {"via": "cli", "osGebruiker": getpass.getuser()}.items() <= tombstone["details"].items()
+    again = runner.invoke(app, [*erase, "--gebruiker", "consulent1"])
+    assert again.exit_code == 1 and "bestaat niet" in again.output
