@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+import uuid
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import typer
 from sqlmodel import Session, select
 
-from api.cli.common import JsonFlag, database, emit, friendly_errors, settings
+from api.cli import remote
+from api.cli.common import Gebruiker, JsonFlag, database, emit, friendly_errors, settings
 from api.services import audit
+from api.services.users import Rol
+from api.services.werkproces import Actor
 from matching import oversight_state
 from matching.domain import Client, utcnow
 from matching.errors import WerkmatchError
@@ -17,6 +21,7 @@ from matching.quality import assess, summarise
 from matching.settings import Settings
 
 report_app = typer.Typer(help="Rapportages voor toezicht op het gebruik.", no_args_is_help=True)
+REPORT_READERS = (Rol.DATA_SCIENTIST, Rol.BEHEERDER)  # as GET /api/v1/rapportages/afwijkingen (api.deps.Toezicht)
 
 
 @friendly_errors
@@ -93,33 +98,48 @@ def _day(value: str | None, option: str) -> date | None:
 
 
 def deviations(
-    config: Settings, since: date | None = None, until: date | None = None, consulent: str | None = None
+    config: Settings,
+    username: str,
+    since: date | None = None,
+    until: date | None = None,
+    consulent: str | None = None,
 ) -> dict[str, Any]:
-    """The deviation report (:func:`api.services.oversight.deviation_report`) over whole local days, to ``until``."""
-    from api.services.inbox import LOCAL_TIME, local_today  # the workflow services: only for this report
-    from api.services.oversight import deviation_report
+    """The deviation report as ``GET /api/v1/rapportages/afwijkingen`` gives it to ``username``, audited.
 
-    last = until or local_today()
-    first = since or last - timedelta(days=27)
-    if first > last:
-        raise WerkmatchError(f"--since ({first}) ligt na --until ({last}); draai de data om")
-    start = datetime.combine(first, time.min, LOCAL_TIME)
-    end = datetime.combine(last + timedelta(days=1), time.min, LOCAL_TIME)
-    with Session(database(config)) as session:
-        report = deviation_report(session, start, end, consulent)
-    return {**report, "vanaf": first.isoformat(), "tot": last.isoformat()}
+    :func:`api.services.oversight.report_for_days` in process (it reads no index): a beheerder or a
+    data scientist (who gets the consulenten as pseudonyms), as the API allows.
+
+    Raises:
+        NotPermitted: Another role (the API's 403 in words).
+    """
+    # the workflow services, and the search service's role check: only for this report
+    from api.services import matches
+    from api.services.oversight import report_for_days
+
+    engine = database(config)
+    user, _ = remote.find_user(engine, username)
+    matches.admit(user, REPORT_READERS)
+    actor = Actor(
+        username=user.username,
+        rol=Rol(user.rol).value,
+        consulent=user.consulent,
+        request_id=f"cli-{uuid.uuid4().hex[:16]}",
+        purpose="toezicht op het gebruik van de rangorde",
+    )
+    return report_for_days(engine, config, actor, since, until, consulent)
 
 
 @report_app.command("deviations")
 @friendly_errors
 def report_deviations(
+    gebruiker: Gebruiker,
     since: Annotated[str | None, typer.Option("--since", help="eerste dag (standaard 4 weken terug)")] = None,
     until: Annotated[str | None, typer.Option("--until", help="laatste dag, tot en met (standaard vandaag)")] = None,
     consulent: Annotated[str | None, typer.Option("--consulent", help="alleen deze gebruiker")] = None,
     json_out: JsonFlag = False,
 ) -> None:
     """Hoe vaak consulenten afwijken van de rangorde (toezicht, AI-verordening art. 14)."""
-    report = deviations(settings(), _day(since, "--since"), _day(until, "--until"), consulent)
+    report = deviations(settings(), gebruiker, _day(since, "--since"), _day(until, "--until"), consulent)
     if json_out:
         emit(report)
         return

@@ -78,14 +78,20 @@ EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 
 
 def report_for_days(
-    engine: Engine, settings: Settings, actor: Actor, vanaf: date | None = None, tot: date | None = None
+    engine: Engine,
+    settings: Settings,
+    actor: Actor,
+    vanaf: date | None = None,
+    tot: date | None = None,
+    consulent: str | None = None,
 ) -> dict[str, Any]:
     """:func:`deviation_report` over whole local days ``vanaf`` to ``tot`` (inclusive), audited as ``actor``.
 
-    Defaults: ``tot`` today, ``vanaf`` :data:`REPORT_DAYS` days before it. A data scientist gets the
-    consulenten as pseudonyms (``P-…``, stable across reports, sorted by pseudonym): the report is
-    about how the model is used, and per-person figures about employees are a personeelsvolgsysteem
-    (WOR art. 27(1)(l)) that only the beheerder, who follows up, needs by name.
+    The API route and ``werkmatch report deviations`` both call this. ``consulent``: only that user's
+    decisions (the user name). Defaults: ``tot`` today, ``vanaf`` :data:`REPORT_DAYS` days before it.
+    A data scientist gets the consulenten as pseudonyms (``P-…``, stable across reports, sorted by
+    pseudonym): the report is about how the model is used, and per-person figures about employees are
+    a personeelsvolgsysteem (WOR art. 27(1)(l)) that only the beheerder, who follows up, needs by name.
 
     Raises:
         InvalidInputError: A day outside 2000–2100, or ``vanaf`` after ``tot``.
@@ -102,9 +108,10 @@ def report_for_days(
     since = datetime.combine(first, time.min, LOCAL_TIME)
     until = datetime.combine(last + timedelta(days=1), time.min, LOCAL_TIME)
     with Session(engine) as session:
-        report = deviation_report(session, since, until)
+        report = deviation_report(session, since, until, consulent)
         period = {"vanaf": first.isoformat(), "tot": last.isoformat()}
-        record_audit(session, actor, "afwijkingsrapport_opgevraagd", [], **period)
+        scope = {"consulent": consulent} if consulent is not None else {}
+        record_audit(session, actor, "afwijkingsrapport_opgevraagd", [], **period, **scope)
         session.commit()
     if actor.rol == Rol.DATA_SCIENTIST:
         for group in report["perConsulent"]:

@@ -399,16 +399,31 @@ def test_role_rules(http, tokens, method, path, data, user, expected) -> None:
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_the_cli_prints_the_deviation_report(http, monkeypatch) -> None:
+def test_the_cli_prints_the_deviation_report(http, tokens, monkeypatch) -> None:
     monkeypatch.setenv("WERKMATCH_DATA_DIR", str(http.app.state.settings.data_dir))
     runner = CliRunner()
     today = datetime.now(UTC).date()
-    as_json = runner.invoke(cli_app, ["report", "deviations", "--since", str(today - timedelta(days=2)), "--json"])
+    monkeypatch.setenv("WERKMATCH_GEBRUIKER", "beheerder")
+    since = ["--since", str(today - timedelta(days=2))]
+    as_json = runner.invoke(cli_app, ["report", "deviations", *since, "--json"])
     assert as_json.exit_code == 0, as_json.output
     report_ = json.loads(as_json.stdout)
-    assert group_of(report_, "consulent1")["voorstellen"]["aantal"] == 2  # names: the CLI is the beheerder's
+    assert group_of(report_, "consulent1")["voorstellen"]["aantal"] == 2  # names: the beheerder's report
+    names = [group["consulent"] for group in report_["perConsulent"]]
+    assert names == [group["consulent"] for group in deviations(http, tokens, vanaf=since[1])["perConsulent"]]
     text = runner.invoke(cli_app, ["report", "deviations"])
     assert text.exit_code == 0, text.output
     assert "consulent1: 3 beslissingen, 2 voorstellen" in text.output and "! Te weinig voorstellen" in text.output
+    only = json.loads(runner.invoke(cli_app, ["report", "deviations", "--consulent", "consulent2", "--json"]).stdout)
+    assert [group["consulent"] for group in only["perConsulent"]] == ["consulent2"]
+    hidden = runner.invoke(cli_app, ["report", "deviations", *since, "--json", "--gebruiker", "datascientist"])
+    assert hidden.exit_code == 0, hidden.output
+    pseudonyms = [group["consulent"] for group in json.loads(hidden.stdout)["perConsulent"]]
+    api = deviations(http, tokens, "datascientist", vanaf=since[1])["perConsulent"]
+    assert pseudonyms == [group["consulent"] for group in api] and "consulent1" not in pseudonyms  # as the API's
+    refused = runner.invoke(cli_app, ["report", "deviations", "--gebruiker", "consulent1"])
+    assert refused.exit_code == 1 and "data_scientist of beheerder nodig" in refused.output
+    entries = audit_entries(http, tokens, actor="datascientist", action="afwijkingsrapport_opgevraagd")
+    assert any(entry["requestId"].startswith("cli-") for entry in entries)  # the CLI's read is audited too
     wrong = runner.invoke(cli_app, ["report", "deviations", "--since", "morgen"])
     assert wrong.exit_code == 1 and "--since verwacht een datum" in wrong.output
