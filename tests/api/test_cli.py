@@ -296,7 +296,7 @@ def test_an_erasure_goes_through_the_running_service_under_the_operator(service:
     assert report["verwijderd"]["client"] == 1 and report["indexVerwijderd"] != "schrijver"  # the service writes
     # The saved files lack the vector: the writer's matcher wrote them without it, or remove_saved took it out.
     saved = run_json("index", "status")["clients"]
-    assert saved["indexed"] == saved["database"] == 119
+    assert saved["indexed"] == saved["database"] and saved["inSync"]
     with Session(make_engine(Settings().resolved_database_url)) as session:
         tombstone = audit.query(session, action=audit.TOMBSTONE_ACTION, limit=1)[0]
     assert tombstone["actor"] == "consulent1" and tombstone["seq"] == report["auditSeq"]
