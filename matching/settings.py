@@ -182,7 +182,9 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as error:
         problems = [
-            "WERKMATCH_" + "__".join(str(part).upper() for part in detail["loc"]) + ": "
+            "WERKMATCH_"
+            + "__".join(str(part).upper() for part in detail["loc"])
+            + ": "
             + dutch_message({**detail, "loc": ()})
             for detail in error.errors()
         ]
