@@ -20,8 +20,8 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from api.problems import ProblemError
-from api.services import audit
-from api.services.users import Rol, User
+from api.services import users
+from api.services.users import User
 from matching.timeutil import stored_utc
 
 PAGE_SIZE_MAX = 100
@@ -98,10 +98,9 @@ def record(
     details: dict[str, Any] | None = None,
 ) -> None:
     """Audit entries in the caller's transaction; several when ``subjects`` do not fit one."""
-    audit.record_all(
+    users.record_as(
         session,
-        actor=user.username,
-        rol=Rol(user.rol).value,
+        user,
         action=action,
         purpose=purpose,
         subjects=subjects,

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from api.services import audit, grants
+from api.services import grants, users
 from api.services.users import Rol, User, UserPublic, create_user, get_user, normalize_username, revoke_tokens
 from matching.errors import ConflictError, InvalidInputError, NotFoundError
 
@@ -84,15 +84,8 @@ def _blank_to_none(value: str | None) -> str | None:
 def _audit(
     session: Session, by: User, action: str, username: str, details: dict[str, Any], request_id: str | None
 ) -> None:
-    audit.record_all(
-        session,
-        actor=by.username,
-        rol=Rol(by.rol).value,
-        action=action,
-        purpose=ACCOUNT_PURPOSE,
-        subjects=[username],
-        details=details,
-        request_id=request_id,
+    users.record_as(
+        session, by, action=action, purpose=ACCOUNT_PURPOSE, subjects=[username], details=details, request_id=request_id
     )
 
 

@@ -32,8 +32,8 @@ import numpy as np
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from api.services import audit, tokens
-from api.services.users import Rol, User
+from api.services import tokens, users
+from api.services.users import User
 from matching.domain import Client, Vacancy
 from matching.errors import ConflictError, InvalidInputError, NotFoundError
 from matching.matcher import Matcher
@@ -149,30 +149,16 @@ def _audit_promotion(
     if promoted.get("fairness_justification"):
         details["verantwoording"] = promoted["fairness_justification"]
     with Session(matcher.engine) as session:
-        _record(session, user, "model_gepromoveerd", MODEL_PURPOSE, [], details, request_id)
+        users.record_as(
+            session,
+            user,
+            action="model_gepromoveerd",
+            purpose=MODEL_PURPOSE,
+            subjects=[],
+            details=details,
+            request_id=request_id,
+        )
         session.commit()
-
-
-def _record(
-    session: Session,
-    user: User,
-    action: str,
-    purpose: str,
-    subjects: list[str],
-    details: dict[str, Any],
-    request_id: str | None,
-) -> None:
-    """Audit entries in the caller's transaction; several when ``subjects`` do not fit one."""
-    audit.record_all(
-        session,
-        actor=user.username,
-        rol=Rol(user.rol).value,
-        action=action,
-        purpose=purpose,
-        subjects=subjects,
-        details=details,
-        request_id=request_id,
-    )
 
 
 # ------------------------------------------------------------------------------------- trainingsdata
@@ -285,6 +271,14 @@ def training_page(
             )
         seen = list(dict.fromkeys(klanten[int(i)] for i in data.client_ids[rows] if int(i) in klanten))
         details = {**page, "rijen": len(pairs)}
-        _record(session, user, "trainingsdata_opgevraagd", purpose, seen, details, request_id)
+        users.record_as(
+            session,
+            user,
+            action="trainingsdata_opgevraagd",
+            purpose=purpose,
+            subjects=seen,
+            details=details,
+            request_id=request_id,
+        )
         session.commit()
     return pairs

@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -38,6 +39,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Field as SQLField
 from sqlmodel import Session, SQLModel, select
 
+from api.services import audit
 from matching.domain import Client, utcnow
 from matching.errors import InvalidInputError
 from matching.settings import Settings
@@ -338,3 +340,26 @@ def create_demo_users(engine: Engine, settings: Settings) -> list[dict[str, Any]
                 }
             )
     return result
+
+
+def record_as(
+    session: Session,
+    user: User,
+    *,
+    action: str,
+    purpose: str,
+    subjects: Sequence[str],
+    details: Mapping[str, Any] | None = None,
+    request_id: str | None = None,
+) -> list[audit.AuditEntry]:
+    """:func:`api.services.audit.record_all` as a logged-in user: username and role, caller's transaction."""
+    return audit.record_all(
+        session,
+        actor=user.username,
+        rol=Rol(user.rol).value,
+        action=action,
+        purpose=purpose,
+        subjects=subjects,
+        details=details,
+        request_id=request_id,
+    )
