@@ -202,44 +202,63 @@ class Matcher:
                 service writes its audit entry in the same transaction); default: one of our own.
         """
         _check_top(top)
-        with self.index.lock, self._session(session, commit=served) as db:
-            self.index.catch_up(db)
-            clients, vacancies = self.index.arrays()
-            vacancy = find_vacancy(db, vacancy_ref)
-            if not vacancy.is_open:
-                raise InvalidInputError(
-                    f"vacature {vacancy.vacature_nummer} is {vacancy.status}; "
-                    "kandidaten zoeken kan alleen voor open vacatures"
-                )
-            vacancy_id: int = vacancy.id  # type: ignore[assignment]
-            full_view = self._full_view(db, viewer, clients.ids)
-            v_row = vacancies.position[vacancy_id]
-            eligibility = pipeline.candidate_eligibility(clients, vacancies, v_row, filters, full_view)
-            text = self._text_query("vacancies", vacancy_id, "clients", clients.ids)
-            pool = pipeline.build_pool(eligibility, text, self.settings.retrieval.pool_size)
-            mode = oversight_state.ranking_mode(db, self.settings.ranker.mode)["modus"]
-            ranker = self.ranker if weights is None and mode == "model" else None
-            strength = self.settings.ranker.exposure_strength if served and ranker is not None else 0.0
-            distances = eligibility.features.distance_km
-            listing = _CandidateRanking(self, db, clients, vacancies, vacancy, pool, distances, full_view, viewer)
-            results = listing.rank(ranker, weights or self.settings.retrieval, top, strength)
+        with self._session(session, commit=served) as db:
+            with self.index.lock:
+                found, vacancy_id, shown = self._rank_candidates(db, vacancy_ref, top, weights, filters, served, viewer)
+            # The ledger is the search's only write: made after the index lock is released, so a search
+            # waiting for the database's write lock (another process's, or this one's audit entry) never
+            # holds up the searches of the other threads.
             if served:
-                shown = clients.ids[pool.rows[listing.order[: exposure.LIST_SIZE]]].tolist()
                 oversight_state.record_shown(db, vacancy_id, shown)
-            return CandidateList(
-                vacancy_id=vacancy.vacature_nummer,
-                titel=vacancy.titel,
-                advies=ADVICE,
-                ranked_by=ranker.describe() if ranker is not None else self._weighted_description(weights),
-                rangschikking={
-                    "modus": "model" if ranker is not None else "transparant",
-                    "blootstellingSterkte": strength,
-                },
-                aantal_geschikt=int(eligibility.mask.sum()),
-                niet_getoond=self._candidates_not_shown(db, eligibility, viewer, clients, vacancy),
-                results=results,
-                index=self.index.summary(),
+            return found
+
+    def _rank_candidates(
+        self,
+        db: Session,
+        vacancy_ref: str | int,
+        top: int,
+        weights: RetrievalSettings | None,
+        filters: CandidateFilters,
+        served: bool,
+        viewer: Viewer,
+    ) -> tuple[CandidateList, int, list[int]]:
+        """:meth:`search_candidates` under the index lock: the list, the vacancy's id, the clients its top shows."""
+        self.index.catch_up(db)
+        clients, vacancies = self.index.arrays()
+        vacancy = find_vacancy(db, vacancy_ref)
+        if not vacancy.is_open:
+            raise InvalidInputError(
+                f"vacature {vacancy.vacature_nummer} is {vacancy.status}; "
+                "kandidaten zoeken kan alleen voor open vacatures"
             )
+        vacancy_id: int = vacancy.id  # type: ignore[assignment]
+        full_view = self._full_view(db, viewer, clients.ids)
+        v_row = vacancies.position[vacancy_id]
+        eligibility = pipeline.candidate_eligibility(clients, vacancies, v_row, filters, full_view)
+        text = self._text_query("vacancies", vacancy_id, "clients", clients.ids)
+        pool = pipeline.build_pool(eligibility, text, self.settings.retrieval.pool_size)
+        mode = oversight_state.ranking_mode(db, self.settings.ranker.mode)["modus"]
+        ranker = self.ranker if weights is None and mode == "model" else None
+        strength = self.settings.ranker.exposure_strength if served and ranker is not None else 0.0
+        distances = eligibility.features.distance_km
+        listing = _CandidateRanking(self, db, clients, vacancies, vacancy, pool, distances, full_view, viewer)
+        results = listing.rank(ranker, weights or self.settings.retrieval, top, strength)
+        shown = clients.ids[pool.rows[listing.order[: exposure.LIST_SIZE]]].tolist() if served else []
+        found = CandidateList(
+            vacancy_id=vacancy.vacature_nummer,
+            titel=vacancy.titel,
+            advies=ADVICE,
+            ranked_by=ranker.describe() if ranker is not None else self._weighted_description(weights),
+            rangschikking={
+                "modus": "model" if ranker is not None else "transparant",
+                "blootstellingSterkte": strength,
+            },
+            aantal_geschikt=int(eligibility.mask.sum()),
+            niet_getoond=self._candidates_not_shown(db, eligibility, viewer, clients, vacancy),
+            results=results,
+            index=self.index.summary(),
+        )
+        return found, vacancy_id, shown
 
     @staticmethod
     def _candidates_not_shown(
