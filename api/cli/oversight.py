@@ -7,11 +7,11 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from api.cli import remote
 from api.cli.common import Gebruiker, JsonFlag, database, emit, friendly_errors, settings
-from api.services import audit
 from api.services.users import Rol
 from api.services.werkproces import Actor
 from matching import oversight_state
@@ -21,32 +21,51 @@ from matching.quality import assess, summarise
 from matching.settings import Settings
 
 report_app = typer.Typer(help="Rapportages voor toezicht op het gebruik.", no_args_is_help=True)
-REPORT_READERS = (Rol.DATA_SCIENTIST, Rol.BEHEERDER)  # as GET /api/v1/rapportages/afwijkingen (api.deps.Toezicht)
+OVERSEERS = (Rol.DATA_SCIENTIST, Rol.BEHEERDER)  # as the kill switch and the deviation report (api.deps.Toezicht)
+
+
+def operator(config: Settings, username: str, purpose: str) -> tuple[Engine, Actor]:
+    """The database and the audit actor ``username`` (a beheerder or a data scientist), with the CLI's marks.
+
+    Raises:
+        NotFoundError: No such active account.
+        NotPermitted: Another role, in the words of the API's 403 (:data:`api.deps.Toezicht`).
+    """
+    from api.services import matches  # the search service's role check (faiss, lightgbm): only for these commands
+
+    engine = database(config)
+    user, _ = remote.find_user(engine, username)
+    matches.admit(user, OVERSEERS)
+    return engine, Actor(
+        username=user.username,
+        rol=Rol(user.rol).value,
+        consulent=user.consulent,
+        request_id=f"cli-{uuid.uuid4().hex[:16]}",
+        purpose=purpose,
+        origin=remote.cli_marks(),
+    )
 
 
 @friendly_errors
 def ranking(
+    gebruiker: Gebruiker,
     modus: Annotated[
         str | None, typer.Argument(help="model of transparant; zonder: laat de huidige stand zien")
     ] = None,
     reden: Annotated[str, typer.Option("--reden", help="waarom (verplicht bij omzetten)")] = "",
-    door: Annotated[str, typer.Option("--door", help="wie het omzet (voor het logboek)")] = "beheer-cli",
     json_out: JsonFlag = False,
 ) -> None:
-    """De noodstop: zet alle kandidatenlijsten op de transparante rangschikking (of terug), zonder herstart."""
+    """De noodstop: zet alle kandidatenlijsten op de transparante rangschikking (of terug), zonder herstart.
+
+    Als beheerder of data scientist (zoals de API); het omzetten komt met uw OS-gebruiker in het auditlog.
+    """
+    from api.services import oversight  # the workflow services (faiss, lightgbm): only for this command
+
     config = settings()
-    with Session(database(config)) as session:
+    engine, actor = operator(config, gebruiker, "toezicht")
+    with Session(engine) as session:
         if modus is not None:
-            oversight_state.set_ranking_mode(session, modus, by=door, reason=reden)
-            audit.record(
-                session,
-                actor=door,
-                rol="beheerder",
-                action="rangschikking_omgezet",
-                purpose="toezicht",
-                subjects=[],
-                details={"modus": modus, "reden": reden, "via": "cli"},
-            )
+            oversight.switch_ranking(session, actor, modus, reden)
             session.commit()
         state = oversight_state.ranking_mode(session, config.ranker.mode)
     if json_out:
@@ -112,21 +131,10 @@ def deviations(
     Raises:
         NotPermitted: Another role (the API's 403 in words).
     """
-    # the workflow services, and the search service's role check: only for this report
-    from api.services import matches
-    from api.services.oversight import report_for_days
+    from api.services import oversight  # the workflow services (faiss, lightgbm): only for this report
 
-    engine = database(config)
-    user, _ = remote.find_user(engine, username)
-    matches.admit(user, REPORT_READERS)
-    actor = Actor(
-        username=user.username,
-        rol=Rol(user.rol).value,
-        consulent=user.consulent,
-        request_id=f"cli-{uuid.uuid4().hex[:16]}",
-        purpose="toezicht op het gebruik van de rangorde",
-    )
-    return report_for_days(engine, config, actor, since, until, consulent)
+    engine, actor = operator(config, username, "toezicht op het gebruik van de rangorde")
+    return oversight.report_for_days(engine, config, actor, since, until, consulent)
 
 
 @report_app.command("deviations")

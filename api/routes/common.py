@@ -88,6 +88,14 @@ def request_id(request: Request) -> str | None:
     return getattr(request.state, "request_id", None)
 
 
+def origin(request: Request) -> dict[str, str] | None:
+    """For a token the CLI minted (``api.security`` keeps its claims), the CLI's marks and the operator's OS user."""
+    claims = getattr(request.state, "token_claims", None) or {}
+    if claims.get("via") != "cli":
+        return None
+    return {"via": "cli", "osGebruiker": str(claims.get("osGebruiker", ""))[:64]}
+
+
 def record(
     session: Session,
     request: Request,

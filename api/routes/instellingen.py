@@ -24,9 +24,8 @@ from sqlmodel import Session
 
 from api import problems
 from api.deps import MatcherDep, Toezicht
-from api.services import audit
-from api.services.users import Rol
-from matching import oversight_state
+from api.routes.werkproces import actor
+from api.services import oversight
 from matching.matcher import Matcher
 
 router = APIRouter(prefix="/api/v1/instellingen", tags=["toezicht"], responses=problems.documented(401, 403))
@@ -73,16 +72,6 @@ def switch_ranking_mode(
 ) -> RangschikkingStand:
     """De rangschikking omzetten (noodstop): geldt vanaf de volgende zoekvraag, zonder herstart."""
     with Session(matcher.engine) as session:
-        oversight_state.set_ranking_mode(session, body.modus, by=user.username, reason=body.reden)
-        audit.record(
-            session,
-            actor=user.username,
-            rol=Rol(user.rol).value,
-            action="rangschikking_omgezet",
-            purpose="toezicht",
-            subjects=[],
-            details={"modus": body.modus, "reden": body.reden},
-            request_id=getattr(request.state, "request_id", None),
-        )
+        oversight.switch_ranking(session, actor(user, request, "toezicht"), body.modus, body.reden)
         session.commit()
     return _state(matcher)

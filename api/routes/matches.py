@@ -23,6 +23,7 @@ from pydantic.alias_generators import to_camel
 
 from api import problems
 from api.deps import Consulent, MatcherDep, Searcher, SettingsDep
+from api.routes.common import origin
 from api.services import matches
 from matching.pipeline import CandidateFilters
 from matching.vocab import Plaatsingsvorm, Route
@@ -198,11 +199,7 @@ class MatchVacatures(Uit):
 
 def trace(request: Request) -> matches.Trace:
     """The request's correlation id and, for a token the CLI minted, the operator's OS user."""
-    claims = getattr(request.state, "token_claims", None) or {}
-    origin = None
-    if claims.get("via") == "cli":
-        origin = {"via": "cli", "osGebruiker": str(claims.get("osGebruiker", ""))[:64]}
-    return matches.Trace(request.state.request_id, origin)
+    return matches.Trace(request.state.request_id, origin(request))
 
 
 @router.post("/kandidaten", response_model=MatchKandidaten, responses=problems.documented(401, 403, 404))

@@ -16,7 +16,7 @@ from fastapi import Request
 from pydantic import Field
 
 from api import problems
-from api.routes.common import Uitvoer, request_id
+from api.routes.common import Uitvoer, origin, request_id
 from api.services.users import Rol, User
 from api.services.werkproces import Actor
 from matching import outcomes
@@ -37,13 +37,14 @@ VOORSTEL_REDEN = Field(
 
 
 def actor(user: User, request: Request, purpose: str = "bemiddeling") -> Actor:
-    """The audit actor of this request: the user, their role and caseload, the request id and the purpose."""
+    """The audit actor of this request: the user, role, caseload, request id, purpose and the CLI's marks."""
     return Actor(
         username=user.username,
         rol=Rol(user.rol).value,
         consulent=user.consulent,
         request_id=request_id(request),
         purpose=purpose,
+        origin=origin(request),
     )
 
 

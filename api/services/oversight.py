@@ -55,7 +55,7 @@ from api.services.inbox import LOCAL_TIME, SUGGESTIONS, InboxItem, local_today
 from api.services.users import Rol
 from api.services.voorstellen import NOT_GIVEN, KandidaatAfwijzing, VoorstelMotivatie
 from api.services.werkproces import Actor, record_audit
-from matching import outcomes
+from matching import outcomes, oversight_state
 from matching.domain import Client, Vacancy
 from matching.errors import InvalidInputError
 from matching.lookup import in_chunks
@@ -72,6 +72,22 @@ NOT_SHOWN = "niet in getoonde lijst"
 _CHUNK = 500  # values per IN (...): far below SQLite's parameter limit
 REPORT_DAYS = 28  # the default period: four weeks, as trust.md's rubber-stamp monitor (A6) counts
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+
+
+# ---------------------------------------------------------------------------------------- the kill switch
+
+
+def switch_ranking(session: Session, actor: Actor, modus: str, reden: str) -> None:
+    """Switch every process's ranking to ``modus`` from its next search on, audited as ``actor``; the caller commits.
+
+    ``PUT /api/v1/instellingen/rangschikking`` and ``werkmatch ranking`` both call this (a beheerder or
+    a data scientist, which the caller checks).
+
+    Raises:
+        InvalidInputError: An unknown mode, or no reason.
+    """
+    oversight_state.set_ranking_mode(session, modus, by=actor.username, reason=reden)
+    record_audit(session, actor, "rangschikking_omgezet", [], modus=modus, reden=reden)
 
 
 # ---------------------------------------------------------------------------------------- the report

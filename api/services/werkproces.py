@@ -9,7 +9,7 @@ transaction as the change or read.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,13 +26,17 @@ PAGE_SIZE_MAX = 100
 
 @dataclass(frozen=True)
 class Actor:
-    """Who does something, for the audit log and the caseload checks."""
+    """Who does something, for the audit log and the caseload checks.
+
+    ``origin`` goes into every audit entry's details, e.g. ``{"via": "cli", "osGebruiker": "jan"}``.
+    """
 
     username: str
     rol: str
     consulent: str | None = None
     request_id: str | None = None
     purpose: str = "bemiddeling"
+    origin: Mapping[str, str] | None = None
 
 
 def record_audit(session: Session, actor: Actor, action: str, subjects: Sequence[str], **details: Any) -> None:
@@ -44,7 +48,7 @@ def record_audit(session: Session, actor: Actor, action: str, subjects: Sequence
         action=action,
         purpose=actor.purpose,
         subjects=subjects,
-        details=details or None,
+        details={**details, **(actor.origin or {})} or None,
         request_id=actor.request_id,
     )
 

@@ -286,6 +286,25 @@ def test_a_bad_since_date_is_refused_in_dutch() -> None:
     assert result.exit_code == 1 and "JJJJ-MM-DD" not in result.output and "2026-01-31" in result.output
 
 
+def test_the_kill_switch_from_the_cli_takes_an_account_and_is_audited_with_the_cli_marks() -> None:
+    refused = runner.invoke(app, ["ranking", "transparant", "--reden", "proef", "--gebruiker", "consulent1"])
+    assert refused.exit_code == 1  # the API's 403 for PUT /api/v1/instellingen/rangschikking, in words
+    assert "een van de rollen data_scientist of beheerder nodig; u bent ingelogd als werkconsulent" in refused.output
+    assert runner.invoke(app, ["ranking", "transparant", "--reden", "proef"]).exit_code == 2  # no --gebruiker
+    as_beheerder = ("--gebruiker", "beheerder")
+    try:
+        state = run_json("ranking", "transparant", "--reden", "proef vanaf de cli", *as_beheerder)
+        assert state["modus"] == "transparant" and state["gewijzigdDoor"] == "beheerder"
+        with Session(make_engine(Settings().resolved_database_url)) as session:
+            entry = audit.query(session, actor="beheerder", action="rangschikking_omgezet", limit=1)[0]
+        marks = {"via": "cli", "osGebruiker": getpass.getuser()}
+        assert entry["details"] == {"modus": "transparant", "reden": "proef vanaf de cli", **marks}
+        assert entry["purpose"] == "toezicht" and entry["requestId"].startswith("cli-")
+    finally:
+        run_json("ranking", "model", "--reden", "terug na de proef", *as_beheerder)
+    assert run_json("ranking", *as_beheerder)["modus"] == "model"
+
+
 def test_an_erasure_goes_through_the_running_service_under_the_operator(service: str) -> None:
     """Last in this module: it removes a client of the shared demo data."""
     number = run_json("clients", "list", "--limit", "1", *AS_CONSULENT)["resultaten"][0]["clientNummer"]
