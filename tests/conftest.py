@@ -13,6 +13,7 @@ from matching.embedding import Embedder, load_embedder
 from matching.settings import EmbeddingSettings, Settings
 from matching.store import make_engine
 from tests.factories import DEMO_USERS, logins
+from tests.postgres import PostgresServer
 
 
 @pytest.fixture(scope="session")
@@ -27,10 +28,30 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     return Settings()
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the session (:mod:`tests.postgres`), started on first use."""
+    server = PostgresServer.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of each kind werkmatch runs on: a SQLite file, and a database on a real PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'werkmatch.db'}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    url = server.database()
+    yield url
+    server.drop(url)
+
+
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    """A real SQLite file with every table of werkmatch (:func:`api.services.schema.create_all`)."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'werkmatch.db'}")
+def engine(database_url: str) -> Iterator[Engine]:
+    """A database with every table of werkmatch (:func:`api.services.schema.create_all`): SQLite, then PostgreSQL."""
+    engine = make_engine(database_url)
     schema.create_all(engine)
     yield engine
     engine.dispose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DatabaseError
 from sqlmodel import Session, func, select
 
 from api.services import audit, schema
@@ -23,15 +23,20 @@ from matching.errors import InvalidInputError
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
-APPEND_ONLY_TRIGGERS = ("audit_log_no_update", "audit_log_no_delete", "audit_log_extends_head", "audit_head_forward")
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = store.make_engine(f"sqlite:///{tmp_path}/werkmatch.db")
-    schema.create_all(engine)
-    yield engine
-    engine.dispose()
+# (trigger, table) per dialect: SQLite has one trigger per statement kind, PostgreSQL one per table and kind of guard
+APPEND_ONLY_TRIGGERS = {
+    "sqlite": [
+        ("audit_log_no_update", "audit_log"),
+        ("audit_log_no_delete", "audit_log"),
+        ("audit_log_extends_head", "audit_log"),
+        ("audit_head_forward", "audit_head"),
+    ],
+    "postgresql": [
+        ("audit_log_no_change", "audit_log"),
+        ("audit_log_extends_head", "audit_log"),
+        ("audit_head_forward", "audit_head"),
+    ],
+}
 
 
 @pytest.fixture
@@ -71,8 +76,9 @@ def raw(engine: Engine, sql: str, **params: Any) -> None:
 
 def drop_triggers(engine: Engine) -> None:
     """What only someone with DDL rights can do: the tamper tests need it to get past the database."""
-    for trigger in APPEND_ONLY_TRIGGERS:
-        raw(engine, f"DROP TRIGGER {trigger}")
+    dialect = engine.dialect.name
+    for trigger, table in APPEND_ONLY_TRIGGERS[dialect]:
+        raw(engine, f"DROP TRIGGER {trigger}" + (f" ON {table}" if dialect == "postgresql" else ""))
 
 
 def verify(engine: Engine) -> dict[str, Any]:
@@ -225,16 +231,16 @@ def test_verify_while_writers_append_stays_ok(engine: Engine) -> None:
 
 def test_database_refuses_update_and_delete(engine: Engine) -> None:
     [entry] = write(engine)
-    with pytest.raises(IntegrityError, match="alleen-toevoegen"):
+    with pytest.raises(DatabaseError, match="alleen-toevoegen"):
         raw(engine, "UPDATE audit_log SET purpose = 'iets anders' WHERE seq = 1")
-    with pytest.raises(IntegrityError, match="alleen-toevoegen"):
+    with pytest.raises(DatabaseError, match="alleen-toevoegen"):
         raw(engine, "DELETE FROM audit_log")
     with Session(engine) as session:  # through the ORM just the same
         row = session.get(AuditEntry, 1)
         assert row is not None
         row.actor = "iemand-anders"
         session.add(row)
-        with pytest.raises(IntegrityError, match="alleen-toevoegen"):
+        with pytest.raises(DatabaseError, match="alleen-toevoegen"):
             session.commit()
     with Session(engine) as session:
         assert session.exec(select(AuditEntry.actor)).all() == [entry.actor]
@@ -247,13 +253,13 @@ def test_database_refuses_a_fork_and_a_rewound_head(engine: Engine) -> None:
         "INSERT INTO audit_log (seq, at, actor, rol, action, purpose, subjects, details, prev_hash, hash) "
         "VALUES (:seq, '2025-01-01 00:00:00.000000', 'x', 'x', 'x', 'x', '[]', '{}', :prev, :prev)"
     )
-    with pytest.raises(IntegrityError, match="precies één stap"):  # a second successor of entry 1
+    with pytest.raises(DatabaseError, match="precies één stap"):  # a second successor of entry 1
         raw(engine, insert, seq=3, prev=first.hash)
-    with pytest.raises(IntegrityError, match="precies één stap"):  # skipping a seq
+    with pytest.raises(DatabaseError, match="precies één stap"):  # skipping a seq
         raw(engine, insert, seq=4, prev=second.hash)
-    with pytest.raises(IntegrityError, match="alleen vooruit"):
+    with pytest.raises(DatabaseError, match="alleen vooruit"):
         raw(engine, "UPDATE audit_head SET seq = 1, hash = :hash", hash=first.hash)
-    with pytest.raises(IntegrityError, match="niet verwijderd"):
+    with pytest.raises(DatabaseError, match="niet verwijderd"):
         raw(engine, "DELETE FROM audit_head")
     assert verify(engine) == {"ok": True, "entries": 2, "firstBroken": None}
 
@@ -263,7 +269,7 @@ def test_create_all_is_idempotent_and_restores_protection(engine: Engine) -> Non
     schema.create_all(engine)
     drop_triggers(engine)
     schema.create_all(engine)
-    with pytest.raises(IntegrityError, match="alleen-toevoegen"):
+    with pytest.raises(DatabaseError, match="alleen-toevoegen"):
         raw(engine, "DELETE FROM audit_log")
     assert verify(engine) == {"ok": True, "entries": 2, "firstBroken": None}
     assert [entry.seq for entry in write(engine)] == [3]
@@ -442,7 +448,7 @@ def test_inference_log_round_trips_after_restart(engine: Engine, tmp_path: Path)
         written_id = written.id
     engine.dispose()
 
-    restarted = store.make_engine(f"sqlite:///{tmp_path}/werkmatch.db")
+    restarted = store.make_engine(str(engine.url.render_as_string(hide_password=False)))
     with Session(restarted) as session:
         [row] = session.exec(select(InferenceEntry)).all()
         assert row.id == written_id
@@ -475,9 +481,9 @@ def test_inference_log_is_append_only(engine: Engine) -> None:
             output=[["WSP-0000001", 0.8]],
         )
         session.commit()
-    with pytest.raises(IntegrityError, match="alleen-toevoegen"):
+    with pytest.raises(DatabaseError, match="alleen-toevoegen"):
         raw(engine, "UPDATE inference_log SET query_ref = 'K0000043'")
-    with pytest.raises(IntegrityError, match="alleen-toevoegen"):
+    with pytest.raises(DatabaseError, match="alleen-toevoegen"):
         raw(engine, "DELETE FROM inference_log")
     with Session(engine) as session:
         assert session.exec(select(InferenceEntry.query_ref)).all() == ["K0000042"]

@@ -1,0 +1,99 @@
+"""A real PostgreSQL server for the tests: started once per session, a fresh database per test.
+
+Debian's ``postgresql`` package (installed by the README's test command) provides ``initdb`` and
+``pg_ctl``; both refuse to run as root, and CI runs as root, so as root the server runs as the
+``postgres`` system user (``runuser``), in a directory under ``/tmp`` that user can reach. The
+cluster trusts local connections (a throw-away test cluster on 127.0.0.1 and a private socket
+directory) and runs without fsync: these tests are about SQL behaviour, not durability.
+
+A missing server is an error, not a skip: CI must never pass by leaving PostgreSQL out.
+"""
+
+from __future__ import annotations
+
+import glob
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+SUPERUSER = "werkmatch_test"
+
+
+def _binaries() -> Path:
+    """The directory with ``initdb`` and ``pg_ctl``: the newest Debian version, else the one on PATH."""
+    versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda path: int(Path(path).parts[-3]))
+    initdb = versions[-1] if versions else shutil.which("initdb")
+    if initdb is None:
+        raise RuntimeError("PostgreSQL ontbreekt: installeer Debian's 'postgresql' (zie het testcommando in README.md)")
+    return Path(initdb).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class PostgresServer:
+    """One throw-away cluster; :meth:`database` makes an empty database and answers its URL."""
+
+    base: Path
+    port: int
+    run_as: list[str]
+    bin_dir: Path
+    _numbers: itertools.count = field(default_factory=itertools.count)
+
+    @classmethod
+    def start(cls) -> PostgresServer:
+        bin_dir = _binaries()
+        base = Path(tempfile.mkdtemp(prefix="werkmatch-pg-"))
+        run_as: list[str] = []
+        if os.geteuid() == 0:  # initdb and pg_ctl refuse root: run them as the postgres system user
+            run_as = ["runuser", "-u", "postgres", "--"]
+            shutil.chown(base, "postgres", "postgres")
+        server = cls(base, _free_port(), run_as, bin_dir)
+        data, log = base / "data", base / "server.log"
+        server._run("initdb", "-D", str(data), "-A", "trust", "-U", SUPERUSER, "-E", "UTF8", "--no-locale")
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {server.port} -k {base} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        server._run("pg_ctl", "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60", "start")
+        return server
+
+    def _run(self, program: str, *args: str) -> None:
+        command = [*self.run_as, str(self.bin_dir / program), *args]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"{program} failed ({done.returncode}): {done.stderr or done.stdout}")
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
+
+    def database(self) -> str:
+        """A new, empty database; its URL."""
+        name = f"test_{os.getpid()}_{next(self._numbers)}"
+        admin = create_engine(self.url(), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'"))
+        admin.dispose()
+        return self.url(name)
+
+    def drop(self, url: str) -> None:
+        name = url.rsplit("/", 1)[1]
+        admin = create_engine(self.url(), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.base / "data"), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(self.base, ignore_errors=True)
