@@ -133,7 +133,9 @@ def client_page(config: Settings, username: str, doel: str, limit: int, url: str
     engine = database(config)
     user, _ = remote.find_user(engine, username)
     matches.admit(user, (Rol.WERKCONSULENT,))  # what the route's dependency checks before it runs
-    request = Request({"type": "http", "headers": [], "state": {"request_id": f"cli-{uuid.uuid4().hex[:16]}"}})
+    # the claims a CLI token carries through the service: the route audits the same marks (api.routes.common.origin)
+    state = {"request_id": f"cli-{uuid.uuid4().hex[:16]}", "token_claims": remote.cli_marks()}
+    request = Request({"type": "http", "headers": [], "state": state})
     try:
         page = search_clients(KlantZoekvraag.model_validate(body), user, engine, request)
     except ProblemError as refused:

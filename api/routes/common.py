@@ -105,14 +105,14 @@ def record(
     subjects: list[str],
     details: dict[str, Any] | None = None,
 ) -> None:
-    """Audit entries in the caller's transaction; several when ``subjects`` do not fit one."""
+    """Audit entries in the caller's transaction; several when ``subjects`` do not fit one; with :func:`origin`."""
     users.record_as(
         session,
         user,
         action=action,
         purpose=purpose,
         subjects=subjects,
-        details=details,
+        details={**(details or {}), **(origin(request) or {})} or None,
         request_id=request_id(request),
     )
 

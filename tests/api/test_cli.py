@@ -305,6 +305,16 @@ def test_the_kill_switch_from_the_cli_takes_an_account_and_is_audited_with_the_c
     assert run_json("ranking", *as_beheerder)["modus"] == "model"
 
 
+def test_a_client_list_records_the_cli_marks_in_process_and_through_the_service(service: str) -> None:
+    marks = {"via": "cli", "osGebruiker": getpass.getuser()}
+    for road in ((), ("--url", service)):
+        page = run_json("clients", "list", "--limit", "2", *AS_CONSULENT, *road)
+        with Session(make_engine(Settings().resolved_database_url)) as session:
+            entry = audit.query(session, actor="consulent1", action="klantenlijst_opgevraagd", limit=1)[0]
+        assert entry["subjects"] == [row["clientNummer"] for row in page["resultaten"]]
+        assert entry["details"] == marks, road
+
+
 def test_an_erasure_goes_through_the_running_service_under_the_operator(service: str) -> None:
     """Last in this module: it removes a client of the shared demo data."""
     number = run_json("clients", "list", "--limit", "1", *AS_CONSULENT)["resultaten"][0]["clientNummer"]
