@@ -117,7 +117,7 @@ def pair_matrix(
         vacancies: Vacancy arrays.
         v_rows: Vacancy row per pair, aligned with ``c_rows``.
         dense: Raw cosine similarity per pair.
-        lexical: BM25 per pair, divided by the best of its query (as :func:`scoring.text_signals` does).
+        lexical: BM25 per pair, divided by the best of its query (as :func:`matching.pipeline.build_pool` does).
         now: The moment profile freshness is measured at (naive means UTC).
 
     Returns:

