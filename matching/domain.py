@@ -228,30 +228,38 @@ class Belasting(Schema):
         return value
 
 
-def _check_hours(uren_min: int, uren_max: int) -> None:
-    if uren_min > uren_max:
-        raise ValueError(f"urenMin ({uren_min}) is groter dan urenMax ({uren_max})")
+class _PlaceHoursLanguage(Schema):
+    """What a client and a vacancy check alike: a postcode that exists, a known taalniveau, urenMin ≤ urenMax."""
+
+    @field_validator("postcode", check_fields=False)
+    @classmethod
+    def _postcode(cls, value: str) -> str:
+        normalised = geo.normalise_postcode(value)
+        if normalised is None:
+            raise ValueError(f"{_quoted(value)} is geen geldige postcode; gebruik 4 cijfers, eventueel met 2 letters")
+        if not geo.pc4_exists(normalised[:4]):
+            raise ValueError(f"postcode {_quoted(value)} bestaat niet (onbekend postcodegebied {normalised[:4]})")
+        return normalised
+
+    @field_validator("taalniveau", check_fields=False)
+    @classmethod
+    def _taal(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.upper()
+        if value not in TAALNIVEAUS:
+            raise ValueError(f"onbekend taalniveau {_quoted(value)}; kies uit {', '.join(TAALNIVEAUS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _hours(self) -> Self:
+        uren_min, uren_max = self.uren_min, self.uren_max  # type: ignore[attr-defined]
+        if uren_min > uren_max:
+            raise ValueError(f"urenMin ({uren_min}) is groter dan urenMax ({uren_max})")
+        return self
 
 
-def _check_taalniveau(value: str | None) -> str | None:
-    if value is None:
-        return None
-    value = value.upper()
-    if value not in TAALNIVEAUS:
-        raise ValueError(f"onbekend taalniveau {_quoted(value)}; kies uit {', '.join(TAALNIVEAUS)}")
-    return value
-
-
-def _check_postcode(value: str) -> str:
-    normalised = geo.normalise_postcode(value)
-    if normalised is None:
-        raise ValueError(f"{_quoted(value)} is geen geldige postcode; gebruik 4 cijfers, eventueel met 2 letters")
-    if not geo.pc4_exists(normalised[:4]):
-        raise ValueError(f"postcode {_quoted(value)} bestaat niet (onbekend postcodegebied {normalised[:4]})")
-    return normalised
-
-
-class ClientIn(Schema):
+class ClientIn(_PlaceHoursLanguage):
     """A client profile as it comes in (import, API). Missing optional fields are allowed: incomplete ≠ invalid."""
 
     client_nummer: str = Field(description="pseudoniem klantnummer, nooit een BSN")
@@ -283,16 +291,8 @@ class ClientIn(Schema):
             raise ValueError("klantnummer mag alleen letters, cijfers, '-', '_' en '.' bevatten (max. 64 tekens)")
         return value
 
-    _postcode = field_validator("postcode")(classmethod(lambda cls, v: _check_postcode(v)))
-    _taal = field_validator("taalniveau")(classmethod(lambda cls, v: _check_taalniveau(v)))
 
-    @model_validator(mode="after")
-    def _hours(self) -> Self:
-        _check_hours(self.uren_min, self.uren_max)
-        return self
-
-
-class VacancyIn(Schema):
+class VacancyIn(_PlaceHoursLanguage):
     """A vacancy as it comes in from WSP or Scalabor."""
 
     vacature_nummer: str
@@ -325,14 +325,6 @@ class VacancyIn(Schema):
         if not EXTERNAL_ID.match(value):
             raise ValueError("vacaturenummer mag alleen letters, cijfers, '-', '_' en '.' bevatten (max. 64 tekens)")
         return value
-
-    _postcode = field_validator("postcode")(classmethod(lambda cls, v: _check_postcode(v)))
-    _taal = field_validator("taalniveau")(classmethod(lambda cls, v: _check_taalniveau(v)))
-
-    @model_validator(mode="after")
-    def _hours(self) -> Self:
-        _check_hours(self.uren_min, self.uren_max)
-        return self
 
 
 def _json_column() -> Any:

@@ -165,35 +165,36 @@ def build_client_arrays(
     return arrays
 
 
+# Each array's dtype; a matrix has one column per code of that codebook field (at least one, so an
+# empty taxonomy still gives 2-d arrays), or per beperking aspect.
+_VECTORS: dict[type, tuple[str, ...]] = {
+    np.int64: ("ids", "excluded_times", "licences"),
+    np.float64: ("lat", "lon"),
+    np.float32: tuple(
+        "speed_kmh overhead_min max_km uren_min uren_max n_beperkingen worst_psychic trede motivation reliability "
+        "ability".split()
+    ),
+    np.int8: ("language",),
+    np.uint64: ("match_key",),
+}
+_MATRICES: dict[str, tuple[type, str]] = {
+    "certificates": (bool, "certificates"),
+    "experience": (np.float16, "occupations"),
+    "sector_experience": (bool, "sectors"),
+    "wished_occupations": (bool, "occupations"),
+    "wished_sectors": (bool, "sectors"),
+    "competences": (np.uint8, "competences"),
+    "beperkingen": (np.uint8, "aspects"),
+}
+
+
 def _zeros(n: int, codebook: Codebook) -> ClientArrays:
     """Zeroed arrays for ``n`` clients in the codebook's layout (row-major while they are filled)."""
-    return ClientArrays(
-        ids=np.zeros(n, np.int64),
-        lat=np.zeros(n, np.float64),
-        lon=np.zeros(n, np.float64),
-        speed_kmh=np.zeros(n, np.float32),
-        overhead_min=np.zeros(n, np.float32),
-        max_km=np.zeros(n, np.float32),
-        uren_min=np.zeros(n, np.float32),
-        uren_max=np.zeros(n, np.float32),
-        excluded_times=np.zeros(n, np.int64),
-        licences=np.zeros(n, np.int64),
-        certificates=np.zeros((n, max(len(codebook.certificates), 1)), bool),
-        experience=np.zeros((n, max(len(codebook.occupations), 1)), np.float16),
-        sector_experience=np.zeros((n, max(len(codebook.sectors), 1)), bool),
-        wished_occupations=np.zeros((n, max(len(codebook.occupations), 1)), bool),
-        wished_sectors=np.zeros((n, max(len(codebook.sectors), 1)), bool),
-        competences=np.zeros((n, max(len(codebook.competences), 1)), np.uint8),
-        beperkingen=np.zeros((n, len(ASPECT_NAMES)), np.uint8),
-        n_beperkingen=np.zeros(n, np.float32),
-        worst_psychic=np.zeros(n, np.float32),
-        language=np.zeros(n, np.int8),
-        trede=np.zeros(n, np.float32),
-        motivation=np.zeros(n, np.float32),
-        reliability=np.zeros(n, np.float32),
-        ability=np.zeros(n, np.float32),
-        match_key=np.zeros(n, np.uint64),
-    )
+    arrays = {name: np.zeros(n, dtype) for dtype, names in _VECTORS.items() for name in names}
+    for name, (dtype, columns) in _MATRICES.items():
+        width = len(ASPECT_NAMES) if columns == "aspects" else max(len(getattr(codebook, columns)), 1)
+        arrays[name] = np.zeros((n, width), dtype)
+    return ClientArrays(**arrays)
 
 
 def _fill_profile(
