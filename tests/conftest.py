@@ -48,6 +48,19 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     server.drop(url)
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_database(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Per module, each database werkmatch runs on, for a module's app: ``""`` (SQLite in the data directory) or
+    the URL of a new database on the real PostgreSQL."""
+    if request.param == "sqlite":
+        yield ""
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    url = server.database()
+    yield url
+    server.drop(url)
+
+
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     """A database with every table of werkmatch (:func:`api.services.schema.create_all`): SQLite, then PostgreSQL."""

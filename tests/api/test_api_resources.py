@@ -24,9 +24,10 @@ IMPORT_LIMIT = 5 * 1024 * 1024  # bytes in one import request (api.ops: "*/impor
 
 
 @pytest.fixture(scope="module")
-def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[TestClient]:
+def http(tmp_path_factory: pytest.TempPathFactory, embedder, module_database: str) -> Iterator[TestClient]:
     settings = app_settings(
         tmp_path_factory.mktemp("resources") / "var",
+        database_url=module_database,
         ops={"rate_burst": 10_000},  # these tests search far more often than a consulent; api.ops limits that
     )
 

@@ -14,7 +14,7 @@ BEPERKING = [{"aspect": "tillen", "ernst": 2}]
 
 
 @pytest.fixture(scope="module")
-def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[TestClient]:
+def http(tmp_path_factory: pytest.TempPathFactory, embedder, module_database: str) -> Iterator[TestClient]:
     def records(session: Session) -> None:
         # wc-a owns the most clients, so the demo user consulent1 is wc-a and consulent2 is wc-b
         make_client(session, client_nummer="K-EIGEN", consulent="wc-a", beperkingen=BEPERKING)
@@ -24,7 +24,9 @@ def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[TestCli
         make_client(session, client_nummer="K-RUG", consulent="wc-a", beperkingen=[{"aspect": "tillen", "ernst": 3}])
         make_vacancy(session, vacature_nummer="V-ROL", belasting=[{"aspect": "tillen", "niveau": 3}])
 
-    with running_app(app_settings(tmp_path_factory.mktemp("roles") / "var"), embedder, records) as client:
+    with running_app(
+        app_settings(tmp_path_factory.mktemp("roles") / "var", database_url=module_database), embedder, records
+    ) as client:
         yield client
 
 

@@ -39,7 +39,7 @@ OTHER = ("K-B1", "K-B2")  # wc-b: consulent2
 
 
 @pytest.fixture(scope="module")
-def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[TestClient]:
+def http(tmp_path_factory: pytest.TempPathFactory, embedder, module_database: str) -> Iterator[TestClient]:
     def records(session: Session) -> None:
         for number in OWN:
             make_client(session, client_nummer=number, consulent="wc-a")
@@ -48,7 +48,8 @@ def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[TestCli
         for number in ("V-E2E", "V-DECL", "V-DUBBEL", "V-ROLLEN", "V-FOUT", "V-ZOEK1", "V-ZOEK2", "V-RACE", "V-DICHT"):
             make_vacancy(session, vacature_nummer=number)
 
-    with running_app(app_settings(tmp_path_factory.mktemp("workflow") / "var"), embedder, records) as client:
+    settings = app_settings(tmp_path_factory.mktemp("workflow") / "var", database_url=module_database)
+    with running_app(settings, embedder, records) as client:
         yield client
 
 

@@ -29,7 +29,7 @@ EXACT_DISTANCE = re.compile(r"\d+,\d km van het werkadres|\bmin\b")
 
 
 @pytest.fixture(scope="module")
-def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[TestClient]:
+def http(tmp_path_factory: pytest.TempPathFactory, embedder, module_database: str) -> Iterator[TestClient]:
     def records(session: Session) -> None:
         for number, postcode in (("K-A1", "6811AB"), ("K-A2", "6826AB"), ("K-A3", "6816AB")):
             make_client(session, client_nummer=number, consulent="wc-a", postcode=postcode)
@@ -38,7 +38,9 @@ def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[TestCli
         make_vacancy(session, vacature_nummer="V-GEEN", belasting=[], **SAME_VACANCY)
         make_vacancy(session, vacature_nummer="V-TIL", belasting=[{"aspect": "tillen", "niveau": 3}], **SAME_VACANCY)
 
-    with running_app(app_settings(tmp_path_factory.mktemp("disclosure") / "var"), embedder, records) as client:
+    with running_app(
+        app_settings(tmp_path_factory.mktemp("disclosure") / "var", database_url=module_database), embedder, records
+    ) as client:
         yield client
 
 

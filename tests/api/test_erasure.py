@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DatabaseError
 from sqlmodel import Session, SQLModel, select
 from typer.testing import CliRunner
 
@@ -32,12 +32,17 @@ NAME, EMAIL, PHONE = "Vlinderhoek", "zwanette.vlinderhoek@example.org", "0612345
 
 
 @pytest.fixture
-def world(tmp_path: Path, embedder: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TestClient, Settings]]:
+def world(
+    tmp_path: Path, embedder: Any, monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> Iterator[tuple[TestClient, Settings]]:
     """A running app whose client GONE left traces everywhere: audit, inference, exposure, voorstel, inbox, …"""
     data_dir = tmp_path / "var"
     monkeypatch.setenv("WERKMATCH_DATA_DIR", str(data_dir))  # the CLI reads the same data directory
     monkeypatch.setenv("WERKMATCH_PORT", "9")  # no service answers there: the CLI erases in process
-    settings = app_settings(data_dir, ops=OpsSettings(rate_burst=10_000, access_log=False))
+    if not database_url.startswith("postgresql"):
+        database_url = ""  # SQLite in the data directory, where the file checks look
+    monkeypatch.setenv("WERKMATCH_DATABASE_URL", database_url)  # the CLI reads the same database
+    settings = app_settings(data_dir, database_url=database_url, ops=OpsSettings(rate_burst=10_000, access_log=False))
 
     def records(session: Session) -> None:
         gone = make_client(
@@ -129,6 +134,10 @@ def test_every_table_with_a_client_is_erased() -> None:
 
 def test_api_erasure_leaves_nothing_of_the_client_on_disk(world: tuple[TestClient, Settings]) -> None:
     http, settings = world
+    if settings.database_url:
+        # PostgreSQL keeps a deleted row in dead tuples and WAL segments until VACUUM and WAL recycling:
+        # erasure there does not yet scrub the server's files (issue 14); this checks the SQLite file.
+        pytest.skip("bytes on disk: the SQLite file; PostgreSQL's own files are not yet scrubbed")
     gone_id = _client_id(settings, GONE)
     assert gone_id is not None
     saved = VectorIndex.load(settings.index_dir, "clients")
@@ -308,10 +317,10 @@ def test_a_redaction_cannot_be_added_or_forged_afterwards(world: tuple[TestClien
         f"/api/v1/klanten/{GONE}", params={"reden": "verzoek_klant"}, headers=login(http, "beheerder")
     )
     tombstone = response.json()["auditSeq"]
-    with pytest.raises(IntegrityError, match="alleen-toevoegen"):
+    with pytest.raises(DatabaseError, match="alleen-toevoegen"):
         with engine.begin() as connection:
             connection.execute(text("UPDATE audit_log SET subjects = '[]' WHERE seq = :s"), {"s": plain})
-    with pytest.raises(IntegrityError, match="alleen-toevoegen"):
+    with pytest.raises(DatabaseError, match="alleen-toevoegen"):
         with engine.begin() as connection:
             connection.execute(text("UPDATE audit_log SET actor = 'x' WHERE seq IN (SELECT seq FROM audit_redaction)"))
     # Registering one more row under the tombstone (to rewrite it) is allowed by the database, but the

@@ -292,7 +292,7 @@ def test_the_throttle_window_slides() -> None:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[TestClient]:
+def world(tmp_path_factory: pytest.TempPathFactory, embedder, module_database: str) -> Iterator[TestClient]:
     """The real app on a small database: wc-a (consulent1) holds a client with a beperking, wc-b (consulent2) one."""
 
     def records(session: Session) -> None:
@@ -300,7 +300,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[TestCl
         make_client(session, client_nummer="K-VIER-3", consulent="wc-a")
         make_client(session, client_nummer="K-VIER-2", consulent="wc-b")
 
-    settings = app_settings(tmp_path_factory.mktemp("vier-ogen") / "var")
+    settings = app_settings(tmp_path_factory.mktemp("vier-ogen") / "var", database_url=module_database)
     with running_app(settings, embedder, records, wait=False) as client:
         yield client
 

@@ -173,7 +173,7 @@ OTHER = ("K-B1", "K-B2")  # wc-b: consulent2
 
 
 @pytest.fixture(scope="module")
-def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[TestClient]:
+def http(tmp_path_factory: pytest.TempPathFactory, embedder, module_database: str) -> Iterator[TestClient]:
     def records(session: Session) -> None:
         for years, number in enumerate(OWN, start=1):
             make_client(
@@ -187,7 +187,9 @@ def http(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[TestCli
         for number in ("V-LIJST", "V-ROL", "V-REDEN", "V-PUSH", "V-LABEL"):
             make_vacancy(session, vacature_nummer=number)
 
-    with running_app(app_settings(tmp_path_factory.mktemp("oversight") / "var"), embedder, records) as client:
+    with running_app(
+        app_settings(tmp_path_factory.mktemp("oversight") / "var", database_url=module_database), embedder, records
+    ) as client:
         yield client
 
 
@@ -401,6 +403,7 @@ def test_role_rules(http, tokens, method, path, data, user, expected) -> None:
 
 def test_the_cli_prints_the_deviation_report(http, tokens, monkeypatch) -> None:
     monkeypatch.setenv("WERKMATCH_DATA_DIR", str(http.app.state.settings.data_dir))
+    monkeypatch.setenv("WERKMATCH_DATABASE_URL", http.app.state.settings.database_url)
     runner = CliRunner()
     today = datetime.now(UTC).date()
     monkeypatch.setenv("WERKMATCH_GEBRUIKER", "beheerder")

@@ -28,7 +28,6 @@ from matching.outcomes import (
     relevance_labels,
     transition,
 )
-from matching.settings import Settings
 from tests.factories import make_client, make_vacancy
 
 S = VoorstelStatus
@@ -45,14 +44,6 @@ PATHS: dict[VoorstelStatus, list[tuple[VoorstelStatus, Reden | None]]] = {
     S.DUURZAAM: [(S.UITGENODIGD, None), (S.AANGENOMEN, None), (S.GEPLAATST, None), (S.DUURZAAM, None)],
     S.UITGEVALLEN: [(S.UITGENODIGD, None), (S.AANGENOMEN, None), (S.GEPLAATST, None), (S.UITGEVALLEN, Reden.REISTIJD)],
 }
-
-
-@pytest.fixture
-def engine(settings: Settings) -> Iterator[Engine]:
-    engine = store.make_engine(settings.resolved_database_url)
-    store.init_db(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
