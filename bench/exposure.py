@@ -1,6 +1,6 @@
 """Exposure concentration with and without exposure-aware re-ranking, on the simulated history.
 
-Run: .venv/bin/python bench/exposure.py [--data-dir /tmp/wm-demo] [--vacancies 300] [--no-history]
+Run: .venv/bin/python bench/exposure.py [--data-dir /tmp/wm-demo] [--vacancies 300] [--no-history] [--served]
 (after `werkmatch demo-data`, `werkmatch simulate outcomes` and, for the champion, `werkmatch train`
 and `werkmatch promote`). Reads the data directory only: nothing is trained, promoted or written there.
 
@@ -12,6 +12,12 @@ with the serving ranker (the champion, else the shipped baseline):
 * ``history``: every vacancy with a voorstel, three years of lists through one exposure ledger, as
   serving would see them. The champion was trained on the older 80 % of these vacancies (on their
   voorstellen, not on these counterfactual outcomes), so read its NDCG@10 losses, not its levels.
+
+``--served`` measures the lists *as served* instead (:func:`training.exposure_eval.served_fairness`:
+the exposure re-ordering and the merit floor, exposure ÷ merit per group, NDCG@10 cost): a sweep of
+``--floors`` on a **tuning** set — the held-out vacancies that ``werkmatch evaluate`` does *not*
+sample — and the same sweep reported on the 200 it does sample (**held out**: read, never chosen
+on). Writes ``bench/results/exposure-served-3y.json`` by default.
 
 Writes the JSON to ``--out`` (default ``bench/results/exposure-3y.json``) and prints a summary.
 """
@@ -27,10 +33,12 @@ from typing import Any
 
 import numpy as np
 
+from matching.exposure import DEFAULT_STRENGTH
 from matching.matcher import Matcher
 from matching.settings import Settings
 from training.dataset import RankingData, build_dataset
-from training.exposure_eval import evaluate_exposure
+from training.exposure_eval import evaluate_exposure, served_fairness
+from training.fairness import group_labels, suitable_in_pool
 from training.pool_eval import pool_holdout
 from training.registry import serve_champion
 
@@ -62,14 +70,48 @@ def report(name: str, result: dict[str, Any]) -> None:
     print(f"  doel: {json.dumps(result['goal'], ensure_ascii=False)}")
 
 
+def served_sweep(
+    matcher: Matcher, vacancies: np.ndarray, moments: dict[int, float], floors: list[float], strength: float
+) -> dict[str, Any]:
+    """:func:`served_fairness` of the serving ranker's lists for each merit floor, on the pools of ``vacancies``."""
+    built = pool_holdout(matcher, vacancies, moments)
+    if built is None:
+        raise SystemExit("geen verborgen waarheid in deze gegevens: de meting werkt alleen op synthetische data")
+    pool, truth = built
+    assert matcher.ranker is not None
+    scores = matcher.ranker.score(pool.features)
+    groups, merit = group_labels(matcher.engine, pool), suitable_in_pool(truth, pool.vacancy_ids)
+    points = {}
+    for floor in floors:
+        result = served_fairness(pool, scores, groups, merit, strength=strength, floor=floor)
+        worst = min(
+            (row["exposureVsMerit"], f"{attribute}={group}")
+            for attribute, section in result["attributes"].items()
+            for group, row in section["groups"].items()
+            if not row["tooSmall"] and row["exposureVsMerit"] is not None
+        )
+        points[str(floor)] = {"lowestExposureVsMerit": {"group": worst[1], "value": worst[0]}, **result}
+        print(
+            f"  vloer {floor}: kosten NDCG@10 {100 * result['ndcg@10Cost']:.1f} % {result['ndcg@10CostCI']}, "
+            f"laagste {worst[1]} {worst[0]:.2f}, onder 0,8: {result['goal']['groupsBelow']}",
+            flush=True,
+        )
+    return {"vacancies": int(len(np.unique(pool.vacancy_ids))), "poolRows": len(pool), "floors": points}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("WERKMATCH_DATA_DIR", "/tmp/wm-demo")))
     parser.add_argument("--vacancies", type=int, default=300)
     parser.add_argument("--test-share", type=float, default=0.2)
     parser.add_argument("--no-history", action="store_true", help="only the held-out sample (≈ 30 s)")
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "exposure-3y.json")
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--served", action="store_true", help="the served lists: merit floor sweep, tuning/held out")
+    parser.add_argument("--floors", default="0,0.5,0.8,1.0,1.2")
+    parser.add_argument("--strength", type=float, default=DEFAULT_STRENGTH)
     args = parser.parse_args()
+    name = "exposure-served-3y.json" if args.served else "exposure-3y.json"
+    args.out = args.out or Path(__file__).parent / "results" / name
     start = time.perf_counter()
     settings = Settings(data_dir=args.data_dir)
     matcher = Matcher(settings)
@@ -80,15 +122,28 @@ def main() -> None:
     held_out = np.unique(test.vacancy_ids)
     sample = np.random.default_rng(0).choice(held_out, size=min(args.vacancies, len(held_out)), replace=False)
     result: dict[str, Any] = {"dataDir": str(args.data_dir), "rankedBy": ranked_by}
+    if args.served:  # held out: the sample `werkmatch evaluate` takes (its seed and size); tuning: the rest
+        floors = [float(value) for value in args.floors.split(",")]
+        evaluated = np.random.default_rng(0).choice(held_out, size=min(200, len(held_out)), replace=False)
+        result["strength"] = args.strength
+        for part, ids in (("tuning", np.setdiff1d(held_out, evaluated)), ("heldOut", evaluated)):
+            print(f"{part}: {len(ids)} vacatures", flush=True)
+            result[part] = served_sweep(matcher, ids, moments, floors, args.strength)
+        write(args.out, result, start)
+        return
     result["heldOut"] = measure(matcher, sample, moments)
     report("toets", result["heldOut"])
     if not args.no_history:
         result["history"] = measure(matcher, np.unique(data.vacancy_ids), moments)
         report("geschiedenis", result["history"])
+    write(args.out, result, start)
+
+
+def write(out: Path, result: dict[str, Any], start: float) -> None:
     result["seconds"] = round(time.perf_counter() - start, 1)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"{result['seconds']} s; geschreven: {args.out}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"{result['seconds']} s; geschreven: {out}")
 
 
 if __name__ == "__main__":

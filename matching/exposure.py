@@ -35,10 +35,21 @@ places; 0.5 costs 6.1 % over the history. Halving the Gini is not reachable with
 suitability itself is concentrated (ranking by the hidden truth gives a Gini of 0.93), so every
 further spread shows less suitable people. Higher ``s`` spreads exposure further at a steeper price;
 0 switches the re-ranking off. Serving reads ``WERKMATCH_RANKER__EXPOSURE_STRENGTH``.
+
+**Exposure in proportion to merit: the merit floor** (:func:`merit_floor`, issue 19). The penalty
+above spreads attention over people but not over the ladder: with it alone, suitable trede-1 clients
+still get about half the top-10 share their suitability earns (``werkmatch evaluate --json`` →
+``fairness.served``). After :func:`rerank`, the first :data:`LIST_SIZE` places give every trede at
+least ``floor`` × its *merit share*: its share of the pool's relevance top fifth, as the ranker
+itself judges it. Trede is not a protected attribute and is what the ranker over-weights; the
+protected attributes, beperkingen and the route are never read here. Why this method and this
+floor: the README, "Exposure across the bestand", and ``bench/results/exposure-served-3y.json``.
+Serving reads ``WERKMATCH_RANKER__EXPOSURE_FLOOR`` (0: off); a strength of 0 switches both off.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable
 
 import numpy as np
@@ -51,6 +62,8 @@ PENALTY_CAP = 3.0  # log1p(exposure / average) capped: ≈ 19× the average expo
 LOW_TREDE_MAX = 2  # tredes 0–2 (official 1–3): far from work, the people afromen leaves behind
 LOW_TREDE_BOOST = 0.5  # in penalty units: offsets having been shown at ~0.65× the average (log1p(0.65) ≈ 0.5)
 FIT_SHARE = 0.10  # "fits": relevance in the pool's top 10 % (≈ 57 of 575; the top K is 50)
+DEFAULT_FLOOR = 0.8  # merit_floor: every trede gets ≥ 0.8 of its estimated merit share of the top 10 (settings)
+MERIT_SHARE = 0.2  # merit_floor: "fits" is the relevance top fifth of the pool (the audit: the true top fifth)
 
 
 def exposure_penalty(exposure: np.ndarray, mean_exposure: float) -> np.ndarray:
@@ -109,6 +122,75 @@ def rerank(
     boost = LOW_TREDE_BOOST * ((trede[top] <= LOW_TREDE_MAX) & fits(scores)[top])
     adjusted = z - strength * (exposure_penalty(exposure[top], mean_exposure) - boost)
     return np.concatenate([top[np.argsort(-adjusted, kind="stable")], order[top_k:]])
+
+
+def merit_floor(
+    order: np.ndarray,
+    scores: np.ndarray,
+    groups: np.ndarray,
+    floor: float = DEFAULT_FLOOR,
+    merit_share: float = MERIT_SHARE,
+    length: int = LIST_SIZE,
+) -> np.ndarray:
+    """``order`` with every group given at least ``floor`` × its merit share of the first ``length`` places.
+
+    FA*IR-style minimum counts (Zehlike et al., CIKM 2017), with the proportions estimated per pool
+    from the ranker itself instead of fixed: a group's *merit share* is its share of the pool's
+    relevance top ``merit_share`` (the ranker's own broad judgement of who fits), not of its top 10,
+    where a small edge in score becomes nearly all the places. By list position ``k`` group ``g`` must
+    hold ``floor · k · share_g`` places, rounded by systematic sampling with one ``u`` uniform in
+    [0, 1) per pool (group ``g`` needs ``⌊floor·k·S_g + u⌋ − ⌊floor·k·S_{g−1} + u⌋``, ``S`` the
+    cumulative shares): the needs never sum to more than ``k``, and a group with an expected 0.4
+    places gets one in 40 % of the lists instead of never — exposure in expectation, as Diaz et al.
+    (CIKM 2020). The draw is seeded by the scores, so the same pool gives the same list.
+
+    A short group's best remaining candidate in ``order`` moves up (the group furthest below its
+    need, as a share of it, first) — but only a candidate within the relevance top
+    ``merit_share``: nobody the ranker rates below that passes anyone. Positions past ``length``
+    keep ``order``.
+
+    Args:
+        order: A permutation of the pool (e.g. :func:`rerank`'s), best first.
+        scores: Relevance per candidate (pool order).
+        groups: Per candidate, its group (here: the trede; never a protected attribute).
+        floor: ``0`` returns ``order`` unchanged; ``1`` asks for the full merit share.
+        merit_share: Which top share of the pool by relevance counts as "fits".
+        length: How many places are constrained (the shown top).
+
+    Returns:
+        A permutation of ``range(len(scores))``.
+    """
+    order = np.asarray(order)
+    scores = np.asarray(scores, np.float64)
+    n = len(order)
+    if floor <= 0 or n <= length:
+        return order
+    fits = np.zeros(n, bool)
+    fits[np.argsort(-scores, kind="stable")[: max(length, int(np.ceil(merit_share * n)))]] = True
+    labels, index = np.unique(np.asarray(groups), return_inverse=True)
+    share = np.bincount(index[fits], minlength=len(labels)) / fits.sum()
+    upto = np.cumsum(share)  # systematic rounding: one draw, the needs sum to the places, never more
+    offset = np.random.default_rng(zlib.crc32(scores.tobytes())).random()
+    queues = [order[(index[order] == g) & fits[order]] for g in range(len(labels))]
+    heads, held = np.zeros(len(labels), np.int64), np.zeros(len(labels), np.int64)
+    taken = np.zeros(n, bool)
+    first: list[int] = []
+    for position in range(1, length + 1):
+        need = np.diff(np.floor(floor * position * upto + offset), prepend=np.floor(offset))
+        short = [g for g in range(len(labels)) if held[g] < need[g] and heads[g] < len(queues[g])]
+        if short:
+            # the group furthest below its need (as a share of it) first; between equals, the best score
+            group = max(short, key=lambda g: ((need[g] - held[g]) / need[g], scores[queues[g][heads[g]]]))
+            pick = int(queues[group][heads[group]])
+        else:
+            pick = int(order[~taken[order]][0])
+        taken[pick] = True
+        first.append(pick)
+        group = index[pick]
+        held[group] += 1
+        while heads[group] < len(queues[group]) and taken[queues[group][heads[group]]]:
+            heads[group] += 1
+    return np.concatenate([np.array(first, np.int64), order[~taken[order]]])
 
 
 def gini(values: np.ndarray) -> float:

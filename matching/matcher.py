@@ -441,7 +441,8 @@ class _CandidateRanking:
         exposed = None
         if strength > 0:
             before, average = oversight_state.exposure(self.session, clients.ids[pool.rows], self.vacancy.id, self.now)  # type: ignore[arg-type]
-            exposed = pipeline.Exposure(before, clients.trede[pool.rows], strength, average)
+            floor = self.matcher.settings.ranker.exposure_floor
+            exposed = pipeline.Exposure(before, clients.trede[pool.rows], strength, average, floor)
         self.order = order = pipeline.order(score, top, exposed)
         shown_pairs = pairs[order] if pairs is not None else self._pairs(order)
         contributions = (

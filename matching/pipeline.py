@@ -207,22 +207,25 @@ def weighted_score(pool: Pool, weights: RetrievalSettings) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Exposure:
-    """What re-ranks a shown list for exposure (:func:`matching.exposure.rerank`), per pool row."""
+    """What re-orders a shown list (:mod:`matching.exposure`), per pool row: the exposure so far
+    (:func:`~matching.exposure.rerank` at ``strength``), and the trede whose merit share of the top
+    10 is held to at least ``floor`` (:func:`~matching.exposure.merit_floor`; 0: off)."""
 
     shown_before: np.ndarray
     trede: np.ndarray
     strength: float
     mean: float
+    floor: float = 0.0
 
 
 def order(score: np.ndarray, top: int, exposed: Exposure | None = None) -> np.ndarray:
     """Step 4: positions into the pool, best first, at most ``top``."""
-    if exposed is None or exposed.strength <= 0:
+    if exposed is None or (exposed.strength <= 0 and exposed.floor <= 0):
         return np.argsort(-score, kind="stable")[:top]
     ranked = exposure.rerank(
         score, exposed.shown_before, exposed.trede, strength=exposed.strength, mean_exposure=exposed.mean
     )
-    return ranked[:top]
+    return exposure.merit_floor(ranked, score, exposed.trede, floor=exposed.floor)[:top]
 
 
 def excluded_counts(features: scoring.PairFeatures, open_: np.ndarray) -> dict[str, int]:

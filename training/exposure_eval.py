@@ -29,8 +29,21 @@ from typing import Any
 
 import numpy as np
 
-from matching.exposure import DEFAULT_STRENGTH, LIST_SIZE, LOW_TREDE_MAX, TOP_K, ExposureLedger, gini, rerank
+from matching.exposure import (
+    DEFAULT_FLOOR,
+    DEFAULT_STRENGTH,
+    LIST_SIZE,
+    LOW_TREDE_MAX,
+    TOP_K,
+    ExposureLedger,
+    gini,
+    merit_floor,
+    rerank,
+)
+from matching.matcher import Matcher
+from matching.settings import RankerSettings
 from training.dataset import RankingData
+from training.fairness import audit_ranking
 from training.metrics import paired, summarise
 
 SWEEP = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0)
@@ -65,10 +78,13 @@ def replay(
     strength: float,
     groups: list[np.ndarray],
     top_k: int = TOP_K,
+    floor: float = 0.0,
 ) -> tuple[np.ndarray, ExposureLedger]:
     """Order every pool in time order with one ledger; returns a score per row (``-position``) and the ledger.
 
     ``-position`` (0 for the first of a list) lets :mod:`training.metrics` read the order as shown.
+    The order is the one serving shows (:func:`matching.pipeline.order`): :func:`rerank` at
+    ``strength``, then :func:`merit_floor` at ``floor`` by trede.
     """
     assert data.trede is not None, "exposure needs the trede per row"
     ledger = ExposureLedger()
@@ -76,6 +92,7 @@ def replay(
     for rows in groups:
         exposure = ledger.candidates(data.client_ids[rows])
         order = rerank(scores[rows], exposure, data.trede[rows], strength, ledger.mean(), top_k)
+        order = merit_floor(order, scores[rows], data.trede[rows], floor)
         shown_as[rows[order]] = -np.arange(len(order), dtype=np.float64)
         ledger.record(data.client_ids[rows[order[:LIST_SIZE]]])
     return shown_as, ledger
@@ -200,3 +217,131 @@ def _sweep_and_goal(entries: dict[float, dict[str, Any]]) -> tuple[list[dict[str
         "bestWithinLoss": {key: best[key] for key in ("strength", "gini", "ndcg@10", "ndcg@10Loss")},
     }
     return curve, goal
+
+
+MIN_EXPOSURE_VS_MERIT = 0.8  # issue 19: every group of ≥ 30 clients gets ≥ 0.8 of the top-10 share it merits …
+MAX_SERVED_COST = 0.05  # … at ≤ 5 % NDCG@10 below relevance-only ordering of the same pools
+COMPACT = (
+    "clients",
+    "poolShare",
+    "top10Share",
+    "ratio",
+    "ratioCI",
+    "meritShare",
+    "exposureVsMerit",
+    "exposureVsMeritCI",
+)
+
+
+def served_method(ranker: RankerSettings) -> dict[str, float]:
+    """The served ordering's settings, as :func:`served_fairness` takes them (serving applies the floor
+    only while the exposure re-ordering is on: strength 0 switches both off)."""
+    on = ranker.exposure_strength > 0
+    return {"strength": ranker.exposure_strength, "floor": ranker.exposure_floor if on else 0.0}
+
+
+def _compact(audit: dict[str, Any]) -> dict[str, Any]:
+    return {
+        attribute: {group: {key: row.get(key) for key in COMPACT} for group, row in section["groups"].items()}
+        for attribute, section in audit["attributes"].items()
+    }
+
+
+def served_fairness(
+    data: RankingData,
+    scores: np.ndarray,
+    groups: dict[str, np.ndarray],
+    merit: np.ndarray | None = None,
+    strength: float = DEFAULT_STRENGTH,
+    floor: float = DEFAULT_FLOOR,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """The fairness of the lists *as served*: every pool replayed in time order through one exposure
+    ledger and ordered as :func:`matching.pipeline.order` orders a shown list, then audited.
+
+    Args:
+        data: Whole candidate pools with ``trede`` (synthetic: :func:`training.pool_eval.pool_holdout`;
+            real data: :func:`served_pools`, labels all 0).
+        scores: The serving ranker's relevance per row.
+        groups: Per audited attribute, the group per row (:func:`training.fairness.group_labels`).
+        merit: Per row, who deserved a place (synthetic: the true top fifth of the pool). None on real
+            data: then only the exposure-vs-pool part (``ratio``) is reported, no NDCG.
+        strength, floor: Of the served ordering (``RankerSettings.exposure_strength`` / ``exposure_floor``).
+
+    Returns:
+        ``method``, ``vacancies``, ``attributes`` (the audit of the served lists,
+        :func:`training.fairness.audit_ranking`, each group with ``exposureVsMerit`` and its interval),
+        ``relevanceOnly`` (the same groups' shares and ratios for relevance-only lists),
+        ``breaches`` (pool tripwire), and with merit ``ndcg@10``/``ndcg@10RelevanceOnly``, ``ndcg@10Cost``
+        with its paired interval, and ``goal``: which groups of ≥ 30 clients stay under 0.8 of merit.
+    """
+    assert data.trede is not None, "served lists need the trede per row"
+    scores = np.asarray(scores, np.float64)
+    in_time = _groups_in_time_order(data)
+    served_as, _ = replay(data, scores, strength, in_time, floor=floor)
+    relevance_as, _ = replay(data, scores, 0.0, in_time)
+    served = audit_ranking(data, served_as, groups, merit, seed=seed)
+    before = audit_ranking(data, relevance_as, groups, merit, seed=seed)
+    out: dict[str, Any] = {
+        "method": {"strength": strength, "floor": floor, "groupedBy": "trede", "listSize": LIST_SIZE},
+        "vacancies": served["vacancies"],
+        "minGroup": served["minGroup"],
+        "attributes": served["attributes"],
+        "relevanceOnly": _compact(before),
+        "breaches": served["breaches"],
+    }
+    if merit is None or not np.any(data.labels > 0):
+        return out
+    relevance = summarise(data.labels, relevance_as, data.vacancy_ids, seed=seed)
+    shown = summarise(data.labels, served_as, data.vacancy_ids, seed=seed)
+    vs = paired(data.labels, served_as, relevance_as, data.vacancy_ids, seed=seed)
+    low = [
+        f"{attribute}={group}"
+        for attribute, section in served["attributes"].items()
+        for group, row in section["groups"].items()
+        if not row["tooSmall"] and row["exposureVsMerit"] is not None and row["exposureVsMerit"] < MIN_EXPOSURE_VS_MERIT
+    ]
+    cost = round(1.0 - vs["ratio"], 4) if vs["ratio"] is not None else None
+    out.update(
+        {
+            "ndcg@10": shown["ndcg@10"],
+            "ndcg@10RelevanceOnly": relevance["ndcg@10"],
+            "ndcg@10Cost": cost,
+            "ndcg@10CostCI": [round(1.0 - vs["ratioCI"][1], 4), round(1.0 - vs["ratioCI"][0], 4)]
+            if vs["ratioCI"]
+            else None,
+            "goal": {
+                "exposureVsMeritAtLeast": MIN_EXPOSURE_VS_MERIT,
+                "ndcg@10CostAtMost": MAX_SERVED_COST,
+                "groupsBelow": low,
+                "met": not low and cost is not None and cost <= MAX_SERVED_COST,
+            },
+        }
+    )
+    return out
+
+
+def served_pools(matcher: Matcher, vacancy_ids: np.ndarray, moments: dict[int, float]) -> RankingData | None:
+    """Whole candidate pools of ``vacancy_ids`` as the search builds them, without outcomes (labels 0).
+
+    For real data, where :func:`training.pool_eval.pool_holdout` has no hidden truth to label with:
+    enough for the exposure-vs-pool part of :func:`served_fairness`. None when no pool has a candidate.
+    """
+    parts: list[tuple[np.ndarray, np.ndarray, int]] = []
+    for vacancy_id in np.unique(vacancy_ids).tolist():
+        client_ids, features = matcher.pool_features(int(vacancy_id))
+        if len(client_ids):
+            parts.append((client_ids.astype(np.int64), features, int(vacancy_id)))
+    if not parts:
+        return None
+    clients, _ = matcher.index.arrays()
+    client_ids = np.concatenate([ids for ids, _, _ in parts])
+    vacancy = np.concatenate([np.full(len(ids), vacancy_id, np.int64) for ids, _, vacancy_id in parts])
+    return RankingData(
+        features=np.concatenate([features for _, features, _ in parts]),
+        labels=np.zeros(len(client_ids), np.int64),
+        vacancy_ids=vacancy,
+        client_ids=client_ids,
+        moments=np.array([moments[int(v)] for v in vacancy], np.float64),
+        trede=clients.trede[[clients.position[int(c)] for c in client_ids]].astype(np.int64),
+    )

@@ -3,14 +3,16 @@
 Input is what a ranker did with whole candidate pools (:func:`training.pool_eval.pool_holdout`: every
 candidate the search ranks per vacancy, each with the outcome they would have had). Per protected or
 vulnerable group — geslacht, leeftijdsband and migratieachtergrond from the audit-only table
-(``audit_kenmerken``, never a feature), trede, and whether a beperking is recorded — the audit reports:
+(``audit_kenmerken``, never a feature), trede, route, and whether a beperking is recorded — the audit
+reports:
 
 * ``poolShare``: the group's share of all pool rows (who was eligible and retrieved);
 * ``top10Share``: its share of all top-10 positions;
 * ``ratio`` = top10Share / poolShare with a 95 % bootstrap interval (vacancies resampled). A ratio
   under :data:`TRIPWIRE` (0.8, the "four-fifths" rule of thumb) is a *breach*, unless the group has
   fewer than :data:`MIN_GROUP` distinct clients in the pools: then it is reported as too small;
-* ``meritShare`` and ``exposureVsMerit`` = top10Share / meritShare: exposure against the group's
+* ``meritShare`` and ``exposureVsMerit`` = top10Share / meritShare (with ``exposureVsMeritCI``, the
+  same bootstrap): exposure against the group's
   share of those who merited a place — a group can be rare in top-10s because it is rare among the
   suitable, or despite not being. Merit is the truly suitable (top fifth of the pool by hidden
   suitability) on synthetic data, else a positive outcome, which carries employers' bias;
@@ -65,6 +67,7 @@ def group_labels(engine: Engine, data: RankingData) -> dict[str, np.ndarray]:
     with Session(engine) as session:
         audit = {row.client_id: row for row in session.exec(select(AuditKenmerken))}
         beperkt = {cid: bool(items) for cid, items in session.exec(select(Client.id, Client.beperkingen)).all()}
+        route = dict(session.exec(select(Client.id, Client.route)).all())
     years = np.array([datetime.fromtimestamp(m, UTC).year for m in data.moments], np.int64)
     rows = [audit.get(int(c)) for c in data.client_ids]
     return {
@@ -79,6 +82,7 @@ def group_labels(engine: Engine, data: RankingData) -> dict[str, np.ndarray]:
         if data.trede is not None
         else np.full(len(data), UNKNOWN, dtype=object),
         "beperking": np.array(["ja" if beperkt.get(int(c)) else "nee" for c in data.client_ids], dtype=object),
+        "route": np.array([str(route.get(int(c)) or UNKNOWN) for c in data.client_ids], dtype=object),
     }
 
 
@@ -154,6 +158,9 @@ def _group_row(pools: _Pools, members: np.ndarray) -> dict[str, Any]:
     boot_top = mine["top"][draws].sum(axis=1) / np.maximum(totals["top"][draws].sum(axis=1), 1)
     valid = boot_pool > 0
     ratios = boot_top[valid] / boot_pool[valid]
+    boot_merit = mine["merit"][draws].sum(axis=1) / np.maximum(totals["merit"][draws].sum(axis=1), 1)
+    merited = boot_merit > 0
+    against_merit = boot_top[merited] / boot_merit[merited]
     clients = len(np.unique(pools.client_ids[members]))
     ratio = top_share / pool if pool else None
     too_small = clients < MIN_GROUP
@@ -168,6 +175,12 @@ def _group_row(pools: _Pools, members: np.ndarray) -> dict[str, Any]:
         else None,
         "meritShare": round(float(merit_share), 4),
         "exposureVsMerit": round(float(top_share / merit_share), 4) if merit_share else None,
+        "exposureVsMeritCI": [
+            round(float(np.percentile(against_merit, 2.5)), 4),
+            round(float(np.percentile(against_merit, 97.5)), 4),
+        ]
+        if merit_share and len(against_merit)
+        else None,
         **_suited(members, pools.suited, pools.suited_rows, top_share),
         "tooSmall": too_small,
         "breach": breach,

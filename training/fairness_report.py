@@ -82,12 +82,41 @@ def breaches(fairness: dict[str, Any] | None) -> list[dict[str, Any]]:
     return found
 
 
+def merit_breaches(served: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The groups of the served lists (:func:`training.exposure_eval.served_fairness`) that get under
+    0.8 of the top-10 share they merit (``exposureVsMerit``), group not too small; as :func:`breaches`,
+    with ``measure`` naming the figure. Empty without merit (real data) or without a served audit."""
+    if not served:
+        return []
+    minimum = int(served.get("minGroup", MIN_GROUP))
+    found = []
+    for attribute, section in served.get("attributes", {}).items():
+        for group, row in section["groups"].items():
+            value, interval = row.get("exposureVsMerit"), row.get("exposureVsMeritCI")
+            if value is None or row.get("clients", 0) < minimum or value >= TRIPWIRE:
+                continue
+            found.append(
+                {
+                    "attribute": attribute,
+                    "group": group,
+                    "ratio": value,
+                    "ratioCI": interval,
+                    "clients": row.get("clients"),
+                    "certain": bool(interval and interval[1] < TRIPWIRE),
+                    "measure": "blootstelling ÷ verdienste",
+                }
+            )
+    return found
+
+
 def describe_breach(breach: dict[str, Any]) -> str:
-    """One Dutch line: ``trede=0: 0.04 [0.02, 0.07] (zeker onder 0.8)``."""
+    """One Dutch line: ``trede=0: 0.04 [0.02, 0.07] (zeker onder 0.8)``, the figure named when it is not
+    the pool ratio."""
     interval = breach.get("ratioCI")
     ci = f" [{interval[0]:.2f}, {interval[1]:.2f}]" if interval else ""
     sure = "zeker onder" if breach.get("certain") else "onzeker: het interval reikt tot boven"
-    return f"{breach['attribute']}={breach['group']}: {breach['ratio']:.2f}{ci} ({sure} {TRIPWIRE})"
+    measure = f" {breach['measure']}" if breach.get("measure") else ""
+    return f"{breach['attribute']}={breach['group']}:{measure} {breach['ratio']:.2f}{ci} ({sure} {TRIPWIRE})"
 
 
 def _number(value: Any, digits: int = 2) -> str:

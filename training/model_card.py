@@ -92,6 +92,8 @@ def _fairness_section(facts: CardFacts) -> list[str]:
             "",
         ]
         return lines
+    if "attributes" not in audit:  # real data: only the served lists' exposure against the pool
+        return lines + _served_section(audit.get("served"))
     found = breaches(audit)
     lines += [
         f"Gemeten op {audit.get('vacancies', '?')} toetsvacatures met hun hele kandidatenpool (de retrievalpool na "
@@ -141,7 +143,59 @@ def _fairness_section(facts: CardFacts) -> list[str]:
             f"{counterfactual['min']:.3f}); norm ≥ 0,9: {verdict}.",
         ]
     lines.append("")
+    return lines + _served_section(audit.get("served"))
+
+
+def _figure(value: float | None, interval: list[float] | None = None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.2f}" + (f" [{interval[0]:.2f}, {interval[1]:.2f}]" if interval else "")
+
+
+def _served_section(served: dict[str, Any] | None) -> list[str]:
+    """The lists as served (after the exposure re-ordering): exposure against merit per group, before and after."""
+    if not served:
+        return []
+    method = served.get("method", {})
+    lines = [
+        "### Getoonde lijsten (na herordening voor blootstelling)",
+        "",
+        f"De lijsten zoals de dienst ze toont, in tijdsvolgorde met het blootstellingsgrootboek "
+        f"(sterkte {method.get('strength')}, verdienstevloer {method.get('floor')} per trede), op "
+        f"{served.get('vacancies', '?')} vacatures. Blootstelling ÷ verdienste: aandeel top-10 ÷ aandeel onder "
+        "wie een plaats verdiende (1 = naar verdienste), met 95%-interval (bootstrap over vacatures).",
+        "",
+        "| kenmerk | groep | klanten | alleen relevantie | getoond | verhouding tot pool (getoond) |",
+        "|---|---|---|---|---|---|",
+    ]
+    before = served.get("relevanceOnly", {})
+    for attribute, section in served.get("attributes", {}).items():
+        for group, row in section["groups"].items():
+            old = before.get(attribute, {}).get(group, {})
+            lines.append(
+                f"| {attribute} | {group} | {row.get('clients', '–')} | "
+                f"{_figure(old.get('exposureVsMerit'), old.get('exposureVsMeritCI'))} | "
+                f"{_figure(row.get('exposureVsMerit'), row.get('exposureVsMeritCI'))} | "
+                f"{_figure(row.get('ratio'), row.get('ratioCI'))} |"
+            )
+    lines.append("")
+    if served.get("ndcg@10Cost") is not None:
+        goal = served.get("goal", {})
+        below = ", ".join(goal.get("groupsBelow", [])) or "geen"
+        lines += [
+            f"Kosten in NDCG@10 tegenover alleen relevantie: {100 * served['ndcg@10Cost']:.1f} % "
+            f"{_percent(served['ndcg@10CostCI']) if served.get('ndcg@10CostCI') else ''}; "
+            f"groepen (≥ {served.get('minGroup', 30)} klanten) onder {goal.get('exposureVsMeritAtLeast', 0.8)}: "
+            f"{below}.",
+            "",
+        ]
+    else:
+        lines += ["Geen verborgen geschiktheid (echte gegevens): alleen de verhouding tot de pool is gemeten.", ""]
     return lines
+
+
+def _percent(interval: list[float]) -> str:
+    return f"[{100 * interval[0]:.1f} %, {100 * interval[1]:.1f} %]"
 
 
 def _promotion_section(tags: dict[str, str]) -> list[str]:

@@ -45,8 +45,9 @@ from matching.settings import Settings
 from training import registry
 from training.counterfactual import counterfactual_rankings
 from training.dataset import RankingData, build_dataset
+from training.exposure_eval import MIN_EXPOSURE_VS_MERIT, served_fairness, served_method, served_pools
 from training.fairness import audit_ranking, group_labels, route_suited, suitable_in_pool
-from training.fairness_report import breaches, describe_breach
+from training.fairness_report import breaches, describe_breach, merit_breaches
 from training.metrics import paired, summarise
 from training.model_card import CARD, card_for_version
 from training.pool_eval import pool_holdout
@@ -132,18 +133,34 @@ def compare_on_holdout(
     }
 
 
+def _holdout_sample(data: RankingData, holdout_from: str, vacancies: int) -> tuple[np.ndarray, dict[int, float]]:
+    """A seeded sample of the vacancies from ``holdout_from`` on, and the moment of each held-out vacancy."""
+    held_out = data.take(np.flatnonzero(data.moments >= datetime.fromisoformat(holdout_from).timestamp()))
+    moments = dict(zip(held_out.vacancy_ids.tolist(), held_out.moments.tolist(), strict=True))
+    ids = np.unique(held_out.vacancy_ids)
+    return np.random.default_rng(0).choice(ids, size=min(vacancies, len(ids)), replace=False), moments
+
+
 def holdout_pools(
     matcher: Matcher, data: RankingData, holdout_from: str, vacancies: int = 200
 ) -> tuple[RankingData, np.ndarray] | None:
     """The pool holdout of (a seeded sample of) the held-out vacancies and the hidden suitability, on
     synthetic data; else None."""
-    held_out = data.take(np.flatnonzero(data.moments >= datetime.fromisoformat(holdout_from).timestamp()))
-    if not len(held_out):
+    sample, moments = _holdout_sample(data, holdout_from, vacancies)
+    return pool_holdout(matcher, sample, moments) if len(sample) else None
+
+
+def served_audit(
+    matcher: Matcher, score: Callable[[np.ndarray], np.ndarray], data: RankingData, holdout_from: str
+) -> dict[str, Any] | None:
+    """Real data (no hidden truth): the exposure-vs-pool part of the served lists' audit
+    (:func:`training.exposure_eval.served_fairness` without merit) on the held-out vacancies' pools."""
+    sample, moments = _holdout_sample(data, holdout_from, COUNTERFACTUAL_VACANCIES)
+    pools = served_pools(matcher, sample, moments) if len(sample) else None
+    if pools is None:
         return None
-    moments = dict(zip(held_out.vacancy_ids.tolist(), held_out.moments.tolist(), strict=True))
-    ids = np.unique(held_out.vacancy_ids)
-    sample = np.random.default_rng(0).choice(ids, size=min(vacancies, len(ids)), replace=False)
-    return pool_holdout(matcher, sample, moments)
+    groups = group_labels(matcher.engine, pools)
+    return served_fairness(pools, score(pools.features), groups, None, **served_method(matcher.settings.ranker))
 
 
 def fairness_audit(
@@ -156,27 +173,40 @@ def fairness_audit(
     """One ranker's (``score``: features -> scores) fairness audit on whole pools, with the counterfactual
     test on (up to) ``counterfactual_vacancies`` of them."""
     groups, merit = group_labels(matcher.engine, pool), suitable_in_pool(truth, pool.vacancy_ids)
-    audit = audit_ranking(pool, score(pool.features), groups, merit, suited=route_suited(pool))
+    scores = score(pool.features)
+    audit = audit_ranking(pool, scores, groups, merit, suited=route_suited(pool))
+    audit["served"] = served_fairness(pool, scores, groups, merit, **served_method(matcher.settings.ranker))
     vacancies = np.unique(pool.vacancy_ids)[:counterfactual_vacancies]
     audit["counterfactual"] = counterfactual_rankings(matcher, pool.take(np.isin(pool.vacancy_ids, vacancies)), score)
     return audit
 
 
 def fairness_gate(audit: dict[str, Any] | None, missing_reason: str | None = None) -> dict[str, Any]:
-    """The gate's verdict on one audit: ``breaches`` (tripwire and counterfactual) and ``passed``."""
+    """The gate's verdict on one audit: ``breaches`` and ``passed``.
+
+    It reads the lists *as served* (``audit["served"]``, after the exposure re-ordering): on synthetic
+    data every group of ≥ 30 clients must get ≥ 0.8 of the top-10 share it merits, and the mean RBO
+    of the counterfactual test must be ≥ :data:`RBO_FLOOR`. Without the served audit (an audit saved
+    before it existed) the pool tripwire of the ranking itself. Without merit (real data: only the
+    served exposure-vs-pool part, ``{"served": …}``) the pool tripwire on the served lists is reported
+    and promoting still needs a justification: merit and the counterfactual test could not be judged.
+    """
     rule = (
-        "geen groep (≥ 30 klanten) met aandeel top-10 ÷ aandeel pool onder 0.8, en gemiddelde RBO van de "
-        f"top-10 na het omwisselen van gegenderde beroepswoorden ≥ {RBO_FLOOR}; anders een verantwoording"
+        "geen groep (≥ 30 klanten) in de getoonde lijsten met aandeel top-10 ÷ aandeel onder wie een plaats "
+        f"verdiende onder {MIN_EXPOSURE_VS_MERIT}, en gemiddelde RBO van de top-10 na het omwisselen van "
+        f"gegenderde beroepswoorden ≥ {RBO_FLOOR}; anders een verantwoording"
     )
-    if audit is None:
+    served = (audit or {}).get("served")
+    if audit is None or (served is not None and "goal" not in served):
         return {
             "name": FAIRNESS_GATE,
-            "basis": f"geen audit mogelijk: {missing_reason or 'onbekend waarom'}",
+            "basis": f"geen volledige audit mogelijk: {missing_reason or 'onbekend waarom'}"
+            + (" (alleen blootstelling tegen de pool van de getoonde lijsten gemeten)" if served else ""),
             "rule": rule,
             "passed": False,
-            "breaches": [],
+            "breaches": breaches(served),
         }
-    found = breaches(audit)
+    found = merit_breaches(served) if served is not None else breaches(audit)
     counterfactual = audit.get("counterfactual") or {}
     if counterfactual.get("rbo") is not None and counterfactual["rbo"] < RBO_FLOOR:
         found.append(
@@ -191,7 +221,9 @@ def fairness_gate(audit: dict[str, Any] | None, missing_reason: str | None = Non
         )
     return {
         "name": FAIRNESS_GATE,
-        "basis": "kandidatenpool (synthetisch)",
+        "basis": "getoonde lijsten op de kandidatenpool (synthetisch)"
+        if served is not None
+        else "kandidatenpool (synthetisch)",
         "rule": rule,
         "passed": not found,
         "breaches": found,
@@ -303,9 +335,10 @@ def _judge(
     if built is not None:
         audit = fairness_audit(matcher, contenders.challenger.score, built[0], built[1])
         gate = fairness_gate(audit)
-    else:
-        audit = None
-        gate = fairness_gate(None, "echte gegevens: geen verborgen geschiktheid en geen hele kandidatenpools")
+    else:  # real data: the exposure-vs-pool part of the served lists still runs
+        served = served_audit(matcher, contenders.challenger.score, data, contenders.holdout_from)
+        audit = {"served": served} if served is not None else None
+        gate = fairness_gate(audit, "echte gegevens: geen verborgen geschiktheid, dus geen verdienste")
     result["gates"].append(gate)
     result["passed"] = performance_passed and gate["passed"]
     result["fairness"] = audit

@@ -340,7 +340,7 @@ def evaluation(config: Settings, found: Any, test_share: float, pool_vacancies: 
 def _pool_audits(config: Settings, found: Any, pool: Any, champion: Any) -> dict[str, Any]:
     """Synthetic data: who gets the top-10 positions of whole candidate lists (fairness, exposure)."""
     from training.counterfactual import counterfactual_rankings  # training: fairlearn, lightgbm
-    from training.exposure_eval import evaluate_exposure
+    from training.exposure_eval import evaluate_exposure, served_fairness, served_method
     from training.fairness import audit_ranking, group_labels, route_suited, suitable_in_pool
     from training.rankers import weighted_baseline
 
@@ -364,4 +364,7 @@ def _pool_audits(config: Settings, found: Any, pool: Any, champion: Any) -> dict
     out["fairness"]["counterfactual"] = counterfactual_rankings(found, pool_data, ranking)
     if champion is not None:  # the champion's lists, pure relevance vs exposure-aware
         out["exposure"] = evaluate_exposure(pool_data, champion.score(pool_data.features), truth)
+    # the lists as served: what serves (the champion, re-ordered; else the weighted score, as is)
+    method = served_method(config.ranker) if champion is not None else {"strength": 0.0, "floor": 0.0}
+    out["fairness"]["served"] = served_fairness(pool_data, ranking(pool_data.features), groups, merit, **method)
     return out

@@ -6,17 +6,21 @@ import numpy as np
 import pytest
 
 from matching.exposure import (
+    LIST_SIZE,
     LOW_TREDE_BOOST,
+    MERIT_SHARE,
     PENALTY_CAP,
     TOP_K,
     ExposureLedger,
     exposure_penalty,
     gini,
+    merit_floor,
     rerank,
 )
 from matching.features import FEATURE_NAMES
+from matching.pipeline import Exposure, order
 from training.dataset import RankingData
-from training.exposure_eval import evaluate_exposure, gini_floor
+from training.exposure_eval import evaluate_exposure, gini_floor, served_fairness
 
 ENTRY_KEYS = {"gini", "ndcg@10", "lowTredeShareTop10"}
 
@@ -145,3 +149,71 @@ def test_evaluate_exposure_refuses_pools_without_trede() -> None:
     data.trede = None
     with pytest.raises(ValueError, match="trede"):
         evaluate_exposure(data, truth)
+
+
+def _scored_pool(seed: int, n: int = 400) -> tuple[np.ndarray, np.ndarray]:
+    """A pool whose ranker favours high tredes: trede 1 fits as often, but scores a little lower."""
+    rng = np.random.default_rng(seed)
+    trede = rng.integers(1, 6, n)
+    return rng.normal(size=n) + 0.4 * trede, trede
+
+
+def test_the_merit_floor_gives_an_under_exposed_trede_its_share_of_the_top() -> None:
+    shown = {"relevance": np.zeros(6), "floor": np.zeros(6)}
+    merited = np.zeros(6)
+    for seed in range(200):
+        scores, trede = _scored_pool(seed)
+        relevance = np.argsort(-scores, kind="stable")
+        floored = merit_floor(relevance, scores, trede, floor=1.0)
+        assert sorted(floored.tolist()) == list(range(len(scores)))  # a permutation
+        shown["relevance"] += np.bincount(trede[relevance[:LIST_SIZE]], minlength=6)
+        shown["floor"] += np.bincount(trede[floored[:LIST_SIZE]], minlength=6)
+        merited += np.bincount(trede[relevance[: int(np.ceil(MERIT_SHARE * len(scores)))]], minlength=6)
+    expected = LIST_SIZE * 200 * merited / merited.sum()  # the places each trede's merit share earns
+    assert shown["relevance"][1] < 0.5 * expected[1]  # relevance alone: trede 1 gets under half its share
+    assert shown["floor"][1] >= 0.9 * expected[1]  # the floor: (about) all of it, in expectation
+    assert shown["floor"][1] > 2 * shown["relevance"][1]
+    assert (shown["floor"][1:] >= 0.9 * expected[1:]).all()  # every trede, not one at the others' cost
+
+
+def test_the_merit_floor_never_lifts_anyone_from_below_the_relevance_top_fifth() -> None:
+    for seed in range(50):
+        scores, trede = _scored_pool(seed)
+        relevance = np.argsort(-scores, kind="stable")
+        floored = merit_floor(relevance, scores, trede, floor=1.0)
+        top_fifth = set(relevance[: int(np.ceil(MERIT_SHARE * len(scores)))].tolist())
+        assert set(floored[:LIST_SIZE].tolist()) <= top_fifth  # nobody far less relevant passes anyone
+        within = [row for row in floored[:LIST_SIZE] if trede[row] == trede[floored[0]]]
+        assert list(scores[within]) == sorted(scores[within], reverse=True)  # each trede in relevance order
+        np.testing.assert_array_equal(floored[LIST_SIZE:], relevance[~np.isin(relevance, floored[:LIST_SIZE])])
+
+
+def test_the_merit_floor_is_off_at_zero_and_the_same_list_for_the_same_pool() -> None:
+    scores, trede = _scored_pool(0)
+    relevance = np.argsort(-scores, kind="stable")
+    np.testing.assert_array_equal(merit_floor(relevance, scores, trede, floor=0.0), relevance)
+    np.testing.assert_array_equal(merit_floor(relevance, scores, trede), merit_floor(relevance, scores, trede))
+    exposed = Exposure(np.zeros(len(scores)), trede, strength=0.0, mean=0.0, floor=1.0)
+    np.testing.assert_array_equal(order(scores, 20), relevance[:20])
+    np.testing.assert_array_equal(order(scores, 20, exposed), merit_floor(relevance, scores, trede, 1.0)[:20])
+
+
+def test_served_fairness_reports_every_group_with_intervals_and_the_ndcg_cost() -> None:
+    data, truth = _pools()
+    scores = truth + 0.6 * data.trede + np.random.default_rng(1).normal(0, 0.3, len(truth))  # favours high tredes
+    merit = np.zeros(len(data), bool)
+    for vacancy in np.unique(data.vacancy_ids):
+        rows = np.flatnonzero(data.vacancy_ids == vacancy)
+        merit[rows] = truth[rows] >= np.quantile(truth[rows], 0.8)
+    groups = {"trede": data.trede.astype(str).astype(object)}
+    result = served_fairness(data, scores, groups, merit, strength=0.25, floor=1.0)
+    served, before = result["attributes"]["trede"]["groups"], result["relevanceOnly"]["trede"]
+    assert set(served) == set(before) == {str(t) for t in range(6)}
+    for row in served.values():
+        assert {"exposureVsMerit", "exposureVsMeritCI", "ratio", "ratioCI", "clients"} <= set(row)
+    assert served["0"]["exposureVsMerit"] > before["0"]["exposureVsMerit"]  # the least favoured gains
+    assert result["ndcg@10CostCI"][0] <= result["ndcg@10Cost"] <= result["ndcg@10CostCI"][1]  # here a gain
+    assert result["method"] == {"strength": 0.25, "floor": 1.0, "groupedBy": "trede", "listSize": LIST_SIZE}
+    assert set(result["goal"]) >= {"groupsBelow", "met"}
+    real = served_fairness(data, scores, groups, None)  # real data: no merit, the exposure-vs-pool part only
+    assert "ndcg@10Cost" not in real and real["attributes"]["trede"]["groups"]["0"]["ratio"] is not None

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 from tests.factories import buried_b_audit as buried_b
-from training.fairness_report import RAW, REPORT, breaches, describe_breach, render_report
+from training.fairness_report import RAW, REPORT, breaches, describe_breach, merit_breaches, render_report
+from training.promotion import fairness_gate
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -63,3 +64,23 @@ def test_without_an_audit_the_report_says_it_could_not_run_and_why(tmp_path: Pat
         "reason": "er is geen audittabel",
     }
     assert not list(tmp_path.glob("*.png"))
+
+
+def _served(value: float, clients: int = 80, merit: bool = True) -> dict:
+    row = {"clients": clients, "exposureVsMerit": value, "exposureVsMeritCI": [value - 0.1, value + 0.1]}
+    served = {"minGroup": 30, "attributes": {"trede": {"groups": {"1": {**row, "ratio": 0.3, "ratioCI": [0.2, 0.4]}}}}}
+    return {**served, "goal": {"groupsBelow": []}} if merit else served
+
+
+def test_the_gate_reads_exposure_against_merit_of_the_served_lists() -> None:
+    under = merit_breaches(_served(0.6))
+    assert [(b["attribute"], b["group"], b["ratio"]) for b in under] == [("trede", "1", 0.6)]
+    assert under[0]["certain"] and "trede=1: blootstelling ÷ verdienste 0.60" in describe_breach(under[0])
+    assert merit_breaches(_served(0.6, clients=12)) == [] and merit_breaches(_served(0.85)) == []
+    # the served lists decide, not the raw ranking's pool ratio (0.02 for groep b in buried_b)
+    assert fairness_gate({**buried_b(), "served": _served(0.85)})["passed"]
+    refused = fairness_gate({**buried_b(), "served": _served(0.6)})
+    assert not refused["passed"] and [b["group"] for b in refused["breaches"]] == ["1"]
+    assert not fairness_gate(buried_b())["passed"]  # an audit saved before the served part: the pool tripwire
+    real = fairness_gate({"served": _served(0.6, merit=False)}, "echte gegevens")  # no merit: pool ratio only
+    assert not real["passed"] and "echte gegevens" in real["basis"] and real["breaches"][0]["ratio"] == 0.3

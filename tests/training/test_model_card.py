@@ -89,3 +89,34 @@ def test_a_promotion_with_a_justification_is_written_in_the_card() -> None:
     assert "In gebruik (champion" in card and "Gepromoveerd door **datascientist**" in card
     assert "> Trede 0 staat op de route Meedoen" in card and "vastgelegd door datascientist" in card
     assert "groep=b: 0.02" in card and "Fairnesspoort: verantwoord" in card
+
+
+def _served(merit: bool) -> dict:
+    row = {
+        "clients": 120,
+        "exposureVsMerit": 0.91,
+        "exposureVsMeritCI": [0.8, 1.02],
+        "ratio": 0.5,
+        "ratioCI": [0.4, 0.6],
+    }
+    before = {"1": {"exposureVsMerit": 0.29, "exposureVsMeritCI": [0.2, 0.38]}}
+    served = {
+        "method": {"strength": 0.25, "floor": 1.0},
+        "vacancies": 200,
+        "minGroup": 30,
+        "attributes": {"trede": {"groups": {"1": row if merit else {**row, "exposureVsMerit": None}}}},
+        "relevanceOnly": {"trede": before},
+    }
+    if merit:
+        served.update({"ndcg@10Cost": 0.031, "ndcg@10CostCI": [0.02, 0.042], "goal": {"groupsBelow": []}})
+    return served
+
+
+def test_the_card_shows_the_served_lists_before_and_after() -> None:
+    card = render_card(facts(fairness={**buried_b(), "served": _served(merit=True)}))
+    assert "### Getoonde lijsten (na herordening voor blootstelling)" in card
+    assert "| trede | 1 | 120 | 0.29 [0.20, 0.38] | 0.91 [0.80, 1.02] | 0.50 [0.40, 0.60] |" in card
+    assert "3.1 % [2.0 %, 4.2 %]" in card
+    real = render_card(facts(fairness={"served": _served(merit=False)}))  # real data: exposure vs pool only
+    assert "| trede | 1 | 120 | 0.29 [0.20, 0.38] | – | 0.50 [0.40, 0.60] |" in real
+    assert "alleen de verhouding tot de pool" in real and "| groep | b |" not in real

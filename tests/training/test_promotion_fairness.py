@@ -23,7 +23,7 @@ from matching.ranker import RankerError
 from matching.settings import Settings
 from tests.factories import simulated_world
 from training import promotion, registry
-from training.fairness_report import breaches
+from training.fairness_report import breaches, merit_breaches
 from training.model_card import CARD, card_for_version
 from training.promotion import FAIRNESS_GATE, PromotionRefused, promote
 from training.train import train
@@ -163,12 +163,35 @@ def test_the_real_audit_decides_the_gate(world, first) -> None:
         settings, matcher, force=True, reason="prestatie bewust overrulen", user="ds-test", justification=JUSTIFICATION
     )
     gate = next(g for g in result["gates"] if g["name"] == FAIRNESS_GATE)
+    served = result["fairness"]["served"]  # the gate reads the lists as served, against merit
     assert [b["group"] for b in gate["breaches"] if b["attribute"] != "contrafeitelijk"] == [
-        b["group"] for b in breaches(result["fairness"])
+        b["group"] for b in merit_breaches(served)
     ]
+    assert served["method"]["floor"] == settings.ranker.exposure_floor and "ndcg@10Cost" in served
     assert result["fairness"]["counterfactual"]["vacancies"] > 0
     tags = {v.version: v for v in registry.versions(settings)}[version].tags
     assert tags["fairness_gate"] == ("gehaald" if gate["passed"] else "verantwoord")
+
+
+def test_on_real_data_the_served_exposure_against_the_pool_still_runs(world, first, monkeypatch) -> None:
+    """No hidden truth (real data: no pool holdout): the served lists' exposure-vs-pool audit runs, the gate
+    reports its breaches and asks a justification, because merit and the counterfactual test could not run."""
+    settings, matcher = world
+    version = _challenger(settings, matcher)
+    monkeypatch.setattr(promotion, "holdout_pools", lambda *args, **kwargs: None)
+    with pytest.raises(PromotionRefused, match=FAIRNESS_GATE):
+        promote(settings, matcher, force=True, reason="prestatie bewust overrulen", user="ds-test")
+    result = promote(
+        settings, matcher, force=True, reason="prestatie bewust overrulen", user="ds-test", justification=JUSTIFICATION
+    )
+    served = result["fairness"]["served"]
+    assert served["vacancies"] > 0 and "ndcg@10Cost" not in served and "goal" not in served
+    for attribute in ("trede", "route", "geslacht", "leeftijd", "migratieachtergrond", "beperking"):
+        rows = served["attributes"][attribute]["groups"].values()
+        assert all(row["ratio"] is None or row["ratioCI"] for row in rows) and any(row["ratio"] for row in rows)
+    gate = next(g for g in result["gates"] if g["name"] == FAIRNESS_GATE)
+    assert "echte gegevens" in gate["basis"] and gate["breaches"] == breaches(served)
+    assert result["promoted"]["version"] == version and result["promoted"]["fairness_gate"] == "verantwoord"
 
 
 def test_the_cli_prints_the_card_and_downloads_the_report(world, first, monkeypatch, tmp_path: Path) -> None:
