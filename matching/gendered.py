@@ -1,82 +1,217 @@
-"""Gendered Dutch job words: one list, read by BM25 (to fold) and by the counterfactual test (to swap).
+"""Feminine Dutch job forms folded to their masculine/neutral counterpart by suffix rules, not a word list.
 
-Dutch marks gender in many job titles (schoonmaakster / schoonmaker, verpleegster /
-verpleegkundige). The Snowball stemmer keeps most pairs apart ("medewerkster" → "medewerkst",
-"medewerker" → "medewerker"), so a profile written in the feminine form would lose the word match
-with a vacancy written in the masculine one — the counterfactual test (``training/counterfactual.py``)
-found exactly that. :func:`neutral_form` maps a feminine form (also at the end of a compound:
-"magazijnmedewerkster") to its masculine or neutral counterpart before stemming.
+Dutch forms feminine job words productively — -ster (medewerkster), -e (receptioniste, assistente),
+-euse (chauffeuse), -trice (directrice), -ière (caissière), -in (kokkin), -es (lerares), -vrouw
+(barvrouw), -meisje (kamermeisje) — and every compound of them (magazijnmedewerkster,
+schoonmaakvrouw). A list of pairs always misses the next one, and the counterfactual test found what
+a miss costs: a client who writes the feminine form loses the word match (the Snowball stemmer keeps
+"medewerkster" and "medewerker" apart) and drifts in the embedding. So a word is folded by rule:
+
+1. the rules propose masculine candidates for a word that ends in a feminine suffix (for -ster:
+   the stem itself after -aar/-ier/-eur/-oor, the stem + "der" after an r, the stem with its long
+   vowel undoubled, with its last consonant doubled, plain: "schoonmaakster" → "schoonmaker",
+   "inpakster" → "inpakker", "sorteerster" → "sorteerder", "verkeersregelaarster" →
+   "verkeersregelaar");
+2. a candidate is taken only when it is a **known job word**: an agent noun of the occupation
+   vocabulary (``data/beroepen.csv``, labels and synonyms) or a compound that ends in one
+   ("tuinmedewerker" ends in "medewerker"). This guard keeps ordinary words whole: "register",
+   "klooster", "monster", "meester", "hamster", "minister", "machine", "gemeente", "juiste", "begin"
+   and "les" end in a feminine suffix, but no rule turns them into a job word;
+3. -euse, -trice and -ière are unambiguous (they form persons), so they fold without that check,
+   except for the few words that name a thing ("friteuse", "carrière", "portière");
+4. a small table holds the true irregulars (verpleegster → verpleegkundige, serveerster → ober,
+   kapster → kapper, secretaresse → secretaris, gastvrouw → gastheer, gastmoeder → gastouder).
+
+The vocabulary is the shipped one, never the texts of the bestand: the fold must be a fixed function
+of a word, or a stored BM25 row and an embedding-cache entry would depend on when they were made.
+
+:func:`neutral_form` folds one lower-cased, accent-free word (BM25, :mod:`matching.lexical`);
+:func:`neutral_text` folds the words of a running text keeping everything else (case, accents,
+punctuation), for what the embedder reads (:mod:`matching.text`).
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from collections import Counter
 from functools import lru_cache
 
-# (feminine, masculine or neutral, compounds allowed): singular and plural. "Compounds allowed"
-# lets the form end a longer word ("magazijnmedewerker" -> "magazijnmedewerkster"); short forms
-# that end unrelated words ("ober" in "oktober", "kok") only match as whole words.
-PAIRS: tuple[tuple[str, str, bool], ...] = (
-    ("schoonmaakster", "schoonmaker", True),
-    ("schoonmaaksters", "schoonmakers", True),
-    ("verpleegster", "verpleegkundige", True),
-    ("verpleegsters", "verpleegkundigen", True),
-    ("medewerkster", "medewerker", True),
-    ("medewerksters", "medewerkers", True),
-    ("verkoopster", "verkoper", True),
-    ("verkoopsters", "verkopers", True),
-    ("kapster", "kapper", False),
-    ("kapsters", "kappers", False),
-    ("serveerster", "ober", False),
-    ("serveersters", "obers", False),
-    ("kokkin", "kok", False),
-    ("kokkinnen", "koks", False),
-    ("chauffeuse", "chauffeur", True),
-    ("chauffeuses", "chauffeurs", True),
-    ("secretaresse", "secretaris", False),
-    ("secretaresses", "secretarissen", False),
-    ("receptioniste", "receptionist", True),
-    ("receptionistes", "receptionisten", True),
-    ("assistente", "assistent", True),
-    ("assistentes", "assistenten", True),
-    ("begeleidster", "begeleider", True),
-    ("begeleidsters", "begeleiders", True),
-    ("verzorgster", "verzorger", True),
-    ("verzorgsters", "verzorgers", True),
-    ("bezorgster", "bezorger", True),
-    ("bezorgsters", "bezorgers", True),
-    ("inpakster", "inpakker", False),
-    ("inpaksters", "inpakkers", False),
-    ("naaister", "naaier", True),
-    ("naaisters", "naaiers", True),
-    ("caissière", "caissier", False),
-    ("caissières", "caissiers", False),
-    ("lerares", "leraar", False),
-    ("leraressen", "leraren", False),
-    ("gastvrouw", "gastheer", False),
-    ("gastvrouwen", "gastheren", False),
-    ("werkneemster", "werknemer", False),
-    ("werkneemsters", "werknemers", False),
-    ("kamermeisje", "kamerjongen", False),
-    ("kamermeisjes", "kamerjongens", False),
+from matching.taxonomy import load_taxonomy
+
+AGENT_ENDINGS = ("er", "eur", "ier", "ist", "ent", "ant", "aar", "man", "kok", "kundige", "heer", "jongen", "ouder")
+MIN_HEAD = 4  # a compound's known head has at least this many letters ("kok" counts only as a whole word)
+MIN_PREFIX = 2  # and something in front of it
+
+# True irregulars: the counterpart is not what any suffix rule gives. They also end compounds
+# ("wijkverpleegster" → "wijkverpleegkundige").
+IRREGULAR: dict[str, str] = {
+    "verpleegster": "verpleegkundige",
+    "serveerster": "ober",
+    "dienster": "ober",
+    "kapster": "kapper",
+    "secretaresse": "secretaris",
+    "gastvrouw": "gastheer",
+    "gastmoeder": "gastouder",
+    "dagmoeder": "gastouder",
+}
+# Masculine forms of the earlier word list that the occupation vocabulary lacks.
+EXTRA_JOB_WORDS = ("leraar", "werknemer", "naaier")
+# -euse, -trice and -ière form persons, but these words name things (or are too short to judge).
+NOT_PERSONS = frozenset(
+    """friteuse religieuse chartreuse berceuse liseuse carriere barriere riviere maniere premiere portiere
+    voliere cafetiere theiere bonbonniere jardiniere garconniere matrice cicatrice""".split()
 )
+_VOWELS = "aeiou"
+_DOUBLE_VOWEL = re.compile(r"^(.*[^aeiou])(aa|ee|oo|uu)([^aeiouj])$")  # maak, koop, neem (not "ooi")
+_SHORT_VOWEL = re.compile(r"^(.*[^aeiou]|)([aeiou])([bdfgklmnprst])$")  # pak, kap, vul, was, plan
 
 
-def _fold(word: str) -> str:
+def fold(word: str) -> str:
+    """Lower case without accents ("Caissière" → "caissiere")."""
     decomposed = unicodedata.normalize("NFKD", word.lower())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-_NEUTRAL = {_fold(feminine): _fold(neutral) for feminine, neutral, _ in PAIRS}
-_TAILS = sorted((_fold(feminine) for feminine, _, compounds in PAIRS if compounds), key=len, reverse=True)
+def _vocabulary_words() -> set[str]:
+    taxonomy = load_taxonomy()
+    words: set[str] = set()
+    for occupation in taxonomy.occupations.values():
+        for name in (occupation.label, *occupation.synoniemen):
+            words.update(re.findall(r"[a-z]+", fold(name)))
+    return words
+
+
+@lru_cache(maxsize=1)
+def job_words() -> frozenset[str]:
+    """The known masculine/neutral job words: the vocabulary's agent nouns, the irregulars' counterparts,
+    and the heads that three or more of them share ("leider" of teamleider, groepsleider, objectleider)."""
+    agents = {w for w in _vocabulary_words() if w.endswith(AGENT_ENDINGS) and len(w) >= 3}
+    agents |= set(IRREGULAR.values()) | set(EXTRA_JOB_WORDS)
+    heads: Counter[str] = Counter()
+    for word in agents:
+        for start in range(3, len(word) - 4):
+            if word[start:].endswith(AGENT_ENDINGS):
+                heads[word[start:]] += 1
+    return frozenset(agents | {head for head, count in heads.items() if count >= 3})
+
+
+def is_job_word(word: str) -> bool:
+    """A known job word, or a compound ending in one ("tuinmedewerker", "clubleider")."""
+    known = job_words()
+    if word in known:
+        return True
+    return any(word[start:] in known for start in range(MIN_PREFIX, len(word) - MIN_HEAD + 1))
+
+
+def _agent_candidates(stem: str) -> list[str]:
+    """Masculine agent nouns a verb or noun stem can form: "maak" → maker, "pak" → pakker, "serveer" → serveerder."""
+    out = []
+    if stem.endswith(("ar", "ier", "eur", "oor")):
+        out.append(stem)
+    if stem.endswith("r"):
+        out.append(stem + "der")
+    if long := _DOUBLE_VOWEL.match(stem):
+        out.append(long.group(1) + long.group(2)[0] + long.group(3) + "er")
+    if short := _SHORT_VOWEL.match(stem):
+        out.append(stem + short.group(3) + "er")
+    out.append(stem + "er")
+    return out
+
+
+def _candidates(word: str) -> tuple[list[str], bool]:
+    """(masculine candidates of a singular word, whether its suffix is unambiguous)."""
+    for suffix, unambiguous in (("euse", True), ("trice", True), ("iere", True)):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            stem = word[: -len(suffix)]
+            replacement = {"euse": "eur", "trice": "teur", "iere": "ier"}[suffix]
+            return ([], False) if word in NOT_PERSONS else ([stem + replacement], unambiguous)
+    if word.endswith("ster") and len(word) > 6:
+        return _agent_candidates(word[:-4]), False
+    for suffix, heads in (("vrouw", ("man", "heer")), ("meisje", ("jongen", "medewerker"))):
+        if word.endswith(suffix) and len(word) - len(suffix) >= MIN_PREFIX:
+            prefix = word[: -len(suffix)]
+            return [prefix + head for head in heads] + _agent_candidates(prefix), False
+    if word.endswith(("iste", "ente", "ante")) and len(word) > 6:
+        return [word[:-1]], False
+    if word.endswith("in") and len(word) > 5:
+        stem = word[:-2]
+        undoubled = stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2] and stem[-1] not in _VOWELS else stem
+        return [undoubled, stem], False
+    if word.endswith(("eres", "ares")) and not word.endswith("ieres") and len(word) > 6:  # zangeres, lerares
+        stem = word[:-2]
+        return ([stem[:-2] + "aar"] if stem.endswith("ar") else []) + [stem], False
+    return [], False
+
+
+def _irregular(word: str) -> str | None:
+    if word in IRREGULAR:
+        return IRREGULAR[word]
+    for feminine, counterpart in IRREGULAR.items():
+        if word.endswith(feminine) and len(word) - len(feminine) >= MIN_PREFIX:
+            return word[: -len(feminine)] + counterpart
+    return None
+
+
+def _masculine_singular(word: str) -> str | None:
+    if (found := _irregular(word)) is not None:
+        return found
+    candidates, unambiguous = _candidates(word)
+    for candidate in candidates:
+        if is_job_word(candidate):
+            return candidate
+    return candidates[0] if unambiguous else None
+
+
+def plural(masculine: str) -> str:
+    """The plural of a masculine job word: -ers, -eurs, -iers, koks; -isten, -enten; "-man" → "-mannen"."""
+    if masculine.endswith("man"):
+        return masculine + "nen"
+    if masculine.endswith("heer"):
+        return masculine[:-3] + "eren"
+    if masculine.endswith(("er", "eur", "ier", "kok", "jongen", "ouder", "e")):
+        return masculine + ("s" if not masculine.endswith("kundige") else "n")
+    if masculine.endswith("aar"):
+        return masculine[:-3] + "aren"
+    if masculine.endswith("is"):
+        return masculine + "sen"
+    return masculine + "en"
+
+
+# plural ending -> the singular's ending
+_PLURALS = (("innen", "in"), ("essen", "es"), ("vrouwen", "vrouw"), ("s", ""))
 
 
 @lru_cache(maxsize=65_536)
 def neutral_form(word: str) -> str:
-    """A lower-cased, accent-free word with a feminine job form replaced by its counterpart."""
-    if word in _NEUTRAL:
-        return _NEUTRAL[word]
-    for tail in _TAILS:
-        if word.endswith(tail) and len(word) > len(tail):
-            return word[: -len(tail)] + _NEUTRAL[tail]
-    return word
+    """A lower-cased, accent-free word, with a feminine job form (singular or plural) folded to its counterpart."""
+    for ending, singular in _PLURALS:  # plurals first: "receptionistes" is not a singular in -es
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            found = _masculine_singular(word[: -len(ending)] + singular)
+            if found is not None:
+                return plural(found)
+    found = _masculine_singular(word)
+    return word if found is None else found
+
+
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _keep_case(found: str, replacement: str) -> str:
+    if found.isupper() and len(found) > 1:
+        return replacement.upper()
+    if found[:1].isupper():
+        return replacement[:1].upper() + replacement[1:]
+    return replacement
+
+
+def _neutral_word(match: re.Match[str]) -> str:
+    found = match.group(0)
+    folded = fold(found)
+    neutral = neutral_form(folded)
+    return found if neutral == folded else _keep_case(found, neutral)
+
+
+def neutral_text(text: str) -> str:
+    """``text`` with every feminine job form folded ("Ik was Kassière." → "Ik was Kassier."), the rest as is."""
+    return _WORD.sub(_neutral_word, text)

@@ -6,15 +6,16 @@ matrix (scikit-learn's ``HashingVectorizer``, so no vocabulary to refit) with on
 a save replaces one row, and the BM25 weights are recomputed lazily (vectorised, ~20 ms for 9,000
 profiles) on the next search. Words are lower-cased, stripped of accents and Dutch stopwords, and
 stemmed with the Snowball Dutch stemmer (PyStemmer), so "schoonmaken" and "schoonmaker" meet;
-feminine job forms are folded to their counterpart first (:mod:`matching.gendered`:
-"schoonmaakster" → "schoonmaker", "magazijnmedewerkster" → "magazijnmedewerker"), because the
-stemmer keeps them apart and a profile's grammatical gender must not change its word match.
+feminine job forms are folded to their counterpart first, by suffix rules (:mod:`matching.gendered`:
+"schoonmaakster" → "schoonmaker", "magazijnmedewerkster" → "magazijnmedewerker", "schoonmaakvrouw"
+→ "schoonmaker"), because the stemmer keeps them apart and a profile's grammatical gender must not
+change its word match. The rendered texts are folded already (:mod:`matching.text`); queries typed
+by a person are not, so the analyzer folds every text it reads.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,7 +23,7 @@ import Stemmer
 from scipy import sparse
 from sklearn.feature_extraction.text import HashingVectorizer
 
-from matching.gendered import neutral_form
+from matching.gendered import fold, neutral_form
 
 N_FEATURES = 2**20
 K1 = 1.2
@@ -39,11 +40,6 @@ DUTCH_STOPWORDS = frozenset(
 WORD = re.compile(r"[a-z0-9]+")
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 class DutchAnalyzer:
     """Text → stemmed tokens. A class (not a closure) so the vectorizer pickles."""
 
@@ -52,7 +48,7 @@ class DutchAnalyzer:
 
     def __call__(self, text: str) -> list[str]:
         words = [
-            neutral_form(word) for word in WORD.findall(_fold(text)) if word not in DUTCH_STOPWORDS and len(word) > 1
+            neutral_form(word) for word in WORD.findall(fold(text)) if word not in DUTCH_STOPWORDS and len(word) > 1
         ]
         return self._stemmer.stemWords(words)
 

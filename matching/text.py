@@ -6,6 +6,11 @@ they are health data, and they are matched structurally against a vacancy's bela
 match can be explained, instead of silently through text similarity. Trede and route are matched
 structurally too. Consulent notes and the self-description *are* rendered: they are where a client's
 experience and wishes are described in their own words.
+
+Every rendering and every field piece has its feminine job forms folded to the masculine/neutral
+counterpart (:func:`matching.gendered.neutral_text`: "Ik werkte als schoonmaakster" → "Ik werkte
+als schoonmaker"), on both sides, so the embedder reads the same words whichever grammatical gender a
+client or a vacancy uses, and a feminine form embeds like its masculine one.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import re
 from collections.abc import Sequence
 
 from matching.domain import Client, Vacancy
+from matching.gendered import neutral_text
 from matching.taxonomy import Taxonomy
 from matching.vocab import PLAATSINGSVORM_LABELS, SECTOREN, Plaatsingsvorm
 
@@ -79,7 +85,7 @@ def render_client(client: Client, taxonomy: Taxonomy, lexical: bool = False) -> 
             parts.append("Certificaten: " + join_nl([taxonomy.certificate_label(c) for c in client.certificaten]) + ".")
         if client.opleidingsniveau:
             parts.append(f"Opleiding: {client.opleidingsniveau}.")
-    return " ".join(parts)
+    return neutral_text(" ".join(parts))
 
 
 def render_vacancy(vacancy: Vacancy, taxonomy: Taxonomy, lexical: bool = False) -> str:
@@ -105,7 +111,7 @@ def render_vacancy(vacancy: Vacancy, taxonomy: Taxonomy, lexical: bool = False) 
         parts.append("Taken kunnen worden aangepast (jobcarving).")
     if lexical and vacancy.certificaten:
         parts.append("Certificaten: " + join_nl([taxonomy.certificate_label(c) for c in vacancy.certificaten]) + ".")
-    return " ".join(parts)
+    return neutral_text(" ".join(parts))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -140,7 +146,12 @@ def client_fields(client: Client, taxonomy: Taxonomy) -> Fields:
             item.get("label") or taxonomy.competence_label(item.get("code") or "") for item in client.competenties
         ],
     }
-    return {name: pieces for name, pieces in fields.items() if pieces}
+    return _folded(fields)
+
+
+def _folded(fields: Fields) -> Fields:
+    """Non-empty fields with feminine job forms folded in every piece (:func:`matching.gendered.neutral_text`)."""
+    return {name: [neutral_text(piece) for piece in pieces] for name, pieces in fields.items() if pieces}
 
 
 def vacancy_fields(vacancy: Vacancy, taxonomy: Taxonomy) -> Fields:
@@ -158,7 +169,7 @@ def vacancy_fields(vacancy: Vacancy, taxonomy: Taxonomy) -> Fields:
             for item in vacancy.competenties_vereist + vacancy.competenties_gewenst
         ],
     }
-    return {name: pieces for name, pieces in fields.items() if pieces}
+    return _folded(fields)
 
 
 def fields_hash(fields: Fields) -> str:

@@ -7,21 +7,25 @@ experience (arXiv 2509.13803 measured exactly this for multilingual job-title ma
 
 The test:
 
-1. every client profile text gets its gendered word forms swapped (:func:`swap_gendered`: whole
-   words and compounds such as "magazijnmedewerker", case kept, plurals too);
-2. the profiles that changed are re-embedded with the real embedding model (their unchanged pieces
-   come from the embedding cache, the swapped ones from the model; nothing is written) and their
-   BM25 is recomputed on the swapped corpus; the other features of the pair do not read the text;
+1. every client profile text gets its gendered word forms swapped (:class:`Swapper`: whole words and
+   compounds such as "magazijnmedewerker", case kept, plurals too). The pairs are generated, not
+   listed: :func:`feminine_of` forms the feminine of every job word of the occupation vocabulary by
+   the inverse suffix rules (:func:`rule_pairs`), and a held-out file of pairs written before the
+   rules (``data/eval/gendered_heldout.tsv``, :func:`read_heldout`) checks forms the rules never saw;
+2. the swapped profile is read as werkmatch reads a profile: through the same fold that
+   :mod:`matching.text` applies (:func:`matching.gendered.neutral_text`), then re-embedded with the
+   real embedding model (unchanged pieces come from the embedding cache; nothing is written), and
+   its BM25 is recomputed on the swapped corpus; the other features of the pair do not read the text;
 3. for every vacancy in the given pools the ranker's top 10 with the original and with the swapped
    texts are compared with rank-biased overlap (:func:`rbo`, p = 0.9): 1 is the same list in the
    same order; lower means the swap moved people in or out of the list.
 
-What it found: the embedding is nearly indifferent to the swap (dense signal alone: RBO 0.995 on
-the test world), but BM25 was not — the Dutch stemmer keeps "medewerker" and "medewerk(ster)",
-"schoonmaker" and "schoonmaak(ster)" apart, so a profile in the feminine form lost the word match
-with a vacancy written in the masculine one (both signals: RBO 0.887 with the shipped baseline on
-the test world). Since then BM25 folds feminine job forms before stemming (:mod:`matching.gendered`,
-the same word list as the swap here), and the word match no longer moves a list.
+What it found: the embedding alone is nearly indifferent to the swap (RBO 0.995 on the test world
+without the fold), but BM25 was not — the Dutch stemmer keeps "medewerker" and "medewerk(ster)"
+apart (RBO 0.887 with the shipped baseline before BM25 folded feminine forms). A word list fixed the
+words it held and no others (a client writing an unlisted feminine form ranked 83rd instead of 15th),
+so the fold is now by suffix rules (:mod:`matching.gendered`) on both the lexical and the dense path;
+``bench/gendered_counterfactual.py`` measures it with the real search on rule and held-out pairs.
 
 The pools are held fixed (the same candidates, re-ranked): the question is whether the ranking of
 a candidate list depends on the grammatical gender of a job word, not whether retrieval finds them.
@@ -33,28 +37,125 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sqlmodel import Session, select
 
+from matching.domain import Client, Vacancy
 from matching.embedding import embed_cached
-from matching.gendered import PAIRS
+from matching.gendered import IRREGULAR, fold, is_job_word, neutral_form, neutral_text, plural
 from matching.lexical import LexicalIndex
 from matching.matcher import Matcher
+from matching.taxonomy import load_taxonomy
 from training.dataset import RankingData
 
 P = 0.9
 TOP_K = 10
 TEXT_FEATURES = ("dense_similarity", "lexical_similarity")  # the only features that read profile text
 
-SWAP: dict[str, str] = {**{f: m for f, m, _ in PAIRS}, **{m: f for f, m, _ in PAIRS}}
-_COMPOUND = sorted({form for f, m, ok in PAIRS if ok for form in (f, m)}, key=len, reverse=True)
-_WHOLE = sorted({form for f, m, ok in PAIRS if not ok for form in (f, m)}, key=len, reverse=True)
-# A lazy letter prefix, then a form that ends the word; whole-word forms take no prefix.
-_PATTERN = re.compile(
-    rf"\b(?:(?P<prefix>[^\W\d_]*?)(?P<tail>{'|'.join(_COMPOUND)})|(?P<word>{'|'.join(_WHOLE)}))\b",
-    re.IGNORECASE,
-)
+# Vocabulary words that end like an agent noun but name no person.
+NOT_PERSONS = ("restaurant", "ambulant", "assistant", "roomattendant", "container")  # also ending a compound
+_LONG_VOWEL = re.compile(r"^(.*[^aeiou])([aeou])([^aeiouy])$")  # mak -> maak, kop -> koop (not the i of beveilig)
+
+
+def feminine_of(masculine: str) -> str | None:
+    """The feminine of a masculine job word, by the inverse rules (a generator, not a list): "schoonmaker" →
+    "schoonmaakster", "inpakker" → "inpakster", "chauffeur" → "chauffeuse", "barman" → "barvrouw",
+    "assistent" → "assistente", "kok" → "kokkin"; None where no rule applies."""
+    reverse: dict[str, str] = {}
+    for feminine, counterpart in IRREGULAR.items():
+        reverse.setdefault(counterpart, feminine)  # ober -> serveerster (not dienster)
+    if masculine in reverse:
+        return reverse[masculine]
+    if masculine.endswith("kok"):
+        return masculine + "kin"
+    for ending, feminine in (("man", "vrouw"), ("eur", "euse"), ("ist", "iste"), ("ent", "ente"), ("ant", "ante")):
+        if masculine.endswith(ending):
+            return masculine[: -len(ending)] + feminine
+    if masculine.endswith(("aar", "ier")):
+        return masculine + "ster"
+    if masculine.endswith("der") and masculine[-4:-3] == "r":  # sorteerder, bestuurder
+        return masculine[:-3] + "ster"
+    if masculine.endswith("er") and len(masculine) > 4:
+        stem = masculine[:-2]
+        if len(stem) > 2 and stem[-1] == stem[-2] and stem[-1] not in "aeiou":  # inpakker, vakkenvuller
+            return stem[:-1] + "ster"
+        if long := _LONG_VOWEL.match(stem):  # schoonmaker, verkoper, werknemer
+            return long.group(1) + long.group(2) * 2 + long.group(3) + "ster"
+        return stem + "ster"
+    return None
+
+
+def _feminine_plural(feminine: str) -> str:
+    if feminine.endswith("vrouw"):
+        return feminine + "en"
+    if feminine.endswith("in"):
+        return feminine + "nen"
+    if feminine.endswith("es"):
+        return feminine + "sen"
+    return feminine + "s"
+
+
+@lru_cache(maxsize=1)
+def rule_pairs() -> tuple[tuple[str, str, bool], ...]:
+    """(feminine, masculine, compounds allowed) generated from the occupation vocabulary's job words.
+
+    The sources are the first and last words of every occupation label and synonym that are job words
+    (:func:`matching.gendered.is_job_word`), plus the irregulars; singular and plural. Forms of six
+    letters or more may end a compound ("magazijnmedewerker"); shorter ones ("kok", "ober") only match
+    whole words."""
+    sources: set[str] = set()
+    for occupation in load_taxonomy().occupations.values():
+        for name in (occupation.label, *occupation.synoniemen):
+            words = re.findall(r"[a-z]+", fold(name))
+            sources.update(w for w in {words[0], words[-1]} if is_job_word(w) and not w.endswith(NOT_PERSONS))
+    sources = {word for word in sources if neutral_form(word) == word}  # not the vocabulary's feminine forms
+    sources |= set(IRREGULAR.values())
+    pairs: dict[str, tuple[str, str, bool]] = {}
+    taken: set[str] = set()
+    for masculine in sorted(sources):
+        feminine = feminine_of(masculine)
+        if feminine is None or feminine in taken or masculine in taken:
+            continue
+        for f, m in ((feminine, masculine), (_feminine_plural(feminine), plural(masculine))):
+            if f not in taken and m not in taken:
+                pairs[f] = (f, m, len(m) >= 6 and len(f) >= 6)
+                taken |= {f, m}
+    return tuple(pairs.values())
+
+
+def read_heldout(path: Path) -> tuple[tuple[str, str, bool], ...]:
+    """The held-out pairs of a file like ``data/eval/gendered_heldout.tsv`` (whole words only)."""
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+    rows = [line.split("\t") for line in lines[1:]]
+    return tuple((fold(f), fold(m), False) for f, m in rows)
+
+
+class Swapper:
+    """Swaps gendered Dutch job words of a pair table in a text, both directions at once, keeping case."""
+
+    def __init__(self, pairs: tuple[tuple[str, str, bool], ...]) -> None:
+        self.swap = {**{f: m for f, m, _ in pairs}, **{m: f for f, m, _ in pairs}}
+        compound = sorted({form for f, m, ok in pairs if ok for form in (f, m)}, key=len, reverse=True)
+        whole = sorted({form for f, m, ok in pairs if not ok for form in (f, m)}, key=len, reverse=True)
+        # A lazy letter prefix, then a form that ends the word; whole-word forms take no prefix.
+        tails, words = "|".join(compound) or "(?!)", "|".join(whole) or "(?!)"  # (?!) matches nothing
+        self.pattern = re.compile(rf"\b(?:(?P<prefix>[^\W\d_]*?)(?P<tail>{tails})|(?P<word>{words}))\b", re.IGNORECASE)
+
+    def __call__(self, text: str) -> str:
+        return self.pattern.sub(self._replace, text)
+
+    def _replace(self, match: re.Match[str]) -> str:
+        if match.group("word") is not None:
+            found = match.group("word")
+            return _keep_case(found, self.swap[fold(found)])
+        prefix, tail = match.group("prefix"), match.group("tail")
+        if prefix and prefix.isupper() and tail.isupper():
+            return prefix + self.swap[fold(tail)].upper()
+        return prefix + (_keep_case(tail, self.swap[fold(tail)]) if not prefix else self.swap[fold(tail)])
 
 
 def _keep_case(found: str, replacement: str) -> str:
@@ -65,26 +166,23 @@ def _keep_case(found: str, replacement: str) -> str:
     return replacement
 
 
-def _replace(match: re.Match[str]) -> str:
-    if match.group("word") is not None:
-        found = match.group("word")
-        return _keep_case(found, SWAP[found.lower()])
-    prefix, tail = match.group("prefix"), match.group("tail")
-    if prefix and prefix.isupper() and tail.isupper():
-        return prefix + SWAP[tail.lower()].upper()
-    return prefix + (_keep_case(tail, SWAP[tail.lower()]) if not prefix else SWAP[tail.lower()])
+@lru_cache(maxsize=1)
+def _rule_swapper() -> Swapper:
+    return Swapper(rule_pairs())
 
 
 def swap_gendered(text: str) -> str:
-    """``text`` with every gendered Dutch job word swapped to its counterpart (both directions at once)."""
-    return _PATTERN.sub(_replace, text)
+    """``text`` with every gendered Dutch job word of :func:`rule_pairs` swapped to its counterpart (both ways)."""
+    return _rule_swapper()(text)
 
 
-def swap_record(record: str | Mapping[str, list[str]]) -> str | dict[str, list[str]]:
+def swap_record(
+    record: str | Mapping[str, list[str]], swap: Callable[[str], str] = swap_gendered
+) -> str | dict[str, list[str]]:
     """The same for what the embedder reads: a text, or fields of pieces (``embedding.compose``)."""
     if isinstance(record, str):
-        return swap_gendered(record)
-    return {name: [swap_gendered(piece) for piece in pieces] for name, pieces in record.items()}
+        return swap(record)
+    return {name: [swap(piece) for piece in pieces] for name, pieces in record.items()}
 
 
 def rbo(first: Iterable[Any], second: Iterable[Any], p: float = P) -> float:
@@ -150,6 +248,8 @@ def counterfactual_rankings(
     k: int = TOP_K,
     p: float = P,
     signals: tuple[str, ...] = TEXT_FEATURES,
+    pairs: tuple[tuple[str, str, bool], ...] | None = None,
+    fold: bool = True,
 ) -> dict[str, Any]:
     """Top-``k`` lists per vacancy of ``data`` with original vs gender-swapped profile texts.
 
@@ -159,6 +259,9 @@ def counterfactual_rankings(
         score: the ranker (features -> scores), e.g. ``LearnedRanker.score``.
         signals: which text features take the swap (default both); one of them alone says which
             signal moves the lists (diagnosis).
+        pairs: the word pairs to swap (default :func:`rule_pairs`; :func:`read_heldout` for held-out ones).
+        fold: read the swapped profile as werkmatch does, through :func:`matching.gendered.neutral_text`
+            (as :mod:`matching.text` renders it); False measures the model without the fold (diagnosis).
 
     Returns:
         ``rbo`` (mean over vacancies whose pool holds a swapped profile), ``min``, ``vacancies`` (that
@@ -168,11 +271,14 @@ def counterfactual_rankings(
     clients = matcher.sides["clients"]
     in_pools = [int(c) for c in np.unique(data.client_ids)]
     originals = {cid: clients.texts[cid] for cid in in_pools if cid in clients.texts}
-    swapped = {cid: swap_record(record) for cid, record in originals.items()}
+    swapper = _rule_swapper() if pairs is None else Swapper(pairs)
+    swapped = {cid: swap_record(record, swapper) for cid, record in originals.items()}
     changed = sorted(cid for cid in originals if swapped[cid] != originals[cid])
+    read = {cid: swap_record(swapped[cid], neutral_text) if fold else swapped[cid] for cid in changed}
     features = np.array(data.features, np.float32, copy=True)
     if changed:
-        _apply_swap(matcher, data, features, [(cid, originals[cid], swapped[cid]) for cid in changed], signals)
+        moved = [(cid, originals[cid], read[cid]) for cid in changed]
+        _apply_swap(matcher, data, features, moved, signals, swapper)
     original_scores = np.asarray(score(data.features), np.float64)
     swapped_scores = np.asarray(score(features), np.float64)
     changed_set = set(changed)
@@ -206,6 +312,7 @@ def _apply_swap(
     features: np.ndarray,
     changed: list[tuple[int, Record, Record]],
     signals: tuple[str, ...],
+    swap: Callable[[str], str],
 ) -> None:
     """Move the text features of the pool rows of ``changed`` (client id, original, swapped record) in place.
 
@@ -228,7 +335,7 @@ def _apply_swap(
     lexical_before, lexical_after = LexicalIndex(), LexicalIndex()
     ids = list(clients.lexical_texts)
     lexical_before.upsert(ids, [clients.lexical_texts[i] for i in ids])
-    lexical_after.upsert(ids, [swap_gendered(clients.lexical_texts[i]) for i in ids])
+    lexical_after.upsert(ids, [swap(clients.lexical_texts[i]) for i in ids])
     for vacancy_id in np.unique(data.vacancy_ids).tolist():
         rows = np.flatnonzero(data.vacancy_ids == vacancy_id)
         query = matcher.index.vectors_for([matcher.sides["vacancies"].texts[vacancy_id]], "query")[0]
@@ -242,3 +349,67 @@ def _apply_swap(
         features[rows, lexical_column] += _best_scaled(lexical_after, text, data.client_ids[rows]) - _best_scaled(
             lexical_before, text, data.client_ids[rows]
         )
+
+
+SEARCH_TOP = 100
+
+
+def _rewrite(matcher: Matcher, table: type[Client] | type[Vacancy], row_id: int, values: Mapping[str, Any]) -> dict:
+    """Set ``values`` on one row and re-index it; returns the values it had."""
+    with Session(matcher.engine) as session:
+        row = session.get(table, row_id)
+        before = {name: getattr(row, name) for name in values}
+        for name, value in values.items():
+            setattr(row, name, value)
+        session.add(row)
+        session.commit()
+    matcher.refresh("clients" if table is Client else "vacancies", [row_id])
+    return before
+
+
+def _listed(matcher: Matcher, vacancy_id: int, top: int) -> list[str]:
+    return [item.client_id for item in matcher.search_candidates(vacancy_id, top=top).results]
+
+
+def search_counterfactual(
+    matcher: Matcher, vacancy_id: int, feminine: str, masculine: str, top: int = SEARCH_TOP, position: int = 20
+) -> dict[str, Any]:
+    """One word pair through the real search: ranks of one client described with either word, and RBO.
+
+    The vacancy is rewritten in the masculine/neutral form ("Schoonmaker", "Wij zoeken een
+    schoonmaker…", no coded occupation); the client at ``position`` of its list then describes
+    themself in one sentence with the masculine word, then with the feminine one ("Ik heb jaren als
+    schoonmaakster gewerkt en wil dat weer doen."), re-indexed each time with the real embedding
+    model; both whole lists (``top``) are compared. Both rows are restored afterwards. The lists are
+    not served: nothing enters the exposure ledger.
+    """
+    vacancy = {
+        "titel": masculine.capitalize(),
+        "omschrijving": f"Wij zoeken een {masculine} voor ons team. Ervaring als {masculine} is een pré.",
+        "beroep_code": None,
+        "beroep_label": masculine,
+    }
+    saved_vacancy = _rewrite(matcher, Vacancy, vacancy_id, vacancy)
+    listed = _listed(matcher, vacancy_id, top)
+    number = listed[min(position, len(listed)) - 1]
+    with Session(matcher.engine) as session:
+        client_id = session.exec(select(Client.id).where(Client.client_nummer == number)).one()
+    lists: dict[str, list[str]] = {}
+    saved_clients = []
+    for form in (masculine, feminine):
+        sentence = {"zelfbeschrijving": f"Ik heb jaren als {form} gewerkt en wil dat weer doen."}
+        saved_clients.append(_rewrite(matcher, Client, client_id, sentence))
+        lists[form] = _listed(matcher, vacancy_id, top)
+    _rewrite(matcher, Client, client_id, saved_clients[0])
+    _rewrite(matcher, Vacancy, vacancy_id, saved_vacancy)
+    ranks = {form: ids.index(number) + 1 if number in ids else None for form, ids in lists.items()}
+    both = ranks[masculine] is not None and ranks[feminine] is not None
+    return {
+        "feminine": feminine,
+        "masculine": masculine,
+        "rankMasculine": ranks[masculine],
+        "rankFeminine": ranks[feminine],
+        "bothListed": both,
+        "rankDifference": abs(ranks[masculine] - ranks[feminine]) if both else None,
+        "rbo": round(rbo(lists[masculine], lists[feminine]), 4),
+    }

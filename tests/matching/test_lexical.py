@@ -57,3 +57,24 @@ def test_upserting_nothing_is_a_no_op() -> None:
     index = LexicalIndex()
     index.upsert([], [])
     assert len(index) == 0 and len(index.scores("magazijn")[0]) == 0
+
+
+def test_feminine_job_forms_meet_their_masculine_form_by_rule() -> None:
+    analyze = DutchAnalyzer()
+    for feminine, masculine in (
+        ("Tuinmedewerkster gezocht", "tuinmedewerker gezocht"),
+        ("ervaren schoonmaakvrouw", "ervaren schoonmaker"),
+        ("CNC-medewerksters", "CNC-medewerkers"),
+        ("caissière", "caissier"),
+        ("kokkinnen", "koks"),
+    ):
+        assert analyze(feminine) == analyze(masculine), feminine
+    assert analyze("klooster monster register") != analyze("kloosterer monsterer registerer")
+    assert analyze("klooster") == ["klooster"] and analyze("meester") == ["meester"]
+
+
+def test_a_profile_in_the_feminine_form_scores_like_the_masculine_one() -> None:
+    index = LexicalIndex()
+    index.upsert([1, 2, 3], ["Ik was fietsbezorgster", "Ik was fietsbezorger", "Ik was kok"])
+    scores = score_of(index, "Fietsbezorger gezocht")
+    assert scores[1] == scores[2] > 0 and scores[3] == 0
