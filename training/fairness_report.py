@@ -312,6 +312,38 @@ ingebed met het echte model. Per vacature is de top 10 vóór en na vergeleken m
 """
 
 
+def _served(served: dict[str, Any] | None) -> str:
+    """The lists as served (after the exposure re-ordering): exposure ÷ merit per group, before and after."""
+    if not served:
+        return ""
+    before = served.get("relevanceOnly", {})
+    rows = []
+    for attribute, section in served.get("attributes", {}).items():
+        for group, row in section["groups"].items():
+            old = before.get(attribute, {}).get(group, {})
+            cells = [
+                html.escape(f"{attribute}={group}"),
+                str(row.get("clients", "–")),
+                f"{_number(old.get('exposureVsMerit'))} {_number(old.get('exposureVsMeritCI'))}",
+                f"<strong>{_number(row.get('exposureVsMerit'))}</strong> {_number(row.get('exposureVsMeritCI'))}",
+                f"{_number(row.get('ratio'))} {_number(row.get('ratioCI'))}",
+            ]
+            rows.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
+    cost = served.get("ndcg@10Cost")
+    cost_text = (
+        f"<p>Kosten in NDCG@10 tegenover alleen relevantie: {_number(100 * cost, 1)} %.</p>" if cost is not None else ""
+    )
+    head = "".join(
+        f"<th>{text}</th>"
+        for text in ("Groep", "Klanten", "Alleen relevantie", "Getoond", "Getoond: verhouding tot pool")
+    )
+    return (
+        "<h2>Getoonde lijsten (na herordening voor blootstelling)</h2><p>Blootstelling ÷ verdienste met 95%-interval, "
+        "de lijsten in tijdsvolgorde zoals de dienst ze toont.</p>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{cost_text}"
+    )
+
+
 def _write_atomic(path: Path, text: str) -> None:
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp") as handle:
         handle.write(text)
@@ -367,6 +399,7 @@ def render_report(
         )
     else:
         parts.append("<p><strong>Geen overschrijdingen</strong> van de struikeldraad.</p>")
+    parts.append(_served(fairness.get("served")))
     parts.append(_counterfactual(fairness.get("counterfactual")))
     for attribute, section in fairness.get("attributes", {}).items():
         groups = section["groups"]

@@ -84,3 +84,13 @@ def test_the_gate_reads_exposure_against_merit_of_the_served_lists() -> None:
     assert not fairness_gate(buried_b())["passed"]  # an audit saved before the served part: the pool tripwire
     real = fairness_gate({"served": _served(0.6, merit=False)}, "echte gegevens")  # no merit: pool ratio only
     assert not real["passed"] and "echte gegevens" in real["basis"] and real["breaches"][0]["ratio"] == 0.3
+
+
+def test_the_report_shows_the_served_lists_before_and_after(tmp_path: Path) -> None:
+    served = _served(0.91)
+    served["relevanceOnly"] = {"trede": {"1": {"exposureVsMerit": 0.29, "exposureVsMeritCI": [0.2, 0.38]}}}
+    served["ndcg@10Cost"] = 0.031
+    text = render_report({**buried_b(), "served": served}, tmp_path, title="v1").read_text(encoding="utf-8")
+    assert "Getoonde lijsten (na herordening voor blootstelling)" in text
+    assert "<td>trede=1</td><td>80</td><td>0,29 [0.20, 0.38]</td><td><strong>0,91</strong> [0.81, 1.01]</td>" in text
+    assert "3,1 %" in text
