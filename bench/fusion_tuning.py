@@ -4,13 +4,16 @@ For every ``*_tuning.tsv`` in data/eval the raw cosine and BM25 matrices are com
 model); each candidate fusion then ranks the documents, and the criterion is the worst margin over
 the sets of hybrid MRR minus the better of dense and lexical (the goal of issue 19: the hybrid at or
 above its best part on every set). Weights are search's (``RetrievalSettings``: lexical/dense = 0.375)
-unless a candidate says otherwise. The held-out halves are never read here.
+unless a candidate says otherwise. The held-out halves are not read for the choice; after it,
+``--half heldout`` reports the same candidates on them (bench/results/pairs-fusion-heldout.json).
 
     nice .venv/bin/python bench/fusion_tuning.py > bench/results/pairs-fusion-tuning.json
+    nice .venv/bin/python bench/fusion_tuning.py --half heldout > bench/results/pairs-fusion-heldout.json
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections.abc import Callable
@@ -21,10 +24,10 @@ import numpy as np
 from matching import scoring
 from matching.embedding import load_embedder
 from matching.settings import EmbeddingSettings, RetrievalSettings
-from training.embedding_eval import _metrics, read_pairs, score_matrices
+from training.embedding_eval import _metrics, is_pairs_file, read_pairs, score_matrices
 
 EVAL = Path(__file__).resolve().parents[1] / "data" / "eval"
-COMMAND = "nice .venv/bin/python bench/fusion_tuning.py > bench/results/pairs-fusion-tuning.json"
+COMMAND = "nice .venv/bin/python bench/fusion_tuning.py --half {half} > bench/results/pairs-fusion-{half}.json"
 Fusion = Callable[[np.ndarray, np.ndarray], np.ndarray]  # one query: raw cosine, raw BM25 -> scores
 
 
@@ -64,8 +67,9 @@ def candidates(weights: RetrievalSettings) -> dict[str, Fusion]:
         "min-max, equal weights": lambda d, b: _minmax(d) + b / max(b.max(), 1e-9),
         **{f"RRF k={k}, equal weights": _rrf(k) for k in (10, 30, 60)},
         "z-scores, equal weights": _z_sum(1.0, None),
-        **{f"z-scores, lexical × {r}": _z_sum(r, None) for r in (0.1, 0.2, ratio)},
-        **{f"z-scores, lexical × {ratio} × agreement in top {top}": _z_sum(ratio, top) for top in (10, 30)},
+        **{f"z-scores, lexical × {r:.3f}": _z_sum(r, None) for r in (0.1, 0.2, ratio)},
+        **{f"z-scores, lexical × {ratio:.3f} × agreement in top {top}": _z_sum(ratio, top) for top in (10, 30)},
+        **{f"z-scores, lexical × {r} × agreement in top 20": _z_sum(r, 20) for r in (0.1, 0.2, 0.6)},
         f"chosen: matching.scoring.fuse (z-scores, × agreement in top {scoring.AGREEMENT_TOP})": lambda d, b: (
             scoring.fuse(d, b, weights)
         ),
@@ -73,10 +77,13 @@ def candidates(weights: RetrievalSettings) -> dict[str, Fusion]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--half", choices=("tuning", "heldout"), default="tuning")
+    half = parser.parse_args().half
     weights = RetrievalSettings()
     embedder = load_embedder(EmbeddingSettings())
     sets = {}
-    for path in sorted(EVAL.glob("*_tuning.tsv")):
+    for path in [path for path in sorted(EVAL.glob(f"*_{half}.tsv")) if is_pairs_file(path)]:
         dense, lexical, answer, _ = score_matrices(embedder, *read_pairs(path))
         sets[path.name] = (dense, lexical, answer)
     rows = {}
@@ -94,9 +101,8 @@ def main() -> None:
         file: {"dense": _metrics(dense, answer), "lexical": _metrics(lexical, answer)}
         for file, (dense, lexical, answer) in sets.items()
     }
-    json.dump(
-        {"command": COMMAND, "model": embedder.model_id, "parts": parts, "candidates": rows}, sys.stdout, indent=2
-    )
+    result = {"command": COMMAND.format(half=half), "model": embedder.model_id, "parts": parts, "candidates": rows}
+    json.dump(result, sys.stdout, indent=2)
 
 
 if __name__ == "__main__":
