@@ -28,7 +28,11 @@ MAX_FUNCTION_LINES = 80
 
 # Exceptions, each with its reason. The test also fails when an entry is no longer needed.
 LONG_FILES: dict[str, str] = {}
-LONG_FUNCTIONS: dict[str, str] = {}
+LONG_FUNCTIONS: dict[str, str] = {
+    "api/migrations/versions/0001_schema_december_2026.py:upgrade": "data: the first migration creates every "
+    "table of the schema it records (26 tables), as Alembic wrote it; later migrations are small",
+    "api/migrations/versions/0001_schema_december_2026.py:downgrade": "data: drops the same 26 tables",
+}
 LAZY_IMPORTS: dict[str, str] = {
     "api/cli/": "a command imports what it runs: `werkmatch match` through the service must not load torch, "
     "mlflow and LightGBM first (the CLI search answers in under 2 s)",

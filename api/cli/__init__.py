@@ -11,6 +11,7 @@ module                    commands
 :mod:`api.cli.oversight`  ``ranking``, ``quality``, ``report deviations``
 :mod:`api.cli.privacy`    ``klant verwijderen``, ``retentie``
 :mod:`api.cli.keys`       ``sleutels roteren``
+:mod:`api.cli.db`         ``db upgrade|current``
 ========================  ===================================================================
 
 Searches and profile reads go through the running service when there is one (:mod:`api.cli.remote`),
@@ -25,7 +26,7 @@ import sys
 
 import typer
 
-from api.cli import data, index, models, oversight, privacy, search
+from api.cli import data, db, index, models, oversight, privacy, search
 from api.cli.keys import keys_app
 
 app = typer.Typer(help="werkmatch: kandidaten en vacatures matchen voor Werk & Inkomen.", no_args_is_help=True)
@@ -50,6 +51,7 @@ for group, name in [
     (models.models_app, "models"),
     (oversight.report_app, "report"),
     (keys_app, "sleutels"),
+    (db.db_app, "db"),
     (privacy.klant_app, "klant"),
 ]:
     app.add_typer(group, name=name)

@@ -117,6 +117,7 @@ def serve(
     from api.app import create_app
 
     config = settings()
+    database(config).dispose()  # the schema first: an older one is refused with the command that migrates it
     found = matcher(config)
     if not found.index.writer:
         raise WerkmatchError(

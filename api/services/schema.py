@@ -1,10 +1,12 @@
-"""Every table of werkmatch, created in one place: :func:`create_all`.
+"""Every table of werkmatch, in one place: :func:`create_all` at every start, :func:`upgrade` to migrate.
 
 Each module owns its tables (the domain core in :mod:`matching`, training's latent factors, and each
-service its own); this module only lists them and creates them, idempotently, with the audit log's
-protection (:func:`api.services.audit_guard.protect`). The app calls it once at start (its
-lifespan), the CLI before a command that writes, and the tests for their databases. Nothing else
-creates tables on the fly. A later migration tool (Alembic) takes :data:`TABLES` as its metadata.
+service its own); this module lists them. :func:`create_all` brings an empty or unversioned database
+to the code's schema version through Alembic's migrations (:mod:`api.services.migrations`; a database
+at an older version is refused with the command that migrates it) and protects the audit log
+(:func:`api.services.audit_guard.protect`). The app calls it once at start (its lifespan), the CLI
+before a command that writes, and the tests for their databases. :data:`TABLES` is the migrations'
+metadata (``api/migrations/env.py``).
 
 SQLite and PostgreSQL are both supported: the tables are plain SQLAlchemy, the protection has a
 branch for each.
@@ -12,10 +14,11 @@ branch for each.
 
 from __future__ import annotations
 
+from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from api.services import audit, audit_guard, grants, inbox, users, voorstellen, zoekopdrachten
+from api.services import audit, audit_guard, grants, inbox, migrations, users, voorstellen, zoekopdrachten
 from matching import store
 from training.latent import SyntheticLatent
 
@@ -42,11 +45,29 @@ TABLES: tuple[type[SQLModel], ...] = (
 """Every table, by its owner; ``tests/api/test_schema.py`` checks that no table is missing."""
 
 
+def metadata() -> MetaData:
+    """The metadata of :data:`TABLES` alone (what the migrations compare against)."""
+    return SQLModel.metadata
+
+
+def _tables() -> list[SQLModel]:
+    return [model.__table__ for model in TABLES]  # type: ignore[attr-defined]
+
+
 def create_all(engine: Engine) -> None:
-    """Create every table of :data:`TABLES` that does not exist, then protect the audit log; idempotent.
+    """Bring an empty or unversioned database to the code's schema, then protect the audit log; idempotent.
 
     Raises:
+        SchemaTooOld: The database is at an older schema version (``werkmatch db upgrade``).
+        SchemaTooNew: The database was migrated by a newer werkmatch.
         NotImplementedError: A database other than SQLite or PostgreSQL (the audit log would go unprotected).
     """
-    SQLModel.metadata.create_all(engine, tables=[model.__table__ for model in TABLES])  # type: ignore[attr-defined]
+    migrations.prepare(engine, _tables())
     audit_guard.protect(engine)
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """``werkmatch db upgrade``: every missing migration, then the audit log's protection; (version before, after)."""
+    done = migrations.upgrade(engine, _tables())
+    audit_guard.protect(engine)
+    return done

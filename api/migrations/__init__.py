@@ -1,0 +1,1 @@
+"""Alembic's migrations of werkmatch's database (:mod:`api.services.migrations` runs them)."""
