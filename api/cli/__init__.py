@@ -11,7 +11,7 @@ module                    commands
 :mod:`api.cli.oversight`  ``ranking``, ``quality``, ``report deviations``
 :mod:`api.cli.privacy`    ``klant verwijderen``, ``retentie``
 :mod:`api.cli.keys`       ``sleutels roteren``
-:mod:`api.cli.db`         ``db upgrade|current``
+:mod:`api.cli.db`         ``db upgrade|current``, ``backup``, ``restore``
 ========================  ===================================================================
 
 Searches and profile reads go through the running service when there is one (:mod:`api.cli.remote`),
@@ -38,6 +38,8 @@ app.command("promote")(models.promote)
 app.command("ranking")(oversight.ranking)
 app.command("quality")(oversight.quality)
 app.command("retentie")(privacy.retention)
+app.command("backup")(db.backup_command)
+app.command("restore")(db.restore_command)
 for group, name in [
     (index.index_app, "index"),
     (search.clients_app, "clients"),

@@ -1,11 +1,14 @@
-"""``werkmatch db upgrade|current``: the database's schema version (:mod:`api.services.migrations`)."""
+"""``werkmatch db upgrade|current``, ``backup``, ``restore``: the database itself (schema version, copies)."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from api.cli.common import JsonFlag, emit, friendly_errors, settings
-from api.services import migrations, schema
+from api.services import backup, migrations, schema
 from matching.store import make_engine
 
 db_app = typer.Typer(help="Het databaseschema: versie bekijken en bijwerken.", no_args_is_help=True)
@@ -38,3 +41,32 @@ def current(json_out: JsonFlag = False) -> None:
         return
     state = "bijgewerkt" if found == code else f"draai '{migrations.UPGRADE_COMMAND}'"
     typer.echo(f"database: versie {found or 'zonder versie'}; deze werkmatch: versie {code} ({state})")
+
+
+@friendly_errors
+def backup_command(
+    bestand: Annotated[Path, typer.Argument(help="nieuw bestand voor de back-up (wordt nooit overschreven)")],
+    json_out: JsonFlag = False,
+) -> None:
+    """Een back-up van de database maken, ook terwijl de service draait (zonder sleutels en indexbestanden)."""
+    made = backup.backup(settings().resolved_database_url, bestand)
+    emit(made) if json_out else typer.echo(
+        f"Back-up geschreven: {made['bestand']} ({made['bytes']} bytes, alleen voor u leesbaar)"
+    )
+
+
+@friendly_errors
+def restore_command(
+    bestand: Annotated[Path, typer.Argument(help="een back-up van werkmatch backup")],
+    json_out: JsonFlag = False,
+) -> None:
+    """Een back-up terugzetten in een lege database (een nieuwe datamap); de index bouwt zich daarna op."""
+    config = settings()
+    done = backup.restore(config.resolved_database_url, bestand)
+    engine = make_engine(config.resolved_database_url)
+    schema.create_all(engine)  # the restored schema must be this code's (or is refused with the upgrade command)
+    engine.dispose()
+    if json_out:
+        emit(done)
+    else:
+        typer.echo(f"Teruggezet uit {done['bestand']}; de index wordt bij de eerste start of zoekvraag bijgewerkt.")
