@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -121,7 +122,7 @@ def main() -> None:
     _, test = data.time_split(args.test_share)
     held_out = np.unique(test.vacancy_ids)
     sample = np.random.default_rng(0).choice(held_out, size=min(args.vacancies, len(held_out)), replace=False)
-    result: dict[str, Any] = {"dataDir": str(args.data_dir), "rankedBy": ranked_by}
+    result: dict[str, Any] = {"command": " ".join(sys.argv), "dataDir": str(args.data_dir), "rankedBy": ranked_by}
     if args.served:  # held out: the sample `werkmatch evaluate` takes (its seed and size); tuning: the rest
         floors = [float(value) for value in args.floors.split(",")]
         evaluated = np.random.default_rng(0).choice(held_out, size=min(200, len(held_out)), replace=False)
