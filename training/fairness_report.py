@@ -49,6 +49,7 @@ ATTRIBUTE_LABELS = {
     "migratieachtergrond": "Migratieachtergrond (alleen uit de audittabel, nooit een kenmerk)",
     "trede": "Trede op de participatieladder",
     "beperking": "Beperking vastgelegd",
+    "route": "Route (werk, perspectief, meedoen)",
 }
 
 
