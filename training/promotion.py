@@ -16,14 +16,17 @@ so the registry answers "who put this model in front of consulenten, and on what
 
 **The fairness gate** (:data:`FAIRNESS_GATE`) reads the challenger's fairness audit on the same
 whole pools (synthetic data: :func:`training.fairness.audit_ranking` plus the counterfactual
-gender-swap test of :mod:`training.counterfactual`). A breach — a group of at least 30 clients whose
-top-10 share ÷ pool share is under 0.8 (:func:`training.fairness_report.breaches`), or a mean
+gender-swap test of :mod:`training.counterfactual`), and in it the lists *as served*
+(:func:`training.exposure_eval.served_fairness`: the exposure re-ordering and merit floor replayed
+in time order). A breach — a group of at least 30 clients whose served top-10 share ÷ merit share is
+under 0.8 (:func:`training.fairness_report.merit_breaches`), or a mean
 rank-biased overlap under 0.9 when gendered job words are swapped — refuses the promotion unless a
 data scientist records a ``justification`` (``werkmatch promote --verantwoording "…"``; API field
 ``verantwoording``): the Algoritmekader's justification test, in writing. ``--force`` does not
 replace it: forcing answers "not measurably better", a justification answers "disadvantages a group".
-Where no audit can run (real data: no hidden suitability, no whole pools) the gate cannot say the
-model is fair, so promoting needs a justification too. The justification, the breaches it covers and
+On real data (no hidden suitability) only the served lists' exposure against the pool runs
+(:func:`served_audit`); merit and the counterfactual test cannot be judged, so the gate cannot say
+the model is fair and promoting needs a justification too. The justification, the breaches it covers and
 who recorded it become version tags (``fairness_justification``, ``fairness_breaches``,
 ``fairness_justified_by``, ``fairness_justified_at``, ``fairness_gate``), and the model card
 (:mod:`training.model_card`) is re-logged with the run so it shows them.
