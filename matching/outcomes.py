@@ -8,10 +8,10 @@ moves through the states of :data:`TRANSITIONS`::
          └─────────────┴→ afgewezen  └────────────┴→ uitgevallen
 
 Every change appends a :class:`VoorstelEvent` (who, when, from which state, why); nothing in the
-history is ever updated. ``afgewezen`` and ``uitgevallen`` need a :class:`Reden`, and reason codes
-name only job-related causes: there is no code for a protected attribute (gender, age, origin,
-religion, name, pregnancy, ...), so a rejection for such a reason cannot be recorded as data and
-can never become a training signal.
+history is ever updated. ``afgewezen`` and ``uitgevallen`` need a reason code of
+:mod:`matching.reasons` (:data:`REDENEN`), which names only job-related causes: there is no code for
+a protected attribute (gender, age, origin, religion, name, pregnancy, ...) or health, so a rejection
+for such a reason cannot be recorded as data and can never become a training signal.
 
 :data:`RELEVANCE` turns the state a pair reached into a graded label (0 afgewezen … 4 duurzaam) and
 :func:`relevance_labels` lists them for training the ranker.
@@ -39,10 +39,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field as SQLField
 from sqlmodel import Session, SQLModel, select
 
+from matching import reasons
 from matching.columns import moment_column
 from matching.domain import Client, Note, Vacancy, utcnow
 from matching.errors import InvalidInputError, NotFoundError
 from matching.lookup import find_client, find_vacancy
+from matching.reasons import Reden
 from matching.timeutil import UTC_EXAMPLE, add_months, aware_utc
 
 
@@ -65,33 +67,6 @@ class Rol(StrEnum):
     ACCOUNTMANAGER = "accountmanager"
 
 
-class Reden(StrEnum):
-    """Why a proposal was rejected (afgewezen) or ended early (uitgevallen).
-
-    Only job-related causes. On purpose there is no code for a protected attribute (gender, age,
-    origin, religion, name, pregnancy, sexual orientation, civil status, ...): werkmatch learns from
-    these codes, so a code that exists is a code that becomes a signal. ``belastbaarheid`` means
-    the client's beperkingen do not fit the demands of this job, never the person's health as such.
-    """
-
-    COMPETENTIES_ONVOLDOENDE = "competenties_onvoldoende"
-    ERVARING_ONVOLDOENDE = "ervaring_onvoldoende"
-    TAALNIVEAU = "taalniveau"
-    REISTIJD = "reistijd"
-    UREN_PASSEN_NIET = "uren_passen_niet"
-    WERKTIJDEN = "werktijden"
-    BELASTBAARHEID = "belastbaarheid"
-    MOTIVATIE = "motivatie"
-    NIET_VERSCHENEN = "niet_verschenen"
-    VACATURE_VERVULD_DOOR_ANDER = "vacature_vervuld_door_ander"
-    WERKGEVER_TREKT_IN = "werkgever_trekt_in"
-    KLANT_TREKT_IN = "klant_trekt_in"
-    GEZONDHEID = "gezondheid"
-    ANDER_WERK = "ander_werk"  # the client took another job: not a failure of this match
-    CONTRACT_NIET_VERLENGD = "contract_niet_verlengd"
-    OVERIG = "overig"  # needs a toelichting
-
-
 FINAL_STATUSES = frozenset({VoorstelStatus.AFGEWEZEN, VoorstelStatus.DUURZAAM, VoorstelStatus.UITGEVALLEN})
 OPEN_STATUSES = frozenset(VoorstelStatus) - FINAL_STATUSES
 
@@ -108,10 +83,8 @@ TRANSITIONS: dict[VoorstelStatus, tuple[VoorstelStatus, ...]] = {
 """Allowed next states. Anything else (skipping a state, going back, leaving a final state) is refused."""
 
 REDENEN: dict[VoorstelStatus, frozenset[Reden]] = {
-    # ``gezondheid`` is no reason to reject someone (WGBH/CZ); what a job cannot ask of a person is
-    # ``belastbaarheid``. Falling out of work because of illness is a fact worth recording.
-    VoorstelStatus.AFGEWEZEN: frozenset(Reden) - {Reden.GEZONDHEID, Reden.CONTRACT_NIET_VERLENGD},
-    VoorstelStatus.UITGEVALLEN: frozenset(Reden) - {Reden.VACATURE_VERVULD_DOOR_ANDER},
+    VoorstelStatus.AFGEWEZEN: frozenset(reasons.VOORSTEL_AFGEWEZEN),
+    VoorstelStatus.UITGEVALLEN: frozenset(reasons.VOORSTEL_UITGEVALLEN),
 }
 """The reason codes each state needs; states not listed here take no reason code."""
 
@@ -467,7 +440,7 @@ def _check_reason(
             f"'{target}' krijgt geen reden (reden '{code}' hoort bij afgewezen of uitgevallen); "
             f"laat de reden weg of zet een toelichting bij voorstel {voorstel_id}"
         )
-    if code not in set(Reden):
+    if code not in set(Reden) and code not in reasons.RETIRED:  # a retired code: "past niet", as before
         raise InvalidInputError(f"'{code}' is geen geldige reden bij '{target}'; kies uit: {_names(allowed)}")
     if code not in allowed:
         raise InvalidInputError(f"reden '{code}' past niet bij '{target}'; kies uit: {_names(allowed)}")

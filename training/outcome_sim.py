@@ -224,7 +224,7 @@ def simulate(engine, settings: SimulationSettings = SimulationSettings(), seed: 
                             path.append(("duurzaam", 185, None))  # six calendar months after geplaatst
                         else:
                             reason = str(
-                                rng.choice(["belastbaarheid", "motivatie", "werkgever_trekt_in", "gezondheid"])
+                                rng.choice(["belastbaarheid", "motivatie", "werkgever_trekt_in", "klant_trekt_in"])
                             )
                             path.append(("uitgevallen", int(rng.integers(14, 180)), reason))
             for status, days, reason in path:

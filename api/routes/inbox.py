@@ -23,8 +23,19 @@ from pydantic import Field
 from api.deps import Accountmanager, Consulent, MatcherDep
 from api.routes.common import Invoer, Pagina, PaginaGrootte, Uitvoer
 from api.routes.voorstellen import VoorstelOut
-from api.routes.werkproces import CONFLICT, NOT_FOUND, NOTE, RESPONSES, VOORSTEL_REDEN, InboxItemOut, actor
+from api.routes.werkproces import (
+    AFWIJS_REDEN_TEKST,
+    CONFLICT,
+    NOT_FOUND,
+    NOTE,
+    RESPONSES,
+    VOORSTEL_REDEN,
+    InboxItemOut,
+    actor,
+    reden_field,
+)
 from api.services import inbox, tokens, voorstellen
+from matching import reasons
 from matching.disclosure import OUTSIDER
 from matching.domain import Note
 from matching.lookup import ID_MAX
@@ -45,7 +56,7 @@ class AfhandelenIn(Invoer):
 
 
 class AfwijzenIn(Invoer):
-    reden: str = Field(min_length=1, max_length=40, description="redencode, bijv. reistijd of uren_passen_niet")
+    reden: str = reden_field(reasons.AFWIJZEN, AFWIJS_REDEN_TEKST)
     toelichting: Note | None = NOTE
 
 

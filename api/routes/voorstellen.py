@@ -10,7 +10,7 @@ Who may do what (tested in ``tests/api/test_api_workflow.py``):
   in the same transaction.
 * ``POST /api/v1/vacatures/{vacaturenummer}/afwijzingen`` (201): a werkconsulent rejects a client of
   their own caseload on a vacancy's candidate list, with a required reason code
-  (:class:`api.services.voorstellen.AfwijsReden`); audited, and a training label unless the reason
+  (:data:`matching.reasons.AFWIJZEN`, the inbox's list too); audited, and a training label unless the reason
   is situational.
 
 Every route calls one function of :mod:`api.services.voorstellen`.
@@ -26,9 +26,20 @@ from pydantic import Field
 
 from api.deps import Consulent, MatcherDep
 from api.routes.common import PAGE_MAX, Invoer, Uitvoer
-from api.routes.werkproces import NOT_FOUND, NOTE, PURPOSE, RESPONSES, VOORSTEL_REDEN, InboxItemOut, actor
+from api.routes.werkproces import (
+    AFWIJS_REDEN_TEKST,
+    NOT_FOUND,
+    NOTE,
+    PURPOSE,
+    RESPONSES,
+    VOORSTEL_REDEN,
+    InboxItemOut,
+    actor,
+    reden_field,
+)
 from api.services import voorstellen
 from api.services.werkproces import PAGE_SIZE_MAX
+from matching import reasons
 from matching.domain import Note
 from matching.lookup import ID_MAX
 from matching.outcomes import VoorstelStatus
@@ -48,7 +59,11 @@ class VoorstelIn(Invoer):
 
 class OvergangIn(Invoer):
     naar: VoorstelStatus = Field(description="de volgende status")
-    reden: str | None = Field(None, max_length=40, description="redencode, nodig bij afgewezen en uitgevallen")
+    reden: str | None = reden_field(
+        sorted(set(reasons.VOORSTEL_AFGEWEZEN) | set(reasons.VOORSTEL_UITGEVALLEN)),
+        "redencode, nodig bij afgewezen en uitgevallen",
+        required=False,
+    )
     toelichting: Note | None = NOTE
 
 
@@ -60,12 +75,7 @@ class VoorstelZoeken(Invoer):
 
 class KandidaatAfwijzenIn(Invoer):
     klant_id: str = Field(min_length=1, max_length=64, description="pseudoniem klantnummer (eigen caseload)")
-    reden: str = Field(
-        min_length=1,
-        max_length=40,
-        description="past_niet_bij_wensen, vaardigheden, reisafstand, uren_werktijden, belastbaarheid, "
-        "niet_beschikbaar, al_bemiddeld of anders (met toelichting)",
-    )
+    reden: str = reden_field(reasons.AFWIJZEN, AFWIJS_REDEN_TEKST)
     toelichting: Note | None = NOTE
     doel: str = PURPOSE
 

@@ -10,7 +10,9 @@ is written), 401/403 from ``api.security``, 404 unknown or not yours, 409 alread
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
 from fastapi import Request
 from pydantic import Field
@@ -34,6 +36,24 @@ VOORSTEL_REDEN = Field(
     description="waarom deze kandidaat: hoogste_match, kent_klant, wens_klant, ontwikkelkans, werkgever_vraagt "
     "of anders (met toelichting); leeg wordt vastgelegd als niet_opgegeven",
 )
+
+AFWIJS_REDEN_TEKST = "waarom deze klant niet past (redencode; anders met toelichting)"
+
+
+def reden_field(codes: Sequence[str], description: str, required: bool = True) -> Any:
+    """A reason-code field whose codes (:mod:`matching.reasons`) the OpenAPI document lists as its enum.
+
+    The codes are documented, not validated here: the service refuses another code in its own Dutch
+    words (which name the codes to choose from), as it always did.
+    """
+    enum: list[str | None] = [*codes] if required else [*codes, None]
+    return Field(
+        ... if required else None,
+        min_length=1 if required else None,
+        max_length=40,
+        description=description,
+        json_schema_extra={"enum": enum},
+    )
 
 
 def actor(user: User, request: Request, purpose: str = "bemiddeling") -> Actor:

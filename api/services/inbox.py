@@ -45,12 +45,12 @@ from sqlmodel import Field as SQLField
 from sqlmodel import Session, SQLModel, select
 
 from api.services.werkproces import Actor, check_page, model_version, record_audit
-from matching import compatibility, outcomes
+from matching import compatibility, outcomes, reasons
 from matching.annotate import offered_by
 from matching.columns import moment_column, optional_moment_column
 from matching.domain import Client, Vacancy, utcnow
 from matching.errors import ConflictError, InvalidInputError, NotFoundError
-from matching.outcomes import Voorstel, VoorstelStatus, note_column
+from matching.outcomes import Voorstel, note_column
 from matching.timeutil import add_months
 
 NAZORG_MAANDEN = (1, 3, 6)
@@ -410,21 +410,21 @@ def decline(engine: Engine, actor: Actor, item_id: int, reden: str, toelichting:
         engine: The database.
         actor: The werkconsulent of the item's caseload.
         item_id: The item.
-        reden: A code of :class:`matching.outcomes.Reden` allowed for ``afgewezen`` (not ``gezondheid``).
-        toelichting: Required with ``overig``; at most 500 characters.
+        reden: A code of :data:`matching.reasons.AFWIJZEN`, the list a candidate is rejected with too.
+        toelichting: Required with ``anders``; at most 500 characters.
 
     Raises:
         NotFoundError, ConflictError, InvalidInputError: as :func:`accept`; also a reason that does not fit.
     """
-    allowed = outcomes.REDENEN[VoorstelStatus.AFGEWEZEN]
+    allowed = [r.value for r in reasons.AFWIJZEN]
     code = (reden or "").strip().lower()
     if code not in allowed:
         raise InvalidInputError(
             f"'{reden}' is geen geldige reden om af te wijzen; kies uit: {', '.join(sorted(allowed))}"
         )
     note = outcomes.clean_toelichting(toelichting)
-    if code == outcomes.Reden.OVERIG and note is None:
-        raise InvalidInputError("reden 'overig' vraagt een toelichting; beschrijf kort waarom dit niet past")
+    if code == reasons.Reden.ANDERS and note is None:
+        raise InvalidInputError("reden 'anders' vraagt een toelichting; beschrijf kort waarom dit niet past")
     with Session(engine, expire_on_commit=False) as session:
         try:
             item = claim(session, actor, item_id, SUGGESTIONS, Uitkomst.AFGEWEZEN, note)

@@ -10,8 +10,8 @@ tussenkomst"). Austria's AMAS failed in court on the question whether caseworker
   is optional in the API so existing clients keep working; a voorstel without one is recorded as
   ``niet_opgegeven`` and the report says how often that happens.
 * **A candidate can be rejected on a list** (:func:`api.services.voorstellen.reject_candidate`) with a
-  required :class:`api.services.voorstellen.AfwijsReden` (``anders`` needs a toelichting; ``gezondheid``
-  is refused, as for inbox declines). It is appended to the audit log and, unless the reason is
+  required code of :data:`matching.reasons.AFWIJZEN`, the inbox's list too (``anders`` needs a
+  toelichting; ``gezondheid`` is refused). It is appended to the audit log and, unless the reason is
   situational, becomes a relevance-0 training label (:func:`api.services.voorstellen.declined_labels`).
 * **The deviation report** (:func:`deviation_report`) reads, for each decision, the most recent
   candidate list the same user was shown for that vacancy before deciding (the inference log,

@@ -12,8 +12,8 @@ tables, and is called only from here (and by the outcome simulator, which writes
   :mod:`api.services.oversight` reports how often that happens.
 * **Moving** a voorstel (:func:`move`) to ``geplaatst`` schedules nazorg at 1, 3 and 6 months in the
   same transaction (:func:`api.services.inbox.schedule_nazorg`).
-* **Rejecting a candidate on a list** (:func:`reject_candidate`) with a job-related
-  :class:`AfwijsReden` is recorded in :class:`KandidaatAfwijzing`.
+* **Rejecting a candidate on a list** (:func:`reject_candidate`) with a job-related code of
+  :data:`matching.reasons.AFWIJZEN` (the inbox's list too) is recorded in :class:`KandidaatAfwijzing`.
 * **Labels for training** (:func:`training_labels`): the voorstellen' outcomes
   (:func:`matching.outcomes.relevance_labels`) and the declines (:func:`declined_labels`: inbox
   declines and rejections on a list, ``RELEVANCE[afgewezen]``), per pair the latest judgement.
@@ -38,7 +38,7 @@ from sqlmodel import Session, SQLModel, select
 from api.services import audit, inbox
 from api.services.inbox import SUGGESTIONS, InboxAfwijzing, Uitkomst
 from api.services.werkproces import Actor, check_page, own_client, record_audit
-from matching import outcomes
+from matching import outcomes, reasons
 from matching.columns import moment_column
 from matching.domain import Client, Vacancy, utcnow
 from matching.errors import InvalidInputError, NotFoundError
@@ -51,6 +51,7 @@ from matching.outcomes import (
     VoorstelStatus,
     note_column,
 )
+from matching.reasons import Reden
 from matching.settings import Settings
 from matching.timeutil import UTC_EXAMPLE, aware_utc
 from training.train import train
@@ -68,29 +69,6 @@ class VoorstelReden(StrEnum):
     WERKGEVER_VRAAGT = "werkgever_vraagt"  # the employer or accountmanager asked for this client
     ANDERS = "anders"  # needs a toelichting
     NIET_OPGEGEVEN = NOT_GIVEN  # stored when none was given; not accepted as input
-
-
-class AfwijsReden(StrEnum):
-    """Why a consulent rejects a candidate on a vacancy's list (``POST /vacatures/{nummer}/afwijzingen``).
-
-    Job-related only, as :class:`matching.outcomes.Reden`: there is no ``gezondheid``. What a job
-    cannot ask of a person is ``belastbaarheid``; a health reason would become a training label that
-    teaches the ranker to put people with a beperking lower (the AMAS failure, trust.md §2.1).
-    """
-
-    PAST_NIET_BIJ_WENSEN = "past_niet_bij_wensen"  # sector, occupation, plaatsingsvorm the client does not want
-    VAARDIGHEDEN = "vaardigheden"  # competences, experience or language level fall short for this job
-    REISAFSTAND = "reisafstand"
-    UREN_WERKTIJDEN = "uren_werktijden"
-    BELASTBAARHEID = "belastbaarheid"  # the job's demands do not fit the client's beperkingen
-    NIET_BESCHIKBAAR = "niet_beschikbaar"  # not available now (course, care duties, a trajectory running)
-    AL_BEMIDDELD = "al_bemiddeld"  # already placed or proposed elsewhere
-    ANDERS = "anders"  # needs a toelichting
-
-
-SITUATIONAL = frozenset({AfwijsReden.NIET_BESCHIKBAAR, AfwijsReden.AL_BEMIDDELD})
-"""Rejections that say something about the client's situation now, not about the pair's fit: recorded
-and reported, but no training label (a relevance 0 would teach the ranker that a good pair is bad)."""
 
 
 class VoorstelMotivatie(SQLModel, table=True):
@@ -151,16 +129,16 @@ def afwijs_reden(reden: str, toelichting: str | None) -> tuple[str, str | None]:
             toelichting over 500 characters.
     """
     code = (reden or "").strip().lower()
-    if code == "gezondheid":
+    if code == "gezondheid":  # retired (matching.reasons.RETIRED): say what to choose instead
         raise InvalidInputError(
             "'gezondheid' is geen reden om een kandidaat af te wijzen; kies 'belastbaarheid' als de eisen "
             "van deze baan niet passen bij de beperkingen van de klant"
         )
-    allowed = [r.value for r in AfwijsReden]
+    allowed = [r.value for r in reasons.AFWIJZEN]
     if code not in allowed:
         raise InvalidInputError(f"'{reden}' is geen geldige reden om af te wijzen; kies uit: {', '.join(allowed)}")
     note = outcomes.clean_toelichting(toelichting)
-    if code == AfwijsReden.ANDERS and note is None:
+    if code == Reden.ANDERS and note is None:
         raise InvalidInputError("reden 'anders' vraagt een toelichting; beschrijf kort waarom deze kandidaat niet past")
     return code, note
 
@@ -403,7 +381,7 @@ def reject_candidate(
         actor: The werkconsulent; the client must be in ``actor.consulent``'s caseload.
         vacature: The vacaturenummer.
         klant: The klantnummer.
-        reden: A code of :class:`AfwijsReden`.
+        reden: A code of :data:`matching.reasons.AFWIJZEN`.
         toelichting: Required with ``anders``; at most 500 characters.
 
     Returns:
@@ -456,7 +434,7 @@ def reject_candidate(
             "vacature_id": vacancy.vacature_nummer,
             "reden": code,
             "toelichting": note,
-            "leerlabel": AfwijsReden(code) not in SITUATIONAL,
+            "leerlabel": code not in reasons.SITUATIONAL,
             "rang": order.index(client.client_nummer) + 1 if client.client_nummer in order else None,
             "door": actor.username,
             "op": row.at,
@@ -471,16 +449,14 @@ def declined_labels(session: Session, since: datetime | None = None) -> list[Rel
 
     Both kinds of decline: a suggestion declined in the inbox (:class:`api.services.inbox.InboxAfwijzing`)
     and a candidate rejected on a vacancy's list (:class:`KandidaatAfwijzing`), except for the
-    :data:`SITUATIONAL` reasons, which say nothing about the fit. The sibling of
+    :data:`matching.reasons.SITUATIONAL` reasons, which say nothing about the fit (both use one list). The sibling of
     :func:`matching.outcomes.relevance_labels`; one label per pair (the latest decline).
     """
     since = aware_utc(since, "since", example=UTC_EXAMPLE) if since is not None else None
     rows: list[tuple[datetime, int, int]] = []
-    for table, extra in (
-        (InboxAfwijzing, ()),
-        (KandidaatAfwijzing, (KandidaatAfwijzing.reason_code.not_in([r.value for r in SITUATIONAL]),)),  # type: ignore[attr-defined]
-    ):
-        statement = select(table.at, table.client_id, table.vacancy_id).where(*extra)
+    situational = [r.value for r in reasons.SITUATIONAL]
+    for table in (InboxAfwijzing, KandidaatAfwijzing):
+        statement = select(table.at, table.client_id, table.vacancy_id).where(table.reason_code.not_in(situational))  # type: ignore[attr-defined]
         if since is not None:
             statement = statement.where(table.at >= since)
         rows.extend(session.exec(statement).all())

@@ -24,17 +24,15 @@ from api.web import shortlist
 from api.web.common import blank_to_none, field_errors, refusals, render
 from api.web.pages import Web
 from api.web.session import WebSession, check_csrf, require_role
-from matching import outcomes
+from matching import outcomes, reasons
 from matching.errors import InvalidInputError, NotFoundError
 from matching.outcomes import VoorstelStatus
 
 router = APIRouter(include_in_schema=False)
-REDENEN_AFWIJZEN = sorted(str(reden) for reden in outcomes.REDENEN[VoorstelStatus.AFGEWEZEN])
-REDENEN_UITVAL = sorted(str(reden) for reden in outcomes.REDENEN[VoorstelStatus.UITGEVALLEN])
-
-
-def reden_label(code: str) -> str:
-    return code.replace("_", " ")
+# the reason lists and their labels: matching.reasons, the one source the API checks against
+REDENEN_AFWIJZEN = [str(reden) for reden in reasons.AFWIJZEN]
+REDENEN_AFGEWEZEN = [str(reden) for reden in reasons.VOORSTEL_AFGEWEZEN]
+REDENEN_UITVAL = [str(reden) for reden in reasons.VOORSTEL_UITGEVALLEN]
 
 
 # ------------------------------------------------------------------------------------------ voorstellen
@@ -54,9 +52,9 @@ def voorstellen_page(request: Request, web: WebSession, status: int = 200, **ext
         voorstellen=found["voorstellen"],
         totaal=found["totaal"],
         nieuw=int(nieuw) if nieuw and nieuw.isdigit() else None,
-        redenen_afwijzen=REDENEN_AFWIJZEN,
+        redenen_afwijzen=REDENEN_AFGEWEZEN,
         redenen_uitval=REDENEN_UITVAL,
-        reden_label=reden_label,
+        reden_label=reasons.label,
         voorstel_labels=shortlist.VOORSTEL_LABELS,
         **extra,
     )
@@ -192,7 +190,7 @@ def inbox_page(request: Request, web: WebSession, status: int = 200, **extra: An
         items=found["items"],
         totaal=found["totaal"],
         redenen=REDENEN_AFWIJZEN,
-        reden_label=reden_label,
+        reden_label=reasons.label,
         voorstel_labels=shortlist.VOORSTEL_LABELS,
         **extra,
     )

@@ -15,20 +15,11 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from api.services.voorstellen import AfwijsReden, KandidaatAfwijzing, VoorstelReden
-from matching import geo
+from api.services.voorstellen import KandidaatAfwijzing, VoorstelReden
+from matching import geo, reasons
 from matching.domain import Client, Vacancy
 
-AFWIJS_LABELS = {
-    AfwijsReden.PAST_NIET_BIJ_WENSEN: "past niet bij de wensen van de klant",
-    AfwijsReden.VAARDIGHEDEN: "vaardigheden of ervaring schieten tekort",
-    AfwijsReden.REISAFSTAND: "reisafstand",
-    AfwijsReden.UREN_WERKTIJDEN: "uren of werktijden",
-    AfwijsReden.BELASTBAARHEID: "belastbaarheid (eisen van de baan)",
-    AfwijsReden.NIET_BESCHIKBAAR: "nu niet beschikbaar",
-    AfwijsReden.AL_BEMIDDELD: "al bemiddeld",
-    AfwijsReden.ANDERS: "anders",
-}
+AFWIJS_LABELS = dict(reasons.choices(reasons.AFWIJZEN))  # the candidate card's list: the inbox's too
 VOORSTEL_LABELS = {
     VoorstelReden.HOOGSTE_MATCH: "beste match op de lijst",
     VoorstelReden.KENT_KLANT: "ik ken de klant: dit past",
@@ -57,7 +48,7 @@ def own_rejections(engine: Engine, vacancy: Vacancy, consulent: str | None) -> d
     return {
         nummer: {
             "reden": row.reason_code,
-            "label": AFWIJS_LABELS.get(row.reason_code, row.reason_code.replace("_", " ")),  # type: ignore[call-overload]
+            "label": reasons.label(row.reason_code),
             "toelichting": row.toelichting,
             "door": row.actor,
             "op": row.at,

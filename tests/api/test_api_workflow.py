@@ -171,12 +171,12 @@ def test_a_declined_suggestion_becomes_a_training_label(http, tokens) -> None:
         f"/api/v1/inbox/{item['id']}/afwijzen", json={"reden": "gezondheid"}, headers=tokens["consulent2"]
     )
     assert "geen geldige reden" in assert_problem(health, 400)["detail"]
-    overig = http.post(f"/api/v1/inbox/{item['id']}/afwijzen", json={"reden": "overig"}, headers=tokens["consulent2"])
-    assert "toelichting" in assert_problem(overig, 400)["detail"]
+    anders = http.post(f"/api/v1/inbox/{item['id']}/afwijzen", json={"reden": "anders"}, headers=tokens["consulent2"])
+    assert "toelichting" in assert_problem(anders, 400)["detail"]
 
     declined = http.post(
         f"/api/v1/inbox/{item['id']}/afwijzen",
-        json={"reden": "reistijd", "toelichting": "Geen vervoer naar het bedrijventerrein"},
+        json={"reden": "reisafstand", "toelichting": "Geen vervoer naar het bedrijventerrein"},
         headers=tokens["consulent2"],
     )
     assert declined.status_code == 200, declined.text
@@ -208,7 +208,9 @@ def test_a_declined_suggestion_becomes_a_training_label(http, tokens) -> None:
         zip(compared.client_ids.tolist(), compared.vacancy_ids.tolist(), strict=True)
     )
 
-    again = http.post(f"/api/v1/inbox/{item['id']}/afwijzen", json={"reden": "reistijd"}, headers=tokens["consulent2"])
+    again = http.post(
+        f"/api/v1/inbox/{item['id']}/afwijzen", json={"reden": "reisafstand"}, headers=tokens["consulent2"]
+    )
     assert "al afgehandeld" in assert_problem(again, 409)["detail"]
     accept = http.post(f"/api/v1/inbox/{item['id']}/accepteren", headers=tokens["consulent2"])
     assert_problem(accept, 409)
@@ -313,7 +315,7 @@ def test_another_consulents_item_and_voorstel_look_unknown(http, tokens) -> None
         "999999", "X"
     )
     declined = http.post(
-        f"/api/v1/inbox/{theirs['id']}/afwijzen", json={"reden": "uren_passen_niet"}, headers=tokens["consulent1"]
+        f"/api/v1/inbox/{theirs['id']}/afwijzen", json={"reden": "uren_werktijden"}, headers=tokens["consulent1"]
     )
     assert_problem(declined, 404)
     assert item_for(http, tokens["consulent2"], "V-ROLLEN")["status"] == "open"  # untouched

@@ -20,7 +20,6 @@ from matching.errors import InvalidInputError, NotFoundError
 from matching.outcomes import (
     RELEVANCE,
     TRANSITIONS,
-    Reden,
     Voorstel,
     VoorstelStatus,
     history,
@@ -28,6 +27,7 @@ from matching.outcomes import (
     relevance_labels,
     transition,
 )
+from matching.reasons import Reden
 from tests.factories import make_client, make_vacancy
 
 S = VoorstelStatus

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sqlmodel import Session, select
 
-from matching import outcomes
+from matching import outcomes, reasons
 from matching.domain import AuditKenmerken
 from matching.store import init_db, make_engine
 from training.outcome_sim import SimulationSettings, simulate, write_history
@@ -36,7 +36,7 @@ def test_histories_are_valid_time_ordered_and_end_before_the_horizon(engine) -> 
         for step in proposal.steps:  # a job-related reason exactly where the outcomes API demands one
             status = outcomes.VoorstelStatus(step.status)
             if status in outcomes.REDENEN:
-                assert outcomes.Reden(step.reason) in outcomes.REDENEN[status]
+                assert reasons.Reden(step.reason) in outcomes.REDENEN[status]
             else:
                 assert step.reason is None
     summary = write_history(engine, proposals)

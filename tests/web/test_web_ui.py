@@ -150,7 +150,7 @@ def test_accountmanager_pushes_and_consulent_finds_it_in_the_inbox(new_page) -> 
     check_accessibility(consulent, "inbox")
     # afwijzen needs a reason (browser validation); with one it leaves the inbox
     declined = consulent.locator("li.inbox-item", has_text="V-PUSH").nth(1)
-    declined.get_by_label("Reden van afwijzen").select_option("reistijd")
+    declined.get_by_label("Reden van afwijzen").select_option("reisafstand")
     declined.get_by_role("button", name="Afwijzen").click()
     consulent.wait_for_url("**/inbox?afgehandeld=*")
     assert consulent.locator("li.inbox-item", has_text="V-PUSH").count() == len(OWN) - 1
