@@ -122,6 +122,8 @@ def not_shown(
     hard: int | None = None,
     per_aspect: dict[str, int] | None = None,
     outside_filters: int | None = None,
+    per_filter: dict[str, int] | None = None,
+    empty: bool = False,
     own: list[LeftOut] | None = None,
     beperking_side: str | None = None,
 ) -> NotShown:
@@ -134,6 +136,9 @@ def not_shown(
             nobody the viewer sees.
         per_aspect: Of those, how many per aspect (counts only, per demand: no person named).
         outside_filters: How many the consulent's filters left out (candidate lists).
+        per_filter: Per filter (API name), how many the hard filters kept and that filter left out:
+            the sentence names them, and says so when they emptied the list (``empty``).
+        empty: Nothing was left to show.
         own: The viewer's own clients among the hard conflicts, with the reasons.
         beperking_side: How the beperking sentence names whom it counts (see :func:`explain_not_shown`).
     """
@@ -149,7 +154,29 @@ def not_shown(
         buiten_filters=outside_filters,
         eigen_klanten=own,
     )
-    return replace(shown, toelichting=explain_not_shown(shown.counts(), side, beperking_side))
+    sentences = explain_not_shown(shown.counts(), side, beperking_side)
+    return replace(shown, toelichting=sentences + filter_sentences(per_filter or {}, side, empty))
+
+
+FILTER_NAMES = {
+    "straalKm": "de straal",
+    "trede": "de trede",
+    "route": "de route",
+    "minUren": "het minimum aantal uren per week",
+    "plaatsingsvorm": "de plaatsingsvorm",
+}
+
+
+def filter_sentences(per_filter: dict[str, int], side: str, empty: bool) -> list[str]:
+    """Which of the consulent's filters left out whom, by name; when they emptied the list, that they did."""
+    named = [f"{FILTER_NAMES[name]} {count} {side}" for name, count in per_filter.items() if count]
+    if not named:
+        return []
+    parts = ", ".join(named)
+    if not empty:
+        return [f"Per filter weggelaten: {parts}."]
+    lift = "zet dat filter ruimer of uit" if len(named) == 1 else "zet die filters ruimer of uit"
+    return [f"De lijst is leeg door de gekozen filters ({parts}); {lift} om {side} te zien."]
 
 
 def explain_not_shown(counts: dict[str, Any], side: str, beperking_side: str | None = None) -> list[str]:

@@ -277,6 +277,8 @@ class Matcher:
             hard=len(hard_rows) if counted else None,
             per_aspect=eligibility.hard_counts if counted else None,
             outside_filters=int(eligibility.outside_filters.sum()),
+            per_filter=eligibility.filter_counts,
+            empty=not eligibility.mask.any(),
             own=own,
             beperking_side="klanten" if viewer.everyone else "klanten uit uw eigen caseload",
         )

@@ -43,42 +43,60 @@ class CandidateFilters:
     max_km: float | None = None  # straal: at most this far from the work location
     trede: frozenset[int] | None = None
     route: frozenset[str] | None = None
-    min_hours: float | None = None  # at least this many shared hours per week
+    # the client can work at least this many hours per week within the vacancy's hour range
+    min_hours: float | None = None
     # candidates for whom one of these plaatsingsvormen suits their route (inside the route's band)
     plaatsingsvorm: frozenset[str] | None = None
     whole_bestand: bool = False
 
-    def mask(
+    def masks(
         self,
         trede: np.ndarray,
         route: np.ndarray,
         features: scoring.PairFeatures,
+        most_hours: np.ndarray,
         banded: np.ndarray | None = None,
-    ) -> np.ndarray:
-        """Who passes the filters, per client row (``trede`` and ``route`` codes per row).
+    ) -> dict[str, np.ndarray]:
+        """Who passes each chosen filter, per client row, under the filter's API name (``minUren``, …).
 
-        ``banded`` rows (outside the viewer's caseload) meet the radius by distance band
+        ``trede`` and ``route`` are codes per row; ``most_hours`` the most hours per week the client
+        can work within the vacancy's range (where the ranges overlap). ``banded`` rows (outside the
+        viewer's caseload) meet the radius by distance band
         (:func:`matching.disclosure.radius_for_outsiders`), so a radius cannot measure them.
         """
-        keep = np.ones(len(trede), bool)
+        passes: dict[str, np.ndarray] = {}
         if self.max_km is not None:
             within = features.distance_km <= self.max_km
             if banded is not None:
                 within |= banded & (features.distance_km <= disclosure.radius_for_outsiders(self.max_km))
-            keep &= within
+            passes["straalKm"] = within
         if self.trede is not None:
-            keep &= np.isin(trede, list(self.trede))
+            passes["trede"] = np.isin(trede, list(self.trede))
         if self.route is not None:
-            keep &= np.isin(route, [ROUTES.index(name) for name in self.route if name in ROUTES])
+            passes["route"] = np.isin(route, [ROUTES.index(name) for name in self.route if name in ROUTES])
         if self.min_hours is not None:
-            keep &= features.hours_overlap >= self.min_hours
+            passes["minUren"] = most_hours >= self.min_hours
         if self.plaatsingsvorm is not None:
             suits = np.zeros(len(trede), bool)
             for vorm in self.plaatsingsvorm:
                 readiness = READINESS.get(vorm)
                 if readiness is not None:
                     suits |= (ROUTE_BAND_LOW[route] <= readiness) & (readiness <= ROUTE_BAND_HIGH[route])
-            keep &= suits
+            passes["plaatsingsvorm"] = suits
+        return passes
+
+    def mask(
+        self,
+        trede: np.ndarray,
+        route: np.ndarray,
+        features: scoring.PairFeatures,
+        most_hours: np.ndarray,
+        banded: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Who passes every chosen filter, per client row (the arguments of :meth:`masks`)."""
+        keep = np.ones(len(trede), bool)
+        for passes in self.masks(trede, route, features, most_hours, banded).values():
+            keep &= passes
         return keep
 
 
@@ -119,6 +137,8 @@ class Eligibility:
     hard: np.ndarray  # left out for a hard beperking conflict (only where the viewer sees beperkingen)
     structured: dict[str, np.ndarray]  # the structured signals of every pair
     outside_filters: np.ndarray | None = None  # candidate lists: left out by the consulent's filters
+    # candidate lists: per filter (API name), how many the hard filters kept and this filter left out
+    filter_counts: dict[str, int] | None = None
     hard_counts: dict[str, int] | None = None  # candidate lists: of ``hard``, how many per aspect
 
 
@@ -155,14 +175,21 @@ def candidate_eligibility(
     belasting = vacancies.belasting[v_row]
     # beperkingen outside the viewer's view shape nothing (matching.disclosure, rule 1)
     hard = (compatibility.statuses(clients.beperking_ernst, belasting, closed) == Status.HARD) & full_view
-    outside_filters = ~filters.mask(clients.trede, clients.route, features, banded=~full_view)
-    mask &= ~hard & ~outside_filters
+    most_hours = np.minimum(clients.uren_max, vacancies.uren_max[v_row])  # within the vacancy's range
+    passes = filters.masks(clients.trede, clients.route, features, most_hours, banded=~full_view)
+    mask &= ~hard
+    outside_filters = np.zeros(n, bool)
+    for passed in passes.values():
+        outside_filters |= ~passed
+    filter_counts = {name: int((mask & ~passed).sum()) for name, passed in passes.items()}
+    mask &= ~outside_filters
     return Eligibility(
         features=features,
         mask=mask,
         hard=hard,
         structured=scoring.structured_signals(features, clients.max_km),
         outside_filters=outside_filters,
+        filter_counts=filter_counts,
         hard_counts=compatibility.hard_reason_counts(clients.beperking_ernst, belasting, closed, np.flatnonzero(hard)),
     )
 

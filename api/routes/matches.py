@@ -43,7 +43,9 @@ class CandidateSearch(BaseModel):
     straal_km: float | None = Field(None, gt=0, le=500, description="alleen kandidaten binnen deze afstand")
     trede: list[int] | None = Field(None, min_length=1, max_length=6, description="alleen deze treden (0-5)")
     route: list[Route] | None = Field(None, min_length=1, max_length=3, description="alleen deze routes")
-    min_uren: float | None = Field(None, ge=0, le=60, description="minstens zoveel gedeelde uren per week")
+    min_uren: float | None = Field(
+        None, ge=0, le=60, description="de klant kan minstens zoveel uur per week werken binnen de uren van de vacature"
+    )
     plaatsingsvorm: list[Plaatsingsvorm] | None = Field(
         None,
         min_length=1,
