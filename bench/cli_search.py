@@ -98,7 +98,7 @@ def main() -> None:
             "throughService": summary(through_service),
             "inProcessWithoutService": summary(in_process),
             "beforeIssue17S": BEFORE_S,
-            "results": len(shown["results"]),
+            "results": len(shown["resultaten"]),
             "machine": {"cpus": os.cpu_count(), "loadAverage1m": round(os.getloadavg()[0], 2)},
         },
     )

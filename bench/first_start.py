@@ -60,8 +60,8 @@ def main() -> None:
                     "apiAnswersSeconds": round(up, 1),
                     "fullyEmbeddedSeconds": round(now, 1),
                     "embedding": index["embedding"],
-                    "clients": index["clients"]["indexed"],
-                    "vacancies": index["vacancies"]["indexed"],
+                    "clients": index["klanten"]["geindexeerd"],
+                    "vacancies": index["vacatures"]["geindexeerd"],
                     "modelId": index["modelId"],
                 }
             )

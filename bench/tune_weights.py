@@ -36,7 +36,7 @@ def main(n_vacancies: int = 120, k: int = 50, start: dict[str, float] | None = N
         values = []
         for vacancy_id, truth in truths.items():
             if truth:
-                found = {r["clientId"] for r in matcher.candidates(vacancy_id, k, weights=variant)["results"]}
+                found = {r.client_id for r in matcher.search_candidates(vacancy_id, k, weights=variant).results}
                 values.append(len(found & truth) / len(truth))
         return float(np.mean(values))
 

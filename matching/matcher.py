@@ -168,10 +168,6 @@ class Matcher:
         with Session(self.engine) as session:
             return oversight_state.ranking_mode(session, self.settings.ranker.mode)
 
-    def candidates(self, vacancy_ref: str | int, top: int = 20, **options: Any) -> dict[str, Any]:
-        """:meth:`search_candidates` as the API's JSON (for callers that read the list as JSON)."""
-        return self.search_candidates(vacancy_ref, top, **options).to_json()
-
     def search_candidates(
         self,
         vacancy_ref: str | int,
@@ -282,10 +278,6 @@ class Matcher:
             own=own,
             beperking_side="klanten" if viewer.everyone else "klanten uit uw eigen caseload",
         )
-
-    def vacancies_for(self, client_ref: str | int, top: int = 20) -> dict[str, Any]:
-        """:meth:`search_vacancies` as the API's JSON (for callers that read the list as JSON)."""
-        return self.search_vacancies(client_ref, top).to_json()
 
     def search_vacancies(
         self,

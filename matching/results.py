@@ -2,8 +2,10 @@
 
 The search (:class:`matching.matcher.Matcher`) returns a :class:`CandidateList` or a :class:`VacancyList`;
 the API, the web UI and the CLI print ``to_json()`` of it, so ``werkmatch match … --json`` and the API
-answer the same object. The keys are the API's (a later step renames them to Dutch); the order of the
-keys is the order the API has always answered in.
+answer the same object. The keys are Dutch, as every key of the API's JSON (API 1.0.0; 0.1.0 answered
+``vacancyId``, ``clientId``, ``results``, ``rank``, ``reasons`` and ``rankedBy``); their order is the order
+the API has always answered in. Measurement outputs (``bench search``, ``evaluate``) read the typed
+results, never this JSON, and keep their own keys.
 
 What a viewer may not see is never computed (:mod:`matching.disclosure`): :attr:`Explained.kansen`
 (the beperking-derived fields) is None for a client outside the viewer's caseload, and its three
@@ -15,10 +17,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+RANKER_KEYS = {
+    "name": "naam",
+    "version": "versie",
+    "source": "bron",
+    "note": "opmerking",
+    "aliases": "aliassen",
+    "error": "fout",
+}
+
+
+def ranker_json(described: dict[str, Any]) -> dict[str, Any]:
+    """A ranker's description (:meth:`matching.ranker.LearnedRanker.describe`) under the API's Dutch keys.
+
+    The description itself keeps its keys: ``werkmatch evaluate --json`` and the registry's evidence
+    print it as they always did; only what the API and the web UI show is renamed, here.
+    """
+    return {RANKER_KEYS.get(key, key): value for key, value in described.items()}
+
 
 @dataclass(frozen=True)
 class IndexInfo:
-    """What the search searched: for the inference log (no database count needed)."""
+    """What the search searched: for the inference log (no database count needed), whose stored keys stay."""
 
     model_id: str
     clients: int  # vectors in the client index
@@ -55,7 +75,7 @@ class Explained:
             "afstandKm": self.distance_km,
             "afstandsklasse": self.distance_band,
             "signalen": self.signals,
-            "reasons": self.reasons,
+            "redenen": self.reasons,
             "aandachtspunten": self.aandachtspunten,
             "bijdragen": self.bijdragen,
         }
@@ -75,7 +95,7 @@ class LeftOut:
     redenen: list[str]
 
     def to_json(self) -> dict[str, Any]:
-        return {"clientId": self.client_id, "redenen": self.redenen}
+        return {"klantId": self.client_id, "redenen": self.redenen}
 
 
 @dataclass(frozen=True)
@@ -140,9 +160,9 @@ class CandidateResult:
 
     def to_json(self) -> dict[str, Any]:
         out = {
-            "rank": self.rank,
+            "rang": self.rank,
             "score": self.score,
-            "clientId": self.client_id,
+            "klantId": self.client_id,
             "trede": self.trede,
             "route": self.route,
             **self.explained.to_json(),
@@ -170,14 +190,14 @@ class CandidateList:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "vacancyId": self.vacancy_id,
+            "vacatureId": self.vacancy_id,
             "titel": self.titel,
             "advies": self.advies,
-            "rankedBy": self.ranked_by,
+            "gerangschiktDoor": ranker_json(self.ranked_by),
             "rangschikking": self.rangschikking,
             "aantalGeschikt": self.aantal_geschikt,
             "nietGetoond": self.niet_getoond.to_json(),
-            "results": [item.to_json() for item in self.results],
+            "resultaten": [item.to_json() for item in self.results],
         }
 
 
@@ -196,9 +216,9 @@ class VacancyResult:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "rank": self.rank,
+            "rang": self.rank,
             "score": self.score,
-            "vacancyId": self.vacancy_id,
+            "vacatureId": self.vacancy_id,
             "titel": self.titel,
             "werkgever": self.werkgever,
             "bron": self.bron,
@@ -223,12 +243,12 @@ class VacancyList:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "clientId": self.client_id,
+            "klantId": self.client_id,
             "advies": self.advies,
-            "rankedBy": self.ranked_by,
+            "gerangschiktDoor": ranker_json(self.ranked_by),
             "ontbrekendeGegevens": self.ontbrekende_gegevens,
             "datakwaliteit": self.datakwaliteit,
             "aantalGeschikt": self.aantal_geschikt,
             "nietGetoond": self.niet_getoond.to_json(),
-            "results": [item.to_json() for item in self.results],
+            "resultaten": [item.to_json() for item in self.results],
         }

@@ -125,7 +125,7 @@ def audit_entries(http: Any, tokens: dict[str, dict[str, str]], **search: Any) -
     """The audit entries a beheerder finds through ``POST /api/v1/audit/zoeken``."""
     response = http.post("/api/v1/audit/zoeken", json=search, headers=tokens["beheerder"])
     assert response.status_code == 200, response.text
-    return response.json()["entries"]
+    return response.json()["regels"]
 
 
 def inbox_items(http: Any, headers: dict[str, str], **params: object) -> list[dict[str, Any]]:

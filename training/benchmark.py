@@ -40,14 +40,14 @@ def benchmark_search(matcher: Matcher, queries: int = 200, top: int = 50, seed: 
     vacancy_sample = list(rng.choice(open_vacancies, size=queries))
     client_sample = list(rng.choice(clients, size=queries))
     for ref in vacancy_sample[:5]:  # warm-up: arrays built, query vectors cached, code paths hot
-        matcher.candidates(ref, top)
+        matcher.search_candidates(ref, top)
     for ref in client_sample[:5]:
-        matcher.vacancies_for(ref, top)
-    candidate = _timed(matcher.candidates, vacancy_sample, top)
+        matcher.search_vacancies(ref, top)
+    candidate = _timed(matcher.search_candidates, vacancy_sample, top)
     weighted = _timed(
-        lambda ref, n: matcher.candidates(ref, n, weights=matcher.settings.retrieval), vacancy_sample, top
+        lambda ref, n: matcher.search_candidates(ref, n, weights=matcher.settings.retrieval), vacancy_sample, top
     )
-    vacancy = _timed(matcher.vacancies_for, client_sample, top)
+    vacancy = _timed(matcher.search_vacancies, client_sample, top)
     texts_per_second = _embedding_speed(matcher, seed)
     build_seconds = _index_build_seconds(matcher)
     update_seconds = _update_to_searchable_seconds(matcher, client_sample[0], top)
@@ -117,7 +117,7 @@ def _update_to_searchable_seconds(matcher: Matcher, client_ref: str, top: int) -
         session.add(row)
         session.commit()
     start = time.perf_counter()
-    matcher.vacancies_for(client_ref, top)
+    matcher.search_vacancies(client_ref, top)
     seconds = time.perf_counter() - start
     with Session(matcher.engine) as session:
         row = session.exec(select(Client).where(Client.client_nummer == client_ref)).one()

@@ -71,10 +71,10 @@ def evaluate_retrieval(matcher: Matcher, n_vacancies: int = 200, k: int = 50, se
             continue
         evaluated += 1
         for name, weights in variants.items():
-            found = {item["clientId"] for item in matcher.candidates(vacancy_id, k, weights=weights)["results"]}
+            found = {item.client_id for item in matcher.search_candidates(vacancy_id, k, weights=weights).results}
             recalls[name].append(len(found & truth) / len(truth))
         if matcher.ranker is not None:
-            found = {item["clientId"] for item in matcher.candidates(vacancy_id, k)["results"]}
+            found = {item.client_id for item in matcher.search_candidates(vacancy_id, k).results}
             recalls.setdefault("ranker", []).append(len(found & truth) / len(truth))
     return {
         "clients": len(number_of),

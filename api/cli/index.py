@@ -15,6 +15,7 @@ import typer
 
 from api.cli import remote
 from api.cli.common import JsonFlag, UrlOptie, emit, friendly_errors, matcher, settings
+from api.services.status import index_json
 from matching.errors import WerkmatchError
 
 index_app = typer.Typer(help="De zoekindexen (FAISS en lexicaal).", no_args_is_help=True)
@@ -58,7 +59,7 @@ def index_state(url: str | None = None) -> dict[str, Any]:
         if index is None:
             raise WerkmatchError(f"de service op {service.url} start nog; de indexen zijn nog niet geladen")
         return {**index, "bron": service.url}
-    return {**matcher(config, may_write=False).status(), "bron": "opgeslagen bestanden (geen service)"}
+    return {**index_json(matcher(config, may_write=False).status()), "bron": "opgeslagen bestanden (geen service)"}
 
 
 @index_app.command("status")
@@ -71,14 +72,14 @@ def index_status(url: UrlOptie = None, json_out: JsonFlag = False) -> None:
         return
     writer = f"proces {status['schrijver']}" if status.get("schrijver") is not None else "geen proces"
     typer.echo(f"bron: {status['bron']}; embedden: {status['embedding']}; schrijver van de indexen: {writer}")
-    for side, label in (("clients", "klanten"), ("vacancies", "vacatures")):
+    for side in ("klanten", "vacatures"):
         info = status[side]
-        if info["inSync"]:
+        if info["actueel"]:
             state = "in orde"
         elif info["modelId"] not in (None, status["modelId"]):
             state = "gemaakt met een ander model (draai: werkmatch index build)"
         else:
-            state = f"{info['progress']:.0%} ge-embed, nog {info['toEmbed']} te gaan" + (
+            state = f"{info['voortgang']:.0%} ge-embed, nog {info['teEmbedden']} te gaan" + (
                 "" if status.get("schrijver") is not None else " (start de service, of draai: werkmatch index build)"
             )
-        typer.echo(f"{label}: {info['database']} in database, {info['indexed'] or 0} in index — {state}")
+        typer.echo(f"{side}: {info['database']} in database, {info['geindexeerd'] or 0} in index — {state}")

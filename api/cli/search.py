@@ -99,7 +99,7 @@ def match_candidates(
 ) -> None:
     """Kandidaten voor een vacature, met redenen (zoals de API ze deze gebruiker toont; in het auditlog)."""
     result = search(settings(), gebruiker, "kandidaten", {"vacatureId": vacancy_id, "top": top, "doel": doel}, url)
-    emit(result) if json_out else print_matches(result, "clientId")
+    emit(result) if json_out else print_matches(result, "klantId")
 
 
 @match_app.command("vacancies")
@@ -114,7 +114,7 @@ def match_vacancies(
 ) -> None:
     """Passende vacatures voor een klant uit de eigen caseload, met redenen (in het auditlog)."""
     result = search(settings(), gebruiker, "vacatures", {"klantId": client_id, "top": top, "doel": doel}, url)
-    emit(result) if json_out else print_matches(result, "vacancyId")
+    emit(result) if json_out else print_matches(result, "vacatureId")
 
 
 def client_page(config: Settings, username: str, doel: str, limit: int, url: str | None) -> dict[str, Any]:
@@ -166,7 +166,7 @@ def clients_list(
 def vacancy_summary(row: Vacancy) -> dict[str, Any]:
     """A vacancy as the CLI lists it (vacancies are no personal data: read from the database directly)."""
     return {
-        "vacancyId": row.vacature_nummer,
+        "vacatureId": row.vacature_nummer,
         "bron": row.bron,
         "titel": row.titel,
         "werkgever": row.werkgever,
@@ -191,4 +191,4 @@ def vacancies_list(limit: Annotated[int, typer.Option("--limit", min=1)] = 20, j
         emit(rows)
         return
     for row in rows:
-        typer.echo(f"{row['vacancyId']}  {row['bron']:<8} {row['status']:<8} {row['titel']} — {row['werkgever']}")
+        typer.echo(f"{row['vacatureId']}  {row['bron']:<8} {row['status']:<8} {row['titel']} — {row['werkgever']}")

@@ -31,52 +31,82 @@ router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=problems.do
 
 class AuditSearch(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
-    actor: str | None = Field(None, max_length=64, description="gebruikersnaam")
-    subject: str | None = Field(None, max_length=64, description="klantnummer of vacaturenummer")
-    action: str | None = Field(None, max_length=64)
-    since: datetime | None = Field(None, description="vanaf (met tijdzone)")
-    until: datetime | None = Field(None, description="tot (met tijdzone)")
-    limit: int = Field(100, ge=1, le=1000)
-    offset: int = Field(0, ge=0, le=1_000_000_000)  # 2**63 overflowed SQLite's OFFSET: 500
+    gebruiker: str | None = Field(None, max_length=64, description="gebruikersnaam")
+    betrokkene: str | None = Field(None, max_length=64, description="klantnummer of vacaturenummer")
+    actie: str | None = Field(None, max_length=64)
+    vanaf: datetime | None = Field(None, description="vanaf (met tijdzone)")
+    tot: datetime | None = Field(None, description="tot (met tijdzone)")
+    aantal: int = Field(100, ge=1, le=1000, description="hoogstens zoveel regels")
+    overslaan: int = Field(0, ge=0, le=1_000_000_000, description="zoveel regels overslaan (bladeren)")
+    # overslaan 2**63 overflowed SQLite's OFFSET: 500
+
+    def filters(self) -> dict[str, Any]:
+        """The search as :func:`api.services.audit.query` takes it."""
+        return {
+            "actor": self.gebruiker,
+            "subject": self.betrokkene,
+            "action": self.actie,
+            "since": self.vanaf,
+            "until": self.tot,
+            "limit": self.aantal,
+            "offset": self.overslaan,
+        }
 
 
 class AuditRegel(Uitvoer):
-    """One entry of the audit log, in the hash chain."""
+    """One entry of the audit log, in the hash chain (:func:`api.services.audit.query` under Dutch keys)."""
 
-    seq: int = Field(description="volgnummer in de keten")
-    at: str = Field(description="moment (UTC, ISO 8601)")
-    actor: str = Field(description="gebruikersnaam")
+    volgnummer: int = Field(description="volgnummer in de keten")
+    moment: str = Field(description="moment (UTC, ISO 8601)")
+    gebruiker: str = Field(description="gebruikersnaam")
     rol: str
-    action: str
-    purpose: str = Field(description="doel (doelbinding)")
-    request_id: str | None
-    subjects: list[str] = Field(description="klantnummers en vacaturenummers (of pseudoniemen)")
+    actie: str
+    doel: str = Field(description="doel (doelbinding)")
+    verzoek_id: str | None = Field(description="X-Request-ID van het verzoek")
+    betrokkenen: list[str] = Field(description="klantnummers en vacaturenummers (of pseudoniemen)")
     details: dict[str, Any]
-    prev_hash: str
+    vorige_hash: str
     hash: str
 
+    @classmethod
+    def of(cls, entry: dict[str, Any]) -> AuditRegel:
+        return cls(
+            volgnummer=entry["seq"],
+            moment=entry["at"],
+            gebruiker=entry["actor"],
+            rol=entry["rol"],
+            actie=entry["action"],
+            doel=entry["purpose"],
+            verzoek_id=entry["requestId"],
+            betrokkenen=entry["subjects"],
+            details=entry["details"],
+            vorige_hash=entry["prevHash"],
+            hash=entry["hash"],
+        )
 
-class AuditZoekresultaat(BaseModel):
-    entries: list[AuditRegel] = Field(description="nieuwste eerst")
+
+class AuditZoekresultaat(Uitvoer):
+    regels: list[AuditRegel] = Field(description="nieuwste eerst")
 
 
 class Ketencontrole(Uitvoer):
     """The hash chain recomputed up to the head."""
 
-    ok: bool
-    entries: int = Field(description="gecontroleerde regels")
-    first_broken: int | None = Field(description="het eerste volgnummer dat ontbreekt of niet klopt")
+    in_orde: bool = Field(description="de hele keten klopt")
+    regels: int = Field(description="gecontroleerde regels")
+    eerste_fout: int | None = Field(description="het eerste volgnummer dat ontbreekt of niet klopt")
 
 
 @router.post("/zoeken", response_model=AuditZoekresultaat)
 def audit_search(search: AuditSearch, engine: EngineDep, _user: Beheerder) -> AuditZoekresultaat:
     """Het auditlog doorzoeken (beheerder): wie zag welke klanten, wanneer en waarom."""
     with Session(engine) as session:
-        return AuditZoekresultaat.model_validate({"entries": audit.query(session, **search.model_dump())})
+        return AuditZoekresultaat(regels=[AuditRegel.of(entry) for entry in audit.query(session, **search.filters())])
 
 
 @router.get("/controle", response_model=Ketencontrole)
 def audit_check(engine: EngineDep, _user: Beheerder) -> Ketencontrole:
     """De hashketen van het auditlog controleren (beheerder)."""
     with Session(engine) as session:
-        return Ketencontrole.model_validate(audit.verify_chain(session))
+        chain = audit.verify_chain(session)
+    return Ketencontrole(in_orde=chain["ok"], regels=chain["entries"], eerste_fout=chain["firstBroken"])

@@ -22,6 +22,7 @@ from pydantic import Field
 
 from api.deps import Accountmanager, Consulent, MatcherDep
 from api.routes.common import Invoer, Pagina, PaginaGrootte, Uitvoer
+from api.routes.modellen import Rangschikker
 from api.routes.voorstellen import VoorstelOut
 from api.routes.werkproces import (
     AFWIJS_REDEN_TEKST,
@@ -39,6 +40,7 @@ from matching import reasons
 from matching.disclosure import OUTSIDER
 from matching.domain import Note
 from matching.lookup import ID_MAX
+from matching.results import ranker_json
 
 router = APIRouter(prefix="/api/v1", tags=["werkproces"], responses=RESPONSES)
 
@@ -77,7 +79,7 @@ class PushOut(Uitvoer):
     overgeslagen: int
     consulenten: int
     kandidaten: list[PushKandidaat]
-    ranked_by: dict[str, Any]
+    gerangschikt_door: Rangschikker
 
 
 class InboxLijst(Uitvoer):
@@ -107,8 +109,8 @@ def push_vacature(
     """
     # The accountmanager's own view: beperkingen shape nothing, so the answer cannot be differenced
     # (matching.disclosure); the client's consulent sees any conflict in the inbox and decides.
-    listing = matcher.candidates(vacaturenummer, body.aantal, served=True, viewer=OUTSIDER)
-    settings, vacature = request.app.state.settings, listing["vacancyId"]
+    listing = matcher.search_candidates(vacaturenummer, body.aantal, served=True, viewer=OUTSIDER)
+    settings, vacature = request.app.state.settings, listing.vacancy_id
     pushed = inbox.push_candidates(
         matcher.engine,
         listing,
@@ -116,7 +118,7 @@ def push_vacature(
         lambda klantnummer: tokens.pseudonym(settings, vacature, klantnummer),  # the P-… of the candidate list
         body.toelichting,
     )
-    return {**pushed, "rankedBy": listing["rankedBy"]}
+    return {**pushed, "gerangschiktDoor": ranker_json(listing.ranked_by)}
 
 
 @router.get("/inbox", response_model=InboxLijst)

@@ -24,6 +24,7 @@ from pydantic.alias_generators import to_camel
 from api import problems
 from api.deps import Consulent, MatcherDep, Searcher, SettingsDep
 from api.routes.common import origin
+from api.routes.modellen import Rangschikker
 from api.services import matches
 from matching.pipeline import CandidateFilters
 from matching.vocab import Plaatsingsvorm, Route
@@ -87,7 +88,7 @@ class VacancySearch(BaseModel):
 
 # ---------------------------------------------------------------------------------------- answers
 class Uit(BaseModel):
-    """The JSON the search answers (:mod:`matching.results`), described; keys as they are today."""
+    """The JSON the search answers (:mod:`matching.results`), described: Dutch keys, camelCase."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
 
@@ -122,12 +123,12 @@ class MatchKwaliteit(Uit):
 class MatchPaar(Uit):
     """What every shown pair carries: distance, signals, reasons, kansen (beperkingen: own caseload only)."""
 
-    rank: int
+    rang: int
     score: float
     afstand_km: float | None = Field(description="leeg buiten de eigen caseload: dan alleen de afstandsklasse")
     afstandsklasse: str
     signalen: dict[str, float]
-    reasons: list[str]
+    redenen: list[str]
     aandachtspunten: list[str]
     bijdragen: list[MatchBijdrage]
     kans_met_aanpassing: bool | None = Field(None, description="alleen bij een klant uit de eigen caseload")
@@ -139,7 +140,7 @@ class MatchPaar(Uit):
 
 
 class MatchKandidaat(MatchPaar):
-    client_id: str = Field(description="klantnummer, of voor een accountmanager een pseudoniem per lijst")
+    klant_id: str = Field(description="klantnummer, of voor een accountmanager een pseudoniem per lijst")
     trede: int
     route: str
     datakwaliteit: MatchKwaliteit
@@ -148,7 +149,7 @@ class MatchKandidaat(MatchPaar):
 
 
 class MatchEigenKlant(Uit):
-    client_id: str
+    klant_id: str
     redenen: list[str]
 
 
@@ -170,18 +171,18 @@ class MatchRangschikking(Uit):
 
 
 class MatchKandidaten(Uit):
-    vacancy_id: str
+    vacature_id: str
     titel: str
     advies: str
-    ranked_by: dict[str, Any]
+    gerangschikt_door: Rangschikker
     rangschikking: MatchRangschikking
     aantal_geschikt: int
     niet_getoond: MatchNietGetoond
-    results: list[MatchKandidaat]
+    resultaten: list[MatchKandidaat]
 
 
 class MatchVacature(MatchPaar):
-    vacancy_id: str
+    vacature_id: str
     titel: str
     werkgever: str
     bron: str
@@ -189,14 +190,14 @@ class MatchVacature(MatchPaar):
 
 
 class MatchVacatures(Uit):
-    client_id: str
+    klant_id: str
     advies: str
-    ranked_by: dict[str, Any]
+    gerangschikt_door: Rangschikker
     ontbrekende_gegevens: list[str]
     datakwaliteit: MatchKwaliteit
     aantal_geschikt: int
     niet_getoond: MatchNietGetoond
-    results: list[MatchVacature]
+    resultaten: list[MatchVacature]
 
 
 def trace(request: Request) -> matches.Trace:

@@ -65,6 +65,7 @@ from api.problems import ProblemError, documented, finite
 from api.routes.common import PAGE_MAX, Invoer, Uitvoer, request_id
 from api.services import models
 from matching.errors import InvalidInputError
+from matching.results import ranker_json
 from matching.timeutil import stored_utc
 from training import registry
 from training.fairness_report import breaches
@@ -103,14 +104,15 @@ def _available() -> Iterator[None]:
         ) from None
 
 
-class Rangschikker(BaseModel):
-    """The ranker that orders candidate lists now (the same keys as in ``GET /api/v1/health``)."""
+class Rangschikker(Uitvoer):
+    """The ranker that orders candidate lists now (the same keys as in ``GET /api/v1/health`` and a list's
+    ``gerangschiktDoor``): :func:`matching.results.ranker_json` of its description."""
 
-    name: str = Field(description="registermodel, 'baseline' (meegeleverd) of 'baseline:weighted'")
-    version: str | None = Field(description="versie in het register of van de meegeleverde baseline")
-    source: str | None = None
-    aliases: list[str] = Field([], description="aliassen van deze versie in het register")
-    error: str | None = Field(None, description="waarom het laatste herladen mislukte (de vorige serveert)")
+    naam: str = Field(description="registermodel, 'baseline' (meegeleverd) of 'baseline:weighted'")
+    versie: str | None = Field(description="versie in het register of van de meegeleverde baseline")
+    bron: str | None = Field(None, description="waar de gewichten vandaan komen (gewogen score)")
+    aliassen: list[str] = Field([], description="aliassen van deze versie in het register")
+    fout: str | None = Field(None, description="waarom het laatste herladen mislukte (de vorige serveert)")
 
 
 class Promotie(Uitvoer):
@@ -338,7 +340,7 @@ def list_models(_user: Toezicht, matcher: MatcherDep, settings: SettingsDep) -> 
         infos = models.registry_call(registry.versions, settings)
     return ModellenOverzicht(
         registermodel=settings.ranker.registered_model,
-        serveert=Rangschikker.model_validate(matcher.ranker_status()),
+        serveert=Rangschikker.model_validate(ranker_json(matcher.ranker_status())),
         versies=[_version(info) for info in infos],
     )
 
@@ -437,7 +439,7 @@ def promote_challenger(
             **finite(result),
             "gepromoveerd": _promotion(promoted),
             "versie": str(promoted["version"]),
-            "serveert": serving,
+            "serveert": ranker_json(serving),
         }
     )
 
@@ -504,4 +506,4 @@ def training_data(
 )
 def reload_ranker(matcher: MatcherDep, settings: SettingsDep, _user: Toezicht) -> dict[str, Any]:
     """Het champion-model opnieuw laden uit het register (na werkmatch promote); zegt welk model rangschikt."""
-    return registry.serve_champion(settings, matcher)
+    return ranker_json(registry.serve_champion(settings, matcher))

@@ -41,26 +41,26 @@ class Zijde(Uitvoer):
     """One index (klanten or vacatures) against the database."""
 
     database: int | None = Field(description="records die de service kent")
-    indexed: int | None = Field(description="vectoren in de index; leeg zolang die niet geladen is")
-    to_embed: int | None = Field(description="records die nog ingebed moeten worden")
-    progress: float = Field(description="deel van de records dat in de index staat, 0-1")
+    geindexeerd: int | None = Field(description="vectoren in de index; leeg zolang die niet geladen is")
+    te_embedden: int | None = Field(description="records die nog ingebed moeten worden")
+    voortgang: float = Field(description="deel van de records dat in de index staat, 0-1")
     model_id: str | None = Field(description="het embeddingmodel van de index")
-    in_sync: bool = Field(description="index en database komen overeen")
+    actueel: bool = Field(description="index en database komen overeen")
 
 
 class IndexStand(Uitvoer):
     """The indexes, the embedding run and the ranker, as the service holds them in memory."""
 
     model_id: str | None
-    dimension: int | None
-    ranker: Rangschikker
-    clients: Zijde
-    vacancies: Zijde
+    dimensie: int | None
+    rangschikker: Rangschikker
+    klanten: Zijde
+    vacatures: Zijde
     embedding: str = Field(description="klaar, bezig, wacht (niemand bedt de ontbrekende records in) of fout")
-    embedding_error: str | None = Field(None, description="waarom het inbedden mislukte (zonder paden)")
+    embedding_fout: str | None = Field(None, description="waarom het inbedden mislukte (zonder paden)")
     rol: str | None = Field(None, description="schrijver (bedt in, schrijft de indexbestanden) of lezer")
     schrijver: int | None = Field(None, description="proces dat de indexbestanden schrijft; leeg: geen")
-    checked_at: str = Field(description="moment van deze stand (lokale tijd)")
+    gecontroleerd_op: str = Field(description="moment van deze stand (lokale tijd)")
 
 
 class Gezondheid(Uitvoer):
@@ -84,9 +84,9 @@ class Gereedheid(Uitvoer):
 
     status: str = Field(description="gereed")
     database: str = Field(description="bereikbaar")
-    ranker: Rangschikker
+    rangschikker: Rangschikker
     embedding: EmbeddingStand
-    indexen: dict[str, Zijde] = Field(description="clients en vacancies")
+    indexen: dict[str, Zijde] = Field(description="klanten en vacatures")
     gecontroleerd_op: str
 
 
@@ -141,15 +141,15 @@ def readiness(request: Request) -> dict[str, Any] | JSONResponse:
     return {
         "status": "gereed",
         "database": "bereikbaar",
-        "ranker": status["ranker"],
+        "rangschikker": status["rangschikker"],
         "embedding": {
             "model": status["modelId"],
-            "dimensie": status["dimension"],
+            "dimensie": status["dimensie"],
             "status": status["embedding"],
-            **({"fout": status["embeddingError"]} if "embeddingError" in status else {}),
+            **({"fout": status["embeddingFout"]} if "embeddingFout" in status else {}),
         },
-        "indexen": {side: status[side] for side in ("clients", "vacancies")},
-        "gecontroleerdOp": status["checkedAt"],
+        "indexen": {side: status[side] for side in ("klanten", "vacatures")},
+        "gecontroleerdOp": status["gecontroleerdOp"],
     }
 
 

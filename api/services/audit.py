@@ -429,20 +429,20 @@ def query(
         InvalidInputError: A time without a time zone, ``since`` after ``until``, or a bad limit or offset.
     """
     if not 1 <= limit <= QUERY_LIMIT_MAX:
-        raise InvalidInputError(f"limit moet tussen 1 en {QUERY_LIMIT_MAX} liggen, niet {limit}")
+        raise InvalidInputError(f"aantal moet tussen 1 en {QUERY_LIMIT_MAX} liggen, niet {limit}")
     if offset < 0:
-        raise InvalidInputError(f"offset mag niet negatief zijn, niet {offset}")
+        raise InvalidInputError(f"overslaan mag niet negatief zijn, niet {offset}")
     statement = select(AuditEntry)
     if actor is not None:
         statement = statement.where(AuditEntry.actor == actor)
     if action is not None:
         statement = statement.where(AuditEntry.action == action)
     if since is not None:
-        statement = statement.where(AuditEntry.at >= aware_utc(since, "since"))
+        statement = statement.where(AuditEntry.at >= aware_utc(since, "vanaf"))
     if until is not None:
-        statement = statement.where(AuditEntry.at < aware_utc(until, "until"))
+        statement = statement.where(AuditEntry.at < aware_utc(until, "tot"))
     if since is not None and until is not None and since > until:
-        raise InvalidInputError("'since' ligt na 'until'; draai de twee tijden om")
+        raise InvalidInputError("'vanaf' ligt na 'tot'; draai de twee tijden om")
     if subject is not None:
         statement = statement.where(_contains_subject(session, subject))
     rows = session.exec(statement.order_by(AuditEntry.seq.desc()).offset(offset).limit(limit))  # type: ignore[union-attr]

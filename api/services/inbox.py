@@ -51,6 +51,7 @@ from matching.columns import moment_column, optional_moment_column
 from matching.domain import Client, Vacancy, utcnow
 from matching.errors import ConflictError, InvalidInputError, NotFoundError
 from matching.outcomes import Voorstel, note_column
+from matching.results import CandidateList
 from matching.timeutil import add_months
 
 NAZORG_MAANDEN = (1, 3, 6)
@@ -185,7 +186,7 @@ def _open_suggestion_pairs(session: Session, client_ids: Iterable[int], vacancy_
 
 def push_candidates(
     engine: Engine,
-    listing: dict[str, Any],
+    listing: CandidateList,
     actor: Actor,
     pseudonym: Callable[[str], str],
     toelichting: str | None = None,
@@ -194,7 +195,8 @@ def push_candidates(
 
     Args:
         engine: The database.
-        listing: :meth:`matching.matcher.Matcher.candidates` for the vacancy, already cut to the number wanted.
+        listing: :meth:`matching.matcher.Matcher.search_candidates` for the vacancy, already cut to the number
+            wanted.
         actor: The accountmanager.
         pseudonym: Klantnummer → the reference the accountmanager may see (the candidate list's pseudonym).
         toelichting: A note for the consulenten, at most 500 characters.
@@ -205,8 +207,8 @@ def push_candidates(
         candidate ``referentie`` (pseudonym), ``rang``, ``score`` and ``inInbox``. No klantnummers.
     """
     note = outcomes.clean_toelichting(toelichting)
-    vacature = listing["vacancyId"]
-    numbers = [item["clientId"] for item in listing["results"]]
+    vacature = listing.vacancy_id
+    numbers = [item.client_id for item in listing.results]
     with Session(engine, expire_on_commit=False) as session:
         vacancy = session.exec(select(Vacancy).where(Vacancy.vacature_nummer == vacature)).one()
         clients = {
@@ -216,10 +218,10 @@ def push_candidates(
         # The audit entry takes the write lock first, so the check below sees every committed push.
         record_audit(session, actor, "vacature_gepusht", [vacature, *numbers], aantal=len(numbers))
         busy = _open_suggestion_pairs(session, (c.id for c in clients.values()), vacancy.id)  # type: ignore[misc,arg-type]
-        version = model_version(listing.get("rankedBy"))
+        version = model_version(listing.ranked_by)
         shown, inboxes, created = [], set(), 0
-        for item in listing["results"]:
-            client = clients[item["clientId"]]
+        for item in listing.results:
+            client = clients[item.client_id]
             fresh = client.id not in busy
             if fresh:
                 session.add(
@@ -231,10 +233,10 @@ def push_candidates(
                         sender=actor.username,
                         toelichting=note,
                         reference=pseudonym(client.client_nummer),
-                        rank=item["rank"],
-                        score=item["score"],
+                        rank=item.rank,
+                        score=item.score,
                         model_version=version,
-                        reasons=list(item.get("reasons", [])),
+                        reasons=list(item.explained.reasons),
                     )
                 )
                 inboxes.add(client.consulent)
@@ -242,8 +244,8 @@ def push_candidates(
             shown.append(
                 {
                     "referentie": pseudonym(client.client_nummer),
-                    "rang": item["rank"],
-                    "score": item["score"],
+                    "rang": item.rank,
+                    "score": item.score,
                     "inInbox": fresh,
                 }
             )

@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from matching.domain import Client
+from matching.results import ranker_json
 from matching.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -65,8 +66,35 @@ def public_ranker(settings: Settings, ranker: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
+INDEX_KEYS = {
+    "dimension": "dimensie",
+    "ranker": "rangschikker",
+    "clients": "klanten",
+    "vacancies": "vacatures",
+    "embeddingError": "embeddingFout",
+    "checkedAt": "gecontroleerdOp",
+}
+SIDE_KEYS = {"indexed": "geindexeerd", "toEmbed": "teEmbedden", "progress": "voortgang", "inSync": "actueel"}
+
+
+def index_json(status: dict[str, Any]) -> dict[str, Any]:
+    """The indexes' state (:meth:`matching.matcher.Matcher.status`, or :func:`service_status`'s reading of
+    memory) under the API's Dutch keys: what ``GET /api/v1/health`` and ``werkmatch index status`` print.
+
+    The matcher keeps its own keys: the benchmark and the CLI's sync report read them.
+    """
+    out: dict[str, Any] = {}
+    for key, value in status.items():
+        if key in ("clients", "vacancies"):
+            value = {SIDE_KEYS.get(name, name): item for name, item in value.items()}
+        elif key == "ranker":
+            value = ranker_json(value)
+        out[INDEX_KEYS.get(key, key)] = value
+    return out
+
+
 def service_status(settings: Settings, matcher: Any) -> dict[str, Any]:
-    """What ``Matcher.status`` says, from memory only: no lock, no query, no file read.
+    """What ``Matcher.status`` says, from memory only: no lock, no query, no file read (API keys: :func:`index_json`).
 
     ``Matcher.status`` takes the matcher's lock, which every search holds while it runs, and counts
     both tables; a probe that calls it waits behind the searches. Here ``database`` is the number
@@ -96,7 +124,7 @@ def service_status(settings: Settings, matcher: Any) -> dict[str, Any]:
     out["rol"] = "schrijver" if matcher.index.writer else "lezer"  # one writer per data directory
     out["schrijver"] = matcher.index.writer_pid()
     out["checkedAt"] = time.strftime("%Y-%m-%dT%H:%M:%S")
-    return out
+    return index_json(out)
 
 
 class DatabaseWatch:

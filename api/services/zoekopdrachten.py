@@ -140,14 +140,14 @@ def run_saved_searches(
 ) -> dict[str, int]:
     """Run every saved search: new fitting open vacancies go to the consulent's inbox as ``zoekopdracht`` items.
 
-    Each search asks ``matcher.vacancies_for(klantnummer, top)`` and keeps results with
+    Each search asks ``matcher.search_vacancies(klantnummer, top)`` and keeps results with
     ``score >= min_score`` that were never suggested to or proposed for this client. One transaction
     per search, so a failing search does not hold back the others. A search whose client moved to
     another caseload is skipped (the new consulent can save their own).
 
     Args:
         engine: The database.
-        matcher: A :class:`matching.matcher.Matcher` (anything with ``vacancies_for``).
+        matcher: A :class:`matching.matcher.Matcher` (anything with ``search_vacancies``).
         actor: Who runs it, for the audit log; default the system planner.
         now: The run's moment (stored as ``last_run_at``); default now.
 
@@ -175,11 +175,11 @@ def _run_one(engine: Engine, matcher: Any, search: Zoekopdracht, runner: Actor, 
         if client is None or client.consulent != search.consulent:
             return "overgeslagen", 0
         try:
-            listing = matcher.vacancies_for(client.client_nummer, search.top)
+            listing = matcher.search_vacancies(client.client_nummer, search.top)
         except WerkmatchError as error:
             logger.warning("zoekopdracht %s failed: %s", search.id, error)
             return "mislukt", 0
-        fits = [r["vacancyId"] for r in listing["results"] if r["score"] >= search.min_score]
+        fits = [r.vacancy_id for r in listing.results if r.score >= search.min_score]
         try:
             # The update takes the write lock first: the reads below see every committed suggestion.
             session.exec(
@@ -190,9 +190,9 @@ def _run_one(engine: Engine, matcher: Any, search: Zoekopdracht, runner: Actor, 
                 v.vacature_nummer: v
                 for v in session.exec(select(Vacancy).where(Vacancy.vacature_nummer.in_(fits)))  # type: ignore[attr-defined]
             }
-            by_rank = {r["vacancyId"]: r for r in listing["results"]}
+            by_rank = {r.vacancy_id: r for r in listing.results}
             new = [by_number[n] for n in fits if n in by_number and by_number[n].id not in known]
-            version = model_version(listing.get("rankedBy"))
+            version = model_version(listing.ranked_by)
             for vacancy in new:
                 result = by_rank[vacancy.vacature_nummer]
                 session.add(
@@ -203,10 +203,10 @@ def _run_one(engine: Engine, matcher: Any, search: Zoekopdracht, runner: Actor, 
                         vacancy_id=vacancy.id,  # type: ignore[arg-type]
                         zoekopdracht_id=search.id,
                         sender=runner.username,
-                        rank=result["rank"],
-                        score=result["score"],
+                        rank=result.rank,
+                        score=result.score,
                         model_version=version,
-                        reasons=list(result.get("reasons", [])),
+                        reasons=list(result.explained.reasons),
                     )
                 )
             if new:

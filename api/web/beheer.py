@@ -197,16 +197,16 @@ def audit_log(
     more = False
     chain = None
     if not errors:
-        with refusals(errors, names={"action": "actie"}):
+        with refusals(errors, names={"gebruiker": "actor", "betrokkene": "subject"}):
             search = AuditSearch(
-                actor=blank_to_none(actor),
-                action=blank_to_none(actie),
-                subject=blank_to_none(subject),
-                since=datetime.combine(first, time.min, inbox.LOCAL_TIME) if first else None,
-                until=datetime.combine(last + timedelta(days=1), time.min, inbox.LOCAL_TIME) if last else None,
-                limit=AUDIT_PAGE + 1,  # one more than shown: is there a next page?
-                offset=(page - 1) * AUDIT_PAGE,
-            ).model_dump()
+                gebruiker=blank_to_none(actor),
+                actie=blank_to_none(actie),
+                betrokkene=blank_to_none(subject),
+                vanaf=datetime.combine(first, time.min, inbox.LOCAL_TIME) if first else None,
+                tot=datetime.combine(last + timedelta(days=1), time.min, inbox.LOCAL_TIME) if last else None,
+                aantal=AUDIT_PAGE + 1,  # one more than shown: is there a next page?
+                overslaan=(page - 1) * AUDIT_PAGE,
+            ).filters()
     if not errors:
         with Session(request.app.state.engine) as session:
             entries = audit.query(session, **search)

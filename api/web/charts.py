@@ -29,11 +29,11 @@ def _svg(width: int, height: int, ident: str, title: str, desc: str, body: str) 
     )
 
 
-def distance_plot(results: Sequence[dict[str, Any]], label_key: str = "clientId") -> Markup:
+def distance_plot(results: Sequence[dict[str, Any]], label_key: str = "klantId") -> Markup:
     """Each candidate as a dot on a line from 0 km to the farthest, labelled with its rank.
 
     Args:
-        results: Candidate list items with ``rank`` and ``afstandKm``.
+        results: Candidate list items with ``rang`` and ``afstandKm``.
         label_key: Shown in each dot's tooltip (the klantnummer or the pseudonym).
     """
     items = [item for item in results if item.get("afstandKm") is not None]
@@ -58,10 +58,10 @@ def distance_plot(results: Sequence[dict[str, Any]], label_key: str = "clientId"
         y = 40 + row * index
         label = escape(f"{item.get(label_key, '')}: {km:.1f} km")
         parts.append(
-            f'<text x="4" y="{y + 4}" font-size="11" fill="{INK}">#{int(item["rank"])}</text>'
+            f'<text x="4" y="{y + 4}" font-size="11" fill="{INK}">#{int(item["rang"])}</text>'
             f'<circle cx="{x:.1f}" cy="{y}" r="6" fill="{ACCENT}"><title>{label}</title></circle>'
         )
-    desc = "; ".join(f"nummer {int(item['rank'])} op {float(item['afstandKm']):.1f} km" for item in items)
+    desc = "; ".join(f"nummer {int(item['rang'])} op {float(item['afstandKm']):.1f} km" for item in items)
     return _svg(width, height, "afstand", "Afstand van de kandidaten tot de vacature", desc, "".join(parts))
 
 

@@ -29,20 +29,20 @@ def safe_cell(value: Any) -> Any:
 def shortlist_rows(listing: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     """Header and rows of a candidate list as the role saw it (only the fields present are exported)."""
     header = ["rang", "kandidaat", "score", "trede", "route", "afstand", "redenen", "aandachtspunten"]
-    with_beperkingen = any("aandachtspuntenBeperkingen" in item for item in listing["results"])
+    with_beperkingen = any("aandachtspuntenBeperkingen" in item for item in listing["resultaten"])
     if with_beperkingen:
         header.append("aandachtspunten beperkingen")
     rows = []
-    for item in listing["results"]:
+    for item in listing["resultaten"]:
         row = [
-            item["rank"],
-            item["clientId"],
+            item["rang"],
+            item["klantId"],
             item["score"],
             item["trede"],
             item["route"],
             # kilometres for the own caseload, a band for everyone else (matching.disclosure)
             item["afstandKm"] if item.get("afstandKm") is not None else item.get("afstandsklasse", ""),
-            item.get("reasons", []),
+            item.get("redenen", []),
             item.get("aandachtspunten", []),
         ]
         if with_beperkingen:

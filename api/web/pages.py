@@ -242,7 +242,7 @@ def candidates_page(
     engine = request.app.state.engine
     rejected = shortlist.own_rejections(engine, vacancy, web.user.consulent) if own_view else {}
     points = (
-        shortlist.map_points(engine, vacancy, listing["results"], web.user.consulent) if own_view and listing else []
+        shortlist.map_points(engine, vacancy, listing["resultaten"], web.user.consulent) if own_view and listing else []
     )
     return render(
         request,
@@ -255,7 +255,7 @@ def candidates_page(
         values=values,
         errors=errors,
         query=query,
-        distance=charts.distance_plot(listing["results"]) if listing else "",
+        distance=charts.distance_plot(listing["resultaten"]) if listing else "",
         area_map=charts.area_map(points, vacancy.vacature_nummer),
         map_points=points,
         rejected=rejected,

@@ -75,7 +75,7 @@ def map_points(
         ``north`` (km from the vacancy), ``km`` (the list's distance) and ``richting`` (Dutch). Empty
         without own candidates or when the vacancy's PC4 is unknown.
     """
-    own = [item["clientId"] for item in results if item.get("eigenKlant")]
+    own = [item["klantId"] for item in results if item.get("eigenKlant")]
     table = geo.load_pc4()
     origin = (vacancy.postcode or "")[:4]
     if not own or not consulent or origin not in table.position:
@@ -92,7 +92,7 @@ def map_points(
     lat0, lon0 = table.coordinates(origin)
     points = []
     for item in results:
-        pc4 = (postcodes.get(item["clientId"]) or "")[:4]
+        pc4 = (postcodes.get(item["klantId"]) or "")[:4]
         if pc4 not in table.position:
             continue
         lat, lon = table.coordinates(pc4)
@@ -100,8 +100,8 @@ def map_points(
         north = (lat - lat0) * KM_PER_DEGREE_LAT
         points.append(
             {
-                "rank": int(item["rank"]),
-                "label": item["clientId"],
+                "rank": int(item["rang"]),
+                "label": item["klantId"],
                 "east": east,
                 "north": north,
                 "km": float(item["afstandKm"]),

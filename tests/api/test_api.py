@@ -30,15 +30,15 @@ def test_health_reports_the_index(client: TestClient) -> None:
     assert client.app.state.matcher.wait_embedded(timeout=120)
     index = client.get("/api/v1/health").json()["index"]
     assert index["embedding"] == "klaar"
-    assert index["clients"]["inSync"] and index["clients"]["toEmbed"] == 0
+    assert index["klanten"]["actueel"] and index["klanten"]["teEmbedden"] == 0
 
 
 def test_searches_return_explained_results(client: TestClient) -> None:
     response = client.post("/api/v1/matches/kandidaten", json={"vacatureId": "V-API", "top": 5})
     assert response.status_code == 200, response.text
-    assert response.json()["results"][0]["clientId"] == "K-API"
+    assert response.json()["resultaten"][0]["klantId"] == "K-API"
     response = client.post("/api/v1/matches/vacatures", json={"klantId": "K-API"})
-    assert response.json()["results"][0]["reasons"]
+    assert response.json()["resultaten"][0]["redenen"]
 
 
 def test_errors_are_problem_json(client: TestClient) -> None:

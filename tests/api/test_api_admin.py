@@ -79,7 +79,7 @@ def test_the_data_scientist_sees_the_registry_and_the_serving_ranker(http, token
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["registermodel"] == settings.ranker.registered_model
-    assert body["serveert"]["name"] == matcher.ranker_status()["name"]
+    assert body["serveert"]["naam"] == matcher.ranker_status()["name"]
     newest = body["versies"][0]
     info = registry.versions(settings)[0]
     assert newest["versie"] == info.version and newest["holdoutFrom"] == info.tags["holdout_from"]
@@ -110,15 +110,15 @@ def test_promotion_is_recorded_with_the_users_name_and_serving_follows(http, tok
     assert response.status_code == 200, response.text
     result = response.json()
     assert result["versie"] == challenger and result["gepromoveerd"]["door"] == "datascientist"
-    assert result["serveert"]["version"] == challenger and {"gain", "gainCI"} <= set(result["ndcg@10Gain"])
+    assert result["serveert"]["versie"] == challenger and {"gain", "gainCI"} <= set(result["ndcg@10Gain"])
     tags = {v.version: v for v in registry.versions(settings)}[challenger]
     assert tags.aliases == ("champion",) and tags.tags["promoted_by"] == "datascientist"
     assert matcher.ranker_status()["version"] == challenger  # serving reloaded, no wait for the watcher
     listed = http.get("/api/v1/modellen", headers=tokens["beheerder"]).json()
     promoted = next(v for v in listed["versies"] if v["versie"] == challenger)
     assert promoted["promotie"]["door"] == "datascientist" and promoted["aliassen"] == ["champion"]
-    [entry] = audit_entries(http, tokens, action="model_gepromoveerd")
-    assert entry["actor"] == "datascientist" and entry["details"]["versie"] == challenger
+    [entry] = audit_entries(http, tokens, actie="model_gepromoveerd")
+    assert entry["gebruiker"] == "datascientist" and entry["details"]["versie"] == challenger
 
     again = http.post("/api/v1/modellen/promoveren", json={}, headers=headers)  # the challenger alias is gone
     assert again.status_code == 409 and "geen challenger" in again.json()["detail"]
@@ -163,9 +163,9 @@ def test_training_data_is_pseudonymised_stable_and_complete(http, tokens, world)
     past = http.get(f"/api/v1/modellen/trainingsdata?pagina={page['aantalPaginas'] + 1}", headers=headers)
     assert past.status_code == 200 and past.json()["resultaten"] == []
 
-    entries = audit_entries(http, tokens, action="trainingsdata_opgevraagd", actor="datascientist")
-    assert entries and entries[-1]["purpose"] == "modelontwikkeling"
-    assert set(entries[-1]["subjects"]) <= set(numbers) and entries[-1]["subjects"]  # the real numbers, for audit
+    entries = audit_entries(http, tokens, actie="trainingsdata_opgevraagd", gebruiker="datascientist")
+    assert entries and entries[-1]["doel"] == "modelontwikkeling"
+    assert set(entries[-1]["betrokkenen"]) <= set(numbers) and entries[-1]["betrokkenen"]  # the real numbers, for audit
 
 
 @pytest.mark.slow
@@ -220,8 +220,8 @@ def test_the_beheerder_manages_accounts_and_deactivation_ends_tokens_at_once(htt
     theirs = login(http, "nieuwe.consulent", new["password"])
     assert http.get("/api/v1/modellen", headers=theirs).status_code == 200  # a new token, the new role
 
-    entries = audit_entries(http, tokens, subject="nieuwe.consulent")
-    assert [e["action"] for e in entries] == [
+    entries = audit_entries(http, tokens, betrokkene="nieuwe.consulent")
+    assert [e["actie"] for e in entries] == [
         "gebruiker_gewijzigd",
         "gebruiker_gewijzigd",
         "caseload_aangevraagd",
@@ -274,4 +274,4 @@ def test_a_broken_registry_is_a_503_and_the_serving_ranker_stays(tmp_path, embed
             response = client.request(method, path, json={} if method == "post" else None, headers=headers)
             assert response.status_code == 503, response.text
             assert response.json()["title"] == "Modelregister niet leesbaar"
-        assert client.get("/api/v1/health").json()["index"]["ranker"]["name"] == "baseline"
+        assert client.get("/api/v1/health").json()["index"]["rangschikker"]["naam"] == "baseline"

@@ -164,8 +164,8 @@ def test_a_consulent_creates_a_klant_in_their_own_caseload(http, tokens) -> None
     assert created["updatedAt"].endswith("Z") or created["updatedAt"].endswith("+00:00")
     again = http.get(response.headers["Location"], headers=tokens["consulent1"])
     assert again.status_code == 200 and again.json()["wensen"]["maxReisafstandKm"] == 15
-    entry = audit_entries(http, tokens, subject="K-NIEUW", action="klantprofiel_aangemaakt")[0]
-    assert entry["actor"] == "consulent1" and entry["purpose"] == "bemiddeling"
+    entry = audit_entries(http, tokens, betrokkene="K-NIEUW", actie="klantprofiel_aangemaakt")[0]
+    assert entry["gebruiker"] == "consulent1" and entry["doel"] == "bemiddeling"
 
 
 def test_creating_in_another_caseload_is_forbidden(http, tokens) -> None:
@@ -207,19 +207,19 @@ def test_a_profile_read_shows_beperkingen_but_no_personal_extras_and_is_audited(
     for private in ("geslacht", "geboortejaar", "migratieachtergrond", "voornaam", "achternaam", "email", "id"):
         assert private not in profile
     assert profile["ontbrekendeGegevens"] == []
-    entries = audit_entries(http, tokens, subject="K-EIGEN", action="klantprofiel_gelezen")
-    entry = next(e for e in entries if e["requestId"] == response.headers["X-Request-ID"])
-    assert entry["actor"] == "consulent1" and entry["rol"] == "werkconsulent"
-    assert entry["purpose"] == "intakegesprek" and entry["subjects"] == ["K-EIGEN"]
+    entries = audit_entries(http, tokens, betrokkene="K-EIGEN", actie="klantprofiel_gelezen")
+    entry = next(e for e in entries if e["verzoekId"] == response.headers["X-Request-ID"])
+    assert entry["gebruiker"] == "consulent1" and entry["rol"] == "werkconsulent"
+    assert entry["doel"] == "intakegesprek" and entry["betrokkenen"] == ["K-EIGEN"]
     default = http.get("/api/v1/klanten/K-EIGEN", headers=tokens["consulent1"])
-    entries = audit_entries(http, tokens, subject="K-EIGEN", action="klantprofiel_gelezen")
-    assert next(e for e in entries if e["requestId"] == default.headers["X-Request-ID"])["purpose"] == "bemiddeling"
+    entries = audit_entries(http, tokens, betrokkene="K-EIGEN", actie="klantprofiel_gelezen")
+    assert next(e for e in entries if e["verzoekId"] == default.headers["X-Request-ID"])["doel"] == "bemiddeling"
 
 
 def test_a_refused_read_leaves_no_audit_entry_and_a_bad_purpose_is_a_400(http, tokens) -> None:
-    before = len(audit_entries(http, tokens, subject="K-ANDER", action="klantprofiel_gelezen", limit=1000))
+    before = len(audit_entries(http, tokens, betrokkene="K-ANDER", actie="klantprofiel_gelezen", aantal=1000))
     assert http.get("/api/v1/klanten/K-ANDER", headers=tokens["consulent1"]).status_code == 404
-    assert len(audit_entries(http, tokens, subject="K-ANDER", action="klantprofiel_gelezen", limit=1000)) == before
+    assert len(audit_entries(http, tokens, betrokkene="K-ANDER", actie="klantprofiel_gelezen", aantal=1000)) == before
     short = http.get("/api/v1/klanten/K-EIGEN", headers={**tokens["consulent1"], "X-Doel": "x"})
     assert assert_problem(short, 400)["invalidParams"][0]["name"] == "X-Doel"
 
@@ -249,8 +249,8 @@ def test_an_update_is_stored_audited_and_refuses_other_numbers_and_caseloads(htt
     assert stored["notities"] == "gesprek gehad" and stored["updatedAt"] >= response.json()["updatedAt"]
     with Session(http.app.state.matcher.engine) as session:  # durable: another connection sees it
         assert session.exec(select(Client.trede).where(Client.client_nummer == "K-WIJZIG")).one() == 2
-    entry = audit_entries(http, tokens, subject="K-WIJZIG", action="klantprofiel_gewijzigd")[0]
-    assert entry["purpose"] == "heronderzoek" and entry["actor"] == "consulent1"
+    entry = audit_entries(http, tokens, betrokkene="K-WIJZIG", actie="klantprofiel_gewijzigd")[0]
+    assert entry["doel"] == "heronderzoek" and entry["gebruiker"] == "consulent1"
 
     mismatch = http.put("/api/v1/klanten/K-WIJZIG", json=klant("K-ANDERS"), headers=tokens["consulent1"])
     assert "K-ANDERS" in assert_problem(mismatch, 400)["detail"]
@@ -266,11 +266,11 @@ def test_an_update_is_stored_audited_and_refuses_other_numbers_and_caseloads(htt
 def test_a_saved_update_is_found_by_the_next_candidate_search(http, tokens) -> None:
     search = {"vacatureId": "V-UREN", "top": 100}
     before = http.post("/api/v1/matches/kandidaten", json=search, headers=tokens["consulent1"]).json()
-    assert "K-UREN" not in {item["clientId"] for item in before["results"]}  # 0–8 hours: no overlap with 24–38
+    assert "K-UREN" not in {item["klantId"] for item in before["resultaten"]}  # 0–8 hours: no overlap with 24–38
     body = klant("K-UREN", urenMin=24, urenMax=36)
     assert http.put("/api/v1/klanten/K-UREN", json=body, headers=tokens["consulent1"]).status_code == 200
     after = http.post("/api/v1/matches/kandidaten", json=search, headers=tokens["consulent1"]).json()
-    assert "K-UREN" in {item["clientId"] for item in after["results"]}
+    assert "K-UREN" in {item["klantId"] for item in after["resultaten"]}
 
 
 def test_search_lists_only_the_own_caseload_without_beperkingen(http, tokens) -> None:
@@ -284,10 +284,10 @@ def test_search_lists_only_the_own_caseload_without_beperkingen(http, tokens) ->
     assert numbers == sorted(numbers) and page["totaal"] == len(numbers)
     entry = next(
         e
-        for e in audit_entries(http, tokens, action="klantenlijst_opgevraagd")
-        if e["requestId"] == response.headers["X-Request-ID"]
+        for e in audit_entries(http, tokens, actie="klantenlijst_opgevraagd")
+        if e["verzoekId"] == response.headers["X-Request-ID"]
     )
-    assert entry["subjects"] == numbers and entry["purpose"] == "bemiddeling"
+    assert entry["betrokkenen"] == numbers and entry["doel"] == "bemiddeling"
 
 
 def test_search_filters_on_trede_route_and_postcode_prefix(http, tokens) -> None:
@@ -416,8 +416,8 @@ def test_a_consulent_imports_only_rows_of_their_own_caseload(http, tokens) -> No
     profile = http.get("/api/v1/klanten/K-IMP1", headers=tokens["consulent1"]).json()
     assert profile["consulent"] == "wc-a" and profile["beperkingen"][0]["aspect"] == "tillen"
     assert "voornaam" not in profile and "geslacht" not in profile
-    entry = audit_entries(http, tokens, subject="K-IMP2", action="klanten_geimporteerd")[0]
-    assert set(entry["subjects"]) == {"K-IMP1", "K-IMP2", "K-EIGEN"} and entry["purpose"] == "overdracht caseload"
+    entry = audit_entries(http, tokens, betrokkene="K-IMP2", actie="klanten_geimporteerd")[0]
+    assert set(entry["betrokkenen"]) == {"K-IMP1", "K-IMP2", "K-EIGEN"} and entry["doel"] == "overdracht caseload"
 
 
 def test_an_accountmanager_imports_vacatures_from_json(http, tokens) -> None:
@@ -507,9 +507,9 @@ def test_a_large_import_is_audited_in_entries_of_at_most_the_maximum_subjects(ht
     with Session(http.app.state.matcher.engine) as session:
         record(session, request, user, "klanten_geimporteerd", "bemiddeling", numbers)  # type: ignore[arg-type]
         session.commit()
-    entries = [e for e in audit_entries(http, tokens, action="klanten_geimporteerd") if e["requestId"] == "aud-test"]
-    assert sorted(len(e["subjects"]) for e in entries) == [5, audit.SUBJECTS_MAX, audit.SUBJECTS_MAX]
-    assert sorted(s for e in entries for s in e["subjects"]) == numbers
+    entries = [e for e in audit_entries(http, tokens, actie="klanten_geimporteerd") if e["verzoekId"] == "aud-test"]
+    assert sorted(len(e["betrokkenen"]) for e in entries) == [5, audit.SUBJECTS_MAX, audit.SUBJECTS_MAX]
+    assert sorted(s for e in entries for s in e["betrokkenen"]) == numbers
 
 
 def test_the_openapi_document_describes_the_resources(http) -> None:

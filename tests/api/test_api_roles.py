@@ -34,7 +34,7 @@ CANDIDATES = ("post", "/api/v1/matches/kandidaten", {"vacatureId": "V-ROL", "top
 OWN_CLIENT = ("post", "/api/v1/matches/vacatures", {"klantId": "K-EIGEN"})
 OTHER_CLIENT = ("post", "/api/v1/matches/vacatures", {"klantId": "K-ANDER"})
 RELOAD = ("post", "/api/v1/modellen/herladen", None)
-AUDIT = ("post", "/api/v1/audit/zoeken", {"subject": "K-EIGEN"})
+AUDIT = ("post", "/api/v1/audit/zoeken", {"betrokkene": "K-EIGEN"})
 CHAIN = ("get", "/api/v1/audit/controle", None)
 SWITCH_READ = ("get", "/api/v1/instellingen/rangschikking", None)
 SWITCH = ("put", "/api/v1/instellingen/rangschikking", {"modus": "model", "reden": "matrix: blijft model"})
@@ -79,36 +79,36 @@ def test_another_consulents_client_looks_like_an_unknown_one(http, tokens) -> No
 
 def test_beperkingen_reach_only_the_clients_own_consulent(http, tokens) -> None:
     body = {"vacatureId": "V-ROL", "top": 10}
-    mine = http.post("/api/v1/matches/kandidaten", json=body, headers=tokens["consulent1"]).json()["results"]
-    by_id = {item["clientId"]: item for item in mine}
+    mine = http.post("/api/v1/matches/kandidaten", json=body, headers=tokens["consulent1"]).json()["resultaten"]
+    by_id = {item["klantId"]: item for item in mine}
     assert by_id["K-EIGEN"]["eigenKlant"] and by_id["K-EIGEN"]["aandachtspuntenBeperkingen"]
     assert not by_id["K-ANDER"]["eigenKlant"] and "aandachtspuntenBeperkingen" not in by_id["K-ANDER"]
-    theirs = http.post("/api/v1/matches/kandidaten", json=body, headers=tokens["consulent2"]).json()["results"]
-    assert {i["clientId"]: i for i in theirs}["K-ANDER"]["aandachtspuntenBeperkingen"]
+    theirs = http.post("/api/v1/matches/kandidaten", json=body, headers=tokens["consulent2"]).json()["resultaten"]
+    assert {i["klantId"]: i for i in theirs}["K-ANDER"]["aandachtspuntenBeperkingen"]
 
 
 def test_an_accountmanager_sees_pseudonymised_summaries(http, tokens) -> None:
     body = {"vacatureId": "V-ROL", "top": 10}
     listing = http.post("/api/v1/matches/kandidaten", json=body, headers=tokens["accountmanager"]).json()
-    ids = [item["clientId"] for item in listing["results"]]
+    ids = [item["klantId"] for item in listing["resultaten"]]
     assert len(ids) == 4 and all(i.startswith("P-") for i in ids)  # K-RUG too: beperkingen shape nothing here
-    assert not any("K-" in str(item) for item in listing["results"])
-    assert all("aandachtspuntenBeperkingen" not in item for item in listing["results"])
+    assert not any("K-" in str(item) for item in listing["resultaten"])
+    assert all("aandachtspuntenBeperkingen" not in item for item in listing["resultaten"])
     again = http.post("/api/v1/matches/kandidaten", json=body, headers=tokens["accountmanager"]).json()
-    assert [item["clientId"] for item in again["results"]] == ids  # stable within a vacancy's list
-    assert "geen besluit" in listing["advies"] and listing["rankedBy"]["name"]
+    assert [item["klantId"] for item in again["resultaten"]] == ids  # stable within a vacancy's list
+    assert "geen besluit" in listing["advies"] and listing["gerangschiktDoor"]["naam"]
 
 
 def test_every_candidate_list_is_in_the_audit_log_with_who_and_why(http, tokens) -> None:
     body = {"vacatureId": "V-ROL", "top": 10, "doel": "matchgesprek werkgever"}
     response = http.post("/api/v1/matches/kandidaten", json=body, headers=tokens["accountmanager"])
     request_id = response.headers["X-Request-ID"]
-    found = http.post("/api/v1/audit/zoeken", json={"actor": "accountmanager"}, headers=tokens["beheerder"]).json()
-    entry = next(e for e in found["entries"] if e["requestId"] == request_id)
-    assert entry["action"] == "kandidatenlijst_opgevraagd" and entry["purpose"] == "matchgesprek werkgever"
-    assert {"V-ROL", "K-EIGEN", "K-ANDER"} <= set(entry["subjects"])  # the real klantnummers, for the audit
+    found = http.post("/api/v1/audit/zoeken", json={"gebruiker": "accountmanager"}, headers=tokens["beheerder"]).json()
+    entry = next(e for e in found["regels"] if e["verzoekId"] == request_id)
+    assert entry["actie"] == "kandidatenlijst_opgevraagd" and entry["doel"] == "matchgesprek werkgever"
+    assert {"V-ROL", "K-EIGEN", "K-ANDER"} <= set(entry["betrokkenen"])  # the real klantnummers, for the audit
     check = http.get("/api/v1/audit/controle", headers=tokens["beheerder"]).json()
-    assert check["ok"] and check["entries"] >= 1
+    assert check["inOrde"] and check["regels"] >= 1
 
 
 def test_a_bad_purpose_or_body_is_a_dutch_400(http, tokens) -> None:
@@ -120,7 +120,7 @@ def test_a_bad_purpose_or_body_is_a_dutch_400(http, tokens) -> None:
 
 def test_an_audit_moment_before_year_one_in_utc_is_a_400(http, tokens) -> None:
     """Found by fuzzing: 0001-01-01T00:00+00:01 overflowed when converted to UTC (500)."""
-    body = {"until": "0001-01-01T00:00:00+00:01"}
+    body = {"tot": "0001-01-01T00:00:00+00:01"}
     response = http.post("/api/v1/audit/zoeken", json=body, headers=tokens["beheerder"])
     assert response.status_code == 400 and response.headers["content-type"] == "application/problem+json"
     assert "bereik" in response.json()["detail"]
@@ -128,8 +128,8 @@ def test_an_audit_moment_before_year_one_in_utc_is_a_400(http, tokens) -> None:
 
 def test_an_audit_offset_past_sqlites_range_is_a_400(http, tokens) -> None:
     """Found by fuzzing: offset 2**63 overflowed SQLite's OFFSET (500)."""
-    response = http.post("/api/v1/audit/zoeken", json={"offset": 2**63}, headers=tokens["beheerder"])
-    assert response.status_code == 400 and response.json()["invalidParams"][0]["name"] == "offset"
+    response = http.post("/api/v1/audit/zoeken", json={"overslaan": 2**63}, headers=tokens["beheerder"])
+    assert response.status_code == 400 and response.json()["invalidParams"][0]["name"] == "overslaan"
     assert response.headers["content-type"] == "application/problem+json"
 
 
@@ -144,7 +144,7 @@ def test_candidate_filters_through_http(http, tokens) -> None:
         body = {"vacatureId": "V-ROL", "top": 10, **filters}
         response = http.post("/api/v1/matches/kandidaten", json=body, headers=tokens["consulent1"])
         assert response.status_code == 200, response.text
-        return {item["clientId"] for item in response.json()["results"]}
+        return {item["klantId"] for item in response.json()["resultaten"]}
 
     assert ids() == {"K-EIGEN", "K-EIGEN2", "K-ANDER"}
     assert ids(trede=[2]) == set()  # the factories' clients are all trede 4
@@ -161,24 +161,24 @@ def test_candidate_filters_through_http(http, tokens) -> None:
 def test_kansen_and_what_was_left_out_follow_the_role(http, tokens) -> None:
     body = {"vacatureId": "V-ROL", "top": 10}
     mine = http.post("/api/v1/matches/kandidaten", json=body, headers=tokens["consulent1"]).json()
-    by_id = {item["clientId"]: item for item in mine["results"]}
+    by_id = {item["klantId"]: item for item in mine["resultaten"]}
     assert "K-RUG" not in by_id and mine["nietGetoond"]["beperkingOnverenigbaar"] == 1
     assert mine["nietGetoond"]["beperkingPerEis"] == {"tillen": 1}
     [left_out] = mine["nietGetoond"]["eigenKlanten"]  # consulent1's own client: the list opens for them
-    assert left_out["clientId"] == "K-RUG" and "tillen" in left_out["redenen"][0]
+    assert left_out["klantId"] == "K-RUG" and "tillen" in left_out["redenen"][0]
     assert by_id["K-EIGEN"]["kansMetAanpassing"] and by_id["K-EIGEN"]["aanpassingen"][0]["status"] == "aanpassing"
     assert all(name not in by_id["K-ANDER"] for name in ("kansMetAanpassing", "aanpassingen"))
-    assert by_id["K-EIGEN"]["bijdragen"] and by_id["K-EIGEN"]["reasons"]
+    assert by_id["K-EIGEN"]["bijdragen"] and by_id["K-EIGEN"]["redenen"]
 
     # Another consulent's client: beperkingen shape nothing (matching.disclosure), so K-RUG is listed, unmarked,
     # and the beperking count covers consulent2's own caseload only (none of it conflicts).
     theirs = http.post("/api/v1/matches/kandidaten", json=body, headers=tokens["consulent2"]).json()
     assert theirs["nietGetoond"]["eigenKlanten"] == [] and theirs["nietGetoond"]["beperkingOnverenigbaar"] == 0
-    assert "K-RUG" in {item["clientId"] for item in theirs["results"]}
+    assert "K-RUG" in {item["klantId"] for item in theirs["resultaten"]}
     manager = http.post("/api/v1/matches/kandidaten", json=body, headers=tokens["accountmanager"]).json()
     assert not {"eigenKlanten", "beperkingOnverenigbaar", "beperkingPerEis"} & set(manager["nietGetoond"])
-    assert len(manager["results"]) == 4  # K-RUG too, as a pseudonym
-    assert all("aanpassingen" not in item and "kansMetAanpassing" not in item for item in manager["results"])
+    assert len(manager["resultaten"]) == 4  # K-RUG too, as a pseudonym
+    assert all("aanpassingen" not in item and "kansMetAanpassing" not in item for item in manager["resultaten"])
     assert not any("K-RUG" in str(value) for value in manager.values())
 
 
@@ -193,11 +193,11 @@ def test_the_kill_switch_through_http_needs_a_reason_and_is_audited(http, tokens
     try:
         listing = http.post("/api/v1/matches/kandidaten", json=body, headers=tokens["consulent1"]).json()
         assert listing["rangschikking"]["modus"] == "transparant"
-        assert listing["rankedBy"]["name"] == "baseline:weighted"
+        assert listing["gerangschiktDoor"]["naam"] == "baseline:weighted"
         found = http.post(
-            "/api/v1/audit/zoeken", json={"action": "rangschikking_omgezet"}, headers=tokens["beheerder"]
+            "/api/v1/audit/zoeken", json={"actie": "rangschikking_omgezet"}, headers=tokens["beheerder"]
         ).json()
-        assert any(entry["details"]["modus"] == "transparant" for entry in found["entries"])
+        assert any(entry["details"]["modus"] == "transparant" for entry in found["regels"])
     finally:
         back = http.put(path, json={"modus": "model", "reden": "terug na test"}, headers=tokens["beheerder"])
         assert back.status_code == 200

@@ -61,7 +61,7 @@ def test_push_accept_place_and_nazorg_end_to_end(http, tokens) -> None:
     assert "K-" not in str(pushed)
     expected = {pseudonym(settings, "V-E2E", number) for number in OWN + OTHER}
     assert {k["referentie"] for k in pushed["kandidaten"]} == expected
-    assert pushed["rankedBy"]["name"]
+    assert pushed["gerangschiktDoor"]["naam"]
 
     mine = [i for i in inbox_items(http, tokens["consulent1"]) if i["vacatureId"] == "V-E2E"]
     theirs = [i for i in inbox_items(http, tokens["consulent2"]) if i["vacatureId"] == "V-E2E"]
@@ -119,10 +119,10 @@ def test_push_accept_place_and_nazorg_end_to_end(http, tokens) -> None:
     )
     assert done.status_code == 200 and done.json()["uitkomst"] == "afgerond"
 
-    gepusht = audit_entries(http, tokens, action="vacature_gepusht", subject="V-E2E")
-    assert len(gepusht) == 1 and gepusht[0]["actor"] == "accountmanager"
-    assert {*OWN, *OTHER} <= set(gepusht[0]["subjects"])  # the real numbers, for the audit only
-    gewijzigd = audit_entries(http, tokens, action="voorstel_gewijzigd", subject=item["klantId"])
+    gepusht = audit_entries(http, tokens, actie="vacature_gepusht", betrokkene="V-E2E")
+    assert len(gepusht) == 1 and gepusht[0]["gebruiker"] == "accountmanager"
+    assert {*OWN, *OTHER} <= set(gepusht[0]["betrokkenen"])  # the real numbers, for the audit only
+    gewijzigd = audit_entries(http, tokens, actie="voorstel_gewijzigd", betrokkene=item["klantId"])
     steps = [e["details"]["naar"] for e in gewijzigd if e["details"]["voorstel"] == voorstel["id"]]
     assert steps == ["geplaatst", "aangenomen", "uitgenodigd"]  # newest first
 
@@ -133,7 +133,7 @@ def test_an_impossible_transition_is_refused_in_dutch_and_writes_nothing(http, t
     )
     assert made.status_code == 201, made.text
     path = f"/api/v1/voorstellen/{made.json()['id']}"
-    audits_before = len(audit_entries(http, tokens, action="voorstel_gewijzigd"))
+    audits_before = len(audit_entries(http, tokens, actie="voorstel_gewijzigd"))
 
     refused = http.post(f"{path}/overgangen", json={"naar": "geplaatst"}, headers=tokens["consulent1"])
     body = assert_problem(refused, 400)
@@ -145,7 +145,7 @@ def test_an_impossible_transition_is_refused_in_dutch_and_writes_nothing(http, t
 
     after = http.get(path, headers=tokens["consulent1"]).json()
     assert after["status"] == "voorgesteld" and len(after["geschiedenis"]) == 1 and after["nazorg"] == []
-    assert len(audit_entries(http, tokens, action="voorstel_gewijzigd")) == audits_before
+    assert len(audit_entries(http, tokens, actie="voorstel_gewijzigd")) == audits_before
     with Session(http.app.state.matcher.engine) as session:
         assert not inbox.nazorg_for(session, made.json()["id"])
 
@@ -381,8 +381,8 @@ def test_a_saved_search_fills_the_inbox_once(http, tokens) -> None:
     assert http.get("/api/v1/zoekopdrachten", headers=tokens["consulent1"]).json()["zoekopdrachten"] == []
     assert_problem(http.delete(f"/api/v1/zoekopdrachten/{search_id}", headers=tokens["consulent1"]), 404)
     assert len(found()) == len(hits) + 1  # the hits stay in the inbox
-    runs = audit_entries(http, tokens, action="zoekopdracht_uitgevoerd", subject="K-W3")
-    assert len(runs) == 2 and all(e["actor"] == "beheerder" for e in runs)
+    runs = audit_entries(http, tokens, actie="zoekopdracht_uitgevoerd", betrokkene="K-W3")
+    assert len(runs) == 2 and all(e["gebruiker"] == "beheerder" for e in runs)
 
 
 def test_inbox_pagination_and_the_push_pseudonym_matches_the_candidate_list(http, tokens) -> None:
@@ -394,7 +394,7 @@ def test_inbox_pagination_and_the_push_pseudonym_matches_the_candidate_list(http
         "/api/v1/matches/kandidaten", json={"vacatureId": "V-ROLLEN", "top": 5}, headers=tokens["accountmanager"]
     ).json()
     again = push(http, tokens, "V-ROLLEN")
-    assert {k["referentie"] for k in again["kandidaten"]} == {r["clientId"] for r in listing["results"]}
+    assert {k["referentie"] for k in again["kandidaten"]} == {r["klantId"] for r in listing["resultaten"]}
 
 
 @pytest.mark.parametrize(

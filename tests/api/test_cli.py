@@ -63,8 +63,8 @@ AS_CONSULENT = ("--gebruiker", "consulent1", "--doel", "bemiddeling")
 
 def test_index_status_is_in_sync_after_demo_data() -> None:
     status = run_json("index", "status")
-    assert status["clients"] == {**status["clients"], "database": 120, "indexed": 120, "inSync": True}
-    assert status["vacancies"]["indexed"] == 40
+    assert status["klanten"] == {**status["klanten"], "database": 120, "geindexeerd": 120, "actueel": True}
+    assert status["vacatures"]["geindexeerd"] == 40
     assert status["embedding"] == "klaar" and status["rol"] == "lezer" and status["bron"].startswith("opgeslagen")
 
 
@@ -74,29 +74,29 @@ def test_lists_hide_beperkingen_and_names() -> None:
     assert len(clients) == 5 and page["totaal"] > 5
     assert all("beperkingen" not in row and "voornaam" not in row for row in clients)
     vacancies = run_json("vacancies", "list", "--limit", "3")
-    assert len(vacancies) == 3 and {"vacancyId", "bron", "titel"} <= set(vacancies[0])
+    assert len(vacancies) == 3 and {"vacatureId", "bron", "titel"} <= set(vacancies[0])
 
 
 def test_match_candidates_and_vacancies_print_explained_results() -> None:
     vacancy = next(v for v in run_json("vacancies", "list", "--limit", "40") if v["status"] == "open")
-    result = run_json("match", "candidates", vacancy["vacancyId"], "--top", "5", *AS_CONSULENT)
-    assert result["vacancyId"] == vacancy["vacancyId"]
-    assert 0 < len(result["results"]) <= 5
-    for item in result["results"]:
-        assert {"rank", "score", "clientId", "reasons", "eigenKlant"} <= set(item) and item["reasons"]
+    result = run_json("match", "candidates", vacancy["vacatureId"], "--top", "5", *AS_CONSULENT)
+    assert result["vacatureId"] == vacancy["vacatureId"]
+    assert 0 < len(result["resultaten"]) <= 5
+    for item in result["resultaten"]:
+        assert {"rang", "score", "klantId", "redenen", "eigenKlant"} <= set(item) and item["redenen"]
     client = run_json("clients", "list", "--limit", "1", *AS_CONSULENT)["resultaten"][0]
     options = run_json("match", "vacancies", client["clientNummer"], "--top", "3", *AS_CONSULENT)
-    assert all(item["reasons"] and "vacancyId" in item for item in options["results"])
-    printed = runner.invoke(app, ["match", "candidates", vacancy["vacancyId"], "--top", "2", *AS_CONSULENT])
+    assert all(item["redenen"] and "vacatureId" in item for item in options["resultaten"])
+    printed = runner.invoke(app, ["match", "candidates", vacancy["vacatureId"], "--top", "2", *AS_CONSULENT])
     assert printed.exit_code == 0 and "geen besluit" in printed.output
 
 
 def test_the_role_cut_applies_in_the_cli_too() -> None:
     vacancy = next(v for v in run_json("vacancies", "list", "--limit", "40") if v["status"] == "open")
     manager = ("--gebruiker", "accountmanager", "--doel", "bemiddeling")
-    listing = run_json("match", "candidates", vacancy["vacancyId"], "--top", "5", *manager)
-    assert all(item["clientId"].startswith("P-") and "aanpassingen" not in item for item in listing["results"])
-    search = ["match", "candidates", vacancy["vacancyId"], "--doel", "bemiddeling", "--gebruiker"]
+    listing = run_json("match", "candidates", vacancy["vacatureId"], "--top", "5", *manager)
+    assert all(item["klantId"].startswith("P-") and "aanpassingen" not in item for item in listing["resultaten"])
+    search = ["match", "candidates", vacancy["vacatureId"], "--doel", "bemiddeling", "--gebruiker"]
     refused = runner.invoke(app, [*search, "beheerder"])
     assert refused.exit_code == 1 and "werkconsulent of accountmanager" in refused.output
     unknown = runner.invoke(app, [*search, "niemand"])
@@ -145,21 +145,21 @@ def service(data_dir: Path, embedder) -> Iterator[str]:
 
 def test_a_search_through_the_running_service_is_the_apis_answer_audited_under_the_operator(service: str) -> None:
     vacancy = next(v for v in run_json("vacancies", "list", "--limit", "40") if v["status"] == "open")
-    result = run_json("match", "candidates", vacancy["vacancyId"], "--top", "3", *AS_CONSULENT, "--url", service)
+    result = run_json("match", "candidates", vacancy["vacatureId"], "--top", "3", *AS_CONSULENT, "--url", service)
     MatchKandidaten.model_validate(result)  # the API's documented answer
-    assert len(result["results"]) == 3 and "eigenKlant" in result["results"][0]
+    assert len(result["resultaten"]) == 3 and "eigenKlant" in result["resultaten"][0]
     with Session(make_engine(Settings().resolved_database_url)) as session:
         entry = audit.query(session, actor="consulent1", action="kandidatenlijst_opgevraagd", limit=1)[0]
-    assert entry["subjects"][0] == vacancy["vacancyId"]
+    assert entry["subjects"][0] == vacancy["vacatureId"]
     assert entry["details"] == {"via": "cli", "osGebruiker": getpass.getuser()} and entry["purpose"] == "bemiddeling"
     status = run_json("index", "status", "--url", service)  # what the service holds, not what the files say
-    assert status["bron"] == service and status["rol"] == "schrijver" and status["clients"]["inSync"]
+    assert status["bron"] == service and status["rol"] == "schrijver" and status["klanten"]["actueel"]
 
 
 def test_a_search_in_process_is_audited_as_well() -> None:
     vacancy = next(v for v in run_json("vacancies", "list", "--limit", "40") if v["status"] == "open")
     manager = ("--gebruiker", "accountmanager", "--doel", "intake")
-    run_json("match", "candidates", vacancy["vacancyId"], "--top", "2", *manager)
+    run_json("match", "candidates", vacancy["vacatureId"], "--top", "2", *manager)
     with Session(make_engine(Settings().resolved_database_url)) as session:
         entry = audit.query(session, actor="accountmanager", action="kandidatenlijst_opgevraagd", limit=1)[0]
     assert entry["purpose"] == "intake" and entry["details"]["via"] == "cli" and entry["requestId"].startswith("cli-")
@@ -174,13 +174,13 @@ def test_an_index_that_is_not_ready_is_said_not_searched(tmp_path: Path, monkeyp
     engine = make_engine(settings.resolved_database_url)
     schema.create_all(engine)
     create_demo_users(engine, settings)
-    vacancy = run_json("vacancies", "list", "--limit", "1")[0]["vacancyId"]
+    vacancy = run_json("vacancies", "list", "--limit", "1")[0]["vacatureId"]
     result = runner.invoke(app, ["match", "candidates", vacancy, *AS_CONSULENT])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "de index is nog niet klaar: 80 klanten en 10 vacatures zijn nog niet ingebed" in result.output
     assert "geen proces bedt ze in" in result.output and not (settings.index_dir / "clients.faiss").exists()
     status = run_json("index", "status")
-    assert status["embedding"] == "wacht" and status["schrijver"] is None and status["clients"]["toEmbed"] == 80
+    assert status["embedding"] == "wacht" and status["schrijver"] is None and status["klanten"]["teEmbedden"] == 80
 
 
 def test_demo_data_refuses_to_overwrite_existing_data() -> None:
@@ -202,7 +202,7 @@ def test_import_reports_rejected_rows_with_line_numbers(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "regel 3" in result.output and "trede" in result.output
     status = run_json("index", "status")
-    assert status["clients"]["inSync"] and status["clients"]["database"] == 121
+    assert status["klanten"]["actueel"] and status["klanten"]["database"] == 121
 
 
 @pytest.mark.slow
@@ -335,8 +335,8 @@ def test_an_erasure_goes_through_the_running_service_under_the_operator(service:
     report = run_json(*erase, "--gebruiker", "consulent1")
     assert report["verwijderd"]["client"] == 1 and report["indexVerwijderd"] != "schrijver"  # the service writes
     # The saved files lack the vector: the writer's matcher wrote them without it, or remove_saved took it out.
-    saved = run_json("index", "status")["clients"]
-    assert saved["indexed"] == saved["database"] and saved["inSync"]
+    saved = run_json("index", "status")["klanten"]
+    assert saved["geindexeerd"] == saved["database"] and saved["actueel"]
     with Session(make_engine(Settings().resolved_database_url)) as session:
         tombstone = audit.query(session, action=audit.TOMBSTONE_ACTION, limit=1)[0]
     assert tombstone["actor"] == "consulent1" and tombstone["seq"] == report["auditSeq"]

@@ -57,14 +57,14 @@ def search(http: TestClient, headers: dict[str, str], vacancy: str, **filters: o
 
 
 def ids(listing: dict) -> set[str]:
-    return {item["clientId"] for item in listing["results"]}
+    return {item["klantId"] for item in listing["resultaten"]}
 
 
 @pytest.mark.parametrize("user", ["accountmanager", "consulent1"])
 def test_differencing_two_vacancies_teaches_an_outsider_nothing_about_beperkingen(http, tokens, user) -> None:
     plain = search(http, tokens[user], "V-GEEN", straalKm=1)
     lifting = search(http, tokens[user], "V-TIL", straalKm=1)
-    assert len(plain["results"]) == len(lifting["results"]) >= 1
+    assert len(plain["resultaten"]) == len(lifting["resultaten"]) >= 1
     assert plain["aantalGeschikt"] == lifting["aantalGeschikt"]
     assert plain["nietGetoond"] == lifting["nietGetoond"]  # counts and sentences alike
     if user == "accountmanager":
@@ -80,7 +80,7 @@ def test_the_own_consulent_still_sees_the_conflict_and_who_it_left_out(http, tok
     assert "K-TIL" not in ids(lifting)
     assert lifting["nietGetoond"]["beperkingPerEis"] == {"tillen": 1}
     [left_out] = lifting["nietGetoond"]["eigenKlanten"]
-    assert left_out["clientId"] == "K-TIL" and "tillen" in left_out["redenen"][0]
+    assert left_out["klantId"] == "K-TIL" and "tillen" in left_out["redenen"][0]
     assert any("eigen caseload" in text for text in lifting["nietGetoond"]["toelichting"])
 
 
@@ -96,15 +96,15 @@ def test_a_push_does_not_depend_on_beperkingen_either(http, tokens) -> None:
 @pytest.mark.parametrize("user", ["accountmanager", "consulent1"])
 def test_outsiders_see_a_distance_band_never_kilometres(http, tokens, user) -> None:
     listing = search(http, tokens[user], "V-GEEN")
-    outsiders = [item for item in listing["results"] if not item.get("eigenKlant")]
+    outsiders = [item for item in listing["resultaten"] if not item.get("eigenKlant")]
     assert outsiders
     for item in outsiders:
         assert item["afstandKm"] is None and item["afstandsklasse"] in BANDS
         assert "distance" not in item["signalen"]
         assert all(part["kenmerk"] != "reis" for part in item["bijdragen"])
-        assert not any(EXACT_DISTANCE.search(text) for text in item["reasons"] + item["aandachtspunten"])
+        assert not any(EXACT_DISTANCE.search(text) for text in item["redenen"] + item["aandachtspunten"])
         assert item["score"] == round(item["score"], disclosure.OUTSIDER_SCORE_DECIMALS)
-    own = [item for item in listing["results"] if item.get("eigenKlant")]
+    own = [item for item in listing["resultaten"] if item.get("eigenKlant")]
     assert (user == "consulent1") == bool(own)
     assert all(isinstance(item["afstandKm"], float) and "distance" in item["signalen"] for item in own)
 
@@ -114,22 +114,24 @@ def test_every_list_is_what_its_response_model_documents(http, tokens, user) -> 
     """The routes answer plain JSON for speed; the response models in the OpenAPI document describe it."""
     for vacancy in ("V-GEEN", "V-TIL"):
         listing = MatchKandidaten.model_validate(search(http, tokens[user], vacancy))
-        own = [item for item in listing.results if item.eigen_klant]
+        own = [item for item in listing.resultaten if item.eigen_klant]
         assert all(item.aanpassingen is not None for item in own)  # kansen: for the own caseload only
-        assert all(item.aanpassingen is None for item in listing.results if not item.eigen_klant)
+        assert all(item.aanpassingen is None for item in listing.resultaten if not item.eigen_klant)
     if user != "accountmanager":
         client = "K-A1" if user == "consulent1" else "K-TIL"
         body = {"klantId": client, "top": 5}
         response = http.post("/api/v1/matches/vacatures", json=body, headers=tokens[user])
         assert response.status_code == 200, response.text
-        assert MatchVacatures.model_validate(response.json()).results
+        assert MatchVacatures.model_validate(response.json()).resultaten
 
 
 def test_a_radius_cannot_measure_an_outsiders_distance(http) -> None:
     matcher: Matcher = http.app.state.matcher
 
     def listed(viewer: Viewer, km: float) -> set[str]:
-        return ids(matcher.candidates("V-GEEN", 10, filters=CandidateFilters(max_km=km), viewer=viewer))
+        return ids(
+            matcher.search_candidates("V-GEEN", 10, filters=CandidateFilters(max_km=km), viewer=viewer).to_json()
+        )
 
     radii = [0.5 * step for step in range(1, 11)]  # 0.5 … 5.0 km, all inside the first band
     exact = [("K-TIL" in listed(EVERYONE, km)) for km in radii]

@@ -167,15 +167,15 @@ def test_api_erasure_leaves_nothing_of_the_client_on_disk(world: tuple[TestClien
     assert _verify(settings) == {"ok": True, "entries": result["auditSeq"], "firstBroken": None}
     # The tombstone: pseudonym, who, when, why; the pseudonym is what replaced the number in the logs.
     tombstone = http.post(
-        "/api/v1/audit/zoeken", json={"action": "klant_verwijderd"}, headers=login(http, "beheerder")
-    ).json()["entries"]
-    assert [(e["actor"], e["subjects"], e["details"]["reden"]) for e in tombstone] == [
+        "/api/v1/audit/zoeken", json={"actie": "klant_verwijderd"}, headers=login(http, "beheerder")
+    ).json()["regels"]
+    assert [(e["gebruiker"], e["betrokkenen"], e["details"]["reden"]) for e in tombstone] == [
         ("consulent1", [result["pseudoniem"]], "verzoek_klant")
     ]
     redacted = http.post(
-        "/api/v1/audit/zoeken", json={"subject": result["pseudoniem"]}, headers=login(http, "beheerder")
+        "/api/v1/audit/zoeken", json={"betrokkene": result["pseudoniem"]}, headers=login(http, "beheerder")
     )
-    assert len(redacted.json()["entries"]) == result["auditGeredigeerd"] + 1
+    assert len(redacted.json()["regels"]) == result["auditGeredigeerd"] + 1
     # The other clients are untouched and still searchable.
     assert _client_id(settings, KEPT) is not None
     body = {"vacatureId": "V-ERAS-1", "top": 10, "doel": "bemiddeling"}

@@ -343,8 +343,10 @@ def test_granting_an_existing_caseload_needs_a_second_beheerder(world: TestClien
     assert (account["consulent"], account["aangevraagd"]) == ("wc-a", None)
     notices = world.get("/api/v1/meldingen", headers=login(world, "consulent1")).json()["meldingen"]
     assert len(notices) == 2 and "goedgekeurd door tweede.beheerder" in notices[0]["tekst"]
-    entries = world.post("/api/v1/audit/zoeken", json={"subject": "nieuwe.consulent"}, headers=first).json()["entries"]
-    actions = [e["action"] for e in entries]
+    entries = world.post("/api/v1/audit/zoeken", json={"betrokkene": "nieuwe.consulent"}, headers=first).json()[
+        "regels"
+    ]
+    actions = [e["actie"] for e in entries]
     assert "caseload_aangevraagd" in actions and actions[0] == "caseload_goedgekeurd"
 
 

@@ -95,8 +95,8 @@ def test_probes_answer_while_a_search_holds_the_matcher(http: TestClient) -> Non
     assert answered_while_held, "a probe waited for the running search"
     assert health.status_code == 200 and ready.status_code == 200, ready.text
     index = health.json()["index"]
-    assert index["embedding"] == "klaar" and index["clients"]["inSync"] and index["clients"]["database"] == 1
-    assert ready.json()["indexen"]["vacancies"] == index["vacancies"]
+    assert index["embedding"] == "klaar" and index["klanten"]["actueel"] and index["klanten"]["database"] == 1
+    assert ready.json()["indexen"]["vacatures"] == index["vacatures"]
 
 
 def test_waiting_searches_hold_no_thread_and_probes_still_answer(http: TestClient) -> None:
@@ -174,7 +174,7 @@ def test_anonymous_answers_and_ranked_lists_name_no_server_path(http: TestClient
     secret_paths = {str(settings.data_dir), str(settings.data_dir.resolve()), str(baseline), str(baseline.resolve())}
     listing = http.post(SEARCH, json={"vacatureId": "V-HARD", "top": 5}, headers=login(http, "consulent1"))
     assert listing.status_code == 200
-    assert "source" not in listing.json()["rankedBy"]
+    assert "bron" not in listing.json()["gerangschiktDoor"]
     answers = [listing.text]
     for path in ("/api/v1/health", "/api/v1/gereedheid", "/metrics"):
         response = http.get(path)
@@ -189,7 +189,7 @@ def test_a_ranker_error_is_shown_without_its_path(http: TestClient) -> None:
     matcher = http.app.state.matcher
     matcher.ranker_failed("geen ranker in /srv/werkmatch/var/models/7/artifacts/ranker: model.txt is nodig")
     try:
-        error = http.get("/api/v1/health").json()["index"]["ranker"]["error"]
+        error = http.get("/api/v1/health").json()["index"]["rangschikker"]["fout"]
     finally:
         matcher.use_ranker(matcher.ranker)  # clears the error
     assert error == "geen ranker in <pad>: model.txt is nodig"

@@ -92,14 +92,15 @@ def test_readiness_names_the_ranker_and_the_indexes_that_serve(http: TestClient)
     matcher = http.app.state.matcher
     assert body["status"] == "gereed" and body["database"] == "bereikbaar"
     ranker = matcher.ranker_status()
-    assert (body["ranker"]["name"], body["ranker"]["version"]) == (ranker["name"], ranker["version"])
-    assert body["ranker"]["name"]  # the shipped baseline at least
+    assert (body["rangschikker"]["naam"], body["rangschikker"]["versie"]) == (ranker["name"], ranker["version"])
+    assert body["rangschikker"]["naam"]  # the shipped baseline at least
     assert body["embedding"] == {"model": matcher.embedder.model_id, "dimensie": matcher.embedder.dimension} | {
         "status": "klaar"
     }
-    assert body["indexen"]["clients"]["database"] == body["indexen"]["clients"]["indexed"] == 1
+    assert body["indexen"]["klanten"]["database"] == body["indexen"]["klanten"]["geindexeerd"] == 1
     assert (
-        body["indexen"]["vacancies"]["inSync"] and body["indexen"]["vacancies"]["modelId"] == body["embedding"]["model"]
+        body["indexen"]["vacatures"]["actueel"]
+        and body["indexen"]["vacatures"]["modelId"] == body["embedding"]["model"]
     )
     assert http.get("/api/v1/health").status_code == 200  # liveness is still there
 

@@ -225,26 +225,26 @@ def test_the_report_shows_exactly_the_ranks_and_codes_of_a_shown_list(http, toke
         "/api/v1/matches/kandidaten", json={"vacatureId": "V-LIJST", "top": 20}, headers=tokens["consulent1"]
     )
     assert shown.status_code == 200, shown.text
-    own = [item for item in shown.json()["results"] if item["eigenKlant"]]
+    own = [item for item in shown.json()["resultaten"] if item["eigenKlant"]]
     assert len(own) == len(OWN)
     first, second, fourth = own[0], own[1], own[3]
 
-    assert propose(http, tokens["consulent1"], first["clientId"], "V-LIJST", reden="hoogste_match").status_code == 201
-    made = propose(http, tokens["consulent1"], fourth["clientId"], "V-LIJST", reden="kent_klant")
+    assert propose(http, tokens["consulent1"], first["klantId"], "V-LIJST", reden="hoogste_match").status_code == 201
+    made = propose(http, tokens["consulent1"], fourth["klantId"], "V-LIJST", reden="kent_klant")
     assert made.status_code == 201, made.text
     assert made.json()["reden"] == "kent_klant"
     rejected = reject(
-        http, tokens["consulent1"], "V-LIJST", second["clientId"], "reisafstand", toelichting="Geen vervoer 's nachts"
+        http, tokens["consulent1"], "V-LIJST", second["klantId"], "reisafstand", toelichting="Geen vervoer 's nachts"
     )
     assert rejected.status_code == 201, rejected.text
     assert rejected.json() | {"id": None, "op": None} == {
         "id": None,
-        "klantId": second["clientId"],
+        "klantId": second["klantId"],
         "vacatureId": "V-LIJST",
         "reden": "reisafstand",
         "toelichting": "Geen vervoer 's nachts",
         "leerlabel": True,
-        "rang": second["rank"],
+        "rang": second["rang"],
         "door": "consulent1",
         "op": None,
     }
@@ -254,9 +254,9 @@ def test_the_report_shows_exactly_the_ranks_and_codes_of_a_shown_list(http, toke
     voorstellen, afwijzingen = mine["voorstellen"], mine["afwijzingen"]
     assert (voorstellen["aantal"], voorstellen["viaInbox"], afwijzingen["aantal"]) == (2, 0, 1)
     assert counts(voorstellen["eigenRang"]) == {"1": 1, "2-3": 0, "4-10": 1, ">10": 0, oversight.NOT_SHOWN: 0}
-    assert counts(voorstellen["rang"]) == expected_buckets([first["rank"], fourth["rank"]])
+    assert counts(voorstellen["rang"]) == expected_buckets([first["rang"], fourth["rang"]])
     assert counts(afwijzingen["eigenRang"]) == {"1": 0, "2-3": 1, "4-10": 0, ">10": 0, oversight.NOT_SHOWN: 0}
-    assert counts(afwijzingen["rang"]) == expected_buckets([second["rank"]])
+    assert counts(afwijzingen["rang"]) == expected_buckets([second["rang"]])
     assert voorstellen["redenen"] == [{"code": "hoogste_match", "aantal": 1}, {"code": "kent_klant", "aantal": 1}]
     assert afwijzingen["redenen"] == [{"code": "reisafstand", "aantal": 1}]
     assert mine["lijsten"] == {
@@ -266,8 +266,8 @@ def test_the_report_shows_exactly_the_ranks_and_codes_of_a_shown_list(http, toke
     }
     assert mine["signalen"][0].startswith("Te weinig voorstellen uit een getoonde kandidatenlijst (2)")
 
-    entry = audit_entries(http, tokens, action="kandidaat_afgewezen", actor="consulent1")[0]
-    assert entry["subjects"] == [second["clientId"], "V-LIJST"] and entry["details"] == {"reden": "reisafstand"}
+    entry = audit_entries(http, tokens, actie="kandidaat_afgewezen", gebruiker="consulent1")[0]
+    assert entry["betrokkenen"] == [second["klantId"], "V-LIJST"] and entry["details"] == {"reden": "reisafstand"}
 
 
 def test_the_data_scientist_sees_consulenten_as_pseudonyms(http, tokens) -> None:
@@ -310,10 +310,10 @@ def test_a_rejection_is_a_training_label_unless_the_reason_is_situational(http, 
     ],
 )
 def test_a_bad_rejection_reason_is_a_dutch_400_and_writes_nothing(http, tokens, reden, extra, message) -> None:
-    before = len(audit_entries(http, tokens, action="kandidaat_afgewezen", subject="K-B1"))
+    before = len(audit_entries(http, tokens, actie="kandidaat_afgewezen", betrokkene="K-B1"))
     response = reject(http, tokens["consulent2"], "V-REDEN", "K-B1", reden, **extra)
     assert message in assert_problem(response, 400)["detail"]
-    assert len(audit_entries(http, tokens, action="kandidaat_afgewezen", subject="K-B1")) == before
+    assert len(audit_entries(http, tokens, actie="kandidaat_afgewezen", betrokkene="K-B1")) == before
 
 
 def test_a_candidate_with_an_open_voorstel_is_rejected_through_the_voorstel(http, tokens) -> None:
@@ -335,7 +335,7 @@ def test_a_voorstel_records_its_reason_or_that_none_was_given(http, tokens) -> N
     assert made.status_code == 201, made.text
     read = http.get(f"/api/v1/voorstellen/{made.json()['id']}", headers=tokens["consulent2"])
     assert read.json()["reden"] == "anders"
-    entry = audit_entries(http, tokens, action="voorstel_gedaan", subject="K-B1")[0]
+    entry = audit_entries(http, tokens, actie="voorstel_gedaan", betrokkene="K-B1")[0]
     assert entry["details"] == {"reden": "anders"}
 
     silent = propose(http, tokens["consulent2"], "K-B1", "V-ROL")  # existing clients send no reden
@@ -426,7 +426,7 @@ def test_the_cli_prints_the_deviation_report(http, tokens, monkeypatch) -> None:
     assert pseudonyms == [group["consulent"] for group in api] and "consulent1" not in pseudonyms  # as the API's
     refused = runner.invoke(cli_app, ["report", "deviations", "--gebruiker", "consulent1"])
     assert refused.exit_code == 1 and "data_scientist of beheerder nodig" in refused.output
-    entries = audit_entries(http, tokens, actor="datascientist", action="afwijkingsrapport_opgevraagd")
-    assert any(entry["requestId"].startswith("cli-") for entry in entries)  # the CLI's read is audited too
+    entries = audit_entries(http, tokens, gebruiker="datascientist", actie="afwijkingsrapport_opgevraagd")
+    assert any(entry["verzoekId"].startswith("cli-") for entry in entries)  # the CLI's read is audited too
     wrong = runner.invoke(cli_app, ["report", "deviations", "--since", "morgen"])
     assert wrong.exit_code == 1 and "--since verwacht een datum" in wrong.output

@@ -282,9 +282,9 @@ def test_the_caseload_list_shows_what_needs_attention_worst_first(http, tokens) 
     assert everyone["resultaten"][-1]["clientNummer"] == "K-GOED" and everyone["totaal"] == 4
 
     audit = http.post(
-        "/api/v1/audit/zoeken", json={"action": "datakwaliteit_opgevraagd"}, headers=tokens["beheerder"]
-    ).json()["entries"]
-    assert {"K-FOUT", "K-OUD", "K-LEEG"} <= {subject for entry in audit for subject in entry["subjects"]}
+        "/api/v1/audit/zoeken", json={"actie": "datakwaliteit_opgevraagd"}, headers=tokens["beheerder"]
+    ).json()["regels"]
+    assert {"K-FOUT", "K-OUD", "K-LEEG"} <= {subject for entry in audit for subject in entry["betrokkenen"]}
 
 
 @pytest.mark.parametrize(

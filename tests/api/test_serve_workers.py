@@ -65,7 +65,7 @@ def test_two_worker_processes_serve_the_same_index_and_users(tmp_path: Path) -> 
             with httpx.Client(base_url=base, headers=headers) as http:
                 answer = http.post("/api/v1/matches/kandidaten", json={"vacatureId": first, "top": 5})
                 assert answer.status_code == 200, answer.text
-                assert len(answer.json()["results"]) == 5
+                assert len(answer.json()["resultaten"]) == 5
         log_text = (tmp_path / "serve.log").read_text()
         started = [line for line in log_text.splitlines() if "Started server process [" in line]
         pids = {line.split("[")[-1].split("]")[0] for line in started}

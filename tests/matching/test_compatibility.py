@@ -120,8 +120,8 @@ def lifting_world(settings, embedder) -> Matcher:
 
 
 def test_hard_conflict_is_not_shown_but_counted_with_its_reason(lifting_world: Matcher) -> None:
-    listing = lifting_world.candidates("V-ZWAAR", top=10)
-    shown = {item["clientId"]: item for item in listing["results"]}
+    listing = lifting_world.search_candidates("V-ZWAAR", top=10).to_json()
+    shown = {item["klantId"]: item for item in listing["resultaten"]}
     assert "K-RUG" not in shown  # ernst 3 against heavy lifting, no jobcarving
     assert listing["nietGetoond"]["beperkingOnverenigbaar"] == 1
     assert listing["nietGetoond"]["beperkingPerEis"] == {"tillen": 1}
@@ -134,8 +134,8 @@ def test_hard_conflict_is_not_shown_but_counted_with_its_reason(lifting_world: M
 
 
 def test_an_accommodated_beperking_never_lowers_the_score(lifting_world: Matcher) -> None:
-    listing = lifting_world.candidates("V-CARVING", top=10)
-    shown = {item["clientId"]: item for item in listing["results"]}
+    listing = lifting_world.search_candidates("V-CARVING", top=10).to_json()
+    shown = {item["klantId"]: item for item in listing["resultaten"]}
     assert set(shown) == {"K-ZONDER", "K-RUG", "K-LICHT"}  # jobcarving: nobody left out
     assert listing["nietGetoond"]["beperkingOnverenigbaar"] == 0
     assert shown["K-RUG"]["aanpassingen"][0]["status"] == "geaccommodeerd"
@@ -144,8 +144,10 @@ def test_an_accommodated_beperking_never_lowers_the_score(lifting_world: Matcher
     # The same client without the beperking: the same score and rank, whichever ranker serves.
     with Session(lifting_world.engine) as session:
         make_client(session, client_nummer="K-RUG", beperkingen=[])
-    again = {item["clientId"]: item for item in lifting_world.candidates("V-CARVING", top=10)["results"]}
+    again = {
+        item["klantId"]: item for item in lifting_world.search_candidates("V-CARVING", top=10).to_json()["resultaten"]
+    }
     assert again["K-RUG"]["aanpassingen"] == []
     for number in shown:
         assert again[number]["score"] == shown[number]["score"]
-        assert again[number]["rank"] == shown[number]["rank"]
+        assert again[number]["rang"] == shown[number]["rang"]

@@ -49,11 +49,11 @@ def world(tmp_path_factory: pytest.TempPathFactory, embedder) -> Matcher:
 
 
 def test_reasons_come_from_the_models_contributions(world: Matcher) -> None:
-    listing = world.candidates("V-VCA", top=10)
-    assert listing["rankedBy"]["name"] == "baseline"
-    shown = {item["clientId"]: item for item in listing["results"]}
+    listing = world.search_candidates("V-VCA", top=10).to_json()
+    assert listing["gerangschiktDoor"]["naam"] == "baseline"
+    shown = {item["klantId"]: item for item in listing["resultaten"]}
     experienced = shown["K-ERVAREN"]
-    assert any("6 jaar ervaring als orderpicker" in text for text in experienced["reasons"])
+    assert any("6 jaar ervaring als orderpicker" in text for text in experienced["redenen"])
     labels = {item["label"] for item in experienced["bijdragen"]}
     assert labels <= set(GROUP_LABELS.values()) and "Ervaring in het beroep" in labels
     sizes = [abs(item["bijdrage"]) for item in experienced["bijdragen"]]
@@ -61,8 +61,8 @@ def test_reasons_come_from_the_models_contributions(world: Matcher) -> None:
     ervaring = next(item for item in experienced["bijdragen"] if item["kenmerk"] == "ervaring")
     assert ervaring["bijdrage"] > 0  # six years in the very occupation pushed the score up
     far = shown["K-VER"]
-    assert any("verder dan" in text or "dichterbij" in text for text in far["aandachtspunten"] + far["reasons"])
-    for item in listing["results"]:  # every candidate carries the quality of their profile
+    assert any("verder dan" in text or "dichterbij" in text for text in far["aandachtspunten"] + far["redenen"])
+    for item in listing["resultaten"]:  # every candidate carries the quality of their profile
         assert item["datakwaliteit"]["status"] in {"ok", "onvolledig", "verouderd", "tegenstrijdig"}
         assert 0 <= item["datakwaliteit"]["score"] <= 1
     # A requirement the profile does not show is always said, however little it weighed.
@@ -81,15 +81,18 @@ def test_contributions_add_up_to_the_score(world: Matcher) -> None:
 
 
 def test_explanations_are_the_same_each_time_and_name_no_protected_attribute(world: Matcher) -> None:
-    first, second = world.candidates("V-VCA", top=10), world.candidates("V-VCA", top=10)
-    assert [item["reasons"] for item in first["results"]] == [item["reasons"] for item in second["results"]]
-    for item in first["results"]:
-        for text in item["reasons"] + item["aandachtspunten"]:
+    first, second = (
+        world.search_candidates("V-VCA", top=10).to_json(),
+        world.search_candidates("V-VCA", top=10).to_json(),
+    )
+    assert [item["redenen"] for item in first["resultaten"]] == [item["redenen"] for item in second["resultaten"]]
+    for item in first["resultaten"]:
+        for text in item["redenen"] + item["aandachtspunten"]:
             assert text.endswith(".") and not PROTECTED.search(text.lower()), text
 
 
 def test_near_miss_names_what_is_missing_and_how_to_get_it(world: Matcher) -> None:
-    shown = {item["clientId"]: item for item in world.candidates("V-VCA", top=10)["results"]}
+    shown = {item["klantId"]: item for item in world.search_candidates("V-VCA", top=10).to_json()["resultaten"]}
     near = shown["K-VCA"]["bijnaPassend"]
     assert near["ontbreekt"] == [{"soort": "certificaat", "tekst": "VCA Basisveiligheid (B-VCA)"}]
     assert "VCA Basis-cursus" in near["advies"][0]
@@ -112,7 +115,7 @@ def test_near_miss_counts_one_or_two_gaps_only() -> None:
 
 
 def test_kill_switch_turns_every_list_transparent_without_a_restart(world: Matcher) -> None:
-    assert world.candidates("V-VCA", top=5)["rangschikking"]["modus"] == "model"
+    assert world.search_candidates("V-VCA", top=5).to_json()["rangschikking"]["modus"] == "model"
     with Session(world.engine) as session:
         with pytest.raises(InvalidInputError):
             oversight_state.set_ranking_mode(session, "uit", by="beheerder", reason="test")
@@ -121,26 +124,26 @@ def test_kill_switch_turns_every_list_transparent_without_a_restart(world: Match
         oversight_state.set_ranking_mode(session, "transparant", by="beheerder", reason="model wijkt af")
         session.commit()
     try:
-        listing = world.candidates("V-VCA", top=5, served=True)
-        assert listing["rankedBy"]["name"] == "baseline:weighted"
+        listing = world.search_candidates("V-VCA", top=5, served=True).to_json()
+        assert listing["gerangschiktDoor"]["naam"] == "baseline:weighted"
         assert listing["rangschikking"] == {"modus": "transparant", "blootstellingSterkte": 0.0}
-        assert all(item["reasons"] for item in listing["results"])  # still explained, from the weighted terms
+        assert all(item["redenen"] for item in listing["resultaten"])  # still explained, from the weighted terms
         state = world.ranking_mode()
         assert state["modus"] == "transparant" and state["gewijzigdDoor"] == "beheerder"
     finally:
         with Session(world.engine) as session:
             oversight_state.set_ranking_mode(session, "model", by="beheerder", reason="terug")
             session.commit()
-    assert world.candidates("V-VCA", top=5)["rankedBy"]["name"] == "baseline"
+    assert world.search_candidates("V-VCA", top=5).to_json()["gerangschiktDoor"]["naam"] == "baseline"
 
 
 def test_served_lists_fill_the_exposure_ledger_and_reopening_changes_nothing(world: Matcher) -> None:
     with Session(world.engine) as session:
         before = len(session.exec(select(oversight_state.ExposureEntry)).all())
-    first = world.candidates("V-TWEE", top=8, served=True)
+    first = world.search_candidates("V-TWEE", top=8, served=True).to_json()
     assert first["rangschikking"]["blootstellingSterkte"] == world.settings.ranker.exposure_strength
-    again = world.candidates("V-TWEE", top=8, served=True)
-    assert [item["clientId"] for item in again["results"]] == [item["clientId"] for item in first["results"]]
+    again = world.search_candidates("V-TWEE", top=8, served=True).to_json()
+    assert [item["klantId"] for item in again["resultaten"]] == [item["klantId"] for item in first["resultaten"]]
     with Session(world.engine) as session:
         vacancy = session.exec(select(Vacancy).where(Vacancy.vacature_nummer == "V-TWEE")).one()
         rows = session.exec(
@@ -164,7 +167,7 @@ def test_served_lists_fill_the_exposure_ledger_and_reopening_changes_nothing(wor
         other = session.exec(select(Vacancy).where(Vacancy.vacature_nummer == "V-VCA")).one()
         counts, mean = oversight_state.exposure(session, ids, other.id)  # type: ignore[arg-type]
         assert counts.min() >= 1 and mean >= 1
-    unserved = world.candidates("V-TWEE", top=8)
+    unserved = world.search_candidates("V-TWEE", top=8).to_json()
     assert unserved["rangschikking"]["blootstellingSterkte"] == 0.0
 
 
@@ -180,8 +183,8 @@ def test_a_stored_row_from_an_older_system_is_ranked_and_flagged_not_fatal(setti
         session.commit()
         make_vacancy(session, vacature_nummer="V-OUD")
     matcher.sync()
-    shown = {item["clientId"]: item for item in matcher.candidates("V-OUD", top=5)["results"]}
+    shown = {item["klantId"]: item for item in matcher.search_candidates("V-OUD", top=5).to_json()["resultaten"]}
     old = shown["K-OUD"]["datakwaliteit"]
     assert old["status"] == "tegenstrijdig" and any("geen naam" in text for text in old["signalen"])
     assert shown["K-GOED"]["datakwaliteit"]["status"] == "ok"
-    assert matcher.vacancies_for("K-OUD", top=3)["datakwaliteit"]["status"] == "tegenstrijdig"
+    assert matcher.search_vacancies("K-OUD", top=3).to_json()["datakwaliteit"]["status"] == "tegenstrijdig"

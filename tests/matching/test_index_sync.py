@@ -82,7 +82,11 @@ def test_a_second_process_reads_the_writers_files_and_writes_none(settings, embe
         row.zelfbeschrijving, row.updated_at = "Ik wil als heftruckchauffeur werken.", utcnow()
         session.add(row)
         session.commit()
-    assert {item["clientId"] for item in reader.candidates("V-1", 5)["results"]} == {"K-1", "K-2", "K-3"}
+    assert {item["klantId"] for item in reader.search_candidates("V-1", 5).to_json()["resultaten"]} == {
+        "K-1",
+        "K-2",
+        "K-3",
+    }
     assert reader.index.pending() == {"clients": 0, "vacancies": 0}
     reader.close()
     assert index_files(settings) == before  # searched, changed, closed: not one index file written
@@ -132,7 +136,7 @@ def test_a_reader_takes_over_when_the_writer_stops(settings, embedder, writer) -
     writer.stdin.write("stop\n")  # type: ignore[union-attr]
     writer.stdin.flush()  # type: ignore[union-attr]
     writer.wait(timeout=30)
-    reader.candidates("V-1", 3)  # the next search asks for the lock again
+    reader.search_candidates("V-1", 3).to_json()  # the next search asks for the lock again
     assert reader.index.writer and reader.status()["rol"] == "schrijver"
     reader.close()
     assert index_lock.writer_pid(settings.data_dir) is None

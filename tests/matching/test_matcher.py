@@ -64,24 +64,24 @@ def small_world(matcher: Matcher) -> Matcher:
 
 
 def test_candidates_are_ranked_and_explained(small_world: Matcher) -> None:
-    result = small_world.candidates("V-ORDER", top=3)
-    ids = [item["clientId"] for item in result["results"]]
+    result = small_world.search_candidates("V-ORDER", top=3).to_json()
+    ids = [item["klantId"] for item in result["resultaten"]]
     assert ids[0] == "K-ORDER"
     assert ids.index("K-LEEG") < ids.index("K-SCHOON")  # incomplete, but its text fits: still found
-    for item in result["results"]:
-        assert item["reasons"] and all(isinstance(r, str) and r.endswith(".") for r in item["reasons"])
+    for item in result["resultaten"]:
+        assert item["redenen"] and all(isinstance(r, str) and r.endswith(".") for r in item["redenen"])
         assert all(0 <= value <= 1 for value in item["signalen"].values())
-    scores = [item["score"] for item in result["results"]]
+    scores = [item["score"] for item in result["resultaten"]]
     assert scores == sorted(scores, reverse=True)
-    assert result["rankedBy"]["name"] == "baseline"  # the shipped ranker, before anyone trains
+    assert result["gerangschiktDoor"]["naam"] == "baseline"  # the shipped ranker, before anyone trains
     assert "geen besluit" in result["advies"]
-    leeg = next(i for i in result["results"] if i["clientId"] == "K-LEEG")
+    leeg = next(i for i in result["resultaten"] if i["klantId"] == "K-LEEG")
     assert "competenties" in leeg["ontbrekendeGegevens"]
 
 
 def test_vacancies_for_client_skip_closed_vacancies(small_world: Matcher) -> None:
-    result = small_world.vacancies_for("K-SCHOON", top=5)
-    ids = [item["vacancyId"] for item in result["results"]]
+    result = small_world.search_vacancies("K-SCHOON", top=5).to_json()
+    ids = [item["vacatureId"] for item in result["resultaten"]]
     assert ids[0] == "V-SCHOON"
     assert "V-DICHT" not in ids
     assert result["nietGetoond"]["vacatureNietOpen"] == 1
@@ -89,15 +89,15 @@ def test_vacancies_for_client_skip_closed_vacancies(small_world: Matcher) -> Non
 
 def test_unknown_and_closed_references_give_dutch_errors(small_world: Matcher) -> None:
     with pytest.raises(NotFoundError, match="bestaat niet"):
-        small_world.candidates("V-BESTAATNIET")
+        small_world.search_candidates("V-BESTAATNIET").to_json()
     with pytest.raises(InvalidInputError, match="open vacatures"):
-        small_world.candidates("V-DICHT")
+        small_world.search_candidates("V-DICHT").to_json()
     with pytest.raises(InvalidInputError, match="top"):
-        small_world.vacancies_for("K-ORDER", top=0)
+        small_world.search_vacancies("K-ORDER", top=0).to_json()
 
 
 def test_a_saved_change_is_found_by_the_next_search(small_world: Matcher) -> None:
-    before = [i["clientId"] for i in small_world.candidates("V-SCHOON", top=3)["results"]]
+    before = [i["klantId"] for i in small_world.search_candidates("V-SCHOON", top=3).to_json()["resultaten"]]
     assert before[0] == "K-SCHOON"
     with Session(small_world.engine) as session:  # another process would do the same through the store
         make_client(
@@ -108,8 +108,8 @@ def test_a_saved_change_is_found_by_the_next_search(small_world: Matcher) -> Non
             wensen={"beroepen": ["schoonmaker"]},
             zelfbeschrijving="Ervaren schoonmaker van kantoren, ook in de avond.",
         )
-    after = small_world.candidates("V-SCHOON", top=3)["results"]
-    assert {after[0]["clientId"], after[1]["clientId"]} == {"K-SCHOON", "K-LEEG"}
+    after = small_world.search_candidates("V-SCHOON", top=3).to_json()["resultaten"]
+    assert {after[0]["klantId"], after[1]["klantId"]} == {"K-SCHOON", "K-LEEG"}
 
 
 def test_unchanged_records_are_never_embedded_again(small_world: Matcher, settings, embedder) -> None:
@@ -151,7 +151,7 @@ def test_deleted_records_leave_the_index(small_world: Matcher) -> None:
     with Session(small_world.engine) as session:
         session.delete(session.exec(select(Client).where(Client.client_nummer == "K-SCHOON")).one())
         session.commit()
-    ids = [i["clientId"] for i in small_world.candidates("V-SCHOON", top=5)["results"]]
+    ids = [i["klantId"] for i in small_world.search_candidates("V-SCHOON", top=5).to_json()["resultaten"]]
     assert "K-SCHOON" not in ids
     assert small_world.status()["clients"]["inSync"]
 
@@ -197,8 +197,8 @@ def test_search_works_while_embedding_runs_in_the_background(settings, embedder,
     status = matcher.status()
     assert status["embedding"] == "bezig" and status["clients"]["toEmbed"] == 2
     # Lexical and structured signals answer before any vector exists.
-    found = matcher.candidates("V-1", 5)["results"]
-    assert {item["clientId"] for item in found} == {"K-1", "K-2"}
+    found = matcher.search_candidates("V-1", 5).to_json()["resultaten"]
+    assert {item["klantId"] for item in found} == {"K-1", "K-2"}
 
     # K-1 is saved again while the worker holds its old text: the newer vector must win.
     client_id = save_self_description(matcher, "K-1", "Ik ben heftruckchauffeur en wil in de logistiek werken.")
@@ -219,8 +219,8 @@ def test_search_works_while_embedding_runs_in_the_background(settings, embedder,
 
 def test_a_saved_change_reaches_the_index_file_by_close(small_world: Matcher, settings) -> None:
     client_id = save_self_description(small_world, "K-ORDER", "Ik wil graag als chauffeur op de bestelbus werken.")
-    found = small_world.vacancies_for("K-ORDER", 3)  # picks the change up before searching
-    assert found["results"]
+    found = small_world.search_vacancies("K-ORDER", 3).to_json()  # picks the change up before searching
+    assert found["resultaten"]
     small_world.close()
     on_disk = VectorIndex.load(settings.index_dir, "clients")
     assert on_disk.hashes[client_id] == digest(small_world.sides["clients"].texts[client_id])
@@ -230,21 +230,25 @@ def test_filters_narrow_the_candidate_list_and_are_counted(small_world: Matcher)
     with Session(small_world.engine) as session:
         make_client(session, client_nummer="K-T2", trede=2, route="perspectief")
         make_client(session, client_nummer="K-VER", postcode="9711AA", wensen={"max_reisafstand_km": 10})  # Groningen
-    everyone = {item["clientId"] for item in small_world.candidates("V-ORDER", top=20)["results"]}
+    everyone = {item["klantId"] for item in small_world.search_candidates("V-ORDER", top=20).to_json()["resultaten"]}
     assert "K-T2" in everyone and "K-VER" not in everyone  # Groningen is beyond K-VER's own travel wish
-    only_t2 = small_world.candidates("V-ORDER", top=20, filters=CandidateFilters(trede=frozenset({2})))
-    assert {item["clientId"] for item in only_t2["results"]} == {"K-T2"}
+    only_t2 = small_world.search_candidates("V-ORDER", top=20, filters=CandidateFilters(trede=frozenset({2}))).to_json()
+    assert {item["klantId"] for item in only_t2["resultaten"]} == {"K-T2"}
     assert only_t2["aantalGeschikt"] == 1 and only_t2["nietGetoond"]["buitenFilters"] >= 4
-    routed = small_world.candidates("V-ORDER", top=20, filters=CandidateFilters(route=frozenset({"perspectief"})))
-    assert {item["clientId"] for item in routed["results"]} == {"K-T2"}
-    whole = small_world.candidates("V-ORDER", top=20, filters=CandidateFilters(whole_bestand=True))
-    assert "K-VER" in {item["clientId"] for item in whole["results"]}
-    near = small_world.candidates("V-ORDER", top=20, filters=CandidateFilters(whole_bestand=True, max_km=50))
-    assert "K-VER" not in {item["clientId"] for item in near["results"]}
-    assert all(item["afstandKm"] <= 50 for item in near["results"])
-    vorm = small_world.candidates(
+    routed = small_world.search_candidates(
+        "V-ORDER", top=20, filters=CandidateFilters(route=frozenset({"perspectief"}))
+    ).to_json()
+    assert {item["klantId"] for item in routed["resultaten"]} == {"K-T2"}
+    whole = small_world.search_candidates("V-ORDER", top=20, filters=CandidateFilters(whole_bestand=True)).to_json()
+    assert "K-VER" in {item["klantId"] for item in whole["resultaten"]}
+    near = small_world.search_candidates(
+        "V-ORDER", top=20, filters=CandidateFilters(whole_bestand=True, max_km=50)
+    ).to_json()
+    assert "K-VER" not in {item["klantId"] for item in near["resultaten"]}
+    assert all(item["afstandKm"] <= 50 for item in near["resultaten"])
+    vorm = small_world.search_candidates(
         "V-ORDER", top=20, filters=CandidateFilters(plaatsingsvorm=frozenset({"werkervaringsplek"}))
-    )
-    assert {item["clientId"] for item in vorm["results"]} == {"K-T2"}  # perspectief 1.5–3.5 holds 2.0; werk does not
-    hours = small_world.candidates("V-ORDER", top=20, filters=CandidateFilters(min_hours=40))
-    assert hours["results"] == []  # nobody shares 40 hours with a 24–38 hour vacancy
+    ).to_json()
+    assert {item["klantId"] for item in vorm["resultaten"]} == {"K-T2"}  # perspectief 1.5–3.5 holds 2.0; werk does not
+    hours = small_world.search_candidates("V-ORDER", top=20, filters=CandidateFilters(min_hours=40)).to_json()
+    assert hours["resultaten"] == []  # nobody shares 40 hours with a 24–38 hour vacancy

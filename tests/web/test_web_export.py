@@ -10,15 +10,15 @@ from openpyxl import load_workbook
 from api.web.export import safe_cell, shortlist_rows, to_csv, to_xlsx
 
 LISTING = {
-    "results": [
+    "resultaten": [
         {
-            "rank": 1,
-            "clientId": '=HYPERLINK("http://evil")',
+            "rang": 1,
+            "klantId": '=HYPERLINK("http://evil")',
             "score": -0.5,
             "trede": 4,
             "route": "+werk",
             "afstandKm": 3.2,
-            "reasons": ["@SUM(A1)", "woont dichtbij"],
+            "redenen": ["@SUM(A1)", "woont dichtbij"],
             "aandachtspunten": ["-1+2"],
         }
     ]
