@@ -41,7 +41,6 @@ FEATURE_GROUP: dict[str, str] = {
     "experience_years": "ervaring",
     "wishes_occupation": "wensen",
     "wishes_sector": "wensen",
-    "competences_recorded": "competenties",
     "distance_km": "reis",
     "travel_minutes": "reis",
     "travel_ratio": "reis",

@@ -12,8 +12,7 @@ health data: they act through the documented compatibility table (:mod:`matching
 hard conflict is not shown, with the reason counted; any other is shown as "kans met aanpassing"),
 never as something a model learns to rank people down for. ``tests/matching/test_features.py`` fails
 if a feature or an array field is named after one. Some features carry no direction on purpose:
-profile staleness, missing fields and the number of recorded competences say how far the profile can be
-trusted (and how thoroughly it was kept), and forcing them
+profile staleness and missing fields say how far the profile can be trusted, and forcing them
 downwards would rank people down for their consulent's bookkeeping (DOMAIN.md, problem 5).
 
 Unknown values never become NaN: an unknown taalniveau gives ``language_gap`` 0 and sets
@@ -71,7 +70,6 @@ FEATURES: tuple[Feature, ...] = (
     Feature("experience_years", "Years of experience in the vacancy's occupation, capped at 10.", +1),
     Feature("wishes_occupation", "1 when the client wishes the vacancy's occupation.", +1),
     Feature("wishes_sector", "1 when the client wishes the sector of the vacancy's occupation.", +1),
-    Feature("competences_recorded", "Number of competences recorded in the client's profile (any occupation).", 0),
     Feature("distance_km", "Straight-line distance between home and work area (PC4 centroids).", -1),
     Feature("travel_minutes", "Estimated door-to-door minutes by the client's fastest transport mode.", -1),
     Feature("travel_ratio", "Distance divided by the client's maximum reach (wish or 45-minute default).", -1),
@@ -170,7 +168,6 @@ def _fit_columns(
         "experience_years": np.minimum(pairs.experience_years, EXPERIENCE_CAP_YEARS),
         "wishes_occupation": pairs.wishes_occupation,
         "wishes_sector": _lookup(clients.wished_sectors, c_rows, vacancies.sector[v_rows]) > 0,
-        "competences_recorded": clients.competences.getnnz(axis=1)[c_rows],
     }
 
 
