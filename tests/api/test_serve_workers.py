@@ -16,6 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.postgres import PostgresServer
+
 WERKMATCH = Path(sys.executable).parent / "werkmatch"
 
 
@@ -25,39 +27,51 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.mark.slow
-def test_two_worker_processes_serve_the_same_index_and_users(tmp_path: Path) -> None:
-    port = free_port()
-    env = {
+def serve(tmp_path: Path, port: int, **env: str) -> subprocess.Popen[bytes]:
+    """`werkmatch serve --workers 2` on a small demo in ``tmp_path/var``, in its own process group."""
+    environment = {
         **os.environ,
         "WERKMATCH_DATA_DIR": str(tmp_path / "var"),
         "WERKMATCH_DEMO_CLIENTS": "60",
         "WERKMATCH_DEMO_VACANCIES": "20",
         "WERKMATCH_RANKER__POLL_SECONDS": "0",
+        **env,
     }
-    log = (tmp_path / "serve.log").open("wb")
-    server = subprocess.Popen(
-        [str(WERKMATCH), "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    with (tmp_path / "serve.log").open("ab") as log:
+        return subprocess.Popen(
+            [str(WERKMATCH), "serve", "--port", str(port), "--workers", "2"],
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def wait_for_health(base: str, server: subprocess.Popen[bytes], log: Path) -> dict:
+    for _ in range(600):  # until the workers answer (the model loads in each); no limit asserted
+        assert server.poll() is None, log.read_text()
+        try:
+            return httpx.get(f"{base}/api/v1/health", timeout=5).json()
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    raise AssertionError(log.read_text())
+
+
+def bearer(base: str, username: str) -> dict[str, str]:
+    answer = httpx.post(f"{base}/api/v1/token", data={"username": username, "password": f"{username}-demo-wachtwoord"})
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+@pytest.mark.slow
+def test_two_worker_processes_serve_the_same_index_and_users(tmp_path: Path) -> None:
+    port = free_port()
+    server = serve(tmp_path, port)
     base = f"http://127.0.0.1:{port}"
     try:
-        health = None
-        for _ in range(600):  # until the workers answer (the model loads in each); no limit asserted
-            assert server.poll() is None, (tmp_path / "serve.log").read_text()
-            try:
-                health = httpx.get(f"{base}/api/v1/health", timeout=5).json()
-                break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        assert health is not None and health["index"]["embedding"] != "bezig"  # embedded before the workers
-        token = httpx.post(
-            f"{base}/api/v1/token", data={"username": "consulent1", "password": "consulent1-demo-wachtwoord"}
-        ).json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
+        health = wait_for_health(base, server, tmp_path / "serve.log")
+        assert health["index"]["embedding"] != "bezig"  # embedded before the workers
+        headers = bearer(base, "consulent1")
         listed = httpx.get(f"{base}/api/v1/vacatures", params={"status": "open"}, headers=headers)
         assert listed.status_code == 200, listed.text
         first = listed.json()["resultaten"][0]["vacatureNummer"]
@@ -73,4 +87,48 @@ def test_two_worker_processes_serve_the_same_index_and_users(tmp_path: Path) -> 
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
-        log.close()
+
+
+@pytest.mark.slow
+def test_two_processes_on_postgresql_share_profiles_the_kill_switch_and_one_index_writer(
+    tmp_path: Path, postgres: PostgresServer
+) -> None:
+    """Issue 14: several service processes on one PostgreSQL database (new connections reach either process)."""
+    port, url = free_port(), postgres.database()
+    server = serve(tmp_path, port, WERKMATCH_DATABASE_URL=url)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        assert wait_for_health(base, server, tmp_path / "serve.log")["index"]["embedding"] != "bezig"
+        consulent, beheerder = bearer(base, "consulent1"), bearer(base, "beheerder")
+        listed = httpx.get(f"{base}/api/v1/vacatures", params={"status": "open"}, headers=consulent)
+        first = listed.json()["resultaten"][0]["vacatureNummer"]
+
+        # exactly one process writes the index files; both answer
+        seen = [httpx.get(f"{base}/api/v1/health", timeout=10).json()["index"] for _ in range(16)]
+        assert {status["rol"] for status in seen} == {"schrijver", "lezer"}
+        assert len({status["schrijver"] for status in seen}) == 1
+
+        # a profile saved through one process is found through any: every search catches up first
+        new = {"clientNummer": "K-TWEE-PROCESSEN", "trede": 4, "route": "werk", "postcode": "6811AB"}
+        created = httpx.post(f"{base}/api/v1/klanten", json=new, headers=consulent)
+        assert created.status_code == 201, created.text
+        for _ in range(8):  # its options at intake: the answering process must hold the new profile's row
+            with httpx.Client(base_url=base, headers=consulent, timeout=60) as http:
+                answer = http.post("/api/v1/matches/vacatures", json={"klantId": "K-TWEE-PROCESSEN", "top": 5})
+                assert answer.status_code == 200, answer.text
+                assert answer.json()["klantId"] == "K-TWEE-PROCESSEN"
+
+        # the kill switch reaches every process from its next search, without a restart
+        switched = httpx.put(
+            f"{base}/api/v1/instellingen/rangschikking",
+            json={"modus": "transparant", "reden": "toets met twee processen"},
+            headers=beheerder,
+        )
+        assert switched.status_code == 200, switched.text
+        for _ in range(8):
+            with httpx.Client(base_url=base, headers=consulent, timeout=60) as http:
+                answer = http.post("/api/v1/matches/kandidaten", json={"vacatureId": first, "top": 5})
+                assert answer.json()["rangschikking"]["modus"] == "transparant"
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=60)
