@@ -197,7 +197,8 @@ def neutral_form(word: str) -> str:
 _WORD = re.compile(r"[^\W\d_]+")
 
 
-def _keep_case(found: str, replacement: str) -> str:
+def keep_case(found: str, replacement: str) -> str:
+    """``replacement`` written in the case of ``found`` (all capitals, a capital first, or lower case)."""
     if found.isupper() and len(found) > 1:
         return replacement.upper()
     if found[:1].isupper():
@@ -209,7 +210,7 @@ def _neutral_word(match: re.Match[str]) -> str:
     found = match.group(0)
     folded = fold(found)
     neutral = neutral_form(folded)
-    return found if neutral == folded else _keep_case(found, neutral)
+    return found if neutral == folded else keep_case(found, neutral)
 
 
 def neutral_text(text: str) -> str:

@@ -46,7 +46,7 @@ from sqlmodel import Session, select
 
 from matching.domain import Client, Vacancy
 from matching.embedding import embed_cached
-from matching.gendered import IRREGULAR, fold, is_job_word, neutral_form, neutral_text, plural
+from matching.gendered import IRREGULAR, fold, is_job_word, keep_case, neutral_form, neutral_text, plural
 from matching.lexical import LexicalIndex
 from matching.matcher import Matcher
 from matching.taxonomy import load_taxonomy
@@ -151,19 +151,11 @@ class Swapper:
     def _replace(self, match: re.Match[str]) -> str:
         if match.group("word") is not None:
             found = match.group("word")
-            return _keep_case(found, self.swap[fold(found)])
+            return keep_case(found, self.swap[fold(found)])
         prefix, tail = match.group("prefix"), match.group("tail")
         if prefix and prefix.isupper() and tail.isupper():
             return prefix + self.swap[fold(tail)].upper()
-        return prefix + (_keep_case(tail, self.swap[fold(tail)]) if not prefix else self.swap[fold(tail)])
-
-
-def _keep_case(found: str, replacement: str) -> str:
-    if found.isupper() and len(found) > 1:
-        return replacement.upper()
-    if found[:1].isupper():
-        return replacement[:1].upper() + replacement[1:]
-    return replacement
+        return prefix + (keep_case(tail, self.swap[fold(tail)]) if not prefix else self.swap[fold(tail)])
 
 
 @lru_cache(maxsize=1)
