@@ -42,6 +42,13 @@ class SchemaTooNew(WerkmatchError):
     """The database was migrated by a newer werkmatch than this one."""
 
 
+def _too_new(version: str) -> SchemaTooNew:
+    return SchemaTooNew(
+        f"het databaseschema (versie {version}) is nieuwer dan deze werkmatch (versie {head()}) kent; "
+        "installeer de werkmatch-versie die de database bijwerkte"
+    )
+
+
 def _config(connection: Connection | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(SCRIPTS))
@@ -117,10 +124,7 @@ def prepare(engine: Engine, tables: list[SQLModel]) -> str:
             f"het databaseschema (versie {version}) is ouder dan deze werkmatch (versie {newest}); "
             f"draai eerst '{UPGRADE_COMMAND}'"
         )
-    raise SchemaTooNew(
-        f"het databaseschema (versie {version}) is nieuwer dan deze werkmatch (versie {newest}) kent; "
-        "installeer de werkmatch-versie die de database bijwerkte"
-    )
+    raise _too_new(version)
 
 
 def upgrade(engine: Engine, tables: list[SQLModel]) -> tuple[str | None, str]:
@@ -133,7 +137,7 @@ def upgrade(engine: Engine, tables: list[SQLModel]) -> tuple[str | None, str]:
     """
     before = current(engine)
     if before is not None and before not in known():
-        raise SchemaTooNew(f"het databaseschema (versie {before}) is nieuwer dan deze werkmatch kent")
+        raise _too_new(before)
     with engine.begin() as connection:
         if before is None and inspect(connection).get_table_names():
             _adopt(connection, tables)

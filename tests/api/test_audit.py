@@ -448,7 +448,7 @@ def test_inference_log_round_trips_after_restart(engine: Engine, tmp_path: Path)
         written_id = written.id
     engine.dispose()
 
-    restarted = store.make_engine(str(engine.url.render_as_string(hide_password=False)))
+    restarted = store.make_engine(engine.url.render_as_string(hide_password=False))
     with Session(restarted) as session:
         [row] = session.exec(select(InferenceEntry)).all()
         assert row.id == written_id
