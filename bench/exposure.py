@@ -44,14 +44,19 @@ from training.pool_eval import pool_holdout
 from training.registry import serve_champion
 
 
-def measure(matcher: Matcher, vacancies: np.ndarray, moments: dict[int, float]) -> dict[str, Any]:
-    start = time.perf_counter()
+def scored_pools(matcher: Matcher, vacancies: np.ndarray, moments: dict[int, float]) -> tuple[Any, Any, np.ndarray]:
+    """The whole candidate pools of ``vacancies``, their hidden truth and the serving ranker's scores."""
     built = pool_holdout(matcher, vacancies, moments)
     if built is None:
         raise SystemExit("geen verborgen waarheid in deze gegevens: de meting werkt alleen op synthetische data")
     pool, truth = built
     assert matcher.ranker is not None
-    scores = matcher.ranker.score(pool.features)
+    return pool, truth, matcher.ranker.score(pool.features)
+
+
+def measure(matcher: Matcher, vacancies: np.ndarray, moments: dict[int, float]) -> dict[str, Any]:
+    start = time.perf_counter()
+    pool, truth, scores = scored_pools(matcher, vacancies, moments)
     pool_seconds = round(time.perf_counter() - start, 2)
     result = evaluate_exposure(pool, scores, truth)
     return {"poolRows": len(pool), "poolSeconds": pool_seconds, **result}
@@ -75,12 +80,7 @@ def served_sweep(
     matcher: Matcher, vacancies: np.ndarray, moments: dict[int, float], floors: list[float], strength: float
 ) -> dict[str, Any]:
     """:func:`served_fairness` of the serving ranker's lists for each merit floor, on the pools of ``vacancies``."""
-    built = pool_holdout(matcher, vacancies, moments)
-    if built is None:
-        raise SystemExit("geen verborgen waarheid in deze gegevens: de meting werkt alleen op synthetische data")
-    pool, truth = built
-    assert matcher.ranker is not None
-    scores = matcher.ranker.score(pool.features)
+    pool, truth, scores = scored_pools(matcher, vacancies, moments)
     groups, merit = group_labels(matcher.engine, pool), suitable_in_pool(truth, pool.vacancy_ids)
     points = {}
     for floor in floors:

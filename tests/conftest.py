@@ -42,10 +42,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'werkmatch.db'}"
         return
-    server: PostgresServer = request.getfixturevalue("postgres")
-    url = server.database()
-    yield url
-    server.drop(url)
+    with request.getfixturevalue("postgres").fresh_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -55,10 +53,8 @@ def module_database(request: pytest.FixtureRequest) -> Iterator[str]:
     if request.param == "sqlite":
         yield ""
         return
-    server: PostgresServer = request.getfixturevalue("postgres")
-    url = server.database()
-    yield url
-    server.drop(url)
+    with request.getfixturevalue("postgres").fresh_database() as url:
+        yield url
 
 
 @pytest.fixture

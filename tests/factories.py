@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -119,6 +121,26 @@ def running_app(
         if wait:
             assert client.app.state.matcher.wait_embedded(timeout=120)
         yield client
+
+
+@contextmanager
+def writer_process(code: str, *args: str, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[str]]:
+    """Another Python process running ``code`` in the repository, once it prints ``schrijver`` (it holds the
+    index writer's lock); killed afterwards."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        env=env,
+        cwd=Path(__file__).resolve().parents[1],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None and process.stdout.readline().strip() == "schrijver"
+        yield process
+    finally:
+        process.kill()
+        process.wait(timeout=30)
 
 
 def audit_entries(http: Any, tokens: dict[str, dict[str, str]], **search: Any) -> list[dict[str, Any]]:

@@ -18,6 +18,8 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,6 +95,15 @@ class PostgresServer:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+    @contextmanager
+    def fresh_database(self) -> Iterator[str]:
+        """A new, empty database for the ``with`` block (its URL), dropped afterwards."""
+        url = self.database()
+        try:
+            yield url
+        finally:
+            self.drop(url)
 
     def stop(self) -> None:
         self._run("pg_ctl", "-D", str(self.base / "data"), "-m", "immediate", "-w", "stop")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from matching.domain import AuditKenmerken, Client, ClientPersonalia, EmbeddingC
 from matching.index import VectorIndex
 from matching.settings import OpsSettings, Settings
 from matching.text import content_hash
-from tests.factories import app_settings, login, make_client, make_vacancy, running_app
+from tests.factories import app_settings, login, make_client, make_vacancy, running_app, writer_process
 
 GONE = "K-WEG-0077"  # the client to erase (caseload wc-a: consulent1)
 KEPT = "K-BLIJF-0078"  # same caseload, shares a sentence with GONE
@@ -274,19 +273,8 @@ sys.stdin.readline()
 def other_writer(world: tuple[TestClient, Settings]) -> Iterator[subprocess.Popen[str]]:
     """Another process holds the index lock of the world's data directory (a running service, say)."""
     _http, settings = world
-    process = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(settings.data_dir)],
-        cwd=Path(__file__).resolve().parents[2],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None and process.stdout.readline().strip() == "schrijver"
+    with writer_process(HOLDER, str(settings.data_dir)) as process:
         yield process
-    finally:
-        process.kill()
-        process.wait(timeout=30)
 
 
 def test_a_reader_leaves_the_index_files_to_the_writer(world: tuple[TestClient, Settings], other_writer) -> None:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import textwrap
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session, delete, select
@@ -18,7 +16,7 @@ from matching.domain import Client, utcnow
 from matching.index import VectorIndex
 from matching.matcher import Matcher
 from matching.settings import Settings
-from tests.factories import make_client, make_vacancy
+from tests.factories import make_client, make_vacancy, writer_process
 
 WRITER = textwrap.dedent(
     """
@@ -50,20 +48,8 @@ def writer(settings: Settings) -> Iterator[subprocess.Popen[str]]:
             make_client(session, client_nummer=number)
         make_vacancy(session, vacature_nummer="V-1")
     env = {**os.environ, "WERKMATCH_DATA_DIR": str(settings.data_dir), "SAVE_EVERY_S": "0.5"}
-    process = subprocess.Popen(
-        [sys.executable, "-c", WRITER],
-        env=env,
-        cwd=Path(__file__).resolve().parents[2],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None and process.stdout.readline().strip() == "schrijver"
+    with writer_process(WRITER, env=env) as process:
         yield process
-    finally:
-        process.kill()
-        process.wait(timeout=30)
 
 
 def test_a_second_process_reads_the_writers_files_and_writes_none(settings, embedder, writer) -> None:
