@@ -34,8 +34,8 @@ def index_changes(config: Settings) -> None:
 
 
 def create_demo_data(config: Settings, n_clients: int, n_vacancies: int, seed: int) -> None:
-    """Synthetic clients and vacancies in an empty database (:mod:`training.synthetic`)."""
-    from training.synthetic import generate, write_to_db  # the generator (faker, numpy): only for demo data
+    """Synthetic clients and vacancies in an empty database (:mod:`training.synthetic`), batch by batch."""
+    from training.synthetic import write_streaming  # the generator (faker, numpy): only for demo data
 
     engine = database(config)
     with Session(engine) as session:
@@ -44,7 +44,7 @@ def create_demo_data(config: Settings, n_clients: int, n_vacancies: int, seed: i
         raise WerkmatchError(
             f"de database in {config.data_dir} bevat al {existing} klanten; gebruik --replace om opnieuw te beginnen"
         )
-    write_to_db(engine, generate(n_clients, n_vacancies, seed), progress=True)
+    write_streaming(engine, n_clients, n_vacancies, seed, progress=True)
 
 
 @friendly_errors

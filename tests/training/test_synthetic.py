@@ -198,6 +198,34 @@ def test_write_to_db_round_trips_counts_and_links(tmp_path: Path, data: syntheti
         synthetic.write_to_db(engine, data, progress=False)
 
 
+def _table_rows(engine: Any) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of the synthetic tables in key order, without the write time."""
+    tables = (Client, ClientPersonalia, AuditKenmerken, Vacancy, latent.SyntheticLatent)
+    with Session(engine) as session:
+        return {
+            table.__name__: [
+                tuple(row)
+                for row in session.execute(
+                    select(*[c for c in table.__table__.columns if not c.name.endswith("_at")]).order_by(
+                        *table.__table__.primary_key
+                    )
+                )
+            ]
+            for table in tables
+        }
+
+
+def test_write_streaming_writes_what_generate_writes(tmp_path: Path) -> None:
+    whole = make_engine(f"sqlite:///{tmp_path / 'whole.db'}")
+    synthetic.write_to_db(whole, synthetic.generate(2100, 1100, seed=11), progress=False)
+    streamed = make_engine(f"sqlite:///{tmp_path / 'streamed.db'}")
+    # batches of one chunk (1,000): three transactions of clients, two of vacancies
+    assert synthetic.write_streaming(streamed, 2100, 1100, seed=11, batch_size=1000, progress=False) == (2100, 1100)
+    expected = _table_rows(whole)
+    assert [len(rows) for rows in expected.values()] == [2100, 2100, 2100, 1100, 3200]
+    assert _table_rows(streamed) == expected
+
+
 # --- the hidden truth -----------------------------------------------------------------------------
 
 
