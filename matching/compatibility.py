@@ -150,7 +150,7 @@ class Aanpassing:
         if self.status == Status.GEACCOMMODEERD:
             return f"Werk vraagt {demand}; de vacature biedt {self.oplossingen[0]}, dat sluit aan bij de beperking."
         if self.status == Status.HARD:
-            return f"Werk vraagt veel {demand}; de klant kan dit niet en de vacature biedt geen passende aanpassing."
+            return f"Werk vraagt {demand}; de klant kan dit niet en de vacature biedt geen passende aanpassing."
         return (
             f"Kans met aanpassing: werk vraagt {demand}; bespreek {' of '.join(self.oplossingen[:2])} met de werkgever."
         )

@@ -20,6 +20,7 @@ from api.routes.voorstellen import KandidaatAfwijzenIn, VoorstelIn, make_voorste
 from api.services import voorstellen
 from api.services.users import Rol
 from api.web.common import blank_to_none, refusals
+from api.web.formats import form_number
 from api.web.pages import Web, candidates_page
 from api.web.session import check_csrf, require_role
 from matching import outcomes
@@ -116,7 +117,8 @@ def push(
     require_role(web, Rol.ACCOUNTMANAGER)
     errors: dict[str, str] = {}
     with refusals(errors, "aantal"):
-        body = PushIn(aantal=aantal or 5, toelichting=blank_to_none(toelichting))
+        typed = form_number(aantal, "aantal", whole=True)
+        body = PushIn(aantal=5 if typed is None else typed, toelichting=blank_to_none(toelichting))
         result = push_vacature(nummer, body, request.app.state.matcher, web.user, request)
         counts = {key: int(result[key]) for key in ("aangemaakt", "consulenten", "overgeslagen")}
         return _back_to_list(

@@ -22,6 +22,7 @@ from api.services import matches
 from api.services.users import Rol
 from api.web import shortlist
 from api.web.common import blank_to_none, field_errors, refusals, render
+from api.web.formats import FieldError, form_number
 from api.web.pages import Web
 from api.web.session import WebSession, check_csrf, require_role
 from matching import outcomes, reasons
@@ -130,12 +131,17 @@ def save_client_search(
     check_csrf(web, csrf)
     require_role(web, Rol.WERKCONSULENT)
     try:
-        body = ZoekopdrachtIn(klant_id=klantnummer, min_score=min_score or 0, top=top or 10)
+        score, most = form_number(min_score, "minScore"), form_number(top, "top", whole=True)
+        body = ZoekopdrachtIn(klant_id=klantnummer, min_score=score or 0, top=10 if most is None else most)
         save_search(body, request.app.state.matcher, web.user, request)
     except ValidationError as error:
-        form = {"minScore": min_score, "top": top, "errors": field_errors(error, {"min_score": "minScore"})}
-        return client_view(request, web, klantnummer, 400, zoek_form=form)
-    return RedirectResponse(f"/klanten/{klantnummer}?zoekopdracht=opgeslagen", status_code=303)
+        errors = field_errors(error, {"min_score": "minScore"})
+    except FieldError as error:  # "0,5" is read as 0.5; only what is no number at all comes here
+        errors = {error.field: error.message}
+    else:
+        return RedirectResponse(f"/klanten/{klantnummer}?zoekopdracht=opgeslagen", status_code=303)
+    form = {"minScore": min_score, "top": top, "errors": errors}
+    return client_view(request, web, klantnummer, 400, zoek_form=form)
 
 
 @router.post("/klanten/{klantnummer}/zoekopdrachten/{zoekopdracht_id}/verwijderen", response_class=HTMLResponse)

@@ -13,6 +13,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from api.services.oversight import NOT_SHOWN
+from api.web.formats import getal, km
 
 INK = "#1a1a1a"
 ACCENT = "#00567a"  # 7.5:1 on white
@@ -45,23 +46,22 @@ def distance_plot(results: Sequence[dict[str, Any]], label_key: str = "klantId")
     span = width - left - right
     parts = [f'<line x1="{left}" y1="24" x2="{left + span}" y2="24" stroke="{GRID}"/>']
     for tick in range(5):
-        km = far * tick / 4
-        km_text = f"{km:.0f}" if far >= 10 else f"{km:.1f}".replace(".", ",")
+        km_text = getal(far * tick / 4, 0 if far >= 10 else 1)
         x = left + span * tick / 4
         parts.append(
             f'<line x1="{x:.1f}" y1="20" x2="{x:.1f}" y2="{height - 6}" stroke="{GRID}" stroke-dasharray="2 3"/>'
-            f'<text x="{x:.1f}" y="14" font-size="11" text-anchor="middle" fill="{INK}">{km_text} km</text>'
+            f'<text x="{x:.1f}" y="14" font-size="12" text-anchor="middle" fill="{INK}">{km_text} km</text>'
         )
     for index, item in enumerate(items):
-        km = float(item["afstandKm"])
-        x = left + span * km / far
+        distance = float(item["afstandKm"])
+        x = left + span * distance / far
         y = 40 + row * index
-        label = escape(f"{item.get(label_key, '')}: {km:.1f} km")
+        label = escape(f"{item.get(label_key, '')}: {km(distance)}")
         parts.append(
-            f'<text x="4" y="{y + 4}" font-size="11" fill="{INK}">#{int(item["rang"])}</text>'
+            f'<text x="4" y="{y + 4}" font-size="12" fill="{INK}">#{int(item["rang"])}</text>'
             f'<circle cx="{x:.1f}" cy="{y}" r="6" fill="{ACCENT}"><title>{label}</title></circle>'
         )
-    desc = "; ".join(f"nummer {int(item['rang'])} op {float(item['afstandKm']):.1f} km" for item in items)
+    desc = "; ".join(f"nummer {int(item['rang'])} op {km(float(item['afstandKm']))}" for item in items)
     return _svg(width, height, "afstand", "Afstand van de kandidaten tot de vacature", desc, "".join(parts))
 
 
@@ -71,7 +71,7 @@ def contribution_bars(bijdragen: Sequence[dict[str, Any]], ident: str, limit: in
     if not items:
         return Markup("")
     most = max(abs(float(item["bijdrage"])) for item in items) or 1.0
-    width, label_w, row = 420, 190, 18
+    width, label_w, row = 440, 210, 18  # 12 px labels of up to 32 characters
     half = (width - label_w - 10) / 2
     middle = label_w + half
     height = row * len(items) + 6
@@ -84,12 +84,12 @@ def contribution_bars(bijdragen: Sequence[dict[str, Any]], ident: str, limit: in
         color = POSITIVE if value >= 0 else NEGATIVE
         sign = "+" if value >= 0 else "−"
         parts.append(
-            f'<text x="0" y="{y + 11}" font-size="11" fill="{INK}">{escape(item["label"])[:32]}</text>'
+            f'<text x="0" y="{y + 11}" font-size="12" fill="{INK}">{escape(item["label"])[:32]}</text>'
             f'<rect x="{x:.1f}" y="{y}" width="{max(size, 1):.1f}" height="12" fill="{color}"/>'
-            f'<text x="{(x + size + 3) if value >= 0 else (x - 3):.1f}" y="{y + 11}" font-size="10" '
-            f'text-anchor="{"start" if value >= 0 else "end"}" fill="{INK}">{sign}{abs(value):.2f}</text>'
+            f'<text x="{(x + size + 3) if value >= 0 else (x - 3):.1f}" y="{y + 11}" font-size="12" '
+            f'text-anchor="{"start" if value >= 0 else "end"}" fill="{INK}">{sign}{getal(abs(value), 2)}</text>'
         )
-    desc = "; ".join(f"{item['label']}: {float(item['bijdrage']):+.2f}" for item in items)
+    desc = "; ".join(f"{item['label']}: {getal(float(item['bijdrage']), 2, teken=True)}" for item in items)
     return _svg(width, height, ident, "Bijdragen aan de score", desc, "".join(parts))
 
 
@@ -114,20 +114,16 @@ def funnel(rows: Sequence[dict[str, Any]]) -> Markup:
             size = (width - label_w - 60) * value / most
             y = top + 18 + step * bar_h
             parts.append(
-                f'<text x="10" y="{y + 12}" font-size="11" fill="{INK}">{label}</text>'
+                f'<text x="10" y="{y + 12}" font-size="12" fill="{INK}">{label}</text>'
                 f'<rect x="{label_w}" y="{y + 2}" width="{max(size, 1):.1f}" height="{bar_h - 4}" '
                 f'fill="{shades[step]}"/>'
-                f'<text x="{label_w + size + 4:.1f}" y="{y + 12}" font-size="11" fill="{INK}">{value}</text>'
+                f'<text x="{label_w + size + 4:.1f}" y="{y + 12}" font-size="12" fill="{INK}">{value}</text>'
             )
     desc = "; ".join(
         f"{row['bron']}: {row['voorgesteld']} voorgesteld, {row['geplaatst']} geplaatst, {row['duurzaam']} duurzaam"
         for row in rows
     )
     return _svg(width, height, "trechter", "Van voorstel tot duurzame plaatsing, per bron", desc, "".join(parts))
-
-
-def _km(value: float) -> str:
-    return f"{value:.1f}".replace(".", ",")
 
 
 def area_map(points: Sequence[dict[str, Any]], centre_label: str) -> Markup:
@@ -152,8 +148,8 @@ def area_map(points: Sequence[dict[str, Any]], centre_label: str) -> Markup:
         radius = (middle - margin) * share
         parts.append(
             f'<circle cx="{middle}" cy="{middle}" r="{radius:.1f}" fill="none" stroke="{GRID}" stroke-dasharray="3 3"/>'
-            f'<text x="{middle + 3}" y="{middle - radius - 3:.1f}" font-size="10" fill="{INK}">'
-            f"{_km(reach * share)} km</text>"
+            f'<text x="{middle + 3}" y="{middle - radius - 3:.1f}" font-size="12" fill="{INK}">'
+            f"{km(reach * share)}</text>"
         )
     parts.append(
         f'<text x="{size - 18}" y="18" font-size="12" font-weight="bold" fill="{INK}">N</text>'
@@ -164,12 +160,12 @@ def area_map(points: Sequence[dict[str, Any]], centre_label: str) -> Markup:
     for point in points:
         x = middle + point["east"] * scale
         y = middle - point["north"] * scale
-        label = escape(f"#{point['rank']} {point['label']}: {_km(point['km'])} km, {point['richting']}")
+        label = escape(f"#{point['rank']} {point['label']}: {km(point['km'])}, {point['richting']}")
         parts.append(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="7" fill="{ACCENT}"><title>{label}</title></circle>'
-            f'<text x="{x + 9:.1f}" y="{y + 4:.1f}" font-size="11" fill="{INK}">#{point["rank"]}</text>'
+            f'<text x="{x + 9:.1f}" y="{y + 4:.1f}" font-size="12" fill="{INK}">#{point["rank"]}</text>'
         )
-    desc = "; ".join(f"nummer {p['rank']}: {_km(p['km'])} km {p['richting']}" for p in points)
+    desc = "; ".join(f"nummer {p['rank']}: {km(p['km'])} {p['richting']}" for p in points)
     return _svg(
         size, size, "kaart", f"Waar de eigen kandidaten wonen, gezien vanaf {centre_label}", desc, "".join(parts)
     )
@@ -194,12 +190,12 @@ def rank_bars(series: Sequence[tuple[str, Sequence[dict[str, Any]]]]) -> Markup:
         x = label_w + index * 150
         parts.append(
             f'<rect x="{x}" y="2" width="12" height="12" fill="{shades[index % 2]}"/>'
-            f'<text x="{x + 16}" y="12" font-size="11" fill="{INK}">{escape(name)}</text>'
+            f'<text x="{x + 16}" y="12" font-size="12" fill="{INK}">{escape(name)}</text>'
         )
     for row, bucket in enumerate(buckets):
         top = 24 + block * row
         label = "niet getoond" if bucket == NOT_SHOWN else f"eigen rang {bucket}"
-        parts.append(f'<text x="0" y="{top + bar_h}" font-size="11" fill="{INK}">{escape(label)}</text>')
+        parts.append(f'<text x="0" y="{top + bar_h}" font-size="12" fill="{INK}">{escape(label)}</text>')
         for index, (_, rows) in enumerate(series):
             found = next((item for item in rows if item["rang"] == bucket), None)
             share = float(found["aandeel"] or 0.0) if found else 0.0
@@ -208,7 +204,7 @@ def rank_bars(series: Sequence[tuple[str, Sequence[dict[str, Any]]]]) -> Markup:
             parts.append(
                 f'<rect x="{label_w}" y="{y}" width="{max(span * share, 1):.1f}" height="{bar_h - 2}" '
                 f'fill="{shades[index % 2]}"/>'
-                f'<text x="{label_w + span * share + 4:.1f}" y="{y + 11}" font-size="10" fill="{INK}">'
+                f'<text x="{label_w + span * share + 4:.1f}" y="{y + 11}" font-size="12" fill="{INK}">'
                 f"{round(share * 100)} % ({count})</text>"
             )
     desc = "; ".join(f"{name}, eigen rang {item['rang']}: {item['aantal']}" for name, rows in series for item in rows)

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from api.problems import ProblemError
 from api.services.users import Rol
+from api.web.formats import FieldError, datum, getal, km
 from api.web.session import ROL_NAMEN, WebSession
 from matching.errors import WerkmatchError, dutch_message
 from matching.vocab import PLAATSINGSVORM_LABELS, Plaatsingsvorm, Route
@@ -26,6 +27,7 @@ templates.env.globals.update(
     ROUTES=[route.value for route in Route],
     PLAATSINGSVORMEN=[(vorm.value, PLAATSINGSVORM_LABELS[vorm]) for vorm in Plaatsingsvorm],
 )
+templates.env.filters.update(getal=getal, km=km, datum=datum)  # every shown number and date: Dutch
 
 
 def render(request: Request, web: WebSession | None, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -77,6 +79,7 @@ def refusals(
         errors: Filled with ``{form field: Dutch sentence}``.
         field: The field a domain or API refusal is shown at, or a function of its message that says which.
         names: For invalid input (a :class:`pydantic.ValidationError`): the schema's names of the form's fields.
+            A :class:`~api.web.formats.FieldError` (an unreadable number) is shown at its own field.
         passes: Refusals not shown on the form, e.g. :class:`~matching.errors.NotFoundError`, whose answer
             is the 'niet gevonden' page (the same for unknown and for another consulent's).
     """
@@ -86,6 +89,8 @@ def refusals(
         raise
     except ValidationError as error:
         errors.update(field_errors(error, names or {}))
+    except FieldError as error:
+        errors[error.field] = error.message
     except (WerkmatchError, ProblemError) as error:
         errors[field(str(error)) if callable(field) else field] = error_text(error)
 

@@ -25,7 +25,8 @@ from api.services import matches, tokens
 from api.services.tokens import NotAuthenticated
 from api.services.users import Rol
 from api.web import charts, export, shortlist
-from api.web.common import blank_to_none, refusals, render
+from api.web.common import refusals, render
+from api.web.formats import FieldError, form_number
 from api.web.session import WebSession, check_csrf, clear_cookie, current_session, require_role, set_cookie
 from matching.domain import Vacancy
 from matching.errors import NotFoundError
@@ -199,9 +200,9 @@ def _search(nummer: str, values: dict[str, Any]) -> CandidateSearch:
     return CandidateSearch.model_validate(
         {
             "vacatureId": nummer,
-            "top": values["top"],
-            "straalKm": blank_to_none(values["straal"]),
-            "minUren": blank_to_none(values["uren"]),
+            "top": form_number(values["top"], "top", whole=True),
+            "straalKm": form_number(values["straal"], "straal"),
+            "minUren": form_number(values["uren"], "uren"),
             "trede": values["trede"] or None,
             "route": values["route"] or None,
             "plaatsingsvorm": values["plaatsingsvorm"] or None,
@@ -281,7 +282,7 @@ def export_shortlist(request: Request, web: Web, nummer: str, formaat: str) -> R
     values = _filter_values(parse_qs(request.url.query))
     try:
         search = _search(vacancy.vacature_nummer, values)
-    except ValidationError:
+    except (ValidationError, FieldError):
         return candidates_page(request, web, nummer, parse_qs(request.url.query), 400)
     settings, matcher = request.app.state.settings, request.app.state.matcher
     listing = matches.candidate_listing(

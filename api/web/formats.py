@@ -1,0 +1,91 @@
+"""Numbers and dates as a Dutch reader writes them, and numbers as a Dutch user types them.
+
+One copy for the whole web UI: the templates use :func:`getal`, :func:`km` and :func:`datum` as Jinja
+filters (registered in :mod:`api.web.common`), the charts call them directly, and every number field
+of a form goes through :func:`form_number`. The API is not touched: its JSON numbers stay numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+MONTHS = ("januari februari maart april mei juni juli augustus september oktober november december").split()
+# A plain number: one decimal separator (comma or point), no thousands separators, no exponent.
+# "7,5" and "7.5" are 7.5; "1.000,5", "7,5,1", "1e3" and "75 km" are refused instead of guessed at.
+NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)")
+TOO_LONG = 20
+
+
+class FieldError(ValueError):
+    """A form field that could not be read; ``message`` is the Dutch sentence shown at ``field``."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def getal(value: float | int | None, decimals: int | None = None, teken: bool = False) -> str:
+    """A number with a decimal comma and a thousands point: ``getal(0.325, 3)`` is ``"0,325"``.
+
+    Args:
+        value: The number; ``None`` shows as a dash.
+        decimals: Digits after the comma; ``None`` shows an int as is and a float with up to two.
+        teken: Always show the sign (``+0,12``), for contributions that raise or lower a score.
+    """
+    if value is None:
+        return "–"
+    if decimals is None:
+        decimals = 0 if isinstance(value, int) or float(value).is_integer() else 2
+    text = f"{value:{'+' if teken else ''},.{decimals}f}"
+    return text.translate(str.maketrans({",": ".", ".": ","}))
+
+
+def km(value: float | None) -> str:
+    """A distance in km with one decimal: ``"2,5 km"``."""
+    return "–" if value is None else f"{getal(value, 1)} km"
+
+
+def datum(value: date | datetime | str | None, tijd: bool = True) -> str:
+    """A date as ``"4 december 2026"``, a moment as ``"4 december 2026, 14:05"`` (Amsterdam time).
+
+    Args:
+        value: A date, a datetime (naive ones are UTC, as the database stores them) or an ISO string.
+        tijd: Show the time of a datetime; ``False`` shows only its date.
+    """
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if "T" in value or " " in value else date.fromisoformat(value)
+    if isinstance(value, datetime):
+        moment = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(AMSTERDAM)
+        day = f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
+        return f"{day}, {moment:%H:%M}" if tijd else day
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def form_number(text: str | None, field: str, whole: bool = False) -> float | int | None:
+    """What a user typed in a number field, read as Dutch or English: ``"7,5"`` and ``"7.5"`` are 7.5.
+
+    Ranges are the schema's to check; this only reads. Blank is ``None``.
+
+    Raises:
+        FieldError: At ``field``, in Dutch, for anything that is not one plain number (never a guess:
+            "7,5" is never 75) or for a fraction where a whole number is asked.
+    """
+    cleaned = (text or "").strip()
+    if not cleaned:
+        return None
+    example = "20" if whole else "7,5"
+    if len(cleaned) > TOO_LONG or not NUMBER.fullmatch(cleaned):
+        shown = cleaned[:TOO_LONG] + ("…" if len(cleaned) > TOO_LONG else "")
+        raise FieldError(field, f"‘{shown}’ is geen getal; vul een getal in, bijvoorbeeld {example}.")
+    number = float(cleaned.replace(",", "."))
+    if whole:
+        if not number.is_integer():
+            raise FieldError(field, f"Vul een heel getal in (zonder komma), bijvoorbeeld {example}.")
+        return int(number)
+    return number
