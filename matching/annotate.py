@@ -164,6 +164,7 @@ FILTER_NAMES = {
     "route": "de route",
     "minUren": "het minimum aantal uren per week",
     "plaatsingsvorm": "de plaatsingsvorm",
+    "alleenEigenKlanten": "alleen eigen klanten",
 }
 
 

@@ -208,6 +208,26 @@ class Matcher:
                 oversight_state.record_shown(db, vacancy_id, shown)
             return found
 
+    def count_candidates(
+        self, vacancy_ids: list[int], filters: CandidateFilters, viewer: Viewer, session: Session | None = None
+    ) -> dict[int, int]:
+        """How many clients pass every hard filter and ``filters`` per open vacancy (``aantalGeschikt``).
+
+        Step 1 of :meth:`search_candidates` only (no text, no ranking), so a page of vacancies can say
+        how many of the viewer's own clients fit each. Vacancies not open (or unknown) are left out.
+        """
+        with self.index.lock, self._session(session, commit=False) as db:
+            self.index.catch_up(db)
+            clients, vacancies = self.index.arrays()
+            full_view = self._full_view(db, viewer, clients.ids)
+            counts = {}
+            for vacancy_id in vacancy_ids:
+                v_row = vacancies.position.get(vacancy_id)
+                if v_row is not None and vacancies.open[v_row]:
+                    eligibility = pipeline.candidate_eligibility(clients, vacancies, v_row, filters, full_view)
+                    counts[vacancy_id] = int(eligibility.mask.sum())
+            return counts
+
     def _rank_candidates(
         self,
         db: Session,

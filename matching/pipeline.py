@@ -48,6 +48,8 @@ class CandidateFilters:
     # candidates for whom one of these plaatsingsvormen suits their route (inside the route's band)
     plaatsingsvorm: frozenset[str] | None = None
     whole_bestand: bool = False
+    # only the viewer's own caseload (alleenEigenKlanten): applied with the others, before the top-k cut
+    own_only: bool = False
 
     def masks(
         self,
@@ -56,15 +58,19 @@ class CandidateFilters:
         features: scoring.PairFeatures,
         most_hours: np.ndarray,
         banded: np.ndarray | None = None,
+        own: np.ndarray | None = None,
     ) -> dict[str, np.ndarray]:
         """Who passes each chosen filter, per client row, under the filter's API name (``minUren``, …).
 
         ``trede`` and ``route`` are codes per row; ``most_hours`` the most hours per week the client
         can work within the vacancy's range (where the ranges overlap). ``banded`` rows (outside the
         viewer's caseload) meet the radius by distance band
-        (:func:`matching.disclosure.radius_for_outsiders`), so a radius cannot measure them.
+        (:func:`matching.disclosure.radius_for_outsiders`), so a radius cannot measure them. ``own``
+        rows are the viewer's caseload (``own_only``; without it nobody passes that filter).
         """
         passes: dict[str, np.ndarray] = {}
+        if self.own_only:
+            passes["alleenEigenKlanten"] = np.zeros(len(trede), bool) if own is None else own.copy()
         if self.max_km is not None:
             within = features.distance_km <= self.max_km
             if banded is not None:
@@ -92,10 +98,11 @@ class CandidateFilters:
         features: scoring.PairFeatures,
         most_hours: np.ndarray,
         banded: np.ndarray | None = None,
+        own: np.ndarray | None = None,
     ) -> np.ndarray:
         """Who passes every chosen filter, per client row (the arguments of :meth:`masks`)."""
         keep = np.ones(len(trede), bool)
-        for passes in self.masks(trede, route, features, most_hours, banded).values():
+        for passes in self.masks(trede, route, features, most_hours, banded, own).values():
             keep &= passes
         return keep
 
@@ -162,7 +169,8 @@ def candidate_eligibility(
     """Step 1 for a candidate list: every client against one vacancy.
 
     ``full_view`` (per client row) says whose beperkingen may exclude them and whose distance counts
-    exactly (:mod:`matching.disclosure`).
+    exactly (:mod:`matching.disclosure`); for a viewer with a caseload it is that caseload, which
+    ``filters.own_only`` keeps.
     """
     n = len(clients.ids)
     features = scoring.pair_features(clients, np.arange(n), vacancies, np.full(n, v_row))
@@ -176,7 +184,7 @@ def candidate_eligibility(
     # beperkingen outside the viewer's view shape nothing (matching.disclosure, rule 1)
     hard = (compatibility.statuses(clients.beperking_ernst, belasting, closed) == Status.HARD) & full_view
     most_hours = np.minimum(clients.uren_max, vacancies.uren_max[v_row])  # within the vacancy's range
-    passes = filters.masks(clients.trede, clients.route, features, most_hours, banded=~full_view)
+    passes = filters.masks(clients.trede, clients.route, features, most_hours, banded=~full_view, own=full_view)
     mask &= ~hard
     outside_filters = np.zeros(n, bool)
     for passed in passes.values():

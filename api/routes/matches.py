@@ -54,6 +54,11 @@ class CandidateSearch(BaseModel):
         description="kandidaten voor wie een van deze plaatsingsvormen bij hun route past",
     )
     hele_bestand: bool = Field(False, description="ook klanten buiten hun eigen reiswens (uren en werktijden tellen)")
+    alleen_eigen_klanten: bool = Field(
+        False,
+        description="alleen klanten uit de eigen caseload (werkconsulent), gefilterd vóór de top wordt gekozen; "
+        "zonder eigen caseload 400",
+    )
 
     @field_validator("trede")
     @classmethod
@@ -71,6 +76,7 @@ class CandidateSearch(BaseModel):
             min_hours=self.min_uren,
             plaatsingsvorm=frozenset(str(vorm) for vorm in self.plaatsingsvorm) if self.plaatsingsvorm else None,
             whole_bestand=self.hele_bestand,
+            own_only=self.alleen_eigen_klanten,
         )
         named = self.model_dump(mode="json", by_alias=True, exclude={"vacature_id", "top", "doel"}, exclude_none=True)
         return matches.CandidateQuery(self.vacature_id, self.top, self.doel, filters, named)

@@ -32,7 +32,7 @@ from sqlmodel import Session
 from api.services import audit, erasure, tokens
 from api.services.users import Rol, User
 from matching.disclosure import Viewer
-from matching.errors import WerkmatchError
+from matching.errors import InvalidInputError, WerkmatchError
 from matching.matcher import Matcher
 from matching.pipeline import NO_FILTERS, CandidateFilters
 from matching.results import CandidateList, VacancyList
@@ -109,9 +109,11 @@ def candidate_listing(
 
     Raises:
         NotFoundError: The vacancy does not exist.
-        InvalidInputError: The vacancy is not open, or ``top`` is out of range.
+        InvalidInputError: The vacancy is not open, ``top`` is out of range, or only own clients are
+            asked for by a user without a caseload.
     """
     viewer = viewer_for(user, query.doel)
+    check_own_only(viewer, query.filters)
     inputs = {"vacatureId": None, "top": query.top, "filters": dict(query.filter_inputs)}
     with Session(matcher.engine) as session:
         found = matcher.search_candidates(
@@ -121,6 +123,20 @@ def candidate_listing(
         log_search(session, settings, viewer, found, trace, action=action, inputs=inputs)
         session.commit()
     return for_role(settings, viewer, found).to_json()
+
+
+def check_own_only(viewer: Viewer, filters: CandidateFilters) -> None:
+    """Refuse ``alleenEigenKlanten`` to a viewer without a caseload: there are no own clients to keep.
+
+    Raises:
+        InvalidInputError: ``filters.own_only`` for an accountmanager, or a werkconsulent account
+            without a consulentcode.
+    """
+    if filters.own_only and viewer.caseload is None:
+        raise InvalidInputError(
+            f"alleenEigenKlanten: u bent ingelogd als {viewer.rol} zonder eigen caseload, dus er zijn geen "
+            "eigen klanten om te tonen; laat alleenEigenKlanten weg of zet het op false"
+        )
 
 
 def for_role(settings: Settings, viewer: Viewer, found: CandidateList) -> CandidateList:

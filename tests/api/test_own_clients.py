@@ -1,0 +1,106 @@
+"""Own clients first (issue 18, item 1): ``alleenEigenKlanten`` filters before the top is cut.
+
+One world on SQLite and on PostgreSQL: twelve strong candidates of four other consulenten (three each)
+for an orderpicker vacancy, and four of consulent1's (wc-a, the largest caseload, so the demo account's)
+who fit the hard filters but rank below all twelve. Without the filter a top 5 holds none of them; with
+it all four are listed, which a post-filter on a top 5 could never do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from tests.factories import app_settings, assert_problem, logins, make_client, make_vacancy, running_app
+
+OWN = ("K-EIGEN1", "K-EIGEN2", "K-EIGEN3", "K-EIGEN4")
+OTHERS = ("wc-b", "wc-c", "wc-d", "wc-e")
+WEAK = {
+    "competenties": [{"code": "samenwerken"}],
+    "werkervaring": [],
+    "wensen": {"max_reisafstand_km": 15},
+    "zelfbeschrijving": "Ik zoek iets met mensen.",
+}
+
+
+@pytest.fixture(scope="module")
+def http(tmp_path_factory: pytest.TempPathFactory, embedder, module_database: str) -> Iterator[TestClient]:
+    def records(session: Session) -> None:
+        for index in range(12):
+            make_client(session, client_nummer=f"K-STERK{index:02d}", consulent=OTHERS[index % 4])
+        for number in OWN:
+            make_client(session, client_nummer=number, consulent="wc-a", **WEAK)
+        make_vacancy(session, vacature_nummer="V-ORDER")
+
+    settings = app_settings(tmp_path_factory.mktemp("own") / "var", database_url=module_database)
+    with running_app(settings, embedder, records) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def tokens(http: TestClient) -> dict[str, dict[str, str]]:
+    return logins(http, "consulent1", "consulent2", "accountmanager")
+
+
+def search(http: TestClient, headers: dict[str, str], **body: object) -> dict:
+    response = http.post("/api/v1/matches/kandidaten", json={"vacatureId": "V-ORDER", **body}, headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def ids(listing: dict) -> list[str]:
+    return [item["klantId"] for item in listing["resultaten"]]
+
+
+def test_own_clients_below_the_national_top_are_listed_first(http, tokens) -> None:
+    everyone = search(http, tokens["consulent1"], top=500)
+    ranks = {number: rank for rank, number in enumerate(ids(everyone), start=1)}
+    assert all(ranks[number] > 5 for number in OWN)  # nationally neither is in a top 5
+    assert not set(OWN) & set(ids(search(http, tokens["consulent1"], top=5)))
+    own = search(http, tokens["consulent1"], top=5, alleenEigenKlanten=True)
+    assert sorted(ids(own)) == sorted(OWN)
+    assert all(item["eigenKlant"] for item in own["resultaten"])
+    assert [item["rang"] for item in own["resultaten"]] == [1, 2, 3, 4]
+    assert own["aantalGeschikt"] == 4  # counted after the filter, before the cut
+
+
+def test_the_filter_keeps_exactly_the_own_clients_of_the_whole_list(http, tokens) -> None:
+    everyone = search(http, tokens["consulent2"], top=500)
+    expected = {item["klantId"] for item in everyone["resultaten"] if item["eigenKlant"]}
+    own = search(http, tokens["consulent2"], top=500, alleenEigenKlanten=True)
+    assert len(expected) == 3 and set(ids(own)) == expected  # that caseload's three, nobody else's
+    assert not set(OWN) & set(ids(own))
+
+
+def test_niet_getoond_names_the_filter_and_an_explicit_false_changes_nothing(http, tokens) -> None:
+    own = search(http, tokens["consulent1"], top=5, alleenEigenKlanten=True)
+    sentences = " ".join(own["nietGetoond"]["toelichting"])
+    assert "alleen eigen klanten 12 klanten" in sentences
+    assert own["nietGetoond"]["buitenFilters"] == 12
+    off = search(http, tokens["consulent1"], top=16, alleenEigenKlanten=False)
+    assert len(off["resultaten"]) == 16
+
+
+def test_a_role_without_a_caseload_gets_a_dutch_400(http, tokens) -> None:
+    response = http.post(
+        "/api/v1/matches/kandidaten",
+        json={"vacatureId": "V-ORDER", "alleenEigenKlanten": True},
+        headers=tokens["accountmanager"],
+    )
+    body = assert_problem(response, 400)
+    assert "alleenEigenKlanten" in body["detail"] and "geen eigen klanten" in body["detail"]
+    assert "accountmanager" in body["detail"]
+
+
+def test_a_value_that_is_not_a_boolean_is_refused_in_dutch(http, tokens) -> None:
+    response = http.post(
+        "/api/v1/matches/kandidaten",
+        json={"vacatureId": "V-ORDER", "alleenEigenKlanten": "misschien"},
+        headers=tokens["consulent1"],
+    )
+    assert response.status_code in (400, 422), response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "alleenEigenKlanten" in response.text
