@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from matching import geo
+from matching import geo, quality
 from matching.domain import Client, Vacancy
 from matching.taxonomy import Taxonomy
 from matching.vocab import PLAATSINGSVORM_LABELS, TAALNIVEAUS, TREDE_LABELS, Trede
@@ -253,9 +253,9 @@ class _Sentences:
         if positive:
             return None
         days = self.facts.values.get("days_since_update", 0.0)
-        missing = self.client.missing_fields()
+        missing = quality.missing_fields(self.client)
         if missing:
-            return f"Het profiel is onvolledig ({', '.join(missing[:3])}); dat maakt de score minder zeker."
+            return f"In het profiel ontbreekt nog: {', '.join(missing[:3])}; dat maakt de score minder zeker."
         return f"Het profiel is {days:.0f} dagen niet bijgewerkt; dat maakt de score minder zeker."
 
     def facts_to_know(self) -> list[str]:

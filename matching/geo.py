@@ -18,7 +18,9 @@ auto       40          5 min
 from __future__ import annotations
 
 import csv
+import difflib
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -100,3 +102,86 @@ def fastest_mode(modes: list[str]) -> str:
     """The fastest of a client's transport modes over a typical 10 km trip (the default when none given)."""
     usable = [mode for mode in modes if mode in MODE_SPEED_KMH] or [DEFAULT_MODE]
     return min(usable, key=lambda mode: travel_minutes(10.0, mode))
+
+
+# ---------------------------------------------------------------------------------------- places
+
+# Everyday names of places whose official name in the PC4 table differs.
+PLACE_ALIASES = {"den haag": "'s-Gravenhage", "den bosch": "'s-Hertogenbosch"}
+_FOLD_SEPARATORS = re.compile(r"[\s'’`´\-‐–.,/()]+")
+
+
+def fold(text: str) -> str:
+    """A place name as it is compared: lower case, accents off, apostrophes and hyphens as spaces.
+
+    ``"'s-Hertogenbosch"`` → ``"s hertogenbosch"``; ``"Exloërmond"`` → ``"exloermond"``.
+    """
+    plain = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    return " ".join(_FOLD_SEPARATORS.split(plain.lower())).strip()
+
+
+@lru_cache(maxsize=1)
+def _place_index() -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Folded place name → (the name as written, its PC4 codes), aliases included."""
+    table = load_pc4()
+    codes: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
+    for code, place in zip(table.codes, table.places, strict=True):
+        key = fold(place)
+        codes.setdefault(key, []).append(code)
+        names.setdefault(key, place)
+    index = {key: (names[key], tuple(found)) for key, found in codes.items()}
+    for alias, official in PLACE_ALIASES.items():
+        index[fold(alias)] = index[fold(official)]
+    return index
+
+
+def place_words_max() -> int:
+    """The most words one place name has once folded ("alphen aan den rijn": 4)."""
+    return max(len(key.split()) for key in _place_index())
+
+
+def find_place(name: str) -> tuple[str, tuple[str, ...]] | None:
+    """A place by name, case- and accent-insensitive: its name as written and its PC4 codes, or ``None``."""
+    return _place_index().get(fold(name))
+
+
+def similar_places(name: str, count: int = 3) -> list[str]:
+    """Known place names that look like ``name`` (a typo's likely meaning), best first."""
+    index = _place_index()
+    return [index[key][0] for key in difflib.get_close_matches(fold(name), list(index), n=count, cutoff=0.75)]
+
+
+def place_of(postcode: str) -> str | None:
+    """The place a postcode lies in (``"6811AB"`` → ``"Arnhem"``), ``None`` for an unknown PC4."""
+    table = load_pc4()
+    pc4 = (postcode or "")[:4]
+    return table.place(pc4) if pc4 in table.position else None
+
+
+def codes_within(centre: tuple[str, ...], km: float) -> tuple[str, ...]:
+    """Every PC4 whose centroid lies within ``km`` (straight line) of the nearest centroid of ``centre``."""
+    table = load_pc4()
+    rows = [table.position[code] for code in centre if code in table.position]
+    if not rows:
+        return ()
+    distances = _nearest_km(table, rows)
+    return tuple(code for code, distance in zip(table.codes, distances, strict=True) if distance <= km)
+
+
+def _nearest_km(table: Pc4Table, rows: list[int]) -> np.ndarray:
+    """For every PC4 of ``table``: the straight-line km to the nearest of the PC4s at ``rows``."""
+    centre = table.coords[rows]
+    grid = haversine_km(table.coords[:, None, 0], table.coords[:, None, 1], centre[None, :, 0], centre[None, :, 1])
+    return grid.min(axis=1)
+
+
+def km_from(centre: tuple[str, ...], postcode: str) -> float | None:
+    """Straight-line km from the nearest PC4 of ``centre`` to ``postcode``; ``None`` when either is unknown."""
+    table = load_pc4()
+    rows = [table.position[code] for code in centre if code in table.position]
+    pc4 = (postcode or "")[:4]
+    if not rows or pc4 not in table.position:
+        return None
+    lat, lon = table.coordinates(pc4)
+    return float(haversine_km(lat, lon, table.coords[rows, 0], table.coords[rows, 1]).min())

@@ -44,6 +44,11 @@ more than 60; a maximum travel distance or time of 0 or less; every working time
 participation, the route the *prospect*: someone who just lost a job and has few contacts outside
 the home can be werkfit. It is flagged with a "Controleer:" signal and does not change the status.
 
+**One definition.** :func:`missing_fields` is what every page calls missing; the status and the score
+(shown as a percentage) are what every page calls the profile's state: Mijn klanten, the client page,
+a candidate's card and "profielen met aandacht" show the same verdict and number for the same client.
+A missing field that leaves the status ``ok`` (the self-description, say) is listed as "aan te vullen".
+
 **Signalen** are Dutch sentences that each say what to fix. They never name a beperking (health
 data) nor the klantnummer, so they can travel with a candidate list to any role that sees the list.
 """
@@ -77,7 +82,7 @@ FIELD_WEIGHTS: dict[str, float] = {
     "gewenste sectoren": 0.05,
     "zelfbeschrijving": 0.05,
 }
-"""Weight of each field in completeness; the keys are the Dutch names of ``Client.missing_fields``."""
+"""Weight of each field in completeness; the keys are the Dutch field names :func:`missing_fields` returns."""
 
 ESSENTIAL = ("competenties", "gewenste beroepen")
 """Without these a client is ``onvolledig`` whatever the score: every diagnosegesprek can fill them.
@@ -104,7 +109,7 @@ FIX = {
 }
 
 SIGNAL_LABELS: dict[str, str] = {
-    **{f"onvolledig:{name}": f"Profiel onvolledig: {fix}" for name, fix in FIX.items()},
+    **{f"onvolledig:{name}": f"Ontbreekt: {fix}" for name, fix in FIX.items()},
     "verouderd": "Profiel verouderd (meer dan 12 maanden niet bijgewerkt)",
     "zeer_verouderd": "Profiel sterk verouderd (meer dan 24 maanden niet bijgewerkt)",
     "tegenstrijdig:trede_route": "Tegenstrijdig: trede 4 of 5 (betaald werk) met route meedoen",
@@ -156,14 +161,14 @@ class ProfileQuality:
         return STATUS_ORDER.index(self.status)
 
     def to_json(self) -> dict[str, Any]:
-        """The API form: ``score``, ``status``, ``signalen``, ``volledigheid``, ``versheid``, ``dagenSindsUpdate``."""
+        """The API form: ``score``, ``status``, ``signalen``, ``volledigheid``, ``versheid``, ``dagenSindsWijziging``."""
         return {
             "score": round(self.score, 3),
             "status": self.status,
             "signalen": list(self.signalen),
             "volledigheid": round(self.completeness, 3),
             "versheid": round(self.freshness, 3),
-            "dagenSindsUpdate": self.days_since_update,
+            "dagenSindsWijziging": self.days_since_update,
         }
 
 
@@ -210,19 +215,20 @@ def assess(client: Client, now: datetime) -> ProfileQuality:
             f"Profiel {'sterk ' if strong else ''}verouderd: {months} maanden niet bijgewerkt; "
             "bespreek het profiel opnieuw met de klant.",
         )
-    missing = _missing(client)
-    for name in missing:
-        signal(f"onvolledig:{name}", f"Profiel onvolledig: {FIX[name]}.")
-    _unusual(client, signal)
-
+    missing = missing_fields(client)
     completeness = 1.0 - sum(FIELD_WEIGHTS[name] for name in missing)
     completeness = min(1.0, max(0.0, round(completeness, 6)))  # round away float dust (1 - 0.2 - 0.1 ...)
+    incomplete = completeness < INCOMPLETE_BELOW or any(name in missing for name in ESSENTIAL)
+    for name in missing:  # "onvolledig" only where the definition says so; else a field still worth filling in
+        signal(f"onvolledig:{name}", f"{'Profiel onvolledig' if incomplete else 'Aan te vullen'}: {FIX[name]}.")
+    _unusual(client, signal)
+
     fresh = freshness(days)
     if contradictory:
         status = TEGENSTRIJDIG
     elif days > STALE_DAYS:
         status = VEROUDERD
-    elif completeness < INCOMPLETE_BELOW or any(name in missing for name in ESSENTIAL):
+    elif incomplete:
         status = ONVOLLEDIG
     else:
         status = OK
@@ -307,8 +313,14 @@ def _wish(wensen: Mapping[str, Any], camel: str, snake: str) -> Any:
     return wensen.get(camel, wensen.get(snake))
 
 
-def _missing(client: Client) -> list[str]:
-    """Fields without a usable value, in :data:`FIELD_WEIGHTS` order."""
+def missing_fields(client: Client) -> list[str]:
+    """The profile fields without a usable value, in :data:`FIELD_WEIGHTS` order: *the* list of what is missing.
+
+    Every page and answer that says what a profile lacks ("ontbreekt", "aan te vullen") shows this list, and
+    :func:`assess` derives completeness and the ``onvolledig`` status from it, so the verdict, the number and the
+    list always agree. (``Client.missing_fields`` is only the learned ranker's feature, a count over 8 fields that
+    the trained models were fitted on.)
+    """
     wensen = _wensen(client)
     present = {
         "competenties": any(_text(item, "code") for item in _entries(client.competenties)),
@@ -457,5 +469,6 @@ __all__ = [
     "ProfileQuality",
     "assess",
     "freshness",
+    "missing_fields",
     "summarise",
 ]

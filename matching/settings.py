@@ -5,10 +5,12 @@ Library code receives a :class:`Settings` as an argument; only the CLI and the a
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import quote
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from matching.errors import InvalidInputError, dutch_message
@@ -162,9 +164,34 @@ class Settings(BaseSettings):
     # indexes in memory (≈ 0.5 GB for the 9,000-client demo), and the login and search limits count per
     # process. With more than one, serve embeds everything first, then starts the workers.
     workers: int = Field(1, ge=1, le=64)
+    # The client's record in the gemeente's own system (Szeebra, Suite4Sociaal Domein, ...), where a
+    # profile field is corrected: werkmatch fills nothing in itself. "{klantnummer}" is replaced by the
+    # klantnummer (URL-encoded); empty: the client page shows no link.
+    bronsysteem_url: str = Field("", max_length=500)
     demo_clients: int = 9000
     demo_vacancies: int = 3000
     demo_seed: int = 42
+
+    @field_validator("bronsysteem_url")
+    @classmethod
+    def _source_template(cls, value: str) -> str:
+        template = value.strip()
+        if not template:
+            return ""
+        if not template.startswith(("https://", "http://")) or "{klantnummer}" not in template:
+            raise ValueError(
+                "geef een webadres dat begint met https:// en {klantnummer} bevat, "
+                "bijvoorbeeld https://szeebra.example/klant/{klantnummer}"
+            )
+        if set(re.findall(r"\{[^}]*\}", template)) != {"{klantnummer}"}:
+            raise ValueError("alleen {klantnummer} kan worden ingevuld; haal de andere {…} weg")
+        return template
+
+    def bronsysteem_link(self, klantnummer: str) -> str | None:
+        """The client's record in the source system (:attr:`bronsysteem_url`), or None when none is set."""
+        if not self.bronsysteem_url:
+            return None
+        return self.bronsysteem_url.replace("{klantnummer}", quote(klantnummer, safe=""))
 
     @property
     def resolved_database_url(self) -> str:

@@ -17,7 +17,7 @@ POST    ``/api/v1/klanten/import``          werkconsulent (own caseload)    200,
 Decisions (vacatures: :mod:`api.routes.vacatures`; imports: :mod:`api.routes.imports`):
 
 * **Bodies are the import records.** ``POST``/``PUT`` take one record in the JSON import format of
-  :mod:`matching.importer` (``clientNummer``, camelCase, unknown fields refused). ``consulent`` may be
+  :mod:`matching.importer` (``klantNummer``, camelCase, unknown fields refused). ``consulent`` may be
   left out: it is the caller's own consulent code, and any other code is refused with 403 (a client
   cannot be moved to another caseload here). The number in a ``PUT`` body must equal the one in the
   path. Personalia (name, contact) and protected attributes are not part of this resource: matching
@@ -53,7 +53,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -104,10 +104,21 @@ class KlantInvoer(ClientIn):
     )
 
 
+class Datakwaliteit(Uitvoer):
+    """How fit a profile is for matching (:func:`matching.quality.assess`) and what to fix."""
+
+    score: float = Field(description="volledigheid × versheid, 0-1")
+    status: str = Field(description="ok, onvolledig, verouderd of tegenstrijdig (de ergste telt)")
+    signalen: list[str] = Field(description="wat er te verbeteren is, in het Nederlands")
+    volledigheid: float = Field(description="gewogen deel van de ingevulde velden, 0-1")
+    versheid: float = Field(description="1 tot een half jaar na de laatste wijziging, daarna lager (min. 0,3)")
+    dagen_sinds_update: int = Field(alias="dagenSindsWijziging", description="dagen sinds de laatste wijziging")
+
+
 class KlantSamenvatting(Uitvoer):
     """A klant in a list: no beperkingen (health data), no free text."""
 
-    client_nummer: str = Field(description="pseudoniem klantnummer")
+    client_nummer: str = Field(alias="klantNummer", description="pseudoniem klantnummer")
     consulent: str
     trede: int = Field(description="0–5 (officiële participatieladder: trede + 1)")
     route: str
@@ -117,25 +128,13 @@ class KlantSamenvatting(Uitvoer):
     uren_min: int
     uren_max: int
     beschikbaar_per: date | None
-    ontbrekende_gegevens: list[str] = Field(description="lege profielvelden, getoond in plaats van ingevuld")
-    updated_at: Utc = Field(description="laatst gewijzigd (UTC)")
-
-
-class Datakwaliteit(Uitvoer):
-    """How fit a profile is for matching (:func:`matching.quality.assess`) and what to fix."""
-
-    score: float = Field(description="volledigheid × versheid, 0-1")
-    status: str = Field(description="ok, onvolledig, verouderd of tegenstrijdig (de ergste telt)")
-    signalen: list[str] = Field(description="wat er te verbeteren is, in het Nederlands")
-    volledigheid: float = Field(description="gewogen deel van de ingevulde velden, 0-1")
-    versheid: float = Field(description="1 tot een half jaar na de laatste wijziging, daarna lager (min. 0,3)")
-    dagen_sinds_update: int
+    ontbrekende_gegevens: list[str] = Field(description="lege profielvelden (matching.quality), nooit ingevuld")
+    updated_at: Utc = Field(alias="gewijzigdOp", description="laatst gewijzigd (UTC)")
+    datakwaliteit: Datakwaliteit
 
 
 class KlantProfiel(KlantSamenvatting):
     """The whole profile of a klant, beperkingen included (own caseload only, audited)."""
-
-    datakwaliteit: Datakwaliteit
 
     competenties: list[Competentie]
     werkervaring: list[Werkervaring]
@@ -155,10 +154,10 @@ class KlantenPagina(Paginering):
 class KwaliteitRegel(Uitvoer):
     """One profile in the data-quality list: no beperkingen, no free text."""
 
-    client_nummer: str
+    client_nummer: str = Field(alias="klantNummer")
     trede: int
     route: str
-    updated_at: Utc = Field(description="laatst gewijzigd (UTC)")
+    updated_at: Utc = Field(alias="gewijzigdOp", description="laatst gewijzigd (UTC)")
     datakwaliteit: Datakwaliteit
 
 
@@ -206,7 +205,7 @@ class Verwijdering(Uitvoer):
     """What erasing one client removed."""
 
     pseudoniem: str = Field(description="het nummer waaronder de klant in het auditlog blijft (grafsteen)")
-    audit_seq: int = Field(description="volgnummer van de grafsteen (klant_verwijderd) in het auditlog")
+    audit_volgnummer: int = Field(description="volgnummer van de grafsteen (klant_verwijderd) in het auditlog")
     reden: erasure.Reden
     verwijderd: dict[str, int] = Field(description="verwijderde rijen per tabel")
     audit_geredigeerd: int = Field(description="auditregels waarin het klantnummer is vervangen door het pseudoniem")
@@ -216,7 +215,7 @@ class Verwijdering(Uitvoer):
         description="vectoren verwijderd uit de opgeslagen index; 'schrijver' als een ander proces de indexbestanden "
         "schrijft: dat haalt de vector er binnen 20 seconden uit"
     )
-    checkpoint: bool = Field(description="of het write-ahead-log meteen is leeggemaakt (anders bij het volgende)")
+    log_leeggemaakt: bool = Field(description="of het write-ahead-log meteen is leeggemaakt (anders bij het volgende)")
 
 
 def _caseload(user: User) -> str:
@@ -260,18 +259,20 @@ def _client_input(body: KlantInvoer, user: User) -> ClientIn:
     return body.model_copy(update={"consulent": own})
 
 
+def _quality(client: Client) -> dict[str, Any]:
+    """What every page says about the profile's state: :mod:`matching.quality`'s one definition."""
+    return {
+        "ontbrekende_gegevens": quality.missing_fields(client),
+        "datakwaliteit": quality.assess(client, utcnow()).to_json(),
+    }
+
+
 def _profile(client: Client) -> KlantProfiel:
-    return KlantProfiel.model_validate(
-        {
-            **client.model_dump(),
-            "ontbrekende_gegevens": client.missing_fields(),
-            "datakwaliteit": quality.assess(client, utcnow()).to_json(),
-        }
-    )
+    return KlantProfiel.model_validate({**client.model_dump(), **_quality(client)})
 
 
 def _summary(client: Client) -> KlantSamenvatting:
-    return KlantSamenvatting.model_validate({**client.model_dump(), "ontbrekende_gegevens": client.missing_fields()})
+    return KlantSamenvatting.model_validate({**client.model_dump(), **_quality(client)})
 
 
 def _taken(data: ClientIn, taken_by: str | None, path: str) -> NotFoundError | ProblemError:
@@ -422,7 +423,7 @@ def replace_client(
             raise ProblemError(
                 400,
                 "Ongeldige invoer",
-                f"clientNummer '{body.client_nummer}' in de body wijkt af van '{klantnummer}' in het pad; "
+                f"klantNummer '{body.client_nummer}' in de body wijkt af van '{klantnummer}' in het pad; "
                 "een klantnummer wijzigen kan niet, gebruik hetzelfde nummer.",
             )
         client, _ = store.upsert_client(session, _client_input(body, user))

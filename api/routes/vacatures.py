@@ -45,7 +45,7 @@ from api.routes.common import (
     paging,
 )
 from api.security import CurrentUser
-from matching import importer, store
+from matching import importer, store, vacancy_search
 from matching.domain import Belasting, Competentie, Vacancy, VacancyIn
 from matching.errors import NotFoundError
 from matching.vocab import Bron, Plaatsingsvorm, VacancyStatus
@@ -53,6 +53,10 @@ from matching.vocab import Bron, Plaatsingsvorm, VacancyStatus
 logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1/vacatures", tags=["klanten en vacatures"])
+ZOEK_TEKST = (
+    "woorden in titel, werkgever, nummer of plaats (elk woord moet voorkomen), bijvoorbeeld 'orderpicker Arnhem'; "
+    "mag eindigen op 'binnen 10 km van Ede'"
+)
 
 
 class VacatureInvoer(VacancyIn):
@@ -133,11 +137,19 @@ def list_vacancies(
     bron: Annotated[Bron | None, Query(description="WSP of Scalabor")] = None,
     status: Annotated[VacancyStatus | None, Query()] = None,
     plaatsingsvorm: Annotated[Plaatsingsvorm | None, Query()] = None,
+    zoek: Annotated[str | None, Query(max_length=100, description=ZOEK_TEKST)] = None,
+    plaats: Annotated[str | None, Query(max_length=100, description="plaatsnaam of postcode van de vacature")] = None,
+    straal_km: Annotated[
+        float | None, Query(alias="straalKm", gt=0, le=vacancy_search.MAX_KM, description="km rond plaats")
+    ] = None,
     pagina: Pagina = 1,
     pagina_grootte: PaginaGrootte = 20,
 ) -> VacaturesPagina:
-    """Vacatures per pagina, op vacaturenummer; filters op bron, status en plaatsingsvorm."""
+    """Vacatures per pagina, op vacaturenummer; filters op bron, status, plaatsingsvorm, plaats en afstand."""
     statement = select(Vacancy)
+    condition = vacancy_search.parse(zoek or "", plaats, straal_km).where()
+    if condition is not None:
+        statement = statement.where(condition)
     if bron is not None:
         statement = statement.where(Vacancy.bron == bron.value)
     if status is not None:

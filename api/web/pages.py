@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import func, or_
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from api import security
@@ -23,11 +23,20 @@ from api.problems import ProblemError
 from api.routes.matches import CandidateSearch, trace
 from api.services import matches, tokens
 from api.services.tokens import NotAuthenticated
-from api.services.users import Rol
+from api.services.users import Rol, User
 from api.web import charts, export, shortlist
-from api.web.common import refusals, render
+from api.web.common import error_text, refusals, render
 from api.web.formats import FieldError, form_number
-from api.web.session import WebSession, check_csrf, clear_cookie, current_session, require_role, set_cookie
+from api.web.session import (
+    WebSession,
+    check_csrf,
+    clear_cookie,
+    current_session,
+    require_role,
+    safe_next,
+    set_cookie,
+)
+from matching import geo, vacancy_search
 from matching.domain import Vacancy
 from matching.errors import NotFoundError
 from matching.vocab import Bron, Plaatsingsvorm, VacancyStatus
@@ -38,20 +47,13 @@ PAGE_SIZE = 25
 SEARCHERS = (Rol.WERKCONSULENT, Rol.ACCOUNTMANAGER)
 FILTER_FIELDS = {"straalKm": "straal", "minUren": "uren", "heleBestand": "heleBestand"}
 # Set by a redirect after an action (post/redirect/get): shown as a notice, never passed on as a filter.
-NOTICE_PARAMS = frozenset({"gepusht", "consulenten", "overgeslagen", "afgewezen"})
+NOTICE_PARAMS = frozenset({"gepusht", "consulenten", "overgeslagen", "afgewezen", "voorgesteld"})
 STATUS_WORDS = {VacancyStatus.OPEN: "open", VacancyStatus.VERVULD: "vervulde", VacancyStatus.GESLOTEN: "gesloten"}
 HOME = {Rol.DATA_SCIENTIST: "/modellen", Rol.BEHEERDER: "/beheer/gebruikers"}
 
 
 def home_for(rol: Rol) -> str:
     return HOME.get(rol, "/vacatures")
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only a path on this site (``/…``, not ``//host``): no open redirect after login."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
 
 
 # ---------------------------------------------------------------------------------------------- login
@@ -68,7 +70,7 @@ def start(request: Request) -> Response:
 
 @router.get("/inloggen", response_class=HTMLResponse)
 def login_page(request: Request, volgende: str | None = None, melding: str | None = None) -> Response:
-    return render(request, None, "inloggen.html", volgende=_safe_next(volgende) or "", melding=melding, values={})
+    return render(request, None, "inloggen.html", volgende=safe_next(volgende) or "", melding=melding, values={})
 
 
 @router.post("/inloggen", response_class=HTMLResponse)
@@ -99,11 +101,13 @@ def login(
             errors["wachtwoord"] = error.detail
     if errors or user is None:
         values = {"gebruikersnaam": gebruikersnaam}
-        page = render(request, None, "inloggen.html", status, errors=errors, values=values, volgende=volgende)
+        page = render(
+            request, None, "inloggen.html", status, errors=errors, values=values, volgende=safe_next(volgende) or ""
+        )
         page.headers.update(headers)
         return page
     settings = request.app.state.settings
-    response = RedirectResponse(_safe_next(volgende) or home_for(user.rol), status_code=303)
+    response = RedirectResponse(safe_next(volgende) or home_for(user.rol), status_code=303)
     set_cookie(response, request, settings, tokens.create_access_token(settings, user, generation=generation))
     return response
 
@@ -125,12 +129,15 @@ def vacancies(
     request: Request,
     web: Web,
     zoek: str = "",
+    plaats: str = "",
+    straal_km: Annotated[str, Query(alias="straalKm")] = "",
     bron: str = "",
     plaatsingsvorm: str = "",
     status: str = "open",
     pagina: str = "1",
 ) -> Response:
-    """Vacancies (not personal data) by status (open first), filtered on source and placement form, searched on text."""
+    """Vacancies (not personal data) by status (open first), filtered on source, placement form, place and
+    distance, searched on words (:mod:`matching.vacancy_search`, the API's list's search too)."""
     errors: dict[str, str] = {}
     if status not in {s.value for s in VacancyStatus}:
         errors["status"] = "Kies open, vervuld of gesloten."
@@ -138,38 +145,47 @@ def vacancies(
         errors["bron"] = "Kies WSP of Scalabor."
     if plaatsingsvorm and plaatsingsvorm not in {p.value for p in Plaatsingsvorm}:
         errors["plaatsingsvorm"] = "Kies een plaatsingsvorm uit de lijst."
-    if len(zoek) > 100:
-        errors["zoek"] = "Zoek op hoogstens 100 tekens."
+    for name, value in (("zoek", zoek), ("plaats", plaats), ("straalKm", straal_km)):
+        if len(value) > 100:
+            errors[name] = "Gebruik hoogstens 100 tekens."
     page = int(pagina) if pagina.isdigit() and 0 < int(pagina) < 100_000 else 1
     listed = VacancyStatus(status) if "status" not in errors else VacancyStatus.OPEN
     statement = select(Vacancy).where(Vacancy.status == listed.value)
+    found = vacancy_search.VacancyQuery()
+    try:
+        found = vacancy_search.parse(zoek, plaats, straal_km)
+    except vacancy_search.SearchFieldError as refused:
+        errors[refused.field] = error_text(refused)
     if not errors:
         if bron:
             statement = statement.where(Vacancy.bron == bron)
         if plaatsingsvorm:
             statement = statement.where(Vacancy.plaatsingsvorm == plaatsingsvorm)
-        if zoek.strip():
-            term = f"%{zoek.strip().lower()}%"
-            statement = statement.where(
-                or_(
-                    func.lower(Vacancy.titel).like(term),
-                    func.lower(Vacancy.werkgever).like(term),
-                    func.lower(Vacancy.vacature_nummer).like(term),
-                )
-            )
+        if (condition := found.where()) is not None:
+            statement = statement.where(condition)
     with Session(request.app.state.engine) as session:
         total = session.exec(select(func.count()).select_from(statement.subquery())).one()
         rows = session.exec(
             statement.order_by(Vacancy.vacature_nummer).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
         ).all()
-    values = {"zoek": zoek, "bron": bron, "plaatsingsvorm": plaatsingsvorm, "status": status}
+    own_counts = shortlist.own_counts(request.app.state.matcher, web.user, list(rows)) if not errors else {}
+    values = {
+        "zoek": zoek,
+        "plaats": plaats,
+        "straalKm": straal_km,
+        "bron": bron,
+        "plaatsingsvorm": plaatsingsvorm,
+        "status": status,
+    }
     query = urlencode({k: v for k, v in values.items() if v})
     return render(
         request,
         web,
         "vacatures.html",
         400 if errors else 200,
-        rows=rows,
+        rows=[(row, geo.place_of(row.postcode), found.km_to(row.postcode)) for row in rows],
+        centre=found.centre,
+        radius=found.radius_km,
         total=total,
         page=page,
         pages=max(1, -(-int(total) // PAGE_SIZE)),
@@ -178,10 +194,11 @@ def vacancies(
         query=query,
         status_word=STATUS_WORDS[listed],
         statuses=[s.value for s in VacancyStatus],
+        own_counts=own_counts,
     )
 
 
-def _filter_values(params: dict[str, list[str]]) -> dict[str, Any]:
+def _filter_values(params: dict[str, list[str]], user: User) -> dict[str, Any]:
     def one(name: str) -> str:
         return (params.get(name) or [""])[0]
 
@@ -193,6 +210,7 @@ def _filter_values(params: dict[str, list[str]]) -> dict[str, Any]:
         "route": params.get("route", []),
         "plaatsingsvorm": params.get("plaatsingsvorm", []),
         "heleBestand": one("heleBestand") == "ja",
+        "eigen": shortlist.own_only(params, user),
     }
 
 
@@ -207,6 +225,7 @@ def _search(nummer: str, values: dict[str, Any]) -> CandidateSearch:
             "route": values["route"] or None,
             "plaatsingsvorm": values["plaatsingsvorm"] or None,
             "heleBestand": values["heleBestand"],
+            "alleenEigenKlanten": values["eigen"],
             "doel": "bemiddeling",
         }
     )
@@ -225,7 +244,7 @@ def candidates_page(
 ) -> Response:
     """The vacancy with its candidate list as the role may see it; filter errors next to the fields."""
     vacancy = _vacancy(request, nummer)
-    values = _filter_values(params)
+    values = _filter_values(params, web.user)
     errors: dict[str, str] = {}
     listing: dict[str, Any] | None = None
     listing_error = None
@@ -242,6 +261,7 @@ def candidates_page(
     own_view = web.user.rol == Rol.WERKCONSULENT
     engine = request.app.state.engine
     rejected = shortlist.own_rejections(engine, vacancy, web.user.consulent) if own_view else {}
+    proposed = shortlist.own_proposals(engine, vacancy.vacature_nummer, web.user.consulent) if own_view else {}
     points = (
         shortlist.map_points(engine, vacancy, listing["resultaten"], web.user.consulent) if own_view and listing else []
     )
@@ -260,6 +280,8 @@ def candidates_page(
         area_map=charts.area_map(points, vacancy.vacature_nummer),
         map_points=points,
         rejected=rejected,
+        proposed=proposed,
+        all_clients=shortlist.all_clients_query(query),
         afwijs_labels=shortlist.AFWIJS_LABELS,
         voorstel_labels=shortlist.VOORSTEL_LABELS,
         bars=charts.contribution_bars,
@@ -279,7 +301,7 @@ def export_shortlist(request: Request, web: Web, nummer: str, formaat: str) -> R
     if formaat not in ("csv", "xlsx"):
         raise NotFoundError(f"export als '{formaat}' bestaat niet; kies csv of xlsx")
     vacancy = _vacancy(request, nummer)
-    values = _filter_values(parse_qs(request.url.query))
+    values = _filter_values(parse_qs(request.url.query), web.user)
     try:
         search = _search(vacancy.vacature_nummer, values)
     except (ValidationError, FieldError):

@@ -57,7 +57,7 @@ def test_a_complete_fresh_profile_is_ok_with_score_one() -> None:
         "signalen": [],
         "volledigheid": 1.0,
         "versheid": 1.0,
-        "dagenSindsUpdate": 10,
+        "dagenSindsWijziging": 10,
     }
 
 
@@ -67,8 +67,8 @@ def test_the_weights_sum_to_one_and_each_missing_field_costs_its_weight() -> Non
     assert quality.completeness == pytest.approx(1.0 - FIELD_WEIGHTS["taalniveau"] - FIELD_WEIGHTS["vervoermiddel"])
     assert quality.status == OK  # 0.8 and nothing essential missing: hints, not a flag
     assert quality.signalen == (
-        "Profiel onvolledig: vul het taalniveau in (A0 t/m C2).",
-        "Profiel onvolledig: vul het vervoermiddel in.",
+        "Aan te vullen: vul het taalniveau in (A0 t/m C2).",
+        "Aan te vullen: vul het vervoermiddel in.",
     )
 
 
@@ -208,7 +208,7 @@ def test_summarise_counts_statuses_and_each_kind_of_signal_once_per_profile() ->
     assert summary["perStatus"] == {"tegenstrijdig": 1, "verouderd": 0, "onvolledig": 1, "ok": 1}
     counts = {item["code"]: item["aantal"] for item in summary["signalen"]}
     assert counts == {"onvolledig:competenties": 2, "tegenstrijdig:werkervaring": 1, "onvolledig:werkervaring": 1}
-    assert summary["signalen"][0]["omschrijving"] == "Profiel onvolledig: voeg competenties toe"
+    assert summary["signalen"][0]["omschrijving"] == "Ontbreekt: voeg competenties toe"
     assert summarise([])["gemiddeldeScore"] is None
 
 
@@ -246,7 +246,7 @@ def test_the_profile_carries_its_data_quality(http, tokens) -> None:
         "signalen": [],
         "volledigheid": 1.0,
         "versheid": 1.0,
-        "dagenSindsUpdate": 0,
+        "dagenSindsWijziging": 0,
     }
     wrong = http.get("/api/v1/klanten/K-FOUT", headers=tokens["consulent1"]).json()["datakwaliteit"]
     assert wrong["status"] == "tegenstrijdig"
@@ -263,7 +263,7 @@ def test_the_caseload_list_shows_what_needs_attention_worst_first(http, tokens) 
     response = http.get("/api/v1/klanten/datakwaliteit", headers=tokens["consulent1"])
     assert response.status_code == 200, response.text
     page = response.json()
-    assert [row["clientNummer"] for row in page["resultaten"]] == ["K-FOUT", "K-OUD", "K-LEEG"]
+    assert [row["klantNummer"] for row in page["resultaten"]] == ["K-FOUT", "K-OUD", "K-LEEG"]
     assert [row["datakwaliteit"]["status"] for row in page["resultaten"]] == [
         "tegenstrijdig",
         "verouderd",
@@ -277,9 +277,9 @@ def test_the_caseload_list_shows_what_needs_attention_worst_first(http, tokens) 
     second = http.get(
         "/api/v1/klanten/datakwaliteit", params={"paginaGrootte": 2, "pagina": 2}, headers=tokens["consulent1"]
     ).json()
-    assert [row["clientNummer"] for row in second["resultaten"]] == ["K-LEEG"] and second["aantalPaginas"] == 2
+    assert [row["klantNummer"] for row in second["resultaten"]] == ["K-LEEG"] and second["aantalPaginas"] == 2
     everyone = http.get("/api/v1/klanten/datakwaliteit", params={"alle": "true"}, headers=tokens["consulent1"]).json()
-    assert everyone["resultaten"][-1]["clientNummer"] == "K-GOED" and everyone["totaal"] == 4
+    assert everyone["resultaten"][-1]["klantNummer"] == "K-GOED" and everyone["totaal"] == 4
 
     audit = http.post(
         "/api/v1/audit/zoeken", json={"actie": "datakwaliteit_opgevraagd"}, headers=tokens["beheerder"]
@@ -323,7 +323,7 @@ def test_the_cli_reports_the_bestand_and_one_caseload(http, tmp_path: Path, monk
     top = report["signalen"][0]
     assert top == {
         "code": "onvolledig:competenties",
-        "omschrijving": "Profiel onvolledig: voeg competenties toe",
+        "omschrijving": "Ontbreekt: voeg competenties toe",
         "aantal": 2,
     }
 
@@ -333,4 +333,4 @@ def test_the_cli_reports_the_bestand_and_one_caseload(http, tmp_path: Path, monk
     text = runner.invoke(cli_app, ["quality"])
     assert text.exit_code == 0, text.output
     assert "5 profielen" in text.output and "tegenstrijdig" in text.output
-    assert "Profiel onvolledig: voeg competenties toe" in text.output
+    assert "Ontbreekt: voeg competenties toe" in text.output
