@@ -161,14 +161,14 @@ class ProfileQuality:
         return STATUS_ORDER.index(self.status)
 
     def to_json(self) -> dict[str, Any]:
-        """The API form: ``score``, ``status``, ``signalen``, ``volledigheid``, ``versheid``, ``dagenSindsWijziging``."""
+        """The API form: ``score``, ``status``, ``signalen``, ``volledigheid``, ``versheid``, ``dagenSindsUpdate``."""
         return {
             "score": round(self.score, 3),
             "status": self.status,
             "signalen": list(self.signalen),
             "volledigheid": round(self.completeness, 3),
             "versheid": round(self.freshness, 3),
-            "dagenSindsWijziging": self.days_since_update,
+            "dagenSindsUpdate": self.days_since_update,
         }
 
 

@@ -23,19 +23,11 @@ from api.problems import ProblemError
 from api.routes.matches import CandidateSearch, trace
 from api.services import matches, tokens
 from api.services.tokens import NotAuthenticated
-from api.services.users import Rol, User
+from api.services.users import Rol
 from api.web import charts, export, shortlist
 from api.web.common import error_text, refusals, render
 from api.web.formats import FieldError, form_number
-from api.web.session import (
-    WebSession,
-    check_csrf,
-    clear_cookie,
-    current_session,
-    require_role,
-    safe_next,
-    set_cookie,
-)
+from api.web.session import WebSession, check_csrf, clear_cookie, current_session, require_role, set_cookie
 from matching import geo, vacancy_search
 from matching.domain import Vacancy
 from matching.errors import NotFoundError
@@ -47,13 +39,20 @@ PAGE_SIZE = 25
 SEARCHERS = (Rol.WERKCONSULENT, Rol.ACCOUNTMANAGER)
 FILTER_FIELDS = {"straalKm": "straal", "minUren": "uren", "heleBestand": "heleBestand"}
 # Set by a redirect after an action (post/redirect/get): shown as a notice, never passed on as a filter.
-NOTICE_PARAMS = frozenset({"gepusht", "consulenten", "overgeslagen", "afgewezen", "voorgesteld"})
+NOTICE_PARAMS = frozenset({"gepusht", "consulenten", "overgeslagen", "afgewezen"})
 STATUS_WORDS = {VacancyStatus.OPEN: "open", VacancyStatus.VERVULD: "vervulde", VacancyStatus.GESLOTEN: "gesloten"}
 HOME = {Rol.DATA_SCIENTIST: "/modellen", Rol.BEHEERDER: "/beheer/gebruikers"}
 
 
 def home_for(rol: Rol) -> str:
     return HOME.get(rol, "/vacatures")
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only a path on this site (``/…``, not ``//host``): no open redirect after login."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
 
 
 # ---------------------------------------------------------------------------------------------- login
@@ -70,7 +69,7 @@ def start(request: Request) -> Response:
 
 @router.get("/inloggen", response_class=HTMLResponse)
 def login_page(request: Request, volgende: str | None = None, melding: str | None = None) -> Response:
-    return render(request, None, "inloggen.html", volgende=safe_next(volgende) or "", melding=melding, values={})
+    return render(request, None, "inloggen.html", volgende=_safe_next(volgende) or "", melding=melding, values={})
 
 
 @router.post("/inloggen", response_class=HTMLResponse)
@@ -101,13 +100,11 @@ def login(
             errors["wachtwoord"] = error.detail
     if errors or user is None:
         values = {"gebruikersnaam": gebruikersnaam}
-        page = render(
-            request, None, "inloggen.html", status, errors=errors, values=values, volgende=safe_next(volgende) or ""
-        )
+        page = render(request, None, "inloggen.html", status, errors=errors, values=values, volgende=volgende)
         page.headers.update(headers)
         return page
     settings = request.app.state.settings
-    response = RedirectResponse(safe_next(volgende) or home_for(user.rol), status_code=303)
+    response = RedirectResponse(_safe_next(volgende) or home_for(user.rol), status_code=303)
     set_cookie(response, request, settings, tokens.create_access_token(settings, user, generation=generation))
     return response
 
@@ -168,7 +165,6 @@ def vacancies(
         rows = session.exec(
             statement.order_by(Vacancy.vacature_nummer).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
         ).all()
-    own_counts = shortlist.own_counts(request.app.state.matcher, web.user, list(rows)) if not errors else {}
     values = {
         "zoek": zoek,
         "plaats": plaats,
@@ -194,11 +190,10 @@ def vacancies(
         query=query,
         status_word=STATUS_WORDS[listed],
         statuses=[s.value for s in VacancyStatus],
-        own_counts=own_counts,
     )
 
 
-def _filter_values(params: dict[str, list[str]], user: User) -> dict[str, Any]:
+def _filter_values(params: dict[str, list[str]]) -> dict[str, Any]:
     def one(name: str) -> str:
         return (params.get(name) or [""])[0]
 
@@ -210,7 +205,6 @@ def _filter_values(params: dict[str, list[str]], user: User) -> dict[str, Any]:
         "route": params.get("route", []),
         "plaatsingsvorm": params.get("plaatsingsvorm", []),
         "heleBestand": one("heleBestand") == "ja",
-        "eigen": shortlist.own_only(params, user),
     }
 
 
@@ -225,7 +219,6 @@ def _search(nummer: str, values: dict[str, Any]) -> CandidateSearch:
             "route": values["route"] or None,
             "plaatsingsvorm": values["plaatsingsvorm"] or None,
             "heleBestand": values["heleBestand"],
-            "alleenEigenKlanten": values["eigen"],
             "doel": "bemiddeling",
         }
     )
@@ -244,7 +237,7 @@ def candidates_page(
 ) -> Response:
     """The vacancy with its candidate list as the role may see it; filter errors next to the fields."""
     vacancy = _vacancy(request, nummer)
-    values = _filter_values(params, web.user)
+    values = _filter_values(params)
     errors: dict[str, str] = {}
     listing: dict[str, Any] | None = None
     listing_error = None
@@ -261,7 +254,6 @@ def candidates_page(
     own_view = web.user.rol == Rol.WERKCONSULENT
     engine = request.app.state.engine
     rejected = shortlist.own_rejections(engine, vacancy, web.user.consulent) if own_view else {}
-    proposed = shortlist.own_proposals(engine, vacancy.vacature_nummer, web.user.consulent) if own_view else {}
     points = (
         shortlist.map_points(engine, vacancy, listing["resultaten"], web.user.consulent) if own_view and listing else []
     )
@@ -280,8 +272,6 @@ def candidates_page(
         area_map=charts.area_map(points, vacancy.vacature_nummer),
         map_points=points,
         rejected=rejected,
-        proposed=proposed,
-        all_clients=shortlist.all_clients_query(query),
         afwijs_labels=shortlist.AFWIJS_LABELS,
         voorstel_labels=shortlist.VOORSTEL_LABELS,
         bars=charts.contribution_bars,
@@ -301,7 +291,7 @@ def export_shortlist(request: Request, web: Web, nummer: str, formaat: str) -> R
     if formaat not in ("csv", "xlsx"):
         raise NotFoundError(f"export als '{formaat}' bestaat niet; kies csv of xlsx")
     vacancy = _vacancy(request, nummer)
-    values = _filter_values(parse_qs(request.url.query), web.user)
+    values = _filter_values(parse_qs(request.url.query))
     try:
         search = _search(vacancy.vacature_nummer, values)
     except (ValidationError, FieldError):
