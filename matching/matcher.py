@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from sqlmodel import Session, select
 
-from matching import annotate, disclosure, exposure, oversight_state, pipeline, quality
+from matching import annotate, disclosure, display_score, exposure, oversight_state, pipeline, quality
 from matching.disclosure import EVERYONE, Viewer
 from matching.domain import Client, Vacancy, utcnow
 from matching.embedding import Embedder
@@ -364,6 +364,7 @@ class Matcher:
             now,
         )
         contributions = annotate.weighted_contributions(pool.signals, self.settings.retrieval, order)
+        shown = display_score.breakdowns(shown_pairs, self.settings.retrieval)
         wanted = vacancies.ids[shown_rows].tolist()
         rows_by_id = {row.id: row for row in session.exec(select(Vacancy).where(Vacancy.id.in_(wanted)))}  # type: ignore[union-attr]
         results = []
@@ -380,7 +381,8 @@ class Matcher:
             results.append(
                 VacancyResult(
                     rank=rank,
-                    score=round(float(score[position]), 4),
+                    ranking_score=round(float(score[position]), 4),
+                    display=shown[rank - 1],
                     vacancy_id=vacancy.vacature_nummer,
                     titel=vacancy.titel,
                     werkgever=vacancy.werkgever,
@@ -471,6 +473,7 @@ class _CandidateRanking:
     ) -> list[CandidateResult]:
         pool, clients, taxonomy = self.pool, self.clients, self.matcher.taxonomy
         wanted = clients.ids[pool.rows[self.order]].tolist()
+        shown = display_score.breakdowns(shown_pairs, self.matcher.settings.retrieval)
         rows_by_id = {row.id: row for row in self.session.exec(select(Client).where(Client.id.in_(wanted)))}  # type: ignore[union-attr]
         results = []
         for rank, position in enumerate(self.order, start=1):
@@ -489,7 +492,8 @@ class _CandidateRanking:
             results.append(
                 CandidateResult(
                     rank=rank,
-                    score=round(float(score[position]), 4 if full else disclosure.OUTSIDER_SCORE_DECIMALS),
+                    ranking_score=round(float(score[position]), 4 if full else disclosure.OUTSIDER_SCORE_DECIMALS),
+                    display=shown[rank - 1] if full else shown[rank - 1].hiding(annotate.LOCATION_GROUPS),
                     client_id=client.client_nummer,
                     trede=client.trede,
                     route=client.route,

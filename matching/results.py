@@ -10,12 +10,19 @@ results, never this JSON, and keep their own keys.
 What a viewer may not see is never computed (:mod:`matching.disclosure`): :attr:`Explained.kansen`
 (the beperking-derived fields) is None for a client outside the viewer's caseload, and its three
 keys are then absent from the JSON, as they always were for such a viewer.
+
+Every result carries two numbers (issue 18): ``score``, the one a person reads (0–100, the same for
+the pair on every list and in either direction: :mod:`matching.display_score`, with its parts in
+``scoreOpbouw``), and ``rangschikkingsscore``, the number that ordered this list (the ranker's, or the
+weighted core score; its scale is the model's and shifts per list, so it is not shown on pages).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+from matching.display_score import ScoreBreakdown
 
 RANKER_KEYS = {
     "name": "naam",
@@ -149,7 +156,8 @@ class CandidateResult:
     """
 
     rank: int
-    score: float
+    ranking_score: float
+    display: ScoreBreakdown
     client_id: str
     trede: int
     route: str
@@ -158,10 +166,17 @@ class CandidateResult:
     ontbrekende_gegevens: list[str]
     eigen_klant: bool | None = None
 
+    @property
+    def score(self) -> int:
+        """The shown score, 0–100 (:mod:`matching.display_score`)."""
+        return self.display.score
+
     def to_json(self) -> dict[str, Any]:
         out = {
             "rang": self.rank,
-            "score": self.score,
+            "score": self.display.score,
+            "rangschikkingsscore": self.ranking_score,
+            "scoreOpbouw": self.display.to_json(),
             "klantId": self.client_id,
             "trede": self.trede,
             "route": self.route,
@@ -206,7 +221,8 @@ class VacancyResult:
     """One open vacancy on a client's list of options."""
 
     rank: int
-    score: float
+    ranking_score: float
+    display: ScoreBreakdown
     vacancy_id: str
     titel: str
     werkgever: str
@@ -214,10 +230,17 @@ class VacancyResult:
     plaatsingsvorm: str
     explained: Explained
 
+    @property
+    def score(self) -> int:
+        """The shown score, 0–100 (:mod:`matching.display_score`)."""
+        return self.display.score
+
     def to_json(self) -> dict[str, Any]:
         return {
             "rang": self.rank,
-            "score": self.score,
+            "score": self.display.score,
+            "rangschikkingsscore": self.ranking_score,
+            "scoreOpbouw": self.display.to_json(),
             "vacatureId": self.vacancy_id,
             "titel": self.titel,
             "werkgever": self.werkgever,

@@ -105,6 +105,21 @@ class MatchBijdrage(Uit):
     bijdrage: float = Field(description="hoeveel dit kenmerk de score bewoog, tegen het gemiddelde paar")
 
 
+class MatchScoreOnderdeel(Uit):
+    kenmerk: str
+    label: str
+    punten: int = Field(description="hele punten van de score die dit onderdeel geeft")
+    maximum: int = Field(description="het meeste dat dit onderdeel kan geven")
+
+
+class MatchScoreOpbouw(Uit):
+    """How the shown score is built: startpunt plus the parts (matching.display_score)."""
+
+    startpunt: int
+    onderdelen: list[MatchScoreOnderdeel]
+    niet_getoond: list[str] = Field(description="telt mee, niet getoond (buiten de caseload)")
+
+
 class MatchAanpassing(Uit):
     aspect: str
     status: str
@@ -130,7 +145,13 @@ class MatchPaar(Uit):
     """What every shown pair carries: distance, signals, reasons, kansen (beperkingen: own caseload only)."""
 
     rang: int
-    score: float
+    score: int = Field(
+        ge=0, le=100, description="de score van dit paar, 0–100: dezelfde op elke lijst en in beide richtingen"
+    )
+    rangschikkingsscore: float = Field(
+        description="waarop deze lijst is gerangschikt (ranker of gewogen score); de schaal verschilt per lijst"
+    )
+    score_opbouw: MatchScoreOpbouw
     afstand_km: float | None = Field(description="leeg buiten de eigen caseload: dan alleen de afstandsklasse")
     afstandsklasse: str
     signalen: dict[str, float]

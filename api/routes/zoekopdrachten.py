@@ -27,7 +27,12 @@ router = APIRouter(prefix="/api/v1", tags=["werkproces"], responses=RESPONSES)
 
 class ZoekopdrachtIn(Invoer):
     klant_id: str = Field(min_length=1, max_length=64, description="pseudoniem klantnummer (eigen caseload)")
-    min_score: float = Field(0.0, ge=0.0, le=1.0, description="alleen vacatures met minstens deze score")
+    min_score: float = Field(
+        0.0,
+        ge=0.0,
+        le=zoekopdrachten.MAX_SCORE,
+        description="alleen vacatures met minstens deze score (0–100, als op de lijsten)",
+    )
     top: int = Field(10, ge=1, le=50, description="hoogstens zoveel vacatures per uitvoering")
 
 

@@ -3,7 +3,8 @@
 A werkconsulent saves a search for a client of their caseload (:func:`save_search`). A beheerder, or
 a timer (cron/systemd) calling ``POST /api/v1/zoekopdrachten/uitvoeren`` say every night, runs them
 all (:func:`run_saved_searches`): the run is an explicit, audited job rather than a thread inside
-every API worker. Each new open vacancy with at least ``min_score`` becomes a ``zoekopdracht`` item
+every API worker. Each new open vacancy whose shown score (0–100, :mod:`matching.display_score`: the
+number the consulent reads on every list) is at least ``min_score`` becomes a ``zoekopdracht`` item
 (:class:`api.services.inbox.InboxItem`). A search never suggests a (client, vacancy) pair it
 suggested before, nor one that was pushed or proposed; a partial unique index enforces the first
 rule in the database, also when two runs overlap.
@@ -30,6 +31,7 @@ from matching.errors import InvalidInputError, NotFoundError, WerkmatchError
 from matching.outcomes import Voorstel
 
 logger = logging.getLogger(__name__)
+MAX_SCORE = 100  # the shown score's scale (matching.display_score)
 
 SYSTEM_ACTOR = "werkmatch-planner"
 
@@ -54,10 +56,12 @@ def save_search(engine: Engine, actor: Actor, klant: str, min_score: float = 0.0
 
     Raises:
         NotFoundError: Unknown client or another consulent's client.
-        InvalidInputError: ``min_score`` outside 0–1 or ``top`` outside 1–50.
+        InvalidInputError: ``min_score`` outside 0–100 or ``top`` outside 1–50.
     """
-    if not 0.0 <= min_score <= 1.0:
-        raise InvalidInputError(f"minScore moet tussen 0 en 1 liggen, niet {min_score}")
+    if not 0.0 <= min_score <= MAX_SCORE:
+        raise InvalidInputError(
+            f"minScore moet tussen 0 en {MAX_SCORE} liggen (de score van 0 tot 100), niet {min_score}"
+        )
     if not 1 <= top <= 50:
         raise InvalidInputError(f"top moet tussen 1 en 50 liggen, niet {top}")
     with Session(engine, expire_on_commit=False) as session:

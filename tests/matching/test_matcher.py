@@ -71,8 +71,9 @@ def test_candidates_are_ranked_and_explained(small_world: Matcher) -> None:
     for item in result["resultaten"]:
         assert item["redenen"] and all(isinstance(r, str) and r.endswith(".") for r in item["redenen"])
         assert all(0 <= value <= 1 for value in item["signalen"].values())
-    scores = [item["score"] for item in result["resultaten"]]
+    scores = [item["rangschikkingsscore"] for item in result["resultaten"]]  # what ordered the list
     assert scores == sorted(scores, reverse=True)
+    assert all(isinstance(item["score"], int) and 0 <= item["score"] <= 100 for item in result["resultaten"])
     assert result["gerangschiktDoor"]["naam"] == "baseline"  # the shipped ranker, before anyone trains
     assert "geen besluit" in result["advies"]
     leeg = next(i for i in result["resultaten"] if i["klantId"] == "K-LEEG")

@@ -121,7 +121,7 @@ def test_promotion_records_who_and_why_and_serving_follows(world, first) -> None
         vacancy = session.exec(select(Vacancy).where(Vacancy.status == "open")).first()
     listed = matcher.search_candidates(vacancy.vacature_nummer, top=10).to_json()
     assert listed["gerangschiktDoor"]["versie"] == "1"
-    scores = [row["score"] for row in listed["resultaten"]]
+    scores = [row["rangschikkingsscore"] for row in listed["resultaten"]]
     assert scores == sorted(scores, reverse=True)
 
 
