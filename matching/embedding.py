@@ -219,13 +219,33 @@ def load_embedder(settings: EmbeddingSettings) -> Embedder:
     )
 
 
+def cache_key(embedder: Embedder, role: Role) -> str:
+    """The cache's ``model_id`` for vectors of ``embedder`` in ``role``."""
+    # A model without role prefixes embeds a text the same way in both roles: share one cache entry,
+    # so a vacancy searched as a query reuses the vector it was indexed with.
+    return f"{embedder.model_id}/{'shared' if embedder.symmetric else role}"
+
+
+def store_cached(engine: Engine, key_model: str, hashes: Sequence[str], vectors: np.ndarray) -> None:
+    """Store vectors by content hash under ``key_model`` in one transaction; a hash already there is kept."""
+    # Two threads (background embedding, a search) may embed the same text at once: first one wins.
+    insert = postgresql_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    with Session(engine) as session:
+        session.execute(
+            insert(EmbeddingCache).on_conflict_do_nothing(),
+            [
+                {"model_id": key_model, "content_hash": digest, "vector": vector.tobytes()}
+                for digest, vector in zip(hashes, vectors, strict=True)
+            ],
+        )
+        session.commit()
+
+
 def embed_cached(
     engine: Engine, embedder: Embedder, texts: Sequence[str], role: Role, progress: bool = False
 ) -> np.ndarray:
     """Embed ``texts``, reusing vectors stored by content hash; only unseen texts reach the model."""
-    # A model without role prefixes embeds a text the same way in both roles: share one cache entry,
-    # so a vacancy searched as a query reuses the vector it was indexed with.
-    key_model = f"{embedder.model_id}/{'shared' if embedder.symmetric else role}"
+    key_model = cache_key(embedder, role)
     hashes = [content_hash(text) for text in texts]
     found: dict[str, np.ndarray] = {}
     with Session(engine) as session:
@@ -251,17 +271,7 @@ def embed_cached(
                 chunk = ordered[start : start + step]
                 vectors[start : start + len(chunk)] = embedder.embed([text_of[h] for h in chunk], role)
                 bar.update(len(chunk))
-        # Two threads (background embedding, a search) may embed the same text at once: first one wins.
-        insert = postgresql_insert if engine.dialect.name == "postgresql" else sqlite_insert
-        with Session(engine) as session:
-            session.execute(
-                insert(EmbeddingCache).on_conflict_do_nothing(),
-                [
-                    {"model_id": key_model, "content_hash": digest, "vector": vector.tobytes()}
-                    for digest, vector in zip(ordered, vectors, strict=True)
-                ],
-            )
-            session.commit()
+        store_cached(engine, key_model, ordered, vectors)
         found.update(zip(ordered, vectors, strict=True))
         logger.info("embedded %d new texts, %d from cache", len(missing), len(texts) - len(missing))
     return np.stack([found[h] for h in hashes]) if hashes else np.zeros((0, embedder.dimension), np.float32)

@@ -12,6 +12,7 @@ module                    commands
 :mod:`api.cli.privacy`    ``klant verwijderen``, ``retentie``
 :mod:`api.cli.keys`       ``sleutels roteren``
 :mod:`api.cli.db`         ``db upgrade|current``, ``backup``, ``restore``
+:mod:`api.cli.batch`      ``batch embed`` (on Ray)
 ========================  ===================================================================
 
 Searches and profile reads go through the running service when there is one (:mod:`api.cli.remote`),
@@ -26,7 +27,7 @@ import sys
 
 import typer
 
-from api.cli import data, db, index, models, oversight, privacy, search
+from api.cli import batch, data, db, index, models, oversight, privacy, search
 from api.cli.keys import keys_app
 
 app = typer.Typer(help="werkmatch: kandidaten en vacatures matchen voor Werk & Inkomen.", no_args_is_help=True)
@@ -54,6 +55,7 @@ for group, name in [
     (oversight.report_app, "report"),
     (keys_app, "sleutels"),
     (db.db_app, "db"),
+    (batch.batch_app, "batch"),
     (privacy.klant_app, "klant"),
 ]:
     app.add_typer(group, name=name)
