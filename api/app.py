@@ -39,8 +39,8 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
     security.install(app, settings)  # refuses to build in production without a real signing key
     for router in ROUTERS:
         app.include_router(router)
-    problems.install(app, page_not_found=site.not_found_page)
-    site.install(app, settings)  # after problems: on a page, its handlers answer with a Dutch page
+    problems.install(app, web_page=site.error_page)  # outside /api/: a Dutch page, never JSON
+    site.install(app, settings)
     ops.install(app, settings)
     openapi_doc.install(app)
     return app

@@ -71,7 +71,7 @@ from api.access_log import access_logger
 from api.limits import SearchSlots, TokenBuckets
 from api.metrics import RequestMetrics, ServingCollector
 from api.openapi_doc import API_VERSION
-from api.problems import allowed_methods, method_not_allowed, problem
+from api.problems import allowed_methods, answer, method_not_allowed, problem
 from api.services import tokens
 from api.services.status import DatabaseWatch
 from api.web.session import COOKIE
@@ -440,7 +440,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         """``GET /api/v1/voorstellen/zoeken`` is 405 (only POST is there), not a read of voorstel "zoeken"."""
         allowed = allowed_methods(request.app, request.url.path)
         if allowed and request.method not in allowed:
-            return method_not_allowed(request.method, allowed)
+            return answer(request, method_not_allowed(request.method, allowed))  # a page: Dutch HTML
         return await call_next(request)
 
     app.add_middleware(OpsMiddleware, operations=operations)

@@ -200,34 +200,49 @@ def _http_problem(request: Request, error: StarletteHTTPException) -> JSONRespon
     return problem(error.status_code, title, detail, headers=dict(error.headers or {}))
 
 
-def install(app: FastAPI, page_not_found: Callable[[Request], Response] | None = None) -> None:
+def answer(request: Request, response: JSONResponse) -> Response:
+    """``response`` as it goes out: problem+json under ``/api/``, elsewhere the web's Dutch page (:func:`install`)."""
+    web_page = getattr(request.app.state, "web_page", None)
+    if web_page is not None and not request.url.path.startswith("/api/"):
+        return web_page(request, response)
+    return response
+
+
+def install(app: FastAPI, web_page: Callable[[Request, JSONResponse], Response] | None = None) -> None:
     """Register the problem+json handlers on ``app``.
 
     Args:
         app: The app.
-        page_not_found: The answer for an unknown path outside ``/api/`` (the web UI's Dutch page);
-            without it, problem+json there too.
+        web_page: For a path outside ``/api/`` (a person in a browser): turns the problem this module
+            would answer into the web UI's Dutch page, so a page never shows JSON (405 and 500
+            included). Without it, problem+json there too.
     """
 
+    app.state.web_page = web_page  # for answers given before the routes run (api.ops: early 405s)
+
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
-        if error.status_code == 404 and page_not_found is not None and not request.url.path.startswith("/api/"):
-            return page_not_found(request)  # a person typed or followed a wrong link: a Dutch page
-        return _http_problem(request, error)
+        return answer(request, _http_problem(request, error))
 
-    async def problem_error(_request: Request, error: ProblemError) -> Response:
-        return error.response()
+    async def problem_error(request: Request, error: ProblemError) -> Response:
+        return answer(request, error.response())
 
-    async def not_authenticated(_request: Request, error: NotAuthenticated) -> Response:
-        return unauthorized(error)
+    async def not_authenticated(request: Request, error: NotAuthenticated) -> Response:
+        return answer(request, unauthorized(error))
 
-    async def invalid(_request: Request, error: RequestValidationError) -> Response:
-        return invalid_input(error)
+    async def invalid(request: Request, error: RequestValidationError) -> Response:
+        return answer(request, invalid_input(error))
 
-    async def domain_error(_request: Request, error: WerkmatchError) -> Response:
-        return domain_problem(error)
+    async def domain_error(request: Request, error: WerkmatchError) -> Response:
+        return answer(request, domain_problem(error))
+
+    async def server_error(request: Request, _error: Exception) -> Response:
+        # Starlette's ServerErrorMiddleware calls this and re-raises, so the traceback is still logged.
+        detail = "Er ging aan onze kant iets mis; probeer het later opnieuw. Het is gemeld in het log."
+        return answer(request, problem(500, "Interne fout", detail, headers={"Cache-Control": "no-store"}))
 
     app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
     app.add_exception_handler(ProblemError, problem_error)  # type: ignore[arg-type]
     app.add_exception_handler(NotAuthenticated, not_authenticated)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, invalid)  # type: ignore[arg-type]
     app.add_exception_handler(WerkmatchError, domain_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, server_error)

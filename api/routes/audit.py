@@ -40,17 +40,19 @@ class AuditSearch(BaseModel):
     overslaan: int = Field(0, ge=0, le=1_000_000_000, description="zoveel regels overslaan (bladeren)")
     # overslaan 2**63 overflowed SQLite's OFFSET: 500
 
-    def filters(self) -> dict[str, Any]:
-        """The search as :func:`api.services.audit.query` takes it."""
+    def where(self) -> dict[str, Any]:
+        """The filters without the paging, as :func:`api.services.audit.count` takes them."""
         return {
             "actor": self.gebruiker,
             "subject": self.betrokkene,
             "action": self.actie,
             "since": self.vanaf,
             "until": self.tot,
-            "limit": self.aantal,
-            "offset": self.overslaan,
         }
+
+    def filters(self) -> dict[str, Any]:
+        """The search as :func:`api.services.audit.query` takes it."""
+        return {**self.where(), "limit": self.aantal, "offset": self.overslaan}
 
 
 class AuditRegel(Uitvoer):
@@ -87,6 +89,7 @@ class AuditRegel(Uitvoer):
 
 class AuditZoekresultaat(Uitvoer):
     regels: list[AuditRegel] = Field(description="nieuwste eerst")
+    totaal: int = Field(description="aantal regels met deze filters over alle pagina's (aantal/overslaan)")
 
 
 class Ketencontrole(Uitvoer):
@@ -101,7 +104,8 @@ class Ketencontrole(Uitvoer):
 def audit_search(search: AuditSearch, engine: EngineDep, _user: Beheerder) -> AuditZoekresultaat:
     """Het auditlog doorzoeken (beheerder): wie zag welke klanten, wanneer en waarom."""
     with Session(engine) as session:
-        return AuditZoekresultaat(regels=[AuditRegel.of(entry) for entry in audit.query(session, **search.filters())])
+        regels = [AuditRegel.of(entry) for entry in audit.query(session, **search.filters())]
+        return AuditZoekresultaat(regels=regels, totaal=audit.count(session, **search.where()))
 
 
 @router.get("/controle", response_model=Ketencontrole)

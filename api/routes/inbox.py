@@ -3,14 +3,17 @@
 Who may do what (tested in ``tests/api/test_api_workflow.py``):
 
 * ``POST /api/v1/vacatures/{vacaturenummer}/push``: an accountmanager. The best ``aantal`` candidates
-  land in the inbox of each client's consulent; the answer holds counts and the candidate list's
-  pseudonyms (``P-…``), never klantnummers.
+  land in the inbox of each client's consulent; the answer holds counts, the receiving consulenten by
+  name (and why nobody, when nobody) and the candidate list's pseudonyms (``P-…``), never klantnummers.
+* ``GET /api/v1/pushes``: the accountmanager's own pushes, with per receiving consulent the items
+  open, bekeken, voorgesteld and afgewezen (:func:`api.services.pushes.list_pushes`).
 * ``GET /api/v1/inbox``, ``POST /api/v1/inbox/{id}/accepteren`` (201, makes the voorstel),
   ``POST /api/v1/inbox/{id}/afwijzen`` (reason code; stored as a training label),
   ``POST /api/v1/inbox/{id}/afronden`` (nazorg done): a werkconsulent, for items addressed to their
   caseload; handling an item twice answers 409.
 
-The routes call :mod:`api.services.inbox`; accepting makes a voorstel (:func:`api.services.voorstellen.accept`).
+The routes call :mod:`api.services.inbox` and :mod:`api.services.pushes`; accepting makes a voorstel
+(:func:`api.services.voorstellen.accept`).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import Field
 
 from api.deps import Accountmanager, Consulent, MatcherDep
-from api.routes.common import Invoer, Pagina, PaginaGrootte, Uitvoer
+from api.routes.common import Invoer, Pagina, PaginaGrootte, Paginering, Uitvoer, Utc, paging
 from api.routes.modellen import Rangschikker
 from api.routes.voorstellen import VoorstelOut
 from api.routes.werkproces import (
@@ -35,7 +38,7 @@ from api.routes.werkproces import (
     actor,
     reden_field,
 )
-from api.services import inbox, tokens, voorstellen
+from api.services import inbox, pushes, tokens, voorstellen
 from matching import reasons
 from matching.disclosure import OUTSIDER
 from matching.domain import Note
@@ -73,20 +76,44 @@ class PushKandidaat(Uitvoer):
     in_inbox: bool = Field(description="false: er liep al een suggestie of voorstel voor dit paar")
 
 
+class PushOntvanger(Uitvoer):
+    consulent: str = Field(description="caseloadcode waar de items in de inbox staan")
+    namen: list[str] = Field(description="actieve werkconsulenten met deze caseload (leeg: niemand leest deze inbox)")
+    aantal: int = Field(description="items van deze push in die inbox")
+
+
 class PushOut(Uitvoer):
     vacature_id: str
     aangemaakt: int
     overgeslagen: int
     consulenten: int
+    ontvangers: list[PushOntvanger]
+    niet_bereikt: str | None = Field(description="waarom de push geen consulent bereikte; leeg als dat wel zo is")
     kandidaten: list[PushKandidaat]
     gerangschikt_door: Rangschikker
 
 
-class InboxLijst(Uitvoer):
+class PushStand(PushOntvanger):
+    open: int = Field(description="nog niet bekeken")
+    bekeken: int = Field(description="in de inbox getoond, nog niet afgehandeld")
+    voorgesteld: int = Field(description="geaccepteerd: het voorstel is gedaan")
+    afgewezen: int
+
+
+class PushOverzicht(Uitvoer):
+    vacature_id: str
+    titel: str
+    moment: Utc
+    toelichting: str | None
+    ontvangers: list[PushStand]
+
+
+class PushLijst(Paginering):
+    pushes: list[PushOverzicht]
+
+
+class InboxLijst(Paginering):
     items: list[InboxItemOut]
-    totaal: int
-    pagina: int
-    pagina_grootte: int
 
 
 class Geaccepteerd(Uitvoer):
@@ -111,7 +138,7 @@ def push_vacature(
     # (matching.disclosure); the client's consulent sees any conflict in the inbox and decides.
     listing = matcher.search_candidates(vacaturenummer, body.aantal, served=True, viewer=OUTSIDER)
     settings, vacature = request.app.state.settings, listing.vacancy_id
-    pushed = inbox.push_candidates(
+    pushed = pushes.push_candidates(
         matcher.engine,
         listing,
         actor(user, request, body.doel),
@@ -119,6 +146,16 @@ def push_vacature(
         body.toelichting,
     )
     return {**pushed, "gerangschiktDoor": ranker_json(listing.ranked_by)}
+
+
+@router.get("/pushes", response_model=PushLijst)
+def read_pushes(
+    matcher: MatcherDep, user: Accountmanager, request: Request, pagina: Pagina = 1, pagina_grootte: PaginaGrootte = 20
+) -> dict[str, Any]:
+    """De eigen pushes, nieuwste eerst: per ontvangende consulent hoeveel items open, bekeken, voorgesteld of
+    afgewezen zijn."""
+    found = pushes.list_pushes(matcher.engine, actor(user, request), page=pagina, size=pagina_grootte)
+    return {**found, **paging(pagina, pagina_grootte, found["totaal"])}
 
 
 @router.get("/inbox", response_model=InboxLijst)
@@ -133,9 +170,10 @@ def read_inbox(
 ) -> dict[str, Any]:
     """De inbox van de eigen caseload: wat nu aan de beurt is (nieuwste eerst), daarna geplande nazorg."""
     chosen = None if status == "alle" else inbox.ItemStatus(status)
-    return inbox.list_inbox(
+    found = inbox.list_inbox(
         matcher.engine, actor(user, request), status=chosen, gepland=gepland, page=pagina, size=pagina_grootte
     )
+    return {**found, **paging(pagina, pagina_grootte, found["totaal"])}
 
 
 @router.post("/inbox/{item_id}/accepteren", status_code=201, response_model=Geaccepteerd, responses=CONFLICT)

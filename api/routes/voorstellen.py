@@ -25,7 +25,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import Field
 
 from api.deps import Consulent, MatcherDep
-from api.routes.common import PAGE_MAX, Invoer, Uitvoer
+from api.routes.common import PAGE_MAX, Invoer, Paginering, Uitvoer, paging
 from api.routes.werkproces import (
     AFWIJS_REDEN_TEKST,
     NOT_FOUND,
@@ -110,11 +110,8 @@ class VoorstelOut(VoorstelKort):
     nazorg: list[InboxItemOut]
 
 
-class VoorstelLijst(Uitvoer):
+class VoorstelLijst(Paginering):
     voorstellen: list[VoorstelKort]
-    totaal: int
-    pagina: int
-    pagina_grootte: int
 
 
 class KandidaatAfwijzingOut(Uitvoer):
@@ -161,8 +158,8 @@ def move_voorstel(
 @router.post("/voorstellen/zoeken", response_model=VoorstelLijst)
 def search_voorstellen(body: VoorstelZoeken, matcher: MatcherDep, user: Consulent, request: Request) -> dict[str, Any]:
     """De voorstellen voor klanten uit de eigen caseload, laatst gewijzigd eerst, met statusfilter en paginering."""
-    who = actor(user, request)
-    return voorstellen.search(matcher.engine, who, body.status, body.pagina, body.pagina_grootte)
+    found = voorstellen.search(matcher.engine, actor(user, request), body.status, body.pagina, body.pagina_grootte)
+    return {**found, **paging(body.pagina, body.pagina_grootte, found["totaal"])}
 
 
 @router.post(

@@ -76,6 +76,9 @@ class InboxItemOut(Uitvoer):
     klant_id: str
     vacature_id: str
     titel: str
+    uren_min: int = Field(description="uren per week van de vacature: minstens")
+    uren_max: int = Field(description="uren per week van de vacature: hoogstens")
+    afstand_km: float | None = Field(description="afstand tussen de postcodegebieden (PC4) van klant en vacature")
     van: str
     toelichting: str | None
     rang: int | None

@@ -69,7 +69,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Integer, text, update
+from sqlalchemy import JSON, BigInteger, Column, Integer, func, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, Session, SQLModel, select
 
@@ -432,7 +432,26 @@ def query(
         raise InvalidInputError(f"aantal moet tussen 1 en {QUERY_LIMIT_MAX} liggen, niet {limit}")
     if offset < 0:
         raise InvalidInputError(f"overslaan mag niet negatief zijn, niet {offset}")
-    statement = select(AuditEntry)
+    statement = _search(session, select(AuditEntry), actor, subject, action, since, until)
+    rows = session.exec(statement.order_by(AuditEntry.seq.desc()).offset(offset).limit(limit))  # type: ignore[union-attr]
+    return [_public(entry) for entry in rows]
+
+
+def count(session: Session, **filters: Any) -> int:
+    """How many entries :func:`query` finds with its ``filters`` (not limit, offset) on all pages ("1–50 van 280")."""
+    return int(session.exec(_search(session, select(func.count()).select_from(AuditEntry), **filters)).one())
+
+
+def _search(
+    session: Session,
+    statement: Any,
+    actor: str | None = None,
+    subject: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Any:
+    """``statement`` with the filters of :func:`query`."""
     if actor is not None:
         statement = statement.where(AuditEntry.actor == actor)
     if action is not None:
@@ -445,8 +464,7 @@ def query(
         raise InvalidInputError("'vanaf' ligt na 'tot'; draai de twee tijden om")
     if subject is not None:
         statement = statement.where(_contains_subject(session, subject))
-    rows = session.exec(statement.order_by(AuditEntry.seq.desc()).offset(offset).limit(limit))  # type: ignore[union-attr]
-    return [_public(entry) for entry in rows]
+    return statement
 
 
 def log_inference(

@@ -33,7 +33,7 @@ The tables are created with all others by :func:`api.services.schema.create_all`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -44,14 +44,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Field as SQLField
 from sqlmodel import Session, SQLModel, select
 
-from api.services.werkproces import Actor, check_page, model_version, record_audit
-from matching import compatibility, outcomes, reasons
+from api.services.werkproces import Actor, check_page, record_audit
+from matching import compatibility, geo, outcomes, reasons
 from matching.annotate import offered_by
 from matching.columns import moment_column, optional_moment_column
 from matching.domain import Client, Vacancy, utcnow
 from matching.errors import ConflictError, InvalidInputError, NotFoundError
 from matching.outcomes import Voorstel, note_column
-from matching.results import CandidateList
 from matching.timeutil import add_months
 
 NAZORG_MAANDEN = (1, 3, 6)
@@ -158,107 +157,6 @@ def local_today() -> date:
     return utcnow().astimezone(LOCAL_TIME).date()
 
 
-def _open_suggestion_pairs(session: Session, client_ids: Iterable[int], vacancy_id: int) -> set[int]:
-    """Clients for which this vacancy already has an open suggestion or an open voorstel."""
-    ids = list(client_ids)
-    if not ids:
-        return set()
-    items = session.exec(
-        select(InboxItem.client_id).where(
-            InboxItem.vacancy_id == vacancy_id,
-            InboxItem.client_id.in_(ids),  # type: ignore[attr-defined]
-            InboxItem.soort.in_(SUGGESTIONS),  # type: ignore[attr-defined]
-            InboxItem.status == ItemStatus.OPEN.value,
-        )
-    ).all()
-    proposals = session.exec(
-        select(Voorstel.client_id).where(
-            Voorstel.vacancy_id == vacancy_id,
-            Voorstel.client_id.in_(ids),  # type: ignore[attr-defined]
-            Voorstel.status.in_([s.value for s in outcomes.OPEN_STATUSES]),  # type: ignore[attr-defined]
-        )
-    ).all()
-    return set(items) | set(proposals)
-
-
-# ---------------------------------------------------------------------------------------- push
-
-
-def push_candidates(
-    engine: Engine,
-    listing: CandidateList,
-    actor: Actor,
-    pseudonym: Callable[[str], str],
-    toelichting: str | None = None,
-) -> dict[str, Any]:
-    """Put each candidate of ``listing`` into the inbox of the client's consulent (warm hand-over).
-
-    Args:
-        engine: The database.
-        listing: :meth:`matching.matcher.Matcher.search_candidates` for the vacancy, already cut to the number
-            wanted.
-        actor: The accountmanager.
-        pseudonym: Klantnummer → the reference the accountmanager may see (the candidate list's pseudonym).
-        toelichting: A note for the consulenten, at most 500 characters.
-
-    Returns:
-        ``vacatureId``, ``aangemaakt`` (items created), ``overgeslagen`` (pairs with an open
-        suggestion or voorstel already), ``consulenten`` (inboxes reached) and ``kandidaten``: per
-        candidate ``referentie`` (pseudonym), ``rang``, ``score`` and ``inInbox``. No klantnummers.
-    """
-    note = outcomes.clean_toelichting(toelichting)
-    vacature = listing.vacancy_id
-    numbers = [item.client_id for item in listing.results]
-    with Session(engine, expire_on_commit=False) as session:
-        vacancy = session.exec(select(Vacancy).where(Vacancy.vacature_nummer == vacature)).one()
-        clients = {
-            c.client_nummer: c
-            for c in session.exec(select(Client).where(Client.client_nummer.in_(numbers)))  # type: ignore[attr-defined]
-        }
-        # The audit entry takes the write lock first, so the check below sees every committed push.
-        record_audit(session, actor, "vacature_gepusht", [vacature, *numbers], aantal=len(numbers))
-        busy = _open_suggestion_pairs(session, (c.id for c in clients.values()), vacancy.id)  # type: ignore[misc,arg-type]
-        version = model_version(listing.ranked_by)
-        shown, inboxes, created = [], set(), 0
-        for item in listing.results:
-            client = clients[item.client_id]
-            fresh = client.id not in busy
-            if fresh:
-                session.add(
-                    InboxItem(
-                        soort=Soort.PUSH.value,
-                        consulent=client.consulent,
-                        client_id=client.id,  # type: ignore[arg-type]
-                        vacancy_id=vacancy.id,  # type: ignore[arg-type]
-                        sender=actor.username,
-                        toelichting=note,
-                        reference=pseudonym(client.client_nummer),
-                        rank=item.rank,
-                        score=item.score,
-                        model_version=version,
-                        reasons=list(item.explained.reasons),
-                    )
-                )
-                inboxes.add(client.consulent)
-                created += 1
-            shown.append(
-                {
-                    "referentie": pseudonym(client.client_nummer),
-                    "rang": item.rank,
-                    "score": item.score,
-                    "inInbox": fresh,
-                }
-            )
-        session.commit()
-    return {
-        "vacatureId": vacature,
-        "aangemaakt": created,
-        "overgeslagen": len(shown) - created,
-        "consulenten": len(inboxes),
-        "kandidaten": shown,
-    }
-
-
 # ---------------------------------------------------------------------------------------- inbox
 
 
@@ -272,8 +170,16 @@ def beperking_notes(client: Client, vacancy: Vacancy) -> list[str]:
     return [item.tekst() for item in conflicts]
 
 
+def _km(client: Client, vacancy: Vacancy) -> float | None:
+    """The distance between the client's and the vacancy's postcode area, or None where one is unknown."""
+    try:
+        return round(geo.distance_km(client.postcode, vacancy.postcode), 1)
+    except (KeyError, ValueError):
+        return None
+
+
 def item_dict(
-    item: InboxItem, klant: str, vacature: str, titel: str, today: date, beperkingen: list[str] | None = None
+    item: InboxItem, client: Client, vacancy: Vacancy, today: date, beperkingen: list[str] | None = None
 ) -> dict[str, Any]:
     """One item as the API returns it; ``beperkingen`` (:func:`beperking_notes`) only for the own consulent."""
     return {
@@ -281,9 +187,12 @@ def item_dict(
         "soort": item.soort,
         "status": item.status,
         "uitkomst": item.uitkomst,
-        "klant_id": klant,
-        "vacature_id": vacature,
-        "titel": titel,
+        "klant_id": client.client_nummer,
+        "vacature_id": vacancy.vacature_nummer,
+        "titel": vacancy.titel,
+        "uren_min": vacancy.uren_min,
+        "uren_max": vacancy.uren_max,
+        "afstand_km": _km(client, vacancy),
         "van": item.sender,
         "toelichting": item.toelichting,
         "rang": item.rank,
@@ -346,12 +255,10 @@ def list_inbox(
             .offset((page - 1) * size)
             .limit(size)
         ).all()
-        items = [
-            item_dict(item, client.client_nummer, vacancy.vacature_nummer, vacancy.titel, day, notes(client, vacancy))
-            for item, client, vacancy in rows
-        ]
-        if items:
-            record_audit(session, actor, "inbox_gelezen", sorted({item["klant_id"] for item in items}))
+        items = [item_dict(item, client, vacancy, day, notes(client, vacancy)) for item, client, vacancy in rows]
+        if items:  # the item numbers: a push's sender sees what was shown ("bekeken", api.services.pushes)
+            klanten = sorted({item["klant_id"] for item in items})
+            record_audit(session, actor, "inbox_gelezen", klanten, items=[item["id"] for item in items])
             session.commit()
     return {"items": items, "totaal": total, "pagina": page, "pagina_grootte": size}
 
@@ -471,15 +378,7 @@ def item_view(engine: Engine, item: InboxItem, today: date | None = None) -> dic
         client, vacancy = session.get(Client, item.client_id), session.get(Vacancy, item.vacancy_id)
         assert client is not None and vacancy is not None  # foreign keys
         notes = beperking_notes(client, vacancy)
-        return item_dict(
-            item, client.client_nummer, vacancy.vacature_nummer, vacancy.titel, today or local_today(), notes
-        )
-
-
-# ---------------------------------------------------------------------------------------- nazorg
-
-
-_MAANDEN = ("maand", "maanden")
+        return item_dict(item, client, vacancy, today or local_today(), notes)
 
 
 # ---------------------------------------------------------------------------------------- nazorg

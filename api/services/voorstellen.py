@@ -192,7 +192,7 @@ def view(session: Session, voorstel: Voorstel, client: Client, vacancy: Vacancy)
         for event in outcomes.history(session, voorstel.id)  # type: ignore[arg-type]
     ]
     nazorg = [
-        inbox.item_dict(item, client.client_nummer, vacancy.vacature_nummer, vacancy.titel, today)
+        inbox.item_dict(item, client, vacancy, today)
         for item in inbox.nazorg_for(session, voorstel.id)  # type: ignore[arg-type]
     ]
     reden = motivation.reason_code if motivation is not None else None

@@ -120,13 +120,8 @@ def push(
         typed = form_number(aantal, "aantal", whole=True)
         body = PushIn(aantal=5 if typed is None else typed, toelichting=blank_to_none(toelichting))
         result = push_vacature(nummer, body, request.app.state.matcher, web.user, request)
-        counts = {key: int(result[key]) for key in ("aangemaakt", "consulenten", "overgeslagen")}
-        return _back_to_list(
-            nummer,
-            filters,
-            gepusht=counts["aangemaakt"],
-            consulenten=counts["consulenten"],
-            overgeslagen=counts["overgeslagen"],
-        )
+        counts = {key: int(result[key]) for key in ("aangemaakt", "overgeslagen")}
+        # To the own pushes, the result on top: who received it by name, or why nobody (api.web.pushes).
+        return RedirectResponse(f"/pushes?{urlencode({'vacature': nummer, **counts})}", status_code=303)
     form = {"aantal": aantal, "toelichting": toelichting, "errors": errors}
     return candidates_page(request, web, nummer, parse_qs(filters), 400, push_form=form)

@@ -196,6 +196,7 @@ def audit_log(
     entries: list[dict[str, Any]] = []
     more = False
     chain = None
+    total = 0
     if not errors:
         with refusals(errors, names={"gebruiker": "actor", "betrokkene": "subject"}):
             search = AuditSearch(
@@ -206,10 +207,11 @@ def audit_log(
                 tot=datetime.combine(last + timedelta(days=1), time.min, inbox.LOCAL_TIME) if last else None,
                 aantal=AUDIT_PAGE + 1,  # one more than shown: is there a next page?
                 overslaan=(page - 1) * AUDIT_PAGE,
-            ).filters()
+            )
     if not errors:
         with Session(request.app.state.engine) as session:
-            entries = audit.query(session, **search)
+            entries = audit.query(session, **search.filters())
+            total = audit.count(session, **search.where())
             if controle:
                 chain = audit.verify_chain(session)
         more = len(entries) > AUDIT_PAGE
@@ -227,6 +229,9 @@ def audit_log(
         entries=entries,
         page=page,
         more=more,
+        total=total,
+        pages=max(1, -(-total // AUDIT_PAGE)),
+        size=AUDIT_PAGE,
         query=query,
         chain=chain,
     )

@@ -20,7 +20,7 @@ from api.routes.voorstellen import OvergangIn, VoorstelZoeken, move_voorstel, se
 from api.routes.zoekopdrachten import ZoekopdrachtIn, delete_search, list_searches, save_search
 from api.services import matches
 from api.services.users import Rol
-from api.web import shortlist
+from api.web import paging, shortlist
 from api.web.common import blank_to_none, field_errors, refusals, render
 from api.web.formats import FieldError, form_number
 from api.web.pages import Web
@@ -34,14 +34,31 @@ router = APIRouter(include_in_schema=False)
 REDENEN_AFWIJZEN = [str(reden) for reden in reasons.AFWIJZEN]
 REDENEN_AFGEWEZEN = [str(reden) for reden in reasons.VOORSTEL_AFGEWEZEN]
 REDENEN_UITVAL = [str(reden) for reden in reasons.VOORSTEL_UITGEVALLEN]
+# The status filter of /voorstellen: "open" (not yet final, the default), every status, or one.
+VOORSTEL_FILTERS: dict[str, list[VoorstelStatus] | None] = {
+    "open": sorted(outcomes.OPEN_STATUSES),
+    "alle": None,
+    **{status.value: [status] for status in VoorstelStatus},
+}
+INBOX_FILTERS = ("open", "afgehandeld", "alle")
 
 
 # ------------------------------------------------------------------------------------------ voorstellen
 
 
 def voorstellen_page(request: Request, web: WebSession, status: int = 200, **extra: Any) -> Response:
+    """The own voorstellen, by status (default: still open), 50 a page."""
     require_role(web, Rol.WERKCONSULENT)
-    found = search_voorstellen(VoorstelZoeken(pagina_grootte=100), request.app.state.matcher, web.user, request)
+    chosen = paging.choice(request.query_params.get("status"), tuple(VOORSTEL_FILTERS))
+
+    def search(page: int) -> dict[str, Any]:
+        query = VoorstelZoeken(status=VOORSTEL_FILTERS[chosen], pagina=page, pagina_grootte=paging.LIST_PAGE)
+        return search_voorstellen(query, request.app.state.matcher, web.user, request)
+
+    found = search(paging.page_number(request.query_params.get("pagina")))
+    where = paging.Position.of(found["pagina"], found["totaal"])
+    if where.page != found["pagina"]:  # past the last page: show the last one
+        found = search(where.page)
     for voorstel in found["voorstellen"]:
         voorstel["volgende"] = [str(s) for s in outcomes.TRANSITIONS[VoorstelStatus(voorstel["status"])]]
     nieuw = request.query_params.get("nieuw")
@@ -52,6 +69,9 @@ def voorstellen_page(request: Request, web: WebSession, status: int = 200, **ext
         status,
         voorstellen=found["voorstellen"],
         totaal=found["totaal"],
+        positie=where,
+        filter=chosen,
+        filters=VOORSTEL_FILTERS,
         nieuw=int(nieuw) if nieuw and nieuw.isdigit() else None,
         redenen_afwijzen=REDENEN_AFGEWEZEN,
         redenen_uitval=REDENEN_UITVAL,
@@ -188,8 +208,18 @@ def client_view(request: Request, web: WebSession, klantnummer: str, status: int
 
 
 def inbox_page(request: Request, web: WebSession, status: int = 200, **extra: Any) -> Response:
+    """The inbox of the own caseload, by status (default: open), 50 a page."""
     require_role(web, Rol.WERKCONSULENT)
-    found = read_inbox(request.app.state.matcher, web.user, request, status="open", pagina_grootte=100)
+    chosen = paging.choice(request.query_params.get("status"), INBOX_FILTERS)
+
+    def read(page: int) -> dict[str, Any]:
+        matcher, size = request.app.state.matcher, paging.LIST_PAGE
+        return read_inbox(matcher, web.user, request, status=chosen, pagina=page, pagina_grootte=size)  # type: ignore[arg-type]
+
+    found = read(paging.page_number(request.query_params.get("pagina")))
+    where = paging.Position.of(found["pagina"], found["totaal"])
+    if where.page != found["pagina"]:  # past the last page: show the last one
+        found = read(where.page)
     return render(
         request,
         web,
@@ -197,6 +227,9 @@ def inbox_page(request: Request, web: WebSession, status: int = 200, **extra: An
         status,
         items=found["items"],
         totaal=found["totaal"],
+        positie=where,
+        filter=chosen,
+        filters=INBOX_FILTERS,
         redenen=REDENEN_AFWIJZEN,
         reden_label=reasons.label,
         voorstel_labels=shortlist.VOORSTEL_LABELS,

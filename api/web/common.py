@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from api.problems import ProblemError
 from api.services.users import Rol
 from api.web.formats import FieldError, datum, getal, km
-from api.web.session import ROL_NAMEN, WebSession
+from api.web.session import ROL_NAMEN, WebSession, forget_form, kept_form
 from matching.errors import WerkmatchError, dutch_message
 from matching.vocab import PLAATSINGSVORM_LABELS, Plaatsingsvorm, Route
 
@@ -31,14 +31,18 @@ templates.env.filters.update(getal=getal, km=km, datum=datum)  # every shown num
 
 
 def render(request: Request, web: WebSession | None, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """A page, with the user, the CSRF token and the navigation the role may use."""
-    return templates.TemplateResponse(
+    """A page, with the user, the CSRF token, the navigation the role may use and a form kept over a login."""
+    kept = kept_form(request) if web else None  # once logged in again: the form of before, filled in (bewaard.js)
+    page = templates.TemplateResponse(
         request,
         name,
-        {"web": web, "user": web.user if web else None, "csrf": web.csrf if web else "", **context},
+        {"web": web, "user": web.user if web else None, "csrf": web.csrf if web else "", "bewaard": kept, **context},
         status_code=status_code,
         headers={"Cache-Control": "no-store"},  # pages hold personal data: never cached
     )
+    if kept is not None:
+        forget_form(page)
+    return page
 
 
 def field_errors(error: ValidationError, names: dict[str, str]) -> dict[str, str]:

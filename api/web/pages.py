@@ -27,7 +27,15 @@ from api.services.users import Rol
 from api.web import charts, export, shortlist
 from api.web.common import error_text, refusals, render
 from api.web.formats import FieldError, form_number
-from api.web.session import WebSession, check_csrf, clear_cookie, current_session, require_role, set_cookie
+from api.web.session import (
+    WebSession,
+    check_csrf,
+    clear_cookie,
+    current_session,
+    require_role,
+    safe_next,
+    set_cookie,
+)
 from matching import geo, vacancy_search
 from matching.domain import Vacancy
 from matching.errors import NotFoundError
@@ -48,13 +56,6 @@ def home_for(rol: Rol) -> str:
     return HOME.get(rol, "/vacatures")
 
 
-def _safe_next(target: str | None) -> str | None:
-    """Only a path on this site (``/…``, not ``//host``): no open redirect after login."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
-
-
 # ---------------------------------------------------------------------------------------------- login
 
 
@@ -69,7 +70,7 @@ def start(request: Request) -> Response:
 
 @router.get("/inloggen", response_class=HTMLResponse)
 def login_page(request: Request, volgende: str | None = None, melding: str | None = None) -> Response:
-    return render(request, None, "inloggen.html", volgende=_safe_next(volgende) or "", melding=melding, values={})
+    return render(request, None, "inloggen.html", volgende=safe_next(volgende) or "", melding=melding, values={})
 
 
 @router.post("/inloggen", response_class=HTMLResponse)
@@ -100,11 +101,13 @@ def login(
             errors["wachtwoord"] = error.detail
     if errors or user is None:
         values = {"gebruikersnaam": gebruikersnaam}
-        page = render(request, None, "inloggen.html", status, errors=errors, values=values, volgende=volgende)
+        page = render(
+            request, None, "inloggen.html", status, errors=errors, values=values, volgende=safe_next(volgende) or ""
+        )
         page.headers.update(headers)
         return page
     settings = request.app.state.settings
-    response = RedirectResponse(_safe_next(volgende) or home_for(user.rol), status_code=303)
+    response = RedirectResponse(safe_next(volgende) or home_for(user.rol), status_code=303)
     set_cookie(response, request, settings, tokens.create_access_token(settings, user, generation=generation))
     return response
 

@@ -1,24 +1,22 @@
 """The web UI in the app: :func:`install` adds the pages, the static files and the handlers that turn
 a missing session into the login page and a refusal into a Dutch page (never JSON).
 
-``api.app.create_app`` calls it after :func:`api.problems.install`, so that on a page these handlers
-answer instead of the API's problem+json ones.
+``api.app.create_app`` passes :func:`error_page` to :func:`api.problems.install`: every error the API
+answers as problem+json (404, 405, 400, a domain refusal, 500) is that Dutch page outside ``/api/``.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+import json
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from api.problems import ProblemError
-from api.problems import problem as problem_response  # 'problem' names a handler below
-from api.web import actions, beheer, caseload, models, pages, toezicht
-from api.web.common import HERE, error_text, render
+from api.problems import allowed_methods
+from api.web import actions, beheer, caseload, models, pages, pushes, session, toezicht
+from api.web.common import HERE, render
 from api.web.session import CsrfError, Forbidden, LoginRequired, WebSession, current_session
-from matching.errors import NotFoundError
 from matching.settings import Settings
 
 
@@ -29,27 +27,53 @@ def _session_or_none(request: Request) -> WebSession | None:
         return None
 
 
-def _is_web(request: Request) -> bool:
-    return not request.url.path.startswith("/api/")
+def _page_above(request: Request) -> str:
+    """The nearest page above ``request``'s path that a browser can open (GET): where a form's address leads back."""
+    parts = request.url.path.rstrip("/").split("/")
+    while len(parts) > 1:
+        parts.pop()
+        path = "/".join(parts) or "/"
+        if "GET" in allowed_methods(request.app, path):
+            return path
+    return "/"
 
 
-def not_found_page(request: Request) -> HTMLResponse:
-    """The Dutch 'niet gevonden' page for a path that is no page at all."""
-    return render(request, _session_or_none(request), "fout.html", 404, titel="Niet gevonden")
+def error_page(request: Request, problem: JSONResponse) -> HTMLResponse:
+    """The Dutch page for what the API would answer as ``problem`` (problem+json): a page never shows JSON.
+
+    The status and the ``Allow`` and ``Retry-After`` headers stay; the text is the problem's own detail,
+    except for 404 (the same words for unknown and for another consulent's), 405 (the address of a form,
+    opened or reloaded: a link to its page) and 500 (no internals).
+    """
+    body = json.loads(bytes(problem.body))
+    status = problem.status_code
+    detail = str(body.get("detail", ""))
+    context: dict[str, object] = {"titel": "Niet gelukt", "detail": detail[:1].upper() + detail[1:]}
+    if status in (401, 403):
+        context["titel"] = "Geen toegang"
+    elif status == 404:
+        context = {"titel": "Niet gevonden"}
+    elif status == 405:
+        context = {"titel": "Deze pagina opent zo niet", "formulier": _page_above(request)}
+    elif status >= 500:
+        context["titel"] = "Er ging iets mis"
+    page = render(request, _session_or_none(request), "fout.html", status, **context)
+    for name in ("Allow", "Retry-After"):
+        if name in problem.headers:
+            page.headers[name] = problem.headers[name]
+    return page
 
 
-def install(app: FastAPI, settings: Settings) -> None:  # noqa: ARG001 - same shape as the other installers
+def install(app: FastAPI, settings: Settings) -> None:
     """Mount the UI on ``app``: pages at ``/``, static files at ``/static``."""
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for router in (pages.router, actions.router, caseload.router, models.router, beheer.router, toezicht.router):
+    routers = (pages, actions, caseload, pushes, models, beheer, toezicht)
+    for router in (module.router for module in routers):
         app.include_router(router)
 
     @app.exception_handler(LoginRequired)
-    async def login_required(_request: Request, error: LoginRequired) -> Response:
-        query = {"volgende": error.next_path}
-        if error.reason:
-            query["melding"] = "verlopen"
-        return RedirectResponse(f"/inloggen?{urlencode(query)}", status_code=303)
+    async def login_required(request: Request, error: LoginRequired) -> Response:
+        return await session.back_after_login(request, error)
 
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, error: Forbidden) -> HTMLResponse:
@@ -58,19 +82,3 @@ def install(app: FastAPI, settings: Settings) -> None:  # noqa: ARG001 - same sh
     @app.exception_handler(CsrfError)
     async def csrf_refused(request: Request, _error: CsrfError) -> HTMLResponse:
         return render(request, _session_or_none(request), "fout.html", 403, titel="Formulier verlopen", csrf_error=True)
-
-    @app.exception_handler(NotFoundError)
-    async def not_found(request: Request, error: NotFoundError) -> Response:
-        """On a page: the Dutch 'niet gevonden' page, the same for unknown and for another consulent's."""
-        if _is_web(request):
-            return render(request, _session_or_none(request), "fout.html", 404, titel="Niet gevonden")
-        return problem_response(404, "Niet gevonden", str(error))  # the API's own answer, as its handler gives
-
-    @app.exception_handler(ProblemError)
-    async def problem(request: Request, error: ProblemError) -> Response:
-        if _is_web(request):
-            titel = "Geen toegang" if error.status in (401, 403) else "Niet gelukt"
-            return render(
-                request, _session_or_none(request), "fout.html", error.status, titel=titel, detail=error_text(error)
-            )
-        return error.response()

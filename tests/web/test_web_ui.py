@@ -134,7 +134,7 @@ def test_accountmanager_pushes_and_consulent_finds_it_in_the_inbox(new_page) -> 
     manager.get_by_label("Aantal kandidaten").last.fill("5")
     manager.get_by_label("Toelichting voor de consulenten (optioneel)").fill("Werkgever zoekt snel mensen")
     manager.get_by_role("button", name="Vacature pushen").click()
-    manager.wait_for_url("**/vacatures/V-PUSH?*gepusht=5*")  # post/redirect/get: a refresh sends nothing again
+    manager.wait_for_url("**/pushes?vacature=V-PUSH&aangemaakt=5*")  # post/redirect/get: a refresh sends nothing
     result = manager.get_by_role("status").filter(has_text="Gepusht").inner_text()
     assert "5 kandidaten in de inbox van 2 consulenten" in result
     assert "K-" not in result
