@@ -199,18 +199,18 @@ def test_role_limits_on_client_pages(new_page) -> None:
     assert "opleidingsniveau" in own.locator("section", has_text="Gegevens nakijken").inner_text()
     check_accessibility(own, "klant")
 
-    own.get_by_label("Minimale score (0 tot 1)").evaluate("e => e.removeAttribute('max')")  # past the browser
-    own.get_by_label("Minimale score (0 tot 1)").fill("7")
+    own.get_by_label("Minimale score (0 tot 100)").evaluate("e => e.removeAttribute('max')")  # past the browser
+    own.get_by_label("Minimale score (0 tot 100)").fill("700")
     own.get_by_label("Hoogstens vacatures per keer").fill("12")
     own.get_by_role("button", name="Bewaren").click()
     assert own.locator("#minScore-fout").inner_text()  # the server's Dutch error, next to the field
-    assert own.get_by_label("Minimale score (0 tot 1)").input_value() == "7"
+    assert own.get_by_label("Minimale score (0 tot 100)").input_value() == "700"
     assert own.get_by_label("Hoogstens vacatures per keer").input_value() == "12"
-    own.get_by_label("Minimale score (0 tot 1)").fill("0.2")
+    own.get_by_label("Minimale score (0 tot 100)").fill("62.5")
     own.get_by_role("button", name="Bewaren").click()
     assert "bewaard" in own.get_by_role("status").filter(has_text="zoekopdracht").inner_text()
     saved = own.get_by_role("table", name="Bewaarde zoekopdrachten voor K-W1")
-    assert saved.locator("tbody tr").count() == 1 and "0,20" in saved.inner_text()
+    assert saved.locator("tbody tr").count() == 1 and "62,5" in saved.inner_text()
     saved.get_by_role("button", name="Verwijderen").click()
     assert "verwijderd" in own.get_by_role("status").filter(has_text="zoekopdracht").inner_text()
     assert own.get_by_role("table", name="Bewaarde zoekopdrachten voor K-W1").count() == 0
