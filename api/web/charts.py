@@ -17,7 +17,6 @@ from api.web.formats import getal, km
 
 INK = "#1a1a1a"
 ACCENT = "#00567a"  # 7.5:1 on white
-POSITIVE = "#1d6b2f"
 NEGATIVE = "#a3301a"
 GRID = "#8a8a8a"
 
@@ -63,34 +62,6 @@ def distance_plot(results: Sequence[dict[str, Any]], label_key: str = "klantId")
         )
     desc = "; ".join(f"nummer {int(item['rang'])} op {km(float(item['afstandKm']))}" for item in items)
     return _svg(width, height, "afstand", "Afstand van de kandidaten tot de vacature", desc, "".join(parts))
-
-
-def contribution_bars(bijdragen: Sequence[dict[str, Any]], ident: str, limit: int = 6) -> Markup:
-    """Horizontal bars of score contributions: to the right raises the score, to the left lowers it."""
-    items = list(bijdragen)[:limit]
-    if not items:
-        return Markup("")
-    most = max(abs(float(item["bijdrage"])) for item in items) or 1.0
-    width, label_w, row = 440, 210, 18  # 12 px labels of up to 32 characters
-    half = (width - label_w - 10) / 2
-    middle = label_w + half
-    height = row * len(items) + 6
-    parts = [f'<line x1="{middle:.1f}" y1="0" x2="{middle:.1f}" y2="{height}" stroke="{GRID}"/>']
-    for index, item in enumerate(items):
-        value = float(item["bijdrage"])
-        size = half * abs(value) / most
-        x = middle if value >= 0 else middle - size
-        y = row * index + 3
-        color = POSITIVE if value >= 0 else NEGATIVE
-        sign = "+" if value >= 0 else "−"
-        parts.append(
-            f'<text x="0" y="{y + 11}" font-size="12" fill="{INK}">{escape(item["label"])[:32]}</text>'
-            f'<rect x="{x:.1f}" y="{y}" width="{max(size, 1):.1f}" height="12" fill="{color}"/>'
-            f'<text x="{(x + size + 3) if value >= 0 else (x - 3):.1f}" y="{y + 11}" font-size="12" '
-            f'text-anchor="{"start" if value >= 0 else "end"}" fill="{INK}">{sign}{getal(abs(value), 2)}</text>'
-        )
-    desc = "; ".join(f"{item['label']}: {getal(float(item['bijdrage']), 2, teken=True)}" for item in items)
-    return _svg(width, height, ident, "Bijdragen aan de score", desc, "".join(parts))
 
 
 def funnel(rows: Sequence[dict[str, Any]]) -> Markup:

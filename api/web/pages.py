@@ -277,7 +277,6 @@ def candidates_page(
         rejected=rejected,
         afwijs_labels=shortlist.AFWIJS_LABELS,
         voorstel_labels=shortlist.VOORSTEL_LABELS,
-        bars=charts.contribution_bars,
         **extra,
     )
 
