@@ -8,10 +8,11 @@ of a form goes through :func:`form_number`. The API is not touched: its JSON num
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+from api.services.inbox import LOCAL_TIME
+from matching.timeutil import stored_utc
+
 MONTHS = ("januari februari maart april mei juni juli augustus september oktober november december").split()
 # A plain number: one decimal separator (comma or point), no thousands separators, no exponent.
 # "7,5" and "7.5" are 7.5; "1.000,5", "7,5,1", "1e3" and "75 km" are refused instead of guessed at.
@@ -53,7 +54,7 @@ def datum(value: date | datetime | str | None, tijd: bool = True) -> str:
     """A date as ``"4 december 2026"``, a moment as ``"4 december 2026, 14:05"`` (Amsterdam time).
 
     Args:
-        value: A date, a datetime (naive ones are UTC, as the database stores them) or an ISO string.
+        value: A date, a datetime (a naive one is UTC, as the database stores it) or an ISO string.
         tijd: Show the time of a datetime; ``False`` shows only its date.
     """
     if value is None or value == "":
@@ -61,7 +62,7 @@ def datum(value: date | datetime | str | None, tijd: bool = True) -> str:
     if isinstance(value, str):
         value = datetime.fromisoformat(value) if "T" in value or " " in value else date.fromisoformat(value)
     if isinstance(value, datetime):
-        moment = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(AMSTERDAM)
+        moment = stored_utc(value).astimezone(LOCAL_TIME)
         day = f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
         return f"{day}, {moment:%H:%M}" if tijd else day
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"

@@ -102,7 +102,7 @@ def test_kill_switch_reaches_the_consulents_list_and_the_report_shows_deviations
     consulent = new_page()
     login(consulent, "consulent1")
     consulent.goto(f"/vacatures/{VACANCY}")
-    assert "Rangschikking: model" in consulent.locator("#rangschikking").inner_text()
+    assert "Volgorde: geleerd" in consulent.locator("#rangschikking").inner_text()
     first_own = consulent.locator("li.candidate", has_text="eigen klant")
     lower = first_own.nth(1)
     number = lower.get_by_role("heading").inner_text().split()[1]
@@ -135,7 +135,7 @@ def test_kill_switch_reaches_the_consulents_list_and_the_report_shows_deviations
     assert beheerder.get_by_label("Vanaf").input_value() == "2025-03-01"
 
     consulent.goto(f"/vacatures/{VACANCY}")
-    assert "Rangschikking: transparant" in consulent.locator("#rangschikking").inner_text()
+    assert "Volgorde: vaste regels" in consulent.locator("#rangschikking").inner_text()
 
     scientist = new_page()
     login(scientist, "datascientist")
@@ -152,7 +152,7 @@ def test_kill_switch_reaches_the_consulents_list_and_the_report_shows_deviations
     assert scientist.locator("#modus-nu").inner_text() == "model"
     check_accessibility(scientist, "modellen-noodstop")
     consulent.goto(f"/vacatures/{VACANCY}")
-    assert "Rangschikking: model" in consulent.locator("#rangschikking").inner_text()
+    assert "Volgorde: geleerd" in consulent.locator("#rangschikking").inner_text()
 
     assert consulent.goto("/toezicht").status == 403  # not for consulenten
     assert consulent.goto("/beheer/gebruikers").status == 403

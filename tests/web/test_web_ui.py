@@ -73,7 +73,7 @@ def test_consulent_sees_explained_candidates_and_proposes_one(new_page) -> None:
     other = page.locator("li.candidate", has_text="K-B1")
     assert other.get_by_text("Let op (beperking):").count() == 0
     assert other.get_by_role("button").count() == 0  # another consulent's client: no voorstellen here
-    assert "Rangschikking: model" in page.locator("#rangschikking").inner_text()
+    assert "Volgorde: geleerd" in page.locator("#rangschikking").inner_text()
     # the map: only the own clients, by direction and distance, with the same in words beside it
     assert page.locator("svg[role=img] title", has_text="Waar de eigen kandidaten wonen").count() == 1
     directions = page.get_by_role("list", name="Richting en afstand van de eigen kandidaten").inner_text()
