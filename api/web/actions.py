@@ -2,15 +2,16 @@
 
 Each action calls the API's route function (:mod:`api.routes.voorstellen`, :mod:`api.routes.inbox`),
 so the caseload check, the audit entry, the training label and the Dutch refusal are the API's. A
-success redirects (post / redirect / get: a refresh shows the page again and sends nothing twice); a
-refusal shows the list again with the message next to the field and what was typed still there.
+success redirects (post / redirect / get: a refresh shows the page again and sends nothing twice) back to
+the candidate's own card (``#kandidaat-<klantnummer>``), where the confirmation stands; a refusal shows
+the list again with the message on that card, focus moved to it, and what was typed still there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Annotated
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, quote, urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -19,6 +20,7 @@ from api.routes.inbox import PushIn, push_vacature
 from api.routes.voorstellen import KandidaatAfwijzenIn, VoorstelIn, make_voorstel, reject_candidate
 from api.services import voorstellen
 from api.services.users import Rol
+from api.web import shortlist
 from api.web.common import blank_to_none, refusals
 from api.web.formats import form_number
 from api.web.pages import Web, candidates_page
@@ -29,11 +31,12 @@ router = APIRouter(include_in_schema=False)
 NOTE_FIELDS = {"toelichting": "toelichting", "reden": "reden", "klantId": "klant", "klant_id": "klant"}
 
 
-def _back_to_list(nummer: str, filters: str, **notice: str | int) -> RedirectResponse:
-    """The candidate list with the same filters, and a notice of what was done."""
+def _back_to_list(nummer: str, filters: str, card: str = "", **notice: str | int) -> RedirectResponse:
+    """The candidate list with the same filters and a notice of what was done, at ``card``'s candidate if given."""
     kept = {k: v for k, v in parse_qs(filters).items() if k not in notice}
     query = urlencode({**kept, **{k: [str(v)] for k, v in notice.items()}}, doseq=True)
-    return RedirectResponse(f"/vacatures/{nummer}?{query}", status_code=303)
+    anchor = f"#kandidaat-{quote(card, safe='')}" if card else ""
+    return RedirectResponse(f"/vacatures/{nummer}?{query}{anchor}", status_code=303)
 
 
 def _reason_refused(check: Callable[[str, str], object], reden: str, toelichting: str) -> dict[str, str]:
@@ -63,14 +66,21 @@ def propose(
     """Voorstellen from the candidate list with an optional reason code (``VoorstelIn.reden``)."""
     check_csrf(web, csrf)
     require_role(web, Rol.WERKCONSULENT)
+    earlier = shortlist.own_proposals(request.app.state.engine, nummer, web.user.consulent)
+    if klant in earlier:  # a second click, or Back and again: say so in words, change nothing
+        when = earlier[klant]["op"].strftime("%d-%m-%Y")
+        said = f"{klant} is al voorgesteld voor deze vacature (op {when}); er is niets opnieuw verstuurd."
+        errors = {"algemeen": said}
+        form = {"klant": klant, "reden": reden, "toelichting": toelichting, "errors": errors}
+        return candidates_page(request, web, nummer, parse_qs(filters), 409, voorstel_form=form)
     errors = _reason_refused(voorstellen.voorstel_reden, reden, toelichting)
     if not errors:
         with refusals(errors, names=NOTE_FIELDS):
             body = VoorstelIn(
                 klant_id=klant, vacature_id=nummer, reden=blank_to_none(reden), toelichting=blank_to_none(toelichting)
             )
-            made = make_voorstel(body, request.app.state.matcher, web.user, request)
-            return RedirectResponse(f"/voorstellen?nieuw={made['id']}", status_code=303)
+            make_voorstel(body, request.app.state.matcher, web.user, request)
+            return _back_to_list(nummer, filters, card=klant, voorgesteld=klant)
     form = {"klant": klant, "reden": reden, "toelichting": toelichting, "errors": errors}
     return candidates_page(request, web, nummer, parse_qs(filters), 400, voorstel_form=form)
 
@@ -97,7 +107,7 @@ def reject(
         with refusals(errors, names=NOTE_FIELDS):
             body = KandidaatAfwijzenIn(klant_id=klant, reden=reden, toelichting=blank_to_none(toelichting))
             reject_candidate(nummer, body, request.app.state.matcher, web.user, request)
-            return _back_to_list(nummer, filters, afgewezen=klant)
+            return _back_to_list(nummer, filters, card=klant, afgewezen=klant)
     form = {"klant": klant, "reden": reden, "toelichting": toelichting, "errors": errors}
     return candidates_page(request, web, nummer, parse_qs(filters), 400, afwijs_form=form)
 

@@ -23,7 +23,7 @@ from api.problems import ProblemError
 from api.routes.matches import CandidateSearch, trace
 from api.services import matches, tokens
 from api.services.tokens import NotAuthenticated
-from api.services.users import Rol
+from api.services.users import Rol, User
 from api.web import charts, export, shortlist
 from api.web.common import error_text, refusals, render
 from api.web.formats import FieldError, form_number
@@ -47,7 +47,7 @@ PAGE_SIZE = 25
 SEARCHERS = (Rol.WERKCONSULENT, Rol.ACCOUNTMANAGER)
 FILTER_FIELDS = {"straalKm": "straal", "minUren": "uren", "heleBestand": "heleBestand"}
 # Set by a redirect after an action (post/redirect/get): shown as a notice, never passed on as a filter.
-NOTICE_PARAMS = frozenset({"gepusht", "consulenten", "overgeslagen", "afgewezen"})
+NOTICE_PARAMS = frozenset({"gepusht", "consulenten", "overgeslagen", "afgewezen", "voorgesteld"})
 STATUS_WORDS = {VacancyStatus.OPEN: "open", VacancyStatus.VERVULD: "vervulde", VacancyStatus.GESLOTEN: "gesloten"}
 HOME = {Rol.DATA_SCIENTIST: "/modellen", Rol.BEHEERDER: "/beheer/gebruikers"}
 
@@ -168,6 +168,7 @@ def vacancies(
         rows = session.exec(
             statement.order_by(Vacancy.vacature_nummer).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
         ).all()
+    own_counts = shortlist.own_counts(request.app.state.matcher, web.user, list(rows)) if not errors else {}
     values = {
         "zoek": zoek,
         "plaats": plaats,
@@ -193,10 +194,11 @@ def vacancies(
         query=query,
         status_word=STATUS_WORDS[listed],
         statuses=[s.value for s in VacancyStatus],
+        own_counts=own_counts,
     )
 
 
-def _filter_values(params: dict[str, list[str]]) -> dict[str, Any]:
+def _filter_values(params: dict[str, list[str]], user: User) -> dict[str, Any]:
     def one(name: str) -> str:
         return (params.get(name) or [""])[0]
 
@@ -208,6 +210,7 @@ def _filter_values(params: dict[str, list[str]]) -> dict[str, Any]:
         "route": params.get("route", []),
         "plaatsingsvorm": params.get("plaatsingsvorm", []),
         "heleBestand": one("heleBestand") == "ja",
+        "eigen": shortlist.own_only(params, user),
     }
 
 
@@ -222,6 +225,7 @@ def _search(nummer: str, values: dict[str, Any]) -> CandidateSearch:
             "route": values["route"] or None,
             "plaatsingsvorm": values["plaatsingsvorm"] or None,
             "heleBestand": values["heleBestand"],
+            "alleenEigenKlanten": values["eigen"],
             "doel": "bemiddeling",
         }
     )
@@ -240,7 +244,7 @@ def candidates_page(
 ) -> Response:
     """The vacancy with its candidate list as the role may see it; filter errors next to the fields."""
     vacancy = _vacancy(request, nummer)
-    values = _filter_values(params)
+    values = _filter_values(params, web.user)
     errors: dict[str, str] = {}
     listing: dict[str, Any] | None = None
     listing_error = None
@@ -257,6 +261,7 @@ def candidates_page(
     own_view = web.user.rol == Rol.WERKCONSULENT
     engine = request.app.state.engine
     rejected = shortlist.own_rejections(engine, vacancy, web.user.consulent) if own_view else {}
+    proposed = shortlist.own_proposals(engine, vacancy.vacature_nummer, web.user.consulent) if own_view else {}
     points = (
         shortlist.map_points(engine, vacancy, listing["resultaten"], web.user.consulent) if own_view and listing else []
     )
@@ -275,6 +280,8 @@ def candidates_page(
         area_map=charts.area_map(points, vacancy.vacature_nummer),
         map_points=points,
         rejected=rejected,
+        proposed=proposed,
+        all_clients=shortlist.all_clients_query(query),
         afwijs_labels=shortlist.AFWIJS_LABELS,
         voorstel_labels=shortlist.VOORSTEL_LABELS,
         **extra,
@@ -293,7 +300,7 @@ def export_shortlist(request: Request, web: Web, nummer: str, formaat: str) -> R
     if formaat not in ("csv", "xlsx"):
         raise NotFoundError(f"export als '{formaat}' bestaat niet; kies csv of xlsx")
     vacancy = _vacancy(request, nummer)
-    values = _filter_values(parse_qs(request.url.query))
+    values = _filter_values(parse_qs(request.url.query), web.user)
     try:
         search = _search(vacancy.vacature_nummer, values)
     except (ValidationError, FieldError):

@@ -106,9 +106,10 @@ def test_kill_switch_reaches_the_consulents_list_and_the_report_shows_deviations
     first_own = consulent.locator("li.candidate", has_text="eigen klant")
     lower = first_own.nth(1)
     number = lower.get_by_role("heading").inner_text().split()[1]
+    lower.locator("details.reason > summary").click()
     lower.get_by_label("Waarom voorstellen (optioneel)").select_option("wens_klant")
     lower.get_by_role("button", name=f"Voorstellen: {number}").click()
-    consulent.wait_for_url("**/voorstellen?nieuw=*")
+    consulent.wait_for_url(f"**/vacatures/{VACANCY}?*voorgesteld={number}*")
 
     beheerder = new_page()
     login(beheerder, "beheerder")

@@ -56,8 +56,12 @@ def test_consulent_sees_explained_candidates_and_proposes_one(new_page) -> None:
     assert page.get_by_role("status").inner_text().startswith("1 open vacature")
     check_accessibility(page, "vacatures")
 
-    page.get_by_role("link", name="V-WEB1").click()
-    page.wait_for_url("**/vacatures/V-WEB1")
+    page.get_by_role("link", name="V-WEB1", exact=True).click()
+    page.wait_for_url("**/vacatures/V-WEB1#kandidaten")
+    assert page.get_by_label("Alleen mijn klanten").is_checked()  # a consulent's default (test_web_candidates)
+    page.get_by_label("Alleen mijn klanten").uncheck()
+    page.get_by_role("button", name="Toon").click()
+    page.wait_for_url("**/vacatures/V-WEB1?*eigen=nee*")
     candidates = page.locator("li.candidate")
     assert candidates.count() == len(OWN + OTHER)
     # explanations in words: a positive reason on every candidate, the "niet getoond" summary, the picture
@@ -83,6 +87,7 @@ def test_consulent_sees_explained_candidates_and_proposes_one(new_page) -> None:
 
     # afwijzen met reden: 'anders' without a toelichting is refused next to the toelichting, the choice kept
     rejected = page.locator("li.candidate", has_text="K-W2")
+    rejected.locator("details.reject > summary").click()
     rejected.get_by_label("Reden van afwijzen").select_option("anders")
     rejected.get_by_role("button", name="Afwijzen: K-W2").click()
     rejected = page.locator("li.candidate", has_text="K-W2")
@@ -99,9 +104,12 @@ def test_consulent_sees_explained_candidates_and_proposes_one(new_page) -> None:
     assert "Start volgende maand" in page.locator("section", has_text="Afgewezen voor deze vacature").inner_text()
 
     own = page.locator("li.candidate", has_text="K-W1")
+    own.locator("details.reason > summary").click()
     own.get_by_label("Waarom voorstellen (optioneel)").select_option("kent_klant")
     own.get_by_label("Toelichting bij het voorstel (nodig bij anders)").fill("Past goed bij zijn ervaring")
     own.get_by_role("button", name="Voorstellen: K-W1").click()
+    page.wait_for_url("**/vacatures/V-WEB1?*voorgesteld=K-W1*")  # back on the card (test_web_candidates)
+    page.locator("li.candidate", has_text="K-W1").get_by_role("link", name="naar het voorstel").click()
     page.wait_for_url("**/voorstellen?nieuw=*")
     assert "is opgeslagen" in page.get_by_role("status").first.inner_text()
     row = page.locator("tr.highlight")
