@@ -1,9 +1,9 @@
-"""One score per pair in chromium (issue 18, item 3): the candidate card and the intake options agree.
+"""One score per pair in chromium (issue 18, item 3): candidate card, intake options and inbox agree.
 
 A small world of consulent1's own clients (caseload wc-a) and two open vacancies. For every own client
 on a vacancy's candidate page, the number on the card ("Score N van 100") is the number in that
-vacancy's row of the client's options at intake, and the parts under "Waar de score vandaan komt"
-add up to it.
+vacancy's row of the client's options at intake and on the inbox item an accountmanager's push made,
+and the parts under "Waar de score vandaan komt" add up to it.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from sqlmodel import Session
 
@@ -81,7 +82,30 @@ def intake_score(page: Any, client: str, vacancy: str) -> int:
     return int(row.locator("td").nth(2).inner_text().strip())
 
 
-def test_the_card_and_the_intake_show_the_same_score(new_page) -> None:
+def inbox_scores(page: Any, vacancy: str) -> dict[str, int]:
+    """Per client: the score on the consulent's open inbox item about ``vacancy``."""
+    page.goto("/inbox")
+    found = {}
+    for item in page.locator("li.inbox-item", has=page.locator(f"a[href='/vacatures/{vacancy}']")).all():
+        client = item.locator("a[href^='/klanten/']").first.inner_text().strip()
+        [score] = SHOWN.findall(item.inner_text())
+        found[client] = int(score)
+    return found
+
+
+def push(web_url: str, vacancy: str) -> None:
+    """The accountmanager pushes ``vacancy`` to the consulenten of its three best candidates (the API)."""
+    with httpx.Client(base_url=web_url, timeout=60) as http:
+        token = http.post(
+            "/api/v1/token", data={"username": "accountmanager", "password": "accountmanager-demo-wachtwoord"}
+        ).json()["access_token"]
+        response = http.post(
+            f"/api/v1/vacatures/{vacancy}/push", json={"aantal": 3}, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert response.status_code == 200, response.text
+
+
+def test_the_card_the_intake_and_the_inbox_show_the_same_score(new_page, web_url: str) -> None:
     page = new_page()
     login(page, "consulent1")
     compared = 0
@@ -96,3 +120,5 @@ def test_the_card_and_the_intake_show_the_same_score(new_page) -> None:
             compared += 1
     assert compared == 6
     assert page.get_by_label("Minimale score (0 tot 100)").is_visible()  # saved searches: the same scale
+    push(web_url, "V-S2")
+    assert inbox_scores(page, "V-S2") == scores  # the push carries the number the card shows
