@@ -83,10 +83,10 @@ TRANSITIONS: dict[VoorstelStatus, tuple[VoorstelStatus, ...]] = {
 """Allowed next states. Anything else (skipping a state, going back, leaving a final state) is refused."""
 
 REDENEN: dict[VoorstelStatus, frozenset[Reden]] = {
-    VoorstelStatus.AFGEWEZEN: frozenset(reasons.VOORSTEL_AFGEWEZEN),
-    VoorstelStatus.UITGEVALLEN: frozenset(reasons.VOORSTEL_UITGEVALLEN),
+    VoorstelStatus.AFGEWEZEN: frozenset(reasons.REDENEN),
+    VoorstelStatus.UITGEVALLEN: frozenset(reasons.REDENEN),
 }
-"""The reason codes each state needs; states not listed here take no reason code."""
+"""The reason codes each state needs (the one list of :mod:`matching.reasons`); other states take none."""
 
 RELEVANCE: dict[VoorstelStatus, int] = {
     VoorstelStatus.AFGEWEZEN: 0,
@@ -295,9 +295,9 @@ def transition(
     target = _check_step(voorstel_id, current, to_status)
     reden = _check_reason(voorstel_id, current, target, reason_code)
     note = clean_toelichting(toelichting)
-    if reden is Reden.OVERIG and note is None:
+    if reden is Reden.ANDERS and note is None:
         raise InvalidInputError(
-            f"reden 'overig' vraagt een toelichting; beschrijf kort waarom voorstel {voorstel_id} {target} is"
+            f"reden 'anders' vraagt een toelichting; beschrijf kort waarom voorstel {voorstel_id} {target} is"
         )
     made_by = _clean_actor(actor)
     moment = _moment(at)

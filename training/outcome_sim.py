@@ -17,8 +17,8 @@ story, per vacancy (all generated vacancies, each posted on a random day in the 
 3. **Hiring.** Among the invited, logit = 0.6 · s + 0.5 · bias + N(0, ``noise``); at most
    ``aantal_plaatsen`` hires per vacancy (the highest logits above 0), the rest afgewezen.
 4. **Placement and duration.** An accepted hire is geplaatst with chance 0.92 (else uitgevallen:
-   klant_trekt_in); after six months duurzaam with chance sigmoid(0.8 · s + N(0, ``noise``)), else
-   uitgevallen.
+   past_niet_bij_wensen, the client withdraws); after six months duurzaam with chance
+   sigmoid(0.8 · s + N(0, ``noise``)), else uitgevallen.
 
 Every afwijzing and uitval carries a *job-related* reason, read from the observable gaps (missing
 competences, no experience, language, travel) or else a neutral one. Discrimination therefore never
@@ -141,12 +141,12 @@ def counterfactual_labels(
 def _rejection_reason(features: scoring.PairFeatures, row: int, rng: np.random.Generator) -> str:
     """A job-related reason an employer or consulent would record, from what the profile shows."""
     if features.required_total[row] and features.required_matched[row] / features.required_total[row] < 0.5:
-        return "competenties_onvoldoende"
+        return "vaardigheden"
     if features.experience_years[row] == 0 and rng.random() < 0.6:
-        return "ervaring_onvoldoende"
+        return "vaardigheden"
     return str(
         rng.choice(
-            ["motivatie", "vacature_vervuld_door_ander", "niet_verschenen", "overig"], p=[0.35, 0.35, 0.15, 0.15]
+            ["motivatie", "vacature_vervuld_door_ander", "niet_beschikbaar", "anders"], p=[0.35, 0.35, 0.15, 0.15]
         )
     )
 
@@ -216,7 +216,7 @@ def simulate(engine, settings: SimulationSettings = SimulationSettings(), seed: 
                 else:
                     path.append(("aangenomen", int(rng.integers(2, 14)), None))
                     if rng.random() > settings.placement_rate:
-                        path.append(("uitgevallen", int(rng.integers(3, 20)), "klant_trekt_in"))
+                        path.append(("uitgevallen", int(rng.integers(3, 20)), "past_niet_bij_wensen"))
                     else:
                         path.append(("geplaatst", int(rng.integers(7, 30)), None))
                         lasts = rng.random() < latent.as_probability(0.8 * true_s[i] + rng.normal(0, settings.noise))
@@ -224,7 +224,7 @@ def simulate(engine, settings: SimulationSettings = SimulationSettings(), seed: 
                             path.append(("duurzaam", 185, None))  # six calendar months after geplaatst
                         else:
                             reason = str(
-                                rng.choice(["belastbaarheid", "motivatie", "werkgever_trekt_in", "klant_trekt_in"])
+                                rng.choice(["belastbaarheid", "motivatie", "werkgever_ziet_af", "past_niet_bij_wensen"])
                             )
                             path.append(("uitgevallen", int(rng.integers(14, 180)), reason))
             for status, days, reason in path:
@@ -255,7 +255,7 @@ def write_history(engine, proposals: Iterable[SimulatedProposal], progress: bool
                     writer, proposal.client_id, proposal.vacancy_id, proposal.consulent, "consulent", at=first.at
                 )
                 for step in proposal.steps[1:]:
-                    note = "gesimuleerd" if step.reason == "overig" else None
+                    note = "gesimuleerd" if step.reason == "anders" else None
                     outcomes.transition(
                         writer, voorstel.id, step.status, proposal.consulent, step.reason, note, step.at
                     )

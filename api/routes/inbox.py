@@ -61,7 +61,7 @@ class AfhandelenIn(Invoer):
 
 
 class AfwijzenIn(Invoer):
-    reden: str = reden_field(reasons.AFWIJZEN, AFWIJS_REDEN_TEKST)
+    reden: str = reden_field(reasons.REDENEN, AFWIJS_REDEN_TEKST)
     toelichting: Note | None = NOTE
 
 

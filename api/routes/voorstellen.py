@@ -10,7 +10,7 @@ Who may do what (tested in ``tests/api/test_api_workflow.py``):
   in the same transaction.
 * ``POST /api/v1/vacatures/{vacaturenummer}/afwijzingen`` (201): a werkconsulent rejects a client of
   their own caseload on a vacancy's candidate list, with a required reason code
-  (:data:`matching.reasons.AFWIJZEN`, the inbox's list too); audited, and a training label unless the reason
+  (:data:`matching.reasons.REDENEN`, the inbox's list too); audited, and a training label unless the reason
   is situational.
 
 Every route calls one function of :mod:`api.services.voorstellen`.
@@ -60,8 +60,8 @@ class VoorstelIn(Invoer):
 class OvergangIn(Invoer):
     naar: VoorstelStatus = Field(description="de volgende status")
     reden: str | None = reden_field(
-        sorted(set(reasons.VOORSTEL_AFGEWEZEN) | set(reasons.VOORSTEL_UITGEVALLEN)),
-        "redencode, nodig bij afgewezen en uitgevallen",
+        reasons.REDENEN,
+        "redencode (dezelfde lijst als bij afwijzen), nodig bij afgewezen en uitgevallen",
         required=False,
     )
     toelichting: Note | None = NOTE
@@ -75,7 +75,7 @@ class VoorstelZoeken(Invoer):
 
 class KandidaatAfwijzenIn(Invoer):
     klant_id: str = Field(min_length=1, max_length=64, description="pseudoniem klantnummer (eigen caseload)")
-    reden: str = reden_field(reasons.AFWIJZEN, AFWIJS_REDEN_TEKST)
+    reden: str = reden_field(reasons.REDENEN, AFWIJS_REDEN_TEKST)
     toelichting: Note | None = NOTE
     doel: str = PURPOSE
 

@@ -319,13 +319,13 @@ def decline(engine: Engine, actor: Actor, item_id: int, reden: str, toelichting:
         engine: The database.
         actor: The werkconsulent of the item's caseload.
         item_id: The item.
-        reden: A code of :data:`matching.reasons.AFWIJZEN`, the list a candidate is rejected with too.
+        reden: A code of :data:`matching.reasons.REDENEN`, the list a candidate is rejected with too.
         toelichting: Required with ``anders``; at most 500 characters.
 
     Raises:
         NotFoundError, ConflictError, InvalidInputError: as :func:`accept`; also a reason that does not fit.
     """
-    allowed = [r.value for r in reasons.AFWIJZEN]
+    allowed = [r.value for r in reasons.REDENEN]
     code = (reden or "").strip().lower()
     if code not in allowed:
         raise InvalidInputError(

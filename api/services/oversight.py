@@ -10,7 +10,7 @@ tussenkomst"). Austria's AMAS failed in court on the question whether caseworker
   is optional in the API so existing clients keep working; a voorstel without one is recorded as
   ``niet_opgegeven`` and the report says how often that happens.
 * **A candidate can be rejected on a list** (:func:`api.services.voorstellen.reject_candidate`) with a
-  required code of :data:`matching.reasons.AFWIJZEN`, the inbox's list too (``anders`` needs a
+  required code of :data:`matching.reasons.REDENEN`, the inbox's list too (``anders`` needs a
   toelichting; ``gezondheid`` is refused). It is appended to the audit log and, unless the reason is
   situational, becomes a relevance-0 training label (:func:`api.services.voorstellen.declined_labels`).
 * **The deviation report** (:func:`deviation_report`) reads, for each decision, the most recent

@@ -13,7 +13,7 @@ tables, and is called only from here (and by the outcome simulator, which writes
 * **Moving** a voorstel (:func:`move`) to ``geplaatst`` schedules nazorg at 1, 3 and 6 months in the
   same transaction (:func:`api.services.inbox.schedule_nazorg`).
 * **Rejecting a candidate on a list** (:func:`reject_candidate`) with a job-related code of
-  :data:`matching.reasons.AFWIJZEN` (the inbox's list too) is recorded in :class:`KandidaatAfwijzing`.
+  :data:`matching.reasons.REDENEN` (the inbox's list too) is recorded in :class:`KandidaatAfwijzing`.
 * **Labels for training** (:func:`training_labels`): the voorstellen' outcomes
   (:func:`matching.outcomes.relevance_labels`) and the declines (:func:`declined_labels`: inbox
   declines and rejections on a list, ``RELEVANCE[afgewezen]``), per pair the latest judgement.
@@ -134,7 +134,7 @@ def afwijs_reden(reden: str, toelichting: str | None) -> tuple[str, str | None]:
             "'gezondheid' is geen reden om een kandidaat af te wijzen; kies 'belastbaarheid' als de eisen "
             "van deze baan niet passen bij de beperkingen van de klant"
         )
-    allowed = [r.value for r in reasons.AFWIJZEN]
+    allowed = [r.value for r in reasons.REDENEN]
     if code not in allowed:
         raise InvalidInputError(f"'{reden}' is geen geldige reden om af te wijzen; kies uit: {', '.join(allowed)}")
     note = outcomes.clean_toelichting(toelichting)
@@ -381,7 +381,7 @@ def reject_candidate(
         actor: The werkconsulent; the client must be in ``actor.consulent``'s caseload.
         vacature: The vacaturenummer.
         klant: The klantnummer.
-        reden: A code of :data:`matching.reasons.AFWIJZEN`.
+        reden: A code of :data:`matching.reasons.REDENEN`.
         toelichting: Required with ``anders``; at most 500 characters.
 
     Returns:

@@ -31,9 +31,7 @@ from matching.outcomes import VoorstelStatus
 
 router = APIRouter(include_in_schema=False)
 # the reason lists and their labels: matching.reasons, the one source the API checks against
-REDENEN_AFWIJZEN = [str(reden) for reden in reasons.AFWIJZEN]
-REDENEN_AFGEWEZEN = [str(reden) for reden in reasons.VOORSTEL_AFGEWEZEN]
-REDENEN_UITVAL = [str(reden) for reden in reasons.VOORSTEL_UITGEVALLEN]
+REDENEN = [str(reden) for reden in reasons.REDENEN]
 # The status filter of /voorstellen: "open" (not yet final, the default), every status, or one.
 VOORSTEL_FILTERS: dict[str, list[VoorstelStatus] | None] = {
     "open": sorted(outcomes.OPEN_STATUSES),
@@ -73,8 +71,7 @@ def voorstellen_page(request: Request, web: WebSession, status: int = 200, **ext
         filter=chosen,
         filters=VOORSTEL_FILTERS,
         nieuw=int(nieuw) if nieuw and nieuw.isdigit() else None,
-        redenen_afwijzen=REDENEN_AFGEWEZEN,
-        redenen_uitval=REDENEN_UITVAL,
+        redenen=REDENEN,
         reden_label=reasons.label,
         voorstel_labels=shortlist.VOORSTEL_LABELS,
         **extra,
@@ -230,7 +227,7 @@ def inbox_page(request: Request, web: WebSession, status: int = 200, **extra: An
         positie=where,
         filter=chosen,
         filters=INBOX_FILTERS,
-        redenen=REDENEN_AFWIJZEN,
+        redenen=REDENEN,
         reden_label=reasons.label,
         voorstel_labels=shortlist.VOORSTEL_LABELS,
         **extra,

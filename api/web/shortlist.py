@@ -26,7 +26,7 @@ from matching.matcher import Matcher
 from matching.outcomes import OPEN_STATUSES, Voorstel
 from matching.pipeline import CandidateFilters
 
-AFWIJS_LABELS = dict(reasons.choices(reasons.AFWIJZEN))  # the candidate card's list: the inbox's too
+AFWIJS_LABELS = dict(reasons.choices(reasons.REDENEN))  # the candidate card's list: the inbox's too
 VOORSTEL_LABELS = {
     VoorstelReden.HOOGSTE_MATCH: "beste match op de lijst",
     VoorstelReden.KENT_KLANT: "ik ken de klant: dit past",

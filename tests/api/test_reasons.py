@@ -46,13 +46,11 @@ def labelled(codes: Iterable[str]) -> list[tuple[str, str]]:
 def offered_lists() -> dict[str, list[tuple[str, str]]]:
     """Every list a person chooses a reason from, as (code, label): the API's checks and the web's forms."""
     return {
-        "afwijzen (kandidaat, inbox)": reasons.choices(reasons.AFWIJZEN),
+        "de ene lijst": reasons.choices(reasons.REDENEN),
         "voorstel afgewezen": labelled(sorted(outcomes.REDENEN[VoorstelStatus.AFGEWEZEN])),
         "voorstel uitgevallen": labelled(sorted(outcomes.REDENEN[VoorstelStatus.UITGEVALLEN])),
         "web: kandidaatkaart": list(shortlist.AFWIJS_LABELS.items()),
-        "web: inbox": labelled(caseload.REDENEN_AFWIJZEN),
-        "web: voorstel naar afgewezen": labelled(caseload.REDENEN_AFGEWEZEN),
-        "web: voorstel naar uitgevallen": labelled(caseload.REDENEN_UITVAL),
+        "web: inbox en voorstellen": labelled(caseload.REDENEN),
         "alle codes": reasons.choices(tuple(reasons.Reden)),
     }
 
@@ -72,10 +70,13 @@ def test_the_health_check_catches_what_it_looks_for() -> None:
     assert not health_words("belastbaarheid (eisen van de baan)")
 
 
-def test_the_web_lists_are_the_apis_lists() -> None:
-    assert list(shortlist.AFWIJS_LABELS) == caseload.REDENEN_AFWIJZEN == list(reasons.AFWIJZEN)
-    assert set(caseload.REDENEN_AFGEWEZEN) == outcomes.REDENEN[VoorstelStatus.AFGEWEZEN]
-    assert set(caseload.REDENEN_UITVAL) == outcomes.REDENEN[VoorstelStatus.UITGEVALLEN]
+def test_declining_and_closing_offer_one_and_the_same_list() -> None:
+    """One list (issue 18, item 9): the candidate card, the inbox, a voorstel afgewezen or uitgevallen, API and web."""
+    one = list(reasons.REDENEN)
+    assert list(shortlist.AFWIJS_LABELS) == caseload.REDENEN == one
+    assert outcomes.REDENEN[VoorstelStatus.AFGEWEZEN] == outcomes.REDENEN[VoorstelStatus.UITGEVALLEN] == set(one)
+    assert len(one) == len(set(reasons.label(code) for code in one)) <= 12  # one label each, short enough to read
+    assert not set(one) & set(reasons.RETIRED)
     for template in TEMPLATES.glob("*.html"):  # no form writes its own option list of reasons
         text = template.read_text(encoding="utf-8")
         for select in re.findall(r'<select[^>]*name="reden".*?</select>', text, flags=re.S):
@@ -110,10 +111,9 @@ def test_the_openapi_document_lists_the_reasons_and_no_health_value(settings: Se
     schemas = document["components"]["schemas"]
     declines = ("AfwijzenIn", "KandidaatAfwijzenIn")
     documented = {name: schemas[name]["properties"]["reden"].get("enum") for name in declines}
-    assert documented == {name: list(reasons.AFWIJZEN) for name in documented}
+    assert documented == {name: list(reasons.REDENEN) for name in documented}
     ending = schemas["OvergangIn"]["properties"]["reden"]["enum"]
-    endings = outcomes.REDENEN[VoorstelStatus.AFGEWEZEN] | outcomes.REDENEN[VoorstelStatus.UITGEVALLEN]
-    assert set(ending) - {None} == endings
+    assert ending == [*reasons.REDENEN, None]  # the same list, in the same order, optional for other steps
 
 
 @pytest.fixture
@@ -155,3 +155,11 @@ def test_a_stored_retired_code_still_reads_but_can_never_be_chosen(engine: Engin
         voorstellen.afwijs_reden("gezondheid", None)
     with pytest.raises(InvalidInputError, match="'gezondheid' is geen geldige reden om af te wijzen"):  # the inbox's
         inbox.decline(engine, Actor("consulent1", "werkconsulent", consulent="wc-a"), 1, "gezondheid")
+
+
+def test_the_finer_codes_of_the_old_closing_lists_read_but_are_refused() -> None:
+    for code in ("competenties_onvoldoende", "reistijd", "klant_trekt_in", "contract_niet_verlengd", "overig"):
+        assert code in reasons.RETIRED and code not in set(reasons.REDENEN)
+        assert reasons.label(code) == reasons.RETIRED[code]
+        with pytest.raises(InvalidInputError, match="geen geldige reden"):
+            voorstellen.afwijs_reden(code, None)

@@ -39,10 +39,15 @@ PATHS: dict[VoorstelStatus, list[tuple[VoorstelStatus, Reden | None]]] = {
     S.VOORGESTELD: [],
     S.UITGENODIGD: [(S.UITGENODIGD, None)],
     S.AANGENOMEN: [(S.UITGENODIGD, None), (S.AANGENOMEN, None)],
-    S.AFGEWEZEN: [(S.UITGENODIGD, None), (S.AFGEWEZEN, Reden.ERVARING_ONVOLDOENDE)],
+    S.AFGEWEZEN: [(S.UITGENODIGD, None), (S.AFGEWEZEN, Reden.VAARDIGHEDEN)],
     S.GEPLAATST: [(S.UITGENODIGD, None), (S.AANGENOMEN, None), (S.GEPLAATST, None)],
     S.DUURZAAM: [(S.UITGENODIGD, None), (S.AANGENOMEN, None), (S.GEPLAATST, None), (S.DUURZAAM, None)],
-    S.UITGEVALLEN: [(S.UITGENODIGD, None), (S.AANGENOMEN, None), (S.GEPLAATST, None), (S.UITGEVALLEN, Reden.REISTIJD)],
+    S.UITGEVALLEN: [
+        (S.UITGENODIGD, None),
+        (S.AANGENOMEN, None),
+        (S.GEPLAATST, None),
+        (S.UITGEVALLEN, Reden.REISAFSTAND),
+    ],
 }
 
 
@@ -128,14 +133,14 @@ def test_writes_are_visible_to_another_session_without_a_commit_by_the_caller(en
 def test_rejection_and_drop_out_store_their_reason(session: Session) -> None:
     rejected = _voorstel_in(session, S.AFGEWEZEN)
     dropped = _voorstel_in(session, S.UITGEVALLEN)
-    assert history(session, rejected.id)[-1].reason_code == Reden.ERVARING_ONVOLDOENDE
-    assert history(session, dropped.id)[-1].reason_code == Reden.REISTIJD
+    assert history(session, rejected.id)[-1].reason_code == Reden.VAARDIGHEDEN
+    assert history(session, dropped.id)[-1].reason_code == Reden.REISAFSTAND
 
     # A hire can still fall through before the first day; the client can decline straight away.
     hired = _voorstel_in(session, S.AANGENOMEN)
-    transition(session, hired.id, S.UITGEVALLEN, "cons-1", reason_code="werkgever_trekt_in", at=T0 + 20 * DAY)
+    transition(session, hired.id, S.UITGEVALLEN, "cons-1", reason_code="werkgever_ziet_af", at=T0 + 20 * DAY)
     declined = _voorstel_in(session, S.VOORGESTELD)
-    transition(session, declined.id, S.AFGEWEZEN, "cons-1", reason_code=Reden.KLANT_TREKT_IN, at=T0 + DAY)
+    transition(session, declined.id, S.AFGEWEZEN, "cons-1", reason_code=Reden.PAST_NIET_BIJ_WENSEN, at=T0 + DAY)
     assert (hired.status, declined.status) == (S.UITGEVALLEN, S.AFGEWEZEN)
 
 
@@ -176,7 +181,7 @@ def test_a_final_state_never_changes(engine: Engine, session: Session, final: Vo
     voorstel = _voorstel_in(session, final)
     before = _state(engine, voorstel.id)
     for target in VoorstelStatus:
-        reden = Reden.OVERIG if target in outcomes.REDENEN else None
+        reden = Reden.ANDERS if target in outcomes.REDENEN else None
         with pytest.raises(InvalidInputError, match=f"is afgerond met '{final}'"):
             transition(session, voorstel.id, target, "cons-1", reason_code=reden, toelichting="x", at=T0 + 400 * DAY)
     assert _state(engine, voorstel.id) == before
@@ -200,7 +205,7 @@ def test_unknown_proposal_is_not_found(session: Session) -> None:
 def test_rejection_and_drop_out_require_a_reason(engine: Engine, session: Session, target: VoorstelStatus) -> None:
     voorstel = _voorstel_in(session, S.UITGENODIGD if target is S.AFGEWEZEN else S.GEPLAATST)
     for missing in (None, "", "  "):
-        with pytest.raises(InvalidInputError, match=f"naar '{target}' vraagt een reden; kies uit: .*reistijd"):
+        with pytest.raises(InvalidInputError, match=f"naar '{target}' vraagt een reden; kies uit: .*reisafstand"):
             transition(session, voorstel.id, target, "cons-1", reason_code=missing, at=T0 + 100 * DAY)
     assert _state(engine, voorstel.id)[0] != target
 
@@ -215,7 +220,7 @@ def test_a_reason_is_refused_where_none_fits(session: Session) -> None:
     ("current", "target", "code", "because"),
     [
         (S.UITGENODIGD, S.AFGEWEZEN, "gezondheid", "past niet bij 'afgewezen'"),
-        (S.GEPLAATST, S.UITGEVALLEN, "vacature_vervuld_door_ander", "past niet bij 'uitgevallen'"),
+        (S.GEPLAATST, S.UITGEVALLEN, "contract_niet_verlengd", "past niet bij 'uitgevallen'"),  # retired
         (S.UITGENODIGD, S.AFGEWEZEN, "te_duur", "is geen geldige reden bij 'afgewezen'"),
     ],
 )
@@ -229,12 +234,12 @@ def test_a_reason_must_fit_the_outcome(
         assert allowed in str(refused.value)
 
 
-def test_overig_needs_a_toelichting(session: Session) -> None:
+def test_anders_needs_a_toelichting(session: Session) -> None:
     voorstel = _voorstel_in(session, S.UITGENODIGD)
-    with pytest.raises(InvalidInputError, match="'overig' vraagt een toelichting"):
-        transition(session, voorstel.id, S.AFGEWEZEN, "cons-1", reason_code="overig", at=T0 + 9 * DAY)
+    with pytest.raises(InvalidInputError, match="'anders' vraagt een toelichting"):
+        transition(session, voorstel.id, S.AFGEWEZEN, "cons-1", reason_code="anders", at=T0 + 9 * DAY)
     note = "Werkgever zoekt iemand met eigen gereedschap."
-    transition(session, voorstel.id, S.AFGEWEZEN, "cons-1", reason_code="overig", toelichting=note, at=T0 + 9 * DAY)
+    transition(session, voorstel.id, S.AFGEWEZEN, "cons-1", reason_code="anders", toelichting=note, at=T0 + 9 * DAY)
     assert history(session, voorstel.id)[-1].toelichting == note
 
 
