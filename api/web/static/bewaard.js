@@ -23,7 +23,8 @@
     } else {
       element.value = fields[element.name];
     }
-    if (!first && fields[element.name]) { first = element; }
+    var typed = element.tagName === "TEXTAREA" || (element.tagName === "INPUT" && element.type === "text");
+    if (!first && typed && fields[element.name]) { first = element; }  // where the typing was: the text
   });
   var note = document.createElement("p");
   note.className = "notice";
