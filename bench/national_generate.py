@@ -1,6 +1,6 @@
 """Peak memory and time of ``werkmatch demo-data`` at national size (issue 16 item 1), on SQLite or PostgreSQL.
 
-Run: .venv/bin/python bench/national_generate.py --backend postgresql [--clients 400000 --vacancies 300000]
+Run: PYTHONPATH=. .venv/bin/python bench/national_generate.py --backend postgresql [--clients 400000 --vacancies 300000]
 Writes bench/results/national-generate-<backend>.json (or --out). The command runs under
 ``/usr/bin/time -v`` (peak RSS of the werkmatch process); PostgreSQL is a throw-away server started
 by :mod:`tests.postgres` (the test suite's), its own memory not counted. Timings depend on what else
@@ -66,7 +66,7 @@ def main() -> None:
             finally:
                 server.stop()
     report = {
-        "command": " ".join([".venv/bin/python", *sys.argv]),
+        "command": " ".join(["PYTHONPATH=. .venv/bin/python", *sys.argv]),
         "niceness": os.nice(0),
         "backend": args.backend,
         "clients": args.clients,

@@ -156,6 +156,9 @@ class PieceWorker:
     def key(self) -> str:
         return cache_key(self.embedder, ROLE)
 
+    def pid(self) -> int:
+        return os.getpid()
+
     def embed(self, texts: list[str]) -> np.ndarray:
         return self.embedder.embed(texts, ROLE)
 
@@ -206,11 +209,19 @@ def _dispatch(
     return stored
 
 
+def worker_name(number: int) -> str:
+    """The Ray name of this driver's worker ``number`` (for ``ray.get_actor``: status, fault tests)."""
+    return f"werkmatch-batch-{os.getpid()}-{number}"
+
+
 def _start_workers(settings: Settings, workers: int | None, threads: int, key_model: str) -> list[Any]:
     """``workers`` actors (default: as many as the cluster's CPUs allow), checked to run this model."""
     count = workers or max(1, int(ray.cluster_resources().get("CPU", 1) // threads))
     actor = ray.remote(num_cpus=threads, max_restarts=-1, max_task_retries=-1)(PieceWorker)
-    started = [actor.remote(settings.embedding, threads) for _ in range(count)]  # type: ignore[attr-defined]
+    started = [
+        actor.options(name=worker_name(number)).remote(settings.embedding, threads)  # type: ignore[attr-defined]
+        for number in range(count)
+    ]
     for key in ray.get([worker.key.remote() for worker in started]):
         if key != key_model:
             raise WerkmatchError(

@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,10 +33,8 @@ from matching.errors import ConflictError
 from matching.settings import Settings
 from matching.store import make_engine
 from matching.taxonomy import Taxonomy, load_taxonomy
-from training.batch_embed import ROLE, RaySizing, batch_lock, bestand_pieces, embed_bestand
+from training.batch_embed import ROLE, BatchReport, batch_lock, bestand_pieces, embed_bestand, worker_name
 from training.synthetic import write_streaming
-
-SMALL_RAY = RaySizing(num_cpus=2, object_store_mb=200)
 
 
 @pytest.fixture(scope="module")
@@ -158,6 +157,29 @@ def test_a_killed_run_started_again_embeds_only_what_is_missing(
     assert 0 < after_kill < total, "the driver was not stopped halfway"
     report = embed_bestand(Settings(), engine, taxonomy, workers=2, partition=32)
     assert (report.pieces, report.cached_before, report.embedded) == (total, after_kill, total - after_kill)
+    _assert_complete_and_equal(engine, embedder, taxonomy)
+
+
+@pytest.mark.slow
+def test_a_worker_killed_halfway_is_restarted_and_nothing_is_lost_or_stored_twice(
+    data_dir: Path, local_ray: None, embedder: Embedder, taxonomy: Taxonomy
+) -> None:
+    engine = _engine(data_dir)
+    total = len(bestand_pieces(engine, "fields", taxonomy))
+    reports: list[BatchReport] = []
+    run = threading.Thread(
+        target=lambda: reports.append(embed_bestand(Settings(), engine, taxonomy, workers=1, partition=16))
+    )
+    run.start()
+    while run.is_alive() and _cached_rows(engine) == 0:
+        time.sleep(0.05)
+    worker = ray.get_actor(worker_name(0))
+    at_kill = _cached_rows(engine)
+    os.kill(ray.get(worker.pid.remote()), signal.SIGKILL)  # Ray restarts the actor and retries its tasks
+    run.join()
+    assert 0 < at_kill < total, "the worker was not killed halfway"
+    (report,) = reports
+    assert (report.pieces, report.embedded) == (total, total)
     _assert_complete_and_equal(engine, embedder, taxonomy)
 
 
