@@ -49,6 +49,11 @@ GROUP_LABELS = {
     "reis": "Reisafstand",
 }
 STARTPUNT = 0
+# For a viewer outside the client's caseload the distance part is not shown (matching.disclosure, rule 2),
+# and neither is the text part: with one unknown part left, the score minus the shown parts would give
+# the distance to within a point, a tenth of the client's reach (which the reasons name). Together the
+# two are shown as one number.
+OUTSIDER_HIDDEN = frozenset({"reis", "tekst"})
 _COLUMN = {name: position for position, name in enumerate(FEATURE_NAMES)}
 
 
@@ -114,8 +119,8 @@ def scores(features: np.ndarray, weights: RetrievalSettings) -> np.ndarray:
 class ScoreBreakdown:
     """One pair's shown score and the points per group that add up to it from :data:`STARTPUNT`.
 
-    ``hidden``: groups a viewer may not see (the distance of a client outside the caseload,
-    :mod:`matching.disclosure`); their parts are left out of the JSON and named in ``nietGetoond``.
+    ``hidden``: groups a viewer may not see (:data:`OUTSIDER_HIDDEN`); their parts are left out of the
+    JSON, named in ``nietGetoond`` and counted together in ``nietGetoondPunten``.
     """
 
     score: int
@@ -139,7 +144,13 @@ class ScoreBreakdown:
             for group in sorted(GROUPS, key=lambda group: (-self.punten[group], GROUPS.index(group)))
             if group not in self.hidden
         ]
-        return {"startpunt": STARTPUNT, "onderdelen": parts, "nietGetoond": sorted(self.hidden)}
+        hidden = sorted(self.hidden)
+        return {
+            "startpunt": STARTPUNT,
+            "onderdelen": parts,
+            "nietGetoond": hidden,
+            "nietGetoondPunten": sum(self.punten[group] for group in hidden),
+        }
 
 
 def breakdowns(features: np.ndarray, weights: RetrievalSettings) -> list[ScoreBreakdown]:

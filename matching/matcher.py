@@ -493,7 +493,7 @@ class _CandidateRanking:
                 CandidateResult(
                     rank=rank,
                     ranking_score=round(float(score[position]), 4 if full else disclosure.OUTSIDER_SCORE_DECIMALS),
-                    display=shown[rank - 1] if full else shown[rank - 1].hiding(annotate.LOCATION_GROUPS),
+                    display=shown[rank - 1] if full else shown[rank - 1].hiding(display_score.OUTSIDER_HIDDEN),
                     client_id=client.client_nummer,
                     trede=client.trede,
                     route=client.route,

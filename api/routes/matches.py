@@ -118,6 +118,7 @@ class MatchScoreOpbouw(Uit):
     startpunt: int
     onderdelen: list[MatchScoreOnderdeel]
     niet_getoond: list[str] = Field(description="telt mee, niet getoond (buiten de caseload)")
+    niet_getoond_punten: int = Field(description="de punten van die onderdelen samen")
 
 
 class MatchAanpassing(Uit):

@@ -102,8 +102,10 @@ def test_outsiders_see_a_distance_band_never_kilometres(http, tokens, user) -> N
         assert item["afstandKm"] is None and item["afstandsklasse"] in BANDS
         assert "distance" not in item["signalen"]
         assert all(part["kenmerk"] != "reis" for part in item["bijdragen"])
-        assert all(part["kenmerk"] != "reis" for part in item["scoreOpbouw"]["onderdelen"])
-        assert item["scoreOpbouw"]["nietGetoond"] == ["reis"]
+        opbouw = item["scoreOpbouw"]  # distance and text not apart: the rest would give the distance
+        assert {part["kenmerk"] for part in opbouw["onderdelen"]} == {"competenties", "ervaring"}
+        assert opbouw["nietGetoond"] == ["reis", "tekst"]
+        assert sum(part["punten"] for part in opbouw["onderdelen"]) + opbouw["nietGetoondPunten"] == item["score"]
         assert not any(EXACT_DISTANCE.search(text) for text in item["redenen"] + item["aandachtspunten"])
         assert item["rangschikkingsscore"] == round(item["rangschikkingsscore"], disclosure.OUTSIDER_SCORE_DECIMALS)
     own = [item for item in listing["resultaten"] if item.get("eigenKlant")]

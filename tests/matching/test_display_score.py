@@ -82,13 +82,17 @@ def test_the_score_is_monotone_in_each_signal(feature: str, step: float) -> None
     assert np.all(display_score.scores(better, WEIGHTS) >= display_score.scores(rows, WEIGHTS))
 
 
-def test_a_hidden_part_is_left_out_but_named_and_the_score_stays() -> None:
+def test_hidden_parts_are_left_out_named_and_counted_together() -> None:
     [breakdown] = display_score.breakdowns(plausible_pairs()[:1], WEIGHTS)
-    hidden = breakdown.hiding(frozenset({"reis"}))
+    hidden = breakdown.hiding(display_score.OUTSIDER_HIDDEN)
     opbouw = hidden.to_json()
     assert hidden.score == breakdown.score
-    assert "reis" not in [part["kenmerk"] for part in opbouw["onderdelen"]]
-    assert opbouw["nietGetoond"] == ["reis"]
+    assert [part["kenmerk"] for part in opbouw["onderdelen"]] == sorted(
+        ["competenties", "ervaring"], key=lambda group: -breakdown.punten[group]
+    )
+    assert opbouw["nietGetoond"] == ["reis", "tekst"]
+    assert opbouw["nietGetoondPunten"] == breakdown.punten["reis"] + breakdown.punten["tekst"]
+    assert sum(part["punten"] for part in opbouw["onderdelen"]) + opbouw["nietGetoondPunten"] == hidden.score
 
 
 @pytest.fixture
