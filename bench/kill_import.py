@@ -35,7 +35,7 @@ def make_csv(path: Path, rows: int) -> None:
         writer = csv.DictWriter(out, fieldnames=fields)
         writer.writeheader()
         for number in range(rows):
-            writer.writerow({**template[number % len(template)], "clientNummer": f"{PREFIX}{number:06d}"})
+            writer.writerow({**template[number % len(template)], "klantNummer": f"{PREFIX}{number:06d}"})
 
 
 def empty_database(data_dir: Path) -> Path:

@@ -30,7 +30,7 @@ SMALL_DEMO = {"WERKMATCH_DEMO_CLIENTS": "300", "WERKMATCH_DEMO_VACANCIES": "100"
 
 def client_body(number: str) -> dict[str, object]:
     return {
-        "clientNummer": number,
+        "klantNummer": number,
         "trede": 3,
         "route": "werk",
         "postcode": "6811AB",

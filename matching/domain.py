@@ -262,7 +262,7 @@ class _PlaceHoursLanguage(Schema):
 class ClientIn(_PlaceHoursLanguage):
     """A client profile as it comes in (import, API). Missing optional fields are allowed: incomplete ≠ invalid."""
 
-    client_nummer: str = Field(description="pseudoniem klantnummer, nooit een BSN")
+    client_nummer: str = Field(alias="klantNummer", description="pseudoniem klantnummer, nooit een BSN")
     consulent: str = Field(min_length=1, max_length=80)
     trede: Trede
     route: Route

@@ -58,6 +58,9 @@ from matching.errors import ImportFileError
 
 PERSONALIA_FIELDS = ("voornaam", "achternaam", "email", "telefoon")
 AUDIT_FIELDS = ("geslacht", "geboortejaar", "migratieachtergrond")
+# Column names of before API 2.0.0 that import files may still use, read as the new name, until
+# API 3.0.0 (README, "Changelog"). The API's own bodies (POST/PUT /klanten) take only the new name.
+OLD_COLUMNS: dict[str, dict[str, str]] = {"clients": {"clientNummer": "klantNummer"}, "vacancies": {}}
 
 CODE_LIST_COLUMNS = ("certificaten", "rijbewijs", "vervoermiddel", "werktijden")
 COMPETENCE_COLUMNS = ("competenties", "competentiesVereist", "competentiesGewenst")
@@ -96,6 +99,7 @@ def _known_columns() -> dict[str, str]:
         if name != "wensen"
     }
     names |= set(WENS_COLUMNS) | set(PERSONALIA_FIELDS) | set(AUDIT_FIELDS)
+    names |= {name for renamed in OLD_COLUMNS.values() for name in renamed}
     return {name.lower(): name for name in names}
 
 
@@ -179,7 +183,7 @@ def _read_csv(path: Path, text: str) -> list[tuple[int, dict[str, Any]]]:
     try:
         header = [known.get(name.strip().lower(), name.strip()) for name in next(reader)]
         if not any(name in known.values() for name in header):
-            example = ",".join(["clientNummer", "consulent", "trede", "route", "postcode"])
+            example = ",".join(["klantNummer", "consulent", "trede", "route", "postcode"])
             raise ImportFileError(
                 f"bestand '{path}' heeft geen kopregel: geen enkele kolomnaam in regel 1 is bekend; "
                 f"zet de kolomnamen op de eerste regel, bijv. {example}"

@@ -32,14 +32,14 @@ from sqlmodel import Session, SQLModel
 from matching import store
 from matching.domain import BSN_LIKE, AuditKenmerken, ClientIn, ClientPersonalia, Schema, VacancyIn
 from matching.errors import InvalidInputError, dutch_messages, printable
-from matching.import_formats import AUDIT_FIELDS, PERSONALIA_FIELDS, read_records
+from matching.import_formats import AUDIT_FIELDS, OLD_COLUMNS, PERSONALIA_FIELDS, read_records
 
 logger = logging.getLogger(__name__)
 
 Kind = Literal["clients", "vacancies"]
 
 ID_FIELDS: dict[str, tuple[str, str, str]] = {
-    "clients": ("clientNummer", "client_nummer", "klantnummer"),
+    "clients": ("klantNummer", "client_nummer", "klantnummer"),
     "vacancies": ("vacatureNummer", "vacature_nummer", "vacaturenummer"),
 }
 
@@ -121,9 +121,15 @@ class ImportReport:
 # ------------------------------------------------------------------------------------------ validating
 
 
-def _without_nulls(record: dict[str, Any]) -> dict[str, Any]:
-    """JSON ``null`` means "not given", like an empty CSV cell: the schema default applies."""
-    cleaned = {key: value for key, value in record.items() if value is not None}
+def _without_nulls(record: dict[str, Any], kind: Kind) -> dict[str, Any]:
+    """JSON ``null`` means "not given", like an empty CSV cell: the schema default applies. An old column
+    name (:data:`OLD_COLUMNS`) is read as its new one, unless the record gives the new one too."""
+    old = OLD_COLUMNS[kind]
+    cleaned = {
+        key if old.get(key) is None or old[key] in record else old[key]: value
+        for key, value in record.items()
+        if value is not None
+    }
     if isinstance(cleaned.get("wensen"), dict):
         cleaned["wensen"] = {key: value for key, value in cleaned["wensen"].items() if value is not None}
     return cleaned
@@ -169,7 +175,7 @@ def validate_records(
     valid: list[ValidRecord] = []
     rejected: list[RejectedRecord] = []
     for line, raw in records:
-        record = _without_nulls(raw)
+        record = _without_nulls(raw, kind)
         private: dict[str, dict[str, Any]] = {"personalia": {}, "audit": {}}
         if kind == "clients":
             private["personalia"] = {key: record.pop(key) for key in PERSONALIA_FIELDS if key in record}

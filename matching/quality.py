@@ -161,14 +161,15 @@ class ProfileQuality:
         return STATUS_ORDER.index(self.status)
 
     def to_json(self) -> dict[str, Any]:
-        """The API form: ``score``, ``status``, ``signalen``, ``volledigheid``, ``versheid``, ``dagenSindsUpdate``."""
+        """The API form: ``score``, ``status``, ``signalen``, ``volledigheid``, ``versheid``,
+        ``dagenSindsWijziging``."""
         return {
             "score": round(self.score, 3),
             "status": self.status,
             "signalen": list(self.signalen),
             "volledigheid": round(self.completeness, 3),
             "versheid": round(self.freshness, 3),
-            "dagenSindsUpdate": self.days_since_update,
+            "dagenSindsWijziging": self.days_since_update,
         }
 
 

@@ -87,6 +87,7 @@ def promote(
     json_out: JsonFlag = False,
 ) -> None:
     """De challenger champion maken als hij de champion op dezelfde toets verslaat en de fairnesspoort haalt."""
+    from api.services.models import promotion_report  # the API's report, in its keys
     from training.promotion import PromotionRefused  # mlflow
     from training.promotion import promote as promote_challenger
 
@@ -95,10 +96,10 @@ def promote(
         result = promote_challenger(config, matcher(config), force, reason, justification=verantwoording)
     except PromotionRefused as refused:
         if json_out:
-            emit({**refused.result, "promoted": None})
+            emit(promotion_report(refused.result))
         raise
     if json_out:
-        emit(result)
+        emit(promotion_report(result))
         return
     gain = result["ndcg@10Gain"]
     typer.echo(

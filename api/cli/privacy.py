@@ -97,7 +97,7 @@ def erase(
     typer.echo(
         f"klant {klantnummer} verwijderd: {rows} rijen, {result['auditGeredigeerd']} auditregels en "
         f"{result['inferentieGeredigeerd']} inferentieregels geredigeerd, {result['embeddingsVerwijderd']} "
-        f"embeddings weg, {vectors}; grafsteen {result['pseudoniem']} (auditregel {result['auditSeq']})"
+        f"embeddings weg, {vectors}; grafsteen {result['pseudoniem']} (auditregel {result['auditVolgnummer']})"
     )
 
 

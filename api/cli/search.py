@@ -159,7 +159,7 @@ def clients_list(
         return
     for row in page["resultaten"]:
         typer.echo(
-            f"{row['clientNummer']}  trede {row['trede']}  {row['route']:<11} {row['postcode'][:4]}  {row['consulent']}"
+            f"{row['klantNummer']}  trede {row['trede']}  {row['route']:<11} {row['postcode'][:4]}  {row['consulent']}"
         )
 
 

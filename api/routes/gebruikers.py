@@ -9,7 +9,8 @@ GET     ``/api/v1/gebruikers/{gebruikersnaam}``    beheerder  200, 400, 401, 403
 PATCH   ``/api/v1/gebruikers/{gebruikersnaam}``    beheerder  200, 400, 401, 403, 404
 ======  =========================================  =========  ============================
 
-Accounts use ``username``/``password`` as the login and :class:`api.services.users.UserPublic` do.
+An account is ``gebruikersnaam``/``wachtwoord`` in the API's JSON (API 2.0.0; the OAuth2 login form
+at ``/api/v1/token`` keeps the standard's ``username``/``password``).
 Deactivating ends the user's existing tokens at once: :func:`api.security.current_user` re-reads the
 account on every request. Creating a werkconsulent, or giving an account a consulentcode, asks a
 second beheerder to approve it under ``/api/v1/caseloadtoekenningen`` (:mod:`api.routes.toekenningen`).
@@ -43,10 +44,10 @@ class GebruikersLijst(BaseModel):
 
 
 class GebruikerNieuw(Invoer):
-    """A new account; the same names as the login form and :class:`api.services.users.UserPublic`."""
+    """A new account; ``gebruikersnaam`` as in :class:`api.services.users.UserPublic`."""
 
-    username: str = Field(min_length=3, max_length=64, description="3–64 tekens: letters, cijfers en . _ @ -")
-    password: str = Field(min_length=1, max_length=256, description="minstens 12 tekens, niet gelijk aan de naam")
+    gebruikersnaam: str = Field(min_length=3, max_length=64, description="3–64 tekens: letters, cijfers en . _ @ -")
+    wachtwoord: str = Field(min_length=1, max_length=256, description="minstens 12 tekens, niet gelijk aan de naam")
     rol: Rol
     consulent: str | None = Field(
         None, min_length=1, max_length=80, description="alleen en verplicht voor een werkconsulent"
@@ -82,8 +83,8 @@ def add_user(
     public = accounts.create_account(
         engine,
         user,
-        username=body.username,
-        password=body.password,
+        username=body.gebruikersnaam,
+        password=body.wachtwoord,
         rol=body.rol,
         consulent=body.consulent,
         naam=body.naam,

@@ -17,7 +17,7 @@ POST    ``/api/v1/klanten/import``          werkconsulent (own caseload)    200,
 Decisions (vacatures: :mod:`api.routes.vacatures`; imports: :mod:`api.routes.imports`):
 
 * **Bodies are the import records.** ``POST``/``PUT`` take one record in the JSON import format of
-  :mod:`matching.importer` (``clientNummer``, camelCase, unknown fields refused). ``consulent`` may be
+  :mod:`matching.importer` (``klantNummer``, camelCase, unknown fields refused). ``consulent`` may be
   left out: it is the caller's own consulent code, and any other code is refused with 403 (a client
   cannot be moved to another caseload here). The number in a ``PUT`` body must equal the one in the
   path. Personalia (name, contact) and protected attributes are not part of this resource: matching
@@ -112,13 +112,13 @@ class Datakwaliteit(Uitvoer):
     signalen: list[str] = Field(description="wat er te verbeteren is, in het Nederlands")
     volledigheid: float = Field(description="gewogen deel van de ingevulde velden, 0-1")
     versheid: float = Field(description="1 tot een half jaar na de laatste wijziging, daarna lager (min. 0,3)")
-    dagen_sinds_update: int
+    dagen_sinds_update: int = Field(alias="dagenSindsWijziging", description="dagen sinds de laatste wijziging")
 
 
 class KlantSamenvatting(Uitvoer):
     """A klant in a list: no beperkingen (health data), no free text."""
 
-    client_nummer: str = Field(description="pseudoniem klantnummer")
+    client_nummer: str = Field(alias="klantNummer", description="pseudoniem klantnummer")
     consulent: str
     trede: int = Field(description="0–5 (officiële participatieladder: trede + 1)")
     route: str
@@ -129,7 +129,7 @@ class KlantSamenvatting(Uitvoer):
     uren_max: int
     beschikbaar_per: date | None
     ontbrekende_gegevens: list[str] = Field(description="lege profielvelden (matching.quality), nooit ingevuld")
-    updated_at: Utc = Field(description="laatst gewijzigd (UTC)")
+    updated_at: Utc = Field(alias="gewijzigdOp", description="laatst gewijzigd (UTC)")
     datakwaliteit: Datakwaliteit
 
 
@@ -154,10 +154,10 @@ class KlantenPagina(Paginering):
 class KwaliteitRegel(Uitvoer):
     """One profile in the data-quality list: no beperkingen, no free text."""
 
-    client_nummer: str
+    client_nummer: str = Field(alias="klantNummer")
     trede: int
     route: str
-    updated_at: Utc = Field(description="laatst gewijzigd (UTC)")
+    updated_at: Utc = Field(alias="gewijzigdOp", description="laatst gewijzigd (UTC)")
     datakwaliteit: Datakwaliteit
 
 
@@ -205,7 +205,7 @@ class Verwijdering(Uitvoer):
     """What erasing one client removed."""
 
     pseudoniem: str = Field(description="het nummer waaronder de klant in het auditlog blijft (grafsteen)")
-    audit_seq: int = Field(description="volgnummer van de grafsteen (klant_verwijderd) in het auditlog")
+    audit_volgnummer: int = Field(description="volgnummer van de grafsteen (klant_verwijderd) in het auditlog")
     reden: erasure.Reden
     verwijderd: dict[str, int] = Field(description="verwijderde rijen per tabel")
     audit_geredigeerd: int = Field(description="auditregels waarin het klantnummer is vervangen door het pseudoniem")
@@ -215,7 +215,7 @@ class Verwijdering(Uitvoer):
         description="vectoren verwijderd uit de opgeslagen index; 'schrijver' als een ander proces de indexbestanden "
         "schrijft: dat haalt de vector er binnen 20 seconden uit"
     )
-    checkpoint: bool = Field(description="of het write-ahead-log meteen is leeggemaakt (anders bij het volgende)")
+    log_leeggemaakt: bool = Field(description="of het write-ahead-log meteen is leeggemaakt (anders bij het volgende)")
 
 
 def _caseload(user: User) -> str:
@@ -423,7 +423,7 @@ def replace_client(
             raise ProblemError(
                 400,
                 "Ongeldige invoer",
-                f"clientNummer '{body.client_nummer}' in de body wijkt af van '{klantnummer}' in het pad; "
+                f"klantNummer '{body.client_nummer}' in de body wijkt af van '{klantnummer}' in het pad; "
                 "een klantnummer wijzigen kan niet, gebruik hetzelfde nummer.",
             )
         client, _ = store.upsert_client(session, _client_input(body, user))

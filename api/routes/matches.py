@@ -139,7 +139,7 @@ class MatchKwaliteit(Uit):
     signalen: list[str]
     volledigheid: float
     versheid: float
-    dagen_sinds_update: int
+    dagen_sinds_update: int = Field(alias="dagenSindsWijziging")
 
 
 class MatchPaar(Uit):

@@ -19,12 +19,13 @@ The work itself is :mod:`api.services.models`. Decisions:
 * **Promotion is** :func:`training.promotion.promote` **with the logged-in user**, so the registry's
   version tags (``promoted_by``) name the person, not the service account. The serving ranker is
   reloaded at once (the alias watcher would follow within ``ranker.poll_seconds`` anyway). A refused
-  promotion is a 409 whose problem carries the comparison (``ndcg@10Gain``, ``gates``, ``margin``,
-  ``challenger``, ``champion``); nothing changed. No challenger (or one without a holdout period) is
-  a 409 too: the request is fine, the registry's state is not. ``forceer`` without ``reden`` is a
-  400 before anything is computed. One promotion at a time per process; a second answers 409.
-  A fairness breach (or no audit) refuses too, with the gate's ``breaches`` in ``gates``, unless the
-  body carries a ``verantwoording``: it is recorded with the user's name on the version and in the
+  promotion is a 409 whose problem carries the comparison (``winstNdcgAt10``, ``poorten``, ``marge``,
+  ``toetsperiode``, ``challenger``, ``champion``: :func:`api.services.models.promotion_report`);
+  nothing changed. No challenger (or one without a holdout period) is a 409 too: the request is fine,
+  the registry's state is not. ``forceer`` without ``reden`` is a 400 before anything is computed.
+  One promotion at a time per process; a second answers 409. A fairness breach (or no audit)
+  refuses too, with the gate's ``overschrijdingen`` in ``poorten``, unless the body carries a
+  ``verantwoording``: it is recorded with the user's name on the version and in the
   model card (``forceer`` does not replace it; :mod:`training.promotion`).
 * **Model card and fairness** per version: the card (``text/markdown``, the Algoritmeregister's
   fields, :mod:`training.model_card`) and the fairness audit saved with the training run, with the
@@ -50,7 +51,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -58,7 +59,7 @@ from typing import Annotated, Any
 import numpy as np
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from api.deps import DataScientist, Doel, MatcherDep, SettingsDep, Toezicht
 from api.problems import ProblemError, documented, finite
@@ -66,7 +67,6 @@ from api.routes.common import PAGE_MAX, Invoer, Uitvoer, request_id
 from api.services import models
 from matching.errors import InvalidInputError
 from matching.results import ranker_json
-from matching.timeutil import stored_utc
 from training import registry
 from training.fairness_report import breaches
 from training.model_card import card_facts, card_for_version
@@ -122,7 +122,7 @@ class Promotie(Uitvoer):
     op: datetime | None = Field(description="moment van promoveren (UTC)")
     geforceerd: bool = Field(description="gepromoveerd hoewel de toets niet gehaald werd")
     reden: str
-    winst_ndcg_at10: float | None = Field(alias="winstNdcgAt10", description="gemeten winst in NDCG@10")
+    winst_ndcg_at10: float | None = Field(description="gemeten winst in NDCG@10")
     vorige_champion: str | None = Field(description="versie of naam van de vorige champion")
     fairnesspoort: str | None = Field(None, description="'gehaald', of 'verantwoord': met verantwoording")
     verantwoording: str | None = Field(None, description="waarom een fairness-overschrijding aanvaardbaar is")
@@ -135,9 +135,9 @@ class ModelVersie(Uitvoer):
 
     versie: str
     aliassen: list[str] = Field(description="'champion' serveert, 'challenger' wacht op promotie")
-    run_id: str | None = Field(description="MLflow-run van de training")
+    trainingsrun: str | None = Field(description="id van de MLflow-run van de training")
     aangemaakt: datetime = Field(description="moment van registreren (UTC)")
-    holdout_from: str | None = Field(description="begin van de toetsperiode: daarvoor getraind, daarna getoetst")
+    toetsperiode_vanaf: str | None = Field(description="begin van de toetsperiode: daarvoor getraind, daarna getoetst")
     data_hash: str | None
     git_sha: str | None
     promotie: Promotie | None = Field(description="leeg als deze versie nooit champion werd")
@@ -179,52 +179,80 @@ class PromotieVerzoek(Invoer):
         return value.strip()
 
 
-class NdcgWinst(BaseModel):
-    """NDCG@10 of challenger minus champion per vacancy: mean and paired 95 % intervals."""
+class Overschrijding(Uitvoer):
+    """One group over the fairness tripwire (or the counterfactual test under its floor)."""
 
-    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
-    gain: float
-    gain_ci: list[float] = Field(alias="gainCI")  # the metric's own names, as the CLI prints them
-    ratio: float | None
-    ratio_ci: list[float] | None = Field(alias="ratioCI")
-    vacancies: int
+    kenmerk: str = Field(description="geslacht, leeftijd, migratieachtergrond, trede, beperking of contrafeitelijk")
+    groep: str
+    verhouding: float = Field(description="aandeel top-10 ÷ aandeel pool (bij contrafeitelijk: de gemiddelde RBO)")
+    interval: list[float] | None = Field(description="95%-bootstrapinterval van de verhouding")
+    klanten: int | None = Field(description="klanten van de groep in de pools")
+    zeker: bool = Field(description="ook het hele interval ligt onder de grens")
+    maat: str | None = Field(None, description="de gemeten maat als het niet de verhouding is")
 
 
-class Poort(BaseModel):
+class Poort(Uitvoer):
     """One gate of the promotion rule."""
 
-    name: str
+    naam: str
     basis: str
-    rule: str
-    passed: bool
-    breaches: list[dict[str, Any]] = Field([], description="fairnesspoort: de overschrijdingen per groep")
+    regel: str
+    gehaald: bool
+    overschrijdingen: list[Overschrijding] = Field([], description="fairnesspoort: de overschrijdingen per groep")
 
 
-class Toetsperiode(BaseModel):
-    """The holdout both models were scored on."""
+class NdcgWinst(Uitvoer):
+    """NDCG@10 of challenger minus champion per vacancy: mean and paired 95 % intervals."""
 
-    model_config = ConfigDict(populate_by_name=True)
-    from_: str = Field(alias="from", description="vacatures vanaf deze datum")
-    pairs: int
-    vacancies: int
+    winst: float = Field(description="gemiddelde winst in NDCG@10 per vacature")
+    winst_interval: list[float] = Field(description="95%-interval van de winst (vacatures gepaard herbemonsterd)")
+    verhouding: float | None = Field(description="NDCG@10 van de challenger ÷ die van de champion")
+    verhouding_interval: list[float] | None
+    vacatures: int
 
 
 Metriek = float | int | str | bool | list[float] | list[str] | dict[str, Any] | None
 
 
-class Promotieresultaat(BaseModel):
+class Vergelijking(Uitvoer):
+    """Both rankers on one basis: the proposals made, or (synthetic data) the whole candidate pools."""
+
+    paren: int
+    vacatures: int
+    challenger: dict[str, Metriek]
+    champion: dict[str, Metriek]
+    winst_ndcg_at10: NdcgWinst
+
+
+class Toetsperiode(Uitvoer):
+    """The holdout both models were scored on."""
+
+    vanaf: str = Field(description="vacatures vanaf deze datum")
+    paren: int
+    vacatures: int
+
+
+class Promotieresultaat(Uitvoer):
     """The comparison on the holdout, what was recorded, and the ranker that serves now."""
 
-    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
-    holdout: Toetsperiode
-    challenger: dict[str, Metriek] = Field(description="naam, versie en metrieken (ndcg@10, recall@20, mrr …)")
+    toetsperiode: Toetsperiode
+    challenger: dict[str, Metriek] = Field(
+        description="naam, versie en metrieken (ndcg@10, recall@20, mrr …; met <metriek>Interval)"
+    )
     champion: dict[str, Metriek]
-    ndcg_at10_gain: NdcgWinst = Field(alias="ndcg@10Gain")
-    margin: float
-    gates: list[Poort]
-    passed: bool = Field(description="of de toets gehaald is (false bij geforceerd promoveren)")
-    evidence: dict[str, Any] = Field(description="dezelfde cijfers op gedane voorstellen en, synthetisch, op pools")
-    fairness: dict[str, Any] | None = Field(None, description="de fairness-audit van de challenger (synthetisch)")
+    champion_onbruikbaar: str | None = Field(
+        None, description="waarom de geregistreerde champion niet te laden was (vergeleken met wat nu rangschikt)"
+    )
+    winst_ndcg_at10: NdcgWinst
+    marge: float = Field(description="de winst in NDCG@10 die de challenger minstens moet halen")
+    poorten: list[Poort]
+    gehaald: bool = Field(description="of de toets gehaald is (false bij geforceerd promoveren)")
+    onderbouwing: dict[str, Vergelijking] = Field(
+        description="dezelfde cijfers op gedane voorstellen (voorstellen) en, synthetisch, op pools (pool)"
+    )
+    fairnessaudit: dict[str, Any] | None = Field(
+        None, description="de fairness-audit van de challenger (synthetisch; een meetrapport met eigen namen)"
+    )
     gepromoveerd: Promotie
     versie: str = Field(description="de versie die nu champion is")
     serveert: Rangschikker
@@ -253,17 +281,6 @@ class TrainingsdataPagina(Uitvoer):
     momentopname: datetime = Field(description="wanneer de gegevens zijn samengesteld (UTC)")
 
 
-class Overschrijding(Uitvoer):
-    """One group over the fairness tripwire (or the counterfactual test under its floor)."""
-
-    kenmerk: str = Field(description="geslacht, leeftijd, migratieachtergrond, trede, beperking of contrafeitelijk")
-    groep: str
-    verhouding: float = Field(description="aandeel top-10 ÷ aandeel pool (bij contrafeitelijk: de gemiddelde RBO)")
-    interval: list[float] | None = Field(description="95%-bootstrapinterval van de verhouding")
-    klanten: int | None = Field(description="klanten van de groep in de pools")
-    zeker: bool = Field(description="ook het hele interval ligt onder de grens")
-
-
 class FairnessRapport(Uitvoer):
     """The fairness audit saved with a version's training run, its breaches and any justification."""
 
@@ -282,49 +299,21 @@ class FairnessRapport(Uitvoer):
     )
 
 
-def _tag_float(value: str | None) -> float | None:
-    try:
-        number = float(value) if value is not None else None
-    except ValueError:
-        return None
-    return number if number is not None and math.isfinite(number) else None
-
-
-def _tag_moment(value: str | None) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-    return stored_utc(moment) if moment is not None else None
-
-
-def _promotion(tags: Mapping[str, str]) -> Promotie | None:
-    if "promoted_by" not in tags:
-        return None
-    return Promotie(
-        door=tags["promoted_by"],
-        op=_tag_moment(tags.get("promoted_at")),
-        geforceerd=tags.get("promotion_forced") == "true",
-        reden=tags.get("promotion_reason", ""),
-        winst_ndcg_at10=_tag_float(tags.get("promotion_gain_ndcg_at_10")),
-        vorige_champion=tags.get("previous_champion"),
-        fairnesspoort=tags.get("fairness_gate"),
-        verantwoording=tags.get("fairness_justification"),
-        verantwoord_door=tags.get("fairness_justified_by"),
-        overschrijdingen=tags.get("fairness_breaches"),
-    )
+def _promotion(tags: dict[str, str]) -> Promotie | None:
+    facts = models.promotion_facts(tags)
+    return Promotie.model_validate(facts) if facts is not None else None
 
 
 def _version(info: registry.VersionInfo) -> ModelVersie:
     return ModelVersie(
         versie=info.version,
         aliassen=list(info.aliases),
-        run_id=info.run_id,
+        trainingsrun=info.run_id,
         aangemaakt=datetime.fromtimestamp(info.created / 1000, UTC),
-        holdout_from=info.tags.get("holdout_from"),
+        toetsperiode_vanaf=info.tags.get("holdout_from"),
         data_hash=info.tags.get("data_hash"),
         git_sha=info.tags.get("git_sha"),
-        promotie=_promotion(info.tags),
+        promotie=_promotion(dict(info.tags)),
         tags=dict(info.tags),
     )
 
@@ -392,7 +381,7 @@ def model_fairness(versie: Versie, _user: Toezicht, settings: SettingsDep) -> Fa
         fairnesspoort=tags.get("fairness_gate"),
         verantwoording=tags.get("fairness_justification"),
         verantwoord_door=tags.get("fairness_justified_by"),
-        verantwoord_op=_tag_moment(tags.get("fairness_justified_at")),
+        verantwoord_op=models.tag_moment(tags.get("fairness_justified_at")),
         audit=finite(facts.fairness) if facts.fairness is not None else None,
     )
 
@@ -404,7 +393,7 @@ def model_fairness(versie: Versie, _user: Toezicht, settings: SettingsDep) -> Fa
         401,
         403,
         _400="Ongeldige invoer, bijv. forceer zonder reden",
-        _409="Niet gepromoveerd: de challenger haalt de toets niet (met ndcg@10Gain en gates) of ontbreekt",
+        _409="Niet gepromoveerd: de challenger haalt de toets niet (met winstNdcgAt10 en poorten) of ontbreekt",
         _503="Het modelregister of de index is niet beschikbaar",
     ),
 )
@@ -426,22 +415,13 @@ def promote_challenger(
                 request_id=request_id(request),
             )
     except PromotionRefused as refused:
-        figures = refused.result
+        figures = finite(models.promotion_report(refused.result))
+        shown = ("winstNdcgAt10", "poorten", "marge", "toetsperiode", "challenger", "champion")
         raise ProblemError(
-            409,
-            "Niet gepromoveerd",
-            f"{refused} Er is niets gewijzigd.",
-            **{key: figures[key] for key in ("ndcg@10Gain", "gates", "margin", "holdout", "challenger", "champion")},
+            409, "Niet gepromoveerd", f"{refused} Er is niets gewijzigd.", **{key: figures[key] for key in shown}
         ) from None
-    promoted = result["promoted"]
-    return Promotieresultaat.model_validate(
-        {
-            **finite(result),
-            "gepromoveerd": _promotion(promoted),
-            "versie": str(promoted["version"]),
-            "serveert": ranker_json(serving),
-        }
-    )
+    report = finite(models.promotion_report(result))
+    return Promotieresultaat.model_validate({**report, "serveert": ranker_json(serving)})
 
 
 @router.get(

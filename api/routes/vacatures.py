@@ -77,7 +77,7 @@ class VacatureSamenvatting(Uitvoer):
     plaatsingsvorm: str
     status: str
     sluitingsdatum: date | None
-    updated_at: Utc = Field(description="laatst gewijzigd (UTC)")
+    updated_at: Utc = Field(alias="gewijzigdOp", description="laatst gewijzigd (UTC)")
 
 
 class Vacature(VacatureSamenvatting):

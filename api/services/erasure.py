@@ -147,10 +147,10 @@ def erase_client(
         origin: Where the request came from, into the tombstone, e.g. ``{"via": "cli", "osGebruiker": "jan"}``.
 
     Returns:
-        ``pseudoniem``, ``auditSeq`` (the tombstone), ``verwijderd`` (rows per table),
+        ``pseudoniem``, ``auditVolgnummer`` (the tombstone), ``verwijderd`` (rows per table),
         ``auditGeredigeerd``, ``inferentieGeredigeerd``, ``embeddingsVerwijderd``,
         ``indexVerwijderd`` (vectors taken off the saved index here, or :data:`BY_WRITER` when another
-        process writes the index files and drops it) and ``checkpoint`` (False when readers kept the
+        process writes the index files and drops it) and ``logLeeggemaakt`` (False when readers kept the
         write-ahead log busy).
 
     Raises:
@@ -189,14 +189,14 @@ def erase_client(
         matcher.refresh("clients")  # notices the missing row and drops its vector from memory
     return {
         "pseudoniem": pseudonym,
-        "auditSeq": tombstone_seq,
+        "auditVolgnummer": tombstone_seq,
         "reden": code.value,
         "verwijderd": deleted,
         "auditGeredigeerd": len(audit_seqs),
         "inferentieGeredigeerd": len(inference_ids),
         "embeddingsVerwijderd": cache_removed,
         "indexVerwijderd": _remove_from_saved_index(settings, client_id),
-        "checkpoint": checkpoint(engine),
+        "logLeeggemaakt": checkpoint(engine),
     }
 
 

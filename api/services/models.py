@@ -12,6 +12,10 @@ No HTTP here: :mod:`api.routes.modellen` and the web UI's model page call these 
   its own under the pseudonym key) and every page is audited with the real klantnummers it exposed.
 * A store that cannot be read (MLflow, SQLite, disk) is :class:`RegistryUnreadable`; features asked
   for while the index is still being built are :class:`IndexNotReady`. The API answers both with 503.
+* **The promotion report in Dutch** (:func:`promotion_report`, API 2.0.0): :func:`training.promotion.promote`
+  keeps its keys (its tests and ``werkmatch evaluate`` read them); the API, the web UI and
+  ``werkmatch promote --json`` answer the same report under the API's Dutch keys. The fairness audit in
+  it (``fairnessaudit``) is a measurement report and keeps its own keys, as in ``GET /modellen/{versie}/fairness``.
 """
 
 from __future__ import annotations
@@ -39,7 +43,9 @@ from matching.errors import ConflictError, InvalidInputError, NotFoundError
 from matching.matcher import Matcher
 from matching.outcomes import Voorstel
 from matching.ranker import RankerError
+from matching.results import ranker_json
 from matching.settings import Settings
+from matching.timeutil import stored_utc
 from training import registry
 from training.dataset import RankingData, build_dataset
 from training.promotion import PromotionRefused, promote
@@ -159,6 +165,115 @@ def _audit_promotion(
             request_id=request_id,
         )
         session.commit()
+
+
+# ------------------------------------------------------------------------------ the report, in Dutch
+
+_GAIN_KEYS = {
+    "gain": "winst",
+    "gainCI": "winstInterval",
+    "ratio": "verhouding",
+    "ratioCI": "verhoudingInterval",
+    "vacancies": "vacatures",
+}
+_COUNT_KEYS = {"pairs": "paren", "vacancies": "vacatures", "scoredVacancies": "vacaturesMetUitkomst"}
+_GATE_KEYS = {"name": "naam", "basis": "basis", "rule": "regel", "passed": "gehaald"}
+_BREACH_KEYS = {
+    "attribute": "kenmerk",
+    "group": "groep",
+    "ratio": "verhouding",
+    "ratioCI": "interval",
+    "clients": "klanten",
+    "certain": "zeker",
+    "measure": "maat",
+}
+
+
+def _renamed(values: dict[str, Any], keys: dict[str, str]) -> dict[str, Any]:
+    return {keys.get(key, key): value for key, value in values.items()}
+
+
+def _contender(summary: dict[str, Any]) -> dict[str, Any]:
+    """A ranker's name (:func:`matching.results.ranker_json`) and metrics; a metric keeps its name
+    (``ndcg@10``), its interval ``<metric>CI`` becomes ``<metric>Interval``."""
+    return {
+        key[:-2] + "Interval" if key.endswith("CI") else _COUNT_KEYS.get(key, key): value
+        for key, value in ranker_json(summary).items()
+    }
+
+
+def _comparison(part: dict[str, Any]) -> dict[str, Any]:
+    """One basis of the comparison (the proposals made, or the synthetic pools)."""
+    return {
+        "paren": part["pairs"],
+        "vacatures": part["vacancies"],
+        "challenger": _contender(part["challenger"]),
+        "champion": _contender(part["champion"]),
+        "winstNdcgAt10": _renamed(part["ndcg@10Gain"], _GAIN_KEYS),
+    }
+
+
+def _gate(gate: dict[str, Any]) -> dict[str, Any]:
+    named = _renamed({key: value for key, value in gate.items() if key != "breaches"}, _GATE_KEYS)
+    return {**named, "overschrijdingen": [_renamed(breach, _BREACH_KEYS) for breach in gate.get("breaches", [])]}
+
+
+def _tag_float(value: str | None) -> float | None:
+    try:
+        number = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return number if number is not None and math.isfinite(number) else None
+
+
+def tag_moment(value: str | None) -> datetime | None:
+    """A moment written as a version tag (ISO 8601), in UTC; None when absent or unreadable."""
+    try:
+        moment = datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+    return stored_utc(moment) if moment is not None else None
+
+
+def promotion_facts(tags: dict[str, str]) -> dict[str, Any] | None:
+    """Who promoted a version, when, why and on what evidence, from its registry tags; None if never promoted."""
+    if "promoted_by" not in tags:
+        return None
+    return {
+        "door": tags["promoted_by"],
+        "op": tag_moment(tags.get("promoted_at")),
+        "geforceerd": tags.get("promotion_forced") == "true",
+        "reden": tags.get("promotion_reason", ""),
+        "winstNdcgAt10": _tag_float(tags.get("promotion_gain_ndcg_at_10")),
+        "vorigeChampion": tags.get("previous_champion"),
+        "fairnesspoort": tags.get("fairness_gate"),
+        "verantwoording": tags.get("fairness_justification"),
+        "verantwoordDoor": tags.get("fairness_justified_by"),
+        "overschrijdingen": tags.get("fairness_breaches"),
+    }
+
+
+def promotion_report(result: dict[str, Any]) -> dict[str, Any]:
+    """:func:`training.promotion.promote`'s comparison (or a refusal's) under the API's Dutch keys.
+
+    ``gepromoveerd`` and ``versie`` are None for a refused promotion; challenger and champion keep their
+    names: they are the registry's aliases, the terms the web UI uses too.
+    """
+    holdout, promoted = result["holdout"], result.get("promoted")
+    return {
+        "toetsperiode": {"vanaf": holdout["from"], "paren": holdout["pairs"], "vacatures": holdout["vacancies"]},
+        "challenger": _contender(result["challenger"]),
+        "champion": _contender(result["champion"]),
+        "championOnbruikbaar": result.get("championUnusable"),
+        "winstNdcgAt10": _renamed(result["ndcg@10Gain"], _GAIN_KEYS),
+        "marge": result["margin"],
+        "poorten": [_gate(gate) for gate in result["gates"]],
+        "gehaald": result["passed"],
+        "onderbouwing": {basis: _comparison(part) for basis, part in result["evidence"].items()},
+        "fairnessaudit": result.get("fairness"),
+        "gepromoveerd": promotion_facts(promoted) if promoted else None,
+        "versie": str(promoted["version"]) if promoted else None,
+    }
 
 
 # ------------------------------------------------------------------------------------- trainingsdata

@@ -32,7 +32,7 @@ from typing import Any
 
 from pwdlib import PasswordHash
 from pwdlib.exceptions import PwdlibError
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Column, String, func, update
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Engine
@@ -85,9 +85,10 @@ class User(SQLModel, table=True):
 
 
 class UserPublic(BaseModel):
-    """What the API may show of an account."""
+    """What the API may show of an account; in JSON the name is ``gebruikersnaam`` (API 2.0.0)."""
 
-    username: str
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+    username: str = Field(alias="gebruikersnaam", description="inlognaam, in kleine letters")
     rol: Rol
     consulent: str | None
     naam: str

@@ -30,7 +30,14 @@ from matching.errors import NotFoundError, WerkmatchError
 
 router = APIRouter(include_in_schema=False)
 AUDIT_PAGE = 50
-USER_FIELDS = {"username": "username", "password": "password", "rol": "rol", "consulent": "consulent", "naam": "naam"}
+# The API's names (GebruikerNieuw) of the form's fields username and password.
+USER_FIELDS = {
+    "gebruikersnaam": "username",
+    "wachtwoord": "password",
+    "rol": "rol",
+    "consulent": "consulent",
+    "naam": "naam",
+}
 # Which field a refusal of api.services.accounts is about, by the words its Dutch message starts with.
 _MESSAGE_FIELD = (
     ("wachtwoord", "password"),
@@ -96,8 +103,8 @@ def create(
     errors: dict[str, str] = {}
     with refusals(errors, lambda message: _field_of(message, "username"), USER_FIELDS):
         body = GebruikerNieuw(
-            username=username.strip(),
-            password=password,
+            gebruikersnaam=username.strip(),
+            wachtwoord=password,
             rol=rol,
             consulent=blank_to_none(consulent),
             naam=blank_to_none(naam),

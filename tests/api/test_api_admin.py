@@ -43,7 +43,7 @@ MODELS = ("get", "/api/v1/modellen", None)
 PROMOTE_WITHOUT_REASON = ("post", "/api/v1/modellen/promoveren", {"forceer": True})
 TRAINING = ("get", "/api/v1/modellen/trainingsdata?paginaGrootte=2", None)
 USERS_LIST = ("get", "/api/v1/gebruikers", None)
-WEAK_USER = ("post", "/api/v1/gebruikers", {"username": "zwak", "password": "kort", "rol": "data_scientist"})
+WEAK_USER = ("post", "/api/v1/gebruikers", {"gebruikersnaam": "zwak", "wachtwoord": "kort", "rol": "data_scientist"})
 CHANGE_UNKNOWN = ("patch", "/api/v1/gebruikers/niemand", {"actief": False})
 
 COLUMNS = (None, "consulent1", "accountmanager", "datascientist", "beheerder")
@@ -82,7 +82,7 @@ def test_the_data_scientist_sees_the_registry_and_the_serving_ranker(http, token
     assert body["serveert"]["naam"] == matcher.ranker_status()["name"]
     newest = body["versies"][0]
     info = registry.versions(settings)[0]
-    assert newest["versie"] == info.version and newest["holdoutFrom"] == info.tags["holdout_from"]
+    assert newest["versie"] == info.version and newest["toetsperiodeVanaf"] == info.tags["holdout_from"]
     assert set(newest["aliassen"]) == set(info.aliases) and newest["tags"]["data_hash"] == newest["dataHash"]
 
 
@@ -97,7 +97,7 @@ def test_promotion_is_recorded_with_the_users_name_and_serving_follows(http, tok
     if response.status_code == 409:  # not better than the ranker that serves, on this small world
         refused = response.json()
         assert refused["title"] == "Niet gepromoveerd" and "wordt geen champion" in refused["detail"]
-        assert {"gain", "gainCI"} <= set(refused["ndcg@10Gain"]) and refused["gates"][0]["passed"] is False
+        assert {"winst", "winstInterval"} <= set(refused["winstNdcgAt10"]) and refused["poorten"][0]["gehaald"] is False
         assert registry.by_alias(settings, registry.CHALLENGER).version == challenger  # nothing changed
         body = {
             "forceer": True,
@@ -110,7 +110,7 @@ def test_promotion_is_recorded_with_the_users_name_and_serving_follows(http, tok
     assert response.status_code == 200, response.text
     result = response.json()
     assert result["versie"] == challenger and result["gepromoveerd"]["door"] == "datascientist"
-    assert result["serveert"]["versie"] == challenger and {"gain", "gainCI"} <= set(result["ndcg@10Gain"])
+    assert result["serveert"]["versie"] == challenger and {"winst", "winstInterval"} <= set(result["winstNdcgAt10"])
     tags = {v.version: v for v in registry.versions(settings)}[challenger]
     assert tags.aliases == ("champion",) and tags.tags["promoted_by"] == "datascientist"
     assert matcher.ranker_status()["version"] == challenger  # serving reloaded, no wait for the watcher
@@ -151,7 +151,7 @@ def test_training_data_is_pseudonymised_stable_and_complete(http, tokens, world)
         postcodes = session.exec(select(Client.postcode)).all()
     text = response.text
     assert not any(number in text for number in numbers) and not any(f'"{p}"' in text for p in postcodes)
-    for key in ("klantnummer", "clientNummer", "postcode", "beperkingen", "naam", "K-"):
+    for key in ("klantnummer", "klantNummer", "postcode", "beperkingen", "naam", "K-"):
         assert key not in text
 
     again = http.get("/api/v1/modellen/trainingsdata?pagina=1&paginaGrootte=50", headers=headers).json()
@@ -178,13 +178,13 @@ def test_a_bad_page_is_a_dutch_400(http, tokens, query) -> None:
 @pytest.mark.slow
 def test_the_beheerder_manages_accounts_and_deactivation_ends_tokens_at_once(http, tokens) -> None:
     admin = tokens["beheerder"]
-    new = {"username": "Nieuwe.Consulent", "password": "een-lang-genoeg-wachtwoord", "rol": "werkconsulent"}
+    new = {"gebruikersnaam": "Nieuwe.Consulent", "wachtwoord": "een-lang-genoeg-wachtwoord", "rol": "werkconsulent"}
     missing_code = http.post("/api/v1/gebruikers", json=new, headers=admin)
     assert missing_code.status_code == 400 and "consulentcode" in missing_code.json()["detail"]
     created = http.post("/api/v1/gebruikers", json={**new, "consulent": "wc-x"}, headers=admin)
     assert created.status_code == 201, created.text
     assert created.json() == {
-        "username": "nieuwe.consulent",
+        "gebruikersnaam": "nieuwe.consulent",
         "rol": "werkconsulent",
         "consulent": None,  # the caseload waits for a second beheerder (four eyes, tests/api/test_hardening_auth.py)
         "naam": "nieuwe.consulent",
@@ -193,21 +193,21 @@ def test_the_beheerder_manages_accounts_and_deactivation_ends_tokens_at_once(htt
     }
     assert created.headers["Location"] == "/api/v1/gebruikers/nieuwe.consulent"
     duplicate = http.post(
-        "/api/v1/gebruikers", json={**new, "username": "NIEUWE.consulent", "consulent": "wc-y"}, headers=admin
+        "/api/v1/gebruikers", json={**new, "gebruikersnaam": "NIEUWE.consulent", "consulent": "wc-y"}, headers=admin
     )
     assert duplicate.status_code == 409 and "bestaat al" in duplicate.json()["detail"]
 
-    theirs = login(http, "nieuwe.consulent", new["password"])
+    theirs = login(http, "nieuwe.consulent", new["wachtwoord"])
     assert http.get("/api/v1/modellen", headers=theirs).status_code == 403  # logged in, wrong role
     listed = http.get("/api/v1/gebruikers", headers=admin).json()["gebruikers"]
-    assert "nieuwe.consulent" in [u["username"] for u in listed]
+    assert "nieuwe.consulent" in [u["gebruikersnaam"] for u in listed]
     assert not any("hash" in key for user in listed for key in user)
 
     deactivated = http.patch("/api/v1/gebruikers/nieuwe.consulent", json={"actief": False}, headers=admin)
     assert deactivated.status_code == 200 and deactivated.json()["actief"] is False
     refused = http.get("/api/v1/modellen", headers=theirs)
     assert refused.status_code == 401 and "gedeactiveerd" in refused.json()["detail"]
-    relogin = http.post("/api/v1/token", data={"username": "nieuwe.consulent", "password": new["password"]})
+    relogin = http.post("/api/v1/token", data={"username": "nieuwe.consulent", "password": new["wachtwoord"]})
     assert relogin.status_code == 401
 
     changed = http.patch(
@@ -217,7 +217,7 @@ def test_the_beheerder_manages_accounts_and_deactivation_ends_tokens_at_once(htt
     assert (changed.json()["rol"], changed.json()["consulent"]) == ("data_scientist", None)  # caseload dropped
     assert changed.json()["aangevraagd"] is None  # the waiting request lapsed with the role
     assert http.get("/api/v1/modellen", headers=theirs).status_code == 401  # reactivation revoked the old token
-    theirs = login(http, "nieuwe.consulent", new["password"])
+    theirs = login(http, "nieuwe.consulent", new["wachtwoord"])
     assert http.get("/api/v1/modellen", headers=theirs).status_code == 200  # a new token, the new role
 
     entries = audit_entries(http, tokens, betrokkene="nieuwe.consulent")
@@ -234,13 +234,13 @@ def test_the_beheerder_manages_accounts_and_deactivation_ends_tokens_at_once(htt
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [
-        ({"username": "zwak.wachtwoord", "password": "kort", "rol": "accountmanager"}, "te zwak"),
-        ({"username": "gelijk.aan.naam", "password": "GELIJK.AAN.NAAM", "rol": "accountmanager"}, "te zwak"),
-        ({"username": "a b", "password": "een-lang-genoeg-wachtwoord", "rol": "accountmanager"}, "ongeldig"),
+        ({"gebruikersnaam": "zwak.wachtwoord", "wachtwoord": "kort", "rol": "accountmanager"}, "te zwak"),
+        ({"gebruikersnaam": "gelijk.aan.naam", "wachtwoord": "GELIJK.AAN.NAAM", "rol": "accountmanager"}, "te zwak"),
+        ({"gebruikersnaam": "a b", "wachtwoord": "een-lang-genoeg-wachtwoord", "rol": "accountmanager"}, "ongeldig"),
         (
             {
-                "username": "acc.met.code",
-                "password": "een-lang-genoeg-wachtwoord",
+                "gebruikersnaam": "acc.met.code",
+                "wachtwoord": "een-lang-genoeg-wachtwoord",
                 "rol": "accountmanager",
                 "consulent": "wc-a",
             },

@@ -67,7 +67,7 @@ def http(tmp_path_factory: pytest.TempPathFactory, embedder, module_database: st
 def klant(number: str, **overrides: Any) -> dict[str, Any]:
     """A valid klant body in the JSON import format (no consulent: the caller's own)."""
     body: dict[str, Any] = {
-        "clientNummer": number,
+        "klantNummer": number,
         "trede": 4,
         "route": "werk",
         "postcode": "6811AB",
@@ -110,7 +110,7 @@ def csv_upload(name: str, text: str) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------ who may do what
 
 COLUMNS = (None, "consulent1", "consulent2", "accountmanager", "datascientist", "beheerder")
-KLANT_CSV = "clientNummer,trede,route,postcode\nK-MATRIX,3,werk,6811\n"
+KLANT_CSV = "klantNummer,trede,route,postcode\nK-MATRIX,3,werk,6811\n"
 VACATURE_CSV = "vacatureNummer,bron,werkgever,titel,postcode\nV-MATRIX,WSP,Bakker BV,Bakker,6811\n"
 # Every call is idempotent, so the order of the parameters does not matter: a POST of an existing
 # number answers 409 to a role that may create it (404 to another caseload's consulent, as for an
@@ -158,14 +158,23 @@ def test_a_consulent_creates_a_klant_in_their_own_caseload(http, tokens) -> None
     assert response.status_code == 201, response.text
     assert response.headers["Location"] == "/api/v1/klanten/K-NIEUW"
     created = response.json()
-    assert created["clientNummer"] == "K-NIEUW" and created["consulent"] == "wc-a"
+    assert created["klantNummer"] == "K-NIEUW" and created["consulent"] == "wc-a"
     [beperking] = created["beperkingen"]
     assert (beperking["aspect"], beperking["ernst"], beperking["categorie"]) == ("prikkels", 1, "psychisch")
-    assert created["updatedAt"].endswith("Z") or created["updatedAt"].endswith("+00:00")
+    assert created["gewijzigdOp"].endswith("Z") or created["gewijzigdOp"].endswith("+00:00")
     again = http.get(response.headers["Location"], headers=tokens["consulent1"])
     assert again.status_code == 200 and again.json()["wensen"]["maxReisafstandKm"] == 15
     entry = audit_entries(http, tokens, betrokkene="K-NIEUW", actie="klantprofiel_aangemaakt")[0]
     assert entry["gebruiker"] == "consulent1" and entry["doel"] == "bemiddeling"
+
+
+def test_the_body_takes_only_the_new_name_klantnummer(http, tokens) -> None:
+    """API 2.0.0: ``clientNummer`` is ``klantNummer``; only import files still read the old name."""
+    body = klant("K-OUDE-NAAM")
+    body["clientNummer"] = body.pop("klantNummer")
+    problem = assert_problem(http.post("/api/v1/klanten", json=body, headers=tokens["consulent1"]), 400)
+    reasons = {item["name"]: item["reason"] for item in problem["invalidParams"]}
+    assert {"klantNummer", "clientNummer"} <= set(reasons) and "onbekend veld" in reasons["clientNummer"]
 
 
 def test_creating_in_another_caseload_is_forbidden(http, tokens) -> None:
@@ -246,7 +255,7 @@ def test_an_update_is_stored_audited_and_refuses_other_numbers_and_caseloads(htt
     assert response.status_code == 200, response.text
     stored = http.get("/api/v1/klanten/K-WIJZIG", headers=tokens["consulent1"]).json()
     assert (stored["trede"], stored["route"], stored["beperkingen"]) == (2, "perspectief", [])
-    assert stored["notities"] == "gesprek gehad" and stored["updatedAt"] >= response.json()["updatedAt"]
+    assert stored["notities"] == "gesprek gehad" and stored["gewijzigdOp"] >= response.json()["gewijzigdOp"]
     with Session(http.app.state.matcher.engine) as session:  # durable: another connection sees it
         assert session.exec(select(Client.trede).where(Client.client_nummer == "K-WIJZIG")).one() == 2
     entry = audit_entries(http, tokens, betrokkene="K-WIJZIG", actie="klantprofiel_gewijzigd")[0]
@@ -279,7 +288,7 @@ def test_search_lists_only_the_own_caseload_without_beperkingen(http, tokens) ->
     page = response.json()
     assert {item["consulent"] for item in page["resultaten"]} == {"wc-a"}
     assert all("beperkingen" not in item and "notities" not in item for item in page["resultaten"])
-    numbers = [item["clientNummer"] for item in page["resultaten"]]
+    numbers = [item["klantNummer"] for item in page["resultaten"]]
     assert "K-EIGEN" in numbers and "K-ANDER" not in numbers
     assert numbers == sorted(numbers) and page["totaal"] == len(numbers)
     entry = next(
@@ -296,7 +305,7 @@ def test_search_filters_on_trede_route_and_postcode_prefix(http, tokens) -> None
             "/api/v1/klanten/zoeken", json={**search, "paginaGrootte": 100}, headers=tokens["consulent1"]
         )
         assert response.status_code == 200, response.text
-        return {item["clientNummer"] for item in response.json()["resultaten"]}
+        return {item["klantNummer"] for item in response.json()["resultaten"]}
 
     paged = {f"K-PAG{n:02d}" for n in range(PAGED)}
     assert numbers(postcode="1012") == paged  # K-ANDER2 (1012CD) belongs to wc-b
@@ -319,7 +328,7 @@ def test_search_pages_have_exact_boundaries(http, tokens) -> None:
     pages = [page(n, 10) for n in (1, 2, 3, 4)]
     assert [len(p["resultaten"]) for p in pages] == [10, 10, 3, 0]
     assert {(p["totaal"], p["aantalPaginas"], p["paginaGrootte"]) for p in pages} == {(PAGED, 3, 10)}
-    seen = [item["clientNummer"] for p in pages for item in p["resultaten"]]
+    seen = [item["klantNummer"] for p in pages for item in p["resultaten"]]
     assert seen == sorted(f"K-PAG{n:02d}" for n in range(PAGED))  # no gaps, no repeats
     assert len(page(1, 100)["resultaten"]) == PAGED and len(page(23, 1)["resultaten"]) == 1
     for bad in ({"paginaGrootte": 101}, {"paginaGrootte": 0}, {"pagina": 0}, {"pagina": 10**12}):
@@ -383,7 +392,7 @@ def test_the_vacature_list_filters_and_pages(http, tokens) -> None:
 
 def test_a_consulent_imports_only_rows_of_their_own_caseload(http, tokens) -> None:
     text = (
-        "clientNummer;consulent;trede;route;postcode;beperkingen;voornaam;geslacht\n"
+        "klantNummer;consulent;trede;route;postcode;beperkingen;voornaam;geslacht\n"
         "K-IMP1;;4;werk;6811AB;tillen:2;Ans;vrouw\n"
         "K-IMP2;wc-a;3;perspectief;6821;;;\n"
         "K-IMP3;wc-b;3;werk;6821;;;\n"

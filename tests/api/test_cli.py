@@ -85,7 +85,7 @@ def test_match_candidates_and_vacancies_print_explained_results() -> None:
     for item in result["resultaten"]:
         assert {"rang", "score", "klantId", "redenen", "eigenKlant"} <= set(item) and item["redenen"]
     client = run_json("clients", "list", "--limit", "1", *AS_CONSULENT)["resultaten"][0]
-    options = run_json("match", "vacancies", client["clientNummer"], "--top", "3", *AS_CONSULENT)
+    options = run_json("match", "vacancies", client["klantNummer"], "--top", "3", *AS_CONSULENT)
     assert all(item["redenen"] and "vacatureId" in item for item in options["resultaten"])
     printed = runner.invoke(app, ["match", "candidates", vacancy["vacatureId"], "--top", "2", *AS_CONSULENT])
     assert printed.exit_code == 0 and "geen besluit" in printed.output
@@ -195,7 +195,7 @@ def test_import_reports_rejected_rows_with_line_numbers(tmp_path: Path) -> None:
     columns = header.split(",")
     bad = first.split(",")
     bad[columns.index("trede")] = "7"
-    bad[columns.index("clientNummer")] = "K-FOUT-1"
+    bad[columns.index("klantNummer")] = "K-FOUT-1"
     file = tmp_path / "klanten.csv"
     file.write_text("\n".join([header, first, ",".join(bad)]) + "\n", encoding="utf-8")
     result = runner.invoke(app, ["import", "clients", str(file)])
@@ -322,13 +322,13 @@ def test_a_client_list_records_the_cli_marks_in_process_and_through_the_service(
         page = run_json("clients", "list", "--limit", "2", *AS_CONSULENT, *road)
         with Session(make_engine(Settings().resolved_database_url)) as session:
             entry = audit.query(session, actor="consulent1", action="klantenlijst_opgevraagd", limit=1)[0]
-        assert entry["subjects"] == [row["clientNummer"] for row in page["resultaten"]]
+        assert entry["subjects"] == [row["klantNummer"] for row in page["resultaten"]]
         assert entry["details"] == marks, road
 
 
 def test_an_erasure_goes_through_the_running_service_under_the_operator(service: str) -> None:
     """Last in this module: it removes a client of the shared demo data."""
-    number = run_json("clients", "list", "--limit", "1", *AS_CONSULENT)["resultaten"][0]["clientNummer"]
+    number = run_json("clients", "list", "--limit", "1", *AS_CONSULENT)["resultaten"][0]["klantNummer"]
     erase = ("klant", "verwijderen", number, "--reden", "verzoek_klant", "--url", service)
     refused = runner.invoke(app, [*erase, "--gebruiker", "accountmanager"])
     assert refused.exit_code == 1 and "werkconsulent of beheerder nodig" in refused.output  # the service's 403
@@ -339,7 +339,7 @@ def test_an_erasure_goes_through_the_running_service_under_the_operator(service:
     assert saved["geindexeerd"] == saved["database"] and saved["actueel"]
     with Session(make_engine(Settings().resolved_database_url)) as session:
         tombstone = audit.query(session, action=audit.TOMBSTONE_ACTION, limit=1)[0]
-    assert tombstone["actor"] == "consulent1" and tombstone["seq"] == report["auditSeq"]
+    assert tombstone["actor"] == "consulent1" and tombstone["seq"] == report["auditVolgnummer"]
     assert {"via": "cli", "osGebruiker": getpass.getuser()}.items() <= tombstone["details"].items()
     again = runner.invoke(app, [*erase, "--gebruiker", "consulent1"])
     assert again.exit_code == 1 and "bestaat niet" in again.output

@@ -151,7 +151,7 @@ def test_api_erasure_leaves_nothing_of_the_client_on_disk(world: tuple[TestClien
 
     assert response.status_code == 200, response.text
     result = response.json()
-    assert result["checkpoint"] is True
+    assert result["logLeeggemaakt"] is True
     assert result["verwijderd"]["client"] == 1
     assert {"client_personalia", "audit_kenmerken", "voorstel", "voorstel_event", "zoekopdracht"} <= set(
         result["verwijderd"]
@@ -163,7 +163,7 @@ def test_api_erasure_leaves_nothing_of_the_client_on_disk(world: tuple[TestClien
     assert _rows_mentioning(settings, NAME) == []
     assert _files_naming(settings, needles) == []
     assert gone_id not in VectorIndex.load(settings.index_dir, "clients").hashes
-    assert _verify(settings) == {"ok": True, "entries": result["auditSeq"], "firstBroken": None}
+    assert _verify(settings) == {"ok": True, "entries": result["auditVolgnummer"], "firstBroken": None}
     # The tombstone: pseudonym, who, when, why; the pseudonym is what replaced the number in the logs.
     tombstone = http.post(
         "/api/v1/audit/zoeken", json={"actie": "klant_verwijderd"}, headers=login(http, "beheerder")
@@ -304,7 +304,7 @@ def test_a_redaction_cannot_be_added_or_forged_afterwards(world: tuple[TestClien
     response = http.delete(
         f"/api/v1/klanten/{GONE}", params={"reden": "verzoek_klant"}, headers=login(http, "beheerder")
     )
-    tombstone = response.json()["auditSeq"]
+    tombstone = response.json()["auditVolgnummer"]
     with pytest.raises(DatabaseError, match="alleen-toevoegen"):
         with engine.begin() as connection:
             connection.execute(text("UPDATE audit_log SET subjects = '[]' WHERE seq = :s"), {"s": plain})

@@ -37,7 +37,7 @@ from matching.store import make_engine
 from tests.factories import app_settings, login, make_client, running_app
 
 PASSWORD = "correct-paard-batterij"
-NEW = {"username": "nieuwe.consulent", "password": "een-lang-genoeg-wachtwoord", "rol": "werkconsulent"}
+NEW = {"gebruikersnaam": "nieuwe.consulent", "wachtwoord": "een-lang-genoeg-wachtwoord", "rol": "werkconsulent"}
 # The key every werkmatch before issue 15 signed its tokens with in development, published in its source.
 OLD_DEMO_KEY = "werkmatch-demo-sleutel-alleen-voor-ontwikkeling"
 
@@ -308,14 +308,14 @@ def world(tmp_path_factory: pytest.TempPathFactory, embedder, module_database: s
 def test_granting_an_existing_caseload_needs_a_second_beheerder(world: TestClient) -> None:
     """The audit's attack: a beheerder creates a werkconsulent with an existing code and reads beperkingen at once."""
     first = login(world, "beheerder")
-    assert world.post("/api/v1/gebruikers", json={**NEW, "username": "tweede.beheerder", "rol": "beheerder"},
+    assert world.post("/api/v1/gebruikers", json={**NEW, "gebruikersnaam": "tweede.beheerder", "rol": "beheerder"},
                       headers=first).status_code == 201  # fmt: skip
-    second = login(world, "tweede.beheerder", NEW["password"])
+    second = login(world, "tweede.beheerder", NEW["wachtwoord"])
     created = world.post("/api/v1/gebruikers", json={**NEW, "consulent": "wc-a"}, headers=first)
     assert created.status_code == 201, created.text
     assert (created.json()["consulent"], created.json()["aangevraagd"]) == (None, "wc-a")
 
-    intruder = login(world, "nieuwe.consulent", NEW["password"])
+    intruder = login(world, "nieuwe.consulent", NEW["wachtwoord"])
     refused = world.get("/api/v1/klanten/K-VIER-1", headers=intruder)
     assert refused.status_code == 403, refused.text  # not yet: no caseload until a second beheerder approves
     assert "tillen" not in refused.text
@@ -382,8 +382,10 @@ def _csrf(browser: TestClient, settings: Settings) -> str:
 
 def test_the_second_beheerder_approves_on_the_web_page_and_not_the_first(world: TestClient) -> None:
     settings, first = world.app.state.settings, login(world, "beheerder")
-    world.post("/api/v1/gebruikers", json={**NEW, "username": "tweede.beheerder", "rol": "beheerder"}, headers=first)
-    body = {**NEW, "username": "web.consulent", "consulent": "wc-b"}
+    world.post(
+        "/api/v1/gebruikers", json={**NEW, "gebruikersnaam": "tweede.beheerder", "rol": "beheerder"}, headers=first
+    )
+    body = {**NEW, "gebruikersnaam": "web.consulent", "consulent": "wc-b"}
     assert world.post("/api/v1/gebruikers", json=body, headers=first).status_code == 201
     grant = next(
         g["id"]
@@ -398,7 +400,7 @@ def test_the_second_beheerder_approves_on_the_web_page_and_not_the_first(world: 
     own = asker.post(f"/beheer/toekenningen/{grant}", data={"besluit": "goedkeuren", "csrf": _csrf(asker, settings)})
     assert own.status_code == 403 and "tweede beheerder" in own.text
 
-    second = _web_login(world.app, "tweede.beheerder", NEW["password"])
+    second = _web_login(world.app, "tweede.beheerder", NEW["wachtwoord"])
     approve = {"besluit": "goedkeuren", "csrf": _csrf(second, settings)}
     decided = second.post(f"/beheer/toekenningen/{grant}", data=approve)
     assert decided.status_code == 303, decided.text
@@ -419,14 +421,14 @@ def test_web_logout_revokes_the_session_token(world: TestClient) -> None:
 
 def test_the_web_login_form_is_throttled_too(world: TestClient) -> None:
     first = login(world, "beheerder")
-    body = {"username": "slot.test", "password": NEW["password"], "rol": "accountmanager"}
+    body = {"gebruikersnaam": "slot.test", "wachtwoord": NEW["wachtwoord"], "rol": "accountmanager"}
     assert world.post("/api/v1/gebruikers", json=body, headers=first).status_code == 201
     browser = TestClient(world.app, follow_redirects=False)
     limit = world.app.state.settings.auth.login_failures_per_account
     for attempt in range(limit):
         wrong = browser.post("/inloggen", data={"gebruikersnaam": "slot.test", "wachtwoord": f"fout-{attempt}-xxxxx"})
         assert wrong.status_code == 400 and "klopt niet" in wrong.text
-    throttled = browser.post("/inloggen", data={"gebruikersnaam": "slot.test", "wachtwoord": NEW["password"]})
+    throttled = browser.post("/inloggen", data={"gebruikersnaam": "slot.test", "wachtwoord": NEW["wachtwoord"]})
     assert throttled.status_code == 429, throttled.text
     assert int(throttled.headers["retry-after"]) > 0 and "Probeer het over" in throttled.text
     assert COOKIE not in throttled.cookies

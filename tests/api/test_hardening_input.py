@@ -188,7 +188,7 @@ def test_a_vacancy_may_name_the_employers_contact_but_never_a_bsn() -> None:
 
 def test_schemas_keep_refusing_unknown_fields() -> None:
     with pytest.raises(ValidationError):
-        ClientIn.model_validate({"clientNummer": "K1", "\ud800": 1})
+        ClientIn.model_validate({"klantNummer": "K1", "\ud800": 1})
     with pytest.raises(ValidationError):
         VacancyIn.model_validate({"vacatureNummer": "V1", "x\x00": 1})
 
@@ -215,7 +215,7 @@ def tokens(http: TestClient) -> dict[str, dict[str, str]]:
 
 
 def klant(number: str, **overrides: Any) -> dict[str, Any]:
-    return {"clientNummer": number, "trede": 4, "route": "werk", "postcode": "6811AB", **overrides}
+    return {"klantNummer": number, "trede": 4, "route": "werk", "postcode": "6811AB", **overrides}
 
 
 def problem_of(response, status: int) -> dict[str, Any]:
@@ -235,14 +235,14 @@ def test_a_lone_surrogate_in_a_json_string_is_a_dutch_400_and_stays_out_of_the_l
     # included, into the server log.
     caplog.set_level(logging.DEBUG)
     body = (
-        b'{"clientNummer": "K-SUR", "trede": 4, "route": "werk", "postcode": "6811", "beperkingen": '
+        b'{"klantNummer": "K-SUR", "trede": 4, "route": "werk", "postcode": "6811", "beperkingen": '
         b'[{"aspect": "tillen", "ernst": 2, "toelichting": "geheime rugklachten \\ud800"}]}'
     )
     problem = problem_of(raw_post(http, "/api/v1/klanten", body, tokens["consulent1"]), 400)
     assert [item["name"] for item in problem["invalidParams"]] == ["beperkingen[1].toelichting"]
     assert "Unicode" in problem["invalidParams"][0]["reason"]
     rest = b'"trede": 4, "route": "werk", "postcode": "6811"}'
-    for start in (b'{"clientNummer": "K\\ud800", ', b'{"clientNummer": "K-SUR2", "\\ud800": 1, '):
+    for start in (b'{"klantNummer": "K\\ud800", ', b'{"klantNummer": "K-SUR2", "\\ud800": 1, '):
         problem = problem_of(raw_post(http, "/api/v1/klanten", start + rest, tokens["consulent1"]), 400)
         assert problem["invalidParams"] and "\ud800" not in str(problem)  # said, never echoed raw
     search = raw_post(http, "/api/v1/matches/vacatures", b'{"klantId": "K\\ud800"}', tokens["consulent1"])
@@ -305,7 +305,7 @@ def test_posting_another_caseloads_klantnummer_is_the_404_of_an_unknown_one(http
 @pytest.mark.parametrize("depth", [2_000, 50_000])
 def test_deeply_nested_json_is_a_dutch_400_in_body_and_import(http, tokens, depth: int) -> None:
     nested = b"[" * depth + b"]" * depth
-    body = b'{"clientNummer": "K-DIEP", "notities": ' + nested + b"}"
+    body = b'{"klantNummer": "K-DIEP", "notities": ' + nested + b"}"
     problem_of(raw_post(http, "/api/v1/klanten", body, tokens["consulent1"]), 400)
     upload = {"bestand": ("diep.json", b"[" + body + b"]", "application/json")}
     problem = problem_of(http.post("/api/v1/klanten/import", files=upload, headers=tokens["consulent1"]), 400)

@@ -163,8 +163,8 @@ def test_one_client_has_the_same_verdict_and_number_in_every_answer(http, tokens
     token = tokens["consulent1"]
     listed = http.post("/api/v1/klanten/zoeken", json={"paginaGrootte": 50}, headers=token).json()["resultaten"]
     attention = http.get("/api/v1/klanten/datakwaliteit", params={"alle": "true"}, headers=token).json()
-    by_list = {row["clientNummer"]: row for row in listed}
-    by_attention = {row["clientNummer"]: row["datakwaliteit"] for row in attention["resultaten"]}
+    by_list = {row["klantNummer"]: row for row in listed}
+    by_attention = {row["klantNummer"]: row["datakwaliteit"] for row in attention["resultaten"]}
     candidates = http.post(
         "/api/v1/matches/kandidaten", json={"vacatureId": "V-ARN-OP", "top": 20, "heleBestand": True}, headers=token
     )

@@ -57,7 +57,7 @@ def test_a_complete_fresh_profile_is_ok_with_score_one() -> None:
         "signalen": [],
         "volledigheid": 1.0,
         "versheid": 1.0,
-        "dagenSindsUpdate": 10,
+        "dagenSindsWijziging": 10,
     }
 
 
@@ -246,7 +246,7 @@ def test_the_profile_carries_its_data_quality(http, tokens) -> None:
         "signalen": [],
         "volledigheid": 1.0,
         "versheid": 1.0,
-        "dagenSindsUpdate": 0,
+        "dagenSindsWijziging": 0,
     }
     wrong = http.get("/api/v1/klanten/K-FOUT", headers=tokens["consulent1"]).json()["datakwaliteit"]
     assert wrong["status"] == "tegenstrijdig"
@@ -263,7 +263,7 @@ def test_the_caseload_list_shows_what_needs_attention_worst_first(http, tokens) 
     response = http.get("/api/v1/klanten/datakwaliteit", headers=tokens["consulent1"])
     assert response.status_code == 200, response.text
     page = response.json()
-    assert [row["clientNummer"] for row in page["resultaten"]] == ["K-FOUT", "K-OUD", "K-LEEG"]
+    assert [row["klantNummer"] for row in page["resultaten"]] == ["K-FOUT", "K-OUD", "K-LEEG"]
     assert [row["datakwaliteit"]["status"] for row in page["resultaten"]] == [
         "tegenstrijdig",
         "verouderd",
@@ -277,9 +277,9 @@ def test_the_caseload_list_shows_what_needs_attention_worst_first(http, tokens) 
     second = http.get(
         "/api/v1/klanten/datakwaliteit", params={"paginaGrootte": 2, "pagina": 2}, headers=tokens["consulent1"]
     ).json()
-    assert [row["clientNummer"] for row in second["resultaten"]] == ["K-LEEG"] and second["aantalPaginas"] == 2
+    assert [row["klantNummer"] for row in second["resultaten"]] == ["K-LEEG"] and second["aantalPaginas"] == 2
     everyone = http.get("/api/v1/klanten/datakwaliteit", params={"alle": "true"}, headers=tokens["consulent1"]).json()
-    assert everyone["resultaten"][-1]["clientNummer"] == "K-GOED" and everyone["totaal"] == 4
+    assert everyone["resultaten"][-1]["klantNummer"] == "K-GOED" and everyone["totaal"] == 4
 
     audit = http.post(
         "/api/v1/audit/zoeken", json={"actie": "datakwaliteit_opgevraagd"}, headers=tokens["beheerder"]

@@ -109,7 +109,7 @@ def test_two_processes_on_postgresql_share_profiles_the_kill_switch_and_one_inde
         assert len({status["schrijver"] for status in seen}) == 1
 
         # a profile saved through one process is found through any: every search catches up first
-        new = {"clientNummer": "K-TWEE-PROCESSEN", "trede": 4, "route": "werk", "postcode": "6811AB"}
+        new = {"klantNummer": "K-TWEE-PROCESSEN", "trede": 4, "route": "werk", "postcode": "6811AB"}
         created = httpx.post(f"{base}/api/v1/klanten", json=new, headers=consulent)
         assert created.status_code == 201, created.text
         for _ in range(8):  # its options at intake: the answering process must hold the new profile's row

@@ -21,7 +21,7 @@ from matching.errors import (
 )
 
 VALID_CLIENT: dict[str, Any] = {
-    "clientNummer": "K0000001",
+    "klantNummer": "K0000001",
     "consulent": "consulent-a",
     "trede": 4,
     "route": "werk",
@@ -96,8 +96,8 @@ def test_examples_from_the_brief() -> None:
 
 
 def test_own_validators_pass_through_without_prefix() -> None:
-    assert _messages(ClientIn, {**VALID_CLIENT, "clientNummer": "123456789"}) == [
-        "clientNummer: klantnummer lijkt op een BSN (9 cijfers); gebruik het pseudonieme klantnummer"
+    assert _messages(ClientIn, {**VALID_CLIENT, "klantNummer": "123456789"}) == [
+        "klantNummer: klantnummer lijkt op een BSN (9 cijfers); gebruik het pseudonieme klantnummer"
     ]
     assert _messages(ClientIn, {**VALID_CLIENT, "urenMin": 30, "urenMax": 20}) == [
         "urenMin (30) is groter dan urenMax (20)"

@@ -24,7 +24,7 @@ from matching.vocab import SECTOREN
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "data" / "samples"
-HEADER = "clientNummer,consulent,trede,route,postcode,urenMin,urenMax,zelfbeschrijving"
+HEADER = "klantNummer,consulent,trede,route,postcode,urenMin,urenMax,zelfbeschrijving"
 
 
 def _write(tmp_path: Path, name: str, content: str | bytes) -> Path:
@@ -205,15 +205,15 @@ def test_json_rejections_name_the_line_where_the_record_starts(engine: Engine, t
     text = textwrap.dedent(
         """\
         [
-          {"clientNummer": "K1", "consulent": "a", "trede": 4, "route": "werk", "postcode": "6811"},
+          {"klantNummer": "K1", "consulent": "a", "trede": 4, "route": "werk", "postcode": "6811"},
           {
-            "clientNummer": "K2",
+            "klantNummer": "K2",
             "consulent": "a",
             "trede": 9,
             "route": "werk",
             "postcode": "6811"
           },
-          {"clientNummer": "K3", "consulent": "a", "trede": 4, "route": "werk", "postcode": "6811", "x": 1}
+          {"klantNummer": "K3", "consulent": "a", "trede": 4, "route": "werk", "postcode": "6811", "x": 1}
         ]
         """
     )
@@ -260,7 +260,7 @@ def test_incomplete_rows_are_stored(engine: Engine, tmp_path: Path) -> None:
 
 
 def test_json_null_means_not_given(engine: Engine, tmp_path: Path) -> None:
-    record = {"clientNummer": "K1", "consulent": "a", "trede": 4, "route": "werk", "postcode": "6811"}
+    record = {"klantNummer": "K1", "consulent": "a", "trede": 4, "route": "werk", "postcode": "6811"}
     record |= {"urenMax": None, "opleidingsniveau": None, "wensen": {"maxReisafstandKm": None}}
     report = import_file(engine, "clients", _write(tmp_path, "k.json", json.dumps([record])))
 
@@ -269,7 +269,7 @@ def test_json_null_means_not_given(engine: Engine, tmp_path: Path) -> None:
 
 
 def test_dutch_excel_csv_with_bom_semicolons_decimal_comma_and_dutch_dates(engine: Engine, tmp_path: Path) -> None:
-    header = "clientNummer;consulent;trede;route;postcode;werkervaring;wensMaxReisafstandKm;beschikbaarPer"
+    header = "klantNummer;consulent;trede;route;postcode;werkervaring;wensMaxReisafstandKm;beschikbaarPer"
     row = 'K0000001;consulent-a;4;werk;6811;"orderpicker:2,5;schoonmaker:1";12,5;01-03-2027'
     path = _write(tmp_path, "excel.csv", ("\ufeff" + header + "\r\n" + row + "\r\n").encode("utf-8"))
 
@@ -309,13 +309,13 @@ def test_unknown_column_rejects_the_row_in_dutch(engine: Engine, tmp_path: Path)
         ("latin1.csv", (HEADER + "\nK1,consulent-é,4,werk,6811,24,36,\n").encode("latin-1"), "geen UTF-8"),
         ("leeg.csv", b"", "is leeg"),
         ("spaties.json", b"  \n ", "is leeg"),
-        ("kapot.json", b'[{"clientNummer": "K1",}]', "geen geldige JSON (regel 1, kolom 24"),
-        ("object.json", b'{"clientNummer": "K1"}', "JSON-lijst van objecten"),
-        ("tekst.json", b'[{"clientNummer": "K1"},\n "K2"]', "record 2 (regel 2) is tekst, geen object"),
-        ("kapot.jsonl", b'{"clientNummer": "K1"}\n{kapot\n', "regel 2 is geen geldige JSON"),
+        ("kapot.json", b'[{"klantNummer": "K1",}]', "geen geldige JSON (regel 1, kolom 23"),
+        ("object.json", b'{"klantNummer": "K1"}', "JSON-lijst van objecten"),
+        ("tekst.json", b'[{"klantNummer": "K1"},\n "K2"]', "record 2 (regel 2) is tekst, geen object"),
+        ("kapot.jsonl", b'{"klantNummer": "K1"}\n{kapot\n', "regel 2 is geen geldige JSON"),
         ("geenkop.csv", b"K1,consulent-a,4,werk,6811\n", "geen kopregel"),
         ("kolommen.csv", (HEADER + "\nK1,consulent-a,4,werk,6811,24,36,\nK2,a,4\n").encode(), "regel 3: 3 kolommen"),
-        ("dubbel.csv", b"clientNummer,trede,trede\nK1,4,4\n", "kolom trede staat meer dan eens"),
+        ("dubbel.csv", b"klantNummer,trede,trede\nK1,4,4\n", "kolom trede staat meer dan eens"),
         ("quote.csv", (HEADER + '\nK1,consulent-a,4,werk,6811,24,36,"open\n').encode(), "ongeldige CSV"),
         ("lijst.xlsx", b"PK\x03\x04", "onbekend type '.xlsx'"),
     ],
@@ -475,7 +475,7 @@ def test_json_nested_thousands_deep_is_a_dutch_file_error(
     engine: Engine, tmp_path: Path, depth: int, suffix: str
 ) -> None:
     # The audit's 2,000-deep import raised RecursionError (a 500 in the API).
-    nested = '{"clientNummer": "K1", "x": ' + "[" * depth + "]" * depth + "}"
+    nested = '{"klantNummer": "K1", "x": ' + "[" * depth + "]" * depth + "}"
     path = _write(tmp_path, f"diep{suffix}", f"[{nested}]" if suffix == ".json" else nested + "\n")
     with pytest.raises(ImportFileError, match="te diep genest"):
         import_file(engine, "clients", path)
@@ -486,7 +486,7 @@ def test_rows_with_unknown_codes_are_rejected_with_line_and_code(engine: Engine,
     path = _write(
         tmp_path,
         "codes.csv",
-        "clientNummer,consulent,trede,route,postcode,competenties,certificaten,wensBeroepen\n"
+        "klantNummer,consulent,trede,route,postcode,competenties,certificaten,wensBeroepen\n"
         "K1,wc-a,4,werk,6811,orderpicken:3,vca_basis,orderpicker\n"
         'K2,wc-a,4,werk,6811,"=HYPERLINK(""x"")",,\n'
         "K3,wc-a,4,werk,6811,orderpicken,brevet,astronaut\n",
@@ -503,8 +503,8 @@ def test_rows_with_unknown_codes_are_rejected_with_line_and_code(engine: Engine,
 def test_a_lone_surrogate_or_nul_in_a_json_record_rejects_the_row_without_echoing_it(
     engine: Engine, tmp_path: Path
 ) -> None:
-    record = '{"clientNummer": "K\\ud800", "consulent": "wc-a", "trede": 4, "route": "werk", "postcode": "6811"}'
-    nul = '{"clientNummer": "K2", "consulent": "wc-a", "trede": 4, "route": "werk", "postcode": "6811", '
+    record = '{"klantNummer": "K\\ud800", "consulent": "wc-a", "trede": 4, "route": "werk", "postcode": "6811"}'
+    nul = '{"klantNummer": "K2", "consulent": "wc-a", "trede": 4, "route": "werk", "postcode": "6811", '
     nul += '"zelfbeschrijving": "a\\u0000b"}'
     report = import_file(engine, "clients", _write(tmp_path, "raar.jsonl", record + "\n" + nul + "\n"))
     assert _rows(engine, Client) == []
@@ -514,3 +514,18 @@ def test_a_lone_surrogate_or_nul_in_a_json_record_rejects_the_row_without_echoin
     assert second.reasons == [
         "zelfbeschrijving: bevat een onzichtbaar stuurteken (U+0000) dat niet in tekst hoort; verwijder het"
     ]
+
+
+def test_the_old_column_name_clientnummer_is_still_read_until_api_3(engine: Engine, tmp_path: Path) -> None:
+    """API 2.0.0 renamed ``clientNummer`` to ``klantNummer``; import files may use either (README, Changelog)."""
+    old_csv = _csv(
+        tmp_path, "K-OUD-1,consulent-a,4,werk,6811,24,36,", header=HEADER.replace("klantNummer", "clientNummer")
+    )
+    record = {"clientNummer": "K-OUD-2", "consulent": "a", "trede": 4, "route": "werk", "postcode": "6811"}
+    both = record | {"clientNummer": "K-OUD-3", "klantNummer": "K-NIEUW-3"}
+
+    assert import_file(engine, "clients", old_csv).rejected == []
+    assert import_file(engine, "clients", _write(tmp_path, "oud.json", json.dumps([record]))).rejected == []
+    refused = import_file(engine, "clients", _write(tmp_path, "beide.json", json.dumps([both]))).rejected
+    assert {"K-OUD-1", "K-OUD-2"} <= set(_clients(engine)) and "K-NIEUW-3" not in _clients(engine)
+    assert [(r.external_id, r.reasons[0][:13]) for r in refused] == [("K-NIEUW-3", "clientNummer:")]
