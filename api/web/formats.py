@@ -34,14 +34,14 @@ def getal(value: float | int | None, decimals: int | None = None, teken: bool = 
 
     Args:
         value: The number; ``None`` shows as a dash.
-        decimals: Digits after the comma; ``None`` shows an int as is and a float with up to two.
+        decimals: Digits after the comma; ``None`` shows at most two, without trailing zeros (``7,5``, ``60``).
         teken: Always show the sign (``+0,12``), for contributions that raise or lower a score.
     """
     if value is None:
         return "–"
-    if decimals is None:
-        decimals = 0 if isinstance(value, int) or float(value).is_integer() else 2
-    text = f"{value:{'+' if teken else ''},.{decimals}f}"
+    text = f"{value:{'+' if teken else ''},.{2 if decimals is None else decimals}f}"
+    if decimals is None and "." in text:
+        text = text.rstrip("0").rstrip(".")
     return text.translate(str.maketrans({",": ".", ".": ","}))
 
 

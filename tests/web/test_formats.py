@@ -21,6 +21,8 @@ from api.web.formats import FieldError, datum, form_number, getal, km
         (0.12, 2, True, "+0,12"),
         (60, None, False, "60"),
         (60.0, None, False, "60"),
+        (7.5, None, False, "7,5"),
+        (1500.25, None, False, "1.500,25"),
         (None, 2, False, "–"),
     ],
 )

@@ -46,7 +46,7 @@ PAGES = {
         "/inbox",
         "/voorstellen",
     ),
-    "accountmanager": ("/vacatures", f"/vacatures/{VACANCY}"),
+    "accountmanager": ("/vacatures", f"/vacatures/{VACANCY}", "/pushes"),
     "datascientist": ("/modellen", "/toezicht"),
     "beheerder": ("/beheer/gebruikers", "/beheer/audit"),
 }
