@@ -220,12 +220,13 @@ class Matcher:
             self.index.catch_up(db)
             clients, vacancies = self.index.arrays()
             full_view = self._full_view(db, viewer, clients.ids)
+            rows = np.flatnonzero(full_view) if filters.own_only else None  # nobody else can pass
             counts = {}
             for vacancy_id in vacancy_ids:
                 v_row = vacancies.position.get(vacancy_id)
                 if v_row is not None and vacancies.open[v_row]:
-                    eligibility = pipeline.candidate_eligibility(clients, vacancies, v_row, filters, full_view)
-                    counts[vacancy_id] = int(eligibility.mask.sum())
+                    found = pipeline.candidate_eligibility(clients, vacancies, v_row, filters, full_view, rows)
+                    counts[vacancy_id] = int(found.mask.sum())
             return counts
 
     def _rank_candidates(

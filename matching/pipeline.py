@@ -165,26 +165,29 @@ def candidate_eligibility(
     v_row: int,
     filters: CandidateFilters,
     full_view: np.ndarray,
+    rows: np.ndarray | None = None,
 ) -> Eligibility:
-    """Step 1 for a candidate list: every client against one vacancy.
+    """Step 1 for a candidate list: every client (or only client ``rows``) against one vacancy.
 
     ``full_view`` (per client row) says whose beperkingen may exclude them and whose distance counts
     exactly (:mod:`matching.disclosure`); for a viewer with a caseload it is that caseload, which
-    ``filters.own_only`` keeps.
+    ``filters.own_only`` keeps. With ``rows`` every array of the answer is per row of ``rows``
+    (counting one caseload's fit for a page of vacancies reads 173 rows, not 9,000).
     """
-    n = len(clients.ids)
-    features = scoring.pair_features(clients, np.arange(n), vacancies, np.full(n, v_row))
+    rows = np.arange(len(clients.ids)) if rows is None else rows
+    n, seen = len(rows), full_view[rows]
+    features = scoring.pair_features(clients, rows, vacancies, np.full(n, v_row))
     if filters.whole_bestand:
         mask = (features.hours_overlap >= 0) & features.times_ok
     else:
         mask = scoring.eligible(features, np.ones(n, bool))
     one = slice(v_row, v_row + 1)
     closed = compatibility.accommodated(vacancies.jobcarving[one], vacancies.jobcoach[one], vacancies.guided[one])[0]
-    belasting = vacancies.belasting[v_row]
+    belasting, ernst = vacancies.belasting[v_row], clients.beperking_ernst[rows]
     # beperkingen outside the viewer's view shape nothing (matching.disclosure, rule 1)
-    hard = (compatibility.statuses(clients.beperking_ernst, belasting, closed) == Status.HARD) & full_view
-    most_hours = np.minimum(clients.uren_max, vacancies.uren_max[v_row])  # within the vacancy's range
-    passes = filters.masks(clients.trede, clients.route, features, most_hours, banded=~full_view, own=full_view)
+    hard = (compatibility.statuses(ernst, belasting, closed) == Status.HARD) & seen
+    most_hours = np.minimum(clients.uren_max[rows], vacancies.uren_max[v_row])  # within the vacancy's range
+    passes = filters.masks(clients.trede[rows], clients.route[rows], features, most_hours, banded=~seen, own=seen)
     mask &= ~hard
     outside_filters = np.zeros(n, bool)
     for passed in passes.values():
@@ -195,10 +198,10 @@ def candidate_eligibility(
         features=features,
         mask=mask,
         hard=hard,
-        structured=scoring.structured_signals(features, clients.max_km),
+        structured=scoring.structured_signals(features, clients.max_km[rows]),
         outside_filters=outside_filters,
         filter_counts=filter_counts,
-        hard_counts=compatibility.hard_reason_counts(clients.beperking_ernst, belasting, closed, np.flatnonzero(hard)),
+        hard_counts=compatibility.hard_reason_counts(ernst, belasting, closed, np.flatnonzero(hard)),
     )
 
 

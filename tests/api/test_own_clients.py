@@ -10,10 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from api.services.users import User
+from api.web import shortlist
+from matching import pipeline
+from matching.domain import Vacancy
+from matching.pipeline import CandidateFilters
 from tests.factories import app_settings, assert_problem, logins, make_client, make_vacancy, running_app
 
 OWN = ("K-EIGEN1", "K-EIGEN2", "K-EIGEN3", "K-EIGEN4")
@@ -104,3 +110,27 @@ def test_a_value_that_is_not_a_boolean_is_refused_in_dutch(http, tokens) -> None
     assert response.status_code in (400, 422), response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert "alleenEigenKlanten" in response.text
+
+
+def test_the_vacancy_lists_count_is_the_lists_aantal_geschikt(http, tokens) -> None:
+    matcher = http.app.state.matcher
+    with Session(matcher.engine) as session:
+        vacancy = session.exec(select(Vacancy).where(Vacancy.vacature_nummer == "V-ORDER")).one()
+        user = session.exec(select(User).where(User.username == "consulent1")).one()
+    counts = shortlist.own_counts(matcher, user, [vacancy])
+    listing = search(http, tokens["consulent1"], alleenEigenKlanten=True)
+    assert counts == {vacancy.id: listing["aantalGeschikt"]} == {vacancy.id: len(OWN)}
+
+
+def test_step_one_on_some_rows_equals_step_one_on_all_rows_there(http) -> None:
+    matcher = http.app.state.matcher
+    clients, vacancies = matcher.index.arrays()
+    v_row = next(iter(vacancies.position.values()))
+    rng = np.random.default_rng(7)
+    full_view = rng.random(len(clients.ids)) < 0.5
+    rows = np.sort(rng.choice(len(clients.ids), size=7, replace=False))
+    for filters in (CandidateFilters(), CandidateFilters(own_only=True, max_km=5.0, min_hours=30)):
+        everyone = pipeline.candidate_eligibility(clients, vacancies, v_row, filters, full_view)
+        some = pipeline.candidate_eligibility(clients, vacancies, v_row, filters, full_view, rows)
+        assert (some.mask == everyone.mask[rows]).all() and (some.hard == everyone.hard[rows]).all()
+        assert np.allclose(some.features.distance_km, everyone.features.distance_km[rows])
