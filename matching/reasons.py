@@ -51,7 +51,7 @@ LABELS: dict[str, str] = {
     Reden.AL_BEMIDDELD: "al bemiddeld of ander werk gevonden",
     Reden.VACATURE_VERVULD_DOOR_ANDER: "vacature vervuld door een ander",
     Reden.WERKGEVER_ZIET_AF: "werkgever ziet af of verlengt niet",
-    Reden.ANDERS: "anders (met toelichting)",
+    Reden.ANDERS: "anders",
 }
 REDENEN: tuple[Reden, ...] = tuple(Reden)
 """The one list, in the order forms offer it: declining a candidate or an inbox item, closing a voorstel."""

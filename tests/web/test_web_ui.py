@@ -51,7 +51,7 @@ def test_consulent_sees_explained_candidates_and_proposes_one(new_page) -> None:
     page = new_page()
     login(page, "consulent1")
     assert page.url.endswith("/vacatures")
-    page.get_by_label("Zoeken op titel, werkgever of nummer").fill("V-WEB1")
+    page.get_by_label("Zoeken op titel, werkgever, nummer of plaats").fill("V-WEB1")
     page.get_by_role("button", name="Zoeken").click()
     assert page.get_by_role("status").inner_text().startswith("1 open vacature")
     check_accessibility(page, "vacatures")
@@ -190,7 +190,7 @@ def test_role_limits_on_client_pages(new_page) -> None:
     login(own, "consulent1")
     own.goto("/klanten")
     assert own.locator("tbody tr").count() == len(OWN)
-    assert "Onvolledig" in own.locator("tr", has_text="K-W1").inner_text()  # data-quality hint
+    assert "aan te vullen: opleidingsniveau" in own.locator("tr", has_text="K-W1").inner_text()
     check_accessibility(own, "klanten")
     own.get_by_role("link", name="Profielen met aandacht").click()
     own.wait_for_url("**/klanten/datakwaliteit")
