@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from api.problems import ProblemError
 from api.services.users import Rol
-from api.web.formats import FieldError, datum, getal, km
+from api.web.formats import FieldError, datum, getal, km, waarde
 from api.web.session import ROL_NAMEN, WebSession, forget_form, kept_form
 from matching.errors import WerkmatchError, dutch_message
 from matching.vocab import PLAATSINGSVORM_LABELS, Plaatsingsvorm, Route
@@ -27,7 +27,7 @@ templates.env.globals.update(
     ROUTES=[route.value for route in Route],
     PLAATSINGSVORMEN=[(vorm.value, PLAATSINGSVORM_LABELS[vorm]) for vorm in Plaatsingsvorm],
 )
-templates.env.filters.update(getal=getal, km=km, datum=datum)  # every shown number and date: Dutch
+templates.env.filters.update(getal=getal, km=km, datum=datum, waarde=waarde)  # every shown number and date: Dutch
 
 
 def render(request: Request, web: WebSession | None, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -45,6 +45,25 @@ def getal(value: float | int | None, decimals: int | None = None, teken: bool = 
     return text.translate(str.maketrans({",": ".", ".": ","}))
 
 
+def waarde(value: object) -> str:
+    """Any stored value in words, so that no page shows "actief: False" or "[1, 2]".
+
+    ``True`` is "ja", ``False`` "nee", ``None`` a dash, numbers go through :func:`getal`, lists and dicts are
+    written out item by item.
+    """
+    if isinstance(value, bool):
+        return "ja" if value else "nee"
+    if value is None:
+        return "–"
+    if isinstance(value, int | float):
+        return getal(value)
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(waarde(item) for item in value) or "–"
+    if isinstance(value, dict):
+        return "; ".join(f"{key}: {waarde(item)}" for key, item in value.items()) or "–"
+    return str(value)
+
+
 def km(value: float | None) -> str:
     """A distance in km with one decimal: ``"2,5 km"``."""
     return "–" if value is None else f"{getal(value, 1)} km"

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from api.web.common import templates
-from api.web.formats import FieldError, datum, form_number, getal, km
+from api.web.formats import FieldError, datum, form_number, getal, km, waarde
 
 
 @pytest.mark.parametrize(
@@ -71,3 +71,10 @@ def test_form_number_whole_refuses_a_fraction_and_reads_a_whole_number() -> None
     assert isinstance(form_number("20,0", "top", whole=True), int)
     with pytest.raises(FieldError, match="heel getal"):
         form_number("7,5", "top", whole=True)
+
+
+def test_waarde_writes_stored_values_in_words() -> None:
+    assert [waarde(True), waarde(False), waarde(None)] == ["ja", "nee", "–"]
+    assert waarde(0.5) == "0,5" and waarde(3) == "3" and waarde("transparant") == "transparant"
+    assert waarde(["WSP", 2.5, False]) == "WSP, 2,5, nee" and waarde([]) == "–"
+    assert waarde({"actief": False, "rol": "beheerder"}) == "actief: nee; rol: beheerder"
