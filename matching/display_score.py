@@ -68,6 +68,12 @@ def group_weights(weights: RetrievalSettings) -> dict[str, float]:
     }
 
 
+def text_fit(cosine: np.ndarray | float) -> np.ndarray:
+    """The ``tekst`` signal: the embeddings' cosine on the ramp from the floor (0) to the ceiling (1)."""
+    ramp = (np.asarray(cosine, np.float64) - TEXT_COSINE_FLOOR) / (TEXT_COSINE_CEILING - TEXT_COSINE_FLOOR)
+    return np.clip(ramp, 0.0, 1.0)
+
+
 def group_signals(features: np.ndarray) -> dict[str, np.ndarray]:
     """Per group, the pair-level signal in [0, 1] of each row of a feature matrix."""
     features = np.asarray(features, np.float64).reshape(-1, len(FEATURE_NAMES))
@@ -82,11 +88,10 @@ def group_signals(features: np.ndarray) -> dict[str, np.ndarray]:
         column("wishes_occupation"),
         column("travel_ratio"),
     )
-    text = (column("dense_similarity") - TEXT_COSINE_FLOOR) / (TEXT_COSINE_CEILING - TEXT_COSINE_FLOOR)
     signals = {
         "competenties": structured["competences"],
         "ervaring": structured["occupation"],
-        "tekst": text,
+        "tekst": text_fit(column("dense_similarity")),
         "reis": structured["distance"],
     }
     return {group: np.clip(values, 0.0, 1.0) for group, values in signals.items()}

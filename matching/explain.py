@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from matching import geo, quality
+from matching import display_score, geo, quality
 from matching.domain import Client, Vacancy
 from matching.taxonomy import Taxonomy
 from matching.vocab import PLAATSINGSVORM_LABELS, TAALNIVEAUS, TREDE_LABELS, Trede
@@ -86,6 +86,9 @@ GROUP_LABELS: dict[str, str] = {
 # A group counts when it moved the score by at least this share of all the movement in the pair.
 MIN_SHARE = 0.08
 MAX_REASONS = 5
+# The text sentences follow the pair's own text fit (matching.display_score): "vergelijkbaar werk" from
+# half of the tekst part up, "lijkt weinig op" below it.
+TEXT_FIT_SAYS = 0.5
 LICENCES = {"B", "C", "CE", "D"}
 
 
@@ -233,9 +236,14 @@ class _Sentences:
         return None
 
     def tekst(self, positive: bool) -> str | None:
-        if positive:
+        # Said only where the pair's own text fit (the shown score's tekst part, the same from either
+        # side) agrees: a ranker that weighs the text against this pool never contradicts the bars.
+        fit = float(display_score.text_fit(self.facts.values.get("dense_similarity", 0.0)))
+        if positive and fit >= TEXT_FIT_SAYS:
             return "Profiel en vacature beschrijven vergelijkbaar werk (inhoudelijke tekstovereenkomst)."
-        return "De profieltekst lijkt weinig op de vacaturetekst."
+        if not positive and fit < TEXT_FIT_SAYS:
+            return "De profieltekst lijkt weinig op de vacaturetekst."
+        return None
 
     def taal(self, positive: bool) -> str | None:
         return None  # a fact: see _facts

@@ -9,10 +9,13 @@ import pytest
 from sqlmodel import Session
 
 from matching import display_score
+from matching.domain import Client, Vacancy, client_from_input, vacancy_from_input
+from matching.explain import PairFacts, explain_pair
 from matching.features import FEATURE_NAMES
 from matching.matcher import Matcher
 from matching.settings import RetrievalSettings
-from tests.factories import make_client, make_vacancy, plausible_pairs
+from matching.taxonomy import load_taxonomy
+from tests.factories import client_in, make_client, make_vacancy, plausible_pairs, vacancy_in
 
 WEIGHTS = RetrievalSettings()
 COLUMN = {name: position for position, name in enumerate(FEATURE_NAMES)}
@@ -93,6 +96,17 @@ def test_hidden_parts_are_left_out_named_and_counted_together() -> None:
     assert opbouw["nietGetoond"] == ["reis", "tekst"]
     assert opbouw["nietGetoondPunten"] == breakdown.punten["reis"] + breakdown.punten["tekst"]
     assert sum(part["punten"] for part in opbouw["onderdelen"]) + opbouw["nietGetoondPunten"] == hidden.score
+
+
+@pytest.mark.parametrize(("cosine", "said"), [(0.95, False), (0.978, True), (0.99, True)])
+def test_the_text_reason_never_contradicts_the_texts_part(cosine: float, said: bool) -> None:
+    client, vacancy = Client(**client_from_input(client_in())), Vacancy(**vacancy_from_input(vacancy_in()))
+    facts = PairFacts(distance_km=2.0, max_km=15.0, mode="fiets", values={"dense_similarity": cosine})
+    for sign in (1.0, -1.0):  # the ranker weighed the text up, or down, against its pool
+        found = explain_pair(client, vacancy, {"tekst": sign, "reis": 0.5}, facts, load_taxonomy())
+        texts = found.reasons + found.aandachtspunten
+        assert any("vergelijkbaar werk" in text for text in texts) == (said and sign > 0)
+        assert any("lijkt weinig op" in text for text in texts) == (not said and sign < 0)
 
 
 @pytest.fixture
