@@ -120,5 +120,7 @@ def test_the_card_the_intake_and_the_inbox_show_the_same_score(new_page, web_url
             compared += 1
     assert compared == 6
     assert page.get_by_label("Minimale score (0 tot 100)").is_visible()  # saved searches: the same scale
+    page.evaluate("() => document.querySelectorAll('table details').forEach(d => { d.open = true; })")
+    check_accessibility(page, "klant-score")
     push(web_url, "V-S2")
     assert inbox_scores(page, "V-S2") == scores  # the push carries the number the card shows
