@@ -122,5 +122,8 @@ def test_the_card_the_intake_and_the_inbox_show_the_same_score(new_page, web_url
     assert page.get_by_label("Minimale score (0 tot 100)").is_visible()  # saved searches: the same scale
     page.evaluate("() => document.querySelectorAll('table details').forEach(d => { d.open = true; })")
     check_accessibility(page, "klant-score")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the parts fit without sideways scrolling
+    card_scores(page, "V-S2")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
     push(web_url, "V-S2")
     assert inbox_scores(page, "V-S2") == scores  # the push carries the number the card shows
