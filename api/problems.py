@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -22,10 +23,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.services.tokens import NotAuthenticated
 from matching.errors import ConflictError, NotFoundError, WerkmatchError, dutch_message, field_path, printable
+
+logger = logging.getLogger(__name__)
 
 PROBLEM = "application/problem+json"
 
@@ -183,6 +187,17 @@ def domain_problem(error: WerkmatchError) -> JSONResponse:
     return problem(400, "Ongeldige invoer", str(error))
 
 
+def database_gone(error: DBAPIError) -> JSONResponse:
+    """503 for a database connection that broke or could not be made; the pool replaces it for the next request."""
+    logger.warning("database connection lost during a request: %s", type(getattr(error, "orig", error)).__name__)
+    return problem(
+        503,
+        "Database even niet bereikbaar",
+        "De verbinding met de database viel weg; er is niets opgeslagen. Probeer het over enkele seconden opnieuw.",
+        headers={"Retry-After": "5"},
+    )
+
+
 def _http_problem(request: Request, error: StarletteHTTPException) -> JSONResponse:
     """Starlette's own answers (unknown path, unreadable body) as Dutch problem+json."""
     if error.status_code == 405:
@@ -246,3 +261,10 @@ def install(app: FastAPI, web_page: Callable[[Request, JSONResponse], Response] 
     app.add_exception_handler(RequestValidationError, invalid)  # type: ignore[arg-type]
     app.add_exception_handler(WerkmatchError, domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, server_error)
+
+    async def connection_lost(request: Request, error: DBAPIError) -> Response:
+        if isinstance(error, OperationalError | InterfaceError) or error.connection_invalidated:
+            return answer(request, database_gone(error))
+        raise error  # anything else is a bug: server_error's 500, logged with its traceback
+
+    app.add_exception_handler(DBAPIError, connection_lost)  # type: ignore[arg-type]

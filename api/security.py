@@ -43,6 +43,7 @@ from api.services import tokens
 from api.services.login_throttle import LoginThrottle
 from api.services.tokens import NotAuthenticated
 from api.services.users import Rol, User, authenticate, normalize_username, token_generation
+from matching import tenancy
 from matching.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -160,6 +161,15 @@ def current_user(request: Request, token: Annotated[str | None, Depends(_oauth2)
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+async def gemeente_scope(user: CurrentUser) -> None:
+    """Limit the request's database transactions to the user's gemeente (:mod:`matching.tenancy`).
+
+    Async on purpose: it runs in the request's own context, which the route (also in a worker
+    thread) inherits. A regional user (accountmanager, data scientist) keeps the regional scope.
+    """
+    tenancy.enter(user.gemeente)
 
 
 @router.post(

@@ -30,7 +30,7 @@ from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
-from matching import geo, pii
+from matching import geo, pii, tenancy
 from matching.errors import UNPRINTABLE, printable
 from matching.taxonomy import load_taxonomy
 from matching.vocab import (
@@ -259,11 +259,17 @@ class _PlaceHoursLanguage(Schema):
         return self
 
 
+Gemeente = Annotated[str, Field(max_length=tenancy.NAME_MAX), AfterValidator(tenancy.gemeente_name)]
+
+
 class ClientIn(_PlaceHoursLanguage):
     """A client profile as it comes in (import, API). Missing optional fields are allowed: incomplete ≠ invalid."""
 
     client_nummer: str = Field(alias="klantNummer", description="pseudoniem klantnummer, nooit een BSN")
     consulent: str = Field(min_length=1, max_length=80)
+    gemeente: Gemeente | None = Field(
+        None, description="gemeente van de klant; leeg: de gemeente van deze installatie (WERKMATCH_GEMEENTE)"
+    )
     trede: Trede
     route: Route
     postcode: str = Field(max_length=12)
@@ -297,6 +303,7 @@ class VacancyIn(_PlaceHoursLanguage):
 
     vacature_nummer: str
     bron: Bron
+    gemeente: Gemeente | None = Field(None, description="gemeente van een Scalabor-vacature; leeg: de hele regio (WSP)")
     werkgever: VacancyText = Field(min_length=1, max_length=200)
     titel: VacancyText = Field(min_length=1, max_length=200)
     beroep_code: OccupationCode | None = None
@@ -337,6 +344,8 @@ class Client(SQLModel, table=True):
     id: int | None = SQLField(default=None, primary_key=True)
     client_nummer: str = SQLField(index=True, unique=True)
     consulent: str = SQLField(index=True)
+    # The tenant: on PostgreSQL row-level security shows a row only in its gemeente's transactions (matching.tenancy).
+    gemeente: str = SQLField(default_factory=tenancy.home, max_length=tenancy.NAME_MAX, index=True)
     trede: int
     route: str
     postcode: str
@@ -403,6 +412,7 @@ class Vacancy(SQLModel, table=True):
     id: int | None = SQLField(default=None, primary_key=True)
     vacature_nummer: str = SQLField(index=True, unique=True)
     bron: str = SQLField(index=True)
+    gemeente: str | None = SQLField(default=None, max_length=tenancy.NAME_MAX, index=True)  # None: the region (WSP)
     werkgever: str
     titel: str
     beroep_code: str | None = SQLField(default=None, index=True)
@@ -455,6 +465,8 @@ def client_from_input(data: ClientIn) -> dict[str, Any]:
         values[key] = [item.model_dump(mode="json", by_alias=True, exclude_none=True) for item in getattr(data, key)]
     values["trede"] = int(data.trede)
     values["beschikbaar_per"] = data.beschikbaar_per
+    if values["gemeente"] is None:  # new: this installation's gemeente (the column default); stored: unchanged
+        del values["gemeente"]
     return values
 
 

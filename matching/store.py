@@ -9,10 +9,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine, select
 
+from matching import tenancy
 from matching.domain import (
     AuditKenmerken,
     Client,
@@ -80,7 +81,33 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return tenancy.install(create_engine(url, pool_pre_ping=True))
+
+
+# What psycopg says (in lower case) -> what we tell the user; the first that matches.
+_CONNECT_FAILURES = (
+    ("password authentication failed", "aanmelden geweigerd: gebruiker of wachtwoord klopt niet"),
+    ("does not exist", "de database of de gebruiker bestaat niet"),
+    ("name or service not known", "onbekende host"),
+    ("temporary failure in name resolution", "onbekende host"),
+    ("accepting tcp/ip connections", "verbinding geweigerd"),
+    ("connection refused", "verbinding geweigerd"),
+    ("timeout", "geen antwoord binnen de wachttijd"),
+    ("timed out", "geen antwoord binnen de wachttijd"),
+)
+
+
+def unreachable(url: str, error: Exception) -> str:
+    """One Dutch line for a database that cannot be reached: host, port and database, never the password."""
+    where = make_url(url)
+    if where.get_backend_name() == "sqlite":
+        return f"de database {where.database} kan niet geopend worden ({error}); controleer WERKMATCH_DATA_DIR"
+    cause = str(getattr(error, "orig", error)).lower()
+    reason = next((dutch for english, dutch in _CONNECT_FAILURES if english in cause), "verbinding mislukt")
+    return (
+        f"de database '{where.database}' op {where.host or 'localhost'}:{where.port or 5432} is niet bereikbaar "
+        f"({reason}); controleer WERKMATCH_DATABASE_URL en of de databaseserver draait"
+    )
 
 
 TABLES: tuple[type[SQLModel], ...] = (

@@ -26,6 +26,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 SUPERUSER = "werkmatch_test"
+OWNER = "werkmatch_eigenaar"  # owns the tables, runs the migrations
+SERVICE = "werkmatch_dienst"  # what the service connects as: owns nothing, cannot bypass row-level security
 
 
 def _binaries() -> Path:
@@ -77,17 +79,37 @@ class PostgresServer:
         if done.returncode != 0:
             raise RuntimeError(f"{program} failed ({done.returncode}): {done.stderr or done.stdout}")
 
-    def url(self, database: str = "postgres") -> str:
-        return f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
+    def url(self, database: str = "postgres", user: str = SUPERUSER) -> str:
+        return f"postgresql+psycopg://{user}@127.0.0.1:{self.port}/{database}"
 
-    def database(self) -> str:
-        """A new, empty database; its URL."""
+    def database(self, owner: str = SUPERUSER) -> str:
+        """A new, empty database owned by ``owner``; its URL (as the superuser)."""
         name = f"test_{os.getpid()}_{next(self._numbers)}"
         admin = create_engine(self.url(), isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
-            connection.execute(text(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'"))
+            for role in (OWNER, SERVICE):
+                if connection.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first() is None:
+                    connection.execute(text(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS"))
+            connection.execute(text(f"CREATE DATABASE \"{name}\" OWNER {owner} TEMPLATE template0 ENCODING 'UTF8'"))
         admin.dispose()
         return self.url(name)
+
+    @contextmanager
+    def tenant_database(self) -> Iterator[tuple[str, str]]:
+        """A new database owned by :data:`OWNER`, dropped afterwards: (the owner's URL, the service role's URL).
+
+        The schema is not made: the caller runs the migrations as the owner and grants :data:`SERVICE`.
+        """
+        url = self.database(owner=OWNER)
+        name = url.rsplit("/", 1)[1]
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:  # PostgreSQL 15: only the owner may create in schema public
+            connection.execute(text(f"ALTER SCHEMA public OWNER TO {OWNER}"))
+        admin.dispose()
+        try:
+            yield self.url(name, OWNER), self.url(name, SERVICE)
+        finally:
+            self.drop(url)
 
     def drop(self, url: str) -> None:
         name = url.rsplit("/", 1)[1]

@@ -10,10 +10,11 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from matching.errors import WerkmatchError
 from matching.settings import Settings, load_settings
-from matching.store import make_engine
+from matching.store import make_engine, unreachable
 
 F = TypeVar("F", bound=Callable[..., Any])
 JsonFlag = Annotated[bool, typer.Option("--json", help="Uitvoer als JSON.")]
@@ -48,6 +49,9 @@ def friendly_errors(command: F) -> F:
             return command(*args, **kwargs)
         except WerkmatchError as error:
             typer.echo(f"Fout: {error}", err=True)
+            raise typer.Exit(1) from None
+        except OperationalError as error:  # the database cannot be reached: where, never the password
+            typer.echo(f"Fout: {unreachable(load_settings().resolved_database_url, error)}", err=True)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]

@@ -11,10 +11,13 @@ from sqlmodel import Session, func, select
 
 from api.cli.common import JsonFlag, database, emit, friendly_errors, matcher, settings
 from api.services.users import create_demo_users
+from matching import tenancy
 from matching.domain import Client
 from matching.errors import WerkmatchError
 from matching.importer import import_file
 from matching.settings import Settings
+
+WORKER_STARTUP_SECONDS = 600
 
 import_app = typer.Typer(help="Klanten of vacatures importeren uit CSV of JSON.", no_args_is_help=True)
 
@@ -117,7 +120,11 @@ def serve(
     from api.app import create_app
 
     config = settings()
-    database(config).dispose()  # the schema first: an older one is refused with the command that migrates it
+    engine = database(config)  # the schema first: an older one is refused with the command that migrates it
+    refused = tenancy.refusal(engine)  # PostgreSQL: a role that could read every gemeente's clients
+    engine.dispose()
+    if refused:
+        raise WerkmatchError(refused)
     found = matcher(config)
     if not found.index.writer:
         raise WerkmatchError(
@@ -154,4 +161,7 @@ def serve(
         port=port,
         log_level="info",
         access_log=False,
+        # A worker is ready once its lifespan loaded the model and the index: seconds on an idle machine, far
+        # more on a busy one. uvicorn's default (5 s) kills and restarts a worker that is still starting, forever.
+        timeout_worker_healthcheck=WORKER_STARTUP_SECONDS,
     )

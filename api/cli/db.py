@@ -9,6 +9,8 @@ import typer
 
 from api.cli.common import JsonFlag, emit, friendly_errors, settings
 from api.services import backup, migrations, schema
+from matching import tenancy
+from matching.errors import InvalidInputError
 from matching.store import make_engine
 
 db_app = typer.Typer(help="Het databaseschema: versie bekijken en bijwerken.", no_args_is_help=True)
@@ -16,13 +18,27 @@ db_app = typer.Typer(help="Het databaseschema: versie bekijken en bijwerken.", n
 
 @db_app.command("upgrade")
 @friendly_errors
-def upgrade(json_out: JsonFlag = False) -> None:
+def upgrade(
+    dienstrol: Annotated[
+        str | None,
+        typer.Option(
+            "--dienstrol",
+            help="PostgreSQL: de rol waarmee de service verbindt rechten geven op de tabellen (geen eigenaar).",
+        ),
+    ] = None,
+    json_out: JsonFlag = False,
+) -> None:
     """Het databaseschema bijwerken naar de versie van deze werkmatch (alles of niets)."""
     engine = make_engine(settings().resolved_database_url)
     before, after = schema.upgrade(engine)
+    if dienstrol is not None:
+        try:
+            tenancy.grant(engine, dienstrol)
+        except ValueError as error:
+            raise InvalidInputError(str(error)) from None
     engine.dispose()
     if json_out:
-        emit({"van": before, "naar": after})
+        emit({"van": before, "naar": after, "dienstrol": dienstrol})
     elif before == after:
         typer.echo(f"Het databaseschema is al bij: versie {after}.")
     else:

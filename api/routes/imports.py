@@ -74,9 +74,10 @@ def upload_records(bestand: UploadFile) -> list[tuple[int, dict[str, Any]]]:
             raise ImportFileError(str(error).replace(str(path), name)) from None
 
 
-def with_consulent(record: dict[str, Any], own: str) -> dict[str, Any]:
-    """A row without a consulent belongs to the caller's caseload (an empty cell is "not given")."""
-    return record if record.get("consulent") else {**record, "consulent": own}
+def with_consulent(record: dict[str, Any], own: str, gemeente: str | None) -> dict[str, Any]:
+    """A row without a consulent (or gemeente) belongs to the caller's caseload (and gemeente); empty is "not given"."""
+    defaults = {"consulent": own, "gemeente": gemeente}
+    return {**record, **{key: value for key, value in defaults.items() if value and not record.get(key)}}
 
 
 def _owners(session: Session, numbers: list[str]) -> dict[str, str]:
@@ -89,9 +90,9 @@ def _owners(session: Session, numbers: list[str]) -> dict[str, str]:
 
 
 def outside_caseload(
-    session: Session, valid: list[importer.ValidRecord], own: str
+    session: Session, valid: list[importer.ValidRecord], own: str, gemeente: str | None
 ) -> tuple[list[importer.ValidRecord], list[importer.RejectedRecord]]:
-    """Split off the rows a werkconsulent may not store: another caseload, or a klantnummer taken elsewhere."""
+    """Split off the rows a werkconsulent may not store: another caseload or gemeente, a klantnummer taken elsewhere."""
     owners = _owners(session, [record.data.client_nummer for record in valid if isinstance(record.data, ClientIn)])
     kept: list[importer.ValidRecord] = []
     rejected: list[importer.RejectedRecord] = []
@@ -102,6 +103,11 @@ def outside_caseload(
             reason = (
                 f"consulent '{data.consulent}' is niet uw consulentcode '{own}'; u kunt alleen klanten in uw eigen "
                 "caseload importeren (laat de kolom consulent leeg voor uw eigen code)"
+            )
+        elif data.gemeente != gemeente:
+            reason = (
+                f"gemeente '{data.gemeente}' is niet uw gemeente '{gemeente}'; u kunt alleen klanten van uw eigen "
+                "gemeente importeren (laat de kolom gemeente leeg)"
             )
         elif owners.get(data.client_nummer, own) != own:
             reason = (

@@ -55,13 +55,13 @@ import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, Query, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from api import problems
+from api import problems, security
 from api.deps import Consulent, Doel, EngineDep, Verwijderaar
 from api.problems import ProblemError
 from api.routes import imports
@@ -93,7 +93,10 @@ logger = logging.getLogger(__name__)
 
 _POSTCODE_PREFIX = re.compile(r"^(\d{1,3}|\d{4}[A-Z]{0,2})$")  # "6", "68", "6811", "6811A", "6811AB"
 
-router = APIRouter(prefix="/api/v1/klanten", tags=["klanten en vacatures"])
+# Every klanten route runs in the caller's gemeente: on PostgreSQL the database hides other gemeenten's clients.
+router = APIRouter(
+    prefix="/api/v1/klanten", tags=["klanten en vacatures"], dependencies=[Depends(security.gemeente_scope)]
+)
 
 
 class KlantInvoer(ClientIn):
@@ -256,7 +259,14 @@ def _client_input(body: KlantInvoer, user: User) -> ClientIn:
             f"consulent '{body.consulent}' is niet uw consulentcode '{own}'; u kunt alleen klanten in uw eigen "
             "caseload opslaan. Laat 'consulent' weg of vul uw eigen code in.",
         )
-    return body.model_copy(update={"consulent": own})
+    if body.gemeente is not None and body.gemeente != user.gemeente:
+        raise ProblemError(
+            403,
+            "Geen toegang",
+            f"gemeente '{body.gemeente}' is niet uw gemeente '{user.gemeente}'; u kunt alleen klanten van uw eigen "
+            "gemeente opslaan. Laat 'gemeente' weg.",
+        )
+    return body.model_copy(update={"consulent": own, "gemeente": user.gemeente})
 
 
 def _quality(client: Client) -> dict[str, Any]:
@@ -472,10 +482,12 @@ def import_clients(
 ) -> imports.ImportRapport:
     """Klanten importeren (CSV of JSON); alleen regels van de eigen caseload worden opgeslagen, in één transactie."""
     own = _caseload(user)
-    records = [(line, imports.with_consulent(record, own)) for line, record in imports.upload_records(bestand)]
+    records = [
+        (line, imports.with_consulent(record, own, user.gemeente)) for line, record in imports.upload_records(bestand)
+    ]
     valid, rejected = importer.validate_records("clients", records)
     with store.session_scope(engine) as session:
-        valid, refused = imports.outside_caseload(session, valid, own)
+        valid, refused = imports.outside_caseload(session, valid, own, user.gemeente)
         result = importer.import_records(session, "clients", valid)
         stored = [record.data.client_nummer for record in valid if isinstance(record.data, ClientIn)]
         if stored:

@@ -16,7 +16,9 @@ text (:func:`canonical_json`)::
     {"action":…,"actor":…,"at":"2025-03-01T09:00:00.123456Z","details":{…},"prev_hash":"…",
      "purpose":…,"request_id":… or null,"rol":…,"seq":1,"subjects":["K0000042",…]}
 
-- exactly these ten keys, sorted by code point, no whitespace (separators ``,`` and ``:``);
+- exactly these ten keys (eleven when the entry names a gemeente: ``"gemeente"``, the acting user's
+  gemeente, added in schema 0002; entries without one keep their ten keys and their hashes), sorted
+  by code point, no whitespace (separators ``,`` and ``:``);
 - ``at`` in UTC as ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (always six fraction digits, suffix ``Z``);
 - ``seq`` an integer; ``subjects`` a list of strings in stored order; ``details`` an object (``{}``
   when none was given) whose values are strings, integers, booleans, null, lists or objects, with
@@ -86,6 +88,7 @@ ROL_MAX = 40
 ACTION_MAX = 64
 PURPOSE_MAX = 200
 REQUEST_ID_MAX = 64
+GEMEENTE_MAX = 60
 SUBJECT_MAX = 64
 SUBJECTS_MAX = 1000  # a candidate list of top 500 plus its vacancy fits easily
 DETAILS_MAX_BYTES = 4096
@@ -121,6 +124,7 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=ACTION_MAX, index=True)
     purpose: str = Field(max_length=PURPOSE_MAX)
     request_id: str | None = Field(default=None, max_length=REQUEST_ID_MAX)
+    gemeente: str | None = Field(default=None, max_length=GEMEENTE_MAX, index=True)  # the actor's; None: regional
     subjects: list[str] = Field(sa_column=Column(_JSON, nullable=False))
     details: dict[str, Any] = Field(sa_column=Column(_JSON, nullable=False))
     prev_hash: str = Field(max_length=64)
@@ -220,6 +224,7 @@ def record(
     subjects: Sequence[str],
     details: Mapping[str, Any] | None = None,
     request_id: str | None = None,
+    gemeente: str | None = None,
 ) -> AuditEntry:
     """Append one entry to the audit chain inside the caller's transaction; the caller commits.
 
@@ -237,6 +242,7 @@ def record(
         details: A small JSON object (at most 4 KiB): strings, integers, booleans, null, lists and
             objects; no floats (they have no single canonical JSON form), no names or health data.
         request_id: The request's correlation id, if any.
+        gemeente: The gemeente the actor works for; None for a regional actor or the system.
 
     Returns:
         The new entry, with ``seq``, ``at``, ``prev_hash`` and ``hash`` set.
@@ -251,6 +257,7 @@ def record(
         "action": _action(action),
         "purpose": log_values.text(purpose, "doel (doelbinding)", PURPOSE_MAX),
         "request_id": log_values.optional_text(request_id, "request-id", REQUEST_ID_MAX),
+        "gemeente": log_values.optional_text(gemeente, "gemeente", GEMEENTE_MAX),
         "subjects": _subjects(subjects),
         "details": _details(details),
     }
@@ -278,33 +285,10 @@ def lock_head(session: Session) -> tuple[int, str]:
     return int(head_seq), str(head_hash)
 
 
-def record_all(
-    session: Session,
-    *,
-    actor: str,
-    rol: str,
-    action: str,
-    purpose: str,
-    subjects: Sequence[str],
-    details: Mapping[str, Any] | None = None,
-    request_id: str | None = None,
-) -> list[AuditEntry]:
-    """:func:`record` for any number of subjects: one entry per :data:`SUBJECTS_MAX` of them, at least one."""
-    subjects = list(subjects)
-    chunks = list(in_chunks(subjects, SUBJECTS_MAX)) or [[]]
-    return [
-        record(
-            session,
-            actor=actor,
-            rol=rol,
-            action=action,
-            purpose=purpose,
-            subjects=chunk,
-            details=details,
-            request_id=request_id,
-        )
-        for chunk in chunks
-    ]
+def record_all(session: Session, *, subjects: Sequence[str], **fields: Any) -> list[AuditEntry]:
+    """:func:`record` (same keyword ``fields``) for any number of subjects: one entry per :data:`SUBJECTS_MAX`."""
+    chunks = list(in_chunks(list(subjects), SUBJECTS_MAX)) or [[]]
+    return [record(session, subjects=chunk, **fields) for chunk in chunks]
 
 
 def canonical_json(entry: AuditEntry) -> bytes:
@@ -321,6 +305,8 @@ def canonical_json(entry: AuditEntry) -> bytes:
         "details": entry.details,
         "prev_hash": entry.prev_hash,
     }
+    if entry.gemeente is not None:
+        fields["gemeente"] = entry.gemeente
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
 
 

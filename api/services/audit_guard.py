@@ -18,7 +18,7 @@ The statements name tables and columns only; what is hashed is :func:`api.servic
 from __future__ import annotations
 
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from api.services.audit import GENESIS_HASH, TOMBSTONE_ACTION
 
@@ -240,5 +240,29 @@ def protect(engine: Engine) -> None:
             {"genesis": GENESIS_HASH},
         )
         connection.execute(text("INSERT INTO inference_floor (id, upto) VALUES (1, 0) ON CONFLICT (id) DO NOTHING"))
+        if dialect == "postgresql" and not _owns_audit_log(connection):
+            return  # the service role (matching.tenancy): the owner installed the triggers, it may not replace them
         for statement in statements:
             connection.exec_driver_sql(statement)
+
+
+def _owns_audit_log(connection: Connection) -> bool:
+    """Whether the connected PostgreSQL role owns ``audit_log``; a role that does not finds the triggers in place.
+
+    Raises:
+        RuntimeError: The triggers are missing and this role may not make them (Dutch, names the command).
+    """
+    owner = connection.execute(
+        text("SELECT pg_get_userbyid(relowner) = current_user FROM pg_class WHERE relname = 'audit_log'")
+    ).scalar_one()
+    if owner:
+        return True
+    present = connection.execute(
+        text("SELECT count(*) FROM pg_trigger WHERE tgname = 'audit_log_extends_head' AND NOT tgisinternal")
+    ).scalar_one()
+    if not present:
+        raise RuntimeError(
+            "de bescherming van het auditlog ontbreekt en deze databaserol mag haar niet maken; "
+            "draai 'werkmatch db upgrade' als eigenaar van de tabellen"
+        )
+    return False

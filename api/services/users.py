@@ -40,6 +40,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import Session, SQLModel, select
 
 from api.services import audit
+from matching import tenancy
 from matching.domain import Client, utcnow
 from matching.errors import InvalidInputError
 from matching.settings import Settings
@@ -79,6 +80,8 @@ class User(SQLModel, table=True):
     )
     # A werkconsulent's code in Client.consulent: their caseload. None for the other roles.
     consulent: str | None = SQLField(default=None, sa_column=Column(String(80), index=True, nullable=True))
+    # The gemeente the account works for; None: the region (WSP accountmanager, data scientist, regional beheerder).
+    gemeente: str | None = SQLField(default=None, max_length=tenancy.NAME_MAX, index=True)
     naam: str = ""
     actief: bool = True
     created_at: datetime = SQLField(default_factory=utcnow)
@@ -91,6 +94,7 @@ class UserPublic(BaseModel):
     username: str = Field(alias="gebruikersnaam", description="inlognaam, in kleine letters")
     rol: Rol
     consulent: str | None
+    gemeente: str | None = None
     naam: str
     actief: bool
     # The consulentcode this account waits for: asked by one beheerder, to be approved by a second
@@ -193,6 +197,7 @@ def create_user(
     consulent: str | None = None,
     naam: str | None = None,
     caseload_pending: bool = False,
+    gemeente: str | None = None,
 ) -> User:
     """Store a new active account with an argon2id hash of its password; commits.
 
@@ -206,6 +211,8 @@ def create_user(
         naam: The display name; defaults to the username.
         caseload_pending: A werkconsulent created without a code because their caseload waits for a
             second beheerder's approval (:mod:`api.services.grants`); until then they see no clients.
+        gemeente: The gemeente the account works for; a werkconsulent always has one (default: this
+            installation's, :func:`matching.tenancy.home`), None makes any other role regional.
 
     Returns:
         The stored user.
@@ -238,11 +245,16 @@ def create_user(
         )
     if get_user(session, name) is not None:
         raise InvalidInputError(f"gebruikersnaam '{name}' bestaat al; kies een andere")
+    try:
+        tenant = tenancy.gemeente_name(gemeente) if gemeente else None
+    except ValueError as error:
+        raise InvalidInputError(str(error)) from None
     user = User(
         username=name,
         password_hash=hash_password(password),
         rol=role,
         consulent=code,
+        gemeente=tenant or (tenancy.home() if role is Rol.WERKCONSULENT else None),
         naam=(naam or "").strip() or name,
     )
     session.add(user)
@@ -282,13 +294,16 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user
 
 
-def _busiest_consulenten(session: Session, count: int) -> list[str]:
-    """The consulent codes owning the most clients, most first (ties by code)."""
+def _busiest_consulenten(session: Session, count: int) -> list[tuple[str, str | None]]:
+    """The consulent codes owning the most clients, most first (ties by code), with their clients' gemeente."""
     clients = func.count(Client.id)  # type: ignore[arg-type]
     rows = session.exec(
-        select(Client.consulent).group_by(Client.consulent).order_by(clients.desc(), Client.consulent).limit(count)
+        select(Client.consulent, func.min(Client.gemeente))
+        .group_by(Client.consulent)
+        .order_by(clients.desc(), Client.consulent)
+        .limit(count)
     ).all()
-    return list(rows)
+    return [(code, gemeente) for code, gemeente in rows]
 
 
 def create_demo_users(engine: Engine, settings: Settings) -> list[dict[str, Any]]:
@@ -317,20 +332,20 @@ def create_demo_users(engine: Engine, settings: Settings) -> list[dict[str, Any]
     result: list[dict[str, Any]] = []
     with Session(engine, expire_on_commit=False) as session:
         codes = _busiest_consulenten(session, 2)
-        codes += [f"wc-demo-{i:02d}" for i in range(len(codes) + 1, 3)]
+        codes += [(f"wc-demo-{i:02d}", None) for i in range(len(codes) + 1, 3)]
         accounts = [
             ("consulent1", Rol.WERKCONSULENT, codes[0], "Demo werkconsulent 1"),
             ("consulent2", Rol.WERKCONSULENT, codes[1], "Demo werkconsulent 2"),
-            ("accountmanager", Rol.ACCOUNTMANAGER, None, "Demo accountmanager"),
-            ("datascientist", Rol.DATA_SCIENTIST, None, "Demo data scientist"),
-            ("beheerder", Rol.BEHEERDER, None, "Demo beheerder"),
+            ("accountmanager", Rol.ACCOUNTMANAGER, (None, None), "Demo accountmanager"),
+            ("datascientist", Rol.DATA_SCIENTIST, (None, None), "Demo data scientist"),
+            ("beheerder", Rol.BEHEERDER, (None, None), "Demo beheerder"),
         ]
-        for username, rol, code, naam in accounts:
+        for username, rol, (code, gemeente), naam in accounts:
             password = username + DEMO_PASSWORD_SUFFIX
             user = get_user(session, username)
             created = user is None
             if user is None:
-                user = create_user(session, username, password, rol, consulent=code, naam=naam)
+                user = create_user(session, username, password, rol, consulent=code, naam=naam, gemeente=gemeente)
             result.append(
                 {
                     "username": user.username,
@@ -363,4 +378,5 @@ def record_as(
         subjects=subjects,
         details=details,
         request_id=request_id,
+        gemeente=user.gemeente,
     )

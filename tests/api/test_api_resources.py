@@ -512,7 +512,7 @@ def test_an_upload_over_5_mb_is_refused_before_it_is_stored(http, tokens) -> Non
 def test_a_large_import_is_audited_in_entries_of_at_most_the_maximum_subjects(http, tokens) -> None:
     numbers = [f"K-AUD{n:04d}" for n in range(audit.SUBJECTS_MAX * 2 + 5)]
     request = SimpleNamespace(state=SimpleNamespace(request_id="aud-test"))
-    user = SimpleNamespace(username="consulent1", rol="werkconsulent")
+    user = SimpleNamespace(username="consulent1", rol="werkconsulent", gemeente="Arnhem")
     with Session(http.app.state.matcher.engine) as session:
         record(session, request, user, "klanten_geimporteerd", "bemiddeling", numbers)  # type: ignore[arg-type]
         session.commit()

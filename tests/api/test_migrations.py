@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import inspect, text
+from alembic import command
+from sqlalchemy import MetaData, Table, inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 from typer.testing import CliRunner
 
 from api.cli import app as cli_app
 from api.services import audit, audit_guard, migrations, schema
-from matching.domain import Client, Vacancy
+from api.services.users import User
+from matching.domain import Client, Vacancy, client_from_input, utcnow
 from matching.outcomes import Voorstel
 from matching.store import make_engine
-from tests.factories import make_client, make_vacancy
+from tests.factories import client_in, make_client, make_vacancy
 
 
 def _tables() -> list:
@@ -78,23 +80,88 @@ def test_a_database_from_before_migrations_is_upgraded_and_every_row_survives(
     engine.dispose()
 
 
+def _at_baseline(database_url: str) -> Engine:
+    """A database at the first schema version (0001), as a werkmatch of before the gemeenten made it."""
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        command.upgrade(migrations._config(connection), migrations.BASELINE)
+    audit_guard.protect(engine)
+    return engine
+
+
 def test_an_older_schema_is_refused_with_the_command_that_migrates_it(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The code is one version ahead (a migration ``0002`` that this database has not had)."""
-    engine = make_engine(database_url)
-    schema.create_all(engine)
-    monkeypatch.setattr(migrations, "head", lambda: "0002")
-    monkeypatch.setattr(migrations, "known", lambda: ["0001", "0002"])
-    with pytest.raises(migrations.SchemaTooOld, match="versie 0001.*ouder.*werkmatch db upgrade"):
+    engine = _at_baseline(database_url)
+    head = migrations.head()
+    with pytest.raises(migrations.SchemaTooOld, match=f"versie 0001.*ouder.*versie {head}.*werkmatch db upgrade"):
         schema.create_all(engine)
     monkeypatch.setenv("WERKMATCH_DATABASE_URL", database_url)
     refused = CliRunner().invoke(cli_app, ["serve", "--port", "9"])
     assert refused.exit_code == 1
     assert refused.output.strip().splitlines() == [
-        "Fout: het databaseschema (versie 0001) is ouder dan deze werkmatch (versie 0002); "
+        f"Fout: het databaseschema (versie 0001) is ouder dan deze werkmatch (versie {head}); "
         "draai eerst 'werkmatch db upgrade'"
     ]
+    engine.dispose()
+
+
+def test_a_database_at_0001_is_upgraded_every_row_survives_and_belongs_to_this_gemeente(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migration 0002 (gemeenten as tenants) on a filled 0001 database: rows kept, the gemeente filled in."""
+    engine = _at_baseline(database_url)
+    clients = Table("client", MetaData(), autoload_with=engine)
+    users_table = Table("gebruiker", MetaData(), autoload_with=engine)
+    with engine.begin() as connection:
+        for number in range(3):
+            row = client_from_input(client_in(client_nummer=f"K-0001-{number}", consulent="wc-a"))
+            connection.execute(clients.insert().values({**row, "updated_at": utcnow()}))
+        connection.execute(
+            users_table.insert().values(
+                username="wc",
+                password_hash="x",
+                rol="werkconsulent",
+                consulent="wc-a",
+                naam="wc",
+                actief=True,
+                created_at=utcnow(),
+            )
+        )
+        # an audit entry as 0001 wrote it: ten keys under the hash, no gemeente column
+        entry = audit.AuditEntry(
+            seq=1,
+            at=utcnow(),
+            actor="wc",
+            rol="werkconsulent",
+            action="x",
+            purpose="p",
+            subjects=["K-0001-1"],
+            details={},
+            prev_hash=audit.GENESIS_HASH,
+            hash="",
+        )
+        entry.hash = audit.entry_hash(entry)
+        row = entry.model_dump(exclude={"gemeente"})
+        connection.execute(Table("audit_log", MetaData(), autoload_with=connection).insert().values(row))
+        connection.execute(text("UPDATE audit_head SET seq = 1, hash = :h WHERE id = 1"), {"h": entry.hash})
+    before = _row_counts(engine)
+    monkeypatch.setenv("WERKMATCH_GEMEENTE", "Duiven")
+    monkeypatch.setenv("WERKMATCH_DATABASE_URL", database_url)
+    done = CliRunner().invoke(cli_app, ["db", "upgrade", "--json"])
+    assert done.exit_code == 0, done.output
+    assert '"van": "0001"' in done.stdout and f'"naar": "{migrations.head()}"' in done.stdout
+    assert _row_counts(engine) == before and before["audit_log"] == 1
+    with Session(engine) as session:
+        assert {c.client_nummer: c.gemeente for c in session.exec(select(Client))} == {
+            f"K-0001-{n}": "Duiven" for n in range(3)
+        }
+        assert session.exec(select(User.gemeente)).one() == "Duiven"
+        # the old entry keeps its hash; a new one carries the actor's gemeente inside its hash
+        audit.record(session, actor="wc", rol="werkconsulent", action="y", purpose="p", subjects=[], gemeente="Duiven")
+        session.commit()
+        assert audit.verify_chain(session) == {"ok": True, "entries": 2, "firstBroken": None}
+        assert '"gemeente":"Duiven"' in audit.canonical_json(session.get(audit.AuditEntry, 2)).decode()
     engine.dispose()
 
 

@@ -16,7 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.postgres import PostgresServer
+from api.services import schema
+from matching import tenancy
+from matching.store import make_engine
+from tests.postgres import SERVICE, PostgresServer
 
 WERKMATCH = Path(sys.executable).parent / "werkmatch"
 
@@ -94,7 +97,27 @@ def test_two_processes_on_postgresql_share_profiles_the_kill_switch_and_one_inde
     tmp_path: Path, postgres: PostgresServer
 ) -> None:
     """Issue 14: several service processes on one PostgreSQL database (new connections reach either process)."""
-    port, url = free_port(), postgres.database()
+    with postgres.tenant_database() as (owner_url, service_url):
+        owner = make_engine(owner_url)  # as the README prescribes: migrated by the owner, served as the service role
+        schema.upgrade(owner)
+        tenancy.grant(owner, SERVICE)
+        owner.dispose()
+        _two_processes(tmp_path, service_url)
+
+
+def _health_until_both_answered(base: str, tries: int = 240) -> list[dict]:
+    """Health answers until both roles answered (the second worker may still be loading) or ``tries`` ran out."""
+    seen: list[dict] = []
+    for _ in range(tries):
+        seen.append(httpx.get(f"{base}/api/v1/health", timeout=10).json()["index"])
+        if {status["rol"] for status in seen} == {"schrijver", "lezer"}:
+            break
+        time.sleep(0.5)
+    return seen
+
+
+def _two_processes(tmp_path: Path, url: str) -> None:
+    port = free_port()
     server = serve(tmp_path, port, WERKMATCH_DATABASE_URL=url)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -104,7 +127,7 @@ def test_two_processes_on_postgresql_share_profiles_the_kill_switch_and_one_inde
         first = listed.json()["resultaten"][0]["vacatureNummer"]
 
         # exactly one process writes the index files; both answer
-        seen = [httpx.get(f"{base}/api/v1/health", timeout=10).json()["index"] for _ in range(16)]
+        seen = _health_until_both_answered(base)
         assert {status["rol"] for status in seen} == {"schrijver", "lezer"}
         assert len({status["schrijver"] for status in seen}) == 1
 

@@ -318,6 +318,7 @@ def _profile(
     profile = {
         "client_nummer": f"K{index + 1:07d}",
         "consulent": standing.consulent,
+        "gemeente": standing.gemeente,
         "trede": standing.trede,
         "route": standing.route.value,
         "postcode": ctx.region.postcode(standing.gemeente, rnd),

@@ -118,6 +118,7 @@ def vacancy_record(ctx: Context, index: int, rnd: random.Random) -> tuple[dict[s
     profile = {
         "vacature_nummer": f"{'WSP' if wsp else 'SCA'}-{index + 1:07d}",
         "bron": (Bron.WSP if wsp else Bron.SCALABOR).value,
+        "gemeente": None if wsp else employer.gemeente,  # a WSP vacancy is the region's
         "werkgever": employer.name,
         "titel": title(rnd, occupation, wsp, placement.form, terms.uren_min, terms.uren_max, placement.place),
         "beroep_code": occupation.code,

@@ -1,0 +1,130 @@
+"""Gemeenten as tenants (:mod:`matching.tenancy`): the boundary held by PostgreSQL's row-level security.
+
+Each test gets a database owned by a table owner that runs the migrations, and connects the code as the
+service role the README prescribes (owns nothing, cannot bypass row-level security).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ProgrammingError
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from api.cli import app as cli_app
+from api.services import schema, users
+from api.services.users import Rol
+from matching import tenancy
+from matching.domain import Client, ClientPersonalia
+from matching.store import make_engine
+from tests.factories import app_settings, login, make_client, running_app
+from tests.postgres import SERVICE, PostgresServer
+
+GEMEENTEN = {"Duiven": ("K-DUI-1", "K-DUI-2"), "Zevenaar": ("K-ZEV-1",)}
+
+
+def _fill(session: Session) -> None:
+    for gemeente, numbers in GEMEENTEN.items():
+        for number in numbers:
+            client = make_client(session, client_nummer=number, consulent=f"wc-{gemeente.lower()}", gemeente=gemeente)
+            session.add(ClientPersonalia(client_id=client.id, voornaam="Test", achternaam=gemeente))
+    users.create_user(session, "wc-duiven", "wachtwoord-duiven-1", Rol.WERKCONSULENT, "wc-duiven", gemeente="Duiven")
+    session.commit()
+
+
+@pytest.fixture
+def tenant_urls(postgres: PostgresServer) -> Iterator[tuple[str, str]]:
+    """(owner URL, service URL) of a migrated database with two gemeenten's clients, granted to the service role."""
+    with postgres.tenant_database() as (owner_url, service_url):
+        owner = make_engine(owner_url)
+        schema.upgrade(owner)
+        tenancy.grant(owner, SERVICE)
+        with Session(owner) as session:  # the owner too is subject to the (forced) policies: regional scope
+            _fill(session)
+        owner.dispose()
+        yield owner_url, service_url
+
+
+def _numbers(engine: Engine) -> list[str]:
+    with Session(engine) as session:
+        return sorted(session.exec(select(Client.client_nummer)))
+
+
+def test_a_session_without_a_gemeente_sees_no_client_rows(tenant_urls: tuple[str, str]) -> None:
+    owner_url, service_url = tenant_urls
+    for url in (service_url, owner_url):  # forced: the owner of the tables sees nothing either
+        bare = create_engine(url)  # no werkmatch.gemeente set: not through matching.store.make_engine
+        with bare.connect() as connection:
+            for table in ("client", "client_personalia"):
+                assert connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == 0, (url, table)
+        bare.dispose()
+
+
+def test_a_gemeente_sees_only_its_own_clients_even_without_the_applications_filter(
+    tenant_urls: tuple[str, str],
+) -> None:
+    _owner_url, service_url = tenant_urls
+    engine = make_engine(service_url)
+    assert _numbers(engine) == sorted(n for numbers in GEMEENTEN.values() for n in numbers)  # regional scope
+    with tenancy.scope("Duiven"):
+        assert _numbers(engine) == ["K-DUI-1", "K-DUI-2"]
+        with Session(engine) as session:  # no filter at all, by number, by a joined table, by a write
+            assert session.exec(select(Client).where(Client.client_nummer == "K-ZEV-1")).first() is None
+            assert sorted(session.exec(select(ClientPersonalia.achternaam))) == ["Duiven", "Duiven"]
+            changed = session.execute(text("UPDATE client SET notities = 'x' WHERE client_nummer = 'K-ZEV-1'"))
+            assert changed.rowcount == 0
+            session.rollback()
+        with Session(engine) as session, pytest.raises(ProgrammingError, match="row-level security"):
+            make_client(session, client_nummer="K-ZEV-9", consulent="wc-zevenaar", gemeente="Zevenaar")
+    with tenancy.scope("Zevenaar"):
+        assert _numbers(engine) == ["K-ZEV-1"]
+    engine.dispose()
+
+
+def test_only_the_service_role_may_serve(tenant_urls: tuple[str, str], postgres: PostgresServer) -> None:
+    owner_url, service_url = tenant_urls
+    assert tenancy.refusal(make_engine(service_url)) is None
+    owner_refusal = tenancy.refusal(make_engine(owner_url))
+    assert owner_refusal is not None and "eigenaar van" in owner_refusal and "client" in owner_refusal
+    superuser_url = owner_url.replace("werkmatch_eigenaar@", postgres.url().split("//")[1].split("@")[0] + "@")
+    superuser_refusal = tenancy.refusal(make_engine(superuser_url))
+    assert superuser_refusal is not None and "superuser" in superuser_refusal
+
+
+def test_serve_refuses_a_role_that_could_read_every_gemeente(
+    tenant_urls: tuple[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    owner_url, _service_url = tenant_urls
+    monkeypatch.setenv("WERKMATCH_DATABASE_URL", owner_url)
+    monkeypatch.setenv("WERKMATCH_DATA_DIR", str(tmp_path))
+    refused = CliRunner().invoke(cli_app, ["serve", "--port", "9"])
+    assert refused.exit_code == 1
+    [line] = refused.output.strip().splitlines()
+    assert line.startswith("Fout: databaserol 'werkmatch_eigenaar' is eigenaar van") and "dienstrol" in line
+
+
+def test_another_gemeentes_client_is_unknown_also_when_the_caseload_check_is_gone(
+    tenant_urls: tuple[str, str], embedder: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GET /klanten/{nr} of a Zevenaar client by a Duiven consulent: 404 from the database itself."""
+    klanten = importlib.import_module("api.routes.klanten")  # the module, not the router api.routes exports
+    owner_url, service_url = tenant_urls
+    monkeypatch.setattr(klanten, "_caseload", lambda user: "wc-zevenaar")  # the application's filter, removed
+    settings = app_settings(tmp_path, database_url=service_url)
+    with running_app(settings, embedder, wait=False) as http:
+        headers = {**login(http, "wc-duiven", "wachtwoord-duiven-1"), "X-Doel": "bemiddeling"}
+        answer = http.get("/api/v1/klanten/K-ZEV-1", headers=headers)
+        assert answer.status_code == 404, answer.text
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        # the control: the same request by the same account made regional is answered (so the 404 was the database's)
+        owner = make_engine(owner_url)
+        with owner.begin() as connection:
+            connection.execute(text("UPDATE gebruiker SET gemeente = NULL WHERE username = 'wc-duiven'"))
+        owner.dispose()
+        assert http.get("/api/v1/klanten/K-ZEV-1", headers=headers).status_code == 200
