@@ -11,7 +11,9 @@ from typer.testing import CliRunner
 
 from api.cli import app as cli_app
 from api.services import audit, audit_guard, migrations, schema
+from api.services.inbox import InboxItem
 from api.services.users import User
+from api.services.zoekopdrachten import Zoekopdracht
 from matching.domain import Client, Vacancy, client_from_input, utcnow
 from matching.outcomes import Voorstel
 from matching.store import make_engine
@@ -80,11 +82,11 @@ def test_a_database_from_before_migrations_is_upgraded_and_every_row_survives(
     engine.dispose()
 
 
-def _at_baseline(database_url: str) -> Engine:
-    """A database at the first schema version (0001), as a werkmatch of before the gemeenten made it."""
+def _at_baseline(database_url: str, version: str = migrations.BASELINE) -> Engine:
+    """A database at an older schema version (default 0001, as a werkmatch of before the gemeenten made it)."""
     engine = make_engine(database_url)
     with engine.begin() as connection:
-        command.upgrade(migrations._config(connection), migrations.BASELINE)
+        command.upgrade(migrations._config(connection), version)
     audit_guard.protect(engine)
     return engine
 
@@ -174,4 +176,23 @@ def test_a_schema_from_a_newer_werkmatch_is_refused(database_url: str) -> None:
         schema.create_all(engine)
     with pytest.raises(migrations.SchemaTooNew):
         schema.upgrade(engine)
+    engine.dispose()
+
+
+def test_0003_puts_saved_searches_on_the_shown_scale_and_drops_raw_inbox_scores(database_url: str) -> None:
+    engine = _at_baseline(database_url, "0002")
+    with Session(engine) as session:
+        client, vacancy = make_client(session, client_nummer="K-SCORE"), make_vacancy(session, vacature_nummer="V-S")
+        session.add(Zoekopdracht(consulent="wc-a", made_by="wc", client_id=client.id, min_score=0.45))
+        for score in (0.734, -1.25, 87.0, None):
+            session.add(
+                InboxItem(
+                    soort="push", consulent="wc-a", client_id=client.id, vacancy_id=vacancy.id, sender="am", score=score
+                )
+            )
+        session.commit()
+    schema.upgrade(engine)
+    with Session(engine) as session:
+        assert session.exec(select(Zoekopdracht.min_score)).one() == pytest.approx(45.0)
+        assert sorted(session.exec(select(InboxItem.score)), key=str) == [87.0, None, None, None]
     engine.dispose()
