@@ -74,13 +74,19 @@ class BatchReport:
     collect_seconds: float  # reading the bestand and the cache
     startup_seconds: float  # Ray and the workers' models
     seconds: float  # embedding and storing
+    worker_cpu_seconds: float = 0.0  # CPU the workers spent embedding (a restarted worker's earlier part is lost)
 
     @property
     def pieces_per_s(self) -> float:
         return self.embedded / self.seconds if self.seconds > 0 else 0.0
 
+    @property
+    def pieces_per_cpu_s(self) -> float:
+        return self.embedded / self.worker_cpu_seconds if self.worker_cpu_seconds > 0 else 0.0
+
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "pieces_per_s": round(self.pieces_per_s, 1)}
+        rates = {"pieces_per_s": round(self.pieces_per_s, 1), "pieces_per_cpu_s": round(self.pieces_per_cpu_s, 1)}
+        return {**asdict(self), **rates}
 
 
 @contextlib.contextmanager
@@ -158,6 +164,10 @@ class PieceWorker:
 
     def pid(self) -> int:
         return os.getpid()
+
+    def cpu_seconds(self) -> float:
+        """CPU time of this worker process, all engine threads (a rate per CPU second ignores other load)."""
+        return time.process_time()
 
     def embed(self, texts: list[str]) -> np.ndarray:
         return self.embedder.embed(texts, ROLE)
@@ -271,11 +281,13 @@ def embed_bestand(
         started = start_ray(sizing or RaySizing())
         try:
             actors = _start_workers(settings, workers, threads, key_model)
+            cpu_before = sum(ray.get([actor.cpu_seconds.remote() for actor in actors]))
             timing[1] = time.perf_counter() - start - timing[0]
             bar = tqdm(total=len(pieces), initial=len(cached), desc="batch embed", unit="stuk", disable=not progress)
             with bar:
                 embedded = _dispatch(engine, key_model, actors, _partitions(missing, pieces, partition), pieces, bar)
             timing[2] = time.perf_counter() - start - timing[0] - timing[1]
+            cpu = sum(ray.get([actor.cpu_seconds.remote() for actor in actors])) - cpu_before
         except RayError as error:
             raise WerkmatchError(
                 f"Ray-fout tijdens het embedden ({type(error).__name__}); start opnieuw: "
@@ -284,6 +296,6 @@ def embed_bestand(
         finally:
             if started:
                 ray.shutdown()
-    report = BatchReport(len(pieces), len(cached), embedded, len(actors), *timing)
+    report = BatchReport(len(pieces), len(cached), embedded, len(actors), *timing, max(cpu, 0.0))
     logger.info("embedded %d pieces in %.1f s (%.1f/s)", embedded, report.seconds, report.pieces_per_s)
     return report
