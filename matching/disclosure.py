@@ -20,7 +20,8 @@ client's postcode. So the rule is about what shapes a list, not only about what 
    rounded up to the next band edge for these clients, so narrowing the radius step by step
    cannot measure a distance either.
 3. **Identity**: an accountmanager sees a per-list pseudonym instead of the klantnummer
-   (``api.services.tokens.pseudonym``, keyed apart from token signing), so two lists cannot be joined.
+   (``api.services.tokens.pseudonym``, keyed apart from token signing), so two lists cannot be joined;
+   so does a werkconsulent for the candidates of another gemeente of the region (:mod:`matching.tenancy`).
 
 Internal callers (evaluation, training) use :data:`EVERYONE`: the full view of every client. People —
 through the API, the web UI or the CLI — search as themselves (:mod:`api.services.matches`).
@@ -43,6 +44,8 @@ class Viewer:
     Attributes:
         caseload: The consulentcode whose clients this viewer sees in full; None for a viewer
             without a caseload (an accountmanager).
+        gemeente: The gemeente the viewer works for; None for a regional viewer. A werkconsulent sees
+            candidates of another gemeente under a pseudonym (:func:`api.services.matches.for_role`).
         everyone: The full view of every client (internal callers: evaluation, training).
         username: Who asks, for the audit log; None for an internal caller.
         rol: The role they ask in.
@@ -50,6 +53,7 @@ class Viewer:
     """
 
     caseload: str | None = None
+    gemeente: str | None = None
     everyone: bool = False
     username: str | None = None
     rol: str | None = None

@@ -65,6 +65,7 @@ class AuditRegel(Uitvoer):
     actie: str
     doel: str = Field(description="doel (doelbinding)")
     verzoek_id: str | None = Field(description="X-Request-ID van het verzoek")
+    gemeente: str | None = Field(None, description="gemeente van de gebruiker; leeg: regionaal of het systeem")
     betrokkenen: list[str] = Field(description="klantnummers en vacaturenummers (of pseudoniemen)")
     details: dict[str, Any]
     vorige_hash: str
@@ -80,6 +81,7 @@ class AuditRegel(Uitvoer):
             actie=entry["action"],
             doel=entry["purpose"],
             verzoek_id=entry["requestId"],
+            gemeente=entry["gemeente"],
             betrokkenen=entry["subjects"],
             details=entry["details"],
             vorige_hash=entry["prevHash"],

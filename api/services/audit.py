@@ -409,7 +409,7 @@ def query(
 
     Returns:
         One dict per entry with camelCase keys: ``seq``, ``at`` (ISO 8601 UTC), ``actor``, ``rol``,
-        ``action``, ``purpose``, ``requestId``, ``subjects``, ``details``, ``prevHash``, ``hash``.
+        ``action``, ``purpose``, ``requestId``, ``gemeente``, ``subjects``, ``details``, ``prevHash``, ``hash``.
 
     Raises:
         InvalidInputError: A time without a time zone, ``since`` after ``until``, or a bad limit or offset.
@@ -541,6 +541,7 @@ def _public(entry: AuditEntry) -> dict[str, Any]:
         "action": entry.action,
         "purpose": entry.purpose,
         "requestId": entry.request_id,
+        "gemeente": entry.gemeente,
         "subjects": list(entry.subjects),
         "details": entry.details,
         "prevHash": entry.prev_hash,

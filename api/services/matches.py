@@ -23,15 +23,16 @@ entry (who saw which clients, why) and the inference record are committed togeth
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from api.services import audit, erasure, tokens
 from api.services.users import Rol, User
 from matching.disclosure import Viewer
+from matching.domain import Client
 from matching.errors import InvalidInputError, WerkmatchError
 from matching.matcher import Matcher
 from matching.pipeline import NO_FILTERS, CandidateFilters
@@ -82,7 +83,9 @@ class Trace:
 def viewer_for(user: User, purpose: str) -> Viewer:
     """The viewer a user searches as: a werkconsulent's caseload is seen in full, nobody else's."""
     caseload = user.consulent if user.rol == Rol.WERKCONSULENT else None
-    return Viewer(caseload=caseload, username=user.username, rol=Rol(user.rol).value, purpose=purpose)
+    return Viewer(
+        caseload=caseload, gemeente=user.gemeente, username=user.username, rol=Rol(user.rol).value, purpose=purpose
+    )
 
 
 def admit(user: User, roles: Sequence[Rol]) -> None:
@@ -122,7 +125,19 @@ def candidate_listing(
         inputs["vacatureId"] = found.vacancy_id
         log_search(session, settings, viewer, found, trace, action=action, inputs=inputs)
         session.commit()
-    return for_role(settings, viewer, found).to_json()
+        outsiders = other_gemeenten(session, viewer, [item.client_id for item in found.results])
+    return for_role(settings, viewer, found, outsiders).to_json()
+
+
+def other_gemeenten(session: Session, viewer: Viewer, numbers: Sequence[str]) -> set[str]:
+    """The klantnummers among ``numbers`` of clients outside the viewer's gemeente (none for a regional viewer)."""
+    if viewer.gemeente is None or not numbers:
+        return set()
+    found = select(Client.client_nummer).where(
+        Client.client_nummer.in_(numbers),  # type: ignore[attr-defined]
+        Client.gemeente != viewer.gemeente,
+    )
+    return set(session.exec(found))
 
 
 def check_own_only(viewer: Viewer, filters: CandidateFilters) -> None:
@@ -139,20 +154,31 @@ def check_own_only(viewer: Viewer, filters: CandidateFilters) -> None:
         )
 
 
-def for_role(settings: Settings, viewer: Viewer, found: CandidateList) -> CandidateList:
-    """What an accountmanager sees: a per-list pseudonym instead of each klantnummer.
+def for_role(
+    settings: Settings, viewer: Viewer, found: CandidateList, outsiders: Collection[str] = ()
+) -> CandidateList:
+    """The list as the viewer's role may see it: a per-list pseudonym instead of a klantnummer where needed.
 
-    A werkconsulent is always told whether a candidate is their own (an account without a consulent
-    code has no caseload: then nobody is).
+    An accountmanager sees every candidate under a pseudonym; a werkconsulent those of another gemeente
+    of the region (``outsiders``, :func:`other_gemeenten`), until that client's own consulent takes the
+    match up. A werkconsulent is always told whether a candidate is their own (an account without a
+    consulent code has no caseload: then nobody is).
     """
-    if viewer.rol == Rol.WERKCONSULENT and viewer.caseload is None:
-        return replace(found, results=[replace(item, eigen_klant=False) for item in found.results])
-    if viewer.rol != Rol.ACCOUNTMANAGER:
+    if viewer.rol == Rol.ACCOUNTMANAGER:
+        hidden: Collection[str] = {item.client_id for item in found.results}
+    elif viewer.rol == Rol.WERKCONSULENT:
+        hidden = outsiders
+    else:
         return found
-    renamed = [
-        replace(item, client_id=tokens.pseudonym(settings, found.vacancy_id, item.client_id)) for item in found.results
+    results = [
+        replace(item, client_id=tokens.pseudonym(settings, found.vacancy_id, item.client_id))
+        if item.client_id in hidden
+        else item
+        for item in found.results
     ]
-    return replace(found, results=renamed)
+    if viewer.rol == Rol.WERKCONSULENT and viewer.caseload is None:
+        results = [replace(item, eigen_klant=False) for item in results]
+    return replace(found, results=results)
 
 
 def vacancy_listing(
@@ -209,6 +235,7 @@ def log_search(
         subjects=[query_ref, *ids],
         details=trace.origin,
         request_id=trace.request_id,
+        gemeente=viewer.gemeente,
     )
     audit.log_inference(
         session,

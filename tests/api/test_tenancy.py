@@ -23,7 +23,7 @@ from api.services.users import Rol
 from matching import tenancy
 from matching.domain import Client, ClientPersonalia
 from matching.store import make_engine
-from tests.factories import app_settings, login, make_client, running_app
+from tests.factories import app_settings, audit_entries, login, make_client, make_vacancy, running_app
 from tests.postgres import SERVICE, PostgresServer
 
 GEMEENTEN = {"Duiven": ("K-DUI-1", "K-DUI-2"), "Zevenaar": ("K-ZEV-1",)}
@@ -128,3 +128,25 @@ def test_another_gemeentes_client_is_unknown_also_when_the_caseload_check_is_gon
             connection.execute(text("UPDATE gebruiker SET gemeente = NULL WHERE username = 'wc-duiven'"))
         owner.dispose()
         assert http.get("/api/v1/klanten/K-ZEV-1", headers=headers).status_code == 200
+
+
+def test_a_consulent_sees_other_gemeenten_candidates_under_a_pseudonym_and_the_audit_names_the_gemeente(
+    embedder: object, tmp_path: Path
+) -> None:
+    """A WSP vacancy's candidates: Duiven's own by number, Zevenaar's as an accountmanager sees them."""
+
+    def records(session: Session) -> None:
+        _fill(session)
+        make_vacancy(session, vacature_nummer="WSP-REGIO-1", postcode="6921")
+
+    with running_app(app_settings(tmp_path), embedder, records) as http:
+        headers = {**login(http, "wc-duiven", "wachtwoord-duiven-1"), "X-Doel": "bemiddeling"}
+        listed = http.post("/api/v1/matches/kandidaten", json={"vacatureId": "WSP-REGIO-1", "top": 10}, headers=headers)
+        assert listed.status_code == 200, listed.text
+        shown = {item["klantId"]: item.get("eigenKlant") for item in listed.json()["resultaten"]}
+        assert {"K-DUI-1", "K-DUI-2"} <= set(shown) and shown["K-DUI-1"] is True
+        assert "K-ZEV-1" not in shown and len(shown) == 3  # Zevenaar's client is there, under a pseudonym
+        [pseudonym] = set(shown) - {"K-DUI-1", "K-DUI-2"}
+        assert shown[pseudonym] is False
+        entries = audit_entries(http, {"beheerder": login(http, "beheerder")}, actie="kandidatenlijst_opgevraagd")
+        assert [entry["gemeente"] for entry in entries] == ["Duiven"]
