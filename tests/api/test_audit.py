@@ -403,7 +403,8 @@ def test_query_filters_and_pages(engine: Engine, clock: Callable[[datetime], Non
     assert newest["at"] == "2025-03-01T09:04:00.000000Z"
     assert newest["subjects"] == ["K0000042", "WSP-0000001"]
     assert set(newest) == {
-        "seq", "at", "actor", "rol", "action", "purpose", "requestId", "gemeente", "subjects", "details", "prevHash", "hash",
+        "seq", "at", "actor", "rol", "action", "purpose", "requestId", "gemeente", "subjects", "details",
+        "prevHash", "hash",
     }  # fmt: skip
 
 
