@@ -57,7 +57,8 @@ def error_page(request: Request, problem: JSONResponse) -> HTMLResponse:
         context = {"titel": "Deze pagina opent zo niet", "formulier": _page_above(request)}
     elif status >= 500:
         context["titel"] = "Er ging iets mis"
-    page = render(request, _session_or_none(request), "fout.html", status, **context)
+    web = None if status >= 500 else _session_or_none(request)  # a 500 may be the database: do not ask it again
+    page = render(request, web, "fout.html", status, **context)
     for name in ("Allow", "Retry-After"):
         if name in problem.headers:
             page.headers[name] = problem.headers[name]

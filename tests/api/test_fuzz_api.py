@@ -86,6 +86,7 @@ FUZZ_AS: dict[tuple[str, str], str | None] = {
     ("PUT", "/vacatures/{vacaturenummer}"): "accountmanager",
     ("POST", "/vacatures/import"): "accountmanager",
     ("POST", "/vacatures/{vacaturenummer}/push"): "accountmanager",
+    ("GET", "/pushes"): "accountmanager",
     ("GET", "/modellen"): "datascientist",
     ("POST", "/modellen/promoveren"): "datascientist",
     ("GET", "/modellen/trainingsdata"): "datascientist",
