@@ -325,7 +325,7 @@ class OpsMiddleware:
         limit = ops.body_limit(path)
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            await ops.too_large(limit)(scope, receive, send)
+            await answer(Request(scope), ops.too_large(limit))(scope, receive, send)  # a page: Dutch HTML
             return
         if ops.is_search(path, scope):
             await self._in_search_slot(scope, receive, send, limit)
@@ -379,7 +379,7 @@ class OpsMiddleware:
             if not exceeded or started:
                 raise
         if exceeded and not started:
-            await ops.too_large(limit)(scope, receive, send)
+            await answer(Request(scope), ops.too_large(limit))(scope, receive, send)
 
 
 def _docs_page(send: Send) -> Send:

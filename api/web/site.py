@@ -41,14 +41,14 @@ def _page_above(request: Request) -> str:
 def error_page(request: Request, problem: JSONResponse) -> HTMLResponse:
     """The Dutch page for what the API would answer as ``problem`` (problem+json): a page never shows JSON.
 
-    The status and the ``Allow`` and ``Retry-After`` headers stay; the text is the problem's own detail,
+    The status and the ``Allow`` and ``Retry-After`` headers stay; the text is the problem's own title and detail,
     except for 404 (the same words for unknown and for another consulent's), 405 (the address of a form,
     opened or reloaded: a link to its page) and 500 (no internals).
     """
     body = json.loads(bytes(problem.body))
     status = problem.status_code
-    detail = str(body.get("detail", ""))
-    context: dict[str, object] = {"titel": "Niet gelukt", "detail": detail[:1].upper() + detail[1:]}
+    detail, title = str(body.get("detail", "")), body.get("title") or "Niet gelukt"
+    context: dict[str, object] = {"titel": title, "detail": detail[:1].upper() + detail[1:]}
     if status in (401, 403):
         context["titel"] = "Geen toegang"
     elif status == 404:

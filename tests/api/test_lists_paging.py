@@ -169,6 +169,11 @@ def test_outside_the_api_every_error_is_a_dutch_page_inside_it_problem_json(http
     def boom() -> None:
         raise RuntimeError("kapot")
 
+    too_big = {"content": b"x" * (2 * 1024 * 1024), "headers": {"Content-Type": "application/x-www-form-urlencoded"}}
+    refused = http.post("/inloggen", **too_big)
+    assert refused.status_code == 413 and "Verzoek te groot" in refused.text and refused.text.startswith("<!doctype")
+    assert_problem(http.post("/api/v1/token", **too_big), 413)
+
     http.app.add_api_route("/kapot-pagina", boom)
     http.app.add_api_route("/api/v1/kapot", boom)
     quiet = TestClient(http.app, raise_server_exceptions=False)
