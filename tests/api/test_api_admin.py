@@ -84,6 +84,12 @@ def test_the_data_scientist_sees_the_registry_and_the_serving_ranker(http, token
     info = registry.versions(settings)[0]
     assert newest["versie"] == info.version and newest["toetsperiodeVanaf"] == info.tags["holdout_from"]
     assert set(newest["aliassen"]) == set(info.aliases) and newest["tags"]["data_hash"] == newest["dataHash"]
+    browser = TestClient(http.app, follow_redirects=False)  # the web page shows the API's object
+    form = {"gebruikersnaam": "datascientist", "wachtwoord": "datascientist-demo-wachtwoord"}
+    assert browser.post("/inloggen", data=form).status_code == 303
+    page = browser.get("/modellen").text
+    assert f"Nu rangschikt: <strong>{body['serveert']['naam']}</strong>" in page
+    assert f"<td>{newest['toetsperiodeVanaf']}</td>" in page
 
 
 @pytest.mark.slow
