@@ -171,6 +171,7 @@ class Settings(BaseSettings):
     demo_clients: int = 9000
     demo_vacancies: int = 3000
     demo_seed: int = 42
+    demo_gemeenten: int | None = Field(None, ge=1, le=10)  # the region's this many largest gemeenten; None: all
 
     @field_validator("bronsysteem_url")
     @classmethod

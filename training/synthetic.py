@@ -148,6 +148,7 @@ def iter_batches(
     batch_size: int = 10 * CHUNK,
     reference_date: date = DEFAULT_REFERENCE_DATE,
     taxonomy: Taxonomy | None = None,
+    gemeenten: int | None = None,
 ) -> Iterator[SyntheticData]:
     """Generate in batches (clients first, then vacancies), so scale runs need not hold everything.
 
@@ -160,11 +161,12 @@ def iter_batches(
         batch_size: records per yielded batch (rounded up to a multiple of :data:`CHUNK`).
         reference_date: "today" for availability and closing dates.
         taxonomy: competences and occupations to draw from (default: ``data/``).
+        gemeenten: the region's this many largest gemeenten (default: all ten).
 
     Yields:
         Batches holding either clients or vacancies.
     """
-    ctx = build_context(n_clients, n_vacancies, seed, reference_date, taxonomy)
+    ctx = build_context(n_clients, n_vacancies, seed, reference_date, taxonomy, gemeenten)
     chunks_per_batch = max(1, math.ceil(batch_size / CHUNK))
     for total, make in ((n_clients, _client_chunk), (n_vacancies, _vacancy_chunk)):
         n_chunks = math.ceil(total / CHUNK)
@@ -303,6 +305,7 @@ def write_streaming(
     reference_date: date = DEFAULT_REFERENCE_DATE,
     taxonomy: Taxonomy | None = None,
     progress: bool = True,
+    gemeenten: int | None = None,
 ) -> tuple[int, int]:
     """Generate and write a population batch by batch, one transaction each: memory stays flat.
 
@@ -315,7 +318,13 @@ def write_streaming(
     start = time.perf_counter()
     written = [0, 0]
     batches = iter_batches(
-        n_clients, n_vacancies, seed, batch_size=batch_size, reference_date=reference_date, taxonomy=taxonomy
+        n_clients,
+        n_vacancies,
+        seed,
+        batch_size=batch_size,
+        reference_date=reference_date,
+        taxonomy=taxonomy,
+        gemeenten=gemeenten,
     )
     bar = tqdm(total=n_clients + n_vacancies, desc="synthetic → database", unit="rec", disable=not progress)
     with bar:

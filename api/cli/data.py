@@ -36,8 +36,13 @@ def index_changes(config: Settings) -> None:
     found.close()
 
 
-def create_demo_data(config: Settings, n_clients: int, n_vacancies: int, seed: int) -> None:
-    """Synthetic clients and vacancies in an empty database (:mod:`training.synthetic`), batch by batch."""
+def create_demo_data(
+    config: Settings, n_clients: int, n_vacancies: int, seed: int, gemeenten: int | None = None
+) -> None:
+    """Synthetic clients and vacancies of the region's gemeenten in an empty database, batch by batch.
+
+    ``gemeenten``: the this many largest gemeenten of the region (:mod:`training.synthetic`); None: all ten.
+    """
     from training.synthetic import write_streaming  # the generator (faker, numpy): only for demo data
 
     engine = database(config)
@@ -47,7 +52,10 @@ def create_demo_data(config: Settings, n_clients: int, n_vacancies: int, seed: i
         raise WerkmatchError(
             f"de database in {config.data_dir} bevat al {existing} klanten; gebruik --replace om opnieuw te beginnen"
         )
-    write_streaming(engine, n_clients, n_vacancies, seed, progress=True)
+    try:
+        write_streaming(engine, n_clients, n_vacancies, seed, progress=True, gemeenten=gemeenten)
+    except ValueError as error:  # --gemeenten out of range
+        raise WerkmatchError(str(error)) from None
 
 
 @friendly_errors
@@ -55,6 +63,12 @@ def demo_data(
     clients: Annotated[int, typer.Option("--clients", min=1, help="Aantal klanten.")] = 9000,
     vacancies: Annotated[int, typer.Option("--vacancies", min=1, help="Aantal vacatures.")] = 3000,
     seed: Annotated[int, typer.Option("--seed")] = 42,
+    gemeenten: Annotated[
+        int | None,
+        typer.Option(
+            "--gemeenten", min=1, help="Zoveel gemeenten van de regio Arnhem (de grootste; standaard alle 10)."
+        ),
+    ] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Bestaande gegevens eerst verwijderen.")] = False,
     no_index: Annotated[bool, typer.Option("--no-index", help="Index niet bijwerken.")] = False,
 ) -> None:
@@ -62,7 +76,7 @@ def demo_data(
     config = settings()
     if replace and config.data_dir.exists():
         shutil.rmtree(config.data_dir)
-    create_demo_data(config, clients, vacancies, seed)
+    create_demo_data(config, clients, vacancies, seed, gemeenten)
     if not no_index:
         index_changes(config)
     typer.echo(f"{clients} klanten en {vacancies} vacatures aangemaakt in {config.data_dir}.")
@@ -103,7 +117,8 @@ def _demo_users(config: Settings) -> None:
     typer.echo("Demo-gebruikers (alleen in ontwikkelmodus; inloggen op de webpagina, of POST /api/v1/token):")
     for user in create_demo_users(database(config), config):
         consulent = f"  caseload {user['consulent']}" if user["consulent"] else ""
-        typer.echo(f"  {user['rol']:<15} {user['username']:<15} wachtwoord {user['password']}{consulent}")
+        where = user["gemeente"] or "regio"
+        typer.echo(f"  {where:<12} {user['rol']:<15} {user['username']:<22} wachtwoord {user['password']}{consulent}")
 
 
 @friendly_errors
@@ -135,7 +150,7 @@ def serve(
         empty = session.exec(select(func.count()).select_from(Client)).one() == 0
     if empty:
         typer.echo(f"Eerste start: {config.demo_clients} demo-klanten en {config.demo_vacancies} vacatures maken…")
-        create_demo_data(config, config.demo_clients, config.demo_vacancies, config.demo_seed)
+        create_demo_data(config, config.demo_clients, config.demo_vacancies, config.demo_seed, config.demo_gemeenten)
     workers = workers or config.workers
     # One process: search works at once and dense search covers more as it embeds. Several: each worker
     # loads the saved index, so everything is embedded (and saved) before they start; the first worker to

@@ -17,7 +17,9 @@ Demo accounts (``create_demo_users``, development only), password ``<username>-d
 * ``consulent2`` / ``consulent2-demo-wachtwoord``: werkconsulent of the code with the second most;
 * ``accountmanager`` / ``accountmanager-demo-wachtwoord``: accountmanager;
 * ``datascientist`` / ``datascientist-demo-wachtwoord``: data_scientist;
-* ``beheerder`` / ``beheerder-demo-wachtwoord``: beheerder.
+* ``beheerder`` / ``beheerder-demo-wachtwoord``: beheerder of the region (every gemeente's accounts);
+* per gemeente with clients, e.g. Duiven: ``consulent-duiven`` (werkconsulent of that gemeente's busiest
+  caseload) and ``beheerder-duiven`` (beheerder of that gemeente's accounts).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
@@ -306,8 +309,29 @@ def _busiest_consulenten(session: Session, count: int) -> list[tuple[str, str | 
     return [(code, gemeente) for code, gemeente in rows]
 
 
+def gemeente_slug(gemeente: str) -> str:
+    """A gemeente's name as part of a username: ``"'s-Hertogenbosch"`` -> ``"s-hertogenbosch"``."""
+    plain = unicodedata.normalize("NFKD", gemeente).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")
+
+
+def _gemeente_caseloads(session: Session) -> list[tuple[str, str]]:
+    """Per gemeente with clients, most clients first: (gemeente, its busiest consulent code)."""
+    clients = func.count(Client.id)  # type: ignore[arg-type]
+    rows = session.exec(select(Client.gemeente, Client.consulent, clients).group_by(Client.gemeente, Client.consulent))
+    busiest: dict[str, tuple[int, str]] = {}
+    totals: dict[str, int] = {}
+    for gemeente, code, count in rows:
+        totals[gemeente] = totals.get(gemeente, 0) + count
+        if gemeente not in busiest or (-count, code) < (-busiest[gemeente][0], busiest[gemeente][1]):
+            busiest[gemeente] = (count, code)
+    return [(gemeente, busiest[gemeente][1]) for gemeente in sorted(totals, key=lambda g: (-totals[g], g))]
+
+
 def create_demo_users(engine: Engine, settings: Settings) -> list[dict[str, Any]]:
-    """Create one demo account per role (two werkconsulenten), skipping those that exist.
+    """Create one demo account per role (two werkconsulenten), and per gemeente a werkconsulent and a beheerder.
+
+    Accounts that exist are skipped.
 
     The first werkconsulent gets the consulent code with the most clients in the database, the second
     the code with the second most, so their caseloads are non-empty with demo data (``wc-demo-01`` /
@@ -318,7 +342,7 @@ def create_demo_users(engine: Engine, settings: Settings) -> list[dict[str, Any]
         settings: Refused when ``environment`` is ``production``.
 
     Returns:
-        One dict per demo account: ``username``, ``password``, ``rol``, ``consulent`` and ``created``
+        One dict per demo account: ``username``, ``password``, ``rol``, ``consulent``, ``gemeente`` and ``created``
         (False when the account already existed: it was left as it is, password included).
 
     Raises:
@@ -338,8 +362,14 @@ def create_demo_users(engine: Engine, settings: Settings) -> list[dict[str, Any]
             ("consulent2", Rol.WERKCONSULENT, codes[1], "Demo werkconsulent 2"),
             ("accountmanager", Rol.ACCOUNTMANAGER, (None, None), "Demo accountmanager"),
             ("datascientist", Rol.DATA_SCIENTIST, (None, None), "Demo data scientist"),
-            ("beheerder", Rol.BEHEERDER, (None, None), "Demo beheerder"),
+            ("beheerder", Rol.BEHEERDER, (None, None), "Demo beheerder (regio)"),
         ]
+        for gemeente, code in _gemeente_caseloads(session):
+            slug = gemeente_slug(gemeente)
+            accounts += [
+                (f"consulent-{slug}", Rol.WERKCONSULENT, (code, gemeente), f"Demo werkconsulent {gemeente}"),
+                (f"beheerder-{slug}", Rol.BEHEERDER, (None, gemeente), f"Demo beheerder {gemeente}"),
+            ]
         for username, rol, (code, gemeente), naam in accounts:
             password = username + DEMO_PASSWORD_SUFFIX
             user = get_user(session, username)
@@ -352,6 +382,7 @@ def create_demo_users(engine: Engine, settings: Settings) -> list[dict[str, Any]
                     "password": password,
                     "rol": user.rol.value,
                     "consulent": user.consulent,
+                    "gemeente": user.gemeente,
                     "created": created,
                 }
             )

@@ -23,11 +23,19 @@ class Context:
 
 
 def build_context(
-    n_clients: int, n_vacancies: int, seed: int, reference_date: date, taxonomy: Taxonomy | None
+    n_clients: int,
+    n_vacancies: int,
+    seed: int,
+    reference_date: date,
+    taxonomy: Taxonomy | None,
+    gemeenten: int | None = None,
 ) -> Context:
-    """The shared part of a run: consulenten sized to ``n_clients``, employers to ``n_vacancies``."""
+    """The shared part of a run: consulenten sized to ``n_clients``, employers to ``n_vacancies``.
+
+    ``gemeenten``: the region's this many largest gemeenten (None: all; :meth:`Region.build`).
+    """
     catalogue = Catalogue.build(taxonomy or load_taxonomy())
-    region = Region.build()
+    region = Region.build(gemeenten)
     return Context(
         seed=seed,
         reference_date=reference_date,

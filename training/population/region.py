@@ -115,12 +115,24 @@ class Region:
     vacancy_picker: Picker
 
     @classmethod
-    def build(cls) -> Region:
-        """The region's PC4 areas from ``data/pc4_nl.csv``, with the client and vacancy shares per gemeente."""
+    def build(cls, gemeenten: int | None = None) -> Region:
+        """The region's PC4 areas from ``data/pc4_nl.csv``, with the client and vacancy shares per gemeente.
+
+        Args:
+            gemeenten: Only this many gemeenten, those with the most clients (None: all of :data:`REGION`).
+
+        Raises:
+            ValueError: ``gemeenten`` outside 1 to the region's size (Dutch message).
+        """
+        if gemeenten is not None and not 1 <= gemeenten <= len(REGION):
+            raise ValueError(f"--gemeenten moet tussen 1 en {len(REGION)} liggen (de regio Arnhem), niet {gemeenten}")
+        chosen = sorted(REGION, key=lambda name: -REGION[name][1])[: gemeenten or len(REGION)]
         table = geo.load_pc4()
         low, high = REGION_PC4_RANGE
         pc4s: dict[str, tuple[str, ...]] = {}
         for gemeente, (places, _, _) in REGION.items():
+            if gemeente not in chosen:
+                continue
             wanted = set(places)
             found = tuple(c for c, p in zip(table.codes, table.places, strict=True) if p in wanted and low <= c <= high)
             if found:
