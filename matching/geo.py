@@ -185,3 +185,65 @@ def km_from(centre: tuple[str, ...], postcode: str) -> float | None:
         return None
     lat, lon = table.coordinates(pc4)
     return float(haversine_km(lat, lon, table.coords[rows, 0], table.coords[rows, 1]).min())
+
+
+# ---------------------------------------------------------------------------------------- buckets
+
+# Slack on a bucket's reach: a bucket exactly at a client's reach is taken whatever the last bit of
+# the haversine's rounding says; 1 mm more can only add rows, and the exact per-row check follows.
+BUCKET_SLACK_KM = 1e-6
+
+
+@dataclass(frozen=True)
+class Buckets:
+    """Records grouped by where they are (their PC4 centroid), so a search reads only those within reach.
+
+    Attributes:
+        lat, lon: Per bucket, its coordinates (every record of a bucket has exactly these).
+        reach: Per bucket, the largest travel reach (km) of a record in it.
+        members: Record rows ordered by bucket; bucket ``b`` holds ``members[starts[b]:starts[b + 1]]``.
+        starts: Offsets into ``members``, one more than there are buckets.
+        of_row: Per record row, its bucket.
+    """
+
+    lat: np.ndarray
+    lon: np.ndarray
+    reach: np.ndarray
+    members: np.ndarray
+    starts: np.ndarray
+    of_row: np.ndarray
+
+    @classmethod
+    def build(cls, lat: np.ndarray, lon: np.ndarray, reach: np.ndarray | None = None) -> Buckets:
+        """Buckets of the records at ``lat``/``lon`` (one row each); ``reach`` per record, 0 where None."""
+        places, bucket = np.unique(np.column_stack([lat, lon]).reshape(-1, 2), axis=0, return_inverse=True)
+        bucket = bucket.ravel()
+        per_bucket = np.full(len(places), 0.0)
+        if reach is not None and len(reach):
+            np.maximum.at(per_bucket, bucket, reach)
+        starts = np.concatenate([[0], np.cumsum(np.bincount(bucket, minlength=len(places)))]).astype(np.int64)
+        members = np.argsort(bucket, kind="stable")
+        return cls(places[:, 0], places[:, 1], per_bucket, members, starts, bucket)
+
+    def _km(self, lat: float, lon: float, point_first: bool) -> np.ndarray:
+        """Km from every bucket to a point, argument order as the pair computation has it (same bits)."""
+        if point_first:
+            return haversine_km(lat, lon, self.lat, self.lon)
+        return haversine_km(self.lat, self.lon, lat, lon)
+
+    def rows_within(self, lat: float, lon: float, km: float | None = None, point_first: bool = False) -> np.ndarray:
+        """Rows (ascending) of the buckets within ``km`` of a point, or within each bucket's own ``reach``.
+
+        Only bucket coordinates are measured (a few thousand PC4s, not every record).
+        """
+        limit = self.reach if km is None else km
+        chosen = np.flatnonzero(self._km(lat, lon, point_first) <= limit + BUCKET_SLACK_KM)
+        begin, end = self.starts[chosen], self.starts[chosen + 1]
+        sizes = end - begin
+        # every member of every chosen bucket, without a Python loop over buckets
+        offsets = np.repeat(begin - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes)
+        return np.sort(self.members[offsets + np.arange(int(sizes.sum()))])
+
+    def distances(self, lat: float, lon: float, point_first: bool = False) -> np.ndarray:
+        """Per record row: km to a point, measured once per bucket (every record of a bucket is at its place)."""
+        return self._km(lat, lon, point_first)[self.of_row]

@@ -67,6 +67,9 @@ class Matcher:
                 self.ranker_error = str(error)
                 logger.warning("shipped baseline ranker not usable, ranking by the weighted score: %s", error)
         self.ranker = self.baseline
+        # Step 1 skips the costly work on records out of reach (pipeline.candidate_eligibility_near);
+        # False: the plain pass over every record, for the benchmark's before/after and the equality test.
+        self.prefilter = True
 
     # ------------------------------------------------------------------ the indexes (matching.index_sync)
     @property
@@ -154,7 +157,9 @@ class Matcher:
             clients, vacancies = self.index.arrays()
             v_row = vacancies.position[vacancy_id]
             everyone = np.ones(len(clients.ids), bool)
-            eligibility = pipeline.candidate_eligibility(clients, vacancies, v_row, NO_FILTERS, everyone)
+            eligibility = pipeline.candidate_eligibility(
+                clients, vacancies, v_row, NO_FILTERS, everyone, prefilter=self.prefilter
+            )
             text = self._text_query("vacancies", vacancy_id, "clients", clients.ids)
             pool = pipeline.build_pool(eligibility, text, self.settings.retrieval.pool_size)
             v_rows = np.full(len(pool.rows), v_row)
@@ -225,7 +230,9 @@ class Matcher:
             for vacancy_id in vacancy_ids:
                 v_row = vacancies.position.get(vacancy_id)
                 if v_row is not None and vacancies.open[v_row]:
-                    found = pipeline.candidate_eligibility(clients, vacancies, v_row, filters, full_view, rows)
+                    found = pipeline.candidate_eligibility(
+                        clients, vacancies, v_row, filters, full_view, rows, self.prefilter
+                    )
                     counts[vacancy_id] = int(found.mask.sum())
             return counts
 
@@ -251,7 +258,9 @@ class Matcher:
         vacancy_id: int = vacancy.id  # type: ignore[assignment]
         full_view = self._full_view(db, viewer, clients.ids)
         v_row = vacancies.position[vacancy_id]
-        eligibility = pipeline.candidate_eligibility(clients, vacancies, v_row, filters, full_view)
+        eligibility = pipeline.candidate_eligibility(
+            clients, vacancies, v_row, filters, full_view, prefilter=self.prefilter
+        )
         text = self._text_query("vacancies", vacancy_id, "clients", clients.ids)
         pool = pipeline.build_pool(eligibility, text, self.settings.retrieval.pool_size)
         mode = oversight_state.ranking_mode(db, self.settings.ranker.mode)["modus"]
@@ -320,7 +329,7 @@ class Matcher:
             if not viewer.everyone and client.consulent != viewer.caseload:
                 raise NotFoundError(f"klant '{client_ref}' bestaat niet; controleer het klantnummer")
             c_row = clients.position[client.id]  # type: ignore[index]
-            eligibility = pipeline.vacancy_eligibility(clients, c_row, vacancies)
+            eligibility = pipeline.vacancy_eligibility(clients, c_row, vacancies, self.prefilter)
             text = self._text_query("clients", client.id, "vacancies", vacancies.ids)  # type: ignore[arg-type]
             pool = pipeline.build_pool(eligibility, text, self.settings.retrieval.pool_size)
             score = pipeline.weighted_score(pool, self.settings.retrieval)

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from matching import compatibility, disclosure, exposure, scoring
-from matching.compatibility import Status
+from matching.compatibility import FULL_CONFLICT, Status
 from matching.features import ROUTE_BAND_HIGH, ROUTE_BAND_LOW
 from matching.settings import RetrievalSettings
-from matching.structured import ROUTES, ClientArrays, VacancyArrays
+from matching.structured import ROUTES, ClientArrays, LevelIndex, VacancyArrays
 from matching.vocab import READINESS
 
 
@@ -166,6 +166,7 @@ def candidate_eligibility(
     filters: CandidateFilters,
     full_view: np.ndarray,
     rows: np.ndarray | None = None,
+    prefilter: bool = True,
 ) -> Eligibility:
     """Step 1 for a candidate list: every client (or only client ``rows``) against one vacancy.
 
@@ -173,7 +174,13 @@ def candidate_eligibility(
     exactly (:mod:`matching.disclosure`); for a viewer with a caseload it is that caseload, which
     ``filters.own_only`` keeps. With ``rows`` every array of the answer is per row of ``rows``
     (counting one caseload's fit for a page of vacancies reads 173 rows, not 9,000).
+
+    Over all clients the costly work is done only where it can matter (``prefilter``,
+    :func:`candidate_eligibility_near`); ``prefilter=False`` is the plain pass over every client, the
+    oracle the prefilter must equal (``tests/matching/test_geo_prefilter.py``).
     """
+    if rows is None and prefilter:
+        return candidate_eligibility_near(clients, vacancies, v_row, filters, full_view)
     rows = np.arange(len(clients.ids)) if rows is None else rows
     n, seen = len(rows), full_view[rows]
     features = scoring.pair_features(clients, rows, vacancies, np.full(n, v_row))
@@ -205,8 +212,16 @@ def candidate_eligibility(
     )
 
 
-def vacancy_eligibility(clients: ClientArrays, c_row: int, vacancies: VacancyArrays) -> Eligibility:
-    """Step 1 for a client's options: every vacancy against one client (open vacancies only)."""
+def vacancy_eligibility(
+    clients: ClientArrays, c_row: int, vacancies: VacancyArrays, prefilter: bool = True
+) -> Eligibility:
+    """Step 1 for a client's options: every vacancy against one client (open vacancies only).
+
+    ``prefilter``: :func:`vacancy_eligibility_near`, the same answer without the costly work on
+    vacancies out of reach; False: the plain pass over every vacancy (its oracle).
+    """
+    if prefilter:
+        return vacancy_eligibility_near(clients, c_row, vacancies)
     n = len(vacancies.ids)
     c_rows = np.full(n, c_row)
     features = scoring.pair_features(clients, c_rows, vacancies, np.arange(n))
@@ -215,6 +230,159 @@ def vacancy_eligibility(clients: ClientArrays, c_row: int, vacancies: VacancyArr
     hard = (compat == Status.HARD) & vacancies.open
     mask = scoring.eligible(features, vacancies.open) & ~hard
     return Eligibility(features, mask, hard, scoring.structured_signals(features, clients.max_km[c_rows]))
+
+
+# compatibility.statuses: an aspect's conflict points are ernst + niveau - 3, a hard conflict needs
+# FULL_CONFLICT of them, so on that aspect the one side needs at least this level given the other's.
+def _level_for_hard(other: int) -> int:
+    return FULL_CONFLICT + 3 - int(other)
+
+
+def _suspects(levels: LevelIndex, demand: np.ndarray) -> np.ndarray:
+    """Rows (ascending) that can have a hard conflict with ``demand`` (the other side's levels per aspect)."""
+    found = [levels.rows_at_least(aspect, _level_for_hard(demand[aspect])) for aspect in np.flatnonzero(demand)]
+    return np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
+
+
+def _scattered(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
+    """``values`` of ``rows`` in an array over all ``n`` rows, zero elsewhere."""
+    out = np.zeros(n, values.dtype)
+    out[rows] = values
+    return out
+
+
+def _finish(
+    reach: scoring.PairFeatures,
+    eligible: np.ndarray,
+    fit_pairs: tuple[ClientArrays, np.ndarray, VacancyArrays, np.ndarray],
+    max_km: np.ndarray,
+) -> tuple[scoring.PairFeatures, dict[str, np.ndarray]]:
+    """The costly part of step 1, for the ``eligible`` rows only: fit features and structured signals.
+
+    ``reach`` holds the cheap features of every row (the fit fields still zero); the answer has the
+    fit of the eligible rows in place and their structured signals (zero for other rows, which no
+    later step reads).
+    """
+    n = len(reach.distance_km)
+    fit = scoring.fit_features(*fit_pairs)
+    features = scoring.PairFeatures(
+        distance_km=reach.distance_km,
+        hours_overlap=reach.hours_overlap,
+        times_ok=reach.times_ok,
+        within_reach=reach.within_reach,
+        **{name: _scattered(values, eligible, n) for name, values in fit.items()},
+    )
+    subset = scoring.PairFeatures(
+        distance_km=reach.distance_km[eligible],
+        hours_overlap=reach.hours_overlap[eligible],
+        times_ok=reach.times_ok[eligible],
+        within_reach=reach.within_reach[eligible],
+        **fit,
+    )
+    signals = scoring.structured_signals(subset, max_km)
+    return features, {name: _scattered(values, eligible, n) for name, values in signals.items()}
+
+
+def _reach_features(
+    distance: np.ndarray, near: np.ndarray, max_km: np.ndarray, hours: np.ndarray, times_ok: np.ndarray
+) -> scoring.PairFeatures:
+    """Every row's cheap features; within reach only where ``near`` (rows outside it are out of reach)."""
+    within = np.zeros(len(distance), bool)
+    within[near] = distance[near] <= max_km[near] if max_km.ndim else distance[near] <= max_km
+    empty = np.zeros(len(distance), np.float32)
+    return scoring.PairFeatures(
+        distance, hours, times_ok, within, empty, empty, empty, empty, empty, np.zeros(len(distance), bool)
+    )
+
+
+def candidate_eligibility_near(
+    clients: ClientArrays, vacancies: VacancyArrays, v_row: int, filters: CandidateFilters, full_view: np.ndarray
+) -> Eligibility:
+    """Step 1 for a candidate list over all clients, the costly work only where it can matter.
+
+    The clients are bucketed by place (:attr:`ClientArrays.buckets`); the vacancy's distance is measured
+    once per bucket (a few thousand PC4s), and only clients of a bucket within its largest reach can be
+    within their own. Hours and working times are compared for every client (a few array operations,
+    for the "niet getoond" counts), hard beperking conflicts are looked for only among clients with the
+    highest ernst on an aspect the vacancy demands (:attr:`ClientArrays.levels`), and the sparse
+    competence and occupation features only for the clients that pass every hard filter. The answer
+    equals :func:`candidate_eligibility` with ``prefilter=False`` in everything a later step reads.
+    """
+    n, one = len(clients.ids), np.array([v_row])
+    buckets = clients.buckets
+    at = (float(vacancies.lat[v_row]), float(vacancies.lon[v_row]))
+    near = np.arange(n) if filters.whole_bestand else buckets.rows_within(*at)
+    reach = _reach_features(
+        buckets.distances(*at),
+        near,
+        clients.max_km,
+        scoring.hours_overlap(clients, slice(None), vacancies, one),
+        scoring.times_workable(clients, slice(None), vacancies, one),
+    )
+    if filters.whole_bestand:
+        near_pass = (reach.hours_overlap >= 0) & reach.times_ok
+    else:
+        near_pass = _scattered(
+            reach.within_reach[near] & (reach.hours_overlap[near] >= 0) & reach.times_ok[near], near, n
+        )
+    closed = compatibility.accommodated(vacancies.jobcarving[one], vacancies.jobcoach[one], vacancies.guided[one])[0]
+    belasting = vacancies.belasting[v_row]
+    suspects = _suspects(clients.levels, belasting)
+    found = compatibility.statuses(clients.beperking_ernst[suspects], belasting, closed) == Status.HARD
+    hard = _scattered(found, suspects, n) & full_view  # beperkingen outside the viewer's view shape nothing
+    most_hours = np.minimum(clients.uren_max, vacancies.uren_max[v_row])
+    passes = filters.masks(clients.trede, clients.route, reach, most_hours, banded=~full_view, own=full_view)
+    mask = near_pass & ~hard
+    outside_filters = np.zeros(n, bool)
+    for passed in passes.values():
+        outside_filters |= ~passed
+    filter_counts = {name: int((mask & ~passed).sum()) for name, passed in passes.items()}
+    mask &= ~outside_filters
+    eligible = np.flatnonzero(mask)
+    fit_pairs = (clients, eligible, vacancies, np.full(len(eligible), v_row))
+    features, structured = _finish(reach, eligible, fit_pairs, clients.max_km[eligible])
+    hard_rows = np.flatnonzero(hard)
+    return Eligibility(
+        features=features,
+        mask=mask,
+        hard=hard,
+        structured=structured,
+        outside_filters=outside_filters,
+        filter_counts=filter_counts,
+        hard_counts=compatibility.hard_reason_counts(clients.beperking_ernst, belasting, closed, hard_rows),
+    )
+
+
+def vacancy_eligibility_near(clients: ClientArrays, c_row: int, vacancies: VacancyArrays) -> Eligibility:
+    """Step 1 for a client's options over all vacancies, the costly work only within the client's reach.
+
+    As :func:`candidate_eligibility_near`, the other way round: the vacancies are bucketed by place and
+    only those of a bucket within the client's reach can be within it.
+    """
+    m, one = len(vacancies.ids), np.array([c_row])
+    buckets = vacancies.buckets
+    at = (float(clients.lat[c_row]), float(clients.lon[c_row]))
+    max_km = clients.max_km[c_row]
+    near = buckets.rows_within(*at, km=float(max_km), point_first=True)
+    reach = _reach_features(
+        buckets.distances(*at, point_first=True),
+        near,
+        max_km,
+        scoring.hours_overlap(clients, one, vacancies, slice(None)),
+        scoring.times_workable(clients, one, vacancies, slice(None)),
+    )
+    ernst = clients.beperking_ernst[c_row]
+    suspects = _suspects(vacancies.levels, ernst)
+    closed = compatibility.accommodated(
+        vacancies.jobcarving[suspects], vacancies.jobcoach[suspects], vacancies.guided[suspects]
+    )
+    found = compatibility.statuses(ernst, vacancies.belasting[suspects], closed) == Status.HARD
+    hard = _scattered(found, suspects, m) & vacancies.open
+    mask = scoring.eligible(reach, vacancies.open) & ~hard
+    eligible = np.flatnonzero(mask)
+    fit_pairs = (clients, np.full(len(eligible), c_row), vacancies, eligible)
+    features, structured = _finish(reach, eligible, fit_pairs, np.full(len(eligible), max_km))
+    return Eligibility(features, mask, hard, structured)
 
 
 def build_pool(eligibility: Eligibility, text: TextQuery, pool_size: int) -> Pool:

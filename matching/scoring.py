@@ -58,15 +58,26 @@ def _rowwise_dot(a, b) -> np.ndarray:  # two sparse matrices of equal shape
     return np.asarray(a.multiply(b).sum(axis=1)).ravel()
 
 
-def pair_features(
+def hours_overlap(
     clients: ClientArrays, c_rows: np.ndarray, vacancies: VacancyArrays, v_rows: np.ndarray
-) -> PairFeatures:
-    distance = geo.haversine_km(clients.lat[c_rows], clients.lon[c_rows], vacancies.lat[v_rows], vacancies.lon[v_rows])
-    overlap = np.minimum(clients.uren_max[c_rows], vacancies.uren_max[v_rows]) - np.maximum(
+) -> np.ndarray:
+    """Hours per week the client's and the vacancy's ranges share (negative: they do not overlap)."""
+    return np.minimum(clients.uren_max[c_rows], vacancies.uren_max[v_rows]) - np.maximum(
         clients.uren_min[c_rows], vacancies.uren_min[v_rows]
     )
-    # A job is workable when at least one of its working times is not excluded by the client.
-    times_ok = (vacancies.times[v_rows] & ~clients.excluded_times[c_rows]) != 0
+
+
+def times_workable(
+    clients: ClientArrays, c_rows: np.ndarray, vacancies: VacancyArrays, v_rows: np.ndarray
+) -> np.ndarray:
+    """A job is workable when at least one of its working times is not excluded by the client."""
+    return (vacancies.times[v_rows] & ~clients.excluded_times[c_rows]) != 0
+
+
+def fit_features(
+    clients: ClientArrays, c_rows: np.ndarray, vacancies: VacancyArrays, v_rows: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The competence and occupation fields of :class:`PairFeatures` (the sparse, costly part)."""
     has = clients.competences[c_rows].sign()
     required = vacancies.required[v_rows]
     optional = vacancies.optional[v_rows]
@@ -75,17 +86,26 @@ def pair_features(
     columns = np.where(has_occupation, occupation, 0)
     experience = np.asarray(clients.experience[c_rows, columns]).ravel() * has_occupation
     wishes = np.asarray(clients.wished_occupations[c_rows, columns]).ravel() * has_occupation
+    return {
+        "required_total": np.asarray(required.sum(axis=1)).ravel(),
+        "required_matched": _rowwise_dot(has, required),
+        "optional_total": np.asarray(optional.sum(axis=1)).ravel(),
+        "optional_matched": _rowwise_dot(has, optional),
+        "experience_years": experience,
+        "wishes_occupation": wishes > 0,
+    }
+
+
+def pair_features(
+    clients: ClientArrays, c_rows: np.ndarray, vacancies: VacancyArrays, v_rows: np.ndarray
+) -> PairFeatures:
+    distance = geo.haversine_km(clients.lat[c_rows], clients.lon[c_rows], vacancies.lat[v_rows], vacancies.lon[v_rows])
     return PairFeatures(
         distance_km=distance,
-        hours_overlap=overlap,
-        times_ok=times_ok,
+        hours_overlap=hours_overlap(clients, c_rows, vacancies, v_rows),
+        times_ok=times_workable(clients, c_rows, vacancies, v_rows),
         within_reach=distance <= clients.max_km[c_rows],
-        required_total=np.asarray(required.sum(axis=1)).ravel(),
-        required_matched=_rowwise_dot(has, required),
-        optional_total=np.asarray(optional.sum(axis=1)).ravel(),
-        optional_matched=_rowwise_dot(has, optional),
-        experience_years=experience,
-        wishes_occupation=wishes > 0,
+        **fit_features(clients, c_rows, vacancies, v_rows),
     )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Self
 
 import numpy as np
@@ -44,6 +45,7 @@ ASPECT_COLUMN = {aspect: column for column, aspect in enumerate(ASPECTS)}
 ROUTES = tuple(Route)
 # Trede 0–3 is not yet (unsupported) paid work: such a client needs begeleiding at a workplace.
 COACHING_TREDE = 3
+MAX_LEVEL = 3  # ernst and niveau run 1–3
 
 
 @dataclass
@@ -130,8 +132,44 @@ def _needs_coaching(client: Client) -> bool:
     return client.trede <= COACHING_TREDE
 
 
+@dataclass(frozen=True)
+class LevelIndex:
+    """Per column of an (n, A) level matrix (ernst or niveau 1–3): its rows with a level, highest first.
+
+    So a search finds who has at least level ``t`` on an aspect (a hard beperking conflict needs the
+    highest) by reading those rows only, not all 400,000.
+    """
+
+    rows: tuple[np.ndarray, ...]  # per column: the rows with level > 0, highest level first
+    at_least: np.ndarray  # (A, MAX_LEVEL + 2): how many of ``rows[column]`` have at least level t
+
+    @classmethod
+    def build(cls, matrix: np.ndarray) -> LevelIndex:
+        rows, at_least = [], np.zeros((matrix.shape[1], MAX_LEVEL + 2), np.int64)
+        for column in range(matrix.shape[1]):
+            levels = matrix[:, column]
+            found = np.flatnonzero(levels > 0)
+            found = found[np.argsort(-levels[found], kind="stable")]
+            rows.append(found)
+            for level in range(1, MAX_LEVEL + 1):
+                at_least[column, level] = int((levels[found] >= level).sum())
+            at_least[column, 0] = len(levels)
+        return cls(tuple(rows), at_least)
+
+    def rows_at_least(self, column: int, level: int) -> np.ndarray:
+        """Rows (any order) whose level in ``column`` is at least ``level`` (1 or more; above 3: none)."""
+        level = max(int(level), 1)
+        if level > MAX_LEVEL:
+            return self.rows[column][:0]
+        return self.rows[column][: self.at_least[column, level]]
+
+
 class RecordArrays:
-    """Row-wise merge shared by :class:`ClientArrays` and :class:`VacancyArrays`."""
+    """Row-wise merge shared by :class:`ClientArrays` and :class:`VacancyArrays`.
+
+    The lookups below (``buckets``, ``levels``) are built on first use and belong to these rows: a
+    merge makes new arrays, which build their own.
+    """
 
     ids: np.ndarray
     position: dict[int, int]
@@ -238,6 +276,16 @@ class ClientArrays(RecordArrays):
         arrays.position = {int(key): row for row, key in enumerate(arrays.ids)}
         return arrays
 
+    @cached_property
+    def buckets(self) -> geo.Buckets:
+        """The clients by place, each place with the largest reach of its clients (the search's prefilter)."""
+        return geo.Buckets.build(self.lat, self.lon, self.max_km)
+
+    @cached_property
+    def levels(self) -> LevelIndex:
+        """The clients by ernst per aspect (who can have a hard conflict with a vacancy's belasting)."""
+        return LevelIndex.build(self.beperking_ernst)
+
     def widen(self, vocab: Vocabularies) -> None:
         """Give the sparse matrices the current vocabulary width (a vacancy may have added codes)."""
         self.wished_sectors = _widen(self.wished_sectors, max(len(vocab.sectors), 1))
@@ -307,6 +355,16 @@ class VacancyArrays(RecordArrays):
         )
         arrays.position = {int(key): row for row, key in enumerate(arrays.ids)}
         return arrays
+
+    @cached_property
+    def buckets(self) -> geo.Buckets:
+        """The vacancies by place (a client's options read only those within the client's reach)."""
+        return geo.Buckets.build(self.lat, self.lon)
+
+    @cached_property
+    def levels(self) -> LevelIndex:
+        """The vacancies by belasting niveau per aspect."""
+        return LevelIndex.build(self.belasting)
 
     def widen(self, vocab: Vocabularies) -> None:
         self.required = _widen(self.required, max(len(vocab.competences), 1))

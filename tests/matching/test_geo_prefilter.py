@@ -1,0 +1,127 @@
+"""The geographic prefilter (matching.pipeline.*_near) equals the plain pass over every record.
+
+Oracle: ``prefilter=False``, the pass over every client (vacancy) that the search made before. The
+seeded world is the synthetic region, once as generated (every client near every vacancy) and once
+spread over the whole country (most clients far out of reach, as at national scale), so both the
+buckets taken and the buckets skipped are exercised.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from matching import geo, pipeline
+from matching.matcher import Matcher
+from matching.pipeline import CandidateFilters, Eligibility
+from matching.structured import ClientArrays, LevelIndex, VacancyArrays
+from training.synthetic import generate, write_to_db
+
+FILTERS = [
+    CandidateFilters(),
+    CandidateFilters(whole_bestand=True),
+    CandidateFilters(max_km=12.0, trede=frozenset({3, 4, 5})),
+    CandidateFilters(min_hours=20.0, route=frozenset({"werk"}), plaatsingsvorm=frozenset({"regulier"})),
+]
+
+
+@pytest.fixture(scope="module")
+def regional(tmp_path_factory: pytest.TempPathFactory) -> tuple[ClientArrays, VacancyArrays]:
+    """1,500 synthetic clients and 500 vacancies of the region, as arrays (no model needed)."""
+    from matching.settings import Settings
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("prefilter"))
+    matcher = Matcher(settings, may_write=False)
+    write_to_db(matcher.engine, generate(1500, 500, seed=23), progress=False)
+    return matcher.index.arrays()
+
+
+def spread(arrays, rng: np.random.Generator):
+    """The same records, each moved to a random Dutch PC4 (the national case)."""
+    table = geo.load_pc4()
+    picked = table.coords[rng.integers(0, len(table.codes), len(arrays.ids))]
+    return dataclasses.replace(arrays, lat=picked[:, 0].copy(), lon=picked[:, 1].copy())
+
+
+@pytest.fixture(scope="module", params=["regional", "national"])
+def world(request: pytest.FixtureRequest, regional) -> tuple[ClientArrays, VacancyArrays]:
+    clients, vacancies = regional
+    if request.param == "regional":
+        return clients, vacancies
+    rng = np.random.default_rng(5)
+    return spread(clients, rng), spread(vacancies, rng)
+
+
+def assert_same(near: Eligibility, plain: Eligibility) -> None:
+    """Equal in everything a later step reads: masks, counts, every row's cheap features, eligible rows' fit."""
+    np.testing.assert_array_equal(near.mask, plain.mask)
+    np.testing.assert_array_equal(near.hard, plain.hard)
+    for name in ("distance_km", "hours_overlap", "times_ok", "within_reach"):
+        np.testing.assert_array_equal(getattr(near.features, name), getattr(plain.features, name), err_msg=name)
+    eligible = np.flatnonzero(plain.mask)
+    for name, values in plain.structured.items():
+        np.testing.assert_array_equal(near.structured[name][eligible], values[eligible], err_msg=name)
+    for field in dataclasses.fields(plain.features):
+        ours, theirs = getattr(near.features, field.name), getattr(plain.features, field.name)
+        np.testing.assert_array_equal(ours[eligible], theirs[eligible], err_msg=field.name)
+    assert near.filter_counts == plain.filter_counts
+    assert near.hard_counts == plain.hard_counts
+    if plain.outside_filters is not None:
+        np.testing.assert_array_equal(near.outside_filters, plain.outside_filters)
+
+
+def test_candidate_step_one_equals_the_plain_pass(world) -> None:
+    clients, vacancies = world
+    rng = np.random.default_rng(11)
+    views = [np.ones(len(clients.ids), bool), rng.random(len(clients.ids)) < 0.1]
+    skipped = 0
+    for v_row in np.flatnonzero(vacancies.open)[:120]:
+        for filters in FILTERS:
+            for view in views:
+                near = pipeline.candidate_eligibility(clients, vacancies, int(v_row), filters, view)
+                plain = pipeline.candidate_eligibility(clients, vacancies, int(v_row), filters, view, prefilter=False)
+                assert_same(near, plain)
+        at = (vacancies.lat[v_row], vacancies.lon[v_row])
+        skipped += len(clients.ids) - len(clients.buckets.rows_within(*at))
+    assert np.flatnonzero(vacancies.belasting.max(axis=1) == 3).size  # hard conflicts are exercised
+    if clients.lat.std() > 0.5:  # spread over the country: the buckets out of reach are skipped
+        assert skipped > 0
+
+
+def test_vacancy_step_one_equals_the_plain_pass(world) -> None:
+    clients, vacancies = world
+    for c_row in range(0, len(clients.ids), 9):
+        near = pipeline.vacancy_eligibility(clients, c_row, vacancies)
+        plain = pipeline.vacancy_eligibility(clients, c_row, vacancies, prefilter=False)
+        assert_same(near, plain)
+        assert pipeline.excluded_counts(near.features, vacancies.open) == pipeline.excluded_counts(
+            plain.features, vacancies.open
+        )
+
+
+def test_buckets_hold_every_row_once_and_find_what_a_scan_finds() -> None:
+    rng = np.random.default_rng(3)
+    table = geo.load_pc4()
+    coords = table.coords[rng.integers(0, 60, 2000)]
+    reach = rng.uniform(0, 30, 2000)
+    buckets = geo.Buckets.build(coords[:, 0], coords[:, 1], reach)
+    assert sorted(buckets.members.tolist()) == list(range(2000))
+    for lat, lon in table.coords[rng.integers(0, 60, 25)]:
+        distance = geo.haversine_km(coords[:, 0], coords[:, 1], lat, lon)
+        np.testing.assert_array_equal(buckets.distances(lat, lon), distance)
+        within = buckets.rows_within(lat, lon)
+        assert set(np.flatnonzero(distance <= reach)) <= set(within.tolist())
+        assert np.all(np.diff(within) > 0)
+        np.testing.assert_array_equal(buckets.rows_within(lat, lon, km=10.0), np.flatnonzero(distance <= 10.0))
+
+
+def test_level_index_finds_rows_at_least_a_level() -> None:
+    rng = np.random.default_rng(8)
+    matrix = rng.integers(0, 4, (500, 6)).astype(np.int8)
+    levels = LevelIndex.build(matrix)
+    for column in range(6):
+        for level in range(0, 6):
+            expected = np.flatnonzero(matrix[:, column] >= max(level, 1)) if level <= 3 else []
+            assert sorted(levels.rows_at_least(column, level).tolist()) == list(expected)
