@@ -36,6 +36,7 @@ def _generate(clients: int, vacancies: int, data_dir: Path, database_url: str) -
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
     wall = time.perf_counter() - start
     peak_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1))  # type: ignore[union-attr]
+    cpu_s = sum(float(seconds) for seconds in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", done.stderr))
     url = database_url or f"sqlite:///{data_dir / 'werkmatch.db'}"
     engine = create_engine(url)
     with engine.connect() as connection:
@@ -43,7 +44,13 @@ def _generate(clients: int, vacancies: int, data_dir: Path, database_url: str) -
             table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar() for table in ("client", "vacancy")
         }
     engine.dispose()
-    return {"peak_rss_mb": round(peak_kb / 1024), "wall_s": round(wall, 1), "rows": counts, "output": done.stdout}
+    return {
+        "peak_rss_mb": round(peak_kb / 1024),
+        "wall_s": round(wall, 1),
+        "cpu_s": round(cpu_s, 1),
+        "rows": counts,
+        "output": done.stdout,
+    }
 
 
 def main() -> None:
