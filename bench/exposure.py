@@ -15,9 +15,10 @@ with the serving ranker (the champion, else the shipped baseline):
 
 ``--served`` measures the lists *as served* instead (:func:`training.exposure_eval.served_fairness`:
 the exposure re-ordering and the merit floor, exposure ÷ merit per group, NDCG@10 cost): a sweep of
-``--floors`` on a **tuning** set — the held-out vacancies that ``werkmatch evaluate`` does *not*
-sample — and the same sweep reported on the 200 it does sample (**held out**: read, never chosen
-on). Writes ``bench/results/exposure-served-3y.json`` by default.
+``--floors`` × ``--merit-shares`` (the relevance top share the floor reads as "fits") on a **tuning**
+set — the held-out vacancies that ``werkmatch evaluate`` does *not* sample — and the same sweep
+reported on the 200 it does sample (**held out**: read, never chosen on). ``chosenOnTuning`` names
+the tuning half's choice (:func:`choose`). Writes ``bench/results/exposure-served-3y.json`` by default.
 
 Writes the JSON to ``--out`` (default ``bench/results/exposure-3y.json``) and prints a summary.
 """
@@ -38,7 +39,7 @@ from matching.exposure import DEFAULT_STRENGTH
 from matching.matcher import Matcher
 from matching.settings import Settings
 from training.dataset import RankingData, build_dataset
-from training.exposure_eval import evaluate_exposure, served_fairness
+from training.exposure_eval import evaluate_exposure, screen_served, served_fairness
 from training.fairness import group_labels, suitable_in_pool
 from training.pool_eval import pool_holdout
 from training.registry import serve_champion
@@ -77,27 +78,52 @@ def report(name: str, result: dict[str, Any]) -> None:
 
 
 def served_sweep(
-    matcher: Matcher, vacancies: np.ndarray, moments: dict[int, float], floors: list[float], strength: float
-) -> dict[str, Any]:
-    """:func:`served_fairness` of the serving ranker's lists for each merit floor, on the pools of ``vacancies``."""
+    matcher: Matcher,
+    vacancies: np.ndarray,
+    moments: dict[int, float],
+    settings: list[tuple[float, float]],
+    strength: float,
+) -> tuple[dict[str, Any], tuple[Any, np.ndarray, dict[str, np.ndarray], np.ndarray]]:
+    """:func:`screen_served` of the serving ranker's lists per (merit share, floor) on ``vacancies``' pools,
+    and the pools themselves for the full audit of the chosen setting."""
     pool, truth, scores = scored_pools(matcher, vacancies, moments)
     groups, merit = group_labels(matcher.engine, pool), suitable_in_pool(truth, pool.vacancy_ids)
-    points = {}
-    for floor in floors:
-        result = served_fairness(pool, scores, groups, merit, strength=strength, floor=floor)
-        worst = min(
-            (row["exposureVsMerit"], f"{attribute}={group}")
-            for attribute, section in result["attributes"].items()
-            for group, row in section["groups"].items()
-            if not row["tooSmall"] and row["exposureVsMerit"] is not None
-        )
-        points[str(floor)] = {"lowestExposureVsMerit": {"group": worst[1], "value": worst[0]}, **result}
+    points = screen_served(pool, scores, groups, merit, settings, strength=strength)
+    for key, point in points.items():
         print(
-            f"  vloer {floor}: kosten NDCG@10 {100 * result['ndcg@10Cost']:.1f} % {result['ndcg@10CostCI']}, "
-            f"laagste {worst[1]} {worst[0]:.2f}, onder 0,8: {result['goal']['groupsBelow']}",
+            f"  fits/vloer {key}: kosten NDCG@10 {100 * point['ndcg@10Cost']:.1f} % {point['ndcg@10CostCI']}, "
+            f"laagste {point['lowest']['group']} {point['lowest']['value']:.2f}, onder 0,8: {point['groupsBelow']}",
             flush=True,
         )
-    return {"vacancies": int(len(np.unique(pool.vacancy_ids))), "poolRows": len(pool), "floors": points}
+    summary = {"vacancies": int(len(np.unique(pool.vacancy_ids))), "poolRows": len(pool), "settings": points}
+    return summary, (pool, scores, groups, merit)
+
+
+def choose(points: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The tuning half's choice: the cheapest setting with no group of ≥ 30 clients under 0.8 of merit
+    (``meetsBoth`` says whether it also stays within 5 % NDCG@10); without one, the setting with the
+    fewest groups under 0.8, then the highest lowest group, then the cheapest."""
+    exposed = [key for key, point in points.items() if not point["groupsBelow"]]
+    if exposed:
+        pick = min(exposed, key=lambda key: points[key]["ndcg@10Cost"])
+    else:
+        pick = min(
+            points,
+            key=lambda key: (
+                len(points[key]["groupsBelow"]),
+                -points[key]["lowest"]["value"],
+                points[key]["ndcg@10Cost"],
+            ),
+        )
+    return {
+        "setting": pick,
+        "meritShare": points[pick]["meritShare"],
+        "floor": points[pick]["floor"],
+        "allGroupsAtLeast0.8": bool(exposed),
+        "meetsBoth": points[pick]["met"],
+        "rule": "cheapest tuning setting with every group of >= 30 clients at >= 0.8 of merit "
+        "(else fewest groups under 0.8, then the highest lowest group)",
+    }
 
 
 def main() -> None:
@@ -108,7 +134,8 @@ def main() -> None:
     parser.add_argument("--no-history", action="store_true", help="only the held-out sample (≈ 30 s)")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--served", action="store_true", help="the served lists: merit floor sweep, tuning/held out")
-    parser.add_argument("--floors", default="0,0.5,0.8,1.0,1.2")
+    parser.add_argument("--floors", default="0,0.5,0.6,0.7,0.8,0.9,1.0")
+    parser.add_argument("--merit-shares", default="0.1,0.15,0.2", help="relevance top shares read as 'fits'")
     parser.add_argument("--strength", type=float, default=DEFAULT_STRENGTH)
     args = parser.parse_args()
     name = "exposure-served-3y.json" if args.served else "exposure-3y.json"
@@ -124,12 +151,21 @@ def main() -> None:
     sample = np.random.default_rng(0).choice(held_out, size=min(args.vacancies, len(held_out)), replace=False)
     result: dict[str, Any] = {"command": " ".join(sys.argv), "dataDir": str(args.data_dir), "rankedBy": ranked_by}
     if args.served:  # held out: the sample `werkmatch evaluate` takes (its seed and size); tuning: the rest
-        floors = [float(value) for value in args.floors.split(",")]
+        settings_swept = [
+            (float(share), float(floor)) for share in args.merit_shares.split(",") for floor in args.floors.split(",")
+        ]
         evaluated = np.random.default_rng(0).choice(held_out, size=min(200, len(held_out)), replace=False)
         result["strength"] = args.strength
+        pools = {}
         for part, ids in (("tuning", np.setdiff1d(held_out, evaluated)), ("heldOut", evaluated)):
             print(f"{part}: {len(ids)} vacatures", flush=True)
-            result[part] = served_sweep(matcher, ids, moments, floors, args.strength)
+            result[part], pools[part] = served_sweep(matcher, ids, moments, settings_swept, args.strength)
+        chosen = result["chosenOnTuning"] = choose(result["tuning"]["settings"])
+        print(f"gekozen op de afstemhelft: {chosen}", flush=True)
+        for part, (pool, scores, groups, merit) in pools.items():  # the full audit, intervals included
+            result[part]["chosen"] = served_fairness(
+                pool, scores, groups, merit, args.strength, chosen["floor"], merit_share=chosen["meritShare"]
+            )
         write(args.out, result, start)
         return
     result["heldOut"] = measure(matcher, sample, moments)

@@ -34,6 +34,7 @@ from matching.exposure import (
     DEFAULT_STRENGTH,
     LIST_SIZE,
     LOW_TREDE_MAX,
+    MERIT_SHARE,
     TOP_K,
     ExposureLedger,
     gini,
@@ -43,7 +44,7 @@ from matching.exposure import (
 from matching.matcher import Matcher
 from matching.settings import RankerSettings
 from training.dataset import RankingData
-from training.fairness import audit_ranking
+from training.fairness import MIN_GROUP, audit_ranking, top_k_mask
 from training.metrics import paired, summarise
 
 SWEEP = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0)
@@ -79,12 +80,14 @@ def replay(
     groups: list[np.ndarray],
     top_k: int = TOP_K,
     floor: float = 0.0,
+    merit_share: float = MERIT_SHARE,
 ) -> tuple[np.ndarray, ExposureLedger]:
     """Order every pool in time order with one ledger; returns a score per row (``-position``) and the ledger.
 
     ``-position`` (0 for the first of a list) lets :mod:`training.metrics` read the order as shown.
     The order is the one serving shows (:func:`matching.pipeline.order`): :func:`rerank` at
-    ``strength``, then :func:`merit_floor` at ``floor`` by trede.
+    ``strength``, then :func:`merit_floor` at ``floor`` by trede, merit estimated from the relevance top
+    ``merit_share`` of each pool.
     """
     assert data.trede is not None, "exposure needs the trede per row"
     ledger = ExposureLedger()
@@ -92,7 +95,7 @@ def replay(
     for rows in groups:
         exposure = ledger.candidates(data.client_ids[rows])
         order = rerank(scores[rows], exposure, data.trede[rows], strength, ledger.mean(), top_k)
-        order = merit_floor(order, scores[rows], data.trede[rows], floor)
+        order = merit_floor(order, scores[rows], data.trede[rows], floor, merit_share)
         shown_as[rows[order]] = -np.arange(len(order), dtype=np.float64)
         ledger.record(data.client_ids[rows[order[:LIST_SIZE]]])
     return shown_as, ledger
@@ -255,6 +258,7 @@ def served_fairness(
     strength: float = DEFAULT_STRENGTH,
     floor: float = DEFAULT_FLOOR,
     seed: int = 0,
+    merit_share: float = MERIT_SHARE,
 ) -> dict[str, Any]:
     """The fairness of the lists *as served*: every pool replayed in time order through one exposure
     ledger and ordered as :func:`matching.pipeline.order` orders a shown list, then audited.
@@ -267,6 +271,7 @@ def served_fairness(
         merit: Per row, who deserved a place (synthetic: the true top fifth of the pool). None on real
             data: then only the exposure-vs-pool part (``ratio``) is reported, no NDCG.
         strength, floor: Of the served ordering (``RankerSettings.exposure_strength`` / ``exposure_floor``).
+        merit_share: The relevance top share of a pool the floor reads as "fits" (serving: the default).
 
     Returns:
         ``method``, ``vacancies``, ``attributes`` (the audit of the served lists,
@@ -278,12 +283,18 @@ def served_fairness(
     assert data.trede is not None, "served lists need the trede per row"
     scores = np.asarray(scores, np.float64)
     in_time = _groups_in_time_order(data)
-    served_as, _ = replay(data, scores, strength, in_time, floor=floor)
+    served_as, _ = replay(data, scores, strength, in_time, floor=floor, merit_share=merit_share)
     relevance_as, _ = replay(data, scores, 0.0, in_time)
     served = audit_ranking(data, served_as, groups, merit, seed=seed)
     before = audit_ranking(data, relevance_as, groups, merit, seed=seed)
     out: dict[str, Any] = {
-        "method": {"strength": strength, "floor": floor, "groupedBy": "trede", "listSize": LIST_SIZE},
+        "method": {
+            "strength": strength,
+            "floor": floor,
+            "meritShare": merit_share,
+            "groupedBy": "trede",
+            "listSize": LIST_SIZE,
+        },
         "vacancies": served["vacancies"],
         "minGroup": served["minGroup"],
         "attributes": served["attributes"],
@@ -319,6 +330,60 @@ def served_fairness(
         }
     )
     return out
+
+
+def screen_served(
+    data: RankingData,
+    scores: np.ndarray,
+    groups: dict[str, np.ndarray],
+    merit: np.ndarray,
+    settings: Sequence[tuple[float, float]],
+    strength: float = DEFAULT_STRENGTH,
+    seed: int = 0,
+) -> dict[str, dict[str, Any]]:
+    """Point estimates of :func:`served_fairness` for many (merit share, floor) settings at once, for sweeps.
+
+    Per setting (key ``"share/floor"``): ``exposureVsMerit`` of every group of ≥ 30 clients (top-10 share
+    over the share of the truly suitable, as the audit computes it, without its bootstrap and
+    equalized-odds parts, which take most of an audit's time), the lowest, the groups under 0.8, and the
+    NDCG@10 cost against relevance-only ordering with its paired interval.
+    """
+    assert data.trede is not None, "served lists need the trede per row"
+    scores, merit = np.asarray(scores, np.float64), np.asarray(merit, bool)
+    in_time = _groups_in_time_order(data)
+    relevance_as, _ = replay(data, scores, 0.0, in_time)
+    members = {
+        f"{attribute}={group}": labels == group
+        for attribute, labels in groups.items()
+        for group in sorted(set(labels.tolist()))
+    }
+    members = {key: rows for key, rows in members.items() if len(np.unique(data.client_ids[rows])) >= MIN_GROUP}
+    points: dict[str, dict[str, Any]] = {}
+    for share, floor in settings:
+        served_as, _ = replay(data, scores, strength, in_time, floor=floor, merit_share=share)
+        top = top_k_mask(served_as, data.vacancy_ids, LIST_SIZE)
+        ratios = {
+            key: round(float((top & rows).sum() / top.sum() / ((merit & rows).sum() / merit.sum())), 4)
+            for key, rows in members.items()
+            if (merit & rows).any()
+        }
+        vs = paired(data.labels, served_as, relevance_as, data.vacancy_ids, seed=seed)
+        cost = round(1.0 - vs["ratio"], 4) if vs["ratio"] is not None else None
+        below = [key for key, value in ratios.items() if value < MIN_EXPOSURE_VS_MERIT]
+        lowest = min(ratios, key=ratios.__getitem__) if ratios else None
+        points[f"{share}/{floor}"] = {
+            "meritShare": share,
+            "floor": floor,
+            "ndcg@10Cost": cost,
+            "ndcg@10CostCI": [round(1.0 - vs["ratioCI"][1], 4), round(1.0 - vs["ratioCI"][0], 4)]
+            if vs["ratioCI"]
+            else None,
+            "lowest": {"group": lowest, "value": ratios[lowest]} if lowest else None,
+            "groupsBelow": below,
+            "met": not below and cost is not None and cost <= MAX_SERVED_COST,
+            "exposureVsMerit": ratios,
+        }
+    return points
 
 
 def served_pools(matcher: Matcher, vacancy_ids: np.ndarray, moments: dict[int, float]) -> RankingData | None:

@@ -20,7 +20,7 @@ from matching.exposure import (
 from matching.features import FEATURE_NAMES
 from matching.pipeline import Exposure, order
 from training.dataset import RankingData
-from training.exposure_eval import evaluate_exposure, gini_floor, served_fairness
+from training.exposure_eval import evaluate_exposure, gini_floor, screen_served, served_fairness
 
 ENTRY_KEYS = {"gini", "ndcg@10", "lowTredeShareTop10"}
 
@@ -213,7 +213,47 @@ def test_served_fairness_reports_every_group_with_intervals_and_the_ndcg_cost() 
         assert {"exposureVsMerit", "exposureVsMeritCI", "ratio", "ratioCI", "clients"} <= set(row)
     assert served["0"]["exposureVsMerit"] > before["0"]["exposureVsMerit"]  # the least favoured gains
     assert result["ndcg@10CostCI"][0] <= result["ndcg@10Cost"] <= result["ndcg@10CostCI"][1]  # here a gain
-    assert result["method"] == {"strength": 0.25, "floor": 1.0, "groupedBy": "trede", "listSize": LIST_SIZE}
+    assert result["method"] == {
+        "strength": 0.25,
+        "floor": 1.0,
+        "meritShare": MERIT_SHARE,
+        "groupedBy": "trede",
+        "listSize": LIST_SIZE,
+    }
     assert set(result["goal"]) >= {"groupsBelow", "met"}
     real = served_fairness(data, scores, groups, None)  # real data: no merit, the exposure-vs-pool part only
     assert "ndcg@10Cost" not in real and real["attributes"]["trede"]["groups"]["0"]["ratio"] is not None
+
+
+def test_the_sweep_screen_gives_the_full_audits_numbers_for_every_setting() -> None:
+    data, truth = _pools(clients=300)  # every trede ≥ 30 clients: the groups the goal reads
+    scores = truth + 0.6 * data.trede + np.random.default_rng(1).normal(0, 0.3, len(truth))
+    merit = np.zeros(len(data), bool)
+    for vacancy in np.unique(data.vacancy_ids):
+        rows = np.flatnonzero(data.vacancy_ids == vacancy)
+        merit[rows] = truth[rows] >= np.quantile(truth[rows], 0.8)
+    groups = {"trede": data.trede.astype(str).astype(object)}
+    settings = [(0.2, 0.0), (0.1, 0.8), (0.2, 1.0)]
+    points = screen_served(data, scores, groups, merit, settings, strength=0.25)
+    assert list(points) == ["0.2/0.0", "0.1/0.8", "0.2/1.0"]
+    for share, floor in settings:
+        full = served_fairness(data, scores, groups, merit, strength=0.25, floor=floor, merit_share=share)
+        point = points[f"{share}/{floor}"]
+        assert point["ndcg@10Cost"] == full["ndcg@10Cost"] and point["ndcg@10CostCI"] == full["ndcg@10CostCI"]
+        audited = {
+            f"trede={group}": row["exposureVsMerit"]
+            for group, row in full["attributes"]["trede"]["groups"].items()
+            if not row["tooSmall"] and row["exposureVsMerit"] is not None
+        }
+        assert point["exposureVsMerit"] == audited
+        assert point["groupsBelow"] == full["goal"]["groupsBelow"] and point["met"] == full["goal"]["met"]
+
+
+def test_a_narrower_merit_share_lifts_only_from_the_narrower_top() -> None:
+    for seed in range(20):
+        scores, trede = _scored_pool(seed)
+        relevance = np.argsort(-scores, kind="stable")
+        floored = merit_floor(relevance, scores, trede, floor=1.0, merit_share=0.1)
+        assert sorted(floored.tolist()) == list(range(len(scores)))
+        top_tenth = set(relevance[: max(LIST_SIZE, int(np.ceil(0.1 * len(scores))))].tolist())
+        assert set(floored[:LIST_SIZE].tolist()) <= top_tenth
