@@ -127,7 +127,13 @@ def test_consulent_sees_explained_candidates_and_proposes_one(new_page) -> None:
     row.get_by_label("Reden (bij afgewezen of uitgevallen)").select_option("vacature_vervuld_door_ander")
     row.get_by_role("button", name="Opslaan").click()
     page.wait_for_url("**/voorstellen?nieuw=*")
-    assert "afgewezen" in page.locator("tr", has_text="V-WEB1").inner_text()
+    assert "is opgeslagen" in page.get_by_role("status").first.inner_text()
+    assert page.locator("tr", has_text="V-WEB1").count() == 0  # closed: out of the default list (open only)
+    page.get_by_label("Status").select_option("afgewezen")  # the status filter finds it
+    page.get_by_role("button", name="Tonen").click()
+    page.wait_for_url("**/voorstellen?status=afgewezen*")
+    closed = page.locator("tr", has_text="V-WEB1")
+    assert closed.count() == 1 and "afgewezen" in closed.inner_text() and "afgerond" in closed.inner_text()
 
 
 def test_accountmanager_pushes_and_consulent_finds_it_in_the_inbox(new_page) -> None:
