@@ -25,7 +25,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, UploadFile
-from pydantic import Field
+from pydantic import Field, computed_field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -45,7 +45,7 @@ from api.routes.common import (
     paging,
 )
 from api.security import CurrentUser
-from matching import importer, store, vacancy_search
+from matching import geo, importer, store, vacancy_search
 from matching.domain import Belasting, Competentie, Vacancy, VacancyIn
 from matching.errors import NotFoundError
 from matching.vocab import Bron, Plaatsingsvorm, VacancyStatus
@@ -78,6 +78,11 @@ class VacatureSamenvatting(Uitvoer):
     status: str
     sluitingsdatum: date | None
     updated_at: Utc = Field(alias="gewijzigdOp", description="laatst gewijzigd (UTC)")
+
+    @computed_field(description="de plaats van de postcode (PC4), zoals de weblijst die toont; leeg bij onbekende PC4")
+    @property
+    def plaats(self) -> str | None:
+        return geo.place_of(self.postcode)
 
 
 class Vacature(VacatureSamenvatting):

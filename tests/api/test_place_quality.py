@@ -142,6 +142,10 @@ def test_the_vacancy_list_finds_by_place_and_by_distance(http, tokens) -> None:
     # from one postcode, not the whole town: Nijmegen is 15.0 km from 6827's centroid
     assert _numbers(http, token, zoek="orderpicker binnen 12 km van 6827") == {"V-ARN-OP", "V-VELP-OP"}
     assert _numbers(http, token, plaats="Amsterdam") == {"V-AMS-OP"}
+    # the summary names the place as the web list shows it, and so does the whole vacancy
+    listed = http.get("/api/v1/vacatures", params={"plaats": "Velp"}, headers=token).json()["resultaten"]
+    assert [(row["vacatureNummer"], row["plaats"]) for row in listed] == [("V-VELP-OP", "Velp")]
+    assert http.get("/api/v1/vacatures/V-NIJM-OP", headers=token).json()["plaats"] == "Nijmegen"
 
 
 @pytest.mark.parametrize(
