@@ -53,6 +53,12 @@ class GebruikerNieuw(Invoer):
         None, min_length=1, max_length=80, description="alleen en verplicht voor een werkconsulent"
     )
     naam: str | None = Field(None, max_length=200, description="weergavenaam; leeg = de gebruikersnaam")
+    gemeente: str | None = Field(
+        None,
+        max_length=60,
+        description="gemeente waarvoor het account werkt; leeg = regionaal, of (werkconsulent) de eigen gemeente "
+        "van deze installatie; een beheerder van een gemeente maakt alleen accounts van die gemeente",
+    )
 
 
 class GebruikerWijziging(Invoer):
@@ -65,9 +71,9 @@ class GebruikerWijziging(Invoer):
 
 
 @router.get("", response_model=GebruikersLijst, responses=documented(401, 403))
-def list_users(_user: Beheerder, engine: EngineDep) -> GebruikersLijst:
-    """Alle accounts (zonder wachtwoorden), op gebruikersnaam."""
-    return GebruikersLijst(gebruikers=accounts.accounts(engine))
+def list_users(user: Beheerder, engine: EngineDep) -> GebruikersLijst:
+    """Alle accounts die u beheert (zonder wachtwoorden), op gebruikersnaam; een gemeente ziet de eigen accounts."""
+    return GebruikersLijst(gebruikers=accounts.accounts(engine, user))
 
 
 @router.post(
@@ -89,6 +95,7 @@ def add_user(
         consulent=body.consulent,
         naam=body.naam,
         request_id=request_id(request),
+        gemeente=body.gemeente,
     )
     response.headers["Location"] = f"/api/v1/gebruikers/{public.username}"
     return public
@@ -99,9 +106,9 @@ def add_user(
     response_model=UserPublic,
     responses=documented(401, 403, _404="De gebruiker bestaat niet"),
 )
-def read_user(gebruikersnaam: Gebruikersnaam, _user: Beheerder, engine: EngineDep) -> UserPublic:
-    """Eén account (zonder wachtwoord)."""
-    return accounts.account(engine, gebruikersnaam)
+def read_user(gebruikersnaam: Gebruikersnaam, user: Beheerder, engine: EngineDep) -> UserPublic:
+    """Eén account (zonder wachtwoord) dat u beheert; een account van een andere gemeente bestaat voor u niet."""
+    return accounts.account(engine, gebruikersnaam, user)
 
 
 @router.patch(

@@ -5,6 +5,9 @@ Who may do what (tested in ``tests/api/test_api_workflow.py``):
 * ``POST /api/v1/vacatures/{vacaturenummer}/push``: an accountmanager. The best ``aantal`` candidates
   land in the inbox of each client's consulent; the answer holds counts, the receiving consulenten by
   name (and why nobody, when nobody) and the candidate list's pseudonyms (``P-…``), never klantnummers.
+* ``POST /api/v1/vacatures/{vacaturenummer}/doorsturen``: a werkconsulent hands one candidate of another
+  gemeente (shown under its pseudonym, :func:`api.services.matches.for_role`) to that client's consulent:
+  the same inbox item as a push, found by its ``referentie`` on the consulent's own candidate list.
 * ``GET /api/v1/pushes``: the accountmanager's own pushes, with per receiving consulent the items
   open, bekeken, voorgesteld and afgewezen (:func:`api.services.pushes.list_pushes`).
 * ``GET /api/v1/inbox``, ``POST /api/v1/inbox/{id}/accepteren`` (201, makes the voorstel),
@@ -18,6 +21,7 @@ The routes call :mod:`api.services.inbox` and :mod:`api.services.pushes`; accept
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -38,11 +42,13 @@ from api.routes.werkproces import (
     actor,
     reden_field,
 )
-from api.services import inbox, pushes, tokens, voorstellen
+from api.services import inbox, matches, pushes, tokens, voorstellen
 from matching import reasons
 from matching.disclosure import OUTSIDER
 from matching.domain import Note
+from matching.errors import NotFoundError
 from matching.lookup import ID_MAX
+from matching.matcher import TOP_MAX
 from matching.results import ranker_json
 
 router = APIRouter(prefix="/api/v1", tags=["werkproces"], responses=RESPONSES)
@@ -54,6 +60,12 @@ class PushIn(Invoer):
     aantal: int = Field(5, ge=1, le=50, description="hoeveel kandidaten (de besten uit de kandidatenlijst)")
     toelichting: Note | None = NOTE
     doel: str = Field("warme overdracht vacature", min_length=3, max_length=200)
+
+
+class DoorsturenIn(Invoer):
+    referentie: str = Field(min_length=3, max_length=40, description="het pseudoniem (P-…) op uw kandidatenlijst")
+    toelichting: Note | None = NOTE
+    doel: str = Field("warme overdracht kandidaat", min_length=3, max_length=200)
 
 
 class AfhandelenIn(Invoer):
@@ -146,6 +158,39 @@ def push_vacature(
         body.toelichting,
     )
     return {**pushed, "gerangschiktDoor": ranker_json(listing.ranked_by)}
+
+
+@router.post("/vacatures/{vacaturenummer}/doorsturen", response_model=PushOut, responses=NOT_FOUND)
+def hand_over(
+    vacaturenummer: Annotated[str, Path(min_length=1, max_length=64)],
+    body: DoorsturenIn,
+    matcher: MatcherDep,
+    user: Consulent,
+    request: Request,
+) -> dict[str, Any]:
+    """Een kandidaat van een andere gemeente doorsturen naar de consulent van die klant (warme overdracht).
+
+    De kandidaat staat op uw kandidatenlijst onder een pseudoniem; de consulent van de klant ziet het
+    item in de inbox en beslist. U ziet wie het ontving, niet wie de klant is.
+    """
+    settings = request.app.state.settings
+    listing = matcher.search_candidates(
+        vacaturenummer, TOP_MAX, served=True, viewer=matches.viewer_for(user, body.doel)
+    )
+
+    def pseudonym(klantnummer: str) -> str:
+        return tokens.pseudonym(settings, listing.vacancy_id, klantnummer)
+
+    chosen = [item for item in listing.results if pseudonym(item.client_id) == body.referentie]
+    if not chosen:
+        raise NotFoundError(
+            f"kandidaat '{body.referentie}' staat niet (meer) op de kandidatenlijst van {listing.vacancy_id}; "
+            "vraag de lijst opnieuw op"
+        )
+    handed = pushes.push_candidates(
+        matcher.engine, replace(listing, results=chosen), actor(user, request, body.doel), pseudonym, body.toelichting
+    )
+    return {**handed, "gerangschiktDoor": ranker_json(listing.ranked_by)}
 
 
 @router.get("/pushes", response_model=PushLijst)

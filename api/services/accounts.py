@@ -28,6 +28,7 @@ from sqlmodel import Session, select
 
 from api.services import grants, users
 from api.services.users import Rol, User, UserPublic, create_user, get_user, normalize_username, revoke_tokens
+from matching import tenancy
 from matching.errors import ConflictError, InvalidInputError, NotFoundError
 
 ACCOUNT_PURPOSE = "accountbeheer"
@@ -40,6 +41,7 @@ def public(user: User, aangevraagd: str | None = None) -> UserPublic:
         username=user.username,
         rol=Rol(user.rol),
         consulent=user.consulent,
+        gemeente=user.gemeente,
         naam=user.naam,
         actief=user.actief,
         aangevraagd=aangevraagd,
@@ -89,22 +91,60 @@ def _audit(
     )
 
 
-def accounts(engine: Engine) -> list[UserPublic]:
-    """Every account (without passwords), by username."""
+def _managed(session: Session, by: User, username: str) -> User:
+    """The account ``by`` manages: any for a regional beheerder, the own gemeente's for a gemeente's beheerder.
+
+    Raises:
+        NotFoundError: No such account, or one of another gemeente or of the region (answered alike).
+    """
+    user = _account(session, username)
+    if by.gemeente is not None and user.gemeente != by.gemeente:
+        raise NotFoundError(f"gebruiker '{username}' bestaat niet; controleer de gebruikersnaam")
+    return user
+
+
+def accounts(engine: Engine, by: User) -> list[UserPublic]:
+    """Every account ``by`` manages (without passwords), by username: a gemeente's beheerder sees the own gemeente's."""
     with Session(engine) as session:
-        users = session.exec(select(User).order_by(User.username)).all()
+        found = select(User).order_by(User.username)
+        if by.gemeente is not None:
+            found = found.where(User.gemeente == by.gemeente)
+        users = session.exec(found).all()
         waiting = grants.pending(session)
         return [public(user, waiting.get(user.username)) for user in users]
 
 
-def account(engine: Engine, username: str) -> UserPublic:
-    """One account (without password).
+def account(engine: Engine, username: str, by: User) -> UserPublic:
+    """One account ``by`` manages (without password).
 
     Raises:
-        NotFoundError: No account has that username.
+        NotFoundError: No account has that username, or ``by`` does not manage it.
     """
     with Session(engine) as session:
-        return _with_grant(session, _account(session, username))
+        return _with_grant(session, _managed(session, by, username))
+
+
+def _gemeente_of_new(by: User, rol: Rol, gemeente: str | None) -> str | None:
+    """The gemeente of an account ``by`` creates: a gemeente's beheerder creates only in the own gemeente.
+
+    Raises:
+        InvalidInputError: Another gemeente, or a regional role, asked by a gemeente's beheerder; a bad name.
+    """
+    try:
+        asked = tenancy.gemeente_name(gemeente) if gemeente else None
+    except ValueError as error:
+        raise InvalidInputError(str(error)) from None
+    if by.gemeente is None:
+        return asked
+    if asked is not None and asked != by.gemeente:
+        raise InvalidInputError(
+            f"gemeente '{asked}' is niet uw gemeente '{by.gemeente}'; u beheert alleen accounts van uw eigen gemeente"
+        )
+    if rol not in (Rol.WERKCONSULENT, Rol.BEHEERDER):
+        raise InvalidInputError(
+            f"de rol {rol.value} werkt voor de hele regio; alleen een regionale beheerder maakt zo'n account"
+        )
+    return by.gemeente
 
 
 def create_account(
@@ -117,8 +157,12 @@ def create_account(
     consulent: str | None,
     naam: str | None,
     request_id: str | None,
+    gemeente: str | None = None,
 ) -> UserPublic:
     """A new account; a werkconsulent's caseload waits for a second beheerder (``aangevraagd``).
+
+    The account works for ``gemeente`` (a gemeente's beheerder: always the own; a werkconsulent without
+    one: this installation's), or for the region.
 
     Raises:
         ConflictError: The username is taken.
@@ -127,6 +171,7 @@ def create_account(
     """
     consulent = _blank_to_none(consulent)
     _consulent_rule(rol, consulent)
+    tenant = _gemeente_of_new(by, rol, gemeente)
     name = normalize_username(username)
     _not_bsn(name, "gebruikersnaam")
     try:
@@ -138,7 +183,9 @@ def create_account(
             _audit(session, by, "gebruiker_aangemaakt", name, {"rol": rol.value}, request_id)
             if consulent is not None:
                 grants.request_grant(session, by, name, consulent, request_id)
-            created = create_user(session, name, password, rol, consulent=None, naam=naam, caseload_pending=True)
+            created = create_user(
+                session, name, password, rol, consulent=None, naam=naam, caseload_pending=True, gemeente=tenant
+            )
             return public(created, consulent)
     except IntegrityError:  # created by someone else between our check and our commit
         raise _taken(name) from None
@@ -160,7 +207,7 @@ def change_account(
         if field in given and given[field] is None:
             raise InvalidInputError(f"'{field}' mag niet leeg (null) zijn; laat het veld weg om het te houden")
     with Session(engine) as session:
-        target = _account(session, username)
+        target = _managed(session, by, username)
         own = target.username == by.username
         if own and given.get("actief") is False:
             raise InvalidInputError("u kunt uw eigen account niet deactiveren; laat een andere beheerder dit doen")

@@ -150,3 +150,72 @@ def test_a_consulent_sees_other_gemeenten_candidates_under_a_pseudonym_and_the_a
         assert shown[pseudonym] is False
         entries = audit_entries(http, {"beheerder": login(http, "beheerder")}, actie="kandidatenlijst_opgevraagd")
         assert [entry["gemeente"] for entry in entries] == ["Duiven"]
+
+
+def test_a_gemeentes_beheerder_manages_only_the_own_gemeentes_accounts(embedder: object, tmp_path: Path) -> None:
+    def records(session: Session) -> None:
+        _fill(session)
+        users.create_user(
+            session, "wc-zev", "wc-zev-wachtwoord-1", Rol.WERKCONSULENT, "wc-zevenaar", gemeente="Zevenaar"
+        )
+
+    with running_app(app_settings(tmp_path), embedder, records, wait=False) as http:
+        duiven = login(http, "beheerder-duiven")  # a demo account per gemeente (api.services.users)
+        listed = http.get("/api/v1/gebruikers", headers=duiven).json()["gebruikers"]
+        assert {u["gemeente"] for u in listed} == {"Duiven"}
+        assert {"beheerder-duiven", "wc-duiven", "consulent-duiven"} <= {u["gebruikersnaam"] for u in listed}
+        for other in ("wc-zev", "beheerder"):  # another gemeente's, and a regional account: as if unknown
+            assert http.get(f"/api/v1/gebruikers/{other}", headers=duiven).status_code == 404
+            assert http.patch(f"/api/v1/gebruikers/{other}", json={"actief": False}, headers=duiven).status_code == 404
+        new = {"gebruikersnaam": "wc-duiven-2", "wachtwoord": "nieuw-wachtwoord-12", "rol": "werkconsulent"}
+        made = http.post("/api/v1/gebruikers", json={**new, "consulent": "wc-duiven"}, headers=duiven)
+        assert made.status_code == 201 and made.json()["gemeente"] == "Duiven", made.text
+        zevenaar = {"gemeente": "Zevenaar", "consulent": "wc-zevenaar"}
+        elsewhere = http.post("/api/v1/gebruikers", json={**new, **zevenaar, "gebruikersnaam": "x-zev"}, headers=duiven)
+        assert elsewhere.status_code == 400 and "niet uw gemeente 'Duiven'" in elsewhere.json()["detail"]
+        regional = http.post(
+            "/api/v1/gebruikers", json={**new, "gebruikersnaam": "am-2", "rol": "accountmanager"}, headers=duiven
+        )
+        assert regional.status_code == 400 and "regionale beheerder" in regional.json()["detail"]
+
+        region = login(http, "beheerder")  # the regional beheerder: every account, any gemeente
+        everyone = {u["gebruikersnaam"] for u in http.get("/api/v1/gebruikers", headers=region).json()["gebruikers"]}
+        assert {"beheerder-duiven", "wc-duiven", "wc-zev", "beheerder", "wc-duiven-2"} <= everyone
+        zev = http.post("/api/v1/gebruikers", json={**new, **zevenaar, "gebruikersnaam": "wc-zev-2"}, headers=region)
+        assert zev.status_code == 201 and zev.json()["gemeente"] == "Zevenaar", zev.text
+
+
+def test_a_consulent_hands_another_gemeentes_candidate_to_that_clients_consulent(
+    embedder: object, tmp_path: Path
+) -> None:
+    def records(session: Session) -> None:
+        _fill(session)
+        users.create_user(
+            session, "wc-zev", "wc-zev-wachtwoord-1", Rol.WERKCONSULENT, "wc-zevenaar", gemeente="Zevenaar"
+        )
+        make_vacancy(session, vacature_nummer="WSP-REGIO-2", postcode="6921")
+
+    with running_app(app_settings(tmp_path), embedder, records) as http:
+        duiven = {**login(http, "wc-duiven", "wachtwoord-duiven-1"), "X-Doel": "bemiddeling"}
+        listed = http.post("/api/v1/matches/kandidaten", json={"vacatureId": "WSP-REGIO-2", "top": 10}, headers=duiven)
+        [pseudonym] = [item["klantId"] for item in listed.json()["resultaten"] if not item["klantId"].startswith("K-")]
+        path = "/api/v1/vacatures/WSP-REGIO-2/doorsturen"
+        handed = http.post(path, json={"referentie": pseudonym, "toelichting": "past bij haar wens"}, headers=duiven)
+        assert handed.status_code == 200, handed.text
+        answer = handed.json()
+        assert answer["aangemaakt"] == 1 and answer["nietBereikt"] is None
+        [receiver] = answer["ontvangers"]
+        assert receiver["consulent"] == "wc-zevenaar" and "wc-zev" in receiver["namen"] and receiver["aantal"] == 1
+        assert "K-ZEV-1" not in handed.text  # who the client is stays with the client's consulent
+        again = http.post(path, json={"referentie": pseudonym}, headers=duiven)
+        assert again.json()["aangemaakt"] == 0  # the pair has an open suggestion already
+        unknown = http.post(path, json={"referentie": "P-onbekend"}, headers=duiven)
+        assert unknown.status_code == 404 and "staat niet (meer) op de kandidatenlijst" in unknown.json()["detail"]
+
+        zevenaar = login(http, "wc-zev", "wc-zev-wachtwoord-1")
+        [item] = http.get("/api/v1/inbox", headers=zevenaar).json()["items"]
+        assert (item["klantId"], item["vacatureId"], item["toelichting"]) == (
+            "K-ZEV-1",
+            "WSP-REGIO-2",
+            "past bij haar wens",
+        )
