@@ -26,7 +26,7 @@ import logging
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +59,7 @@ READ_BATCH = 2000  # rows per fetch while collecting pieces
 class RaySizing:
     """How this machine's local Ray is started (ignored when ``RAY_ADDRESS`` names a cluster)."""
 
-    num_cpus: int = os.cpu_count() or 1
+    num_cpus: int = field(default_factory=lambda: os.cpu_count() or 1)
     object_store_mb: int = 1024  # partitions are ~0.1 MB of text and ~0.8 MB of vectors: 1 GB is plenty
 
 
