@@ -5,20 +5,26 @@ Not a test: it measures and reports, it asserts nothing about time.
 
 from __future__ import annotations
 
+import resource
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from matching import geo
 from matching.domain import Client, Vacancy, utcnow
 from matching.features import pair_matrix
 from matching.index import VectorIndex
+from matching.index_sync import digest
 from matching.lexical import LexicalIndex
 from matching.matcher import Matcher
+from matching.pipeline import CandidateFilters
 from matching.settings import Settings
-from training.synthetic import generate, write_to_db
+from training.synthetic import write_streaming
 
 
 def _percentiles(samples: list[float]) -> dict[str, float]:
@@ -31,7 +37,12 @@ def _percentiles(samples: list[float]) -> dict[str, float]:
 
 
 def benchmark_search(matcher: Matcher, queries: int = 200, top: int = 50, seed: int = 0) -> dict[str, Any]:
-    """Latency of candidate search (one vacancy → top 50 of all clients) and vacancy search, and more."""
+    """Latency of candidate search (one vacancy → top 50 of all clients) and vacancy search, and more.
+
+    Each search is timed with the geographic prefilter (``matcher.prefilter``, what serves) and
+    without it (the plain pass over every record, as before), the two taking turns per query so
+    that the load of the machine falls on both alike.
+    """
     matcher.sync()
     rng = np.random.default_rng(seed)
     with Session(matcher.engine) as session:
@@ -39,18 +50,31 @@ def benchmark_search(matcher: Matcher, queries: int = 200, top: int = 50, seed: 
         clients = [c.client_nummer for c in session.exec(select(Client))]
     vacancy_sample = list(rng.choice(open_vacancies, size=queries))
     client_sample = list(rng.choice(clients, size=queries))
-    for ref in vacancy_sample[:5]:  # warm-up: arrays built, query vectors cached, code paths hot
-        matcher.search_candidates(ref, top)
-    for ref in client_sample[:5]:
-        matcher.search_vacancies(ref, top)
-    candidate = _timed(matcher.search_candidates, vacancy_sample, top)
+    whole = CandidateFilters(whole_bestand=True)
+    for prefilter in (False, True):  # warm-up: arrays built, query vectors cached, code paths hot
+        matcher.prefilter = prefilter
+        for ref in vacancy_sample[:5]:
+            matcher.search_candidates(ref, top)
+        for ref in client_sample[:5]:
+            matcher.search_vacancies(ref, top)
+    candidate = _before_after(matcher, matcher.search_candidates, vacancy_sample, top)
+    whole_bestand = _before_after(
+        matcher, lambda ref, n: matcher.search_candidates(ref, n, filters=whole), vacancy_sample, top
+    )
     weighted = _timed(
         lambda ref, n: matcher.search_candidates(ref, n, weights=matcher.settings.retrieval), vacancy_sample, top
     )
-    vacancy = _timed(matcher.search_vacancies, client_sample, top)
+    vacancy = _before_after(matcher, matcher.search_vacancies, client_sample, top)
+    rss_mb = _rss_mb()
     texts_per_second = _embedding_speed(matcher, seed)
     build_seconds = _index_build_seconds(matcher)
-    update_seconds = _update_to_searchable_seconds(matcher, client_sample[0], top)
+    update_seconds = _update_to_searchable_seconds(
+        matcher, client_sample[0], lambda: matcher.search_vacancies(client_sample[0], top)
+    )
+    # a changed client makes new client arrays, whose buckets and level index the next candidate search builds
+    candidate_after_change = _update_to_searchable_seconds(
+        matcher, client_sample[1], lambda: matcher.search_candidates(vacancy_sample[0], top)
+    )
     return {
         "clients": len(clients),
         "ranker": matcher.ranker_status(),
@@ -59,14 +83,43 @@ def benchmark_search(matcher: Matcher, queries: int = 200, top: int = 50, seed: 
         "openVacancies": len(open_vacancies),
         "queries": queries,
         "top": top,
-        "candidateSearch": _percentiles(candidate),
+        "candidateSearch": candidate["after"],
+        "candidateSearchHeleBestand": whole_bestand["after"],
         "candidateSearchWeightedOnly": _percentiles(weighted),
-        "vacancySearch": _percentiles(vacancy),
+        "vacancySearch": vacancy["after"],
+        "withoutPrefilter": {
+            "candidateSearch": candidate["before"],
+            "candidateSearchHeleBestand": whole_bestand["before"],
+            "vacancySearch": vacancy["before"],
+        },
+        "annIndex": None,  # exact search (FAISS IndexFlatIP): no recall to measure
         "embeddingTextsPerSecond": round(texts_per_second, 1),
         "indexBuildSeconds": round(build_seconds, 2),
         "updateToSearchableMs": round(update_seconds * 1000, 1),
+        "candidateSearchAfterClientChangeMs": round(candidate_after_change * 1000, 1),
+        "rssMb": rss_mb,
+        "peakRssMb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "modelId": matcher.embedder.model_id,
     }
+
+
+def _before_after(matcher: Matcher, call: Callable[[str, int], Any], refs: list[str], top: int) -> dict[str, dict]:
+    """Percentiles of ``call`` without (before) and with (after) the prefilter, taking turns per ref."""
+    samples: dict[bool, list[float]] = {False: [], True: []}
+    for ref in refs:
+        for prefilter in (False, True):
+            matcher.prefilter = prefilter
+            samples[prefilter] += _timed(call, [ref], top)
+    matcher.prefilter = True
+    return {"before": _percentiles(samples[False]), "after": _percentiles(samples[True])}
+
+
+def _rss_mb() -> int:
+    """This process's resident memory now (MB), from /proc (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024)
+    return -1
 
 
 def _timed(call: Callable[[str, int], Any], refs: list[str], top: int) -> list[float]:
@@ -104,8 +157,8 @@ def _index_build_seconds(matcher: Matcher) -> float:
     return time.perf_counter() - start
 
 
-def _update_to_searchable_seconds(matcher: Matcher, client_ref: str, top: int) -> float:
-    """A saved change is searchable on the next search: time from commit to a search that reflects it.
+def _update_to_searchable_seconds(matcher: Matcher, client_ref: str, search: Callable[[], Any]) -> float:
+    """A saved change is searchable on the next search: time from commit to a ``search`` that reflects it.
 
     The benchmark's own edit is undone afterwards.
     """
@@ -117,7 +170,7 @@ def _update_to_searchable_seconds(matcher: Matcher, client_ref: str, top: int) -
         session.add(row)
         session.commit()
     start = time.perf_counter()
-    matcher.search_vacancies(client_ref, top)
+    search()
     seconds = time.perf_counter() - start
     with Session(matcher.engine) as session:
         row = session.exec(select(Client).where(Client.client_nummer == client_ref)).one()
@@ -152,13 +205,17 @@ def prepare_scale_data(source: Matcher, settings: Settings, n_clients: int, n_va
     on what the vectors contain (an exact FAISS scan costs n × d either way), so each new record gets
     the vector of a record already embedded in ``source`` (cycled, with a little noise), written
     straight into the index under the record's own digest. Quality at this size is *not* measured
-    this way; latency is.
+    this way; latency is. The generator draws one region; the records are spread over every Dutch
+    PC4 first (:func:`spread_nationally`), as at national scale. A database already there (written
+    by ``werkmatch demo-data`` into that folder) is used as it is; the indexes are written once.
     """
     target = Matcher(settings, embedder=source.embedder)
     with Session(target.engine) as session:
         empty = session.exec(select(Client.id).limit(1)).first() is None
     if empty:
-        write_to_db(target.engine, generate(n_clients, n_vacancies, seed), progress=True)
+        write_streaming(target.engine, n_clients, n_vacancies, seed, progress=True)
+    if not (settings.index_dir / "clients.faiss").exists():
+        spread_nationally(target.engine, seed)
         # Write the indexes as a finished sync would, with borrowed vectors: sync then finds every
         # record's digest in place and embeds nothing.
         rng = np.random.default_rng(seed)
@@ -167,13 +224,32 @@ def prepare_scale_data(source: Matcher, settings: Settings, n_clients: int, n_va
             assert donor is not None
             borrowed = donor.vectors(donor.ids())
             with Session(target.engine) as session:
-                rows = target._rows(session, side)
+                rows = target.index.rows(session, side)
             noise = rng.normal(scale=0.02, size=(len(rows), borrowed.shape[1])).astype(np.float32)
             vectors = borrowed[np.arange(len(rows)) % len(borrowed)] + noise
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
             index = VectorIndex(target.embedder.dimension, target.embedder.model_id)
-            digests = [target._digest(target._dense_input(side, row)) for row in rows]
+            digests = [digest(target.index._dense_input(side, row)) for row in rows]
             index.upsert(np.array([row.id for row in rows], np.int64), vectors, digests)
             index.save(settings.index_dir, side)
+            del rows, vectors, noise, index
     target.sync(progress=True)
     return target
+
+
+def spread_nationally(engine: Engine, seed: int) -> None:
+    """Move every client and vacancy to a PC4 drawn (seeded, uniformly) from all Dutch PC4 areas.
+
+    PC4 areas hold roughly equal numbers of addresses, so a uniform draw approximates where people
+    live; the rest of the postcode is kept. Only for a benchmark's own database.
+    """
+    codes = np.asarray(geo.load_pc4().codes)
+    rng = np.random.default_rng(seed)
+    with engine.begin() as connection:
+        for table in ("client", "vacancy"):
+            ids = [row[0] for row in connection.exec_driver_sql(f"SELECT id FROM {table} ORDER BY id")]
+            drawn = rng.choice(codes, size=len(ids)).tolist()
+            connection.exec_driver_sql(
+                f"UPDATE {table} SET postcode = ? || substr(postcode, 5) WHERE id = ?",
+                list(zip(drawn, ids, strict=True)),
+            )

@@ -178,6 +178,12 @@ def bench_search(
     scale_clients: Annotated[
         int, typer.Option("--scale-clients", min=0, help="Meten op zoveel synthetische klanten (vectoren geleend).")
     ] = 0,
+    scale_vacancies: Annotated[
+        int | None,
+        typer.Option(
+            "--scale-vacancies", min=1, help="Met --scale-clients: zoveel vacatures (standaard: als de demo)."
+        ),
+    ] = None,
     json_out: JsonFlag = False,
 ) -> None:
     """Zoeksnelheid meten op de huidige gegevens (na opwarmen), of op een opgeschaalde kopie."""
@@ -188,9 +194,12 @@ def bench_search(
     if scale_clients:
         found.sync(progress=True)
         scale = config.model_copy(update={"data_dir": config.data_dir / f"bench-{scale_clients}"})
-        found = prepare_scale_data(found, scale, scale_clients, config.demo_vacancies, config.demo_seed)
+        vacancies = scale_vacancies or config.demo_vacancies
+        found = prepare_scale_data(found, scale, scale_clients, vacancies, config.demo_seed)
     result = benchmark_search(found, queries)
     result["vectors"] = "borrowed (latency only)" if scale_clients else "embedded"
+    if scale_clients:
+        result["places"] = "spread uniformly over every Dutch PC4 (training.benchmark.spread_nationally)"
     emit(result) if json_out else typer.echo(json.dumps(result, indent=2))
 
 

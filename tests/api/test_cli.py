@@ -213,6 +213,9 @@ def test_bench_search_reports_latencies() -> None:
         assert 0 < result[key]["p50Ms"] <= result[key]["p95Ms"]
     assert result["embeddingTextsPerSecond"] > 0 and result["indexBuildSeconds"] > 0
     assert result["ranker"]["name"] == "baseline" and result["rankerCost500"]["p50Ms"] > 0
+    assert result["rssMb"] > 0 and result["annIndex"] is None  # exact search: no recall to report
+    for key in ("candidateSearch", "candidateSearchHeleBestand", "vacancySearch"):
+        assert result["withoutPrefilter"][key]["p50Ms"] > 0 and result[key]["p50Ms"] > 0
 
 
 def test_eval_retrieval_reports_recall_per_signal() -> None:

@@ -12,10 +12,14 @@ import dataclasses
 
 import numpy as np
 import pytest
+from sqlmodel import Session, select
 
 from matching import geo, pipeline
+from matching.disclosure import EVERYONE, Viewer
+from matching.domain import Client
 from matching.matcher import Matcher
 from matching.pipeline import CandidateFilters, Eligibility
+from matching.settings import Settings
 from matching.structured import ClientArrays, LevelIndex, VacancyArrays
 from training.synthetic import generate, write_to_db
 
@@ -30,8 +34,6 @@ FILTERS = [
 @pytest.fixture(scope="module")
 def regional(tmp_path_factory: pytest.TempPathFactory) -> tuple[ClientArrays, VacancyArrays]:
     """1,500 synthetic clients and 500 vacancies of the region, as arrays (no model needed)."""
-    from matching.settings import Settings
-
     settings = Settings(data_dir=tmp_path_factory.mktemp("prefilter"))
     matcher = Matcher(settings, may_write=False)
     write_to_db(matcher.engine, generate(1500, 500, seed=23), progress=False)
@@ -125,3 +127,34 @@ def test_level_index_finds_rows_at_least_a_level() -> None:
         for level in range(0, 6):
             expected = np.flatnonzero(matrix[:, column] >= max(level, 1)) if level <= 3 else []
             assert sorted(levels.rows_at_least(column, level).tolist()) == list(expected)
+
+
+def test_lists_are_identical_with_and_without_the_prefilter(settings, embedder) -> None:
+    """Through the façade (real SQLite, model, FAISS, BM25, the shipped ranker): every list equal."""
+    matcher = Matcher(settings, embedder=embedder)
+    write_to_db(matcher.engine, generate(160, 50, seed=31), progress=False)
+    matcher.sync()
+    clients, vacancies = matcher.index.arrays()
+    caseload = Viewer(caseload=_consulenten(matcher)[0])
+    compared = 0
+    for vacancy_id in vacancies.ids[vacancies.open][:20].tolist():
+        for filters in FILTERS:
+            for viewer in (EVERYONE, caseload):
+                found = {}
+                for prefilter in (False, True):
+                    matcher.prefilter = prefilter
+                    found[prefilter] = matcher.search_candidates(vacancy_id, 20, filters=filters, viewer=viewer)
+                assert found[True] == found[False]
+                compared += len(found[True].results)
+    for client_id in clients.ids[::2].tolist():
+        listed = {}
+        for prefilter in (False, True):
+            matcher.prefilter = prefilter
+            listed[prefilter] = matcher.search_vacancies(client_id, 20)
+        assert listed[True] == listed[False]
+    assert compared > 0
+
+
+def _consulenten(matcher: Matcher) -> list[str]:
+    with Session(matcher.engine) as session:
+        return sorted({row for row in session.exec(select(Client.consulent)) if row})
