@@ -80,10 +80,12 @@ def _public(grant: grants.CaseloadToekenning) -> Toekenning:
     responses=documented(_400="Onbekende status", _401="Niet ingelogd", _403="Alleen voor een beheerder"),
 )
 def list_grants(
-    request: Request, _user: Beheerder, status: Annotated[grants.Status | None, Query()] = None
+    request: Request, user: Beheerder, status: Annotated[grants.Status | None, Query()] = None
 ) -> Toekenningen:
-    """Aanvragen voor toegang tot een caseload, nieuwste eerst (met status=open: wat op goedkeuring wacht)."""
-    return Toekenningen(toekenningen=[_public(g) for g in grants.grants(request.app.state.engine, status)])
+    """Aanvragen voor toegang tot een caseload, nieuwste eerst (met status=open: wat op goedkeuring wacht).
+
+    Een beheerder van een gemeente ziet alleen de aanvragen voor accounts van de eigen gemeente."""
+    return Toekenningen(toekenningen=[_public(g) for g in grants.grants(request.app.state.engine, user, status)])
 
 
 def _decided(call: object, request: Request, user: User, toekenning_id: int) -> Toekenning:

@@ -147,9 +147,12 @@ def request_grant(
     return grant
 
 
-def _open_grant(session: Session, grant_id: int) -> CaseloadToekenning:
+def _open_grant(session: Session, grant_id: int, actor: User) -> CaseloadToekenning:
+    """An open grant ``actor`` may decide: a gemeente's beheerder only those of the own gemeente's accounts."""
     grant = session.get(CaseloadToekenning, grant_id)
-    if grant is None:
+    account = get_user(session, grant.username) if grant is not None else None
+    foreign = actor.gemeente is not None and (account is None or account.gemeente != actor.gemeente)
+    if grant is None or foreign:  # another gemeente's grant answers as an unknown one
         raise NotFoundError(f"toekenning {grant_id} bestaat niet; zie GET /api/v1/caseloadtoekenningen")
     if grant.status != Status.OPEN.value:
         raise ConflictError(
@@ -179,7 +182,7 @@ def approve(engine: Engine, actor: User, grant_id: int, request_id: str | None =
         GrantRefused: ``actor`` asked for it, or it is ``actor``'s own account.
     """
     with Session(engine, expire_on_commit=False) as session:
-        grant = _open_grant(session, grant_id)
+        grant = _open_grant(session, grant_id, actor)
         if actor.username == grant.aangevraagd_door:
             raise GrantRefused(
                 f"u heeft toekenning {grant_id} zelf aangevraagd; een tweede beheerder moet haar goedkeuren (vier ogen)"
@@ -209,19 +212,23 @@ def approve(engine: Engine, actor: User, grant_id: int, request_id: str | None =
 def reject(engine: Engine, actor: User, grant_id: int, request_id: str | None = None) -> CaseloadToekenning:
     """Any beheerder refuses (or the asker withdraws) an open grant; nothing else changes; commits."""
     with Session(engine, expire_on_commit=False) as session:
-        grant = _open_grant(session, grant_id)
+        grant = _open_grant(session, grant_id, actor)
         _decide(session, grant, actor, Status.AFGEWEZEN)
         _audit(session, actor, "caseload_afgewezen", grant, request_id)
         session.commit()
         return grant
 
 
-def grants(engine: Engine, status: Status | None = None, limit: int = 500) -> list[CaseloadToekenning]:
-    """Grants, newest first, optionally of one status."""
+def grants(engine: Engine, by: User, status: Status | None = None, limit: int = 500) -> list[CaseloadToekenning]:
+    """Grants ``by`` may see, newest first, optionally of one status: a gemeente's beheerder the own gemeente's."""
     with Session(engine, expire_on_commit=False) as session:
         statement = select(CaseloadToekenning).order_by(col(CaseloadToekenning.id).desc()).limit(limit)
         if status is not None:
             statement = statement.where(CaseloadToekenning.status == status.value)
+        if by.gemeente is not None:
+            statement = statement.join(User, col(User.username) == col(CaseloadToekenning.username)).where(
+                User.gemeente == by.gemeente
+            )
         return list(session.exec(statement).all())
 
 

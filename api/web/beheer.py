@@ -67,7 +67,7 @@ def _field_of(message: str, default: str) -> str:
 def users_page(request: Request, web: WebSession, status: int = 200, **extra: Any) -> Response:
     require_role(web, Rol.BEHEERDER)
     accounts = list_users(web.user, request.app.state.engine).gebruikers
-    waiting = grants.grants(request.app.state.engine, grants.Status.OPEN)
+    waiting = grants.grants(request.app.state.engine, web.user, grants.Status.OPEN)
     return render(
         request,
         web,

@@ -184,6 +184,15 @@ def test_a_gemeentes_beheerder_manages_only_the_own_gemeentes_accounts(embedder:
         zev = http.post("/api/v1/gebruikers", json={**new, **zevenaar, "gebruikersnaam": "wc-zev-2"}, headers=region)
         assert zev.status_code == 201 and zev.json()["gemeente"] == "Zevenaar", zev.text
 
+        # caseload grants (a second beheerder approves): per gemeente as well
+        def waiting(headers: dict[str, str]) -> dict[str, int]:
+            found = http.get("/api/v1/caseloadtoekenningen", params={"status": "open"}, headers=headers)
+            return {grant["gebruikersnaam"]: grant["id"] for grant in found.json()["toekenningen"]}
+
+        assert set(waiting(duiven)) == {"wc-duiven-2"} and {"wc-duiven-2", "wc-zev-2"} <= set(waiting(region))
+        foreign = waiting(region)["wc-zev-2"]
+        assert http.post(f"/api/v1/caseloadtoekenningen/{foreign}/goedkeuren", headers=duiven).status_code == 404
+
 
 def test_a_consulent_hands_another_gemeentes_candidate_to_that_clients_consulent(
     embedder: object, tmp_path: Path
