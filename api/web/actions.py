@@ -22,7 +22,7 @@ from api.services import voorstellen
 from api.services.users import Rol
 from api.web import shortlist
 from api.web.common import blank_to_none, refusals
-from api.web.formats import form_number
+from api.web.formats import datum, form_number
 from api.web.pages import Web, candidates_page
 from api.web.session import check_csrf, require_role
 from matching import outcomes
@@ -68,7 +68,7 @@ def propose(
     require_role(web, Rol.WERKCONSULENT)
     earlier = shortlist.own_proposals(request.app.state.engine, nummer, web.user.consulent)
     if klant in earlier:  # a second click, or Back and again: say so in words, change nothing
-        when = earlier[klant]["op"].strftime("%d-%m-%Y")
+        when = datum(earlier[klant]["op"], tijd=False)
         said = f"{klant} is al voorgesteld voor deze vacature (op {when}); er is niets opnieuw verstuurd."
         errors = {"algemeen": said}
         form = {"klant": klant, "reden": reden, "toelichting": toelichting, "errors": errors}

@@ -6,7 +6,6 @@ gates, the audit entry and the refusal's figures are the same as over HTTP.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -16,15 +15,14 @@ from sqlmodel import Session, select
 
 from api.routes.instellingen import read_ranking_mode
 from api.routes.modellen import PromotieVerzoek, list_models, model_card, model_fairness, promote_challenger
-from api.services.inbox import LOCAL_TIME
 from api.services.users import Rol
 from api.web import charts
 from api.web.common import blank_to_none, refusals, render
+from api.web.formats import datum
 from api.web.pages import Web
 from api.web.session import WebSession, check_csrf, require_role
 from matching.domain import Vacancy
 from matching.outcomes import Voorstel, VoorstelEvent
-from matching.timeutil import stored_utc
 
 router = APIRouter(include_in_schema=False)
 
@@ -62,8 +60,7 @@ def ranking_state(request: Request, web: WebSession) -> dict[str, Any]:
     """The kill switch as the API's ``GET /instellingen/rangschikking`` gives it, the moment in local time."""
     state = read_ranking_mode(request.app.state.matcher, web.user).model_dump()
     if state.get("gewijzigd_op"):
-        moment = stored_utc(datetime.fromisoformat(state["gewijzigd_op"]))
-        state["gewijzigd_op"] = moment.astimezone(LOCAL_TIME).strftime("%d-%m-%Y %H:%M")
+        state["gewijzigd_op"] = datum(state["gewijzigd_op"])
     return state
 
 

@@ -139,7 +139,7 @@ def test_proposing_returns_to_the_card_and_a_second_click_is_answered_in_words(n
     page.wait_for_url(f"**/vacatures/V-CAND?*voorgesteld={number}*#kandidaat-{number}")
     card = page.locator(f"li#kandidaat-{number}")
     status = card.locator(".status.proposed")
-    assert re.search(r"Het voorstel is opgeslagen: voorgesteld op \d\d-\d\d-\d{4}", status.inner_text())
+    assert re.search(r"Het voorstel is opgeslagen: voorgesteld op \d{1,2} [a-z]+ \d{4} ·", status.inner_text())
     assert card.get_by_role("button", name=f"Voorstellen: {number}").count() == 0
     assert focused(page)["card"] == f"kandidaat-{number}"  # focus and view on the card, not the top
     assert in_view(page, f"li#kandidaat-{number}") and page.evaluate("window.scrollY") > 0
@@ -154,6 +154,7 @@ def test_proposing_returns_to_the_card_and_a_second_click_is_answered_in_words(n
     error = stale.locator(f"li#kandidaat-{number} .card-error")
     assert "is al voorgesteld voor deze vacature" in error.inner_text()
     assert "er is niets opnieuw verstuurd" in error.inner_text()
+    assert re.search(r"\(op \d{1,2} [a-z]+ \d{4}\)", error.inner_text())  # the date in words (datum)
     assert focused(stale)["card"] == f"kandidaat-{number}" and "card-error" in focused(stale)["cls"]
     assert "Traceback" not in stale.content() and "{" not in error.inner_text()
 

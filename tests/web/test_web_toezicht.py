@@ -6,6 +6,7 @@ vacancy. The kill-switch test switches the whole service and switches it back be
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -124,7 +125,9 @@ def test_kill_switch_reaches_the_consulents_list_and_the_report_shows_deviations
     beheerder.get_by_role("button", name="Rangschikking omzetten").click()
     beheerder.wait_for_url("**/toezicht?rangschikking=transparant")
     assert beheerder.locator("#modus-nu").inner_text() == "transparant"
-    assert "onderzoek loopt" in beheerder.locator("section.switch").inner_text()  # who, when and why stay visible
+    switch = beheerder.locator("section.switch").inner_text()
+    assert "onderzoek loopt" in switch  # who, when and why stay visible
+    assert re.search(r"omgezet door beheerder op \d{1,2} [a-z]+ \d{4}, \d\d:\d\d", switch)  # the datum filter
     # the report: counts only, the beheerder sees the consulent's name, signals in words
     report = beheerder.get_by_role("table", name="Per consulent").inner_text()
     assert "consulent1" in report and number not in beheerder.locator("main").inner_text()
