@@ -156,7 +156,7 @@ def save_client_search(
     except FieldError as error:  # "0,5" is read as 0.5; only what is no number at all comes here
         errors = {error.field: error.message}
     else:
-        return RedirectResponse(f"/klanten/{klantnummer}?zoekopdracht=opgeslagen", status_code=303)
+        return RedirectResponse(f"/klanten/{quote(klantnummer, safe='')}?zoekopdracht=opgeslagen#zoekopdrachten", 303)
     form = {"minScore": min_score, "top": top, "errors": errors}
     return client_view(request, web, klantnummer, 400, zoek_form=form)
 
@@ -169,7 +169,7 @@ def delete_client_search(
     check_csrf(web, csrf)
     require_role(web, Rol.WERKCONSULENT)
     delete_search(zoekopdracht_id, request.app.state.matcher, web.user, request)  # another's: 404, as unknown
-    return RedirectResponse(f"/klanten/{quote(klantnummer, safe='')}?zoekopdracht=verwijderd", status_code=303)
+    return RedirectResponse(f"/klanten/{quote(klantnummer, safe='')}?zoekopdracht=verwijderd#zoekopdrachten", 303)
 
 
 def client_view(request: Request, web: WebSession, klantnummer: str, status: int = 200, **extra: Any) -> Response:
