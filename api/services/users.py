@@ -19,7 +19,8 @@ Demo accounts (``create_demo_users``, development only), password ``<username>-d
 * ``datascientist`` / ``datascientist-demo-wachtwoord``: data_scientist;
 * ``beheerder`` / ``beheerder-demo-wachtwoord``: beheerder of the region (every gemeente's accounts);
 * per gemeente with clients, e.g. Duiven: ``consulent-duiven`` (werkconsulent of that gemeente's busiest
-  caseload) and ``beheerder-duiven`` (beheerder of that gemeente's accounts).
+  caseload that ``consulent1``/``consulent2`` do not hold) and ``beheerder-duiven`` (beheerder of that
+  gemeente's accounts).
 """
 
 from __future__ import annotations
@@ -315,17 +316,22 @@ def gemeente_slug(gemeente: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")
 
 
-def _gemeente_caseloads(session: Session) -> list[tuple[str, str]]:
-    """Per gemeente with clients, most clients first: (gemeente, its busiest consulent code)."""
+def _gemeente_caseloads(session: Session, taken: set[str]) -> list[tuple[str, str | None]]:
+    """Per gemeente with clients, most clients first: (gemeente, its busiest consulent code not in ``taken``).
+
+    None when every caseload of the gemeente is taken (then it gets no demo werkconsulent of its own).
+    """
     clients = func.count(Client.id)  # type: ignore[arg-type]
     rows = session.exec(select(Client.gemeente, Client.consulent, clients).group_by(Client.gemeente, Client.consulent))
     busiest: dict[str, tuple[int, str]] = {}
     totals: dict[str, int] = {}
     for gemeente, code, count in rows:
         totals[gemeente] = totals.get(gemeente, 0) + count
-        if gemeente not in busiest or (-count, code) < (-busiest[gemeente][0], busiest[gemeente][1]):
+        free = code not in taken
+        if free and (gemeente not in busiest or (-count, code) < (-busiest[gemeente][0], busiest[gemeente][1])):
             busiest[gemeente] = (count, code)
-    return [(gemeente, busiest[gemeente][1]) for gemeente in sorted(totals, key=lambda g: (-totals[g], g))]
+    ordered = sorted(totals, key=lambda g: (-totals[g], g))
+    return [(gemeente, busiest[gemeente][1] if gemeente in busiest else None) for gemeente in ordered]
 
 
 def create_demo_users(engine: Engine, settings: Settings) -> list[dict[str, Any]]:
@@ -364,12 +370,13 @@ def create_demo_users(engine: Engine, settings: Settings) -> list[dict[str, Any]
             ("datascientist", Rol.DATA_SCIENTIST, (None, None), "Demo data scientist"),
             ("beheerder", Rol.BEHEERDER, (None, None), "Demo beheerder (regio)"),
         ]
-        for gemeente, code in _gemeente_caseloads(session):
+        for gemeente, code in _gemeente_caseloads(session, {codes[0][0], codes[1][0]}):
             slug = gemeente_slug(gemeente)
-            accounts += [
-                (f"consulent-{slug}", Rol.WERKCONSULENT, (code, gemeente), f"Demo werkconsulent {gemeente}"),
-                (f"beheerder-{slug}", Rol.BEHEERDER, (None, gemeente), f"Demo beheerder {gemeente}"),
-            ]
+            if code is not None:
+                accounts.append(
+                    (f"consulent-{slug}", Rol.WERKCONSULENT, (code, gemeente), f"Demo werkconsulent {gemeente}")
+                )
+            accounts.append((f"beheerder-{slug}", Rol.BEHEERDER, (None, gemeente), f"Demo beheerder {gemeente}"))
         for username, rol, (code, gemeente), naam in accounts:
             password = username + DEMO_PASSWORD_SUFFIX
             user = get_user(session, username)

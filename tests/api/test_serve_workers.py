@@ -18,8 +18,16 @@ import pytest
 
 from api.services import schema
 from matching import tenancy
+from matching.matcher import Matcher
 from matching.store import make_engine
+from tests.factories import simulated_world
 from tests.postgres import SERVICE, PostgresServer
+from training import registry
+from training.promotion import promote
+from training.train import train
+
+# the small world's model breaches the fairness tripwire (trede 0-2): promoting it needs this on record
+SMALL = "Testopzet: een klein synthetisch model, nooit in gebruik; overschrijdingen zijn bekend."
 
 WERKMATCH = Path(sys.executable).parent / "werkmatch"
 
@@ -152,6 +160,37 @@ def _two_processes(tmp_path: Path, url: str) -> None:
             with httpx.Client(base_url=base, headers=consulent, timeout=60) as http:
                 answer = http.post("/api/v1/matches/kandidaten", json={"vacatureId": first, "top": 5})
                 assert answer.json()["rangschikking"]["modus"] == "transparant"
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=60)
+
+
+@pytest.mark.slow
+def test_a_promoted_champion_reaches_every_process(tmp_path: Path, embedder: object) -> None:
+    """Issue 14: promoted while two processes serve, the champion is what both rank with from their next check."""
+    settings, world = simulated_world(tmp_path / "var", embedder)  # serve() serves tmp_path/var
+    world.close()  # the service's first process becomes the index writer
+    port = free_port()
+    server = serve(tmp_path, port, WERKMATCH_RANKER__POLL_SECONDS="1")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_health(base, server, tmp_path / "serve.log")
+        before = {status["rangschikker"]["naam"] for status in _health_until_both_answered(base)}
+        assert settings.ranker.registered_model not in before, before  # no champion yet: the shipped baseline
+
+        trainer = Matcher(settings, embedder=embedder, may_write=False)  # the data scientist's own process
+        train(settings, trainer, user="ds-test")
+        promote(settings, trainer, force=True, reason="toets: twee processen", user="ds-test", justification=SMALL)
+        champion = registry.by_alias(settings, registry.CHAMPION)
+        assert champion is not None
+        serving: dict[str, str | None] = {}
+        for _ in range(600):  # each process's watcher checks every second; no limit asserted
+            status = httpx.get(f"{base}/api/v1/health", timeout=10).json()["index"]
+            serving[status["rol"]] = status["rangschikker"].get("versie")
+            if serving == {"schrijver": champion.version, "lezer": champion.version}:
+                break
+            time.sleep(0.25)
+        assert serving == {"schrijver": champion.version, "lezer": champion.version}
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
