@@ -168,9 +168,17 @@ FILTER_NAMES = {
 }
 
 
+SINGULAR = {"klanten": "klant", "vacatures": "vacature"}
+
+
+def counted(count: int, side: str) -> str:
+    """``"1 klant"``, ``"3 klanten"``: a count with the noun in the right number."""
+    return f"{count} {SINGULAR.get(side, side) if count == 1 else side}"
+
+
 def filter_sentences(per_filter: dict[str, int], side: str, empty: bool) -> list[str]:
     """Which of the consulent's filters left out whom, by name; when they emptied the list, that they did."""
-    named = [f"{FILTER_NAMES[name]} {count} {side}" for name, count in per_filter.items() if count]
+    named = [f"{FILTER_NAMES[name]} {counted(count, side)}" for name, count in per_filter.items() if count]
     if not named:
         return []
     parts = ", ".join(named)

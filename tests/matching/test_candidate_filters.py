@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session
 
+from matching.annotate import filter_sentences
 from matching.matcher import Matcher
 from matching.pipeline import CandidateFilters
 from tests.factories import make_client, make_vacancy
@@ -50,3 +51,13 @@ def test_an_emptied_list_names_the_filter_that_emptied_it(world: Matcher) -> Non
     shown = world.search_candidates("V-UREN", top=20, filters=CandidateFilters(min_hours=33)).niet_getoond
     assert "Per filter weggelaten: het minimum aantal uren per week 2 klanten." in shown.toelichting
     assert not any(line.startswith("De lijst is leeg") for line in shown.toelichting)
+
+
+def test_the_filter_sentence_counts_in_the_right_number() -> None:
+    assert filter_sentences({"alleenEigenKlanten": 1, "trede": 0}, "klanten", empty=False) == [
+        "Per filter weggelaten: alleen eigen klanten 1 klant."
+    ]
+    assert filter_sentences({"straalKm": 2, "minUren": 1}, "klanten", empty=True) == [
+        "De lijst is leeg door de gekozen filters (de straal 2 klanten, het minimum aantal uren per week 1 klant); "
+        "zet die filters ruimer of uit om klanten te zien."
+    ]
