@@ -143,6 +143,21 @@ class RetentieSettings(BaseModel):
     inferentie_dagen: int = Field(183, ge=183)
 
 
+def source_template(value: str) -> str:
+    """A source-system URL template, checked: http(s), with exactly ``{klantnummer}`` to fill in (Dutch errors)."""
+    template = value.strip()
+    if not template:
+        return ""
+    if not template.startswith(("https://", "http://")) or "{klantnummer}" not in template:
+        raise ValueError(
+            "geef een webadres dat begint met https:// en {klantnummer} bevat, "
+            "bijvoorbeeld https://szeebra.example/klant/{klantnummer}"
+        )
+    if set(re.findall(r"\{[^}]*\}", template)) != {"{klantnummer}"}:
+        raise ValueError("alleen {klantnummer} kan worden ingevuld; haal de andere {…} weg")
+    return template
+
+
 class Settings(BaseSettings):
     """werkmatch configuration; every field can be set as ``WERKMATCH_<NAME>`` (nested: ``__``)."""
 
@@ -167,33 +182,32 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1, le=64)
     # The client's record in the gemeente's own system (Szeebra, Suite4Sociaal Domein, ...), where a
     # profile field is corrected: werkmatch fills nothing in itself. "{klantnummer}" is replaced by the
-    # klantnummer (URL-encoded); empty: the client page shows no link.
+    # klantnummer (URL-encoded); empty: the client page shows no link. Per gemeente of a region
+    # (WERKMATCH_BRONSYSTEEM_URLS='{"Duiven": "https://…/{klantnummer}"}'), else the one template.
     bronsysteem_url: str = Field("", max_length=500)
+    bronsysteem_urls: dict[str, str] = Field(default_factory=dict, max_length=100)
     demo_clients: int = 9000
     demo_vacancies: int = 3000
     demo_seed: int = 42
     demo_gemeenten: int | None = Field(None, ge=1, le=10)  # the region's this many largest gemeenten; None: all
 
+    @field_validator("bronsysteem_urls")
+    @classmethod
+    def _source_templates(cls, value: dict[str, str]) -> dict[str, str]:
+        return {gemeente.strip(): source_template(template) for gemeente, template in value.items()}
+
     @field_validator("bronsysteem_url")
     @classmethod
     def _source_template(cls, value: str) -> str:
-        template = value.strip()
-        if not template:
-            return ""
-        if not template.startswith(("https://", "http://")) or "{klantnummer}" not in template:
-            raise ValueError(
-                "geef een webadres dat begint met https:// en {klantnummer} bevat, "
-                "bijvoorbeeld https://szeebra.example/klant/{klantnummer}"
-            )
-        if set(re.findall(r"\{[^}]*\}", template)) != {"{klantnummer}"}:
-            raise ValueError("alleen {klantnummer} kan worden ingevuld; haal de andere {…} weg")
-        return template
+        return source_template(value)
 
-    def bronsysteem_link(self, klantnummer: str) -> str | None:
-        """The client's record in the source system (:attr:`bronsysteem_url`), or None when none is set."""
-        if not self.bronsysteem_url:
+    def bronsysteem_link(self, klantnummer: str, gemeente: str | None = None) -> str | None:
+        """The client's record in the source system of the client's gemeente (:attr:`bronsysteem_urls`, else
+        :attr:`bronsysteem_url`), or None when none is set."""
+        template = self.bronsysteem_urls.get(gemeente or "", self.bronsysteem_url)
+        if not template:
             return None
-        return self.bronsysteem_url.replace("{klantnummer}", quote(klantnummer, safe=""))
+        return template.replace("{klantnummer}", quote(klantnummer, safe=""))
 
     @property
     def resolved_database_url(self) -> str:

@@ -123,6 +123,7 @@ class KlantSamenvatting(Uitvoer):
 
     client_nummer: str = Field(alias="klantNummer", description="pseudoniem klantnummer")
     consulent: str
+    gemeente: str = Field(description="de gemeente van de klant")
     trede: int = Field(description="0–5 (officiële participatieladder: trede + 1)")
     route: str
     postcode: str

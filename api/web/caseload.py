@@ -193,7 +193,7 @@ def client_view(request: Request, web: WebSession, klantnummer: str, status: int
         status,
         klant=profile,
         plaats=geo.place_of(profile.postcode),
-        bron_url=request.app.state.settings.bronsysteem_link(profile.client_nummer),
+        bron_url=request.app.state.settings.bronsysteem_link(profile.client_nummer, profile.gemeente),
         options=options,
         options_error=refused.get("algemeen"),
         zoekopdrachten=searches,

@@ -68,3 +68,15 @@ def test_an_impossible_number_of_gemeenten_is_one_dutch_line(
         assert done.output.strip().splitlines()[-1] == (
             "Fout: --gemeenten moet tussen 1 en 10 liggen (de regio Arnhem), niet 11"
         )
+
+
+def test_the_source_system_link_follows_the_clients_gemeente(tmp_path: Path) -> None:
+    settings = Settings(
+        data_dir=tmp_path,
+        bronsysteem_url="https://regio.example/klant/{klantnummer}",
+        bronsysteem_urls={"Duiven": "https://duiven.example/szeebra/{klantnummer}"},
+    )
+    assert settings.bronsysteem_link("K 1", "Duiven") == "https://duiven.example/szeebra/K%201"
+    assert settings.bronsysteem_link("K1", "Zevenaar") == "https://regio.example/klant/K1"
+    with pytest.raises(ValueError, match="klantnummer"):
+        Settings(data_dir=tmp_path, bronsysteem_urls={"Duiven": "https://duiven.example/zonder-nummer"})
