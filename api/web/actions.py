@@ -1,4 +1,5 @@
-"""What a user does on a vacancy's candidate list: voorstellen and afwijzen (consulent), pushen (accountmanager).
+"""What a user does on a vacancy's candidate list: voorstellen, afwijzen and doorsturen (consulent), pushen
+(accountmanager).
 
 Each action calls the API's route function (:mod:`api.routes.voorstellen`, :mod:`api.routes.inbox`),
 so the caseload check, the audit entry, the training label and the Dutch refusal are the API's. A
@@ -16,7 +17,7 @@ from urllib.parse import parse_qs, quote, urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.routes.inbox import PushIn, push_vacature
+from api.routes.inbox import DoorsturenIn, PushIn, hand_over, push_vacature
 from api.routes.voorstellen import KandidaatAfwijzenIn, VoorstelIn, make_voorstel, reject_candidate
 from api.services import voorstellen
 from api.services.users import Rol
@@ -135,3 +136,28 @@ def push(
         return RedirectResponse(f"/pushes?{urlencode({'vacature': nummer, **counts})}", status_code=303)
     form = {"aantal": aantal, "toelichting": toelichting, "errors": errors}
     return candidates_page(request, web, nummer, parse_qs(filters), 400, push_form=form)
+
+
+@router.post("/vacatures/{nummer}/doorsturen", response_class=HTMLResponse)
+def forward(
+    request: Request,
+    web: Web,
+    nummer: str,
+    referentie: Annotated[str, Form(max_length=40)] = "",
+    toelichting: Annotated[str, Form(max_length=2000)] = "",
+    filters: Annotated[str, Form(max_length=2000)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Hand another gemeente's candidate (shown under a pseudonym) to that client's consulent (the API's doorsturen)."""
+    check_csrf(web, csrf)
+    require_role(web, Rol.WERKCONSULENT)
+    errors: dict[str, str] = {}
+    with refusals(errors, "toelichting"):
+        body = DoorsturenIn(referentie=referentie, toelichting=blank_to_none(toelichting))
+        result = hand_over(nummer, body, request.app.state.matcher, web.user, request)
+        names = [name for receiver in result["ontvangers"] for name in receiver["namen"]]
+        told = ", ".join(names) if names else "de consulent van deze klant (nu niemand actief)"
+        notice = {"doorgestuurd": referentie, "naar": told} if result["aangemaakt"] else {"al_doorgestuurd": referentie}
+        return _back_to_list(nummer, filters, card=referentie, **notice)
+    form = {"klant": referentie, "toelichting": toelichting, "errors": errors}
+    return candidates_page(request, web, nummer, parse_qs(filters), 400, doorstuur_form=form)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -24,12 +24,13 @@ from api.web import paging, shortlist
 from api.web.common import blank_to_none, field_errors, refusals, render
 from api.web.formats import FieldError, form_number
 from api.web.pages import Web
-from api.web.session import WebSession, check_csrf, require_role
+from api.web.session import WebSession, check_csrf, gemeente_scope, require_role
 from matching import geo, outcomes, reasons
 from matching.errors import InvalidInputError, NotFoundError
 from matching.outcomes import VoorstelStatus
 
-router = APIRouter(include_in_schema=False)
+# The caseload's pages run in the user's gemeente: on PostgreSQL the database hides other gemeenten's clients.
+router = APIRouter(include_in_schema=False, dependencies=[Depends(gemeente_scope)])
 # the reason lists and their labels: matching.reasons, the one source the API checks against
 REDENEN = [str(reden) for reden in reasons.REDENEN]
 # The status filter of /voorstellen: "open" (not yet final, the default), every status, or one.

@@ -47,7 +47,7 @@ PAGE_SIZE = 25
 SEARCHERS = (Rol.WERKCONSULENT, Rol.ACCOUNTMANAGER)
 FILTER_FIELDS = {"straalKm": "straal", "minUren": "uren", "heleBestand": "heleBestand"}
 # Set by a redirect after an action (post/redirect/get): shown as a notice, never passed on as a filter.
-NOTICE_PARAMS = frozenset({"afgewezen", "voorgesteld"})
+NOTICE_PARAMS = frozenset({"afgewezen", "voorgesteld", "doorgestuurd", "al_doorgestuurd", "naar"})
 STATUS_WORDS = {VacancyStatus.OPEN: "open", VacancyStatus.VERVULD: "vervulde", VacancyStatus.GESLOTEN: "gesloten"}
 HOME = {Rol.DATA_SCIENTIST: "/modellen", Rol.BEHEERDER: "/beheer/gebruikers"}
 

@@ -28,14 +28,15 @@ import hmac
 import json
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.services import tokens
 from api.services.users import Rol, User
+from matching import tenancy
 from matching.settings import Settings
 
 COOKIE = "werkmatch_sessie"
@@ -130,6 +131,12 @@ def current_session(request: Request) -> WebSession:
     except tokens.NotAuthenticated as error:
         raise LoginRequired(_next_path(request), error.detail) from None
     return WebSession(user=user, csrf=csrf_token(settings, str(claims["jti"])))
+
+
+async def gemeente_scope(web: Annotated[WebSession, Depends(current_session)]) -> None:
+    """Limit the page's database transactions to the user's gemeente (:mod:`matching.tenancy`); async, so the
+    page (run in a worker thread) inherits it. The pages of a caseload (clients, inbox, voorstellen) use it."""
+    tenancy.enter(web.user.gemeente)
 
 
 def require_role(web: WebSession, *roles: Rol) -> None:

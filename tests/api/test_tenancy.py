@@ -7,10 +7,13 @@ service role the README prescribes (owns nothing, cannot bypass row-level securi
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ProgrammingError
@@ -18,7 +21,7 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from api.cli import app as cli_app
-from api.services import schema, users
+from api.services import matches, schema, users
 from api.services.users import Rol
 from matching import tenancy
 from matching.domain import Client, ClientPersonalia
@@ -115,19 +118,29 @@ def test_another_gemeentes_client_is_unknown_also_when_the_caseload_check_is_gon
     """GET /klanten/{nr} of a Zevenaar client by a Duiven consulent: 404 from the database itself."""
     klanten = importlib.import_module("api.routes.klanten")  # the module, not the router api.routes exports
     owner_url, service_url = tenant_urls
-    monkeypatch.setattr(klanten, "_caseload", lambda user: "wc-zevenaar")  # the application's filter, removed
+    monkeypatch.setattr(klanten, "_caseload", lambda user: "wc-zevenaar")  # the application's filters, removed
+    as_viewer = matches.viewer_for
+    monkeypatch.setattr(
+        matches, "viewer_for", lambda user, doel: replace(as_viewer(user, doel), caseload="wc-zevenaar")
+    )
     settings = app_settings(tmp_path, database_url=service_url)
     with running_app(settings, embedder, wait=False) as http:
         headers = {**login(http, "wc-duiven", "wachtwoord-duiven-1"), "X-Doel": "bemiddeling"}
         answer = http.get("/api/v1/klanten/K-ZEV-1", headers=headers)
         assert answer.status_code == 404, answer.text
         assert answer.headers["content-type"].startswith("application/problem+json")
+        browser = TestClient(http.app, follow_redirects=False)  # the web UI's client page: the same boundary
+        form = {"gebruikersnaam": "wc-duiven", "wachtwoord": "wachtwoord-duiven-1"}
+        assert browser.post("/inloggen", data=form).status_code == 303
+        page = browser.get("/klanten/K-ZEV-1")
+        assert page.status_code == 404 and "text/html" in page.headers["content-type"], page.text[:300]
         # the control: the same request by the same account made regional is answered (so the 404 was the database's)
         owner = make_engine(owner_url)
         with owner.begin() as connection:
             connection.execute(text("UPDATE gebruiker SET gemeente = NULL WHERE username = 'wc-duiven'"))
         owner.dispose()
         assert http.get("/api/v1/klanten/K-ZEV-1", headers=headers).status_code == 200
+        assert browser.get("/klanten/K-ZEV-1").status_code == 200
 
 
 def test_a_consulent_sees_other_gemeenten_candidates_under_a_pseudonym_and_the_audit_names_the_gemeente(
@@ -203,11 +216,14 @@ def test_a_consulent_hands_another_gemeentes_candidate_to_that_clients_consulent
             session, "wc-zev", "wc-zev-wachtwoord-1", Rol.WERKCONSULENT, "wc-zevenaar", gemeente="Zevenaar"
         )
         make_vacancy(session, vacature_nummer="WSP-REGIO-2", postcode="6921")
+        make_vacancy(session, vacature_nummer="WSP-REGIO-3", postcode="6921")
 
     with running_app(app_settings(tmp_path), embedder, records) as http:
         duiven = {**login(http, "wc-duiven", "wachtwoord-duiven-1"), "X-Doel": "bemiddeling"}
         listed = http.post("/api/v1/matches/kandidaten", json={"vacatureId": "WSP-REGIO-2", "top": 10}, headers=duiven)
         [pseudonym] = [item["klantId"] for item in listed.json()["resultaten"] if not item["klantId"].startswith("K-")]
+        third = http.post("/api/v1/matches/kandidaten", json={"vacatureId": "WSP-REGIO-3", "top": 10}, headers=duiven)
+        [pseudonym_3] = [item["klantId"] for item in third.json()["resultaten"] if item["klantId"].startswith("P-")]
         path = "/api/v1/vacatures/WSP-REGIO-2/doorsturen"
         handed = http.post(path, json={"referentie": pseudonym, "toelichting": "past bij haar wens"}, headers=duiven)
         assert handed.status_code == 200, handed.text
@@ -221,8 +237,22 @@ def test_a_consulent_hands_another_gemeentes_candidate_to_that_clients_consulent
         unknown = http.post(path, json={"referentie": "P-onbekend"}, headers=duiven)
         assert unknown.status_code == 404 and "staat niet (meer) op de kandidatenlijst" in unknown.json()["detail"]
 
+        # the same from the web candidate card (another candidate list, so the pair is new: a new vacancy)
+        browser = TestClient(http.app, follow_redirects=False)
+        web_login = {"gebruikersnaam": "wc-duiven", "wachtwoord": "wachtwoord-duiven-1"}
+        assert browser.post("/inloggen", data=web_login).status_code == 303
+        card = browser.get("/vacatures/WSP-REGIO-3?eigen=nee")
+        assert f"Doorsturen: {pseudonym_3}" in card.text and "K-ZEV-1" not in card.text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', card.text).group(1)  # type: ignore[union-attr]
+        form = {"referentie": pseudonym_3, "toelichting": "", "filters": "eigen=nee", "csrf": csrf}
+        sent = browser.post("/vacatures/WSP-REGIO-3/doorsturen", data=form)
+        assert sent.status_code == 303 and sent.headers["location"].endswith(f"#kandidaat-{pseudonym_3}")
+        assert "Doorgestuurd naar" in browser.get(sent.headers["location"]).text
+
         zevenaar = login(http, "wc-zev", "wc-zev-wachtwoord-1")
-        [item] = http.get("/api/v1/inbox", headers=zevenaar).json()["items"]
+        items = http.get("/api/v1/inbox", headers=zevenaar).json()["items"]
+        assert sorted(i["vacatureId"] for i in items) == ["WSP-REGIO-2", "WSP-REGIO-3"]
+        [item] = [i for i in items if i["vacatureId"] == "WSP-REGIO-2"]
         assert (item["klantId"], item["vacatureId"], item["toelichting"]) == (
             "K-ZEV-1",
             "WSP-REGIO-2",
