@@ -129,6 +129,7 @@ def test_level_index_finds_rows_at_least_a_level() -> None:
             assert sorted(levels.rows_at_least(column, level).tolist()) == list(expected)
 
 
+@pytest.mark.slow  # embeds 210 records and runs 320 searches twice: the array tests above cover the quick subset
 def test_lists_are_identical_with_and_without_the_prefilter(settings, embedder) -> None:
     """Through the façade (real SQLite, model, FAISS, BM25, the shipped ranker): every list equal."""
     matcher = Matcher(settings, embedder=embedder)
