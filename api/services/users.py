@@ -18,9 +18,9 @@ Demo accounts (``create_demo_users``, development only), password ``<username>-d
 * ``accountmanager`` / ``accountmanager-demo-wachtwoord``: accountmanager;
 * ``datascientist`` / ``datascientist-demo-wachtwoord``: data_scientist;
 * ``beheerder`` / ``beheerder-demo-wachtwoord``: beheerder of the region (every gemeente's accounts);
-* per gemeente with clients, e.g. Duiven: ``consulent-duiven`` (werkconsulent of that gemeente's busiest
-  caseload that ``consulent1``/``consulent2`` do not hold) and ``beheerder-duiven`` (beheerder of that
-  gemeente's accounts).
+* in a region (clients of more than one gemeente), per gemeente, e.g. Duiven: ``consulent-duiven``
+  (werkconsulent of that gemeente's busiest caseload that ``consulent1``/``consulent2`` do not hold) and
+  ``beheerder-duiven`` (beheerder of that gemeente's accounts).
 """
 
 from __future__ import annotations
@@ -370,7 +370,8 @@ def create_demo_users(engine: Engine, settings: Settings) -> list[dict[str, Any]
             ("datascientist", Rol.DATA_SCIENTIST, (None, None), "Demo data scientist"),
             ("beheerder", Rol.BEHEERDER, (None, None), "Demo beheerder (regio)"),
         ]
-        for gemeente, code in _gemeente_caseloads(session, {codes[0][0], codes[1][0]}):
+        per_gemeente = _gemeente_caseloads(session, {codes[0][0], codes[1][0]})
+        for gemeente, code in per_gemeente if len(per_gemeente) > 1 else []:  # a region; one gemeente: the above
             slug = gemeente_slug(gemeente)
             if code is not None:
                 accounts.append(
