@@ -193,6 +193,7 @@ def test_the_beheerder_manages_accounts_and_deactivation_ends_tokens_at_once(htt
         "gebruikersnaam": "nieuwe.consulent",
         "rol": "werkconsulent",
         "consulent": None,  # the caseload waits for a second beheerder (four eyes, tests/api/test_hardening_auth.py)
+        "gemeente": "Arnhem",  # a werkconsulent works for a gemeente: by default this installation's
         "naam": "nieuwe.consulent",
         "actief": True,
         "aangevraagd": "wc-x",
