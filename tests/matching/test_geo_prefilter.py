@@ -74,6 +74,7 @@ def assert_same(near: Eligibility, plain: Eligibility) -> None:
         np.testing.assert_array_equal(near.outside_filters, plain.outside_filters)
 
 
+@pytest.mark.slow  # the quick subset stays under 3 minutes; CI runs it
 def test_candidate_step_one_equals_the_plain_pass(world) -> None:
     clients, vacancies = world
     rng = np.random.default_rng(11)
@@ -92,6 +93,7 @@ def test_candidate_step_one_equals_the_plain_pass(world) -> None:
         assert skipped > 0
 
 
+@pytest.mark.slow  # the quick subset stays under 3 minutes; CI runs it
 def test_vacancy_step_one_equals_the_plain_pass(world) -> None:
     clients, vacancies = world
     for c_row in range(0, len(clients.ids), 9):

@@ -52,6 +52,7 @@ def writer(settings: Settings) -> Iterator[subprocess.Popen[str]]:
         yield process
 
 
+@pytest.mark.slow  # the quick subset stays under 3 minutes; CI runs it
 def test_a_second_process_reads_the_writers_files_and_writes_none(settings, embedder, writer) -> None:
     before = index_files(settings)
     assert {"clients.faiss", "clients.json", "vacancies.faiss", "vacancies.json"} <= set(before)
@@ -78,6 +79,7 @@ def test_a_second_process_reads_the_writers_files_and_writes_none(settings, embe
     assert index_files(settings) == before  # searched, changed, closed: not one index file written
 
 
+@pytest.mark.slow  # the quick subset stays under 3 minutes; CI runs it
 def test_the_writer_drops_a_deleted_record_from_its_files_without_a_search(settings, embedder, writer) -> None:
     """A row deleted by another process (an erasure on a reader) leaves the writer's files within SAVE_EVERY_S."""
     reader = Matcher(settings, embedder=embedder)
@@ -115,6 +117,7 @@ def test_the_writer_catches_up_with_deletions_in_process(settings, embedder) -> 
     matcher.close()
 
 
+@pytest.mark.slow  # the quick subset stays under 3 minutes; CI runs it
 def test_a_reader_takes_over_when_the_writer_stops(settings, embedder, writer) -> None:
     reader = Matcher(settings, embedder=embedder)
     reader.sync()

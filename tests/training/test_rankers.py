@@ -118,6 +118,7 @@ def tuned(compared: dict) -> tuple[dict, dict]:
     return tune_lgbm(compared["train"], seed=0)
 
 
+@pytest.mark.slow  # the quick subset stays under 3 minutes; CI runs it
 def test_every_model_is_reported_per_source_and_trede(compared: dict) -> None:
     test, models = compared["test"], compared["result"]["models"]
     expected_keys = {"bron:WSP", "bron:Scalabor"} | {f"trede:{step}" for step in range(6)}
@@ -139,6 +140,7 @@ def test_every_model_is_reported_per_source_and_trede(compared: dict) -> None:
         assert trede["tooSmall"] is (trede["scoredVacancies"] < 30)
 
 
+@pytest.mark.slow  # the quick subset stays under 3 minutes; CI runs it
 def test_external_rankers_are_judged_on_the_same_test_rows(compared: dict) -> None:
     test, models = compared["test"], compared["result"]["models"]
     assert len(compared["seen"]) == 1
@@ -161,6 +163,7 @@ def test_external_rankers_may_not_hide_a_built_in_one_or_miss_rows() -> None:
         compare(generated(vacancies=100), RetrievalSettings(), rankers={"short": lambda features: features[:5, 0]})
 
 
+@pytest.mark.slow  # the quick subset stays under 3 minutes; CI runs it
 def test_censored_placements_in_the_test_are_counted(compared: dict) -> None:
     test = compared["test"]
     expected = int(((test.labels == 3) & (test.vacancy_ids % 2 == 0)).sum())
@@ -177,6 +180,7 @@ def test_data_without_source_trede_or_censoring_gets_no_slices() -> None:
     assert all(metrics["slices"] == {} for metrics in result["models"].values())
 
 
+@pytest.mark.slow  # the quick subset stays under 3 minutes; CI runs it
 def test_tuning_uses_only_the_training_vacancies_and_its_score_is_the_metric(
     compared: dict, tuned: tuple[dict, dict]
 ) -> None:
@@ -194,6 +198,7 @@ def test_tuning_uses_only_the_training_vacancies_and_its_score_is_the_metric(
     assert report["validationVacancies"] == ours["scoredVacancies"]
 
 
+@pytest.mark.slow  # the quick subset stays under 3 minutes; CI runs it
 def test_fit_lgbm_takes_params_but_keeps_the_monotone_constraints(compared: dict) -> None:
     train = compared["train"]
     model = fit_lgbm(train, 3, {"num_leaves": 7, "n_estimators": 11, "monotone_constraints": None})
@@ -203,6 +208,7 @@ def test_fit_lgbm_takes_params_but_keeps_the_monotone_constraints(compared: dict
     assert default.get_params()["num_leaves"] == 31 and default.n_estimators_ == 300
 
 
+@pytest.mark.slow  # the quick subset stays under 3 minutes; CI runs it
 def test_compare_reports_the_tuned_params_it_used(compared: dict, tuned: tuple[dict, dict]) -> None:
     lgbm = compared["result"]["models"]["lgbm"]
     params, report = tuned

@@ -89,6 +89,7 @@ def test_same_seed_gives_identical_output_and_another_seed_does_not() -> None:
     assert _dump(first)["vacancies"] != _dump(other)["vacancies"]
 
 
+@pytest.mark.slow  # the quick subset stays under 3 minutes; CI runs it
 def test_batches_give_the_same_records_as_one_run() -> None:
     whole = synthetic.generate(1100, 20, seed=3)
     batches = list(synthetic.iter_batches(1100, 20, seed=3, batch_size=1000))
@@ -215,6 +216,7 @@ def _table_rows(engine: Any) -> dict[str, list[tuple[Any, ...]]]:
         }
 
 
+@pytest.mark.slow  # the quick subset stays under 3 minutes; CI runs it
 def test_write_streaming_writes_what_generate_writes(tmp_path: Path) -> None:
     whole = make_engine(f"sqlite:///{tmp_path / 'whole.db'}")
     synthetic.write_to_db(whole, synthetic.generate(2100, 1100, seed=11), progress=False)
