@@ -71,6 +71,23 @@ def vacancy_in(**overrides: Any) -> VacancyIn:
     return VacancyIn.model_validate(data)
 
 
+# A cleaner and a cleaning job that fit each other: make_client(..., **SCHOONMAKER), make_vacancy(..., **SCHOONMAAKWERK)
+SCHOONMAKER: dict[str, Any] = {
+    "competenties": [{"code": "schoonmaakwerk"}],
+    "werkervaring": [{"beroep_code": "schoonmaker", "jaren": 5}],
+    "wensen": {"beroepen": ["schoonmaker"], "max_reisafstand_km": 15},
+    "zelfbeschrijving": "Ik maak kantoren schoon en werk graag zelfstandig.",
+}
+SCHOONMAAKWERK: dict[str, Any] = {
+    "titel": "Schoonmaker kantoren",
+    "beroep_code": "schoonmaker",
+    "omschrijving": "Kantoren schoonmaken in de avond.",
+    "competenties_vereist": [{"code": "schoonmaakwerk"}],
+    "competenties_gewenst": [],
+    "werktijden": ["dag", "avond"],
+}
+
+
 def make_client(session: Session, **overrides: Any) -> Client:
     row, _ = upsert_client(session, client_in(**overrides))
     session.commit()

@@ -15,7 +15,15 @@ from matching.features import FEATURE_NAMES
 from matching.matcher import Matcher
 from matching.settings import RetrievalSettings
 from matching.taxonomy import load_taxonomy
-from tests.factories import client_in, make_client, make_vacancy, plausible_pairs, vacancy_in
+from tests.factories import (
+    SCHOONMAAKWERK,
+    SCHOONMAKER,
+    client_in,
+    make_client,
+    make_vacancy,
+    plausible_pairs,
+    vacancy_in,
+)
 
 WEIGHTS = RetrievalSettings()
 COLUMN = {name: position for position, name in enumerate(FEATURE_NAMES)}
@@ -114,25 +122,9 @@ def world(settings, embedder) -> Iterator[Matcher]:
     matcher = Matcher(settings, embedder=embedder)
     with Session(matcher.engine) as session:
         make_client(session, client_nummer="K-ORDER", zelfbeschrijving="Ik werkte jaren als orderpicker.")
-        make_client(
-            session,
-            client_nummer="K-SCHOON",
-            competenties=[{"code": "schoonmaakwerk"}],
-            werkervaring=[{"beroep_code": "schoonmaker", "jaren": 5}],
-            wensen={"beroepen": ["schoonmaker"], "max_reisafstand_km": 15},
-            zelfbeschrijving="Ik maak kantoren schoon en werk graag zelfstandig.",
-        )
+        make_client(session, client_nummer="K-SCHOON", **SCHOONMAKER)
         make_vacancy(session, vacature_nummer="V-ORDER")
-        make_vacancy(
-            session,
-            vacature_nummer="V-SCHOON",
-            titel="Schoonmaker kantoren",
-            beroep_code="schoonmaker",
-            omschrijving="Kantoren schoonmaken in de avond.",
-            competenties_vereist=[{"code": "schoonmaakwerk"}],
-            competenties_gewenst=[],
-            werktijden=["dag", "avond"],
-        )
+        make_vacancy(session, vacature_nummer="V-SCHOON", **SCHOONMAAKWERK)
     matcher.sync()
     yield matcher
     matcher.close()

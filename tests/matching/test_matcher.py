@@ -14,7 +14,7 @@ from matching.index import VectorIndex
 from matching.index_sync import digest
 from matching.matcher import Matcher
 from matching.pipeline import CandidateFilters
-from tests.factories import make_client, make_vacancy
+from tests.factories import SCHOONMAAKWERK, SCHOONMAKER, make_client, make_vacancy
 
 
 @pytest.fixture
@@ -29,14 +29,7 @@ def small_world(matcher: Matcher) -> Matcher:
         make_client(
             session, client_nummer="K-ORDER", zelfbeschrijving="Ik werkte jaren als orderpicker in een magazijn."
         )
-        make_client(
-            session,
-            client_nummer="K-SCHOON",
-            competenties=[{"code": "schoonmaakwerk"}],
-            werkervaring=[{"beroep_code": "schoonmaker", "jaren": 5}],
-            wensen={"beroepen": ["schoonmaker"], "max_reisafstand_km": 15},
-            zelfbeschrijving="Ik maak kantoren schoon en werk graag zelfstandig.",
-        )
+        make_client(session, client_nummer="K-SCHOON", **SCHOONMAKER)
         make_client(  # incomplete profile: only the mandatory fields and a short text
             session,
             client_nummer="K-LEEG",
@@ -48,16 +41,7 @@ def small_world(matcher: Matcher) -> Matcher:
             zelfbeschrijving="Wil graag in een magazijn werken, orderpicken lijkt me leuk.",
         )
         make_vacancy(session, vacature_nummer="V-ORDER")
-        make_vacancy(
-            session,
-            vacature_nummer="V-SCHOON",
-            titel="Schoonmaker kantoren",
-            beroep_code="schoonmaker",
-            omschrijving="Kantoren schoonmaken in de avond.",
-            competenties_vereist=[{"code": "schoonmaakwerk"}],
-            competenties_gewenst=[],
-            werktijden=["dag", "avond"],
-        )
+        make_vacancy(session, vacature_nummer="V-SCHOON", **SCHOONMAAKWERK)
         make_vacancy(session, vacature_nummer="V-DICHT", status="vervuld")
     matcher.sync()
     return matcher
