@@ -150,8 +150,10 @@ def request_grant(
 def _open_grant(session: Session, grant_id: int, actor: User) -> CaseloadToekenning:
     """An open grant ``actor`` may decide: a gemeente's beheerder only those of the own gemeente's accounts."""
     grant = session.get(CaseloadToekenning, grant_id)
-    account = get_user(session, grant.username) if grant is not None else None
-    foreign = actor.gemeente is not None and (account is None or account.gemeente != actor.gemeente)
+    foreign = False
+    if grant is not None and actor.gemeente is not None:  # a regional beheerder decides every grant
+        account = get_user(session, grant.username)
+        foreign = account is None or account.gemeente != actor.gemeente
     if grant is None or foreign:  # another gemeente's grant answers as an unknown one
         raise NotFoundError(f"toekenning {grant_id} bestaat niet; zie GET /api/v1/caseloadtoekenningen")
     if grant.status != Status.OPEN.value:
