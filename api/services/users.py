@@ -298,16 +298,23 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user
 
 
-def _busiest_consulenten(session: Session, count: int) -> list[tuple[str, str | None]]:
-    """The consulent codes owning the most clients, most first (ties by code), with their clients' gemeente."""
+def _caseload_sizes(session: Session) -> list[tuple[str, str, int]]:
+    """(gemeente, consulent code, clients) of every caseload in each gemeente, biggest first (ties by code)."""
     clients = func.count(Client.id)  # type: ignore[arg-type]
-    rows = session.exec(
-        select(Client.consulent, func.min(Client.gemeente))
-        .group_by(Client.consulent)
-        .order_by(clients.desc(), Client.consulent)
-        .limit(count)
-    ).all()
-    return [(code, gemeente) for code, gemeente in rows]
+    rows = session.exec(select(Client.gemeente, Client.consulent, clients).group_by(Client.gemeente, Client.consulent))
+    return sorted(
+        ((gemeente, code, count) for gemeente, code, count in rows), key=lambda row: (-row[2], row[1], row[0])
+    )
+
+
+def _busiest_consulenten(sizes: list[tuple[str, str, int]], count: int) -> list[tuple[str, str | None]]:
+    """The consulent codes owning the most clients, most first (ties by code), with their clients' gemeente."""
+    per_code: dict[str, tuple[int, str]] = {}
+    for gemeente, code, clients in sizes:
+        total, first = per_code.get(code, (0, gemeente))
+        per_code[code] = (total + clients, min(first, gemeente))
+    ranked = sorted(per_code, key=lambda code: (-per_code[code][0], code))[:count]
+    return [(code, per_code[code][1]) for code in ranked]
 
 
 def gemeente_slug(gemeente: str) -> str:
@@ -316,22 +323,18 @@ def gemeente_slug(gemeente: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")
 
 
-def _gemeente_caseloads(session: Session, taken: set[str]) -> list[tuple[str, str | None]]:
+def _gemeente_caseloads(sizes: list[tuple[str, str, int]], taken: set[str]) -> list[tuple[str, str | None]]:
     """Per gemeente with clients, most clients first: (gemeente, its busiest consulent code not in ``taken``).
 
     None when every caseload of the gemeente is taken (then it gets no demo werkconsulent of its own).
     """
-    clients = func.count(Client.id)  # type: ignore[arg-type]
-    rows = session.exec(select(Client.gemeente, Client.consulent, clients).group_by(Client.gemeente, Client.consulent))
-    busiest: dict[str, tuple[int, str]] = {}
     totals: dict[str, int] = {}
-    for gemeente, code, count in rows:
-        totals[gemeente] = totals.get(gemeente, 0) + count
-        free = code not in taken
-        if free and (gemeente not in busiest or (-count, code) < (-busiest[gemeente][0], busiest[gemeente][1])):
-            busiest[gemeente] = (count, code)
-    ordered = sorted(totals, key=lambda g: (-totals[g], g))
-    return [(gemeente, busiest[gemeente][1] if gemeente in busiest else None) for gemeente in ordered]
+    busiest: dict[str, str] = {}
+    for gemeente, code, clients in sizes:  # biggest first: a gemeente's first free code is its busiest
+        totals[gemeente] = totals.get(gemeente, 0) + clients
+        if code not in taken:
+            busiest.setdefault(gemeente, code)
+    return [(gemeente, busiest.get(gemeente)) for gemeente in sorted(totals, key=lambda g: (-totals[g], g))]
 
 
 def create_demo_users(engine: Engine, settings: Settings) -> list[dict[str, Any]]:
@@ -361,7 +364,8 @@ def create_demo_users(engine: Engine, settings: Settings) -> list[dict[str, Any]
         )
     result: list[dict[str, Any]] = []
     with Session(engine, expire_on_commit=False) as session:
-        codes = _busiest_consulenten(session, 2)
+        sizes = _caseload_sizes(session)
+        codes = _busiest_consulenten(sizes, 2)
         codes += [(f"wc-demo-{i:02d}", None) for i in range(len(codes) + 1, 3)]
         accounts = [
             ("consulent1", Rol.WERKCONSULENT, codes[0], "Demo werkconsulent 1"),
@@ -370,7 +374,7 @@ def create_demo_users(engine: Engine, settings: Settings) -> list[dict[str, Any]
             ("datascientist", Rol.DATA_SCIENTIST, (None, None), "Demo data scientist"),
             ("beheerder", Rol.BEHEERDER, (None, None), "Demo beheerder (regio)"),
         ]
-        per_gemeente = _gemeente_caseloads(session, {codes[0][0], codes[1][0]})
+        per_gemeente = _gemeente_caseloads(sizes, {codes[0][0], codes[1][0]})
         for gemeente, code in per_gemeente if len(per_gemeente) > 1 else []:  # a region; one gemeente: the above
             slug = gemeente_slug(gemeente)
             if code is not None:
