@@ -25,6 +25,10 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from api.services import schema
+from matching import tenancy
+from matching.store import make_engine
+
 SUPERUSER = "werkmatch_test"
 OWNER = "werkmatch_eigenaar"  # owns the tables, runs the migrations
 SERVICE = "werkmatch_dienst"  # what the service connects as: owns nothing, cannot bypass row-level security
@@ -110,6 +114,17 @@ class PostgresServer:
             yield self.url(name, OWNER), self.url(name, SERVICE)
         finally:
             self.drop(url)
+
+    @contextmanager
+    def service_database(self) -> Iterator[tuple[str, str]]:
+        """A :meth:`tenant_database` set up as in production, dropped afterwards: the owner ran the migrations
+        and granted :data:`SERVICE` its rows; (the owner's URL, the service role's URL)."""
+        with self.tenant_database() as (owner_url, service_url):
+            owner = make_engine(owner_url)
+            schema.upgrade(owner)
+            tenancy.grant(owner, SERVICE)
+            owner.dispose()
+            yield owner_url, service_url
 
     def drop(self, url: str) -> None:
         name = url.rsplit("/", 1)[1]

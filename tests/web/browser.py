@@ -11,7 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import uvicorn
+
+from tests.conftest import DATABASES
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -26,6 +29,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+ON_BOTH_DATABASES = pytest.mark.parametrize("web_database", DATABASES, indirect=True)
+"""A browser test that runs on SQLite and on PostgreSQL: its module's world takes ``web_database`` (conftest)."""
 
 
 def free_port() -> int:

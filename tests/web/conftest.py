@@ -2,6 +2,10 @@
 
 One small world per module (the embedding model is real and slow on 2 cores). axe-core comes from
 ``node_modules`` (``npm ci``); screenshots land in ``$WERKMATCH_ARTIFACTS`` or ``test-artifacts/screenshots``.
+
+A module's world takes its database from :func:`web_database`: SQLite by default; a test that names
+``@pytest.mark.parametrize("web_database", DATABASES, indirect=True)`` runs on PostgreSQL as well, the
+served app connected as in production (:meth:`tests.postgres.PostgresServer.service_database`).
 """
 
 from __future__ import annotations
@@ -13,6 +17,18 @@ from typing import Any
 import pytest
 
 from tests.web.browser import AXE, CHROMIUM, CHROMIUM_ARGS
+
+
+@pytest.fixture(scope="module", params=["sqlite"])
+def web_database(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The ``database_url`` of a module's served app: ``""`` (SQLite in the data directory), or for the
+    ``postgresql`` parameter a database on the real PostgreSQL migrated by the table owner, served as the
+    service role that owns nothing and cannot bypass row-level security (as the README prescribes)."""
+    if request.param == "sqlite":
+        yield ""
+        return
+    with request.getfixturevalue("postgres").service_database() as (_owner_url, service_url):
+        yield service_url
 
 
 @pytest.fixture(scope="module")

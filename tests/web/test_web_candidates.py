@@ -20,7 +20,7 @@ from api.app import create_app
 from matching.matcher import Matcher
 from matching.settings import RankerSettings, Settings
 from tests.factories import make_client, make_vacancy
-from tests.web.browser import ARTIFACTS, check_accessibility, login, serve
+from tests.web.browser import ARTIFACTS, ON_BOTH_DATABASES, check_accessibility, login, serve
 
 pytestmark = pytest.mark.slow  # Chromium against a served app with 42 embedded clients
 
@@ -36,8 +36,9 @@ SCREEN = {"width": 1366, "height": 900}
 
 
 @pytest.fixture(scope="module")
-def web_url(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[str]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("cand") / "var", ranker=RankerSettings(poll_seconds=0))
+def web_url(tmp_path_factory: pytest.TempPathFactory, embedder, web_database: str) -> Iterator[str]:
+    data_dir = tmp_path_factory.mktemp("cand") / "var"
+    settings = Settings(data_dir=data_dir, database_url=web_database, ranker=RankerSettings(poll_seconds=0))
     matcher = Matcher(settings, embedder=embedder)
     with Session(matcher.engine) as session:
         for index in range(20):
@@ -72,6 +73,7 @@ def in_view(page: Any, selector: str) -> bool:
     return box is not None and -1 <= box["y"] < SCREEN["height"]  # an anchor lands within a pixel of the top
 
 
+@ON_BOTH_DATABASES
 def test_own_clients_at_the_top_in_one_click(new_page) -> None:
     page = consulent_page(new_page)
     page.goto("/vacatures")
@@ -128,6 +130,7 @@ def test_twenty_candidates_fit_in_about_three_screens(new_page) -> None:
     assert other_list["height"] <= 3.4 * SCREEN["height"], measured
 
 
+@ON_BOTH_DATABASES
 def test_proposing_returns_to_the_card_and_a_second_click_is_answered_in_words(new_page) -> None:
     page = consulent_page(new_page)
     page.goto("/vacatures/V-CAND")
@@ -159,6 +162,7 @@ def test_proposing_returns_to_the_card_and_a_second_click_is_answered_in_words(n
     assert "Traceback" not in stale.content() and "{" not in error.inner_text()
 
 
+@ON_BOTH_DATABASES
 def test_a_form_error_stands_on_the_card_with_focus(new_page) -> None:
     page = consulent_page(new_page)
     page.goto("/vacatures/V-CAND")

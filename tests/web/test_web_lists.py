@@ -24,7 +24,7 @@ from matching.matcher import Matcher
 from matching.outcomes import VoorstelStatus
 from matching.settings import RankerSettings, Settings
 from tests.factories import make_client, make_vacancy
-from tests.web.browser import check_accessibility, login, serve
+from tests.web.browser import ON_BOTH_DATABASES, check_accessibility, login, serve
 
 pytestmark = pytest.mark.slow  # Chromium against a served app with 281 voorstellen: ≈ 30 s
 
@@ -34,8 +34,9 @@ PUSHED = "V-WLPUSH"
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[tuple[str, Any]]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("lijsten") / "var", ranker=RankerSettings(poll_seconds=0))
+def world(tmp_path_factory: pytest.TempPathFactory, embedder, web_database: str) -> Iterator[tuple[str, Any]]:
+    data_dir = tmp_path_factory.mktemp("lijsten") / "var"
+    settings = Settings(data_dir=data_dir, database_url=web_database, ranker=RankerSettings(poll_seconds=0))
     matcher = Matcher(settings, embedder=embedder)
     with Session(matcher.engine) as session:
         for number in (*OWN, "K-WLX"):
@@ -62,6 +63,7 @@ def web_url(world: tuple[str, Any]) -> str:
     return world[0]
 
 
+@ON_BOTH_DATABASES
 def test_voorstellen_page_to_item_280_and_filter_on_status(new_page) -> None:
     page = new_page()
     login(page, "consulent1")

@@ -17,7 +17,7 @@ from api.app import create_app
 from matching.matcher import Matcher
 from matching.settings import RankerSettings, Settings
 from tests.factories import make_client, make_vacancy
-from tests.web.browser import check_accessibility, login, serve
+from tests.web.browser import ON_BOTH_DATABASES, check_accessibility, login, serve
 
 pytestmark = pytest.mark.slow  # Chromium against a served app: ≈ 25 s
 
@@ -27,8 +27,9 @@ BEPERKING = [{"aspect": "tillen", "ernst": 2, "toelichting": "Rugklachten-GEHEIM
 
 
 @pytest.fixture(scope="module")
-def web_url(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[str]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("web") / "var", ranker=RankerSettings(poll_seconds=0))
+def web_url(tmp_path_factory: pytest.TempPathFactory, embedder, web_database: str) -> Iterator[str]:
+    data_dir = tmp_path_factory.mktemp("web") / "var"
+    settings = Settings(data_dir=data_dir, database_url=web_database, ranker=RankerSettings(poll_seconds=0))
     matcher = Matcher(settings, embedder=embedder)
     with Session(matcher.engine) as session:
         make_client(session, client_nummer="K-W1", consulent="wc-a", beperkingen=BEPERKING, opleidingsniveau=None)
@@ -136,6 +137,7 @@ def test_consulent_sees_explained_candidates_and_proposes_one(new_page) -> None:
     assert closed.count() == 1 and "afgewezen" in closed.inner_text() and "afgerond" in closed.inner_text()
 
 
+@ON_BOTH_DATABASES
 def test_accountmanager_pushes_and_consulent_finds_it_in_the_inbox(new_page) -> None:
     manager = new_page()
     login(manager, "accountmanager")
@@ -176,6 +178,7 @@ def test_accountmanager_pushes_and_consulent_finds_it_in_the_inbox(new_page) -> 
     assert "V-PUSH" in row and "ontwikkelkans" in row  # the reason of the decision is kept and shown
 
 
+@ON_BOTH_DATABASES
 def test_role_limits_on_client_pages(new_page) -> None:
     manager = new_page()
     login(manager, "accountmanager")
