@@ -1,8 +1,9 @@
-"""``werkmatch batch embed``: the whole bestand embedded by a resumable batch on Ray (:mod:`training.batch_embed`).
+"""``werkmatch batch``: resumable batches on Ray, ``embed`` and ``match`` (``training.batch_embed``, ``batch_match``).
 
 On this machine it starts Ray itself; with ``RAY_ADDRESS`` set (``ray://head:10001`` or ``auto``) the
 same command runs its workers on that cluster. Stopped or killed, it is started again with the same
-command: what is in the embedding cache is not embedded again.
+command: what is in the embedding cache is not embedded again, a partition of lists already stored is
+not computed again.
 """
 
 from __future__ import annotations
@@ -53,4 +54,48 @@ def batch_embed(
         f"{report.pieces} stukken tekst: {report.cached_before} stonden al in de cache, "
         f"{report.embedded} nu ge-embed door {report.workers} werker(s) "
         f"in {report.seconds:.1f} s ({report.pieces_per_s:.1f} stukken/s)."
+    )
+
+
+@batch_app.command("match")
+@friendly_errors
+def batch_match(
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="Ray-werkers (standaard: zoveel als er CPU's zijn).")
+    ] = None,
+    partition: Annotated[
+        int,
+        typer.Option(
+            "--partition", min=1, help="Record-id's per partitie (een nieuwe run; een hervatte houdt de zijne)."
+        ),
+    ] = 100,
+    object_store_mb: Annotated[
+        int, typer.Option("--object-store-mb", min=80, help="Objectopslag van de lokale Ray (MB).")
+    ] = 1024,
+    json_out: JsonFlag = False,
+) -> None:
+    """De lijsten van vannacht: per open vacature de beste 50 kandidaten, per klant de beste 20 vacatures.
+
+    Hervat een onderbroken run: opgeslagen partities worden niet opnieuw berekend.
+    """
+    from training.batch_embed import RaySizing  # ray: only for the batch commands
+    from training.batch_match import match_bestand
+
+    config = settings()
+    engine = database(config)
+    report = match_bestand(
+        config,
+        engine,
+        workers=workers,
+        partition_ids=partition,
+        sizing=RaySizing(object_store_mb=object_store_mb),
+        progress=not json_out,
+    )
+    if json_out:
+        emit(report.to_json())
+        return
+    typer.echo(
+        f"Run {report.run_id}{' (hervat)' if report.resumed else ''}: {report.vacancy_lists} kandidatenlijsten "
+        f"en {report.client_lists} vacaturelijsten ({report.rows} regels) door {report.workers} werker(s) "
+        f"in {report.seconds:.1f} s ({report.rows_per_s:.1f} regels/s)."
     )

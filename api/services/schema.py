@@ -19,11 +19,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from api.services import audit, audit_guard, grants, inbox, migrations, users, voorstellen, zoekopdrachten
-from matching import store
+from matching import batch_lists, store
 from training.latent import SyntheticLatent
 
 TABLES: tuple[type[SQLModel], ...] = (
     *store.TABLES,
+    *batch_lists.TABLES,
     SyntheticLatent,
     users.User,
     users.TokenGeneratie,

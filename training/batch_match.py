@@ -1,0 +1,301 @@
+"""``werkmatch batch match``: every open vacancy's candidates and every client's vacancies, overnight on Ray Data.
+
+What a list is: exactly what the live search answers (:class:`matching.matcher.Matcher`, the same
+pipeline, ranked by the ranker that serves: the registry's champion, else the shipped baseline, or
+the weighted score when the kill switch says ``transparant``), with ``served=False``: a nightly list
+enters no exposure ledger and is not re-ranked for exposure (nobody saw it yet; the live list a
+person opens is). Candidates are ranked as for a viewer without a caseload (an accountmanager,
+:data:`matching.disclosure.OUTSIDER`): nobody's beperkingen shape the list, so it can be shown to any
+role that may see the live list, cut as the live list is (:mod:`api.services.batch_lists`). A
+client's vacancies are ranked as the client's own consulent's live search ranks them.
+
+How: the driver (this process) takes the batch lock (:func:`training.batch_embed.batch_lock`: one
+batch per database), brings the index files up to date (the workers read them, as any reader of the
+data directory does), and cuts both sides into partitions of :data:`PARTITION_IDS` record ids. A
+Ray Data pipeline (``ray.data.from_items`` → ``map_batches`` over a pool of :class:`ListWorker`
+actors, each with its own read-only matcher) computes a partition's lists; the driver stores each
+finished partition with its mark in one transaction (:mod:`matching.batch_lists`). Killed at any
+moment, the same command resumes the unfinished run: marked partitions are skipped, a partition is
+stored whole or not at all, so no list is lost or stored twice. A killed worker is restarted by Ray
+and its partition computed again (nothing of it was stored). A finished run replaces the previous
+night's lists. Ray starts as ``batch embed``'s does (:func:`training.batch_embed.start_ray`): locally
+sized by :class:`training.batch_embed.RaySizing`, or the cluster of ``RAY_ADDRESS``; the workers then
+need the database and the data directory's index files (a shared volume).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import ray
+import ray.data
+from ray.exceptions import RayError
+from sqlalchemy import delete, insert
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+from tqdm import tqdm
+
+from matching.batch_lists import (
+    KIND_MATCH,
+    BatchPartition,
+    BatchRun,
+    NachtKandidaat,
+    NachtVacature,
+    partition_of,
+)
+from matching.disclosure import EVERYONE, OUTSIDER
+from matching.domain import Client, Vacancy, VacancyStatus, utcnow
+from matching.embedding import Embedder
+from matching.errors import WerkmatchError
+from matching.index_sync import IndexSync
+from matching.matcher import Matcher
+from matching.settings import Settings
+from training import registry
+from training.batch_embed import RaySizing, batch_lock, start_ray
+
+logger = logging.getLogger(__name__)
+
+PARTITION_IDS = 100  # record ids per partition: ~100 searches, a few seconds of one core
+CANDIDATES_TOP = 50
+VACANCIES_TOP = 20
+Part = tuple[str, int]  # (side, first id)
+
+
+@dataclass(frozen=True)
+class MatchReport:
+    """What one run (or the resumed part of one) did."""
+
+    run_id: int
+    resumed: bool
+    partitions: int  # of the whole run
+    done_before: int  # partitions stored before this start (a resumed run)
+    vacancy_lists: int  # stored by this start
+    client_lists: int
+    rows: int  # list rows stored by this start
+    workers: int
+    prepare_seconds: float  # the lock, the index files, the partitions
+    seconds: float  # Ray, the workers and the lists
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "rows_per_s": round(self.rows_per_s, 1)}
+
+
+class ListWorker:
+    """A Ray Data actor: a read-only matcher serving the champion; a partition in, its lists out (as JSON).
+
+    It reads the database and the index files and writes nothing but the embedding cache's query
+    vectors (as every search does); the driver stores the lists.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
+        self.matcher = Matcher(settings, may_write=False)
+        registry.serve_champion(settings, self.matcher)
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        lists = [
+            json.dumps(self.partition_lists(str(side), int(first), int(size)))
+            for side, first, size in zip(batch["side"], batch["first"], batch["size"], strict=True)
+        ]
+        return {**batch, "lists": np.array(lists, dtype=object), "pid": np.full(len(lists), os.getpid())}
+
+    def partition_lists(self, side: str, first: int, size: int) -> list[dict[str, Any]]:
+        """The lists of one partition: per owner (vacancy or client id) its ranked ids and scores."""
+        matcher = self.matcher
+        with Session(matcher.engine) as session:
+            table = Vacancy if side == "vacatures" else Client
+            query = select(table.id).where(col(table.id) >= first, col(table.id) < first + size)
+            if side == "vacatures":
+                query = query.where(Vacancy.status == VacancyStatus.OPEN.value)
+            owners = list(session.exec(query.order_by(col(table.id))))
+        lists = []
+        for owner in owners:
+            if side == "vacatures":
+                found: Any = matcher.search_candidates(owner, CANDIDATES_TOP, viewer=OUTSIDER)
+                numbers = [item.client_id for item in found.results]
+            else:
+                found = matcher.search_vacancies(owner, VACANCIES_TOP, viewer=EVERYONE)
+                numbers = [item.vacancy_id for item in found.results]
+            ids = _ids(matcher.engine, side, numbers)
+            items = [
+                [ids[number], item.rank, item.ranking_score, item.score]
+                for number, item in zip(numbers, found.results, strict=True)
+            ]
+            lists.append({"owner": owner, "rankedBy": found.ranked_by, "items": items})
+        return lists
+
+
+def _ids(engine: Engine, side: str, numbers: list[str]) -> dict[str, int]:
+    """Klantnummers (a vacancy's candidates) or vacaturenummers (a client's options) → database ids."""
+    table, number = (Client, Client.client_nummer) if side == "vacatures" else (Vacancy, Vacancy.vacature_nummer)
+    with Session(engine) as session:
+        return dict(session.exec(select(number, table.id).where(col(number).in_(numbers))).all())  # type: ignore[arg-type]
+
+
+def _current_run(engine: Engine, partition_ids: int) -> tuple[BatchRun, bool]:
+    """The unfinished run to resume (its own partition size), or a new one."""
+    with Session(engine) as session:
+        query = select(BatchRun).where(BatchRun.kind == KIND_MATCH, col(BatchRun.finished_at).is_(None))
+        run = session.exec(query.order_by(col(BatchRun.id).desc())).first()
+        resumed = run is not None
+        if run is None:
+            run = BatchRun(kind=KIND_MATCH, partition_ids=partition_ids)
+            session.add(run)
+            session.commit()
+        session.refresh(run)
+        session.expunge(run)
+        return run, resumed
+
+
+def _partitions(engine: Engine, run: BatchRun) -> tuple[list[Part], set[Part]]:
+    """Every partition of the run (of the records there now), and those already stored."""
+    size = run.partition_ids
+    with Session(engine) as session:
+        vacancies = session.exec(select(Vacancy.id).where(Vacancy.status == VacancyStatus.OPEN.value))
+        parts = {("vacatures", partition_of(int(found), size)) for found in vacancies}  # type: ignore[arg-type]
+        clients = session.exec(select(Client.id).execution_options(yield_per=50_000))
+        parts |= {("klanten", partition_of(int(found), size)) for found in clients}  # type: ignore[arg-type]
+        stored = session.exec(
+            select(BatchPartition.side, BatchPartition.first_id).where(BatchPartition.run_id == run.id)
+        )
+        done = {(side, first) for side, first in stored}
+    return sorted(parts), done
+
+
+def store_partition(engine: Engine, run_id: int, side: str, first: int, lists: list[dict[str, Any]]) -> int:
+    """A partition's lists and its mark, in one transaction; 0 when it was stored already. Returns rows."""
+    table = NachtKandidaat if side == "vacatures" else NachtVacature
+    owner, item = ("vacancy_id", "client_id") if side == "vacatures" else ("client_id", "vacancy_id")
+    rows = [
+        {"run_id": run_id, owner: found["owner"], item: ident, "rank": rank, "ranking_score": score, "score": shown}
+        for found in lists
+        for ident, rank, score, shown in found["items"]
+    ]
+    ranked_by = lists[0]["rankedBy"] if lists else {}
+    with Session(engine) as session:
+        if session.get(BatchPartition, (run_id, side, first)) is not None:
+            return 0
+        session.add(BatchPartition(run_id=run_id, side=side, first_id=first, lists=len(lists), ranked_by=ranked_by))
+        session.flush()
+        if rows:
+            session.execute(insert(table), rows)
+        session.commit()
+    return len(rows)
+
+
+def _finish(engine: Engine, run_id: int) -> None:
+    """Mark the run finished and remove every earlier run's lists (they are replaced)."""
+    with Session(engine) as session:
+        run = session.get(BatchRun, run_id)
+        assert run is not None
+        run.finished_at = utcnow()
+        session.add(run)
+        older = select(BatchRun.id).where(BatchRun.kind == KIND_MATCH, col(BatchRun.id) < run_id)
+        for table in (NachtKandidaat, NachtVacature, BatchPartition):
+            session.execute(delete(table).where(col(table.run_id).in_(older)))
+        session.execute(delete(BatchRun).where(col(BatchRun.id).in_(older)))
+        session.commit()
+
+
+OnPartition = Callable[[dict[str, Any]], None]
+
+
+def _run_lists(
+    settings: Settings,
+    engine: Engine,
+    run: BatchRun,
+    todo: list[Part],
+    workers: int,
+    bar: tqdm,
+    on_partition: OnPartition | None,
+) -> tuple[int, int, int]:
+    """The Ray Data pipeline over ``todo``; each partition stored as it arrives. Returns lists and rows stored."""
+    assert run.id is not None
+    items = [{"side": side, "first": first, "size": run.partition_ids} for side, first in todo]
+    dataset = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
+        ListWorker,
+        fn_constructor_args=(settings,),
+        batch_size=1,
+        compute=ray.data.ActorPoolStrategy(size=workers),
+        num_cpus=1,  # Ray Data restarts a killed actor and retries its partition (max_restarts=-1 by default)
+    )
+    counts = {"vacatures": 0, "klanten": 0}
+    rows = 0
+    for row in dataset.iter_rows():
+        lists = json.loads(row["lists"])
+        rows += store_partition(engine, run.id, row["side"], int(row["first"]), lists)
+        counts[row["side"]] += len(lists)
+        bar.update(1)
+        if on_partition is not None:
+            on_partition(row)
+    return counts["vacatures"], counts["klanten"], rows
+
+
+def match_bestand(
+    settings: Settings,
+    engine: Engine,
+    *,
+    workers: int | None = None,
+    partition_ids: int = PARTITION_IDS,
+    sizing: RaySizing | None = None,
+    progress: bool = False,
+    embedder: Embedder | None = None,
+    on_partition: OnPartition | None = None,
+) -> MatchReport:
+    """Write every open vacancy's top candidates and every client's top vacancies; resumable, one per database.
+
+    Args:
+        settings: the data directory (index files, lock), the database, the ranker.
+        engine: the database the lists go into.
+        workers: Ray Data actors, one CPU each (default: the cluster's CPUs).
+        partition_ids: record ids per partition of a new run (a resumed run keeps its own).
+        sizing: local Ray's size (default: this machine's CPUs, a 1 GB object store).
+        progress: a progress bar (partitions stored/total).
+        embedder: the model for bringing the index files up to date (default: loaded from settings).
+        on_partition: called with each stored partition's row (side, first, pid of its worker).
+
+    Raises:
+        ConflictError: another batch runs on this database.
+        WerkmatchError: a worker failed for good.
+    """
+    with batch_lock(settings, engine):
+        start = time.perf_counter()
+        index = IndexSync(settings, embedder)
+        index.sync()  # the workers read these files: every record's vector is in them
+        index.close()
+        run, resumed = _current_run(engine, partition_ids)
+        parts, done = _partitions(engine, run)
+        todo = [part for part in parts if part not in done]
+        prepared = time.perf_counter() - start
+        logger.info("run %s: %d partitions, %d stored before, %d to do", run.id, len(parts), len(done), len(todo))
+        started = start_ray(sizing or RaySizing())
+        count = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        ray.data.DataContext.get_current().enable_progress_bars = False  # ours counts stored partitions
+        bar = tqdm(total=len(parts), initial=len(done), desc="batch match", unit="partitie", disable=not progress)
+        try:
+            with bar:
+                lists = _run_lists(settings, engine, run, todo, count, bar, on_partition) if todo else (0, 0, 0)
+        except RayError as error:
+            raise WerkmatchError(
+                f"Ray-fout tijdens de nachtelijke match ({type(error).__name__}); start opnieuw: "
+                "de partities die al zijn opgeslagen, worden niet opnieuw berekend"
+            ) from error
+        finally:
+            if started:
+                ray.shutdown()
+        _finish(engine, run.id)  # type: ignore[arg-type]
+        seconds = time.perf_counter() - start - prepared
+    report = MatchReport(run.id, resumed, len(parts), len(done), *lists, count, prepared, seconds)  # type: ignore[arg-type]
+    logger.info("batch match: %d rows in %.1f s (%.1f/s)", report.rows, report.seconds, report.rows_per_s)
+    return report
