@@ -149,10 +149,13 @@ def merit_floor(
     places gets one in 40 % of the lists instead of never — exposure in expectation, as Diaz et al.
     (CIKM 2020). The draw is seeded by the scores, so the same pool gives the same list.
 
-    A short group's best remaining candidate in ``order`` moves up (the group furthest below its
+    A short group's best remaining candidate in ``order`` is taken (the group furthest below its
     need, as a share of it, first) — but only a candidate within the relevance top
-    ``merit_share``: nobody the ranker rates below that passes anyone. Positions past ``length``
-    keep ``order``.
+    ``merit_share``: nobody the ranker rates below that passes anyone. That decides *who* fills the
+    first ``length`` places; they are then shown in ``order``'s order, so a lifted candidate takes
+    the place of the last ones ``order`` would have shown, never one at its head (top-``length``
+    membership is what exposure counts; the head is where NDCG@10 weighs most). Positions past
+    ``length`` keep ``order``.
 
     Args:
         order: A permutation of the pool (e.g. :func:`rerank`'s), best first.
@@ -195,7 +198,10 @@ def merit_floor(
         held[group] += 1
         while heads[group] < len(queues[group]) and taken[queues[group][heads[group]]]:
             heads[group] += 1
-    return np.concatenate([np.array(first, np.int64), order[~taken[order]]])
+    rank = np.empty(n, np.int64)
+    rank[order] = np.arange(n)
+    shown = np.array(sorted(first, key=rank.__getitem__), np.int64)  # the set is chosen; its order is ``order``'s
+    return np.concatenate([shown, order[~taken[order]]])
 
 
 def gini(values: np.ndarray) -> float:

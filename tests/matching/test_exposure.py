@@ -259,3 +259,19 @@ def test_a_narrower_merit_share_lifts_only_from_the_narrower_top() -> None:
         assert sorted(floored.tolist()) == list(range(len(scores)))
         top_tenth = set(relevance[: max(LIST_SIZE, int(np.ceil(0.1 * len(scores))))].tolist())
         assert set(floored[:LIST_SIZE].tolist()) <= top_tenth
+
+
+def test_the_merit_floor_chooses_who_is_shown_and_shows_them_in_the_input_order() -> None:
+    lifted = 0
+    for seed in range(50):
+        scores, trede = _scored_pool(seed)
+        relevance = np.argsort(-scores, kind="stable")
+        floored = merit_floor(relevance, scores, trede, floor=0.8)
+        place = np.argsort(relevance)  # each candidate's position in the input order
+        shown = place[floored[:LIST_SIZE]]
+        assert (np.diff(shown) > 0).all()  # the chosen ten keep the input order: the lifted come last
+        lifted += int((shown >= LIST_SIZE).sum())
+        for group in np.unique(trede[floored[:LIST_SIZE]]):  # of each trede, the input's best are shown
+            ahead = place[relevance[trede[relevance] == group]][: int((trede[floored[:LIST_SIZE]] == group).sum())]
+            np.testing.assert_array_equal(np.sort(shown[trede[floored[:LIST_SIZE]] == group]), ahead)
+    assert lifted > 0
