@@ -27,14 +27,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from matching.domain import Vacancy, utcnow
-from matching.features import FEATURE_NAMES, pair_matrix
+from matching.features import FEATURE_NAMES
 from matching.matcher import Matcher
 from matching.outcomes import RelevanceLabel, Voorstel, relevance_labels
 from matching.taxonomy import load_taxonomy
 from training import latent
+from training.ranking_store import CHUNK_VACANCIES, STORE_FOLDER, build_features, plan_pairs
 from training.truth_arrays import Codebook
 
-OPEN_LABEL = 1
 PLACED_LABEL = 3
 CENSORED_DAYS = 183
 """A placement younger than this may still become duurzaam: the state machine allows ``duurzaam``
@@ -88,8 +88,15 @@ def build_dataset(
     since: datetime | None = None,
     now: datetime | None = None,
     labels: LabelSource = relevance_labels,
+    chunk_vacancies: int = CHUNK_VACANCIES,
+    progress: bool = False,
 ) -> RankingData:
     """The decided pairs and their features; the matcher must be synced (its vectors are read).
+
+    The pairs become numpy columns first (:func:`training.ranking_store.plan_pairs`); the features
+    are then computed ``chunk_vacancies`` vacancy groups at a time through shards in
+    ``<data dir>/ranking`` (:func:`training.ranking_store.build_features`), so the memory a build
+    needs beyond the label source's rows is the result plus one chunk.
 
     Args:
         labels: where the judgements come from: the voorstellen (default; what evaluation and
@@ -102,52 +109,38 @@ def build_dataset(
             :data:`CENSORED_DAYS` before ``now``. The placement moment is the label's ``decided_at``:
             a proposal's ``updated_at`` changes only on a transition, so for a proposal that is still
             ``geplaatst`` it is the moment of the ``geplaatst`` event.
+        chunk_vacancies: Vacancy groups per chunk; the result does not depend on it.
+        progress: Show a progress bar over the chunks.
     """
     now = now or utcnow()
     matcher.index.catch_up()
     clients, vacancies = matcher.index.arrays()
     with Session(matcher.engine) as session:
-        labelled = [row for row in labels(session, since) if row.label != OPEN_LABEL]
-        first_seen = dict(
-            session.exec(select(Voorstel.vacancy_id, func.min(Voorstel.created_at)).group_by(Voorstel.vacancy_id)).all()
-        )
+        labelled = labels(session, since)
+        first_seen = session.exec(
+            select(Voorstel.vacancy_id, func.min(Voorstel.created_at)).group_by(Voorstel.vacancy_id)
+        ).all()
         source_of = dict(session.exec(select(Vacancy.id, Vacancy.bron)).all())
-    labelled = [row for row in labelled if row.client_id in clients.position and row.vacancy_id in vacancies.position]
-    moment = {key: value.timestamp() for key, value in first_seen.items()}
-    for row in labelled:  # a vacancy judged only in the inbox (declined, never proposed): its first judgement
-        moment[row.vacancy_id] = min(moment.get(row.vacancy_id, float("inf")), row.decided_at.timestamp())
-    labelled.sort(key=lambda row: (moment[row.vacancy_id], row.vacancy_id, row.client_id))
-    client_ids = np.array([row.client_id for row in labelled], np.int64)
-    vacancy_ids = np.array([row.vacancy_id for row in labelled], np.int64)
-
-    client_side, vacancy_side = matcher.sides["clients"], matcher.sides["vacancies"]
-    assert client_side.vectors is not None and vacancy_side.vectors is not None
-    dense = np.einsum(
-        "ij,ij->i", client_side.vectors.vectors(client_ids), vacancy_side.vectors.vectors(vacancy_ids)
-    ).astype(np.float32)
-    lexical = np.zeros(len(labelled), np.float32)
-    for vacancy_id in np.unique(vacancy_ids):
-        ids, scores = client_side.lexical.scores(vacancy_side.lexical_texts[int(vacancy_id)])
-        best = float(scores.max()) if len(scores) else 0.0
-        if best > 0:
-            by_id = dict(zip(ids.tolist(), (scores / best).tolist(), strict=True))
-            rows = np.flatnonzero(vacancy_ids == vacancy_id)
-            lexical[rows] = [by_id.get(int(client_ids[row]), 0.0) for row in rows]
-
-    c_rows = np.array([clients.position[int(i)] for i in client_ids], np.int64)
-    v_rows = np.array([vacancies.position[int(i)] for i in vacancy_ids], np.int64)
-    features = pair_matrix(clients, c_rows, vacancies, v_rows, dense, lexical, now)
-    labels = np.array([row.label for row in labelled], np.int64)
-    censored_after = now - timedelta(days=CENSORED_DAYS)
+    plan = plan_pairs(
+        labelled,
+        {vacancy: moment.timestamp() for vacancy, moment in first_seen},
+        np.fromiter(clients.position, np.int64, len(clients.position)),
+        np.fromiter(vacancies.position, np.int64, len(vacancies.position)),
+    )
+    del labelled, first_seen  # the Python rows: from here on only columns
+    store = matcher.settings.data_dir / STORE_FOLDER
+    features = build_features(matcher, plan, now, store, chunk_vacancies, progress)
+    unique, inverse = np.unique(plan.vacancy_ids, return_inverse=True)
+    c_rows = np.fromiter((clients.position[int(i)] for i in plan.client_ids), np.int64, len(plan))
     return RankingData(
         features=features,
-        labels=labels,
-        vacancy_ids=vacancy_ids,
-        client_ids=client_ids,
-        moments=np.array([moment[int(v)] for v in vacancy_ids], np.float64),
-        bron=np.array([source_of[int(v)] for v in vacancy_ids], dtype=str),
+        labels=plan.labels,
+        vacancy_ids=plan.vacancy_ids,
+        client_ids=plan.client_ids,
+        moments=plan.moments,
+        bron=np.array([source_of[int(v)] for v in unique], dtype=str)[inverse],
         trede=clients.trede[c_rows].astype(np.int64),
-        censored=(labels == PLACED_LABEL) & np.array([row.decided_at > censored_after for row in labelled], bool),
+        censored=(plan.labels == PLACED_LABEL) & (plan.decided > (now - timedelta(days=CENSORED_DAYS)).timestamp()),
     )
 
 

@@ -1,0 +1,141 @@
+"""The streamed ranking data (chunked features through shards on disk) equals the whole-array build.
+
+The oracle is the build as it was before streaming (``_in_memory``: every pair's vectors, BM25
+scores and features computed in one go), kept here verbatim in its logic.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from matching.domain import Vacancy, utcnow
+from matching.features import pair_matrix
+from matching.matcher import Matcher
+from matching.outcomes import Voorstel, relevance_labels
+from training import ranking_store
+from training.dataset import CENSORED_DAYS, PLACED_LABEL, RankingData, build_dataset
+from training.outcome_sim import SimulationSettings, simulate, write_history
+from training.rankers import fit_lgbm
+from training.synthetic import generate, write_to_db
+
+pytestmark = pytest.mark.slow  # a simulated world of two years of voorstellen: ≈ 17 s
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, embedder):
+    from matching.settings import Settings
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("streaming") / "var")
+    matcher = Matcher(settings, embedder=embedder)
+    write_to_db(matcher.engine, generate(250, 40, seed=7), progress=False)
+    write_history(matcher.engine, simulate(matcher.engine, SimulationSettings(years=2), seed=7))
+    matcher.sync()
+    return matcher, utcnow()
+
+
+def _in_memory(matcher: Matcher, now) -> RankingData:
+    """The pre-streaming build_dataset: Python rows sorted, then all features at once."""
+    matcher.index.catch_up()
+    clients, vacancies = matcher.index.arrays()
+    with Session(matcher.engine) as session:
+        labelled = [row for row in relevance_labels(session, None) if row.label != 1]
+        first_seen = dict(
+            session.exec(select(Voorstel.vacancy_id, func.min(Voorstel.created_at)).group_by(Voorstel.vacancy_id)).all()
+        )
+        source_of = dict(session.exec(select(Vacancy.id, Vacancy.bron)).all())
+    labelled = [row for row in labelled if row.client_id in clients.position and row.vacancy_id in vacancies.position]
+    moment = {key: value.timestamp() for key, value in first_seen.items()}
+    for row in labelled:
+        moment[row.vacancy_id] = min(moment.get(row.vacancy_id, float("inf")), row.decided_at.timestamp())
+    labelled.sort(key=lambda row: (moment[row.vacancy_id], row.vacancy_id, row.client_id))
+    client_ids = np.array([row.client_id for row in labelled], np.int64)
+    vacancy_ids = np.array([row.vacancy_id for row in labelled], np.int64)
+    client_side, vacancy_side = matcher.sides["clients"], matcher.sides["vacancies"]
+    dense = np.einsum(
+        "ij,ij->i", client_side.vectors.vectors(client_ids), vacancy_side.vectors.vectors(vacancy_ids)
+    ).astype(np.float32)
+    lexical = np.zeros(len(labelled), np.float32)
+    for vacancy_id in np.unique(vacancy_ids):
+        ids, scores = client_side.lexical.scores(vacancy_side.lexical_texts[int(vacancy_id)])
+        best = float(scores.max()) if len(scores) else 0.0
+        if best > 0:
+            by_id = dict(zip(ids.tolist(), (scores / best).tolist(), strict=True))
+            rows = np.flatnonzero(vacancy_ids == vacancy_id)
+            lexical[rows] = [by_id.get(int(client_ids[row]), 0.0) for row in rows]
+    c_rows = np.array([clients.position[int(i)] for i in client_ids], np.int64)
+    v_rows = np.array([vacancies.position[int(i)] for i in vacancy_ids], np.int64)
+    labels = np.array([row.label for row in labelled], np.int64)
+    censored_after = now - timedelta(days=CENSORED_DAYS)
+    return RankingData(
+        features=pair_matrix(clients, c_rows, vacancies, v_rows, dense, lexical, now),
+        labels=labels,
+        vacancy_ids=vacancy_ids,
+        client_ids=client_ids,
+        moments=np.array([moment[int(v)] for v in vacancy_ids], np.float64),
+        bron=np.array([source_of[int(v)] for v in vacancy_ids], dtype=str),
+        trede=clients.trede[c_rows].astype(np.int64),
+        censored=(labels == PLACED_LABEL) & np.array([row.decided_at > censored_after for row in labelled], bool),
+    )
+
+
+ARRAYS = ("features", "labels", "vacancy_ids", "client_ids", "moments", "bron", "trede", "censored")
+
+
+def _assert_identical(got: RankingData, expected: RankingData) -> None:
+    for name in ARRAYS:
+        left, right = getattr(got, name), getattr(expected, name)
+        assert left.dtype == right.dtype and left.shape == right.shape, name
+        assert np.array_equal(left, right), name
+
+
+def test_streamed_equals_the_whole_array_build_and_trains_the_same_model(world) -> None:
+    matcher, now = world
+    expected = _in_memory(matcher, now)
+    streamed = build_dataset(matcher, now=now, chunk_vacancies=3)
+    assert len(expected) > 100 and len(np.unique(expected.vacancy_ids)) > 3 * 3  # several chunks
+    assert expected.censored.any() and (expected.features[:, 1] > 0).any()  # censoring and BM25 both exercised
+    _assert_identical(streamed, expected)
+    params = {"n_estimators": 30, "num_leaves": 7}
+    left, right = fit_lgbm(streamed, 3, params), fit_lgbm(expected, 3, params)
+    assert left.booster_.model_to_string() == right.booster_.model_to_string()
+
+
+@pytest.mark.parametrize("chunk_vacancies", [1, 7, 100_000])
+def test_the_chunk_size_does_not_change_the_result(world, chunk_vacancies: int) -> None:
+    matcher, now = world
+    _assert_identical(build_dataset(matcher, now=now, chunk_vacancies=chunk_vacancies), build_dataset(matcher, now=now))
+    assert not any((matcher.settings.data_dir / ranking_store.STORE_FOLDER).iterdir())  # a finished build cleans up
+
+
+def test_a_crash_mid_build_leaves_only_whole_shards_and_a_rerun_computes_the_rest(world, monkeypatch) -> None:
+    matcher, now = world
+    expected = build_dataset(matcher, now=now, chunk_vacancies=4)
+    real = ranking_store.chunk_features
+    calls: list[int] = []
+
+    def crashing(*args, **kwargs):
+        calls.append(args[4][0])
+        if len(calls) == 3:
+            raise MemoryError("simulated crash in the third chunk")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ranking_store, "chunk_features", crashing)
+    with pytest.raises(MemoryError):
+        build_dataset(matcher, now=now, chunk_vacancies=4)
+    (folder,) = (matcher.settings.data_dir / ranking_store.STORE_FOLDER).iterdir()
+    assert sorted(path.name for path in folder.glob("*.npy")) == ["shard-00000.npy", "shard-00001.npy"]
+    # what a crash inside a write leaves: a partial temporary file, and (a disk fault) a shard cut short
+    (folder / "shard-00002.npy.tmp").write_bytes(b"\x93NUMPY half")
+    whole = (folder / "shard-00001.npy").read_bytes()
+    (folder / "shard-00001.npy").write_bytes(whole[: len(whole) // 2])
+    calls.clear()
+    monkeypatch.setattr(ranking_store, "chunk_features", lambda *a, **k: calls.append(a[4][0]) or real(*a, **k))
+    _assert_identical(build_dataset(matcher, now=now, chunk_vacancies=4), expected)
+    group_starts = np.flatnonzero(np.r_[True, expected.vacancy_ids[1:] != expected.vacancy_ids[:-1]])
+    assert calls == group_starts[::4][1:].tolist()  # shard 0 trusted; the cut one and the rest computed
+    assert not folder.exists()
