@@ -72,7 +72,8 @@ class PostgresServer:
         server._run("initdb", "-D", str(data), "-A", "trust", "-U", SUPERUSER, "-E", "UTF8", "--no-locale")
         options = (
             f"-c listen_addresses=127.0.0.1 -p {server.port} -k {base} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
+            "-c wal_recycle=off"  # as the README asks of a server: old WAL deleted, not reused (api.services.scrub)
         )
         server._run("pg_ctl", "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60", "start")
         return server

@@ -11,7 +11,7 @@ module                    commands
 :mod:`api.cli.oversight`  ``ranking``, ``quality``, ``report deviations``
 :mod:`api.cli.privacy`    ``klant verwijderen``, ``retentie``
 :mod:`api.cli.keys`       ``sleutels roteren``
-:mod:`api.cli.db`         ``db upgrade|current``, ``backup``, ``restore``
+:mod:`api.cli.db`         ``db upgrade|current|schoonmaken``, ``backup``, ``restore``
 :mod:`api.cli.batch`      ``batch embed`` (on Ray)
 ========================  ===================================================================
 

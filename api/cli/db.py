@@ -1,4 +1,4 @@
-"""``werkmatch db upgrade|current``, ``backup``, ``restore``: the database itself (schema version, copies)."""
+"""``werkmatch db upgrade|current|schoonmaken``, ``backup``, ``restore``: the database itself (schema, copies)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from api.cli.common import JsonFlag, emit, friendly_errors, settings
-from api.services import backup, migrations, schema
+from api.services import backup, migrations, schema, scrub
 from matching import tenancy
 from matching.errors import InvalidInputError
 from matching.store import make_engine
@@ -43,6 +43,23 @@ def upgrade(
         typer.echo(f"Het databaseschema is al bij: versie {after}.")
     else:
         typer.echo(f"Databaseschema bijgewerkt van versie {before or 'zonder versie'} naar {after}.")
+
+
+@db_app.command("schoonmaken")
+@friendly_errors
+def scrub_command(json_out: JsonFlag = False) -> None:
+    """Verwijderde en verlopen gegevens ook uit de bestanden van de database halen (als eigenaar, 's nachts)."""
+    engine = make_engine(settings().resolved_database_url)
+    done = scrub.scrub(engine)
+    engine.dispose()
+    if json_out:
+        emit(done)
+        return
+    typer.echo(f"{done['tabellen']} tabellen herschreven in {done['duurS']:.1f} s.")
+    for warning in done["waarschuwingen"]:
+        typer.echo(f"Let op: {warning}", err=True)
+    if not done["waarschuwingen"]:
+        typer.echo("Verwijderde gegevens staan niet meer in de bestanden van de database.")
 
 
 @db_app.command("current")

@@ -30,7 +30,9 @@ vector back. The writer drops it within ``SAVE_EVERY_S`` (:meth:`matching.index_
 catch_up_deletions`) and the result says so: ``indexVerwijderd`` is :data:`BY_WRITER` instead of a
 count. An SQLite database is then checkpointed
 with ``wal_checkpoint(TRUNCATE)`` so the write-ahead log holds no old page with the client. With
-``secure_delete`` (:func:`matching.store.make_engine`) the freed bytes are zeros. Should the process
+``secure_delete`` (:func:`matching.store.make_engine`) the freed bytes are zeros. PostgreSQL keeps the
+old rows in dead tuples and its write-ahead log until the owner runs ``werkmatch db schoonmaken``
+(:mod:`api.services.scrub`), nightly. Should the process
 die between commit and index removal, the next start drops the vector: the matcher removes ids that
 are no longer in the database (:meth:`matching.matcher.Matcher.sync`).
 """
@@ -151,7 +153,8 @@ def erase_client(
         ``auditGeredigeerd``, ``inferentieGeredigeerd``, ``embeddingsVerwijderd``,
         ``indexVerwijderd`` (vectors taken off the saved index here, or :data:`BY_WRITER` when another
         process writes the index files and drops it) and ``logLeeggemaakt`` (False when readers kept the
-        write-ahead log busy).
+        write-ahead log busy, and always on PostgreSQL: only its owner can rewrite its files, with
+        ``werkmatch db schoonmaken``, :mod:`api.services.scrub`).
 
     Raises:
         NotFoundError: No such client (or not in ``caseload``).
@@ -212,9 +215,11 @@ def _remove_from_saved_index(settings: Settings, client_id: int) -> int | str:
 
 
 def checkpoint(engine: Engine) -> bool:
-    """Move the write-ahead log into the database file and empty it (SQLite); True when it completed."""
+    """Move the write-ahead log into the database file and empty it (SQLite); True when it completed.
+
+    False on PostgreSQL: the service's role cannot rewrite the server's files (:mod:`api.services.scrub`)."""
     if engine.dialect.name != "sqlite":
-        return True
+        return False
     with engine.connect() as connection:
         busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
     return int(busy) == 0

@@ -11,12 +11,15 @@
 * a database at an **older** version is refused with one Dutch line that names ``werkmatch db upgrade``
   (:class:`SchemaTooOld`), a **newer** one (written by a later werkmatch) likewise (:class:`SchemaTooNew`).
 
-:func:`upgrade` (``werkmatch db upgrade``) runs the missing migrations in one transaction: on
-PostgreSQL a migration that fails halfway leaves the previous schema intact.
+:func:`upgrade` (``werkmatch db upgrade``) runs the missing migrations in one transaction, on both
+databases (:func:`_transaction`): a migration that fails halfway leaves the previous schema and every
+row as they were, and the command says so in one Dutch line (:class:`MigrationFailed`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -32,6 +35,10 @@ from matching.errors import WerkmatchError
 SCRIPTS = Path(__file__).resolve().parents[1] / "migrations"
 BASELINE = "0001"  # the schema of every database made before migrations existed
 UPGRADE_COMMAND = "werkmatch db upgrade"
+
+
+class MigrationFailed(WerkmatchError):
+    """A migration raised: everything of this upgrade was rolled back, the database is where it was."""
 
 
 class SchemaTooOld(WerkmatchError):
@@ -74,6 +81,13 @@ def current(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+def _columns(connection: Connection, table: str) -> list[tuple[str, str]]:
+    """A table's columns as (name, type) and its indexes as ("index", name), sorted: its shape, for comparing."""
+    inspector = inspect(connection)
+    shape = [(column["name"], str(column["type"])) for column in inspector.get_columns(table)]
+    return sorted(shape + [("index", str(index["name"])) for index in inspector.get_indexes(table)])
+
+
 def _missing_columns(connection: Connection, tables: list[SQLModel]) -> list[str]:
     """``table.column`` of the code's tables that the database lacks (a whole missing table counts once)."""
     inspector = inspect(connection)
@@ -110,7 +124,7 @@ def prepare(engine: Engine, tables: list[SQLModel]) -> str:
     """
     version = current(engine)
     if version is None:
-        with engine.begin() as connection:
+        with _transaction(engine) as connection:
             if inspect(connection).get_table_names():
                 _adopt(connection, tables)
             else:
@@ -138,8 +152,32 @@ def upgrade(engine: Engine, tables: list[SQLModel]) -> tuple[str | None, str]:
     before = current(engine)
     if before is not None and before not in known():
         raise _too_new(before)
-    with engine.begin() as connection:
-        if before is None and inspect(connection).get_table_names():
-            _adopt(connection, tables)
-        command.upgrade(_config(connection), "head")
+    try:
+        with _transaction(engine) as connection:
+            if before is None and inspect(connection).get_table_names():
+                _adopt(connection, tables)
+            command.upgrade(_config(connection), "head")
+    except WerkmatchError:
+        raise
+    except Exception as error:  # a migration broke: the transaction is rolled back, say so in one line
+        cause = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:200]
+        raise MigrationFailed(
+            f"het bijwerken van het databaseschema is mislukt ({cause}); er is niets veranderd, "
+            f"de database is nog bij versie {before or 'zonder versie'}"
+        ) from error
     return before, head()
+
+
+@contextmanager
+def _transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection in one transaction that DDL cannot escape, committed at the end, rolled back on an error.
+
+    PostgreSQL's DDL is transactional as it is. Python's sqlite3 driver opens a transaction only before
+    INSERT/UPDATE/DELETE and runs a CREATE or ALTER before that in autocommit, so a migration that
+    failed after its first ``CREATE TABLE`` would leave that table behind: on SQLite the transaction is
+    begun explicitly (``BEGIN IMMEDIATE``: the migration also waits for, and then holds, the write lock).
+    """
+    with engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        yield connection

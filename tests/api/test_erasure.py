@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DatabaseError
 from sqlmodel import Session, SQLModel, select
 from typer.testing import CliRunner
@@ -88,14 +88,26 @@ def _client_id(settings: Settings, number: str) -> int | None:
         return session.exec(select(Client.id).where(Client.client_nummer == number)).first()
 
 
-def _files_naming(settings: Settings, needles: list[str]) -> list[str]:
-    """Files under the data directory whose bytes contain any needle (UTF-8, also as JSON-escaped text)."""
+def _files_naming(roots: list[Path], needles: list[str]) -> list[str]:
+    """Files under the roots whose bytes contain any needle (UTF-8, also as JSON-escaped text)."""
     found = []
-    for path in sorted(settings.data_dir.rglob("*")):
-        if path.is_file():
-            data = path.read_bytes()
-            found += [f"{path.name}: {needle}" for needle in needles if needle.encode() in data]
+    for root in roots:
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                data = path.read_bytes()
+                found += [f"{path.name}: {needle}" for needle in needles if needle.encode() in data]
     return found
+
+
+def _disk(settings: Settings, request: pytest.FixtureRequest) -> list[Path]:
+    """Where the client could be on disk: the data directory, and on PostgreSQL the server's own files
+    (tables, indexes, write-ahead log), written out by a checkpoint first so that they hold what it holds."""
+    if not settings.database_url:
+        return [settings.data_dir]
+    server = request.getfixturevalue("postgres")
+    with create_engine(server.url(), isolation_level="AUTOCOMMIT").connect() as connection:
+        connection.execute(text("CHECKPOINT"))
+    return [settings.data_dir, server.base / "data"]
 
 
 def _rows_mentioning(settings: Settings, needle: str) -> list[str]:
@@ -131,18 +143,17 @@ def test_every_table_with_a_client_is_erased() -> None:
     assert referencing <= handled, referencing - handled
 
 
-def test_api_erasure_leaves_nothing_of_the_client_on_disk(world: tuple[TestClient, Settings]) -> None:
+def test_api_erasure_leaves_nothing_of_the_client_on_disk(
+    world: tuple[TestClient, Settings], request: pytest.FixtureRequest
+) -> None:
+    """SQLite: the erasure alone. PostgreSQL: the erasure, then the owner's nightly ``werkmatch db schoonmaken``."""
     http, settings = world
-    if settings.database_url:
-        # PostgreSQL keeps a deleted row in dead tuples and WAL segments until VACUUM and WAL recycling:
-        # erasure there does not yet scrub the server's files (issue 14); this checks the SQLite file.
-        pytest.skip("bytes on disk: the SQLite file; PostgreSQL's own files are not yet scrubbed")
     gone_id = _client_id(settings, GONE)
     assert gone_id is not None
     saved = VectorIndex.load(settings.index_dir, "clients")
     assert gone_id in saved.hashes
     needles = [GONE, NAME, EMAIL, PHONE, "tulpenbollen"]
-    assert _files_naming(settings, [GONE, NAME])  # the attack: before erasure the client is on disk
+    assert _files_naming(_disk(settings, request), [GONE, NAME])  # the attack: before erasure the client is on disk
     assert _rows_mentioning(settings, GONE)
 
     response = http.delete(
@@ -151,7 +162,7 @@ def test_api_erasure_leaves_nothing_of_the_client_on_disk(world: tuple[TestClien
 
     assert response.status_code == 200, response.text
     result = response.json()
-    assert result["logLeeggemaakt"] is True
+    assert result["logLeeggemaakt"] is (not settings.database_url)  # PostgreSQL: the owner's scrub does it
     assert result["verwijderd"]["client"] == 1
     assert {"client_personalia", "audit_kenmerken", "voorstel", "voorstel_event", "zoekopdracht"} <= set(
         result["verwijderd"]
@@ -161,7 +172,14 @@ def test_api_erasure_leaves_nothing_of_the_client_on_disk(world: tuple[TestClien
     assert result["embeddingsVerwijderd"] >= 1  # the index: the running matcher itself already saved it without
     assert _rows_mentioning(settings, GONE) == []
     assert _rows_mentioning(settings, NAME) == []
-    assert _files_naming(settings, needles) == []
+    if settings.database_url:
+        # the rows are gone, their bytes are not: dead tuples and write-ahead log, until the owner scrubs
+        assert _files_naming(_disk(settings, request), [NAME])
+        scrubbed = CliRunner().invoke(cli, ["db", "schoonmaken", "--json"])
+        assert scrubbed.exit_code == 0, scrubbed.output
+        report = json.loads(scrubbed.stdout)
+        assert report["walGewisseld"] and report["walVerwijderd"] and report["waarschuwingen"] == []
+    assert _files_naming(_disk(settings, request), needles) == []
     assert gone_id not in VectorIndex.load(settings.index_dir, "clients").hashes
     assert _verify(settings) == {"ok": True, "entries": result["auditVolgnummer"], "firstBroken": None}
     # The tombstone: pseudonym, who, when, why; the pseudonym is what replaced the number in the logs.
@@ -247,7 +265,7 @@ def test_cli_erasure(world: tuple[TestClient, Settings]) -> None:
     assert report["verwijderd"]["client"] == 1 and report["reden"] == "onterecht_vastgelegd"
     assert report["indexVerwijderd"] == 1  # this process wrote the index (no other did): taken off the saved index
     assert _client_id(settings, GONE) is None
-    assert _files_naming(settings, [GONE, NAME, EMAIL, PHONE]) == []
+    assert _files_naming([settings.data_dir], [GONE, NAME, EMAIL, PHONE]) == []
     assert _verify(settings)["ok"]
     from matching.store import make_engine
 

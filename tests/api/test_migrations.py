@@ -198,3 +198,64 @@ def test_0003_puts_saved_searches_on_the_shown_scale_and_drops_raw_inbox_scores(
         assert session.exec(select(Zoekopdracht.min_score)).one() == pytest.approx(45.0)
         assert sorted(session.exec(select(InboxItem.score)), key=str) == [87.0, None, None, None]
     engine.dispose()
+
+
+_FAILING_MIGRATION = '''"""A migration that fails halfway: it alters the schema and fills a table, then breaks."""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "9998"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table("halverwege", sa.Column("id", sa.Integer, primary_key=True))
+    op.execute("INSERT INTO halverwege (id) VALUES (1)")
+    with op.batch_alter_table("client") as batch:
+        batch.add_column(sa.Column("halverwege", sa.Integer, nullable=True))
+    op.execute("UPDATE client SET halverwege = 1")
+    raise RuntimeError("stroomstoring halverwege de migratie")
+
+
+def downgrade() -> None:
+    raise NotImplementedError
+'''
+
+
+def test_a_migration_that_fails_halfway_leaves_the_previous_schema_and_every_row(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    """0001 → every real migration → one that breaks after changing tables: the database stays at 0001, whole."""
+    import shutil
+
+    scripts = tmp_path / "migrations"
+    shutil.copytree(migrations.SCRIPTS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    (scripts / "versions" / "9998_fails_halfway.py").write_text(_FAILING_MIGRATION.format(head=migrations.head()))
+    engine = _at_baseline(database_url)
+    clients = Table("client", MetaData(), autoload_with=engine)
+    with engine.begin() as connection:
+        for number in range(3):
+            row = client_from_input(client_in(client_nummer=f"K-HALF-{number}", consulent="wc-a"))
+            connection.execute(clients.insert().values({**row, "updated_at": utcnow()}))
+    with engine.connect() as connection:
+        tables_before = {name: migrations._columns(connection, name) for name in inspect(connection).get_table_names()}
+    rows_before = _row_counts(engine)
+    monkeypatch.setattr(migrations, "SCRIPTS", scripts)
+    monkeypatch.setenv("WERKMATCH_DATABASE_URL", database_url)
+
+    failed = CliRunner().invoke(cli_app, ["db", "upgrade"])
+
+    assert failed.exit_code == 1, failed.output
+    assert failed.output.strip().splitlines() == [
+        "Fout: het bijwerken van het databaseschema is mislukt (RuntimeError: stroomstoring halverwege de "
+        "migratie); er is niets veranderd, de database is nog bij versie 0001"
+    ]
+    assert migrations.current(engine) == "0001"
+    with engine.connect() as connection:
+        tables_after = {name: migrations._columns(connection, name) for name in inspect(connection).get_table_names()}
+    assert tables_after == tables_before  # no table, column or index of 0002, 0003, … or of the broken one
+    assert _row_counts(engine) == rows_before and rows_before["client"] == 3
+    engine.dispose()

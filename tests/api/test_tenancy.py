@@ -7,6 +7,7 @@ service role the README prescribes (owns nothing, cannot bypass row-level securi
 from __future__ import annotations
 
 import importlib
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import replace
@@ -110,6 +111,30 @@ def test_serve_refuses_a_role_that_could_read_every_gemeente(
     assert refused.exit_code == 1
     [line] = refused.output.strip().splitlines()
     assert line.startswith("Fout: databaserol 'werkmatch_eigenaar' is eigenaar van") and "dienstrol" in line
+
+
+def test_only_the_owner_scrubs_and_is_told_what_its_rights_left_undone(
+    tenant_urls: tuple[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``werkmatch db schoonmaken``: the service role is refused (VACUUM would skip its tables silently); the
+    owner rewrites every table, and without pg_checkpoint is told that the WAL is not retired."""
+    owner_url, service_url = tenant_urls
+    monkeypatch.setenv("WERKMATCH_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("WERKMATCH_DATABASE_URL", service_url)
+    refused = CliRunner().invoke(cli_app, ["db", "schoonmaken"])
+    assert refused.exit_code == 1
+    assert refused.output.strip().splitlines() == [
+        "Fout: de rol 'werkmatch_dienst' is geen eigenaar van de tabellen van werkmatch; schoonmaken kan alleen "
+        "de eigenaar (de rol die ook 'werkmatch db upgrade' draait)"
+    ]
+    monkeypatch.setenv("WERKMATCH_DATABASE_URL", owner_url)
+    done = CliRunner().invoke(cli_app, ["db", "schoonmaken", "--json"])
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.stdout)
+    assert report["tabellen"] >= len(schema.TABLES) and report["walGewisseld"] is False
+    assert [line.split(":")[0] for line in report["waarschuwingen"]] == ["het WAL is niet gewisseld"]
+    with Session(make_engine(owner_url)) as session:  # rewritten, not emptied
+        assert len(session.exec(select(Client.client_nummer)).all()) == 3
 
 
 def test_another_gemeentes_client_is_unknown_also_when_the_caseload_check_is_gone(
