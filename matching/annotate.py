@@ -48,6 +48,8 @@ def weighted_contributions(
     signals: dict[str, np.ndarray], weights: RetrievalSettings, positions: np.ndarray
 ) -> list[dict[str, float]]:
     """Per shown position: each weighted term minus its pool average, summed per group."""
+    if len(positions) == 0:  # an empty pool has no average (numpy would warn "Mean of empty slice")
+        return []
     terms = weighted_terms(signals, weights)
     centred = {name: values - values.mean() for name, values in terms.items()}
     return [

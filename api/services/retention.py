@@ -54,7 +54,7 @@ def apply_retention(settings: Settings, engine: Engine, now: datetime | None = N
     Returns:
         ``audit`` (``bewaardagen``, ``verwijderd``, ``anker``: the seq the chain now starts after),
         ``inferentie`` (``bewaardagen``, ``verwijderd``, ``tot``: the highest id deleted so far),
-        ``toegangslog`` (where the access log goes) and ``checkpoint``.
+        ``toegangslog`` (where the access log goes) and ``logLeeggemaakt`` (as the erasure's answer).
     """
     moment = now or utcnow()
     terms = settings.retentie
@@ -93,7 +93,7 @@ def apply_retention(settings: Settings, engine: Engine, now: datetime | None = N
         "audit": {"bewaardagen": terms.audit_dagen, "verwijderd": audit_deleted, "anker": anchor_seq},
         "inferentie": {"bewaardagen": terms.inferentie_dagen, "verwijderd": inference_deleted, "tot": floor},
         "toegangslog": ACCESS_LOG,
-        "checkpoint": checkpoint(engine),
+        "logLeeggemaakt": checkpoint(engine),
     }
 
 
