@@ -16,12 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.services import schema
-from matching import tenancy
 from matching.matcher import Matcher
-from matching.store import make_engine
 from tests.factories import simulated_world
-from tests.postgres import SERVICE, PostgresServer
+from tests.postgres import PostgresServer
 from training import registry
 from training.promotion import promote
 from training.train import train
@@ -105,11 +102,7 @@ def test_two_processes_on_postgresql_share_profiles_the_kill_switch_and_one_inde
     tmp_path: Path, postgres: PostgresServer
 ) -> None:
     """Issue 14: several service processes on one PostgreSQL database (new connections reach either process)."""
-    with postgres.tenant_database() as (owner_url, service_url):
-        owner = make_engine(owner_url)  # as the README prescribes: migrated by the owner, served as the service role
-        schema.upgrade(owner)
-        tenancy.grant(owner, SERVICE)
-        owner.dispose()
+    with postgres.service_database() as (_owner_url, service_url):  # migrated by the owner, served as the service role
         _two_processes(tmp_path, service_url)
 
 

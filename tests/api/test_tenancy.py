@@ -22,13 +22,13 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from api.cli import app as cli_app
-from api.services import matches, schema, users
+from api.services import matches, users
 from api.services.users import Rol
 from matching import tenancy
 from matching.domain import Client, ClientPersonalia
 from matching.store import make_engine
 from tests.factories import app_settings, audit_entries, login, make_client, make_vacancy, running_app
-from tests.postgres import SERVICE, PostgresServer
+from tests.postgres import PostgresServer
 
 GEMEENTEN = {"Duiven": ("K-DUI-1", "K-DUI-2"), "Zevenaar": ("K-ZEV-1",)}
 
@@ -45,10 +45,8 @@ def _fill(session: Session) -> None:
 @pytest.fixture
 def tenant_urls(postgres: PostgresServer) -> Iterator[tuple[str, str]]:
     """(owner URL, service URL) of a migrated database with two gemeenten's clients, granted to the service role."""
-    with postgres.tenant_database() as (owner_url, service_url):
+    with postgres.service_database() as (owner_url, service_url):
         owner = make_engine(owner_url)
-        schema.upgrade(owner)
-        tenancy.grant(owner, SERVICE)
         with Session(owner) as session:  # the owner too is subject to the (forced) policies: regional scope
             _fill(session)
         owner.dispose()
