@@ -39,11 +39,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
+from sqlalchemy import insert
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 from tqdm import tqdm
 
 from matching import outcomes, scoring
 from matching.domain import AuditKenmerken, Client, Vacancy
+from matching.outcomes import Voorstel, VoorstelEvent
 from matching.structured import ClientArrays, VacancyArrays, Vocabularies
 from matching.taxonomy import load_taxonomy
 from training import latent
@@ -66,6 +69,11 @@ class SimulationSettings:
     bias_age_45: float = -0.3
     bias_age_55: float = -0.7
     placement_rate: float = 0.92
+    max_vacancies: int | None = None  # only the first this many vacancies (by id): a prefix of the full history
+
+
+TRANSACTION_PROPOSALS = 2_000
+"""Proposals written per database transaction (SQLite here syncs to disk on every commit)."""
 
 
 @dataclass
@@ -151,6 +159,31 @@ def _rejection_reason(features: scoring.PairFeatures, row: int, rng: np.random.G
     )
 
 
+def _path(
+    invited: bool,
+    hired: bool,
+    true_s: float,
+    features: scoring.PairFeatures,
+    row: int,
+    rng: np.random.Generator,
+    settings: SimulationSettings,
+) -> list[tuple[str, int, str | None]]:
+    """Steps 2-4 of the story for one proposal: (status, days after the previous step, reason)."""
+    if not invited:
+        return [("afgewezen", int(rng.integers(3, 15)), _rejection_reason(features, row, rng))]
+    path: list[tuple[str, int, str | None]] = [("uitgenodigd", int(rng.integers(3, 12)), None)]
+    if not hired:
+        return [*path, ("afgewezen", int(rng.integers(2, 14)), _rejection_reason(features, row, rng))]
+    path.append(("aangenomen", int(rng.integers(2, 14)), None))
+    if rng.random() > settings.placement_rate:
+        return [*path, ("uitgevallen", int(rng.integers(3, 20)), "past_niet_bij_wensen")]
+    path.append(("geplaatst", int(rng.integers(7, 30)), None))
+    if rng.random() < latent.as_probability(0.8 * true_s + rng.normal(0, settings.noise)):
+        return [*path, ("duurzaam", 185, None)]  # six calendar months after geplaatst
+    reason = str(rng.choice(["belastbaarheid", "motivatie", "werkgever_ziet_af", "past_niet_bij_wensen"]))
+    return [*path, ("uitgevallen", int(rng.integers(14, 180)), reason)]
+
+
 def _at(day: date, rng: np.random.Generator) -> datetime:
     return datetime.combine(day, time(9), tzinfo=UTC) + timedelta(minutes=int(rng.integers(0, 8 * 60)))
 
@@ -174,19 +207,25 @@ def simulate(engine, settings: SimulationSettings = SimulationSettings(), seed: 
     trede = observed.trede.astype(np.float64)
     start = settings.end - timedelta(days=int(settings.years * 365))
     span = max((settings.end - start).days - 1, 1)
-    n = len(observed.ids)
-    for v_row, vacancy in enumerate(vacancies):
+    for v_row, vacancy in enumerate(vacancies[: settings.max_vacancies]):
         posted = start + timedelta(days=int(rng.integers(0, span)))
-        features = scoring.pair_features(observed, np.arange(n), offers, np.full(n, v_row))
-        candidates = np.flatnonzero(scoring.eligible(features, np.ones(n, bool)))
-        if len(candidates) == 0:
+        # only the clients of places within their largest travel reach can pass (at 400,000 clients a few
+        # percent): the pairs are computed for those alone, exactly as over everyone (geo.Buckets)
+        near = observed.buckets.rows_within(float(offers.lat[v_row]), float(offers.lon[v_row]))
+        features = scoring.pair_features(observed, near, offers, np.full(len(near), v_row))
+        passing = np.flatnonzero(scoring.eligible(features, np.ones(len(near), bool)))
+        if len(passing) == 0:
             continue
-        signals = scoring.structured_signals(features, observed.max_km)
-        obvious = (trede / 5 + signals["occupation"] + signals["competences"] + 0.5 * signals["distance"])[candidates]
+        signals = scoring.structured_signals(features, observed.max_km[near])
+        obvious = (trede[near] / 5 + signals["occupation"] + signals["competences"] + 0.5 * signals["distance"])[
+            passing
+        ]
         z = (obvious - obvious.mean()) / (obvious.std() + 1e-9)
         weights = np.exp(settings.afromen * z)
         wanted = max(1, int(round(vacancy.aantal_plaatsen * settings.proposals_per_place + rng.poisson(1.0))))
-        picked = rng.choice(candidates, size=min(wanted, len(candidates)), replace=False, p=weights / weights.sum())
+        chosen = rng.choice(len(passing), size=min(wanted, len(passing)), replace=False, p=weights / weights.sum())
+        local = passing[chosen].tolist()  # rows of ``features``
+        picked = near[passing[chosen]]
 
         profile = latent.load_vacancy_profile(engine, vacancy.id, codebook)  # type: ignore[arg-type]
         true_s, truly = latent.evaluate(truth.take(picked), profile)
@@ -203,30 +242,10 @@ def simulate(engine, settings: SimulationSettings = SimulationSettings(), seed: 
                 int(vacancy.id),
                 clients[c_row].consulent,
                 true_suitability=float(true_s[i]),
-                obvious=float(z[np.searchsorted(candidates, c_row)]),
+                obvious=float(z[chosen[i]]),
             )
             proposal.steps.append(Step("voorgesteld", _at(day, rng)))
-            path: list[tuple[str, int, str | None]] = []
-            if not invited[i]:
-                path.append(("afgewezen", int(rng.integers(3, 15)), _rejection_reason(features, c_row, rng)))
-            else:
-                path.append(("uitgenodigd", int(rng.integers(3, 12)), None))
-                if not hired[i]:
-                    path.append(("afgewezen", int(rng.integers(2, 14)), _rejection_reason(features, c_row, rng)))
-                else:
-                    path.append(("aangenomen", int(rng.integers(2, 14)), None))
-                    if rng.random() > settings.placement_rate:
-                        path.append(("uitgevallen", int(rng.integers(3, 20)), "past_niet_bij_wensen"))
-                    else:
-                        path.append(("geplaatst", int(rng.integers(7, 30)), None))
-                        lasts = rng.random() < latent.as_probability(0.8 * true_s[i] + rng.normal(0, settings.noise))
-                        if lasts:
-                            path.append(("duurzaam", 185, None))  # six calendar months after geplaatst
-                        else:
-                            reason = str(
-                                rng.choice(["belastbaarheid", "motivatie", "werkgever_ziet_af", "past_niet_bij_wensen"])
-                            )
-                            path.append(("uitgevallen", int(rng.integers(14, 180)), reason))
+            path = _path(bool(invited[i]), bool(hired[i]), true_s[i], features, local[i], rng, settings)
             for status, days, reason in path:
                 day = day + timedelta(days=days)
                 if day >= settings.end:
@@ -236,8 +255,70 @@ def simulate(engine, settings: SimulationSettings = SimulationSettings(), seed: 
                 yield proposal
 
 
+def _checked_events(proposal: SimulatedProposal) -> list[dict[str, Any]]:
+    """The ``voorstel_event`` rows of one proposal, each step checked against the state machine
+    (:data:`matching.outcomes.TRANSITIONS`) and the clock, as :func:`matching.outcomes.transition` checks it."""
+    events: list[dict[str, Any]] = []
+    previous: Step | None = None
+    for step in proposal.steps:
+        before = None if previous is None else outcomes.VoorstelStatus(previous.status)
+        target = outcomes.VoorstelStatus(step.status)
+        allowed = (
+            target is outcomes.VoorstelStatus.VOORGESTELD if before is None else target in outcomes.TRANSITIONS[before]
+        )
+        if not allowed or (previous is not None and step.at < previous.at):
+            raise ValueError(f"gesimuleerd voorstel {proposal.client_id}/{proposal.vacancy_id}: stap {step} ongeldig")
+        events.append(
+            {
+                "from_status": None if before is None else before.value,
+                "to_status": target.value,
+                "reason_code": step.reason,
+                "toelichting": "gesimuleerd" if step.reason == "anders" else None,
+                "actor": proposal.consulent,
+                "at": step.at,
+            }
+        )
+        previous = step
+    return events
+
+
+def _write_batch(connection: Connection, batch: list[SimulatedProposal]) -> None:
+    """Store ``batch`` in one transaction: the rows :func:`matching.outcomes.propose` and ``transition``
+    write one commit per step (a test compares them), as two multi-row inserts; 40 ms a proposal
+    through the ORM would make a national history of millions take days."""
+    if not batch:
+        return
+    events = [_checked_events(proposal) for proposal in batch]
+    with connection.begin():
+        ids = connection.execute(
+            insert(Voorstel).returning(Voorstel.id, sort_by_parameter_order=True),  # type: ignore[arg-type]
+            [
+                {
+                    "client_id": proposal.client_id,
+                    "vacancy_id": proposal.vacancy_id,
+                    "made_by": proposal.consulent,
+                    "made_by_role": outcomes.Rol.CONSULENT.value,
+                    "status": proposal.final,
+                    "created_at": proposal.steps[0].at,
+                    "updated_at": proposal.steps[-1].at,
+                }
+                for proposal in batch
+            ],
+        ).scalars()
+        connection.execute(
+            insert(VoorstelEvent),
+            [
+                {"voorstel_id": voorstel_id, **event}
+                for voorstel_id, rows in zip(ids, events, strict=True)
+                for event in rows
+            ],
+        )
+
+
 def write_history(engine, proposals: Iterable[SimulatedProposal], progress: bool = False) -> dict[str, Any]:
-    """Store simulated proposals through :mod:`matching.outcomes` (every step validated); a summary.
+    """Store simulated proposals, streamed, :data:`TRANSACTION_PROPOSALS` a transaction; a summary.
+
+    The rows are those :mod:`matching.outcomes` writes (every step checked against its state machine).
 
     The summary has counts per final state, invitation and durable-placement rates per protected
     group (what a fairness audit should find again) and how much of the labels the true suitability
@@ -248,17 +329,13 @@ def write_history(engine, proposals: Iterable[SimulatedProposal], progress: bool
     labels, truths, obvious = [], [], []
     with Session(engine) as session:
         audit = {row.client_id: row for row in session.exec(select(AuditKenmerken))}
+    batch: list[SimulatedProposal] = []
+    with engine.connect() as connection:
         for proposal in tqdm(proposals, desc="uitkomsten", unit="voorstel", disable=not progress):
-            first = proposal.steps[0]
-            with Session(engine) as writer:  # one short session per proposal: commits stay cheap
-                voorstel = outcomes.propose(
-                    writer, proposal.client_id, proposal.vacancy_id, proposal.consulent, "consulent", at=first.at
-                )
-                for step in proposal.steps[1:]:
-                    note = "gesimuleerd" if step.reason == "anders" else None
-                    outcomes.transition(
-                        writer, voorstel.id, step.status, proposal.consulent, step.reason, note, step.at
-                    )
+            batch.append(proposal)
+            if len(batch) == TRANSACTION_PROPOSALS:
+                _write_batch(connection, batch)
+                batch = []
             finals[proposal.final] += 1
             labels.append(outcomes.RELEVANCE[outcomes.VoorstelStatus(proposal.final)])
             truths.append(proposal.true_suitability)
@@ -268,6 +345,7 @@ def write_history(engine, proposals: Iterable[SimulatedProposal], progress: bool
             lasting = proposal.final == "duurzaam"
             if kenmerken is not None:
                 groups[f"migratieachtergrond={kenmerken.migratieachtergrond}"].append((invited, lasting))
+        _write_batch(connection, batch)
 
     def r2(values: list[float]) -> float:
         return round(float(np.corrcoef(values, labels)[0, 1] ** 2), 3) if len(labels) > 2 else 0.0

@@ -13,11 +13,13 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from matching import outcomes
 from matching.domain import Vacancy, utcnow
 from matching.features import pair_matrix
 from matching.matcher import Matcher
 from matching.outcomes import Voorstel, relevance_labels
-from training import ranking_store
+from matching.store import init_db, make_engine
+from training import outcome_sim, ranking_store
 from training.dataset import CENSORED_DAYS, PLACED_LABEL, RankingData, build_dataset
 from training.outcome_sim import SimulationSettings, simulate, write_history
 from training.rankers import fit_lgbm
@@ -139,3 +141,53 @@ def test_a_crash_mid_build_leaves_only_whole_shards_and_a_rerun_computes_the_res
     group_starts = np.flatnonzero(np.r_[True, expected.vacancy_ids[1:] != expected.vacancy_ids[:-1]])
     assert calls == group_starts[::4][1:].tolist()  # shard 0 trusted; the cut one and the rest computed
     assert not folder.exists()
+
+
+def _through_the_api(engine, proposals) -> None:
+    """The oracle writer: every step through matching.outcomes, one commit each."""
+    for proposal in proposals:
+        with Session(engine) as writer:
+            voorstel = outcomes.propose(
+                writer,
+                proposal.client_id,
+                proposal.vacancy_id,
+                proposal.consulent,
+                "consulent",
+                at=proposal.steps[0].at,
+            )
+            for step in proposal.steps[1:]:
+                note = "gesimuleerd" if step.reason == "anders" else None
+                outcomes.transition(writer, voorstel.id, step.status, proposal.consulent, step.reason, note, step.at)
+
+
+def test_the_history_writer_stores_what_the_outcomes_api_stores(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(outcome_sim, "TRANSACTION_PROPOSALS", 7)  # several transactions and a partial last one
+    tables = []
+    for name, write in (("bulk", write_history), ("api", _through_the_api)):
+        engine = make_engine(f"sqlite:///{tmp_path / name}.db")
+        init_db(engine)
+        write_to_db(engine, generate(300, 30, seed=9), progress=False)
+        proposals = list(simulate(engine, SimulationSettings(years=2), seed=9))
+        write(engine, iter(proposals))
+        with engine.connect() as connection:
+            tables.append(
+                [
+                    [tuple(row) for row in connection.exec_driver_sql(f"SELECT * FROM {table} ORDER BY id")]
+                    for table in ("voorstel", "voorstel_event")
+                ]
+            )
+    assert len(tables[0][0]) == len(proposals) > 50 and len(tables[0][1]) > len(proposals)
+    assert tables[0] == tables[1]
+
+
+def test_a_simulated_step_the_state_machine_forbids_is_refused(tmp_path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'bad.db'}")
+    init_db(engine)
+    write_to_db(engine, generate(60, 6, seed=2), progress=False)
+    proposal = next(iter(simulate(engine, SimulationSettings(years=2), seed=2)))
+    proposal.steps.append(outcome_sim.Step("duurzaam", proposal.steps[-1].at))  # never straight after any step
+    proposal.steps.insert(1, outcome_sim.Step("voorgesteld", proposal.steps[0].at))
+    with pytest.raises(ValueError, match="ongeldig"):
+        write_history(engine, [proposal])
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(Voorstel)).one() == 0  # nothing of the batch written
