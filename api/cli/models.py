@@ -250,6 +250,35 @@ def embeddings_eval(
             typer.echo(f"  {signal:<8} MRR {values['mrr']:.3f}  recall@10 {values['recall@10']:.3f}")
 
 
+@embeddings_app.command("finetune")
+@friendly_errors
+def embeddings_finetune(
+    pairs: Annotated[
+        Path | None,
+        typer.Option("--pairs", help="Trainingsparen (TSV 'query<TAB>document'); standaard gegenereerd uit data/."),
+    ] = None,
+    max_pairs: Annotated[int, typer.Option("--max-pairs", min=2, help="Zoveel gegenereerde paren.")] = 640,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    epochs: Annotated[int, typer.Option("--epochs", min=1, max=20)] = 1,
+    json_out: JsonFlag = False,
+) -> None:
+    """Het e5-model omzetten en fijnafstemmen op Nederlandse vacatureparen (niet uit data/eval)."""
+    from training.finetune import FinetuneSettings, run_finetune  # torch, transformers
+
+    config = settings()
+    report = run_finetune(
+        config.data_dir, pairs, max_pairs, FinetuneSettings(seed=seed, epochs=epochs), progress=not json_out
+    )
+    if json_out:
+        emit(report)
+        return
+    typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    typer.echo(
+        f"Gebruik: WERKMATCH_EMBEDDING__MODEL={report['model']} WERKMATCH_EMBEDDING__QUERY_PREFIX='query: ' "
+        "WERKMATCH_EMBEDDING__DOCUMENT_PREFIX='query: '"
+    )
+
+
 @simulate_app.command("outcomes")
 @friendly_errors
 def simulate_outcomes(
