@@ -40,10 +40,13 @@ further spread shows less suitable people. Higher ``s`` spreads exposure further
 above spreads attention over people but not over the ladder: with it alone, suitable trede-1 clients
 still get about half the top-10 share their suitability earns (``werkmatch evaluate --json`` →
 ``fairness.served``). After :func:`rerank`, the first :data:`LIST_SIZE` places give every trede at
-least ``floor`` × its *merit share*: its share of the pool's relevance top 5 %, as the ranker
-itself judges it. Trede is not a protected attribute and is what the ranker over-weights; the
-protected attributes, beperkingen and the route are never read here. Why this method and this
-floor: the README, "Exposure across the bestand", and ``bench/results/exposure-served-3y.json``.
+least ``floor`` × its *merit share*: its share of the pool's relevance top 10 %, as the ranker
+itself judges it. The floor decides only *who* is in the top 10; they are shown in the re-ranked
+order, so a lifted candidate takes one of the last places (exposure counts top-10 membership; NDCG@10
+weighs the head): that cut the floor's NDCG@10 cost to a third at the same exposure. Trede is not a
+protected attribute and is what the ranker over-weights; the protected attributes, beperkingen and
+the route are never read here. Why this method and this floor: the README, "Exposure across the
+bestand", and ``bench/results/exposure-served-3y.json``.
 Serving reads ``WERKMATCH_RANKER__EXPOSURE_FLOOR`` (0: off); a strength of 0 switches both off.
 """
 
@@ -62,13 +65,13 @@ PENALTY_CAP = 3.0  # log1p(exposure / average) capped: ≈ 19× the average expo
 LOW_TREDE_MAX = 2  # tredes 0–2 (official 1–3): far from work, the people afromen leaves behind
 LOW_TREDE_BOOST = 0.5  # in penalty units: offsets having been shown at ~0.65× the average (log1p(0.65) ≈ 0.5)
 FIT_SHARE = 0.10  # "fits": relevance in the pool's top 10 % (≈ 57 of 575; the top K is 50)
-DEFAULT_FLOOR = 0.8  # merit_floor: every trede gets ≥ 0.8 of its estimated merit share of the top 10 (settings)
-# merit_floor: "fits" is the relevance top 5 % of the pool (≈ 29 of 575; in pools under 200 the top 10
-# itself, where the floor changes nothing). Chosen with the floor on the tuning vacancies
-# (bench/results/exposure-served-3y.json): at 0.05 every group reaches 0.8 of merit for 4.2 % NDCG@10,
-# at 0.1 for 5.5 %, at the top fifth (0.2) for 6.1 %: a broader estimate gives trede 0 far more than its
-# true share.
-MERIT_SHARE = 0.05
+DEFAULT_FLOOR = 1.0  # merit_floor: every trede gets its full estimated merit share of the top 10 (settings)
+# merit_floor: "fits" is the relevance top 10 % of the pool (≈ 57 of 575; in pools under 100 the top 10
+# itself, where the floor changes nothing). Chosen with the floor and the strength on the tuning
+# vacancies (bench/results/exposure-served-3y.json: 3 strengths x 5 shares x 6 floors) as the setting
+# meeting both goals there with the widest margin: every group of >= 30 clients at >= 0.92 of merit for
+# 3.6 % NDCG@10; the cheapest that met both (0.05/0.9, 1.7 %) had its lowest group at 0.87.
+MERIT_SHARE = 0.1
 
 
 def exposure_penalty(exposure: np.ndarray, mean_exposure: float) -> np.ndarray:
