@@ -90,7 +90,7 @@ def matcher(config: Settings, may_write: bool = True, champion: bool = True) -> 
 def print_matches(result: dict[str, Any], id_key: str) -> None:
     """A list of matches as lines: rank, id, score, the first reasons and points of attention."""
     for item in result["resultaten"]:
-        typer.echo(f"{item['rang']:>3}. {item[id_key]}  score {item['score']} van 100")
+        typer.echo(f"{item['rang']:>3}. {item[id_key]}  kans op aanname {item['score']} %")
         for reason in item["redenen"][:3]:
             typer.echo(f"       + {reason}")
         for point in item["aandachtspunten"][:2]:

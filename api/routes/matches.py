@@ -108,14 +108,13 @@ class MatchBijdrage(Uit):
 class MatchScoreOnderdeel(Uit):
     kenmerk: str
     label: str
-    punten: int = Field(description="hele punten van de score die dit onderdeel geeft")
-    maximum: int = Field(description="het meeste dat dit onderdeel kan geven")
+    punten: int = Field(description="procentpunten die dit onderdeel bij de kans optelt (negatief: aftrekt)")
 
 
 class MatchScoreOpbouw(Uit):
     """How the shown score is built: startpunt plus the parts (matching.display_score)."""
 
-    startpunt: int
+    startpunt: int = Field(description="de kans op aanname (%) van een paar dat op elk onderdeel gemiddeld is")
     onderdelen: list[MatchScoreOnderdeel]
     niet_getoond: list[str] = Field(description="telt mee, niet getoond (buiten de caseload)")
     niet_getoond_punten: int = Field(description="de punten van die onderdelen samen")

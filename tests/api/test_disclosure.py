@@ -103,9 +103,16 @@ def test_outsiders_see_a_distance_band_never_kilometres(http, tokens, user) -> N
         assert "distance" not in item["signalen"]
         assert all(part["kenmerk"] != "reis" for part in item["bijdragen"])
         opbouw = item["scoreOpbouw"]  # distance and text not apart: the rest would give the distance
-        assert {part["kenmerk"] for part in opbouw["onderdelen"]} == {"competenties", "ervaring"}
+        assert {part["kenmerk"] for part in opbouw["onderdelen"]} == {
+            "competenties",
+            "ervaring",
+            "uren",
+            "begeleiding",
+            "eisen",
+        }
         assert opbouw["nietGetoond"] == ["reis", "tekst"]
-        assert sum(part["punten"] for part in opbouw["onderdelen"]) + opbouw["nietGetoondPunten"] == item["score"]
+        parts = sum(part["punten"] for part in opbouw["onderdelen"]) + opbouw["nietGetoondPunten"]
+        assert opbouw["startpunt"] + parts == item["score"]
         assert not any(EXACT_DISTANCE.search(text) for text in item["redenen"] + item["aandachtspunten"])
         assert item["rangschikkingsscore"] == round(item["rangschikkingsscore"], disclosure.OUTSIDER_SCORE_DECIMALS)
     own = [item for item in listing["resultaten"] if item.get("eigenKlant")]

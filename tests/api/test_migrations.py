@@ -193,10 +193,39 @@ def test_0003_puts_saved_searches_on_the_shown_scale_and_drops_raw_inbox_scores(
                 )
             )
         session.commit()
-    schema.upgrade(engine)
+    with engine.begin() as connection:
+        command.upgrade(migrations._config(connection), "0003")
     with Session(engine) as session:
         assert session.exec(select(Zoekopdracht.min_score)).one() == pytest.approx(45.0)
         assert sorted(session.exec(select(InboxItem.score)), key=str) == [87.0, None, None, None]
+    engine.dispose()
+
+
+def test_0005_maps_saved_searches_to_the_chance_and_drops_scores_of_the_old_scale(database_url: str) -> None:
+    engine = _at_baseline(database_url, "0004")
+    with Session(engine) as session:
+        client, vacancy = make_client(session, client_nummer="K-KANS"), make_vacancy(session, vacature_nummer="V-K")
+        for old in (0.0, 70.0, 72.5, 90.0, 100.0):
+            session.add(Zoekopdracht(consulent="wc-a", made_by="wc", client_id=client.id, min_score=old))
+        session.add(
+            InboxItem(soort="push", consulent="wc-a", client_id=client.id, vacancy_id=vacancy.id, sender="am", score=87)
+        )
+        session.commit()
+        session.execute(
+            text("INSERT INTO batch_run (id, kind, partition_ids, started_at) VALUES (1, 'match', 500, '2026-12-01')")
+        )
+        session.commit()
+    schema.upgrade(engine)
+    with Session(engine) as session:
+        assert sorted(session.exec(select(Zoekopdracht.min_score))) == [0.0, 18.0, 20.5, 45.0, 100.0]
+        assert session.exec(select(InboxItem.score)).one() is None
+        assert session.execute(text("SELECT count(*) FROM batch_run")).scalar_one() == 0
+    with engine.begin() as connection:
+        command.downgrade(migrations._config(connection), "0004")
+    with Session(engine) as session:
+        assert sorted(session.exec(select(Zoekopdracht.min_score))) == pytest.approx(
+            [0.0, 70.0, 72.5, 90.0, 100.0], abs=1.5
+        )
     engine.dispose()
 
 

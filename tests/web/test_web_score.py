@@ -1,9 +1,10 @@
 """One score per pair in chromium (issue 18, item 3): candidate card, intake options and inbox agree.
 
 A small world of consulent1's own clients (caseload wc-a) and two open vacancies. For every own client
-on a vacancy's candidate page, the number on the card ("Score N van 100") is the number in that
+on a vacancy's candidate page, the number on the card ("Kans op aanname N %") is the number in that
 vacancy's row of the client's options at intake and on the inbox item an accountmanager's push made,
-and the parts under "Waar de score vandaan komt" add up to it.
+and the parts under "Waar de kans vandaan komt" (signed percentage points) add up to it from the
+stated startpunt.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from tests.web.browser import check_accessibility, login, serve
 
 pytestmark = pytest.mark.slow  # Chromium against a served app with an embedded world
 
-SHOWN = re.compile(r"Score (\d+) van 100")
-PART = re.compile(r"(\d+) van (\d+)$")
+SHOWN = re.compile(r"Kans op aanname (\d+)\s%")
+START = re.compile(r"Een gemiddeld paar heeft (\d+)\s%")
+PART = re.compile(r"([+\u2212]?)(\d+)$")
 
 
 @pytest.fixture(scope="module")
@@ -67,11 +69,12 @@ def card_scores(page: Any, vacancy: str) -> dict[str, int]:
         client = card.get_attribute("id").removeprefix("kandidaat-")
         [score] = SHOWN.findall(card.locator("ul.meta").inner_text())
         card.evaluate("card => card.querySelectorAll('details').forEach(d => { d.open = true; })")
-        assert card.locator("summary", has_text="Waar de score vandaan komt").is_visible()
+        assert card.locator("summary", has_text="Waar de kans vandaan komt").is_visible()
         parts = [PART.search(item.inner_text().strip()) for item in card.locator("ul.score-parts > li").all()]
         assert parts and all(parts), card.inner_text()
-        assert sum(int(part.group(1)) for part in parts) == int(score)  # startpunt 0
-        assert all(0 <= int(part.group(1)) <= int(part.group(2)) for part in parts)
+        [start] = START.findall(card.inner_text())
+        signed = [(-1 if part.group(1) == "\u2212" else 1) * int(part.group(2)) for part in parts]
+        assert int(start) + sum(signed) == int(score), card.inner_text()
         found[client] = int(score)
     return found
 
