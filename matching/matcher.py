@@ -374,7 +374,7 @@ class Matcher:
             now,
         )
         contributions = annotate.weighted_contributions(pool.signals, self.settings.retrieval, order)
-        shown = display_score.breakdowns(shown_pairs, self.settings.retrieval)
+        shown = display_score.breakdowns(shown_pairs)
         wanted = vacancies.ids[shown_rows].tolist()
         rows_by_id = {row.id: row for row in session.exec(select(Vacancy).where(Vacancy.id.in_(wanted)))}  # type: ignore[union-attr]
         results = []
@@ -483,7 +483,7 @@ class _CandidateRanking:
     ) -> list[CandidateResult]:
         pool, clients, taxonomy = self.pool, self.clients, self.matcher.taxonomy
         wanted = clients.ids[pool.rows[self.order]].tolist()
-        shown = display_score.breakdowns(shown_pairs, self.matcher.settings.retrieval)
+        shown = display_score.breakdowns(shown_pairs)
         rows_by_id = {row.id: row for row in self.session.exec(select(Client).where(Client.id.in_(wanted)))}  # type: ignore[union-attr]
         results = []
         for rank, position in enumerate(self.order, start=1):
