@@ -146,7 +146,10 @@ class MatchPaar(Uit):
 
     rang: int
     score: int = Field(
-        ge=0, le=100, description="de score van dit paar, 0–100: dezelfde op elke lijst en in beide richtingen"
+        ge=0,
+        le=100,
+        description="de kans op aanname van dit paar in hele procenten (0–100): dezelfde op elke lijst en in beide "
+        "richtingen",
     )
     rangschikkingsscore: float = Field(
         description="waarop deze lijst is gerangschikt (ranker of gewogen score); de schaal verschilt per lijst"
