@@ -55,11 +55,18 @@ class DutchAnalyzer:
 
 @dataclass
 class LexicalIndex:
-    """BM25 scores of every record for a query text."""
+    """BM25 scores of every record for a query text.
+
+    The term frequencies are one sparse matrix, a row per id in ascending id order (as the structured
+    arrays hold them, so scores need no lookup per record); an upsert or removal waits in ``_pending``
+    until the next search merges it. One matrix, not a small matrix object per record: at 400,000
+    clients those objects alone held about a gigabyte.
+    """
 
     _vectorizer: HashingVectorizer = field(init=False, repr=False)
-    _rows: dict[int, sparse.csr_matrix] = field(default_factory=dict, repr=False)
+    _tf: sparse.csr_matrix | None = field(default=None, repr=False)  # term frequencies, a row per id of _ids
     _ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)
+    _pending: dict[int, sparse.csr_matrix | None] = field(default_factory=dict, repr=False)  # None: removed
     _weights: sparse.csc_matrix | None = field(default=None, repr=False)
     _idf: np.ndarray | None = field(default=None, repr=False)
 
@@ -69,27 +76,55 @@ class LexicalIndex:
         )
 
     def __len__(self) -> int:
-        return len(self._rows)
+        self._merge()
+        return len(self._ids)
 
     def upsert(self, ids: list[int] | np.ndarray, texts: list[str]) -> None:
         if not len(texts):
             return
         matrix = self._vectorizer.transform(texts).tocsr()
-        for row, key in enumerate(np.asarray(ids).tolist()):
-            self._rows[key] = matrix[row]
+        keys = np.asarray(ids, np.int64)
+        if self._tf is None and not self._pending and len(np.unique(keys)) == len(keys):
+            order = np.argsort(keys, kind="stable")  # the first fill: no row objects at all
+            self._tf, self._ids = matrix[order], keys[order]
+        else:
+            for row, key in enumerate(keys.tolist()):
+                self._pending[key] = matrix[row]
         self._weights = None
 
     def remove(self, ids: list[int] | np.ndarray) -> None:
         for key in np.asarray(ids).tolist():
-            self._rows.pop(key, None)
+            self._pending[key] = None
         self._weights = None
 
-    def _build(self) -> None:
-        self._ids = np.fromiter(self._rows.keys(), dtype=np.int64, count=len(self._rows))
-        if not len(self._ids):
-            self._weights, self._idf = sparse.csc_matrix((0, N_FEATURES), dtype=np.float32), np.zeros(N_FEATURES)
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the term frequencies and the BM25 weights (the index's memory)."""
+        held = [part for part in (self._tf, self._weights) if part is not None]
+        return sum(part.data.nbytes + part.indices.nbytes + part.indptr.nbytes for part in held) + self._ids.nbytes
+
+    def _merge(self) -> None:
+        """Fold the pending upserts and removals into the matrix, rows in ascending id order."""
+        if not self._pending:
             return
-        tf = sparse.vstack(list(self._rows.values()), format="csr", dtype=np.float32)
+        changed = np.fromiter(self._pending, np.int64, len(self._pending))
+        kept = np.flatnonzero(~np.isin(self._ids, changed))
+        added = [(key, row) for key, row in self._pending.items() if row is not None]
+        parts = [self._tf[kept]] if self._tf is not None else []
+        parts += [row for _, row in added]
+        ids = np.concatenate([self._ids[kept], np.fromiter((key for key, _ in added), np.int64, len(added))])
+        order = np.argsort(ids, kind="stable")
+        tf = sparse.vstack(parts, format="csr", dtype=np.float32) if parts else None
+        self._tf = tf[order] if tf is not None and tf.shape[0] else None
+        self._ids, self._pending = ids[order], {}
+
+    def _build(self) -> None:
+        self._merge()
+        if self._tf is None or not len(self._ids):
+            self._weights, self._idf = sparse.csc_matrix((0, N_FEATURES), dtype=np.float32), np.zeros(N_FEATURES)
+            self._ids = np.zeros(0, np.int64)
+            return
+        tf = self._tf
         lengths = np.asarray(tf.sum(axis=1)).ravel()
         avg = max(lengths.mean(), 1.0)
         df = np.bincount(tf.indices, minlength=N_FEATURES)
@@ -101,7 +136,7 @@ class LexicalIndex:
         self._weights = sparse.csr_matrix((data, tf.indices, tf.indptr), shape=tf.shape).tocsc()
 
     def scores(self, query: str) -> tuple[np.ndarray, np.ndarray]:
-        """(ids, BM25 scores) over all records, in a fixed internal order."""
+        """(ids, BM25 scores) over all records, ids ascending."""
         if self._weights is None:
             self._build()
         assert self._weights is not None and self._idf is not None
@@ -109,3 +144,12 @@ class LexicalIndex:
         if not len(terms) or not len(self._ids):
             return self._ids, np.zeros(len(self._ids), np.float32)
         return self._ids, np.asarray(self._weights[:, terms] @ self._idf[terms]).ravel()
+
+    def scores_for(self, query: str, ids: np.ndarray) -> np.ndarray:
+        """BM25 of ``query`` per id of ``ids`` (ascending; every indexed id among them), 0 where no word matches."""
+        found, scores = self.scores(query)
+        if len(found) == len(ids) and np.array_equal(found, ids):
+            return np.asarray(scores, np.float32)  # the usual case: the same records in the same order
+        out = np.zeros(len(ids), np.float32)
+        out[np.searchsorted(ids, found)] = scores
+        return out

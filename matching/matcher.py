@@ -126,15 +126,12 @@ class Matcher:
         """The query record's vector and BM25 against every record of ``searched`` (rows of ``ids``)."""
         asking, state = self.index.sides[query_side], self.index.sides[searched]
         vector = self.index.query_vector(asking.texts[query_id])
-        lexical = np.zeros(len(ids), np.float32)
-        found, scores = state.lexical.scores(asking.lexical_texts[query_id])
-        lexical[np.searchsorted(ids, found)] = scores
         vectors = state.vectors
         assert vectors is not None
         return pipeline.TextQuery(
-            dense_top=lambda rows, k: np.searchsorted(ids, vectors.search(vector, k, allowed=ids[rows])[0]),
-            dense_raw=lambda rows: vectors.vectors(ids[rows]) @ vector,
-            lexical=lexical,
+            dense_top=lambda rows, k: vectors.nearest(vector, k, ids, rows),
+            dense_raw=lambda rows: vectors.cosines(vector, ids, rows),
+            lexical=state.lexical.scores_for(asking.lexical_texts[query_id], ids),
         )
 
     @staticmethod
@@ -298,7 +295,7 @@ class Matcher:
         if viewer.caseload is not None:
             own = annotate.own_left_out(session, clients.ids[hard_rows].tolist(), viewer.caseload, vacancy)
         return annotate.not_shown(
-            pipeline.excluded_counts(eligibility.features, np.ones(len(clients.ids), bool)),
+            eligibility.counts,
             "klanten",
             hard=len(hard_rows) if counted else None,
             per_aspect=eligibility.hard_counts if counted else None,
@@ -336,7 +333,6 @@ class Matcher:
             order = pipeline.order(score, top)
             now = utcnow()
             results = self._vacancy_results(db, client, c_row, clients, vacancies, eligibility, pool, score, order, now)
-            counts = pipeline.excluded_counts(eligibility.features, vacancies.open)
             return VacancyList(
                 client_id=client.client_nummer,
                 advies=ADVICE,
@@ -344,7 +340,7 @@ class Matcher:
                 ontbrekende_gegevens=quality.missing_fields(client),
                 datakwaliteit=quality.assess(client, now).to_json(),
                 aantal_geschikt=int(eligibility.mask.sum()),
-                niet_getoond=annotate.not_shown(counts, "vacatures", hard=int(eligibility.hard.sum())),
+                niet_getoond=annotate.not_shown(eligibility.counts, "vacatures", hard=int(eligibility.hard.sum())),
                 results=results,
                 index=self.index.summary(),
             )

@@ -19,7 +19,7 @@ tested on seeded ones (``tests/matching/test_pipeline.py``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -143,7 +143,10 @@ class Eligibility:
     mask: np.ndarray  # passed every hard filter
     hard: np.ndarray  # left out for a hard beperking conflict (only where the viewer sees beperkingen)
     structured: dict[str, np.ndarray]  # the structured signals of every pair
-    outside_filters: np.ndarray | None = None  # candidate lists: left out by the consulent's filters
+    # "niet getoond, omdat…" per hard filter (:func:`excluded_counts`), among the records within reach
+    counts: dict[str, int] = field(default_factory=dict)
+    # candidate lists: left out by the consulent's filters (within reach; heleBestand: anywhere)
+    outside_filters: np.ndarray | None = None
     # candidate lists: per filter (API name), how many the hard filters kept and this filter left out
     filter_counts: dict[str, int] | None = None
     hard_counts: dict[str, int] | None = None  # candidate lists: of ``hard``, how many per aspect
@@ -196,9 +199,11 @@ def candidate_eligibility(
     most_hours = np.minimum(clients.uren_max[rows], vacancies.uren_max[v_row])  # within the vacancy's range
     passes = filters.masks(clients.trede[rows], clients.route[rows], features, most_hours, banded=~seen, own=seen)
     mask &= ~hard
+    counted = np.ones(n, bool) if filters.whole_bestand else features.within_reach
     outside_filters = np.zeros(n, bool)
     for passed in passes.values():
         outside_filters |= ~passed
+    outside_filters &= counted
     filter_counts = {name: int((mask & ~passed).sum()) for name, passed in passes.items()}
     mask &= ~outside_filters
     return Eligibility(
@@ -206,6 +211,7 @@ def candidate_eligibility(
         mask=mask,
         hard=hard,
         structured=scoring.structured_signals(features, clients.max_km[rows]),
+        counts=excluded_counts(features, np.ones(n, bool), counted),
         outside_filters=outside_filters,
         filter_counts=filter_counts,
         hard_counts=compatibility.hard_reason_counts(ernst, belasting, closed, np.flatnonzero(hard)),
@@ -229,7 +235,8 @@ def vacancy_eligibility(
     compat = compatibility.statuses(clients.beperking_ernst[c_row], vacancies.belasting, closed)
     hard = (compat == Status.HARD) & vacancies.open
     mask = scoring.eligible(features, vacancies.open) & ~hard
-    return Eligibility(features, mask, hard, scoring.structured_signals(features, clients.max_km[c_rows]))
+    signals = scoring.structured_signals(features, clients.max_km[c_rows])
+    return Eligibility(features, mask, hard, signals, excluded_counts(features, vacancies.open, features.within_reach))
 
 
 # compatibility.statuses: an aspect's conflict points are ernst + niveau - 3, a hard conflict needs
@@ -286,13 +293,22 @@ def _finish(
 def _reach_features(
     distance: np.ndarray, near: np.ndarray, max_km: np.ndarray, hours: np.ndarray, times_ok: np.ndarray
 ) -> scoring.PairFeatures:
-    """Every row's cheap features; within reach only where ``near`` (rows outside it are out of reach)."""
-    within = np.zeros(len(distance), bool)
+    """Every row's cheap features from the ``near`` rows' ``hours`` and ``times_ok``.
+
+    Rows outside ``near`` are out of reach, with hours overlap 0 and working times not workable: values
+    nothing reads, since every count is taken within reach (:func:`excluded_counts`).
+    """
+    n = len(distance)
+    within = np.zeros(n, bool)
     within[near] = distance[near] <= max_km[near] if max_km.ndim else distance[near] <= max_km
-    empty = np.zeros(len(distance), np.float32)
-    return scoring.PairFeatures(
-        distance, hours, times_ok, within, empty, empty, empty, empty, empty, np.zeros(len(distance), bool)
-    )
+    empty = np.zeros(n, np.float32)
+    hours, times_ok = _scattered(hours, near, n), _scattered(times_ok, near, n)
+    return scoring.PairFeatures(distance, hours, times_ok, within, empty, empty, empty, empty, empty, np.zeros(n, bool))
+
+
+def _rows_of(features: scoring.PairFeatures, rows: np.ndarray) -> scoring.PairFeatures:
+    """``features`` of ``rows`` only."""
+    return scoring.PairFeatures(**{item.name: getattr(features, item.name)[rows] for item in fields(features)})
 
 
 def candidate_eligibility_near(
@@ -302,11 +318,12 @@ def candidate_eligibility_near(
 
     The clients are bucketed by place (:attr:`ClientArrays.buckets`); the vacancy's distance is measured
     once per bucket (a few thousand PC4s), and only clients of a bucket within its largest reach can be
-    within their own. Hours and working times are compared for every client (a few array operations,
-    for the "niet getoond" counts), hard beperking conflicts are looked for only among clients with the
-    highest ernst on an aspect the vacancy demands (:attr:`ClientArrays.levels`), and the sparse
-    competence and occupation features only for the clients that pass every hard filter. The answer
-    equals :func:`candidate_eligibility` with ``prefilter=False`` in everything a later step reads.
+    within their own. Hours, working times and the consulent's filters are compared for those clients
+    only (every count is taken within reach), hard beperking conflicts are looked for only among
+    clients with the highest ernst on an aspect the vacancy demands (:attr:`ClientArrays.levels`), and
+    the sparse competence and occupation features only for the clients that pass every hard filter.
+    The answer equals :func:`candidate_eligibility` with ``prefilter=False`` in everything a later step
+    reads.
     """
     n, one = len(clients.ids), np.array([v_row])
     buckets = clients.buckets
@@ -316,27 +333,25 @@ def candidate_eligibility_near(
         buckets.distances(*at),
         near,
         clients.max_km,
-        scoring.hours_overlap(clients, slice(None), vacancies, one),
-        scoring.times_workable(clients, slice(None), vacancies, one),
+        scoring.hours_overlap(clients, near, vacancies, one),
+        scoring.times_workable(clients, near, vacancies, one),
     )
-    if filters.whole_bestand:
-        near_pass = (reach.hours_overlap >= 0) & reach.times_ok
-    else:
-        near_pass = _scattered(
-            reach.within_reach[near] & (reach.hours_overlap[near] >= 0) & reach.times_ok[near], near, n
-        )
+    counted = np.ones(n, bool) if filters.whole_bestand else reach.within_reach
+    near_pass = _scattered(counted[near] & (reach.hours_overlap[near] >= 0) & reach.times_ok[near], near, n)
     closed = compatibility.accommodated(vacancies.jobcarving[one], vacancies.jobcoach[one], vacancies.guided[one])[0]
     belasting = vacancies.belasting[v_row]
     suspects = _suspects(clients.levels, belasting)
     found = compatibility.statuses(clients.beperking_ernst[suspects], belasting, closed) == Status.HARD
     hard = _scattered(found, suspects, n) & full_view  # beperkingen outside the viewer's view shape nothing
-    most_hours = np.minimum(clients.uren_max, vacancies.uren_max[v_row])
-    passes = filters.masks(clients.trede, clients.route, reach, most_hours, banded=~full_view, own=full_view)
+    most_hours = np.minimum(clients.uren_max[near], vacancies.uren_max[v_row])
+    seen = full_view[near]
+    passes = filters.masks(clients.trede[near], clients.route[near], _rows_of(reach, near), most_hours, ~seen, seen)
     mask = near_pass & ~hard
-    outside_filters = np.zeros(n, bool)
+    failed = np.zeros(len(near), bool)
     for passed in passes.values():
-        outside_filters |= ~passed
-    filter_counts = {name: int((mask & ~passed).sum()) for name, passed in passes.items()}
+        failed |= ~passed
+    outside_filters = _scattered(failed, near, n) & counted
+    filter_counts = {name: int((mask[near] & ~passed).sum()) for name, passed in passes.items()}
     mask &= ~outside_filters
     eligible = np.flatnonzero(mask)
     fit_pairs = (clients, eligible, vacancies, np.full(len(eligible), v_row))
@@ -347,6 +362,7 @@ def candidate_eligibility_near(
         mask=mask,
         hard=hard,
         structured=structured,
+        counts=excluded_counts(reach, np.ones(n, bool), counted),
         outside_filters=outside_filters,
         filter_counts=filter_counts,
         hard_counts=compatibility.hard_reason_counts(clients.beperking_ernst, belasting, closed, hard_rows),
@@ -357,7 +373,7 @@ def vacancy_eligibility_near(clients: ClientArrays, c_row: int, vacancies: Vacan
     """Step 1 for a client's options over all vacancies, the costly work only within the client's reach.
 
     As :func:`candidate_eligibility_near`, the other way round: the vacancies are bucketed by place and
-    only those of a bucket within the client's reach can be within it.
+    only those of a bucket within the client's reach can be within it, and only those are compared.
     """
     m, one = len(vacancies.ids), np.array([c_row])
     buckets = vacancies.buckets
@@ -368,8 +384,8 @@ def vacancy_eligibility_near(clients: ClientArrays, c_row: int, vacancies: Vacan
         buckets.distances(*at, point_first=True),
         near,
         max_km,
-        scoring.hours_overlap(clients, one, vacancies, slice(None)),
-        scoring.times_workable(clients, one, vacancies, slice(None)),
+        scoring.hours_overlap(clients, one, vacancies, near),
+        scoring.times_workable(clients, one, vacancies, near),
     )
     ernst = clients.beperking_ernst[c_row]
     suspects = _suspects(vacancies.levels, ernst)
@@ -382,7 +398,7 @@ def vacancy_eligibility_near(clients: ClientArrays, c_row: int, vacancies: Vacan
     eligible = np.flatnonzero(mask)
     fit_pairs = (clients, np.full(len(eligible), c_row), vacancies, eligible)
     features, structured = _finish(reach, eligible, fit_pairs, np.full(len(eligible), max_km))
-    return Eligibility(features, mask, hard, structured)
+    return Eligibility(features, mask, hard, structured, excluded_counts(reach, vacancies.open, reach.within_reach))
 
 
 def build_pool(eligibility: Eligibility, text: TextQuery, pool_size: int) -> Pool:
@@ -434,11 +450,16 @@ def order(score: np.ndarray, top: int, exposed: Exposure | None = None) -> np.nd
     return exposure.merit_floor(ranked, score, exposed.trede, floor=exposed.floor)[:top]
 
 
-def excluded_counts(features: scoring.PairFeatures, open_: np.ndarray) -> dict[str, int]:
-    """How many pairs each hard filter removed ("niet getoond, omdat…"); a pair can count more than once."""
+def excluded_counts(features: scoring.PairFeatures, open_: np.ndarray, counted: np.ndarray) -> dict[str, int]:
+    """How many pairs each hard filter removed ("niet getoond, omdat…"); a pair can count more than once.
+
+    Hours and working times are counted among the ``counted`` pairs: those within the client's travel
+    reach (a heleBestand list: every pair). "Bij 15 klanten passen de uren niet" then speaks of clients
+    who could come, not of the whole country, and no search compares hours with every record.
+    """
     return {
-        "vacatureNietOpen": int((~open_).sum()),
-        "urenPassenNiet": int((features.hours_overlap < 0).sum()),
-        "buitenReisbereik": int((~features.within_reach).sum()),
-        "werktijdenPassenNiet": int((~features.times_ok).sum()),
+        "vacatureNietOpen": int(np.count_nonzero(~open_)),
+        "urenPassenNiet": int(np.count_nonzero((features.hours_overlap < 0) & counted)),
+        "buitenReisbereik": len(open_) - int(np.count_nonzero(features.within_reach)),
+        "werktijdenPassenNiet": int(np.count_nonzero(~features.times_ok & counted)),
     }

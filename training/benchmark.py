@@ -5,13 +5,19 @@ Not a test: it measures and reports, it asserts nothing about time.
 
 from __future__ import annotations
 
+import cProfile
+import itertools
+import pstats
 import resource
+import sys
 import time
 from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -66,6 +72,14 @@ def benchmark_search(matcher: Matcher, queries: int = 200, top: int = 50, seed: 
     )
     vacancy = _before_after(matcher, matcher.search_vacancies, client_sample, top)
     rss_mb = _rss_mb()
+    profiles = {
+        "candidateSearch": _profile(matcher.search_candidates, vacancy_sample[:20], top),
+        "candidateSearchHeleBestand": _profile(
+            lambda ref, n: matcher.search_candidates(ref, n, filters=whole), vacancy_sample[:20], top
+        ),
+        "vacancySearch": _profile(matcher.search_vacancies, client_sample[:20], top),
+    }
+    holders = _memory_holders(matcher)
     texts_per_second = _embedding_speed(matcher, seed)
     build_seconds = _index_build_seconds(matcher)
     update_seconds = _update_to_searchable_seconds(
@@ -98,6 +112,8 @@ def benchmark_search(matcher: Matcher, queries: int = 200, top: int = 50, seed: 
         "updateToSearchableMs": round(update_seconds * 1000, 1),
         "candidateSearchAfterClientChangeMs": round(candidate_after_change * 1000, 1),
         "rssMb": rss_mb,
+        "memoryHoldersMb": holders,
+        "profile": profiles,
         "peakRssMb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "modelId": matcher.embedder.model_id,
     }
@@ -112,6 +128,65 @@ def _before_after(matcher: Matcher, call: Callable[[str, int], Any], refs: list[
             samples[prefilter] += _timed(call, [ref], top)
     matcher.prefilter = True
     return {"before": _percentiles(samples[False]), "after": _percentiles(samples[True])}
+
+
+def _profile(call: Callable[[str, int], Any], refs: list[str], top: int, lines: int = 12) -> list[dict[str, Any]]:
+    """Where the time of ``call`` goes (cProfile, with the prefilter): the functions with the most own time."""
+    profile = cProfile.Profile()
+    profile.enable()
+    for ref in refs:
+        call(ref, top)
+    profile.disable()
+    found = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    ranked = sorted(found.items(), key=lambda item: -item[1][2])[:lines]
+    return [
+        {
+            "function": f"{Path(file).name}:{line} {name}",
+            "ownMsPerSearch": round(own * 1000 / len(refs), 2),
+            "cumulativeMsPerSearch": round(cumulative * 1000 / len(refs), 2),
+        }
+        for (file, line, name), (_, _, own, cumulative, _) in ranked
+    ]
+
+
+def _nbytes(value: Any) -> int:
+    """Bytes of a numpy array's or a scipy sparse matrix's buffers (0 for anything else)."""
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if sparse.issparse(value):
+        return sum(part.nbytes for part in (value.data, value.indices, value.indptr))  # type: ignore[union-attr]
+    return 0
+
+
+def _deep_size(value: Any) -> int:
+    """Bytes of a small Python value with what it holds (dicts, lists, strings), for sampling."""
+    size = sys.getsizeof(value)
+    if isinstance(value, dict):
+        size += sum(_deep_size(key) + _deep_size(item) for key, item in value.items())
+    elif isinstance(value, list | tuple):
+        size += sum(_deep_size(item) for item in value)
+    return size
+
+
+def _memory_holders(matcher: Matcher, sample: int = 500) -> dict[str, int]:
+    """MB held per part of the serving state: array buffers exactly, per-record Python values by a sample."""
+    clients, vacancies = matcher.index.arrays()
+    mb: dict[str, int] = {}
+    for side, arrays in (("clients", clients), ("vacancies", vacancies)):
+        state = matcher.sides[side]
+        assert state.vectors is not None
+        mb[f"{side}Vectors"] = len(state.vectors) * state.vectors.dimension * 4
+        mb[f"{side}Arrays"] = sum(_nbytes(getattr(arrays, item.name)) for item in fields(arrays))  # type: ignore[arg-type]
+        mb[f"{side}Lexical"] = state.lexical.nbytes
+        for name, held in (
+            ("Texts", state.texts),
+            ("LexicalTexts", state.lexical_texts),
+            ("Hashes", state.vectors.hashes),
+        ):
+            keys = list(itertools.islice(held, sample))
+            per = sum(_deep_size(key) + _deep_size(held[key]) for key in keys) / max(len(keys), 1)
+            mb[f"{side}{name}"] = round(per * len(held) + sys.getsizeof(held))
+    return {name: round(value / 2**20) for name, value in mb.items()}
 
 
 def _rss_mb() -> int:

@@ -56,12 +56,18 @@ def world(request: pytest.FixtureRequest, regional) -> tuple[ClientArrays, Vacan
     return spread(clients, rng), spread(vacancies, rng)
 
 
-def assert_same(near: Eligibility, plain: Eligibility) -> None:
-    """Equal in everything a later step reads: masks, counts, every row's cheap features, eligible rows' fit."""
+def assert_same(near: Eligibility, plain: Eligibility, whole_bestand: bool = False) -> None:
+    """Equal in everything a later step reads: masks, counts, the cheap features of every row within reach
+    (heleBestand: of every row), eligible rows' fit."""
     np.testing.assert_array_equal(near.mask, plain.mask)
     np.testing.assert_array_equal(near.hard, plain.hard)
-    for name in ("distance_km", "hours_overlap", "times_ok", "within_reach"):
+    for name in ("distance_km", "within_reach"):
         np.testing.assert_array_equal(getattr(near.features, name), getattr(plain.features, name), err_msg=name)
+    counted = np.ones(len(plain.mask), bool) if whole_bestand else plain.features.within_reach
+    for name in ("hours_overlap", "times_ok"):  # outside reach the prefilter compares nothing, and nothing reads it
+        ours, theirs = getattr(near.features, name), getattr(plain.features, name)
+        np.testing.assert_array_equal(ours[counted], theirs[counted], err_msg=name)
+    assert near.counts == plain.counts
     eligible = np.flatnonzero(plain.mask)
     for name, values in plain.structured.items():
         np.testing.assert_array_equal(near.structured[name][eligible], values[eligible], err_msg=name)
@@ -85,7 +91,7 @@ def test_candidate_step_one_equals_the_plain_pass(world) -> None:
             for view in views:
                 near = pipeline.candidate_eligibility(clients, vacancies, int(v_row), filters, view)
                 plain = pipeline.candidate_eligibility(clients, vacancies, int(v_row), filters, view, prefilter=False)
-                assert_same(near, plain)
+                assert_same(near, plain, filters.whole_bestand)
         at = (vacancies.lat[v_row], vacancies.lon[v_row])
         skipped += len(clients.ids) - len(clients.buckets.rows_within(*at))
     assert np.flatnonzero(vacancies.belasting.max(axis=1) == 3).size  # hard conflicts are exercised
@@ -100,9 +106,10 @@ def test_vacancy_step_one_equals_the_plain_pass(world) -> None:
         near = pipeline.vacancy_eligibility(clients, c_row, vacancies)
         plain = pipeline.vacancy_eligibility(clients, c_row, vacancies, prefilter=False)
         assert_same(near, plain)
-        assert pipeline.excluded_counts(near.features, vacancies.open) == pipeline.excluded_counts(
-            plain.features, vacancies.open
-        )
+        # the counts are taken within the client's reach, and there the plain pass's features agree
+        within = plain.features.within_reach
+        assert near.counts == pipeline.excluded_counts(plain.features, vacancies.open, within)
+        assert near.counts["urenPassenNiet"] == int(((plain.features.hours_overlap < 0) & within).sum())
 
 
 def test_buckets_hold_every_row_once_and_find_what_a_scan_finds() -> None:

@@ -1,11 +1,11 @@
-"""The FAISS index against numpy brute force, incremental updates, filters and an atomic round trip."""
+"""The FAISS index against numpy brute force, incremental updates, search among rows and an atomic round trip."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from matching.index import VectorIndex
+from matching.index import VectorIndex, best
 
 
 def unit_vectors(n: int, d: int, seed: int) -> np.ndarray:
@@ -40,13 +40,28 @@ def test_results_do_not_depend_on_insertion_order(filled) -> None:
     assert index.search(query, 15)[0].tolist() == shuffled.search(query, 15)[0].tolist()
 
 
-def test_allowed_ids_restrict_the_search_and_missing_labels_are_dropped(filled) -> None:
+def test_nearest_among_rows_equals_brute_force_and_skips_what_is_not_embedded(filled) -> None:
     index, ids, vectors = filled
-    allowed = ids[[3, 7, 11]]
-    labels, _ = index.search(vectors[7], 10, allowed=allowed)
-    assert set(labels.tolist()) == set(allowed.tolist())  # fewer than k found: no -1 labels
-    assert labels[0] == ids[7]
-    assert len(index.search(vectors[0], 5, allowed=np.array([], np.int64))[0]) == 0
+    query = unit_vectors(1, 32, seed=5)[0]
+    rows = np.arange(0, 500, 3)
+    expected = rows[np.argsort(-(vectors[rows] @ query), kind="stable")[:10]]
+    assert index.nearest(query, 10, ids, rows).tolist() == expected.tolist()
+    np.testing.assert_allclose(index.cosines(query, ids, rows), vectors[rows] @ query, rtol=1e-5, atol=1e-6)
+    everyone = np.arange(500)  # past a quarter of the index: one pass over all of it, the same answer
+    expected = np.argsort(-(vectors @ query), kind="stable")[:10]
+    assert index.nearest(query, 10, ids, everyone).tolist() == expected.tolist()
+    index.remove(ids[[3, 6]])
+    asked = np.array([3, 6, 7, 11])
+    assert set(index.nearest(vectors[7], 10, ids, asked).tolist()) == {7, 11}  # fewer than k: no filler
+    assert index.nearest(vectors[7], 10, ids, asked)[0] == 7
+    assert index.cosines(vectors[7], ids, asked)[:2].tolist() == [0.0, 0.0]  # not embedded: cosine 0
+    assert len(index.nearest(vectors[0], 5, ids, np.zeros(0, np.int64))) == 0
+
+
+def test_a_tie_goes_to_the_lower_row_as_a_stable_sort_orders_it() -> None:
+    scores = np.random.default_rng(6).integers(0, 5, 200).astype(np.float32)
+    for k in (1, 7, 50, 300):
+        assert best(scores, k).tolist() == np.argsort(-scores, kind="stable")[:k].tolist()
 
 
 def test_upsert_replaces_and_remove_deletes(filled) -> None:

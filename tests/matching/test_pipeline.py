@@ -72,7 +72,7 @@ def test_the_vector_index_retrieves_what_brute_force_does(world) -> None:
     index = VectorIndex(DIM, "zaad")
     index.upsert(ids, vectors, [f"h{i}" for i in range(N)])
     eligible = np.flatnonzero(eligibility.mask)
-    found = np.searchsorted(ids, index.search(query, POOL, allowed=ids[eligible])[0])
+    found = index.nearest(query, POOL, ids, eligible)
     np.testing.assert_array_equal(np.sort(found), np.sort(text.dense_top(eligible, POOL)))
 
 
