@@ -28,7 +28,7 @@ def safe_cell(value: Any) -> Any:
 
 def shortlist_rows(listing: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     """Header and rows of a candidate list as the role saw it (only the fields present are exported)."""
-    header = ["rang", "kandidaat", "score (0-100)", "trede", "route", "afstand", "redenen", "aandachtspunten"]
+    header = ["rang", "kandidaat", "kans op aanname (%)", "trede", "route", "afstand", "redenen", "aandachtspunten"]
     with_beperkingen = any("aandachtspuntenBeperkingen" in item for item in listing["resultaten"])
     if with_beperkingen:
         header.append("aandachtspunten beperkingen")
