@@ -41,7 +41,7 @@ from matching.features import FEATURE_NAMES, MONOTONE
 MODEL_PATH = Path(__file__).resolve().parents[1] / "models" / "display-score.json"
 # The outcome the chance is about: a voorstel that reached "aangenomen" or further (RELEVANCE ≥ 2).
 HIRED_LABEL = 2
-# L2 penalty on the standardised coefficients (a little: 22 coefficients on thousands of pairs).
+# L2 penalty on the standardised coefficients (a little: 20 coefficients on thousands of pairs).
 L2 = 1e-3
 GROUP_FEATURES: dict[str, tuple[str, ...]] = {
     "competenties": ("required_coverage", "optional_coverage"),
@@ -127,6 +127,8 @@ def _sigmoid(logit: np.ndarray | float) -> np.ndarray:
 @cache
 def model() -> Model:
     """The fitted model of :data:`MODEL_PATH` (read once per process)."""
+    if not MODEL_PATH.is_file():
+        raise RuntimeError(f"{MODEL_PATH} ontbreekt; maak het met bench/display_score.py --fit (README, de score)")
     return Model.from_json(json.loads(MODEL_PATH.read_text(encoding="utf-8")))
 
 
@@ -138,6 +140,8 @@ def fit(features: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
     """
     x = np.asarray(features, np.float64).reshape(-1, len(FEATURE_NAMES))[:, _COLUMNS]
     y = (np.asarray(labels) >= HIRED_LABEL).astype(np.float64)
+    if not 0 < y.sum() < len(y):
+        raise ValueError(f"fit heeft paren met en zonder aanname nodig; kreeg {int(y.sum())} van {len(y)} aangenomen")
     low, high = x.min(axis=0), x.max(axis=0)
     mean, std = x.mean(axis=0), x.std(axis=0)
     scale = np.where(std > 0, std, 1.0)

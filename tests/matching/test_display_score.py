@@ -193,3 +193,8 @@ def test_the_same_pair_shows_the_same_score_from_both_directions(world: Matcher)
             assert isinstance(candidate["rangschikkingsscore"], float)
             seen += 1
     assert seen >= 3
+
+
+def test_a_history_without_a_hire_cannot_be_fitted() -> None:
+    with pytest.raises(ValueError, match="met en zonder aanname.*kreeg 0 van 500"):
+        display_score.fit(plausible_pairs(), np.zeros(500, np.int64))
