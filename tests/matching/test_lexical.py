@@ -45,6 +45,32 @@ def test_upsert_replaces_a_record_and_remove_drops_it() -> None:
     assert len(index) == 1
 
 
+def test_changes_merged_in_score_as_a_fresh_index_of_the_same_texts_does() -> None:
+    rng = np.random.default_rng(7)
+    words = "kassa supermarkt tuinman heftruck magazijn schoonmaak kantoor zorg chauffeur bakker".split()
+    texts = {int(key): " ".join(rng.choice(words, rng.integers(2, 12))) for key in rng.permutation(300) * 7}
+    changed = LexicalIndex()
+    changed.upsert(list(texts), list(texts.values()))  # ids out of order: kept ascending
+    for key in list(texts)[:40]:
+        texts[key] = " ".join(rng.choice(words, 5))
+        changed.upsert([key], [texts[key]])
+    gone = list(texts)[40:60]
+    changed.remove(gone)
+    for key in gone:
+        del texts[key]
+    changed.upsert([5000], ["bakker kassa"])
+    texts[5000] = "bakker kassa"
+    fresh = LexicalIndex()
+    fresh.upsert(list(texts), list(texts.values()))
+    for query in ("heftruck magazijn", "bakker", "kassa kassa zorg", "onbekend"):
+        ids, scores = changed.scores(query)
+        assert ids.tolist() == sorted(texts)
+        np.testing.assert_array_equal(scores, fresh.scores(query)[1])
+    asked = np.array(sorted(texts) + [9999])  # scores_for: per asked id, 0 for one the index lacks
+    np.testing.assert_array_equal(changed.scores_for("bakker", asked)[:-1], fresh.scores("bakker")[1])
+    assert changed.scores_for("bakker", asked)[-1] == 0
+
+
 def test_empty_query_and_empty_index() -> None:
     index = LexicalIndex()
     ids, scores = index.scores("iets")
