@@ -49,7 +49,11 @@ def private_database_file(path: Path) -> None:
     """
     if not path.parent.exists():
         path.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_CREAT | os.O_RDWR, PRIVATE_FILE))
+    if not path.exists():
+        # Only a new file: closing any descriptor of an open database drops every POSIX lock this process
+        # holds on it, and without their shared lock another process's last connection deletes the WAL
+        # files under this one's open connections ("disk I/O error").
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, PRIVATE_FILE))
     for candidate in (path, *(path.with_name(path.name + suffix) for suffix in SQLITE_SIDE_FILES)):
         try:
             if candidate.exists() and candidate.stat().st_mode & 0o077:
