@@ -295,11 +295,10 @@ def simulate_outcomes(
             raise WerkmatchError(
                 "de database bevat al voorstellen; simuleer op verse demo-gegevens (werkmatch demo-data --replace)"
             )
-    try:
-        proposals = list(simulate(engine, SimulationSettings(years=years), seed))
+    try:  # streamed: a national history of millions of proposals is never held whole
+        result = write_history(engine, simulate(engine, SimulationSettings(years=years), seed), progress=not json_out)
     except ValueError as error:
         raise WerkmatchError(f"simuleren kan alleen op gegenereerde demo-gegevens ({error})") from None
-    result = write_history(engine, proposals, progress=not json_out)
     emit(result) if json_out else typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
 
 
