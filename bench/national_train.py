@@ -128,12 +128,15 @@ def main() -> None:
     report = json.loads(args.out.read_text()) if args.out.exists() else {}
     report.setdefault("commands", {})[args.phase] = " ".join(["python", *sys.argv])
     report["machine"] = {"cpus": os.cpu_count(), "date": datetime.now(UTC).isoformat(timespec="seconds")}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     if args.phase == "history":
         report["history"] = history(args.data_dir, args.max_vacancies, args.proposals_per_place, args.seed)
+        args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     else:
-        report["train"] = [train_once(args.data_dir, since) for since in args.since or ["all"]]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        report["train"] = []
+        for since in args.since or ["all"]:  # written after each run: a later one may not fit the time left
+            report["train"].append(train_once(args.data_dir, since))
+            args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps(report[args.phase], indent=2, ensure_ascii=False))  # noqa: T201
 
 
