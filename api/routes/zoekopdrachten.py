@@ -31,7 +31,7 @@ class ZoekopdrachtIn(Invoer):
         0.0,
         ge=0.0,
         le=zoekopdrachten.MAX_SCORE,
-        description="alleen vacatures met minstens deze score (0–100, als op de lijsten)",
+        description="alleen vacatures met minstens deze kans op aanname (0–100 %, als op de lijsten)",
     )
     top: int = Field(10, ge=1, le=50, description="hoogstens zoveel vacatures per uitvoering")
 

@@ -60,7 +60,7 @@ def save_search(engine: Engine, actor: Actor, klant: str, min_score: float = 0.0
     """
     if not 0.0 <= min_score <= MAX_SCORE:
         raise InvalidInputError(
-            f"minScore moet tussen 0 en {MAX_SCORE} liggen (de score van 0 tot 100), niet {min_score}"
+            f"minScore moet tussen 0 en {MAX_SCORE} liggen (de kans op aanname in procenten), niet {min_score}"
         )
     if not 1 <= top <= 50:
         raise InvalidInputError(f"top moet tussen 1 en 50 liggen, niet {top}")
