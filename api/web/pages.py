@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from api import security
 from api.problems import ProblemError
 from api.routes.matches import CandidateSearch, trace
-from api.services import matches, tokens
+from api.services import batch_lists, matches, tokens
 from api.services.tokens import NotAuthenticated
 from api.services.users import Rol, User
 from api.web import charts, export, shortlist
@@ -257,6 +257,10 @@ def candidates_page(
             )
         listing_error = errors.pop("lijst", None)
         status = 400 if errors else status
+        with Session(request.app.state.engine) as session:  # last night's list beside the live one
+            extra["vannacht"] = batch_lists.nightly_section(
+                request.app.state.settings, session, web.user, vacancy.vacature_nummer, trace(request)
+            )
     query = urlencode({k: v for k, v in params.items() if k not in NOTICE_PARAMS}, doseq=True)
     own_view = web.user.rol == Rol.WERKCONSULENT
     engine = request.app.state.engine

@@ -1,0 +1,57 @@
+"""A vacancy's candidate list of last night (the nightly batch match) beside the live search.
+
+======  ===============================================  =============================  ==================
+method  path                                             roles                          status codes
+======  ===============================================  =============================  ==================
+GET     ``/api/v1/vacatures/{nummer}/kandidaten-vannacht``  werkconsulent, accountmanager  200, 401, 403, 404
+======  ===============================================  =============================  ==================
+
+Cut for the role as the live list is (:mod:`api.services.batch_lists`); a 404 (problem+json) when
+the vacancy is unknown or has no list of last night.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import Field
+from sqlmodel import Session
+
+from api import problems
+from api.deps import EngineDep, Searcher, SettingsDep
+from api.routes.common import Uitvoer
+from api.routes.matches import trace
+from api.routes.modellen import Rangschikker
+from api.services import batch_lists
+
+router = APIRouter(prefix="/api/v1/vacatures", tags=["matches"])
+
+
+class NachtKandidaat(Uitvoer):
+    rang: int
+    klant_id: str = Field(description="klantnummer, of het pseudoniem (P-…) van deze lijst waar de rol dat vraagt")
+    score: int = Field(description="de score van het paar, 0–100: dezelfde als op de actuele lijst")
+    rangschikkingsscore: float
+    trede: int
+    route: str
+    eigen_klant: bool | None = Field(None, description="alleen voor een werkconsulent")
+
+
+class NachtKandidaten(Uitvoer):
+    vacature_id: str
+    titel: str
+    berekend_op: str = Field(description="wanneer deze lijst berekend is (UTC, ISO 8601)")
+    leeftijd_uren: float = Field(description="hoe oud de lijst nu is, in uren")
+    gerangschikt_door: Rangschikker
+    resultaten: list[NachtKandidaat]
+
+
+@router.get(
+    "/{nummer}/kandidaten-vannacht",
+    response_model=NachtKandidaten,
+    response_model_exclude_none=True,
+    responses=problems.documented(401, 403, 404),
+)
+def nightly(nummer: str, engine: EngineDep, settings: SettingsDep, user: Searcher, request: Request) -> dict:
+    """De kandidatenlijst van vannacht voor een vacature (de nachtelijke batch), met haar leeftijd."""
+    with Session(engine) as session:
+        return batch_lists.nightly_candidates(settings, session, user, nummer, trace(request))

@@ -1,0 +1,133 @@
+"""``GET /api/v1/vacatures/{nummer}/kandidaten-vannacht``: last night's list, cut for the role exactly as the live one.
+
+One world (as in test_disclosure): consulent1 owns wc-a (three clients), consulent2 owns wc-b (two
+clients, one of whom cannot lift at all), two identical vacancies of which one demands lifting, and
+a closed one. The batch runs once per database on a local Ray; the app's exposure re-ranking is off
+(``exposureSterkte`` 0), so the live list a role sees is the ranker's list the batch stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from api.routes.vannacht import NachtKandidaten
+from api.services.audit import AuditEntry
+from api.services.batch_lists import ACTION
+from matching.settings import RankerSettings
+from tests.factories import app_settings, logins, make_client, make_vacancy, running_app
+from training.batch_embed import RaySizing
+from training.batch_match import match_bestand
+
+CANNOT_LIFT = [{"aspect": "tillen", "ernst": 3}]
+SAME_VACANCY = {"postcode": "6827", "titel": "Orderpicker", "omschrijving": "Orders verzamelen in een magazijn."}
+KEYS = {"rang", "klantId", "score", "rangschikkingsscore", "trede", "route"}
+
+
+@pytest.fixture(scope="module")
+def http(tmp_path_factory: pytest.TempPathFactory, embedder, module_database: str) -> Iterator[TestClient]:
+    def records(session: Session) -> None:
+        for number, postcode in (("K-A1", "6811AB"), ("K-A2", "6826AB"), ("K-A3", "6816AB")):
+            make_client(session, client_nummer=number, consulent="wc-a", postcode=postcode)
+        make_client(session, client_nummer="K-TIL", consulent="wc-b", postcode="6828AB", beperkingen=CANNOT_LIFT)
+        make_client(session, client_nummer="K-B2", consulent="wc-b", postcode="6846AB")
+        make_vacancy(session, vacature_nummer="V-GEEN", belasting=[], **SAME_VACANCY)
+        make_vacancy(session, vacature_nummer="V-TIL", belasting=[{"aspect": "tillen", "niveau": 3}], **SAME_VACANCY)
+        make_vacancy(session, vacature_nummer="V-DICHT", status="gesloten", **SAME_VACANCY)
+
+    ranker = RankerSettings(poll_seconds=0, exposure_strength=0.0)
+    settings = app_settings(tmp_path_factory.mktemp("vannacht") / "var", database_url=module_database, ranker=ranker)
+    with running_app(settings, embedder, records) as client:
+        matcher = client.app.state.matcher  # type: ignore[attr-defined]
+        sizing = RaySizing(num_cpus=2, object_store_mb=200)
+        match_bestand(settings, matcher.engine, workers=1, sizing=sizing, embedder=embedder)
+        yield client
+
+
+@pytest.fixture(scope="module")
+def tokens(http: TestClient) -> dict[str, dict[str, str]]:
+    return logins(http, "consulent1", "consulent2", "accountmanager", "beheerder")
+
+
+def nightly(http: TestClient, headers: dict[str, str], vacancy: str) -> dict:
+    response = http.get(f"/api/v1/vacatures/{vacancy}/kandidaten-vannacht", headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def live(http: TestClient, headers: dict[str, str], vacancy: str) -> list[tuple]:
+    response = http.post("/api/v1/matches/kandidaten", json={"vacatureId": vacancy, "top": 50}, headers=headers)
+    assert response.status_code == 200, response.text
+    return [shown(item) for item in response.json()["resultaten"]]
+
+
+def shown(item: dict) -> tuple:
+    """What both lists show of a candidate; the ranking score at the outsiders' precision (the nightly list is
+    ranked as for a viewer without a caseload, so it keeps that precision for the own clients too)."""
+    return item["klantId"], item["score"], round(item["rangschikkingsscore"], 2), item.get("eigenKlant")
+
+
+@pytest.mark.parametrize("user", ["accountmanager", "consulent1", "consulent2"])
+@pytest.mark.parametrize("vacancy", ["V-GEEN", "V-TIL"])
+def test_each_role_sees_last_nights_list_as_it_sees_the_live_one(http, tokens, user, vacancy) -> None:
+    listing = nightly(http, tokens[user], vacancy)
+    NachtKandidaten.model_validate(listing)
+    assert [item["rang"] for item in listing["resultaten"]] == list(range(1, len(listing["resultaten"]) + 1))
+    assert [shown(item) for item in listing["resultaten"]] == live(http, tokens[user], vacancy)
+    for item in listing["resultaten"]:  # rank, client and scores: nothing of beperkingen, kansen or distances
+        assert set(item) == KEYS | ({"eigenKlant"} if user != "accountmanager" else set())
+    numbers = {item["klantId"] for item in listing["resultaten"]}
+    if user == "accountmanager":
+        assert all(number.startswith("P-") for number in numbers)
+    elif user == "consulent2":  # a hard beperking conflict keeps the own client off, as it does live
+        assert ("K-TIL" in numbers) == (vacancy == "V-GEEN")
+    else:  # consulent1: another consulent's client's beperkingen shape nothing
+        assert "K-TIL" in numbers
+
+
+def test_the_list_says_how_old_it_is_and_which_ranker_made_it(http, tokens) -> None:
+    listing = nightly(http, tokens["consulent1"], "V-GEEN")
+    made = datetime.fromisoformat(listing["berekendOp"])
+    assert made.tzinfo is not None and 0 <= listing["leeftijdUren"] < 1
+    assert listing["gerangschiktDoor"]["naam"]
+    assert listing["vacatureId"] == "V-GEEN" and listing["titel"] == "Orderpicker"
+
+
+def test_each_look_is_audited_with_the_clients_shown(http, tokens) -> None:
+    nightly(http, tokens["accountmanager"], "V-TIL")
+    listing = nightly(http, tokens["consulent1"], "V-TIL")  # every klantnummer of the list, none hidden
+    with Session(http.app.state.matcher.engine) as session:  # type: ignore[attr-defined]
+        entries = session.exec(select(AuditEntry).where(AuditEntry.action == ACTION).order_by(AuditEntry.seq)).all()
+    assert [entry.actor for entry in entries[-2:]] == ["accountmanager", "consulent1"]
+    assert entries[-2].subjects == entries[-1].subjects  # the log names the clients behind the pseudonyms
+    assert entries[-1].subjects == ["V-TIL", *(item["klantId"] for item in listing["resultaten"])]
+
+
+@pytest.mark.parametrize(("vacancy", "words"), [("V-ONBEKEND", "bestaat niet"), ("V-DICHT", "geen lijst van vannacht")])
+def test_no_list_is_a_dutch_problem_404(http, tokens, vacancy, words) -> None:
+    response = http.get(f"/api/v1/vacatures/{vacancy}/kandidaten-vannacht", headers=tokens["consulent1"])
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert words in response.json()["detail"]
+
+
+def test_only_the_roles_of_the_live_list_may_see_it(http, tokens) -> None:
+    response = http.get("/api/v1/vacatures/V-GEEN/kandidaten-vannacht", headers=tokens["beheerder"])
+    assert response.status_code == 403
+    assert http.get("/api/v1/vacatures/V-GEEN/kandidaten-vannacht").status_code == 401
+
+
+@pytest.mark.parametrize(("vacancy", "shown"), [("V-GEEN", True), ("V-DICHT", False)])
+def test_the_web_candidate_page_shows_last_nights_list_with_its_age(http, vacancy, shown) -> None:
+    browser = TestClient(http.app, follow_redirects=False)
+    form = {"gebruikersnaam": "consulent2", "wachtwoord": "consulent2-demo-wachtwoord"}
+    assert browser.post("/inloggen", data=form).status_code == 303
+    page = browser.get(f"/vacatures/{vacancy}")
+    assert page.status_code == 200, page.text[:300]
+    assert ("Lijst van vannacht (minder dan een uur oud)" in page.text) == shown
+    if shown:
+        assert "K-TIL" in page.text.split('id="vannacht"')[1].split("</details>")[0]
