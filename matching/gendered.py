@@ -14,9 +14,13 @@ a miss costs: a client who writes the feminine form loses the word match (the Sn
    "verkeersregelaar");
 2. a candidate is taken only when it is a **known job word**: an agent noun of the occupation
    vocabulary (``data/beroepen.csv``, labels and synonyms) or a compound that ends in one
-   ("tuinmedewerker" ends in "medewerker"). This guard keeps ordinary words whole: "register",
-   "klooster", "monster", "meester", "hamster", "minister", "machine", "gemeente", "juiste", "begin"
-   and "les" end in a feminine suffix, but no rule turns them into a job word;
+   ("tuinmedewerker" ends in "medewerker"), or a masculine person noun that the Dutch spelling
+   dictionary (OpenTaal) lists together with its -in or -iste form ("herder"/"herderin",
+   "pianist"/"pianiste": ``data/gendered_attested.tsv``, built by ``bench/gendered_attested.py`` from
+   that independent source, never from the counterfactual's held-out pairs). This guard keeps
+   ordinary words whole: "register", "klooster", "monster", "meester", "hamster", "minister",
+   "machine", "gemeente", "juiste", "begin" and "les" end in a feminine suffix, but no rule turns
+   them into a job word;
 3. -euse, -trice and -ière are unambiguous (they form persons), so they fold without that check,
    except for the few words that name a thing ("friteuse", "carrière", "portière");
 4. a small table holds the true irregulars (verpleegster → verpleegkundige, serveerster → ober,
@@ -37,6 +41,7 @@ import unicodedata
 from collections import Counter
 from functools import lru_cache
 
+from matching.reference import DATA_DIR
 from matching.taxonomy import load_taxonomy
 
 AGENT_ENDINGS = ("er", "eur", "ier", "ist", "ent", "ant", "aar", "man", "kok", "kundige", "heer", "jongen", "ouder")
@@ -55,6 +60,7 @@ IRREGULAR: dict[str, str] = {
     "gastmoeder": "gastouder",
     "dagmoeder": "gastouder",
 }
+ATTESTED_FILE = DATA_DIR / "gendered_attested.tsv"  # built by bench/gendered_attested.py from OpenTaal
 # Masculine forms of the earlier word list that the occupation vocabulary lacks.
 EXTRA_JOB_WORDS = ("leraar", "werknemer", "naaier")
 # -euse, -trice and -ière form persons, but these words name things (or are too short to judge).
@@ -83,9 +89,9 @@ def _vocabulary_words() -> set[str]:
 
 
 @lru_cache(maxsize=1)
-def job_words() -> frozenset[str]:
-    """The known masculine/neutral job words: the vocabulary's agent nouns, the irregulars' counterparts,
-    and the heads that three or more of them share ("leider" of teamleider, groepsleider, objectleider)."""
+def vocabulary_job_words() -> frozenset[str]:
+    """The vocabulary's masculine/neutral job words: its agent nouns, the irregulars' counterparts, and
+    the heads that three or more of them share ("leider" of teamleider, groepsleider, objectleider)."""
     agents = {w for w in _vocabulary_words() if w.endswith(AGENT_ENDINGS) and len(w) >= 3}
     agents |= set(IRREGULAR.values()) | set(EXTRA_JOB_WORDS)
     heads: Counter[str] = Counter()
@@ -96,9 +102,18 @@ def job_words() -> frozenset[str]:
     return frozenset(agents | {head for head, count in heads.items() if count >= 3})
 
 
-def is_job_word(word: str) -> bool:
-    """A known job word, or a compound ending in one ("tuinmedewerker", "clubleider")."""
-    known = job_words()
+@lru_cache(maxsize=1)
+def job_words() -> frozenset[str]:
+    """The known job words: :func:`vocabulary_job_words` and the masculine column of :data:`ATTESTED_FILE`
+    (person nouns the Dutch spelling dictionary lists with their feminine form: "herder", "pianist")."""
+    lines = [line for line in ATTESTED_FILE.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    return vocabulary_job_words() | frozenset(line.split("\t")[1] for line in lines[1:])  # after the header
+
+
+def is_job_word(word: str, known: frozenset[str] | None = None) -> bool:
+    """A known job word (of ``known``, default :func:`job_words`), or a compound ending in one
+    ("tuinmedewerker", "clubleider")."""
+    known = job_words() if known is None else known
     if word in known:
         return True
     return any(word[start:] in known for start in range(MIN_PREFIX, len(word) - MIN_HEAD + 1))
@@ -119,7 +134,7 @@ def _agent_candidates(stem: str) -> list[str]:
     return out
 
 
-def _candidates(word: str) -> tuple[list[str], bool]:
+def masculine_candidates(word: str) -> tuple[list[str], bool]:
     """(masculine candidates of a singular word, whether its suffix is unambiguous)."""
     for suffix, unambiguous in (("euse", True), ("trice", True), ("iere", True)):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
@@ -156,7 +171,7 @@ def _irregular(word: str) -> str | None:
 def _masculine_singular(word: str) -> str | None:
     if (found := _irregular(word)) is not None:
         return found
-    candidates, unambiguous = _candidates(word)
+    candidates, unambiguous = masculine_candidates(word)
     for candidate in candidates:
         if is_job_word(candidate):
             return candidate

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from sqlmodel import Session
 
-from matching.gendered import IRREGULAR, fold, is_job_word, job_words, neutral_form, neutral_text
+from matching.gendered import (
+    ATTESTED_FILE,
+    IRREGULAR,
+    fold,
+    is_job_word,
+    job_words,
+    neutral_form,
+    neutral_text,
+    vocabulary_job_words,
+)
 from matching.taxonomy import load_taxonomy
 from matching.text import client_fields, render_client, render_vacancy, vacancy_fields
 from tests.factories import make_client, make_vacancy
@@ -122,3 +135,60 @@ def test_what_the_embedder_reads_is_folded_on_both_sides(engine) -> None:  # noq
         assert render_vacancy(vacancy, taxonomy).startswith("Verkoper.")
         assert "kassier" in render_vacancy(vacancy, taxonomy)
         assert vacancy_fields(vacancy, taxonomy)["omschrijving"] == ["Wij zoeken een kassier."]
+
+
+# Person nouns the vocabulary lacks, folded because the OpenTaal dictionary lists both forms
+# (data/gendered_attested.tsv); none of them from the held-out file.
+ATTESTED = {
+    "pianiste": "pianist",
+    "journaliste": "journalist",
+    "logopediste": "logopedist",
+    "kinderlogopediste": "kinderlogopedist",  # a compound of an attested head
+    "herderin": "herder",
+    "pianistes": "pianisten",
+}
+
+
+@pytest.mark.parametrize(("feminine", "masculine"), sorted(ATTESTED.items()))
+def test_forms_the_dictionary_attests_fold_though_the_vocabulary_lacks_them(feminine: str, masculine: str) -> None:
+    assert neutral_form(feminine) == masculine
+    assert neutral_form(masculine) == masculine
+
+
+def test_the_attested_words_come_from_the_data_file_and_only_add_to_the_vocabulary() -> None:
+    lines = [line for line in ATTESTED_FILE.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    assert lines[0] == "feminine\tmasculine"
+    pairs = [line.split("\t") for line in lines[1:]]
+    assert len(pairs) > 30 and all(len(row) == 2 for row in pairs)
+    masculine = {row[1] for row in pairs}
+    assert not masculine & vocabulary_job_words()  # only what the vocabulary lacks
+    assert masculine <= job_words() and vocabulary_job_words() < job_words()
+    assert all(f.endswith(("in", "iste")) for f, _ in pairs)
+
+
+def test_the_builder_keeps_only_attested_agent_noun_pairs(tmp_path: Path) -> None:
+    aff = tmp_path / "nl.aff"
+    aff.write_text("SFX Za Y 1\nSFX Za 0 s .\t\t\t\tts:NN2\nSFX Aa Y 1\nSFX Aa 0 e .\n", encoding="utf-8")
+    dic = tmp_path / "nl.dic"
+    words = [
+        "herderin/Za",  # kept: both nouns, "herder" an agent noun
+        "herder/Za",
+        "harpiste/Za",  # kept
+        "harpist/Za",
+        "muffin/Za",  # "muf" is no noun here (no plural flag) and no agent noun
+        "muf/Aa",
+        "vriendin/Za",  # "vriend" is a noun, but no agent noun
+        "vriend/Za",
+        "mevrouw/Za",  # -vrouw is left out: the dictionary attests "meer" as well
+        "meer/Za",
+        "medewerkster/Za",  # -ster is left out; "medewerker" is a vocabulary word anyway
+        "medewerker/Za",
+        "leraar/Za",  # no -in or -iste form
+    ]
+    dic.write_text(f"{len(words)}\n" + "\n".join(words) + "\n", encoding="utf-8")
+    out = tmp_path / "attested.tsv"
+    script = Path(__file__).resolve().parents[2] / "bench" / "gendered_attested.py"
+    args = [sys.executable, str(script), "--dic", str(dic), "--aff", str(aff), "--out", str(out)]
+    subprocess.run(args, check=True, capture_output=True, cwd=script.parents[1])
+    lines = [line for line in out.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    assert lines == ["feminine\tmasculine", "harpiste\tharpist", "herderin\therder"]

@@ -1,0 +1,96 @@
+"""Build data/gendered_attested.tsv: feminine/masculine person nouns that the OpenTaal dictionary lists both of.
+
+Run: .venv/bin/python bench/gendered_attested.py [--dic /usr/share/hunspell/nl.dic] [--aff /usr/share/hunspell/nl.aff]
+(Debian: ``apt-get install hunspell-nl``, OpenTaal 2.20.x; revised BSD or CC BY 3.0.)
+
+The occupation vocabulary (``data/beroepen.csv``) lacks words such as "boer" and "typist", so
+:mod:`matching.gendered` cannot fold "boerin" or "typiste": its rules take a masculine candidate only
+when it is a known job word. This script grows that set of known words from a source written
+independently of the project — the Dutch spelling dictionary — and never from the counterfactual's
+held-out pairs (``data/eval/gendered_heldout.tsv`` is not read here).
+
+A pair is kept when the dictionary lists both words as **nouns** (an entry carrying a plural flag of
+the affix file, ``ts:NN2``) and the masculine is an agent noun (:data:`matching.gendered.AGENT_ENDINGS`),
+for two suffixes only: ``-in`` ("boerin" → "boer", by :mod:`matching.gendered`'s own -in rule) and
+``-iste`` ("typiste" → "typist"). The other suffixes are left out because the dictionary attests false
+pairs there: "mevrouw" → "meer", "hamster" → "hamer", "popster" → "popper", "constante" → "constant".
+Words the vocabulary already knows are not written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+from matching.gendered import (
+    AGENT_ENDINGS,
+    ATTESTED_FILE,
+    fold,
+    is_job_word,
+    masculine_candidates,
+    vocabulary_job_words,
+)
+
+HEADER = """# Feminine/masculine Dutch person nouns that the OpenTaal spelling dictionary lists both of, for
+# matching/gendered.py: the masculine forms are known job words there (the vocabulary lacks them).
+# Built by bench/gendered_attested.py from {source} (OpenTaal, https://opentaal.org; revised BSD
+# or CC BY 3.0); suffixes -in and -iste only; never from data/eval/gendered_heldout.tsv.
+feminine\tmasculine
+"""
+
+
+def plural_flags(aff: Path) -> set[str]:
+    """The affix flags that form a noun's plural (their rules carry the morphology tag ``ts:NN2``)."""
+    flags = set()
+    for line in aff.read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if len(parts) > 4 and parts[0] == "SFX" and "ts:NN2" in line:
+            flags.add(parts[1])
+    return flags
+
+
+def nouns(dic: Path, aff: Path) -> set[str]:
+    """Lower-case, accent-free single words the dictionary lists with a plural flag."""
+    plural = plural_flags(aff)
+    out = set()
+    for line in dic.read_text(encoding="utf-8").splitlines()[1:]:
+        word, _, flags = line.partition("/")
+        if re.fullmatch(r"[a-zà-ÿ]+", word) and plural & {flags[i : i + 2] for i in range(0, len(flags), 2)}:
+            out.add(fold(word))
+    return out
+
+
+def masculine_of(feminine: str) -> list[str]:
+    """The masculine candidates of an -in or -iste noun, by :mod:`matching.gendered`'s own rules."""
+    return masculine_candidates(feminine)[0] if feminine.endswith(("in", "iste")) else []
+
+
+def attested_pairs(known_nouns: set[str]) -> list[tuple[str, str]]:
+    """(feminine, masculine) for every attested pair whose masculine the vocabulary does not know yet."""
+    pairs = []
+    for feminine in sorted(known_nouns):
+        for masculine in masculine_of(feminine):
+            if masculine in known_nouns and masculine.endswith(AGENT_ENDINGS):
+                if not is_job_word(masculine, vocabulary_job_words()):
+                    pairs.append((feminine, masculine))
+                break
+    return pairs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dic", type=Path, default=Path("/usr/share/hunspell/nl.dic"))
+    parser.add_argument("--aff", type=Path, default=Path("/usr/share/hunspell/nl.aff"))
+    parser.add_argument("--out", type=Path, default=ATTESTED_FILE)
+    args = parser.parse_args()
+    version = next((line for line in args.aff.read_text(encoding="utf-8").splitlines() if "version" in line), "")
+    pairs = attested_pairs(nouns(args.dic, args.aff))
+    source = f"{args.dic.name} ({version.lstrip('# ').strip()})"
+    body = "".join(f"{feminine}\t{masculine}\n" for feminine, masculine in pairs)
+    args.out.write_text(HEADER.format(source=source) + body, encoding="utf-8")
+    print(f"{len(pairs)} paren geschreven: {args.out}")
+
+
+if __name__ == "__main__":
+    main()
