@@ -5,7 +5,8 @@ verwijderen`` both call. In **one transaction** it:
 
 * deletes the client from every table that holds them (:data:`CLIENT_TABLES`: profile, personalia,
   kenmerken, exposure ledger, voorstellen with their history and motivation, inbox items and
-  declined suggestions, rejections from candidate lists, saved searches, synthetic latent factors);
+  declined suggestions, rejections from candidate lists, saved searches, synthetic latent factors,
+  last night's lists);
 * deletes the cached vectors of the pieces of text that no other client or vacancy uses (a shared
   competence sentence stays: another record's vector is built from it);
 * **redacts the logs**: every audit row and inference row that names the klantnummer gets it
@@ -55,6 +56,7 @@ from api.services.inbox import InboxAfwijzing, InboxItem
 from api.services.voorstellen import KandidaatAfwijzing, VoorstelMotivatie
 from api.services.zoekopdrachten import Zoekopdracht
 from matching import index, index_lock
+from matching.batch_lists import NachtKandidaat, NachtVacature
 from matching.domain import AuditKenmerken, Client, ClientPersonalia, Vacancy
 from matching.embedding import forget_cached
 from matching.errors import InvalidInputError, NotFoundError
@@ -88,6 +90,8 @@ CLIENT_TABLES: tuple[type[SQLModel], ...] = (
     ExposureEntry,
     ClientPersonalia,
     AuditKenmerken,
+    NachtKandidaat,
+    NachtVacature,
 )
 PURPOSE = "verwijdering (AVG art. 17)"
 BY_WRITER = "schrijver"  # indexVerwijderd when another process writes the index files and drops the vector
