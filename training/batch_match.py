@@ -274,6 +274,7 @@ def match_bestand(
         index = IndexSync(settings, embedder)
         index.sync()  # the workers read these files: every record's vector is in them
         index.close()
+        del index  # its vectors and arrays are not needed here while the workers run
         run, resumed = _current_run(engine, partition_ids)
         parts, done = _partitions(engine, run)
         todo = [part for part in parts if part not in done]
