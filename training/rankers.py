@@ -48,7 +48,7 @@ TUNING_GRID: dict[str, tuple[Any, ...]] = {
 TUNING_MAX_TREES = 600
 TUNING_PATIENCE = 30  # rounds without a better validation NDCG@10 before a candidate stops
 VALIDATION_SHARE = 0.2
-TUNING_MAX_PAIRS = 200_000
+TUNING_MAX_PAIRS = 100_000
 """Above this many training pairs the grid is tried on a seeded sample of whole vacancies of this size:
 18 candidates of up to 600 trees on 4 million national pairs would take hours on 2 cores; the final
 fit still uses every pair. The demo's 13,000 training pairs are far below it and tune on all."""
