@@ -307,7 +307,9 @@ def _reach_features(
 
 
 def _rows_of(features: scoring.PairFeatures, rows: np.ndarray) -> scoring.PairFeatures:
-    """``features`` of ``rows`` only."""
+    """``features`` of ``rows`` only (``rows`` ascending: all of them is every row, as it is)."""
+    if len(rows) == len(features.distance_km):
+        return features
     return scoring.PairFeatures(**{item.name: getattr(features, item.name)[rows] for item in fields(features)})
 
 
