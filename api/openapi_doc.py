@@ -24,7 +24,7 @@ from fastapi.openapi.utils import get_openapi
 
 from api.problems import PROBLEM, PROBLEM_SCHEMA
 
-API_VERSION = "2.0.0"
+API_VERSION = "3.0.0"
 BASE = "/api/v1"
 CONTACT = {
     "name": "Team werkmatch, Werk & Inkomen",

@@ -59,7 +59,7 @@ from matching.errors import ImportFileError
 PERSONALIA_FIELDS = ("voornaam", "achternaam", "email", "telefoon")
 AUDIT_FIELDS = ("geslacht", "geboortejaar", "migratieachtergrond")
 # Column names of before API 2.0.0 that import files may still use, read as the new name, until
-# API 3.0.0 (README, "Changelog"). The API's own bodies (POST/PUT /klanten) take only the new name.
+# API 4.0.0 (README, "Changelog", 3.0.0). The API's own bodies (POST/PUT /klanten) take only the new name.
 OLD_COLUMNS: dict[str, dict[str, str]] = {"clients": {"clientNummer": "klantNummer"}, "vacancies": {}}
 
 CODE_LIST_COLUMNS = ("certificaten", "rijbewijs", "vervoermiddel", "werktijden")
