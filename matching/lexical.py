@@ -57,18 +57,17 @@ class DutchAnalyzer:
 class LexicalIndex:
     """BM25 scores of every record for a query text.
 
-    The term frequencies are one sparse matrix by term (CSC), a row per id in ascending id order (as the
-    structured arrays hold them, so scores need no lookup per record); a query reads the columns of its
-    words and weighs only those entries, so no second matrix of BM25 weights is held. An upsert or
-    removal waits in ``_pending`` until the next search merges it. One matrix, not a small matrix
-    object per record: at 400,000 clients those objects alone held about a gigabyte.
+    The term frequencies are one sparse matrix, a row per id in ascending id order (as the structured
+    arrays hold them, so scores need no lookup per record); an upsert or removal waits in ``_pending``
+    until the next search merges it. One matrix, not a small matrix object per record: at 400,000
+    clients those objects alone held about a gigabyte.
     """
 
     _vectorizer: HashingVectorizer = field(init=False, repr=False)
-    _tf: sparse.csc_matrix | None = field(default=None, repr=False)  # term frequencies, a row per id of _ids
+    _tf: sparse.csr_matrix | None = field(default=None, repr=False)  # term frequencies, a row per id of _ids
     _ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)
     _pending: dict[int, sparse.csr_matrix | None] = field(default_factory=dict, repr=False)  # None: removed
-    _norm: np.ndarray | None = field(default=None, repr=False)  # per row: K1 (1 - B + B length / average)
+    _weights: sparse.csc_matrix | None = field(default=None, repr=False)
     _idf: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -80,14 +79,6 @@ class LexicalIndex:
         self._merge()
         return len(self._ids)
 
-    @property
-    def nbytes(self) -> int:
-        """Bytes of the term frequencies and the per-row and per-term arrays (the index's memory)."""
-        held = sum(part.nbytes for part in (self._ids, self._norm, self._idf) if part is not None)
-        if self._tf is not None:
-            held += self._tf.data.nbytes + self._tf.indices.nbytes + self._tf.indptr.nbytes
-        return held
-
     def upsert(self, ids: list[int] | np.ndarray, texts: list[str]) -> None:
         if not len(texts):
             return
@@ -95,16 +86,22 @@ class LexicalIndex:
         keys = np.asarray(ids, np.int64)
         if self._tf is None and not self._pending and len(np.unique(keys)) == len(keys):
             order = np.argsort(keys, kind="stable")  # the first fill: no row objects at all
-            self._tf, self._ids = matrix[order].tocsc(), keys[order]
+            self._tf, self._ids = matrix[order], keys[order]
         else:
             for row, key in enumerate(keys.tolist()):
                 self._pending[key] = matrix[row]
-        self._idf = None
+        self._weights = None
 
     def remove(self, ids: list[int] | np.ndarray) -> None:
         for key in np.asarray(ids).tolist():
             self._pending[key] = None
-        self._idf = None
+        self._weights = None
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the term frequencies and the BM25 weights (the index's memory)."""
+        held = [part for part in (self._tf, self._weights) if part is not None]
+        return sum(part.data.nbytes + part.indices.nbytes + part.indptr.nbytes for part in held) + self._ids.nbytes
 
     def _merge(self) -> None:
         """Fold the pending upserts and removals into the matrix, rows in ascending id order."""
@@ -113,45 +110,40 @@ class LexicalIndex:
         changed = np.fromiter(self._pending, np.int64, len(self._pending))
         kept = np.flatnonzero(~np.isin(self._ids, changed))
         added = [(key, row) for key, row in self._pending.items() if row is not None]
-        parts = [self._tf.tocsr()[kept]] if self._tf is not None else []
+        parts = [self._tf[kept]] if self._tf is not None else []
         parts += [row for _, row in added]
         ids = np.concatenate([self._ids[kept], np.fromiter((key for key, _ in added), np.int64, len(added))])
         order = np.argsort(ids, kind="stable")
         tf = sparse.vstack(parts, format="csr", dtype=np.float32) if parts else None
-        self._tf = tf[order].tocsc() if tf is not None and tf.shape[0] else None
+        self._tf = tf[order] if tf is not None and tf.shape[0] else None
         self._ids, self._pending = ids[order], {}
 
     def _build(self) -> None:
         self._merge()
         if self._tf is None or not len(self._ids):
-            self._tf, self._ids = None, np.zeros(0, np.int64)
-            self._norm, self._idf = np.zeros(0), np.zeros(N_FEATURES, np.float32)
+            self._weights, self._idf = sparse.csc_matrix((0, N_FEATURES), dtype=np.float32), np.zeros(N_FEATURES)
+            self._ids = np.zeros(0, np.int64)
             return
-        lengths = np.asarray(self._tf.sum(axis=1)).ravel()
+        tf = self._tf
+        lengths = np.asarray(tf.sum(axis=1)).ravel()
         avg = max(lengths.mean(), 1.0)
-        df = np.diff(self._tf.indptr)  # a (record, term) pair is one entry: entries per column = records with it
-        n = self._tf.shape[0]
+        df = np.bincount(tf.indices, minlength=N_FEATURES)
+        n = tf.shape[0]
         self._idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
-        self._norm = K1 * (1 - B + B * lengths / avg)
+        norm = K1 * (1 - B + B * lengths / avg)
+        row_of_entry = np.repeat(np.arange(n), np.diff(tf.indptr))
+        data = tf.data * (K1 + 1) / (tf.data + norm[row_of_entry])
+        self._weights = sparse.csr_matrix((data, tf.indices, tf.indptr), shape=tf.shape).tocsc()
 
     def scores(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         """(ids, BM25 scores) over all records, ids ascending."""
-        if self._idf is None:
+        if self._weights is None:
             self._build()
-        assert self._idf is not None and self._norm is not None
+        assert self._weights is not None and self._idf is not None
         terms = np.unique(self._vectorizer.transform([query]).indices)
-        tf = self._tf
-        if tf is None or not len(terms):
+        if not len(terms) or not len(self._ids):
             return self._ids, np.zeros(len(self._ids), np.float32)
-        begin, end = tf.indptr[terms], tf.indptr[terms + 1]
-        sizes = end - begin
-        # the entries of the query's columns, column after column (as a sparse product adds them up)
-        entries = np.repeat(begin - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes) + np.arange(int(sizes.sum()))
-        rows, counts = tf.indices[entries], tf.data[entries]
-        weights = counts * (K1 + 1) / (counts + self._norm[rows])
-        found = np.zeros(len(self._ids), np.float32)
-        np.add.at(found, rows, weights * np.repeat(self._idf[terms], sizes))  # in float32, in that order
-        return self._ids, found
+        return self._ids, np.asarray(self._weights[:, terms] @ self._idf[terms]).ravel()
 
     def scores_for(self, query: str, ids: np.ndarray) -> np.ndarray:
         """BM25 of ``query`` per id of ``ids`` (ascending; every indexed id among them), 0 where no word matches."""
