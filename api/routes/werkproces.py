@@ -82,7 +82,9 @@ class InboxItemOut(Uitvoer):
     van: str
     toelichting: str | None
     rang: int | None
-    score: float | None = Field(description="de kans op aanname van het paar (0–100 %) toen het item ontstond; leeg bij nazorg")
+    score: float | None = Field(
+        description="de kans op aanname van het paar (0–100 %) toen het item ontstond; leeg bij nazorg"
+    )
     redenen: list[str]
     aandachtspunten_beperkingen: list[str] = Field(
         default_factory=list,
