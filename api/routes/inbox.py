@@ -85,7 +85,9 @@ class PushKandidaat(Uitvoer):
     referentie: str = Field(description="pseudoniem binnen de kandidatenlijst van deze vacature")
     rang: int
     score: int = Field(
-        ge=0, le=100, description="de kans op aanname van het paar in procenten (0–100): dezelfde als op de kandidatenlijst"
+        ge=0,
+        le=100,
+        description="de kans op aanname van het paar in procenten (0–100): dezelfde als op de kandidatenlijst",
     )
     in_inbox: bool = Field(description="false: er liep al een suggestie of voorstel voor dit paar")
 
