@@ -34,9 +34,7 @@ RESULTS = Path(__file__).resolve().parents[1] / "bench" / "results"
 def web_client(app: Any, username: str) -> TestClient:
     client = TestClient(app)
     client.__enter__()
-    response = client.post(
-        "/inloggen", data={"gebruikersnaam": username, "wachtwoord": f"{username}-demo-wachtwoord"}
-    )
+    response = client.post("/inloggen", data={"gebruikersnaam": username, "wachtwoord": f"{username}-demo-wachtwoord"})
     assert response.status_code == 200 and "/inloggen" not in str(response.url), response.text[:500]
     return client
 
