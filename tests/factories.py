@@ -100,6 +100,22 @@ def make_vacancy(session: Session, **overrides: Any) -> Vacancy:
     return row
 
 
+# The disclosure world (tests/api/test_disclosure.py, test_batch_lists.py): three clients of caseload wc-a,
+# and of wc-b one who cannot lift (ernst 3) and one further away; two orderpicker jobs at 6827 alike but for
+# V-TIL's heavy lifting. What the lists of either caseload may reveal about K-TIL is what they test.
+CANNOT_LIFT = [{"aspect": "tillen", "ernst": 3}]
+SAME_VACANCY = {"postcode": "6827", "titel": "Orderpicker", "omschrijving": "Orders verzamelen in een magazijn."}
+
+
+def disclosure_world(session: Session) -> None:
+    for number, postcode in (("K-A1", "6811AB"), ("K-A2", "6826AB"), ("K-A3", "6816AB")):
+        make_client(session, client_nummer=number, consulent="wc-a", postcode=postcode)
+    make_client(session, client_nummer="K-TIL", consulent="wc-b", postcode="6828AB", beperkingen=CANNOT_LIFT)
+    make_client(session, client_nummer="K-B2", consulent="wc-b", postcode="6846AB")
+    make_vacancy(session, vacature_nummer="V-GEEN", belasting=[], **SAME_VACANCY)
+    make_vacancy(session, vacature_nummer="V-TIL", belasting=[{"aspect": "tillen", "niveau": 3}], **SAME_VACANCY)
+
+
 def login(http: Any, username: str, password: str | None = None) -> dict[str, str]:
     """The bearer header for a (demo) user, through ``POST /api/v1/token`` of a TestClient."""
     response = http.post(

@@ -19,24 +19,17 @@ from api.routes.vannacht import NachtKandidaten
 from api.services.audit import AuditEntry
 from api.services.batch_lists import ACTION
 from matching.settings import RankerSettings
-from tests.factories import app_settings, logins, make_client, make_vacancy, running_app
+from tests.factories import SAME_VACANCY, app_settings, disclosure_world, logins, make_vacancy, running_app
 from training.batch_embed import RaySizing
 from training.batch_match import match_bestand
 
-CANNOT_LIFT = [{"aspect": "tillen", "ernst": 3}]
-SAME_VACANCY = {"postcode": "6827", "titel": "Orderpicker", "omschrijving": "Orders verzamelen in een magazijn."}
 KEYS = {"rang", "klantId", "score", "rangschikkingsscore", "trede", "route"}
 
 
 @pytest.fixture(scope="module")
 def http(tmp_path_factory: pytest.TempPathFactory, embedder, module_database: str) -> Iterator[TestClient]:
     def records(session: Session) -> None:
-        for number, postcode in (("K-A1", "6811AB"), ("K-A2", "6826AB"), ("K-A3", "6816AB")):
-            make_client(session, client_nummer=number, consulent="wc-a", postcode=postcode)
-        make_client(session, client_nummer="K-TIL", consulent="wc-b", postcode="6828AB", beperkingen=CANNOT_LIFT)
-        make_client(session, client_nummer="K-B2", consulent="wc-b", postcode="6846AB")
-        make_vacancy(session, vacature_nummer="V-GEEN", belasting=[], **SAME_VACANCY)
-        make_vacancy(session, vacature_nummer="V-TIL", belasting=[{"aspect": "tillen", "niveau": 3}], **SAME_VACANCY)
+        disclosure_world(session)
         make_vacancy(session, vacature_nummer="V-DICHT", status="gesloten", **SAME_VACANCY)
 
     ranker = RankerSettings(poll_seconds=0, exposure_strength=0.0)

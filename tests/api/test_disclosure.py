@@ -13,33 +13,24 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
 
 from api.routes.matches import MatchKandidaten, MatchVacatures
 from matching import disclosure
 from matching.disclosure import EVERYONE, OUTSIDER, Viewer
 from matching.matcher import Matcher
 from matching.pipeline import CandidateFilters
-from tests.factories import app_settings, logins, make_client, make_vacancy, running_app
+from tests.factories import app_settings, disclosure_world, logins, running_app
 
-CANNOT_LIFT = [{"aspect": "tillen", "ernst": 3}]
-SAME_VACANCY = {"postcode": "6827", "titel": "Orderpicker", "omschrijving": "Orders verzamelen in een magazijn."}
 BANDS = {"0–5 km", "5–10 km", "10–20 km", "20–50 km", "meer dan 50 km"}
 EXACT_DISTANCE = re.compile(r"\d+,\d km van het werkadres|\bmin\b")
 
 
 @pytest.fixture(scope="module")
 def http(tmp_path_factory: pytest.TempPathFactory, embedder, module_database: str) -> Iterator[TestClient]:
-    def records(session: Session) -> None:
-        for number, postcode in (("K-A1", "6811AB"), ("K-A2", "6826AB"), ("K-A3", "6816AB")):
-            make_client(session, client_nummer=number, consulent="wc-a", postcode=postcode)
-        make_client(session, client_nummer="K-TIL", consulent="wc-b", postcode="6828AB", beperkingen=CANNOT_LIFT)
-        make_client(session, client_nummer="K-B2", consulent="wc-b", postcode="6846AB")
-        make_vacancy(session, vacature_nummer="V-GEEN", belasting=[], **SAME_VACANCY)
-        make_vacancy(session, vacature_nummer="V-TIL", belasting=[{"aspect": "tillen", "niveau": 3}], **SAME_VACANCY)
-
     with running_app(
-        app_settings(tmp_path_factory.mktemp("disclosure") / "var", database_url=module_database), embedder, records
+        app_settings(tmp_path_factory.mktemp("disclosure") / "var", database_url=module_database),
+        embedder,
+        disclosure_world,
     ) as client:
         yield client
 
