@@ -52,15 +52,6 @@ class VersionInfo:
     created: int  # epoch milliseconds
     tags: dict[str, str]
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "version": self.version,
-            "aliases": list(self.aliases),
-            "runId": self.run_id,
-            "createdMs": self.created,
-            "tags": self.tags,
-        }
-
 
 def current_user() -> str:
     try:

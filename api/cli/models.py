@@ -115,22 +115,23 @@ def promote(
 @friendly_errors
 def models_list(json_out: JsonFlag = False) -> None:
     """Geregistreerde versies met hun aliassen, toetsperiode en promotiegegevens."""
-    from training.registry import versions  # mlflow
+    from api.services.models import version_facts  # mlflow
+    from training.registry import versions
 
-    found = [version.to_dict() for version in versions(settings())]
+    found = [version_facts(version) for version in versions(settings())]
     if json_out:
-        emit(found)
+        emit(found)  # the API's words (GET /api/v1/modellen), moments as ISO 8601
         return
     if not found:
         typer.echo("nog geen getrainde modellen; de meegeleverde baseline rangschikt (werkmatch train)")
     for version in found:
-        tags = version["tags"]
-        aliases = ", ".join(version["aliases"]) or "-"
-        promoted = (
-            f", gepromoveerd door {tags['promoted_by']} op {tags['promoted_at']}" if "promoted_by" in tags else ""
-        )
+        aliases = ", ".join(version["aliassen"]) or "-"
+        promotion, promoted = version["promotie"], ""
+        if promotion:
+            moment = f" op {promotion['op']:%Y-%m-%d %H:%M} (UTC)" if promotion["op"] else ""
+            promoted = f", gepromoveerd door {promotion['door']}{moment}"
         typer.echo(
-            f"versie {version['version']:>3}  [{aliases}]  toets vanaf {tags.get('holdout_from', '?')}{promoted}"
+            f"versie {version['versie']:>3}  [{aliases}]  toets vanaf {version['toetsperiodeVanaf'] or '?'}{promoted}"
         )
 
 

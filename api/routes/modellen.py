@@ -53,7 +53,7 @@ import math
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import numpy as np
@@ -299,23 +299,8 @@ class FairnessRapport(Uitvoer):
     )
 
 
-def _promotion(tags: dict[str, str]) -> Promotie | None:
-    facts = models.promotion_facts(tags)
-    return Promotie.model_validate(facts) if facts is not None else None
-
-
 def _version(info: registry.VersionInfo) -> ModelVersie:
-    return ModelVersie(
-        versie=info.version,
-        aliassen=list(info.aliases),
-        trainingsrun=info.run_id,
-        aangemaakt=datetime.fromtimestamp(info.created / 1000, UTC),
-        toetsperiode_vanaf=info.tags.get("holdout_from"),
-        data_hash=info.tags.get("data_hash"),
-        git_sha=info.tags.get("git_sha"),
-        promotie=_promotion(dict(info.tags)),
-        tags=dict(info.tags),
-    )
+    return ModelVersie.model_validate(models.version_facts(info))
 
 
 @router.get(

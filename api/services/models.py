@@ -253,6 +253,21 @@ def promotion_facts(tags: dict[str, str]) -> dict[str, Any] | None:
     }
 
 
+def version_facts(info: registry.VersionInfo) -> dict[str, Any]:
+    """One registered version in the API's words: ``GET /api/v1/modellen`` and ``werkmatch models list --json``."""
+    return {
+        "versie": info.version,
+        "aliassen": list(info.aliases),
+        "trainingsrun": info.run_id,
+        "aangemaakt": datetime.fromtimestamp(info.created / 1000, UTC),
+        "toetsperiodeVanaf": info.tags.get("holdout_from"),
+        "dataHash": info.tags.get("data_hash"),
+        "gitSha": info.tags.get("git_sha"),
+        "promotie": promotion_facts(dict(info.tags)),
+        "tags": dict(info.tags),
+    }
+
+
 def promotion_report(result: dict[str, Any]) -> dict[str, Any]:
     """:func:`training.promotion.promote`'s comparison (or a refusal's) under the API's Dutch keys.
 

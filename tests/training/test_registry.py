@@ -34,6 +34,9 @@ from training.promotion import PromotionRefused, promote
 from training.train import train
 
 # the small world's model breaches the fairness tripwire (trede 0-2): promoting it needs this on record
+# a version in GET /api/v1/modellen (ModelVersie), camelCase
+API_VERSION_KEYS = ("versie", "aliassen", "trainingsrun", "aangemaakt", "toetsperiodeVanaf", "dataHash", "gitSha")
+API_VERSION_KEYS += ("promotie", "tags")
 JUSTIFIED = "Testopzet: een klein synthetisch model, nooit in gebruik; overschrijdingen zijn bekend."
 
 
@@ -123,6 +126,20 @@ def test_promotion_records_who_and_why_and_serving_follows(world, first) -> None
     assert listed["gerangschiktDoor"]["versie"] == "1"
     scores = [row["rangschikkingsscore"] for row in listed["resultaten"]]
     assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.slow
+def test_models_list_speaks_the_apis_words(world, first, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``werkmatch models list --json`` is ``GET /api/v1/modellen``'s ``versies``; the plain list reads them too."""
+    settings, _matcher = world
+    monkeypatch.setenv("WERKMATCH_DATA_DIR", str(settings.data_dir))
+    listed = CliRunner().invoke(cli, ["models", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    [version] = json.loads(listed.stdout)
+    assert set(version) == set(API_VERSION_KEYS)
+    assert version["versie"] == "1" and version["toetsperiodeVanaf"] == version["tags"]["holdout_from"]
+    plain = CliRunner().invoke(cli, ["models", "list"])
+    assert plain.exit_code == 0 and f"toets vanaf {version['toetsperiodeVanaf']}" in plain.output
 
 
 @pytest.mark.slow
