@@ -265,7 +265,7 @@ def test_forms_validate_and_keep_what_was_typed(new_page) -> None:
 
     csv = page.request.get("/vacatures/V-FORM/kandidaten.csv?trede=4")
     assert csv.status == 200 and csv.headers["content-type"].startswith("text/csv")
-    assert csv.text().splitlines()[0].lstrip("\ufeff").startswith("rang;kandidaat;score")
+    assert csv.text().splitlines()[0].lstrip("\ufeff").startswith("rang;kandidaat;kans op aanname (%)")
     xlsx = page.request.get("/vacatures/V-FORM/kandidaten.xlsx")
     assert xlsx.status == 200 and xlsx.body()[:2] == b"PK"
 
