@@ -81,13 +81,6 @@ def current(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def _columns(connection: Connection, table: str) -> list[tuple[str, str]]:
-    """A table's columns as (name, type) and its indexes as ("index", name), sorted: its shape, for comparing."""
-    inspector = inspect(connection)
-    shape = [(column["name"], str(column["type"])) for column in inspector.get_columns(table)]
-    return sorted(shape + [("index", str(index["name"])) for index in inspector.get_indexes(table)])
-
-
 def _missing_columns(connection: Connection, tables: list[SQLModel]) -> list[str]:
     """``table.column`` of the code's tables that the database lacks (a whole missing table counts once)."""
     inspector = inspect(connection)

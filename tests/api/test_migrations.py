@@ -24,6 +24,13 @@ def _tables() -> list:
     return [model.__table__ for model in schema.TABLES]  # type: ignore[attr-defined]
 
 
+def _shape(connection, table: str) -> list[tuple[str, str]]:
+    """A table's columns as (name, type) and its indexes as ("index", name), sorted: its shape, for comparing."""
+    inspector = inspect(connection)
+    shape = [(column["name"], str(column["type"])) for column in inspector.get_columns(table)]
+    return sorted(shape + [("index", str(index["name"])) for index in inspector.get_indexes(table)])
+
+
 def _row_counts(engine: Engine) -> dict[str, int]:
     with engine.connect() as connection:
         names = [name for name in inspect(connection).get_table_names() if name != "alembic_version"]
@@ -270,7 +277,7 @@ def test_a_migration_that_fails_halfway_leaves_the_previous_schema_and_every_row
             row = client_from_input(client_in(client_nummer=f"K-HALF-{number}", consulent="wc-a"))
             connection.execute(clients.insert().values({**row, "updated_at": utcnow()}))
     with engine.connect() as connection:
-        tables_before = {name: migrations._columns(connection, name) for name in inspect(connection).get_table_names()}
+        tables_before = {name: _shape(connection, name) for name in inspect(connection).get_table_names()}
     rows_before = _row_counts(engine)
     monkeypatch.setattr(migrations, "SCRIPTS", scripts)
     monkeypatch.setenv("WERKMATCH_DATABASE_URL", database_url)
@@ -284,7 +291,7 @@ def test_a_migration_that_fails_halfway_leaves_the_previous_schema_and_every_row
     ]
     assert migrations.current(engine) == "0001"
     with engine.connect() as connection:
-        tables_after = {name: migrations._columns(connection, name) for name in inspect(connection).get_table_names()}
+        tables_after = {name: _shape(connection, name) for name in inspect(connection).get_table_names()}
     assert tables_after == tables_before  # no table, column or index of 0002, 0003, … or of the broken one
     assert _row_counts(engine) == rows_before and rows_before["client"] == 3
     engine.dispose()
