@@ -367,3 +367,17 @@ def test_a_search_that_raced_the_erasure_logs_the_pseudonym_not_the_number(world
     assert _rows_mentioning(settings, GONE) == []
     assert _rows_mentioning(settings, erased.json()["pseudoniem"])  # logged under the tombstone's pseudonym
     assert _verify(settings)["ok"]
+
+
+def test_the_scrub_on_sqlite_empties_its_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``werkmatch db schoonmaken`` on the embedded default: VACUUM, then the erasure's own checkpoint."""
+    monkeypatch.setenv("WERKMATCH_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("WERKMATCH_DATABASE_URL", raising=False)
+    assert CliRunner().invoke(cli, ["db", "upgrade"]).exit_code == 0
+    done = CliRunner().invoke(cli, ["db", "schoonmaken", "--json"])
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.stdout)
+    assert report["tabellen"] >= len(SQLModel.metadata.sorted_tables) and report["waarschuwingen"] == []
+    assert report["walGewisseld"] is True and report["walVerwijderd"] is True
+    log = tmp_path / "var" / "werkmatch.db-wal"
+    assert not log.exists() or log.stat().st_size == 0
