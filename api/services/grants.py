@@ -147,20 +147,22 @@ def request_grant(
     return grant
 
 
-def _open_grant(session: Session, grant_id: int, actor: User) -> CaseloadToekenning:
-    """An open grant ``actor`` may decide: a gemeente's beheerder only those of the own gemeente's accounts."""
+def _open_grant(session: Session, grant_id: int, actor: User) -> tuple[CaseloadToekenning, User | None]:
+    """An open grant ``actor`` may decide, with its account (None when that no longer exists).
+
+    A gemeente's beheerder decides only the grants of the own gemeente's accounts.
+    """
     grant = session.get(CaseloadToekenning, grant_id)
-    foreign = False
-    if grant is not None and actor.gemeente is not None:  # a regional beheerder decides every grant
-        account = get_user(session, grant.username)
-        foreign = account is None or account.gemeente != actor.gemeente
+    account = get_user(session, grant.username) if grant is not None else None
+    # a regional beheerder (no gemeente) decides every grant
+    foreign = actor.gemeente is not None and (account is None or account.gemeente != actor.gemeente)
     if grant is None or foreign:  # another gemeente's grant answers as an unknown one
         raise NotFoundError(f"toekenning {grant_id} bestaat niet; zie GET /api/v1/caseloadtoekenningen")
     if grant.status != Status.OPEN.value:
         raise ConflictError(
             f"toekenning {grant_id} is al {grant.status}; alleen een open toekenning kan worden beoordeeld"
         )
-    return grant
+    return grant, account
 
 
 def _decide(session: Session, grant: CaseloadToekenning, actor: User, status: Status) -> None:
@@ -184,7 +186,7 @@ def approve(engine: Engine, actor: User, grant_id: int, request_id: str | None =
         GrantRefused: ``actor`` asked for it, or it is ``actor``'s own account.
     """
     with Session(engine, expire_on_commit=False) as session:
-        grant = _open_grant(session, grant_id, actor)
+        grant, account = _open_grant(session, grant_id, actor)
         if actor.username == grant.aangevraagd_door:
             raise GrantRefused(
                 f"u heeft toekenning {grant_id} zelf aangevraagd; een tweede beheerder moet haar goedkeuren (vier ogen)"
@@ -193,7 +195,6 @@ def approve(engine: Engine, actor: User, grant_id: int, request_id: str | None =
             raise GrantRefused(
                 f"toekenning {grant_id} geldt uw eigen account; een andere beheerder moet haar goedkeuren"
             )
-        account = get_user(session, grant.username)
         if account is None:
             raise NotFoundError(f"gebruiker '{grant.username}' van toekenning {grant_id} bestaat niet meer")
         _decide(session, grant, actor, Status.GOEDGEKEURD)
@@ -214,7 +215,7 @@ def approve(engine: Engine, actor: User, grant_id: int, request_id: str | None =
 def reject(engine: Engine, actor: User, grant_id: int, request_id: str | None = None) -> CaseloadToekenning:
     """Any beheerder refuses (or the asker withdraws) an open grant; nothing else changes; commits."""
     with Session(engine, expire_on_commit=False) as session:
-        grant = _open_grant(session, grant_id, actor)
+        grant, _ = _open_grant(session, grant_id, actor)
         _decide(session, grant, actor, Status.AFGEWEZEN)
         _audit(session, actor, "caseload_afgewezen", grant, request_id)
         session.commit()
