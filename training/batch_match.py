@@ -50,7 +50,7 @@ from matching.batch_lists import (
     NachtVacature,
     partition_of,
 )
-from matching.disclosure import EVERYONE, OUTSIDER
+from matching.batch_rank import NightlyRanking
 from matching.domain import Client, Vacancy, VacancyStatus, utcnow
 from matching.embedding import Embedder
 from matching.errors import WerkmatchError
@@ -102,6 +102,7 @@ class ListWorker:
         os.environ.setdefault("OMP_NUM_THREADS", "1")
         self.matcher = Matcher(settings, may_write=False)
         registry.serve_champion(settings, self.matcher)
+        self.ranking = NightlyRanking(self.matcher)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         lists = [
@@ -119,28 +120,23 @@ class ListWorker:
             if side == "vacatures":
                 query = query.where(Vacancy.status == VacancyStatus.OPEN.value)
             owners = list(session.exec(query.order_by(col(table.id))))
-        lists = []
-        for owner in owners:
-            if side == "vacatures":
-                found: Any = matcher.search_candidates(owner, CANDIDATES_TOP, viewer=OUTSIDER)
-                numbers = [item.client_id for item in found.results]
-            else:
-                found = matcher.search_vacancies(owner, VACANCIES_TOP, viewer=EVERYONE)
-                numbers = [item.vacancy_id for item in found.results]
-            ids = _ids(matcher.engine, side, numbers)
-            items = [
-                [ids[number], item.rank, item.ranking_score, item.score]
-                for number, item in zip(numbers, found.results, strict=True)
-            ]
-            lists.append({"owner": owner, "rankedBy": found.ranked_by, "items": items})
-        return lists
-
-
-def _ids(engine: Engine, side: str, numbers: list[str]) -> dict[str, int]:
-    """Klantnummers (a vacancy's candidates) or vacaturenummers (a client's options) → database ids."""
-    table, number = (Client, Client.client_nummer) if side == "vacatures" else (Vacancy, Vacancy.vacature_nummer)
-    with Session(engine) as session:
-        return dict(session.exec(select(number, table.id).where(col(number).in_(numbers))).all())  # type: ignore[arg-type]
+        if side == "vacatures":
+            found = self.ranking.candidate_lists(owners, CANDIDATES_TOP)
+        else:
+            found = self.ranking.vacancy_lists(owners, VACANCIES_TOP)
+        return [
+            {
+                "owner": item.owner,
+                "rankedBy": item.ranked_by,
+                "items": [
+                    [ident, rank, score, shown]
+                    for rank, (ident, score, shown) in enumerate(
+                        zip(item.ids, item.ranking_scores, item.scores, strict=True), start=1
+                    )
+                ],
+            }
+            for item in found
+        ]
 
 
 def _current_run(engine: Engine, partition_ids: int) -> tuple[BatchRun, bool]:
