@@ -24,10 +24,11 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from matching import compatibility, disclosure, exposure, scoring
-from matching.compatibility import FULL_CONFLICT, Status
+from matching.compatibility import Status
 from matching.features import ROUTE_BAND_HIGH, ROUTE_BAND_LOW
+from matching.index import best
 from matching.settings import RetrievalSettings
-from matching.structured import ROUTES, ClientArrays, LevelIndex, VacancyArrays
+from matching.structured import ROUTES, ClientArrays, VacancyArrays
 from matching.vocab import READINESS
 
 
@@ -239,16 +240,11 @@ def vacancy_eligibility(
     return Eligibility(features, mask, hard, signals, excluded_counts(features, vacancies.open, features.within_reach))
 
 
-# compatibility.statuses: an aspect's conflict points are ernst + niveau - 3, a hard conflict needs
-# FULL_CONFLICT of them, so on that aspect the one side needs at least this level given the other's.
-def _level_for_hard(other: int) -> int:
-    return FULL_CONFLICT + 3 - int(other)
-
-
-def _suspects(levels: LevelIndex, demand: np.ndarray) -> np.ndarray:
-    """Rows (ascending) that can have a hard conflict with ``demand`` (the other side's levels per aspect)."""
-    found = [levels.rows_at_least(aspect, _level_for_hard(demand[aspect])) for aspect in np.flatnonzero(demand)]
-    return np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
+def _any_of(rows_by_aspect: np.ndarray, aspects: np.ndarray) -> np.ndarray:
+    """Per record: is it marked on any of ``aspects`` (rows of an (A, n) bool matrix)?"""
+    if not len(aspects):
+        return np.zeros(rows_by_aspect.shape[1], bool)
+    return np.logical_or.reduce(rows_by_aspect[aspects], axis=0)
 
 
 def _scattered(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
@@ -259,19 +255,15 @@ def _scattered(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
 
 
 def _finish(
-    reach: scoring.PairFeatures,
-    eligible: np.ndarray,
-    fit_pairs: tuple[ClientArrays, np.ndarray, VacancyArrays, np.ndarray],
-    max_km: np.ndarray,
+    reach: scoring.PairFeatures, eligible: np.ndarray, fit: dict[str, np.ndarray], max_km: np.ndarray
 ) -> tuple[scoring.PairFeatures, dict[str, np.ndarray]]:
     """The costly part of step 1, for the ``eligible`` rows only: fit features and structured signals.
 
-    ``reach`` holds the cheap features of every row (the fit fields still zero); the answer has the
-    fit of the eligible rows in place and their structured signals (zero for other rows, which no
-    later step reads).
+    ``reach`` holds the cheap features of every row (the fit fields still zero), ``fit`` the fit
+    features of the eligible rows; the answer has them in place and their structured signals (zero
+    for other rows, which no later step reads).
     """
     n = len(reach.distance_km)
-    fit = scoring.fit_features(*fit_pairs)
     features = scoring.PairFeatures(
         distance_km=reach.distance_km,
         hours_overlap=reach.hours_overlap,
@@ -322,7 +314,8 @@ def candidate_eligibility_near(
     once per bucket (a few thousand PC4s), and only clients of a bucket within its largest reach can be
     within their own. Hours, working times and the consulent's filters are compared for those clients
     only (every count is taken within reach), hard beperking conflicts are looked for only among
-    clients with the highest ernst on an aspect the vacancy demands (:attr:`ClientArrays.levels`), and
+    clients with ernst 3 on an aspect the vacancy asks at niveau 3 without a remedy
+    (:attr:`ClientArrays.full_ernst`, :attr:`VacancyArrays.full_unclosed`), and
     the sparse competence and occupation features only for the clients that pass every hard filter.
     The answer equals :func:`candidate_eligibility` with ``prefilter=False`` in everything a later step
     reads.
@@ -342,9 +335,8 @@ def candidate_eligibility_near(
     near_pass = _scattered(counted[near] & (reach.hours_overlap[near] >= 0) & reach.times_ok[near], near, n)
     closed = compatibility.accommodated(vacancies.jobcarving[one], vacancies.jobcoach[one], vacancies.guided[one])[0]
     belasting = vacancies.belasting[v_row]
-    suspects = _suspects(clients.levels, belasting)
-    found = compatibility.statuses(clients.beperking_ernst[suspects], belasting, closed) == Status.HARD
-    hard = _scattered(found, suspects, n) & full_view  # beperkingen outside the viewer's view shape nothing
+    # beperkingen outside the viewer's view shape nothing
+    hard = _any_of(clients.full_ernst, np.flatnonzero(vacancies.full_unclosed[:, v_row])) & full_view
     most_hours = np.minimum(clients.uren_max[near], vacancies.uren_max[v_row])
     seen = full_view[near]
     passes = filters.masks(clients.trede[near], clients.route[near], _rows_of(reach, near), most_hours, ~seen, seen)
@@ -356,8 +348,8 @@ def candidate_eligibility_near(
     filter_counts = {name: int((mask[near] & ~passed).sum()) for name, passed in passes.items()}
     mask &= ~outside_filters
     eligible = np.flatnonzero(mask)
-    fit_pairs = (clients, eligible, vacancies, np.full(len(eligible), v_row))
-    features, structured = _finish(reach, eligible, fit_pairs, clients.max_km[eligible])
+    fit = scoring.fit_features_for_vacancy(clients, eligible, vacancies, v_row)
+    features, structured = _finish(reach, eligible, fit, clients.max_km[eligible])
     hard_rows = np.flatnonzero(hard)
     return Eligibility(
         features=features,
@@ -377,7 +369,7 @@ def vacancy_eligibility_near(clients: ClientArrays, c_row: int, vacancies: Vacan
     As :func:`candidate_eligibility_near`, the other way round: the vacancies are bucketed by place and
     only those of a bucket within the client's reach can be within it, and only those are compared.
     """
-    m, one = len(vacancies.ids), np.array([c_row])
+    one = np.array([c_row])
     buckets = vacancies.buckets
     at = (float(clients.lat[c_row]), float(clients.lon[c_row]))
     max_km = clients.max_km[c_row]
@@ -389,17 +381,11 @@ def vacancy_eligibility_near(clients: ClientArrays, c_row: int, vacancies: Vacan
         scoring.hours_overlap(clients, one, vacancies, near),
         scoring.times_workable(clients, one, vacancies, near),
     )
-    ernst = clients.beperking_ernst[c_row]
-    suspects = _suspects(vacancies.levels, ernst)
-    closed = compatibility.accommodated(
-        vacancies.jobcarving[suspects], vacancies.jobcoach[suspects], vacancies.guided[suspects]
-    )
-    found = compatibility.statuses(ernst, vacancies.belasting[suspects], closed) == Status.HARD
-    hard = _scattered(found, suspects, m) & vacancies.open
+    hard = _any_of(vacancies.full_unclosed, np.flatnonzero(clients.full_ernst[:, c_row])) & vacancies.open
     mask = scoring.eligible(reach, vacancies.open) & ~hard
     eligible = np.flatnonzero(mask)
-    fit_pairs = (clients, np.full(len(eligible), c_row), vacancies, eligible)
-    features, structured = _finish(reach, eligible, fit_pairs, np.full(len(eligible), max_km))
+    fit = scoring.fit_features_for_client(clients, c_row, vacancies, eligible)
+    features, structured = _finish(reach, eligible, fit, np.full(len(eligible), max_km))
     return Eligibility(features, mask, hard, structured, excluded_counts(reach, vacancies.open, reach.within_reach))
 
 
@@ -413,12 +399,12 @@ def build_pool(eligibility: Eligibility, text: TextQuery, pool_size: int) -> Poo
     structured = eligibility.structured
     fit = (structured["competences"] + structured["occupation"])[eligible]
     top_dense = text.dense_top(eligible, pool_size) if len(eligible) else eligible
-    top_lexical = eligible[np.argsort(-text.lexical[eligible])[:pool_size]]
-    top_structured = eligible[np.argsort(-fit)[:pool_size]]
+    top_lexical = eligible[best(text.lexical[eligible], pool_size)]
+    top_structured = eligible[best(fit, pool_size)]
     rows = np.unique(np.concatenate([top_dense, top_lexical, top_structured])).astype(np.int64)
     dense_raw = np.asarray(text.dense_raw(rows), np.float32) if len(rows) else np.zeros(0, np.float32)
-    best = float(text.lexical.max()) if len(text.lexical) else 0.0
-    lexical_raw = text.lexical[rows] / best if best > 0 else np.zeros(len(rows), np.float32)
+    highest = float(text.lexical.max()) if len(text.lexical) else 0.0
+    lexical_raw = text.lexical[rows] / highest if highest > 0 else np.zeros(len(rows), np.float32)
     dense, lexical = scoring.text_signals(dense_raw, lexical_raw)
     signals = {"dense": dense, "lexical": lexical, **{name: values[rows] for name, values in structured.items()}}
     return Pool(rows, dense_raw, np.asarray(lexical_raw, np.float32), signals)

@@ -96,6 +96,85 @@ def fit_features(
     }
 
 
+def _column_values(by_column, column: int, rows: np.ndarray) -> np.ndarray:
+    """Values of one ``column`` of a CSC matrix (sorted indices) at ``rows``; 0 where none is stored."""
+    out = np.zeros(len(rows), by_column.dtype)
+    if column < 0 or column >= by_column.shape[1]:
+        return out  # no occupation, or a code newer than these arrays: nobody has it
+    start, end = by_column.indptr[column], by_column.indptr[column + 1]
+    stored, values = by_column.indices[start:end], by_column.data[start:end]
+    if not len(stored):
+        return out
+    at = np.minimum(np.searchsorted(stored, rows), len(stored) - 1)
+    hit = stored[at] == rows
+    out[hit] = values[at[hit]]
+    return out
+
+
+def _matvec(matrix, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """``(matrix[rows] @ vector)``: past a quarter of the rows one product over all of them beats selecting first."""
+    if 4 * len(rows) > matrix.shape[0]:
+        return np.asarray(matrix @ vector)[rows]
+    return np.asarray(matrix[rows] @ vector)
+
+
+def fit_features_for_vacancy(
+    clients: ClientArrays, c_rows: np.ndarray, vacancies: VacancyArrays, v_row: int
+) -> dict[str, np.ndarray]:
+    """:func:`fit_features` of ``c_rows`` against one vacancy, the same values and types, as matrix-vector products.
+
+    The competences the vacancy asks are one dense vector (a few hundred codes), the client side's
+    indicators are kept once per change of the arrays (:attr:`ClientArrays.has_competences`), and
+    experience and the wished occupation are read from the occupation's column: no pair matrices.
+    """
+    # codes past the client side's width (added by a later vacancy) are held by no client: they match nobody
+    width = clients.has_competences.shape[1]
+    required = _widened_row(vacancies.required, v_row, width)
+    optional = _widened_row(vacancies.optional, v_row, width)
+    n, column = len(c_rows), int(vacancies.occupation[v_row])
+    experience = _column_values(clients.experience_by_occupation, column, c_rows)
+    wishes = _column_values(clients.wished_by_occupation, column, c_rows)
+    return {
+        "required_total": np.full(n, vacancies.required_totals[v_row], np.float32),
+        "required_matched": _matvec(clients.has_competences, c_rows, required[:width]).astype(np.float32, copy=False),
+        "optional_total": np.full(n, vacancies.optional_totals[v_row], np.float32),
+        "optional_matched": _matvec(clients.has_competences, c_rows, optional[:width]).astype(np.float32, copy=False),
+        "experience_years": experience * (column >= 0),
+        "wishes_occupation": (wishes * (column >= 0)) > 0,
+    }
+
+
+def fit_features_for_client(
+    clients: ClientArrays, c_row: int, vacancies: VacancyArrays, v_rows: np.ndarray
+) -> dict[str, np.ndarray]:
+    """:func:`fit_features` of one client against ``v_rows``, the same values and types: the client's
+    competences, experience and wishes are dense vectors over the codes, gathered per vacancy."""
+    width = vacancies.required.shape[1]
+    has = np.sign(_widened_row(clients.competences, c_row, width))[:width]  # past the width: asked by no vacancy
+    occupation = vacancies.occupation[v_rows]
+    has_occupation = occupation >= 0
+    columns = np.where(has_occupation, occupation, 0)
+    enough = int(columns.max(initial=0)) + 1
+    experience = _widened_row(clients.experience, c_row, enough)[columns]
+    wishes = _widened_row(clients.wished_occupations, c_row, enough)[columns]
+    return {
+        "required_total": vacancies.required_totals[v_rows],
+        "required_matched": _matvec(vacancies.required, v_rows, has).astype(np.float32, copy=False),
+        "optional_total": vacancies.optional_totals[v_rows],
+        "optional_matched": _matvec(vacancies.optional, v_rows, has).astype(np.float32, copy=False),
+        "experience_years": experience * has_occupation,
+        "wishes_occupation": (wishes * has_occupation) > 0,
+    }
+
+
+def _widened_row(matrix, row: int, width: int) -> np.ndarray:
+    """One row of a sparse matrix as a dense vector of at least ``width`` (zeros past the matrix's own width)."""
+    dense = matrix[row].toarray().ravel()
+    if len(dense) >= width:
+        return dense
+    return np.concatenate([dense, np.zeros(width - len(dense), dense.dtype)])
+
+
 def pair_features(
     clients: ClientArrays, c_rows: np.ndarray, vacancies: VacancyArrays, v_rows: np.ndarray
 ) -> PairFeatures:

@@ -23,7 +23,7 @@ import numpy as np
 from scipy import sparse
 
 from matching import geo
-from matching.compatibility import GUIDED_FORMS
+from matching.compatibility import GUIDED_FORMS, accommodated
 from matching.domain import Client, Vacancy
 from matching.taxonomy import load_taxonomy
 from matching.timeutil import stored_utc
@@ -132,42 +132,16 @@ def _needs_coaching(client: Client) -> bool:
     return client.trede <= COACHING_TREDE
 
 
-@dataclass(frozen=True)
-class LevelIndex:
-    """Per column of an (n, A) level matrix (ernst or niveau 1–3): its rows with a level, highest first.
-
-    So a search finds who has at least level ``t`` on an aspect (a hard beperking conflict needs the
-    highest) by reading those rows only, not all 400,000.
-    """
-
-    rows: tuple[np.ndarray, ...]  # per column: the rows with level > 0, highest level first
-    at_least: np.ndarray  # (A, MAX_LEVEL + 2): how many of ``rows[column]`` have at least level t
-
-    @classmethod
-    def build(cls, matrix: np.ndarray) -> LevelIndex:
-        rows, at_least = [], np.zeros((matrix.shape[1], MAX_LEVEL + 2), np.int64)
-        for column in range(matrix.shape[1]):
-            levels = matrix[:, column]
-            found = np.flatnonzero(levels > 0)
-            found = found[np.argsort(-levels[found], kind="stable")]
-            rows.append(found)
-            for level in range(1, MAX_LEVEL + 1):
-                at_least[column, level] = int((levels[found] >= level).sum())
-            at_least[column, 0] = len(levels)
-        return cls(tuple(rows), at_least)
-
-    def rows_at_least(self, column: int, level: int) -> np.ndarray:
-        """Rows (any order) whose level in ``column`` is at least ``level`` (1 or more; above 3: none)."""
-        level = max(int(level), 1)
-        if level > MAX_LEVEL:
-            return self.rows[column][:0]
-        return self.rows[column][: self.at_least[column, level]]
+def _by_column(matrix: sparse.csr_matrix) -> sparse.csc_matrix:
+    by_column = matrix.tocsc()
+    by_column.sort_indices()
+    return by_column
 
 
 class RecordArrays:
     """Row-wise merge shared by :class:`ClientArrays` and :class:`VacancyArrays`.
 
-    The lookups below (``buckets``, ``levels``) are built on first use and belong to these rows: a
+    The lookups below (``buckets``, ``full_ernst``, …) are built on first use and belong to these rows: a
     merge makes new arrays, which build their own.
     """
 
@@ -192,6 +166,25 @@ class RecordArrays:
             else:  # numpy, 1-D or (n, k): rows are the first axis
                 values[item.name] = np.concatenate([old[keep], new])[order]
         arrays = type(self)(position={}, **values)  # type: ignore[arg-type]
+        arrays.position = {int(key): row for row, key in enumerate(arrays.ids)}
+        return arrays
+
+    @classmethod
+    def joined(cls, parts: list[Self]) -> Self:
+        """The rows of ``parts`` one after another (chunks of one read in id order: ids stay sorted)."""
+        values: dict[str, object] = {}
+        for item in fields(cls):  # type: ignore[arg-type]
+            if item.name == "position":
+                continue
+            pieces = [getattr(part, item.name) for part in parts]
+            if sparse.issparse(pieces[0]):
+                width = max(piece.shape[1] for piece in pieces)
+                values[item.name] = sparse.vstack([_widen(piece, width) for piece in pieces], format="csr")
+            elif isinstance(pieces[0], list):
+                values[item.name] = [value for piece in pieces for value in piece]
+            else:
+                values[item.name] = np.concatenate(pieces)
+        arrays = cls(position={}, **values)  # type: ignore[arg-type]
         arrays.position = {int(key): row for row, key in enumerate(arrays.ids)}
         return arrays
 
@@ -282,9 +275,29 @@ class ClientArrays(RecordArrays):
         return geo.Buckets.build(self.lat, self.lon, self.max_km)
 
     @cached_property
-    def levels(self) -> LevelIndex:
-        """The clients by ernst per aspect (who can have a hard conflict with a vacancy's belasting)."""
-        return LevelIndex.build(self.beperking_ernst)
+    def full_ernst(self) -> np.ndarray:
+        """(A, n) bool, one contiguous row per aspect: ernst 3 there, the only ernst a hard conflict can have.
+
+        A hard conflict needs ernst + niveau - 3 ≥ FULL_CONFLICT (3), with both at most 3: ernst 3
+        against niveau 3 (:func:`matching.compatibility.statuses`). So a search ORs the rows of the
+        aspects its vacancy asks at niveau 3 without a remedy, instead of comparing every client.
+        """
+        return np.ascontiguousarray((self.beperking_ernst >= MAX_LEVEL).T)
+
+    @cached_property
+    def has_competences(self) -> sparse.csr_matrix:
+        """1 per competence a client has (the niveau dropped), for the competence match of a search."""
+        return self.competences.sign()
+
+    @cached_property
+    def experience_by_occupation(self) -> sparse.csc_matrix:
+        """:attr:`experience` by column: a search reads one occupation's column, not a cell per client."""
+        return _by_column(self.experience)
+
+    @cached_property
+    def wished_by_occupation(self) -> sparse.csc_matrix:
+        """:attr:`wished_occupations` by column (as :attr:`experience_by_occupation`)."""
+        return _by_column(self.wished_occupations)
 
     def widen(self, vocab: Vocabularies) -> None:
         """Give the sparse matrices the current vocabulary width (a vacancy may have added codes)."""
@@ -362,9 +375,22 @@ class VacancyArrays(RecordArrays):
         return geo.Buckets.build(self.lat, self.lon)
 
     @cached_property
-    def levels(self) -> LevelIndex:
-        """The vacancies by belasting niveau per aspect."""
-        return LevelIndex.build(self.belasting)
+    def full_unclosed(self) -> np.ndarray:
+        """(A, m) bool, one contiguous row per aspect: niveau 3 there and no remedy the vacancy offers
+        closes a conflict on it; a client with ernst 3 on such an aspect has a hard conflict with the
+        vacancy (:attr:`ClientArrays.full_ernst`)."""
+        closed = accommodated(self.jobcarving, self.jobcoach, self.guided)
+        return np.ascontiguousarray(((self.belasting >= MAX_LEVEL) & ~closed).T)
+
+    @cached_property
+    def required_totals(self) -> np.ndarray:
+        """How many competences each vacancy requires (float32, as the pair features hold it)."""
+        return np.asarray(self.required.sum(axis=1), np.float32).ravel()
+
+    @cached_property
+    def optional_totals(self) -> np.ndarray:
+        """How many optional competences each vacancy asks."""
+        return np.asarray(self.optional.sum(axis=1), np.float32).ravel()
 
     def widen(self, vocab: Vocabularies) -> None:
         self.required = _widen(self.required, max(len(vocab.competences), 1))

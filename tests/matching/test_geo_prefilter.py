@@ -14,13 +14,14 @@ import numpy as np
 import pytest
 from sqlmodel import Session, select
 
-from matching import geo, pipeline
+from matching import compatibility, geo, pipeline, scoring
+from matching.compatibility import Status
 from matching.disclosure import EVERYONE, Viewer
 from matching.domain import Client
 from matching.matcher import Matcher
 from matching.pipeline import CandidateFilters, Eligibility
 from matching.settings import Settings
-from matching.structured import ClientArrays, LevelIndex, VacancyArrays
+from matching.structured import ClientArrays, VacancyArrays
 from training.synthetic import generate, write_to_db
 
 FILTERS = [
@@ -128,14 +129,52 @@ def test_buckets_hold_every_row_once_and_find_what_a_scan_finds() -> None:
         np.testing.assert_array_equal(buckets.rows_within(lat, lon, km=10.0), np.flatnonzero(distance <= 10.0))
 
 
-def test_level_index_finds_rows_at_least_a_level() -> None:
+def test_full_conflict_rows_are_exactly_the_hard_statuses(regional) -> None:
+    """``full_ernst`` × ``full_unclosed`` (read per search instead of comparing every record) marks the
+    pairs that :func:`compatibility.statuses` calls hard, on random levels and remedies."""
+    clients, vacancies = regional
     rng = np.random.default_rng(8)
-    matrix = rng.integers(0, 4, (500, 6)).astype(np.int8)
-    levels = LevelIndex.build(matrix)
-    for column in range(6):
-        for level in range(0, 6):
-            expected = np.flatnonzero(matrix[:, column] >= max(level, 1)) if level <= 3 else []
-            assert sorted(levels.rows_at_least(column, level).tolist()) == list(expected)
+    ernst = rng.integers(0, 4, clients.beperking_ernst.shape).astype(np.int8)
+    belasting = rng.integers(0, 4, vacancies.belasting.shape).astype(np.int8)
+    remedies = {name: rng.random(len(vacancies.ids)) < 0.3 for name in ("jobcarving", "jobcoach", "guided")}
+    c = dataclasses.replace(clients, beperking_ernst=ernst)
+    v = dataclasses.replace(vacancies, belasting=belasting, **remedies)
+    closed = compatibility.accommodated(v.jobcarving, v.jobcoach, v.guided)
+    hard = 0
+    for v_row in range(0, len(v.ids), 25):
+        expected = compatibility.statuses(ernst, belasting[v_row], closed[v_row]) == Status.HARD
+        found = np.logical_or.reduce(c.full_ernst[np.flatnonzero(v.full_unclosed[:, v_row])], axis=0)
+        np.testing.assert_array_equal(found, expected)
+        hard += int(expected.sum())
+    assert hard > 0
+
+
+def test_fit_features_of_one_vacancy_or_client_equal_the_pairwise_ones(regional) -> None:
+    """The matrix-vector fit features of a search are :func:`scoring.fit_features`, value and type."""
+    clients, vacancies = regional
+    rng = np.random.default_rng(4)
+    matched = 0
+    for v_row in range(0, len(vacancies.ids), 50):
+        rows = np.sort(rng.choice(len(clients.ids), 200, replace=False))
+        for c_rows in (rows, np.arange(len(clients.ids))):  # few rows, and past a quarter of them
+            found = scoring.fit_features_for_vacancy(clients, c_rows, vacancies, v_row)
+            expected = scoring.fit_features(clients, c_rows, vacancies, np.full(len(c_rows), v_row))
+            matched += _assert_same_fit(found, expected)
+    for c_row in range(0, len(clients.ids), 150):
+        for v_rows in (np.sort(rng.choice(len(vacancies.ids), 60, replace=False)), np.arange(len(vacancies.ids))):
+            found = scoring.fit_features_for_client(clients, c_row, vacancies, v_rows)
+            expected = scoring.fit_features(clients, np.full(len(v_rows), c_row), vacancies, v_rows)
+            matched += _assert_same_fit(found, expected)
+    assert matched > 0  # the fields are exercised, not only their zeros
+
+
+def _assert_same_fit(found: dict[str, np.ndarray], expected: dict[str, np.ndarray]) -> int:
+    """Asserts ``found`` equals ``expected``; answers how many pairs matched a competence or had experience."""
+    assert found.keys() == expected.keys()
+    for name, values in expected.items():
+        assert found[name].dtype == values.dtype, name
+        np.testing.assert_array_equal(found[name], values, err_msg=name)
+    return int(expected["required_matched"].astype(bool).sum() + expected["experience_years"].astype(bool).sum())
 
 
 @pytest.mark.slow  # embeds 210 records and runs 320 searches twice: the array tests above cover the quick subset
