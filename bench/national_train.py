@@ -13,9 +13,11 @@ leaves in ``<data dir>/bench-400000``)::
 ``history`` simulates (:mod:`training.outcome_sim`, seed 0) the first ``--max-vacancies`` vacancies of
 the national world with ``--proposals-per-place`` proposals a place, and writes them streamed
 (:func:`training.outcome_sim.write_history`). ``train`` runs ``werkmatch train --json`` once per
-``--since`` (``all``: no cut) in a child process under ``/usr/bin/time -v``, so each size is measured
-in the same way on the same history. A *decided pair* is a (client, vacancy) row the ranker learns
-from: the latest judgement of a pair, not open (``trainPairs`` + ``holdout.pairs``).
+``--since`` (``all``: no cut) in a child process and records its progress lines (stderr) with the
+moment and resident memory of each, the memory every 5 s (``/proc/<pid>/status``), the high-water
+mark and wall and CPU time, so each size is measured in the same way on the same history. A
+*decided pair* is a (client, vacancy) row the ranker learns from: the latest judgement of a pair, not
+open (``trainPairs`` + ``holdout.pairs``).
 
 Results go to ``--out`` (default ``bench/results/national-train.json``), one section per phase.
 """
@@ -29,6 +31,7 @@ import re
 import resource
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,43 +78,83 @@ def history(data_dir: Path, max_vacancies: int, proposals_per_place: float, seed
     }
 
 
-def _time_v(stderr: str, label: str) -> str:
-    found = re.search(rf"{re.escape(label)}: (.+)", stderr)
-    return found.group(1).strip() if found else ""
+def _status_kb(pid: int) -> dict[str, int]:
+    """VmRSS and VmHWM of ``pid`` in kB (empty once it is gone)."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return {}
+    return {key: int(value.split()[0]) for key, value in re.findall(r"^(VmRSS|VmHWM):\s+(.+)$", text, re.M)}
 
 
-def _seconds(clock: str) -> float:
-    """``/usr/bin/time``'s elapsed ``h:mm:ss`` or ``m:ss.ss`` as seconds."""
-    parts = [float(part) for part in clock.split(":")]
-    return round(sum(part * 60**power for power, part in enumerate(reversed(parts))), 1)
-
-
-def train_once(data_dir: Path, since: str) -> dict[str, Any]:
-    """One ``werkmatch train --json`` in a child process, measured by ``/usr/bin/time -v``."""
-    command = ["/usr/bin/time", "-v", str(REPO / ".venv/bin/werkmatch"), "train", "--json"]
+def train_once(data_dir: Path, since: str, every_s: float = 5.0) -> dict[str, Any]:
+    """One ``werkmatch train --json`` in a child process: its progress lines (stderr) with the moment and the
+    resident memory when each came, the memory sampled every ``every_s`` s (VmRSS, VmHWM from /proc), and
+    wall and CPU time (``getrusage`` of the reaped child)."""
+    command = [str(REPO / ".venv/bin/werkmatch"), "train", "--json"]
     command += [] if since == "all" else ["--since", since]
     env = {**os.environ, "WERKMATCH_DATA_DIR": str(data_dir), "OMP_WAIT_POLICY": "passive"}
-    load = _load()
-    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-    if done.returncode:
-        return {"since": since, "failed": done.returncode, "stderr": done.stderr[-3000:]}
-    result = json.loads(done.stdout)
-    cpu = float(_time_v(done.stderr, "User time (seconds)")) + float(_time_v(done.stderr, "System time (seconds)"))
-    return {
+    load, began, before = _load(), time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    samples: list[list[float]] = []
+    steps: list[dict[str, Any]] = []
+    tail: list[str] = []
+
+    def read_stderr() -> None:
+        assert child.stderr is not None
+        for line in child.stderr:
+            tail.append(line)
+            del tail[:-60]
+            memory = _status_kb(child.pid)
+            steps.append(
+                {
+                    "atS": round(time.perf_counter() - began, 1),
+                    "rssMb": round(memory.get("VmRSS", 0) / 1024),
+                    "hwmMb": round(memory.get("VmHWM", 0) / 1024),
+                    "line": line.rstrip(),
+                }
+            )
+
+    reader = threading.Thread(target=read_stderr, daemon=True)
+    reader.start()
+    stdout_parts: list[str] = []
+    collector = threading.Thread(target=lambda: stdout_parts.append(child.stdout.read()), daemon=True)  # type: ignore[union-attr]
+    collector.start()
+    peak = 0
+    while child.poll() is None:
+        memory = _status_kb(child.pid)
+        if memory:
+            peak = max(peak, memory.get("VmHWM", 0))
+            samples.append([round(time.perf_counter() - began, 1), round(memory.get("VmRSS", 0) / 1024)])
+        time.sleep(every_s)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the child is reaped: its times are in here
+    reader.join(5)
+    collector.join(5)
+    wall = round(time.perf_counter() - began, 1)
+    measured = {
         "since": since,
+        "wallS": wall,
+        "peakRssMb": round(peak / 1024),  # VmHWM, last sample before the end
+        "maxRssMb": round(after.ru_maxrss / 1024),  # getrusage of the reaped child: its whole high-water mark
+        "cpuS": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 1),
+        "steps": steps,
+        "rssSamples": samples,
+        "loadBefore": load,
+        "loadAfter": _load(),
+    }
+    if child.returncode:
+        return {**measured, "failed": child.returncode, "stderr": "".join(tail)[-3000:]}
+    result = json.loads(stdout_parts[0])
+    return {
+        **measured,
         "pairs": result["trainPairs"] + result["holdout"]["pairs"],
         "trainPairs": result["trainPairs"],
         "holdout": result["holdout"],
-        "peakRssMb": round(int(_time_v(done.stderr, "Maximum resident set size (kbytes)")) / 1024),
-        "wallS": _seconds(_time_v(done.stderr, "Elapsed (wall clock) time (h:mm:ss or m:ss)")),
-        "cpuS": round(cpu, 1),
         "fitSeconds": result["fitSeconds"],
         "tuning": result["tuning"],
         "holdoutNdcg@10": result["metrics"].get("ndcg@10"),
         "weightedNdcg@10": result["baseline:weighted"].get("ndcg@10"),
         "fairnessAvailable": result["fairness"]["available"],
-        "loadBefore": load,
-        "loadAfter": _load(),
     }
 
 

@@ -65,7 +65,7 @@ class RankingData:
         return counts[np.argsort(first)]
 
     def take(self, rows: np.ndarray) -> RankingData:
-        """The given rows (indices or a boolean mask), every per-row array alike."""
+        """The given rows (indices or a boolean mask), every per-row array alike (copied)."""
         values = {field.name: getattr(self, field.name) for field in fields(self)}
         return RankingData(
             **{name: value[rows] if isinstance(value, np.ndarray) else value for name, value in values.items()}
@@ -77,7 +77,17 @@ class RankingData:
         order = vacancies[np.argsort(self.moments[first], kind="stable")]
         cut = int(round(len(order) * (1 - test_share)))
         test = np.isin(self.vacancy_ids, order[cut:])
+        first_test = int(np.argmax(test)) if test.any() else len(self)
+        if not test[:first_test].any() and test[first_test:].all():  # rows in time order (build_dataset's)
+            return self.rows(0, first_test), self.rows(first_test, len(self))
         return self.take(np.flatnonzero(~test)), self.take(np.flatnonzero(test))
+
+    def rows(self, start: int, stop: int) -> RankingData:
+        """Rows ``[start, stop)`` as views of these arrays: no copy (a time split of time-ordered rows)."""
+        values = {field.name: getattr(self, field.name) for field in fields(self)}
+        return RankingData(
+            **{name: value[start:stop] if isinstance(value, np.ndarray) else value for name, value in values.items()}
+        )
 
 
 LabelSource = Callable[[Session, datetime | None], list[RelevanceLabel]]
@@ -89,14 +99,14 @@ def build_dataset(
     now: datetime | None = None,
     labels: LabelSource = relevance_labels,
     chunk_vacancies: int = CHUNK_VACANCIES,
-    progress: bool = False,
+    say: Callable[[str], None] | None = None,
 ) -> RankingData:
     """The decided pairs and their features; the matcher must be synced (its vectors are read).
 
     The pairs become numpy columns first (:func:`training.ranking_store.plan_pairs`); the features
     are then computed ``chunk_vacancies`` vacancy groups at a time through shards in
     ``<data dir>/ranking`` (:func:`training.ranking_store.build_features`), so the memory a build
-    needs beyond the label source's rows is the result plus one chunk.
+    needs beyond the matcher and the label source's rows is the result plus one chunk.
 
     Args:
         labels: where the judgements come from: the voorstellen (default; what evaluation and
@@ -110,11 +120,15 @@ def build_dataset(
             a proposal's ``updated_at`` changes only on a transition, so for a proposal that is still
             ``geplaatst`` it is the moment of the ``geplaatst`` event.
         chunk_vacancies: Vacancy groups per chunk; the result does not depend on it.
-        progress: Show a progress bar over the chunks.
+        say: Told what happens (a line per step and per shard); None: silent.
     """
     now = now or utcnow()
+    if say is not None:
+        say("indexen laden en bijwerken")
     matcher.index.catch_up()
     clients, vacancies = matcher.index.arrays()
+    if say is not None:
+        say("besliste paren lezen")
     with Session(matcher.engine) as session:
         labelled = labels(session, since)
         first_seen = session.exec(
@@ -128,8 +142,10 @@ def build_dataset(
         np.fromiter(vacancies.position, np.int64, len(vacancies.position)),
     )
     del labelled, first_seen  # the Python rows: from here on only columns
+    if say is not None:
+        say(f"{len(plan):,} besliste paren van {len(np.unique(plan.vacancy_ids)):,} vacatures".replace(",", "."))
     store = matcher.settings.data_dir / STORE_FOLDER
-    features = build_features(matcher, plan, now, store, chunk_vacancies, progress)
+    features = build_features(matcher, plan, now, store, chunk_vacancies, say)
     unique, inverse = np.unique(plan.vacancy_ids, return_inverse=True)
     c_rows = np.fromiter((clients.position[int(i)] for i in plan.client_ids), np.int64, len(plan))
     return RankingData(

@@ -52,6 +52,7 @@ TUNING_MAX_PAIRS = 100_000
 """Above this many training pairs the grid is tried on a seeded sample of whole vacancies of this size:
 18 candidates of up to 600 trees on 4 million national pairs would take hours on 2 cores; the final
 fit still uses every pair. The demo's 13,000 training pairs are far below it and tune on all."""
+GRID_SIZE = int(np.prod([len(values) for values in TUNING_GRID.values()]))
 MONOTONE = [feature.monotone for feature in FEATURES]
 _COLUMN = {name: position for position, name in enumerate(FEATURE_NAMES)}
 
@@ -118,7 +119,9 @@ def _eval_data(validation: RankingData) -> dict[str, Any]:
     return {"eval_set": [(validation.features, validation.labels)]}
 
 
-def tune_lgbm(train: RankingData, seed: int = 0) -> tuple[dict[str, Any], dict[str, Any]]:
+def tune_lgbm(
+    train: RankingData, seed: int = 0, say: Callable[[str], None] | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Choose LightGBM's hyper-parameters on a validation split of ``train`` itself, by time.
 
     The newest :data:`VALIDATION_SHARE` of ``train``'s vacancies validate, the older ones fit; the
@@ -132,6 +135,7 @@ def tune_lgbm(train: RankingData, seed: int = 0) -> tuple[dict[str, Any], dict[s
     Args:
         train: The training pairs (time-ordered, as :meth:`RankingData.time_split` returns them).
         seed: LightGBM's ``random_state``.
+        say: Told one line per combination tried; None: silent.
 
     Returns:
         ``(params, report)``: ``params`` for :func:`fit_lgbm`, ``n_estimators`` the best round's; and
@@ -167,6 +171,8 @@ def tune_lgbm(train: RankingData, seed: int = 0) -> tuple[dict[str, Any], dict[s
         tried += 1
         predicted = model.predict(validation.features)  # at the best round
         score = float(np.nanmean(per_group(validation.labels, predicted, validation.vacancy_ids)["ndcg@10"]))
+        if say is not None:
+            say(f"afstemmen: {tried}/{GRID_SIZE} op {len(sampled):,} paren, NDCG@10 {score:.4f}".replace(",", "."))
         if score > best_score:  # strictly better: of equals, the first in grid order wins
             best_score = score
             best_params = {**candidate, "n_estimators": max(int(model.best_iteration_), 1)}

@@ -21,13 +21,12 @@ import hashlib
 import os
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from matching.features import FEATURE_NAMES, pair_matrix
 from matching.matcher import Matcher
@@ -192,7 +191,7 @@ def build_features(
     now: datetime,
     store: Path,
     chunk_vacancies: int = CHUNK_VACANCIES,
-    progress: bool = False,
+    say: Callable[[str], None] | None = None,
 ) -> np.ndarray:
     """The (n, features) float32 matrix of ``plan``, computed a chunk at a time through shards under ``store``.
 
@@ -202,7 +201,7 @@ def build_features(
         now: The moment features are computed at.
         store: The folder the shards go to (a subfolder per build); made when missing.
         chunk_vacancies: Vacancy groups per shard; the result does not depend on it.
-        progress: Show a progress bar per shard.
+        say: Told one line per shard (shard k/n, pairs so far, seconds); None: silent.
     """
     clients, vacancies = matcher.index.arrays()
     folder = store / build_key(plan, now, chunk_vacancies)
@@ -211,13 +210,20 @@ def build_features(
     lexical = _LexicalLookup(matcher)
     features = np.empty((len(plan), len(FEATURE_NAMES)), np.float32)
     shards = list(_shards(folder, plan, chunk_vacancies))
-    for path, (start, stop) in tqdm(shards, desc="kenmerken", unit="deel", disable=not progress):
+    began = time.perf_counter()
+    for number, (path, (start, stop)) in enumerate(shards, 1):
         shard = trusted_shard(path, stop - start)
+        reused = shard is not None
         if shard is None:
             save_atomic(path, chunk_features(matcher, clients, vacancies, plan, (start, stop), now, lexical))
             shard = trusted_shard(path, stop - start)
             assert shard is not None, f"{path} is just written"
         features[start:stop] = shard
         del shard
+        if say is not None:
+            say(
+                f"kenmerken: deel {number}/{len(shards)}{' (hergebruikt)' if reused else ''}, "
+                f"{stop:,} van {len(plan):,} paren, {time.perf_counter() - began:.0f} s".replace(",", ".")
+            )
     shutil.rmtree(folder, ignore_errors=True)
     return features

@@ -25,7 +25,8 @@ import re
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,7 +73,7 @@ def data_hash(data: RankingData) -> str:
     """A fingerprint of exactly what was trained and held out on (features, labels, pairs)."""
     digest = hashlib.sha256()
     for array in (data.features, data.labels, data.vacancy_ids, data.client_ids, data.moments):
-        digest.update(np.ascontiguousarray(array).tobytes())
+        digest.update(np.ascontiguousarray(array))  # the array's bytes, read in place (no copy)
     return digest.hexdigest()[:16]
 
 
@@ -143,11 +144,14 @@ def holdout_fairness(matcher: Matcher, data: RankingData, holdout_from: str, sco
 
 @dataclass(frozen=True)
 class _Fitted:
-    """One fitted ranker with the data it saw and its holdout figures, before anything is logged."""
+    """One fitted ranker with what is reported of the data it saw and its holdout figures, before anything is
+    logged. The feature matrix itself is gone by then (the fairness audit may load the whole matcher)."""
 
-    data: RankingData
-    train_part: RankingData
-    holdout: RankingData
+    pairs: RankingData  # every pair's ids, labels and moments; features with no columns
+    train_pairs: int
+    holdout_pairs: int
+    holdout_vacancies: int
+    example: np.ndarray  # the first held-out feature rows: MLflow's input example and signature
     start: str  # ISO moment of the first held-out vacancy
     params: dict[str, Any]
     tuning: dict[str, Any]
@@ -167,22 +171,28 @@ def train(
     seed: int = 0,
     user: str | None = None,
     labels: LabelSource = relevance_labels,
+    say: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Train, log and register one challenger; returns what ``werkmatch train --json`` prints.
 
     ``labels``: the judgements to learn from (the CLI adds the consulenten's inbox declines).
+    ``say``: told what happens (building features shard by shard, tuning, fitting, the audit); None: silent.
+    The feature matrix is freed before the fairness audit (which searches whole pools).
     """
-    fitted = _fit(settings, matcher, since, seed, labels)
-    audit, missing = holdout_fairness(matcher, fitted.data, fitted.start, fitted.model.predict)
+    fitted = _fit(settings, matcher, since, seed, labels, say)
+    if say is not None:
+        say("fairness-audit op de toetsvacatures")
+    audit, missing = holdout_fairness(matcher, fitted.pairs, fitted.start, fitted.model.predict)
+    if say is not None:
+        say("vastleggen in MLflow")
     run_id, version = _log_and_register(settings, fitted, since, seed, user, audit, missing)
-    holdout = fitted.holdout
     return {
         "registeredModel": settings.ranker.registered_model,
         "version": version,
         "alias": registry.CHALLENGER,
         "runId": run_id,
-        "trainPairs": len(fitted.train_part),
-        "holdout": {"from": fitted.start, "pairs": len(holdout), "vacancies": int(len(np.unique(holdout.vacancy_ids)))},
+        "trainPairs": fitted.train_pairs,
+        "holdout": {"from": fitted.start, "pairs": fitted.holdout_pairs, "vacancies": fitted.holdout_vacancies},
         "params": fitted.params,
         "tuning": fitted.tuning,
         "fitSeconds": fitted.fit_seconds,
@@ -199,33 +209,50 @@ def train(
     }
 
 
-def _fit(settings: Settings, matcher: Matcher, since: datetime | None, seed: int, labels: LabelSource) -> _Fitted:
-    """Build the data, split off the holdout by time, tune and fit, and measure on the holdout."""
-    data = build_dataset(matcher, since, labels=labels)
+def _fit(
+    settings: Settings,
+    matcher: Matcher,
+    since: datetime | None,
+    seed: int,
+    labels: LabelSource,
+    say: Callable[[str], None] | None,
+) -> _Fitted:
+    """Build the data, split off the holdout by time, tune and fit, and measure on the holdout.
+
+    The splits are views of the one feature matrix (rows are in time order), the tuning sample its
+    only copy; the matrix is dropped before returning.
+    """
+    data = build_dataset(matcher, since, labels=labels, say=say)
     train_part, holdout, start = holdout_from(data)
     began = time.perf_counter()
-    params, tuning = tune_lgbm(train_part, seed)
+    params, tuning = tune_lgbm(train_part, seed, say=say)
+    if say is not None:
+        say(f"fitten op {len(train_part):,} paren ({params.get('n_estimators')} bomen)".replace(",", "."))
     model = fit_lgbm(train_part, seed, params)
     fit_seconds = round(time.perf_counter() - began, 2)
+    if say is not None:
+        say(f"toetsen op {len(holdout):,} paren".replace(",", "."))
     holdout_metrics = summarise(holdout.labels, model.predict(holdout.features), holdout.vacancy_ids, seed=seed)
     weighted_metrics = summarise(
         holdout.labels, weighted_baseline(holdout, settings.retrieval), holdout.vacancy_ids, seed=seed
     )
     fingerprint, sha, trained_at = data_hash(data), git_sha(), datetime.now(UTC).isoformat(timespec="seconds")
     return _Fitted(
-        data,
-        train_part,
-        holdout,
-        start,
-        params,
-        tuning,
-        model,
-        fit_seconds,
-        holdout_metrics,
-        weighted_metrics,
-        fingerprint,
-        sha,
-        trained_at,
+        pairs=replace(data, features=np.empty((len(data), 0), np.float32)),
+        train_pairs=len(train_part),
+        holdout_pairs=len(holdout),
+        holdout_vacancies=int(len(np.unique(holdout.vacancy_ids))),
+        example=np.array(holdout.features[:5]),
+        start=start,
+        params=params,
+        tuning=tuning,
+        model=model,
+        fit_seconds=fit_seconds,
+        holdout_metrics=holdout_metrics,
+        weighted_metrics=weighted_metrics,
+        fingerprint=fingerprint,
+        sha=sha,
+        trained_at=trained_at,
     )
 
 
@@ -253,7 +280,7 @@ def _log_and_register(
         params=fitted.params,
     )
     tracking = registry.client(settings)
-    example = pd.DataFrame(fitted.holdout.features[:5], columns=list(FEATURE_NAMES))
+    example = pd.DataFrame(fitted.example, columns=list(FEATURE_NAMES))
     with tempfile.TemporaryDirectory() as scratch, mlflow.start_run(run_name=f"train-{fitted.trained_at}") as run:
         ranker_dir = save_ranker(Path(scratch) / registry.RANKER_ARTIFACT, fitted.model.booster_, spec)
         _log_facts(fitted, since, seed, user, audit)
@@ -264,7 +291,7 @@ def _log_and_register(
             name="ranker",
             python_model=str(registry.PYFUNC_CODE),
             artifacts={registry.RANKER_ARTIFACT: str(ranker_dir)},
-            signature=infer_signature(example, fitted.model.predict(fitted.holdout.features[:5])),
+            signature=infer_signature(example, fitted.model.predict(fitted.example)),
             input_example=example,
             registered_model_name=settings.ranker.registered_model,
             pip_requirements=["lightgbm", "pandas", "numpy", "mlflow"],
@@ -307,8 +334,8 @@ def _log_facts(
         {
             **_flat(fitted.holdout_metrics, "holdout"),
             **_flat(fitted.weighted_metrics, "holdout_weighted"),
-            "train_pairs": len(fitted.train_part),
-            "holdout_pairs": len(fitted.holdout),
+            "train_pairs": fitted.train_pairs,
+            "holdout_pairs": fitted.holdout_pairs,
             "fit_seconds": fitted.fit_seconds,
             **tuned,
             **fairness_metrics(audit),

@@ -56,7 +56,8 @@ def train(
     config = settings()
     moment = parse_since(since)  # before the matcher: a bad --since is refused at once
     # voorstellen and the suggestions consulenten declined in their inbox (relevance 0)
-    result = train_ranker(config, matcher(config), moment, seed)
+    # what it does goes to stderr: --json keeps stdout for the result
+    result = train_ranker(config, matcher(config), moment, seed, say=lambda line: typer.echo(line, err=True))
     if json_out:
         emit(result)
         return

@@ -25,7 +25,7 @@ function appends its audit entry in the transaction of its change and commits be
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -480,6 +480,12 @@ def training_labels(session: Session, since: datetime | None = None) -> list[Rel
     return sorted(merged.values(), key=lambda label: (label.decided_at, label.client_id, label.vacancy_id))
 
 
-def train_ranker(settings: Settings, matcher: Matcher, since: datetime | None = None, seed: int = 0) -> dict[str, Any]:
+def train_ranker(
+    settings: Settings,
+    matcher: Matcher,
+    since: datetime | None = None,
+    seed: int = 0,
+    say: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     """``werkmatch train``: fit and register a challenger on :func:`training_labels` (:func:`training.train.train`)."""
-    return train(settings, matcher, since, seed, labels=training_labels)
+    return train(settings, matcher, since, seed, labels=training_labels, say=say)

@@ -6,12 +6,15 @@ scores and features computed in one go), kept here verbatim in its logic.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import timedelta
 
 import numpy as np
 import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
+from typer.testing import CliRunner
 
 from matching import outcomes
 from matching.domain import Vacancy, utcnow
@@ -20,10 +23,13 @@ from matching.matcher import Matcher
 from matching.outcomes import Voorstel, relevance_labels
 from matching.store import init_db, make_engine
 from training import outcome_sim, ranking_store
+from training import train as train_module
 from training.dataset import CENSORED_DAYS, PLACED_LABEL, RankingData, build_dataset
 from training.outcome_sim import SimulationSettings, simulate, write_history
-from training.rankers import fit_lgbm
+from training.rankers import GRID_SIZE, fit_lgbm, tune_lgbm
 from training.synthetic import generate, write_to_db
+from training.train import HOLDOUT_SHARE, data_hash
+from training.train import train as train_model
 
 pytestmark = pytest.mark.slow  # a simulated world of two years of voorstellen: ≈ 17 s
 
@@ -141,6 +147,82 @@ def test_a_crash_mid_build_leaves_only_whole_shards_and_a_rerun_computes_the_res
     group_starts = np.flatnonzero(np.r_[True, expected.vacancy_ids[1:] != expected.vacancy_ids[:-1]])
     assert calls == group_starts[::4][1:].tolist()  # shard 0 trusted; the cut one and the rest computed
     assert not folder.exists()
+
+
+def _copied_split(data: RankingData, test_share: float) -> tuple[RankingData, RankingData]:
+    """The time split as it was before views: both parts copied by row index."""
+    vacancies, first = np.unique(data.vacancy_ids, return_index=True)
+    order = vacancies[np.argsort(data.moments[first], kind="stable")]
+    test = np.isin(data.vacancy_ids, order[int(round(len(order) * (1 - test_share))) :])
+    return data.take(np.flatnonzero(~test)), data.take(np.flatnonzero(test))
+
+
+def test_the_time_split_is_views_equal_to_the_copied_split_and_tunes_and_fits_the_same(world) -> None:
+    matcher, now = world
+    data = build_dataset(matcher, now=now)
+    train, test = data.time_split(0.2)
+    assert np.shares_memory(train.features, data.features) and np.shares_memory(test.features, data.features)
+    old_train, old_test = _copied_split(data, 0.2)
+    _assert_identical(train, old_train)
+    _assert_identical(test, old_test)
+    assert len(train) and len(test)
+    tuned, old_tuned = tune_lgbm(train, 3), tune_lgbm(old_train, 3)
+    assert tuned == old_tuned and tuned[1]["tried"] == GRID_SIZE
+    left, right = fit_lgbm(train, 3, tuned[0]), fit_lgbm(old_train, 3, old_tuned[0])
+    assert left.booster_.model_to_string() == right.booster_.model_to_string()
+    shuffled = data.take(np.random.default_rng(0).permutation(len(data)))  # rows not in time order: copies
+    part, _ = shuffled.time_split(0.2)
+    assert not np.shares_memory(part.features, shuffled.features)
+    assert sorted(map(tuple, part.features.tolist())) == sorted(map(tuple, train.features.tolist()))
+
+
+def test_training_says_what_it_does_and_reports_the_split(world, monkeypatch) -> None:
+    matcher, now = world
+    monkeypatch.setattr(train_module, "MIN_TEST_VACANCIES", 5)  # this world has 40 vacancies, 8 of them held out
+    said: list[str] = []
+    result = train_model(matcher.settings, matcher, seed=3, say=said.append)
+    data = build_dataset(matcher)
+    old_train, old_test = _copied_split(data, HOLDOUT_SHARE)
+    assert result["trainPairs"] == len(old_train) and result["holdout"]["pairs"] == len(old_test)
+    copied = hashlib.sha256()
+    for array in (data.features, data.labels, data.vacancy_ids, data.client_ids, data.moments):
+        copied.update(np.ascontiguousarray(array).tobytes())  # the fingerprint as it was: every array copied
+    assert data_hash(data) == copied.hexdigest()[:16]
+    expected = [
+        f"{len(data):,} besliste paren".replace(",", "."),
+        "kenmerken: deel 1/1",
+        f"afstemmen: {GRID_SIZE}/{GRID_SIZE}",
+        f"fitten op {len(old_train):,} paren".replace(",", "."),
+        "fairness-audit",
+        "vastleggen in MLflow",
+    ]
+    for part in expected:
+        assert any(part in line for line in said), part
+    assert said.index(next(line for line in said if "afstemmen: 1/" in line)) > said.index(
+        next(line for line in said if "kenmerken: deel 1/1" in line)
+    )
+
+
+def test_the_train_command_says_its_steps_on_stderr_and_keeps_stdout_json(tmp_path, monkeypatch) -> None:
+    from api.cli import app
+    from api.cli import models as cli_models
+    from api.services import voorstellen
+    from matching.settings import Settings
+
+    result = {"registeredModel": "werkmatch-ranker", "version": "1", "trainPairs": 10}
+
+    def fake_train(config, found, moment, seed, say=None):
+        say("kenmerken: deel 1/2, 5 van 10 paren, 0 s")
+        say("afstemmen: 1/18 op 10 paren, NDCG@10 0.5000")
+        return result
+
+    monkeypatch.setattr(cli_models, "settings", lambda: Settings(data_dir=tmp_path / "var"))
+    monkeypatch.setattr(cli_models, "matcher", lambda config: None)
+    monkeypatch.setattr(voorstellen, "train_ranker", fake_train)
+    done = CliRunner().invoke(app, ["train", "--json"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout) == result
+    assert "kenmerken: deel 1/2" in done.stderr and "afstemmen: 1/18" in done.stderr
 
 
 def _through_the_api(engine, proposals) -> None:
