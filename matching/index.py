@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Self
@@ -30,14 +31,17 @@ import numpy as np
 SCHEMA_VERSION = 1
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """``write(temporary path)``, fsynced, then renamed to ``path``: the old file or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     # A name per writer: the matcher's saver and an erasure (api.services.erasure) may write the same index at once.
     tmp = path.with_suffix(f"{path.suffix}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with tmp.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+    write(tmp)
+    handle = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
     os.replace(tmp, path)
     directory = os.open(path.parent, os.O_RDONLY)
     try:
@@ -155,7 +159,8 @@ class VectorIndex:
         return out
 
     def save(self, directory: Path, name: str) -> None:
-        _atomic_write(directory / f"{name}.faiss", faiss.serialize_index(self._index).tobytes())
+        # straight to the file: serialising in memory first held two more copies of every vector
+        _atomic_write(directory / f"{name}.faiss", lambda tmp: faiss.write_index(self._index, str(tmp)))
         config = {
             "schemaVersion": SCHEMA_VERSION,
             "dimension": self.dimension,
@@ -164,7 +169,7 @@ class VectorIndex:
             "count": len(self),
             "hashes": {str(key): value for key, value in self.hashes.items()},
         }
-        _atomic_write(directory / f"{name}.json", json.dumps(config).encode("utf-8"))
+        _atomic_write(directory / f"{name}.json", lambda tmp: tmp.write_bytes(json.dumps(config).encode("utf-8")))
 
     @classmethod
     def load(cls, directory: Path, name: str) -> Self:
@@ -172,8 +177,7 @@ class VectorIndex:
         if config.get("schemaVersion") != SCHEMA_VERSION:
             raise ValueError(f"index schema {config.get('schemaVersion')} != {SCHEMA_VERSION}")
         index = cls(dimension=int(config["dimension"]), model_id=config["modelId"])
-        raw = np.frombuffer((directory / f"{name}.faiss").read_bytes(), dtype=np.uint8)
-        index._index = faiss.deserialize_index(raw)
+        index._index = faiss.read_index(str(directory / f"{name}.faiss"))  # from the file: no copy of its bytes
         index.hashes = {int(key): value for key, value in config["hashes"].items()}
         if len(index) != config["count"] or len(index.hashes) != len(index):
             raise ValueError(f"index '{name}' is inconsistent: {len(index)} vectors, {config['count']} in config")

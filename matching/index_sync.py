@@ -25,8 +25,6 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Literal
 
 import numpy as np
@@ -39,11 +37,11 @@ from matching import index_lock
 from matching.domain import Client, Vacancy
 from matching.embedding import Embedder, Role, embed_cached, embed_fields, load_embedder
 from matching.index import VectorIndex
-from matching.lexical import LexicalIndex
 from matching.results import IndexInfo
 from matching.settings import Settings
+from matching.side_state import Rendered, SideState, TextSource, read_chunks, read_side, side_status
 from matching.store import init_db, make_engine
-from matching.structured import ClientArrays, VacancyArrays, Vocabularies
+from matching.structured import ClientArrays, RecordArrays, VacancyArrays, Vocabularies
 from matching.taxonomy import load_taxonomy
 from matching.text import (
     Fields,
@@ -73,21 +71,6 @@ def digest(item: str | Fields) -> str:
     return fields_hash(item) if isinstance(item, dict) else content_hash(item)
 
 
-@dataclass
-class SideState:
-    """Everything held in memory for one side (clients or vacancies)."""
-
-    vectors: VectorIndex | None = None
-    lexical: LexicalIndex = field(default_factory=LexicalIndex)
-    texts: dict[int, str | Fields] = field(default_factory=dict)  # what is embedded (text or fields)
-    lexical_texts: dict[int, str] = field(default_factory=dict)  # what BM25 reads (adds synonyms)
-    queue: dict[int, str] = field(default_factory=dict)  # id → digest of records still to embed
-    unsaved: bool = False  # vectors changed since the index was last written
-    watermark: datetime | None = None
-    count: int = 0
-    stamp: tuple[int, int] | None = None  # mtimes of the files the vectors were read from (readers)
-
-
 class IndexSync:
     """The indexes of one data directory in memory, kept in step with its database.
 
@@ -104,7 +87,7 @@ class IndexSync:
         init_db(self.engine)
         self.taxonomy = load_taxonomy()
         self.lock = threading.RLock()  # searches and sync steps take turns (the worker embeds outside it)
-        self.sides: dict[Side, SideState] = {"clients": SideState(), "vacancies": SideState()}
+        self.sides: dict[Side, SideState] = {side: self._new_side(side) for side in SIDES}
         self.vocab = Vocabularies()
         self.embedding_error: str | None = None
         self.may_write = may_write
@@ -148,9 +131,17 @@ class IndexSync:
         return vector
 
     # ------------------------------------------------------------------ records
-    def rows(self, session: Session, side: Side) -> list[Any]:
-        table = Client if side == "clients" else Vacancy
-        return list(session.exec(select(table).order_by(table.id)))  # type: ignore[arg-type]
+    def _new_side(self, side: Side) -> SideState:
+        return SideState(source=TextSource({}, lambda ids: self._fetch_texts(side, ids)))
+
+    def _fetch_texts(self, side: Side, ids: list[int]) -> dict[int, Rendered]:
+        """Both texts of the records ``ids`` of ``side``, read from the database and rendered."""
+        table = TABLES[side]
+        with Session(self.engine) as session:
+            return {row.id: self._rendered(side, row) for row in session.exec(select(table).where(table.id.in_(ids)))}  # type: ignore[union-attr]
+
+    def _rendered(self, side: Side, row: Any) -> Rendered:
+        return self._dense_input(side, row), self.render(side, row, lexical=True)
 
     def render(self, side: Side, row: Any, lexical: bool = False) -> str:
         """The text of a record as embedded (``lexical``: as BM25 reads it, with synonyms)."""
@@ -176,11 +167,10 @@ class IndexSync:
     def arrays(self) -> tuple[ClientArrays, VacancyArrays]:
         """The structured arrays of both sides, built once and merged with changes since."""
         if self._clients is None or self._vacancies is None:
-            with Session(self.engine) as session:
-                if self._clients is None:
-                    self._clients = ClientArrays.build(self.rows(session, "clients"), self.vocab)
-                if self._vacancies is None:
-                    self._vacancies = VacancyArrays.build(self.rows(session, "vacancies"), self.vocab)
+            with Session(self.engine) as session:  # clients first: the vocabularies number codes as they meet them
+                for side in SIDES:
+                    self._set_arrays(side, [self._build(side, rows) for rows in read_chunks(session, TABLES[side])])
+        assert self._clients is not None and self._vacancies is not None
         self._clients.widen(self.vocab)
         self._vacancies.widen(self.vocab)
         return self._clients, self._vacancies
@@ -249,12 +239,11 @@ class IndexSync:
             return  # caught mid-write: the next search looks again
         if self._files_stamp(side) != stamp or loaded.model_id != self.embedder.model_id:
             return
-        stale = [key for key in loaded.hashes if key not in state.texts]
+        stale = [key for key in loaded.hashes if key not in state.digests]
         if stale:
             loaded.remove(np.array(stale, np.int64))
         state.vectors, state.stamp = loaded, stamp
-        state.queue = {key: digest(text) for key, text in state.texts.items()}
-        state.queue = {key: value for key, value in state.queue.items() if loaded.hashes.get(key) != value}
+        state.queue = {key: value for key, value in state.digests.items() if loaded.hashes.get(key) != value}
 
     def _embed_few(self) -> None:
         """A reader embeds what it lacks itself only when that is little (in memory; the writer saves)."""
@@ -262,9 +251,11 @@ class IndexSync:
             return
         for state in self.sides.values():
             if state.queue and state.vectors is not None:
-                keys = list(state.queue)
-                vectors = self.vectors_for([state.texts[key] for key in keys], "document")
-                state.vectors.upsert(np.array(keys, np.int64), vectors, [state.queue[key] for key in keys])
+                items = state.texts.many(list(state.queue))  # a record deleted meanwhile: the next refresh drops it
+                keys = list(items)
+                if keys:
+                    vectors = self.vectors_for([items[key] for key in keys], "document")
+                    state.vectors.upsert(np.array(keys, np.int64), vectors, [state.queue[key] for key in keys])
                 state.queue.clear()
 
     # ------------------------------------------------------------------ sync
@@ -292,9 +283,7 @@ class IndexSync:
     def prepare(self) -> dict[str, Any]:
         """Both sides read from the database and the saved files; what differs queued, nothing embedded."""
         with self.lock, Session(self.engine) as session:
-            report = {side: self._prepare_side(side, self.rows(session, side)) for side in SIDES}
-            self._clients = self._vacancies = None
-            return report
+            return {side: self._prepare_side(session, side) for side in SIDES}
 
     def await_writer(self, progress: bool = False) -> int:
         """A reader in the foreground: wait until the writer's files hold every record, saying so.
@@ -394,7 +383,13 @@ class IndexSync:
                 return None
             state = self.sides[side]
             chunk = list(itertools.islice(state.queue.items(), EMBED_CHUNK))
-            return side, chunk, [state.texts[key] for key, _ in chunk]
+            items = state.texts.many([key for key, _ in chunk])
+            # a record deleted since it was queued has no text: dropped here, its vector by the next refresh
+            for key, _ in chunk:
+                if key not in items:
+                    state.queue.pop(key, None)
+            chunk = [(key, value) for key, value in chunk if key in items]
+            return side, chunk, [items[key] for key, _ in chunk]
 
     def _drain(self, progress: bool = False) -> None:
         """Embed every queued record, a chunk at a time, and save the indexes now and then (the writer)."""
@@ -403,6 +398,8 @@ class IndexSync:
             with tqdm(total=total, desc="embedden", unit="record", disable=not progress) as bar:
                 while (step := self._next_chunk()) is not None:
                     side, chunk, items = step
+                    if not chunk:
+                        continue
                     vectors = self.vectors_for(items, "document")  # outside the lock: searches go on
                     with self.lock:
                         state = self.sides[side]
@@ -426,26 +423,38 @@ class IndexSync:
                     self._worker = None
             raise
 
-    def _prepare_side(self, side: Side, rows: list[Any]) -> dict[str, int]:
-        """Everything but embedding: texts, lexical index, stale vectors removed, changed ones queued."""
+    def _prepare_side(self, session: Session, side: Side) -> dict[str, int]:
+        """Everything but embedding: digests, BM25 and arrays read; stale vectors removed, changed ones queued."""
         state = self.sides[side]
-        texts = {row.id: self._dense_input(side, row) for row in rows}
-        hashes = {key: digest(text) for key, text in texts.items()}
         if state.vectors is None or not self.writer:
             state.vectors = self._load_vectors(side)
         vectors = state.vectors
-        stale = [key for key in vectors.hashes if key not in texts]
+        read = read_side(
+            session,
+            TABLES[side],
+            vectors.hashes,
+            lambda row: digest(self._dense_input(side, row)),
+            lambda row: self.render(side, row, lexical=True),
+            lambda rows: self._build(side, rows),
+        )
+        self._set_arrays(side, read.arrays)
+        stale = [key for key in vectors.hashes if key not in read.digests]
         if stale:
             vectors.remove(np.array(stale, np.int64))
-        state.queue = {key: value for key, value in hashes.items() if vectors.hashes.get(key) != value}
+        state.queue = {key: value for key, value in read.digests.items() if vectors.hashes.get(key) != value}
         state.unsaved = bool(stale) or not (self.settings.index_dir / f"{side}.faiss").exists()
-        state.lexical = LexicalIndex()
-        state.lexical_texts = {row.id: self.render(side, row, lexical=True) for row in rows}
-        state.lexical.upsert(list(state.lexical_texts), list(state.lexical_texts.values()))
-        state.texts = texts
-        state.count = len(rows)
-        state.watermark = max((row.updated_at for row in rows), default=None)
-        return {"records": len(rows), "embedded": len(state.queue), "removed": len(stale)}
+        state.lexical, state.watermark, state.count = read.lexical, read.watermark, len(read.digests)
+        state.source.digests = read.digests
+        state.source.forget()
+        return {"records": state.count, "embedded": len(state.queue), "removed": len(stale)}
+
+    def _build(self, side: Side, rows: list[Any]) -> RecordArrays:
+        return ClientArrays.build(rows, self.vocab) if side == "clients" else VacancyArrays.build(rows, self.vocab)
+
+    def _set_arrays(self, side: Side, parts: list[Any]) -> None:
+        """The side's arrays: ``parts`` (chunks in id order) joined."""
+        arrays = type(parts[0]).joined(parts) if parts else self._build(side, [])
+        self._clients, self._vacancies = (arrays, self._vacancies) if side == "clients" else (self._clients, arrays)  # type: ignore[assignment]
 
     def refresh(self, side: Side, ids: list[int] | None = None, session: Session | None = None) -> None:
         """Re-index records changed since the last sync (or the given ids); removes deleted ones."""
@@ -466,11 +475,11 @@ class IndexSync:
         elif state.watermark is not None:
             query = query.where(table.updated_at > state.watermark)  # type: ignore[operator]
         changed = list(session.exec(query))
-        if count != state.count + sum(1 for row in changed if row.id not in state.texts):
+        if count != state.count + sum(1 for row in changed if row.id not in state.digests):
             # Something was deleted (or inserted without a newer timestamp): a full sync is cheap, the
             # embedding cache answers for every unchanged text.
-            self._prepare_side(side, self.rows(session, side))
-            self._clients = self._vacancies = None
+            del changed
+            self._prepare_side(session, side)
             if self.writer and self._worker is None:
                 self._drain()
             return
@@ -481,20 +490,20 @@ class IndexSync:
     def _apply_changes(self, side: Side, changed: list[Any], count: int) -> None:
         state = self.sides[side]
         assert state.vectors is not None
-        texts = {row.id: self._dense_input(side, row) for row in changed}
-        fresh = [key for key, text in texts.items() if state.texts.get(key) != text]
-        state.texts.update(texts)
+        rendered = {row.id: self._rendered(side, row) for row in changed}
+        digests = {key: digest(dense) for key, (dense, _) in rendered.items()}
+        fresh = [key for key, value in digests.items() if state.digests.get(key) != value]
+        state.digests.update(digests)
+        state.source.remember(rendered)  # the next search of a changed record reads its texts from here
         if fresh and (self.writer or len(fresh) <= READER_EMBED_MAX):
-            embedded = self.vectors_for([texts[k] for k in fresh], "document")
-            state.vectors.upsert(np.array(fresh, np.int64), embedded, [digest(texts[k]) for k in fresh])
+            embedded = self.vectors_for([rendered[k][0] for k in fresh], "document")
+            state.vectors.upsert(np.array(fresh, np.int64), embedded, [digests[k] for k in fresh])
             for key in fresh:
                 state.queue.pop(key, None)
             self._save_soon(side)
         else:  # a reader with more changes than it embeds itself: the writer's files bring them
-            state.queue.update({key: digest(texts[key]) for key in fresh})
-        lexical_texts = {row.id: self.render(side, row, lexical=True) for row in changed}
-        state.lexical.upsert(list(lexical_texts), list(lexical_texts.values()))
-        state.lexical_texts.update(lexical_texts)
+            state.queue.update({key: digests[key] for key in fresh})
+        state.lexical.upsert(list(rendered), [text for _, text in rendered.values()])
         state.count = count
         newest = max(row.updated_at for row in changed)
         state.watermark = max(state.watermark, newest) if state.watermark else newest
@@ -565,27 +574,16 @@ class IndexSync:
 
     def _side_status(self, side: Side, db_count: int) -> dict[str, Any]:
         state = self.sides[side]
-        if state.vectors is not None:
-            indexed, model = len(state.vectors), state.vectors.model_id
-        elif self._files_stamp(side) is not None:
-            try:
-                loaded = VectorIndex.load(self.settings.index_dir, side)
-                indexed, model = len(loaded), loaded.model_id
+        if state.vectors is None and self._files_stamp(side) is not None:
+            try:  # not loaded here: what the files hold
+                return side_status(
+                    VectorIndex.load(self.settings.index_dir, side), None, db_count, self.embedder.model_id
+                )
             except (ValueError, RuntimeError, OSError, KeyError):
-                indexed, model = None, None
-        else:
-            indexed, model = None, None
-        current = model == self.embedder.model_id
-        # Not loaded here: what the files lack (records of another model's index count as not embedded).
-        missing = len(state.queue) if state.vectors is not None else max(db_count - (indexed if current else 0), 0)
-        return {
-            "database": db_count,
-            "indexed": indexed,
-            "toEmbed": missing,
-            "progress": round(min((indexed or 0) / db_count, 1.0), 3) if db_count else 1.0,
-            "modelId": model,
-            "inSync": indexed == db_count and current and not missing,
-        }
+                pass
+        return side_status(
+            state.vectors, state.queue if state.vectors is not None else None, db_count, self.embedder.model_id
+        )
 
 
 def _watch_deletions(ref: weakref.ref[IndexSync], closed: threading.Event) -> None:

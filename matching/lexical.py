@@ -92,6 +92,26 @@ class LexicalIndex:
                 self._pending[key] = matrix[row]
         self._weights = None
 
+    def term_frequencies(self, texts: list[str]) -> sparse.csr_matrix:
+        """The term-frequency rows of ``texts``, for :meth:`fill` (an index built a chunk of records at a time)."""
+        return self._vectorizer.transform(texts).tocsr()
+
+    def fill(self, ids: np.ndarray, parts: list[sparse.csr_matrix]) -> None:
+        """Hold exactly these records: ``parts`` (from :meth:`term_frequencies`) stacked, a row per id of ``ids``.
+
+        The texts themselves are not kept: the term frequencies are all BM25 needs.
+        """
+        keys = np.asarray(ids, np.int64)
+        tf = sparse.vstack(parts, format="csr", dtype=np.float32) if parts else None
+        if tf is None or not tf.shape[0]:
+            self._tf, self._ids = None, keys[:0]
+        elif len(keys) > 1 and (np.diff(keys) <= 0).any():
+            order = np.argsort(keys, kind="stable")
+            self._tf, self._ids = tf[order], keys[order]
+        else:
+            self._tf, self._ids = tf, keys
+        self._pending, self._weights = {}, None
+
     def remove(self, ids: list[int] | np.ndarray) -> None:
         for key in np.asarray(ids).tolist():
             self._pending[key] = None

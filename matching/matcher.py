@@ -25,12 +25,13 @@ from matching.embedding import Embedder
 from matching.errors import InvalidInputError, NotFoundError
 from matching.explain import PairFacts
 from matching.features import FEATURE_NAMES, pair_matrix
-from matching.index_sync import IndexSync, Side, SideState
+from matching.index_sync import IndexSync, Side
 from matching.lookup import find_client, find_vacancy
 from matching.pipeline import NO_FILTERS, CandidateFilters, Eligibility, Pool
 from matching.ranker import WEIGHTED, LearnedRanker, RankerError, load_ranker
 from matching.results import CandidateList, CandidateResult, NotShown, VacancyList, VacancyResult
 from matching.settings import RetrievalSettings, Settings
+from matching.side_state import SideState
 from matching.structured import ClientArrays, VacancyArrays
 
 logger = logging.getLogger(__name__)

@@ -262,7 +262,7 @@ def counterfactual_rankings(
     """
     clients = matcher.sides["clients"]
     in_pools = [int(c) for c in np.unique(data.client_ids)]
-    originals = {cid: clients.texts[cid] for cid in in_pools if cid in clients.texts}
+    originals = clients.texts.many(in_pools)
     swapper = _rule_swapper() if pairs is None else Swapper(pairs)
     swapped = {cid: swap_record(record, swapper) for cid, record in originals.items()}
     changed = sorted(cid for cid in originals if swapped[cid] != originals[cid])
@@ -325,9 +325,9 @@ def _apply_swap(
     after = np.stack([_compose(swapped, vectors) for _, _, swapped in changed])
     row_of_changed = {cid: row for row, (cid, _, _) in enumerate(changed)}
     lexical_before, lexical_after = LexicalIndex(), LexicalIndex()
-    ids = list(clients.lexical_texts)
-    lexical_before.upsert(ids, [clients.lexical_texts[i] for i in ids])
-    lexical_after.upsert(ids, [swap(clients.lexical_texts[i]) for i in ids])
+    texts = clients.lexical_texts.many(list(clients.lexical_texts))
+    lexical_before.upsert(list(texts), list(texts.values()))
+    lexical_after.upsert(list(texts), [swap(text) for text in texts.values()])
     for vacancy_id in np.unique(data.vacancy_ids).tolist():
         rows = np.flatnonzero(data.vacancy_ids == vacancy_id)
         query = matcher.index.vectors_for([matcher.sides["vacancies"].texts[vacancy_id]], "query")[0]
