@@ -44,6 +44,7 @@ from tqdm import tqdm
 
 from matching.batch_lists import (
     KIND_MATCH,
+    SIDES,
     BatchPartition,
     BatchRun,
     NachtKandidaat,
@@ -82,13 +83,21 @@ class MatchReport:
     workers: int
     prepare_seconds: float  # the lock, the index files, the partitions
     seconds: float  # Ray, the workers and the lists
+    # CPU seconds the workers spent on the stored partitions, per side (a worker's start not included)
+    cpu_seconds: dict[str, float]
+    finished: bool  # False: ``limit`` stopped this start early; the run resumes on the next
 
     @property
     def rows_per_s(self) -> float:
         return self.rows / self.seconds if self.seconds > 0 else 0.0
 
+    def cpu_per_list(self) -> dict[str, float | None]:
+        """CPU seconds per list, per side (None: no list of that side computed)."""
+        lists = {"vacatures": self.vacancy_lists, "klanten": self.client_lists}
+        return {side: self.cpu_seconds[side] / lists[side] if lists[side] else None for side in lists}
+
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "rows_per_s": round(self.rows_per_s, 1)}
+        return {**asdict(self), "rows_per_s": round(self.rows_per_s, 1), "cpu_s_per_list": self.cpu_per_list()}
 
 
 class ListWorker:
@@ -105,11 +114,13 @@ class ListWorker:
         self.ranking = NightlyRanking(self.matcher)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        lists = [
-            json.dumps(self.partition_lists(str(side), int(first), int(size)))
-            for side, first, size in zip(batch["side"], batch["first"], batch["size"], strict=True)
-        ]
-        return {**batch, "lists": np.array(lists, dtype=object), "pid": np.full(len(lists), os.getpid())}
+        lists, cpu = [], []
+        for side, first, size in zip(batch["side"], batch["first"], batch["size"], strict=True):
+            start = time.process_time()
+            lists.append(json.dumps(self.partition_lists(str(side), int(first), int(size))))
+            cpu.append(time.process_time() - start)
+        found = {"lists": np.array(lists, dtype=object), "cpu": np.array(cpu), "pid": np.full(len(lists), os.getpid())}
+        return {**batch, **found}
 
     def partition_lists(self, side: str, first: int, size: int) -> list[dict[str, Any]]:
         """The lists of one partition: per owner (vacancy or client id) its ranked ids and scores."""
@@ -215,9 +226,16 @@ def _run_lists(
     workers: int,
     bar: tqdm,
     on_partition: OnPartition | None,
-) -> tuple[int, int, int]:
-    """The Ray Data pipeline over ``todo``; each partition stored as it arrives. Returns lists and rows stored."""
+) -> tuple[int, int, int, dict[str, float]]:
+    """The Ray Data pipeline over ``todo``; each partition stored as it arrives.
+
+    Returns the lists of each side and the rows stored, and the workers' CPU seconds per side.
+    """
     assert run.id is not None
+    counts = {"vacatures": 0, "klanten": 0}
+    cpu = {"vacatures": 0.0, "klanten": 0.0}
+    if not todo:
+        return 0, 0, 0, cpu
     items = [{"side": side, "first": first, "size": run.partition_ids} for side, first in todo]
     dataset = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
         ListWorker,
@@ -226,16 +244,23 @@ def _run_lists(
         compute=ray.data.ActorPoolStrategy(size=workers),
         num_cpus=1,  # Ray Data restarts a killed actor and retries its partition (max_restarts=-1 by default)
     )
-    counts = {"vacatures": 0, "klanten": 0}
     rows = 0
     for row in dataset.iter_rows():
         lists = json.loads(row["lists"])
         rows += store_partition(engine, run.id, row["side"], int(row["first"]), lists)
         counts[row["side"]] += len(lists)
+        cpu[row["side"]] += float(row["cpu"])
         bar.update(1)
         if on_partition is not None:
             on_partition(row)
-    return counts["vacatures"], counts["klanten"], rows
+    return counts["vacatures"], counts["klanten"], rows, {side: round(value, 3) for side, value in cpu.items()}
+
+
+def _limited(todo: list[Part], limit: int | None) -> list[Part]:
+    """The first ``limit`` partitions of each side of ``todo`` (all of them without a limit)."""
+    if limit is None:
+        return todo
+    return [part for side in SIDES for part in [part for part in todo if part[0] == side][:limit]]
 
 
 def match_bestand(
@@ -248,6 +273,7 @@ def match_bestand(
     progress: bool = False,
     embedder: Embedder | None = None,
     on_partition: OnPartition | None = None,
+    limit: int | None = None,
 ) -> MatchReport:
     """Write every open vacancy's top candidates and every client's top vacancies; resumable, one per database.
 
@@ -260,6 +286,9 @@ def match_bestand(
         progress: a progress bar (partitions stored/total).
         embedder: the model for bringing the index files up to date (default: loaded from settings).
         on_partition: called with each stored partition's row (side, first, pid of its worker).
+        limit: compute at most this many partitions of each side in this start (a measurement on a
+            slice); the run then stays unfinished, the previous night's lists stay the ones shown, and
+            the next start resumes it.
 
     Raises:
         ConflictError: another batch runs on this database.
@@ -274,6 +303,7 @@ def match_bestand(
         run, resumed = _current_run(engine, partition_ids)
         parts, done = _partitions(engine, run)
         todo = [part for part in parts if part not in done]
+        now = _limited(todo, limit)
         prepared = time.perf_counter() - start
         logger.info("run %s: %d partitions, %d stored before, %d to do", run.id, len(parts), len(done), len(todo))
         started = start_ray(sizing or RaySizing())
@@ -282,7 +312,7 @@ def match_bestand(
         bar = tqdm(total=len(parts), initial=len(done), desc="batch match", unit="partitie", disable=not progress)
         try:
             with bar:
-                lists = _run_lists(settings, engine, run, todo, count, bar, on_partition) if todo else (0, 0, 0)
+                lists = _run_lists(settings, engine, run, now, count, bar, on_partition)
         except RayError as error:
             raise WerkmatchError(
                 f"Ray-fout tijdens de nachtelijke match ({type(error).__name__}); start opnieuw: "
@@ -291,8 +321,11 @@ def match_bestand(
         finally:
             if started:
                 ray.shutdown()
-        _finish(engine, run.id)  # type: ignore[arg-type]
+        finished = len(now) == len(todo)
+        if finished:
+            _finish(engine, run.id)  # type: ignore[arg-type]
         seconds = time.perf_counter() - start - prepared
-    report = MatchReport(run.id, resumed, len(parts), len(done), *lists, count, prepared, seconds)  # type: ignore[arg-type]
+    *counted, cpu = lists
+    report = MatchReport(run.id, resumed, len(parts), len(done), *counted, count, prepared, seconds, cpu, finished)  # type: ignore[arg-type]
     logger.info("batch match: %d rows in %.1f s (%.1f/s)", report.rows, report.seconds, report.rows_per_s)
     return report

@@ -72,6 +72,15 @@ def batch_match(
     object_store_mb: Annotated[
         int, typer.Option("--object-store-mb", min=80, help="Objectopslag van de lokale Ray (MB).")
     ] = 1024,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            min=1,
+            help="Hoogstens zoveel partities per kant in deze start (een meting op een deel); "
+            "de run blijft dan onaf en de volgende start hervat hem.",
+        ),
+    ] = None,
     json_out: JsonFlag = False,
 ) -> None:
     """De lijsten van vannacht: per open vacature de beste 50 kandidaten, per klant de beste 20 vacatures.
@@ -90,12 +99,14 @@ def batch_match(
         partition_ids=partition,
         sizing=RaySizing(object_store_mb=object_store_mb),
         progress=not json_out,
+        limit=limit,
     )
     if json_out:
         emit(report.to_json())
         return
+    rest = "" if report.finished else " De run is nog niet af: start opnieuw om hem af te maken."
     typer.echo(
         f"Run {report.run_id}{' (hervat)' if report.resumed else ''}: {report.vacancy_lists} kandidatenlijsten "
         f"en {report.client_lists} vacaturelijsten ({report.rows} regels) door {report.workers} werker(s) "
-        f"in {report.seconds:.1f} s ({report.rows_per_s:.1f} regels/s)."
+        f"in {report.seconds:.1f} s ({report.rows_per_s:.1f} regels/s).{rest}"
     )

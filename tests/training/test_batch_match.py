@@ -29,7 +29,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from api.services import schema
-from matching.batch_lists import BatchPartition, BatchRun, NachtKandidaat, NachtVacature
+from matching.batch_lists import BatchPartition, BatchRun, NachtKandidaat, NachtVacature, latest_finished
 from matching.disclosure import EVERYONE, OUTSIDER
 from matching.domain import Client, Vacancy
 from matching.embedding import Embedder
@@ -162,6 +162,20 @@ def test_the_nightly_lists_are_the_live_searchs_lists(world: World) -> None:
     assert report.rows == sum(len(items) for items in world.reference.values())
     again = _match(world, workers=1, partition_ids=8)  # a new night replaces the last one's lists
     assert again.run_id > report.run_id and again.rows == report.rows
+    assert _stored(world.engine) == world.reference
+
+
+def test_a_limited_start_leaves_the_run_unfinished_and_the_next_start_finishes_it(world: World) -> None:
+    _reset(world.engine)
+    first = _match(world, workers=1, partition_ids=8, limit=1)
+    assert not first.finished and first.partitions > 2
+    assert _partitions(world.engine) == 2  # one partition of each side
+    assert first.vacancy_lists > 0 and first.client_lists > 0
+    assert all(seconds > 0 for seconds in first.cpu_per_list().values())  # measured in the workers
+    with Session(world.engine) as session:
+        assert latest_finished(session) is None  # nothing is shown as "van vannacht" yet
+    rest = _match(world, workers=2)
+    assert rest.resumed and rest.finished and rest.done_before == 2
     assert _stored(world.engine) == world.reference
 
 
