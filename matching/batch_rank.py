@@ -7,8 +7,8 @@ misses, data quality, the "niet getoond" counts, a result object per row read fr
 This module runs the same steps (:mod:`matching.pipeline`: the same eligibility, pool and ranker,
 the list unserved: no exposure re-ranking) for a partition of owners at once and skips the rest:
 
-* one catch-up of the indexes, one read of the kill switch and one database read of the query
-  vectors per partition, not per list;
+* one catch-up of the indexes, one read of the kill switch, one read of the owners' texts and one
+  of their query vectors per partition, not per list;
 * BM25 of every query of the partition in one sparse product
   (:meth:`matching.lexical.LexicalIndex.scores_many`, bit for bit the per-query scores);
 * the ranker's features of every pool of the partition scored in one LightGBM call (a row's score
@@ -74,9 +74,9 @@ class NightlyRanking:
     def _queries(self, side: Side, owners: list[int], searched: Side, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The owners' query vectors (one read of the embedding cache) and their BM25 over ``searched``."""
         index = self.matcher.index
-        asking = index.sides[side]
-        vectors = index.vectors_for([asking.texts[owner] for owner in owners], "query")
-        lexical = index.sides[searched].lexical.scores_many([asking.lexical_texts[owner] for owner in owners], ids)
+        texts = index.sides[side].source.many(owners)  # both texts of every owner, one read of the database
+        vectors = index.vectors_for([texts[owner][0] for owner in owners], "query")
+        lexical = index.sides[searched].lexical.scores_many([texts[owner][1] for owner in owners], ids)
         return vectors, lexical
 
     def _text(self, searched: Side, ids: np.ndarray, vector: np.ndarray, lexical: np.ndarray) -> pipeline.TextQuery:
