@@ -246,6 +246,9 @@ class Buckets:
         offsets = np.repeat(begin - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes)
         return np.sort(self.members[offsets + np.arange(int(sizes.sum()))])
 
-    def distances(self, lat: float, lon: float, point_first: bool = False) -> np.ndarray:
-        """Per record row: km to a point, measured once per bucket (every record of a bucket is at its place)."""
-        return self._km(lat, lon, point_first)[self.of_row]
+    def distances(
+        self, lat: float, lon: float, point_first: bool = False, rows: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Per record row (or per row of ``rows``): km to a point, measured once per bucket (every record of a
+        bucket is at its place)."""
+        return self._km(lat, lon, point_first)[self.of_row if rows is None else self.of_row[rows]]

@@ -19,7 +19,7 @@ tested on seeded ones (``tests/matching/test_pipeline.py``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -282,27 +282,51 @@ def _finish(
     return features, {name: _scattered(values, eligible, n) for name, values in signals.items()}
 
 
-def _reach_features(
-    distance: np.ndarray, near: np.ndarray, max_km: np.ndarray, hours: np.ndarray, times_ok: np.ndarray
+def _spread(
+    n: int, near: np.ndarray, distance: np.ndarray, within: np.ndarray, hours: np.ndarray, times_ok: np.ndarray
 ) -> scoring.PairFeatures:
-    """Every row's cheap features from the ``near`` rows' ``hours`` and ``times_ok``.
+    """Every row's cheap features from the ``near`` rows' values (the fit fields zero, :func:`_finish` fills them).
 
-    Rows outside ``near`` are out of reach, with hours overlap 0 and working times not workable: values
-    nothing reads, since every count is taken within reach (:func:`excluded_counts`).
+    Rows outside ``near`` are out of reach and were not measured: distance ``inf``, hours overlap 0 and
+    working times not workable, values nothing reads (every count is taken within reach).
     """
-    n = len(distance)
-    within = np.zeros(n, bool)
-    within[near] = distance[near] <= max_km[near] if max_km.ndim else distance[near] <= max_km
+    measured = np.full(n, np.inf)
+    measured[near] = distance
     empty = np.zeros(n, np.float32)
-    hours, times_ok = _scattered(hours, near, n), _scattered(times_ok, near, n)
-    return scoring.PairFeatures(distance, hours, times_ok, within, empty, empty, empty, empty, empty, np.zeros(n, bool))
+    return scoring.PairFeatures(
+        measured,
+        _scattered(hours, near, n),
+        _scattered(times_ok, near, n),
+        _scattered(within, near, n),
+        empty,
+        empty,
+        empty,
+        empty,
+        empty,
+        np.zeros(n, bool),
+    )
 
 
-def _rows_of(features: scoring.PairFeatures, rows: np.ndarray) -> scoring.PairFeatures:
-    """``features`` of ``rows`` only (``rows`` ascending: all of them is every row, as it is)."""
-    if len(rows) == len(features.distance_km):
-        return features
-    return scoring.PairFeatures(**{item.name: getattr(features, item.name)[rows] for item in fields(features)})
+def _counts_near(
+    n: int, closed_records: int, hours: np.ndarray, times_ok: np.ndarray, within: np.ndarray, counted: np.ndarray
+) -> dict[str, int]:
+    """:func:`excluded_counts` from the values of the rows that can be within reach (``n`` records in all,
+    ``closed_records`` of them not open): the records outside those rows are out of reach and count nowhere else."""
+    return {
+        "vacatureNietOpen": closed_records,
+        "urenPassenNiet": int(np.count_nonzero((hours < 0) & counted)),
+        "buitenReisbereik": n - int(np.count_nonzero(within)),
+        "werktijdenPassenNiet": int(np.count_nonzero(~times_ok & counted)),
+    }
+
+
+def _hard_counts(full_ernst: np.ndarray, aspects: np.ndarray, hard: np.ndarray) -> dict[str, int]:
+    """:func:`compatibility.hard_reason_counts` of the ``hard`` clients, per aspect of ``aspects`` (those
+    the vacancy asks at niveau 3 without a remedy), read from the rows kept per aspect."""
+    counts = {
+        compatibility.ASPECT_NAMES[aspect]: int(np.count_nonzero(full_ernst[aspect] & hard)) for aspect in aspects
+    }
+    return {name: count for name, count in counts.items() if count}
 
 
 def candidate_eligibility_near(
@@ -312,54 +336,51 @@ def candidate_eligibility_near(
 
     The clients are bucketed by place (:attr:`ClientArrays.buckets`); the vacancy's distance is measured
     once per bucket (a few thousand PC4s), and only clients of a bucket within its largest reach can be
-    within their own. Hours, working times and the consulent's filters are compared for those clients
-    only (every count is taken within reach), hard beperking conflicts are looked for only among
+    within their own. Distance, hours, working times and the consulent's filters are compared for those
+    clients only (every count is taken within reach), hard beperking conflicts are read from the
     clients with ernst 3 on an aspect the vacancy asks at niveau 3 without a remedy
-    (:attr:`ClientArrays.full_ernst`, :attr:`VacancyArrays.full_unclosed`), and
-    the sparse competence and occupation features only for the clients that pass every hard filter.
-    The answer equals :func:`candidate_eligibility` with ``prefilter=False`` in everything a later step
-    reads.
+    (:attr:`ClientArrays.full_ernst`, :attr:`VacancyArrays.full_unclosed`), and the sparse competence
+    and occupation features computed only for the clients that pass every hard filter. The answer
+    equals :func:`candidate_eligibility` with ``prefilter=False`` in everything a later step reads (the
+    distance of a client who cannot be within reach is not measured: ``inf``).
     """
     n, one = len(clients.ids), np.array([v_row])
     buckets = clients.buckets
     at = (float(vacancies.lat[v_row]), float(vacancies.lon[v_row]))
     near = np.arange(n) if filters.whole_bestand else buckets.rows_within(*at)
-    reach = _reach_features(
-        buckets.distances(*at),
-        near,
-        clients.max_km,
-        scoring.hours_overlap(clients, near, vacancies, one),
-        scoring.times_workable(clients, near, vacancies, one),
-    )
-    counted = np.ones(n, bool) if filters.whole_bestand else reach.within_reach
-    near_pass = _scattered(counted[near] & (reach.hours_overlap[near] >= 0) & reach.times_ok[near], near, n)
-    closed = compatibility.accommodated(vacancies.jobcarving[one], vacancies.jobcoach[one], vacancies.guided[one])[0]
-    belasting = vacancies.belasting[v_row]
+    distance = buckets.distances(*at, rows=near)
+    within = distance <= clients.max_km[near]
+    hours = scoring.hours_overlap(clients, near, vacancies, one)
+    times_ok = scoring.times_workable(clients, near, vacancies, one)
+    counted = np.ones(len(near), bool) if filters.whole_bestand else within
+    aspects = np.flatnonzero(vacancies.full_unclosed[:, v_row])
     # beperkingen outside the viewer's view shape nothing
-    hard = _any_of(clients.full_ernst, np.flatnonzero(vacancies.full_unclosed[:, v_row])) & full_view
+    hard = _any_of(clients.full_ernst, aspects) & full_view
     most_hours = np.minimum(clients.uren_max[near], vacancies.uren_max[v_row])
     seen = full_view[near]
-    passes = filters.masks(clients.trede[near], clients.route[near], _rows_of(reach, near), most_hours, ~seen, seen)
-    mask = near_pass & ~hard
+    unfilled = np.zeros(len(near), np.float32)  # the fit fields: the filters read none of them
+    near_features = scoring.PairFeatures(distance, hours, times_ok, within, *[unfilled] * 5, unfilled.astype(bool))
+    passes = filters.masks(clients.trede[near], clients.route[near], near_features, most_hours, ~seen, seen)
+    passing = counted & (hours >= 0) & times_ok & ~hard[near]
     failed = np.zeros(len(near), bool)
     for passed in passes.values():
         failed |= ~passed
-    outside_filters = _scattered(failed, near, n) & counted
-    filter_counts = {name: int((mask[near] & ~passed).sum()) for name, passed in passes.items()}
-    mask &= ~outside_filters
-    eligible = np.flatnonzero(mask)
+    failed &= counted
+    filter_counts = {name: int((passing & ~passed).sum()) for name, passed in passes.items()}
+    eligible = near[passing & ~failed]
+    mask = _scattered(np.ones(len(eligible), bool), eligible, n)
+    reach = _spread(n, near, distance, within, hours, times_ok)
     fit = scoring.fit_features_for_vacancy(clients, eligible, vacancies, v_row)
     features, structured = _finish(reach, eligible, fit, clients.max_km[eligible])
-    hard_rows = np.flatnonzero(hard)
     return Eligibility(
         features=features,
         mask=mask,
         hard=hard,
         structured=structured,
-        counts=excluded_counts(reach, np.ones(n, bool), counted),
-        outside_filters=outside_filters,
+        counts=_counts_near(n, 0, hours, times_ok, within, counted),
+        outside_filters=_scattered(failed, near, n),
         filter_counts=filter_counts,
-        hard_counts=compatibility.hard_reason_counts(clients.beperking_ernst, belasting, closed, hard_rows),
+        hard_counts=_hard_counts(clients.full_ernst, aspects, hard),
     )
 
 
@@ -369,24 +390,23 @@ def vacancy_eligibility_near(clients: ClientArrays, c_row: int, vacancies: Vacan
     As :func:`candidate_eligibility_near`, the other way round: the vacancies are bucketed by place and
     only those of a bucket within the client's reach can be within it, and only those are compared.
     """
-    one = np.array([c_row])
+    m, one = len(vacancies.ids), np.array([c_row])
     buckets = vacancies.buckets
     at = (float(clients.lat[c_row]), float(clients.lon[c_row]))
     max_km = clients.max_km[c_row]
     near = buckets.rows_within(*at, km=float(max_km), point_first=True)
-    reach = _reach_features(
-        buckets.distances(*at, point_first=True),
-        near,
-        max_km,
-        scoring.hours_overlap(clients, one, vacancies, near),
-        scoring.times_workable(clients, one, vacancies, near),
-    )
+    distance = buckets.distances(*at, point_first=True, rows=near)
+    within = distance <= max_km
+    hours = scoring.hours_overlap(clients, one, vacancies, near)
+    times_ok = scoring.times_workable(clients, one, vacancies, near)
     hard = _any_of(vacancies.full_unclosed, np.flatnonzero(clients.full_ernst[:, c_row])) & vacancies.open
-    mask = scoring.eligible(reach, vacancies.open) & ~hard
-    eligible = np.flatnonzero(mask)
+    eligible = near[vacancies.open[near] & (hours >= 0) & within & times_ok & ~hard[near]]
+    mask = _scattered(np.ones(len(eligible), bool), eligible, m)
+    reach = _spread(m, near, distance, within, hours, times_ok)
     fit = scoring.fit_features_for_client(clients, c_row, vacancies, eligible)
     features, structured = _finish(reach, eligible, fit, np.full(len(eligible), max_km))
-    return Eligibility(features, mask, hard, structured, excluded_counts(reach, vacancies.open, reach.within_reach))
+    closed = m - int(np.count_nonzero(vacancies.open))
+    return Eligibility(features, mask, hard, structured, _counts_near(m, closed, hours, times_ok, within, within))
 
 
 def build_pool(eligibility: Eligibility, text: TextQuery, pool_size: int) -> Pool:
