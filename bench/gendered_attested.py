@@ -20,15 +20,19 @@ Words the vocabulary already knows are not written.
 from __future__ import annotations
 
 import argparse
+import json
 import re
+import sys
 from pathlib import Path
 
+from matching import gendered
 from matching.gendered import (
     AGENT_ENDINGS,
     ATTESTED_FILE,
     fold,
     is_job_word,
     masculine_candidates,
+    neutral_form,
     vocabulary_job_words,
 )
 
@@ -78,13 +82,43 @@ def attested_pairs(known_nouns: set[str]) -> list[tuple[str, str]]:
     return pairs
 
 
+def ster_check(known_nouns: set[str]) -> dict:
+    """How the dictionary's -ster nouns on an agent-noun stem (-ier, -el/-en/-er + -aar) fold now and
+    how the previous rule folded them (the first agent candidate the known-word check let through).
+
+    A check of :mod:`matching.gendered`'s -ster rule against a source it was not written from: the
+    stem is right when the dictionary lists no "<stem>der" noun (versierster: versierder)."""
+    rows = []
+    for feminine in sorted(word for word in known_nouns if word.endswith("ster") and len(word) > 6):
+        stem = feminine[:-4]
+        if not gendered._AGENT_NOUN_STEM.match(stem):
+            continue
+        previous = next((c for c in gendered._agent_candidates(stem) if is_job_word(c)), None)
+        right = stem + "der" if stem + "der" in known_nouns else stem
+        rows.append({"feminine": feminine, "now": neutral_form(feminine), "before": previous, "dictionary": right})
+    return {
+        "words": len(rows),
+        "rightNow": sum(row["now"] == row["dictionary"] for row in rows),
+        "rightBefore": sum(row["before"] == row["dictionary"] for row in rows),
+        "foldedBefore": sum(row["before"] is not None for row in rows),
+        "rows": rows,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--dic", type=Path, default=Path("/usr/share/hunspell/nl.dic"))
     parser.add_argument("--aff", type=Path, default=Path("/usr/share/hunspell/nl.aff"))
     parser.add_argument("--out", type=Path, default=ATTESTED_FILE)
+    parser.add_argument("--ster-check", type=Path, help="write the -ster check (ster_check) here instead")
     args = parser.parse_args()
     version = next((line for line in args.aff.read_text(encoding="utf-8").splitlines() if "version" in line), "")
+    if args.ster_check:
+        command = " ".join(["bench/gendered_attested.py", *sys.argv[1:]])
+        checked = {"command": command, "source": version, **ster_check(nouns(args.dic, args.aff))}
+        args.ster_check.write_text(json.dumps(checked, indent=2) + "\n", encoding="utf-8")
+        print({key: value for key, value in checked.items() if key != "rows"})
+        return
     pairs = attested_pairs(nouns(args.dic, args.aff))
     source = f"{args.dic.name} ({version.lstrip('# ').strip()})"
     body = "".join(f"{feminine}\t{masculine}\n" for feminine, masculine in pairs)

@@ -15,7 +15,11 @@ a fixed random sample) and from the held-out file written before the rules
     .venv/bin/python bench/gendered_counterfactual.py --out bench/results/gendered-counterfactual.json
 
 ``--without-fold`` switches the fold off on both paths (``matching.text`` and BM25), as a baseline
-of what the model and the stemmer do on their own. ``--count-pieces`` counts, on the demo world
+of what the model and the stemmer do on their own. ``--before-after`` runs every pair twice in one
+run, on one world and with one ranker: with the -ster rule as it was before -ster on an agent-noun
+stem (:func:`previous_ster_rule`, commit f92daef) and with the current one, a controlled comparison.
+``--data-dir`` runs on a copy of an existing world (``cp -a /tmp/wm-demo /tmp/x``: its clients,
+vacancies, index and model) instead of generating one. ``--count-pieces`` counts, on the demo world
 (9,000 clients, 3,000 vacancies, seed 42), the distinct pieces the first start embeds (the embedding
 cache's unit, ``embedding.compose = "fields"``) with and without the fold, and how many the fold changed.
 """
@@ -33,10 +37,11 @@ from pathlib import Path
 import numpy as np
 from sqlmodel import Session, select
 
+import matching.gendered
 import matching.lexical
 import matching.text
 from matching.domain import Client, Vacancy
-from matching.gendered import neutral_form
+from matching.gendered import fold, neutral_form
 from matching.matcher import Matcher
 from matching.settings import Settings
 from matching.taxonomy import load_taxonomy
@@ -64,6 +69,49 @@ def summary(rows: list[dict]) -> dict:
             row for row in rows if not (row["bothListed"] and row["rankDifference"] <= 5 and row["rbo"] >= 0.95)
         ],
     }
+
+
+CURRENT_RULE = matching.gendered.masculine_candidates
+
+
+def previous_ster_rule(word: str) -> tuple[list[str], bool]:
+    """:func:`matching.gendered.masculine_candidates` before commit "-ster on an agent-noun stem": every
+    -ster stem went through the agent candidates and the known-word check ("tuinierster" → "tuinierder")."""
+    if word.endswith("ster") and len(word) > 6:
+        return matching.gendered._agent_candidates(word[:-4]), False
+    return CURRENT_RULE(word)
+
+
+def use_rule(rule: object) -> None:
+    """Fold with ``rule`` from now on (both paths call :func:`matching.gendered.neutral_form`)."""
+    matching.gendered.masculine_candidates = rule  # type: ignore[assignment]
+    neutral_form.cache_clear()
+
+
+def words_the_change_folds(matcher: Matcher) -> list[str]:
+    """Words of the world's own texts that the previous and the current -ster rule fold differently."""
+    with Session(matcher.engine) as session:
+        texts = [c.zelfbeschrijving or "" for c in session.exec(select(Client))]
+        texts += [f"{v.titel} {v.omschrijving}" for v in session.exec(select(Vacancy))]
+    words = {fold(word) for text in texts for word in text.split() if word.isalpha()}
+    use_rule(previous_ster_rule)
+    before = {word: neutral_form(word) for word in words}
+    use_rule(CURRENT_RULE)
+    return sorted(word for word in words if neutral_form(word) != before[word])
+
+
+def run_pairs(matcher: Matcher, vacancies: list[int], sets: dict[str, list[tuple[str, str]]]) -> dict:
+    """:func:`search_counterfactual` for every pair of every set, one vacancy after another."""
+    results: dict = {}
+    turn = 0
+    for name, pairs in sets.items():
+        rows = []
+        for feminine, masculine in pairs:
+            row = search_counterfactual(matcher, vacancies[turn % len(vacancies)], feminine, masculine, TOP)
+            rows.append(row | {"folds": neutral_form(feminine) == masculine})
+            turn += 1
+        results[name] = {"summary": summary(rows), "pairs": rows}
+    return results
 
 
 def count_pieces(data_dir: Path) -> dict:
@@ -99,6 +147,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--without-fold", action="store_true", help="baseline: no folding on either path")
     parser.add_argument("--count-pieces", action="store_true", help="first-start pieces with and without the fold")
+    parser.add_argument("--before-after", action="store_true", help="the previous and the current -ster rule, one run")
+    parser.add_argument("--data-dir", type=Path, help="a copy of an existing world instead of a generated one")
     args = parser.parse_args()
     if args.count_pieces:
         with tempfile.TemporaryDirectory() as tmp:
@@ -113,8 +163,9 @@ def main() -> None:
         matching.lexical.neutral_form = str  # type: ignore[assignment]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        matcher = Matcher(Settings(data_dir=Path(tmp) / "var"))
-        write_to_db(matcher.engine, generate(args.clients, args.vacancies, seed=args.seed), progress=False)
+        matcher = Matcher(Settings(data_dir=args.data_dir or Path(tmp) / "var"))
+        if args.data_dir is None:
+            write_to_db(matcher.engine, generate(args.clients, args.vacancies, seed=args.seed), progress=False)
         matcher.sync()
         with Session(matcher.engine) as session:
             vacancies = [v.id for v in session.exec(select(Vacancy).order_by(Vacancy.id)) if v.is_open]
@@ -123,35 +174,34 @@ def main() -> None:
             "rules": random.Random(args.seed).sample(singular, min(args.rule_pairs, len(singular))),
             "heldout": [(f, m) for f, m, _ in read_heldout(HELDOUT)],
         }
-        results: dict = {}
-        turn = 0
-        for name, pairs in sets.items():
-            rows = []
-            for feminine, masculine in pairs:
-                row = search_counterfactual(matcher, vacancies[turn % len(vacancies)], feminine, masculine, TOP)
-                rows.append(row | {"folds": neutral_form(feminine) == masculine})
-                turn += 1
-            results[name] = {"summary": summary(rows), "pairs": rows}
+        if args.before_after:
+            changed_words = words_the_change_folds(matcher)
+            use_rule(previous_ster_rule)
+            before = run_pairs(matcher, vacancies, sets)
+            use_rule(CURRENT_RULE)
+            results = {"before": before, "after": run_pairs(matcher, vacancies, sets)}
+        else:
+            results = run_pairs(matcher, vacancies, sets)
         matcher.close()
+    world = {"dataDir": str(args.data_dir)} if args.data_dir else {"clients": args.clients, "vacancies": args.vacancies}
     out = {
         "command": " ".join(["bench/gendered_counterfactual.py", *sys.argv[1:]]),
-        "world": {"clients": args.clients, "vacancies": args.vacancies, "seed": args.seed, "top": TOP},
+        "world": world | {"seed": args.seed, "top": TOP},
         "fold": not args.without_fold,
         "seconds": round(time.perf_counter() - started, 1),
+        **({"worldWordsTheChangeFolds": changed_words} if args.before_after else {}),
         **results,
     }
     text = json.dumps(out, indent=2, ensure_ascii=False)
     if args.out:
         args.out.write_text(text + "\n", encoding="utf-8")
-    print(
-        json.dumps(
-            {
-                name: results[name]["summary"] | {"failures": len(results[name]["summary"]["failures"])}
-                for name in results
-            },
-            indent=2,
-        )
-    )
+    variants = results if args.before_after else {"": results}
+    brief = {
+        f"{variant} {name}".strip(): sets_[name]["summary"] | {"failures": len(sets_[name]["summary"]["failures"])}
+        for variant, sets_ in variants.items()
+        for name in sets_
+    }
+    print(json.dumps(brief, indent=2))
 
 
 if __name__ == "__main__":

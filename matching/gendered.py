@@ -11,7 +11,12 @@ a miss costs: a client who writes the feminine form loses the word match (the Sn
    the stem itself after -aar/-ier/-eur/-oor, the stem + "der" after an r, the stem with its long
    vowel undoubled, with its last consonant doubled, plain: "schoonmaakster" → "schoonmaker",
    "inpakster" → "inpakker", "sorteerster" → "sorteerder", "verkeersregelaarster" →
-   "verkeersregelaar");
+   "verkeersregelaar"). A stem that is an agent noun by its own suffix — -ier after a base
+   ("tuinier", "winkelier", "kassier") or -aar after an unstressed -el/-en/-er ("wandelaar") — is
+   the masculine, without the check of step 2: there -ster is added to the noun, never to a verb
+   stem. (Before, "tuinierster" became "tuinierder": "tuinier" is no known job word, and
+   "tuinierder" passed the check as a compound, because "erder", the ending that sorteerder,
+   beheerder and invoerder share, counts as a known head.);
 2. a candidate is taken only when it is a **known job word**: an agent noun of the occupation
    vocabulary (``data/beroepen.csv``, labels and synonyms) or a compound that ends in one
    ("tuinmedewerker" ends in "medewerker"), or a masculine person noun that the Dutch spelling
@@ -69,6 +74,11 @@ NOT_PERSONS = frozenset(
     voliere cafetiere theiere bonbonniere jardiniere garconniere matrice cicatrice""".split()
 )
 _VOWELS = "aeiou"
+# A stem that is an agent noun itself: a base of three letters or more and the noun suffix -ier
+# (tuin-ier, winkel-ier, kass-ier), or -aar after an unstressed -el, -en, -er (wandel-aar, tover-aar,
+# leugen-aar: the allomorph of -er there). Such a stem never takes -der: "tuinierster" is the feminine
+# of "tuinier", not of a "tuinierder".
+_AGENT_NOUN_STEM = re.compile(r"^(?:[a-z]{3,}ier|[a-z]*[^aeiou]e[lnr]aar)$")
 _DOUBLE_VOWEL = re.compile(r"^(.*[^aeiou])(aa|ee|oo|uu)([^aeiouj])$")  # maak, koop, neem (not "ooi")
 _SHORT_VOWEL = re.compile(r"^(.*[^aeiou]|)([aeiou])([bdfgklmnprst])$")  # pak, kap, vul, was, plan
 
@@ -142,7 +152,10 @@ def masculine_candidates(word: str) -> tuple[list[str], bool]:
             replacement = {"euse": "eur", "trice": "teur", "iere": "ier"}[suffix]
             return ([], False) if word in NOT_PERSONS else ([stem + replacement], unambiguous)
     if word.endswith("ster") and len(word) > 6:
-        return _agent_candidates(word[:-4]), False
+        stem = word[:-4]
+        if _AGENT_NOUN_STEM.match(stem):  # -ster on an agent noun: tuinier-ster, wandelaar-ster
+            return [stem], True
+        return _agent_candidates(stem), False
     for suffix, heads in (("vrouw", ("man", "heer")), ("meisje", ("jongen", "medewerker"))):
         if word.endswith(suffix) and len(word) - len(suffix) >= MIN_PREFIX:
             prefix = word[: -len(suffix)]
