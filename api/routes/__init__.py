@@ -16,6 +16,7 @@ from api.routes.rapportages import router as rapportages
 from api.routes.status import router as status
 from api.routes.toekenningen import router as toekenningen
 from api.routes.vacatures import router as vacatures
+from api.routes.vannacht import klanten_router as klant_vannacht
 from api.routes.vannacht import router as vannacht
 from api.routes.voorstellen import router as voorstellen
 from api.routes.zoekopdrachten import router as zoekopdrachten
@@ -25,6 +26,7 @@ ROUTERS = (
     klanten,
     vacatures,
     vannacht,
+    klant_vannacht,
     matches,
     voorstellen,
     inbox,

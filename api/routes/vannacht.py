@@ -1,29 +1,33 @@
-"""A vacancy's candidate list of last night (the nightly batch match) beside the live search.
+"""A vacancy's candidate list and a client's vacancies of last night (the nightly batch match) beside the live search.
 
 ======  ===============================================  =============================  ==================
 method  path                                             roles                          status codes
 ======  ===============================================  =============================  ==================
 GET     ``/api/v1/vacatures/{nummer}/kandidaten-vannacht``  werkconsulent, accountmanager  200, 401, 403, 404
+GET     ``/api/v1/klanten/{nummer}/vacatures-vannacht``     werkconsulent                  200, 401, 403, 404
 ======  ===============================================  =============================  ==================
 
-Cut for the role as the live list is (:mod:`api.services.batch_lists`); a 404 (problem+json) when
-the vacancy is unknown or has no list of last night.
+Cut for the role as the live list is (:mod:`api.services.batch_lists`): a client's vacancies only for
+the client's own werkconsulent, as the live options; a 404 (problem+json) when the vacancy or client
+is unknown (or another consulent's client) or has no list of last night.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 from sqlmodel import Session
 
-from api import problems
-from api.deps import EngineDep, Searcher, SettingsDep
+from api import problems, security
+from api.deps import Consulent, EngineDep, Searcher, SettingsDep
 from api.routes.common import Uitvoer
 from api.routes.matches import trace
 from api.routes.modellen import Rangschikker
 from api.services import batch_lists
 
 router = APIRouter(prefix="/api/v1/vacatures", tags=["matches"])
+# as every klanten route: in the caller's gemeente (on PostgreSQL the database hides other gemeenten's clients)
+klanten_router = APIRouter(prefix="/api/v1/klanten", tags=["matches"], dependencies=[Depends(security.gemeente_scope)])
 
 
 class NachtKandidaat(Uitvoer):
@@ -55,3 +59,29 @@ def nightly(nummer: str, engine: EngineDep, settings: SettingsDep, user: Searche
     """De kandidatenlijst van vannacht voor een vacature (de nachtelijke batch), met haar leeftijd."""
     with Session(engine) as session:
         return batch_lists.nightly_candidates(settings, session, user, nummer, trace(request))
+
+
+class NachtVacature(Uitvoer):
+    rang: int
+    vacature_id: str
+    titel: str
+    werkgever: str
+    score: int = Field(description="de score van het paar, 0–100: dezelfde als op de actuele lijst")
+    rangschikkingsscore: float
+
+
+class NachtVacatures(Uitvoer):
+    klant_id: str
+    berekend_op: str = Field(description="wanneer deze lijst berekend is (UTC, ISO 8601)")
+    leeftijd_uren: float = Field(description="hoe oud de lijst nu is, in uren")
+    gerangschikt_door: Rangschikker
+    resultaten: list[NachtVacature]
+
+
+@klanten_router.get(
+    "/{nummer}/vacatures-vannacht", response_model=NachtVacatures, responses=problems.documented(401, 403, 404)
+)
+def nightly_vacancies(nummer: str, engine: EngineDep, settings: SettingsDep, user: Consulent, request: Request) -> dict:
+    """De vacaturelijst van vannacht voor een klant uit de eigen caseload (de nachtelijke batch), met haar leeftijd."""
+    with Session(engine) as session:
+        return batch_lists.nightly_vacancies(settings, session, user, nummer, trace(request))

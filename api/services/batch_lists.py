@@ -1,4 +1,5 @@
-"""A vacancy's candidate list "van vannacht" (the nightly batch, :mod:`training.batch_match`), cut as the live one.
+"""A vacancy's candidate list "van vannacht" (the nightly batch, :mod:`training.batch_match`), cut as the live one;
+a client's vacancies of last night for the client's own werkconsulent (:func:`nightly_vacancies`).
 
 The nightly list was ranked as for a viewer without a caseload (nobody's beperkingen shaped it), so
 each role sees it as it sees the live list (:mod:`api.services.matches`, :mod:`matching.disclosure`):
@@ -25,12 +26,12 @@ from api.services.matches import Trace, other_gemeenten, viewer_for
 from api.services.users import Rol, User
 from matching import compatibility
 from matching.annotate import offered_by
-from matching.batch_lists import BatchPartition, NachtKandidaat, latest_finished, partition_of
+from matching.batch_lists import BatchPartition, NachtKandidaat, NachtVacature, latest_finished, partition_of
 from matching.compatibility import Status
 from matching.disclosure import Viewer
 from matching.domain import Client, Vacancy, utcnow
 from matching.errors import NotFoundError
-from matching.lookup import find_vacancy
+from matching.lookup import find_client, find_vacancy
 from matching.results import ranker_json
 from matching.settings import Settings
 
@@ -136,3 +137,71 @@ def nightly_section(
         return nightly_candidates(settings, session, user, number, trace)
     except NotFoundError:
         return None
+
+
+VACANCIES_ACTION = "vacaturelijst_vannacht_opgevraagd"
+
+
+def nightly_vacancies(settings: Settings, session: Session, user: User, number: str, trace: Trace) -> dict[str, Any]:
+    """A client's nightly list of vacancies for the client's own werkconsulent, audited (the session is committed).
+
+    As the live options (:func:`api.services.matches.vacancy_listing`): another consulent's client
+    answers as an unknown one, so existence does not leak; the list was ranked as the client's own
+    consulent's live search ranks it (the client's beperkingen shape it).
+
+    Raises:
+        NotFoundError: the client does not exist, is not in the user's caseload, or has no nightly list.
+    """
+    viewer = viewer_for(user, "bemiddeling")
+    client = find_client(session, number)
+    if client.consulent != viewer.caseload:
+        raise NotFoundError(f"klant '{number}' bestaat niet; controleer het klantnummer")
+    run = latest_finished(session)
+    mark, rows = None, []
+    if run is not None and run.id is not None:
+        mark = session.get(BatchPartition, (run.id, "klanten", partition_of(client.id or 0, run.partition_ids)))
+        query = (
+            select(NachtVacature, Vacancy)
+            .join(Vacancy, col(Vacancy.id) == NachtVacature.vacancy_id)
+            .where(NachtVacature.run_id == run.id, NachtVacature.client_id == client.id)
+            .order_by(col(NachtVacature.rank))
+        )
+        rows = list(session.exec(query).all())
+    if mark is None or not rows:
+        raise NotFoundError(
+            f"er is geen lijst van vannacht voor klant {client.client_nummer}: de nachtelijke match heeft nog "
+            "niet gedraaid of vond geen open vacature binnen bereik; gebruik de actuele vacaturelijst"
+        )
+    audit.lock_head(session)
+    gone = erasure.erased_meanwhile(session, settings, [client.client_nummer])
+    audit.record(
+        session,
+        actor=user.username,
+        rol=Rol(user.rol).value,
+        action=VACANCIES_ACTION,
+        purpose=viewer.purpose or "bemiddeling",
+        subjects=[gone.get(client.client_nummer, client.client_nummer)],
+        details=trace.origin,
+        request_id=trace.request_id,
+        gemeente=viewer.gemeente,
+    )
+    session.commit()
+    computed: datetime = mark.committed_at
+    results = [
+        {
+            "rang": rank,
+            "vacatureId": vacancy.vacature_nummer,
+            "titel": vacancy.titel,
+            "werkgever": vacancy.werkgever,
+            "score": row.score,
+            "rangschikkingsscore": row.ranking_score,
+        }
+        for rank, (row, vacancy) in enumerate(rows, start=1)
+    ]
+    return {
+        "klantId": client.client_nummer,
+        "berekendOp": computed.isoformat(),
+        "leeftijdUren": round((utcnow() - computed).total_seconds() / 3600, 1),
+        "gerangschiktDoor": ranker_json(mark.ranked_by),
+        "resultaten": results,
+    }

@@ -1,4 +1,5 @@
-"""``GET /api/v1/vacatures/{nummer}/kandidaten-vannacht``: last night's list, cut for the role exactly as the live one.
+"""``GET /api/v1/vacatures/{nummer}/kandidaten-vannacht``: last night's list, cut for the role exactly as the live one;
+``GET /api/v1/klanten/{nummer}/vacatures-vannacht``: a client's vacancies of last night, for the own consulent only.
 
 One world (as in test_disclosure): consulent1 owns wc-a (three clients), consulent2 owns wc-b (two
 clients, one of whom cannot lift at all), two identical vacancies of which one demands lifting, and
@@ -15,9 +16,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from api.routes.vannacht import NachtKandidaten
+from api.routes.vannacht import NachtKandidaten, NachtVacatures
 from api.services.audit import AuditEntry
-from api.services.batch_lists import ACTION
+from api.services.batch_lists import ACTION, VACANCIES_ACTION
 from matching.settings import RankerSettings
 from tests.factories import SAME_VACANCY, app_settings, disclosure_world, logins, make_vacancy, running_app
 from training.batch_embed import RaySizing
@@ -124,3 +125,36 @@ def test_the_web_candidate_page_shows_last_nights_list_with_its_age(http, vacanc
     assert ("Lijst van vannacht (minder dan een uur oud)" in page.text) == shown
     if shown:
         assert "K-TIL" in page.text.split('id="vannacht"')[1].split("</details>")[0]
+
+
+@pytest.mark.parametrize(("user", "client"), [("consulent1", "K-A1"), ("consulent2", "K-TIL")])
+def test_a_clients_vacancies_of_last_night_are_the_live_options_audited(http, tokens, user, client) -> None:
+    response = http.get(f"/api/v1/klanten/{client}/vacatures-vannacht", headers=tokens[user])
+    assert response.status_code == 200, response.text
+    listing = response.json()
+    NachtVacatures.model_validate(listing)
+    assert listing["klantId"] == client and 0 <= listing["leeftijdUren"] < 1
+    found = [(item["vacatureId"], item["score"], item["rangschikkingsscore"]) for item in listing["resultaten"]]
+    options = http.post("/api/v1/matches/vacatures", json={"klantId": client, "top": 20}, headers=tokens[user])
+    assert options.status_code == 200, options.text
+    assert found == [
+        (item["vacatureId"], item["score"], item["rangschikkingsscore"]) for item in options.json()["resultaten"]
+    ]
+    assert ("V-TIL" in {number for number, _, _ in found}) == (client != "K-TIL")  # her beperking shapes her list
+    with Session(http.app.state.matcher.engine) as session:  # type: ignore[attr-defined]
+        query = select(AuditEntry).where(AuditEntry.action == VACANCIES_ACTION).order_by(AuditEntry.seq)
+        entry = session.exec(query).all()[-1]
+    assert (entry.actor, entry.subjects) == (user, [client])
+
+
+@pytest.mark.parametrize(
+    ("user", "client", "status"),
+    [("consulent2", "K-A1", 404), ("consulent1", "K-ONBEKEND", 404), ("accountmanager", "K-A1", 403)],
+)
+def test_a_clients_vacancies_of_last_night_only_for_the_own_consulent(http, tokens, user, client, status) -> None:
+    response = http.get(f"/api/v1/klanten/{client}/vacatures-vannacht", headers=tokens[user])
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("application/problem+json")
+    if status == 404:  # another consulent's client answers as an unknown one: existence does not leak
+        assert "bestaat niet" in response.json()["detail"]
+    assert http.get(f"/api/v1/klanten/{client}/vacatures-vannacht").status_code == 401
