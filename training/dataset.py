@@ -143,7 +143,7 @@ def build_dataset(
     )
     del labelled, first_seen  # the Python rows: from here on only columns
     if say is not None:
-        say(f"{len(plan):,} besliste paren van {len(np.unique(plan.vacancy_ids)):,} vacatures".replace(",", "."))
+        say(f"{len(plan):_} besliste paren van {len(np.unique(plan.vacancy_ids)):_} vacatures".replace("_", "."))
     store = matcher.settings.data_dir / STORE_FOLDER
     features = build_features(matcher, plan, now, store, chunk_vacancies, say)
     unique, inverse = np.unique(plan.vacancy_ids, return_inverse=True)

@@ -172,7 +172,7 @@ def tune_lgbm(
         predicted = model.predict(validation.features)  # at the best round
         score = float(np.nanmean(per_group(validation.labels, predicted, validation.vacancy_ids)["ndcg@10"]))
         if say is not None:
-            say(f"afstemmen: {tried}/{GRID_SIZE} op {len(sampled):,} paren, NDCG@10 {score:.4f}".replace(",", "."))
+            say(f"afstemmen: {tried}/{GRID_SIZE} op {len(sampled):_} paren, NDCG@10 {score:.4f}".replace("_", "."))
         if score > best_score:  # strictly better: of equals, the first in grid order wins
             best_score = score
             best_params = {**candidate, "n_estimators": max(int(model.best_iteration_), 1)}

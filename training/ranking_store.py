@@ -223,7 +223,7 @@ def build_features(
         if say is not None:
             say(
                 f"kenmerken: deel {number}/{len(shards)}{' (hergebruikt)' if reused else ''}, "
-                f"{stop:,} van {len(plan):,} paren, {time.perf_counter() - began:.0f} s".replace(",", ".")
+                f"{stop:_} van {len(plan):_} paren, {time.perf_counter() - began:.0f} s".replace("_", ".")
             )
     shutil.rmtree(folder, ignore_errors=True)
     return features

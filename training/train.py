@@ -227,11 +227,11 @@ def _fit(
     began = time.perf_counter()
     params, tuning = tune_lgbm(train_part, seed, say=say)
     if say is not None:
-        say(f"fitten op {len(train_part):,} paren ({params.get('n_estimators')} bomen)".replace(",", "."))
+        say(f"fitten op {len(train_part):_} paren ({params.get('n_estimators')} bomen)".replace("_", "."))
     model = fit_lgbm(train_part, seed, params)
     fit_seconds = round(time.perf_counter() - began, 2)
     if say is not None:
-        say(f"toetsen op {len(holdout):,} paren".replace(",", "."))
+        say(f"toetsen op {len(holdout):_} paren".replace("_", "."))
     holdout_metrics = summarise(holdout.labels, model.predict(holdout.features), holdout.vacancy_ids, seed=seed)
     weighted_metrics = summarise(
         holdout.labels, weighted_baseline(holdout, settings.retrieval), holdout.vacancy_ids, seed=seed

@@ -189,10 +189,10 @@ def test_training_says_what_it_does_and_reports_the_split(world, monkeypatch) ->
         copied.update(np.ascontiguousarray(array).tobytes())  # the fingerprint as it was: every array copied
     assert data_hash(data) == copied.hexdigest()[:16]
     expected = [
-        f"{len(data):,} besliste paren".replace(",", "."),
+        f"{len(data):_} besliste paren".replace("_", "."),
         "kenmerken: deel 1/1",
         f"afstemmen: {GRID_SIZE}/{GRID_SIZE}",
-        f"fitten op {len(old_train):,} paren".replace(",", "."),
+        f"fitten op {len(old_train):_} paren".replace("_", "."),
         "fairness-audit",
         "vastleggen in MLflow",
     ]
