@@ -7,9 +7,9 @@ misses, data quality, the "niet getoond" counts, a result object per row read fr
 This module runs the same steps (:mod:`matching.pipeline`: the same eligibility, pool and ranker,
 the list unserved: no exposure re-ranking) for a partition of owners at once and skips the rest:
 
-* one catch-up of the indexes, one read of the kill switch, one read of the owners' texts and one
-  of their query vectors per partition, not per list;
-* BM25 of every query of the partition in one sparse product
+* one catch-up of the indexes and one read of the kill switch per partition, one read of the
+  owners' texts and one of their query vectors per chunk of :data:`TEXT_CHUNK` owners, not per list;
+* BM25 of every query of a chunk of the partition in one sparse product
   (:meth:`matching.lexical.LexicalIndex.scores_many`, bit for bit the per-query scores);
 * the ranker's features of every pool of the partition scored in one LightGBM call (a row's score
   does not depend on the other rows);
@@ -23,6 +23,7 @@ holds both sides equal to the live search.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,11 +34,13 @@ from sqlmodel import Session
 from matching import disclosure, display_score, oversight_state, pipeline
 from matching.domain import utcnow
 from matching.features import pair_matrix
+from matching.index import VectorIndex
 from matching.index_sync import Side
 from matching.matcher import Matcher
 from matching.pipeline import NO_FILTERS, Pool
 from matching.ranker import WEIGHTED
 
+TEXT_CHUNK = 16  # owners whose BM25 is one sparse product: 16 × 400,000 float32 is 25 MB
 RANKING_DECIMALS = 4  # the live lists' ranking score (a viewer's own clients, a client's vacancies)
 
 
@@ -71,22 +74,22 @@ class NightlyRanking:
             mode = oversight_state.ranking_mode(session, self.matcher.settings.ranker.mode)["modus"]
         return self.matcher.ranker if mode == "model" else None
 
-    def _queries(self, side: Side, owners: list[int], searched: Side, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The owners' query vectors (one read of the embedding cache) and their BM25 over ``searched``."""
-        index = self.matcher.index
-        texts = index.sides[side].source.many(owners)  # both texts of every owner, one read of the database
-        vectors = index.vectors_for([texts[owner][0] for owner in owners], "query")
-        lexical = index.sides[searched].lexical.scores_many([texts[owner][1] for owner in owners], ids)
-        return vectors, lexical
+    def _queries(self, side: Side, owners: list[int], searched: Side, ids: np.ndarray) -> Iterator[pipeline.TextQuery]:
+        """Each owner's text query over ``searched``, made :data:`TEXT_CHUNK` owners at a time.
 
-    def _text(self, searched: Side, ids: np.ndarray, vector: np.ndarray, lexical: np.ndarray) -> pipeline.TextQuery:
-        vectors = self.matcher.index.sides[searched].vectors
+        Per chunk: one read of the owners' texts, one of their query vectors (the embedding cache),
+        and their BM25 over every record in one sparse product.
+        """
+        index = self.matcher.index
+        vectors = index.sides[searched].vectors
         assert vectors is not None
-        return pipeline.TextQuery(
-            dense_top=lambda rows, k: vectors.nearest(vector, k, ids, rows),
-            dense_raw=lambda rows: vectors.cosines(vector, ids, rows),
-            lexical=lexical,
-        )
+        for start in range(0, len(owners), TEXT_CHUNK):
+            chunk = owners[start : start + TEXT_CHUNK]
+            texts = index.sides[side].source.many(chunk)  # both texts of every owner, one read
+            dense = index.vectors_for([texts[owner][0] for owner in chunk], "query")
+            lexical = index.sides[searched].lexical.scores_many([texts[owner][1] for owner in chunk], ids)
+            for vector, scores in zip(dense, lexical, strict=True):
+                yield _text_query(vectors, ids, vector, scores)
 
     def candidate_lists(self, vacancy_ids: list[int], top: int) -> list[RankedList]:
         """The top ``top`` candidates of each open vacancy of ``vacancy_ids`` (others are left out)."""
@@ -96,15 +99,14 @@ class NightlyRanking:
             clients, vacancies = matcher.index.arrays()
             ranker = self._ranker()
             owners = [v for v in vacancy_ids if v in vacancies.position and vacancies.open[vacancies.position[v]]]
-            vectors, lexical = self._queries("vacancies", owners, "clients", clients.ids)
+            texts = self._queries("vacancies", owners, "clients", clients.ids)
             nobody = np.zeros(len(clients.ids), bool)  # OUTSIDER: no client is seen in full
             now, pooled = utcnow(), []
-            for position, owner in enumerate(owners):
+            for owner, text in zip(owners, texts, strict=True):
                 v_row = vacancies.position[owner]
                 eligibility = pipeline.candidate_eligibility(
                     clients, vacancies, v_row, NO_FILTERS, nobody, prefilter=matcher.prefilter
                 )
-                text = self._text("clients", clients.ids, vectors[position], lexical[position])
                 pool = pipeline.build_pool(eligibility, text, matcher.settings.retrieval.pool_size)
                 pairs = self._pairs(pool, pool.rows, np.full(len(pool.rows), v_row), now, slice(None))
                 pooled.append(_Pooled(owner, pool, pairs))
@@ -121,12 +123,11 @@ class NightlyRanking:
             matcher.index.catch_up()
             clients, vacancies = matcher.index.arrays()
             owners = [c for c in client_ids if c in clients.position]
-            vectors, lexical = self._queries("clients", owners, "vacancies", vacancies.ids)
+            texts = self._queries("clients", owners, "vacancies", vacancies.ids)
             now, lists = utcnow(), []
-            for position, owner in enumerate(owners):
+            for owner, text in zip(owners, texts, strict=True):
                 c_row = clients.position[owner]
                 eligibility = pipeline.vacancy_eligibility(clients, c_row, vacancies, matcher.prefilter)
-                text = self._text("vacancies", vacancies.ids, vectors[position], lexical[position])
                 pool = pipeline.build_pool(eligibility, text, matcher.settings.retrieval.pool_size)
                 score = pipeline.weighted_score(pool, matcher.settings.retrieval)
                 order = pipeline.order(score, top)
@@ -169,3 +170,12 @@ def _ranked(
 ) -> RankedList:
     shown = display_score.scores(pairs).tolist() if len(pairs) else []
     return RankedList(owner, ranked_by, ids.tolist(), [round(float(value), decimals) for value in score], shown)
+
+
+def _text_query(vectors: VectorIndex, ids: np.ndarray, vector: np.ndarray, lexical: np.ndarray) -> pipeline.TextQuery:
+    """As the live search's (:meth:`matching.matcher.Matcher._text_query`), from a vector and BM25 made before."""
+    return pipeline.TextQuery(
+        dense_top=lambda rows, k: vectors.nearest(vector, k, ids, rows),
+        dense_raw=lambda rows: vectors.cosines(vector, ids, rows),
+        lexical=lexical,
+    )

@@ -85,6 +85,7 @@ class MatchReport:
     seconds: float  # Ray, the workers and the lists
     # CPU seconds the workers spent on the stored partitions, per side (a worker's start not included)
     cpu_seconds: dict[str, float]
+    store_seconds: float  # of ``seconds``, the driver's storing of the lists (one transaction per partition)
     finished: bool  # False: ``limit`` stopped this start early; the run resumes on the next
 
     @property
@@ -226,16 +227,17 @@ def _run_lists(
     workers: int,
     bar: tqdm,
     on_partition: OnPartition | None,
-) -> tuple[int, int, int, dict[str, float]]:
+) -> tuple[int, int, int, dict[str, float], float]:
     """The Ray Data pipeline over ``todo``; each partition stored as it arrives.
 
-    Returns the lists of each side and the rows stored, and the workers' CPU seconds per side.
+    Returns the lists of each side and the rows stored, the workers' CPU seconds per side and the
+    seconds spent storing.
     """
     assert run.id is not None
     counts = {"vacatures": 0, "klanten": 0}
     cpu = {"vacatures": 0.0, "klanten": 0.0}
     if not todo:
-        return 0, 0, 0, cpu
+        return 0, 0, 0, cpu, 0.0
     items = [{"side": side, "first": first, "size": run.partition_ids} for side, first in todo]
     dataset = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
         ListWorker,
@@ -244,16 +246,19 @@ def _run_lists(
         compute=ray.data.ActorPoolStrategy(size=workers),
         num_cpus=1,  # Ray Data restarts a killed actor and retries its partition (max_restarts=-1 by default)
     )
-    rows = 0
+    rows, storing = 0, 0.0
     for row in dataset.iter_rows():
+        start = time.perf_counter()
         lists = json.loads(row["lists"])
         rows += store_partition(engine, run.id, row["side"], int(row["first"]), lists)
+        storing += time.perf_counter() - start
         counts[row["side"]] += len(lists)
         cpu[row["side"]] += float(row["cpu"])
         bar.update(1)
         if on_partition is not None:
             on_partition(row)
-    return counts["vacatures"], counts["klanten"], rows, {side: round(value, 3) for side, value in cpu.items()}
+    cpu = {side: round(value, 3) for side, value in cpu.items()}
+    return counts["vacatures"], counts["klanten"], rows, cpu, round(storing, 3)
 
 
 def _limited(todo: list[Part], limit: int | None) -> list[Part]:
@@ -325,7 +330,8 @@ def match_bestand(
         if finished:
             _finish(engine, run.id)  # type: ignore[arg-type]
         seconds = time.perf_counter() - start - prepared
-    *counted, cpu = lists
-    report = MatchReport(run.id, resumed, len(parts), len(done), *counted, count, prepared, seconds, cpu, finished)  # type: ignore[arg-type]
+    report = MatchReport(
+        run.id, resumed, len(parts), len(done), *lists[:3], count, prepared, seconds, *lists[3:], finished
+    )  # type: ignore[arg-type,misc]
     logger.info("batch match: %d rows in %.1f s (%.1f/s)", report.rows, report.seconds, report.rows_per_s)
     return report
