@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import sys
 import tempfile
 import time
@@ -93,7 +94,7 @@ def words_the_change_folds(matcher: Matcher) -> list[str]:
     with Session(matcher.engine) as session:
         texts = [c.zelfbeschrijving or "" for c in session.exec(select(Client))]
         texts += [f"{v.titel} {v.omschrijving}" for v in session.exec(select(Vacancy))]
-    words = {fold(word) for text in texts for word in text.split() if word.isalpha()}
+    words = {fold(word) for text in texts for word in re.findall(r"[^\W\d_]+", text)}
     use_rule(previous_ster_rule)
     before = {word: neutral_form(word) for word in words}
     use_rule(CURRENT_RULE)
