@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import astuple
+
 import numpy as np
 import pytest
 from sqlmodel import Session, select
 
-from matching import outcomes, reasons
+from matching import outcomes, reasons, side_state
 from matching.domain import AuditKenmerken
 from matching.store import init_db, make_engine
 from training.outcome_sim import SimulationSettings, simulate, write_history
@@ -75,3 +77,16 @@ def test_discrimination_lowers_invitations_and_vanishes_without_bias(engine) -> 
     fair = invitation_gap(SimulationSettings(bias_non_western=0.0, bias_age_45=0.0, bias_age_55=0.0))
     assert biased > 0.1
     assert abs(fair) < biased / 2
+
+
+def test_the_records_read_a_chunk_at_a_time_give_the_same_history_as_one_read(engine, monkeypatch) -> None:
+    def history(chunk_rows: int) -> list[tuple]:
+        monkeypatch.setattr(side_state, "CHUNK_ROWS", chunk_rows)
+        return [
+            (p.client_id, p.vacancy_id, p.consulent, p.true_suitability, p.obvious, [astuple(s) for s in p.steps])
+            for p in simulate(engine, SimulationSettings(years=1, max_vacancies=30), seed=5)
+        ]
+
+    whole = history(100_000)  # every client and vacancy in one read, as before the chunks
+    assert len(whole) > 30 and len({row[2] for row in whole}) > 1
+    assert history(7) == whole  # 600 clients in 86 reads, 80 vacancies in 12
