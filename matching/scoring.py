@@ -105,6 +105,10 @@ def _column_values(by_column, column: int, rows: np.ndarray) -> np.ndarray:
     stored, values = by_column.indices[start:end], by_column.data[start:end]
     if not len(stored):
         return out
+    if 4 * len(rows) > by_column.shape[0]:  # most rows: the whole column, then a gather (no search per row)
+        column_values = np.zeros(by_column.shape[0], by_column.dtype)
+        column_values[stored] = values
+        return column_values[rows]
     at = np.minimum(np.searchsorted(stored, rows), len(stored) - 1)
     hit = stored[at] == rows
     out[hit] = values[at[hit]]
