@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import cProfile
 import itertools
+import os
 import pstats
 import resource
 import sys
@@ -64,6 +65,7 @@ def benchmark_search(matcher: Matcher, queries: int = 200, top: int = 50, seed: 
             matcher.search_candidates(ref, top)
         for ref in client_sample[:5]:
             matcher.search_vacancies(ref, top)
+    load_before = _load_average()
     candidate = _before_after(matcher, matcher.search_candidates, vacancy_sample, top)
     whole_bestand = _before_after(
         matcher, lambda ref, n: matcher.search_candidates(ref, n, filters=whole), vacancy_sample, top
@@ -72,6 +74,7 @@ def benchmark_search(matcher: Matcher, queries: int = 200, top: int = 50, seed: 
         lambda ref, n: matcher.search_candidates(ref, n, weights=matcher.settings.retrieval), vacancy_sample, top
     )
     vacancy = _before_after(matcher, matcher.search_vacancies, client_sample, top)
+    load = {"beforeTimings": load_before, "afterTimings": _load_average()}  # the machine is shared
     rss_mb = _rss_mb()
     profiles = {
         "candidateSearch": _profile(matcher.search_candidates, vacancy_sample[:20], top),
@@ -86,7 +89,7 @@ def benchmark_search(matcher: Matcher, queries: int = 200, top: int = 50, seed: 
     update_seconds = _update_to_searchable_seconds(
         matcher, client_sample[0], lambda: matcher.search_vacancies(client_sample[0], top)
     )
-    # a changed client makes new client arrays, whose buckets and level index the next candidate search builds
+    # a changed client makes new client arrays, whose buckets and per-aspect rows the next candidate search builds
     candidate_after_change = _update_to_searchable_seconds(
         matcher, client_sample[1], lambda: matcher.search_candidates(vacancy_sample[0], top)
     )
@@ -107,6 +110,7 @@ def benchmark_search(matcher: Matcher, queries: int = 200, top: int = 50, seed: 
             "candidateSearchHeleBestand": whole_bestand["before"],
             "vacancySearch": vacancy["before"],
         },
+        "loadAverage": load,
         "annIndex": None,  # exact search (FAISS IndexFlatIP): no recall to measure
         "embeddingTextsPerSecond": round(texts_per_second, 1),
         "indexBuildSeconds": round(build_seconds, 2),
@@ -184,6 +188,11 @@ def _memory_holders(matcher: Matcher, sample: int = 500) -> dict[str, int]:
             per = sum(_deep_size(key) + _deep_size(held[key]) for key in keys) / max(len(keys), 1)
             mb[f"{side}{name}"] = round(per * len(held) + sys.getsizeof(held))
     return {name: round(value / 2**20) for name, value in mb.items()}
+
+
+def _load_average() -> list[float]:
+    """The machine's 1, 5 and 15 minute load averages (others' work shares the CPUs)."""
+    return [round(value, 2) for value in os.getloadavg()]
 
 
 def _rss_mb() -> int:
