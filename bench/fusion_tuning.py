@@ -58,6 +58,18 @@ def _z_sum(ratio: float, top: int | None) -> Fusion:
     return fused
 
 
+def _z_sum_beyond_chance(ratio: float, top: int) -> Fusion:
+    """Agreement corrected for chance: two random top-``top`` lists of n candidates share top/n of them
+    (a quarter of an 81-pair file at top 20), so only the overlap beyond that counts (as Cohen's kappa)."""
+
+    def fused(dense: np.ndarray, lexical: np.ndarray) -> np.ndarray:
+        chance = min(top, len(dense)) / len(dense)
+        beyond = (scoring.agreement(dense, lexical, top) - chance) / (1 - chance) if chance < 1 else 0.0
+        return _z(dense) + ratio * max(beyond, 0.0) * _z(lexical)
+
+    return fused
+
+
 def candidates(weights: RetrievalSettings) -> dict[str, Fusion]:
     ratio = weights.weight_lexical / weights.weight_dense
     return {
@@ -70,6 +82,11 @@ def candidates(weights: RetrievalSettings) -> dict[str, Fusion]:
         **{f"z-scores, lexical × {r:.3f}": _z_sum(r, None) for r in (0.1, 0.2, ratio)},
         **{f"z-scores, lexical × {ratio:.3f} × agreement in top {top}": _z_sum(ratio, top) for top in (10, 30)},
         **{f"z-scores, lexical × {r} × agreement in top 20": _z_sum(r, 20) for r in (0.1, 0.2, 0.6)},
+        **{f"z-scores, lexical × {r} × agreement in top 10": _z_sum(r, 10) for r in (0.1, 0.2)},
+        **{
+            f"z-scores, lexical × {ratio:.3f} × agreement beyond chance in top {top}": _z_sum_beyond_chance(ratio, top)
+            for top in (10, 20, 30)
+        },
         f"chosen: matching.scoring.fuse (z-scores, × agreement in top {scoring.AGREEMENT_TOP})": lambda d, b: (
             scoring.fuse(d, b, weights)
         ),
