@@ -31,19 +31,24 @@ import re
 import resource
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlmodel import Session, func, select
 
+from matching.features import FEATURE_NAMES
 from matching.outcomes import Voorstel, relevance_labels
 from matching.settings import Settings
 from matching.store import make_engine
+from training.dataset import RankingData
 from training.outcome_sim import SimulationSettings, simulate, write_history
 from training.ranking_store import OPEN_LABEL
+from training.train import fit_on
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -87,13 +92,10 @@ def _status_kb(pid: int) -> dict[str, int]:
     return {key: int(value.split()[0]) for key, value in re.findall(r"^(VmRSS|VmHWM):\s+(.+)$", text, re.M)}
 
 
-def train_once(data_dir: Path, since: str, every_s: float = 5.0) -> dict[str, Any]:
-    """One ``werkmatch train --json`` in a child process: its progress lines (stderr) with the moment and the
-    resident memory when each came, the memory sampled every ``every_s`` s (VmRSS, VmHWM from /proc), and
-    wall and CPU time (``getrusage`` of the reaped child)."""
-    command = [str(REPO / ".venv/bin/werkmatch"), "train", "--json"]
-    command += [] if since == "all" else ["--since", since]
-    env = {**os.environ, "WERKMATCH_DATA_DIR": str(data_dir), "OMP_WAIT_POLICY": "passive"}
+def _measured(command: list[str], env: dict[str, str], every_s: float = 5.0) -> tuple[dict[str, Any], str | None]:
+    """Run ``command`` as a child: its progress lines (stderr) with the moment and the resident memory when
+    each came, the memory sampled every ``every_s`` s (VmRSS, VmHWM from /proc), and wall and CPU time
+    (``getrusage`` of the reaped child); with its stdout, or None when it failed."""
     load, began, before = _load(), time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     samples: list[list[float]] = []
@@ -132,10 +134,9 @@ def train_once(data_dir: Path, since: str, every_s: float = 5.0) -> dict[str, An
     collector.join(5)
     wall = round(time.perf_counter() - began, 1)
     measured = {
-        "since": since,
         "wallS": wall,
         "peakRssMb": round(peak / 1024),  # VmHWM, last sample before the end
-        "maxRssMb": round(after.ru_maxrss / 1024),  # getrusage of the reaped child: its whole high-water mark
+        "maxRssMb": round(after.ru_maxrss / 1024),  # getrusage: the largest reaped child so far
         "cpuS": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 1),
         "steps": steps,
         "rssSamples": samples,
@@ -143,9 +144,21 @@ def train_once(data_dir: Path, since: str, every_s: float = 5.0) -> dict[str, An
         "loadAfter": _load(),
     }
     if child.returncode:
-        return {**measured, "failed": child.returncode, "stderr": "".join(tail)[-3000:]}
-    result = json.loads(stdout_parts[0])
+        return {**measured, "failed": child.returncode, "stderr": "".join(tail)[-3000:]}, None
+    return measured, stdout_parts[0]
+
+
+def train_once(data_dir: Path, since: str) -> dict[str, Any]:
+    """One ``werkmatch train --json`` on the national world, measured (:func:`_measured`)."""
+    command = [str(REPO / ".venv/bin/werkmatch"), "train", "--json"]
+    command += [] if since == "all" else ["--since", since]
+    env = {**os.environ, "WERKMATCH_DATA_DIR": str(data_dir), "OMP_WAIT_POLICY": "passive"}
+    measured, stdout = _measured(command, env)
+    if stdout is None:
+        return {"since": since, **measured}
+    result = json.loads(stdout)
     return {
+        "since": since,
         **measured,
         "pairs": result["trainPairs"] + result["holdout"]["pairs"],
         "trainPairs": result["trainPairs"],
@@ -158,16 +171,63 @@ def train_once(data_dir: Path, since: str, every_s: float = 5.0) -> dict[str, An
     }
 
 
+def synthetic_pairs(pairs: int, seed: int, per_vacancy: int = 17) -> RankingData:
+    """``pairs`` rows shaped like the national history (about 17 decided pairs a vacancy, rows in time
+    order, 97 % rejections) with random float32 features: the training data without the feature build."""
+    rng = np.random.default_rng(seed)
+    vacancy_ids = np.sort(rng.integers(0, max(pairs // per_vacancy, 1), pairs)).astype(np.int64)
+    features = rng.random((pairs, len(FEATURE_NAMES)), dtype=np.float32)
+    score = features[:, 0] + features[:, 2] + rng.normal(0, 0.3, pairs).astype(np.float32)
+    cuts = np.quantile(score, [0.97, 0.98, 0.99])
+    labels = np.select([score >= cuts[2], score >= cuts[1], score >= cuts[0]], [4, 3, 2], 0).astype(np.int64)
+    return RankingData(
+        features=features,
+        labels=labels,
+        vacancy_ids=vacancy_ids,
+        client_ids=rng.integers(0, 400_000, pairs).astype(np.int64),
+        moments=1.7e9 + vacancy_ids * 600.0,
+        bron=np.where(vacancy_ids % 2 == 0, "WSP", "Scalabor"),
+        trede=rng.integers(0, 6, pairs).astype(np.int64),
+        censored=np.zeros(pairs, bool),
+    )
+
+
+def fit_child(pairs: int, seed: int) -> None:
+    """In the measured child: :func:`training.train.fit_on` (split, tuning, fit, holdout, fingerprint) on
+    :func:`synthetic_pairs`; its summary as JSON on stdout."""
+
+    def say(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)  # noqa: T201
+
+    say("synthetische paren maken")
+    fitted = fit_on(Settings(data_dir=Path(tempfile.mkdtemp())), synthetic_pairs(pairs, seed), seed, say)
+    say("klaar")
+    summary = {"trainPairs": fitted.train_pairs, "holdoutPairs": fitted.holdout_pairs, "tuning": fitted.tuning}
+    print(json.dumps({**summary, "fitSeconds": fitted.fit_seconds, "params": fitted.params}))  # noqa: T201
+
+
+def fit_once(pairs: int, seed: int) -> dict[str, Any]:
+    """:func:`fit_child` in a child process, measured (:func:`_measured`)."""
+    command = [sys.executable, str(Path(__file__).resolve()), "fit-child", "--pairs", str(pairs), "--seed", str(seed)]
+    env = {**os.environ, "OMP_WAIT_POLICY": "passive", "PYTHONPATH": str(REPO)}
+    measured, stdout = _measured(command, env)
+    return {"pairs": pairs, **measured, **(json.loads(stdout) if stdout is not None else {})}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("phase", choices=["history", "train"])
-    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("phase", choices=["history", "train", "fit", "fit-child"])
+    parser.add_argument("--data-dir", type=Path)
+    parser.add_argument("--pairs", type=int, action="append", help="fit: synthetic pairs; repeatable")
     parser.add_argument("--max-vacancies", type=int, default=40_000)
     parser.add_argument("--proposals-per-place", type=float, default=30.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--since", action="append", default=None, help="JJJJ-MM-DD or 'all'; repeatable")
     parser.add_argument("--out", type=Path, default=REPO / "bench/results/national-train.json")
     args = parser.parse_args()
+    if args.phase == "fit-child":
+        fit_child(args.pairs[0], args.seed)
+        return
     report = json.loads(args.out.read_text()) if args.out.exists() else {}
     report.setdefault("commands", {})[args.phase] = " ".join(["python", *sys.argv])
     report["machine"] = {"cpus": os.cpu_count(), "date": datetime.now(UTC).isoformat(timespec="seconds")}
@@ -175,6 +235,11 @@ def main() -> None:
     if args.phase == "history":
         report["history"] = history(args.data_dir, args.max_vacancies, args.proposals_per_place, args.seed)
         args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    elif args.phase == "fit":
+        report["fit"] = []
+        for pairs in args.pairs:
+            report["fit"].append(fit_once(pairs, args.seed))
+            args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     else:
         report["train"] = []
         for since in args.since or ["all"]:  # written after each run: a later one may not fit the time left

@@ -143,7 +143,7 @@ def holdout_fairness(matcher: Matcher, data: RankingData, holdout_from: str, sco
 
 
 @dataclass(frozen=True)
-class _Fitted:
+class Fitted:
     """One fitted ranker with what is reported of the data it saw and its holdout figures, before anything is
     logged. The feature matrix itself is gone by then (the fairness audit may load the whole matcher)."""
 
@@ -216,13 +216,17 @@ def _fit(
     seed: int,
     labels: LabelSource,
     say: Callable[[str], None] | None,
-) -> _Fitted:
-    """Build the data, split off the holdout by time, tune and fit, and measure on the holdout.
+) -> Fitted:
+    """Build the data, then :func:`fit_on` it."""
+    return fit_on(settings, build_dataset(matcher, since, labels=labels, say=say), seed, say)
+
+
+def fit_on(settings: Settings, data: RankingData, seed: int = 0, say: Callable[[str], None] | None = None) -> Fitted:
+    """Split off the holdout by time, tune and fit, and measure on the holdout.
 
     The splits are views of the one feature matrix (rows are in time order), the tuning sample its
-    only copy; the matrix is dropped before returning.
+    only copy; nothing of the matrix is kept but the few rows of MLflow's input example.
     """
-    data = build_dataset(matcher, since, labels=labels, say=say)
     train_part, holdout, start = holdout_from(data)
     began = time.perf_counter()
     params, tuning = tune_lgbm(train_part, seed, say=say)
@@ -237,7 +241,7 @@ def _fit(
         holdout.labels, weighted_baseline(holdout, settings.retrieval), holdout.vacancy_ids, seed=seed
     )
     fingerprint, sha, trained_at = data_hash(data), git_sha(), datetime.now(UTC).isoformat(timespec="seconds")
-    return _Fitted(
+    return Fitted(
         pairs=replace(data, features=np.empty((len(data), 0), np.float32)),
         train_pairs=len(train_part),
         holdout_pairs=len(holdout),
@@ -258,7 +262,7 @@ def _fit(
 
 def _log_and_register(
     settings: Settings,
-    fitted: _Fitted,
+    fitted: Fitted,
     since: datetime | None,
     seed: int,
     user: str | None,
@@ -306,7 +310,7 @@ def _log_and_register(
 
 
 def _log_facts(
-    fitted: _Fitted, since: datetime | None, seed: int, user: str | None, audit: dict[str, Any] | None
+    fitted: Fitted, since: datetime | None, seed: int, user: str | None, audit: dict[str, Any] | None
 ) -> None:
     """Parameters, provenance tags, the feature list and the metrics of the active run."""
     import mlflow  # heavy: see _log_and_register
