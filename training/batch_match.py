@@ -112,6 +112,7 @@ class ListWorker:
         os.environ.setdefault("OMP_NUM_THREADS", "1")
         self.matcher = Matcher(settings, may_write=False)
         registry.serve_champion(settings, self.matcher)
+        self.matcher.index.catch_up()  # load the indexes now: the actor's start, not its first partition's time
         self.ranking = NightlyRanking(self.matcher)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
