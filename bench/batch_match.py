@@ -1,7 +1,7 @@
 """Lists per second, wall and CPU seconds per list of ``werkmatch batch match``, 1 and 2 Ray Data workers in one run.
 
 Run: nice -n 10 .venv/bin/python bench/batch_match.py [--source /tmp/wm-demo] [--workers 1 2] [--limit N]
-    [--before OLD.json] [--slice bench/results/national-batch-match-slice.json] [--out …]
+    [--before OLD.json] [--slice bench/results/national-batch-match-slice.json] [--out …] [--project-only]
 Writes bench/results/national-batch-match.json (or --out); ``--before`` keeps an earlier result under
 "before". The world (default: the demo world, 9,000 clients and 3,000 vacancies) is copied to a
 temporary directory and migrated; each variant is a whole new run (the one before it finished, so
@@ -87,8 +87,15 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--before", type=Path, default=None)
     parser.add_argument("--slice", type=Path, default=None)
+    parser.add_argument("--project-only", action="store_true", help="add --slice's projection to --out; run nothing")
     parser.add_argument("--out", type=Path, default=RESULTS / "national-batch-match.json")
     args = parser.parse_args()
+    if args.project_only:
+        result = json.loads(args.out.read_text())
+        result["projection"] = _projection(result["variants"], json.loads(args.slice.read_text()))
+        result["projection"]["added_by"] = " ".join(["nice -n 10 .venv/bin/python", *sys.argv])
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
+        return
     with tempfile.TemporaryDirectory(prefix="wm-batch-match-") as tmp:
         data = Path(tmp) / "data"
         shutil.copytree(args.source, data, ignore=shutil.ignore_patterns("index.lock", "batch.lock"))
