@@ -33,9 +33,12 @@ SIGNALS = ("dense", "lexical", "competences", "occupation", "distance")
 REQUIRED_NONE_ASKED = 0.5  # a vacancy that asks no competences: neutral
 OPTIONAL_NONE_ASKED = 0.0  # no optional competences asked: no bonus
 MIN_REACH_KM = 0.5  # floor of a client's reach: no division by ~0
-# Fusion: lexical counts by the share of dense's top 20 that BM25 also puts in its top 20. 20 was chosen
-# over 10 and 30 on the tuning halves of data/eval (bench/results/pairs-fusion-tuning.json).
-AGREEMENT_TOP = 20
+# Fusion: lexical counts by the share of dense's top 10 that BM25 also puts in its top 10, damped so that
+# with search's weights (lexical/dense 0.15/0.40 = 0.375) the text part ranks as
+# z(dense) + 0.1 · agreement · z(lexical). Picked by a rule written down in advance (largest worst margin
+# over the tuning halves of data/eval, bench/fusion_tuning.py, bench/results/pairs-fusion-rule.json).
+AGREEMENT_TOP = 10
+LEXICAL_DAMPING = 0.1 / 0.375
 
 
 @dataclass
@@ -273,20 +276,22 @@ def text_signals(dense: np.ndarray, lexical: np.ndarray) -> tuple[np.ndarray, np
     """One query's raw cosine and BM25 scores over its candidates, brought to one [0, 1] scale.
 
     Each is turned into z-scores over the candidates (raw cosines of one model sit in a narrow band,
-    e5: 0.75–0.90; BM25 has a long tail), lexical's scaled by :func:`agreement`, both shifted to start
-    at 0 and divided by the larger of their two ranges. A weighted sum of the two signals then ranks
-    exactly as ``z(dense) + (weight_lexical / weight_dense) · agreement · z(lexical)``: BM25 reorders
-    what the embedding also finds, and a query whose words point elsewhere (a title against
-    descriptions, lay words against vacancy jargon) leaves dense in charge. Chosen on the tuning halves
-    of data/eval (README, "Embeddings"): min–max scaling and rank fusion (RRF) lost to dense alone on
-    one set or more, at any weight tried.
+    e5: 0.75–0.90; BM25 has a long tail), lexical's scaled by :func:`agreement` and
+    :data:`LEXICAL_DAMPING`, both shifted to start at 0 and divided by the larger of their two ranges.
+    A weighted sum of the two signals then ranks exactly as
+    ``z(dense) + (weight_lexical / weight_dense) · LEXICAL_DAMPING · agreement · z(lexical)``
+    (0.1 · agreement with search's weights): BM25 reorders what the embedding also finds, and a query
+    whose words point elsewhere (a title against descriptions, lay words against vacancy jargon) leaves
+    dense in charge. Chosen on the tuning halves of data/eval by the largest worst margin over its best
+    part (README, "Fusing dense and lexical"): min–max scaling and rank fusion (RRF) lost to dense alone
+    on one set or more, at any weight tried.
     """
     dense = np.asarray(dense, np.float32)
     lexical = np.asarray(lexical, np.float32)
     if len(dense) == 0:
         return dense, lexical
     z_dense = _z(dense)
-    z_lexical = _z(lexical) * agreement(dense, lexical)
+    z_lexical = _z(lexical) * (LEXICAL_DAMPING * agreement(dense, lexical))
     z_dense -= z_dense.min()
     z_lexical -= z_lexical.min()
     scale = max(float(z_dense.max()), float(z_lexical.max()))

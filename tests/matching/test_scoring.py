@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from matching import scoring
 from matching.domain import Client, Vacancy, client_from_input, vacancy_from_input
@@ -130,7 +131,8 @@ def test_text_signals_rank_as_z_scores_with_lexical_scaled_by_agreement() -> Non
     assert dense_signal.min() >= 0 and lexical_signal.min() >= 0
     assert max(dense_signal.max(), lexical_signal.max()) == 1.0
     ratio = weights.weight_lexical / weights.weight_dense
-    by_hand = _z(dense) + ratio * scoring.agreement(dense, lexical) * _z(lexical)
+    assert ratio * scoring.LEXICAL_DAMPING == pytest.approx(0.1)  # the fusion picked on the tuning halves
+    by_hand = _z(dense) + 0.1 * scoring.agreement(dense, lexical, top=10) * _z(lexical)
     fused = scoring.fuse(dense, lexical, weights)
     np.testing.assert_array_equal(np.argsort(-fused, kind="stable")[:50], np.argsort(-by_hand, kind="stable")[:50])
 
