@@ -18,8 +18,9 @@ learned column, ``notes_readiness``, and judges it the way ``werkmatch evaluate`
    clients with and without a recorded beperking (iterative null-space projection, Ravfogel et al.
    2020).
 3. **Outcomes to a score.** A ridge regression from the client's vector to the outcome of its
-   decided voorstellen (label minus its vacancy's mean), fitted on the training period only; the
-   rows the ranker is fitted on get out-of-fold values (5 folds of clients), never their own.
+   decided voorstellen (label minus its vacancy's mean; with ``residual``, minus what an out-of-fold
+   model of the 25 profile features already predicts), fitted on the training period only; the rows
+   the ranker is fitted on get out-of-fold values (5 folds of clients), never their own.
 4. **Judged.** Variants are chosen on validation pools inside the training period (fit on the older
    80 % of training vacancies, 150 pools of the newest 20 %); ``--held-out`` then scores the chosen one
    once on the 200 held-out pools ``werkmatch evaluate`` samples, with the shipped fairness replay.
