@@ -21,7 +21,7 @@ from matching.matcher import Matcher
 from matching.settings import Settings
 
 
-def _status_mb() -> dict[str, int]:
+def status_mb() -> dict[str, int]:
     """VmRSS and VmHWM of this process in MB (Linux)."""
     out = {}
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -32,7 +32,7 @@ def _status_mb() -> dict[str, int]:
 
 
 def main(data_dir: Path) -> dict[str, object]:
-    before = _status_mb()
+    before = status_mb()
     start = time.perf_counter()
     matcher = Matcher(Settings(data_dir=data_dir), may_write=False)
     matcher.sync()
@@ -44,7 +44,7 @@ def main(data_dir: Path) -> dict[str, object]:
         "vacancies": len(vacancies.ids),
         "toEmbed": matcher.index.pending(),
         "beforeMb": before,
-        "loadedMb": _status_mb(),
+        "loadedMb": status_mb(),
         "loadSeconds": round(seconds, 1),
     }
 

@@ -10,7 +10,7 @@ what holds the memory (``memoryHoldersMb``, as the bench reports it). Without th
 rebuild (which copies every client vector to time a rebuild), so its peak is the serving process's::
 
     cp -a /tmp/wm-h10/bench-400000 /tmp/wm-x/national
-    .venv/bin/python bench/national_search_memory.py /tmp/wm-x/national --queries 100
+    PYTHONPATH=. .venv/bin/python bench/national_search_memory.py /tmp/wm-x/national --queries 100
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from sqlmodel import Session, select
 
+from bench.national_load_memory import status_mb
 from matching.domain import Client, Vacancy
 from matching.matcher import Matcher
 from matching.pipeline import CandidateFilters
@@ -30,22 +31,12 @@ from matching.settings import Settings
 from training.benchmark import _memory_holders
 
 
-def _status_mb() -> dict[str, int]:
-    """VmRSS and VmHWM of this process in MB (Linux)."""
-    out = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
-            out[name] = round(int(value.split()[0]) / 1024)
-    return out
-
-
 def main(data_dir: Path, queries: int, seed: int) -> dict[str, object]:
     start = time.perf_counter()
     matcher = Matcher(Settings(data_dir=data_dir), may_write=False)
     matcher.sync()
     matcher.index.arrays()
-    loaded, load_seconds = _status_mb(), time.perf_counter() - start
+    loaded, load_seconds = status_mb(), time.perf_counter() - start
     rng = np.random.default_rng(seed)
     with Session(matcher.engine) as session:
         vacancies = list(session.exec(select(Vacancy.vacature_nummer).where(Vacancy.status == "open")))
@@ -60,7 +51,7 @@ def main(data_dir: Path, queries: int, seed: int) -> dict[str, object]:
         matcher.search_candidates(ref, 50, filters=whole)
     for ref in client_sample:
         matcher.search_vacancies(ref, 50)
-    searched = _status_mb()
+    searched = status_mb()
     return {
         "dataDir": str(data_dir),
         "queries": queries,
