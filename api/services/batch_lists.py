@@ -67,6 +67,36 @@ def _not_found(number: str) -> NotFoundError:
     )
 
 
+def _audit_shown(
+    settings: Settings,
+    session: Session,
+    user: User,
+    viewer: Viewer,
+    trace: Trace,
+    action: str,
+    numbers: list[str],
+    *leading: str,
+) -> None:
+    """Log that ``user`` was shown a nightly list naming the clients ``numbers`` (after ``leading``); commits.
+
+    The log names the clients as a live search's does (an erased client by the erasure's placeholder).
+    """
+    audit.lock_head(session)
+    gone = erasure.erased_meanwhile(session, settings, numbers)
+    audit.record(
+        session,
+        actor=user.username,
+        rol=Rol(user.rol).value,
+        action=action,
+        purpose=viewer.purpose or "bemiddeling",
+        subjects=[*leading, *(gone.get(n, n) for n in numbers)],
+        details=trace.origin,
+        request_id=trace.request_id,
+        gemeente=viewer.gemeente,
+    )
+    session.commit()
+
+
 def nightly_candidates(settings: Settings, session: Session, user: User, number: str, trace: Trace) -> dict[str, Any]:
     """The vacancy's nightly list as ``user``'s role may see it, audited (the caller's session is committed).
 
@@ -85,20 +115,7 @@ def nightly_candidates(settings: Settings, session: Session, user: User, number:
     numbers = [client.client_nummer for _, client in rows]
     hidden = set(numbers) if user.rol == Rol.ACCOUNTMANAGER else other_gemeenten(session, viewer, numbers)
     shown = [tokens.pseudonym(settings, vacancy.vacature_nummer, n) if n in hidden else n for n in numbers]
-    audit.lock_head(session)
-    gone = erasure.erased_meanwhile(session, settings, numbers)  # the log names the clients, as a live search's
-    audit.record(
-        session,
-        actor=user.username,
-        rol=Rol(user.rol).value,
-        action=ACTION,
-        purpose=viewer.purpose or "bemiddeling",
-        subjects=[vacancy.vacature_nummer, *(gone.get(n, n) for n in numbers)],
-        details=trace.origin,
-        request_id=trace.request_id,
-        gemeente=viewer.gemeente,
-    )
-    session.commit()
+    _audit_shown(settings, session, user, viewer, trace, ACTION, numbers, vacancy.vacature_nummer)
     return _listing(vacancy, mark, viewer, rows, shown)
 
 
@@ -172,20 +189,7 @@ def nightly_vacancies(settings: Settings, session: Session, user: User, number: 
             f"er is geen lijst van vannacht voor klant {client.client_nummer}: de nachtelijke match heeft nog "
             "niet gedraaid of vond geen open vacature binnen bereik; gebruik de actuele vacaturelijst"
         )
-    audit.lock_head(session)
-    gone = erasure.erased_meanwhile(session, settings, [client.client_nummer])
-    audit.record(
-        session,
-        actor=user.username,
-        rol=Rol(user.rol).value,
-        action=VACANCIES_ACTION,
-        purpose=viewer.purpose or "bemiddeling",
-        subjects=[gone.get(client.client_nummer, client.client_nummer)],
-        details=trace.origin,
-        request_id=trace.request_id,
-        gemeente=viewer.gemeente,
-    )
-    session.commit()
+    _audit_shown(settings, session, user, viewer, trace, VACANCIES_ACTION, [client.client_nummer])
     computed: datetime = mark.committed_at
     results = [
         {
