@@ -20,7 +20,7 @@ from matching.outcomes import propose
 from matching.settings import RankerSettings, Settings
 from tests.api.test_reasons import health_words
 from tests.factories import make_client, make_vacancy
-from tests.web.browser import check_accessibility, login, serve
+from tests.web.browser import ON_BOTH_DATABASES, check_accessibility, login, serve
 
 pytestmark = pytest.mark.slow  # Chromium against a served app: ≈ 20 s
 
@@ -28,9 +28,10 @@ SOURCE = "https://szeebra.example/klant/{klantnummer}"
 
 
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def settings(tmp_path_factory: pytest.TempPathFactory, web_database: str) -> Settings:
     return Settings(
         data_dir=tmp_path_factory.mktemp("plaats") / "var",
+        database_url=web_database,
         ranker=RankerSettings(poll_seconds=0),
         bronsysteem_url=SOURCE,
     )
@@ -66,6 +67,7 @@ def _search(page: Any, **fields: str) -> list[str]:
     return [row.inner_text() for row in page.locator("table.table tbody tr").all()]
 
 
+@ON_BOTH_DATABASES
 def test_vacancies_are_found_by_place_and_by_distance_with_the_place_shown(new_page) -> None:
     page = new_page()
     login(page, "consulent1")
@@ -97,6 +99,7 @@ def _chip(locator: Any) -> str:
     return re.sub(r"\s+", " ", locator.locator(".chip", has_text="Gegevens:").first.inner_text()).strip()
 
 
+@ON_BOTH_DATABASES
 def test_one_client_has_the_same_verdict_and_number_on_every_page(new_page) -> None:
     page = new_page()
     login(page, "consulent1")

@@ -21,7 +21,7 @@ from api.app import create_app
 from matching.matcher import Matcher
 from matching.settings import RankerSettings, Settings
 from tests.factories import make_client, make_vacancy
-from tests.web.browser import check_accessibility, login, serve
+from tests.web.browser import ON_BOTH_DATABASES, check_accessibility, login, serve
 
 pytestmark = pytest.mark.slow  # Chromium against a served app
 
@@ -32,8 +32,12 @@ SCREEN = {"width": 1366, "height": 900}
 
 
 @pytest.fixture(scope="module")
-def web_url(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[str]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("problems") / "var", ranker=RankerSettings(poll_seconds=0))
+def web_url(tmp_path_factory: pytest.TempPathFactory, embedder, web_database: str) -> Iterator[str]:
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("problems") / "var",
+        database_url=web_database,
+        ranker=RankerSettings(poll_seconds=0),
+    )
     matcher = Matcher(settings, embedder=embedder)
     with Session(matcher.engine) as session:
         for number, postcode in OWN.items():
@@ -96,6 +100,7 @@ def test_an_emptied_list_names_its_filter_and_offers_to_lift_it(new_page) -> Non
     assert page.get_by_label("Minstens uren per week").input_value() == ""
 
 
+@ON_BOTH_DATABASES
 def test_a_saved_search_is_confirmed_where_the_consulent_is(new_page) -> None:
     page = new_page()
     page.set_viewport_size(SCREEN)

@@ -21,7 +21,7 @@ from api.app import create_app
 from matching.matcher import Matcher
 from matching.settings import RankerSettings, Settings
 from tests.factories import make_client, make_vacancy
-from tests.web.browser import check_accessibility, login, serve
+from tests.web.browser import ON_BOTH_DATABASES, check_accessibility, login, serve
 
 pytestmark = pytest.mark.slow  # Chromium against a served app with an embedded world
 
@@ -31,8 +31,12 @@ PART = re.compile(r"([+\u2212]?)(\d+)$")
 
 
 @pytest.fixture(scope="module")
-def web_url(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[str]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("score") / "var", ranker=RankerSettings(poll_seconds=0))
+def web_url(tmp_path_factory: pytest.TempPathFactory, embedder, web_database: str) -> Iterator[str]:
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("score") / "var",
+        database_url=web_database,
+        ranker=RankerSettings(poll_seconds=0),
+    )
     matcher = Matcher(settings, embedder=embedder)
     with Session(matcher.engine) as session:
         make_client(session, client_nummer="K-S1", consulent="wc-a")
@@ -108,6 +112,7 @@ def push(web_url: str, vacancy: str) -> None:
         assert response.status_code == 200, response.text
 
 
+@ON_BOTH_DATABASES
 def test_the_card_the_intake_and_the_inbox_show_the_same_score(new_page, web_url: str) -> None:
     page = new_page()
     login(page, "consulent1")

@@ -16,7 +16,7 @@ from api.app import create_app
 from matching.matcher import Matcher
 from matching.settings import RankerSettings, Settings
 from tests.factories import make_client, make_vacancy
-from tests.web.browser import check_accessibility, login, serve
+from tests.web.browser import ON_BOTH_DATABASES, check_accessibility, login, serve
 
 pytestmark = pytest.mark.slow  # Chromium against a served app: ≈ 15 s
 
@@ -24,8 +24,12 @@ VACANCY = "V-TOE"
 
 
 @pytest.fixture(scope="module")
-def web_url(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[str]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("toezicht") / "var", ranker=RankerSettings(poll_seconds=0))
+def web_url(tmp_path_factory: pytest.TempPathFactory, embedder, web_database: str) -> Iterator[str]:
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("toezicht") / "var",
+        database_url=web_database,
+        ranker=RankerSettings(poll_seconds=0),
+    )
     matcher = Matcher(settings, embedder=embedder)
     with Session(matcher.engine) as session:
         for number in ("K-T1", "K-T2", "K-T3"):
@@ -38,6 +42,7 @@ def web_url(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[str]
         yield url
 
 
+@ON_BOTH_DATABASES
 def test_beheerder_creates_changes_and_deactivates_an_account_and_searches_the_audit_log(new_page) -> None:
     page = new_page()
     login(page, "beheerder")
@@ -99,6 +104,7 @@ def test_beheerder_creates_changes_and_deactivates_an_account_and_searches_the_a
     assert page.get_by_label("Vanaf").get_attribute("aria-invalid") == "true"
 
 
+@ON_BOTH_DATABASES
 def test_kill_switch_reaches_the_consulents_list_and_the_report_shows_deviations(new_page) -> None:
     consulent = new_page()
     login(consulent, "consulent1")
