@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from sqlmodel import Session, select
@@ -30,17 +30,14 @@ from matching.settings import RetrievalSettings
 from matching.taxonomy import Taxonomy
 from matching.vocab import ASPECTS
 
-if TYPE_CHECKING:  # a type only: the ranker module loads lightgbm, which inbox and oversight never need
-    from matching.ranker import LearnedRanker
-
 # What measures a client's distance: left out for a viewer outside the caseload (matching.disclosure).
 LOCATION_SIGNALS = frozenset({"distance"})
 LOCATION_GROUPS = frozenset({"reis"})
 
 
-def learned_contributions(ranker: LearnedRanker, pairs: np.ndarray) -> list[dict[str, float]]:
-    """Per row of ``pairs`` (feature rows of the shown pairs): the model's contribution per group."""
-    contributions = ranker.contributions(pairs)
+def learned_contributions(contributions: np.ndarray) -> list[dict[str, float]]:
+    """Per row of the ranker's contributions (:meth:`matching.ranker.LearnedRanker.contributions` of the
+    shown pairs): the model's contribution per group."""
     return [group_contributions(dict(zip(FEATURE_NAMES, row, strict=True)), FEATURE_GROUP) for row in contributions]
 
 

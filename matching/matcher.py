@@ -10,10 +10,12 @@ beperkingen of a client outside the viewer's caseload shape nothing and their ka
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from sqlmodel import Session, select
@@ -35,6 +37,7 @@ from matching.side_state import SideState
 from matching.structured import ClientArrays, VacancyArrays
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 ADVICE = "Dit is een suggestie om met de klant te bespreken, geen besluit. De consulent beoordeelt of een match past."
 TOP_MAX = 500
@@ -334,12 +337,13 @@ class Matcher:
             order = pipeline.order(score, top)
             now = utcnow()
             results = self._vacancy_results(db, client, c_row, clients, vacancies, eligibility, pool, score, order, now)
+            assessed = quality.assess(client, now)
             return VacancyList(
                 client_id=client.client_nummer,
                 advies=ADVICE,
                 ranked_by=self._weighted_description(None),
-                ontbrekende_gegevens=quality.missing_fields(client),
-                datakwaliteit=quality.assess(client, now).to_json(),
+                ontbrekende_gegevens=list(assessed.missing),
+                datakwaliteit=assessed.to_json(),
                 aantal_geschikt=int(eligibility.mask.sum()),
                 niet_getoond=annotate.not_shown(eligibility.counts, "vacatures", hard=int(eligibility.hard.sum())),
                 results=results,
@@ -468,33 +472,28 @@ class _CandidateRanking:
             exposed = pipeline.Exposure(before, clients.trede[pool.rows], strength, average, floor)
         self.order = order = pipeline.order(score, top, exposed)
         shown_pairs = pairs[order] if pairs is not None else self._pairs(order)
-        contributions = (
-            annotate.learned_contributions(ranker, shown_pairs)
-            if ranker is not None
-            else annotate.weighted_contributions(pool.signals, weights, order)
-        )
-        return self._explained(score, shown_pairs, contributions)
+        if ranker is None:
+            weighted = annotate.weighted_contributions(pool.signals, weights, order)
+            return self._explained(score, shown_pairs, lambda: weighted)
+        # LightGBM's exact SHAP values are the explanations' largest cost (≈ 10 ms for 50 rows on one
+        # core); they run on another thread, in native code without the GIL, while this one reads the
+        # shown rows and checks their profiles.
+        raw = _in_background(lambda: ranker.contributions(shown_pairs))
+        return self._explained(score, shown_pairs, lambda: annotate.learned_contributions(raw()))
 
     def _explained(
-        self, score: np.ndarray, shown_pairs: np.ndarray, contributions: list[dict[str, float]]
+        self, score: np.ndarray, shown_pairs: np.ndarray, contributions: Callable[[], list[dict[str, float]]]
     ) -> list[CandidateResult]:
-        pool, clients, taxonomy = self.pool, self.clients, self.matcher.taxonomy
+        """The shown clients with their explanations; ``contributions`` (per shown row, per group) is
+        asked for only after what does not need it: the rows read, the scores shown, the profiles checked."""
+        pool, clients = self.pool, self.clients
         wanted = clients.ids[pool.rows[self.order]].tolist()
-        shown = display_score.breakdowns(shown_pairs)
         rows_by_id = {row.id: row for row in self.session.exec(select(Client).where(Client.id.in_(wanted)))}  # type: ignore[union-attr]
+        shown = display_score.breakdowns(shown_pairs)
+        prepared = [self._prepared(rows_by_id, rank, position, shown_pairs) for rank, position in enumerate(self.order)]
+        grouped = contributions()
         results = []
-        for rank, position in enumerate(self.order, start=1):
-            row = pool.rows[position]
-            client = rows_by_id[int(clients.ids[row])]
-            full = bool(self.full_view[row])
-            distance = float(self.distance_km[row])
-            facts = PairFacts(
-                distance_km=distance,
-                max_km=float(clients.max_km[row]),
-                mode=clients.mode[row],
-                values=dict(zip(FEATURE_NAMES, shown_pairs[rank - 1].tolist(), strict=True)),
-                distance_band=None if full else disclosure.distance_band(distance),
-            )
+        for rank, (position, client, facts, full, checked) in enumerate(prepared, start=1):
             signals = {name: float(values[position]) for name, values in pool.signals.items()}
             results.append(
                 CandidateResult(
@@ -505,12 +504,51 @@ class _CandidateRanking:
                     trede=client.trede,
                     route=client.route,
                     explained=annotate.explained(
-                        client, self.vacancy, contributions[rank - 1], facts, signals, taxonomy, beperkingen=full
+                        client, self.vacancy, grouped[rank - 1], facts, signals, self.matcher.taxonomy, beperkingen=full
                     ),
                     # stale or contradictory profiles are flagged, not silently ranked low
-                    datakwaliteit=quality.assess(client, self.now).to_json(),
-                    ontbrekende_gegevens=quality.missing_fields(client),
+                    datakwaliteit=checked[0],
+                    ontbrekende_gegevens=checked[1],
                     eigen_klant=full if self.viewer.caseload is not None else None,
                 )
             )
         return results
+
+    def _prepared(
+        self, rows_by_id: dict[int, Client], index: int, position: int, shown_pairs: np.ndarray
+    ) -> tuple[int, Client, PairFacts, bool, tuple[dict[str, Any], list[str]]]:
+        """What one shown client's result needs besides the contributions: its row, the pair's facts,
+        whether the viewer sees it in full, and its profile's data quality and missing fields."""
+        clients = self.clients
+        row = self.pool.rows[position]
+        client = rows_by_id[int(clients.ids[row])]
+        full = bool(self.full_view[row])
+        distance = float(self.distance_km[row])
+        facts = PairFacts(
+            distance_km=distance,
+            max_km=float(clients.max_km[row]),
+            mode=clients.mode[row],
+            values=dict(zip(FEATURE_NAMES, shown_pairs[index].tolist(), strict=True)),
+            distance_band=None if full else disclosure.distance_band(distance),
+        )
+        assessed = quality.assess(client, self.now)
+        checked = (assessed.to_json(), list(assessed.missing))
+        return position, client, facts, full, checked
+
+
+def _in_background(call: Callable[[], T]) -> Callable[[], T]:
+    """``call`` started on a thread of its own; what is returned waits for its result (or raises its error).
+
+    Worth it only for native code that lets go of the GIL (LightGBM's predict, through ctypes): it runs
+    on the other core while the calling thread goes on.
+    """
+    future: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(call())
+        except BaseException as error:  # handed to the caller of result()
+            future.set_exception(error)
+
+    threading.Thread(target=run, name="werkmatch-bijdragen", daemon=True).start()
+    return future.result

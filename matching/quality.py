@@ -145,6 +145,7 @@ class ProfileQuality:
         status: ``ok``, ``onvolledig``, ``verouderd`` or ``tegenstrijdig``: the worst that applies.
         signalen: Dutch sentences, each saying what to fix; contradictions first.
         codes: One code per signal (``onvolledig:competenties``, ``verouderd``, ...), for counting.
+        missing: :func:`missing_fields` of the profile (a list shows both: computed once).
     """
 
     score: float
@@ -154,6 +155,7 @@ class ProfileQuality:
     status: str
     signalen: tuple[str, ...] = ()
     codes: tuple[str, ...] = field(default=(), repr=False)
+    missing: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def severity(self) -> int:
@@ -241,6 +243,7 @@ def assess(client: Client, now: datetime) -> ProfileQuality:
         status=status,
         signalen=tuple(texts),
         codes=tuple(codes),
+        missing=tuple(missing),
     )
 
 
