@@ -1,0 +1,199 @@
+"""Readiness read from what the client and the consulent wrote, as a saved artefact (issue 19, item 2).
+
+The ranker's profile features miss the hidden motivation, reliability and ability that show only in
+free text (``zelfbeschrijving``, ``notities``). :class:`NotesReadiness` turns those two texts into one
+number per client, ``notes_readiness``, with nothing learned at apply time:
+
+1. **Fragments.** Each text is cut into sentences and the comma, semicolon and slash clauses of
+   consulent shorthand (:func:`fragments`), feminine job forms folded first (no gender in a vector).
+2. **Health out.** A fragment is dropped when a Dutch health stem starts a word (:data:`HEALTH_STEMS`,
+   general vocabulary) or when a logistic detector on its vector (fitted on the bestand: which
+   wordings are written about people with a recorded beperking) says so; the rest is averaged per
+   text and scaled to unit length (own words and notes side by side, ``2 x dimension`` numbers).
+3. **Projected.** Every saved direction along which a linear model told clients with a recorded
+   beperking from those without is removed, in the order they were found (iterative null-space
+   projection, Ravfogel et al. 2020).
+4. **Scored.** A ridge regression of the projected vector gives the column.
+
+The fit lives in :mod:`training.notes_fit`; this module only applies and stores. The artefact names
+the embedding model its vectors came from and is refused for another (:meth:`NotesReadiness.load`):
+a readiness read from another model's vectors is noise that looks like a signal.
+
+Not yet a ranker feature: ``bench/ranker_variants_notes.py`` measures it as a challenger column.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from matching.errors import ModelError
+from matching.gendered import neutral_text
+
+SCHEMA_VERSION = 1
+CONFIG_FILE = "notes_readiness.json"
+ARRAYS_FILE = "notes_readiness.npz"
+LEARNED_THRESHOLD = 0.7  # the fragment detector's probability at or above which a fragment is dropped
+EXPLANATION = "Wat klant en consulent over inzet en afspraken schreven (zonder gezondheid)"
+"""The Dutch line the column shows in the explanations once it is served."""
+
+# Health, illness and disability in general Dutch, matched at a word start (so "angst" is not "ontvangst").
+HEALTH_STEMS = (
+    "gezond", "ziek", "medisch", "medic", "beperk", "handicap", "invalide", "arbeidsongeschikt", "verzuim",
+    "psychi", "diagnose", "therap", "burn-out", "burnout", "zwanger", "klacht", "pijn", "last van", "allerg",
+    "astma", "angst", "depress", "stress", "prikkel", "adhd", "autis", "leerprobl", "dyslex", "epilep", "diabet",
+    "migraine", "reuma", "operatie", "revalid", "arts", "medicij", "verslav", "trauma", "fysiek", "lichamelijk",
+    "belastba", "vermoeid", "slaap", "rug", "knie", "schouder", "nek", "long", "hart", "gehoor", "doof", "blind",
+    "rolstoel", "loopvermogen", "mantelzorg", "zorgtaken",
+)  # fmt: skip
+_HEALTH = re.compile(r"(?<![a-zà-ÿ])(?:" + "|".join(map(re.escape, HEALTH_STEMS)) + ")", re.IGNORECASE)
+_CLAUSES = re.compile(r"\s*(?:[.;!?]\s+|,\s+|\s+/\s+|\n+)\s*")
+
+
+def fragments(text: str | None) -> list[str]:
+    """Sentences and shorthand clauses, feminine job forms folded as the index folds them."""
+    return [neutral_text(part.strip(" .;,/")) for part in _CLAUSES.split(text or "") if part.strip(" .;,/")]
+
+
+def health_stem(piece: str) -> bool:
+    """True when a Dutch health or beperking stem starts a word of ``piece``."""
+    return bool(_HEALTH.search(piece))
+
+
+def client_matrix(
+    texts: Sequence[tuple[str, str]], pieces: Sequence[str], vectors: np.ndarray, drop: np.ndarray
+) -> np.ndarray:
+    """Per client, the unit mean vector of its kept own-words fragments beside that of its notes (zeros when none).
+
+    Args:
+        texts: Per client, (zelfbeschrijving, notities).
+        pieces: Every fragment of ``texts`` (:func:`fragments`), each once.
+        vectors: The fragments' document vectors, row ``i`` for ``pieces[i]``.
+        drop: Per piece, True when it must not count (health content).
+    """
+    row_of = {piece: row for row, piece in enumerate(pieces)}
+    width = vectors.shape[1]
+    out = np.zeros((len(texts), 2 * width), np.float32)
+    for position, written in enumerate(texts):
+        for side, text in enumerate(written):
+            rows = [row_of[piece] for piece in fragments(text) if not drop[row_of[piece]]]
+            if rows:
+                mean = vectors[rows].mean(axis=0)
+                out[position, side * width : (side + 1) * width] = mean / max(float(np.linalg.norm(mean)), 1e-9)
+    return out
+
+
+def remove_directions(matrix: np.ndarray, directions: np.ndarray) -> np.ndarray:
+    """``matrix`` with each unit row of ``directions`` projected away, in order (the null-space projection)."""
+    out = np.asarray(matrix, np.float32).copy()
+    for direction in np.asarray(directions, np.float32):
+        out -= np.outer(out @ direction, direction)
+    return out
+
+
+@dataclass(frozen=True)
+class NotesReadiness:
+    """A fitted notes-readiness column: the detector, the projection and the ridge, for one embedding model."""
+
+    model_id: str  # the embedder's model_id the fragment vectors came from
+    detector_coef: np.ndarray  # (dimension,) logistic detector of health fragments
+    detector_intercept: float
+    directions: np.ndarray  # (rounds, 2 * dimension) unit directions removed in order
+    ridge_coef: np.ndarray  # (2 * dimension,)
+    ridge_intercept: float
+    threshold: float = LEARNED_THRESHOLD
+    provenance: dict[str, Any] | None = None
+
+    @property
+    def dimension(self) -> int:
+        return len(self.detector_coef)
+
+    def dropped(self, pieces: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+        """Per fragment: health content by a stem or by the detector (probability ≥ threshold)."""
+        logits = np.asarray(vectors, np.float64) @ self.detector_coef + self.detector_intercept
+        learned = 1.0 / (1.0 + np.exp(-logits)) >= self.threshold
+        return np.array([health_stem(piece) for piece in pieces], bool) | learned
+
+    def score_matrix(self, matrix: np.ndarray) -> np.ndarray:
+        """The column for client rows of :func:`client_matrix`: projected, then the ridge."""
+        projected = remove_directions(matrix, self.directions)
+        return projected.astype(np.float64) @ self.ridge_coef + self.ridge_intercept
+
+    def scores(self, texts: Sequence[tuple[str, str]], embed: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+        """The column per client from its (zelfbeschrijving, notities); ``embed`` maps fragments to document vectors."""
+        pieces = sorted({piece for written in texts for text in written for piece in fragments(text)})
+        vectors = embed(pieces) if pieces else np.zeros((0, self.dimension), np.float32)
+        if vectors.shape != (len(pieces), self.dimension):
+            raise ModelError(
+                f"de notities-kolom verwacht vectoren van {self.dimension} getallen, niet {vectors.shape[1:]}"
+            )
+        return self.score_matrix(client_matrix(texts, pieces, vectors, self.dropped(pieces, vectors)))
+
+    def save(self, directory: Path) -> Path:
+        """Write the arrays and ``notes_readiness.json`` beside them; each file is replaced whole or not at all."""
+        directory.mkdir(parents=True, exist_ok=True)
+        config = {
+            "schemaVersion": SCHEMA_VERSION,
+            "modelId": self.model_id,
+            "dimension": self.dimension,
+            "rounds": len(self.directions),
+            "threshold": self.threshold,
+            "detectorIntercept": self.detector_intercept,
+            "ridgeIntercept": self.ridge_intercept,
+            "explanation": EXPLANATION,
+            "provenance": self.provenance or {},
+        }
+        with tempfile.NamedTemporaryFile(dir=directory, suffix=".npz", delete=False) as handle:
+            np.savez(handle, detector_coef=self.detector_coef, directions=self.directions, ridge_coef=self.ridge_coef)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, directory / ARRAYS_FILE)
+        text = json.dumps(config, indent=2, ensure_ascii=False) + "\n"
+        with tempfile.NamedTemporaryFile("w", dir=directory, suffix=".json", delete=False, encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(out.name, directory / CONFIG_FILE)
+        return directory
+
+    @classmethod
+    def load(cls, directory: Path, model_id: str) -> NotesReadiness:
+        """Read a saved column; refused (Dutch :class:`ModelError`) when unreadable or made with another model."""
+        config_path, arrays_path = Path(directory) / CONFIG_FILE, Path(directory) / ARRAYS_FILE
+        try:
+            config = json.loads(config_path.read_text(encoding="utf-8"))
+            with np.load(arrays_path, allow_pickle=False) as arrays:
+                detector, directions, ridge = (arrays[k] for k in ("detector_coef", "directions", "ridge_coef"))
+        except (OSError, ValueError, KeyError) as error:
+            raise ModelError(f"de notities-kolom in {directory} is niet leesbaar: {error}") from error
+        if config.get("schemaVersion") != SCHEMA_VERSION:
+            raise ModelError(
+                f"de notities-kolom in {directory} heeft schemaversie {config.get('schemaVersion')}, deze versie "
+                f"van werkmatch leest {SCHEMA_VERSION}; train de ranker opnieuw (werkmatch train)"
+            )
+        if config.get("modelId") != model_id:
+            raise ModelError(
+                f"de notities-kolom in {directory} is gemaakt met embeddingmodel {config.get('modelId')!r}, "
+                f"de index gebruikt {model_id!r}; train de ranker opnieuw met dit model (werkmatch train)"
+            )
+        width = 2 * len(detector)
+        if directions.ndim != 2 or directions.shape[1] != width or ridge.shape != (width,):
+            raise ModelError(f"de notities-kolom in {directory} heeft arrays van de verkeerde vorm")
+        return cls(
+            model_id=model_id,
+            detector_coef=detector,
+            detector_intercept=float(config["detectorIntercept"]),
+            directions=directions,
+            ridge_coef=ridge,
+            ridge_intercept=float(config["ridgeIntercept"]),
+            threshold=float(config["threshold"]),
+            provenance=config.get("provenance") or {},
+        )
