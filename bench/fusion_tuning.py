@@ -11,12 +11,18 @@ best part on *every* set, so the worst set decides):
 
 1. Candidates: the current fusion (:func:`matching.scoring.fuse`), every earlier candidate below, and
    the grid :data:`GRID_RATIOS` × :data:`GRID_TOPS` (``z(dense) + r · agreement in top t · z(lexical)``).
+   Added in session 26, written down here before the run on the seven tuning halves that include
+   ``nl_titels`` (the first set hard for dense): three families that keep dense in charge in other
+   ways, each at lexical/dense :data:`S26_RATIOS`: the gate squared (``agreement²``, so a chance
+   overlap counts for less), the gate read by rank (rank-biased overlap, p = 0.9, of the two top 10s,
+   so agreement on the first places counts more), and lexical added only within dense's top
+   :data:`S26_DENSE_TOPS` (BM25 reorders what the embedding found and lifts nothing from below it).
 2. Pick the candidate with the largest **worst margin** over all tuning halves.
 3. Candidates whose worst margin is within :data:`TIE` of that largest one count as tied; among them
    the largest **mean margin** over the tuning halves wins (the current fusion on an exact tie).
 
-    nice .venv/bin/python bench/fusion_tuning.py > bench/results/pairs-fusion-rule.json
-    nice .venv/bin/python bench/fusion_tuning.py --half heldout > bench/results/pairs-fusion-heldout.json
+    nice -n 10 .venv/bin/python bench/fusion_tuning.py > bench/results/fusion-rule-s26.json
+    nice -n 10 .venv/bin/python bench/fusion_tuning.py --half heldout > bench/results/fusion-heldout-s26.json
 """
 
 from __future__ import annotations
@@ -35,10 +41,13 @@ from matching.settings import EmbeddingSettings, RetrievalSettings
 from training.embedding_eval import _metrics, is_pairs_file, read_pairs, score_matrices
 
 EVAL = Path(__file__).resolve().parents[1] / "data" / "eval"
-COMMAND = "nice -n 10 .venv/bin/python bench/fusion_tuning.py --half {half} > bench/results/pairs-fusion-{file}.json"
+COMMAND = "nice -n 10 .venv/bin/python bench/fusion_tuning.py --half {half} > bench/results/fusion-{file}-s26.json"
 GRID_RATIOS = (0.05, 0.1, 0.2, 0.375)  # lexical/dense after z-scores
 GRID_TOPS = (10, 20)  # the agreement gate's top
 TIE = 0.001  # worst margins this close count as tied
+S26_RATIOS = (0.1, 0.2, 0.375)  # the session-26 families' lexical/dense
+S26_DENSE_TOPS = (10, 20)  # lexical only within dense's top k
+RBO_P = 0.9  # rank-biased overlap's persistence
 Fusion = Callable[[np.ndarray, np.ndarray], np.ndarray]  # one query: raw cosine, raw BM25 -> scores
 
 
@@ -81,6 +90,57 @@ def _z_sum_beyond_chance(ratio: float, top: int) -> Fusion:
     return fused
 
 
+def _rbo(dense: np.ndarray, lexical: np.ndarray, top: int = 10, p: float = RBO_P) -> float:
+    """Rank-biased overlap of dense's and BM25's top ``top`` (BM25 > 0 only), 1 for identical lists."""
+    top = min(top, len(dense))
+    best_dense = np.argsort(-dense, kind="stable")[:top]
+    best_lexical = [i for i in np.argsort(-lexical, kind="stable")[:top] if lexical[i] > 0]
+    weights = p ** np.arange(top)
+    shares = [len(set(best_dense[: d + 1]) & set(best_lexical[: d + 1])) / (d + 1) for d in range(top)]
+    return float(np.dot(weights, shares) / weights.sum()) if top else 0.0
+
+
+def _z_sum_gate(ratio: float, gate: Callable[[np.ndarray, np.ndarray], float]) -> Fusion:
+    def fused(dense: np.ndarray, lexical: np.ndarray) -> np.ndarray:
+        return _z(dense) + ratio * gate(dense, lexical) * _z(lexical)
+
+    return fused
+
+
+def _z_sum_within_dense_top(ratio: float, k: int) -> Fusion:
+    """Lexical (× agreement in top 10) added only to dense's top ``k``; the rest keep z(dense) alone."""
+
+    def fused(dense: np.ndarray, lexical: np.ndarray) -> np.ndarray:
+        within = np.zeros(len(dense), bool)
+        within[np.argsort(-dense, kind="stable")[:k]] = True
+        return _z(dense) + within * (ratio * scoring.agreement(dense, lexical, 10) * _z(lexical))
+
+    return fused
+
+
+def session26_candidates() -> dict[str, Fusion]:
+    """The three families added in session 26 (module docstring, rule item 1)."""
+    return {
+        **{
+            f"s26: z-scores, lexical × {r} × agreement² in top 10": _z_sum_gate(
+                r, lambda d, b: scoring.agreement(d, b, 10) ** 2
+            )
+            for r in S26_RATIOS
+        },
+        **{
+            f"s26: z-scores, lexical × {r} × rank-biased overlap of the top 10": _z_sum_gate(r, _rbo)
+            for r in S26_RATIOS
+        },
+        **{
+            f"s26: z-scores, lexical × {r} × agreement in top 10, only within dense's top {k}": _z_sum_within_dense_top(
+                r, k
+            )
+            for r in S26_RATIOS
+            for k in S26_DENSE_TOPS
+        },
+    }
+
+
 def candidates(weights: RetrievalSettings) -> dict[str, Fusion]:
     ratio = weights.weight_lexical / weights.weight_dense
     current = f"current: matching.scoring.fuse (z-scores, × agreement in top {scoring.AGREEMENT_TOP})"
@@ -104,6 +164,7 @@ def candidates(weights: RetrievalSettings) -> dict[str, Fusion]:
             for r in GRID_RATIOS
             for top in GRID_TOPS
         },
+        **session26_candidates(),
     }
 
 
@@ -146,6 +207,7 @@ def main() -> None:
     }
     result = {
         "command": COMMAND.format(half=half, file="rule" if half == "tuning" else half),
+        "sets": sorted(sets),
         "model": embedder.model_id,
         "rule": __doc__.split("The rule,")[1].split("    nice")[0].strip(),
         "picked": pick(rows) if half == "tuning" else None,
