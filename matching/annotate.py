@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -70,19 +71,39 @@ def explained(
         beperkingen: The viewer may see this client's beperkingen; otherwise the kansen (derived from
             them) are not computed at all.
     """
-    explanation = explain_pair(client, vacancy, contributions, facts, taxonomy)
+    return explaining(client, vacancy, facts, signals, taxonomy, beperkingen)(contributions)
+
+
+def explaining(
+    client: Client,
+    vacancy: Vacancy,
+    facts: PairFacts,
+    signals: dict[str, float],
+    taxonomy: Taxonomy,
+    beperkingen: bool = True,
+) -> Callable[[dict[str, float]], Explained]:
+    """:func:`explained` in two steps: what the contributions do not shape (kansen, near miss) now, the
+    explanation when the contributions are given (a search computes them meanwhile)."""
     banded = facts.distance_band is not None  # a viewer outside the caseload (matching.disclosure, rule 2)
     near = development.near_miss(client, vacancy, taxonomy)
-    return Explained(
-        distance_km=None if banded else round(facts.distance_km, 1),
-        distance_band=disclosure.distance_band(facts.distance_km),
-        signals={name: round(value, 4) for name, value in signals.items() if not (banded and name in LOCATION_SIGNALS)},
-        reasons=explanation.reasons,
-        aandachtspunten=explanation.aandachtspunten,
-        bijdragen=[item for item in explanation.bijdragen if not (banded and item["kenmerk"] in LOCATION_GROUPS)],
-        kansen=kansen(client, vacancy) if beperkingen else None,
-        bijna_passend=near.to_json() if near is not None else None,
-    )
+    found_kansen = kansen(client, vacancy) if beperkingen else None
+
+    def finish(contributions: dict[str, float]) -> Explained:
+        explanation = explain_pair(client, vacancy, contributions, facts, taxonomy)
+        return Explained(
+            distance_km=None if banded else round(facts.distance_km, 1),
+            distance_band=disclosure.distance_band(facts.distance_km),
+            signals={
+                name: round(value, 4) for name, value in signals.items() if not (banded and name in LOCATION_SIGNALS)
+            },
+            reasons=explanation.reasons,
+            aandachtspunten=explanation.aandachtspunten,
+            bijdragen=[item for item in explanation.bijdragen if not (banded and item["kenmerk"] in LOCATION_GROUPS)],
+            kansen=found_kansen,
+            bijna_passend=near.to_json() if near is not None else None,
+        )
+
+    return finish
 
 
 def offered_by(vacancy: Vacancy) -> frozenset[str]:

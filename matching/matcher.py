@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -31,7 +32,7 @@ from matching.index_sync import IndexSync, Side
 from matching.lookup import find_client, find_vacancy
 from matching.pipeline import NO_FILTERS, CandidateFilters, Eligibility, Pool
 from matching.ranker import WEIGHTED, LearnedRanker, RankerError, load_ranker
-from matching.results import CandidateList, CandidateResult, NotShown, VacancyList, VacancyResult
+from matching.results import CandidateList, CandidateResult, Explained, NotShown, VacancyList, VacancyResult
 from matching.settings import RetrievalSettings, Settings
 from matching.side_state import SideState
 from matching.structured import ClientArrays, VacancyArrays
@@ -477,7 +478,7 @@ class _CandidateRanking:
             return self._explained(score, shown_pairs, lambda: weighted)
         # LightGBM's exact SHAP values are the explanations' largest cost (≈ 10 ms for 50 rows on one
         # core); they run on another thread, in native code without the GIL, while this one reads the
-        # shown rows and checks their profiles.
+        # shown rows, checks their profiles and works out their kansen and near misses.
         raw = _in_background(lambda: ranker.contributions(shown_pairs))
         return self._explained(score, shown_pairs, lambda: annotate.learned_contributions(raw()))
 
@@ -485,40 +486,36 @@ class _CandidateRanking:
         self, score: np.ndarray, shown_pairs: np.ndarray, contributions: Callable[[], list[dict[str, float]]]
     ) -> list[CandidateResult]:
         """The shown clients with their explanations; ``contributions`` (per shown row, per group) is
-        asked for only after what does not need it: the rows read, the scores shown, the profiles checked."""
-        pool, clients = self.pool, self.clients
-        wanted = clients.ids[pool.rows[self.order]].tolist()
+        asked for only after what does not need it: the rows read, the scores shown, the profiles checked,
+        the kansen and near misses worked out."""
+        wanted = self.clients.ids[self.pool.rows[self.order]].tolist()
         rows_by_id = {row.id: row for row in self.session.exec(select(Client).where(Client.id.in_(wanted)))}  # type: ignore[union-attr]
         shown = display_score.breakdowns(shown_pairs)
-        prepared = [self._prepared(rows_by_id, rank, position, shown_pairs) for rank, position in enumerate(self.order)]
+        prepared = [
+            self._prepared(rows_by_id, index, position, shown_pairs) for index, position in enumerate(self.order)
+        ]
         grouped = contributions()
-        results = []
-        for rank, (position, client, facts, full, checked) in enumerate(prepared, start=1):
-            signals = {name: float(values[position]) for name, values in pool.signals.items()}
-            results.append(
-                CandidateResult(
-                    rank=rank,
-                    ranking_score=round(float(score[position]), 4 if full else disclosure.OUTSIDER_SCORE_DECIMALS),
-                    display=shown[rank - 1] if full else shown[rank - 1].hiding(display_score.OUTSIDER_HIDDEN),
-                    client_id=client.client_nummer,
-                    trede=client.trede,
-                    route=client.route,
-                    explained=annotate.explained(
-                        client, self.vacancy, grouped[rank - 1], facts, signals, self.matcher.taxonomy, beperkingen=full
-                    ),
-                    # stale or contradictory profiles are flagged, not silently ranked low
-                    datakwaliteit=checked[0],
-                    ontbrekende_gegevens=checked[1],
-                    eigen_klant=full if self.viewer.caseload is not None else None,
-                )
+        return [
+            CandidateResult(
+                rank=rank,
+                ranking_score=round(
+                    float(score[item.position]), 4 if item.full else disclosure.OUTSIDER_SCORE_DECIMALS
+                ),
+                display=shown[rank - 1] if item.full else shown[rank - 1].hiding(display_score.OUTSIDER_HIDDEN),
+                client_id=item.client.client_nummer,
+                trede=item.client.trede,
+                route=item.client.route,
+                explained=item.explain(grouped[rank - 1]),
+                # stale or contradictory profiles are flagged, not silently ranked low
+                datakwaliteit=item.checked.to_json(),
+                ontbrekende_gegevens=list(item.checked.missing),
+                eigen_klant=item.full if self.viewer.caseload is not None else None,
             )
-        return results
+            for rank, item in enumerate(prepared, start=1)
+        ]
 
-    def _prepared(
-        self, rows_by_id: dict[int, Client], index: int, position: int, shown_pairs: np.ndarray
-    ) -> tuple[int, Client, PairFacts, bool, tuple[dict[str, Any], list[str]]]:
-        """What one shown client's result needs besides the contributions: its row, the pair's facts,
-        whether the viewer sees it in full, and its profile's data quality and missing fields."""
+    def _prepared(self, rows_by_id: dict[int, Client], index: int, position: int, shown_pairs: np.ndarray) -> _Shown:
+        """What one shown client's result needs besides the contributions."""
         clients = self.clients
         row = self.pool.rows[position]
         client = rows_by_id[int(clients.ids[row])]
@@ -531,9 +528,21 @@ class _CandidateRanking:
             values=dict(zip(FEATURE_NAMES, shown_pairs[index].tolist(), strict=True)),
             distance_band=None if full else disclosure.distance_band(distance),
         )
-        assessed = quality.assess(client, self.now)
-        checked = (assessed.to_json(), list(assessed.missing))
-        return position, client, facts, full, checked
+        signals = {name: float(values[position]) for name, values in self.pool.signals.items()}
+        explain = annotate.explaining(client, self.vacancy, facts, signals, self.matcher.taxonomy, beperkingen=full)
+        return _Shown(position, client, full, explain, quality.assess(client, self.now))
+
+
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """One shown client before the contributions are in: its row, whether the viewer sees it in full, the
+    rest of its explanation (:func:`matching.annotate.explaining`) and its profile's data quality."""
+
+    position: int
+    client: Client
+    full: bool
+    explain: Callable[[dict[str, float]], Explained]
+    checked: quality.ProfileQuality
 
 
 def _in_background(call: Callable[[], T]) -> Callable[[], T]:
