@@ -11,8 +11,8 @@ learned column, ``notes_readiness``, and judges it the way ``werkmatch evaluate`
    slash clauses of consulent shorthand), each embedded with the service's own model through the
    embedding cache, and averaged per text (own words and notes side by side, 2 x 384 numbers).
 2. **Health out.** Before a fragment counts, two detectors drop health and beperking content:
-   Dutch health stems at a word start (:data:`HEALTH_STEMS`, general vocabulary, not the generator's
-   templates), and a logistic model on the fragment vectors that learns from the bestand which
+   Dutch health stems at a word start (:data:`matching.notes_readiness.HEALTH_STEMS`, general vocabulary,
+   not the generator's templates), and a logistic model on the fragment vectors that learns from the bestand which
    fragments are written about people with a recorded beperking, so wordings the stems miss go too.
    What is left is then projected off every direction along which a linear model still separates
    clients with and without a recorded beperking (iterative null-space projection, Ravfogel et al.
@@ -25,6 +25,10 @@ learned column, ``notes_readiness``, and judges it the way ``werkmatch evaluate`
    80 % of training vacancies, 150 pools of the newest 20 %); ``--held-out`` then scores the chosen one
    once on the 200 held-out pools ``werkmatch evaluate`` samples, with the shipped fairness replay.
 
+The pieces are the saved artefact's (:mod:`matching.notes_readiness` applies and stores it,
+:mod:`training.notes_fit` fits it); the chosen variant is fitted and applied through that artefact in
+``--held-out``, and its largest difference from this script's own matrix path is reported.
+
 Every variant also reports how well its scores separate clients *with* a beperking that nobody
 recorded from clients without any (ROC AUC among clients with none recorded; 0.5 = not at all),
 for the column itself and for the ranker's pool scores beside the ranker without it.
@@ -34,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -42,46 +45,39 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.ensemble import HistGradientBoostingRegressor
-from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import roc_auc_score
 from sqlmodel import Session, select
 
 import training.rankers as rankers
 from matching.domain import AuditKenmerken, Client
 from matching.embedding import embed_cached
-from matching.gendered import neutral_text
 from matching.matcher import Matcher
+from matching.notes_readiness import (
+    EXPLANATION,
+    LEARNED_THRESHOLD,
+    NotesReadiness,
+    client_matrix,
+    fragments,
+    health_stem,
+    remove_directions,
+)
 from matching.settings import Settings
 from training import latent
 from training.dataset import RankingData, build_dataset
 from training.exposure_eval import served_fairness, served_method
 from training.fairness import group_labels, suitable_in_pool
 from training.metrics import paired, per_group, summarise
+from training.notes_fit import (
+    client_folds,
+    fit_detector,
+    fit_notes_readiness,
+    null_space_directions,
+    outcome_target,
+    ridge_column,
+)
 from training.pool_eval import pool_holdout
 
 VALIDATION_POOLS, HELD_OUT_POOLS = 150, 200  # as bench/results/ranker-variants-3y.json and werkmatch evaluate
-FOLDS = 5
-INLP_ROUNDS = 8
-# Health, illness and disability in general Dutch, matched at a word start (so "angst" is not "ontvangst").
-HEALTH_STEMS = (
-    "gezond", "ziek", "medisch", "medic", "beperk", "handicap", "invalide", "arbeidsongeschikt", "verzuim",
-    "psychi", "diagnose", "therap", "burn-out", "burnout", "zwanger", "klacht", "pijn", "last van", "allerg",
-    "astma", "angst", "depress", "stress", "prikkel", "adhd", "autis", "leerprobl", "dyslex", "epilep", "diabet",
-    "migraine", "reuma", "operatie", "revalid", "arts", "medicij", "verslav", "trauma", "fysiek", "lichamelijk",
-    "belastba", "vermoeid", "slaap", "rug", "knie", "schouder", "nek", "long", "hart", "gehoor", "doof", "blind",
-    "rolstoel", "loopvermogen", "mantelzorg", "zorgtaken",
-)  # fmt: skip
-_HEALTH = re.compile(r"(?<![a-zà-ÿ])(?:" + "|".join(map(re.escape, HEALTH_STEMS)) + ")", re.IGNORECASE)
-_CLAUSES = re.compile(r"\s*(?:[.;!?]\s+|,\s+|\s+/\s+|\n+)\s*")
-LEARNED_THRESHOLD = 0.7  # the fragment detector's probability above which a fragment is dropped
-EXPLANATION = "Wat klant en consulent over inzet en afspraken schreven (zonder gezondheid)"
-"""The Dutch line the column would show in the explanations (matching/explain.py) if it were served."""
-
-
-def fragments(text: str | None) -> list[str]:
-    """Sentences and shorthand clauses, feminine job forms folded as the index folds them (no gender in a vector)."""
-    return [neutral_text(part.strip(" .;,/")) for part in _CLAUSES.split(text or "") if part.strip(" .;,/")]
 
 
 @dataclass
@@ -162,56 +158,18 @@ def text_vectors(matcher: Matcher, world: World) -> TextVectors:
     """Every fragment embedded (as a document, through the cache) and scored by both health detectors."""
     pieces = sorted({piece for own, notes in world.texts.values() for piece in fragments(own) + fragments(notes)})
     vectors = embed_cached(matcher.engine, matcher.index.embedder, pieces, "document")
-    stem = np.array([bool(_HEALTH.search(piece)) for piece in pieces])
-    # The detector's examples: fragments written about >= 20 clients, nearly all with a recorded beperking
-    # (positive) or about as many as anyone (negative); the vectors carry it to wordings seen less often.
-    writers: dict[str, list[bool]] = {}
-    for client, flag in zip(world.clients, world.recorded, strict=True):
-        own, notes = world.texts[client]
-        for piece in set(fragments(own) + fragments(notes)):
-            writers.setdefault(piece, []).append(bool(flag))
-    share = np.array([np.mean(writers[piece]) for piece in pieces])
-    count = np.array([len(writers[piece]) for piece in pieces])
-    base = world.recorded.mean()
-    examples = np.flatnonzero((count >= 20) & ((share >= 0.95) | (share <= base + 0.1)))
-    detector = LogisticRegression(C=10.0, class_weight="balanced", max_iter=5000)
-    detector.fit(vectors[examples], share[examples] >= 0.95)
+    stem = np.array([health_stem(piece) for piece in pieces])
+    detector = fit_detector(pieces, vectors, _texts(world), world.recorded)
     return TextVectors(pieces, vectors, stem, detector.predict_proba(vectors)[:, 1])
 
 
-def client_matrix(world: World, text: TextVectors, drop: np.ndarray) -> np.ndarray:
-    """Per client, the mean vector of its kept own-words fragments beside that of its notes (zeros when none)."""
-    row_of = {piece: row for row, piece in enumerate(text.pieces)}
-    width = text.vectors.shape[1]
-    out = np.zeros((len(world.clients), 2 * width), np.float32)
-    for position, client in enumerate(world.clients):
-        for side, written in enumerate(world.texts[client]):
-            rows = [row_of[piece] for piece in fragments(written) if not drop[row_of[piece]]]
-            if rows:
-                mean = text.vectors[rows].mean(axis=0)
-                out[position, side * width : (side + 1) * width] = mean / max(float(np.linalg.norm(mean)), 1e-9)
-    return out
-
-
-def null_space(matrix: np.ndarray, target: np.ndarray, rounds: int = INLP_ROUNDS) -> np.ndarray:
-    """``matrix`` with the directions that linearly predict ``target`` projected away, one per round."""
-    projection = np.eye(matrix.shape[1], dtype=np.float32)
-    for _ in range(rounds):
-        model = LogisticRegression(C=0.5, max_iter=2000).fit(matrix @ projection, target)
-        direction = model.coef_[0] / np.linalg.norm(model.coef_[0])
-        projection = projection @ (np.eye(len(direction), dtype=np.float32) - np.outer(direction, direction))
-    return matrix @ projection
+def _texts(world: World) -> list[tuple[str, str]]:
+    return [world.texts[client] for client in world.clients]
 
 
 def _positions(world: World, part: RankingData) -> np.ndarray:
     position = {client: row for row, client in enumerate(world.clients)}
     return np.array([position[int(c)] for c in part.client_ids], np.int64)
-
-
-def _centred(part: RankingData) -> np.ndarray:
-    labels = np.asarray(part.labels, np.float64)
-    _, inverse, counts = np.unique(part.vacancy_ids, return_inverse=True, return_counts=True)
-    return labels - (np.bincount(inverse, labels) / counts)[inverse]
 
 
 def readiness(
@@ -223,20 +181,9 @@ def readiness(
     out-of-fold pointwise model of the 25 features, centred per vacancy), so the text learns the rest.
     """
     rows = _positions(world, fit)
-    fold = np.random.default_rng(0).integers(0, FOLDS, len(world.clients))[rows]
-    target = _centred(fit)
-    if residual:
-        explained = np.zeros(len(fit))
-        for k in range(FOLDS):
-            model = HistGradientBoostingRegressor(max_iter=200, learning_rate=0.05, random_state=0)
-            model.fit(fit.features[fold != k], fit.labels[fold != k])
-            explained[fold == k] = model.predict(fit.features[fold == k])
-        target = _centred(replace(fit, labels=fit.labels - explained))
-    own = np.zeros(len(fit))
-    for k in range(FOLDS):
-        model = Ridge(alpha=alpha).fit(matrix[rows[fold != k]], target[fold != k])
-        own[fold == k] = model.predict(matrix[rows[fold == k]])
-    return own, Ridge(alpha=alpha).fit(matrix[rows], target).predict(matrix)
+    fold = client_folds(len(world.clients))[rows]
+    own, ridge = ridge_column(matrix, rows, outcome_target(fit, fold, residual), fold, alpha)
+    return own, ridge.predict(matrix)
 
 
 def columns(
@@ -306,8 +253,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
 
 def matrix_for(world: World, text: TextVectors, variant: dict[str, Any]) -> np.ndarray:
     drop = text.stem | (text.learned >= LEARNED_THRESHOLD) if variant["learned"] else text.stem
-    matrix = client_matrix(world, text, drop)
-    return null_space(matrix, world.recorded) if variant["project"] else matrix
+    matrix = client_matrix(_texts(world), text.pieces, text.vectors, drop)
+    return remove_directions(matrix, null_space_directions(matrix, world.recorded)) if variant["project"] else matrix
 
 
 def separation(world: World, pool: RankingData, column: np.ndarray, scores: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -356,12 +303,44 @@ def _entry(ndcg: float, oracle: float, params: dict[str, Any]) -> dict[str, Any]
     return {"ndcg@10": round(ndcg, 4), "oracleFraction": round(ndcg / oracle, 4), "params": params}
 
 
-def held_out(world: World, text: TextVectors, name: str, settings: Settings) -> dict[str, Any]:
-    """The chosen variant, fitted on the whole training period, once on the 200 held-out pools."""
+def artefact_columns(
+    world: World, text: TextVectors, train: RankingData, variant: dict[str, Any], model_id: str
+) -> tuple[np.ndarray, np.ndarray, NotesReadiness]:
+    """The variant fitted as the saved artefact (training.notes_fit), every client scored through its apply path."""
+    artefact, own = fit_notes_readiness(
+        model_id,
+        _texts(world),
+        world.recorded,
+        text.pieces,
+        text.vectors,
+        (train, _positions(world, train)),
+        variant["alpha"],
+    )
+    vector_of = dict(zip(text.pieces, text.vectors, strict=True))
+    everyone = artefact.scores(_texts(world), lambda pieces: np.stack([vector_of[piece] for piece in pieces]))
+    return own[:, None], everyone[:, None], artefact
+
+
+def _servable(variant: dict[str, Any]) -> bool:
+    """The variant the artefact implements: both detectors, projected, residual target, one column."""
+    return bool(variant["learned"] and variant["project"] and variant.get("residual") and not variant.get("split"))
+
+
+def held_out(world: World, text: TextVectors, name: str, settings: Settings, model_id: str) -> dict[str, Any]:
+    """The chosen variant, fitted on the whole training period, once on the 200 held-out pools.
+
+    A variant the artefact implements is fitted and applied through it (:mod:`matching.notes_readiness`),
+    and compared with the experiment's own matrix path (``artefactMaxAbsDifference``).
+    """
     train, _ = world.data.time_split(0.2)
     pool, truth = world.test_pool
     matrix = matrix_for(world, text, VARIANTS[name])
     own, everyone = columns(world, matrix, train, VARIANTS[name])
+    difference = None
+    if _servable(VARIANTS[name]):
+        reference = everyone
+        own, everyone, _ = artefact_columns(world, text, train, VARIANTS[name], model_id)
+        difference = float(np.max(np.abs(everyone - reference)))
     plain_model, plain_params = fit_ranker(train, 0)
     notes_model, notes_params = fit_ranker(_with(train, own), own.shape[1])
     scores = {
@@ -373,6 +352,7 @@ def held_out(world: World, text: TextVectors, name: str, settings: Settings) -> 
     oracle = summarise(pool.labels, truth, pool.vacancy_ids)["ndcg@10"]
     weighted = scores["baseline:weighted"]
     out: dict[str, Any] = {"variant": name, "pools": int(len(np.unique(pool.vacancy_ids))), "models": {}}
+    out["artefactMaxAbsDifference"] = difference
     for label, value in scores.items():
         summary = summarise(pool.labels, value, pool.vacancy_ids)
         vs = paired(pool.labels, value, weighted, pool.vacancy_ids)
@@ -428,7 +408,11 @@ def main() -> None:
         "droppedByLearnedDetector": int(((text.learned >= LEARNED_THRESHOLD) & ~text.stem).sum()),
     }
     result["explanation"] = EXPLANATION
-    result[stage] = held_out(world, text, args.held_out, settings) if args.held_out else tune(world, text)
+    result[stage] = (
+        held_out(world, text, args.held_out, settings, matcher.embedder.model_id)
+        if args.held_out
+        else tune(world, text)
+    )
     result[stage]["seconds"] = round(time.perf_counter() - start, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
