@@ -10,7 +10,9 @@ Per query, both searches run, the order alternating, and their API JSON (``to_js
 the API does) must be byte-identical: candidate lists for everyone, for a werkconsulent's caseload (the
 disclosure rules: beperkingen and kansen for the own clients only, distance bands for the others) and
 for the whole bestand, and a client's vacancy options. A difference stops the run. The JSON printed
-holds the latencies per kind (p50 / p95, ms) and the number of lists compared.
+holds per kind the number of lists compared, the wall-clock latencies (p50 / p95, ms) and the CPU
+time of the process per search (``cpuBefore``, ``cpuAfter``: every thread, so work moved to another
+core still counts; on a machine whose cores are all busy, wall time follows CPU time).
 """
 
 from __future__ import annotations
@@ -86,16 +88,24 @@ def main(queries: int, seed: int) -> dict[str, Any]:
     load = [round(value, 2) for value in np.loadtxt("/proc/loadavg", usecols=(0, 1, 2))]
     out: dict[str, Any] = {}
     for kind, calls in kinds.items():
-        samples: dict[str, list[float]] = {"before": [], "after": []}
+        wall: dict[str, list[float]] = {"before": [], "after": []}
+        cpu: dict[str, list[float]] = {"before": [], "after": []}
         for i, call in enumerate(calls):
             answers = {}
             for name, matcher in (("before", before), ("after", after))[:: 1 if i % 2 else -1]:
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 found = call(matcher)
-                samples[name].append(time.perf_counter() - start)
+                wall[name].append(time.perf_counter() - start)
+                cpu[name].append(time.process_time() - start_cpu)
                 answers[name] = as_api(found)
             assert answers["before"] == answers["after"], f"{kind} {i}: the API JSON differs"
-        out[kind] = {"listsIdentical": len(calls), "before": p(samples["before"]), "after": p(samples["after"])}
+        out[kind] = {
+            "listsIdentical": len(calls),
+            "before": p(wall["before"]),
+            "after": p(wall["after"]),
+            "cpuBefore": p(cpu["before"]),
+            "cpuAfter": p(cpu["after"]),
+        }
     out["load"] = {"before": load, "after": [round(v, 2) for v in np.loadtxt("/proc/loadavg", usecols=(0, 1, 2))]}
     return out
 
