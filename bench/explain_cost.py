@@ -12,7 +12,9 @@ disclosure rules: beperkingen and kansen for the own clients only, distance band
 for the whole bestand, and a client's vacancy options. A difference stops the run. The JSON printed
 holds per kind the number of lists compared, the wall-clock latencies (p50 / p95, ms) and the CPU
 time of the process per search (``cpuBefore``, ``cpuAfter``: every thread, so work moved to another
-core still counts; on a machine whose cores are all busy, wall time follows CPU time).
+core still counts; on a machine whose cores are all busy, wall time follows CPU time) and that of the
+searching thread alone (``cpuMainThreadBefore``, ``cpuMainThreadAfter``: with a second core free, the
+search takes about this long, plus any wait for the other thread).
 """
 
 from __future__ import annotations
@@ -90,13 +92,15 @@ def main(queries: int, seed: int) -> dict[str, Any]:
     for kind, calls in kinds.items():
         wall: dict[str, list[float]] = {"before": [], "after": []}
         cpu: dict[str, list[float]] = {"before": [], "after": []}
+        main_cpu: dict[str, list[float]] = {"before": [], "after": []}
         for i, call in enumerate(calls):
             answers = {}
             for name, matcher in (("before", before), ("after", after))[:: 1 if i % 2 else -1]:
-                start, start_cpu = time.perf_counter(), time.process_time()
+                start, start_cpu, start_main = time.perf_counter(), time.process_time(), time.thread_time()
                 found = call(matcher)
                 wall[name].append(time.perf_counter() - start)
                 cpu[name].append(time.process_time() - start_cpu)
+                main_cpu[name].append(time.thread_time() - start_main)
                 answers[name] = as_api(found)
             assert answers["before"] == answers["after"], f"{kind} {i}: the API JSON differs"
         out[kind] = {
@@ -105,6 +109,8 @@ def main(queries: int, seed: int) -> dict[str, Any]:
             "after": p(wall["after"]),
             "cpuBefore": p(cpu["before"]),
             "cpuAfter": p(cpu["after"]),
+            "cpuMainThreadBefore": p(main_cpu["before"]),
+            "cpuMainThreadAfter": p(main_cpu["after"]),
         }
     out["load"] = {"before": load, "after": [round(v, 2) for v in np.loadtxt("/proc/loadavg", usecols=(0, 1, 2))]}
     return out
