@@ -25,7 +25,7 @@ def test_the_sets_are_there_in_halves_and_large_enough() -> None:
     names = {path.name for path in FILES}
     assert {path.name for path in EVAL.glob("*.tsv")} - names <= OTHER_LISTS, "a .tsv without the pairs header"
     stems = {name.rsplit("_", 1)[0] for name in names}
-    assert {"nl_pairs", "nl_spreektaal", "esco_en"} <= stems
+    assert {"nl_pairs", "nl_spreektaal", "nl_titels", "esco_en"} <= stems
     assert names == {f"{stem}_{half}.tsv" for stem in stems for half in HALVES}, "every set has both halves"
     assert sum(len(numbered_pairs(path)) for path in FILES) >= MIN_PAIRS
 
