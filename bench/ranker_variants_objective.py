@@ -344,7 +344,12 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "constraints: depth 3": {"extra": {"max_depth": 3}},
     "notes: challenger + notes column": {"notes": True},
 }
-AXES = ("labels:", "objective:", "pool:", "constraints:")
+WHAT = (
+    "Issue 19 item 2: labels, objective, pool sampling and constraints of the learned ranker, each varied alone "
+    "from the challenger and judged on 150 validation pools of the training period (fit on its older 80 %); "
+    "held-out: the 200 pools werkmatch evaluate samples, once, for the variant the rule picks. Tuning grid: GRID "
+    "(4 of the 18 candidates of training.rankers.TUNING_GRID) for every model here, the challenger included."
+)
 
 
 def spec_of(overrides: dict[str, Any]) -> dict[str, Any]:
@@ -555,6 +560,7 @@ def main() -> None:
         "command": "nice -n 10 .venv/bin/python -m bench.ranker_variants_objective " + " ".join(sys.argv[1:]),
         "rule": "held-out variant = highest validation share of the oracle; fewer departures from the challenger "
         f"within {RULE_MARGIN} wins (written before any result)",
+        "what": WHAT,
         "notesVariant": NOTES_VARIANT,
         "sampling": {"trainingPools": args.training_pools, "negativesPerPool": NEGATIVES, "hardTop": HARD_TOP},
         "check": tuning.check,
