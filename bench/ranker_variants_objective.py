@@ -1,7 +1,7 @@
 """Labels, objective, pool sampling and constraints of the learned ranker: an experiment (issue 19, item 2).
 
 Run from the repository root: nice -n 10 .venv/bin/python -m bench.ranker_variants_objective --data-dir <copy
-of the demo with its 3-year history> [--held-out] [--out FILE]
+of the demo with its 3-year history> [--out FILE] (then ``--selection`` adds the diagnostic of :func:`selection`)
 
 The challenger (LambdaMART on the graded label of the state a voorstel ended in, only the decided
 voorstellen, the 25 features with their monotone directions) is judged on whole candidate pools but
@@ -24,15 +24,14 @@ learns from the few pairs consulenten proposed. This script varies one thing at 
 * **the notes column** of ``bench/ranker_variants_notes.py`` (its chosen variant), added to the
   challenger and to the best combination of the above.
 
-Every variant is fitted on the older 80 % of the training period's vacancies, tuned on a quarter of the grid of
-:data:`training.rankers.TUNING_GRID` (:data:`GRID`; CPU) by one routine (:func:`tune_fit`, as :func:`rankers.tune_lgbm`
-but with weights, labels and objectives), and judged on the whole pools of 150 of the newest 20 % of
-the training period (the validation pools of ``ranker_variants_notes.py``): NDCG@10, share of the
-oracle and ratio to the weighted baseline with paired bootstrap intervals. **Rule, written before any
+Every variant is fitted on the older 80 % of the training period's vacancies, tuned on :data:`GRID` by one
+routine (:func:`tune_fit`, as :func:`rankers.tune_lgbm` with weights, labels and objectives), and judged on
+the pools of 150 of the newest 20 % (those of ``ranker_variants_notes.py``): NDCG@10, share of the oracle
+and ratio to the weighted baseline with paired bootstrap intervals. **Rule, written before any
 result was seen**: the held-out run takes the variant with the highest validation share of the oracle;
-a variant with fewer departures from the challenger that is within 0.005 of it wins instead.
-``--held-out`` then fits that variant and the challenger on the whole training period and scores them
-once on the 200 held-out pools ``werkmatch evaluate`` samples.
+a variant with fewer departures from the challenger that is within 0.005 of it wins instead. The same run
+then fits that variant and the challenger on the whole training period and scores them once on the
+200 held-out pools ``werkmatch evaluate`` samples (``--only`` runs some variants and no held-out).
 """
 
 from __future__ import annotations
@@ -57,7 +56,7 @@ from sqlalchemy import text as sql
 
 import bench.ranker_variants_notes as notes
 from matching.matcher import Matcher
-from matching.outcomes import RelevanceLabel
+from matching.outcomes import RELEVANCE, RelevanceLabel, VoorstelStatus
 from matching.reasons import SITUATIONAL
 from matching.settings import Settings
 from training import rankers
@@ -123,12 +122,10 @@ def design_labels(design: str, keys: list[tuple[int, int]], chain: Chain) -> tup
         open_pair = final in ("voorgesteld", "uitgenodigd", "aangenomen", "geplaatst")
         undecided = (stage == 0 and open_pair) or (stage == 0 and reason in SITUATIONAL_CODES)
         if design == "shipped":
-            labels[row] = {"afgewezen": 0, "aangenomen": 2, "uitgevallen": 2, "geplaatst": 3, "duurzaam": 4}.get(
-                final, 0
-            )
+            labels[row] = RELEVANCE[VoorstelStatus(final)]
             keep[row] = final not in ("voorgesteld", "uitgenodigd")
         elif design == "shipped + invited 1":
-            labels[row] = {"aangenomen": 2, "uitgevallen": 2, "geplaatst": 3, "duurzaam": 4}.get(final, min(stage, 1))
+            labels[row] = max(RELEVANCE[VoorstelStatus(final)], 2) if stage >= 2 else min(stage, 1)
             keep[row] = final != "voorgesteld"
         elif design in ("chain", "chain, situational kept"):
             labels[row] = stage
@@ -187,13 +184,8 @@ class Pools:
 
 def _concat(parts: list[RankingData]) -> tuple[RankingData, np.ndarray]:
     """Rows of ``parts`` as one, sorted by (moment, vacancy) so every group is contiguous and in time order."""
-    merged = RankingData(
-        features=np.concatenate([p.features for p in parts]),
-        labels=np.concatenate([p.labels for p in parts]),
-        vacancy_ids=np.concatenate([p.vacancy_ids for p in parts]),
-        client_ids=np.concatenate([p.client_ids for p in parts]),
-        moments=np.concatenate([p.moments for p in parts]),
-    )
+    names = ("features", "labels", "vacancy_ids", "client_ids", "moments")
+    merged = RankingData(*(np.concatenate([getattr(part, name) for part in parts]) for name in names))
     order = np.lexsort((merged.vacancy_ids, merged.moments))
     return merged.take(order), order
 
@@ -204,13 +196,12 @@ def with_unproposed(
     """``fit`` plus :data:`NEGATIVES` never-proposed members of each used pool, label 0 with ``weight``."""
     rng = np.random.default_rng(2)
     moment = dict(zip(fit.data.vacancy_ids.tolist(), fit.data.moments.tolist(), strict=True))
-    proposed = {key for key in chain.final}
     extra: list[RankingData] = []
     for vacancy in used:
         if vacancy not in moment:
             continue
         ids, features = pools.clients[vacancy], pools.features[vacancy]
-        free = np.flatnonzero([(int(c), vacancy) not in proposed for c in ids])
+        free = np.flatnonzero([(int(c), vacancy) not in chain.final for c in ids])
         if hard:
             pool = RankingData(
                 features, np.zeros(len(ids), np.int64), np.full(len(ids), vacancy), ids, np.zeros(len(ids))
@@ -345,10 +336,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "notes: challenger + notes column": {"notes": True},
 }
 WHAT = (
-    "Issue 19 item 2: labels, objective, pool sampling and constraints of the learned ranker, each varied alone "
-    "from the challenger and judged on 150 validation pools of the training period (fit on its older 80 %); "
-    "held-out: the 200 pools werkmatch evaluate samples, once, for the variant the rule picks. Tuning grid: GRID "
-    "(4 of the 18 candidates of training.rankers.TUNING_GRID) for every model here, the challenger included."
+    "Issue 19 item 2: each variant changes one thing in the challenger; fit on the older 80 % of the training period, "
+    "judged on 150 validation pools of its newest 20 %; the 200 held-out pools once, for the variant the rule picks. "
+    "Grid: GRID (4 of the 18 candidates of training.rankers.TUNING_GRID) for every model, the challenger too."
 )
 
 
@@ -402,12 +392,8 @@ def judged(ctx: Context, scores: np.ndarray, against: dict[str, np.ndarray]) -> 
     pool, truth = ctx.pool
     summary = summarise(pool.labels, scores, pool.vacancy_ids)
     oracle = paired(pool.labels, scores, truth, pool.vacancy_ids)
-    out = {
-        "ndcg@10": summary["ndcg@10"],
-        "ndcg@10CI": summary["ndcg@10CI"],
-        "oracleShare": oracle["ratio"],
-        "oracleShareCI": oracle["ratioCI"],
-    }
+    out = {key: summary[key] for key in ("ndcg@10", "ndcg@10CI")}
+    out |= {"oracleShare": oracle["ratio"], "oracleShareCI": oracle["ratioCI"]}
     for name, other in against.items():
         vs = paired(pool.labels, scores, other, pool.vacancy_ids)
         out[f"vs {name}"] = {key: vs[key] for key in ("gain", "gainCI", "ratio", "ratioCI")}
@@ -429,24 +415,16 @@ def tune(ctx: Context, only: list[str] | None, save: Callable[[dict[str, Any]], 
         name: spec_of(v) for name, v in VARIANTS.items() if only is None or name in only or name == challenger_name
     }
     scores_of: dict[str, np.ndarray] = {}
-    for name, spec in specs.items():
-        start = time.perf_counter()
-        scores_of[name], fitted = run_variant(ctx, spec)
-        against = {"weighted baseline": weighted, "challenger": scores_of[challenger_name]}
-        out["variants"][name] = {
-            **judged(ctx, scores_of[name], against),
-            **fitted,
-            "seconds": round(time.perf_counter() - start, 1),
-        }
-        print(name, json.dumps(out["variants"][name]), flush=True)
-        save(out)
-    combined = combination(out["variants"], specs)
-    for name, spec in combined.items():
-        specs[name] = spec
-        scores, fitted = run_variant(ctx, spec)
-        against = {"weighted baseline": weighted, "challenger": scores_of[challenger_name]}
-        out["variants"][name] = {**judged(ctx, scores, against), **fitted, "spec": spec}
-        print(name, json.dumps(out["variants"][name]), flush=True)
+    for stage in ("alone", "combined"):  # the combinations are made from the results of the first stage
+        todo = specs if stage == "alone" else combination(out["variants"], specs)
+        for name, spec in todo.items():
+            specs[name], start = spec, time.perf_counter()
+            scores_of[name], fitted = run_variant(ctx, spec)
+            against = {"weighted baseline": weighted, "challenger": scores_of[challenger_name]}
+            out["variants"][name] = {**judged(ctx, scores_of[name], against), **fitted, "spec": spec}
+            out["variants"][name]["seconds"] = round(time.perf_counter() - start, 1)
+            print(name, json.dumps(out["variants"][name]), flush=True)
+            save(out)
     out["chosen"] = choose(out["variants"], specs)
     out["chosenSpec"] = specs[out["chosen"]]
     return out
@@ -477,6 +455,39 @@ def choose(results: dict[str, Any], specs: dict[str, dict[str, Any]]) -> str:
     best = max(results, key=lambda name: results[name]["oracleShare"])
     close = [n for n in results if results[n]["oracleShare"] >= results[best]["oracleShare"] - RULE_MARGIN]
     return min(close, key=lambda n: (departures(specs[n]), -results[n]["oracleShare"]))
+
+
+def selection(world: notes.World, chain: Chain, settings: Settings) -> dict[str, Any]:
+    """Why never-proposed pool members are poor negatives: on the validation pools, the counterfactual outcomes
+    (synthetic truth, read for this explanation only) of the proposed, the never-proposed near the top, and the rest."""
+    pool, truth = world.val_pool
+    proposed = np.array(
+        [(int(c), int(v)) in chain.final for c, v in zip(pool.client_ids, pool.vacancy_ids, strict=True)]
+    )
+    score = rankers.weighted_baseline(pool, settings.retrieval)
+    hard = np.zeros(len(pool), bool)
+    in_truth_top = np.zeros(len(pool), bool)
+    for vacancy in np.unique(pool.vacancy_ids):
+        rows = np.flatnonzero(pool.vacancy_ids == vacancy)
+        free = rows[~proposed[rows]]
+        hard[free[np.argsort(-score[free], kind="stable")[:HARD_TOP]]] = True
+        in_truth_top[rows[np.argsort(-truth[rows], kind="stable")[:10]]] = True
+    groups = {
+        "proposed": proposed,
+        "never proposed, top 100 by weighted score": hard,
+        "never proposed, rest": ~proposed & ~hard,
+    }
+    return {
+        "what": "validation pools; hired: counterfactual label >= 2; truth top 10: the 10 best by hidden suitability",
+        **{
+            name: {
+                "rows": int(mask.sum()),
+                "hiredShare": round(float((pool.labels[mask] >= 2).mean()), 4),
+                "shareOfTruthTop10": round(float((mask & in_truth_top).sum() / in_truth_top.sum()), 4),
+            }
+            for name, mask in groups.items()
+        },
+    }
 
 
 def held_out(ctx: Context, name: str, spec: dict[str, Any]) -> dict[str, Any]:
@@ -540,12 +551,20 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--only", default=None, help="variant names separated by ; (a dry run: no held-out)")
     parser.add_argument("--training-pools", type=int, default=TRAIN_POOLS)
+    parser.add_argument("--selection", action="store_true", help="only the selection diagnostic, added to --out")
     parser.add_argument("--out", type=Path, default=Path("bench/results/ranker-variants-objective.json"))
     args = parser.parse_args()
     start = time.perf_counter()
     settings = Settings(data_dir=args.data_dir)
     matcher = Matcher(settings)
     world = notes.load_world(matcher)
+    if args.selection:
+        result = json.loads(args.out.read_text(encoding="utf-8"))
+        command = "nice -n 10 .venv/bin/python -m bench.ranker_variants_objective " + " ".join(sys.argv[1:])
+        result["selection"] = {"command": command, **selection(world, load_chain(matcher), settings)}
+        args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+        print(json.dumps(result["selection"]))
+        return
     text = notes.text_vectors(matcher, world)
     tuning, later = contexts(matcher, world, text, settings, args.training_pools)
     only = args.only.split(";") if args.only else None
