@@ -8,9 +8,13 @@ This module runs the same steps (:mod:`matching.pipeline`: the same eligibility,
 the list unserved: no exposure re-ranking) for a partition of owners at once and skips the rest:
 
 * one catch-up of the indexes and one read of the kill switch per partition, one read of the
-  owners' texts and one of their query vectors per chunk of :data:`TEXT_CHUNK` owners, not per list;
-* BM25 of every query of a chunk of the partition in one sparse product
-  (:meth:`matching.lexical.LexicalIndex.scores_many`, bit for bit the per-query scores);
+  owners' texts and one of their query vectors per partition, not per list;
+* step 1 on the records that can be within reach only (:func:`matching.pipeline.candidate_reach`,
+  :func:`~matching.pipeline.vacancy_reach`: nothing spread over every record) and step 2 among the
+  eligible ones (:func:`matching.pipeline.pool_among`, the live search's step 2);
+* BM25 for the eligible records only, and the best BM25 of every record (which scales the
+  ranker's lexical feature) exactly by a bound, not by scoring every record
+  (:meth:`matching.lexical.LexicalIndex.within`, bit for bit the live search's numbers);
 * the ranker's features of every pool of the partition scored in one LightGBM call (a row's score
   does not depend on the other rows);
 * the shown score (:func:`matching.display_score.scores`) only for the listed rows.
@@ -40,7 +44,6 @@ from matching.matcher import Matcher
 from matching.pipeline import NO_FILTERS, Pool
 from matching.ranker import WEIGHTED
 
-TEXT_CHUNK = 16  # owners whose BM25 is one sparse product: 16 × 400,000 float32 is 25 MB
 RANKING_DECIMALS = 4  # the live lists' ranking score (a viewer's own clients, a client's vacancies)
 
 
@@ -74,22 +77,27 @@ class NightlyRanking:
             mode = oversight_state.ranking_mode(session, self.matcher.settings.ranker.mode)["modus"]
         return self.matcher.ranker if mode == "model" else None
 
-    def _queries(self, side: Side, owners: list[int], searched: Side, ids: np.ndarray) -> Iterator[pipeline.TextQuery]:
-        """Each owner's text query over ``searched``, made :data:`TEXT_CHUNK` owners at a time.
-
-        Per chunk: one read of the owners' texts, one of their query vectors (the embedding cache),
-        and their BM25 over every record in one sparse product.
-        """
+    def _texts(self, side: Side, owners: list[int], searched: Side) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Each owner's query vector and BM25 terms over ``searched``: one read of the owners' texts and one of
+        their query vectors (the embedding cache) for the whole partition."""
         index = self.matcher.index
-        vectors = index.sides[searched].vectors
-        assert vectors is not None
-        for start in range(0, len(owners), TEXT_CHUNK):
-            chunk = owners[start : start + TEXT_CHUNK]
-            texts = index.sides[side].source.many(chunk)  # both texts of every owner, one read
-            dense = index.vectors_for([texts[owner][0] for owner in chunk], "query")
-            lexical = index.sides[searched].lexical.scores_many([texts[owner][1] for owner in chunk], ids)
-            for vector, scores in zip(dense, lexical, strict=True):
-                yield _text_query(vectors, ids, vector, scores)
+        texts = index.sides[side].source.many(owners)  # both texts of every owner, one read
+        dense = index.vectors_for([texts[owner][0] for owner in owners], "query") if owners else []
+        terms = index.sides[searched].lexical.asked([texts[owner][1] for owner in owners]) if owners else []
+        yield from zip(dense, terms, strict=True)
+
+    def _pool(
+        self, reach: pipeline.Reach, searched: Side, ids: np.ndarray, query: tuple[np.ndarray, np.ndarray]
+    ) -> Pool:
+        """Step 2 among the eligible rows of ``reach`` alone: BM25 of those rows and its best over every record."""
+        side = self.matcher.index.sides[searched]
+        vector, terms = query
+        assert side.vectors is not None
+        lexical, highest = side.lexical.within(terms, ids, reach.eligible)
+        text = _text_query(side.vectors, ids, vector)
+        return pipeline.pool_among(
+            reach.eligible, reach.structured, text, lexical, highest, self.matcher.settings.retrieval.pool_size
+        )
 
     def candidate_lists(self, vacancy_ids: list[int], top: int) -> list[RankedList]:
         """The top ``top`` candidates of each open vacancy of ``vacancy_ids`` (others are left out)."""
@@ -99,15 +107,12 @@ class NightlyRanking:
             clients, vacancies = matcher.index.arrays()
             ranker = self._ranker()
             owners = [v for v in vacancy_ids if v in vacancies.position and vacancies.open[vacancies.position[v]]]
-            texts = self._queries("vacancies", owners, "clients", clients.ids)
             nobody = np.zeros(len(clients.ids), bool)  # OUTSIDER: no client is seen in full
             now, pooled = utcnow(), []
-            for owner, text in zip(owners, texts, strict=True):
+            for owner, query in zip(owners, self._texts("vacancies", owners, "clients"), strict=True):
                 v_row = vacancies.position[owner]
-                eligibility = pipeline.candidate_eligibility(
-                    clients, vacancies, v_row, NO_FILTERS, nobody, prefilter=matcher.prefilter
-                )
-                pool = pipeline.build_pool(eligibility, text, matcher.settings.retrieval.pool_size)
+                reach = pipeline.candidate_reach(clients, vacancies, v_row, NO_FILTERS, nobody)
+                pool = self._pool(reach, "clients", clients.ids, query)
                 pairs = self._pairs(pool, pool.rows, np.full(len(pool.rows), v_row), now, slice(None))
                 pooled.append(_Pooled(owner, pool, pairs))
             scores = self._scores(pooled, ranker)
@@ -123,12 +128,11 @@ class NightlyRanking:
             matcher.index.catch_up()
             clients, vacancies = matcher.index.arrays()
             owners = [c for c in client_ids if c in clients.position]
-            texts = self._queries("clients", owners, "vacancies", vacancies.ids)
             now, lists = utcnow(), []
-            for owner, text in zip(owners, texts, strict=True):
+            for owner, query in zip(owners, self._texts("clients", owners, "vacancies"), strict=True):
                 c_row = clients.position[owner]
-                eligibility = pipeline.vacancy_eligibility(clients, c_row, vacancies, matcher.prefilter)
-                pool = pipeline.build_pool(eligibility, text, matcher.settings.retrieval.pool_size)
+                reach = pipeline.vacancy_reach(clients, c_row, vacancies)
+                pool = self._pool(reach, "vacancies", vacancies.ids, query)
                 score = pipeline.weighted_score(pool, matcher.settings.retrieval)
                 order = pipeline.order(score, top)
                 rows = pool.rows[order]
@@ -172,10 +176,11 @@ def _ranked(
     return RankedList(owner, ranked_by, ids.tolist(), [round(float(value), decimals) for value in score], shown)
 
 
-def _text_query(vectors: VectorIndex, ids: np.ndarray, vector: np.ndarray, lexical: np.ndarray) -> pipeline.TextQuery:
-    """As the live search's (:meth:`matching.matcher.Matcher._text_query`), from a vector and BM25 made before."""
+def _text_query(vectors: VectorIndex, ids: np.ndarray, vector: np.ndarray) -> pipeline.TextQuery:
+    """As the live search's (:meth:`matching.matcher.Matcher._text_query`) from a vector made before; no BM25 per
+    record (:func:`matching.pipeline.pool_among` takes it for the eligible rows)."""
     return pipeline.TextQuery(
         dense_top=lambda rows, k: vectors.nearest(vector, k, ids, rows),
         dense_raw=lambda rows: vectors.cosines(vector, ids, rows),
-        lexical=lexical,
+        lexical=np.zeros(0, np.float32),
     )

@@ -240,11 +240,12 @@ def vacancy_eligibility(
     return Eligibility(features, mask, hard, signals, excluded_counts(features, vacancies.open, features.within_reach))
 
 
-def _any_of(rows_by_aspect: np.ndarray, aspects: np.ndarray) -> np.ndarray:
-    """Per record: is it marked on any of ``aspects`` (rows of an (A, n) bool matrix)?"""
+def _any_of(rows_by_aspect: np.ndarray, aspects: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """Per record (or per record of ``rows``): is it marked on any of ``aspects`` (rows of an (A, n) bool matrix)?"""
     if not len(aspects):
-        return np.zeros(rows_by_aspect.shape[1], bool)
-    return np.logical_or.reduce(rows_by_aspect[aspects], axis=0)
+        return np.zeros(rows_by_aspect.shape[1] if rows is None else len(rows), bool)
+    marked = rows_by_aspect[aspects] if rows is None else rows_by_aspect[np.ix_(aspects, rows)]
+    return np.logical_or.reduce(marked, axis=0)
 
 
 def _scattered(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
@@ -255,13 +256,12 @@ def _scattered(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
 
 
 def _finish(
-    reach: scoring.PairFeatures, eligible: np.ndarray, fit: dict[str, np.ndarray], max_km: np.ndarray
+    reach: scoring.PairFeatures, eligible: np.ndarray, fit: dict[str, np.ndarray], signals: dict[str, np.ndarray]
 ) -> tuple[scoring.PairFeatures, dict[str, np.ndarray]]:
-    """The costly part of step 1, for the ``eligible`` rows only: fit features and structured signals.
+    """Step 1's answer over every row from the ``eligible`` rows' fit features and structured signals (:class:`Reach`).
 
-    ``reach`` holds the cheap features of every row (the fit fields still zero), ``fit`` the fit
-    features of the eligible rows; the answer has them in place and their structured signals (zero
-    for other rows, which no later step reads).
+    ``reach`` holds the cheap features of every row (the fit fields still zero); the answer has the fit
+    fields in place and the signals (zero for other rows, which no later step reads).
     """
     n = len(reach.distance_km)
     features = scoring.PairFeatures(
@@ -271,15 +271,22 @@ def _finish(
         within_reach=reach.within_reach,
         **{name: _scattered(values, eligible, n) for name, values in fit.items()},
     )
-    subset = scoring.PairFeatures(
-        distance_km=reach.distance_km[eligible],
-        hours_overlap=reach.hours_overlap[eligible],
-        times_ok=reach.times_ok[eligible],
-        within_reach=reach.within_reach[eligible],
-        **fit,
-    )
-    signals = scoring.structured_signals(subset, max_km)
     return features, {name: _scattered(values, eligible, n) for name, values in signals.items()}
+
+
+def _fit_signals(
+    near: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    keep: np.ndarray,
+    fit: dict[str, np.ndarray],
+    max_km: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The structured signals of the near rows that ``keep`` says passed: ``near`` is their (distance, hours
+    overlap, working times workable, within reach), ``fit`` their fit features."""
+    distance, hours, times_ok, within = near
+    subset = scoring.PairFeatures(
+        distance_km=distance[keep], hours_overlap=hours[keep], times_ok=times_ok[keep], within_reach=within[keep], **fit
+    )
+    return scoring.structured_signals(subset, max_km)
 
 
 def _spread(
@@ -329,6 +336,57 @@ def _hard_counts(full_ernst: np.ndarray, aspects: np.ndarray, hard: np.ndarray) 
     return {name: count for name, count in counts.items() if count}
 
 
+@dataclass(frozen=True)
+class Reach:
+    """Step 1 on the rows that can be within reach alone: what :func:`candidate_eligibility_near` and
+    :func:`vacancy_eligibility_near` spread over every row, and the nightly batch reads as it is."""
+
+    near: np.ndarray  # rows (ascending) of the buckets that can be within reach; the arrays below are per near row
+    distance: np.ndarray
+    within: np.ndarray
+    hours: np.ndarray
+    times_ok: np.ndarray
+    counted: np.ndarray  # where the "niet getoond" counts are taken
+    eligible: np.ndarray  # rows (ascending) that passed every hard filter
+    fit: dict[str, np.ndarray]  # per eligible row: the sparse competence and occupation features
+    structured: dict[str, np.ndarray]  # per eligible row: the structured signals
+    failed: np.ndarray | None = None  # candidate lists: left out by the consulent's filters
+    filter_counts: dict[str, int] | None = None  # candidate lists: as :attr:`Eligibility.filter_counts`
+
+
+def candidate_reach(
+    clients: ClientArrays, vacancies: VacancyArrays, v_row: int, filters: CandidateFilters, full_view: np.ndarray
+) -> Reach:
+    """Step 1 for a candidate list on the clients that can be within reach only (:func:`candidate_eligibility_near`)."""
+    n, one = len(clients.ids), np.array([v_row])
+    buckets = clients.buckets
+    at = (float(vacancies.lat[v_row]), float(vacancies.lon[v_row]))
+    near = np.arange(n) if filters.whole_bestand else buckets.rows_within(*at)
+    distance = buckets.distances(*at, rows=near)
+    within = distance <= clients.max_km[near]
+    hours = scoring.hours_overlap(clients, near, vacancies, one)
+    times_ok = scoring.times_workable(clients, near, vacancies, one)
+    counted = np.ones(len(near), bool) if filters.whole_bestand else within
+    seen = full_view[near]
+    # beperkingen outside the viewer's view shape nothing
+    hard = _any_of(clients.full_ernst, np.flatnonzero(vacancies.full_unclosed[:, v_row]), near) & seen
+    most_hours = np.minimum(clients.uren_max[near], vacancies.uren_max[v_row])
+    unfilled = np.zeros(len(near), np.float32)  # the fit fields: the filters read none of them
+    near_features = scoring.PairFeatures(distance, hours, times_ok, within, *[unfilled] * 5, unfilled.astype(bool))
+    passes = filters.masks(clients.trede[near], clients.route[near], near_features, most_hours, ~seen, seen)
+    passing = counted & (hours >= 0) & times_ok & ~hard
+    failed = np.zeros(len(near), bool)
+    for passed in passes.values():
+        failed |= ~passed
+    failed &= counted
+    filter_counts = {name: int((passing & ~passed).sum()) for name, passed in passes.items()}
+    keep = passing & ~failed
+    eligible = near[keep]
+    fit = scoring.fit_features_for_vacancy(clients, eligible, vacancies, v_row)
+    structured = _fit_signals((distance, hours, times_ok, within), keep, fit, clients.max_km[eligible])
+    return Reach(near, distance, within, hours, times_ok, counted, eligible, fit, structured, failed, filter_counts)
+
+
 def candidate_eligibility_near(
     clients: ClientArrays, vacancies: VacancyArrays, v_row: int, filters: CandidateFilters, full_view: np.ndarray
 ) -> Eligibility:
@@ -340,57 +398,33 @@ def candidate_eligibility_near(
     clients only (every count is taken within reach), hard beperking conflicts are read from the
     clients with ernst 3 on an aspect the vacancy asks at niveau 3 without a remedy
     (:attr:`ClientArrays.full_ernst`, :attr:`VacancyArrays.full_unclosed`), and the sparse competence
-    and occupation features computed only for the clients that pass every hard filter. The answer
-    equals :func:`candidate_eligibility` with ``prefilter=False`` in everything a later step reads (the
-    distance of a client who cannot be within reach is not measured: ``inf``).
+    and occupation features computed only for the clients that pass every hard filter
+    (:func:`candidate_reach`). The answer equals :func:`candidate_eligibility` with ``prefilter=False``
+    in everything a later step reads (the distance of a client who cannot be within reach is not
+    measured: ``inf``).
     """
-    n, one = len(clients.ids), np.array([v_row])
-    buckets = clients.buckets
-    at = (float(vacancies.lat[v_row]), float(vacancies.lon[v_row]))
-    near = np.arange(n) if filters.whole_bestand else buckets.rows_within(*at)
-    distance = buckets.distances(*at, rows=near)
-    within = distance <= clients.max_km[near]
-    hours = scoring.hours_overlap(clients, near, vacancies, one)
-    times_ok = scoring.times_workable(clients, near, vacancies, one)
-    counted = np.ones(len(near), bool) if filters.whole_bestand else within
+    n = len(clients.ids)
+    reach = candidate_reach(clients, vacancies, v_row, filters, full_view)
+    assert reach.failed is not None
     aspects = np.flatnonzero(vacancies.full_unclosed[:, v_row])
-    # beperkingen outside the viewer's view shape nothing
-    hard = _any_of(clients.full_ernst, aspects) & full_view
-    most_hours = np.minimum(clients.uren_max[near], vacancies.uren_max[v_row])
-    seen = full_view[near]
-    unfilled = np.zeros(len(near), np.float32)  # the fit fields: the filters read none of them
-    near_features = scoring.PairFeatures(distance, hours, times_ok, within, *[unfilled] * 5, unfilled.astype(bool))
-    passes = filters.masks(clients.trede[near], clients.route[near], near_features, most_hours, ~seen, seen)
-    passing = counted & (hours >= 0) & times_ok & ~hard[near]
-    failed = np.zeros(len(near), bool)
-    for passed in passes.values():
-        failed |= ~passed
-    failed &= counted
-    filter_counts = {name: int((passing & ~passed).sum()) for name, passed in passes.items()}
-    eligible = near[passing & ~failed]
-    mask = _scattered(np.ones(len(eligible), bool), eligible, n)
-    reach = _spread(n, near, distance, within, hours, times_ok)
-    fit = scoring.fit_features_for_vacancy(clients, eligible, vacancies, v_row)
-    features, structured = _finish(reach, eligible, fit, clients.max_km[eligible])
+    hard = _any_of(clients.full_ernst, aspects) & full_view  # every client's, for the counts per aspect
+    spread = _spread(n, reach.near, reach.distance, reach.within, reach.hours, reach.times_ok)
+    features, structured = _finish(spread, reach.eligible, reach.fit, reach.structured)
     return Eligibility(
         features=features,
-        mask=mask,
+        mask=_scattered(np.ones(len(reach.eligible), bool), reach.eligible, n),
         hard=hard,
         structured=structured,
-        counts=_counts_near(n, 0, hours, times_ok, within, counted),
-        outside_filters=_scattered(failed, near, n),
-        filter_counts=filter_counts,
+        counts=_counts_near(n, 0, reach.hours, reach.times_ok, reach.within, reach.counted),
+        outside_filters=_scattered(reach.failed, reach.near, n),
+        filter_counts=reach.filter_counts,
         hard_counts=_hard_counts(clients.full_ernst, aspects, hard),
     )
 
 
-def vacancy_eligibility_near(clients: ClientArrays, c_row: int, vacancies: VacancyArrays) -> Eligibility:
-    """Step 1 for a client's options over all vacancies, the costly work only within the client's reach.
-
-    As :func:`candidate_eligibility_near`, the other way round: the vacancies are bucketed by place and
-    only those of a bucket within the client's reach can be within it, and only those are compared.
-    """
-    m, one = len(vacancies.ids), np.array([c_row])
+def vacancy_reach(clients: ClientArrays, c_row: int, vacancies: VacancyArrays) -> Reach:
+    """Step 1 for a client's options, on the vacancies that can be within the client's reach only."""
+    one = np.array([c_row])
     buckets = vacancies.buckets
     at = (float(clients.lat[c_row]), float(clients.lon[c_row]))
     max_km = clients.max_km[c_row]
@@ -399,34 +433,66 @@ def vacancy_eligibility_near(clients: ClientArrays, c_row: int, vacancies: Vacan
     within = distance <= max_km
     hours = scoring.hours_overlap(clients, one, vacancies, near)
     times_ok = scoring.times_workable(clients, one, vacancies, near)
-    hard = _any_of(vacancies.full_unclosed, np.flatnonzero(clients.full_ernst[:, c_row])) & vacancies.open
-    eligible = near[vacancies.open[near] & (hours >= 0) & within & times_ok & ~hard[near]]
-    mask = _scattered(np.ones(len(eligible), bool), eligible, m)
-    reach = _spread(m, near, distance, within, hours, times_ok)
+    hard = _any_of(vacancies.full_unclosed, np.flatnonzero(clients.full_ernst[:, c_row]), near)
+    keep = vacancies.open[near] & (hours >= 0) & within & times_ok & ~hard
+    eligible = near[keep]
     fit = scoring.fit_features_for_client(clients, c_row, vacancies, eligible)
-    features, structured = _finish(reach, eligible, fit, np.full(len(eligible), max_km))
+    structured = _fit_signals((distance, hours, times_ok, within), keep, fit, np.full(len(eligible), max_km))
+    return Reach(near, distance, within, hours, times_ok, within, eligible, fit, structured)
+
+
+def vacancy_eligibility_near(clients: ClientArrays, c_row: int, vacancies: VacancyArrays) -> Eligibility:
+    """Step 1 for a client's options over all vacancies, the costly work only within the client's reach.
+
+    As :func:`candidate_eligibility_near`, the other way round (:func:`vacancy_reach`): the vacancies
+    are bucketed by place and only those of a bucket within the client's reach can be within it, and
+    only those are compared.
+    """
+    m = len(vacancies.ids)
+    reach = vacancy_reach(clients, c_row, vacancies)
+    hard = _any_of(vacancies.full_unclosed, np.flatnonzero(clients.full_ernst[:, c_row])) & vacancies.open
+    spread = _spread(m, reach.near, reach.distance, reach.within, reach.hours, reach.times_ok)
+    features, structured = _finish(spread, reach.eligible, reach.fit, reach.structured)
+    mask = _scattered(np.ones(len(reach.eligible), bool), reach.eligible, m)
     closed = m - int(np.count_nonzero(vacancies.open))
-    return Eligibility(features, mask, hard, structured, _counts_near(m, closed, hours, times_ok, within, within))
+    counts = _counts_near(m, closed, reach.hours, reach.times_ok, reach.within, reach.within)
+    return Eligibility(features, mask, hard, structured, counts)
 
 
 def build_pool(eligibility: Eligibility, text: TextQuery, pool_size: int) -> Pool:
-    """Step 2: the union of the top ``pool_size`` eligible rows by dense, by BM25 and by structured fit.
-
-    The raw text values are the ranker's features (as :mod:`training.dataset` computes them); the
-    weighted score scales them over the pool with :func:`matching.scoring.text_signals`.
-    """
+    """Step 2: the union of the top ``pool_size`` eligible rows by dense, by BM25 and by structured fit
+    (:func:`pool_among`, over the rows the mask keeps)."""
     eligible = np.flatnonzero(eligibility.mask)
-    structured = eligibility.structured
-    fit = (structured["competences"] + structured["occupation"])[eligible]
+    highest = float(text.lexical.max()) if len(text.lexical) else 0.0
+    structured = {name: values[eligible] for name, values in eligibility.structured.items()}
+    return pool_among(eligible, structured, text, text.lexical[eligible], highest, pool_size)
+
+
+def pool_among(
+    eligible: np.ndarray,
+    structured: dict[str, np.ndarray],
+    text: TextQuery,
+    lexical: np.ndarray,
+    highest: float,
+    pool_size: int,
+) -> Pool:
+    """Step 2 among the ``eligible`` rows (ascending): the union of the top ``pool_size`` by dense, by BM25 and by fit.
+
+    ``structured`` and ``lexical`` (raw BM25) are per eligible row; ``highest`` is the best BM25 of
+    the query over every record (``text.lexical`` is not read). The raw text values are the ranker's
+    features (as :mod:`training.dataset` computes them); the weighted score scales them over the pool
+    with :func:`matching.scoring.text_signals`.
+    """
+    fit = structured["competences"] + structured["occupation"]
     top_dense = text.dense_top(eligible, pool_size) if len(eligible) else eligible
-    top_lexical = eligible[best(text.lexical[eligible], pool_size)]
+    top_lexical = eligible[best(lexical, pool_size)]
     top_structured = eligible[best(fit, pool_size)]
     rows = np.unique(np.concatenate([top_dense, top_lexical, top_structured])).astype(np.int64)
+    at = np.searchsorted(eligible, rows)
     dense_raw = np.asarray(text.dense_raw(rows), np.float32) if len(rows) else np.zeros(0, np.float32)
-    highest = float(text.lexical.max()) if len(text.lexical) else 0.0
-    lexical_raw = text.lexical[rows] / highest if highest > 0 else np.zeros(len(rows), np.float32)
-    dense, lexical = scoring.text_signals(dense_raw, lexical_raw)
-    signals = {"dense": dense, "lexical": lexical, **{name: values[rows] for name, values in structured.items()}}
+    lexical_raw = lexical[at] / highest if highest > 0 else np.zeros(len(rows), np.float32)
+    dense, lexical_signal = scoring.text_signals(dense_raw, lexical_raw)
+    signals = {"dense": dense, "lexical": lexical_signal, **{name: values[at] for name, values in structured.items()}}
     return Pool(rows, dense_raw, np.asarray(lexical_raw, np.float32), signals)
 
 

@@ -34,6 +34,7 @@ from matching.disclosure import EVERYONE, OUTSIDER
 from matching.domain import Client, Vacancy
 from matching.embedding import Embedder
 from matching.errors import ConflictError
+from matching.index_sync import READER_EMBED_MAX
 from matching.matcher import Matcher
 from matching.settings import Settings
 from matching.store import make_engine
@@ -239,3 +240,29 @@ def test_a_second_batch_on_the_same_database_is_refused(world: World) -> None:
     assert result.returncode != 0
     assert "er draait al een batch op deze database" in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_index_files_behind_the_database_are_brought_up_to_date_and_the_lists_are_the_live_ones(
+    tmp_path: Path, database_url: str, embedder: Embedder, local_ray: None
+) -> None:
+    # no index files at all: each worker lacks more vectors than a reader embeds itself, so the driver
+    # must sync the files and have every partition computed again
+    settings = app_settings(tmp_path / "var", database_url=database_url)
+    settings.data_dir.mkdir(parents=True)
+    engine = make_engine(settings.resolved_database_url)
+    schema.create_all(engine)
+    write_streaming(engine, 2 * READER_EMBED_MAX, 12, seed=7, progress=False)
+    assert not (settings.index_dir / "clients.faiss").exists()
+    try:
+        report = match_bestand(settings, engine, workers=1, sizing=SIZING, embedder=embedder, partition_ids=50)
+        assert report.finished and report.sync_seconds > 0
+        assert (settings.index_dir / "clients.faiss").exists()
+        matcher = Matcher(settings, embedder, may_write=False)
+        try:
+            live = _live(matcher)
+        finally:
+            matcher.close()
+        assert sum(len(items) for items in live.values()) > 100
+        assert _stored(engine) == live
+    finally:
+        engine.dispose()
