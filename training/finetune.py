@@ -93,8 +93,21 @@ def finetuned_dir(data_dir: Path, base_dir: Path, pairs: list[tuple[str, str]], 
     return Path(data_dir) / "models" / f"e5-small-finetuned-{run_identity(base_dir, pairs, settings)}"
 
 
-def _train(
-    model: Any, tokenizer: Any, pairs: list[tuple[str, str]], settings: FinetuneSettings, progress: bool
+def load_for_training(base_dir: Path, settings: FinetuneSettings) -> tuple[Any, Any]:
+    """The model and tokenizer of ``base_dir``, seeded, with all but the top layers frozen."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    torch.set_num_threads(settings.threads)
+    torch.manual_seed(settings.seed)
+    tokenizer = AutoTokenizer.from_pretrained(str(base_dir), local_files_only=True)
+    model = AutoModel.from_pretrained(str(base_dir), local_files_only=True)
+    frozen = model.encoder.layer[: len(model.encoder.layer) - settings.trainable_layers]
+    for part in (model.embeddings, *frozen):
+        part.requires_grad_(False)
+    return model, tokenizer
+
+
+def train(
+    model: Any, tokenizer: Any, pairs: list[tuple[str, str]], settings: FinetuneSettings, progress: bool = False
 ) -> tuple[list[float], int]:
     """The training loop; the mean loss per epoch and the number of steps."""
     batches = [pairs[i : i + settings.batch_size] for i in range(0, len(pairs), settings.batch_size)]
@@ -126,6 +139,23 @@ def _train(
     return losses, steps
 
 
+def save_model(model: Any, base_dir: Path, target: Path, report: dict[str, Any]) -> None:
+    """``base_dir`` with ``model``'s weights and ``report`` as ``finetune.json``, written whole or not at all."""
+    partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        shutil.copytree(base_dir, partial, ignore=shutil.ignore_patterns(WEIGHTS, "finetune.json"))
+        state = {name: tensor.detach().contiguous() for name, tensor in model.state_dict().items()}
+        save_file(state, str(partial / WEIGHTS), metadata={"format": "pt"})
+        (partial / "finetune.json").write_text(
+            json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        shutil.rmtree(target, ignore_errors=True)
+        os.replace(partial, target)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+
+
 def finetune(
     base_dir: Path,
     pairs: list[tuple[str, str]],
@@ -139,38 +169,19 @@ def finetune(
     whole or not at all; an existing ``target`` is replaced.
     """
     settings = settings or FinetuneSettings()
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    torch.set_num_threads(settings.threads)
-    torch.manual_seed(settings.seed)
     start = time.perf_counter()
-    tokenizer = AutoTokenizer.from_pretrained(str(base_dir), local_files_only=True)
-    model = AutoModel.from_pretrained(str(base_dir), local_files_only=True)
-    frozen = model.encoder.layer[: len(model.encoder.layer) - settings.trainable_layers]
-    for part in (model.embeddings, *frozen):
-        part.requires_grad_(False)
-    losses, steps = _train(model, tokenizer, pairs, settings, progress)
-    partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
-    shutil.rmtree(partial, ignore_errors=True)
-    try:
-        shutil.copytree(base_dir, partial, ignore=shutil.ignore_patterns(WEIGHTS, "finetune.json"))
-        state = {name: tensor.detach().contiguous() for name, tensor in model.state_dict().items()}
-        save_file(state, str(partial / WEIGHTS), metadata={"format": "pt"})
-        report = {
-            "base": base_dir.name,
-            "pairs": len(pairs),
-            "steps": steps,
-            "lossPerEpoch": losses,
-            "seconds": round(time.perf_counter() - start, 1),
-            "settings": asdict(settings),
-            "version": FINETUNE_VERSION,
-        }
-        (partial / "finetune.json").write_text(
-            json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-        shutil.rmtree(target, ignore_errors=True)
-        os.replace(partial, target)
-    finally:
-        shutil.rmtree(partial, ignore_errors=True)
+    model, tokenizer = load_for_training(base_dir, settings)
+    losses, steps = train(model, tokenizer, pairs, settings, progress)
+    report = {
+        "base": base_dir.name,
+        "pairs": len(pairs),
+        "steps": steps,
+        "lossPerEpoch": losses,
+        "seconds": round(time.perf_counter() - start, 1),
+        "settings": asdict(settings),
+        "version": FINETUNE_VERSION,
+    }
+    save_model(model, base_dir, target, report)
     return report
 
 
@@ -180,19 +191,21 @@ def run_finetune(
     max_pairs: int = 640,
     settings: FinetuneSettings | None = None,
     progress: bool = False,
+    detail_vacancies: int = 0,
 ) -> dict[str, Any]:
     """Convert (or reuse) the engine's model, check the pairs, fine-tune (or reuse the same run).
 
-    Without ``pairs_file`` the pairs are generated (:func:`training.finetune_pairs.build_pairs`, the
-    first ``max_pairs`` rows) and written to ``<data_dir>/finetune/pairs-seed<seed>.tsv``; either way
+    Without ``pairs_file`` the pairs are generated (:func:`training.finetune_pairs.build_pairs` with
+    ``detail_vacancies``, the first ``max_pairs`` rows) and written to
+    ``<data_dir>/finetune/pairs-seed<seed>-detail<n>.tsv``; either way
     the file is read back through :func:`read_training_pairs`, which refuses duplicates, empty rows
     and leaks into ``data/eval``. Returns the report with ``model`` (the directory) and ``cached``.
     """
     settings = settings or FinetuneSettings()
     if pairs_file is None:
-        pairs_file = Path(data_dir) / "finetune" / f"pairs-seed{settings.seed}.tsv"
+        pairs_file = Path(data_dir) / "finetune" / f"pairs-seed{settings.seed}-detail{detail_vacancies}.tsv"
         pairs_file.parent.mkdir(parents=True, exist_ok=True)
-        generated = build_pairs(seed=settings.seed)[:max_pairs]
+        generated = build_pairs(seed=settings.seed, detail_vacancies=detail_vacancies)[:max_pairs]
         write_pairs(pairs_file, [(pair.query, pair.document) for pair in generated])
     pairs = read_training_pairs(pairs_file)  # refused before anything slow happens
     start = time.perf_counter()

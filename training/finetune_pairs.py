@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from matching.domain import VacancyIn
 from matching.taxonomy import OccupationDef, Taxonomy, load_taxonomy
 from training.embedding_eval import _key, check_leaks, numbered_pairs, pair_files
 from training.synthetic import iter_batches
@@ -52,6 +53,18 @@ NOTE_TEMPLATES = (
     "intake: wil richting {beroep}, {skill} gaat goed",
 )
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# The generated vacancy's intro names its town as "in <Town>" or "(<Town>)".
+PLACE = re.compile(r"\bin ([A-Z][\w'-]+(?:[ -][A-Z][\w'-]+)*)|\(([^)]+)\) heeft plek")
+# The sentences of a generated vacancy (after its intro and tasks) that hold a detail a query can ask for.
+DETAIL_WORDS = ("jobcoach", "Nederlands op", "Werktijden", "loonkostensubsidie")
+TIME_PHRASES = {
+    "dag": ("overdag", "alleen dagdienst", "werkt graag overdag"),
+    "avond": ("'s avonds", "avondwerk", "alleen avond"),
+    "nacht": ("nachtdienst", "'s nachts werken geen probleem", "wil nachtwerk"),
+    "weekend": ("ook weekend", "wknd ok", "in het weekend"),
+    "ploegendienst": ("ploegendienst ok", "kan in ploegen", "2-ploegen geen probleem"),
+}
+SEPARATORS = (", ", "; ", ". ", " - ")
 
 
 @dataclass(frozen=True)
@@ -121,6 +134,75 @@ def vacancy_pairs(taxonomy: Taxonomy, vacancies: int, seed: int, rnd: random.Ran
                 yield Pair(occupation.code, query, vacancy_document(vacancy.titel, vacancy.omschrijving))
 
 
+def _place(description: str) -> str | None:
+    """The town of a generated vacancy's intro sentence, if it names one."""
+    match = PLACE.search(SENTENCE_END.split(description.strip())[0])
+    return next((group for group in match.groups() if group), None) if match else None
+
+
+def detail_document(vacancy: VacancyIn) -> str:
+    """``title – intro, tasks and the sentences with a detail a query can ask for``, and the hours."""
+    sentences = SENTENCE_END.split(vacancy.omschrijving.strip())
+    sentences = sentences[:2] + [s for s in sentences[2:] if any(word in s for word in DETAIL_WORDS)]
+    hours = f"{vacancy.uren_min}-{vacancy.uren_max} uur per week."
+    return f"{vacancy.titel} – {' '.join(sentences)} {hours}"
+
+
+def facets(vacancy: VacancyIn, document: str) -> dict[tuple[str, str], tuple[str, ...]]:
+    """What a query could ask of this vacancy that its document shows: (kind, value) → query phrases."""
+    out: dict[tuple[str, str], tuple[str, ...]] = {}
+    place = _place(vacancy.omschrijving or "")
+    if place:
+        out["plaats", place] = (f"woont in {place}", f"{place} e.o.", f"liefst in {place}", place.lower())
+    for time_ in vacancy.werktijden:
+        out["tijd", str(time_)] = TIME_PHRASES[str(time_)]
+    if "jobcoach" in document:
+        out["jobcoach", ""] = ("met jobcoach", "heeft begeleiding van een jc nodig", "jc nodig", "wil begeleiding")
+    out["uren", str(vacancy.uren_max)] = (f"zoekt {vacancy.uren_max} uur", f"max {vacancy.uren_max} u/w")
+    if vacancy.taalniveau and vacancy.taalniveau in document:
+        out["taal", vacancy.taalniveau] = (f"nederlands {vacancy.taalniveau}", f"taalniveau {vacancy.taalniveau}")
+    return out
+
+
+def distinguishing(shown: list[dict[tuple[str, str], tuple[str, ...]]]) -> list[list[tuple[str, str]]]:
+    """Per vacancy of a group, the details (sorted) that no other vacancy of the group shows."""
+    return [
+        sorted(set(own) - set().union(*(set(other) for j, other in enumerate(shown) if j != i)))
+        for i, own in enumerate(shown)
+    ]
+
+
+def detail_groups(
+    taxonomy: Taxonomy, vacancies: int, seed: int, rnd: random.Random, group: int = 4
+) -> Iterator[list[Pair]]:
+    """Groups of ``group`` vacancies of one occupation, each asked for by a detail the others lack.
+
+    The query is a lay or consulent query for the occupation (:func:`lay_query`) with one or two of
+    the vacancy's details (town, working time, jobcoach, hours, language level) that no other vacancy
+    of its group has; a vacancy without one is left out. In one batch the group's other vacancies
+    are then hard negatives that differ from the right one only in what the query asks.
+    """
+    by_occupation: dict[str, list[VacancyIn]] = {}
+    for batch in iter_batches(0, vacancies, seed, taxonomy=taxonomy):
+        for vacancy in batch.vacancies:
+            if vacancy.beroep_code in taxonomy.occupations and vacancy.omschrijving:
+                by_occupation.setdefault(vacancy.beroep_code, []).append(vacancy)
+    for code in sorted(by_occupation):
+        occupation, found = taxonomy.occupations[code], by_occupation[code]
+        for start in range(0, len(found) - group + 1, group):
+            documents = [detail_document(vacancy) for vacancy in found[start : start + group]]
+            shown = [facets(vacancy, doc) for vacancy, doc in zip(found[start : start + group], documents, strict=True)]
+            pairs = []
+            for document, own, unique in zip(documents, shown, distinguishing(shown), strict=True):
+                if unique:
+                    chosen = rnd.sample(unique, min(len(unique), rnd.randint(1, 2)))
+                    asked = [rnd.choice(own[key]) for key in chosen]
+                    query = f"{lay_query(occupation, taxonomy, rnd)}{rnd.choice(SEPARATORS)}{', '.join(asked)}"
+                    pairs.append(Pair(code, query, document))
+            if len(pairs) > 1:
+                yield pairs
+
+
 def interleave(pairs: list[Pair], rnd: random.Random) -> list[Pair]:
     """Round-robin over occupations (in a seeded order), so neighbouring rows differ in occupation."""
     groups: dict[str, list[Pair]] = {}
@@ -140,11 +222,20 @@ def _evaluation_files(eval_paths: list[Path] | None) -> dict[Path, list[tuple[in
     return {file: numbered_pairs(file) for file in pair_files(eval_paths if eval_paths is not None else [EVAL_DIR])}
 
 
-def build_pairs(vacancies: int = 1200, seed: int = 0, taxonomy: Taxonomy | None = None) -> list[Pair]:
-    """Taxonomy pairs and lay-query → vacancy pairs, each query and document once, interleaved.
+def build_pairs(
+    vacancies: int = 1200,
+    seed: int = 0,
+    taxonomy: Taxonomy | None = None,
+    detail_vacancies: int = 0,
+    batch_size: int = 32,
+) -> list[Pair]:
+    """Taxonomy pairs and lay-query → vacancy pairs, interleaved; with ``detail_vacancies``, detail batches too.
 
-    A generated query or document that an evaluation file holds (a bare synonym can be a query
-    there) is left out, so the file passes :func:`read_training_pairs`.
+    Each query and each document occurs once. A generated query or document that an evaluation file
+    holds (a bare synonym can be a query there) is left out, so the file passes
+    :func:`read_training_pairs`. With ``detail_vacancies`` > 0, :func:`detail_groups` of another
+    generated world (seed + 1) fill every second batch of ``batch_size`` rows (groups of different
+    occupations, each group's vacancies the others' hard negatives) until they run out.
     """
     taxonomy = taxonomy or load_taxonomy()
     rnd = random.Random(seed)
@@ -154,13 +245,41 @@ def build_pairs(vacancies: int = 1200, seed: int = 0, taxonomy: Taxonomy | None 
         for _, *texts in pairs
         for side, text in zip("qd", texts, strict=True)
     }
-    unique: list[Pair] = []
-    for pair in [*taxonomy_pairs(taxonomy, rnd), *vacancy_pairs(taxonomy, vacancies, seed, rnd)]:
+
+    def fresh(pair: Pair) -> bool:
         keys = (f"q {_key(pair.query)}", f"d {_key(pair.document)}")
-        if not seen.intersection(keys):
-            seen.update(keys)
-            unique.append(pair)
-    return interleave(unique, rnd)
+        if seen.intersection(keys):
+            return False
+        seen.update(keys)
+        return True
+
+    plain = [
+        pair for pair in [*taxonomy_pairs(taxonomy, rnd), *vacancy_pairs(taxonomy, vacancies, seed, rnd)] if fresh(pair)
+    ]
+    plain = interleave(plain, rnd)
+    if not detail_vacancies:
+        return plain
+    groups = [
+        kept
+        for group in detail_groups(taxonomy, detail_vacancies, seed + 1, rnd)
+        if len(kept := [p for p in group if fresh(p)]) > 1
+    ]
+    rnd.shuffle(groups)
+    out: list[Pair] = []
+    while groups:
+        out += plain[:batch_size]
+        plain = plain[batch_size:]
+        batch: list[Pair] = []
+        for group in list(groups):
+            if len(batch) + len(group) <= batch_size and all(p.occupation != group[0].occupation for p in batch):
+                batch += group
+                groups.remove(group)
+        taken = {pair.occupation for pair in batch}  # topped up to a whole batch, other occupations only
+        top_up = [i for i, pair in enumerate(plain) if pair.occupation not in taken][: batch_size - len(batch)]
+        out += batch + [plain[i] for i in top_up]
+        used = set(top_up)
+        plain = [pair for i, pair in enumerate(plain) if i not in used]
+    return out + plain
 
 
 def read_training_pairs(path: Path, eval_paths: list[Path] | None = None) -> list[tuple[str, str]]:

