@@ -12,9 +12,10 @@ the list unserved: no exposure re-ranking) for a partition of owners at once and
 * step 1 on the records that can be within reach only (:func:`matching.pipeline.candidate_reach`,
   :func:`~matching.pipeline.vacancy_reach`: nothing spread over every record) and step 2 among the
   eligible ones (:func:`matching.pipeline.pool_among`, the live search's step 2);
-* BM25 for the eligible records only, and the best BM25 of every record (which scales the
-  ranker's lexical feature) exactly by a bound, not by scoring every record
-  (:meth:`matching.lexical.LexicalIndex.within`, bit for bit the live search's numbers);
+* BM25 per owner as the live search computes it (:meth:`matching.lexical.LexicalIndex.scores_for_terms`,
+  the query's terms read for the whole partition at once): its best over every record scales the
+  ranker's lexical feature, so every record is scored (a bound on each term's best weight pruned
+  almost nothing: bench/results/national-batch-match-slice.json, ``bm25_bound``);
 * the ranker's features of every pool of the partition scored in one LightGBM call (a row's score
   does not depend on the other rows);
 * the shown score (:func:`matching.display_score.scores`) only for the listed rows.
@@ -89,14 +90,20 @@ class NightlyRanking:
     def _pool(
         self, reach: pipeline.Reach, searched: Side, ids: np.ndarray, query: tuple[np.ndarray, np.ndarray]
     ) -> Pool:
-        """Step 2 among the eligible rows of ``reach`` alone: BM25 of those rows and its best over every record."""
+        """Step 2 among the eligible rows of ``reach`` alone."""
         side = self.matcher.index.sides[searched]
         vector, terms = query
         assert side.vectors is not None
-        lexical, highest = side.lexical.within(terms, ids, reach.eligible)
+        lexical = side.lexical.scores_for_terms(terms, ids)  # its best over every record scales the ranker's feature
+        highest = float(lexical.max()) if len(lexical) else 0.0
         text = _text_query(side.vectors, ids, vector)
         return pipeline.pool_among(
-            reach.eligible, reach.structured, text, lexical, highest, self.matcher.settings.retrieval.pool_size
+            reach.eligible,
+            reach.structured,
+            text,
+            lexical[reach.eligible],
+            highest,
+            self.matcher.settings.retrieval.pool_size,
         )
 
     def candidate_lists(self, vacancy_ids: list[int], top: int) -> list[RankedList]:

@@ -16,7 +16,6 @@ by a person are not, so the analyzer folds every text it reads.
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -70,13 +69,6 @@ class LexicalIndex:
     _pending: dict[int, sparse.csr_matrix | None] = field(default_factory=dict, repr=False)  # None: removed
     _weights: sparse.csc_matrix | None = field(default=None, repr=False)
     _idf: np.ndarray | None = field(default=None, repr=False)
-    # for :meth:`within` (the nightly batch), made on first use after a build: the weights a row per
-    # record, each term's highest weight, and the last ``ids`` array's rows in the matrix
-    _by_row: sparse.csr_matrix | None = field(default=None, repr=False)
-    _term_max: np.ndarray | None = field(default=None, repr=False)
-    _rows_of: tuple[np.ndarray, np.ndarray | None] | None = field(default=None, repr=False)
-    _query: np.ndarray | None = field(default=None, repr=False)  # per term: the asked query's idf, else 0
-    _asking: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         self._vectorizer = HashingVectorizer(
@@ -148,7 +140,6 @@ class LexicalIndex:
 
     def _build(self) -> None:
         self._merge()
-        self._by_row = self._term_max = self._rows_of = None
         if self._tf is None or not len(self._ids):
             self._weights, self._idf = sparse.csc_matrix((0, N_FEATURES), dtype=np.float32), np.zeros(N_FEATURES)
             self._ids = np.zeros(0, np.int64)
@@ -166,115 +157,32 @@ class LexicalIndex:
 
     def scores(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         """(ids, BM25 scores) over all records, ids ascending."""
-        if self._weights is None:
-            self._build()
-        assert self._weights is not None and self._idf is not None
-        terms = np.unique(self._vectorizer.transform([query]).indices)
-        if not len(terms) or not len(self._ids):
-            return self._ids, np.zeros(len(self._ids), np.float32)
-        return self._ids, np.asarray(self._weights[:, terms] @ self._idf[terms]).ravel()
+        return self._scores_of(self._terms(query))
+
+    def _terms(self, query: str) -> np.ndarray:
+        return np.unique(self._vectorizer.transform([query]).indices)
 
     def asked(self, queries: list[str]) -> list[np.ndarray]:
-        """Each query's terms (matrix columns, ascending, each once) as :meth:`scores` reads them (:meth:`within`)."""
+        """Each query's terms (matrix columns, ascending, each once) as :meth:`scores` reads them, many at once."""
         matrix = self._vectorizer.transform(queries).tocsr()
         matrix.sum_duplicates()  # sorted, unique terms per query, as np.unique gives them
         return [matrix.indices[matrix.indptr[at] : matrix.indptr[at + 1]] for at in range(len(queries))]
 
-    def within(self, terms: np.ndarray, ids: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, float]:
-        """BM25 of a query (its :meth:`asked` terms) at ``ids[rows]`` only, and its best BM25 over every record.
-
-        Bit for bit :meth:`scores_for` at those rows and that array's maximum (0 where no word matches
-        or the id is not indexed), without a score per record: each row's score adds the same float32
-        products (weight × idf) in the same order (its terms ascending), read from the rows' own
-        weights. The maximum is exact by a bound (:meth:`_highest`), not a product over every record.
-        """
+    def _scores_of(self, terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self._weights is None:
             self._build()
-        assert self._idf is not None
-        out = np.zeros(len(rows), np.float32)
+        assert self._weights is not None and self._idf is not None
         if not len(terms) or not len(self._ids):
-            return out, 0.0
-        at = self._matrix_rows(ids)
-        found = np.asarray(rows, np.int64) if at is None else at[rows]
-        indexed = found >= 0
-        with self._asking:
-            if self._query is None:
-                self._query = np.zeros(N_FEATURES, np.float32)
-            query = self._query  # a weight only for the query's terms: every other term adds 0.0
-            query[terms] = self._idf[terms]
-            try:
-                out[indexed] = self._row_weights()[found[indexed]] @ query
-                return out, self._highest(terms, query, float(out.max()) if len(out) else 0.0)
-            finally:
-                query[terms] = 0.0
-
-    def _row_weights(self) -> sparse.csr_matrix:
-        """The BM25 weights a row per record (each row's terms ascending)."""
-        if self._by_row is None:
-            assert self._weights is not None
-            self._by_row = self._weights.tocsr()
-            self._by_row.sort_indices()
-        return self._by_row
-
-    def _matrix_rows(self, ids: np.ndarray) -> np.ndarray | None:
-        """Per row of ``ids`` (ascending) its row in the matrix (-1: not indexed); None when they are the same rows.
-
-        Remembered for the last ``ids`` array (by identity) until the next build.
-        """
-        if self._rows_of is not None and self._rows_of[0] is ids:
-            return self._rows_of[1]
-        same = len(ids) == len(self._ids) and np.array_equal(ids, self._ids)
-        at = None
-        if not same:
-            at = np.searchsorted(self._ids, ids)
-            inside = at < len(self._ids)
-            inside[inside] = self._ids[at[inside]] == ids[inside]
-            at = np.where(inside, at, -1)
-        self._rows_of = (ids, at)
-        return at
-
-    def _highest(self, terms: np.ndarray, query: np.ndarray, lower: float) -> float:
-        """The best BM25 of the query over every record, exactly; ``lower`` is a score some record has.
-
-        A record scores at most the sum of its terms' highest weight × idf (float32 rounding is
-        monotone; ``slack`` covers the rounding of a sum of ``len(terms)`` float32 products). So a
-        record none of whose terms is *essential* (the terms whose bounds, smallest first, sum to
-        less than ``lower``) scores below ``lower`` and cannot be the best: only the records holding
-        an essential term are scored, from their rows. Where those are many, every record's score is
-        computed as :meth:`scores` does.
-        """
-        weights = self._weights
-        assert weights is not None and self._idf is not None
-        bound = (self._highest_weights()[terms] * self._idf[terms]).astype(np.float64)
-        order = np.argsort(bound, kind="stable")
-        slack = 1.0 + len(terms) * 2.0**-23
-        below = int(np.searchsorted(np.cumsum(bound[order]) * slack, lower, side="left"))
-        essential = terms[order[below:]]
-        starts, ends = weights.indptr[essential], weights.indptr[essential + 1]
-        reading = int((ends - starts).sum()) * (weights.nnz / max(len(self._ids), 1))  # their rows' weights
-        if reading > int((weights.indptr[terms + 1] - weights.indptr[terms]).sum()):
-            return max(lower, float((weights[:, terms] @ self._idf[terms]).max()))
-        if not len(essential):
-            return lower
-        holding = np.unique(np.concatenate([weights.indices[a:b] for a, b in zip(starts, ends, strict=True)]))
-        if not len(holding):
-            return lower
-        return max(lower, float((self._row_weights()[holding] @ query).max()))
-
-    def _highest_weights(self) -> np.ndarray:
-        """Per term (column) the highest weight any record has for it (0 for a term nobody has)."""
-        if self._term_max is None:
-            assert self._weights is not None
-            indptr, data = self._weights.indptr, self._weights.data
-            held = np.flatnonzero(np.diff(indptr))
-            self._term_max = np.zeros(N_FEATURES, np.float32)
-            if len(held):
-                self._term_max[held] = np.maximum.reduceat(data, indptr[held])
-        return self._term_max
+            return self._ids, np.zeros(len(self._ids), np.float32)
+        return self._ids, np.asarray(self._weights[:, terms] @ self._idf[terms]).ravel()
 
     def scores_for(self, query: str, ids: np.ndarray) -> np.ndarray:
         """BM25 of ``query`` per id of ``ids`` (ascending; every indexed id among them), 0 where no word matches."""
-        found, scores = self.scores(query)
+        return self.scores_for_terms(self._terms(query), ids)
+
+    def scores_for_terms(self, terms: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """:meth:`scores_for` of a query given by its terms (:meth:`asked`: a partition's queries read at once)."""
+        found, scores = self._scores_of(terms)
         if len(found) == len(ids) and np.array_equal(found, ids):
             return np.asarray(scores, np.float32)  # the usual case: the same records in the same order
         out = np.zeros(len(ids), np.float32)
