@@ -15,7 +15,7 @@ the list unserved: no exposure re-ranking) for a partition of owners at once and
 * BM25 per owner as the live search computes it (:meth:`matching.lexical.LexicalIndex.scores_for_terms`,
   the query's terms read for the whole partition at once): its best over every record scales the
   ranker's lexical feature, so every record is scored (a bound on each term's best weight pruned
-  almost nothing: bench/results/national-batch-match-slice.json, ``bm25_bound``);
+  almost nothing: ``bench/batch_match_bm25_bound.py``);
 * the ranker's features of every pool of the partition scored in one LightGBM call (a row's score
   does not depend on the other rows);
 * the shown score (:func:`matching.display_score.scores`) only for the listed rows.
