@@ -34,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,12 +42,13 @@ from typing import Any
 import numpy as np
 from sqlmodel import Session, func, select
 
+from matching.domain import Vacancy
 from matching.features import FEATURE_NAMES
 from matching.outcomes import Voorstel, relevance_labels
 from matching.settings import Settings
 from matching.store import make_engine
 from training.dataset import RankingData
-from training.outcome_sim import SimulationSettings, simulate, write_history
+from training.outcome_sim import SimulatedProposal, SimulationSettings, simulate, write_history
 from training.ranking_store import OPEN_LABEL
 from training.train import fit_on
 
@@ -57,24 +59,59 @@ def _load() -> list[float]:
     return [round(value, 2) for value in os.getloadavg()]
 
 
-def history(data_dir: Path, max_vacancies: int, proposals_per_place: float, seed: int) -> dict[str, Any]:
-    """Simulate and store the history; its size, time and this process's peak memory."""
+def _resume_point(session: Session) -> int:
+    """The index (by vacancy id) after the last vacancy with a stored voorstel: where a stopped or shorter
+    history goes on (the simulator commits whole vacancies)."""
+    last = session.exec(select(func.max(Voorstel.vacancy_id))).one()
+    if last is None:
+        return 0
+    return int(session.exec(select(func.count()).select_from(Vacancy).where(Vacancy.id <= last)).one())
+
+
+def _until(proposals: Iterator[SimulatedProposal], stop_at: float | None) -> Iterator[SimulatedProposal]:
+    """``proposals`` until the first vacancy that begins after ``stop_at`` (epoch seconds): a history cut
+    there holds whole vacancies only."""
+    previous = None
+    for proposal in proposals:
+        if stop_at is not None and proposal.vacancy_id != previous and time.time() >= stop_at:
+            return
+        previous = proposal.vacancy_id
+        yield proposal
+
+
+def history(
+    data_dir: Path,
+    max_vacancies: int,
+    proposals_per_place: float,
+    seed: int,
+    extend: bool = False,
+    stop_at: float | None = None,
+) -> dict[str, Any]:
+    """Simulate and store the history (``extend``: the vacancies after the stored history's last one,
+    for ``seed``; ``stop_at``: no vacancy begun after that moment); its size, time and this process's
+    peak memory."""
     engine = make_engine(Settings(data_dir=data_dir).resolved_database_url)
     with Session(engine) as session:
-        if session.exec(select(func.count()).select_from(Voorstel)).one():
-            raise SystemExit(f"{data_dir} heeft al voorstellen; begin met een verse kopie van de nationale wereld")
+        first = _resume_point(session)
+    if first and not extend:
+        raise SystemExit(f"{data_dir} heeft al voorstellen; begin met een verse kopie of gebruik --extend")
     load, wall, cpu = _load(), time.perf_counter(), time.process_time()
-    settings = SimulationSettings(max_vacancies=max_vacancies, proposals_per_place=proposals_per_place)
-    summary = write_history(engine, simulate(engine, settings, seed), progress=True)
+    settings = SimulationSettings(
+        max_vacancies=max_vacancies, proposals_per_place=proposals_per_place, first_vacancy=first
+    )
+    summary = write_history(engine, _until(simulate(engine, settings, seed), stop_at), progress=True)
     with Session(engine) as session:
         decided = sum(1 for label in relevance_labels(session) if label.label != OPEN_LABEL)
+        reached = _resume_point(session)
     return {
+        "firstVacancy": first,
         "maxVacancies": max_vacancies,
+        "vacanciesReached": reached,
         "proposalsPerPlace": proposals_per_place,
         "seed": seed,
         "voorstellen": summary["voorstellen"],
         "eindstand": summary["eindstand"],
-        "pairs": int(decided),
+        "pairs": int(decided),  # in the whole stored history
         "wallS": round(time.perf_counter() - wall, 1),
         "cpuS": round(time.process_time() - cpu, 1),
         "peakRssMb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
@@ -116,6 +153,7 @@ def _measured(command: list[str], env: dict[str, str], every_s: float = 5.0) -> 
                     "line": line.rstrip(),
                 }
             )
+            print(json.dumps(steps[-1], ensure_ascii=False), file=sys.stderr, flush=True)  # noqa: T201 - live progress
 
     reader = threading.Thread(target=read_stderr, daemon=True)
     reader.start()
@@ -222,6 +260,8 @@ def main() -> None:
     parser.add_argument("--max-vacancies", type=int, default=40_000)
     parser.add_argument("--proposals-per-place", type=float, default=30.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--extend", action="store_true", help="history: go on after the stored history's last vacancy")
+    parser.add_argument("--stop-at", type=datetime.fromisoformat, help="history: begin no vacancy after this moment")
     parser.add_argument("--since", action="append", default=None, help="JJJJ-MM-DD or 'all'; repeatable")
     parser.add_argument("--out", type=Path, default=REPO / "bench/results/national-train.json")
     args = parser.parse_args()
@@ -229,11 +269,17 @@ def main() -> None:
         fit_child(args.pairs[0], args.seed)
         return
     report = json.loads(args.out.read_text()) if args.out.exists() else {}
-    report.setdefault("commands", {})[args.phase] = " ".join(["python", *sys.argv])
+    phase = "historyExtend" if args.phase == "history" and args.extend else args.phase
+    report.setdefault("commands", {})[phase] = " ".join(["python", *sys.argv])
     report["machine"] = {"cpus": os.cpu_count(), "date": datetime.now(UTC).isoformat(timespec="seconds")}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if args.phase == "history":
-        report["history"] = history(args.data_dir, args.max_vacancies, args.proposals_per_place, args.seed)
+        stop_at = args.stop_at.timestamp() if args.stop_at else None
+        run = history(args.data_dir, args.max_vacancies, args.proposals_per_place, args.seed, args.extend, stop_at)
+        if args.extend:  # the first history stays; each extension is recorded with its own command
+            report.setdefault("historyExtensions", []).append({"command": report["commands"][phase], **run})
+        else:
+            report["history"] = run
         args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     elif args.phase == "fit":
         report["fit"] = []
@@ -245,7 +291,8 @@ def main() -> None:
         for since in args.since or ["all"]:  # written after each run: a later one may not fit the time left
             report["train"].append(train_once(args.data_dir, since))
             args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    print(json.dumps(report[args.phase], indent=2, ensure_ascii=False))  # noqa: T201
+    shown = report["historyExtensions"][-1] if phase == "historyExtend" else report[args.phase]
+    print(json.dumps(shown, indent=2, ensure_ascii=False))  # noqa: T201
 
 
 if __name__ == "__main__":

@@ -53,6 +53,7 @@ MIN_GROUP = 30
 RESAMPLES = 500
 AGE_BANDS = ((0, 27, "tot 27"), (27, 45, "27-44"), (45, 55, "45-54"), (55, 200, "55+"))
 UNKNOWN = "onbekend"
+ID_CHUNK = 5_000  # client ids asked of the database at a time (SQLite takes at most 32,766 parameters)
 
 
 def _age_band(birth_year: int | None, on_year: int) -> str:
@@ -63,11 +64,20 @@ def _age_band(birth_year: int | None, on_year: int) -> str:
 
 
 def group_labels(engine: Engine, data: RankingData) -> dict[str, np.ndarray]:
-    """Per row of ``data``, the group of its client for every audited attribute (strings)."""
+    """Per row of ``data``, the group of its client for every audited attribute (strings); only the rows'
+    clients are read."""
+    wanted = np.unique(data.client_ids).tolist()  # only the clients in the rows: not the whole bestand
+    audit: dict[int, Any] = {}
+    beperkt: dict[int, bool] = {}
+    route: dict[int, Any] = {}
     with Session(engine) as session:
-        audit = {row.client_id: row for row in session.exec(select(AuditKenmerken))}
-        beperkt = {cid: bool(items) for cid, items in session.exec(select(Client.id, Client.beperkingen)).all()}
-        route = dict(session.exec(select(Client.id, Client.route)).all())
+        for start in range(0, len(wanted), ID_CHUNK):
+            chunk = wanted[start : start + ID_CHUNK]
+            asked = select(AuditKenmerken).where(AuditKenmerken.client_id.in_(chunk))  # type: ignore[attr-defined]
+            audit.update((row.client_id, row) for row in session.exec(asked))
+            clients = select(Client.id, Client.beperkingen, Client.route).where(Client.id.in_(chunk))  # type: ignore[union-attr]
+            for cid, items, path in session.exec(clients).all():
+                beperkt[cid], route[cid] = bool(items), path
     years = np.array([datetime.fromtimestamp(m, UTC).year for m in data.moments], np.int64)
     rows = [audit.get(int(c)) for c in data.client_ids]
     return {

@@ -71,10 +71,13 @@ class SimulationSettings:
     bias_age_55: float = -0.7
     placement_rate: float = 0.92
     max_vacancies: int | None = None  # only the first this many vacancies (by id): a prefix of the full history
+    first_vacancy: int = 0  # skip the vacancies (by id) before this index: extends or resumes a stored history
 
 
 TRANSACTION_PROPOSALS = 2_000
 """Proposals written per database transaction (SQLite here syncs to disk on every commit)."""
+AUDIT_CHUNK = 5_000
+"""Client ids asked of the audit table at a time (SQLite takes at most 32,766 parameters a query)."""
 
 
 @dataclass
@@ -100,11 +103,18 @@ class SimulatedProposal:
         return self.steps[-1].status
 
 
-def audit_columns(session: Session) -> dict[int, Any]:
+def audit_columns(session: Session, ids: np.ndarray | None = None) -> dict[int, Any]:
     """Per client the audit-only columns the story reads (migration background, birth year), as light rows:
-    at 400,000 clients the ORM objects took a gigabyte."""
+    at 400,000 clients the ORM objects took a gigabyte. ``ids``: only these clients (read in chunks)."""
     query = select(AuditKenmerken.client_id, AuditKenmerken.migratieachtergrond, AuditKenmerken.geboortejaar)
-    return {row.client_id: row for row in session.exec(query)}
+    if ids is None:
+        return {row.client_id: row for row in session.exec(query)}
+    wanted = np.asarray(ids).tolist()
+    return {
+        row.client_id: row
+        for start in range(0, len(wanted), AUDIT_CHUNK)
+        for row in session.exec(query.where(AuditKenmerken.client_id.in_(wanted[start : start + AUDIT_CHUNK])))  # type: ignore[attr-defined]
+    }
 
 
 def protected_bias(audit: Mapping[int, Any], client_ids: np.ndarray, on: date, s: SimulationSettings) -> np.ndarray:
@@ -221,6 +231,8 @@ def simulate(engine, settings: SimulationSettings = SimulationSettings(), seed: 
     start = settings.end - timedelta(days=int(settings.years * 365))
     span = max((settings.end - start).days - 1, 1)
     for v_row, vacancy in enumerate(vacancies[: settings.max_vacancies]):
+        if v_row < settings.first_vacancy:  # not drawn for: a history of its own for the seed, not a suffix
+            continue
         posted = start + timedelta(days=int(rng.integers(0, span)))
         # only the clients of places within their largest travel reach can pass (at 400,000 clients a few
         # percent): the pairs are computed for those alone, exactly as over everyone (geo.Buckets)
@@ -334,7 +346,8 @@ def _write_batch(connection: Connection, batch: list[SimulatedProposal]) -> None
 
 
 def write_history(engine, proposals: Iterable[SimulatedProposal], progress: bool = False) -> dict[str, Any]:
-    """Store simulated proposals, streamed, :data:`TRANSACTION_PROPOSALS` a transaction; a summary.
+    """Store simulated proposals, streamed, about :data:`TRANSACTION_PROPOSALS` a transaction (whole
+    vacancies in each, so a history stopped at any moment can be resumed after its last vacancy); a summary.
 
     The rows are those :mod:`matching.outcomes` writes (every step checked against its state machine).
 
@@ -350,10 +363,10 @@ def write_history(engine, proposals: Iterable[SimulatedProposal], progress: bool
     batch: list[SimulatedProposal] = []
     with engine.connect() as connection:
         for proposal in tqdm(proposals, desc="uitkomsten", unit="voorstel", disable=not progress):
-            batch.append(proposal)
-            if len(batch) == TRANSACTION_PROPOSALS:
-                _write_batch(connection, batch)
+            if len(batch) >= TRANSACTION_PROPOSALS and proposal.vacancy_id != batch[-1].vacancy_id:
+                _write_batch(connection, batch)  # whole vacancies a transaction: a stop leaves whole vacancies
                 batch = []
+            batch.append(proposal)
             finals[proposal.final] += 1
             labels.append(outcomes.RELEVANCE[outcomes.VoorstelStatus(proposal.final)])
             truths.append(proposal.true_suitability)

@@ -20,13 +20,16 @@ from datetime import UTC, datetime
 import numpy as np
 from sqlmodel import Session, select
 
-from matching.domain import AuditKenmerken, Vacancy
+from matching.domain import Vacancy
 from matching.matcher import Matcher
 from matching.taxonomy import load_taxonomy
 from training import latent
 from training.dataset import RankingData
-from training.outcome_sim import SimulationSettings, counterfactual_labels, protected_bias
-from training.truth_arrays import Codebook
+from training.latent import CLIENT, SyntheticLatent
+from training.outcome_sim import SimulationSettings, audit_columns, counterfactual_labels, protected_bias
+from training.truth_arrays import ClientArrays, Codebook
+
+TRUTH_CHUNK = 5_000
 
 
 def pool_holdout(
@@ -48,35 +51,42 @@ def pool_holdout(
     Returns:
         ``(data, true suitability per row)``, or None on data without a hidden truth (real data).
     """
-    truth = latent.load_client_arrays(matcher.engine)
-    if len(truth.ids) == 0:
-        return None
-    codebook = Codebook.from_taxonomy(load_taxonomy())
-    row_of = {int(key): row for row, key in enumerate(truth.ids)}
     with Session(matcher.engine) as session:
-        audit = {row.client_id: row for row in session.exec(select(AuditKenmerken))}
-        source_of = dict(session.exec(select(Vacancy.id, Vacancy.bron)).all())
-    rng = np.random.default_rng(seed)
-    parts: dict[str, list[np.ndarray]] = {key: [] for key in ("features", "labels", "vacancy", "client", "truth")}
+        synthetic = session.exec(select(SyntheticLatent.entity_id).where(SyntheticLatent.kind == CLIENT)).first()
+    if synthetic is None:
+        return None
+    pools = []  # (vacancy id, client ids, features): the whole pools first, then only their clients are read
     for vacancy_id in np.unique(vacancy_ids).tolist():
         client_ids, features = matcher.pool_features(int(vacancy_id))
-        if not len(client_ids):
-            continue
+        if len(client_ids):
+            pools.append((int(vacancy_id), client_ids.astype(np.int64), features))
+    if not pools:
+        return None
+    wanted = np.unique(np.concatenate([ids for _, ids, _ in pools]))
+    codebook = Codebook.from_taxonomy(load_taxonomy())
+    truth = _truth_of(matcher, wanted, codebook)
+    with Session(matcher.engine) as session:
+        audit = audit_columns(session, wanted)
+        asked = [vacancy_id for vacancy_id, _, _ in pools]
+        source_of = dict(session.exec(select(Vacancy.id, Vacancy.bron).where(Vacancy.id.in_(asked))).all())  # type: ignore[union-attr]
+    rng = np.random.default_rng(seed)
+    parts: dict[str, list[np.ndarray]] = {key: [] for key in ("features", "labels", "vacancy", "client", "truth")}
+    for vacancy_id, client_ids, features in pools:
+        rows = np.minimum(np.searchsorted(truth.ids, client_ids), max(len(truth.ids) - 1, 0))
+        if not len(truth.ids) or not np.array_equal(truth.ids[rows], client_ids):
+            return None  # a client without a hidden truth
         try:
-            profile = latent.load_vacancy_profile(matcher.engine, int(vacancy_id), codebook)
-            rows = np.array([row_of[int(c)] for c in client_ids], np.int64)
-        except (LookupError, KeyError):
+            profile = latent.load_vacancy_profile(matcher.engine, vacancy_id, codebook)
+        except LookupError:
             return None
         true_s, truly = latent.evaluate(truth.take(rows), profile)
-        on = datetime.fromtimestamp(moments[int(vacancy_id)], UTC).date()
+        on = datetime.fromtimestamp(moments[vacancy_id], UTC).date()
         bias = protected_bias(audit, client_ids, on, settings)
         parts["features"].append(features)
         parts["labels"].append(counterfactual_labels(true_s, truly, bias, rng, settings))
         parts["vacancy"].append(np.full(len(client_ids), vacancy_id, np.int64))
-        parts["client"].append(client_ids.astype(np.int64))
+        parts["client"].append(client_ids)
         parts["truth"].append(np.asarray(true_s, np.float64))
-    if not parts["labels"]:
-        return None
     vacancy = np.concatenate(parts["vacancy"])
     clients, _ = matcher.index.arrays()
     client_ids = np.concatenate(parts["client"])
@@ -90,3 +100,16 @@ def pool_holdout(
         trede=clients.trede[[clients.position[int(c)] for c in client_ids]].astype(np.int64),
     )
     return data, np.concatenate(parts["truth"])
+
+
+def _truth_of(matcher: Matcher, ids: np.ndarray, codebook: Codebook) -> ClientArrays:
+    """The hidden truth of the clients ``ids`` (ascending) only, read :data:`TRUTH_CHUNK` at a time: of all
+    400,000 clients its occupation columns alone take gigabytes."""
+    parts = [
+        latent.load_client_arrays(matcher.engine, codebook, ids=ids[start : start + TRUTH_CHUNK].tolist())
+        for start in range(0, len(ids), TRUTH_CHUNK)
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    joined = {name: np.concatenate([vars(part)[name] for part in parts]) for name in vars(parts[0])}
+    return ClientArrays(**{name: np.asfortranarray(v) if v.ndim == 2 else v for name, v in joined.items()})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import astuple
 
 import numpy as np
@@ -90,3 +91,21 @@ def test_the_records_read_a_chunk_at_a_time_give_the_same_history_as_one_read(en
     whole = history(100_000)  # every client and vacancy in one read, as before the chunks
     assert len(whole) > 30 and len({row[2] for row in whole}) > 1
     assert history(7) == whole  # 600 clients in 86 reads, 80 vacancies in 12
+
+
+def test_a_history_goes_on_after_a_vacancy_and_is_written_whole_vacancies_at_a_time(engine, monkeypatch) -> None:
+    from training import outcome_sim
+
+    settings = SimulationSettings(years=1, max_vacancies=30)
+    whole = list(simulate(engine, settings, seed=5))
+    order = sorted({p.vacancy_id for p in whole})
+    later = list(simulate(engine, SimulationSettings(years=1, max_vacancies=30, first_vacancy=10), seed=5))
+    assert later and {p.vacancy_id for p in later} <= set(order[9:]) and min(p.vacancy_id for p in later) > order[0]
+    batches: list[list[int]] = []
+    monkeypatch.setattr(outcome_sim, "TRANSACTION_PROPOSALS", 5)
+    monkeypatch.setattr(outcome_sim, "_write_batch", lambda _, batch: batches.append([p.vacancy_id for p in batch]))
+    write_history(engine, whole)
+    assert sum(map(len, batches)) == len(whole) and len(batches) > 3
+    seen = [set(batch) for batch in batches if batch]
+    assert all(not (a & b) for a, b in itertools.combinations(seen, 2))  # no vacancy split over two transactions
+    assert all(len(batch) >= 5 for batch in batches[:-1] if batch)

@@ -1,0 +1,163 @@
+"""The fairness audit at national size reads only what it audits: the same results as whole reads of the bestand.
+
+The counterfactual's ASCII swap equals its pattern; its BM25 deltas equal those of two whole corpora indexed
+afresh (as it did before); the pools' truth, audit columns and groups read in chunks equal one read.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlmodel import Session, select
+
+from matching.domain import AuditKenmerken, Client
+from matching.lexical import LexicalIndex
+from matching.matcher import Matcher
+from matching.settings import Settings
+from tests.factories import simulated_world
+from training import counterfactual, fairness, pool_eval
+from training.counterfactual import Swapper, read_heldout, rule_pairs
+from training.dataset import RankingData
+from training.synthetic import generate, write_to_db
+
+HELDOUT = Path(__file__).resolve().parents[2] / "data" / "eval" / "gendered_heldout.tsv"
+
+
+def _tricky_texts(pairs: tuple[tuple[str, str, bool], ...]) -> list[str]:
+    """Every form alone, in compounds, in three cases, glued to digits, underscores and hyphens, plural and not."""
+    rng = np.random.default_rng(3)
+    forms = [form for f, m, _ in pairs for form in (f, m)]
+    texts = []
+    for form in forms:
+        for written in (form, form.upper(), form.capitalize()):
+            texts += [
+                f"Ik was {written}.",
+                f"magazijn{written} en {written}s, 2{written} {written}_x CNC-{written} ({written})",
+                f"OUD{written.upper()} oud{written} Oud{written} {written}e {written}je",
+            ]
+    words = [*forms, "en", "bij", "de", "Jumbo", "ervaring", "oktober", "koken", "assistentie"]
+    texts += [" ".join(rng.choice(words, 30)) for _ in range(300)]
+    return texts
+
+
+@pytest.mark.parametrize("which", ["rules", "heldout"])
+def test_the_ascii_path_swaps_exactly_as_the_pattern(which: str) -> None:
+    pairs = rule_pairs() if which == "rules" else read_heldout(HELDOUT)
+    swapper = Swapper(pairs)
+    assert swapper.fast
+    texts = _tricky_texts(pairs)
+    changed = 0
+    for text in texts:
+        expected = swapper.pattern.sub(swapper._replace, text)
+        assert swapper(text) == expected, text
+        changed += expected != text
+    assert changed > len(texts) // 2  # the texts do hold swappable words
+    assert swapper("Caissière en schoonmaakster") == swapper.pattern.sub(
+        swapper._replace, "Caissière en schoonmaakster"
+    )
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, embedder) -> Matcher:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("bounds") / "var")
+    matcher = Matcher(settings, embedder=embedder)
+    write_to_db(matcher.engine, generate(300, 40, seed=8), progress=False)
+    matcher.sync()
+    return matcher
+
+
+def _pools(matcher: Matcher, vacancies: int = 12) -> RankingData:
+    parts = [
+        (v, *matcher.pool_features(int(v)))
+        for v in itertools.islice(sorted(matcher.sides["vacancies"].texts), vacancies)
+    ]
+    n = sum(len(ids) for _, ids, _ in parts)
+    return RankingData(
+        features=np.concatenate([features for _, _, features in parts]),
+        labels=np.zeros(n, np.int64),
+        vacancy_ids=np.concatenate([np.full(len(ids), v, np.int64) for v, ids, _ in parts]),
+        client_ids=np.concatenate([ids for _, ids, _ in parts]).astype(np.int64),
+        moments=np.zeros(n),
+    )
+
+
+def _whole_corpora_deltas(matcher: Matcher, data: RankingData, swap) -> np.ndarray:  # noqa: ANN001
+    """The lexical column as the counterfactual computed it before: both corpora indexed afresh from every text."""
+    clients = matcher.sides["clients"]
+    texts = clients.lexical_texts.many(list(clients.lexical_texts))
+    before, after = LexicalIndex(), LexicalIndex()
+    before.upsert(list(texts), list(texts.values()))
+    after.upsert(list(texts), [swap(text) for text in texts.values()])
+
+    def scaled(index: LexicalIndex, query: str, client_ids: np.ndarray) -> np.ndarray:
+        ids, scores = index.scores(query)
+        best = float(scores.max()) if len(scores) else 0.0
+        position = {int(key): row for row, key in enumerate(ids)}
+        picked = np.array([scores[position[int(c)]] if int(c) in position else 0.0 for c in client_ids], np.float32)
+        return picked / best if best > 0 else np.zeros(len(client_ids), np.float32)
+
+    column = data.feature_names.index("lexical_similarity")
+    out = np.array(data.features, np.float32, copy=True)
+    for vacancy_id in np.unique(data.vacancy_ids).tolist():
+        rows = np.flatnonzero(data.vacancy_ids == vacancy_id)
+        text = matcher.sides["vacancies"].lexical_texts[vacancy_id]
+        ids = data.client_ids[rows]
+        out[rows, column] += scaled(after, text, ids) - scaled(before, text, ids)
+    return out[:, column]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("swap", ["rules", "unfolded"])
+def test_the_lexical_deltas_equal_two_whole_corpora_indexed_afresh(world: Matcher, swap: str) -> None:
+    """Rule pairs: BM25 folds them, no term moves and no corpus is built; a swap BM25 does not fold
+    ("ervaring" → "vaardigheid") builds the swapped corpus: both give the former whole computation's numbers."""
+    data = _pools(world)
+    swapper = Swapper(rule_pairs()) if swap == "rules" else (lambda text: text.replace("ervaring", "vaardigheid"))
+    built = counterfactual._swapped_lexical(world, swapper)
+    assert (built is None) == (swap == "rules")
+    features = np.array(data.features, np.float32, copy=True)
+    moved = [(cid, text, text) for cid, text in world.sides["clients"].texts.many([int(data.client_ids[0])]).items()]
+    counterfactual._apply_swap(world, data, features, moved, ("lexical_similarity",), swapper)
+    expected = _whole_corpora_deltas(world, data, swapper)
+    column = data.feature_names.index("lexical_similarity")
+    assert np.array_equal(features[:, column], expected)
+    assert (swap == "rules") == np.array_equal(expected, data.features[:, column])  # the unfolded swap does move
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory: pytest.TempPathFactory, embedder) -> Matcher:
+    _, matcher = simulated_world(tmp_path_factory.mktemp("bounds-sim") / "var", embedder)
+    return matcher
+
+
+@pytest.mark.slow
+def test_pools_and_groups_read_in_chunks_equal_one_read(simulated: Matcher, monkeypatch: pytest.MonkeyPatch) -> None:
+    vacancy_ids = np.array(sorted(simulated.sides["vacancies"].texts)[:15], np.int64)
+    moments = dict.fromkeys(vacancy_ids.tolist(), 1.7e9)
+
+    def built(chunk: int) -> tuple[RankingData, np.ndarray]:
+        monkeypatch.setattr(pool_eval, "TRUTH_CHUNK", chunk)
+        monkeypatch.setattr(fairness, "ID_CHUNK", chunk)
+        found = pool_eval.pool_holdout(simulated, vacancy_ids, moments)
+        assert found is not None
+        return found
+
+    (whole, truth), (chunked, truth_chunked) = built(100_000), built(7)
+    assert len(whole) > 100 and len(np.unique(whole.client_ids)) > 7
+    for name in ("labels", "vacancy_ids", "client_ids", "trede"):
+        assert np.array_equal(getattr(whole, name), getattr(chunked, name)), name
+    timeless = [at for at, name in enumerate(whole.feature_names) if name != "days_since_update"]  # read at `now`
+    assert np.array_equal(whole.features[:, timeless], chunked.features[:, timeless])
+    assert np.array_equal(truth, truth_chunked)
+    groups = fairness.group_labels(simulated.engine, chunked)
+    with Session(simulated.engine) as session:  # the groups from every row of both tables, as before
+        audit = {row.client_id: row for row in session.exec(select(AuditKenmerken))}
+        route = dict(session.exec(select(Client.id, Client.route)).all())
+    assert groups["geslacht"].tolist() == [audit[int(c)].geslacht or "onbekend" for c in chunked.client_ids]
+    assert groups["route"].tolist() == [str(route.get(int(c)) or "onbekend") for c in chunked.client_ids]
+    monkeypatch.setattr(fairness, "ID_CHUNK", 100_000)
+    whole_groups = fairness.group_labels(simulated.engine, chunked)
+    assert all(np.array_equal(groups[key], whole_groups[key]) for key in groups)
