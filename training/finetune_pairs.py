@@ -8,7 +8,10 @@ repeated and inspected):
 * **lay paraphrases → vacancies**: generated vacancies of the synthetic world
   (:func:`training.synthetic.iter_batches`, vacancies only) as ``title – first sentences``; the query
   is generated from the vacancy's occupation as a client or consulent would put it: a synonym or a
-  competence in lay templates, sometimes with a typo, rarely the occupation's own label.
+  competence in lay templates, sometimes with a typo, rarely the occupation's own label;
+* **detail pairs** (optional, ``detail_vacancies``): vacancies of another generated world, four of
+  one occupation in one batch, each asked for by a lay query plus a detail the others lack
+  (:func:`detail_groups`): hard in-batch negatives.
 
 Nothing here reads ``data/eval``; :func:`read_training_pairs` refuses a file with an empty row, a
 repeated query or document, or a query or document that an evaluation file also holds, naming the
