@@ -10,13 +10,11 @@ beperkingen of a client outside the viewer's caseload shape nothing and their ka
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 from sqlmodel import Session, select
@@ -38,7 +36,6 @@ from matching.side_state import SideState
 from matching.structured import ClientArrays, VacancyArrays
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 ADVICE = "Dit is een suggestie om met de klant te bespreken, geen besluit. De consulent beoordeelt of een match past."
 TOP_MAX = 500
@@ -473,28 +470,23 @@ class _CandidateRanking:
             exposed = pipeline.Exposure(before, clients.trede[pool.rows], strength, average, floor)
         self.order = order = pipeline.order(score, top, exposed)
         shown_pairs = pairs[order] if pairs is not None else self._pairs(order)
-        if ranker is None:
-            weighted = annotate.weighted_contributions(pool.signals, weights, order)
-            return self._explained(score, shown_pairs, lambda: weighted)
-        # LightGBM's exact SHAP values are the explanations' largest cost (≈ 10 ms for 50 rows on one
-        # core); they run on another thread, in native code without the GIL, while this one reads the
-        # shown rows, checks their profiles and works out their kansen and near misses.
-        raw = _in_background(lambda: ranker.contributions(shown_pairs))
-        return self._explained(score, shown_pairs, lambda: annotate.learned_contributions(raw()))
+        contributions = (
+            annotate.learned_contributions(ranker.contributions(shown_pairs))
+            if ranker is not None
+            else annotate.weighted_contributions(pool.signals, weights, order)
+        )
+        return self._explained(score, shown_pairs, contributions)
 
     def _explained(
-        self, score: np.ndarray, shown_pairs: np.ndarray, contributions: Callable[[], list[dict[str, float]]]
+        self, score: np.ndarray, shown_pairs: np.ndarray, contributions: list[dict[str, float]]
     ) -> list[CandidateResult]:
-        """The shown clients with their explanations; ``contributions`` (per shown row, per group) is
-        asked for only after what does not need it: the rows read, the scores shown, the profiles checked,
-        the kansen and near misses worked out."""
+        """The shown clients with their explanations (``contributions``: per shown row, per group)."""
         wanted = self.clients.ids[self.pool.rows[self.order]].tolist()
         rows_by_id = {row.id: row for row in self.session.exec(select(Client).where(Client.id.in_(wanted)))}  # type: ignore[union-attr]
         shown = display_score.breakdowns(shown_pairs)
         prepared = [
             self._prepared(rows_by_id, index, position, shown_pairs) for index, position in enumerate(self.order)
         ]
-        grouped = contributions()
         return [
             CandidateResult(
                 rank=rank,
@@ -505,7 +497,7 @@ class _CandidateRanking:
                 client_id=item.client.client_nummer,
                 trede=item.client.trede,
                 route=item.client.route,
-                explained=item.explain(grouped[rank - 1]),
+                explained=item.explain(contributions[rank - 1]),
                 # stale or contradictory profiles are flagged, not silently ranked low
                 datakwaliteit=item.checked.to_json(),
                 ontbrekende_gegevens=list(item.checked.missing),
@@ -543,21 +535,3 @@ class _Shown:
     full: bool
     explain: Callable[[dict[str, float]], Explained]
     checked: quality.ProfileQuality
-
-
-def _in_background(call: Callable[[], T]) -> Callable[[], T]:
-    """``call`` started on a thread of its own; what is returned waits for its result (or raises its error).
-
-    Worth it only for native code that lets go of the GIL (LightGBM's predict, through ctypes): it runs
-    on the other core while the calling thread goes on.
-    """
-    future: Future[T] = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(call())
-        except BaseException as error:  # handed to the caller of result()
-            future.set_exception(error)
-
-    threading.Thread(target=run, name="werkmatch-bijdragen", daemon=True).start()
-    return future.result
