@@ -8,7 +8,10 @@ does not do by itself, for every route, so a new router needs nothing special:
 * validation errors are ``400`` ``application/problem+json`` (RFC 9457), not FastAPI's ``422``;
   every operation that takes input documents that ``400``; every 4xx/5xx is problem+json;
 * every 2xx/3xx response documents the ``API-Version`` header the middleware sets;
-* an operation's summary is the first line of its (Dutch) docstring.
+* an operation's summary is the first line of its (Dutch) docstring;
+* an operation on a template that a literal path shadows documents the ``405`` it then gets: a literal
+  path beats a template (:func:`api.problems.allowed_methods`), so ``GET /vacatures/import`` is not a
+  read of vacancy "import" but a 405 naming ``POST``.
 
 The ruleset is Logius' (``api/openapi/nl-api-adr-ruleset.yaml``, a copy of the one on
 developer.overheid.nl); ``tests/api/test_openapi_lint.py`` runs ``spectral lint`` on this document.
@@ -38,6 +41,7 @@ VERSION_HEADER = {
         "schema": {"type": "string", "example": API_VERSION},
     }
 }
+METHODS = ("get", "post", "put", "patch", "delete")
 DESCRIPTIONS = {"400": "Ongeldige invoer", "401": "Niet ingelogd", "403": "Geen toegang", "404": "Niet gevonden"}
 
 
@@ -80,9 +84,10 @@ def build(app: FastAPI) -> dict[str, Any]:
     paths = {}
     for path, item in document.get("paths", {}).items():
         for method, operation in item.items():
-            if method in ("get", "post", "put", "patch", "delete"):
+            if method in METHODS:
                 _operation(method, operation)
         paths[path.removeprefix(BASE) or "/"] = item
+    _shadowed_templates(paths)
     document["paths"] = paths
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
@@ -91,6 +96,24 @@ def build(app: FastAPI) -> dict[str, Any]:
     document = _upper_camel_schema_names(document)
     app.openapi_schema = document
     return document
+
+
+def _shadowed_templates(paths: dict[str, Any]) -> None:
+    """Add the 405 to every operation of a template that a literal path with fewer parameters shadows."""
+    parts = {path: path.strip("/").split("/") for path in paths}
+    for template, segments in parts.items():
+        literals = [
+            literal
+            for literal, literal_segments in parts.items()
+            if len(literal_segments) == len(segments)
+            and literal.count("{") < template.count("{")
+            and all(a == b or a.startswith("{") for a, b in zip(segments, literal_segments, strict=True))
+        ]
+        for method, operation in paths[template].items():
+            shadowing = [literal for literal in literals if method in METHODS and method not in paths[literal]]
+            if shadowing:
+                text = f"Methode niet toegestaan: het vaste pad {' of '.join(shadowing)} gaat voor"
+                operation["responses"]["405"] = _problem_response("405", text)
 
 
 def _upper_camel_schema_names(document: dict[str, Any]) -> dict[str, Any]:

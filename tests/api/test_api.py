@@ -72,6 +72,22 @@ def test_a_method_that_is_not_there_is_405_with_the_methods_of_that_path(client,
     assert response.json()["title"] == "Methode niet toegestaan"
 
 
+@pytest.mark.parametrize(
+    ("method", "template", "literal"),
+    [
+        ("get", "/vacatures/{vacaturenummer}", "/vacatures/import"),  # the fuzzer sent vacaturenummer "import"
+        ("put", "/vacatures/{vacaturenummer}", "/vacatures/import"),
+        ("delete", "/klanten/{klantnummer}", "/klanten/import"),
+        ("get", "/voorstellen/{voorstel_id}", "/voorstellen/zoeken"),
+    ],
+)
+def test_the_405_of_a_shadowed_template_is_documented(client, method, template, literal) -> None:
+    """A number that spells a literal path (vacancy "import") gets that path's 405, and the document says so."""
+    operation = client.app.openapi()["paths"][template][method]
+    assert literal in operation["responses"]["405"]["description"]
+    assert client.request(method.upper(), f"/api/v1{literal}").status_code == 405
+
+
 def test_an_unknown_path_is_problem_json(client: TestClient) -> None:
     response = client.get("/api/v1/bestaat-niet")
     assert response.status_code == 404
