@@ -12,9 +12,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlmodel import Session, select
@@ -31,14 +30,17 @@ from matching.settings import RetrievalSettings
 from matching.taxonomy import Taxonomy
 from matching.vocab import ASPECTS
 
+if TYPE_CHECKING:  # a type only: the ranker module loads lightgbm, which inbox and oversight never need
+    from matching.ranker import LearnedRanker
+
 # What measures a client's distance: left out for a viewer outside the caseload (matching.disclosure).
 LOCATION_SIGNALS = frozenset({"distance"})
 LOCATION_GROUPS = frozenset({"reis"})
 
 
-def learned_contributions(contributions: np.ndarray) -> list[dict[str, float]]:
-    """Per row of the ranker's contributions (:meth:`matching.ranker.LearnedRanker.contributions` of the
-    shown pairs): the model's contribution per group."""
+def learned_contributions(ranker: LearnedRanker, pairs: np.ndarray) -> list[dict[str, float]]:
+    """Per row of ``pairs`` (feature rows of the shown pairs): the model's contribution per group."""
+    contributions = ranker.contributions(pairs)
     return [group_contributions(dict(zip(FEATURE_NAMES, row, strict=True)), FEATURE_GROUP) for row in contributions]
 
 
@@ -71,39 +73,19 @@ def explained(
         beperkingen: The viewer may see this client's beperkingen; otherwise the kansen (derived from
             them) are not computed at all.
     """
-    return explaining(client, vacancy, facts, signals, taxonomy, beperkingen)(contributions)
-
-
-def explaining(
-    client: Client,
-    vacancy: Vacancy,
-    facts: PairFacts,
-    signals: dict[str, float],
-    taxonomy: Taxonomy,
-    beperkingen: bool = True,
-) -> Callable[[dict[str, float]], Explained]:
-    """:func:`explained` in two steps: what the contributions do not shape (kansen, near miss) now, the
-    explanation when the contributions are given (a search computes them meanwhile)."""
+    explanation = explain_pair(client, vacancy, contributions, facts, taxonomy)
     banded = facts.distance_band is not None  # a viewer outside the caseload (matching.disclosure, rule 2)
     near = development.near_miss(client, vacancy, taxonomy)
-    found_kansen = kansen(client, vacancy) if beperkingen else None
-
-    def finish(contributions: dict[str, float]) -> Explained:
-        explanation = explain_pair(client, vacancy, contributions, facts, taxonomy)
-        return Explained(
-            distance_km=None if banded else round(facts.distance_km, 1),
-            distance_band=disclosure.distance_band(facts.distance_km),
-            signals={
-                name: round(value, 4) for name, value in signals.items() if not (banded and name in LOCATION_SIGNALS)
-            },
-            reasons=explanation.reasons,
-            aandachtspunten=explanation.aandachtspunten,
-            bijdragen=[item for item in explanation.bijdragen if not (banded and item["kenmerk"] in LOCATION_GROUPS)],
-            kansen=found_kansen,
-            bijna_passend=near.to_json() if near is not None else None,
-        )
-
-    return finish
+    return Explained(
+        distance_km=None if banded else round(facts.distance_km, 1),
+        distance_band=disclosure.distance_band(facts.distance_km),
+        signals={name: round(value, 4) for name, value in signals.items() if not (banded and name in LOCATION_SIGNALS)},
+        reasons=explanation.reasons,
+        aandachtspunten=explanation.aandachtspunten,
+        bijdragen=[item for item in explanation.bijdragen if not (banded and item["kenmerk"] in LOCATION_GROUPS)],
+        kansen=kansen(client, vacancy) if beperkingen else None,
+        bijna_passend=near.to_json() if near is not None else None,
+    )
 
 
 def offered_by(vacancy: Vacancy) -> frozenset[str]:

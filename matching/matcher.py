@@ -10,9 +10,8 @@ beperkingen of a client outside the viewer's caseload shape nothing and their ka
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -30,7 +29,7 @@ from matching.index_sync import IndexSync, Side
 from matching.lookup import find_client, find_vacancy
 from matching.pipeline import NO_FILTERS, CandidateFilters, Eligibility, Pool
 from matching.ranker import WEIGHTED, LearnedRanker, RankerError, load_ranker
-from matching.results import CandidateList, CandidateResult, Explained, NotShown, VacancyList, VacancyResult
+from matching.results import CandidateList, CandidateResult, NotShown, VacancyList, VacancyResult
 from matching.settings import RetrievalSettings, Settings
 from matching.side_state import SideState
 from matching.structured import ClientArrays, VacancyArrays
@@ -471,7 +470,7 @@ class _CandidateRanking:
         self.order = order = pipeline.order(score, top, exposed)
         shown_pairs = pairs[order] if pairs is not None else self._pairs(order)
         contributions = (
-            annotate.learned_contributions(ranker.contributions(shown_pairs))
+            annotate.learned_contributions(ranker, shown_pairs)
             if ranker is not None
             else annotate.weighted_contributions(pool.signals, weights, order)
         )
@@ -480,58 +479,40 @@ class _CandidateRanking:
     def _explained(
         self, score: np.ndarray, shown_pairs: np.ndarray, contributions: list[dict[str, float]]
     ) -> list[CandidateResult]:
-        """The shown clients with their explanations (``contributions``: per shown row, per group)."""
-        wanted = self.clients.ids[self.pool.rows[self.order]].tolist()
-        rows_by_id = {row.id: row for row in self.session.exec(select(Client).where(Client.id.in_(wanted)))}  # type: ignore[union-attr]
+        pool, clients, taxonomy = self.pool, self.clients, self.matcher.taxonomy
+        wanted = clients.ids[pool.rows[self.order]].tolist()
         shown = display_score.breakdowns(shown_pairs)
-        prepared = [
-            self._prepared(rows_by_id, index, position, shown_pairs) for index, position in enumerate(self.order)
-        ]
-        return [
-            CandidateResult(
-                rank=rank,
-                ranking_score=round(
-                    float(score[item.position]), 4 if item.full else disclosure.OUTSIDER_SCORE_DECIMALS
-                ),
-                display=shown[rank - 1] if item.full else shown[rank - 1].hiding(display_score.OUTSIDER_HIDDEN),
-                client_id=item.client.client_nummer,
-                trede=item.client.trede,
-                route=item.client.route,
-                explained=item.explain(contributions[rank - 1]),
-                # stale or contradictory profiles are flagged, not silently ranked low
-                datakwaliteit=item.checked.to_json(),
-                ontbrekende_gegevens=list(item.checked.missing),
-                eigen_klant=item.full if self.viewer.caseload is not None else None,
+        rows_by_id = {row.id: row for row in self.session.exec(select(Client).where(Client.id.in_(wanted)))}  # type: ignore[union-attr]
+        results = []
+        for rank, position in enumerate(self.order, start=1):
+            row = pool.rows[position]
+            client = rows_by_id[int(clients.ids[row])]
+            full = bool(self.full_view[row])
+            distance = float(self.distance_km[row])
+            facts = PairFacts(
+                distance_km=distance,
+                max_km=float(clients.max_km[row]),
+                mode=clients.mode[row],
+                values=dict(zip(FEATURE_NAMES, shown_pairs[rank - 1].tolist(), strict=True)),
+                distance_band=None if full else disclosure.distance_band(distance),
             )
-            for rank, item in enumerate(prepared, start=1)
-        ]
-
-    def _prepared(self, rows_by_id: dict[int, Client], index: int, position: int, shown_pairs: np.ndarray) -> _Shown:
-        """What one shown client's result needs besides the contributions."""
-        clients = self.clients
-        row = self.pool.rows[position]
-        client = rows_by_id[int(clients.ids[row])]
-        full = bool(self.full_view[row])
-        distance = float(self.distance_km[row])
-        facts = PairFacts(
-            distance_km=distance,
-            max_km=float(clients.max_km[row]),
-            mode=clients.mode[row],
-            values=dict(zip(FEATURE_NAMES, shown_pairs[index].tolist(), strict=True)),
-            distance_band=None if full else disclosure.distance_band(distance),
-        )
-        signals = {name: float(values[position]) for name, values in self.pool.signals.items()}
-        explain = annotate.explaining(client, self.vacancy, facts, signals, self.matcher.taxonomy, beperkingen=full)
-        return _Shown(position, client, full, explain, quality.assess(client, self.now))
-
-
-@dataclass(frozen=True, slots=True)
-class _Shown:
-    """One shown client before the contributions are in: its row, whether the viewer sees it in full, the
-    rest of its explanation (:func:`matching.annotate.explaining`) and its profile's data quality."""
-
-    position: int
-    client: Client
-    full: bool
-    explain: Callable[[dict[str, float]], Explained]
-    checked: quality.ProfileQuality
+            signals = {name: float(values[position]) for name, values in pool.signals.items()}
+            checked = quality.assess(client, self.now)
+            results.append(
+                CandidateResult(
+                    rank=rank,
+                    ranking_score=round(float(score[position]), 4 if full else disclosure.OUTSIDER_SCORE_DECIMALS),
+                    display=shown[rank - 1] if full else shown[rank - 1].hiding(display_score.OUTSIDER_HIDDEN),
+                    client_id=client.client_nummer,
+                    trede=client.trede,
+                    route=client.route,
+                    explained=annotate.explained(
+                        client, self.vacancy, contributions[rank - 1], facts, signals, taxonomy, beperkingen=full
+                    ),
+                    # stale or contradictory profiles are flagged, not silently ranked low
+                    datakwaliteit=checked.to_json(),
+                    ontbrekende_gegevens=list(checked.missing),
+                    eigen_klant=full if self.viewer.caseload is not None else None,
+                )
+            )
+        return results
