@@ -17,12 +17,28 @@ best part on *every* set, so the worst set decides):
    overlap counts for less), the gate read by rank (rank-biased overlap, p = 0.9, of the two top 10s,
    so agreement on the first places counts more), and lexical added only within dense's top
    :data:`S26_DENSE_TOPS` (BM25 reorders what the embedding found and lifts nothing from below it).
+   Added in session 27, written down and committed before any fusion was run on ``nl_vaktermen`` (the
+   first set written to be one where BM25 is the stronger part) and before the evaluation of that set
+   under the fusion in use was read: fusions in which each part's say comes from **its own confidence
+   on this query**, not from a weight that suits one set. A part's confidence is the lead of its first
+   candidate over its second in its own z-units, ``gap = (s1 - s2) / std(s)`` (:func:`_gap`); the
+   lexical share is ``q = gap_lexical / (gap_lexical + gap_dense)`` (0 when both are 0). Families, each
+   at lexical/dense :data:`S27_RATIOS`: ``z(dense) + r · q · z(lexical)`` (confidence share alone),
+   ``z(dense) + r · max(agreement, q) · z(lexical)`` (agreement in top 10, or confidence where they
+   disagree), and rank fusion weighted by the same share, ``(1 - q) / (k + rank_dense) + q / (k +
+   rank_lexical)`` at k in :data:`S27_RRF_KS`. And one **learned** fusion (:class:`Learned`): a
+   linear score over per-candidate features (z(dense), z(lexical), agreement · z(lexical), q ·
+   z(lexical), gap_dense · z(dense), gap_lexical · z(lexical)), fitted by a softmax (listwise)
+   loss with every set weighing the same and L2 :data:`LEARNED_L2`. Its margins on the tuning halves
+   are **leave-one-set-out**: for each tuning half it is fitted on the other tuning halves and
+   scored on that one, so it is not judged on pairs it was fitted on; ``--half heldout`` scores the
+   fit on all tuning halves.
 2. Pick the candidate with the largest **worst margin** over all tuning halves.
 3. Candidates whose worst margin is within :data:`TIE` of that largest one count as tied; among them
    the largest **mean margin** over the tuning halves wins (the current fusion on an exact tie).
 
-    nice -n 10 .venv/bin/python bench/fusion_tuning.py > bench/results/fusion-rule-s26.json
-    nice -n 10 .venv/bin/python bench/fusion_tuning.py --half heldout > bench/results/fusion-heldout-s26.json
+    nice -n 10 .venv/bin/python bench/fusion_tuning.py > bench/results/fusion-rule-s27.json
+    nice -n 10 .venv/bin/python bench/fusion_tuning.py --half heldout > bench/results/fusion-heldout-s27.json
 """
 
 from __future__ import annotations
@@ -41,13 +57,17 @@ from matching.settings import EmbeddingSettings, RetrievalSettings
 from training.embedding_eval import _metrics, is_pairs_file, read_pairs, score_matrices
 
 EVAL = Path(__file__).resolve().parents[1] / "data" / "eval"
-COMMAND = "nice -n 10 .venv/bin/python bench/fusion_tuning.py --half {half} > bench/results/fusion-{file}-s26.json"
+COMMAND = "nice -n 10 .venv/bin/python bench/fusion_tuning.py --half {half} > bench/results/fusion-{file}-s27.json"
 GRID_RATIOS = (0.05, 0.1, 0.2, 0.375)  # lexical/dense after z-scores
 GRID_TOPS = (10, 20)  # the agreement gate's top
 TIE = 0.001  # worst margins this close count as tied
 S26_RATIOS = (0.1, 0.2, 0.375)  # the session-26 families' lexical/dense
 S26_DENSE_TOPS = (10, 20)  # lexical only within dense's top k
 RBO_P = 0.9  # rank-biased overlap's persistence
+S27_RATIOS = (0.1, 0.2, 0.375, 1.0)  # the session-27 families' lexical/dense
+S27_RRF_KS = (10, 60)  # confidence-weighted rank fusion
+LEARNED_L2 = 0.01  # the learned fusion's L2 penalty (per weight, on a mean loss)
+LEARNED = "s27: learned linear fusion (listwise, leave-one-set-out on the tuning halves)"
 Fusion = Callable[[np.ndarray, np.ndarray], np.ndarray]  # one query: raw cosine, raw BM25 -> scores
 
 
@@ -118,6 +138,91 @@ def _z_sum_within_dense_top(ratio: float, k: int) -> Fusion:
     return fused
 
 
+def _gap(values: np.ndarray) -> float:
+    """How far the first candidate leads the second, in the query's own z-units (0 for fewer than two)."""
+    spread = float(values.std())
+    if len(values) < 2 or spread <= 0:
+        return 0.0
+    second, first = np.partition(values, len(values) - 2)[-2:]
+    return float(first - second) / spread
+
+
+def lexical_share(dense: np.ndarray, lexical: np.ndarray) -> float:
+    """``gap_lexical / (gap_lexical + gap_dense)``: BM25's share of the two parts' confidence on this query."""
+    gap_dense, gap_lexical = _gap(dense), _gap(lexical)
+    total = gap_dense + gap_lexical
+    return gap_lexical / total if total > 0 else 0.0
+
+
+def _z_sum_confidence(ratio: float, with_agreement: bool) -> Fusion:
+    def fused(dense: np.ndarray, lexical: np.ndarray) -> np.ndarray:
+        share = lexical_share(dense, lexical)
+        gate = max(scoring.agreement(dense, lexical, 10), share) if with_agreement else share
+        return _z(dense) + ratio * gate * _z(lexical)
+
+    return fused
+
+
+def _rrf_confidence(k: int) -> Fusion:
+    def fused(dense: np.ndarray, lexical: np.ndarray) -> np.ndarray:
+        share = lexical_share(dense, lexical)
+        rank_dense = np.argsort(np.argsort(-dense, kind="stable"), kind="stable") + 1
+        rank_lexical = np.argsort(np.argsort(-lexical, kind="stable"), kind="stable") + 1
+        return (1 - share) / (k + rank_dense) + np.where(lexical > 0, share / (k + rank_lexical), 0)
+
+    return fused
+
+
+def features(dense: np.ndarray, lexical: np.ndarray) -> np.ndarray:
+    """The learned fusion's features per candidate of one query (candidates × 6)."""
+    z_dense, z_lexical = _z(dense), _z(lexical)
+    agree, share = scoring.agreement(dense, lexical, 10), lexical_share(dense, lexical)
+    return np.stack(
+        [z_dense, z_lexical, agree * z_lexical, share * z_lexical, _gap(dense) * z_dense, _gap(lexical) * z_lexical],
+        axis=1,
+    )
+
+
+class Learned:
+    """A linear score over :func:`features`, fitted by a listwise softmax loss; every set weighs the same."""
+
+    def __init__(self, sets: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> None:
+        from scipy.optimize import minimize
+
+        blocks = []  # (features of a query's candidates, its answer, the query's weight)
+        for dense, lexical, answer in sets:
+            for row in range(len(dense)):
+                blocks.append((features(dense[row], lexical[row]), answer[row], 1.0 / (len(dense) * len(sets))))
+
+        def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+            total, grad = LEARNED_L2 * float(w @ w), 2 * LEARNED_L2 * w
+            for x, right, weight in blocks:
+                s = x @ w
+                s = s - s.max()
+                p = np.exp(s) / np.exp(s).sum()
+                total += weight * (np.log(np.exp(s).sum()) - s[right])
+                grad = grad + weight * (x.T @ p - x[right])
+            return total, grad
+
+        start = np.array([1.0, 0, 0.1, 0, 0, 0])  # the fusion in use
+        self.weights = minimize(loss, start, jac=True, method="L-BFGS-B").x
+
+    def __call__(self, dense: np.ndarray, lexical: np.ndarray) -> np.ndarray:
+        return features(dense, lexical) @ self.weights
+
+
+def session27_candidates() -> dict[str, Fusion]:
+    """The families added in session 27 (module docstring, rule item 1); :class:`Learned` apart."""
+    return {
+        **{f"s27: z-scores, lexical × {r} × confidence share": _z_sum_confidence(r, False) for r in S27_RATIOS},
+        **{
+            f"s27: z-scores, lexical × {r} × max(agreement in top 10, confidence share)": _z_sum_confidence(r, True)
+            for r in S27_RATIOS
+        },
+        **{f"s27: RRF k={k} weighted by confidence share": _rrf_confidence(k) for k in S27_RRF_KS},
+    }
+
+
 def session26_candidates() -> dict[str, Fusion]:
     """The three families added in session 26 (module docstring, rule item 1)."""
     return {
@@ -165,6 +270,7 @@ def candidates(weights: RetrievalSettings) -> dict[str, Fusion]:
             for top in GRID_TOPS
         },
         **session26_candidates(),
+        **session27_candidates(),
     }
 
 
@@ -175,32 +281,45 @@ def pick(rows: dict[str, dict]) -> str:
     return max(tied, key=lambda name: rows[name]["meanMargin"])  # the first (current) on an exact tie
 
 
+def _load(embedder, half: str) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    sets = {}
+    for path in [path for path in sorted(EVAL.glob(f"*_{half}.tsv")) if is_pairs_file(path)]:
+        dense, lexical, answer, _ = score_matrices(embedder, *read_pairs(path))
+        sets[path.name] = (dense, lexical, answer)
+    return sets
+
+
+def _row(fusions: dict[str, Fusion], sets: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> dict:
+    """One candidate's metrics per set; ``fusions`` names the fusion per set (the same one, or a fit per set)."""
+    per_set = {}
+    for file, (dense, lexical, answer) in sets.items():
+        hybrid = np.stack([fusions[file](dense[i], lexical[i]) for i in range(len(dense))])
+        best = max(_metrics(dense, answer)["mrr"], _metrics(lexical, answer)["mrr"])
+        per_set[file] = {
+            **_metrics(hybrid, answer),
+            "marginOverBestPart": round(_metrics(hybrid, answer)["mrr"] - best, 4),
+        }
+    margins = [one["marginOverBestPart"] for one in per_set.values()]
+    return {"sets": per_set, "worstMargin": min(margins), "meanMargin": round(float(np.mean(margins)), 4)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--half", choices=("tuning", "heldout"), default="tuning")
     half = parser.parse_args().half
     weights = RetrievalSettings()
     embedder = load_embedder(EmbeddingSettings())
-    sets = {}
-    for path in [path for path in sorted(EVAL.glob(f"*_{half}.tsv")) if is_pairs_file(path)]:
-        dense, lexical, answer, _ = score_matrices(embedder, *read_pairs(path))
-        sets[path.name] = (dense, lexical, answer)
-    rows = {}
-    for name, fusion in candidates(weights).items():
-        per_set = {}
-        for file, (dense, lexical, answer) in sets.items():
-            hybrid = np.stack([fusion(dense[i], lexical[i]) for i in range(len(dense))])
-            best = max(_metrics(dense, answer)["mrr"], _metrics(lexical, answer)["mrr"])
-            per_set[file] = {
-                **_metrics(hybrid, answer),
-                "marginOverBestPart": round(_metrics(hybrid, answer)["mrr"] - best, 4),
-            }
-        margins = [one["marginOverBestPart"] for one in per_set.values()]
-        rows[name] = {
-            "sets": per_set,
-            "worstMargin": min(margins),
-            "meanMargin": round(float(np.mean(margins)), 4),
-        }
+    tuning = _load(embedder, "tuning")
+    sets = tuning if half == "tuning" else _load(embedder, half)
+    rows = {name: _row(dict.fromkeys(sets, fusion), sets) for name, fusion in candidates(weights).items()}
+    if half == "tuning":  # leave one set out: each tuning half is scored by a fit on the others
+        fits = {file: Learned([one for other, one in tuning.items() if other != file]) for file in sets}
+    else:
+        fits = dict.fromkeys(sets, Learned(list(tuning.values())))
+    rows[LEARNED] = {
+        **_row(fits, sets),
+        "weights": {file: [round(float(w), 4) for w in fit.weights] for file, fit in fits.items()},
+    }
     parts = {
         file: {"dense": _metrics(dense, answer), "lexical": _metrics(lexical, answer)}
         for file, (dense, lexical, answer) in sets.items()
