@@ -15,7 +15,13 @@ The test:
 2. the swapped profile is read as werkmatch reads a profile: through the same fold that
    :mod:`matching.text` applies (:func:`matching.gendered.neutral_text`), then re-embedded with the
    real embedding model (unchanged pieces come from the embedding cache; nothing is written), and
-   its BM25 is recomputed on the swapped corpus; the other features of the pair do not read the text;
+   its BM25 is recomputed with its own swapped text in the unchanged bestand (the individual
+   counterfactual: this client with the other word form, everyone else as they are; the corpus
+   statistics, idf and average length, are the bestand's); the other features of the pair do not read
+   the text. Only the pools' clients are read: at 400,000 clients, swapping every client's text to
+   build a swapped corpus took longer than the rest of the audit (until session 26 the counterfactual
+   swapped the whole bestand at once; the two agree wherever BM25 folds the swap, as it folds the rule
+   pairs: every lexical delta is then 0 either way);
 3. for every vacancy in the given pools the ranker's top 10 with the original and with the swapped
    texts are compared with rank-biased overlap (:func:`rbo`, p = 0.9): 1 is the same list in the
    same order; lower means the swap moved people in or out of the list.
@@ -37,17 +43,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 from sqlmodel import Session, select
 
 from matching.domain import Client, Vacancy
 from matching.embedding import embed_cached
 from matching.gendered import IRREGULAR, fold, is_job_word, keep_case, neutral_form, neutral_text, plural
-from matching.lexical import DutchAnalyzer, LexicalIndex
+from matching.lexical import K1, N_FEATURES, B, LexicalIndex
 from matching.matcher import Matcher
 from matching.taxonomy import load_taxonomy
 from training.dataset import RankingData
@@ -252,72 +260,85 @@ def _pieces(record: Record) -> list[str]:
     return [record] if isinstance(record, str) else [piece for pieces in record.values() for piece in pieces]
 
 
-def _best_scaled(index: LexicalIndex, query: str, client_ids: np.ndarray) -> np.ndarray:
-    """BM25 of ``client_ids`` for ``query`` divided by the best of all records (as the matcher scales it)."""
-    ids, scores = index.scores(query)  # ids ascending
-    best = float(scores.max()) if len(scores) else 0.0
-    at = np.minimum(np.searchsorted(ids, client_ids), max(len(ids) - 1, 0))
-    found = ids[at] == client_ids if len(ids) else np.zeros(len(client_ids), bool)
-    picked = np.where(found, scores[at] if len(ids) else 0.0, 0.0).astype(np.float32)
-    return picked / best if best > 0 else np.zeros(len(client_ids), np.float32)
+SWAP_CHUNK = 5_000  # pool clients whose texts are read (and their lexical text swapped) at a time
 
 
-SWAP_CHUNK = 5_000
+@dataclass
+class SwappedRows:
+    """The pool clients whose BM25 term frequencies the swap changes: ids (ascending) and their swapped rows."""
+
+    ids: np.ndarray
+    rows: sparse.csr_matrix
+
+    @classmethod
+    def of(cls, index: LexicalIndex, texts: Mapping[int, str], swap: Callable[[str], str]) -> SwappedRows:
+        """The rows of those of ``texts`` (client id → lexical text) whose swapped text BM25 reads differently."""
+        pairs = [(cid, text, swapped) for cid, text in sorted(texts.items()) if (swapped := swap(text)) != text]
+        if not pairs:
+            return cls.none()
+        before = index.term_frequencies([text for _, text, _ in pairs])
+        after = index.term_frequencies([swapped for _, _, swapped in pairs])
+        difference = (before - after).tocsr()
+        difference.eliminate_zeros()
+        moved = np.flatnonzero(np.diff(difference.indptr))  # a swapped word BM25 does not fold
+        return cls(np.array([pairs[at][0] for at in moved], np.int64), after[moved])
+
+    @classmethod
+    def none(cls) -> SwappedRows:
+        return cls(np.zeros(0, np.int64), sparse.csr_matrix((0, N_FEATURES), dtype=np.float32))
+
+    @classmethod
+    def joined(cls, parts: list[SwappedRows]) -> SwappedRows:
+        parts = [part for part in parts if len(part.ids)]
+        if not parts:
+            return cls.none()
+        ids = np.concatenate([part.ids for part in parts])
+        order = np.argsort(ids, kind="stable")
+        return cls(ids[order], sparse.vstack([part.rows for part in parts], format="csr")[order])
 
 
-def _swapped_lexical(matcher: Matcher, swap: Callable[[str], str]) -> LexicalIndex | None:
-    """The clients' BM25 index with every client's lexical text swapped (BM25 is corpus-wide), or None when
-    the swap changes no record's term frequencies: then every BM25 score stays what the matcher's own
-    index (the unswapped corpus) gives.
+class _OwnSwap:
+    """BM25 of a client with its own swapped text, everyone else in the bestand unchanged (the individual
+    counterfactual): the swapped row is weighted with the matcher's corpus statistics (idf, average
+    length), and scaled, as the matcher scales BM25, by the best record of that bestand (the others' best,
+    or the client's own swapped score where it is higher). Only the pools' clients are read."""
 
-    The texts are read :data:`SWAP_CHUNK` at a time, never all held; whether a swapped text analyses
-    differently is decided word by word (a swap replaces whole words: the same analysed word, the same
-    term frequencies), the whole text analysed only where a word's differs. Only when some record's
-    term frequencies change is the swapped corpus indexed (its term frequencies, as the matcher holds them).
-    """
-    clients = matcher.sides["clients"]
-    ids = sorted(clients.lexical_texts)
-    same = _SameTerms(clients.lexical)
-    moved = False
-    for start in range(0, len(ids), SWAP_CHUNK):
-        texts = clients.lexical_texts.many(ids[start : start + SWAP_CHUNK])
-        if any(not same(text, swap(text)) for text in texts.values()):
-            moved = True
-            break
-    if not moved:
-        return None
-    swapped, parts = LexicalIndex(), []
-    for start in range(0, len(ids), SWAP_CHUNK):
-        texts = clients.lexical_texts.many(ids[start : start + SWAP_CHUNK])
-        parts.append(swapped.term_frequencies([swap(texts[key]) for key in ids[start : start + SWAP_CHUNK]]))
-    swapped.fill(np.array(ids, np.int64), parts)
-    return swapped
+    def __init__(self, index: LexicalIndex, swapped: SwappedRows) -> None:
+        self.index, self.ids = index, swapped.ids
+        index.scores("")  # builds the weights and idf of the current corpus (pending changes merged)
+        tf = index._tf  # the index's own arrays, read as its _build reads them
+        lengths = np.asarray(tf.sum(axis=1)).ravel() if tf is not None else np.zeros(0, np.float32)
+        avg = max(lengths.mean(), 1.0) if len(lengths) else 1.0
+        self.idf = index._idf
+        rows = swapped.rows
+        norm = K1 * (1 - B + B * np.asarray(rows.sum(axis=1)).ravel() / avg)
+        row_of_entry = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
+        data = rows.data * (K1 + 1) / (rows.data + norm[row_of_entry])
+        self.weights = sparse.csr_matrix((data, rows.indices, rows.indptr), shape=rows.shape).tocsc()
 
-
-class _SameTerms:
-    """Whether a text and its swapped text give the same BM25 term frequencies."""
-
-    def __init__(self, index: LexicalIndex) -> None:
-        self.index = index
-        self.analyse = DutchAnalyzer()
-        self.terms: dict[str, list[str]] = {}  # per word, what BM25 reads of it
-
-    def __call__(self, text: str, swapped: str) -> bool:
-        if swapped == text:
-            return True
-        if text.isascii() and swapped.isascii():  # ASCII words are BM25's words: compare the swapped ones
-            before, after = _RUN.findall(text), _RUN.findall(swapped)
-            if len(before) == len(after) and all(
-                self._of(a) == self._of(b) for a, b in zip(before, after, strict=True) if a != b
-            ):
-                return True
-        frequencies = self.index.term_frequencies([text, swapped])
-        return not (frequencies[0] != frequencies[1]).nnz
-
-    def _of(self, word: str) -> list[str]:
-        if word not in self.terms:
-            self.terms[word] = self.analyse(word)
-        return self.terms[word]
+    def deltas(self, query: str, client_ids: np.ndarray) -> np.ndarray:
+        """Per client of ``client_ids`` (pool rows), its swapped minus its original scaled BM25 for ``query``;
+        0 for clients the swap leaves as BM25 reads them."""
+        out = np.zeros(len(client_ids), np.float32)
+        at = np.searchsorted(self.ids, client_ids)
+        moving = (at < len(self.ids)) & (self.ids[np.minimum(at, len(self.ids) - 1)] == client_ids)
+        if not moving.any():
+            return out
+        ids, scores = self.index.scores(query)  # ids ascending
+        terms = self.index.asked([query])[0]
+        own = np.asarray(self.weights[:, terms] @ self.idf[terms]).ravel()[at[moving]].astype(np.float32)
+        where = np.minimum(np.searchsorted(ids, client_ids[moving]), max(len(ids) - 1, 0))
+        found = ids[where] == client_ids[moving] if len(ids) else np.zeros(int(moving.sum()), bool)
+        original = np.where(found, scores[where] if len(ids) else 0.0, 0.0).astype(np.float32)
+        best = float(scores.max()) if len(scores) else 0.0
+        runner_up = float(np.partition(scores, -2)[-2]) if len(scores) > 1 else 0.0
+        alone_best = found & (original == best) & (runner_up < best)  # the client is the bestand's best
+        others = np.where(alone_best, runner_up, best)
+        swapped_best = np.maximum(others, own)
+        before = original / best if best > 0 else np.zeros_like(original)
+        after = np.divide(own, swapped_best, out=np.zeros_like(own), where=swapped_best > 0)
+        out[moving] = after - before
+        return out
 
 
 def counterfactual_rankings(
@@ -333,7 +354,8 @@ def counterfactual_rankings(
     """Top-``k`` lists per vacancy of ``data`` with original vs gender-swapped profile texts.
 
     Args:
-        matcher: a synced matcher: its client texts, lexical texts, embedder and vacancy texts are read.
+        matcher: a synced matcher: its client texts (of the pools' clients only), BM25 index, embedder and
+            vacancy texts are read.
         data: whole candidate pools (:func:`training.pool_eval.pool_holdout` or ``pool_features`` rows).
         score: the ranker (features -> scores), e.g. ``LearnedRanker.score``.
         signals: which text features take the swap (default both); one of them alone says which
@@ -349,15 +371,21 @@ def counterfactual_rankings(
     """
     clients = matcher.sides["clients"]
     in_pools = [int(c) for c in np.unique(data.client_ids)]
-    originals = clients.texts.many(in_pools)
     swapper = _rule_swapper() if pairs is None else Swapper(pairs)
+    originals: dict[int, Record] = {}
+    lexical_parts: list[SwappedRows] = []
+    for start in range(0, len(in_pools), SWAP_CHUNK):  # both texts of a client rendered once
+        rendered = clients.source.many(in_pools[start : start + SWAP_CHUNK])
+        originals.update((cid, texts[0]) for cid, texts in rendered.items())
+        if "lexical_similarity" in signals:
+            lexical = {cid: texts[1] for cid, texts in rendered.items()}
+            lexical_parts.append(SwappedRows.of(clients.lexical, lexical, swapper))
     swapped = {cid: swap_record(record, swapper) for cid, record in originals.items()}
     changed = sorted(cid for cid in originals if swapped[cid] != originals[cid])
     read = {cid: swap_record(swapped[cid], neutral_text) if fold else swapped[cid] for cid in changed}
     features = np.array(data.features, np.float32, copy=True)
-    if changed:
-        moved = [(cid, originals[cid], read[cid]) for cid in changed]
-        _apply_swap(matcher, data, features, moved, signals, swapper)
+    moved = [(cid, originals[cid], read[cid]) for cid in changed]
+    _apply_swap(matcher, data, features, moved, signals, SwappedRows.joined(lexical_parts))
     original_scores = np.asarray(score(data.features), np.float64)
     swapped_scores = np.asarray(score(features), np.float64)
     changed_set = set(changed)
@@ -391,42 +419,42 @@ def _apply_swap(
     features: np.ndarray,
     changed: list[tuple[int, Record, Record]],
     signals: tuple[str, ...],
-    swap: Callable[[str], str],
+    lexical: SwappedRows,
 ) -> None:
-    """Move the text features of the pool rows of ``changed`` (client id, original, swapped record) in place.
+    """Move the text features of the pool rows in place: the dense similarity of the clients of ``changed``
+    (client id, original, swapped record), the lexical one of the clients of ``lexical``.
 
-    The dense similarity moves by (swapped − original profile vector) · vacancy query; the lexical one
-    is recomputed against a BM25 index of the swapped texts (every client's, as BM25 is corpus-wide:
-    :func:`_swapped_lexical`, built only when the swap changes what BM25 reads).
+    The dense similarity moves by (swapped − original profile vector) · vacancy query; the lexical one by
+    the client's swapped BM25 in the unchanged bestand minus its original (:class:`_OwnSwap`).
     """
-    clients = matcher.sides["clients"]
     dense_column = data.feature_names.index("dense_similarity")
     lexical_column = data.feature_names.index("lexical_similarity")
-    # The original pieces were embedded when the bestand was indexed: read them from the cache.
-    # Only the swapped pieces that are new reach the model (on the demo bestand: 5,000 profiles
-    # change, but their swapped pieces are mostly shared occupation sentences).
-    known = list(dict.fromkeys(piece for _, original, _ in changed for piece in _pieces(original)))
-    fresh = sorted({piece for _, _, swapped in changed for piece in _pieces(swapped)} - set(known), key=len)
-    vectors = dict(zip(known, embed_cached(matcher.engine, matcher.embedder, known, "document"), strict=True))
-    vectors.update(zip(fresh, matcher.embedder.embed(fresh, "document"), strict=True))
-    before = np.stack([_compose(original, vectors) for _, original, _ in changed])
-    after = np.stack([_compose(swapped, vectors) for _, _, swapped in changed])
     row_of_changed = {cid: row for row, (cid, _, _) in enumerate(changed)}
-    lexical_before = clients.lexical  # the matcher's index: the unswapped corpus
-    lexical_after = _swapped_lexical(matcher, swap) if "lexical_similarity" in signals else None
+    if changed and "dense_similarity" in signals:
+        # The original pieces were embedded when the bestand was indexed: read them from the cache.
+        # Only the swapped pieces that are new reach the model (on the demo bestand: 5,000 profiles
+        # change, but their swapped pieces are mostly shared occupation sentences).
+        known = list(dict.fromkeys(piece for _, original, _ in changed for piece in _pieces(original)))
+        fresh = sorted({piece for _, _, swapped in changed for piece in _pieces(swapped)} - set(known), key=len)
+        vectors = dict(zip(known, embed_cached(matcher.engine, matcher.embedder, known, "document"), strict=True))
+        vectors.update(zip(fresh, matcher.embedder.embed(fresh, "document"), strict=True))
+        before = np.stack([_compose(original, vectors) for _, original, _ in changed])
+        after = np.stack([_compose(swapped, vectors) for _, _, swapped in changed])
+        for vacancy_id in np.unique(data.vacancy_ids).tolist():
+            rows = np.flatnonzero(data.vacancy_ids == vacancy_id)
+            hit = np.array([int(c) in row_of_changed for c in data.client_ids[rows]])
+            if hit.any():
+                query = matcher.index.vectors_for([matcher.sides["vacancies"].texts[vacancy_id]], "query")[0]
+                which = [row_of_changed[int(c)] for c in data.client_ids[rows][hit]]
+                features[rows[hit], dense_column] += (after[which] - before[which]) @ query
+    if not len(lexical.ids) or "lexical_similarity" not in signals:  # no term frequency moved: every delta 0
+        return
+    own = _OwnSwap(matcher.sides["clients"].lexical, lexical)
     for vacancy_id in np.unique(data.vacancy_ids).tolist():
         rows = np.flatnonzero(data.vacancy_ids == vacancy_id)
-        hit = np.array([int(c) in row_of_changed for c in data.client_ids[rows]])
-        if hit.any() and "dense_similarity" in signals:
-            query = matcher.index.vectors_for([matcher.sides["vacancies"].texts[vacancy_id]], "query")[0]
-            which = [row_of_changed[int(c)] for c in data.client_ids[rows][hit]]
-            features[rows[hit], dense_column] += (after[which] - before[which]) @ query
-        if lexical_after is None:  # no term frequency moved: every lexical delta is 0
-            continue
-        text = matcher.sides["vacancies"].lexical_texts[vacancy_id]
-        features[rows, lexical_column] += _best_scaled(lexical_after, text, data.client_ids[rows]) - _best_scaled(
-            lexical_before, text, data.client_ids[rows]
-        )
+        if np.isin(data.client_ids[rows], lexical.ids).any():
+            text = matcher.sides["vacancies"].lexical_texts[vacancy_id]
+            features[rows, lexical_column] += own.deltas(text, data.client_ids[rows])
 
 
 SEARCH_TOP = 100

@@ -1,7 +1,9 @@
 """The fairness audit at national size reads only what it audits: the same results as whole reads of the bestand.
 
-The counterfactual's ASCII swap equals its pattern; its BM25 deltas equal those of two whole corpora indexed
-afresh (as it did before); the pools' truth, audit columns and groups read in chunks equal one read.
+The counterfactual's ASCII swap equals its pattern; it reads the pools' clients only, and its BM25 deltas equal,
+for the rule pairs, those of two whole corpora indexed afresh (as it computed them before), and for a swap BM25
+does not fold, the textbook formula client by client; the pools' truth, audit columns and groups read in chunks
+equal one read.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import pytest
 from sqlmodel import Session, select
 
 from matching.domain import AuditKenmerken, Client
-from matching.lexical import LexicalIndex
+from matching.lexical import K1, B, LexicalIndex
 from matching.matcher import Matcher
 from matching.settings import Settings
 from tests.factories import simulated_world
@@ -109,22 +111,96 @@ def _whole_corpora_deltas(matcher: Matcher, data: RankingData, swap) -> np.ndarr
     return out[:, column]
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("swap", ["rules", "unfolded"])
-def test_the_lexical_deltas_equal_two_whole_corpora_indexed_afresh(world: Matcher, swap: str) -> None:
-    """Rule pairs: BM25 folds them, no term moves and no corpus is built; a swap BM25 does not fold
-    ("ervaring" → "vaardigheid") builds the swapped corpus: both give the former whole computation's numbers."""
-    data = _pools(world)
-    swapper = Swapper(rule_pairs()) if swap == "rules" else (lambda text: text.replace("ervaring", "vaardigheid"))
-    built = counterfactual._swapped_lexical(world, swapper)
-    assert (built is None) == (swap == "rules")
-    features = np.array(data.features, np.float32, copy=True)
-    moved = [(cid, text, text) for cid, text in world.sides["clients"].texts.many([int(data.client_ids[0])]).items()]
-    counterfactual._apply_swap(world, data, features, moved, ("lexical_similarity",), swapper)
-    expected = _whole_corpora_deltas(world, data, swapper)
+def _individual_deltas(matcher: Matcher, data: RankingData, swap) -> np.ndarray:  # noqa: ANN001
+    """The lexical column of the individual counterfactual by the textbook formula, one client at a time: the
+    client's swapped text weighted with the whole bestand's idf and average length (everyone else as they
+    are), scaled by the best of that bestand."""
+    clients = matcher.sides["clients"]
+    texts = clients.lexical_texts.many(list(clients.lexical_texts))
+    counting = LexicalIndex()
+    tf = counting.term_frequencies(list(texts.values())).tocsr()
+    n, lengths = tf.shape[0], np.asarray(tf.sum(axis=1)).ravel()
+    df = np.bincount(tf.indices, minlength=tf.shape[1])
+    idf, avg = np.log1p((n - df + 0.5) / (df + 0.5)), max(lengths.mean(), 1.0)
+
+    def bm25(row, terms) -> float:  # noqa: ANN001
+        length, counts = row.sum(), dict(zip(row.indices.tolist(), row.data.tolist(), strict=True))
+        norm = K1 * (1 - B + B * length / avg)
+        return sum(idf[t] * counts[t] * (K1 + 1) / (counts[t] + norm) for t in terms.tolist() if t in counts)
+
     column = data.feature_names.index("lexical_similarity")
-    assert np.array_equal(features[:, column], expected)
-    assert (swap == "rules") == np.array_equal(expected, data.features[:, column])  # the unfolded swap does move
+    out = np.array(data.features[:, column], np.float64, copy=True)
+    position = {cid: row for row, cid in enumerate(texts)}
+    for vacancy_id in np.unique(data.vacancy_ids).tolist():
+        rows = np.flatnonzero(data.vacancy_ids == vacancy_id)
+        terms = counting.asked([matcher.sides["vacancies"].lexical_texts[vacancy_id]])[0]
+        scores = np.array([bm25(tf[row], terms) for row in range(n)])
+        for at, cid in zip(rows.tolist(), data.client_ids[rows].tolist(), strict=True):
+            swapped = counting.term_frequencies([swap(texts[cid])])
+            if not (swapped != tf[position[cid]]).nnz:
+                continue
+            own = bm25(swapped, terms)
+            best = max(np.delete(scores, position[cid]).max(), own)
+            out[at] += (own / best if best > 0 else 0.0) - scores[position[cid]] / scores.max()
+    return out
+
+
+def _lexical_after(matcher: Matcher, data: RankingData, swap) -> np.ndarray:  # noqa: ANN001
+    """The lexical column after the counterfactual's swap (only the pools' clients read)."""
+    clients = matcher.sides["clients"]
+    in_pools = [int(c) for c in np.unique(data.client_ids)]
+    moved = counterfactual.SwappedRows.of(clients.lexical, clients.lexical_texts.many(in_pools), swap)
+    features = np.array(data.features, np.float32, copy=True)
+    counterfactual._apply_swap(matcher, data, features, [], ("lexical_similarity",), moved)
+    return features[:, data.feature_names.index("lexical_similarity")]
+
+
+@pytest.mark.slow
+def test_rule_swaps_leave_bm25_as_the_whole_swapped_corpus_did(world: Matcher) -> None:
+    """BM25 folds the rule pairs: no pool client's term frequencies move, every lexical delta is 0, exactly the
+    former computation's (the whole bestand's texts swapped and both corpora indexed afresh)."""
+    data = _pools(world)
+    swapper = Swapper(rule_pairs())
+    clients = world.sides["clients"]
+    texts = clients.lexical_texts.many([int(c) for c in np.unique(data.client_ids)])
+    assert sum(swapper(text) != text for text in texts.values()) >= 10  # the pools' texts do hold swapped words
+    assert not len(counterfactual.SwappedRows.of(clients.lexical, texts, swapper).ids)
+    column = data.feature_names.index("lexical_similarity")
+    after = _lexical_after(world, data, swapper)
+    assert np.array_equal(after, _whole_corpora_deltas(world, data, swapper))
+    assert np.array_equal(after, data.features[:, column])
+
+
+@pytest.mark.slow
+def test_a_swap_bm25_does_not_fold_moves_each_client_in_the_unchanged_bestand(world: Matcher) -> None:
+    """ "ervaring" → "vaardigheid" changes term frequencies: each pool client's BM25 is its own swapped text's
+    in the bestand as it is (idf, average length and the best of the others unchanged), as the textbook
+    formula gives it client by client."""
+    data = _pools(world, vacancies=4)
+    swapper = lambda text: text.replace("ervaring", "vaardigheid")  # noqa: E731
+    after = _lexical_after(world, data, swapper)
+    column = data.feature_names.index("lexical_similarity")
+    assert (after != data.features[:, column]).sum() >= 10  # the swap does move
+    np.testing.assert_allclose(after, _individual_deltas(world, data, swapper), rtol=0, atol=2e-6)
+
+
+@pytest.mark.slow
+def test_the_counterfactual_reads_only_the_pools_clients(world: Matcher, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = _pools(world, vacancies=2)
+    source = world.sides["clients"].source
+    source.forget()
+    fetched: list[int] = []
+    fetch = source._fetch
+
+    def counted(ids: list[int]) -> dict:
+        fetched.extend(ids)
+        return fetch(ids)
+
+    monkeypatch.setattr(source, "_fetch", counted)
+    result = counterfactual.counterfactual_rankings(world, data, lambda features: features[:, 0])
+    assert result["swappedProfiles"] > 0
+    pool = set(data.client_ids.tolist())
+    assert set(fetched) == pool and len(fetched) == len(pool) < len(world.sides["clients"].texts)
 
 
 @pytest.fixture(scope="module")
