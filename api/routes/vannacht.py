@@ -30,22 +30,32 @@ router = APIRouter(prefix="/api/v1/vacatures", tags=["matches"])
 klanten_router = APIRouter(prefix="/api/v1/klanten", tags=["matches"], dependencies=[Depends(security.gemeente_scope)])
 
 
-class NachtKandidaat(Uitvoer):
+class NachtRegel(Uitvoer):
+    """What every row of a list of last night carries."""
+
     rang: int
-    klant_id: str = Field(description="klantnummer, of het pseudoniem (P-…) van deze lijst waar de rol dat vraagt")
     score: int = Field(description="de score van het paar, 0–100: dezelfde als op de actuele lijst")
     rangschikkingsscore: float
+
+
+class NachtLijst(Uitvoer):
+    """What every list of last night carries: when it was computed, its age and its ranker."""
+
+    berekend_op: str = Field(description="wanneer deze lijst berekend is (UTC, ISO 8601)")
+    leeftijd_uren: float = Field(description="hoe oud de lijst nu is, in uren")
+    gerangschikt_door: Rangschikker
+
+
+class NachtKandidaat(NachtRegel):
+    klant_id: str = Field(description="klantnummer, of het pseudoniem (P-…) van deze lijst waar de rol dat vraagt")
     trede: int
     route: str
     eigen_klant: bool | None = Field(None, description="alleen voor een werkconsulent")
 
 
-class NachtKandidaten(Uitvoer):
+class NachtKandidaten(NachtLijst):
     vacature_id: str
     titel: str
-    berekend_op: str = Field(description="wanneer deze lijst berekend is (UTC, ISO 8601)")
-    leeftijd_uren: float = Field(description="hoe oud de lijst nu is, in uren")
-    gerangschikt_door: Rangschikker
     resultaten: list[NachtKandidaat]
 
 
@@ -61,20 +71,14 @@ def nightly(nummer: str, engine: EngineDep, settings: SettingsDep, user: Searche
         return batch_lists.nightly_candidates(settings, session, user, nummer, trace(request))
 
 
-class NachtVacature(Uitvoer):
-    rang: int
+class NachtVacature(NachtRegel):
     vacature_id: str
     titel: str
     werkgever: str
-    score: int = Field(description="de score van het paar, 0–100: dezelfde als op de actuele lijst")
-    rangschikkingsscore: float
 
 
-class NachtVacatures(Uitvoer):
+class NachtVacatures(NachtLijst):
     klant_id: str
-    berekend_op: str = Field(description="wanneer deze lijst berekend is (UTC, ISO 8601)")
-    leeftijd_uren: float = Field(description="hoe oud de lijst nu is, in uren")
-    gerangschikt_door: Rangschikker
     resultaten: list[NachtVacature]
 
 
