@@ -12,9 +12,11 @@ One writer per data directory (:mod:`matching.index_lock`):
   embedded them). Told to sync in the foreground, it waits for the writer and says so.
 
 Every search first catches up with changes saved by any process (rows whose ``updated_at`` moved past
-the last sync), so a changed profile is searchable on the next search after it is saved. The writer
-also drops **deleted** records without waiting for a search: every ``SAVE_EVERY_S`` it counts each side
-(:meth:`IndexSync.catch_up_deletions`), so a reader's erasure leaves the files within that time.
+the last sync), so a changed profile is searchable on the next search after it is saved. A deletion
+(or an insert with an older timestamp) leaves no such trace: a side is counted (``COUNT(*)``) only
+when its change mark moved (:class:`matching.store.RecordChange`, kept by the database's triggers).
+The writer also drops **deleted** records without waiting for a search: every ``SAVE_EVERY_S`` it does
+the same (:meth:`IndexSync.catch_up_deletions`), so a reader's erasure leaves the files within that time.
 """
 
 from __future__ import annotations
@@ -33,14 +35,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 from tqdm import tqdm
 
-from matching import index_lock
+from matching import index_lock, index_status
 from matching.domain import Client, Vacancy
 from matching.embedding import Embedder, Role, embed_cached, embed_fields, load_embedder
 from matching.index import VectorIndex
 from matching.results import IndexInfo
 from matching.settings import Settings
-from matching.side_state import Rendered, SideState, TextSource, read_chunks, read_side, side_status
-from matching.store import init_db, make_engine
+from matching.side_state import Rendered, SideState, TextSource, read_chunks, read_side
+from matching.store import Mark, change_marks, compact_changes, init_db, make_engine
 from matching.structured import ClientArrays, RecordArrays, VacancyArrays, Vocabularies
 from matching.taxonomy import load_taxonomy
 from matching.text import (
@@ -103,6 +105,9 @@ class IndexSync:
         # A query vector by the digest of what is embedded: a search embeds nothing it already has
         # (a cache read per search cost ≈ 2.5 ms of the ≈ 40 ms a candidate search takes on 2 cores).
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        # Per side, the change mark read just before ``SideState.count`` was taken: while the database's mark
+        # is still this one, no row was inserted or deleted since (None: count at the next search).
+        self._marks: dict[Side, Mark | None] = dict.fromkeys(SIDES)
 
     # ------------------------------------------------------------------ the model
     @property
@@ -190,14 +195,22 @@ class IndexSync:
             self._watcher.start()
 
     def catch_up_deletions(self) -> bool:
-        """The writer: drop the vectors of deleted rows and write the files (one ``COUNT(*)`` per side); True if any."""
-        with self.lock, Session(self.engine) as session:
+        """The writer: drop the vectors of deleted rows and write the files; True if any.
+
+        Counts only a side whose change mark moved, and folds the change log. The marks held here stay
+        as they are: an insert noticed here is taken up by the next search's refresh.
+        """
+        with self.lock:
             if not self.writer or not self.prepared:
                 return False
-            counts = {side: session.exec(select(func.count()).select_from(TABLES[side])).one() for side in SIDES}
-            shrunk = [side for side in SIDES if counts[side] < self.sides[side].count]
-            for side in shrunk:
-                self._refresh(session, side, None)  # a full sync of the side: removes stale vectors
+            compact_changes(self.engine)
+            with Session(self.engine) as session:
+                marks = change_marks(session)
+                moved = [side for side in SIDES if marks[side] is None or marks[side] != self._marks[side]]
+                counts = {side: self._count(session, side) for side in moved}
+                shrunk = [side for side in moved if counts[side] < self.sides[side].count]
+                for side in shrunk:
+                    self._refresh(session, side, None)  # a full sync of the side: removes stale vectors
             if shrunk:
                 self._flush()
             return bool(shrunk)
@@ -426,6 +439,7 @@ class IndexSync:
     def _prepare_side(self, session: Session, side: Side) -> dict[str, int]:
         """Everything but embedding: digests, BM25 and arrays read; stale vectors removed, changed ones queued."""
         state = self.sides[side]
+        mark = change_marks(session)[side]  # before the rows: a change committed meanwhile moves it again
         if state.vectors is None or not self.writer:
             state.vectors = self._load_vectors(side)
         vectors = state.vectors
@@ -444,6 +458,7 @@ class IndexSync:
         state.queue = {key: value for key, value in read.digests.items() if vectors.hashes.get(key) != value}
         state.unsaved = bool(stale) or not (self.settings.index_dir / f"{side}.faiss").exists()
         state.lexical, state.watermark, state.count = read.lexical, read.watermark, len(read.digests)
+        self._marks[side] = mark
         state.source.digests = read.digests
         state.source.forget()
         return {"records": state.count, "embedded": len(state.queue), "removed": len(stale)}
@@ -465,10 +480,18 @@ class IndexSync:
             else:
                 self._refresh(session, side, ids)
 
-    def _refresh(self, session: Session, side: Side, ids: list[int] | None) -> None:
+    def _count(self, session: Session, side: Side) -> int:
+        return int(session.exec(select(func.count()).select_from(TABLES[side])).one())
+
+    def _refresh(self, session: Session, side: Side, ids: list[int] | None, mark: Mark | None = None) -> None:
         table = Client if side == "clients" else Vacancy
         state = self.sides[side]
-        count = session.exec(select(func.count()).select_from(table)).one()
+        if mark is None:
+            mark = change_marks(session)[side]
+        if mark is not None and mark == self._marks[side]:
+            count = state.count  # no row inserted or deleted since it was counted: no COUNT(*)
+        else:
+            count = self._count(session, side)
         query = select(table)
         if ids is not None:
             query = query.where(table.id.in_(ids))  # type: ignore[union-attr]
@@ -483,6 +506,7 @@ class IndexSync:
             if self.writer and self._worker is None:
                 self._drain()
             return
+        self._marks[side] = mark  # read before the count: a change committed after it moves it again
         if not changed:
             return
         self._apply_changes(side, changed, count)
@@ -521,10 +545,18 @@ class IndexSync:
             elif not self.writer:
                 for side in SIDES:
                     self._reload(side)
-            self.refresh("clients", session=session)
-            self.refresh("vacancies", session=session)
+            self._catch_up_sides(session)
             if not self.writer:
                 self._embed_few()
+
+    def _catch_up_sides(self, session: Session | None) -> None:
+        """Both sides' saved changes, their change marks read in one query."""
+        if session is None:
+            with Session(self.engine) as own:
+                return self._catch_up_sides(own)
+        marks = change_marks(session)
+        for side in SIDES:
+            self._refresh(session, side, None, marks[side])
 
     # ------------------------------------------------------------------ status
     def summary(self) -> IndexInfo:
@@ -537,53 +569,12 @@ class IndexSync:
         )
 
     def embedding_state(self) -> str:
-        """``klaar``; ``bezig`` (this process embeds, or the writer embeds what this reader lacks);
-        ``wacht`` (records lack a vector and no process embeds them); or ``fout``."""
-        if self.embedding_error:
-            return "fout"
-        if self._worker is not None:
-            return "bezig"
-        if not any(state.queue for state in self.sides.values()):
-            return "klaar"
-        return "bezig" if not self.writer and self.writer_pid() is not None else "wacht"
+        """``klaar``, ``bezig``, ``wacht`` or ``fout`` (:func:`matching.index_status.embedding_state`)."""
+        return index_status.embedding_state(self)
 
     def status(self) -> dict[str, Any]:
-        """Indexes against the database (counted), this process's role and the writer's pid.
-
-        Before this process has loaded anything (``werkmatch index status`` without a service) the
-        saved files are read: they are what every process starts from.
-        """
-        with self.lock, Session(self.engine) as session:
-            out: dict[str, Any] = {}
-            for side in SIDES:
-                table = Client if side == "clients" else Vacancy
-                out[side] = self._side_status(side, int(session.exec(select(func.count()).select_from(table)).one()))
-        writer = self.writer_pid()
-        if self.prepared:
-            out["embedding"] = self.embedding_state()
-        elif any(out[side]["toEmbed"] for side in SIDES):
-            out["embedding"] = "bezig" if writer is not None else "wacht"
-        else:
-            out["embedding"] = "klaar"
-        if self.embedding_error:
-            out["embeddingError"] = self.embedding_error
-        out["rol"] = "schrijver" if self.writer else "lezer"
-        out["schrijver"] = writer
-        out["checkedAt"] = time.strftime("%Y-%m-%dT%H:%M:%S")
-        return out
-
-    def _side_status(self, side: Side, db_count: int) -> dict[str, Any]:
-        state = self.sides[side]
-        if state.vectors is None and self._files_stamp(side) is not None:
-            try:  # not loaded here: what the files hold
-                return side_status(
-                    VectorIndex.load(self.settings.index_dir, side), None, db_count, self.embedder.model_id
-                )
-            except (ValueError, RuntimeError, OSError, KeyError):
-                pass
-        return side_status(
-            state.vectors, state.queue if state.vectors is not None else None, db_count, self.embedder.model_id
-        )
+        """Indexes against the database (counted), this process's role and the writer's pid."""
+        return index_status.status(self)
 
 
 def _watch_deletions(ref: weakref.ref[IndexSync], closed: threading.Event) -> None:

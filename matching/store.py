@@ -9,9 +9,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import event, make_url
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, create_engine, select
+from sqlalchemy import BigInteger, Column, Integer, event, make_url, text
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Field, Session, SQLModel, create_engine, select
 
 from matching import tenancy
 from matching.domain import (
@@ -114,6 +114,36 @@ def unreachable(url: str, error: Exception) -> str:
     )
 
 
+class RecordChange(SQLModel, table=True):
+    """What the database counts of inserted and deleted clients and vacancies: a search's cheap check.
+
+    A search catches up with saved changes by ``updated_at``; a deleted row (or one inserted with an
+    older timestamp) leaves no such trace, and counting every row per search to notice it cost
+    6–21 ms at 400,000 clients. Triggers (:func:`track_changes`) keep this table instead, and
+    :func:`change_marks` reads it in one query over a handful of rows:
+
+    * **SQLite**: one row per side, ``n`` counts every inserted and deleted row (a row trigger;
+      SQLite's writers take turns anyway);
+    * **PostgreSQL**: an append-only log, one row per statement and gemeente (a statement trigger with
+      a transition table), so concurrent writers never wait for a shared counter; ``n`` rows changed.
+      Under the same row-level security as ``client``: a transaction sees the rows of its gemeente
+      (clients) and every vacancy row (``gemeente`` empty), nothing of another gemeente.
+      :func:`compact_changes` folds the log into one fresh row per gemeente now and then.
+
+    Either way a side's mark, ``(rows, newest id, sum of n)`` over the rows a transaction sees,
+    changes with every committed insert or delete that transaction could count: the count grows
+    with each commit, and a compaction gives the newest id a value never seen before.
+    """
+
+    __tablename__ = "record_change"
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    )
+    side: str = Field(max_length=16, index=True)  # "clients" or "vacancies"
+    gemeente: str | None = Field(default=None, max_length=60)  # a client statement's gemeente (PostgreSQL)
+    n: int = 0
+
+
 TABLES: tuple[type[SQLModel], ...] = (
     Client,
     ClientPersonalia,
@@ -124,8 +154,9 @@ TABLES: tuple[type[SQLModel], ...] = (
     VoorstelEvent,
     RuntimeSetting,
     ExposureEntry,
+    RecordChange,
 )
-"""The domain core's tables: bestand, embedding cache, voorstellen, kill switch and exposure ledger."""
+"""The domain core's tables: bestand, embedding cache, voorstellen, kill switch, exposure ledger, change marks."""
 
 
 def init_db(engine: Engine) -> None:
@@ -137,6 +168,201 @@ def init_db(engine: Engine) -> None:
     and also protects the audit log.
     """
     SQLModel.metadata.create_all(engine)
+    track_changes(engine)
+
+
+# ---------------------------------------------------------------------- change marks (RecordChange)
+SIDE_TABLES = {"clients": "client", "vacancies": "vacancy"}
+COMPACT_ABOVE = 64  # log rows of a side (PostgreSQL) beyond which compact_changes folds them
+Mark = tuple[int, int | None, int | None]
+"""A side's change mark: (log rows, newest id, sum of n) as one transaction sees them."""
+
+_SQLITE_CHANGE_DDL = [
+    statement
+    for side, table in SIDE_TABLES.items()
+    for event_name in ("INSERT", "DELETE")
+    for statement in (
+        f"""CREATE TRIGGER IF NOT EXISTS {table}_{event_name.lower()}_counted AFTER {event_name} ON {table}
+            BEGIN UPDATE record_change SET n = n + 1 WHERE side = '{side}'; END""",
+    )
+]
+
+# One function for inserts and deletes: the trigger names its transition table ``changed_rows``.
+_POSTGRES_CHANGE_DDL = [
+    """CREATE OR REPLACE FUNCTION werkmatch_record_change() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'TRUNCATE' THEN
+            INSERT INTO record_change (side, gemeente, n) VALUES (TG_ARGV[0], NULL, 0);
+        ELSIF TG_TABLE_NAME = 'client' THEN
+            INSERT INTO record_change (side, gemeente, n)
+                SELECT TG_ARGV[0], gemeente, count(*) FROM changed_rows GROUP BY gemeente;
+        ELSE
+            INSERT INTO record_change (side, gemeente, n)
+                SELECT TG_ARGV[0], NULL, count(*) FROM changed_rows HAVING count(*) > 0;
+        END IF;
+        RETURN NULL;
+    END $$""",
+    # A client moved to another gemeente leaves the one and enters the other's count.
+    """CREATE OR REPLACE FUNCTION werkmatch_client_moved() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO record_change (side, gemeente, n)
+            SELECT 'clients', moved.gemeente, count(*) FROM (
+                SELECT o.gemeente FROM old_rows o JOIN new_rows w ON w.id = o.id WHERE w.gemeente <> o.gemeente
+                UNION ALL
+                SELECT w.gemeente FROM old_rows o JOIN new_rows w ON w.id = o.id WHERE w.gemeente <> o.gemeente
+            ) moved GROUP BY moved.gemeente;
+        RETURN NULL;
+    END $$""",
+    *[
+        f"""CREATE TRIGGER {table}_{event_name.lower()}_counted AFTER {event_name} ON {table}
+            REFERENCING {"NEW" if event_name == "INSERT" else "OLD"} TABLE AS changed_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION werkmatch_record_change('{side}')"""
+        for side, table in SIDE_TABLES.items()
+        for event_name in ("INSERT", "DELETE")
+    ],
+    *[
+        f"""CREATE TRIGGER {table}_truncate_counted AFTER TRUNCATE ON {table}
+            FOR EACH STATEMENT EXECUTE FUNCTION werkmatch_record_change('{side}')"""
+        for side, table in SIDE_TABLES.items()
+    ],
+    """CREATE TRIGGER client_moved_counted AFTER UPDATE ON client
+        REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION werkmatch_client_moved()""",
+]
+_POSTGRES_TRIGGERS = (
+    *(f"{table}_{name}_counted" for table in SIDE_TABLES.values() for name in ("insert", "delete", "truncate")),
+    "client_moved_counted",
+)
+_POSTGRES_POLICY = f"gemeente IS NULL OR current_setting('{tenancy.SETTING}', true) IN (gemeente, '{tenancy.REGIONAL}')"
+
+
+def change_tracking_ddl(dialect: str) -> list[str]:
+    """The statements that make ``record_change`` count (triggers; on PostgreSQL also its row-level security).
+
+    The table must exist. SQLite's are idempotent; PostgreSQL's are for a database without them
+    (:func:`track_changes` checks first; migration ``0006`` runs them once).
+    """
+    if dialect == "sqlite":
+        return list(_SQLITE_CHANGE_DDL)
+    if dialect == "postgresql":
+        return [
+            "ALTER TABLE record_change ENABLE ROW LEVEL SECURITY",
+            "ALTER TABLE record_change FORCE ROW LEVEL SECURITY",
+            f"CREATE POLICY gemeente_scope ON record_change USING ({_POSTGRES_POLICY}) WITH CHECK ({_POSTGRES_POLICY})",
+            *_POSTGRES_CHANGE_DDL,
+        ]
+    raise NotImplementedError(f"geen wijzigingstelling voor database '{dialect}'; gebruik SQLite of PostgreSQL")
+
+
+def _seed_sqlite_counters(connection: Connection) -> None:
+    for side in SIDE_TABLES:
+        connection.execute(
+            text(
+                "INSERT INTO record_change (side, n) SELECT :side, 0 "
+                "WHERE NOT EXISTS (SELECT 1 FROM record_change WHERE side = :side)"
+            ),
+            {"side": side},
+        )
+
+
+def _postgres_tracking(connection: Connection) -> tuple[set[str], bool]:
+    """The change triggers present, and whether ``record_change`` has its row-level security policy."""
+    present = connection.execute(
+        text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgname = ANY(:names)"),
+        {"names": list(_POSTGRES_TRIGGERS)},
+    ).scalars()
+    policy = connection.execute(
+        text("SELECT 1 FROM pg_policies WHERE tablename = 'record_change' AND policyname = 'gemeente_scope'")
+    ).first()
+    return set(present), policy is not None
+
+
+def install_change_tracking(connection: Connection) -> None:
+    """Make ``record_change`` count on this connection's database: what is missing of it; idempotent.
+
+    The table must exist (a matcher's :func:`init_db` may have made it before migration ``0006`` ran).
+    """
+    if connection.dialect.name == "sqlite":
+        _seed_sqlite_counters(connection)
+        for statement in change_tracking_ddl("sqlite"):
+            connection.exec_driver_sql(statement)
+        return
+    present, policy = _postgres_tracking(connection)
+    for statement in change_tracking_ddl(connection.dialect.name):
+        if policy and ("ROW LEVEL SECURITY" in statement or "CREATE POLICY" in statement):
+            continue
+        if statement.startswith("CREATE TRIGGER") and statement.split()[2] in present:
+            continue
+        connection.exec_driver_sql(statement)
+
+
+def track_changes(engine: Engine) -> None:
+    """Make sure ``record_change`` counts: its triggers (and rows, SQLite) are there; idempotent, at every start.
+
+    A database whose tables were made without them (an unversioned one adopted by the migrations, or
+    one :func:`init_db` made) gets them here; on PostgreSQL only the tables' owner can make them.
+
+    Raises:
+        RuntimeError: PostgreSQL without the triggers, and this role may not make them (Dutch).
+    """
+    dialect = engine.dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        raise NotImplementedError(f"geen wijzigingstelling voor database '{dialect}'; gebruik SQLite of PostgreSQL")
+    with engine.begin() as connection:
+        if dialect == "postgresql":
+            present, policy = _postgres_tracking(connection)
+            if policy and present >= set(_POSTGRES_TRIGGERS):
+                return
+            owner = connection.execute(
+                text("SELECT pg_get_userbyid(relowner) = current_user FROM pg_class WHERE relname = 'record_change'")
+            ).scalar_one()
+            if not owner:
+                raise RuntimeError(
+                    "de tabel record_change telt geen wijzigingen (triggers ontbreken) en deze databaserol mag ze "
+                    "niet maken; draai 'werkmatch db upgrade' als de eigenaar van de tabellen"
+                )
+        install_change_tracking(connection)
+
+
+def change_marks(session: Session) -> dict[str, Mark | None]:
+    """Each side's change mark as this transaction sees it (:class:`RecordChange`), in one query.
+
+    None for a side whose mark cannot be trusted (SQLite without its counter row): count instead.
+    """
+    rows = session.execute(text("SELECT side, count(*), max(id), sum(n) FROM record_change GROUP BY side")).all()
+    marks: dict[str, Mark | None] = {side: (0, None, None) for side in SIDE_TABLES}
+    if session.get_bind().dialect.name == "sqlite":
+        marks = dict.fromkeys(SIDE_TABLES)
+    for side, count, newest, total in rows:
+        if side in marks:
+            marks[side] = (int(count), newest, total)
+    return marks
+
+
+def compact_changes(engine: Engine) -> int:
+    """Fold each side's log (PostgreSQL) into one fresh row per gemeente once it has grown; rows removed.
+
+    The fresh rows get ids above every id handed out before, so every mark read earlier differs from
+    the marks after (:class:`RecordChange`). Only the rows this transaction sees are folded; a
+    concurrent fold finds them gone and folds nothing. SQLite keeps one row per side: nothing to do.
+    """
+    if engine.dialect.name != "postgresql":
+        return 0
+    removed = 0
+    with engine.begin() as connection:
+        for side in SIDE_TABLES:
+            folded = connection.execute(
+                text(
+                    "WITH gone AS (DELETE FROM record_change WHERE side = :side "
+                    "AND (SELECT count(*) FROM record_change WHERE side = :side) > :above RETURNING gemeente, n), "
+                    "fresh AS (INSERT INTO record_change (side, gemeente, n) "
+                    "SELECT :side, gemeente, sum(n) FROM gone GROUP BY gemeente RETURNING 1) "
+                    "SELECT (SELECT count(*) FROM gone)"
+                ),
+                {"side": side, "above": COMPACT_ABOVE},
+            ).scalar_one()
+            removed += int(folded)
+    return removed
 
 
 @contextmanager

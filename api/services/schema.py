@@ -3,8 +3,9 @@
 Each module owns its tables (the domain core in :mod:`matching`, training's latent factors, and each
 service its own); this module lists them. :func:`create_all` brings an empty or unversioned database
 to the code's schema version through Alembic's migrations (:mod:`api.services.migrations`; a database
-at an older version is refused with the command that migrates it) and protects the audit log
-(:func:`api.services.audit_guard.protect`). The app calls it once at start (its lifespan), the CLI
+at an older version is refused with the command that migrates it), protects the audit log
+(:func:`api.services.audit_guard.protect`) and makes the database count inserted and deleted records
+(:func:`matching.store.track_changes`). The app calls it once at start (its lifespan), the CLI
 before a command that writes, and the tests for their databases. :data:`TABLES` is the migrations'
 metadata (``api/migrations/env.py``).
 
@@ -56,7 +57,7 @@ def _tables() -> list[SQLModel]:
 
 
 def create_all(engine: Engine) -> None:
-    """Bring an empty or unversioned database to the code's schema, then protect the audit log; idempotent.
+    """Bring an empty or unversioned database to the code's schema, protect the audit log, count changes; idempotent.
 
     Raises:
         SchemaTooOld: The database is at an older schema version (``werkmatch db upgrade``).
@@ -65,10 +66,12 @@ def create_all(engine: Engine) -> None:
     """
     migrations.prepare(engine, _tables())
     audit_guard.protect(engine)
+    store.track_changes(engine)
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """``werkmatch db upgrade``: every missing migration, then the audit log's protection; (version before, after)."""
     done = migrations.upgrade(engine, _tables())
     audit_guard.protect(engine)
+    store.track_changes(engine)
     return done

@@ -14,6 +14,7 @@ from api.services import audit, audit_guard, migrations, schema
 from api.services.inbox import InboxItem
 from api.services.users import User
 from api.services.zoekopdrachten import Zoekopdracht
+from matching import store
 from matching.domain import Client, Vacancy, client_from_input, utcnow
 from matching.outcomes import Voorstel
 from matching.store import make_engine
@@ -78,6 +79,7 @@ def test_a_database_from_before_migrations_is_upgraded_and_every_row_survives(
     assert done.exit_code == 0, done.output
     assert '"naar": "' + migrations.head() + '"' in done.stdout
     after = _row_counts(engine)
+    del before["record_change"], after["record_change"]  # the change counters (0006) get their rows at start
     assert {name: count for name, count in after.items() if name in before} == before
     with Session(engine) as session:
         assert sorted(c.client_nummer for c in session.exec(select(Client))) == [f"K-OUD-{n}" for n in range(5)]
@@ -162,7 +164,7 @@ def test_a_database_at_0001_is_upgraded_every_row_survives_and_belongs_to_this_g
     assert '"van": "0001"' in done.stdout and f'"naar": "{migrations.head()}"' in done.stdout
     after = _row_counts(engine)  # later migrations add tables: those start empty
     assert {name: after[name] for name in before} == before and before["audit_log"] == 1
-    assert not any(after[name] for name in after.keys() - before.keys())
+    assert not any(after[name] for name in after.keys() - before.keys() - {"record_change"})  # its counters: 0006
     with Session(engine) as session:
         assert {c.client_nummer: c.gemeente for c in session.exec(select(Client))} == {
             f"K-0001-{n}": "Duiven" for n in range(3)
@@ -233,6 +235,50 @@ def test_0005_maps_saved_searches_to_the_chance_and_drops_scores_of_the_old_scal
         assert sorted(session.exec(select(Zoekopdracht.min_score))) == pytest.approx(
             [0.0, 70.0, 72.5, 90.0, 100.0], abs=1.5
         )
+    engine.dispose()
+
+
+def _triggers(engine: Engine) -> set[str]:
+    """The names of the triggers that keep ``record_change`` (0006)."""
+    query = (
+        "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+        if engine.dialect.name == "sqlite"
+        else "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+    )
+    with engine.connect() as connection:
+        return {name for name in connection.exec_driver_sql(query).scalars() if name.endswith("_counted")}
+
+
+def test_0006_counts_changes_on_a_filled_database_and_goes_back_to_0005(database_url: str) -> None:
+    engine = _at_baseline(database_url, "0005")
+    with Session(engine) as session:
+        for number in range(3):
+            make_client(session, client_nummer=f"K-TEL-{number}")
+        make_vacancy(session, vacature_nummer="V-TEL")
+    rows_before = _row_counts(engine)
+    schema.upgrade(engine)
+    assert migrations.current(engine) == "0006"
+    assert {name: count for name, count in _row_counts(engine).items() if name != "record_change"} == rows_before
+    assert _triggers(engine) >= {"client_insert_counted", "client_delete_counted", "vacancy_delete_counted"}
+    with Session(engine) as session:
+        before = store.change_marks(session)
+        session.execute(text("DELETE FROM client WHERE client_nummer = 'K-TEL-0'"))
+        session.commit()
+        after = store.change_marks(session)
+    assert after["clients"] != before["clients"] and after["vacancies"] == before["vacancies"]
+    with engine.begin() as connection:
+        command.downgrade(migrations._config(connection), "0005")
+    assert "record_change" not in inspect(engine).get_table_names() and _triggers(engine) == set()
+    with Session(engine) as session:  # the tables write as before 0006
+        make_client(session, client_nummer="K-TEL-9")
+        assert len(session.exec(select(Client.id)).all()) == 3
+    store.init_db(engine)  # a newer matcher opened the database before the upgrade: the table is there already
+    schema.upgrade(engine)
+    assert migrations.current(engine) == migrations.head()
+    with Session(engine) as session:
+        before = store.change_marks(session)
+        make_client(session, client_nummer="K-TEL-10")
+        assert store.change_marks(session)["clients"] != before["clients"]
     engine.dispose()
 
 
