@@ -10,13 +10,21 @@ night: they come from the cache). Process CPU seconds per list per side for both
 pass's largest functions (cProfile, own time). Nothing is stored: the lists are computed and dropped.
 The data directory's embedding cache gains the query vectors, so use a copy. ``--driver-only`` times
 the driver's preparation before Ray starts (reading every record's id into partitions) and adds it
-to ``--out``.
+to ``--out``. ``--lists-out`` writes the warm pass's lists (owner, ranker, items) as JSON; ``--compare A B``
+says whether two such files hold the same lists (two versions of the code on one world).
+``--before-module <an earlier matching/batch_rank.py>`` times that file's ranking-only path beside this
+one in the same process on the same loaded worker (warm passes alternating, none profiled: before,
+after, before, after; the lists compared), so one worker start serves both and both see the same
+machine; then the profiled pass. The per-list CPU it reports (``variants``) is then the unprofiled
+after passes' mean.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
+import importlib.util
 import json
 import os
 import pstats
@@ -26,6 +34,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from matching.batch_lists import KIND_MATCH, BatchRun
 from matching.settings import Settings
@@ -35,16 +44,52 @@ from training.batch_match import PARTITION_IDS, ListWorker, run_partitions
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _pass(worker: ListWorker, parts: list[tuple[str, int]]) -> dict[str, float | None]:
+def _pass(worker: ListWorker, parts: list[tuple[str, int]], found: list | None = None) -> dict[str, float | None]:
     spent = {"vacatures": 0.0, "klanten": 0.0}
     lists = {"vacatures": 0, "klanten": 0}
     for side, first in parts:
         start = time.process_time()
-        lists[side] += len(worker.partition_lists(side, first, PARTITION_IDS))
+        computed = worker.partition_lists(side, first, PARTITION_IDS)
         spent[side] += time.process_time() - start
+        lists[side] += len(computed)
+        if found is not None:
+            found.extend([side, *item.values()] for item in computed)
     return {side: round(spent[side] / lists[side], 5) if lists[side] else None for side in spent} | {
         f"{side}_lists": lists[side] for side in lists
     }
+
+
+def _side_by_side(worker: ListWorker, parts: list[tuple[str, int]], module: Path) -> dict[str, Any]:
+    """Warm passes of an earlier ``batch_rank.py`` (loaded from its file, on this worker's matcher) alternating
+    with this code's, none profiled: before, after, before, after. The earlier code's passes run with the
+    loaded indexes back in the collector's sight (``gc.unfreeze``), as its worker had them."""
+    spec = importlib.util.spec_from_file_location("batch_rank_before", module)
+    assert spec is not None and spec.loader is not None
+    earlier = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = earlier  # its dataclasses look their module up
+    spec.loader.exec_module(earlier)
+    now, then = worker.ranking, earlier.NightlyRanking(worker.matcher)
+    passes: dict[str, Any] = {"module": str(module), "before": [], "after": []}
+    found: dict[str, list] = {}
+    for ranking, name in ((then, "before"), (now, "after"), (then, "before"), (now, "after")):
+        worker.ranking = ranking
+        if name == "before":
+            gc.unfreeze()
+        else:
+            gc.freeze()
+        found[name] = []
+        passes[name].append(_pass(worker, parts, found[name]))
+    worker.ranking = now
+    passes["identical_lists"] = found["before"] == found["after"]
+    passes["lists_compared"] = len(found["after"])
+    passes["cpu_s_per_list"] = {
+        name: {
+            side: round(sum(one[side] for one in passes[name]) / len(passes[name]), 5)
+            for side in ("vacatures", "klanten")
+        }
+        for name in ("before", "after")
+    }
+    return passes
 
 
 def _driver_prepare() -> dict[str, object]:
@@ -73,7 +118,19 @@ def main() -> None:
     parser.add_argument(
         "--label", default="", help="what code this is (a run beside another's, e.g. the commit before)"
     )
+    parser.add_argument(
+        "--before-module",
+        type=Path,
+        default=None,
+        help="an earlier matching/batch_rank.py: its warm passes alternate with this one's in this process",
+    )
+    parser.add_argument("--lists-out", type=Path, default=None, help="write the warm pass's lists here (JSON)")
+    parser.add_argument("--compare", type=Path, nargs=2, default=None, help="two --lists-out files: equal?")
     args = parser.parse_args()
+    if args.compare:
+        first, second = (json.loads(path.read_text()) for path in args.compare)
+        print(json.dumps({"lists": [len(first), len(second)], "identical": first == second}))  # noqa: T201
+        return
     if args.driver_only:
         result = json.loads(args.out.read_text())
         result["driver_prepare"] = _driver_prepare()
@@ -91,10 +148,14 @@ def main() -> None:
     ]
     load_before = os.getloadavg()
     cold = _pass(worker, parts)
+    side_by_side = _side_by_side(worker, parts, args.before_module) if args.before_module else None
     profile = cProfile.Profile()
+    found: list = []
     profile.enable()
-    warm = _pass(worker, parts)
+    warm = _pass(worker, parts, found)
     profile.disable()
+    if args.lists_out:
+        args.lists_out.write_text(json.dumps(found))
     stats = pstats.Stats(profile).sort_stats("tottime")
     top = sorted(stats.stats.items(), key=lambda item: -item[1][2])[:15]  # type: ignore[attr-defined]
     result = {
@@ -107,8 +168,14 @@ def main() -> None:
         "cold": cold,
         "warm": warm,
         "variants": [
-            {"cpu_s_per_list": {side: warm[side] for side in ("vacatures", "klanten")}, "prepare_seconds": None}
+            {
+                "cpu_s_per_list": side_by_side["cpu_s_per_list"]["after"]  # not profiled
+                if side_by_side
+                else {side: warm[side] for side in ("vacatures", "klanten")},
+                "prepare_seconds": None,
+            }
         ],
+        "side_by_side": side_by_side,
         "warm_profile_own_s": [
             {
                 "function": f"{Path(name[0]).name}:{name[1]} {name[2]}",

@@ -12,13 +12,13 @@ the list unserved: no exposure re-ranking) for a partition of owners at once and
 * step 1 on the records that can be within reach only (:func:`matching.pipeline.candidate_reach`,
   :func:`~matching.pipeline.vacancy_reach`: nothing spread over every record) and step 2 among the
   eligible ones (:func:`matching.pipeline.pool_among`, the live search's step 2);
-* BM25 per owner as the live search computes it (:meth:`matching.lexical.LexicalIndex.scores_for_terms`,
-  the query's terms read for the whole partition at once): its best over every record scales the
-  ranker's lexical feature, so every record is scored (a bound on each term's best weight pruned
-  almost nothing: ``bench/batch_match_bm25_bound.py``);
-* the ranker's features of every pool of the partition scored in one LightGBM call (a row's score
-  does not depend on the other rows);
-* the shown score (:func:`matching.display_score.scores`) only for the listed rows.
+* BM25 per owner bit for bit as the live search computes it, without copying the asked columns first
+  (:meth:`matching.lexical.LexicalIndex.scores_by_term`; the owner's terms from its own row of its
+  side's index): its best over every record scales the ranker's lexical feature, so every record is
+  scored (a bound on each term's best weight pruned almost nothing: ``bench/batch_match_bm25_bound.py``);
+* the ranker's features of every pool of the partition built in one :func:`~matching.features.pair_matrix`
+  call and scored in one LightGBM call (a row's features and score depend on its own pair alone);
+* the shown score (:func:`matching.display_score.scores`) only for the listed rows, the partition's in one call.
 
 Candidates are ranked as for a viewer without a caseload (:data:`matching.disclosure.OUTSIDER`):
 nobody's beperkingen shape the list and the ranking score is rounded as the live list rounds it for
@@ -34,13 +34,13 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from matching import disclosure, display_score, oversight_state, pipeline
 from matching.domain import utcnow
-from matching.features import pair_matrix
-from matching.index import VectorIndex
-from matching.index_sync import Side
+from matching.features import FEATURES, pair_matrix
+from matching.index import VectorIndex, best
+from matching.index_sync import TABLES, Side
 from matching.matcher import Matcher
 from matching.pipeline import NO_FILTERS, Pool
 from matching.ranker import WEIGHTED
@@ -79,13 +79,28 @@ class NightlyRanking:
         return self.matcher.ranker if mode == "model" else None
 
     def _texts(self, side: Side, owners: list[int], searched: Side) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Each owner's query vector and BM25 terms over ``searched``: one read of the owners' texts and one of
-        their query vectors (the embedding cache) for the whole partition."""
+        """Each owner's query vector and BM25 terms over ``searched``: one read of the owners' records and one of
+        their query vectors (the embedding cache) for the whole partition.
+
+        The terms are those of the owner's own row in its side's BM25 index, which holds the same text the live
+        search asks with (:meth:`matching.lexical.LexicalIndex.terms_of`): the text is rendered for the vector
+        only (rendering is a third of a list's CPU on the demo world)."""
         index = self.matcher.index
-        texts = index.sides[side].source.many(owners)  # both texts of every owner, one read
-        dense = index.vectors_for([texts[owner][0] for owner in owners], "query") if owners else []
-        terms = index.sides[searched].lexical.asked([texts[owner][1] for owner in owners]) if owners else []
-        yield from zip(dense, terms, strict=True)
+        terms = index.sides[side].lexical.terms_of(owners)
+        table = TABLES[side]
+        with Session(index.engine) as session:
+            rows = {row.id: row for row in session.exec(select(table).where(col(table.id).in_(owners)))}
+        dense = (
+            index.vectors_for([index._dense_input(side, rows[owner]) for owner in owners], "query") if owners else []
+        )
+        unindexed = [owner for owner, found in zip(owners, terms, strict=True) if found is None]
+        if unindexed:  # not in its side's index (not expected after the catch-up): its text, as before
+            texts = index.sides[side].source.many(unindexed)
+            asked = dict(
+                zip(unindexed, index.sides[searched].lexical.asked([texts[o][1] for o in unindexed]), strict=True)
+            )
+            terms = [asked[owner] if found is None else found for owner, found in zip(owners, terms, strict=True)]
+        yield from zip(dense, terms, strict=True)  # type: ignore[misc]
 
     def _pool(
         self, reach: pipeline.Reach, searched: Side, ids: np.ndarray, query: tuple[np.ndarray, np.ndarray]
@@ -94,9 +109,9 @@ class NightlyRanking:
         side = self.matcher.index.sides[searched]
         vector, terms = query
         assert side.vectors is not None
-        lexical = side.lexical.scores_for_terms(terms, ids)  # its best over every record scales the ranker's feature
+        lexical = side.lexical.scores_by_term(terms, ids)  # its best over every record scales the ranker's feature
         highest = float(lexical.max()) if len(lexical) else 0.0
-        text = _text_query(side.vectors, ids, vector)
+        text = _text_query(side.vectors, ids, vector, reach.eligible)
         return pipeline.pool_among(
             reach.eligible,
             reach.structured,
@@ -115,17 +130,23 @@ class NightlyRanking:
             ranker = self._ranker()
             owners = [v for v in vacancy_ids if v in vacancies.position and vacancies.open[vacancies.position[v]]]
             nobody = np.zeros(len(clients.ids), bool)  # OUTSIDER: no client is seen in full
-            now, pooled = utcnow(), []
+            now, pools, v_rows = utcnow(), [], []
             for owner, query in zip(owners, self._texts("vacancies", owners, "clients"), strict=True):
                 v_row = vacancies.position[owner]
                 reach = pipeline.candidate_reach(clients, vacancies, v_row, NO_FILTERS, nobody)
-                pool = self._pool(reach, "clients", clients.ids, query)
-                pairs = self._pairs(pool, pool.rows, np.full(len(pool.rows), v_row), now, slice(None))
-                pooled.append(_Pooled(owner, pool, pairs))
+                pools.append(self._pool(reach, "clients", clients.ids, query))
+                v_rows.append(np.full(len(pools[-1].rows), v_row))
+            # every pool row's features in one call: a row's features depend on its own pair alone
+            pairs = self._pairs(pools, [pool.rows for pool in pools], v_rows, now, [slice(None)] * len(pools))
+            pooled = [_Pooled(owner, pool, found) for owner, pool, found in zip(owners, pools, pairs, strict=True)]
             scores = self._scores(pooled, ranker)
         ranked_by = ranker.describe() if ranker is not None else dict(WEIGHTED)
+        orders = [pipeline.order(score, top) for score in scores]
+        shown = _shown([item.pairs[order] for item, order in zip(pooled, orders, strict=True)])  # type: ignore[index]
+        decimals = disclosure.OUTSIDER_SCORE_DECIMALS  # rounded as the live list rounds it without a caseload
         return [
-            self._listed(item, score, top, ranked_by, clients.ids) for item, score in zip(pooled, scores, strict=True)
+            _ranked(item.owner, ranked_by, clients.ids[item.pool.rows[order]], score[order], listed, decimals)
+            for item, score, order, listed in zip(pooled, scores, orders, shown, strict=True)
         ]
 
     def vacancy_lists(self, client_ids: list[int], top: int) -> list[RankedList]:
@@ -135,27 +156,52 @@ class NightlyRanking:
             matcher.index.catch_up()
             clients, vacancies = matcher.index.arrays()
             owners = [c for c in client_ids if c in clients.position]
-            now, lists = utcnow(), []
+            now, pools, c_rows, orders, scores = utcnow(), [], [], [], []
             for owner, query in zip(owners, self._texts("clients", owners, "vacancies"), strict=True):
                 c_row = clients.position[owner]
                 reach = pipeline.vacancy_reach(clients, c_row, vacancies)
                 pool = self._pool(reach, "vacancies", vacancies.ids, query)
                 score = pipeline.weighted_score(pool, matcher.settings.retrieval)
                 order = pipeline.order(score, top)
-                rows = pool.rows[order]
-                pairs = self._pairs(pool, np.full(len(rows), c_row), rows, now, order)
-                listed = _ranked(owner, dict(WEIGHTED), vacancies.ids[rows], score[order], pairs, RANKING_DECIMALS)
-                lists.append(listed)
-        return lists
+                pools.append(pool)
+                c_rows.append(np.full(len(order), c_row))
+                orders.append(order)
+                scores.append(score[order])
+            pairs = self._pairs(
+                pools, c_rows, [pool.rows[order] for pool, order in zip(pools, orders, strict=True)], now, orders
+            )
+        shown = _shown(pairs)
+        return [
+            _ranked(owner, dict(WEIGHTED), vacancies.ids[pool.rows[order]], score, listed, RANKING_DECIMALS)
+            for owner, pool, order, score, listed in zip(owners, pools, orders, scores, shown, strict=True)
+        ]
 
     def _pairs(
-        self, pool: Pool, c_rows: np.ndarray, v_rows: np.ndarray, now: datetime, positions: np.ndarray | slice
-    ) -> np.ndarray:
-        """The features of the pool's pairs at ``positions`` (as the live search builds them)."""
+        self,
+        pools: list[Pool],
+        c_rows: list[np.ndarray],
+        v_rows: list[np.ndarray],
+        now: datetime,
+        positions: list[np.ndarray] | list[slice],
+    ) -> list[np.ndarray]:
+        """Per pool, the features of its pairs at ``positions`` (as the live search builds them), all pools'
+        pairs in one :func:`~matching.features.pair_matrix` call: each row depends on its own pair alone."""
         clients, vacancies = self.matcher.index.arrays()
-        return pair_matrix(
-            clients, c_rows, vacancies, v_rows, pool.dense_raw[positions], pool.lexical_raw[positions], now
+        sizes = [len(rows) for rows in c_rows]
+        if not sum(sizes):
+            return [np.zeros((0, len(FEATURES)), np.float32) for _ in pools]
+        dense = [pool.dense_raw[at] for pool, at in zip(pools, positions, strict=True)]
+        lexical = [pool.lexical_raw[at] for pool, at in zip(pools, positions, strict=True)]
+        together = pair_matrix(
+            clients,
+            np.concatenate(c_rows),
+            vacancies,
+            np.concatenate(v_rows),
+            np.concatenate(dense),
+            np.concatenate(lexical),
+            now,
         )
+        return np.split(together, np.cumsum(sizes)[:-1])
 
     def _scores(self, pooled: list[_Pooled], ranker: Any) -> list[np.ndarray]:
         """Each pool's scores: the learned ranker over every pool in one call, or each pool's weighted score."""
@@ -167,27 +213,50 @@ class NightlyRanking:
         together = ranker.score(np.concatenate([item.pairs for item in pooled]))
         return np.split(together, np.cumsum(sizes)[:-1])
 
-    @staticmethod
-    def _listed(item: _Pooled, score: np.ndarray, top: int, ranked_by: dict[str, Any], ids: np.ndarray) -> RankedList:
-        """A candidate list: ranking scores rounded as the live list rounds them for a viewer without a caseload."""
-        order = pipeline.order(score, top)
-        assert item.pairs is not None
-        rows, decimals = item.pool.rows[order], disclosure.OUTSIDER_SCORE_DECIMALS
-        return _ranked(item.owner, ranked_by, ids[rows], score[order], item.pairs[order], decimals)
+
+def _shown(pairs: list[np.ndarray]) -> list[list[int]]:
+    """The shown score of each listed row, every list's rows in one call (a row's score is its own)."""
+    sizes = [len(found) for found in pairs]
+    if not sum(sizes):
+        return [[] for _ in pairs]
+    together = display_score.scores(np.concatenate(pairs)).tolist()
+    ends = np.cumsum(sizes).tolist()
+    return [together[end - size : end] for size, end in zip(sizes, ends, strict=True)]
 
 
 def _ranked(
-    owner: int, ranked_by: dict[str, Any], ids: np.ndarray, score: np.ndarray, pairs: np.ndarray, decimals: int
+    owner: int, ranked_by: dict[str, Any], ids: np.ndarray, score: np.ndarray, shown: list[int], decimals: int
 ) -> RankedList:
-    shown = display_score.scores(pairs).tolist() if len(pairs) else []
     return RankedList(owner, ranked_by, ids.tolist(), [round(float(value), decimals) for value in score], shown)
 
 
-def _text_query(vectors: VectorIndex, ids: np.ndarray, vector: np.ndarray) -> pipeline.TextQuery:
-    """As the live search's (:meth:`matching.matcher.Matcher._text_query`) from a vector made before; no BM25 per
-    record (:func:`matching.pipeline.pool_among` takes it for the eligible rows)."""
+CHUNK_ROWS = 2048  # vectors gathered at a time (3 MB): multiplied while still in the cache
+
+
+def _text_query(vectors: VectorIndex, ids: np.ndarray, vector: np.ndarray, eligible: np.ndarray) -> pipeline.TextQuery:
+    """As the live search's (:meth:`matching.matcher.Matcher._text_query`) from a vector made before, for the
+    ``eligible`` rows (ascending) alone; no BM25 per record (:func:`matching.pipeline.pool_among` takes it for
+    the eligible rows).
+
+    Each eligible row's cosine is computed once (the live search's :meth:`VectorIndex.nearest` computes them and
+    then the pool's again) and :data:`CHUNK_ROWS` vectors at a time: the same ``einsum`` per row as
+    :meth:`VectorIndex.cosines` (a row's value depends on its own vector alone), without writing a copy of
+    every eligible vector to memory and reading it back."""
+    at = vectors.positions(ids)[eligible]
+    embedded = np.flatnonzero(at >= 0)  # records not (yet) embedded are left out of the top, as FAISS leaves them
+    cosines = np.zeros(len(eligible), np.float32)  # 0 for a record not (yet) embedded, as live
+    if len(embedded):
+        stored, query = vectors._stored(), np.asarray(vector, np.float32)
+        for start in range(0, len(embedded), CHUNK_ROWS):
+            part = embedded[start : start + CHUNK_ROWS]
+            cosines[part] = np.einsum("ij,j->i", stored[at[part]], query)
+
+    def dense_top(rows: np.ndarray, k: int) -> np.ndarray:
+        assert rows is eligible  # pool_among asks among the eligible rows it was given
+        return eligible[embedded[best(cosines[embedded], k)]]
+
     return pipeline.TextQuery(
-        dense_top=lambda rows, k: vectors.nearest(vector, k, ids, rows),
-        dense_raw=lambda rows: vectors.cosines(vector, ids, rows),
+        dense_top=dense_top,
+        dense_raw=lambda rows: cosines[np.searchsorted(eligible, rows)],
         lexical=np.zeros(0, np.float32),
     )

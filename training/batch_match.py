@@ -28,6 +28,7 @@ need the database and the data directory's index files (a shared volume).
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -40,8 +41,8 @@ import numpy as np
 import ray
 import ray.data
 from ray.exceptions import RayError
-from sqlalchemy import delete, insert
-from sqlalchemy.engine import Engine
+from sqlalchemy import delete
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 from tqdm import tqdm
 
@@ -118,6 +119,9 @@ class ListWorker:
         registry.serve_champion(settings, self.matcher)
         self.matcher.index.catch_up()  # load the indexes now: the actor's start, not its first partition's time
         self.ranking = NightlyRanking(self.matcher)
+        # the loaded indexes are millions of long-lived objects at national size (a digest per record, …): out of
+        # the collector's sight, or every full collection during the night walks them all again
+        gc.freeze()
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         lists, cpu, missing = [], [], []
@@ -193,7 +197,7 @@ def store_partition(engine: Engine, run_id: int, side: str, first: int, lists: l
     table = NachtKandidaat if side == "vacatures" else NachtVacature
     owner, item = ("vacancy_id", "client_id") if side == "vacatures" else ("client_id", "vacancy_id")
     rows = [
-        {"run_id": run_id, owner: found["owner"], item: ident, "rank": rank, "ranking_score": score, "score": shown}
+        (run_id, found["owner"], ident, rank, score, shown)
         for found in lists
         for ident, rank, score, shown in found["items"]
     ]
@@ -203,10 +207,29 @@ def store_partition(engine: Engine, run_id: int, side: str, first: int, lists: l
             return 0
         session.add(BatchPartition(run_id=run_id, side=side, first_id=first, lists=len(lists), ranked_by=ranked_by))
         session.flush()
-        if rows:  # Core's executemany, not the ORM's bulk insert: a quarter less CPU per row
-            session.connection().execute(insert(table.__table__), rows)  # type: ignore[attr-defined]
+        if rows:
+            _insert_rows(session.connection(), table.__tablename__, ("run_id", owner, item, *LIST_VALUES), rows)  # type: ignore[attr-defined]
         session.commit()
     return len(rows)
+
+
+LIST_VALUES = ("rank", "ranking_score", "score")
+_ARRAY_TYPES = {"ranking_score": "float8[]"}  # every other list column is an integer
+
+
+def _insert_rows(connection: Connection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """Plain tuples into ``table`` by the driver itself: one ``executemany`` of a prepared statement on SQLite,
+    one ``INSERT … SELECT FROM unnest`` of a column array each on PostgreSQL (``COPY`` is refused on a table
+    under forced row-level security). No SQLAlchemy object per row: less CPU per row than Core's
+    ``executemany`` (``bench/batch_match_store.py``: 1.7x less)."""
+    names = ", ".join(columns)
+    if connection.dialect.name == "postgresql":
+        arrays = ", ".join(f"%s::{_ARRAY_TYPES.get(name, 'int8[]')}" for name in columns)
+        sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})"  # noqa: S608 (names are ours)
+        connection.exec_driver_sql(sql, tuple(list(values) for values in zip(*rows, strict=True)))
+    else:
+        marks = ", ".join("?" * len(columns))
+        connection.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
 
 
 def _finish(engine: Engine, run_id: int) -> None:
