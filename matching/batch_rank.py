@@ -9,9 +9,10 @@ the list unserved: no exposure re-ranking) for a partition of owners at once and
 
 * one catch-up of the indexes and one read of the kill switch per partition, one read of the
   owners' texts and one of their query vectors per partition, not per list;
-* step 1 on the records that can be within reach only (:func:`matching.pipeline.candidate_reach`,
-  :func:`~matching.pipeline.vacancy_reach`: nothing spread over every record) and step 2 among the
-  eligible ones (:func:`matching.pipeline.pool_among`, the live search's step 2);
+* step 1 on the records within reach only (:func:`matching.pipeline.candidate_eligible`,
+  :func:`~matching.pipeline.vacancy_eligible`: what :func:`~matching.pipeline.candidate_reach` and
+  :func:`~matching.pipeline.vacancy_reach` find eligible, without the counts a person reads) and step 2
+  among the eligible ones (:func:`matching.pipeline.pool_among`, the live search's step 2);
 * BM25 per owner bit for bit as the live search computes it, without copying the asked columns first
   (:meth:`matching.lexical.LexicalIndex.scores_by_term`; the owner's terms from its own row of its
   side's index): its best over every record scales the ranker's lexical feature, so every record is
@@ -42,7 +43,7 @@ from matching.features import FEATURES, pair_matrix
 from matching.index import VectorIndex, best
 from matching.index_sync import TABLES, Side
 from matching.matcher import Matcher
-from matching.pipeline import NO_FILTERS, Pool
+from matching.pipeline import Pool
 from matching.ranker import WEIGHTED
 
 RANKING_DECIMALS = 4  # the live lists' ranking score (a viewer's own clients, a client's vacancies)
@@ -103,7 +104,7 @@ class NightlyRanking:
         yield from zip(dense, terms, strict=True)  # type: ignore[misc]
 
     def _pool(
-        self, reach: pipeline.Reach, searched: Side, ids: np.ndarray, query: tuple[np.ndarray, np.ndarray]
+        self, reach: pipeline.Eligible, searched: Side, ids: np.ndarray, query: tuple[np.ndarray, np.ndarray]
     ) -> Pool:
         """Step 2 among the eligible rows of ``reach`` alone."""
         side = self.matcher.index.sides[searched]
@@ -129,11 +130,10 @@ class NightlyRanking:
             clients, vacancies = matcher.index.arrays()
             ranker = self._ranker()
             owners = [v for v in vacancy_ids if v in vacancies.position and vacancies.open[vacancies.position[v]]]
-            nobody = np.zeros(len(clients.ids), bool)  # OUTSIDER: no client is seen in full
             now, pools, v_rows = utcnow(), [], []
             for owner, query in zip(owners, self._texts("vacancies", owners, "clients"), strict=True):
                 v_row = vacancies.position[owner]
-                reach = pipeline.candidate_reach(clients, vacancies, v_row, NO_FILTERS, nobody)
+                reach = pipeline.candidate_eligible(clients, vacancies, v_row)  # no caseload, no filters
                 pools.append(self._pool(reach, "clients", clients.ids, query))
                 v_rows.append(np.full(len(pools[-1].rows), v_row))
             # every pool row's features in one call: a row's features depend on its own pair alone
@@ -159,7 +159,7 @@ class NightlyRanking:
             now, pools, c_rows, orders, scores = utcnow(), [], [], [], []
             for owner, query in zip(owners, self._texts("clients", owners, "vacancies"), strict=True):
                 c_row = clients.position[owner]
-                reach = pipeline.vacancy_reach(clients, c_row, vacancies)
+                reach = pipeline.vacancy_eligible(clients, c_row, vacancies)
                 pool = self._pool(reach, "vacancies", vacancies.ids, query)
                 score = pipeline.weighted_score(pool, matcher.settings.retrieval)
                 order = pipeline.order(score, top)

@@ -387,6 +387,59 @@ def candidate_reach(
     return Reach(near, distance, within, hours, times_ok, counted, eligible, fit, structured, failed, filter_counts)
 
 
+@dataclass(frozen=True)
+class Eligible:
+    """What the nightly batch reads of step 1: the eligible rows (ascending) with their fit features and
+    structured signals, as :class:`Reach` holds them (no counts, nothing per row that could be within reach)."""
+
+    eligible: np.ndarray
+    fit: dict[str, np.ndarray]
+    structured: dict[str, np.ndarray]
+
+
+def candidate_eligible(clients: ClientArrays, vacancies: VacancyArrays, v_row: int) -> Eligible:
+    """:func:`candidate_reach` for a viewer without a caseload and no filters (the nightly list), the same
+    eligible rows, fit features and signals, comparing hours and working times only for the clients within
+    their own reach (no one else can pass) and skipping what only the counts and filters read."""
+    buckets = clients.buckets
+    at = (float(vacancies.lat[v_row]), float(vacancies.lon[v_row]))
+    near = buckets.rows_within(*at)
+    distance = buckets.distances(*at, rows=near)
+    inside = distance <= clients.max_km[near]
+    rows, distance = near[inside], distance[inside]
+    one = np.array([v_row])
+    hours = scoring.hours_overlap(clients, rows, vacancies, one)
+    times_ok = scoring.times_workable(clients, rows, vacancies, one)
+    keep = (hours >= 0) & times_ok  # nobody's beperkingen shape the list: no client is seen in full
+    eligible = rows[keep]
+    fit = scoring.fit_features_for_vacancy(clients, eligible, vacancies, v_row)
+    within = np.ones(len(rows), bool)
+    structured = _fit_signals((distance, hours, times_ok, within), keep, fit, clients.max_km[eligible])
+    return Eligible(eligible, fit, structured)
+
+
+def vacancy_eligible(clients: ClientArrays, c_row: int, vacancies: VacancyArrays) -> Eligible:
+    """:func:`vacancy_reach` (the same eligible rows, fit features and signals) comparing hours, working
+    times and beperkingen only for the open vacancies within the client's reach."""
+    buckets = vacancies.buckets
+    at = (float(clients.lat[c_row]), float(clients.lon[c_row]))
+    max_km = clients.max_km[c_row]
+    near = buckets.rows_within(*at, km=float(max_km), point_first=True)
+    distance = buckets.distances(*at, point_first=True, rows=near)
+    inside = (distance <= max_km) & vacancies.open[near]
+    rows, distance = near[inside], distance[inside]
+    one = np.array([c_row])
+    hours = scoring.hours_overlap(clients, one, vacancies, rows)
+    times_ok = scoring.times_workable(clients, one, vacancies, rows)
+    hard = _any_of(vacancies.full_unclosed, np.flatnonzero(clients.full_ernst[:, c_row]), rows)
+    keep = (hours >= 0) & times_ok & ~hard
+    eligible = rows[keep]
+    fit = scoring.fit_features_for_client(clients, c_row, vacancies, eligible)
+    within = np.ones(len(rows), bool)
+    structured = _fit_signals((distance, hours, times_ok, within), keep, fit, np.full(len(eligible), max_km))
+    return Eligible(eligible, fit, structured)
+
+
 def candidate_eligibility_near(
     clients: ClientArrays, vacancies: VacancyArrays, v_row: int, filters: CandidateFilters, full_view: np.ndarray
 ) -> Eligibility:
