@@ -8,9 +8,9 @@ Three checks, the exact command in the output:
    pairs file in data/eval (it raises on a leak);
 2. per evaluation file, its queries and documents that equal (case and white space aside) a text the
    generator makes *before* its own filter drops evaluation texts;
-3. for the sets named by ``--near`` (default ``nl_cv``, ``nl_titels``, ``nl_vaktermen``), the largest token
-   Jaccard of each query against any generated text and of each document against any generated document, and the
-   closest rows.
+3. for the sets named by ``--near`` (default ``nl_cv``, ``nl_titels``, ``nl_vaktermen``, ``nl_sjablonen``), the
+   largest token Jaccard of each query against any generated text and of each document against any generated
+   document, and the closest rows.
 
     nice -n 10 .venv/bin/python bench/eval_overlap.py > bench/results/embeddings-eval-overlap-s27.json
 """
@@ -45,7 +45,7 @@ def _closest(tokens: frozenset[str], pool: list[frozenset[str]]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-pairs", type=int, default=640)
-    parser.add_argument("--near", nargs="*", default=["nl_cv", "nl_titels", "nl_vaktermen"])
+    parser.add_argument("--near", nargs="*", default=["nl_cv", "nl_titels", "nl_vaktermen", "nl_sjablonen"])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         training = Path(folder) / "pairs-seed0.tsv"
