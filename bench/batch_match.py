@@ -11,8 +11,9 @@ world: the national one, /tmp/wm-h10/bench-400000). The workers' CPU seconds per
 the worker's start not included) are measured in the workers. The projection for the national case
 takes the CPU seconds per list of a national slice (``--slice``: an earlier run of this script with
 ``--source`` the national world) times the national lists, spread over this machine's 2 CPUs
-ideally and at the gain this run measured from the second worker. The machine is shared: the load
-average before and after each variant is recorded.
+ideally and at the gain this run measured from the second worker; the rows stored at this run's driver
+storing wall per row, or (``--store``, ``bench/batch_match_store.py``'s JSON) at its CPU per row. The
+machine is shared: the load average before and after each variant is recorded.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def _variant(settings: Settings, workers: int, limit: int | None) -> dict[str, o
     }
 
 
-def _projection(variants: list[dict], national: dict) -> dict[str, object]:
+def _projection(variants: list[dict], national: dict, store: dict | None = None) -> dict[str, object]:
     """National wall on this machine: the national lists at a national slice's CPU seconds per list, each
     worker's start (it loads the national matcher), the rows stored at this run's cost per row, and the
     driver's preparation; over 2 CPUs ideally and at the gain this run measured from the extra workers."""
@@ -64,6 +65,8 @@ def _projection(variants: list[dict], national: dict) -> dict[str, object]:
     cpu_s = NATIONAL_OPEN_VACANCIES * measured["vacatures"] + NATIONAL_CLIENTS * measured["klanten"]
     rows = NATIONAL_OPEN_VACANCIES * 50 + NATIONAL_CLIENTS * 20  # at most: a list can be shorter
     store_s = rows * one["store_seconds"] / one["rows"]
+    if store is not None:  # the storing's CPU per row (bench/batch_match_store.py): on 2 CPUs it is CPU it takes
+        store_s = rows * store["per_row"]["now"]["cpu_s"]
     fixed_s = sliced["prepare_seconds"] or 0.0  # the driver's preparation before Ray starts
     start_s = national["worker_start"]["cpu_s"]  # each worker's, CPU
     workers = widest["workers"]
@@ -79,6 +82,8 @@ def _projection(variants: list[dict], national: dict) -> dict[str, object]:
         "worker_cpu_hours": round(cpu_s / 3600, 2),
         "rows_at_most": rows,
         "driver_store_s_per_row_here": one["store_seconds"] / one["rows"],
+        "driver_store_cpu_s_per_row": store["per_row"]["now"]["cpu_s"] if store else None,
+        "driver_store_from": store["command"] if store else "this run's driver storing wall per row",
         "driver_store_minutes": round(store_s / 60, 1),
         "gain_from_workers_here": round(gain, 2),
         "wall_minutes_2_cpus_ideal": round((fixed_s + (2 * start_s + cpu_s + store_s) / 2) / 60, 1),
@@ -96,12 +101,14 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--before", type=Path, default=None)
     parser.add_argument("--slice", type=Path, default=None)
+    parser.add_argument("--store", type=Path, default=None, help="bench/batch_match_store.py's JSON: storing CPU/row")
     parser.add_argument("--project-only", action="store_true", help="add --slice's projection to --out; run nothing")
     parser.add_argument("--out", type=Path, default=RESULTS / "national-batch-match.json")
     args = parser.parse_args()
     if args.project_only:
         result = json.loads(args.out.read_text())
-        result["projection"] = _projection(result["variants"], json.loads(args.slice.read_text()))
+        store = json.loads(args.store.read_text()) if args.store else None
+        result["projection"] = _projection(result["variants"], json.loads(args.slice.read_text()), store)
         result["projection"]["added_by"] = " ".join(["nice -n 10 .venv/bin/python", *sys.argv])
         args.out.write_text(json.dumps(result, indent=2) + "\n")
         return
