@@ -85,7 +85,7 @@ class NightlyRanking:
 
         The terms are those of the owner's own row in its side's BM25 index, which holds the same text the live
         search asks with (:meth:`matching.lexical.LexicalIndex.terms_of`): the text is rendered for the vector
-        only (rendering is a third of a list's CPU on the demo world)."""
+        only."""
         index = self.matcher.index
         terms = index.sides[side].lexical.terms_of(owners)
         table = TABLES[side]
