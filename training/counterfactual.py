@@ -55,7 +55,7 @@ from sqlmodel import Session, select
 from matching.domain import Client, Vacancy
 from matching.embedding import embed_cached
 from matching.gendered import IRREGULAR, fold, is_job_word, keep_case, neutral_form, neutral_text, plural
-from matching.lexical import K1, N_FEATURES, B, LexicalIndex
+from matching.lexical import K1, N_FEATURES, WORD, B, DutchAnalyzer, LexicalIndex
 from matching.matcher import Matcher
 from matching.taxonomy import load_taxonomy
 from training.dataset import RankingData
@@ -148,10 +148,13 @@ _RUN = re.compile(r"\w+")  # a word as ``\b`` delimits it
 class Swapper:
     """Swaps gendered Dutch job words of a pair table in a text, both directions at once, keeping case.
 
-    The pattern (a lazy letter prefix, then a form that ends the word) says what is swapped; an ASCII
-    text, the usual case, takes a path with the same result that looks each word's endings up instead of
-    trying every form at every prefix (≈ 100 times faster: a national bestand's texts are all swapped).
+    The pattern (a lazy letter prefix, then a form that ends the word) says what is swapped. A match spans
+    one whole word (a run of ``\\w`` between two ``\\b``: the prefix is letters only), so a text is swapped a
+    word at a time, each distinct word once: an ASCII word looks its endings up instead of trying every
+    form at every prefix (≈ 100 times faster), another word takes the pattern itself.
     """
+
+    MEMO = 200_000  # distinct words whose swap is remembered
 
     def __init__(self, pairs: tuple[tuple[str, str, bool], ...]) -> None:
         self.swap = {**{f: m for f, m, _ in pairs}, **{m: f for f, m, _ in pairs}}
@@ -164,16 +167,24 @@ class Swapper:
         self.lengths = sorted({len(form) for form in compound}, reverse=True)  # longest tail = shortest prefix
         forms = [*compound, *whole]
         self.fast = all(form.isascii() and form.isalpha() and form.islower() for form in forms)
+        self.memo: dict[str, str] = {}
 
     def __call__(self, text: str) -> str:
-        if self.fast and text.isascii():
-            return _RUN.sub(self._replace_word, text)
+        if self.fast:
+            return _RUN.sub(self._replace_run, text)
         return self.pattern.sub(self._replace, text)
 
-    def _replace_word(self, match: re.Match[str]) -> str:
+    def _replace_run(self, match: re.Match[str]) -> str:
+        word = match.group(0)
+        if (found := self.memo.get(word)) is None:
+            found = self._swap_word(word) if word.isascii() else self.pattern.sub(self._replace, word)
+            if len(self.memo) < self.MEMO:
+                self.memo[word] = found
+        return found
+
+    def _swap_word(self, word: str) -> str:
         """What :attr:`pattern` makes of one whole ASCII word: a match spans a whole word of letters, with the
         longest form that ends it (the lazy prefix), else a whole-word form."""
-        word = match.group(0)
         if not word.isalpha():
             return word
         lower = word.lower()
@@ -273,7 +284,8 @@ class SwappedRows:
     @classmethod
     def of(cls, index: LexicalIndex, texts: Mapping[int, str], swap: Callable[[str], str]) -> SwappedRows:
         """The rows of those of ``texts`` (client id → lexical text) whose swapped text BM25 reads differently."""
-        pairs = [(cid, text, swapped) for cid, text in sorted(texts.items()) if (swapped := swap(text)) != text]
+        same = _SameTerms()
+        pairs = [(cid, text, swapped) for cid, text in sorted(texts.items()) if not same(text, swapped := swap(text))]
         if not pairs:
             return cls.none()
         before = index.term_frequencies([text for _, text, _ in pairs])
@@ -295,6 +307,45 @@ class SwappedRows:
         ids = np.concatenate([part.ids for part in parts])
         order = np.argsort(ids, kind="stable")
         return cls(ids[order], sparse.vstack([part.rows for part in parts], format="csr")[order])
+
+
+_SEPARATOR = re.compile(r"\W")
+
+
+@lru_cache(maxsize=4096)
+def _separates(char: str) -> bool:
+    """Whether a non-word character keeps BM25's words apart: folded, it is still there and no letter or digit."""
+    folded = fold(char)
+    return bool(folded) and not WORD.search(folded)
+
+
+class _SameTerms:
+    """Whether a text and its swapped text surely give the same BM25 term frequencies (False: maybe not).
+
+    The swap replaces whole words (runs of ``\\w``), so where every character between the words keeps BM25's
+    words apart (:func:`_separates`), BM25 reads a text as the words it reads in each run: the same
+    analysed words for every swapped run, the same term frequencies. Each distinct run is analysed once."""
+
+    def __init__(self) -> None:
+        self.analyse = DutchAnalyzer()
+        self.terms: dict[str, list[str]] = {}
+
+    def __call__(self, text: str, swapped: str) -> bool:
+        if swapped == text:
+            return True
+        if not all(_separates(char) for char in {*_SEPARATOR.findall(text), *_SEPARATOR.findall(swapped)}):
+            return False
+        before, after = _RUN.findall(text), _RUN.findall(swapped)
+        return len(before) == len(after) and all(
+            self._of(a) == self._of(b) for a, b in zip(before, after, strict=True) if a != b
+        )
+
+    def _of(self, word: str) -> list[str]:
+        if word not in self.terms:
+            if len(self.terms) >= Swapper.MEMO:
+                self.terms.clear()
+            self.terms[word] = self.analyse(word)
+        return self.terms[word]
 
 
 class _OwnSwap:
