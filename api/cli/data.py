@@ -133,6 +133,7 @@ def serve(
     import uvicorn  # the server and the app (fastapi, every route): only for this command
 
     from api.app import create_app
+    from matching.embedding import PendingEmbedder
 
     config = settings()
     engine = database(config)  # the schema first: an older one is refused with the command that migrates it
@@ -155,7 +156,10 @@ def serve(
     # One process: search works at once and dense search covers more as it embeds. Several: each worker
     # loads the saved index, so everything is embedded (and saved) before they start; the first worker to
     # start then writes the indexes, the others read them (matching.index_lock).
-    found.sync(progress=True, background=workers == 1)
+    if workers == 1 and isinstance(found.embedder, PendingEmbedder):
+        found.index.prepare()  # e5-werkmatch not built yet: nothing to embed with; the app's start builds it
+    else:
+        found.sync(progress=True, background=workers == 1)
     host, port = host or config.host, port or config.port
     if config.environment == "development":
         _demo_users(config)

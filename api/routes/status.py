@@ -56,7 +56,10 @@ class IndexStand(Uitvoer):
     rangschikker: Rangschikker
     klanten: Zijde
     vacatures: Zijde
-    embedding: str = Field(description="klaar, bezig, wacht (niemand bedt de ontbrekende records in) of fout")
+    embedding: str = Field(
+        description="klaar, bezig, wacht (niemand bedt de ontbrekende records in), voorbereiden (het "
+        "embeddingmodel wordt gebouwd; zoeken werkt lexicaal en gestructureerd) of fout"
+    )
     embedding_fout: str | None = Field(None, description="waarom het inbedden mislukte (zonder paden)")
     rol: str | None = Field(None, description="schrijver (bedt in, schrijft de indexbestanden) of lezer")
     schrijver: int | None = Field(None, description="proces dat de indexbestanden schrijft; leeg: geen")

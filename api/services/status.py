@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from matching.domain import Client
+from matching.embedding import PendingEmbedder
 from matching.results import ranker_json
 from matching.settings import Settings
 
@@ -119,6 +120,8 @@ def service_status(settings: Settings, matcher: Any) -> dict[str, Any]:
             "inSync": indexed == state.count and model is not None and not waiting,
         }
     out["embedding"] = matcher.index.embedding_state()  # klaar, bezig, wacht or fout (matching.index_sync)
+    if isinstance(matcher.embedder, PendingEmbedder):  # e5-werkmatch is being built (api.lifespan)
+        out["embedding"] = "voorbereiden"
     if matcher.embedding_error:
         out["embeddingError"] = without_paths(matcher.embedding_error)
     out["rol"] = "schrijver" if matcher.index.writer else "lezer"  # one writer per data directory
