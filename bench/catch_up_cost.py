@@ -11,6 +11,11 @@ nothing changed. Also the bare statements: each ``COUNT(*)`` and the marks' quer
     cp -a /tmp/wm-nat /tmp/wm-a-nat
     WERKMATCH_DATA_DIR=/tmp/wm-a-nat/bench-400000 flock /tmp/bigmem.lock /tmp/heavy \\
         .venv/bin/python bench/catch_up_cost.py --rounds 60 --out bench/results/national-catch-up.json
+
+With ``--database FILE`` only the bare statements are timed, on a SQLite file opened read-only (a
+world being built or measured by someone else may be read this way, never written)::
+
+    .venv/bin/python bench/catch_up_cost.py --database /tmp/wm-nat/bench-400000/werkmatch.db --rounds 40
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import time
 from pathlib import Path
 
@@ -47,11 +53,48 @@ def _timed(call) -> float:  # noqa: ANN001
     return time.perf_counter() - start
 
 
+STATEMENTS = {
+    "countClients": "SELECT count(*) FROM client",
+    "countVacancies": "SELECT count(*) FROM vacancy",
+    "marks": "SELECT side, count(*), max(id), sum(n) FROM record_change GROUP BY side",
+}
+
+
+def statements_only(database: Path, rounds: int) -> dict:
+    """Each catch-up statement timed in turn on a read-only SQLite connection (no matcher, nothing written)."""
+    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    samples: dict[str, list[float]] = {key: [] for key in STATEMENTS}
+    load = [os.getloadavg()[0]]
+    for _ in range(rounds):
+        for key, statement in STATEMENTS.items():
+            samples[key].append(_timed(lambda q=statement: connection.execute(q).fetchall()))
+    load.append(os.getloadavg()[0])
+    records = {
+        "clients": connection.execute(STATEMENTS["countClients"]).fetchone()[0],
+        "vacancies": connection.execute(STATEMENTS["countVacancies"]).fetchone()[0],
+    }
+    connection.close()
+    return {
+        "database": str(database),
+        "records": records,
+        "rounds": rounds,
+        "statementMs": {key: _ms(values) for key, values in samples.items()},
+        "loadAverage1m": load,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=60)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--database", type=Path, help="only the statements, on this SQLite file (read-only)")
     args = parser.parse_args()
+    if args.database:
+        text = json.dumps(statements_only(args.database, args.rounds), indent=2)
+        print(text)
+        if args.out:
+            args.out.write_text(text + "\n")
+        return
     settings = Settings()
     matcher = Matcher(settings)
     started = time.perf_counter()
