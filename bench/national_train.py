@@ -186,12 +186,28 @@ def _measured(command: list[str], env: dict[str, str], every_s: float = 5.0) -> 
     return measured, stdout_parts[0]
 
 
+AUDIT_BEGINS, AUDIT_ENDS = "fairness-audit", "vastleggen in MLflow"  # the trainer's progress lines around the audit
+
+
+def phases(steps: list[dict[str, Any]]) -> dict[str, Any]:
+    """From the progress lines: the learning (start to the audit), the fairness audit (its line to the next one)
+    and their memory (VmHWM at the line that ends each); None where a line never came."""
+    begins, ends = (next((s for s in steps if s["line"].startswith(key)), None) for key in (AUDIT_BEGINS, AUDIT_ENDS))
+    return {
+        "learningS": begins["atS"] if begins else None,
+        "learningHwmMb": begins["hwmMb"] if begins else None,
+        "auditS": round(ends["atS"] - begins["atS"], 1) if begins and ends else None,
+        "auditEndHwmMb": ends["hwmMb"] if ends else None,
+    }
+
+
 def train_once(data_dir: Path, since: str) -> dict[str, Any]:
     """One ``werkmatch train --json`` on the national world, measured (:func:`_measured`)."""
     command = [str(REPO / ".venv/bin/werkmatch"), "train", "--json"]
     command += [] if since == "all" else ["--since", since]
     env = {**os.environ, "WERKMATCH_DATA_DIR": str(data_dir), "OMP_WAIT_POLICY": "passive"}
     measured, stdout = _measured(command, env)
+    measured = {**phases(measured["steps"]), **measured}
     if stdout is None:
         return {"since": since, **measured}
     result = json.loads(stdout)
