@@ -1,0 +1,407 @@
+"""Why do suitable clients with geslacht "x" get less top-10 exposure than they merit? (issue 19 item 1)
+
+Rebuilds exactly the pools ``werkmatch evaluate --pool-vacancies N`` judges (same dataset, same seeded
+sample of held-out vacancies, same :func:`training.pool_eval.pool_holdout`), scores them with the
+registered champion, replays the served ordering, and then asks three questions:
+
+1. **Placebo.** How often does a random group of the same number of clients (drawn from all clients in
+   the pools, gender ignored) get an exposure-vs-merit ratio as low as geslacht x? If often, the
+   ratio is the noise of a 54-client group, not a mechanism.
+2. **Observable vs hidden merit.** The hidden suitability is ``observable terms + latent terms``
+   (:func:`training.latent.evaluate`). Per group, among the merit rows (top fifth of their pool by
+   hidden suitability): the mean of each part, the mean within-pool rank of the ranker's score, and
+   the mean of every ranker feature. A group that merits places through *hidden* terms (motivatie,
+   betrouwbaarheid, chemistry) more than others is under-ranked by any ranker that reads the profile.
+3. **The profile itself.** Per group, client-level means of the latent factors and of the profile
+   fields the generator writes (trede, hours, travel, texts), to check that the generator writes x
+   clients like everyone else (``training/population/people.py``: nothing of the person reaches them).
+
+Usage (on a copy of the demo world with its simulated history)::
+
+    WERKMATCH_DATA_DIR=/tmp/h-demo python bench/geslacht_x_probe.py --pool-vacancies 592 \
+        --cache /tmp/h-probe/pools.npz --out bench/results/geslacht-x-probe.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+GROUP = "x"
+
+
+def build(pool_vacancies: int, test_share: float) -> dict[str, Any]:
+    """The pools, scores and per-row decomposition, as ``werkmatch evaluate`` builds its pools."""
+    from api.cli.common import matcher, settings
+    from api.cli.models import _registered
+    from matching.taxonomy import load_taxonomy
+    from training import latent
+    from training.dataset import build_dataset
+    from training.fairness import group_labels
+    from training.pool_eval import _truth_of, pool_holdout
+    from training.truth_arrays import Codebook
+
+    config = settings()
+    found = matcher(config)
+    data = build_dataset(found)
+    registered, note = _registered(config, found)
+    champion = registered["champion"]
+    _, test = data.time_split(test_share)
+    moments = dict(zip(test.vacancy_ids.tolist(), test.moments.tolist(), strict=True))
+    held_out = np.unique(test.vacancy_ids)
+    sample = np.random.default_rng(0).choice(held_out, size=min(pool_vacancies, len(held_out)), replace=False)
+    pool = pool_holdout(found, sample, moments)
+    assert pool is not None, "no hidden truth: run on a synthetic world"
+    pool_data, truth = pool
+    scores = champion.score(pool_data.features)
+    groups = group_labels(found.engine, pool_data)
+    # observable and latent parts of the hidden suitability, per row
+    codebook = Codebook.from_taxonomy(load_taxonomy())
+    wanted = np.unique(pool_data.client_ids)
+    arrays = _truth_of(found, wanted, codebook)
+    observable = np.zeros(len(pool_data), np.float64)
+    hidden = np.zeros(len(pool_data), np.float64)
+    for vacancy_id in np.unique(pool_data.vacancy_ids).tolist():
+        rows = np.flatnonzero(pool_data.vacancy_ids == vacancy_id)
+        taken = arrays.take(np.searchsorted(arrays.ids, pool_data.client_ids[rows]))
+        profile = latent.load_vacancy_profile(found.engine, vacancy_id, codebook)
+        pair = latent._pair_terms(taken, profile)
+        fit, wishes = latent._occupation_fit(taken, profile)
+        observable[rows] = latent._observable_terms(taken, profile, latent.DEFAULT_WEIGHTS, pair, fit)
+        hidden[rows] = latent._latent_terms(taken, profile, latent.DEFAULT_WEIGHTS, wishes)
+    factor_names = ("motivation", "reliability", "ability", "trede")
+    client_factors = {name: getattr(arrays, name) for name in factor_names if hasattr(arrays, name)}
+    return {
+        "features": pool_data.features,
+        "labels": pool_data.labels,
+        "vacancy_ids": pool_data.vacancy_ids,
+        "client_ids": pool_data.client_ids,
+        "moments": pool_data.moments,
+        "trede": pool_data.trede,
+        "bron": pool_data.bron,
+        "truth": truth,
+        "scores": np.asarray(scores, np.float64),
+        "observable": observable,
+        "hidden": hidden,
+        "feature_names": np.array(pool_data.feature_names),
+        **{f"group_{name}": np.asarray(values, dtype=str) for name, values in groups.items()},
+        "factor_ids": arrays.ids,
+        **{f"factor_{name}": values for name, values in client_factors.items()},
+        "champion": np.array(json.dumps(champion.describe(), default=str)),
+        "note": np.array(note or ""),
+        "served_method": np.array(json.dumps(_served_method(config))),
+    }
+
+
+def _served_method(config: Any) -> dict[str, float]:
+    from training.exposure_eval import served_method
+
+    return served_method(config.ranker)
+
+
+def _rank_in_pool(values: np.ndarray, vacancy_ids: np.ndarray) -> np.ndarray:
+    """Per row, its percentile (0 worst … 1 best) of ``values`` within its own pool."""
+    out = np.zeros(len(values), np.float64)
+    for vacancy in np.unique(vacancy_ids):
+        rows = np.flatnonzero(vacancy_ids == vacancy)
+        order = np.argsort(np.argsort(values[rows], kind="stable"), kind="stable")
+        out[rows] = order / max(len(rows) - 1, 1)
+    return out
+
+
+def analyse(cache: dict[str, Any], placebo_draws: int, seed: int) -> dict[str, Any]:
+    from training.dataset import RankingData
+    from training.exposure_eval import _groups_in_time_order, replay
+    from training.fairness import audit_ranking, suitable_in_pool
+
+    names = tuple(str(n) for n in cache["feature_names"])
+    data = RankingData(
+        features=cache["features"],
+        labels=cache["labels"],
+        vacancy_ids=cache["vacancy_ids"],
+        client_ids=cache["client_ids"],
+        moments=cache["moments"],
+        feature_names=names,
+        bron=cache["bron"],
+        trede=cache["trede"],
+    )
+    method = json.loads(str(cache["served_method"]))
+    truth, scores = cache["truth"], cache["scores"]
+    merit = suitable_in_pool(truth, data.vacancy_ids)
+    in_time = _groups_in_time_order(data)
+    served_as, _ = replay(data, scores, method["strength"], in_time, floor=method["floor"])
+    relevance_as, _ = replay(data, scores, 0.0, in_time)
+    gender = cache["group_geslacht"]
+
+    def ratio_of(ranked: np.ndarray, labels: dict[str, np.ndarray]) -> dict[str, Any]:
+        audit = audit_ranking(data, ranked, labels, merit, seed=seed)
+        return {
+            attribute: {
+                group: {
+                    k: row[k]
+                    for k in (
+                        "clients",
+                        "poolShare",
+                        "top10Share",
+                        "meritShare",
+                        "exposureVsMerit",
+                        "effectiveMeritClients",
+                    )
+                }
+                for group, row in section["groups"].items()
+            }
+            for attribute, section in audit["attributes"].items()
+        }
+
+    reproduced = {
+        "served": ratio_of(served_as, {"geslacht": gender})["geslacht"],
+        "relevanceOnly": ratio_of(relevance_as, {"geslacht": gender})["geslacht"],
+    }
+
+    # 1. placebo: random client groups of the same size, exposure vs merit without the bootstrap
+    from training.fairness import top_k_mask
+
+    top_served = top_k_mask(served_as, data.vacancy_ids)
+    top_relevance = top_k_mask(relevance_as, data.vacancy_ids)
+    clients = np.unique(data.client_ids)
+    x_clients = np.unique(data.client_ids[gender == GROUP])
+    size = len(x_clients)
+    rng = np.random.default_rng(seed)
+    position = np.searchsorted(clients, data.client_ids)
+
+    def evm(member_rows: np.ndarray, top: np.ndarray) -> float:
+        merit_share = np.sum(member_rows & merit) / np.sum(merit)
+        return float((np.sum(member_rows & top) / np.sum(top)) / merit_share) if merit_share else float("nan")
+
+    placebo_out: dict[str, Any] = {}
+    for group in sorted(set(gender.tolist())):
+        members = gender == group
+        size = len(np.unique(data.client_ids[members]))
+        draws: dict[str, list[float]] = {"served": [], "relevanceOnly": []}
+        for _ in range(placebo_draws):
+            chosen = np.zeros(len(clients), bool)
+            chosen[rng.choice(len(clients), size=size, replace=False)] = True
+            rows = chosen[position]
+            draws["served"].append(evm(rows, top_served))
+            draws["relevanceOnly"].append(evm(rows, top_relevance))
+        placebo_out[group] = {"clients": size}
+        for name, top in (("served", top_served), ("relevanceOnly", top_relevance)):
+            values = np.array(draws[name])
+            values = values[np.isfinite(values)]
+            own = evm(members, top)
+            placebo_out[group][name] = {
+                "exposureVsMerit": round(own, 4),
+                "randomGroupsOfSameSize": len(values),
+                "shareAsLowOrLower": round(float(np.mean(values <= own)), 4),
+                "shareAsHighOrHigher": round(float(np.mean(values >= own)), 4),
+                "shareBelow0.8": round(float(np.mean(values < 0.8)), 4),
+                "percentiles": {str(p): round(float(np.percentile(values, p)), 4) for p in (2.5, 10, 50, 90, 97.5)},
+            }
+    x_rows = gender == GROUP
+
+    # 2. observable vs hidden merit and the ranker's own view, among the merit rows
+    score_rank = _rank_in_pool(scores, data.vacancy_ids)
+    truth_rank = _rank_in_pool(truth, data.vacancy_ids)
+    observable, hidden = cache["observable"], cache["hidden"]
+    obs_rank = _rank_in_pool(observable, data.vacancy_ids)
+
+    def block(rows: np.ndarray) -> dict[str, Any]:
+        feats = data.features[rows]
+        return {
+            "rows": int(rows.sum()),
+            "clients": int(len(np.unique(data.client_ids[rows]))),
+            "truth": round(float(truth[rows].mean()), 4),
+            "observablePart": round(float(observable[rows].mean()), 4),
+            "hiddenPart": round(float(hidden[rows].mean()), 4),
+            "truthRankInPool": round(float(truth_rank[rows].mean()), 4),
+            "observableRankInPool": round(float(obs_rank[rows].mean()), 4),
+            "scoreRankInPool": round(float(score_rank[rows].mean()), 4),
+            "inTop10Relevance": round(float(top_relevance[rows].mean()), 4),
+            "inTop10Served": round(float(top_served[rows].mean()), 4),
+            "features": {n: round(float(feats[:, i].mean()), 4) for i, n in enumerate(names)},
+        }
+
+    by_group: dict[str, Any] = {}
+    for group in sorted(set(gender.tolist())):
+        member = gender == group
+        by_group[group] = {"merit": block(member & merit), "all": block(member)}
+
+    # per-client contribution: which x clients carry the merit rows, and how the ranker sees them
+    per_client = []
+    for client in x_clients.tolist():
+        rows = (data.client_ids == client) & merit
+        if not rows.any():
+            continue
+        per_client.append(
+            {
+                "client": int(client),
+                "meritRows": int(rows.sum()),
+                "top10Relevance": int((rows & top_relevance).sum()),
+                "top10Served": int((rows & top_served).sum()),
+                "scoreRankInPool": round(float(score_rank[rows].mean()), 3),
+                "observableRankInPool": round(float(obs_rank[rows].mean()), 3),
+                "hiddenPart": round(float(hidden[rows].mean()), 3),
+                "trede": int(data.trede[rows][0]),
+            }
+        )
+    per_client.sort(key=lambda r: -r["meritRows"])
+    merit_rows_x = np.array([r["meritRows"] for r in per_client])
+    # leave one x client out: the group's ratio without each of its five biggest merit carriers
+    leave_one_out = [
+        {
+            "without": r["client"],
+            "served": round(evm(x_rows & (data.client_ids != r["client"]), top_served), 4),
+            "relevanceOnly": round(evm(x_rows & (data.client_ids != r["client"]), top_relevance), 4),
+        }
+        for r in per_client[:5]
+    ]
+    # the ranker's view against the observable part of the truth, one value per client (merit rows):
+    # mean over a client's merit rows of (score rank - observable rank); x against random clients
+    gap = score_rank - obs_rank
+    merit_clients, inverse = np.unique(data.client_ids[merit], return_inverse=True)
+    per_client_gap = np.bincount(inverse, weights=gap[merit]) / np.bincount(inverse)
+    is_x = np.isin(merit_clients, x_clients)
+    x_gap = float(per_client_gap[is_x].mean())
+    random_gaps = np.array(
+        [
+            per_client_gap[rng.choice(len(merit_clients), size=int(is_x.sum()), replace=False)].mean()
+            for _ in range(placebo_draws)
+        ]
+    )
+    client_gap = {
+        "xClients": int(is_x.sum()),
+        "xMeanGap": round(x_gap, 4),
+        "othersMeanGap": round(float(per_client_gap[~is_x].mean()), 4),
+        "shareOfRandomGroupsAsLow": round(float(np.mean(random_gaps <= x_gap)), 4),
+        "rowWeighted": {g: round(float(gap[merit & (gender == g)].mean()), 4) for g in sorted(set(gender.tolist()))},
+    }
+    # matched: each x merit row against other merit rows of the same trede and truth-rank decile
+    decile = np.minimum((truth_rank * 10).astype(int), 9)
+    diffs = []
+    for row in np.flatnonzero(x_rows & merit):
+        peers = merit & ~x_rows & (data.trede == data.trede[row]) & (decile == decile[row])
+        if peers.any():
+            diffs.append((score_rank[row] - score_rank[peers].mean(), obs_rank[row] - obs_rank[peers].mean()))
+    matched = {
+        "xMeritRows": len(diffs),
+        "scoreRankMinusPeers": round(float(np.mean([d[0] for d in diffs])), 4),
+        "observableRankMinusPeers": round(float(np.mean([d[1] for d in diffs])), 4),
+    }
+    concentration = {
+        "clientsWithMeritRows": len(per_client),
+        "meritRows": int(merit_rows_x.sum()),
+        "shareOfTop3Clients": round(float(merit_rows_x[:3].sum() / merit_rows_x.sum()), 4) if len(per_client) else None,
+    }
+
+    # 3. client-level hidden factors per group (one row per client in the pools)
+    factor_ids = cache["factor_ids"]
+    client_gender = dict(zip(data.client_ids.tolist(), gender.tolist(), strict=True))
+    genders = np.array([client_gender.get(int(c), "") for c in factor_ids])
+    factors = {
+        name[len("factor_") :]: {
+            group: round(float(cache[name][genders == group].mean()), 4) for group in sorted(set(genders.tolist()))
+        }
+        for name in cache
+        if name.startswith("factor_") and name != "factor_ids"
+    }
+    return {
+        "reproduced": reproduced,
+        "placebo": placebo_out,
+        "byGeslacht": by_group,
+        "xMeritConcentration": concentration,
+        "xLeaveOneClientOut": leave_one_out,
+        "scoreVsObservableGap": client_gap,
+        "matchedOnTredeAndTruth": matched,
+        "xClientsWithMerit": per_client[:15],
+        "clientFactors": factors,
+    }
+
+
+def generator_fields() -> dict[str, Any]:
+    """Per geslacht, the mean of each hidden-truth field over *all* clients of the world, with its z score
+    against the overall mean (sd / sqrt(group size)): does the generator write the groups alike?"""
+    from sqlmodel import Session, select
+
+    from api.cli.common import settings
+    from matching.domain import AuditKenmerken
+    from matching.store import make_engine
+    from matching.taxonomy import load_taxonomy
+    from training import latent
+    from training.truth_arrays import Codebook
+
+    engine = make_engine(settings().resolved_database_url)
+    arrays = latent.load_client_arrays(engine, Codebook.from_taxonomy(load_taxonomy()))
+    with Session(engine) as session:
+        of = dict(session.exec(select(AuditKenmerken.client_id, AuditKenmerken.geslacht)).all())
+    gender = np.array([of.get(int(i), "onbekend") for i in arrays.ids])
+    fields = {
+        "tredeWerkelijk": arrays.trede,
+        "motivatie": arrays.motivation,
+        "betrouwbaarheid": arrays.reliability,
+        "vermogen": arrays.ability,
+        "maxKm": arrays.max_km,
+        "urenMin": arrays.uren_min,
+        "urenMax": arrays.uren_max,
+        "trueCompetences": (arrays.competences > 0).sum(axis=1),
+        "trueBeperkingen": arrays.n_beperkingen,
+        "taalniveau": arrays.language,
+        "trueWishedSectors": arrays.wished_sectors.sum(axis=1),
+        "experienceYears": arrays.experience.astype(np.float64).sum(axis=1),
+    }
+    out: dict[str, Any] = {"clients": {g: int(np.sum(gender == g)) for g in sorted(set(gender.tolist()))}}
+    for name, values in fields.items():
+        values = np.asarray(values, np.float64)
+        out[name] = {
+            g: {
+                "mean": round(float(values[gender == g].mean()), 4),
+                "z": round(
+                    float((values[gender == g].mean() - values.mean()) / (values.std() / np.sqrt(np.sum(gender == g)))),
+                    2,
+                ),
+            }
+            for g in sorted(set(gender.tolist()))
+        }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pool-vacancies", type=int, default=592)
+    parser.add_argument("--test-share", type=float, default=0.2)
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/h-probe/pools.npz"))
+    parser.add_argument("--placebo", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=Path("bench/results/geslacht-x-probe.json"))
+    args = parser.parse_args()
+    started = time.time()
+    if not args.cache.exists():
+        args.cache.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(args.cache, **build(args.pool_vacancies, args.test_share))
+    with np.load(args.cache, allow_pickle=False) as loaded:
+        cache = {name: loaded[name] for name in loaded.files}
+    result = {
+        "command": f"WERKMATCH_DATA_DIR={os.environ.get('WERKMATCH_DATA_DIR')} python bench/geslacht_x_probe.py "
+        f"--pool-vacancies {args.pool_vacancies} --placebo {args.placebo}",
+        "champion": json.loads(str(cache["champion"])),
+        "servedMethod": json.loads(str(cache["served_method"])),
+        "vacancies": int(len(np.unique(cache["vacancy_ids"]))),
+        "rows": int(len(cache["labels"])),
+        **analyse(cache, args.placebo, args.seed),
+        "generatorFields": generator_fields(),
+        "loadAverage": os.getloadavg(),
+        "seconds": round(time.time() - started, 1),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    keys = ("placebo", "xMeritConcentration", "xLeaveOneClientOut", "scoreVsObservableGap", "matchedOnTredeAndTruth")
+    print(json.dumps({k: result[k] for k in keys}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
