@@ -205,6 +205,21 @@ def analyse(cache: dict[str, Any], placebo_draws: int, seed: int) -> dict[str, A
             }
     x_rows = gender == GROUP
 
+    # client bootstrap of geslacht x: resample its clients (with replacement), the other rows fixed
+    x_ids, x_inverse = np.unique(data.client_ids[x_rows], return_inverse=True)
+    per_x = {
+        name: np.bincount(x_inverse, weights=mask[x_rows].astype(np.float64), minlength=len(x_ids))
+        for name, mask in (("merit", merit), ("served", top_served), ("relevanceOnly", top_relevance))
+    }
+    client_bootstrap: dict[str, Any] = {}
+    picks = rng.integers(0, len(x_ids), size=(placebo_draws, len(x_ids)))
+    for name, top in (("served", top_served), ("relevanceOnly", top_relevance)):
+        merit_x, top_x = per_x["merit"][picks].sum(axis=1), per_x[name][picks].sum(axis=1)
+        others_merit, others_top = np.sum(merit & ~x_rows), np.sum(top & ~x_rows)
+        valid = merit_x > 0
+        ratios = (top_x / (others_top + top_x))[valid] / (merit_x / (others_merit + merit_x))[valid]
+        client_bootstrap[name] = [round(float(np.percentile(ratios, q)), 4) for q in (2.5, 97.5)]
+
     # 2. observable vs hidden merit and the ranker's own view, among the merit rows
     score_rank = _rank_in_pool(scores, data.vacancy_ids)
     truth_rank = _rank_in_pool(truth, data.vacancy_ids)
@@ -316,6 +331,7 @@ def analyse(cache: dict[str, Any], placebo_draws: int, seed: int) -> dict[str, A
         "byGeslacht": by_group,
         "xMeritConcentration": concentration,
         "xLeaveOneClientOut": leave_one_out,
+        "xClientBootstrapCI": client_bootstrap,
         "scoreVsObservableGap": client_gap,
         "matchedOnTredeAndTruth": matched,
         "xClientsWithMerit": per_client[:15],
@@ -399,7 +415,13 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-    keys = ("placebo", "xMeritConcentration", "xLeaveOneClientOut", "scoreVsObservableGap", "matchedOnTredeAndTruth")
+    keys = (
+        "xClientBootstrapCI",
+        "xMeritConcentration",
+        "xLeaveOneClientOut",
+        "scoreVsObservableGap",
+        "matchedOnTredeAndTruth",
+    )
     print(json.dumps({k: result[k] for k in keys}, indent=1))
 
 
