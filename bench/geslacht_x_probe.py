@@ -115,10 +115,11 @@ def _rank_in_pool(values: np.ndarray, vacancy_ids: np.ndarray) -> np.ndarray:
     return out
 
 
-def analyse(cache: dict[str, Any], placebo_draws: int, seed: int) -> dict[str, Any]:
+def _prepared(cache: dict[str, Any]) -> dict[str, Any]:
+    """The pools as evaluate judged them, their merit rows and both replayed orderings."""
     from training.dataset import RankingData
     from training.exposure_eval import _groups_in_time_order, replay
-    from training.fairness import audit_ranking, suitable_in_pool
+    from training.fairness import suitable_in_pool, top_k_mask
 
     names = tuple(str(n) for n in cache["feature_names"])
     data = RankingData(
@@ -132,124 +133,135 @@ def analyse(cache: dict[str, Any], placebo_draws: int, seed: int) -> dict[str, A
         trede=cache["trede"],
     )
     method = json.loads(str(cache["served_method"]))
-    truth, scores = cache["truth"], cache["scores"]
-    merit = suitable_in_pool(truth, data.vacancy_ids)
     in_time = _groups_in_time_order(data)
-    served_as, _ = replay(data, scores, method["strength"], in_time, floor=method["floor"])
-    relevance_as, _ = replay(data, scores, 0.0, in_time)
-    gender = cache["group_geslacht"]
-
-    def ratio_of(ranked: np.ndarray, labels: dict[str, np.ndarray]) -> dict[str, Any]:
-        audit = audit_ranking(data, ranked, labels, merit, seed=seed)
-        return {
-            attribute: {
-                group: {
-                    k: row[k]
-                    for k in (
-                        "clients",
-                        "poolShare",
-                        "top10Share",
-                        "meritShare",
-                        "exposureVsMerit",
-                        "effectiveMeritClients",
-                    )
-                }
-                for group, row in section["groups"].items()
-            }
-            for attribute, section in audit["attributes"].items()
-        }
-
-    reproduced = {
-        "served": ratio_of(served_as, {"geslacht": gender})["geslacht"],
-        "relevanceOnly": ratio_of(relevance_as, {"geslacht": gender})["geslacht"],
+    served_as, _ = replay(data, cache["scores"], method["strength"], in_time, floor=method["floor"])
+    relevance_as, _ = replay(data, cache["scores"], 0.0, in_time)
+    return {
+        "names": names,
+        "data": data,
+        "merit": suitable_in_pool(cache["truth"], data.vacancy_ids),
+        "servedAs": served_as,
+        "relevanceAs": relevance_as,
+        "topServed": top_k_mask(served_as, data.vacancy_ids),
+        "topRelevance": top_k_mask(relevance_as, data.vacancy_ids),
+        "gender": cache["group_geslacht"],
     }
 
-    # 1. placebo: random client groups of the same size, exposure vs merit without the bootstrap
-    from training.fairness import top_k_mask
 
-    top_served = top_k_mask(served_as, data.vacancy_ids)
-    top_relevance = top_k_mask(relevance_as, data.vacancy_ids)
+def _reproduced(p: dict[str, Any], seed: int) -> dict[str, Any]:
+    """Evaluate's audit of geslacht on the replayed orderings (the numbers the probe explains)."""
+    from training.fairness import audit_ranking
+
+    keys = ("clients", "poolShare", "top10Share", "meritShare", "exposureVsMerit", "effectiveMeritClients")
+
+    def ratio_of(ranked: np.ndarray) -> dict[str, Any]:
+        audit = audit_ranking(p["data"], ranked, {"geslacht": p["gender"]}, p["merit"], seed=seed)
+        groups = audit["attributes"]["geslacht"]["groups"]
+        return {group: {k: row[k] for k in keys} for group, row in groups.items()}
+
+    return {"served": ratio_of(p["servedAs"]), "relevanceOnly": ratio_of(p["relevanceAs"])}
+
+
+def _evm(merit: np.ndarray, member_rows: np.ndarray, top: np.ndarray) -> float:
+    merit_share = np.sum(member_rows & merit) / np.sum(merit)
+    return float((np.sum(member_rows & top) / np.sum(top)) / merit_share) if merit_share else float("nan")
+
+
+def _placebo(p: dict[str, Any], rng: np.random.Generator, draws_wanted: int) -> dict[str, Any]:
+    """1. Random client groups of each group's size: exposure vs merit without the bootstrap."""
+    data, gender, merit = p["data"], p["gender"], p["merit"]
     clients = np.unique(data.client_ids)
-    x_clients = np.unique(data.client_ids[gender == GROUP])
-    size = len(x_clients)
-    rng = np.random.default_rng(seed)
     position = np.searchsorted(clients, data.client_ids)
-
-    def evm(member_rows: np.ndarray, top: np.ndarray) -> float:
-        merit_share = np.sum(member_rows & merit) / np.sum(merit)
-        return float((np.sum(member_rows & top) / np.sum(top)) / merit_share) if merit_share else float("nan")
-
+    tops = (("served", p["topServed"]), ("relevanceOnly", p["topRelevance"]))
     placebo_out: dict[str, Any] = {}
     for group in sorted(set(gender.tolist())):
         members = gender == group
         size = len(np.unique(data.client_ids[members]))
         draws: dict[str, list[float]] = {"served": [], "relevanceOnly": []}
-        for _ in range(placebo_draws):
+        for _ in range(draws_wanted):
             chosen = np.zeros(len(clients), bool)
             chosen[rng.choice(len(clients), size=size, replace=False)] = True
             rows = chosen[position]
-            draws["served"].append(evm(rows, top_served))
-            draws["relevanceOnly"].append(evm(rows, top_relevance))
+            for name, top in tops:
+                draws[name].append(_evm(merit, rows, top))
         placebo_out[group] = {"clients": size}
-        for name, top in (("served", top_served), ("relevanceOnly", top_relevance)):
+        for name, top in tops:
             values = np.array(draws[name])
             values = values[np.isfinite(values)]
-            own = evm(members, top)
+            own = _evm(merit, members, top)
             placebo_out[group][name] = {
                 "exposureVsMerit": round(own, 4),
                 "randomGroupsOfSameSize": len(values),
                 "shareAsLowOrLower": round(float(np.mean(values <= own)), 4),
                 "shareAsHighOrHigher": round(float(np.mean(values >= own)), 4),
                 "shareBelow0.8": round(float(np.mean(values < 0.8)), 4),
-                "percentiles": {str(p): round(float(np.percentile(values, p)), 4) for p in (2.5, 10, 50, 90, 97.5)},
+                "percentiles": {str(q): round(float(np.percentile(values, q)), 4) for q in (2.5, 10, 50, 90, 97.5)},
             }
-    x_rows = gender == GROUP
+    return placebo_out
 
-    # client bootstrap of geslacht x: resample its clients (with replacement), the other rows fixed
+
+def _client_bootstrap(p: dict[str, Any], rng: np.random.Generator, draws: int) -> dict[str, Any]:
+    """Client bootstrap of geslacht x: its clients resampled (with replacement), the other rows fixed."""
+    data, merit = p["data"], p["merit"]
+    x_rows = p["gender"] == GROUP
     x_ids, x_inverse = np.unique(data.client_ids[x_rows], return_inverse=True)
+    masks = (("merit", merit), ("served", p["topServed"]), ("relevanceOnly", p["topRelevance"]))
     per_x = {
         name: np.bincount(x_inverse, weights=mask[x_rows].astype(np.float64), minlength=len(x_ids))
-        for name, mask in (("merit", merit), ("served", top_served), ("relevanceOnly", top_relevance))
+        for name, mask in masks
     }
     client_bootstrap: dict[str, Any] = {}
-    picks = rng.integers(0, len(x_ids), size=(placebo_draws, len(x_ids)))
-    for name, top in (("served", top_served), ("relevanceOnly", top_relevance)):
+    picks = rng.integers(0, len(x_ids), size=(draws, len(x_ids)))
+    for name, top in (("served", p["topServed"]), ("relevanceOnly", p["topRelevance"])):
         merit_x, top_x = per_x["merit"][picks].sum(axis=1), per_x[name][picks].sum(axis=1)
         others_merit, others_top = np.sum(merit & ~x_rows), np.sum(top & ~x_rows)
         valid = merit_x > 0
         ratios = (top_x / (others_top + top_x))[valid] / (merit_x / (others_merit + merit_x))[valid]
         client_bootstrap[name] = [round(float(np.percentile(ratios, q)), 4) for q in (2.5, 97.5)]
+    return client_bootstrap
 
-    # 2. observable vs hidden merit and the ranker's own view, among the merit rows
-    score_rank = _rank_in_pool(scores, data.vacancy_ids)
-    truth_rank = _rank_in_pool(truth, data.vacancy_ids)
-    observable, hidden = cache["observable"], cache["hidden"]
-    obs_rank = _rank_in_pool(observable, data.vacancy_ids)
+
+def _ranks(p: dict[str, Any], cache: dict[str, Any]) -> dict[str, np.ndarray]:
+    vacancy_ids = p["data"].vacancy_ids
+    return {
+        "score": _rank_in_pool(cache["scores"], vacancy_ids),
+        "truth": _rank_in_pool(cache["truth"], vacancy_ids),
+        "observable": _rank_in_pool(cache["observable"], vacancy_ids),
+    }
+
+
+def _by_geslacht(p: dict[str, Any], cache: dict[str, Any], ranks: dict[str, np.ndarray]) -> dict[str, Any]:
+    """2. Observable vs hidden merit and the ranker's own view, per group, merit rows and all rows."""
+    data, names = p["data"], p["names"]
 
     def block(rows: np.ndarray) -> dict[str, Any]:
         feats = data.features[rows]
         return {
             "rows": int(rows.sum()),
             "clients": int(len(np.unique(data.client_ids[rows]))),
-            "truth": round(float(truth[rows].mean()), 4),
-            "observablePart": round(float(observable[rows].mean()), 4),
-            "hiddenPart": round(float(hidden[rows].mean()), 4),
-            "truthRankInPool": round(float(truth_rank[rows].mean()), 4),
-            "observableRankInPool": round(float(obs_rank[rows].mean()), 4),
-            "scoreRankInPool": round(float(score_rank[rows].mean()), 4),
-            "inTop10Relevance": round(float(top_relevance[rows].mean()), 4),
-            "inTop10Served": round(float(top_served[rows].mean()), 4),
+            "truth": round(float(cache["truth"][rows].mean()), 4),
+            "observablePart": round(float(cache["observable"][rows].mean()), 4),
+            "hiddenPart": round(float(cache["hidden"][rows].mean()), 4),
+            "truthRankInPool": round(float(ranks["truth"][rows].mean()), 4),
+            "observableRankInPool": round(float(ranks["observable"][rows].mean()), 4),
+            "scoreRankInPool": round(float(ranks["score"][rows].mean()), 4),
+            "inTop10Relevance": round(float(p["topRelevance"][rows].mean()), 4),
+            "inTop10Served": round(float(p["topServed"][rows].mean()), 4),
             "features": {n: round(float(feats[:, i].mean()), 4) for i, n in enumerate(names)},
         }
 
-    by_group: dict[str, Any] = {}
-    for group in sorted(set(gender.tolist())):
-        member = gender == group
-        by_group[group] = {"merit": block(member & merit), "all": block(member)}
+    gender = p["gender"]
+    return {
+        group: {"merit": block((gender == group) & p["merit"]), "all": block(gender == group)}
+        for group in sorted(set(gender.tolist()))
+    }
 
-    # per-client contribution: which x clients carry the merit rows, and how the ranker sees them
+
+def _x_clients(p: dict[str, Any], cache: dict[str, Any], ranks: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+    """Which x clients carry the merit rows, and how the ranker sees them (most merit rows first)."""
+    data, merit = p["data"], p["merit"]
     per_client = []
-    for client in x_clients.tolist():
+    for client in np.unique(data.client_ids[p["gender"] == GROUP]).tolist():
         rows = (data.client_ids == client) & merit
         if not rows.any():
             continue
@@ -257,85 +269,114 @@ def analyse(cache: dict[str, Any], placebo_draws: int, seed: int) -> dict[str, A
             {
                 "client": int(client),
                 "meritRows": int(rows.sum()),
-                "top10Relevance": int((rows & top_relevance).sum()),
-                "top10Served": int((rows & top_served).sum()),
-                "scoreRankInPool": round(float(score_rank[rows].mean()), 3),
-                "observableRankInPool": round(float(obs_rank[rows].mean()), 3),
-                "hiddenPart": round(float(hidden[rows].mean()), 3),
+                "top10Relevance": int((rows & p["topRelevance"]).sum()),
+                "top10Served": int((rows & p["topServed"]).sum()),
+                "scoreRankInPool": round(float(ranks["score"][rows].mean()), 3),
+                "observableRankInPool": round(float(ranks["observable"][rows].mean()), 3),
+                "hiddenPart": round(float(cache["hidden"][rows].mean()), 3),
                 "trede": int(data.trede[rows][0]),
             }
         )
     per_client.sort(key=lambda r: -r["meritRows"])
-    merit_rows_x = np.array([r["meritRows"] for r in per_client])
-    # leave one x client out: the group's ratio without each of its five biggest merit carriers
-    leave_one_out = [
-        {
-            "without": r["client"],
-            "served": round(evm(x_rows & (data.client_ids != r["client"]), top_served), 4),
-            "relevanceOnly": round(evm(x_rows & (data.client_ids != r["client"]), top_relevance), 4),
-        }
-        for r in per_client[:5]
-    ]
-    # the ranker's view against the observable part of the truth, one value per client (merit rows):
-    # mean over a client's merit rows of (score rank - observable rank); x against random clients
-    gap = score_rank - obs_rank
+    return per_client
+
+
+def _score_gap(p: dict[str, Any], ranks: dict[str, np.ndarray], rng: np.random.Generator, draws: int) -> dict:
+    """The ranker's view against the observable part of the truth, one value per client (merit rows):
+    the mean over a client's merit rows of (score rank - observable rank); x against random clients."""
+    data, merit, gender = p["data"], p["merit"], p["gender"]
+    gap = ranks["score"] - ranks["observable"]
     merit_clients, inverse = np.unique(data.client_ids[merit], return_inverse=True)
     per_client_gap = np.bincount(inverse, weights=gap[merit]) / np.bincount(inverse)
-    is_x = np.isin(merit_clients, x_clients)
+    is_x = np.isin(merit_clients, np.unique(data.client_ids[gender == GROUP]))
     x_gap = float(per_client_gap[is_x].mean())
     random_gaps = np.array(
         [
             per_client_gap[rng.choice(len(merit_clients), size=int(is_x.sum()), replace=False)].mean()
-            for _ in range(placebo_draws)
+            for _ in range(draws)
         ]
     )
-    client_gap = {
+    return {
         "xClients": int(is_x.sum()),
         "xMeanGap": round(x_gap, 4),
         "othersMeanGap": round(float(per_client_gap[~is_x].mean()), 4),
         "shareOfRandomGroupsAsLow": round(float(np.mean(random_gaps <= x_gap)), 4),
         "rowWeighted": {g: round(float(gap[merit & (gender == g)].mean()), 4) for g in sorted(set(gender.tolist()))},
     }
-    # matched: each x merit row against other merit rows of the same trede and truth-rank decile
-    decile = np.minimum((truth_rank * 10).astype(int), 9)
+
+
+def _matched(p: dict[str, Any], ranks: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Each x merit row against the other merit rows of the same trede and truth-rank decile."""
+    data, merit = p["data"], p["merit"]
+    x_rows = p["gender"] == GROUP
+    decile = np.minimum((ranks["truth"] * 10).astype(int), 9)
     diffs = []
     for row in np.flatnonzero(x_rows & merit):
         peers = merit & ~x_rows & (data.trede == data.trede[row]) & (decile == decile[row])
         if peers.any():
-            diffs.append((score_rank[row] - score_rank[peers].mean(), obs_rank[row] - obs_rank[peers].mean()))
-    matched = {
+            diffs.append(
+                (
+                    ranks["score"][row] - ranks["score"][peers].mean(),
+                    ranks["observable"][row] - ranks["observable"][peers].mean(),
+                )
+            )
+    return {
         "xMeritRows": len(diffs),
         "scoreRankMinusPeers": round(float(np.mean([d[0] for d in diffs])), 4),
         "observableRankMinusPeers": round(float(np.mean([d[1] for d in diffs])), 4),
     }
-    concentration = {
-        "clientsWithMeritRows": len(per_client),
-        "meritRows": int(merit_rows_x.sum()),
-        "shareOfTop3Clients": round(float(merit_rows_x[:3].sum() / merit_rows_x.sum()), 4) if len(per_client) else None,
-    }
 
-    # 3. client-level hidden factors per group (one row per client in the pools)
-    factor_ids = cache["factor_ids"]
-    client_gender = dict(zip(data.client_ids.tolist(), gender.tolist(), strict=True))
-    genders = np.array([client_gender.get(int(c), "") for c in factor_ids])
-    factors = {
+
+def _client_factors(p: dict[str, Any], cache: dict[str, Any]) -> dict[str, Any]:
+    """3. Client-level hidden factors per group (one row per client in the pools)."""
+    data = p["data"]
+    client_gender = dict(zip(data.client_ids.tolist(), p["gender"].tolist(), strict=True))
+    genders = np.array([client_gender.get(int(c), "") for c in cache["factor_ids"]])
+    return {
         name[len("factor_") :]: {
             group: round(float(cache[name][genders == group].mean()), 4) for group in sorted(set(genders.tolist()))
         }
         for name in cache
         if name.startswith("factor_") and name != "factor_ids"
     }
+
+
+def analyse(cache: dict[str, Any], placebo_draws: int, seed: int) -> dict[str, Any]:
+    p = _prepared(cache)
+    rng = np.random.default_rng(seed)
+    placebo = _placebo(p, rng, placebo_draws)
+    bootstrap = _client_bootstrap(p, rng, placebo_draws)
+    ranks = _ranks(p, cache)
+    per_client = _x_clients(p, cache, ranks)
+    score_gap = _score_gap(p, ranks, rng, placebo_draws)
+    x_rows, merit_rows_x = p["gender"] == GROUP, np.array([r["meritRows"] for r in per_client])
+    # leave one x client out: the group's ratio without each of its five biggest merit carriers
+    leave_one_out = [
+        {
+            "without": r["client"],
+            **{
+                name: round(_evm(p["merit"], x_rows & (p["data"].client_ids != r["client"]), top), 4)
+                for name, top in (("served", p["topServed"]), ("relevanceOnly", p["topRelevance"]))
+            },
+        }
+        for r in per_client[:5]
+    ]
+    concentration = {
+        "clientsWithMeritRows": len(per_client),
+        "meritRows": int(merit_rows_x.sum()),
+        "shareOfTop3Clients": round(float(merit_rows_x[:3].sum() / merit_rows_x.sum()), 4) if len(per_client) else None,
+    }
     return {
-        "reproduced": reproduced,
-        "placebo": placebo_out,
-        "byGeslacht": by_group,
+        "reproduced": _reproduced(p, seed),
+        "placebo": placebo,
+        "byGeslacht": _by_geslacht(p, cache, ranks),
         "xMeritConcentration": concentration,
         "xLeaveOneClientOut": leave_one_out,
-        "xClientBootstrapCI": client_bootstrap,
-        "scoreVsObservableGap": client_gap,
-        "matchedOnTredeAndTruth": matched,
+        "xClientBootstrapCI": bootstrap,
+        "scoreVsObservableGap": score_gap,
+        "matchedOnTredeAndTruth": _matched(p, ranks),
         "xClientsWithMerit": per_client[:15],
-        "clientFactors": factors,
+        "clientFactors": _client_factors(p, cache),
     }
 
 
