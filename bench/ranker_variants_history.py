@@ -94,7 +94,50 @@ DEBIAS_WHAT = (
     "client's migration background and age band at the step, so the excess keeps what the employers' average "
     "treatment of the group does not explain. The audit attributes enter only that expectation, never the ranker."
 )
-SPECS = {**VARIANTS, **DEBIAS_VARIANTS}
+OWN_EXCESS = (0,)
+OWN_VARIANTS: dict[str, dict[str, Any]] = {
+    "+ notes + own history (acceptance, lasting), profile expectation (excess)": {
+        "notes": True,
+        "expectation": "profile",
+        "columns": OWN_EXCESS,
+        "history": "own",
+    },
+    "+ notes + own history (lasting), profile expectation (excess)": {
+        "notes": True,
+        "expectation": "profile",
+        "columns": OWN_EXCESS,
+        "history": "lasting",
+    },
+    "+ notes + own history (acceptance, lasting), base-rate expectation (excess)": {
+        "notes": True,
+        "expectation": "rate",
+        "columns": OWN_EXCESS,
+        "history": "own",
+    },
+    "+ own history (acceptance, lasting), profile expectation (excess)": {
+        "notes": False,
+        "expectation": "profile",
+        "columns": OWN_EXCESS,
+        "history": "own",
+    },
+}
+OWN_WHAT = (
+    "--own (session 28): the client's own history (training.client_history.own_steps_of): only the steps the "
+    "client decides after an employer said yes (accepting the hire: geplaatst against withdrawing; staying: "
+    "duurzaam against leaving), failures only for the client's reasons (past_niet_bij_wensen, motivatie). No "
+    "invitation or hire decision (the employers'), no count of voorstellen (the consulenten's afromen), only the "
+    "shrunk excess column: a client never hired has no step and gets the population prior (0)."
+)
+OWN_RULE = (
+    "held-out variant = among the --own variants whose served lists on the validation pools give every group "
+    "(trede, route, beperking, geslacht, leeftijd, migratieachtergrond, geschiedenis) an exposureVsMerit >= "
+    "min(the shipped ranker's on the same pools, 0.8), the highest validation share of the oracle; if none "
+    "passes, the highest share among all --own variants is still run held out and reported as failing the "
+    "fairness condition. Groups without merit (exposureVsMerit None) are skipped. Written before any result "
+    "was seen."
+)
+SPECS = {**VARIANTS, **DEBIAS_VARIANTS, **OWN_VARIANTS}
+SHIPPED = "shipped ranker (models/baseline-ranker)"
 CHOSEN_BEFORE = (
     "+ notes + history, profile expectation (excess, steps)"  # the rule's pick in ranker-variants-history.json
 )
@@ -102,7 +145,7 @@ RULE = (
     "held-out variant = highest validation share of the oracle; a variant with fewer added columns within "
     f"{RULE_MARGIN} of it wins instead (ties: higher share). Written before any result was seen."
 )
-SERVED_GROUPS = ("trede", "route", "beperking", "migratieachtergrond", "leeftijd", "geschiedenis")
+SERVED_GROUPS = ("trede", "route", "beperking", "geslacht", "migratieachtergrond", "leeftijd", "geschiedenis")
 
 
 def added(spec: dict[str, Any]) -> int:
@@ -114,6 +157,29 @@ def choose(results: dict[str, Any]) -> str:
     best = max(results, key=lambda name: results[name]["oracleShare"])
     close = [n for n in results if results[n]["oracleShare"] >= results[best]["oracleShare"] - RULE_MARGIN]
     return min(close, key=lambda n: (added(VARIANTS[n]), -results[n]["oracleShare"]))
+
+
+def fair_enough(variant: dict[str, Any], shipped: dict[str, Any]) -> list[str]:
+    """The groups where ``variant``'s served exposureVsMerit is under min(the shipped ranker's, 0.8)."""
+    failing = []
+    for group, row in variant["servedLists"]["served"].items():
+        value, floor = (
+            row.get("exposureVsMerit"),
+            shipped["servedLists"]["served"].get(group, {}).get("exposureVsMerit"),
+        )
+        if value is None:
+            continue
+        if value < min(0.8 if floor is None else floor, 0.8):
+            failing.append(group)
+    return failing
+
+
+def choose_own(results: dict[str, Any], shipped: dict[str, Any]) -> tuple[str, bool]:
+    """:data:`OWN_RULE`: the chosen variant and whether it meets the fairness condition."""
+    own = [name for name in results if name in OWN_VARIANTS]
+    fair = [name for name in own if not fair_enough(results[name], shipped)]
+    pick = max(fair or own, key=lambda name: results[name]["oracleShare"])
+    return pick, bool(fair)
 
 
 def step_features(matcher: Matcher, history: History) -> np.ndarray:
@@ -179,20 +245,30 @@ class Columns:
 
 
 def with_columns(
-    world: notes.World, part: RankingData, spec: dict[str, Any], notes_per_client: np.ndarray, cols: Columns
+    world: notes.World,
+    part: RankingData,
+    spec: dict[str, Any],
+    notes_per_client: np.ndarray,
+    cols: Columns | dict[str, Columns],
 ) -> RankingData:
     extra = []
     if spec["notes"]:
         extra.append(notes_per_client[notes._positions(world, part)].reshape(len(part), -1))
     if spec["columns"]:
-        extra.append(cols.of(part, spec["expectation"])[:, list(spec["columns"])])
+        chosen = cols[spec.get("history", "all")] if isinstance(cols, dict) else cols
+        extra.append(chosen.of(part, spec["expectation"])[:, list(spec["columns"])])
     if not extra:
         return part
     return replace(part, features=np.column_stack([part.features, *extra]).astype(np.float32))
 
 
 def fit_and_score(
-    world: notes.World, fit: RankingData, pool: RankingData, spec: dict[str, Any], per_client: np.ndarray, cols: Columns
+    world: notes.World,
+    fit: RankingData,
+    pool: RankingData,
+    spec: dict[str, Any],
+    per_client: np.ndarray,
+    cols: Columns | dict[str, Columns],
 ) -> tuple[np.ndarray, dict[str, Any]]:
     monotone = list(rankers.MONOTONE) + [1] * int(spec["notes"])
     monotone += [client_history.MONOTONE[c] for c in spec["columns"]]

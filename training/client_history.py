@@ -15,6 +15,9 @@ the moment** and never a step of the same vacancy, so the pair's own outcome and
   (the population prior). The expectation is the stage's base rate (:func:`stage_rates`), or, for the
   residual reading, an out-of-fold model of the pair's profile features (:func:`expected_from_profile`):
   then the column holds only what the profile did not already predict;
+* the client's own history (``own=True``, :func:`own_steps_of`): only the steps the client decides after an
+  employer said yes (accepting the hire, staying in the job), so neither the employers' decisions nor the
+  consulenten's choice of whom to propose enter it; a client never hired has no step and gets the prior;
 * ``history_steps``: how many steps were decided (how much the excess can be trusted);
 * ``history_proposals``: how many voorstellen were made (what the consulenten chose: afromen, shown to
   see whether a ranker learns it);
@@ -26,7 +29,7 @@ discrimination of the simulated history, so any use must measure what the column
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,11 +44,17 @@ PRIOR = 2.0
 """Pseudo-steps at the expected rate added to every client's steps (shrinkage toward the population)."""
 NO_SUCCESS_DAYS = 3 * 365.0
 FOLDS = 5
-STAGES = ("uitnodiging", "aanname", "duurzaam")
+STAGES = ("uitnodiging", "aanname", "duurzaam", "acceptatie")
+"""The last stage, accepting the hire (``geplaatst`` against withdrawing), counts only in the client's own history."""
 RETIRED_SITUATIONAL = frozenset(
     {"vacature_vervuld_door_ander", "niet_verschenen", "werkgever_trekt_in", "klant_trekt_in"}
 )
 SITUATIONAL_CODES = frozenset(str(code) for code in SITUATIONAL) | RETIRED_SITUATIONAL
+CLIENT_REASONS = frozenset({"past_niet_bij_wensen", "motivatie"})
+"""The reasons that say the *client* ended a voorstel after the hire: the client does not want the work or
+withdraws, or lacks the motivation. Not ``belastbaarheid`` (the job's demands against the client's beperkingen: a
+mismatch of the job, and counting it would teach the ranker to put people with a beperking lower), not
+``vaardigheden`` nor ``werkgever_ziet_af`` (the employer's judgement, which can carry the same bias as hiring)."""
 COLUMNS = ("history_excess", "history_steps", "history_proposals", "history_days_since_success")
 MONOTONE = (1, 0, 0, 0)
 """The excess is constrained upwards; counts and recency are left free (their direction is not known)."""
@@ -73,8 +82,14 @@ def _epoch(value: Any) -> float:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
-def steps_of(events: list[tuple[str | None, str, str | None, float]]) -> list[tuple[int, float, bool]]:
-    """The decided steps of one voorstel from its events ``(from, to, reason, at)`` in time order."""
+def steps_of(
+    events: list[tuple[str | None, str, str | None, float]], own: bool = False
+) -> list[tuple[int, float, bool]]:
+    """The decided steps of one voorstel from its events ``(from, to, reason, at)`` in time order.
+
+    ``own``: only the client's own steps (:func:`own_steps_of`)."""
+    if own:
+        return own_steps_of(events)
     out: list[tuple[int, float, bool]] = []
     for before, after, reason, at in events:
         situational = reason is not None and str(reason) in SITUATIONAL_CODES
@@ -91,8 +106,31 @@ def steps_of(events: list[tuple[str | None, str, str | None, float]]) -> list[tu
     return out
 
 
-def load_history(engine: Engine) -> History:
-    """The voorstellen and their decided steps, read from ``voorstel`` and ``voorstel_event``."""
+def own_steps_of(events: list[tuple[str | None, str, str | None, float]]) -> list[tuple[int, float, bool]]:
+    """The steps of one voorstel that the client decides, not an employer nor a consulent.
+
+    The invitation and the hire are the employer's decisions: the callback gaps of the Dutch field experiments
+    are measured exactly there, and who is proposed at all is the consulent's choice (afromen). Neither is
+    the client's readiness. What the client decides after an employer said yes: accepting the hire
+    (``geplaatst`` against withdrawing for a reason of :data:`CLIENT_REASONS`, stage ``acceptatie``) and
+    staying in the job (``duurzaam`` against leaving for such a reason, stage ``duurzaam``). An ending for any
+    other reason is no step: no success, no failure.
+    """
+    out: list[tuple[int, float, bool]] = []
+    for before, after, reason, at in events:
+        own_reason = reason is not None and str(reason) in CLIENT_REASONS
+        if after == "geplaatst" and before == "aangenomen":
+            out.append((3, at, True))
+        elif after == "duurzaam":
+            out.append((2, at, True))
+        elif after == "uitgevallen" and own_reason and before in ("aangenomen", "geplaatst"):
+            out.append((3 if before == "aangenomen" else 2, at, False))
+    return out
+
+
+def load_history(engine: Engine, own: bool = False) -> History:
+    """The voorstellen and their decided steps, read from ``voorstel`` and ``voorstel_event`` (``own``: only the
+    client's own steps, :func:`own_steps_of`)."""
     query = sql(
         "SELECT v.id, v.client_id, v.vacancy_id, v.created_at, e.from_status, e.to_status, e.reason_code, e.at "
         "FROM voorstel v JOIN voorstel_event e ON e.voorstel_id = v.id ORDER BY v.id, e.at, e.id"
@@ -103,16 +141,19 @@ def load_history(engine: Engine) -> History:
         for voorstel, client, vacancy, created, before, after, reason, at in connection.execute(query):
             proposals.setdefault(int(voorstel), (int(client), int(vacancy), _epoch(created)))
             events.setdefault(int(voorstel), []).append((before, after, reason, _epoch(at)))
-    return history_from(proposals, events)
+    return history_from(proposals, events, own)
 
 
 def history_from(
-    proposals: dict[int, tuple[int, int, float]], events: dict[int, list[tuple[str | None, str, str | None, float]]]
+    proposals: dict[int, tuple[int, int, float]],
+    events: dict[int, list[tuple[str | None, str, str | None, float]]],
+    own: bool = False,
 ) -> History:
     """:class:`History` from voorstellen ``id -> (client, vacancy, created)`` and their events."""
     rows: list[tuple[int, int, int, float, bool]] = []
     for voorstel, (client, vacancy, _) in proposals.items():
-        rows.extend((client, vacancy, stage, at, ok) for stage, at, ok in steps_of(events.get(voorstel, [])))
+        steps = steps_of(events.get(voorstel, []), own)
+        rows.extend((client, vacancy, stage, at, ok) for stage, at, ok in steps)
     made = list(proposals.values())
     return History(
         step_client=np.array([r[0] for r in rows], np.int64),
@@ -123,6 +164,19 @@ def history_from(
         proposal_client=np.array([p[0] for p in made], np.int64),
         proposal_vacancy=np.array([p[1] for p in made], np.int64),
         proposal_at=np.array([p[2] for p in made], np.float64),
+    )
+
+
+def only_stages(history: History, stages: tuple[int, ...]) -> History:
+    """The same voorstellen with only the steps of ``stages`` (indexes into :data:`STAGES`)."""
+    keep = np.isin(history.step_stage, np.asarray(stages, np.int8))
+    return replace(
+        history,
+        step_client=history.step_client[keep],
+        step_vacancy=history.step_vacancy[keep],
+        step_stage=history.step_stage[keep],
+        step_at=history.step_at[keep],
+        step_success=history.step_success[keep],
     )
 
 

@@ -12,6 +12,7 @@ from training.client_history import (
     columns,
     expected_from_profile,
     history_from,
+    only_stages,
     stage_rates,
     steps_of,
 )
@@ -132,3 +133,46 @@ def test_the_excess_reads_the_hidden_readiness_and_the_residual_leaves_the_profi
     # the base-rate column mostly repeats the visible profile; the residual one does not
     assert abs(np.corrcoef(raw, visible)[0, 1]) > 0.6
     assert abs(np.corrcoef(residual, visible)[0, 1]) < 0.2
+
+
+def test_the_own_history_holds_only_what_the_client_decides() -> None:
+    hired_and_lasting = [
+        (None, "voorgesteld", None, 0.0),
+        ("voorgesteld", "uitgenodigd", None, 1.0),
+        ("uitgenodigd", "aangenomen", None, 2.0),
+        ("aangenomen", "geplaatst", None, 3.0),
+        ("geplaatst", "duurzaam", None, 4.0),
+    ]
+    # the invitation and the hire are the employer's: only accepting (stage 3) and staying (stage 2) count
+    assert steps_of(hired_and_lasting, own=True) == [(3, 3.0, True), (2, 4.0, True)]
+    # an employer's no, at either stage, is no step of the client's own
+    turned_down = [(None, "voorgesteld", None, 0.0), ("voorgesteld", "afgewezen", "motivatie", 5.0)]
+    assert steps_of(turned_down, own=True) == []
+    assert steps_of([*hired_and_lasting[:2], ("uitgenodigd", "afgewezen", "vaardigheden", 2.0)], own=True) == []
+    withdrawn = [*hired_and_lasting[:3], ("aangenomen", "uitgevallen", "past_niet_bij_wensen", 3.0)]
+    assert steps_of(withdrawn, own=True) == [(3, 3.0, False)]
+    left = [*hired_and_lasting[:4], ("geplaatst", "uitgevallen", "motivatie", 9.0)]
+    assert steps_of(left, own=True) == [(3, 3.0, True), (2, 9.0, False)]
+    # ended for the job's demands (beperkingen), by the employer or for the employer's judgement: no failure
+    for reason in ("belastbaarheid", "werkgever_ziet_af", "vaardigheden", "anders"):
+        ended = [*hired_and_lasting[:4], ("geplaatst", "uitgevallen", reason, 9.0)]
+        assert steps_of(ended, own=True) == [(3, 3.0, True)]
+
+
+def test_a_client_never_hired_gets_the_prior_in_the_own_history() -> None:
+    proposals = {1: (7, 1, 0.0), 2: (7, 2, 0.0), 3: (8, 3, 0.0)}
+    rejected = [(None, "voorgesteld", None, 0.0), ("voorgesteld", "afgewezen", "vaardigheden", DAY)]
+    hired = [
+        (None, "voorgesteld", None, 0.0),
+        ("voorgesteld", "uitgenodigd", None, DAY),
+        ("uitgenodigd", "aangenomen", None, 2 * DAY),
+        ("aangenomen", "geplaatst", None, 3 * DAY),
+        ("geplaatst", "uitgevallen", "motivatie", 9 * DAY),
+    ]
+    own = history_from(proposals, {1: rejected, 2: rejected, 3: hired}, own=True)
+    lasting = only_stages(own, (2,))
+    assert len(own) == 2 and len(lasting) == 1 and lasting.step_stage.tolist() == [2]
+    rows = columns(lasting, np.full(len(lasting), 0.75), np.array([7, 8]), np.array([9, 9]), np.full(2, 20 * DAY))
+    # client 7, turned down twice by employers: no own step, the prior (0); client 8 left the job: below it
+    assert rows[0, 0] == 0.0 and rows[0, 1] == 0
+    assert np.isclose(rows[1, 0], -0.75 / (1 + PRIOR))
