@@ -14,7 +14,7 @@ to ``--out``. ``--lists-out`` writes the warm pass's lists (owner, ranker, items
 says whether two such files hold the same lists (two versions of the code on one world).
 ``--before-module <an earlier matching/batch_rank.py>`` times that file's ranking-only path beside this
 one in the same process on the same loaded worker (warm passes alternating, none profiled: before,
-after, before, after; the lists compared), so one worker start serves both and both see the same
+after, before, after, or ``--rounds`` pairs; the lists compared), so one worker start serves both and both see the same
 machine; then the profiled pass. The per-list CPU it reports (``variants``) is then the unprofiled
 after passes' mean.
 """
@@ -59,10 +59,10 @@ def _pass(worker: ListWorker, parts: list[tuple[str, int]], found: list | None =
     }
 
 
-def _side_by_side(worker: ListWorker, parts: list[tuple[str, int]], module: Path) -> dict[str, Any]:
+def _side_by_side(worker: ListWorker, parts: list[tuple[str, int]], module: Path, rounds: int = 2) -> dict[str, Any]:
     """Warm passes of an earlier ``batch_rank.py`` (loaded from its file, on this worker's matcher) alternating
-    with this code's, none profiled: before, after, before, after. The earlier code's passes run with the
-    loaded indexes back in the collector's sight (``gc.unfreeze``), as its worker had them."""
+    with this code's, none profiled: before, after, before, after (``rounds`` pairs). The earlier code's passes
+    run with the loaded indexes back in the collector's sight (``gc.unfreeze``), as its worker had them."""
     spec = importlib.util.spec_from_file_location("batch_rank_before", module)
     assert spec is not None and spec.loader is not None
     earlier = importlib.util.module_from_spec(spec)
@@ -71,16 +71,18 @@ def _side_by_side(worker: ListWorker, parts: list[tuple[str, int]], module: Path
     now, then = worker.ranking, earlier.NightlyRanking(worker.matcher)
     passes: dict[str, Any] = {"module": str(module), "before": [], "after": []}
     found: dict[str, list] = {}
-    for ranking, name in ((then, "before"), (now, "after"), (then, "before"), (now, "after")):
+    identical = True
+    for ranking, name in ((then, "before"), (now, "after")) * rounds:
         worker.ranking = ranking
         if name == "before":
             gc.unfreeze()
         else:
             gc.freeze()
         found[name] = []
-        passes[name].append(_pass(worker, parts, found[name]))
+        passes[name].append(_pass(worker, parts, found[name]) | {"load_average": os.getloadavg()[0]})
+        identical = identical and (name == "before" or found["before"] == found["after"])
     worker.ranking = now
-    passes["identical_lists"] = found["before"] == found["after"]
+    passes["identical_lists"] = identical  # every after pass's lists equal the before pass's just before it
     passes["lists_compared"] = len(found["after"])
     passes["cpu_s_per_list"] = {
         name: {
@@ -138,6 +140,7 @@ def main() -> None:
         default=None,
         help="an earlier matching/batch_rank.py: its warm passes alternate with this one's in this process",
     )
+    parser.add_argument("--rounds", type=int, default=2, help="--before-module: pairs of passes (before, after)")
     parser.add_argument("--lists-out", type=Path, default=None, help="write the warm pass's lists here (JSON)")
     parser.add_argument("--compare", type=Path, nargs=2, default=None, help="two --lists-out files: equal?")
     args = parser.parse_args()
@@ -162,7 +165,7 @@ def main() -> None:
     ]
     load_before = os.getloadavg()
     cold = _pass(worker, parts)
-    side_by_side = _side_by_side(worker, parts, args.before_module) if args.before_module else None
+    side_by_side = _side_by_side(worker, parts, args.before_module, args.rounds) if args.before_module else None
     profile = cProfile.Profile()
     found: list = []
     profile.enable()

@@ -9,14 +9,16 @@ the list unserved: no exposure re-ranking) for a partition of owners at once and
 
 * one catch-up of the indexes and one read of the kill switch per partition, one read of the
   owners' texts and one of their query vectors per partition, not per list;
-* step 1 on the records within reach only (:func:`matching.pipeline.candidate_eligible`,
-  :func:`~matching.pipeline.vacancy_eligible`: what :func:`~matching.pipeline.candidate_reach` and
-  :func:`~matching.pipeline.vacancy_reach` find eligible, without the counts a person reads) and step 2
-  among the eligible ones (:func:`matching.pipeline.pool_among`, the live search's step 2);
+* step 1 on the records within reach only (:func:`matching.batch_steps.candidate_eligible`,
+  :func:`~matching.batch_steps.vacancy_eligible`: what :func:`~matching.pipeline.candidate_reach` and
+  :func:`~matching.pipeline.vacancy_reach` find eligible, without the counts a person reads, each
+  bucket's distance measured once and the records kept before they are sorted) and step 2 among the
+  eligible ones (:func:`matching.pipeline.pool_among`, the live search's step 2);
 * BM25 per owner bit for bit as the live search computes it, without copying the asked columns first
-  (:meth:`matching.lexical.LexicalIndex.scores_by_term`; the owner's terms from its own row of its
-  side's index): its best over every record scales the ranker's lexical feature, so every record is
-  scored (a bound on each term's best weight pruned almost nothing: ``bench/batch_match_bm25_bound.py``);
+  (:class:`matching.batch_steps.Bm25Buffer`: :meth:`matching.lexical.LexicalIndex.scores_by_term`'s
+  additions into one buffer per partition; the owner's terms from its own row of its side's index): its
+  best over every record scales the ranker's lexical feature, so every record is scored (a bound on each
+  term's best weight pruned almost nothing: ``bench/batch_match_bm25_bound.py``);
 * the ranker's features of every pool of the partition built in one :func:`~matching.features.pair_matrix`
   call and scored in one LightGBM call (a row's features and score depend on its own pair alone);
 * the shown score (:func:`matching.display_score.scores`) only for the listed rows, the partition's in one call.
@@ -37,7 +39,8 @@ from typing import Any
 import numpy as np
 from sqlmodel import Session, col, select
 
-from matching import disclosure, display_score, oversight_state, pipeline
+from matching import batch_steps, disclosure, display_score, oversight_state, pipeline
+from matching.batch_steps import Bm25Buffer
 from matching.domain import utcnow
 from matching.features import FEATURES, pair_matrix
 from matching.index import VectorIndex, best
@@ -104,22 +107,20 @@ class NightlyRanking:
         yield from zip(dense, terms, strict=True)  # type: ignore[misc]
 
     def _pool(
-        self, reach: pipeline.Eligible, searched: Side, ids: np.ndarray, query: tuple[np.ndarray, np.ndarray]
+        self,
+        reach: pipeline.Eligible,
+        searched: Side,
+        bm25: Bm25Buffer,
+        query: tuple[np.ndarray, np.ndarray],
     ) -> Pool:
         """Step 2 among the eligible rows of ``reach`` alone."""
         side = self.matcher.index.sides[searched]
         vector, terms = query
         assert side.vectors is not None
-        lexical = side.lexical.scores_by_term(terms, ids)  # its best over every record scales the ranker's feature
-        highest = float(lexical.max()) if len(lexical) else 0.0
-        text = _text_query(side.vectors, ids, vector, reach.eligible)
+        lexical, highest = bm25.scores(terms, reach.eligible)  # the best over every record scales the feature
+        text = _text_query(side.vectors, bm25.ids, vector, reach.eligible)
         return pipeline.pool_among(
-            reach.eligible,
-            reach.structured,
-            text,
-            lexical[reach.eligible],
-            highest,
-            self.matcher.settings.retrieval.pool_size,
+            reach.eligible, reach.structured, text, lexical, highest, self.matcher.settings.retrieval.pool_size
         )
 
     def candidate_lists(self, vacancy_ids: list[int], top: int) -> list[RankedList]:
@@ -131,10 +132,11 @@ class NightlyRanking:
             ranker = self._ranker()
             owners = [v for v in vacancy_ids if v in vacancies.position and vacancies.open[vacancies.position[v]]]
             now, pools, v_rows = utcnow(), [], []
+            bm25 = Bm25Buffer(matcher.index.sides["clients"].lexical, clients.ids)
             for owner, query in zip(owners, self._texts("vacancies", owners, "clients"), strict=True):
                 v_row = vacancies.position[owner]
-                reach = pipeline.candidate_eligible(clients, vacancies, v_row)  # no caseload, no filters
-                pools.append(self._pool(reach, "clients", clients.ids, query))
+                reach = batch_steps.candidate_eligible(clients, vacancies, v_row)  # no caseload, no filters
+                pools.append(self._pool(reach, "clients", bm25, query))
                 v_rows.append(np.full(len(pools[-1].rows), v_row))
             # every pool row's features in one call: a row's features depend on its own pair alone
             pairs = self._pairs(pools, [pool.rows for pool in pools], v_rows, now, [slice(None)] * len(pools))
@@ -157,10 +159,11 @@ class NightlyRanking:
             clients, vacancies = matcher.index.arrays()
             owners = [c for c in client_ids if c in clients.position]
             now, pools, c_rows, orders, scores = utcnow(), [], [], [], []
+            bm25 = Bm25Buffer(matcher.index.sides["vacancies"].lexical, vacancies.ids)
             for owner, query in zip(owners, self._texts("clients", owners, "vacancies"), strict=True):
                 c_row = clients.position[owner]
-                reach = pipeline.vacancy_eligible(clients, c_row, vacancies)
-                pool = self._pool(reach, "vacancies", vacancies.ids, query)
+                reach = batch_steps.vacancy_eligible(clients, c_row, vacancies)
+                pool = self._pool(reach, "vacancies", bm25, query)
                 score = pipeline.weighted_score(pool, matcher.settings.retrieval)
                 order = pipeline.order(score, top)
                 pools.append(pool)

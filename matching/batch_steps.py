@@ -1,0 +1,134 @@
+"""The nightly batch's step 1 and BM25 with less work per list, each the same numbers as the parts it replaces.
+
+:mod:`matching.batch_rank` computes a list per owner; these are its per-list steps reorganised so that the
+answer stays bit for bit what :func:`matching.pipeline.candidate_eligible`,
+:func:`~matching.pipeline.vacancy_eligible` and :meth:`matching.lexical.LexicalIndex.scores_by_term` answer
+(``tests/matching/test_batch_steps.py`` holds them equal):
+
+* step 1 measures the owner's distance to every bucket (PC4) once, not twice (``rows_within`` and
+  ``distances`` each measured it), and keeps the records within their own reach *before* sorting them:
+  :meth:`matching.geo.Buckets.rows_within` sorted every record of every bucket that could be within
+  reach (about 40,000 a list at national size) and most of those are then dropped; the kept rows,
+  sorted, are the same rows in the same order with the same distances (a distance is its bucket's);
+* BM25 adds the asked columns into one buffer per searched side that lives as long as the partition
+  (zeroed, not allocated: a fresh array of 400,000 scores was first touched page by page inside the
+  column products), with the same additions in the same order in the same precision as
+  :meth:`~matching.lexical.LexicalIndex.scores_by_term`; the check that the index's ids are the
+  arrays' ids is made once per partition, not once per list, and only the eligible rows are converted
+  to float32 (the best over every record is the converted best: rounding is monotone).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.sparse import _sparsetools
+
+from matching import pipeline, scoring
+from matching.geo import BUCKET_SLACK_KM, Buckets
+from matching.lexical import LexicalIndex
+from matching.structured import ClientArrays, VacancyArrays
+
+
+def _kept_in_reach(
+    buckets: Buckets, km: np.ndarray, limit: np.ndarray | float, keep_member: np.ndarray | None, reach: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The records (rows, ascending) of the buckets within ``limit`` (per bucket, or one number) of the point,
+    kept where their bucket's distance ``km`` is within ``reach`` of the record (a scalar or per record row)
+    and ``keep_member`` (per record row, or None) holds; with their distances.
+
+    :meth:`Buckets.rows_within` then ``distances`` then the same comparison, without sorting the records
+    that the comparison drops."""
+    chosen = np.flatnonzero(km <= limit + BUCKET_SLACK_KM)
+    begin, end = buckets.starts[chosen], buckets.starts[chosen + 1]
+    sizes = end - begin
+    offsets = np.repeat(begin - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes)
+    members = buckets.members[offsets + np.arange(int(sizes.sum()))]
+    distance = np.repeat(km[chosen], sizes)  # every record of a bucket is at its place
+    inside = distance <= (reach[members] if isinstance(reach, np.ndarray) else reach)
+    if keep_member is not None:
+        inside &= keep_member[members]
+    rows = np.sort(members[inside])
+    return rows, km[buckets.of_row[rows]]
+
+
+def candidate_eligible(clients: ClientArrays, vacancies: VacancyArrays, v_row: int) -> pipeline.Eligible:
+    """:func:`matching.pipeline.candidate_eligible`, the same eligible rows, fit features and signals."""
+    buckets = clients.buckets
+    km = buckets._km(float(vacancies.lat[v_row]), float(vacancies.lon[v_row]), False)
+    rows, distance = _kept_in_reach(buckets, km, buckets.reach, None, clients.max_km)
+    one = np.array([v_row])
+    hours = scoring.hours_overlap(clients, rows, vacancies, one)
+    times_ok = scoring.times_workable(clients, rows, vacancies, one)
+    keep = (hours >= 0) & times_ok  # nobody's beperkingen shape the list: no client is seen in full
+    eligible = rows[keep]
+    fit = scoring.fit_features_for_vacancy(clients, eligible, vacancies, v_row)
+    within = np.ones(len(rows), bool)
+    structured = pipeline._fit_signals((distance, hours, times_ok, within), keep, fit, clients.max_km[eligible])
+    return pipeline.Eligible(eligible, fit, structured)
+
+
+def vacancy_eligible(clients: ClientArrays, c_row: int, vacancies: VacancyArrays) -> pipeline.Eligible:
+    """:func:`matching.pipeline.vacancy_eligible`, the same eligible rows, fit features and signals."""
+    buckets = vacancies.buckets
+    max_km = clients.max_km[c_row]
+    km = buckets._km(float(clients.lat[c_row]), float(clients.lon[c_row]), True)
+    rows, distance = _kept_in_reach(buckets, km, float(max_km), vacancies.open, max_km)
+    one = np.array([c_row])
+    hours = scoring.hours_overlap(clients, one, vacancies, rows)
+    times_ok = scoring.times_workable(clients, one, vacancies, rows)
+    hard = pipeline._any_of(vacancies.full_unclosed, np.flatnonzero(clients.full_ernst[:, c_row]), rows)
+    keep = (hours >= 0) & times_ok & ~hard
+    eligible = rows[keep]
+    fit = scoring.fit_features_for_client(clients, c_row, vacancies, eligible)
+    within = np.ones(len(rows), bool)
+    structured = pipeline._fit_signals((distance, hours, times_ok, within), keep, fit, np.full(len(eligible), max_km))
+    return pipeline.Eligible(eligible, fit, structured)
+
+
+class Bm25Buffer:
+    """BM25 of many queries over one searched side's records, one query at a time into one buffer.
+
+    Made per partition (the index may change between partitions, never within one: the batch holds the
+    index lock). For ``ids`` (the searched side's arrays' ids) that are the index's own ids, in order;
+    otherwise, and for weights that :meth:`LexicalIndex.scores_by_term` would not add in place, every
+    query goes the index's own way.
+    """
+
+    def __init__(self, lexical: LexicalIndex, ids: np.ndarray) -> None:
+        self.lexical, self.ids = lexical, ids
+        if lexical._weights is None:
+            lexical._build()
+        weights, idf = lexical._weights, lexical._idf
+        assert weights is not None and idf is not None
+        kind = np.result_type(weights.data, idf)
+        own = (
+            len(lexical._ids) == len(ids)
+            and bool(len(ids))
+            and weights.data.dtype == kind
+            and idf.dtype == kind
+            and weights.indptr.dtype == weights.indices.dtype
+            and np.array_equal(lexical._ids, ids)
+        )
+        self._scores = np.zeros(len(ids), kind) if own else None
+        self._column = np.zeros(2, weights.indptr.dtype)
+
+    def scores(self, terms: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, float]:
+        """(BM25 of the query ``terms`` for the records at ``rows`` as float32, its best over every record):
+        ``scores_by_term(terms, ids)[rows]`` and ``float(scores_by_term(terms, ids).max())``, the same bits."""
+        scores = self._scores
+        if scores is None or not len(terms):
+            every = self.lexical.scores_by_term(terms, self.ids)
+            return every[rows], float(every.max()) if len(every) else 0.0
+        weights, idf = self.lexical._weights, self.lexical._idf
+        assert weights is not None and idf is not None
+        indptr, indices, data, column = weights.indptr, weights.indices, weights.data, self._column
+        scores.fill(0)
+        for term in np.asarray(terms).tolist():
+            start, end = int(indptr[term]), int(indptr[term + 1])
+            if start == end:
+                continue
+            column[1] = end - start
+            _sparsetools.csc_matvec(
+                len(scores), 1, column, indices[start:end], data[start:end], idf[term : term + 1], scores
+            )
+        return scores[rows].astype(np.float32), float(np.float32(scores.max()))
