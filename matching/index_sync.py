@@ -41,7 +41,7 @@ from matching.embedding import Embedder, Role, embed_cached, embed_fields, load_
 from matching.index import VectorIndex
 from matching.results import IndexInfo
 from matching.settings import Settings
-from matching.side_state import Rendered, SideState, TextSource, read_chunks, read_side
+from matching.side_state import Rendered, SideRead, SideState, TextSource, read_chunks, read_side
 from matching.store import Mark, change_marks, compact_changes, init_db, make_engine
 from matching.structured import ClientArrays, RecordArrays, VacancyArrays, Vocabularies
 from matching.taxonomy import load_taxonomy
@@ -442,15 +442,23 @@ class IndexSync:
         mark = change_marks(session)[side]  # before the rows: a change committed meanwhile moves it again
         if state.vectors is None or not self.writer:
             state.vectors = self._load_vectors(side)
-        vectors = state.vectors
         read = read_side(
             session,
             TABLES[side],
-            vectors.hashes,
+            state.vectors.hashes,
             lambda row: digest(self._dense_input(side, row)),
             lambda row: self.render(side, row, lexical=True),
             lambda rows: self._build(side, rows),
         )
+        return self.adopt(side, read, mark)
+
+    def adopt(self, side: Side, read: SideRead, mark: Mark | None) -> dict[str, int]:
+        """Hold ``read`` (every record of the side, read at change mark ``mark``; or a snapshot of such a read,
+        :mod:`matching.prepared_snapshot`): stale vectors removed, changed ones queued."""
+        state = self.sides[side]
+        if state.vectors is None:
+            state.vectors = self._load_vectors(side)
+        vectors = state.vectors
         self._set_arrays(side, read.arrays)
         stale = [key for key in vectors.hashes if key not in read.digests]
         if stale:

@@ -113,6 +113,11 @@ class LexicalIndex:
             self._tf, self._ids = tf, keys
         self._pending, self._weights = {}, None
 
+    def term_rows(self) -> tuple[np.ndarray, sparse.csr_matrix | None]:
+        """(ids, term frequencies: a row per id, None when empty), what :meth:`fill` takes back."""
+        self._merge()
+        return self._ids, self._tf
+
     def remove(self, ids: list[int] | np.ndarray) -> None:
         for key in np.asarray(ids).tolist():
             self._pending[key] = None

@@ -13,7 +13,10 @@ How: the driver (this process) takes the batch lock (:func:`training.batch_embed
 batch per database) and cuts both sides into partitions of :data:`PARTITION_IDS` record ids. A
 Ray Data pipeline (``ray.data.from_items`` → ``map_batches`` over a pool of :class:`ListWorker`
 actors, each with its own read-only matcher that loads the index files, as any reader of the data
-directory does) computes a partition's lists; the driver stores each finished partition with its
+directory does; the records are read once per night, not once per worker: the first worker reads them
+and writes the prepared indexes into the data directory, the others wait for that file and take it
+(:mod:`matching.prepared_snapshot`; the next night takes it too and catches up with the day's changes)
+computes a partition's lists; the driver stores each finished partition with its
 mark in one transaction (:mod:`matching.batch_lists`). The driver does not read the index itself:
 a worker says, per partition, whether it lacked a record's current vector (the files behind the
 database by more than a reader embeds itself); only then does the driver bring the files up to
@@ -23,7 +26,9 @@ stored whole or not at all, so no list is lost or stored twice. A killed worker 
 and its partition computed again (nothing of it was stored). A finished run replaces the previous
 night's lists. Ray starts as ``batch embed``'s does (:func:`training.batch_embed.start_ray`): locally
 sized by :class:`training.batch_embed.RaySizing`, or the cluster of ``RAY_ADDRESS``; the workers then
-need the database and the data directory's index files (a shared volume).
+need the database and the data directory's index files (a shared volume), where the prepared indexes
+and their lock file (``flock``) lie too; a node with its own copy of the data directory reads the
+records once itself, and a read-only one has every worker read them (as before).
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 from tqdm import tqdm
 
+from matching import prepared_snapshot
 from matching.batch_lists import (
     KIND_MATCH,
     SIDES,
@@ -117,7 +123,9 @@ class ListWorker:
         os.environ.setdefault("OMP_NUM_THREADS", "1")
         self.matcher = Matcher(settings, may_write=False)
         registry.serve_champion(settings, self.matcher)
-        self.matcher.index.catch_up()  # load the indexes now: the actor's start, not its first partition's time
+        # load the indexes now (the actor's start, not its first partition's time): from the prepared indexes the
+        # first worker of the night wrote (matching.prepared_snapshot), so N workers read the records once
+        self.prepared_from = prepared_snapshot.prepare(self.matcher.index)
         self.ranking = NightlyRanking(self.matcher)
         # the loaded indexes are millions of long-lived objects at national size (a digest per record, …): out of
         # the collector's sight, or every full collection during the night walks them all again
@@ -132,7 +140,8 @@ class ListWorker:
             # records whose current vector this worker lacks (the index files behind, too many to embed itself)
             missing.append(sum(self.matcher.index.pending().values()))
         found = {"lists": np.array(lists, dtype=object), "cpu": np.array(cpu), "missing": np.array(missing)}
-        return {**batch, **found, "pid": np.full(len(lists), os.getpid())}
+        started = np.full(len(lists), self.prepared_from)  # "bestand": this worker took the prepared indexes
+        return {**batch, **found, "pid": np.full(len(lists), os.getpid()), "prepared": started}
 
     def partition_lists(self, side: str, first: int, size: int) -> list[dict[str, Any]]:
         """The lists of one partition: per owner (vacancy or client id) its ranked ids and scores."""

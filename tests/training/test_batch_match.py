@@ -29,9 +29,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from api.services import schema
+from matching import prepared_snapshot
 from matching.batch_lists import BatchPartition, BatchRun, NachtKandidaat, NachtVacature, latest_finished
 from matching.disclosure import EVERYONE, OUTSIDER
-from matching.domain import Client, Vacancy
+from matching.domain import Client, Vacancy, utcnow
 from matching.embedding import Embedder
 from matching.errors import ConflictError
 from matching.index_sync import READER_EMBED_MAX
@@ -266,3 +267,35 @@ def test_index_files_behind_the_database_are_brought_up_to_date_and_the_lists_ar
         assert _stored(engine) == live
     finally:
         engine.dispose()
+
+
+def test_a_record_changed_after_the_prepared_indexes_were_written_is_in_the_next_nights_lists(world: World) -> None:
+    # the first night's worker writes the prepared indexes (matching.prepared_snapshot); the next night's take them
+    _reset(world.engine)
+    path = prepared_snapshot.snapshot_path(world.settings)
+    path.unlink(missing_ok=True)
+    first: list[str] = []
+    _match(world, workers=2, partition_ids=8, on_partition=lambda row: first.append(str(row["prepared"])))
+    assert "records" in first and set(first) <= {"records", "bestand"} and path.exists()
+    with Session(world.engine) as session:
+        client = session.exec(select(Client).order_by(Client.id)).first()
+        assert client is not None
+        number, before = client.client_nummer, (client.postcode, client.competenties)
+        client.postcode, client.competenties = "9711", [{"code": "schoonmaakwerk", "niveau": 3}]
+        client.updated_at = utcnow()
+        session.add(client)
+        session.commit()
+    try:
+        second: list[str] = []
+        report = _match(world, workers=2, partition_ids=8, on_partition=lambda row: second.append(str(row["prepared"])))
+        assert report.finished and set(second) == {"bestand"}  # taken (and caught up), not read from the records
+        stored = _stored(world.engine)
+        assert stored == _live_now(world)
+        assert stored.get(("klanten", number)) != world.reference.get(("klanten", number))  # the change is seen
+    finally:
+        with Session(world.engine) as session:
+            client = session.exec(select(Client).where(Client.client_nummer == number)).one()
+            client.postcode, client.competenties = before
+            client.updated_at = utcnow()
+            session.add(client)
+            session.commit()
