@@ -289,7 +289,10 @@ def _exclusive(path: Path, wait: bool = True) -> Iterator[bool]:
 
 
 def _write(index: IndexSync, path: Path) -> None:
+    """Under the lock: a temporary file left there is a killed writer's (every writer holds the lock)."""
     try:
+        for left in path.parent.glob(f".{path.name}.*"):
+            left.unlink(missing_ok=True)
         size = save(index, path)
         logger.info("prepared indexes written to %s (%.0f MB)", path, size / 1e6)
     except OSError as error:

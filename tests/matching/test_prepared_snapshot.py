@@ -159,7 +159,10 @@ def test_a_file_of_other_code_or_a_broken_file_is_not_taken_and_is_written_again
     assert prepared_snapshot.prepare(_reader(world, embedder).index) == "records"  # another key: read, written
     assert prepared_snapshot.prepare(_reader(world, embedder).index) == "bestand"
     path.write_bytes(path.read_bytes()[:1000])
+    left = path.with_name(f".{path.name}.killed")  # a writer killed mid-write leaves its temporary file
+    left.write_bytes(b"half")
     assert prepared_snapshot.prepare(_reader(world, embedder).index) == "records"  # half a file: read, written
+    assert not left.exists()
     assert prepared_snapshot.prepare(_reader(world, embedder).index) == "bestand"
 
 
