@@ -1,13 +1,16 @@
 """Fusions that raise lexical's say for one query only when BM25 is confident (issue 19, item 3), chosen
 on the *tuning* halves of data/eval only.
 
-Session 28. The fusion in use, ``z(dense) + 0.1 · agreement(top 10) · z(lexical)``
-(:func:`matching.scoring.fuse`), holds hybrid ≥ best part on 15 of 18 halves; it loses on
-``nl_sjablonen`` (both halves, BM25 perfect there) and ``nl_werkzoekende`` held out (−0.001). The
-candidates here keep it and add, per query, an extra lexical weight ``R`` when a **confidence gate**
-says BM25's top document is right (``z(dense) + (0.1 · agreement + R · gate) · z(lexical)``), plus
-the classic per-query-normalised combinations. Every candidate of ``bench/fusion_tuning.py``
-(sessions 26–27, the learned one apart) is scored too, so the rule compares against all of them.
+Session 28. The fusion then in use, ``z(dense) + 0.1 · agreement(top 10) · z(lexical)``, held hybrid
+≥ best part on 15 of 18 halves in session 27; it lost on ``nl_sjablonen`` (both halves, BM25 perfect
+there) and ``nl_werkzoekende`` held out (−0.001). The candidates here keep it (agreement in top 10)
+and add, per query, an extra lexical weight ``R`` when a **confidence gate** says BM25's top document
+is right (``z(dense) + (0.1 · agreement + R · gate) · z(lexical)``), plus the classic
+per-query-normalised combinations. Every candidate of ``bench/fusion_tuning.py`` (sessions 26–27, the
+learned one apart) is scored too, so the rule compares against all of them. Its first, "current", is
+:func:`matching.scoring.fuse` as it stands: in the committed results (run before the change) that is
+the session-26 fusion; after them it is this round's pick, ``z(dense) + 0.375 · agreement(top 20) ·
+z(lexical)`` (the same as the grid candidate of that name).
 
 Per query (scores over that query's documents only; nothing per set):
 
@@ -109,7 +112,7 @@ def dense_behind(dense: np.ndarray, lexical: np.ndarray) -> float:
 
 def _gated(extra: float, gate: Callable[[Query], bool]) -> Fusion:
     def fused(query: Query) -> np.ndarray:
-        weight = 0.1 * scoring.agreement(query.dense, query.lexical) + (extra if gate(query) else 0.0)
+        weight = 0.1 * scoring.agreement(query.dense, query.lexical, 10) + (extra if gate(query) else 0.0)
         return fusion_tuning._z(query.dense) + weight * fusion_tuning._z(query.lexical)
 
     return fused

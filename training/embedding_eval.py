@@ -26,7 +26,7 @@ import numpy as np
 from matching.embedding import Embedder
 from matching.errors import ImportFileError
 from matching.lexical import LexicalIndex
-from matching.scoring import AGREEMENT_TOP, fuse
+from matching.scoring import AGREEMENT_TOP, LEXICAL_DAMPING, fuse
 from matching.settings import RetrievalSettings
 
 HEADER = ["query", "document"]
@@ -208,7 +208,11 @@ def evaluate_pairs(
             "hybrid": _metrics(hybrid, answer),
         },
         "textsPerSecond": round(texts_per_second, 1),
-        "fusion": {"method": "z-score, lexical × agreement", "agreementTop": AGREEMENT_TOP},
+        "fusion": {
+            "method": "z-score, lexical × agreement",
+            "agreementTop": AGREEMENT_TOP,
+            "lexicalOverDense": round(weights.weight_lexical / weights.weight_dense * LEXICAL_DAMPING, 4),
+        },
     }
 
 

@@ -131,8 +131,9 @@ def test_text_signals_rank_as_z_scores_with_lexical_scaled_by_agreement() -> Non
     assert dense_signal.min() >= 0 and lexical_signal.min() >= 0
     assert max(dense_signal.max(), lexical_signal.max()) == 1.0
     ratio = weights.weight_lexical / weights.weight_dense
-    assert ratio * scoring.LEXICAL_DAMPING == pytest.approx(0.1)  # the fusion picked on the tuning halves
-    by_hand = _z(dense) + 0.1 * scoring.agreement(dense, lexical, top=10) * _z(lexical)
+    assert ratio * scoring.LEXICAL_DAMPING == pytest.approx(0.375)  # the fusion picked on the tuning halves
+    assert scoring.AGREEMENT_TOP == 20
+    by_hand = _z(dense) + 0.375 * scoring.agreement(dense, lexical, top=20) * _z(lexical)
     fused = scoring.fuse(dense, lexical, weights)
     np.testing.assert_array_equal(np.argsort(-fused, kind="stable")[:50], np.argsort(-by_hand, kind="stable")[:50])
 
@@ -162,3 +163,20 @@ def test_text_signals_do_not_depend_on_candidate_order_and_handle_degenerate_poo
     flat_dense, flat_lexical = scoring.text_signals(np.full(5, 0.8), np.zeros(5))
     np.testing.assert_array_equal(flat_dense, 0.0)
     np.testing.assert_array_equal(flat_lexical, 0.0)
+
+
+def test_agreeing_bm25_lifts_its_confident_first_when_dense_has_it_close() -> None:
+    # dense and BM25 agree on their top 20, and BM25 is sure of candidate 1 (3 z-units ahead): the fusion of
+    # session 28 (0.375 × agreement in top 20) puts it first where dense has it eleventh but close (0.6 dense
+    # z-units behind); the session-26 one (0.1 × agreement in top 10) did not; far behind, dense keeps its first.
+    lexical = np.linspace(6.0, 0.0, 60)
+    lexical[[0, 1]] = lexical[[1, 0]]
+    lexical[1] += 6.0
+    close = np.linspace(0.90, 0.70, 60)
+    close[1] = close[10]
+    assert scoring.agreement(close, lexical) == 1.0
+    assert np.argmax(scoring.fuse(close, lexical, RetrievalSettings())) == 1
+    assert np.argmax(_z(close) + 0.1 * scoring.agreement(close, lexical, top=10) * _z(lexical)) == 0
+    far = np.linspace(0.90, 0.70, 60)
+    far[1] = far[40]
+    assert np.argmax(scoring.fuse(far, lexical, RetrievalSettings())) == 0
