@@ -231,12 +231,43 @@ def pick(rows: dict[str, dict]) -> str:
     return max(tied, key=lambda name: rows[name]["meanMargin"])  # the first (in use) on an exact tie
 
 
+def separability(sets: dict[str, tuple[list[Query], np.ndarray]]) -> dict[str, dict]:
+    """Per set: how often BM25's first document is the answer, and each gate's signal where it is and where not
+    (median and 10th/90th percentile): a usable gate is high where BM25 is right and low where it is wrong."""
+    out = {}
+    for file, (queries, answer) in sets.items():
+        pairs = zip(queries, answer, strict=True)
+        right = np.array([int(np.argmax(q.lexical)) == a and q.lexical.max() > 0 for q, a in pairs])
+        signals = {
+            "coverageAll": [_top_coverage(q, "all") for q in queries],
+            "coverageKnown": [_top_coverage(q, "known") for q in queries],
+            "lead": [lead(q.lexical) for q in queries],
+            "denseRank": [dense_rank_of_lexical_top(q.dense, q.lexical) for q in queries],
+        }
+        summary = {"queries": len(queries), "bm25FirstRight": round(float(right.mean()), 3)}
+        for name, values in signals.items():
+            values = np.asarray(values, float)
+            summary[name] = {
+                side: [round(float(v), 2) for v in np.percentile(values[mask], (10, 50, 90))] if mask.any() else None
+                for side, mask in (("right", right), ("wrong", ~right))
+            }
+        out[file] = summary
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--half", choices=("tuning", "heldout"), default="tuning")
-    half = parser.parse_args().half
+    parser.add_argument("--separability", action="store_true", help="only the gates' signals, right vs wrong")
+    arguments = parser.parse_args()
+    half = arguments.half
     embedder = load_embedder(EmbeddingSettings())
     sets = load(embedder, half)
+    if arguments.separability:
+        loads = [round(value, 2) for value in os.getloadavg()]
+        command = f"nice -n 10 .venv/bin/python -m bench.fusion_confidence --half {half} --separability"
+        json.dump({"command": command, "loadAverage": loads, "sets": separability(sets)}, sys.stdout, indent=2)
+        return
     rows = {name: row(fusion, sets) for name, fusion in candidates(RetrievalSettings()).items()}
     parts = {}
     for file, (queries, answer) in sets.items():
