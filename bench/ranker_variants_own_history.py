@@ -15,6 +15,12 @@ Same protocol as :mod:`bench.ranker_variants_history` (challenger + columns, fit
 training period, 150 validation pools; held out: fitted on the whole training period, the 200 pools of
 ``werkmatch evaluate``), plus the shipped ranker's served lists as the fairness floor. The rule
 (:data:`bench.ranker_variants_history.OWN_RULE`) was written into the code and committed before the run.
+
+Result (``bench/results/ranker-variants-own-history.json``, session 28): held out, + notes + own history
+(base-rate expectation) 0.726 [0.689, 0.763] of the oracle, 1.43x [1.34, 1.54] the weighted baseline, +0.017
+[+0.005, +0.029] NDCG@10 over the notes column; served niet-westers 0.96, 55+ 0.94, never proposed 0.82 (the
+all-step history: 0.761, and 0.78, 0.73, 0.49). Short of 0.75; trede 0, trede 1 and route meedoen stay under
+the floor, as for every fresh challenger here (the notes column alone too).
 """
 
 from __future__ import annotations
