@@ -21,7 +21,6 @@ answer stays bit for bit what :func:`matching.pipeline.candidate_eligible`,
 from __future__ import annotations
 
 import numpy as np
-from scipy.sparse import _sparsetools
 
 from matching import pipeline, scoring
 from matching.geo import BUCKET_SLACK_KM, Buckets
@@ -119,16 +118,6 @@ class Bm25Buffer:
         if scores is None or not len(terms):
             every = self.lexical.scores_by_term(terms, self.ids)
             return every[rows], float(every.max()) if len(every) else 0.0
-        weights, idf = self.lexical._weights, self.lexical._idf
-        assert weights is not None and idf is not None
-        indptr, indices, data, column = weights.indptr, weights.indices, weights.data, self._column
         scores.fill(0)
-        for term in np.asarray(terms).tolist():
-            start, end = int(indptr[term]), int(indptr[term + 1])
-            if start == end:
-                continue
-            column[1] = end - start
-            _sparsetools.csc_matvec(
-                len(scores), 1, column, indices[start:end], data[start:end], idf[term : term + 1], scores
-            )
+        self.lexical.add_term_columns(terms, scores, self._column)
         return scores[rows].astype(np.float32), float(np.float32(scores.max()))

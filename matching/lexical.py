@@ -174,6 +174,21 @@ class LexicalIndex:
         matrix.sum_duplicates()  # sorted, unique terms per query, as np.unique gives them
         return [matrix.indices[matrix.indptr[at] : matrix.indptr[at + 1]] for at in range(len(queries))]
 
+    def add_term_columns(self, terms: np.ndarray, scores: np.ndarray, column: np.ndarray) -> None:
+        """Add each asked term's column (weight × idf) to ``scores`` in place, in column order, with scipy's
+        own ``csc_matvec`` on one column at a time; ``column`` is a 2-entry offsets buffer of the index's dtype."""
+        assert self._weights is not None and self._idf is not None
+        weights, idf = self._weights, self._idf
+        indptr, indices, data = weights.indptr, weights.indices, weights.data
+        for term in np.asarray(terms).tolist():
+            start, end = int(indptr[term]), int(indptr[term + 1])
+            if start == end:
+                continue
+            column[1] = end - start
+            _sparsetools.csc_matvec(
+                len(scores), 1, column, indices[start:end], data[start:end], idf[term : term + 1], scores
+            )
+
     def scores_by_term(self, terms: np.ndarray, ids: np.ndarray) -> np.ndarray:
         """:meth:`scores_for_terms` bit for bit, without copying the terms' columns out of the weights first.
 
@@ -192,16 +207,7 @@ class LexicalIndex:
         if weights.indptr.dtype != weights.indices.dtype:
             return self.scores_for_terms(terms, ids)
         scores = np.zeros(len(self._ids), kind)
-        indptr, indices, data = weights.indptr, weights.indices, weights.data
-        column = np.zeros(2, indptr.dtype)  # one column's offsets
-        for term in np.asarray(terms).tolist():
-            start, end = int(indptr[term]), int(indptr[term + 1])
-            if start == end:
-                continue
-            column[1] = end - start
-            _sparsetools.csc_matvec(
-                len(scores), 1, column, indices[start:end], data[start:end], idf[term : term + 1], scores
-            )
+        self.add_term_columns(terms, scores, np.zeros(2, weights.indptr.dtype))
         if len(self._ids) == len(ids) and np.array_equal(self._ids, ids):
             return np.asarray(scores, np.float32)
         out = np.zeros(len(ids), np.float32)
