@@ -55,15 +55,7 @@ def candidate_eligible(clients: ClientArrays, vacancies: VacancyArrays, v_row: i
     buckets = clients.buckets
     km = buckets._km(float(vacancies.lat[v_row]), float(vacancies.lon[v_row]), False)
     rows, distance = _kept_in_reach(buckets, km, buckets.reach, None, clients.max_km)
-    one = np.array([v_row])
-    hours = scoring.hours_overlap(clients, rows, vacancies, one)
-    times_ok = scoring.times_workable(clients, rows, vacancies, one)
-    keep = (hours >= 0) & times_ok  # nobody's beperkingen shape the list: no client is seen in full
-    eligible = rows[keep]
-    fit = scoring.fit_features_for_vacancy(clients, eligible, vacancies, v_row)
-    within = np.ones(len(rows), bool)
-    structured = pipeline._fit_signals((distance, hours, times_ok, within), keep, fit, clients.max_km[eligible])
-    return pipeline.Eligible(eligible, fit, structured)
+    return pipeline.candidates_in_reach(clients, rows, distance, vacancies, v_row)
 
 
 def vacancy_eligible(clients: ClientArrays, c_row: int, vacancies: VacancyArrays) -> pipeline.Eligible:

@@ -407,15 +407,7 @@ def candidate_eligible(clients: ClientArrays, vacancies: VacancyArrays, v_row: i
     distance = buckets.distances(*at, rows=near)
     inside = distance <= clients.max_km[near]
     rows, distance = near[inside], distance[inside]
-    one = np.array([v_row])
-    hours = scoring.hours_overlap(clients, rows, vacancies, one)
-    times_ok = scoring.times_workable(clients, rows, vacancies, one)
-    keep = (hours >= 0) & times_ok  # nobody's beperkingen shape the list: no client is seen in full
-    eligible = rows[keep]
-    fit = scoring.fit_features_for_vacancy(clients, eligible, vacancies, v_row)
-    within = np.ones(len(rows), bool)
-    structured = _fit_signals((distance, hours, times_ok, within), keep, fit, clients.max_km[eligible])
-    return Eligible(eligible, fit, structured)
+    return candidates_in_reach(clients, rows, distance, vacancies, v_row)
 
 
 def vacancy_eligible(clients: ClientArrays, c_row: int, vacancies: VacancyArrays) -> Eligible:
@@ -590,3 +582,19 @@ def excluded_counts(features: scoring.PairFeatures, open_: np.ndarray, counted: 
         "buitenReisbereik": len(open_) - int(np.count_nonzero(features.within_reach)),
         "werktijdenPassenNiet": int(np.count_nonzero(~features.times_ok & counted)),
     }
+
+
+def candidates_in_reach(
+    clients: ClientArrays, rows: np.ndarray, distance: np.ndarray, vacancies: VacancyArrays, v_row: int
+) -> Eligible:
+    """Step 1's rest for a vacancy, given the clients within their own reach (``rows``, ``distance``):
+    hours and times, the eligible rows, their fit features and structured signals."""
+    one = np.array([v_row])
+    hours = scoring.hours_overlap(clients, rows, vacancies, one)
+    times_ok = scoring.times_workable(clients, rows, vacancies, one)
+    keep = (hours >= 0) & times_ok  # nobody's beperkingen shape the list: no client is seen in full
+    eligible = rows[keep]
+    fit = scoring.fit_features_for_vacancy(clients, eligible, vacancies, v_row)
+    within = np.ones(len(rows), bool)
+    structured = _fit_signals((distance, hours, times_ok, within), keep, fit, clients.max_km[eligible])
+    return Eligible(eligible, fit, structured)
