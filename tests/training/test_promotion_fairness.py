@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -23,6 +24,7 @@ from matching.ranker import RankerError
 from matching.settings import Settings
 from tests.factories import simulated_world
 from training import promotion, registry
+from training.dataset import RankingData
 from training.fairness_report import breaches, merit_breaches
 from training.model_card import CARD, card_for_version
 from training.promotion import FAIRNESS_GATE, PromotionRefused, promote
@@ -241,3 +243,24 @@ def test_an_unknown_version_is_not_found(world, first) -> None:
     settings, _ = world
     with pytest.raises(NotFoundError, match="bestaat niet"):
         card_for_version(settings, "999")
+
+
+def test_the_counterfactual_reads_whole_pools_up_to_its_client_cap() -> None:
+    # Three pools: vacancy 1 with clients 0-5, vacancy 2 with 4-9 (overlapping), vacancy 3 with 10-15.
+    vacancy_ids = np.repeat([1, 2, 3], 6)
+    client_ids = np.concatenate([np.arange(0, 6), np.arange(4, 10), np.arange(10, 16)])
+    pool = RankingData(
+        features=np.zeros((18, 2), np.float32),
+        labels=np.zeros(18, int),
+        vacancy_ids=vacancy_ids,
+        client_ids=client_ids,
+        moments=np.zeros(18),
+    )
+    assert np.unique(promotion.counterfactual_pools(pool, 200, 16).vacancy_ids).tolist() == [1, 2, 3]
+    # Pools 1 and 2 hold 10 distinct clients: the third would make 16, over a cap of 12; never half a pool.
+    capped = promotion.counterfactual_pools(pool, 200, 12)
+    assert np.unique(capped.vacancy_ids).tolist() == [1, 2]
+    assert len(capped) == 12
+    assert np.unique(promotion.counterfactual_pools(pool, 1, 100).vacancy_ids).tolist() == [1]
+    # A first pool larger than the cap is still read: the test needs at least one list.
+    assert np.unique(promotion.counterfactual_pools(pool, 200, 3).vacancy_ids).tolist() == [1]
