@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from matching import geo
+from matching.index import best
 from matching.settings import RetrievalSettings
 from matching.structured import ClientArrays, VacancyArrays
 
@@ -268,8 +269,8 @@ def agreement(dense: np.ndarray, lexical: np.ndarray, top: int = AGREEMENT_TOP) 
     top = min(top, len(dense))
     if top == 0:
         return 0.0
-    best_dense = np.argsort(-dense, kind="stable")[:top]
-    best_lexical = np.argsort(-lexical, kind="stable")[:top]
+    best_dense = best(dense, top)
+    best_lexical = best(lexical, top)
     best_lexical = best_lexical[lexical[best_lexical] > 0]
     return len(np.intersect1d(best_dense, best_lexical)) / top
 
