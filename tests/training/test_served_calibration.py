@@ -1,0 +1,69 @@
+"""training.served_calibration: the cheapest merit floor setting that lifts an under-rated trede to its target."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matching.features import FEATURE_NAMES
+from training.dataset import RankingData
+from training.exposure_eval import screen_served
+from training.served_calibration import calibrate_floor, failing, targets_from
+
+
+def _pools(vacancies: int = 40, size: int = 120, clients: int = 400, seed: int = 0) -> tuple[RankingData, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    talent = rng.normal(size=clients)
+    client_ids = np.concatenate([rng.choice(clients, size, replace=False) for _ in range(vacancies)])
+    truth = talent[client_ids] + rng.normal(0, 0.5, len(client_ids))
+    data = RankingData(
+        features=np.zeros((len(client_ids), len(FEATURE_NAMES)), np.float32),
+        labels=np.select([truth > 1.5, truth > 0.8], [4, 2], 0),
+        vacancy_ids=np.repeat(np.arange(vacancies), size),
+        client_ids=client_ids.astype(np.int64) + 1000,
+        moments=np.repeat(np.arange(vacancies, dtype=np.float64), size) * 86400.0,
+        trede=(np.arange(clients) % 6)[client_ids].astype(np.int64),
+    )
+    return data, truth
+
+
+def _merit(data: RankingData, truth: np.ndarray) -> np.ndarray:
+    merit = np.zeros(len(data), bool)
+    for vacancy in np.unique(data.vacancy_ids):
+        rows = np.flatnonzero(data.vacancy_ids == vacancy)
+        merit[rows] = truth[rows] >= np.quantile(truth[rows], 0.8)
+    return merit
+
+
+def test_targets_are_the_reference_capped_at_the_goal() -> None:
+    assert targets_from({"trede=0": 3.7, "geslacht=x": 0.7}) == {"trede=0": 0.8, "geslacht=x": 0.7}
+    point = {"exposureVsMerit": {"trede=0": 0.5, "trede=1": 0.75, "geslacht=x": 0.71}}
+    assert failing(point, {"geslacht=x": 0.7}) == ["trede=0", "trede=1"]  # unnamed groups need 0.8
+
+
+def test_a_ranker_that_under_rates_trede_0_gets_a_wider_floor_that_lifts_it() -> None:
+    data, truth = _pools()
+    assert data.trede is not None
+    truth = truth - 1.0 * (data.trede == 0)  # trede 0 deserves fewer places than its pool share …
+    scores = truth - 0.6 * (data.trede == 0) + np.random.default_rng(1).normal(0, 0.3, len(truth))  # … and gets less
+    merit = _merit(data, truth)
+    groups = {"trede": data.trede.astype(str).astype(object)}
+    default = next(iter(screen_served(data, scores, groups, merit, [(0.1, 1.0)]).values()))
+    assert "trede=0" in failing(default, {})  # the served default leaves the under-rated trede below 0.8
+    grid = {"shares": (0.1, 0.3, 0.5), "floors": (1.0, 2.0), "max_cost": 0.1}  # coarse toy labels: a dearer floor
+    result = calibrate_floor(data, scores, groups, merit, {}, **grid)
+    chosen = result["chosen"]
+    assert chosen is not None and chosen["passes"] and not chosen["failing"]
+    assert chosen["exposureVsMerit"]["trede=0"] >= 0.8 and chosen["ndcg@10Cost"] <= 0.1
+    assert chosen["meritShare"] > 0.1  # a wider reading of merit than serving's constant
+    cheaper = [p for p in result["points"].values() if p["passes"] and p["ndcg@10Cost"] < chosen["ndcg@10Cost"]]
+    assert not cheaper and set(result["points"]) == {f"{s}/{f}" for s in (0.1, 0.3, 0.5) for f in (1.0, 2.0)}
+
+
+def test_without_a_passing_setting_the_closest_one_is_reported() -> None:
+    data, truth = _pools(seed=2)
+    assert data.trede is not None
+    scores = truth - 6.0 * (data.trede == 0)  # trede 0 never within any top share tried
+    groups = {"trede": data.trede.astype(str).astype(object)}
+    result = calibrate_floor(data, scores, groups, _merit(data, truth), {}, shares=(0.1,), floors=(1.0,))
+    assert result["chosen"] is None
+    assert "trede=0" in result["closest"]["failing"] and result["closest"]["meritShare"] == 0.1
