@@ -1,0 +1,157 @@
+"""The nightly batch's pruned BM25 (:class:`matching.batch_steps.Bm25Buffer`: the rows in reach read by record,
+the best over every record by MaxScore) is bit for bit the full scatter
+(:meth:`matching.lexical.LexicalIndex.scores_by_term`) and its best, on random indexes and queries.
+
+Real :class:`~matching.lexical.LexicalIndex` weights (filled from random term frequencies: a few common terms,
+many rare ones, records of very different lengths), random queries (ascending terms as the batch asks them,
+and also repeated, unordered, unknown and no terms: those go the full scatter's way) and random rows (ascending,
+none, every record, unordered with repeats). The pruning's own steps are forced too (every term essential or
+none, one probe, no cap on the records scored), and the test checks that the pruned reading answered most
+queries itself rather than the full scatter.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from matching import batch_steps
+from matching.lexical import LexicalIndex
+
+
+def _index(rng: np.random.Generator, records: int, vocabulary: int) -> tuple[LexicalIndex, np.ndarray]:
+    lengths = rng.integers(1, 60, records)
+    rows = np.repeat(np.arange(records), lengths)
+    terms = np.minimum(rng.zipf(1.4, len(rows)), vocabulary) - 1
+    terms = (terms * 7919) % 2**20  # spread over the hashed columns, as the vectorizer's are
+    counts = rng.integers(1, 4, len(rows)).astype(np.float32)
+    tf = sparse.csr_matrix((counts, (rows, terms)), shape=(records, 2**20), dtype=np.float32)
+    tf.sum_duplicates()
+    lexical = LexicalIndex()
+    ids = np.sort(rng.choice(10 * records, records, replace=False)).astype(np.int64) + 1
+    lexical.fill(ids, [tf])
+    return lexical, ids
+
+
+def _queries(rng: np.random.Generator, lexical: LexicalIndex, ids: np.ndarray, count: int) -> list[np.ndarray]:
+    owned = lexical.terms_of(rng.choice(ids, count, replace=False).tolist())
+    queries: list[np.ndarray] = [found for found in owned if found is not None]
+    extra = np.array([5, 2**20 - 1, 123457], dtype=np.int32)  # columns no record holds
+    for found in queries[: count // 4]:
+        queries.append(np.unique(np.concatenate([found[: len(found) // 2], extra])).astype(found.dtype))
+        queries.append(np.concatenate([found, found[:3]]))  # a term twice: the full scatter's way
+        queries.append(found[::-1].copy())  # not ascending: the full scatter's way
+    queries += [np.zeros(0, np.int32), extra, lexical.asked(["heftruck"])[0]]
+    return queries
+
+
+def _rows(rng: np.random.Generator, records: int) -> list[np.ndarray]:
+    some = np.sort(rng.choice(records, max(records // 20, 1), replace=False))
+    return [
+        some,
+        np.zeros(0, np.int64),
+        np.arange(records),
+        np.sort(rng.choice(records, 3, replace=False)),
+        rng.choice(records, records // 10 + 2),  # unordered, with repeats
+    ]
+
+
+def _check(lexical: LexicalIndex, ids: np.ndarray, queries: list[np.ndarray], rows: list[np.ndarray]) -> int:
+    buffer = batch_steps.Bm25Buffer(lexical, ids)
+    assert buffer._pruned is not None
+    pruned = 0
+    read = buffer._pruned.read
+
+    def counted(*args: object) -> object:
+        nonlocal pruned
+        found = read(*args)  # type: ignore[arg-type]
+        pruned += found is not None
+        return found
+
+    buffer._pruned.read = counted  # type: ignore[method-assign]
+    for terms in queries:
+        every = lexical.scores_by_term(terms, ids)
+        for asked in rows:
+            near, best = buffer.scores(terms, asked)
+            assert near.dtype == np.float32 and np.array_equal(near.view(np.uint32), every[asked].view(np.uint32))
+            assert best == float(every.max())
+    return pruned
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_pruned_bm25_is_the_full_scatter_bit_for_bit(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    lexical, ids = _index(rng, int(rng.integers(800, 3000)), int(rng.integers(200, 3000)))
+    queries = _queries(rng, lexical, ids, 40)
+    rows = _rows(rng, len(ids))
+    pruned = _check(lexical, ids, queries, rows)
+    assert pruned > len(queries) * len(rows) // 3  # the pruned reading answered most itself
+
+
+@pytest.mark.parametrize(
+    ("split", "probes", "share"), [(0.0, 1, 1.0), (1.0, 1, 1.0), (1.0, 64, 1.0), (0.4, 2, 1.0), (2.0, 1, 1.0)]
+)
+def test_each_pruning_step_keeps_the_bits(
+    monkeypatch: pytest.MonkeyPatch, split: float, probes: int, share: float
+) -> None:
+    monkeypatch.setattr(batch_steps, "SPLIT", split)
+    monkeypatch.setattr(batch_steps, "PROBES", probes)
+    monkeypatch.setattr(batch_steps, "CANDIDATE_SHARE", share)
+    monkeypatch.setattr(batch_steps, "ESSENTIAL_SHARE", 1.0)
+    rng = np.random.default_rng(11)
+    lexical, ids = _index(rng, 1500, 400)
+    queries = _queries(rng, lexical, ids, 30)
+    rows = _rows(rng, len(ids))
+    assert _check(lexical, ids, queries, rows) > len(queries) * len(rows) // 3
+
+
+def test_ids_not_the_indexs_own_go_the_index_way() -> None:
+    rng = np.random.default_rng(4)
+    lexical, ids = _index(rng, 900, 300)
+    wider = np.concatenate([ids, [int(ids.max()) + 1]])
+    buffer = batch_steps.Bm25Buffer(lexical, wider)
+    assert buffer._scores is None and buffer._pruned is None
+    for terms in _queries(rng, lexical, ids, 10):
+        every = lexical.scores_by_term(terms, wider)
+        for asked in _rows(rng, len(wider)):
+            near, best = buffer.scores(terms, asked)
+            assert np.array_equal(near, every[asked]) and best == float(every.max())
+
+
+def test_the_capped_and_the_unprunable_go_the_full_scatter(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(6)
+    lexical, ids = _index(rng, 1200, 300)
+    queries, rows = _queries(rng, lexical, ids, 20), _rows(rng, len(ids))
+    monkeypatch.setattr(batch_steps, "CANDIDATE_SHARE", 0.0)  # every pruned reading with a candidate gives up
+    monkeypatch.setattr(batch_steps, "PROBES", 10**6)
+    _check(lexical, ids, queries, rows)
+    monkeypatch.setattr(batch_steps, "ESSENTIAL_SHARE", 0.0)  # every pruned reading gives up at once
+    assert _check(lexical, ids, queries, rows) <= len(rows) * 3  # only queries without a known term
+
+
+def test_the_pruned_reading_is_made_once_per_weights_and_not_for_unordered_columns() -> None:
+    rng = np.random.default_rng(8)
+    lexical, ids = _index(rng, 700, 200)
+    first = batch_steps.Bm25Buffer(lexical, ids)
+    assert first._pruned is not None and batch_steps.Bm25Buffer(lexical, ids)._pruned is first._pruned
+    lexical.upsert([int(ids[0])], ["heftruck chauffeur"])
+    again = batch_steps.Bm25Buffer(lexical, ids)  # the weights rebuilt: a new reading of them
+    assert again._pruned is not None and again._pruned is not first._pruned
+    _check(lexical, ids, _queries(rng, lexical, ids, 10), _rows(rng, len(ids)))
+    weights = lexical._weights
+    assert weights is not None
+    flipped = weights.copy()
+    for term in np.flatnonzero(np.diff(flipped.indptr) > 1)[:5].tolist():  # a column's rows out of order
+        start, end = flipped.indptr[term], flipped.indptr[term + 1]
+        flipped.indices[start:end] = flipped.indices[start:end][::-1].copy()
+        flipped.data[start:end] = flipped.data[start:end][::-1].copy()
+    flipped.has_sorted_indices = False
+    lexical._weights = flipped
+    unordered = batch_steps.Bm25Buffer(lexical, ids)
+    assert unordered._scores is not None and unordered._pruned is None
+    for terms in _queries(rng, lexical, ids, 10):
+        every = lexical.scores_by_term(terms, ids)
+        for asked in _rows(rng, len(ids)):
+            near, best = unordered.scores(terms, asked)
+            assert np.array_equal(near.view(np.uint32), every[asked].view(np.uint32)) and best == float(every.max())
