@@ -174,7 +174,7 @@ class _Pruned:
         if len(self.held):
             self.highest[self.held] = np.maximum.reduceat(weights.data, weights.indptr[self.held])
         by_record = weights.tocsr()  # each row's columns ascending
-        numbered = np.zeros(len(self.lengths), by_record.indices.dtype)
+        numbered = np.zeros(len(self.lengths), by_record.indptr.dtype)  # scipy's kernels take one index type
         numbered[self.held] = np.arange(len(self.held))
         self.row_ptr, self.row_terms, self.row_weights = by_record.indptr, numbered[by_record.indices], by_record.data
         self.query = np.zeros(len(self.held), weights.data.dtype)  # idf at the asked terms, else 0
