@@ -17,7 +17,21 @@ shipped ranker's for trede 0, trede 1 and route meedoen. The validation stage he
 * ``calibration``: :func:`training.served_calibration.calibrate_floor` per model (strength 0.25; merit shares
   0.1-0.5 x floors 1-2).
 
-**Rule, written into this file and committed before the held-out run** (:data:`RULE`).
+**Rule, written into this file and committed before the held-out run** (:data:`RULE`, commit 0724cbc).
+
+Result (``bench/results/fresh-ranker-served.json``, session 29, load 2-7). Validation: the served ratio of a
+trede is the ranker's own top-10 % share over the true merit share (trede 0, true merit share 0.0023: shipped
+top-10 % share 0.0064 -> served 2.87; challenger 0.0011 -> 0.57; notes + own history 0.0007 -> 0.29). Afromen
+left trede 0 with 24 training voorstellen (0.23 % against 3.1 % of pool rows), trede 1 with 67, meedoen with
+150; the fresh models learnt the readiness-gap cliff the truth has (merit rate 0.27 at gap 0, 0.036 at 2;
+contribution at gap >= 2: fresh -1.2 to -1.35, shipped -0.44), so their suitable trede-0 rows sit at the pool's
+mean (z -0.02/-0.04, shipped +0.35). Same monotone directions; route_fit contributes 0.000 in both fresh models;
+the strength acts on per-pool z-scores (strength 1 leaves trede 0 where it was and costs 13 %). Calibrated: the
+challenger passes at merit share 0.4 / floor 2.0 (3.8 %), notes + own history only at 0.5/1.5 for 5.65 %. Held
+out once, the challenger at 0.4/2.0: every group >= min(shipped, 0.8) (trede 0 5.9, trede 1 1.86, meedoen 1.42,
+never proposed 0.93) at 9.1 % [6.4, 11.9] NDCG@10 (7.7 % at the default), 0.674 of the oracle, 1.33x
+[1.25, 1.41]; notes + own history at 0.5/1.5: every group passes too, 7.4 % [5.0, 9.7] (6.2 % default), 0.726
+[0.689, 0.763], 1.43x [1.34, 1.54]. The shipped ranker's default costs 6.4 % on the same pools.
 """
 
 from __future__ import annotations
