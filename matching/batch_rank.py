@@ -16,9 +16,10 @@ the list unserved: no exposure re-ranking) for a partition of owners at once and
   eligible ones (:func:`matching.pipeline.pool_among`, the live search's step 2);
 * BM25 per owner bit for bit as the live search computes it, without copying the asked columns first
   (:class:`matching.batch_steps.Bm25Buffer`: :meth:`matching.lexical.LexicalIndex.scores_by_term`'s
-  additions into one buffer per partition; the owner's terms from its own row of its side's index): its
-  best over every record scales the ranker's lexical feature, so every record is scored (a bound on each
-  term's best weight pruned almost nothing: ``bench/batch_match_bm25_bound.py``);
+  additions into one buffer per partition; the owner's terms from its own row of its side's index): the
+  eligible rows read from the weights by record, and the best over every record (it scales the ranker's
+  lexical feature) by MaxScore, which adds only the rarer terms' columns over every record and scores
+  the few records that can still beat the best eligible one, the same bits as the full scatter;
 * the ranker's features of every pool of the partition built in one :func:`~matching.features.pair_matrix`
   call and scored in one LightGBM call (a row's features and score depend on its own pair alone);
 * the shown score (:func:`matching.display_score.scores`) only for the listed rows, the partition's in one call.
