@@ -19,6 +19,7 @@ import numpy as np
 from sqlmodel import Session, select
 
 from matching import annotate, disclosure, display_score, exposure, oversight_state, pipeline, quality
+from matching.batch_steps import Bm25Buffer
 from matching.disclosure import EVERYONE, Viewer
 from matching.domain import Client, Vacancy, utcnow
 from matching.embedding import Embedder
@@ -124,15 +125,23 @@ class Matcher:
                 own.commit()
 
     def _text_query(self, query_side: Side, query_id: int, searched: Side, ids: np.ndarray) -> pipeline.TextQuery:
-        """The query record's vector and BM25 against every record of ``searched`` (rows of ``ids``)."""
+        """The query record's vector and BM25 against the records of ``searched`` (rows of ``ids``).
+
+        BM25 as the nightly batch reads it (:class:`matching.batch_steps.Bm25Buffer`): the eligible rows from
+        the weights by record, the best over every record by MaxScore, bit for bit the full scatter. Made per
+        search, so it follows the index's weights as they are after the upserts this search caught up with.
+        """
         asking, state = self.index.sides[query_side], self.index.sides[searched]
         vector = self.index.query_vector(asking.texts[query_id])
         vectors = state.vectors
         assert vectors is not None
+        bm25 = Bm25Buffer(state.lexical, ids)
+        terms = state.lexical.asked([asking.lexical_texts[query_id]])[0]
         return pipeline.TextQuery(
             dense_top=lambda rows, k: vectors.nearest(vector, k, ids, rows),
             dense_raw=lambda rows: vectors.cosines(vector, ids, rows),
-            lexical=state.lexical.scores_for(asking.lexical_texts[query_id], ids),
+            lexical=np.zeros(0, np.float32),
+            lexical_among=lambda rows: bm25.scores(terms, rows),
         )
 
     @staticmethod

@@ -10,10 +10,8 @@ tested on seeded ones (``tests/matching/test_pipeline.py``).
 2. **pool**: the top ``pool_size`` eligible records by each of dense similarity, BM25 and structured
    fit — so a profile with an empty text is still found by its structured fields, and one with no
    coded fields by its text;
-3. **score**: the transparent weighted score (:mod:`matching.scoring`) over the pool, or a learned
-   ranker's;
-4. **order**: best first, re-ranked for exposure when the list is shown to a person
-   (:mod:`matching.exposure`).
+3. **score**: the transparent weighted score (:mod:`matching.scoring`) over the pool, or a learned ranker's;
+4. **order**: best first, re-ranked for exposure when the list is shown to a person (:mod:`matching.exposure`).
 """
 
 from __future__ import annotations
@@ -118,12 +116,14 @@ class TextQuery:
     Attributes:
         dense_top: ``(eligible rows, k)`` → the ``k`` eligible rows nearest the query (the vector index).
         dense_raw: rows → their raw cosine with the query.
-        lexical: raw BM25 of the query per row, every row (0 where no word matches).
+        lexical: raw BM25 of the query per row, every row (0 where no word matches), unless ``lexical_among``:
+        lexical_among: eligible rows → (their raw BM25, its best over every row): the same numbers, read alone.
     """
 
     dense_top: Callable[[np.ndarray, int], np.ndarray]
     dense_raw: Callable[[np.ndarray], np.ndarray]
     lexical: np.ndarray
+    lexical_among: Callable[[np.ndarray], tuple[np.ndarray, float]] | None = None
 
     @classmethod
     def exact(cls, vectors: np.ndarray, query: np.ndarray, lexical: np.ndarray) -> TextQuery:
@@ -508,9 +508,9 @@ def build_pool(eligibility: Eligibility, text: TextQuery, pool_size: int) -> Poo
     """Step 2: the union of the top ``pool_size`` eligible rows by dense, by BM25 and by structured fit
     (:func:`pool_among`, over the rows the mask keeps)."""
     eligible = np.flatnonzero(eligibility.mask)
-    highest = float(text.lexical.max()) if len(text.lexical) else 0.0
     structured = {name: values[eligible] for name, values in eligibility.structured.items()}
-    return pool_among(eligible, structured, text, text.lexical[eligible], highest, pool_size)
+    among = text.lexical_among or (lambda rows: (text.lexical[rows], float(text.lexical.max(initial=0.0))))
+    return pool_among(eligible, structured, text, *among(eligible), pool_size)
 
 
 def pool_among(
