@@ -45,6 +45,7 @@ ESSENTIAL_SHARE = 0.6  # the best beyond reach reads at most this share of the a
 CANDIDATE_SHARE = 1 / 8  # ... and scores at most this share of the records, or the full scatter decides
 PROBES = 64  # the records with the largest parts scored first (a better known best, fewer left to score)
 BLOCK = 512  # records per block of the part buffer (a block's largest part tells whether to read it)
+ROWS_SHARE = 1 / 8  # asked for more than this share of the records (heleBestand), the full scatter is cheaper
 MARGIN = 2.0**-21  # per asked term: float32 rounding of a score or a bound's part, with room (4 × 2**-23)
 
 
@@ -132,7 +133,7 @@ class Bm25Buffer:
         if scores is None or not len(terms):
             every = self.lexical.scores_by_term(terms, self.ids)
             return every[rows], float(every.max()) if len(every) else 0.0
-        if pruned is None:
+        if pruned is None or len(rows) > ROWS_SHARE * len(scores):
             return self._every(terms, rows)
         rows = np.asarray(rows)
         if len(rows) > 1 and not bool((rows[1:] > rows[:-1]).all()):

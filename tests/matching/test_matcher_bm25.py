@@ -23,6 +23,7 @@ def world(settings, embedder, monkeypatch) -> Matcher:
     """Clients with overlapping texts, two vacancies; pruning always reads (never the full scatter's fallback)."""
     monkeypatch.setattr(batch_steps, "ESSENTIAL_SHARE", 1.0)
     monkeypatch.setattr(batch_steps, "CANDIDATE_SHARE", 1.0)
+    monkeypatch.setattr(batch_steps, "ROWS_SHARE", 1.0)
     matcher = Matcher(settings, embedder=embedder)
     with Session(matcher.engine) as session:
         make_client(session, client_nummer="K-ORDER", zelfbeschrijving="Orderpicker in een magazijn, heftruck.")
