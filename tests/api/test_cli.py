@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import http.server
 import json
 import socket
 import threading
@@ -17,7 +18,7 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from api.app import create_app
-from api.cli import app
+from api.cli import app, remote
 from api.routes.matches import MatchKandidaten
 from api.services import audit, schema
 from api.services.users import create_demo_users
@@ -154,6 +155,37 @@ def test_a_search_through_the_running_service_is_the_apis_answer_audited_under_t
     assert entry["details"] == {"via": "cli", "osGebruiker": getpass.getuser()} and entry["purpose"] == "bemiddeling"
     status = run_json("index", "status", "--url", service)  # what the service holds, not what the files say
     assert status["bron"] == service and status["rol"] == "schrijver" and status["klanten"]["actueel"]
+
+
+class SlowHealth(http.server.BaseHTTPRequestHandler):
+    """A service that answers its liveness probe after longer than the unnamed probe waits (one still starting)."""
+
+    def do_GET(self) -> None:
+        time.sleep(remote.PROBE_TIMEOUT_S * 1.5)
+        body = json.dumps({"status": "ok"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_service_named_by_url_is_waited_for_while_it_starts() -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SlowHealth)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        assert remote.running(Settings(), url) is not None  # named: waited for
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("WERKMATCH_PORT", str(server.server_address[1]))
+            assert remote.running(Settings()) is None  # only configured: the CLI searches in process
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
 
 
 def test_a_search_in_process_is_audited_as_well() -> None:
