@@ -7,11 +7,11 @@ the two sides' BM25 weights, and sampled owners' query terms and eligible rows, 
 then (no world needed):
     nice -n 10 .venv/bin/python bench/batch_bm25_pruned.py --data /tmp/national-bm25.npz [--rounds 3]
         [--out bench/results/national-batch-bm25-pruned.json]
-Per side, :class:`matching.batch_steps.Bm25Buffer` on the real index: ``_every`` (every record's BM25, the
+Per side, :class:`matching.lexical.Bm25Buffer` on the real index: ``_every`` (every record's BM25, the
 batch's way before: each asked column added in full) and ``scores`` (the rows in reach read by record, the best
 over every record by MaxScore), both answers asserted the same bits for every owner, then process CPU ms per
 list, the two alternating ``--rounds`` times, with the load average. The owners are split: the first
-``--tuning`` per side chose the pruning's settings (``batch_steps.SPLIT``), the rest are held out.
+``--tuning`` per side chose the pruning's settings (``lexical.SPLIT``), the rest are held out.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ import numpy as np
 from scipy import sparse
 
 from matching import batch_steps
-from matching.batch_steps import Bm25Buffer
-from matching.lexical import N_FEATURES, LexicalIndex
+from matching import lexical as lexical_module
+from matching.lexical import N_FEATURES, Bm25Buffer, LexicalIndex
 
 ROOT = Path(__file__).resolve().parents[1]
 SIDES = (("candidates", "clients", "vacancies"), ("vacancies", "vacancies", "clients"))  # list, searched, asking
@@ -132,7 +132,7 @@ def main() -> None:
     with np.load(args.data) as stored:
         data = dict(stored)
     result: dict[str, object] = {"command": " ".join(["nice -n 10 .venv/bin/python", *sys.argv])}
-    result["settings"] = {"SPLIT": batch_steps.SPLIT, "PROBES": batch_steps.PROBES, "BLOCK": batch_steps.BLOCK}
+    result["settings"] = {"SPLIT": lexical_module.SPLIT, "PROBES": lexical_module.PROBES, "BLOCK": lexical_module.BLOCK}
     for name, searched, _ in SIDES:
         result[name] = _side(data, name, searched, args.rounds, args.tuning)
         print(name, json.dumps(result[name]), flush=True)  # noqa: T201

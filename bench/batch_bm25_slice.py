@@ -5,7 +5,7 @@ Run: WERKMATCH_DATA_DIR=<a migrated copy of the national world> flock /tmp/bigme
 One :class:`training.batch_match.ListWorker` (the batch's worker, loaded once) computes the first
 ``--partitions`` partitions of 100 ids of each side (as ``bench/batch_match_slice.py`` does, whose pass it
 uses): once cold (query vectors embedded into the data directory's embedding cache: use a copy), then warm
-passes, ``--rounds`` of them, each partition computed with :class:`matching.batch_steps.Bm25Buffer` as it
+passes, ``--rounds`` of them, each partition computed with :class:`matching.lexical.Bm25Buffer` as it
 was (``_every``: each asked column added over every record for every list) and as it is (``scores``: the
 pruned reading) one right after the other (which goes first alternates per round, so the load's drift falls
 on both), the garbage collector as the worker has it for both; each partition's two lists compared.
@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 
 from bench.batch_match_slice import _pass
-from matching import batch_steps
-from matching.batch_steps import Bm25Buffer
+from matching import lexical as lexical_module
+from matching.lexical import Bm25Buffer
 from matching.settings import Settings
 from training.batch_match import PARTITION_IDS, ListWorker
 
@@ -56,7 +56,7 @@ def _prepare(worker: ListWorker) -> dict[str, float]:
         if lexical._weights is None:
             lexical._build()
         started = time.process_time()
-        batch_steps._Pruned.of(lexical)
+        lexical_module._Pruned.of(lexical)
         spent[side] = round(time.process_time() - started, 2)
     return spent
 

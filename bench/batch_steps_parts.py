@@ -7,7 +7,7 @@ No world needed: ``--records`` records spread over the real PC4 centroids (a buc
 vocabulary of 60,000), filled the way the index is filled. Per query (a random place, a random record's
 terms): step 1's reach part (``Buckets.rows_within`` + ``distances`` + the own-reach comparison, against
 :func:`matching.batch_steps._kept_in_reach`) and BM25 (``LexicalIndex.scores_by_term`` with its max and
-the eligible rows' gather, against :class:`matching.batch_steps.Bm25Buffer`); both answers asserted
+the eligible rows' gather, against :class:`matching.lexical.Bm25Buffer`); both answers asserted
 equal; process CPU ms per query, old and new alternating ``--rounds`` times, and the load average.
 The real lists at national size: ``bench/batch_match_slice.py``.
 """
@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from matching.batch_steps import Bm25Buffer, _kept_in_reach
+from matching.batch_steps import _kept_in_reach
 from matching.geo import Buckets, load_pc4
-from matching.lexical import LexicalIndex
+from matching.lexical import Bm25Buffer, LexicalIndex
 
 ROOT = Path(__file__).resolve().parents[1]
 VOCABULARY = 60_000

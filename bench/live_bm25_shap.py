@@ -5,7 +5,7 @@ PYTHONPATH=. nice -n 10 .venv/bin/python bench/live_bm25_shap.py [--queries 60] 
 
 Before: BM25 of the query over every record (``LexicalIndex.scores_for``, the previous
 ``Matcher._text_query``) and the shown rows' SHAP values on one thread. After: BM25 as the nightly batch
-reads it (:class:`matching.batch_steps.Bm25Buffer`) and SHAP on two threads from
+reads it (:class:`matching.lexical.Bm25Buffer`) and SHAP on two threads from
 ``2 × ranker.CONTRIB_ROWS_PER_THREAD`` rows. Per query each variant runs once, the first of the two
 alternating; every list (candidates within reach, heleBestand, a client's vacancies) is asserted the same
 JSON both ways. Per-search milliseconds, their percentiles and the load average are written as JSON.

@@ -15,7 +15,7 @@ the list unserved: no exposure re-ranking) for a partition of owners at once and
   bucket's distance measured once and the records kept before they are sorted) and step 2 among the
   eligible ones (:func:`matching.pipeline.pool_among`, the live search's step 2);
 * BM25 per owner bit for bit as the live search computes it, without copying the asked columns first
-  (:class:`matching.batch_steps.Bm25Buffer`: :meth:`matching.lexical.LexicalIndex.scores_by_term`'s
+  (:class:`matching.lexical.Bm25Buffer`: :meth:`matching.lexical.LexicalIndex.scores_by_term`'s
   additions into one buffer per partition; the owner's terms from its own row of its side's index): the
   eligible rows read from the weights by record, and the best over every record (it scales the ranker's
   lexical feature) by MaxScore, which adds only the rarer terms' columns over every record and scores
@@ -41,11 +41,11 @@ import numpy as np
 from sqlmodel import Session, col, select
 
 from matching import batch_steps, disclosure, display_score, oversight_state, pipeline
-from matching.batch_steps import Bm25Buffer
 from matching.domain import utcnow
 from matching.features import FEATURES, pair_matrix
 from matching.index import VectorIndex, best
 from matching.index_sync import TABLES, Side
+from matching.lexical import Bm25Buffer
 from matching.matcher import Matcher
 from matching.pipeline import Pool
 from matching.ranker import WEIGHTED

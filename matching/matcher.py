@@ -19,7 +19,6 @@ import numpy as np
 from sqlmodel import Session, select
 
 from matching import annotate, disclosure, display_score, exposure, oversight_state, pipeline, quality
-from matching.batch_steps import Bm25Buffer
 from matching.disclosure import EVERYONE, Viewer
 from matching.domain import Client, Vacancy, utcnow
 from matching.embedding import Embedder
@@ -27,6 +26,7 @@ from matching.errors import InvalidInputError, NotFoundError
 from matching.explain import PairFacts
 from matching.features import FEATURE_NAMES, pair_matrix
 from matching.index_sync import IndexSync, Side
+from matching.lexical import Bm25Buffer
 from matching.lookup import find_client, find_vacancy
 from matching.pipeline import NO_FILTERS, CandidateFilters, Eligibility, Pool
 from matching.ranker import WEIGHTED, LearnedRanker, RankerError, load_ranker
@@ -127,7 +127,7 @@ class Matcher:
     def _text_query(self, query_side: Side, query_id: int, searched: Side, ids: np.ndarray) -> pipeline.TextQuery:
         """The query record's vector and BM25 against the records of ``searched`` (rows of ``ids``).
 
-        BM25 as the nightly batch reads it (:class:`matching.batch_steps.Bm25Buffer`): the eligible rows from
+        BM25 as the nightly batch reads it (:class:`matching.lexical.Bm25Buffer`): the eligible rows from
         the weights by record, the best over every record by MaxScore, bit for bit the full scatter. Made per
         search, so it follows the index's weights as they are after the upserts this search caught up with.
         """

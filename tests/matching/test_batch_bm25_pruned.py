@@ -1,4 +1,4 @@
-"""The nightly batch's pruned BM25 (:class:`matching.batch_steps.Bm25Buffer`: the rows in reach read by record,
+"""The nightly batch's pruned BM25 (:class:`matching.lexical.Bm25Buffer`: the rows in reach read by record,
 the best over every record by MaxScore) is bit for bit the full scatter
 (:meth:`matching.lexical.LexicalIndex.scores_by_term`) and its best, on random indexes and queries.
 
@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from matching import batch_steps
+from matching import lexical as lexical_module
 from matching.lexical import LexicalIndex
 
 
@@ -58,7 +58,7 @@ def _rows(rng: np.random.Generator, records: int) -> list[np.ndarray]:
 
 
 def _check(lexical: LexicalIndex, ids: np.ndarray, queries: list[np.ndarray], rows: list[np.ndarray]) -> int:
-    buffer = batch_steps.Bm25Buffer(lexical, ids)
+    buffer = lexical_module.Bm25Buffer(lexical, ids)
     assert buffer._pruned is not None
     pruned = 0
     read = buffer._pruned.read
@@ -95,10 +95,10 @@ def test_pruned_bm25_is_the_full_scatter_bit_for_bit(seed: int) -> None:
 def test_each_pruning_step_keeps_the_bits(
     monkeypatch: pytest.MonkeyPatch, split: float, probes: int, share: float
 ) -> None:
-    monkeypatch.setattr(batch_steps, "SPLIT", split)
-    monkeypatch.setattr(batch_steps, "PROBES", probes)
-    monkeypatch.setattr(batch_steps, "CANDIDATE_SHARE", share)
-    monkeypatch.setattr(batch_steps, "ESSENTIAL_SHARE", 1.0)
+    monkeypatch.setattr(lexical_module, "SPLIT", split)
+    monkeypatch.setattr(lexical_module, "PROBES", probes)
+    monkeypatch.setattr(lexical_module, "CANDIDATE_SHARE", share)
+    monkeypatch.setattr(lexical_module, "ESSENTIAL_SHARE", 1.0)
     rng = np.random.default_rng(11)
     lexical, ids = _index(rng, 1500, 400)
     queries = _queries(rng, lexical, ids, 30)
@@ -110,7 +110,7 @@ def test_ids_not_the_indexs_own_go_the_index_way() -> None:
     rng = np.random.default_rng(4)
     lexical, ids = _index(rng, 900, 300)
     wider = np.concatenate([ids, [int(ids.max()) + 1]])
-    buffer = batch_steps.Bm25Buffer(lexical, wider)
+    buffer = lexical_module.Bm25Buffer(lexical, wider)
     assert buffer._scores is None and buffer._pruned is None
     for terms in _queries(rng, lexical, ids, 10):
         every = lexical.scores_by_term(terms, wider)
@@ -123,20 +123,20 @@ def test_the_capped_and_the_unprunable_go_the_full_scatter(monkeypatch: pytest.M
     rng = np.random.default_rng(6)
     lexical, ids = _index(rng, 1200, 300)
     queries, rows = _queries(rng, lexical, ids, 20), _rows(rng, len(ids))
-    monkeypatch.setattr(batch_steps, "CANDIDATE_SHARE", 0.0)  # every pruned reading with a candidate gives up
-    monkeypatch.setattr(batch_steps, "PROBES", 10**6)
+    monkeypatch.setattr(lexical_module, "CANDIDATE_SHARE", 0.0)  # every pruned reading with a candidate gives up
+    monkeypatch.setattr(lexical_module, "PROBES", 10**6)
     _check(lexical, ids, queries, rows)
-    monkeypatch.setattr(batch_steps, "ESSENTIAL_SHARE", 0.0)  # every pruned reading gives up at once
+    monkeypatch.setattr(lexical_module, "ESSENTIAL_SHARE", 0.0)  # every pruned reading gives up at once
     assert _check(lexical, ids, queries, rows) <= len(rows) * 3  # only queries without a known term
 
 
 def test_the_pruned_reading_is_made_once_per_weights_and_not_for_unordered_columns() -> None:
     rng = np.random.default_rng(8)
     lexical, ids = _index(rng, 700, 200)
-    first = batch_steps.Bm25Buffer(lexical, ids)
-    assert first._pruned is not None and batch_steps.Bm25Buffer(lexical, ids)._pruned is first._pruned
+    first = lexical_module.Bm25Buffer(lexical, ids)
+    assert first._pruned is not None and lexical_module.Bm25Buffer(lexical, ids)._pruned is first._pruned
     lexical.upsert([int(ids[0])], ["heftruck chauffeur"])
-    again = batch_steps.Bm25Buffer(lexical, ids)  # the weights rebuilt: a new reading of them
+    again = lexical_module.Bm25Buffer(lexical, ids)  # the weights rebuilt: a new reading of them
     assert again._pruned is not None and again._pruned is not first._pruned
     _check(lexical, ids, _queries(rng, lexical, ids, 10), _rows(rng, len(ids)))
     weights = lexical._weights
@@ -148,7 +148,7 @@ def test_the_pruned_reading_is_made_once_per_weights_and_not_for_unordered_colum
         flipped.data[start:end] = flipped.data[start:end][::-1].copy()
     flipped.has_sorted_indices = False
     lexical._weights = flipped
-    unordered = batch_steps.Bm25Buffer(lexical, ids)
+    unordered = lexical_module.Bm25Buffer(lexical, ids)
     assert unordered._scores is not None and unordered._pruned is None
     for terms in _queries(rng, lexical, ids, 10):
         every = lexical.scores_by_term(terms, ids)

@@ -17,6 +17,7 @@ import pytest
 from api.services import schema
 from matching import batch_steps, pipeline
 from matching.embedding import Embedder
+from matching.lexical import Bm25Buffer
 from matching.matcher import Matcher
 from matching.store import make_engine
 from tests.factories import app_settings
@@ -70,7 +71,7 @@ def test_bm25_in_one_buffer_is_bit_for_bit_the_batchs_bm25_and_its_best(matcher:
         queries += lexical.asked(["", "heftruck schoonmaak heftruck", "qqzz"])
         wider = np.concatenate([ids, [int(ids.max()) + 1]])  # an id not indexed: the index's own way
         for every in (ids, wider):
-            buffer = batch_steps.Bm25Buffer(lexical, every)
+            buffer = Bm25Buffer(lexical, every)
             assert (buffer._scores is not None) == (every is ids)
             rng = np.random.default_rng(5)
             for terms in queries:

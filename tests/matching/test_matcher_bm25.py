@@ -1,5 +1,5 @@
 """The live search's BM25 (:meth:`matching.matcher.Matcher._text_query`) is read as the nightly batch reads it
-(:class:`matching.batch_steps.Bm25Buffer`: the eligible rows by record, the best over every record by MaxScore)
+(:class:`matching.lexical.Bm25Buffer`: the eligible rows by record, the best over every record by MaxScore)
 and gives the full scatter's numbers, also after a record changed between two searches."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from sqlmodel import Session
 
-from matching import batch_steps, pipeline
+from matching import lexical as lexical_module
+from matching import pipeline
 from matching.features import FEATURE_NAMES
 from matching.lookup import find_client, find_vacancy
 from matching.matcher import Matcher
@@ -21,9 +22,9 @@ LEXICAL = FEATURE_NAMES.index("lexical_similarity")
 @pytest.fixture
 def world(settings, embedder, monkeypatch) -> Matcher:
     """Clients with overlapping texts, two vacancies; pruning always reads (never the full scatter's fallback)."""
-    monkeypatch.setattr(batch_steps, "ESSENTIAL_SHARE", 1.0)
-    monkeypatch.setattr(batch_steps, "CANDIDATE_SHARE", 1.0)
-    monkeypatch.setattr(batch_steps, "ROWS_SHARE", 1.0)
+    monkeypatch.setattr(lexical_module, "ESSENTIAL_SHARE", 1.0)
+    monkeypatch.setattr(lexical_module, "CANDIDATE_SHARE", 1.0)
+    monkeypatch.setattr(lexical_module, "ROWS_SHARE", 1.0)
     matcher = Matcher(settings, embedder=embedder)
     with Session(matcher.engine) as session:
         make_client(session, client_nummer="K-ORDER", zelfbeschrijving="Orderpicker in een magazijn, heftruck.")
@@ -70,7 +71,7 @@ def test_a_record_changed_after_a_search_is_scored_with_its_new_text(world: Matc
     vacancy_id, leeg = _ids(world, "V-SCHOON", "K-LEEG")
     lexical = world.index.sides["clients"].lexical
     ids, before = world.pool_features(vacancy_id)
-    pruned_before = batch_steps._Pruned.of(lexical)
+    pruned_before = lexical_module._Pruned.of(lexical)
     assert pruned_before is not None
     with Session(world.engine) as session:
         make_client(
@@ -82,6 +83,6 @@ def test_a_record_changed_after_a_search_is_scored_with_its_new_text(world: Matc
     expected_ids, expected = _full_scatter_pool(world, vacancy_id)
     assert ids_after.tolist() == expected_ids.tolist()
     assert after[:, LEXICAL].astype(np.float32).tobytes() == expected.tobytes()
-    assert batch_steps._Pruned.of(lexical) is not pruned_before  # the weights by record follow the new weights
+    assert lexical_module._Pruned.of(lexical) is not pruned_before  # the weights by record follow the new weights
     old = before[ids.tolist().index(leeg), LEXICAL] if leeg in ids else 0.0
     assert after[ids_after.tolist().index(leeg), LEXICAL] > old  # its new text, full of the vacancy's words
