@@ -30,8 +30,8 @@ from sqlmodel import Session, select
 from bench.national_search_components import from_git, p
 from matching.disclosure import EVERYONE, Viewer
 from matching.domain import Client, Vacancy
+from matching.hard_filters import CandidateFilters
 from matching.matcher import Matcher
-from matching.pipeline import CandidateFilters
 from matching.settings import Settings
 
 BEFORE = "0c13d8e"  # main before the explanation step was made cheaper

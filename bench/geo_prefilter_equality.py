@@ -24,8 +24,8 @@ from sqlmodel import Session, select
 
 from matching.disclosure import EVERYONE, Viewer
 from matching.domain import Client
+from matching.hard_filters import NO_FILTERS, CandidateFilters
 from matching.matcher import Matcher
-from matching.pipeline import NO_FILTERS, CandidateFilters
 from matching.settings import Settings
 
 logger = logging.getLogger("geo_prefilter_equality")

@@ -25,8 +25,8 @@ from sqlmodel import Session, select
 from api.cli.common import matcher, settings
 from matching import pipeline, ranker
 from matching.domain import Client, Vacancy
+from matching.hard_filters import CandidateFilters
 from matching.matcher import Matcher
-from matching.pipeline import CandidateFilters
 from training.benchmark import prepare_scale_data
 
 NEW_TEXT_QUERY = Matcher._text_query

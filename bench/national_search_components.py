@@ -27,13 +27,14 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import faiss
 import numpy as np
 from scipy import sparse
 from sqlmodel import Session, select
 
-from matching import geo, pipeline
+from matching import geo, hard_filters, pipeline
 from matching import lexical as new_lex
 from matching.domain import Client, Vacancy
 from matching.features import pair_matrix
@@ -107,6 +108,9 @@ def side(ids: np.ndarray, texts: list[str], rng: np.random.Generator):
     return vectors, lexical
 
 
+NOW = SimpleNamespace(**{**vars(hard_filters), **vars(pipeline)})  # the pipeline now: step 1 in its own module
+
+
 def search(module, arrays, query: dict, kind: str, ranker, pool_size: int) -> tuple[np.ndarray, dict[str, float]]:
     """One search's array part with ``module`` (the pipeline before or after): the top 50 rows and step times."""
     clients, vacancies = arrays
@@ -177,7 +181,7 @@ def pipeline_side() -> dict:
                 "now": now,
             }
             found = {}
-            for label, module, arrays in (("before", old_pipeline, before), ("after", pipeline, (clients, vacancies))):
+            for label, module, arrays in (("before", old_pipeline, before), ("after", NOW, (clients, vacancies))):
                 found[label] = search(module, arrays, query, kind, matcher.ranker, pool_size)
                 times[label].append(found[label][1])
             one, two = found["before"][2], found["after"][2]

@@ -25,8 +25,8 @@ from sqlmodel import Session, select
 
 from bench.national_load_memory import status_mb
 from matching.domain import Client, Vacancy
+from matching.hard_filters import CandidateFilters
 from matching.matcher import Matcher
-from matching.pipeline import CandidateFilters
 from matching.settings import Settings
 from training.benchmark import _memory_holders
 

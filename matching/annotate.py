@@ -132,7 +132,7 @@ def not_shown(
     """The "niet getoond, omdat…" of one list, with its Dutch sentences.
 
     Args:
-        counts: :func:`matching.pipeline.excluded_counts` of the search.
+        counts: :func:`matching.hard_filters.excluded_counts` of the search.
         side: "klanten" or "vacatures".
         hard: How many a hard beperking conflict left out; None where beperkingen were counted for
             nobody the viewer sees.

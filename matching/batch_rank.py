@@ -10,8 +10,8 @@ the list unserved: no exposure re-ranking) for a partition of owners at once and
 * one catch-up of the indexes and one read of the kill switch per partition, one read of the
   owners' texts and one of their query vectors per partition, not per list;
 * step 1 on the records within reach only (:func:`matching.batch_steps.candidate_eligible`,
-  :func:`~matching.batch_steps.vacancy_eligible`: what :func:`~matching.pipeline.candidate_reach` and
-  :func:`~matching.pipeline.vacancy_reach` find eligible, without the counts a person reads, each
+  :func:`~matching.batch_steps.vacancy_eligible`: what :func:`~matching.hard_filters.candidate_reach` and
+  :func:`~matching.hard_filters.vacancy_reach` find eligible, without the counts a person reads, each
   bucket's distance measured once and the records kept before they are sorted) and step 2 among the
   eligible ones (:func:`matching.pipeline.pool_among`, the live search's step 2);
 * BM25 per owner bit for bit as the live search computes it, without copying the asked columns first
@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 from sqlmodel import Session, col, select
 
-from matching import batch_steps, disclosure, display_score, oversight_state, pipeline
+from matching import batch_steps, disclosure, display_score, hard_filters, oversight_state, pipeline
 from matching.domain import utcnow
 from matching.features import FEATURES, pair_matrix
 from matching.index import VectorIndex, best
@@ -109,7 +109,7 @@ class NightlyRanking:
 
     def _pool(
         self,
-        reach: pipeline.Eligible,
+        reach: hard_filters.Eligible,
         searched: Side,
         bm25: Bm25Buffer,
         query: tuple[np.ndarray, np.ndarray],

@@ -1,8 +1,8 @@
 """The nightly batch's step 1 with less work per list, each the same numbers as the parts it replaces.
 
 :mod:`matching.batch_rank` computes a list per owner; these are its per-list steps reorganised so that the
-answer stays bit for bit what :func:`matching.pipeline.candidate_eligible`,
-:func:`~matching.pipeline.vacancy_eligible` and :meth:`matching.lexical.LexicalIndex.scores_by_term` answer
+answer stays bit for bit what :func:`matching.hard_filters.candidate_eligible`,
+:func:`~matching.hard_filters.vacancy_eligible` and :meth:`matching.lexical.LexicalIndex.scores_by_term` answer
 (``tests/matching/test_batch_steps.py`` holds them equal):
 
 * step 1 measures the owner's distance to every bucket (PC4) once, not twice (``rows_within`` and
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from matching import pipeline, scoring
+from matching import hard_filters, scoring
 from matching.geo import BUCKET_SLACK_KM, Buckets
 from matching.structured import ClientArrays, VacancyArrays
 
@@ -45,16 +45,16 @@ def _kept_in_reach(
     return rows, km[buckets.of_row[rows]]
 
 
-def candidate_eligible(clients: ClientArrays, vacancies: VacancyArrays, v_row: int) -> pipeline.Eligible:
-    """:func:`matching.pipeline.candidate_eligible`, the same eligible rows, fit features and signals."""
+def candidate_eligible(clients: ClientArrays, vacancies: VacancyArrays, v_row: int) -> hard_filters.Eligible:
+    """:func:`matching.hard_filters.candidate_eligible`, the same eligible rows, fit features and signals."""
     buckets = clients.buckets
     km = buckets._km(float(vacancies.lat[v_row]), float(vacancies.lon[v_row]), False)
     rows, distance = _kept_in_reach(buckets, km, buckets.reach, None, clients.max_km)
-    return pipeline.candidates_in_reach(clients, rows, distance, vacancies, v_row)
+    return hard_filters.candidates_in_reach(clients, rows, distance, vacancies, v_row)
 
 
-def vacancy_eligible(clients: ClientArrays, c_row: int, vacancies: VacancyArrays) -> pipeline.Eligible:
-    """:func:`matching.pipeline.vacancy_eligible`, the same eligible rows, fit features and signals."""
+def vacancy_eligible(clients: ClientArrays, c_row: int, vacancies: VacancyArrays) -> hard_filters.Eligible:
+    """:func:`matching.hard_filters.vacancy_eligible`, the same eligible rows, fit features and signals."""
     buckets = vacancies.buckets
     max_km = clients.max_km[c_row]
     km = buckets._km(float(clients.lat[c_row]), float(clients.lon[c_row]), True)
@@ -62,10 +62,12 @@ def vacancy_eligible(clients: ClientArrays, c_row: int, vacancies: VacancyArrays
     one = np.array([c_row])
     hours = scoring.hours_overlap(clients, one, vacancies, rows)
     times_ok = scoring.times_workable(clients, one, vacancies, rows)
-    hard = pipeline._any_of(vacancies.full_unclosed, np.flatnonzero(clients.full_ernst[:, c_row]), rows)
+    hard = hard_filters._any_of(vacancies.full_unclosed, np.flatnonzero(clients.full_ernst[:, c_row]), rows)
     keep = (hours >= 0) & times_ok & ~hard
     eligible = rows[keep]
     fit = scoring.fit_features_for_client(clients, c_row, vacancies, eligible)
     within = np.ones(len(rows), bool)
-    structured = pipeline._fit_signals((distance, hours, times_ok, within), keep, fit, np.full(len(eligible), max_km))
-    return pipeline.Eligible(eligible, fit, structured)
+    structured = hard_filters._fit_signals(
+        (distance, hours, times_ok, within), keep, fit, np.full(len(eligible), max_km)
+    )
+    return hard_filters.Eligible(eligible, fit, structured)

@@ -18,17 +18,18 @@ from typing import Any
 import numpy as np
 from sqlmodel import Session, select
 
-from matching import annotate, disclosure, display_score, exposure, oversight_state, pipeline, quality
+from matching import annotate, disclosure, display_score, exposure, hard_filters, oversight_state, pipeline, quality
 from matching.disclosure import EVERYONE, Viewer
 from matching.domain import Client, Vacancy, utcnow
 from matching.embedding import Embedder
 from matching.errors import InvalidInputError, NotFoundError
 from matching.explain import PairFacts
 from matching.features import FEATURE_NAMES, pair_matrix
+from matching.hard_filters import NO_FILTERS, CandidateFilters, Eligibility
 from matching.index_sync import IndexSync, Side
 from matching.lexical import Bm25Buffer
 from matching.lookup import find_client, find_vacancy
-from matching.pipeline import NO_FILTERS, CandidateFilters, Eligibility, Pool
+from matching.pipeline import Pool
 from matching.ranker import WEIGHTED, LearnedRanker, RankerError, load_ranker
 from matching.results import CandidateList, CandidateResult, NotShown, VacancyList, VacancyResult
 from matching.settings import RetrievalSettings, Settings
@@ -69,7 +70,7 @@ class Matcher:
                 self.ranker_error = str(error)
                 logger.warning("shipped baseline ranker not usable, ranking by the weighted score: %s", error)
         self.ranker = self.baseline
-        # Step 1 skips the costly work on records out of reach (pipeline.candidate_eligibility_near);
+        # Step 1 skips the costly work on records out of reach (hard_filters.candidate_eligibility_near);
         # False: the plain pass over every record, for the benchmark's before/after and the equality test.
         self.prefilter = True
 
@@ -164,7 +165,7 @@ class Matcher:
             clients, vacancies = self.index.arrays()
             v_row = vacancies.position[vacancy_id]
             everyone = np.ones(len(clients.ids), bool)
-            eligibility = pipeline.candidate_eligibility(
+            eligibility = hard_filters.candidate_eligibility(
                 clients, vacancies, v_row, NO_FILTERS, everyone, prefilter=self.prefilter
             )
             text = self._text_query("vacancies", vacancy_id, "clients", clients.ids)
@@ -237,7 +238,7 @@ class Matcher:
             for vacancy_id in vacancy_ids:
                 v_row = vacancies.position.get(vacancy_id)
                 if v_row is not None and vacancies.open[v_row]:
-                    found = pipeline.candidate_eligibility(
+                    found = hard_filters.candidate_eligibility(
                         clients, vacancies, v_row, filters, full_view, rows, self.prefilter
                     )
                     counts[vacancy_id] = int(found.mask.sum())
@@ -265,7 +266,7 @@ class Matcher:
         vacancy_id: int = vacancy.id  # type: ignore[assignment]
         full_view = self._full_view(db, viewer, clients.ids)
         v_row = vacancies.position[vacancy_id]
-        eligibility = pipeline.candidate_eligibility(
+        eligibility = hard_filters.candidate_eligibility(
             clients, vacancies, v_row, filters, full_view, prefilter=self.prefilter
         )
         text = self._text_query("vacancies", vacancy_id, "clients", clients.ids)
@@ -336,7 +337,7 @@ class Matcher:
             if not viewer.everyone and client.consulent != viewer.caseload:
                 raise NotFoundError(f"klant '{client_ref}' bestaat niet; controleer het klantnummer")
             c_row = clients.position[client.id]  # type: ignore[index]
-            eligibility = pipeline.vacancy_eligibility(clients, c_row, vacancies, self.prefilter)
+            eligibility = hard_filters.vacancy_eligibility(clients, c_row, vacancies, self.prefilter)
             text = self._text_query("clients", client.id, "vacancies", vacancies.ids)  # type: ignore[arg-type]
             pool = pipeline.build_pool(eligibility, text, self.settings.retrieval.pool_size)
             score = pipeline.weighted_score(pool, self.settings.retrieval)

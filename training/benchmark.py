@@ -25,11 +25,11 @@ from sqlmodel import Session, select
 from matching import geo
 from matching.domain import Client, Vacancy, utcnow
 from matching.features import pair_matrix
+from matching.hard_filters import CandidateFilters
 from matching.index import VectorIndex
 from matching.index_sync import digest
 from matching.lexical import LexicalIndex
 from matching.matcher import Matcher
-from matching.pipeline import CandidateFilters
 from matching.settings import Settings
 from matching.side_state import read_chunks
 from training.synthetic import write_streaming

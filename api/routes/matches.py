@@ -26,7 +26,7 @@ from api.deps import Consulent, MatcherDep, Searcher, SettingsDep
 from api.routes.common import origin
 from api.routes.modellen import Rangschikker
 from api.services import matches
-from matching.pipeline import CandidateFilters
+from matching.hard_filters import CandidateFilters
 from matching.vocab import Plaatsingsvorm, Route
 
 router = APIRouter(prefix="/api/v1/matches")

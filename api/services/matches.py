@@ -34,8 +34,8 @@ from api.services.users import Rol, User
 from matching.disclosure import Viewer
 from matching.domain import Client
 from matching.errors import InvalidInputError, WerkmatchError
+from matching.hard_filters import NO_FILTERS, CandidateFilters
 from matching.matcher import Matcher
-from matching.pipeline import NO_FILTERS, CandidateFilters
 from matching.results import CandidateList, VacancyList
 from matching.settings import Settings
 

@@ -22,9 +22,9 @@ from api.services.users import Rol, User
 from api.services.voorstellen import KandidaatAfwijzing, VoorstelReden
 from matching import geo, reasons
 from matching.domain import Client, Vacancy
+from matching.hard_filters import CandidateFilters
 from matching.matcher import Matcher
 from matching.outcomes import OPEN_STATUSES, Voorstel
-from matching.pipeline import CandidateFilters
 
 AFWIJS_LABELS = dict(reasons.choices(reasons.REDENEN))  # the candidate card's list: the inbox's too
 VOORSTEL_LABELS = {

@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 from api.routes.matches import MatchKandidaten, MatchVacatures
 from matching import disclosure
 from matching.disclosure import EVERYONE, OUTSIDER, Viewer
+from matching.hard_filters import CandidateFilters
 from matching.matcher import Matcher
-from matching.pipeline import CandidateFilters
 from tests.factories import app_settings, disclosure_world, logins, running_app
 
 BANDS = {"0–5 km", "5–10 km", "10–20 km", "20–50 km", "meer dan 50 km"}

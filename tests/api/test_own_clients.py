@@ -17,9 +17,9 @@ from sqlmodel import Session, select
 
 from api.services.users import User
 from api.web import shortlist
-from matching import pipeline
+from matching import hard_filters
 from matching.domain import Vacancy
-from matching.pipeline import CandidateFilters
+from matching.hard_filters import CandidateFilters
 from tests.factories import app_settings, assert_problem, logins, make_client, make_vacancy, running_app
 
 OWN = ("K-EIGEN1", "K-EIGEN2", "K-EIGEN3", "K-EIGEN4")
@@ -130,7 +130,7 @@ def test_step_one_on_some_rows_equals_step_one_on_all_rows_there(http) -> None:
     full_view = rng.random(len(clients.ids)) < 0.5
     rows = np.sort(rng.choice(len(clients.ids), size=7, replace=False))
     for filters in (CandidateFilters(), CandidateFilters(own_only=True, max_km=5.0, min_hours=30)):
-        everyone = pipeline.candidate_eligibility(clients, vacancies, v_row, filters, full_view)
-        some = pipeline.candidate_eligibility(clients, vacancies, v_row, filters, full_view, rows)
+        everyone = hard_filters.candidate_eligibility(clients, vacancies, v_row, filters, full_view)
+        some = hard_filters.candidate_eligibility(clients, vacancies, v_row, filters, full_view, rows)
         assert (some.mask == everyone.mask[rows]).all() and (some.hard == everyone.hard[rows]).all()
         assert np.allclose(some.features.distance_km, everyone.features.distance_km[rows])

@@ -2,9 +2,9 @@
 
 An owner's BM25 terms read from its own row of the index (:meth:`LexicalIndex.terms_of`) instead of
 rendering and analysing its text again; BM25 added term by term (:meth:`LexicalIndex.scores_by_term`);
-step 1 on the records within reach (:func:`matching.pipeline.candidate_eligible`,
-:func:`~matching.pipeline.vacancy_eligible`) against :func:`~matching.pipeline.candidate_reach` and
-:func:`~matching.pipeline.vacancy_reach`.
+step 1 on the records within reach (:func:`matching.hard_filters.candidate_eligible`,
+:func:`~matching.hard_filters.vacancy_eligible`) against :func:`~matching.hard_filters.candidate_reach` and
+:func:`~matching.hard_filters.vacancy_reach`.
 
 Real parts, small: 60 generated clients and 20 vacancies (seed 11); SQLite, and PostgreSQL in the whole suite.
 """
@@ -18,7 +18,7 @@ import pytest
 from sqlmodel import Session, select
 
 from api.services import schema
-from matching import pipeline
+from matching import hard_filters
 from matching.domain import Vacancy, utcnow
 from matching.embedding import Embedder
 from matching.matcher import Matcher
@@ -90,7 +90,7 @@ def test_bm25_added_term_by_term_is_bit_for_bit_the_live_bm25(matcher: Matcher) 
     assert checked > 100
 
 
-def _same(found: pipeline.Eligible, reach: pipeline.Reach) -> None:
+def _same(found: hard_filters.Eligible, reach: hard_filters.Reach) -> None:
     assert np.array_equal(found.eligible, reach.eligible)
     for mine, theirs in ((found.fit, reach.fit), (found.structured, reach.structured)):
         assert list(mine) == list(theirs)
@@ -104,11 +104,11 @@ def test_step_one_within_reach_is_the_live_step_one(matcher: Matcher) -> None:
     nobody = np.zeros(len(clients.ids), bool)
     eligible = 0
     for v_row in range(len(vacancies.ids)):
-        found = pipeline.candidate_eligible(clients, vacancies, v_row)
-        _same(found, pipeline.candidate_reach(clients, vacancies, v_row, pipeline.NO_FILTERS, nobody))
+        found = hard_filters.candidate_eligible(clients, vacancies, v_row)
+        _same(found, hard_filters.candidate_reach(clients, vacancies, v_row, hard_filters.NO_FILTERS, nobody))
         eligible += len(found.eligible)
     for c_row in range(len(clients.ids)):
-        found = pipeline.vacancy_eligible(clients, c_row, vacancies)
-        _same(found, pipeline.vacancy_reach(clients, c_row, vacancies))
+        found = hard_filters.vacancy_eligible(clients, c_row, vacancies)
+        _same(found, hard_filters.vacancy_reach(clients, c_row, vacancies))
         eligible += len(found.eligible)
     assert eligible > 200

@@ -1,6 +1,6 @@
 """The nightly batch's reorganised step 1 and BM25 (:mod:`matching.batch_steps`) answer bit for bit what the
-parts they replace answer: :func:`matching.pipeline.candidate_eligible` and
-:func:`~matching.pipeline.vacancy_eligible` (themselves held to the live step 1 in
+parts they replace answer: :func:`matching.hard_filters.candidate_eligible` and
+:func:`~matching.hard_filters.vacancy_eligible` (themselves held to the live step 1 in
 ``test_batch_rank_parts.py``), and :meth:`matching.lexical.LexicalIndex.scores_by_term` with its best.
 
 Real parts, small: 120 generated clients and 40 vacancies (seed 23) in the ten gemeenten of the region, so
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from api.services import schema
-from matching import batch_steps, pipeline
+from matching import batch_steps, hard_filters
 from matching.embedding import Embedder
 from matching.lexical import Bm25Buffer
 from matching.matcher import Matcher
@@ -39,7 +39,7 @@ def matcher(tmp_path_factory: pytest.TempPathFactory, module_database: str, embe
     engine.dispose()
 
 
-def _same(found: pipeline.Eligible, live: pipeline.Eligible) -> None:
+def _same(found: hard_filters.Eligible, live: hard_filters.Eligible) -> None:
     assert found.eligible.dtype == live.eligible.dtype and np.array_equal(found.eligible, live.eligible)
     for mine, theirs in ((found.fit, live.fit), (found.structured, live.structured)):
         assert list(mine) == list(theirs)
@@ -52,11 +52,11 @@ def test_step_one_kept_before_sorting_is_the_batchs_step_one(matcher: Matcher) -
     eligible, empty = 0, 0
     for v_row in range(len(vacancies.ids)):
         found = batch_steps.candidate_eligible(clients, vacancies, v_row)
-        _same(found, pipeline.candidate_eligible(clients, vacancies, v_row))
+        _same(found, hard_filters.candidate_eligible(clients, vacancies, v_row))
         eligible, empty = eligible + len(found.eligible), empty + (not len(found.eligible))
     for c_row in range(len(clients.ids)):
         found = batch_steps.vacancy_eligible(clients, c_row, vacancies)
-        _same(found, pipeline.vacancy_eligible(clients, c_row, vacancies))
+        _same(found, hard_filters.vacancy_eligible(clients, c_row, vacancies))
         eligible, empty = eligible + len(found.eligible), empty + (not len(found.eligible))
     assert eligible > 1000 and empty < len(vacancies.ids) + len(clients.ids)
 

@@ -6,8 +6,8 @@ import pytest
 from sqlmodel import Session
 
 from matching.annotate import filter_sentences
+from matching.hard_filters import CandidateFilters
 from matching.matcher import Matcher
-from matching.pipeline import CandidateFilters
 from tests.factories import make_client, make_vacancy
 
 

@@ -21,8 +21,8 @@ from api.services import schema
 from matching import store, tenancy
 from matching.domain import Client, client_from_input, utcnow
 from matching.embedding import Embedder
+from matching.hard_filters import CandidateFilters
 from matching.matcher import Matcher
-from matching.pipeline import CandidateFilters
 from matching.store import Mark, change_marks, compact_changes, make_engine
 from tests.factories import app_settings, client_in, make_client, make_vacancy
 from tests.postgres import SERVICE, PostgresServer

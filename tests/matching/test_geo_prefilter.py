@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 from sqlmodel import Session, select
 
-from matching import compatibility, geo, pipeline, scoring
+from matching import compatibility, geo, hard_filters, scoring
 from matching.compatibility import Status
 from matching.disclosure import EVERYONE, Viewer
 from matching.domain import Client
+from matching.hard_filters import CandidateFilters, Eligibility
 from matching.matcher import Matcher
-from matching.pipeline import CandidateFilters, Eligibility
 from matching.settings import Settings
 from matching.structured import ClientArrays, VacancyArrays
 from training.synthetic import generate, write_to_db
@@ -93,8 +93,10 @@ def test_candidate_step_one_equals_the_plain_pass(world) -> None:
     for v_row in np.flatnonzero(vacancies.open)[:120]:
         for filters in FILTERS:
             for view in views:
-                near = pipeline.candidate_eligibility(clients, vacancies, int(v_row), filters, view)
-                plain = pipeline.candidate_eligibility(clients, vacancies, int(v_row), filters, view, prefilter=False)
+                near = hard_filters.candidate_eligibility(clients, vacancies, int(v_row), filters, view)
+                plain = hard_filters.candidate_eligibility(
+                    clients, vacancies, int(v_row), filters, view, prefilter=False
+                )
                 assert_same(near, plain, filters.whole_bestand)
         at = (vacancies.lat[v_row], vacancies.lon[v_row])
         skipped += len(clients.ids) - len(clients.buckets.rows_within(*at))
@@ -107,12 +109,12 @@ def test_candidate_step_one_equals_the_plain_pass(world) -> None:
 def test_vacancy_step_one_equals_the_plain_pass(world) -> None:
     clients, vacancies = world
     for c_row in range(0, len(clients.ids), 9):
-        near = pipeline.vacancy_eligibility(clients, c_row, vacancies)
-        plain = pipeline.vacancy_eligibility(clients, c_row, vacancies, prefilter=False)
+        near = hard_filters.vacancy_eligibility(clients, c_row, vacancies)
+        plain = hard_filters.vacancy_eligibility(clients, c_row, vacancies, prefilter=False)
         assert_same(near, plain)
         # the counts are taken within the client's reach, and there the plain pass's features agree
         within = plain.features.within_reach
-        assert near.counts == pipeline.excluded_counts(plain.features, vacancies.open, within)
+        assert near.counts == hard_filters.excluded_counts(plain.features, vacancies.open, within)
         assert near.counts["urenPassenNiet"] == int(((plain.features.hours_overlap < 0) & within).sum())
 
 

@@ -10,10 +10,10 @@ from sqlmodel import Session, select
 
 from matching.domain import Client, EmbeddingCache, utcnow
 from matching.errors import InvalidInputError, NotFoundError
+from matching.hard_filters import CandidateFilters
 from matching.index import VectorIndex
 from matching.index_sync import digest
 from matching.matcher import Matcher
-from matching.pipeline import CandidateFilters
 from tests.factories import SCHOONMAAKWERK, SCHOONMAKER, make_client, make_vacancy
 
 

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from sqlmodel import Session
 
+from matching import hard_filters, pipeline
 from matching import lexical as lexical_module
-from matching import pipeline
 from matching.features import FEATURE_NAMES
+from matching.hard_filters import NO_FILTERS
 from matching.lookup import find_client, find_vacancy
 from matching.matcher import Matcher
-from matching.pipeline import NO_FILTERS
 from tests.factories import SCHOONMAAKWERK, SCHOONMAKER, make_client, make_vacancy
 
 LEXICAL = FEATURE_NAMES.index("lexical_similarity")
@@ -43,7 +43,7 @@ def _full_scatter_pool(matcher: Matcher, vacancy_id: int) -> tuple[np.ndarray, n
     clients, vacancies = matcher.index.arrays()
     v_row = vacancies.position[vacancy_id]
     everyone = np.ones(len(clients.ids), bool)
-    eligibility = pipeline.candidate_eligibility(clients, vacancies, v_row, NO_FILTERS, everyone)
+    eligibility = hard_filters.candidate_eligibility(clients, vacancies, v_row, NO_FILTERS, everyone)
     live = matcher._text_query("vacancies", vacancy_id, "clients", clients.ids)
     state, asking = matcher.index.sides["clients"], matcher.index.sides["vacancies"]
     every = state.lexical.scores_for(asking.lexical_texts[vacancy_id], clients.ids)

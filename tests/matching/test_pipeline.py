@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from matching import pipeline, scoring
+from matching.hard_filters import CandidateFilters, Eligibility
 from matching.index import VectorIndex
-from matching.pipeline import CandidateFilters, Eligibility, Exposure, TextQuery
+from matching.pipeline import Exposure, TextQuery
 from matching.settings import RetrievalSettings
 from matching.structured import ROUTES
 
