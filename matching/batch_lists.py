@@ -1,11 +1,17 @@
 """The lists of the nightly batch match (``werkmatch batch match``, :mod:`training.batch_match`): its tables.
 
-A run (:class:`BatchRun`) writes, per partition (a range of :data:`PARTITION_IDS` record ids of one
-side, :class:`BatchPartition`), every open vacancy's top candidates (:class:`NachtKandidaat`) and
-every client's top vacancies (:class:`NachtVacature`) in one transaction with the partition's mark:
-a partition is there whole or not at all, and a restarted run skips the marked ones. A finished run
-removes the lists of the runs before it, so the database holds one night's lists (and, while a run
-is under way, the last finished night's beside the new one).
+A run (:class:`BatchRun`) writes, per partition (about ``partition_ids`` owners of one side and one
+place, :class:`BatchPartition`), every open vacancy's top candidates (:class:`NachtKandidaat`) and
+every client's top vacancies (:class:`NachtVacature`) in one transaction with the partition's mark and
+the owners it computed (:class:`BatchOwner`, an owner without a list too): a partition is there whole
+or not at all. A (re)start plans the owners not yet computed into partitions (:func:`plan`): by place
+cell (:func:`cell_of`, the PC4's woonplaats), within a cell by PC4 then id, cut into near-equal chunks,
+each keyed by its smallest owner id. Membership is fixed when a partition is planned and stored with
+its lists, never derived again from a record's place: a record that moves or changes status while a
+run goes on (or between a kill and the restart) is computed once, in the partition it was planned in,
+or, if that partition was not stored, in the next start's plan. A finished run removes the lists of
+the runs before it, so the database holds one night's lists (and, while a run is under way, the last
+finished night's beside the new one).
 
 Every list row names a client: on PostgreSQL both list tables are under the row-level security of
 migration ``0002`` (visible when the client is, :mod:`matching.tenancy`), and erasing a client
@@ -14,12 +20,15 @@ removes its rows (``ON DELETE CASCADE``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from matching import geo
 from matching.columns import moment_column, optional_moment_column
 
 KIND_MATCH = "match"
@@ -33,7 +42,7 @@ class BatchRun(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=20, index=True)
-    partition_ids: int  # record ids per partition: partition ``first`` holds ids first … first + partition_ids - 1
+    partition_ids: int  # owners per partition of one place cell, about (:func:`plan`; before 0007: record ids)
     started_at: datetime = moment_column()
     finished_at: datetime | None = optional_moment_column()
 
@@ -45,10 +54,23 @@ class BatchPartition(SQLModel, table=True):
 
     run_id: int = Field(foreign_key="batch_run.id", primary_key=True, ondelete="CASCADE")
     side: str = Field(max_length=10, primary_key=True)
-    first_id: int = Field(primary_key=True)
+    first_id: int = Field(primary_key=True)  # its smallest owner id (each owner is in one partition of a run)
+    cell: str | None = Field(default=None, max_length=60)  # the place cell its owners were planned in
     lists: int  # how many lists the partition holds (its open vacancies, or its clients)
     ranked_by: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))  # the ranker's name and version
     committed_at: datetime = moment_column()
+
+
+class BatchOwner(SQLModel, table=True):
+    """An owner (vacancy or client) a stored partition computed, with or without a list: stored with the
+    partition's lists, so a restart plans only the owners not computed yet and a reader finds the mark."""
+
+    __tablename__ = "batch_owner"
+
+    run_id: int = Field(foreign_key="batch_run.id", primary_key=True, ondelete="CASCADE")
+    side: str = Field(max_length=10, primary_key=True)
+    owner_id: int = Field(primary_key=True)
+    first_id: int  # the partition's key (with run_id and side)
 
 
 class NachtKandidaat(SQLModel, table=True):
@@ -77,12 +99,55 @@ class NachtVacature(SQLModel, table=True):
     score: int
 
 
-TABLES: tuple[type[SQLModel], ...] = (BatchRun, BatchPartition, NachtKandidaat, NachtVacature)
+TABLES: tuple[type[SQLModel], ...] = (BatchRun, BatchPartition, BatchOwner, NachtKandidaat, NachtVacature)
 
 
-def partition_of(record_id: int, partition_ids: int) -> int:
-    """The first id of the partition that holds ``record_id``."""
-    return record_id - record_id % partition_ids
+@dataclass(frozen=True)
+class Planned:
+    """A partition planned: its side, key (smallest owner id), place cell and owners in the order computed."""
+
+    side: str
+    first: int
+    cell: str
+    owners: tuple[int, ...]
+
+
+def cell_of(postcode: str) -> str:
+    """The place cell of a record: the woonplaats of its PC4 (GeoNames' ``plaats``), or ``?`` and its PC4.
+
+    A woonplaats rather than a grid cell or a postcode prefix: at national size (partitions of at most 100) the
+    owners of one partition lie within 1.9–2.5 km of each other in 9 partitions of 10, 99 % of their pairs
+    within 5 km and 86–92 % at one PC4 (what their reach shares exactly); a PC3 prefix gives 5.0–6.1 km and
+    60–84 %, a grid of 0.05° 3.8–4.1 km and 67–86 %, with 10–20 % fewer partitions
+    (``bench/batch_match_cells.py``, ``bench/results/national-batch-cells-s30-p.json``)."""
+    place = geo.place_of(postcode)
+    return place if place is not None else f"?{(postcode or '')[:4]}"
+
+
+def plan(side: str, owners: Iterable[tuple[int, str]], size: int) -> list[Planned]:
+    """The owners ``(id, postcode)`` of ``side`` in partitions of about ``size`` (at most ``size``) per place
+    cell: sorted by cell, PC4 and id, each cell cut into ``ceil(n / size)`` chunks of near-equal length (no small
+    remainder). Deterministic: the same owners give the same partitions, whatever order they come in."""
+    by_cell: dict[str, list[tuple[str, int]]] = {}
+    for owner, postcode in owners:
+        by_cell.setdefault(cell_of(postcode), []).append(((postcode or "")[:4], int(owner)))
+    planned = []
+    for cell in sorted(by_cell):
+        members = [owner for _, owner in sorted(by_cell[cell])]
+        count = -(-len(members) // size)
+        base, extra = divmod(len(members), count)
+        start = 0
+        for chunk in range(count):
+            part = tuple(members[start : start + base + (chunk < extra)])
+            start += len(part)
+            planned.append(Planned(side, min(part), cell, part))
+    return planned
+
+
+def mark_of(session: Session, run_id: int, side: str, owner_id: int) -> BatchPartition | None:
+    """The mark of the partition of run ``run_id`` that computed ``owner_id`` of ``side``, or None."""
+    owner = session.get(BatchOwner, (run_id, side, owner_id))
+    return None if owner is None else session.get(BatchPartition, (run_id, side, owner.first_id))
 
 
 def latest_finished(session: Session, kind: str = KIND_MATCH) -> BatchRun | None:

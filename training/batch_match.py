@@ -9,26 +9,27 @@ person opens is). Candidates are ranked as for a viewer without a caseload (an a
 role that may see the live list, cut as the live list is (:mod:`api.services.batch_lists`). A
 client's vacancies are ranked as the client's own consulent's live search ranks them.
 
-How: the driver (this process) takes the batch lock (:func:`training.batch_embed.batch_lock`: one
-batch per database) and cuts both sides into partitions of :data:`PARTITION_IDS` record ids. A
-Ray Data pipeline (``ray.data.from_items`` → ``map_batches`` over a pool of :class:`ListWorker`
-actors, each with its own read-only matcher that loads the index files, as any reader of the data
-directory does; the records are read once per night, not once per worker: the first worker reads them
+How: the driver (this process) takes the batch lock (:func:`training.batch_embed.batch_lock`: one batch per
+database) and plans both sides' owners not yet computed into partitions of about :data:`PARTITION_IDS` owners
+of one place (:func:`matching.batch_lists.plan`: owners of one partition share their reach, so a worker's
+caches serve all of them). A Ray Data pipeline (``ray.data.from_items`` → ``map_batches`` over a pool of
+:class:`ListWorker` actors, each with its own read-only matcher that loads the index files, as any reader of
+the data directory does; the records are read once per night, not once per worker: the first worker reads them
 and writes the prepared indexes into the data directory, the others wait for that file and take it
 (:mod:`matching.prepared_snapshot`; the next night takes it too and catches up with the day's changes)
-computes a partition's lists; the driver stores each finished partition with its
-mark in one transaction (:mod:`matching.batch_lists`). The driver does not read the index itself:
-a worker says, per partition, whether it lacked a record's current vector (the files behind the
-database by more than a reader embeds itself); only then does the driver bring the files up to
-date and have those partitions computed again (:func:`_compute`). Killed at any
-moment, the same command resumes the unfinished run: marked partitions are skipped, a partition is
-stored whole or not at all, so no list is lost or stored twice. A killed worker is restarted by Ray
-and its partition computed again (nothing of it was stored). A finished run replaces the previous
-night's lists. Ray starts as ``batch embed``'s does (:func:`training.batch_embed.start_ray`): locally
-sized by :class:`training.batch_embed.RaySizing`, or the cluster of ``RAY_ADDRESS``; the workers then
-need the database and the data directory's index files (a shared volume), where the prepared indexes
-and their lock file (``flock``) lie too; a node with its own copy of the data directory reads the
-records once itself, and a read-only one has every worker read them (as before).
+computes a partition's lists; the driver stores each finished partition with its mark and its owners in one
+transaction (:mod:`matching.batch_lists`). The driver does not read the index itself: a worker says, per
+partition, whether it lacked a record's current vector (the files behind the database by more than a reader
+embeds itself); only then does the driver bring the files up to date and have those partitions computed again
+(:func:`_compute`). Killed at any moment, the same command resumes the unfinished run: it plans only the
+owners no stored partition computed, a partition is stored whole or not at all with its owners, so no list is
+lost or stored twice, also of a record that moved or changed status meanwhile (its partition is fixed when
+planned). A killed worker is restarted by Ray and its partition computed again (nothing of it was stored). A
+finished run replaces the previous night's lists. Ray starts as ``batch embed``'s does
+(:func:`training.batch_embed.start_ray`): locally sized by :class:`training.batch_embed.RaySizing`, or the
+cluster of ``RAY_ADDRESS``; the workers then need the database and the data directory's index files (a shared
+volume), where the prepared indexes and their lock file (``flock``) lie too; a node with its own copy of the
+data directory reads the records once itself, and a read-only one has every worker read them (as before).
 """
 
 from __future__ import annotations
@@ -55,11 +56,13 @@ from matching import prepared_snapshot
 from matching.batch_lists import (
     KIND_MATCH,
     SIDES,
+    BatchOwner,
     BatchPartition,
     BatchRun,
     NachtKandidaat,
     NachtVacature,
-    partition_of,
+    Planned,
+    plan,
 )
 from matching.batch_rank import NightlyRanking
 from matching.domain import Client, Vacancy, VacancyStatus, utcnow
@@ -73,10 +76,10 @@ from training.batch_embed import RaySizing, batch_lock, start_ray
 
 logger = logging.getLogger(__name__)
 
-PARTITION_IDS = 100  # record ids per partition: ~100 searches, a few seconds of one core
+PARTITION_IDS = 100  # owners per partition of one place (at most; ~80 on average): a second or two of one core
 CANDIDATES_TOP = 50
 VACANCIES_TOP = 20
-Part = tuple[str, int]  # (side, first id)
+Part = tuple[str, int]  # (side, first id): a partition's key in its run
 
 
 @dataclass(frozen=True)
@@ -133,9 +136,9 @@ class ListWorker:
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         lists, cpu, missing = [], [], []
-        for side, first, size in zip(batch["side"], batch["first"], batch["size"], strict=True):
+        for side, owners in zip(batch["side"], batch["owners"], strict=True):
             start = time.process_time()
-            lists.append(json.dumps(self.partition_lists(str(side), int(first), int(size))))
+            lists.append(json.dumps(self.owner_lists(str(side), _owners(str(owners)))))
             cpu.append(time.process_time() - start)
             # records whose current vector this worker lacks (the index files behind, too many to embed itself)
             missing.append(sum(self.matcher.index.pending().values()))
@@ -144,14 +147,20 @@ class ListWorker:
         return {**batch, **found, "pid": np.full(len(lists), os.getpid()), "prepared": started}
 
     def partition_lists(self, side: str, first: int, size: int) -> list[dict[str, Any]]:
-        """The lists of one partition: per owner (vacancy or client id) its ranked ids and scores."""
+        """The lists of the owners with ids ``first`` … ``first + size - 1`` (the partitions before 0007; benches)."""
+        return self.owner_lists(side, list(range(first, first + size)))
+
+    def owner_lists(self, side: str, planned: list[int]) -> list[dict[str, Any]]:
+        """The lists of one partition's owners (vacancy or client ids, in the order given; an owner gone, or a
+        vacancy no longer open, is left out): per owner its ranked ids and scores."""
         matcher = self.matcher
         with Session(matcher.engine) as session:
             table = Vacancy if side == "vacatures" else Client
-            query = select(table.id).where(col(table.id) >= first, col(table.id) < first + size)
+            query = select(table.id).where(col(table.id).in_(planned))
             if side == "vacatures":
                 query = query.where(Vacancy.status == VacancyStatus.OPEN.value)
-            owners = list(session.exec(query.order_by(col(table.id))))
+            present = set(session.exec(query))
+        owners = [owner for owner in planned if owner in present]
         if side == "vacatures":
             found = self.ranking.candidate_lists(owners, CANDIDATES_TOP)
         else:
@@ -186,23 +195,33 @@ def _current_run(engine: Engine, partition_ids: int) -> tuple[BatchRun, bool]:
         return run, resumed
 
 
-def run_partitions(engine: Engine, run: BatchRun) -> tuple[list[Part], set[Part]]:
-    """Every partition of the run (of the records there now), and those already stored."""
+def run_partitions(engine: Engine, run: BatchRun) -> tuple[list[Planned], set[Part]]:
+    """The partitions left to compute (the open vacancies and the clients there now that no stored partition of
+    the run computed, planned by place: :func:`matching.batch_lists.plan`), and the keys of those stored."""
     size = run.partition_ids
     with Session(engine) as session:
-        vacancies = session.exec(select(Vacancy.id).where(Vacancy.status == VacancyStatus.OPEN.value))
-        parts = {("vacatures", partition_of(int(found), size)) for found in vacancies}  # type: ignore[arg-type]
-        clients = session.exec(select(Client.id).execution_options(yield_per=50_000))
-        parts |= {("klanten", partition_of(int(found), size)) for found in clients}  # type: ignore[arg-type]
+        computed = session.exec(select(BatchOwner.side, BatchOwner.owner_id).where(BatchOwner.run_id == run.id))
+        done: dict[str, set[int]] = {side: set() for side in SIDES}
+        for side, owner in computed:
+            done[side].add(owner)
+        vacancies = session.exec(
+            select(Vacancy.id, Vacancy.postcode).where(Vacancy.status == VacancyStatus.OPEN.value)
+        ).all()
+        clients = session.exec(select(Client.id, Client.postcode).execution_options(yield_per=50_000)).all()
         stored = session.exec(
             select(BatchPartition.side, BatchPartition.first_id).where(BatchPartition.run_id == run.id)
         )
-        done = {(side, first) for side, first in stored}
-    return sorted(parts), done
+        marks = {(side, first) for side, first in stored}
+    left = []
+    for side, owners in (("klanten", clients), ("vacatures", vacancies)):
+        left += plan(side, ((owner, postcode) for owner, postcode in owners if owner not in done[side]), size)  # type: ignore[misc]
+    return left, marks
 
 
-def store_partition(engine: Engine, run_id: int, side: str, first: int, lists: list[dict[str, Any]]) -> int:
-    """A partition's lists and its mark, in one transaction; 0 when it was stored already. Returns rows."""
+def store_partition(engine: Engine, run_id: int, part: Planned | tuple[str, int], lists: list[dict[str, Any]]) -> int:
+    """A partition's lists, its mark and its owners, in one transaction; 0 when it was stored already. Returns
+    rows. ``part`` without owners (``(side, first)``: a bench) marks no owner."""
+    side, first = part if isinstance(part, tuple) else (part.side, part.first)
     table = NachtKandidaat if side == "vacatures" else NachtVacature
     owner, item = ("vacancy_id", "client_id") if side == "vacatures" else ("client_id", "vacancy_id")
     rows = [
@@ -214,8 +233,14 @@ def store_partition(engine: Engine, run_id: int, side: str, first: int, lists: l
     with Session(engine) as session:
         if session.get(BatchPartition, (run_id, side, first)) is not None:
             return 0
-        session.add(BatchPartition(run_id=run_id, side=side, first_id=first, lists=len(lists), ranked_by=ranked_by))
+        cell = None if isinstance(part, tuple) else part.cell
+        session.add(
+            BatchPartition(run_id=run_id, side=side, first_id=first, cell=cell, lists=len(lists), ranked_by=ranked_by)
+        )
         session.flush()
+        if not isinstance(part, tuple):
+            owners = [(run_id, side, owner, first) for owner in part.owners]
+            _insert_rows(session.connection(), "batch_owner", ("run_id", "side", "owner_id", "first_id"), owners)
         if rows:
             _insert_rows(session.connection(), table.__tablename__, ("run_id", owner, item, *LIST_VALUES), rows)  # type: ignore[attr-defined]
         session.commit()
@@ -223,7 +248,7 @@ def store_partition(engine: Engine, run_id: int, side: str, first: int, lists: l
 
 
 LIST_VALUES = ("rank", "ranking_score", "score")
-_ARRAY_TYPES = {"ranking_score": "float8[]"}  # every other list column is an integer
+_ARRAY_TYPES = {"ranking_score": "float8[]", "side": "text[]"}  # every other column is an integer
 
 
 def _insert_rows(connection: Connection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
@@ -241,6 +266,11 @@ def _insert_rows(connection: Connection, table: str, columns: tuple[str, ...], r
         connection.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
 
 
+def _owners(joined: str) -> list[int]:
+    """A partition's owners as the pipeline carries them (ids joined by commas)."""
+    return [int(owner) for owner in joined.split(",") if owner]
+
+
 def _finish(engine: Engine, run_id: int) -> None:
     """Mark the run finished and remove every earlier run's lists (they are replaced)."""
     with Session(engine) as session:
@@ -249,7 +279,7 @@ def _finish(engine: Engine, run_id: int) -> None:
         run.finished_at = utcnow()
         session.add(run)
         older = select(BatchRun.id).where(BatchRun.kind == KIND_MATCH, col(BatchRun.id) < run_id)
-        for table in (NachtKandidaat, NachtVacature, BatchPartition):
+        for table in (NachtKandidaat, NachtVacature, BatchOwner, BatchPartition):
             session.execute(delete(table).where(col(table.run_id).in_(older)))
         session.execute(delete(BatchRun).where(col(BatchRun.id).in_(older)))
         session.commit()
@@ -266,14 +296,14 @@ class _Computed:
     rows: int
     cpu: dict[str, float]  # the workers' CPU seconds per side, on the stored partitions
     storing: float
-    behind: list[Part]  # computed by a worker that lacked vectors (the index files behind): not stored
+    behind: list[Planned]  # computed by a worker that lacked vectors (the index files behind): not stored
 
 
 def _run_lists(
     settings: Settings,
     engine: Engine,
     run: BatchRun,
-    todo: list[Part],
+    todo: list[Planned],
     workers: int,
     bar: tqdm,
     on_partition: OnPartition | None,
@@ -287,7 +317,8 @@ def _run_lists(
     assert run.id is not None
     if not todo:
         return
-    items = [{"side": side, "first": first, "size": run.partition_ids} for side, first in todo]
+    planned = {(part.side, part.first): part for part in todo}
+    items = [{"side": part.side, "first": part.first, "owners": ",".join(map(str, part.owners))} for part in todo]
     dataset = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
         ListWorker,
         fn_constructor_args=(settings,),
@@ -296,12 +327,13 @@ def _run_lists(
         num_cpus=1,  # Ray Data restarts a killed actor and retries its partition (max_restarts=-1 by default)
     )
     for row in dataset.iter_rows():
+        part = planned[str(row["side"]), int(row["first"])]
         if int(row["missing"]):
-            done.behind.append((str(row["side"]), int(row["first"])))
+            done.behind.append(part)
             continue
         start = time.perf_counter()
         lists = json.loads(row["lists"])
-        done.rows += store_partition(engine, run.id, row["side"], int(row["first"]), lists)
+        done.rows += store_partition(engine, run.id, part, lists)
         done.storing += time.perf_counter() - start
         done.lists[row["side"]] += len(lists)
         done.cpu[row["side"]] += float(row["cpu"])
@@ -314,7 +346,7 @@ def _compute(
     settings: Settings,
     engine: Engine,
     run: BatchRun,
-    todo: list[Part],
+    todo: list[Planned],
     workers: int,
     bar: tqdm,
     on_partition: OnPartition | None,
@@ -350,11 +382,11 @@ def _compute(
     return done, syncing
 
 
-def _limited(todo: list[Part], limit: int | None) -> list[Part]:
+def _limited(todo: list[Planned], limit: int | None) -> list[Planned]:
     """The first ``limit`` partitions of each side of ``todo`` (all of them without a limit)."""
     if limit is None:
         return todo
-    return [part for side in SIDES for part in [part for part in todo if part[0] == side][:limit]]
+    return [part for side in SIDES for part in [part for part in todo if part.side == side][:limit]]
 
 
 def match_bestand(
@@ -375,7 +407,7 @@ def match_bestand(
         settings: the data directory (index files, lock), the database, the ranker.
         engine: the database the lists go into.
         workers: Ray Data actors, one CPU each (default: the cluster's CPUs).
-        partition_ids: record ids per partition of a new run (a resumed run keeps its own).
+        partition_ids: owners per partition (at most, of one place) of a new run (a resumed run keeps its own).
         sizing: local Ray's size (default: this machine's CPUs, a 1 GB object store).
         progress: a progress bar (partitions stored/total).
         embedder: the model for bringing the index files up to date (default: loaded from settings).
@@ -391,15 +423,15 @@ def match_bestand(
     with batch_lock(settings, engine):
         start = time.perf_counter()
         run, resumed = _current_run(engine, partition_ids)
-        parts, stored = run_partitions(engine, run)
-        todo = [part for part in parts if part not in stored]
+        todo, stored = run_partitions(engine, run)
         now = _limited(todo, limit)
         prepared = time.perf_counter() - start
-        logger.info("run %s: %d partitions, %d stored before, %d to do", run.id, len(parts), len(stored), len(todo))
+        total = len(stored) + len(todo)
+        logger.info("run %s: %d partitions, %d stored before, %d to do", run.id, total, len(stored), len(todo))
         started = start_ray(sizing or RaySizing())
         count = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         ray.data.DataContext.get_current().enable_progress_bars = False  # ours counts stored partitions
-        bar = tqdm(total=len(parts), initial=len(stored), desc="batch match", unit="partitie", disable=not progress)
+        bar = tqdm(total=total, initial=len(stored), desc="batch match", unit="partitie", disable=not progress)
         try:
             with bar:
                 done, syncing = _compute(settings, engine, run, now, count, bar, on_partition, embedder)
@@ -418,7 +450,7 @@ def match_bestand(
     report = MatchReport(
         run_id=run.id,  # type: ignore[arg-type]
         resumed=resumed,
-        partitions=len(parts),
+        partitions=total,
         done_before=len(stored),
         vacancy_lists=done.lists["vacatures"],
         client_lists=done.lists["klanten"],

@@ -66,7 +66,10 @@ def batch_match(
     partition: Annotated[
         int,
         typer.Option(
-            "--partition", min=1, help="Record-id's per partitie (een nieuwe run; een hervatte houdt de zijne)."
+            "--partition",
+            min=1,
+            help="Hoogstens zoveel vacatures of klanten van één woonplaats per partitie "
+            "(een nieuwe run; een hervatte houdt de zijne).",
         ),
     ] = 100,
     object_store_mb: Annotated[

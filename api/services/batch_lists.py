@@ -26,7 +26,7 @@ from api.services.matches import Trace, other_gemeenten, viewer_for
 from api.services.users import Rol, User
 from matching import compatibility
 from matching.annotate import offered_by
-from matching.batch_lists import BatchPartition, NachtKandidaat, NachtVacature, latest_finished, partition_of
+from matching.batch_lists import BatchPartition, NachtKandidaat, NachtVacature, latest_finished, mark_of
 from matching.compatibility import Status
 from matching.disclosure import Viewer
 from matching.domain import Client, Vacancy, utcnow
@@ -108,7 +108,7 @@ def nightly_candidates(settings: Settings, session: Session, user: User, number:
     run = latest_finished(session)
     if run is None or run.id is None:
         raise _not_found(vacancy.vacature_nummer)
-    mark = session.get(BatchPartition, (run.id, "vacatures", partition_of(vacancy.id or 0, run.partition_ids)))
+    mark = mark_of(session, run.id, "vacatures", vacancy.id or 0)
     rows = _rows(session, viewer, vacancy, run.id)
     if mark is None or not rows:
         raise _not_found(vacancy.vacature_nummer)
@@ -176,7 +176,7 @@ def nightly_vacancies(settings: Settings, session: Session, user: User, number: 
     run = latest_finished(session)
     mark, rows = None, []
     if run is not None and run.id is not None:
-        mark = session.get(BatchPartition, (run.id, "klanten", partition_of(client.id or 0, run.partition_ids)))
+        mark = mark_of(session, run.id, "klanten", client.id or 0)
         query = (
             select(NachtVacature, Vacancy)
             .join(Vacancy, col(Vacancy.id) == NachtVacature.vacancy_id)

@@ -257,8 +257,9 @@ def test_0006_counts_changes_on_a_filled_database_and_goes_back_to_0005(database
         make_vacancy(session, vacature_nummer="V-TEL")
     rows_before = _row_counts(engine)
     schema.upgrade(engine)
-    assert migrations.current(engine) == "0006"
-    assert {name: count for name, count in _row_counts(engine).items() if name != "record_change"} == rows_before
+    assert migrations.current(engine) == migrations.head()
+    after = _row_counts(engine)
+    assert {name: after[name] for name in rows_before} == rows_before and not after.get("batch_owner")
     assert _triggers(engine) >= {"client_insert_counted", "client_delete_counted", "vacancy_delete_counted"}
     with Session(engine) as session:
         before = store.change_marks(session)

@@ -30,7 +30,16 @@ from sqlmodel import Session, select
 
 from api.services import schema
 from matching import prepared_snapshot
-from matching.batch_lists import BatchPartition, BatchRun, NachtKandidaat, NachtVacature, latest_finished
+from matching.batch_lists import (
+    BatchOwner,
+    BatchPartition,
+    BatchRun,
+    NachtKandidaat,
+    NachtVacature,
+    cell_of,
+    latest_finished,
+    mark_of,
+)
 from matching.disclosure import EVERYONE, OUTSIDER
 from matching.domain import Client, Vacancy, utcnow
 from matching.embedding import Embedder
@@ -103,7 +112,7 @@ def _stored(engine: Engine) -> Lists:
 
 def _reset(engine: Engine) -> None:
     with Session(engine) as session:
-        for table in (NachtKandidaat, NachtVacature, BatchPartition, BatchRun):
+        for table in (NachtKandidaat, NachtVacature, BatchOwner, BatchPartition, BatchRun):
             session.exec(delete(table))  # type: ignore[call-overload]
         session.commit()
 
@@ -299,3 +308,92 @@ def test_a_record_changed_after_the_prepared_indexes_were_written_is_in_the_next
             client.updated_at = utcnow()
             session.add(client)
             session.commit()
+
+
+def _computed(engine: Engine) -> dict[tuple[str, int], int]:
+    """Every owner a stored partition computed: (side, owner id) → the partition's key."""
+    with Session(engine) as session:
+        return {(row.side, row.owner_id): row.first_id for row in session.exec(select(BatchOwner))}
+
+
+def _rows_of(engine: Engine, client_id: int) -> list[tuple[int, int, float, int]]:
+    with Session(engine) as session:
+        query = select(NachtVacature).where(NachtVacature.client_id == client_id).order_by(NachtVacature.rank)
+        return [(row.rank, row.vacancy_id, row.ranking_score, row.score) for row in session.exec(query)]
+
+
+def test_partitions_hold_owners_of_one_place_and_every_owner_once(world: World) -> None:
+    _reset(world.engine)
+    report = _match(world, workers=2, partition_ids=8)
+    computed = _computed(world.engine)
+    with Session(world.engine) as session:
+        places = {("klanten", c.id): cell_of(c.postcode) for c in session.exec(select(Client))}
+        places |= {("vacatures", v.id): cell_of(v.postcode) for v in session.exec(select(Vacancy)) if v.is_open}
+        marks = {(m.side, m.first_id): m for m in session.exec(select(BatchPartition))}
+    assert set(computed) == set(places)  # every client and open vacancy once, the closed ones not
+    owners: dict[tuple[str, int], list[int]] = {}
+    for (side, owner), first in computed.items():
+        owners.setdefault((side, first), []).append(owner)
+    assert set(owners) == set(marks) and len(marks) == report.partitions
+    for (side, first), members in owners.items():
+        assert min(members) == first and len(members) <= 8
+        assert {places[side, owner] for owner in members} == {marks[side, first].cell}  # one place a partition
+    assert len({mark.cell for mark in marks.values()}) > 5
+    assert _stored(world.engine) == world.reference
+
+
+def test_a_record_that_moves_or_closes_between_a_kill_and_the_restart_is_computed_once(world: World) -> None:
+    # a start cut short after one partition per side (as a killed driver leaves it); then one client whose list
+    # is stored moves into a place not computed yet and one not computed yet moves into the stored partition's
+    # place (partitions derived from a record's place now would list the first twice and the second never), one
+    # vacancy not computed yet closes, and the run is resumed
+    _reset(world.engine)
+    first = _match(world, workers=1, partition_ids=8, limit=1)
+    assert not first.finished
+    before = _computed(world.engine)
+    with Session(world.engine) as session:
+        clients = {c.id: c for c in session.exec(select(Client).order_by(Client.id))}
+        vacancies = [v for v in session.exec(select(Vacancy).order_by(Vacancy.id)) if v.is_open]
+    done = next(c for c in clients.values() if ("klanten", c.id) in before and _rows_of(world.engine, c.id or 0))
+    waiting = next(
+        c for c in clients.values() if ("klanten", c.id) not in before and cell_of(c.postcode) != cell_of(done.postcode)
+    )
+    closing = next(v for v in vacancies if ("vacatures", v.id) not in before)
+    done_rows = _rows_of(world.engine, done.id or 0)
+    places = {done.id: done.postcode, waiting.id: waiting.postcode}
+    _change(world, {done.id: waiting.postcode, waiting.id: done.postcode}, closing.id, "gesloten")
+    try:
+        rest = _match(world, workers=2)
+        assert rest.resumed and rest.finished and rest.done_before == 2
+        computed = _computed(world.engine)
+        with Session(world.engine) as session:
+            assert set(computed) == {("klanten", c) for c in clients} | {
+                ("vacatures", v.id) for v in vacancies if v.id != closing.id
+            }  # each once (the key), the closed vacancy never
+            assert computed["klanten", done.id] == before["klanten", done.id]  # where it was first computed
+            assert mark_of(session, rest.run_id, "klanten", waiting.id or 0) is not None
+        assert _rows_of(world.engine, done.id or 0) == done_rows  # its list of before the move, stored once
+        live = _live_now(world)
+        stored = _stored(world.engine)
+        moved = ("klanten", done.client_nummer)
+        assert ("vacatures", closing.vacature_nummer) not in stored
+        assert {key: items for key, items in stored.items() if key != moved} == {
+            key: items for key, items in live.items() if key != moved
+        }
+        assert stored[moved] != live.get(moved)  # it moved after its list was made: tonight's list is of before
+    finally:
+        _change(world, places, closing.id, "open")
+
+
+def _change(world: World, postcodes: dict[int | None, str], vacancy_id: int | None, status: str) -> None:
+    with Session(world.engine) as session:
+        for client_id, postcode in postcodes.items():
+            client = session.get(Client, client_id)
+            assert client is not None
+            client.postcode, client.updated_at = postcode, utcnow()
+            session.add(client)
+        vacancy = session.get(Vacancy, vacancy_id)
+        assert vacancy is not None
+        vacancy.status, vacancy.updated_at = status, utcnow()
+        session.add(vacancy)
+        session.commit()
