@@ -108,6 +108,7 @@ def pair_matrix(
     dense: np.ndarray,
     lexical: np.ndarray,
     now: datetime,
+    fit: dict[str, np.ndarray] | None = None,
 ) -> np.ndarray:
     """The features of aligned (client, vacancy) pairs, columns in :data:`FEATURE_NAMES` order.
 
@@ -119,6 +120,8 @@ def pair_matrix(
         dense: Raw cosine similarity per pair.
         lexical: BM25 per pair, divided by the best of its query (as :func:`matching.pipeline.build_pool` does).
         now: The moment profile freshness is measured at (naive means UTC).
+        fit: The pairs' competence and occupation fields where known (:func:`matching.scoring.fit_features`'
+            values and types, e.g. step 1's for the eligible rows); None: computed here.
 
     Returns:
         float32 array of shape (len(c_rows), len(FEATURES)), without NaN.
@@ -131,7 +134,7 @@ def pair_matrix(
             f"pair_matrix kreeg {n} clientrijen, {len(v_rows)} vacaturerijen, {len(dense)} dense- en "
             f"{len(lexical)} lexicale scores; geef per paar precies één van elk"
         )
-    pairs = scoring.pair_features(clients, c_rows, vacancies, v_rows)
+    pairs = scoring.pair_features(clients, c_rows, vacancies, v_rows, fit)
     columns = {
         "dense_similarity": dense,
         "lexical_similarity": lexical,

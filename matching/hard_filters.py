@@ -459,6 +459,100 @@ def vacancy_eligibility_near(clients: ClientArrays, c_row: int, vacancies: Vacan
     return Eligibility(features, mask, hard, structured, counts)
 
 
+# the fields of scoring.PairFeatures that scoring.fit_features computes
+FIT_FIELDS = (
+    "required_total",
+    "required_matched",
+    "optional_total",
+    "optional_matched",
+    "experience_years",
+    "wishes_occupation",
+)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Step 1 as a shown list reads it: the eligible rows alone, nothing spread over every record.
+
+    :class:`Eligibility` holds step 1 per record of the searched side (400,000 at national size); a list
+    reads only the eligible rows' signals and distances and, of the rest, counts. ``Listing.of`` reads them
+    from an :class:`Eligibility`; :func:`candidate_listing` and :func:`vacancy_listing` from the reach
+    (:func:`candidate_reach`, :func:`vacancy_reach`), the same values without the arrays over every record.
+    """
+
+    eligible: np.ndarray  # rows (ascending) that passed every hard filter
+    structured: dict[str, np.ndarray]  # per eligible row: the structured signals
+    distance: np.ndarray  # per eligible row: km
+    fit: dict[str, np.ndarray]  # per eligible row: the competence and occupation fields (scoring.fit_features)
+    hard: np.ndarray  # rows (ascending) left out for a hard beperking conflict
+    counts: dict[str, int]  # as :attr:`Eligibility.counts`
+    outside_filters: int = 0  # candidate lists: how many the consulent's filters left out
+    filter_counts: dict[str, int] | None = None
+    hard_counts: dict[str, int] | None = None
+
+    @classmethod
+    def of(cls, eligibility: Eligibility) -> Listing:
+        eligible = np.flatnonzero(eligibility.mask)
+        outside = eligibility.outside_filters
+        return cls(
+            eligible,
+            {name: values[eligible] for name, values in eligibility.structured.items()},
+            eligibility.features.distance_km[eligible],
+            {name: getattr(eligibility.features, name)[eligible] for name in FIT_FIELDS},
+            np.flatnonzero(eligibility.hard),
+            eligibility.counts,
+            0 if outside is None else int(np.count_nonzero(outside)),
+            eligibility.filter_counts,
+            eligibility.hard_counts,
+        )
+
+
+def candidate_listing(
+    clients: ClientArrays,
+    vacancies: VacancyArrays,
+    v_row: int,
+    filters: CandidateFilters,
+    full_view: np.ndarray,
+    prefilter: bool = True,
+) -> Listing:
+    """``Listing.of(candidate_eligibility(...))``, the same values; with ``prefilter`` read from the reach."""
+    if not prefilter:
+        return Listing.of(candidate_eligibility(clients, vacancies, v_row, filters, full_view, prefilter=False))
+    reach = candidate_reach(clients, vacancies, v_row, filters, full_view)
+    assert reach.failed is not None
+    aspects = np.flatnonzero(vacancies.full_unclosed[:, v_row])
+    hard = _any_of(clients.full_ernst, aspects) & full_view  # every client's, for the counts per aspect
+    return Listing(
+        reach.eligible,
+        reach.structured,
+        reach.distance[np.searchsorted(reach.near, reach.eligible)],
+        reach.fit,
+        np.flatnonzero(hard),
+        _counts_near(len(clients.ids), 0, reach.hours, reach.times_ok, reach.within, reach.counted),
+        int(np.count_nonzero(reach.failed)),
+        reach.filter_counts,
+        _hard_counts(clients.full_ernst, aspects, hard),
+    )
+
+
+def vacancy_listing(clients: ClientArrays, c_row: int, vacancies: VacancyArrays, prefilter: bool = True) -> Listing:
+    """``Listing.of(vacancy_eligibility(...))``, the same values; with ``prefilter`` read from the reach."""
+    if not prefilter:
+        return Listing.of(vacancy_eligibility(clients, c_row, vacancies, prefilter=False))
+    m = len(vacancies.ids)
+    reach = vacancy_reach(clients, c_row, vacancies)
+    hard = _any_of(vacancies.full_unclosed, np.flatnonzero(clients.full_ernst[:, c_row])) & vacancies.open
+    closed = m - int(np.count_nonzero(vacancies.open))
+    return Listing(
+        reach.eligible,
+        reach.structured,
+        reach.distance[np.searchsorted(reach.near, reach.eligible)],
+        reach.fit,
+        np.flatnonzero(hard),
+        _counts_near(m, closed, reach.hours, reach.times_ok, reach.within, reach.within),
+    )
+
+
 def excluded_counts(features: scoring.PairFeatures, open_: np.ndarray, counted: np.ndarray) -> dict[str, int]:
     """How many pairs each hard filter removed ("niet getoond, omdat…"); a pair can count more than once.
 

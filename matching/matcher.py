@@ -25,7 +25,7 @@ from matching.embedding import Embedder
 from matching.errors import InvalidInputError, NotFoundError
 from matching.explain import PairFacts
 from matching.features import FEATURE_NAMES, pair_matrix
-from matching.hard_filters import NO_FILTERS, CandidateFilters, Eligibility
+from matching.hard_filters import NO_FILTERS, CandidateFilters, Listing
 from matching.index_sync import IndexSync, Side
 from matching.lexical import Bm25Buffer
 from matching.lookup import find_client, find_vacancy
@@ -266,16 +266,13 @@ class Matcher:
         vacancy_id: int = vacancy.id  # type: ignore[assignment]
         full_view = self._full_view(db, viewer, clients.ids)
         v_row = vacancies.position[vacancy_id]
-        eligibility = hard_filters.candidate_eligibility(
-            clients, vacancies, v_row, filters, full_view, prefilter=self.prefilter
-        )
+        listed = hard_filters.candidate_listing(clients, vacancies, v_row, filters, full_view, self.prefilter)
         text = self._text_query("vacancies", vacancy_id, "clients", clients.ids)
-        pool = pipeline.build_pool(eligibility, text, self.settings.retrieval.pool_size)
+        pool = pipeline.listed_pool(listed, text, self.settings.retrieval.pool_size)
         mode = oversight_state.ranking_mode(db, self.settings.ranker.mode)["modus"]
         ranker = self.ranker if weights is None and mode == "model" else None
         strength = self.settings.ranker.exposure_strength if served and ranker is not None else 0.0
-        distances = eligibility.features.distance_km
-        listing = _CandidateRanking(self, db, clients, vacancies, vacancy, pool, distances, full_view, viewer)
+        listing = _CandidateRanking(self, db, clients, vacancies, vacancy, pool, listed, full_view, viewer)
         results = listing.rank(ranker, weights or self.settings.retrieval, top, strength)
         shown = clients.ids[pool.rows[listing.order[: exposure.LIST_SIZE]]].tolist() if served else []
         found = CandidateList(
@@ -287,8 +284,8 @@ class Matcher:
                 "modus": "model" if ranker is not None else "transparant",
                 "blootstellingSterkte": strength,
             },
-            aantal_geschikt=int(eligibility.mask.sum()),
-            niet_getoond=self._candidates_not_shown(db, eligibility, viewer, clients, vacancy),
+            aantal_geschikt=len(listed.eligible),
+            niet_getoond=self._candidates_not_shown(db, listed, viewer, clients, vacancy),
             results=results,
             index=self.index.summary(),
         )
@@ -296,23 +293,22 @@ class Matcher:
 
     @staticmethod
     def _candidates_not_shown(
-        session: Session, eligibility: Eligibility, viewer: Viewer, clients: ClientArrays, vacancy: Vacancy
+        session: Session, listed: Listing, viewer: Viewer, clients: ClientArrays, vacancy: Vacancy
     ) -> NotShown:
         """ "Niet getoond, omdat…" of a candidate list: beperking counts only where the viewer sees beperkingen."""
         counted = viewer.everyone or viewer.caseload is not None
-        hard_rows = np.flatnonzero(eligibility.hard)
-        assert eligibility.outside_filters is not None
+        hard_rows = listed.hard
         own = None
         if viewer.caseload is not None:
             own = annotate.own_left_out(session, clients.ids[hard_rows].tolist(), viewer.caseload, vacancy)
         return annotate.not_shown(
-            eligibility.counts,
+            listed.counts,
             "klanten",
             hard=len(hard_rows) if counted else None,
-            per_aspect=eligibility.hard_counts if counted else None,
-            outside_filters=int(eligibility.outside_filters.sum()),
-            per_filter=eligibility.filter_counts,
-            empty=not eligibility.mask.any(),
+            per_aspect=listed.hard_counts if counted else None,
+            outside_filters=listed.outside_filters,
+            per_filter=listed.filter_counts,
+            empty=not len(listed.eligible),
             own=own,
             beperking_side="klanten" if viewer.everyone else "klanten uit uw eigen caseload",
         )
@@ -337,13 +333,13 @@ class Matcher:
             if not viewer.everyone and client.consulent != viewer.caseload:
                 raise NotFoundError(f"klant '{client_ref}' bestaat niet; controleer het klantnummer")
             c_row = clients.position[client.id]  # type: ignore[index]
-            eligibility = hard_filters.vacancy_eligibility(clients, c_row, vacancies, self.prefilter)
+            listed = hard_filters.vacancy_listing(clients, c_row, vacancies, self.prefilter)
             text = self._text_query("clients", client.id, "vacancies", vacancies.ids)  # type: ignore[arg-type]
-            pool = pipeline.build_pool(eligibility, text, self.settings.retrieval.pool_size)
+            pool = pipeline.listed_pool(listed, text, self.settings.retrieval.pool_size)
             score = pipeline.weighted_score(pool, self.settings.retrieval)
             order = pipeline.order(score, top)
             now = utcnow()
-            results = self._vacancy_results(db, client, c_row, clients, vacancies, eligibility, pool, score, order, now)
+            results = self._vacancy_results(db, client, c_row, clients, vacancies, listed, pool, score, order, now)
             assessed = quality.assess(client, now)
             return VacancyList(
                 client_id=client.client_nummer,
@@ -351,8 +347,8 @@ class Matcher:
                 ranked_by=self._weighted_description(None),
                 ontbrekende_gegevens=list(assessed.missing),
                 datakwaliteit=assessed.to_json(),
-                aantal_geschikt=int(eligibility.mask.sum()),
-                niet_getoond=annotate.not_shown(eligibility.counts, "vacatures", hard=int(eligibility.hard.sum())),
+                aantal_geschikt=len(listed.eligible),
+                niet_getoond=annotate.not_shown(listed.counts, "vacatures", hard=len(listed.hard)),
                 results=results,
                 index=self.index.summary(),
             )
@@ -364,7 +360,7 @@ class Matcher:
         c_row: int,
         clients: ClientArrays,
         vacancies: VacancyArrays,
-        eligibility: Eligibility,
+        listed: Listing,
         pool: Pool,
         score: np.ndarray,
         order: np.ndarray,
@@ -372,15 +368,10 @@ class Matcher:
     ) -> list[VacancyResult]:
         """Step 5 for a client's options: the shown vacancies, explained (the client's kansen included)."""
         shown_rows = pool.rows[order]
-        shown_pairs = pair_matrix(
-            clients,
-            np.full(len(order), c_row),
-            vacancies,
-            shown_rows,
-            pool.dense_raw[order],
-            pool.lexical_raw[order],
-            now,
-        )
+        at = np.searchsorted(listed.eligible, shown_rows)  # shown rows are eligible: step 1 has their values
+        fit = {name: values[at] for name, values in listed.fit.items()}
+        dense, lexical = pool.dense_raw[order], pool.lexical_raw[order]
+        shown_pairs = pair_matrix(clients, np.full(len(order), c_row), vacancies, shown_rows, dense, lexical, now, fit)
         contributions = annotate.weighted_contributions(pool.signals, self.settings.retrieval, order)
         shown = display_score.breakdowns(shown_pairs)
         wanted = vacancies.ids[shown_rows].tolist()
@@ -390,7 +381,7 @@ class Matcher:
             row = pool.rows[position]
             vacancy = rows_by_id[int(vacancies.ids[row])]
             facts = PairFacts(
-                distance_km=float(eligibility.features.distance_km[row]),
+                distance_km=float(listed.distance[at[rank - 1]]),
                 max_km=float(clients.max_km[c_row]),
                 mode=clients.mode[c_row],
                 values=dict(zip(FEATURE_NAMES, shown_pairs[rank - 1].tolist(), strict=True)),
@@ -446,12 +437,14 @@ class _CandidateRanking:
         vacancies: VacancyArrays,
         vacancy: Vacancy,
         pool: Pool,
-        distance_km: np.ndarray,
+        listed: Listing,
         full_view: np.ndarray,
         viewer: Viewer,
     ) -> None:
         self.matcher, self.session, self.clients, self.vacancies = matcher, session, clients, vacancies
-        self.vacancy, self.pool, self.distance_km = vacancy, pool, distance_km
+        at = np.searchsorted(listed.eligible, pool.rows)  # the pool's rows are eligible: step 1 has their values
+        self.vacancy, self.pool, self.distance_km = vacancy, pool, listed.distance[at]
+        self.fit = {name: values[at] for name, values in listed.fit.items()}
         self.full_view, self.viewer = full_view, viewer
         self.v_row = vacancies.position[vacancy.id]  # type: ignore[index]
         self.now = utcnow()
@@ -461,9 +454,9 @@ class _CandidateRanking:
         pool = self.pool
         rows = pool.rows[positions]
         v_rows = np.full(len(rows), self.v_row)
-        return pair_matrix(
-            self.clients, rows, self.vacancies, v_rows, pool.dense_raw[positions], pool.lexical_raw[positions], self.now
-        )
+        fit = {name: values[positions] for name, values in self.fit.items()}
+        dense, lexical = pool.dense_raw[positions], pool.lexical_raw[positions]
+        return pair_matrix(self.clients, rows, self.vacancies, v_rows, dense, lexical, self.now, fit)
 
     def rank(
         self, ranker: LearnedRanker | None, weights: RetrievalSettings, top: int, strength: float
@@ -498,7 +491,7 @@ class _CandidateRanking:
             row = pool.rows[position]
             client = rows_by_id[int(clients.ids[row])]
             full = bool(self.full_view[row])
-            distance = float(self.distance_km[row])
+            distance = float(self.distance_km[position])
             facts = PairFacts(
                 distance_km=distance,
                 max_km=float(clients.max_km[row]),

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from matching import exposure, scoring
-from matching.hard_filters import Eligibility
+from matching.hard_filters import Eligibility, Listing
 from matching.index import best
 from matching.settings import RetrievalSettings
 
@@ -71,8 +71,19 @@ def build_pool(eligibility: Eligibility, text: TextQuery, pool_size: int) -> Poo
     (:func:`pool_among`, over the rows the mask keeps)."""
     eligible = np.flatnonzero(eligibility.mask)
     structured = {name: values[eligible] for name, values in eligibility.structured.items()}
-    among = text.lexical_among or (lambda rows: (text.lexical[rows], float(text.lexical.max(initial=0.0))))
-    return pool_among(eligible, structured, text, *among(eligible), pool_size)
+    return pool_among(eligible, structured, text, *_lexical_among(text, eligible), pool_size)
+
+
+def listed_pool(listing: Listing, text: TextQuery, pool_size: int) -> Pool:
+    """:func:`build_pool` from step 1 as a list reads it (:class:`matching.hard_filters.Listing`), the same pool."""
+    return pool_among(listing.eligible, listing.structured, text, *_lexical_among(text, listing.eligible), pool_size)
+
+
+def _lexical_among(text: TextQuery, eligible: np.ndarray) -> tuple[np.ndarray, float]:
+    """The raw BM25 of the ``eligible`` rows and its best over every row."""
+    if text.lexical_among is not None:
+        return text.lexical_among(eligible)
+    return text.lexical[eligible], float(text.lexical.max(initial=0.0))
 
 
 def pool_among(

@@ -195,15 +195,21 @@ def _widened_row(matrix: sparse.csr_matrix, row: int, width: int) -> np.ndarray:
 
 
 def pair_features(
-    clients: ClientArrays, c_rows: np.ndarray, vacancies: VacancyArrays, v_rows: np.ndarray
+    clients: ClientArrays,
+    c_rows: np.ndarray,
+    vacancies: VacancyArrays,
+    v_rows: np.ndarray,
+    fit: dict[str, np.ndarray] | None = None,
 ) -> PairFeatures:
+    """The pairs' :class:`PairFeatures`; ``fit``: their :func:`fit_features` where the caller has them already
+    (:func:`fit_features_for_vacancy` and ``_for_client`` give the same values and types), else computed."""
     distance = geo.haversine_km(clients.lat[c_rows], clients.lon[c_rows], vacancies.lat[v_rows], vacancies.lon[v_rows])
     return PairFeatures(
         distance_km=distance,
         hours_overlap=hours_overlap(clients, c_rows, vacancies, v_rows),
         times_ok=times_workable(clients, c_rows, vacancies, v_rows),
         within_reach=distance <= clients.max_km[c_rows],
-        **fit_features(clients, c_rows, vacancies, v_rows),
+        **(fit_features(clients, c_rows, vacancies, v_rows) if fit is None else fit),
     )
 
 
