@@ -12,8 +12,10 @@ the list unserved: no exposure re-ranking) for a partition of owners at once and
 * step 1 on the records within reach only (:func:`matching.batch_steps.candidate_eligible`,
   :func:`~matching.batch_steps.vacancy_eligible`: what :func:`~matching.hard_filters.candidate_reach` and
   :func:`~matching.hard_filters.vacancy_reach` find eligible, without the counts a person reads, each
-  bucket's distance measured once and the records kept before they are sorted) and step 2 among the
-  eligible ones (:func:`matching.pipeline.pool_among`, the live search's step 2);
+  bucket's distance measured once and the records kept before they are sorted; the part that depends on the
+  owner's place alone, once per place of the partition, :class:`~matching.batch_steps.PlaceReach`: partitions
+  are cut by place) and step 2 among the eligible ones (:func:`matching.pipeline.pool_among`, the live
+  search's step 2);
 * BM25 per owner bit for bit as the live search computes it, without copying the asked columns first
   (:class:`matching.lexical.Bm25Buffer`: :meth:`matching.lexical.LexicalIndex.scores_by_term`'s
   additions into one buffer per partition; the owner's terms from its own row of its side's index): the
@@ -134,9 +136,10 @@ class NightlyRanking:
             owners = [v for v in vacancy_ids if v in vacancies.position and vacancies.open[vacancies.position[v]]]
             now, pools, v_rows = utcnow(), [], []
             bm25 = Bm25Buffer(matcher.index.sides["clients"].lexical, clients.ids)
+            places = batch_steps.PlaceReach()  # the partition's owners at one place share their reach
             for owner, query in zip(owners, self._texts("vacancies", owners, "clients"), strict=True):
                 v_row = vacancies.position[owner]
-                reach = batch_steps.candidate_eligible(clients, vacancies, v_row)  # no caseload, no filters
+                reach = batch_steps.candidate_eligible(clients, vacancies, v_row, places)  # no caseload, no filters
                 pools.append(self._pool(reach, "clients", bm25, query))
                 v_rows.append(np.full(len(pools[-1].rows), v_row))
             # every pool row's features in one call: a row's features depend on its own pair alone
@@ -161,9 +164,10 @@ class NightlyRanking:
             owners = [c for c in client_ids if c in clients.position]
             now, pools, c_rows, orders, scores = utcnow(), [], [], [], []
             bm25 = Bm25Buffer(matcher.index.sides["vacancies"].lexical, vacancies.ids)
+            places = batch_steps.PlaceReach()
             for owner, query in zip(owners, self._texts("clients", owners, "vacancies"), strict=True):
                 c_row = clients.position[owner]
-                reach = batch_steps.vacancy_eligible(clients, c_row, vacancies)
+                reach = batch_steps.vacancy_eligible(clients, c_row, vacancies, places)
                 pool = self._pool(reach, "vacancies", bm25, query)
                 score = pipeline.weighted_score(pool, matcher.settings.retrieval)
                 order = pipeline.order(score, top)

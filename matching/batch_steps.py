@@ -45,20 +45,64 @@ def _kept_in_reach(
     return rows, km[buckets.of_row[rows]]
 
 
-def candidate_eligible(clients: ClientArrays, vacancies: VacancyArrays, v_row: int) -> hard_filters.Eligible:
-    """:func:`matching.hard_filters.candidate_eligible`, the same eligible rows, fit features and signals."""
-    buckets = clients.buckets
-    km = buckets._km(float(vacancies.lat[v_row]), float(vacancies.lon[v_row]), False)
-    rows, distance = _kept_in_reach(buckets, km, buckets.reach, None, clients.max_km)
+class PlaceReach:
+    """Step 1's part that depends on an owner's place alone, computed once per place and shared by the owners of one
+    nightly partition (cut by place: most of its owners share a PC4, :func:`matching.batch_lists.plan`).
+
+    For a vacancy, the clients within their own reach of its place and their distances; for a client, the distance
+    from its place to every vacancy bucket, and the open vacancies within its travel limit and their distances per
+    (place, limit) (limits vary per client: mostly the distances are shared). The arrays are the ones computed per
+    owner before, read and never written by the steps after them (boolean and fancy indexing copy), so every list
+    keeps its bits. A place is its coordinates (every record of a PC4 has its centroid's); made per partition: the
+    index does not change within one (the batch holds its lock)."""
+
+    def __init__(self) -> None:
+        self._near: dict[tuple[float, float, float | None], tuple[np.ndarray, np.ndarray]] = {}
+        self._km: dict[tuple[float, float], np.ndarray] = {}
+
+    def __len__(self) -> int:
+        """The reaches computed (each shared by the owners at its place)."""
+        return len(self._near)
+
+    def candidates(self, clients: ClientArrays, vacancies: VacancyArrays, v_row: int) -> tuple[np.ndarray, np.ndarray]:
+        """The clients (rows, ascending) within their own reach of the vacancy's place, with their distances."""
+        lat, lon = float(vacancies.lat[v_row]), float(vacancies.lon[v_row])
+        near = self._near.get((lat, lon, None))
+        if near is None:
+            buckets = clients.buckets
+            near = _kept_in_reach(buckets, buckets._km(lat, lon, False), buckets.reach, None, clients.max_km)
+            self._near[lat, lon, None] = near
+        return near
+
+    def vacancies(self, clients: ClientArrays, c_row: int, vacancies: VacancyArrays) -> tuple[np.ndarray, np.ndarray]:
+        """The open vacancies (rows, ascending) within the client's travel limit of its place, with distances."""
+        lat, lon, max_km = float(clients.lat[c_row]), float(clients.lon[c_row]), clients.max_km[c_row]
+        near = self._near.get((lat, lon, float(max_km)))
+        if near is None:
+            km = self._km.get((lat, lon))
+            if km is None:
+                km = self._km[lat, lon] = vacancies.buckets._km(lat, lon, True)
+            near = _kept_in_reach(vacancies.buckets, km, float(max_km), vacancies.open, max_km)
+            self._near[lat, lon, float(max_km)] = near
+        return near
+
+
+def candidate_eligible(
+    clients: ClientArrays, vacancies: VacancyArrays, v_row: int, places: PlaceReach | None = None
+) -> hard_filters.Eligible:
+    """:func:`matching.hard_filters.candidate_eligible`, the same eligible rows, fit features and signals; the
+    reach of the vacancy's place from ``places`` (shared with the partition's other owners there)."""
+    rows, distance = (PlaceReach() if places is None else places).candidates(clients, vacancies, v_row)
     return hard_filters.candidates_in_reach(clients, rows, distance, vacancies, v_row)
 
 
-def vacancy_eligible(clients: ClientArrays, c_row: int, vacancies: VacancyArrays) -> hard_filters.Eligible:
-    """:func:`matching.hard_filters.vacancy_eligible`, the same eligible rows, fit features and signals."""
-    buckets = vacancies.buckets
+def vacancy_eligible(
+    clients: ClientArrays, c_row: int, vacancies: VacancyArrays, places: PlaceReach | None = None
+) -> hard_filters.Eligible:
+    """:func:`matching.hard_filters.vacancy_eligible`, the same eligible rows, fit features and signals; the
+    reach of the client's place and limit from ``places`` (shared with the partition's other owners there)."""
     max_km = clients.max_km[c_row]
-    km = buckets._km(float(clients.lat[c_row]), float(clients.lon[c_row]), True)
-    rows, distance = _kept_in_reach(buckets, km, float(max_km), vacancies.open, max_km)
+    rows, distance = (PlaceReach() if places is None else places).vacancies(clients, c_row, vacancies)
     one = np.array([c_row])
     hours = scoring.hours_overlap(clients, one, vacancies, rows)
     times_ok = scoring.times_workable(clients, one, vacancies, rows)

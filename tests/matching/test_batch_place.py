@@ -1,0 +1,99 @@
+"""Owners of one nightly partition at one place share step 1's place part (:class:`matching.batch_steps.PlaceReach`)
+and their lists stay bit for bit the live search's.
+
+Real parts, small: 120 generated clients and 40 vacancies (seed 23) in the ten gemeenten of the region, so
+places are shared and reaches overlap; SQLite, and PostgreSQL in the whole suite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+from sqlmodel import Session, select
+
+from api.services import schema
+from matching import batch_steps, hard_filters
+from matching.batch_rank import NightlyRanking, RankedList
+from matching.disclosure import EVERYONE, OUTSIDER
+from matching.domain import Client, Vacancy
+from matching.embedding import Embedder
+from matching.matcher import Matcher
+from matching.store import make_engine
+from tests.factories import app_settings
+from training.synthetic import write_streaming
+
+
+@pytest.fixture(scope="module")
+def matcher(tmp_path_factory: pytest.TempPathFactory, module_database: str, embedder: Embedder) -> Iterator[Matcher]:
+    settings = app_settings(tmp_path_factory.mktemp("batch-place") / "var", database_url=module_database)
+    settings.data_dir.mkdir(parents=True)
+    engine = make_engine(settings.resolved_database_url)
+    schema.create_all(engine)
+    write_streaming(engine, 120, 40, seed=23, progress=False)
+    found = Matcher(settings, embedder)
+    found.sync()
+    found.index.catch_up()
+    yield found
+    found.close()
+    engine.dispose()
+
+
+def _same(found: hard_filters.Eligible, live: hard_filters.Eligible) -> None:
+    assert found.eligible.dtype == live.eligible.dtype and np.array_equal(found.eligible, live.eligible)
+    for mine, theirs in ((found.fit, live.fit), (found.structured, live.structured)):
+        assert list(mine) == list(theirs)
+        for name, values in mine.items():
+            assert values.dtype == theirs[name].dtype and np.array_equal(values, theirs[name]), name
+
+
+def test_owners_at_one_place_share_its_reach_and_step_one_stays_the_same(matcher: Matcher) -> None:
+    clients, vacancies = matcher.index.arrays()
+    places = batch_steps.PlaceReach()  # one partition's: every vacancy of the world, then every client
+    for v_row in np.argsort(vacancies.lat, kind="stable"):
+        _same(
+            batch_steps.candidate_eligible(clients, vacancies, int(v_row), places),
+            hard_filters.candidate_eligible(clients, vacancies, int(v_row)),
+        )
+    shared = len(places)
+    assert shared < len(np.unique(vacancies.lat + 1j * vacancies.lon)) + 1 < len(vacancies.ids)
+    for c_row in np.argsort(clients.lat, kind="stable"):
+        _same(
+            batch_steps.vacancy_eligible(clients, int(c_row), vacancies, places),
+            hard_filters.vacancy_eligible(clients, int(c_row), vacancies),
+        )
+    # a client's reach is shared by the clients at its place with its travel limit (the distances by all at it)
+    limits = set(zip(clients.lat.tolist(), clients.lon.tolist(), clients.max_km.tolist(), strict=True))
+    assert len(places) == shared + len(limits)
+    assert len(set(zip(clients.lat.tolist(), clients.lon.tolist(), strict=True))) < len(clients.ids)
+    first = places.candidates(clients, vacancies, 0)
+    assert places.candidates(clients, vacancies, 0) is first  # computed once, then read
+
+
+def _listed(item: RankedList, numbers: dict[int, str]) -> list[tuple[str, float, int]]:
+    return [(numbers[i], s, shown) for i, s, shown in zip(item.ids, item.ranking_scores, item.scores, strict=True)]
+
+
+def test_a_partition_of_owners_at_one_place_lists_what_the_live_search_lists(matcher: Matcher) -> None:
+    with Session(matcher.engine) as session:
+        every = list(session.exec(select(Vacancy)))
+        clients = list(session.exec(select(Client)))
+    ranking = NightlyRanking(matcher)
+    vacancies = sorted((v for v in every if v.is_open), key=lambda v: (v.postcode[:4], v.id))  # as a partition
+    assert len({v.postcode[:4] for v in vacancies}) < len(vacancies)
+    numbers = {c.id: c.client_nummer for c in clients}
+    checked = 0
+    for vacancy, item in zip(vacancies, ranking.candidate_lists([v.id for v in vacancies], 50), strict=True):  # type: ignore[misc]
+        live = matcher.search_candidates(vacancy.vacature_nummer, 50, viewer=OUTSIDER)
+        assert item.owner == vacancy.id
+        assert _listed(item, numbers) == [(r.client_id, r.ranking_score, r.score) for r in live.results]
+        checked += len(item.ids)
+    clients.sort(key=lambda c: (c.postcode[:4], c.id))
+    titles = {v.id: v.vacature_nummer for v in every}
+    for client, item in zip(clients, ranking.vacancy_lists([c.id for c in clients], 20), strict=True):  # type: ignore[misc]
+        live = matcher.search_vacancies(client.client_nummer, 20, viewer=EVERYONE)
+        assert item.owner == client.id
+        assert _listed(item, titles) == [(r.vacancy_id, r.ranking_score, r.score) for r in live.results]
+        checked += len(item.ids)
+    assert checked > 500
