@@ -45,13 +45,13 @@ import bench.ranker_variants_history as hist
 import bench.ranker_variants_notes as notes
 from bench.fresh_ranker_served import AUDITED, CHALLENGER, PICK, SHIPPED, fit_models
 from bench.ranker_variants_own_history import histories_of
-from matching.exposure import DEFAULT_FLOOR, DEFAULT_STRENGTH, LIST_SIZE, MERIT_SHARE, ExposureLedger, rerank
-from matching.exposure_amortised import AmortisedFloor, platt, probabilities
+from matching.exposure import DEFAULT_FLOOR, DEFAULT_STRENGTH, LIST_SIZE, MERIT_SHARE
 from matching.matcher import Matcher
 from matching.settings import Settings
 from training.exposure_eval import MAX_SERVED_COST, MIN_EXPOSURE_VS_MERIT, _groups_in_time_order, replay
 from training.fairness import MIN_GROUP, audit_ranking, suitable_in_pool, top_k_mask
 from training.metrics import paired
+from training.served_calibration import calibrated_probabilities, replay_amortised
 
 RANKERS = (SHIPPED, CHALLENGER, PICK)
 SERVING_GROUPS = {"trede+geschiedenis": ("trede", "geschiedenis"), "+route": ("trede", "geschiedenis", "route")}
@@ -113,22 +113,6 @@ def prepare(data_dir: Path, stage: str) -> dict[str, Any]:
     return out
 
 
-def replay_amortised(
-    data: Any, scores: np.ndarray, probs: np.ndarray, serving: dict[str, np.ndarray], setting: dict[str, Any]
-) -> tuple[np.ndarray, AmortisedFloor]:
-    """Every pool in time order: the penalty's order at ``strength`` (relevance at 0), then the amortised floor."""
-    ledger = ExposureLedger()
-    floor = AmortisedFloor(setting["target"], setting["slack"], setting["maxSwaps"])
-    shown_as = np.zeros(len(data), np.float64)
-    for rows in _groups_in_time_order(data):
-        exposure = ledger.candidates(data.client_ids[rows])
-        order = rerank(scores[rows], exposure, data.trede[rows], setting["strength"], ledger.mean())
-        order = floor.order(order, scores[rows], probs[rows], {k: v[rows] for k, v in serving.items()})
-        shown_as[rows[order]] = -np.arange(len(order), dtype=np.float64)
-        ledger.record(data.client_ids[rows[order[:LIST_SIZE]]])
-    return shown_as, floor
-
-
 def judge(
     data: Any,
     served_as: np.ndarray,
@@ -168,10 +152,7 @@ def members_of(data: Any, groups: dict[str, np.ndarray]) -> dict[str, np.ndarray
 
 
 def calibrated(prepared: dict[str, Any], name: str) -> tuple[np.ndarray, dict[str, float]]:
-    scores, labels = prepared["calibration"][name]
-    a, b = platt(scores, labels)
-    probs = probabilities(prepared["scores"][name], a, b)
-    return probs, {"a": round(a, 4), "b": round(b, 4), "rows": len(labels), "meanP": round(float(probs.mean()), 4)}
+    return calibrated_probabilities(prepared["scores"][name], *prepared["calibration"][name])
 
 
 def expected_shares(data: Any, probs: np.ndarray, members: dict[str, np.ndarray], merit: np.ndarray) -> dict[str, Any]:

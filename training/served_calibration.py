@@ -15,6 +15,10 @@ exposureVsMerit of at least its target (``min(the shipped ranker's, 0.8)`` in th
 NDCG@10 cost within :data:`training.exposure_eval.MAX_SERVED_COST`. It needs merit per row: on synthetic data
 the hidden truth (:func:`training.fairness.suitable_in_pool`). Real data has no such truth; there the
 setting would be calibrated on the synthetic world the model card describes, or on counterfactual pools.
+
+:func:`replay_amortised` is the alternative that needs no truth to set (session 30): the amortised floor of
+:mod:`matching.exposure_amortised`, reading merit from the ranker's probabilities calibrated on decided
+voorstellen (:func:`calibrated_probabilities`). ``bench/amortised_served.py`` measures it against the merit floor.
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ from typing import Any
 
 import numpy as np
 
-from matching.exposure import DEFAULT_STRENGTH
+from matching.exposure import DEFAULT_STRENGTH, LIST_SIZE, ExposureLedger, rerank
+from matching.exposure_amortised import AmortisedFloor, platt, probabilities
 from training.dataset import RankingData
-from training.exposure_eval import MAX_SERVED_COST, MIN_EXPOSURE_VS_MERIT, screen_served
+from training.exposure_eval import MAX_SERVED_COST, MIN_EXPOSURE_VS_MERIT, _groups_in_time_order, screen_served
 
 MERIT_SHARES = (0.1, 0.2, 0.3, 0.4, 0.5)
 """The relevance top shares of a pool the floor may read as "fits" (serving's constant is 0.1)."""
@@ -88,3 +93,42 @@ def calibrate_floor(
         ),
     )
     return {"strength": strength, "chosen": chosen, "closest": closest, "points": points}
+
+
+def calibrated_probabilities(
+    scores: np.ndarray, decided_scores: np.ndarray, decided_labels: np.ndarray
+) -> tuple[np.ndarray, dict[str, float]]:
+    """The ranker's ``scores`` as probabilities of a good outcome, by :func:`matching.exposure_amortised.platt`
+    fitted on decided voorstellen (their scores by the same ranker and their labels): what real data has."""
+    a, b = platt(decided_scores, decided_labels)
+    probs = probabilities(scores, a, b)
+    return probs, {
+        "a": round(a, 4),
+        "b": round(b, 4),
+        "rows": len(decided_labels),
+        "meanP": round(float(probs.mean()), 4),
+    }
+
+
+def replay_amortised(
+    data: RankingData,
+    scores: np.ndarray,
+    probs: np.ndarray,
+    serving: dict[str, np.ndarray],
+    setting: dict[str, Any],
+) -> tuple[np.ndarray, AmortisedFloor]:
+    """Every pool in time order as serving would order it with the amortised floor: :func:`rerank` at
+    ``setting["strength"]`` (relevance order at 0), then :meth:`AmortisedFloor.order` with ``setting``'s
+    ``target``, ``slack`` and ``maxSwaps`` over the ``serving`` groups (attributes the service has). Returns a
+    score per row (``-position``, as :func:`training.exposure_eval.replay`) and the floor with its counts."""
+    assert data.trede is not None, "served lists need the trede per row"
+    ledger = ExposureLedger()
+    floor = AmortisedFloor(setting["target"], setting["slack"], setting["maxSwaps"])
+    shown_as = np.zeros(len(data), np.float64)
+    for rows in _groups_in_time_order(data):
+        exposure = ledger.candidates(data.client_ids[rows])
+        order = rerank(scores[rows], exposure, data.trede[rows], setting["strength"], ledger.mean())
+        order = floor.order(order, scores[rows], probs[rows], {k: v[rows] for k, v in serving.items()})
+        shown_as[rows[order]] = -np.arange(len(order), dtype=np.float64)
+        ledger.record(data.client_ids[rows[order[:LIST_SIZE]]])
+    return shown_as, floor

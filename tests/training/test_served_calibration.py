@@ -7,7 +7,14 @@ import numpy as np
 from matching.features import FEATURE_NAMES
 from training.dataset import RankingData
 from training.exposure_eval import screen_served
-from training.served_calibration import calibrate_floor, failing, targets_from
+from training.fairness import top_k_mask
+from training.served_calibration import (
+    calibrate_floor,
+    calibrated_probabilities,
+    failing,
+    replay_amortised,
+    targets_from,
+)
 
 
 def _pools(vacancies: int = 40, size: int = 120, clients: int = 400, seed: int = 0) -> tuple[RankingData, np.ndarray]:
@@ -67,3 +74,35 @@ def test_without_a_passing_setting_the_closest_one_is_reported() -> None:
     result = calibrate_floor(data, scores, groups, _merit(data, truth), {}, shares=(0.1,), floors=(1.0,))
     assert result["chosen"] is None
     assert "trede=0" in result["closest"]["failing"] and result["closest"]["meritShare"] == 0.1
+
+
+def test_the_amortised_floor_lifts_an_under_rated_trede_from_calibrated_probabilities_alone() -> None:
+    """No truth to set it: Platt on decided outcomes of older pools, then the amortised replay of newer ones."""
+    data, truth = _pools(vacancies=60, seed=3)
+    assert data.trede is not None
+    truth = truth - 1.0 * (data.trede == 0)
+    scores = truth - 0.6 * (data.trede == 0) + np.random.default_rng(4).normal(0, 0.3, len(truth))
+    older, newer = data.rows(0, 20 * 120), data.rows(20 * 120, len(data))
+    new_scores, new_truth = scores[20 * 120 :], truth[20 * 120 :]
+    probs, fitted = calibrated_probabilities(new_scores, scores[: 20 * 120], older.labels)
+    assert fitted["a"] > 0 and 0 < fitted["meanP"] < 1
+    groups = {"trede": newer.trede.astype(str).astype(object)}
+    merit = _merit(newer, new_truth)
+    default = next(iter(screen_served(newer, new_scores, groups, merit, [(0.1, 1.0)]).values()))
+    assert "trede=0" in failing(default, {})
+    setting = {"strength": 0.25, "target": 0.8, "slack": 0.0, "maxSwaps": 3}
+    shown_as, floor = replay_amortised(newer, new_scores, probs, {"trede": newer.trede}, setting)
+    top = top_k_mask(shown_as, newer.vacancy_ids, 10)
+    ratio = (top & (newer.trede == 0)).sum() / top.sum() / ((merit & (newer.trede == 0)).sum() / merit.sum())
+    # 0.09 -> 0.46: the floor gives what the calibrated ranker believes trede 0 merits, and this toy ranker
+    # under-rates trede 0 in its probabilities too (the truth would ask 0.8)
+    assert ratio > 3 * default["exposureVsMerit"]["trede=0"] and floor.swaps_ > 0
+    assert floor.lists_changed_ < 40  # not every list: only while trede 0 runs behind
+    for vacancy in np.unique(newer.vacancy_ids):  # every shown candidate within the pool's relevance top 50
+        rows = np.flatnonzero(newer.vacancy_ids == vacancy)
+        allowed = set(rows[np.argsort(-new_scores[rows], kind="stable")[:50]].tolist())
+        assert set(rows[top[rows]].tolist()) <= allowed
+    real = newer.rows(0, len(newer))
+    real.labels = np.zeros(len(real), np.int64)  # real pools have no labels: the replay needs none
+    again, _ = replay_amortised(real, new_scores, probs, {"trede": real.trede}, setting)
+    assert np.array_equal(again, shown_as)
