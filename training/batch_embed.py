@@ -34,7 +34,7 @@ import numpy as np
 import ray
 from ray.exceptions import RayError
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 from tqdm import tqdm
 
@@ -50,6 +50,7 @@ logger = logging.getLogger(__name__)
 ROLE: Role = "document"  # what the index writer embeds records as (matching.index_sync)
 LOCK_NAME = "batch.lock"
 PG_LOCK_KEY = 0x7765726B6D61  # "werkma": the advisory lock of werkmatch batches on one PostgreSQL database
+PG_LOCK_GRACE_S = 10.0  # how long a start waits for the lock of a session that may have just died
 PARTITION = 512  # pieces per Ray task: ~5 s of one core, so a kill costs little and progress moves
 IN_FLIGHT = 2  # tasks queued per worker: the next partition is there when one finishes
 READ_BATCH = 2000  # rows per fetch while collecting pieces
@@ -91,7 +92,8 @@ class BatchReport:
 
 @contextlib.contextmanager
 def batch_lock(settings: Settings, engine: Engine) -> Iterator[None]:
-    """Hold the one batch lock of this database for the block; refuse at once when another run holds it.
+    """Hold the one batch lock of this database for the block; refuse when another run holds it (on PostgreSQL after
+    :data:`PG_LOCK_GRACE_S`, see :func:`_advisory_lock`).
 
     Raises:
         ConflictError: another batch runs on this database.
@@ -99,7 +101,7 @@ def batch_lock(settings: Settings, engine: Engine) -> Iterator[None]:
     busy = "er draait al een batch op deze database{}; wacht tot die klaar is (of stop die) en start dan opnieuw"
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:
-            if not connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": PG_LOCK_KEY}).scalar():
+            if not _advisory_lock(connection):
                 raise ConflictError(busy.format(""))
             try:
                 yield
@@ -125,6 +127,20 @@ def batch_lock(settings: Settings, engine: Engine) -> Iterator[None]:
             handle.seek(0)
             handle.truncate()
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _advisory_lock(connection: Connection) -> bool:
+    """Take the batch's advisory lock on this session; False when another session still holds it after
+    :data:`PG_LOCK_GRACE_S`. A run killed a moment ago holds it until the server notices its session is
+    gone, which under load can take longer than its restart (a flaky CI run once); a live run holds it
+    for the whole night, so waiting a few seconds before refusing never lets two runs in."""
+    deadline = time.monotonic() + PG_LOCK_GRACE_S
+    while True:
+        if connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": PG_LOCK_KEY}).scalar():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.25)
 
 
 def bestand_pieces(engine: Engine, compose: str, taxonomy: Taxonomy) -> dict[str, str]:

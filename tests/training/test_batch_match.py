@@ -16,6 +16,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from typing import Any
 
 import pytest
 import ray
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -49,7 +50,7 @@ from matching.matcher import Matcher
 from matching.settings import Settings
 from matching.store import make_engine
 from tests.factories import app_settings
-from training.batch_embed import RaySizing, batch_lock
+from training.batch_embed import PG_LOCK_KEY, RaySizing, batch_lock
 from training.batch_match import match_bestand
 from training.synthetic import write_streaming
 
@@ -250,6 +251,21 @@ def test_a_second_batch_on_the_same_database_is_refused(world: World) -> None:
     assert result.returncode != 0
     assert "er draait al een batch op deze database" in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_a_lock_left_by_a_run_that_just_died_is_waited_for_on_postgresql(world: World) -> None:
+    if world.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's lock is a file lock: the kernel frees it with the process")
+    holder = world.engine.connect()  # the session of a driver killed a moment ago, not yet ended by the server
+    assert holder.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": PG_LOCK_KEY}).scalar()
+    ended = threading.Timer(0.5, holder.invalidate)  # the server notices the dead client: the session ends
+    ended.start()
+    try:
+        with batch_lock(world.settings, world.engine):
+            assert holder.invalidated
+    finally:
+        ended.cancel()
+        holder.close()
 
 
 def test_index_files_behind_the_database_are_brought_up_to_date_and_the_lists_are_the_live_ones(
