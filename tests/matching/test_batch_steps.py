@@ -1,7 +1,9 @@
 """The nightly batch's reorganised step 1 and BM25 (:mod:`matching.batch_steps`) answer bit for bit what the
 parts they replace answer: :func:`matching.hard_filters.candidate_eligible` and
 :func:`~matching.hard_filters.vacancy_eligible` (themselves held to the live step 1 in
-``test_batch_rank_parts.py``), and :meth:`matching.lexical.LexicalIndex.scores_by_term` with its best.
+``test_batch_rank_parts.py``), and :meth:`matching.lexical.LexicalIndex.scores_by_term` with its best; owners of
+one nightly partition at one place share step 1's place part (:class:`matching.batch_steps.PlaceReach`) and
+their lists stay bit for bit the live search's.
 
 Real parts, small: 120 generated clients and 40 vacancies (seed 23) in the ten gemeenten of the region, so
 places are shared and reaches overlap; SQLite, and PostgreSQL in the whole suite.
@@ -13,9 +15,13 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from sqlmodel import Session, select
 
 from api.services import schema
 from matching import batch_steps, hard_filters
+from matching.batch_rank import NightlyRanking, RankedList
+from matching.disclosure import EVERYONE, OUTSIDER
+from matching.domain import Client, Vacancy
 from matching.embedding import Embedder
 from matching.lexical import Bm25Buffer
 from matching.matcher import Matcher
@@ -82,3 +88,54 @@ def test_bm25_in_one_buffer_is_bit_for_bit_the_batchs_bm25_and_its_best(matcher:
                 assert best == (float(live.max()) if len(live) else 0.0)
                 checked += int(np.count_nonzero(found))
     assert checked > 1000
+
+
+def test_owners_at_one_place_share_its_reach_and_step_one_stays_the_same(matcher: Matcher) -> None:
+    clients, vacancies = matcher.index.arrays()
+    places = batch_steps.PlaceReach()  # one partition's: every vacancy of the world, then every client
+    for v_row in np.argsort(vacancies.lat, kind="stable"):
+        _same(
+            batch_steps.candidate_eligible(clients, vacancies, int(v_row), places),
+            hard_filters.candidate_eligible(clients, vacancies, int(v_row)),
+        )
+    shared = len(places)
+    assert shared < len(np.unique(vacancies.lat + 1j * vacancies.lon)) + 1 < len(vacancies.ids)
+    for c_row in np.argsort(clients.lat, kind="stable"):
+        _same(
+            batch_steps.vacancy_eligible(clients, int(c_row), vacancies, places),
+            hard_filters.vacancy_eligible(clients, int(c_row), vacancies),
+        )
+    # a client's reach is shared by the clients at its place with its travel limit (the distances by all at it)
+    limits = set(zip(clients.lat.tolist(), clients.lon.tolist(), clients.max_km.tolist(), strict=True))
+    assert len(places) == shared + len(limits)
+    assert len(set(zip(clients.lat.tolist(), clients.lon.tolist(), strict=True))) < len(clients.ids)
+    first = places.candidates(clients, vacancies, 0)
+    assert places.candidates(clients, vacancies, 0) is first  # computed once, then read
+
+
+def _listed(item: RankedList, numbers: dict[int, str]) -> list[tuple[str, float, int]]:
+    return [(numbers[i], s, shown) for i, s, shown in zip(item.ids, item.ranking_scores, item.scores, strict=True)]
+
+
+def test_a_partition_of_owners_at_one_place_lists_what_the_live_search_lists(matcher: Matcher) -> None:
+    with Session(matcher.engine) as session:
+        every = list(session.exec(select(Vacancy)))
+        clients = list(session.exec(select(Client)))
+    ranking = NightlyRanking(matcher)
+    vacancies = sorted((v for v in every if v.is_open), key=lambda v: (v.postcode[:4], v.id))  # as a partition
+    assert len({v.postcode[:4] for v in vacancies}) < len(vacancies)
+    numbers = {c.id: c.client_nummer for c in clients}
+    checked = 0
+    for vacancy, item in zip(vacancies, ranking.candidate_lists([v.id for v in vacancies], 50), strict=True):  # type: ignore[misc]
+        live = matcher.search_candidates(vacancy.vacature_nummer, 50, viewer=OUTSIDER)
+        assert item.owner == vacancy.id
+        assert _listed(item, numbers) == [(r.client_id, r.ranking_score, r.score) for r in live.results]
+        checked += len(item.ids)
+    clients.sort(key=lambda c: (c.postcode[:4], c.id))
+    titles = {v.id: v.vacature_nummer for v in every}
+    for client, item in zip(clients, ranking.vacancy_lists([c.id for c in clients], 20), strict=True):  # type: ignore[misc]
+        live = matcher.search_vacancies(client.client_nummer, 20, viewer=EVERYONE)
+        assert item.owner == client.id
+        assert _listed(item, titles) == [(r.vacancy_id, r.ranking_score, r.score) for r in live.results]
+        checked += len(item.ids)
+    assert checked > 500
