@@ -165,14 +165,14 @@ class Matcher:
             clients, vacancies = self.index.arrays()
             v_row = vacancies.position[vacancy_id]
             everyone = np.ones(len(clients.ids), bool)
-            eligibility = hard_filters.candidate_eligibility(
-                clients, vacancies, v_row, NO_FILTERS, everyone, prefilter=self.prefilter
-            )
+            listed = hard_filters.candidate_listing(clients, vacancies, v_row, NO_FILTERS, everyone, self.prefilter)
             text = self._text_query("vacancies", vacancy_id, "clients", clients.ids)
-            pool = pipeline.build_pool(eligibility, text, self.settings.retrieval.pool_size)
+            pool = pipeline.listed_pool(listed, text, self.settings.retrieval.pool_size)
+            at = np.searchsorted(listed.eligible, pool.rows)  # as the live search reads step 1's fit fields
+            fit = {name: values[at] for name, values in listed.fit.items()}
             v_rows = np.full(len(pool.rows), v_row)
             pairs = pair_matrix(
-                clients, pool.rows, vacancies, v_rows, pool.dense_raw, pool.lexical_raw, now or utcnow()
+                clients, pool.rows, vacancies, v_rows, pool.dense_raw, pool.lexical_raw, now or utcnow(), fit
             )
             return clients.ids[pool.rows], pairs
 
