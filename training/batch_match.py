@@ -218,10 +218,9 @@ def run_partitions(engine: Engine, run: BatchRun) -> tuple[list[Planned], set[Pa
     return left, marks
 
 
-def store_partition(engine: Engine, run_id: int, part: Planned | tuple[str, int], lists: list[dict[str, Any]]) -> int:
-    """A partition's lists, its mark and its owners, in one transaction; 0 when it was stored already. Returns
-    rows. ``part`` without owners (``(side, first)``: a bench) marks no owner."""
-    side, first = part if isinstance(part, tuple) else (part.side, part.first)
+def store_partition(engine: Engine, run_id: int, part: Planned, lists: list[dict[str, Any]]) -> int:
+    """A partition's lists, its mark and its owners, in one transaction; 0 when it was stored already. Returns rows."""
+    side, first = part.side, part.first
     table = NachtKandidaat if side == "vacatures" else NachtVacature
     owner, item = ("vacancy_id", "client_id") if side == "vacatures" else ("client_id", "vacancy_id")
     rows = [
@@ -233,14 +232,14 @@ def store_partition(engine: Engine, run_id: int, part: Planned | tuple[str, int]
     with Session(engine) as session:
         if session.get(BatchPartition, (run_id, side, first)) is not None:
             return 0
-        cell = None if isinstance(part, tuple) else part.cell
         session.add(
-            BatchPartition(run_id=run_id, side=side, first_id=first, cell=cell, lists=len(lists), ranked_by=ranked_by)
+            BatchPartition(
+                run_id=run_id, side=side, first_id=first, cell=part.cell, lists=len(lists), ranked_by=ranked_by
+            )
         )
         session.flush()
-        if not isinstance(part, tuple):
-            owners = [(run_id, side, owner, first) for owner in part.owners]
-            _insert_rows(session.connection(), "batch_owner", ("run_id", "side", "owner_id", "first_id"), owners)
+        owners = [(run_id, side, owner, first) for owner in part.owners]
+        _insert_rows(session.connection(), "batch_owner", ("run_id", "side", "owner_id", "first_id"), owners)
         if rows:
             _insert_rows(session.connection(), table.__tablename__, ("run_id", owner, item, *LIST_VALUES), rows)  # type: ignore[attr-defined]
         session.commit()
