@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from matching import hard_filters, scoring
+from matching import hard_filters
 from matching.geo import BUCKET_SLACK_KM, Buckets
 from matching.structured import ClientArrays, VacancyArrays
 
@@ -101,17 +101,5 @@ def vacancy_eligible(
 ) -> hard_filters.Eligible:
     """:func:`matching.hard_filters.vacancy_eligible`, the same eligible rows, fit features and signals; the
     reach of the client's place and limit from ``places`` (shared with the partition's other owners there)."""
-    max_km = clients.max_km[c_row]
     rows, distance = (PlaceReach() if places is None else places).vacancies(clients, c_row, vacancies)
-    one = np.array([c_row])
-    hours = scoring.hours_overlap(clients, one, vacancies, rows)
-    times_ok = scoring.times_workable(clients, one, vacancies, rows)
-    hard = hard_filters._any_of(vacancies.full_unclosed, np.flatnonzero(clients.full_ernst[:, c_row]), rows)
-    keep = (hours >= 0) & times_ok & ~hard
-    eligible = rows[keep]
-    fit = scoring.fit_features_for_client(clients, c_row, vacancies, eligible)
-    within = np.ones(len(rows), bool)
-    structured = hard_filters._fit_signals(
-        (distance, hours, times_ok, within), keep, fit, np.full(len(eligible), max_km)
-    )
-    return hard_filters.Eligible(eligible, fit, structured)
+    return hard_filters.vacancies_in_reach(clients, c_row, rows, distance, vacancies)

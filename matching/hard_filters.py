@@ -375,6 +375,14 @@ def vacancy_eligible(clients: ClientArrays, c_row: int, vacancies: VacancyArrays
     distance = buckets.distances(*at, point_first=True, rows=near)
     inside = (distance <= max_km) & vacancies.open[near]
     rows, distance = near[inside], distance[inside]
+    return vacancies_in_reach(clients, c_row, rows, distance, vacancies)
+
+
+def vacancies_in_reach(
+    clients: ClientArrays, c_row: int, rows: np.ndarray, distance: np.ndarray, vacancies: VacancyArrays
+) -> Eligible:
+    """Step 1's rest for a client, given the open vacancies within its reach (``rows``, ``distance``): hours,
+    times and beperkingen, the eligible rows, their fit features and structured signals."""
     one = np.array([c_row])
     hours = scoring.hours_overlap(clients, one, vacancies, rows)
     times_ok = scoring.times_workable(clients, one, vacancies, rows)
@@ -383,7 +391,8 @@ def vacancy_eligible(clients: ClientArrays, c_row: int, vacancies: VacancyArrays
     eligible = rows[keep]
     fit = scoring.fit_features_for_client(clients, c_row, vacancies, eligible)
     within = np.ones(len(rows), bool)
-    structured = _fit_signals((distance, hours, times_ok, within), keep, fit, np.full(len(eligible), max_km))
+    max_km = np.full(len(eligible), clients.max_km[c_row])
+    structured = _fit_signals((distance, hours, times_ok, within), keep, fit, max_km)
     return Eligible(eligible, fit, structured)
 
 
