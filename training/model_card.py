@@ -358,8 +358,32 @@ def _workings_section(facts: CardFacts, features: list[str]) -> list[str]:
         + ". Het model ordent de kandidatenpool die de zoekfunctie na harde filters (reisafstand, uren, "
         "werktijden) vindt. Hyperparameters: " + (hyper or "–") + ".",
         "",
+        *_floor_lines(params),
         "- Leverancier: eigen ontwikkeling (open source: LightGBM, scikit-learn, sentence-transformers, MLflow)",
         f"- Broncode: commit `{tags.get('git_sha', '–')}`",
+        "",
+    ]
+
+
+def _floor_lines(params: dict[str, str]) -> list[str]:
+    """How the lists of this model are re-ordered when shown: the amortised floor (its Platt parameters, logged by
+    ``werkmatch train`` as ``floor_*``) or, for a model without them, the merit floor per trede."""
+    if "floor_platt_a" not in params:
+        return [
+            "Getoonde lijsten: spreiding over klanten en de verdienstevloer per trede (dit model heeft geen "
+            "Platt-parameters, dus geen afgeschreven vloer).",
+            "",
+        ]
+    groups = params.get("floor_groups", "").replace("+", ", ").replace("geschiedenis", "ooit voorgesteld")
+    return [
+        "Getoonde lijsten: na de spreiding over klanten houdt de afgeschreven vloer naar verwachte verdienste elke "
+        f"groep ({groups}) over alle getoonde lijsten samen op minstens {params.get('floor_target')} × het aandeel "
+        "in de top 10 dat haar verwachte kans op een goede uitkomst rechtvaardigt (speling "
+        f"{params.get('floor_slack')} plaats, hoogstens {params.get('floor_max_swaps')} wissels per lijst, alleen "
+        "uit de 50 best passende). Die kans is de score van het model via Platt-schaling "
+        f"(a = {params['floor_platt_a']}, b = {params.get('floor_platt_b')}, op {params.get('floor_platt_rows')} "
+        "besliste voorstellen van de nieuwste 20 % van de trainingsvacatures). Beschermde kenmerken en beperkingen "
+        "zijn nooit een groep; een ingewisselde kandidaat krijgt als reden dat hij voor eerlijke aandacht getoond is.",
         "",
     ]
 

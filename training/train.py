@@ -36,6 +36,7 @@ from sqlmodel import Session, func, select
 
 from matching.domain import AuditKenmerken
 from matching.errors import InvalidInputError
+from matching.exposure_amortised import SPEC_KEY, served_setting
 from matching.features import FEATURE_NAMES, FEATURES
 from matching.matcher import Matcher
 from matching.outcomes import relevance_labels
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from lightgbm import LGBMRanker
 
 HOLDOUT_SHARE = 0.2
+CALIBRATION_SHARE = 0.2  # the amortised floor's Platt: the latest fifth of the training vacancies
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -162,6 +164,19 @@ class Fitted:
     fingerprint: str
     sha: str
     trained_at: str
+    floor: dict[str, Any] | None = None  # Platt parameters and the amortised floor's setting, None: the merit floor
+
+
+def floor_setting(model: LGBMRanker, train_part: RankingData) -> dict[str, Any] | None:
+    """The amortised floor a model is served with (:func:`matching.exposure_amortised.served_setting`): Platt fitted
+    on its own scores of the decided voorstellen of the latest 20 % of its training vacancies (as
+    ``bench/amortised_served.py`` measured it); None when those are all good or all bad (nothing to calibrate on:
+    the model keeps the merit floor)."""
+    _, recent = train_part.time_split(CALIBRATION_SHARE)
+    try:
+        return served_setting(model.predict(recent.features), recent.labels)
+    except ValueError:
+        return None
 
 
 def train(
@@ -200,6 +215,7 @@ def train(
         "baseline:weighted": fitted.weighted_metrics,
         "dataHash": fitted.fingerprint,
         "gitSha": fitted.sha,
+        "amortisedFloor": fitted.floor,
         "fairness": {
             "available": audit is not None,
             "reason": missing or None,
@@ -241,6 +257,7 @@ def fit_on(settings: Settings, data: RankingData, seed: int = 0, say: Callable[[
         holdout.labels, weighted_baseline(holdout, settings.retrieval), holdout.vacancy_ids, seed=seed
     )
     fingerprint, sha, trained_at = data_hash(data), git_sha(), datetime.now(UTC).isoformat(timespec="seconds")
+    floor = floor_setting(model, train_part)
     return Fitted(
         pairs=replace(data, features=np.empty((len(data), 0), np.float32)),
         train_pairs=len(train_part),
@@ -257,6 +274,7 @@ def fit_on(settings: Settings, data: RankingData, seed: int = 0, say: Callable[[
         fingerprint=fingerprint,
         sha=sha,
         trained_at=trained_at,
+        floor=floor,
     )
 
 
@@ -282,6 +300,7 @@ def _log_and_register(
         gitSha=fitted.sha,
         since=since.isoformat() if since else None,
         params=fitted.params,
+        **({SPEC_KEY: fitted.floor} if fitted.floor else {}),
     )
     tracking = registry.client(settings)
     example = pd.DataFrame(fitted.example, columns=list(FEATURE_NAMES))
@@ -309,6 +328,21 @@ def _log_and_register(
     return run.info.run_id, version
 
 
+def floor_params(floor: dict[str, Any] | None) -> dict[str, Any]:
+    """The amortised floor as MLflow parameters (``floor_*``; the model card reads them); none without it."""
+    if not floor:
+        return {}
+    return {
+        "floor_platt_a": floor["platt"]["a"],
+        "floor_platt_b": floor["platt"]["b"],
+        "floor_platt_rows": floor["platt"]["rows"],
+        "floor_target": floor["target"],
+        "floor_slack": floor["slack"],
+        "floor_max_swaps": floor["maxSwaps"],
+        "floor_groups": "+".join(floor["groups"]),
+    }
+
+
 def _log_facts(
     fitted: Fitted, since: datetime | None, seed: int, user: str | None, audit: dict[str, Any] | None
 ) -> None:
@@ -322,6 +356,7 @@ def _log_facts(
             "since": since.isoformat() if since else "alles",
             "holdout_share": HOLDOUT_SHARE,
             "features": len(FEATURE_NAMES),
+            **floor_params(fitted.floor),
         }
     )
     mlflow.set_tags(

@@ -120,3 +120,12 @@ def test_the_card_shows_the_served_lists_before_and_after() -> None:
     real = render_card(facts(fairness={"served": _served(merit=False)}))  # real data: exposure vs pool only
     assert "| trede | 1 | 120 | 0.29 [0.20, 0.38] | – | 0.50 [0.40, 0.60] |" in real
     assert "alleen de verhouding tot de pool" in real and "| groep | b |" not in real
+
+
+def test_the_card_says_how_shown_lists_are_reordered() -> None:
+    floor = {"floor_platt_a": "2.1", "floor_platt_b": "-3.4", "floor_platt_rows": "812", "floor_target": "0.8"}
+    floor |= {"floor_slack": "1.0", "floor_max_swaps": "3", "floor_groups": "trede+geschiedenis+route"}
+    card = render_card(facts(params={**facts().params, **floor}))
+    assert "afgeschreven vloer naar verwachte verdienste" in card and "(trede, ooit voorgesteld, route)" in card
+    assert "a = 2.1, b = -3.4, op 812 besliste voorstellen" in card and "hoogstens 3 wissels" in card
+    assert "geen Platt-parameters" in render_card(facts())  # a model without them keeps the merit floor

@@ -20,6 +20,7 @@ from api.cli import app as cli
 from api.lifespan import watch_champion
 from matching.domain import Vacancy
 from matching.errors import InvalidInputError
+from matching.exposure_amortised import SERVED, setting_of
 from matching.features import FEATURE_NAMES
 from matching.matcher import Matcher
 from matching.ranker import SPEC_FILE, load_ranker
@@ -86,6 +87,19 @@ def test_the_registered_model_loads_as_pyfunc_and_as_a_serving_ranker_alike(worl
     assert pyfunc.metadata.signature is not None
     predicted = pyfunc.predict(pd.DataFrame(features, columns=list(FEATURE_NAMES)))
     np.testing.assert_allclose(np.asarray(predicted), ranker.score(features), rtol=1e-6)
+
+
+@pytest.mark.slow
+def test_training_stores_the_platt_parameters_with_the_model(world, first) -> None:
+    settings, _ = world
+    [info] = [v for v in registry.versions(settings) if v.version == first["version"]]
+    ranker = registry.load_version(settings, info)
+    setting = setting_of(ranker.spec)  # what serving reads: the amortised floor replaces the merit floor
+    assert setting is not None and setting == {**SERVED, **first["amortisedFloor"]}
+    assert setting["platt"]["a"] > 0 and setting["platt"]["rows"] > 0  # a higher score is a likelier good outcome
+    run = mlflow.MlflowClient(settings.tracking_uri).get_run(first["runId"])
+    assert float(run.data.params["floor_platt_a"]) == setting["platt"]["a"]
+    assert run.data.params["floor_groups"] == "trede+geschiedenis+route"
 
 
 @pytest.mark.slow
