@@ -18,7 +18,17 @@ from typing import Any
 import numpy as np
 from sqlmodel import Session, select
 
-from matching import annotate, disclosure, display_score, exposure, hard_filters, oversight_state, pipeline, quality
+from matching import (
+    annotate,
+    disclosure,
+    display_score,
+    exposure,
+    floor_state,
+    hard_filters,
+    oversight_state,
+    pipeline,
+    quality,
+)
 from matching.disclosure import EVERYONE, Viewer
 from matching.domain import Client, Vacancy, utcnow
 from matching.embedding import Embedder
@@ -213,11 +223,14 @@ class Matcher:
         _check_top(top)
         with self._session(session, commit=served) as db:
             with self.index.lock:
-                found, vacancy_id, shown = self._rank_candidates(db, vacancy_ref, top, weights, filters, served, viewer)
+                found, vacancy_id, shown, floor = self._rank_candidates(
+                    db, vacancy_ref, top, weights, filters, served, viewer
+                )
             # The ledger is the search's only write: made after the index lock is released, so a search
             # waiting for the database's write lock (another process's, or this one's audit entry) never
             # holds up the searches of the other threads.
             if served:
+                floor_state.record_served(db, vacancy_id, floor)  # before the ledger: first showing only
                 oversight_state.record_shown(db, vacancy_id, shown)
             return found
 
@@ -253,8 +266,9 @@ class Matcher:
         filters: CandidateFilters,
         served: bool,
         viewer: Viewer,
-    ) -> tuple[CandidateList, int, list[int]]:
-        """:meth:`search_candidates` under the index lock: the list, the vacancy's id, the clients its top shows."""
+    ) -> tuple[CandidateList, int, list[int], floor_state.ServedFloor | None]:
+        """:meth:`search_candidates` under the index lock: the list, the vacancy's id, the clients its top shows, and
+        the amortised floor that ordered it (None: the merit floor or no re-ranking)."""
         self.index.catch_up(db)
         clients, vacancies = self.index.arrays()
         vacancy = find_vacancy(db, vacancy_ref)
@@ -289,7 +303,7 @@ class Matcher:
             results=results,
             index=self.index.summary(),
         )
-        return found, vacancy_id, shown
+        return found, vacancy_id, shown, listing.amortised
 
     @staticmethod
     def _candidates_not_shown(
@@ -449,6 +463,7 @@ class _CandidateRanking:
         self.v_row = vacancies.position[vacancy.id]  # type: ignore[index]
         self.now = utcnow()
         self.order = np.zeros(0, np.int64)
+        self.amortised: floor_state.ServedFloor | None = None
 
     def _pairs(self, positions: np.ndarray | slice) -> np.ndarray:
         pool = self.pool
@@ -469,7 +484,8 @@ class _CandidateRanking:
         if strength > 0:
             before, average = oversight_state.exposure(self.session, clients.ids[pool.rows], self.vacancy.id, self.now)  # type: ignore[arg-type]
             floor = self.matcher.settings.ranker.exposure_floor
-            exposed = pipeline.Exposure(before, clients.trede[pool.rows], strength, average, floor)
+            self.amortised = self._amortised(ranker, score, top)  # type: ignore[arg-type]
+            exposed = pipeline.Exposure(before, clients.trede[pool.rows], strength, average, floor, self.amortised)
         self.order = order = pipeline.order(score, top, exposed)
         shown_pairs = pairs[order] if pairs is not None else self._pairs(order)
         contributions = (
@@ -477,7 +493,20 @@ class _CandidateRanking:
             if ranker is not None
             else annotate.weighted_contributions(pool.signals, weights, order)
         )
-        return self._explained(score, shown_pairs, contributions)
+        results = self._explained(score, shown_pairs, contributions)
+        if self.amortised is not None and self.amortised.plan is not None:
+            entered = set(self.amortised.plan.entered.tolist())
+            for result, position in zip(results, order.tolist(), strict=True):
+                if position in entered:  # swapped in by the floor: the list says why
+                    result.explained.reasons.append(floor_state.FAIR_ATTENTION)
+        return results
+
+    def _amortised(self, ranker: LearnedRanker, score: np.ndarray, top: int) -> floor_state.ServedFloor | None:
+        """The amortised floor for a served list of ``ranker``; None for a model without Platt parameters."""
+        rows, clients = self.pool.rows, self.clients
+        pool = (clients.ids[rows], clients.trede[rows], clients.route[rows])
+        described = ranker.describe()
+        return floor_state.served_floor(self.session, described, ranker.spec, score, pool, self.vacancy.id, top)  # type: ignore[arg-type]
 
     def _explained(
         self, score: np.ndarray, shown_pairs: np.ndarray, contributions: list[dict[str, float]]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -123,13 +124,16 @@ def weighted_score(pool: Pool, weights: RetrievalSettings) -> np.ndarray:
 class Exposure:
     """What re-orders a shown list (:mod:`matching.exposure`), per pool row: the exposure so far
     (:func:`~matching.exposure.rerank` at ``strength``), and the trede whose merit share of the top
-    10 is held to at least ``floor`` (:func:`~matching.exposure.merit_floor`; 0: off)."""
+    10 is held to at least ``floor`` (:func:`~matching.exposure.merit_floor`; 0: off). ``amortised``: for a
+    model that carries Platt parameters, the amortised floor by expected merit
+    (:class:`matching.floor_state.ServedFloor`) takes the merit floor's place."""
 
     shown_before: np.ndarray
     trede: np.ndarray
     strength: float
     mean: float
     floor: float = 0.0
+    amortised: Any = None
 
 
 def order(score: np.ndarray, top: int, exposed: Exposure | None = None) -> np.ndarray:
@@ -139,4 +143,6 @@ def order(score: np.ndarray, top: int, exposed: Exposure | None = None) -> np.nd
     ranked = exposure.rerank(
         score, exposed.shown_before, exposed.trede, strength=exposed.strength, mean_exposure=exposed.mean
     )
+    if exposed.amortised is not None:
+        return exposed.amortised.order(ranked, score)[:top]
     return exposure.merit_floor(ranked, score, exposed.trede, floor=exposed.floor)[:top]

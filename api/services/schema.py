@@ -20,12 +20,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from api.services import audit, audit_guard, grants, inbox, migrations, users, voorstellen, zoekopdrachten
-from matching import batch_lists, store
+from matching import batch_lists, floor_state, store
 from training.latent import SyntheticLatent
 
 TABLES: tuple[type[SQLModel], ...] = (
     *store.TABLES,
     *batch_lists.TABLES,
+    *floor_state.TABLES,
     SyntheticLatent,
     users.User,
     users.TokenGeneratie,
