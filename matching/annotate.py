@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -40,8 +40,17 @@ LOCATION_GROUPS = frozenset({"reis"})
 
 def learned_contributions(ranker: LearnedRanker, pairs: np.ndarray) -> list[dict[str, float]]:
     """Per row of ``pairs`` (feature rows of the shown pairs): the model's contribution per group."""
-    contributions = ranker.contributions(pairs)
-    return [group_contributions(dict(zip(FEATURE_NAMES, row, strict=True)), FEATURE_GROUP) for row in contributions]
+    return grouped_contributions(ranker.contributions(pairs))
+
+
+def grouped_contributions(contributions: np.ndarray) -> list[dict[str, float]]:
+    """Per row of the ranker's per-feature contributions (:meth:`LearnedRanker.contributions`): its sum per group.
+
+    The rows are read as Python floats once (``tolist``), the same values ``float`` of each element gives.
+    """
+    return [
+        group_contributions(dict(zip(FEATURE_NAMES, row, strict=True)), FEATURE_GROUP) for row in contributions.tolist()
+    ]
 
 
 def weighted_contributions(
@@ -58,6 +67,23 @@ def weighted_contributions(
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class PairParts:
+    """What a shown pair carries that the ranker's contributions do not shape: kansen and the near miss."""
+
+    kansen: Kansen | None
+    bijna_passend: dict[str, Any] | None
+
+
+def pair_parts(client: Client, vacancy: Vacancy, taxonomy: Taxonomy, beperkingen: bool = True) -> PairParts:
+    """The pair's kansen (only for a viewer who may see the beperkingen) and near miss (:func:`explained`)."""
+    near = development.near_miss(client, vacancy, taxonomy)
+    return PairParts(
+        kansen=kansen(client, vacancy) if beperkingen else None,
+        bijna_passend=near.to_json() if near is not None else None,
+    )
+
+
 def explained(
     client: Client,
     vacancy: Vacancy,
@@ -66,16 +92,19 @@ def explained(
     signals: dict[str, float],
     taxonomy: Taxonomy,
     beperkingen: bool = True,
+    parts: PairParts | None = None,
 ) -> Explained:
     """What every shown pair carries, either side of the search: distance, signals, explanation, kansen.
 
     Args:
         beperkingen: The viewer may see this client's beperkingen; otherwise the kansen (derived from
             them) are not computed at all.
+        parts: :func:`pair_parts` of the pair when already made (a search makes them while the shown
+            rows' contributions are computed); default: made here.
     """
     explanation = explain_pair(client, vacancy, contributions, facts, taxonomy)
     banded = facts.distance_band is not None  # a viewer outside the caseload (matching.disclosure, rule 2)
-    near = development.near_miss(client, vacancy, taxonomy)
+    parts = parts if parts is not None else pair_parts(client, vacancy, taxonomy, beperkingen)
     return Explained(
         distance_km=None if banded else round(facts.distance_km, 1),
         distance_band=disclosure.distance_band(facts.distance_km),
@@ -83,8 +112,8 @@ def explained(
         reasons=explanation.reasons,
         aandachtspunten=explanation.aandachtspunten,
         bijdragen=[item for item in explanation.bijdragen if not (banded and item["kenmerk"] in LOCATION_GROUPS)],
-        kansen=kansen(client, vacancy) if beperkingen else None,
-        bijna_passend=near.to_json() if near is not None else None,
+        kansen=parts.kansen,
+        bijna_passend=parts.bijna_passend,
     )
 
 

@@ -10,7 +10,8 @@ beperkingen of a client outside the viewer's caseload shape nothing and their ka
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -83,6 +84,9 @@ class Matcher:
         # Step 1 skips the costly work on records out of reach (hard_filters.candidate_eligibility_near);
         # False: the plain pass over every record, for the benchmark's before/after and the equality test.
         self.prefilter = True
+        # The shown rows' SHAP values are computed here while the search reads their records (_CandidateRanking);
+        # its one thread waits idle and ends with the matcher (the executor's weak reference).
+        self.contributing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bijdragen")
 
     # ------------------------------------------------------------------ the indexes (matching.index_sync)
     @property
@@ -488,11 +492,12 @@ class _CandidateRanking:
             exposed = pipeline.Exposure(before, clients.trede[pool.rows], strength, average, floor, self.amortised)
         self.order = order = pipeline.order(score, top, exposed)
         shown_pairs = pairs[order] if pairs is not None else self._pairs(order)
-        contributions = (
-            annotate.learned_contributions(ranker, shown_pairs)
-            if ranker is not None
-            else annotate.weighted_contributions(pool.signals, weights, order)
-        )
+        if ranker is not None:  # the shown rows' SHAP values (C, no GIL) on a thread while the rows are read
+            pending = self.matcher.contributing.submit(ranker.contributions, shown_pairs, 1)
+            contributions = lambda: annotate.grouped_contributions(pending.result())  # noqa: E731
+        else:
+            weighted = annotate.weighted_contributions(pool.signals, weights, order)
+            contributions = lambda: weighted  # noqa: E731
         results = self._explained(score, shown_pairs, contributions)
         if self.amortised is not None and self.amortised.plan is not None:
             entered = set(self.amortised.plan.entered.tolist())
@@ -509,41 +514,59 @@ class _CandidateRanking:
         return floor_state.served_floor(self.session, described, ranker.spec, score, pool, self.vacancy.id, top)  # type: ignore[arg-type]
 
     def _explained(
-        self, score: np.ndarray, shown_pairs: np.ndarray, contributions: list[dict[str, float]]
+        self, score: np.ndarray, shown_pairs: np.ndarray, contributions: Callable[[], list[dict[str, float]]]
     ) -> list[CandidateResult]:
-        pool, clients, taxonomy = self.pool, self.clients, self.matcher.taxonomy
-        wanted = clients.ids[pool.rows[self.order]].tolist()
+        """The shown clients' results. Their rows, data quality, kansen and near misses are made before
+        ``contributions()`` is awaited; each array is read once for all shown rows (``tolist``: the values
+        ``float`` gives)."""
+        pool, clients, taxonomy, order = self.pool, self.clients, self.matcher.taxonomy, self.order
+        rows = pool.rows[order]
+        wanted = clients.ids[rows].tolist()
         shown = display_score.breakdowns(shown_pairs)
         rows_by_id = {row.id: row for row in self.session.exec(select(Client).where(Client.id.in_(wanted)))}  # type: ignore[union-attr]
+        listed = [rows_by_id[client_id] for client_id in wanted]
+        full_view, distances, max_km = (
+            self.full_view[rows].tolist(),
+            self.distance_km[order].tolist(),
+            clients.max_km[rows].tolist(),
+        )
+        checked = [quality.assess(client, self.now) for client in listed]
+        parts = [annotate.pair_parts(c, self.vacancy, taxonomy, f) for c, f in zip(listed, full_view, strict=True)]
+        modes = [clients.mode[row] for row in rows.tolist()]
+        values, scores = shown_pairs.tolist(), score[order].tolist()
+        signals = {name: column[order].tolist() for name, column in pool.signals.items()}
+        grouped = contributions()
         results = []
-        for rank, position in enumerate(self.order, start=1):
-            row = pool.rows[position]
-            client = rows_by_id[int(clients.ids[row])]
-            full = bool(self.full_view[row])
-            distance = float(self.distance_km[position])
+        for at, client in enumerate(listed):
+            full, distance = full_view[at], distances[at]
             facts = PairFacts(
                 distance_km=distance,
-                max_km=float(clients.max_km[row]),
-                mode=clients.mode[row],
-                values=dict(zip(FEATURE_NAMES, shown_pairs[rank - 1].tolist(), strict=True)),
+                max_km=max_km[at],
+                mode=modes[at],
+                values=dict(zip(FEATURE_NAMES, values[at], strict=True)),
                 distance_band=None if full else disclosure.distance_band(distance),
             )
-            signals = {name: float(values[position]) for name, values in pool.signals.items()}
-            checked = quality.assess(client, self.now)
             results.append(
                 CandidateResult(
-                    rank=rank,
-                    ranking_score=round(float(score[position]), 4 if full else disclosure.OUTSIDER_SCORE_DECIMALS),
-                    display=shown[rank - 1] if full else shown[rank - 1].hiding(display_score.OUTSIDER_HIDDEN),
+                    rank=at + 1,
+                    ranking_score=round(scores[at], 4 if full else disclosure.OUTSIDER_SCORE_DECIMALS),
+                    display=shown[at] if full else shown[at].hiding(display_score.OUTSIDER_HIDDEN),
                     client_id=client.client_nummer,
                     trede=client.trede,
                     route=client.route,
                     explained=annotate.explained(
-                        client, self.vacancy, contributions[rank - 1], facts, signals, taxonomy, beperkingen=full
+                        client,
+                        self.vacancy,
+                        grouped[at],
+                        facts,
+                        {name: column[at] for name, column in signals.items()},
+                        taxonomy,
+                        beperkingen=full,
+                        parts=parts[at],
                     ),
                     # stale or contradictory profiles are flagged, not silently ranked low
-                    datakwaliteit=checked.to_json(),
-                    ontbrekende_gegevens=list(checked.missing),
+                    datakwaliteit=checked[at].to_json(),
+                    ontbrekende_gegevens=list(checked[at].missing),
                     eigen_klant=full if self.viewer.caseload is not None else None,
                 )
             )

@@ -128,6 +128,8 @@ SIGNAL_LABELS: dict[str, str] = {
 Signal = Callable[[str, str], None]
 """Adds one signal: its code and its Dutch text."""
 
+# ``dict`` first: a stored JSON object is a dict, which the C check answers without the ABC's Python hook.
+_MAPPINGS = (dict, Mapping)
 _ALL_TIMES = frozenset(str(time) for time in Werktijd)
 _ROUTES = frozenset(str(route) for route in Route)
 _OPLEIDINGEN = frozenset(str(level) for level in Opleidingsniveau)
@@ -294,7 +296,7 @@ def _entries(value: Any) -> list[Any]:
 
 def _text(entry: Any, *keys: str) -> str:
     """The first non-empty text under one of ``keys`` (camelCase as stored, snake_case from old imports)."""
-    if not isinstance(entry, Mapping):
+    if not isinstance(entry, _MAPPINGS):
         return ""
     for key in keys:
         value = entry.get(key)
@@ -310,7 +312,7 @@ def _number(value: Any) -> float | None:
 
 
 def _wensen(client: Client) -> Mapping[str, Any]:
-    return client.wensen if isinstance(client.wensen, Mapping) else {}
+    return client.wensen if isinstance(client.wensen, _MAPPINGS) else {}
 
 
 def _wish(wensen: Mapping[str, Any], camel: str, snake: str) -> Any:
@@ -391,7 +393,7 @@ def _hours(client: Client, signal: Signal) -> None:
 
 def _competences(client: Client, signal: Signal) -> None:
     for position, item in enumerate(_entries(client.competenties), start=1):
-        niveau = item.get("niveau") if isinstance(item, Mapping) else None
+        niveau = item.get("niveau") if isinstance(item, _MAPPINGS) else None
         if not _text(item, "code"):
             with_level = f"een niveau ({niveau}) maar " if niveau is not None else ""
             signal(
@@ -409,7 +411,7 @@ def _competences(client: Client, signal: Signal) -> None:
 def _experience(client: Client, signal: Signal) -> None:
     for position, item in enumerate(_entries(client.werkervaring), start=1):
         occupation = _text(item, "beroepCode", "beroep_code")
-        years = _number(item.get("jaren")) if isinstance(item, Mapping) else None
+        years = _number(item.get("jaren")) if isinstance(item, _MAPPINGS) else None
         name = f"'{occupation}'" if occupation else str(position)
         if not occupation:
             signal(

@@ -57,15 +57,20 @@ class LearnedRanker:
             return np.zeros(0, np.float64)
         return np.asarray(self.booster.predict(features, num_threads=1), np.float64)
 
-    def contributions(self, features: np.ndarray) -> np.ndarray:
+    def contributions(self, features: np.ndarray, threads: int | None = None) -> np.ndarray:
         """Per row and feature, how much it moved the score from the model's average (SHAP values of the trees).
 
         Shape (n, len(FEATURE_NAMES)); each row plus the model's expected value sums to :meth:`score`.
+
+        Args:
+            threads: LightGBM's threads; default two from ``2 × CONTRIB_ROWS_PER_THREAD`` rows, else one.
+                Each row's values are the same however the rows are split.
         """
         features = np.asarray(features, np.float32)
         if not len(features):
             return np.zeros((0, len(FEATURE_NAMES)), np.float64)
-        threads = 2 if len(features) >= CONTRIB_ROWS_PER_THREAD * 2 else 1  # rows split between threads
+        if threads is None:
+            threads = 2 if len(features) >= CONTRIB_ROWS_PER_THREAD * 2 else 1  # rows split between threads
         raw = np.asarray(self.booster.predict(features, pred_contrib=True, num_threads=threads), np.float64)
         return raw[:, : len(FEATURE_NAMES)]
 
