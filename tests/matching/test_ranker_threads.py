@@ -21,3 +21,10 @@ def test_two_threads_give_the_same_contributions_bit_for_bit() -> None:
         found = model.contributions(features)
         assert found.tobytes() == np.asarray(one, np.float64).tobytes()
     assert ranker.CONTRIB_ROWS_PER_THREAD * 2 <= 50  # a shown list of 50 goes two threads
+
+
+def test_the_searchs_one_thread_gives_the_default_contributions_bit_for_bit() -> None:
+    """A candidate search asks for one thread (its SHAP values run beside the reading of the shown rows)."""
+    model = load_ranker(RankerSettings().baseline_dir, "baseline")
+    features = np.random.default_rng(8).random((50, len(FEATURE_NAMES))).astype(np.float32)
+    assert model.contributions(features, threads=1).tobytes() == model.contributions(features).tobytes()
