@@ -265,14 +265,30 @@ class ScoreBreakdown:
         }
 
 
+def apportioned(row_points: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """:func:`apportion` of every row of ``row_points`` (n, k) to its ``totals``, at once: the same whole points
+    (the same floors and remainders, each row's remainders in the same stable order)."""
+    row_points = np.asarray(row_points, np.float64)
+    whole = np.floor(row_points).astype(np.int64)
+    remainder = row_points - whole
+    missing = np.asarray(totals, np.int64) - whole.sum(axis=1)
+    step = np.arange(row_points.shape[1])
+    raised = (step < missing[:, None]).astype(np.int64)  # the largest remainders get one
+    lowered = (step < -missing[:, None]).astype(np.int64)  # the floors exceed the total: the smallest lose one
+    np.put_along_axis(raised, np.argsort(-remainder, axis=1, kind="stable"), raised.copy(), axis=1)
+    np.put_along_axis(lowered, np.argsort(remainder, axis=1, kind="stable"), lowered.copy(), axis=1)
+    return whole + raised - lowered
+
+
 def breakdowns(features: np.ndarray, fitted: Model | None = None) -> list[ScoreBreakdown]:
     """The :class:`ScoreBreakdown` of each row of a feature matrix."""
     fitted = fitted or model()
     base, listed = startpunt(fitted), moving_groups(fitted)
     moving = np.array([group in listed for group in GROUPS])  # a group that never moves gets no rounding point
-    out = []
-    for row, score in zip(points(features, fitted), scores(features, fitted), strict=True):
-        whole = np.zeros(len(GROUPS), np.int64)
-        whole[moving] = apportion(row[moving], int(score) - base)
-        out.append(ScoreBreakdown(int(score), base, dict(zip(GROUPS, whole.tolist(), strict=True)), listed))
-    return out
+    shown = scores(features, fitted)
+    whole = np.zeros((len(shown), len(GROUPS)), np.int64)
+    whole[:, moving] = apportioned(points(features, fitted)[:, moving], shown - base)
+    return [
+        ScoreBreakdown(score, base, dict(zip(GROUPS, row, strict=True)), listed)
+        for score, row in zip(shown.tolist(), whole.tolist(), strict=True)
+    ]

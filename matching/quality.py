@@ -305,6 +305,19 @@ def _text(entry: Any, *keys: str) -> str:
     return ""
 
 
+def _plain_text(value: Any) -> bool:
+    """A ``str`` (not a subclass) with a non-blank character: what :func:`_text` takes, checked without a call."""
+    return type(value) is str and bool(value.strip())
+
+
+def _any_text(entries: list[Any], *keys: str) -> bool:
+    """Whether an entry has a text under one of ``keys`` (``any(_text(entry, *keys) for entry in entries)``)."""
+    for entry in entries:
+        if (type(entry) is dict and _plain_text(entry.get(keys[0]))) or _text(entry, *keys):
+            return True
+    return False
+
+
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -329,8 +342,8 @@ def missing_fields(client: Client) -> list[str]:
     """
     wensen = _wensen(client)
     present = {
-        "competenties": any(_text(item, "code") for item in _entries(client.competenties)),
-        "werkervaring": any(_text(item, "beroepCode", "beroep_code") for item in _entries(client.werkervaring)),
+        "competenties": _any_text(_entries(client.competenties), "code"),
+        "werkervaring": _any_text(_entries(client.werkervaring), "beroepCode", "beroep_code"),
         "gewenste beroepen": bool(_entries(wensen.get("beroepen"))),
         "opleidingsniveau": bool(client.opleidingsniveau),
         "taalniveau": bool(client.taalniveau),
@@ -393,6 +406,10 @@ def _hours(client: Client, signal: Signal) -> None:
 
 def _competences(client: Client, signal: Signal) -> None:
     for position, item in enumerate(_entries(client.competenties), start=1):
+        if type(item) is dict and _plain_text(item.get("code")):  # the common, sound entry: nothing to say
+            niveau = item.get("niveau")
+            if niveau is None or (type(niveau) in (int, float) and 1 <= niveau <= 3):
+                continue
         niveau = item.get("niveau") if isinstance(item, _MAPPINGS) else None
         if not _text(item, "code"):
             with_level = f"een niveau ({niveau}) maar " if niveau is not None else ""
@@ -410,6 +427,10 @@ def _competences(client: Client, signal: Signal) -> None:
 
 def _experience(client: Client, signal: Signal) -> None:
     for position, item in enumerate(_entries(client.werkervaring), start=1):
+        if type(item) is dict and _plain_text(item.get("beroepCode")):  # the common, sound entry
+            years = item.get("jaren")
+            if years is None or (type(years) in (int, float) and 0 <= years <= MAX_YEARS):
+                continue
         occupation = _text(item, "beroepCode", "beroep_code")
         years = _number(item.get("jaren")) if isinstance(item, _MAPPINGS) else None
         name = f"'{occupation}'" if occupation else str(position)

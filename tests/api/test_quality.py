@@ -146,6 +146,30 @@ def test_contradictions_in_stored_rows_are_flagged_with_the_fix(overrides: dict,
     assert quality.signalen[0].startswith(("Tegenstrijdig:", "Ongeldige waarde:"))  # contradictions come first
 
 
+@pytest.mark.parametrize(
+    ("entries", "flagged"),
+    [
+        ({"competenties": [{"code": "lassen", "niveau": 3.0}, {"code": "koken", "niveau": 1}]}, False),
+        ({"competenties": [{"code": "lassen", "niveau": 2.5}, {"code": "koken"}]}, False),
+        ({"competenties": [{"code": "lassen", "niveau": True}]}, True),  # a bool is no niveau
+        ({"competenties": [{"code": "lassen", "niveau": "2"}]}, True),
+        ({"competenties": [{"code": "lassen", "niveau": float("nan")}]}, True),
+        ({"competenties": [{"code": "lassen", "niveau": 0}]}, True),
+        ({"competenties": [{"code": "   ", "niveau": 2}]}, True),  # a blank code is no name
+        ({"competenties": [{"code": 12, "niveau": 2}]}, True),
+        ({"werkervaring": [{"beroepCode": "kok", "jaren": 60}, {"beroepCode": "kok", "jaren": 0}]}, False),
+        ({"werkervaring": [{"beroepCode": "kok", "jaren": "5"}, {"beroepCode": "kok", "jaren": True}]}, False),
+        ({"werkervaring": [{"beroep_code": "kok", "jaren": 3}]}, False),  # the old snake_case key
+        ({"werkervaring": [{"beroepCode": "kok", "jaren": 60.5}]}, True),
+        ({"werkervaring": [{"beroepCode": " ", "jaren": 2}]}, True),
+    ],
+)
+def test_entries_at_the_edges_of_sound_are_judged_by_the_full_checks(entries: dict, flagged: bool) -> None:
+    """A sound competence or experience entry is passed at once; anything at its edges gets every check."""
+    codes = assess(stored(**entries), NOW).codes
+    assert any(code in ("tegenstrijdig:competentie", "tegenstrijdig:werkervaring") for code in codes) == flagged
+
+
 def test_a_date_in_the_future_is_a_contradiction() -> None:
     quality = assess(stored(days_old=-40), NOW)
     assert quality.status == TEGENSTRIJDIG and quality.days_since_update == 0

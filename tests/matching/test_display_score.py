@@ -108,6 +108,27 @@ def test_apportion_reaches_the_given_total_with_negative_parts_too() -> None:
         assert whole.sum() == total and np.all(np.abs(whole - parts) < 2)
 
 
+def test_apportioned_rows_are_each_rows_apportion() -> None:
+    """The breakdowns of a list apportion every row at once: the same whole points as one row at a time, ties
+    in the remainders (equal parts) and totals off by more than one included."""
+    rng = np.random.default_rng(6)
+    parts = rng.random((400, 7)) * 30 - 15
+    parts[:50, 2] = parts[:50, 3]  # equal remainders: the stable order decides
+    parts[50:60] = np.round(parts[50:60])  # whole parts: every remainder 0
+    totals = np.floor(parts.sum(axis=1) + 0.5).astype(np.int64) + rng.integers(-3, 4, len(parts))
+    expected = np.array([display_score.apportion(row, int(total)) for row, total in zip(parts, totals, strict=True)])
+    assert np.array_equal(display_score.apportioned(parts, totals), expected)
+    assert display_score.apportioned(parts[:0], totals[:0]).shape == (0, 7)
+    rows = _realistic(300, 9)
+    base, moving = display_score.startpunt(), [g in display_score.moving_groups() for g in display_score.GROUPS]
+    for breakdown, row, score in zip(
+        display_score.breakdowns(rows), display_score.points(rows), display_score.scores(rows), strict=True
+    ):
+        whole = np.zeros(len(display_score.GROUPS), np.int64)
+        whole[moving] = display_score.apportion(row[moving], int(score) - base)
+        assert breakdown.punten == dict(zip(display_score.GROUPS, whole.tolist(), strict=True))
+
+
 @pytest.mark.parametrize("feature", [name for name in display_score.MODEL_FEATURES])
 def test_the_score_follows_each_features_direction(feature: str) -> None:
     rows = _realistic(400, 3)
