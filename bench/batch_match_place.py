@@ -10,7 +10,8 @@ The same owners are then computed in turn, alternating in this process after one
 cache: ``place``, the partitions as planned (owners of one woonplaats), and ``mixed``, the same owners sorted
 by id and cut into as many partitions (owners of ``--partitions`` places mixed, as the id ranges before were:
 ids are random with respect to place); with ``--before-module`` (an earlier ``matching/batch_rank.py``) those
-two with the earlier code and ``place now`` with this one. Reported per way and round: process CPU seconds per
+two with the earlier code (``--before-steps``: with an earlier ``matching/batch_steps.py`` too) and ``place now``
+with this one. Reported per way and round: process CPU seconds per
 list per side and the load average; and whether every owner's list is the same both ways.
 """
 
@@ -67,13 +68,21 @@ def _mixed(parts: Parts) -> Parts:
     return mixed
 
 
-def _earlier(worker: ListWorker, module: Path) -> Any:
-    """The ranking-only path of an earlier ``batch_rank.py`` (loaded from its file) on this worker's matcher."""
-    spec = importlib.util.spec_from_file_location("batch_rank_before", module)
+def _load(name: str, module: Path) -> Any:
+    spec = importlib.util.spec_from_file_location(name, module)
     assert spec is not None and spec.loader is not None
     earlier = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = earlier  # its dataclasses look their module up
     spec.loader.exec_module(earlier)
+    return earlier
+
+
+def _earlier(worker: ListWorker, module: Path, steps: Path | None) -> Any:
+    """The ranking-only path of an earlier ``batch_rank.py`` (loaded from its file) on this worker's matcher, with
+    an earlier ``batch_steps.py`` too where given."""
+    earlier = _load("batch_rank_before", module)
+    if steps is not None:
+        earlier.batch_steps = _load("batch_steps_before", steps)
     return earlier.NightlyRanking(worker.matcher)
 
 
@@ -88,6 +97,7 @@ def main() -> None:
         default=None,
         help="an earlier matching/batch_rank.py: mixed and place run with it, 'place now' with this code",
     )
+    parser.add_argument("--before-steps", type=Path, default=None, help="an earlier matching/batch_steps.py for it")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "national-batch-place-s30-p.json")
     args = parser.parse_args()
     started, wall = time.process_time(), time.perf_counter()
@@ -107,7 +117,7 @@ def main() -> None:
     warm: dict[tuple[str, int], Any] = {}
     cold = _pass(worker, place, warm)  # the embedding cache gains these owners' query vectors
     now = worker.ranking
-    earlier = _earlier(worker, args.before_module) if args.before_module else now
+    earlier = _earlier(worker, args.before_module, args.before_steps) if args.before_module else now
     variants = [("mixed", mixed, earlier), ("place", place, earlier)]
     if args.before_module:
         variants.append(("place now", place, now))
@@ -137,6 +147,7 @@ def main() -> None:
         "cpu_s_per_list_mean": mean,
         "vs_mixed": {name: {side: round(mean[name][side] / mean["mixed"][side], 3) for side in SIDES} for name in mean},
         "before_module": str(args.before_module) if args.before_module else None,
+        "before_steps": str(args.before_steps) if args.before_steps else None,
         "identical_lists": identical,
         "lists_compared": len(warm),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),

@@ -21,7 +21,9 @@ the list unserved: no exposure re-ranking) for a partition of owners at once and
   additions into one buffer per partition; the owner's terms from its own row of its side's index): the
   eligible rows read from the weights by record, and the best over every record (it scales the ranker's
   lexical feature) by MaxScore, which adds only the rarer terms' columns over every record and scores
-  the few records that can still beat the best eligible one, the same bits as the full scatter;
+  the few records that can still beat the best eligible one, the same bits as the full scatter; the exact
+  scores of the rows in reach of a place for all its owners' queries in one sparse product
+  (:class:`matching.lexical.SharedBm25`);
 * the ranker's features of every pool of the partition built in one :func:`~matching.features.pair_matrix`
   call and scored in one LightGBM call (a row's features and score depend on its own pair alone);
 * the shown score (:func:`matching.display_score.scores`) only for the listed rows, the partition's in one call.
@@ -47,7 +49,7 @@ from matching.domain import utcnow
 from matching.features import FEATURES, pair_matrix
 from matching.index import VectorIndex, best
 from matching.index_sync import TABLES, Side
-from matching.lexical import Bm25Buffer
+from matching.lexical import SharedBm25
 from matching.matcher import Matcher
 from matching.pipeline import Pool
 from matching.ranker import WEIGHTED
@@ -113,14 +115,17 @@ class NightlyRanking:
         self,
         reach: hard_filters.Eligible,
         searched: Side,
-        bm25: Bm25Buffer,
+        bm25: SharedBm25,
         query: tuple[np.ndarray, np.ndarray],
+        shared: tuple[np.ndarray, np.ndarray | None],
     ) -> Pool:
-        """Step 2 among the eligible rows of ``reach`` alone."""
+        """Step 2 among the eligible rows of ``reach`` alone; ``shared``: the rows in reach of the owner's place
+        and its query's exact BM25 at them (:func:`_shared_exact`)."""
         side = self.matcher.index.sides[searched]
         vector, terms = query
         assert side.vectors is not None
-        lexical, highest = bm25.scores(terms, reach.eligible)  # the best over every record scales the feature
+        # the best over every record scales the feature
+        lexical, highest = bm25.scores_at(terms, reach.eligible, *shared)
         text = _text_query(side.vectors, bm25.ids, vector, reach.eligible)
         return pipeline.pool_among(
             reach.eligible, reach.structured, text, lexical, highest, self.matcher.settings.retrieval.pool_size
@@ -135,12 +140,14 @@ class NightlyRanking:
             ranker = self._ranker()
             owners = [v for v in vacancy_ids if v in vacancies.position and vacancies.open[vacancies.position[v]]]
             now, pools, v_rows = utcnow(), [], []
-            bm25 = Bm25Buffer(matcher.index.sides["clients"].lexical, clients.ids)
+            bm25 = SharedBm25(matcher.index.sides["clients"].lexical, clients.ids)
             places = batch_steps.PlaceReach()  # the partition's owners at one place share their reach
-            for owner, query in zip(owners, self._texts("vacancies", owners, "clients"), strict=True):
-                v_row = vacancies.position[owner]
+            queries = list(self._texts("vacancies", owners, "clients"))
+            rows = [vacancies.position[owner] for owner in owners]
+            shared = _shared_exact(bm25, [places.candidates(clients, vacancies, v_row)[0] for v_row in rows], queries)
+            for v_row, query, place in zip(rows, queries, shared, strict=True):
                 reach = batch_steps.candidate_eligible(clients, vacancies, v_row, places)  # no caseload, no filters
-                pools.append(self._pool(reach, "clients", bm25, query))
+                pools.append(self._pool(reach, "clients", bm25, query, place))
                 v_rows.append(np.full(len(pools[-1].rows), v_row))
             # every pool row's features in one call: a row's features depend on its own pair alone
             pairs = self._pairs(pools, [pool.rows for pool in pools], v_rows, now, [slice(None)] * len(pools))
@@ -163,12 +170,15 @@ class NightlyRanking:
             clients, vacancies = matcher.index.arrays()
             owners = [c for c in client_ids if c in clients.position]
             now, pools, c_rows, orders, scores = utcnow(), [], [], [], []
-            bm25 = Bm25Buffer(matcher.index.sides["vacancies"].lexical, vacancies.ids)
+            bm25 = SharedBm25(matcher.index.sides["vacancies"].lexical, vacancies.ids)
             places = batch_steps.PlaceReach()
-            for owner, query in zip(owners, self._texts("clients", owners, "vacancies"), strict=True):
-                c_row = clients.position[owner]
+            queries = list(self._texts("clients", owners, "vacancies"))
+            rows = [clients.position[owner] for owner in owners]
+            places.plan_limits(clients, rows)  # each place's vacancies in reach found once, at its widest limit
+            shared = _shared_exact(bm25, [places.vacancies(clients, c_row, vacancies)[0] for c_row in rows], queries)
+            for c_row, query, place in zip(rows, queries, shared, strict=True):
                 reach = batch_steps.vacancy_eligible(clients, c_row, vacancies, places)
-                pool = self._pool(reach, "vacancies", bm25, query)
+                pool = self._pool(reach, "vacancies", bm25, query, place)
                 score = pipeline.weighted_score(pool, matcher.settings.retrieval)
                 order = pipeline.order(score, top)
                 pools.append(pool)
@@ -220,6 +230,25 @@ class NightlyRanking:
             return [np.zeros(0) for _ in pooled]
         together = ranker.score(np.concatenate([item.pairs for item in pooled]))
         return np.split(together, np.cumsum(sizes)[:-1])
+
+
+def _shared_exact(
+    bm25: SharedBm25, reaches: list[np.ndarray], queries: list[tuple[np.ndarray, np.ndarray]]
+) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    """Per owner, the rows in reach of its place (``reaches``: one array per place, the same object for the owners
+    that share it, :class:`~matching.batch_steps.PlaceReach`) and its query's exact BM25 at them: per place, every
+    owner's in one product (:meth:`~matching.lexical.SharedBm25.shared_exact`)."""
+    at_place: dict[int, list[int]] = {}
+    for position, rows in enumerate(reaches):
+        at_place.setdefault(id(rows), []).append(position)
+    shared: list[tuple[np.ndarray, np.ndarray | None]] = [(rows, None) for rows in reaches]
+    for members in at_place.values():
+        found = bm25.shared_exact(reaches[members[0]], [queries[at][1] for at in members])
+        if found is not None:
+            columns = np.ascontiguousarray(found.T)
+            for column, at in zip(columns, members, strict=True):
+                shared[at] = (reaches[at], column)
+    return shared
 
 
 def _shown(pairs: list[np.ndarray]) -> list[list[int]]:

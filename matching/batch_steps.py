@@ -51,7 +51,8 @@ class PlaceReach:
 
     For a vacancy, the clients within their own reach of its place and their distances; for a client, the distance
     from its place to every vacancy bucket, and the open vacancies within its travel limit and their distances per
-    (place, limit) (limits vary per client: mostly the distances are shared). The arrays are the ones computed per
+    (place, limit): found once per place at the widest limit its owners ask (:meth:`plan_limits`), each limit's
+    those within it (limits vary per client). The arrays are the ones computed per
     owner before, read and never written by the steps after them (boolean and fancy indexing copy), so every list
     keeps its bits. A place is its coordinates (every record of a PC4 has its centroid's); made per partition: the
     index does not change within one (the batch holds its lock)."""
@@ -59,6 +60,16 @@ class PlaceReach:
     def __init__(self) -> None:
         self._near: dict[tuple[float, float, float | None], tuple[np.ndarray, np.ndarray]] = {}
         self._km: dict[tuple[float, float], np.ndarray] = {}
+        # per client place: the open vacancies within the widest limit asked there so far (rows, distances, limit)
+        self._wide: dict[tuple[float, float], tuple[np.ndarray, np.ndarray, float]] = {}
+        self._widest: dict[tuple[float, float], float] = {}
+
+    def plan_limits(self, clients: ClientArrays, c_rows: list[int]) -> None:
+        """The travel limits the clients at ``c_rows`` will ask at their places: each place's vacancies in reach
+        are then found once, at its widest limit, and every client's are those within its own limit."""
+        for c_row in c_rows:
+            place = (float(clients.lat[c_row]), float(clients.lon[c_row]))
+            self._widest[place] = max(self._widest.get(place, 0.0), float(clients.max_km[c_row]))
 
     def __len__(self) -> int:
         """The reaches computed (each shared by the owners at its place)."""
@@ -79,12 +90,29 @@ class PlaceReach:
         lat, lon, max_km = float(clients.lat[c_row]), float(clients.lon[c_row]), clients.max_km[c_row]
         near = self._near.get((lat, lon, float(max_km)))
         if near is None:
+            near = self._near[lat, lon, float(max_km)] = self._within(vacancies, lat, lon, max_km)
+        return near
+
+    def _within(
+        self, vacancies: VacancyArrays, lat: float, lon: float, max_km: np.floating
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The open vacancies within ``max_km`` of the place: those of the place's widest limit (found once) whose
+        distance is within it. The same rows in the same order with the same distances as found at ``max_km``
+        itself: a vacancy is within its bucket's distance, and every bucket within ``max_km`` is within the wider
+        limit (its rows are kept, ascending, and masking keeps their order)."""
+        wide = self._wide.get((lat, lon))
+        if wide is None or wide[2] < float(max_km):
             km = self._km.get((lat, lon))
             if km is None:
                 km = self._km[lat, lon] = vacancies.buckets._km(lat, lon, True)
-            near = _kept_in_reach(vacancies.buckets, km, float(max_km), vacancies.open, max_km)
-            self._near[lat, lon, float(max_km)] = near
-        return near
+            limit = max(self._widest.get((lat, lon), 0.0), float(max_km))
+            rows, distance = _kept_in_reach(vacancies.buckets, km, limit, vacancies.open, np.float64(limit))
+            wide = self._wide[lat, lon] = (rows, distance, limit)
+        rows, distance, limit = wide
+        if limit == float(max_km):
+            return rows, distance
+        inside = distance <= max_km
+        return rows[inside], distance[inside]
 
 
 def candidate_eligible(

@@ -413,6 +413,34 @@ class _Pruned:
         _sparsetools.csr_matvec(len(rows), len(self.query), ptr, terms, weights, self.query, out)
         return out
 
+    def gathered(self, rows: np.ndarray) -> sparse.csr_matrix:
+        """The rows ``rows`` of the weights by record, as a matrix over the held terms (what :meth:`exact` gathers
+        before ``csr_matvec``; :class:`SharedBm25` multiplies it by several queries at once)."""
+        rows = rows.astype(self.row_ptr.dtype, copy=False)
+        ptr = np.zeros(len(rows) + 1, self.row_ptr.dtype)
+        np.cumsum(self.row_ptr[rows + 1] - self.row_ptr[rows], out=ptr[1:])
+        terms, weights = np.empty(int(ptr[-1]), self.row_terms.dtype), np.empty(int(ptr[-1]), self.row_weights.dtype)
+        _sparsetools.csr_row_index(len(rows), rows, self.row_ptr, self.row_terms, self.row_weights, terms, weights)
+        return sparse.csr_matrix((weights, terms, ptr), shape=(len(rows), len(self.held)))
+
+    def read_known(
+        self, lexical: LexicalIndex, terms: np.ndarray, rows: np.ndarray, near: np.ndarray, scores: np.ndarray
+    ) -> tuple[np.ndarray, float] | None:
+        """:meth:`read` with the exact scores of ``rows`` given (``near``: :meth:`SharedBm25.shared_exact`'s)."""
+        terms = np.asarray(terms)
+        if len(terms) > 1 and not bool((terms[1:] > terms[:-1]).all()):
+            return None
+        present = terms[self.lengths[terms] > 0]
+        if not len(present):
+            return np.zeros(len(rows), scores.dtype), 0.0
+        at = np.searchsorted(self.held, present)
+        self.query[at] = self.idf[present]
+        try:
+            best = self._best(lexical, present, rows, near, scores)
+        finally:
+            self.query[at] = 0
+        return None if best is None else (near, best)
+
     def _best(
         self, lexical: LexicalIndex, terms: np.ndarray, rows: np.ndarray, near: np.ndarray, scores: np.ndarray
     ) -> float | None:
@@ -465,3 +493,62 @@ def _floor(threshold: float) -> np.floating:
     """The largest float32 at most ``threshold`` (and at least 0): a part above it may be above the threshold."""
     floor = np.float32(max(threshold, 0.0))
     return np.nextafter(floor, np.float32(0)) if floor > threshold else floor
+
+
+# ---------------------------------------------------------------- BM25 shared by the owners at one place
+class SharedBm25(Bm25Buffer):
+    """:class:`Bm25Buffer` for owners that share the rows in their reach (a nightly partition's owners at one place):
+    the exact BM25 of every owner's query at those rows in one sparse product, instead of the rows gathered and
+    multiplied once per owner (:meth:`_Pruned.exact`).
+
+    A row's score for a query is its row's weights × the query vector, added along the row in its order: scipy's
+    ``csr_matmat`` adds, per (row, query), the same products in the same order (it skips the terms the query does
+    not ask, where ``csr_matvec`` adds a zero, which leaves a sum as it is), so the same bits;
+    ``tests/matching/test_batch_bm25_pruned.py`` holds :meth:`scores_at` to :meth:`scores` on random indexes.
+    """
+
+    def shared_exact(self, reach: np.ndarray, queries: list[np.ndarray]) -> np.ndarray | None:
+        """The exact BM25 (the index's precision) of each query of ``queries`` at the rows ``reach`` (ascending, each
+        once): a column per query; None where the pruned reading does not apply (then :meth:`scores` decides)."""
+        pruned = self._pruned
+        if pruned is None or self._scores is None or not len(reach) or not queries:
+            return None
+        at, owner, values = [], [], []
+        for position, asked in enumerate(queries):
+            terms = np.asarray(asked)
+            if len(terms) > 1 and not bool((terms[1:] > terms[:-1]).all()):
+                continue  # the full scatter's way (:meth:`_Pruned.read`): this column is not read
+            present = terms[pruned.lengths[terms] > 0]
+            at.append(np.searchsorted(pruned.held, present))
+            owner.append(np.full(len(present), position))
+            values.append(pruned.idf[present])
+        if not at:
+            return None
+        kind = pruned.query.dtype
+        asked_by = sparse.csr_matrix(
+            (np.concatenate(values).astype(kind), (np.concatenate(at), np.concatenate(owner))),
+            shape=(len(pruned.held), len(queries)),
+        )
+        return (pruned.gathered(reach) @ asked_by).toarray()
+
+    def scores_at(
+        self, terms: np.ndarray, rows: np.ndarray, reach: np.ndarray, column: np.ndarray | None
+    ) -> tuple[np.ndarray, float]:
+        """:meth:`scores` (the same bits), the exact scores of ``rows`` read from ``column`` (``terms``' exact BM25
+        at ``reach``, :meth:`shared_exact`; ascending rows that hold ``rows``)."""
+        scores, pruned = self._scores, self._pruned
+        rows = np.asarray(rows)
+        if (
+            column is None
+            or scores is None
+            or pruned is None
+            or not len(terms)
+            or len(rows) > ROWS_SHARE * len(scores)
+            or (len(rows) > 1 and not bool((rows[1:] > rows[:-1]).all()))
+        ):
+            return self.scores(terms, rows)
+        assert self._blocks is not None
+        found = pruned.read_known(self.lexical, terms, rows, column[np.searchsorted(reach, rows)], self._blocks)
+        if found is None:
+            return self._every(terms, rows)
+        return found[0].astype(np.float32), float(np.float32(found[1]))

@@ -155,3 +155,29 @@ def test_the_pruned_reading_is_made_once_per_weights_and_not_for_unordered_colum
         for asked in _rows(rng, len(ids)):
             near, best = unordered.scores(terms, asked)
             assert np.array_equal(near.view(np.uint32), every[asked].view(np.uint32)) and best == float(every.max())
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_bm25_shared_by_the_owners_at_one_place_is_each_owners_own_bit_for_bit(seed: int) -> None:
+    """:class:`matching.lexical.SharedBm25`: every query's exact scores at the place's rows in one product, each owner
+    then reading its own rows (a subset of the place's) from them: the same bits as :meth:`Bm25Buffer.scores`,
+    also for the queries that go the full scatter's way (unordered, repeated, unknown and no terms)."""
+    rng = np.random.default_rng(seed)
+    lexical, ids = _index(rng, int(rng.integers(800, 3000)), int(rng.integers(200, 3000)))
+    queries = _queries(rng, lexical, ids, 40)
+    own, shared = lexical_module.Bm25Buffer(lexical, ids), lexical_module.SharedBm25(lexical, ids)
+    read, compared = 0, 0
+    for reach in (np.sort(rng.choice(len(ids), len(ids) // 6, replace=False)), np.arange(len(ids) // 9)):
+        columns = shared.shared_exact(reach, queries)
+        assert columns is not None and columns.shape == (len(reach), len(queries))
+        for at, terms in enumerate(queries):
+            for rows in (reach, np.sort(rng.choice(reach, len(reach) // 3, replace=False)), reach[:0], reach[::-1]):
+                near, best = shared.scores_at(terms, rows, reach, columns[:, at])
+                theirs, their_best = own.scores(terms, rows)
+                assert near.dtype == theirs.dtype and np.array_equal(near.view(np.uint32), theirs.view(np.uint32))
+                assert best == their_best
+                read, compared = read + int(np.count_nonzero(near)), compared + 1
+    assert read > 1000 and compared == 2 * 4 * len(queries)
+    assert shared.shared_exact(np.arange(5), []) is None and shared.shared_exact(np.arange(0), queries) is None
+    near, best = shared.scores_at(queries[0], np.arange(7), np.arange(7), None)  # nothing shared: its own way
+    assert np.array_equal(near, own.scores(queries[0], np.arange(7))[0])

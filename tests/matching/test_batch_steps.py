@@ -113,6 +113,28 @@ def test_owners_at_one_place_share_its_reach_and_step_one_stays_the_same(matcher
     assert places.candidates(clients, vacancies, 0) is first  # computed once, then read
 
 
+def test_a_places_vacancies_found_once_at_its_widest_limit_are_each_clients_own(matcher: Matcher) -> None:
+    clients, vacancies = matcher.index.arrays()
+    places = batch_steps.PlaceReach()
+    order = np.argsort(clients.lat, kind="stable").tolist()
+    places.plan_limits(clients, order)  # the partition's clients, as vacancy_lists plans them
+    for c_row in order:
+        _same(
+            batch_steps.vacancy_eligible(clients, c_row, vacancies, places),
+            hard_filters.vacancy_eligible(clients, c_row, vacancies),
+        )
+    at = set(zip(clients.lat.tolist(), clients.lon.tolist(), strict=True))
+    limits = set(zip(clients.lat.tolist(), clients.lon.tolist(), clients.max_km.tolist(), strict=True))
+    assert len(places._wide) == len(at) < len(limits)  # one search per place, fewer than its limits
+    # a place whose clients were not planned finds its vacancies again when a wider limit is asked there
+    unplanned = batch_steps.PlaceReach()
+    for c_row in sorted(order, key=lambda row: clients.max_km[row]):
+        _same(
+            batch_steps.vacancy_eligible(clients, c_row, vacancies, unplanned),
+            hard_filters.vacancy_eligible(clients, c_row, vacancies),
+        )
+
+
 def _listed(item: RankedList, numbers: dict[int, str]) -> list[tuple[str, float, int]]:
     return [(numbers[i], s, shown) for i, s, shown in zip(item.ids, item.ranking_scores, item.scores, strict=True)]
 
