@@ -195,7 +195,7 @@ def bench_search(
     found = matcher(config)
     if scale_clients:
         found.sync(progress=True)
-        scale = config.model_copy(update={"data_dir": config.data_dir / f"bench-{scale_clients}"})
+        scale = scale_world(config, scale_clients)
         vacancies = scale_vacancies or config.demo_vacancies
         found = prepare_scale_data(found, scale, scale_clients, vacancies, config.demo_seed)
     result = benchmark_search(found, queries)
@@ -203,6 +203,16 @@ def bench_search(
     if scale_clients:
         result["places"] = "spread uniformly over every Dutch PC4 (training.benchmark.spread_nationally)"
     emit(result) if json_out else typer.echo(json.dumps(result, indent=2))
+
+
+def scale_world(config: Settings, clients: int) -> Settings:
+    """The settings of the scaled copy (``bench-<clients>`` in the data directory), its database at the code's schema
+    version: migrated and stamped as every werkmatch database (made by the matcher alone it had no version, and a
+    later ``werkmatch db upgrade`` failed on a column the matcher had made)."""
+    scale = config.model_copy(update={"data_dir": config.data_dir / f"bench-{clients}"})
+    scale.data_dir.mkdir(parents=True, exist_ok=True)
+    database(scale).dispose()
+    return scale
 
 
 @eval_app.command("retrieval")
