@@ -42,8 +42,8 @@ def compare(variant: Callable[[bool], None], *, default_queries: int = 40) -> No
     found = matcher(config)
     found.sync()
     scale = config.model_copy(update={"data_dir": config.data_dir / "bench-400000"})
+    # prepare_scale_data ends synced: a second sync would read every record again (minutes at this size)
     live = prepare_scale_data(found, scale, 400000, 300000, config.demo_seed)
-    live.sync()
     rng = np.random.default_rng(1)
     with Session(live.engine) as session:
         open_vacancies = [v.vacature_nummer for v in session.exec(select(Vacancy).where(Vacancy.status == "open"))]
