@@ -41,6 +41,7 @@ from matching.exposure import (
     merit_floor,
     rerank,
 )
+from matching.exposure_amortised import AmortisedFloor, probabilities
 from matching.matcher import Matcher
 from matching.settings import RankerSettings
 from training.dataset import RankingData
@@ -81,13 +82,15 @@ def replay(
     top_k: int = TOP_K,
     floor: float = 0.0,
     merit_share: float = MERIT_SHARE,
+    amortised: tuple[AmortisedFloor, np.ndarray, dict[str, np.ndarray]] | None = None,
 ) -> tuple[np.ndarray, ExposureLedger]:
     """Order every pool in time order with one ledger; returns a score per row (``-position``) and the ledger.
 
     ``-position`` (0 for the first of a list) lets :mod:`training.metrics` read the order as shown.
     The order is the one serving shows (:func:`matching.pipeline.order`): :func:`rerank` at
     ``strength``, then :func:`merit_floor` at ``floor`` by trede, merit estimated from the relevance top
-    ``merit_share`` of each pool.
+    ``merit_share`` of each pool. ``amortised`` (a model with Platt parameters): the floor, the calibrated
+    probability and the serving groups per row; it takes the merit floor's place, as in serving.
     """
     assert data.trede is not None, "exposure needs the trede per row"
     ledger = ExposureLedger()
@@ -95,7 +98,12 @@ def replay(
     for rows in groups:
         exposure = ledger.candidates(data.client_ids[rows])
         order = rerank(scores[rows], exposure, data.trede[rows], strength, ledger.mean(), top_k)
-        order = merit_floor(order, scores[rows], data.trede[rows], floor, merit_share)
+        if amortised is not None:
+            order = amortised[0].order(
+                order, scores[rows], amortised[1][rows], {k: v[rows] for k, v in amortised[2].items()}
+            )
+        else:
+            order = merit_floor(order, scores[rows], data.trede[rows], floor, merit_share)
         shown_as[rows[order]] = -np.arange(len(order), dtype=np.float64)
         ledger.record(data.client_ids[rows[order[:LIST_SIZE]]])
     return shown_as, ledger
@@ -259,6 +267,8 @@ def served_fairness(
     floor: float = DEFAULT_FLOOR,
     seed: int = 0,
     merit_share: float = MERIT_SHARE,
+    amortised: dict[str, Any] | None = None,
+    serving: dict[str, np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """The fairness of the lists *as served*: every pool replayed in time order through one exposure
     ledger and ordered as :func:`matching.pipeline.order` orders a shown list, then audited.
@@ -272,6 +282,9 @@ def served_fairness(
             data: then only the exposure-vs-pool part (``ratio``) is reported, no NDCG.
         strength, floor: Of the served ordering (``RankerSettings.exposure_strength`` / ``exposure_floor``).
         merit_share: The relevance top share of a pool the floor reads as "fits" (serving: the default).
+        amortised: The model's amortised setting (:func:`training.served_floor.amortised_of`): then the amortised
+            floor by expected merit orders the lists after the re-ordering, as serving does, over the ``serving``
+            groups per row (:func:`training.served_floor.serving_labels`); None: the merit floor.
 
     Returns:
         ``method``, ``vacancies``, ``attributes`` (the audit of the served lists,
@@ -283,18 +296,24 @@ def served_fairness(
     assert data.trede is not None, "served lists need the trede per row"
     scores = np.asarray(scores, np.float64)
     in_time = _groups_in_time_order(data)
-    served_as, _ = replay(data, scores, strength, in_time, floor=floor, merit_share=merit_share)
+    replayed = _amortised_replay(scores, amortised, serving) if amortised is not None and strength > 0 else None
+    served_as, _ = replay(data, scores, strength, in_time, floor=floor, merit_share=merit_share, amortised=replayed)
     relevance_as, _ = replay(data, scores, 0.0, in_time)
     served = audit_ranking(data, served_as, groups, merit, seed=seed)
     before = audit_ranking(data, relevance_as, groups, merit, seed=seed)
+    method: dict[str, Any] = {
+        "strength": strength,
+        "floor": floor,
+        "meritShare": merit_share,
+        "groupedBy": "trede",
+        "listSize": LIST_SIZE,
+    }
+    if replayed is not None:
+        assert amortised is not None
+        method.update(floor=None, meritShare=None, groupedBy="+".join(amortised["groups"]), amortisedFloor=amortised)
+        method["swaps"], method["listsChanged"] = replayed[0].swaps_, replayed[0].lists_changed_
     out: dict[str, Any] = {
-        "method": {
-            "strength": strength,
-            "floor": floor,
-            "meritShare": merit_share,
-            "groupedBy": "trede",
-            "listSize": LIST_SIZE,
-        },
+        "method": method,
         "vacancies": served["vacancies"],
         "minGroup": served["minGroup"],
         "attributes": served["attributes"],
@@ -303,6 +322,14 @@ def served_fairness(
     }
     if merit is None or not np.any(data.labels > 0):
         return out
+    out.update(_cost_and_goal(data, served, served_as, relevance_as, seed))
+    return out
+
+
+def _cost_and_goal(
+    data: RankingData, served: dict[str, Any], served_as: np.ndarray, relevance_as: np.ndarray, seed: int
+) -> dict[str, Any]:
+    """With merit: the served lists' NDCG@10 against relevance-only lists, its cost, and the issue's goal."""
     relevance = summarise(data.labels, relevance_as, data.vacancy_ids, seed=seed)
     shown = summarise(data.labels, served_as, data.vacancy_ids, seed=seed)
     vs = paired(data.labels, served_as, relevance_as, data.vacancy_ids, seed=seed)
@@ -313,23 +340,31 @@ def served_fairness(
         if not row["tooSmall"] and row["exposureVsMerit"] is not None and row["exposureVsMerit"] < MIN_EXPOSURE_VS_MERIT
     ]
     cost = round(1.0 - vs["ratio"], 4) if vs["ratio"] is not None else None
-    out.update(
-        {
-            "ndcg@10": shown["ndcg@10"],
-            "ndcg@10RelevanceOnly": relevance["ndcg@10"],
-            "ndcg@10Cost": cost,
-            "ndcg@10CostCI": [round(1.0 - vs["ratioCI"][1], 4), round(1.0 - vs["ratioCI"][0], 4)]
-            if vs["ratioCI"]
-            else None,
-            "goal": {
-                "exposureVsMeritAtLeast": MIN_EXPOSURE_VS_MERIT,
-                "ndcg@10CostAtMost": MAX_SERVED_COST,
-                "groupsBelow": low,
-                "met": not low and cost is not None and cost <= MAX_SERVED_COST,
-            },
-        }
-    )
-    return out
+    return {
+        "ndcg@10": shown["ndcg@10"],
+        "ndcg@10RelevanceOnly": relevance["ndcg@10"],
+        "ndcg@10Cost": cost,
+        "ndcg@10CostCI": [round(1.0 - vs["ratioCI"][1], 4), round(1.0 - vs["ratioCI"][0], 4)]
+        if vs["ratioCI"]
+        else None,
+        "goal": {
+            "exposureVsMeritAtLeast": MIN_EXPOSURE_VS_MERIT,
+            "ndcg@10CostAtMost": MAX_SERVED_COST,
+            "groupsBelow": low,
+            "met": not low and cost is not None and cost <= MAX_SERVED_COST,
+        },
+    }
+
+
+def _amortised_replay(
+    scores: np.ndarray, setting: dict[str, Any], serving: dict[str, np.ndarray] | None
+) -> tuple[AmortisedFloor, np.ndarray, dict[str, np.ndarray]]:
+    """The floor, probabilities and serving groups :func:`replay` takes for a model's amortised ``setting``."""
+    if serving is None or not set(setting["groups"]) <= set(serving):
+        raise ValueError(f"de afgeschreven vloer vraagt de groepen {setting['groups']} per rij")
+    floor = AmortisedFloor(setting["target"], setting["slack"], setting["maxSwaps"])
+    probs = probabilities(scores, setting["platt"]["a"], setting["platt"]["b"])
+    return floor, probs, {name: serving[name] for name in setting["groups"]}
 
 
 def screen_served(

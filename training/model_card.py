@@ -161,7 +161,7 @@ def _served_section(served: dict[str, Any] | None) -> list[str]:
         "### Getoonde lijsten (na herordening voor blootstelling)",
         "",
         f"De lijsten zoals de dienst ze toont, in tijdsvolgorde met het blootstellingsgrootboek "
-        f"(sterkte {method.get('strength')}, verdienstevloer {method.get('floor')} per trede), op "
+        f"(sterkte {method.get('strength')}, {_floor_words(method)}), op "
         f"{served.get('vacancies', '?')} vacatures. Blootstelling ÷ verdienste: aandeel top-10 ÷ aandeel onder "
         "wie een plaats verdiende (1 = naar verdienste), met 95%-interval (bootstrap over vacatures).",
         "",
@@ -192,6 +192,18 @@ def _served_section(served: dict[str, Any] | None) -> list[str]:
     else:
         lines += ["Geen verborgen geschiktheid (echte gegevens): alleen de verhouding tot de pool is gemeten.", ""]
     return lines
+
+
+def _floor_words(method: dict[str, Any]) -> str:
+    """Which floor ordered the served lists: the amortised floor by expected merit, or the merit floor per trede."""
+    amortised = method.get("amortisedFloor")
+    if not amortised:
+        return f"verdienstevloer {method.get('floor')} per trede"
+    groups = ", ".join(amortised.get("groups", [])).replace("geschiedenis", "ooit voorgesteld")
+    return (
+        f"afgeschreven vloer naar verwachte verdienste over {groups}, doel {amortised.get('target')}, "
+        f"{method.get('swaps', '?')} wissels in {method.get('listsChanged', '?')} lijsten"
+    )
 
 
 def _percent(interval: list[float]) -> str:

@@ -55,6 +55,7 @@ from training.metrics import paired, summarise
 from training.model_card import CARD, card_for_version
 from training.pool_eval import pool_holdout
 from training.rankers import weighted_baseline
+from training.served_floor import amortised_of, serving_labels
 
 RESAMPLES = 2000
 FAIRNESS_GATE = "fairness-struikeldraad"
@@ -160,16 +161,36 @@ def holdout_pools(
 
 
 def served_audit(
-    matcher: Matcher, score: Callable[[np.ndarray], np.ndarray], data: RankingData, holdout_from: str
+    matcher: Matcher,
+    score: Callable[[np.ndarray], np.ndarray],
+    data: RankingData,
+    holdout_from: str,
+    amortised: dict[str, Any] | None = None,
 ) -> dict[str, Any] | None:
     """Real data (no hidden truth): the exposure-vs-pool part of the served lists' audit
-    (:func:`training.exposure_eval.served_fairness` without merit) on the held-out vacancies' pools."""
+    (:func:`training.exposure_eval.served_fairness` without merit) on the held-out vacancies' pools; ``amortised``:
+    the model's amortised floor (:func:`training.served_floor.amortised_of`), None: the merit floor."""
     sample, moments = _holdout_sample(data, holdout_from, COUNTERFACTUAL_VACANCIES)
     pools = served_pools(matcher, sample, moments) if len(sample) else None
     if pools is None:
         return None
     groups = group_labels(matcher.engine, pools)
-    return served_fairness(pools, score(pools.features), groups, None, **served_method(matcher.settings.ranker))
+    return served_as_served(matcher, pools, score(pools.features), groups, None, amortised)
+
+
+def served_as_served(
+    matcher: Matcher,
+    pool: RankingData,
+    scores: np.ndarray,
+    groups: dict[str, np.ndarray],
+    merit: np.ndarray | None,
+    amortised: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """:func:`training.exposure_eval.served_fairness` with the floor the model is served with: the amortised floor
+    over its serving groups when ``amortised`` is given, else the merit floor."""
+    serving = serving_labels(matcher.engine, pool, groups, amortised["groups"]) if amortised else None
+    method = served_method(matcher.settings.ranker)
+    return served_fairness(pool, scores, groups, merit, **method, amortised=amortised, serving=serving)
 
 
 def fairness_audit(
@@ -178,13 +199,15 @@ def fairness_audit(
     pool: RankingData,
     truth: np.ndarray,
     counterfactual_vacancies: int = COUNTERFACTUAL_VACANCIES,
+    amortised: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One ranker's (``score``: features -> scores) fairness audit on whole pools, with the counterfactual
-    test on (up to) ``counterfactual_vacancies`` of them."""
+    test on (up to) ``counterfactual_vacancies`` of them; its served lists with the floor it is served with
+    (``amortised``: :func:`served_as_served`)."""
     groups, merit = group_labels(matcher.engine, pool), suitable_in_pool(truth, pool.vacancy_ids)
     scores = score(pool.features)
     audit = audit_ranking(pool, scores, groups, merit, suited=route_suited(pool))
-    audit["served"] = served_fairness(pool, scores, groups, merit, **served_method(matcher.settings.ranker))
+    audit["served"] = served_as_served(matcher, pool, scores, groups, merit, amortised)
     read = counterfactual_pools(pool, counterfactual_vacancies)
     audit["counterfactual"] = counterfactual_rankings(matcher, read, score)
     return audit
@@ -357,11 +380,12 @@ def _judge(
     if contenders.unusable is not None:
         result["championUnusable"] = contenders.unusable
     performance_passed = result["passed"]
+    floor = amortised_of(contenders.challenger)  # its lists as they would be served: the amortised floor or not
     if built is not None:
-        audit = fairness_audit(matcher, contenders.challenger.score, built[0], built[1])
+        audit = fairness_audit(matcher, contenders.challenger.score, *built, amortised=floor)
         gate = fairness_gate(audit)
     else:  # real data: the exposure-vs-pool part of the served lists still runs
-        served = served_audit(matcher, contenders.challenger.score, data, contenders.holdout_from)
+        served = served_audit(matcher, contenders.challenger.score, data, contenders.holdout_from, floor)
         audit = {"served": served} if served is not None else None
         gate = fairness_gate(audit, "echte gegevens: geen verborgen geschiktheid, dus geen verdienste")
     result["gates"].append(gate)

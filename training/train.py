@@ -126,8 +126,11 @@ def fairness_metrics(audit: dict[str, Any] | None) -> dict[str, float]:
     return out
 
 
-def holdout_fairness(matcher: Matcher, data: RankingData, holdout_from: str, score: Any) -> tuple[dict | None, str]:
-    """The fairness audit of ``score`` on whole pools of the held-out vacancies, or (None, why it cannot run)."""
+def holdout_fairness(
+    matcher: Matcher, data: RankingData, holdout_from: str, score: Any, amortised: dict[str, Any] | None = None
+) -> tuple[dict | None, str]:
+    """The fairness audit of ``score`` on whole pools of the held-out vacancies, or (None, why it cannot run); its
+    served lists with the amortised floor the model will be served with (``amortised``), else the merit floor."""
     with Session(matcher.engine) as session:
         audited = session.exec(select(func.count()).select_from(AuditKenmerken)).one()
     if not audited:
@@ -141,7 +144,7 @@ def holdout_fairness(matcher: Matcher, data: RankingData, holdout_from: str, sco
             "echte gegevens: zonder verborgen geschiktheid zijn geen hele kandidatenpools met uitkomsten te maken; "
             "de audit draait op synthetische gegevens (werkmatch demo-data, werkmatch simulate outcomes)"
         )
-    return fairness_audit(matcher, score, *built), ""
+    return fairness_audit(matcher, score, *built, amortised=amortised), ""
 
 
 @dataclass(frozen=True)
@@ -197,7 +200,7 @@ def train(
     fitted = _fit(settings, matcher, since, seed, labels, say)
     if say is not None:
         say("fairness-audit op de toetsvacatures")
-    audit, missing = holdout_fairness(matcher, fitted.pairs, fitted.start, fitted.model.predict)
+    audit, missing = holdout_fairness(matcher, fitted.pairs, fitted.start, fitted.model.predict, fitted.floor)
     if say is not None:
         say("vastleggen in MLflow")
     run_id, version = _log_and_register(settings, fitted, since, seed, user, audit, missing)

@@ -402,6 +402,7 @@ def _pool_audits(config: Settings, found: Any, pool: Any, champion: Any) -> dict
     from training.exposure_eval import evaluate_exposure, served_fairness, served_method
     from training.fairness import audit_ranking, group_labels, route_suited, suitable_in_pool
     from training.rankers import weighted_baseline
+    from training.served_floor import amortised_of, serving_labels
 
     pool_data, truth = pool
     groups, merit = group_labels(found.engine, pool_data), suitable_in_pool(truth, pool_data.vacancy_ids)
@@ -425,5 +426,9 @@ def _pool_audits(config: Settings, found: Any, pool: Any, champion: Any) -> dict
         out["exposure"] = evaluate_exposure(pool_data, champion.score(pool_data.features), truth)
     # the lists as served: what serves (the champion, re-ordered; else the weighted score, as is)
     method = served_method(config.ranker) if champion is not None else {"strength": 0.0, "floor": 0.0}
-    out["fairness"]["served"] = served_fairness(pool_data, ranking(pool_data.features), groups, merit, **method)
+    amortised = amortised_of(champion)  # a champion with Platt parameters is served with the amortised floor
+    serving = serving_labels(found.engine, pool_data, groups, amortised["groups"]) if amortised else None
+    out["fairness"]["served"] = served_fairness(
+        pool_data, ranking(pool_data.features), groups, merit, **method, amortised=amortised, serving=serving
+    )
     return out

@@ -1,0 +1,62 @@
+"""training.served_floor and served_fairness with the amortised floor: the served numbers are the lists the floor
+serves (the same as the research replay), and ever proposed is the history column serving reads."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matching.exposure_amortised import SERVED
+from tests.training.test_served_calibration import _merit, _pools
+from training.client_history import History, columns
+from training.exposure_eval import served_fairness
+from training.served_calibration import calibrated_probabilities, replay_amortised
+from training.served_floor import amortised_of, ever_proposed_before
+
+
+def _history(rng: np.random.Generator, clients: int, proposals: int) -> History:
+    empty = np.zeros(0)
+    return History(
+        step_client=empty.astype(np.int64),
+        step_vacancy=empty.astype(np.int64),
+        step_stage=empty.astype(np.int8),
+        step_at=empty,
+        step_success=empty.astype(bool),
+        proposal_client=rng.integers(0, clients, proposals).astype(np.int64),
+        proposal_vacancy=rng.integers(0, 6, proposals).astype(np.int64),
+        proposal_at=rng.integers(0, 50, proposals).astype(np.float64),
+    )
+
+
+def test_ever_proposed_before_is_the_history_column_serving_reads() -> None:
+    rng = np.random.default_rng(5)
+    history = _history(rng, clients=30, proposals=60)
+    clients, vacancies = rng.integers(0, 35, 500), rng.integers(0, 6, 500)  # some clients never proposed
+    moments = rng.integers(0, 60, 500).astype(np.float64)
+    expected = columns(history, np.zeros(len(history)), clients, vacancies, moments)[:, 2] > 0
+    assert np.array_equal(ever_proposed_before(history, clients, vacancies, moments), expected)
+    assert expected.any() and not expected.all()
+    assert not ever_proposed_before(_history(rng, 1, 0), clients, vacancies, moments).any()
+
+
+def test_served_fairness_reports_the_lists_the_amortised_floor_serves() -> None:
+    data, truth = _pools(vacancies=60, seed=3)
+    assert data.trede is not None
+    truth = truth - 1.0 * (data.trede == 0)
+    scores = truth - 0.6 * (data.trede == 0) + np.random.default_rng(4).normal(0, 0.3, len(truth))
+    _, fitted = calibrated_probabilities(scores, scores, data.labels)
+    setting = {**SERVED, "groups": ["trede"], "platt": {"a": fitted["a"], "b": fitted["b"]}}
+    trede = data.trede.astype(str).astype(object)
+    groups, merit = {"trede": trede}, _merit(data, truth)
+    merit_floor = served_fairness(data, scores, groups, merit)
+    served = served_fairness(data, scores, groups, merit, amortised=setting, serving={"trede": trede})
+    assert served["method"]["amortisedFloor"] == setting and served["method"]["groupedBy"] == "trede"
+    assert served["method"]["floor"] is None and served["method"]["swaps"] > 0
+    lifted = served["attributes"]["trede"]["groups"]["0"]["exposureVsMerit"]
+    assert lifted > merit_floor["attributes"]["trede"]["groups"]["0"]["exposureVsMerit"]
+    probs = 1 / (1 + np.exp(-(setting["platt"]["a"] * scores + setting["platt"]["b"])))
+    research = {**setting, "strength": 0.25, "maxSwaps": SERVED["maxSwaps"]}
+    _, floor = replay_amortised(data, scores, probs, {"trede": trede}, research)
+    assert floor.swaps_ == served["method"]["swaps"]  # the research replay's lists, not another ordering
+    off = served_fairness(data, scores, groups, merit, strength=0.0, amortised=setting, serving={"trede": trede})
+    assert "amortisedFloor" not in off["method"]  # strength 0 turns every re-ranking off, as in serving
+    assert amortised_of(object()) is None and amortised_of(type("R", (), {"spec": {"amortisedFloor": None}})) is None
