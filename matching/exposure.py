@@ -48,6 +48,11 @@ protected attribute and is what the ranker over-weights; the protected attribute
 the route are never read here. Why this method and this floor: the README, "Exposure across the
 bestand", and ``bench/results/exposure-served-3y.json``.
 Serving reads ``WERKMATCH_RANKER__EXPOSURE_FLOOR`` (0: off); a strength of 0 switches both off.
+
+**A model with Platt parameters** (``werkmatch train`` since session 31) is served with the amortised floor by
+expected merit instead of the merit floor (:mod:`matching.exposure_amortised`, its lasting state
+:mod:`matching.floor_state`; :func:`matching.pipeline.order` calls it after :func:`rerank`); the shipped baseline,
+without them, keeps the merit floor. The strength and the kill switch (``transparant``) switch it off alike.
 """
 
 from __future__ import annotations
