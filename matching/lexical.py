@@ -378,11 +378,17 @@ class _Pruned:
         return made
 
     def read(
-        self, lexical: LexicalIndex, terms: np.ndarray, rows: np.ndarray, scores: np.ndarray
+        self,
+        lexical: LexicalIndex,
+        terms: np.ndarray,
+        rows: np.ndarray,
+        scores: np.ndarray,
+        near: np.ndarray | None = None,
     ) -> tuple[np.ndarray, float] | None:
         """(The BM25 of ``rows``, ascending and each once, in the index's precision; its best over every record),
         or None where that would cost about the full scatter or the terms are not ascending, each once (then
-        the full scatter decides).
+        the full scatter decides). ``near``: the exact scores of ``rows`` where the caller has them
+        (:meth:`SharedBm25.shared_exact`'s), else computed here (:meth:`exact`).
 
         A record's score is its row's weights × the query vector (idf at the asked terms, 0 elsewhere), added
         along the row: the asked terms in ascending order, as the full scatter adds their columns, each addition
@@ -396,7 +402,7 @@ class _Pruned:
         at = np.searchsorted(self.held, present)
         self.query[at] = self.idf[present]
         try:
-            near = self.exact(rows)
+            near = self.exact(rows) if near is None else near
             best = self._best(lexical, present, rows, near, scores)
         finally:
             self.query[at] = 0
@@ -404,11 +410,7 @@ class _Pruned:
 
     def exact(self, rows: np.ndarray) -> np.ndarray:
         """The BM25 of ``rows`` for the query vector set: their rows gathered, then scipy's ``csr_matvec``."""
-        rows = rows.astype(self.row_ptr.dtype, copy=False)
-        ptr = np.zeros(len(rows) + 1, self.row_ptr.dtype)
-        np.cumsum(self.row_ptr[rows + 1] - self.row_ptr[rows], out=ptr[1:])
-        terms, weights = np.empty(int(ptr[-1]), self.row_terms.dtype), np.empty(int(ptr[-1]), self.row_weights.dtype)
-        _sparsetools.csr_row_index(len(rows), rows, self.row_ptr, self.row_terms, self.row_weights, terms, weights)
+        ptr, terms, weights = self._rows(rows)
         out = np.zeros(len(rows), self.query.dtype)
         _sparsetools.csr_matvec(len(rows), len(self.query), ptr, terms, weights, self.query, out)
         return out
@@ -416,30 +418,17 @@ class _Pruned:
     def gathered(self, rows: np.ndarray) -> sparse.csr_matrix:
         """The rows ``rows`` of the weights by record, as a matrix over the held terms (what :meth:`exact` gathers
         before ``csr_matvec``; :class:`SharedBm25` multiplies it by several queries at once)."""
+        ptr, terms, weights = self._rows(rows)
+        return sparse.csr_matrix((weights, terms, ptr), shape=(len(rows), len(self.held)))
+
+    def _rows(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The CSR parts (row pointers, terms, weights) of the weights by record at ``rows``."""
         rows = rows.astype(self.row_ptr.dtype, copy=False)
         ptr = np.zeros(len(rows) + 1, self.row_ptr.dtype)
         np.cumsum(self.row_ptr[rows + 1] - self.row_ptr[rows], out=ptr[1:])
         terms, weights = np.empty(int(ptr[-1]), self.row_terms.dtype), np.empty(int(ptr[-1]), self.row_weights.dtype)
         _sparsetools.csr_row_index(len(rows), rows, self.row_ptr, self.row_terms, self.row_weights, terms, weights)
-        return sparse.csr_matrix((weights, terms, ptr), shape=(len(rows), len(self.held)))
-
-    def read_known(
-        self, lexical: LexicalIndex, terms: np.ndarray, rows: np.ndarray, near: np.ndarray, scores: np.ndarray
-    ) -> tuple[np.ndarray, float] | None:
-        """:meth:`read` with the exact scores of ``rows`` given (``near``: :meth:`SharedBm25.shared_exact`'s)."""
-        terms = np.asarray(terms)
-        if len(terms) > 1 and not bool((terms[1:] > terms[:-1]).all()):
-            return None
-        present = terms[self.lengths[terms] > 0]
-        if not len(present):
-            return np.zeros(len(rows), scores.dtype), 0.0
-        at = np.searchsorted(self.held, present)
-        self.query[at] = self.idf[present]
-        try:
-            best = self._best(lexical, present, rows, near, scores)
-        finally:
-            self.query[at] = 0
-        return None if best is None else (near, best)
+        return ptr, terms, weights
 
     def _best(
         self, lexical: LexicalIndex, terms: np.ndarray, rows: np.ndarray, near: np.ndarray, scores: np.ndarray
@@ -548,7 +537,7 @@ class SharedBm25(Bm25Buffer):
         ):
             return self.scores(terms, rows)
         assert self._blocks is not None
-        found = pruned.read_known(self.lexical, terms, rows, column[np.searchsorted(reach, rows)], self._blocks)
+        found = pruned.read(self.lexical, terms, rows, self._blocks, near=column[np.searchsorted(reach, rows)])
         if found is None:
             return self._every(terms, rows)
         return found[0].astype(np.float32), float(np.float32(found[1]))
