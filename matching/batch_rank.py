@@ -125,7 +125,7 @@ class NightlyRanking:
         vector, terms = query
         assert side.vectors is not None
         # the best over every record scales the feature
-        lexical, highest = bm25.scores_at(terms, reach.eligible, *shared)
+        lexical, highest = bm25.scores(terms, reach.eligible, shared)
         text = _text_query(side.vectors, bm25.ids, vector, reach.eligible)
         return pipeline.pool_among(
             reach.eligible, reach.structured, text, lexical, highest, self.matcher.settings.retrieval.pool_size

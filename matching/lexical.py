@@ -305,9 +305,13 @@ class Bm25Buffer:
         self._column = np.zeros(2, weights.indptr.dtype)
         self._pruned = _Pruned.of(lexical) if own else None
 
-    def scores(self, terms: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, float]:
+    def scores(
+        self, terms: np.ndarray, rows: np.ndarray, shared: tuple[np.ndarray, np.ndarray | None] | None = None
+    ) -> tuple[np.ndarray, float]:
         """(BM25 of the query ``terms`` for the records at ``rows`` as float32, its best over every record):
-        ``scores_by_term(terms, ids)[rows]`` and ``float(scores_by_term(terms, ids).max())``, the same bits."""
+        ``scores_by_term(terms, ids)[rows]`` and ``float(scores_by_term(terms, ids).max())``, the same bits.
+        ``shared``: ``(reach, column)``, the query's exact BM25 at the ascending rows ``reach`` that hold ``rows``
+        (:meth:`SharedBm25.shared_exact`; column None: not computed), read instead of computing it again."""
         scores, pruned = self._scores, self._pruned
         if scores is None or not len(terms):
             every = self.lexical.scores_by_term(terms, self.ids)
@@ -317,10 +321,12 @@ class Bm25Buffer:
         rows = np.asarray(rows)
         if len(rows) > 1 and not bool((rows[1:] > rows[:-1]).all()):
             found, back = np.unique(rows, return_inverse=True)
-            near, best = self.scores(terms, found)
+            near, best = self.scores(terms, found, shared)
             return near[back], best
         assert self._blocks is not None
-        found = pruned.read(self.lexical, terms, rows, self._blocks)
+        reach, column = shared if shared is not None else (None, None)
+        known = None if column is None else column[np.searchsorted(reach, rows)]
+        found = pruned.read(self.lexical, terms, rows, self._blocks, near=known)
         if found is None:
             return self._every(terms, rows)
         return found[0].astype(np.float32), float(np.float32(found[1]))
@@ -493,7 +499,8 @@ class SharedBm25(Bm25Buffer):
     A row's score for a query is its row's weights × the query vector, added along the row in its order: scipy's
     ``csr_matmat`` adds, per (row, query), the same products in the same order (it skips the terms the query does
     not ask, where ``csr_matvec`` adds a zero, which leaves a sum as it is), so the same bits;
-    ``tests/matching/test_batch_bm25_pruned.py`` holds :meth:`scores_at` to :meth:`scores` on random indexes.
+    ``tests/matching/test_batch_bm25_pruned.py`` holds :meth:`scores` given :meth:`shared_exact`'s columns to
+    :meth:`scores` without them on random indexes.
     """
 
     def shared_exact(self, reach: np.ndarray, queries: list[np.ndarray]) -> np.ndarray | None:
@@ -519,25 +526,3 @@ class SharedBm25(Bm25Buffer):
             shape=(len(pruned.held), len(queries)),
         )
         return (pruned.gathered(reach) @ asked_by).toarray()
-
-    def scores_at(
-        self, terms: np.ndarray, rows: np.ndarray, reach: np.ndarray, column: np.ndarray | None
-    ) -> tuple[np.ndarray, float]:
-        """:meth:`scores` (the same bits), the exact scores of ``rows`` read from ``column`` (``terms``' exact BM25
-        at ``reach``, :meth:`shared_exact`; ascending rows that hold ``rows``)."""
-        scores, pruned = self._scores, self._pruned
-        rows = np.asarray(rows)
-        if (
-            column is None
-            or scores is None
-            or pruned is None
-            or not len(terms)
-            or len(rows) > ROWS_SHARE * len(scores)
-            or (len(rows) > 1 and not bool((rows[1:] > rows[:-1]).all()))
-        ):
-            return self.scores(terms, rows)
-        assert self._blocks is not None
-        found = pruned.read(self.lexical, terms, rows, self._blocks, near=column[np.searchsorted(reach, rows)])
-        if found is None:
-            return self._every(terms, rows)
-        return found[0].astype(np.float32), float(np.float32(found[1]))

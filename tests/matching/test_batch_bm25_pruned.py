@@ -63,9 +63,9 @@ def _check(lexical: LexicalIndex, ids: np.ndarray, queries: list[np.ndarray], ro
     pruned = 0
     read = buffer._pruned.read
 
-    def counted(*args: object) -> object:
+    def counted(*args: object, **kwargs: object) -> object:
         nonlocal pruned
-        found = read(*args)  # type: ignore[arg-type]
+        found = read(*args, **kwargs)  # type: ignore[arg-type]
         pruned += found is not None
         return found
 
@@ -172,12 +172,12 @@ def test_bm25_shared_by_the_owners_at_one_place_is_each_owners_own_bit_for_bit(s
         assert columns is not None and columns.shape == (len(reach), len(queries))
         for at, terms in enumerate(queries):
             for rows in (reach, np.sort(rng.choice(reach, len(reach) // 3, replace=False)), reach[:0], reach[::-1]):
-                near, best = shared.scores_at(terms, rows, reach, columns[:, at])
+                near, best = shared.scores(terms, rows, (reach, columns[:, at]))
                 theirs, their_best = own.scores(terms, rows)
                 assert near.dtype == theirs.dtype and np.array_equal(near.view(np.uint32), theirs.view(np.uint32))
                 assert best == their_best
                 read, compared = read + int(np.count_nonzero(near)), compared + 1
     assert read > 1000 and compared == 2 * 4 * len(queries)
     assert shared.shared_exact(np.arange(5), []) is None and shared.shared_exact(np.arange(0), queries) is None
-    near, best = shared.scores_at(queries[0], np.arange(7), np.arange(7), None)  # nothing shared: its own way
+    near, best = shared.scores(queries[0], np.arange(7), (np.arange(7), None))  # nothing shared: its own way
     assert np.array_equal(near, own.scores(queries[0], np.arange(7))[0])
