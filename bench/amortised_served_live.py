@@ -39,8 +39,8 @@ from training import registry
 from training.dataset import build_dataset
 from training.exposure_eval import served_fairness, served_method
 from training.fairness import group_labels, suitable_in_pool
-from training.promotion import holdout_pools, served_as_served
-from training.served_floor import amortised_of
+from training.promotion import holdout_pools
+from training.served_floor import amortised_of, served_as_served
 
 LIVE_VACANCIES = 160
 

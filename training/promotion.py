@@ -48,14 +48,14 @@ from matching.settings import Settings
 from training import registry
 from training.counterfactual import counterfactual_rankings
 from training.dataset import RankingData, build_dataset
-from training.exposure_eval import MIN_EXPOSURE_VS_MERIT, served_fairness, served_method, served_pools
+from training.exposure_eval import MIN_EXPOSURE_VS_MERIT, served_pools
 from training.fairness import audit_ranking, group_labels, route_suited, suitable_in_pool
 from training.fairness_report import breaches, describe_breach, merit_breaches
 from training.metrics import paired, summarise
 from training.model_card import CARD, card_for_version
 from training.pool_eval import pool_holdout
 from training.rankers import weighted_baseline
-from training.served_floor import amortised_of, serving_labels
+from training.served_floor import amortised_of, served_as_served
 
 RESAMPLES = 2000
 FAIRNESS_GATE = "fairness-struikeldraad"
@@ -178,21 +178,6 @@ def served_audit(
     return served_as_served(matcher, pools, score(pools.features), groups, None, amortised)
 
 
-def served_as_served(
-    matcher: Matcher,
-    pool: RankingData,
-    scores: np.ndarray,
-    groups: dict[str, np.ndarray],
-    merit: np.ndarray | None,
-    amortised: dict[str, Any] | None,
-) -> dict[str, Any]:
-    """:func:`training.exposure_eval.served_fairness` with the floor the model is served with: the amortised floor
-    over its serving groups when ``amortised`` is given, else the merit floor."""
-    serving = serving_labels(matcher.engine, pool, groups, amortised["groups"]) if amortised else None
-    method = served_method(matcher.settings.ranker)
-    return served_fairness(pool, scores, groups, merit, **method, amortised=amortised, serving=serving)
-
-
 def fairness_audit(
     matcher: Matcher,
     score: Callable[[np.ndarray], np.ndarray],
@@ -203,7 +188,7 @@ def fairness_audit(
 ) -> dict[str, Any]:
     """One ranker's (``score``: features -> scores) fairness audit on whole pools, with the counterfactual
     test on (up to) ``counterfactual_vacancies`` of them; its served lists with the floor it is served with
-    (``amortised``: :func:`served_as_served`)."""
+    (``amortised``: :func:`training.served_floor.served_as_served`)."""
     groups, merit = group_labels(matcher.engine, pool), suitable_in_pool(truth, pool.vacancy_ids)
     scores = score(pool.features)
     audit = audit_ranking(pool, scores, groups, merit, suited=route_suited(pool))

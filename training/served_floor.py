@@ -7,6 +7,7 @@ setting (from a :class:`matching.ranker.LearnedRanker`'s spec, or from ``werkmat
 saved) and :func:`serving_labels` the groups the floor reads per row, labelled as serving labels them: the trede, the
 route (:func:`training.fairness.group_labels`'s) and whether the client was proposed for another vacancy before the
 row's moment (``geschiedenis``, as ``training.client_history`` column 2 counts it).
+:func:`served_as_served` is the served lists' audit with them, for evaluate, the promotion gate and the training audit.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from sqlalchemy.engine import Engine
 
 from matching.exposure_amortised import setting_of
 from matching.floor_state import EVER, NEVER
+from matching.matcher import Matcher
 from training.client_history import History, load_history
 from training.dataset import RankingData
+from training.exposure_eval import served_fairness, served_method
 
 
 def amortised_of(ranker: Any) -> dict[str, Any] | None:
@@ -59,3 +62,18 @@ def serving_labels(engine: Engine, data: RankingData, groups: dict[str, np.ndarr
         ever = ever_proposed_before(load_history(engine), data.client_ids, data.vacancy_ids, data.moments)
         out["geschiedenis"] = np.where(ever, EVER, NEVER).astype(object)
     return out
+
+
+def served_as_served(
+    matcher: Matcher,
+    pool: RankingData,
+    scores: np.ndarray,
+    groups: dict[str, np.ndarray],
+    merit: np.ndarray | None,
+    amortised: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """:func:`training.exposure_eval.served_fairness` with the floor the model is served with: the amortised floor
+    over its serving groups when ``amortised`` is given, else the merit floor."""
+    serving = serving_labels(matcher.engine, pool, groups, amortised["groups"]) if amortised else None
+    method = served_method(matcher.settings.ranker)
+    return served_fairness(pool, scores, groups, merit, **method, amortised=amortised, serving=serving)

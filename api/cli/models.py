@@ -399,10 +399,10 @@ def evaluation(config: Settings, found: Any, test_share: float, pool_vacancies: 
 def _pool_audits(config: Settings, found: Any, pool: Any, champion: Any) -> dict[str, Any]:
     """Synthetic data: who gets the top-10 positions of whole candidate lists (fairness, exposure)."""
     from training.counterfactual import counterfactual_rankings  # training: fairlearn, lightgbm
-    from training.exposure_eval import evaluate_exposure, served_fairness, served_method
+    from training.exposure_eval import evaluate_exposure, served_fairness
     from training.fairness import audit_ranking, group_labels, route_suited, suitable_in_pool
     from training.rankers import weighted_baseline
-    from training.served_floor import amortised_of, serving_labels
+    from training.served_floor import amortised_of, served_as_served
 
     pool_data, truth = pool
     groups, merit = group_labels(found.engine, pool_data), suitable_in_pool(truth, pool_data.vacancy_ids)
@@ -424,11 +424,11 @@ def _pool_audits(config: Settings, found: Any, pool: Any, champion: Any) -> dict
     out["fairness"]["counterfactual"] = counterfactual_rankings(found, pool_data, ranking)
     if champion is not None:  # the champion's lists, pure relevance vs exposure-aware
         out["exposure"] = evaluate_exposure(pool_data, champion.score(pool_data.features), truth)
-    # the lists as served: what serves (the champion, re-ordered; else the weighted score, as is)
-    method = served_method(config.ranker) if champion is not None else {"strength": 0.0, "floor": 0.0}
-    amortised = amortised_of(champion)  # a champion with Platt parameters is served with the amortised floor
-    serving = serving_labels(found.engine, pool_data, groups, amortised["groups"]) if amortised else None
-    out["fairness"]["served"] = served_fairness(
-        pool_data, ranking(pool_data.features), groups, merit, **method, amortised=amortised, serving=serving
-    )
+    # the lists as served: what serves (the champion, re-ordered with the floor it is served with; else the
+    # weighted score, as is)
+    scores = ranking(pool_data.features)
+    if champion is not None:
+        out["fairness"]["served"] = served_as_served(found, pool_data, scores, groups, merit, amortised_of(champion))
+    else:
+        out["fairness"]["served"] = served_fairness(pool_data, scores, groups, merit, strength=0.0, floor=0.0)
     return out
