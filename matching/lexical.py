@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from typing import ClassVar
 
 import numpy as np
@@ -27,6 +27,7 @@ from scipy.sparse import _sparsetools
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from matching.gendered import fold, neutral_form
+from matching.sparse_splice import TermCounts
 
 N_FEATURES = 2**20
 K1 = 1.2
@@ -73,6 +74,13 @@ class LexicalIndex:
     arrays hold them, so scores need no lookup per record); an upsert or removal waits in ``_pending``
     until the next search merges it. One matrix, not a small matrix object per record: at 400,000
     clients those objects alone held about a gigabyte.
+
+    Once the weights were built, changed records (and records appended with ids above every held id) are
+    spliced in (:mod:`matching.sparse_splice`): the term frequencies by record and by term, each record's
+    length and each term's document count follow the change, and the weights are computed again from them
+    in one vectorised pass (every weight depends on the average length), with no sort or conversion of the
+    whole matrix. The same numbers as a build from scratch, bit for bit (``tests/matching/test_lexical_splice.py``).
+    A removal or an id inserted among the held ones rebuilds.
     """
 
     _vectorizer: HashingVectorizer = field(init=False, repr=False)
@@ -81,6 +89,11 @@ class LexicalIndex:
     _pending: dict[int, sparse.csr_matrix | None] = field(default_factory=dict, repr=False)  # None: removed
     _weights: sparse.csc_matrix | None = field(default=None, repr=False)
     _idf: np.ndarray | None = field(default=None, repr=False)
+    # Kept after a build, followed by a splice: the term frequencies by term (canonical CSC: the weights'
+    # rows and pointers), each record's length and each term's document count; None: computed at the build.
+    _by_term: sparse.csc_matrix | None = field(default=None, repr=False)
+    _lengths: np.ndarray | None = field(default=None, repr=False)
+    _df: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._vectorizer = HashingVectorizer(
@@ -99,6 +112,7 @@ class LexicalIndex:
         if self._tf is None and not self._pending and len(np.unique(keys)) == len(keys):
             order = np.argsort(keys, kind="stable")  # the first fill: no row objects at all
             self._tf, self._ids = matrix[order], keys[order]
+            self._forget_counts()
         else:
             for row, key in enumerate(keys.tolist()):
                 self._pending[key] = matrix[row]
@@ -123,6 +137,10 @@ class LexicalIndex:
         else:
             self._tf, self._ids = tf, keys
         self._pending, self._weights = {}, None
+        self._forget_counts()
+
+    def _forget_counts(self) -> None:
+        self._by_term = self._lengths = self._df = None
 
     def term_rows(self) -> tuple[np.ndarray, sparse.csr_matrix | None]:
         """(ids, term frequencies: a row per id, None when empty), what :meth:`fill` takes back."""
@@ -137,13 +155,19 @@ class LexicalIndex:
     @property
     def nbytes(self) -> int:
         """Bytes of the term frequencies and the BM25 weights (the index's memory)."""
-        held = [part for part in (self._tf, self._weights) if part is not None]
-        return sum(part.data.nbytes + part.indices.nbytes + part.indptr.nbytes for part in held) + self._ids.nbytes
+        held = [part.data for part in (self._tf, self._weights, self._by_term) if part is not None]
+        held += [part.indices for part in (self._tf, self._weights) if part is not None]
+        held += [part.indptr for part in (self._tf, self._weights) if part is not None]
+        counts = [part for part in (self._lengths, self._df) if part is not None]
+        return sum(part.nbytes for part in held + counts) + self._ids.nbytes
 
     def _merge(self) -> None:
         """Fold the pending upserts and removals into the matrix, rows in ascending id order."""
         if not self._pending:
             return
+        if self._spliced():
+            return
+        self._forget_counts()
         changed = np.fromiter(self._pending, np.int64, len(self._pending))
         kept = np.flatnonzero(~np.isin(self._ids, changed))
         added = [(key, row) for key, row in self._pending.items() if row is not None]
@@ -155,22 +179,52 @@ class LexicalIndex:
         self._tf = tf[order] if tf is not None and tf.shape[0] else None
         self._ids, self._pending = ids[order], {}
 
+    def _spliced(self) -> bool:
+        """Fold the pending upserts in by splicing (see the class), where the counts are kept and no record is
+        removed or inserted among the held ids; False where the caller must merge and rebuild."""
+        if self._by_term is None or self._tf is None or self._lengths is None or self._df is None:
+            return False
+        counts = TermCounts(self._ids, self._tf, self._by_term, self._lengths, self._df)
+        spliced = counts.spliced(self._pending)
+        if spliced is None:
+            return False
+        self._ids, self._tf, self._by_term, self._lengths, self._df = astuple(spliced)
+        self._pending, self._weights = {}, None
+        return True
+
     def _build(self) -> None:
         self._merge()
         if self._tf is None or not len(self._ids):
             self._weights, self._idf = sparse.csc_matrix((0, N_FEATURES), dtype=np.float32), np.zeros(N_FEATURES)
             self._ids = np.zeros(0, np.int64)
+            self._forget_counts()
             return
         tf = self._tf
-        lengths = np.asarray(tf.sum(axis=1)).ravel()
-        avg = max(lengths.mean(), 1.0)
-        df = np.bincount(tf.indices, minlength=N_FEATURES)
+        if self._by_term is None or self._lengths is None or self._df is None:
+            self._by_term = tf.tocsc()
+            self._lengths = np.asarray(tf.sum(axis=1)).ravel()
+            self._df = np.bincount(tf.indices, minlength=N_FEATURES)
+        by_term, df = self._by_term, self._df
         n = tf.shape[0]
         self._idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
-        norm = K1 * (1 - B + B * lengths / avg)
-        row_of_entry = np.repeat(np.arange(n), np.diff(tf.indptr))
-        data = tf.data * (K1 + 1) / (tf.data + norm[row_of_entry])
-        self._weights = sparse.csr_matrix((data, tf.indices, tf.indptr), shape=tf.shape).tocsc()
+        data = _weighed(by_term.data, self._norm()[by_term.indices])
+        self._weights = sparse.csc_matrix((data, by_term.indices, by_term.indptr), shape=tf.shape)
+        self._weights.has_canonical_format = bool(by_term.has_canonical_format)
+
+    def _norm(self) -> np.ndarray:
+        """Per record, BM25's length normalisation ``K1 · (1 − B + B · length / average length)``."""
+        lengths = self._lengths
+        assert lengths is not None
+        return K1 * (1 - B + B * lengths / max(lengths.mean(), 1.0))
+
+    def weights_by_record(self) -> sparse.csr_matrix | None:
+        """The weights by record (a row per record, its terms ascending) from the term frequencies by record, with
+        no conversion of the weights: None where those rows are not canonical (then the weights are converted)."""
+        tf = self._tf
+        if self._weights is None or tf is None or self._lengths is None or not tf.has_canonical_format:
+            return None
+        data = _weighed(tf.data, np.repeat(self._norm(), np.diff(tf.indptr)))
+        return sparse.csr_matrix((data, tf.indices, tf.indptr), shape=tf.shape)
 
     def scores(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         """(ids, BM25 scores) over all records, ids ascending."""
@@ -352,14 +406,15 @@ class _Pruned:
 
     _made: ClassVar[dict[int, tuple[weakref.ref, _Pruned]]] = {}
 
-    def __init__(self, weights: sparse.csc_matrix, idf: np.ndarray) -> None:
+    def __init__(self, weights: sparse.csc_matrix, idf: np.ndarray, by_record: sparse.csr_matrix | None = None) -> None:
         self.idf = idf
         self.lengths = np.diff(weights.indptr)
         self.held = np.flatnonzero(self.lengths)
         self.highest = np.zeros(len(self.lengths), weights.data.dtype)
         if len(self.held):
             self.highest[self.held] = np.maximum.reduceat(weights.data, weights.indptr[self.held])
-        by_record = weights.tocsr()  # each row's columns ascending
+        if by_record is None:
+            by_record = weights.tocsr()  # each row's columns ascending
         numbered = np.zeros(len(self.lengths), by_record.indptr.dtype)  # scipy's kernels take one index type
         numbered[self.held] = np.arange(len(self.held))
         self.row_ptr, self.row_terms, self.row_weights = by_record.indptr, numbered[by_record.indices], by_record.data
@@ -378,7 +433,7 @@ class _Pruned:
             return held[1]
         if not weights.has_canonical_format or weights.indptr.dtype != weights.indices.dtype:
             return None
-        made = cls(weights, idf)
+        made = cls(weights, idf, lexical.weights_by_record())
         key = id(weights)
         cls._made[key] = (weakref.ref(weights, lambda _: cls._made.pop(key, None)), made)
         return made
@@ -482,6 +537,12 @@ class _Pruned:
             return np.flatnonzero(scores > floor)
         inside = blocks[hot] > floor
         return (hot[:, None] * BLOCK + np.arange(BLOCK))[inside]
+
+
+def _weighed(tf: np.ndarray, norm: np.ndarray) -> np.ndarray:
+    """BM25's weight of each term frequency ``tf`` given its record's length normalisation ``norm``, elementwise:
+    the same number for an entry whichever order (by record or by term) the entries come in."""
+    return tf * (K1 + 1) / (tf + norm)
 
 
 def _floor(threshold: float) -> np.floating:

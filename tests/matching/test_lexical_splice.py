@@ -1,0 +1,106 @@
+"""BM25 following changed records by splicing (:class:`matching.sparse_splice.TermCounts`) equals a build from
+scratch bit for bit: term frequencies, counts, weights, the pruned reading's lookups and every score."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from matching.lexical import Bm25Buffer, LexicalIndex, _Pruned
+
+WORDS = [f"woord{i}" for i in range(60)] + ["schoonmaker", "magazijn", "heftruck", "kassa", "zorg", "bakker"]
+
+
+def _text(rng: np.random.Generator, extra: str = "") -> str:
+    return " ".join(rng.choice(WORDS, size=int(rng.integers(1, 25)))) + extra
+
+
+def _fresh(texts: dict[int, str]) -> LexicalIndex:
+    index = LexicalIndex()
+    keys = sorted(texts)
+    index.upsert(keys, [texts[key] for key in keys])
+    index._build()
+    return index
+
+
+def _same_matrix(a: sparse.spmatrix, b: sparse.spmatrix) -> None:
+    assert a.shape == b.shape and a.format == b.format
+    for part in ("data", "indices", "indptr"):
+        left, right = getattr(a, part), getattr(b, part)
+        assert left.dtype == right.dtype, part
+        assert np.array_equal(left, right), part
+
+
+def _same_index(spliced: LexicalIndex, scratch: LexicalIndex, rng: np.random.Generator) -> None:
+    spliced._build()
+    assert np.array_equal(spliced._ids, scratch._ids)
+    _same_matrix(spliced._tf, scratch._tf)
+    _same_matrix(spliced._by_term, scratch._by_term)
+    _same_matrix(spliced._weights, scratch._weights)
+    assert np.array_equal(spliced._lengths, scratch._lengths) and np.array_equal(spliced._df, scratch._df)
+    assert spliced._idf.dtype == scratch._idf.dtype and np.array_equal(spliced._idf, scratch._idf)
+    # the pruned reading's lookups: from the weights by record, and as the weights converted
+    made, converted = _Pruned.of(spliced), _Pruned(scratch._weights, scratch._idf)
+    for name in ("lengths", "held", "highest", "row_ptr", "row_terms", "row_weights"):
+        left, right = getattr(made, name), getattr(converted, name)
+        assert left.dtype == right.dtype and np.array_equal(left, right), name
+    ids = scratch._ids
+    for _ in range(5):
+        query = _text(rng)
+        terms = spliced.asked([query])[0]
+        assert np.array_equal(spliced.scores_for(query, ids), scratch.scores_for(query, ids))
+        assert np.array_equal(spliced.scores_by_term(terms, ids), scratch.scores_by_term(terms, ids))
+        rows = np.sort(rng.choice(len(ids), size=max(1, len(ids) // 20), replace=False))
+        got, best = Bm25Buffer(spliced, ids).scores(terms, rows)
+        want, top = Bm25Buffer(scratch, ids).scores(terms, rows)
+        assert np.array_equal(got, want) and best == top
+
+
+def test_a_sequence_of_changes_equals_a_build_from_scratch() -> None:
+    rng = np.random.default_rng(7)
+    texts = {key: _text(rng) for key in range(1, 1200, 2)}
+    index = _fresh(texts)
+    steps = [
+        {5: _text(rng, " nieuwwoordeen")},  # a word new to the corpus
+        {7: "schoonmaker kassa", 9: _text(rng)},  # texts changing their words
+        {max(texts) + 2: _text(rng), max(texts) + 10: "bakker nieuwwoordtwee"},  # records appended
+        {5: _text(rng)},  # the new word leaves the corpus
+        {1: "", 3: "zorg zorg zorg"},  # an empty text, repeated words
+    ]
+    for step in steps:
+        texts.update(step)
+        index.upsert(list(step), list(step.values()))
+        assert index._spliced() or not index._pending
+        _same_index(index, _fresh(texts), rng)
+
+
+def test_a_removal_or_an_id_among_the_held_rebuilds_the_same() -> None:
+    rng = np.random.default_rng(3)
+    texts = {key: _text(rng) for key in range(10, 400, 3)}
+    index = _fresh(texts)
+    texts[11] = _text(rng)
+    index.upsert([11], [texts[11]])  # between held ids: merged and rebuilt
+    assert not index._spliced()
+    _same_index(index, _fresh(texts), rng)
+    index.remove([10])
+    del texts[10]
+    _same_index(index, _fresh(texts), rng)
+    texts[13] = _text(rng)
+    index.upsert([13], [texts[13]])  # after a rebuild, a change is spliced again
+    assert index._spliced()
+    _same_index(index, _fresh(texts), rng)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_many_random_changes(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    texts = {key: _text(rng) for key in range(1, 500)}
+    index = _fresh(texts)
+    for _ in range(6):
+        keys = [int(key) for key in rng.choice(list(texts), size=int(rng.integers(1, 30)), replace=False)]
+        keys += [max(texts) + 1 + i for i in range(int(rng.integers(0, 3)))]
+        step = {key: _text(rng) for key in keys}
+        texts.update(step)
+        index.upsert(list(step), list(step.values()))
+        _same_index(index, _fresh(texts), rng)
