@@ -3,12 +3,32 @@
 :class:`matching.exposure_amortised.AmortisedFloor` keeps every serving group's *running* top-10 places and
 expected-merit places. Evaluation replays them in memory; serving keeps them here, one row per (model, attribute,
 group) in ``amortised_floor_state``, plus one row per model with the totals (attribute and group ``""``). They are
-fed from the lists actually shown, as the exposure ledger (:mod:`matching.oversight_state`) is: a served list's
-:class:`~matching.exposure_amortised.Plan` is added (:func:`record`) in the transaction that records its shown
-clients, only the first time a vacancy's list is shown (reopening a list adds nothing, as in the ledger).
+fed from the lists actually shown: a served list's :class:`~matching.exposure_amortised.Plan` is added
+(:func:`record`) in the transaction that records its shown clients in the exposure ledger, once per (model,
+vacancy) whoever shows it (:func:`record_served` claims the vacancy in ``amortised_floor_fed``, a table without
+client data: on PostgreSQL the exposure ledger's row-level security would hide another gemeente's first showing of a
+regional vacancy shown in a gemeente's scope, which then counted twice).
 
-The state belongs to one model (``name:version``): its expected merit is read from that model's calibrated
-probabilities, so a newly served model starts from an empty state. The rows hold counts per group only, never a
+**Decay** (:data:`HALF_LIFE_DAYS`): a list shown ``d`` days ago weighs ``2^(-d / 62)``. The exposure ledger forgets
+a showing after 180 days (:data:`matching.oversight_state.WINDOW_DAYS`); a 62-day half life gives the same mean age
+of what counts (180 / 2 = 90 days = 62 / ln 2), so the exposure penalty and the floor look back equally far on
+average, while a window would drop half a year's lists at once and swing the deficits with it. After 180 days a
+list weighs 0.13, after a year 0.017: last year's shares no longer drive today's swaps. The rows hold each addition
+times ``2^((t - EPOCH) / half life)`` (:func:`weight`), so adding stays one atomic increment and order free; reading
+divides by the weight of now (float64 holds that until about 2190; a migration can move the epoch).
+
+**Per search, no state load** (:class:`_StateCache`, :class:`_Proposals`): a process keeps the rows in memory,
+keyed by engine and model, and the totals row's ``lists`` and ``mark`` (a random token each write sets) as change
+marker: a search reads that one row by its key and uses its copy while the marker is the one it holds; a write of
+its own (``RETURNING`` the rows it changed) becomes its copy once the marker shows it committed with nobody
+between; anything else reads the rows again. Who was ever proposed is kept the same way: the voorstellen read once,
+then only those with a higher id (and ids skipped while their transaction was open, re-asked for a minute).
+
+**Shared by the region, per model** (issue 19 item 1, decided in session 32): the lists are the region's (a
+vacancy's candidate search runs in the regional scope over every gemeente's clients, and the WSP's vacancies belong
+to the region), the model and its fairness goal are judged regionally (the promotion gate, the model card), and
+the groups are small (trede 0 holds about one expected place in 200 lists): a state per gemeente would split them
+below the floor's slack, so it would act for them later or never. The rows hold counts per group only, never a
 client; the groups are :data:`matching.exposure_amortised.SERVING_GROUPS` (trede, ever proposed, route).
 
 :func:`served_floor` builds what a served list needs from the pool: the model's setting, the candidates'
@@ -17,27 +37,36 @@ calibrated probabilities and their serving groups, and the floor with the state 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+import threading
+import time
+import uuid
+import weakref
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+from sqlalchemy import or_
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, select
 
+from matching import tenancy
 from matching.domain import utcnow
 from matching.exposure import LIST_SIZE
 from matching.exposure_amortised import AmortisedFloor, Plan, probabilities, setting_of
-from matching.lookup import in_chunks
 from matching.outcomes import Voorstel
-from matching.oversight_state import ExposureEntry
 from matching.structured import ROUTES
 
 TOTAL = ""  # attribute and group of a model's totals row
 EVER = "eerder voorgesteld"
 NEVER = "nooit voorgesteld"
 UNKNOWN_ROUTE = "onbekend"
+HALF_LIFE_DAYS = 62.0  # the exposure ledger's 180-day window's mean age: 90 days = 62 / ln 2 (module docstring)
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)  # the stored sums' reference moment (weight 1)
+SKIPPED_S = 60.0  # a voorstel id skipped by a read is asked again this long (its transaction was still open)
+RECENT = 1000  # on the first read, the ids this far below the highest that did not come are asked again
 FAIR_ATTENTION = (
     "Getoond voor eerlijke aandacht: klanten uit een groep als deze (trede, route of nog nooit voorgesteld) stonden "
     "tot nu toe minder in de getoonde lijsten dan hun verwachte kans op een goede uitkomst rechtvaardigt. Deze klant "
@@ -51,12 +80,25 @@ class AmortisedFloorState(SQLModel, table=True):
     ranker: str = Field(primary_key=True, max_length=200)
     attribute: str = Field(primary_key=True, max_length=32)
     grp: str = Field(primary_key=True, max_length=64)
-    places: float = 0.0
+    places: float = 0.0  # stored weighted: sum of places x weight(moment shown); see weight()
     merit: float = 0.0
+    lists: int = 0  # lists added to this row
+    mark: str = Field(default="", max_length=32)  # a random token per write: the change marker of the totals row
     updated_at: datetime = Field(default_factory=utcnow)
 
 
-TABLES: tuple[type[SQLModel], ...] = (AmortisedFloorState,)
+class AmortisedFloorFed(SQLModel, table=True):
+    """The vacancies whose list fed a model's state (its first showing, whoever showed it). No client data."""
+
+    __tablename__ = "amortised_floor_fed"
+
+    ranker: str = Field(primary_key=True, max_length=200)
+    vacancy_id: int = Field(foreign_key="vacancy.id", primary_key=True, ondelete="CASCADE")
+    fed_at: datetime = Field(default_factory=utcnow)
+
+
+TABLES: tuple[type[SQLModel], ...] = (AmortisedFloorState, AmortisedFloorFed)
+Rows = dict[tuple[str, str], tuple[float, float]]  # (attribute, group) -> stored (places, merit)
 
 
 def ranker_key(described: dict[str, Any]) -> str:
@@ -64,30 +106,105 @@ def ranker_key(described: dict[str, Any]) -> str:
     return f"{described.get('name')}:{described.get('version') or '-'}"[:200]
 
 
-def load(session: Session, ranker: str, floor: AmortisedFloor) -> AmortisedFloor:
-    """``floor`` with the running state of ``ranker`` (empty when none was served yet)."""
-    rows = session.exec(select(AmortisedFloorState).where(AmortisedFloorState.ranker == ranker)).all()
-    for row in rows:
-        if row.attribute == TOTAL:
-            floor.total_places_, floor.total_merit_ = row.places, row.merit
+def weight(at: datetime) -> float:
+    """What an addition at ``at`` is multiplied by in the stored sums: ``2^((at - EPOCH) / HALF_LIFE_DAYS)``."""
+    at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    return float(2.0 ** ((at - EPOCH).total_seconds() / (HALF_LIFE_DAYS * 86400.0)))
+
+
+def _engine(session: Session) -> Engine:
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine  # type: ignore[return-value]
+
+
+@dataclass
+class _Copy:
+    """One model's rows as this process last read them (``read``), the totals row's marker then, and its own writes
+    not yet seen committed: by their mark, the marker they were written on and the rows they returned."""
+
+    read: bool = False
+    marker: tuple[int, str] | None = None
+    rows: Rows = field(default_factory=dict)
+    pending: dict[str, tuple[tuple[int, str] | None, Rows]] = field(default_factory=dict)
+
+
+class _StateCache:
+    """The state per model of one engine, kept current by this process's writes and the totals row's marker."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.copies: dict[str, _Copy] = {}
+        self.reads = 0  # full reads of a model's rows (tests, the bench)
+
+    def rows(self, session: Session, ranker: str) -> Rows:
+        """The stored rows of ``ranker`` (empty when none was served): one key lookup, the rows only when moved."""
+        key = (AmortisedFloorState.ranker == ranker, AmortisedFloorState.attribute == TOTAL)
+        found = session.exec(
+            select(AmortisedFloorState.lists, AmortisedFloorState.mark).where(*key, AmortisedFloorState.grp == TOTAL)
+        ).first()
+        marker = (int(found[0]), str(found[1])) if found is not None else None
+        with self.lock:
+            copy = self.copies.setdefault(ranker, _Copy())
+            own = copy.pending.get(marker[1]) if marker is not None and copy.read else None
+            if own is not None and own[0] == copy.marker:  # our own write committed, nobody else's between
+                copy.marker, copy.rows, copy.pending = marker, {**copy.rows, **own[1]}, {}
+            if copy.read and copy.marker == marker:
+                return copy.rows
+        read = session.exec(select(AmortisedFloorState).where(AmortisedFloorState.ranker == ranker)).all()
+        rows = {(row.attribute, row.grp): (row.places, row.merit) for row in read}
+        totals = [(row.lists, row.mark) for row in read if row.attribute == TOTAL and row.grp == TOTAL]
+        with self.lock:
+            self.reads += 1
+            self.copies[ranker] = _Copy(True, totals[0] if totals else None, rows)
+        return rows
+
+    def wrote(self, ranker: str, mark: str, lists: int, changed: Rows) -> None:
+        """A write of this process, not yet committed: taken up when the marker shows it (:meth:`rows`), if nobody
+        wrote between the copy and it (its totals row counts one list more than the copy's)."""
+        with self.lock:
+            copy = self.copies.setdefault(ranker, _Copy())
+            if copy.read and lists == (copy.marker[0] if copy.marker is not None else 0) + 1:
+                if len(copy.pending) > 16:  # writes rolled back are never seen committed
+                    copy.pending.clear()
+                copy.pending[mark] = (copy.marker, changed)
+
+
+_STATES: weakref.WeakKeyDictionary[Engine, _StateCache] = weakref.WeakKeyDictionary()
+_PROPOSALS: weakref.WeakKeyDictionary[Engine, dict[str, _Proposals]] = weakref.WeakKeyDictionary()
+_CACHES_LOCK = threading.Lock()
+
+
+def state_cache(session: Session) -> _StateCache:
+    with _CACHES_LOCK:
+        return _STATES.setdefault(_engine(session), _StateCache())
+
+
+def load(session: Session, ranker: str, floor: AmortisedFloor, at: datetime | None = None) -> AmortisedFloor:
+    """``floor`` with the running state of ``ranker`` as of ``at`` (default now; empty when none was served yet)."""
+    now = 1.0 / weight(at or utcnow())
+    for (attribute, group), (places, merit) in state_cache(session).rows(session, ranker).items():
+        if attribute == TOTAL:
+            floor.total_places_, floor.total_merit_ = places * now, merit * now
         else:
-            floor.places_[(row.attribute, row.grp)] = row.places
-            floor.merit_[(row.attribute, row.grp)] = row.merit
+            floor.places_[(attribute, group)] = places * now
+            floor.merit_[(attribute, group)] = merit * now
     return floor
 
 
-def record(session: Session, ranker: str, plan: Plan) -> None:
-    """Add one shown list's places and expected merit to ``ranker``'s state (atomic increments: two processes
-    serving at once both count). The caller commits."""
-    now = utcnow()
+def record(session: Session, ranker: str, plan: Plan, at: datetime | None = None) -> None:
+    """Add one shown list's places and expected merit, weighted as of ``at`` (default now), to ``ranker``'s state
+    (atomic increments: two processes serving at once both count). The caller commits."""
+    now = at or utcnow()
+    scale, mark = weight(now), uuid.uuid4().hex
     rows = [
-        {"ranker": ranker, "attribute": str(a), "grp": str(g), "places": float(p), "merit": float(m), "updated_at": now}
+        {"ranker": ranker, "attribute": str(a), "grp": str(g), "places": float(p) * scale, "merit": float(m) * scale}
         for (a, g), p, m in zip(plan.keys, plan.held, plan.merit, strict=True)
     ]
     rows.append(
-        {"ranker": ranker, "attribute": TOTAL, "grp": TOTAL, "places": float(plan.places), "merit": float(plan.n)}
-        | {"updated_at": now}
+        {"ranker": ranker, "attribute": TOTAL, "grp": TOTAL, "places": float(plan.places) * scale}
+        | {"merit": float(plan.n) * scale}
     )
+    rows = [row | {"lists": 1, "mark": mark, "updated_at": now} for row in rows]
     table = AmortisedFloorState.__table__  # type: ignore[attr-defined]
     insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgres_insert
     statement = insert(table).values(rows)
@@ -96,37 +213,82 @@ def record(session: Session, ranker: str, plan: Plan) -> None:
         set_={
             "places": table.c.places + statement.excluded.places,
             "merit": table.c.merit + statement.excluded.merit,
+            "lists": table.c.lists + statement.excluded.lists,
+            "mark": statement.excluded.mark,
             "updated_at": statement.excluded.updated_at,
         },
-    )
-    session.execute(statement)
+    ).returning(table.c.attribute, table.c.grp, table.c.places, table.c.merit, table.c.lists)
+    changed: Rows = {}
+    lists = 0
+    for attribute, group, places, merit, count in session.execute(statement):
+        changed[(attribute, group)] = (places, merit)
+        lists = count if attribute == TOTAL and group == TOTAL else lists
+    state_cache(session).wrote(ranker, mark, lists, changed)
 
 
 def record_served(session: Session, vacancy_id: int, served: ServedFloor | None) -> bool:
-    """:func:`record` a served list's plan, the first time a list of ``vacancy_id`` is shown (call it before
-    :func:`matching.oversight_state.record_shown`); returns whether it was recorded."""
+    """:func:`record` a served list's plan the first time a list of ``vacancy_id`` is shown with this model, in any
+    gemeente (``amortised_floor_fed``, not the ledger's rows, which row-level security filters); returns whether it
+    was recorded. Two processes showing it at once: one claims it."""
     if served is None or served.plan is None:
         return False
-    shown_before = session.exec(select(ExposureEntry.client_id).where(ExposureEntry.vacancy_id == vacancy_id).limit(1))
-    if shown_before.first() is not None:
+    table = AmortisedFloorFed.__table__  # type: ignore[attr-defined]
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgres_insert
+    claim = {"ranker": served.ranker, "vacancy_id": int(vacancy_id), "fed_at": utcnow()}
+    statement = insert(table).values(claim).on_conflict_do_nothing().returning(table.c.vacancy_id)
+    if session.execute(statement).first() is None:
         return False
     record(session, served.ranker, served.plan)
     return True
 
 
+class _Proposals:
+    """Who was ever proposed, in this process: per client the first vacancy of their voorstellen and whether there
+    were voorstellen for another one. Read whole once, then per search only the voorstellen with a higher id than
+    read, and ids skipped below it (a transaction still open when a higher one committed) for :data:`SKIPPED_S`.
+    Voorstellen are deleted only with their client or vacancy (erasure): such a client is no longer in a pool."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.upto = 0
+        self.skipped: dict[int, float] = {}
+        self.first: dict[int, int] = {}
+        self.several: set[int] = set()
+
+    def refresh(self, session: Session) -> None:
+        with self.lock:
+            asked = [voorstel for voorstel, since in self.skipped.items() if time.monotonic() - since < SKIPPED_S]
+            condition = Voorstel.id > self.upto  # type: ignore[operator]
+            if asked:
+                condition = or_(condition, Voorstel.id.in_(asked))  # type: ignore[union-attr]
+            found = session.exec(select(Voorstel.id, Voorstel.client_id, Voorstel.vacancy_id).where(condition)).all()
+            self.skipped = {voorstel: self.skipped[voorstel] for voorstel in asked}
+            seen = set()
+            for voorstel, client, vacancy in found:
+                seen.add(voorstel)
+                self.skipped.pop(voorstel, None)
+                if self.first.setdefault(client, vacancy) != vacancy:
+                    self.several.add(client)
+            top = max(seen, default=self.upto)
+            # ids below this read's highest that did not come (of the last RECENT on the first read): ask again
+            lowest = self.upto + 1 if self.upto else max(1, top - RECENT)
+            self.skipped.update({i: time.monotonic() for i in range(lowest, top) if i not in seen})
+            self.upto = max(self.upto, top)
+
+    def flags(self, client_ids: list[int], vacancy_id: int) -> np.ndarray:
+        with self.lock:
+            first, several = self.first, self.several
+            return np.array(
+                [client in several or first.get(client, vacancy_id) != vacancy_id for client in client_ids], bool
+            )
+
+
 def ever_proposed(session: Session, client_ids: np.ndarray, vacancy_id: int) -> np.ndarray:
     """Per client: was the client ever proposed for another vacancy (``training.client_history``'s count > 0)."""
-    wanted = [int(value) for value in client_ids]
-    found: set[int] = set()
-    for chunk in in_chunks(wanted):
-        statement = (
-            select(Voorstel.client_id)
-            .where(Voorstel.client_id.in_(chunk))  # type: ignore[attr-defined]
-            .where(Voorstel.vacancy_id != vacancy_id)
-            .distinct()
-        )
-        found.update(int(client) for client in session.exec(statement))
-    return np.array([client in found for client in wanted], bool)
+    with _CACHES_LOCK:  # per gemeente scope: on PostgreSQL row-level security decides which voorstellen it reads
+        proposals = _PROPOSALS.setdefault(_engine(session), {}).setdefault(tenancy.current(), _Proposals())
+    proposals.refresh(session)
+    return proposals.flags([int(value) for value in client_ids], int(vacancy_id))
 
 
 def serving_groups(

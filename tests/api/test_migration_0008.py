@@ -4,12 +4,14 @@ the upgrade, a served list's plan adds to it atomically, and back to 0007 withou
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from alembic import command
 from sqlalchemy import inspect, text
 from sqlmodel import Session
 
 from api.services import audit_guard, migrations, schema
 from matching import floor_state
+from matching.domain import utcnow
 from matching.exposure_amortised import Plan
 from matching.store import make_engine
 
@@ -27,15 +29,16 @@ def test_0008_adds_the_floor_state_and_goes_back_to_0007(database_url: str) -> N
     assert "amortised_floor_state" not in inspect(engine).get_table_names()
     schema.upgrade(engine)
     assert migrations.current(engine) == migrations.head()
+    at = utcnow()  # read as of the moment it was written: no decay (test_floor_state_serving)
     with Session(engine) as session:
-        floor_state.record(session, "werkmatch-ranker:3", _plan())
-        floor_state.record(session, "werkmatch-ranker:3", _plan())  # a second list adds, it does not replace
+        floor_state.record(session, "werkmatch-ranker:3", _plan(), at=at)
+        floor_state.record(session, "werkmatch-ranker:3", _plan(), at=at)  # a second list adds, it does not replace
         session.commit()
     with Session(engine) as session:
-        loaded = floor_state.load(session, "werkmatch-ranker:3", floor_state.AmortisedFloor())
-        assert loaded.places_ == {("trede", "0"): 2.0, ("route", "werk"): 18.0}
-        assert loaded.merit_ == {("trede", "0"): 1.0, ("route", "werk"): 30.0}
-        assert (loaded.total_places_, loaded.total_merit_) == (20.0, 40.0)
+        loaded = floor_state.load(session, "werkmatch-ranker:3", floor_state.AmortisedFloor(), at=at)
+        assert loaded.places_ == pytest.approx({("trede", "0"): 2.0, ("route", "werk"): 18.0}, rel=1e-12)
+        assert loaded.merit_ == pytest.approx({("trede", "0"): 1.0, ("route", "werk"): 30.0}, rel=1e-12)
+        assert (loaded.total_places_, loaded.total_merit_) == pytest.approx((20.0, 40.0), rel=1e-12)
         assert floor_state.load(session, "other:1", floor_state.AmortisedFloor()).places_ == {}
     with engine.begin() as connection:
         command.downgrade(migrations._config(connection), "0007")

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
 
 from matching import floor_state, oversight_state
-from matching.domain import Vacancy
+from matching.domain import Client, Vacancy, utcnow
 from matching.exposure_amortised import SERVED, SPEC_KEY, setting_of
 from matching.floor_state import AmortisedFloorState
 from matching.matcher import Matcher
@@ -54,10 +55,12 @@ def calibrated_ranker(tmp_path: Path, a: float = 1.0, b: float = 0.0):
     return load_ranker(directory, "kandidaat", "7")
 
 
-def state(matcher: Matcher, ranker: str) -> dict[tuple[str, str], tuple[float, float]]:
+def state(matcher: Matcher, ranker: str, at: datetime) -> dict[tuple[str, str], tuple[float, float]]:
+    """The stored rows of ``ranker`` as plain (places, merit) as of ``at``, rounded (read afresh, not cached)."""
     with Session(matcher.engine) as session:
         rows = session.exec(select(AmortisedFloorState).where(AmortisedFloorState.ranker == ranker)).all()
-        return {(row.attribute, row.grp): (row.places, row.merit) for row in rows}
+        scale = floor_state.weight(at)
+        return {(row.attribute, row.grp): (round(row.places / scale, 6), round(row.merit / scale, 6)) for row in rows}
 
 
 def weak_ids(listing: dict) -> list[str]:
@@ -85,22 +88,24 @@ def test_a_short_group_gets_a_place_explained_and_the_state_is_kept(world: Match
     try:
         plain = world.search_candidates("V-EEN", top=18).to_json()  # not served: relevance order, no floor
         assert not weak_ids({"resultaten": plain["resultaten"][:10]})  # the weak route is not in the top 10 by itself
+        now = utcnow()
         with Session(world.engine) as session:  # the route perspectief ran far behind its expected merit so far
-            session.add(AmortisedFloorState(ranker=key, attribute="", grp="", places=100.0, merit=1000.0))
-            session.add(AmortisedFloorState(ranker=key, attribute="route", grp="perspectief", places=0.0, merit=500.0))
+            scale = floor_state.weight(now)
+            session.add(AmortisedFloorState(ranker=key, attribute="", grp="", places=100 * scale, merit=1000 * scale))
+            session.add(AmortisedFloorState(ranker=key, attribute="route", grp="perspectief", merit=500 * scale))
             session.commit()
         served = world.search_candidates("V-EEN", top=10, served=True).to_json()
         lifted = [item for item in served["resultaten"] if item["klantId"].startswith("K-ZWAK")]
         assert lifted and all(floor_state.FAIR_ATTENTION in item["redenen"] for item in lifted)
         others = [item for item in served["resultaten"] if not item["klantId"].startswith("K-ZWAK")]
         assert all(floor_state.FAIR_ATTENTION not in item["redenen"] for item in others)
-        after = state(world, key)
-        assert after[("", "")][0] == 110.0 and after[("", "")][1] == 1000.0 + 18  # ten places, a pool of 18
+        after = state(world, key, now)  # a search's moments are milliseconds after now: no measurable decay
+        assert after[("", "")] == (110.0, 1018.0)  # ten places, a pool of 18
         assert after[("route", "perspectief")][0] == len(lifted)
         assert sum(places for (attribute, _), (places, _) in after.items() if attribute == "trede") == 10
         assert after[("geschiedenis", floor_state.NEVER)][0] == 10  # nobody was ever proposed here
-        world.search_candidates("V-EEN", top=10, served=True)  # reopened: the ledger's first showing only
-        assert state(world, key) == after
+        world.search_candidates("V-EEN", top=10, served=True)  # reopened: the first showing only
+        assert state(world, key, now) == after
     finally:
         world.use_ranker(None)
 
@@ -109,7 +114,8 @@ def test_the_kill_switch_turns_the_floor_off(world: Matcher, tmp_path: Path) -> 
     ranker = calibrated_ranker(tmp_path)
     key = floor_state.ranker_key(ranker.describe())
     world.use_ranker(ranker)
-    before = state(world, key)
+    now = utcnow()
+    before = state(world, key, now)
     with Session(world.engine) as session:
         oversight_state.set_ranking_mode(session, "transparant", by="beheerder", reason="test")
         session.commit()
@@ -117,7 +123,7 @@ def test_the_kill_switch_turns_the_floor_off(world: Matcher, tmp_path: Path) -> 
         listing = world.search_candidates("V-TWEE", top=10, served=True).to_json()
         assert listing["rangschikking"]["modus"] == "transparant"
         assert all(floor_state.FAIR_ATTENTION not in item["redenen"] for item in listing["resultaten"])
-        assert state(world, key) == before
+        assert state(world, key, now) == before
     finally:
         with Session(world.engine) as session:
             oversight_state.set_ranking_mode(session, "model", by="beheerder", reason="terug")
@@ -131,7 +137,9 @@ def test_ever_proposed_reads_other_vacancies_only(world: Matcher) -> None:
     with Session(world.engine) as session:
         one = session.exec(select(Vacancy).where(Vacancy.vacature_nummer == "V-EEN")).one()
         two = session.exec(select(Vacancy).where(Vacancy.vacature_nummer == "V-TWEE")).one()
-        proposal = outcomes.propose(session, "K-STERK0", "V-EEN", "consulent-a", "consulent")
+        sterk = session.exec(select(Client).where(Client.client_nummer == "K-STERK0")).one()
+        assert floor_state.ever_proposed(session, [sterk.id], two.id).tolist() == [False]  # type: ignore[arg-type,list-item]
+        proposal = outcomes.propose(session, "K-STERK0", "V-EEN", "consulent-a", "consulent")  # after the first read
         flags = floor_state.ever_proposed(session, [proposal.client_id, proposal.client_id + 1], two.id)  # type: ignore[arg-type]
         assert flags.tolist() == [True, False]
         assert floor_state.ever_proposed(session, [proposal.client_id], one.id).tolist() == [False]  # type: ignore[arg-type]
