@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from matching.reference import PC4_FILE
+from matching.sparse_splice import appended_count, splice_sorted
 
 DETOUR_FACTOR = 1.3
 EARTH_RADIUS_KM = 6371.0
@@ -226,6 +227,42 @@ class Buckets:
         starts = np.concatenate([[0], np.cumsum(np.bincount(bucket, minlength=len(places)))]).astype(np.int64)
         members = np.argsort(bucket, kind="stable")
         return cls(places[:, 0], places[:, 1], per_bucket, members, starts, bucket)
+
+    def moved(self, rows: np.ndarray, lat: np.ndarray, lon: np.ndarray, reach: np.ndarray | None = None) -> Buckets:
+        """These buckets after the records at ``rows`` (ascending; replaced, or appended after the held rows) took
+        the places ``lat``/``lon`` and reaches ``reach`` (every record's, after the change): :meth:`build` of those
+        arrays bit for bit, with no sort of every record (a place no record had gains a bucket, a bucket left
+        empty goes)."""
+        held = len(self.of_row)
+        total = held + appended_count(held, rows)
+        known = self.lat + 1j * self.lon  # ascending, as np.unique gave them
+        place = np.asarray(lat[rows], np.float64) + 1j * np.asarray(lon[rows], np.float64)
+        at = np.minimum(np.searchsorted(known, place), max(len(known) - 1, 0))
+        found = (known[at] == place) if len(known) else np.zeros(len(place), bool)
+        added = np.unique(place[~found])
+        every = np.insert(known, np.searchsorted(known, added), added)  # known and added places, ascending
+        shift = np.arange(len(known)) + np.searchsorted(added, known)  # a known bucket's number among ``every``
+        target = np.searchsorted(every, place)
+        replaced = rows[rows < held]
+        source = shift[self.of_row[replaced]]
+        pointers = np.zeros(len(every) + 1, np.int64)
+        pointers[shift + 1] = np.diff(self.starts)
+        np.cumsum(pointers, out=pointers)
+        gone, new = (source, replaced), (target, rows, [])
+        pointers, members, _ = splice_sorted(pointers, self.members, [], gone, new, len(every))
+        per_bucket = np.zeros(len(every))
+        per_bucket[shift] = self.reach
+        for bucket in np.unique(np.concatenate([source, target])).tolist():
+            inside = members[pointers[bucket] : pointers[bucket + 1]]
+            per_bucket[bucket] = np.max(reach[inside], initial=0.0) if reach is not None and len(inside) else 0.0
+        sizes = np.diff(pointers)
+        keep = sizes > 0
+        final = np.cumsum(keep) - 1  # a bucket's number once the empty ones are gone
+        of_row = np.empty(total, self.of_row.dtype)
+        of_row[:held] = final[shift[self.of_row]] if len(added) or not keep.all() else self.of_row
+        of_row[rows] = final[target]
+        starts = np.concatenate([[0], np.cumsum(sizes[keep])]).astype(np.int64)
+        return Buckets(every.real[keep], every.imag[keep], per_bucket[keep], members, starts, of_row)
 
     def _km(self, lat: float, lon: float, point_first: bool) -> np.ndarray:
         """Km from every bucket to a point, argument order as the pair computation has it (same bits)."""

@@ -87,6 +87,8 @@ def _positions(indptr: np.ndarray, indices: np.ndarray, columns: np.ndarray, row
     every column at once."""
     low = indptr[columns].astype(np.int64)
     high = indptr[columns + 1].astype(np.int64)
+    if not len(indices):
+        return low
     while True:
         open_ = low < high
         if not open_.any():
@@ -97,6 +99,42 @@ def _positions(indptr: np.ndarray, indices: np.ndarray, columns: np.ndarray, row
         high = np.where(open_ & ~below, middle, high)
 
 
+def splice_sorted(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    values: list[np.ndarray],
+    gone: tuple[np.ndarray, np.ndarray],
+    new: tuple[np.ndarray, np.ndarray, list[np.ndarray]],
+    width: int,
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Compressed columns (``indptr``, ``indices``: each column's rows ascending, ``values`` beside them) without
+    the entries ``gone`` (columns, rows: each held) and with the entries ``new`` (columns, rows, values), over
+    ``width`` columns (at least the old count): the new ``indptr`` (int64), ``indices`` and ``values``."""
+    gone_columns, gone_rows = (np.asarray(part, np.int64) for part in gone)
+    new_columns, new_rows = (np.asarray(part, np.int64) for part in new[:2])
+    if width > len(indptr) - 1:
+        indptr = np.concatenate([indptr, np.full(width - (len(indptr) - 1), indptr[-1], indptr.dtype)])
+    dropped = _positions(indptr, indices, gone_columns, gone_rows)
+    if len(dropped) and not (
+        bool((dropped < indptr[gone_columns + 1]).all()) and np.array_equal(indices[dropped], gone_rows)
+    ):
+        raise ValueError("an entry to remove is not held")
+    dropped = np.sort(dropped)
+    order = np.lexsort((new_rows, new_columns))
+    new_columns, new_rows = new_columns[order], new_rows[order]
+    at = _positions(indptr, indices, new_columns, new_rows)
+    at -= np.searchsorted(dropped, at, side="left")
+    counts = np.diff(indptr).astype(np.int64)
+    counts -= np.bincount(gone_columns, minlength=width)
+    counts += np.bincount(new_columns, minlength=width)
+    pointers = np.zeros(width + 1, np.int64)
+    np.cumsum(counts, out=pointers[1:])
+    kept = [np.delete(part, dropped) for part in [indices, *values]]
+    added = [new_rows] + [np.asarray(part)[order] for part in new[2]]
+    out = [np.insert(part, at, extra.astype(part.dtype, copy=False)) for part, extra in zip(kept, added, strict=True)]
+    return pointers, out[0], out[1:]
+
+
 def splice_columns(
     matrix: sparse.csc_matrix,
     gone: tuple[np.ndarray, np.ndarray],
@@ -105,33 +143,11 @@ def splice_columns(
 ) -> sparse.csc_matrix:
     """``matrix`` (CSC, each column's rows ascending) without the entries ``gone`` (columns, rows: each held)
     and with the entries ``new`` (columns, rows, values), as ``shape`` (at least the old one)."""
-    gone_columns, gone_rows = (np.asarray(part, np.int64) for part in gone)
-    new_columns, new_rows, new_values = new
-    new_columns, new_rows = np.asarray(new_columns, np.int64), np.asarray(new_rows, np.int64)
-    indptr = matrix.indptr
-    width = shape[1]
-    if width > matrix.shape[1]:
-        indptr = np.concatenate([indptr, np.full(width - matrix.shape[1], indptr[-1], indptr.dtype)])
-    dropped = _positions(indptr, matrix.indices, gone_columns, gone_rows)
-    if len(dropped) and not (
-        bool((dropped < indptr[gone_columns + 1]).all()) and np.array_equal(matrix.indices[dropped], gone_rows)
-    ):
-        raise ValueError("an entry to remove is not held")
-    dropped = np.sort(dropped)
-    order = np.lexsort((new_rows, new_columns))
-    new_columns, new_rows = new_columns[order], new_rows[order]
-    new_values = np.asarray(new_values)[order]
-    at = _positions(indptr, matrix.indices, new_columns, new_rows)
-    at -= np.searchsorted(dropped, at, side="left")
-    data = np.insert(np.delete(matrix.data, dropped), at, new_values.astype(matrix.dtype, copy=False))
-    counts = np.diff(indptr).astype(np.int64)
-    counts -= np.bincount(gone_columns, minlength=width)
-    counts += np.bincount(new_columns, minlength=width)
-    kind = _index_dtype(np.array([max(shape), int(counts.sum())]))
-    indices = np.insert(np.delete(matrix.indices, dropped), at, new_rows).astype(kind, copy=False)
-    pointers = np.zeros(width + 1, kind)
-    np.cumsum(counts, out=pointers[1:])
-    return sparse.csc_matrix((data, indices, pointers), shape=shape)
+    pointers, indices, (data,) = splice_sorted(
+        matrix.indptr, matrix.indices, [matrix.data], gone, (new[0], new[1], [new[2]]), shape[1]
+    )
+    kind = _index_dtype(np.array([max(shape), int(pointers[-1])]))
+    return sparse.csc_matrix((data, indices.astype(kind, copy=False), pointers.astype(kind)), shape=shape)
 
 
 @dataclass(frozen=True)
