@@ -29,6 +29,9 @@ import faiss
 import numpy as np
 
 SCHEMA_VERSION = 1
+# vectors gathered at a time by VectorIndex.cosines (768 KB of 384-dim float32, within a core's L2 cache): the nightly
+# batch's choice (matching.batch_rank.CHUNK_ROWS, bench/results/national-batch-dense-gather-bg.json)
+GATHER_ROWS = 512
 
 
 def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
@@ -137,8 +140,13 @@ class VectorIndex:
             # busy machine made it 5x slower
             if 4 * len(at) > len(stored):
                 out[present] = np.einsum("ij,j->i", stored, query)[at[present]]
-            else:
-                out[present] = np.einsum("ij,j->i", stored[at[present]], query)
+                return out
+            # GATHER_ROWS vectors at a time, multiplied while still in cache (a row's value depends on its own
+            # vector alone: the same bits as one gather of them all)
+            embedded = np.flatnonzero(present)
+            for start in range(0, len(embedded), GATHER_ROWS):
+                part = embedded[start : start + GATHER_ROWS]
+                out[part] = np.einsum("ij,j->i", stored[at[part]], query)
         return out
 
     def nearest(self, query: np.ndarray, k: int, ids: np.ndarray, rows: np.ndarray) -> np.ndarray:

@@ -37,6 +37,7 @@ from matching.errors import InvalidInputError, NotFoundError
 from matching.explain import PairFacts
 from matching.features import FEATURE_NAMES, pair_matrix
 from matching.hard_filters import NO_FILTERS, CandidateFilters, Listing
+from matching.index import best
 from matching.index_sync import IndexSync, Side
 from matching.lexical import Bm25Buffer
 from matching.lookup import find_client, find_vacancy
@@ -139,22 +140,35 @@ class Matcher:
             if commit:
                 own.commit()
 
-    def _text_query(self, query_side: Side, query_id: int, searched: Side, ids: np.ndarray) -> pipeline.TextQuery:
-        """The query record's vector and BM25 against the records of ``searched`` (rows of ``ids``).
+    def _text_query(
+        self, query_side: Side, query_id: int, searched: Side, ids: np.ndarray, eligible: np.ndarray
+    ) -> pipeline.TextQuery:
+        """The query record's vector and BM25 against the ``eligible`` records of ``searched`` (rows of ``ids``,
+        ascending), as :func:`matching.pipeline.pool_among` asks them.
 
-        BM25 as the nightly batch reads it (:class:`matching.lexical.Bm25Buffer`): the eligible rows from
-        the weights by record, the best over every record by MaxScore, bit for bit the full scatter. Made per
-        search, so it follows the index's weights as they are after the upserts this search caught up with.
+        Each eligible row's cosine is computed once (:meth:`VectorIndex.cosines`, the same bits as
+        :meth:`VectorIndex.nearest` and the pool's raw cosines computing them apart); the dense top leaves out
+        records not (yet) embedded, as ``nearest`` does. BM25 as the nightly batch reads it
+        (:class:`matching.lexical.Bm25Buffer`): the eligible rows from the weights by record, the best over every
+        record by MaxScore, bit for bit the full scatter. Made per search, so it follows the index's weights as they
+        are after the upserts this search caught up with.
         """
         asking, state = self.index.sides[query_side], self.index.sides[searched]
         vector = self.index.query_vector(asking.texts[query_id])
         vectors = state.vectors
         assert vectors is not None
+        embedded = np.flatnonzero(vectors.positions(ids)[eligible] >= 0)
+        cosines = vectors.cosines(vector, ids, eligible)
         bm25 = Bm25Buffer(state.lexical, ids)
         terms = state.lexical.asked([asking.lexical_texts[query_id]])[0]
+
+        def dense_top(rows: np.ndarray, k: int) -> np.ndarray:
+            assert rows is eligible  # pool_among asks among the eligible rows it was given
+            return eligible[embedded[best(cosines[embedded], k)]]
+
         return pipeline.TextQuery(
-            dense_top=lambda rows, k: vectors.nearest(vector, k, ids, rows),
-            dense_raw=lambda rows: vectors.cosines(vector, ids, rows),
+            dense_top=dense_top,
+            dense_raw=lambda rows: cosines[np.searchsorted(eligible, rows)],
             lexical=np.zeros(0, np.float32),
             lexical_among=lambda rows: bm25.scores(terms, rows),
         )
@@ -180,7 +194,7 @@ class Matcher:
             v_row = vacancies.position[vacancy_id]
             everyone = np.ones(len(clients.ids), bool)
             listed = hard_filters.candidate_listing(clients, vacancies, v_row, NO_FILTERS, everyone, self.prefilter)
-            text = self._text_query("vacancies", vacancy_id, "clients", clients.ids)
+            text = self._text_query("vacancies", vacancy_id, "clients", clients.ids, listed.eligible)
             pool = pipeline.listed_pool(listed, text, self.settings.retrieval.pool_size)
             at = np.searchsorted(listed.eligible, pool.rows)  # as the live search reads step 1's fit fields
             fit = {name: values[at] for name, values in listed.fit.items()}
@@ -285,7 +299,7 @@ class Matcher:
         full_view = self._full_view(db, viewer, clients.ids)
         v_row = vacancies.position[vacancy_id]
         listed = hard_filters.candidate_listing(clients, vacancies, v_row, filters, full_view, self.prefilter)
-        text = self._text_query("vacancies", vacancy_id, "clients", clients.ids)
+        text = self._text_query("vacancies", vacancy_id, "clients", clients.ids, listed.eligible)
         pool = pipeline.listed_pool(listed, text, self.settings.retrieval.pool_size)
         mode = oversight_state.ranking_mode(db, self.settings.ranker.mode)["modus"]
         ranker = self.ranker if weights is None and mode == "model" else None
@@ -352,7 +366,7 @@ class Matcher:
                 raise NotFoundError(f"klant '{client_ref}' bestaat niet; controleer het klantnummer")
             c_row = clients.position[client.id]  # type: ignore[index]
             listed = hard_filters.vacancy_listing(clients, c_row, vacancies, self.prefilter)
-            text = self._text_query("clients", client.id, "vacancies", vacancies.ids)  # type: ignore[arg-type]
+            text = self._text_query("clients", client.id, "vacancies", vacancies.ids, listed.eligible)  # type: ignore[arg-type]
             pool = pipeline.listed_pool(listed, text, self.settings.retrieval.pool_size)
             score = pipeline.weighted_score(pool, self.settings.retrieval)
             order = pipeline.order(score, top)

@@ -89,3 +89,20 @@ def test_wrong_shape_is_refused(filled) -> None:
     index, _, _ = filled
     with pytest.raises(ValueError, match="shape"):
         index.upsert(np.array([1]), np.zeros((1, 8), np.float32), ["x"])
+
+
+def test_cosines_gathered_a_part_at_a_time_are_one_gathers_bits() -> None:
+    """More rows than one part (matching.index.GATHER_ROWS), fewer than a quarter of the index, some not embedded:
+    each cosine is the bits of one einsum over all the rows' vectors gathered at once, 0 where not embedded."""
+    vectors = unit_vectors(8000, 48, seed=5)
+    ids = np.arange(10, 8010, dtype=np.int64)
+    index = VectorIndex(48, "test-model")
+    index.upsert(ids[:7900], vectors[:7900], [f"h{i}" for i in ids[:7900]])
+    rows = np.sort(np.random.default_rng(6).choice(8000, 1400, replace=False))
+    rows = np.concatenate([rows[rows < 7900], [7950, 7999]])  # the last two not embedded
+    for query in unit_vectors(3, 48, seed=7):
+        found = index.cosines(query, ids, rows)
+        expected = np.zeros(len(rows), np.float32)
+        expected[:-2] = np.einsum("ij,j->i", index._stored()[index.positions(ids)[rows[:-2]]], query)
+        assert found.tobytes() == expected.tobytes()
+        assert index.nearest(query, 20, ids, rows).tolist() == rows[:-2][best(expected[:-2], 20)].tolist()

@@ -17,6 +17,7 @@ from matching.matcher import Matcher
 from tests.factories import SCHOONMAAKWERK, SCHOONMAKER, make_client, make_vacancy
 
 LEXICAL = FEATURE_NAMES.index("lexical_similarity")
+DENSE = FEATURE_NAMES.index("dense_similarity")
 
 
 @pytest.fixture
@@ -38,18 +39,24 @@ def world(settings, embedder, monkeypatch) -> Matcher:
     return matcher
 
 
-def _full_scatter_pool(matcher: Matcher, vacancy_id: int) -> tuple[np.ndarray, np.ndarray]:
-    """The pool and its lexical feature as before: BM25 of every client, the eligible ones read from it."""
+def _full_scatter_pool(matcher: Matcher, vacancy_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pool and its lexical and dense features as before: BM25 of every client, the eligible ones read from it,
+    the dense top by :meth:`VectorIndex.nearest` and the pool's cosines computed again."""
     clients, vacancies = matcher.index.arrays()
     v_row = vacancies.position[vacancy_id]
     everyone = np.ones(len(clients.ids), bool)
     eligibility = hard_filters.candidate_eligibility(clients, vacancies, v_row, NO_FILTERS, everyone)
-    live = matcher._text_query("vacancies", vacancy_id, "clients", clients.ids)
     state, asking = matcher.index.sides["clients"], matcher.index.sides["vacancies"]
+    vectors, vector = state.vectors, matcher.index.query_vector(asking.texts[vacancy_id])
+    assert vectors is not None
     every = state.lexical.scores_for(asking.lexical_texts[vacancy_id], clients.ids)
-    text = pipeline.TextQuery(live.dense_top, live.dense_raw, every)
+    text = pipeline.TextQuery(
+        dense_top=lambda rows, k: vectors.nearest(vector, k, clients.ids, rows),
+        dense_raw=lambda rows: vectors.cosines(vector, clients.ids, rows),
+        lexical=every,
+    )
     pool = pipeline.build_pool(eligibility, text, matcher.settings.retrieval.pool_size)
-    return clients.ids[pool.rows], pool.lexical_raw
+    return clients.ids[pool.rows], pool.lexical_raw, pool.dense_raw
 
 
 def _ids(matcher: Matcher, vacancy: str, client: str) -> tuple[int, int]:
@@ -61,9 +68,10 @@ def test_live_pool_is_the_full_scatters_bit_for_bit(world: Matcher) -> None:
     for number in ("V-ORDER", "V-SCHOON"):
         vacancy_id, _ = _ids(world, number, "K-LEEG")
         ids, pairs = world.pool_features(vacancy_id)
-        expected_ids, expected = _full_scatter_pool(world, vacancy_id)
+        expected_ids, expected, expected_dense = _full_scatter_pool(world, vacancy_id)
         assert ids.tolist() == expected_ids.tolist()
         assert pairs[:, LEXICAL].astype(np.float32).tobytes() == expected.tobytes()
+        assert pairs[:, DENSE].astype(np.float32).tobytes() == expected_dense.tobytes()
         assert expected.max() == 1  # the query matched some text: its best record in the pool scales to 1
 
 
@@ -80,7 +88,7 @@ def test_a_record_changed_after_a_search_is_scored_with_its_new_text(world: Matc
             zelfbeschrijving="Ervaren schoonmaker van kantoren, schoonmaakwerk in de avond, schoonmaak.",
         )
     ids_after, after = world.pool_features(vacancy_id)
-    expected_ids, expected = _full_scatter_pool(world, vacancy_id)
+    expected_ids, expected, _ = _full_scatter_pool(world, vacancy_id)
     assert ids_after.tolist() == expected_ids.tolist()
     assert after[:, LEXICAL].astype(np.float32).tobytes() == expected.tobytes()
     assert lexical_module._Pruned.of(lexical) is not pruned_before  # the weights by record follow the new weights
