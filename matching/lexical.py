@@ -27,7 +27,7 @@ from scipy.sparse import _sparsetools
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from matching.gendered import fold, neutral_form
-from matching.sparse_splice import TermCounts
+from matching.sparse_splice import TermCounts, same_row
 
 N_FEATURES = 2**20
 K1 = 1.2
@@ -114,8 +114,15 @@ class LexicalIndex:
             self._tf, self._ids = matrix[order], keys[order]
             self._forget_counts()
         else:
-            for row, key in enumerate(keys.tolist()):
-                self._pending[key] = matrix[row]
+            at = np.searchsorted(self._ids, keys) if self._tf is not None else np.full(len(keys), len(self._ids))
+            for row, (key, held) in enumerate(zip(keys.tolist(), at.tolist(), strict=True)):
+                # a record whose words stay as held (a change of hours or place) changes no weight
+                if key in self._pending or held >= len(self._ids) or self._ids[held] != key:
+                    self._pending[key] = matrix[row]
+                elif not same_row(self._tf, held, matrix[row]):
+                    self._pending[key] = matrix[row]
+            if not self._pending:
+                return
         self._weights = None
 
     def term_frequencies(self, texts: list[str]) -> sparse.csr_matrix:

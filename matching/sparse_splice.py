@@ -44,6 +44,14 @@ def splice_axis(array: np.ndarray, rows: np.ndarray, values: np.ndarray, axis: i
     return out
 
 
+def same_row(matrix: sparse.csr_matrix, row: int, other: sparse.csr_matrix) -> bool:
+    """Whether row ``row`` of ``matrix`` holds exactly the entries of the one-row ``other``, in the same order."""
+    start, end = int(matrix.indptr[row]), int(matrix.indptr[row + 1])
+    return np.array_equal(matrix.indices[start:end], other.indices) and np.array_equal(
+        matrix.data[start:end], other.data.astype(matrix.dtype, copy=False)
+    )
+
+
 def _index_dtype(*arrays: np.ndarray) -> type:
     """int32 when every value fits (what scipy keeps for such a matrix), else int64."""
     top = max((int(part.max()) for part in arrays if len(part)), default=0)
@@ -122,17 +130,29 @@ def splice_sorted(
     dropped = np.sort(dropped)
     order = np.lexsort((new_rows, new_columns))
     new_columns, new_rows = new_columns[order], new_rows[order]
-    at = _positions(indptr, indices, new_columns, new_rows)
-    at -= np.searchsorted(dropped, at, side="left")
+    at = _positions(indptr, indices, new_columns, new_rows)  # each goes before the entry there (dropped or not)
     counts = np.diff(indptr).astype(np.int64)
     counts -= np.bincount(gone_columns, minlength=width)
     counts += np.bincount(new_columns, minlength=width)
     pointers = np.zeros(width + 1, np.int64)
     np.cumsum(counts, out=pointers[1:])
-    kept = [np.delete(part, dropped) for part in [indices, *values]]
     added = [new_rows] + [np.asarray(part)[order] for part in new[2]]
-    out = [np.insert(part, at, extra.astype(part.dtype, copy=False)) for part, extra in zip(kept, added, strict=True)]
+    out = [_edited(part, dropped, at, extra) for part, extra in zip([indices, *values], added, strict=True)]
     return pointers, out[0], out[1:]
+
+
+def _edited(part: np.ndarray, dropped: np.ndarray, at: np.ndarray, extra: np.ndarray) -> np.ndarray:
+    """``part`` without the entries at ``dropped`` and with ``extra[i]`` before the entry at ``at[i]`` (both
+    ascending, positions in ``part``): one copy, in pieces (what ``np.delete`` then ``np.insert`` do in two)."""
+    extra = extra.astype(part.dtype, copy=False)
+    gone = set(dropped.tolist())
+    pieces, previous, taken = [], 0, 0
+    for position in np.union1d(dropped, at).tolist():
+        upto = int(np.searchsorted(at, position, side="right"))
+        pieces += [part[previous:position], extra[taken:upto]]
+        previous, taken = position + (position in gone), upto
+    pieces += [part[previous:], extra[taken:]]
+    return np.concatenate(pieces)
 
 
 def splice_columns(

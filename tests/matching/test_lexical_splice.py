@@ -104,3 +104,16 @@ def test_many_random_changes(seed: int) -> None:
         texts.update(step)
         index.upsert(list(step), list(step.values()))
         _same_index(index, _fresh(texts), rng)
+
+
+def test_a_record_saved_with_the_same_words_keeps_the_weights() -> None:
+    rng = np.random.default_rng(11)
+    texts = {key: _text(rng) for key in range(1, 300)}
+    index = _fresh(texts)
+    weights = index._weights
+    index.upsert([5, 9], [texts[5], texts[9]])  # saved again, words as held (hours or place changed)
+    assert not index._pending and index._weights is weights
+    texts[9] = texts[9] + " heftruck"
+    index.upsert([5, 9], [texts[5], texts[9]])
+    assert list(index._pending) == [9] and index._weights is None
+    _same_index(index, _fresh(texts), rng)
