@@ -18,11 +18,13 @@ times ``2^((t - EPOCH) / half life)`` (:func:`weight`), so adding stays one atom
 divides by the weight of now (float64 holds that until about 2190; a migration can move the epoch).
 
 **Per search, no state load** (:class:`_StateCache`, :class:`_Proposals`): a process keeps the rows in memory,
-keyed by engine and model, and the totals row's ``lists`` and ``mark`` (a random token each write sets) as change
-marker: a search reads that one row by its key and uses its copy while the marker is the one it holds; a write of
-its own (``RETURNING`` the rows it changed) becomes its copy once the marker shows it committed with nobody
-between; anything else reads the rows again. Who was ever proposed is kept the same way: the voorstellen read once,
-then only those with a higher id (and ids skipped while their transaction was open, re-asked for a minute).
+keyed by engine and model, and the totals row's ``lists`` (lists added) and ``mark`` as change marker. A write sets
+``mark`` to the token of the write before it and a random token of its own. A search reads that one row by its key
+and uses its copy while the marker is the one it holds; its own writes (``RETURNING`` the rows they changed) become
+its copy once the marker shows the last of them committed and each named the one before it (nobody else wrote
+between); anything else reads the rows again. Who was ever proposed is kept the same way: the voorstellen read
+once, then per search only those with a higher id (and ids skipped while their transaction was open, asked again
+for a minute).
 
 **Shared by the region, per model** (issue 19 item 1, decided in session 32): the lists are the region's (a
 vacancy's candidate search runs in the regional scope over every gemeente's clients, and the WSP's vacancies belong
@@ -46,7 +48,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import or_
+from sqlalchemy import String, func, or_
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -83,7 +85,7 @@ class AmortisedFloorState(SQLModel, table=True):
     places: float = 0.0  # stored weighted: sum of places x weight(moment shown); see weight()
     merit: float = 0.0
     lists: int = 0  # lists added to this row
-    mark: str = Field(default="", max_length=32)  # a random token per write: the change marker of the totals row
+    mark: str = Field(default="", max_length=32)  # the tokens of the write before and the last write (the marker)
     updated_at: datetime = Field(default_factory=utcnow)
 
 
@@ -117,15 +119,37 @@ def _engine(session: Session) -> Engine:
     return bind if isinstance(bind, Engine) else bind.engine  # type: ignore[return-value]
 
 
+MARK = 16  # hex digits of a write's token; a row's mark is its previous write's token and its last write's
+
+
+def _tail(marker: tuple[int, str] | None) -> str:
+    """The token of the write that left ``marker`` (no row yet: zeros, what the first write names as before it)."""
+    return "0" * MARK if marker is None else marker[1][-MARK:]
+
+
 @dataclass
 class _Copy:
     """One model's rows as this process last read them (``read``), the totals row's marker then, and its own writes
-    not yet seen committed: by their mark, the marker they were written on and the rows they returned."""
+    not yet seen committed: by the totals row's ``lists`` they returned, their mark and the rows they returned."""
 
     read: bool = False
     marker: tuple[int, str] | None = None
     rows: Rows = field(default_factory=dict)
-    pending: dict[str, tuple[tuple[int, str] | None, Rows]] = field(default_factory=dict)
+    pending: dict[int, tuple[str, Rows]] = field(default_factory=dict)
+
+    def take_up(self, marker: tuple[int, str]) -> None:
+        """Our own writes up to ``marker``, when each followed the one before it (its mark names the token before
+        it) from this copy's marker on: then nobody else wrote between, and their returned rows are the rows."""
+        tail, chain = _tail(self.marker), []
+        for lists in range((self.marker[0] if self.marker is not None else 0) + 1, marker[0] + 1):
+            entry = self.pending.get(lists)
+            if entry is None or entry[0][:MARK] != tail:
+                return
+            chain.append(entry[1])
+            tail = entry[0][-MARK:]
+        if chain and tail == marker[1][-MARK:]:
+            self.marker, self.rows = marker, {key: value for rows in (self.rows, *chain) for key, value in rows.items()}
+            self.pending = {lists: entry for lists, entry in self.pending.items() if lists > marker[0]}
 
 
 class _StateCache:
@@ -145,9 +169,8 @@ class _StateCache:
         marker = (int(found[0]), str(found[1])) if found is not None else None
         with self.lock:
             copy = self.copies.setdefault(ranker, _Copy())
-            own = copy.pending.get(marker[1]) if marker is not None and copy.read else None
-            if own is not None and own[0] == copy.marker:  # our own write committed, nobody else's between
-                copy.marker, copy.rows, copy.pending = marker, {**copy.rows, **own[1]}, {}
+            if copy.read and marker is not None and marker != copy.marker:
+                copy.take_up(marker)
             if copy.read and copy.marker == marker:
                 return copy.rows
         read = session.exec(select(AmortisedFloorState).where(AmortisedFloorState.ranker == ranker)).all()
@@ -155,18 +178,18 @@ class _StateCache:
         totals = [(row.lists, row.mark) for row in read if row.attribute == TOTAL and row.grp == TOTAL]
         with self.lock:
             self.reads += 1
-            self.copies[ranker] = _Copy(True, totals[0] if totals else None, rows)
+            copy = self.copies[ranker]
+            copy.read, copy.marker, copy.rows = True, totals[0] if totals else None, rows
+            copy.pending = {lists: entry for lists, entry in copy.pending.items() if lists > (copy.marker or (0,))[0]}
         return rows
 
     def wrote(self, ranker: str, mark: str, lists: int, changed: Rows) -> None:
-        """A write of this process, not yet committed: taken up when the marker shows it (:meth:`rows`), if nobody
-        wrote between the copy and it (its totals row counts one list more than the copy's)."""
+        """A write of this process, not yet committed: taken up when the marker shows it (:meth:`rows`)."""
         with self.lock:
             copy = self.copies.setdefault(ranker, _Copy())
-            if copy.read and lists == (copy.marker[0] if copy.marker is not None else 0) + 1:
-                if len(copy.pending) > 16:  # writes rolled back are never seen committed
-                    copy.pending.clear()
-                copy.pending[mark] = (copy.marker, changed)
+            if len(copy.pending) > 64:  # writes rolled back are never taken up
+                copy.pending.clear()
+            copy.pending[lists] = (mark, changed)
 
 
 _STATES: weakref.WeakKeyDictionary[Engine, _StateCache] = weakref.WeakKeyDictionary()
@@ -195,7 +218,7 @@ def record(session: Session, ranker: str, plan: Plan, at: datetime | None = None
     """Add one shown list's places and expected merit, weighted as of ``at`` (default now), to ``ranker``'s state
     (atomic increments: two processes serving at once both count). The caller commits."""
     now = at or utcnow()
-    scale, mark = weight(now), uuid.uuid4().hex
+    scale, mark = weight(now), "0" * MARK + uuid.uuid4().hex[:MARK]
     rows = [
         {"ranker": ranker, "attribute": str(a), "grp": str(g), "places": float(p) * scale, "merit": float(m) * scale}
         for (a, g), p, m in zip(plan.keys, plan.held, plan.merit, strict=True)
@@ -207,22 +230,25 @@ def record(session: Session, ranker: str, plan: Plan, at: datetime | None = None
     rows = [row | {"lists": 1, "mark": mark, "updated_at": now} for row in rows]
     table = AmortisedFloorState.__table__  # type: ignore[attr-defined]
     insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgres_insert
-    statement = insert(table).values(rows)
+    statement = insert(table)  # executed with the rows as parameters: compiled once (insertmanyvalues)
     statement = statement.on_conflict_do_update(
         index_elements=["ranker", "attribute", "grp"],
         set_={
             "places": table.c.places + statement.excluded.places,
             "merit": table.c.merit + statement.excluded.merit,
             "lists": table.c.lists + statement.excluded.lists,
-            "mark": statement.excluded.mark,
+            # the token before this write and this write's: who wrote last, and after whom
+            "mark": func.substr(table.c.mark, MARK + 1, MARK, type_=String)
+            + func.substr(statement.excluded.mark, MARK + 1, MARK, type_=String),
             "updated_at": statement.excluded.updated_at,
         },
-    ).returning(table.c.attribute, table.c.grp, table.c.places, table.c.merit, table.c.lists)
+    ).returning(table.c.attribute, table.c.grp, table.c.places, table.c.merit, table.c.lists, table.c.mark)
     changed: Rows = {}
     lists = 0
-    for attribute, group, places, merit, count in session.execute(statement):
+    for attribute, group, places, merit, count, written in session.execute(statement, rows):
         changed[(attribute, group)] = (places, merit)
-        lists = count if attribute == TOTAL and group == TOTAL else lists
+        if attribute == TOTAL and group == TOTAL:
+            lists, mark = count, written
     state_cache(session).wrote(ranker, mark, lists, changed)
 
 
@@ -235,8 +261,8 @@ def record_served(session: Session, vacancy_id: int, served: ServedFloor | None)
     table = AmortisedFloorFed.__table__  # type: ignore[attr-defined]
     insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgres_insert
     claim = {"ranker": served.ranker, "vacancy_id": int(vacancy_id), "fed_at": utcnow()}
-    statement = insert(table).values(claim).on_conflict_do_nothing().returning(table.c.vacancy_id)
-    if session.execute(statement).first() is None:
+    statement = insert(table).on_conflict_do_nothing().returning(table.c.vacancy_id)  # compiled once
+    if session.execute(statement, claim).first() is None:
         return False
     record(session, served.ranker, served.plan)
     return True

@@ -126,17 +126,21 @@ def test_a_search_reads_one_marker_row_and_still_sees_every_write(engine: Engine
         assert loaded(engine, "m:1", now) == expected
     assert len(seen) == 1 and "select amortised_floor_state.lists, amortised_floor_state.mark" in seen[0]
     assert cache.reads == reads  # the totals row's marker alone
-    feed(engine, "m:1", 1, now)  # this process's own write: taken up without reading the rows
+    feed(engine, "m:1", 2, now)  # this process's own writes, two in a row: taken up without reading the rows
     assert loaded(engine, "m:1", now) == as_read_afresh(engine, "m:1", now) and cache.reads == reads
     other = make_engine(engine.url.render_as_string(hide_password=False))  # another process: its own cache
     feed(other, "m:1", 1, now)
-    other.dispose()
     assert loaded(engine, "m:1", now) == as_read_afresh(engine, "m:1", now) and cache.reads == reads + 1
+    feed(engine, "m:1", 1, now)  # ours, another's, ours: read again
+    feed(other, "m:1", 1, now)
+    feed(engine, "m:1", 1, now)
+    other.dispose()
+    assert loaded(engine, "m:1", now) == as_read_afresh(engine, "m:1", now) and cache.reads == reads + 2
     with Session(engine) as session:  # a write rolled back is never taken up
         floor_state.record(session, "m:1", behind(), at=now)
         session.rollback()
     assert loaded(engine, "m:1", now) == as_read_afresh(engine, "m:1", now)
-    assert loaded(engine, "m:1", now)[2] == pytest.approx(40.0)  # four lists of ten places
+    assert loaded(engine, "m:1", now)[2] == pytest.approx(80.0)  # eight lists of ten places
 
 
 @pytest.fixture
