@@ -52,7 +52,10 @@ Serving reads ``WERKMATCH_RANKER__EXPOSURE_FLOOR`` (0: off); a strength of 0 swi
 **A model with Platt parameters** (``werkmatch train`` since session 31) is served with the amortised floor by
 expected merit instead of the merit floor (:mod:`matching.exposure_amortised`, its lasting state
 :mod:`matching.floor_state`; :func:`matching.pipeline.order` calls it after :func:`rerank`); the shipped baseline,
-without them, keeps the merit floor. The strength and the kill switch (``transparant``) switch it off alike.
+without them, keeps the merit floor. The strength and the kill switch (``transparant``) switch it off alike. Its
+state is one per model for the whole region, fed once per (model, vacancy) whoever shows the list, and decays with
+a 62-day half life (the mean age of this ledger's 180-day window); a process reads it from its own copy, checked per
+search by one marker row (session 32).
 """
 
 from __future__ import annotations
