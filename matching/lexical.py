@@ -226,9 +226,12 @@ class LexicalIndex:
 
     def weights_by_record(self) -> sparse.csr_matrix | None:
         """The weights by record (a row per record, its terms ascending) from the term frequencies by record, with
-        no conversion of the weights: None where those rows are not canonical (then the weights are converted)."""
-        tf = self._tf
-        if self._weights is None or tf is None or self._lengths is None or not tf.has_canonical_format:
+        no conversion of the weights: None where those rows are not canonical or the weights were not built from
+        the counts held (then the weights are converted)."""
+        tf, weights, by_term = self._tf, self._weights, self._by_term
+        if weights is None or by_term is None or not np.may_share_memory(weights.indices, by_term.indices):
+            return None
+        if tf is None or self._lengths is None or not tf.has_canonical_format:
             return None
         data = _weighed(tf.data, np.repeat(self._norm(), np.diff(tf.indptr)))
         return sparse.csr_matrix((data, tf.indices, tf.indptr), shape=tf.shape)

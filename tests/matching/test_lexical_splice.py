@@ -41,6 +41,7 @@ def _same_index(spliced: LexicalIndex, scratch: LexicalIndex, rng: np.random.Gen
     assert np.array_equal(spliced._lengths, scratch._lengths) and np.array_equal(spliced._df, scratch._df)
     assert spliced._idf.dtype == scratch._idf.dtype and np.array_equal(spliced._idf, scratch._idf)
     # the pruned reading's lookups: from the weights by record, and as the weights converted
+    assert spliced.weights_by_record() is not None  # no conversion of the weights
     made, converted = _Pruned.of(spliced), _Pruned(scratch._weights, scratch._idf)
     for name in ("lengths", "held", "highest", "row_ptr", "row_terms", "row_weights"):
         left, right = getattr(made, name), getattr(converted, name)
