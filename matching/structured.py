@@ -210,8 +210,11 @@ class RecordArrays:
             else:
                 values[item.name] = splice_axis(old, rows, new[order])
         arrays = type(self)(position={}, **values)  # type: ignore[arg-type]
-        arrays.position = dict(self.position)
-        arrays.position.update(zip(arrays.ids[rows].tolist(), rows.tolist(), strict=True))
+        if len(arrays.ids) == len(self.ids):  # the same ids at the same rows: the same map (nobody writes into it)
+            arrays.position = self.position
+        else:
+            arrays.position = dict(self.position)
+            arrays.position.update(zip(arrays.ids[rows].tolist(), rows.tolist(), strict=True))
         self._follow(arrays, changed, rows, order)
         return arrays
 
