@@ -12,7 +12,7 @@ from api.services import schema
 from matching.embedding import Embedder, load_embedder
 from matching.settings import EmbeddingSettings, Settings
 from matching.store import make_engine
-from tests.factories import DEMO_USERS, logins
+from tests.factories import DEMO_USERS, logins, simulated_world
 from tests.postgres import PostgresServer
 
 
@@ -20,6 +20,16 @@ from tests.postgres import PostgresServer
 def embedder() -> Embedder:
     """The real configured default model, loaded once."""
     return load_embedder(EmbeddingSettings())
+
+
+@pytest.fixture(scope="session")
+def simulated_template(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
+    """The data directory of ``factories.simulated_world``, built once; tests copy it (``factories.copied_world``)."""
+    data_dir = tmp_path_factory.mktemp("simulated") / "var"
+    _, matcher = simulated_world(data_dir, embedder)
+    matcher.close()
+    matcher.engine.dispose()
+    return data_dir
 
 
 @pytest.fixture

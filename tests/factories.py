@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -260,7 +261,8 @@ def buried_b_audit() -> dict[str, Any]:
 def simulated_world(data_dir: Any, embedder: Any) -> tuple[Any, Any]:
     """Settings and a synced Matcher over 500 clients, 200 vacancies and two simulated years of voorstellen.
 
-    Seed 11; the champion watcher is off (``poll_seconds=0``). For tests of training, the registry and promotion.
+    Seed 11; the champion watcher is off (``poll_seconds=0``). Built once per session (the ``simulated_template``
+    fixture); tests take a copy with :func:`copied_world`.
     """
     from training.outcome_sim import SimulationSettings, simulate, write_history
     from training.synthetic import generate, write_to_db
@@ -269,5 +271,15 @@ def simulated_world(data_dir: Any, embedder: Any) -> tuple[Any, Any]:
     matcher = Matcher(settings, embedder=embedder)
     write_to_db(matcher.engine, generate(500, 200, seed=11), progress=False)
     write_history(matcher.engine, simulate(matcher.engine, SimulationSettings(years=2), seed=11))
+    matcher.sync()
+    return settings, matcher
+
+
+def copied_world(template: Path, data_dir: Path, embedder: Any) -> tuple[Settings, Matcher]:
+    """:func:`simulated_world`'s state copied from ``template`` into ``data_dir``: its own database and index
+    files (for tests of training, the registry and promotion, which change them), without simulating again."""
+    shutil.copytree(template, data_dir)
+    settings = Settings(data_dir=data_dir, ranker=RankerSettings(poll_seconds=0))
+    matcher = Matcher(settings, embedder=embedder)
     matcher.sync()
     return settings, matcher

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
@@ -11,7 +13,7 @@ from matching.domain import Client
 from matching.features import FEATURE_NAMES
 from matching.matcher import Matcher
 from matching.settings import RankerSettings, Settings
-from tests.factories import audit_entries, login, logins, simulated_world
+from tests.factories import audit_entries, copied_world, login, logins
 from training import registry
 from training.dataset import build_dataset
 from training.train import train
@@ -20,9 +22,9 @@ USERS = ("consulent1", "accountmanager", "datascientist", "beheerder")
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, embedder) -> tuple[Settings, Matcher]:
+def world(tmp_path_factory: pytest.TempPathFactory, simulated_template: Path, embedder) -> tuple[Settings, Matcher]:
     """500 clients, 200 vacancies, two simulated years of voorstellen, and one trained challenger."""
-    settings, matcher = simulated_world(tmp_path_factory.mktemp("admin") / "var", embedder)
+    settings, matcher = copied_world(simulated_template, tmp_path_factory.mktemp("admin") / "var", embedder)
     train(settings, matcher, user="ds-test")
     return settings, matcher
 

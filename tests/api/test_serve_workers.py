@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from matching.matcher import Matcher
-from tests.factories import simulated_world
+from tests.factories import copied_world
 from tests.postgres import PostgresServer
 from training import registry
 from training.promotion import promote
@@ -159,9 +159,9 @@ def _two_processes(tmp_path: Path, url: str) -> None:
 
 
 @pytest.mark.slow
-def test_a_promoted_champion_reaches_every_process(tmp_path: Path, embedder: object) -> None:
+def test_a_promoted_champion_reaches_every_process(tmp_path: Path, simulated_template: Path, embedder: object) -> None:
     """Issue 14: promoted while two processes serve, the champion is what both rank with from their next check."""
-    settings, world = simulated_world(tmp_path / "var", embedder)  # serve() serves tmp_path/var
+    settings, world = copied_world(simulated_template, tmp_path / "var", embedder)  # serve() serves tmp_path/var
     world.close()  # the service's first process becomes the index writer
     port = free_port()
     server = serve(tmp_path, port, WERKMATCH_RANKER__POLL_SECONDS="1")

@@ -19,7 +19,7 @@ from matching.domain import AuditKenmerken, Client
 from matching.lexical import K1, B, LexicalIndex
 from matching.matcher import Matcher
 from matching.settings import Settings
-from tests.factories import simulated_world
+from tests.factories import copied_world
 from training import counterfactual, fairness, pool_eval
 from training.counterfactual import Swapper, read_heldout, rule_pairs
 from training.dataset import RankingData
@@ -224,8 +224,8 @@ def test_the_counterfactual_reads_only_the_pools_clients(world: Matcher, monkeyp
 
 
 @pytest.fixture(scope="module")
-def simulated(tmp_path_factory: pytest.TempPathFactory, embedder) -> Matcher:
-    _, matcher = simulated_world(tmp_path_factory.mktemp("bounds-sim") / "var", embedder)
+def simulated(tmp_path_factory: pytest.TempPathFactory, simulated_template: Path, embedder) -> Matcher:
+    _, matcher = copied_world(simulated_template, tmp_path_factory.mktemp("bounds-sim") / "var", embedder)
     return matcher
 
 

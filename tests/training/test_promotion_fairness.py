@@ -22,7 +22,7 @@ from matching.errors import InvalidInputError, NotFoundError
 from matching.matcher import Matcher
 from matching.ranker import RankerError
 from matching.settings import Settings
-from tests.factories import simulated_world
+from tests.factories import copied_world
 from training import promotion, registry
 from training.dataset import RankingData
 from training.fairness_report import breaches, merit_breaches
@@ -54,8 +54,8 @@ def audit_with(ratio: float, rbo: float = 0.97) -> dict:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, embedder) -> tuple[Settings, Matcher]:
-    return simulated_world(tmp_path_factory.mktemp("gate") / "var", embedder)
+def world(tmp_path_factory: pytest.TempPathFactory, simulated_template: Path, embedder) -> tuple[Settings, Matcher]:
+    return copied_world(simulated_template, tmp_path_factory.mktemp("gate") / "var", embedder)
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from matching.features import FEATURE_NAMES
 from matching.matcher import Matcher
 from matching.ranker import SPEC_FILE, load_ranker
 from matching.settings import RankerSettings, Settings
-from tests.factories import plausible_pairs, simulated_world
+from tests.factories import copied_world, plausible_pairs
 from tests.oracles import BEHAVIOURS
 from training import registry
 from training.dataset import build_dataset
@@ -42,8 +42,8 @@ JUSTIFIED = "Testopzet: een klein synthetisch model, nooit in gebruik; overschri
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, embedder) -> tuple[Settings, Matcher]:
-    return simulated_world(tmp_path_factory.mktemp("registry") / "var", embedder)
+def world(tmp_path_factory: pytest.TempPathFactory, simulated_template: Path, embedder) -> tuple[Settings, Matcher]:
+    return copied_world(simulated_template, tmp_path_factory.mktemp("registry") / "var", embedder)
 
 
 @pytest.fixture(scope="module")
