@@ -25,9 +25,12 @@ JSON. Milliseconds per search, percentiles and the load average are printed as J
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
+import pstats
 import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 
@@ -75,6 +78,17 @@ def _rebuilt(live: Matcher) -> None:
     lexical._weights = None
 
 
+def profile(live: Matcher, vacancies: list[str], clients: list[str]) -> None:
+    """cProfile of the first search after a change (spliced), each one on stderr, the functions by own time."""
+    for vacancy, client in zip(vacancies, clients, strict=True):
+        _save(live, client)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        live.search_candidates(vacancy, 50)
+        profiler.disable()
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(30)
+
+
 def _percentiles(values: list[float]) -> dict[str, float]:
     array = np.asarray(values)
     return {"p50": round(float(np.percentile(array, 50)), 1), "p95": round(float(np.percentile(array, 95)), 1)}
@@ -84,6 +98,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--checks", type=int, default=2)
+    parser.add_argument("--profile", type=int, default=0, help="then this many changes profiled (stderr)")
     parser.add_argument(
         "--world", default="bench-400000", help="the world's folder in the data directory ('.': itself)"
     )
@@ -138,12 +153,14 @@ def main() -> None:
             assert live.search_candidates(vacancies[at], 50).to_json() == answer, (way, vacancies[at])
             checked[way] += 1
     _splicing(True)
+    profile(live, vacancies[3 : 3 + args.profile], changed[3 : 3 + args.profile])
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     result = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "commit": commit,
         "command": "WERKMATCH_DATA_DIR=<demo copy with bench-400000> PYTHONPATH=. nice -n 10 .venv/bin/python "
-        f"bench/live_after_change.py --rounds {args.rounds} --checks {args.checks} --world {args.world}",
+        f"bench/live_after_change.py --rounds {args.rounds} --checks {args.checks} --world {args.world} "
+        f"--profile {args.profile}",
         "rounds": args.rounds,
         "clients": len(clients),
         "loadSeconds": round(load_seconds, 1),

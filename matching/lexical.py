@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import weakref
-from dataclasses import astuple, dataclass, field
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
@@ -89,8 +89,7 @@ class LexicalIndex:
     _pending: dict[int, sparse.csr_matrix | None] = field(default_factory=dict, repr=False)  # None: removed
     _weights: sparse.csc_matrix | None = field(default=None, repr=False)
     _idf: np.ndarray | None = field(default=None, repr=False)
-    # Kept after a build, followed by a splice: the term frequencies by term (canonical CSC: the weights'
-    # rows and pointers), each record's length and each term's document count; None: computed at the build.
+    # Kept after a build, spliced after: tf by term (canonical CSC, the weights' rows), lengths, document counts
     _by_term: sparse.csc_matrix | None = field(default=None, repr=False)
     _lengths: np.ndarray | None = field(default=None, repr=False)
     _df: np.ndarray | None = field(default=None, repr=False)
@@ -195,7 +194,8 @@ class LexicalIndex:
         spliced = counts.spliced(self._pending)
         if spliced is None:
             return False
-        self._ids, self._tf, self._by_term, self._lengths, self._df = astuple(spliced)
+        self._ids, self._tf, self._by_term = spliced.ids, spliced.by_record, spliced.by_term
+        self._lengths, self._df = spliced.lengths, spliced.df
         self._pending, self._weights = {}, None
         return True
 
@@ -230,7 +230,7 @@ class LexicalIndex:
         the counts held (then the weights are converted)."""
         tf, weights, by_term = self._tf, self._weights, self._by_term
         if weights is None or by_term is None or not np.may_share_memory(weights.indices, by_term.indices):
-            return None
+            return None  # weights set from elsewhere
         if tf is None or self._lengths is None or not tf.has_canonical_format:
             return None
         data = _weighed(tf.data, np.repeat(self._norm(), np.diff(tf.indptr)))
@@ -550,9 +550,10 @@ class _Pruned:
 
 
 def _weighed(tf: np.ndarray, norm: np.ndarray) -> np.ndarray:
-    """BM25's weight of each term frequency ``tf`` given its record's length normalisation ``norm``, elementwise:
-    the same number for an entry whichever order (by record or by term) the entries come in."""
-    return tf * (K1 + 1) / (tf + norm)
+    """``tf · (K1 + 1) / (tf + norm)`` per entry (BM25's weight; ``norm``: its record's length normalisation), in
+    one buffer: the same number for an entry whichever order (by record or by term) the entries come in."""
+    out = np.add(tf, norm)
+    return np.divide(tf * (K1 + 1), out, out=out)
 
 
 def _floor(threshold: float) -> np.floating:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from matching.lexical import Bm25Buffer, LexicalIndex, _Pruned
+from matching.lexical import K1, B, Bm25Buffer, LexicalIndex, _Pruned
 
 WORDS = [f"woord{i}" for i in range(60)] + ["schoonmaker", "magazijn", "heftruck", "kassa", "zorg", "bakker"]
 
@@ -56,6 +56,17 @@ def _same_index(spliced: LexicalIndex, scratch: LexicalIndex, rng: np.random.Gen
         got, best = Bm25Buffer(spliced, ids).scores(terms, rows)
         want, top = Bm25Buffer(scratch, ids).scores(terms, rows)
         assert np.array_equal(got, want) and best == top
+
+
+def test_the_weights_are_the_bits_of_the_formula_by_record_converted() -> None:
+    """The weights from the counts by term equal what the build computed before: by record, then converted."""
+    rng = np.random.default_rng(5)
+    index = _fresh({key: _text(rng) for key in range(1, 900)})
+    tf = index._tf
+    lengths = np.asarray(tf.sum(axis=1)).ravel()
+    norm = K1 * (1 - B + B * lengths / max(lengths.mean(), 1.0))
+    data = tf.data * (K1 + 1) / (tf.data + norm[np.repeat(np.arange(tf.shape[0]), np.diff(tf.indptr))])
+    _same_matrix(index._weights, sparse.csr_matrix((data, tf.indices, tf.indptr), shape=tf.shape).tocsc())
 
 
 def test_a_sequence_of_changes_equals_a_build_from_scratch() -> None:
