@@ -80,10 +80,7 @@ class _Decaying(AmortisedFloor):
     def order(self, order: np.ndarray, scores: np.ndarray, probs: np.ndarray, groups: Any) -> np.ndarray:
         at = next(self.moments)
         if self.last is not None:
-            kept = 2.0 ** (-(at - self.last) / (floor_state.HALF_LIFE_DAYS * 86400.0))
-            self.places_ = {key: value * kept for key, value in self.places_.items()}
-            self.merit_ = {key: value * kept for key, value in self.merit_.items()}
-            self.total_places_, self.total_merit_ = self.total_places_ * kept, self.total_merit_ * kept
+            self.decay(2.0 ** (-(at - self.last) / (floor_state.HALF_LIFE_DAYS * 86400.0)))
         self.last = at
         return super().order(order, scores, probs, groups)
 

@@ -228,6 +228,16 @@ class AmortisedFloor:
             order = np.concatenate([order[shown[order]], order[~shown[order]]])
         return Plan(order, np.flatnonzero(shown & ~before), keys, held, merit, places, n, swaps)
 
+    def decay(self, kept: float) -> None:
+        """Every running sum times ``kept`` (``2^(-days / half life)``): the served state's decay
+        (:data:`matching.floor_state.HALF_LIFE_DAYS`) between two lists of a replay."""
+        if not 0 < kept <= 1:
+            raise ValueError(f"kept moet in (0, 1] liggen, niet {kept}")
+        self.places_ = {key: value * kept for key, value in self.places_.items()}
+        self.merit_ = {key: value * kept for key, value in self.merit_.items()}
+        self.total_places_ *= kept
+        self.total_merit_ *= kept
+
     def add(self, plan: Plan) -> None:
         """A shown list's places and expected merit join the running state."""
         for k, key in enumerate(plan.keys):

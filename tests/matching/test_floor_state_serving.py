@@ -77,6 +77,27 @@ def test_a_list_shown_one_half_life_ago_counts_half(engine: Engine) -> None:
     assert loaded.merit_[("trede", "0")] == pytest.approx(15.0, rel=1e-12)
 
 
+def test_a_replay_decays_as_the_served_state_does(engine: Engine) -> None:
+    """AmortisedFloor.decay between two lists gives what the database's weighted sums give at the later moment."""
+    now = utcnow()
+    feed(engine, "replay:1", 3, now - timedelta(days=40))
+    feed(engine, "replay:1", 1, now)
+    replayed = AmortisedFloor()
+    for _ in range(3):
+        replayed.add(behind())
+    replayed.decay(2 ** (-40 / floor_state.HALF_LIFE_DAYS))
+    replayed.add(behind())
+    with Session(engine) as session:
+        served = floor_state.load(session, "replay:1", AmortisedFloor(), at=now)
+    assert served.places_ == pytest.approx(replayed.places_, rel=1e-9)
+    assert served.merit_ == pytest.approx(replayed.merit_, rel=1e-9)
+    assert (served.total_places_, served.total_merit_) == pytest.approx(
+        (replayed.total_places_, replayed.total_merit_), rel=1e-9
+    )
+    with pytest.raises(ValueError):
+        replayed.decay(0.0)
+
+
 class Statements:
     """The SQL an engine runs on the state table while the block is open."""
 
