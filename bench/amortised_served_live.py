@@ -42,7 +42,7 @@ from matching.matcher import Matcher
 from matching.outcomes import Voorstel
 from matching.ranker import LearnedRanker
 from matching.settings import Settings
-from training import exposure_eval, registry
+from training import registry
 from training.dataset import build_dataset
 from training.exposure_eval import served_fairness, served_method
 from training.fairness import group_labels, suitable_in_pool
@@ -69,38 +69,6 @@ def _brief(served: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class _Decaying(AmortisedFloor):
-    """The replayed floor as served since session 32: before each pool its running sums decay by the time since the
-    pool before (:data:`matching.floor_state.HALF_LIFE_DAYS`), read from the pools' moments in the replay's order."""
-
-    def __init__(self, base: AmortisedFloor, moments: list[float]) -> None:
-        super().__init__(base.target, base.slack, base.max_swaps, base.top_k, base.length)
-        self.moments, self.last = iter(moments), None
-
-    def order(self, order: np.ndarray, scores: np.ndarray, probs: np.ndarray, groups: Any) -> np.ndarray:
-        at = next(self.moments)
-        if self.last is not None:
-            self.decay(2.0 ** (-(at - self.last) / (floor_state.HALF_LIFE_DAYS * 86400.0)))
-        self.last = at
-        return super().order(order, scores, probs, groups)
-
-
-def _decayed(matcher: Matcher, pool: Any, scores: np.ndarray, groups: Any, merit: Any, ranker: Any) -> dict[str, Any]:
-    """:func:`served_as_served` with the decaying floor (exposure_eval's replay given it, nothing else changed)."""
-    moments = [float(pool.moments[rows[0]]) for rows in exposure_eval._groups_in_time_order(pool)]
-    built = exposure_eval._amortised_replay
-
-    def decaying(*args: Any) -> Any:
-        floor, probs, serving = built(*args)
-        return _Decaying(floor, moments), probs, serving
-
-    exposure_eval._amortised_replay = decaying
-    try:
-        return served_as_served(matcher, pool, scores, groups, merit, amortised_of(ranker))
-    finally:
-        exposure_eval._amortised_replay = built
-
-
 def pools(matcher: Matcher, ranker: LearnedRanker) -> dict[str, Any]:
     settings = matcher.settings
     data = build_dataset(matcher)
@@ -117,11 +85,11 @@ def pools(matcher: Matcher, ranker: LearnedRanker) -> dict[str, Any]:
         "poolsSpanDays": round(float(days), 1),
         "rankers": {
             "trained, default (merit floor)": _brief(served_fairness(pool, scores, groups, merit, **method)),
-            "trained, amortised (served)": _brief(
-                served_as_served(matcher, pool, scores, groups, merit, amortised_of(ranker))
+            "trained, amortised, not decaying (session 31's served replay)": _brief(
+                served_as_served(matcher, pool, scores, groups, merit, amortised_of(ranker), half_life_days=None)
             ),
             "trained, amortised, decaying as served since session 32": _brief(
-                _decayed(matcher, pool, scores, groups, merit, ranker)
+                served_as_served(matcher, pool, scores, groups, merit, amortised_of(ranker))
             ),
             "shipped baseline, default": _brief(served_fairness(pool, shipped, groups, merit, **method)),
         },

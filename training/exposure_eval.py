@@ -42,6 +42,7 @@ from matching.exposure import (
     rerank,
 )
 from matching.exposure_amortised import AmortisedFloor, probabilities
+from matching.floor_state import HALF_LIFE_DAYS
 from matching.matcher import Matcher
 from matching.settings import RankerSettings
 from training.dataset import RankingData
@@ -64,6 +65,21 @@ def _groups_in_time_order(data: RankingData) -> list[np.ndarray]:
     return [groups[i] for i in order]
 
 
+def kept_between_pools(
+    data: RankingData, groups: list[np.ndarray], half_life_days: float | None = HALF_LIFE_DAYS
+) -> np.ndarray:
+    """Per pool of ``groups`` (in replay order): what the served floor state keeps of its sums since the pool
+    before, ``2^(-days between their moments / half life)`` (:data:`matching.floor_state.HALF_LIFE_DAYS`, as
+    :func:`matching.floor_state.weight` weighs a served list); 1 for the first pool, and every pool with
+    ``half_life_days`` None (session 31's replay, which did not decay)."""
+    at = np.array([data.moments[rows[0]] for rows in groups], np.float64)
+    if half_life_days is None or not len(at):
+        return np.ones(len(at))
+    days = np.diff(at, prepend=at[0]) / 86400.0
+    # a gap of centuries underflows to 0, which AmortisedFloor.decay refuses: the smallest positive float forgets too
+    return np.maximum(np.exp2(-np.maximum(days, 0.0) / half_life_days), np.finfo(np.float64).tiny)
+
+
 def suitable_rows(data: RankingData, truth: np.ndarray | None, groups: list[np.ndarray]) -> np.ndarray:
     """Per row: suitable for its vacancy (truth ≥ the pool's 80th percentile, or, without truth, label > 0)."""
     if truth is None:
@@ -83,6 +99,7 @@ def replay(
     floor: float = 0.0,
     merit_share: float = MERIT_SHARE,
     amortised: tuple[AmortisedFloor, np.ndarray, dict[str, np.ndarray]] | None = None,
+    half_life_days: float | None = HALF_LIFE_DAYS,
 ) -> tuple[np.ndarray, ExposureLedger]:
     """Order every pool in time order with one ledger; returns a score per row (``-position``) and the ledger.
 
@@ -90,15 +107,20 @@ def replay(
     The order is the one serving shows (:func:`matching.pipeline.order`): :func:`rerank` at
     ``strength``, then :func:`merit_floor` at ``floor`` by trede, merit estimated from the relevance top
     ``merit_share`` of each pool. ``amortised`` (a model with Platt parameters): the floor, the calibrated
-    probability and the serving groups per row; it takes the merit floor's place, as in serving.
+    probability and the serving groups per row; it takes the merit floor's place, as in serving, and its running
+    state decays as the served state does: before each pool by the time since the pool before
+    (:func:`kept_between_pools` with ``half_life_days``; None: no decay, session 31's replay).
     """
     assert data.trede is not None, "exposure needs the trede per row"
     ledger = ExposureLedger()
     shown_as = np.zeros(len(data), np.float64)
-    for rows in groups:
+    kept = kept_between_pools(data, groups, half_life_days) if amortised is not None else np.ones(len(groups))
+    for rows, keep in zip(groups, kept, strict=True):
         exposure = ledger.candidates(data.client_ids[rows])
         order = rerank(scores[rows], exposure, data.trede[rows], strength, ledger.mean(), top_k)
         if amortised is not None:
+            if keep < 1.0:
+                amortised[0].decay(float(keep))
             order = amortised[0].order(
                 order, scores[rows], amortised[1][rows], {k: v[rows] for k, v in amortised[2].items()}
             )
@@ -269,6 +291,7 @@ def served_fairness(
     merit_share: float = MERIT_SHARE,
     amortised: dict[str, Any] | None = None,
     serving: dict[str, np.ndarray] | None = None,
+    half_life_days: float | None = HALF_LIFE_DAYS,
 ) -> dict[str, Any]:
     """The fairness of the lists *as served*: every pool replayed in time order through one exposure
     ledger and ordered as :func:`matching.pipeline.order` orders a shown list, then audited.
@@ -285,6 +308,8 @@ def served_fairness(
         amortised: The model's amortised setting (:func:`training.served_floor.amortised_of`): then the amortised
             floor by expected merit orders the lists after the re-ordering, as serving does, over the ``serving``
             groups per row (:func:`training.served_floor.serving_labels`); None: the merit floor.
+        half_life_days: The amortised floor's state decays between pools by their moments, as the served state
+            does (:func:`replay`); None: it does not (session 31's replay, for comparison only).
 
     Returns:
         ``method``, ``vacancies``, ``attributes`` (the audit of the served lists,
@@ -297,7 +322,16 @@ def served_fairness(
     scores = np.asarray(scores, np.float64)
     in_time = _groups_in_time_order(data)
     replayed = _amortised_replay(scores, amortised, serving) if amortised is not None and strength > 0 else None
-    served_as, _ = replay(data, scores, strength, in_time, floor=floor, merit_share=merit_share, amortised=replayed)
+    served_as, _ = replay(
+        data,
+        scores,
+        strength,
+        in_time,
+        floor=floor,
+        merit_share=merit_share,
+        amortised=replayed,
+        half_life_days=half_life_days,
+    )
     relevance_as, _ = replay(data, scores, 0.0, in_time)
     served = audit_ranking(data, served_as, groups, merit, seed=seed)
     before = audit_ranking(data, relevance_as, groups, merit, seed=seed)
@@ -311,6 +345,7 @@ def served_fairness(
     if replayed is not None:
         assert amortised is not None
         method.update(floor=None, meritShare=None, groupedBy="+".join(amortised["groups"]), amortisedFloor=amortised)
+        method["halfLifeDays"] = half_life_days
         method["swaps"], method["listsChanged"] = replayed[0].swaps_, replayed[0].lists_changed_
     out: dict[str, Any] = {
         "method": method,

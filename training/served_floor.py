@@ -6,7 +6,9 @@ trede. :func:`training.exposure_eval.served_fairness` replays the lists the same
 setting (from a :class:`matching.ranker.LearnedRanker`'s spec, or from ``werkmatch train``'s fit before the model is
 saved) and :func:`serving_labels` the groups the floor reads per row, labelled as serving labels them: the trede, the
 route (:func:`training.fairness.group_labels`'s) and whether the client was proposed for another vacancy before the
-row's moment (``geschiedenis``, as ``training.client_history`` column 2 counts it).
+row's moment (``geschiedenis``, as ``training.client_history`` column 2 counts it). The replayed floor's state decays
+between the pools by their moments with the served state's half life (:data:`matching.floor_state.HALF_LIFE_DAYS`,
+:func:`training.exposure_eval.kept_between_pools`), so the gate judges what is served (session 32).
 :func:`served_as_served` is the served lists' audit with them, for evaluate, the promotion gate and the training audit.
 """
 
@@ -18,7 +20,7 @@ import numpy as np
 from sqlalchemy.engine import Engine
 
 from matching.exposure_amortised import setting_of
-from matching.floor_state import EVER, NEVER
+from matching.floor_state import EVER, HALF_LIFE_DAYS, NEVER
 from matching.matcher import Matcher
 from training.client_history import History, load_history
 from training.dataset import RankingData
@@ -71,9 +73,14 @@ def served_as_served(
     groups: dict[str, np.ndarray],
     merit: np.ndarray | None,
     amortised: dict[str, Any] | None,
+    half_life_days: float | None = HALF_LIFE_DAYS,
 ) -> dict[str, Any]:
     """:func:`training.exposure_eval.served_fairness` with the floor the model is served with: the amortised floor
-    over its serving groups when ``amortised`` is given, else the merit floor."""
+    over its serving groups when ``amortised`` is given, its state decaying between the pools by their moments as
+    the served state does (``half_life_days``; None only to compare with session 31's replay), else the merit
+    floor."""
     serving = serving_labels(matcher.engine, pool, groups, amortised["groups"]) if amortised else None
     method = served_method(matcher.settings.ranker)
-    return served_fairness(pool, scores, groups, merit, **method, amortised=amortised, serving=serving)
+    return served_fairness(
+        pool, scores, groups, merit, **method, amortised=amortised, serving=serving, half_life_days=half_life_days
+    )

@@ -4,11 +4,14 @@ serves (the same as the research replay), and ever proposed is the history colum
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from matching.exposure_amortised import SERVED
+from matching.exposure import LIST_SIZE
+from matching.exposure_amortised import SERVED, AmortisedFloor
+from matching.floor_state import HALF_LIFE_DAYS
 from tests.training.test_served_calibration import _merit, _pools
 from training.client_history import History, columns
-from training.exposure_eval import served_fairness
+from training.exposure_eval import _groups_in_time_order, kept_between_pools, replay, served_fairness
 from training.served_calibration import calibrated_probabilities, replay_amortised
 from training.served_floor import amortised_of, ever_proposed_before
 
@@ -48,7 +51,9 @@ def test_served_fairness_reports_the_lists_the_amortised_floor_serves() -> None:
     trede = data.trede.astype(str).astype(object)
     groups, merit = {"trede": trede}, _merit(data, truth)
     merit_floor = served_fairness(data, scores, groups, merit)
-    served = served_fairness(data, scores, groups, merit, amortised=setting, serving={"trede": trede})
+    served = served_fairness(
+        data, scores, groups, merit, amortised=setting, serving={"trede": trede}, half_life_days=None
+    )
     assert served["method"]["amortisedFloor"] == setting and served["method"]["groupedBy"] == "trede"
     assert served["method"]["floor"] is None and served["method"]["swaps"] > 0
     lifted = served["attributes"]["trede"]["groups"]["0"]["exposureVsMerit"]
@@ -56,7 +61,40 @@ def test_served_fairness_reports_the_lists_the_amortised_floor_serves() -> None:
     probs = 1 / (1 + np.exp(-(setting["platt"]["a"] * scores + setting["platt"]["b"])))
     research = {**setting, "strength": 0.25, "maxSwaps": SERVED["maxSwaps"]}
     _, floor = replay_amortised(data, scores, probs, {"trede": trede}, research)
-    assert floor.swaps_ == served["method"]["swaps"]  # the research replay's lists, not another ordering
+    assert floor.swaps_ == served["method"]["swaps"]  # the research replay's lists (it does not decay)
+    decaying = served_fairness(data, scores, groups, merit, amortised=setting, serving={"trede": trede})
+    assert decaying["method"]["halfLifeDays"] == HALF_LIFE_DAYS == 62.0  # the served state's, by default
     off = served_fairness(data, scores, groups, merit, strength=0.0, amortised=setting, serving={"trede": trede})
     assert "amortisedFloor" not in off["method"]  # strength 0 turns every re-ranking off, as in serving
     assert amortised_of(object()) is None and amortised_of(type("R", (), {"spec": {"amortisedFloor": None}})) is None
+
+
+def _shown_places(data, shown_as: np.ndarray, trede: np.ndarray, vacancy: int) -> dict[tuple[str, object], float]:
+    top = (shown_as > -LIST_SIZE) & (data.vacancy_ids == vacancy)
+    return {("trede", group): float((top & (trede == group)).sum()) for group in np.unique(trede)}
+
+
+def test_the_replayed_floor_decays_between_pools_as_the_served_state_does() -> None:
+    """Three lists: one a year before two shown the same day. After the replay the first list's places weigh
+    2^(-365/62) in the floor's running state, the other two's 1: the served state's weights, read from the lists."""
+    data, truth = _pools(vacancies=3, seed=7)
+    assert data.trede is not None
+    data.moments[:] = np.where(data.vacancy_ids == 0, 0.0, 365 * 86400.0) + 1.8e9
+    scores = truth - 0.8 * (data.trede == 0)
+    trede = data.trede.astype(str).astype(object)
+    probs = 1 / (1 + np.exp(-scores))
+    groups = _groups_in_time_order(data)
+    assert np.allclose(kept_between_pools(data, groups), [1.0, 2 ** (-365 / 62), 1.0])
+    assert np.array_equal(kept_between_pools(data, groups, None), [1.0, 1.0, 1.0])
+    floor = AmortisedFloor(SERVED["target"], SERVED["slack"], SERVED["maxSwaps"])
+    shown_as, _ = replay(data, scores, 0.25, groups, amortised=(floor, probs, {"trede": trede}))
+    kept = 2.0 ** (-365 / 62)
+    places = [_shown_places(data, shown_as, trede, vacancy) for vacancy in range(3)]
+    for key, held in floor.places_.items():
+        assert held == pytest.approx(kept * places[0][key] + places[1][key] + places[2][key], rel=1e-12)
+    assert sum(places[0].values()) == LIST_SIZE
+    assert floor.total_places_ == pytest.approx(LIST_SIZE * (kept + 2), rel=1e-12)
+    assert floor.total_merit_ == pytest.approx(len(data) / 3 * (kept + 2), rel=1e-12)  # n per pool, decayed alike
+    still = AmortisedFloor(SERVED["target"], SERVED["slack"], SERVED["maxSwaps"])
+    replay(data, scores, 0.25, groups, amortised=(still, probs, {"trede": trede}), half_life_days=None)
+    assert still.total_places_ == 3 * LIST_SIZE  # session 31's replay: nothing forgotten
