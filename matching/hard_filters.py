@@ -3,10 +3,11 @@
 Which records of the searched side are eligible for one query record, with what the later steps read of
 them (fit features, structured signals) and the "niet getoond, omdat…" counts: hours overlap, within the
 client's travel wish, workable working times, vacancy open, no hard beperking conflict where the viewer
-sees beperkingen, and a consulent's own filters (:class:`CandidateFilters`). The live search spreads the
-answer over every record (:class:`Eligibility`); the nightly batch reads the eligible rows alone
-(:class:`Eligible`). Nothing here reads the database; tested on seeded arrays
-(``tests/matching/test_pipeline.py``, ``tests/matching/test_geo_prefilter.py``).
+sees beperkingen, and a consulent's own filters (:class:`CandidateFilters`). A live list reads step 1
+from the records within reach (:class:`Reach`, :class:`Listing`); the nightly batch reads the eligible rows
+alone (:class:`Eligible`); the plain pass over every record (:class:`Eligibility`) is their oracle and counts
+a caseload's fit. Nothing here reads the database; tested on seeded arrays (``tests/matching/test_listing.py``,
+``tests/matching/test_pipeline.py``, ``tests/matching/test_geo_prefilter.py``).
 """
 
 from __future__ import annotations
@@ -125,21 +126,18 @@ def candidate_eligibility(
     filters: CandidateFilters,
     full_view: np.ndarray,
     rows: np.ndarray | None = None,
-    prefilter: bool = True,
 ) -> Eligibility:
-    """Step 1 for a candidate list: every client (or only client ``rows``) against one vacancy.
+    """Step 1 for a candidate list, the plain pass: every client (or only client ``rows``) against one vacancy.
 
     ``full_view`` (per client row) says whose beperkingen may exclude them and whose distance counts
     exactly (:mod:`matching.disclosure`); for a viewer with a caseload it is that caseload, which
     ``filters.own_only`` keeps. With ``rows`` every array of the answer is per row of ``rows``
     (counting one caseload's fit for a page of vacancies reads 173 rows, not 9,000).
 
-    Over all clients the costly work is done only where it can matter (``prefilter``,
-    :func:`candidate_eligibility_near`); ``prefilter=False`` is the plain pass over every client, the
-    oracle the prefilter must equal (``tests/matching/test_geo_prefilter.py``).
+    Over all clients a search reads step 1 from the reach instead (:func:`candidate_listing`,
+    :func:`candidate_reach`); this pass is the oracle that must equal (``tests/matching/test_listing.py``)
+    and what a search without the geographic prefilter reads (``Matcher.prefilter``, the benchmark's before).
     """
-    if rows is None and prefilter:
-        return candidate_eligibility_near(clients, vacancies, v_row, filters, full_view)
     rows = np.arange(len(clients.ids)) if rows is None else rows
     n, seen = len(rows), full_view[rows]
     features = scoring.pair_features(clients, rows, vacancies, np.full(n, v_row))
@@ -174,16 +172,12 @@ def candidate_eligibility(
     )
 
 
-def vacancy_eligibility(
-    clients: ClientArrays, c_row: int, vacancies: VacancyArrays, prefilter: bool = True
-) -> Eligibility:
-    """Step 1 for a client's options: every vacancy against one client (open vacancies only).
+def vacancy_eligibility(clients: ClientArrays, c_row: int, vacancies: VacancyArrays) -> Eligibility:
+    """Step 1 for a client's options, the plain pass: every vacancy against one client (open vacancies only).
 
-    ``prefilter``: :func:`vacancy_eligibility_near`, the same answer without the costly work on
-    vacancies out of reach; False: the plain pass over every vacancy (its oracle).
+    A search reads it from the client's reach instead (:func:`vacancy_listing`, :func:`vacancy_reach`); this
+    pass is the oracle that must equal.
     """
-    if prefilter:
-        return vacancy_eligibility_near(clients, c_row, vacancies)
     n = len(vacancies.ids)
     c_rows = np.full(n, c_row)
     features = scoring.pair_features(clients, c_rows, vacancies, np.arange(n))
@@ -203,32 +197,6 @@ def _any_of(rows_by_aspect: np.ndarray, aspects: np.ndarray, rows: np.ndarray | 
     return np.logical_or.reduce(marked, axis=0)
 
 
-def _scattered(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
-    """``values`` of ``rows`` in an array over all ``n`` rows, zero elsewhere."""
-    out = np.zeros(n, values.dtype)
-    out[rows] = values
-    return out
-
-
-def _finish(
-    reach: scoring.PairFeatures, eligible: np.ndarray, fit: dict[str, np.ndarray], signals: dict[str, np.ndarray]
-) -> tuple[scoring.PairFeatures, dict[str, np.ndarray]]:
-    """Step 1's answer over every row from the ``eligible`` rows' fit features and structured signals (:class:`Reach`).
-
-    ``reach`` holds the cheap features of every row (the fit fields still zero); the answer has the fit
-    fields in place and the signals (zero for other rows, which no later step reads).
-    """
-    n = len(reach.distance_km)
-    features = scoring.PairFeatures(
-        distance_km=reach.distance_km,
-        hours_overlap=reach.hours_overlap,
-        times_ok=reach.times_ok,
-        within_reach=reach.within_reach,
-        **{name: _scattered(values, eligible, n) for name, values in fit.items()},
-    )
-    return features, {name: _scattered(values, eligible, n) for name, values in signals.items()}
-
-
 def _fit_signals(
     near: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     keep: np.ndarray,
@@ -242,31 +210,6 @@ def _fit_signals(
         distance_km=distance[keep], hours_overlap=hours[keep], times_ok=times_ok[keep], within_reach=within[keep], **fit
     )
     return scoring.structured_signals(subset, max_km)
-
-
-def _spread(
-    n: int, near: np.ndarray, distance: np.ndarray, within: np.ndarray, hours: np.ndarray, times_ok: np.ndarray
-) -> scoring.PairFeatures:
-    """Every row's cheap features from the ``near`` rows' values (the fit fields zero, :func:`_finish` fills them).
-
-    Rows outside ``near`` are out of reach and were not measured: distance ``inf``, hours overlap 0 and
-    working times not workable, values nothing reads (every count is taken within reach).
-    """
-    measured = np.full(n, np.inf)
-    measured[near] = distance
-    empty = np.zeros(n, np.float32)
-    return scoring.PairFeatures(
-        measured,
-        _scattered(hours, near, n),
-        _scattered(times_ok, near, n),
-        _scattered(within, near, n),
-        empty,
-        empty,
-        empty,
-        empty,
-        empty,
-        np.zeros(n, bool),
-    )
 
 
 def _counts_near(
@@ -293,8 +236,9 @@ def _hard_counts(full_ernst: np.ndarray, aspects: np.ndarray, hard: np.ndarray) 
 
 @dataclass(frozen=True)
 class Reach:
-    """Step 1 on the rows that can be within reach alone: what :func:`candidate_eligibility_near` and
-    :func:`vacancy_eligibility_near` spread over every row, and the nightly batch reads as it is."""
+    """Step 1 on the rows that can be within reach alone, what a live list reads (:class:`Listing`): the same
+    values as the plain pass over every row (:func:`candidate_eligibility`, :func:`vacancy_eligibility`) where
+    a list reads them."""
 
     near: np.ndarray  # rows (ascending) of the buckets that can be within reach; the arrays below are per near row
     distance: np.ndarray
@@ -312,7 +256,17 @@ class Reach:
 def candidate_reach(
     clients: ClientArrays, vacancies: VacancyArrays, v_row: int, filters: CandidateFilters, full_view: np.ndarray
 ) -> Reach:
-    """Step 1 for a candidate list on the clients that can be within reach only (:func:`candidate_eligibility_near`)."""
+    """Step 1 for a candidate list over all clients, the costly work only where it can matter.
+
+    The clients are bucketed by place (:attr:`ClientArrays.buckets`); the vacancy's distance is measured
+    once per bucket (a few thousand PC4s), and only clients of a bucket within its largest reach can be
+    within their own (heleBestand: every client). Distance, hours, working times and the consulent's filters
+    are compared for those clients only (every count is taken within reach), hard beperking conflicts are
+    read from the clients with ernst 3 on an aspect the vacancy asks at niveau 3 without a remedy
+    (:attr:`ClientArrays.full_ernst`, :attr:`VacancyArrays.full_unclosed`), and the sparse competence and
+    occupation features computed only for the clients that pass every hard filter. Where a list reads them,
+    the values equal :func:`candidate_eligibility`'s plain pass (``tests/matching/test_listing.py``).
+    """
     n, one = len(clients.ids), np.array([v_row])
     buckets = clients.buckets
     at = (float(vacancies.lat[v_row]), float(vacancies.lon[v_row]))
@@ -396,41 +350,6 @@ def vacancies_in_reach(
     return Eligible(eligible, fit, structured)
 
 
-def candidate_eligibility_near(
-    clients: ClientArrays, vacancies: VacancyArrays, v_row: int, filters: CandidateFilters, full_view: np.ndarray
-) -> Eligibility:
-    """Step 1 for a candidate list over all clients, the costly work only where it can matter.
-
-    The clients are bucketed by place (:attr:`ClientArrays.buckets`); the vacancy's distance is measured
-    once per bucket (a few thousand PC4s), and only clients of a bucket within its largest reach can be
-    within their own. Distance, hours, working times and the consulent's filters are compared for those
-    clients only (every count is taken within reach), hard beperking conflicts are read from the
-    clients with ernst 3 on an aspect the vacancy asks at niveau 3 without a remedy
-    (:attr:`ClientArrays.full_ernst`, :attr:`VacancyArrays.full_unclosed`), and the sparse competence
-    and occupation features computed only for the clients that pass every hard filter
-    (:func:`candidate_reach`). The answer equals :func:`candidate_eligibility` with ``prefilter=False``
-    in everything a later step reads (the distance of a client who cannot be within reach is not
-    measured: ``inf``).
-    """
-    n = len(clients.ids)
-    reach = candidate_reach(clients, vacancies, v_row, filters, full_view)
-    assert reach.failed is not None
-    aspects = np.flatnonzero(vacancies.full_unclosed[:, v_row])
-    hard = _any_of(clients.full_ernst, aspects) & full_view  # every client's, for the counts per aspect
-    spread = _spread(n, reach.near, reach.distance, reach.within, reach.hours, reach.times_ok)
-    features, structured = _finish(spread, reach.eligible, reach.fit, reach.structured)
-    return Eligibility(
-        features=features,
-        mask=_scattered(np.ones(len(reach.eligible), bool), reach.eligible, n),
-        hard=hard,
-        structured=structured,
-        counts=_counts_near(n, 0, reach.hours, reach.times_ok, reach.within, reach.counted),
-        outside_filters=_scattered(reach.failed, reach.near, n),
-        filter_counts=reach.filter_counts,
-        hard_counts=_hard_counts(clients.full_ernst, aspects, hard),
-    )
-
-
 def vacancy_reach(clients: ClientArrays, c_row: int, vacancies: VacancyArrays) -> Reach:
     """Step 1 for a client's options, on the vacancies that can be within the client's reach only."""
     one = np.array([c_row])
@@ -448,24 +367,6 @@ def vacancy_reach(clients: ClientArrays, c_row: int, vacancies: VacancyArrays) -
     fit = scoring.fit_features_for_client(clients, c_row, vacancies, eligible)
     structured = _fit_signals((distance, hours, times_ok, within), keep, fit, np.full(len(eligible), max_km))
     return Reach(near, distance, within, hours, times_ok, within, eligible, fit, structured)
-
-
-def vacancy_eligibility_near(clients: ClientArrays, c_row: int, vacancies: VacancyArrays) -> Eligibility:
-    """Step 1 for a client's options over all vacancies, the costly work only within the client's reach.
-
-    As :func:`candidate_eligibility_near`, the other way round (:func:`vacancy_reach`): the vacancies
-    are bucketed by place and only those of a bucket within the client's reach can be within it, and
-    only those are compared.
-    """
-    m = len(vacancies.ids)
-    reach = vacancy_reach(clients, c_row, vacancies)
-    hard = _any_of(vacancies.full_unclosed, np.flatnonzero(clients.full_ernst[:, c_row])) & vacancies.open
-    spread = _spread(m, reach.near, reach.distance, reach.within, reach.hours, reach.times_ok)
-    features, structured = _finish(spread, reach.eligible, reach.fit, reach.structured)
-    mask = _scattered(np.ones(len(reach.eligible), bool), reach.eligible, m)
-    closed = m - int(np.count_nonzero(vacancies.open))
-    counts = _counts_near(m, closed, reach.hours, reach.times_ok, reach.within, reach.within)
-    return Eligibility(features, mask, hard, structured, counts)
 
 
 # the fields of scoring.PairFeatures that scoring.fit_features computes
@@ -524,9 +425,10 @@ def candidate_listing(
     full_view: np.ndarray,
     prefilter: bool = True,
 ) -> Listing:
-    """``Listing.of(candidate_eligibility(...))``, the same values; with ``prefilter`` read from the reach."""
+    """``Listing.of(candidate_eligibility(...))``, the same values; with ``prefilter`` read from the reach
+    (:func:`candidate_reach`), else from the plain pass."""
     if not prefilter:
-        return Listing.of(candidate_eligibility(clients, vacancies, v_row, filters, full_view, prefilter=False))
+        return Listing.of(candidate_eligibility(clients, vacancies, v_row, filters, full_view))
     reach = candidate_reach(clients, vacancies, v_row, filters, full_view)
     assert reach.failed is not None
     aspects = np.flatnonzero(vacancies.full_unclosed[:, v_row])
@@ -545,9 +447,10 @@ def candidate_listing(
 
 
 def vacancy_listing(clients: ClientArrays, c_row: int, vacancies: VacancyArrays, prefilter: bool = True) -> Listing:
-    """``Listing.of(vacancy_eligibility(...))``, the same values; with ``prefilter`` read from the reach."""
+    """``Listing.of(vacancy_eligibility(...))``, the same values; with ``prefilter`` read from the reach
+    (:func:`vacancy_reach`), else from the plain pass."""
     if not prefilter:
-        return Listing.of(vacancy_eligibility(clients, c_row, vacancies, prefilter=False))
+        return Listing.of(vacancy_eligibility(clients, c_row, vacancies))
     m = len(vacancies.ids)
     reach = vacancy_reach(clients, c_row, vacancies)
     hard = _any_of(vacancies.full_unclosed, np.flatnonzero(clients.full_ernst[:, c_row])) & vacancies.open

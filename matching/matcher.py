@@ -82,7 +82,7 @@ class Matcher:
                 self.ranker_error = str(error)
                 logger.warning("shipped baseline ranker not usable, ranking by the weighted score: %s", error)
         self.ranker = self.baseline
-        # Step 1 skips the costly work on records out of reach (hard_filters.candidate_eligibility_near);
+        # Step 1 skips the costly work on records out of reach (hard_filters.candidate_reach);
         # False: the plain pass over every record, for the benchmark's before/after and the equality test.
         self.prefilter = True
         # The shown rows' SHAP values are computed here while the search reads their records (_CandidateRanking);
@@ -268,10 +268,13 @@ class Matcher:
             counts = {}
             for vacancy_id in vacancy_ids:
                 v_row = vacancies.position.get(vacancy_id)
-                if v_row is not None and vacancies.open[v_row]:
-                    found = hard_filters.candidate_eligibility(
-                        clients, vacancies, v_row, filters, full_view, rows, self.prefilter
-                    )
+                if v_row is None or not vacancies.open[v_row]:
+                    continue
+                if rows is None and self.prefilter:  # over every client: read from the reach, as a list is
+                    reach = hard_filters.candidate_reach(clients, vacancies, v_row, filters, full_view)
+                    counts[vacancy_id] = len(reach.eligible)
+                else:  # a caseload's rows (or the plain pass): every one of them compared
+                    found = hard_filters.candidate_eligibility(clients, vacancies, v_row, filters, full_view, rows)
                     counts[vacancy_id] = int(found.mask.sum())
             return counts
 

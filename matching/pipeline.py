@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from matching import exposure, scoring
-from matching.hard_filters import Eligibility, Listing
+from matching.hard_filters import Listing
 from matching.index import best
 from matching.settings import RetrievalSettings
 
@@ -67,16 +67,9 @@ class Pool:
     signals: dict[str, np.ndarray]  # per pool row, each in [0, 1]
 
 
-def build_pool(eligibility: Eligibility, text: TextQuery, pool_size: int) -> Pool:
-    """Step 2: the union of the top ``pool_size`` eligible rows by dense, by BM25 and by structured fit
-    (:func:`pool_among`, over the rows the mask keeps)."""
-    eligible = np.flatnonzero(eligibility.mask)
-    structured = {name: values[eligible] for name, values in eligibility.structured.items()}
-    return pool_among(eligible, structured, text, *_lexical_among(text, eligible), pool_size)
-
-
 def listed_pool(listing: Listing, text: TextQuery, pool_size: int) -> Pool:
-    """:func:`build_pool` from step 1 as a list reads it (:class:`matching.hard_filters.Listing`), the same pool."""
+    """Step 2 from step 1 as a list reads it (:class:`matching.hard_filters.Listing`): the union of the top
+    ``pool_size`` eligible rows by dense, by BM25 and by structured fit (:func:`pool_among`)."""
     return pool_among(listing.eligible, listing.structured, text, *_lexical_among(text, listing.eligible), pool_size)
 
 

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from api.services.users import User
 from api.web import shortlist
 from matching import hard_filters
+from matching.disclosure import EVERYONE, Viewer
 from matching.domain import Vacancy
 from matching.hard_filters import CandidateFilters
 from tests.factories import app_settings, assert_problem, logins, make_client, make_vacancy, running_app
@@ -134,3 +135,24 @@ def test_step_one_on_some_rows_equals_step_one_on_all_rows_there(http) -> None:
         some = hard_filters.candidate_eligibility(clients, vacancies, v_row, filters, full_view, rows)
         assert (some.mask == everyone.mask[rows]).all() and (some.hard == everyone.hard[rows]).all()
         assert np.allclose(some.features.distance_km, everyone.features.distance_km[rows])
+
+
+def test_counts_over_every_client_read_from_the_reach_equal_the_plain_pass(http) -> None:
+    """``Matcher.count_candidates`` without a caseload filter (read from the reach) and without the prefilter
+    (the plain pass over every client) count the same, for everyone and for a caseload's viewer."""
+    matcher = http.app.state.matcher
+    clients, vacancies = matcher.index.arrays()
+    opened = vacancies.ids[vacancies.open].tolist()
+    for viewer in (EVERYONE, Viewer(caseload="wc-a")):
+        for filters in (
+            CandidateFilters(),
+            CandidateFilters(max_km=8.0, min_hours=20),
+            CandidateFilters(whole_bestand=True),
+        ):
+            found = {}
+            for prefilter in (True, False):
+                matcher.prefilter = prefilter
+                found[prefilter] = matcher.count_candidates(opened, filters, viewer)
+            matcher.prefilter = True
+            assert found[True] == found[False] and len(found[True]) == len(opened)
+    assert any(matcher.count_candidates(opened, CandidateFilters(), EVERYONE).values())

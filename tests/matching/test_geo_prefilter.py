@@ -1,6 +1,6 @@
-"""The geographic prefilter (matching.pipeline.*_near) equals the plain pass over every record.
-
-Oracle: ``prefilter=False``, the pass over every client (vacancy) that the search made before. The
+"""The geographic prefilter's parts (buckets, full conflicts, fit features of one record) and whole lists with
+and without it (``Matcher.prefilter``); step 1 read from the reach is held to the plain pass over every record
+in ``tests/matching/test_listing.py``. The
 seeded world is the synthetic region, once as generated (every client near every vacancy) and once
 spread over the whole country (most clients far out of reach, as at national scale), so both the
 buckets taken and the buckets skipped are exercised.
@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 from sqlmodel import Session, select
 
-from matching import compatibility, geo, hard_filters, scoring
+from matching import compatibility, geo, scoring
 from matching.compatibility import Status
 from matching.disclosure import EVERYONE, Viewer
 from matching.domain import Client
-from matching.hard_filters import CandidateFilters, Eligibility
+from matching.hard_filters import CandidateFilters
 from matching.matcher import Matcher
 from matching.settings import Settings
 from matching.structured import ClientArrays, VacancyArrays
@@ -55,67 +55,6 @@ def world(request: pytest.FixtureRequest, regional) -> tuple[ClientArrays, Vacan
         return clients, vacancies
     rng = np.random.default_rng(5)
     return spread(clients, rng), spread(vacancies, rng)
-
-
-def assert_same(near: Eligibility, plain: Eligibility, whole_bestand: bool = False) -> None:
-    """Equal in everything a later step reads: masks, counts, the cheap features of every row within reach
-    (heleBestand: of every row), eligible rows' fit."""
-    np.testing.assert_array_equal(near.mask, plain.mask)
-    np.testing.assert_array_equal(near.hard, plain.hard)
-    np.testing.assert_array_equal(near.features.within_reach, plain.features.within_reach)
-    # the prefilter measures the distance of every record that can be within reach, and leaves the rest inf
-    measured = np.isfinite(near.features.distance_km)
-    assert measured[plain.features.within_reach].all()
-    np.testing.assert_array_equal(near.features.distance_km[measured], plain.features.distance_km[measured])
-    counted = np.ones(len(plain.mask), bool) if whole_bestand else plain.features.within_reach
-    for name in ("hours_overlap", "times_ok"):  # outside reach the prefilter compares nothing, and nothing reads it
-        ours, theirs = getattr(near.features, name), getattr(plain.features, name)
-        np.testing.assert_array_equal(ours[counted], theirs[counted], err_msg=name)
-    assert near.counts == plain.counts
-    eligible = np.flatnonzero(plain.mask)
-    for name, values in plain.structured.items():
-        np.testing.assert_array_equal(near.structured[name][eligible], values[eligible], err_msg=name)
-    for field in dataclasses.fields(plain.features):
-        ours, theirs = getattr(near.features, field.name), getattr(plain.features, field.name)
-        np.testing.assert_array_equal(ours[eligible], theirs[eligible], err_msg=field.name)
-    assert near.filter_counts == plain.filter_counts
-    assert near.hard_counts == plain.hard_counts
-    if plain.outside_filters is not None:
-        np.testing.assert_array_equal(near.outside_filters, plain.outside_filters)
-
-
-@pytest.mark.slow  # the quick subset stays under 3 minutes; CI runs it
-def test_candidate_step_one_equals_the_plain_pass(world) -> None:
-    clients, vacancies = world
-    rng = np.random.default_rng(11)
-    views = [np.ones(len(clients.ids), bool), rng.random(len(clients.ids)) < 0.1]
-    skipped = 0
-    for v_row in np.flatnonzero(vacancies.open)[:120]:
-        for filters in FILTERS:
-            for view in views:
-                near = hard_filters.candidate_eligibility(clients, vacancies, int(v_row), filters, view)
-                plain = hard_filters.candidate_eligibility(
-                    clients, vacancies, int(v_row), filters, view, prefilter=False
-                )
-                assert_same(near, plain, filters.whole_bestand)
-        at = (vacancies.lat[v_row], vacancies.lon[v_row])
-        skipped += len(clients.ids) - len(clients.buckets.rows_within(*at))
-    assert np.flatnonzero(vacancies.belasting.max(axis=1) == 3).size  # hard conflicts are exercised
-    if clients.lat.std() > 0.5:  # spread over the country: the buckets out of reach are skipped
-        assert skipped > 0
-
-
-@pytest.mark.slow  # the quick subset stays under 3 minutes; CI runs it
-def test_vacancy_step_one_equals_the_plain_pass(world) -> None:
-    clients, vacancies = world
-    for c_row in range(0, len(clients.ids), 9):
-        near = hard_filters.vacancy_eligibility(clients, c_row, vacancies)
-        plain = hard_filters.vacancy_eligibility(clients, c_row, vacancies, prefilter=False)
-        assert_same(near, plain)
-        # the counts are taken within the client's reach, and there the plain pass's features agree
-        within = plain.features.within_reach
-        assert near.counts == hard_filters.excluded_counts(plain.features, vacancies.open, within)
-        assert near.counts["urenPassenNiet"] == int(((plain.features.hours_overlap < 0) & within).sum())
 
 
 def test_buckets_hold_every_row_once_and_find_what_a_scan_finds() -> None:

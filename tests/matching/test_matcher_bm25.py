@@ -11,7 +11,7 @@ from sqlmodel import Session
 from matching import hard_filters, pipeline
 from matching import lexical as lexical_module
 from matching.features import FEATURE_NAMES
-from matching.hard_filters import NO_FILTERS
+from matching.hard_filters import NO_FILTERS, Listing
 from matching.lookup import find_client, find_vacancy
 from matching.matcher import Matcher
 from tests.factories import SCHOONMAAKWERK, SCHOONMAKER, make_client, make_vacancy
@@ -55,7 +55,7 @@ def _full_scatter_pool(matcher: Matcher, vacancy_id: int) -> tuple[np.ndarray, n
         dense_raw=lambda rows: vectors.cosines(vector, clients.ids, rows),
         lexical=every,
     )
-    pool = pipeline.build_pool(eligibility, text, matcher.settings.retrieval.pool_size)
+    pool = pipeline.listed_pool(Listing.of(eligibility), text, matcher.settings.retrieval.pool_size)
     return clients.ids[pool.rows], pool.lexical_raw, pool.dense_raw
 
 

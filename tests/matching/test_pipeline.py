@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from matching import pipeline, scoring
-from matching.hard_filters import CandidateFilters, Eligibility
+from matching.hard_filters import CandidateFilters, Eligibility, Listing
 from matching.index import VectorIndex
 from matching.pipeline import Exposure, TextQuery
 from matching.settings import RetrievalSettings
@@ -23,6 +23,11 @@ N, DIM, POOL = 300, 16, 20
 def unit_rows(rng: np.random.Generator, n: int) -> np.ndarray:
     vectors = rng.normal(size=(n, DIM)).astype(np.float32)
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def pool_of(eligibility: Eligibility, text: TextQuery, size: int) -> pipeline.Pool:
+    """Step 2 over step 1 spread over every record, as a list reads it."""
+    return pipeline.listed_pool(Listing.of(eligibility), text, size)
 
 
 def features(rng: np.random.Generator, n: int = N) -> scoring.PairFeatures:
@@ -54,7 +59,7 @@ def world() -> tuple[Eligibility, TextQuery, np.ndarray, np.ndarray]:
 
 def test_the_pool_holds_each_retrievers_top_among_the_eligible(world) -> None:
     eligibility, text, vectors, query = world
-    pool = pipeline.build_pool(eligibility, text, POOL)
+    pool = pool_of(eligibility, text, POOL)
     eligible = np.flatnonzero(eligibility.mask)
     assert set(pool.rows) <= set(eligible)
     cosine = vectors[eligible] @ query
@@ -80,7 +85,7 @@ def test_the_vector_index_retrieves_what_brute_force_does(world) -> None:
 def test_the_order_is_the_weighted_score_best_first(world) -> None:
     eligibility, text, _, _ = world
     weights = RetrievalSettings()
-    pool = pipeline.build_pool(eligibility, text, POOL)
+    pool = pool_of(eligibility, text, POOL)
     score = pipeline.weighted_score(pool, weights)
     order = pipeline.order(score, 10)
     assert len(order) == 10 and list(score[order]) == sorted(score, reverse=True)[:10]
@@ -90,7 +95,7 @@ def test_the_order_is_the_weighted_score_best_first(world) -> None:
 
 def test_exposure_strength_zero_keeps_the_relevance_order(world) -> None:
     eligibility, text, _, _ = world
-    pool = pipeline.build_pool(eligibility, text, POOL)
+    pool = pool_of(eligibility, text, POOL)
     score = pipeline.weighted_score(pool, RetrievalSettings())
     seen = Exposure(np.arange(len(score), dtype=float), np.full(len(score), 2), strength=0.0, mean=1.0)
     np.testing.assert_array_equal(pipeline.order(score, 10, seen), pipeline.order(score, 10))
@@ -112,7 +117,7 @@ def test_permuting_the_records_changes_no_ranking() -> None:
             shuffled, mask[permutation], np.zeros(N, bool), {k: v[permutation] for k, v in structured.items()}
         )
         text = TextQuery.exact(vectors[permutation], query, lexical[permutation])
-        pool = pipeline.build_pool(eligibility, text, POOL)
+        pool = pool_of(eligibility, text, POOL)
         order = pipeline.order(pipeline.weighted_score(pool, RetrievalSettings()), 15)
         ranked.append(permutation[pool.rows[order]].tolist())  # back to the original record numbers
     assert ranked[0] == ranked[1]
@@ -121,7 +126,7 @@ def test_permuting_the_records_changes_no_ranking() -> None:
 def test_nothing_eligible_gives_an_empty_pool(world) -> None:
     eligibility, text, _, _ = world
     none = Eligibility(eligibility.features, np.zeros(N, bool), eligibility.hard, eligibility.structured)
-    pool = pipeline.build_pool(none, text, POOL)
+    pool = pool_of(none, text, POOL)
     assert len(pool.rows) == 0 and len(pipeline.order(pipeline.weighted_score(pool, RetrievalSettings()), 5)) == 0
 
 
