@@ -16,6 +16,10 @@ Rounds alternate between the two ways of following the change:
   search builds from every record, BM25 converts and counts every record again and the pruned reading
   converts the weights by record (what every search after a save paid before).
 
+``--ways before,after,eager`` adds a third way, eager: spliced, but the pruned reading makes every record's
+BM25 weights and numbered terms at once when it is made (session 32's C4 splice), where ``after`` weighs only the
+rows a search gathers until it weighed as many postings as the index holds (:class:`matching.lexical._Pruned`).
+
 Then the same search is timed again with nothing changed (an ordinary search, for reference). In the first
 ``--checks`` rounds of each way, the list is also compared with the list after every lookup and BM25's counts
 are dropped and built again from the arrays' fields (a build from scratch of what the change touched): the same
@@ -40,22 +44,33 @@ from sqlmodel import Session, select
 from api.cli.common import settings
 from matching.domain import Client, Vacancy, utcnow
 from matching.embedding import load_embedder
-from matching.lexical import LexicalIndex
+from matching.lexical import LexicalIndex, _Pruned
 from matching.matcher import Matcher
 from matching.structured import ClientArrays, RecordArrays
 
-SPLICED = (RecordArrays._spliced, LexicalIndex._spliced, LexicalIndex.weights_by_record)
+SPLICED = (RecordArrays._spliced, LexicalIndex._spliced, LexicalIndex.record_counts)
+PRUNED_OF = _Pruned.of
 LOOKUPS = ("buckets", "full_ernst", "has_competences", "experience_by_occupation", "wished_by_occupation")
 
 
-def _splicing(on: bool) -> None:
-    """Switch the splices on (after) or off (before: the merge and BM25 rebuild from every record)."""
+def _eager_of(lexical: LexicalIndex) -> _Pruned | None:
+    """:meth:`_Pruned.of` making every record's weights and numbered terms at once (session 32's C4 splice)."""
+    made = PRUNED_OF(lexical)
+    if made is not None:
+        made.rows.make()
+    return made
+
+
+def _splicing(on: bool, eager: bool = False) -> None:
+    """Switch the splices on (after; ``eager``: with the pruned reading's every weight made at once, as C4's) or
+    off (before: the merge and BM25 rebuild from every record)."""
+    _Pruned.of = _eager_of if eager else PRUNED_OF  # type: ignore[method-assign]
     if on:
-        RecordArrays._spliced, LexicalIndex._spliced, LexicalIndex.weights_by_record = SPLICED  # type: ignore[method-assign]
+        RecordArrays._spliced, LexicalIndex._spliced, LexicalIndex.record_counts = SPLICED  # type: ignore[method-assign]
         return
     RecordArrays._spliced = lambda self, changed, rows, order: self._merged_anew(changed)  # type: ignore[method-assign]
     LexicalIndex._spliced = lambda self: False  # type: ignore[method-assign]
-    LexicalIndex.weights_by_record = lambda self: None  # type: ignore[method-assign]  # the weights converted
+    LexicalIndex.record_counts = lambda self: None  # type: ignore[method-assign]  # the weights converted by record
 
 
 def _save(live: Matcher, ref: str) -> None:
@@ -94,7 +109,7 @@ def _percentiles(values: list[float]) -> dict[str, float]:
     return {"p50": round(float(np.percentile(array, 50)), 1), "p95": round(float(np.percentile(array, 95)), 1)}
 
 
-def main() -> None:
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--checks", type=int, default=2)
@@ -102,7 +117,16 @@ def main() -> None:
     parser.add_argument(
         "--world", default="bench-400000", help="the world's folder in the data directory ('.': itself)"
     )
-    args = parser.parse_args()
+    parser.add_argument(
+        "--ways",
+        default="before,after",
+        help="alternated per round: before (rebuilt), after (spliced), eager (spliced, every pruned weight made)",
+    )
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = _arguments()
     config = settings()
     scale = config.model_copy(update={"data_dir": config.data_dir / args.world})
     started = time.perf_counter()
@@ -129,12 +153,13 @@ def main() -> None:
     for ref in vacancies[:3]:  # warm: lookups, weights by record, query vectors
         live.search_candidates(ref, 50)
     kinds = ("afterChange", "embedding", "afterChangeLessEmbedding", "ordinary")
-    times: dict[str, dict[str, list[float]]] = {way: {kind: [] for kind in kinds} for way in ("before", "after")}
-    checked = {"before": 0, "after": 0}
+    ways = args.ways.split(",")
+    times: dict[str, dict[str, list[float]]] = {way: {kind: [] for kind in kinds} for way in ways}
+    checked = dict.fromkeys(ways, 0)
     load_before = os.getloadavg()
     for at in range(3, args.rounds + 3):
-        way = "after" if at % 2 else "before"
-        _splicing(way == "after")
+        way = ways[at % len(ways)]
+        _splicing(way != "before", eager=way == "eager")
         live.search_candidates(vacancies[at], 50)  # the query's vector embedded once, for both timings
         _save(live, changed[at])
         embedding.clear()
@@ -160,7 +185,7 @@ def main() -> None:
         "commit": commit,
         "command": "WERKMATCH_DATA_DIR=<demo copy with bench-400000> PYTHONPATH=. nice -n 10 .venv/bin/python "
         f"bench/live_after_change.py --rounds {args.rounds} --checks {args.checks} --world {args.world} "
-        f"--profile {args.profile}",
+        f"--profile {args.profile} --ways {args.ways}",
         "rounds": args.rounds,
         "clients": len(clients),
         "loadSeconds": round(load_seconds, 1),

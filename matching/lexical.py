@@ -26,12 +26,11 @@ from scipy import sparse
 from scipy.sparse import _sparsetools
 from sklearn.feature_extraction.text import HashingVectorizer
 
+from matching.bm25_rows import K1, B, RecordRows, weighed
 from matching.gendered import fold, neutral_form
 from matching.sparse_splice import TermCounts, same_row
 
 N_FEATURES = 2**20
-K1 = 1.2
-B = 0.75
 
 # Bm25Buffer's pruned reading (MaxScore), see its docstring
 SPLIT = 0.4  # MaxScore's essential terms: all but the smallest bounds summing to this share (≤ 1) of the known best
@@ -214,7 +213,7 @@ class LexicalIndex:
         by_term, df = self._by_term, self._df
         n = tf.shape[0]
         self._idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
-        data = _weighed(by_term.data, self._norm()[by_term.indices])
+        data = weighed(by_term.data, self._norm()[by_term.indices])
         self._weights = sparse.csc_matrix((data, by_term.indices, by_term.indptr), shape=tf.shape)
         self._weights.has_canonical_format = bool(by_term.has_canonical_format)
 
@@ -224,17 +223,17 @@ class LexicalIndex:
         assert lengths is not None
         return K1 * (1 - B + B * lengths / max(lengths.mean(), 1.0))
 
-    def weights_by_record(self) -> sparse.csr_matrix | None:
-        """The weights by record (a row per record, its terms ascending) from the term frequencies by record, with
-        no conversion of the weights: None where those rows are not canonical or the weights were not built from
-        the counts held (then the weights are converted)."""
+    def record_counts(self) -> tuple[sparse.csr_matrix, np.ndarray] | None:
+        """(The term frequencies by record, each record's length normalisation) the weights were built from, for the
+        pruned reading to weigh the rows it gathers itself (:class:`_Pruned`: no pass over every posting): None where
+        those rows are not canonical or the weights were not built from the counts held (then the weights are
+        converted by record)."""
         tf, weights, by_term = self._tf, self._weights, self._by_term
         if weights is None or by_term is None or not np.may_share_memory(weights.indices, by_term.indices):
             return None  # weights set from elsewhere
-        if tf is None or self._lengths is None or not tf.has_canonical_format:
+        if tf is None or self._lengths is None or not tf.has_canonical_format or tf.indptr.dtype != tf.indices.dtype:
             return None
-        data = _weighed(tf.data, np.repeat(self._norm(), np.diff(tf.indptr)))
-        return sparse.csr_matrix((data, tf.indices, tf.indptr), shape=tf.shape)
+        return tf, self._norm()
 
     def scores(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         """(ids, BM25 scores) over all records, ids ascending."""
@@ -409,25 +408,29 @@ class _Pruned:
 
     Each column's largest weight (a term's bound is that × its idf) and the weights again by record (a row
     per record, its terms ascending, numbered among the columns that hold a record: a query's terms then
-    fit in a short vector, so a record's score is one pass over its own row). Kept while the weights live: at
-    national size 8 bytes per posting (160 MB for 400,000 clients, 124 MB for 300,000 vacancies), made in
-    about 2 s. One query at a time (the batch holds the index lock).
+    fit in a short vector, so a record's score is one pass over its own row): :class:`matching.bm25_rows.RecordRows`,
+    which weighs the rows a search gathers from the counts the weights were built from
+    (:meth:`LexicalIndex.record_counts`: no pass over every posting after a change) until every record's are made,
+    8 bytes per posting (160 MB for 400,000 clients, 124 MB for 300,000 vacancies; at once for the nightly batch,
+    :meth:`gathered`). The same bits either way. One query at a time (the batch holds the index lock).
     """
 
     _made: ClassVar[dict[int, tuple[weakref.ref, _Pruned]]] = {}
 
-    def __init__(self, weights: sparse.csc_matrix, idf: np.ndarray, by_record: sparse.csr_matrix | None = None) -> None:
+    def __init__(
+        self, weights: sparse.csc_matrix, idf: np.ndarray, counts: tuple[sparse.csr_matrix, np.ndarray] | None = None
+    ) -> None:
         self.idf = idf
         self.lengths = np.diff(weights.indptr)
         self.held = np.flatnonzero(self.lengths)
         self.highest = np.zeros(len(self.lengths), weights.data.dtype)
         if len(self.held):
             self.highest[self.held] = np.maximum.reduceat(weights.data, weights.indptr[self.held])
-        if by_record is None:
-            by_record = weights.tocsr()  # each row's columns ascending
+        # by record: the weights converted (norm None), or the term frequencies and each record's length norm
+        by_record, norm = (weights.tocsr(), None) if counts is None else counts  # each row's columns ascending
         numbered = np.zeros(len(self.lengths), by_record.indptr.dtype)  # scipy's kernels take one index type
         numbered[self.held] = np.arange(len(self.held))
-        self.row_ptr, self.row_terms, self.row_weights = by_record.indptr, numbered[by_record.indices], by_record.data
+        self.rows = RecordRows(by_record, numbered, norm)
         self.query = np.zeros(len(self.held), weights.data.dtype)  # idf at the asked terms, else 0
         self.asked = np.zeros(weights.shape[0], bool)
         self.column = np.zeros(2, weights.indptr.dtype)
@@ -443,7 +446,7 @@ class _Pruned:
             return held[1]
         if not weights.has_canonical_format or weights.indptr.dtype != weights.indices.dtype:
             return None
-        made = cls(weights, idf, lexical.weights_by_record())
+        made = cls(weights, idf, lexical.record_counts())
         key = id(weights)
         cls._made[key] = (weakref.ref(weights, lambda _: cls._made.pop(key, None)), made)
         return made
@@ -481,25 +484,18 @@ class _Pruned:
 
     def exact(self, rows: np.ndarray) -> np.ndarray:
         """The BM25 of ``rows`` for the query vector set: their rows gathered, then scipy's ``csr_matvec``."""
-        ptr, terms, weights = self._rows(rows)
+        ptr, terms, weights = self.rows.gather(rows)
         out = np.zeros(len(rows), self.query.dtype)
         _sparsetools.csr_matvec(len(rows), len(self.query), ptr, terms, weights, self.query, out)
         return out
 
     def gathered(self, rows: np.ndarray) -> sparse.csr_matrix:
         """The rows ``rows`` of the weights by record, as a matrix over the held terms (what :meth:`exact` gathers
-        before ``csr_matvec``; :class:`SharedBm25` multiplies it by several queries at once)."""
-        ptr, terms, weights = self._rows(rows)
+        before ``csr_matvec``; :class:`SharedBm25` multiplies it by several queries at once). Every record's weights
+        and numbered terms are made first, once (the nightly batch gathers many rows many times)."""
+        self.rows.make()
+        ptr, terms, weights = self.rows.gather(rows)
         return sparse.csr_matrix((weights, terms, ptr), shape=(len(rows), len(self.held)))
-
-    def _rows(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The CSR parts (row pointers, terms, weights) of the weights by record at ``rows``."""
-        rows = rows.astype(self.row_ptr.dtype, copy=False)
-        ptr = np.zeros(len(rows) + 1, self.row_ptr.dtype)
-        np.cumsum(self.row_ptr[rows + 1] - self.row_ptr[rows], out=ptr[1:])
-        terms, weights = np.empty(int(ptr[-1]), self.row_terms.dtype), np.empty(int(ptr[-1]), self.row_weights.dtype)
-        _sparsetools.csr_row_index(len(rows), rows, self.row_ptr, self.row_terms, self.row_weights, terms, weights)
-        return ptr, terms, weights
 
     def _best(
         self, lexical: LexicalIndex, terms: np.ndarray, rows: np.ndarray, near: np.ndarray, scores: np.ndarray
@@ -547,13 +543,6 @@ class _Pruned:
             return np.flatnonzero(scores > floor)
         inside = blocks[hot] > floor
         return (hot[:, None] * BLOCK + np.arange(BLOCK))[inside]
-
-
-def _weighed(tf: np.ndarray, norm: np.ndarray) -> np.ndarray:
-    """``tf · (K1 + 1) / (tf + norm)`` per entry (BM25's weight; ``norm``: its record's length normalisation), in
-    one buffer: the same number for an entry whichever order (by record or by term) the entries come in."""
-    out = np.add(tf, norm)
-    return np.divide(tf * (K1 + 1), out, out=out)
 
 
 def _floor(threshold: float) -> np.floating:
