@@ -98,6 +98,10 @@ def main() -> None:
         help="an earlier matching/batch_rank.py: mixed and place run with it, 'place now' with this code",
     )
     parser.add_argument("--before-steps", type=Path, default=None, help="an earlier matching/batch_steps.py for it")
+    parser.add_argument("--without-mixed", action="store_true", help="no 'mixed' passes (with --before-module)")
+    parser.add_argument(
+        "--middle", action="store_true", help="also 'place half': this batch_rank.py with --before-steps' steps"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "national-batch-place-s30-p.json")
     args = parser.parse_args()
     started, wall = time.process_time(), time.perf_counter()
@@ -119,6 +123,10 @@ def main() -> None:
     now = worker.ranking
     earlier = _earlier(worker, args.before_module, args.before_steps) if args.before_module else now
     variants = [("mixed", mixed, earlier), ("place", place, earlier)]
+    if args.without_mixed and args.before_module:
+        variants = variants[1:]
+    if args.before_module and args.middle:
+        variants.append(("place half", place, _earlier(worker, ROOT / "matching" / "batch_rank.py", args.before_steps)))
     if args.before_module:
         variants.append(("place now", place, now))
     passes: dict[str, list[dict[str, Any]]] = {name: [] for name, _, _ in variants}
@@ -135,7 +143,7 @@ def main() -> None:
         for name, runs in passes.items()
     }
     result = {
-        "command": " ".join(["nice -n 10 .venv/bin/python", *sys.argv]),
+        "command": " ".join([".venv/bin/python", *sys.argv]),
         "what": "the same owners computed in partitions of one woonplaats (place) and in id-ordered partitions "
         "of mixed places (mixed, as the id ranges before): per-list CPU, alternating in one process",
         "worker_start": worker_start,
@@ -145,7 +153,9 @@ def main() -> None:
         "cold_pass": cold,
         "passes": passes,
         "cpu_s_per_list_mean": mean,
-        "vs_mixed": {name: {side: round(mean[name][side] / mean["mixed"][side], 3) for side in SIDES} for name in mean},
+        "vs_first": {
+            name: {side: round(mean[name][side] / mean[variants[0][0]][side], 3) for side in SIDES} for name in mean
+        },
         "before_module": str(args.before_module) if args.before_module else None,
         "before_steps": str(args.before_steps) if args.before_steps else None,
         "identical_lists": identical,
