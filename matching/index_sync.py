@@ -27,6 +27,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -41,7 +42,7 @@ from matching.embedding import Embedder, Role, embed_cached, embed_fields, load_
 from matching.index import VectorIndex
 from matching.results import IndexInfo
 from matching.settings import Settings
-from matching.side_state import Rendered, SideRead, SideState, TextSource, read_chunks, read_side
+from matching.side_state import Rendered, SideRead, SideState, TextSource, deleted_ids, read_chunks, read_side
 from matching.store import Mark, change_marks, compact_changes, init_db, make_engine
 from matching.structured import ClientArrays, RecordArrays, VacancyArrays, Vocabularies
 from matching.taxonomy import load_taxonomy
@@ -494,30 +495,29 @@ class IndexSync:
     def _refresh(self, session: Session, side: Side, ids: list[int] | None, mark: Mark | None = None) -> None:
         table = Client if side == "clients" else Vacancy
         state = self.sides[side]
-        if mark is None:
-            mark = change_marks(session)[side]
-        if mark is not None and mark == self._marks[side]:
-            count = state.count  # no row inserted or deleted since it was counted: no COUNT(*)
-        else:
-            count = self._count(session, side)
+        mark = change_marks(session)[side] if mark is None else mark
+        # the same mark: no row inserted or deleted since it was counted, no COUNT(*)
+        count = state.count if mark is not None and mark == self._marks[side] else self._count(session, side)
         query = select(table)
         if ids is not None:
             query = query.where(table.id.in_(ids))  # type: ignore[union-attr]
         elif state.watermark is not None:
             query = query.where(table.updated_at > state.watermark)  # type: ignore[operator]
         changed = list(session.exec(query))
-        if count != state.count + sum(1 for row in changed if row.id not in state.digests):
-            # Something was deleted (or inserted without a newer timestamp): a full sync is cheap, the
-            # embedding cache answers for every unchanged text.
-            del changed
-            self._prepare_side(session, side)
-            if self.writer and self._worker is None:
-                self._drain()
-            return
+        new = sum(1 for row in changed if row.id not in state.digests)
+        if count != state.count + new:  # deleted (read from the ids alone), or inserted without a newer timestamp
+            gone = deleted_ids(session, TABLES[side], state.digests, changed)
+            if gone is None or count != state.count - len(gone) + new:  # the side read again (the cache embeds)
+                del changed
+                self._prepare_side(session, side)
+                if self.writer and self._worker is None:
+                    self._drain()
+                return
+            state.drop(gone)
+            self._arrays_become(side, lambda held: held.without(gone))
         self._marks[side] = mark  # read before the count: a change committed after it moves it again
-        if not changed:
-            return
-        self._apply_changes(side, changed, count)
+        if changed:
+            self._apply_changes(side, changed, count)
 
     def _apply_changes(self, side: Side, changed: list[Any], count: int) -> None:
         state = self.sides[side]
@@ -539,10 +539,14 @@ class IndexSync:
         state.count = count
         newest = max(row.updated_at for row in changed)
         state.watermark = max(state.watermark, newest) if state.watermark else newest
+        self._arrays_become(side, lambda held: held.merged(self._build(side, changed)))
+
+    def _arrays_become(self, side: Side, change: Callable[[Any], RecordArrays]) -> None:
+        """The side's arrays, where held, replaced by what ``change`` makes of them."""
         if side == "clients" and self._clients is not None:
-            self._clients = self._clients.merged(ClientArrays.build(changed, self.vocab))
+            self._clients = change(self._clients)  # type: ignore[assignment]
         elif side == "vacancies" and self._vacancies is not None:
-            self._vacancies = self._vacancies.merged(VacancyArrays.build(changed, self.vocab))
+            self._vacancies = change(self._vacancies)  # type: ignore[assignment]
 
     def catch_up(self, session: Session | None = None) -> None:
         """Before a search: load on first use, take newer files (a reader), then every saved change."""

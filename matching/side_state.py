@@ -79,6 +79,20 @@ def read_side(
     return SideRead(digests, lexical, parts, watermark)
 
 
+def deleted_ids(
+    session: Session, table: type[Client] | type[Vacancy], held: Mapping[int, Any], changed: list[Any]
+) -> np.ndarray | None:
+    """The ``held`` ids whose rows are gone from ``table``, from its ids alone (no row read or rendered); None where
+    its ids are not the held ones less those plus ``changed``'s (a row inserted without a newer timestamp, or a
+    changed row deleted since it was read): then the side is read again."""
+    present = np.fromiter(session.exec(select(table.id)), np.int64)
+    known = np.fromiter(held, np.int64, len(held))
+    fresh = np.fromiter((row.id for row in changed), np.int64, len(changed))
+    if not (np.isin(present, known) | np.isin(present, fresh)).all() or not np.isin(fresh, present).all():
+        return None
+    return known[~np.isin(known, present)]
+
+
 def read_chunks(session: Session, table: type[Client] | type[Vacancy]) -> Iterator[list[Any]]:
     """Every row of ``table`` in ascending id, ``CHUNK_ROWS`` at a time (by id range, not by offset).
 
@@ -185,6 +199,17 @@ class SideState:
     watermark: datetime | None = None
     count: int = 0
     stamp: tuple[int, int] | None = None  # mtimes of the files the vectors were read from (readers)
+
+    def drop(self, gone: np.ndarray) -> None:
+        """Forget the records ``gone`` (deleted): their vectors, digests, queued embeddings and BM25 rows."""
+        if self.vectors is not None and len(gone):
+            self.vectors.remove(gone)
+            self.unsaved = True
+        for key in gone.tolist():
+            self.digests.pop(key, None)
+            self.queue.pop(key, None)
+        self.lexical.remove(gone)
+        self.count -= len(gone)
 
     @property
     def digests(self) -> dict[int, str]:

@@ -190,6 +190,19 @@ class RecordArrays:
         arrays.position = {int(key): row for row, key in enumerate(arrays.ids)}
         return arrays
 
+    def without(self, gone: np.ndarray) -> Self:
+        """These rows less those of the ids ``gone`` (deleted records): new arrays whose lookups are built on first
+        use, the same as built from the remaining records."""
+        keep = np.flatnonzero(~np.isin(self.ids, gone))
+        values: dict[str, object] = {}
+        for item in fields(self):  # type: ignore[arg-type]
+            if item.name != "position":
+                old = getattr(self, item.name)
+                values[item.name] = [old[row] for row in keep.tolist()] if isinstance(old, list) else old[keep]
+        arrays = type(self)(position={}, **values)  # type: ignore[arg-type]
+        arrays.position = {int(key): row for row, key in enumerate(arrays.ids)}
+        return arrays
+
     def _spliced(self, changed: Self, rows: np.ndarray, order: np.ndarray) -> Self:
         """These arrays with ``changed``'s row ``order[i]`` at row ``rows[i]`` (ascending), lookups followed."""
         for name in [*self.ROW_LOOKUPS, *self.BY_RECORD, *self.BY_COLUMN]:
