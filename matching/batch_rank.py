@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 from sqlmodel import Session, col, select
 
-from matching import batch_bm25, batch_steps, disclosure, display_score, hard_filters, oversight_state, pipeline
+from matching import batch_steps, disclosure, display_score, hard_filters, oversight_state, pipeline
 from matching.domain import utcnow
 from matching.features import FEATURES, pair_matrix
 from matching.index import VectorIndex, best
@@ -117,15 +117,15 @@ class NightlyRanking:
         searched: Side,
         bm25: SharedBm25,
         query: tuple[np.ndarray, np.ndarray],
-        shared: tuple[np.ndarray, np.ndarray | None, float | None],
+        shared: tuple[np.ndarray, np.ndarray | None],
     ) -> Pool:
         """Step 2 among the eligible rows of ``reach`` alone; ``shared``: the rows in reach of the owner's place
-        and its query's exact BM25 at them and best over every record (:func:`_shared_exact`)."""
+        and its query's exact BM25 at them (:func:`_shared_exact`)."""
         side = self.matcher.index.sides[searched]
         vector, terms = query
         assert side.vectors is not None
         # the best over every record scales the feature
-        lexical, highest = batch_bm25.owner_scores(bm25, terms, reach.eligible, shared)
+        lexical, highest = bm25.scores(terms, reach.eligible, shared)
         text = _text_query(side.vectors, bm25.ids, vector, reach.eligible)
         return pipeline.pool_among(
             reach.eligible, reach.structured, text, lexical, highest, self.matcher.settings.retrieval.pool_size
@@ -234,24 +234,20 @@ class NightlyRanking:
 
 def _shared_exact(
     bm25: SharedBm25, reaches: list[np.ndarray], queries: list[tuple[np.ndarray, np.ndarray]]
-) -> list[tuple[np.ndarray, np.ndarray | None, float | None]]:
+) -> list[tuple[np.ndarray, np.ndarray | None]]:
     """Per owner, the rows in reach of its place (``reaches``: one array per place, the same object for the owners
-    that share it, :class:`~matching.batch_steps.PlaceReach`), its query's exact BM25 at them and its best over
-    every record: per place, every owner's exact scores in one product
-    (:meth:`~matching.lexical.SharedBm25.shared_exact`) and their bests together
-    (:func:`matching.batch_bm25.place_best`; None where not found that way)."""
+    that share it, :class:`~matching.batch_steps.PlaceReach`) and its query's exact BM25 at them: per place, every
+    owner's in one product (:meth:`~matching.lexical.SharedBm25.shared_exact`)."""
     at_place: dict[int, list[int]] = {}
     for position, rows in enumerate(reaches):
         at_place.setdefault(id(rows), []).append(position)
-    shared: list[tuple[np.ndarray, np.ndarray | None, float | None]] = [(rows, None, None) for rows in reaches]
+    shared: list[tuple[np.ndarray, np.ndarray | None]] = [(rows, None) for rows in reaches]
     for members in at_place.values():
-        reach, asked = reaches[members[0]], [queries[at][1] for at in members]
-        found = bm25.shared_exact(reach, asked)
+        found = bm25.shared_exact(reaches[members[0]], [queries[at][1] for at in members])
         if found is not None:
-            columns = list(np.ascontiguousarray(found.T))
-            bests = batch_bm25.place_best(bm25, reach, asked, columns)
-            for column, best, at in zip(columns, bests, members, strict=True):
-                shared[at] = (reaches[at], column, best)
+            columns = np.ascontiguousarray(found.T)
+            for column, at in zip(columns, members, strict=True):
+                shared[at] = (reaches[at], column)
     return shared
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from matching import hard_filters, scoring
+from matching import hard_filters
 from matching.geo import BUCKET_SLACK_KM, Buckets
 from matching.structured import ClientArrays, VacancyArrays
 
@@ -63,8 +63,6 @@ class PlaceReach:
         # per client place: the open vacancies within the widest limit asked there so far (rows, distances, limit)
         self._wide: dict[tuple[float, float], tuple[np.ndarray, np.ndarray, float]] = {}
         self._widest: dict[tuple[float, float], float] = {}
-        self._planned: dict[tuple[float, float], dict[int, int]] = {}  # per place: client row → its column
-        self._matched: dict[tuple[float, float], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def plan_limits(self, clients: ClientArrays, c_rows: list[int]) -> None:
         """The travel limits the clients at ``c_rows`` will ask at their places: each place's vacancies in reach
@@ -72,8 +70,6 @@ class PlaceReach:
         for c_row in c_rows:
             place = (float(clients.lat[c_row]), float(clients.lon[c_row]))
             self._widest[place] = max(self._widest.get(place, 0.0), float(clients.max_km[c_row]))
-            planned = self._planned.setdefault(place, {})
-            planned.setdefault(c_row, len(planned))
 
     def __len__(self) -> int:
         """The reaches computed (each shared by the owners at its place)."""
@@ -96,32 +92,6 @@ class PlaceReach:
         if near is None:
             near = self._near[lat, lon, float(max_km)] = self._within(vacancies, lat, lon, max_km)
         return near
-
-    def matched(
-        self, clients: ClientArrays, c_row: int, vacancies: VacancyArrays, rows: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray] | None:
-        """:func:`matching.scoring.client_matched` of the client at ``rows`` (vacancies in reach of its place at
-        its widest planned limit, :meth:`vacancies` asked first), read from one product per place: the vacancies in
-        reach × every planned client's competences (sums of 0/1 in float32: exact, in any order). None for a client
-        :meth:`plan_limits` was not told of."""
-        place = (float(clients.lat[c_row]), float(clients.lon[c_row]))
-        column, wide = self._planned.get(place, {}).get(c_row), self._wide.get(place)
-        if column is None or wide is None:
-            return None
-        found = self._matched.get(place)
-        if found is None or found[0] is not wide[0]:
-            has = np.column_stack([scoring.client_has(clients, row, vacancies) for row in self._planned[place]])
-            found = (
-                wide[0],
-                np.asarray(vacancies.required[wide[0]] @ has.astype(vacancies.required.dtype, copy=False)),
-                np.asarray(vacancies.optional[wide[0]] @ has.astype(vacancies.optional.dtype, copy=False)),
-            )
-            self._matched[place] = found
-        at = np.searchsorted(found[0], rows)
-        return (
-            np.ascontiguousarray(found[1][at, column], np.float32),
-            np.ascontiguousarray(found[2][at, column], np.float32),
-        )
 
     def _within(
         self, vacancies: VacancyArrays, lat: float, lon: float, max_km: np.floating
@@ -158,19 +128,6 @@ def vacancy_eligible(
     clients: ClientArrays, c_row: int, vacancies: VacancyArrays, places: PlaceReach | None = None
 ) -> hard_filters.Eligible:
     """:func:`matching.hard_filters.vacancy_eligible`, the same eligible rows, fit features and signals; the
-    reach of the client's place and limit from ``places`` (shared with the partition's other owners there), and
-    the competences matched from one product per place (:meth:`PlaceReach.matched`). The rest is
-    :func:`matching.hard_filters.vacancies_in_reach`'s, line for line."""
-    places = PlaceReach() if places is None else places
-    rows, distance = places.vacancies(clients, c_row, vacancies)
-    one = np.array([c_row])
-    hours = scoring.hours_overlap(clients, one, vacancies, rows)
-    times_ok = scoring.times_workable(clients, one, vacancies, rows)
-    hard = hard_filters._any_of(vacancies.full_unclosed, np.flatnonzero(clients.full_ernst[:, c_row]), rows)
-    keep = (hours >= 0) & times_ok & ~hard
-    eligible = rows[keep]
-    matched = places.matched(clients, c_row, vacancies, eligible)
-    fit = scoring.fit_features_for_client(clients, c_row, vacancies, eligible, matched)
-    max_km = np.full(len(eligible), clients.max_km[c_row])
-    near = (distance, hours, times_ok, np.ones(len(rows), bool))
-    return hard_filters.Eligible(eligible, fit, hard_filters._fit_signals(near, keep, fit, max_km))
+    reach of the client's place and limit from ``places`` (shared with the partition's other owners there)."""
+    rows, distance = (PlaceReach() if places is None else places).vacancies(clients, c_row, vacancies)
+    return hard_filters.vacancies_in_reach(clients, c_row, rows, distance, vacancies)

@@ -160,18 +160,12 @@ def fit_features_for_vacancy(
 
 
 def fit_features_for_client(
-    clients: ClientArrays,
-    c_row: int,
-    vacancies: VacancyArrays,
-    v_rows: np.ndarray,
-    matched: tuple[np.ndarray, np.ndarray] | None = None,
+    clients: ClientArrays, c_row: int, vacancies: VacancyArrays, v_rows: np.ndarray
 ) -> dict[str, np.ndarray]:
     """:func:`fit_features` of one client against ``v_rows``, the same values and types: the client's
-    competences, experience and wishes are dense vectors over the codes, gathered per vacancy. ``matched``: the
-    required and optional competences matched at ``v_rows`` (float32) where the caller has them (the nightly
-    batch, :meth:`matching.batch_steps.PlaceReach.matched`), else computed here."""
-    if matched is None:
-        matched = client_matched(clients, c_row, vacancies, v_rows)
+    competences, experience and wishes are dense vectors over the codes, gathered per vacancy."""
+    width = vacancies.required.shape[1]
+    has = np.sign(_widened_row(clients.competences, c_row, width))[:width]  # past the width: asked by no vacancy
     occupation = vacancies.occupation[v_rows]
     has_occupation = occupation >= 0
     columns = np.where(has_occupation, occupation, 0)
@@ -180,26 +174,12 @@ def fit_features_for_client(
     wishes = _widened_row(clients.wished_occupations, c_row, enough)[columns]
     return {
         "required_total": vacancies.required_totals[v_rows],
-        "required_matched": matched[0],
+        "required_matched": _products(vacancies.required, v_rows, has)[0],
         "optional_total": vacancies.optional_totals[v_rows],
-        "optional_matched": matched[1],
+        "optional_matched": _products(vacancies.optional, v_rows, has)[0],
         "experience_years": experience * has_occupation,
         "wishes_occupation": (wishes * has_occupation) > 0,
     }
-
-
-def client_has(clients: ClientArrays, c_row: int, vacancies: VacancyArrays) -> np.ndarray:
-    """The client's competences as a 0/1 vector over the vacancy side's codes (past them: asked by no vacancy)."""
-    width = vacancies.required.shape[1]
-    return np.sign(_widened_row(clients.competences, c_row, width))[:width]
-
-
-def client_matched(
-    clients: ClientArrays, c_row: int, vacancies: VacancyArrays, v_rows: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The required and optional competences of ``v_rows`` that the client has (float32: sums of 0/1, exact)."""
-    has = client_has(clients, c_row, vacancies)
-    return _products(vacancies.required, v_rows, has)[0], _products(vacancies.optional, v_rows, has)[0]
 
 
 def _widened_row(matrix: sparse.csr_matrix, row: int, width: int) -> np.ndarray:

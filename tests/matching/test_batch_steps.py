@@ -126,7 +126,6 @@ def test_a_places_vacancies_found_once_at_its_widest_limit_are_each_clients_own(
     at = set(zip(clients.lat.tolist(), clients.lon.tolist(), strict=True))
     limits = set(zip(clients.lat.tolist(), clients.lon.tolist(), clients.max_km.tolist(), strict=True))
     assert len(places._wide) == len(at) < len(limits)  # one search per place, fewer than its limits
-    assert len(places._matched) == len(at)  # the competences matched in one product per place
     # a place whose clients were not planned finds its vacancies again when a wider limit is asked there
     unplanned = batch_steps.PlaceReach()
     for c_row in sorted(order, key=lambda row: clients.max_km[row]):
@@ -134,21 +133,6 @@ def test_a_places_vacancies_found_once_at_its_widest_limit_are_each_clients_own(
             batch_steps.vacancy_eligible(clients, c_row, vacancies, unplanned),
             hard_filters.vacancy_eligible(clients, c_row, vacancies),
         )
-
-
-def test_the_competences_matched_per_place_are_each_clients_own_when_some_were_not_planned(matcher: Matcher) -> None:
-    clients, vacancies = matcher.index.arrays()
-    places = batch_steps.PlaceReach()
-    order = sorted(range(len(clients.ids)), key=lambda row: float(clients.max_km[row]))
-    places.plan_limits(clients, order[::2])  # half planned; the others, some with a wider limit, not
-    for c_row in order:
-        _same(
-            batch_steps.vacancy_eligible(clients, c_row, vacancies, places),
-            hard_filters.vacancy_eligible(clients, c_row, vacancies),
-        )
-        matched = places.matched(clients, c_row, vacancies, np.zeros(0, np.int64))
-        assert (matched is None) == (c_row not in order[::2])
-    assert places._matched
 
 
 def _listed(item: RankedList, numbers: dict[int, str]) -> list[tuple[str, float, int]]:
