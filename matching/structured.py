@@ -186,9 +186,7 @@ class RecordArrays:
                 values[item.name] = [joined[row] for row in order]
             else:  # numpy, 1-D or (n, k): rows are the first axis
                 values[item.name] = np.concatenate([old[keep], new])[order]
-        arrays = type(self)(position={}, **values)  # type: ignore[arg-type]
-        arrays.position = {int(key): row for row, key in enumerate(arrays.ids)}
-        return arrays
+        return type(self).of_rows(values)
 
     def without(self, gone: np.ndarray) -> Self:
         """These rows less those of the ids ``gone`` (deleted records): new arrays whose lookups are built on first
@@ -199,9 +197,7 @@ class RecordArrays:
             if item.name != "position":
                 old = getattr(self, item.name)
                 values[item.name] = [old[row] for row in keep.tolist()] if isinstance(old, list) else old[keep]
-        arrays = type(self)(position={}, **values)  # type: ignore[arg-type]
-        arrays.position = {int(key): row for row, key in enumerate(arrays.ids)}
-        return arrays
+        return type(self).of_rows(values)
 
     def _spliced(self, changed: Self, rows: np.ndarray, order: np.ndarray) -> Self:
         """These arrays with ``changed``'s row ``order[i]`` at row ``rows[i]`` (ascending), lookups followed."""
@@ -256,6 +252,13 @@ class RecordArrays:
         return None
 
     @classmethod
+    def of_rows(cls, values: dict[str, object]) -> Self:
+        """Arrays of ``values`` (every field but ``position``, rows in ascending id) with their id→row map."""
+        arrays = cls(position={}, **values)  # type: ignore[arg-type]
+        arrays.position = {int(key): row for row, key in enumerate(arrays.ids)}
+        return arrays
+
+    @classmethod
     def joined(cls, parts: list[Self]) -> Self:
         """The rows of ``parts`` one after another (chunks of one read in id order: ids stay sorted)."""
         values: dict[str, object] = {}
@@ -270,9 +273,7 @@ class RecordArrays:
                 values[item.name] = [value for piece in pieces for value in piece]
             else:
                 values[item.name] = np.concatenate(pieces)
-        arrays = cls(position={}, **values)  # type: ignore[arg-type]
-        arrays.position = {int(key): row for row, key in enumerate(arrays.ids)}
-        return arrays
+        return cls.of_rows(values)
 
 
 @dataclass
