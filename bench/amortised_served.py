@@ -29,6 +29,12 @@ the low tredes (trede 0 0.019), so its floor over-exposes them (trede 2 1.54) an
 history (prepared later, ``amortised-served-heldout-notes-history.json``): validation 3.98 % passing (default
 4.28 %, failing); held out 3.46 % [1.54, 5.39] with every group but trede 0 (0.37 [0, 1.01]) passing, default
 6.16 % failing trede 0 (0.00), trede 1 and meedoen.
+
+Since session 33 :func:`training.served_calibration.replay_amortised` is the gate's replay
+(:func:`training.exposure_eval.replay`) and decays the floor's state between the pools as the served state does
+(62-day half life): a rerun no longer gives session 30's numbers above, which did not decay. The served model's
+setting is now chosen by ``bench/amortised_served_validation.py`` (``werkmatch train``'s own fit, the gate's pools
+one period earlier).
 """
 
 from __future__ import annotations

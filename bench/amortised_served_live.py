@@ -6,9 +6,10 @@ outcomes --years 3`` and ``werkmatch train --json`` (version 1, carrying Platt p
     nice -n 15 .venv/bin/python -m bench.amortised_served_live --data-dir <copy> --part pools|live --out FILE
 
 * ``pools``: on the 200 pools of held-out vacancies ``werkmatch promote`` judges, the trained model's served lists
-  with today's default (the merit floor) and with its amortised floor (what serves it now), and the shipped
+  with today's default (the merit floor), with its amortised floor as served (the setting ``werkmatch train`` stored
+  with it, :data:`matching.exposure_amortised.SERVED`, fixed before: nothing is tuned on these pools), with session
+  30's setting (:data:`SESSION_30`, served in sessions 31-32) for comparison, both decaying as served, and the shipped
   baseline's default; exposureVsMerit per group and the NDCG@10 cost with intervals (the hidden truth judges only).
-  The setting is :data:`matching.exposure_amortised.SERVED`, fixed before: nothing is tuned on these pools.
 * ``live``: served candidate searches (top 20) of the first 240 open vacancies (after one unserved warm-up search),
   alternating per search three variants of the trained model: the amortised floor reading its state and who was ever
   proposed from the process's copies (session 32), the same reading them per search as session 31 did (every state
@@ -50,6 +51,7 @@ from training.promotion import holdout_pools
 from training.served_floor import amortised_of, served_as_served
 
 LIVE_VACANCIES = 240
+SESSION_30 = {"target": 0.8, "slack": 1.0, "maxSwaps": 3, "groups": ["trede", "geschiedenis", "route"], "topK": 50}
 
 
 def _brief(served: dict[str, Any]) -> dict[str, Any]:
@@ -78,18 +80,21 @@ def pools(matcher: Matcher, ranker: LearnedRanker) -> dict[str, Any]:
     groups, merit = group_labels(matcher.engine, pool), suitable_in_pool(truth, pool.vacancy_ids)
     scores = ranker.score(pool.features)
     method = served_method(settings.ranker)
+    stored = amortised_of(ranker)
+    assert stored is not None, "the trained model carries no Platt parameters"
     shipped = matcher.baseline.score(pool.features)
     days = (pool.moments.max() - pool.moments.min()) / 86400.0
     return {
         "vacancies": int(len(np.unique(pool.vacancy_ids))),
+        "storedSetting": {key: value for key, value in stored.items() if key != "platt"},
         "poolsSpanDays": round(float(days), 1),
         "rankers": {
             "trained, default (merit floor)": _brief(served_fairness(pool, scores, groups, merit, **method)),
-            "trained, amortised, not decaying (session 31's served replay)": _brief(
-                served_as_served(matcher, pool, scores, groups, merit, amortised_of(ranker), half_life_days=None)
+            "trained, amortised as served (the setting stored with the model), decaying": _brief(
+                served_as_served(matcher, pool, scores, groups, merit, stored)
             ),
-            "trained, amortised, decaying as served since session 32": _brief(
-                served_as_served(matcher, pool, scores, groups, merit, amortised_of(ranker))
+            "trained, amortised with session 30's setting (served in sessions 31-32), decaying": _brief(
+                served_as_served(matcher, pool, scores, groups, merit, {**stored, **SESSION_30})
             ),
             "shipped baseline, default": _brief(served_fairness(pool, shipped, groups, merit, **method)),
         },

@@ -112,6 +112,15 @@ def setting_of(spec: Mapping[str, Any]) -> dict[str, Any] | None:
     return {**SERVED, **setting, "groups": groups}
 
 
+def floor_of(setting: Mapping[str, Any], length: int = LIST_SIZE) -> AmortisedFloor:
+    """A fresh :class:`AmortisedFloor` of ``setting`` (:data:`SERVED`'s keys, ``topK`` optional, default
+    :data:`matching.exposure.TOP_K`): serving (:func:`matching.floor_state.served_floor`) and the gate's replay
+    (:func:`training.exposure_eval.replay`) build the floor by this one definition."""
+    return AmortisedFloor(
+        setting["target"], setting["slack"], setting["maxSwaps"], top_k=int(setting.get("topK", TOP_K)), length=length
+    )
+
+
 @dataclass(frozen=True)
 class Plan:
     """One list's decision by :meth:`AmortisedFloor.plan`, before the state takes it (:meth:`AmortisedFloor.add`).

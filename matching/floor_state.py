@@ -19,7 +19,7 @@ divides by the weight of now (float64 holds that until about 2190; a migration c
 promotion gate's 200 held-out pools of the demo (206 days, about a list a day, so about 90 lists remembered), the
 decay costs more swaps: 5.39 % NDCG@10 against 4.76 % without it, the groups' ratios within 0.03
 (``bench/results/amortised-served-s32-pools.json``); with a region's many lists a day it remembers far more lists.
-The gate's replay does not decay yet (:meth:`~matching.exposure_amortised.AmortisedFloor.decay` is what it would call).
+The gate's replay decays alike (:func:`training.exposure_eval.kept_between_pools`, session 32).
 
 **Per search, no state load** (:class:`_StateCache`, :class:`_Proposals`): a process keeps the rows in memory,
 keyed by engine and model, and the totals row's ``lists`` (lists added) and ``mark`` as change marker. A write sets
@@ -61,7 +61,7 @@ from sqlmodel import Field, Session, SQLModel, select
 from matching import tenancy
 from matching.domain import utcnow
 from matching.exposure import LIST_SIZE
-from matching.exposure_amortised import AmortisedFloor, Plan, probabilities, setting_of
+from matching.exposure_amortised import AmortisedFloor, Plan, floor_of, probabilities, setting_of
 from matching.outcomes import Voorstel
 from matching.structured import ROUTES
 
@@ -375,11 +375,7 @@ def served_floor(
     if setting is None:
         return None
     key = ranker_key(described)
-    floor = load(
-        session,
-        key,
-        AmortisedFloor(setting["target"], setting["slack"], setting["maxSwaps"], length=min(top, LIST_SIZE)),
-    )
+    floor = load(session, key, floor_of(setting, length=min(top, LIST_SIZE)))
     probs = probabilities(score, setting["platt"]["a"], setting["platt"]["b"])
     groups = serving_groups(session, *pool, vacancy_id, setting["groups"])
     return ServedFloor(key, floor, probs, groups)

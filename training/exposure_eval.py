@@ -41,7 +41,7 @@ from matching.exposure import (
     merit_floor,
     rerank,
 )
-from matching.exposure_amortised import AmortisedFloor, probabilities
+from matching.exposure_amortised import AmortisedFloor, floor_of, probabilities
 from matching.floor_state import HALF_LIFE_DAYS
 from matching.matcher import Matcher
 from matching.settings import RankerSettings
@@ -397,9 +397,51 @@ def _amortised_replay(
     """The floor, probabilities and serving groups :func:`replay` takes for a model's amortised ``setting``."""
     if serving is None or not set(setting["groups"]) <= set(serving):
         raise ValueError(f"de afgeschreven vloer vraagt de groepen {setting['groups']} per rij")
-    floor = AmortisedFloor(setting["target"], setting["slack"], setting["maxSwaps"])
+    floor = floor_of(setting)
     probs = probabilities(scores, setting["platt"]["a"], setting["platt"]["b"])
     return floor, probs, {name: serving[name] for name in setting["groups"]}
+
+
+def _members(data: RankingData, groups: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Rows per ``"attribute=group"`` of every group of at least :data:`training.fairness.MIN_GROUP` clients."""
+    members = {
+        f"{attribute}={group}": labels == group
+        for attribute, labels in groups.items()
+        for group in sorted(set(labels.tolist()))
+    }
+    return {key: rows for key, rows in members.items() if len(np.unique(data.client_ids[rows])) >= MIN_GROUP}
+
+
+def _screen_point(
+    data: RankingData,
+    served_as: np.ndarray,
+    relevance_as: np.ndarray,
+    members: dict[str, np.ndarray],
+    merit: np.ndarray,
+    seed: int,
+) -> dict[str, Any]:
+    """One screened ordering: exposureVsMerit per group (as :func:`training.fairness.audit_ranking` computes it), the
+    lowest, the groups under 0.8, and the NDCG@10 cost against relevance-only with its paired interval."""
+    top = top_k_mask(served_as, data.vacancy_ids, LIST_SIZE)
+    ratios = {
+        key: round(float((top & rows).sum() / top.sum() / ((merit & rows).sum() / merit.sum())), 4)
+        for key, rows in members.items()
+        if (merit & rows).any()
+    }
+    vs = paired(data.labels, served_as, relevance_as, data.vacancy_ids, seed=seed)
+    cost = round(1.0 - vs["ratio"], 4) if vs["ratio"] is not None else None
+    below = [key for key, value in ratios.items() if value < MIN_EXPOSURE_VS_MERIT]
+    lowest = min(ratios, key=ratios.__getitem__) if ratios else None
+    return {
+        "ndcg@10Cost": cost,
+        "ndcg@10CostCI": [round(1.0 - vs["ratioCI"][1], 4), round(1.0 - vs["ratioCI"][0], 4)]
+        if vs["ratioCI"]
+        else None,
+        "lowest": {"group": lowest, "value": ratios[lowest]} if lowest else None,
+        "groupsBelow": below,
+        "met": not below and cost is not None and cost <= MAX_SERVED_COST,
+        "exposureVsMerit": ratios,
+    }
 
 
 def screen_served(
@@ -422,37 +464,42 @@ def screen_served(
     scores, merit = np.asarray(scores, np.float64), np.asarray(merit, bool)
     in_time = _groups_in_time_order(data)
     relevance_as, _ = replay(data, scores, 0.0, in_time)
-    members = {
-        f"{attribute}={group}": labels == group
-        for attribute, labels in groups.items()
-        for group in sorted(set(labels.tolist()))
-    }
-    members = {key: rows for key, rows in members.items() if len(np.unique(data.client_ids[rows])) >= MIN_GROUP}
+    members = _members(data, groups)
     points: dict[str, dict[str, Any]] = {}
     for share, floor in settings:
         served_as, _ = replay(data, scores, strength, in_time, floor=floor, merit_share=share)
-        top = top_k_mask(served_as, data.vacancy_ids, LIST_SIZE)
-        ratios = {
-            key: round(float((top & rows).sum() / top.sum() / ((merit & rows).sum() / merit.sum())), 4)
-            for key, rows in members.items()
-            if (merit & rows).any()
-        }
-        vs = paired(data.labels, served_as, relevance_as, data.vacancy_ids, seed=seed)
-        cost = round(1.0 - vs["ratio"], 4) if vs["ratio"] is not None else None
-        below = [key for key, value in ratios.items() if value < MIN_EXPOSURE_VS_MERIT]
-        lowest = min(ratios, key=ratios.__getitem__) if ratios else None
-        points[f"{share}/{floor}"] = {
-            "meritShare": share,
-            "floor": floor,
-            "ndcg@10Cost": cost,
-            "ndcg@10CostCI": [round(1.0 - vs["ratioCI"][1], 4), round(1.0 - vs["ratioCI"][0], 4)]
-            if vs["ratioCI"]
-            else None,
-            "lowest": {"group": lowest, "value": ratios[lowest]} if lowest else None,
-            "groupsBelow": below,
-            "met": not below and cost is not None and cost <= MAX_SERVED_COST,
-            "exposureVsMerit": ratios,
-        }
+        point = _screen_point(data, served_as, relevance_as, members, merit, seed)
+        points[f"{share}/{floor}"] = {"meritShare": share, "floor": floor, **point}
+    return points
+
+
+def screen_amortised(
+    data: RankingData,
+    scores: np.ndarray,
+    groups: dict[str, np.ndarray],
+    merit: np.ndarray,
+    serving: dict[str, np.ndarray],
+    settings: Sequence[dict[str, Any]],
+    strength: float = DEFAULT_STRENGTH,
+    half_life_days: float | None = HALF_LIFE_DAYS,
+    seed: int = 0,
+) -> list[dict[str, Any]]:
+    """Point estimates of :func:`served_fairness` with the amortised floor for many settings (each as
+    :func:`matching.exposure_amortised.setting_of` gives it, with ``platt``): the lists replayed exactly as
+    :func:`served_fairness` replays them (:func:`replay`, the state decaying by ``half_life_days``), judged as
+    :func:`screen_served` judges. Per setting: the setting, :func:`screen_served`'s point, ``swaps`` and
+    ``listsChanged``."""
+    assert data.trede is not None, "served lists need the trede per row"
+    scores, merit = np.asarray(scores, np.float64), np.asarray(merit, bool)
+    in_time = _groups_in_time_order(data)
+    relevance_as, _ = replay(data, scores, 0.0, in_time)
+    members = _members(data, groups)
+    points = []
+    for setting in settings:
+        replayed = _amortised_replay(scores, setting, serving)
+        served_as, _ = replay(data, scores, strength, in_time, amortised=replayed, half_life_days=half_life_days)
+        point = _screen_point(data, served_as, relevance_as, members, merit, seed)
+        points.append({**setting, **point, "swaps": replayed[0].swaps_, "listsChanged": replayed[0].lists_changed_})
     return points
 
 

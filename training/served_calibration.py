@@ -19,6 +19,8 @@ setting would be calibrated on the synthetic world the model card describes, or 
 :func:`replay_amortised` is the alternative that needs no truth to set (session 30): the amortised floor of
 :mod:`matching.exposure_amortised`, reading merit from the ranker's probabilities calibrated on decided
 voorstellen (:func:`calibrated_probabilities`). ``bench/amortised_served.py`` measures it against the merit floor.
+Since session 33 it is the gate's replay (:func:`training.exposure_eval.replay`), the floor's state decaying between
+the pools as the served state does, not a copy of it.
 """
 
 from __future__ import annotations
@@ -28,10 +30,17 @@ from typing import Any
 
 import numpy as np
 
-from matching.exposure import DEFAULT_STRENGTH, LIST_SIZE, ExposureLedger, rerank
-from matching.exposure_amortised import AmortisedFloor, platt, probabilities
+from matching.exposure import DEFAULT_STRENGTH
+from matching.exposure_amortised import AmortisedFloor, floor_of, platt, probabilities
+from matching.floor_state import HALF_LIFE_DAYS
 from training.dataset import RankingData
-from training.exposure_eval import MAX_SERVED_COST, MIN_EXPOSURE_VS_MERIT, _groups_in_time_order, screen_served
+from training.exposure_eval import (
+    MAX_SERVED_COST,
+    MIN_EXPOSURE_VS_MERIT,
+    _groups_in_time_order,
+    replay,
+    screen_served,
+)
 
 MERIT_SHARES = (0.1, 0.2, 0.3, 0.4, 0.5)
 """The relevance top shares of a pool the floor may read as "fits" (serving's constant is 0.1)."""
@@ -116,19 +125,21 @@ def replay_amortised(
     probs: np.ndarray,
     serving: dict[str, np.ndarray],
     setting: dict[str, Any],
+    half_life_days: float | None = HALF_LIFE_DAYS,
 ) -> tuple[np.ndarray, AmortisedFloor]:
-    """Every pool in time order as serving would order it with the amortised floor: :func:`rerank` at
-    ``setting["strength"]`` (relevance order at 0), then :meth:`AmortisedFloor.order` with ``setting``'s
-    ``target``, ``slack`` and ``maxSwaps`` over the ``serving`` groups (attributes the service has). Returns a
-    score per row (``-position``, as :func:`training.exposure_eval.replay`) and the floor with its counts."""
-    assert data.trede is not None, "served lists need the trede per row"
-    ledger = ExposureLedger()
-    floor = AmortisedFloor(setting["target"], setting["slack"], setting["maxSwaps"])
-    shown_as = np.zeros(len(data), np.float64)
-    for rows in _groups_in_time_order(data):
-        exposure = ledger.candidates(data.client_ids[rows])
-        order = rerank(scores[rows], exposure, data.trede[rows], setting["strength"], ledger.mean())
-        order = floor.order(order, scores[rows], probs[rows], {k: v[rows] for k, v in serving.items()})
-        shown_as[rows[order]] = -np.arange(len(order), dtype=np.float64)
-        ledger.record(data.client_ids[rows[order[:LIST_SIZE]]])
+    """Every pool in time order as serving orders it with the amortised floor, by the gate's own replay
+    (:func:`training.exposure_eval.replay`): :func:`matching.exposure.rerank` at ``setting["strength"]`` (relevance
+    order at 0), then the floor of ``setting`` (:func:`matching.exposure_amortised.floor_of`) over the ``serving``
+    groups (attributes the service has), its state decaying between the pools by their moments as the served state
+    does (``half_life_days``; None: session 30's replay, which did not decay). Returns a score per row
+    (``-position``) and the floor with its counts."""
+    floor = floor_of(setting)
+    shown_as, _ = replay(
+        data,
+        scores,
+        setting["strength"],
+        _groups_in_time_order(data),
+        amortised=(floor, np.asarray(probs, np.float64), serving),
+        half_life_days=half_life_days,
+    )
     return shown_as, floor

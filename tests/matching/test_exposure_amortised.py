@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matching.exposure_amortised import AmortisedFloor, platt, probabilities
+from matching.exposure import TOP_K
+from matching.exposure_amortised import SERVED, AmortisedFloor, floor_of, platt, probabilities
 
 
 def test_platt_recovers_the_logistic_curve_it_was_drawn_from() -> None:
@@ -96,3 +97,17 @@ def test_a_swap_never_pushes_another_group_below_its_target() -> None:
     for value in (0, 1):  # the "seen" halves each keep at least their merit share less one list's swaps
         assert places[("seen", value)] >= 0.5 * total - 3
     assert places[("trede", 1)] >= 0.1 * total - 3
+
+
+def test_floor_of_builds_the_served_floor_from_its_setting() -> None:
+    served = floor_of(SERVED, length=5)
+    assert (served.target, served.slack, served.max_swaps) == (SERVED["target"], SERVED["slack"], SERVED["maxSwaps"])
+    assert served.top_k == SERVED.get("topK", TOP_K) and served.length == 5 and served.places_ == {}
+    rng = np.random.default_rng(3)
+    scores, probs, group = _pool(rng)  # group 1 ranks from 25 on: within the top 50, never within the top 20
+    order = np.argsort(-scores, kind="stable")
+    wide, narrow = floor_of({**SERVED, "topK": 50}), floor_of({**SERVED, "topK": 20})
+    for _ in range(5):
+        assert set(narrow.order(order, scores, probs, {"g": group})[:10].tolist()) <= set(order[:20].tolist())
+        wide.order(order, scores, probs, {"g": group})
+    assert narrow.top_k == 20 and narrow.swaps_ == 0 and wide.swaps_ > 0

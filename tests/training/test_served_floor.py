@@ -11,7 +11,13 @@ from matching.exposure_amortised import SERVED, AmortisedFloor
 from matching.floor_state import HALF_LIFE_DAYS
 from tests.training.test_served_calibration import _merit, _pools
 from training.client_history import History, columns
-from training.exposure_eval import _groups_in_time_order, kept_between_pools, replay, served_fairness
+from training.exposure_eval import (
+    _groups_in_time_order,
+    kept_between_pools,
+    replay,
+    screen_amortised,
+    served_fairness,
+)
 from training.served_calibration import calibrated_probabilities, replay_amortised
 from training.served_floor import amortised_of, ever_proposed_before
 
@@ -60,10 +66,17 @@ def test_served_fairness_reports_the_lists_the_amortised_floor_serves() -> None:
     assert lifted > merit_floor["attributes"]["trede"]["groups"]["0"]["exposureVsMerit"]
     probs = 1 / (1 + np.exp(-(setting["platt"]["a"] * scores + setting["platt"]["b"])))
     research = {**setting, "strength": 0.25, "maxSwaps": SERVED["maxSwaps"]}
-    _, floor = replay_amortised(data, scores, probs, {"trede": trede}, research)
-    assert floor.swaps_ == served["method"]["swaps"]  # the research replay's lists (it does not decay)
+    _, floor = replay_amortised(data, scores, probs, {"trede": trede}, research, half_life_days=None)
+    assert floor.swaps_ == served["method"]["swaps"]  # without decay: session 31's replay
     decaying = served_fairness(data, scores, groups, merit, amortised=setting, serving={"trede": trede})
     assert decaying["method"]["halfLifeDays"] == HALF_LIFE_DAYS == 62.0  # the served state's, by default
+    _, decayed = replay_amortised(data, scores, probs, {"trede": trede}, research)
+    assert decayed.swaps_ == decaying["method"]["swaps"]  # the research replay is the gate's, decaying alike
+    [point] = screen_amortised(data, scores, groups, merit, {"trede": trede}, [setting])
+    assert point["swaps"] == decaying["method"]["swaps"] and point["ndcg@10Cost"] == decaying["ndcg@10Cost"]
+    for key, value in point["exposureVsMerit"].items():  # the screen judges the served lists as the gate does
+        attribute, group = key.split("=")
+        assert value == decaying["attributes"][attribute]["groups"][group]["exposureVsMerit"]
     off = served_fairness(data, scores, groups, merit, strength=0.0, amortised=setting, serving={"trede": trede})
     assert "amortisedFloor" not in off["method"]  # strength 0 turns every re-ranking off, as in serving
     assert amortised_of(object()) is None and amortised_of(type("R", (), {"spec": {"amortisedFloor": None}})) is None
