@@ -27,6 +27,22 @@ This validation is the gate one period earlier, by the library's own paths:
   numbers (``sameAsScreen``).
 
 The hidden truth (the pool's top fifth by true suitability) only judges.
+
+Result (session 33, ``bench/results/amortised-served-s33-validation.json``, 296 s, load 1.1-8.1): 200 validation
+pools from 2025-10-11 over 173 days (Platt a 1.22, b -1.20 on 2,038 rows). **No setting passes**, in either tier:
+``geslacht=x`` (49 clients, 16 of the 2,000 places by merit) stays at 0.44-0.56 under all 108 tier-1 settings and
+0.38-0.63 under the 216 of tier 2, where relevance-only lists give it 0.50 (8 places; 0.8 needs 13). The floor may not
+act on a protected attribute and none of its groups carries this one, so no setting of it reaches the goal here.
+32 tier-1 settings fail only ``geslacht=x``; the cheapest of them is target 0.8 / slack 1 / 2 swaps / trede +
+ever proposed at 2.89 % [0.68, 5.12] (trede 0 0.91, trede 1 1.03, meedoen 0.85). The setting served since session 31
+(0.8 / 1 / 3 swaps / + route) costs 3.86 % [1.55, 6.17] here, decaying, with trede 0 0.91 [0, 2.11] and
+``geslacht=x`` 0.50 [0.19, 0.90] (its screen point and the gate's audit agree: 113 swaps, the same cost and ratios);
+the merit floor 7.20 % [4.55, 9.80], failing ``geslacht=x`` 0.69, trede 0 0.23, trede 1 0.69 and meedoen 0.63.
+:data:`RULE`'s closest (fewest failing groups, then the highest lowest ratio) is 1.0 / 0.5 / 3 swaps / trede at
+4.72 % with ``geslacht=x`` 0.56, one shown place more. Trede 0 moves in steps of 0.23 (one place of about 4.4 earned
+in 200 lists). A target above 1 stops the floor (0-8 swaps at 1.2): every group is then owed more than its share, so
+no shown candidate's groups can spare a place. Swaps only from the top 20 or 30 (tier 2) leave trede 0 short as well
+(3 of its 49 merited rows lie within the top 50). By the rule, :data:`SERVED` stays as it is and nothing is held out.
 """
 
 from __future__ import annotations
