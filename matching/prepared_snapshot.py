@@ -59,6 +59,7 @@ FILE_NAME = "prepared.npz"
 CODE_FILES = tuple(
     Path(__file__).resolve().parent / f"{name}.py"
     for name in (
+        "bm25_rows",
         "compatibility",
         "domain",
         "gendered",
@@ -68,6 +69,7 @@ CODE_FILES = tuple(
         "prepared_snapshot",
         "reference",
         "side_state",
+        "sparse_splice",
         "structured",
         "taxonomy",
         "text",
