@@ -80,6 +80,12 @@ logger = logging.getLogger(__name__)
 PARTITION_IDS = 100  # owners per partition of one place (at most; ~80 on average): a second or two of one core
 CANDIDATES_TOP = 50
 VACANCIES_TOP = 20
+# Partitions per Ray Data block: the driver's and Ray's own processes' share of Ray Data (a task, its input and
+# output blocks, the executor's bookkeeping) is paid per block, 9.2 ms CPU a block besides 7.2 ms a partition
+# and 0.076 CPU s per second of wall (bench/batch_match_ray_driver.py, national-batch-ray-*-s33-b7.json): 8,497
+# blocks of one partition cost a national night about 79 CPU s, blocks of 8 about 10. A block's lists reach the
+# driver when its last partition is computed; a worker killed meanwhile has the whole block computed again.
+PARTITIONS_PER_BLOCK = 8
 Part = tuple[str, int]  # (side, first id): a partition's key in its run
 
 
@@ -364,6 +370,19 @@ class _Computed:
     behind: list[Planned]  # computed by a worker that lacked vectors (the index files behind): not stored
 
 
+def _dataset(settings: Settings, todo: list[Planned], workers: int) -> ray.data.Dataset:
+    """The partitions of ``todo`` through a pool of ``workers`` :class:`ListWorker` actors, in blocks of
+    :data:`PARTITIONS_PER_BLOCK` consecutive partitions (each computed by one call of its actor)."""
+    items = [{"side": part.side, "first": part.first, "owners": ",".join(map(str, part.owners))} for part in todo]
+    return ray.data.from_items(items, override_num_blocks=-(-len(items) // PARTITIONS_PER_BLOCK)).map_batches(
+        ListWorker,
+        fn_constructor_args=(settings,),
+        batch_size=1,
+        compute=ray.data.ActorPoolStrategy(size=workers),
+        num_cpus=1,  # Ray Data restarts a killed actor and retries its block's partitions (max_restarts=-1 by default)
+    )
+
+
 def _run_lists(
     settings: Settings,
     engine: Engine,
@@ -383,15 +402,7 @@ def _run_lists(
     if not todo:
         return
     planned = {(part.side, part.first): part for part in todo}
-    items = [{"side": part.side, "first": part.first, "owners": ",".join(map(str, part.owners))} for part in todo]
-    dataset = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
-        ListWorker,
-        fn_constructor_args=(settings,),
-        batch_size=1,
-        compute=ray.data.ActorPoolStrategy(size=workers),
-        num_cpus=1,  # Ray Data restarts a killed actor and retries its partition (max_restarts=-1 by default)
-    )
-    for row in dataset.iter_rows():
+    for row in _dataset(settings, todo, workers).iter_rows():
         part = planned[str(row["side"]), int(row["first"])]
         if int(row["missing"]):
             done.behind.append(part)
