@@ -171,6 +171,32 @@ def noise(c: dict[str, np.ndarray], rng: np.random.Generator, draws: int) -> dic
     }
 
 
+def by_merit_rows(c: dict[str, np.ndarray]) -> dict[str, Any]:
+    """exposureVsMerit of all clients binned by how many merit rows (pools) they carry, and x's expected shown
+    places were each of its merit rows shown at its bin's rate: how much of x's shortfall its concentration makes."""
+    bins: dict[str, Any] = {}
+    expected = {"relevanceOnly": 0.0, "served": 0.0}
+    total_merit = c["merit"].sum()
+    for low, high in ((1, 2), (2, 4), (4, 8), (8, 16), (16, 32), (32, 10**6)):
+        sel = (c["merit"] >= low) & (c["merit"] < high)
+        row: dict[str, Any] = {"clients": int(sel.sum()), "xClients": int((sel & c["x"]).sum())}
+        row["xMeritRows"] = int(c["merit"][sel & c["x"]].sum())
+        for name in expected:
+            rate = c[name][sel].sum() / c[name].sum() / (c["merit"][sel].sum() / total_merit)
+            row[name] = round(float(rate), 4)
+            row[f"xShown{name[0].upper()}{name[1:]}"] = int(c[name][sel & c["x"]].sum())
+            expected[name] += rate * c["merit"][sel & c["x"]].sum() / total_merit * c[name].sum()
+        bins[f"{low}-{high - 1}" if high < 10**6 else f">={low}"] = row
+    x_merit = c["merit"][c["x"]].sum() / total_merit
+    return {
+        "bins": bins,
+        "xExpectedShown": {name: round(float(value), 2) for name, value in expected.items()},
+        "xExpectedExposureVsMerit": {
+            name: round(float(value / c[name].sum() / x_merit), 4) for name, value in expected.items()
+        },
+    }
+
+
 def _ratio_boot(c: dict[str, np.ndarray], picked: np.ndarray, x: np.ndarray, name: str) -> float:
     """x's ratio with its clients resampled (``picked``, with repeats) and every other client as it is."""
     others = ~c["x"]
@@ -300,13 +326,15 @@ def main() -> None:
     loads.append(load())
     rng = np.random.default_rng(33)
     top = tops(prepared)
+    clients = per_client(prepared, top)
     out: dict[str, Any] = {
         "command": "flock /tmp/quiet.gate true && flock -s /tmp/quiet.lock nice -n 12 .venv/bin/python -m "
         "bench.geslacht_x_analysis --data-dir <copy: db upgrade, simulate outcomes --years 3> --out FILE",
         "gitHash": subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip(),
         **prepared["facts"],
         "served": dict(SERVED),
-        "noise": noise(per_client(prepared, top), rng, args.draws),
+        "noise": noise(clients, rng, args.draws),
+        "byMeritRows": by_merit_rows(clients),
         "ranks": ranks_of_merit(prepared, top),
         "shap": shap(prepared, rng, args.draws),
         "simulator": simulator(prepared, args.data_dir),
@@ -315,7 +343,7 @@ def main() -> None:
     out |= {"loadavg": loads, "seconds": round(time.time() - began)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=1, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-    print(json.dumps({k: out[k] for k in ("noise", "ranks")}, indent=1))
+    print(json.dumps({k: out[k] for k in ("noise", "byMeritRows", "ranks")}, indent=1))
 
 
 if __name__ == "__main__":
