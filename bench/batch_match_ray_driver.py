@@ -13,7 +13,9 @@ stub in place of :class:`training.batch_match.ListWorker` returns lists of a nig
 (``bench/batch_match_store_night.py`` measures the storing). Partitions: 61 % clients', 39 % vacancies' (a
 national night's owners), 55-100 owners each (a national night's 8,497 partitions hold 77 on average). With
 ``--sleep`` a stub worker also waits that long per partition, so that the pipeline runs as long as a night's per
-partition (Ray Data's executor loop in the driver costs CPU per second of wall as well as per block).
+partition (Ray Data's executor loop in the driver costs CPU per second of wall as well as per block). A variant
+named with a trailing ``q`` (``8q``) runs with :data:`QUIET`'s DataContext fields (Ray Data's stats and metrics
+collection off), the others with Ray Data's defaults.
 
 Measured per variant, per partition: the driver process's CPU (user + system, every thread: Ray Data's executor
 runs in a thread of it) and that of Ray's other processes (raylet, GCS, …: every descendant of the driver that is
@@ -116,6 +118,20 @@ def _planned(count: int, rng: np.random.Generator) -> list[Planned]:
     return parts
 
 
+QUIET = {  # DataContext fields set by a variant named with a trailing "q" (e.g. "8q"); the others get the defaults
+    "enable_stats_summary_collection": False,
+    "enable_per_node_metrics": False,
+    "enable_get_object_locations_for_metrics": False,
+    "memory_usage_poll_interval_s": None,
+}
+
+
+def _context(quiet: bool, defaults: dict[str, Any]) -> None:
+    context = ray.data.DataContext.get_current()
+    for name, value in (QUIET if quiet else defaults).items():
+        setattr(context, name, value)
+
+
 def _variant(per_block: int, todo: list[Planned], workers: int) -> dict[str, float]:
     batch_match.PARTITIONS_PER_BLOCK = per_block
     run = BatchRun(id=1, kind="match", partition_ids=100)
@@ -157,13 +173,16 @@ def main() -> None:
     batch_match.store_partition = _rows_only  # type: ignore[assignment]
     start_ray(RaySizing())
     ray.data.DataContext.get_current().enable_progress_bars = False
-    variants = [int(value) for value in args.per_block.split(",")]
-    spent: dict[int, dict[str, float]] = {k: {} for k in variants}
+    variants = args.per_block.split(",")
+    spent: dict[str, dict[str, float]] = {k: {} for k in variants}
     loads = [os.getloadavg()]
-    _variant(variants[0], _planned(20, rng), args.workers)  # Ray Data's first use (imports, pools) not counted
+    context = ray.data.DataContext.get_current()
+    defaults = {name: getattr(context, name) for name in QUIET}
+    _variant(int(variants[0].rstrip("q")), _planned(20, rng), args.workers)  # Ray Data's first use not counted
     for round_ in range(args.rounds):
         for per_block in variants:
-            found = _variant(per_block, _planned(args.partitions, rng), args.workers)
+            _context(per_block.endswith("q"), defaults)
+            found = _variant(int(per_block.rstrip("q")), _planned(args.partitions, rng), args.workers)
             for key, value in found.items():
                 spent[per_block][key] = spent[per_block].get(key, 0.0) + value
             print(round_, per_block, {key: round(value, 2) for key, value in found.items()}, flush=True)  # noqa: T201
@@ -172,6 +191,7 @@ def main() -> None:
     result = {
         "command": " ".join([".venv/bin/python", *sys.argv]),
         "stub_sleep_s_per_partition": args.sleep,
+        "quiet_context": {name: str(value) for name, value in QUIET.items()},
         "per_partition_ms": {
             str(k): {
                 key: round(value[key] / value["partitions"] * 1e3, 3)
@@ -182,6 +202,10 @@ def main() -> None:
         },
         "night_8497_partitions_cpu_s": {
             str(k): round((value["driver_cpu_s"] + value["ray_other_cpu_s"]) / value["partitions"] * 8497, 1)
+            for k, value in spent.items()
+        },
+        "cpu_s_per_wall_s": {
+            k: round((value["driver_cpu_s"] + value["ray_other_cpu_s"]) / value["wall_s"], 4)
             for k, value in spent.items()
         },
         "load_average": loads,
