@@ -11,16 +11,21 @@ cache: ``place``, the partitions as planned (owners of one woonplaats), and ``mi
 by id and cut into as many partitions (owners of ``--partitions`` places mixed, as the id ranges before were:
 ids are random with respect to place); with ``--before-module`` (an earlier ``matching/batch_rank.py``) those
 two with the earlier code (``--before-steps``: with an earlier ``matching/batch_steps.py`` too) and ``place now``
-with this one. Reported per way and round: process CPU seconds per
-list per side and the load average; and whether every owner's list is the same both ways.
+with this one (``--before-lexical``: the earlier ways with an earlier ``matching/lexical.py``'s BM25 too;
+``--no-probes``: also 'place now, no probes', this code with ``batch_bm25.TOP_PROBES`` off). Reported per way and
+round: process CPU seconds per list per side and the load average; and whether every owner's list is the same
+both ways. ``--profile``: after the rounds, one more pass of the first and the last way under cProfile, per side
+the functions that take the most CPU (own and cumulative) with their share of the side's total.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import importlib.util
 import json
 import os
+import pstats
 import random
 import resource
 import subprocess
@@ -30,6 +35,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from matching import batch_bm25
+from matching import lexical as lexical_module
 from matching.batch_lists import KIND_MATCH, SIDES, BatchRun
 from matching.settings import Settings
 from matching.store import make_engine
@@ -51,6 +58,37 @@ def _pass(worker: ListWorker, parts: Parts, found: dict[tuple[str, int], Any]) -
         found.update({(side, item["owner"]): item for item in computed})
     per_list = {side: round(spent[side] / lists[side], 5) if lists[side] else None for side in SIDES}
     return {"cpu_s_per_list": per_list, "lists": lists, "load_average": [load, os.getloadavg()[0]]}
+
+
+def _profiled(worker: ListWorker, parts: Parts, top: int = 25) -> dict[str, Any]:
+    """One pass under cProfile, a profile per side: the ``top`` functions by own and by cumulative time."""
+    found: dict[str, Any] = {}
+    for side in SIDES:
+        profiler = cProfile.Profile()
+        for at, owners in parts:
+            if at == side:
+                profiler.enable()
+                worker.owner_lists(side, owners)
+                profiler.disable()
+        stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+        total = sum(row[2] for row in stats.values()) or 1.0
+        rows = [
+            {
+                "function": f"{Path(key[0]).name}:{key[1]}:{key[2]}",
+                "calls": row[1],
+                "own_s": round(row[2], 3),
+                "own_share": round(row[2] / total, 4),
+                "cumulative_s": round(row[3], 3),
+                "cumulative_share": round(row[3] / total, 4),
+            }
+            for key, row in stats.items()
+        ]
+        found[side] = {
+            "total_s": round(total, 2),
+            "by_own": sorted(rows, key=lambda row: -row["own_s"])[:top],
+            "by_cumulative": sorted(rows, key=lambda row: -row["cumulative_s"])[:top],
+        }
+    return found
 
 
 def _mixed(parts: Parts) -> Parts:
@@ -77,16 +115,33 @@ def _load(name: str, module: Path) -> Any:
     return earlier
 
 
-def _earlier(worker: ListWorker, module: Path, steps: Path | None) -> Any:
+def _earlier(
+    worker: ListWorker, module: Path, steps: Path | None, lexical: Path | None = None, name: str = "before"
+) -> Any:
     """The ranking-only path of an earlier ``batch_rank.py`` (loaded from its file) on this worker's matcher, with
-    an earlier ``batch_steps.py`` too where given."""
-    earlier = _load("batch_rank_before", module)
+    an earlier ``batch_steps.py`` and ``lexical.py`` (its BM25 for the batch, :class:`SharedBm25`) too where given."""
+    shared = _load(f"lexical_{name}", lexical).SharedBm25 if lexical is not None else batch_bm25.SharedBm25
+    lexical_module.SharedBm25 = shared  # type: ignore[attr-defined]  # where an earlier batch_rank.py imports it from
+    try:
+        earlier = _load(f"batch_rank_{name}", module)
+    finally:
+        del lexical_module.SharedBm25  # type: ignore[attr-defined]
     if steps is not None:
-        earlier.batch_steps = _load("batch_steps_before", steps)
+        earlier.batch_steps = _load(f"batch_steps_{name}", steps)
+    earlier.SharedBm25 = shared
     return earlier.NightlyRanking(worker.matcher)
 
 
-def main() -> None:
+def _without_probes(worker: ListWorker) -> Any:
+    """This code's ranking-only path with its own copy of ``matching/batch_bm25.py``, ``TOP_PROBES`` off."""
+    earlier = _load("batch_rank_no_probes", ROOT / "matching" / "batch_rank.py")
+    shared = _load("batch_bm25_no_probes", ROOT / "matching" / "batch_bm25.py")
+    shared.TOP_PROBES = False
+    earlier.SharedBm25 = shared.SharedBm25
+    return earlier.NightlyRanking(worker.matcher)
+
+
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     parser.add_argument("--partitions", type=int, default=30, help="partitions per side, drawn from the plan")
     parser.add_argument("--rounds", type=int, default=3, help="pairs of passes (place, mixed), alternating")
@@ -98,12 +153,38 @@ def main() -> None:
         help="an earlier matching/batch_rank.py: mixed and place run with it, 'place now' with this code",
     )
     parser.add_argument("--before-steps", type=Path, default=None, help="an earlier matching/batch_steps.py for it")
+    parser.add_argument("--before-lexical", type=Path, default=None, help="an earlier matching/lexical.py for it")
+    parser.add_argument("--no-probes", action="store_true", help="also 'place now, no probes' (TOP_PROBES off)")
+    parser.add_argument("--profile", action="store_true", help="then a pass of the first and last ways profiled")
     parser.add_argument("--without-mixed", action="store_true", help="no 'mixed' passes (with --before-module)")
     parser.add_argument(
         "--middle", action="store_true", help="also 'place half': this batch_rank.py with --before-steps' steps"
     )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "national-batch-place-s30-p.json")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def _variants(args: argparse.Namespace, worker: ListWorker, place: Parts) -> list[tuple[str, Parts, Any]]:
+    """The ways compared, in the order each round runs them."""
+    now = worker.ranking
+    earlier = (
+        _earlier(worker, args.before_module, args.before_steps, args.before_lexical) if args.before_module else now
+    )
+    variants = [("mixed", _mixed(place), earlier), ("place", place, earlier)]
+    if args.without_mixed and args.before_module:
+        variants = variants[1:]
+    if args.before_module and args.middle:
+        half = _earlier(worker, ROOT / "matching" / "batch_rank.py", args.before_steps, name="half")
+        variants.append(("place half", place, half))
+    if args.no_probes:
+        variants.append(("place now, no probes", place, _without_probes(worker)))
+    if args.before_module:
+        variants.append(("place now", place, now))
+    return variants
+
+
+def main() -> None:
+    args = _arguments()
     started, wall = time.process_time(), time.perf_counter()
     worker = ListWorker(Settings())
     worker_start = {"cpu_s": round(time.process_time() - started, 1), "wall_s": round(time.perf_counter() - wall, 1)}
@@ -117,26 +198,25 @@ def main() -> None:
     for side in SIDES:
         drawn = rng.sample([part for part in planned if part.side == side], args.partitions)
         place += [(side, list(part.owners)) for part in drawn]
-    mixed = _mixed(place)
     warm: dict[tuple[str, int], Any] = {}
     cold = _pass(worker, place, warm)  # the embedding cache gains these owners' query vectors
+    print("cold", json.dumps(cold), worker_start, file=sys.stderr, flush=True)  # noqa: T201
     now = worker.ranking
-    earlier = _earlier(worker, args.before_module, args.before_steps) if args.before_module else now
-    variants = [("mixed", mixed, earlier), ("place", place, earlier)]
-    if args.without_mixed and args.before_module:
-        variants = variants[1:]
-    if args.before_module and args.middle:
-        variants.append(("place half", place, _earlier(worker, ROOT / "matching" / "batch_rank.py", args.before_steps)))
-    if args.before_module:
-        variants.append(("place now", place, now))
+    variants = _variants(args, worker, place)
     passes: dict[str, list[dict[str, Any]]] = {name: [] for name, _, _ in variants}
-    identical = True
+    identical = {name: True for name, _, _ in variants}
     for _ in range(args.rounds):
         for name, parts, ranking in variants:
             worker.ranking = ranking
             found: dict[tuple[str, int], Any] = {}
             passes[name].append(_pass(worker, parts, found))
-            identical = identical and found == warm
+            print(name, json.dumps(passes[name][-1]), file=sys.stderr, flush=True)  # noqa: T201
+            identical[name] = identical[name] and found == warm
+    profiles = {}
+    if args.profile:
+        for name, parts, ranking in variants[:: max(len(variants) - 1, 1)]:
+            worker.ranking = ranking
+            profiles[name] = _profiled(worker, parts)
     worker.ranking = now
     mean = {
         name: {side: round(sum(one["cpu_s_per_list"][side] for one in runs) / len(runs), 5) for side in SIDES}
@@ -158,7 +238,10 @@ def main() -> None:
         },
         "before_module": str(args.before_module) if args.before_module else None,
         "before_steps": str(args.before_steps) if args.before_steps else None,
-        "identical_lists": identical,
+        "before_lexical": str(args.before_lexical) if args.before_lexical else None,
+        "profiles": profiles,
+        "identical_lists": all(identical.values()),
+        "identical_per_way": identical,
         "lists_compared": len(warm),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "git": subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip(),

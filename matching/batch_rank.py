@@ -23,7 +23,7 @@ the list unserved: no exposure re-ranking) for a partition of owners at once and
   lexical feature) by MaxScore, which adds only the rarer terms' columns over every record and scores
   the few records that can still beat the best eligible one, the same bits as the full scatter; the exact
   scores of the rows in reach of a place for all its owners' queries in one sparse product
-  (:class:`matching.lexical.SharedBm25`);
+  (:class:`matching.batch_bm25.SharedBm25`, whose MaxScore starts from the best of those);
 * the ranker's features of every pool of the partition built in one :func:`~matching.features.pair_matrix`
   call and scored in one LightGBM call (a row's features and score depend on its own pair alone);
 * the shown score (:func:`matching.display_score.scores`) only for the listed rows, the partition's in one call.
@@ -45,11 +45,11 @@ import numpy as np
 from sqlmodel import Session, col, select
 
 from matching import batch_steps, disclosure, display_score, hard_filters, oversight_state, pipeline
+from matching.batch_bm25 import SharedBm25
 from matching.domain import utcnow
 from matching.features import FEATURES, pair_matrix
 from matching.index import VectorIndex, best
 from matching.index_sync import TABLES, Side
-from matching.lexical import SharedBm25
 from matching.matcher import Matcher
 from matching.pipeline import Pool
 from matching.ranker import WEIGHTED
@@ -237,7 +237,7 @@ def _shared_exact(
 ) -> list[tuple[np.ndarray, np.ndarray | None]]:
     """Per owner, the rows in reach of its place (``reaches``: one array per place, the same object for the owners
     that share it, :class:`~matching.batch_steps.PlaceReach`) and its query's exact BM25 at them: per place, every
-    owner's in one product (:meth:`~matching.lexical.SharedBm25.shared_exact`)."""
+    owner's in one product (:meth:`~matching.batch_bm25.SharedBm25.shared_exact`)."""
     at_place: dict[int, list[int]] = {}
     for position, rows in enumerate(reaches):
         at_place.setdefault(id(rows), []).append(position)

@@ -11,14 +11,17 @@ answer stays bit for bit what :func:`matching.hard_filters.candidate_eligible`,
   reach (about 40,000 a list at national size) and most of those are then dropped; the kept rows,
   sorted, are the same rows in the same order with the same distances (a distance is its bucket's);
 * BM25 is read only where needed (:class:`matching.lexical.Bm25Buffer`, shared with the live search:
-  the eligible rows by record, the best over every record by MaxScore).
+  the eligible rows by record, the best over every record by MaxScore);
+* the fit features' competence counts read the sparse rows of a place's reach selected once for the owners there
+  (:meth:`PlaceReach.selected`), where each list selected its eligible rows again.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 
-from matching import hard_filters
+from matching import hard_filters, scoring
 from matching.geo import BUCKET_SLACK_KM, Buckets
 from matching.structured import ClientArrays, VacancyArrays
 
@@ -63,6 +66,8 @@ class PlaceReach:
         # per client place: the open vacancies within the widest limit asked there so far (rows, distances, limit)
         self._wide: dict[tuple[float, float], tuple[np.ndarray, np.ndarray, float]] = {}
         self._widest: dict[tuple[float, float], float] = {}
+        # per reach (the id of its rows array, kept with it): the sparse rows selected there (:meth:`selected`)
+        self._selected: dict[int, tuple[np.ndarray, list[sparse.csr_matrix]]] = {}
 
     def plan_limits(self, clients: ClientArrays, c_rows: list[int]) -> None:
         """The travel limits the clients at ``c_rows`` will ask at their places: each place's vacancies in reach
@@ -93,6 +98,14 @@ class PlaceReach:
             near = self._near[lat, lon, float(max_km)] = self._within(vacancies, lat, lon, max_km)
         return near
 
+    def selected(self, rows: np.ndarray, *matrices: sparse.csr_matrix) -> list[sparse.csr_matrix]:
+        """``matrix[rows]`` per matrix, selected once per reach (``rows``: an array :meth:`candidates` or
+        :meth:`vacancies` gave, shared by the owners at its place), for the fit features' competence counts."""
+        found = self._selected.get(id(rows))
+        if found is None or found[0] is not rows:
+            found = self._selected[id(rows)] = (rows, [matrix[rows] for matrix in matrices])
+        return found[1]
+
     def _within(
         self, vacancies: VacancyArrays, lat: float, lon: float, max_km: np.floating
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -119,15 +132,40 @@ def candidate_eligible(
     clients: ClientArrays, vacancies: VacancyArrays, v_row: int, places: PlaceReach | None = None
 ) -> hard_filters.Eligible:
     """:func:`matching.hard_filters.candidate_eligible`, the same eligible rows, fit features and signals; the
-    reach of the vacancy's place from ``places`` (shared with the partition's other owners there)."""
-    rows, distance = (PlaceReach() if places is None else places).candidates(clients, vacancies, v_row)
-    return hard_filters.candidates_in_reach(clients, rows, distance, vacancies, v_row)
+    reach of the vacancy's place from ``places`` (shared with the partition's other owners there), and its clients'
+    competence indicators selected there once (:meth:`PlaceReach.selected`). The rest is
+    :func:`matching.hard_filters.candidates_in_reach`'s, line for line."""
+    places = PlaceReach() if places is None else places
+    rows, distance = places.candidates(clients, vacancies, v_row)
+    one = np.array([v_row])
+    hours = scoring.hours_overlap(clients, rows, vacancies, one)
+    times_ok = scoring.times_workable(clients, rows, vacancies, one)
+    keep = (hours >= 0) & times_ok  # nobody's beperkingen shape the list: no client is seen in full
+    eligible = rows[keep]
+    (has,) = places.selected(rows, clients.has_competences)
+    fit = scoring.fit_features_for_vacancy(clients, eligible, vacancies, v_row, (has, np.flatnonzero(keep)))
+    near = (distance, hours, times_ok, np.ones(len(rows), bool))
+    return hard_filters.Eligible(eligible, fit, hard_filters._fit_signals(near, keep, fit, clients.max_km[eligible]))
 
 
 def vacancy_eligible(
     clients: ClientArrays, c_row: int, vacancies: VacancyArrays, places: PlaceReach | None = None
 ) -> hard_filters.Eligible:
     """:func:`matching.hard_filters.vacancy_eligible`, the same eligible rows, fit features and signals; the
-    reach of the client's place and limit from ``places`` (shared with the partition's other owners there)."""
-    rows, distance = (PlaceReach() if places is None else places).vacancies(clients, c_row, vacancies)
-    return hard_filters.vacancies_in_reach(clients, c_row, rows, distance, vacancies)
+    reach of the client's place and limit from ``places`` (shared with the partition's other owners there), and its
+    vacancies' required and optional competences selected there once (:meth:`PlaceReach.selected`). The rest is
+    :func:`matching.hard_filters.vacancies_in_reach`'s, line for line."""
+    places = PlaceReach() if places is None else places
+    rows, distance = places.vacancies(clients, c_row, vacancies)
+    one = np.array([c_row])
+    hours = scoring.hours_overlap(clients, one, vacancies, rows)
+    times_ok = scoring.times_workable(clients, one, vacancies, rows)
+    hard = hard_filters._any_of(vacancies.full_unclosed, np.flatnonzero(clients.full_ernst[:, c_row]), rows)
+    keep = (hours >= 0) & times_ok & ~hard
+    eligible = rows[keep]
+    required, optional = places.selected(rows, vacancies.required, vacancies.optional)
+    at = np.flatnonzero(keep)  # the eligible rows' positions in the reach
+    fit = scoring.fit_features_for_client(clients, c_row, vacancies, eligible, (required, optional, at))
+    max_km = np.full(len(eligible), clients.max_km[c_row])
+    near = (distance, hours, times_ok, np.ones(len(rows), bool))
+    return hard_filters.Eligible(eligible, fit, hard_filters._fit_signals(near, keep, fit, max_km))

@@ -41,6 +41,10 @@ BLOCK = 512  # records per block of the part buffer (a block's largest part tell
 ROWS_SHARE = 1 / 8  # asked for more than this share of the records (heleBestand), the full scatter is cheaper
 MARGIN = 2.0**-21  # per asked term: float32 rounding of a score or a bound's part, with room (4 × 2**-23)
 
+# the nightly batch's MaxScore start (_Pruned._known): (the ascending rows in reach of the owner's place, their
+# exact scores for the query, per term the record with its largest weight or None)
+Seen = tuple[np.ndarray, np.ndarray, np.ndarray | None]
+
 DUTCH_STOPWORDS = frozenset(
     """aan al alles als altijd andere ben bij daar dan dat de der deze die dit doch doen door dus een
     eens en er ge geen geweest haar had heb hebben heeft hem het hier hij hoe hun iemand iets ik in is
@@ -367,6 +371,7 @@ class Bm25Buffer:
         self._scores, self._blocks = (None, None) if padded is None else (padded[: len(ids)], padded)
         self._column = np.zeros(2, weights.indptr.dtype)
         self._pruned = _Pruned.of(lexical) if own else None
+        self._tops: np.ndarray | None = None  # per term, the record with its largest weight (the nightly batch's)
 
     def scores(
         self, terms: np.ndarray, rows: np.ndarray, shared: tuple[np.ndarray, np.ndarray | None] | None = None
@@ -374,7 +379,8 @@ class Bm25Buffer:
         """(BM25 of the query ``terms`` for the records at ``rows`` as float32, its best over every record):
         ``scores_by_term(terms, ids)[rows]`` and ``float(scores_by_term(terms, ids).max())``, the same bits.
         ``shared``: ``(reach, column)``, the query's exact BM25 at the ascending rows ``reach`` that hold ``rows``
-        (:meth:`SharedBm25.shared_exact`; column None: not computed), read instead of computing it again."""
+        (:meth:`matching.batch_bm25.SharedBm25.shared_exact`; column None: not computed), read instead of computing
+        it again, and MaxScore's start (:meth:`_Pruned._known`)."""
         scores, pruned = self._scores, self._pruned
         if scores is None or not len(terms):
             every = self.lexical.scores_by_term(terms, self.ids)
@@ -389,7 +395,8 @@ class Bm25Buffer:
         assert self._blocks is not None
         reach, column = shared if shared is not None else (None, None)
         known = None if column is None else column[np.searchsorted(reach, rows)]
-        found = pruned.read(self.lexical, terms, rows, self._blocks, near=known)
+        seen = None if reach is None or column is None else (reach, column, self._tops)
+        found = pruned.read(self.lexical, terms, rows, self._blocks, near=known, seen=seen)
         if found is None:
             return self._every(terms, rows)
         return found[0].astype(np.float32), float(np.float32(found[1]))
@@ -458,11 +465,13 @@ class _Pruned:
         rows: np.ndarray,
         scores: np.ndarray,
         near: np.ndarray | None = None,
+        seen: Seen | None = None,
     ) -> tuple[np.ndarray, float] | None:
         """(The BM25 of ``rows``, ascending and each once, in the index's precision; its best over every record),
         or None where that would cost about the full scatter or the terms are not ascending, each once (then
         the full scatter decides). ``near``: the exact scores of ``rows`` where the caller has them
-        (:meth:`SharedBm25.shared_exact`'s), else computed here (:meth:`exact`).
+        (:meth:`matching.batch_bm25.SharedBm25.shared_exact`'s), else computed here (:meth:`exact`). ``seen``: the
+        nightly batch's place (:data:`Seen`), where MaxScore then starts from its best (:meth:`_known`).
 
         A record's score is its row's weights × the query vector (idf at the asked terms, 0 elsewhere), added
         along the row: the asked terms in ascending order, as the full scatter adds their columns, each addition
@@ -477,7 +486,7 @@ class _Pruned:
         self.query[at] = self.idf[present]
         try:
             near = self.exact(rows) if near is None else near
-            best = self._best(lexical, present, rows, near, scores)
+            best = self._best(lexical, present, rows if seen is None else seen, near, scores)
         finally:
             self.query[at] = 0
         return None if best is None else (near, best)
@@ -491,17 +500,24 @@ class _Pruned:
 
     def gathered(self, rows: np.ndarray) -> sparse.csr_matrix:
         """The rows ``rows`` of the weights by record, as a matrix over the held terms (what :meth:`exact` gathers
-        before ``csr_matvec``; :class:`SharedBm25` multiplies it by several queries at once). Every record's weights
-        and numbered terms are made first, once (the nightly batch gathers many rows many times)."""
+        before ``csr_matvec``; :class:`~matching.batch_bm25.SharedBm25` multiplies it by several queries at once).
+        Every record's weights and numbered terms are made first, once (the nightly batch gathers many rows many
+        times)."""
         self.rows.make()
         ptr, terms, weights = self.rows.gather(rows)
         return sparse.csr_matrix((weights, terms, ptr), shape=(len(rows), len(self.held)))
 
     def _best(
-        self, lexical: LexicalIndex, terms: np.ndarray, rows: np.ndarray, near: np.ndarray, scores: np.ndarray
+        self,
+        lexical: LexicalIndex,
+        terms: np.ndarray,
+        rows: np.ndarray | Seen,
+        near: np.ndarray,
+        scores: np.ndarray,
     ) -> float | None:
         """The best score over every record, given ``near`` (exact scores of ``rows``), by MaxScore; None where
-        pruning would read about as much as the full scatter.
+        pruning would read about as much as the full scatter. ``rows`` may be :data:`Seen`: exact scores at more
+        rows, which hold those of ``near`` (:meth:`_known`).
 
         A record's score is at most the sum of its terms' bounds; the asked terms whose bounds, smallest first,
         sum to at most the best known score cannot beat it alone, so only records holding another (*essential*)
@@ -512,7 +528,7 @@ class _Pruned:
         bound = self.highest[terms].astype(np.float64) * self.idf[terms].astype(np.float64)
         order = np.argsort(bound, kind="stable")
         margin = 1 + MARGIN * (len(terms) + 2)
-        known = float(near.max()) if len(near) else 0.0
+        known, rows = self._known(terms, rows, near)
         below = int(np.searchsorted(np.cumsum(bound[order]) * margin, min(SPLIT, 1.0) * known, side="right"))
         lengths = self.lengths[terms]
         if lengths[order[below:]].sum() > ESSENTIAL_SHARE * lengths.sum():
@@ -532,6 +548,25 @@ class _Pruned:
             return None
         return max(known, float(self.exact(first).max())) if len(first) else known
 
+    def _known(self, terms: np.ndarray, rows: np.ndarray | Seen, near: np.ndarray) -> tuple[float, np.ndarray]:
+        """MaxScore's starting best (an exact score some record has) and the rows whose exact scores it holds.
+
+        The live search: the best of ``near``, at ``rows``. The nightly batch (``rows`` is :data:`Seen`: the exact
+        scores at every row in reach of the owner's place, a superset of the eligible rows,
+        :meth:`~matching.batch_bm25.SharedBm25.shared_exact`'s, and per term the record with its largest weight or
+        None): the best of those, and of each asked term's top record (scored here: one short row per term). A
+        higher start leaves fewer terms essential and fewer records to score; the answer is still the largest exact
+        score over every record, the same bits."""
+        known = float(near.max()) if len(near) else 0.0
+        if not isinstance(rows, tuple):
+            return known, rows
+        reach, column, tops = rows
+        if len(column):
+            known = max(known, float(column.max()))
+        if tops is not None:
+            known = max(known, float(self.exact(tops[terms]).max()))
+        return known, reach
+
     @staticmethod
     def _above(scores: np.ndarray, threshold: float) -> np.ndarray:
         """The records whose part in ``scores`` is above ``threshold`` (ascending), reading only the blocks of
@@ -549,41 +584,3 @@ def _floor(threshold: float) -> np.floating:
     """The largest float32 at most ``threshold`` (and at least 0): a part above it may be above the threshold."""
     floor = np.float32(max(threshold, 0.0))
     return np.nextafter(floor, np.float32(0)) if floor > threshold else floor
-
-
-# ---------------------------------------------------------------- BM25 shared by the owners at one place
-class SharedBm25(Bm25Buffer):
-    """:class:`Bm25Buffer` for owners that share the rows in their reach (a nightly partition's owners at one place):
-    the exact BM25 of every owner's query at those rows in one sparse product, instead of the rows gathered and
-    multiplied once per owner (:meth:`_Pruned.exact`).
-
-    A row's score for a query is its row's weights × the query vector, added along the row in its order: scipy's
-    ``csr_matmat`` adds, per (row, query), the same products in the same order (it skips the terms the query does
-    not ask, where ``csr_matvec`` adds a zero, which leaves a sum as it is), so the same bits;
-    ``tests/matching/test_batch_bm25_pruned.py`` holds :meth:`scores` given :meth:`shared_exact`'s columns to
-    :meth:`scores` without them on random indexes.
-    """
-
-    def shared_exact(self, reach: np.ndarray, queries: list[np.ndarray]) -> np.ndarray | None:
-        """The exact BM25 (the index's precision) of each query of ``queries`` at the rows ``reach`` (ascending, each
-        once): a column per query; None where the pruned reading does not apply (then :meth:`scores` decides)."""
-        pruned = self._pruned
-        if pruned is None or self._scores is None or not len(reach) or not queries:
-            return None
-        at, owner, values = [], [], []
-        for position, asked in enumerate(queries):
-            terms = np.asarray(asked)
-            if len(terms) > 1 and not bool((terms[1:] > terms[:-1]).all()):
-                continue  # the full scatter's way (:meth:`_Pruned.read`): this column is not read
-            present = terms[pruned.lengths[terms] > 0]
-            at.append(np.searchsorted(pruned.held, present))
-            owner.append(np.full(len(present), position))
-            values.append(pruned.idf[present])
-        if not at:
-            return None
-        kind = pruned.query.dtype
-        asked_by = sparse.csr_matrix(
-            (np.concatenate(values).astype(kind), (np.concatenate(at), np.concatenate(owner))),
-            shape=(len(pruned.held), len(queries)),
-        )
-        return (pruned.gathered(reach) @ asked_by).toarray()

@@ -133,13 +133,19 @@ def _products(matrix, rows: np.ndarray, *vectors: np.ndarray) -> list[np.ndarray
 
 
 def fit_features_for_vacancy(
-    clients: ClientArrays, c_rows: np.ndarray, vacancies: VacancyArrays, v_row: int
+    clients: ClientArrays,
+    c_rows: np.ndarray,
+    vacancies: VacancyArrays,
+    v_row: int,
+    selected: tuple[sparse.csr_matrix, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """:func:`fit_features` of ``c_rows`` against one vacancy, the same values and types, as matrix-vector products.
 
     The competences the vacancy asks are one dense vector (a few hundred codes), the client side's
     indicators are kept once per change of the arrays (:attr:`ClientArrays.has_competences`), and
     experience and the wished occupation are read from the occupation's column: no pair matrices.
+    ``selected``: ``(has, at)``, those indicators' rows at rows that hold ``c_rows`` (the nightly batch selects them
+    once per place, :meth:`matching.batch_steps.PlaceReach.selected`) and ``c_rows``' positions among them.
     """
     # codes past the client side's width (added by a later vacancy) are held by no client: they match nobody
     width = clients.has_competences.shape[1]
@@ -148,7 +154,8 @@ def fit_features_for_vacancy(
     n, column = len(c_rows), int(vacancies.occupation[v_row])
     experience = _column_values(clients.experience_by_occupation, column, c_rows)
     wishes = _column_values(clients.wished_by_occupation, column, c_rows)
-    required_matched, optional_matched = _products(clients.has_competences, c_rows, required[:width], optional[:width])
+    has, at = (clients.has_competences, c_rows) if selected is None else selected
+    required_matched, optional_matched = _products(has, at, required[:width], optional[:width])
     return {
         "required_total": np.full(n, vacancies.required_totals[v_row], np.float32),
         "required_matched": required_matched,
@@ -160,12 +167,20 @@ def fit_features_for_vacancy(
 
 
 def fit_features_for_client(
-    clients: ClientArrays, c_row: int, vacancies: VacancyArrays, v_rows: np.ndarray
+    clients: ClientArrays,
+    c_row: int,
+    vacancies: VacancyArrays,
+    v_rows: np.ndarray,
+    selected: tuple[sparse.csr_matrix, sparse.csr_matrix, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """:func:`fit_features` of one client against ``v_rows``, the same values and types: the client's
-    competences, experience and wishes are dense vectors over the codes, gathered per vacancy."""
+    competences, experience and wishes are dense vectors over the codes, gathered per vacancy. ``selected``:
+    ``(required, optional, at)``, the vacancy side's rows at rows that hold ``v_rows`` (the nightly batch selects them
+    once per place and limit, :meth:`matching.batch_steps.PlaceReach.selected`) and ``v_rows``' positions among them
+    (sums of 0/1 in float32: exact, whichever rows a product runs over)."""
     width = vacancies.required.shape[1]
     has = np.sign(_widened_row(clients.competences, c_row, width))[:width]  # past the width: asked by no vacancy
+    required, optional, at = (vacancies.required, vacancies.optional, v_rows) if selected is None else selected
     occupation = vacancies.occupation[v_rows]
     has_occupation = occupation >= 0
     columns = np.where(has_occupation, occupation, 0)
@@ -174,9 +189,9 @@ def fit_features_for_client(
     wishes = _widened_row(clients.wished_occupations, c_row, enough)[columns]
     return {
         "required_total": vacancies.required_totals[v_rows],
-        "required_matched": _products(vacancies.required, v_rows, has)[0],
+        "required_matched": _products(required, at, has)[0],
         "optional_total": vacancies.optional_totals[v_rows],
-        "optional_matched": _products(vacancies.optional, v_rows, has)[0],
+        "optional_matched": _products(optional, at, has)[0],
         "experience_years": experience * has_occupation,
         "wishes_occupation": (wishes * has_occupation) > 0,
     }

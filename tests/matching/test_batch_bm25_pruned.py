@@ -16,7 +16,9 @@ import numpy as np
 import pytest
 from scipy import sparse
 
+from matching import batch_bm25
 from matching import lexical as lexical_module
+from matching.batch_bm25 import SharedBm25
 from matching.lexical import LexicalIndex
 
 
@@ -159,13 +161,13 @@ def test_the_pruned_reading_is_made_once_per_weights_and_not_for_unordered_colum
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_bm25_shared_by_the_owners_at_one_place_is_each_owners_own_bit_for_bit(seed: int) -> None:
-    """:class:`matching.lexical.SharedBm25`: every query's exact scores at the place's rows in one product, each owner
-    then reading its own rows (a subset of the place's) from them: the same bits as :meth:`Bm25Buffer.scores`,
+    """:class:`matching.batch_bm25.SharedBm25`: every query's exact scores at the place's rows in one product, each
+    owner then reading its own rows (a subset of the place's) from them: the same bits as :meth:`Bm25Buffer.scores`,
     also for the queries that go the full scatter's way (unordered, repeated, unknown and no terms)."""
     rng = np.random.default_rng(seed)
     lexical, ids = _index(rng, int(rng.integers(800, 3000)), int(rng.integers(200, 3000)))
     queries = _queries(rng, lexical, ids, 40)
-    own, shared = lexical_module.Bm25Buffer(lexical, ids), lexical_module.SharedBm25(lexical, ids)
+    own, shared = lexical_module.Bm25Buffer(lexical, ids), SharedBm25(lexical, ids)
     read, compared = 0, 0
     for reach in (np.sort(rng.choice(len(ids), len(ids) // 6, replace=False)), np.arange(len(ids) // 9)):
         columns = shared.shared_exact(reach, queries)
@@ -181,3 +183,60 @@ def test_bm25_shared_by_the_owners_at_one_place_is_each_owners_own_bit_for_bit(s
     assert shared.shared_exact(np.arange(5), []) is None and shared.shared_exact(np.arange(0), queries) is None
     near, best = shared.scores(queries[0], np.arange(7), (np.arange(7), None))  # nothing shared: its own way
     assert np.array_equal(near, own.scores(queries[0], np.arange(7))[0])
+
+
+def test_each_terms_top_record_holds_its_largest_weight() -> None:
+    rng = np.random.default_rng(12)
+    lexical, ids = _index(rng, 1400, 500)
+    shared = SharedBm25(lexical, ids)  # the batch's: the tops made once per reading of the weights
+    pruned, weights, tops = shared._pruned, lexical._weights, shared._tops
+    assert pruned is not None and weights is not None and tops is not None
+    by_term = weights.tocsc()
+    for term in pruned.held.tolist():
+        column = by_term[:, term].toarray().ravel()
+        assert column[tops[term]] == column.max() == pruned.highest[term]
+    assert SharedBm25(lexical, ids)._tops is tops
+    live = lexical_module.Bm25Buffer(lexical, ids)
+    assert live._pruned is pruned and live._tops is None  # the live search's: the same reading, no tops
+
+
+@pytest.mark.parametrize("probes", [True, False])
+@pytest.mark.parametrize(("split", "share"), [(0.4, 1 / 8), (1.0, 1.0), (0.0, 1.0), (2.0, 1.0)])
+def test_maxscore_from_the_places_best_keeps_the_bits_and_reads_fewer_columns(
+    monkeypatch: pytest.MonkeyPatch, probes: bool, split: float, share: float
+) -> None:
+    """The batch's MaxScore starts from the best exact score at every row in reach of the place (and each asked
+    term's top record): the same rows' bits and the same best as the full scatter, with fewer columns added over
+    every record than from the eligible rows' best alone."""
+    monkeypatch.setattr(lexical_module, "SPLIT", split)
+    monkeypatch.setattr(lexical_module, "CANDIDATE_SHARE", share)
+    monkeypatch.setattr(lexical_module, "ESSENTIAL_SHARE", 1.0)
+    monkeypatch.setattr(batch_bm25, "TOP_PROBES", probes)
+    rng = np.random.default_rng(21)
+    lexical, ids = _index(rng, 2500, 800)
+    queries = _queries(rng, lexical, ids, 40)
+    shared = SharedBm25(lexical, ids)
+    added = {"place": 0, "eligible": 0}
+    add = lexical.add_term_columns
+    way = "place"
+
+    def counted(terms: np.ndarray, scores: np.ndarray, column: np.ndarray) -> None:
+        added[way] += len(terms)
+        add(terms, scores, column)
+
+    monkeypatch.setattr(lexical, "add_term_columns", counted)
+    for reach in (np.sort(rng.choice(len(ids), len(ids) // 9, replace=False)), np.arange(len(ids) // 10)):
+        columns = shared.shared_exact(reach, queries)
+        assert columns is not None
+        for at, terms in enumerate(queries):
+            every = lexical.scores_by_term(terms, ids)
+            for rows in (reach, reach[: len(reach) // 5], reach[::7], reach[:0]):
+                way = "place"
+                near, best = shared.scores(terms, rows, (reach, columns[:, at]))
+                assert near.dtype == np.float32 and np.array_equal(near.view(np.uint32), every[rows].view(np.uint32))
+                assert best == float(every.max())
+                way = "eligible"  # the eligible rows' own exact scores alone as the place's
+                assert shared.scores(terms, rows, (rows, columns[np.searchsorted(reach, rows), at]))[1] == best
+    assert added["place"] <= added["eligible"]
+    if split > 0:  # 0: every term essential from any start
+        assert added["place"] < added["eligible"]

@@ -18,7 +18,7 @@ import pytest
 from sqlmodel import Session, select
 
 from api.services import schema
-from matching import batch_steps, hard_filters
+from matching import batch_steps, hard_filters, scoring
 from matching.batch_rank import NightlyRanking, RankedList
 from matching.disclosure import EVERYONE, OUTSIDER
 from matching.domain import Client, Vacancy
@@ -111,6 +111,39 @@ def test_owners_at_one_place_share_its_reach_and_step_one_stays_the_same(matcher
     assert len(set(zip(clients.lat.tolist(), clients.lon.tolist(), strict=True))) < len(clients.ids)
     first = places.candidates(clients, vacancies, 0)
     assert places.candidates(clients, vacancies, 0) is first  # computed once, then read
+    assert len(places._selected) == len(places)  # the fit features' sparse rows: selected once per reach
+    (has,) = places.selected(first[0], clients.has_competences)
+    assert places.selected(first[0], clients.has_competences)[0] is has
+
+
+@pytest.mark.parametrize("share", [0.1, 0.5, 1.0])
+def test_fit_features_from_rows_selected_once_per_place_are_the_same(matcher: Matcher, share: float) -> None:
+    """The competence counts read from a reach's rows selected once (at positions among them) are the live search's:
+    the same values and types, when a product runs over every selected row (most of them eligible) and when over the
+    eligible ones selected again (fewer than a quarter)."""
+    clients, vacancies = matcher.index.arrays()
+    places, rng, compared = batch_steps.PlaceReach(), np.random.default_rng(7), 0
+    for v_row in range(len(vacancies.ids)):
+        rows = places.candidates(clients, vacancies, v_row)[0]
+        at = np.sort(rng.choice(len(rows), int(share * len(rows)), replace=False))
+        selected = (places.selected(rows, clients.has_competences)[0], at)
+        found = scoring.fit_features_for_vacancy(clients, rows[at], vacancies, v_row, selected)
+        _same_fit(found, scoring.fit_features_for_vacancy(clients, rows[at], vacancies, v_row))
+        compared += int(np.count_nonzero(found["required_matched"]))
+    for c_row in range(len(clients.ids)):
+        rows = places.vacancies(clients, c_row, vacancies)[0]
+        at = np.sort(rng.choice(len(rows), int(share * len(rows)), replace=False))
+        selected = (*places.selected(rows, vacancies.required, vacancies.optional), at)
+        found = scoring.fit_features_for_client(clients, c_row, vacancies, rows[at], selected)  # type: ignore[arg-type]
+        _same_fit(found, scoring.fit_features_for_client(clients, c_row, vacancies, rows[at]))
+        compared += int(np.count_nonzero(found["required_matched"]))
+    assert compared > 50  # counts that are not all zero
+
+
+def _same_fit(found: dict[str, np.ndarray], live: dict[str, np.ndarray]) -> None:
+    assert list(found) == list(live)
+    for name, values in found.items():
+        assert values.dtype == live[name].dtype and np.array_equal(values, live[name]), name
 
 
 def test_a_places_vacancies_found_once_at_its_widest_limit_are_each_clients_own(matcher: Matcher) -> None:
