@@ -42,7 +42,7 @@ from matching.index_sync import IndexSync, Side
 from matching.lexical import Bm25Buffer
 from matching.lookup import find_client, find_vacancy
 from matching.pipeline import Pool
-from matching.ranker import WEIGHTED, LearnedRanker, RankerError, SharedContributions, load_ranker
+from matching.ranker import WEIGHTED, LearnedRanker, RankerError, load_ranker
 from matching.results import CandidateList, CandidateResult, NotShown, VacancyList, VacancyResult
 from matching.settings import RetrievalSettings, Settings
 from matching.side_state import SideState
@@ -509,8 +509,8 @@ class _CandidateRanking:
             exposed = pipeline.Exposure(before, clients.trede[pool.rows], strength, average, floor, self.amortised)
         self.order = order = pipeline.order(score, top, exposed)
         shown_pairs = pairs[order] if pairs is not None else self._pairs(order)
-        if ranker is not None:  # the shown rows' SHAP values (C, no GIL) on a thread while the rows are read,
-            pending = SharedContributions(ranker, shown_pairs, self.matcher.contributing)  # then on both
+        if ranker is not None:  # the shown rows' SHAP values (C, no GIL) on a thread while the rows are read
+            pending = self.matcher.contributing.submit(ranker.contributions, shown_pairs, 1)
             contributions = lambda: annotate.grouped_contributions(pending.result())  # noqa: E731
         else:
             weighted = annotate.weighted_contributions(pool.signals, weights, order)

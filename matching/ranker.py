@@ -15,8 +15,6 @@ matcher orders by the core's weighted score (:func:`matching.scoring.combine`), 
 from __future__ import annotations
 
 import json
-import threading
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,8 +30,6 @@ SPEC_FILE = "feature_spec.json"
 # SHAP of a shown list with two threads from this many rows each (50 rows: 14.1 -> 7.1 ms on 2 cores; LightGBM
 # splits the rows between threads and computes each row alone: the same bits, tests/matching/test_ranker_threads.py)
 CONTRIB_ROWS_PER_THREAD = 8
-# A search's shown rows are shared out in chunks of this many rows (SharedContributions; 0.3-0.5 ms a row)
-CONTRIB_CHUNK_ROWS = 5
 WEIGHTED = {"name": "baseline:weighted", "version": None, "source": "gewogen score van de kern (matching.scoring)"}
 
 
@@ -85,47 +81,6 @@ class LearnedRanker:
         show (the registry version or the baseline's name says which model it is).
         """
         return {"name": self.name, "version": self.version, **self.extra}
-
-
-class SharedContributions:
-    """:meth:`LearnedRanker.contributions` of ``features`` by two threads, in chunks of ``rows`` rows.
-
-    ``executor``'s thread starts at once and takes chunks from the front while the caller does other work (a
-    search reads its shown rows); :meth:`result` has the caller take what is left from the back instead of
-    waiting, and then waits only for the chunk the helper is on. LightGBM computes each row alone and releases
-    Python's lock: the values are one call's over every row, bit for bit, however the chunks fall
-    (tests/matching/test_ranker_threads.py).
-    """
-
-    def __init__(
-        self, ranker: LearnedRanker, features: np.ndarray, executor: Executor, rows: int = CONTRIB_CHUNK_ROWS
-    ) -> None:
-        self.ranker, self.features = ranker, np.asarray(features, np.float32)
-        self.chunks = [slice(start, start + rows) for start in range(0, len(self.features), rows)]
-        self.parts: list[np.ndarray] = [np.zeros((0, len(FEATURE_NAMES)), np.float64)] * len(self.chunks)
-        self.front, self.back = 0, len(self.chunks) - 1
-        self.taking = threading.Lock()
-        self.helper = executor.submit(self._work, True)
-
-    def _take(self, front: bool) -> int | None:
-        with self.taking:
-            if self.front > self.back:
-                return None
-            at = self.front if front else self.back
-            self.front, self.back = (self.front + 1, self.back) if front else (self.front, self.back - 1)
-            return at
-
-    def _work(self, front: bool) -> None:
-        while (at := self._take(front)) is not None:
-            self.parts[at] = self.ranker.contributions(self.features[self.chunks[at]], threads=1)
-
-    def result(self) -> np.ndarray:
-        """Every row's contributions, shape (n, len(FEATURE_NAMES)), as :meth:`LearnedRanker.contributions`."""
-        self._work(False)
-        self.helper.result()
-        if not self.parts:
-            return np.zeros((0, len(FEATURE_NAMES)), np.float64)
-        return np.concatenate(self.parts)
 
 
 def feature_spec(**trained_on: Any) -> dict[str, Any]:
