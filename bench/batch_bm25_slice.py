@@ -21,15 +21,14 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from bench._result import provenance, write_json
 from bench.batch_match_slice import _pass
 from matching import lexical as lexical_module
 from matching.lexical import Bm25Buffer
@@ -119,11 +118,10 @@ def main() -> None:
         },
         "identical_lists": identical,
         "variants": [{"cpu_s_per_list": mean["pruned"], "prepare_seconds": None}],
-        "git": subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip(),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        **provenance(),
     }
     assert identical, "the pruned reading's lists differ from the full scatter's"
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    write_json(args.out, result)
     print(json.dumps(result, indent=2))  # noqa: T201
 
 

@@ -25,16 +25,15 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from bench._result import provenance, write_json
 from matching import batch_steps
 from matching.settings import Settings
 from training.batch_match import PARTITION_IDS, ListWorker
@@ -156,10 +155,9 @@ def main() -> None:
         "partitions_per_side": args.partitions,
         "rounds": args.rounds,
         "sides": sides,
-        "git": subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip(),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        **provenance(),
     }
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    write_json(args.out, result)
     print(json.dumps(result, indent=2))  # noqa: T201
 
 

@@ -13,16 +13,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 
 import ray
 from sqlmodel import Session, delete
 
 from api.services import schema
+from bench._result import provenance, write_json
 from matching.domain import EmbeddingCache
 from matching.settings import Settings
 from matching.store import make_engine
@@ -87,10 +86,9 @@ def main() -> None:
         "projection_national_hours_dedicated": {
             str(machines): round(NATIONAL_PIECES / (per_machine * machines) / 3600, 2) for machines in (1, 2, 4, 8, 16)
         },
-        "git": subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip(),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        **provenance(),
     }
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    write_json(args.out, result)
     print(json.dumps(result, indent=2))  # noqa: T201
 
 

@@ -25,9 +25,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 
+from bench._result import provenance, write_json
 from matching.settings import Settings
 from matching.store import make_engine
 from training.batch_embed import RaySizing
@@ -110,7 +110,7 @@ def main() -> None:
         store = json.loads(args.store.read_text()) if args.store else None
         result["projection"] = _projection(result["variants"], json.loads(args.slice.read_text()), store)
         result["projection"]["added_by"] = " ".join(["nice -n 10 .venv/bin/python", *sys.argv])
-        args.out.write_text(json.dumps(result, indent=2) + "\n")
+        write_json(args.out, result)
         return
     with tempfile.TemporaryDirectory(prefix="wm-batch-match-") as tmp:
         data = Path(tmp) / "data"
@@ -124,11 +124,10 @@ def main() -> None:
         "source": str(args.source),
         "variants": variants,
         "projection": _projection(variants, json.loads(args.slice.read_text())) if args.slice else None,
-        "git": subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip(),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        **provenance(),
         **({"before": json.loads(args.before.read_text())} if args.before else {}),
     }
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    write_json(args.out, result)
     print(json.dumps(result, indent=2))  # noqa: T201
 
 

@@ -16,13 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
+from bench._result import provenance, write_json
 from matching.matcher import Matcher
 from matching.settings import Settings
 
@@ -75,10 +74,9 @@ def main() -> None:
         },
         "pruned_cheaper_than_plain": int((table[:, 3] < 1).sum()),
         "load_average": os.getloadavg(),
-        "git": subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip(),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        **provenance(),
     }
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    write_json(args.out, result)
     print(json.dumps(result, indent=2))  # noqa: T201
 
 

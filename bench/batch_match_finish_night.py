@@ -18,16 +18,15 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 from sqlmodel import Session, select
 
+from bench._result import provenance, write_json
 from bench.batch_match_store_night import _cpu, _prefill, _sys
 from matching.batch_lists import BatchRun
 from matching.domain import Client, Vacancy, VacancyStatus
@@ -99,10 +98,9 @@ def main() -> None:
         "tonight_rows": args.tonight,
         "finish": spent,
         "load_average": loads,
-        "git": subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip(),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        **provenance(),
     }
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    write_json(args.out, result)
     print(json.dumps(result, indent=2))  # noqa: T201
 
 

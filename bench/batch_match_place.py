@@ -28,13 +28,12 @@ import os
 import pstats
 import random
 import resource
-import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench._result import provenance, write_json
 from matching import batch_bm25
 from matching import lexical as lexical_module
 from matching.batch_lists import KIND_MATCH, SIDES, BatchRun
@@ -244,10 +243,9 @@ def main() -> None:
         "identical_per_way": identical,
         "lists_compared": len(warm),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "git": subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip(),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        **provenance(),
     }
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    write_json(args.out, result)
     print(json.dumps(result, indent=2))  # noqa: T201
 
 

@@ -28,10 +28,8 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +37,7 @@ import numpy as np
 import ray
 from tqdm import tqdm
 
+from bench._result import provenance, write_json
 from matching.batch_lists import BatchRun, Planned
 from training import batch_match
 from training.batch_embed import RaySizing, start_ray
@@ -209,10 +208,9 @@ def main() -> None:
             for k, value in spent.items()
         },
         "load_average": loads,
-        "git": subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip(),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        **provenance(),
     }
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    write_json(args.out, result)
     print(json.dumps(result, indent=2))  # noqa: T201
 
 

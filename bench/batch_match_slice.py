@@ -29,13 +29,12 @@ import json
 import os
 import pstats
 import resource
-import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench._result import provenance, write_json
 from matching.batch_lists import KIND_MATCH, BatchRun
 from matching.settings import Settings
 from matching.store import make_engine
@@ -152,7 +151,7 @@ def main() -> None:
         result = json.loads(args.out.read_text())
         result["driver_prepare"] = _driver_prepare()
         result["variants"][0]["prepare_seconds"] = result["driver_prepare"]["wall_s"]
-        args.out.write_text(json.dumps(result, indent=2) + "\n")
+        write_json(args.out, result)
         return
     started = time.process_time()
     wall = time.perf_counter()
@@ -192,10 +191,9 @@ def main() -> None:
         ],
         "side_by_side": side_by_side,
         "warm_profile_own_s": _largest(profile),
-        "git": subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip(),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        **provenance(),
     }
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    write_json(args.out, result)
     print(json.dumps(result, indent=2))  # noqa: T201
 
 

@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bench._result import provenance, write_json
 from matching.batch_lists import BatchPartition, BatchRun, NachtKandidaat, NachtVacature, Planned
 from matching.domain import Client, Vacancy
 from matching.settings import Settings
@@ -130,13 +130,12 @@ def main() -> None:
             for name, value in spent.items()
         },
         "load_average": os.getloadavg(),
-        "git": subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip(),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        **provenance(),
     }
     result["cpu_ratio_before_over_now"] = round(
         result["per_row"]["before"]["cpu_s"] / result["per_row"]["now"]["cpu_s"], 2
     )
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    write_json(args.out, result)
     print(json.dumps(result, indent=2))  # noqa: T201
 
 

@@ -25,11 +25,9 @@ import json
 import os
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +36,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlmodel import Session, SQLModel
 
+from bench._result import provenance, write_json
 from matching.batch_lists import TABLES, BatchRun, NachtKandidaat, NachtVacature, Planned
 from matching.domain import utcnow
 from matching.store import make_engine
@@ -219,10 +218,9 @@ def main() -> None:
         "finish_deleting_the_night_before": finish,
         "delete_without_where_the_night_before": truncate,
         "load_average": loads,
-        "git": subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip(),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        **provenance(),
     }
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    write_json(args.out, result)
     print(json.dumps(result, indent=2))  # noqa: T201
 
 

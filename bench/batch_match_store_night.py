@@ -21,11 +21,9 @@ import json
 import os
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +32,7 @@ from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bench._result import provenance, write_json
 from matching.batch_lists import BatchRun, Planned, plan
 from matching.domain import Client, Vacancy, VacancyStatus, utcnow
 from matching.store import make_engine
@@ -238,10 +237,9 @@ def main() -> None:
         },
         "finish_deleting_the_night_before": finish,
         "load_average": loads,
-        "git": subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip(),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        **provenance(),
     }
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    write_json(args.out, result)
     print(json.dumps(result, indent=2))  # noqa: T201
 
 

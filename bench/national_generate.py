@@ -17,11 +17,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from bench._result import provenance, write_json
 from tests.postgres import PostgresServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,10 +81,9 @@ def main() -> None:
         **result,
         "load_average_before": load_before,
         "load_average_after": os.getloadavg(),
-        "git": subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip(),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        **provenance(),
     }
-    out.write_text(json.dumps(report, indent=2) + "\n")
+    write_json(out, report)
     print(json.dumps(report, indent=2))  # noqa: T201
 
 
