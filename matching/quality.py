@@ -357,8 +357,6 @@ def missing_fields(client: Client) -> list[str]:
 
 
 def _contradictions(client: Client, signal: Signal) -> None:
-    if _sound(client):  # the common profile: nothing to say, checked without the calls below
-        return
     trede = client.trede if isinstance(client.trede, int) and not isinstance(client.trede, bool) else None
     if trede is None or not 0 <= trede <= 5:
         signal("tegenstrijdig:waarde", f"Ongeldige waarde: trede {client.trede!r} bestaat niet; kies 0 t/m 5.")
@@ -388,66 +386,6 @@ def _contradictions(client: Client, signal: Signal) -> None:
     _competences(client, signal)
     _experience(client, signal)
     _travel_and_times(client, signal)
-
-
-_NUMBERS = (int, float)
-
-
-def _sound(client: Client) -> bool:
-    """True only where :func:`_contradictions` would say nothing, for plain stored values (dicts, lists, ints,
-    floats, strs): every attribute read once, no call per entry. Anything unusual answers False and the full
-    checks decide, so the verdicts are theirs."""
-    trede, route = client.trede, client.route
-    if type(trede) is not int or not 0 <= trede <= 5 or route not in _ROUTES:
-        return False
-    if trede >= Trede.BETAALD_MET_ONDERSTEUNING and route == Route.MEEDOEN:
-        return False
-    taal, level = client.taalniveau, client.opleidingsniveau
-    if (taal and str(taal).upper() not in TAALNIVEAUS) or (level and level not in _OPLEIDINGEN):
-        return False
-    low, high = client.uren_min, client.uren_max
-    if type(low) not in _NUMBERS or type(high) not in _NUMBERS or high <= 0 or low > high or low < 0:
-        return False
-    return _sound_entries(client.competenties, client.werkervaring) and _sound_wishes(client.wensen)
-
-
-def _sound_entries(competences: Any, experience: Any) -> bool:
-    """Every competence and work experience the common, sound entry (see :func:`_competences`)."""
-    if type(competences) is list:
-        for item in competences:
-            if type(item) is not dict:
-                return False
-            code, niveau = item.get("code"), item.get("niveau")
-            if type(code) is not str or not code.strip():
-                return False
-            if niveau is not None and (type(niveau) not in _NUMBERS or not 1 <= niveau <= 3):
-                return False
-    elif competences is not None:
-        return False
-    if type(experience) is list:
-        for item in experience:
-            if type(item) is not dict:
-                return False
-            code, years = item.get("beroepCode"), item.get("jaren")
-            if type(code) is not str or not code.strip():
-                return False
-            if years is not None and (type(years) not in _NUMBERS or not 0 <= years <= MAX_YEARS):
-                return False
-    elif experience is not None:
-        return False
-    return True
-
-
-def _sound_wishes(wensen: Any) -> bool:
-    """No travel limit at or below zero, and too few excluded working times to exclude them all."""
-    if type(wensen) is not dict:
-        return wensen is None
-    for camel, snake in (("maxReisafstandKm", "max_reisafstand_km"), ("maxReistijdMin", "max_reistijd_min")):
-        value = wensen.get(camel, wensen.get(snake))
-        if value is not None and (type(value) not in _NUMBERS or value <= 0):
-            return False
-    times = wensen.get("werktijdenUitgesloten", wensen.get("werktijden_uitgesloten"))
-    return times is None or (type(times) is list and len(times) < len(_ALL_TIMES))
 
 
 def _hours(client: Client, signal: Signal) -> None:
