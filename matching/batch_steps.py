@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from matching import hard_filters, scoring
+from matching import hard_filters
 from matching.geo import BUCKET_SLACK_KM, Buckets
 from matching.structured import ClientArrays, VacancyArrays
 
@@ -133,19 +133,11 @@ def candidate_eligible(
 ) -> hard_filters.Eligible:
     """:func:`matching.hard_filters.candidate_eligible`, the same eligible rows, fit features and signals; the
     reach of the vacancy's place from ``places`` (shared with the partition's other owners there), and its clients'
-    competence indicators selected there once (:meth:`PlaceReach.selected`). The rest is
-    :func:`matching.hard_filters.candidates_in_reach`'s, line for line."""
+    competence indicators selected there once (:meth:`PlaceReach.selected`)."""
     places = PlaceReach() if places is None else places
     rows, distance = places.candidates(clients, vacancies, v_row)
-    one = np.array([v_row])
-    hours = scoring.hours_overlap(clients, rows, vacancies, one)
-    times_ok = scoring.times_workable(clients, rows, vacancies, one)
-    keep = (hours >= 0) & times_ok  # nobody's beperkingen shape the list: no client is seen in full
-    eligible = rows[keep]
     (has,) = places.selected(rows, clients.has_competences)
-    fit = scoring.fit_features_for_vacancy(clients, eligible, vacancies, v_row, (has, np.flatnonzero(keep)))
-    near = (distance, hours, times_ok, np.ones(len(rows), bool))
-    return hard_filters.Eligible(eligible, fit, hard_filters._fit_signals(near, keep, fit, clients.max_km[eligible]))
+    return hard_filters.candidates_in_reach(clients, rows, distance, vacancies, v_row, has)
 
 
 def vacancy_eligible(
@@ -153,19 +145,8 @@ def vacancy_eligible(
 ) -> hard_filters.Eligible:
     """:func:`matching.hard_filters.vacancy_eligible`, the same eligible rows, fit features and signals; the
     reach of the client's place and limit from ``places`` (shared with the partition's other owners there), and its
-    vacancies' required and optional competences selected there once (:meth:`PlaceReach.selected`). The rest is
-    :func:`matching.hard_filters.vacancies_in_reach`'s, line for line."""
+    vacancies' required and optional competences selected there once (:meth:`PlaceReach.selected`)."""
     places = PlaceReach() if places is None else places
     rows, distance = places.vacancies(clients, c_row, vacancies)
-    one = np.array([c_row])
-    hours = scoring.hours_overlap(clients, one, vacancies, rows)
-    times_ok = scoring.times_workable(clients, one, vacancies, rows)
-    hard = hard_filters._any_of(vacancies.full_unclosed, np.flatnonzero(clients.full_ernst[:, c_row]), rows)
-    keep = (hours >= 0) & times_ok & ~hard
-    eligible = rows[keep]
     required, optional = places.selected(rows, vacancies.required, vacancies.optional)
-    at = np.flatnonzero(keep)  # the eligible rows' positions in the reach
-    fit = scoring.fit_features_for_client(clients, c_row, vacancies, eligible, (required, optional, at))
-    max_km = np.full(len(eligible), clients.max_km[c_row])
-    near = (distance, hours, times_ok, np.ones(len(rows), bool))
-    return hard_filters.Eligible(eligible, fit, hard_filters._fit_signals(near, keep, fit, max_km))
+    return hard_filters.vacancies_in_reach(clients, c_row, rows, distance, vacancies, (required, optional))

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import sparse
 
 from matching import compatibility, disclosure, scoring
 from matching.compatibility import Status
@@ -333,17 +334,25 @@ def vacancy_eligible(clients: ClientArrays, c_row: int, vacancies: VacancyArrays
 
 
 def vacancies_in_reach(
-    clients: ClientArrays, c_row: int, rows: np.ndarray, distance: np.ndarray, vacancies: VacancyArrays
+    clients: ClientArrays,
+    c_row: int,
+    rows: np.ndarray,
+    distance: np.ndarray,
+    vacancies: VacancyArrays,
+    competences: tuple[sparse.csr_matrix, sparse.csr_matrix] | None = None,
 ) -> Eligible:
     """Step 1's rest for a client, given the open vacancies within its reach (``rows``, ``distance``): hours,
-    times and beperkingen, the eligible rows, their fit features and structured signals."""
+    times and beperkingen, the eligible rows, their fit features and structured signals. ``competences``: the
+    vacancies' required and optional competences already selected at ``rows`` (the nightly batch selects them once
+    per place, :meth:`matching.batch_steps.PlaceReach.selected`)."""
     one = np.array([c_row])
     hours = scoring.hours_overlap(clients, one, vacancies, rows)
     times_ok = scoring.times_workable(clients, one, vacancies, rows)
     hard = _any_of(vacancies.full_unclosed, np.flatnonzero(clients.full_ernst[:, c_row]), rows)
     keep = (hours >= 0) & times_ok & ~hard
     eligible = rows[keep]
-    fit = scoring.fit_features_for_client(clients, c_row, vacancies, eligible)
+    selected = None if competences is None else (*competences, np.flatnonzero(keep))
+    fit = scoring.fit_features_for_client(clients, c_row, vacancies, eligible, selected)
     within = np.ones(len(rows), bool)
     max_km = np.full(len(eligible), clients.max_km[c_row])
     structured = _fit_signals((distance, hours, times_ok, within), keep, fit, max_km)
@@ -481,16 +490,24 @@ def excluded_counts(features: scoring.PairFeatures, open_: np.ndarray, counted: 
 
 
 def candidates_in_reach(
-    clients: ClientArrays, rows: np.ndarray, distance: np.ndarray, vacancies: VacancyArrays, v_row: int
+    clients: ClientArrays,
+    rows: np.ndarray,
+    distance: np.ndarray,
+    vacancies: VacancyArrays,
+    v_row: int,
+    competences: sparse.csr_matrix | None = None,
 ) -> Eligible:
     """Step 1's rest for a vacancy, given the clients within their own reach (``rows``, ``distance``):
-    hours and times, the eligible rows, their fit features and structured signals."""
+    hours and times, the eligible rows, their fit features and structured signals. ``competences``: the clients'
+    competence indicators already selected at ``rows`` (the nightly batch selects them once per place,
+    :meth:`matching.batch_steps.PlaceReach.selected`)."""
     one = np.array([v_row])
     hours = scoring.hours_overlap(clients, rows, vacancies, one)
     times_ok = scoring.times_workable(clients, rows, vacancies, one)
     keep = (hours >= 0) & times_ok  # nobody's beperkingen shape the list: no client is seen in full
     eligible = rows[keep]
-    fit = scoring.fit_features_for_vacancy(clients, eligible, vacancies, v_row)
+    selected = None if competences is None else (competences, np.flatnonzero(keep))
+    fit = scoring.fit_features_for_vacancy(clients, eligible, vacancies, v_row, selected)
     within = np.ones(len(rows), bool)
     structured = _fit_signals((distance, hours, times_ok, within), keep, fit, clients.max_km[eligible])
     return Eligible(eligible, fit, structured)
