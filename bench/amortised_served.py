@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import pickle
 import sys
 import time
@@ -52,6 +51,7 @@ import numpy as np
 
 import bench.ranker_variants_history as hist
 import bench.ranker_variants_notes as notes
+from bench._result import load_average
 from bench.fresh_ranker_served import AUDITED, CHALLENGER, PICK, SHIPPED, fit_models
 from bench.ranker_variants_own_history import histories_of
 from matching.exposure import DEFAULT_FLOOR, DEFAULT_STRENGTH, LIST_SIZE, MERIT_SHARE
@@ -89,10 +89,6 @@ RULE = (
     "(its history columns of one kind only); its validation setting is chosen by the same rule and committed "
     "before its own held-out run, which re-runs the shipped ranker only for the targets."
 )
-
-
-def load() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
 
 
 def prepare(data_dir: Path, stage: str) -> dict[str, Any]:
@@ -304,7 +300,7 @@ def main() -> None:
     result: dict[str, Any] = {
         "command": "nice -n 15 .venv/bin/python -m bench.amortised_served " + " ".join(sys.argv[1:]),
         "rule": RULE,
-        "loadavgAtStart": load(),
+        "loadavgAtStart": load_average(),
     }
     prepared = cached(args)
     result["params"] = prepared["params"]
@@ -337,7 +333,7 @@ def main() -> None:
         settings = {n: {k: r["chosen"][k] for k in keys} for n, r in validation["rankers"].items()}
         result["heldOut"] = held_out(prepared, settings)
     result["seconds"] = round(time.perf_counter() - start)
-    result["loadavgAtEnd"] = load()
+    result["loadavgAtEnd"] = load_average()
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
 

@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import pickle
 import time
 from datetime import datetime
@@ -59,6 +58,7 @@ from typing import Any
 import numpy as np
 
 from api.services.voorstellen import training_labels
+from bench._result import load_average
 from matching.exposure_amortised import SERVED, SERVING_GROUPS
 from matching.floor_state import HALF_LIFE_DAYS
 from matching.matcher import Matcher
@@ -102,10 +102,6 @@ RULE = (
     "passes, SERVED stays as it is; the grid and the closest setting (fewest failing groups, counting a cost over 5 % "
     "as one, then the highest lowest ratio, then the lowest cost) are reported."
 )
-
-
-def load() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
 
 
 def passing(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -219,7 +215,7 @@ def sweep(prepared: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | No
         )
         points = [{k: v for k, v in p.items() if k != "platt"} for p in points]
         chosen = chosen_of(points)
-        tiers[tier] = {"points": points, "passing": len(passing(points)), "chosen": chosen, "loadavg": load()}
+        tiers[tier] = {"points": points, "passing": len(passing(points)), "chosen": chosen, "loadavg": load_average()}
         shown = ("target", "slack", "maxSwaps", "groups", "topK", "ndcg@10Cost", "lowest", "groupsBelow", "passes")
         print(tier, len(passing(points)), "passing;", {k: chosen.get(k) for k in shown}, flush=True)
         if chosen["passes"]:
@@ -245,9 +241,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--cache", type=Path, help="keep the fitted model's pools and scores here (a pickle)")
     args = parser.parse_args()
-    began, loads = time.time(), [load()]
+    began, loads = time.time(), [load_average()]
     prepared = cached(args.data_dir, args.cache)
-    loads.append(load())
+    loads.append(load_average())
     out: dict[str, Any] = {
         "command": "flock /tmp/quiet.gate true && flock -s /tmp/quiet.lock nice -n 12 .venv/bin/python -m "
         "bench.amortised_served_validation --data-dir <copy: db upgrade, simulate outcomes --years 3> --out FILE",
@@ -266,7 +262,7 @@ def main() -> None:
     if chosen is not None:
         audits["chosen"] = audited(prepared, out["chosen"])
         audits["chosen"]["sameAsScreen"] = same_as_screen(audits["chosen"], chosen)
-    loads.append(load())
+    loads.append(load_average())
     out |= {"audits": audits, "loadavg": loads, "seconds": round(time.time() - began)}
     args.out.write_text(json.dumps(out, indent=1, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
 

@@ -48,7 +48,8 @@ import numpy as np
 import bench.ranker_variants_history as hist
 import bench.ranker_variants_notes as notes
 import bench.ranker_variants_objective as objective
-from bench.ranker_variants_own_history import histories_of, load
+from bench._result import load_average
+from bench.ranker_variants_own_history import histories_of
 from matching.exposure import DEFAULT_FLOOR, DEFAULT_STRENGTH, MERIT_SHARE
 from matching.features import FEATURE_NAMES
 from matching.matcher import Matcher
@@ -371,7 +372,7 @@ def main() -> None:
     result: dict[str, Any] = {
         "command": "nice -n 10 .venv/bin/python -m bench.fresh_ranker_served " + " ".join(sys.argv[1:]),
         "rule": RULE,
-        "loadavgAtStart": load(),
+        "loadavgAtStart": load_average(),
     }
 
     def save() -> None:
@@ -392,7 +393,7 @@ def main() -> None:
         "passed": passed,
         "seconds": round(time.perf_counter() - start),
     }
-    result["loadavgAfterValidation"] = load()
+    result["loadavgAfterValidation"] = load_average()
     save()
     print("chosen:", chosen, setting["meritShare"], setting["floor"], "passed:", passed, flush=True)
     if args.validation_only:
@@ -403,7 +404,7 @@ def main() -> None:
         "goal": goal(result["heldOut"]["models"][chosen]),
         "seconds": round(time.perf_counter() - start),
     }
-    result["loadavgAfterHeldOut"] = load()
+    result["loadavgAfterHeldOut"] = load_average()
     save()
 
 

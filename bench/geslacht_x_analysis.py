@@ -53,6 +53,7 @@ from unittest import mock
 import numpy as np
 
 import bench.amortised_served_validation as validation
+from bench._result import load_average
 from bench.geslacht_x_probe import generator_fields
 from matching.exposure_amortised import SERVED
 from training.exposure_eval import _amortised_replay, _groups_in_time_order, replay
@@ -325,10 +326,6 @@ def simulator(prepared: dict[str, Any], data_dir: Path) -> dict[str, Any]:
     return {"meritRowLabels": labels, "meritClientFactors": factors, "generatorFields": generator_fields()}
 
 
-def load() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", type=Path, required=True)
@@ -336,9 +333,9 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, help="keep the fitted model, pools and scores here (a pickle)")
     parser.add_argument("--draws", type=int, default=DRAWS)
     args = parser.parse_args()
-    began, loads = time.time(), [load()]
+    began, loads = time.time(), [load_average()]
     prepared = prepare_with_model(args.data_dir, args.cache)
-    loads.append(load())
+    loads.append(load_average())
     rng = np.random.default_rng(33)
     top = tops(prepared)
     clients = per_client(prepared, top)
@@ -354,7 +351,7 @@ def main() -> None:
         "shap": shap(prepared, rng, args.draws),
         "simulator": simulator(prepared, args.data_dir),
     }
-    loads.append(load())
+    loads.append(load_average())
     out |= {"loadavg": loads, "seconds": round(time.time() - began)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=1, ensure_ascii=False, default=str) + "\n", encoding="utf-8")

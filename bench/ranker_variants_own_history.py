@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -38,6 +37,7 @@ import numpy as np
 import bench.ranker_variants_history as hist
 import bench.ranker_variants_notes as notes
 import bench.ranker_variants_objective as objective
+from bench._result import load_average
 from matching.matcher import Matcher
 from matching.settings import Settings
 from training import client_history, rankers
@@ -45,10 +45,6 @@ from training.client_history import History
 from training.metrics import per_group
 
 REFERENCES = ["challenger (25 features)", "+ notes column", hist.CHOSEN_BEFORE]
-
-
-def load() -> list[float]:
-    return [round(value, 2) for value in os.getloadavg()]
 
 
 def histories_of(matcher: Matcher) -> dict[str, tuple[History, np.ndarray]]:
@@ -172,7 +168,7 @@ def main() -> None:
         "prior": client_history.PRIOR,
         "steps": {key: described(h) for key, (h, _) in histories.items()},
         "voorstellen": int(len(histories["all"][0].proposal_client)),
-        "loadavgAtStart": load(),
+        "loadavgAtStart": load_average(),
     }
 
     def save() -> None:
@@ -185,7 +181,7 @@ def main() -> None:
     result["tuning"] = own_stage(matcher, world, text, histories, inner, world.val_pool, names, settings)
     chosen, fair = hist.choose_own(result["tuning"]["variants"], result["tuning"][SHIPPED_KEY])
     result["tuning"] |= {"chosen": chosen, "chosenMeetsFairness": fair, "seconds": round(time.perf_counter() - start)}
-    result["loadavgAfterTuning"] = load()
+    result["loadavgAfterTuning"] = load_average()
     save()
     print("chosen:", chosen, "fair:", fair, flush=True)
     if args.tuning_only:
@@ -194,7 +190,7 @@ def main() -> None:
     result["heldOut"] = own_stage(matcher, world, text, histories, train, world.test_pool, names, settings)
     result["heldOut"] |= {"variant": chosen, "goal": goal(result["heldOut"]["variants"][chosen])}
     result["heldOut"]["seconds"] = round(time.perf_counter() - start)
-    result["loadavgAfterHeldOut"] = load()
+    result["loadavgAfterHeldOut"] = load_average()
     save()
     print(json.dumps({n: result["heldOut"]["variants"][n]["oracleShare"] for n in names}), flush=True)
 
