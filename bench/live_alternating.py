@@ -1,21 +1,26 @@
 """The live searches at national size under two variants of the code, alternating per query in one process.
 
 Shared by the benches that compare a change to the live search (``bench/live_listing.py``,
-``bench/live_bm25_shap.py``): each passes ``variant(new)``, which switches the code to the new (``True``) or
-the old variant. Per query each variant runs once, the first of the two alternating; every list (candidates
-within reach, heleBestand, a client's vacancies, top 50) is asserted the same JSON both ways. Per-search
-milliseconds, their percentiles, how often the new variant was faster and the load average are printed as
-JSON. ``WERKMATCH_DATA_DIR`` is a copy of the demo world whose ``bench-400000`` is the national one.
+``bench/live_explained.py``, ``bench/live_tree_shap.py``): each passes ``variant(new)``, which switches the code
+to the new (``True``) or the old variant (:func:`at_commit` loads a module as it was at a commit). Per query
+each variant runs once, the first of the two alternating; every list (candidates within reach, heleBestand, a
+client's vacancies, top 50) is asserted the same JSON both ways. Per-search milliseconds, their percentiles, how
+often the new variant was faster and the load average are printed as JSON. ``WERKMATCH_DATA_DIR`` is a copy of
+the demo world whose ``bench-400000`` is the national one.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from types import ModuleType
 
 import numpy as np
 from sqlmodel import Session, select
@@ -26,6 +31,22 @@ from matching.hard_filters import CandidateFilters
 from training.benchmark import prepare_scale_data
 
 WARM_UP = 5  # queries per kind and variant before the timings: arrays, the weights by record, query vectors
+
+
+def at_commit(module: ModuleType, commit: str) -> ModuleType:
+    """``module`` as it was at ``commit``, loaded under a name of its own (the current one stays)."""
+    path = module.__name__.replace(".", "/") + ".py"
+    repo = os.environ.get("WERKMATCH_BEFORE_REPO", ".")  # a copy of the tree to run elsewhere names the checkout
+    show = ["git", "-C", repo, "show", f"{commit}:{path}"]
+    source = subprocess.run(show, check=True, capture_output=True, text=True).stdout
+    name = f"{module.__name__}_before"
+    spec = importlib.util.spec_from_loader(name, loader=None)
+    assert spec is not None
+    old = importlib.util.module_from_spec(spec)
+    old.__file__ = module.__file__
+    sys.modules[name] = old  # dataclasses and typing look their module up by name
+    exec(compile(source, f"{commit}:{path}", "exec"), old.__dict__)  # noqa: S102 - our own code at a commit
+    return old
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:

@@ -17,32 +17,17 @@ vacancies) is asserted the same JSON both ways (:mod:`bench.live_alternating`).
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import subprocess
-import sys
 from types import ModuleType
 
-from bench.live_alternating import compare
+from bench.live_alternating import at_commit, compare
 from matching import annotate, matcher, quality
 
 BEFORE = os.environ.get("WERKMATCH_BEFORE", "0a58d9e")
 
 
-def before(module: ModuleType, commit: str = BEFORE) -> ModuleType:
-    """``module`` as it was at ``commit``, loaded under a name of its own (the current one stays)."""
-    path = module.__name__.replace(".", "/") + ".py"
-    repo = os.environ.get("WERKMATCH_BEFORE_REPO", ".")  # a copy of the tree to run elsewhere names the checkout
-    show = ["git", "-C", repo, "show", f"{commit}:{path}"]
-    source = subprocess.run(show, check=True, capture_output=True, text=True).stdout
-    name = f"{module.__name__}_before"
-    spec = importlib.util.spec_from_loader(name, loader=None)
-    assert spec is not None
-    old = importlib.util.module_from_spec(spec)
-    old.__file__ = module.__file__
-    sys.modules[name] = old  # dataclasses and typing look their module up by name
-    exec(compile(source, f"{commit}:{path}", "exec"), old.__dict__)  # noqa: S102 - our own code at a commit
-    return old
+def before(module: ModuleType) -> ModuleType:
+    return at_commit(module, BEFORE)
 
 
 OLD_QUALITY, OLD_ANNOTATE, OLD_MATCHER = before(quality), before(annotate), before(matcher)

@@ -10,8 +10,7 @@ beperkingen of a client outside the viewer's caseload shape nothing and their ka
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -85,9 +84,6 @@ class Matcher:
         # Step 1 skips the costly work on records out of reach (hard_filters.candidate_reach);
         # False: the plain pass over every record, for the benchmark's before/after and the equality test.
         self.prefilter = True
-        # The shown rows' SHAP values are computed here while the search reads their records (_CandidateRanking);
-        # its one thread waits idle and ends with the matcher (the executor's weak reference).
-        self.contributing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bijdragen")
 
     # ------------------------------------------------------------------ the indexes (matching.index_sync)
     @property
@@ -509,12 +505,10 @@ class _CandidateRanking:
             exposed = pipeline.Exposure(before, clients.trede[pool.rows], strength, average, floor, self.amortised)
         self.order = order = pipeline.order(score, top, exposed)
         shown_pairs = pairs[order] if pairs is not None else self._pairs(order)
-        if ranker is not None:  # the shown rows' SHAP values (C, no GIL) on a thread while the rows are read
-            pending = self.matcher.contributing.submit(ranker.contributions, shown_pairs, 1)
-            contributions = lambda: annotate.grouped_contributions(pending.result())  # noqa: E731
+        if ranker is not None:  # the shown rows' SHAP values
+            contributions = annotate.grouped_contributions(ranker.contributions(shown_pairs))
         else:
-            weighted = annotate.weighted_contributions(pool.signals, weights, order)
-            contributions = lambda: weighted  # noqa: E731
+            contributions = annotate.weighted_contributions(pool.signals, weights, order)
         results = self._explained(score, shown_pairs, contributions)
         if self.amortised is not None and self.amortised.plan is not None:
             entered = set(self.amortised.plan.entered.tolist())
@@ -531,11 +525,10 @@ class _CandidateRanking:
         return floor_state.served_floor(self.session, described, ranker.spec, score, pool, self.vacancy.id, top)  # type: ignore[arg-type]
 
     def _explained(
-        self, score: np.ndarray, shown_pairs: np.ndarray, contributions: Callable[[], list[dict[str, float]]]
+        self, score: np.ndarray, shown_pairs: np.ndarray, grouped: list[dict[str, float]]
     ) -> list[CandidateResult]:
-        """The shown clients' results. Their rows, data quality, kansen and near misses are made before
-        ``contributions()`` is awaited; each array is read once for all shown rows (``tolist``: the values
-        ``float`` gives)."""
+        """The shown clients' results, with ``grouped`` the contributions per shown row; each array is read once for
+        all shown rows (``tolist``: the values ``float`` gives)."""
         pool, clients, taxonomy, order = self.pool, self.clients, self.matcher.taxonomy, self.order
         rows = pool.rows[order]
         wanted = clients.ids[rows].tolist()
@@ -552,7 +545,6 @@ class _CandidateRanking:
         modes = [clients.mode[row] for row in rows.tolist()]
         values, scores = shown_pairs.tolist(), score[order].tolist()
         signals = {name: column[order].tolist() for name, column in pool.signals.items()}
-        grouped = contributions()
         results = []
         for at, client in enumerate(listed):
             full, distance = full_view[at], distances[at]

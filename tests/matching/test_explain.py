@@ -9,7 +9,6 @@ import pytest
 from sqlmodel import Session, select
 
 from matching import annotate, development, oversight_state
-from matching.disclosure import EVERYONE, Viewer
 from matching.domain import Client, Vacancy, client_from_input, vacancy_from_input
 from matching.errors import InvalidInputError
 from matching.explain import GROUP_LABELS, PairFacts
@@ -189,33 +188,6 @@ def test_a_stored_row_from_an_older_system_is_ranked_and_flagged_not_fatal(setti
     assert old["status"] == "tegenstrijdig" and any("geen naam" in text for text in old["signalen"])
     assert shown["K-GOED"]["datakwaliteit"]["status"] == "ok"
     assert matcher.search_vacancies("K-OUD", top=3).to_json()["datakwaliteit"]["status"] == "tegenstrijdig"
-
-
-class _OnTheCallersThread:
-    """An executor that runs the call at once on the caller's thread (the order of work before the overlap)."""
-
-    def submit(self, call, *args):
-        from concurrent.futures import Future
-
-        done: Future = Future()
-        done.set_result(call(*args))
-        return done
-
-
-def test_contributions_beside_the_reading_give_the_same_list(world: Matcher, monkeypatch) -> None:
-    """The shown rows' SHAP values on the matcher's own thread while the rows are read: the same list as made
-    one step after the other, for every viewer (kansen and near misses are made before they are awaited)."""
-    viewers = (EVERYONE, Viewer(caseload="consulent-a"), Viewer(caseload="een ander"))  # all, own, outsiders
-
-    def lists() -> list[dict]:
-        return [
-            world.search_candidates(ref, top=10, viewer=v).to_json() for ref in ("V-VCA", "V-TWEE") for v in viewers
-        ]
-
-    beside = lists()
-    monkeypatch.setattr(world, "contributing", _OnTheCallersThread())
-    after = lists()
-    assert beside == after and all(listing["resultaten"] for listing in after)
 
 
 def test_pair_parts_made_before_are_the_parts_made_inside(world: Matcher) -> None:
