@@ -15,7 +15,12 @@ finished night's beside the new one).
 
 Every list row names a client: on PostgreSQL both list tables are under the row-level security of
 migration ``0002`` (visible when the client is, :mod:`matching.tenancy`), and erasing a client
-removes its rows (``ON DELETE CASCADE``).
+removes its rows (``ON DELETE CASCADE``). Both tables are keyed owner first (``client_id, run_id, rank`` and
+``vacancy_id, run_id, rank``, migration ``0010``): erasing a client deletes its client list by the key, and deleting a
+vacancy its candidate list; keyed run first, each cascade scanned the whole table (0.6-2 s at national size). An index
+on the owner beside the run-first key served the cascades as well, but cost 26-32 % more CPU per stored row and 8 %
+more to remove the night before; the owner-first key 3-14 % and nothing, though no index leads with ``run_id`` now
+(``bench/batch_lists_cascade.py``, ``bench/results/national-batch-cascade-s34.json``).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, PrimaryKeyConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from matching import geo
@@ -77,6 +82,7 @@ class NachtKandidaat(SQLModel, table=True):
     """A candidate on a vacancy's nightly list: rank, client, and the scores the live list would show."""
 
     __tablename__ = "nacht_kandidaat"
+    __table_args__ = (PrimaryKeyConstraint("vacancy_id", "run_id", "rank"),)  # owner first: a deleted vacancy's cascade
 
     run_id: int = Field(foreign_key="batch_run.id", primary_key=True, ondelete="CASCADE")
     vacancy_id: int = Field(foreign_key="vacancy.id", primary_key=True, ondelete="CASCADE")
@@ -90,6 +96,7 @@ class NachtVacature(SQLModel, table=True):
     """A vacancy on a client's nightly list of options."""
 
     __tablename__ = "nacht_vacature"
+    __table_args__ = (PrimaryKeyConstraint("client_id", "run_id", "rank"),)  # owner first: the erasure's cascade
 
     run_id: int = Field(foreign_key="batch_run.id", primary_key=True, ondelete="CASCADE")
     client_id: int = Field(foreign_key="client.id", primary_key=True, ondelete="CASCADE")
