@@ -21,7 +21,20 @@ validation pools of the training period, models fitted on its older 80 %, the sa
    trede (the truth's motivatie has mean 0.15 x (trede - 2.5)). It replaces the raw notes column in the
    challenger + notes and in the challenger + notes + own history (session 28's pick).
 
-**Rule (:data:`RULE`), written into this file and committed before the run.**
+**Rule (:data:`RULE`), written into this file and committed before the run** (dd81bbf).
+
+Result (``bench/results/readiness-signals-s34.json``, session 34, validation only, 408 s at load 2.7-5.5). The
+suitable trede 0-1 rows are truly 0.49 trede steps readier than recorded (suitable trede 3-5: 0.02; unsuitable
+trede 0-1: 0.21), so the truth's readiness penalty is -0.38 for them where the recorded trede gives -0.80; that
+hidden excess tells the suitable from the rest within trede 0-1 at ROC AUC 0.64 and no observable signal sees it
+(|r| <= 0.10; the notes column -0.04). Its systematic part is the floor of the ladder (trede 0 cannot be read
+lower) and the +0.25 of a recorded beperking: nothing a feature may read. The notes column reads motivation as
+well at trede 0-1 as at 3-5 (r 0.41 / 0.43); the own history is empty there (AUC 0.516). Within trede 0-1 the
+fresh models order better than the shipped one (AUC 0.83-0.86 against 0.80) but place the group lower (suitable
+rows' pool z 0.29-0.55 against 0.58; the truth 1.29), so their own top 10 % holds trede 0 at 0.0007-0.0021
+against a merit share of 0.0023 (shipped 0.0064). The candidate, the notes column among trede peers, passes
+nothing: 0.662 / 0.673 of the oracle (raw notes 0.672, notes + own history 0.687), served trede 0 0.00 and never
+proposed 0.64 at 5.9 % cost. No candidate passed, so nothing was held out.
 """
 
 from __future__ import annotations
@@ -164,7 +177,7 @@ def stage(
     """Fit the named references and candidates on ``fit``; judge them and the shipped ranker on ``pool``."""
     data, truth = pool
     cols = {key: hist.Columns(h, f, float(data.moments.min())) for key, (h, f) in histories.items()}
-    raw = objective.notes_column(world, text, fit)
+    raw = objective.notes_column(world, text, fit).ravel()
     notes_columns = {"raw": raw, "among trede peers": standardised_within(raw, trede_of_client)}
     groups = hist.groups_of(matcher, data, histories["all"][0])
     weighted = rankers.weighted_baseline(data, settings.retrieval)
