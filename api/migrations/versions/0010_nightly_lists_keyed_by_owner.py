@@ -13,8 +13,9 @@ removal, although it goes by ``run_id``, which no index leads with now (two runs
 ``bench/batch_lists_cascade.py``, ``bench/results/national-batch-cascade-s34.json``). The rows stay as they are.
 
 SQLite cannot change a table's key in place: each list table is copied into one with the new key (every row read and
-written once: not timed at national size; writing the bench's 20 M rows into tables with these indexes took 3-4 min);
-PostgreSQL builds the key's index again (under a lock on the table: upgrade outside the night).
+written once: a night of 20 M rows took 67 CPU s, 68 s wall, at load 1.1, and as long back down;
+``bench/batch_lists_migrate.py``); PostgreSQL builds the key's index again (under a lock on the table: upgrade outside
+the night).
 
 Revision ID: 0010
 Revises: 0009
