@@ -170,6 +170,34 @@ def test_a_client_inserted_with_an_old_timestamp_is_noticed(matcher: Matcher) ->
     assert int(new) in set(matcher.index.arrays()[0].ids.tolist())
 
 
+def test_a_deletion_hidden_by_an_insert_with_an_old_timestamp_is_noticed(matcher: Matcher) -> None:
+    """One client deleted and another inserted with an older timestamp between two searches: the count is as it was,
+    and neither the timestamps nor the count tell; the marks' running total does."""
+    vacancy_id = int(matcher.index.arrays()[1].ids[0])
+    before = shown(matcher, vacancy_id)
+    state = matcher.index.sides["clients"]
+    assert state.watermark is not None
+    gone_id = delete_client(matcher.engine, before[0])
+    new = insert_client(matcher.engine, "K-OUD", updated_at=state.watermark - timedelta(days=30))
+    after = shown(matcher, vacancy_id)
+    assert before[0] not in after
+    held = matcher.index.sides["clients"].digests
+    assert gone_id not in held and new in held
+    assert set(matcher.index.arrays()[0].ids.tolist()) == set(held)
+
+
+def test_the_writers_round_drops_a_deletion_an_insert_made_up_for(matcher: Matcher) -> None:
+    matcher.index._claim()
+    vacancy_id = int(matcher.index.arrays()[1].ids[0])
+    before = shown(matcher, vacancy_id)
+    state = matcher.index.sides["clients"]
+    assert state.watermark is not None
+    gone_id = delete_client(matcher.engine, before[0])
+    insert_client(matcher.engine, "K-OUD", updated_at=state.watermark - timedelta(days=30))
+    assert matcher.index.catch_up_deletions() is True
+    assert gone_id not in matcher.index.sides["clients"].digests
+
+
 def test_the_writers_round_counts_only_a_side_whose_mark_moved(matcher: Matcher) -> None:
     matcher.index._claim()
     shown(matcher, int(matcher.index.arrays()[1].ids[0]))
