@@ -43,7 +43,7 @@ from matching.index import VectorIndex
 from matching.results import IndexInfo
 from matching.settings import Settings
 from matching.side_state import Rendered, SideRead, SideState, TextSource, deleted_ids, read_chunks, read_side
-from matching.store import Mark, change_marks, compact_changes, init_db, make_engine
+from matching.store import Mark, change_marks, compact_changes, deleted_since, init_db, make_engine
 from matching.structured import ClientArrays, RecordArrays, VacancyArrays, Vocabularies
 from matching.taxonomy import load_taxonomy
 from matching.text import (
@@ -208,12 +208,8 @@ class IndexSync:
             with Session(self.engine) as session:
                 marks = change_marks(session)
                 moved = [side for side in SIDES if marks[side] is None or marks[side] != self._marks[side]]
-                counts = {side: self._count(session, side) for side in moved}
-                shrunk = [
-                    side
-                    for side in moved
-                    if counts[side] < self.sides[side].count or self._deleted_since(side, marks[side], counts[side])
-                ]
+                held = {side: (self._marks[side], self.sides[side].count) for side in moved}
+                shrunk = [side for side in moved if deleted_since(*held[side], marks[side], self._count(session, side))]
                 for side in shrunk:
                     self._refresh(session, side, None)  # a full sync of the side: removes stale vectors
             if shrunk:
@@ -493,18 +489,6 @@ class IndexSync:
             else:
                 self._refresh(session, side, ids)
 
-    def _deleted_since(self, side: Side, mark: Mark | None, count: int) -> bool:
-        """Whether rows of ``side`` were deleted since it was last counted, by the marks' running totals.
-
-        The total ``n`` grows by one for every row inserted or deleted (:class:`matching.store.RecordChange`) and the
-        count by inserts minus deletes, so ``(Δn − Δcount) / 2`` rows were deleted: this sees a deletion whose drop in
-        the count an insert made up for. Unknown totals (no mark) say no; the count decides then.
-        """
-        before = self._marks[side]
-        if mark is None or before is None or mark[2] is None or before[2] is None:
-            return False
-        return int(mark[2]) - int(before[2]) > count - self.sides[side].count
-
     def _count(self, session: Session, side: Side) -> int:
         return int(session.exec(select(func.count()).select_from(TABLES[side])).one())
 
@@ -521,9 +505,8 @@ class IndexSync:
             query = query.where(table.updated_at > state.watermark)  # type: ignore[operator]
         changed = list(session.exec(query))
         new = sum(1 for row in changed if row.id not in state.digests)
-        # deleted (read from the ids alone), or inserted without a newer timestamp; a deletion and such an insert
-        # together leave the count as it was, but not the marks' running total
-        if count != state.count + new or self._deleted_since(side, mark, count):
+        # deleted (read from the ids alone), or inserted without a newer timestamp (with a deletion: the same count)
+        if count != state.count + new or deleted_since(self._marks[side], state.count, mark, count):
             gone = deleted_ids(session, TABLES[side], state.digests, changed)
             if gone is None or count != state.count - len(gone) + new:  # the side read again (the cache embeds)
                 del changed

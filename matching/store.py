@@ -339,6 +339,19 @@ def change_marks(session: Session) -> dict[str, Mark | None]:
     return marks
 
 
+def deleted_since(before: Mark | None, counted: int, after: Mark | None, count: int) -> bool:
+    """Whether rows were deleted between a side's mark ``before`` (when it had ``counted`` rows) and ``after``
+    (``count`` rows).
+
+    The marks' total ``n`` grows by one for every row inserted or deleted and the count by inserts minus deletes, so
+    ``(Δn − Δcount) / 2`` rows were deleted: a deletion shows even when an insert made up for it in the count (an
+    insert with an older ``updated_at`` leaves no other trace). Without both totals, only a smaller count tells.
+    """
+    if before is None or after is None or before[2] is None or after[2] is None:
+        return count < counted
+    return int(after[2]) - int(before[2]) > count - counted
+
+
 def compact_changes(engine: Engine) -> int:
     """Fold each side's log (PostgreSQL) into one fresh row per gemeente once it has grown; rows removed.
 
