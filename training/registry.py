@@ -11,11 +11,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import getpass
 import json
 import logging
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -76,11 +79,29 @@ def client(settings: Settings) -> MlflowClient:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(settings.tracking_uri)
     mlflow.set_registry_uri(settings.tracking_uri)
-    tracking = MlflowClient(settings.tracking_uri, settings.tracking_uri)
-    if tracking.get_experiment_by_name(EXPERIMENT) is None:
-        tracking.create_experiment(EXPERIMENT, artifact_location=(settings.data_dir / "mlartifacts").resolve().as_uri())
+    with _opening(settings):
+        tracking = MlflowClient(settings.tracking_uri, settings.tracking_uri)
+        if tracking.get_experiment_by_name(EXPERIMENT) is None:
+            artifacts = (settings.data_dir / "mlartifacts").resolve().as_uri()
+            tracking.create_experiment(EXPERIMENT, artifact_location=artifacts)
     mlflow.set_experiment(EXPERIMENT)
     return tracking
+
+
+@contextmanager
+def _opening(settings: Settings) -> Iterator[None]:
+    """One process at a time opens a SQLite store: MLflow makes its tables on a new store's first open, and two
+    processes doing so at once both try ("table … already exists": a trainer and the serving processes that poll
+    the registry, on a fresh data directory). A lock file beside the database; another store type opens freely."""
+    uri = settings.tracking_uri
+    if not uri.startswith("sqlite:///"):
+        yield
+        return
+    path = Path(uri.removeprefix("sqlite:///") + ".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes, or when the process dies
+        yield
 
 
 def _info(version: ModelVersion, aliases: tuple[str, ...] | None = None) -> VersionInfo:
