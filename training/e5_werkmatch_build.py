@@ -24,15 +24,12 @@ hand: ``python -m training.e5_werkmatch_build --data-dir var``. Under an exclusi
 from __future__ import annotations
 
 import argparse
-import fcntl
 import hashlib
 import json
 import logging
 import shutil
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -50,6 +47,7 @@ from matching.embedding import (
     named_record,
     write_named_record,
 )
+from matching.file_lock import exclusive
 from matching.settings import EmbeddingSettings, Settings
 from matching.taxonomy import load_taxonomy
 from training.e5_werkmatch import quick_key
@@ -156,18 +154,6 @@ def full_key(embedding: EmbeddingSettings, pairs: list[tuple[str, str]]) -> str:
     return digest.hexdigest()[:12]
 
 
-@contextmanager
-def locked(models_dir: Path) -> Iterator[None]:
-    """One builder per models directory; another waits here (the kernel's lock: gone when its holder dies)."""
-    models_dir.mkdir(parents=True, exist_ok=True)
-    with (models_dir / f"{NAMED_MODEL}.lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _still_there(models_dir: Path, record: dict[str, Any]) -> bool:
     """A rejected record stands; an approved one only while its model's weights are there."""
     return record.get("status") != APPROVED or (models_dir / str(record.get("model")) / "model.safetensors").is_file()
@@ -182,7 +168,7 @@ def _remove_partials(models_dir: Path) -> None:
 def build(settings: Settings, progress: bool = False) -> dict[str, Any]:
     """Build (or reuse) ``e5-werkmatch`` for ``settings``' data directory and record it; the record."""
     models_dir = Path(settings.data_dir) / "models"
-    with locked(models_dir):
+    with exclusive(models_dir / f"{NAMED_MODEL}.lock"):  # one builder per models directory; another waits
         pairs_file, pairs = recipe_pairs(settings)
         key = full_key(settings.embedding, pairs)
         record = named_record(models_dir)

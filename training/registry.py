@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import getpass
 import json
 import logging
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from matching.file_lock import exclusive
 from matching.ranker import SPEC_FILE, LearnedRanker, RankerError, load_ranker
 from matching.settings import Settings
 
@@ -97,10 +97,7 @@ def _opening(settings: Settings) -> Iterator[None]:
     if not uri.startswith("sqlite:///"):
         yield
         return
-    path = Path(uri.removeprefix("sqlite:///") + ".lock")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes, or when the process dies
+    with exclusive(Path(uri.removeprefix("sqlite:///") + ".lock")):
         yield
 
 
