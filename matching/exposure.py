@@ -103,6 +103,7 @@ def rerank(
     strength: float = DEFAULT_STRENGTH,
     mean_exposure: float = 0.0,
     top_k: int = TOP_K,
+    penalty: np.ndarray | None = None,
 ) -> np.ndarray:
     """The order (positions into the pool, best first) of one candidate pool, exposure-aware.
 
@@ -113,6 +114,9 @@ def rerank(
         strength: ``s`` of the module docstring; 0 gives the relevance order exactly.
         mean_exposure: The average exposure over the clients who could have been shown.
         top_k: Only the relevance top ``top_k`` are re-ordered.
+        penalty: Per candidate, a penalty to use instead of :func:`exposure_penalty` of ``exposure``
+            (research: :mod:`matching.exposure_own_merit`, attention against a client's own merit; it may be
+            negative, a push up, so the bound of the module docstring widens by ``s`` × its lowest value).
 
     Returns:
         A permutation of ``range(len(scores))``: ``scores[order]`` is the list as shown.
@@ -129,6 +133,8 @@ def rerank(
         )
     if strength < 0:
         raise ValueError(f"de sterkte moet 0 of groter zijn, niet {strength}")
+    if penalty is not None and len(penalty) != len(scores):
+        raise ValueError(f"één straf per kandidaat nodig ({len(scores)}), niet {len(penalty)}")
     order = np.argsort(-scores, kind="stable")
     if strength == 0 or len(scores) < 2:
         return order
@@ -136,7 +142,8 @@ def rerank(
     spread = float(scores.std())
     z = (scores[top] - scores.mean()) / (spread if spread > 0 else 1.0)
     boost = LOW_TREDE_BOOST * ((trede[top] <= LOW_TREDE_MAX) & fits(scores)[top])
-    adjusted = z - strength * (exposure_penalty(exposure[top], mean_exposure) - boost)
+    penalised = exposure_penalty(exposure[top], mean_exposure) if penalty is None else np.asarray(penalty)[top]
+    adjusted = z - strength * (penalised - boost)
     return np.concatenate([top[np.argsort(-adjusted, kind="stable")], order[top_k:]])
 
 
