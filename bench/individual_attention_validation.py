@@ -24,6 +24,22 @@ the NDCG@10 cost against relevance-only lists, the afromen measures of the READM
 share of top-10 places repeating a client shown before, the most appearances), Biega's individual unfairness
 (half the L1 distance between each client's share of top-10 places and of merit rows) and exposureVsMerit by how
 many pools a client merits (the bins of ``bench/results/geslacht-x-s33.json``).
+
+Result (session 35, ``bench/results/individual-attention-s35-validation.json``, 78 s from the cached fit, load
+1.2-2.0): 200 validation pools from 2025-10-11 over 173 days (Platt a 1.32, b -1.03 on 2,038 rows). **No variant
+passes; nothing is held out.** ``geslacht=x`` stays under 0.8 in all 42: relevance-only lists give it 0.44 (and the
+clients meriting >= 32 pools 0.50), so the ranker, not the penalty, keeps it short. The served setting (current
+penalty 0.25 + amortised floor) costs 2.30 % [-0.20, 4.67] with x 0.44 [0.16, 0.77] and ``nooit voorgesteld`` 0.79
+[0.73, 0.85]; the own-merit penalty at the same strength with the floor costs 1.7-2.7 %, moves x to 0.44-0.50 and
+the >= 32 bin from 0.42 to 0.45-0.47, keeps repetition a little higher (Gini 0.869-0.876 against 0.863, repeated
+top-10 share 0.32-0.34 against 0.30: deserved repeats are no longer pushed down) and tips trede 3 from 0.80 to
+0.78-0.80. The best own-merit variant without a floor (prior 2, one-sided, strength 1) costs 4.63 % with x 0.69 but
+trede 1 0.69 and trede 3 0.54; with the floor the best (prior 0.5, two-sided, 1) costs 13.9 %. :data:`RULE`'s
+closest is the current penalty at strength 1 with the floor: 14.5 % [10.8, 18.2], only x short at 0.63 [0.27, 1.04].
+The truth diagnostic (places shared by the hidden merit, not servable) shows the mechanism works when merit is
+known: two-sided at strength 1 without a floor gives x 0.88, the >= 32 bin 0.72 (relevance-only 0.50) and Biega's
+unfairness 0.46 (relevance-only 0.60), so the shortfall is the calibrated probability's estimate of who merits, the
+same ranker that under-ranks x.
 """
 
 from __future__ import annotations
@@ -66,6 +82,15 @@ GRID = [
     for strength in STRENGTHS
     for penalty in PENALTIES
 ]
+# Not servable, judged only, never picked (added after the first validation run): the own-merit penalty with the
+# places shared out by the hidden truth (the merit rows) instead of the calibrated probability: whether the
+# reference or the ranker's estimate of merit is what keeps a group short.
+TRUTH_DIAGNOSTIC = [
+    {"penalty": "own", "prior": 1.0, "oneSided": one_sided, "strength": strength, "floor": floor, "merit": "truth"}
+    for floor in ("served", "none")
+    for strength in STRENGTHS
+    for one_sided in (False, True)
+]
 MERIT_BINS = ((1, 1), (2, 3), (4, 7), (8, 15), (16, 31), (32, None))  # pools a client merits (session 33's bins)
 RULE = (
     "Written and committed before the validation run (session 35, helper S9). On the validation pools of "
@@ -93,7 +118,8 @@ def name_of(variant: dict[str, Any]) -> str:
         penalty = "current"
     else:
         penalty = f"own p{variant['prior']} {'one' if variant['oneSided'] else 'two'}-sided"
-    return f"{penalty} s{variant['strength']} {'+floor' if variant['floor'] == 'served' else 'no floor'}"
+    truth = " [truth merit]" if variant.get("merit") == "truth" else ""
+    return f"{penalty} s{variant['strength']} {'+floor' if variant['floor'] == 'served' else 'no floor'}{truth}"
 
 
 def replay_variant(
@@ -103,13 +129,15 @@ def replay_variant(
     variant: dict[str, Any],
     platt: dict[str, float],
     serving: dict[str, np.ndarray],
+    earned_by: np.ndarray | None = None,
 ) -> tuple[np.ndarray, OwnMeritLedger, dict[str, int]]:
     """The lists of ``in_time`` (pools in time order) as served with ``variant``: ``-position`` per row (as
     :func:`training.exposure_eval.replay` gives it), the ledger, and the floor's swaps and changed lists.
 
     With the current penalty this is :func:`training.exposure_eval.replay` (with the amortised floor of
     :data:`~matching.exposure_amortised.SERVED`, or with none) step for step; the own-merit penalty takes the place
-    of :func:`matching.exposure.exposure_penalty` in :func:`~matching.exposure.rerank`.
+    of :func:`matching.exposure.exposure_penalty` in :func:`~matching.exposure.rerank`, the places of each list
+    shared out by ``earned_by`` per row (default: the calibrated probability; :data:`TRUTH_DIAGNOSTIC`: the merit).
     """
     assert pool.trede is not None, "served lists need the trede per row"
     probs = probabilities(scores, platt["a"], platt["b"])
@@ -128,7 +156,7 @@ def replay_variant(
                 floor[0].decay(float(keep))
             order = floor[0].order(order, scores[rows], floor[1][rows], {k: v[rows] for k, v in floor[2].items()})
         shown_as[rows[order]] = -np.arange(len(order), dtype=np.float64)
-        ledger.record(pool.client_ids[rows], probs[rows], order[:LIST_SIZE])
+        ledger.record(pool.client_ids[rows], (probs if earned_by is None else earned_by)[rows], order[:LIST_SIZE])
     swaps = {"swaps": floor[0].swaps_, "listsChanged": floor[0].lists_changed_} if floor is not None else {}
     return shown_as, ledger, swaps
 
@@ -178,8 +206,9 @@ def screen(prepared: dict[str, Any], variants: list[dict[str, Any]]) -> tuple[li
     points = []
     for variant in variants:
         began = time.perf_counter()
+        earned_by = merit.astype(np.float64) if variant.get("merit") == "truth" else None
         served_as, ledger, swaps = replay_variant(
-            pool, scores, in_time, variant, prepared["platt"], prepared["serving"]
+            pool, scores, in_time, variant, prepared["platt"], prepared["serving"], earned_by
         )
         point = _screen_point(pool, served_as, relevance_as, members, merit, 0)
         points.append(
@@ -196,7 +225,9 @@ def screen(prepared: dict[str, Any], variants: list[dict[str, Any]]) -> tuple[li
 
 
 def pick_of(points: list[dict[str, Any]]) -> dict[str, Any]:
-    """:data:`RULE`'s pick: the cheapest passing variant, else the closest by the session-33 rule (``passes``)."""
+    """:data:`RULE`'s pick among the variants of :data:`GRID` (never :data:`TRUTH_DIAGNOSTIC`'s): the cheapest passing
+    variant, else the closest by the session-33 rule (``passes`` says which)."""
+    points = [p for p in points if p.get("merit") != "truth"]
     met = [p for p in points if p["met"]]
     if met:
         return min(met, key=lambda p: (p["ndcg@10Cost"], p["strength"], p["floor"] != "none")) | {"passes": True}
@@ -251,11 +282,11 @@ def main() -> None:
     }
     if args.part == "validation":
         prepared = validation.cached(args.data_dir, args.cache)
-        points, relevance = screen(prepared, GRID)
+        points, relevance = screen(prepared, GRID + TRUTH_DIAGNOSTIC)
         pick = pick_of(points)
         out |= {**prepared["facts"], "relevanceOnly": relevance, "pick": pick, "passing": sum(p["met"] for p in points)}
         out["points"] = points
-        closest_own = [p for p in points if p["penalty"] == "own"]
+        closest_own = [p for p in points if p["penalty"] == "own" and p.get("merit") != "truth"]
         chosen = {"served now": SERVED_NOW, "pick": pick}
         for floor in ("served", "none"):
             chosen[f"best own-merit, floor {floor}"] = pick_of([p for p in closest_own if p["floor"] == floor])

@@ -101,3 +101,4 @@ def test_the_pick_is_the_cheapest_passing_else_the_closest() -> None:
     assert pick_of(points)["ndcg@10Cost"] == 0.03 and pick_of(points)["passes"]
     closest = pick_of([point(0.06, ["x"]), point(0.02, ["x"]), point(0.01, ["x", "y"])])  # a cost over 5 % fails too
     assert not closest["passes"] and closest["ndcg@10Cost"] == 0.02
+    assert pick_of([point(0.01, []) | {"merit": "truth"}, point(0.02, ["x"])])["ndcg@10Cost"] == 0.02  # not servable
