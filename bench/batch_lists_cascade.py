@@ -22,8 +22,9 @@ indexes created. Then ``--partitions`` partitions of each side are stored per de
 :func:`training.batch_match.store_partition` on the storing engine (CPU per stored row). Then ``--erasures`` random
 clients and vacancies with lists are deleted through the application's engine (foreign keys on, as an erasure or a
 deleted vacancy cascades: ``DELETE FROM client WHERE id = ?``), the designs alternating per record, each delete
-committed (wall and CPU). ``--finish``: each design's night is finished by :func:`training.batch_match._finish` (the
-night before's rows deleted), one design after the other, the result rewritten after each.
+committed (wall and CPU). ``--finish``: each design's night is finished as up to migration 0010 (``shared_finish`` of
+``bench/batch_match_store_design.py``: the night before's rows deleted), one design after the other, the result
+rewritten after each.
 """
 
 from __future__ import annotations
@@ -186,7 +187,9 @@ def main() -> None:
         if args.finish:
             result["finish_deleting_the_night_before"] = {}
             for name, engine in storing.items():
-                finish = store_design._timed(lambda engine=engine, name=name: batch_match._finish(engine, runs[name]))
+                finish = store_design._timed(
+                    lambda engine=engine, name=name: store_design.shared_finish(engine, runs[name])
+                )
                 result["finish_deleting_the_night_before"][name] = finish
                 loads.append(load_average())
                 write_json(args.out, result)

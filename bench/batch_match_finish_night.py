@@ -1,105 +1,140 @@
-"""The finished night's removal of the night before (``training.batch_match._finish``) at national size, two ways.
+"""A night replacing the night before at national size: one pair of list tables for every night (migration 0010) against
+a slot of tables per night (0011, :mod:`matching.batch_lists`): the driver's storing CPU per row and the finish.
 
-Run: flock /tmp/quiet.gate true && flock -s /tmp/quiet.lock nice -n 10 .venv/bin/python
-    bench/batch_match_finish_night.py --source <repaired national copy> [--prefill 20000000] [--tonight 2000000]
-    [--out bench/results/national-batch-finish-night-s32.json]
+Run: flock /tmp/quiet.gate flock -x /tmp/quiet.lock nice -n 12 .venv/bin/python bench/batch_match_finish_night.py
+    [--prefill 20000000] [--tonight 10000000] [--partitions 40] [--out bench/results/national-batch-slots-s35-w2.json]
 
-The copy's database is copied to a temporary directory; a finished run of ``--prefill`` list rows (the night
-before) and an unfinished one of ``--tonight`` rows (tonight's, stored before its end) are written
-(``bench/batch_match_store_night.py``'s prefill, ids of the world), then the database file is copied once per way
-and tonight's run finished in each copy, in turn: ``now``, by the application's engine (foreign keys on,
-``secure_delete``, SQLite's default 2 MB page cache), and ``storing``, by the driver's storing engine
-(:func:`training.batch_match.storing_engine`). Process CPU (user + system) and wall of the ``_finish`` call.
+One SQLite file in a temporary directory, made by ``bench/batch_match_store_design.py``'s steps (the application's
+batch tables, ``client`` and ``vacancy`` of 400,000 and 300,000 ids; rows written with every index maintained row by
+row, owners in id order, items random): the night before (a finished run of ``--prefill`` rows in slot a, and its
+700,000 owners in ``batch_owner``) and tonight so far, twice (``--tonight`` rows each: in slot a beside the night
+before, as 0010 keeps every night, and in slot b, alone, as 0011 does). Then ``--partitions`` partitions of each side
+are stored into a new run of each layout, alternating per partition (the same owners and lists for both), by
+:func:`training.batch_match.store_partition` on the storing engine (:func:`training.batch_match.storing_engine`): CPU
+per stored row. Then each layout's night is finished on its own copy of the file, on the storing engine: ``shared``,
+the night before's rows deleted by run, as ``training.batch_match._finish`` did up to 0010
+(``bench/batch_match_store_design.py``'s ``shared_finish``); ``slots``, ``training.batch_match._finish`` now (the
+served pointer moved and slot a emptied as a whole, which there holds the night before and the shared layout's rows
+of tonight too: more pages than a real slot a would). Process CPU (user + system) and wall.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
-from bench._result import provenance, write_json
-from bench.batch_match_store_night import _cpu, _prefill, _sys
-from matching.batch_lists import BatchRun
-from matching.domain import Client, Vacancy, VacancyStatus
+from bench import batch_match_store_design as store_design
+from bench._result import load_average, provenance, write_json
+from matching.batch_lists import LIST_TABLES, BatchRun
 from matching.store import make_engine
 from training import batch_match
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _copy(source: Path, target: Path) -> None:
-    target.mkdir()
-    for suffix in ("", "-wal"):
-        if (source / f"werkmatch.db{suffix}").exists():
-            shutil.copy(source / f"werkmatch.db{suffix}", target / f"werkmatch.db{suffix}")
+def _finished(url: str, finish: Any) -> dict[str, float]:
+    """``finish(storing engine)`` timed (CPU, wall) on a storing engine of ``url``."""
+    storing = batch_match.storing_engine(make_engine(url))
+    spent = store_design._timed(lambda: finish(storing))
+    storing.dispose()
+    return spent
+
+
+def _owners(url: str, run_id: int) -> None:
+    """The night before's computed owners (``batch_owner``: every vacancy and client, as a national night's), removed
+    by either finish."""
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        for side, count in (("vacatures", store_design.VACANCIES), ("klanten", store_design.CLIENTS)):
+            connection.exec_driver_sql(
+                f"WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < {count}) "  # noqa: S608
+                f"INSERT INTO batch_owner (run_id, side, owner_id, first_id) SELECT {run_id}, '{side}', x, x FROM s"
+            )
+    engine.dispose()
+
+
+def _rows_per_run(url: str) -> dict[str, dict[int, int]]:
+    engine = make_engine(url)
+    with Session(engine) as session:
+        found = {
+            table.__tablename__: dict(session.exec(select(table.run_id, func.count()).group_by(table.run_id)).all())  # type: ignore[attr-defined]
+            for table in LIST_TABLES
+        }
+        found["batch_run"] = {run.id: run.slot for run in session.exec(select(BatchRun))}  # type: ignore[misc]
+    engine.dispose()
+    return found
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--source", type=Path, required=True)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--prefill", type=int, default=20_000_000)
-    parser.add_argument("--tonight", type=int, default=2_000_000)
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "national-batch-finish-night-s32.json")
+    parser.add_argument("--tonight", type=int, default=10_000_000)
+    parser.add_argument("--partitions", type=int, default=40)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "national-batch-slots-s35-w2.json")
     args = parser.parse_args()
-    rng = np.random.default_rng(11)
-    loads = [os.getloadavg()]
-    spent = {}
-    with tempfile.TemporaryDirectory(prefix="wm-B4-finish-", dir="/tmp") as tmp:
-        filled = Path(tmp) / "filled"
-        _copy(args.source, filled)
-        engine = make_engine(f"sqlite:///{filled}/werkmatch.db")
-        with Session(engine) as session:
-            vacancies = np.array(
-                session.exec(select(Vacancy.id).where(Vacancy.status == VacancyStatus.OPEN.value)).all(), np.int64
-            )
-            clients = np.array(session.exec(select(Client.id)).all(), np.int64)
-        _prefill(engine, rng.permutation(vacancies), rng.permutation(clients), args.prefill, rng)
-        tonight = _prefill(engine, rng.permutation(vacancies), rng.permutation(clients), args.tonight, rng)
-        with Session(engine) as session:
-            run = session.get(BatchRun, tonight)
-            assert run is not None
-            run.finished_at = None
-            session.add(run)
-            session.commit()
-        engine.dispose()
-        for name in ("now", "storing"):
-            copy = Path(tmp) / name
-            _copy(filled, copy)
-            engine = make_engine(f"sqlite:///{copy}/werkmatch.db")
-            used = batch_match.storing_engine(engine) if name == "storing" else engine
-            cpu, sys_, wall = _cpu(), _sys(), time.perf_counter()
-            batch_match._finish(used, tonight)
-            spent[name] = {
-                "cpu_s": round(_cpu() - cpu, 2),
-                "sys_s": round(_sys() - sys_, 2),
-                "wall_s": round(time.perf_counter() - wall, 2),
-            }
-            loads.append(os.getloadavg())
-            if used is not engine:
-                used.dispose()
-            with Session(engine) as session:
-                assert [found.id for found in session.exec(select(BatchRun))] == [tonight]
-            engine.dispose()
-            shutil.rmtree(copy)
-            print(name, spent[name], flush=True)  # noqa: T201
-    result = {
+    result: dict[str, Any] = {
         "command": " ".join([".venv/bin/python", *sys.argv]),
-        "source": str(args.source),
         "prefill_rows": args.prefill,
         "tonight_rows": args.tonight,
-        "finish": spent,
-        "load_average": loads,
-        **provenance(),
     }
+    loads = [load_average()]
+    with tempfile.TemporaryDirectory(prefix="wm-W2-slots-", dir="/tmp") as tmp:
+        url = f"sqlite:///{tmp}/shared.db"
+        engine = make_engine(url)
+        store_design._create(engine, "rowid")
+        engine.dispose()
+        start = time.perf_counter()
+        before = store_design._prefill(url, args.prefill, np.random.default_rng(7), "a")
+        under_way = [
+            store_design._prefill(url, args.tonight, np.random.default_rng(seed), slot, finished=False)
+            for seed, slot in ((8, "a"), (9, "b"))
+        ]
+        _owners(url, before)
+        result["prefill_s"] = round(time.perf_counter() - start, 1)
+        loads.append(load_average())
+        print("prefilled", result["prefill_s"], flush=True)  # noqa: T201
+
+        storing = {layout: batch_match.storing_engine(make_engine(url)) for layout in ("shared", "slots")}
+        runs = {}
+        for layout, slot in (("shared", "a"), ("slots", "b")):
+            with Session(storing[layout]) as session:
+                run = BatchRun(kind="match", partition_ids=batch_match.PARTITION_IDS, slot=slot)
+                session.add(run)
+                session.commit()
+                runs[layout] = int(run.id)  # type: ignore[arg-type]
+        spent = store_design._store_rounds(storing, runs, args.partitions, np.random.default_rng(10))
+        for engine in storing.values():
+            engine.dispose()
+        result["store_per_row_us"] = {
+            layout: {key: round(value[key] / value["rows"] * 1e6, 2) for key in ("cpu_s", "sys_s", "wall_s")}
+            | {"rows": value["rows"]}
+            for layout, value in spent.items()
+        }
+        loads.append(load_average())
+        print("stored", result["store_per_row_us"], flush=True)  # noqa: T201
+
+        for suffix in ("", "-wal"):  # (a prefill connection stays in its pool: the WAL may hold the last commits)
+            if Path(f"{tmp}/shared.db{suffix}").exists():
+                shutil.copy(f"{tmp}/shared.db{suffix}", f"{tmp}/slots.db{suffix}")
+        slots_url = f"sqlite:///{tmp}/slots.db"
+        finish = {
+            "shared": _finished(url, lambda storing: store_design.shared_finish(storing, runs["shared"], [before])),
+            "slots": _finished(slots_url, lambda storing: batch_match._finish(storing, runs["slots"])),
+        }
+        result["finish"] = finish
+        result["rows_after_finish"] = {"shared": _rows_per_run(url), "slots": _rows_per_run(slots_url)}
+        result["runs"] = {"night_before": before, "under_way": under_way, "stored": runs}
+        loads.append(load_average())
+    result |= {"load_average": loads, **provenance()}
     write_json(args.out, result)
     print(json.dumps(result, indent=2))  # noqa: T201
 

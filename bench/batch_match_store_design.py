@@ -13,8 +13,8 @@ order, items random, the secondary indexes maintained row by row as a night's st
 :func:`training.batch_match.store_partition` on :func:`training.batch_match.storing_engine` (77 owners a
 partition, a national night's mean; a vacancy's 50 candidates drawn from 2,000 clients of the partition, a
 client's 20 vacancies from 300 of it: owners of one place share their reach). Then each design's night is
-finished by :func:`training.batch_match._finish` (the night before's rows deleted), and a copy of the first design
-made right after its prefill has its list tables emptied by ``DELETE`` without ``WHERE`` (SQLite's truncation:
+finished as up to migration 0010 (:func:`shared_finish`: the night before's rows deleted), and a copy of the first
+design made right after its prefill has its list tables emptied by ``DELETE`` without ``WHERE`` (SQLite's truncation:
 what a night's removal costs when a night has tables of its own). Process CPU (user + system) and wall.
 """
 
@@ -34,10 +34,19 @@ from typing import Any
 import numpy as np
 from sqlalchemy.engine import Engine
 from sqlalchemy.schema import CreateIndex, CreateTable
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col, delete, select
 
 from bench._result import provenance, write_json
-from matching.batch_lists import TABLES, BatchRun, NachtKandidaat, NachtVacature, Planned
+from matching.batch_lists import (
+    SLOT_TABLES,
+    TABLES,
+    BatchOwner,
+    BatchPartition,
+    BatchRun,
+    NachtKandidaat,
+    NachtVacature,
+    Planned,
+)
 from matching.domain import utcnow
 from matching.store import make_engine
 from training import batch_match
@@ -77,11 +86,12 @@ def _create(engine: Engine, design: str) -> None:
                 connection.exec_driver_sql(str(CreateIndex(index).compile(engine)))
 
 
-def _prefill(url: str, rows: int, rng: np.random.Generator) -> int:
-    """A finished run of about ``rows`` list rows, foreign keys off, the indexes maintained per row."""
+def _prefill(url: str, rows: int, rng: np.random.Generator, slot: str = "a", finished: bool = True) -> int:
+    """A run of about ``rows`` list rows in ``slot``'s tables (finished, or under way), foreign keys off, the
+    indexes maintained per row."""
     engine = make_engine(url)
     with Session(engine) as session:
-        run = BatchRun(kind="match", partition_ids=PARTITION_IDS, finished_at=utcnow())
+        run = BatchRun(kind="match", partition_ids=PARTITION_IDS, finished_at=utcnow() if finished else None, slot=slot)
         session.add(run)
         session.commit()
         run_id = int(run.id)  # type: ignore[arg-type]
@@ -90,11 +100,12 @@ def _prefill(url: str, rows: int, rng: np.random.Generator) -> int:
     raw.execute("PRAGMA foreign_keys=OFF")
     raw.execute("PRAGMA cache_size=-1048576")
     cursor = raw.cursor()
+    candidates, options = (model.__tablename__ for model in SLOT_TABLES[slot])  # type: ignore[attr-defined]
     for table, owners, items, top, share in (
-        ("nacht_kandidaat", VACANCIES, CLIENTS, CANDIDATES_TOP, 0.62),
-        ("nacht_vacature", CLIENTS, VACANCIES, VACANCIES_TOP, 0.38),
+        (candidates, VACANCIES, CLIENTS, CANDIDATES_TOP, 0.62),
+        (options, CLIENTS, VACANCIES, VACANCIES_TOP, 0.38),
     ):
-        owner_col, item_col = ("vacancy_id", "client_id") if table == "nacht_kandidaat" else ("client_id", "vacancy_id")
+        owner_col, item_col = ("vacancy_id", "client_id") if table == candidates else ("client_id", "vacancy_id")
         count = min(owners, int(rows * share) // top)
         for first in range(1, count + 1, 5000):
             chunk = np.arange(first, min(count + 1, first + 5000))
@@ -163,6 +174,23 @@ def _timed(work: Any) -> dict[str, float]:
     }
 
 
+def shared_finish(engine: Engine, tonight: int, before: list[int] | None = None) -> None:
+    """Run ``tonight`` finished as up to migration 0010, when every night's lists shared one pair of tables (what the
+    benches before 0011 measured): 5e0069d's ``training.batch_match._finish``, statement for statement, the runs
+    ``before`` (default, as there: every earlier one) deleted row by row, on ``engine``."""
+    with Session(engine) as session:
+        run = session.get_one(BatchRun, tonight)
+        run.finished_at = utcnow()
+        session.add(run)
+        older = select(BatchRun.id).where(BatchRun.kind == "match", col(BatchRun.id) < tonight)
+        if before is not None:
+            older = older.where(col(BatchRun.id).in_(before))
+        for table in (NachtKandidaat, NachtVacature, BatchOwner, BatchPartition):
+            session.execute(delete(table).where(col(table.run_id).in_(older)))
+        session.execute(delete(BatchRun).where(col(BatchRun.id).in_(older)))
+        session.commit()
+
+
 def _truncate(url: str) -> None:
     storing = batch_match.storing_engine(make_engine(url))
     with storing.begin() as connection:
@@ -200,7 +228,7 @@ def main() -> None:
         spent = _store_rounds(engines, runs, args.partitions, np.random.default_rng(8))
         loads.append(os.getloadavg())
         for name, engine in engines.items():
-            finish[name] = _timed(lambda engine=engine, name=name: batch_match._finish(engine, runs[name]))
+            finish[name] = _timed(lambda engine=engine, name=name: shared_finish(engine, runs[name]))
             print("finished", name, finish[name], flush=True)  # noqa: T201
             loads.append(os.getloadavg())
             engine.dispose()

@@ -9,13 +9,19 @@ cell (:func:`cell_of`, the PC4's woonplaats), within a cell by PC4 then id, cut 
 each keyed by its smallest owner id. Membership is fixed when a partition is planned and stored with
 its lists, never derived again from a record's place: a record that moves or changes status while a
 run goes on (or between a kill and the restart) is computed once, in the partition it was planned in,
-or, if that partition was not stored, in the next start's plan. A finished run removes the lists of
-the runs before it, so the database holds one night's lists (and, while a run is under way, the last
-finished night's beside the new one).
+or, if that partition was not stored, in the next start's plan.
 
-Every list row names a client: on PostgreSQL both list tables are under the row-level security of
+Each night writes into a slot of its own (:data:`SLOTS`: a pair of list tables, :data:`SLOT_TABLES`): the served
+night's (the newest finished run, :func:`latest_finished`, its :attr:`BatchRun.slot`) and the other. A new run takes
+the slot the served night is not in and empties it first (:func:`start_run`); a killed run resumes in its own slot;
+a finished run becomes the served one and empties the other slot as a whole (:func:`finish_run`). So the database
+holds one night's lists, and while a run is under way the served night's beside it, and removing a night is emptying
+its tables (SQLite's truncation, PostgreSQL's ``TRUNCATE``): 1.5 CPU s at national size where deleting its 20 M rows
+from tables that also hold tonight's took 115-167 (``bench/batch_match_finish_night.py``).
+
+Every list row names a client: on PostgreSQL the list tables of both slots are under the row-level security of
 migration ``0002`` (visible when the client is, :mod:`matching.tenancy`), and erasing a client
-removes its rows (``ON DELETE CASCADE``). Both tables are keyed owner first (``client_id, run_id, rank`` and
+removes its rows in both (``ON DELETE CASCADE``). The list tables are keyed owner first (``client_id, run_id, rank`` and
 ``vacancy_id, run_id, rank``, migration ``0010``): erasing a client deletes its client list by the key, and deleting a
 vacancy its candidate list; keyed run first, each cascade scanned the whole table (0.6-2 s at national size). An index
 on the owner beside the run-first key served the cascades as well, but cost 26-32 % more CPU per stored row and 8 %
@@ -30,14 +36,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, PrimaryKeyConstraint
+from sqlalchemy import JSON, Column, PrimaryKeyConstraint, delete
+from sqlalchemy.engine import Connection
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from matching import geo
 from matching.columns import moment_column, optional_moment_column
+from matching.domain import utcnow
 
 KIND_MATCH = "match"
 SIDES = ("vacatures", "klanten")  # the vacancies' candidate lists, the clients' vacancy lists
+SLOTS = ("a", "b")  # a night's list tables: the served night's slot and the other (the next night's)
 
 
 class BatchRun(SQLModel, table=True):
@@ -50,6 +59,7 @@ class BatchRun(SQLModel, table=True):
     partition_ids: int  # owners per partition of one place cell, about (:func:`plan`; before 0007: record ids)
     started_at: datetime = moment_column()
     finished_at: datetime | None = optional_moment_column()
+    slot: str = Field(default=SLOTS[0], max_length=1)  # the list tables its rows are in (:data:`SLOT_TABLES`)
 
 
 class BatchPartition(SQLModel, table=True):
@@ -78,11 +88,8 @@ class BatchOwner(SQLModel, table=True):
     first_id: int  # the partition's key (with run_id and side)
 
 
-class NachtKandidaat(SQLModel, table=True):
+class NachtKandidaatBase(SQLModel):
     """A candidate on a vacancy's nightly list: rank, client, and the scores the live list would show."""
-
-    __tablename__ = "nacht_kandidaat"
-    __table_args__ = (PrimaryKeyConstraint("vacancy_id", "run_id", "rank"),)  # owner first: a deleted vacancy's cascade
 
     run_id: int = Field(foreign_key="batch_run.id", primary_key=True, ondelete="CASCADE")
     vacancy_id: int = Field(foreign_key="vacancy.id", primary_key=True, ondelete="CASCADE")
@@ -92,11 +99,8 @@ class NachtKandidaat(SQLModel, table=True):
     score: int  # the shown score, 0–100 (matching.display_score)
 
 
-class NachtVacature(SQLModel, table=True):
+class NachtVacatureBase(SQLModel):
     """A vacancy on a client's nightly list of options."""
-
-    __tablename__ = "nacht_vacature"
-    __table_args__ = (PrimaryKeyConstraint("client_id", "run_id", "rank"),)  # owner first: the erasure's cascade
 
     run_id: int = Field(foreign_key="batch_run.id", primary_key=True, ondelete="CASCADE")
     client_id: int = Field(foreign_key="client.id", primary_key=True, ondelete="CASCADE")
@@ -106,7 +110,36 @@ class NachtVacature(SQLModel, table=True):
     score: int
 
 
-TABLES: tuple[type[SQLModel], ...] = (BatchRun, BatchPartition, BatchOwner, NachtKandidaat, NachtVacature)
+# Slot "a" keeps the tables' names from before the slots (migration 0011 left their rows where they were).
+class NachtKandidaat(NachtKandidaatBase, table=True):
+    __tablename__ = "nacht_kandidaat"
+    __table_args__ = (PrimaryKeyConstraint("vacancy_id", "run_id", "rank"),)  # owner first: a deleted vacancy's cascade
+
+
+class NachtVacature(NachtVacatureBase, table=True):
+    __tablename__ = "nacht_vacature"
+    __table_args__ = (PrimaryKeyConstraint("client_id", "run_id", "rank"),)  # owner first: the erasure's cascade
+
+
+class NachtKandidaatB(NachtKandidaatBase, table=True):
+    __tablename__ = "nacht_kandidaat_b"
+    __table_args__ = (PrimaryKeyConstraint("vacancy_id", "run_id", "rank"),)
+
+
+class NachtVacatureB(NachtVacatureBase, table=True):
+    __tablename__ = "nacht_vacature_b"
+    __table_args__ = (PrimaryKeyConstraint("client_id", "run_id", "rank"),)
+
+
+# per slot its list tables: the vacancies' candidate lists, the clients' vacancy lists
+SLOT_TABLES: dict[str, tuple[type[NachtKandidaatBase], type[NachtVacatureBase]]] = {
+    "a": (NachtKandidaat, NachtVacature),
+    "b": (NachtKandidaatB, NachtVacatureB),
+}
+LIST_TABLES: tuple[type[SQLModel], ...] = tuple(table for pair in SLOT_TABLES.values() for table in pair)
+
+
+TABLES: tuple[type[SQLModel], ...] = (BatchRun, BatchPartition, BatchOwner, *LIST_TABLES)
 
 
 @dataclass(frozen=True)
@@ -166,3 +199,64 @@ def latest_finished(session: Session, kind: str = KIND_MATCH) -> BatchRun | None
         .limit(1)
     )
     return session.exec(query).first()
+
+
+def list_table(run: BatchRun, side: str) -> type[NachtKandidaatBase] | type[NachtVacatureBase]:
+    """The table of ``run``'s lists of ``side`` (its slot's)."""
+    candidates, vacancies = SLOT_TABLES[run.slot]
+    return candidates if side == "vacatures" else vacancies
+
+
+def start_run(session: Session, partition_ids: int) -> BatchRun:
+    """A new run of the nightly match, committed, in the slot the served night is not in. That slot is empty when the
+    night before finished (:func:`finish_run`); it is emptied here all the same, with every run but the served one
+    removed, so that a night's tables hold its rows only whatever a database was left with (an abandoned run's).
+
+    On SQLite, run it on a connection that does not check foreign keys (:func:`training.batch_match.storing_engine`):
+    only then does SQLite empty a table as a whole instead of deleting row by row."""
+    served = latest_finished(session)
+    slot = SLOTS[0] if served is None else SLOTS[1 - SLOTS.index(served.slot)]
+    _remove_other_runs(session, served, slot)
+    run = BatchRun(kind=KIND_MATCH, partition_ids=partition_ids, slot=slot)
+    session.add(run)
+    session.commit()
+    session.refresh(run)
+    return run
+
+
+def finish_run(session: Session, run_id: int) -> None:
+    """Mark run ``run_id`` finished (its lists are the ones served from now on) and, in the same transaction, empty
+    the other slot and remove the runs before it (as :func:`start_run`, on such a connection)."""
+    run = session.get(BatchRun, run_id)
+    assert run is not None
+    run.finished_at = utcnow()
+    session.add(run)
+    _remove_other_runs(session, run, SLOTS[1 - SLOTS.index(run.slot)])
+    session.commit()
+
+
+def _remove_other_runs(session: Session, kept: BatchRun | None, slot: str) -> None:
+    """Empty ``slot``'s list tables and remove every match run but ``kept`` (its marks and owners too). ``kept``'s
+    rows are in the other slot; so are those of no run removed here (each slot holds one run's rows)."""
+    _empty(session.connection(), slot)
+    others = select(BatchRun.id).where(BatchRun.kind == KIND_MATCH)
+    if kept is not None:
+        others = others.where(BatchRun.id != kept.id)
+    # no session to keep in step (synchronize_session): else SQLAlchemy has every deleted key returned to Python (a
+    # night's 700,000 owners: 2.6 CPU s of 2.7 at 1/60 of a national night's lists)
+    unsynchronised = {"synchronize_session": False}
+    for table in (BatchOwner, BatchPartition):
+        session.execute(delete(table).where(col(table.run_id).in_(others)), execution_options=unsynchronised)
+    session.execute(delete(BatchRun).where(col(BatchRun.id).in_(others)), execution_options=unsynchronised)
+
+
+def _empty(connection: Connection, slot: str) -> None:
+    """Every row of ``slot``'s list tables: ``TRUNCATE`` on PostgreSQL (which row-level security does not limit: the
+    role needs the ``TRUNCATE`` privilege, migration 0011), ``DELETE`` without ``WHERE`` on SQLite (the whole table's
+    pages freed at once, without triggers or foreign key checks)."""
+    names = [table.__tablename__ for table in SLOT_TABLES[slot]]  # type: ignore[attr-defined]
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"TRUNCATE {', '.join(names)}")
+        return
+    for name in names:
+        connection.exec_driver_sql(f"DELETE FROM {name}")  # noqa: S608 (names are ours)

@@ -103,8 +103,9 @@ _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 def grant(engine: Engine, role: str) -> None:
     """Give the service role ``role`` what it needs on every table (``werkmatch db upgrade --dienstrol``).
 
-    Reading and writing rows, using the sequences; nothing else: it owns no table, cannot change the
-    schema or the row-level security, and only reads the schema version.
+    Reading and writing rows, using the sequences, and emptying the nightly lists' tables (``TRUNCATE``, which
+    row-level security does not limit: the lists are remade every night and name no one beyond an id); nothing
+    else: it owns no table, cannot change the schema or the row-level security, and only reads the schema version.
 
     Raises:
         ValueError: Not PostgreSQL, or not a plain lower-case role name (Dutch message).
@@ -121,6 +122,12 @@ def grant(engine: Engine, role: str) -> None:
             f"REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {role}",
         ):
             connection.exec_driver_sql(statement)
+        # the nightly batch empties a slot's list tables as a whole (matching.batch_lists.SLOT_TABLES, migration 0011)
+        lists = connection.exec_driver_sql(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND starts_with(tablename, 'nacht_')"
+        ).scalars()
+        for table in lists.all():
+            connection.exec_driver_sql(f"GRANT TRUNCATE ON {table} TO {role}")
 
 
 def refusal(engine: Engine) -> str | None:

@@ -25,7 +25,8 @@ embeds itself); only then does the driver bring the files up to date and have th
 owners no stored partition computed, a partition is stored whole or not at all with its owners, so no list is
 lost or stored twice, also of a record that moved or changed status meanwhile (its partition is fixed when
 planned). A killed worker is restarted by Ray and its partition computed again (nothing of it was stored). A
-finished run replaces the previous night's lists. Ray starts as ``batch embed``'s does
+run writes into a slot of its own (:data:`matching.batch_lists.SLOTS`), never the served night's; a finished run
+replaces the previous night's lists and empties their slot. Ray starts as ``batch embed``'s does
 (:func:`training.batch_embed.start_ray`): locally sized by :class:`training.batch_embed.RaySizing`, or the
 cluster of ``RAY_ADDRESS``; the workers then need the database and the data directory's index files (a shared
 volume), where the prepared indexes and their lock file (``flock``) lie too; a node with its own copy of the
@@ -47,7 +48,7 @@ import numpy as np
 import ray
 import ray.data
 from ray.exceptions import RayError
-from sqlalchemy import delete, event
+from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 from tqdm import tqdm
@@ -59,13 +60,14 @@ from matching.batch_lists import (
     BatchOwner,
     BatchPartition,
     BatchRun,
-    NachtKandidaat,
-    NachtVacature,
     Planned,
+    finish_run,
+    list_table,
     plan,
+    start_run,
 )
 from matching.batch_rank import NightlyRanking
-from matching.domain import Client, Vacancy, VacancyStatus, utcnow
+from matching.domain import Client, Vacancy, VacancyStatus
 from matching.embedding import Embedder
 from matching.errors import WerkmatchError
 from matching.index_sync import IndexSync
@@ -188,15 +190,13 @@ class ListWorker:
 
 
 def _current_run(engine: Engine, partition_ids: int) -> tuple[BatchRun, bool]:
-    """The unfinished run to resume (its own partition size), or a new one."""
+    """The unfinished run to resume (its own partition size and slot), or a new one (:func:`start_run`)."""
     with Session(engine) as session:
         query = select(BatchRun).where(BatchRun.kind == KIND_MATCH, col(BatchRun.finished_at).is_(None))
         run = session.exec(query.order_by(col(BatchRun.id).desc())).first()
         resumed = run is not None
         if run is None:
-            run = BatchRun(kind=KIND_MATCH, partition_ids=partition_ids)
-            session.add(run)
-            session.commit()
+            run = start_run(session, partition_ids)
         session.refresh(run)
         session.expunge(run)
         return run, resumed
@@ -234,7 +234,6 @@ def store_partition(engine: Engine, run_id: int, part: Planned, lists: list[dict
     worker computed it (an erased client) is left out, as the foreign key's ``ON DELETE CASCADE`` would have
     removed it, instead of failing the partition."""
     side, first = part.side, part.first
-    table = NachtKandidaat if side == "vacatures" else NachtVacature
     owner, item = ("vacancy_id", "client_id") if side == "vacatures" else ("client_id", "vacancy_id")
     rows = [
         (run_id, found["owner"], ident, rank, score, shown)
@@ -245,6 +244,7 @@ def store_partition(engine: Engine, run_id: int, part: Planned, lists: list[dict
     with Session(engine) as session:
         if session.get(BatchPartition, (run_id, side, first)) is not None:
             return 0
+        table = list_table(session.get_one(BatchRun, run_id), side)  # the run's slot's
         session.add(
             BatchPartition(
                 run_id=run_id, side=side, first_id=first, cell=part.cell, lists=len(lists), ranked_by=ranked_by
@@ -275,11 +275,11 @@ def storing_engine(engine: Engine) -> Engine:
     """The driver's own engine for storing the lists: ``engine`` itself on PostgreSQL; on SQLite an engine of
     the same file (WAL, ``synchronous=FULL``: each partition's commit is durable) with a larger page cache, a
     larger WAL between checkpoints and its foreign keys not checked per row: :func:`store_partition` looks the
-    rows' clients and vacancies up once per partition itself. It removes the nights before too (:func:`_finish`,
-    their every row deleted explicitly) without zeroing the freed pages. Dispose of it when done (unless it is
-    ``engine``). ``bench/batch_match_store_night.py``: per stored row at national size with the night before's 20 M
-    rows in the tables, alternating, 32.2 µs CPU (13.2 of it the kernel's) instead of 50.3 (29.0), load 6.6-7.5
-    (``bench/results/national-batch-store-night-s32.json``)."""
+    rows' clients and vacancies up once per partition itself. It empties the night before's slot too (:func:`_finish`;
+    SQLite frees a table's pages at once only where it checks no foreign key), without zeroing the pages. Dispose of it
+    when done (unless it is ``engine``). ``bench/batch_match_store_night.py``: per stored row at national size with
+    the night before's 20 M rows in the tables, alternating, 32.2 µs CPU (13.2 of it the kernel's) instead of 50.3
+    (29.0), load 6.6-7.5 (``bench/results/national-batch-store-night-s32.json``)."""
     if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
         return engine  # (an in-memory database is the engine's own: another engine would open another one)
     storing = make_engine(engine.url.render_as_string(hide_password=False))
@@ -343,17 +343,9 @@ def _owners(joined: str) -> list[int]:
 
 
 def _finish(engine: Engine, run_id: int) -> None:
-    """Mark the run finished and remove every earlier run's lists (they are replaced)."""
+    """Mark the run finished (its slot's lists are served) and empty the night before's slot, in one transaction."""
     with Session(engine) as session:
-        run = session.get(BatchRun, run_id)
-        assert run is not None
-        run.finished_at = utcnow()
-        session.add(run)
-        older = select(BatchRun.id).where(BatchRun.kind == KIND_MATCH, col(BatchRun.id) < run_id)
-        for table in (NachtKandidaat, NachtVacature, BatchOwner, BatchPartition):
-            session.execute(delete(table).where(col(table.run_id).in_(older)))
-        session.execute(delete(BatchRun).where(col(BatchRun.id).in_(older)))
-        session.commit()
+        finish_run(session, run_id)
 
 
 OnPartition = Callable[[dict[str, Any]], None]
@@ -523,18 +515,18 @@ def match_bestand(
     """
     with batch_lock(settings, engine):
         start = time.perf_counter()
-        run, resumed = _current_run(engine, partition_ids)
-        todo, stored = run_partitions(engine, run)
-        now = _limited(todo, limit)
-        prepared = time.perf_counter() - start
-        total = len(stored) + len(todo)
-        logger.info("run %s: %d partitions, %d stored before, %d to do", run.id, total, len(stored), len(todo))
-        started = start_ray(sizing or RaySizing())
-        count = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
-        ray.data.DataContext.get_current().enable_progress_bars = False  # ours counts stored partitions
-        bar = tqdm(total=total, initial=len(stored), desc="batch match", unit="partitie", disable=not progress)
-        storing = storing_engine(engine)  # the lists stored, and the night before removed, by this engine
+        storing = storing_engine(engine)  # a new run's slot emptied, the lists stored, the night before's emptied
         try:
+            run, resumed = _current_run(storing, partition_ids)
+            todo, stored = run_partitions(engine, run)
+            now = _limited(todo, limit)
+            prepared = time.perf_counter() - start
+            total = len(stored) + len(todo)
+            logger.info("run %s: %d partitions, %d stored before, %d to do", run.id, total, len(stored), len(todo))
+            started = start_ray(sizing or RaySizing())
+            count = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+            ray.data.DataContext.get_current().enable_progress_bars = False  # ours counts stored partitions
+            bar = tqdm(total=total, initial=len(stored), desc="batch match", unit="partitie", disable=not progress)
             done, syncing = _on_ray(settings, storing, run, now, count, bar, on_partition, embedder, started)
             finished = len(now) == len(todo)
             if finished:

@@ -26,7 +26,14 @@ from api.services.matches import Trace, other_gemeenten, viewer_for
 from api.services.users import Rol, User
 from matching import compatibility
 from matching.annotate import offered_by
-from matching.batch_lists import BatchPartition, NachtKandidaat, NachtVacature, latest_finished, mark_of
+from matching.batch_lists import (
+    SLOT_TABLES,
+    BatchPartition,
+    BatchRun,
+    NachtKandidaatBase,
+    latest_finished,
+    mark_of,
+)
 from matching.compatibility import Status
 from matching.disclosure import Viewer
 from matching.domain import Client, Vacancy, utcnow
@@ -44,13 +51,14 @@ def _kept_off(client: Client, vacancy: Vacancy) -> bool:
     return any(item.status == Status.HARD for item in conflicts)
 
 
-def _rows(session: Session, viewer: Viewer, vacancy: Vacancy, run_id: int) -> list[tuple[NachtKandidaat, Client]]:
-    """The list's rows with their clients, best first, less the own clients a beperking keeps off."""
+def _rows(session: Session, viewer: Viewer, vacancy: Vacancy, run: BatchRun) -> list[tuple[NachtKandidaatBase, Client]]:
+    """The list's rows (of the run's slot) with their clients, best first, less own clients a beperking keeps off."""
+    table = SLOT_TABLES[run.slot][0]
     query = (
-        select(NachtKandidaat, Client)
-        .join(Client, col(Client.id) == NachtKandidaat.client_id)
-        .where(NachtKandidaat.run_id == run_id, NachtKandidaat.vacancy_id == vacancy.id)
-        .order_by(col(NachtKandidaat.rank))
+        select(table, Client)
+        .join(Client, col(Client.id) == table.client_id)
+        .where(table.run_id == run.id, table.vacancy_id == vacancy.id)
+        .order_by(col(table.rank))
     )
     found = session.exec(query).all()
     if viewer.caseload is None:
@@ -109,7 +117,7 @@ def nightly_candidates(settings: Settings, session: Session, user: User, number:
     if run is None or run.id is None:
         raise _not_found(vacancy.vacature_nummer)
     mark = mark_of(session, run.id, "vacatures", vacancy.id or 0)
-    rows = _rows(session, viewer, vacancy, run.id)
+    rows = _rows(session, viewer, vacancy, run)
     if mark is None or not rows:
         raise _not_found(vacancy.vacature_nummer)
     numbers = [client.client_nummer for _, client in rows]
@@ -120,7 +128,11 @@ def nightly_candidates(settings: Settings, session: Session, user: User, number:
 
 
 def _listing(
-    vacancy: Vacancy, mark: BatchPartition, viewer: Viewer, rows: list[tuple[NachtKandidaat, Client]], shown: list[str]
+    vacancy: Vacancy,
+    mark: BatchPartition,
+    viewer: Viewer,
+    rows: list[tuple[NachtKandidaatBase, Client]],
+    shown: list[str],
 ) -> dict[str, Any]:
     computed: datetime = mark.committed_at
     results = []
@@ -177,11 +189,12 @@ def nightly_vacancies(settings: Settings, session: Session, user: User, number: 
     mark, rows = None, []
     if run is not None and run.id is not None:
         mark = mark_of(session, run.id, "klanten", client.id or 0)
+        table = SLOT_TABLES[run.slot][1]
         query = (
-            select(NachtVacature, Vacancy)
-            .join(Vacancy, col(Vacancy.id) == NachtVacature.vacancy_id)
-            .where(NachtVacature.run_id == run.id, NachtVacature.client_id == client.id)
-            .order_by(col(NachtVacature.rank))
+            select(table, Vacancy)
+            .join(Vacancy, col(Vacancy.id) == table.vacancy_id)
+            .where(table.run_id == run.id, table.client_id == client.id)
+            .order_by(col(table.rank))
         )
         rows = list(session.exec(query).all())
     if mark is None or not rows:

@@ -56,7 +56,7 @@ from api.services.inbox import InboxAfwijzing, InboxItem
 from api.services.voorstellen import KandidaatAfwijzing, VoorstelMotivatie
 from api.services.zoekopdrachten import Zoekopdracht
 from matching import index, index_lock
-from matching.batch_lists import NachtKandidaat, NachtVacature
+from matching.batch_lists import LIST_TABLES
 from matching.domain import AuditKenmerken, Client, ClientPersonalia, Vacancy
 from matching.embedding import forget_cached
 from matching.errors import InvalidInputError, NotFoundError
@@ -90,8 +90,7 @@ CLIENT_TABLES: tuple[type[SQLModel], ...] = (
     ExposureEntry,
     ClientPersonalia,
     AuditKenmerken,
-    NachtKandidaat,
-    NachtVacature,
+    *LIST_TABLES,  # both slots' nightly lists
 )
 PURPOSE = "verwijdering (AVG art. 17)"
 BY_WRITER = "schrijver"  # indexVerwijderd when another process writes the index files and drops the vector

@@ -14,11 +14,12 @@ from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from api.routes.vannacht import NachtKandidaten, NachtVacatures
 from api.services.audit import AuditEntry
 from api.services.batch_lists import ACTION, VACANCIES_ACTION
+from matching.batch_lists import NachtKandidaat, latest_finished
 from matching.settings import RankerSettings
 from tests.factories import SAME_VACANCY, app_settings, disclosure_world, logins, make_vacancy, running_app
 from training.batch_embed import RaySizing
@@ -158,3 +159,20 @@ def test_a_clients_vacancies_of_last_night_only_for_the_own_consulent(http, toke
     if status == 404:  # another consulent's client answers as an unknown one: existence does not leak
         assert "bestaat niet" in response.json()["detail"]
     assert http.get(f"/api/v1/klanten/{client}/vacatures-vannacht").status_code == 401
+
+
+def test_the_next_night_is_served_from_its_own_slot_and_empties_the_one_before(http, tokens) -> None:
+    """A second night writes beside the first (the other pair of list tables) and replaces it when it finishes."""
+    before = nightly(http, tokens["consulent1"], "V-GEEN")
+    matcher = http.app.state.matcher  # type: ignore[attr-defined]
+    sizing = RaySizing(num_cpus=2, object_store_mb=200)
+    match_bestand(matcher.settings, matcher.engine, workers=1, sizing=sizing, embedder=matcher.embedder)
+    with Session(matcher.engine) as session:
+        served = latest_finished(session)
+        assert served is not None and served.slot == "b"
+        assert session.exec(select(func.count()).select_from(NachtKandidaat)).one() == 0  # slot a, emptied
+    after = nightly(http, tokens["consulent1"], "V-GEEN")
+    assert after["berekendOp"] > before["berekendOp"]
+    assert after["resultaten"] == before["resultaten"]
+    options = http.get("/api/v1/klanten/K-A1/vacatures-vannacht", headers=tokens["consulent1"])
+    assert options.status_code == 200 and options.json()["resultaten"]

@@ -27,18 +27,19 @@ import pytest
 import ray
 from sqlalchemy import delete, func, text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.services import schema
 from matching import prepared_snapshot
 from matching.batch_lists import (
+    LIST_TABLES,
+    SLOT_TABLES,
     BatchOwner,
     BatchPartition,
     BatchRun,
-    NachtKandidaat,
-    NachtVacature,
     cell_of,
     latest_finished,
+    list_table,
     mark_of,
 )
 from matching.disclosure import EVERYONE, OUTSIDER
@@ -94,10 +95,11 @@ def _stored(engine: Engine) -> Lists:
     """What the finished run holds, in rank order; fails on a gap or a rank stored twice."""
     lists: Lists = {}
     with Session(engine) as session:
-        (run_id,) = session.exec(select(BatchRun.id).where(BatchRun.finished_at.is_not(None))).all()  # type: ignore[union-attr]
+        (run,) = session.exec(select(BatchRun).where(BatchRun.finished_at.is_not(None))).all()  # type: ignore[union-attr]
+        run_id, candidates, options = run.id, list_table(run, "vacatures"), list_table(run, "klanten")
         owners = (
-            ("vacatures", NachtKandidaat, Vacancy.vacature_nummer, Vacancy.id, NachtKandidaat.vacancy_id),
-            ("klanten", NachtVacature, Client.client_nummer, Client.id, NachtVacature.client_id),
+            ("vacatures", candidates, Vacancy.vacature_nummer, Vacancy.id, candidates.vacancy_id),
+            ("klanten", options, Client.client_nummer, Client.id, options.client_id),
         )
         items = {"vacatures": dict(session.exec(select(Client.id, Client.client_nummer)).all())}
         items["klanten"] = dict(session.exec(select(Vacancy.id, Vacancy.vacature_nummer)).all())
@@ -113,7 +115,7 @@ def _stored(engine: Engine) -> Lists:
 
 def _reset(engine: Engine) -> None:
     with Session(engine) as session:
-        for table in (NachtKandidaat, NachtVacature, BatchOwner, BatchPartition, BatchRun):
+        for table in (*LIST_TABLES, BatchOwner, BatchPartition, BatchRun):
             session.exec(delete(table))  # type: ignore[call-overload]
         session.commit()
 
@@ -175,6 +177,10 @@ def test_the_nightly_lists_are_the_live_searchs_lists(world: World) -> None:
     again = _match(world, workers=1, partition_ids=8)  # a new night replaces the last one's lists
     assert again.run_id > report.run_id and again.rows == report.rows
     assert _stored(world.engine) == world.reference
+    with Session(world.engine) as session:  # in the other slot; the night before's emptied
+        (run,) = session.exec(select(BatchRun)).all()
+        for emptied in SLOT_TABLES["b" if run.slot == "a" else "a"]:
+            assert session.exec(select(func.count()).select_from(emptied)).one() == 0
 
 
 def test_a_limited_start_leaves_the_run_unfinished_and_the_next_start_finishes_it(world: World) -> None:
@@ -334,7 +340,8 @@ def _computed(engine: Engine) -> dict[tuple[str, int], int]:
 
 def _rows_of(engine: Engine, client_id: int) -> list[tuple[int, int, float, int]]:
     with Session(engine) as session:
-        query = select(NachtVacature).where(NachtVacature.client_id == client_id).order_by(NachtVacature.rank)
+        table = list_table(session.exec(select(BatchRun).order_by(col(BatchRun.id).desc())).first(), "klanten")  # type: ignore[arg-type]
+        query = select(table).where(table.client_id == client_id).order_by(col(table.rank))
         return [(row.rank, row.vacancy_id, row.ranking_score, row.score) for row in session.exec(query)]
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from api.services import schema
-from matching.batch_lists import BatchOwner, BatchPartition, BatchRun, NachtKandidaat, NachtVacature, Planned
+from matching.batch_lists import BatchOwner, BatchPartition, BatchRun, Planned, list_table
 from matching.domain import Client, Vacancy
 from matching.store import make_engine
 from training.batch_match import _finish, store_partition, storing_engine
@@ -35,9 +35,9 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     found.dispose()
 
 
-def _run(engine: Engine) -> int:
+def _run(engine: Engine, slot: str = "a") -> int:
     with Session(engine) as session:
-        run = BatchRun(kind="match", partition_ids=100)
+        run = BatchRun(kind="match", partition_ids=100, slot=slot)
         session.add(run)
         session.commit()
         return int(run.id)  # type: ignore[arg-type]
@@ -65,14 +65,16 @@ def _lists(owners: list[int], items: list[int], top: int) -> list[dict[str, Any]
 
 def _rows(engine: Engine, run_id: int) -> dict[str, list[tuple[Any, ...]]]:
     with Session(engine) as session:
+        run = session.get_one(BatchRun, run_id)
+        candidates, options = list_table(run, "vacatures"), list_table(run, "klanten")
         return {
             "kandidaat": [
                 (row.vacancy_id, row.rank, row.client_id, row.ranking_score, row.score)
-                for row in session.exec(select(NachtKandidaat).where(NachtKandidaat.run_id == run_id))
+                for row in session.exec(select(candidates).where(candidates.run_id == run_id))
             ],
             "vacature": [
                 (row.client_id, row.rank, row.vacancy_id, row.ranking_score, row.score)
-                for row in session.exec(select(NachtVacature).where(NachtVacature.run_id == run_id))
+                for row in session.exec(select(options).where(options.run_id == run_id))
             ],
             "owners": [
                 (row.side, row.owner_id, row.first_id)
@@ -95,7 +97,7 @@ def test_the_storing_engine_stores_the_same_rows_and_checks_foreign_keys_itself(
     storing = storing_engine(engine)
     try:
         assert storing is not engine
-        plain_run, storing_run = _run(engine), _run(engine)
+        plain_run, storing_run = _run(engine, "a"), _run(engine, "b")  # a night in each slot
         assert _store_both_sides(engine, plain_run, vacancies, clients) == 15 * 30 + 40 * 12
         assert _store_both_sides(storing, storing_run, vacancies, clients) == 15 * 30 + 40 * 12
         assert _rows(storing, storing_run) == _rows(engine, plain_run)
@@ -110,13 +112,16 @@ def test_the_storing_engine_stores_the_same_rows_and_checks_foreign_keys_itself(
             assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
         # stored already: nothing stored twice
         assert _store_both_sides(storing, storing_run, vacancies, clients) == 0
-        # the storing run finished by the storing engine: the run before it and every row of it are gone
+        # the storing run finished by the storing engine: the run before it gone, its slot emptied
         _finish(storing, storing_run)
-        assert _rows(engine, plain_run) == {"kandidaat": [], "vacature": [], "owners": []}
+        with engine.connect() as connection:
+            for table in ("nacht_kandidaat", "nacht_vacature"):
+                assert connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar() == 0  # noqa: S608
         assert len(_rows(engine, storing_run)["kandidaat"]) == 15 * 30
         with Session(engine) as session:
             assert [run.id for run in session.exec(select(BatchRun))] == [storing_run]
             assert session.exec(select(BatchPartition.run_id).distinct()).all() == [storing_run]
+            assert session.exec(select(BatchOwner.run_id).distinct()).all() == [storing_run]
         with engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
     finally:
