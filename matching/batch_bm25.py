@@ -18,8 +18,6 @@ from scipy import sparse
 
 from matching.lexical import Bm25Buffer, LexicalIndex, _Pruned
 
-TOP_PROBES = True  # MaxScore also starts from each asked term's top record (bench/batch_match_place.py --no-probes)
-
 # per reading of an index's weights (made once per weights, :meth:`matching.lexical._Pruned.of`): its terms' tops
 _TOPS: weakref.WeakKeyDictionary[_Pruned, np.ndarray] = weakref.WeakKeyDictionary()
 
@@ -44,7 +42,7 @@ class SharedBm25(Bm25Buffer):
     """:class:`Bm25Buffer` for owners that share the rows in their reach (a nightly partition's owners at one place):
     the exact BM25 of every owner's query at those rows in one sparse product, instead of the rows gathered and
     multiplied once per owner (:meth:`_Pruned.exact`), and MaxScore started from their best and the asked terms'
-    tops (:meth:`matching.lexical._Pruned._known`).
+    tops (:meth:`matching.lexical._Pruned._known`: :meth:`scores` takes ``(reach, column, tops)`` as ``shared``).
 
     A row's score for a query is its row's weights × the query vector, added along the row in its order: scipy's
     ``csr_matmat`` adds, per (row, query), the same products in the same order (it skips the terms the query does
@@ -55,8 +53,10 @@ class SharedBm25(Bm25Buffer):
 
     def __init__(self, lexical: LexicalIndex, ids: np.ndarray) -> None:
         super().__init__(lexical, ids)
-        if TOP_PROBES and self._pruned is not None and lexical._weights is not None:
-            self._tops = term_tops(self._pruned, lexical._weights)
+        weights = lexical._weights
+        # per term, the record with its largest weight (none without the pruned reading: then no query reads them)
+        pruned = self._pruned
+        self.tops = term_tops(pruned, weights) if pruned is not None and weights is not None else np.zeros(0, np.int32)
 
     def shared_exact(self, reach: np.ndarray, queries: list[np.ndarray]) -> np.ndarray | None:
         """The exact BM25 (the index's precision) of each query of ``queries`` at the rows ``reach`` (ascending, each

@@ -24,6 +24,8 @@ the list unserved: no exposure re-ranking) for a partition of owners at once and
   the few records that can still beat the best eligible one, the same bits as the full scatter; the exact
   scores of the rows in reach of a place for all its owners' queries in one sparse product
   (:class:`matching.batch_bm25.SharedBm25`, whose MaxScore starts from the best of those);
+* each eligible row's cosine with the owner's query vector computed once, the vectors that the owners of a place
+  ask gathered from the index once for all of them (:func:`_place_cosines`);
 * the ranker's features of every pool of the partition built in one :func:`~matching.features.pair_matrix`
   call and scored in one LightGBM call (a row's features and score depend on its own pair alone);
 * the shown score (:func:`matching.display_score.scores`) only for the listed rows, the partition's in one call.
@@ -50,11 +52,17 @@ from matching.domain import utcnow
 from matching.features import FEATURES, pair_matrix
 from matching.index import VectorIndex, best
 from matching.index_sync import TABLES, Side
+from matching.lexical import Seen
 from matching.matcher import Matcher
 from matching.pipeline import Pool
 from matching.ranker import WEIGHTED
 
 RANKING_DECIMALS = 4  # the live lists' ranking score (a viewer's own clients, a client's vacancies)
+Query = tuple[np.ndarray, np.ndarray]  # an owner's query vector and BM25 terms (NightlyRanking._texts)
+# Owners at one place share one product of their exact BM25 over the whole reach only from this many: fewer (most
+# client places: about 3 clients per place and travel limit) score their eligible rows alone, and MaxScore starts
+# from those and the terms' tops (bench/batch_match_place.py, bench/results/national-batch-place-s35-w1*.json)
+SHARED_OWNERS = 8
 
 
 @dataclass(frozen=True)
@@ -114,22 +122,43 @@ class NightlyRanking:
     def _pool(
         self,
         reach: hard_filters.Eligible,
-        searched: Side,
         bm25: SharedBm25,
-        query: tuple[np.ndarray, np.ndarray],
-        shared: tuple[np.ndarray, np.ndarray | None],
+        terms: np.ndarray,
+        shared: Seen,
+        text: pipeline.TextQuery,
     ) -> Pool:
         """Step 2 among the eligible rows of ``reach`` alone; ``shared``: the rows in reach of the owner's place
-        and its query's exact BM25 at them (:func:`_shared_exact`)."""
-        side = self.matcher.index.sides[searched]
-        vector, terms = query
-        assert side.vectors is not None
+        and its query's exact BM25 at them (:func:`_shared_exact`); ``text``: its cosines (:func:`_place_cosines`)."""
         # the best over every record scales the feature
         lexical, highest = bm25.scores(terms, reach.eligible, shared)
-        text = _text_query(side.vectors, bm25.ids, vector, reach.eligible)
         return pipeline.pool_among(
             reach.eligible, reach.structured, text, lexical, highest, self.matcher.settings.retrieval.pool_size
         )
+
+    def _texts_at_places(
+        self,
+        searched: Side,
+        ids: np.ndarray,
+        reaches: list[np.ndarray],
+        eligible: list[hard_filters.Eligible],
+        queries: list[Query],
+    ) -> list[pipeline.TextQuery]:
+        """Per owner, its query's cosines at its eligible rows (``ids``: the searched side's arrays' ids): per place
+        (``reaches``, as :func:`_shared_exact` takes them), the vectors in reach gathered once for all the owners
+        there (:func:`_place_cosines`)."""
+        vectors = self.matcher.index.sides[searched].vectors
+        assert vectors is not None
+        texts: dict[int, pipeline.TextQuery] = {}
+        for members in _by_place(reaches).values():
+            found = _place_cosines(
+                vectors,
+                ids,
+                reaches[members[0]],
+                [eligible[at].eligible for at in members],
+                [queries[at][0] for at in members],
+            )
+            texts.update(zip(members, found, strict=True))
+        return [texts[at] for at in range(len(reaches))]
 
     def candidate_lists(self, vacancy_ids: list[int], top: int) -> list[RankedList]:
         """The top ``top`` candidates of each open vacancy of ``vacancy_ids`` (others are left out)."""
@@ -139,16 +168,21 @@ class NightlyRanking:
             clients, vacancies = matcher.index.arrays()
             ranker = self._ranker()
             owners = [v for v in vacancy_ids if v in vacancies.position and vacancies.open[vacancies.position[v]]]
-            now, pools, v_rows = utcnow(), [], []
+            now = utcnow()
             bm25 = SharedBm25(matcher.index.sides["clients"].lexical, clients.ids)
             places = batch_steps.PlaceReach()  # the partition's owners at one place share their reach
             queries = list(self._texts("vacancies", owners, "clients"))
             rows = [vacancies.position[owner] for owner in owners]
-            shared = _shared_exact(bm25, [places.candidates(clients, vacancies, v_row)[0] for v_row in rows], queries)
-            for v_row, query, place in zip(rows, queries, shared, strict=True):
-                reach = batch_steps.candidate_eligible(clients, vacancies, v_row, places)  # no caseload, no filters
-                pools.append(self._pool(reach, "clients", bm25, query, place))
-                v_rows.append(np.full(len(pools[-1].rows), v_row))
+            reaches = [places.candidates(clients, vacancies, v_row)[0] for v_row in rows]
+            shared = _shared_exact(bm25, reaches, queries)
+            # no caseload, no filters
+            eligible = [batch_steps.candidate_eligible(clients, vacancies, v_row, places) for v_row in rows]
+            texts = self._texts_at_places("clients", clients.ids, reaches, eligible, queries)
+            pools = [
+                self._pool(reach, bm25, query[1], place, text)
+                for reach, query, place, text in zip(eligible, queries, shared, texts, strict=True)
+            ]
+            v_rows = [np.full(len(pool.rows), v_row) for pool, v_row in zip(pools, rows, strict=True)]
             # every pool row's features in one call: a row's features depend on its own pair alone
             pairs = self._pairs(pools, [pool.rows for pool in pools], v_rows, now, [slice(None)] * len(pools))
             pooled = [_Pooled(owner, pool, found) for owner, pool, found in zip(owners, pools, pairs, strict=True)]
@@ -175,10 +209,12 @@ class NightlyRanking:
             queries = list(self._texts("clients", owners, "vacancies"))
             rows = [clients.position[owner] for owner in owners]
             places.plan_limits(clients, rows)  # each place's vacancies in reach found once, at its widest limit
-            shared = _shared_exact(bm25, [places.vacancies(clients, c_row, vacancies)[0] for c_row in rows], queries)
-            for c_row, query, place in zip(rows, queries, shared, strict=True):
-                reach = batch_steps.vacancy_eligible(clients, c_row, vacancies, places)
-                pool = self._pool(reach, "vacancies", bm25, query, place)
+            reaches = [places.vacancies(clients, c_row, vacancies)[0] for c_row in rows]
+            shared = _shared_exact(bm25, reaches, queries)
+            eligible = [batch_steps.vacancy_eligible(clients, c_row, vacancies, places) for c_row in rows]
+            texts = self._texts_at_places("vacancies", vacancies.ids, reaches, eligible, queries)
+            for c_row, reach, query, place, text in zip(rows, eligible, queries, shared, texts, strict=True):
+                pool = self._pool(reach, bm25, query[1], place, text)
                 score = pipeline.weighted_score(pool, matcher.settings.retrieval)
                 order = pipeline.order(score, top)
                 pools.append(pool)
@@ -232,22 +268,29 @@ class NightlyRanking:
         return np.split(together, np.cumsum(sizes)[:-1])
 
 
-def _shared_exact(
-    bm25: SharedBm25, reaches: list[np.ndarray], queries: list[tuple[np.ndarray, np.ndarray]]
-) -> list[tuple[np.ndarray, np.ndarray | None]]:
-    """Per owner, the rows in reach of its place (``reaches``: one array per place, the same object for the owners
-    that share it, :class:`~matching.batch_steps.PlaceReach`) and its query's exact BM25 at them: per place, every
-    owner's in one product (:meth:`~matching.batch_bm25.SharedBm25.shared_exact`)."""
+def _by_place(reaches: list[np.ndarray]) -> dict[int, list[int]]:
+    """The owners (positions) per place: ``reaches`` holds one array per place, the same object for the owners that
+    share it (:class:`~matching.batch_steps.PlaceReach`)."""
     at_place: dict[int, list[int]] = {}
     for position, rows in enumerate(reaches):
         at_place.setdefault(id(rows), []).append(position)
-    shared: list[tuple[np.ndarray, np.ndarray | None]] = [(rows, None) for rows in reaches]
-    for members in at_place.values():
+    return at_place
+
+
+def _shared_exact(bm25: SharedBm25, reaches: list[np.ndarray], queries: list[Query]) -> list[Seen]:
+    """Per owner, the rows in reach of its place (``reaches``, :func:`_by_place`), its query's exact BM25 at them
+    (per place of at least :data:`SHARED_OWNERS` owners, every owner's in one product:
+    :meth:`~matching.batch_bm25.SharedBm25.shared_exact`; else None: each owner's eligible rows scored alone) and the
+    terms' tops: MaxScore's start (:data:`matching.lexical.Seen`)."""
+    shared: list[Seen] = [(rows, None, bm25.tops) for rows in reaches]
+    for members in _by_place(reaches).values():
+        if len(members) < SHARED_OWNERS:
+            continue
         found = bm25.shared_exact(reaches[members[0]], [queries[at][1] for at in members])
         if found is not None:
             columns = np.ascontiguousarray(found.T)
             for column, at in zip(columns, members, strict=True):
-                shared[at] = (reaches[at], column)
+                shared[at] = (reaches[at], column, bm25.tops)
     return shared
 
 
@@ -274,23 +317,55 @@ def _ranked(
 CHUNK_ROWS = 512
 
 
-def _text_query(vectors: VectorIndex, ids: np.ndarray, vector: np.ndarray, eligible: np.ndarray) -> pipeline.TextQuery:
-    """As the live search's (:meth:`matching.matcher.Matcher._text_query`) from a vector made before, for the
-    ``eligible`` rows (ascending) alone; no BM25 per record (:func:`matching.pipeline.pool_among` takes it for
+def _place_cosines(
+    vectors: VectorIndex, ids: np.ndarray, reach: np.ndarray, eligible: list[np.ndarray], queries: list[np.ndarray]
+) -> list[pipeline.TextQuery]:
+    """Per owner at one place, as the live search's text query (:meth:`matching.matcher.Matcher._text_query`)
+    from a vector made before (``queries``), for its ``eligible`` rows (ascending, within ``reach``, the rows in
+    reach of the place: ascending) alone; no BM25 per record (:func:`matching.pipeline.pool_among` takes it for
     the eligible rows).
 
     Each eligible row's cosine is computed once (the live search's :meth:`VectorIndex.nearest` computes them and
-    then the pool's again) and :data:`CHUNK_ROWS` vectors at a time: the same ``einsum`` per row as
-    :meth:`VectorIndex.cosines` (a row's value depends on its own vector alone), without writing a copy of
-    every eligible vector to memory and reading it back."""
-    at = vectors.positions(ids)[eligible]
-    embedded = np.flatnonzero(at >= 0)  # records not (yet) embedded are left out of the top, as FAISS leaves them
-    cosines = np.zeros(len(eligible), np.float32)  # 0 for a record not (yet) embedded, as live
-    if len(embedded):
-        stored, query = vectors._stored(), np.asarray(vector, np.float32)
-        for start in range(0, len(embedded), CHUNK_ROWS):
-            part = embedded[start : start + CHUNK_ROWS]
-            cosines[part] = np.einsum("ij,j->i", stored[at[part]], query)
+    then the pool's again), with the same ``einsum`` per row as :meth:`VectorIndex.cosines` (a row's value depends
+    on its own vector alone). The vectors some owner of the place asks are gathered from the index once for all of
+    them, :data:`CHUNK_ROWS` at a time, and each owner's among them multiplied while the chunk is still in cache:
+    gathering every owner's eligible vectors from memory again was most of the cosines' CPU, and the owners of a
+    candidate list's place (about 50 at national size) ask mostly the same clients."""
+    at = vectors.positions(ids)[reach]
+    asked = np.zeros(len(reach), bool)  # per row in reach: has a vector and some owner asks it
+    embedded = []  # per owner: its eligible rows with a vector (records not yet embedded are left out of the top)
+    for rows in eligible:
+        among = np.searchsorted(reach, rows)
+        found = np.flatnonzero(at[among] >= 0)
+        asked[among[found]] = True
+        embedded.append((found, among[found]))
+    union = np.flatnonzero(asked)
+    number = np.cumsum(asked) - 1  # a row's place in ``union``
+    edges = np.append(np.arange(0, len(union), CHUNK_ROWS), len(union))
+    wanted = []  # per owner: (positions in eligible, places in ``union``, where each chunk of ``union`` begins)
+    for found, among in embedded:
+        chunked = number[among]
+        wanted.append((found, chunked, np.searchsorted(chunked, edges).tolist()))
+    cosines = [np.zeros(len(rows), np.float32) for rows in eligible]  # 0 for a record not (yet) embedded, as live
+    if len(union):
+        stored, vectors_asked = vectors._stored(), [np.asarray(vector, np.float32) for vector in queries]
+        for chunk, start in enumerate(edges[:-1].tolist()):
+            gathered = stored[at[union[start : start + CHUNK_ROWS]]]
+            for (found, chunked, bounds), out, query in zip(wanted, cosines, vectors_asked, strict=True):
+                low, high = bounds[chunk], bounds[chunk + 1]
+                if low == high:
+                    continue
+                part = gathered if high - low == len(gathered) else gathered[chunked[low:high] - start]
+                out[found[low:high]] = np.einsum("ij,j->i", part, query)
+    return [
+        _text_query(rows, found, positions)
+        for rows, found, (positions, _, _) in zip(eligible, cosines, wanted, strict=True)
+    ]
+
+
+def _text_query(eligible: np.ndarray, cosines: np.ndarray, embedded: np.ndarray) -> pipeline.TextQuery:
+    """The text query of one owner from its ``eligible`` rows' ``cosines`` (``embedded``: the positions of those
+    with a vector)."""
 
     def dense_top(rows: np.ndarray, k: int) -> np.ndarray:
         assert rows is eligible  # pool_among asks among the eligible rows it was given

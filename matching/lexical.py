@@ -41,9 +41,10 @@ BLOCK = 512  # records per block of the part buffer (a block's largest part tell
 ROWS_SHARE = 1 / 8  # asked for more than this share of the records (heleBestand), the full scatter is cheaper
 MARGIN = 2.0**-21  # per asked term: float32 rounding of a score or a bound's part, with room (4 × 2**-23)
 
-# the nightly batch's MaxScore start (_Pruned._known): (the ascending rows in reach of the owner's place, their
-# exact scores for the query, per term the record with its largest weight or None)
-Seen = tuple[np.ndarray, np.ndarray, np.ndarray | None]
+# the nightly batch's MaxScore start (_Pruned._known): the ascending rows in reach of the owner's place, their exact
+# scores for the query (None: not computed, the eligible rows' stand for them), per term the record with its largest
+# weight (:class:`matching.batch_bm25.SharedBm25`)
+Seen = tuple[np.ndarray, np.ndarray | None, np.ndarray]
 
 DUTCH_STOPWORDS = frozenset(
     """aan al alles als altijd andere ben bij daar dan dat de der deze die dit doch doen door dus een
@@ -371,16 +372,13 @@ class Bm25Buffer:
         self._scores, self._blocks = (None, None) if padded is None else (padded[: len(ids)], padded)
         self._column = np.zeros(2, weights.indptr.dtype)
         self._pruned = _Pruned.of(lexical) if own else None
-        self._tops: np.ndarray | None = None  # per term, the record with its largest weight (the nightly batch's)
 
-    def scores(
-        self, terms: np.ndarray, rows: np.ndarray, shared: tuple[np.ndarray, np.ndarray | None] | None = None
-    ) -> tuple[np.ndarray, float]:
+    def scores(self, terms: np.ndarray, rows: np.ndarray, shared: Seen | None = None) -> tuple[np.ndarray, float]:
         """(BM25 of the query ``terms`` for the records at ``rows`` as float32, its best over every record):
         ``scores_by_term(terms, ids)[rows]`` and ``float(scores_by_term(terms, ids).max())``, the same bits.
-        ``shared``: ``(reach, column)``, the query's exact BM25 at the ascending rows ``reach`` that hold ``rows``
-        (:meth:`matching.batch_bm25.SharedBm25.shared_exact`; column None: not computed), read instead of computing
-        it again, and MaxScore's start (:meth:`_Pruned._known`)."""
+        ``shared``: the nightly batch's place (:data:`Seen`): the query's exact BM25 at the ascending rows in reach
+        that hold ``rows`` (:meth:`matching.batch_bm25.SharedBm25.shared_exact`; None: not computed, ``rows`` scored
+        here), read instead of computing it again, and MaxScore's start (:meth:`_Pruned._known`)."""
         scores, pruned = self._scores, self._pruned
         if scores is None or not len(terms):
             every = self.lexical.scores_by_term(terms, self.ids)
@@ -393,10 +391,9 @@ class Bm25Buffer:
             near, best = self.scores(terms, found, shared)
             return near[back], best
         assert self._blocks is not None
-        reach, column = shared if shared is not None else (None, None)
+        reach, column, _ = shared if shared is not None else (None, None, None)
         known = None if column is None else column[np.searchsorted(reach, rows)]
-        seen = None if reach is None or column is None else (reach, column, self._tops)
-        found = pruned.read(self.lexical, terms, rows, self._blocks, near=known, seen=seen)
+        found = pruned.read(self.lexical, terms, rows, self._blocks, near=known, seen=shared)
         if found is None:
             return self._every(terms, rows)
         return found[0].astype(np.float32), float(np.float32(found[1]))
@@ -471,7 +468,8 @@ class _Pruned:
         or None where that would cost about the full scatter or the terms are not ascending, each once (then
         the full scatter decides). ``near``: the exact scores of ``rows`` where the caller has them
         (:meth:`matching.batch_bm25.SharedBm25.shared_exact`'s), else computed here (:meth:`exact`). ``seen``: the
-        nightly batch's place (:data:`Seen`), where MaxScore then starts from its best (:meth:`_known`).
+        nightly batch's place (:data:`Seen`; without its exact scores ``rows`` stand for it), where MaxScore then
+        starts from its best and the terms' tops (:meth:`_known`).
 
         A record's score is its row's weights × the query vector (idf at the asked terms, 0 elsewhere), added
         along the row: the asked terms in ascending order, as the full scatter adds their columns, each addition
@@ -486,6 +484,8 @@ class _Pruned:
         self.query[at] = self.idf[present]
         try:
             near = self.exact(rows) if near is None else near
+            if seen is not None and seen[1] is None:  # a place without shared scores: its rows are the ones scored
+                seen = (rows, near, seen[2])
             best = self._best(lexical, present, rows if seen is None else seen, near, scores)
         finally:
             self.query[at] = 0
@@ -553,19 +553,18 @@ class _Pruned:
 
         The live search: the best of ``near``, at ``rows``. The nightly batch (``rows`` is :data:`Seen`: the exact
         scores at every row in reach of the owner's place, a superset of the eligible rows,
-        :meth:`~matching.batch_bm25.SharedBm25.shared_exact`'s, and per term the record with its largest weight or
-        None): the best of those, and of each asked term's top record (scored here: one short row per term). A
-        higher start leaves fewer terms essential and fewer records to score; the answer is still the largest exact
-        score over every record, the same bits."""
+        :meth:`~matching.batch_bm25.SharedBm25.shared_exact`'s, and per term the record with its largest weight):
+        the best of those, and of each asked term's top record (scored here: one short row per term). A higher start
+        leaves fewer terms essential and fewer records to score; the answer is still the largest exact score over
+        every record, the same bits."""
         known = float(near.max()) if len(near) else 0.0
         if not isinstance(rows, tuple):
             return known, rows
         reach, column, tops = rows
+        assert column is not None
         if len(column):
             known = max(known, float(column.max()))
-        if tops is not None:
-            known = max(known, float(self.exact(tops[terms]).max()))
-        return known, reach
+        return max(known, float(self.exact(tops[terms]).max())), reach
 
     @staticmethod
     def _above(scores: np.ndarray, threshold: float) -> np.ndarray:

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from matching import batch_bm25
+from matching import batch_rank
 from matching import lexical as lexical_module
 from matching.batch_bm25 import SharedBm25
 from matching.lexical import LexicalIndex
@@ -174,14 +174,16 @@ def test_bm25_shared_by_the_owners_at_one_place_is_each_owners_own_bit_for_bit(s
         assert columns is not None and columns.shape == (len(reach), len(queries))
         for at, terms in enumerate(queries):
             for rows in (reach, np.sort(rng.choice(reach, len(reach) // 3, replace=False)), reach[:0], reach[::-1]):
-                near, best = shared.scores(terms, rows, (reach, columns[:, at]))
+                near, best = shared.scores(terms, rows, (reach, columns[:, at], shared.tops))
                 theirs, their_best = own.scores(terms, rows)
                 assert near.dtype == theirs.dtype and np.array_equal(near.view(np.uint32), theirs.view(np.uint32))
                 assert best == their_best
                 read, compared = read + int(np.count_nonzero(near)), compared + 1
     assert read > 1000 and compared == 2 * 4 * len(queries)
     assert shared.shared_exact(np.arange(5), []) is None and shared.shared_exact(np.arange(0), queries) is None
-    near, best = shared.scores(queries[0], np.arange(7), (np.arange(7), None))  # nothing shared: its own way
+    near, best = shared.scores(
+        queries[0], np.arange(7), (np.arange(7), None, shared.tops)
+    )  # nothing shared: its own way
     assert np.array_equal(near, own.scores(queries[0], np.arange(7))[0])
 
 
@@ -189,21 +191,20 @@ def test_each_terms_top_record_holds_its_largest_weight() -> None:
     rng = np.random.default_rng(12)
     lexical, ids = _index(rng, 1400, 500)
     shared = SharedBm25(lexical, ids)  # the batch's: the tops made once per reading of the weights
-    pruned, weights, tops = shared._pruned, lexical._weights, shared._tops
+    pruned, weights, tops = shared._pruned, lexical._weights, shared.tops
     assert pruned is not None and weights is not None and tops is not None
     by_term = weights.tocsc()
     for term in pruned.held.tolist():
         column = by_term[:, term].toarray().ravel()
         assert column[tops[term]] == column.max() == pruned.highest[term]
-    assert SharedBm25(lexical, ids)._tops is tops
+    assert SharedBm25(lexical, ids).tops is tops
     live = lexical_module.Bm25Buffer(lexical, ids)
-    assert live._pruned is pruned and live._tops is None  # the live search's: the same reading, no tops
+    assert live._pruned is pruned and not hasattr(live, "tops")  # the live search's: the same reading, no tops
 
 
-@pytest.mark.parametrize("probes", [True, False])
 @pytest.mark.parametrize(("split", "share"), [(0.4, 1 / 8), (1.0, 1.0), (0.0, 1.0), (2.0, 1.0)])
 def test_maxscore_from_the_places_best_keeps_the_bits_and_reads_fewer_columns(
-    monkeypatch: pytest.MonkeyPatch, probes: bool, split: float, share: float
+    monkeypatch: pytest.MonkeyPatch, split: float, share: float
 ) -> None:
     """The batch's MaxScore starts from the best exact score at every row in reach of the place (and each asked
     term's top record): the same rows' bits and the same best as the full scatter, with fewer columns added over
@@ -211,7 +212,6 @@ def test_maxscore_from_the_places_best_keeps_the_bits_and_reads_fewer_columns(
     monkeypatch.setattr(lexical_module, "SPLIT", split)
     monkeypatch.setattr(lexical_module, "CANDIDATE_SHARE", share)
     monkeypatch.setattr(lexical_module, "ESSENTIAL_SHARE", 1.0)
-    monkeypatch.setattr(batch_bm25, "TOP_PROBES", probes)
     rng = np.random.default_rng(21)
     lexical, ids = _index(rng, 2500, 800)
     queries = _queries(rng, lexical, ids, 40)
@@ -232,11 +232,47 @@ def test_maxscore_from_the_places_best_keeps_the_bits_and_reads_fewer_columns(
             every = lexical.scores_by_term(terms, ids)
             for rows in (reach, reach[: len(reach) // 5], reach[::7], reach[:0]):
                 way = "place"
-                near, best = shared.scores(terms, rows, (reach, columns[:, at]))
+                near, best = shared.scores(terms, rows, (reach, columns[:, at], shared.tops))
                 assert near.dtype == np.float32 and np.array_equal(near.view(np.uint32), every[rows].view(np.uint32))
                 assert best == float(every.max())
                 way = "eligible"  # the eligible rows' own exact scores alone as the place's
-                assert shared.scores(terms, rows, (rows, columns[np.searchsorted(reach, rows), at]))[1] == best
+                eligible = (rows, columns[np.searchsorted(reach, rows), at], shared.tops)
+                assert shared.scores(terms, rows, eligible)[1] == best
     assert added["place"] <= added["eligible"]
     if split > 0:  # 0: every term essential from any start
         assert added["place"] < added["eligible"]
+
+
+def test_an_owner_scored_alone_starts_from_its_rows_and_the_tops_with_the_same_bits() -> None:
+    """A place with too few owners to share a product (:data:`matching.batch_rank.SHARED_OWNERS`): each owner's
+    eligible rows are scored alone and MaxScore starts from their best and the asked terms' tops: the same bits and
+    best as the live search's reading and the full scatter."""
+    rng = np.random.default_rng(14)
+    lexical, ids = _index(rng, 2000, 700)
+    queries = _queries(rng, lexical, ids, 30)
+    own, shared = lexical_module.Bm25Buffer(lexical, ids), SharedBm25(lexical, ids)
+    for terms in queries:
+        every = lexical.scores_by_term(terms, ids)
+        for rows in (
+            np.sort(rng.choice(len(ids), 150, replace=False)),
+            np.arange(40),
+            np.arange(0),
+            rng.choice(2000, 60),
+        ):
+            near, best = shared.scores(terms, rows, (rows, None, shared.tops))
+            theirs, their_best = own.scores(terms, rows)
+            assert np.array_equal(near.view(np.uint32), theirs.view(np.uint32))
+            assert best == their_best == float(every.max())
+
+
+def test_only_places_of_enough_owners_share_one_product() -> None:
+    rng = np.random.default_rng(15)
+    lexical, ids = _index(rng, 1200, 500)
+    queries = [(np.zeros(4, np.float32), terms) for terms in _queries(rng, lexical, ids, 30)]
+    shared = SharedBm25(lexical, ids)
+    few, many = np.arange(0, 300), np.arange(200, 900)  # a place's owners hold the same array
+    reaches = [few] * (batch_rank.SHARED_OWNERS - 1) + [many] * batch_rank.SHARED_OWNERS
+    found = batch_rank._shared_exact(shared, reaches, queries[: len(reaches)])
+    assert all(seen[0] is few and seen[1] is None for seen in found[: batch_rank.SHARED_OWNERS - 1])
+    assert all(seen[0] is many and seen[1] is not None for seen in found[batch_rank.SHARED_OWNERS - 1 :])
+    assert all(seen[2] is shared.tops for seen in found)
