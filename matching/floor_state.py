@@ -26,9 +26,9 @@ keyed by engine and model, and the totals row's ``lists`` (lists added) and ``ma
 ``mark`` to the token of the write before it and a random token of its own. A search reads that one row by its key
 and uses its copy while the marker is the one it holds; its own writes (``RETURNING`` the rows they changed) become
 its copy once the marker shows the last of them committed and each named the one before it (nobody else wrote
-between); anything else reads the rows again. Who was ever proposed is kept the same way, per gemeente scope: the
-voorstellen read once, then per search only those with a higher id (and ids skipped while their transaction was
-open, asked again for a minute).
+between); anything else reads the rows again. Who was ever proposed is kept alike, per gemeente scope, against the
+database's count of inserted and deleted voorstellen: per search only the voorstellen with a higher id, the whole
+read again (beside the searches) when the count says something else changed (:class:`_Proposals`).
 
 **Shared by the region, per model** (issue 19 item 1, decided in session 32): the lists are the region's (a
 vacancy's candidate search runs in the regional scope over every gemeente's clients, and the WSP's vacancies belong
@@ -43,8 +43,8 @@ calibrated probabilities and their serving groups, and the floor with the state 
 
 from __future__ import annotations
 
+import logging
 import threading
-import time
 import uuid
 import weakref
 from dataclasses import dataclass, field
@@ -52,7 +52,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import String, func, or_
+from sqlalchemy import String, func, text
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -62,17 +62,18 @@ from matching import tenancy
 from matching.domain import utcnow
 from matching.exposure import LIST_SIZE
 from matching.exposure_amortised import AmortisedFloor, Plan, floor_of, probabilities, setting_of
+from matching.lookup import in_chunks
 from matching.outcomes import Voorstel
 from matching.structured import ROUTES
 
+logger = logging.getLogger(__name__)
 TOTAL = ""  # attribute and group of a model's totals row
 EVER = "eerder voorgesteld"
 NEVER = "nooit voorgesteld"
 UNKNOWN_ROUTE = "onbekend"
 HALF_LIFE_DAYS = 62.0  # the exposure ledger's 180-day window's mean age: 90 days = 62 / ln 2 (module docstring)
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)  # the stored sums' reference moment (weight 1)
-SKIPPED_S = 60.0  # a voorstel id skipped by a read is asked again this long (its transaction was still open)
-RECENT = 1000  # on the first read, the ids this far below the highest that did not come are asked again
+NO_LOWEST = np.iinfo(np.int64).max  # the lowest vacancy id proposed for, of a client never proposed
 FAIR_ATTENTION = (
     "Getoond voor eerlijke aandacht: klanten uit een groep als deze (trede, route of nog nooit voorgesteld) stonden "
     "tot nu toe minder in de getoonde lijsten dan hun verwachte kans op een goede uitkomst rechtvaardigt. Deze klant "
@@ -273,52 +274,159 @@ def record_served(session: Session, vacancy_id: int, served: ServedFloor | None)
 
 
 class _Proposals:
-    """Who was ever proposed, in this process: per client the first vacancy of their voorstellen and whether there
-    were voorstellen for another one. Read whole once, then per search only the voorstellen with a higher id than
-    read, and ids skipped below it (a transaction still open when a higher one committed) for :data:`SKIPPED_S`.
-    Voorstellen are deleted only with their client or vacancy (erasure): such a client is no longer in a pool."""
+    """Who was ever proposed, in this process and gemeente scope: per client (arrays indexed by client id) the
+    lowest and highest vacancy id of their voorstellen (highest 0: none). A client was proposed for another vacancy
+    than ``v`` when it has a voorstel and not all of them are for ``v``.
+
+    **Never a voorstel missed.** The database counts every committed insert and delete of a voorstel
+    (:class:`matching.store.RecordChange`, side ``voorstellen``; on PostgreSQL under the client's gemeente, so a
+    scope counts what it can read, and deletions and moved clients for every scope). The arrays hold what was
+    committed as of one count ``mark``. A search reads, in one statement (one snapshot), the voorstellen with an id
+    above the highest held and the count now: when the count grew by exactly the rows read, nothing else changed
+    and the rows are added. Anything else (a voorstel committed after a higher id however long its transaction was
+    open, one deleted with its client or vacancy, a client moved to another gemeente, a write rolled back) makes the
+    count differ: the arrays are read again. Session 34 asked ids skipped below the highest again for a minute and
+    then gave up, so a transaction open longer missed its voorstel for the process's life; asking every gap until it
+    fills was no option (PostgreSQL sequences and rolled-back inserts leave gaps for good). A row count per id range
+    is fooled by an insert and a deletion together, and re-reading a recent range only finds what is recent; a count
+    of changes grows with both, and is one row to read (SQLite) or a few (PostgreSQL's log, folded now and then).
+
+    **The whole read runs beside the searches** (:meth:`read_all`, a thread). At national size (400,000 clients,
+    4 M voorstellen; ``bench/results/proposals-first-read-s35.json``) it takes 5.1-5.2 s on SQLite (session 34's read,
+    which the first search waited for: 10.0-11.0 s and 1.09 GB at its peak; now 78 MB) and 19-22 s on PostgreSQL
+    under row-level security. Until it is done, and while it runs again after a change the count shows, a search reads
+    its pool's voorstellen (:func:`_pool`, the same aggregate for the pool's clients): 43-49 ms for 900 on SQLite,
+    0.43 s on PostgreSQL, so the groups are right from the first search on. A search after it: 0.1-0.2 ms (p50).
+    """
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.upto = 0
-        self.skipped: dict[int, float] = {}
-        self.first: dict[int, int] = {}
-        self.several: set[int] = set()
+        self.mark: int | None = None  # the count the arrays are as of; None: not read, or out of step
+        self.counted = True  # False: SQLite without its counter row (no mark to trust): the pool is read per search
+        self.upto = 0  # the highest voorstel id held
+        self.lo = np.zeros(0, np.int64)  # per client id: the lowest vacancy id of its voorstellen (NO_LOWEST: none)
+        self.hi = np.zeros(0, np.int64)  # the highest (0: none)
+        self.reader: threading.Thread | None = None
+        self.reads = 0  # whole reads finished (tests, the bench)
 
-    def refresh(self, session: Session) -> None:
+    def flags(self, engine: Engine, client_ids: np.ndarray, vacancy_id: int) -> np.ndarray:
         with self.lock:
-            asked = [voorstel for voorstel, since in self.skipped.items() if time.monotonic() - since < SKIPPED_S]
-            condition = Voorstel.id > self.upto  # type: ignore[operator]
-            if asked:
-                condition = or_(condition, Voorstel.id.in_(asked))  # type: ignore[union-attr]
-            found = session.exec(select(Voorstel.id, Voorstel.client_id, Voorstel.vacancy_id).where(condition)).all()
-            self.skipped = {voorstel: self.skipped[voorstel] for voorstel in asked}
-            seen = set()
-            for voorstel, client, vacancy in found:
-                seen.add(voorstel)
-                self.skipped.pop(voorstel, None)
-                if self.first.setdefault(client, vacancy) != vacancy:
-                    self.several.add(client)
-            top = max(seen, default=self.upto)
-            # ids below this read's highest that did not come (of the last RECENT on the first read): ask again
-            lowest = self.upto + 1 if self.upto else max(1, top - RECENT)
-            self.skipped.update({i: time.monotonic() for i in range(lowest, top) if i not in seen})
-            self.upto = max(self.upto, top)
+            if self.mark is not None and self._caught_up(engine):
+                if not len(self.hi):
+                    return np.zeros(len(client_ids), bool)
+                inside = client_ids < len(self.hi)  # a client above every id held has no voorstel
+                at = np.where(inside, client_ids, 0)
+                return _other_vacancy(self.lo[at], np.where(inside, self.hi[at], 0), vacancy_id)
+            if self.counted and self.reader is None:
+                self.reader = threading.Thread(target=self.read_all, args=(engine, tenancy.current()), daemon=True)
+                self.reader.start()
+        return _other_vacancy(*_pool(engine, client_ids), vacancy_id)
 
-    def flags(self, client_ids: list[int], vacancy_id: int) -> np.ndarray:
-        with self.lock:
-            first, several = self.first, self.several
-            return np.array(
-                [client in several or first.get(client, vacancy_id) != vacancy_id for client in client_ids], bool
+    def _caught_up(self, engine: Engine) -> bool:
+        """Add the voorstellen above :attr:`upto` when the count grew by exactly them; else mark the arrays stale."""
+        with engine.connect() as connection:
+            found = connection.execute(_NEWER, {"upto": self.upto}).all()
+        rows = np.array([row for row in found if row[0] is not None], np.int64).reshape(-1, 3)
+        mark = _mark(engine, next(row[1:] for row in found if row[0] is None))
+        if mark is None or self.mark is None or mark - self.mark != len(rows):
+            self.mark = None
+            return False
+        if len(rows):
+            self._add(rows[:, 1], rows[:, 2])
+            self.upto = max(self.upto, int(rows[:, 0].max()))
+        self.mark = mark
+        return True
+
+    def _add(self, clients: np.ndarray, vacancies: np.ndarray) -> None:
+        if len(clients) and clients.max() >= len(self.hi):
+            more = max(int(clients.max()) + 1, 2 * len(self.hi)) - len(self.hi)
+            self.lo = np.concatenate([self.lo, np.full(more, NO_LOWEST, np.int64)])
+            self.hi = np.concatenate([self.hi, np.zeros(more, np.int64)])
+        np.minimum.at(self.lo, clients, vacancies)
+        np.maximum.at(self.hi, clients, vacancies)
+
+    def read_all(self, engine: Engine, scope: str) -> None:
+        """Read every voorstel this scope sees, with the count, in one statement (a thread: see the class)."""
+        try:
+            with tenancy.scope(scope), engine.connect() as connection:
+                every = _EVERY.format(" NOT INDEXED" if engine.dialect.name == "sqlite" else "")
+                found = connection.execute(text(every)).all()
+            rows = np.array([row for row in found if row[0] is not None], np.int64).reshape(-1, 4)
+            mark = _mark(engine, next(row[1:3] for row in found if row[0] is None))
+            size = int(rows[:, 0].max()) + 1 if len(rows) else 0
+            lo, hi = np.full(size, NO_LOWEST, np.int64), np.zeros(size, np.int64)
+            lo[rows[:, 0]], hi[rows[:, 0]] = rows[:, 1], rows[:, 2]
+            with self.lock:
+                self.lo, self.hi, self.upto = lo, hi, int(rows[:, 3].max()) if len(rows) else 0
+                self.mark, self.counted, self.reads = mark, mark is not None, self.reads + 1
+        except Exception:  # a search goes on reading its pool; the next one starts a read again
+            logger.exception("voorstellen niet gelezen voor de eerlijke-aandachtsvloer")
+        finally:
+            with self.lock:
+                self.reader = None
+
+    def wait(self) -> None:
+        """Until a whole read under way is done (tests, the bench)."""
+        reader = self.reader
+        if reader is not None:
+            reader.join()
+
+
+_COUNT = "(SELECT {} FROM record_change WHERE side = 'voorstellen')"
+_NEWER = text(
+    "SELECT id, client_id, vacancy_id FROM voorstel WHERE id > :upto "
+    f"UNION ALL SELECT NULL, {_COUNT.format('count(*)')}, {_COUNT.format('sum(n)')}"
+)
+# SQLite follows the client index for the GROUP BY, a table lookup per voorstel: 12.7-13.4 s at 4 M against 5.1-5.2 s
+# scanning the table (bench/results/proposals-first-read-s35.json)
+_EVERY = (
+    "SELECT client_id, min(vacancy_id), max(vacancy_id), max(id) FROM voorstel{} GROUP BY client_id "
+    f"UNION ALL SELECT NULL, {_COUNT.format('count(*)')}, {_COUNT.format('sum(n)')}, NULL"
+)
+
+
+def _mark(engine: Engine, counted: tuple[Any, Any]) -> int | None:
+    """The voorstellen count from (counter rows, sum of n): None on SQLite without its counter row (nothing counts);
+    PostgreSQL's log may hold no row this scope sees yet (0)."""
+    rows, total = counted
+    if engine.dialect.name == "sqlite" and not rows:
+        return None
+    return int(total or 0)
+
+
+def _pool(engine: Engine, client_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per client of ``client_ids``, the lowest and highest vacancy id of its voorstellen (0, 0: none), read now."""
+    wanted = [int(value) for value in client_ids]
+    found: dict[int, tuple[int, int]] = {}
+    column = Voorstel.client_id
+    with engine.connect() as connection:
+        for chunk in in_chunks(wanted):
+            statement = (
+                select(column, func.min(Voorstel.vacancy_id), func.max(Voorstel.vacancy_id))
+                .where(column.in_(chunk))  # type: ignore[attr-defined]
+                .group_by(column)
             )
+            found.update({int(c): (int(lo), int(hi)) for c, lo, hi in connection.execute(statement)})
+    pairs = np.array([found.get(client, (0, 0)) for client in wanted], np.int64).reshape(-1, 2)
+    return pairs[:, 0], pairs[:, 1]
+
+
+def _other_vacancy(lo: np.ndarray, hi: np.ndarray, vacancy_id: int) -> np.ndarray:
+    """Per client, from its lowest and highest vacancy id proposed for (highest 0: none): proposed for another."""
+    return (hi != 0) & ((lo != vacancy_id) | (hi != vacancy_id))
+
+
+def proposals(session: Session) -> _Proposals:
+    """This process's copy of who was ever proposed, for the session's engine and gemeente scope (on PostgreSQL
+    row-level security decides which voorstellen a scope reads)."""
+    with _CACHES_LOCK:
+        return _PROPOSALS.setdefault(_engine(session), {}).setdefault(tenancy.current(), _Proposals())
 
 
 def ever_proposed(session: Session, client_ids: np.ndarray, vacancy_id: int) -> np.ndarray:
     """Per client: was the client ever proposed for another vacancy (``training.client_history``'s count > 0)."""
-    with _CACHES_LOCK:  # per gemeente scope: on PostgreSQL row-level security decides which voorstellen it reads
-        proposals = _PROPOSALS.setdefault(_engine(session), {}).setdefault(tenancy.current(), _Proposals())
-    proposals.refresh(session)
-    return proposals.flags([int(value) for value in client_ids], int(vacancy_id))
+    ids = np.asarray(client_ids, np.int64)
+    return proposals(session).flags(_engine(session), ids, int(vacancy_id))
 
 
 def serving_groups(

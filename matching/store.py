@@ -115,7 +115,7 @@ def unreachable(url: str, error: Exception) -> str:
 
 
 class RecordChange(SQLModel, table=True):
-    """What the database counts of inserted and deleted clients and vacancies: a search's cheap check.
+    """What the database counts of inserted and deleted clients, vacancies and voorstellen: a search's cheap check.
 
     A search catches up with saved changes by ``updated_at``; a deleted row (or one inserted with an
     older timestamp) leaves no such trace, and counting every row per search to notice it cost
@@ -133,6 +133,10 @@ class RecordChange(SQLModel, table=True):
     Either way a side's mark, ``(rows, newest id, sum of n)`` over the rows a transaction sees,
     changes with every committed insert or delete that transaction could count: the count grows
     with each commit, and a compaction gives the newest id a value never seen before.
+
+    The side ``voorstellen`` is for :mod:`matching.floor_state` (who was ever proposed): on PostgreSQL an inserted
+    voorstel is logged under its client's gemeente, a deleted one (and a client moved to another gemeente, whose
+    voorstellen move with it) under none, so every scope sees it.
     """
 
     __tablename__ = "record_change"
@@ -172,7 +176,8 @@ def init_db(engine: Engine) -> None:
 
 
 # ---------------------------------------------------------------------- change marks (RecordChange)
-SIDE_TABLES = {"clients": "client", "vacancies": "vacancy"}
+SIDE_TABLES = {"clients": "client", "vacancies": "vacancy", "voorstellen": "voorstel"}
+RECORD_SIDES = ("clients", "vacancies")  # PostgreSQL: counted by werkmatch_record_change; voorstellen by their own
 COMPACT_ABOVE = 64  # log rows of a side (PostgreSQL) beyond which compact_changes folds them
 Mark = tuple[int, int | None, int | None]
 """A side's change mark: (log rows, newest id, sum of n) as one transaction sees them."""
@@ -186,6 +191,10 @@ _SQLITE_CHANGE_DDL = [
             BEGIN UPDATE record_change SET n = n + 1 WHERE side = '{side}'; END""",
     )
 ]
+
+# What each side's PostgreSQL triggers call (a function per kind of side).
+_POSTGRES_COUNTER = {side: f"werkmatch_record_change('{side}')" for side in RECORD_SIDES}
+_POSTGRES_COUNTER["voorstellen"] = "werkmatch_voorstel_change()"
 
 # One function for inserts and deletes: the trigger names its transition table ``changed_rows``.
 _POSTGRES_CHANGE_DDL = [
@@ -213,25 +222,49 @@ _POSTGRES_CHANGE_DDL = [
             ) moved GROUP BY moved.gemeente;
         RETURN NULL;
     END $$""",
+    # A voorstel inserted counts in its client's gemeente (the scope that sees it); deleted, truncated or moved with
+    # its client to another gemeente, in every scope (its client may be gone, and two scopes see the move).
+    """CREATE OR REPLACE FUNCTION werkmatch_voorstel_change() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'INSERT' THEN
+            INSERT INTO record_change (side, gemeente, n)
+                SELECT 'voorstellen', c.gemeente, count(*) FROM changed_rows r LEFT JOIN client c ON c.id = r.client_id
+                GROUP BY c.gemeente;
+        ELSIF TG_OP = 'DELETE' THEN
+            INSERT INTO record_change (side, gemeente, n)
+                SELECT 'voorstellen', NULL, count(*) FROM changed_rows HAVING count(*) > 0;
+        ELSIF TG_OP = 'TRUNCATE' THEN
+            INSERT INTO record_change (side, gemeente, n) VALUES ('voorstellen', NULL, 1);
+        ELSE
+            INSERT INTO record_change (side, gemeente, n)
+                SELECT 'voorstellen', NULL, count(*) FROM old_rows o JOIN new_rows w ON w.id = o.id
+                WHERE w.gemeente <> o.gemeente HAVING count(*) > 0;
+        END IF;
+        RETURN NULL;
+    END $$""",
     *[
         f"""CREATE TRIGGER {table}_{event_name.lower()}_counted AFTER {event_name} ON {table}
             REFERENCING {"NEW" if event_name == "INSERT" else "OLD"} TABLE AS changed_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION werkmatch_record_change('{side}')"""
+            FOR EACH STATEMENT EXECUTE FUNCTION {_POSTGRES_COUNTER[side]}"""
         for side, table in SIDE_TABLES.items()
         for event_name in ("INSERT", "DELETE")
     ],
     *[
         f"""CREATE TRIGGER {table}_truncate_counted AFTER TRUNCATE ON {table}
-            FOR EACH STATEMENT EXECUTE FUNCTION werkmatch_record_change('{side}')"""
+            FOR EACH STATEMENT EXECUTE FUNCTION {_POSTGRES_COUNTER[side]}"""
         for side, table in SIDE_TABLES.items()
     ],
-    """CREATE TRIGGER client_moved_counted AFTER UPDATE ON client
-        REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-        FOR EACH STATEMENT EXECUTE FUNCTION werkmatch_client_moved()""",
+    *[
+        f"""CREATE TRIGGER client_{name}_counted AFTER UPDATE ON client
+            REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION {function}()"""
+        for name, function in (("moved", "werkmatch_client_moved"), ("moved_voorstellen", "werkmatch_voorstel_change"))
+    ],
 ]
 _POSTGRES_TRIGGERS = (
     *(f"{table}_{name}_counted" for table in SIDE_TABLES.values() for name in ("insert", "delete", "truncate")),
     "client_moved_counted",
+    "client_moved_voorstellen_counted",
 )
 _POSTGRES_POLICY = f"gemeente IS NULL OR current_setting('{tenancy.SETTING}', true) IN (gemeente, '{tenancy.REGIONAL}')"
 

@@ -2,11 +2,10 @@
 PostgreSQL: it decays (a state fed long ago has no pull today), a search reads one marker row instead of the state
 and still sees every write (its own, another process's, none of a rolled-back one), each vacancy feeds a model's
 state once whoever shows it (on PostgreSQL also from two gemeenten, whose ledger rows stay hidden from each
-other), and who was ever proposed is kept in the process without missing a voorstel committed late."""
+other). Who was ever proposed: tests/matching/test_ever_proposed.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -15,12 +14,10 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from api.services import schema
 from matching import floor_state, oversight_state, tenancy
 from matching.domain import utcnow
 from matching.exposure_amortised import AmortisedFloor, Plan
 from matching.floor_state import AmortisedFloorState, ServedFloor
-from matching.outcomes import Voorstel
 from matching.store import make_engine
 from tests.factories import make_client, make_vacancy
 from tests.postgres import PostgresServer
@@ -213,43 +210,3 @@ def test_a_regional_vacancy_shown_in_two_gemeenten_feeds_once_and_hides_their_ro
             assert [row[0] for row in ledger] == [arnhem]
         assert stored(service, "r:1")[("", "")][0] == pytest.approx(10 * floor_state.weight(utcnow()), rel=1e-6)
         service.dispose()
-
-
-@pytest.fixture
-def proposal_world(postgres: PostgresServer) -> Iterator[tuple[Engine, list[int], list[int]]]:
-    with postgres.fresh_database() as url:
-        engine = make_engine(url)
-        schema.create_all(engine)
-        with Session(engine) as session:
-            vacancies = [make_vacancy(session, vacature_nummer=f"V-{n}").id for n in range(3)]
-            clients = [make_client(session, client_nummer=f"K-{n}").id for n in range(3)]
-        yield engine, clients, vacancies  # type: ignore[misc]
-        engine.dispose()
-
-
-def flags(engine: Engine, clients: list[int], vacancy: int) -> list[bool]:
-    with Session(engine) as session:
-        return floor_state.ever_proposed(session, np.array(clients), vacancy).tolist()
-
-
-def proposal(client: int, vacancy: int) -> Voorstel:
-    return Voorstel(client_id=client, vacancy_id=vacancy, made_by="consulent-a", made_by_role="consulent")
-
-
-@pytest.mark.slow
-def test_a_voorstel_committed_after_a_higher_one_is_not_missed(
-    proposal_world: tuple[Engine, list[int], list[int]],
-) -> None:
-    engine, clients, vacancies = proposal_world
-    assert flags(engine, clients, vacancies[2]) == [False] * 3
-    late = Session(engine)
-    late.add(proposal(clients[0], vacancies[0]))  # the lower id, not committed yet
-    late.flush()
-    with Session(engine) as session:
-        session.add(proposal(clients[1], vacancies[0]))
-        session.commit()
-    assert flags(engine, clients, vacancies[2]) == [False, True, False]
-    late.commit()
-    late.close()
-    assert flags(engine, clients, vacancies[2]) == [True, True, False]
-    assert flags(engine, clients, vacancies[0]) == [False] * 3
