@@ -9,13 +9,14 @@ driver's preparation now), and ``--partitions`` partitions of each side are draw
 The same owners are then computed in turn, alternating in this process after one pass that warms the embedding
 cache: ``place``, the partitions as planned (owners of one woonplaats), and ``mixed``, the same owners sorted
 by id and cut into as many partitions (owners of ``--partitions`` places mixed, as the id ranges before were:
-ids are random with respect to place); with ``--before-module`` (an earlier ``matching/batch_rank.py``) those
-two with the earlier code (``--before-steps``: with an earlier ``matching/batch_steps.py`` too) and ``place now``
-with this one (``--before-lexical``: the earlier ways with an earlier ``matching/lexical.py``'s BM25 too;
-``--no-probes``: also 'place now, no probes', this code with ``batch_bm25.TOP_PROBES`` off). Reported per way and
-round: process CPU seconds per list per side and the load average; and whether every owner's list is the same
-both ways. ``--profile``: after the rounds, one more pass of the first and the last way under cProfile, per side
-the functions that take the most CPU (own and cumulative) with their share of the side's total.
+ids are random with respect to place; ``--without-mixed``: not run). With ``--before-module``, ``--before-steps``,
+``--before-bm25`` or ``--before-lexical`` (earlier ``matching/batch_rank.py``, ``batch_steps.py``, ``batch_bm25.py``,
+``lexical.py``) those two run with the earlier files (every module of that chain loaded again, each reading the
+earlier ones before it) and ``place now`` with this code; ``--also NAME=DIR`` (repeatable): also the way NAME,
+the chain with the files DIR holds (others this code's: a variant to try, such as a ``lexical.py`` with another
+``SPLIT``). Reported per way and round: process CPU seconds per list per side and the load average; and whether
+every owner's list is the same every way. ``--profile``: after the rounds, one more pass of every way under
+cProfile, per side the functions that take the most CPU (own and cumulative) with their share of the side's total.
 """
 
 from __future__ import annotations
@@ -34,8 +35,6 @@ from pathlib import Path
 from typing import Any
 
 from bench._result import provenance, write_json
-from matching import batch_bm25
-from matching import lexical as lexical_module
 from matching.batch_lists import KIND_MATCH, SIDES, BatchRun
 from matching.settings import Settings
 from matching.store import make_engine
@@ -105,60 +104,57 @@ def _mixed(parts: Parts) -> Parts:
     return mixed
 
 
-def _load(name: str, module: Path) -> Any:
-    spec = importlib.util.spec_from_file_location(name, module)
-    assert spec is not None and spec.loader is not None
-    earlier = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = earlier  # its dataclasses look their module up
-    spec.loader.exec_module(earlier)
-    return earlier
+CHAIN = ("lexical", "batch_bm25", "batch_steps", "batch_rank")  # each imports the ones before it
 
 
-def _earlier(
-    worker: ListWorker, module: Path, steps: Path | None, lexical: Path | None = None, name: str = "before"
-) -> Any:
-    """The ranking-only path of an earlier ``batch_rank.py`` (loaded from its file) on this worker's matcher, with
-    an earlier ``batch_steps.py`` and ``lexical.py`` (its BM25 for the batch, :class:`SharedBm25`) too where given."""
-    shared = _load(f"lexical_{name}", lexical).SharedBm25 if lexical is not None else batch_bm25.SharedBm25
-    lexical_module.SharedBm25 = shared  # type: ignore[attr-defined]  # where an earlier batch_rank.py imports it from
+def _earlier(worker: ListWorker, files: dict[str, Path | None]) -> Any:
+    """The ranking-only path of earlier files (``files`` by module of :data:`CHAIN`; a module without one: this
+    code's file), every module of the chain loaded again from its file under its own name while the next one
+    imports it, so each earlier module reads the earlier ones before it."""
+    held = {module: sys.modules[f"matching.{module}"] for module in CHAIN}
     try:
-        earlier = _load(f"batch_rank_{name}", module)
+        for module in CHAIN:
+            spec = importlib.util.spec_from_file_location(
+                f"matching.{module}", files.get(module) or ROOT / "matching" / f"{module}.py"
+            )
+            assert spec is not None and spec.loader is not None
+            earlier = importlib.util.module_from_spec(spec)
+            sys.modules[spec.name] = earlier  # what the next one imports; its dataclasses look their module up
+            spec.loader.exec_module(earlier)
+        return sys.modules["matching.batch_rank"].NightlyRanking(worker.matcher)
     finally:
-        del lexical_module.SharedBm25  # type: ignore[attr-defined]
-    if steps is not None:
-        earlier.batch_steps = _load(f"batch_steps_{name}", steps)
-    earlier.SharedBm25 = shared
-    return earlier.NightlyRanking(worker.matcher)
+        sys.modules.update({f"matching.{module}": found for module, found in held.items()})
 
 
-def _without_probes(worker: ListWorker) -> Any:
-    """This code's ranking-only path with its own copy of ``matching/batch_bm25.py``, ``TOP_PROBES`` off."""
-    earlier = _load("batch_rank_no_probes", ROOT / "matching" / "batch_rank.py")
-    shared = _load("batch_bm25_no_probes", ROOT / "matching" / "batch_bm25.py")
-    shared.TOP_PROBES = False
-    earlier.SharedBm25 = shared.SharedBm25
-    return earlier.NightlyRanking(worker.matcher)
+def _in(directory: Path, module: str) -> Path | None:
+    """``directory``'s file of ``module``, None where it has none."""
+    path = directory / f"{module}.py"
+    return path if path.exists() else None
 
 
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     parser.add_argument("--partitions", type=int, default=30, help="partitions per side, drawn from the plan")
-    parser.add_argument("--rounds", type=int, default=3, help="pairs of passes (place, mixed), alternating")
+    parser.add_argument("--rounds", type=int, default=3, help="passes of every way, alternating")
     parser.add_argument("--seed", type=int, default=30)
+    for module, name in zip(CHAIN, ("lexical", "bm25", "steps", "module"), strict=True):
+        parser.add_argument(
+            f"--before-{name}",
+            dest=module,
+            type=Path,
+            default=None,
+            help=f"an earlier matching/{module}.py: 'mixed' and 'place' run with the earlier files, 'place now' "
+            "with this code",
+        )
     parser.add_argument(
-        "--before-module",
-        type=Path,
-        default=None,
-        help="an earlier matching/batch_rank.py: mixed and place run with it, 'place now' with this code",
+        "--also",
+        action="append",
+        default=[],
+        metavar="NAME=DIR",
+        help="also the way NAME: the chain's files found in DIR (lexical.py, batch_bm25.py, ...), else this code's",
     )
-    parser.add_argument("--before-steps", type=Path, default=None, help="an earlier matching/batch_steps.py for it")
-    parser.add_argument("--before-lexical", type=Path, default=None, help="an earlier matching/lexical.py for it")
-    parser.add_argument("--no-probes", action="store_true", help="also 'place now, no probes' (TOP_PROBES off)")
-    parser.add_argument("--profile", action="store_true", help="then a pass of the first and last ways profiled")
-    parser.add_argument("--without-mixed", action="store_true", help="no 'mixed' passes (with --before-module)")
-    parser.add_argument(
-        "--middle", action="store_true", help="also 'place half': this batch_rank.py with --before-steps' steps"
-    )
+    parser.add_argument("--profile", action="store_true", help="then a pass of every way profiled")
+    parser.add_argument("--without-mixed", action="store_true", help="no 'mixed' passes")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "national-batch-place-s30-p.json")
     return parser.parse_args()
 
@@ -166,18 +162,16 @@ def _arguments() -> argparse.Namespace:
 def _variants(args: argparse.Namespace, worker: ListWorker, place: Parts) -> list[tuple[str, Parts, Any]]:
     """The ways compared, in the order each round runs them."""
     now = worker.ranking
-    earlier = (
-        _earlier(worker, args.before_module, args.before_steps, args.before_lexical) if args.before_module else now
-    )
+    files = {module: getattr(args, module) for module in CHAIN}
+    before = any(files.values())
+    earlier = _earlier(worker, files) if before else now
     variants = [("mixed", _mixed(place), earlier), ("place", place, earlier)]
-    if args.without_mixed and args.before_module:
+    if args.without_mixed:
         variants = variants[1:]
-    if args.before_module and args.middle:
-        half = _earlier(worker, ROOT / "matching" / "batch_rank.py", args.before_steps, name="half")
-        variants.append(("place half", place, half))
-    if args.no_probes:
-        variants.append(("place now, no probes", place, _without_probes(worker)))
-    if args.before_module:
+    for also in args.also:
+        name, found = also.split("=", 1)
+        variants.append((name, place, _earlier(worker, {module: _in(Path(found), module) for module in CHAIN})))
+    if before:
         variants.append(("place now", place, now))
     return variants
 
@@ -213,7 +207,7 @@ def main() -> None:
             identical[name] = identical[name] and found == warm
     profiles = {}
     if args.profile:
-        for name, parts, ranking in variants[:: max(len(variants) - 1, 1)]:
+        for name, parts, ranking in variants:
             worker.ranking = ranking
             profiles[name] = _profiled(worker, parts)
     worker.ranking = now
@@ -235,9 +229,8 @@ def main() -> None:
         "vs_first": {
             name: {side: round(mean[name][side] / mean[variants[0][0]][side], 3) for side in SIDES} for name in mean
         },
-        "before_module": str(args.before_module) if args.before_module else None,
-        "before_steps": str(args.before_steps) if args.before_steps else None,
-        "before_lexical": str(args.before_lexical) if args.before_lexical else None,
+        "before": {module: str(getattr(args, module)) for module in CHAIN if getattr(args, module)},
+        "also": args.also,
         "profiles": profiles,
         "identical_lists": all(identical.values()),
         "identical_per_way": identical,
