@@ -4,18 +4,19 @@ a slot of tables per night (0011, :mod:`matching.batch_lists`): the driver's sto
 Run: flock /tmp/quiet.gate flock -x /tmp/quiet.lock nice -n 12 .venv/bin/python bench/batch_match_finish_night.py
     [--prefill 20000000] [--tonight 10000000] [--partitions 40] [--out bench/results/national-batch-slots-s35-w2.json]
 
-One SQLite file in a temporary directory, made by ``bench/batch_match_store_design.py``'s steps (the application's
-batch tables, ``client`` and ``vacancy`` of 400,000 and 300,000 ids; rows written with every index maintained row by
-row, owners in id order, items random): the night before (a finished run of ``--prefill`` rows in slot a, and its
-700,000 owners in ``batch_owner``) and tonight so far, twice (``--tonight`` rows each: in slot a beside the night
-before, as 0010 keeps every night, and in slot b, alone, as 0011 does). Then ``--partitions`` partitions of each side
-are stored into a new run of each layout, alternating per partition (the same owners and lists for both), by
-:func:`training.batch_match.store_partition` on the storing engine (:func:`training.batch_match.storing_engine`): CPU
-per stored row. Then each layout's night is finished on its own copy of the file, on the storing engine: ``shared``,
-the night before's rows deleted by run, as ``training.batch_match._finish`` did up to 0010
+Two SQLite files in a temporary directory, one per layout, made by ``bench/batch_match_store_design.py``'s steps
+(the application's batch tables, ``client`` and ``vacancy`` of 400,000 and 300,000 ids; rows written with every index
+maintained row by row, owners in id order, items random): in both the night before (a finished run of ``--prefill``
+rows in slot a, and its 700,000 owners in ``batch_owner``), and tonight so far (``--tonight`` rows): in ``shared`` in
+slot a beside the night before, as 0010 keeps every night, in ``slots`` in slot b, alone, as 0011 does. Then
+``--partitions`` partitions of each side are stored into a new run of each layout, alternating per partition (the same
+owners and lists for both), by :func:`training.batch_match.store_partition` on each file's storing engine
+(:func:`training.batch_match.storing_engine`): CPU per stored row. Then each layout's night is finished on its engine:
+``shared``, the night before's rows deleted by run, as ``training.batch_match._finish`` did up to 0010
 (``bench/batch_match_store_design.py``'s ``shared_finish``); ``slots``, ``training.batch_match._finish`` now (the
-served pointer moved and slot a emptied as a whole, which there holds the night before and the shared layout's rows
-of tonight too: more pages than a real slot a would). Process CPU (user + system) and wall.
+served pointer moved, slot a emptied as a whole, the night before's owners removed). Process CPU (user + system) and
+wall. (A first version stored both layouts into one file: two engines writing one file in turn invalidate each other's
+page cache at every partition, and the per-row numbers of that run are not the layouts'.)
 """
 
 from __future__ import annotations
@@ -39,14 +40,10 @@ from matching.store import make_engine
 from training import batch_match
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _finished(url: str, finish: Any) -> dict[str, float]:
-    """``finish(storing engine)`` timed (CPU, wall) on a storing engine of ``url``."""
-    storing = batch_match.storing_engine(make_engine(url))
-    spent = store_design._timed(lambda: finish(storing))
-    storing.dispose()
-    return spent
+LAYOUTS = {
+    "shared": "a",
+    "slots": "b",
+}  # where tonight's rows go: beside the night before (0010), or a slot of their own
 
 
 def _owners(url: str, run_id: int) -> None:
@@ -88,32 +85,37 @@ def main() -> None:
     }
     loads = [load_average()]
     with tempfile.TemporaryDirectory(prefix="wm-W2-slots-", dir="/tmp") as tmp:
-        url = f"sqlite:///{tmp}/shared.db"
-        engine = make_engine(url)
+        urls = {layout: f"sqlite:///{tmp}/{layout}.db" for layout in LAYOUTS}
+        engine = make_engine(urls["shared"])
         store_design._create(engine, "rowid")
         engine.dispose()
         start = time.perf_counter()
-        before = store_design._prefill(url, args.prefill, np.random.default_rng(7), "a")
-        under_way = [
-            store_design._prefill(url, args.tonight, np.random.default_rng(seed), slot, finished=False)
-            for seed, slot in ((8, "a"), (9, "b"))
-        ]
-        _owners(url, before)
+        before = store_design._prefill(urls["shared"], args.prefill, np.random.default_rng(7), "a")
+        _owners(urls["shared"], before)
+        engine = make_engine(urls["shared"])
+        with engine.connect() as connection:  # the night before wholly in the file, then the file copied
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        engine.dispose()
+        for suffix in ("", "-wal"):
+            if Path(f"{tmp}/shared.db{suffix}").exists():
+                shutil.copy(f"{tmp}/shared.db{suffix}", f"{tmp}/slots.db{suffix}")
+        under_way = {
+            layout: store_design._prefill(urls[layout], args.tonight, np.random.default_rng(8), slot, finished=False)
+            for layout, slot in LAYOUTS.items()
+        }
         result["prefill_s"] = round(time.perf_counter() - start, 1)
         loads.append(load_average())
         print("prefilled", result["prefill_s"], flush=True)  # noqa: T201
 
-        storing = {layout: batch_match.storing_engine(make_engine(url)) for layout in ("shared", "slots")}
+        storing = {layout: batch_match.storing_engine(make_engine(url)) for layout, url in urls.items()}
         runs = {}
-        for layout, slot in (("shared", "a"), ("slots", "b")):
+        for layout, slot in LAYOUTS.items():
             with Session(storing[layout]) as session:
                 run = BatchRun(kind="match", partition_ids=batch_match.PARTITION_IDS, slot=slot)
                 session.add(run)
                 session.commit()
                 runs[layout] = int(run.id)  # type: ignore[arg-type]
         spent = store_design._store_rounds(storing, runs, args.partitions, np.random.default_rng(10))
-        for engine in storing.values():
-            engine.dispose()
         result["store_per_row_us"] = {
             layout: {key: round(value[key] / value["rows"] * 1e6, 2) for key in ("cpu_s", "sys_s", "wall_s")}
             | {"rows": value["rows"]}
@@ -122,16 +124,16 @@ def main() -> None:
         loads.append(load_average())
         print("stored", result["store_per_row_us"], flush=True)  # noqa: T201
 
-        for suffix in ("", "-wal"):  # (a prefill connection stays in its pool: the WAL may hold the last commits)
-            if Path(f"{tmp}/shared.db{suffix}").exists():
-                shutil.copy(f"{tmp}/shared.db{suffix}", f"{tmp}/slots.db{suffix}")
-        slots_url = f"sqlite:///{tmp}/slots.db"
         finish = {
-            "shared": _finished(url, lambda storing: store_design.shared_finish(storing, runs["shared"], [before])),
-            "slots": _finished(slots_url, lambda storing: batch_match._finish(storing, runs["slots"])),
+            "shared": store_design._timed(
+                lambda: store_design.shared_finish(storing["shared"], runs["shared"], [before])
+            ),
+            "slots": store_design._timed(lambda: batch_match._finish(storing["slots"], runs["slots"])),
         }
+        for engine in storing.values():
+            engine.dispose()
         result["finish"] = finish
-        result["rows_after_finish"] = {"shared": _rows_per_run(url), "slots": _rows_per_run(slots_url)}
+        result["rows_after_finish"] = {layout: _rows_per_run(url) for layout, url in urls.items()}
         result["runs"] = {"night_before": before, "under_way": under_way, "stored": runs}
         loads.append(load_average())
     result |= {"load_average": loads, **provenance()}
