@@ -209,6 +209,11 @@ def list_table(run: BatchRun, side: str) -> type[NachtKandidaatBase] | type[Nach
     return candidates if side == "vacatures" else vacancies
 
 
+def _other(slot: str) -> str:
+    """The slot that is not ``slot``."""
+    return SLOTS[1 - SLOTS.index(slot)]
+
+
 def start_run(session: Session, partition_ids: int) -> BatchRun:
     """A new run of the nightly match, committed, in the slot the served night is not in. That slot is empty when the
     night before finished (:func:`finish_run`); it is emptied here all the same, with every run but the served one
@@ -217,7 +222,7 @@ def start_run(session: Session, partition_ids: int) -> BatchRun:
     On SQLite, run it on a connection that does not check foreign keys (:func:`training.batch_match.storing_engine`):
     only then does SQLite empty a table as a whole instead of deleting row by row."""
     served = latest_finished(session)
-    slot = SLOTS[0] if served is None else SLOTS[1 - SLOTS.index(served.slot)]
+    slot = SLOTS[0] if served is None else _other(served.slot)
     _remove_other_runs(session, served, slot)
     run = BatchRun(kind=KIND_MATCH, partition_ids=partition_ids, slot=slot)
     session.add(run)
@@ -233,7 +238,7 @@ def finish_run(session: Session, run_id: int) -> None:
     assert run is not None
     run.finished_at = utcnow()
     session.add(run)
-    _remove_other_runs(session, run, SLOTS[1 - SLOTS.index(run.slot)])
+    _remove_other_runs(session, run, _other(run.slot))
     session.commit()
 
 

@@ -27,11 +27,11 @@ from api.services.users import Rol, User
 from matching import compatibility
 from matching.annotate import offered_by
 from matching.batch_lists import (
-    SLOT_TABLES,
     BatchPartition,
     BatchRun,
     NachtKandidaatBase,
     latest_finished,
+    list_table,
     mark_of,
 )
 from matching.compatibility import Status
@@ -53,7 +53,7 @@ def _kept_off(client: Client, vacancy: Vacancy) -> bool:
 
 def _rows(session: Session, viewer: Viewer, vacancy: Vacancy, run: BatchRun) -> list[tuple[NachtKandidaatBase, Client]]:
     """The list's rows (of the run's slot) with their clients, best first, less own clients a beperking keeps off."""
-    table = SLOT_TABLES[run.slot][0]
+    table = list_table(run, "vacatures")
     query = (
         select(table, Client)
         .join(Client, col(Client.id) == table.client_id)
@@ -189,7 +189,7 @@ def nightly_vacancies(settings: Settings, session: Session, user: User, number: 
     mark, rows = None, []
     if run is not None and run.id is not None:
         mark = mark_of(session, run.id, "klanten", client.id or 0)
-        table = SLOT_TABLES[run.slot][1]
+        table = list_table(run, "klanten")
         query = (
             select(table, Vacancy)
             .join(Vacancy, col(Vacancy.id) == table.vacancy_id)
