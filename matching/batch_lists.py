@@ -33,6 +33,7 @@ more to remove the night before; the owner-first key 3-14 % and nothing, though 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,15 +41,23 @@ from typing import Any
 
 from sqlalchemy import JSON, Column, PrimaryKeyConstraint, delete
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from matching import geo
 from matching.columns import moment_column, optional_moment_column
-from matching.domain import utcnow
+from matching.domain import Client, Vacancy, utcnow
+from matching.errors import ConflictError
+
+logger = logging.getLogger(__name__)
 
 KIND_MATCH = "match"
 SIDES = ("vacatures", "klanten")  # the vacancies' candidate lists, the clients' vacancy lists
 SLOTS = ("a", "b")  # a night's list tables: the served night's slot and the other (the next night's)
+# How long the end of a night waits for the lock to empty the night before's slot on PostgreSQL (finish_run): normal
+# requests hold it for milliseconds; the requests that wait behind the emptying wait up to this.
+EMPTY_LOCK_TIMEOUT = "2s"
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout
 
 
 class BatchRun(SQLModel, table=True):
@@ -209,6 +218,67 @@ def list_table(run: BatchRun, side: str) -> type[NachtKandidaatBase] | type[Nach
     return candidates if side == "vacatures" else vacancies
 
 
+@dataclass(frozen=True)
+class ServedList:
+    """An owner's list of the served night, read as one: the run, the mark of the partition that computed the owner,
+    and the rows (best first), each with its item's record (a candidate's :class:`Client`, an option's
+    :class:`Vacancy`)."""
+
+    run: BatchRun
+    mark: BatchPartition
+    rows: list[tuple[Any, Any]]
+
+
+# A new read per night that finished during the request: one finishing while a request reads is rare (a night ends once
+# a day, in a second); two during one request cannot happen (a night takes minutes to store). The bound keeps a
+# pathological loop finite, and its end is an error to try again, never a "geen lijst" while a list exists.
+READ_ATTEMPTS = 3
+
+
+def served_list(session: Session, side: str, owner_id: int) -> ServedList | None:
+    """The list of ``owner_id`` of ``side`` in the served night (:func:`latest_finished`), or None: no night finished,
+    or it computed no list for the owner (its partition's mark missing, or no row).
+
+    The run, its mark and its rows are separate statements. A night that finishes between them (:func:`finish_run`)
+    removes the served night's marks, then empties its slot, so the later statements find nothing of the run the first
+    one named. Under PostgreSQL's READ COMMITTED each statement sees what was committed when it began;
+    REPEATABLE READ would not help, as a ``TRUNCATE`` is not MVCC-safe (a snapshot taken before it sees the table
+    empty). SQLite's reads outside a write transaction are each a transaction of their own (pysqlite begins one only
+    before a write), so there too. Where a run's mark or rows are missing and :func:`latest_finished` has moved on,
+    the list is read again from the newer run: the answer is one night's list, never a mix, and never "none" while
+    a finished night holds one (``tests/matching/test_batch_read_race.py``, both databases, the finish run on another
+    connection between the statements).
+
+    Raises:
+        ConflictError: a newer night finished during each of :data:`READ_ATTEMPTS` reads (cannot happen with nights
+            minutes long; an answer to try again rather than a false "no list").
+    """
+    owner, item = ("vacancy_id", "client_id") if side == "vacatures" else ("client_id", "vacancy_id")
+    record = Client if side == "vacatures" else Vacancy
+    run = latest_finished(session)
+    for _ in range(READ_ATTEMPTS):
+        if run is None or run.id is None:
+            return None
+        mark = mark_of(session, run.id, side, owner_id)
+        rows: list[tuple[Any, Any]] = []
+        if mark is not None:
+            table = list_table(run, side)
+            query = (
+                select(table, record)
+                .join(record, col(record.id) == getattr(table, item))
+                .where(table.run_id == run.id, getattr(table, owner) == owner_id)
+                .order_by(col(table.rank))
+            )
+            rows = list(session.exec(query).all())
+        if mark is not None and rows:
+            return ServedList(run, mark, rows)
+        newer = latest_finished(session)
+        if newer is None or newer.id == run.id:
+            return None  # the served night has no list for the owner
+        run = newer
+    raise ConflictError("de lijst van vannacht werd tijdens het lezen steeds vervangen; probeer het opnieuw")
+
+
 def _other(slot: str) -> str:
     """The slot that is not ``slot``."""
     return SLOTS[1 - SLOTS.index(slot)]
@@ -216,8 +286,9 @@ def _other(slot: str) -> str:
 
 def start_run(session: Session, partition_ids: int) -> BatchRun:
     """A new run of the nightly match, committed, in the slot the served night is not in. That slot is empty when the
-    night before finished (:func:`finish_run`); it is emptied here all the same, with every run but the served one
-    removed, so that a night's tables hold its rows only whatever a database was left with (an abandoned run's).
+    night before finished (:func:`finish_run`, unless its emptying gave up waiting for the lock); it is emptied here all
+    the same, with every run but the served one removed, so that a night's tables hold its rows only whatever a
+    database was left with (an abandoned run's, the night before's).
 
     On SQLite, run it on a connection that does not check foreign keys (:func:`training.batch_match.storing_engine`):
     only then does SQLite empty a table as a whole instead of deleting row by row."""
@@ -232,37 +303,87 @@ def start_run(session: Session, partition_ids: int) -> BatchRun:
 
 
 def finish_run(session: Session, run_id: int) -> None:
-    """Mark run ``run_id`` finished (its lists are the ones served from now on) and, in the same transaction, empty
-    the other slot and remove the runs before it (as :func:`start_run`, on such a connection)."""
+    """Mark run ``run_id`` finished (its lists are the ones served from now on), then empty the other slot and remove
+    the runs before it (as :func:`start_run`, on such a connection). Two transactions, so that no request waits for the
+    emptying.
+
+    The first marks the run finished and deletes the other runs' marks and owners: row deletions, which readers do not
+    wait for (on PostgreSQL they see the old rows until the commit). From its commit on, every request reads this run's
+    slot. The second empties the other slot (PostgreSQL's ``TRUNCATE`` takes an ACCESS EXCLUSIVE lock: it waits for
+    every transaction that read the slot and, while it waits and until its commit, every new reader of the slot waits
+    behind it) and removes the other runs (their deletion cascades to every list table: on PostgreSQL a scan of this
+    run's slot, ``bench/batch_slots_postgres.py``). In one transaction, as before session 36, each request of the
+    served night waited for all of it. Now only a request that read the night before's mark before the first commit
+    and its rows after the second began waits, then reads this night's list (:func:`served_list`).
+
+    The emptying waits at most :data:`EMPTY_LOCK_TIMEOUT` for the lock on PostgreSQL. A transaction that holds the slot
+    longer (a ``pg_dump``, an analyst's open transaction) would otherwise keep it waiting, and every erasure and vacancy
+    deletion, whose cascades reach both slots, behind it. Past the limit it gives up: the night is served all the same,
+    and the next :func:`start_run` empties the slot and removes the runs (it does so whatever a database was left
+    with). The readers take no ``lock_timeout``: the only ones that can wait are bounded by the emptying's limit and
+    its hold.
+    """
     run = session.get(BatchRun, run_id)
     assert run is not None
     run.finished_at = utcnow()
     session.add(run)
-    _remove_other_runs(session, run, _other(run.slot))
+    before = _other(run.slot)
+    _remove_marks(session, run)
     session.commit()
+    try:
+        _empty(session.connection(), before, lock_timeout=EMPTY_LOCK_TIMEOUT)
+        _remove_runs(session, run)
+        session.commit()
+    except OperationalError as error:
+        if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
+        session.rollback()
+        logger.warning(
+            "slot %s of the night before not emptied (another transaction held it over %s); the next start empties it",
+            before,
+            EMPTY_LOCK_TIMEOUT,
+        )
 
 
 def _remove_other_runs(session: Session, kept: BatchRun | None, slot: str) -> None:
     """Empty ``slot``'s list tables and remove every match run but ``kept`` (its marks and owners too). ``kept``'s
     rows are in the other slot; so are those of no run removed here (each slot holds one run's rows)."""
     _empty(session.connection(), slot)
+    _remove_marks(session, kept)
+    _remove_runs(session, kept)
+
+
+def _others(kept: BatchRun | None) -> Any:
+    """The ids of the match runs but ``kept`` (a subquery)."""
     others = select(BatchRun.id).where(BatchRun.kind == KIND_MATCH)
-    if kept is not None:
-        others = others.where(BatchRun.id != kept.id)
-    # no session to keep in step (synchronize_session): else SQLAlchemy has every deleted key returned to Python (a
-    # night's 700,000 owners: 2.6 CPU s of 2.7 at 1/60 of a national night's lists)
-    unsynchronised = {"synchronize_session": False}
+    return others if kept is None else others.where(BatchRun.id != kept.id)
+
+
+# no session to keep in step (synchronize_session): else SQLAlchemy has every deleted key returned to Python (a
+# night's 700,000 owners: 2.6 CPU s of 2.7 at 1/60 of a national night's lists)
+_UNSYNCHRONISED = {"synchronize_session": False}
+
+
+def _remove_marks(session: Session, kept: BatchRun | None) -> None:
+    """Delete the marks and owners of every match run but ``kept``."""
     for table in (BatchOwner, BatchPartition):
-        session.execute(delete(table).where(col(table.run_id).in_(others)), execution_options=unsynchronised)
-    session.execute(delete(BatchRun).where(col(BatchRun.id).in_(others)), execution_options=unsynchronised)
+        session.execute(delete(table).where(col(table.run_id).in_(_others(kept))), execution_options=_UNSYNCHRONISED)
 
 
-def _empty(connection: Connection, slot: str) -> None:
+def _remove_runs(session: Session, kept: BatchRun | None) -> None:
+    """Delete every match run but ``kept``: after their slot was emptied, else the deletion cascades row by row."""
+    session.execute(delete(BatchRun).where(col(BatchRun.id).in_(_others(kept))), execution_options=_UNSYNCHRONISED)
+
+
+def _empty(connection: Connection, slot: str, lock_timeout: str | None = None) -> None:
     """Every row of ``slot``'s list tables: ``TRUNCATE`` on PostgreSQL (which row-level security does not limit: the
-    role needs the ``TRUNCATE`` privilege, migration 0011), ``DELETE`` without ``WHERE`` on SQLite (the whole table's
-    pages freed at once, without triggers or foreign key checks)."""
+    role needs the ``TRUNCATE`` privilege, migration 0011), waiting at most ``lock_timeout`` for its lock where given;
+    ``DELETE`` without ``WHERE`` on SQLite (the whole table's pages freed at once, without triggers or foreign key
+    checks)."""
     names = [table.__tablename__ for table in SLOT_TABLES[slot]]  # type: ignore[attr-defined]
     if connection.dialect.name == "postgresql":
+        if lock_timeout is not None:
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{lock_timeout}'")
         connection.exec_driver_sql(f"TRUNCATE {', '.join(names)}")
         return
     for name in names:

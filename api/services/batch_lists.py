@@ -19,21 +19,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api.services import audit, erasure, tokens
 from api.services.matches import Trace, other_gemeenten, viewer_for
 from api.services.users import Rol, User
 from matching import compatibility
 from matching.annotate import offered_by
-from matching.batch_lists import (
-    BatchPartition,
-    BatchRun,
-    NachtKandidaatBase,
-    latest_finished,
-    list_table,
-    mark_of,
-)
+from matching.batch_lists import BatchPartition, NachtKandidaatBase, served_list
 from matching.compatibility import Status
 from matching.disclosure import Viewer
 from matching.domain import Client, Vacancy, utcnow
@@ -51,18 +44,12 @@ def _kept_off(client: Client, vacancy: Vacancy) -> bool:
     return any(item.status == Status.HARD for item in conflicts)
 
 
-def _rows(session: Session, viewer: Viewer, vacancy: Vacancy, run: BatchRun) -> list[tuple[NachtKandidaatBase, Client]]:
-    """The list's rows (of the run's slot) with their clients, best first, less own clients a beperking keeps off."""
-    table = list_table(run, "vacatures")
-    query = (
-        select(table, Client)
-        .join(Client, col(Client.id) == table.client_id)
-        .where(table.run_id == run.id, table.vacancy_id == vacancy.id)
-        .order_by(col(table.rank))
-    )
-    found = session.exec(query).all()
+def _shown_rows(
+    viewer: Viewer, vacancy: Vacancy, found: list[tuple[NachtKandidaatBase, Client]]
+) -> list[tuple[NachtKandidaatBase, Client]]:
+    """The list's rows with their clients, best first, less own clients a beperking keeps off."""
     if viewer.caseload is None:
-        return list(found)
+        return found
     return [
         (row, client) for row, client in found if client.consulent != viewer.caseload or not _kept_off(client, vacancy)
     ]
@@ -110,21 +97,19 @@ def nightly_candidates(settings: Settings, session: Session, user: User, number:
 
     Raises:
         NotFoundError: the vacancy does not exist, or has no nightly list.
+        ConflictError: nights kept finishing while it read (:func:`matching.batch_lists.served_list`).
     """
     viewer = viewer_for(user, "bemiddeling")
     vacancy = find_vacancy(session, number)
-    run = latest_finished(session)
-    if run is None or run.id is None:
-        raise _not_found(vacancy.vacature_nummer)
-    mark = mark_of(session, run.id, "vacatures", vacancy.id or 0)
-    rows = _rows(session, viewer, vacancy, run)
-    if mark is None or not rows:
+    served = served_list(session, "vacatures", vacancy.id or 0)
+    rows = [] if served is None else _shown_rows(viewer, vacancy, served.rows)
+    if served is None or not rows:
         raise _not_found(vacancy.vacature_nummer)
     numbers = [client.client_nummer for _, client in rows]
     hidden = set(numbers) if user.rol == Rol.ACCOUNTMANAGER else other_gemeenten(session, viewer, numbers)
     shown = [tokens.pseudonym(settings, vacancy.vacature_nummer, n) if n in hidden else n for n in numbers]
     _audit_shown(settings, session, user, viewer, trace, ACTION, numbers, vacancy.vacature_nummer)
-    return _listing(vacancy, mark, viewer, rows, shown)
+    return _listing(vacancy, served.mark, viewer, rows, shown)
 
 
 def _listing(
@@ -180,30 +165,20 @@ def nightly_vacancies(settings: Settings, session: Session, user: User, number: 
 
     Raises:
         NotFoundError: the client does not exist, is not in the user's caseload, or has no nightly list.
+        ConflictError: nights kept finishing while it read (:func:`matching.batch_lists.served_list`).
     """
     viewer = viewer_for(user, "bemiddeling")
     client = find_client(session, number)
     if client.consulent != viewer.caseload:
         raise NotFoundError(f"klant '{number}' bestaat niet; controleer het klantnummer")
-    run = latest_finished(session)
-    mark, rows = None, []
-    if run is not None and run.id is not None:
-        mark = mark_of(session, run.id, "klanten", client.id or 0)
-        table = list_table(run, "klanten")
-        query = (
-            select(table, Vacancy)
-            .join(Vacancy, col(Vacancy.id) == table.vacancy_id)
-            .where(table.run_id == run.id, table.client_id == client.id)
-            .order_by(col(table.rank))
-        )
-        rows = list(session.exec(query).all())
-    if mark is None or not rows:
+    served = served_list(session, "klanten", client.id or 0)
+    if served is None:
         raise NotFoundError(
             f"er is geen lijst van vannacht voor klant {client.client_nummer}: de nachtelijke match heeft nog "
             "niet gedraaid of vond geen open vacature binnen bereik; gebruik de actuele vacaturelijst"
         )
     _audit_shown(settings, session, user, viewer, trace, VACANCIES_ACTION, [client.client_nummer])
-    computed: datetime = mark.committed_at
+    computed: datetime = served.mark.committed_at
     results = [
         {
             "rang": rank,
@@ -213,12 +188,12 @@ def nightly_vacancies(settings: Settings, session: Session, user: User, number: 
             "score": row.score,
             "rangschikkingsscore": row.ranking_score,
         }
-        for rank, (row, vacancy) in enumerate(rows, start=1)
+        for rank, (row, vacancy) in enumerate(served.rows, start=1)
     ]
     return {
         "klantId": client.client_nummer,
         "berekendOp": computed.isoformat(),
         "leeftijdUren": round((utcnow() - computed).total_seconds() / 3600, 1),
-        "gerangschiktDoor": ranker_json(mark.ranked_by),
+        "gerangschiktDoor": ranker_json(served.mark.ranked_by),
         "resultaten": results,
     }
