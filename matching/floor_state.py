@@ -47,6 +47,7 @@ import logging
 import threading
 import uuid
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -57,6 +58,7 @@ from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel.sql.expression import Select
 
 from matching import tenancy
 from matching.domain import utcnow
@@ -350,6 +352,8 @@ class _Proposals:
         try:
             with tenancy.scope(scope), engine.connect() as connection:
                 every = _EVERY.format(" NOT INDEXED" if engine.dialect.name == "sqlite" else "")
+                for setting in _WHOLE_READ_SETTINGS if engine.dialect.name == "postgresql" else ():
+                    connection.exec_driver_sql(setting)  # this transaction only
                 found = connection.execute(text(every)).all()
             rows = np.array([row for row in found if row[0] is not None], np.int64).reshape(-1, 4)
             mark = _mark(engine, next(row[1:3] for row in found if row[0] is None))
@@ -383,6 +387,12 @@ _EVERY = (
     "SELECT client_id, min(vacancy_id), max(vacancy_id), max(id) FROM voorstel{} GROUP BY client_id "
     f"UNION ALL SELECT NULL, {_COUNT.format('count(*)')}, {_COUNT.format('sum(n)')}, NULL"
 )
+# PostgreSQL: row-level security filters each voorstel by an EXISTS on its client (migration 0002). The planner costs
+# that filter as an index probe per row on every path alike (it hashes the client ids only when it runs), so it takes
+# the client index for the GROUP BY's order: a heap fetch per voorstel in client order, 19-22 s at 4 M (session 35).
+# The whole read wants the table scan (as SQLite's NOT INDEXED), its hash aggregate in memory, and no JIT compiling for
+# a plan costed far too high (bench/results/proposals-postgres-s36.json). This transaction only (SET LOCAL).
+_WHOLE_READ_SETTINGS = ("SET LOCAL enable_indexscan = off", "SET LOCAL work_mem = '128MB'", "SET LOCAL jit = off")
 
 
 def _mark(engine: Engine, counted: tuple[Any, Any]) -> int | None:
@@ -398,17 +408,21 @@ def _pool(engine: Engine, client_ids: np.ndarray) -> tuple[np.ndarray, np.ndarra
     """Per client of ``client_ids``, the lowest and highest vacancy id of its voorstellen (0, 0: none), read now."""
     wanted = [int(value) for value in client_ids]
     found: dict[int, tuple[int, int]] = {}
-    column = Voorstel.client_id
     with engine.connect() as connection:
         for chunk in in_chunks(wanted):
-            statement = (
-                select(column, func.min(Voorstel.vacancy_id), func.max(Voorstel.vacancy_id))
-                .where(column.in_(chunk))  # type: ignore[attr-defined]
-                .group_by(column)
-            )
-            found.update({int(c): (int(lo), int(hi)) for c, lo, hi in connection.execute(statement)})
+            found.update({int(c): (int(lo), int(hi)) for c, lo, hi in connection.execute(_pool_statement(chunk))})
     pairs = np.array([found.get(client, (0, 0)) for client in wanted], np.int64).reshape(-1, 2)
     return pairs[:, 0], pairs[:, 1]
+
+
+def _pool_statement(client_ids: Sequence[int]) -> Select:
+    """The lowest and highest vacancy id of the voorstellen of ``client_ids`` (at most ``IN_CHUNK``), per client."""
+    column = Voorstel.client_id
+    return (
+        select(column, func.min(Voorstel.vacancy_id), func.max(Voorstel.vacancy_id))
+        .where(column.in_(client_ids))  # type: ignore[attr-defined]
+        .group_by(column)
+    )
 
 
 def _other_vacancy(lo: np.ndarray, hi: np.ndarray, vacancy_id: int) -> np.ndarray:
