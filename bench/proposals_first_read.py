@@ -248,12 +248,12 @@ def _plans(urls: dict[str, str], pool: np.ndarray) -> dict[str, Any]:
     with engine.connect() as connection:
         top = connection.exec_driver_sql("SELECT max(id) FROM voorstel").scalar_one()
     engine.dispose()
-    final = floor_state._WHOLE_READ_SETTINGS
+    final, roomier = floor_state._WHOLE_READ_SETTINGS, ("SET LOCAL work_mem = '128MB'", "SET LOCAL jit = off")
     plans = {
         "whole read, session 35 (server's settings)": _explain(service, whole),
-        "whole read, index scans off": _explain(service, whole, settings=final[:1]),
-        "whole read, index scans off, work_mem 128MB": _explain(service, whole, settings=final[:2]),
         "whole read, session 36": _explain(service, whole, settings=final),
+        "whole read, session 36, work_mem 128MB": _explain(service, whole, settings=final + roomier[:1]),
+        "whole read, session 36, work_mem 128MB, jit off": _explain(service, whole, settings=final + roomier),
         "whole read, superuser (no row-level security)": _explain(urls["superuser"], whole),
         "whole read, superuser, session 36": _explain(
             urls["superuser"], whole, settings=floor_state._WHOLE_READ_SETTINGS
