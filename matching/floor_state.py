@@ -331,7 +331,7 @@ class _Proposals:
         """Add the voorstellen above :attr:`upto` when the count grew by exactly them; else mark the arrays stale."""
         with engine.connect() as connection:
             found = connection.execute(_NEWER, {"upto": self.upto}).all()
-        rows = np.array([row for row in found if row[0] is not None], np.int64).reshape(-1, 3)
+        rows = np.array([tuple(row) for row in found if row[0] is not None], np.int64).reshape(-1, 3)
         mark = _mark(engine, next(row[1:] for row in found if row[0] is None))
         if mark is None or self.mark is None or mark - self.mark != len(rows):
             self.mark = None
@@ -358,7 +358,9 @@ class _Proposals:
                 for setting in _WHOLE_READ_SETTINGS if engine.dialect.name == "postgresql" else ():
                     connection.exec_driver_sql(setting)  # this transaction only
                 found = connection.execute(text(every)).all()
-            rows = np.array([row for row in found if row[0] is not None], np.int64).reshape(-1, 4)
+            # tuples: numpy reads SQLAlchemy's Row objects as sequences one item at a time, 5.5 s for 396,137 rows
+            # against 0.15-0.25 s for their tuples (session 36; most of the whole read on either engine)
+            rows = np.array([tuple(row) for row in found if row[0] is not None], np.int64).reshape(-1, 4)
             mark = _mark(engine, next(row[1:3] for row in found if row[0] is None))
             size = int(rows[:, 0].max()) + 1 if len(rows) else 0
             lo, hi = np.full(size, NO_LOWEST, np.int64), np.zeros(size, np.int64)
