@@ -295,13 +295,13 @@ class _Proposals:
 
     **The whole read runs beside the searches** (:meth:`read_all`, a thread). At national size (400,000 clients,
     4 M voorstellen; ``bench/results/proposals-first-read-s35.json``) it takes 5.1-5.2 s on SQLite (session 34's read,
-    which the first search waited for: 10.0-11.0 s and 1.09 GB at its peak; now 78 MB) and 9.9-10.4 s on PostgreSQL
-    under row-level security (19-22 s until session 36 turned the client index off for it, :data:`_WHOLE_READ_SETTINGS`;
-    ``bench/results/proposals-postgres-s36.json``). Until it is done, and while it runs again after a change the count
-    shows, a search reads its pool's voorstellen (:func:`_pool`, the same aggregate for the pool's clients): 43-49 ms
-    for 900 on SQLite, 0.29-0.47 s on PostgreSQL (it hashes every client id the scope sees, 400,000, for 7,554
-    voorstellen; 19 ms as the superuser), so the groups are right from the first search on. A search after it: 0.1-0.2
-    ms (p50; 0.9-1.1 ms on PostgreSQL, the statement itself 0.12 ms).
+    which the first search waited for: 10.0-11.0 s and 1.09 GB at its peak; now 78 MB) and 5.1-5.4 s on PostgreSQL
+    under row-level security (19-22 s until session 36 turned the client index off for it, :data:`_WHOLE_READ_SETTINGS`,
+    and made the arrays from tuples; ``bench/results/proposals-postgres-s36-tuples.json``). Until it is done, and while
+    it runs again after a change the count shows, a search reads its pool's voorstellen (:func:`_pool`, the same
+    aggregate for the pool's clients): 43-49 ms for 900 on SQLite, 0.29-0.47 s on PostgreSQL (it hashes every client
+    id the scope sees, 400,000, for 7,554 voorstellen; 19-27 ms as the superuser), so the groups are right from the
+    first search on. A search after it: 0.1-0.2 ms (p50; 0.9-1.3 ms on PostgreSQL, the statement itself 0.1 ms).
     """
 
     def __init__(self) -> None:
@@ -395,8 +395,9 @@ _EVERY = (
 # PostgreSQL: row-level security filters each voorstel by an EXISTS on its client (migration 0002). The planner costs
 # that filter as an index probe per row on every path alike (it hashes the client ids only when it runs), so it took
 # the client index for the GROUP BY's order: a heap fetch per voorstel in client order (2.7 M buffers read). A table
-# scan, as SQLite's NOT INDEXED: at 4 M voorstellen the statement 12.0 -> 4.0 s, the whole read in its thread 17.9-19.6
-# -> 9.9-10.4 s (bench/results/proposals-postgres-s36.json; work_mem 128MB and jit off added nothing: 4.3, 4.2 s).
+# scan, as SQLite's NOT INDEXED: at 4 M voorstellen the statement 12.0-12.5 -> 4.0-4.5 s, the whole read in its thread
+# 17.9-19.6 -> 9.9-10.4 s, 5.1-5.4 s with read_all's tuples (bench/results/proposals-postgres-s36{,-tuples}.json;
+# work_mem 128MB and jit off added nothing).
 _WHOLE_READ_SETTINGS = ("SET LOCAL enable_indexscan = off",)  # this transaction only
 
 
