@@ -157,17 +157,12 @@ def one(database: Path, variant: str, seed: int) -> dict[str, Any]:
 
 def _pool_read(database: Path, seed: int, rounds: int = 20) -> dict[str, float]:
     """The pool's own read (what a search does while the whole read runs), timed alone."""
-    engine = make_engine(f"sqlite:///{database}")
+    url = f"sqlite:///{database}"
+    engine = make_engine(url)
     with engine.connect() as connection:
         top = connection.exec_driver_sql("SELECT max(id) FROM client").scalar_one()
-    samples = []
-    for round_ in range(rounds):
-        pool = np.random.default_rng(seed + round_).choice(top, POOL, replace=False) + 1
-        at = time.perf_counter()
-        floor_state._pool(engine, pool)
-        samples.append(1000 * (time.perf_counter() - at))
     engine.dispose()
-    return {"p50": float(np.median(samples)), "max": float(np.max(samples))}
+    return _pool_reads(url, top, seed, rounds)
 
 
 _PG_CLIENTS = """INSERT INTO client (client_nummer, consulent, trede, route, postcode, competenties, werkervaring,
