@@ -294,8 +294,9 @@ class _Proposals:
     of changes grows with both, and is one row to read (SQLite) or a few (PostgreSQL's log, folded now and then).
 
     **The whole read runs beside the searches** (:meth:`read_all`, a thread). At national size (400,000 clients,
-    4 M voorstellen; ``bench/results/proposals-first-read-s35.json``) it takes 5.1-5.2 s on SQLite (session 34's read,
-    which the first search waited for: 10.0-11.0 s and 1.09 GB at its peak; now 78 MB) and 5.1-5.4 s on PostgreSQL
+    4 M voorstellen; ``bench/results/proposals-first-read-s36.json``) it takes 2.45-2.55 s on SQLite (5.1-5.2 s before
+    the tuples below; session 34's read, which the first search waited for: 10.0-11.0 s and 1.09 GB at its peak; now
+    78 MB) and 5.1-5.4 s on PostgreSQL
     under row-level security (19-22 s until session 36 turned the client index off for it, :data:`_WHOLE_READ_SETTINGS`,
     and made the arrays from tuples; ``bench/results/proposals-postgres-s36-tuples.json``). Until it is done, and while
     it runs again after a change the count shows, a search reads its pool's voorstellen (:func:`_pool`, the same
