@@ -13,12 +13,15 @@ from typing import Any
 
 import numpy as np
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from api.app import create_app
-from matching.domain import Client, ClientIn, Vacancy, VacancyIn
+from matching.batch_lists import BatchRun, Planned
+from matching.domain import Client, ClientIn, Vacancy, VacancyIn, utcnow
 from matching.features import FEATURE_NAMES
 from matching.matcher import Matcher
+from matching.outcomes import Voorstel
 from matching.settings import RankerSettings, Settings
 from matching.store import upsert_client, upsert_vacancy
 from training.dataset import RankingData
@@ -99,6 +102,54 @@ def make_vacancy(session: Session, **overrides: Any) -> Vacancy:
     row, _ = upsert_vacancy(session, vacancy_in(**overrides))
     session.commit()
     return row
+
+
+VOORSTELLEN = Voorstel.__table__  # type: ignore[attr-defined]
+DONE = {"status": "afgewezen"}  # final: many per pair may exist
+
+
+def propose(connection: Connection, client: int, vacancy: int, voorstel_id: int | None = None) -> None:
+    """A voorstel written with plain SQL (an import, or another process), with ``voorstel_id`` when given."""
+    row = {"client_id": client, "vacancy_id": vacancy, "made_by": "consulent-a", "made_by_role": "consulent"}
+    row |= {"created_at": utcnow(), "updated_at": utcnow()}
+    connection.execute(VOORSTELLEN.insert().values(row | ({"id": voorstel_id} if voorstel_id else {}) | DONE))
+
+
+def proposed(engine: Engine, client: int, vacancy: int, voorstel_id: int | None = None) -> None:
+    """:func:`propose` in a transaction of its own, committed."""
+    with engine.begin() as connection:
+        propose(connection, client, vacancy, voorstel_id)
+
+
+def slot_world(engine: Engine) -> tuple[list[int], list[int]]:
+    """Three vacancies and six clients for the nightly lists' slots: their ids."""
+    with Session(engine) as session:
+        clients = [make_client(session, client_nummer=f"K-SLOT-{n}").id for n in range(6)]
+        vacancies = [make_vacancy(session, vacature_nummer=f"V-SLOT-{n}").id for n in range(3)]
+        session.commit()
+    return vacancies, clients  # type: ignore[return-value]
+
+
+def stored_night(storing: Engine, vacancies: list[int], clients: list[int], *, finish: bool = True) -> BatchRun:
+    """A run begun or resumed as ``werkmatch batch match`` does, both sides' lists stored (a partition each);
+    finished when ``finish``. The lists' scores differ per run (its id)."""
+    from training.batch_match import _current_run, _finish, store_partition  # Ray: loaded by the tests that store
+
+    run, _ = _current_run(storing, 100)
+    assert run.id is not None
+    for side, owners, items in (("vacatures", vacancies, clients), ("klanten", clients, vacancies)):
+        lists = [
+            {
+                "owner": owner,
+                "rankedBy": {"naam": "test", "versie": str(run.id)},
+                "items": [[item, rank, run.id + 1 / rank, 100 - rank] for rank, item in enumerate(items, start=1)],
+            }
+            for owner in owners
+        ]
+        store_partition(storing, run.id, Planned(side, min(owners), "X", tuple(owners)), lists)
+    if finish:
+        _finish(storing, run.id)
+    return run
 
 
 # The disclosure world (tests/api/test_disclosure.py, test_batch_lists.py): three clients of caseload wc-a,

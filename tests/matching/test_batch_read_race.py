@@ -31,9 +31,8 @@ from matching import batch_lists
 from matching.batch_lists import READ_ATTEMPTS, BatchRun, NachtKandidaat, latest_finished, mark_of, served_list
 from matching.errors import ConflictError
 from matching.store import make_engine
-from tests.factories import app_settings
+from tests.factories import app_settings, slot_world, stored_night
 from tests.postgres import PostgresServer
-from tests.training.test_batch_slots import _night, _world
 from training.batch_match import _finish, storing_engine
 
 ITEM_TABLE = {"vacatures": "JOIN client", "klanten": "JOIN vacancy"}  # the rows statement of each side
@@ -68,11 +67,11 @@ def _before_statement(engine: Engine, marker: str, work: Callable[[], Any], time
 def two_nights(engine: Engine) -> Iterator[tuple[Engine, list[int], list[int], BatchRun, BatchRun]]:
     """A served night (slot a) and the next one stored in full but not finished (slot b): the storing engine, the
     vacancies, the clients, the served run and the next."""
-    vacancies, clients = _world(engine)
+    vacancies, clients = slot_world(engine)
     storing = storing_engine(engine)
     try:
-        served = _night(storing, vacancies, clients)
-        following = _night(storing, vacancies, clients, finish=False)
+        served = stored_night(storing, vacancies, clients)
+        following = stored_night(storing, vacancies, clients, finish=False)
         yield storing, vacancies, clients, served, following
     finally:
         if storing is not engine:
@@ -99,10 +98,10 @@ def test_the_served_nights_list_is_read_as_before(engine: Engine, two_nights) ->
 
 
 def test_no_finished_night_is_no_list(engine: Engine) -> None:
-    vacancies, clients = _world(engine)
+    vacancies, clients = slot_world(engine)
     storing = storing_engine(engine)
     try:
-        _night(storing, vacancies, clients, finish=False)
+        stored_night(storing, vacancies, clients, finish=False)
     finally:
         if storing is not engine:
             storing.dispose()
@@ -130,11 +129,11 @@ def test_a_night_finishing_between_the_reads_gives_the_new_nights_list(engine: E
 
 def test_a_night_finishing_without_the_owners_list_is_no_list(engine: Engine) -> None:
     """The new night computed no list for the owner (it never stored the owner's partition): no list, read once more."""
-    vacancies, clients = _world(engine)
+    vacancies, clients = slot_world(engine)
     storing = storing_engine(engine)
     try:
-        _night(storing, vacancies, clients)
-        following = _night(storing, vacancies[1:], clients, finish=False)  # without vacancy 0
+        stored_night(storing, vacancies, clients)
+        following = stored_night(storing, vacancies[1:], clients, finish=False)  # without vacancy 0
         with Session(engine) as session:
             with _before_statement(engine, "FROM batch_owner", lambda: _finish(storing, following.id)) as fired:  # type: ignore[arg-type]
                 assert served_list(session, "vacatures", vacancies[0]) is None
@@ -156,7 +155,7 @@ def test_a_newer_night_at_every_read_is_an_error_to_try_again_not_no_list(engine
             _finish(storing, following.id)  # type: ignore[arg-type]
             nights.append(following)
         else:
-            nights.append(_night(storing, vacancies, clients))
+            nights.append(stored_night(storing, vacancies, clients))
 
     with Session(engine) as session:
         with _before_statement(engine, "FROM batch_owner", next_night, times=READ_ATTEMPTS) as fired:
@@ -205,9 +204,9 @@ def test_a_slot_another_transaction_holds_is_left_for_the_next_start_on_postgres
     with postgres.fresh_database() as url:
         engine = make_engine(url)
         schema.create_all(engine)
-        vacancies, clients = _world(engine)
-        served = _night(engine, vacancies, clients)
-        following = _night(engine, vacancies, clients, finish=False)
+        vacancies, clients = slot_world(engine)
+        served = stored_night(engine, vacancies, clients)
+        following = stored_night(engine, vacancies, clients, finish=False)
         with engine.connect() as holder:  # a transaction that read slot a and goes on (a dump, an analyst)
             assert holder.exec_driver_sql("SELECT count(*) FROM nacht_kandidaat").scalar_one() == 3 * 6
             _finish(engine, following.id)  # type: ignore[arg-type]
@@ -218,7 +217,7 @@ def test_a_slot_another_transaction_holds_is_left_for_the_next_start_on_postgres
                 assert mark_of(session, served.id, "vacatures", vacancies[0]) is None  # type: ignore[arg-type]
             assert holder.exec_driver_sql("SELECT count(*) FROM nacht_kandidaat").scalar_one() == 3 * 6
             holder.rollback()
-        third = _night(engine, vacancies, clients, finish=False)
+        third = stored_night(engine, vacancies, clients, finish=False)
         assert third.slot == "a"
         with Session(engine) as session:
             assert session.get(BatchRun, served.id) is None

@@ -17,13 +17,10 @@ from sqlmodel import Session
 
 from api.services import schema
 from matching import floor_state, tenancy
-from matching.domain import utcnow
 from matching.outcomes import Voorstel
 from matching.store import make_engine
-from tests.factories import make_client, make_vacancy
+from tests.factories import make_client, make_vacancy, propose, proposed
 from tests.postgres import PostgresServer
-
-VOORSTELLEN = Voorstel.__table__  # type: ignore[attr-defined]
 
 
 def world(engine: Engine, clients: int = 3, vacancies: int = 3) -> tuple[list[int], list[int]]:
@@ -31,21 +28,6 @@ def world(engine: Engine, clients: int = 3, vacancies: int = 3) -> tuple[list[in
         people = [make_client(session, client_nummer=f"K-{n}").id for n in range(clients)]
         jobs = [make_vacancy(session, vacature_nummer=f"V-{n}").id for n in range(vacancies)]
     return people, jobs  # type: ignore[return-value]
-
-
-def propose(connection: Connection, client: int, vacancy: int, voorstel_id: int | None = None) -> None:
-    """A voorstel written with plain SQL (an import, or another process), with ``voorstel_id`` when given."""
-    row = {"client_id": client, "vacancy_id": vacancy, "made_by": "consulent-a", "made_by_role": "consulent"}
-    row |= {"created_at": utcnow(), "updated_at": utcnow()}
-    connection.execute(VOORSTELLEN.insert().values(row | ({"id": voorstel_id} if voorstel_id else {}) | DONE))
-
-
-DONE = {"status": "afgewezen"}  # final: many per pair may exist
-
-
-def proposed(engine: Engine, client: int, vacancy: int, voorstel_id: int | None = None) -> None:
-    with engine.begin() as connection:
-        propose(connection, client, vacancy, voorstel_id)
 
 
 def erase(connection: Connection, client: int) -> None:

@@ -16,8 +16,7 @@ from sqlmodel import Session
 
 from matching import floor_state, tenancy
 from matching.store import make_engine
-from tests.factories import make_client, make_vacancy
-from tests.matching.test_ever_proposed import proposed
+from tests.factories import make_client, make_vacancy, proposed
 from tests.postgres import PostgresServer
 
 pytestmark = pytest.mark.slow

@@ -20,42 +20,13 @@ from matching.batch_lists import (
     BatchOwner,
     BatchPartition,
     BatchRun,
-    Planned,
     latest_finished,
 )
 from matching.domain import Client, Vacancy
 from matching.store import make_engine
-from tests.factories import app_settings, make_client, make_vacancy
+from tests.factories import app_settings, slot_world, stored_night
 from tests.postgres import PostgresServer
-from training.batch_match import _current_run, _finish, store_partition, storing_engine
-
-
-def _world(engine: Engine) -> tuple[list[int], list[int]]:
-    with Session(engine) as session:
-        clients = [make_client(session, client_nummer=f"K-SLOT-{n}").id for n in range(6)]
-        vacancies = [make_vacancy(session, vacature_nummer=f"V-SLOT-{n}").id for n in range(3)]
-        session.commit()
-    return vacancies, clients  # type: ignore[return-value]
-
-
-def _night(storing: Engine, vacancies: list[int], clients: list[int], *, finish: bool = True) -> BatchRun:
-    """A run begun or resumed as ``werkmatch batch match`` does, both sides' lists stored (a partition each);
-    finished when ``finish``. The lists' scores differ per run (its id)."""
-    run, _ = _current_run(storing, 100)
-    assert run.id is not None
-    for side, owners, items in (("vacatures", vacancies, clients), ("klanten", clients, vacancies)):
-        lists = [
-            {
-                "owner": owner,
-                "rankedBy": {"naam": "test", "versie": str(run.id)},
-                "items": [[item, rank, run.id + 1 / rank, 100 - rank] for rank, item in enumerate(items, start=1)],
-            }
-            for owner in owners
-        ]
-        store_partition(storing, run.id, Planned(side, min(owners), "X", tuple(owners)), lists)
-    if finish:
-        _finish(storing, run.id)
-    return run
+from training.batch_match import _current_run, _finish, storing_engine
 
 
 def _counts(engine: Engine) -> dict[str, Any]:
@@ -79,11 +50,11 @@ def _served(engine: Engine) -> BatchRun | None:
 
 
 def test_each_night_is_stored_beside_the_served_one_and_replaces_it_emptying_its_slot(engine: Engine) -> None:
-    vacancies, clients = _world(engine)
+    vacancies, clients = slot_world(engine)
     full = {"vacatures": 3 * 6, "klanten": 6 * 3}
     storing = storing_engine(engine)
     try:
-        first = _night(storing, vacancies, clients)
+        first = stored_night(storing, vacancies, clients)
         assert first.slot == "a"
         assert _counts(engine)["lists"] == {
             "nacht_kandidaat": {first.id: full["vacatures"]},
@@ -92,7 +63,7 @@ def test_each_night_is_stored_beside_the_served_one_and_replaces_it_emptying_its
             "nacht_vacature_b": {},
         }
         # the second night under way: in slot b, the first still served and whole
-        second = _night(storing, vacancies, clients, finish=False)
+        second = stored_night(storing, vacancies, clients, finish=False)
         assert second.slot == "b"
         assert _served(engine).id == first.id  # type: ignore[union-attr]
         during = _counts(engine)
@@ -110,7 +81,7 @@ def test_each_night_is_stored_beside_the_served_one_and_replaces_it_emptying_its
         }
         assert after["runs"] == {second.id: "b"} and after["marked"] == after["owned"] == {second.id}
         # the third night goes back to slot a, emptied by the second's end
-        third = _night(storing, vacancies, clients)
+        third = stored_night(storing, vacancies, clients)
         assert third.slot == "a"
         assert _counts(engine)["lists"]["nacht_kandidaat"] == {third.id: full["vacatures"]}
         assert _counts(engine)["lists"]["nacht_kandidaat_b"] == {}
@@ -123,18 +94,20 @@ def test_each_night_is_stored_beside_the_served_one_and_replaces_it_emptying_its
 
 
 def test_a_night_killed_halfway_resumes_in_its_own_slot_and_never_empties_the_served_one(engine: Engine) -> None:
-    vacancies, clients = _world(engine)
+    vacancies, clients = slot_world(engine)
     storing = storing_engine(engine)
     try:
-        served = _night(storing, vacancies, clients)
-        killed = _night(storing, vacancies[:1], clients[:2], finish=False)  # a partition of each side, then killed
+        served = stored_night(storing, vacancies, clients)
+        killed = stored_night(
+            storing, vacancies[:1], clients[:2], finish=False
+        )  # a partition of each side, then killed
         before = _counts(engine)
         resumed, was_resumed = _current_run(storing, 100)  # the next start
         assert was_resumed and (resumed.id, resumed.slot) == (killed.id, "b")
         assert _counts(engine) == before  # nothing emptied, nothing removed
         assert _served(engine).id == served.id  # type: ignore[union-attr]
         # the rest of the night stored, then finished: the killed night's partitions kept, the served slot emptied
-        _night(storing, vacancies[1:], clients[2:])
+        stored_night(storing, vacancies[1:], clients[2:])
         after = _counts(engine)
         partitions = 1 * 2 + 2 * 4  # (each owner lists the other side's owners of its partition here)
         assert after["lists"]["nacht_kandidaat_b"] == after["lists"]["nacht_vacature_b"] == {killed.id: partitions}
@@ -146,11 +119,11 @@ def test_a_night_killed_halfway_resumes_in_its_own_slot_and_never_empties_the_se
 
 
 def test_an_erased_client_and_a_deleted_vacancy_leave_no_row_in_either_slot(engine: Engine, tmp_path: Path) -> None:
-    vacancies, clients = _world(engine)
+    vacancies, clients = slot_world(engine)
     storing = storing_engine(engine)
     try:
-        _night(storing, vacancies, clients)
-        _night(storing, vacancies, clients, finish=False)  # both slots hold lists naming every record
+        stored_night(storing, vacancies, clients)
+        stored_night(storing, vacancies, clients, finish=False)  # both slots hold lists naming every record
     finally:
         if storing is not engine:
             storing.dispose()
@@ -175,9 +148,9 @@ def test_the_service_role_empties_the_night_befores_slot_on_postgresql(postgres:
     """``TRUNCATE`` needs its own privilege: ``werkmatch db upgrade --dienstrol`` grants it on the list tables."""
     with postgres.service_database() as (_, service_url):
         service = make_engine(service_url)
-        vacancies, clients = _world(service)
-        first = _night(service, vacancies, clients)
-        second = _night(service, vacancies, clients)
+        vacancies, clients = slot_world(service)
+        first = stored_night(service, vacancies, clients)
+        second = stored_night(service, vacancies, clients)
         assert (first.slot, second.slot) == ("a", "b")
         assert _counts(service)["lists"] == {
             "nacht_kandidaat": {},
