@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
 import sys
 import tempfile
@@ -162,19 +161,14 @@ def _requests(settings: Settings, engine: Engine, number: str, times: int = 5) -
     return {"medianMs": statistics.median(walls), "maxMs": max(walls), "n": times}
 
 
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 def _timed(work: Callable[[], Any], steps: list[dict[str, Any]]) -> dict[str, Any]:
     """``work``'s wall and this process's CPU, with the statements it ran on the traced engine."""
-    first, cpu, wall = len(steps), _cpu(), time.perf_counter()
+    first, cpu, wall = len(steps), time.process_time(), time.perf_counter()
     work()
     done = steps[first:]
     return {
         "wallS": round(time.perf_counter() - wall, 3),
-        "clientCpuS": round(_cpu() - cpu, 3),
+        "clientCpuS": round(time.process_time() - cpu, 3),
         "serverCpuS": round(sum(step["serverCpuS"] for step in done), 3),
         "statements": [
             {"sql": step["sql"], "wallS": round(step["wallS"], 3), "serverCpuS": step["serverCpuS"]} for step in done

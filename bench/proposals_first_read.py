@@ -61,6 +61,20 @@ VARIANTS = ("session 34", "whole read, by the index", "whole read", "first searc
 BATCH = 50_000
 
 
+def _p50_max(samples: list[float]) -> dict[str, float]:
+    return {"p50": float(np.median(samples)), "max": float(np.max(samples))}
+
+
+def _following(session: Session, pool: np.ndarray, vacancy: int) -> tuple[dict[str, float], np.ndarray]:
+    """20 searches' reads of who was ever proposed once the process has its copy: their times and the last flags."""
+    times = []
+    for _ in range(20):
+        at = time.perf_counter()
+        flags = floor_state.ever_proposed(session, pool, vacancy)
+        times.append(1000 * (time.perf_counter() - at))
+    return _p50_max(times), flags
+
+
 def _memory() -> dict[str, float]:
     """This process's resident and peak resident memory (MB)."""
     fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
@@ -142,12 +156,7 @@ def one(database: Path, variant: str, seed: int) -> dict[str, Any]:
         if variant != "session 34":
             copy = floor_state.proposals(session)
             assert copy.reads == 1 and copy.mark is not None, "the whole read did not finish"
-            following = []
-            for _ in range(20):
-                at = time.perf_counter()
-                flags = floor_state.ever_proposed(session, pool, vacancy)
-                following.append(1000 * (time.perf_counter() - at))
-            out["followingMs"] = {"p50": float(np.median(following)), "max": float(np.max(following))}
+            out["followingMs"], flags = _following(session, pool, vacancy)
             out["poolProposed"] = int(flags.sum())
     out["rssGrowthMb"] = after["VmRSS"] - before["VmRSS"]
     out["peakGrowthMb"] = after["VmHWM"] - before["VmRSS"]
@@ -279,18 +288,14 @@ def _first_search(service_url: str, pool: np.ndarray, variant: str) -> tuple[dic
             copy = floor_state.proposals(session)
             copy.wait()
             read = 1000 * (time.perf_counter() - began)
-            following = []
-            for _ in range(20):
-                at = time.perf_counter()
-                flags = floor_state.ever_proposed(session, pool, 1)
-                following.append(1000 * (time.perf_counter() - at))
+            following, flags = _following(session, pool, 1)
             assert copy.reads == 1, "the whole read did not finish"
             held = np.stack([copy.lo.copy(), copy.hi.copy()])
     finally:
         floor_state._WHOLE_READ_SETTINGS = settings
         service.dispose()
     out = {"variant": variant, "firstSearchMs": first, "readMs": read, "poolProposed": int(flags.sum())}
-    return out | {"followingMs": {"p50": float(np.median(following)), "max": float(np.max(following))}}, held
+    return out | {"followingMs": following}, held
 
 
 def _pool_reads(service_url: str, clients: int, seed: int, rounds: int = 5) -> dict[str, float]:
@@ -301,7 +306,7 @@ def _pool_reads(service_url: str, clients: int, seed: int, rounds: int = 5) -> d
         floor_state._pool(engine, pool)
         samples.append(1000 * (time.perf_counter() - at))
     engine.dispose()
-    return {"p50": float(np.median(samples)), "max": float(np.max(samples))}
+    return _p50_max(samples)
 
 
 def _bulk_rows(rng: np.random.Generator, n: int, clients: int, vacancies: int) -> list[dict[str, Any]]:
