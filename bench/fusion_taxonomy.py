@@ -486,12 +486,62 @@ def pick(rows: dict[str, dict]) -> str:
     return fusion_confidence.pick({name: {**row, "held": row["heldWithinTolerance"]} for name, row in rows.items()})
 
 
+# The tuning run's pick (bench/results/fusion-taxonomy-s37-tuning.json), named here after that run for --misses only.
+PICKED = "taxonomy gate: lexical × 0.5 when BM25's first holds them all (negation-aware), identifier tokens"
+MISSES_SETS = ("nl_bemiddeling", "nl_notities", "nl_sjablonen", "nl_spreektaal")
+
+
+def _rank(scores: np.ndarray, answer: int) -> int:
+    return int((scores > scores[answer]).sum()) + 1
+
+
+def misses(embedder, weights: RetrievalSettings) -> dict:
+    """Per query of :data:`MISSES_SETS` (both halves) whose answer's place differs between the served fusion, the
+    pick and session 36's pick: the query, its identifiers and the answer's place under each part and fusion.
+    Read after both runs, to explain them; nothing is chosen by it."""
+    fusions = candidates(weights)
+    compared = {"served": SERVED, "pick": PICKED, "s36": f"s36: {S36_PICK}"}
+    out = {}
+    for half in ("tuning", "heldout"):
+        sets, _ = load(embedder, half)
+        for file, (rows, answer) in sets.items():
+            if not file.startswith(MISSES_SETS):
+                continue
+            queries, _ = read_pairs(fusion_identifiers.EVAL / file)
+            changed = []
+            for text, query, right in zip(queries, rows, answer, strict=True):
+                places = {key: _rank(fusions[name][1](query), right) for key, name in compared.items()}
+                if len(set(places.values())) > 1:
+                    parts = {"dense": query.dense, "bm25": query.lexical, "bm25Identifiers": query.lexical_identifiers}
+                    changed.append(
+                        {
+                            "query": text,
+                            "held": sorted(query.held),
+                            "negated": sorted(query.negated),
+                            **{key: _rank(values, right) for key, values in parts.items()},
+                            **places,
+                        }
+                    )
+            out[file] = changed
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--half", choices=("tuning", "heldout"), default="tuning")
-    half = parser.parse_args().half
+    parser.add_argument("--misses", action="store_true", help="the per-query places of misses() instead")
+    arguments = parser.parse_args()
+    half = arguments.half
     weights = RetrievalSettings()
     embedder = load_embedder(EmbeddingSettings())
+    if arguments.misses:
+        json.dump(
+            {"command": COMMAND.format(half="tuning") + " --misses", **misses(embedder, weights)},
+            sys.stdout,
+            indent=2,
+            ensure_ascii=False,
+        )
+        return
     sets, parts = load(embedder, half)
     own = {
         bm25: {file: max(part["dense"]["mrr"], part[PARTS[bm25]]["mrr"]) for file, part in parts.items()}
