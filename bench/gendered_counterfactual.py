@@ -9,10 +9,13 @@ changes; the index re-embeds the changed text with the real model); the real can
 times (:func:`training.counterfactual.search_counterfactual`). Per pair: the client's two ranks; per list: rank-biased
 overlap (p = 0.9) of the two whole lists. Goal (issue 19, item 5): both in the list, ranks at most
 5 apart, RBO ≥ 0.95 for every pair. Pairs come from the rules (:func:`training.counterfactual.rule_pairs`,
-a fixed random sample) and from the held-out file written before the rules
-(``data/eval/gendered_heldout.tsv``), reported separately.
+a fixed random sample) and from a held-out file (``--heldout``: default ``data/eval/gendered_heldout.tsv``,
+written before the rules; ``data/eval/gendered_heldout2.tsv``, written after them by someone else and read
+once), reported separately.
 
     .venv/bin/python bench/gendered_counterfactual.py --out bench/results/gendered-counterfactual.json
+    .venv/bin/python bench/gendered_counterfactual.py --heldout data/eval/gendered_heldout2.tsv \
+        --out bench/results/gendered-counterfactual-heldout2.json
 
 ``--without-fold`` switches the fold off on both paths (``matching.text`` and BM25), as a baseline
 of what the model and the stemmer do on their own. ``--before-after`` runs every pair twice in one
@@ -22,6 +25,9 @@ stem (:func:`previous_ster_rule`, commit f92daef) and with the current one, a co
 vacancies, index and model) instead of generating one. ``--count-pieces`` counts, on the demo world
 (9,000 clients, 3,000 vacancies, seed 42), the distinct pieces the first start embeds (the embedding
 cache's unit, ``embedding.compose = "fields"``) with and without the fold, and how many the fold changed.
+``--fold-table`` loads no model: what the fold makes of each feminine form of ``--heldout`` (the word as
+the embedder reads it, :func:`matching.gendered.neutral_text`): the intended masculine, another word, or
+itself.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ import re
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +49,7 @@ import matching.gendered
 import matching.lexical
 import matching.text
 from matching.domain import Client, Vacancy
-from matching.gendered import fold, neutral_form
+from matching.gendered import fold, neutral_form, neutral_text
 from matching.matcher import Matcher
 from matching.settings import Settings
 from matching.taxonomy import load_taxonomy
@@ -139,6 +146,18 @@ def count_pieces(data_dir: Path) -> dict:
     }
 
 
+def fold_table(path: Path) -> dict:
+    """Each held-out pair's feminine form as the fold leaves it: the masculine, another word, or unchanged."""
+    rows = []
+    for feminine, masculine, _ in read_heldout(path):
+        folded = neutral_text(feminine)
+        outcome = "masculine" if folded == masculine else "unchanged" if folded == feminine else "other"
+        rows.append({"feminine": feminine, "masculine": masculine, "folded": folded, "outcome": outcome})
+    tally = Counter(row["outcome"] for row in rows)
+    counts = {outcome: tally[outcome] for outcome in ("masculine", "other", "unchanged")}
+    return {"pairs": len(rows), **counts, "notToTheMasculine": [row for row in rows if row["outcome"] != "masculine"]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=600)
@@ -150,7 +169,15 @@ def main() -> None:
     parser.add_argument("--count-pieces", action="store_true", help="first-start pieces with and without the fold")
     parser.add_argument("--before-after", action="store_true", help="the previous and the current -ster rule, one run")
     parser.add_argument("--data-dir", type=Path, help="a copy of an existing world instead of a generated one")
+    parser.add_argument("--heldout", type=Path, default=HELDOUT, help="the held-out pairs file (read_heldout's format)")
+    parser.add_argument("--fold-table", action="store_true", help="what the fold makes of each held-out form, no model")
     args = parser.parse_args()
+    if args.fold_table:
+        out = {"command": " ".join(["bench/gendered_counterfactual.py", *sys.argv[1:]]), **fold_table(args.heldout)}
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+        if args.out:
+            args.out.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        return
     if args.count_pieces:
         with tempfile.TemporaryDirectory() as tmp:
             counted = count_pieces(Path(tmp) / "var")
@@ -173,7 +200,7 @@ def main() -> None:
         singular = [(f, m) for f, m, _ in rule_pairs() if not m.endswith(("s", "en"))]
         sets = {
             "rules": random.Random(args.seed).sample(singular, min(args.rule_pairs, len(singular))),
-            "heldout": [(f, m) for f, m, _ in read_heldout(HELDOUT)],
+            "heldout": [(f, m) for f, m, _ in read_heldout(args.heldout)],
         }
         if args.before_after:
             changed_words = words_the_change_folds(matcher)
@@ -183,11 +210,14 @@ def main() -> None:
             results = {"before": before, "after": run_pairs(matcher, vacancies, sets)}
         else:
             results = run_pairs(matcher, vacancies, sets)
+        ranking = matcher.ranker_status()
         matcher.close()
     world = {"dataDir": str(args.data_dir)} if args.data_dir else {"clients": args.clients, "vacancies": args.vacancies}
     out = {
         "command": " ".join(["bench/gendered_counterfactual.py", *sys.argv[1:]]),
         "world": world | {"seed": args.seed, "top": TOP},
+        "heldoutFile": str(args.heldout),
+        "ranking": ranking,
         "fold": not args.without_fold,
         "seconds": round(time.perf_counter() - started, 1),
         **({"worldWordsTheChangeFolds": changed_words} if args.before_after else {}),
