@@ -27,7 +27,14 @@ a miss costs: a client who writes the feminine form loses the word match (the Sn
    "machine", "gemeente", "juiste", "begin" and "les" end in a feminine suffix, but no rule turns
    them into a job word;
 3. -euse, -trice and -ière are unambiguous (they form persons), so they fold without that check,
-   except for the few words that name a thing ("friteuse", "carrière", "portière");
+   except for the few words that name a thing ("friteuse", "carrière", "portière"). -atrice is the
+   feminine of two forms, the Latin -ator ("moderator", "organisator") and the French -ateur
+   ("administrateur"): -ateur where the vocabulary writes that job so (the -ateur form ends in the last
+   ten letters or more of a vocabulary word: "personeelsadministrateur"), -ator otherwise. The Greek
+   agent nouns in -loog and -goog form their feminine in -loge and -goge ("bioloog" → "biologe",
+   "demagoog" → "demagoge"): unambiguous too, except "synagoge". (Both found by the second held-out set,
+   ``data/eval/gendered_heldout2.tsv``: before, every -trice became -teur, "moderatrice" → "moderateur",
+   and -loge stayed whole);
 4. a small table holds the true irregulars (verpleegster → verpleegkundige, serveerster → ober,
    kapster → kapper, secretaresse → secretaris, gastvrouw → gastheer, gastmoeder → gastouder).
 
@@ -71,8 +78,11 @@ EXTRA_JOB_WORDS = ("leraar", "werknemer", "naaier")
 # -euse, -trice and -ière form persons, but these words name things (or are too short to judge).
 NOT_PERSONS = frozenset(
     """friteuse religieuse chartreuse berceuse liseuse carriere barriere riviere maniere premiere portiere
-    voliere cafetiere theiere bonbonniere jardiniere garconniere matrice cicatrice""".split()
+    voliere cafetiere theiere bonbonniere jardiniere garconniere matrice cicatrice synagoge""".split()
 )
+# An -ateur job word as a compound's head has ten letters or more ("reparateur", "administrateur"); shorter
+# shared endings of vocabulary words are fragments ("strateur" of administrateur would take "illustrateur").
+MIN_FRENCH_HEAD = 10
 _VOWELS = "aeiou"
 # A stem that is an agent noun itself: a base of three letters or more and the noun suffix -ier
 # (tuin-ier, winkel-ier, kass-ier), or -aar after an unstressed -el, -en, -er (wandel-aar, tover-aar,
@@ -106,6 +116,26 @@ def _vocabulary_words() -> set[str]:
         for name in (occupation.label, *occupation.synoniemen):
             words.update(re.findall(r"[a-z]+", fold(name)))
     return words
+
+
+@lru_cache(maxsize=1)
+def _french_heads() -> frozenset[str]:
+    """The endings of ten letters or more of the vocabulary's -ateur words ("administrateur" of
+    "salarisadministrateur")."""
+    french = [word for word in _vocabulary_words() if word.endswith("ateur")]
+    return frozenset(word[start:] for word in french for start in range(len(word) - MIN_FRENCH_HEAD + 1))
+
+
+def _atrice_masculine(stem: str) -> str:
+    """The masculine of "<stem>trice" for a stem in -a: French -ateur when the vocabulary writes that job so
+    (the -ateur form ends in :func:`_french_heads`: "personeelsadministrateur", "reparateur"), else Latin
+    -ator ("moderator", "organisator"). The known heads of :func:`vocabulary_job_words` cannot decide
+    this: "ateur" is one of them (three vocabulary words share it), so every -ateur form would pass."""
+    french = stem + "teur"
+    heads = _french_heads()
+    if any(french[start:] in heads for start in range(len(french) - MIN_FRENCH_HEAD + 1)):
+        return french
+    return stem + "tor"
 
 
 @lru_cache(maxsize=1)
@@ -159,8 +189,13 @@ def masculine_candidates(word: str) -> tuple[list[str], bool]:
     for suffix, unambiguous in (("euse", True), ("trice", True), ("iere", True)):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             stem = word[: -len(suffix)]
-            replacement = {"euse": "eur", "trice": "teur", "iere": "ier"}[suffix]
-            return ([], False) if word in NOT_PERSONS else ([stem + replacement], unambiguous)
+            if word in NOT_PERSONS:
+                return [], False
+            if suffix == "trice" and stem.endswith("a"):  # moderatrice, administratrice
+                return [_atrice_masculine(stem)], unambiguous
+            return [stem + {"euse": "eur", "trice": "teur", "iere": "ier"}[suffix]], unambiguous
+    if word.endswith(("ologe", "agoge")) and len(word) > 6 and word not in NOT_PERSONS:  # biologe, demagoge
+        return [word[:-2] + "og"], True
     if word.endswith("ster") and len(word) > 6:
         stem = word[:-4]
         if _AGENT_NOUN_STEM.match(stem):  # -ster on an agent noun: tuinier-ster, wandelaar-ster
@@ -211,6 +246,8 @@ def plural(masculine: str) -> str:
         return masculine + ("s" if not masculine.endswith("kundige") else "n")
     if masculine.endswith("aar"):
         return masculine[:-3] + "aren"
+    if masculine.endswith("oog"):  # bioloog → biologen
+        return masculine[:-3] + "ogen"
     if masculine.endswith("is"):
         return masculine + "sen"
     return masculine + "en"
