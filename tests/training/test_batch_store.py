@@ -22,7 +22,7 @@ from api.services import schema
 from matching.batch_lists import BatchOwner, BatchPartition, BatchRun, Planned, list_table
 from matching.domain import Client, Vacancy
 from matching.store import make_engine
-from training.batch_match import _finish, store_partition, storing_engine
+from training.batch_match import STORING_CACHE_KIB, _finish, store_partition, storing_engine
 from training.synthetic import write_streaming
 
 
@@ -103,7 +103,7 @@ def test_the_storing_engine_stores_the_same_rows_and_checks_foreign_keys_itself(
         assert _rows(storing, storing_run) == _rows(engine, plain_run)
         with storing.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 0
-            assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == -262_144
+            assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == -STORING_CACHE_KIB
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL: each commit durable
             assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 0
