@@ -25,7 +25,13 @@ a miss costs: a client who writes the feminine form loses the word match (the Sn
    that independent source, never from the counterfactual's held-out pairs). This guard keeps
    ordinary words whole: "register", "klooster", "monster", "meester", "hamster", "minister",
    "machine", "gemeente", "juiste", "begin" and "les" end in a feminine suffix, but no rule turns
-   them into a job word;
+   them into a job word. An -ster word that passes none of its candidates is the agent noun of a
+   verb when the same dictionary lists the verb and its -er noun (``data/dutch_verbs.tsv``, built by
+   ``bench/dutch_verbs.py``): "opvoedster" → "opvoeder" (opvoeden), "boomkweekster" → "boomkweker"
+   (the verb ending a compound), "voorleesster" → "voorlezer", "tekstschrijfster" → "tekstschrijver"
+   (-s/-f voiced). Before, these stayed whole: the -er noun is no job word of the vocabulary (the
+   second held-out set's largest group of misses). Not when the word is a verb's stem itself
+   ("luister", "gefluister") or "ster" is the star ("filmster", :data:`NOT_AGENT_STER`);
 3. -euse, -trice and -ière are unambiguous (they form persons), so they fold without that check,
    except for the few words that name a thing ("friteuse", "carrière", "portière"). -atrice is the
    feminine of two forms, the Latin -ator ("moderator", "organisator") and the French -ateur
@@ -73,6 +79,8 @@ IRREGULAR: dict[str, str] = {
     "dagmoeder": "gastouder",
 }
 ATTESTED_FILE = DATA_DIR / "gendered_attested.tsv"  # built by bench/gendered_attested.py from OpenTaal
+VERBS_FILE = DATA_DIR / "dutch_verbs.tsv"  # built by bench/dutch_verbs.py from OpenTaal
+MIN_VERB_STEM = 3  # the verb that closes a compound has a stem of three letters or more ("bak", "zit")
 # Masculine forms of the earlier word list that the occupation vocabulary lacks.
 EXTRA_JOB_WORDS = ("leraar", "werknemer", "naaier")
 # -euse, -trice and -ière form persons, but these words name things (or are too short to judge).
@@ -80,6 +88,10 @@ NOT_PERSONS = frozenset(
     """friteuse religieuse chartreuse berceuse liseuse carriere barriere riviere maniere premiere portiere
     voliere cafetiere theiere bonbonniere jardiniere garconniere matrice cicatrice synagoge""".split()
 )
+# -ster is also the noun "ster" (star: "filmster", a film star, not a woman who films) and part of a root
+# ("pinkster"): words the verb lexicon would take for agent nouns (filmen, rocken, pinken; of the 390 -ster nouns
+# of the OpenTaal dictionary that the lexicon newly folds, these three were wrong), also ending compounds.
+NOT_AGENT_STER = ("filmster", "popster", "rockster", "pinkster")
 # An -ateur job word as a compound's head has ten letters or more ("reparateur", "administrateur"); shorter
 # shared endings of vocabulary words are fragments ("strateur" of administrateur would take "illustrateur").
 MIN_FRENCH_HEAD = 10
@@ -90,6 +102,7 @@ _VOWELS = "aeiou"
 # of "tuinier", not of a "tuinierder".
 _AGENT_NOUN_STEM = re.compile(r"^(?:[a-z]{3,}ier|[a-z]*[^aeiou]e[lnr]aar)$")
 _DOUBLE_VOWEL = re.compile(r"^(.*[^aeiou])(aa|ee|oo|uu)([^aeiouj])$")  # maak, koop, neem (not "ooi")
+_UNSTRESSED_END = re.compile(r"[aeiou].*[^aeiou](?:e[lnr]|ig)$")  # verzamel, teken, verdedig (and bestel)
 _SHORT_VOWEL = re.compile(r"^(.*[^aeiou]|)([aeiou])([bdfgklmnprst])$")  # pak, kap, vul, was, plan
 
 
@@ -169,6 +182,46 @@ def is_job_word(word: str, known: frozenset[str] | None = None) -> bool:
     return any(word[start:] in known for start in range(MIN_PREFIX, len(word) - MIN_HEAD + 1))
 
 
+@lru_cache(maxsize=1)
+def verb_agents() -> dict[str, str]:
+    """The Dutch verb infinitives of :data:`VERBS_FILE` (the OpenTaal dictionary's) → the verb's -er agent noun where
+    the dictionary lists it ("kweken" → "kweker", "voorlezen" → "voorlezer"), else "" ("luisteren")."""
+    lines = [line for line in VERBS_FILE.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    return dict(line.split("\t") for line in lines[1:])  # after the header
+
+
+def _verb_bases(stem: str) -> list[str]:
+    """What a verb stem is before "-en" of its infinitive (and "-er" of its agent noun), by Dutch spelling: its
+    long vowel undoubled ("kweek" → "kwek"), its last consonant doubled after a short vowel ("zit" → "zitt"; also
+    as written, "verzamel", only after an unstressed -el/-en/-er/-ig), else as written ("opvoed"); each with a
+    final -s/-f voiced as well ("lees" → "lez", "schrijf" → "schrijv": the stem is written unvoiced)."""
+    if long := _DOUBLE_VOWEL.match(stem):
+        bases = [long.group(1) + long.group(2)[0] + long.group(3)]
+    elif short := _SHORT_VOWEL.match(stem):  # "hal" is never "halen" (that is "haal"), "zwem" is "zwemmen"
+        bases = [stem + short.group(3)] + ([stem] if _UNSTRESSED_END.search(stem) else [])
+    else:
+        bases = [stem]
+    return bases + [base[:-1] + {"s": "z", "f": "v"}[base[-1]] for base in bases if base.endswith(("s", "f"))]
+
+
+def _verb_agent(word: str) -> str | None:
+    """The masculine of a feminine agent noun in -ster on a verb stem, by an independent verb lexicon
+    (:func:`verb_agents`): the -er noun of the verb that the stem, or the end of a compound's stem, is the stem of
+    ("opvoedster" → "opvoeder", "boomkweekster" → "boomkweker"; the longest verb part, of
+    :data:`MIN_VERB_STEM` letters or more after :data:`MIN_PREFIX`), when the dictionary lists that noun.
+    None when the word is rather a verb's stem, in a reading that spans as much of it or more ("afluister":
+    af + luisteren rather than aflui + -ster; "gefluister"; not "opvoedster", which ends in "voedster" of
+    voedsteren, but whose verb opvoeden spans more), or when the longest verb part has no listed -er noun."""
+    agents = verb_agents()
+    stem = word[:-4]
+    for start in (0, *range(MIN_PREFIX, len(stem) - MIN_VERB_STEM + 1)):
+        for base in _verb_bases(stem[start:]):
+            if (agent := agents.get(base + "en")) is not None:
+                verb_stem = any(word[at:] + "en" in agents for at in range(start + 1))
+                return stem[:start] + agent if agent and not verb_stem else None
+    return None
+
+
 def _agent_candidates(stem: str) -> list[str]:
     """Masculine agent nouns a verb or noun stem can form: "maak" → maker, "pak" → pakker, "serveer" → serveerder."""
     out = []
@@ -233,7 +286,11 @@ def _masculine_singular(word: str) -> str | None:
     for candidate in candidates:
         if is_job_word(candidate):
             return candidate
-    return candidates[0] if unambiguous else None
+    if unambiguous:
+        return candidates[0]
+    if word.endswith("ster") and candidates and not word.endswith(NOT_AGENT_STER):  # the verb's agent noun
+        return _verb_agent(word)
+    return None
 
 
 def plural(masculine: str) -> str:

@@ -12,11 +12,13 @@ from sqlmodel import Session
 from matching.gendered import (
     ATTESTED_FILE,
     IRREGULAR,
+    VERBS_FILE,
     fold,
     is_job_word,
     job_words,
     neutral_form,
     neutral_text,
+    verb_agents,
     vocabulary_job_words,
 )
 from matching.taxonomy import load_taxonomy
@@ -150,11 +152,53 @@ def test_atrice_and_loge_fold_to_the_latin_french_or_greek_masculine(feminine: s
     assert neutral_form(masculine) == masculine
 
 
-def test_ster_on_a_verb_stem_still_needs_a_known_job_word() -> None:
+def test_ster_on_a_verb_stem_takes_a_known_job_word_first() -> None:
     assert neutral_form("sorteerster") == "sorteerder"  # -ster after r: -der, a known word
     assert neutral_form("bestuurster") == "bestuurder"
-    assert neutral_form("bewaarster") == "bewaarster"  # -aar of a verb (bewaren): no rule, no known word
+    assert neutral_form("bewaarster") == "bewaarder"  # no known word, but bewaren and bewaarder are in the lexicon
     assert neutral_text("Ik was Tuinierster.") == "Ik was Tuinier."
+
+
+# -ster on the stem of a verb that the OpenTaal dictionary lists, with the -er noun it lists
+# (data/dutch_verbs.tsv), though neither the vocabulary nor the attested pairs know the noun: long vowels
+# undoubled, consonants doubled after a short vowel, -s/-f voiced, the verb ending a compound. None of these
+# words is in a held-out file (data/eval/gendered_heldout*.tsv).
+VERB_LEXICON = {
+    "wethoudster": "wethouder",
+    "boekhoudster": "boekhouder",
+    "onderzoekster": "onderzoeker",
+    "verdedigster": "verdediger",  # -ig: unstressed, no doubling
+    "zwemster": "zwemmer",  # not "zwemer" (zwemen is a verb too, but "zwem" has a short vowel)
+    "samenstelster": "samensteller",
+    "fractievoorzitster": "fractievoorzitter",  # the verb (voorzitten) ends a compound
+    "huisbewaarster": "huisbewaarder",  # after an r: -der
+    "uitgeefster": "uitgever",  # f -> v
+    "vormgeefster": "vormgever",
+    "romanschrijfster": "romanschrijver",
+    "meterleesster": "meterlezer",  # s -> z
+    "hoornblaasster": "hoornblazer",
+    "uitgeefsters": "uitgevers",
+    "Uitgeefster": "Uitgever",  # as neutral_text writes it
+}
+
+
+@pytest.mark.parametrize(("feminine", "masculine"), sorted(VERB_LEXICON.items()))
+def test_ster_on_a_verb_the_lexicon_lists_folds_to_its_agent_noun(feminine: str, masculine: str) -> None:
+    assert neutral_text(feminine) == masculine
+    assert neutral_text(masculine) == masculine
+
+
+# Words in -ster that are no agent noun, though a verb of the lexicon starts them or ends their stem: "ster" the
+# star (filmen, rocken), a root (pinken, hollen, lekken in "scholekster"), or a verb's own stem (luisteren,
+# fluisteren: "-ster" is no suffix there).
+NOT_AGENT_NOUNS = """filmster rockster popster pinkster hollywoodfilmster filmsterren holster halster bolster polster
+ontbolster ekster klapekster scholekster dubbelster hipster kerstster zeester poolster morgenster avondster luister
+gefluister afluister hamsteren""".split()
+
+
+@pytest.mark.parametrize("word", NOT_AGENT_NOUNS)
+def test_ster_words_that_are_no_agent_noun_stay_whole(word: str) -> None:
+    assert neutral_form(word) == word
 
 
 @pytest.mark.parametrize("word", LEFT_ALONE)
@@ -253,3 +297,56 @@ def test_the_builder_keeps_only_attested_agent_noun_pairs(tmp_path: Path) -> Non
     subprocess.run(args, check=True, capture_output=True, cwd=script.parents[1])
     lines = [line for line in out.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
     assert lines == ["feminine\tmasculine", "harpiste\tharpist", "herderin\therder"]
+
+
+def test_the_verb_lexicon_is_the_dictionarys_with_its_licence() -> None:
+    lines = VERBS_FILE.read_text(encoding="utf-8").splitlines()
+    header = "\n".join(line for line in lines if line.startswith("#"))
+    assert "OpenTaal" in header and "BSD" in header and "CC BY 3.0" in header
+    assert "verb\tagent" in lines
+    agents = verb_agents()
+    assert len(agents) > 5000 and all(verb.endswith("en") for verb in agents)
+    assert {agents["kweken"], agents["voorzitten"], agents["schrijven"], agents["besturen"]} == {
+        "kweker",
+        "voorzitter",
+        "schrijver",
+        "bestuurder",
+    }
+    assert agents["luisteren"] == ""  # a verb whose agent noun is no -er noun
+
+
+def test_the_verb_builder_reads_infinitives_prefixes_and_listed_agent_nouns(tmp_path: Path) -> None:
+    aff = tmp_path / "nl.aff"
+    aff.write_text(
+        "SFX Vi Y 1\nSFX Vi 0 d .\t\tts:PPn\nSFX Za Y 1\nSFX Za 0 s .\t\tts:NN2\nPFX Pn Y 1\nPFX Pn 0 voor .\n",
+        encoding="utf-8",
+    )
+    dic = tmp_path / "nl.dic"
+    words = [
+        "kweken/Vi",  # a verb, its agent noun listed
+        "kweker/Za",
+        "zitten/ViPn",  # a verb and, by its prefix flag, voorzitten
+        "voorzitter/Za",
+        "schr\u0133ven/Vi",  # the ligature ij
+        "schr\u0133ver/Za",
+        "besturen/Vi",  # after an r: the stem + -der
+        "bestuurder/Za",
+        "luisteren/Vi",  # no -er noun listed
+        "kweek/Za",  # no verb: no present-participle flag
+        "Amsterdammen/Vi",  # a name: left out
+    ]
+    dic.write_text(f"{len(words)}\n" + "\n".join(words) + "\n", encoding="utf-8")
+    out = tmp_path / "verbs.tsv"
+    script = Path(__file__).resolve().parents[2] / "bench" / "dutch_verbs.py"
+    args = [sys.executable, str(script), "--dic", str(dic), "--aff", str(aff), "--out", str(out)]
+    subprocess.run(args, check=True, capture_output=True, cwd=script.parents[1])
+    lines = [line for line in out.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    assert lines == [
+        "verb\tagent",
+        "besturen\tbestuurder",
+        "kweken\tkweker",
+        "luisteren\t",
+        "schrijven\tschrijver",
+        "voorzitten\tvoorzitter",
+        "zitten\t",
+    ]
