@@ -263,15 +263,13 @@ def store_partition(engine: Engine, run_id: int, part: Planned, lists: list[dict
 
 
 UNCHECKED_REFERENCES = "werkmatch_batch_unchecked_references"  # a storing connection's info key (storing_engine)
-# The storing connection's SQLite page cache (KiB, negative: a size, not pages): with SQLite's default 2 MB nearly
-# every row's index insert read its page from the file again. 1 GiB holds what a national night's inserts touch: each
-# row goes to its slot table's end, its owner-first key (about 30 owners a partition) and its item index at a random
-# place (client ids in 12.7 M candidate rows, vacancy ids in 8 M vacancy rows): about 0.5 GB of index pages by the
-# night's end, of which 256 MB (until session 37) held half, so late in the night a row cost about two page reads
-# (the driver's 138 s of kernel CPU in bench/results/national-batch-e2e-s36.json). A checkpoint every 10,000 pages
-# (40 MB) instead of 1,000: a partition's commit dirties about 2,500 pages, so the default copied the WAL into the
-# file at every commit.
-STORING_CACHE_KIB = 1_048_576
+# The storing connection's SQLite page cache (KiB, negative: a size, not pages): the list tables' indexes of a
+# night and the night before are about 20 M entries each; with SQLite's default 2 MB nearly every row's index
+# insert read its page from the file again. 1 GiB instead was tried end to end in session 37 and gave nothing: the
+# driver's storing 485 s and 137 s of kernel CPU in a first night, against 458 s and 138 s with 256 MB in session 36
+# (bench/results/national-batch-e2e-s37.json). A checkpoint every 10,000 pages (40 MB) instead of 1,000: a
+# partition's commit dirties about 2,500 pages, so the default copied the WAL into the file at every commit.
+STORING_CACHE_KIB = 262_144
 STORING_CHECKPOINT_PAGES = 10_000
 
 
