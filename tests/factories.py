@@ -334,3 +334,32 @@ def copied_world(template: Path, data_dir: Path, embedder: Any) -> tuple[Setting
     matcher = Matcher(settings, embedder=embedder)
     matcher.sync()
     return settings, matcher
+
+
+def toy_pools(
+    vacancies: int = 40, size: int = 120, clients: int = 400, seed: int = 0
+) -> tuple[RankingData, np.ndarray]:
+    """Pools of ``size`` of ``clients`` clients for ``vacancies`` vacancies a day apart, with a hidden truth (a talent
+    per client plus noise per pair) and outcome labels from it; trede by client id (no features)."""
+    rng = np.random.default_rng(seed)
+    talent = rng.normal(size=clients)
+    client_ids = np.concatenate([rng.choice(clients, size, replace=False) for _ in range(vacancies)])
+    truth = talent[client_ids] + rng.normal(0, 0.5, len(client_ids))
+    data = RankingData(
+        features=np.zeros((len(client_ids), len(FEATURE_NAMES)), np.float32),
+        labels=np.select([truth > 1.5, truth > 0.8], [4, 2], 0),
+        vacancy_ids=np.repeat(np.arange(vacancies), size),
+        client_ids=client_ids.astype(np.int64) + 1000,
+        moments=np.repeat(np.arange(vacancies, dtype=np.float64), size) * 86400.0,
+        trede=(np.arange(clients) % 6)[client_ids].astype(np.int64),
+    )
+    return data, truth
+
+
+def merit_top_fifth(data: RankingData, truth: np.ndarray) -> np.ndarray:
+    """Per row of ``data``: whether the truth puts it in its pool's top fifth (who merits a place)."""
+    merit = np.zeros(len(data), bool)
+    for vacancy in np.unique(data.vacancy_ids):
+        rows = np.flatnonzero(data.vacancy_ids == vacancy)
+        merit[rows] = truth[rows] >= np.quantile(truth[rows], 0.8)
+    return merit

@@ -1,5 +1,6 @@
 """Behavioural checks for any ranker (the shipped baseline, a freshly trained one): each takes the ranker
-and plausible feature rows (``tests.factories.plausible_pairs``) and fails when the ranker misbehaves."""
+and plausible feature rows (``tests.factories.plausible_pairs``) and fails when the ranker misbehaves; and
+:func:`health_words`, the check that what a person chooses from names no health reason."""
 
 from __future__ import annotations
 
@@ -9,6 +10,17 @@ from matching.features import FEATURE_NAMES
 from matching.ranker import LearnedRanker
 
 COLUMN = {name: i for i, name in enumerate(FEATURE_NAMES)}
+# Health, illness and disability, as stems a code or a Dutch label could contain.
+HEALTH = (
+    "gezond", "ziek", "ziekte", "medisch", "medic", "beperking", "handicap", "invalide", "arbeidsongeschikt",
+    "verzuim", "psychisch", "psychi", "diagnose", "therap", "burn-out", "burnout", "zwanger", "health", "sick",
+    "disab", "illness", "mental",
+)  # fmt: skip
+
+
+def health_words(text: str) -> list[str]:
+    lowered = text.lower()
+    return [stem for stem in HEALTH if stem in lowered]
 
 
 def more_coverage_never_lowers(ranker: LearnedRanker, pairs: np.ndarray) -> None:

@@ -8,7 +8,8 @@ Read from the source with :mod:`ast`, nothing imported:
   import is how a cycle hides);
 * no function-level import of a project module, except in the command-line tools (listed below with
   the reason);
-* no source file over 600 lines and no function over 80, except the ones listed with the reason.
+* no source file over 600 lines and no function over 80, except the ones listed with the reason;
+* a test module imports no other test module, only the shared helpers (:data:`TEST_HELPERS`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ PACKAGES = ("matching", "training", "api", "bench")
 WEB_FRAMEWORKS = ("fastapi", "starlette", "uvicorn")
 HTTP_LAYER = ("api.app", "api.routes", "api.web", "api.security", "api.deps", "api.ops", "api.problems")
 MAX_FILE_LINES = 600
+# what test modules share (README, "Run the tests"); a helper another module needs moves here
+TEST_HELPERS = ("tests.conftest", "tests.factories", "tests.oracles", "tests.postgres", "tests.web.browser")
 MAX_FUNCTION_LINES = 80
 
 # Exceptions, each with its reason. The test also fails when an entry is no longer needed.
@@ -177,3 +180,25 @@ def test_files_and_functions_stay_small() -> None:
     assert sorted(long_functions - set(LONG_FUNCTIONS)) == []
     assert sorted(set(LONG_FILES) - long_files) == [], "no longer needed: remove from LONG_FILES"
     assert sorted(set(LONG_FUNCTIONS) - long_functions) == [], "no longer needed: remove from LONG_FUNCTIONS"
+
+
+def _borrowed_from_tests(name: str, source: str) -> list[str]:
+    """The imports of test module ``name`` (its ``source``) from a test module other than the shared helpers."""
+    return [
+        f"{node.lineno} {target}"
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for target in _targets(name, False, node)
+        if target.startswith("tests.") and not any(target == h or target.startswith(f"{h}.") for h in TEST_HELPERS)
+    ]
+
+
+def test_test_modules_import_only_the_shared_helpers() -> None:
+    found = {
+        path.relative_to(ROOT).as_posix(): _borrowed_from_tests(_module_name(path), path.read_text(encoding="utf-8"))
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+    }
+    assert len(found) > 100
+    assert {path: imports for path, imports in found.items() if imports} == {}
+    borrowed = "from tests.factories import make_client\nfrom tests.api.test_reasons import T0\nfrom . import x\n"
+    assert _borrowed_from_tests("tests.api.test_x", borrowed) == ["2 tests.api.test_reasons.T0", "3 tests.api.x"]

@@ -22,21 +22,11 @@ from matching.outcomes import VoorstelEvent, VoorstelStatus, history, propose, t
 from matching.settings import Settings
 from matching.store import make_engine
 from tests.factories import make_client, make_vacancy
+from tests.oracles import health_words
 
 T0 = datetime(2024, 1, 8, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 TEMPLATES = Path(__file__).resolve().parents[2] / "api" / "web" / "templates"
-# Health, illness and disability, as stems a code or a Dutch label could contain.
-HEALTH = (
-    "gezond", "ziek", "ziekte", "medisch", "medic", "beperking", "handicap", "invalide", "arbeidsongeschikt",
-    "verzuim", "psychisch", "psychi", "diagnose", "therap", "burn-out", "burnout", "zwanger", "health", "sick",
-    "disab", "illness", "mental",
-)  # fmt: skip
-
-
-def health_words(text: str) -> list[str]:
-    lowered = text.lower()
-    return [stem for stem in HEALTH if stem in lowered]
 
 
 def labelled(codes: Iterable[str]) -> list[tuple[str, str]]:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from matching.features import FEATURE_NAMES
-from training.dataset import RankingData
+from tests.factories import merit_top_fifth, toy_pools
 from training.exposure_eval import screen_served
 from training.fairness import top_k_mask
 from training.served_calibration import (
@@ -17,30 +16,6 @@ from training.served_calibration import (
 )
 
 
-def _pools(vacancies: int = 40, size: int = 120, clients: int = 400, seed: int = 0) -> tuple[RankingData, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    talent = rng.normal(size=clients)
-    client_ids = np.concatenate([rng.choice(clients, size, replace=False) for _ in range(vacancies)])
-    truth = talent[client_ids] + rng.normal(0, 0.5, len(client_ids))
-    data = RankingData(
-        features=np.zeros((len(client_ids), len(FEATURE_NAMES)), np.float32),
-        labels=np.select([truth > 1.5, truth > 0.8], [4, 2], 0),
-        vacancy_ids=np.repeat(np.arange(vacancies), size),
-        client_ids=client_ids.astype(np.int64) + 1000,
-        moments=np.repeat(np.arange(vacancies, dtype=np.float64), size) * 86400.0,
-        trede=(np.arange(clients) % 6)[client_ids].astype(np.int64),
-    )
-    return data, truth
-
-
-def _merit(data: RankingData, truth: np.ndarray) -> np.ndarray:
-    merit = np.zeros(len(data), bool)
-    for vacancy in np.unique(data.vacancy_ids):
-        rows = np.flatnonzero(data.vacancy_ids == vacancy)
-        merit[rows] = truth[rows] >= np.quantile(truth[rows], 0.8)
-    return merit
-
-
 def test_targets_are_the_reference_capped_at_the_goal() -> None:
     assert targets_from({"trede=0": 3.7, "geslacht=x": 0.7}) == {"trede=0": 0.8, "geslacht=x": 0.7}
     point = {"exposureVsMerit": {"trede=0": 0.5, "trede=1": 0.75, "geslacht=x": 0.71}}
@@ -48,11 +23,11 @@ def test_targets_are_the_reference_capped_at_the_goal() -> None:
 
 
 def test_a_ranker_that_under_rates_trede_0_gets_a_wider_floor_that_lifts_it() -> None:
-    data, truth = _pools()
+    data, truth = toy_pools()
     assert data.trede is not None
     truth = truth - 1.0 * (data.trede == 0)  # trede 0 deserves fewer places than its pool share …
     scores = truth - 0.6 * (data.trede == 0) + np.random.default_rng(1).normal(0, 0.3, len(truth))  # … and gets less
-    merit = _merit(data, truth)
+    merit = merit_top_fifth(data, truth)
     groups = {"trede": data.trede.astype(str).astype(object)}
     default = next(iter(screen_served(data, scores, groups, merit, [(0.1, 1.0)]).values()))
     assert "trede=0" in failing(default, {})  # the served default leaves the under-rated trede below 0.8
@@ -67,18 +42,18 @@ def test_a_ranker_that_under_rates_trede_0_gets_a_wider_floor_that_lifts_it() ->
 
 
 def test_without_a_passing_setting_the_closest_one_is_reported() -> None:
-    data, truth = _pools(seed=2)
+    data, truth = toy_pools(seed=2)
     assert data.trede is not None
     scores = truth - 6.0 * (data.trede == 0)  # trede 0 never within any top share tried
     groups = {"trede": data.trede.astype(str).astype(object)}
-    result = calibrate_floor(data, scores, groups, _merit(data, truth), {}, shares=(0.1,), floors=(1.0,))
+    result = calibrate_floor(data, scores, groups, merit_top_fifth(data, truth), {}, shares=(0.1,), floors=(1.0,))
     assert result["chosen"] is None
     assert "trede=0" in result["closest"]["failing"] and result["closest"]["meritShare"] == 0.1
 
 
 def test_the_amortised_floor_lifts_an_under_rated_trede_from_calibrated_probabilities_alone() -> None:
     """No truth to set it: Platt on decided outcomes of older pools, then the amortised replay of newer ones."""
-    data, truth = _pools(vacancies=60, seed=3)
+    data, truth = toy_pools(vacancies=60, seed=3)
     assert data.trede is not None
     truth = truth - 1.0 * (data.trede == 0)
     scores = truth - 0.6 * (data.trede == 0) + np.random.default_rng(4).normal(0, 0.3, len(truth))
@@ -87,7 +62,7 @@ def test_the_amortised_floor_lifts_an_under_rated_trede_from_calibrated_probabil
     probs, fitted = calibrated_probabilities(new_scores, scores[: 20 * 120], older.labels)
     assert fitted["a"] > 0 and 0 < fitted["meanP"] < 1
     groups = {"trede": newer.trede.astype(str).astype(object)}
-    merit = _merit(newer, new_truth)
+    merit = merit_top_fifth(newer, new_truth)
     default = next(iter(screen_served(newer, new_scores, groups, merit, [(0.1, 1.0)]).values()))
     assert "trede=0" in failing(default, {})
     setting = {"strength": 0.25, "target": 0.8, "slack": 0.0, "maxSwaps": 3}

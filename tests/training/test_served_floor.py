@@ -9,7 +9,7 @@ import pytest
 from matching.exposure import LIST_SIZE
 from matching.exposure_amortised import SERVED, AmortisedFloor
 from matching.floor_state import HALF_LIFE_DAYS
-from tests.training.test_served_calibration import _merit, _pools
+from tests.factories import merit_top_fifth, toy_pools
 from training.client_history import History, columns
 from training.exposure_eval import (
     _groups_in_time_order,
@@ -48,14 +48,14 @@ def test_ever_proposed_before_is_the_history_column_serving_reads() -> None:
 
 
 def test_served_fairness_reports_the_lists_the_amortised_floor_serves() -> None:
-    data, truth = _pools(vacancies=60, seed=3)
+    data, truth = toy_pools(vacancies=60, seed=3)
     assert data.trede is not None
     truth = truth - 1.0 * (data.trede == 0)
     scores = truth - 0.6 * (data.trede == 0) + np.random.default_rng(4).normal(0, 0.3, len(truth))
     _, fitted = calibrated_probabilities(scores, scores, data.labels)
     setting = {**SERVED, "groups": ["trede"], "platt": {"a": fitted["a"], "b": fitted["b"]}}
     trede = data.trede.astype(str).astype(object)
-    groups, merit = {"trede": trede}, _merit(data, truth)
+    groups, merit = {"trede": trede}, merit_top_fifth(data, truth)
     merit_floor = served_fairness(data, scores, groups, merit)
     served = served_fairness(
         data, scores, groups, merit, amortised=setting, serving={"trede": trede}, half_life_days=None
@@ -90,7 +90,7 @@ def _shown_places(data, shown_as: np.ndarray, trede: np.ndarray, vacancy: int) -
 def test_the_replayed_floor_decays_between_pools_as_the_served_state_does() -> None:
     """Three lists: one a year before two shown the same day. After the replay the first list's places weigh
     2^(-365/62) in the floor's running state, the other two's 1: the served state's weights, read from the lists."""
-    data, truth = _pools(vacancies=3, seed=7)
+    data, truth = toy_pools(vacancies=3, seed=7)
     assert data.trede is not None
     data.moments[:] = np.where(data.vacancy_ids == 0, 0.0, 365 * 86400.0) + 1.8e9
     scores = truth - 0.8 * (data.trede == 0)

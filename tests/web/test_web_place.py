@@ -18,8 +18,8 @@ from api.app import create_app
 from matching.matcher import Matcher
 from matching.outcomes import propose
 from matching.settings import RankerSettings, Settings
-from tests.api.test_reasons import health_words
 from tests.factories import make_client, make_vacancy
+from tests.oracles import health_words
 from tests.web.browser import ON_BOTH_DATABASES, check_accessibility, login, serve
 
 pytestmark = pytest.mark.slow  # Chromium against a served app: ≈ 20 s
