@@ -25,9 +25,9 @@ PACKAGES = ("matching", "training", "api", "bench")
 WEB_FRAMEWORKS = ("fastapi", "starlette", "uvicorn")
 HTTP_LAYER = ("api.app", "api.routes", "api.web", "api.security", "api.deps", "api.ops", "api.problems")
 MAX_FILE_LINES = 600
+MAX_FUNCTION_LINES = 80
 # what test modules share (README, "Run the tests"); a helper another module needs moves here
 TEST_HELPERS = ("tests.conftest", "tests.factories", "tests.oracles", "tests.postgres", "tests.web.browser")
-MAX_FUNCTION_LINES = 80
 
 # Exceptions, each with its reason. The test also fails when an entry is no longer needed.
 LONG_FILES: dict[str, str] = {}
