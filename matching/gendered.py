@@ -80,6 +80,8 @@ IRREGULAR: dict[str, str] = {
 }
 ATTESTED_FILE = DATA_DIR / "gendered_attested.tsv"  # built by bench/gendered_attested.py from OpenTaal
 VERBS_FILE = DATA_DIR / "dutch_verbs.tsv"  # built by bench/dutch_verbs.py from OpenTaal
+# what the fold reads besides the vocabulary: a reader's prepared indexes are stale when one changes
+DATA_FILES = (ATTESTED_FILE, VERBS_FILE)
 MIN_VERB_STEM = 3  # the verb that closes a compound has a stem of three letters or more ("bak", "zit")
 # Masculine forms of the earlier word list that the occupation vocabulary lacks.
 EXTRA_JOB_WORDS = ("leraar", "werknemer", "naaier")

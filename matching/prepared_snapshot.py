@@ -44,7 +44,7 @@ import numpy as np
 from scipy import sparse
 from sqlalchemy import select
 
-from matching import reference
+from matching import gendered, reference
 from matching.index_sync import SIDES, TABLES, IndexSync, Side
 from matching.lexical import LexicalIndex
 from matching.settings import Settings
@@ -82,7 +82,7 @@ DATA_FILES = (
     reference.COMPETENCES_FILE,
     reference.OCCUPATIONS_FILE,
     reference.CERTIFICATES_FILE,
-    reference.DATA_DIR / "gendered_attested.tsv",
+    *gendered.DATA_FILES,
 )
 LIBRARIES = ("numpy", "scipy", "scikit-learn", "PyStemmer", "SQLAlchemy")
 ARRAYS: dict[Side, type[RecordArrays]] = {"clients": ClientArrays, "vacancies": VacancyArrays}

@@ -19,7 +19,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from api.services import schema
-from matching import prepared_snapshot
+from matching import gendered, prepared_snapshot
 from matching.disclosure import EVERYONE, OUTSIDER
 from matching.domain import Client, Vacancy, utcnow
 from matching.embedding import Embedder
@@ -187,3 +187,9 @@ def test_a_file_written_before_the_index_files_existed_is_taken_with_the_vectors
     assert taken.index.pending() == read.index.pending() == {"clients": 0, "vacancies": 0}
     _assert_same_state(taken, read)
     assert _lists(taken) == _lists(read)
+
+
+def test_every_data_file_the_gendered_fold_reads_is_in_the_key() -> None:
+    """The fold renders every record (its known job words, its verb lexicon): a changed file changes the texts."""
+    assert gendered.DATA_FILES and set(gendered.DATA_FILES) <= set(prepared_snapshot.DATA_FILES)
+    assert all(path.exists() for path in prepared_snapshot.DATA_FILES)
