@@ -89,7 +89,7 @@ from matching.lexical import LexicalIndex
 from matching.reference import CERTIFICATES_FILE
 from matching.settings import EmbeddingSettings, RetrievalSettings
 from matching.vocab import TAALNIVEAUS, Rijbewijs
-from training.embedding_eval import _metrics, is_pairs_file, read_pairs, score_matrices
+from training.embedding_eval import _metrics, read_pairs
 
 COMMAND = "nice -n 12 .venv/bin/python -m bench.fusion_taxonomy --half {half}"
 GATE_WEIGHTS = (0.5, 1.0, 2.0)  # lexical's weight (dense's is 1) when the taxonomy gate opens
@@ -411,47 +411,33 @@ def candidates(weights: RetrievalSettings) -> dict[str, tuple[str, Fusion]]:
 
 
 def load(embedder, half: str) -> tuple[dict[str, tuple[list[Query], np.ndarray]], dict[str, dict]]:
-    """Per file of the half: its queries and answers, and the parts' metrics (dense and the three BM25s)."""
+    """Per file of the half: its queries and answers, and the parts' metrics (dense and the three BM25s): session
+    36's (:func:`bench.fusion_identifiers.load`) with the negation-stripped BM25 and the taxonomy identifiers."""
+    earlier, earlier_parts = fusion_identifiers.load(embedder, half)
     sets, parts = {}, {}
-    for path in [path for path in sorted(fusion_identifiers.EVAL.glob(f"*_{half}.tsv")) if is_pairs_file(path)]:
-        queries, documents = read_pairs(path)
-        dense, lexical, answer, _ = score_matrices(embedder, queries, documents)
+    for name, (s36_rows, answer) in earlier.items():
+        queries, documents = read_pairs(fusion_identifiers.EVAL / name)
         unique = list(dict.fromkeys(documents))
-        coverage_all, coverage_known = fusion_confidence.coverages(queries, unique)
-        lexical_identifiers = fusion_identifiers.identifier_bm25(queries, unique)
-        share_all, share_known = fusion_identifiers.identifier_shares(queries, unique)
         lexical_stripped = _bm25([stripped(query) for query in queries], unique)
         documents_held = [taxonomy_identifiers(document)[0] for document in unique]
         rows = []
-        for i, query in enumerate(queries):
+        for query, s36, lexical_without in zip(queries, s36_rows, lexical_stripped, strict=True):
             held, negated = taxonomy_identifiers(query)
-            s36 = fusion_identifiers.Query(
-                dense[i],
-                lexical[i],
-                coverage_all[i],
-                coverage_known[i],
-                lexical_identifiers[i],
-                share_all[i],
-                share_known[i],
-                bool(fusion_identifiers.identifiers(query)),
-            )
             rows.append(
                 Query(
-                    dense[i],
-                    lexical[i],
-                    lexical_identifiers[i],
-                    lexical_stripped[i],
+                    s36.dense,
+                    s36.lexical,
+                    s36.lexical_identifiers,
+                    lexical_without,
                     frozenset(held),
                     frozenset(negated),
                     documents_held,
                     s36,
                 )
             )
-        sets[path.name] = (rows, answer)
-        parts[path.name] = {
-            "dense": _metrics(dense, answer),
-            "lexical": _metrics(lexical, answer),
-            "lexicalIdentifierTokens": _metrics(lexical_identifiers, answer),
+        sets[name] = (rows, answer)
+        parts[name] = {
+            **{part: earlier_parts[name][part] for part in ("dense", "lexical", "lexicalIdentifierTokens")},
             "lexicalStripped": _metrics(lexical_stripped, answer),
             "taxonomyIdentifiers": _gate_counts(rows, answer),
         }
