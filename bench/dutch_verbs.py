@@ -1,4 +1,4 @@
-"""Build data/dutch_verbs.txt: the verb infinitives of the OpenTaal Dutch spelling dictionary.
+"""Build data/dutch_verbs.tsv: the verb infinitives of the OpenTaal Dutch spelling dictionary.
 
 Run: .venv/bin/python bench/dutch_verbs.py [--dic /usr/share/hunspell/nl.dic] [--aff /usr/share/hunspell/nl.aff]
 (Debian: ``apt-get install hunspell-nl``, OpenTaal 2.20.x; revised BSD or CC BY 3.0.) A build-time source
@@ -12,8 +12,8 @@ list, a source written independently of the project, never from the counterfactu
 
 An infinitive is an entry carrying an affix flag that forms the present participle (a rule tagged
 ``ts:PPn``, "kwekend"): the dictionary gives that flag to infinitives only ("kweken/PbViPp"), while a verb's
-stem is a separate entry ("kweek/PbV3Vq"). Single lower-case words only (no names, no hyphens); the
-dictionary writes "ij" as the ligature "ĳ" ("schrĳven"), which :func:`matching.gendered.fold` writes as "ij".
+stem is a separate entry ("kweek/PbV3Vq"). Single lower-case words only (no names, no hyphens), read by
+:mod:`bench.opentaal` (the ligature "ĳ" as "ij", tags as tokens), as every data file built from the dictionary is.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ import argparse
 import re
 from pathlib import Path
 
-from matching.gendered import VERBS_FILE, fold
+from bench.opentaal import AFF, DIC, PARTICIPLE, PLURAL, entries, prefixes, tagged_flags, version
+from matching.gendered import VERBS_FILE
 
 HEADER = """# Dutch verb infinitives and their -er agent nouns, for matching/gendered.py: a feminine agent noun in -ster
 # on a verb stem folds to the agent noun of its verb (opvoedster: opvoeden, opvoeder). One verb a line (lower
@@ -32,45 +33,8 @@ HEADER = """# Dutch verb infinitives and their -er agent nouns, for matching/gen
 # (c) OpenTaal; revised BSD License or CC BY 3.0, at the user's choice). Never from data/eval/gendered_heldout*.tsv.
 verb\tagent
 """
-_WORD = re.compile(r"[a-zà-ÿĳ]+")
 # An r-stem's open syllable is written with one vowel in the infinitive and two in the stem: "besturen" → "bestuur".
 _OPEN_R = re.compile(r"^(.*[^aeiou])([aeiou])r$")
-
-
-def _flags(field: str) -> set[str]:
-    return {field[i : i + 2] for i in range(0, len(field), 2)}  # the affix file's FLAG long: two letters a flag
-
-
-def tagged_flags(aff: Path, tag: str) -> set[str]:
-    """The affix flags whose suffix rules carry a morphology tag (``ts:PPn``: a present participle, "kwekend";
-    ``ts:NN2``: a noun's plural)."""
-    flags = set()
-    for line in aff.read_text(encoding="utf-8").splitlines():
-        parts = line.split()
-        if len(parts) > 4 and parts[0] == "SFX" and tag in parts:
-            flags.add(parts[1])
-    return flags
-
-
-def prefixes(aff: Path) -> dict[str, str]:
-    """The affix flags that put a separable prefix before a verb ("PFX Pn 0 voor ." → {"Pn": "voor"})."""
-    out = {}
-    for line in aff.read_text(encoding="utf-8").splitlines():
-        parts = line.split()
-        if len(parts) >= 5 and parts[0] == "PFX" and parts[2] == "0":
-            out[parts[1]] = fold(parts[3])
-    return out
-
-
-def entries(dic: Path) -> list[tuple[str, set[str]]]:
-    """(lower-case accent-free word, its flags) of every single-word lower-case entry; the dictionary writes
-    "ij" as the ligature "ĳ" ("schrĳven"), which :func:`matching.gendered.fold` writes as "ij"."""
-    out = []
-    for line in dic.read_text(encoding="utf-8").splitlines()[1:]:
-        word, _, flags = line.partition("/")
-        if _WORD.fullmatch(word):
-            out.append((fold(word), _flags(flags.split()[0] if flags else "")))
-    return out
 
 
 def agent_nouns(infinitive: str) -> list[str]:
@@ -88,7 +52,7 @@ def agent_nouns(infinitive: str) -> list[str]:
 
 def verb_agents(dic: Path, aff: Path) -> dict[str, str]:
     """Every infinitive of the dictionary (with its separable prefixes) → its agent noun if that is listed, else ""."""
-    participle, plural, prefix = tagged_flags(aff, "ts:PPn"), tagged_flags(aff, "ts:NN2"), prefixes(aff)
+    participle, plural, prefix = tagged_flags(aff, PARTICIPLE), tagged_flags(aff, PLURAL), prefixes(aff)
     listed = entries(dic)
     nouns = {word for word, flags in listed if flags & plural}
     verbs = set()
@@ -100,13 +64,12 @@ def verb_agents(dic: Path, aff: Path) -> dict[str, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--dic", type=Path, default=Path("/usr/share/hunspell/nl.dic"))
-    parser.add_argument("--aff", type=Path, default=Path("/usr/share/hunspell/nl.aff"))
+    parser.add_argument("--dic", type=Path, default=DIC)
+    parser.add_argument("--aff", type=Path, default=AFF)
     parser.add_argument("--out", type=Path, default=VERBS_FILE)
     args = parser.parse_args()
-    version = next((line for line in args.aff.read_text(encoding="utf-8").splitlines() if "version" in line), "")
     agents = verb_agents(args.dic, args.aff)
-    source = f"{args.dic.name}, {version.split(':', 1)[-1].strip()}"
+    source = f"{args.dic.name}, {version(args.aff)}"
     body = "".join(f"{verb}\t{agent}\n" for verb, agent in agents.items())
     args.out.write_text(HEADER.format(source=source) + body, encoding="utf-8")
     print(f"{len(agents)} werkwoorden, {sum(map(bool, agents.values()))} met een -er-naamwoord: {args.out}")

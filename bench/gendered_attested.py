@@ -10,7 +10,8 @@ independently of the project — the Dutch spelling dictionary — and never fro
 held-out pairs (``data/eval/gendered_heldout.tsv`` is not read here).
 
 A pair is kept when the dictionary lists both words as **nouns** (an entry carrying a plural flag of
-the affix file, ``ts:NN2``) and the masculine is an agent noun (:data:`matching.gendered.AGENT_ENDINGS`),
+the affix file, ``ts:NN2``, read by :mod:`bench.opentaal` as every file built from the dictionary is) and
+the masculine is an agent noun (:data:`matching.gendered.AGENT_ENDINGS`),
 for two suffixes only: ``-in`` ("boerin" → "boer", by :mod:`matching.gendered`'s own -in rule) and
 ``-iste`` ("typiste" → "typist"). The other suffixes are left out because the dictionary attests false
 pairs there: "mevrouw" → "meer", "hamster" → "hamer", "popster" → "popper", "constante" → "constant".
@@ -21,15 +22,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
 
+from bench.opentaal import AFF, DIC, nouns, version
 from matching import gendered
 from matching.gendered import (
     AGENT_ENDINGS,
     ATTESTED_FILE,
-    fold,
     is_job_word,
     masculine_candidates,
     neutral_form,
@@ -42,27 +42,6 @@ HEADER = """# Feminine/masculine Dutch person nouns that the OpenTaal spelling d
 # or CC BY 3.0); suffixes -in and -iste only; never from data/eval/gendered_heldout.tsv.
 feminine\tmasculine
 """
-
-
-def plural_flags(aff: Path) -> set[str]:
-    """The affix flags that form a noun's plural (their rules carry the morphology tag ``ts:NN2``)."""
-    flags = set()
-    for line in aff.read_text(encoding="utf-8").splitlines():
-        parts = line.split()
-        if len(parts) > 4 and parts[0] == "SFX" and "ts:NN2" in line:
-            flags.add(parts[1])
-    return flags
-
-
-def nouns(dic: Path, aff: Path) -> set[str]:
-    """Lower-case, accent-free single words the dictionary lists with a plural flag."""
-    plural = plural_flags(aff)
-    out = set()
-    for line in dic.read_text(encoding="utf-8").splitlines()[1:]:
-        word, _, flags = line.partition("/")
-        if re.fullmatch(r"[a-zà-ÿ]+", word) and plural & {flags[i : i + 2] for i in range(0, len(flags), 2)}:
-            out.add(fold(word))
-    return out
 
 
 def masculine_of(feminine: str) -> list[str]:
@@ -107,20 +86,19 @@ def ster_check(known_nouns: set[str]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--dic", type=Path, default=Path("/usr/share/hunspell/nl.dic"))
-    parser.add_argument("--aff", type=Path, default=Path("/usr/share/hunspell/nl.aff"))
+    parser.add_argument("--dic", type=Path, default=DIC)
+    parser.add_argument("--aff", type=Path, default=AFF)
     parser.add_argument("--out", type=Path, default=ATTESTED_FILE)
     parser.add_argument("--ster-check", type=Path, help="write the -ster check (ster_check) here instead")
     args = parser.parse_args()
-    version = next((line for line in args.aff.read_text(encoding="utf-8").splitlines() if "version" in line), "")
+    source = f"{args.dic.name} (Date and version: {version(args.aff)})"
     if args.ster_check:
         command = " ".join(["bench/gendered_attested.py", *sys.argv[1:]])
-        checked = {"command": command, "source": version, **ster_check(nouns(args.dic, args.aff))}
+        checked = {"command": command, "source": source, **ster_check(nouns(args.dic, args.aff))}
         args.ster_check.write_text(json.dumps(checked, indent=2) + "\n", encoding="utf-8")
         print({key: value for key, value in checked.items() if key != "rows"})
         return
     pairs = attested_pairs(nouns(args.dic, args.aff))
-    source = f"{args.dic.name} ({version.lstrip('# ').strip()})"
     body = "".join(f"{feminine}\t{masculine}\n" for feminine, masculine in pairs)
     args.out.write_text(HEADER.format(source=source) + body, encoding="utf-8")
     print(f"{len(pairs)} paren geschreven: {args.out}")

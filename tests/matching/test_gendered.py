@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
+from bench import opentaal
 from matching.gendered import (
     ATTESTED_FILE,
     IRREGULAR,
@@ -297,6 +298,20 @@ def test_the_builder_keeps_only_attested_agent_noun_pairs(tmp_path: Path) -> Non
     subprocess.run(args, check=True, capture_output=True, cwd=script.parents[1])
     lines = [line for line in out.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
     assert lines == ["feminine\tmasculine", "harpiste\tharpist", "herderin\therder"]
+
+
+def test_the_dictionary_reader_takes_tags_as_tokens_and_reads_the_ij_ligature(tmp_path: Path) -> None:
+    aff = tmp_path / "nl.aff"
+    aff.write_text(
+        "SFX Za Y 1\nSFX Za 0 s .\t\tts:NN2\nSFX Yb Y 1\nSFX Yb 0 jes .\t\tts:NN2r\n"
+        "SFX PK Y 1\nSFX PK 0 ers .\tts:NN2d\n",
+        encoding="utf-8",
+    )
+    dic = tmp_path / "nl.dic"
+    words = ["t\u0133ger/Za", "student/Yb", "hoofddorp/PK", "Amsterdam/Za", "ex-man/Za"]
+    dic.write_text(f"{len(words)}\n" + "\n".join(words) + "\n", encoding="utf-8")
+    assert opentaal.tagged_flags(aff, opentaal.PLURAL) == {"Za"}  # not Yb (a diminutive's plural), not PK
+    assert opentaal.nouns(dic, aff) == {"tijger"}  # the ligature read as "ij"; a name and a hyphenated word left out
 
 
 def test_the_verb_lexicon_is_the_dictionarys_with_its_licence() -> None:
