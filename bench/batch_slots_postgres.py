@@ -2,8 +2,8 @@
 
 Run (the tests' throw-away server, :class:`tests.postgres.PostgresServer`)::
 
-    flock /tmp/quiet.gate flock -x /tmp/quiet.lock nice -n 12 .venv/bin/python -m bench.batch_slots_postgres \\
-        --rows 20000000 --out bench/results/batch-slots-postgres-s36.json
+    flock /tmp/quiet.gate true && flock -s /tmp/quiet.lock nice -n 12 .venv/bin/python -m bench.batch_slots_postgres \\
+        --rows 2000000,20000000 --left-full --out bench/results/batch-slots-postgres-s38.json
 
 Per size (``--rows``, comma-separated: a fresh database each) a database set up as in production (the owner ran the
 migrations and granted the service role), filled as the superuser: ``client`` and ``vacancy`` of 400,000 and 300,000
@@ -15,14 +15,16 @@ role's connections, as the batch and the API run:
 
 1. **finish**: night A served in slot a, night B stored in full in slot b; :func:`matching.batch_lists.finish_run`
    of B, each statement's wall and the server backend's CPU (``/proc/<pid>/stat``), the lock's hold (from the
-   ``TRUNCATE`` to the commit). Meanwhile two requests (:func:`api.services.batch_lists.nightly_candidates`, an
-   accountmanager): one that read A's mark before the finish and reads its rows once the ``TRUNCATE`` holds the lock
-   (it waits for the commit, then reads B's list), one that begins then (B served: no wait). Before and after, the
-   same request alone.
+   ``TRUNCATE`` to the end of the commit after it; up to session 37 that was the finish's end, since session 38 the
+   old run's removal follows in a transaction of its own). Meanwhile two requests
+   (:func:`api.services.batch_lists.nightly_candidates`, an accountmanager): one that read A's mark before the finish
+   and reads its rows once the ``TRUNCATE`` holds the lock (it waits for the commit, then reads B's list), one that
+   begins then (B served: no wait). Before and after, the same request alone.
 2. **start after a finish**: :func:`matching.batch_lists.start_run` of night C (slot a, emptied by the finish).
 3. **a slot left full** (``--left-full``): C stored in full, finished while another transaction holds slot b (as a
-   ``pg_dump`` would): the emptying gives up after ``EMPTY_LOCK_TIMEOUT``, C is served; a request meanwhile. Then
-   the start of night D empties slot b (a whole night) and removes night B: its wall and backend CPU.
+   ``pg_dump`` would): the emptying gives up after ``EMPTY_LOCK_TIMEOUT``, C is served; a request meanwhile; a start
+   while slot b, full, is still held (its tries without the pauses between them): refused, nothing changed. Then
+   the start of night D empties slot b (a whole night) and removes night B: its wall, backend CPU and lock's hold.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from bench.batch_match_store_design import CLIENTS, OWNERS, VACANCIES
 from bench.proposals_first_read import _PG_CLIENTS, _PG_VACANCIES
 from matching import batch_lists
 from matching.batch_lists import SLOT_TABLES, finish_run, start_run
+from matching.errors import ConflictError
 from matching.settings import Settings
 from matching.store import make_engine
 from tests.postgres import PostgresServer
@@ -161,6 +164,21 @@ def _requests(settings: Settings, engine: Engine, number: str, times: int = 5) -
     return {"medianMs": statistics.median(walls), "maxMs": max(walls), "n": times}
 
 
+def _commits(session: Session) -> list[float]:
+    """The moments (``perf_counter``) each commit of ``session`` returned, as they come."""
+    ended: list[float] = []
+    event.listen(session, "after_commit", lambda _session: ended.append(time.perf_counter()))
+    return ended
+
+
+def _lock_held(steps: list[dict[str, Any]], ended: list[float]) -> float | None:
+    """From the (first) ``TRUNCATE`` among ``steps`` to the end of the commit after it (its lock's hold), or None."""
+    truncate = next((step for step in steps if step["sql"].startswith("TRUNCATE")), None)
+    if truncate is None:
+        return None
+    return round(next(moment for moment in ended if moment > truncate["at"]) - truncate["at"], 3)
+
+
 def _timed(work: Callable[[], Any], steps: list[dict[str, Any]]) -> dict[str, Any]:
     """``work``'s wall and this process's CPU, with the statements it ran on the traced engine."""
     first, cpu, wall = len(steps), time.process_time(), time.perf_counter()
@@ -178,19 +196,31 @@ def _timed(work: Callable[[], Any], steps: list[dict[str, Any]]) -> dict[str, An
 
 def _finish_with_requests(settings: Settings, urls: dict[str, str], service: Engine, run: int) -> dict[str, Any]:
     """Phase 1: ``run`` finished while one request is in flight across it and another (on ``service``, warm) begins
-    during the emptying."""
-    finisher, reader = make_engine(urls["service"]), make_engine(urls["service"])
+    during the emptying; a third connection asks for a read lock on the emptied slot once the ``TRUNCATE`` ran and
+    notes when it gets it: the lock's release as a waiting reader sees it (PostgreSQL releases the locks before it
+    deletes the truncated files, which the commit's return waits for)."""
+    finisher, reader, prober = (make_engine(urls[role]) for role in ("service", "service", "superuser"))
     steps, signals = _traced(finisher)
     out: dict[str, Any] = {}
     during: dict[str, Any] = {}
+    probe = prober.connect()
+    probe.exec_driver_sql("SELECT 1").all()  # connected beforehand: the probe's wait is the lock's alone
+    probe.rollback()
 
     def finish() -> None:
         with Session(finisher) as session:
+            ended = _commits(session)
             out["finish"] = _timed(lambda: finish_run(session, run), steps)
-        out["finishedAt"] = time.perf_counter()
+        out["lockHeldS"] = _lock_held(steps, ended)  # from the TRUNCATE to the end of its commit
 
     def fresh() -> None:
         during["begunWhileEmptying"] = _request(settings, service, "V-2")
+
+    def wait_for_lock() -> None:  # slot a: night A's, emptied by B's finish
+        during["lockAskedAt"] = time.perf_counter()
+        probe.exec_driver_sql("LOCK TABLE nacht_kandidaat IN ACCESS SHARE MODE")
+        during["lockGrantedAt"] = time.perf_counter()
+        probe.rollback()
 
     def at_rows(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         if "JOIN client" not in statement or "stragglerFrom" in during:
@@ -200,8 +230,9 @@ def _finish_with_requests(settings: Settings, urls: dict[str, str], service: Eng
         if not signals["truncated"].wait(timeout=3600):
             raise RuntimeError("the finish never reached its TRUNCATE")
         during["stragglerFrom"] = time.perf_counter()
-        threads.append(threading.Thread(target=fresh))
+        threads += [threading.Thread(target=fresh), threading.Thread(target=wait_for_lock)]
         threads[1].start()
+        threads[2].start()
         during["threads"] = threads
 
     event.listen(reader, "before_cursor_execute", at_rows)
@@ -212,21 +243,54 @@ def _finish_with_requests(settings: Settings, urls: dict[str, str], service: Eng
     for thread in during.pop("threads"):
         thread.join()
     truncate = next(step for step in steps if step["sql"].startswith("TRUNCATE"))
-    out["lockHeldS"] = round(out.pop("finishedAt") - truncate["at"], 3)  # from the TRUNCATE to the commit's end
+    asked, granted = (during.pop(moment) - truncate["at"] for moment in ("lockAskedAt", "lockGrantedAt"))
+    out["lockReleasedS"] = round(granted, 3)  # as a reader that asked for it after the TRUNCATE got it
+    out["lockAskedS"] = round(asked, 3)  # when that reader asked (lockReleasedS is the later of the two)
     out["requests"] = during
-    finisher.dispose()
-    reader.dispose()
+    probe.close()
+    for engine in (finisher, reader, prober):
+        engine.dispose()
     return out
 
 
 def _start(urls: dict[str, str]) -> dict[str, Any]:
-    """A night's start (:func:`~matching.batch_lists.start_run`) on the service role, traced."""
+    """A night's start (:func:`~matching.batch_lists.start_run`) on the service role, traced: its statements and the
+    hold of its ``TRUNCATE``'s lock (None: it found its slot empty and truncated nothing)."""
     engine = make_engine(urls["service"])
     steps, _ = _traced(engine)
     with Session(engine) as session:
+        ended = _commits(session)
         found = _timed(lambda: start_run(session, 100), steps)
+    found["lockHeldS"] = _lock_held(steps[-len(found["statements"]) :], ended)
     engine.dispose()
     return found
+
+
+def _start_refused(urls: dict[str, str]) -> dict[str, Any]:
+    """A start while its slot, full, is held by another transaction: its tries (without the pauses between them, which
+    are recorded), the error and the runs before and after (the same: nothing changed)."""
+    engine = make_engine(urls["service"])
+    pauses: list[float] = []
+    with engine.connect() as connection:
+        runs = connection.exec_driver_sql("SELECT id, slot, finished_at IS NOT NULL FROM batch_run ORDER BY id").all()
+    began = time.perf_counter()
+    with Session(engine) as session:
+        try:
+            start_run(session, 100, pause=pauses.append)
+            refusal = None
+        except ConflictError as error:
+            refusal = str(error)
+    wall = round(time.perf_counter() - began, 3)
+    with engine.connect() as connection:
+        after = connection.exec_driver_sql("SELECT id, slot, finished_at IS NOT NULL FROM batch_run ORDER BY id").all()
+    engine.dispose()
+    return {
+        "wallS": wall,
+        "pausesS": pauses,
+        "refusal": refusal,
+        "runsBefore": [list(row) for row in runs],
+        "runsUnchanged": after == runs,
+    }
 
 
 def _left_full(
@@ -246,6 +310,7 @@ def _left_full(
         with Session(engine) as session:
             out["finishHeld"] = _timed(lambda: finish_run(session, latest), steps)
         out["requestWhileHeld"] = _request(settings, service, "V-3")
+        out["startWhileHeld"] = _start_refused(urls)
         held.rollback()
     holder.dispose()
     engine.dispose()
@@ -299,11 +364,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default="20000000", help="list rows of a night, comma-separated sizes")
     parser.add_argument("--left-full", action="store_true", help="also phase 3 (a third night's fill)")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "batch-slots-postgres-s36.json")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "batch-slots-postgres-s38.json")
     args = parser.parse_args()
     result: dict[str, Any] = {
         "command": " ".join([".venv/bin/python -m bench.batch_slots_postgres", *sys.argv[1:]]),
         "emptyLockTimeout": batch_lists.EMPTY_LOCK_TIMEOUT,
+        "startEmptyTries": batch_lists.START_EMPTY_TRIES,
         "sizes": [],
     }
     server = PostgresServer.start()

@@ -34,7 +34,8 @@ more to remove the night before; the owner-first key 3-14 % and nothing, though 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -54,11 +55,17 @@ logger = logging.getLogger(__name__)
 KIND_MATCH = "match"
 SIDES = ("vacatures", "klanten")  # the vacancies' candidate lists, the clients' vacancy lists
 SLOTS = ("a", "b")  # a night's list tables: the served night's slot and the other (the next night's)
-# How long the end of a night waits for the lock to empty the night before's slot on PostgreSQL (finish_run): requests
-# hold it for milliseconds (a list read 56-60 ms in all at national size); a request that waits behind the emptying
-# waits up to this, then the emptying's hold (1.6 s at national size).
+# How long emptying a slot waits for its lock on PostgreSQL (finish_run, start_run): requests hold it for milliseconds
+# (a list read 56-60 ms in all at national size); a request that waits behind the emptying waits up to this, then the
+# emptying's hold (the TRUNCATE and its commit).
 EMPTY_LOCK_TIMEOUT = "2s"
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout
+# A start that finds its slot full (the night before's emptying gave up) and held tries this often, pausing between
+# tries, then refuses: each try makes the slot's new users (an erasure's cascade) wait up to EMPTY_LOCK_TIMEOUT, a
+# pause lets them through. A short hold (an analyst's query, a request) is past within the 2 x 15 s; a long one (a
+# pg_dump of minutes) is not worth waiting for: the previous night stays served and the operator restarts the batch.
+START_EMPTY_TRIES = 3
+START_EMPTY_PAUSE_S = 15.0
 
 
 class BatchRun(SQLModel, table=True):
@@ -285,17 +292,35 @@ def _other(slot: str) -> str:
     return SLOTS[1 - SLOTS.index(slot)]
 
 
-def start_run(session: Session, partition_ids: int) -> BatchRun:
+def start_run(session: Session, partition_ids: int, *, pause: Callable[[float], None] = time.sleep) -> BatchRun:
     """A new run of the nightly match, committed, in the slot the served night is not in. That slot is empty when the
-    night before finished (:func:`finish_run`, unless its emptying gave up waiting for the lock); it is emptied here all
-    the same, with every run but the served one removed, so that a night's tables hold its rows only whatever a
-    database was left with (an abandoned run's, the night before's).
+    night before finished (:func:`finish_run`, unless its emptying gave up waiting for the lock); a slot that still
+    holds rows is emptied here (:func:`_empty_for_start`), and every run but the served one is removed, so that a
+    night's tables hold its rows only whatever a database was left with (an abandoned run's, the night before's).
+
+    An empty slot is left as it is: the start then takes no lock a reader or an erasure could wait for, so a
+    ``pg_dump`` or an open transaction that holds the slot does not hold up a night. The slot's emptying, if needed,
+    is a transaction of its own, before the other runs' removal (whose cascade scans the served slot: 1.0 s at
+    national size on PostgreSQL), so its lock is held only for the ``TRUNCATE`` and its commit. A crash between the
+    two leaves an empty slot and the old runs, which the next start removes.
 
     On SQLite, run it on a connection that does not check foreign keys (:func:`training.batch_match.storing_engine`):
-    only then does SQLite empty a table as a whole instead of deleting row by row."""
+    only then does SQLite empty a table as a whole instead of deleting row by row.
+
+    Args:
+        session: a session on the database of the lists.
+        partition_ids: owners per partition of the new run (:func:`plan`).
+        pause: waits the given seconds between tries to empty a held slot (tests pass their own).
+
+    Raises:
+        ConflictError: the slot holds rows and another transaction held it at each of :data:`START_EMPTY_TRIES`
+            tries (PostgreSQL); nothing changed, the served night stays served.
+    """
     served = latest_finished(session)
     slot = SLOTS[0] if served is None else _other(served.slot)
-    _remove_other_runs(session, served, slot)
+    _empty_for_start(session, slot, pause)
+    _remove_marks(session, served)
+    _remove_runs(session, served)
     run = BatchRun(kind=KIND_MATCH, partition_ids=partition_ids, slot=slot)
     session.add(run)
     session.commit()
@@ -303,31 +328,65 @@ def start_run(session: Session, partition_ids: int) -> BatchRun:
     return run
 
 
+def _empty_for_start(session: Session, slot: str, pause: Callable[[float], None]) -> None:
+    """Empty ``slot`` and commit, if it holds rows: at most :data:`START_EMPTY_TRIES` tries of
+    :data:`EMPTY_LOCK_TIMEOUT` each on PostgreSQL, ``pause`` (:data:`START_EMPTY_PAUSE_S`) between them.
+
+    Raises:
+        ConflictError: another transaction held the slot at every try.
+    """
+    if not _holds_rows(session.connection(), slot):
+        return
+    for attempt in range(1, START_EMPTY_TRIES + 1):
+        try:
+            _empty(session.connection(), slot, lock_timeout=EMPTY_LOCK_TIMEOUT)
+            session.commit()
+            return
+        except OperationalError as error:
+            if not _lock_timed_out(error):
+                raise
+            session.rollback()
+            logger.warning(
+                "slot %s not emptied (another transaction held it over %s), try %d of %d",
+                slot,
+                EMPTY_LOCK_TIMEOUT,
+                attempt,
+                START_EMPTY_TRIES,
+            )
+        if attempt < START_EMPTY_TRIES:
+            pause(START_EMPTY_PAUSE_S)
+    raise ConflictError(
+        f"de nachtlijsten van slot {slot} zijn nog niet leeg en konden niet worden leeggemaakt: een andere "
+        f"databasetransactie (een pg_dump, een open transactie) hield ze {START_EMPTY_TRIES} keer langer dan "
+        f"{EMPTY_LOCK_TIMEOUT} vast. Er is niets veranderd en de lijsten van de vorige nacht blijven getoond; start "
+        "de batch opnieuw als die transactie klaar is"
+    )
+
+
 def finish_run(session: Session, run_id: int) -> None:
     """Mark run ``run_id`` finished (its lists are the ones served from now on), then empty the other slot and remove
-    the runs before it (as :func:`start_run`, on such a connection). Two transactions, so that no request waits for the
-    emptying.
+    the runs before it (as :func:`start_run`, on such a connection). Three transactions, so that no request waits for
+    more than the emptying itself.
 
     The first marks the run finished and deletes the other runs' marks and owners: row deletions, which readers do not
     wait for (on PostgreSQL they see the old rows until the commit). From its commit on, every request reads this run's
-    slot. The second empties the other slot (PostgreSQL's ``TRUNCATE`` takes an ACCESS EXCLUSIVE lock: it waits for
-    every transaction that read the slot and, while it waits and until its commit, every new reader of the slot waits
-    behind it) and removes the other runs (their deletion cascades to every list table: on PostgreSQL a scan of this
-    run's slot). In one transaction, as up to session 35, every request that began after the ``TRUNCATE`` waited for
-    the rest of it. Now only a request that read the night before's mark before the first commit and its rows after
-    the second began waits, then reads this night's list (:func:`served_list`). At national size on PostgreSQL (two
-    nights of 20 M rows, ``bench/batch_slots_postgres.py``, ``bench/results/batch-slots-postgres-s36.json``, load
-    1.0-1.3) the finish took 2.0 s wall, 1.4 s of the server's CPU: the first transaction 0.36 s (700,000 owners),
-    the second held the lock 1.6 s (the run's removal scanning 20 M rows 1.0 s, the commit freeing 2.1 GB about 0.6 s,
-    the ``TRUNCATE`` 2 ms); such a request waited 1.1 s, one that began meanwhile 56 ms (59-60 ms alone). In one
-    transaction the lock would have been held about 2.0 s, over every request of the slot.
+    slot. The second empties the other slot: PostgreSQL's ``TRUNCATE`` takes an ACCESS EXCLUSIVE lock, which waits for
+    every transaction that read the slot and, while it waits and until its commit, makes every new reader of the slot
+    wait behind it. Only a request that read the night before's mark before the first commit and its rows after the
+    second began waits, then reads this night's list (:func:`served_list`). The third removes the other runs: their
+    deletion cascades to every list table, on PostgreSQL a scan of this run's slot (no index leads with ``run_id``),
+    1.0 s at national size; under the ``TRUNCATE``'s lock, as up to session 37, that scan made the lock's hold 1.6 s,
+    outside it no reader waits for it (a row deletion's ROW EXCLUSIVE lock lets readers through). A crash before the
+    third commit leaves the old runs, without rows, marks or owners, to the next start. At national size on PostgreSQL
+    (two nights of 20 M rows, ``bench/batch_slots_postgres.py``): ``bench/results/batch-slots-postgres-s38.json``.
 
     The emptying waits at most :data:`EMPTY_LOCK_TIMEOUT` for the lock on PostgreSQL. A transaction that holds the slot
     longer (a ``pg_dump``, an analyst's open transaction) would otherwise keep it waiting, and every erasure and vacancy
     deletion, whose cascades reach both slots, behind it. Past the limit it gives up: the night is served all the same,
-    and the next :func:`start_run` empties the slot and removes the runs (it does so whatever a database was left
-    with; measured: such a finish 2.4 s, the next start 1.9 s wall, 1.2 s server CPU). The readers take no
-    ``lock_timeout``: the only ones that can wait are bounded by the emptying's limit and its hold.
+    the old runs stay (removing them now would delete the slot's rows one by one through the cascade), and the next
+    :func:`start_run` empties the slot and removes them (measured in session 36: such a finish 2.4 s, the next start
+    1.9 s wall, 1.2 s server CPU). The readers take no ``lock_timeout``: the only ones that can wait are bounded by the
+    emptying's limit and its hold.
     """
     run = session.get(BatchRun, run_id)
     assert run is not None
@@ -338,10 +397,9 @@ def finish_run(session: Session, run_id: int) -> None:
     session.commit()
     try:
         _empty(session.connection(), before, lock_timeout=EMPTY_LOCK_TIMEOUT)
-        _remove_runs(session, run)
         session.commit()
     except OperationalError as error:
-        if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+        if not _lock_timed_out(error):
             raise
         session.rollback()
         logger.warning(
@@ -349,14 +407,14 @@ def finish_run(session: Session, run_id: int) -> None:
             before,
             EMPTY_LOCK_TIMEOUT,
         )
+        return
+    _remove_runs(session, run)
+    session.commit()
 
 
-def _remove_other_runs(session: Session, kept: BatchRun | None, slot: str) -> None:
-    """Empty ``slot``'s list tables and remove every match run but ``kept`` (its marks and owners too). ``kept``'s
-    rows are in the other slot; so are those of no run removed here (each slot holds one run's rows)."""
-    _empty(session.connection(), slot)
-    _remove_marks(session, kept)
-    _remove_runs(session, kept)
+def _lock_timed_out(error: OperationalError) -> bool:
+    """Whether ``error`` is PostgreSQL's ``lock_timeout`` (the statement gave up waiting for a lock)."""
+    return getattr(error.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE
 
 
 def _others(kept: BatchRun | None) -> Any:
@@ -394,3 +452,10 @@ def _empty(connection: Connection, slot: str, lock_timeout: str | None = None) -
         return
     for name in names:
         connection.exec_driver_sql(f"DELETE FROM {name}")  # noqa: S608 (names are ours)
+
+
+def _holds_rows(connection: Connection, slot: str) -> bool:
+    """Whether any of ``slot``'s list tables holds a row (a read: no ``pg_dump`` or other reader holds it up)."""
+    names = [table.__tablename__ for table in SLOT_TABLES[slot]]  # type: ignore[attr-defined]
+    found = " OR ".join(f"EXISTS (SELECT 1 FROM {name})" for name in names)
+    return bool(connection.exec_driver_sql(f"SELECT {found}").scalar_one())  # noqa: S608 (names are ours)
