@@ -45,6 +45,37 @@ def tagged_flags(aff: Path, tag: str) -> set[str]:
     return out
 
 
+def suffix_rules(aff: Path) -> dict[str, list[tuple[str, str, re.Pattern[str], list[str]]]]:
+    """Every suffix flag's rules: (strip, add, the condition on the word's end, the rule's morphology tags)."""
+    out: dict[str, list[tuple[str, str, re.Pattern[str], list[str]]]] = {}
+    for line in aff.read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if len(parts) > 4 and parts[0] == "SFX":
+            strip, add = ("" if parts[2] == "0" else parts[2]), parts[3].split("/")[0]
+            condition = re.compile(("" if parts[4] == "." else parts[4]) + "$")
+            out.setdefault(parts[1], []).append((strip, "" if add == "0" else add, condition, parts[5:]))
+    return out
+
+
+def forms(word: str, word_flags: set[str], rules: dict, tag: str) -> set[str]:
+    """The forms that the flags of an entry make of it by the suffix rules tagged ``tag`` ("voogdes" with a plural
+    flag → "voogdessen"), the entry written as the dictionary writes it."""
+    out = set()
+    for flag in word_flags & rules.keys():
+        for strip, add, condition, tags in rules[flag]:
+            if tag in tags and condition.search(word) and word.endswith(strip):
+                out.add(word[: len(word) - len(strip)] + add)
+    return out
+
+
+def commented_flag(aff: Path, comment: str) -> str:
+    """The flag of the first suffix rule after the affix file's comment that contains ``comment`` ("FLAG for female
+    form of noun (bassist => bassiste)" → "Xe")."""
+    lines = aff.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("#") and comment in line)
+    return next(line.split()[1] for line in lines[start:] if line.startswith("SFX "))
+
+
 def prefixes(aff: Path) -> dict[str, str]:
     """The affix flags that put a separable prefix before a verb ("PFX Pn 0 voor ." → {"Pn": "voor"})."""
     out = {}
@@ -55,14 +86,19 @@ def prefixes(aff: Path) -> dict[str, str]:
     return out
 
 
-def entries(dic: Path) -> list[tuple[str, set[str]]]:
-    """(lower-case accent-free word, its flags) of every single-word lower-case entry, the ligature "ĳ" as "ij"."""
+def raw_entries(dic: Path) -> list[tuple[str, set[str]]]:
+    """(word as written, its flags) of every single-word lower-case entry (the ligature "ĳ" kept)."""
     out = []
     for line in dic.read_text(encoding="utf-8").splitlines()[1:]:  # the first line is the entry count
         word, _, field = line.partition("/")
         if _WORD.fullmatch(word):
-            out.append((fold(word), flags(field.split()[0] if field else "")))
+            out.append((word, flags(field.split()[0] if field else "")))
     return out
+
+
+def entries(dic: Path) -> list[tuple[str, set[str]]]:
+    """(lower-case accent-free word, its flags) of every single-word lower-case entry, the ligature "ĳ" as "ij"."""
+    return [(fold(word), entry_flags) for word, entry_flags in raw_entries(dic)]
 
 
 def nouns(dic: Path, aff: Path) -> set[str]:

@@ -31,12 +31,21 @@ a miss costs: a client who writes the feminine form loses the word match (the Sn
    (the verb ending a compound), "voorleesster" → "voorlezer", "tekstschrijfster" → "tekstschrijver"
    (-s/-f voiced). Before, these stayed whole: the -er noun is no job word of the vocabulary (the
    second held-out set's largest group of misses). Not when the word is a verb's stem itself
-   ("luister", "gefluister") or "ster" is the star ("filmster", :data:`NOT_AGENT_STER`);
+   ("luister", "gefluister") or "ster" is the star ("filmster", :data:`NOT_AGENT_STER`). Likewise an
+   -e, -in, -es, -aresse or -vrouw word that passes no candidate is the feminine of a **person noun** the same
+   dictionary shows with a feminine in that suffix (``data/dutch_person_nouns.tsv``, built by
+   ``bench/dutch_person_nouns.py``): its flag for a female form ("chirurg"), the feminine listed with the plural
+   of the person suffix ("voogdes"/"voogdessen", not "proces"), an -e feminine listed beside a masculine in a
+   person suffix ("diplomate"/"diplomaat"), both compounds listed ("raadsvrouw"/"raadsman"; not "huisvrouw"):
+   the stem, or the stem with its last syllable long again and its consonant unvoiced
+   (:func:`person_candidates`: "ploegbazin" → "ploegbaas", a compound of a listed person);
 3. -euse, -trice and -ière are unambiguous (they form persons), so they fold without that check,
-   except for the few words that name a thing ("friteuse", "carrière", "portière"). -atrice is the
-   feminine of two forms, the Latin -ator ("moderator", "organisator") and the French -ateur
-   ("administrateur"): -ateur where the vocabulary writes that job so (the -ateur form ends in the last
-   ten letters or more of a vocabulary word: "personeelsadministrateur"), -ator otherwise. The Greek
+   except for the few words that name a thing ("friteuse", "carrière", "portière", also ending a compound:
+   "sportcarrière"). -trice is the feminine of two forms, the Latin -tor ("moderator", "lector") and the
+   French -teur ("administrateur", "taxateur"): the one the vocabulary or the dictionary writes, the longest
+   head first ("hoofdredactrice" → "hoofdredacteur"); where both or neither write it, for -atrice -ateur
+   where the vocabulary writes that job so (the -ateur form ends in the last ten letters or more of a
+   vocabulary word: "personeelsadministrateur"), -ator otherwise, and -teur for the rest. The Greek
    agent nouns in -loog and -goog form their feminine in -loge and -goge ("bioloog" → "biologe",
    "demagoog" → "demagoge"): unambiguous too, except "synagoge". (Both found by the second held-out set,
    ``data/eval/gendered_heldout2.tsv``: before, every -trice became -teur, "moderatrice" → "moderateur",
@@ -80,15 +89,23 @@ IRREGULAR: dict[str, str] = {
 }
 ATTESTED_FILE = DATA_DIR / "gendered_attested.tsv"  # built by bench/gendered_attested.py from OpenTaal
 VERBS_FILE = DATA_DIR / "dutch_verbs.tsv"  # built by bench/dutch_verbs.py from OpenTaal
+PERSONS_FILE = DATA_DIR / "dutch_person_nouns.tsv"  # built by bench/dutch_person_nouns.py from OpenTaal
 # what the fold reads besides the vocabulary: a reader's prepared indexes are stale when one changes
-DATA_FILES = (ATTESTED_FILE, VERBS_FILE)
+DATA_FILES = (ATTESTED_FILE, VERBS_FILE, PERSONS_FILE)
 MIN_VERB_STEM = 3  # the verb that closes a compound has a stem of three letters or more ("bak", "zit")
 # Masculine forms of the earlier word list that the occupation vocabulary lacks.
 EXTRA_JOB_WORDS = ("leraar", "werknemer", "naaier")
-# -euse, -trice and -ière form persons, but these words name things (or are too short to judge).
+# -euse, -trice and -ière form persons, but these words name things (or are too short to judge), also ending
+# compounds ("sportcarrière", "wereldpremière": of the OpenTaal dictionary's words in these suffixes, the ones read as
+# things: propedeuse, couveuse, tondeuse, ... were folded before); and the words that the dictionary's marks pair
+# with a masculine noun though they name no female person (read by hand in the person rows that
+# bench/dutch_person_nouns.py finds: a thing or a game in -e, bijles = bij + les, the -lin of "tafellinnen"). Not
+# "matrice": its stem is too short for the -trice rule, and as a compound's head it would end "animatrice".
 NOT_PERSONS = frozenset(
     """friteuse religieuse chartreuse berceuse liseuse carriere barriere riviere maniere premiere portiere
-    voliere cafetiere theiere bonbonniere jardiniere garconniere matrice cicatrice synagoge""".split()
+    voliere cafetiere theiere bonbonniere jardiniere garconniere cicatrice synagoge propedeuse couveuse
+    tondeuse gazeuse derriere brassiere plafonniere plombiere meniere moliere agrafe conclave havezate karate uitgave
+    restante contingente bijles bordes tafellin hospitaallin""".split()
 )
 # -ster is also the noun "ster" (star: "filmster", a film star, not a woman who films) and part of a root
 # ("pinkster"): words the verb lexicon would take for agent nouns (filmen, rocken, pinken; of the 390 -ster nouns
@@ -106,6 +123,15 @@ _AGENT_NOUN_STEM = re.compile(r"^(?:[a-z]{3,}ier|[a-z]*[^aeiou]e[lnr]aar)$")
 _DOUBLE_VOWEL = re.compile(r"^(.*[^aeiou])(aa|ee|oo|uu)([^aeiouj])$")  # maak, koop, neem (not "ooi")
 _UNSTRESSED_END = re.compile(r"[aeiou].*[^aeiou](?:e[lnr]|ig)$")  # verzamel, teken, verdedig (and bestel)
 _SHORT_VOWEL = re.compile(r"^(.*[^aeiou]|)([aeiou])([bdfgklmnprst])$")  # pak, kap, vul, was, plan
+# A masculine's long vowel is written single in the feminine's open syllable: diplomaat → diplomate, dominicaan →
+# dominicanes, ploegbaas → ploegbazin (the s voiced), graaf → gravin (the f voiced).
+_OPEN_SYLLABLE = re.compile(r"^(.*[^aeiou])([aeou])([bdfgklmnprstvz])$")  # no "ii": a long i is written "ie"
+_UNVOICED = {"z": "s", "v": "f"}
+
+
+def is_no_person(word: str) -> bool:
+    """A word of :data:`NOT_PERSONS`, or a compound ending in one ("sportcarriere", "boekuitgave")."""
+    return word in NOT_PERSONS or any(word[start:] in NOT_PERSONS for start in range(MIN_PREFIX, len(word) - 5))
 
 
 def fold(text: str) -> str:
@@ -185,6 +211,71 @@ def is_job_word(word: str, known: frozenset[str] | None = None) -> bool:
 
 
 @lru_cache(maxsize=1)
+def _person_rows() -> dict[str, str]:
+    """The masculine nouns of :data:`PERSONS_FILE` → how the OpenTaal dictionary shows them ("agent": a noun in -tor,
+    -teur or -deur; else the mark that shows it a person: "Xe", "innen", "essen", "entry", "vrouw")."""
+    return {row[0]: row[3] for row in _person_table()}
+
+
+@lru_cache(maxsize=1)
+def _person_table() -> list[list[str]]:
+    """The rows of :data:`PERSONS_FILE`: masculine, its plural, its feminine, the dictionary's mark."""
+    lines = [line for line in PERSONS_FILE.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    return [line.split("\t") for line in lines[1:]]  # after the header
+
+
+@lru_cache(maxsize=1)
+def _listed_plurals() -> dict[str, str]:
+    """The plurals the dictionary forms of :data:`PERSONS_FILE`'s nouns ("graaf" → "graven", "kok" → "koks")."""
+    return {row[0]: row[1] for row in _person_table()}
+
+
+# The marks of :data:`PERSONS_FILE` that show a masculine's feminine in each suffix: an -es form folds only to a
+# masculine whose -es feminine the dictionary shows ("voogdes" → voogd), so "voogdes" is not read as the plural of
+# a "voogde", nor "receptionistes" as a singular in -es.
+PERSON_MARKS = (("vrouw", ("vrouw",)), ("in", ("innen",)), ("es", ("essen",)), ("e", ("Xe", "entry")))
+
+
+@lru_cache(maxsize=8)
+def person_nouns(marks: tuple[str, ...] = ("Xe", "entry", "innen", "essen", "vrouw")) -> frozenset[str]:
+    """Masculine person nouns whose feminine the dictionary shows by one of ``marks`` ("diplomaat", "voogd",
+    "raadsman")."""
+    return frozenset(noun for noun, evidence in _person_rows().items() if evidence in marks)
+
+
+@lru_cache(maxsize=1)
+def _trice_heads() -> frozenset[str]:
+    """What may end the masculine of an -trice form: the dictionary's nouns in -tor, -teur, -deur and its person
+    nouns, and the vocabulary's own agent nouns (whole words, not the shared heads)."""
+    return frozenset(_person_rows()) | frozenset(w for w in _vocabulary_words() if w.endswith(AGENT_ENDINGS))
+
+
+def _trice_masculine(word: str) -> str | None:
+    """The masculine of an -trice form that the dictionary or the vocabulary writes: "lectrice" → lector (not
+    "lecteur"), "taxatrice" → taxateur (not "taxator"), "hoofdredactrice" → hoofdredacteur (the longest head that
+    either lists decides, the rule's own choice first where both are written); None where neither writes one."""
+    candidates = masculine_candidates(word)[0]  # the rule's own choice first
+    if word.endswith("trice"):  # then the French and the Latin form ("actrice": acteur, not the noun "actor")
+        candidates = list(dict.fromkeys([*candidates, word[:-5] + "teur", word[:-5] + "tor"]))
+    heads = _trice_heads()
+    for start in (0, *range(MIN_PREFIX, len(word) - MIN_HEAD)):
+        for candidate in candidates:
+            if (start == 0 or len(candidate) - start >= MIN_HEAD) and candidate[start:] in heads:
+                return candidate
+    return None
+
+
+def _person_noun(word: str) -> str | None:
+    """The masculine of an -e, -in, -es, -aresse or -vrouw form when the dictionary shows it a person noun
+    (:func:`person_nouns`), or a compound ending in one ("ploegbazin" → ploegbaas, a compound of a listed person)."""
+    marks = next((marks for suffix, marks in PERSON_MARKS if word.endswith(suffix)), None)
+    if marks is None or is_no_person(word):
+        return None
+    persons = person_nouns(marks)
+    return next((c for c in person_candidates(word) if is_job_word(c, persons)), None)
+
+
+@lru_cache(maxsize=1)
 def verb_agents() -> dict[str, str]:
     """The Dutch verb infinitives of :data:`VERBS_FILE` (the OpenTaal dictionary's) → the verb's -er agent noun where
     the dictionary lists it ("kweken" → "kweker", "voorlezen" → "voorlezer"), else "" ("luisteren")."""
@@ -239,17 +330,54 @@ def _agent_candidates(stem: str) -> list[str]:
     return out
 
 
+def _long_vowel(stem: str) -> str | None:
+    """The stem with the vowel of its last syllable written long, its last consonant unvoiced ("diplomat" →
+    "diplomaat", "ploegbaz" → "ploegbaas", "grav" → "graaf"); None where that syllable is closed or long already."""
+    if (open_syllable := _OPEN_SYLLABLE.match(stem)) is None:
+        return None
+    head, vowel, consonant = open_syllable.groups()
+    return head + vowel * 2 + _UNVOICED.get(consonant, consonant)
+
+
+def person_candidates(word: str) -> list[str]:
+    """Masculine candidates of a feminine person noun in -e, -in, -es, -aresse or -vrouw, for a dictionary to decide:
+    the stem ("chirurge" → chirurg, "voogdes" → voogd), its last syllable long ("diplomate" → diplomaat,
+    "dominicanes" → dominicaan, "ploegbazin" → ploegbaas, "gravin" → graaf), its doubled consonant single
+    ("kokkin" → kok),
+    -aresse → -aris ("archivaresse"), -eres/-ares → -er/-aar ("dichteres"), -vrouw → -man ("raadsvrouw")."""
+    if word.endswith("aresse") and len(word) > 8:
+        return [word[:-4] + "is"]
+    if word.endswith("vrouw") and len(word) - 5 >= MIN_PREFIX:
+        return [word[:-5] + "man"]
+    if word.endswith("in") and len(word) > 4:  # godin
+        stem = word[:-2]
+        undoubled = stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2] and stem[-1] not in _VOWELS else stem
+    elif word.endswith("es") and len(word) > 5:
+        stem = undoubled = word[:-2]
+    elif word.endswith("e") and len(word) > 5:
+        stem = undoubled = word[:-1]
+    else:
+        return []
+    out = [undoubled, stem]
+    if undoubled == stem and (long := _long_vowel(stem)) is not None:  # "bassin": a closed syllable, no long "a"
+        out.append(long)
+    if word.endswith(("eres", "ares")):
+        out += masculine_candidates(word)[0]
+    return list(dict.fromkeys(out))
+
+
 def masculine_candidates(word: str) -> tuple[list[str], bool]:
     """(masculine candidates of a singular word, whether its suffix is unambiguous)."""
-    for suffix, unambiguous in (("euse", True), ("trice", True), ("iere", True)):
+    for suffix, unambiguous in (("euse", True), ("trice", True), ("drice", True), ("iere", True)):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             stem = word[: -len(suffix)]
-            if word in NOT_PERSONS:
+            if is_no_person(word):
                 return [], False
             if suffix == "trice" and stem.endswith("a"):  # moderatrice, administratrice
                 return [_atrice_masculine(stem)], unambiguous
-            return [stem + {"euse": "eur", "trice": "teur", "iere": "ier"}[suffix]], unambiguous
-    if word.endswith(("ologe", "agoge")) and len(word) > 6 and word not in NOT_PERSONS:  # biologe, demagoge
+            # ambassadrice: the French -drice of -deur
+            return [stem + {"euse": "eur", "trice": "teur", "drice": "deur", "iere": "ier"}[suffix]], unambiguous
+    if word.endswith(("ologe", "agoge")) and len(word) > 6 and not is_no_person(word):  # biologe, demagoge
         return [word[:-2] + "og"], True
     if word.endswith("ster") and len(word) > 6:
         stem = word[:-4]
@@ -284,6 +412,8 @@ def _irregular(word: str) -> str | None:
 def _masculine_singular(word: str) -> str | None:
     if (found := _irregular(word)) is not None:
         return found
+    if word.endswith(("trice", "drice")) and not is_no_person(word) and (found := _trice_masculine(word)):
+        return found
     candidates, unambiguous = masculine_candidates(word)
     for candidate in candidates:
         if is_job_word(candidate):
@@ -292,7 +422,17 @@ def _masculine_singular(word: str) -> str | None:
         return candidates[0]
     if word.endswith("ster") and candidates and not word.endswith(NOT_AGENT_STER):  # the verb's agent noun
         return _verb_agent(word)
-    return None
+    return _person_noun(word)
+
+
+def listed_plural(masculine: str) -> str:
+    """The plural of a masculine as the dictionary forms it where :data:`PERSONS_FILE` lists it or the head of its
+    compound ("ploegbaas" → "ploegbazen", "fotograaf" → "fotografen"), else :func:`plural`."""
+    listed = _listed_plurals()
+    for start in (0, *range(MIN_PREFIX, len(masculine) - MIN_HEAD + 1)):
+        if (head := masculine[start:]) in listed:
+            return masculine[:start] + listed[head]
+    return plural(masculine)
 
 
 def plural(masculine: str) -> str:
@@ -323,7 +463,7 @@ def neutral_form(word: str) -> str:
         if word.endswith(ending) and len(word) - len(ending) >= 3:
             found = _masculine_singular(word[: -len(ending)] + singular)
             if found is not None:
-                return plural(found)
+                return listed_plural(found)
     found = _masculine_singular(word)
     return word if found is None else found
 
