@@ -263,12 +263,14 @@ def _gate_counts(rows: list[Query], answer: np.ndarray, kind: str) -> dict:
 
 def misses(embedder, weights: RetrievalSettings) -> dict:
     """Per query of :data:`MISSES_SETS` (both halves) whose answer's place differs between the served fusion,
-    session 37's pick and this run's (read from :data:`TUNING_RESULT`): the query, its identifiers (with codes)
-    and the answer's place under each part and fusion. Read after both runs; nothing is chosen by it."""
-    picked = json.loads(TUNING_RESULT.read_text(encoding="utf-8"))["picked"]
+    session 37's pick, this run's and the fixed gate with codes that the rule ranks first among those six (both
+    read from :data:`TUNING_RESULT`): the query, its identifiers (with codes) and the answer's place under each
+    part and fusion. Read after both runs; nothing is chosen by it."""
+    tuning = json.loads(TUNING_RESULT.read_text(encoding="utf-8"))
+    with_codes = {key: one for key, one in tuning["candidates"].items() if key.startswith("s38") and KINDS[1] in key}
     fusions = candidates(weights)
-    compared = {"served": SERVED, "s37": S37_PICKED, "s38": picked}
-    out: dict = {"s38Pick": picked}
+    compared = {"served": SERVED, "s37": S37_PICKED, "s38": tuning["picked"], "fixedWithCodes": pick(with_codes)}
+    out: dict = {"s38Pick": compared["s38"], "fixedWithCodes": compared["fixedWithCodes"]}
     for half in ("tuning", "heldout"):
         sets, _ = load(embedder, half)
         for file, (rows, answer) in sets.items():
