@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from matching.exposure_amortised import SPEC_KEY
 from matching.file_lock import exclusive
 from matching.ranker import SPEC_FILE, LearnedRanker, RankerError, load_ranker
 from matching.settings import Settings
@@ -176,10 +177,13 @@ def load_version(settings: Settings, info: VersionInfo) -> LearnedRanker:
     )
 
 
-def export(settings: Settings, number: str, target: Path, **about: Any) -> Path:
+def export(settings: Settings, number: str, target: Path, merit_floor: bool = False, **about: Any) -> Path:
     """Copy one version's ranker directory to ``target`` (how ``models/baseline-ranker`` is made).
 
-    ``about`` is added to the feature spec (e.g. ``trainedOn``: which data, how to reproduce it).
+    ``about`` is added to the feature spec (e.g. ``trainedOn``: which data, how to reproduce it). ``merit_floor``:
+    without the amortised floor's Platt parameters and setting (:data:`matching.exposure_amortised.SPEC_KEY`), so
+    the exported ranker is served with the merit floor: the shipped baseline is, until a model with the amortised
+    floor passes the promotion gate (README, "The amortised floor, served").
     """
     source = download(settings, number)
     load_ranker(source, settings.ranker.registered_model, number)  # refuse to export what serving would refuse
@@ -188,6 +192,8 @@ def export(settings: Settings, number: str, target: Path, **about: Any) -> Path:
     shutil.copytree(source, target)
     spec = json.loads((target / SPEC_FILE).read_text(encoding="utf-8"))
     spec.update(about)
+    if merit_floor:
+        spec.pop(SPEC_KEY, None)
     (target / SPEC_FILE).write_text(json.dumps(spec, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return target
 

@@ -165,12 +165,18 @@ def models_export(
     target: Annotated[Path, typer.Argument(help="Doelmap, bijvoorbeeld models/baseline-ranker.")],
     trained_on: Annotated[str, typer.Option("--trained-on", help="Waarop getraind (en hoe te herhalen).")] = "",
     label: Annotated[str | None, typer.Option("--label", help="Versienaam in de export.")] = None,
+    merit_floor: Annotated[
+        bool,
+        typer.Option(
+            "--merit-floor", help="Zonder de amortised floor: geserveerd met de merit floor, zoals de baseline."
+        ),
+    ] = False,
 ) -> None:
     """Een geregistreerde versie als rankermap exporteren (zo ontstaat de meegeleverde baseline)."""
     from training.registry import export  # mlflow
 
     about = {"version": label or f"v{version}", **({"trainedOn": trained_on} if trained_on else {})}
-    typer.echo(f"geëxporteerd naar {export(settings(), version, target, **about)}")
+    typer.echo(f"geëxporteerd naar {export(settings(), version, target, merit_floor=merit_floor, **about)}")
 
 
 @bench_app.command("search")

@@ -20,7 +20,7 @@ from api.cli import app as cli
 from api.lifespan import watch_champion
 from matching.domain import Vacancy
 from matching.errors import InvalidInputError
-from matching.exposure_amortised import SERVED, setting_of
+from matching.exposure_amortised import SERVED, SPEC_KEY, setting_of
 from matching.features import FEATURE_NAMES
 from matching.matcher import Matcher
 from matching.ranker import SPEC_FILE, load_ranker
@@ -199,7 +199,10 @@ def test_export_writes_a_ranker_directory_that_loads(world, first, tmp_path: Pat
     target = registry.export(settings, "1", tmp_path / "export", trainedOn="test", version="v1-test")
     ranker = load_ranker(target, "baseline")
     assert ranker.version == "v1-test" and ranker.spec["trainedOn"] == "test"
-    assert (target / SPEC_FILE).is_file()
+    assert (target / SPEC_FILE).is_file() and ranker.spec[SPEC_KEY] == first[SPEC_KEY]  # the amortised floor kept
+    merit = load_ranker(registry.export(settings, "1", tmp_path / "merit", merit_floor=True, version="v1"), "baseline")
+    assert SPEC_KEY not in merit.spec and setting_of(merit.spec) is None  # served with the merit floor, as the baseline
+    assert merit.spec["features"] == ranker.spec["features"]
 
 
 @pytest.mark.slow
