@@ -376,15 +376,16 @@ def finish_run(session: Session, run_id: int) -> None:
     wait behind it. Only a request that read the night before's mark before the first commit and its rows after the
     second began waits, then reads this night's list (:func:`served_list`). The third removes the other runs: their
     deletion cascades to every list table, on PostgreSQL a scan of this run's slot (no index leads with ``run_id``),
-    1.0 s at national size; under the ``TRUNCATE``'s lock, as up to session 37, that scan made the lock's hold 1.6 s,
-    outside it no reader waits for it (a row deletion's ROW EXCLUSIVE lock lets readers through). A crash before the
-    third commit leaves the old runs, without rows, marks or owners, to the next start. At national size on PostgreSQL
-    (two nights of 20 M rows, ``bench/batch_slots_postgres.py``, ``bench/results/batch-slots-postgres-s38.json``, load
-    4.0-6.3) the finish took 3.0 s wall, 1.6 s of the server's CPU: the first transaction 0.5 s, the ``TRUNCATE`` 2 ms,
-    and a reader that asked for the slot after it got it 10 ms after the ``TRUNCATE`` began (PostgreSQL releases the
-    locks at the commit before it deletes the truncated files, 2.1 GB, which the commit's return waits for: 0.8 s); the
-    old runs' removal 1.7 s after that. A request in flight across the finish waited 0.23 s, against 2.27 s with the
-    removal under the lock (the same day, load 7-8).
+    1.0-1.7 s at national size; under the ``TRUNCATE``'s lock, as up to session 37, every reader of the emptied slot
+    waited for that scan (1.7 s), outside it no reader waits for it (a row deletion's ROW EXCLUSIVE lock lets readers
+    through). A crash before the third commit leaves the old runs, without rows, marks or owners, to the next start.
+
+    At national size on PostgreSQL (two nights of 20 M rows, ``bench/batch_slots_postgres.py``,
+    ``bench/results/batch-slots-postgres-s38.json``, load 4.0-6.3) the finish took 3.0 s wall, 1.6 s of the server's
+    CPU: the first transaction 0.5 s, the ``TRUNCATE`` 2 ms, and a reader that asked for the slot after it got it 10 ms
+    after the ``TRUNCATE`` began (PostgreSQL releases the locks at the commit before it deletes the truncated files,
+    2.1 GB, which the commit's return waits for: 0.8 s); the old runs' removal 1.7 s after that. A request in flight
+    across the finish waited 0.23 s, against 1.8-2.3 s with the removal under the lock (the same day, load 5-8).
 
     The emptying waits at most :data:`EMPTY_LOCK_TIMEOUT` for the lock on PostgreSQL. A transaction that holds the slot
     longer (a ``pg_dump``, an analyst's open transaction) would otherwise keep it waiting, and every erasure and vacancy
