@@ -14,7 +14,7 @@ ids are random with respect to place; ``--without-mixed``: not run). With ``--be
 ``lexical.py``) those two run with the earlier files (every module of that chain loaded again, each reading the
 earlier ones before it) and ``place now`` with this code; ``--also NAME=DIR`` (repeatable): also the way NAME,
 the chain with the files DIR holds (others this code's: a variant to try, such as a ``lexical.py`` with another
-``ROWS_SHARE``). Reported per way and round: process CPU seconds per list per side and the load average; and whether
+``SPLIT``). Reported per way and round: process CPU seconds per list per side and the load average; and whether
 every owner's list is the same every way. ``--profile``: after the rounds, one more pass of every way under
 cProfile, per side the functions that take the most CPU (own and cumulative) with their share of the side's total.
 """

@@ -16,11 +16,14 @@ the list unserved: no exposure re-ranking) for a partition of owners at once and
   owner's place alone, once per place of the partition, :class:`~matching.batch_steps.PlaceReach`: partitions
   are cut by place) and step 2 among the eligible ones (:func:`matching.pipeline.pool_among`, the live
   search's step 2);
-* BM25 per owner bit for bit as the live search computes it (:class:`matching.lexical.Bm25Buffer`; the owner's
-  terms from its own row of its side's index): the eligible rows read from the weights by record, the same bits as
-  the full scatter, scaled by the query's scale (:meth:`matching.lexical.LexicalIndex.scale`, no search); the exact
+* BM25 per owner bit for bit as the live search computes it, without copying the asked columns first
+  (:class:`matching.lexical.Bm25Buffer`: :meth:`matching.lexical.LexicalIndex.scores_by_term`'s
+  additions into one buffer per partition; the owner's terms from its own row of its side's index): the
+  eligible rows read from the weights by record, and the best over every record (it scales the ranker's
+  lexical feature) by MaxScore, which adds only the rarer terms' columns over every record and scores
+  the few records that can still beat the best eligible one, the same bits as the full scatter; the exact
   scores of the rows in reach of a place for all its owners' queries in one sparse product
-  (:class:`matching.batch_bm25.SharedBm25`);
+  (:class:`matching.batch_bm25.SharedBm25`, whose MaxScore starts from the best of those);
 * each eligible row's cosine with the owner's query vector computed once, the vectors that the owners of a place
   ask gathered from the index once for all of them (:func:`_place_cosines`);
 * the ranker's features of every pool of the partition built in one :func:`~matching.features.pair_matrix`
@@ -49,7 +52,7 @@ from matching.domain import utcnow
 from matching.features import FEATURES, pair_matrix
 from matching.index import VectorIndex, best
 from matching.index_sync import TABLES, Side
-from matching.lexical import Shared
+from matching.lexical import Seen
 from matching.matcher import Matcher
 from matching.pipeline import Pool
 from matching.ranker import WEIGHTED
@@ -57,9 +60,8 @@ from matching.ranker import WEIGHTED
 RANKING_DECIMALS = 4  # the live lists' ranking score (a viewer's own clients, a client's vacancies)
 Query = tuple[np.ndarray, np.ndarray]  # an owner's query vector and BM25 terms (NightlyRanking._texts)
 # Owners at one place share one product of their exact BM25 over the whole reach only from this many: fewer (most
-# client places: about 3 clients per place and travel limit) score their eligible rows alone
-# (bench/batch_match_place.py, bench/results/national-batch-place-s35-w1*.json, chosen while MaxScore also started
-# from the place's scores)
+# client places: about 3 clients per place and travel limit) score their eligible rows alone, and MaxScore starts
+# from those and the terms' tops (bench/batch_match_place.py, bench/results/national-batch-place-s35-w1*.json)
 SHARED_OWNERS = 8
 
 
@@ -122,14 +124,15 @@ class NightlyRanking:
         reach: hard_filters.Eligible,
         bm25: SharedBm25,
         terms: np.ndarray,
-        shared: Shared,
+        shared: Seen,
         text: pipeline.TextQuery,
     ) -> Pool:
         """Step 2 among the eligible rows of ``reach`` alone; ``shared``: the rows in reach of the owner's place
         and its query's exact BM25 at them (:func:`_shared_exact`); ``text``: its cosines (:func:`_place_cosines`)."""
-        lexical, scale = bm25.scores(terms, reach.eligible, shared)
+        # the best over every record scales the feature
+        lexical, highest = bm25.scores(terms, reach.eligible, shared)
         return pipeline.pool_among(
-            reach.eligible, reach.structured, text, lexical, scale, self.matcher.settings.retrieval.pool_size
+            reach.eligible, reach.structured, text, lexical, highest, self.matcher.settings.retrieval.pool_size
         )
 
     def _texts_at_places(
@@ -274,12 +277,12 @@ def _by_place(reaches: list[np.ndarray]) -> dict[int, list[int]]:
     return at_place
 
 
-def _shared_exact(bm25: SharedBm25, reaches: list[np.ndarray], queries: list[Query]) -> list[Shared]:
-    """Per owner, the rows in reach of its place (``reaches``, :func:`_by_place`) and its query's exact BM25 at them
+def _shared_exact(bm25: SharedBm25, reaches: list[np.ndarray], queries: list[Query]) -> list[Seen]:
+    """Per owner, the rows in reach of its place (``reaches``, :func:`_by_place`), its query's exact BM25 at them
     (per place of at least :data:`SHARED_OWNERS` owners, every owner's in one product:
-    :meth:`~matching.batch_bm25.SharedBm25.shared_exact`; else None: each owner's eligible rows scored alone):
-    :data:`matching.lexical.Shared`."""
-    shared: list[Shared] = [(rows, None) for rows in reaches]
+    :meth:`~matching.batch_bm25.SharedBm25.shared_exact`; else None: each owner's eligible rows scored alone) and the
+    terms' tops: MaxScore's start (:data:`matching.lexical.Seen`)."""
+    shared: list[Seen] = [(rows, None, bm25.tops) for rows in reaches]
     for members in _by_place(reaches).values():
         if len(members) < SHARED_OWNERS:
             continue
@@ -287,7 +290,7 @@ def _shared_exact(bm25: SharedBm25, reaches: list[np.ndarray], queries: list[Que
         if found is not None:
             columns = np.ascontiguousarray(found.T)
             for column, at in zip(columns, members, strict=True):
-                shared[at] = (reaches[at], column)
+                shared[at] = (reaches[at], column, bm25.tops)
     return shared
 
 

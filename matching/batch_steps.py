@@ -11,7 +11,7 @@ answer stays bit for bit what :func:`matching.hard_filters.candidate_eligible`,
   reach (about 40,000 a list at national size) and most of those are then dropped; the kept rows,
   sorted, are the same rows in the same order with the same distances (a distance is its bucket's);
 * BM25 is read only where needed (:class:`matching.lexical.Bm25Buffer`, shared with the live search:
-  the eligible rows by record, scaled by the query's scale, which needs no search);
+  the eligible rows by record, the best over every record by MaxScore);
 * the fit features' competence counts read the sparse rows of a place's reach selected once for the owners there
   (:meth:`PlaceReach.selected`), where each list selected its eligible rows again.
 """

@@ -1,4 +1,4 @@
-"""BM25's weights by record as :class:`matching.lexical._ByRecord` reads them: a row per record,
+"""BM25's weights by record as the pruned reading (:class:`matching.lexical._Pruned`) reads them: a row per record,
 its terms ascending and numbered among the terms some record holds.
 
 After a change of words every weight changes (each depends on the average length), so making every record's

@@ -14,8 +14,8 @@ over the pair-level features of :data:`GROUP_FEATURES` (columns of :func:`matchi
 which both search directions compute for the shown pairs, so the candidate list and the client's
 options show the same number). Each coefficient has the sign of its feature's monotone direction
 (more required-competence coverage never lowers the chance, a longer trip never raises it), and each
-feature is clipped to the range seen in the fitting half. Left out: BM25 (divided by its query's scale,
-so a pair reads differently from either side), the features without a direction (profile staleness, missing fields,
+feature is clipped to the range seen in the fitting half. Left out: BM25 (divided by the best match of
+each query, so pool-relative), the features without a direction (profile staleness, missing fields,
 an unknown taalniveau, a trede above what is asked: they would rank people down for their file's
 bookkeeping), and, as everywhere, beperkingen and protected attributes.
 

@@ -118,7 +118,7 @@ def pair_matrix(
         vacancies: Vacancy arrays.
         v_rows: Vacancy row per pair, aligned with ``c_rows``.
         dense: Raw cosine similarity per pair.
-        lexical: BM25 per pair, divided by its query's scale (as :func:`matching.pipeline.pool_among` does).
+        lexical: BM25 per pair, divided by the best of its query (as :func:`matching.pipeline.pool_among` does).
         now: The moment profile freshness is measured at (naive means UTC).
         fit: The pairs' competence and occupation fields where known (:func:`matching.scoring.fit_features`'
             values and types, e.g. step 1's for the eligible rows); None: computed here.

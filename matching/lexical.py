@@ -32,11 +32,19 @@ from matching.sparse_splice import TermCounts, same_row
 
 N_FEATURES = 2**20
 
-ROWS_SHARE = 1 / 8  # Bm25Buffer asked for more than this share of the records (heleBestand): the full scatter
+# Bm25Buffer's pruned reading (MaxScore), see its docstring
+SPLIT = 0.4  # MaxScore's essential terms: all but the smallest bounds summing to this share (≤ 1) of the known best
+ESSENTIAL_SHARE = 0.6  # the best beyond reach reads at most this share of the asked postings ...
+CANDIDATE_SHARE = 1 / 8  # ... and scores at most this share of the records, or the full scatter decides
+PROBES = 64  # the records with the largest parts scored first (a better known best, fewer left to score)
+BLOCK = 512  # records per block of the part buffer (a block's largest part tells whether to read it)
+ROWS_SHARE = 1 / 8  # asked for more than this share of the records (heleBestand), the full scatter is cheaper
+MARGIN = 2.0**-21  # per asked term: float32 rounding of a score or a bound's part, with room (4 × 2**-23)
 
-# the nightly batch's shared scores (:class:`matching.batch_bm25.SharedBm25`): the ascending rows in reach of the
-# owner's place and its query's exact scores at them (None: not computed, the asked rows are scored alone)
-Shared = tuple[np.ndarray, np.ndarray | None]
+# the nightly batch's MaxScore start (_Pruned._known): the ascending rows in reach of the owner's place, their exact
+# scores for the query (None: not computed, the eligible rows' stand for them), per term the record with its largest
+# weight (:class:`matching.batch_bm25.SharedBm25`)
+Seen = tuple[np.ndarray, np.ndarray | None, np.ndarray]
 
 DUTCH_STOPWORDS = frozenset(
     """aan al alles als altijd andere ben bij daar dan dat de der deze die dit doch doen door dus een
@@ -245,23 +253,6 @@ class LexicalIndex:
         matrix.sum_duplicates()  # sorted, unique terms per query, as np.unique gives them
         return [matrix.indices[matrix.indptr[at] : matrix.indptr[at + 1]] for at in range(len(queries))]
 
-    def scale(self, terms: np.ndarray) -> float:
-        """The query's scale: the largest BM25 a record could reach for the query ``terms`` (as :meth:`asked` gives
-        them), ``(K1 + 1) · Σ idf`` over the terms some record holds (a term's weight ``tf · (K1 + 1) / (tf + norm)``
-        stays below ``K1 + 1``). The ranker's lexical feature is a pair's BM25 divided by it
-        (:func:`matching.pipeline.pool_among`, :mod:`training.ranking_store`): a per-query scale that needs no
-        search. Until session 38 that divisor was the best score over every record, exact, which took about a
-        fifth of every list's CPU at national size (MaxScore over 400,000 clients) for a number that only scales."""
-        if self._weights is None:
-            self._build()
-        weights, idf = self._weights, self._idf
-        assert weights is not None and idf is not None
-        terms = np.asarray(terms, np.int64)
-        if not len(terms) or not len(self._ids):
-            return 0.0
-        held = terms[weights.indptr[terms + 1] > weights.indptr[terms]]
-        return float(np.float32(K1 + 1) * np.asarray(idf[held], np.float32).sum(dtype=np.float32))
-
     def add_term_columns(self, terms: np.ndarray, scores: np.ndarray, column: np.ndarray) -> None:
         """Add each asked term's column (weight × idf) to ``scores`` in place, in column order, with scipy's
         own ``csc_matvec`` on one column at a time; ``column`` is a 2-entry offsets buffer of the index's dtype."""
@@ -339,18 +330,22 @@ class LexicalIndex:
 
 
 class Bm25Buffer:
-    """BM25 of many queries over one searched side's records, one query at a time, read only where needed, with
-    each query's scale (:meth:`LexicalIndex.scale`).
+    """BM25 of many queries over one searched side's records, one query at a time, read only where needed.
 
     Used by the nightly batch (:mod:`matching.batch_rank`) and the live search
     (:class:`matching.matcher.Matcher`). It does not add every asked column over every record
     (``scores_by_term``, about 2 million postings a list at national size, most of them the few common
-    terms'): the asked (eligible) rows are scored from the weights by record (each row × the query vector: the
-    same additions in the same order in the same precision as :meth:`LexicalIndex.scores_by_term`, so the same
-    bits, :class:`_ByRecord`). Asked for more than :data:`ROWS_SHARE` of the records (heleBestand), every column
-    is added over every record into one buffer per searched side instead. Only the asked rows are converted to
-    float32. ``tests/matching/test_batch_bm25_rows.py`` holds both ways to the full scatter bit for bit on random
-    indexes.
+    terms'): the eligible rows are scored from the weights by record (each row × the query vector: the same
+    additions in the same order in the same precision as :meth:`LexicalIndex.scores_by_term`, so the same
+    bits), and the best over every record, which scales the lexical feature and must be exact, is found by
+    MaxScore (Turtle & Flood 1995): the best eligible score is a lower bound; the asked terms whose bounds (a
+    term's largest weight × idf), smallest first, sum to at most a share of it are not read; the other
+    (rarer) terms' columns are added over every record into one buffer per searched side, and only the
+    records whose part plus the unread terms' bounds can beat the known best are scored exactly (from their
+    rows); where that would read about as much, every column is added over every record. Only the eligible
+    rows are converted to float32 (the best over every record is the converted best: rounding is monotone).
+    ``tests/matching/test_batch_bm25_pruned.py`` holds the pruned reading to the full scatter bit for bit on
+    random indexes; ``bench/batch_bm25_pruned.py`` times both at national size.
 
     Made per partition (the index may change between partitions, never within one: the batch holds the
     index lock). For ``ids`` (the searched side's arrays' ids) that are the index's own ids, in order, and
@@ -373,55 +368,58 @@ class Bm25Buffer:
             and weights.indptr.dtype == weights.indices.dtype
             and np.array_equal(lexical._ids, ids)
         )
-        self._scores = np.zeros(len(ids), kind) if own else None
+        padded = np.zeros(-(-len(ids) // BLOCK) * BLOCK, kind) if own else None  # whole blocks, zeros beyond
+        self._scores, self._blocks = (None, None) if padded is None else (padded[: len(ids)], padded)
         self._column = np.zeros(2, weights.indptr.dtype)
-        self._by_record = _ByRecord.of(lexical) if own else None
+        self._pruned = _Pruned.of(lexical) if own else None
 
-    def scores(self, terms: np.ndarray, rows: np.ndarray, shared: Shared | None = None) -> tuple[np.ndarray, float]:
-        """(BM25 of the query ``terms`` for the records at ``rows`` as float32, the query's scale):
-        ``scores_by_term(terms, ids)[rows]``, the same bits, and :meth:`LexicalIndex.scale`. ``shared``: the nightly
-        batch's place (:data:`Shared`): the query's exact BM25 at the ascending rows in reach that hold ``rows``
-        (:meth:`matching.batch_bm25.SharedBm25.shared_exact`; None: not computed, ``rows`` scored here), read
-        instead of computing it again."""
-        return self._near(terms, rows, shared), self.lexical.scale(terms)
-
-    def _near(self, terms: np.ndarray, rows: np.ndarray, shared: Shared | None) -> np.ndarray:
-        scores, by_record = self._scores, self._by_record
+    def scores(self, terms: np.ndarray, rows: np.ndarray, shared: Seen | None = None) -> tuple[np.ndarray, float]:
+        """(BM25 of the query ``terms`` for the records at ``rows`` as float32, its best over every record):
+        ``scores_by_term(terms, ids)[rows]`` and ``float(scores_by_term(terms, ids).max())``, the same bits.
+        ``shared``: the nightly batch's place (:data:`Seen`): the query's exact BM25 at the ascending rows in reach
+        that hold ``rows`` (:meth:`matching.batch_bm25.SharedBm25.shared_exact`; None: not computed, ``rows`` scored
+        here), read instead of computing it again, and MaxScore's start (:meth:`_Pruned._known`)."""
+        scores, pruned = self._scores, self._pruned
         if scores is None or not len(terms):
-            return self.lexical.scores_by_term(terms, self.ids)[rows]
-        if by_record is None or len(rows) > ROWS_SHARE * len(scores):
+            every = self.lexical.scores_by_term(terms, self.ids)
+            return every[rows], float(every.max()) if len(every) else 0.0
+        if pruned is None or len(rows) > ROWS_SHARE * len(scores):
             return self._every(terms, rows)
         rows = np.asarray(rows)
         if len(rows) > 1 and not bool((rows[1:] > rows[:-1]).all()):
             found, back = np.unique(rows, return_inverse=True)
-            return self._near(terms, found, shared)[back]
-        reach, column = shared if shared is not None else (None, None)
+            near, best = self.scores(terms, found, shared)
+            return near[back], best
+        assert self._blocks is not None
+        reach, column, _ = shared if shared is not None else (None, None, None)
         known = None if column is None else column[np.searchsorted(reach, rows)]
-        found = by_record.read(terms, rows, near=known)
+        found = pruned.read(self.lexical, terms, rows, self._blocks, near=known, seen=shared)
         if found is None:
             return self._every(terms, rows)
-        return found.astype(np.float32)
+        return found[0].astype(np.float32), float(np.float32(found[1]))
 
-    def _every(self, terms: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Every record's BM25 (each asked column added in place), then read at ``rows``."""
+    def _every(self, terms: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, float]:
+        """Every record's BM25 (each asked column added in place), then read at ``rows`` and its best."""
         scores = self._scores
         assert scores is not None
         scores.fill(0)
         self.lexical.add_term_columns(terms, scores, self._column)
-        return scores[rows].astype(np.float32)
+        return scores[rows].astype(np.float32), float(np.float32(scores.max()))
 
 
-class _ByRecord:
-    """One searched side's BM25 weights again by record, made once per index weights: a row per record, its terms
-    ascending, numbered among the columns that hold a record (a query's terms then fit in a short vector, so a
-    record's score is one pass over its own row): :class:`matching.bm25_rows.RecordRows`, which weighs the rows a
-    search gathers from the counts the weights were built from (:meth:`LexicalIndex.record_counts`: no pass over
-    every posting after a change) until every record's are made, 8 bytes per posting (160 MB for 400,000 clients,
-    124 MB for 300,000 vacancies; at once for the nightly batch, :meth:`gathered`). The same bits either way. One
-    query at a time (the batch holds the index lock).
+class _Pruned:
+    """One searched side's BM25 weights as the pruned reading needs them, made once per index weights.
+
+    Each column's largest weight (a term's bound is that × its idf) and the weights again by record (a row
+    per record, its terms ascending, numbered among the columns that hold a record: a query's terms then
+    fit in a short vector, so a record's score is one pass over its own row): :class:`matching.bm25_rows.RecordRows`,
+    which weighs the rows a search gathers from the counts the weights were built from
+    (:meth:`LexicalIndex.record_counts`: no pass over every posting after a change) until every record's are made,
+    8 bytes per posting (160 MB for 400,000 clients, 124 MB for 300,000 vacancies; at once for the nightly batch,
+    :meth:`gathered`). The same bits either way. One query at a time (the batch holds the index lock).
     """
 
-    _made: ClassVar[dict[int, tuple[weakref.ref, _ByRecord]]] = {}
+    _made: ClassVar[dict[int, tuple[weakref.ref, _Pruned]]] = {}
 
     def __init__(
         self, weights: sparse.csc_matrix, idf: np.ndarray, counts: tuple[sparse.csr_matrix, np.ndarray] | None = None
@@ -429,16 +427,21 @@ class _ByRecord:
         self.idf = idf
         self.lengths = np.diff(weights.indptr)
         self.held = np.flatnonzero(self.lengths)
+        self.highest = np.zeros(len(self.lengths), weights.data.dtype)
+        if len(self.held):
+            self.highest[self.held] = np.maximum.reduceat(weights.data, weights.indptr[self.held])
         # by record: the weights converted (norm None), or the term frequencies and each record's length norm
         by_record, norm = (weights.tocsr(), None) if counts is None else counts  # each row's columns ascending
         numbered = np.zeros(len(self.lengths), by_record.indptr.dtype)  # scipy's kernels take one index type
         numbered[self.held] = np.arange(len(self.held))
         self.rows = RecordRows(by_record, numbered, norm)
         self.query = np.zeros(len(self.held), weights.data.dtype)  # idf at the asked terms, else 0
+        self.asked = np.zeros(weights.shape[0], bool)
+        self.column = np.zeros(2, weights.indptr.dtype)
 
     @classmethod
-    def of(cls, lexical: LexicalIndex) -> _ByRecord | None:
-        """The weights by record of the index's current weights (made on first use), None where the weights are
+    def of(cls, lexical: LexicalIndex) -> _Pruned | None:
+        """The pruned reading of the index's current weights (made on first use), None where the weights are
         not canonical (a column's rows out of order or twice: only the full scatter adds those as it does)."""
         weights, idf = lexical._weights, lexical._idf
         assert weights is not None and idf is not None
@@ -452,10 +455,21 @@ class _ByRecord:
         cls._made[key] = (weakref.ref(weights, lambda _: cls._made.pop(key, None)), made)
         return made
 
-    def read(self, terms: np.ndarray, rows: np.ndarray, near: np.ndarray | None = None) -> np.ndarray | None:
-        """The BM25 of ``rows`` (ascending, each once) in the index's precision, or None where the terms are not
-        ascending, each once (then the full scatter decides: it adds a repeated term twice). ``near``: the exact
-        scores of ``rows`` where the caller has them (:meth:`matching.batch_bm25.SharedBm25.shared_exact`'s).
+    def read(
+        self,
+        lexical: LexicalIndex,
+        terms: np.ndarray,
+        rows: np.ndarray,
+        scores: np.ndarray,
+        near: np.ndarray | None = None,
+        seen: Seen | None = None,
+    ) -> tuple[np.ndarray, float] | None:
+        """(The BM25 of ``rows``, ascending and each once, in the index's precision; its best over every record),
+        or None where that would cost about the full scatter or the terms are not ascending, each once (then
+        the full scatter decides). ``near``: the exact scores of ``rows`` where the caller has them
+        (:meth:`matching.batch_bm25.SharedBm25.shared_exact`'s), else computed here (:meth:`exact`). ``seen``: the
+        nightly batch's place (:data:`Seen`; without its exact scores ``rows`` stand for it), where MaxScore then
+        starts from its best and the terms' tops (:meth:`_known`).
 
         A record's score is its row's weights × the query vector (idf at the asked terms, 0 elsewhere), added
         along the row: the asked terms in ascending order, as the full scatter adds their columns, each addition
@@ -463,17 +477,19 @@ class _ByRecord:
         terms = np.asarray(terms)
         if len(terms) > 1 and not bool((terms[1:] > terms[:-1]).all()):
             return None
-        if near is not None:
-            return near
         present = terms[self.lengths[terms] > 0]
         if not len(present):
-            return np.zeros(len(rows), self.query.dtype)
+            return np.zeros(len(rows), scores.dtype), 0.0
         at = np.searchsorted(self.held, present)
         self.query[at] = self.idf[present]
         try:
-            return self.exact(rows)
+            near = self.exact(rows) if near is None else near
+            if seen is not None and seen[1] is None:  # a place without shared scores: its rows are the ones scored
+                seen = (rows, near, seen[2])
+            best = self._best(lexical, present, rows if seen is None else seen, near, scores)
         finally:
             self.query[at] = 0
+        return None if best is None else (near, best)
 
     def exact(self, rows: np.ndarray) -> np.ndarray:
         """The BM25 of ``rows`` for the query vector set: their rows gathered, then scipy's ``csr_matvec``."""
@@ -490,3 +506,80 @@ class _ByRecord:
         self.rows.make()
         ptr, terms, weights = self.rows.gather(rows)
         return sparse.csr_matrix((weights, terms, ptr), shape=(len(rows), len(self.held)))
+
+    def _best(
+        self,
+        lexical: LexicalIndex,
+        terms: np.ndarray,
+        rows: np.ndarray | Seen,
+        near: np.ndarray,
+        scores: np.ndarray,
+    ) -> float | None:
+        """The best score over every record, given ``near`` (exact scores of ``rows``), by MaxScore; None where
+        pruning would read about as much as the full scatter. ``rows`` may be :data:`Seen`: exact scores at more
+        rows, which hold those of ``near`` (:meth:`_known`).
+
+        A record's score is at most the sum of its terms' bounds; the asked terms whose bounds, smallest first,
+        sum to at most the best known score cannot beat it alone, so only records holding another (*essential*)
+        term can: the essential columns are added into ``scores`` (a part of each record's score), the record
+        with the largest part is scored (a better known score), and the records whose part plus the other
+        terms' bounds still beats the known score are scored exactly. ``MARGIN`` per asked term covers float32
+        rounding (a score and a part each differ from the real sum by less than that)."""
+        bound = self.highest[terms].astype(np.float64) * self.idf[terms].astype(np.float64)
+        order = np.argsort(bound, kind="stable")
+        margin = 1 + MARGIN * (len(terms) + 2)
+        known, rows = self._known(terms, rows, near)
+        below = int(np.searchsorted(np.cumsum(bound[order]) * margin, min(SPLIT, 1.0) * known, side="right"))
+        lengths = self.lengths[terms]
+        if lengths[order[below:]].sum() > ESSENTIAL_SHARE * lengths.sum():
+            return None
+        scores.fill(0)
+        lexical.add_term_columns(terms[order[below:]], scores, self.column)
+        rest = float(bound[order[:below]].sum())
+        first = self._above(scores, known / margin - rest)
+        self.asked[rows] = True
+        first = first[~self.asked[first]]  # theirs are exact already: ``known`` holds their best
+        self.asked[rows] = False
+        if len(first) > PROBES:  # the largest parts first: a better known score, then fewer to score
+            top = np.sort(first[np.argpartition(-scores[first], PROBES)[:PROBES]])
+            known = max(known, float(self.exact(top).max()))
+            first = first[scores[first] > _floor(known / margin - rest)]
+        if len(first) > CANDIDATE_SHARE * len(scores):
+            return None
+        return max(known, float(self.exact(first).max())) if len(first) else known
+
+    def _known(self, terms: np.ndarray, rows: np.ndarray | Seen, near: np.ndarray) -> tuple[float, np.ndarray]:
+        """MaxScore's starting best (an exact score some record has) and the rows whose exact scores it holds.
+
+        The live search: the best of ``near``, at ``rows``. The nightly batch (``rows`` is :data:`Seen`: the exact
+        scores at every row in reach of the owner's place, a superset of the eligible rows,
+        :meth:`~matching.batch_bm25.SharedBm25.shared_exact`'s, and per term the record with its largest weight):
+        the best of those, and of each asked term's top record (scored here: one short row per term). A higher start
+        leaves fewer terms essential and fewer records to score; the answer is still the largest exact score over
+        every record, the same bits."""
+        known = float(near.max()) if len(near) else 0.0
+        if not isinstance(rows, tuple):
+            return known, rows
+        reach, column, tops = rows
+        assert column is not None
+        if len(column):
+            known = max(known, float(column.max()))
+        return max(known, float(self.exact(tops[terms]).max())), reach
+
+    @staticmethod
+    def _above(scores: np.ndarray, threshold: float) -> np.ndarray:
+        """The records whose part in ``scores`` is above ``threshold`` (ascending), reading only the blocks of
+        ``BLOCK`` records whose largest part is (the buffer's length is a multiple of ``BLOCK``)."""
+        floor = _floor(threshold)
+        blocks = scores.reshape(-1, BLOCK)
+        hot = np.flatnonzero(blocks.max(axis=1) > floor)
+        if len(hot) * 4 > len(blocks):
+            return np.flatnonzero(scores > floor)
+        inside = blocks[hot] > floor
+        return (hot[:, None] * BLOCK + np.arange(BLOCK))[inside]
+
+
+def _floor(threshold: float) -> np.floating:
+    """The largest float32 at most ``threshold`` (and at least 0): a part above it may be above the threshold."""
+    floor = np.float32(max(threshold, 0.0))
+    return np.nextafter(floor, np.float32(0)) if floor > threshold else floor

@@ -145,9 +145,9 @@ class Matcher:
         Each eligible row's cosine is computed once (:meth:`VectorIndex.cosines`, the same bits as
         :meth:`VectorIndex.nearest` and the pool's raw cosines computing them apart); the dense top leaves out
         records not (yet) embedded, as ``nearest`` does. BM25 as the nightly batch reads it
-        (:class:`matching.lexical.Bm25Buffer`): the eligible rows from the weights by record, bit for bit the full
-        scatter, and the query's scale (:meth:`matching.lexical.LexicalIndex.scale`). Made per search, so it follows
-        the index's weights as they are after the upserts this search caught up with.
+        (:class:`matching.lexical.Bm25Buffer`): the eligible rows from the weights by record, the best over every
+        record by MaxScore, bit for bit the full scatter. Made per search, so it follows the index's weights as they
+        are after the upserts this search caught up with.
         """
         asking, state = self.index.sides[query_side], self.index.sides[searched]
         vector = self.index.query_vector(asking.texts[query_id])

@@ -37,26 +37,23 @@ class TextQuery:
     Attributes:
         dense_top: ``(eligible rows, k)`` → the ``k`` eligible rows nearest the query (the vector index).
         dense_raw: rows → their raw cosine with the query.
-        lexical: raw BM25 of the query per row, every row (0 where no word matches), unless ``lexical_among``;
-        lexical_scale: the query's scale that divides ``lexical`` (:meth:`matching.lexical.LexicalIndex.scale`);
-        lexical_among: eligible rows → (their raw BM25, the query's scale): the same numbers, read alone.
+        lexical: raw BM25 of the query per row, every row (0 where no word matches), unless ``lexical_among``:
+        lexical_among: eligible rows → (their raw BM25, its best over every row): the same numbers, read alone.
     """
 
     dense_top: Callable[[np.ndarray, int], np.ndarray]
     dense_raw: Callable[[np.ndarray], np.ndarray]
     lexical: np.ndarray
-    lexical_scale: float = 0.0
     lexical_among: Callable[[np.ndarray], tuple[np.ndarray, float]] | None = None
 
     @classmethod
-    def exact(cls, vectors: np.ndarray, query: np.ndarray, lexical: np.ndarray, scale: float) -> TextQuery:
+    def exact(cls, vectors: np.ndarray, query: np.ndarray, lexical: np.ndarray) -> TextQuery:
         """By brute force over ``vectors`` (one unit vector per row): the oracle the index must equal."""
         cosine = (vectors @ query).astype(np.float32)
         return cls(
             dense_top=lambda rows, k: rows[np.argsort(-cosine[rows], kind="stable")[:k]],
             dense_raw=lambda rows: cosine[rows],
             lexical=np.asarray(lexical, np.float32),
-            lexical_scale=scale,
         )
 
 
@@ -66,7 +63,7 @@ class Pool:
 
     rows: np.ndarray
     dense_raw: np.ndarray  # raw cosine per pool row (a ranker feature)
-    lexical_raw: np.ndarray  # BM25 per pool row divided by the query's scale (a ranker feature)
+    lexical_raw: np.ndarray  # BM25 per pool row divided by the best of *all* records (a ranker feature)
     signals: dict[str, np.ndarray]  # per pool row, each in [0, 1]
 
 
@@ -77,10 +74,10 @@ def listed_pool(listing: Listing, text: TextQuery, pool_size: int) -> Pool:
 
 
 def _lexical_among(text: TextQuery, eligible: np.ndarray) -> tuple[np.ndarray, float]:
-    """The raw BM25 of the ``eligible`` rows and the query's scale."""
+    """The raw BM25 of the ``eligible`` rows and its best over every row."""
     if text.lexical_among is not None:
         return text.lexical_among(eligible)
-    return text.lexical[eligible], text.lexical_scale
+    return text.lexical[eligible], float(text.lexical.max(initial=0.0))
 
 
 def pool_among(
@@ -88,16 +85,15 @@ def pool_among(
     structured: dict[str, np.ndarray],
     text: TextQuery,
     lexical: np.ndarray,
-    scale: float,
+    highest: float,
     pool_size: int,
 ) -> Pool:
     """Step 2 among the ``eligible`` rows (ascending): the union of the top ``pool_size`` by dense, by BM25 and by fit.
 
-    ``structured`` and ``lexical`` (raw BM25) are per eligible row; ``scale`` is the query's scale
-    (:meth:`matching.lexical.LexicalIndex.scale`: the largest BM25 a record could reach; ``text.lexical`` is not
-    read). The raw text values, BM25 divided by that scale, are the ranker's features (as :mod:`training.dataset`
-    computes them); the weighted score scales them over the pool with :func:`matching.scoring.text_signals`
-    (z-scores: a query's scale changes it by rounding only).
+    ``structured`` and ``lexical`` (raw BM25) are per eligible row; ``highest`` is the best BM25 of
+    the query over every record (``text.lexical`` is not read). The raw text values are the ranker's
+    features (as :mod:`training.dataset` computes them); the weighted score scales them over the pool
+    with :func:`matching.scoring.text_signals`.
     """
     fit = structured["competences"] + structured["occupation"]
     top_dense = text.dense_top(eligible, pool_size) if len(eligible) else eligible
@@ -106,7 +102,7 @@ def pool_among(
     rows = np.unique(np.concatenate([top_dense, top_lexical, top_structured])).astype(np.int64)
     at = np.searchsorted(eligible, rows)
     dense_raw = np.asarray(text.dense_raw(rows), np.float32) if len(rows) else np.zeros(0, np.float32)
-    lexical_raw = lexical[at] / scale if scale > 0 else np.zeros(len(rows), np.float32)
+    lexical_raw = lexical[at] / highest if highest > 0 else np.zeros(len(rows), np.float32)
     dense, lexical_signal = scoring.text_signals(dense_raw, lexical_raw)
     signals = {"dense": dense, "lexical": lexical_signal, **{name: values[at] for name, values in structured.items()}}
     return Pool(rows, dense_raw, np.asarray(lexical_raw, np.float32), signals)

@@ -345,7 +345,8 @@ def _owners(joined: str) -> list[int]:
 
 
 def _finish(engine: Engine, run_id: int) -> None:
-    """Mark the run finished (its slot's lists are served) and empty the night before's slot, in one transaction."""
+    """Mark the run finished (its slot's lists are served) and empty the night before's slot, in three transactions
+    (:func:`matching.batch_lists.finish_run`)."""
     with Session(engine) as session:
         finish_run(session, run_id)
 

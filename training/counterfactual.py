@@ -351,8 +351,8 @@ class _SameTerms:
 class _OwnSwap:
     """BM25 of a client with its own swapped text, everyone else in the bestand unchanged (the individual
     counterfactual): the swapped row is weighted with the matcher's corpus statistics (idf, average
-    length), and scaled, as the matcher scales BM25, by the query's scale in that bestand
-    (:meth:`~matching.lexical.LexicalIndex.scale`). Only the pools' clients are read."""
+    length), and scaled, as the matcher scales BM25, by the best record of that bestand (the others' best,
+    or the client's own swapped score where it is higher). Only the pools' clients are read."""
 
     def __init__(self, index: LexicalIndex, swapped: SwappedRows) -> None:
         self.index, self.ids = index, swapped.ids
@@ -381,10 +381,13 @@ class _OwnSwap:
         where = np.minimum(np.searchsorted(ids, client_ids[moving]), max(len(ids) - 1, 0))
         found = ids[where] == client_ids[moving] if len(ids) else np.zeros(int(moving.sum()), bool)
         original = np.where(found, scores[where] if len(ids) else 0.0, 0.0).astype(np.float32)
-        scale = self.index.scale(terms)
-        if scale <= 0:
-            return out
-        before, after = original / scale, own / scale
+        best = float(scores.max()) if len(scores) else 0.0
+        runner_up = float(np.partition(scores, -2)[-2]) if len(scores) > 1 else 0.0
+        alone_best = found & (original == best) & (runner_up < best)  # the client is the bestand's best
+        others = np.where(alone_best, runner_up, best)
+        swapped_best = np.maximum(others, own)
+        before = original / best if best > 0 else np.zeros_like(original)
+        after = np.divide(own, swapped_best, out=np.zeros_like(own), where=swapped_best > 0)
         out[moving] = after - before
         return out
 

@@ -3,8 +3,7 @@
 One row per pair with a *decided* outcome (:func:`matching.outcomes.relevance_labels` without the
 open label 1), grouped per vacancy, with the feature matrix of :mod:`matching.features`. Text
 signals are what search computes: raw cosine of the stored vectors, and BM25 of the vacancy's text
-against the client divided by the vacancy's scale (the largest BM25 a client could reach for that text,
-:meth:`matching.lexical.LexicalIndex.scale`).
+against the client divided by the best BM25 among all clients for that vacancy.
 
 Each vacancy has a moment: its first voorstel. The time split trains on older vacancies and tests
 on newer ones, so a model is never judged on the past it learned from.

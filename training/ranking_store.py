@@ -122,7 +122,7 @@ def trusted_shard(path: Path, rows: int) -> np.ndarray | None:
 
 
 class _LexicalLookup:
-    """Each vacancy's BM25 of its text against every client, divided by its scale, read for given clients."""
+    """Each vacancy's BM25 of its text against every client, divided by the best, read for given clients."""
 
     def __init__(self, matcher: Matcher) -> None:
         self.matcher = matcher
@@ -131,18 +131,19 @@ class _LexicalLookup:
         self.sorted_ids = ids[self.order]
 
     def normalised(self, vacancy_id: int, client_ids: np.ndarray) -> np.ndarray:
-        lexical, text = self.matcher.sides["clients"].lexical, self.matcher.sides["vacancies"].lexical_texts[vacancy_id]
-        ids, scores = lexical.scores(text)
+        ids, scores = self.matcher.sides["clients"].lexical.scores(
+            self.matcher.sides["vacancies"].lexical_texts[vacancy_id]
+        )
         out = np.zeros(len(client_ids), np.float32)
-        scale = lexical.scale(lexical.asked([text])[0])
-        if scale <= 0 or not len(ids):
+        best = float(scores.max()) if len(scores) else 0.0
+        if best <= 0 or not len(ids):
             return out
         if len(ids) != len(self.sorted_ids):  # the index changed under us: look it up afresh
             self.order = np.argsort(ids, kind="stable")
             self.sorted_ids = ids[self.order]
         where = np.minimum(np.searchsorted(self.sorted_ids, client_ids), len(ids) - 1)
         found = self.sorted_ids[where] == client_ids
-        out[found] = (scores / scale)[self.order[where[found]]]
+        out[found] = (scores / best)[self.order[where[found]]]
         return out
 
 

@@ -1,6 +1,6 @@
 """The live search's BM25 (:meth:`matching.matcher.Matcher._text_query`) is read as the nightly batch reads it
-(:class:`matching.lexical.Bm25Buffer`: the eligible rows by record, scaled by the query's scale) and gives the full
-scatter's numbers, also after a record changed between two searches."""
+(:class:`matching.lexical.Bm25Buffer`: the eligible rows by record, the best over every record by MaxScore)
+and gives the full scatter's numbers, also after a record changed between two searches."""
 
 from __future__ import annotations
 
@@ -22,8 +22,9 @@ DENSE = FEATURE_NAMES.index("dense_similarity")
 
 @pytest.fixture
 def world(settings, embedder, monkeypatch) -> Matcher:
-    """Clients with overlapping texts, two vacancies; the eligible rows always read by record (never the full
-    scatter's way)."""
+    """Clients with overlapping texts, two vacancies; pruning always reads (never the full scatter's fallback)."""
+    monkeypatch.setattr(lexical_module, "ESSENTIAL_SHARE", 1.0)
+    monkeypatch.setattr(lexical_module, "CANDIDATE_SHARE", 1.0)
     monkeypatch.setattr(lexical_module, "ROWS_SHARE", 1.0)
     matcher = Matcher(settings, embedder=embedder)
     with Session(matcher.engine) as session:
@@ -53,7 +54,6 @@ def _full_scatter_pool(matcher: Matcher, vacancy_id: int) -> tuple[np.ndarray, n
         dense_top=lambda rows, k: vectors.nearest(vector, k, clients.ids, rows),
         dense_raw=lambda rows: vectors.cosines(vector, clients.ids, rows),
         lexical=every,
-        lexical_scale=state.lexical.scale(state.lexical.asked([asking.lexical_texts[vacancy_id]])[0]),
     )
     pool = pipeline.listed_pool(Listing.of(eligibility), text, matcher.settings.retrieval.pool_size)
     return clients.ids[pool.rows], pool.lexical_raw, pool.dense_raw
@@ -72,15 +72,15 @@ def test_live_pool_is_the_full_scatters_bit_for_bit(world: Matcher) -> None:
         assert ids.tolist() == expected_ids.tolist()
         assert pairs[:, LEXICAL].astype(np.float32).tobytes() == expected.tobytes()
         assert pairs[:, DENSE].astype(np.float32).tobytes() == expected_dense.tobytes()
-        assert 0 < expected.max() < 1  # the query matched some text, below the largest score it could reach
+        assert expected.max() == 1  # the query matched some text: its best record in the pool scales to 1
 
 
 def test_a_record_changed_after_a_search_is_scored_with_its_new_text(world: Matcher) -> None:
     vacancy_id, leeg = _ids(world, "V-SCHOON", "K-LEEG")
     lexical = world.index.sides["clients"].lexical
     ids, before = world.pool_features(vacancy_id)
-    by_record_before = lexical_module._ByRecord.of(lexical)
-    assert by_record_before is not None
+    pruned_before = lexical_module._Pruned.of(lexical)
+    assert pruned_before is not None
     with Session(world.engine) as session:
         make_client(
             session,
@@ -91,6 +91,6 @@ def test_a_record_changed_after_a_search_is_scored_with_its_new_text(world: Matc
     expected_ids, expected, _ = _full_scatter_pool(world, vacancy_id)
     assert ids_after.tolist() == expected_ids.tolist()
     assert after[:, LEXICAL].astype(np.float32).tobytes() == expected.tobytes()
-    assert lexical_module._ByRecord.of(lexical) is not by_record_before  # they follow the new weights
+    assert lexical_module._Pruned.of(lexical) is not pruned_before  # the weights by record follow the new weights
     old = before[ids.tolist().index(leeg), LEXICAL] if leeg in ids else 0.0
     assert after[ids_after.tolist().index(leeg), LEXICAL] > old  # its new text, full of the vacancy's words

@@ -18,7 +18,6 @@ from matching.settings import RetrievalSettings
 from matching.structured import ROUTES
 
 N, DIM, POOL = 300, 16, 20
-SCALE = 30.0  # the seeded queries' scale: above every record's BM25 (at most 12), as an index's is
 
 
 def unit_rows(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -55,7 +54,7 @@ def world() -> tuple[Eligibility, TextQuery, np.ndarray, np.ndarray]:
     eligibility = Eligibility(pairs, mask, np.zeros(N, bool), scoring.structured_signals(pairs, np.full(N, 15.0)))
     vectors, query = unit_rows(rng, N), unit_rows(rng, 1)[0]
     lexical = np.where(rng.random(N) > 0.6, rng.uniform(0, 12, N), 0).astype(np.float32)
-    return eligibility, TextQuery.exact(vectors, query, lexical, SCALE), vectors, query
+    return eligibility, TextQuery.exact(vectors, query, lexical), vectors, query
 
 
 def test_the_pool_holds_each_retrievers_top_among_the_eligible(world) -> None:
@@ -69,7 +68,6 @@ def test_the_pool_holds_each_retrievers_top_among_the_eligible(world) -> None:
         kth = np.sort(best)[::-1][POOL - 1]
         assert set(eligible[best > kth]) <= set(pool.rows)  # ties at the edge may go either way
     np.testing.assert_allclose(pool.dense_raw, vectors[pool.rows] @ query, atol=1e-6)
-    np.testing.assert_array_equal(pool.lexical_raw, text.lexical[pool.rows] / SCALE)  # BM25 over the query's scale
     assert pool.lexical_raw.max() <= 1.0 and set(pool.signals) == set(scoring.SIGNALS)
     assert all(np.all((values >= 0) & (values <= 1)) for values in pool.signals.values())
 
@@ -118,7 +116,7 @@ def test_permuting_the_records_changes_no_ranking() -> None:
         eligibility = Eligibility(
             shuffled, mask[permutation], np.zeros(N, bool), {k: v[permutation] for k, v in structured.items()}
         )
-        text = TextQuery.exact(vectors[permutation], query, lexical[permutation], SCALE)
+        text = TextQuery.exact(vectors[permutation], query, lexical[permutation])
         pool = pool_of(eligibility, text, POOL)
         order = pipeline.order(pipeline.weighted_score(pool, RetrievalSettings()), 15)
         ranked.append(permutation[pool.rows[order]].tolist())  # back to the original record numbers

@@ -69,11 +69,10 @@ def _in_memory(matcher: Matcher, now) -> RankingData:
     ).astype(np.float32)
     lexical = np.zeros(len(labelled), np.float32)
     for vacancy_id in np.unique(vacancy_ids):
-        text = vacancy_side.lexical_texts[int(vacancy_id)]
-        ids, scores = client_side.lexical.scores(text)
-        scale = client_side.lexical.scale(client_side.lexical.asked([text])[0])
-        if scale > 0:
-            by_id = dict(zip(ids.tolist(), (scores / scale).tolist(), strict=True))
+        ids, scores = client_side.lexical.scores(vacancy_side.lexical_texts[int(vacancy_id)])
+        best = float(scores.max()) if len(scores) else 0.0
+        if best > 0:
+            by_id = dict(zip(ids.tolist(), (scores / best).tolist(), strict=True))
             rows = np.flatnonzero(vacancy_ids == vacancy_id)
             lexical[rows] = [by_id.get(int(client_ids[row]), 0.0) for row in rows]
     c_rows = np.array([clients.position[int(i)] for i in client_ids], np.int64)

@@ -1,12 +1,13 @@
-"""The batch's and the live search's BM25 (:class:`matching.lexical.Bm25Buffer`: the asked rows read by record, the
-query's scale without a search) is bit for bit the full scatter (:meth:`matching.lexical.LexicalIndex.scores_by_term`),
-on random indexes and queries, and the scale bounds every record's score.
+"""The nightly batch's pruned BM25 (:class:`matching.lexical.Bm25Buffer`: the rows in reach read by record,
+the best over every record by MaxScore) is bit for bit the full scatter
+(:meth:`matching.lexical.LexicalIndex.scores_by_term`) and its best, on random indexes and queries.
 
 Real :class:`~matching.lexical.LexicalIndex` weights (filled from random term frequencies: a few common terms,
 many rare ones, records of very different lengths), random queries (ascending terms as the batch asks them,
 and also repeated, unordered, unknown and no terms: those go the full scatter's way) and random rows (ascending,
-none, every record, unordered with repeats); the test checks that the reading by record answered most queries
-itself rather than the full scatter.
+none, every record, unordered with repeats). The pruning's own steps are forced too (every term essential or
+none, one probe, no cap on the records scored), and the test checks that the pruned reading answered most
+queries itself rather than the full scatter.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from scipy import sparse
 from matching import batch_rank
 from matching import lexical as lexical_module
 from matching.batch_bm25 import SharedBm25
-from matching.lexical import K1, LexicalIndex
+from matching.lexical import LexicalIndex
 
 
 def _index(rng: np.random.Generator, records: int, vocabulary: int) -> tuple[LexicalIndex, np.ndarray]:
@@ -59,60 +60,52 @@ def _rows(rng: np.random.Generator, records: int) -> list[np.ndarray]:
 
 
 def _check(lexical: LexicalIndex, ids: np.ndarray, queries: list[np.ndarray], rows: list[np.ndarray]) -> int:
-    """Every (query, rows) read as the full scatter reads it and scaled by the index's scale; how many the reading
-    by record answered itself."""
     buffer = lexical_module.Bm25Buffer(lexical, ids)
-    assert buffer._by_record is not None
-    by_record = 0
-    read = buffer._by_record.read
+    assert buffer._pruned is not None
+    pruned = 0
+    read = buffer._pruned.read
 
     def counted(*args: object, **kwargs: object) -> object:
-        nonlocal by_record
+        nonlocal pruned
         found = read(*args, **kwargs)  # type: ignore[arg-type]
-        by_record += found is not None
+        pruned += found is not None
         return found
 
-    buffer._by_record.read = counted  # type: ignore[method-assign]
+    buffer._pruned.read = counted  # type: ignore[method-assign]
     for terms in queries:
         every = lexical.scores_by_term(terms, ids)
         for asked in rows:
-            near, scale = buffer.scores(terms, asked)
+            near, best = buffer.scores(terms, asked)
             assert near.dtype == np.float32 and np.array_equal(near.view(np.uint32), every[asked].view(np.uint32))
-            assert scale == lexical.scale(terms)
-    return by_record
+            assert best == float(every.max())
+    return pruned
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_bm25_by_record_is_the_full_scatter_bit_for_bit(seed: int) -> None:
+def test_pruned_bm25_is_the_full_scatter_bit_for_bit(seed: int) -> None:
     rng = np.random.default_rng(seed)
     lexical, ids = _index(rng, int(rng.integers(800, 3000)), int(rng.integers(200, 3000)))
     queries = _queries(rng, lexical, ids, 40)
     rows = _rows(rng, len(ids))
-    assert _check(lexical, ids, queries, rows) > len(queries) * len(rows) // 3  # read by record mostly
+    pruned = _check(lexical, ids, queries, rows)
+    assert pruned > len(queries) * len(rows) // 3  # the pruned reading answered most itself
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_the_scale_bounds_every_records_bm25_and_needs_no_search(seed: int) -> None:
-    """(K1 + 1) × the idf of the asked terms some record holds: no record reaches it, a record holding every asked
-    term many times in a short text comes close, terms no record holds change nothing."""
-    rng = np.random.default_rng(seed)
-    lexical, ids = _index(rng, 1500, 600)
-    lexical.scores("")  # the weights built
-    idf, weights = lexical._idf, lexical._weights
-    assert idf is not None and weights is not None
-    for terms in _queries(rng, lexical, ids, 30):
-        scale = lexical.scale(terms)
-        held = terms[np.diff(weights.indptr)[terms] > 0]  # a term asked twice counts twice, as in every score
-        assert scale == pytest.approx((K1 + 1) * float(idf[held].astype(np.float64).sum()), rel=1e-5)
-        assert float(lexical.scores_by_term(terms, ids).max(initial=0.0)) <= scale
-    asked = lexical.terms_of([int(ids[0])])[0]
-    assert asked is not None
-    assert lexical.scale(np.concatenate([asked, [5, 2**20 - 1]])) == lexical.scale(asked)
-    assert lexical.scale(np.zeros(0, np.int32)) == 0.0 and LexicalIndex().scale(asked) == 0.0
-    dense = LexicalIndex()  # one record says the query's words 50 times in a text of those words only
-    dense.upsert([1, 2, 3], ["heftruck magazijn " * 50, "kantoor", "schoonmaak kantoor"])
-    query = dense.asked(["heftruck magazijn"])[0]
-    assert 0.9 * dense.scale(query) < float(dense.scores_by_term(query, np.array([1, 2, 3])).max()) < dense.scale(query)
+@pytest.mark.parametrize(
+    ("split", "probes", "share"), [(0.0, 1, 1.0), (1.0, 1, 1.0), (1.0, 64, 1.0), (0.4, 2, 1.0), (2.0, 1, 1.0)]
+)
+def test_each_pruning_step_keeps_the_bits(
+    monkeypatch: pytest.MonkeyPatch, split: float, probes: int, share: float
+) -> None:
+    monkeypatch.setattr(lexical_module, "SPLIT", split)
+    monkeypatch.setattr(lexical_module, "PROBES", probes)
+    monkeypatch.setattr(lexical_module, "CANDIDATE_SHARE", share)
+    monkeypatch.setattr(lexical_module, "ESSENTIAL_SHARE", 1.0)
+    rng = np.random.default_rng(11)
+    lexical, ids = _index(rng, 1500, 400)
+    queries = _queries(rng, lexical, ids, 30)
+    rows = _rows(rng, len(ids))
+    assert _check(lexical, ids, queries, rows) > len(queries) * len(rows) // 3
 
 
 def test_ids_not_the_indexs_own_go_the_index_way() -> None:
@@ -120,22 +113,33 @@ def test_ids_not_the_indexs_own_go_the_index_way() -> None:
     lexical, ids = _index(rng, 900, 300)
     wider = np.concatenate([ids, [int(ids.max()) + 1]])
     buffer = lexical_module.Bm25Buffer(lexical, wider)
-    assert buffer._scores is None and buffer._by_record is None
+    assert buffer._scores is None and buffer._pruned is None
     for terms in _queries(rng, lexical, ids, 10):
         every = lexical.scores_by_term(terms, wider)
         for asked in _rows(rng, len(wider)):
-            near, scale = buffer.scores(terms, asked)
-            assert np.array_equal(near, every[asked]) and scale == lexical.scale(terms)
+            near, best = buffer.scores(terms, asked)
+            assert np.array_equal(near, every[asked]) and best == float(every.max())
 
 
-def test_the_reading_by_record_is_made_once_per_weights_and_not_for_unordered_columns() -> None:
+def test_the_capped_and_the_unprunable_go_the_full_scatter(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(6)
+    lexical, ids = _index(rng, 1200, 300)
+    queries, rows = _queries(rng, lexical, ids, 20), _rows(rng, len(ids))
+    monkeypatch.setattr(lexical_module, "CANDIDATE_SHARE", 0.0)  # every pruned reading with a candidate gives up
+    monkeypatch.setattr(lexical_module, "PROBES", 10**6)
+    _check(lexical, ids, queries, rows)
+    monkeypatch.setattr(lexical_module, "ESSENTIAL_SHARE", 0.0)  # every pruned reading gives up at once
+    assert _check(lexical, ids, queries, rows) <= len(rows) * 3  # only queries without a known term
+
+
+def test_the_pruned_reading_is_made_once_per_weights_and_not_for_unordered_columns() -> None:
     rng = np.random.default_rng(8)
     lexical, ids = _index(rng, 700, 200)
     first = lexical_module.Bm25Buffer(lexical, ids)
-    assert first._by_record is not None and lexical_module.Bm25Buffer(lexical, ids)._by_record is first._by_record
+    assert first._pruned is not None and lexical_module.Bm25Buffer(lexical, ids)._pruned is first._pruned
     lexical.upsert([int(ids[0])], ["heftruck chauffeur"])
     again = lexical_module.Bm25Buffer(lexical, ids)  # the weights rebuilt: a new reading of them
-    assert again._by_record is not None and again._by_record is not first._by_record
+    assert again._pruned is not None and again._pruned is not first._pruned
     _check(lexical, ids, _queries(rng, lexical, ids, 10), _rows(rng, len(ids)))
     weights = lexical._weights
     assert weights is not None
@@ -147,12 +151,12 @@ def test_the_reading_by_record_is_made_once_per_weights_and_not_for_unordered_co
     flipped.has_sorted_indices = False
     lexical._weights = flipped
     unordered = lexical_module.Bm25Buffer(lexical, ids)
-    assert unordered._scores is not None and unordered._by_record is None
+    assert unordered._scores is not None and unordered._pruned is None
     for terms in _queries(rng, lexical, ids, 10):
         every = lexical.scores_by_term(terms, ids)
         for asked in _rows(rng, len(ids)):
-            near, _ = unordered.scores(terms, asked)
-            assert np.array_equal(near.view(np.uint32), every[asked].view(np.uint32))
+            near, best = unordered.scores(terms, asked)
+            assert np.array_equal(near.view(np.uint32), every[asked].view(np.uint32)) and best == float(every.max())
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -170,20 +174,79 @@ def test_bm25_shared_by_the_owners_at_one_place_is_each_owners_own_bit_for_bit(s
         assert columns is not None and columns.shape == (len(reach), len(queries))
         for at, terms in enumerate(queries):
             for rows in (reach, np.sort(rng.choice(reach, len(reach) // 3, replace=False)), reach[:0], reach[::-1]):
-                near, scale = shared.scores(terms, rows, (reach, columns[:, at]))
-                theirs, their_scale = own.scores(terms, rows)
+                near, best = shared.scores(terms, rows, (reach, columns[:, at], shared.tops))
+                theirs, their_best = own.scores(terms, rows)
                 assert near.dtype == theirs.dtype and np.array_equal(near.view(np.uint32), theirs.view(np.uint32))
-                assert scale == their_scale
+                assert best == their_best
                 read, compared = read + int(np.count_nonzero(near)), compared + 1
     assert read > 1000 and compared == 2 * 4 * len(queries)
     assert shared.shared_exact(np.arange(5), []) is None and shared.shared_exact(np.arange(0), queries) is None
-    near, _ = shared.scores(queries[0], np.arange(7), (np.arange(7), None))  # nothing shared: its own way
+    near, best = shared.scores(
+        queries[0], np.arange(7), (np.arange(7), None, shared.tops)
+    )  # nothing shared: its own way
     assert np.array_equal(near, own.scores(queries[0], np.arange(7))[0])
 
 
-def test_an_owner_scored_alone_has_the_same_bits() -> None:
+def test_each_terms_top_record_holds_its_largest_weight() -> None:
+    rng = np.random.default_rng(12)
+    lexical, ids = _index(rng, 1400, 500)
+    shared = SharedBm25(lexical, ids)  # the batch's: the tops made once per reading of the weights
+    pruned, weights, tops = shared._pruned, lexical._weights, shared.tops
+    assert pruned is not None and weights is not None and tops is not None
+    by_term = weights.tocsc()
+    for term in pruned.held.tolist():
+        column = by_term[:, term].toarray().ravel()
+        assert column[tops[term]] == column.max() == pruned.highest[term]
+    assert SharedBm25(lexical, ids).tops is tops
+    live = lexical_module.Bm25Buffer(lexical, ids)
+    assert live._pruned is pruned and not hasattr(live, "tops")  # the live search's: the same reading, no tops
+
+
+@pytest.mark.parametrize(("split", "share"), [(0.4, 1 / 8), (1.0, 1.0), (0.0, 1.0), (2.0, 1.0)])
+def test_maxscore_from_the_places_best_keeps_the_bits_and_reads_fewer_columns(
+    monkeypatch: pytest.MonkeyPatch, split: float, share: float
+) -> None:
+    """The batch's MaxScore starts from the best exact score at every row in reach of the place (and each asked
+    term's top record): the same rows' bits and the same best as the full scatter, with fewer columns added over
+    every record than from the eligible rows' best alone."""
+    monkeypatch.setattr(lexical_module, "SPLIT", split)
+    monkeypatch.setattr(lexical_module, "CANDIDATE_SHARE", share)
+    monkeypatch.setattr(lexical_module, "ESSENTIAL_SHARE", 1.0)
+    rng = np.random.default_rng(21)
+    lexical, ids = _index(rng, 2500, 800)
+    queries = _queries(rng, lexical, ids, 40)
+    shared = SharedBm25(lexical, ids)
+    added = {"place": 0, "eligible": 0}
+    add = lexical.add_term_columns
+    way = "place"
+
+    def counted(terms: np.ndarray, scores: np.ndarray, column: np.ndarray) -> None:
+        added[way] += len(terms)
+        add(terms, scores, column)
+
+    monkeypatch.setattr(lexical, "add_term_columns", counted)
+    for reach in (np.sort(rng.choice(len(ids), len(ids) // 9, replace=False)), np.arange(len(ids) // 10)):
+        columns = shared.shared_exact(reach, queries)
+        assert columns is not None
+        for at, terms in enumerate(queries):
+            every = lexical.scores_by_term(terms, ids)
+            for rows in (reach, reach[: len(reach) // 5], reach[::7], reach[:0]):
+                way = "place"
+                near, best = shared.scores(terms, rows, (reach, columns[:, at], shared.tops))
+                assert near.dtype == np.float32 and np.array_equal(near.view(np.uint32), every[rows].view(np.uint32))
+                assert best == float(every.max())
+                way = "eligible"  # the eligible rows' own exact scores alone as the place's
+                eligible = (rows, columns[np.searchsorted(reach, rows), at], shared.tops)
+                assert shared.scores(terms, rows, eligible)[1] == best
+    assert added["place"] <= added["eligible"]
+    if split > 0:  # 0: every term essential from any start
+        assert added["place"] < added["eligible"]
+
+
+def test_an_owner_scored_alone_starts_from_its_rows_and_the_tops_with_the_same_bits() -> None:
     """A place with too few owners to share a product (:data:`matching.batch_rank.SHARED_OWNERS`): each owner's
-    eligible rows are scored alone: the same bits and scale as the live search's reading and the full scatter."""
+    eligible rows are scored alone and MaxScore starts from their best and the asked terms' tops: the same bits and
+    best as the live search's reading and the full scatter."""
     rng = np.random.default_rng(14)
     lexical, ids = _index(rng, 2000, 700)
     queries = _queries(rng, lexical, ids, 30)
@@ -196,11 +259,10 @@ def test_an_owner_scored_alone_has_the_same_bits() -> None:
             np.arange(0),
             rng.choice(2000, 60),
         ):
-            near, scale = shared.scores(terms, rows, (rows, None))
-            theirs, their_scale = own.scores(terms, rows)
+            near, best = shared.scores(terms, rows, (rows, None, shared.tops))
+            theirs, their_best = own.scores(terms, rows)
             assert np.array_equal(near.view(np.uint32), theirs.view(np.uint32))
-            assert np.array_equal(near.view(np.uint32), every[rows].view(np.uint32))
-            assert scale == their_scale == lexical.scale(terms)
+            assert best == their_best == float(every.max())
 
 
 def test_only_places_of_enough_owners_share_one_product() -> None:
@@ -213,3 +275,4 @@ def test_only_places_of_enough_owners_share_one_product() -> None:
     found = batch_rank._shared_exact(shared, reaches, queries[: len(reaches)])
     assert all(seen[0] is few and seen[1] is None for seen in found[: batch_rank.SHARED_OWNERS - 1])
     assert all(seen[0] is many and seen[1] is not None for seen in found[batch_rank.SHARED_OWNERS - 1 :])
+    assert all(seen[2] is shared.tops for seen in found)
