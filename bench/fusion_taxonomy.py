@@ -512,8 +512,11 @@ def misses(embedder, weights: RetrievalSettings) -> dict:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def run(doc: str, command: str, load: Callable, candidates: Callable, misses: Callable) -> None:
+    """The command line of a taxonomy-gate bench (this one and :mod:`bench.fusion_taxonomy2`): ``--half`` rows every
+    candidate against the bar of that half (the rule's pick on the tuning half), ``--misses`` the per-query places
+    instead; JSON on stdout. ``doc``: the bench's docstring, whose "The rule (" part is quoted in the result."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--half", choices=("tuning", "heldout"), default="tuning")
     parser.add_argument("--misses", action="store_true", help="the per-query places of misses() instead")
     arguments = parser.parse_args()
@@ -522,7 +525,7 @@ def main() -> None:
     embedder = load_embedder(EmbeddingSettings())
     if arguments.misses:
         json.dump(
-            {"command": COMMAND.format(half="tuning") + " --misses", **misses(embedder, weights)},
+            {"command": command.format(half="tuning") + " --misses", **misses(embedder, weights)},
             sys.stdout,
             indent=2,
             ensure_ascii=False,
@@ -539,19 +542,23 @@ def main() -> None:
         for name, (bm25, fusion) in candidates(weights).items()
     }
     result = {
-        "command": COMMAND.format(half=half),
+        "command": command.format(half=half),
         "half": half,
         "sets": sorted(sets),
         "model": embedder.model_id,
         "loadAverage": [round(value, 2) for value in os.getloadavg()],
         "tolerance": TOLERANCE,
-        "rule": __doc__.split("The rule (")[1].split("    flock")[0].strip(),
+        "rule": doc.split("The rule (")[1].split("    flock")[0].strip(),
         "picked": pick(rows) if half == "tuning" else None,
         "bars": bars,
         "parts": parts,
         "candidates": rows,
     }
     json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
+
+
+def main() -> None:
+    run(__doc__, COMMAND, load, candidates, misses)
 
 
 if __name__ == "__main__":

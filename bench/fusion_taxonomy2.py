@@ -55,11 +55,8 @@ session 37's pick and this run's pick.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import re
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,24 +64,19 @@ from pathlib import Path
 import numpy as np
 
 from bench import fusion_identifiers, fusion_taxonomy, fusion_tuning
-from bench.fusion_confidence import row
 from bench.fusion_taxonomy import (
     BM25S,
     CLAUSE_ENDS,
-    PARTS,
     SERVED,
     TOKEN,
-    TOLERANCE,
     _negated_after,
     _negated_positions,
     _rank,
     pick,
-    with_tolerance,
 )
 from bench.fusion_taxonomy import PICKED as S37_PICKED
 from matching import scoring
-from matching.embedding import load_embedder
-from matching.settings import EmbeddingSettings, RetrievalSettings
+from matching.settings import RetrievalSettings
 from training.embedding_eval import read_pairs
 
 COMMAND = "nice -n 12 .venv/bin/python -m bench.fusion_taxonomy2 --half {half}"
@@ -300,45 +292,7 @@ def misses(embedder, weights: RetrievalSettings) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--half", choices=("tuning", "heldout"), default="tuning")
-    parser.add_argument("--misses", action="store_true", help="the per-query places of misses() instead")
-    arguments = parser.parse_args()
-    half = arguments.half
-    weights = RetrievalSettings()
-    embedder = load_embedder(EmbeddingSettings())
-    if arguments.misses:
-        json.dump(
-            {"command": COMMAND.format(half="tuning") + " --misses", **misses(embedder, weights)},
-            sys.stdout,
-            indent=2,
-            ensure_ascii=False,
-        )
-        return
-    sets, parts = load(embedder, half)
-    own = {
-        bm25: {file: max(part["dense"]["mrr"], part[PARTS[bm25]]["mrr"]) for file, part in parts.items()}
-        for bm25 in BM25S
-    }
-    bars = {file: max(own[bm25][file] for bm25 in BM25S) for file in parts}
-    rows = {
-        fusion_name: with_tolerance(fusion_identifiers.against_bar(row(fusion, sets), bars, own[bm25]))
-        for fusion_name, (bm25, fusion) in candidates(weights).items()
-    }
-    result = {
-        "command": COMMAND.format(half=half),
-        "half": half,
-        "sets": sorted(sets),
-        "model": embedder.model_id,
-        "loadAverage": [round(value, 2) for value in os.getloadavg()],
-        "tolerance": TOLERANCE,
-        "rule": __doc__.split("The rule (")[1].split("    flock")[0].strip(),
-        "picked": pick(rows) if half == "tuning" else None,
-        "bars": bars,
-        "parts": parts,
-        "candidates": rows,
-    }
-    json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
+    fusion_taxonomy.run(__doc__, COMMAND, load, candidates, misses)
 
 
 if __name__ == "__main__":
