@@ -339,21 +339,15 @@ def _empty_for_start(session: Session, slot: str, pause: Callable[[float], None]
     if not _holds_rows(session.connection(), slot):
         return
     for attempt in range(1, START_EMPTY_TRIES + 1):
-        try:
-            _empty(session.connection(), slot, lock_timeout=EMPTY_LOCK_TIMEOUT)
-            session.commit()
+        if _emptied(session, slot):
             return
-        except OperationalError as error:
-            if not _lock_timed_out(error):
-                raise
-            session.rollback()
-            logger.warning(
-                "slot %s not emptied (another transaction held it over %s), try %d of %d",
-                slot,
-                EMPTY_LOCK_TIMEOUT,
-                attempt,
-                START_EMPTY_TRIES,
-            )
+        logger.warning(
+            "slot %s not emptied (another transaction held it over %s), try %d of %d",
+            slot,
+            EMPTY_LOCK_TIMEOUT,
+            attempt,
+            START_EMPTY_TRIES,
+        )
         if attempt < START_EMPTY_TRIES:
             pause(START_EMPTY_PAUSE_S)
     raise ConflictError(
@@ -402,13 +396,7 @@ def finish_run(session: Session, run_id: int) -> None:
     before = _other(run.slot)
     _remove_marks(session, run)
     session.commit()
-    try:
-        _empty(session.connection(), before, lock_timeout=EMPTY_LOCK_TIMEOUT)
-        session.commit()
-    except OperationalError as error:
-        if not _lock_timed_out(error):
-            raise
-        session.rollback()
+    if not _emptied(session, before):
         logger.warning(
             "slot %s of the night before not emptied (another transaction held it over %s); the next start empties it",
             before,
@@ -419,9 +407,18 @@ def finish_run(session: Session, run_id: int) -> None:
     session.commit()
 
 
-def _lock_timed_out(error: OperationalError) -> bool:
-    """Whether ``error`` is PostgreSQL's ``lock_timeout`` (the statement gave up waiting for a lock)."""
-    return getattr(error.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE
+def _emptied(session: Session, slot: str) -> bool:
+    """Empty ``slot`` and commit, waiting at most :data:`EMPTY_LOCK_TIMEOUT` for its lock on PostgreSQL; False, rolled
+    back, where another transaction held it longer (PostgreSQL's ``lock_timeout``; any other error is raised)."""
+    try:
+        _empty(session.connection(), slot, lock_timeout=EMPTY_LOCK_TIMEOUT)
+        session.commit()
+    except OperationalError as error:
+        if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
+        session.rollback()
+        return False
+    return True
 
 
 def _others(kept: BatchRun | None) -> Any:
