@@ -32,14 +32,12 @@ between the Latin and the French masculine of an -trice form ("lectrice" → "le
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from bench.opentaal import (
-    AFF,
-    DIC,
     LICENCE,
     PLURAL,
+    arguments,
     commented_flag,
     forms,
     raw_entries,
@@ -124,10 +122,7 @@ def listed_plural(noun: str, listed: set[str]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--dic", type=Path, default=DIC)
-    parser.add_argument("--aff", type=Path, default=AFF)
-    parser.add_argument("--out", type=Path, default=PERSONS_FILE)
+    parser = arguments(PERSONS_FILE)
     args = parser.parse_args()
     persons = person_nouns(args.dic, args.aff)
     source = f"{args.dic.name}, {version(args.aff)}"

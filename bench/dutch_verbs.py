@@ -18,11 +18,10 @@ stem is a separate entry ("kweek/PbV3Vq"). Single lower-case words only (no name
 
 from __future__ import annotations
 
-import argparse
 import re
 from pathlib import Path
 
-from bench.opentaal import AFF, DIC, PARTICIPLE, PLURAL, entries, prefixes, tagged_flags, version
+from bench.opentaal import PARTICIPLE, PLURAL, arguments, entries, prefixes, tagged_flags, version
 from matching.gendered import VERBS_FILE
 
 HEADER = """# Dutch verb infinitives and their -er agent nouns, for matching/gendered.py: a feminine agent noun in -ster
@@ -63,10 +62,7 @@ def verb_agents(dic: Path, aff: Path) -> dict[str, str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--dic", type=Path, default=DIC)
-    parser.add_argument("--aff", type=Path, default=AFF)
-    parser.add_argument("--out", type=Path, default=VERBS_FILE)
+    parser = arguments(VERBS_FILE)
     args = parser.parse_args()
     agents = verb_agents(args.dic, args.aff)
     source = f"{args.dic.name}, {version(args.aff)}"

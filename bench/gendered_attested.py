@@ -20,12 +20,11 @@ Words the vocabulary already knows are not written.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
-from bench.opentaal import AFF, DIC, nouns, version
+from bench.opentaal import arguments, nouns, version
 from matching import gendered
 from matching.gendered import (
     AGENT_ENDINGS,
@@ -85,10 +84,7 @@ def ster_check(known_nouns: set[str]) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--dic", type=Path, default=DIC)
-    parser.add_argument("--aff", type=Path, default=AFF)
-    parser.add_argument("--out", type=Path, default=ATTESTED_FILE)
+    parser = arguments(ATTESTED_FILE)
     parser.add_argument("--ster-check", type=Path, help="write the -ster check (ster_check) here instead")
     args = parser.parse_args()
     source = f"{args.dic.name} (Date and version: {version(args.aff)})"

@@ -16,6 +16,7 @@ Two details every reader must get the same way, and two readers once got differe
 
 from __future__ import annotations
 
+import argparse
 import re
 from pathlib import Path
 
@@ -111,3 +112,13 @@ def version(aff: Path) -> str:
     """The dictionary's date and version line ("2020-12-24 15:42:49 2.20.18"), from the affix file's header."""
     line = next((line for line in aff.read_text(encoding="utf-8").splitlines() if "version" in line), "")
     return line.split(":", 1)[-1].strip()
+
+
+def arguments(out: Path) -> argparse.ArgumentParser:
+    """The command line every build script of this dictionary shares: ``--dic``, ``--aff`` and the data file it
+    writes, ``--out`` (default ``out``); a script adds its own options before parsing."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dic", type=Path, default=DIC)
+    parser.add_argument("--aff", type=Path, default=AFF)
+    parser.add_argument("--out", type=Path, default=out)
+    return parser
