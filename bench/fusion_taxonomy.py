@@ -485,29 +485,38 @@ def misses(embedder, weights: RetrievalSettings) -> dict:
     """Per query of :data:`MISSES_SETS` (both halves) whose answer's place differs between the served fusion, the
     pick and session 36's pick: the query, its identifiers and the answer's place under each part and fusion.
     Read after both runs, to explain them; nothing is chosen by it."""
-    fusions = candidates(weights)
+
+    def described(query: Query, right: int) -> dict:
+        parts = {"dense": query.dense, "bm25": query.lexical, "bm25Identifiers": query.lexical_identifiers}
+        return {
+            "held": sorted(query.held),
+            "negated": sorted(query.negated),
+            **{key: _rank(values, right) for key, values in parts.items()},
+        }
+
     compared = {"served": SERVED, "pick": PICKED, "s36": f"s36: {S36_PICK}"}
+    return places_that_differ(embedder, load, candidates(weights), compared, MISSES_SETS, described)
+
+
+def places_that_differ(
+    embedder, load: Callable, fusions: dict, compared: dict[str, str], prefixes: tuple[str, ...], described: Callable
+) -> dict[str, list[dict]]:
+    """Per set whose name starts with one of ``prefixes`` (both halves, as ``load`` reads them), the queries whose
+    answer's place differs between the ``compared`` fusions (name → key of ``fusions``): the query's text, what
+    ``described(query, answer)`` tells of it, and the answer's place under each fusion (the ``--misses`` of both
+    taxonomy-gate benches)."""
     out = {}
     for half in ("tuning", "heldout"):
         sets, _ = load(embedder, half)
         for file, (rows, answer) in sets.items():
-            if not file.startswith(MISSES_SETS):
+            if not file.startswith(prefixes):
                 continue
             queries, _ = read_pairs(fusion_identifiers.EVAL / file)
             changed = []
             for text, query, right in zip(queries, rows, answer, strict=True):
                 places = {key: _rank(fusions[name][1](query), right) for key, name in compared.items()}
                 if len(set(places.values())) > 1:
-                    parts = {"dense": query.dense, "bm25": query.lexical, "bm25Identifiers": query.lexical_identifiers}
-                    changed.append(
-                        {
-                            "query": text,
-                            "held": sorted(query.held),
-                            "negated": sorted(query.negated),
-                            **{key: _rank(values, right) for key, values in parts.items()},
-                            **places,
-                        }
-                    )
+                    changed.append({"query": text, **described(query, right), **places})
             out[file] = changed
     return out
 

@@ -260,35 +260,21 @@ def misses(embedder, weights: RetrievalSettings) -> dict:
     part and fusion. Read after both runs; nothing is chosen by it."""
     tuning = json.loads(TUNING_RESULT.read_text(encoding="utf-8"))
     with_codes = {key: one for key, one in tuning["candidates"].items() if key.startswith("s38") and KINDS[1] in key}
-    fusions = candidates(weights)
     compared = {"served": SERVED, "s37": S37_PICKED, "s38": tuning["picked"], "fixedWithCodes": pick(with_codes)}
-    out: dict = {"s38Pick": compared["s38"], "fixedWithCodes": compared["fixedWithCodes"]}
-    for half in ("tuning", "heldout"):
-        sets, _ = load(embedder, half)
-        for file, (rows, answer) in sets.items():
-            if not file.startswith(MISSES_SETS):
-                continue
-            queries, _ = read_pairs(fusion_identifiers.EVAL / file)
-            changed = []
-            for text, query, right in zip(queries, rows, answer, strict=True):
-                places = {key: _rank(fusions[fusion][1](query), right) for key, fusion in compared.items()}
-                if len(set(places.values())) > 1:
-                    parts = {
-                        "dense": query.dense,
-                        "bm25": query.lexical,
-                        "bm25Identifiers": query.base.lexical_identifiers,
-                    }
-                    changed.append(
-                        {
-                            "query": text,
-                            "held": sorted(query.held[KINDS[1]]),
-                            "negated": sorted(query.negated[KINDS[1]]),
-                            **{key: _rank(values, right) for key, values in parts.items()},
-                            **places,
-                        }
-                    )
-            out[file] = changed
-    return out
+
+    def described(query: Query, right: int) -> dict:
+        parts = {"dense": query.dense, "bm25": query.lexical, "bm25Identifiers": query.base.lexical_identifiers}
+        return {
+            "held": sorted(query.held[KINDS[1]]),
+            "negated": sorted(query.negated[KINDS[1]]),
+            **{key: _rank(values, right) for key, values in parts.items()},
+        }
+
+    return {
+        "s38Pick": compared["s38"],
+        "fixedWithCodes": compared["fixedWithCodes"],
+        **fusion_taxonomy.places_that_differ(embedder, load, candidates(weights), compared, MISSES_SETS, described),
+    }
 
 
 def main() -> None:
