@@ -19,7 +19,15 @@ not read here):
   its masculine as a noun, where the masculine ends in a suffix that forms persons (:data:`PERSON_SUFFIXES`), and
   the masculine is no adjective, whose -e form is its inflection ("verwant": "verwante beroepen");
 - ``vrouw``: the dictionary lists a compound in -vrouw and the same compound in -man as a noun ("raadsvrouw",
-  "raadsman"); it lists no "huisvrouw" or "zakenvrouw" (a housewife is no female "huisman"), so these stay whole.
+  "raadsman");
+- ``man``: the dictionary lists a compound in -man with the plural of the noun "man", -mannen, -lieden or -lui
+  ("stuurman"/"stuurmannen", "koopman"/"kooplieden"), and not its -vrouw form. Its -vrouw form is hardly ever listed
+  (the dictionary forms "zakenvrouw", "brandweervrouw" and nearly every other by compounding, from "vrouw": it has
+  30 words in -vrouw against 280 in -man), so the -vrouw form is the compound's own: "stuurvrouw" → "stuurman". The
+  plural is the mark that says the ending is the person "man": "roman", "walkman" and "dragoman" take -mans and stay
+  out; a -man entry listed with no plural ("horecaman", "communicatieman") is not read as a noun here, as no entry is.
+  "huisvrouw" → "huisman" and "zakenvrouw" → "zakenman" are such pairs: the dictionary lists huisman and zakenman
+  with the -mannen plural, and they are what Dutch calls a man in that role.
 
 -ica is left out: the dictionary gives the field and the person the same marks ("grammatica" and "historica" are both
 listed with a plural, "grammaticus" and "historicus" both with the flag that forms -ica), and most -ica words are
@@ -28,10 +36,16 @@ female person ("karate", "uitgave", "bijles") are :data:`matching.gendered.NOT_P
 
 A second kind of row, ``agent``, lists the nouns in -tor, -teur and -deur: which of them the dictionary writes decides
 between the Latin and the French masculine of an -trice form ("lectrice" → "lector", "taxatrice" → "taxateur").
+Where it lists both forms of one stem ("auditor", "auditeur"; 18 stems), its marks cannot decide: they are the same
+kind of noun, and the -trice form, where listed, names neither. Usage decides: the less frequent of the two in Dutch
+text is a ``rarer`` row, which the -trice rule does not take (frequencies of the ``wordfreq`` package's Dutch list,
+:func:`dutch_frequency`, needed only to rebuild, like hunspell: ``pip install wordfreq==3.1.1``; equal frequencies, or
+both unknown, leave both rows ``agent``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.opentaal import (
@@ -53,7 +67,10 @@ HEADER = """# Masculine Dutch person nouns whose feminine the OpenTaal dictionar
 # masculine of an -e, -in, -es, -aresse or -vrouw form is taken when it is one of these (or a compound ending in
 # one), and the masculine of an -trice form is the -tor, -teur or -deur noun listed here ("agent" rows). Evidence:
 # Xe (the dictionary's female-form flag on the masculine), innen/essen (the feminine listed with that plural), entry
-# (the feminine listed as an entry, the masculine a noun in a person suffix), vrouw (both compounds listed), agent.
+# (the feminine listed as an entry, the masculine a noun in a person suffix), vrouw (both compounds listed), man (the
+# -man compound listed with the plural -mannen, -lieden or -lui; its -vrouw form built), agent, rarer (the less
+# frequent of a -tor and a -teur noun of one stem, by the wordfreq package's Dutch frequencies: not an -trice's
+# masculine).
 # One noun a line, lower case, accents removed; the plural is the one the dictionary forms. Built by
 # bench/dutch_person_nouns.py from the OpenTaal Dutch dictionary {source}
 # ({licence}). Never from data/eval/gendered_heldout*.tsv.
@@ -63,10 +80,22 @@ masculine\tplural\tfeminine\tevidence
 # "fotograaf", "psycholoog", "chirurg", "laborant", "docent", "pianist", "therapeut"; -aris: -aresse, "archivaris").
 PERSON_SUFFIXES = ("aat", "aaf", "oof", "oom", "eet", "urg", "ect", "ant", "ent", "ist", "eut", "oog", "aris")
 AGENT_SUFFIXES = ("tor", "teur", "deur")
+MIN_PREFIX = 2  # "stuurman": the -man compound has something in front of "man"
 
 
-def person_nouns(dic: Path, aff: Path) -> dict[str, tuple[str, str, str]]:
-    """masculine → (its plural, its feminine, the evidence) for every person noun the dictionary shows (the module)."""
+def dutch_frequency(word: str) -> float:
+    """How often a word occurs in Dutch text: the ``wordfreq`` package's Zipf value for "nl" (0 for a word it does
+    not know). Imported here, at build time only."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "nl")
+
+
+def person_nouns(
+    dic: Path, aff: Path, frequency: Callable[[str], float] = dutch_frequency
+) -> dict[str, tuple[str, str, str]]:
+    """masculine → (its plural, its feminine, the evidence) for every person noun the dictionary shows (the module);
+    ``frequency`` decides between a -tor and a -teur noun of one stem."""
     listed = raw_entries(dic)
     rules, adjective = suffix_rules(aff), tagged_flags(aff, ADJECTIVE_E)
     feminine_flag = commented_flag(aff, "female form of noun")
@@ -107,10 +136,32 @@ def person_nouns(dic: Path, aff: Path) -> dict[str, tuple[str, str, str]]:
             if masculine in nouns and (evidence != "entry" or masculine.endswith(PERSON_SUFFIXES)):
                 keep(masculine, feminine, evidence)
                 break
+    words = {fold(word) for word, _ in listed}
+    for noun in sorted(word for word in words if word.endswith("man") and len(word) >= MIN_PREFIX + 3):
+        if people := man_plural(noun, plurals.get(noun, set()), words):  # "stuurman", "koopman"; not "roman"
+            out.setdefault(noun, (people, noun[:-3] + "vrouw", "man"))
     for noun in sorted(nouns):
         if noun.endswith(AGENT_SUFFIXES):
-            out.setdefault(noun, (listed_plural(noun, plurals[noun]), "", "agent"))
+            out.setdefault(noun, (listed_plural(noun, plurals[noun]), "", agent_evidence(noun, nouns, frequency)))
     return out
+
+
+def man_plural(noun: str, listed: set[str], words: set[str]) -> str | None:
+    """The plural of a -man compound as a person: the -mannen the dictionary forms ("stuurmannen"), else the -lieden or
+    -lui form it lists as a word of its own ("kooplieden" of "koopman", which has no plural flag); None where it forms
+    neither ("romans", "walkmans"; "horecaman", listed with no plural)."""
+    if noun + "nen" in listed:
+        return noun + "nen"
+    return next((noun[:-3] + ending for ending in ("lieden", "lui") if noun[:-3] + ending in words), None)
+
+
+def agent_evidence(noun: str, nouns: set[str], frequency: Callable[[str], float]) -> str:
+    """ "rarer" for the less frequent of a -tor and a -teur noun of one stem that the dictionary both lists ("auditeur"
+    beside "auditor", "restaurator" beside "restaurateur"), else "agent"."""
+    twin = noun[:-3] + "teur" if noun.endswith("tor") else noun[:-4] + "tor" if noun.endswith("teur") else None
+    if twin is None or twin not in nouns:
+        return "agent"
+    return "rarer" if frequency(twin) > frequency(noun) else "agent"
 
 
 def listed_plural(noun: str, listed: set[str]) -> str:

@@ -36,17 +36,21 @@ a miss costs: a client who writes the feminine form loses the word match (the Sn
    dictionary shows with a feminine in that suffix (``data/dutch_person_nouns.tsv``, built by
    ``bench/dutch_person_nouns.py``): its flag for a female form ("chirurg"), the feminine listed with the plural
    of the person suffix ("voogdes"/"voogdessen", not "proces"), an -e feminine listed beside a masculine in a
-   person suffix ("diplomate"/"diplomaat"), both compounds listed ("raadsvrouw"/"raadsman"; not "huisvrouw"):
-   the stem, or the stem with its last syllable long again and its consonant unvoiced
-   (:func:`person_candidates`: "ploegbazin" → "ploegbaas", a compound of a listed person);
+   person suffix ("diplomate"/"diplomaat"), a -man compound listed with the plural of the person "man", -mannen,
+   -lieden or -lui, whose -vrouw form the dictionary forms by compounding and hardly ever lists ("stuurvrouw" →
+   "stuurman", "huisvrouw" → "huisman"; not "roman", plural "romans"): the stem, or the stem with its last syllable
+   long again and its consonant unvoiced (:func:`person_candidates`: "ploegbazin" → "ploegbaas", a compound of a
+   listed person);
 3. -euse, -trice and -ière are unambiguous (they form persons), so they fold without that check,
    except for the few words that name a thing ("friteuse", "carrière", "portière", also ending a compound:
    "sportcarrière"). -trice is the feminine of two forms, the Latin -tor ("moderator", "lector") and the
-   French -teur ("administrateur", "taxateur"): the one the vocabulary or the dictionary writes, the longest
-   head first ("hoofdredactrice" → "hoofdredacteur"); where both or neither write it, for -atrice -ateur
-   where the vocabulary writes that job so (the -ateur form ends in the last ten letters or more of a
-   vocabulary word: "personeelsadministrateur"), -ator otherwise, and -teur for the rest. The Greek
-   agent nouns in -loog and -goog form their feminine in -loge and -goge ("bioloog" → "biologe",
+   French -teur ("administrateur", "taxateur"): for -atrice first the -ateur form where the vocabulary writes
+   that job so (the -ateur form ends in the last ten letters or more of a vocabulary word:
+   "personeelsadministrateur"); else the one the vocabulary or the dictionary writes, the longest head first
+   ("hoofdredactrice" → "hoofdredacteur"); where the dictionary writes both ("auditor", "auditeur"), the one more
+   frequent in Dutch text (its less frequent twin is marked in ``data/dutch_person_nouns.tsv``: "auditrice" →
+   auditor, "restauratrice" → restaurateur); where neither is written, -ator for -atrice and -teur for the rest.
+   The Greek agent nouns in -loog and -goog form their feminine in -loge and -goge ("bioloog" → "biologe",
    "demagoog" → "demagoge"): unambiguous too, except "synagoge". (Both found by the second held-out set,
    ``data/eval/gendered_heldout2.tsv``: before, every -trice became -teur, "moderatrice" → "moderateur",
    and -loge stayed whole);
@@ -213,7 +217,8 @@ def is_job_word(word: str, known: frozenset[str] | None = None) -> bool:
 @lru_cache(maxsize=1)
 def _person_rows() -> dict[str, str]:
     """The masculine nouns of :data:`PERSONS_FILE` → how the OpenTaal dictionary shows them ("agent": a noun in -tor,
-    -teur or -deur; else the mark that shows it a person: "Xe", "innen", "essen", "entry", "vrouw")."""
+    -teur or -deur, "rarer": the less frequent of a -tor and a -teur noun of one stem; else the mark that shows it a
+    person: "Xe", "innen", "essen", "entry", "vrouw", "man")."""
     return {row[0]: row[3] for row in _person_table()}
 
 
@@ -233,28 +238,34 @@ def _listed_plurals() -> dict[str, str]:
 # The marks of :data:`PERSONS_FILE` that show a masculine's feminine in each suffix: an -es form folds only to a
 # masculine whose -es feminine the dictionary shows ("voogdes" → voogd), so "voogdes" is not read as the plural of
 # a "voogde", nor "receptionistes" as a singular in -es.
-PERSON_MARKS = (("vrouw", ("vrouw",)), ("in", ("innen",)), ("es", ("essen",)), ("e", ("Xe", "entry")))
+PERSON_MARKS = (("vrouw", ("vrouw", "man")), ("in", ("innen",)), ("es", ("essen",)), ("e", ("Xe", "entry")))
 
 
 @lru_cache(maxsize=8)
-def person_nouns(marks: tuple[str, ...] = ("Xe", "entry", "innen", "essen", "vrouw")) -> frozenset[str]:
+def person_nouns(marks: tuple[str, ...] = ("Xe", "entry", "innen", "essen", "vrouw", "man")) -> frozenset[str]:
     """Masculine person nouns whose feminine the dictionary shows by one of ``marks`` ("diplomaat", "voogd",
-    "raadsman")."""
+    "raadsman", "stuurman")."""
     return frozenset(noun for noun, evidence in _person_rows().items() if evidence in marks)
 
 
 @lru_cache(maxsize=1)
 def _trice_heads() -> frozenset[str]:
-    """What may end the masculine of an -trice form: the dictionary's nouns in -tor, -teur, -deur and its person
-    nouns, and the vocabulary's own agent nouns (whole words, not the shared heads)."""
-    return frozenset(_person_rows()) | frozenset(w for w in _vocabulary_words() if w.endswith(AGENT_ENDINGS))
+    """What may end the masculine of an -trice form: the dictionary's nouns in -tor, -teur, -deur (not the less
+    frequent of a -tor and a -teur noun of one stem, "auditeur" beside "auditor") and its person nouns, and the
+    vocabulary's own agent nouns (whole words, not the shared heads)."""
+    listed = frozenset(noun for noun, evidence in _person_rows().items() if evidence != "rarer")
+    return listed | frozenset(w for w in _vocabulary_words() if w.endswith(AGENT_ENDINGS))
 
 
 def _trice_masculine(word: str) -> str | None:
-    """The masculine of an -trice form that the dictionary or the vocabulary writes: "lectrice" → lector (not
-    "lecteur"), "taxatrice" → taxateur (not "taxator"), "hoofdredactrice" → hoofdredacteur (the longest head that
-    either lists decides, the rule's own choice first where both are written); None where neither writes one."""
+    """The masculine of an -trice form that the dictionary or the vocabulary writes: the -ateur job the vocabulary
+    writes ("personeelsadministratrice" → personeelsadministrateur), else "lectrice" → lector (not "lecteur"),
+    "taxatrice" → taxateur (not "taxator"), "hoofdredactrice" → hoofdredacteur (the longest head that either lists
+    decides, the rule's own choice first where both are written; of a -tor and a -teur noun that the dictionary both
+    lists, the more frequent: :func:`_trice_heads`); None where neither writes one."""
     candidates = masculine_candidates(word)[0]  # the rule's own choice first
+    if word.endswith("atrice") and candidates and candidates[0].endswith("ateur"):  # the vocabulary's -ateur job
+        return candidates[0]
     if word.endswith("trice"):  # then the French and the Latin form ("actrice": acteur, not the noun "actor")
         candidates = list(dict.fromkeys([*candidates, word[:-5] + "teur", word[:-5] + "tor"]))
     heads = _trice_heads()

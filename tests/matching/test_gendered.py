@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from bench import opentaal
+from bench import dutch_person_nouns, opentaal
 from matching.gendered import (
     ATTESTED_FILE,
     IRREGULAR,
@@ -92,7 +92,7 @@ lijn keuken burgemeester minister orkester semester pleister hamster gangster te
 poster huismeester priester mevrouw vrouw meisje friteuse carriere barriere portiere riviere maniere premiere
 gemeente rente juiste onjuiste competente intelligente begin les fles proces adres dames
 kussen zusters vensters registers monsters kloosters meesters ster filmster vakmanschap medewerkerschap oktober
-machines routines keukens medicijn vitamine benzine bassin termijn kwaliteit huisvrouw zakenvrouw ober kok
+machines routines keukens medicijn vitamine benzine bassin termijn kwaliteit ober kok
 medewerker schoonmaker verpleegkundige assistentie kappertje mannen vrouwen meisjes synagoge horloge
 loge matrice""".split()
 
@@ -428,16 +428,70 @@ def test_a_person_noun_the_dictionary_shows_is_the_masculine(feminine: str, masc
 # Plain words that end in -e, -in, -es, -trice, -euse or -ière, or look like a feminine of a noun the dictionary lists:
 # never changed. An adjective's -e form ("verwante", "private"), a field in -ica (the dictionary gives "grammatica" the
 # marks of "historica"), a thing or a game the dictionary's marks pair with a noun (NOT_PERSONS, also ending
-# compounds: "sportcarriere"), -vrouw compounds the dictionary does not list with their -man compound.
+# compounds: "sportcarriere"), -vrouw words whose -man the dictionary lists as no person (MAN_IS_NO_PERSON) or not at
+# all (kraamvrouw, molenaarsvrouw) or with no plural (bijman).
 NOT_PERSON_WORDS = """juiste onjuiste gemeente discipline routine machine medicine termijn begin kapitein lijn proces
 adres kompas bassin satin robin cabine vitamine benzine margarine mate date verwante constante intelligente competente
 private accurate concrete grammatica informatica logica elektronica practica statistica bijles bordes uitgave karate
-tafellinnen sportcarriere wereldpremiere propedeuse tondeuse couveuse matrice huisvrouw zakenvrouw mevrouw""".split()
+tafellinnen sportcarriere wereldpremiere propedeuse tondeuse couveuse matrice mevrouw kraamvrouw molenaarsvrouw
+carrierevrouw rubensvrouw bijvrouw""".split()
 
 
 @pytest.mark.parametrize("word", NOT_PERSON_WORDS)
 def test_plain_words_stay_whole_though_the_dictionary_lists_a_noun_in_them(word: str) -> None:
     assert neutral_form(word) == word
+
+
+# -vrouw → -man where the dictionary lists the -man compound with the plural of the person "man" (-mannen, -lieden,
+# -lui), whether or not it lists the -vrouw form (it forms nearly all of them by compounding). huisvrouw and zakenvrouw
+# were kept whole before, because the dictionary does not list them; huisman and zakenman are listed, with -mannen, and
+# are what Dutch calls a man in that role, so they now fold like the rest. None of these words is in a held-out file.
+MAN_COMPOUNDS = {
+    "showvrouw": "showman",
+    "kraanvrouw": "kraanman",
+    "omroepvrouw": "omroepman",
+    "doelvrouw": "doelman",
+    "verbindingsvrouw": "verbindingsman",
+    "automatiseringsvrouw": "automatiseringsman",
+    "beleidsvrouw": "beleidsman",
+    "huisvrouw": "huisman",
+    "zakenvrouw": "zakenman",
+    "landsvrouw": "landsman",  # -lieden: "landsman" has no plural flag, "landslieden" is listed
+    "reservedoelvrouw": "reservedoelman",  # a compound of a listed -man compound
+    "showvrouwen": "showmannen",  # plurals as the dictionary forms them
+    "landsvrouwen": "landslieden",
+    "zakenvrouwen": "zakenmannen",
+    "Doelvrouw": "Doelman",
+}
+# -vrouw words built on a -man word whose plural is -mans: the ending is no person "man" ("walkman", "roman").
+MAN_IS_NO_PERSON = ("walkvrouw", "rovrouw", "dragovrouw")
+
+
+@pytest.mark.parametrize(("feminine", "masculine"), sorted(MAN_COMPOUNDS.items()))
+def test_a_vrouw_compound_folds_to_the_man_compound_the_dictionary_lists(feminine: str, masculine: str) -> None:
+    assert neutral_text(feminine) == masculine
+    assert neutral_text(masculine) == masculine
+
+
+@pytest.mark.parametrize("word", MAN_IS_NO_PERSON)
+def test_a_vrouw_word_stays_whole_where_the_man_word_is_no_person(word: str) -> None:
+    assert neutral_form(word) == word
+
+
+# Where the dictionary lists both the -tor and the -teur noun of one stem, the -trice form takes the one more frequent
+# in Dutch text (the other is a "rarer" row); the vocabulary's own -ateur job still comes first.
+TWINS = {
+    "meubelrestauratrice": "meubelrestaurateur",  # restaurateur, not restaurator
+    "bedrijfsauditrice": "bedrijfsauditor",  # auditor, not auditeur
+    "editrice": "editor",
+    "theateractrice": "theateracteur",  # acteur, not actor
+    "personeelsadministratrice": "personeelsadministrateur",  # the vocabulary's
+}
+
+
+@pytest.mark.parametrize(("feminine", "masculine"), sorted(TWINS.items()))
+def test_trice_takes_the_more_frequent_of_two_listed_masculines(feminine: str, masculine: str) -> None:
+    assert neutral_form(feminine) == masculine
 
 
 def test_the_person_nouns_are_the_dictionarys_with_its_licence() -> None:
@@ -448,12 +502,19 @@ def test_the_person_nouns_are_the_dictionarys_with_its_licence() -> None:
     rows = [line.split("\t") for line in lines[lines.index("masculine\tplural\tfeminine\tevidence") + 1 :]]
     assert all(len(row) == 4 and row[1] for row in rows)
     evidence = {row[3] for row in rows}
-    assert evidence == {"Xe", "innen", "essen", "entry", "vrouw", "agent"}
+    assert evidence == {"Xe", "innen", "essen", "entry", "vrouw", "man", "agent", "rarer"}
     assert not {row[2] for row in rows} & NOT_PERSONS  # the false pairs read by hand are kept out
-    assert all(row[0].endswith(("tor", "teur", "deur")) for row in rows if row[3] == "agent")
+    assert all(row[0].endswith(("tor", "teur", "deur")) for row in rows if row[3] in ("agent", "rarer"))
+    agents = {row[0] for row in rows if row[3] == "agent"}
+    rarer = {row[0] for row in rows if row[3] == "rarer"}
+    assert {"restaurator", "auditeur", "actor"} <= rarer
+    assert all((noun[:-3] + "teur" if noun.endswith("tor") else noun[:-4] + "tor") in agents for noun in rarer)
+    assert all(
+        row[0].endswith("man") and row[1].endswith(("mannen", "lieden", "lui")) for row in rows if row[3] == "man"
+    )
     persons = person_nouns()
-    assert {"diplomaat", "voogd", "raadsman", "graaf"} <= persons
-    assert not persons & {"bijl", "bord", "tafel", "karaat", "uitgaaf", "grammaticus", "huisman", "zakenman"}
+    assert {"diplomaat", "voogd", "raadsman", "graaf", "huisman", "zakenman", "landsman"} <= persons
+    assert not persons & {"bijl", "bord", "tafel", "karaat", "uitgaaf", "grammaticus", "roman", "walkman", "bijman"}
 
 
 def test_the_person_builder_reads_the_dictionarys_marks(tmp_path: Path) -> None:
@@ -489,6 +550,11 @@ def test_the_person_builder_reads_the_dictionarys_marks(tmp_path: Path) -> None:
         "raadsman/Ze",
         "huisvrouw/Za",  # no "huisman" listed
         "lector/Za",  # an agent row
+        "showman/Ze",  # a -man compound with the plural -mannen
+        "hopman",  # no plural flag, but "hoplieden" is listed
+        "hoplieden",
+        "roman/Za",  # plural "romans": no person "man"
+        "bijman",  # listed with no plural
     ]
     dic.write_text(f"{len(words)}\n" + "\n".join(words) + "\n", encoding="utf-8")
     out = tmp_path / "persons.tsv"
@@ -501,7 +567,28 @@ def test_the_person_builder_reads_the_dictionarys_marks(tmp_path: Path) -> None:
         "acrobaat\tacrobaten\tacrobate\tentry",
         "cellist\tcellisten\tcelliste\tXe",
         "hertog\thertogen\thertogin\tinnen",
+        "hopman\thoplieden\thopvrouw\tman",
         "lector\tlectors\t\tagent",
         "raadsman\traadsmannen\traadsvrouw\tvrouw",
+        "showman\tshowmannen\tshowvrouw\tman",
         "voogd\tvoogden\tvoogdes\tessen",
     ]
+
+
+def test_the_person_builder_marks_the_rarer_of_a_tor_and_a_teur_noun(tmp_path: Path) -> None:
+    aff = tmp_path / "nl.aff"
+    aff.write_text("SFX Za Y 1\nSFX Za 0 s .\t\tts:NN2\n# FLAG for female form of noun\nSFX Xe Y 0\n", encoding="utf-8")
+    dic = tmp_path / "nl.dic"
+    words = ["editor/Za", "editeur/Za", "creator/Za", "createur/Za", "lector/Za"]
+    dic.write_text(f"{len(words)}\n" + "\n".join(words) + "\n", encoding="utf-8")
+    frequency = {"editor": 3.7, "editeur": 1.3, "creator": 2.0, "createur": 2.0, "lector": 2.5}.__getitem__
+    rows = dutch_person_nouns.person_nouns(dic, aff, frequency)
+    evidence = {noun: row[2] for noun, row in rows.items()}
+    # the less frequent twin is "rarer"; equal frequencies decide nothing; a noun without a twin is an agent
+    assert evidence == {
+        "editor": "agent",
+        "editeur": "rarer",
+        "creator": "agent",
+        "createur": "agent",
+        "lector": "agent",
+    }
