@@ -28,7 +28,8 @@ was trained on another synthetic world, seed 7, so every national pool is held o
 * whole candidate pools with hidden truth (:func:`training.pool_eval.pool_holdout`, one call for the whole sample,
   its first five pools timed alone first), groups (:func:`training.fairness.group_labels`), merit
   (:func:`training.fairness.suitable_in_pool`), then the served audit with intervals (vacancy bootstrap) and the
-  relevance-only numbers beside it; per group :func:`group_table` adds the merit rows.
+  relevance-only numbers beside it; per group :func:`group_table` adds the merit rows, and geslacht x gets a
+  client bootstrap interval beside the audit's vacancy bootstrap (:func:`x_client_bootstrap`).
 
 Nothing is written to the world but what loading it writes (its index catch-up); pools can be kept in ``--pools``
 (an ``.npz``) so a second audit does not load the world again.
@@ -47,14 +48,15 @@ import numpy as np
 from sqlmodel import Session, select
 
 from bench._result import load_average, provenance, write_json
+from bench.geslacht_x_analysis import _ratio, _ratio_boot, per_client
 from bench.national_load_memory import status_mb
 from matching.domain import Vacancy
 from matching.exposure import MERIT_SHARE
 from matching.matcher import Matcher
 from matching.settings import Settings
 from training.dataset import RankingData
-from training.exposure_eval import served_method
-from training.fairness import MIN_GROUP, group_labels, suitable_in_pool
+from training.exposure_eval import _groups_in_time_order, replay, served_method
+from training.fairness import MIN_GROUP, group_labels, suitable_in_pool, top_k_mask
 from training.pool_eval import pool_holdout
 from training.served_floor import amortised_of, served_as_served
 
@@ -63,6 +65,7 @@ YEAR_START = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
 YEAR_SECONDS = 365 * 86_400.0
 TRIAL = 5  # pools timed alone before the whole sample: seconds and memory per pool at national size
 POOL_FIELDS = ("features", "labels", "vacancy_ids", "client_ids", "moments", "bron", "trede")
+DRAWS = 2000  # client bootstrap draws of geslacht x
 
 
 def sample_with_moments(
@@ -107,14 +110,60 @@ def group_table(
     return sorted(rows, key=lambda row: (row["served"] is None, row["served"] or 0.0))
 
 
+def x_client_bootstrap(
+    pool: RankingData,
+    scores: np.ndarray,
+    groups: dict[str, np.ndarray],
+    merit: np.ndarray,
+    method: dict[str, Any],
+    draws: int = DRAWS,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """geslacht x's exposure ÷ merit with a **client** bootstrap interval, as served (the merit floor of ``method``,
+    :func:`training.exposure_eval.served_fairness`'s ``method``) and relevance-only: the audit's interval resamples
+    vacancies and holds the clients fixed, so it misses that x's merit rests on few people (session 33's
+    :func:`bench.geslacht_x_analysis.noise`, its x clients resampled with every other client as it is)."""
+    assert method.get("amortisedFloor") is None, "the client bootstrap replays the merit floor only"
+    scores = np.asarray(scores, np.float64)  # as served_fairness replays them
+    in_time = _groups_in_time_order(pool)
+    served_as, _ = replay(
+        pool, scores, method["strength"], in_time, floor=method["floor"], merit_share=method["meritShare"]
+    )
+    relevance_as, _ = replay(pool, scores, 0.0, in_time)
+    top = {
+        "relevanceOnly": top_k_mask(relevance_as, pool.vacancy_ids),
+        "served": top_k_mask(served_as, pool.vacancy_ids),
+    }
+    c = per_client({"pool": pool, "merit": merit, "groups": groups}, top)
+    x = np.flatnonzero(c["x"])
+    rng = np.random.default_rng(seed)
+    boot = [rng.choice(x, size=len(x), replace=True) for _ in range(draws)]
+    return {
+        "clients": len(x),
+        "draws": draws,
+        **{
+            name: {
+                "exposureVsMerit": round(_ratio(c, x, name), 4),
+                "clientBootstrapCI": [
+                    round(float(q), 4)
+                    for q in np.nanpercentile([_ratio_boot(c, g, x, name) for g in boot], (2.5, 97.5))
+                ],
+            }
+            for name in top
+        },
+    }
+
+
 def audit(matcher: Matcher, pool: RankingData, truth: np.ndarray) -> dict[str, Any]:
     """The served lists' audit of the shipped baseline on ``pool`` as ``werkmatch evaluate`` makes it, with the
-    per-group table."""
+    per-group table and geslacht x's client bootstrap."""
     ranker = matcher.baseline
     assert ranker is not None, "the shipped baseline ranker did not load"
     started = time.perf_counter()
     groups, merit = group_labels(matcher.engine, pool), suitable_in_pool(truth, pool.vacancy_ids)
-    served = served_as_served(matcher, pool, ranker.score(pool.features), groups, merit, amortised_of(ranker))
+    scores = ranker.score(pool.features)
+    served = served_as_served(matcher, pool, scores, groups, merit, amortised_of(ranker))
+    x = x_client_bootstrap(pool, scores, groups, merit, served["method"])
     return {
         "vacancies": served["vacancies"],
         "poolRows": len(pool),
@@ -127,6 +176,7 @@ def audit(matcher: Matcher, pool: RankingData, truth: np.ndarray) -> dict[str, A
         "ndcg@10CostCI": served.get("ndcg@10CostCI"),
         "goal": served.get("goal"),
         "groups": group_table(served, groups, merit),
+        "geslachtX": x,
         "audit": served,
         "auditSeconds": round(time.perf_counter() - started, 1),
     }
@@ -180,6 +230,8 @@ def report(name: str, result: dict[str, Any]) -> None:
         f"(relevantie {result['ndcg@10RelevanceOnly']}), kosten {result['ndcg@10Cost']} {result['ndcg@10CostCI']}, "
         f"onder 0,8: {result['goal']['groupsBelow'] if result['goal'] else None}"
     )
+    x = result["geslachtX"]
+    print(f"  geslacht=x, clientbootstrap: {x['served']} (getoond), {x['relevanceOnly']} (relevantie)")
     for row in result["groups"]:
         print(
             f"  {row['group']:<32} {row['clients']:>6} cl. {row['meritRows']:>6} verd. "

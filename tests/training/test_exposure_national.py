@@ -6,9 +6,19 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from bench.exposure_national import YEAR_SECONDS, YEAR_START, group_table, load_pools, sample_with_moments, save_pools
+from bench.exposure_national import (
+    YEAR_SECONDS,
+    YEAR_START,
+    group_table,
+    load_pools,
+    sample_with_moments,
+    save_pools,
+    x_client_bootstrap,
+)
 from tests.factories import fairness_pools
+from training.dataset import RankingData
 from training.exposure_eval import served_fairness
 
 
@@ -27,14 +37,34 @@ def test_sample_is_seeded_distinct_and_spread_over_the_year_in_the_order_drawn()
     assert sorted(small.tolist()) == ids[:3].tolist() and len(few) == 3
 
 
-def _served() -> tuple[dict, dict[str, np.ndarray], np.ndarray]:
+def _pools() -> tuple[RankingData, np.ndarray, dict[str, np.ndarray], np.ndarray]:
     data, groups = fairness_pools(vacancies=80, size=40, seed=3)
     rng = np.random.default_rng(5)
     data = replace(data, trede=rng.integers(0, 6, len(data)).astype(np.int64))
     b = groups["groep"] == "b"
     merit = rng.random(len(data)) < 0.2
     scores = rng.random(len(data)) - 0.8 * b  # b merits as often as a but is ranked far lower
+    return data, scores, groups, merit
+
+
+def _served() -> tuple[dict, dict[str, np.ndarray], np.ndarray]:
+    data, scores, groups, merit = _pools()
     return served_fairness(data, scores, groups, merit, strength=0.25, floor=1.0, merit_share=0.2), groups, merit
+
+
+def test_x_client_bootstrap_reproduces_the_audits_ratio_and_brackets_it() -> None:
+    data, scores, groups, merit = _pools()
+    groups = {**groups, "geslacht": np.where(data.client_ids % 7 == 0, "x", "vrouw").astype(object)}
+    served = served_fairness(data, scores, groups, merit, strength=0.25, floor=1.0, merit_share=0.2)
+    found = x_client_bootstrap(data, scores, groups, merit, served["method"], draws=300)
+    audited = served["attributes"]["geslacht"]["groups"]["x"]
+    assert found["clients"] == audited["clients"]
+    assert found["served"]["exposureVsMerit"] == pytest.approx(audited["exposureVsMerit"], abs=1e-4)
+    relevance = served["relevanceOnly"]["geslacht"]["x"]["exposureVsMerit"]
+    assert found["relevanceOnly"]["exposureVsMerit"] == pytest.approx(relevance, abs=1e-4)
+    for name in ("served", "relevanceOnly"):
+        low, high = found[name]["clientBootstrapCI"]
+        assert low < found[name]["exposureVsMerit"] < high
 
 
 def test_group_table_reads_the_audit_and_counts_merit_rows() -> None:
