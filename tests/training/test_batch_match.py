@@ -55,6 +55,11 @@ from training.batch_embed import PG_LOCK_KEY, RaySizing, batch_lock
 from training.batch_match import match_bestand
 from training.synthetic import write_streaming
 
+# Every test runs a Ray batch over a world embedded once per module (≈ 260 s of a loaded quick run, set-up 43 s):
+# the ranking path in process (test_batch_rank, test_batch_rank_parts) and last night's lists over one Ray batch
+# (tests/api/test_batch_lists.py) stay in the quick subset.
+pytestmark = pytest.mark.slow
+
 SIZING = RaySizing(num_cpus=2, object_store_mb=200)
 Lists = dict[tuple[str, str], list[tuple[str, float, int]]]  # (side, owner number) → [(item number, score, shown)]
 

@@ -129,6 +129,7 @@ def test_a_detail_asked_for_is_one_no_other_vacancy_of_the_group_shows() -> None
     assert distinguishing(shown) == [[place], [], [coach]]
 
 
+@pytest.mark.slow  # builds the pairs of 420 vacancies twice (11 s in a loaded quick run); the plain pairs stay quick
 def test_detail_batches_put_vacancies_of_one_occupation_together_and_stay_clean(tmp_path: Path) -> None:
     groups = list(detail_groups(load_taxonomy(), 300, 1, random.Random(0)))
     assert groups and all(len(group) > 1 and len({pair.occupation for pair in group}) == 1 for group in groups)

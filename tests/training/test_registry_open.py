@@ -9,8 +9,12 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from matching.settings import Settings
 from training import registry
+
+pytestmark = pytest.mark.slow  # four spawned processes that import MLflow: 80 s of a loaded quick run
 
 PROCESSES = 4
 
