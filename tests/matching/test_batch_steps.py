@@ -29,6 +29,10 @@ from matching.store import make_engine
 from tests.factories import app_settings
 from training.synthetic import write_streaming
 
+# Every test reads one world of 160 records embedded per module (36 s set-up in a loaded quick run): the whole
+# suite runs it; step 1 within reach and BM25 term by term stay quick in test_batch_rank_parts.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def matcher(tmp_path_factory: pytest.TempPathFactory, module_database: str, embedder: Embedder) -> Iterator[Matcher]:

@@ -159,6 +159,7 @@ def test_a_deleted_client_is_not_shown_by_the_next_search(matcher: Matcher) -> N
     assert counted(statements) == []
 
 
+@pytest.mark.slow  # a 46-record world embedded per test (13-19 s set-up, loaded quick run); the two above stay quick
 def test_a_client_inserted_with_an_old_timestamp_is_noticed(matcher: Matcher) -> None:
     vacancy_id = int(matcher.index.arrays()[1].ids[0])
     shown(matcher, vacancy_id)
@@ -170,6 +171,7 @@ def test_a_client_inserted_with_an_old_timestamp_is_noticed(matcher: Matcher) ->
     assert int(new) in set(matcher.index.arrays()[0].ids.tolist())
 
 
+@pytest.mark.slow  # a 46-record world embedded per test (13-19 s set-up, loaded quick run); the two above stay quick
 def test_a_deletion_hidden_by_an_insert_with_an_old_timestamp_is_noticed(matcher: Matcher) -> None:
     """One client deleted and another inserted with an older timestamp between two searches: the count is as it was,
     and neither the timestamps nor the count tell; the marks' running total does."""
@@ -186,6 +188,7 @@ def test_a_deletion_hidden_by_an_insert_with_an_old_timestamp_is_noticed(matcher
     assert set(matcher.index.arrays()[0].ids.tolist()) == set(held)
 
 
+@pytest.mark.slow  # a 46-record world embedded per test (13-19 s set-up, loaded quick run); the two above stay quick
 def test_the_writers_round_drops_a_deletion_an_insert_made_up_for(matcher: Matcher) -> None:
     matcher.index._claim()
     vacancy_id = int(matcher.index.arrays()[1].ids[0])
@@ -198,6 +201,7 @@ def test_the_writers_round_drops_a_deletion_an_insert_made_up_for(matcher: Match
     assert gone_id not in matcher.index.sides["clients"].digests
 
 
+@pytest.mark.slow  # a 46-record world embedded per test (13-19 s set-up, loaded quick run); the two above stay quick
 def test_the_writers_round_counts_only_a_side_whose_mark_moved(matcher: Matcher) -> None:
     matcher.index._claim()
     shown(matcher, int(matcher.index.arrays()[1].ids[0]))

@@ -113,6 +113,7 @@ def test_the_second_process_takes_the_file_and_holds_and_answers_what_the_first_
     assert lists == _lists(first)
 
 
+@pytest.mark.slow  # its own 55-record world embedded (22 s set-up in a loaded quick run); the test above stays quick
 def test_a_change_a_deletion_and_an_insert_after_the_file_are_seen(world: Settings, embedder: Embedder) -> None:
     assert prepared_snapshot.prepare(_reader(world, embedder).index) == "records"
     engine = make_engine(world.resolved_database_url)
@@ -146,6 +147,7 @@ def test_a_change_a_deletion_and_an_insert_after_the_file_are_seen(world: Settin
     assert _lists(later) == _lists(read)
 
 
+@pytest.mark.slow  # its own 55-record world embedded (22 s set-up in a loaded quick run); the test above stays quick
 def test_a_file_of_other_code_or_a_broken_file_is_not_taken_and_is_written_again(
     world: Settings, embedder: Embedder
 ) -> None:
@@ -166,6 +168,7 @@ def test_a_file_of_other_code_or_a_broken_file_is_not_taken_and_is_written_again
     assert prepared_snapshot.prepare(_reader(world, embedder).index) == "bestand"
 
 
+@pytest.mark.slow  # embeds its own world twice, reader and writer (49 s in a loaded quick run)
 def test_a_file_written_before_the_index_files_existed_is_taken_with_the_vectors_written_since(
     tmp_path: Path, database_url: str, embedder: Embedder
 ) -> None:
