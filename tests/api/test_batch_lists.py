@@ -161,6 +161,7 @@ def test_a_clients_vacancies_of_last_night_only_for_the_own_consulent(http, toke
     assert http.get(f"/api/v1/klanten/{client}/vacatures-vannacht").status_code == 401
 
 
+@pytest.mark.slow  # a second Ray batch (14 s in a loaded quick run); test_batch_lists_emptying has the slots
 def test_the_next_night_is_served_from_its_own_slot_and_empties_the_one_before(http, tokens) -> None:
     """A second night writes beside the first (the other pair of list tables) and replaces it when it finishes."""
     before = nightly(http, tokens["consulent1"], "V-GEEN")

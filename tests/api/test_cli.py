@@ -197,6 +197,7 @@ def test_a_search_in_process_is_audited_as_well() -> None:
     assert entry["purpose"] == "intake" and entry["details"]["via"] == "cli" and entry["requestId"].startswith("cli-")
 
 
+@pytest.mark.slow  # a second demo world with its accounts (9 s in a loaded quick run); test_index_sync keeps the status
 def test_an_index_that_is_not_ready_is_said_not_searched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WERKMATCH_DATA_DIR", str(tmp_path / "var"))
     # more than a reader embeds itself (matching.index_sync.READER_EMBED_MAX), and no process that does

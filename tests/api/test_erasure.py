@@ -295,6 +295,7 @@ def other_writer(world: tuple[TestClient, Settings]) -> Iterator[subprocess.Pope
         yield process
 
 
+@pytest.mark.slow  # another Python process holds the index lock (5 s set-up in a loaded quick run)
 def test_a_reader_leaves_the_index_files_to_the_writer(world: tuple[TestClient, Settings], other_writer) -> None:
     """Only the writer edits the index files: the CLI refuses without a service, a reader worker leaves them."""
     http, settings = world
