@@ -43,14 +43,13 @@ def learned_contributions(ranker: LearnedRanker, pairs: np.ndarray) -> list[dict
     return grouped_contributions(ranker.contributions(pairs))
 
 
-def grouped_contributions(contributions: np.ndarray) -> list[dict[str, float]]:
-    """Per row of the ranker's per-feature contributions (:meth:`LearnedRanker.contributions`): its sum per group.
+def grouped_contributions(contributions: np.ndarray, names: tuple[str, ...] = FEATURE_NAMES) -> list[dict[str, float]]:
+    """Per row of the ranker's per-input contributions (:meth:`LearnedRanker.contributions`, columns ``names``: its
+    ``feature_names``): its sum per group.
 
     The rows are read as Python floats once (``tolist``), the same values ``float`` of each element gives.
     """
-    return [
-        group_contributions(dict(zip(FEATURE_NAMES, row, strict=True)), FEATURE_GROUP) for row in contributions.tolist()
-    ]
+    return [group_contributions(dict(zip(names, row, strict=True)), FEATURE_GROUP) for row in contributions.tolist()]
 
 
 def weighted_contributions(

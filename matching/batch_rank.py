@@ -264,7 +264,10 @@ class NightlyRanking:
         sizes = [len(item.pool.rows) for item in pooled]
         if not sum(sizes):
             return [np.zeros(0) for _ in pooled]
-        together = ranker.score(np.concatenate([item.pairs for item in pooled]))
+        clients, _ = self.matcher.index.arrays()
+        rows = np.concatenate([item.pool.rows for item in pooled])  # the notes column's clients, as live
+        pairs = np.concatenate([item.pairs for item in pooled])
+        together = ranker.score(pairs, clients.ids[rows], clients.updated_at[rows])
         return np.split(together, np.cumsum(sizes)[:-1])
 
 

@@ -59,6 +59,7 @@ FEATURE_GROUP: dict[str, str] = {
     "licence_missing": "rijbewijs",
     "days_since_update": "profiel",
     "missing_fields": "profiel",
+    "notes_readiness": "inzet",  # a ranker that reads the notes column (matching.notes_readiness)
 }
 # Weighted-score signal -> group.
 SIGNAL_GROUP: dict[str, str] = {
@@ -82,6 +83,7 @@ GROUP_LABELS: dict[str, str] = {
     "certificaten": "Certificaten",
     "rijbewijs": "Rijbewijs",
     "profiel": "Actualiteit van het profiel",
+    "inzet": "Inzet en afspraken (eigen woorden en notities, zonder gezondheid)",
 }
 # A group counts when it moved the score by at least this share of all the movement in the pair.
 MIN_SHARE = 0.08
@@ -265,6 +267,13 @@ class _Sentences:
         if missing:
             return f"In het profiel ontbreekt nog: {', '.join(missing[:3])}; dat maakt de score minder zeker."
         return f"Het profiel is {days:.0f} dagen niet bijgewerkt; dat maakt de score minder zeker."
+
+    def inzet(self, positive: bool) -> str | None:
+        """The notes column says nothing of what was written (the fragments stay in the profile), only that it
+        weighed: a reading of free text is advice to check in a conversation, never a verdict."""
+        if positive:
+            return "Wat klant en consulent schreven over inzet en afspraken past bij deze plaatsing."
+        return "Wat klant en consulent schreven over inzet en afspraken woog minder mee; een gesprek zegt meer."
 
     def facts_to_know(self) -> list[str]:
         """Aandachtspunten that are always said: requirements the profile does not show."""

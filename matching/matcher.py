@@ -77,6 +77,8 @@ class Matcher:
         if settings.ranker.baseline_dir is not None:
             try:
                 self.baseline = load_ranker(settings.ranker.baseline_dir, "baseline")
+                if self.baseline.notes is not None:
+                    self.baseline.bind(self.engine, self.embedder)
             except RankerError as error:
                 self.ranker_error = str(error)
                 logger.warning("shipped baseline ranker not usable, ranking by the weighted score: %s", error)
@@ -437,7 +439,14 @@ class Matcher:
 
     # ------------------------------------------------------------------ ranking model
     def use_ranker(self, ranker: LearnedRanker | None) -> None:
-        """Rank candidate lists with ``ranker`` from the next search on (None: the shipped baseline)."""
+        """Rank candidate lists with ``ranker`` from the next search on (None: the shipped baseline).
+
+        Raises:
+            RankerError: ``ranker`` reads a notes column made with another embedding model; the ranker that
+                serves now keeps serving.
+        """
+        if ranker is not None and ranker.notes is not None:
+            ranker.bind(self.engine, self.embedder)
         with self.index.lock:
             self.ranker = ranker or self.baseline
             self.ranker_error = None
@@ -496,7 +505,8 @@ class _CandidateRanking:
         """Score (the learned ranker, or the weighted score), order (exposure-aware when served), explain."""
         pool, clients = self.pool, self.clients
         pairs = self._pairs(slice(None)) if ranker is not None else None
-        score = ranker.score(pairs) if ranker is not None else pipeline.weighted_score(pool, weights)
+        ids, changed = clients.ids[pool.rows], clients.updated_at[pool.rows]  # the notes column's clients
+        score = ranker.score(pairs, ids, changed) if ranker is not None else pipeline.weighted_score(pool, weights)
         exposed = None
         if strength > 0:
             before, average = oversight_state.exposure(self.session, clients.ids[pool.rows], self.vacancy.id, self.now)  # type: ignore[arg-type]
@@ -506,7 +516,8 @@ class _CandidateRanking:
         self.order = order = pipeline.order(score, top, exposed)
         shown_pairs = pairs[order] if pairs is not None else self._pairs(order)
         if ranker is not None:  # the shown rows' SHAP values
-            contributions = annotate.grouped_contributions(ranker.contributions(shown_pairs))
+            shown = ranker.contributions(shown_pairs, ids[order], changed[order])
+            contributions = annotate.grouped_contributions(shown, ranker.feature_names)
         else:
             contributions = annotate.weighted_contributions(pool.signals, weights, order)
         results = self._explained(score, shown_pairs, contributions)

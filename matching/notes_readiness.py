@@ -19,7 +19,10 @@ The fit lives in :mod:`training.notes_fit`; this module only applies and stores.
 the embedding model its vectors came from and is refused for another (:meth:`NotesReadiness.load`):
 a readiness read from another model's vectors is noise that looks like a signal.
 
-Not yet a ranker feature: ``bench/ranker_variants_notes.py`` measures it as a challenger column.
+A ranker whose spec lists :data:`FEATURE` after the pair features carries its artefact in its own directory
+(:func:`matching.ranker.load_ranker`) and reads the column through :class:`NotesColumn`: the artefact applied to
+each client's current texts, remembered per (client, ``updated_at``), so a search computes it only for clients
+it has not seen since their last change. ``werkmatch train`` does not fit it yet (README, "How good it is").
 """
 
 from __future__ import annotations
@@ -34,11 +37,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 
+from matching.domain import Client
 from matching.errors import ModelError
 from matching.gendered import neutral_text
+from matching.lookup import in_chunks
+from matching.structured import epoch_seconds
 
 SCHEMA_VERSION = 1
+FEATURE = "notes_readiness"
+"""The column's name in a ranker's spec (after :data:`matching.features.FEATURE_NAMES`); more never lowers a score."""
+MONOTONE = +1
 CONFIG_FILE = "notes_readiness.json"
 ARRAYS_FILE = "notes_readiness.npz"
 LEARNED_THRESHOLD = 0.7  # the fragment detector's probability at or above which a fragment is dropped
@@ -165,8 +176,9 @@ class NotesReadiness:
         return directory
 
     @classmethod
-    def load(cls, directory: Path, model_id: str) -> NotesReadiness:
-        """Read a saved column; refused (Dutch :class:`ModelError`) when unreadable or made with another model."""
+    def load(cls, directory: Path, model_id: str | None = None) -> NotesReadiness:
+        """Read a saved column; refused (Dutch :class:`ModelError`) when unreadable or made with another model
+        (``model_id``; None: checked later, :meth:`NotesColumn.bind`)."""
         config_path, arrays_path = Path(directory) / CONFIG_FILE, Path(directory) / ARRAYS_FILE
         try:
             config = json.loads(config_path.read_text(encoding="utf-8"))
@@ -179,7 +191,7 @@ class NotesReadiness:
                 f"de notities-kolom in {directory} heeft schemaversie {config.get('schemaVersion')}, deze versie "
                 f"van werkmatch leest {SCHEMA_VERSION}; train de ranker opnieuw (werkmatch train)"
             )
-        if config.get("modelId") != model_id:
+        if model_id is not None and config.get("modelId") != model_id:
             raise ModelError(
                 f"de notities-kolom in {directory} is gemaakt met embeddingmodel {config.get('modelId')!r}, "
                 f"de index gebruikt {model_id!r}; train de ranker opnieuw met dit model (werkmatch train)"
@@ -188,7 +200,7 @@ class NotesReadiness:
         if directions.ndim != 2 or directions.shape[1] != width or ridge.shape != (width,):
             raise ModelError(f"de notities-kolom in {directory} heeft arrays van de verkeerde vorm")
         return cls(
-            model_id=model_id,
+            model_id=str(config.get("modelId")),
             detector_coef=detector,
             detector_intercept=float(config["detectorIntercept"]),
             directions=directions,
@@ -197,3 +209,70 @@ class NotesReadiness:
             threshold=float(config["threshold"]),
             provenance=config.get("provenance") or {},
         )
+
+
+Embed = Callable[[list[str]], np.ndarray]
+
+
+class NotesColumn:
+    """One ranker's notes column for the clients it scores: :class:`NotesReadiness` applied to their current texts.
+
+    Bound to a database and an embedder (:meth:`bind`: the artefact must name the embedder's model) before use.
+    A client's value is computed once per ``updated_at`` of their profile (every save moves it, and the texts are
+    part of the profile) from their ``zelfbeschrijving`` and ``notities`` read from the database; the fragments'
+    vectors come through the embedding cache (:func:`matching.embedding.embed_cached`). One ranker, one process:
+    callers hold the index lock, as for every search.
+    """
+
+    def __init__(self, artefact: NotesReadiness) -> None:
+        self.artefact = artefact
+        self._engine: Engine | None = None
+        self._embed: Embed | None = None
+        self._known: dict[int, tuple[float, float]] = {}  # client id -> (updated_at, value)
+
+    def bind(self, engine: Engine, model_id: str, embed: Embed) -> None:
+        """Read texts from ``engine`` and embed fragments with ``embed``; refused for vectors of another model."""
+        if model_id != self.artefact.model_id:
+            raise ModelError(
+                f"de notities-kolom van deze ranker is gemaakt met embeddingmodel {self.artefact.model_id!r}, "
+                f"de index gebruikt {model_id!r}; train de ranker opnieuw met dit model (werkmatch train)"
+            )
+        self._engine, self._embed, self._known = engine, embed, {}
+
+    def values(self, client_ids: np.ndarray, updated_at: np.ndarray | None = None) -> np.ndarray:
+        """The column per client id (float32); ``updated_at`` (epoch seconds, as :class:`ClientArrays` holds them)
+        lets known clients skip the database; None: every client's moment is read from the database."""
+        if self._engine is None or self._embed is None:
+            raise ModelError("de notities-kolom is niet gekoppeld aan een database en embedder (NotesColumn.bind)")
+        ids = np.asarray(client_ids, np.int64)
+        known = self._known
+        if updated_at is None:
+            stale = np.unique(ids).tolist()
+        else:
+            moments = dict(zip(ids.tolist(), np.asarray(updated_at, np.float64).tolist(), strict=True))
+            stale = [cid for cid, at in moments.items() if known.get(cid, (None,))[0] != at]
+        if stale:
+            self._refresh(stale)
+        return np.array([known[int(cid)][1] if int(cid) in known else 0.0 for cid in ids.tolist()], np.float32)
+
+    def _refresh(self, ids: list[int]) -> None:
+        """Read the texts of ``ids`` and compute the values of those changed since they were computed (a client
+        no longer in the database gets 0: the ridge's centre, no signal)."""
+        assert self._engine is not None and self._embed is not None
+        rows: list[tuple[int, float, str, str]] = []
+        with Session(self._engine) as session:
+            for chunk in in_chunks(ids):
+                asked = select(Client.id, Client.updated_at, Client.zelfbeschrijving, Client.notities).where(
+                    Client.id.in_(chunk)  # type: ignore[union-attr]
+                )
+                rows.extend(
+                    (int(cid), epoch_seconds(at), own or "", notes or "") for cid, at, own, notes in session.exec(asked)
+                )
+        changed = [row for row in rows if self._known.get(row[0], (None,))[0] != row[1]]
+        if changed:
+            scores = self.artefact.scores([(own, notes) for _, _, own, notes in changed], self._embed)
+            self._known.update(
+                (cid, (at, float(value))) for (cid, at, _, _), value in zip(changed, scores, strict=True)
+            )
+        found = {row[0] for row in rows}
+        self._known.update((cid, (float("nan"), 0.0)) for cid in ids if cid not in found)

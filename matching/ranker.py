@@ -5,25 +5,33 @@ or a version downloaded from the MLflow registry (``training/registry.py`` logs 
 
 * ``model.txt`` — a LightGBM booster in its text format (no pickle: loading runs no code);
 * ``feature_spec.json`` — the feature names in column order, their monotone directions, and what
-  the model was trained on.
+  the model was trained on;
+* with ``notes_readiness`` after the pair features in its spec, the notes column's artefact
+  (:mod:`matching.notes_readiness`): the model reads :func:`matching.features.pair_matrix`'s columns and then
+  that column per client (:class:`matching.notes_readiness.NotesColumn`, bound by the matcher).
 
-A directory whose spec names other features than :data:`matching.features.FEATURE_NAMES` is refused:
-a model silently fed shifted columns would rank nonsense. When no learned ranker can be loaded the
-matcher orders by the core's weighted score (:func:`matching.scoring.combine`), and says so.
+A directory whose spec names other features than :data:`matching.features.FEATURE_NAMES` (optionally followed
+by ``notes_readiness``) is refused: a model silently fed shifted columns would rank nonsense. When no learned
+ranker can be loaded the matcher orders by the core's weighted score (:func:`matching.scoring.combine`), and says so.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import lightgbm
 import numpy as np
+from sqlalchemy.engine import Engine
 
-from matching.errors import WerkmatchError
+from matching import notes_readiness
+from matching.embedding import Embedder, embed_cached
+from matching.errors import ModelError, WerkmatchError
 from matching.features import FEATURE_NAMES, MONOTONE
+from matching.notes_readiness import NotesColumn, NotesReadiness
 from matching.tree_shap import ShapTables, tables_for
 
 BOOSTER_FILE = "model.txt"
@@ -47,30 +55,77 @@ class LearnedRanker:
     extra: dict[str, Any] = field(default_factory=dict)
     # the booster's SHAP values tabulated per leaf (matching.tree_shap); None: LightGBM's pred_contrib computes them
     shap: ShapTables | None = field(default=None, compare=False, repr=False)
+    # the notes column the model reads after the pair features; None: the pair features alone
+    notes: NotesColumn | None = field(default=None, compare=False, repr=False)
 
-    def score(self, features: np.ndarray) -> np.ndarray:
-        """One score per row of a :func:`matching.features.pair_matrix`; higher is a better fit."""
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        """The model's input columns: the pair features, then ``notes_readiness`` where it reads that."""
+        return FEATURE_NAMES + ((notes_readiness.FEATURE,) if self.notes is not None else ())
+
+    def bind(self, engine: Engine, embedder: Embedder) -> None:
+        """Let the notes column read this database's texts, its fragments embedded by ``embedder`` through the cache.
+
+        Raises:
+            RankerError: The column was made with another embedding model (its vectors would be noise).
+        """
+        if self.notes is None:
+            return
+        embed = partial(embed_cached, engine, embedder, role="document")
+        try:
+            self.notes.bind(engine, embedder.model_id, embed)
+        except ModelError as error:
+            raise RankerError(str(error)) from error
+
+    def inputs(
+        self, features: np.ndarray, client_ids: np.ndarray | None = None, updated_at: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The model's input rows: ``features`` (a :func:`matching.features.pair_matrix`), and for a model that reads
+        the notes column, that column of each pair's client (``client_ids``; ``updated_at`` as the client arrays
+        hold it, None: read from the database)."""
         features = np.asarray(features, np.float32)
         if features.ndim != 2 or features.shape[1] != len(FEATURE_NAMES):
             raise RankerError(f"de ranker verwacht {len(FEATURE_NAMES)} kenmerken per paar, niet {features.shape}")
-        if not len(features):
+        if self.notes is None:
+            return features
+        if client_ids is None or len(client_ids) != len(features):
+            raise RankerError("deze ranker leest ook de notities-kolom: geef per paar de klant mee")
+        column = self.notes.values(client_ids, updated_at) if len(features) else np.zeros(0, np.float32)
+        return np.hstack([features, column[:, None]])
+
+    def score(
+        self, features: np.ndarray, client_ids: np.ndarray | None = None, updated_at: np.ndarray | None = None
+    ) -> np.ndarray:
+        """One score per row of a :func:`matching.features.pair_matrix` (with each row's client for a model that
+        reads the notes column, :meth:`inputs`); higher is a better fit."""
+        return self.score_inputs(self.inputs(features, client_ids, updated_at))
+
+    def score_inputs(self, rows: np.ndarray) -> np.ndarray:
+        """One score per row of the model's own inputs (:attr:`feature_names` columns, e.g. :meth:`inputs`)."""
+        rows = np.asarray(rows, np.float32)
+        if rows.ndim != 2 or rows.shape[1] != len(self.feature_names):
+            raise RankerError(f"de ranker verwacht {len(self.feature_names)} invoerkolommen, niet {rows.shape}")
+        if not len(rows):
             return np.zeros(0, np.float64)
-        return np.asarray(self.booster.predict(features, num_threads=1), np.float64)
+        return np.asarray(self.booster.predict(rows, num_threads=1), np.float64)
 
-    def contributions(self, features: np.ndarray) -> np.ndarray:
-        """Per row and feature, how much it moved the score from the model's average (SHAP values of the trees).
+    def contributions(
+        self, features: np.ndarray, client_ids: np.ndarray | None = None, updated_at: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Per row and input (:attr:`feature_names`), how much it moved the score from the model's average (SHAP
+        values of the trees).
 
-        Shape (n, len(FEATURE_NAMES)); each row plus the model's expected value sums to :meth:`score`. From the
+        Shape (n, len(feature_names)); each row plus the model's expected value sums to :meth:`score`. From the
         tables made at load (:mod:`matching.tree_shap`: 50 shown rows in ≈ 2.4 ms, LightGBM's ``pred_contrib``
         ≈ 13.6 ms), or from LightGBM for a model the tables do not cover; the two agree to rounding.
         """
-        features = np.asarray(features, np.float32)
-        if not len(features):
-            return np.zeros((0, len(FEATURE_NAMES)), np.float64)
+        rows = self.inputs(features, client_ids, updated_at)
+        if not len(rows):
+            return np.zeros((0, len(self.feature_names)), np.float64)
         if self.shap is not None:
-            return self.shap.contributions(features)
-        raw = np.asarray(self.booster.predict(features, pred_contrib=True, num_threads=1), np.float64)
-        return raw[:, : len(FEATURE_NAMES)]
+            return self.shap.contributions(rows)
+        raw = np.asarray(self.booster.predict(rows, pred_contrib=True, num_threads=1), np.float64)
+        return raw[:, : len(self.feature_names)]
 
     def describe(self) -> dict[str, Any]:
         """What every ranked list carries as ``rankedBy``: name, version and provenance, never ``source``.
@@ -108,7 +163,8 @@ def load_ranker(directory: Path, name: str, version: str | None = None, **extra:
         spec = json.loads(spec_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise RankerError(f"{spec_path} is geen leesbare JSON: {error}") from error
-    if not isinstance(spec, dict) or spec.get("features") != list(FEATURE_NAMES):
+    with_notes = list(FEATURE_NAMES) + [notes_readiness.FEATURE]
+    if not isinstance(spec, dict) or spec.get("features") not in (list(FEATURE_NAMES), with_notes):
         raise RankerError(
             f"de ranker in {directory} is getraind op andere kenmerken dan deze versie van werkmatch berekent; "
             "train hem opnieuw (werkmatch train)"
@@ -117,7 +173,15 @@ def load_ranker(directory: Path, name: str, version: str | None = None, **extra:
         booster = lightgbm.Booster(model_file=str(booster_path))
     except lightgbm.basic.LightGBMError as error:
         raise RankerError(f"{booster_path} is geen geldig LightGBM-model: {error}") from error
-    if booster.num_feature() != len(FEATURE_NAMES):
-        raise RankerError(f"{booster_path} verwacht {booster.num_feature()} kenmerken, niet {len(FEATURE_NAMES)}")
+    width = len(spec["features"])
+    if booster.num_feature() != width:
+        raise RankerError(f"{booster_path} verwacht {booster.num_feature()} kenmerken, niet {width}")
+    notes = None
+    if spec["features"] == with_notes:
+        try:
+            notes = NotesColumn(NotesReadiness.load(directory))
+        except ModelError as error:
+            raise RankerError(str(error)) from error
     shap = tables_for(booster)
-    return LearnedRanker(booster, spec, name, version or spec.get("version"), str(directory), dict(extra), shap)
+    version = version or spec.get("version")
+    return LearnedRanker(booster, spec, name, version, str(directory), dict(extra), shap, notes)

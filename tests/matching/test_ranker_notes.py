@@ -1,0 +1,190 @@
+"""A ranker that reads the notes column: its inputs, its per-client memory, its refusals and its explanation."""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+
+import lightgbm
+import numpy as np
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from matching import notes_readiness
+from matching.annotate import grouped_contributions
+from matching.domain import Client
+from matching.errors import ModelError
+from matching.explain import GROUP_LABELS, PairFacts, explain_pair
+from matching.features import FEATURE_NAMES, MONOTONE
+from matching.matcher import Matcher
+from matching.notes_readiness import NotesColumn, NotesReadiness
+from matching.ranker import RankerError, feature_spec, load_ranker, save_ranker
+from matching.store import upsert_client
+from matching.structured import epoch_seconds
+from matching.taxonomy import load_taxonomy
+from tests.factories import client_in, make_client, make_vacancy
+
+DIMENSION = 8
+MODEL_ID = "toets-model"
+NEW_WORDS = "Nieuw begin. Komt afspraken na"
+WORDS = ("Komt altijd op tijd", "Wil graag aan de slag", "Belt zelden terug", "Werkt graag buiten", "Is vaak te laat")
+
+
+def _artefact(seed: int = 0, dimension: int = DIMENSION, model_id: str = MODEL_ID) -> NotesReadiness:
+    rng = np.random.default_rng(seed)
+    direction = rng.normal(size=(1, 2 * dimension))
+    return NotesReadiness(
+        model_id=model_id,
+        detector_coef=np.zeros(dimension),
+        detector_intercept=-5.0,  # the learned detector drops nothing here; the health stems still do
+        directions=(direction / np.linalg.norm(direction)).astype(np.float32),
+        ridge_coef=rng.normal(size=2 * dimension),
+        ridge_intercept=0.1,
+    )
+
+
+class _Embed:
+    """Fragments to fixed pseudo-random unit vectors; counts what it was asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def __call__(self, pieces: list[str]) -> np.ndarray:
+        self.asked.extend(pieces)
+        rows = [np.random.default_rng(zlib.crc32(piece.encode())).normal(size=DIMENSION) for piece in pieces]
+        matrix = np.array(rows, np.float32).reshape(-1, DIMENSION)
+        return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+
+
+def _clients(engine: Engine, count: int = 12) -> tuple[np.ndarray, np.ndarray, list[tuple[str, str]]]:
+    """Clients with own words and notes; their ids, ``updated_at`` (epoch seconds) and texts."""
+    rows = []
+    with Session(engine) as session:
+        for n in range(count):
+            own, notes = f"{WORDS[n % 5]}. {WORDS[(n + 2) % 5]}", f"{WORDS[(n + 1) % 5]}, {WORDS[(n + 3) % 5]}"
+            client = make_client(session, zelfbeschrijving=own, notities=notes)
+            rows.append((client.id, epoch_seconds(client.updated_at), (own, notes)))
+    ids, moments, texts = zip(*rows, strict=True)
+    return np.array(ids, np.int64), np.array(moments, np.float64), list(texts)
+
+
+def _ranker_dir(directory: Path, with_notes: bool = True, artefact: NotesReadiness | None = None) -> Path:
+    """A small LightGBM model on the pair features (and the notes column), saved as serving loads it."""
+    rng = np.random.default_rng(3)
+    width = len(FEATURE_NAMES) + (1 if with_notes else 0)
+    x = rng.random((400, width)).astype(np.float32)
+    y = x[:, -1] * 3 + x[:, 0]
+    booster = lightgbm.train({"objective": "regression", "verbose": -1, "num_leaves": 7}, lightgbm.Dataset(x, y), 20)
+    spec = feature_spec(version="toets")
+    if with_notes:
+        spec["features"] = [*FEATURE_NAMES, notes_readiness.FEATURE]
+        spec["monotone"] = [*MONOTONE, notes_readiness.MONOTONE]
+        (artefact or _artefact()).save(directory)
+    return save_ranker(directory, booster, spec)
+
+
+def test_a_ranker_reads_its_notes_column_after_the_pair_features(engine: Engine, tmp_path: Path) -> None:
+    ids, moments, texts = _clients(engine)
+    ranker = load_ranker(_ranker_dir(tmp_path / "ranker"), "toets")
+    assert ranker.notes is not None and ranker.feature_names == (*FEATURE_NAMES, notes_readiness.FEATURE)
+    embed = _Embed()
+    ranker.notes.bind(engine, MODEL_ID, embed)
+    pairs = np.random.default_rng(1).random((len(ids), len(FEATURE_NAMES))).astype(np.float32)
+    column = _artefact().scores(texts, _Embed()).astype(np.float32)
+    expected = ranker.booster.predict(np.hstack([pairs, column[:, None]]))
+    assert np.array_equal(ranker.score(pairs, ids, moments), expected)
+    assert np.array_equal(ranker.score(pairs, ids), expected)  # the moments read from the database
+    shap = ranker.contributions(pairs, ids, moments)
+    assert shap.shape == (len(ids), len(FEATURE_NAMES) + 1)
+    with pytest.raises(RankerError, match="notities-kolom"):
+        ranker.score(pairs)  # without the clients it cannot read the column
+
+
+def test_the_column_is_computed_once_per_change_of_the_profile(engine: Engine) -> None:
+    ids, moments, texts = _clients(engine, 6)
+    column, embed = NotesColumn(_artefact()), _Embed()
+    column.bind(engine, MODEL_ID, embed)
+    first = column.values(ids, moments)
+    asked = len(embed.asked)
+    assert asked and np.array_equal(column.values(ids[::-1], moments[::-1]), first[::-1])
+    assert len(embed.asked) == asked  # nothing read or embedded again for unchanged profiles
+    with Session(engine) as session:  # the first client's notes change: a save moves updated_at
+        again_in = client_in(client_nummer=_number(engine, ids[0]), notities=texts[0][1])
+        changed, _ = upsert_client(session, again_in.model_copy(update={"zelfbeschrijving": NEW_WORDS}))
+        session.commit()
+        moment = epoch_seconds(changed.updated_at)
+    again = column.values(ids, np.concatenate([[moment], moments[1:]]))
+    assert np.array_equal(again[1:], first[1:]) and again[0] != first[0]
+    expected = _artefact().scores([(NEW_WORDS, texts[0][1])], _Embed())
+    assert again[0] == np.float32(expected[0])
+    assert column.values(np.array([10**9]), np.array([0.0]))[0] == 0.0  # a client no longer there: no signal
+
+
+def _number(engine: Engine, client_id: int) -> str:
+    with Session(engine) as session:
+        return session.get(Client, int(client_id)).client_nummer  # type: ignore[union-attr]
+
+
+def test_a_notes_column_of_another_embedding_model_is_refused(engine: Engine, tmp_path: Path) -> None:
+    column = NotesColumn(_artefact())
+    with pytest.raises(ModelError, match="ander|embeddingmodel"):
+        column.bind(engine, "een-ander-model", _Embed())
+    with pytest.raises(ModelError, match="niet gekoppeld"):
+        NotesColumn(_artefact()).values(np.array([1]))
+    directory = _ranker_dir(tmp_path / "zonder-artefact")
+    (directory / notes_readiness.CONFIG_FILE).unlink()
+    with pytest.raises(RankerError, match="notities-kolom"):
+        load_ranker(directory, "toets")
+
+
+def test_a_ranker_of_the_pair_features_alone_still_loads_and_ranks(tmp_path: Path) -> None:
+    ranker = load_ranker(_ranker_dir(tmp_path / "oud", with_notes=False), "toets")
+    assert ranker.notes is None and ranker.feature_names == FEATURE_NAMES
+    pairs = np.random.default_rng(2).random((5, len(FEATURE_NAMES))).astype(np.float32)
+    assert np.array_equal(ranker.score(pairs), ranker.booster.predict(pairs))
+    assert np.array_equal(ranker.score_inputs(pairs), ranker.score(pairs))
+
+
+def test_the_notes_column_is_explained_as_inzet_without_quoting_what_was_written(engine: Engine) -> None:
+    names = (*FEATURE_NAMES, notes_readiness.FEATURE)
+    row = np.zeros((1, len(names)))
+    row[0, -1], row[0, 0] = 0.9, 0.1
+    grouped = grouped_contributions(row, names)[0]
+    assert grouped["inzet"] == pytest.approx(0.9) and "Inzet" in GROUP_LABELS["inzet"]
+    facts = PairFacts(distance_km=3.0, max_km=10.0, mode="fiets", values=dict.fromkeys(FEATURE_NAMES, 0.0))
+    with Session(engine) as session:
+        client = make_client(session, notities="Komt altijd op tijd")
+        vacancy = make_vacancy(session)
+        up = explain_pair(client, vacancy, grouped, facts, load_taxonomy())
+        row[0, -1] = -0.9
+        down = explain_pair(client, vacancy, grouped_contributions(row, names)[0], facts, load_taxonomy())
+    assert any("inzet en afspraken" in reason for reason in up.reasons)
+    assert not any("op tijd" in text for text in up.reasons + up.aandachtspunten)
+    assert any("een gesprek zegt meer" in point for point in down.aandachtspunten)
+
+
+def test_a_candidate_search_ranks_by_the_notes_column_and_explains_it(settings, embedder, tmp_path: Path) -> None:
+    matcher = Matcher(settings, embedder=embedder)
+    with Session(matcher.engine) as session:
+        for number, notes in (
+            ("K-OP-TIJD", "Komt altijd op tijd, afspraken nagekomen"),
+            ("K-BELT", "Belt zelden terug"),
+        ):
+            make_client(
+                session, client_nummer=number, zelfbeschrijving="Ik werkte jaren als orderpicker.", notities=notes
+            )
+        make_vacancy(session, vacature_nummer="V-ORDER")
+    matcher.sync()
+    artefact = _artefact(dimension=embedder.dimension, model_id=embedder.model_id)
+    ranker = load_ranker(_ranker_dir(tmp_path / "notities", artefact=artefact), "notities-toets")
+    matcher.use_ranker(ranker)
+    result = matcher.search_candidates("V-ORDER", top=5).to_json()
+    assert result["gerangschiktDoor"]["naam"] == "notities-toets"
+    listed = [item["klantId"] for item in result["resultaten"]]
+    assert set(listed) >= {"K-OP-TIJD", "K-BELT"}
+    for item in result["resultaten"]:
+        assert "inzet" in {part["kenmerk"] for part in item["bijdragen"]}
+    with pytest.raises(RankerError, match="embeddingmodel"):  # a column of another model never serves
+        matcher.use_ranker(load_ranker(_ranker_dir(tmp_path / "ander", artefact=_artefact()), "ander"))
+    assert matcher.ranker is ranker
