@@ -170,7 +170,7 @@ def prepare(data_dir: Path) -> dict[str, Any]:
         "scores": fitted.model.predict(pool.features),
         "groups": groups,
         "merit": suitable_in_pool(truth, pool.vacancy_ids),
-        "serving": serving_labels(matcher.engine, pool, groups, list(SERVING_GROUPS)),
+        "serving": serving_labels(groups, list(SERVING_GROUPS)),
         "platt": fitted.floor["platt"],
         "facts": {
             "validationFrom": fitted.start,

@@ -273,3 +273,26 @@ def _slice(order: np.ndarray, keys: np.ndarray, starts: np.ndarray, key: int) ->
         return order[:0]
     stop = starts[at + 1] if at + 1 < len(starts) else len(order)
     return order[starts[at] : stop]
+
+
+def ever_proposed_before(
+    history: History, client_ids: np.ndarray, vacancy_ids: np.ndarray, moments: np.ndarray
+) -> np.ndarray:
+    """Per row: was the client proposed for a vacancy other than the row's strictly before the row's moment."""
+    client_ids, vacancy_ids = np.asarray(client_ids, np.int64), np.asarray(vacancy_ids, np.int64)
+    moments = np.asarray(moments, np.float64)
+    if not len(history.proposal_client):
+        return np.zeros(len(client_ids), bool)
+    order = np.lexsort((history.proposal_at, history.proposal_client))
+    client, vacancy, at = history.proposal_client[order], history.proposal_vacancy[order], history.proposal_at[order]
+    clients, first, counts = np.unique(client, return_index=True, return_counts=True)
+    first_at, first_vacancy = at[first], vacancy[first]
+    # the earliest proposal for another vacancy than the client's first one
+    segment = np.repeat(np.arange(len(clients)), counts)
+    other = vacancy != first_vacancy[segment]
+    other_at = np.full(len(clients), np.inf)
+    np.minimum.at(other_at, segment[other], at[other])
+    at_ = np.minimum(np.searchsorted(clients, client_ids), len(clients) - 1)
+    known = clients[at_] == client_ids
+    earliest = np.where(vacancy_ids == first_vacancy[at_], other_at[at_], first_at[at_])
+    return known & (earliest < moments)

@@ -3,7 +3,9 @@
 Input is what a ranker did with whole candidate pools (:func:`training.pool_eval.pool_holdout`: every
 candidate the search ranks per vacancy, each with the outcome they would have had). Per protected or
 vulnerable group — geslacht, leeftijdsband and migratieachtergrond from the audit-only table
-(``audit_kenmerken``, never a feature), trede, route, and whether a beperking is recorded — the audit
+(``audit_kenmerken``, never a feature), trede, route, whether a beperking is recorded, and ``geschiedenis``:
+whether the client was proposed for another vacancy before the pool's moment (``eerder voorgesteld`` /
+``nooit voorgesteld``, from the voorstellen; afromen shows here first: the people nobody proposes) — the audit
 reports:
 
 * ``poolShare``: the group's share of all pool rows (who was eligible and retrieved);
@@ -52,6 +54,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from matching.domain import AuditKenmerken, Client
+from matching.floor_state import EVER, NEVER
+from training.client_history import ever_proposed_before, load_history
 from training.dataset import RankingData
 
 TOP_K = 10
@@ -72,7 +76,8 @@ def _age_band(birth_year: int | None, on_year: int) -> str:
 
 def group_labels(engine: Engine, data: RankingData) -> dict[str, np.ndarray]:
     """Per row of ``data``, the group of its client for every audited attribute (strings); only the rows'
-    clients are read."""
+    clients are read (and, for ``geschiedenis``, the voorstellen: :func:`training.client_history.ever_proposed_before`,
+    the groups the amortised floor serves by)."""
     wanted = np.unique(data.client_ids).tolist()  # only the clients in the rows: not the whole bestand
     audit: dict[int, Any] = {}
     beperkt: dict[int, bool] = {}
@@ -100,6 +105,9 @@ def group_labels(engine: Engine, data: RankingData) -> dict[str, np.ndarray]:
         else np.full(len(data), UNKNOWN, dtype=object),
         "beperking": np.array(["ja" if beperkt.get(int(c)) else "nee" for c in data.client_ids], dtype=object),
         "route": np.array([str(route.get(int(c)) or UNKNOWN) for c in data.client_ids], dtype=object),
+        "geschiedenis": np.where(
+            ever_proposed_before(load_history(engine), data.client_ids, data.vacancy_ids, data.moments), EVER, NEVER
+        ).astype(object),
     }
 
 

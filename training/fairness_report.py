@@ -50,6 +50,7 @@ ATTRIBUTE_LABELS = {
     "trede": "Trede op de participatieladder",
     "beperking": "Beperking vastgelegd",
     "route": "Route (werk, perspectief, meedoen)",
+    "geschiedenis": "Eerder voorgesteld voor een andere vacature (wie nooit werd voorgesteld: afromen)",
 }
 
 

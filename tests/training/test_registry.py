@@ -280,7 +280,9 @@ def test_evaluate_reports_every_model_on_proposals_and_on_whole_pools(world, fir
     for ordering in ("relevanceOnly", "exposureAware"):
         assert {"gini", "ndcg@10", "lowTredeShareTop10"} <= set(report["exposure"][ordering])
     audit = report["fairness"]["champion"]
-    assert {"geslacht", "leeftijd", "migratieachtergrond", "trede", "beperking", "route"} == set(audit["attributes"])
+    assert {"geslacht", "leeftijd", "migratieachtergrond", "trede", "beperking", "route", "geschiedenis"} == set(
+        audit["attributes"]
+    )
     assert "equalizedOddsDifference" in audit["attributes"]["trede"]
     served = report["fairness"]["served"]  # the lists as served, against merit, with the NDCG@10 cost
     assert set(served["attributes"]) == set(audit["attributes"]) and served["vacancies"] == 15

@@ -10,7 +10,7 @@ from matching.exposure import LIST_SIZE
 from matching.exposure_amortised import SERVED, AmortisedFloor
 from matching.floor_state import HALF_LIFE_DAYS
 from tests.factories import merit_top_fifth, toy_pools
-from training.client_history import History, columns
+from training.client_history import History, columns, ever_proposed_before
 from training.exposure_eval import (
     _groups_in_time_order,
     kept_between_pools,
@@ -19,7 +19,7 @@ from training.exposure_eval import (
     served_fairness,
 )
 from training.served_calibration import calibrated_probabilities, replay_amortised
-from training.served_floor import amortised_of, ever_proposed_before
+from training.served_floor import amortised_of
 
 
 def _history(rng: np.random.Generator, clients: int, proposals: int) -> History:
