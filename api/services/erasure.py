@@ -61,6 +61,7 @@ from matching.domain import AuditKenmerken, Client, ClientPersonalia, Vacancy
 from matching.embedding import forget_cached
 from matching.errors import InvalidInputError, NotFoundError
 from matching.lookup import in_chunks
+from matching.notes_readiness import fragments
 from matching.outcomes import Voorstel, VoorstelEvent
 from matching.oversight_state import ExposureEntry
 from matching.taxonomy import Taxonomy, load_taxonomy
@@ -272,12 +273,15 @@ def _delete_rows(session: Session, client_id: int) -> dict[str, int]:
 
 
 def _pieces(client_or_vacancy: Any, taxonomy: Taxonomy) -> set[str]:
-    """Content hashes of every text the embedder may have cached for a record (fields and whole-text mode)."""
+    """Content hashes of every text the embedder may have cached for a record: fields, whole-text mode, and for a
+    client the fragments of own words and notes that a ranker's notes column embeds (:func:`fragments`)."""
+    notes: list[str] = []
     if isinstance(client_or_vacancy, Client):
         fields, whole = client_fields(client_or_vacancy, taxonomy), render_client(client_or_vacancy, taxonomy)
+        notes = fragments(client_or_vacancy.zelfbeschrijving) + fragments(client_or_vacancy.notities)
     else:
         fields, whole = vacancy_fields(client_or_vacancy, taxonomy), ""
-    hashes = {content_hash(piece) for pieces in fields.values() for piece in pieces}
+    hashes = {content_hash(piece) for pieces in [*fields.values(), notes] for piece in pieces}
     if whole:
         hashes.add(content_hash(whole))
     return hashes

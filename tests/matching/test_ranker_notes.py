@@ -9,11 +9,12 @@ import lightgbm
 import numpy as np
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from api.services import erasure, schema
 from matching import notes_readiness
 from matching.annotate import grouped_contributions
-from matching.domain import Client
+from matching.domain import Client, EmbeddingCache
 from matching.errors import ModelError
 from matching.explain import GROUP_LABELS, PairFacts, explain_pair
 from matching.features import FEATURE_NAMES, MONOTONE
@@ -23,6 +24,7 @@ from matching.ranker import RankerError, feature_spec, load_ranker, save_ranker
 from matching.store import upsert_client
 from matching.structured import epoch_seconds
 from matching.taxonomy import load_taxonomy
+from matching.text import content_hash
 from tests.factories import client_in, make_client, make_vacancy
 
 DIMENSION = 8
@@ -188,3 +190,16 @@ def test_a_candidate_search_ranks_by_the_notes_column_and_explains_it(settings, 
     with pytest.raises(RankerError, match="embeddingmodel"):  # a column of another model never serves
         matcher.use_ranker(load_ranker(_ranker_dir(tmp_path / "ander", artefact=_artefact()), "ander"))
     assert matcher.ranker is ranker
+    # the fragments' vectors are cached like every piece, and an erasure forgets the erased client's own
+    assert _cached(matcher.engine, "Belt zelden terug") and _cached(matcher.engine, "Komt altijd op tijd")
+    schema.create_all(matcher.engine)  # the audit chain's head, as the service's start makes it
+    erasure.erase_client(settings, matcher.engine, "K-BELT", actor="test", rol="beheerder", reden="verzoek_klant")
+    assert not _cached(matcher.engine, "Belt zelden terug") and _cached(matcher.engine, "Komt altijd op tijd")
+
+
+def _cached(engine: Engine, piece: str) -> bool:
+    with Session(engine) as session:
+        return (
+            session.exec(select(EmbeddingCache.id).where(EmbeddingCache.content_hash == content_hash(piece))).first()
+            is not None
+        )
