@@ -69,8 +69,8 @@ HEADER = """# Masculine Dutch person nouns whose feminine the OpenTaal dictionar
 # Xe (the dictionary's female-form flag on the masculine), innen/essen (the feminine listed with that plural), entry
 # (the feminine listed as an entry, the masculine a noun in a person suffix), vrouw (both compounds listed), man (the
 # -man compound listed with the plural -mannen, -lieden or -lui; its -vrouw form built), agent, rarer (the less
-# frequent of a -tor and a -teur noun of one stem, by the wordfreq package's Dutch frequencies: not an -trice's
-# masculine).
+# frequent of a -tor and a -teur noun of one stem, by the Dutch frequencies of wordfreq 3.1.1, Robyn Speer, Apache-2.0,
+# its data CC BY-SA 4.0: not an -trice's masculine).
 # One noun a line, lower case, accents removed; the plural is the one the dictionary forms. Built by
 # bench/dutch_person_nouns.py from the OpenTaal Dutch dictionary {source}
 # ({licence}). Never from data/eval/gendered_heldout*.tsv.

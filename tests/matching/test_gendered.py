@@ -498,6 +498,7 @@ def test_the_person_nouns_are_the_dictionarys_with_its_licence() -> None:
     lines = PERSONS_FILE.read_text(encoding="utf-8").splitlines()
     header = "\n".join(line for line in lines if line.startswith("#"))
     assert "OpenTaal" in header and "BSD" in header and "CC BY 3.0" in header
+    assert "wordfreq 3.1.1" in header and "CC BY-SA 4.0" in header  # the source of the "rarer" marks
     assert "masculine\tplural\tfeminine\tevidence" in lines
     rows = [line.split("\t") for line in lines[lines.index("masculine\tplural\tfeminine\tevidence") + 1 :]]
     assert all(len(row) == 4 and row[1] for row in rows)
