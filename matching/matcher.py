@@ -509,7 +509,7 @@ class _CandidateRanking:
         score = ranker.score(pairs, ids, changed) if ranker is not None else pipeline.weighted_score(pool, weights)
         exposed = None
         if strength > 0:
-            before, average = oversight_state.exposure(self.session, clients.ids[pool.rows], self.vacancy.id, self.now)  # type: ignore[arg-type]
+            before, average = oversight_state.exposure(self.session, ids, self.vacancy.id, self.now)  # type: ignore[arg-type]
             floor = self.matcher.settings.ranker.exposure_floor
             self.amortised = self._amortised(ranker, score, top)  # type: ignore[arg-type]
             exposed = pipeline.Exposure(before, clients.trede[pool.rows], strength, average, floor, self.amortised)
