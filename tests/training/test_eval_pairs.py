@@ -19,6 +19,7 @@ OTHER_LISTS = {
     "gendered_heldout3.tsv",
     "gendered_heldout4.tsv",
     "gendered_heldout5.tsv",
+    "gendered_heldout6.tsv",
 }
 HEADER = "query\tdocument"
 MIN_PAIRS = 500  # all files together (issue 19)
