@@ -50,11 +50,22 @@ a miss costs: a client who writes the feminine form loses the word match (the Sn
    ("hoofdredactrice" → "hoofdredacteur"); where the dictionary writes both ("auditor", "auditeur"), the one more
    frequent in Dutch text (its less frequent twin is marked in ``data/dutch_person_nouns.tsv``: "auditrice" →
    auditor, "restauratrice" → restaurateur); where neither is written, -ator for -atrice and -teur for the rest.
-   The Greek agent nouns in -loog and -goog form their feminine in -loge and -goge ("bioloog" → "biologe",
-   "demagoog" → "demagoge"): unambiguous too, except "synagoge". (Both found by the second held-out set,
+   The Greek agent nouns in -loog, -goog, -graaf, -soof and -noom form their feminine in -loge, -goge, -grafe,
+   -sofe and -nome ("bioloog" → "biologe", "demagoog" → "demagoge", "typograaf" → "typografe", "filosoof" →
+   "filosofe", "astronoom" → "astronome"; :data:`GREEK_FEMININE`): unambiguous too, except a thing ("synagoge",
+   "agrafe") and an adjective's -e form ("autonome", "homologe"), and their plural is the feminine + "n"
+   ("typografen", not the "-graven" of the count "graaf"). (-loge and -atrice were found by the second held-out set,
    ``data/eval/gendered_heldout2.tsv``: before, every -trice became -teur, "moderatrice" → "moderateur",
    and -loge stayed whole);
-4. a small table holds the true irregulars (verpleegster → verpleegkundige, serveerster → ober,
+4. for -vrouw the candidates are weighed, not taken in turn: a -man or -heer compound that is a known job word
+   first; else the -man compound the dictionary attests (:func:`person_nouns`, itself or by its head: "paardenkoopman"
+   of "koopman") against the stem's first agent noun that is a known job word; the one attested over more of the word
+   wins (:func:`attested_start`), the -man compound at a tie, since -vrouw compounds the noun "vrouw", whose
+   counterpart is "man", and the agent noun only guesses that the first part is a verb stem. Before, the agent noun
+   came first and passed by a known head ("spoorwegvrouw" → "spoorwegger", "koopvrouw" → "koper": the fifth
+   held-out set's misses); it still wins where it is attested whole (a job word or the dictionary's -er noun of a
+   verb) and the -man compound only by its head ("bouwvakvrouw" → bouwvakker, "aankoopvrouw" → aankoper);
+5. a small table holds the true irregulars (verpleegster → verpleegkundige, serveerster → ober,
    kapster → kapper, secretaresse → secretaris, gastvrouw → gastheer, gastmoeder → gastouder).
 
 The vocabulary is the shipped one, never the texts of the bestand: the fold must be a fixed function
@@ -101,15 +112,16 @@ MIN_VERB_STEM = 3  # the verb that closes a compound has a stem of three letters
 EXTRA_JOB_WORDS = ("leraar", "werknemer", "naaier")
 # -euse, -trice and -ière form persons, but these words name things (or are too short to judge), also ending
 # compounds ("sportcarrière", "wereldpremière": of the OpenTaal dictionary's words in these suffixes, the ones read as
-# things: propedeuse, couveuse, tondeuse, ... were folded before); and the words that the dictionary's marks pair
-# with a masculine noun though they name no female person (read by hand in the person rows that
+# things: propedeuse, couveuse, tondeuse, ... were folded before); the -e forms of the dictionary's adjectives in a
+# Greek person suffix (autonoom, heteronoom, homoloog: "autonome", not a female "autonoom"); and the words that the
+# dictionary's marks pair with a masculine noun though they name no female person (read by hand in the person rows that
 # bench/dutch_person_nouns.py finds: a thing or a game in -e, bijles = bij + les, the -lin of "tafellinnen"). Not
 # "matrice": its stem is too short for the -trice rule, and as a compound's head it would end "animatrice".
 NOT_PERSONS = frozenset(
     """friteuse religieuse chartreuse berceuse liseuse carriere barriere riviere maniere premiere portiere
     voliere cafetiere theiere bonbonniere jardiniere garconniere cicatrice synagoge propedeuse couveuse
     tondeuse gazeuse derriere brassiere plafonniere plombiere meniere moliere agrafe conclave havezate karate uitgave
-    restante contingente bijles bordes tafellin hospitaallin""".split()
+    restante contingente bijles bordes tafellin hospitaallin autonome heteronome homologe""".split()
 )
 # -ster is also the noun "ster" (star: "filmster", a film star, not a woman who films) and part of a root
 # ("pinkster"): words the verb lexicon would take for agent nouns (filmen, rocken, pinken; of the 390 -ster nouns
@@ -118,6 +130,11 @@ NOT_AGENT_STER = ("filmster", "popster", "rockster", "pinkster")
 # An -ateur job word as a compound's head has ten letters or more ("reparateur", "administrateur"); shorter
 # shared endings of vocabulary words are fragments ("strateur" of administrateur would take "illustrateur").
 MIN_FRENCH_HEAD = 10
+# The feminine endings of the Greek agent nouns in -loog, -goog, -graaf, -soof and -noom: the masculine writes the
+# vowel before the last consonant long ("biologe" → bioloog, "typografe" → typograaf, "filosofe" → filosoof,
+# "astronome" → astronoom). Not "-sofe" after a consonant alone: "-ofe" is also a Greek thing ("catastrofe").
+GREEK_FEMININE = ("ologe", "agoge", "grafe", "osofe", "onome")
+GREEK_MASCULINE = ("oloog", "agoog", "graaf", "osoof", "onoom")
 _VOWELS = "aeiou"
 # A stem that is an agent noun itself: a base of three letters or more and the noun suffix -ier
 # (tuin-ier, winkel-ier, kass-ier), or -aar after an unstressed -el, -en, -er (wandel-aar, tover-aar,
@@ -214,6 +231,16 @@ def is_job_word(word: str, known: frozenset[str] | None = None) -> bool:
     return any(word[start:] in known for start in range(MIN_PREFIX, len(word) - MIN_HEAD + 1))
 
 
+def attested_start(word: str, known: frozenset[str] | None = None) -> int | None:
+    """Where the part of ``word`` that ``known`` (default :func:`job_words`) attests starts: 0 for a known word, the
+    start of its longest known head for a compound (as :func:`is_job_word` reads it: "paardenkoopman" → 7, the start
+    of "koopman"), None where no part is known."""
+    known = job_words() if known is None else known
+    if word in known:
+        return 0
+    return next((at for at in range(MIN_PREFIX, len(word) - MIN_HEAD + 1) if word[at:] in known), None)
+
+
 @lru_cache(maxsize=1)
 def _person_rows() -> dict[str, str]:
     """The masculine nouns of :data:`PERSONS_FILE` → how the OpenTaal dictionary shows them ("agent": a noun in -tor,
@@ -274,6 +301,33 @@ def _trice_masculine(word: str) -> str | None:
             if (start == 0 or len(candidate) - start >= MIN_HEAD) and candidate[start:] in heads:
                 return candidate
     return None
+
+
+@lru_cache(maxsize=1)
+def _attested_agents() -> frozenset[str]:
+    """What attests an agent noun as a word: :func:`job_words` and the -er nouns the dictionary lists for its verbs
+    (:func:`verb_agents`: "aankoper" of aankopen, a whole word, where the known job words hold only its head
+    "koper")."""
+    return job_words() | frozenset(agent for agent in verb_agents().values() if agent)
+
+
+def _vrouw_masculine(word: str) -> str | None:
+    """The masculine of a -vrouw form (its candidates from :func:`masculine_candidates`: the -man and -heer compounds,
+    then the stem's agent nouns): a -man or -heer compound that is a known job word; else, of the first agent noun
+    that is a known job word and the -man compound that the dictionary attests (:func:`person_nouns` by the marks
+    "vrouw" and "man"), the one attested over more of the word (:func:`attested_start`; the agent noun by the known
+    job words and the dictionary's -er nouns of its verbs, :func:`_attested_agents`), the -man compound at a tie
+    ("koopvrouw" → koopman, not "koper"; "bouwvakvrouw" → bouwvakker, a known word whole, not "bouwvakman" of
+    "vakman"; "aankoopvrouw" → aankoper, the -er noun of aankopen, not "aankoopman" of "koopman")."""
+    man, heer, *agents = masculine_candidates(word)[0]
+    if (found := next((c for c in (man, heer) if is_job_word(c)), None)) is not None:
+        return found
+    weighed = []
+    if (agent := next((c for c in agents if is_job_word(c)), None)) is not None:
+        weighed.append((attested_start(agent, _attested_agents()), 1, agent))
+    if not is_no_person(word) and (at := attested_start(man, person_nouns(PERSON_MARKS[0][1]))) is not None:
+        weighed.append((at, 0, man))
+    return min(weighed)[2] if weighed else None
 
 
 def _person_noun(word: str) -> str | None:
@@ -388,8 +442,8 @@ def masculine_candidates(word: str) -> tuple[list[str], bool]:
                 return [_atrice_masculine(stem)], unambiguous
             # ambassadrice: the French -drice of -deur
             return [stem + {"euse": "eur", "trice": "teur", "drice": "deur", "iere": "ier"}[suffix]], unambiguous
-    if word.endswith(("ologe", "agoge")) and len(word) > 6 and not is_no_person(word):  # biologe, demagoge
-        return [word[:-2] + "og"], True
+    if word.endswith(GREEK_FEMININE) and len(word) > 6 and not is_no_person(word):  # biologe, typografe
+        return [word[:-2] + word[-3] + word[-2]], True
     if word.endswith("ster") and len(word) > 6:
         stem = word[:-4]
         if _AGENT_NOUN_STEM.match(stem):  # -ster on an agent noun: tuinier-ster, wandelaar-ster
@@ -425,6 +479,8 @@ def _masculine_singular(word: str) -> str | None:
         return found
     if word.endswith(("trice", "drice")) and not is_no_person(word) and (found := _trice_masculine(word)):
         return found
+    if word.endswith("vrouw") and len(word) - 5 >= MIN_PREFIX:
+        return _vrouw_masculine(word)
     candidates, unambiguous = masculine_candidates(word)
     for candidate in candidates:
         if is_job_word(candidate):
@@ -440,10 +496,23 @@ def listed_plural(masculine: str) -> str:
     """The plural of a masculine as the dictionary forms it where :data:`PERSONS_FILE` lists it or the head of its
     compound ("ploegbaas" → "ploegbazen", "fotograaf" → "fotografen"), else :func:`plural`."""
     listed = _listed_plurals()
+    if masculine not in listed and (greek := _greek_plural(masculine)) is not None:
+        return greek
     for start in (0, *range(MIN_PREFIX, len(masculine) - MIN_HEAD + 1)):
         if (head := masculine[start:]) in listed:
             return masculine[:start] + listed[head]
     return plural(masculine)
+
+
+def _greek_plural(masculine: str) -> str | None:
+    """The plural of a Greek agent noun (:data:`GREEK_MASCULINE`), its feminine + "n" ("typograaf" → "typografen",
+    "filosoof" → "filosofen"); None for any other word, also for the count "graaf" ending a Dutch compound after a
+    consonant ("markgraaf": markgraven)."""
+    if not masculine.endswith(GREEK_MASCULINE):
+        return None
+    if masculine.endswith("graaf") and (len(masculine) < 6 or masculine[-6] not in _VOWELS + "y"):  # polygraaf
+        return None
+    return masculine[:-2] + masculine[-1] + "en"
 
 
 def plural(masculine: str) -> str:
