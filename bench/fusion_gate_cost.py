@@ -133,6 +133,60 @@ def _summary(seconds: list[float]) -> dict[str, float]:
     }
 
 
+def bestand(clients: list[str], probe: str) -> tuple[LexicalIndex, LexicalIndex, list[set[str]], dict[str, float]]:
+    """What the gate needs once per bestand, timed: the served BM25 index (for scale), the identifier-token index
+    and every record's held identifiers; ``probe`` computes both indexes' lazy BM25 weights before any query."""
+    ids = np.arange(len(clients))
+    lexical_index = LexicalIndex()
+    build_lexical, _ = timed(lexical_index.upsert, ids, clients)
+    identifier_index = LexicalIndex()
+    identifier_index._vectorizer.set_params(analyzer=IdentifierAnalyzer())
+    build_identifier, _ = timed(identifier_index.upsert, ids, clients)
+    extract_seconds, documents_held = timed(lambda: [fusion_taxonomy3.identifiers(text, KIND)[0] for text in clients])
+    lexical_index.scores(probe)  # BM25 weights are computed lazily on the first search: not per query
+    identifier_index.scores(probe)
+    costs = {
+        "servedBm25IndexSeconds": round(build_lexical, 2),
+        "identifierBm25IndexSeconds": round(build_identifier, 2),
+        "recordIdentifiersSeconds": round(extract_seconds, 2),
+        "servedBm25IndexMiB": round(lexical_index.nbytes / 2**20, 2),
+        "identifierBm25IndexMiB": round(identifier_index.nbytes / 2**20, 2),
+    }
+    return lexical_index, identifier_index, documents_held, costs
+
+
+def one_query(
+    number: int,
+    query: str,
+    pool: np.ndarray,
+    dense: np.ndarray,
+    lexical: np.ndarray,
+    indexes: tuple[LexicalIndex, LexicalIndex],
+    documents_held: list[set[str]],
+    weights: RetrievalSettings,
+) -> tuple[dict[str, list[float]], bool]:
+    """Seconds per arm and part, :data:`REPEATS` times, the two arms alternating (who goes first too); and whether
+    the gate opened."""
+    lexical_index, identifier_index = indexes
+    names = ("served", "gated", "bm25", "queryIdentifiers", "identifierBm25", "gateDecision")
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for repeat in range(REPEATS):
+        order = ("served", "gated") if (number + repeat) % 2 == 0 else ("gated", "served")
+        for arm in order:
+            if arm == "served":
+                seconds, _ = timed(served, dense, lexical, weights)
+            else:
+                seconds, (is_open, _) = timed(
+                    gated, query, dense, lexical, pool, identifier_index, documents_held, weights
+                )
+            times[arm].append(seconds)
+        times["bm25"].append(timed(lexical_index.scores, query)[0])
+        times["queryIdentifiers"].append(timed(fusion_taxonomy3.identifiers, query, KIND)[0])
+        times["identifierBm25"].append(timed(pool_scores, identifier_index, query, pool, len(documents_held))[0])
+        times["gateDecision"].append(decision(query, pool, identifier_index, documents_held)[1])
+    return times, is_open
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, default=Path("/tmp/wm-base/werkmatch.db"))
@@ -141,16 +195,7 @@ def main() -> None:
     weights = RetrievalSettings()  # search's weights (dense 0.40, lexical 0.15), as the bench's fusions read them
     load_before = [round(value, 2) for value in os.getloadavg()]
     clients, vacancies = texts(arguments.db)
-    ids = np.arange(len(clients))
-
-    lexical_index = LexicalIndex()
-    build_lexical, _ = timed(lexical_index.upsert, ids, clients)
-    identifier_index = LexicalIndex()
-    identifier_index._vectorizer.set_params(analyzer=IdentifierAnalyzer())
-    build_identifier, _ = timed(identifier_index.upsert, ids, clients)
-    extract_seconds, documents_held = timed(lambda: [fusion_taxonomy3.identifiers(text, KIND)[0] for text in clients])
-    lexical_index.scores(vacancies[0])  # BM25 weights are computed lazily on the first search: not per query
-    identifier_index.scores(vacancies[0])
+    lexical_index, identifier_index, documents_held, per_bestand = bestand(clients, vacancies[0])
 
     rng = np.random.default_rng(SEED)
     sample = rng.choice(len(vacancies), size=min(arguments.queries, len(vacancies)), replace=False)
@@ -168,25 +213,12 @@ def main() -> None:
         pool_sizes.append(len(pool))
         dense = rng.uniform(0.75, 0.90, len(pool)).astype(np.float32)
         lexical = full[pool] / max(float(full.max()), 1e-9)
-        times: dict[str, list[float]] = {name: [] for name in (*per_arm, *parts)}
-        for repeat in range(REPEATS):
-            order = ("served", "gated") if (number + repeat) % 2 == 0 else ("gated", "served")
-            for arm in order:
-                if arm == "served":
-                    seconds, _ = timed(served, dense, lexical, weights)
-                else:
-                    seconds, (is_open, _) = timed(
-                        gated, query, dense, lexical, pool, identifier_index, documents_held, weights
-                    )
-                times[arm].append(seconds)
-            times["bm25"].append(timed(lexical_index.scores, query)[0])
-            times["queryIdentifiers"].append(timed(fusion_taxonomy3.identifiers, query, KIND)[0])
-            times["identifierBm25"].append(timed(pool_scores, identifier_index, query, pool, len(clients))[0])
-            times["gateDecision"].append(decision(query, pool, identifier_index, documents_held)[1])
+        times, is_open = one_query(
+            number, query, pool, dense, lexical, (lexical_index, identifier_index), documents_held, weights
+        )
         for arm, values in times.items():
             (per_arm if arm in per_arm else parts)[arm].append(float(np.median(values)))
-        held, _ = fusion_taxonomy3.identifiers(query, KIND)
-        with_identifiers += int(bool(held))
+        with_identifiers += int(bool(fusion_taxonomy3.identifiers(query, KIND)[0]))
         opened += int(is_open)
 
     extra = [g - s for g, s in zip(per_arm["gated"], per_arm["served"], strict=True)]
@@ -209,13 +241,7 @@ def main() -> None:
         },
         "queriesWithIdentifiers": with_identifiers,
         "gateOpened": opened,
-        "perBestand": {
-            "servedBm25IndexSeconds": round(build_lexical, 2),
-            "identifierBm25IndexSeconds": round(build_identifier, 2),
-            "recordIdentifiersSeconds": round(extract_seconds, 2),
-            "servedBm25IndexMiB": round(lexical_index.nbytes / 2**20, 2),
-            "identifierBm25IndexMiB": round(identifier_index.nbytes / 2**20, 2),
-        },
+        "perBestand": per_bestand,
     }
     json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
 
