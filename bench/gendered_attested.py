@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 
 from bench.opentaal import arguments, nouns, version
-from matching import gendered
+from matching import gendered_rules as gendered
 from matching.gendered import (
     AGENT_ENDINGS,
     ATTESTED_FILE,

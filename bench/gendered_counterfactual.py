@@ -45,7 +45,7 @@ from pathlib import Path
 import numpy as np
 from sqlmodel import Session, select
 
-import matching.gendered
+import matching.gendered_rules
 import matching.lexical
 import matching.text
 from matching.domain import Client, Vacancy
@@ -79,20 +79,21 @@ def summary(rows: list[dict]) -> dict:
     }
 
 
-CURRENT_RULE = matching.gendered.masculine_candidates
+CURRENT_RULE = matching.gendered_rules.masculine_candidates
 
 
 def previous_ster_rule(word: str) -> tuple[list[str], bool]:
     """:func:`matching.gendered.masculine_candidates` before commit "-ster on an agent-noun stem": every
     -ster stem went through the agent candidates and the known-word check ("tuinierster" → "tuinierder")."""
     if word.endswith("ster") and len(word) > 6:
-        return matching.gendered._agent_candidates(word[:-4]), False
+        return matching.gendered_rules._agent_candidates(word[:-4]), False
     return CURRENT_RULE(word)
 
 
 def use_rule(rule: object) -> None:
-    """Fold with ``rule`` from now on (both paths call :func:`matching.gendered.neutral_form`)."""
-    matching.gendered.masculine_candidates = rule  # type: ignore[assignment]
+    """Fold with ``rule`` from now on (both paths call :func:`matching.gendered.neutral_form`, whose rules call
+    :func:`matching.gendered_rules.masculine_candidates`)."""
+    matching.gendered_rules.masculine_candidates = rule  # type: ignore[assignment]
     neutral_form.cache_clear()
 
 

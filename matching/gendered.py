@@ -1,501 +1,84 @@
-"""Feminine Dutch job forms folded to their masculine/neutral counterpart by suffix rules, not a word list.
+"""Feminine Dutch job forms folded to their masculine/neutral counterpart, in words and running text.
 
-Dutch forms feminine job words productively — -ster (medewerkster), -e (receptioniste, assistente),
--euse (chauffeuse), -trice (directrice), -ière (caissière), -in (kokkin), -es (lerares), -vrouw
-(barvrouw), -meisje (kamermeisje) — and every compound of them (magazijnmedewerkster,
-schoonmaakvrouw). A list of pairs always misses the next one, and the counterfactual test found what
-a miss costs: a client who writes the feminine form loses the word match (the Snowball stemmer keeps
-"medewerkster" and "medewerker" apart) and drifts in the embedding. So a word is folded by rule:
+Dutch forms feminine job words productively (-ster, -e, -euse, -trice, -ière, -in, -es, -vrouw, -meisje, and every
+compound of them); a list of pairs always misses the next one, so a word is folded by rule. The fold is three
+modules, one concept each:
 
-1. the rules propose masculine candidates for a word that ends in a feminine suffix (for -ster:
-   the stem itself after -aar/-ier/-eur/-oor, the stem + "der" after an r, the stem with its long
-   vowel undoubled, with its last consonant doubled, plain: "schoonmaakster" → "schoonmaker",
-   "inpakster" → "inpakker", "sorteerster" → "sorteerder", "verkeersregelaarster" →
-   "verkeersregelaar"). A stem that is an agent noun by its own suffix — -ier after a base
-   ("tuinier", "winkelier", "kassier") or -aar after an unstressed -el/-en/-er ("wandelaar") — is
-   the masculine, without the check of step 2: there -ster is added to the noun, never to a verb
-   stem. (Before, "tuinierster" became "tuinierder": "tuinier" is no known job word, and
-   "tuinierder" passed the check as a compound, because "erder", the ending that sorteerder,
-   beheerder and invoerder share, counts as a known head.);
-2. a candidate is taken only when it is a **known job word**: an agent noun of the occupation
-   vocabulary (``data/beroepen.csv``, labels and synonyms) or a compound that ends in one
-   ("tuinmedewerker" ends in "medewerker"), or a masculine person noun that the Dutch spelling
-   dictionary (OpenTaal) lists together with its -in or -iste form ("herder"/"herderin",
-   "pianist"/"pianiste": ``data/gendered_attested.tsv``, built by ``bench/gendered_attested.py`` from
-   that independent source, never from the counterfactual's held-out pairs). This guard keeps
-   ordinary words whole: "register", "klooster", "monster", "meester", "hamster", "minister",
-   "machine", "gemeente", "juiste", "begin" and "les" end in a feminine suffix, but no rule turns
-   them into a job word. An -ster word that passes none of its candidates is the agent noun of a
-   verb when the same dictionary lists the verb and its -er noun (``data/dutch_verbs.tsv``, built by
-   ``bench/dutch_verbs.py``): "opvoedster" → "opvoeder" (opvoeden), "boomkweekster" → "boomkweker"
-   (the verb ending a compound), "voorleesster" → "voorlezer", "tekstschrijfster" → "tekstschrijver"
-   (-s/-f voiced). Before, these stayed whole: the -er noun is no job word of the vocabulary (the
-   second held-out set's largest group of misses). Not when the word is a verb's stem itself
-   ("luister", "gefluister") or "ster" is the star ("filmster", :data:`NOT_AGENT_STER`). Likewise an
-   -e, -in, -es, -aresse or -vrouw word that passes no candidate is the feminine of a **person noun** the same
-   dictionary shows with a feminine in that suffix (``data/dutch_person_nouns.tsv``, built by
-   ``bench/dutch_person_nouns.py``): its flag for a female form ("chirurg"), the feminine listed with the plural
-   of the person suffix ("voogdes"/"voogdessen", not "proces"), an -e feminine listed beside a masculine in a
-   person suffix ("diplomate"/"diplomaat"), a -man compound listed with the plural of the person "man", -mannen,
-   -lieden or -lui, whose -vrouw form the dictionary forms by compounding and hardly ever lists ("stuurvrouw" →
-   "stuurman", "huisvrouw" → "huisman"; not "roman", plural "romans"): the stem, or the stem with its last syllable
-   long again and its consonant unvoiced (:func:`person_candidates`: "ploegbazin" → "ploegbaas", a compound of a
-   listed person);
-3. -euse, -trice and -ière are unambiguous (they form persons), so they fold without that check,
-   except for the few words that name a thing ("friteuse", "carrière", "portière", also ending a compound:
-   "sportcarrière"). -trice is the feminine of two forms, the Latin -tor ("moderator", "lector") and the
-   French -teur ("administrateur", "taxateur"): for -atrice first the -ateur form where the vocabulary writes
-   that job so (the -ateur form ends in the last ten letters or more of a vocabulary word:
-   "personeelsadministrateur"); else the one the vocabulary or the dictionary writes, the longest head first
-   ("hoofdredactrice" → "hoofdredacteur"); where the dictionary writes both ("auditor", "auditeur"), the one more
-   frequent in Dutch text (its less frequent twin is marked in ``data/dutch_person_nouns.tsv``: "auditrice" →
-   auditor, "restauratrice" → restaurateur); where neither is written, -ator for -atrice and -teur for the rest.
-   The Greek agent nouns in -loog, -goog, -graaf, -soof and -noom form their feminine in -loge, -goge, -grafe,
-   -sofe and -nome ("bioloog" → "biologe", "demagoog" → "demagoge", "typograaf" → "typografe", "filosoof" →
-   "filosofe", "astronoom" → "astronome"; :data:`GREEK_FEMININE`): unambiguous too, except a thing ("synagoge",
-   "agrafe") and an adjective's -e form ("autonome", "homologe"), and their plural is the feminine + "n"
-   ("typografen", not the "-graven" of the count "graaf"). (-loge and -atrice were found by the second held-out set,
-   ``data/eval/gendered_heldout2.tsv``: before, every -trice became -teur, "moderatrice" → "moderateur",
-   and -loge stayed whole);
-4. for -vrouw the candidates are weighed, not taken in turn: a -man or -heer compound that is a known job word
-   first; else the -man compound the dictionary attests (:func:`person_nouns`, itself or by its head: "paardenkoopman"
-   of "koopman") against the stem's first agent noun that is a known job word; the one attested over more of the word
-   wins (:func:`attested_start`), the -man compound at a tie, since -vrouw compounds the noun "vrouw", whose
-   counterpart is "man", and the agent noun only guesses that the first part is a verb stem. Before, the agent noun
-   came first and passed by a known head ("spoorwegvrouw" → "spoorwegger", "koopvrouw" → "koper": the fifth
-   held-out set's misses); it still wins where it is attested whole (a job word or the dictionary's -er noun of a
-   verb) and the -man compound only by its head ("bouwvakvrouw" → bouwvakker, "aankoopvrouw" → aankoper);
-5. a small table holds the true irregulars (verpleegster → verpleegkundige, serveerster → ober,
-   kapster → kapper, secretaresse → secretaris, gastvrouw → gastheer, gastmoeder → gastouder).
+- :mod:`matching.gendered_lexicon`: what the fold knows, the known job words (the occupation vocabulary) and the
+  OpenTaal dictionary's attested pairs, verbs and person nouns;
+- :mod:`matching.gendered_rules`: the suffix rules that propose a masculine and weigh it against the lexicon
+  (why each rule is as it is: that module's docstring);
+- this module: plurals, case and running text, the functions the rest of werkmatch calls.
 
-The vocabulary is the shipped one, never the texts of the bestand: the fold must be a fixed function
-of a word, or a stored BM25 row and an embedding-cache entry would depend on when they were made.
-
-:func:`neutral_form` folds one lower-cased, accent-free word (BM25, :mod:`matching.lexical`);
-:func:`neutral_text` folds the words of a running text keeping everything else (case, accents,
-punctuation), for what the embedder reads (:mod:`matching.text`).
+:func:`neutral_form` folds one lower-cased, accent-free word (BM25, :mod:`matching.lexical`); :func:`neutral_text`
+folds the words of a running text keeping everything else (case, accents, punctuation), for what the embedder reads
+(:mod:`matching.text`). The names below re-export what callers used from the single module this once was.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections import Counter
 from functools import lru_cache
 
-from matching.reference import DATA_DIR
-from matching.taxonomy import load_taxonomy
-
-AGENT_ENDINGS = ("er", "eur", "ier", "ist", "ent", "ant", "aar", "man", "kok", "kundige", "heer", "jongen", "ouder")
-MIN_HEAD = 4  # a compound's known head has at least this many letters ("kok" counts only as a whole word)
-MIN_PREFIX = 2  # and something in front of it
-
-# True irregulars: the counterpart is not what any suffix rule gives. They also end compounds
-# ("wijkverpleegster" → "wijkverpleegkundige").
-IRREGULAR: dict[str, str] = {
-    "verpleegster": "verpleegkundige",
-    "serveerster": "ober",
-    "dienster": "ober",
-    "kapster": "kapper",
-    "secretaresse": "secretaris",
-    "gastvrouw": "gastheer",
-    "gastmoeder": "gastouder",
-    "dagmoeder": "gastouder",
-}
-ATTESTED_FILE = DATA_DIR / "gendered_attested.tsv"  # built by bench/gendered_attested.py from OpenTaal
-VERBS_FILE = DATA_DIR / "dutch_verbs.tsv"  # built by bench/dutch_verbs.py from OpenTaal
-PERSONS_FILE = DATA_DIR / "dutch_person_nouns.tsv"  # built by bench/dutch_person_nouns.py from OpenTaal
-# what the fold reads besides the vocabulary: a reader's prepared indexes are stale when one changes
-DATA_FILES = (ATTESTED_FILE, VERBS_FILE, PERSONS_FILE)
-MIN_VERB_STEM = 3  # the verb that closes a compound has a stem of three letters or more ("bak", "zit")
-# Masculine forms of the earlier word list that the occupation vocabulary lacks.
-EXTRA_JOB_WORDS = ("leraar", "werknemer", "naaier")
-# -euse, -trice and -ière form persons, but these words name things (or are too short to judge), also ending
-# compounds ("sportcarrière", "wereldpremière": of the OpenTaal dictionary's words in these suffixes, the ones read as
-# things: propedeuse, couveuse, tondeuse, ... were folded before); the -e forms of the dictionary's adjectives in a
-# Greek person suffix (autonoom, heteronoom, homoloog: "autonome", not a female "autonoom"); and the words that the
-# dictionary's marks pair with a masculine noun though they name no female person (read by hand in the person rows that
-# bench/dutch_person_nouns.py finds: a thing or a game in -e, bijles = bij + les, the -lin of "tafellinnen"). Not
-# "matrice": its stem is too short for the -trice rule, and as a compound's head it would end "animatrice".
-NOT_PERSONS = frozenset(
-    """friteuse religieuse chartreuse berceuse liseuse carriere barriere riviere maniere premiere portiere
-    voliere cafetiere theiere bonbonniere jardiniere garconniere cicatrice synagoge propedeuse couveuse
-    tondeuse gazeuse derriere brassiere plafonniere plombiere meniere moliere agrafe conclave havezate karate uitgave
-    restante contingente bijles bordes tafellin hospitaallin autonome heteronome homologe""".split()
+from matching.gendered_lexicon import (
+    AGENT_ENDINGS,
+    ATTESTED_FILE,
+    DATA_FILES,
+    IRREGULAR,
+    MIN_HEAD,
+    MIN_PREFIX,
+    PERSONS_FILE,
+    VERBS_FILE,
+    attested_start,
+    dictionary_plurals,
+    fold,
+    is_job_word,
+    job_words,
+    person_nouns,
+    verb_agents,
+    vocabulary_job_words,
 )
-# -ster is also the noun "ster" (star: "filmster", a film star, not a woman who films) and part of a root
-# ("pinkster"): words the verb lexicon would take for agent nouns (filmen, rocken, pinken; of the 390 -ster nouns
-# of the OpenTaal dictionary that the lexicon newly folds, these three were wrong), also ending compounds.
-NOT_AGENT_STER = ("filmster", "popster", "rockster", "pinkster")
-# An -ateur job word as a compound's head has ten letters or more ("reparateur", "administrateur"); shorter
-# shared endings of vocabulary words are fragments ("strateur" of administrateur would take "illustrateur").
-MIN_FRENCH_HEAD = 10
-# The feminine endings of the Greek agent nouns in -loog, -goog, -graaf, -soof and -noom: the masculine writes the
-# vowel before the last consonant long ("biologe" → bioloog, "typografe" → typograaf, "filosofe" → filosoof,
-# "astronome" → astronoom). Not "-sofe" after a consonant alone: "-ofe" is also a Greek thing ("catastrofe").
-GREEK_FEMININE = ("ologe", "agoge", "grafe", "osofe", "onome")
-GREEK_MASCULINE = ("oloog", "agoog", "graaf", "osoof", "onoom")
-_VOWELS = "aeiou"
-# A stem that is an agent noun itself: a base of three letters or more and the noun suffix -ier
-# (tuin-ier, winkel-ier, kass-ier), or -aar after an unstressed -el, -en, -er (wandel-aar, tover-aar,
-# leugen-aar: the allomorph of -er there). Such a stem never takes -der: "tuinierster" is the feminine
-# of "tuinier", not of a "tuinierder".
-_AGENT_NOUN_STEM = re.compile(r"^(?:[a-z]{3,}ier|[a-z]*[^aeiou]e[lnr]aar)$")
-_DOUBLE_VOWEL = re.compile(r"^(.*[^aeiou])(aa|ee|oo|uu)([^aeiouj])$")  # maak, koop, neem (not "ooi")
-_UNSTRESSED_END = re.compile(r"[aeiou].*[^aeiou](?:e[lnr]|ig)$")  # verzamel, teken, verdedig (and bestel)
-_SHORT_VOWEL = re.compile(r"^(.*[^aeiou]|)([aeiou])([bdfgklmnprst])$")  # pak, kap, vul, was, plan
-# A masculine's long vowel is written single in the feminine's open syllable: diplomaat → diplomate, dominicaan →
-# dominicanes, ploegbaas → ploegbazin (the s voiced), graaf → gravin (the f voiced).
-_OPEN_SYLLABLE = re.compile(r"^(.*[^aeiou])([aeou])([bdfgklmnprstvz])$")  # no "ii": a long i is written "ie"
-_UNVOICED = {"z": "s", "v": "f"}
+from matching.gendered_rules import (
+    GREEK_MASCULINE,
+    NOT_PERSONS,
+    VOWELS,
+    is_no_person,
+    masculine_candidates,
+    masculine_singular,
+    person_candidates,
+)
 
-
-def is_no_person(word: str) -> bool:
-    """A word of :data:`NOT_PERSONS`, or a compound ending in one ("sportcarriere", "boekuitgave")."""
-    return word in NOT_PERSONS or any(word[start:] in NOT_PERSONS for start in range(MIN_PREFIX, len(word) - 5))
-
-
-def fold(text: str) -> str:
-    """Lower case without accents ("Caissière" → "caissiere"): NFKD, then the combining marks dropped.
-
-    Called on every word of every record at each start (and on whole texts by :mod:`matching.lexical`),
-    so it skips the per-character loop: an ASCII text is its own NFKD form and has no marks, and the
-    marks of any other are deleted by ``str.replace``, one distinct mark at a time (the same characters
-    the loop dropped)."""
-    lowered = text.lower()
-    if lowered.isascii():
-        return lowered
-    decomposed = unicodedata.normalize("NFKD", lowered)
-    for mark in [ch for ch in set(decomposed) if unicodedata.combining(ch)]:
-        decomposed = decomposed.replace(mark, "")
-    return decomposed
-
-
-def _vocabulary_words() -> set[str]:
-    taxonomy = load_taxonomy()
-    words: set[str] = set()
-    for occupation in taxonomy.occupations.values():
-        for name in (occupation.label, *occupation.synoniemen):
-            words.update(re.findall(r"[a-z]+", fold(name)))
-    return words
-
-
-@lru_cache(maxsize=1)
-def _french_heads() -> frozenset[str]:
-    """The endings of ten letters or more of the vocabulary's -ateur words ("administrateur" of
-    "salarisadministrateur")."""
-    french = [word for word in _vocabulary_words() if word.endswith("ateur")]
-    return frozenset(word[start:] for word in french for start in range(len(word) - MIN_FRENCH_HEAD + 1))
-
-
-def _atrice_masculine(stem: str) -> str:
-    """The masculine of "<stem>trice" for a stem in -a: French -ateur when the vocabulary writes that job so
-    (the -ateur form ends in :func:`_french_heads`: "personeelsadministrateur", "reparateur"), else Latin
-    -ator ("moderator", "organisator"). The known heads of :func:`vocabulary_job_words` cannot decide
-    this: "ateur" is one of them (three vocabulary words share it), so every -ateur form would pass."""
-    french = stem + "teur"
-    heads = _french_heads()
-    if any(french[start:] in heads for start in range(len(french) - MIN_FRENCH_HEAD + 1)):
-        return french
-    return stem + "tor"
-
-
-@lru_cache(maxsize=1)
-def vocabulary_job_words() -> frozenset[str]:
-    """The vocabulary's masculine/neutral job words: its agent nouns, the irregulars' counterparts, and
-    the heads that three or more of them share ("leider" of teamleider, groepsleider, objectleider)."""
-    agents = {w for w in _vocabulary_words() if w.endswith(AGENT_ENDINGS) and len(w) >= 3}
-    agents |= set(IRREGULAR.values()) | set(EXTRA_JOB_WORDS)
-    heads: Counter[str] = Counter()
-    for word in agents:
-        for start in range(3, len(word) - 4):
-            if word[start:].endswith(AGENT_ENDINGS):
-                heads[word[start:]] += 1
-    return frozenset(agents | {head for head, count in heads.items() if count >= 3})
-
-
-@lru_cache(maxsize=1)
-def job_words() -> frozenset[str]:
-    """The known job words: :func:`vocabulary_job_words` and the masculine column of :data:`ATTESTED_FILE`
-    (person nouns the Dutch spelling dictionary lists with their feminine form: "herder", "pianist")."""
-    lines = [line for line in ATTESTED_FILE.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
-    return vocabulary_job_words() | frozenset(line.split("\t")[1] for line in lines[1:])  # after the header
-
-
-def is_job_word(word: str, known: frozenset[str] | None = None) -> bool:
-    """A known job word (of ``known``, default :func:`job_words`), or a compound ending in one
-    ("tuinmedewerker", "clubleider")."""
-    known = job_words() if known is None else known
-    if word in known:
-        return True
-    return any(word[start:] in known for start in range(MIN_PREFIX, len(word) - MIN_HEAD + 1))
-
-
-def attested_start(word: str, known: frozenset[str] | None = None) -> int | None:
-    """Where the part of ``word`` that ``known`` (default :func:`job_words`) attests starts: 0 for a known word, the
-    start of its longest known head for a compound (as :func:`is_job_word` reads it: "paardenkoopman" → 7, the start
-    of "koopman"), None where no part is known."""
-    known = job_words() if known is None else known
-    if word in known:
-        return 0
-    return next((at for at in range(MIN_PREFIX, len(word) - MIN_HEAD + 1) if word[at:] in known), None)
-
-
-@lru_cache(maxsize=1)
-def _person_rows() -> dict[str, str]:
-    """The masculine nouns of :data:`PERSONS_FILE` → how the OpenTaal dictionary shows them ("agent": a noun in -tor,
-    -teur or -deur, "rarer": the less frequent of a -tor and a -teur noun of one stem; else the mark that shows it a
-    person: "Xe", "innen", "essen", "entry", "vrouw", "man")."""
-    return {row[0]: row[3] for row in _person_table()}
-
-
-@lru_cache(maxsize=1)
-def _person_table() -> list[list[str]]:
-    """The rows of :data:`PERSONS_FILE`: masculine, its plural, its feminine, the dictionary's mark."""
-    lines = [line for line in PERSONS_FILE.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
-    return [line.split("\t") for line in lines[1:]]  # after the header
-
-
-@lru_cache(maxsize=1)
-def _listed_plurals() -> dict[str, str]:
-    """The plurals the dictionary forms of :data:`PERSONS_FILE`'s nouns ("graaf" → "graven", "kok" → "koks")."""
-    return {row[0]: row[1] for row in _person_table()}
-
-
-# The marks of :data:`PERSONS_FILE` that show a masculine's feminine in each suffix: an -es form folds only to a
-# masculine whose -es feminine the dictionary shows ("voogdes" → voogd), so "voogdes" is not read as the plural of
-# a "voogde", nor "receptionistes" as a singular in -es.
-PERSON_MARKS = (("vrouw", ("vrouw", "man")), ("in", ("innen",)), ("es", ("essen",)), ("e", ("Xe", "entry")))
-
-
-@lru_cache(maxsize=8)
-def person_nouns(marks: tuple[str, ...] = ("Xe", "entry", "innen", "essen", "vrouw", "man")) -> frozenset[str]:
-    """Masculine person nouns whose feminine the dictionary shows by one of ``marks`` ("diplomaat", "voogd",
-    "raadsman", "stuurman")."""
-    return frozenset(noun for noun, evidence in _person_rows().items() if evidence in marks)
-
-
-@lru_cache(maxsize=1)
-def _trice_heads() -> frozenset[str]:
-    """What may end the masculine of an -trice form: the dictionary's nouns in -tor, -teur, -deur (not the less
-    frequent of a -tor and a -teur noun of one stem, "auditeur" beside "auditor") and its person nouns, and the
-    vocabulary's own agent nouns (whole words, not the shared heads)."""
-    listed = frozenset(noun for noun, evidence in _person_rows().items() if evidence != "rarer")
-    return listed | frozenset(w for w in _vocabulary_words() if w.endswith(AGENT_ENDINGS))
-
-
-def _trice_masculine(word: str) -> str | None:
-    """The masculine of an -trice form that the dictionary or the vocabulary writes: the -ateur job the vocabulary
-    writes ("personeelsadministratrice" → personeelsadministrateur), else "lectrice" → lector (not "lecteur"),
-    "taxatrice" → taxateur (not "taxator"), "hoofdredactrice" → hoofdredacteur (the longest head that either lists
-    decides, the rule's own choice first where both are written; of a -tor and a -teur noun that the dictionary both
-    lists, the more frequent: :func:`_trice_heads`); None where neither writes one."""
-    candidates = masculine_candidates(word)[0]  # the rule's own choice first
-    if word.endswith("atrice") and candidates and candidates[0].endswith("ateur"):  # the vocabulary's -ateur job
-        return candidates[0]
-    if word.endswith("trice"):  # then the French and the Latin form ("actrice": acteur, not the noun "actor")
-        candidates = list(dict.fromkeys([*candidates, word[:-5] + "teur", word[:-5] + "tor"]))
-    heads = _trice_heads()
-    for start in (0, *range(MIN_PREFIX, len(word) - MIN_HEAD)):
-        for candidate in candidates:
-            if (start == 0 or len(candidate) - start >= MIN_HEAD) and candidate[start:] in heads:
-                return candidate
-    return None
-
-
-@lru_cache(maxsize=1)
-def _attested_agents() -> frozenset[str]:
-    """What attests an agent noun as a word: :func:`job_words` and the -er nouns the dictionary lists for its verbs
-    (:func:`verb_agents`: "aankoper" of aankopen, a whole word, where the known job words hold only its head
-    "koper")."""
-    return job_words() | frozenset(agent for agent in verb_agents().values() if agent)
-
-
-def _vrouw_masculine(word: str) -> str | None:
-    """The masculine of a -vrouw form (its candidates from :func:`masculine_candidates`: the -man and -heer compounds,
-    then the stem's agent nouns): a -man or -heer compound that is a known job word; else, of the first agent noun
-    that is a known job word and the -man compound that the dictionary attests (:func:`person_nouns` by the marks
-    "vrouw" and "man"), the one attested over more of the word (:func:`attested_start`; the agent noun by the known
-    job words and the dictionary's -er nouns of its verbs, :func:`_attested_agents`), the -man compound at a tie
-    ("koopvrouw" → koopman, not "koper"; "bouwvakvrouw" → bouwvakker, a known word whole, not "bouwvakman" of
-    "vakman"; "aankoopvrouw" → aankoper, the -er noun of aankopen, not "aankoopman" of "koopman")."""
-    man, heer, *agents = masculine_candidates(word)[0]
-    if (found := next((c for c in (man, heer) if is_job_word(c)), None)) is not None:
-        return found
-    weighed = []
-    if (agent := next((c for c in agents if is_job_word(c)), None)) is not None:
-        weighed.append((attested_start(agent, _attested_agents()), 1, agent))
-    if not is_no_person(word) and (at := attested_start(man, person_nouns(PERSON_MARKS[0][1]))) is not None:
-        weighed.append((at, 0, man))
-    return min(weighed)[2] if weighed else None
-
-
-def _person_noun(word: str) -> str | None:
-    """The masculine of an -e, -in, -es, -aresse or -vrouw form when the dictionary shows it a person noun
-    (:func:`person_nouns`), or a compound ending in one ("ploegbazin" → ploegbaas, a compound of a listed person)."""
-    marks = next((marks for suffix, marks in PERSON_MARKS if word.endswith(suffix)), None)
-    if marks is None or is_no_person(word):
-        return None
-    persons = person_nouns(marks)
-    return next((c for c in person_candidates(word) if is_job_word(c, persons)), None)
-
-
-@lru_cache(maxsize=1)
-def verb_agents() -> dict[str, str]:
-    """The Dutch verb infinitives of :data:`VERBS_FILE` (the OpenTaal dictionary's) → the verb's -er agent noun where
-    the dictionary lists it ("kweken" → "kweker", "voorlezen" → "voorlezer"), else "" ("luisteren")."""
-    lines = [line for line in VERBS_FILE.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
-    return dict(line.split("\t") for line in lines[1:])  # after the header
-
-
-def _verb_bases(stem: str) -> list[str]:
-    """What a verb stem is before "-en" of its infinitive (and "-er" of its agent noun), by Dutch spelling: its
-    long vowel undoubled ("kweek" → "kwek"), its last consonant doubled after a short vowel ("zit" → "zitt"; also
-    as written, "verzamel", only after an unstressed -el/-en/-er/-ig), else as written ("opvoed"); each with a
-    final -s/-f voiced as well ("lees" → "lez", "schrijf" → "schrijv": the stem is written unvoiced)."""
-    if long := _DOUBLE_VOWEL.match(stem):
-        bases = [long.group(1) + long.group(2)[0] + long.group(3)]
-    elif short := _SHORT_VOWEL.match(stem):  # "hal" is never "halen" (that is "haal"), "zwem" is "zwemmen"
-        bases = [stem + short.group(3)] + ([stem] if _UNSTRESSED_END.search(stem) else [])
-    else:
-        bases = [stem]
-    return bases + [base[:-1] + {"s": "z", "f": "v"}[base[-1]] for base in bases if base.endswith(("s", "f"))]
-
-
-def _verb_agent(word: str) -> str | None:
-    """The masculine of a feminine agent noun in -ster on a verb stem, by an independent verb lexicon
-    (:func:`verb_agents`): the -er noun of the verb that the stem, or the end of a compound's stem, is the stem of
-    ("opvoedster" → "opvoeder", "boomkweekster" → "boomkweker"; the longest verb part, of
-    :data:`MIN_VERB_STEM` letters or more after :data:`MIN_PREFIX`), when the dictionary lists that noun.
-    None when the word is rather a verb's stem, in a reading that spans as much of it or more ("afluister":
-    af + luisteren rather than aflui + -ster; "gefluister"; not "opvoedster", which ends in "voedster" of
-    voedsteren, but whose verb opvoeden spans more), or when the longest verb part has no listed -er noun."""
-    agents = verb_agents()
-    stem = word[:-4]
-    for start in (0, *range(MIN_PREFIX, len(stem) - MIN_VERB_STEM + 1)):
-        for base in _verb_bases(stem[start:]):
-            if (agent := agents.get(base + "en")) is not None:
-                verb_stem = any(word[at:] + "en" in agents for at in range(start + 1))
-                return stem[:start] + agent if agent and not verb_stem else None
-    return None
-
-
-def _agent_candidates(stem: str) -> list[str]:
-    """Masculine agent nouns a verb or noun stem can form: "maak" → maker, "pak" → pakker, "serveer" → serveerder."""
-    out = []
-    if stem.endswith(("ar", "ier", "eur", "oor")):
-        out.append(stem)
-    if stem.endswith("r"):
-        out.append(stem + "der")
-    if long := _DOUBLE_VOWEL.match(stem):
-        out.append(long.group(1) + long.group(2)[0] + long.group(3) + "er")
-    if short := _SHORT_VOWEL.match(stem):
-        out.append(stem + short.group(3) + "er")
-    out.append(stem + "er")
-    return out
-
-
-def _long_vowel(stem: str) -> str | None:
-    """The stem with the vowel of its last syllable written long, its last consonant unvoiced ("diplomat" →
-    "diplomaat", "ploegbaz" → "ploegbaas", "grav" → "graaf"); None where that syllable is closed or long already."""
-    if (open_syllable := _OPEN_SYLLABLE.match(stem)) is None:
-        return None
-    head, vowel, consonant = open_syllable.groups()
-    return head + vowel * 2 + _UNVOICED.get(consonant, consonant)
-
-
-def person_candidates(word: str) -> list[str]:
-    """Masculine candidates of a feminine person noun in -e, -in, -es, -aresse or -vrouw, for a dictionary to decide:
-    the stem ("chirurge" → chirurg, "voogdes" → voogd), its last syllable long ("diplomate" → diplomaat,
-    "dominicanes" → dominicaan, "ploegbazin" → ploegbaas, "gravin" → graaf), its doubled consonant single
-    ("kokkin" → kok),
-    -aresse → -aris ("archivaresse"), -eres/-ares → -er/-aar ("dichteres"), -vrouw → -man ("raadsvrouw")."""
-    if word.endswith("aresse") and len(word) > 8:
-        return [word[:-4] + "is"]
-    if word.endswith("vrouw") and len(word) - 5 >= MIN_PREFIX:
-        return [word[:-5] + "man"]
-    if word.endswith("in") and len(word) > 4:  # godin
-        stem = word[:-2]
-        undoubled = stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2] and stem[-1] not in _VOWELS else stem
-    elif word.endswith("es") and len(word) > 5:
-        stem = undoubled = word[:-2]
-    elif word.endswith("e") and len(word) > 5:
-        stem = undoubled = word[:-1]
-    else:
-        return []
-    out = [undoubled, stem]
-    if undoubled == stem and (long := _long_vowel(stem)) is not None:  # "bassin": a closed syllable, no long "a"
-        out.append(long)
-    if word.endswith(("eres", "ares")):
-        out += masculine_candidates(word)[0]
-    return list(dict.fromkeys(out))
-
-
-def masculine_candidates(word: str) -> tuple[list[str], bool]:
-    """(masculine candidates of a singular word, whether its suffix is unambiguous)."""
-    for suffix, unambiguous in (("euse", True), ("trice", True), ("drice", True), ("iere", True)):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            stem = word[: -len(suffix)]
-            if is_no_person(word):
-                return [], False
-            if suffix == "trice" and stem.endswith("a"):  # moderatrice, administratrice
-                return [_atrice_masculine(stem)], unambiguous
-            # ambassadrice: the French -drice of -deur
-            return [stem + {"euse": "eur", "trice": "teur", "drice": "deur", "iere": "ier"}[suffix]], unambiguous
-    if word.endswith(GREEK_FEMININE) and len(word) > 6 and not is_no_person(word):  # biologe, typografe
-        return [word[:-2] + word[-3] + word[-2]], True
-    if word.endswith("ster") and len(word) > 6:
-        stem = word[:-4]
-        if _AGENT_NOUN_STEM.match(stem):  # -ster on an agent noun: tuinier-ster, wandelaar-ster
-            return [stem], True
-        return _agent_candidates(stem), False
-    for suffix, heads in (("vrouw", ("man", "heer")), ("meisje", ("jongen", "medewerker"))):
-        if word.endswith(suffix) and len(word) - len(suffix) >= MIN_PREFIX:
-            prefix = word[: -len(suffix)]
-            return [prefix + head for head in heads] + _agent_candidates(prefix), False
-    if word.endswith(("iste", "ente", "ante")) and len(word) > 6:
-        return [word[:-1]], False
-    if word.endswith("in") and len(word) > 5:
-        stem = word[:-2]
-        undoubled = stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2] and stem[-1] not in _VOWELS else stem
-        return [undoubled, stem], False
-    if word.endswith(("eres", "ares")) and not word.endswith("ieres") and len(word) > 6:  # zangeres, lerares
-        stem = word[:-2]
-        return ([stem[:-2] + "aar"] if stem.endswith("ar") else []) + [stem], False
-    return [], False
-
-
-def _irregular(word: str) -> str | None:
-    if word in IRREGULAR:
-        return IRREGULAR[word]
-    for feminine, counterpart in IRREGULAR.items():
-        if word.endswith(feminine) and len(word) - len(feminine) >= MIN_PREFIX:
-            return word[: -len(feminine)] + counterpart
-    return None
-
-
-def _masculine_singular(word: str) -> str | None:
-    if (found := _irregular(word)) is not None:
-        return found
-    if word.endswith(("trice", "drice")) and not is_no_person(word) and (found := _trice_masculine(word)):
-        return found
-    if word.endswith("vrouw") and len(word) - 5 >= MIN_PREFIX:
-        return _vrouw_masculine(word)
-    candidates, unambiguous = masculine_candidates(word)
-    for candidate in candidates:
-        if is_job_word(candidate):
-            return candidate
-    if unambiguous:
-        return candidates[0]
-    if word.endswith("ster") and candidates and not word.endswith(NOT_AGENT_STER):  # the verb's agent noun
-        return _verb_agent(word)
-    return _person_noun(word)
+__all__ = [
+    "AGENT_ENDINGS",
+    "ATTESTED_FILE",
+    "DATA_FILES",
+    "IRREGULAR",
+    "NOT_PERSONS",
+    "PERSONS_FILE",
+    "VERBS_FILE",
+    "attested_start",
+    "fold",
+    "is_job_word",
+    "is_no_person",
+    "job_words",
+    "keep_case",
+    "listed_plural",
+    "masculine_candidates",
+    "neutral_form",
+    "neutral_text",
+    "neutral_word",
+    "person_candidates",
+    "person_nouns",
+    "plural",
+    "verb_agents",
+    "vocabulary_job_words",
+]
 
 
 def listed_plural(masculine: str) -> str:
     """The plural of a masculine as the dictionary forms it where :data:`PERSONS_FILE` lists it or the head of its
     compound ("ploegbaas" → "ploegbazen", "fotograaf" → "fotografen"), else :func:`plural`."""
-    listed = _listed_plurals()
+    listed = dictionary_plurals()
     if masculine not in listed and (greek := _greek_plural(masculine)) is not None:
         return greek
     for start in (0, *range(MIN_PREFIX, len(masculine) - MIN_HEAD + 1)):
@@ -510,7 +93,7 @@ def _greek_plural(masculine: str) -> str | None:
     consonant ("markgraaf": markgraven)."""
     if not masculine.endswith(GREEK_MASCULINE):
         return None
-    if masculine.endswith("graaf") and (len(masculine) < 6 or masculine[-6] not in _VOWELS + "y"):  # polygraaf
+    if masculine.endswith("graaf") and (len(masculine) < 6 or masculine[-6] not in VOWELS + "y"):  # polygraaf
         return None
     return masculine[:-2] + masculine[-1] + "en"
 
@@ -541,10 +124,10 @@ def neutral_form(word: str) -> str:
     """A lower-cased, accent-free word, with a feminine job form (singular or plural) folded to its counterpart."""
     for ending, singular in _PLURALS:  # plurals first: "receptionistes" is not a singular in -es
         if word.endswith(ending) and len(word) - len(ending) >= 3:
-            found = _masculine_singular(word[: -len(ending)] + singular)
+            found = masculine_singular(word[: -len(ending)] + singular)
             if found is not None:
                 return listed_plural(found)
-    found = _masculine_singular(word)
+    found = masculine_singular(word)
     return word if found is None else found
 
 

@@ -63,6 +63,8 @@ CODE_FILES = tuple(
         "compatibility",
         "domain",
         "gendered",
+        "gendered_lexicon",
+        "gendered_rules",
         "geo",
         "index_sync",
         "lexical",

@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import Session
 
 from bench import dutch_person_nouns, opentaal
+from matching import prepared_snapshot
 from matching.gendered import (
     ATTESTED_FILE,
     IRREGULAR,
@@ -664,3 +665,10 @@ def test_the_person_builder_marks_the_rarer_of_a_tor_and_a_teur_noun(tmp_path: P
         "createur": "agent",
         "lector": "agent",
     }
+
+
+def test_every_module_of_the_fold_is_in_the_prepared_snapshot_key() -> None:
+    """The fold is three modules (lexicon, rules, text functions): a change to any makes a prepared file stale."""
+    modules = {path.name for path in (Path(__file__).resolve().parents[2] / "matching").glob("gendered*.py")}
+    assert modules == {"gendered.py", "gendered_lexicon.py", "gendered_rules.py"}
+    assert modules <= {path.name for path in prepared_snapshot.CODE_FILES}

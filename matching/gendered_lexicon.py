@@ -1,0 +1,180 @@
+"""What the fold of feminine Dutch job forms knows: the known job words and the dictionary's lexicons.
+
+:mod:`matching.gendered_rules` proposes masculine candidates by suffix rules; a candidate is taken only when this
+module attests it: an agent noun of the occupation vocabulary (``data/beroepen.csv``, labels and synonyms) or a
+compound ending in one, a masculine that the OpenTaal spelling dictionary lists with its -in or -iste form
+(:data:`ATTESTED_FILE`), the dictionary's verbs and their -er nouns (:data:`VERBS_FILE`), and its person nouns with
+the mark that shows their feminine (:data:`PERSONS_FILE`). Each file is built by a script of ``bench/`` from that
+independent source, never from the counterfactual's held-out pairs. Everything is read once and cached: the fold is a
+fixed function of a word.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from functools import lru_cache
+
+from matching.reference import DATA_DIR
+from matching.taxonomy import load_taxonomy
+
+AGENT_ENDINGS = ("er", "eur", "ier", "ist", "ent", "ant", "aar", "man", "kok", "kundige", "heer", "jongen", "ouder")
+MIN_HEAD = 4  # a compound's known head has at least this many letters ("kok" counts only as a whole word)
+MIN_PREFIX = 2  # and something in front of it
+
+# True irregulars: the counterpart is not what any suffix rule gives. They also end compounds
+# ("wijkverpleegster" → "wijkverpleegkundige").
+IRREGULAR: dict[str, str] = {
+    "verpleegster": "verpleegkundige",
+    "serveerster": "ober",
+    "dienster": "ober",
+    "kapster": "kapper",
+    "secretaresse": "secretaris",
+    "gastvrouw": "gastheer",
+    "gastmoeder": "gastouder",
+    "dagmoeder": "gastouder",
+}
+ATTESTED_FILE = DATA_DIR / "gendered_attested.tsv"  # built by bench/gendered_attested.py from OpenTaal
+VERBS_FILE = DATA_DIR / "dutch_verbs.tsv"  # built by bench/dutch_verbs.py from OpenTaal
+PERSONS_FILE = DATA_DIR / "dutch_person_nouns.tsv"  # built by bench/dutch_person_nouns.py from OpenTaal
+# what the fold reads besides the vocabulary: a reader's prepared indexes are stale when one changes
+DATA_FILES = (ATTESTED_FILE, VERBS_FILE, PERSONS_FILE)
+# Masculine forms of the earlier word list that the occupation vocabulary lacks.
+EXTRA_JOB_WORDS = ("leraar", "werknemer", "naaier")
+# An -ateur job word as a compound's head has ten letters or more ("reparateur", "administrateur"); shorter
+# shared endings of vocabulary words are fragments ("strateur" of administrateur would take "illustrateur").
+MIN_FRENCH_HEAD = 10
+
+
+def fold(text: str) -> str:
+    """Lower case without accents ("Caissière" → "caissiere"): NFKD, then the combining marks dropped.
+
+    Called on every word of every record at each start (and on whole texts by :mod:`matching.lexical`),
+    so it skips the per-character loop: an ASCII text is its own NFKD form and has no marks, and the
+    marks of any other are deleted by ``str.replace``, one distinct mark at a time (the same characters
+    the loop dropped)."""
+    lowered = text.lower()
+    if lowered.isascii():
+        return lowered
+    decomposed = unicodedata.normalize("NFKD", lowered)
+    for mark in [ch for ch in set(decomposed) if unicodedata.combining(ch)]:
+        decomposed = decomposed.replace(mark, "")
+    return decomposed
+
+
+def vocabulary_words() -> set[str]:
+    taxonomy = load_taxonomy()
+    words: set[str] = set()
+    for occupation in taxonomy.occupations.values():
+        for name in (occupation.label, *occupation.synoniemen):
+            words.update(re.findall(r"[a-z]+", fold(name)))
+    return words
+
+
+@lru_cache(maxsize=1)
+def french_heads() -> frozenset[str]:
+    """The endings of ten letters or more of the vocabulary's -ateur words ("administrateur" of
+    "salarisadministrateur")."""
+    french = [word for word in vocabulary_words() if word.endswith("ateur")]
+    return frozenset(word[start:] for word in french for start in range(len(word) - MIN_FRENCH_HEAD + 1))
+
+
+@lru_cache(maxsize=1)
+def vocabulary_job_words() -> frozenset[str]:
+    """The vocabulary's masculine/neutral job words: its agent nouns, the irregulars' counterparts, and
+    the heads that three or more of them share ("leider" of teamleider, groepsleider, objectleider)."""
+    agents = {w for w in vocabulary_words() if w.endswith(AGENT_ENDINGS) and len(w) >= 3}
+    agents |= set(IRREGULAR.values()) | set(EXTRA_JOB_WORDS)
+    heads: Counter[str] = Counter()
+    for word in agents:
+        for start in range(3, len(word) - 4):
+            if word[start:].endswith(AGENT_ENDINGS):
+                heads[word[start:]] += 1
+    return frozenset(agents | {head for head, count in heads.items() if count >= 3})
+
+
+@lru_cache(maxsize=1)
+def job_words() -> frozenset[str]:
+    """The known job words: :func:`vocabulary_job_words` and the masculine column of :data:`ATTESTED_FILE`
+    (person nouns the Dutch spelling dictionary lists with their feminine form: "herder", "pianist")."""
+    lines = [line for line in ATTESTED_FILE.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    return vocabulary_job_words() | frozenset(line.split("\t")[1] for line in lines[1:])  # after the header
+
+
+def is_job_word(word: str, known: frozenset[str] | None = None) -> bool:
+    """A known job word (of ``known``, default :func:`job_words`), or a compound ending in one
+    ("tuinmedewerker", "clubleider")."""
+    known = job_words() if known is None else known
+    if word in known:
+        return True
+    return any(word[start:] in known for start in range(MIN_PREFIX, len(word) - MIN_HEAD + 1))
+
+
+def attested_start(word: str, known: frozenset[str] | None = None) -> int | None:
+    """Where the part of ``word`` that ``known`` (default :func:`job_words`) attests starts: 0 for a known word, the
+    start of its longest known head for a compound (as :func:`is_job_word` reads it: "paardenkoopman" → 7, the start
+    of "koopman"), None where no part is known."""
+    known = job_words() if known is None else known
+    if word in known:
+        return 0
+    return next((at for at in range(MIN_PREFIX, len(word) - MIN_HEAD + 1) if word[at:] in known), None)
+
+
+@lru_cache(maxsize=1)
+def person_rows() -> dict[str, str]:
+    """The masculine nouns of :data:`PERSONS_FILE` → how the OpenTaal dictionary shows them ("agent": a noun in -tor,
+    -teur or -deur, "rarer": the less frequent of a -tor and a -teur noun of one stem; else the mark that shows it a
+    person: "Xe", "innen", "essen", "entry", "vrouw", "man")."""
+    return {row[0]: row[3] for row in _person_table()}
+
+
+@lru_cache(maxsize=1)
+def _person_table() -> list[list[str]]:
+    """The rows of :data:`PERSONS_FILE`: masculine, its plural, its feminine, the dictionary's mark."""
+    lines = [line for line in PERSONS_FILE.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    return [line.split("\t") for line in lines[1:]]  # after the header
+
+
+@lru_cache(maxsize=1)
+def dictionary_plurals() -> dict[str, str]:
+    """The plurals the dictionary forms of :data:`PERSONS_FILE`'s nouns ("graaf" → "graven", "kok" → "koks")."""
+    return {row[0]: row[1] for row in _person_table()}
+
+
+# The marks of :data:`PERSONS_FILE` that show a masculine's feminine in each suffix: an -es form folds only to a
+# masculine whose -es feminine the dictionary shows ("voogdes" → voogd), so "voogdes" is not read as the plural of
+# a "voogde", nor "receptionistes" as a singular in -es.
+PERSON_MARKS = (("vrouw", ("vrouw", "man")), ("in", ("innen",)), ("es", ("essen",)), ("e", ("Xe", "entry")))
+
+
+@lru_cache(maxsize=8)
+def person_nouns(marks: tuple[str, ...] = ("Xe", "entry", "innen", "essen", "vrouw", "man")) -> frozenset[str]:
+    """Masculine person nouns whose feminine the dictionary shows by one of ``marks`` ("diplomaat", "voogd",
+    "raadsman", "stuurman")."""
+    return frozenset(noun for noun, evidence in person_rows().items() if evidence in marks)
+
+
+@lru_cache(maxsize=1)
+def trice_heads() -> frozenset[str]:
+    """What may end the masculine of an -trice form: the dictionary's nouns in -tor, -teur, -deur (not the less
+    frequent of a -tor and a -teur noun of one stem, "auditeur" beside "auditor") and its person nouns, and the
+    vocabulary's own agent nouns (whole words, not the shared heads)."""
+    listed = frozenset(noun for noun, evidence in person_rows().items() if evidence != "rarer")
+    return listed | frozenset(w for w in vocabulary_words() if w.endswith(AGENT_ENDINGS))
+
+
+@lru_cache(maxsize=1)
+def attested_agents() -> frozenset[str]:
+    """What attests an agent noun as a word: :func:`job_words` and the -er nouns the dictionary lists for its verbs
+    (:func:`verb_agents`: "aankoper" of aankopen, a whole word, where the known job words hold only its head
+    "koper")."""
+    return job_words() | frozenset(agent for agent in verb_agents().values() if agent)
+
+
+@lru_cache(maxsize=1)
+def verb_agents() -> dict[str, str]:
+    """The Dutch verb infinitives of :data:`VERBS_FILE` (the OpenTaal dictionary's) → the verb's -er agent noun where
+    the dictionary lists it ("kweken" → "kweker", "voorlezen" → "voorlezer"), else "" ("luisteren")."""
+    lines = [line for line in VERBS_FILE.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    return dict(line.split("\t") for line in lines[1:])  # after the header
