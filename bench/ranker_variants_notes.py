@@ -49,8 +49,10 @@ from sklearn.metrics import roc_auc_score
 from sqlmodel import Session, select
 
 import training.rankers as rankers
+from matching import notes_readiness
 from matching.domain import AuditKenmerken, Client
 from matching.embedding import embed_cached
+from matching.features import FEATURE_NAMES
 from matching.matcher import Matcher
 from matching.notes_readiness import (
     EXPLANATION,
@@ -201,13 +203,9 @@ def _with(part: RankingData, column: np.ndarray) -> RankingData:
 
 def fit_ranker(fit: RankingData, extra: int) -> tuple[Any, dict[str, Any]]:
     """Tuned and fitted exactly as ``werkmatch train`` does, with ``extra`` more columns constrained upwards."""
-    shipped = list(rankers.MONOTONE)
-    rankers.MONOTONE = shipped + [1] * extra  # the experiment's column is not in matching.features (yet)
-    try:
-        params, _ = rankers.tune_lgbm(fit, 0)
-        return rankers.fit_lgbm(fit, 0, params), params
-    finally:
-        rankers.MONOTONE = shipped
+    fit = replace(fit, feature_names=FEATURE_NAMES + (notes_readiness.FEATURE,) * extra)  # each constrained upwards
+    params, _ = rankers.tune_lgbm(fit, 0)
+    return rankers.fit_lgbm(fit, 0, params), params
 
 
 def _auc(scores: np.ndarray, positive: np.ndarray) -> float:

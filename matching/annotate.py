@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from sqlmodel import Session, select
@@ -30,17 +30,9 @@ from matching.settings import RetrievalSettings
 from matching.taxonomy import Taxonomy
 from matching.vocab import ASPECTS
 
-if TYPE_CHECKING:  # a type only: the ranker module loads lightgbm, which inbox and oversight never need
-    from matching.ranker import LearnedRanker
-
 # What measures a client's distance: left out for a viewer outside the caseload (matching.disclosure).
 LOCATION_SIGNALS = frozenset({"distance"})
 LOCATION_GROUPS = frozenset({"reis"})
-
-
-def learned_contributions(ranker: LearnedRanker, pairs: np.ndarray) -> list[dict[str, float]]:
-    """Per row of ``pairs`` (feature rows of the shown pairs): the model's contribution per group."""
-    return grouped_contributions(ranker.contributions(pairs))
 
 
 def grouped_contributions(contributions: np.ndarray, names: tuple[str, ...] = FEATURE_NAMES) -> list[dict[str, float]]:

@@ -31,7 +31,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -239,9 +239,16 @@ class NotesColumn:
             )
         self._engine, self._embed, self._known = engine, embed, {}
 
-    def values(self, client_ids: np.ndarray, updated_at: np.ndarray | None = None) -> np.ndarray:
+    def values(
+        self,
+        client_ids: np.ndarray,
+        updated_at: np.ndarray | None = None,
+        texts: Mapping[int, tuple[str, str]] | None = None,
+    ) -> np.ndarray:
         """The column per client id (float32); ``updated_at`` (epoch seconds, as :class:`ClientArrays` holds them)
-        lets known clients skip the database; None: every client's moment is read from the database."""
+        lets known clients skip the database; None: every client's moment is read from the database. ``texts``:
+        per client id, (zelfbeschrijving, notities) to read instead of the stored ones (a counterfactual test's
+        swapped texts); their values are computed for this call only, never remembered."""
         if self._engine is None or self._embed is None:
             raise ModelError("de notities-kolom is niet gekoppeld aan een database en embedder (NotesColumn.bind)")
         ids = np.asarray(client_ids, np.int64)
@@ -251,9 +258,14 @@ class NotesColumn:
         else:
             moments = dict(zip(ids.tolist(), np.asarray(updated_at, np.float64).tolist(), strict=True))
             stale = [cid for cid, at in moments.items() if known.get(cid, (None,))[0] != at]
+        instead = {cid: texts[cid] for cid in np.unique(ids).tolist() if cid in texts} if texts else {}
+        stale = [cid for cid in stale if cid not in instead]
         if stale:
             self._refresh(stale)
-        return np.array([known[int(cid)][1] if int(cid) in known else 0.0 for cid in ids.tolist()], np.float32)
+        value = {cid: known[cid][1] for cid in ids.tolist() if cid in known}
+        if instead:
+            value.update(zip(instead, self.artefact.scores(list(instead.values()), self._embed).tolist(), strict=True))
+        return np.array([value.get(cid, 0.0) for cid in ids.tolist()], np.float32)
 
     def _refresh(self, ids: list[int]) -> None:
         """Read the texts of ``ids`` and compute the values of those changed since they were computed (a client

@@ -18,6 +18,7 @@ ranker can be loaded the matcher orders by the core's weighted score (:func:`mat
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -61,7 +62,7 @@ class LearnedRanker:
     @property
     def feature_names(self) -> tuple[str, ...]:
         """The model's input columns: the pair features, then ``notes_readiness`` where it reads that."""
-        return FEATURE_NAMES + ((notes_readiness.FEATURE,) if self.notes is not None else ())
+        return input_names(self.notes is not None)
 
     def bind(self, engine: Engine, embedder: Embedder) -> None:
         """Let the notes column read this database's texts, its fragments embedded by ``embedder`` through the cache.
@@ -78,11 +79,16 @@ class LearnedRanker:
             raise RankerError(str(error)) from error
 
     def inputs(
-        self, features: np.ndarray, client_ids: np.ndarray | None = None, updated_at: np.ndarray | None = None
+        self,
+        features: np.ndarray,
+        client_ids: np.ndarray | None = None,
+        updated_at: np.ndarray | None = None,
+        texts: Mapping[int, tuple[str, str]] | None = None,
     ) -> np.ndarray:
         """The model's input rows: ``features`` (a :func:`matching.features.pair_matrix`), and for a model that reads
         the notes column, that column of each pair's client (``client_ids``; ``updated_at`` as the client arrays
-        hold it, None: read from the database)."""
+        hold it, None: read from the database; ``texts``: (zelfbeschrijving, notities) read instead of the stored
+        ones for the clients it holds, as a counterfactual test asks)."""
         features = np.asarray(features, np.float32)
         if features.ndim != 2 or features.shape[1] != len(FEATURE_NAMES):
             raise RankerError(f"de ranker verwacht {len(FEATURE_NAMES)} kenmerken per paar, niet {features.shape}")
@@ -90,15 +96,19 @@ class LearnedRanker:
             return features
         if client_ids is None or len(client_ids) != len(features):
             raise RankerError("deze ranker leest ook de notities-kolom: geef per paar de klant mee")
-        column = self.notes.values(client_ids, updated_at) if len(features) else np.zeros(0, np.float32)
+        column = self.notes.values(client_ids, updated_at, texts) if len(features) else np.zeros(0, np.float32)
         return np.hstack([features, column[:, None]])
 
     def score(
-        self, features: np.ndarray, client_ids: np.ndarray | None = None, updated_at: np.ndarray | None = None
+        self,
+        features: np.ndarray,
+        client_ids: np.ndarray | None = None,
+        updated_at: np.ndarray | None = None,
+        texts: Mapping[int, tuple[str, str]] | None = None,
     ) -> np.ndarray:
         """One score per row of a :func:`matching.features.pair_matrix` (with each row's client for a model that
         reads the notes column, :meth:`inputs`); higher is a better fit."""
-        return self.score_inputs(self.inputs(features, client_ids, updated_at))
+        return self.score_inputs(self.inputs(features, client_ids, updated_at, texts))
 
     def score_inputs(self, rows: np.ndarray) -> np.ndarray:
         """One score per row of the model's own inputs (:attr:`feature_names` columns, e.g. :meth:`inputs`)."""
@@ -136,14 +146,22 @@ class LearnedRanker:
         return {"name": self.name, "version": self.version, **self.extra}
 
 
-def feature_spec(**trained_on: Any) -> dict[str, Any]:
-    """The spec saved next to a booster: the feature contract plus free-form provenance."""
-    return {
-        "features": list(FEATURE_NAMES),
-        "monotone": list(MONOTONE),
-        "kind": "lightgbm-lambdamart",
-        **trained_on,
-    }
+def input_names(notes: bool = False) -> tuple[str, ...]:
+    """A ranker's input columns: the pair features, then (``notes``) the notes column."""
+    return FEATURE_NAMES + ((notes_readiness.FEATURE,) if notes else ())
+
+
+def input_monotone(names: Sequence[str]) -> list[int]:
+    """The monotone direction of each input column of ``names`` (:func:`input_names`): the training constraint."""
+    direction = dict(zip(FEATURE_NAMES, MONOTONE, strict=True)) | {notes_readiness.FEATURE: notes_readiness.MONOTONE}
+    return [direction[name] for name in names]
+
+
+def feature_spec(notes: bool = False, **trained_on: Any) -> dict[str, Any]:
+    """The spec saved next to a booster: the input contract (``notes``: the notes column after the pair features)
+    plus free-form provenance."""
+    names = input_names(notes)
+    return {"features": list(names), "monotone": input_monotone(names), "kind": "lightgbm-lambdamart", **trained_on}
 
 
 def save_ranker(directory: Path, booster: lightgbm.Booster, spec: dict[str, Any]) -> Path:
@@ -163,7 +181,7 @@ def load_ranker(directory: Path, name: str, version: str | None = None, **extra:
         spec = json.loads(spec_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise RankerError(f"{spec_path} is geen leesbare JSON: {error}") from error
-    with_notes = list(FEATURE_NAMES) + [notes_readiness.FEATURE]
+    with_notes = list(input_names(notes=True))
     if not isinstance(spec, dict) or spec.get("features") not in (list(FEATURE_NAMES), with_notes):
         raise RankerError(
             f"de ranker in {directory} is getraind op andere kenmerken dan deze versie van werkmatch berekent; "

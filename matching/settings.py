@@ -81,6 +81,9 @@ class RankerSettings(BaseModel):
     # sample) as the setting meeting both goals there with the widest margin: bench/results/
     # exposure-served-3y.json, README "Exposure across the bestand".
     exposure_floor: float = Field(1.0, ge=0.0, le=2.0)
+    # `werkmatch train` and `werkmatch evaluate` fit the notes column (matching.notes_readiness: readiness read from
+    # zelfbeschrijving and notities, health removed) beside the pair features; False: the pair features alone.
+    notes_column: bool = True
 
 
 class AuthSettings(BaseModel):
@@ -102,6 +105,12 @@ class AuthSettings(BaseModel):
     login_failures_per_account: int = Field(5, ge=1)
     login_failures_per_address: int = Field(20, ge=1)
     login_window_minutes: int = Field(15, ge=1, le=24 * 60)
+    # argon2id's cost of a password hash (api.services.users): passes and KiB of memory. Unset (None): pwdlib's
+    # recommended parameters, 3 passes over 64 MiB (~0.13 s a hash on the 2-core machine), what the service
+    # uses. Only tests that do not check the hashing set less (tests.factories.TEST_AUTH: a demo app's start
+    # hashes every demo account); never lower it for a real installation.
+    password_time_cost: int | None = Field(None, ge=1)
+    password_memory_kib: int | None = Field(None, ge=32)
 
 
 class OpsSettings(BaseModel):

@@ -4,6 +4,8 @@ and plausible feature rows (``tests.factories.plausible_pairs``) and fails when 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from matching.features import FEATURE_NAMES
@@ -47,3 +49,27 @@ def pool_order_changes_nothing(ranker: LearnedRanker, pairs: np.ndarray) -> None
 
 
 BEHAVIOURS = (more_coverage_never_lowers, longer_trip_never_raises, pool_order_changes_nothing)
+
+
+@dataclass(frozen=True)
+class FixedNotes:
+    """A ranker that reads the notes column, scoring pair rows with that column held at ``value`` for every row (the
+    behaviours check the pair features with the client's texts unchanged)."""
+
+    ranker: LearnedRanker
+    value: float = 0.0
+
+    def score(self, pairs: np.ndarray) -> np.ndarray:
+        column = np.full((len(pairs), 1), self.value, np.float32)
+        return self.ranker.score_inputs(np.hstack([np.asarray(pairs, np.float32), column]))
+
+
+def pair_scorer(ranker: LearnedRanker) -> LearnedRanker | FixedNotes:
+    """What the behaviours score: the ranker itself, or with a notes column, that column held still."""
+    return FixedNotes(ranker) if ranker.notes is not None else ranker
+
+
+def more_notes_readiness_never_lowers(ranker: LearnedRanker, pairs: np.ndarray) -> None:
+    """A ranker reading the notes column: a higher value of it never lowers a pair's score."""
+    low, high = FixedNotes(ranker, -0.5), FixedNotes(ranker, 0.5)
+    assert (high.score(pairs) >= low.score(pairs) - 1e-9).all()

@@ -284,7 +284,11 @@ def _ranker_cost(matcher: Matcher, rng: np.random.Generator, pairs: int = 500, r
         v_rows = np.full(len(c_rows), int(rng.integers(len(vacancies.ids))))
         dense, lexical = rng.random(len(c_rows)).astype(np.float32), rng.random(len(c_rows)).astype(np.float32)
         start = time.perf_counter()
-        matcher.ranker.score(pair_matrix(clients, c_rows, vacancies, v_rows, dense, lexical, utcnow()))
+        matcher.ranker.score(
+            pair_matrix(clients, c_rows, vacancies, v_rows, dense, lexical, utcnow()),
+            clients.ids[c_rows],
+            clients.updated_at[c_rows],
+        )
         samples.append(time.perf_counter() - start)
     return {"pairs": pairs, **_percentiles(samples)}
 

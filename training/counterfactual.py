@@ -395,7 +395,7 @@ class _OwnSwap:
 def counterfactual_rankings(
     matcher: Matcher,
     data: RankingData,
-    score: Callable[[np.ndarray], np.ndarray],
+    score: Callable[[RankingData], np.ndarray],
     k: int = TOP_K,
     p: float = P,
     signals: tuple[str, ...] = TEXT_FEATURES,
@@ -408,7 +408,9 @@ def counterfactual_rankings(
         matcher: a synced matcher: its client texts (of the pools' clients only), BM25 index, embedder and
             vacancy texts are read.
         data: whole candidate pools (:func:`training.pool_eval.pool_holdout` or ``pool_features`` rows).
-        score: the ranker (features -> scores), e.g. ``LearnedRanker.score``.
+        score: the ranker (pairs -> scores, :func:`training.rankers.scorer_of`); the swapped pairs carry the
+            swapped zelfbeschrijving and notities of the clients whose texts changed (``texts``), which a ranker
+            reading the notes column reads instead of the stored ones.
         signals: which text features take the swap (default both); one of them alone says which
             signal moves the lists (diagnosis).
         pairs: the word pairs to swap (default :func:`rule_pairs`; :func:`read_heldout` for held-out ones).
@@ -437,8 +439,12 @@ def counterfactual_rankings(
     features = np.array(data.features, np.float32, copy=True)
     moved = [(cid, originals[cid], read[cid]) for cid in changed]
     _apply_swap(matcher, data, features, moved, signals, SwappedRows.joined(lexical_parts))
-    original_scores = np.asarray(score(data.features), np.float64)
-    swapped_scores = np.asarray(score(features), np.float64)
+    original_scores = np.asarray(score(data), np.float64)
+    swapped_pairs = RankingData(
+        features, data.labels, data.vacancy_ids, data.client_ids, data.moments, data.feature_names,
+        texts=_swapped_texts(matcher, changed, swapper),
+    )  # fmt: skip
+    swapped_scores = np.asarray(score(swapped_pairs), np.float64)
     changed_set = set(changed)
     overlaps: list[float] = []
     differing = 0
@@ -462,6 +468,22 @@ def counterfactual_rankings(
         "k": k,
         "signals": list(signals),
     }
+
+
+def _swapped_texts(matcher: Matcher, ids: list[int], swap: Callable[[str], str]) -> dict[int, tuple[str, str]]:
+    """(zelfbeschrijving, notities) swapped, of the clients among ``ids`` where the swap changes them."""
+    out: dict[int, tuple[str, str]] = {}
+    with Session(matcher.engine) as session:
+        for start in range(0, len(ids), SWAP_CHUNK):
+            asked = select(Client.id, Client.zelfbeschrijving, Client.notities).where(
+                Client.id.in_(ids[start : start + SWAP_CHUNK])  # type: ignore[union-attr]
+            )
+            for cid, own, notes in session.exec(asked):
+                written = (own or "", notes or "")
+                turned = (swap(written[0]), swap(written[1]))
+                if turned != written:
+                    out[int(cid)] = turned
+    return out
 
 
 def _apply_swap(

@@ -17,7 +17,7 @@ tests on, hold most of them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
@@ -55,6 +55,9 @@ class RankingData:
     bron: np.ndarray | None = None  # (n,) str: the vacancy's source, "WSP" or "Scalabor" (matching.vocab.Bron)
     trede: np.ndarray | None = None  # (n,) int64: the client's trede 0–5
     censored: np.ndarray | None = None  # (n,) bool: label 3 whose placement may still become duurzaam
+    # Per client id, (zelfbeschrijving, notities) a ranker reading the notes column reads instead of the stored
+    # texts: a counterfactual test's swapped texts (training.counterfactual); None: the stored ones.
+    texts: Mapping[int, tuple[str, str]] | None = None
 
     def __len__(self) -> int:
         return len(self.labels)

@@ -27,6 +27,7 @@ from typing import Any
 
 from matching.errors import NotFoundError
 from matching.features import FEATURES
+from matching.notes_readiness import FEATURE as NOTES_FEATURE
 from matching.settings import Settings
 from training import registry
 from training.fairness_report import RAW, breaches, describe_breach
@@ -370,9 +371,25 @@ def _workings_section(facts: CardFacts, features: list[str]) -> list[str]:
         + ". Het model ordent de kandidatenpool die de zoekfunctie na harde filters (reisafstand, uren, "
         "werktijden) vindt. Hyperparameters: " + (hyper or "–") + ".",
         "",
+        *_notes_lines(features),
         *_floor_lines(params),
         "- Leverancier: eigen ontwikkeling (open source: LightGBM, scikit-learn, sentence-transformers, MLflow)",
         f"- Broncode: commit `{tags.get('git_sha', '–')}`",
+        "",
+    ]
+
+
+def _notes_lines(features: list[str]) -> list[str]:
+    """What the notes column reads and leaves out, for a model that reads it (:mod:`matching.notes_readiness`)."""
+    if NOTES_FEATURE not in features:
+        return []
+    return [
+        f"`{NOTES_FEATURE}` leest wat klant en consulent schreven (zelfbeschrijving en notities) als één getal per "
+        "klant over inzet en afspraken. Gezondheid gaat er vooraf uit: zinsdelen met een gezondheidswoord en "
+        "zinsdelen die een op het bestand geleerde detector herkent als geschreven over mensen met een vastgelegde "
+        "beperking; daarna worden de richtingen weggeprojecteerd waarmee een lineair model klanten met en zonder "
+        "vastgelegde beperking uit elkaar houdt. De beperking zelf is geen kenmerk en wordt nergens opgeslagen; de "
+        "kolom is gefit op de trainingsperiode, een hogere waarde verlaagt de score nooit.",
         "",
     ]
 

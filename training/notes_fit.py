@@ -16,14 +16,19 @@ Three learned parts, each fitted on what the training period may see:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import LogisticRegression, Ridge
+from sqlmodel import Session, select
 
+from matching.domain import Client
+from matching.embedding import embed_cached
+from matching.matcher import Matcher
 from matching.notes_readiness import (
+    FEATURE,
     LEARNED_THRESHOLD,
     NotesReadiness,
     client_matrix,
@@ -146,3 +151,106 @@ def fit_notes_readiness(
         provenance={"alpha": alpha, "rounds": len(directions), "fragments": len(pieces), **(provenance or {})},
     )
     return artefact, own
+
+
+MIN_RECORDED = 2 * FOLDS  # clients with (and without) a recorded beperking the projection needs at least
+
+
+class NotesUnfit(ValueError):
+    """The bestand or the training pairs cannot carry a notes column (the reason is Dutch, for the report)."""
+
+
+@dataclass(frozen=True)
+class NotesSource:
+    """What a notes column is fitted on: every client's two texts, whether a beperking is recorded for them, and
+    every fragment of those texts embedded (as a document, through the embedding cache, as serving reads them).
+
+    The recorded beperking is read as one flag per client, only here, to find and remove what tells it (the
+    detector and the projection); it is stored nowhere and reaches no feature.
+    """
+
+    model_id: str
+    client_ids: np.ndarray  # ascending
+    texts: list[tuple[str, str]]  # per client: (zelfbeschrijving, notities)
+    recorded: np.ndarray  # per client: a recorded beperking
+    pieces: list[str]
+    vectors: np.ndarray
+
+    @classmethod
+    def of(cls, matcher: Matcher) -> NotesSource:
+        """Read the bestand of ``matcher``'s database and embed the fragments not in the cache yet."""
+        with Session(matcher.engine) as session:
+            rows = sorted(session.exec(select(Client.id, Client.zelfbeschrijving, Client.notities, Client.beperkingen)))
+        texts = [(own or "", notes or "") for _, own, notes, _ in rows]
+        pieces = sorted({piece for written in texts for text in written for piece in fragments(text)})
+        embedder = matcher.embedder
+        vectors = (
+            embed_cached(matcher.engine, embedder, pieces, "document")
+            if pieces
+            else np.zeros((0, embedder.dimension), np.float32)
+        )
+        return cls(
+            model_id=embedder.model_id,
+            client_ids=np.array([row[0] for row in rows], np.int64),
+            texts=texts,
+            recorded=np.array([bool(row[3]) for row in rows], bool),
+            pieces=pieces,
+            vectors=vectors,
+        )
+
+    def positions(self, client_ids: np.ndarray) -> np.ndarray:
+        """Each id's row in :attr:`texts`; -1 for a client no longer in the bestand."""
+        at = np.searchsorted(self.client_ids, client_ids)
+        inside = at < len(self.client_ids)
+        found = np.zeros(len(at), bool)
+        found[inside] = self.client_ids[at[inside]] == np.asarray(client_ids)[inside]
+        return np.where(found, at, -1)
+
+    def fit(self, train: RankingData, alpha: float = ALPHA) -> NotesFit:
+        """The column fitted on ``train`` (only its pairs' outcomes; the bestand's texts and flags for the detector
+        and the projection) and ``train`` with the column appended, out of fold.
+
+        Raises:
+            NotesUnfit: Too few clients with or without a recorded beperking, or no fragment the detector can
+                learn from, or training pairs of clients no longer in the bestand.
+        """
+        rows = self.positions(train.client_ids)
+        if (rows < 0).any():
+            raise NotesUnfit("trainingsparen van klanten die niet meer in het bestand staan")
+        flagged = int(self.recorded.sum())
+        if min(flagged, len(self.recorded) - flagged) < MIN_RECORDED:
+            raise NotesUnfit(
+                f"te weinig klanten met en zonder vastgelegde beperking (minstens {MIN_RECORDED} van elk) om "
+                "gezondheid uit de notities te kunnen halen"
+            )
+        try:
+            artefact, own = fit_notes_readiness(
+                self.model_id, self.texts, self.recorded, self.pieces, self.vectors, (train, rows), alpha
+            )
+        except ValueError as error:  # e.g. a detector with examples of one kind only
+            raise NotesUnfit(f"de notities-kolom is niet te fitten op dit bestand: {error}") from error
+        vector_of = dict(zip(self.pieces, self.vectors, strict=True))
+        everyone = artefact.scores(self.texts, lambda pieces: np.stack([vector_of[piece] for piece in pieces]))
+        return NotesFit(artefact, self, everyone.astype(np.float32), with_column(train, own))
+
+
+@dataclass(frozen=True)
+class NotesFit:
+    """A fitted column, its value for every client of its source, and the training pairs with it (out of fold)."""
+
+    artefact: NotesReadiness
+    source: NotesSource
+    values: np.ndarray  # per client of source.client_ids, the artefact applied to their texts
+    train: RankingData
+
+    def extend(self, data: RankingData) -> RankingData:
+        """``data`` with each pair's client's value appended (0, the ridge's centre, for a client not in the
+        source), as a ranker bound to the same database reads it."""
+        rows = self.source.positions(data.client_ids)
+        return with_column(data, np.where(rows >= 0, self.values[np.maximum(rows, 0)], 0.0))
+
+
+def with_column(data: RankingData, column: np.ndarray) -> RankingData:
+    """``data`` with the notes column after its pair features."""
+    features = np.hstack([data.features, np.asarray(column, np.float32)[:, None]])
+    return replace(data, features=features, feature_names=(*data.feature_names, FEATURE))

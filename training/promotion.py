@@ -34,7 +34,6 @@ who recorded it become version tags (``fairness_justification``, ``fairness_brea
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -54,7 +53,7 @@ from training.fairness_report import breaches, describe_breach, merit_breaches
 from training.metrics import paired, summarise
 from training.model_card import CARD, card_for_version
 from training.pool_eval import pool_holdout
-from training.rankers import weighted_baseline
+from training.rankers import Scorer, scorer_of, weighted_baseline
 from training.served_floor import amortised_of, served_as_served
 
 RESAMPLES = 2000
@@ -81,7 +80,7 @@ class PromotionRefused(InvalidInputError):
 
 
 def scores(ranker: LearnedRanker | None, data: RankingData, settings: Settings) -> np.ndarray:
-    return ranker.score(data.features) if ranker is not None else weighted_baseline(data, settings.retrieval)
+    return scorer_of(ranker)(data) if ranker is not None else weighted_baseline(data, settings.retrieval)
 
 
 def _evidence(
@@ -162,7 +161,7 @@ def holdout_pools(
 
 def served_audit(
     matcher: Matcher,
-    score: Callable[[np.ndarray], np.ndarray],
+    score: Scorer,
     data: RankingData,
     holdout_from: str,
     amortised: dict[str, Any] | None = None,
@@ -175,22 +174,22 @@ def served_audit(
     if pools is None:
         return None
     groups = group_labels(matcher.engine, pools)
-    return served_as_served(matcher, pools, score(pools.features), groups, None, amortised)
+    return served_as_served(matcher, pools, score(pools), groups, None, amortised)
 
 
 def fairness_audit(
     matcher: Matcher,
-    score: Callable[[np.ndarray], np.ndarray],
+    score: Scorer,
     pool: RankingData,
     truth: np.ndarray,
     counterfactual_vacancies: int = COUNTERFACTUAL_VACANCIES,
     amortised: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One ranker's (``score``: features -> scores) fairness audit on whole pools, with the counterfactual
-    test on (up to) ``counterfactual_vacancies`` of them; its served lists with the floor it is served with
-    (``amortised``: :func:`training.served_floor.served_as_served`)."""
+    """One ranker's (``score``: pairs -> scores, :func:`training.rankers.scorer_of`) fairness audit on whole pools,
+    with the counterfactual test on (up to) ``counterfactual_vacancies`` of them; its served lists with the floor it
+    is served with (``amortised``: :func:`training.served_floor.served_as_served`)."""
     groups, merit = group_labels(matcher.engine, pool), suitable_in_pool(truth, pool.vacancy_ids)
-    scores = score(pool.features)
+    scores = score(pool)
     audit = audit_ranking(pool, scores, groups, merit, suited=route_suited(pool))
     audit["served"] = served_as_served(matcher, pool, scores, groups, merit, amortised)
     read = counterfactual_pools(pool, counterfactual_vacancies)
@@ -334,10 +333,12 @@ def _contenders(settings: Settings, matcher: Matcher) -> _Contenders:
         raise InvalidInputError("er is geen challenger om te promoveren; train eerst een model (werkmatch train)")
     champion_info = registry.by_alias(settings, registry.CHAMPION)
     challenger = registry.load_version(settings, challenger_info)
+    challenger.bind(matcher.engine, matcher.embedder)  # its notes column reads this bestand, if it has one
     champion, unusable = matcher.baseline, None
     if champion_info is not None:
         try:
             champion = registry.load_version(settings, champion_info)
+            champion.bind(matcher.engine, matcher.embedder)
         except RankerError as error:  # e.g. trained on an older feature list: the service serves the baseline
             unusable = (
                 f"champion versie {champion_info.version} is onbruikbaar ({error}); vergeleken met wat nu rangschikt"
@@ -367,10 +368,10 @@ def _judge(
     performance_passed = result["passed"]
     floor = amortised_of(contenders.challenger)  # its lists as they would be served: the amortised floor or not
     if built is not None:
-        audit = fairness_audit(matcher, contenders.challenger.score, *built, amortised=floor)
+        audit = fairness_audit(matcher, scorer_of(contenders.challenger), *built, amortised=floor)
         gate = fairness_gate(audit)
     else:  # real data: the exposure-vs-pool part of the served lists still runs
-        served = served_audit(matcher, contenders.challenger.score, data, contenders.holdout_from, floor)
+        served = served_audit(matcher, scorer_of(contenders.challenger), data, contenders.holdout_from, floor)
         audit = {"served": served} if served is not None else None
         gate = fairness_gate(audit, "echte gegevens: geen verborgen geschiktheid, dus geen verdienste")
     result["gates"].append(gate)

@@ -8,8 +8,10 @@
 * ``baseline:weighted``: the core's transparent score (:func:`matching.scoring.combine`) rebuilt
   from the features with the configured weights, scaled per vacancy as search scales it.
 
-Rankers from elsewhere (a registered champion, a challenger) join the comparison as functions from
-the feature matrix to scores. Everything is evaluated on the newest vacancies
+Rankers from elsewhere (a registered champion, a challenger) join the comparison as scorers: functions
+from pairs (:class:`RankingData`: features and each pair's client) to scores (:func:`scorer_of`).
+Given the bestand's texts, both learned rankers also read the notes column (:mod:`training.notes_fit`),
+fitted on the training vacancies only, as ``werkmatch train`` fits it. Everything is evaluated on the newest vacancies
 (:meth:`RankingData.time_split`), per vacancy, with bootstrap intervals, overall and per source and
 trede (:mod:`training.metrics`).
 """
@@ -31,10 +33,12 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 
 from matching import scoring
 from matching.errors import InvalidInputError
-from matching.features import FEATURE_NAMES, FEATURES
+from matching.features import FEATURE_NAMES
+from matching.ranker import LearnedRanker, input_monotone
 from matching.settings import RetrievalSettings
 from training.dataset import RankingData
 from training.metrics import paired, per_group, summarise, summarise_slices
+from training.notes_fit import NotesFit, NotesSource, NotesUnfit
 
 MIN_TEST_VACANCIES = 20
 LGBM_DEFAULTS: dict[str, Any] = {"n_estimators": 300, "learning_rate": 0.05, "num_leaves": 31, "min_child_samples": 20}
@@ -54,8 +58,17 @@ TUNING_MAX_PAIRS = 100_000
 18 candidates of up to 600 trees on 4 million national pairs would take hours on 2 cores; the final
 fit still uses every pair. The demo's 13,000 training pairs are far below it and tune on all."""
 GRID_SIZE = int(np.prod([len(values) for values in TUNING_GRID.values()]))
-MONOTONE = [feature.monotone for feature in FEATURES]
+MONOTONE = input_monotone(FEATURE_NAMES)
+"""The pair features' monotone directions (a model's own columns: :func:`matching.ranker.input_monotone`)."""
 _COLUMN = {name: position for position, name in enumerate(FEATURE_NAMES)}
+Scorer = Callable[[RankingData], np.ndarray]
+"""One score per pair of a :class:`RankingData` (higher: a better fit)."""
+
+
+def scorer_of(ranker: LearnedRanker) -> Scorer:
+    """``ranker`` as a :data:`Scorer`: a ranker that reads the notes column reads it for each pair's client (bound
+    to the database first, :meth:`LearnedRanker.bind`), with the data's own ``texts`` where it carries them."""
+    return lambda data: ranker.score(data.features, data.client_ids, texts=data.texts)
 
 
 def column(data: RankingData, name: str) -> np.ndarray:
@@ -86,10 +99,11 @@ def weighted_baseline(data: RankingData, weights: RetrievalSettings) -> np.ndarr
     return scoring.combine(signals, weights)
 
 
-def _lgbm(seed: int, params: dict[str, Any] | None) -> LGBMRanker:
-    """An unfitted ranker: the defaults, overridden by ``params``; the monotone constraints always apply."""
+def _lgbm(seed: int, params: dict[str, Any] | None, names: tuple[str, ...] = FEATURE_NAMES) -> LGBMRanker:
+    """An unfitted ranker of the input columns ``names``: the defaults, overridden by ``params``; the monotone
+    constraints of those columns always apply."""
     chosen = {**LGBM_DEFAULTS, **(params or {})}
-    chosen.update(monotone_constraints=MONOTONE, random_state=seed, n_jobs=2, verbose=-1)
+    chosen.update(monotone_constraints=input_monotone(names), random_state=seed, n_jobs=2, verbose=-1)
     return LGBMRanker(**chosen)
 
 
@@ -103,7 +117,7 @@ def fit_lgbm(train: RankingData, seed: int = 0, params: dict[str, Any] | None = 
             :func:`tune_lgbm`); None for the defaults. ``monotone_constraints``, ``random_state``,
             ``n_jobs`` and ``verbose`` are always set here.
     """
-    return _lgbm(seed, params).fit(train.features, train.labels, group=train.group_sizes())
+    return _lgbm(seed, params, train.feature_names).fit(train.features, train.labels, group=train.group_sizes())
 
 
 def _with_something_to_find(data: RankingData) -> RankingData:
@@ -157,7 +171,7 @@ def grid_candidates(split: TuningSplit, seed: int = 0) -> Iterator[Candidate]:
     inner, validation = split.inner, split.validation
     for values in itertools.product(*TUNING_GRID.values()):
         candidate = dict(zip(TUNING_GRID, values, strict=True))
-        model = _lgbm(seed, {**candidate, "n_estimators": TUNING_MAX_TREES})
+        model = _lgbm(seed, {**candidate, "n_estimators": TUNING_MAX_TREES}, inner.feature_names)
         model.fit(
             inner.features,
             inner.labels,
@@ -232,7 +246,8 @@ def _tuning_sample(train: RankingData, seed: int) -> RankingData:
 
 
 def fit_sklearn(train: RankingData, seed: int = 0) -> HistGradientBoostingRegressor:
-    model = HistGradientBoostingRegressor(max_iter=300, learning_rate=0.05, monotonic_cst=MONOTONE, random_state=seed)
+    monotone = input_monotone(train.feature_names)
+    model = HistGradientBoostingRegressor(max_iter=300, learning_rate=0.05, monotonic_cst=monotone, random_state=seed)
     return model.fit(train.features, train.labels)
 
 
@@ -276,8 +291,9 @@ def compare(
     test_share: float = 0.2,
     seed: int = 0,
     oracle: np.ndarray | None = None,
-    rankers: dict[str, Callable[[np.ndarray], np.ndarray]] | None = None,
+    rankers: dict[str, Scorer] | None = None,
     pool: tuple[RankingData, np.ndarray | None] | None = None,
+    notes: NotesSource | None = None,
 ) -> dict[str, Any]:
     """Train both learned rankers on the older vacancies and score every ranker on the newest ones.
 
@@ -288,12 +304,14 @@ def compare(
         seed: For the learned models and the bootstrap.
         oracle: per row of ``data``, the hidden true suitability (synthetic data only): ranking by it
             is the ``oracle`` entry, and every model gets ``oracleFraction`` = its NDCG@10 / the oracle's.
-        rankers: Rankers trained elsewhere, by name (e.g. ``champion``, ``challenger``): each maps the
-            test feature matrix (columns in :data:`FEATURE_NAMES` order) to one score per row and is
-            judged exactly like the built-in ones.
+        rankers: Rankers trained elsewhere, by name (e.g. ``champion``, ``challenger``): each a
+            :data:`Scorer` of the test pairs (:func:`scorer_of`), judged exactly like the built-in ones.
         pool: A second test of the same vacancies (:func:`training.pool_eval.pool_holdout`: every
             candidate the search ranks, with counterfactual outcomes) and its oracle scores; every
             ranker is judged on it too, under ``"pool"``.
+        notes: The bestand's texts (:meth:`NotesSource.of`): ``lgbm`` and ``sklearn`` then read the notes column
+            too, fitted on the training vacancies; where it cannot be fitted they go without it and
+            ``lgbm``'s ``notesColumn`` says why.
 
     Returns:
         ``{"holdout": {...}, "models": {name: metrics}}``. Every model's metrics are those of
@@ -321,9 +339,8 @@ def compare(
         raise InvalidInputError(
             f"rankernaam {', '.join(clashes)} is al in gebruik voor een ingebouwde ranker; kies een andere naam"
         )
-    scorers, fitted = _built_in_scorers(train, weights, seed)
-    for name, ranker in external.items():
-        scorers[name] = lambda part, ranker=ranker: ranker(part.features)
+    scorers, fitted = _built_in_scorers(train, weights, seed, notes)
+    scorers.update(external)
     models = judge(scorers, test, oracle[test_rows] if oracle is not None else None, seed, fitted)
     return {
         "holdout": {
@@ -343,15 +360,18 @@ def compare(
 
 
 def _built_in_scorers(
-    train: RankingData, weights: RetrievalSettings, seed: int
-) -> tuple[dict[str, Callable[[RankingData], np.ndarray]], dict[str, Any]]:
-    """The baselines and the two learned rankers fitted on ``train``, with the fits' timings and lgbm's tuning."""
-    scorers: dict[str, Callable[[RankingData], np.ndarray]] = {
+    train: RankingData, weights: RetrievalSettings, seed: int, notes: NotesSource | None
+) -> tuple[dict[str, Scorer], dict[str, Any]]:
+    """The baselines and the two learned rankers fitted on ``train`` (with the notes column fitted there when
+    ``notes`` is given and it can be), with the fits' timings and lgbm's tuning."""
+    scorers: dict[str, Scorer] = {
         "baseline:dense": lambda part: column(part, "dense_similarity"),
         "baseline:bm25": lambda part: column(part, "lexical_similarity"),
         "baseline:weighted": lambda part: weighted_baseline(part, weights),
     }
     fitted: dict[str, Any] = {}
+    fitted_notes, extend = notes_column(train, notes)
+    train = fitted_notes.train if fitted_notes is not None else train
     start = time.perf_counter()
     params, tuning = tune_lgbm(train, seed)
     tune_seconds = round(time.perf_counter() - start, 2)
@@ -363,9 +383,32 @@ def _built_in_scorers(
         start = time.perf_counter()
         model = fit()
         fitted[name] = {"trainSeconds": round(time.perf_counter() - start, 2)}
-        scorers[name] = lambda part, model=model: model.predict(part.features)
-    fitted["lgbm"].update(params=params, tuning={**tuning, "seconds": tune_seconds})
+        scorers[name] = lambda part, model=model: model.predict(extend(part).features)
+    fitted["lgbm"].update(params=params, tuning={**tuning, "seconds": tune_seconds}, notesColumn=extend.report)
     return scorers, fitted
+
+
+@dataclass(frozen=True)
+class _Extend:
+    """Pairs as a model fitted with (``fit``) or without the notes column reads them, and what to report of it."""
+
+    fit: NotesFit | None
+    report: dict[str, Any] | None
+
+    def __call__(self, data: RankingData) -> RankingData:
+        return self.fit.extend(data) if self.fit is not None else data
+
+
+def notes_column(train: RankingData, notes: NotesSource | None) -> tuple[NotesFit | None, _Extend]:
+    """The notes column fitted on ``train`` (None where not asked or not possible) and how scored pairs read it;
+    the report is None when not asked, else ``{"fitted": …}`` with the fit's provenance or the Dutch reason."""
+    if notes is None:
+        return None, _Extend(None, None)
+    try:
+        fit = notes.fit(train)
+    except NotesUnfit as error:
+        return None, _Extend(None, {"fitted": False, "reason": str(error)})
+    return fit, _Extend(fit, {"fitted": True, **(fit.artefact.provenance or {})})
 
 
 def _judge_pool(

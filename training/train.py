@@ -5,12 +5,15 @@ One run:
 1. the decided voorstellen (since ``--since``) become a :class:`training.dataset.RankingData`;
 2. the newest vacancies (``test_share``) are held out by time: they are never trained on, so a
    later ``werkmatch promote`` can compare this model with the champion on them;
-3. hyper-parameters are chosen on a second time split inside the training part
+3. with ``ranker.notes_column`` on, the notes column (:mod:`training.notes_fit`) is fitted on the
+   training part (its own pairs read it out of fold, the held-out pairs as serving will) and saved with
+   the model; where the bestand cannot carry it the model goes without and the run says why;
+4. hyper-parameters are chosen on a second time split inside the training part
    (:func:`training.rankers.tune_lgbm`), then the ranker is fitted on the whole training part;
-4. MLflow gets the parameters, the feature list, holdout metrics (with the weighted baseline's for
+5. MLflow gets the parameters, the feature list, holdout metrics (with the weighted baseline's for
    scale), the data hash, the git SHA, a signature and input example, and the model: a pyfunc whose
    artifact is the ranker directory serving loads. The version is registered and gets ``challenger``;
-5. on synthetic data with the audit-only table, the fairness audit of the new model on whole
+6. on synthetic data with the audit-only table, the fairness audit of the new model on whole
    candidate pools of its held-out vacancies (with the counterfactual gender-swap test) goes with
    the run as ``fairness/`` (rapport.html, plots, fairness.json; :mod:`training.fairness_report`)
    and its main ratios as metrics (``fairness_ratio_<kenmerk>_<groep>``, ``fairness_breaches``,
@@ -37,17 +40,29 @@ from sqlmodel import Session, func, select
 from matching.domain import AuditKenmerken
 from matching.errors import InvalidInputError
 from matching.exposure_amortised import SPEC_KEY, served_setting
-from matching.features import FEATURE_NAMES, FEATURES
+from matching.features import FEATURES
 from matching.matcher import Matcher
+from matching.notes_readiness import FEATURE as NOTES_FEATURE
+from matching.notes_readiness import MONOTONE as NOTES_MONOTONE
+from matching.notes_readiness import NotesColumn
 from matching.outcomes import relevance_labels
-from matching.ranker import feature_spec, save_ranker
+from matching.ranker import LearnedRanker, feature_spec, save_ranker
 from matching.settings import Settings
 from training import model_card, registry
 from training.dataset import LabelSource, RankingData, build_dataset
 from training.fairness_report import breaches, render_report
 from training.metrics import summarise
+from training.notes_fit import NotesFit, NotesSource
 from training.promotion import fairness_audit, holdout_pools
-from training.rankers import MIN_TEST_VACANCIES, fit_lgbm, tune_lgbm, weighted_baseline
+from training.rankers import (
+    MIN_TEST_VACANCIES,
+    Scorer,
+    fit_lgbm,
+    notes_column,
+    scorer_of,
+    tune_lgbm,
+    weighted_baseline,
+)
 
 if TYPE_CHECKING:
     from lightgbm import LGBMRanker
@@ -127,7 +142,7 @@ def fairness_metrics(audit: dict[str, Any] | None) -> dict[str, float]:
 
 
 def holdout_fairness(
-    matcher: Matcher, data: RankingData, holdout_from: str, score: Any, amortised: dict[str, Any] | None = None
+    matcher: Matcher, data: RankingData, holdout_from: str, score: Scorer, amortised: dict[str, Any] | None = None
 ) -> tuple[dict | None, str]:
     """The fairness audit of ``score`` on whole pools of the held-out vacancies, or (None, why it cannot run); its
     served lists with the amortised floor the model will be served with (``amortised``), else the merit floor."""
@@ -168,6 +183,20 @@ class Fitted:
     sha: str
     trained_at: str
     floor: dict[str, Any] | None = None  # Platt parameters and the amortised floor's setting, None: the merit floor
+    notes: NotesFit | None = None  # the notes column the model reads, None: the pair features alone
+    notes_report: dict[str, Any] | None = None  # {"fitted": …} with provenance or the reason; None: not asked
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return feature_spec(notes=self.notes is not None)["features"]
+
+    def ranker(self, matcher: Matcher) -> LearnedRanker:
+        """The fitted model as serving would load it, its notes column bound to ``matcher``'s database."""
+        column = NotesColumn(self.notes.artefact) if self.notes is not None else None
+        spec = feature_spec(notes=column is not None, params=self.params)
+        ranker = LearnedRanker(self.model.booster_, spec, "challenger", notes=column)
+        ranker.bind(matcher.engine, matcher.embedder)
+        return ranker
 
 
 def floor_setting(model: LGBMRanker, train_part: RankingData) -> dict[str, Any] | None:
@@ -200,7 +229,8 @@ def train(
     fitted = _fit(settings, matcher, since, seed, labels, say)
     if say is not None:
         say("fairness-audit op de toetsvacatures")
-    audit, missing = holdout_fairness(matcher, fitted.pairs, fitted.start, fitted.model.predict, fitted.floor)
+    score = scorer_of(fitted.ranker(matcher))
+    audit, missing = holdout_fairness(matcher, fitted.pairs, fitted.start, score, fitted.floor)
     if say is not None:
         say("vastleggen in MLflow")
     run_id, version = _log_and_register(settings, fitted, since, seed, user, audit, missing)
@@ -219,6 +249,8 @@ def train(
         "dataHash": fitted.fingerprint,
         "gitSha": fitted.sha,
         "amortisedFloor": fitted.floor,
+        "features": list(fitted.feature_names),
+        "notesColumn": fitted.notes_report,
         "fairness": {
             "available": audit is not None,
             "reason": missing or None,
@@ -236,17 +268,36 @@ def _fit(
     labels: LabelSource,
     say: Callable[[str], None] | None,
 ) -> Fitted:
-    """Build the data, then :func:`fit_on` it."""
-    return fit_on(settings, build_dataset(matcher, since, labels=labels, say=say), seed, say)
+    """Build the data (and with ``ranker.notes_column`` the bestand's texts), then :func:`fit_on` it."""
+    data = build_dataset(matcher, since, labels=labels, say=say)
+    notes = None
+    if settings.ranker.notes_column:
+        if say is not None:
+            say("notities van het bestand lezen en embedden")
+        notes = NotesSource.of(matcher)
+    return fit_on(settings, data, seed, say, notes)
 
 
-def fit_on(settings: Settings, data: RankingData, seed: int = 0, say: Callable[[str], None] | None = None) -> Fitted:
-    """Split off the holdout by time, tune and fit, and measure on the holdout.
+def fit_on(
+    settings: Settings,
+    data: RankingData,
+    seed: int = 0,
+    say: Callable[[str], None] | None = None,
+    notes: NotesSource | None = None,
+) -> Fitted:
+    """Split off the holdout by time, fit the notes column on the training part (``notes``: the bestand's texts;
+    None: without it), tune and fit, and measure on the holdout.
 
     The splits are views of the one feature matrix (rows are in time order), the tuning sample its
-    only copy; nothing of the matrix is kept but the few rows of MLflow's input example.
+    only copy; nothing of the matrix is kept but the few rows of MLflow's input example. With the notes
+    column the two parts are copies with the column appended.
     """
     train_part, holdout, start = holdout_from(data)
+    column, extend = notes_column(train_part, notes)
+    if column is not None:
+        if say is not None:
+            say("notities-kolom gefit op de trainingsperiode")
+        train_part, holdout = column.train, column.extend(holdout)
     began = time.perf_counter()
     params, tuning = tune_lgbm(train_part, seed, say=say)
     if say is not None:
@@ -278,6 +329,8 @@ def fit_on(settings: Settings, data: RankingData, seed: int = 0, say: Callable[[
         sha=sha,
         trained_at=trained_at,
         floor=floor,
+        notes=column,
+        notes_report=extend.report,
     )
 
 
@@ -297,6 +350,7 @@ def _log_and_register(
     from mlflow.models import infer_signature
 
     spec = feature_spec(
+        notes=fitted.notes is not None,
         trainedAt=fitted.trained_at,
         holdoutFrom=fitted.start,
         dataHash=fitted.fingerprint,
@@ -306,9 +360,11 @@ def _log_and_register(
         **({SPEC_KEY: fitted.floor} if fitted.floor else {}),
     )
     tracking = registry.client(settings)
-    example = pd.DataFrame(fitted.example, columns=list(FEATURE_NAMES))
+    example = pd.DataFrame(fitted.example, columns=list(fitted.feature_names))
     with tempfile.TemporaryDirectory() as scratch, mlflow.start_run(run_name=f"train-{fitted.trained_at}") as run:
         ranker_dir = save_ranker(Path(scratch) / registry.RANKER_ARTIFACT, fitted.model.booster_, spec)
+        if fitted.notes is not None:
+            fitted.notes.artefact.save(ranker_dir)
         _log_facts(fitted, since, seed, user, audit)
         report_dir = Path(scratch) / model_card.FAIRNESS_DIR
         render_report(audit, report_dir, title=f"training van {fitted.trained_at}", missing_reason=missing or None)
@@ -358,7 +414,8 @@ def _log_facts(
             "seed": seed,
             "since": since.isoformat() if since else "alles",
             "holdout_share": HOLDOUT_SHARE,
-            "features": len(FEATURE_NAMES),
+            "features": len(fitted.feature_names),
+            "notes_column": fitted.notes is not None,
             **floor_params(fitted.floor),
         }
     )
@@ -370,7 +427,16 @@ def _log_facts(
             "trained_by": user or registry.current_user(),
         }
     )
-    mlflow.log_dict({"features": [f.__dict__ for f in FEATURES]}, "feature_list.json")
+    listed = [f.__dict__ for f in FEATURES]
+    if fitted.notes is not None:
+        listed.append(
+            {
+                "name": NOTES_FEATURE,
+                "description": "Readiness read from the client's and consulent's texts, health removed.",
+                "monotone": NOTES_MONOTONE,
+            }
+        )
+    mlflow.log_dict({"features": listed, "notesColumn": fitted.notes_report}, "feature_list.json")
     tuned = {key.replace("@", "_at_"): value for key, value in fitted.tuning.items() if isinstance(value, int | float)}
     mlflow.log_metrics(
         {

@@ -8,7 +8,6 @@ shapes: people and scripts compare them across versions.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -71,6 +70,13 @@ def train(
         f"NDCG@10 {metrics['ndcg@10']:.3f} (gewogen score {result['baseline:weighted']['ndcg@10']:.3f}); "
         "promoveren: werkmatch promote"
     )
+    notes = result.get("notesColumn")
+    if notes is not None:
+        typer.echo(
+            "notities-kolom: meegetraind"
+            if notes["fitted"]
+            else f"notities-kolom: niet meegetraind ({notes['reason']}); het model leest alleen de paarkenmerken"
+        )
 
 
 @friendly_errors
@@ -363,18 +369,22 @@ def _registered(config: Settings, found: Any) -> tuple[dict[str, Any], str | Non
     challenger = by_alias(config, CHALLENGER)
     if challenger is not None:
         registered["challenger"] = load_version(config, challenger)
+    for ranker in registered.values():
+        if ranker is not None:
+            ranker.bind(found.engine, found.embedder)  # a notes column reads this bestand
     return registered, note
 
 
 def evaluation(config: Settings, found: Any, test_share: float, pool_vacancies: int) -> dict[str, Any]:
     """What ``werkmatch evaluate`` reports (its documented shape: ``models``, ``holdout``, ``pool``, …)."""
     from training.dataset import build_dataset, true_scores  # training: lightgbm, pandas
+    from training.notes_fit import NotesSource
     from training.pool_eval import pool_holdout
-    from training.rankers import compare
+    from training.rankers import compare, scorer_of
 
     data = build_dataset(found)
     registered, champion_note = _registered(config, found)
-    rankers = {name: ranker.score for name, ranker in registered.items() if ranker is not None}
+    rankers = {name: scorer_of(ranker) for name, ranker in registered.items() if ranker is not None}
     oracle = true_scores(found.engine, data) if len(data) else None
     pool = None
     if oracle is not None and pool_vacancies:  # synthetic data: also judge whole candidate lists
@@ -383,7 +393,8 @@ def evaluation(config: Settings, found: Any, test_share: float, pool_vacancies: 
         held_out = np.unique(test.vacancy_ids)
         sample = np.random.default_rng(0).choice(held_out, size=min(pool_vacancies, len(held_out)), replace=False)
         pool = pool_holdout(found, sample, moments)
-    result = compare(data, config.retrieval, test_share, oracle=oracle, rankers=rankers, pool=pool)
+    notes = NotesSource.of(found) if config.ranker.notes_column and len(data) else None
+    result = compare(data, config.retrieval, test_share, oracle=oracle, rankers=rankers, pool=pool, notes=notes)
     models = result["models"]
     if "challenger" not in models:  # nothing registered yet: what `werkmatch train` would register
         models["challenger"] = {
@@ -407,32 +418,31 @@ def _pool_audits(config: Settings, found: Any, pool: Any, champion: Any) -> dict
     from training.counterfactual import counterfactual_rankings  # training: fairlearn, lightgbm
     from training.exposure_eval import evaluate_exposure, served_fairness
     from training.fairness import audit_ranking, group_labels, route_suited, suitable_in_pool
-    from training.rankers import weighted_baseline
+    from training.rankers import scorer_of, weighted_baseline
     from training.served_floor import amortised_of, served_as_served
 
     pool_data, truth = pool
     groups, merit = group_labels(found.engine, pool_data), suitable_in_pool(truth, pool_data.vacancy_ids)
     suited = route_suited(pool_data)
-    audited = {"champion": champion.score} if champion is not None else {}
-    audited["baseline:weighted"] = lambda features: weighted_baseline(pool_data, config.retrieval)
+
+    def weighted(part: Any) -> np.ndarray:
+        return weighted_baseline(part, config.retrieval)
+
+    # what serves: the champion (else the weighted score), scored once on the pools
+    ranking = scorer_of(champion) if champion is not None else weighted
+    scores = ranking(pool_data)
+    audited = {"champion": scores} if champion is not None else {}
+    audited["baseline:weighted"] = weighted(pool_data)
     out: dict[str, Any] = {
         "fairness": {
-            name: audit_ranking(pool_data, score(pool_data.features), groups, merit, suited=suited)
-            for name, score in audited.items()
+            name: audit_ranking(pool_data, score, groups, merit, suited=suited) for name, score in audited.items()
         }
     }
-
-    def weighted(features: np.ndarray) -> np.ndarray:
-        return weighted_baseline(replace(pool_data, features=features), config.retrieval)
-
     # gendered job words swapped in every profile: do the ranker's top-10s stay (rank-biased overlap)?
-    ranking = champion.score if champion is not None else weighted
     out["fairness"]["counterfactual"] = counterfactual_rankings(found, pool_data, ranking)
     if champion is not None:  # the champion's lists, pure relevance vs exposure-aware
-        out["exposure"] = evaluate_exposure(pool_data, champion.score(pool_data.features), truth)
-    # the lists as served: what serves (the champion, re-ordered with the floor it is served with; else the
-    # weighted score, as is)
-    scores = ranking(pool_data.features)
+        out["exposure"] = evaluate_exposure(pool_data, scores, truth)
+    # the lists as served: what serves, re-ordered with the floor it is served with (the weighted score: as is)
     if champion is not None:
         out["fairness"]["served"] = served_as_served(found, pool_data, scores, groups, merit, amortised_of(champion))
     else:

@@ -203,3 +203,15 @@ def _cached(engine: Engine, piece: str) -> bool:
             session.exec(select(EmbeddingCache.id).where(EmbeddingCache.content_hash == content_hash(piece))).first()
             is not None
         )
+
+
+def test_texts_given_for_a_call_are_read_instead_of_the_stored_ones_and_never_remembered(engine: Engine) -> None:
+    ids, moments, texts = _clients(engine, 4)
+    column = NotesColumn(_artefact())
+    column.bind(engine, MODEL_ID, _Embed())
+    stored = column.values(ids, moments)
+    swapped = {int(ids[1]): (NEW_WORDS, texts[1][1])}  # as a counterfactual test swaps a client's own words
+    read = column.values(ids, moments, swapped)
+    assert read[1] == np.float32(_artefact().scores([swapped[int(ids[1])]], _Embed())[0]) != stored[1]
+    assert np.array_equal(np.delete(read, 1), np.delete(stored, 1))
+    assert np.array_equal(column.values(ids, moments), stored)  # the stored texts again, not the swapped ones

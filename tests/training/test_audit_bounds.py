@@ -220,7 +220,7 @@ def test_the_counterfactual_reads_only_the_pools_clients(world: Matcher, monkeyp
         return fetch(ids)
 
     monkeypatch.setattr(source, "_fetch", counted)
-    result = counterfactual.counterfactual_rankings(world, data, lambda features: features[:, 0])
+    result = counterfactual.counterfactual_rankings(world, data, lambda part: part.features[:, 0])
     assert result["swappedProfiles"] > 0
     pool = set(data.client_ids.tolist())
     assert set(fetched) == pool and len(fetched) == len(pool) < len(world.sides["clients"].texts)

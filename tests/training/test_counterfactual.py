@@ -4,7 +4,6 @@ real search on a small world."""
 from __future__ import annotations
 
 import itertools
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +22,7 @@ from training.counterfactual import (
     swap_gendered,
 )
 from training.dataset import RankingData
-from training.rankers import weighted_baseline
+from training.rankers import scorer_of, weighted_baseline
 from training.synthetic import generate, write_to_db
 
 
@@ -137,12 +136,12 @@ def _pools(matcher: Matcher, vacancies: int = 25) -> RankingData:
     )
 
 
-def _ranker(matcher: Matcher, data: RankingData):  # noqa: ANN202 - features -> scores
+def _ranker(matcher: Matcher, data: RankingData):  # noqa: ANN202 - pairs -> scores
     if matcher.baseline is not None:
-        return matcher.baseline.score
+        return scorer_of(matcher.baseline)
 
-    def weighted(features: np.ndarray) -> np.ndarray:  # no usable shipped baseline: the weighted score
-        return weighted_baseline(replace(data, features=features), matcher.settings.retrieval)
+    def weighted(part: RankingData) -> np.ndarray:  # no usable shipped baseline: the weighted score
+        return weighted_baseline(part, matcher.settings.retrieval)
 
     return weighted
 
@@ -179,9 +178,9 @@ def test_without_the_fold_a_ranker_that_reads_only_the_text_does_move(world: Mat
     matcher = world
     data = _pools(matcher, vacancies=10)
     column = data.feature_names.index("dense_similarity")
-    result = counterfactual_rankings(matcher, data, lambda features: features[:, column], fold=False)
+    result = counterfactual_rankings(matcher, data, lambda part: part.features[:, column], fold=False)
     assert result["vacancies"] >= 5 and result["rbo"] < 1.0
-    folded = counterfactual_rankings(matcher, data, lambda features: features[:, column])
+    folded = counterfactual_rankings(matcher, data, lambda part: part.features[:, column])
     assert folded["rbo"] > result["rbo"]
 
 

@@ -97,9 +97,9 @@ def compared() -> dict:
     data = generated()
     seen: list[np.ndarray] = []
 
-    def champion(features: np.ndarray) -> np.ndarray:
-        seen.append(features)
-        return _champion(features)
+    def champion(part: RankingData) -> np.ndarray:
+        seen.append(part.features)
+        return _champion(part.features)
 
     truth = data.labels + np.random.default_rng(2).normal(0, 0.01, len(data))
     result = compare(
@@ -107,7 +107,7 @@ def compared() -> dict:
         RetrievalSettings(),
         test_share=0.25,
         oracle=truth,
-        rankers={"champion": champion, "challenger": lambda features: -_champion(features)},
+        rankers={"champion": champion, "challenger": lambda part: -_champion(part.features)},
     )
     train, test = data.time_split(0.25)
     return {"result": result, "train": train, "test": test, "seen": seen}
@@ -158,9 +158,9 @@ def test_external_rankers_are_judged_on_the_same_test_rows(compared: dict) -> No
 @pytest.mark.slow
 def test_external_rankers_may_not_hide_a_built_in_one_or_miss_rows() -> None:
     with pytest.raises(InvalidInputError, match="al in gebruik"):
-        compare(generated(), RetrievalSettings(), rankers={"lgbm": lambda features: features[:, 0]})
+        compare(generated(), RetrievalSettings(), rankers={"lgbm": lambda part: part.features[:, 0]})
     with pytest.raises(InvalidInputError, match="scores voor"):
-        compare(generated(vacancies=100), RetrievalSettings(), rankers={"short": lambda features: features[:5, 0]})
+        compare(generated(vacancies=100), RetrievalSettings(), rankers={"short": lambda part: part.features[:5, 0]})
 
 
 @pytest.mark.slow  # the quick subset stays under 3 minutes; CI runs it

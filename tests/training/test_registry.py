@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from api.app import create_app
 from api.cli import app as cli
 from api.lifespan import watch_champion
+from matching import notes_readiness
 from matching.domain import Vacancy
 from matching.errors import InvalidInputError
 from matching.exposure_amortised import SERVED, SPEC_KEY, setting_of
@@ -26,7 +27,7 @@ from matching.matcher import Matcher
 from matching.ranker import SPEC_FILE, load_ranker
 from matching.settings import RankerSettings, Settings
 from tests.factories import copied_world, plausible_pairs
-from tests.oracles import BEHAVIOURS
+from tests.oracles import BEHAVIOURS, more_notes_readiness_never_lowers, pair_scorer
 from training import registry
 from training.dataset import build_dataset
 from training.outcome_sim import SimulationSettings, counterfactual_labels
@@ -68,7 +69,8 @@ def test_training_logs_a_complete_run_and_registers_a_challenger(world, first) -
     run = mlflow.MlflowClient(settings.tracking_uri).get_run(first["runId"])
     assert run.data.tags["git_sha"] and run.data.tags["data_hash"] == first["dataHash"]
     assert run.data.tags["trained_by"] == "ds-test"
-    assert run.data.params["features"] == str(len(FEATURE_NAMES))
+    assert first["notesColumn"]["fitted"] and first["features"] == [*FEATURE_NAMES, notes_readiness.FEATURE]
+    assert run.data.params["features"] == str(len(FEATURE_NAMES) + 1) and run.data.params["notes_column"] == "True"
     assert 0 < run.data.metrics["holdout_ndcg_at_10"] <= 1
     assert "holdout_weighted_ndcg_at_10" in run.data.metrics
     [version] = registry.versions(settings)
@@ -81,12 +83,19 @@ def test_the_registered_model_loads_as_pyfunc_and_as_a_serving_ranker_alike(worl
     info = registry.by_alias(settings, "challenger")
     ranker = registry.load_version(settings, info)
     assert ranker.describe()["version"] == "1" and ranker.spec["holdoutFrom"] == first["holdout"]["from"]
-    features = np.random.default_rng(0).random((7, len(FEATURE_NAMES))).astype(np.float32)
+    assert ranker.feature_names == (*FEATURE_NAMES, notes_readiness.FEATURE)  # the column's artefact came along
+    rows = np.random.default_rng(0).random((7, len(ranker.feature_names))).astype(np.float32)
     mlflow.set_tracking_uri(settings.tracking_uri)
     pyfunc = mlflow.pyfunc.load_model(f"models:/{settings.ranker.registered_model}@challenger")
     assert pyfunc.metadata.signature is not None
-    predicted = pyfunc.predict(pd.DataFrame(features, columns=list(FEATURE_NAMES)))
-    np.testing.assert_allclose(np.asarray(predicted), ranker.score(features), rtol=1e-6)
+    predicted = pyfunc.predict(pd.DataFrame(rows, columns=list(ranker.feature_names)))
+    np.testing.assert_allclose(np.asarray(predicted), ranker.score_inputs(rows), rtol=1e-6)
+    ranker.bind(matcher.engine, matcher.embedder)  # as serving binds it: the column read from the clients' texts
+    clients = np.array(sorted(matcher.sides["clients"].texts)[:7], np.int64)
+    read = ranker.notes.values(clients)
+    np.testing.assert_allclose(
+        ranker.score(rows[:, :-1], clients), ranker.score_inputs(np.hstack([rows[:, :-1], read[:, None]]))
+    )
 
 
 @pytest.mark.slow
@@ -106,7 +115,15 @@ def test_training_stores_the_platt_parameters_with_the_model(world, first) -> No
 @pytest.mark.parametrize("behaviour", BEHAVIOURS, ids=lambda check: check.__name__)
 def test_a_freshly_trained_ranker_behaves(world, first, behaviour) -> None:
     settings, _ = world
-    behaviour(registry.load_version(settings, registry.versions(settings)[-1]), plausible_pairs())
+    behaviour(pair_scorer(registry.load_version(settings, registry.versions(settings)[-1])), plausible_pairs())
+
+
+@pytest.mark.slow
+def test_a_freshly_trained_ranker_never_ranks_lower_for_more_notes_readiness(world, first) -> None:
+    settings, _ = world
+    more_notes_readiness_never_lowers(
+        registry.load_version(settings, registry.versions(settings)[-1]), plausible_pairs()
+    )
 
 
 @pytest.mark.slow
@@ -276,6 +293,7 @@ def test_evaluate_reports_every_model_on_proposals_and_on_whole_pools(world, fir
         assert "ratioCI" in section["models"]["champion"]["vsBestBaseline"]
     assert report["models"]["champion"]["rankedBy"]["name"] in {"baseline", settings.ranker.registered_model}
     assert report["pool"]["holdout"]["vacancies"] == 15
+    assert report["models"]["lgbm"]["notesColumn"]["fitted"]  # the fresh models read the notes column, as trained
     assert {"bron:WSP", "trede:2"} <= set(report["models"]["champion"]["slices"])
     for ordering in ("relevanceOnly", "exposureAware"):
         assert {"gini", "ndcg@10", "lowTredeShareTop10"} <= set(report["exposure"][ordering])
