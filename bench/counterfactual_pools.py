@@ -64,7 +64,8 @@ def run(module: ModuleType, matcher: Matcher, data: RankingData) -> tuple[dict[s
     """One counterfactual test: its result, the swapped features the ranker scored, wall and CPU seconds."""
     seen: list[np.ndarray] = []
 
-    def score(features: np.ndarray) -> np.ndarray:
+    def score(part: RankingData | np.ndarray) -> np.ndarray:  # pairs (now) or a feature matrix (before session 40)
+        features = part.features if isinstance(part, RankingData) else part
         seen.append(np.array(features, copy=True))
         return weighted_baseline(replace(data, features=features), matcher.settings.retrieval)
 
