@@ -1,6 +1,6 @@
 """Read the OpenTaal Dutch spelling dictionary (hunspell ``nl.dic`` / ``nl.aff``): one reader for every data file
 that :mod:`matching.gendered` builds from it (``bench/gendered_attested.py``, ``bench/dutch_verbs.py``,
-``bench/dutch_person_nouns.py``).
+``bench/dutch_person_nouns.py``, ``bench/dutch_words.py``).
 
 Debian: ``apt-get install hunspell-nl`` (OpenTaal 2.20.x; revised BSD or CC BY 3.0). A build-time source only: the
 derived files are committed, and neither the tests nor the app need hunspell.

@@ -4,13 +4,15 @@
 module attests it: an agent noun of the occupation vocabulary (``data/beroepen.csv``, labels and synonyms) or a
 compound ending in one, a masculine that the OpenTaal spelling dictionary lists with its -in or -iste form
 (:data:`ATTESTED_FILE`), the dictionary's verbs and their -er nouns (:data:`VERBS_FILE`), and its person nouns with
-the mark that shows their feminine (:data:`PERSONS_FILE`). Each file is built by a script of ``bench/`` from that
+the mark that shows their feminine (:data:`PERSONS_FILE`), and every word it lists, for where a compound's boundary
+can be (:data:`WORDS_FILE`). Each file is built by a script of ``bench/`` from that
 independent source, never from the counterfactual's held-out pairs. Everything is read once and cached: the fold is a
 fixed function of a word.
 """
 
 from __future__ import annotations
 
+import gzip
 import re
 import unicodedata
 from collections import Counter
@@ -38,8 +40,9 @@ IRREGULAR: dict[str, str] = {
 ATTESTED_FILE = DATA_DIR / "gendered_attested.tsv"  # built by bench/gendered_attested.py from OpenTaal
 VERBS_FILE = DATA_DIR / "dutch_verbs.tsv"  # built by bench/dutch_verbs.py from OpenTaal
 PERSONS_FILE = DATA_DIR / "dutch_person_nouns.tsv"  # built by bench/dutch_person_nouns.py from OpenTaal
+WORDS_FILE = DATA_DIR / "dutch_words.txt.gz"  # built by bench/dutch_words.py from OpenTaal
 # what the fold reads besides the vocabulary: a reader's prepared indexes are stale when one changes
-DATA_FILES = (ATTESTED_FILE, VERBS_FILE, PERSONS_FILE)
+DATA_FILES = (ATTESTED_FILE, VERBS_FILE, PERSONS_FILE, WORDS_FILE)
 # Masculine forms of the earlier word list that the occupation vocabulary lacks.
 EXTRA_JOB_WORDS = ("leraar", "werknemer", "naaier")
 # An -ateur job word as a compound's head has ten letters or more ("reparateur", "administrateur"); shorter
@@ -102,13 +105,13 @@ def job_words() -> frozenset[str]:
     return vocabulary_job_words() | frozenset(line.split("\t")[1] for line in lines[1:])  # after the header
 
 
-def is_job_word(word: str, known: frozenset[str] | None = None) -> bool:
-    """A known job word (of ``known``, default :func:`job_words`), or a compound ending in one
-    ("tuinmedewerker", "clubleider")."""
+def is_job_word(word: str, known: frozenset[str] | None = None, min_head: int = MIN_HEAD) -> bool:
+    """A known job word (of ``known``, default :func:`job_words`), or a compound ending in one of ``min_head`` letters
+    or more ("tuinmedewerker", "clubleider")."""
     known = job_words() if known is None else known
     if word in known:
         return True
-    return any(word[start:] in known for start in range(MIN_PREFIX, len(word) - MIN_HEAD + 1))
+    return any(word[start:] in known for start in range(MIN_PREFIX, len(word) - min_head + 1))
 
 
 def attested_start(word: str, known: frozenset[str] | None = None) -> int | None:
@@ -178,3 +181,25 @@ def verb_agents() -> dict[str, str]:
     the dictionary lists it ("kweken" → "kweker", "voorlezen" → "voorlezer"), else "" ("luisteren")."""
     lines = [line for line in VERBS_FILE.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
     return dict(line.split("\t") for line in lines[1:])  # after the header
+
+
+@lru_cache(maxsize=1)
+def dictionary_words() -> frozenset[str]:
+    """Every single lower-case word of the OpenTaal dictionary (:data:`WORDS_FILE`, 132,247 words): whether the letters
+    before a compound's head form a word, so that the head starts at a boundary ("graan" of "graankoopman")."""
+    text = gzip.decompress(WORDS_FILE.read_bytes()).decode("utf-8")
+    return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
+
+
+def is_compound_part(part: str) -> bool:
+    """Whether ``part`` can be the first part of a compound: a word of :func:`dictionary_words`, also with a linking
+    -s, -e or -en, or as a plural in -en with its consonant doubled or voiced ("schaaps" of schaap, "honden" of hond,
+    "bessen" of bes, "druiven" of druif): the dictionary lists lemmas, not plurals."""
+    words = dictionary_words()
+    if part in words or (part.endswith(("s", "e")) and part[:-1] in words):
+        return True
+    if not part.endswith("en"):
+        return False
+    stem = part[:-2]
+    undoubled = stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2] else stem
+    return any(form in words for form in (stem, undoubled, stem[:-1] + {"v": "f", "z": "s"}.get(stem[-1:], stem[-1:])))

@@ -64,7 +64,14 @@ a miss costs: a client who writes the feminine form loses the word match (the Sn
    counterpart is "man", and the agent noun only guesses that the first part is a verb stem. Before, the agent noun
    came first and passed by a known head ("spoorwegvrouw" → "spoorwegger", "koopvrouw" → "koper": the fifth
    held-out set's misses); it still wins where it is attested whole (a job word or the dictionary's -er noun of a
-   verb) and the -man compound only by its head ("bouwvakvrouw" → bouwvakker, "aankoopvrouw" → aankoper);
+   verb) and the -man compound only by its head ("bouwvakvrouw" → bouwvakker, "aankoopvrouw" → aankoper). Where no
+   agent noun is a known job word, the -er noun of the verb after the compound's first part is taken from the verb
+   lexicon, as for -ster ("tunnelwachtvrouw" → tunnelwachter; the first part a word of the dictionary,
+   :func:`is_compound_part`, so "kraamvrouw" stays whole). A head counts only from a compound boundary the other
+   candidate shares (:func:`boundary_start`): before, "graankoopvrouw" became "graankoper" by "aankoper", a head that
+   starts inside "graan" (the sixth held-out set's boundary miss), now the heads tie at "koop" and the -man compound
+   wins. An -in after a doubled consonant also takes a person noun of three letters as a compound's head
+   ("hotelkokkin" → hotelkok; "kok" counted only as a whole word before, the sixth set's "sterrenkokkin");
 5. a small table holds the true irregulars (verpleegster → verpleegkundige, serveerster → ober,
    kapster → kapper, secretaresse → secretaris, gastvrouw → gastheer, gastmoeder → gastouder).
 
@@ -88,13 +95,17 @@ from matching.gendered_lexicon import (
     PERSON_MARKS,
     attested_agents,
     attested_start,
+    dictionary_words,
     french_heads,
+    is_compound_part,
     is_job_word,
     person_nouns,
     trice_heads,
     verb_agents,
 )
 
+MIN_SHORT_HEAD = 3  # a person noun of three letters ends a compound before -in with its consonant doubled ("kok-kin")
+_DOUBLED_IN = re.compile(r"([^aeiou])\1in$")
 MIN_VERB_STEM = 3  # the verb that closes a compound has a stem of three letters or more ("bak", "zit")
 # -euse, -trice and -ière form persons, but these words name things (or are too short to judge), also ending
 # compounds ("sportcarrière", "wereldpremière": of the OpenTaal dictionary's words in these suffixes, the ones read as
@@ -171,31 +182,62 @@ def _trice_masculine(word: str) -> str | None:
 
 def _vrouw_masculine(word: str) -> str | None:
     """The masculine of a -vrouw form (its candidates from :func:`masculine_candidates`: the -man and -heer compounds,
-    then the stem's agent nouns): a -man or -heer compound that is a known job word; else, of the first agent noun
-    that is a known job word and the -man compound that the dictionary attests (:func:`person_nouns` by the marks
-    "vrouw" and "man"), the one attested over more of the word (:func:`attested_start`; the agent noun by the known
-    job words and the dictionary's -er nouns of its verbs, :func:`attested_agents`), the -man compound at a tie
-    ("koopvrouw" → koopman, not "koper"; "bouwvakvrouw" → bouwvakker, a known word whole, not "bouwvakman" of
-    "vakman"; "aankoopvrouw" → aankoper, the -er noun of aankopen, not "aankoopman" of "koopman")."""
+    then the stem's agent nouns): a -man or -heer compound that is a known job word; else, of the agent noun and the
+    -man compound that the dictionary attests (:func:`person_nouns` by the marks "vrouw" and "man"), the one attested
+    over more of the word (:func:`boundary_start`; the agent noun by the known job words and the dictionary's -er
+    nouns of its verbs, :func:`attested_agents`), the -man compound at a tie ("koopvrouw" → koopman, not "koper";
+    "bouwvakvrouw" → bouwvakker, a known word whole, not "bouwvakman" of "vakman"; "aankoopvrouw" → aankoper, the -er
+    noun of aankopen, not "aankoopman" of "koopman"). The agent noun is the stem's first that is a known job word,
+    else the -er noun of the verb that ends the first part, by the verb lexicon as for -ster (:func:`_verb_agent`:
+    "tunnelwachtvrouw" → tunnelwachter, "vloerpoetsvrouw" → vloerpoetser; before, these stayed whole)."""
     man, heer, *agents = masculine_candidates(word)[0]
     if (found := next((c for c in (man, heer) if is_job_word(c)), None)) is not None:
         return found
+    agent = next((c for c in agents if is_job_word(c)), None) or _verb_agent(word, "vrouw")
+    persons = person_nouns(PERSON_MARKS[0][1])
+    man_at = None if is_no_person(word) else attested_start(man, persons)
+    agent_at = None if agent is None else attested_start(agent, attested_agents())
     weighed = []
-    if (agent := next((c for c in agents if is_job_word(c)), None)) is not None:
-        weighed.append((attested_start(agent, attested_agents()), 1, agent))
-    if not is_no_person(word) and (at := attested_start(man, person_nouns(PERSON_MARKS[0][1]))) is not None:
+    if agent is not None and (at := boundary_start(agent, attested_agents(), man, man_at)) is not None:
+        weighed.append((at, 1, agent))
+    if man_at is not None and (at := boundary_start(man, persons, agent, agent_at)) is not None:
         weighed.append((at, 0, man))
     return min(weighed)[2] if weighed else None
 
 
+def boundary_start(candidate: str, known: frozenset[str], other: str | None, other_at: int | None) -> int | None:
+    """Where the part of ``candidate`` that ``known`` attests starts (:func:`attested_start`), counting only a head that
+    starts at a compound boundary the other candidate shares: not inside the part before the other's attested head
+    when ``other`` starts with the same letters up to there and those form a word of the dictionary
+    (:func:`dictionary_words`). "zilverkoopvrouw": the agent noun "zilverkoper" ends in "erkoper", a head that starts
+    inside "zilver", the word before "koopman" of "zilverkoopman", so it is attested from "koper" only, the same
+    boundary, and the -man compound wins the tie; "wapenaankoopvrouw" keeps "aankoper", since "wapenaan" is no word.
+    (Before, "graankoopvrouw" became "graankoper" by "aankoper", a head that starts inside "graan".)"""
+    crossed = (
+        other is not None
+        and other_at is not None
+        and candidate[:other_at] == other[:other_at]
+        and other[:other_at] in dictionary_words()
+    )
+    starts = (0, *range(MIN_PREFIX, len(candidate) - MIN_HEAD + 1))
+    return next((at for at in starts if candidate[at:] in known and not (crossed and 0 < at < other_at)), None)
+
+
 def _person_noun(word: str) -> str | None:
     """The masculine of an -e, -in, -es, -aresse or -vrouw form when the dictionary shows it a person noun
-    (:func:`person_nouns`), or a compound ending in one ("ploegbazin" → ploegbaas, a compound of a listed person)."""
+    (:func:`person_nouns`), or a compound ending in one ("ploegbazin" → ploegbaas, a compound of a listed person). A
+    compound's head has :data:`MIN_HEAD` letters or more, except before -in with its consonant doubled: the feminine
+    head as written is long enough to tell ("hotelkokkin" → hotelkok, "soepkokkin" → soepkok; "kok" of three letters
+    counted only as a whole word before)."""
     marks = next((marks for suffix, marks in PERSON_MARKS if word.endswith(suffix)), None)
     if marks is None or is_no_person(word):
         return None
     persons = person_nouns(marks)
-    return next((c for c in person_candidates(word) if is_job_word(c, persons)), None)
+    if (found := next((c for c in person_candidates(word) if is_job_word(c, persons)), None)) is not None:
+        return found
+    if marks == ("innen",) and _DOUBLED_IN.search(word):  # a short head: kok-kin, not "bas-sin"
+        return next((c for c in person_candidates(word) if is_job_word(c, persons, MIN_SHORT_HEAD)), None)
+    return None
 
 
 def _verb_bases(stem: str) -> list[str]:
@@ -212,17 +254,24 @@ def _verb_bases(stem: str) -> list[str]:
     return bases + [base[:-1] + {"s": "z", "f": "v"}[base[-1]] for base in bases if base.endswith(("s", "f"))]
 
 
-def _verb_agent(word: str) -> str | None:
+def _verb_agent(word: str, suffix: str = "ster") -> str | None:
     """The masculine of a feminine agent noun in -ster on a verb stem, by an independent verb lexicon
     (:func:`verb_agents`): the -er noun of the verb that the stem, or the end of a compound's stem, is the stem of
     ("opvoedster" → "opvoeder", "boomkweekster" → "boomkweker"; the longest verb part, of
     :data:`MIN_VERB_STEM` letters or more after :data:`MIN_PREFIX`), when the dictionary lists that noun.
     None when the word is rather a verb's stem, in a reading that spans as much of it or more ("afluister":
     af + luisteren rather than aflui + -ster; "gefluister"; not "opvoedster", which ends in "voedster" of
-    voedsteren, but whose verb opvoeden spans more), or when the longest verb part has no listed -er noun."""
+    voedsteren, but whose verb opvoeden spans more), or when the longest verb part has no listed -er noun. Likewise
+    for -vrouw (``suffix``), where the verb must follow a compound's first part, a word of the dictionary
+    (:func:`is_compound_part`: "tunnelwachtvrouw" → tunnelwachter): a -vrouw on a bare stem is mostly a noun's compound
+    ("kraamvrouw", a woman in childbed, not a "kramer"), and a verb inside a word is no verb part ("mantelvrouw" is
+    no "man-teller")."""
     agents = verb_agents()
-    stem = word[:-4]
-    for start in (0, *range(MIN_PREFIX, len(stem) - MIN_VERB_STEM + 1)):
+    stem = word[: -len(suffix)]
+    starts: tuple[int, ...] = tuple(range(MIN_PREFIX, len(stem) - MIN_VERB_STEM + 1))
+    if suffix == "vrouw":  # the verb after the compound's first part, at its boundary
+        starts = tuple(at for at in starts if is_compound_part(stem[:at]))
+    for start in starts if suffix == "vrouw" else (0, *starts):
         for base in _verb_bases(stem[start:]):
             if (agent := agents.get(base + "en")) is not None:
                 verb_stem = any(word[at:] + "en" in agents for at in range(start + 1))

@@ -27,6 +27,8 @@ from matching.gendered import (
     verb_agents,
     vocabulary_job_words,
 )
+from matching.gendered_lexicon import attested_agents, is_compound_part
+from matching.gendered_rules import boundary_start
 from matching.taxonomy import load_taxonomy
 from matching.text import client_fields, render_client, render_vacancy, vacancy_fields
 from tests.factories import make_client, make_vacancy
@@ -672,3 +674,79 @@ def test_every_module_of_the_fold_is_in_the_prepared_snapshot_key() -> None:
     modules = {path.name for path in (Path(__file__).resolve().parents[2] / "matching").glob("gendered*.py")}
     assert modules == {"gendered.py", "gendered_lexicon.py", "gendered_rules.py"}
     assert modules <= {path.name for path in prepared_snapshot.CODE_FILES}
+
+
+# -vrouw on a verb stem after a compound's first part: the verb's -er noun by the verb lexicon, as for -ster (all stayed
+# whole before: no -man compound attested, no agent noun a known job word). Words in none of the held-out sets.
+VROUW_BY_THE_VERB = {
+    "tunnelwachtvrouw": "tunnelwachter",
+    "vloerpoetsvrouw": "vloerpoetser",
+    "erwtendopvrouw": "erwtendopper",
+    "sneeuwveegvrouw": "sneeuwveger",
+    "glasslijpvrouw": "glasslijper",
+    "koffiebrandvrouw": "koffiebrander",
+    "marktkraamvrouw": "marktkramer",
+    "tunnelwachtvrouwen": "tunnelwachters",
+    "Vloerpoetsvrouw": "Vloerpoetser",
+}
+# A bare stem before -vrouw is no verb part (the first part must be a word of the dictionary), so these stay whole.
+VROUW_NO_VERB_PART = ("kraamvrouw", "hijsvrouw", "voedvrouw", "bijvrouw", "badvrouw", "schutsvrouw")
+
+
+@pytest.mark.parametrize(("feminine", "masculine"), sorted(VROUW_BY_THE_VERB.items()))
+def test_a_vrouw_compound_on_a_verb_stem_folds_to_the_verbs_agent_noun(feminine: str, masculine: str) -> None:
+    assert neutral_text(feminine) == masculine
+    assert neutral_text(masculine) == masculine
+
+
+@pytest.mark.parametrize("word", VROUW_NO_VERB_PART)
+def test_a_vrouw_on_a_bare_stem_is_not_read_as_a_verb(word: str) -> None:
+    assert neutral_form(word) == word
+
+
+# A head that starts inside the first part of a compound crosses its boundary: "zilverkoper" ends in "verkoper" and
+# "marsepeinkoper" in "inkoper", both starting inside a word of the dictionary, so the agent
+# noun is attested from "koper" only, where "koopman" starts too, and the -man compound wins the tie (both were the
+# agent noun before). "wapenaankoopvrouw" keeps "aankoper": "wapenaan" is no word.
+BOUNDARY = {
+    "zilverkoopvrouw": "zilverkoopman",
+    "marsepeinkoopvrouw": "marsepeinkoopman",
+    "amandelkoopvrouw": "amandelkoopman",  # as before: no head crosses
+    "wapenaankoopvrouw": "wapenaankoper",
+    "zilverkoopvrouwen": "zilverkooplieden",
+}
+
+
+@pytest.mark.parametrize(("feminine", "masculine"), sorted(BOUNDARY.items()))
+def test_an_attested_head_counts_only_from_a_compound_boundary(feminine: str, masculine: str) -> None:
+    assert neutral_text(feminine) == masculine
+
+
+def test_the_boundary_start_skips_a_head_inside_the_other_candidates_first_part() -> None:
+    agents = attested_agents()
+    assert attested_start("zilverkoper", agents) == len("zil")  # "verkoper"
+    assert boundary_start("zilverkoper", agents, "zilverkoopman", len("zilver")) == len("zilver")  # "koper"
+    assert boundary_start("wapenaankoper", agents, "wapenaankoopman", len("wapenaan")) == len("wapen")
+    assert boundary_start("zilverkoper", agents, None, None) == len("zil")  # no other candidate: as before
+    assert is_compound_part("zilver") and is_compound_part("honden") and is_compound_part("schaaps")
+    assert not is_compound_part("zilv") and not is_compound_part("wapenaan")
+
+
+# -in after a doubled consonant on a short person noun (kok-kin) inside a compound: the feminine head as written is long
+# enough to tell (all stayed whole before: "kok" counted only as a whole word). Not "muffin", "mokassin" or "bassin".
+SHORT_HEAD_IN = {
+    "hotelkokkin": "hotelkok",
+    "soepkokkin": "soepkok",
+    "hotelkokkinnen": "hotelkoks",
+    "Soepkokkin": "Soepkok",
+}
+
+
+@pytest.mark.parametrize(("feminine", "masculine"), sorted(SHORT_HEAD_IN.items()))
+def test_a_short_head_ends_a_compound_before_a_doubled_in(feminine: str, masculine: str) -> None:
+    assert neutral_text(feminine) == masculine
+
+
+@pytest.mark.parametrize("word", ["muffin", "mokassin", "bassin", "muffins", "bassins"])
+def test_a_doubled_in_on_no_listed_person_stays_whole(word: str) -> None:
+    assert neutral_form(word) == word
