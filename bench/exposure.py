@@ -42,6 +42,7 @@ from training.dataset import RankingData, build_dataset
 from training.exposure_eval import evaluate_exposure, screen_served, served_fairness
 from training.fairness import group_labels, suitable_in_pool
 from training.pool_eval import pool_holdout
+from training.rankers import scorer_of
 from training.registry import serve_champion
 
 
@@ -52,7 +53,7 @@ def scored_pools(matcher: Matcher, vacancies: np.ndarray, moments: dict[int, flo
         raise SystemExit("geen verborgen waarheid in deze gegevens: de meting werkt alleen op synthetische data")
     pool, truth = built
     assert matcher.ranker is not None
-    return pool, truth, matcher.ranker.score(pool.features)
+    return pool, truth, scorer_of(matcher.ranker)(pool)  # a ranker reading the notes column reads each pair's client
 
 
 def measure(matcher: Matcher, vacancies: np.ndarray, moments: dict[int, float]) -> dict[str, Any]:
