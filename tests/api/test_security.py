@@ -31,6 +31,12 @@ PASSWORD = "correct-paard-batterij"
 
 
 @pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """This module checks the password hashing: the service's own argon2id cost, not the suite's cheap one."""
+    return settings.model_copy(update={"auth": AuthSettings()})
+
+
+@pytest.fixture
 def engine(settings: Settings) -> Engine:
     engine = make_engine(settings.resolved_database_url)
     schema.create_all(engine)

@@ -27,7 +27,7 @@ from api.services.users import Rol
 from matching import tenancy
 from matching.domain import Client, ClientPersonalia
 from matching.store import make_engine
-from tests.factories import app_settings, audit_entries, login, make_client, make_vacancy, running_app
+from tests.factories import TEST_AUTH, app_settings, audit_entries, login, make_client, make_vacancy, running_app
 from tests.postgres import PostgresServer
 
 GEMEENTEN = {"Duiven": ("K-DUI-1", "K-DUI-2"), "Zevenaar": ("K-ZEV-1",)}
@@ -38,7 +38,9 @@ def _fill(session: Session) -> None:
         for number in numbers:
             client = make_client(session, client_nummer=number, consulent=f"wc-{gemeente.lower()}", gemeente=gemeente)
             session.add(ClientPersonalia(client_id=client.id, voornaam="Test", achternaam=gemeente))
-    users.create_user(session, "wc-duiven", "wachtwoord-duiven-1", Rol.WERKCONSULENT, "wc-duiven", gemeente="Duiven")
+    users.create_user(
+        session, "wc-duiven", "wachtwoord-duiven-1", Rol.WERKCONSULENT, "wc-duiven", gemeente="Duiven", auth=TEST_AUTH
+    )
     session.commit()
 
 
@@ -194,7 +196,13 @@ def test_a_gemeentes_beheerder_manages_only_the_own_gemeentes_accounts(embedder:
     def records(session: Session) -> None:
         _fill(session)
         users.create_user(
-            session, "wc-zev", "wc-zev-wachtwoord-1", Rol.WERKCONSULENT, "wc-zevenaar", gemeente="Zevenaar"
+            session,
+            "wc-zev",
+            "wc-zev-wachtwoord-1",
+            Rol.WERKCONSULENT,
+            "wc-zevenaar",
+            gemeente="Zevenaar",
+            auth=TEST_AUTH,
         )
 
     with running_app(app_settings(tmp_path), embedder, records, wait=False) as http:
@@ -238,7 +246,13 @@ def test_a_consulent_hands_another_gemeentes_candidate_to_that_clients_consulent
     def records(session: Session) -> None:
         _fill(session)
         users.create_user(
-            session, "wc-zev", "wc-zev-wachtwoord-1", Rol.WERKCONSULENT, "wc-zevenaar", gemeente="Zevenaar"
+            session,
+            "wc-zev",
+            "wc-zev-wachtwoord-1",
+            Rol.WERKCONSULENT,
+            "wc-zevenaar",
+            gemeente="Zevenaar",
+            auth=TEST_AUTH,
         )
         make_vacancy(session, vacature_nummer="WSP-REGIO-2", postcode="6921")
         make_vacancy(session, vacature_nummer="WSP-REGIO-3", postcode="6921")
