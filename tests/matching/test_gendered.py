@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import subprocess
 import sys
 from pathlib import Path
@@ -750,3 +751,20 @@ def test_a_short_head_ends_a_compound_before_a_doubled_in(feminine: str, masculi
 @pytest.mark.parametrize("word", ["muffin", "mokassin", "bassin", "muffins", "bassins"])
 def test_a_doubled_in_on_no_listed_person_stays_whole(word: str) -> None:
     assert neutral_form(word) == word
+
+
+def test_the_word_list_holds_every_single_lower_case_entry(tmp_path: Path) -> None:
+    """bench/dutch_words.py: single lower-case words of two letters or more, accents removed, "ĳ" as "ij", sorted, no
+    names, hyphens or digits; gzip, read back by the same reader as the fold's (``dictionary_words``' format)."""
+    aff = tmp_path / "nl.aff"
+    aff.write_text("# version: 2020-12-24 15:42:49 2.20.18\nFLAG long\n", encoding="utf-8")
+    dic = tmp_path / "nl.dic"
+    words = ["zilver/Za", "wapen", "Amsterdam", "e-mail", "a", "ĳzer/Zb", "café", "mp3"]
+    dic.write_text(f"{len(words)}\n" + "\n".join(words) + "\n", encoding="utf-8")
+    out = tmp_path / "words.txt.gz"
+    script = Path(__file__).resolve().parents[2] / "bench" / "dutch_words.py"
+    args = [sys.executable, str(script), "--dic", str(dic), "--aff", str(aff), "--out", str(out)]
+    subprocess.run(args, check=True, capture_output=True, cwd=script.parents[1])
+    lines = gzip.decompress(out.read_bytes()).decode("utf-8").splitlines()
+    assert [line for line in lines if not line.startswith("#")] == ["cafe", "ijzer", "wapen", "zilver"]
+    assert "2.20.18" in lines[2]
