@@ -10,13 +10,14 @@ The same owners are then computed in turn, alternating in this process after one
 cache: ``place``, the partitions as planned (owners of one woonplaats), and ``mixed``, the same owners sorted
 by id and cut into as many partitions (owners of ``--partitions`` places mixed, as the id ranges before were:
 ids are random with respect to place; ``--without-mixed``: not run). With ``--before-module``, ``--before-steps``,
-``--before-bm25`` or ``--before-lexical`` (earlier ``matching/batch_rank.py``, ``batch_steps.py``, ``batch_bm25.py``,
-``lexical.py``) those two run with the earlier files (every module of that chain loaded again, each reading the
-earlier ones before it) and ``place now`` with this code; ``--also NAME=DIR`` (repeatable): also the way NAME,
-the chain with the files DIR holds (others this code's: a variant to try, such as a ``lexical.py`` with another
-``SPLIT``). Reported per way and round: process CPU seconds per list per side and the load average; and whether
-every owner's list is the same every way. ``--profile``: after the rounds, one more pass of every way under
-cProfile, per side the functions that take the most CPU (own and cumulative) with their share of the side's total.
+``--before-bm25``, ``--before-lexical`` or ``--before-pipeline`` (earlier ``matching/batch_rank.py``,
+``batch_steps.py``, ``batch_bm25.py``, ``lexical.py``, ``pipeline.py``) those two run with the earlier files
+(every module of that chain loaded again, each reading the earlier ones before it) and ``place now`` with this
+code; ``--also NAME=DIR`` (repeatable): also the way NAME, the chain with the files DIR holds (others this code's: a
+variant to try, such as a ``lexical.py`` with another ``SPLIT``). Reported per way and round: process CPU seconds
+per list per side and the load average; and whether every owner's list is the same every way. ``--profile``: after
+the rounds, one more pass of every way under cProfile, per side the functions that take the most CPU (own and
+cumulative) with their share of the side's total.
 """
 
 from __future__ import annotations
@@ -104,13 +105,17 @@ def _mixed(parts: Parts) -> Parts:
     return mixed
 
 
-CHAIN = ("lexical", "batch_bm25", "batch_steps", "batch_rank")  # each imports the ones before it
+CHAIN = ("pipeline", "lexical", "batch_bm25", "batch_steps", "batch_rank")  # each imports the ones before it
 
 
 def _earlier(worker: ListWorker, files: dict[str, Path | None]) -> Any:
     """The ranking-only path of earlier files (``files`` by module of :data:`CHAIN`; a module without one: this
     code's file), every module of the chain loaded again from its file under its own name while the next one
-    imports it, so each earlier module reads the earlier ones before it."""
+    imports it, so each earlier module reads the earlier ones before it: ``from matching.x import y`` reads
+    ``sys.modules``, ``from matching import x`` the package's attribute (until session 40 only the first was set,
+    so an earlier ``batch_rank.py`` ran with this code's ``batch_steps`` and ``pipeline``)."""
+    import matching
+
     held = {module: sys.modules[f"matching.{module}"] for module in CHAIN}
     try:
         for module in CHAIN:
@@ -120,10 +125,13 @@ def _earlier(worker: ListWorker, files: dict[str, Path | None]) -> Any:
             assert spec is not None and spec.loader is not None
             earlier = importlib.util.module_from_spec(spec)
             sys.modules[spec.name] = earlier  # what the next one imports; its dataclasses look their module up
+            setattr(matching, module, earlier)
             spec.loader.exec_module(earlier)
         return sys.modules["matching.batch_rank"].NightlyRanking(worker.matcher)
     finally:
         sys.modules.update({f"matching.{module}": found for module, found in held.items()})
+        for module, found in held.items():
+            setattr(matching, module, found)
 
 
 def _in(directory: Path, module: str) -> Path | None:
@@ -137,7 +145,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--partitions", type=int, default=30, help="partitions per side, drawn from the plan")
     parser.add_argument("--rounds", type=int, default=3, help="passes of every way, alternating")
     parser.add_argument("--seed", type=int, default=30)
-    for module, name in zip(CHAIN, ("lexical", "bm25", "steps", "module"), strict=True):
+    for module, name in zip(CHAIN, ("pipeline", "lexical", "bm25", "steps", "module"), strict=True):
         parser.add_argument(
             f"--before-{name}",
             dest=module,
