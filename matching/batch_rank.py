@@ -9,13 +9,13 @@ the list unserved: no exposure re-ranking) for a partition of owners at once and
 
 * one catch-up of the indexes and one read of the kill switch per partition, one read of the
   owners' texts and one of their query vectors per partition, not per list;
-* step 1 on the records within reach only (:func:`matching.batch_steps.candidate_eligible`,
-  :func:`~matching.batch_steps.vacancy_eligible`: what :func:`~matching.hard_filters.candidate_reach` and
-  :func:`~matching.hard_filters.vacancy_reach` find eligible, without the counts a person reads, each
-  bucket's distance measured once and the records kept before they are sorted; the part that depends on the
-  owner's place alone, once per place of the partition, :class:`~matching.batch_steps.PlaceReach`: partitions
-  are cut by place) and step 2 among the eligible ones (:func:`matching.pipeline.pool_among`, the live
-  search's step 2);
+* step 1 on the records within reach only (:func:`matching.batch_steps.candidates_eligible`,
+  :func:`~matching.batch_steps.vacancies_eligible`, all the partition's owners at a place together: what
+  :func:`~matching.hard_filters.candidate_reach` and :func:`~matching.hard_filters.vacancy_reach` find eligible,
+  without the counts a person reads, each bucket's distance measured once and the records kept before they are
+  sorted; the part that depends on the owner's place alone, once per place of the partition,
+  :class:`~matching.batch_steps.PlaceReach`: partitions are cut by place) and step 2 among the eligible ones
+  (:func:`matching.pipeline.pool_among`, the live search's step 2);
 * BM25 per owner bit for bit as the live search computes it, without copying the asked columns first
   (:class:`matching.lexical.Bm25Buffer`: :meth:`matching.lexical.LexicalIndex.scores_by_term`'s
   additions into one buffer per partition; the owner's terms from its own row of its side's index): the
@@ -176,7 +176,7 @@ class NightlyRanking:
             reaches = [places.candidates(clients, vacancies, v_row)[0] for v_row in rows]
             shared = _shared_exact(bm25, reaches, queries)
             # no caseload, no filters
-            eligible = [batch_steps.candidate_eligible(clients, vacancies, v_row, places) for v_row in rows]
+            eligible = batch_steps.candidates_eligible(clients, vacancies, rows, places)
             texts = self._texts_at_places("clients", clients.ids, reaches, eligible, queries)
             pools = [
                 self._pool(reach, bm25, query[1], place, text)
@@ -211,7 +211,7 @@ class NightlyRanking:
             places.plan_limits(clients, rows)  # each place's vacancies in reach found once, at its widest limit
             reaches = [places.vacancies(clients, c_row, vacancies)[0] for c_row in rows]
             shared = _shared_exact(bm25, reaches, queries)
-            eligible = [batch_steps.vacancy_eligible(clients, c_row, vacancies, places) for c_row in rows]
+            eligible = batch_steps.vacancies_eligible(clients, rows, vacancies, places)
             texts = self._texts_at_places("vacancies", vacancies.ids, reaches, eligible, queries)
             for c_row, reach, query, place, text in zip(rows, eligible, queries, shared, texts, strict=True):
                 pool = self._pool(reach, bm25, query[1], place, text)

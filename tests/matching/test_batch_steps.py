@@ -115,7 +115,11 @@ def test_owners_at_one_place_share_its_reach_and_step_one_stays_the_same(matcher
     assert len(set(zip(clients.lat.tolist(), clients.lon.tolist(), strict=True))) < len(clients.ids)
     first = places.candidates(clients, vacancies, 0)
     assert places.candidates(clients, vacancies, 0) is first  # computed once, then read
-    assert len(places._selected) == len(places)  # the fit features' sparse rows: selected once per reach
+    # the fit features' rows: selected once per vacancy place's reach, and per client place once per widest limit
+    # so far (clients one at a time here: a wider limit asked later at a place finds its vacancies again)
+    assert len(places._selected) == len(places._clients_at) == shared
+    at = set(zip(clients.lat.tolist(), clients.lon.tolist(), strict=True))
+    assert len(places._wide) == len(at) <= len(places._vacancies_at) <= len(limits)
     (has,) = places.selected(first[0], clients.has_competences)
     assert places.selected(first[0], clients.has_competences)[0] is has
 
@@ -142,6 +146,32 @@ def test_fit_features_from_rows_selected_once_per_place_are_the_same(matcher: Ma
         _same_fit(found, scoring.fit_features_for_client(clients, c_row, vacancies, rows[at]))
         compared += int(np.count_nonzero(found["required_matched"]))
     assert compared > 50  # counts that are not all zero
+
+
+@pytest.mark.parametrize("together", [1, 3, 64])
+def test_a_partitions_step_one_computed_per_place_is_each_owners_own(
+    matcher: Matcher, together: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every owner of a partition at once (:func:`batch_steps.candidates_eligible`, ``vacancies_eligible``): the
+    place's records gathered once and the competence counts of ``together`` owners in one product are each owner's
+    step 1, bit for bit."""
+    monkeypatch.setattr(batch_steps, "PRODUCT_OWNERS", together)
+    clients, vacancies = matcher.index.arrays()
+    v_rows = np.argsort(vacancies.lat, kind="stable").tolist()  # owners at one place next to each other
+    found = batch_steps.candidates_eligible(clients, vacancies, v_rows, batch_steps.PlaceReach())
+    for v_row, step_one in zip(v_rows, found, strict=True):
+        _same(step_one, hard_filters.candidate_eligible(clients, vacancies, v_row))
+    c_rows = np.argsort(clients.lat, kind="stable").tolist()
+    found = batch_steps.vacancies_eligible(clients, c_rows, vacancies, batch_steps.PlaceReach())
+    for c_row, step_one in zip(c_rows, found, strict=True):
+        _same(step_one, hard_filters.vacancy_eligible(clients, c_row, vacancies))
+    assert sum(len(step_one.eligible) for step_one in found) > 500
+    # the partition in the other order (the widest limit of a place found at its first client): the same
+    unplanned = batch_steps.PlaceReach()
+    for c_row, step_one in zip(
+        c_rows[::-1], batch_steps.vacancies_eligible(clients, c_rows[::-1], vacancies, unplanned), strict=True
+    ):
+        _same(step_one, hard_filters.vacancy_eligible(clients, c_row, vacancies))
 
 
 def _same_fit(found: dict[str, np.ndarray], live: dict[str, np.ndarray]) -> None:
