@@ -1,7 +1,8 @@
 """Accounts of the API: who may log in, with which role, and (for a werkconsulent) which caseload.
 
 Passwords are stored as argon2id hashes (pwdlib's recommended parameters, unless ``AuthSettings``
-sets a cost: the test suite's apps); only this module touches them. Usernames are case-insensitive: stored and looked up in lower case.
+sets a cost: the test suite's apps); only this module touches them. Usernames are case-insensitive: stored and looked
+up in lower case.
 
 Roles (:class:`Rol`):
 

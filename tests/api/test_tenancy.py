@@ -44,6 +44,14 @@ def _fill(session: Session) -> None:
     session.commit()
 
 
+def _fill_with_zevenaar_consulent(session: Session) -> None:
+    """:func:`_fill` and a werkconsulent of Zevenaar (wc-zev), hashed at the test cost."""
+    _fill(session)
+    users.create_user(
+        session, "wc-zev", "wc-zev-wachtwoord-1", Rol.WERKCONSULENT, "wc-zevenaar", gemeente="Zevenaar", auth=TEST_AUTH
+    )
+
+
 @pytest.fixture
 def tenant_urls(postgres: PostgresServer) -> Iterator[tuple[str, str]]:
     """(owner URL, service URL) of a migrated database with two gemeenten's clients, granted to the service role."""
@@ -194,16 +202,7 @@ def test_a_consulent_sees_other_gemeenten_candidates_under_a_pseudonym_and_the_a
 
 def test_a_gemeentes_beheerder_manages_only_the_own_gemeentes_accounts(embedder: object, tmp_path: Path) -> None:
     def records(session: Session) -> None:
-        _fill(session)
-        users.create_user(
-            session,
-            "wc-zev",
-            "wc-zev-wachtwoord-1",
-            Rol.WERKCONSULENT,
-            "wc-zevenaar",
-            gemeente="Zevenaar",
-            auth=TEST_AUTH,
-        )
+        _fill_with_zevenaar_consulent(session)
 
     with running_app(app_settings(tmp_path), embedder, records, wait=False) as http:
         duiven = login(http, "beheerder-duiven")  # a demo account per gemeente (api.services.users)
@@ -244,16 +243,7 @@ def test_a_consulent_hands_another_gemeentes_candidate_to_that_clients_consulent
     embedder: object, tmp_path: Path
 ) -> None:
     def records(session: Session) -> None:
-        _fill(session)
-        users.create_user(
-            session,
-            "wc-zev",
-            "wc-zev-wachtwoord-1",
-            Rol.WERKCONSULENT,
-            "wc-zevenaar",
-            gemeente="Zevenaar",
-            auth=TEST_AUTH,
-        )
+        _fill_with_zevenaar_consulent(session)
         make_vacancy(session, vacature_nummer="WSP-REGIO-2", postcode="6921")
         make_vacancy(session, vacature_nummer="WSP-REGIO-3", postcode="6921")
 
