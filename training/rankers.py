@@ -370,8 +370,8 @@ def _built_in_scorers(
         "baseline:weighted": lambda part: weighted_baseline(part, weights),
     }
     fitted: dict[str, Any] = {}
-    fitted_notes, extend = notes_column(train, notes)
-    train = fitted_notes.train if fitted_notes is not None else train
+    extend = notes_column(train, notes)
+    train = extend.fit.train if extend.fit is not None else train
     start = time.perf_counter()
     params, tuning = tune_lgbm(train, seed)
     tune_seconds = round(time.perf_counter() - start, 2)
@@ -389,7 +389,7 @@ def _built_in_scorers(
 
 
 @dataclass(frozen=True)
-class _Extend:
+class NotesUse:
     """Pairs as a model fitted with (``fit``) or without the notes column reads them, and what to report of it."""
 
     fit: NotesFit | None
@@ -399,16 +399,17 @@ class _Extend:
         return self.fit.extend(data) if self.fit is not None else data
 
 
-def notes_column(train: RankingData, notes: NotesSource | None) -> tuple[NotesFit | None, _Extend]:
-    """The notes column fitted on ``train`` (None where not asked or not possible) and how scored pairs read it;
-    the report is None when not asked, else ``{"fitted": …}`` with the fit's provenance or the Dutch reason."""
+def notes_column(train: RankingData, notes: NotesSource | None) -> NotesUse:
+    """The notes column fitted on ``train`` (``fit`` None where not asked or not possible) and how scored pairs
+    read it; the report is None when not asked, else ``{"fitted": …}`` with the fit's provenance or the Dutch
+    reason."""
     if notes is None:
-        return None, _Extend(None, None)
+        return NotesUse(None, None)
     try:
         fit = notes.fit(train)
     except NotesUnfit as error:
-        return None, _Extend(None, {"fitted": False, "reason": str(error)})
-    return fit, _Extend(fit, {"fitted": True, **(fit.artefact.provenance or {})})
+        return NotesUse(None, {"fitted": False, "reason": str(error)})
+    return NotesUse(fit, {"fitted": True, **(fit.artefact.provenance or {})})
 
 
 def _judge_pool(

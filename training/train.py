@@ -293,11 +293,11 @@ def fit_on(
     column the two parts are copies with the column appended.
     """
     train_part, holdout, start = holdout_from(data)
-    column, extend = notes_column(train_part, notes)
-    if column is not None:
+    column = notes_column(train_part, notes)
+    if column.fit is not None:
         if say is not None:
             say("notities-kolom gefit op de trainingsperiode")
-        train_part, holdout = column.train, column.extend(holdout)
+        train_part, holdout = column.fit.train, column(holdout)
     began = time.perf_counter()
     params, tuning = tune_lgbm(train_part, seed, say=say)
     if say is not None:
@@ -329,8 +329,8 @@ def fit_on(
         sha=sha,
         trained_at=trained_at,
         floor=floor,
-        notes=column,
-        notes_report=extend.report,
+        notes=column.fit,
+        notes_report=column.report,
     )
 
 
