@@ -17,7 +17,7 @@ from matching.annotate import grouped_contributions
 from matching.domain import Client, EmbeddingCache
 from matching.errors import ModelError
 from matching.explain import GROUP_LABELS, PairFacts, explain_pair
-from matching.features import FEATURE_NAMES, MONOTONE
+from matching.features import FEATURE_NAMES
 from matching.matcher import Matcher
 from matching.notes_readiness import NotesColumn, NotesReadiness
 from matching.ranker import RankerError, feature_spec, load_ranker, save_ranker
@@ -78,10 +78,8 @@ def _ranker_dir(directory: Path, with_notes: bool = True, artefact: NotesReadine
     x = rng.random((400, width)).astype(np.float32)
     y = x[:, -1] * 3 + x[:, 0]
     booster = lightgbm.train({"objective": "regression", "verbose": -1, "num_leaves": 7}, lightgbm.Dataset(x, y), 20)
-    spec = feature_spec(version="toets")
+    spec = feature_spec(notes=with_notes, version="toets")
     if with_notes:
-        spec["features"] = [*FEATURE_NAMES, notes_readiness.FEATURE]
-        spec["monotone"] = [*MONOTONE, notes_readiness.MONOTONE]
         (artefact or _artefact()).save(directory)
     return save_ranker(directory, booster, spec)
 
