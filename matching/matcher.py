@@ -10,6 +10,7 @@ beperkingen of a client outside the viewer's caseload shape nothing and their ka
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -83,6 +84,7 @@ class Matcher:
                 self.ranker_error = str(error)
                 logger.warning("shipped baseline ranker not usable, ranking by the weighted score: %s", error)
         self.ranker = self.baseline
+        self._closing = threading.Event()  # set by close: a fill of the notes column stops after its step
         # Step 1 skips the costly work on records out of reach (hard_filters.candidate_reach);
         # False: the plain pass over every record, for the benchmark's before/after and the equality test.
         self.prefilter = True
@@ -106,8 +108,31 @@ class Matcher:
         return self.index.embedding_error
 
     def sync(self, progress: bool = False, background: bool = False) -> dict[str, Any]:
-        """:meth:`matching.index_sync.IndexSync.sync`."""
-        return self.index.sync(progress, background)
+        """:meth:`matching.index_sync.IndexSync.sync`, then (the writer) every client's notes value for a serving
+        ranker that reads the notes column (:meth:`fill_notes`; ``background``: after the background embedding)."""
+        report = self.index.sync(progress, background)
+        if self.index.writer and self.ranker is not None and self.ranker.notes is not None:
+            if background:
+                threading.Thread(target=self._fill_notes_after_embedding, name="notities", daemon=True).start()
+            else:
+                self.fill_notes()
+        return report
+
+    def fill_notes(self) -> int:
+        """The serving ranker's notes value of every client not known at its last change, computed now (fragments
+        the cache lacks are embedded), so that searches only compute clients changed since; returns how many."""
+        ranker = self.ranker
+        if ranker is None or ranker.notes is None:
+            return 0
+        clients, _ = self.index.arrays()
+        return ranker.notes.fill(clients.ids, clients.updated_at, self._closing.is_set)
+
+    def _fill_notes_after_embedding(self) -> None:
+        try:
+            self.index.wait_embedded()
+            logger.info("notes column: %d clients' values computed", self.fill_notes())
+        except Exception:  # a failed fill leaves the searches to compute the values themselves
+            logger.exception("computing the notes column's values failed; searches compute them as they go")
 
     def refresh(self, side: Side, ids: list[int] | None = None) -> None:
         """Re-index records changed since the last sync (or the given ids); removes deleted ones."""
@@ -119,6 +144,7 @@ class Matcher:
 
     def close(self) -> None:
         """Stop embedding, write what is unsaved, hand the writer's lock back."""
+        self._closing.set()
         self.index.close()
 
     def status(self) -> dict[str, Any]:

@@ -22,7 +22,8 @@ a readiness read from another model's vectors is noise that looks like a signal.
 A ranker whose spec lists :data:`FEATURE` after the pair features carries its artefact in its own directory
 (:func:`matching.ranker.load_ranker`) and reads the column through :class:`NotesColumn`: the artefact applied to
 each client's current texts, remembered per (client, ``updated_at``), so a search computes it only for clients
-it has not seen since their last change. ``werkmatch train`` does not fit it yet (README, "How good it is").
+it has not seen since their last change; the index writer computes every client's once its records are embedded.
+``werkmatch train`` fits it (:mod:`training.notes_fit`).
 """
 
 from __future__ import annotations
@@ -212,6 +213,13 @@ class NotesReadiness:
 
 
 Embed = Callable[[list[str]], np.ndarray]
+"""Fragments to document vectors; a NaN row for a fragment it did not embed (a search's limit, below)."""
+
+SEARCH_EMBED_MAX = 32
+"""At most this many fragments a search embeds itself (a client saved a moment ago); a client with more missing is
+read as the ridge's centre (0, no signal) until the index writer has embedded its fragments (:meth:`NotesColumn.fill`),
+as dense search covers what is embedded so far."""
+FILL_CHUNK = 2_000  # clients per step of a fill: their texts read and their values computed together
 
 
 class NotesColumn:
@@ -220,24 +228,50 @@ class NotesColumn:
     Bound to a database and an embedder (:meth:`bind`: the artefact must name the embedder's model) before use.
     A client's value is computed once per ``updated_at`` of their profile (every save moves it, and the texts are
     part of the profile) from their ``zelfbeschrijving`` and ``notities`` read from the database; the fragments'
-    vectors come through the embedding cache (:func:`matching.embedding.embed_cached`). One ranker, one process:
-    callers hold the index lock, as for every search.
+    vectors come through the embedding cache (:func:`matching.embedding.embed_cached`). The index writer computes
+    every client's value after it has embedded the records (:meth:`fill`, which embeds the fragments the cache
+    lacks); a search computes only the clients changed since, embedding at most :data:`SEARCH_EMBED_MAX` fragments.
+    One ranker, one process: searches hold the index lock; a fill runs beside them (each value is written once,
+    whole, into a dict).
     """
 
     def __init__(self, artefact: NotesReadiness) -> None:
         self.artefact = artefact
         self._engine: Engine | None = None
         self._embed: Embed | None = None
+        self._embed_all: Embed | None = None
         self._known: dict[int, tuple[float, float]] = {}  # client id -> (updated_at, value)
 
-    def bind(self, engine: Engine, model_id: str, embed: Embed) -> None:
-        """Read texts from ``engine`` and embed fragments with ``embed``; refused for vectors of another model."""
+    def bind(self, engine: Engine, model_id: str, embed: Embed, embed_all: Embed | None = None) -> None:
+        """Read texts from ``engine`` and embed fragments with ``embed`` in a search (a NaN row: not embedded now)
+        and with ``embed_all`` in :meth:`fill` (default ``embed``); refused for vectors of another model."""
         if model_id != self.artefact.model_id:
             raise ModelError(
                 f"de notities-kolom van deze ranker is gemaakt met embeddingmodel {self.artefact.model_id!r}, "
                 f"de index gebruikt {model_id!r}; train de ranker opnieuw met dit model (werkmatch train)"
             )
-        self._engine, self._embed, self._known = engine, embed, {}
+        self._engine, self._embed, self._embed_all, self._known = engine, embed, embed_all or embed, {}
+
+    def fill(self, client_ids: np.ndarray, updated_at: np.ndarray, stop: Callable[[], bool] | None = None) -> int:
+        """Compute the value of every client of ``client_ids`` not known at its ``updated_at``, embedding every
+        fragment the cache lacks, :data:`FILL_CHUNK` clients at a time (``stop``: asked before each step, True ends
+        the fill); returns how many were computed."""
+        if self._engine is None or self._embed_all is None:
+            raise ModelError("de notities-kolom is niet gekoppeld aan een database en embedder (NotesColumn.bind)")
+        known = self._known
+        moments = np.asarray(updated_at, np.float64).tolist()
+        stale = [
+            cid
+            for cid, at in zip(np.asarray(client_ids).tolist(), moments, strict=True)
+            if known.get(cid, (None,))[0] != at
+        ]
+        done = 0
+        for start in range(0, len(stale), FILL_CHUNK):
+            if stop is not None and stop():
+                break
+            self._refresh(stale[start : start + FILL_CHUNK], self._embed_all)
+            done += len(stale[start : start + FILL_CHUNK])
+        return done
 
     def values(
         self,
@@ -267,10 +301,12 @@ class NotesColumn:
             value.update(zip(instead, self.artefact.scores(list(instead.values()), self._embed).tolist(), strict=True))
         return np.array([value.get(cid, 0.0) for cid in ids.tolist()], np.float32)
 
-    def _refresh(self, ids: list[int]) -> None:
+    def _refresh(self, ids: list[int], embed: Embed | None = None) -> None:
         """Read the texts of ``ids`` and compute the values of those changed since they were computed (a client
-        no longer in the database gets 0: the ridge's centre, no signal)."""
+        no longer in the database gets 0: the ridge's centre, no signal); a client with a fragment ``embed`` (default:
+        the search's) left out is not remembered and reads 0 this time."""
         assert self._engine is not None and self._embed is not None
+        embed = embed or self._embed
         rows: list[tuple[int, float, str, str]] = []
         with Session(self._engine) as session:
             for chunk in in_chunks(ids):
@@ -282,9 +318,11 @@ class NotesColumn:
                 )
         changed = [row for row in rows if self._known.get(row[0], (None,))[0] != row[1]]
         if changed:
-            scores = self.artefact.scores([(own, notes) for _, _, own, notes in changed], self._embed)
+            scores = self.artefact.scores([(own, notes) for _, _, own, notes in changed], embed)
             self._known.update(
-                (cid, (at, float(value))) for (cid, at, _, _), value in zip(changed, scores, strict=True)
+                (cid, (at, float(value)))
+                for (cid, at, _, _), value in zip(changed, scores, strict=True)
+                if np.isfinite(value)
             )
         found = {row[0] for row in rows}
         self._known.update((cid, (float("nan"), 0.0)) for cid in ids if cid not in found)

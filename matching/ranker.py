@@ -73,8 +73,9 @@ class LearnedRanker:
         if self.notes is None:
             return
         embed = partial(embed_cached, engine, embedder, role="document")
+        searching = partial(embed, limit=notes_readiness.SEARCH_EMBED_MAX)
         try:
-            self.notes.bind(engine, embedder.model_id, embed)
+            self.notes.bind(engine, embedder.model_id, searching, embed)
         except ModelError as error:
             raise RankerError(str(error)) from error
 

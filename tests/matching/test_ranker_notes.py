@@ -213,3 +213,55 @@ def test_texts_given_for_a_call_are_read_instead_of_the_stored_ones_and_never_re
     assert read[1] == np.float32(_artefact().scores([swapped[int(ids[1])]], _Embed())[0]) != stored[1]
     assert np.array_equal(np.delete(read, 1), np.delete(stored, 1))
     assert np.array_equal(column.values(ids, moments), stored)  # the stored texts again, not the swapped ones
+
+
+class _Limited(_Embed):
+    """As a search's embedding: the first ``limit`` fragments asked embedded, NaN rows for the rest."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def __call__(self, pieces: list[str]) -> np.ndarray:
+        vectors = super().__call__(pieces)
+        vectors[self.limit :] = np.nan
+        return vectors
+
+
+def test_a_client_with_fragments_not_embedded_yet_reads_no_signal_until_the_fill(engine: Engine) -> None:
+    ids, moments, texts = _clients(engine, 6)
+    column = NotesColumn(_artefact())
+    column.bind(engine, MODEL_ID, _Limited(2), _Embed())
+    assert not column.values(ids, moments).any()  # each client has four fragments: none complete, none remembered
+    assert column.fill(ids, moments, stop=lambda: True) == 0
+    assert column.fill(ids, moments) == len(ids)
+    expected = _artefact().scores(texts, _Embed()).astype(np.float32)
+    assert np.array_equal(column.values(ids, moments), expected)
+    assert column.fill(ids, moments) == 0  # nothing changed since
+
+
+def test_the_index_writer_computes_every_clients_value_once_the_records_are_embedded(
+    settings, embedder, tmp_path: Path
+) -> None:
+    artefact = _artefact(dimension=embedder.dimension, model_id=embedder.model_id)
+    directory = _ranker_dir(tmp_path / "notities", artefact=artefact)
+    config = settings.model_copy(update={"ranker": settings.ranker.model_copy(update={"baseline_dir": directory})})
+    matcher = Matcher(config, embedder=embedder)
+    with Session(matcher.engine) as session:
+        for number in ("K-EEN", "K-TWEE", "K-DRIE"):
+            make_client(session, client_nummer=number, notities=f"Nieuwe notitie van {number}, komt afspraken na")
+        make_vacancy(session, vacature_nummer="V-ORDER")
+    matcher.sync()
+    assert matcher.ranker is not None and matcher.ranker.notes is not None
+    assert _cached(matcher.engine, "Nieuwe notitie van K-TWEE")  # the fragments embedded by the writer
+    clients, _ = matcher.index.arrays()
+    assert matcher.ranker.notes.fill(clients.ids, clients.updated_at) == 0  # every value known already
+    before = _cache_size(matcher.engine)
+    matcher.search_candidates("V-ORDER", top=5)
+    assert _cache_size(matcher.engine) == before  # a search embeds no fragment of an unchanged client
+    matcher.close()
+
+
+def _cache_size(engine: Engine) -> int:
+    with Session(engine) as session:
+        return len(session.exec(select(EmbeddingCache.id)).all())
