@@ -79,7 +79,7 @@ class Matcher:
             try:
                 self.baseline = load_ranker(settings.ranker.baseline_dir, "baseline")
                 if self.baseline.notes is not None:
-                    self.baseline.bind(self.engine, self.embedder)
+                    self.baseline.bind(self.engine, self.embedder, settings.index_dir)
             except RankerError as error:
                 self.ranker_error = str(error)
                 logger.warning("shipped baseline ranker not usable, ranking by the weighted score: %s", error)
@@ -120,12 +120,19 @@ class Matcher:
 
     def fill_notes(self) -> int:
         """The serving ranker's notes value of every client not known at its last change, computed now (fragments
-        the cache lacks are embedded), so that searches only compute clients changed since; returns how many."""
+        the cache lacks are embedded), so that searches only compute clients changed since; the writer keeps them
+        beside the index (:meth:`matching.notes_readiness.NotesColumn.save`), where readers (a batch's workers, a
+        restart) find them. Returns how many were computed."""
         ranker = self.ranker
         if ranker is None or ranker.notes is None:
             return 0
         clients, _ = self.index.arrays()
-        return ranker.notes.fill(clients.ids, clients.updated_at, self._closing.is_set)
+        computed = ranker.notes.fill(clients.ids, clients.updated_at, self._closing.is_set)
+        if computed and self.index.writer and not self._closing.is_set():
+            with self.index.lock:  # the bestand as it is now: a client erased meanwhile is not written
+                current, _ = self.index.arrays()
+                ranker.notes.save(self.settings.index_dir, current.ids)
+        return computed
 
     def _fill_notes_after_embedding(self) -> None:
         try:
@@ -472,7 +479,7 @@ class Matcher:
                 serves now keeps serving.
         """
         if ranker is not None and ranker.notes is not None:
-            ranker.bind(self.engine, self.embedder)
+            ranker.bind(self.engine, self.embedder, self.settings.index_dir)
         with self.index.lock:
             self.ranker = ranker or self.baseline
             self.ranker_error = None

@@ -28,6 +28,7 @@ it has not seen since their last change; the index writer computes every client'
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -53,6 +54,7 @@ FEATURE = "notes_readiness"
 MONOTONE = +1
 CONFIG_FILE = "notes_readiness.json"
 ARRAYS_FILE = "notes_readiness.npz"
+VALUES_PREFIX = "notities-"  # + the artefact's key + ".npz": the values kept beside the index (NotesColumn.save)
 LEARNED_THRESHOLD = 0.7  # the fragment detector's probability at or above which a fragment is dropped
 EXPLANATION = "Wat klant en consulent over inzet en afspraken schreven (zonder gezondheid)"
 """The Dutch line the column shows in the explanations once it is served."""
@@ -127,6 +129,16 @@ class NotesReadiness:
     @property
     def dimension(self) -> int:
         return len(self.detector_coef)
+
+    @property
+    def key(self) -> str:
+        """16 hex digits of a digest of everything that computes a value: one artefact, one file of values."""
+        digest = hashlib.sha256(
+            json.dumps([self.model_id, self.threshold, self.detector_intercept, self.ridge_intercept]).encode()
+        )
+        for array in (self.detector_coef, self.directions, self.ridge_coef):
+            digest.update(np.ascontiguousarray(array, np.float64).tobytes())
+        return digest.hexdigest()[:16]
 
     def dropped(self, pieces: Sequence[str], vectors: np.ndarray) -> np.ndarray:
         """Per fragment: health content by a stem or by the detector (probability ≥ threshold)."""
@@ -242,15 +254,50 @@ class NotesColumn:
         self._embed_all: Embed | None = None
         self._known: dict[int, tuple[float, float]] = {}  # client id -> (updated_at, value)
 
-    def bind(self, engine: Engine, model_id: str, embed: Embed, embed_all: Embed | None = None) -> None:
+    def bind(
+        self, engine: Engine, model_id: str, embed: Embed, embed_all: Embed | None = None, saved: Path | None = None
+    ) -> None:
         """Read texts from ``engine`` and embed fragments with ``embed`` in a search (a NaN row: not embedded now)
-        and with ``embed_all`` in :meth:`fill` (default ``embed``); refused for vectors of another model."""
+        and with ``embed_all`` in :meth:`fill` (default ``embed``); refused for vectors of another model. ``saved``:
+        the index directory, whose file of this artefact's values (:meth:`save`) is read, if there is one."""
         if model_id != self.artefact.model_id:
             raise ModelError(
                 f"de notities-kolom van deze ranker is gemaakt met embeddingmodel {self.artefact.model_id!r}, "
                 f"de index gebruikt {model_id!r}; train de ranker opnieuw met dit model (werkmatch train)"
             )
         self._engine, self._embed, self._embed_all, self._known = engine, embed, embed_all or embed, {}
+        path = self.values_path(saved) if saved is not None else None
+        if path is not None and path.exists():
+            try:
+                with np.load(path, allow_pickle=False) as kept:
+                    ids, moments, values = kept["ids"], kept["updated_at"], kept["values"]
+            except (OSError, ValueError, KeyError):  # unreadable: computed again by the next fill
+                return
+            self._known = dict(zip(ids.tolist(), zip(moments.tolist(), values.tolist(), strict=True), strict=True))
+
+    def values_path(self, directory: Path) -> Path:
+        """The file of this artefact's values in the index directory ``directory``."""
+        return Path(directory) / f"{VALUES_PREFIX}{self.artefact.key}.npz"
+
+    def save(self, directory: Path, client_ids: np.ndarray) -> int:
+        """Write the known values of ``client_ids`` (the bestand now: an erased client's value is never written
+        again) to :meth:`values_path`, replaced whole; returns how many."""
+        known = self._known
+        rows = [(cid, *known[cid]) for cid in np.asarray(client_ids).tolist() if cid in known]
+        ids, moments, values = (np.array(column) for column in zip(*rows, strict=True)) if rows else ([], [], [])
+        path = self.values_path(directory)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as handle:
+            np.savez(
+                handle,
+                ids=np.asarray(ids, np.int64),
+                updated_at=np.asarray(moments, np.float64),
+                values=np.asarray(values, np.float64),
+            )
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, path)
+        return len(rows)
 
     def fill(self, client_ids: np.ndarray, updated_at: np.ndarray, stop: Callable[[], bool] | None = None) -> int:
         """Compute the value of every client of ``client_ids`` not known at its ``updated_at``, embedding every
@@ -326,3 +373,26 @@ class NotesColumn:
             )
         found = {row[0] for row in rows}
         self._known.update((cid, (float("nan"), 0.0)) for cid in ids if cid not in found)
+
+
+def remove_saved_values(directory: Path, client_ids: np.ndarray) -> int:
+    """Take ``client_ids`` off every file of notes values in the index directory now (an erasure), each file
+    replaced whole; returns how many values were removed."""
+    removed = 0
+    for path in sorted(Path(directory).glob(f"{VALUES_PREFIX}*.npz")):
+        try:
+            with np.load(path, allow_pickle=False) as kept:
+                columns = {name: kept[name] for name in ("ids", "updated_at", "values")}
+        except (OSError, ValueError, KeyError):
+            path.unlink(missing_ok=True)  # unreadable: nothing can use it, and it may hold the client
+            continue
+        keep = ~np.isin(columns["ids"], np.asarray(client_ids, np.int64))
+        if keep.all():
+            continue
+        removed += int((~keep).sum())
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as handle:
+            np.savez(handle, **{name: column[keep] for name, column in columns.items()})
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, path)
+    return removed

@@ -64,8 +64,9 @@ class LearnedRanker:
         """The model's input columns: the pair features, then ``notes_readiness`` where it reads that."""
         return input_names(self.notes is not None)
 
-    def bind(self, engine: Engine, embedder: Embedder) -> None:
-        """Let the notes column read this database's texts, its fragments embedded by ``embedder`` through the cache.
+    def bind(self, engine: Engine, embedder: Embedder, saved: Path | None = None) -> None:
+        """Let the notes column read this database's texts, its fragments embedded by ``embedder`` through the cache
+        (``saved``: the index directory, whose values of this column are read, :meth:`NotesColumn.bind`).
 
         Raises:
             RankerError: The column was made with another embedding model (its vectors would be noise).
@@ -75,7 +76,7 @@ class LearnedRanker:
         embed = partial(embed_cached, engine, embedder, role="document")
         searching = partial(embed, limit=notes_readiness.SEARCH_EMBED_MAX)
         try:
-            self.notes.bind(engine, embedder.model_id, searching, embed)
+            self.notes.bind(engine, embedder.model_id, searching, embed, saved)
         except ModelError as error:
             raise RankerError(str(error)) from error
 

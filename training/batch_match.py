@@ -138,6 +138,9 @@ class ListWorker:
         # load the indexes now (the actor's start, not its first partition's time): from the prepared indexes the
         # first worker of the night wrote (matching.prepared_snapshot), so N workers read the records once
         self.prepared_from = prepared_snapshot.prepare(self.matcher.index)
+        # a champion's notes column: every client's value read from the writer's file, or computed here (every
+        # fragment embedded), so that a list reads each client's value as the live search does once filled
+        self.matcher.fill_notes()
         self.ranking = NightlyRanking(self.matcher)
         # the loaded indexes are millions of long-lived objects at national size (a digest per record, …): out of
         # the collector's sight, or every full collection during the night walks them all again

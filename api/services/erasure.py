@@ -55,7 +55,7 @@ from api.services.audit import AuditEntry, AuditRedaction, InferenceEntry, Infer
 from api.services.inbox import InboxAfwijzing, InboxItem
 from api.services.voorstellen import KandidaatAfwijzing, VoorstelMotivatie
 from api.services.zoekopdrachten import Zoekopdracht
-from matching import index, index_lock
+from matching import index, index_lock, notes_readiness
 from matching.batch_lists import LIST_TABLES
 from matching.domain import AuditKenmerken, Client, ClientPersonalia, Vacancy
 from matching.embedding import forget_cached
@@ -208,11 +208,13 @@ def erase_client(
 
 
 def _remove_from_saved_index(settings: Settings, client_id: int) -> int | str:
-    """Take the vector off the saved index as its writer (a lease shared with this process's matcher);
-    :data:`BY_WRITER` when another process writes the files (it drops the vector itself)."""
+    """Take the vector and the client's saved notes values off the saved index as its writer (a lease shared with
+    this process's matcher); :data:`BY_WRITER` when another process writes the files (it drops both itself: its
+    next save of the values writes the bestand's clients only)."""
     if not index_lock.acquire(settings.data_dir):
         return BY_WRITER
     try:
+        notes_readiness.remove_saved_values(settings.index_dir, np.array([client_id], np.int64))
         return index.remove_saved(settings.index_dir, "clients", np.array([client_id], np.int64))
     finally:
         index_lock.release(settings.data_dir)

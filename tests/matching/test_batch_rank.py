@@ -10,6 +10,7 @@ switch; and BM25 from a partition's terms read at once bit for bit the live BM25
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,9 +23,9 @@ from matching.domain import Client, Vacancy
 from matching.embedding import Embedder
 from matching.matcher import Matcher
 from matching.oversight_state import set_ranking_mode
-from matching.ranker import WEIGHTED
+from matching.ranker import WEIGHTED, load_ranker
 from matching.store import make_engine
-from tests.factories import app_settings
+from tests.factories import app_settings, notes_artefact, notes_ranker_dir
 from training.synthetic import write_streaming
 
 Listed = list[tuple[str, float, int]]  # (item number, ranking score, shown score)
@@ -96,6 +97,28 @@ def test_candidate_lists_are_the_live_searchs_under_the_ranker_and_the_kill_swit
         with Session(matcher.engine) as session:
             set_ranking_mode(session, "model", "test", "terug naar het model")
             session.commit()
+
+
+def test_lists_under_a_notes_column_are_the_live_searchs_as_a_worker_reads_the_writers_values(
+    matcher: Matcher, embedder: Embedder, tmp_path: Path
+) -> None:
+    clients, _ = _numbers(matcher)
+    vacancies = _open_vacancies(matcher)
+    shipped = _as_numbers(NightlyRanking(matcher).candidate_lists(vacancies, 50), clients)
+    directory = notes_ranker_dir(tmp_path / "notities", notes_artefact(embedder.dimension, embedder.model_id))
+    matcher.use_ranker(load_ranker(directory, "notities"))
+    worker = Matcher(matcher.settings, embedder, may_write=False)  # as a batch's ListWorker: a reader
+    try:
+        assert matcher.fill_notes() == len(clients)  # the writer, as its sync does: every value, kept on disk
+        worker.index.prepare()
+        worker.use_ranker(load_ranker(directory, "notities"))
+        assert worker.fill_notes() == 0  # the worker reads the writer's values and computes none
+        found = _as_numbers(NightlyRanking(worker).candidate_lists(vacancies, 50), clients)
+        assert found == _live_candidates(matcher, vacancies)
+        assert found != shipped  # the column really moved the lists
+    finally:
+        worker.close()
+        matcher.use_ranker(None)
 
 
 def test_vacancy_lists_are_the_live_searchs(matcher: Matcher) -> None:

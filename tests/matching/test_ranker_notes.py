@@ -5,7 +5,6 @@ from __future__ import annotations
 import zlib
 from pathlib import Path
 
-import lightgbm
 import numpy as np
 import pytest
 from sqlalchemy.engine import Engine
@@ -20,12 +19,12 @@ from matching.explain import GROUP_LABELS, PairFacts, explain_pair
 from matching.features import FEATURE_NAMES
 from matching.matcher import Matcher
 from matching.notes_readiness import NotesColumn, NotesReadiness
-from matching.ranker import RankerError, feature_spec, load_ranker, save_ranker
+from matching.ranker import RankerError, load_ranker
 from matching.store import upsert_client
 from matching.structured import epoch_seconds
 from matching.taxonomy import load_taxonomy
 from matching.text import content_hash
-from tests.factories import client_in, make_client, make_vacancy
+from tests.factories import client_in, make_client, make_vacancy, notes_artefact, notes_ranker_dir
 
 DIMENSION = 8
 MODEL_ID = "toets-model"
@@ -34,16 +33,7 @@ WORDS = ("Komt altijd op tijd", "Wil graag aan de slag", "Belt zelden terug", "W
 
 
 def _artefact(seed: int = 0, dimension: int = DIMENSION, model_id: str = MODEL_ID) -> NotesReadiness:
-    rng = np.random.default_rng(seed)
-    direction = rng.normal(size=(1, 2 * dimension))
-    return NotesReadiness(
-        model_id=model_id,
-        detector_coef=np.zeros(dimension),
-        detector_intercept=-5.0,  # the learned detector drops nothing here; the health stems still do
-        directions=(direction / np.linalg.norm(direction)).astype(np.float32),
-        ridge_coef=rng.normal(size=2 * dimension),
-        ridge_intercept=0.1,
-    )
+    return notes_artefact(dimension, model_id, seed)
 
 
 class _Embed:
@@ -72,16 +62,7 @@ def _clients(engine: Engine, count: int = 12) -> tuple[np.ndarray, np.ndarray, l
 
 
 def _ranker_dir(directory: Path, with_notes: bool = True, artefact: NotesReadiness | None = None) -> Path:
-    """A small LightGBM model on the pair features (and the notes column), saved as serving loads it."""
-    rng = np.random.default_rng(3)
-    width = len(FEATURE_NAMES) + (1 if with_notes else 0)
-    x = rng.random((400, width)).astype(np.float32)
-    y = x[:, -1] * 3 + x[:, 0]
-    booster = lightgbm.train({"objective": "regression", "verbose": -1, "num_leaves": 7}, lightgbm.Dataset(x, y), 20)
-    spec = feature_spec(notes=with_notes, version="toets")
-    if with_notes:
-        (artefact or _artefact()).save(directory)
-    return save_ranker(directory, booster, spec)
+    return notes_ranker_dir(directory, (artefact or _artefact()) if with_notes else None)
 
 
 def test_a_ranker_reads_its_notes_column_after_the_pair_features(engine: Engine, tmp_path: Path) -> None:
@@ -259,7 +240,22 @@ def test_the_index_writer_computes_every_clients_value_once_the_records_are_embe
     before = _cache_size(matcher.engine)
     matcher.search_candidates("V-ORDER", top=5)
     assert _cache_size(matcher.engine) == before  # a search embeds no fragment of an unchanged client
+    saved = matcher.ranker.notes.values_path(config.index_dir)
+    assert _saved_ids(saved) == set(clients.ids.tolist())  # kept beside the index for readers and restarts
+    reader = Matcher(config, embedder=embedder, may_write=False)
+    reader.index.prepare()
+    assert reader.ranker is not None and reader.ranker.notes is not None
+    assert reader.ranker.notes.fill(clients.ids, clients.updated_at) == 0  # read from the file, nothing computed
+    schema.create_all(matcher.engine)
+    erasure.erase_client(config, matcher.engine, "K-TWEE", actor="test", rol="beheerder", reden="verzoek_klant")
+    assert len(_saved_ids(saved)) == 2  # an erasure takes the client's value off the file at once
     matcher.close()
+    reader.close()
+
+
+def _saved_ids(path: Path) -> set[int]:
+    with np.load(path) as kept:
+        return set(kept["ids"].tolist())
 
 
 def _cache_size(engine: Engine) -> int:
