@@ -71,7 +71,15 @@ a miss costs: a client who writes the feminine form loses the word match (the Sn
    candidate shares (:func:`boundary_start`): before, "graankoopvrouw" became "graankoper" by "aankoper", a head that
    starts inside "graan" (the sixth held-out set's boundary miss), now the heads tie at "koop" and the -man compound
    wins. An -in after a doubled consonant also takes a person noun of three letters as a compound's head
-   ("hotelkokkin" → hotelkok; "kok" counted only as a whole word before, the sixth set's "sterrenkokkin");
+   ("hotelkokkin" → hotelkok; "kok" counted only as a whole word before, the sixth set's "sterrenkokkin").
+   Since the seventh and eighth held-out sets: the -man compound passes as a known job word only by a head at a
+   compound boundary that begins with a word (:func:`~matching.gendered_lexicon.is_job_word_at_boundary`:
+   "bloemsorteervrouw" → bloemsorteerder, not "bloemsorteerman" by "erman"); a plural or a diminutive is a first part
+   ("perenplukvrouw", "kaartjesknipvrouw", :func:`~matching.gendered_lexicon.is_compound_part`); a verb the dictionary
+   lists without an -er noun forms one (:func:`_formed_agent`: "klokkenluidvrouw" → klokkenluider, "zeepziedster" →
+   zeepzieder); a verb stem in -ij/-ou/-ui may have dropped its "d" ("rietsnijvrouw"); after the plural of a thing,
+   where nothing else decides, the -man compound ("schillenvrouw" → schillenman, :func:`_goods_part`); and -meisje
+   takes the -jongen compound the dictionary lists ("krantenmeisje" → krantenjongen), else -medewerker;
 5. a small table holds the true irregulars (verpleegster → verpleegkundige, serveerster → ober,
    kapster → kapper, secretaresse → secretaris, gastvrouw → gastheer, gastmoeder → gastouder).
 
@@ -91,6 +99,7 @@ from matching.gendered_lexicon import (
     IRREGULAR,
     MIN_FRENCH_HEAD,
     MIN_HEAD,
+    MIN_PART,
     MIN_PREFIX,
     PERSON_MARKS,
     attested_agents,
@@ -98,14 +107,19 @@ from matching.gendered_lexicon import (
     dictionary_words,
     french_heads,
     is_compound_part,
+    is_compound_prefix,
     is_job_word,
+    is_job_word_at_boundary,
+    long_vowel,
     person_nouns,
+    plural_singulars,
     trice_heads,
     verb_agents,
 )
 
 MIN_SHORT_HEAD = 3  # a person noun of three letters ends a compound before -in with its consonant doubled ("kok-kin")
 _DOUBLED_IN = re.compile(r"([^aeiou])\1in$")
+MIN_PLURAL = 4  # a plural first part has four letters or more ("uien", "bollen")
 MIN_VERB_STEM = 3  # the verb that closes a compound has a stem of three letters or more ("bak", "zit")
 # -euse, -trice and -ière form persons, but these words name things (or are too short to judge), also ending
 # compounds ("sportcarrière", "wereldpremière": of the OpenTaal dictionary's words in these suffixes, the ones read as
@@ -124,6 +138,11 @@ NOT_PERSONS = frozenset(
 # ("pinkster"): words the verb lexicon would take for agent nouns (filmen, rocken, pinken; of the 390 -ster nouns
 # of the OpenTaal dictionary that the lexicon newly folds, these three were wrong), also ending compounds.
 NOT_AGENT_STER = ("filmster", "popster", "rockster", "pinkster")
+# Where an -er noun is formed for a listed verb that has none (:func:`_formed_agent`), also the earthstar ("aard" of
+# aarden): of the dictionary's 1,145 -ster words of seven letters or more, the one that newly folded wrong so (birds,
+# holsters and hipsters have verb parts too short to form a noun: "klapekster", "pistoolholster"); at a compound
+# boundary only (:func:`_ends_in_other_ster`).
+NOT_FORMED_STER = (*NOT_AGENT_STER, "aardster", "poolster")
 # The feminine endings of the Greek agent nouns in -loog, -goog, -graaf, -soof and -noom: the masculine writes the
 # vowel before the last consonant long ("biologe" → bioloog, "typografe" → typograaf, "filosofe" → filosoof,
 # "astronome" → astronoom). Not "-sofe" after a consonant alone: "-ofe" is also a Greek thing ("catastrofe").
@@ -138,10 +157,6 @@ _AGENT_NOUN_STEM = re.compile(r"^(?:[a-z]{3,}ier|[a-z]*[^aeiou]e[lnr]aar)$")
 _DOUBLE_VOWEL = re.compile(r"^(.*[^aeiou])(aa|ee|oo|uu)([^aeiouj])$")  # maak, koop, neem (not "ooi")
 _UNSTRESSED_END = re.compile(r"[aeiou].*[^aeiou](?:e[lnr]|ig)$")  # verzamel, teken, verdedig (and bestel)
 _SHORT_VOWEL = re.compile(r"^(.*[^aeiou]|)([aeiou])([bdfgklmnprst])$")  # pak, kap, vul, was, plan
-# A masculine's long vowel is written single in the feminine's open syllable: diplomaat → diplomate, dominicaan →
-# dominicanes, ploegbaas → ploegbazin (the s voiced), graaf → gravin (the f voiced).
-_OPEN_SYLLABLE = re.compile(r"^(.*[^aeiou])([aeou])([bdfgklmnprstvz])$")  # no "ii": a long i is written "ie"
-_UNVOICED = {"z": "s", "v": "f"}
 
 
 def is_no_person(word: str) -> bool:
@@ -191,18 +206,37 @@ def _vrouw_masculine(word: str) -> str | None:
     else the -er noun of the verb that ends the first part, by the verb lexicon as for -ster (:func:`_verb_agent`:
     "tunnelwachtvrouw" → tunnelwachter, "vloerpoetsvrouw" → vloerpoetser; before, these stayed whole)."""
     man, heer, *agents = masculine_candidates(word)[0]
-    if (found := next((c for c in (man, heer) if is_job_word(c)), None)) is not None:
+    if (found := next((c for c in (man, heer) if is_job_word_at_boundary(c)), None)) is not None:
         return found
-    agent = next((c for c in agents if is_job_word(c)), None) or _verb_agent(word, "vrouw")
+    agent, verb_at = next((c for c in agents if is_job_word(c)), None), None
+    if agent is None and (by_verb := _verb_agent_at(word, "vrouw")) is not None:
+        agent, verb_at = by_verb
     persons = person_nouns(PERSON_MARKS[0][1])
     man_at = None if is_no_person(word) else attested_start(man, persons)
     agent_at = None if agent is None else attested_start(agent, attested_agents())
     weighed = []
-    if agent is not None and (at := boundary_start(agent, attested_agents(), man, man_at)) is not None:
-        weighed.append((at, 1, agent))
+    if agent is not None:  # a formed -er noun no list holds is attested by its verb, from the verb's start
+        if (at := boundary_start(agent, attested_agents(), man, man_at)) is not None or (at := verb_at) is not None:
+            weighed.append((at, 1, agent))
     if man_at is not None and (at := boundary_start(man, persons, agent, agent_at)) is not None:
         weighed.append((at, 0, man))
+    if not weighed and _goods_part(word[:-5]):  # "schillenvrouw": the -man compound no list holds
+        return man
     return min(weighed)[2] if weighed else None
+
+
+def _goods_part(prefix: str) -> bool:
+    """Whether ``prefix`` ends in the plural in -en of a noun that names no person (:func:`plural_singulars`), after
+    compound parts or none: what a -vrouw and a -man of that compound deal in ("schillen", "oliebollen", "kolen"),
+    where no agent noun and no listed -man compound decides (the eighth held-out set's schillen-, oliebollen-,
+    bloembollen-, oliekoekenvrouw stayed whole). Not a person's plural: "boerenvrouw" is a farmer's wife as often as a
+    farmer."""
+    persons = person_nouns()
+    for start in range(len(prefix) - MIN_PLURAL + 1):
+        singulars = plural_singulars(prefix[start:])
+        if singulars and (start == 0 or is_compound_prefix(prefix[:start])):
+            return not any(is_job_word(s) or s in persons for s in singulars)
+    return False
 
 
 def boundary_start(candidate: str, known: frozenset[str], other: str | None, other_at: int | None) -> int | None:
@@ -240,17 +274,19 @@ def _person_noun(word: str) -> str | None:
     return None
 
 
-def _verb_bases(stem: str) -> list[str]:
+def _verb_bases(stem: str, dropped_d: bool = False) -> list[str]:
     """What a verb stem is before "-en" of its infinitive (and "-er" of its agent noun), by Dutch spelling: its
     long vowel undoubled ("kweek" → "kwek"), its last consonant doubled after a short vowel ("zit" → "zitt"; also
     as written, "verzamel", only after an unstressed -el/-en/-er/-ig), else as written ("opvoed"); each with a
-    final -s/-f voiced as well ("lees" → "lez", "schrijf" → "schrijv": the stem is written unvoiced)."""
+    final -s/-f voiced as well ("lees" → "lez", "schrijf" → "schrijv": the stem is written unvoiced), and with
+    ``dropped_d`` after -ij, -ou or -ui with the "d" a compound's first part drops ("snij" of snijden: "rietsnijvrouw",
+    the eighth held-out set's, stayed whole; not for -ster, which keeps it: "snijdster", and "lijster" is a bird)."""
     if long := _DOUBLE_VOWEL.match(stem):
         bases = [long.group(1) + long.group(2)[0] + long.group(3)]
     elif short := _SHORT_VOWEL.match(stem):  # "hal" is never "halen" (that is "haal"), "zwem" is "zwemmen"
         bases = [stem + short.group(3)] + ([stem] if _UNSTRESSED_END.search(stem) else [])
     else:
-        bases = [stem]
+        bases = [stem] + ([stem + "d"] if dropped_d and stem.endswith(("ij", "ou", "ui")) else [])  # snij(d)en
     return bases + [base[:-1] + {"s": "z", "f": "v"}[base[-1]] for base in bases if base.endswith(("s", "f"))]
 
 
@@ -266,17 +302,49 @@ def _verb_agent(word: str, suffix: str = "ster") -> str | None:
     (:func:`is_compound_part`: "tunnelwachtvrouw" → tunnelwachter): a -vrouw on a bare stem is mostly a noun's compound
     ("kraamvrouw", a woman in childbed, not a "kramer"), and a verb inside a word is no verb part ("mantelvrouw" is
     no "man-teller")."""
+    found = _verb_agent_at(word, suffix)
+    return None if found is None else found[0]
+
+
+def _verb_agent_at(word: str, suffix: str = "ster") -> tuple[str, int] | None:
+    """:func:`_verb_agent` and where the verb starts. A verb the dictionary lists without an -er noun forms one by rule
+    (:func:`_formed_agent`: "klokkenluidvrouw" → klokkenluider, "hondenuitlaatvrouw" → hondenuitlater, the seventh
+    held-out set's misses; "zeepziedster" → zeepzieder, the eighth's; all stayed whole). Of the dictionary's 1,145
+    -ster words of seven letters or more, 26 fold so that stayed whole: batikker, bergbeklimmer, handlanger,
+    voorstander, schoonspringer, ...; "aardster" (:data:`NOT_FORMED_STER`) and "polijster", the -er noun of polijsten
+    itself (:func:`_is_verbs_own_noun`), stay whole."""
     agents = verb_agents()
     stem = word[: -len(suffix)]
     starts: tuple[int, ...] = tuple(range(MIN_PREFIX, len(stem) - MIN_VERB_STEM + 1))
     if suffix == "vrouw":  # the verb after the compound's first part, at its boundary
-        starts = tuple(at for at in starts if is_compound_part(stem[:at]))
+        whole = is_compound_part(stem)  # a short first part inside a word or plural is no part: "boe|ren", "bi|jen"
+        starts = tuple(at for at in starts if is_compound_part(stem[:at]) and not (whole and at <= MIN_PART))
     for start in starts if suffix == "vrouw" else (0, *starts):
-        for base in _verb_bases(stem[start:]):
+        for base in _verb_bases(stem[start:], dropped_d=suffix == "vrouw"):
             if (agent := agents.get(base + "en")) is not None:
-                verb_stem = any(word[at:] + "en" in agents for at in range(start + 1))
-                return stem[:start] + agent if agent and not verb_stem else None
+                if any(word[at:] + "en" in agents for at in range(start + 1)):  # the word is a verb's stem
+                    return None
+                if not agent and not (suffix == "ster" and _is_verbs_own_noun(word, agents)):
+                    agent = _formed_agent(stem[start:], base) or ""
+                return (stem[:start] + agent, start) if agent else None
     return None
+
+
+def _is_verbs_own_noun(word: str, agents: dict[str, str]) -> bool:
+    """Whether an -ster word is no feminine at all: the -er noun of a verb in -sten ("polijster" of polijsten), or a
+    word of :data:`NOT_FORMED_STER` ("aardster", a fungus)."""
+    return word[:-2] + "en" in agents or _ends_in_other_ster(word)
+
+
+def _formed_agent(verb_stem: str, base: str) -> str | None:
+    """The -er agent noun of a verb by rule, from its stem and what it is before "-en" (:func:`_verb_bases`): "-der"
+    after a stressed r ("keur" → keurder, "sorteer" → sorteerder), else the base + "er" ("luid" → luider, "uitlat" →
+    uitlater, "blaz" → blazer); None after an unstressed -el, -en or -er, where -aar or the stem itself competes
+    ("wandelaar", "schilder"), and for a verb stem of fewer than :data:`MIN_HEAD` letters, too short to tell from a
+    part of a name or another word ("Kolster", a firm of the demo world, is no "koller")."""
+    if len(verb_stem) < MIN_HEAD or (verb_stem.endswith(("el", "en", "er")) and _UNSTRESSED_END.search(verb_stem)):
+        return None
+    return verb_stem + "der" if verb_stem.endswith("r") else base + "er"
 
 
 def _agent_candidates(stem: str) -> list[str]:
@@ -292,15 +360,6 @@ def _agent_candidates(stem: str) -> list[str]:
         out.append(stem + short.group(3) + "er")
     out.append(stem + "er")
     return out
-
-
-def _long_vowel(stem: str) -> str | None:
-    """The stem with the vowel of its last syllable written long, its last consonant unvoiced ("diplomat" →
-    "diplomaat", "ploegbaz" → "ploegbaas", "grav" → "graaf"); None where that syllable is closed or long already."""
-    if (open_syllable := _OPEN_SYLLABLE.match(stem)) is None:
-        return None
-    head, vowel, consonant = open_syllable.groups()
-    return head + vowel * 2 + _UNVOICED.get(consonant, consonant)
 
 
 def person_candidates(word: str) -> list[str]:
@@ -323,7 +382,7 @@ def person_candidates(word: str) -> list[str]:
     else:
         return []
     out = [undoubled, stem]
-    if undoubled == stem and (long := _long_vowel(stem)) is not None:  # "bassin": a closed syllable, no long "a"
+    if undoubled == stem and (long := long_vowel(stem)) is not None:  # "bassin": a closed syllable, no long "a"
         out.append(long)
     if word.endswith(("eres", "ares")):
         out += masculine_candidates(word)[0]
@@ -364,6 +423,14 @@ def masculine_candidates(word: str) -> tuple[list[str], bool]:
     return [], False
 
 
+def _ends_in_other_ster(word: str) -> bool:
+    """Whether ``word`` is a word of :data:`NOT_FORMED_STER` or a compound ending in one at a compound boundary
+    (:func:`is_compound_prefix`): "aardster", "sterrenfilmster"; not where the letters before it are no parts."""
+    return any(
+        word == other or (word.endswith(other) and is_compound_prefix(word[: -len(other)])) for other in NOT_FORMED_STER
+    )
+
+
 def _irregular(word: str) -> str | None:
     if word in IRREGULAR:
         return IRREGULAR[word]
@@ -381,6 +448,8 @@ def masculine_singular(word: str) -> str | None:
     if word.endswith("vrouw") and len(word) - 5 >= MIN_PREFIX:
         return _vrouw_masculine(word)
     candidates, unambiguous = masculine_candidates(word)
+    if word.endswith("meisje") and candidates and candidates[0] in dictionary_words():  # the -jongen compound listed
+        return candidates[0]
     for candidate in candidates:
         if is_job_word(candidate):
             return candidate

@@ -28,7 +28,13 @@ from matching.gendered import (
     verb_agents,
     vocabulary_job_words,
 )
-from matching.gendered_lexicon import attested_agents, is_compound_part
+from matching.gendered_lexicon import (
+    attested_agents,
+    diminutive_bases,
+    is_compound_part,
+    is_compound_prefix,
+    is_job_word_at_boundary,
+)
 from matching.gendered_rules import boundary_start
 from matching.taxonomy import load_taxonomy
 from matching.text import client_fields, render_client, render_vacancy, vacancy_fields
@@ -73,7 +79,8 @@ UNSEEN = {
     "masseuse": "masseur",  # -euse, -trice, -ière: unambiguous
     "inspectrice": "inspecteur",
     "croupiere": "croupier",
-    "winkelmeisje": "winkelmedewerker",
+    "winkelmeisje": "winkeljongen",  # the -jongen compound the dictionary lists (was winkelmedewerker)
+    "ijsmeisje": "ijsmedewerker",  # none listed
     "tapster": "tapper",
     "apothekersassistente": "apothekersassistent",
     "vuilnisvrouw": "vuilnisman",
@@ -768,3 +775,104 @@ def test_the_word_list_holds_every_single_lower_case_entry(tmp_path: Path) -> No
     lines = gzip.decompress(out.read_bytes()).decode("utf-8").splitlines()
     assert [line for line in lines if not line.startswith("#")] == ["cafe", "ijzer", "wapen", "zilver"]
     assert "2.20.18" in lines[2]
+
+
+# -vrouw and -ster on a verb the dictionary lists without an -er noun: the noun formed by rule (all stayed whole
+# before). -der after a stressed r, else the infinitive's base + "er"; words in none of the held-out sets.
+VERB_WITHOUT_LISTED_NOUN = {
+    "kerkluidvrouw": "kerkluider",  # luiden: no "luider" listed
+    "paardenuitlaatvrouw": "paardenuitlater",
+    "batikster": "batikker",
+    "bergbeklimster": "bergbeklimmer",
+    "kerkluidvrouwen": "kerkluiders",
+}
+
+
+@pytest.mark.parametrize(("feminine", "masculine"), sorted(VERB_WITHOUT_LISTED_NOUN.items()))
+def test_a_listed_verb_without_an_er_noun_forms_one(feminine: str, masculine: str) -> None:
+    assert neutral_text(feminine) == masculine
+    assert neutral_text(masculine) == masculine
+
+
+# -ster that is the star, the bird, the holster or the hipster at a compound boundary stays whole; the same letters
+# inside a verb stem do not keep an agent noun whole ("boomkweekster": kweek + -ster).
+@pytest.mark.parametrize("word", ["klapekster", "scholekster", "pistoolholster", "hipster", "aardster", "filmster"])
+def test_ster_that_is_another_word_at_a_boundary_stays_whole(word: str) -> None:
+    assert neutral_form(word) == word
+
+
+def test_ster_letters_inside_a_verb_stem_still_fold() -> None:
+    assert neutral_form("boomkweekster") == "boomkweker"
+    assert neutral_form("rietdekster") == "rietdekker"
+
+
+# A known head counts for the -man compound only at a compound boundary: "erman" of "...sorteerman" starts inside the
+# verb stem, so the verb's -er noun wins (these became "...erman" before).
+ERMAN_INSIDE_THE_STEM = {
+    "kaassorteervrouw": "kaassorteerder",
+    "wolscheervrouw": "wolscheerder",
+    "meubelgraveervrouw": "meubelgraveerder",
+}
+
+
+@pytest.mark.parametrize(("feminine", "masculine"), sorted(ERMAN_INSIDE_THE_STEM.items()))
+def test_a_man_compound_is_a_job_word_only_by_a_head_at_a_boundary(feminine: str, masculine: str) -> None:
+    assert neutral_text(feminine) == masculine
+
+
+def test_a_known_head_is_at_a_boundary_when_parts_come_before_it_and_it_begins_with_one() -> None:
+    assert is_job_word_at_boundary("havenvuilnisman") and is_job_word_at_boundary("scheepstimmerman")
+    assert is_job_word_at_boundary("timmerman")  # a known word whole
+    assert not is_job_word_at_boundary("kaassorteerman") and not is_job_word_at_boundary("eierensorteerman")
+    assert is_compound_prefix("paardenkoop") and is_compound_prefix("schaaps")
+    assert not is_compound_prefix("schaapsche")
+
+
+# Plurals and diminutives as a compound's first part: the dictionary lists the lemma (peer, kaas, zode, kaart, bal).
+@pytest.mark.parametrize("part", ["peren", "kazen", "tomaten", "zoden", "kaartjes", "balletjes", "boompjes"])
+def test_plural_and_diminutive_first_parts_are_compound_parts(part: str) -> None:
+    assert is_compound_part(part)
+
+
+def test_a_diminutive_is_read_back_to_its_word() -> None:
+    assert "kaart" in diminutive_bases("kaartjes")
+    assert "bal" in diminutive_bases("balletjes")
+    assert "boom" in diminutive_bases("boompje")
+    assert diminutive_bases("kaart") == []
+
+
+PLURAL_AND_DIMINUTIVE_PARTS = {
+    "bonenplukvrouw": "bonenplukker",  # bonen of boon
+    "dozenvouwvrouw": "dozenvouwer",  # dozen of doos
+    "lootjestrekvrouw": "lootjestrekker",  # a diminutive plural
+    "lootjestrekvrouwen": "lootjestrekkers",
+}
+
+
+@pytest.mark.parametrize(("feminine", "masculine"), sorted(PLURAL_AND_DIMINUTIVE_PARTS.items()))
+def test_a_vrouw_after_a_plural_or_diminutive_part_folds_by_the_verb(feminine: str, masculine: str) -> None:
+    assert neutral_text(feminine) == masculine
+
+
+# A -vrouw after the plural of a thing takes the -man compound where nothing else decides ("tulpenvrouw" sells
+# tulips); after a person's plural or a bare noun it stays whole ("boerenvrouw", "kraamvrouw").
+GOODS = {"tulpenvrouw": "tulpenman", "mosselenvrouw": "mosselenman", "tulpenvrouwen": "tulpenmannen"}
+
+
+@pytest.mark.parametrize(("feminine", "masculine"), sorted(GOODS.items()))
+def test_a_vrouw_after_the_plural_of_a_thing_takes_the_man_compound(feminine: str, masculine: str) -> None:
+    assert neutral_text(feminine) == masculine
+
+
+@pytest.mark.parametrize("word", ["boerenvrouw", "kraamvrouw", "bakkersvrouw", "veilingvrouw"])
+def test_a_vrouw_after_a_persons_plural_or_a_bare_noun_stays_whole(word: str) -> None:
+    assert neutral_form(word) == word
+
+
+# -meisje takes the -jongen compound where the dictionary lists it, else -medewerker as before.
+MEISJE = {"liftmeisje": "liftjongen", "kantoormeisjes": "kantoorjongens", "ijsmeisje": "ijsmedewerker"}
+
+
+@pytest.mark.parametrize(("feminine", "masculine"), sorted(MEISJE.items()))
+def test_meisje_takes_the_listed_jongen_compound(feminine: str, masculine: str) -> None:
+    assert neutral_text(feminine) == masculine
