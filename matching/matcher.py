@@ -79,12 +79,14 @@ class Matcher:
             try:
                 self.baseline = load_ranker(settings.ranker.baseline_dir, "baseline")
                 if self.baseline.notes is not None:
-                    self.baseline.bind(self.engine, self.embedder, settings.index_dir)
+                    self.baseline.bind(self.engine, self.embedder, settings.index_dir, live=True)
             except RankerError as error:
                 self.ranker_error = str(error)
                 logger.warning("shipped baseline ranker not usable, ranking by the weighted score: %s", error)
         self.ranker = self.baseline
         self._closing = threading.Event()  # set by close: a fill of the notes column stops after its step
+        self._filling = threading.Lock()
+        self._filler: threading.Thread | None = None  # the notes column's fill (fill_notes_soon)
         # Step 1 skips the costly work on records out of reach (hard_filters.candidate_reach);
         # False: the plain pass over every record, for the benchmark's before/after and the equality test.
         self.prefilter = True
@@ -111,12 +113,30 @@ class Matcher:
         """:meth:`matching.index_sync.IndexSync.sync`, then (the writer) every client's notes value for a serving
         ranker that reads the notes column (:meth:`fill_notes`; ``background``: after the background embedding)."""
         report = self.index.sync(progress, background)
-        if self.index.writer and self.ranker is not None and self.ranker.notes is not None:
-            if background:
-                threading.Thread(target=self._fill_notes_after_embedding, name="notities", daemon=True).start()
-            else:
-                self.fill_notes()
+        if background:
+            self.fill_notes_soon()
+        elif self.index.writer:
+            self.fill_notes()
         return report
+
+    def fill_notes_soon(self) -> None:
+        """(The writer, for a serving ranker with a notes column) :meth:`fill_notes` in a thread of its own, after
+        the background embedding, unless one is running: at the start, after a promotion, and when a search had to
+        leave clients out (a bulk import)."""
+        ranker = self.ranker
+        if not self.index.writer or ranker is None or ranker.notes is None or self._closing.is_set():
+            return
+        with self._filling:
+            if self._filler is None or not self._filler.is_alive():
+                self._filler = threading.Thread(target=self._fill_notes_after_embedding, name="notities", daemon=True)
+                self._filler.start()
+
+    def wait_notes_filled(self, timeout: float | None = None) -> bool:
+        """Wait for a fill started by :meth:`fill_notes_soon`; True when none runs."""
+        filler = self._filler
+        if filler is not None:
+            filler.join(timeout)
+        return filler is None or not filler.is_alive()
 
     def fill_notes(self) -> int:
         """The serving ranker's notes value of every client not known at its last change, computed now (fragments
@@ -152,7 +172,8 @@ class Matcher:
     def close(self) -> None:
         """Stop embedding, write what is unsaved, hand the writer's lock back."""
         self._closing.set()
-        self.index.close()
+        self.index.close()  # first: a fill waiting for the background embedding goes on (and stops at once)
+        self.wait_notes_filled()
 
     def status(self) -> dict[str, Any]:
         """The indexes against the database (counted), the role of this process, the ranker."""
@@ -479,10 +500,11 @@ class Matcher:
                 serves now keeps serving.
         """
         if ranker is not None and ranker.notes is not None:
-            ranker.bind(self.engine, self.embedder, self.settings.index_dir)
+            ranker.bind(self.engine, self.embedder, self.settings.index_dir, live=True)
         with self.index.lock:
             self.ranker = ranker or self.baseline
             self.ranker_error = None
+        self.fill_notes_soon()
 
     def ranker_failed(self, error: str) -> None:
         """Record why a wanted ranker could not be loaded; the last good one keeps serving."""
@@ -540,6 +562,8 @@ class _CandidateRanking:
         pairs = self._pairs(slice(None)) if ranker is not None else None
         ids, changed = clients.ids[pool.rows], clients.updated_at[pool.rows]  # the notes column's clients
         score = ranker.score(pairs, ids, changed) if ranker is not None else pipeline.weighted_score(pool, weights)
+        if ranker is not None and ranker.notes is not None and ranker.notes.lacking:
+            self.matcher.fill_notes_soon()  # clients read 0 in this search: the writer computes them
         exposed = None
         if strength > 0:
             before, average = oversight_state.exposure(self.session, ids, self.vacancy.id, self.now)  # type: ignore[arg-type]

@@ -109,8 +109,14 @@ def remove_directions(matrix: np.ndarray, directions: np.ndarray) -> np.ndarray:
     """``matrix`` with each unit row of ``directions`` projected away, in order (the null-space projection)."""
     out = np.asarray(matrix, np.float32).copy()
     for direction in np.asarray(directions, np.float32):
-        out -= np.outer(out @ direction, direction)
+        out -= np.outer(_row_dot(out, direction), direction)
     return out
+
+
+def _row_dot(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """Each row's dot product with ``vector``, the same bits whatever the other rows (a matrix product's blocking
+    depends on the number of rows): a client's value must not depend on who was computed beside it."""
+    return (matrix * vector).sum(axis=1)
 
 
 @dataclass(frozen=True)
@@ -142,14 +148,14 @@ class NotesReadiness:
 
     def dropped(self, pieces: Sequence[str], vectors: np.ndarray) -> np.ndarray:
         """Per fragment: health content by a stem or by the detector (probability ≥ threshold)."""
-        logits = np.asarray(vectors, np.float64) @ self.detector_coef + self.detector_intercept
+        logits = _row_dot(np.asarray(vectors, np.float64), self.detector_coef) + self.detector_intercept
         learned = 1.0 / (1.0 + np.exp(-logits)) >= self.threshold
         return np.array([health_stem(piece) for piece in pieces], bool) | learned
 
     def score_matrix(self, matrix: np.ndarray) -> np.ndarray:
         """The column for client rows of :func:`client_matrix`: projected, then the ridge."""
         projected = remove_directions(matrix, self.directions)
-        return projected.astype(np.float64) @ self.ridge_coef + self.ridge_intercept
+        return _row_dot(projected.astype(np.float64), self.ridge_coef) + self.ridge_intercept
 
     def scores(self, texts: Sequence[tuple[str, str]], embed: Callable[[list[str]], np.ndarray]) -> np.ndarray:
         """The column per client from its (zelfbeschrijving, notities); ``embed`` maps fragments to document vectors."""
@@ -227,11 +233,14 @@ class NotesReadiness:
 Embed = Callable[[list[str]], np.ndarray]
 """Fragments to document vectors; a NaN row for a fragment it did not embed (a search's limit, below)."""
 
-SEARCH_EMBED_MAX = 32
-"""At most this many fragments a search embeds itself (a client saved a moment ago); a client with more missing is
-read as the ridge's centre (0, no signal) until the index writer has embedded its fragments (:meth:`NotesColumn.fill`),
-as dense search covers what is embedded so far."""
-FILL_CHUNK = 2_000  # clients per step of a fill: their texts read and their values computed together
+SEARCH_EMBED_MAX = 16
+"""At most this many fragments a live search embeds itself (a client saved a moment ago); a client with more missing
+is read as the ridge's centre (0, no signal) until the index writer has embedded its fragments
+(:meth:`NotesColumn.fill`), as dense search covers what is embedded so far."""
+SEARCH_CLIENTS_MAX = 64
+"""At most this many clients' values a live search computes itself (those changed since the writer's fill); the rest
+read 0 in that search, and the matcher has the writer fill them (:attr:`NotesColumn.lacking`)."""
+FILL_CHUNK = 500  # clients per step of a fill, their texts read and values computed together (close waits for one)
 
 
 class NotesColumn:
@@ -253,19 +262,30 @@ class NotesColumn:
         self._embed: Embed | None = None
         self._embed_all: Embed | None = None
         self._known: dict[int, tuple[float, float]] = {}  # client id -> (updated_at, value)
+        self._clients_max: int | None = None
+        self.lacking = False  # a call read 0 for a client it left out: a fill would complete the column
 
     def bind(
-        self, engine: Engine, model_id: str, embed: Embed, embed_all: Embed | None = None, saved: Path | None = None
+        self,
+        engine: Engine,
+        model_id: str,
+        embed: Embed,
+        embed_all: Embed | None = None,
+        saved: Path | None = None,
+        clients_max: int | None = None,
     ) -> None:
-        """Read texts from ``engine`` and embed fragments with ``embed`` in a search (a NaN row: not embedded now)
-        and with ``embed_all`` in :meth:`fill` (default ``embed``); refused for vectors of another model. ``saved``:
-        the index directory, whose file of this artefact's values (:meth:`save`) is read, if there is one."""
+        """Read texts from ``engine`` and embed fragments with ``embed`` in a call of :meth:`values` (a NaN row: not
+        embedded now) and with ``embed_all`` in :meth:`fill` (default ``embed``); refused for vectors of another
+        model. ``saved``: the index directory, whose file of this artefact's values (:meth:`save`) is read, if there
+        is one. ``clients_max``: at most this many clients' values computed in one call of :meth:`values` (a live
+        search, :data:`SEARCH_CLIENTS_MAX`); None: all."""
         if model_id != self.artefact.model_id:
             raise ModelError(
                 f"de notities-kolom van deze ranker is gemaakt met embeddingmodel {self.artefact.model_id!r}, "
                 f"de index gebruikt {model_id!r}; train de ranker opnieuw met dit model (werkmatch train)"
             )
         self._engine, self._embed, self._embed_all, self._known = engine, embed, embed_all or embed, {}
+        self._clients_max, self.lacking = clients_max, False
         path = self.values_path(saved) if saved is not None else None
         if path is not None and path.exists():
             try:
@@ -312,12 +332,13 @@ class NotesColumn:
             for cid, at in zip(np.asarray(client_ids).tolist(), moments, strict=True)
             if known.get(cid, (None,))[0] != at
         ]
-        done = 0
+        done, left_out = 0, False
         for start in range(0, len(stale), FILL_CHUNK):
             if stop is not None and stop():
-                break
-            self._refresh(stale[start : start + FILL_CHUNK], self._embed_all)
+                return done  # unfinished: lacking as it was
+            left_out = self._refresh(stale[start : start + FILL_CHUNK], self._embed_all) or left_out
             done += len(stale[start : start + FILL_CHUNK])
+        self.lacking = left_out
         return done
 
     def values(
@@ -341,17 +362,19 @@ class NotesColumn:
             stale = [cid for cid, at in moments.items() if known.get(cid, (None,))[0] != at]
         instead = {cid: texts[cid] for cid in np.unique(ids).tolist() if cid in texts} if texts else {}
         stale = [cid for cid in stale if cid not in instead]
-        if stale:
-            self._refresh(stale)
+        if self._clients_max is not None and len(stale) > self._clients_max:
+            stale, self.lacking = stale[: self._clients_max], True
+        if stale and self._refresh(stale):
+            self.lacking = True
         value = {cid: known[cid][1] for cid in ids.tolist() if cid in known}
         if instead:
             value.update(zip(instead, self.artefact.scores(list(instead.values()), self._embed).tolist(), strict=True))
         return np.array([value.get(cid, 0.0) for cid in ids.tolist()], np.float32)
 
-    def _refresh(self, ids: list[int], embed: Embed | None = None) -> None:
+    def _refresh(self, ids: list[int], embed: Embed | None = None) -> bool:
         """Read the texts of ``ids`` and compute the values of those changed since they were computed (a client
         no longer in the database gets 0: the ridge's centre, no signal); a client with a fragment ``embed`` (default:
-        the search's) left out is not remembered and reads 0 this time."""
+        the search's) left out is not remembered and reads 0 this time. True when such a client was left out."""
         assert self._engine is not None and self._embed is not None
         embed = embed or self._embed
         rows: list[tuple[int, float, str, str]] = []
@@ -364,15 +387,19 @@ class NotesColumn:
                     (int(cid), epoch_seconds(at), own or "", notes or "") for cid, at, own, notes in session.exec(asked)
                 )
         changed = [row for row in rows if self._known.get(row[0], (None,))[0] != row[1]]
+        left_out = False
         if changed:
             scores = self.artefact.scores([(own, notes) for _, _, own, notes in changed], embed)
+            finite = np.isfinite(scores)
+            left_out = not finite.all()
             self._known.update(
                 (cid, (at, float(value)))
-                for (cid, at, _, _), value in zip(changed, scores, strict=True)
-                if np.isfinite(value)
+                for (cid, at, _, _), value, kept in zip(changed, scores, finite, strict=True)
+                if kept
             )
         found = {row[0] for row in rows}
         self._known.update((cid, (float("nan"), 0.0)) for cid in ids if cid not in found)
+        return left_out
 
 
 def remove_saved_values(directory: Path, client_ids: np.ndarray) -> int:

@@ -64,9 +64,11 @@ class LearnedRanker:
         """The model's input columns: the pair features, then ``notes_readiness`` where it reads that."""
         return input_names(self.notes is not None)
 
-    def bind(self, engine: Engine, embedder: Embedder, saved: Path | None = None) -> None:
+    def bind(self, engine: Engine, embedder: Embedder, saved: Path | None = None, live: bool = False) -> None:
         """Let the notes column read this database's texts, its fragments embedded by ``embedder`` through the cache
-        (``saved``: the index directory, whose values of this column are read, :meth:`NotesColumn.bind`).
+        (``saved``: the index directory, whose values of this column are read, :meth:`NotesColumn.bind`; ``live``: a
+        serving matcher's searches, which compute at most a few clients' values themselves and leave the rest to
+        the index writer's fill; otherwise every value a call needs is computed).
 
         Raises:
             RankerError: The column was made with another embedding model (its vectors would be noise).
@@ -74,9 +76,10 @@ class LearnedRanker:
         if self.notes is None:
             return
         embed = partial(embed_cached, engine, embedder, role="document")
-        searching = partial(embed, limit=notes_readiness.SEARCH_EMBED_MAX)
+        searching = partial(embed, limit=notes_readiness.SEARCH_EMBED_MAX) if live else embed
+        clients_max = notes_readiness.SEARCH_CLIENTS_MAX if live else None
         try:
-            self.notes.bind(engine, embedder.model_id, searching, embed, saved)
+            self.notes.bind(engine, embedder.model_id, searching, embed, saved, clients_max)
         except ModelError as error:
             raise RankerError(str(error)) from error
 

@@ -109,7 +109,10 @@ def test_lists_under_a_notes_column_are_the_live_searchs_as_a_worker_reads_the_w
     matcher.use_ranker(load_ranker(directory, "notities"))
     worker = Matcher(matcher.settings, embedder, may_write=False)  # as a batch's ListWorker: a reader
     try:
-        assert matcher.fill_notes() == len(clients)  # the writer, as its sync does: every value, kept on disk
+        assert matcher.wait_notes_filled(timeout=120)  # the writer fills after a promotion: every value, on disk
+        assert matcher.ranker is not None and matcher.ranker.notes is not None
+        with np.load(matcher.ranker.notes.values_path(matcher.settings.index_dir)) as saved:
+            assert set(saved["ids"].tolist()) == set(clients)
         worker.index.prepare()
         worker.use_ranker(load_ranker(directory, "notities"))
         assert worker.fill_notes() == 0  # the worker reads the writer's values and computes none

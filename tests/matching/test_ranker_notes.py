@@ -169,6 +169,7 @@ def test_a_candidate_search_ranks_by_the_notes_column_and_explains_it(settings, 
     with pytest.raises(RankerError, match="embeddingmodel"):  # a column of another model never serves
         matcher.use_ranker(load_ranker(_ranker_dir(tmp_path / "ander", artefact=_artefact()), "ander"))
     assert matcher.ranker is ranker
+    assert matcher.wait_notes_filled(timeout=60)  # the promotion's fill (the writer's) is done
     # the fragments' vectors are cached like every piece, and an erasure forgets the erased client's own
     assert _cached(matcher.engine, "Belt zelden terug") and _cached(matcher.engine, "Komt altijd op tijd")
     schema.create_all(matcher.engine)  # the audit chain's head, as the service's start makes it
@@ -214,11 +215,45 @@ def test_a_client_with_fragments_not_embedded_yet_reads_no_signal_until_the_fill
     column = NotesColumn(_artefact())
     column.bind(engine, MODEL_ID, _Limited(2), _Embed())
     assert not column.values(ids, moments).any()  # each client has four fragments: none complete, none remembered
-    assert column.fill(ids, moments, stop=lambda: True) == 0
-    assert column.fill(ids, moments) == len(ids)
+    assert column.lacking
+    assert column.fill(ids, moments, stop=lambda: True) == 0 and column.lacking
+    assert column.fill(ids, moments) == len(ids) and not column.lacking
     expected = _artefact().scores(texts, _Embed()).astype(np.float32)
     assert np.array_equal(column.values(ids, moments), expected)
     assert column.fill(ids, moments) == 0  # nothing changed since
+
+
+def test_a_call_computes_at_most_clients_max_values_and_says_what_it_lacks(engine: Engine) -> None:
+    ids, moments, texts = _clients(engine, 5)
+    column = NotesColumn(_artefact())
+    column.bind(engine, MODEL_ID, _Embed(), clients_max=2)
+    first = column.values(ids, moments)
+    assert np.count_nonzero(first) == 2 and column.lacking  # two computed, three read 0 this time
+    expected = _artefact().scores(texts, _Embed()).astype(np.float32)
+    assert column.fill(ids, moments) == 3 and not column.lacking
+    assert np.array_equal(column.values(ids, moments), expected)
+
+
+def test_a_live_search_that_left_clients_out_has_the_writer_fill_them(
+    settings, embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(notes_readiness, "SEARCH_CLIENTS_MAX", 1)
+    artefact = _artefact(dimension=embedder.dimension, model_id=embedder.model_id)
+    directory = _ranker_dir(tmp_path / "notities", artefact=artefact)
+    config = settings.model_copy(update={"ranker": settings.ranker.model_copy(update={"baseline_dir": directory})})
+    matcher = Matcher(config, embedder=embedder)
+    with Session(matcher.engine) as session:
+        for number in ("K-EEN", "K-TWEE", "K-DRIE"):
+            make_client(session, client_nummer=number, notities=f"Schreef {number} op, komt afspraken na")
+        make_vacancy(session, vacature_nummer="V-ORDER")
+    matcher.index.sync()  # the records only: no value computed yet
+    matcher.search_candidates("V-ORDER", top=5)
+    assert matcher.wait_notes_filled(timeout=60)
+    clients, _ = matcher.index.arrays()
+    assert matcher.ranker is not None and matcher.ranker.notes is not None
+    assert not matcher.ranker.notes.lacking
+    assert matcher.ranker.notes.fill(clients.ids, clients.updated_at) == 0  # the search's fill did them all
+    matcher.close()
 
 
 def test_the_index_writer_computes_every_clients_value_once_the_records_are_embedded(
