@@ -238,8 +238,9 @@ SEARCH_EMBED_MAX = 16
 is read as the ridge's centre (0, no signal) until the index writer has embedded its fragments
 (:meth:`NotesColumn.fill`), as dense search covers what is embedded so far."""
 SEARCH_CLIENTS_MAX = 64
-"""At most this many clients' values a live search computes itself (those changed since the writer's fill); the rest
-read 0 in that search, and the matcher has the writer fill them (:attr:`NotesColumn.lacking`)."""
+"""At most this many clients' values a live search computes itself (those changed since the writer's fill; none while a
+fill runs, which gets there); the rest read 0 in that search, and the matcher has the writer fill them
+(:attr:`NotesColumn.lacking`)."""
 FILL_CHUNK = 500  # clients per step of a fill, their texts read and values computed together (close waits for one)
 
 
@@ -264,6 +265,7 @@ class NotesColumn:
         self._known: dict[int, tuple[float, float]] = {}  # client id -> (updated_at, value)
         self._clients_max: int | None = None
         self.lacking = False  # a call read 0 for a client it left out: a fill would complete the column
+        self._filling = 0  # fills running: a live search then computes nothing itself (the fill gets there)
 
     def bind(
         self,
@@ -332,13 +334,18 @@ class NotesColumn:
             for cid, at in zip(np.asarray(client_ids).tolist(), moments, strict=True)
             if known.get(cid, (None,))[0] != at
         ]
-        done, left_out = 0, False
-        for start in range(0, len(stale), FILL_CHUNK):
-            if stop is not None and stop():
-                return done  # unfinished: lacking as it was
-            left_out = self._refresh(stale[start : start + FILL_CHUNK], self._embed_all) or left_out
-            done += len(stale[start : start + FILL_CHUNK])
-        self.lacking = left_out
+        done, left_out, self.lacking = 0, False, False  # a search during the fill may set it again
+        self._filling += 1
+        try:
+            for start in range(0, len(stale), FILL_CHUNK):
+                if stop is not None and stop():
+                    self.lacking = True  # unfinished
+                    return done
+                left_out = self._refresh(stale[start : start + FILL_CHUNK], self._embed_all) or left_out
+                done += len(stale[start : start + FILL_CHUNK])
+        finally:
+            self._filling -= 1
+        self.lacking = self.lacking or left_out
         return done
 
     def values(
@@ -362,8 +369,8 @@ class NotesColumn:
             stale = [cid for cid, at in moments.items() if known.get(cid, (None,))[0] != at]
         instead = {cid: texts[cid] for cid in np.unique(ids).tolist() if cid in texts} if texts else {}
         stale = [cid for cid in stale if cid not in instead]
-        if self._clients_max is not None and len(stale) > self._clients_max:
-            stale, self.lacking = stale[: self._clients_max], True
+        if self._clients_max is not None and len(stale) > (limit := 0 if self._filling else self._clients_max):
+            stale, self.lacking = stale[:limit], True
         if stale and self._refresh(stale):
             self.lacking = True
         value = {cid: known[cid][1] for cid in ids.tolist() if cid in known}

@@ -218,6 +218,7 @@ def test_a_client_with_fragments_not_embedded_yet_reads_no_signal_until_the_fill
     assert column.lacking
     assert column.fill(ids, moments, stop=lambda: True) == 0 and column.lacking
     assert column.fill(ids, moments) == len(ids) and not column.lacking
+    assert column.values(ids, moments).all() and not column.lacking
     expected = _artefact().scores(texts, _Embed()).astype(np.float32)
     assert np.array_equal(column.values(ids, moments), expected)
     assert column.fill(ids, moments) == 0  # nothing changed since
@@ -232,6 +233,20 @@ def test_a_call_computes_at_most_clients_max_values_and_says_what_it_lacks(engin
     expected = _artefact().scores(texts, _Embed()).astype(np.float32)
     assert column.fill(ids, moments) == 3 and not column.lacking
     assert np.array_equal(column.values(ids, moments), expected)
+
+
+def test_a_search_while_a_fill_runs_computes_nothing_itself(engine: Engine) -> None:
+    ids, moments, _ = _clients(engine, 4)
+    column, searching, read = NotesColumn(_artefact()), _Embed(), []
+
+    def filling(pieces: list[str]) -> np.ndarray:  # the fill's embedding: a search comes in meanwhile
+        read.append(column.values(ids[-1:], moments[-1:]))
+        return _Embed()(pieces)
+
+    column.bind(engine, MODEL_ID, searching, filling, clients_max=64)
+    assert column.fill(ids[:2], moments[:2]) == 2
+    assert read and not read[0].any() and not searching.asked  # read 0, nothing embedded or computed by it
+    assert column.lacking  # the client it left out waits for the next fill
 
 
 def test_a_live_search_that_left_clients_out_has_the_writer_fill_them(
@@ -251,8 +266,8 @@ def test_a_live_search_that_left_clients_out_has_the_writer_fill_them(
     assert matcher.wait_notes_filled(timeout=60)
     clients, _ = matcher.index.arrays()
     assert matcher.ranker is not None and matcher.ranker.notes is not None
-    assert not matcher.ranker.notes.lacking
     assert matcher.ranker.notes.fill(clients.ids, clients.updated_at) == 0  # the search's fill did them all
+    assert not matcher.ranker.notes.lacking
     matcher.close()
 
 
