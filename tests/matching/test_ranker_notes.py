@@ -14,12 +14,14 @@ from api.services import erasure, schema
 from matching import notes_readiness
 from matching.annotate import grouped_contributions
 from matching.domain import Client, EmbeddingCache
+from matching.embedding import Embedder
 from matching.errors import ModelError
 from matching.explain import GROUP_LABELS, PairFacts, explain_pair
 from matching.features import FEATURE_NAMES
 from matching.matcher import Matcher
 from matching.notes_readiness import NotesColumn, NotesReadiness
 from matching.ranker import RankerError, load_ranker
+from matching.settings import Settings
 from matching.store import upsert_client
 from matching.structured import epoch_seconds
 from matching.taxonomy import load_taxonomy
@@ -249,18 +251,25 @@ def test_a_search_while_a_fill_runs_computes_nothing_itself(engine: Engine) -> N
     assert column.lacking  # the client it left out waits for the next fill
 
 
-def test_a_live_search_that_left_clients_out_has_the_writer_fill_them(
-    settings, embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(notes_readiness, "SEARCH_CLIENTS_MAX", 1)
+def _serving_notes(settings: Settings, embedder: Embedder, tmp_path: Path, notes: str) -> Matcher:
+    """A matcher whose shipped baseline reads a notes column of ``embedder``'s model, over three clients whose notes
+    are ``notes`` with their number, and one vacancy, V-ORDER; nothing indexed yet."""
     artefact = _artefact(dimension=embedder.dimension, model_id=embedder.model_id)
     directory = _ranker_dir(tmp_path / "notities", artefact=artefact)
     config = settings.model_copy(update={"ranker": settings.ranker.model_copy(update={"baseline_dir": directory})})
     matcher = Matcher(config, embedder=embedder)
     with Session(matcher.engine) as session:
         for number in ("K-EEN", "K-TWEE", "K-DRIE"):
-            make_client(session, client_nummer=number, notities=f"Schreef {number} op, komt afspraken na")
+            make_client(session, client_nummer=number, notities=notes.format(number))
         make_vacancy(session, vacature_nummer="V-ORDER")
+    return matcher
+
+
+def test_a_live_search_that_left_clients_out_has_the_writer_fill_them(
+    settings, embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(notes_readiness, "SEARCH_CLIENTS_MAX", 1)
+    matcher = _serving_notes(settings, embedder, tmp_path, "Schreef {} op, komt afspraken na")
     matcher.index.sync()  # the records only: no value computed yet
     matcher.search_candidates("V-ORDER", top=5)
     assert matcher.wait_notes_filled(timeout=60)
@@ -274,14 +283,8 @@ def test_a_live_search_that_left_clients_out_has_the_writer_fill_them(
 def test_the_index_writer_computes_every_clients_value_once_the_records_are_embedded(
     settings, embedder, tmp_path: Path
 ) -> None:
-    artefact = _artefact(dimension=embedder.dimension, model_id=embedder.model_id)
-    directory = _ranker_dir(tmp_path / "notities", artefact=artefact)
-    config = settings.model_copy(update={"ranker": settings.ranker.model_copy(update={"baseline_dir": directory})})
-    matcher = Matcher(config, embedder=embedder)
-    with Session(matcher.engine) as session:
-        for number in ("K-EEN", "K-TWEE", "K-DRIE"):
-            make_client(session, client_nummer=number, notities=f"Nieuwe notitie van {number}, komt afspraken na")
-        make_vacancy(session, vacature_nummer="V-ORDER")
+    matcher = _serving_notes(settings, embedder, tmp_path, "Nieuwe notitie van {}, komt afspraken na")
+    config = matcher.settings
     matcher.sync()
     assert matcher.ranker is not None and matcher.ranker.notes is not None
     assert _cached(matcher.engine, "Nieuwe notitie van K-TWEE")  # the fragments embedded by the writer
