@@ -17,7 +17,7 @@ code; ``--also NAME=DIR`` (repeatable): also the way NAME, the chain with the fi
 variant to try, such as a ``lexical.py`` with another ``SPLIT``). Reported per way and round: process CPU seconds
 per list per side and the load average; and whether every owner's list is the same every way. ``--profile``: after
 the rounds, one more pass of every way under cProfile, per side the functions that take the most CPU (own and
-cumulative) with their share of the side's total.
+cumulative) with their share of the side's total. ``--abba``: every second round runs the ways in reverse order.
 """
 
 from __future__ import annotations
@@ -163,6 +163,11 @@ def _arguments() -> argparse.Namespace:
     )
     parser.add_argument("--profile", action="store_true", help="then a pass of every way profiled")
     parser.add_argument("--without-mixed", action="store_true", help="no 'mixed' passes")
+    parser.add_argument(
+        "--abba",
+        action="store_true",
+        help="every second round runs the ways in reverse order (ABBA...), so neither way always runs first",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "national-batch-place-s30-p.json")
     return parser.parse_args()
 
@@ -206,8 +211,8 @@ def main() -> None:
     variants = _variants(args, worker, place)
     passes: dict[str, list[dict[str, Any]]] = {name: [] for name, _, _ in variants}
     identical = {name: True for name, _, _ in variants}
-    for _ in range(args.rounds):
-        for name, parts, ranking in variants:
+    for round_number in range(args.rounds):
+        for name, parts, ranking in variants[::-1] if args.abba and round_number % 2 else variants:
             worker.ranking = ranking
             found: dict[tuple[str, int], Any] = {}
             passes[name].append(_pass(worker, parts, found))
@@ -239,6 +244,7 @@ def main() -> None:
         },
         "before": {module: str(getattr(args, module)) for module in CHAIN if getattr(args, module)},
         "also": args.also,
+        "abba": args.abba,
         "profiles": profiles,
         "identical_lists": all(identical.values()),
         "identical_per_way": identical,

@@ -15,7 +15,7 @@ the list unserved: no exposure re-ranking) for a partition of owners at once and
   without the counts a person reads, each bucket's distance measured once and the records kept before they are
   sorted; the part that depends on the owner's place alone, once per place of the partition,
   :class:`~matching.batch_steps.PlaceReach`: partitions are cut by place) and step 2 among the eligible ones
-  (:func:`matching.pipeline.pool_among`, the live search's step 2);
+  (:func:`_pool_among`: the live search's step 2, :func:`matching.pipeline.pool_among`, bit for bit);
 * BM25 per owner bit for bit as the live search computes it, without copying the asked columns first
   (:class:`matching.lexical.Bm25Buffer`: :meth:`matching.lexical.LexicalIndex.scores_by_term`'s
   additions into one buffer per partition; the owner's terms from its own row of its side's index): the
@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 from sqlmodel import Session, col, select
 
-from matching import batch_steps, disclosure, display_score, hard_filters, oversight_state, pipeline
+from matching import batch_steps, disclosure, display_score, hard_filters, oversight_state, pipeline, scoring
 from matching.batch_bm25 import SharedBm25
 from matching.domain import utcnow
 from matching.features import FEATURES, pair_matrix
@@ -125,13 +125,13 @@ class NightlyRanking:
         bm25: SharedBm25,
         terms: np.ndarray,
         shared: Seen,
-        text: pipeline.TextQuery,
+        text: _Dense,
     ) -> Pool:
         """Step 2 among the eligible rows of ``reach`` alone; ``shared``: the rows in reach of the owner's place
         and its query's exact BM25 at them (:func:`_shared_exact`); ``text``: its cosines (:func:`_place_cosines`)."""
         # the best over every record scales the feature
         lexical, highest = bm25.scores(terms, reach.eligible, shared)
-        return pipeline.pool_among(
+        return _pool_among(
             reach.eligible, reach.structured, text, lexical, highest, self.matcher.settings.retrieval.pool_size
         )
 
@@ -142,13 +142,13 @@ class NightlyRanking:
         reaches: list[np.ndarray],
         eligible: list[hard_filters.Eligible],
         queries: list[Query],
-    ) -> list[pipeline.TextQuery]:
+    ) -> list[_Dense]:
         """Per owner, its query's cosines at its eligible rows (``ids``: the searched side's arrays' ids): per place
         (``reaches``, as :func:`_shared_exact` takes them), the vectors in reach gathered once for all the owners
         there (:func:`_place_cosines`)."""
         vectors = self.matcher.index.sides[searched].vectors
         assert vectors is not None
-        texts: dict[int, pipeline.TextQuery] = {}
+        texts: dict[int, _Dense] = {}
         for members in _by_place(reaches).values():
             found = _place_cosines(
                 vectors,
@@ -318,22 +318,48 @@ def _ranked(
 # for the cosines (median of 5 passes; the best pass 1-3 % less), 256 and 1024 no better
 # (bench/batch_dense_gather.py, bench/results/national-batch-dense-gather-bg.json)
 CHUNK_ROWS = 512
+# an owner that asks at least this share of a gathered chunk has the whole chunk multiplied (a row's cosine is its own
+# einsum, whichever rows are beside it) instead of its rows copied out first: session 40's probe, 0.25 and 0.5 each
+# 0.11-0.12 ms less a list (bench/results/national-batch-place-s40-parts.json, "cos")
+WHOLE_CHUNK_SHARE = 0.25
+
+
+@dataclass(frozen=True)
+class _Dense:
+    """One owner's cosines at its ``eligible`` rows (0 where a record has no vector, as live), ``embedded``: the
+    positions of those with a vector. Read as the live search's text query (:class:`matching.pipeline.TextQuery`'s
+    ``dense_top`` and ``dense_raw``), and by position in :func:`_pool_among`."""
+
+    eligible: np.ndarray
+    cosines: np.ndarray
+    embedded: np.ndarray
+
+    def top_at(self, k: int) -> np.ndarray:
+        """The positions in ``eligible`` of :meth:`dense_top`'s rows, as a set (ascending)."""
+        return self.embedded[scoring.top_positions(self.cosines[self.embedded], k)]
+
+    def dense_top(self, rows: np.ndarray, k: int) -> np.ndarray:
+        assert rows is self.eligible  # asked among the eligible rows it was made for
+        return self.eligible[self.embedded[best(self.cosines[self.embedded], k)]]
+
+    def dense_raw(self, rows: np.ndarray) -> np.ndarray:
+        return self.cosines[np.searchsorted(self.eligible, rows)]
 
 
 def _place_cosines(
     vectors: VectorIndex, ids: np.ndarray, reach: np.ndarray, eligible: list[np.ndarray], queries: list[np.ndarray]
-) -> list[pipeline.TextQuery]:
+) -> list[_Dense]:
     """Per owner at one place, as the live search's text query (:meth:`matching.matcher.Matcher._text_query`)
     from a vector made before (``queries``), for its ``eligible`` rows (ascending, within ``reach``, the rows in
-    reach of the place: ascending) alone; no BM25 per record (:func:`matching.pipeline.pool_among` takes it for
-    the eligible rows).
+    reach of the place: ascending) alone; no BM25 per record (:func:`_pool_among` takes it for the eligible rows).
 
     Each eligible row's cosine is computed once (the live search's :meth:`VectorIndex.nearest` computes them and
     then the pool's again), with the same ``einsum`` per row as :meth:`VectorIndex.cosines` (a row's value depends
     on its own vector alone). The vectors some owner of the place asks are gathered from the index once for all of
-    them, :data:`CHUNK_ROWS` at a time, and each owner's among them multiplied while the chunk is still in cache:
-    gathering every owner's eligible vectors from memory again was most of the cosines' CPU, and the owners of a
-    candidate list's place (about 50 at national size) ask mostly the same clients."""
+    them, :data:`CHUNK_ROWS` at a time, and each owner's among them multiplied while the chunk is still in cache
+    (the whole chunk where the owner asks :data:`WHOLE_CHUNK_SHARE` of it or more): gathering every owner's eligible
+    vectors from memory again was most of the cosines' CPU, and the owners of a candidate list's place (about 50 at
+    national size) ask mostly the same clients."""
     at = vectors.positions(ids)[reach]
     asked = np.zeros(len(reach), bool)  # per row in reach: has a vector and some owner asks it
     embedded = []  # per owner: its eligible rows with a vector (records not yet embedded are left out of the top)
@@ -354,28 +380,47 @@ def _place_cosines(
         stored, vectors_asked = vectors._stored(), [np.asarray(vector, np.float32) for vector in queries]
         for chunk, start in enumerate(edges[:-1].tolist()):
             gathered = stored[at[union[start : start + CHUNK_ROWS]]]
+            whole = WHOLE_CHUNK_SHARE * len(gathered)
             for (found, chunked, bounds), out, query in zip(wanted, cosines, vectors_asked, strict=True):
                 low, high = bounds[chunk], bounds[chunk + 1]
                 if low == high:
                     continue
-                part = gathered if high - low == len(gathered) else gathered[chunked[low:high] - start]
-                out[found[low:high]] = np.einsum("ij,j->i", part, query)
+                if high - low == len(gathered):
+                    out[found[low:high]] = np.einsum("ij,j->i", gathered, query)
+                elif high - low >= whole:
+                    out[found[low:high]] = np.einsum("ij,j->i", gathered, query)[chunked[low:high] - start]
+                else:
+                    out[found[low:high]] = np.einsum("ij,j->i", gathered[chunked[low:high] - start], query)
     return [
-        _text_query(rows, found, positions)
-        for rows, found, (positions, _, _) in zip(eligible, cosines, wanted, strict=True)
+        _Dense(rows, found, positions) for rows, found, (positions, _, _) in zip(eligible, cosines, wanted, strict=True)
     ]
 
 
-def _text_query(eligible: np.ndarray, cosines: np.ndarray, embedded: np.ndarray) -> pipeline.TextQuery:
-    """The text query of one owner from its ``eligible`` rows' ``cosines`` (``embedded``: the positions of those
-    with a vector)."""
-
-    def dense_top(rows: np.ndarray, k: int) -> np.ndarray:
-        assert rows is eligible  # pool_among asks among the eligible rows it was given
-        return eligible[embedded[best(cosines[embedded], k)]]
-
-    return pipeline.TextQuery(
-        dense_top=dense_top,
-        dense_raw=lambda rows: cosines[np.searchsorted(eligible, rows)],
-        lexical=np.zeros(0, np.float32),
-    )
+def _pool_among(
+    eligible: np.ndarray,
+    structured: dict[str, np.ndarray],
+    text: _Dense,
+    lexical: np.ndarray,
+    highest: float,
+    pool_size: int,
+) -> Pool:
+    """:func:`matching.pipeline.pool_among` (the live search's step 2) for one owner's ``eligible`` rows
+    (ascending, no repeats) and their cosines, the same pool bit for bit with less work on a few hundred rows: the
+    three tops as sets of positions (:func:`matching.scoring.top_positions`: their order is not read) marked on one
+    mask over the eligible rows, whose marked positions are the pool in row order (no ``np.unique``, no
+    ``searchsorted``), and the text signals by :func:`matching.scoring.batch_text_signals`.
+    ``tests/matching/test_batch_pool_among.py`` holds it equal to ``pool_among``."""
+    if len(eligible) <= pool_size:  # every eligible row is in BM25's top, so in the pool
+        at = np.arange(len(eligible))
+    else:
+        chosen = np.zeros(len(eligible), bool)
+        chosen[text.top_at(pool_size)] = True
+        chosen[scoring.top_positions(lexical, pool_size)] = True
+        chosen[scoring.top_positions(structured["competences"] + structured["occupation"], pool_size)] = True
+        at = np.flatnonzero(chosen)
+    rows = eligible[at].astype(np.int64)
+    dense_raw = text.cosines[at]
+    lexical_raw = lexical[at] / highest if highest > 0 else np.zeros(len(rows), np.float32)
+    dense, lexical_signal = scoring.batch_text_signals(dense_raw, lexical_raw)
+    signals = {"dense": dense, "lexical": lexical_signal, **{name: values[at] for name, values in structured.items()}}
+    return Pool(rows, dense_raw, np.asarray(lexical_raw, np.float32), signals)

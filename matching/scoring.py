@@ -335,3 +335,56 @@ def fuse(dense: np.ndarray, lexical: np.ndarray, weights: RetrievalSettings) -> 
     dense, lexical = text_signals(dense, lexical)
     total = (weights.weight_dense + weights.weight_lexical) or 1.0
     return (weights.weight_dense * dense + weights.weight_lexical * lexical) / total
+
+
+def top_positions(scores: np.ndarray, k: int) -> np.ndarray:
+    """The positions :func:`matching.index.best` returns (the ``k`` highest, equal scores: the lower position first),
+    as a set in ascending order: the same partition, without sorting the ``k`` by score."""
+    if len(scores) <= k:
+        return np.arange(len(scores))
+    if k <= 0:
+        return np.zeros(0, np.int64)
+    negative = -scores
+    kth = np.partition(negative, k - 1)[k - 1]
+    found = np.flatnonzero(negative <= kth)
+    if len(found) > k:  # ties at the k-th score: best's stable sort keeps the lowest positions among them
+        above = negative[found] < kth
+        found = np.sort(np.concatenate([found[above], found[~above][: k - int(np.count_nonzero(above))]]))
+    return found
+
+
+def _z_once(values: np.ndarray) -> np.ndarray:
+    """:func:`_z` of float32 ``values``, bit for bit: numpy's ``mean`` and ``std`` (float32 pairwise sums, each
+    divided by the count and rounded to float32, the root of the variance's float32) with the deviations computed
+    once instead of three times."""
+    count = len(values)
+    deviations = values - np.float32(np.add.reduce(values) / count)
+    spread = float(np.sqrt(np.float32(np.add.reduce(deviations * deviations) / count)))
+    if spread > 0:
+        deviations /= spread
+        return deviations
+    return np.zeros_like(values)
+
+
+def batch_text_signals(dense: np.ndarray, lexical: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`text_signals`, bit for bit, with fewer array passes (the nightly batch calls it once per list, on
+    pools of a few hundred rows, where numpy's per-call overhead is most of the cost): the z-scores by
+    :func:`_z_once` and :func:`agreement`'s two top sets by :func:`top_positions` (the count of the shared
+    positions does not need them sorted). ``tests/matching/test_batch_text_signals.py`` holds it equal to
+    :func:`text_signals` on random and tie-heavy inputs."""
+    dense = np.asarray(dense, np.float32)
+    lexical = np.asarray(lexical, np.float32)
+    if len(dense) == 0:
+        return dense, lexical
+    top = min(AGREEMENT_TOP, len(dense))
+    best_lexical = top_positions(lexical, top)
+    best_lexical = best_lexical[lexical[best_lexical] > 0]
+    shared = set(top_positions(dense, top).tolist()).intersection(best_lexical.tolist())
+    z_dense = _z_once(dense)
+    z_lexical = _z_once(lexical) * (LEXICAL_DAMPING * (len(shared) / top))
+    z_dense -= z_dense.min()
+    z_lexical -= z_lexical.min()
+    scale = max(float(z_dense.max()), float(z_lexical.max()))
+    if scale <= 0:
+        return np.zeros_like(dense), np.zeros_like(lexical)
+    return z_dense / scale, z_lexical / scale
