@@ -51,7 +51,7 @@ def _timed(matcher: Matcher, numbers: list[str]) -> list[dict[str, float]]:
 
 def _fill(matcher: Matcher) -> dict[str, float | None]:
     before, wall, cpu = _cached(matcher), time.perf_counter(), time.process_time()
-    clients = matcher.fill_notes()
+    clients = matcher.notes_fill.now()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     per_client = round(1e6 * cpu / clients, 1) if clients else None
     return {"clients": clients, "wallS": round(wall, 2), "cpuS": round(cpu, 2), "cpuUsPerClient": per_client,
@@ -94,7 +94,7 @@ def main() -> None:
     cached, started, cpu = _cached(matcher), time.perf_counter(), time.process_time()
     matcher.use_ranker(load_ranker(args.ranker, "notities"))  # the writer starts filling in a thread of its own
     during_fill = _timed(matcher, numbers)
-    matcher.wait_notes_filled()
+    matcher.notes_fill.wait()
     fill = {
         "wallS": round(time.perf_counter() - started, 2),
         "processCpuS": round(time.process_time() - cpu, 2),  # the fill and the searches during it

@@ -34,7 +34,7 @@ SCHEMA_VERSION = 1
 GATHER_ROWS = 512
 
 
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """``write(temporary path)``, fsynced, then renamed to ``path``: the old file or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     # A name per writer: the matcher's saver and an erasure (api.services.erasure) may write the same index at once.
@@ -168,7 +168,7 @@ class VectorIndex:
 
     def save(self, directory: Path, name: str) -> None:
         # straight to the file: serialising in memory first held two more copies of every vector
-        _atomic_write(directory / f"{name}.faiss", lambda tmp: faiss.write_index(self._index, str(tmp)))
+        atomic_write(directory / f"{name}.faiss", lambda tmp: faiss.write_index(self._index, str(tmp)))
         config = {
             "schemaVersion": SCHEMA_VERSION,
             "dimension": self.dimension,
@@ -177,7 +177,7 @@ class VectorIndex:
             "count": len(self),
             "hashes": {str(key): value for key, value in self.hashes.items()},
         }
-        _atomic_write(directory / f"{name}.json", lambda tmp: tmp.write_bytes(json.dumps(config).encode("utf-8")))
+        atomic_write(directory / f"{name}.json", lambda tmp: tmp.write_bytes(json.dumps(config).encode("utf-8")))
 
     @classmethod
     def load(cls, directory: Path, name: str) -> Self:

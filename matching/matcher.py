@@ -10,7 +10,6 @@ beperkingen of a client outside the viewer's caseload shape nothing and their ka
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -41,6 +40,7 @@ from matching.index import best
 from matching.index_sync import IndexSync, Side
 from matching.lexical import Bm25Buffer
 from matching.lookup import find_client, find_vacancy
+from matching.notes_fill import NotesFill
 from matching.pipeline import Pool
 from matching.ranker import WEIGHTED, LearnedRanker, RankerError, load_ranker
 from matching.results import CandidateList, CandidateResult, NotShown, VacancyList, VacancyResult
@@ -84,9 +84,7 @@ class Matcher:
                 self.ranker_error = str(error)
                 logger.warning("shipped baseline ranker not usable, ranking by the weighted score: %s", error)
         self.ranker = self.baseline
-        self._closing = threading.Event()  # set by close: a fill of the notes column stops after its step
-        self._filling = threading.Lock()
-        self._filler: threading.Thread | None = None  # the notes column's fill (fill_notes_soon)
+        self.notes_fill = NotesFill(self.index, lambda: self.ranker, settings.index_dir)  # matching.notes_fill
         # Step 1 skips the costly work on records out of reach (hard_filters.candidate_reach);
         # False: the plain pass over every record, for the benchmark's before/after and the equality test.
         self.prefilter = True
@@ -111,55 +109,10 @@ class Matcher:
 
     def sync(self, progress: bool = False, background: bool = False) -> dict[str, Any]:
         """:meth:`matching.index_sync.IndexSync.sync`, then (the writer) every client's notes value for a serving
-        ranker that reads the notes column (:meth:`fill_notes`; ``background``: after the background embedding)."""
+        ranker that reads the notes column (:attr:`notes_fill`; ``background``: after the background embedding)."""
         report = self.index.sync(progress, background)
-        if background:
-            self.fill_notes_soon()
-        elif self.index.writer:
-            self.fill_notes()
+        self.notes_fill.after_sync(background)
         return report
-
-    def fill_notes_soon(self) -> None:
-        """(The writer, for a serving ranker with a notes column) :meth:`fill_notes` in a thread of its own, after
-        the background embedding, unless one is running: at the start, after a promotion, and when a search had to
-        leave clients out (a bulk import)."""
-        ranker = self.ranker
-        if not self.index.writer or ranker is None or ranker.notes is None or self._closing.is_set():
-            return
-        with self._filling:
-            if self._filler is None or not self._filler.is_alive():
-                self._filler = threading.Thread(target=self._fill_notes_after_embedding, name="notities", daemon=True)
-                self._filler.start()
-
-    def wait_notes_filled(self, timeout: float | None = None) -> bool:
-        """Wait for a fill started by :meth:`fill_notes_soon`; True when none runs."""
-        filler = self._filler
-        if filler is not None:
-            filler.join(timeout)
-        return filler is None or not filler.is_alive()
-
-    def fill_notes(self) -> int:
-        """The serving ranker's notes value of every client not known at its last change, computed now (fragments
-        the cache lacks are embedded), so that searches only compute clients changed since; the writer keeps them
-        beside the index (:meth:`matching.notes_readiness.NotesColumn.save`), where readers (a batch's workers, a
-        restart) find them. Returns how many were computed."""
-        ranker = self.ranker
-        if ranker is None or ranker.notes is None:
-            return 0
-        clients, _ = self.index.arrays()
-        computed = ranker.notes.fill(clients.ids, clients.updated_at, self._closing.is_set)
-        if computed and self.index.writer and not self._closing.is_set():
-            with self.index.lock:  # the bestand as it is now: a client erased meanwhile is not written
-                current, _ = self.index.arrays()
-                ranker.notes.save(self.settings.index_dir, current.ids)
-        return computed
-
-    def _fill_notes_after_embedding(self) -> None:
-        try:
-            self.index.wait_embedded()
-            logger.info("notes column: %d clients' values computed", self.fill_notes())
-        except Exception:  # a failed fill leaves the searches to compute the values themselves
-            logger.exception("computing the notes column's values failed; searches compute them as they go")
 
     def refresh(self, side: Side, ids: list[int] | None = None) -> None:
         """Re-index records changed since the last sync (or the given ids); removes deleted ones."""
@@ -171,9 +124,7 @@ class Matcher:
 
     def close(self) -> None:
         """Stop embedding, write what is unsaved, hand the writer's lock back."""
-        self._closing.set()
-        self.index.close()  # first: a fill waiting for the background embedding goes on (and stops at once)
-        self.wait_notes_filled()
+        self.notes_fill.close(self.index.close)
 
     def status(self) -> dict[str, Any]:
         """The indexes against the database (counted), the role of this process, the ranker."""
@@ -504,7 +455,7 @@ class Matcher:
         with self.index.lock:
             self.ranker = ranker or self.baseline
             self.ranker_error = None
-        self.fill_notes_soon()
+        self.notes_fill.soon()
 
     def ranker_failed(self, error: str) -> None:
         """Record why a wanted ranker could not be loaded; the last good one keeps serving."""
@@ -562,8 +513,7 @@ class _CandidateRanking:
         pairs = self._pairs(slice(None)) if ranker is not None else None
         ids, changed = clients.ids[pool.rows], clients.updated_at[pool.rows]  # the notes column's clients
         score = ranker.score(pairs, ids, changed) if ranker is not None else pipeline.weighted_score(pool, weights)
-        if ranker is not None and ranker.notes is not None and ranker.notes.lacking:
-            self.matcher.fill_notes_soon()  # clients read 0 in this search: the writer computes them
+        self.matcher.notes_fill.when_lacking()  # clients this search read as 0: the writer computes them
         exposed = None
         if strength > 0:
             before, average = oversight_state.exposure(self.session, ids, self.vacancy.id, self.now)  # type: ignore[arg-type]

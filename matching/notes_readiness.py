@@ -30,9 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +43,7 @@ from sqlmodel import Session, select
 from matching.domain import Client
 from matching.errors import ModelError
 from matching.gendered import neutral_text
+from matching.index import atomic_write
 from matching.lookup import in_chunks
 from matching.structured import epoch_seconds
 
@@ -181,17 +180,10 @@ class NotesReadiness:
             "explanation": EXPLANATION,
             "provenance": self.provenance or {},
         }
-        with tempfile.NamedTemporaryFile(dir=directory, suffix=".npz", delete=False) as handle:
-            np.savez(handle, detector_coef=self.detector_coef, directions=self.directions, ridge_coef=self.ridge_coef)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, directory / ARRAYS_FILE)
+        arrays = {"detector_coef": self.detector_coef, "directions": self.directions, "ridge_coef": self.ridge_coef}
+        _write_npz(directory / ARRAYS_FILE, arrays)
         text = json.dumps(config, indent=2, ensure_ascii=False) + "\n"
-        with tempfile.NamedTemporaryFile("w", dir=directory, suffix=".json", delete=False, encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(out.name, directory / CONFIG_FILE)
+        atomic_write(directory / CONFIG_FILE, lambda tmp: tmp.write_text(text, encoding="utf-8"))
         return directory
 
     @classmethod
@@ -307,18 +299,12 @@ class NotesColumn:
         known = self._known
         rows = [(cid, *known[cid]) for cid in np.asarray(client_ids).tolist() if cid in known]
         ids, moments, values = (np.array(column) for column in zip(*rows, strict=True)) if rows else ([], [], [])
-        path = self.values_path(directory)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as handle:
-            np.savez(
-                handle,
-                ids=np.asarray(ids, np.int64),
-                updated_at=np.asarray(moments, np.float64),
-                values=np.asarray(values, np.float64),
-            )
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, path)
+        columns = {
+            "ids": np.asarray(ids, np.int64),
+            "updated_at": np.asarray(moments, np.float64),
+            "values": np.asarray(values, np.float64),
+        }
+        _write_npz(self.values_path(directory), columns)
         return len(rows)
 
     def fill(self, client_ids: np.ndarray, updated_at: np.ndarray, stop: Callable[[], bool] | None = None) -> int:
@@ -424,9 +410,15 @@ def remove_saved_values(directory: Path, client_ids: np.ndarray) -> int:
         if keep.all():
             continue
         removed += int((~keep).sum())
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as handle:
-            np.savez(handle, **{name: column[keep] for name, column in columns.items()})
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, path)
+        _write_npz(path, {name: column[keep] for name, column in columns.items()})
     return removed
+
+
+def _write_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
+    """``arrays`` as one ``.npz`` file, replacing ``path`` whole (:func:`matching.index.atomic_write`)."""
+
+    def write(tmp: Path) -> None:
+        with tmp.open("wb") as handle:
+            np.savez(handle, **arrays)
+
+    atomic_write(path, write)

@@ -140,7 +140,7 @@ class ListWorker:
         self.prepared_from = prepared_snapshot.prepare(self.matcher.index)
         # a champion's notes column: every client's value read from the writer's file, or computed here (every
         # fragment embedded), so that a list reads each client's value as the live search does once filled
-        self.matcher.fill_notes()
+        self.matcher.notes_fill.now()
         self.ranking = NightlyRanking(self.matcher)
         # the loaded indexes are millions of long-lived objects at national size (a digest per record, …): out of
         # the collector's sight, or every full collection during the night walks them all again

@@ -109,13 +109,13 @@ def test_lists_under_a_notes_column_are_the_live_searchs_as_a_worker_reads_the_w
     matcher.use_ranker(load_ranker(directory, "notities"))
     worker = Matcher(matcher.settings, embedder, may_write=False)  # as a batch's ListWorker: a reader
     try:
-        assert matcher.wait_notes_filled(timeout=120)  # the writer fills after a promotion: every value, on disk
+        assert matcher.notes_fill.wait(timeout=120)  # the writer fills after a promotion: every value, on disk
         assert matcher.ranker is not None and matcher.ranker.notes is not None
         with np.load(matcher.ranker.notes.values_path(matcher.settings.index_dir)) as saved:
             assert set(saved["ids"].tolist()) == set(clients)
         worker.index.prepare()
         worker.use_ranker(load_ranker(directory, "notities"))
-        assert worker.fill_notes() == 0  # the worker reads the writer's values and computes none
+        assert worker.notes_fill.now() == 0  # the worker reads the writer's values and computes none
         found = _as_numbers(NightlyRanking(worker).candidate_lists(vacancies, 50), clients)
         assert found == _live_candidates(matcher, vacancies)
         assert found != shipped  # the column really moved the lists

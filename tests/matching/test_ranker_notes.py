@@ -171,7 +171,7 @@ def test_a_candidate_search_ranks_by_the_notes_column_and_explains_it(settings, 
     with pytest.raises(RankerError, match="embeddingmodel"):  # a column of another model never serves
         matcher.use_ranker(load_ranker(_ranker_dir(tmp_path / "ander", artefact=_artefact()), "ander"))
     assert matcher.ranker is ranker
-    assert matcher.wait_notes_filled(timeout=60)  # the promotion's fill (the writer's) is done
+    assert matcher.notes_fill.wait(timeout=60)  # the promotion's fill (the writer's) is done
     # the fragments' vectors are cached like every piece, and an erasure forgets the erased client's own
     assert _cached(matcher.engine, "Belt zelden terug") and _cached(matcher.engine, "Komt altijd op tijd")
     schema.create_all(matcher.engine)  # the audit chain's head, as the service's start makes it
@@ -272,7 +272,7 @@ def test_a_live_search_that_left_clients_out_has_the_writer_fill_them(
     matcher = _serving_notes(settings, embedder, tmp_path, "Schreef {} op, komt afspraken na")
     matcher.index.sync()  # the records only: no value computed yet
     matcher.search_candidates("V-ORDER", top=5)
-    assert matcher.wait_notes_filled(timeout=60)
+    assert matcher.notes_fill.wait(timeout=60)
     clients, _ = matcher.index.arrays()
     assert matcher.ranker is not None and matcher.ranker.notes is not None
     assert matcher.ranker.notes.fill(clients.ids, clients.updated_at) == 0  # the search's fill did them all
