@@ -15,6 +15,16 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import numpy as np
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from matching import index_lock
+from matching.domain import Client
+from matching.embedding import Embedder
+from matching.settings import Settings
+from matching.structured import epoch_seconds
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -93,3 +103,24 @@ class NotesFill:
             logger.info("notes column: %d clients' values computed", self.now())
         except Exception:  # a failed fill leaves the searches to compute the values themselves
             logger.exception("computing the notes column's values failed; searches compute them as they go")
+
+
+def fill_saved(settings: Settings, engine: Engine, embedder: Embedder, ranker: LearnedRanker | None) -> int | None:
+    """``ranker``'s notes column filled once over every client of the database and saved beside the index, as this
+    process takes the index writer's lease for it (a night's driver before its workers start: they then read the
+    file instead of each computing every value). Returns how many values were computed; None when ``ranker`` reads no
+    column or another process writes the index files (that writer keeps the file itself)."""
+    if ranker is None or ranker.notes is None or not index_lock.acquire(settings.data_dir):
+        return None
+    try:
+        ranker.bind(engine, embedder, settings.index_dir)
+        with Session(engine) as session:
+            rows = session.exec(select(Client.id, Client.updated_at)).all()
+        ids = np.array([cid for cid, _ in rows], np.int64)
+        moments = np.array([epoch_seconds(at) for _, at in rows], np.float64)
+        computed = ranker.notes.fill(ids, moments)
+        if computed:
+            ranker.notes.save(settings.index_dir, ids)
+        return computed
+    finally:
+        index_lock.release(settings.data_dir)

@@ -68,10 +68,12 @@ from matching.batch_lists import (
 )
 from matching.batch_rank import NightlyRanking
 from matching.domain import Client, Vacancy, VacancyStatus
-from matching.embedding import Embedder
+from matching.embedding import Embedder, load_embedder
 from matching.errors import WerkmatchError
 from matching.index_sync import IndexSync
 from matching.matcher import Matcher
+from matching.notes_fill import fill_saved
+from matching.ranker import RankerError, load_ranker
 from matching.settings import Settings
 from matching.store import make_engine
 from training import registry
@@ -110,6 +112,7 @@ class MatchReport:
     cpu_seconds: dict[str, float]
     store_seconds: float  # of ``seconds``, the driver's storing of the lists (one transaction per partition)
     finished: bool  # False: ``limit`` stopped this start early; the run resumes on the next
+    notes_seconds: float = 0.0  # of ``seconds``, the driver filling the serving ranker's notes column first
 
     @property
     def rows_per_s(self) -> float:
@@ -488,6 +491,21 @@ def _on_ray(
             ray.shutdown()
 
 
+def _fill_notes(settings: Settings, engine: Engine, embedder: Embedder | None) -> None:
+    """The serving ranker's notes column (the champion's, else the shipped baseline's, if it reads one) filled once
+    and saved beside the index before the workers start (:func:`matching.notes_fill.fill_saved`); a ranker that
+    cannot be loaded here is the workers' to report."""
+    try:
+        ranker = registry.load_champion(settings)
+        if ranker is None and settings.ranker.baseline_dir is not None:
+            ranker = load_ranker(settings.ranker.baseline_dir, "baseline")
+    except RankerError:
+        return
+    if ranker is not None and ranker.notes is not None:
+        computed = fill_saved(settings, engine, embedder or load_embedder(settings.embedding), ranker)
+        logger.info("notes column: %s clients' values computed before the workers", computed)
+
+
 def match_bestand(
     settings: Settings,
     engine: Engine,
@@ -529,6 +547,9 @@ def match_bestand(
             prepared = time.perf_counter() - start
             total = len(stored) + len(todo)
             logger.info("run %s: %d partitions, %d stored before, %d to do", run.id, total, len(stored), len(todo))
+            notes = time.perf_counter()
+            _fill_notes(settings, engine, embedder)  # the workers then read every client's value from the file
+            notes = time.perf_counter() - notes
             started = start_ray(sizing or RaySizing())
             count = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
             ray.data.DataContext.get_current().enable_progress_bars = False  # ours counts stored partitions
@@ -556,6 +577,7 @@ def match_bestand(
         cpu_seconds=done.cpu,
         store_seconds=done.storing,
         finished=finished,
+        notes_seconds=round(notes, 3),
     )
     logger.info("batch match: %d rows in %.1f s (%.1f/s)", report.rows, report.seconds, report.rows_per_s)
     return report

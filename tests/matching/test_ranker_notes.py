@@ -19,6 +19,7 @@ from matching.errors import ModelError
 from matching.explain import GROUP_LABELS, PairFacts, explain_pair
 from matching.features import FEATURE_NAMES
 from matching.matcher import Matcher
+from matching.notes_fill import fill_saved
 from matching.notes_readiness import NotesColumn, NotesReadiness
 from matching.ranker import RankerError, load_ranker
 from matching.settings import Settings
@@ -314,3 +315,18 @@ def _saved_ids(path: Path) -> set[int]:
 def _cache_size(engine: Engine) -> int:
     with Session(engine) as session:
         return len(session.exec(select(EmbeddingCache.id)).all())
+
+
+def test_a_nights_driver_fills_and_saves_the_column_once_for_its_workers(settings, embedder, tmp_path: Path) -> None:
+    matcher = _serving_notes(settings, embedder, tmp_path, "Notitie over {}, komt afspraken na")
+    matcher.index.sync()  # the records only: the service wrote no values
+    config, directory = matcher.settings, tmp_path / "notities"
+    assert fill_saved(config, matcher.engine, embedder, load_ranker(directory, "notities")) == 3
+    assert fill_saved(config, matcher.engine, embedder, load_ranker(directory, "notities")) == 0  # read, not redone
+    worker = Matcher(config, embedder=embedder, may_write=False)  # a night's worker binds the same column
+    worker.index.prepare()
+    assert worker.notes_fill.now() == 0
+    plain = load_ranker(_ranker_dir(tmp_path / "zonder", with_notes=False), "zonder")
+    assert fill_saved(config, matcher.engine, embedder, plain) is None  # a ranker without the column: nothing to do
+    worker.close()
+    matcher.close()
