@@ -41,9 +41,11 @@ from tqdm import tqdm
 from matching.domain import Client, EmbeddingCache, Vacancy
 from matching.embedding import Role, cache_key, load_embedder, store_cached
 from matching.errors import ConflictError, WerkmatchError
+from matching.notes_readiness import fragments
 from matching.settings import EmbeddingSettings, Settings
 from matching.taxonomy import Taxonomy
 from matching.text import client_fields, content_hash, render_client, render_vacancy, vacancy_fields
+from training import registry
 
 logger = logging.getLogger(__name__)
 
@@ -143,8 +145,9 @@ def _advisory_lock(connection: Connection) -> bool:
         time.sleep(0.25)
 
 
-def bestand_pieces(engine: Engine, compose: str, taxonomy: Taxonomy) -> dict[str, str]:
-    """Content hash → text of every distinct piece the indexes embed for the clients and vacancies."""
+def bestand_pieces(engine: Engine, compose: str, taxonomy: Taxonomy, notes: bool = False) -> dict[str, str]:
+    """Content hash → text of every distinct piece the indexes embed for the clients and vacancies (``notes``: and
+    every fragment of the clients' own words and notes, which a ranker's notes column reads)."""
     pieces: dict[str, str] = {}
     sides = ((Client, client_fields, render_client), (Vacancy, vacancy_fields, render_vacancy))
     with Session(engine) as session:
@@ -155,6 +158,8 @@ def bestand_pieces(engine: Engine, compose: str, taxonomy: Taxonomy) -> dict[str
                     items = [piece for group in fields_of(row, taxonomy).values() for piece in group]
                 else:
                     items = [render(row, taxonomy)]
+                if notes and table is Client:
+                    items += fragments(row.zelfbeschrijving) + fragments(row.notities)
                 for piece in items:
                     pieces.setdefault(content_hash(piece), piece)
             session.expunge_all()
@@ -268,7 +273,8 @@ def embed_bestand(
     sizing: RaySizing | None = None,
     progress: bool = False,
 ) -> BatchReport:
-    """Embed every piece of the bestand the cache lacks, on Ray; resumable, one run per database.
+    """Embed every piece of the bestand the cache lacks, on Ray; resumable, one run per database. Where the serving
+    ranker reads a notes column, the fragments of the clients' own words and notes count as pieces too.
 
     Args:
         settings: the embedding model and the data directory (for the lock).
@@ -286,7 +292,9 @@ def embed_bestand(
     """
     with batch_lock(settings, engine):
         start = time.perf_counter()
-        pieces = bestand_pieces(engine, settings.embedding.compose, taxonomy)
+        serving = registry.serving_ranker(settings)  # a notes column: its fragments are embedded here too
+        notes = serving is not None and serving.notes is not None
+        pieces = bestand_pieces(engine, settings.embedding.compose, taxonomy, notes)
         key_model = cache_key(load_embedder(settings.embedding), ROLE)
         cached = cached_hashes(engine, key_model) & pieces.keys()
         missing = sorted(pieces.keys() - cached)

@@ -73,7 +73,6 @@ from matching.errors import WerkmatchError
 from matching.index_sync import IndexSync
 from matching.matcher import Matcher
 from matching.notes_fill import fill_saved
-from matching.ranker import RankerError, load_ranker
 from matching.settings import Settings
 from matching.store import make_engine
 from training import registry
@@ -495,12 +494,7 @@ def _fill_notes(settings: Settings, engine: Engine, embedder: Embedder | None) -
     """The serving ranker's notes column (the champion's, else the shipped baseline's, if it reads one) filled once
     and saved beside the index before the workers start (:func:`matching.notes_fill.fill_saved`); a ranker that
     cannot be loaded here is the workers' to report."""
-    try:
-        ranker = registry.load_champion(settings)
-        if ranker is None and settings.ranker.baseline_dir is not None:
-            ranker = load_ranker(settings.ranker.baseline_dir, "baseline")
-    except RankerError:
-        return
+    ranker = registry.serving_ranker(settings)
     if ranker is not None and ranker.notes is not None:
         computed = fill_saved(settings, engine, embedder or load_embedder(settings.embedding), ranker)
         logger.info("notes column: %s clients' values computed before the workers", computed)

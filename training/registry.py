@@ -213,6 +213,18 @@ def load_champion(settings: Settings) -> LearnedRanker | None:
         raise RankerError(f"het champion-model kon niet worden geladen uit {settings.tracking_uri}: {error}") from error
 
 
+def serving_ranker(settings: Settings) -> LearnedRanker | None:
+    """The ranker a batch serves, as a matcher would: the champion, else the shipped baseline; None when there is
+    neither or it cannot be loaded here (a night's workers report why)."""
+    try:
+        ranker = load_champion(settings)
+        if ranker is None and settings.ranker.baseline_dir is not None:
+            ranker = load_ranker(settings.ranker.baseline_dir, "baseline")
+    except RankerError:
+        return None
+    return ranker
+
+
 def serve_champion(settings: Settings, matcher: Matcher) -> dict[str, Any]:
     """Let ``matcher`` rank with the champion (or, without one, the shipped baseline).
 

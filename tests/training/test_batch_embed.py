@@ -27,9 +27,10 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from api.services import schema
-from matching.domain import EmbeddingCache
+from matching.domain import Client, EmbeddingCache
 from matching.embedding import Embedder, Role, cache_key, embed_cached
 from matching.errors import ConflictError
+from matching.notes_readiness import fragments
 from matching.settings import Settings
 from matching.store import make_engine
 from matching.taxonomy import Taxonomy, load_taxonomy
@@ -181,6 +182,18 @@ def test_a_worker_killed_halfway_is_restarted_and_nothing_is_lost_or_stored_twic
     (report,) = reports
     assert (report.pieces, report.embedded) == (total, total)
     _assert_complete_and_equal(engine, embedder, taxonomy)
+
+
+def test_the_pieces_of_a_notes_column_are_every_clients_fragments_of_own_words_and_notes(
+    data_dir: Path, taxonomy: Taxonomy
+) -> None:
+    engine = _engine(data_dir)
+    plain, with_notes = bestand_pieces(engine, "fields", taxonomy), bestand_pieces(engine, "fields", taxonomy, True)
+    with Session(engine) as session:
+        written = session.exec(select(Client.zelfbeschrijving, Client.notities)).all()
+    expected = {piece for texts in written for text in texts for piece in fragments(text)}
+    assert expected and set(with_notes.values()) == set(plain.values()) | expected
+    engine.dispose()
 
 
 def test_a_second_batch_on_the_same_database_is_refused(engine: Engine, settings: Settings) -> None:
