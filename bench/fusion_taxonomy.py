@@ -306,11 +306,12 @@ def taxonomy_identifiers(text: str) -> tuple[set[str], set[str]]:
     return held, negated - held
 
 
-def _negated_positions(folded: list[str]) -> set[int]:
-    """Token positions a negation word reaches: the next :data:`NEGATION_WINDOW` of its clause, up to wel/maar."""
+def _negated_positions(folded: list[str], negations: tuple[str, ...] = NEGATIONS) -> set[int]:
+    """Token positions a negation word (of ``negations``) reaches: the next :data:`NEGATION_WINDOW` of its clause, up
+    to wel/maar."""
     reached = set()
     for at, word in enumerate(folded):
-        if word not in NEGATIONS:
+        if word not in negations:
             continue
         for after in range(at + 1, min(at + 1 + NEGATION_WINDOW, len(folded))):
             if folded[after] in CLAUSE_ENDS and folded[after] != "," or folded[after] in SCOPE_ENDS:

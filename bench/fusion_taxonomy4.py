@@ -77,13 +77,10 @@ from bench import fusion_identifiers, fusion_taxonomy, fusion_taxonomy3, fusion_
 from bench.fusion_taxonomy import (
     BM25S,
     CLAUSE_ENDS,
-    NEGATION_WINDOW,
-    SCOPE_ENDS,
     SERVED,
     TOKEN,
     WELDING_IN_CAPITALS,
     WELDING_WORDS,
-    _licence_run_goes_on,
     _negated_after,
     _rank,
     certificate_words,
@@ -127,21 +124,6 @@ def normalised(text: str) -> str:
     return ABBREVIATIONS.sub(r"\1", LICENCE_COLON.sub(r"\1 ", text))
 
 
-def _negated_positions(folded: list[str]) -> set[int]:
-    """:func:`bench.fusion_taxonomy._negated_positions` with *nooit* among the negation words."""
-    reached = set()
-    for at, word in enumerate(folded):
-        if word not in NEGATIONS:
-            continue
-        for after in range(at + 1, min(at + 1 + NEGATION_WINDOW, len(folded))):
-            if folded[after] in CLAUSE_ENDS and folded[after] != "," or folded[after] in SCOPE_ENDS:
-                break
-            if folded[after] == "," and not _licence_run_goes_on(folded, after):
-                break
-            reached.add(after)
-    return reached
-
-
 def _negated_behind(folded: list[str], end: int, covered: set[int]) -> bool:
     """Session 38's fix (a) (:func:`bench.fusion_taxonomy2._negated_behind`) with (h): the subject words between,
     and *nooit* negating."""
@@ -179,7 +161,7 @@ def identifiers(text: str) -> tuple[set[str], set[str]]:
     words = tokens(text)
     folded = [word.folded for word in words]
     welding_text = bool(WELDING_WORDS & set(folded)) or any(word.text in WELDING_IN_CAPITALS for word in words)
-    negated_at = _negated_positions(folded)
+    negated_at = fusion_taxonomy._negated_positions(folded, NEGATIONS)
     spans: list[tuple[int, int, list[str]]] = list(fusion_taxonomy._matches(words, welding_text))
     taken = {at for start, end, _ in spans for at in range(start, end)}
     spans += [one for one in chauffeurs(folded) if one[0] not in taken]

@@ -320,13 +320,16 @@ def text_signals(dense: np.ndarray, lexical: np.ndarray) -> tuple[np.ndarray, np
     lexical = np.asarray(lexical, np.float32)
     if len(dense) == 0:
         return dense, lexical
-    z_dense = _z(dense)
-    z_lexical = _z(lexical) * (LEXICAL_DAMPING * agreement(dense, lexical))
+    return _shifted_and_scaled(_z(dense), _z(lexical) * (LEXICAL_DAMPING * agreement(dense, lexical)))
+
+
+def _shifted_and_scaled(z_dense: np.ndarray, z_lexical: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both z-scores shifted to start at 0 and divided by the larger maximum (zeros when both are flat)."""
     z_dense -= z_dense.min()
     z_lexical -= z_lexical.min()
     scale = max(float(z_dense.max()), float(z_lexical.max()))
     if scale <= 0:
-        return np.zeros_like(dense), np.zeros_like(lexical)
+        return np.zeros_like(z_dense), np.zeros_like(z_lexical)
     return z_dense / scale, z_lexical / scale
 
 
@@ -380,11 +383,4 @@ def batch_text_signals(dense: np.ndarray, lexical: np.ndarray) -> tuple[np.ndarr
     best_lexical = top_positions(lexical, top)
     best_lexical = best_lexical[lexical[best_lexical] > 0]
     shared = set(top_positions(dense, top).tolist()).intersection(best_lexical.tolist())
-    z_dense = _z_once(dense)
-    z_lexical = _z_once(lexical) * (LEXICAL_DAMPING * (len(shared) / top))
-    z_dense -= z_dense.min()
-    z_lexical -= z_lexical.min()
-    scale = max(float(z_dense.max()), float(z_lexical.max()))
-    if scale <= 0:
-        return np.zeros_like(dense), np.zeros_like(lexical)
-    return z_dense / scale, z_lexical / scale
+    return _shifted_and_scaled(_z_once(dense), _z_once(lexical) * (LEXICAL_DAMPING * (len(shared) / top)))
