@@ -112,6 +112,8 @@ class MatchReport:
     store_seconds: float  # of ``seconds``, the driver's storing of the lists (one transaction per partition)
     finished: bool  # False: ``limit`` stopped this start early; the run resumes on the next
     notes_seconds: float = 0.0  # of ``seconds``, the driver filling the serving ranker's notes column first
+    # partitions whose worker found the index files behind (it computed nothing): computed again after the sync
+    behind_partitions: int = 0
 
     @property
     def rows_per_s(self) -> float:
@@ -151,11 +153,18 @@ class ListWorker:
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         lists, cpu, missing = [], [], []
         for side, owners in zip(batch["side"], batch["owners"], strict=True):
+            # records whose current vector this worker lacks (the index files behind, too many to embed itself):
+            # the driver stores none of this partition's lists, so none is computed (a whole night's work
+            # otherwise, thrown away before the files are synced and the night computed again)
+            lacking = sum(self.matcher.index.pending().values())
             start = time.process_time()
-            lists.append(json.dumps(self.owner_lists(str(side), _owners(str(owners)))))
+            if not lacking:
+                lists.append(json.dumps(self.owner_lists(str(side), _owners(str(owners)))))
+                lacking = sum(self.matcher.index.pending().values())  # a search may have read newer changes
+            else:
+                lists.append("[]")
             cpu.append(time.process_time() - start)
-            # records whose current vector this worker lacks (the index files behind, too many to embed itself)
-            missing.append(sum(self.matcher.index.pending().values()))
+            missing.append(lacking)
         found = {"lists": np.array(lists, dtype=object), "cpu": np.array(cpu), "missing": np.array(missing)}
         started = np.full(len(lists), self.prepared_from)  # "bestand": this worker took the prepared indexes
         return {**batch, **found, "pid": np.full(len(lists), os.getpid()), "prepared": started}
@@ -368,6 +377,7 @@ class _Computed:
     cpu: dict[str, float]  # the workers' CPU seconds per side, on the stored partitions
     storing: float
     behind: list[Planned]  # computed by a worker that lacked vectors (the index files behind): not stored
+    synced_for: int = 0  # partitions left by a first round with the files behind, computed again after the sync
 
 
 def _dataset(settings: Settings, todo: list[Planned], workers: int) -> ray.data.Dataset:
@@ -396,7 +406,8 @@ def _run_lists(
     """The Ray Data pipeline over ``todo``; each partition stored into ``done`` as it arrives.
 
     A partition whose worker lacked the current vector of some record (the index files were behind
-    the database by more than a reader embeds itself) is not stored but put in ``done.behind``.
+    the database by more than a reader embeds itself) is not stored but put in ``done.behind`` (its worker
+    computed none of its lists: :meth:`ListWorker.__call__`).
     """
     assert run.id is not None
     if not todo:
@@ -439,7 +450,8 @@ def _compute(
     _run_lists(settings, engine, run, todo, workers, bar, on_partition, done)
     syncing = 0.0
     if done.behind:
-        logger.info("%d partitions computed with index files behind: syncing them, then again", len(done.behind))
+        logger.info("%d partitions met index files behind: syncing them, then computing those", len(done.behind))
+        done.synced_for = len(done.behind)
         start = time.perf_counter()
         index = IndexSync(settings, embedder)
         index.sync()  # the workers read these files
@@ -572,6 +584,7 @@ def match_bestand(
         store_seconds=done.storing,
         finished=finished,
         notes_seconds=round(notes, 3),
+        behind_partitions=done.synced_for,
     )
     logger.info("batch match: %d rows in %.1f s (%.1f/s)", report.rows, report.seconds, report.rows_per_s)
     return report

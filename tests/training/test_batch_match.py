@@ -12,6 +12,7 @@ search as in the batch alike — a lead for issue 16, not a batch effect).
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import subprocess
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import ray
 from sqlalchemy import delete, func, text
@@ -52,7 +54,7 @@ from matching.settings import Settings
 from matching.store import make_engine
 from tests.factories import app_settings
 from training.batch_embed import PG_LOCK_KEY, RaySizing, batch_lock
-from training.batch_match import match_bestand
+from training.batch_match import ListWorker, match_bestand
 from training.synthetic import write_streaming
 
 # Every test runs a Ray batch over a world embedded once per module (≈ 260 s of a loaded quick run, set-up 43 s):
@@ -291,8 +293,18 @@ def test_index_files_behind_the_database_are_brought_up_to_date_and_the_lists_ar
     write_streaming(engine, 2 * READER_EMBED_MAX, 12, seed=7, progress=False)
     assert not (settings.index_dir / "clients.faiss").exists()
     try:
+        # a worker that lacks vectors computes no list of its partition: the driver would throw it away (at
+        # national size a whole night's work, computed before the files were synced and the night computed again)
+        worker = ListWorker(settings)
+        try:
+            batch = {"side": np.array(["klanten"]), "owners": np.array(["1,2,3"])}
+            found = worker(batch)
+        finally:
+            gc.unfreeze()
+            worker.matcher.close()
+        assert found["missing"][0] > READER_EMBED_MAX and found["lists"][0] == "[]"
         report = match_bestand(settings, engine, workers=1, sizing=SIZING, embedder=embedder, partition_ids=50)
-        assert report.finished and report.sync_seconds > 0
+        assert report.finished and report.sync_seconds > 0 and report.behind_partitions > 0
         assert (settings.index_dir / "clients.faiss").exists()
         matcher = Matcher(settings, embedder, may_write=False)
         try:
