@@ -22,6 +22,7 @@ OTHER_LISTS = {
     "gendered_heldout6.tsv",
     "gendered_heldout7.tsv",
     "gendered_heldout8.tsv",
+    "gendered_heldout9.tsv",
 }
 HEADER = "query\tdocument"
 MIN_PAIRS = 500  # all files together (issue 19)
