@@ -270,9 +270,10 @@ class _Sentences:
 
     def inzet(self, positive: bool) -> str | None:
         """The notes column says nothing of what was written (the fragments stay in the profile), only that it
-        weighed: a reading of free text is advice to check in a conversation, never a verdict."""
+        weighed: a reading of free text is advice to check in a conversation, never a verdict. It reads the client,
+        not the vacancy, so it never says that the client fits this placement."""
         if positive:
-            return "Wat klant en consulent schreven over inzet en afspraken past bij deze plaatsing."
+            return "Wat klant en consulent schreven over inzet en afspraken woog positief mee; een gesprek zegt meer."
         return "Wat klant en consulent schreven over inzet en afspraken woog minder mee; een gesprek zegt meer."
 
     def facts_to_know(self) -> list[str]:

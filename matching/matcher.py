@@ -76,10 +76,10 @@ class Matcher:
         self.baseline: LearnedRanker | None = None
         self.ranker_error: str | None = None
         if settings.ranker.baseline_dir is not None:
-            try:
-                self.baseline = load_ranker(settings.ranker.baseline_dir, "baseline")
-                if self.baseline.notes is not None:
-                    self.baseline.bind(self.engine, self.embedder, settings.index_dir, live=True)
+            try:  # a ranker that cannot be bound (its notes column read with another embedding model) does not serve
+                baseline = load_ranker(settings.ranker.baseline_dir, "baseline")
+                baseline.bind(self.engine, self.embedder, settings.index_dir, live=True)  # nothing without a column
+                self.baseline = baseline
             except RankerError as error:
                 self.ranker_error = str(error)
                 logger.warning("shipped baseline ranker not usable, ranking by the weighted score: %s", error)

@@ -134,7 +134,13 @@ class LearnedRanker:
         tables made at load (:mod:`matching.tree_shap`: 50 shown rows in ≈ 2.4 ms, LightGBM's ``pred_contrib``
         ≈ 13.6 ms), or from LightGBM for a model the tables do not cover; the two agree to rounding.
         """
-        rows = self.inputs(features, client_ids, updated_at)
+        return self.contributions_of_inputs(self.inputs(features, client_ids, updated_at))
+
+    def contributions_of_inputs(self, rows: np.ndarray) -> np.ndarray:
+        """:meth:`contributions` of rows of the model's own inputs (:attr:`feature_names` columns, :meth:`inputs`)."""
+        rows = np.asarray(rows, np.float32)
+        if rows.ndim != 2 or rows.shape[1] != len(self.feature_names):
+            raise RankerError(f"de ranker verwacht {len(self.feature_names)} invoerkolommen, niet {rows.shape}")
         if not len(rows):
             return np.zeros((0, len(self.feature_names)), np.float64)
         if self.shap is not None:

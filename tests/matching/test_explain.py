@@ -74,10 +74,12 @@ def test_contributions_add_up_to_the_score(world: Matcher) -> None:
     assert ranker is not None
     with Session(world.engine) as session:
         vacancy_id = session.exec(select(Vacancy.id).where(Vacancy.vacature_nummer == "V-VCA")).one()
-    _, pairs = world.pool_features(vacancy_id)
-    contributions = ranker.contributions(pairs)
-    expected = ranker.booster.predict(pairs[:1], pred_contrib=True)[0, -1]
-    np.testing.assert_allclose(contributions.sum(axis=1) + expected, ranker.score(pairs), rtol=1e-6, atol=1e-6)
+    clients, pairs = world.pool_features(vacancy_id)
+    contributions = ranker.contributions(pairs, clients)  # the pair features and the notes column of each client
+    assert contributions.shape == (len(pairs), len(ranker.feature_names))
+    expected = ranker.booster.predict(ranker.inputs(pairs[:1], clients[:1]), pred_contrib=True)[0, -1]
+    scores = ranker.score(pairs, clients)
+    np.testing.assert_allclose(contributions.sum(axis=1) + expected, scores, rtol=1e-6, atol=1e-6)
 
 
 def test_explanations_are_the_same_each_time_and_name_no_protected_attribute(world: Matcher) -> None:

@@ -74,11 +74,30 @@ def test_a_spec_without_platt_serves_the_merit_floor_and_groups_are_only_serving
         setting_of({SPEC_KEY: {"platt": {"a": 1, "b": 0}, "groups": ["trede", "geslacht"]}})
 
 
-def test_the_shipped_baseline_keeps_its_floor_and_writes_no_state(world: Matcher) -> None:
-    world.use_ranker(None)
-    world.search_candidates("V-DRIE", top=10, served=True)
+def test_a_ranker_exported_with_the_merit_floor_keeps_it_and_writes_no_state(world: Matcher, tmp_path: Path) -> None:
+    directory = shutil.copytree(BASELINE, tmp_path / "merit")  # `werkmatch models export --merit-floor`
+    spec = json.loads((directory / SPEC_FILE).read_text(encoding="utf-8"))
+    spec.pop(SPEC_KEY)
+    (directory / SPEC_FILE).write_text(json.dumps(spec), encoding="utf-8")
+    ranker = load_ranker(directory, "merit", "1")
+    world.use_ranker(ranker)
+    try:
+        world.search_candidates("V-DRIE", top=10, served=True)
+    finally:
+        world.use_ranker(None)
+    key = floor_state.ranker_key(ranker.describe())
     with Session(world.engine) as session:
-        assert session.exec(select(AmortisedFloorState)).all() == []
+        assert session.exec(select(AmortisedFloorState).where(AmortisedFloorState.ranker == key)).all() == []
+
+
+def test_the_shipped_baseline_serves_with_its_amortised_floor(world: Matcher) -> None:
+    world.use_ranker(None)
+    assert world.ranker is not None and setting_of(world.ranker.spec) is not None  # exported with its floor
+    key = floor_state.ranker_key(world.ranker.describe())
+    world.search_candidates("V-DRIE", top=10, served=True)
+    after = state(world, key, utcnow())
+    assert after[("", "")][0] == 10  # ten places of this served list
+    assert sum(places for (attribute, _), (places, _) in after.items() if attribute == "trede") == 10
 
 
 def test_a_short_group_gets_a_place_explained_and_the_state_is_kept(world: Matcher, tmp_path: Path) -> None:

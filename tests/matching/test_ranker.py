@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from matching import notes_readiness
 from matching.features import FEATURE_NAMES
 from matching.ranker import BOOSTER_FILE, SPEC_FILE, RankerError, load_ranker
 from matching.settings import RankerSettings
 from tests.factories import plausible_pairs
-from tests.oracles import BEHAVIOURS
+from tests.oracles import BEHAVIOURS, more_notes_readiness_never_lowers, pair_scorer
 
 BASELINE = RankerSettings().baseline_dir
 COLUMN = {name: i for i, name in enumerate(FEATURE_NAMES)}
@@ -30,7 +31,9 @@ def pairs() -> np.ndarray:
 
 
 def test_the_shipped_baseline_loads_and_says_what_it_is(ranker) -> None:
-    assert ranker.spec["features"] == list(FEATURE_NAMES)
+    # the 25 pair features and the notes column (what the client and consulent wrote, read without health)
+    assert ranker.spec["features"] == [*FEATURE_NAMES, notes_readiness.FEATURE]
+    assert ranker.notes is not None
     described = ranker.describe()
     assert described["name"] == "baseline" and described["version"]
     assert "synthetisch" in ranker.spec["trainedOn"]
@@ -38,13 +41,18 @@ def test_the_shipped_baseline_loads_and_says_what_it_is(ranker) -> None:
 
 @pytest.mark.parametrize("behaviour", BEHAVIOURS, ids=lambda check: check.__name__)
 def test_the_shipped_baseline_behaves(ranker, pairs, behaviour) -> None:
-    behaviour(ranker, pairs)
+    behaviour(pair_scorer(ranker), pairs)
+
+
+def test_more_notes_readiness_never_lowers_the_shipped_baselines_score(ranker, pairs) -> None:
+    more_notes_readiness_never_lowers(ranker, pairs)
 
 
 def test_required_coverage_matters_to_the_shipped_baseline(ranker, pairs) -> None:
     more = pairs.copy()
     more[:, COLUMN["required_coverage"]] = np.minimum(more[:, COLUMN["required_coverage"]] + 0.3, 1.0)
-    assert (ranker.score(more) > ranker.score(pairs) + 1e-6).any()
+    scorer = pair_scorer(ranker)
+    assert (scorer.score(more) > scorer.score(pairs) + 1e-6).any()
 
 
 def test_a_wrong_number_of_features_is_refused(ranker) -> None:

@@ -4,11 +4,12 @@ features on a path, missing values as NaN and as zero; a model the tables cannot
 
 from __future__ import annotations
 
+import dataclasses
+
 import lightgbm
 import numpy as np
 import pytest
 
-from matching.features import FEATURE_NAMES
 from matching.ranker import load_ranker
 from matching.settings import RankerSettings
 from matching.tree_shap import TABLE_BUDGET, tables_for
@@ -38,12 +39,13 @@ def test_the_shipped_rankers_values_are_lightgbms() -> None:
     ranker = load_ranker(RankerSettings().baseline_dir, "baseline")
     assert ranker.shap is not None  # the shipped ranker is tabulated
     rng = np.random.default_rng(3)
-    rows = rng.random((300, len(FEATURE_NAMES))).astype(np.float32)
+    rows = rng.random((300, len(ranker.feature_names))).astype(np.float32)  # the pair features and the notes column
     rows[rng.random(rows.shape) < 0.3] = 0.0
     rows[:40] *= 3.0  # beyond the training range
-    np.testing.assert_allclose(ranker.contributions(rows), _lightgbm(ranker.booster, rows), rtol=0, atol=TOLERANCE)
+    values = ranker.contributions_of_inputs(rows)
+    np.testing.assert_allclose(values, _lightgbm(ranker.booster, rows), rtol=0, atol=TOLERANCE)
     expected = ranker.booster.predict(rows[:1], pred_contrib=True)[0, -1]
-    np.testing.assert_allclose(ranker.contributions(rows).sum(axis=1) + expected, ranker.score(rows), atol=1e-9)
+    np.testing.assert_allclose(values.sum(axis=1) + expected, ranker.score_inputs(rows), atol=1e-9)
 
 
 def test_rows_exactly_on_the_thresholds_go_where_lightgbm_sends_them() -> None:
@@ -51,7 +53,7 @@ def test_rows_exactly_on_the_thresholds_go_where_lightgbm_sends_them() -> None:
     tables = tables_for(booster)
     assert tables is not None
     rng = np.random.default_rng(4)
-    rows = rng.random((200, len(FEATURE_NAMES)))
+    rows = rng.random((200, booster.num_feature()))
     for feature, values in _thresholds(booster).items():  # double thresholds, then as float32 would round them
         chosen = rng.choice(values, size=len(rows))
         on = rng.random(len(rows)) < 0.5
@@ -101,7 +103,8 @@ def test_a_model_they_cannot_reproduce_is_left_to_lightgbm() -> None:
 
 def test_a_ranker_without_tables_gives_the_same_values() -> None:
     ranker = load_ranker(RankerSettings().baseline_dir, "baseline")
-    plain = type(ranker)(ranker.booster, ranker.spec, ranker.name)  # shap=None: LightGBM's pred_contrib
-    rows = np.random.default_rng(8).random((50, len(FEATURE_NAMES))).astype(np.float32)
-    np.testing.assert_allclose(plain.contributions(rows), ranker.contributions(rows), rtol=0, atol=TOLERANCE)
-    assert plain.contributions(rows[:0]).shape == (0, len(FEATURE_NAMES))
+    plain = dataclasses.replace(ranker, shap=None)  # LightGBM's pred_contrib
+    rows = np.random.default_rng(8).random((50, len(ranker.feature_names))).astype(np.float32)
+    values = plain.contributions_of_inputs(rows)
+    np.testing.assert_allclose(values, ranker.contributions_of_inputs(rows), rtol=0, atol=TOLERANCE)
+    assert plain.contributions_of_inputs(rows[:0]).shape == (0, len(ranker.feature_names))
