@@ -80,6 +80,11 @@ a miss costs: a client who writes the feminine form loses the word match (the Sn
    zeepzieder); a verb stem in -ij/-ou/-ui may have dropped its "d" ("rietsnijvrouw"); after the plural of a thing,
    where nothing else decides, the -man compound ("schillenvrouw" → schillenman, :func:`_goods_part`); and -meisje
    takes the -jongen compound the dictionary lists ("krantenmeisje" → krantenjongen), else -medewerker;
+   since an audit of every dictionary word + "vrouw" (``bench/gendered_audit.py``, session 42: of 100 folds those rules
+   changed, 85 read as implausible): no "-der" after an unstressed -er ("schippervrouw" became "schipperder"), no -er
+   noun formed where the whole stem is a noun of the dictionary ("ijzersteenvrouw" became "ijzerstener"), and the -man
+   compound after a plural only where the first part is no infinitive (but the plural of a one-syllable noun:
+   "schillen") and no adjective's plural ("leeghalenvrouw" became "leeghalenman", "belangrijkstenvrouw" -man);
 5. a small table holds the true irregulars (verpleegster → verpleegkundige, serveerster → ober,
    kapster → kapper, secretaresse → secretaris, gastvrouw → gastheer, gastmoeder → gastouder).
 
@@ -156,6 +161,8 @@ VOWELS = "aeiou"
 _AGENT_NOUN_STEM = re.compile(r"^(?:[a-z]{3,}ier|[a-z]*[^aeiou]e[lnr]aar)$")
 _DOUBLE_VOWEL = re.compile(r"^(.*[^aeiou])(aa|ee|oo|uu)([^aeiouj])$")  # maak, koop, neem (not "ooi")
 _UNSTRESSED_END = re.compile(r"[aeiou].*[^aeiou](?:e[lnr]|ig)$")  # verzamel, teken, verdedig (and bestel)
+_ADJECTIVE_ENDS = ("ig", "lijk", "baar", "st", "isch", "loos", "zaam")  # "belangrijksten" names people, no goods
+_VOWEL_GROUP = re.compile(r"[aeiouy]+")  # one a syllable
 _SHORT_VOWEL = re.compile(r"^(.*[^aeiou]|)([aeiou])([bdfgklmnprst])$")  # pak, kap, vul, was, plan
 
 
@@ -232,8 +239,13 @@ def _goods_part(prefix: str) -> bool:
     bloembollen-, oliekoekenvrouw stayed whole). Not a person's plural: "boerenvrouw" is a farmer's wife as often as a
     farmer."""
     persons = person_nouns()
-    for start in range(len(prefix) - MIN_PLURAL + 1):
-        singulars = plural_singulars(prefix[start:])
+    if prefix in verb_agents() and not any(len(_VOWEL_GROUP.findall(s)) == 1 for s in plural_singulars(prefix)):
+        return False  # "toedraaien", "leeghalen": an infinitive whole, not a plural at its end
+    for start in (0, *range(MIN_PART, len(prefix) - MIN_PLURAL + 1)):
+        part = prefix[start:]
+        singulars = [s for s in plural_singulars(part) if len(s) >= MIN_PART and not s.endswith(_ADJECTIVE_ENDS)]
+        if part in verb_agents():  # an infinitive: a plural only of a one-syllable noun ("stoffen", not "vernielen")
+            singulars = [s for s in singulars if len(_VOWEL_GROUP.findall(s)) == 1]
         if singulars and (start == 0 or is_compound_prefix(prefix[:start])):
             return not any(is_job_word(s) or s in persons for s in singulars)
     return False
@@ -324,6 +336,8 @@ def _verb_agent_at(word: str, suffix: str = "ster") -> tuple[str, int] | None:
             if (agent := agents.get(base + "en")) is not None:
                 if any(word[at:] + "en" in agents for at in range(start + 1)):  # the word is a verb's stem
                     return None
+                if suffix == "vrouw" and not agent and stem in dictionary_words():  # "ijzersteen" is no verb part
+                    return None
                 if not agent and not (suffix == "ster" and _is_verbs_own_noun(word, agents)):
                     agent = _formed_agent(stem[start:], base) or ""
                 return (stem[:start] + agent, start) if agent else None
@@ -352,7 +366,7 @@ def _agent_candidates(stem: str) -> list[str]:
     out = []
     if stem.endswith(("ar", "ier", "eur", "oor")):
         out.append(stem)
-    if stem.endswith("r"):
+    if stem.endswith("r") and not (stem.endswith("er") and _UNSTRESSED_END.search(stem)):  # not "schipper-der"
         out.append(stem + "der")
     if long := _DOUBLE_VOWEL.match(stem):
         out.append(long.group(1) + long.group(2)[0] + long.group(3) + "er")

@@ -876,3 +876,42 @@ MEISJE = {"liftmeisje": "liftjongen", "kantoormeisjes": "kantoorjongens", "ijsme
 @pytest.mark.parametrize(("feminine", "masculine"), sorted(MEISJE.items()))
 def test_meisje_takes_the_listed_jongen_compound(feminine: str, masculine: str) -> None:
     assert neutral_text(feminine) == masculine
+
+
+# Tightened by the audit of invented "word + vrouw" forms (bench/gendered_audit.py, session 42): no -der after an
+# unstressed -er ("schippervrouw" became "schipperder"), no -er noun formed on a stem that is a noun of the dictionary
+# ("ijzersteenvrouw" became "ijzerstener"), no -man compound after an infinitive or an adjective's plural
+# ("leeghalenvrouw" became "leeghalenman"). What the rules were written for still folds.
+AUDITED_WHOLE = [
+    "schippervrouw",
+    "oprichtervrouw",
+    "chilipepervrouw",
+    "ijzersteenvrouw",
+    "duimstokvrouw",
+    "waterinlaatvrouw",
+    "leeghalenvrouw",
+    "toedraaienvrouw",
+    "vernielenvrouw",
+    "belangrijkstenvrouw",
+]
+AUDITED_STILL_FOLDED = {
+    "draineervrouw": "draineerder",  # a stressed -eer still takes -der
+    "klokkenluidvrouw": "klokkenluider",  # "klokkenluid" is no noun: the -er noun formed as before
+    "schillenvrouw": "schillenman",  # an infinitive that is the plural of a one-syllable noun
+    "tulpenvrouwen": "tulpenmannen",
+}
+
+
+@pytest.mark.parametrize("word", AUDITED_WHOLE)
+def test_invented_vrouw_forms_the_audit_found_implausible_stay_whole(word: str) -> None:
+    assert neutral_form(word) == word
+
+
+@pytest.mark.parametrize(("feminine", "masculine"), sorted(AUDITED_STILL_FOLDED.items()))
+def test_what_the_audit_kept_still_folds(feminine: str, masculine: str) -> None:
+    assert neutral_text(feminine) == masculine
+
+
+@pytest.mark.parametrize("word", ["schipper", "ijzersteen", "leeghalen", "schillenman", "draineerder", "vernielen"])
+def test_masculine_forms_and_other_words_the_audit_touched_stay_unchanged(word: str) -> None:
+    assert neutral_form(word) == word
