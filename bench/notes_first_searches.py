@@ -4,6 +4,9 @@ cache lacks embedded), the same searches after it, and a second start's fill wit
 
 Run: ``WERKMATCH_DATA_DIR=<fresh copy of the demo world> PYTHONPATH=. nice -n 10 .venv/bin/python
 bench/notes_first_searches.py --ranker <ranker directory with notes_readiness> [--searches 20] > result.json``
+Since the shipped baseline reads the column itself (session 42), the baseline searches need a ranker of the 25 pair
+features alone: ``WERKMATCH_RANKER__BASELINE_DIR=<git archive 52bf592~1 models/baseline-ranker>`` (the
+``--ranker models/baseline-ranker`` run then measures what a first start of the shipped service costs).
 
 Per search: wall milliseconds and how many fragments the embedding cache held before and after (a live search embeds
 at most :data:`matching.notes_readiness.SEARCH_EMBED_MAX` fragments and computes at most
