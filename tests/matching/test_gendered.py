@@ -869,8 +869,17 @@ def test_a_vrouw_after_a_persons_plural_or_a_bare_noun_stays_whole(word: str) ->
     assert neutral_form(word) == word
 
 
-# -meisje takes the -jongen compound where the dictionary lists it, else -medewerker as before.
-MEISJE = {"liftmeisje": "liftjongen", "kantoormeisjes": "kantoorjongens", "ijsmeisje": "ijsmedewerker"}
+# -meisje takes the -jongen compound where the dictionary lists it, or after a job word's -s, a verb stem or a plural
+# (session 42), else -medewerker as before (a place; an infinitive is no plural).
+MEISJE = {
+    "liftmeisje": "liftjongen",
+    "kantoormeisjes": "kantoorjongens",
+    "ijsmeisje": "ijsmedewerker",
+    "schoenmakersmeisje": "schoenmakersjongen",
+    "schoenmakersmeisjes": "schoenmakersjongens",
+    "afwasmeisje": "afwasjongen",
+    "donderenmeisje": "donderenmedewerker",
+}
 
 
 @pytest.mark.parametrize(("feminine", "masculine"), sorted(MEISJE.items()))
