@@ -111,6 +111,7 @@ from matching.gendered_lexicon import (
     attested_agents,
     attested_start,
     dictionary_words,
+    diminutive_bases,
     french_heads,
     is_compound_part,
     is_compound_prefix,
@@ -240,6 +241,8 @@ def _goods_part(prefix: str) -> bool:
     bloembollen-, oliekoekenvrouw stayed whole). Not a person's plural: "boerenvrouw" is a farmer's wife as often as a
     farmer."""
     persons = person_nouns()
+    if prefix.endswith("jes") and (bases := [b for b in diminutive_bases(prefix) if b in dictionary_words()]):
+        return not any(is_job_word(b) or b in persons for b in bases)  # "poffertjes", "lootjes": a diminutive plural
     if prefix in verb_agents() and not any(len(_VOWEL_GROUP.findall(s)) == 1 for s in plural_singulars(prefix)):
         return False  # "toedraaien", "leeghalen": an infinitive whole, not a plural at its end
     for start in (0, *range(MIN_PART, len(prefix) - MIN_PLURAL + 1)):
@@ -337,12 +340,19 @@ def _verb_agent_at(word: str, suffix: str = "ster") -> tuple[str, int] | None:
             if (agent := agents.get(base + "en")) is not None:
                 if any(word[at:] + "en" in agents for at in range(start + 1)):  # the word is a verb's stem
                     return None
-                if suffix == "vrouw" and not agent and stem in dictionary_words():  # "ijzersteen" is no verb part
+                if suffix == "vrouw" and not agent and _noun_stem(stem):  # "ijzersteen" is no verb part
                     return None
                 if not agent and not (suffix == "ster" and _is_verbs_own_noun(word, agents)):
-                    agent = _formed_agent(stem[start:], base) or ""
+                    agent = _formed_agent(stem[start:], base, aar=suffix == "vrouw") or ""
                 return (stem[:start] + agent, start) if agent else None
     return None
+
+
+def _noun_stem(stem: str) -> bool:
+    """Whether a -vrouw form's whole stem is a word of the dictionary that is no verb's stem itself: a noun or an
+    adjective ("ijzersteen", "doorlaatbaar"), whose -vrouw compounds it, not a verb ("inweef" of inweven is a verb)."""
+    agents = verb_agents()
+    return stem in dictionary_words() and not any(base + "en" in agents for base in _verb_bases(stem))
 
 
 def _is_verbs_own_noun(word: str, agents: dict[str, str]) -> bool:
@@ -351,14 +361,17 @@ def _is_verbs_own_noun(word: str, agents: dict[str, str]) -> bool:
     return word[:-2] + "en" in agents or _ends_in_other_ster(word)
 
 
-def _formed_agent(verb_stem: str, base: str) -> str | None:
+def _formed_agent(verb_stem: str, base: str, aar: bool = False) -> str | None:
     """The -er agent noun of a verb by rule, from its stem and what it is before "-en" (:func:`_verb_bases`): "-der"
     after a stressed r ("keur" → keurder, "sorteer" → sorteerder), else the base + "er" ("luid" → luider, "uitlat" →
     uitlater, "blaz" → blazer); None after an unstressed -el, -en or -er, where -aar or the stem itself competes
-    ("wandelaar", "schilder"), and for a verb stem of fewer than :data:`MIN_HEAD` letters, too short to tell from a
-    part of a name or another word ("Kolster", a firm of the demo world, is no "koller")."""
-    if len(verb_stem) < MIN_HEAD or (verb_stem.endswith(("el", "en", "er")) and _UNSTRESSED_END.search(verb_stem)):
+    ("wandelaar", "schilder"), except -aar after -el/-en for -vrouw (``aar``: "gevelmetselvrouw" → gevelmetselaar; an
+    -ster there is mostly the star: "dubbelster"), and for a verb stem of fewer than :data:`MIN_HEAD` letters, too
+    short to tell from a part of a name or another word ("Kolster", a firm of the demo world, is no "koller")."""
+    if len(verb_stem) < MIN_HEAD or (verb_stem.endswith("er") and _UNSTRESSED_END.search(verb_stem)):
         return None
+    if verb_stem.endswith(("el", "en")) and _UNSTRESSED_END.search(verb_stem):
+        return verb_stem + "aar" if aar else None  # "gevelmetselvrouw" → -metselaar, as wandelaar; not "dubbelster"
     return verb_stem + "der" if verb_stem.endswith("r") else base + "er"
 
 
@@ -367,8 +380,8 @@ def _agent_candidates(stem: str) -> list[str]:
     out = []
     if stem.endswith(("ar", "ier", "eur", "oor")):
         out.append(stem)
-    if stem.endswith("r") and not (stem.endswith("er") and _UNSTRESSED_END.search(stem)):  # not "schipper-der"
-        out.append(stem + "der")
+    if stem.endswith("r") and not stem.endswith(("ar", "ier", "eur", "oor")) and not _UNSTRESSED_END.search(stem):
+        out.append(stem + "der")  # not "schipper-der" nor "formulier-der": the stem is the agent noun or no verb
     if long := _DOUBLE_VOWEL.match(stem):
         out.append(long.group(1) + long.group(2)[0] + long.group(3) + "er")
     if short := _SHORT_VOWEL.match(stem):

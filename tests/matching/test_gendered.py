@@ -895,6 +895,8 @@ AUDITED_WHOLE = [
     "schippervrouw",
     "oprichtervrouw",
     "chilipepervrouw",
+    "eedsformuliervrouw",  # no "-ierder": after -ier the stem is the agent noun or no verb
+    "vegetariervrouw",
     "ijzersteenvrouw",
     "duimstokvrouw",
     "waterinlaatvrouw",
@@ -902,12 +904,17 @@ AUDITED_WHOLE = [
     "toedraaienvrouw",
     "vernielenvrouw",
     "belangrijkstenvrouw",
+    "meisjesvrouw",  # a diminutive of a person is no goods
+    "dubbelster",  # the star: no -aar formed for -ster
 ]
 AUDITED_STILL_FOLDED = {
     "draineervrouw": "draineerder",  # a stressed -eer still takes -der
     "klokkenluidvrouw": "klokkenluider",  # "klokkenluid" is no noun: the -er noun formed as before
     "schillenvrouw": "schillenman",  # an infinitive that is the plural of a one-syllable noun
     "tulpenvrouwen": "tulpenmannen",
+    "muurmetselvrouw": "muurmetselaar",  # -aar after an unstressed -el, as wandelaar (was whole)
+    "lootjesvrouw": "lootjesman",  # a diminutive plural names goods too (was whole)
+    "snoepjesvrouwen": "snoepjesmannen",
 }
 
 
