@@ -34,6 +34,7 @@ from matching.notes_readiness import fragments
 from matching.settings import Settings
 from matching.store import make_engine
 from matching.taxonomy import Taxonomy, load_taxonomy
+from training import registry
 from training.batch_embed import ROLE, BatchReport, batch_lock, bestand_pieces, embed_bestand, worker_name
 from training.synthetic import write_streaming
 
@@ -92,9 +93,17 @@ def _cached_rows(engine: Engine) -> int:
         return session.exec(select(func.count()).select_from(EmbeddingCache)).one()
 
 
+def _served_pieces(engine: Engine, taxonomy: Taxonomy) -> dict[str, str]:
+    """What a batch embeds for the ranker that serves: the shipped baseline reads the notes column, so every client's
+    fragments of own words and notes beside the records' pieces."""
+    ranker = registry.serving_ranker(Settings())
+    assert ranker is not None and ranker.notes is not None
+    return bestand_pieces(engine, "fields", taxonomy, notes=True)
+
+
 def _assert_complete_and_equal(engine: Engine, embedder: Embedder, taxonomy: Taxonomy) -> None:
     """Every piece cached once, each vector equal to what the in-process path embeds in a fresh database."""
-    pieces = bestand_pieces(engine, "fields", taxonomy)
+    pieces = _served_pieces(engine, taxonomy)
     cache = _cache(engine, cache_key(embedder, ROLE))
     assert set(cache) == set(pieces)
     assert _cached_rows(engine) == len(pieces)
@@ -129,7 +138,7 @@ def test_batch_embeds_every_piece_once_as_the_in_process_path_does(
     again = embed_bestand(Settings(), engine, taxonomy, workers=2, partition=32)
     assert (again.cached_before, again.embedded) == (report.pieces, 0)
     # what the index writer then embeds for these records comes from the cache: the model is not called
-    embed_cached(engine, RefusingEmbedder(embedder), list(bestand_pieces(engine, "fields", taxonomy).values()), ROLE)
+    embed_cached(engine, RefusingEmbedder(embedder), list(_served_pieces(engine, taxonomy).values()), ROLE)
 
 
 @pytest.mark.slow
@@ -137,7 +146,7 @@ def test_a_killed_run_started_again_embeds_only_what_is_missing(
     data_dir: Path, local_ray: None, embedder: Embedder, taxonomy: Taxonomy
 ) -> None:
     engine = _engine(data_dir)
-    total = len(bestand_pieces(engine, "fields", taxonomy))
+    total = len(_served_pieces(engine, taxonomy))
     command = [str(Path(sys.executable).parent / "werkmatch"), "batch", "embed", "--workers", "1", "--partition"]
     env = {**os.environ, "WERKMATCH_DATA_DIR": str(data_dir)}
     driver = subprocess.Popen(
@@ -166,7 +175,7 @@ def test_a_worker_killed_halfway_is_restarted_and_nothing_is_lost_or_stored_twic
     data_dir: Path, local_ray: None, embedder: Embedder, taxonomy: Taxonomy
 ) -> None:
     engine = _engine(data_dir)
-    total = len(bestand_pieces(engine, "fields", taxonomy))
+    total = len(_served_pieces(engine, taxonomy))
     reports: list[BatchReport] = []
     run = threading.Thread(
         target=lambda: reports.append(embed_bestand(Settings(), engine, taxonomy, workers=1, partition=16))
