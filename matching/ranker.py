@@ -117,12 +117,17 @@ class LearnedRanker:
 
     def score_inputs(self, rows: np.ndarray) -> np.ndarray:
         """One score per row of the model's own inputs (:attr:`feature_names` columns, e.g. :meth:`inputs`)."""
-        rows = np.asarray(rows, np.float32)
-        if rows.ndim != 2 or rows.shape[1] != len(self.feature_names):
-            raise RankerError(f"de ranker verwacht {len(self.feature_names)} invoerkolommen, niet {rows.shape}")
+        rows = self._own_inputs(rows)
         if not len(rows):
             return np.zeros(0, np.float64)
         return np.asarray(self.booster.predict(rows, num_threads=1), np.float64)
+
+    def _own_inputs(self, rows: np.ndarray) -> np.ndarray:
+        """``rows`` as float32, refused unless they have the model's own input columns (:attr:`feature_names`)."""
+        rows = np.asarray(rows, np.float32)
+        if rows.ndim != 2 or rows.shape[1] != len(self.feature_names):
+            raise RankerError(f"de ranker verwacht {len(self.feature_names)} invoerkolommen, niet {rows.shape}")
+        return rows
 
     def contributions(
         self, features: np.ndarray, client_ids: np.ndarray | None = None, updated_at: np.ndarray | None = None
@@ -138,9 +143,7 @@ class LearnedRanker:
 
     def contributions_of_inputs(self, rows: np.ndarray) -> np.ndarray:
         """:meth:`contributions` of rows of the model's own inputs (:attr:`feature_names` columns, :meth:`inputs`)."""
-        rows = np.asarray(rows, np.float32)
-        if rows.ndim != 2 or rows.shape[1] != len(self.feature_names):
-            raise RankerError(f"de ranker verwacht {len(self.feature_names)} invoerkolommen, niet {rows.shape}")
+        rows = self._own_inputs(rows)
         if not len(rows):
             return np.zeros((0, len(self.feature_names)), np.float64)
         if self.shap is not None:
