@@ -28,6 +28,14 @@ cache's unit, ``embedding.compose = "fields"``) with and without the fold, and h
 ``--fold-table`` loads no model: what the fold makes of each feminine form of ``--heldout`` (the word as
 the embedder reads it, :func:`matching.gendered.neutral_text`): the intended masculine, another word, or
 itself.
+
+The ranker is pinned: the ranks a pair gets depend on the model that orders the list, and the ninth set's ranks moved
+when ``models/baseline-ranker`` was retrained (52bf592: the shipped baseline reads the notes column), so runs of one
+set before and after a rule change compare only on one model. By default the run orders with the 25-feature baseline
+of :data:`PINNED_RANKER` (``git archive 52bf592~1 models/baseline-ranker`` of this repository, the model every
+counterfactual run before session 43 used), whatever ``models/baseline-ranker`` holds now; ``--ranker-dir DIR`` takes
+a baseline directory instead (e.g. the same files extracted once, for a run from an export without ``.git``), and
+``--shipped-ranker`` the one the settings name (``models/baseline-ranker``). The result names the ranker it used.
 """
 
 from __future__ import annotations
@@ -36,7 +44,9 @@ import argparse
 import json
 import random
 import re
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from collections import Counter
@@ -51,14 +61,31 @@ import matching.text
 from matching.domain import Client, Vacancy
 from matching.gendered import fold, neutral_form, neutral_text
 from matching.matcher import Matcher
-from matching.settings import Settings
+from matching.settings import RankerSettings, Settings
 from matching.taxonomy import load_taxonomy
 from matching.text import client_fields, vacancy_fields
 from training.counterfactual import read_heldout, rule_pairs, search_counterfactual
 from training.synthetic import generate, write_to_db
 
 TOP = 100
-HELDOUT = Path(__file__).resolve().parents[1] / "data" / "eval" / "gendered_heldout.tsv"
+REPO = Path(__file__).resolve().parents[1]
+HELDOUT = REPO / "data" / "eval" / "gendered_heldout.tsv"
+# The 25-feature baseline ranker (the parent of 52bf592, which shipped the notes-column model): every counterfactual
+# run before session 43 ordered its lists with it.
+PINNED_RANKER = "52bf592~1"
+RANKER_PATH = "models/baseline-ranker"
+
+
+def pinned_ranker(into: Path, commit: str = PINNED_RANKER, repo: Path = REPO) -> Path:
+    """The baseline ranker directory of ``commit``, extracted from ``repo``'s git history into ``into``."""
+    archive = subprocess.run(
+        ["git", "-C", str(repo), "archive", "--format=tar", commit, RANKER_PATH], check=True, capture_output=True
+    ).stdout
+    archive_path = into / "ranker.tar"
+    archive_path.write_bytes(archive)
+    with tarfile.open(archive_path) as tar:
+        tar.extractall(into, filter="data")
+    return into / RANKER_PATH
 
 
 def summary(rows: list[dict]) -> dict:
@@ -172,6 +199,9 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, help="a copy of an existing world instead of a generated one")
     parser.add_argument("--heldout", type=Path, default=HELDOUT, help="the held-out pairs file (read_heldout's format)")
     parser.add_argument("--fold-table", action="store_true", help="what the fold makes of each held-out form, no model")
+    ranker = parser.add_mutually_exclusive_group()
+    ranker.add_argument("--ranker-dir", type=Path, help=f"a baseline ranker directory (default: {PINNED_RANKER}'s)")
+    ranker.add_argument("--shipped-ranker", action="store_true", help="the ranker models/baseline-ranker holds now")
     args = parser.parse_args()
     if args.fold_table:
         out = {"command": " ".join(["bench/gendered_counterfactual.py", *sys.argv[1:]]), **fold_table(args.heldout)}
@@ -192,7 +222,14 @@ def main() -> None:
         matching.lexical.neutral_form = str  # type: ignore[assignment]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        matcher = Matcher(Settings(data_dir=args.data_dir or Path(tmp) / "var"))
+        if args.shipped_ranker:
+            ranker_dir, ranker_source = RankerSettings().baseline_dir, "shipped (models/baseline-ranker now)"
+        elif args.ranker_dir is not None:
+            ranker_dir, ranker_source = args.ranker_dir, str(args.ranker_dir)
+        else:
+            ranker_dir, ranker_source = pinned_ranker(Path(tmp)), f"git archive {PINNED_RANKER} {RANKER_PATH}"
+        settings = Settings(data_dir=args.data_dir or Path(tmp) / "var", ranker=RankerSettings(baseline_dir=ranker_dir))
+        matcher = Matcher(settings)
         if args.data_dir is None:
             write_to_db(matcher.engine, generate(args.clients, args.vacancies, seed=args.seed), progress=False)
         matcher.sync()
@@ -219,6 +256,7 @@ def main() -> None:
         "world": world | {"seed": args.seed, "top": TOP},
         "heldoutFile": str(args.heldout),
         "ranking": ranking,
+        "rankerSource": ranker_source,
         "fold": not args.without_fold,
         "seconds": round(time.perf_counter() - started, 1),
         **({"worldWordsTheChangeFolds": changed_words} if args.before_after else {}),
