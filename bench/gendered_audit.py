@@ -9,6 +9,8 @@ the output and the lexicons (so the same script classifies any version of the ru
 - ``man-job``: a -man or -heer compound that is a known job word at a compound boundary;
 - ``man-listed``: a -man compound the dictionary attests (a person noun with the mark "man" or "vrouw"), weighed;
 - ``man-goods``: a -man compound nothing attests, after the plural of a thing (``_goods_part``);
+- ``man-thing``: a -man compound nothing attests, after a singular noun that names no person (``_thing_part``, session
+  43: "kantinevrouw" → kantineman);
 - ``agent-job``: an agent noun that is a known job word (or ends in one);
 - ``agent-verb``: the -er noun the dictionary lists for the verb after the first part;
 - ``agent-formed``: an -er noun formed by rule for a listed verb without one;
@@ -31,6 +33,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from matching import gendered_rules
 from matching.gendered import neutral_form
 from matching.gendered_lexicon import dictionary_words
 
@@ -50,7 +53,8 @@ def rule_of(word: str, folded: str) -> str:
             return "man-job"
         if is_job_word(folded, person_nouns(PERSON_MARKS[0][1])):
             return "man-listed"
-        return "man-goods"
+        goods = getattr(gendered_rules, "_goods_part", None)  # rules of any version on PYTHONPATH
+        return "man-goods" if goods is None or goods(prefix) else "man-thing"
     if is_job_word(folded):
         return "agent-job"
     if folded in _listed_agents() or any(folded[start:] in _listed_agents() for start in range(1, len(folded) - 3)):

@@ -5,9 +5,10 @@ module attests it: an agent noun of the occupation vocabulary (``data/beroepen.c
 compound ending in one, a masculine that the OpenTaal spelling dictionary lists with its -in or -iste form
 (:data:`ATTESTED_FILE`), the dictionary's verbs and their -er nouns (:data:`VERBS_FILE`), and its person nouns with
 the mark that shows their feminine (:data:`PERSONS_FILE`), and every word it lists, for where a compound's boundary
-can be (:data:`WORDS_FILE`). Each file is built by a script of ``bench/`` from that
-independent source, never from the counterfactual's held-out pairs. Everything is read once and cached: the fold is a
-fixed function of a word.
+can be (:data:`WORDS_FILE`); and the word classes of an independent lemma table, whether a compound's first part is a
+noun, an adjective, an adposition or a verb's past tense or participle (:data:`WORD_CLASSES_FILE`). Each file is
+built by a script of ``bench/`` from that independent source, never from the counterfactual's held-out pairs.
+Everything is read once and cached: the fold is a fixed function of a word.
 """
 
 from __future__ import annotations
@@ -41,8 +42,9 @@ ATTESTED_FILE = DATA_DIR / "gendered_attested.tsv"  # built by bench/gendered_at
 VERBS_FILE = DATA_DIR / "dutch_verbs.tsv"  # built by bench/dutch_verbs.py from OpenTaal
 PERSONS_FILE = DATA_DIR / "dutch_person_nouns.tsv"  # built by bench/dutch_person_nouns.py from OpenTaal
 WORDS_FILE = DATA_DIR / "dutch_words.txt.gz"  # built by bench/dutch_words.py from OpenTaal
+WORD_CLASSES_FILE = DATA_DIR / "dutch_word_classes.tsv.gz"  # built by bench/dutch_word_classes.py from spaCy's tables
 # what the fold reads besides the vocabulary: a reader's prepared indexes are stale when one changes
-DATA_FILES = (ATTESTED_FILE, VERBS_FILE, PERSONS_FILE, WORDS_FILE)
+DATA_FILES = (ATTESTED_FILE, VERBS_FILE, PERSONS_FILE, WORDS_FILE, WORD_CLASSES_FILE)
 # Masculine forms of the earlier word list that the occupation vocabulary lacks.
 EXTRA_JOB_WORDS = ("leraar", "werknemer", "naaier")
 # An -ateur job word as a compound's head has ten letters or more ("reparateur", "administrateur"); shorter
@@ -286,4 +288,50 @@ def is_compound_prefix(prefix: str) -> bool:
     return any(
         is_compound_part(prefix[start:]) and is_compound_prefix(prefix[:start])
         for start in range(MIN_PREFIX, len(prefix) - MIN_PART + 1)
+    )
+
+
+@lru_cache(maxsize=1)
+def word_classes() -> dict[str, str]:
+    """Each word of :data:`WORD_CLASSES_FILE` → its classes, letters of "N" (a noun lemma), "A" (an adjective), "P" (an
+    adposition), "V" (a verb's inflected form that is no noun form: "kochten", "gebakken"), e.g. "kantine" → "N",
+    "stoffen" → "A,N"."""
+    text = gzip.decompress(WORD_CLASSES_FILE.read_bytes()).decode("utf-8")
+    return dict(line.split("\t") for line in text.splitlines() if line and not line.startswith("#"))
+
+
+def is_noun(word: str) -> bool:
+    """Whether the lemma table lists ``word`` as a noun ("kantine", "softijs", "waard")."""
+    return "N" in word_classes().get(word, "")
+
+
+def is_verb_form(word: str) -> bool:
+    """Whether ``word`` is a verb's past tense or participle and no noun form ("aanrieden", "gehouden", "maakten")."""
+    return "V" in word_classes().get(word, "")
+
+
+def is_adposition(word: str) -> bool:
+    """Whether ``word`` is an adposition ("voor", "tegen": "voorin" and "tegenin" are adverbs, no feminines)."""
+    return "P" in word_classes().get(word, "")
+
+
+@lru_cache(maxsize=1)
+def in_feminine_nouns() -> frozenset[str]:
+    """Nouns whose feminine in -in the dictionary lists: X where X + "in" is a word of :func:`dictionary_words` and a
+    noun of the lemma table, X a noun of :data:`MIN_HEAD` letters or more that ends in a consonant and is no
+    adposition, and the -in word no ge- noun of a word ("waard" of waardin, "held" of heldin, "vorst" of vorstin; not
+    "waar" of the adverb "waarin", "dome" of "domein", "gesp" of "gespin"). The person nouns of :data:`PERSONS_FILE`
+    show an -in feminine only by its plural -innen, which the dictionary gives few of them: "waard" was not there (the
+    ninth held-out set's café- and kroegwaardin stayed whole)."""
+    words = dictionary_words()
+    return frozenset(
+        word[:-2]
+        for word in words
+        if word.endswith("in")
+        and len(word) - 2 >= MIN_HEAD
+        and word[-3] not in "aeiou"
+        and is_noun(word)
+        and is_noun(word[:-2])
+        and not is_adposition(word[:-2])
+        and not (word.startswith("ge") and word[2:] in words)  # "gespin" is ge- + spin (spinning), no female "gesp"
     )

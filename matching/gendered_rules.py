@@ -100,6 +100,7 @@ case and running text with it.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from matching.gendered_lexicon import (
     IRREGULAR,
@@ -113,12 +114,17 @@ from matching.gendered_lexicon import (
     dictionary_words,
     diminutive_bases,
     french_heads,
+    in_feminine_nouns,
+    is_adposition,
     is_compound_part,
     is_compound_prefix,
     is_job_word,
     is_job_word_at_boundary,
+    is_noun,
+    is_verb_form,
     long_vowel,
     person_nouns,
+    person_rows,
     plural_singulars,
     trice_heads,
     verb_agents,
@@ -150,6 +156,12 @@ NOT_AGENT_STER = ("filmster", "popster", "rockster", "pinkster")
 # holsters and hipsters have verb parts too short to form a noun: "klapekster", "pistoolholster"); at a compound
 # boundary only (:func:`_ends_in_other_ster`).
 NOT_FORMED_STER = (*NOT_AGENT_STER, "aardster", "poolster")
+# Noun suffixes that form persons ("leerling", "uitwijkeling", "pragmaticus"): a -vrouw after one is his wife.
+_PERSON_NOUN_ENDS = ("eling", "erling", "icus")
+# A -vrouw word that names no job and whose -man compound is no counterpart, though the dictionary does not list it:
+# a woman in childbed, not a stallholder ("kraam" is also a market stall). Whole words only: :func:`_thing_part` would
+# read its first part as a thing. (The listed ones are kept whole by the dictionary: :func:`_new_compound`.)
+NO_JOB_VROUW = frozenset({"kraamvrouw"})
 # The feminine endings of the Greek agent nouns in -loog, -goog, -graaf, -soof and -noom: the masculine writes the
 # vowel before the last consonant long ("biologe" → bioloog, "typografe" → typograaf, "filosofe" → filosoof,
 # "astronome" → astronoom). Not "-sofe" after a consonant alone: "-ofe" is also a Greek thing ("catastrofe").
@@ -164,6 +176,7 @@ _AGENT_NOUN_STEM = re.compile(r"^(?:[a-z]{3,}ier|[a-z]*[^aeiou]e[lnr]aar)$")
 _DOUBLE_VOWEL = re.compile(r"^(.*[^aeiou])(aa|ee|oo|uu)([^aeiouj])$")  # maak, koop, neem (not "ooi")
 _UNSTRESSED_END = re.compile(r"[aeiou].*[^aeiou](?:e[lnr]|ig)$")  # verzamel, teken, verdedig (and bestel)
 _ADJECTIVE_ENDS = ("ig", "lijk", "baar", "st", "isch", "loos", "zaam")  # "belangrijksten" names people, no goods
+_INFLECTED_ADJECTIVE = tuple(end + tail for end in _ADJECTIVE_ENDS for tail in ("e", "en"))  # "belangrijksten"
 _VOWEL_GROUP = re.compile(r"[aeiouy]+")  # one a syllable
 _SHORT_VOWEL = re.compile(r"^(.*[^aeiou]|)([aeiou])([bdfgklmnprst])$")  # pak, kap, vul, was, plan
 
@@ -231,7 +244,64 @@ def _vrouw_masculine(word: str) -> str | None:
         weighed.append((at, 0, man))
     if not weighed and _goods_part(word[:-5]):  # "schillenvrouw": the -man compound no list holds
         return man
+    if not weighed and _new_compound(word, man) and _thing_part(word[:-5]):  # "kantinevrouw": the -man compound
+        return man
     return min(weighed)[2] if weighed else None
+
+
+def _new_compound(word: str, man: str) -> bool:
+    """Whether a -vrouw form is a compound formed anew whose counterpart its -man compound can be: not a -vrouw word of
+    :data:`NO_JOB_VROUW`, not one the dictionary lists whole without its -man compound (a word of its own: "badvrouw",
+    "hijsvrouw", "carrierevrouw", "rubensvrouw"), and not one whose -man compound the dictionary lists as a word that
+    names no person ("walkvrouw": a walkman is a thing)."""
+    words = dictionary_words()
+    if word in NO_JOB_VROUW or (word in words and man not in words):
+        return False
+    return man not in words or man in person_rows() or is_job_word(man)
+
+
+def _thing_part(prefix: str) -> bool:
+    """Whether a -vrouw form's first part ends in a singular noun that names no person, after compound parts or none,
+    also with a linking -s: the place, the goods, the material or the institution she works at or with ("kantine",
+    "kaas", "stations", "woningcorporatie"), whose -man compound is her counterpart ("kantineman", as "marktman").
+    The noun is a noun lemma of an independent table (:func:`~matching.gendered_lexicon.is_noun`; the dictionary's word
+    list says nothing of a word's class), not a verb's past tense or participle, no adposition ("bovenvrouw"), and no
+    person: a person's noun with a linking -s makes a wife ("zeemansvrouw", "doktersvrouw": the wife of a sailor, of a
+    doctor, no -man compound of hers). Before, such a -vrouw stayed whole where no listed -man compound or agent noun
+    decided: 11 of the ninth held-out set's 14 (kaas-, kantine-, stationvrouw). A bare verb stem is decided before
+    this, by its agent noun (:func:`_verb_agent`); a -vrouw word that names no job at all is :data:`NO_JOB_VROUW`."""
+    if len(prefix) < MIN_PART or is_verb_form(prefix) or prefix.endswith(_INFLECTED_ADJECTIVE):
+        return False
+    if prefix in dictionary_words() and not is_noun(prefix) and not is_noun(prefix[:-1]):  # "tussen" is no "tus|sen"
+        return False
+    for start in (0, *range(MIN_PART, len(prefix) - MIN_PART + 1)):  # the longest last part first
+        part = prefix[start:]
+        if start and not is_compound_prefix(prefix[:start]):
+            continue
+        if plural_singulars(part) or diminutive_bases(part):  # a plural is :func:`_goods_part`'s ("boerenvrouw")
+            return False
+        noun = part[:-1] if part.endswith("s") and not is_noun(part) and is_noun(part[:-1]) else part  # station-s
+        if is_noun(noun) and not is_adposition(noun) and not is_verb_form(part):
+            return not _names_person(noun)
+    return False
+
+
+def _names_person(noun: str) -> bool:
+    """Whether a noun names a person by the lexicons: a known job word, an attested agent noun, a person noun of the
+    dictionary or a compound ending in one, a noun whose feminine in -in it lists, or a noun in a person suffix
+    ("dokter", "zeeman", "visser", "burgemeester", "waard", "afdelingsvoorzitter", "uitwijkeling")."""
+    return (
+        is_job_word(noun)
+        or is_job_word(noun, _listed_persons())  # "burgemeester" by "meester"
+        or is_job_word(noun, attested_agents())  # "afdelingsvoorzitter" by "voorzitter" of voorzitten
+        or noun.endswith(_PERSON_NOUN_ENDS)
+    )
+
+
+@lru_cache(maxsize=1)
+def _listed_persons() -> frozenset[str]:
+    """The dictionary's person nouns, whatever its mark, and the nouns whose -in feminine it lists."""
+    return frozenset(person_rows()) | in_feminine_nouns()
 
 
 def _goods_part(prefix: str) -> bool:
@@ -247,7 +317,13 @@ def _goods_part(prefix: str) -> bool:
         return False  # "toedraaien", "leeghalen": an infinitive whole, not a plural at its end
     for start in (0, *range(MIN_PART, len(prefix) - MIN_PLURAL + 1)):
         part = prefix[start:]
-        singulars = [s for s in plural_singulars(part) if len(s) >= MIN_PART and not s.endswith(_ADJECTIVE_ENDS)]
+        if is_verb_form(part):  # "aanrieden", "gehouden": a past tense or participle, no plural of a thing
+            continue
+        singulars = [
+            s
+            for s in plural_singulars(part)
+            if len(s) >= MIN_PART and not s.endswith(_ADJECTIVE_ENDS) and not is_verb_form(s)  # "ried" of raden
+        ]
         if part in verb_agents():  # an infinitive: a plural only of a one-syllable noun ("stoffen", not "vernielen")
             singulars = [s for s in singulars if len(_VOWEL_GROUP.findall(s)) == 1]
         if singulars and (start == 0 or is_compound_prefix(prefix[:start])):
@@ -282,7 +358,7 @@ def _person_noun(word: str) -> str | None:
     marks = next((marks for suffix, marks in PERSON_MARKS if word.endswith(suffix)), None)
     if marks is None or is_no_person(word):
         return None
-    persons = person_nouns(marks)
+    persons = person_nouns(marks) | (in_feminine_nouns() if marks == ("innen",) else frozenset())
     if (found := next((c for c in person_candidates(word) if is_job_word(c, persons)), None)) is not None:
         return found
     if marks == ("innen",) and _DOUBLED_IN.search(word):  # a short head: kok-kin, not "bas-sin"
