@@ -158,10 +158,10 @@ NOT_AGENT_STER = ("filmster", "popster", "rockster", "pinkster")
 NOT_FORMED_STER = (*NOT_AGENT_STER, "aardster", "poolster")
 # Noun suffixes that form persons ("leerling", "uitwijkeling", "pragmaticus"): a -vrouw after one is his wife.
 _PERSON_NOUN_ENDS = ("eling", "erling", "icus")
-# A -vrouw word that names no job and whose -man compound is no counterpart, though the dictionary does not list it:
-# a woman in childbed, not a stallholder ("kraam" is also a market stall). Whole words only: :func:`_thing_part` would
-# read its first part as a thing. (The listed ones are kept whole by the dictionary: :func:`_new_compound`.)
-NO_JOB_VROUW = frozenset({"kraamvrouw"})
+# -vrouw words whose -man compound is no counterpart and which the dictionary does not list whole: a woman in
+# childbed, not a stallholder ("kraam" is also a market stall); a walkman is a thing. Whole words only:
+# :func:`_thing_part` would read their first parts as things. (Listed ones stay whole by :func:`_new_compound`.)
+NO_JOB_VROUW = frozenset({"kraamvrouw", "walkvrouw"})
 # The feminine endings of the Greek agent nouns in -loog, -goog, -graaf, -soof and -noom: the masculine writes the
 # vowel before the last consonant long ("biologe" → bioloog, "typografe" → typograaf, "filosofe" → filosoof,
 # "astronome" → astronoom). Not "-sofe" after a consonant alone: "-ofe" is also a Greek thing ("catastrofe").
@@ -244,20 +244,17 @@ def _vrouw_masculine(word: str) -> str | None:
         weighed.append((at, 0, man))
     if not weighed and _goods_part(word[:-5]):  # "schillenvrouw": the -man compound no list holds
         return man
-    if not weighed and _new_compound(word, man) and _thing_part(word[:-5]):  # "kantinevrouw": the -man compound
+    if not weighed and _new_compound(word) and _thing_part(word[:-5]):  # "kantinevrouw": the -man compound
         return man
     return min(weighed)[2] if weighed else None
 
 
-def _new_compound(word: str, man: str) -> bool:
+def _new_compound(word: str) -> bool:
     """Whether a -vrouw form is a compound formed anew whose counterpart its -man compound can be: not a -vrouw word of
-    :data:`NO_JOB_VROUW`, not one the dictionary lists whole without its -man compound (a word of its own: "badvrouw",
-    "hijsvrouw", "carrierevrouw", "rubensvrouw"), and not one whose -man compound the dictionary lists as a word that
-    names no person ("walkvrouw": a walkman is a thing)."""
+    :data:`NO_JOB_VROUW`, and not one the dictionary lists whole without its -man compound (a word of its own:
+    "badvrouw", "hijsvrouw", "carrierevrouw", "rubensvrouw")."""
     words = dictionary_words()
-    if word in NO_JOB_VROUW or (word in words and man not in words):
-        return False
-    return man not in words or man in person_rows() or is_job_word(man)
+    return word not in NO_JOB_VROUW and not (word in words and word[: -len("vrouw")] + "man" not in words)
 
 
 def _thing_part(prefix: str) -> bool:
