@@ -86,6 +86,12 @@ a miss costs: a client who writes the feminine form loses the word match (the Sn
    noun formed where the whole stem is a noun of the dictionary ("ijzersteenvrouw" became "ijzerstener"), and the -man
    compound after a plural only where the first part is no infinitive (but the plural of a one-syllable noun:
    "schillen") and no adjective's plural ("leeghalenvrouw" became "leeghalenman", "belangrijkstenvrouw" -man);
+   since session 43, by the word classes of an independent lemma table (``data/dutch_word_classes.tsv.gz``, built by
+   ``bench/dutch_word_classes.py``): where nothing else decides, a -vrouw after a singular noun that names no person
+   takes the -man compound (:func:`_thing_part`: "kantinevrouw" → kantineman; "zeemansvrouw", a sailor's wife, and the
+   dictionary's own -vrouw words without a -man compound stay whole), a past tense or participle is no plural of goods
+   ("aanriedenvrouw" became "aanriedenman"), and a noun whose -in form the dictionary lists is a person noun
+   ("kroegwaardin" → kroegwaard, :func:`~matching.gendered_lexicon.in_feminine_nouns`);
 5. a small table holds the true irregulars (verpleegster → verpleegkundige, serveerster → ober,
    kapster → kapper, secretaresse → secretaris, gastvrouw → gastheer, gastmoeder → gastouder).
 
