@@ -112,8 +112,17 @@ class IdentifierAnalyzer(DutchAnalyzer):
 
 def identifier_bm25(queries: list[str], documents: list[str]) -> np.ndarray:
     """BM25 (queries × documents) of :class:`LexicalIndex` with :class:`IdentifierAnalyzer` as its analyser."""
+    return bm25_matrix(queries, documents, IdentifierAnalyzer())
+
+
+def bm25_matrix(
+    queries: list[str], documents: list[str], analyzer: Callable[[str], list[str]] | None = None
+) -> np.ndarray:
+    """BM25 (queries × documents) of a fresh :class:`LexicalIndex` over ``documents``, with its own analyser or
+    ``analyzer``'s tokens."""
     index = LexicalIndex()
-    index._vectorizer.set_params(analyzer=IdentifierAnalyzer())
+    if analyzer is not None:
+        index._vectorizer.set_params(analyzer=analyzer)
     index.upsert(np.arange(len(documents)), documents)
     scores = np.zeros((len(queries), len(documents)), np.float32)
     for row, query in enumerate(queries):

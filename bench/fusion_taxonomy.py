@@ -85,7 +85,6 @@ from bench import fusion_confidence, fusion_identifiers, fusion_tuning
 from matching import scoring
 from matching.embedding import load_embedder
 from matching.gendered import fold
-from matching.lexical import LexicalIndex
 from matching.reference import CERTIFICATES_FILE
 from matching.settings import EmbeddingSettings, RetrievalSettings
 from matching.vocab import TAALNIVEAUS, Rijbewijs
@@ -347,13 +346,7 @@ def stripped(text: str) -> str:
 
 
 def _bm25(queries: list[str], documents: list[str]) -> np.ndarray:
-    index = LexicalIndex()
-    index.upsert(np.arange(len(documents)), documents)
-    scores = np.zeros((len(queries), len(documents)), np.float32)
-    for row, query in enumerate(queries):
-        ids, values = index.scores(query)
-        scores[row, ids] = values
-    return scores
+    return fusion_identifiers.bm25_matrix(queries, documents)
 
 
 @dataclass

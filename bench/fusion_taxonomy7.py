@@ -104,7 +104,6 @@ from bench.fusion_taxonomy3 import OPEN_BM25
 from bench.fusion_taxonomy4 import bestand_documents
 from bench.fusion_taxonomy5 import EXTRA_CERTIFICATES, OPEN_RARITY, OPEN_WEIGHT, S42_KIND, normalised
 from bench.fusion_taxonomy6 import LANGUAGE, S42_TIE_BREAK, rare_gate_opens
-from matching.lexical import LexicalIndex
 from matching.settings import RetrievalSettings
 from training.embedding_eval import _metrics, read_pairs
 
@@ -196,14 +195,7 @@ class DatelessIdentifierAnalyzer(IdentifierAnalyzer):
 def dateless_bm25(queries: list[str], documents: list[str]) -> np.ndarray:
     """BM25 (queries × documents) over :class:`DatelessIdentifierAnalyzer`'s tokens, as
     :func:`bench.fusion_identifiers.identifier_bm25` over session 36's."""
-    index = LexicalIndex()
-    index._vectorizer.set_params(analyzer=DatelessIdentifierAnalyzer())
-    index.upsert(np.arange(len(documents)), documents)
-    scores = np.zeros((len(queries), len(documents)), np.float32)
-    for row, query in enumerate(queries):
-        ids, values = index.scores(query)
-        scores[row, ids] = values
-    return scores
+    return fusion_identifiers.bm25_matrix(queries, documents, DatelessIdentifierAnalyzer())
 
 
 @dataclass
