@@ -164,6 +164,15 @@ NOT_AGENT_STER = ("filmster", "popster", "rockster", "pinkster")
 NOT_FORMED_STER = (*NOT_AGENT_STER, "aardster", "poolster")
 # Noun suffixes that form persons ("leerling", "uitwijkeling", "pragmaticus"): a -vrouw after one is his wife.
 _PERSON_NOUN_ENDS = ("eling", "erling", "icus")
+# Noun endings that form persons from Latin and French ("officier", "kapitein", "generaal", "gouverneur", "sergeant",
+# "president", "internist", "promovendus", "kandidaat", "dominee"): a noun in one is a person where the dictionary
+# lists its office in -schap or a feminine of it (:func:`_person_by_suffix`); many things end so too ("papier",
+# "restaurant", "cement", "campus"), whose -vrouw takes the -man compound. The Latin -aris ("notaris", "secretaris")
+# forms persons only.
+_PERSON_SUFFIXES = ("ier", "ein", "aal", "eur", "ant", "ent", "ist", "us", "aat", "oog", "or", "ee", "aan", "ard")
+_PERSON_ONLY_SUFFIX = "aris"
+_PLACE_NOUN_ENDS = ("erij", "arij")  # the place and trade suffix -(er)ij: "stomerij", "brouwerij"; its "rij" is no verb
+_FEMININE_TAILS = ("e", "se", "es", "esse", "in", "ster", "a")  # presidente, domineese, kruidenierster, promovenda
 # -vrouw words whose -man compound is no counterpart and which the dictionary does not list whole: a woman in
 # childbed, not a stallholder ("kraam" is also a market stall); a walkman is a thing. Whole words only:
 # :func:`_thing_part` would read their first parts as things. (Listed ones stay whole by :func:`_new_compound`.)
@@ -248,11 +257,35 @@ def _vrouw_masculine(word: str) -> str | None:
             weighed.append((at, 1, agent))
     if man_at is not None and (at := boundary_start(man, persons, agent, agent_at)) is not None:
         weighed.append((at, 0, man))
+    if man_at is None and _noun_compound_wins(word, agent, verb_at) and _thing_part(word[:-5]):  # "dansschoolvrouw"
+        return man
     if not weighed and _goods_part(word[:-5]):  # "schillenvrouw": the -man compound no list holds
         return man
     if not weighed and _new_compound(word) and _thing_part(word[:-5]):  # "kantinevrouw": the -man compound
         return man
     return min(weighed)[2] if weighed else None
+
+
+def _noun_compound_wins(word: str, agent: str | None, verb_at: int | None) -> bool:
+    """Whether a -vrouw form's stem is a noun compound that its agent noun only misreads: the whole stem is a noun lemma
+    of the independent word-class table (:func:`~matching.gendered_lexicon.is_noun`: "dansschool", "benzinepomp",
+    "scheepswerf", "stomerij", "kerstmarkt"), the agent noun is no known job word at a compound boundary
+    (:func:`~matching.gendered_lexicon.is_job_word_at_boundary`) and comes from a verb that is a later part of that
+    noun and has no -er noun of its own in the dictionary, so that the agent is formed by rule ("school" of scholen,
+    "pomp" of pompen, "markt" of markten), or is "rij" inside the place suffix -erij ("stomerij", "brouwerij": no
+    "rijer"), or is a job word only by a head no verb attests whole ("matrasser"), and the word is a compound formed
+    anew (:func:`_new_compound`). Then the -man compound is her counterpart (the caller checks :func:`_thing_part`):
+    before, "dansschoolvrouw" became "dansscholer", "benzinepompvrouw" "benzinepomper", "stomerijvrouw" "stomerijer".
+    Not where the stem is no noun ("tunnelwacht", "vloerpoets", "hondenuitlaat": tunnelwachter, vloerpoetser,
+    hondenuitlater), where the verb has an -er noun of its own ("kustwacht" is a noun, but kustwachter, by wachter of
+    wachten; so "scheepswerf", "skilift" still take werver, lifter), nor where the verb spans the whole stem
+    ("aankoop": aankoper, the -er noun of aankopen)."""
+    stem = word[: -len("vrouw")]
+    if agent is None or not is_noun(stem) or is_job_word_at_boundary(agent) or not _new_compound(word):
+        return False
+    if verb_at is not None:  # a verb with an -er noun of its own keeps it ("kustwacht": kustwachter, "schoenpoets")
+        return verb_at > 0 and (agent[verb_at:] not in attested_agents() or stem.endswith(_PLACE_NOUN_ENDS))
+    return attested_start(agent, attested_agents()) != 0
 
 
 def _new_compound(word: str) -> bool:
@@ -298,7 +331,23 @@ def _names_person(noun: str) -> bool:
         or is_job_word(noun, _listed_persons())  # "burgemeester" by "meester"
         or is_job_word(noun, attested_agents())  # "afdelingsvoorzitter" by "voorzitter" of voorzitten
         or noun.endswith(_PERSON_NOUN_ENDS)
+        or _person_by_suffix(noun)
     )
+
+
+def _person_by_suffix(noun: str) -> bool:
+    """Whether a noun no lexicon marks is a person by its ending and the dictionary (:func:`dictionary_words`): a noun
+    in a person suffix (:data:`_PERSON_SUFFIXES`) whose office in -schap ("kapiteinschap", "generaalschap",
+    "gouverneurschap") or a feminine of it ("domineese", "kruidenierster", "presidente") the dictionary lists, or a
+    noun in -aris ("notaris"). Before, a -vrouw after one took the -man compound (:func:`_thing_part`): "domineesvrouw"
+    → domineesman, "kapiteinsvrouw" → kapiteinsman, the wife of a minister or a captain; "restaurantvrouw",
+    "cementvrouw", "dossiervrouw" still do (no office, no feminine listed)."""
+    if noun.endswith(_PERSON_ONLY_SUFFIX) and len(noun) > len(_PERSON_ONLY_SUFFIX) + 1:
+        return True
+    if not noun.endswith(_PERSON_SUFFIXES) or len(noun) < MIN_HEAD:
+        return False
+    words = dictionary_words()
+    return noun + "schap" in words or any(noun + tail in words for tail in _FEMININE_TAILS)
 
 
 @lru_cache(maxsize=1)

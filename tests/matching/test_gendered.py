@@ -943,3 +943,45 @@ def test_what_the_audit_kept_still_folds(feminine: str, masculine: str) -> None:
 @pytest.mark.parametrize("word", ["schipper", "ijzersteen", "leeghalen", "schillenman", "draineerder", "vernielen"])
 def test_masculine_forms_and_other_words_the_audit_touched_stay_unchanged(word: str) -> None:
     assert neutral_form(word) == word
+
+
+# Session 43 (G10): a -vrouw after a noun in a person suffix whose office in -schap or feminine the dictionary lists, or
+# after a noun in -aris, is a person's wife and stays whole; a thing in such an ending still takes the -man compound.
+# Words of no held-out set.
+@pytest.mark.parametrize("word", ["kanseliersvrouw", "kapelaansvrouw", "secretarisvrouw", "commissarisvrouw"])
+def test_a_vrouw_after_a_person_noun_known_by_its_suffix_stays_whole(word: str) -> None:
+    assert neutral_form(word) == word
+
+
+@pytest.mark.parametrize(
+    ("feminine", "masculine"), [("monumentvrouw", "monumentman"), ("automaatvrouw", "automaatman")]
+)
+def test_a_vrouw_after_a_thing_in_a_person_suffix_still_takes_the_man_compound(feminine: str, masculine: str) -> None:
+    assert neutral_form(feminine) == masculine
+
+
+# A noun compound whose last part is also a verb's stem, where the verb lists no -er noun of its own (scholen, banen,
+# markten, pompen) or the part is "rij" of the place suffix -erij: the -man compound, no formed -er agent.
+NOUN_COMPOUND_VROUW = {
+    "zeilschoolvrouw": "zeilschoolman",
+    "zwemschoolvrouw": "zwemschoolman",
+    "bowlingbaanvrouw": "bowlingbaanman",
+    "tennisbaanvrouw": "tennisbaanman",
+    "weekmarktvrouw": "weekmarktman",
+    "kaasmarktvrouw": "kaasmarktman",
+    "kwekerijvrouw": "kwekerijman",
+    "zwemschoolvrouwen": "zwemschoolmannen",
+}
+
+
+@pytest.mark.parametrize(("feminine", "masculine"), sorted(NOUN_COMPOUND_VROUW.items()))
+def test_a_vrouw_after_a_noun_compound_takes_the_man_compound_not_a_formed_agent(feminine: str, masculine: str) -> None:
+    assert neutral_form(feminine) == masculine
+
+
+@pytest.mark.parametrize(
+    ("feminine", "masculine"),
+    [("strandwachtvrouw", "strandwachter"), ("hondenuitlaatvrouw", "hondenuitlater"), ("aankoopvrouw", "aankoper")],
+)
+def test_a_verb_with_its_own_er_noun_or_no_noun_compound_keeps_its_agent(feminine: str, masculine: str) -> None:
+    assert neutral_form(feminine) == masculine
