@@ -171,6 +171,10 @@ _PERSON_NOUN_ENDS = ("eling", "erling", "icus")
 # forms persons only.
 _PERSON_SUFFIXES = ("ier", "ein", "aal", "eur", "ant", "ent", "ist", "us", "aat", "oog", "or", "ee", "aan", "ard")
 _PERSON_ONLY_SUFFIX = "aris"
+# The suffix of a quality noun made of an adjective ("vrijheid", "kundigheid"): a -vrouw right after one names no job,
+# and the word stays whole. Before, the audit's invented "vrijheidvrouw" became "vrijheider" ("heid" read as a verb
+# stem), and with _noun_compound_wins "vrijheidman". (After a linking -s, "gezondheidsvrouw", it is a first part.)
+_QUALITY_NOUN_END = "heid"
 _PLACE_NOUN_ENDS = ("erij", "arij")  # the place and trade suffix -(er)ij: "stomerij", "brouwerij"; its "rij" is no verb
 _FEMININE_TAILS = ("e", "se", "es", "esse", "in", "ster", "a")  # presidente, domineese, kruidenierster, promovenda
 # -vrouw words whose -man compound is no counterpart and which the dictionary does not list whole: a woman in
@@ -245,6 +249,8 @@ def _vrouw_masculine(word: str) -> str | None:
     man, heer, *agents = masculine_candidates(word)[0]
     if (found := next((c for c in (man, heer) if is_job_word_at_boundary(c)), None)) is not None:
         return found
+    if word[: -len("vrouw")].endswith(_QUALITY_NOUN_END):  # "vrijheidvrouw": a quality, no job ("-heider", "-heidman")
+        return None
     agent, verb_at = next((c for c in agents if is_job_word(c)), None), None
     if agent is None and (by_verb := _verb_agent_at(word, "vrouw")) is not None:
         agent, verb_at = by_verb

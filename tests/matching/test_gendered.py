@@ -985,3 +985,8 @@ def test_a_vrouw_after_a_noun_compound_takes_the_man_compound_not_a_formed_agent
 )
 def test_a_verb_with_its_own_er_noun_or_no_noun_compound_keeps_its_agent(feminine: str, masculine: str) -> None:
     assert neutral_form(feminine) == masculine
+
+
+@pytest.mark.parametrize("word", ["eerlijkheidvrouw", "snelheidvrouw", "zuinigheidvrouw"])
+def test_a_vrouw_right_after_a_quality_noun_stays_whole(word: str) -> None:
+    assert neutral_form(word) == word
