@@ -91,7 +91,12 @@ a miss costs: a client who writes the feminine form loses the word match (the Sn
    takes the -man compound (:func:`_thing_part`: "kantinevrouw" → kantineman; "zeemansvrouw", a sailor's wife, and the
    dictionary's own -vrouw words without a -man compound stay whole), a past tense or participle is no plural of goods
    ("aanriedenvrouw" became "aanriedenman"), and a noun whose -in form the dictionary lists is a person noun
-   ("kroegwaardin" → kroegwaard, :func:`~matching.gendered_lexicon.in_feminine_nouns`);
+   ("kroegwaardin" → kroegwaard, :func:`~matching.gendered_lexicon.in_feminine_nouns`); and since the eleventh
+   held-out set: a noun in a person suffix (-ier, -ein, -aal, -eur, -ant, -ent, -ist, -us, ...) whose office in -schap
+   or feminine the dictionary lists, or in -aris, names a person (:func:`_person_by_suffix`: "domineesvrouw",
+   "kapiteinsvrouw", "notarisvrouw" stay whole); a noun compound of the word-class table whose last part only an -er
+   noun formed by rule reads as a verb takes the -man compound (:func:`_noun_compound_wins`: "dansschoolvrouw" →
+   dansschoolman, not "dansscholer"); and a -vrouw right after a quality noun in -heid stays whole ("vrijheidvrouw");
 5. a small table holds the true irregulars (verpleegster → verpleegkundige, serveerster → ober,
    kapster → kapper, secretaresse → secretaris, gastvrouw → gastheer, gastmoeder → gastouder).
 
