@@ -1,4 +1,5 @@
-"""Why do suitable clients with geslacht "x" get less top-10 exposure than they merit? (issue 19 item 1)
+"""Why do suitable clients of one group (geslacht "x" unless told) get less top-10 exposure than they merit? (issue 19
+item 1)
 
 Rebuilds exactly the pools ``werkmatch evaluate --pool-vacancies N`` judges (same dataset, same seeded
 sample of held-out vacancies, same :func:`training.pool_eval.pool_holdout`), scores them with the
@@ -20,6 +21,10 @@ Usage (on a copy of the demo world with its simulated history)::
 
     WERKMATCH_DATA_DIR=/tmp/h-demo python bench/geslacht_x_probe.py --pool-vacancies 592 \
         --cache /tmp/h-probe/pools.npz --out bench/results/geslacht-x-probe.json
+
+``--attribute leeftijd --group "tot 27"`` asks the same of another audited group (any attribute of
+:func:`training.fairness.group_labels`; the cache holds them all, so one cache serves every group); the x-named
+keys of the result then describe that group, and the generator's fields are read for geslacht only.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from typing import Any
 import numpy as np
 
 GROUP = "x"
+ATTRIBUTE = "geslacht"
 
 
 def build(pool_vacancies: int, test_share: float) -> dict[str, Any]:
@@ -45,6 +51,7 @@ def build(pool_vacancies: int, test_share: float) -> dict[str, Any]:
     from training.dataset import build_dataset
     from training.fairness import group_labels
     from training.pool_eval import _truth_of, pool_holdout
+    from training.rankers import scorer_of
     from training.truth_arrays import Codebook
 
     config = settings()
@@ -59,7 +66,7 @@ def build(pool_vacancies: int, test_share: float) -> dict[str, Any]:
     pool = pool_holdout(found, sample, moments)
     assert pool is not None, "no hidden truth: run on a synthetic world"
     pool_data, truth = pool
-    scores = champion.score(pool_data.features)
+    scores = scorer_of(champion)(pool_data)  # with each pair's client: a ranker may read the notes column
     groups = group_labels(found.engine, pool_data)
     # observable and latent parts of the hidden suitability, per row
     codebook = Codebook.from_taxonomy(load_taxonomy())
@@ -115,7 +122,7 @@ def _rank_in_pool(values: np.ndarray, vacancy_ids: np.ndarray) -> np.ndarray:
     return out
 
 
-def _prepared(cache: dict[str, Any]) -> dict[str, Any]:
+def _prepared(cache: dict[str, Any], attribute: str, group: str) -> dict[str, Any]:
     """The pools as evaluate judged them, their merit rows and both replayed orderings."""
     from training.dataset import RankingData
     from training.exposure_eval import _groups_in_time_order, replay
@@ -144,19 +151,21 @@ def _prepared(cache: dict[str, Any]) -> dict[str, Any]:
         "relevanceAs": relevance_as,
         "topServed": top_k_mask(served_as, data.vacancy_ids),
         "topRelevance": top_k_mask(relevance_as, data.vacancy_ids),
-        "gender": cache["group_geslacht"],
+        "gender": cache[f"group_{attribute}"],
+        "attribute": attribute,
+        "group": group,
     }
 
 
 def _reproduced(p: dict[str, Any], seed: int) -> dict[str, Any]:
-    """Evaluate's audit of geslacht on the replayed orderings (the numbers the probe explains)."""
+    """Evaluate's audit of the attribute on the replayed orderings (the numbers the probe explains)."""
     from training.fairness import audit_ranking
 
     keys = ("clients", "poolShare", "top10Share", "meritShare", "exposureVsMerit", "effectiveMeritClients")
 
     def ratio_of(ranked: np.ndarray) -> dict[str, Any]:
-        audit = audit_ranking(p["data"], ranked, {"geslacht": p["gender"]}, p["merit"], seed=seed)
-        groups = audit["attributes"]["geslacht"]["groups"]
+        audit = audit_ranking(p["data"], ranked, {p["attribute"]: p["gender"]}, p["merit"], seed=seed)
+        groups = audit["attributes"][p["attribute"]]["groups"]
         return {group: {k: row[k] for k in keys} for group, row in groups.items()}
 
     return {"served": ratio_of(p["servedAs"]), "relevanceOnly": ratio_of(p["relevanceAs"])}
@@ -201,9 +210,9 @@ def _placebo(p: dict[str, Any], rng: np.random.Generator, draws_wanted: int) -> 
 
 
 def _client_bootstrap(p: dict[str, Any], rng: np.random.Generator, draws: int) -> dict[str, Any]:
-    """Client bootstrap of geslacht x: its clients resampled (with replacement), the other rows fixed."""
+    """Client bootstrap of the group: its clients resampled (with replacement), the other rows fixed."""
     data, merit = p["data"], p["merit"]
-    x_rows = p["gender"] == GROUP
+    x_rows = p["gender"] == p["group"]
     x_ids, x_inverse = np.unique(data.client_ids[x_rows], return_inverse=True)
     masks = (("merit", merit), ("served", p["topServed"]), ("relevanceOnly", p["topRelevance"]))
     per_x = {
@@ -261,7 +270,7 @@ def _x_clients(p: dict[str, Any], cache: dict[str, Any], ranks: dict[str, np.nda
     """Which x clients carry the merit rows, and how the ranker sees them (most merit rows first)."""
     data, merit = p["data"], p["merit"]
     per_client = []
-    for client in np.unique(data.client_ids[p["gender"] == GROUP]).tolist():
+    for client in np.unique(data.client_ids[p["gender"] == p["group"]]).tolist():
         rows = (data.client_ids == client) & merit
         if not rows.any():
             continue
@@ -288,7 +297,7 @@ def _score_gap(p: dict[str, Any], ranks: dict[str, np.ndarray], rng: np.random.G
     gap = ranks["score"] - ranks["observable"]
     merit_clients, inverse = np.unique(data.client_ids[merit], return_inverse=True)
     per_client_gap = np.bincount(inverse, weights=gap[merit]) / np.bincount(inverse)
-    is_x = np.isin(merit_clients, np.unique(data.client_ids[gender == GROUP]))
+    is_x = np.isin(merit_clients, np.unique(data.client_ids[gender == p["group"]]))
     x_gap = float(per_client_gap[is_x].mean())
     random_gaps = np.array(
         [
@@ -308,7 +317,7 @@ def _score_gap(p: dict[str, Any], ranks: dict[str, np.ndarray], rng: np.random.G
 def _matched(p: dict[str, Any], ranks: dict[str, np.ndarray]) -> dict[str, Any]:
     """Each x merit row against the other merit rows of the same trede and truth-rank decile."""
     data, merit = p["data"], p["merit"]
-    x_rows = p["gender"] == GROUP
+    x_rows = p["gender"] == p["group"]
     decile = np.minimum((ranks["truth"] * 10).astype(int), 9)
     diffs = []
     for row in np.flatnonzero(x_rows & merit):
@@ -341,15 +350,17 @@ def _client_factors(p: dict[str, Any], cache: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def analyse(cache: dict[str, Any], placebo_draws: int, seed: int) -> dict[str, Any]:
-    p = _prepared(cache)
+def analyse(
+    cache: dict[str, Any], placebo_draws: int, seed: int, attribute: str = ATTRIBUTE, group: str = GROUP
+) -> dict[str, Any]:
+    p = _prepared(cache, attribute, group)
     rng = np.random.default_rng(seed)
     placebo = _placebo(p, rng, placebo_draws)
     bootstrap = _client_bootstrap(p, rng, placebo_draws)
     ranks = _ranks(p, cache)
     per_client = _x_clients(p, cache, ranks)
     score_gap = _score_gap(p, ranks, rng, placebo_draws)
-    x_rows, merit_rows_x = p["gender"] == GROUP, np.array([r["meritRows"] for r in per_client])
+    x_rows, merit_rows_x = p["gender"] == p["group"], np.array([r["meritRows"] for r in per_client])
     # leave one x client out: the group's ratio without each of its five biggest merit carriers
     leave_one_out = [
         {
@@ -434,6 +445,8 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path("/tmp/h-probe/pools.npz"))
     parser.add_argument("--placebo", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--attribute", default=ATTRIBUTE)
+    parser.add_argument("--group", default=GROUP)
     parser.add_argument("--out", type=Path, default=Path("bench/results/geslacht-x-probe.json"))
     args = parser.parse_args()
     started = time.time()
@@ -444,13 +457,15 @@ def main() -> None:
         cache = {name: loaded[name] for name in loaded.files}
     result = {
         "command": f"WERKMATCH_DATA_DIR={os.environ.get('WERKMATCH_DATA_DIR')} python bench/geslacht_x_probe.py "
-        f"--pool-vacancies {args.pool_vacancies} --placebo {args.placebo}",
+        f"--pool-vacancies {args.pool_vacancies} --placebo {args.placebo} --attribute {args.attribute} "
+        f"--group '{args.group}'",
+        "group": {"attribute": args.attribute, "group": args.group},
         "champion": json.loads(str(cache["champion"])),
         "servedMethod": json.loads(str(cache["served_method"])),
         "vacancies": int(len(np.unique(cache["vacancy_ids"]))),
         "rows": int(len(cache["labels"])),
-        **analyse(cache, args.placebo, args.seed),
-        "generatorFields": generator_fields(),
+        **analyse(cache, args.placebo, args.seed, args.attribute, args.group),
+        "generatorFields": generator_fields() if args.attribute == "geslacht" else None,
         "loadAverage": os.getloadavg(),
         "seconds": round(time.time() - started, 1),
     }
