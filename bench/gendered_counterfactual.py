@@ -186,6 +186,15 @@ def fold_table(path: Path) -> dict:
     return {"pairs": len(rows), **counts, "notToTheMasculine": [row for row in rows if row["outcome"] != "masculine"]}
 
 
+def chosen_ranker(args: argparse.Namespace, tmp: Path) -> tuple[Path, str]:
+    """The baseline ranker directory the run orders with, and how the result names it."""
+    if args.shipped_ranker:
+        return RankerSettings().baseline_dir, "shipped (models/baseline-ranker now)"
+    if args.ranker_dir is not None:
+        return args.ranker_dir, str(args.ranker_dir)
+    return pinned_ranker(tmp), f"git archive {PINNED_RANKER} {RANKER_PATH}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=600)
@@ -203,31 +212,23 @@ def main() -> None:
     ranker.add_argument("--ranker-dir", type=Path, help=f"a baseline ranker directory (default: {PINNED_RANKER}'s)")
     ranker.add_argument("--shipped-ranker", action="store_true", help="the ranker models/baseline-ranker holds now")
     args = parser.parse_args()
-    if args.fold_table:
-        out = {"command": " ".join(["bench/gendered_counterfactual.py", *sys.argv[1:]]), **fold_table(args.heldout)}
-        print(json.dumps(out, indent=2, ensure_ascii=False))
+    if args.fold_table or args.count_pieces:
+        if args.fold_table:
+            found = fold_table(args.heldout)
+        else:
+            with tempfile.TemporaryDirectory() as tmp:
+                found = count_pieces(Path(tmp) / "var")
+        text = json.dumps({"command": " ".join(["bench/gendered_counterfactual.py", *sys.argv[1:]]), **found}, indent=2)
+        print(text)
         if args.out:
-            args.out.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        return
-    if args.count_pieces:
-        with tempfile.TemporaryDirectory() as tmp:
-            counted = count_pieces(Path(tmp) / "var")
-        out = {"command": " ".join(["bench/gendered_counterfactual.py", *sys.argv[1:]]), **counted}
-        print(json.dumps(out, indent=2))
-        if args.out:
-            args.out.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+            args.out.write_text(text + "\n", encoding="utf-8")
         return
     if args.without_fold:
         matching.text.neutral_text = str  # type: ignore[assignment]  # the identity on a text
         matching.lexical.neutral_form = str  # type: ignore[assignment]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        if args.shipped_ranker:
-            ranker_dir, ranker_source = RankerSettings().baseline_dir, "shipped (models/baseline-ranker now)"
-        elif args.ranker_dir is not None:
-            ranker_dir, ranker_source = args.ranker_dir, str(args.ranker_dir)
-        else:
-            ranker_dir, ranker_source = pinned_ranker(Path(tmp)), f"git archive {PINNED_RANKER} {RANKER_PATH}"
+        ranker_dir, ranker_source = chosen_ranker(args, Path(tmp))
         settings = Settings(data_dir=args.data_dir or Path(tmp) / "var", ranker=RankerSettings(baseline_dir=ranker_dir))
         matcher = Matcher(settings)
         if args.data_dir is None:

@@ -335,3 +335,47 @@ def in_feminine_nouns() -> frozenset[str]:
         and not is_adposition(word[:-2])
         and not (word.startswith("ge") and word[2:] in words)  # "gespin" is ge- + spin (spinning), no female "gesp"
     )
+
+
+# Noun suffixes that form persons ("leerling", "uitwijkeling", "pragmaticus"): a -vrouw after one is his wife.
+_PERSON_NOUN_ENDS = ("eling", "erling", "icus")
+# Noun endings that form persons from Latin and French ("officier", "kapitein", "generaal", "gouverneur", "sergeant",
+# "president", "internist", "promovendus", "kandidaat", "dominee"): a noun in one is a person where the dictionary
+# lists its office in -schap or a feminine of it (:func:`_person_by_suffix`); many things end so too ("papier",
+# "restaurant", "cement", "campus"), whose -vrouw takes the -man compound. The Latin -aris ("notaris", "secretaris")
+# forms persons only.
+_PERSON_SUFFIXES = ("ier", "ein", "aal", "eur", "ant", "ent", "ist", "us", "aat", "oog", "or", "ee", "aan", "ard")
+_PERSON_ONLY_SUFFIX = "aris"
+_FEMININE_TAILS = ("e", "se", "es", "esse", "in", "ster", "a")  # presidente, domineese, kruidenierster, promovenda
+
+
+def names_person(noun: str) -> bool:
+    """Whether a noun names a person by the lexicons: a known job word, an attested agent noun, a person noun of the
+    dictionary or a compound ending in one, a noun whose feminine in -in it lists, or a noun in a person suffix
+    ("dokter", "zeeman", "visser", "burgemeester", "waard", "afdelingsvoorzitter", "uitwijkeling")."""
+    return (
+        is_job_word(noun)
+        or is_job_word(noun, listed_persons())  # "burgemeester" by "meester"
+        or is_job_word(noun, attested_agents())  # "afdelingsvoorzitter" by "voorzitter" of voorzitten
+        or noun.endswith(_PERSON_NOUN_ENDS)
+        or _person_by_suffix(noun)
+    )
+
+
+def _person_by_suffix(noun: str) -> bool:
+    """Whether a noun no lexicon marks is a person by its ending and the dictionary (:func:`dictionary_words`): a noun
+    in a person suffix (:data:`_PERSON_SUFFIXES`) whose office in -schap ("kapiteinschap", "generaalschap",
+    "gouverneurschap") or a feminine of it ("domineese", "kruidenierster", "presidente") the dictionary lists, or a
+    noun in -aris ("notaris"). "restaurant", "cement" and "dossier" are none (no office, no feminine listed)."""
+    if noun.endswith(_PERSON_ONLY_SUFFIX) and len(noun) > len(_PERSON_ONLY_SUFFIX) + 1:
+        return True
+    if not noun.endswith(_PERSON_SUFFIXES) or len(noun) < MIN_HEAD:
+        return False
+    words = dictionary_words()
+    return noun + "schap" in words or any(noun + tail in words for tail in _FEMININE_TAILS)
+
+
+@lru_cache(maxsize=1)
+def listed_persons() -> frozenset[str]:
+    """The dictionary's person nouns, whatever its mark, and the nouns whose -in feminine it lists."""
+    return frozenset(person_rows()) | in_feminine_nouns()

@@ -1,107 +1,76 @@
 """The suffix rules that fold a feminine Dutch job form to its masculine/neutral counterpart, not a word list.
 
-Dutch forms feminine job words productively — -ster (medewerkster), -e (receptioniste, assistente),
--euse (chauffeuse), -trice (directrice), -ière (caissière), -in (kokkin), -es (lerares), -vrouw
-(barvrouw), -meisje (kamermeisje) — and every compound of them (magazijnmedewerkster,
-schoonmaakvrouw). A list of pairs always misses the next one, and the counterfactual test found what
-a miss costs: a client who writes the feminine form loses the word match (the Snowball stemmer keeps
-"medewerkster" and "medewerker" apart) and drifts in the embedding. So a word is folded by rule:
+Dutch forms feminine job words productively — -ster (medewerkster), -e (receptioniste, assistente), -euse (chauffeuse),
+-trice (directrice), -ière (caissière), -in (kokkin), -es (lerares), -vrouw (barvrouw), -meisje (kamermeisje) — and
+every compound of them (magazijnmedewerkster, schoonmaakvrouw). A list of pairs always misses the next one, and the
+counterfactual test found what a miss costs: a client who writes the feminine form loses the word match (the Snowball
+stemmer keeps "medewerkster" and "medewerker" apart) and drifts in the embedding. So a word is folded by rule:
 
-1. the rules propose masculine candidates for a word that ends in a feminine suffix (for -ster:
-   the stem itself after -aar/-ier/-eur/-oor, the stem + "der" after an r, the stem with its long
-   vowel undoubled, with its last consonant doubled, plain: "schoonmaakster" → "schoonmaker",
-   "inpakster" → "inpakker", "sorteerster" → "sorteerder", "verkeersregelaarster" →
-   "verkeersregelaar"). A stem that is an agent noun by its own suffix — -ier after a base
-   ("tuinier", "winkelier", "kassier") or -aar after an unstressed -el/-en/-er ("wandelaar") — is
-   the masculine, without the check of step 2: there -ster is added to the noun, never to a verb
-   stem. (Before, "tuinierster" became "tuinierder": "tuinier" is no known job word, and
-   "tuinierder" passed the check as a compound, because "erder", the ending that sorteerder,
-   beheerder and invoerder share, counts as a known head.);
-2. a candidate is taken only when it is a **known job word**: an agent noun of the occupation
-   vocabulary (``data/beroepen.csv``, labels and synonyms) or a compound that ends in one
-   ("tuinmedewerker" ends in "medewerker"), or a masculine person noun that the Dutch spelling
-   dictionary (OpenTaal) lists together with its -in or -iste form ("herder"/"herderin",
-   "pianist"/"pianiste": ``data/gendered_attested.tsv``, built by ``bench/gendered_attested.py`` from
-   that independent source, never from the counterfactual's held-out pairs). This guard keeps
-   ordinary words whole: "register", "klooster", "monster", "meester", "hamster", "minister",
-   "machine", "gemeente", "juiste", "begin" and "les" end in a feminine suffix, but no rule turns
-   them into a job word. An -ster word that passes none of its candidates is the agent noun of a
-   verb when the same dictionary lists the verb and its -er noun (``data/dutch_verbs.tsv``, built by
-   ``bench/dutch_verbs.py``): "opvoedster" → "opvoeder" (opvoeden), "boomkweekster" → "boomkweker"
-   (the verb ending a compound), "voorleesster" → "voorlezer", "tekstschrijfster" → "tekstschrijver"
-   (-s/-f voiced). Before, these stayed whole: the -er noun is no job word of the vocabulary (the
-   second held-out set's largest group of misses). Not when the word is a verb's stem itself
-   ("luister", "gefluister") or "ster" is the star ("filmster", :data:`NOT_AGENT_STER`). Likewise an
-   -e, -in, -es, -aresse or -vrouw word that passes no candidate is the feminine of a **person noun** the same
-   dictionary shows with a feminine in that suffix (``data/dutch_person_nouns.tsv``, built by
-   ``bench/dutch_person_nouns.py``): its flag for a female form ("chirurg"), the feminine listed with the plural
-   of the person suffix ("voogdes"/"voogdessen", not "proces"), an -e feminine listed beside a masculine in a
-   person suffix ("diplomate"/"diplomaat"), a -man compound listed with the plural of the person "man", -mannen,
-   -lieden or -lui, whose -vrouw form the dictionary forms by compounding and hardly ever lists ("stuurvrouw" →
-   "stuurman", "huisvrouw" → "huisman"; not "roman", plural "romans"): the stem, or the stem with its last syllable
-   long again and its consonant unvoiced (:func:`person_candidates`: "ploegbazin" → "ploegbaas", a compound of a
-   listed person);
-3. -euse, -trice and -ière are unambiguous (they form persons), so they fold without that check,
-   except for the few words that name a thing ("friteuse", "carrière", "portière", also ending a compound:
-   "sportcarrière"). -trice is the feminine of two forms, the Latin -tor ("moderator", "lector") and the
-   French -teur ("administrateur", "taxateur"): for -atrice first the -ateur form where the vocabulary writes
-   that job so (the -ateur form ends in the last ten letters or more of a vocabulary word:
-   "personeelsadministrateur"); else the one the vocabulary or the dictionary writes, the longest head first
-   ("hoofdredactrice" → "hoofdredacteur"); where the dictionary writes both ("auditor", "auditeur"), the one more
-   frequent in Dutch text (its less frequent twin is marked in ``data/dutch_person_nouns.tsv``: "auditrice" →
-   auditor, "restauratrice" → restaurateur); where neither is written, -ator for -atrice and -teur for the rest.
-   The Greek agent nouns in -loog, -goog, -graaf, -soof and -noom form their feminine in -loge, -goge, -grafe,
-   -sofe and -nome ("bioloog" → "biologe", "demagoog" → "demagoge", "typograaf" → "typografe", "filosoof" →
-   "filosofe", "astronoom" → "astronome"; :data:`GREEK_FEMININE`): unambiguous too, except a thing ("synagoge",
-   "agrafe") and an adjective's -e form ("autonome", "homologe"), and their plural is the feminine + "n"
-   ("typografen", not the "-graven" of the count "graaf"). (-loge and -atrice were found by the second held-out set,
-   ``data/eval/gendered_heldout2.tsv``: before, every -trice became -teur, "moderatrice" → "moderateur",
-   and -loge stayed whole);
-4. for -vrouw the candidates are weighed, not taken in turn: a -man or -heer compound that is a known job word
-   first; else the -man compound the dictionary attests (:func:`person_nouns`, itself or by its head: "paardenkoopman"
-   of "koopman") against the stem's first agent noun that is a known job word; the one attested over more of the word
-   wins (:func:`attested_start`), the -man compound at a tie, since -vrouw compounds the noun "vrouw", whose
-   counterpart is "man", and the agent noun only guesses that the first part is a verb stem. Before, the agent noun
-   came first and passed by a known head ("spoorwegvrouw" → "spoorwegger", "koopvrouw" → "koper": the fifth
-   held-out set's misses); it still wins where it is attested whole (a job word or the dictionary's -er noun of a
-   verb) and the -man compound only by its head ("bouwvakvrouw" → bouwvakker, "aankoopvrouw" → aankoper). Where no
-   agent noun is a known job word, the -er noun of the verb after the compound's first part is taken from the verb
-   lexicon, as for -ster ("tunnelwachtvrouw" → tunnelwachter; the first part a word of the dictionary,
-   :func:`is_compound_part`, so "kraamvrouw" stays whole). A head counts only from a compound boundary the other
-   candidate shares (:func:`boundary_start`): before, "graankoopvrouw" became "graankoper" by "aankoper", a head that
-   starts inside "graan" (the sixth held-out set's boundary miss), now the heads tie at "koop" and the -man compound
-   wins. An -in after a doubled consonant also takes a person noun of three letters as a compound's head
-   ("hotelkokkin" → hotelkok; "kok" counted only as a whole word before, the sixth set's "sterrenkokkin").
-   Since the seventh and eighth held-out sets: the -man compound passes as a known job word only by a head at a
-   compound boundary that begins with a word (:func:`~matching.gendered_lexicon.is_job_word_at_boundary`:
-   "bloemsorteervrouw" → bloemsorteerder, not "bloemsorteerman" by "erman"); a plural or a diminutive is a first part
-   ("perenplukvrouw", "kaartjesknipvrouw", :func:`~matching.gendered_lexicon.is_compound_part`); a verb the dictionary
-   lists without an -er noun forms one (:func:`_formed_agent`: "klokkenluidvrouw" → klokkenluider, "zeepziedster" →
-   zeepzieder); a verb stem in -ij/-ou/-ui may have dropped its "d" ("rietsnijvrouw"); after the plural of a thing,
-   where nothing else decides, the -man compound ("schillenvrouw" → schillenman, :func:`_goods_part`); and -meisje
-   takes the -jongen compound the dictionary lists ("krantenmeisje" → krantenjongen), or after a job word's -s, a verb
-   stem or a plural (:func:`_jongen_part`: "bakkersmeisje", "bezorgmeisje"), else -medewerker;
-   since an audit of every dictionary word + "vrouw" (``bench/gendered_audit.py``, session 42: of 100 folds those rules
-   changed, 85 read as implausible): no "-der" after an unstressed -er ("schippervrouw" became "schipperder"), no -er
-   noun formed where the whole stem is a noun of the dictionary ("ijzersteenvrouw" became "ijzerstener"), and the -man
-   compound after a plural only where the first part is no infinitive (but the plural of a one-syllable noun:
-   "schillen") and no adjective's plural ("leeghalenvrouw" became "leeghalenman", "belangrijkstenvrouw" -man);
-   since session 43, by the word classes of an independent lemma table (``data/dutch_word_classes.tsv.gz``, built by
-   ``bench/dutch_word_classes.py``): where nothing else decides, a -vrouw after a singular noun that names no person
-   takes the -man compound (:func:`_thing_part`: "kantinevrouw" → kantineman; "zeemansvrouw", a sailor's wife, and the
-   dictionary's own -vrouw words without a -man compound stay whole), a past tense or participle is no plural of goods
-   ("aanriedenvrouw" became "aanriedenman"), and a noun whose -in form the dictionary lists is a person noun
-   ("kroegwaardin" → kroegwaard, :func:`~matching.gendered_lexicon.in_feminine_nouns`); and since the eleventh
-   held-out set: a noun in a person suffix (-ier, -ein, -aal, -eur, -ant, -ent, -ist, -us, ...) whose office in -schap
-   or feminine the dictionary lists, or in -aris, names a person (:func:`_person_by_suffix`: "domineesvrouw",
-   "kapiteinsvrouw", "notarisvrouw" stay whole); a noun compound of the word-class table whose last part only an -er
-   noun formed by rule reads as a verb takes the -man compound (:func:`_noun_compound_wins`: "dansschoolvrouw" →
-   dansschoolman, not "dansscholer"); and a -vrouw right after a quality noun in -heid stays whole ("vrijheidvrouw");
-5. a small table holds the true irregulars (verpleegster → verpleegkundige, serveerster → ober,
-   kapster → kapper, secretaresse → secretaris, gastvrouw → gastheer, gastmoeder → gastouder).
+1. the rules propose masculine candidates for a word that ends in a feminine suffix (for -ster: the stem itself after
+   -aar/-ier/-eur/-oor, the stem + "der" after an r, the stem with its long vowel undoubled, with its last consonant
+   doubled, plain: "schoonmaakster" → "schoonmaker", "inpakster" → "inpakker", "sorteerster" → "sorteerder",
+   "verkeersregelaarster" → "verkeersregelaar"). A stem that is an agent noun by its own suffix — -ier after a base
+   ("tuinier", "winkelier", "kassier") or -aar after an unstressed -el/-en/-er ("wandelaar") — is the masculine,
+   without the check of step 2: there -ster is added to the noun, never to a verb stem ("tuinierster" → tuinier, not
+   "tuinierder");
+2. a candidate is taken only when it is a **known job word**: an agent noun of the occupation vocabulary
+   (``data/beroepen.csv``, labels and synonyms) or a compound that ends in one ("tuinmedewerker" ends in "medewerker"),
+   or a masculine person noun that the Dutch spelling dictionary (OpenTaal) lists together with its -in or -iste form
+   ("herder"/"herderin", "pianist"/"pianiste": ``data/gendered_attested.tsv``, built by ``bench/gendered_attested.py``
+   from that independent source, never from the counterfactual's held-out pairs). This guard keeps ordinary words
+   whole: "register", "klooster", "monster", "meester", "hamster", "minister", "machine", "gemeente", "juiste", "begin"
+   and "les" end in a feminine suffix, but no rule turns them into a job word. An -ster word that passes none of its
+   candidates is the agent noun of a verb when the same dictionary lists the verb and its -er noun
+   (``data/dutch_verbs.tsv``, built by ``bench/dutch_verbs.py``): "opvoedster" → "opvoeder" (opvoeden), "boomkweekster"
+   → "boomkweker" (the verb ending a compound), "voorleesster" → "voorlezer", "tekstschrijfster" → "tekstschrijver"
+   (-s/-f voiced). Not when the word is a verb's stem itself ("luister", "gefluister") or "ster" is the star
+   ("filmster", :data:`NOT_AGENT_STER`). Likewise an -e, -in, -es, -aresse or -vrouw word that passes no candidate is
+   the feminine of a **person noun** the same dictionary shows with a feminine in that suffix
+   (``data/dutch_person_nouns.tsv``, built by ``bench/dutch_person_nouns.py``): its flag for a female form ("chirurg"),
+   the feminine listed with the plural of the person suffix ("voogdes"/"voogdessen", not "proces"), an -e feminine
+   listed beside a masculine in a person suffix ("diplomate"/"diplomaat"), a -man compound listed with the plural of
+   the person "man", -mannen, -lieden or -lui, whose -vrouw form the dictionary forms by compounding and hardly ever
+   lists ("stuurvrouw" → "stuurman", "huisvrouw" → "huisman"; not "roman", plural "romans"): the stem, or the stem with
+   its last syllable long again and its consonant unvoiced (:func:`person_candidates`: "ploegbazin" → "ploegbaas", a
+   compound of a listed person);
+3. -euse, -trice and -ière are unambiguous (they form persons), so they fold without that check, except for the few
+   words that name a thing ("friteuse", "carrière", "portière", also ending a compound: "sportcarrière"). -trice is the
+   feminine of two forms, the Latin -tor ("moderator", "lector") and the French -teur ("administrateur", "taxateur"):
+   for -atrice first the -ateur form where the vocabulary writes that job so (the -ateur form ends in the last ten
+   letters or more of a vocabulary word: "personeelsadministrateur"); else the one the vocabulary or the dictionary
+   writes, the longest head first ("hoofdredactrice" → "hoofdredacteur"); where the dictionary writes both ("auditor",
+   "auditeur"), the one more frequent in Dutch text (its less frequent twin is marked in
+   ``data/dutch_person_nouns.tsv``: "auditrice" → auditor, "restauratrice" → restaurateur); where neither is written,
+   -ator for -atrice and -teur for the rest. The Greek agent nouns in -loog, -goog, -graaf, -soof and -noom form their
+   feminine in -loge, -goge, -grafe, -sofe and -nome ("bioloog" → "biologe", "demagoog" → "demagoge", "typograaf" →
+   "typografe", "filosoof" → "filosofe", "astronoom" → "astronome"; :data:`GREEK_FEMININE`): unambiguous too, except a
+   thing ("synagoge", "agrafe") and an adjective's -e form ("autonome", "homologe"), and their plural is the feminine +
+   "n" ("typografen", not the "-graven" of the count "graaf");
+4. for -vrouw the candidates are weighed, not taken in turn: a -man or -heer compound that is a known job word first;
+   else the -man compound the dictionary attests (itself or by its head: "paardenkoopman") against the stem's first
+   agent noun that is a known job word; the one attested over more of the word wins (:func:`attested_start`, a head
+   counting only from a compound boundary both share, :func:`boundary_start`), the -man compound at a tie, since -vrouw
+   compounds the noun "vrouw"; the agent noun wins where it is attested whole ("bouwvakvrouw" → bouwvakker). Where no
+   agent noun is a known job word, the -er noun of the verb after the compound's first part comes from the verb
+   lexicon, or is formed (:func:`_formed_agent`: "tunnelwachtvrouw" → tunnelwachter, "klokkenluidvrouw" →
+   klokkenluider); a plural or diminutive is a first part (:func:`~matching.gendered_lexicon.is_compound_part`). Where
+   nothing else decides, the -man compound after the plural of a thing (:func:`_goods_part`: "schillenvrouw" →
+   schillenman; not after an infinitive, an adjective's or a person's plural, a past tense or participle) and after a
+   singular noun that names no person (:func:`_thing_part`: "kantinevrouw" → kantineman), by the word classes of an
+   independent lemma table (``data/dutch_word_classes.tsv.gz``, ``bench/dutch_word_classes.py``); a noun compound whose
+   last part only a rule-formed -er noun reads as a verb takes it too (:func:`_noun_compound_wins`: "dansschoolvrouw" →
+   dansschoolman). A -vrouw stays whole after a person noun (the dictionary's, one whose -in form or office in -schap
+   it lists in a person suffix, :func:`~matching.gendered_lexicon.names_person`: "domineesvrouw", "notarisvrouw"),
+   after a quality noun in -heid, where the dictionary lists the -vrouw word without its -man compound
+   ("carrièrevrouw"), and for :data:`NO_JOB_VROUW` ("kraamvrouw"). -meisje takes the -jongen compound the dictionary
+   lists or forms after a job word's -s, a verb stem or a plural (:func:`_jongen_part`: "bakkersmeisje"), else
+   -medewerker. Which held-out set and which audit (``bench/gendered_audit.py``) each of these rules came from is in
+   the README's "Fairness audit";
+5. a small table holds the true irregulars (verpleegster → verpleegkundige, serveerster → ober, kapster → kapper,
+   secretaresse → secretaris, gastvrouw → gastheer, gastmoeder → gastouder).
 
-The vocabulary is the shipped one, never the texts of the bestand: the fold must be a fixed function
-of a word, or a stored BM25 row and an embedding-cache entry would depend on when they were made.
+The vocabulary is the shipped one, never the texts of the bestand: the fold must be a fixed function of a word, or a
+stored BM25 row and an embedding-cache entry would depend on when they were made.
 
 :func:`masculine_singular` folds one lower-cased, accent-free singular word; what the known job words and the
 dictionary's lexicons hold is :mod:`matching.gendered_lexicon`; :mod:`matching.gendered` folds plurals, words in any
@@ -111,7 +80,6 @@ case and running text with it.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from matching.gendered_lexicon import (
     IRREGULAR,
@@ -134,8 +102,8 @@ from matching.gendered_lexicon import (
     is_noun,
     is_verb_form,
     long_vowel,
+    names_person,
     person_nouns,
-    person_rows,
     plural_singulars,
     trice_heads,
     verb_agents,
@@ -167,21 +135,11 @@ NOT_AGENT_STER = ("filmster", "popster", "rockster", "pinkster")
 # holsters and hipsters have verb parts too short to form a noun: "klapekster", "pistoolholster"); at a compound
 # boundary only (:func:`_ends_in_other_ster`).
 NOT_FORMED_STER = (*NOT_AGENT_STER, "aardster", "poolster")
-# Noun suffixes that form persons ("leerling", "uitwijkeling", "pragmaticus"): a -vrouw after one is his wife.
-_PERSON_NOUN_ENDS = ("eling", "erling", "icus")
-# Noun endings that form persons from Latin and French ("officier", "kapitein", "generaal", "gouverneur", "sergeant",
-# "president", "internist", "promovendus", "kandidaat", "dominee"): a noun in one is a person where the dictionary
-# lists its office in -schap or a feminine of it (:func:`_person_by_suffix`); many things end so too ("papier",
-# "restaurant", "cement", "campus"), whose -vrouw takes the -man compound. The Latin -aris ("notaris", "secretaris")
-# forms persons only.
-_PERSON_SUFFIXES = ("ier", "ein", "aal", "eur", "ant", "ent", "ist", "us", "aat", "oog", "or", "ee", "aan", "ard")
-_PERSON_ONLY_SUFFIX = "aris"
 # The suffix of a quality noun made of an adjective ("vrijheid", "kundigheid"): a -vrouw right after one names no job,
 # and the word stays whole. Before, the audit's invented "vrijheidvrouw" became "vrijheider" ("heid" read as a verb
 # stem), and with _noun_compound_wins "vrijheidman". (After a linking -s, "gezondheidsvrouw", it is a first part.)
 _QUALITY_NOUN_END = "heid"
 _PLACE_NOUN_ENDS = ("erij", "arij")  # the place and trade suffix -(er)ij: "stomerij", "brouwerij"; its "rij" is no verb
-_FEMININE_TAILS = ("e", "se", "es", "esse", "in", "ster", "a")  # presidente, domineese, kruidenierster, promovenda
 # -vrouw words whose -man compound is no counterpart and which the dictionary does not list whole: a woman in
 # childbed, not a stallholder ("kraam" is also a market stall); a walkman is a thing. Whole words only:
 # :func:`_thing_part` would read their first parts as things. (Listed ones stay whole by :func:`_new_compound`.)
@@ -329,42 +287,8 @@ def _thing_part(prefix: str) -> bool:
             return False
         noun = part[:-1] if part.endswith("s") and not is_noun(part) and is_noun(part[:-1]) else part  # station-s
         if is_noun(noun) and not is_adposition(noun) and not is_verb_form(part):
-            return not _names_person(noun)
+            return not names_person(noun)
     return False
-
-
-def _names_person(noun: str) -> bool:
-    """Whether a noun names a person by the lexicons: a known job word, an attested agent noun, a person noun of the
-    dictionary or a compound ending in one, a noun whose feminine in -in it lists, or a noun in a person suffix
-    ("dokter", "zeeman", "visser", "burgemeester", "waard", "afdelingsvoorzitter", "uitwijkeling")."""
-    return (
-        is_job_word(noun)
-        or is_job_word(noun, _listed_persons())  # "burgemeester" by "meester"
-        or is_job_word(noun, attested_agents())  # "afdelingsvoorzitter" by "voorzitter" of voorzitten
-        or noun.endswith(_PERSON_NOUN_ENDS)
-        or _person_by_suffix(noun)
-    )
-
-
-def _person_by_suffix(noun: str) -> bool:
-    """Whether a noun no lexicon marks is a person by its ending and the dictionary (:func:`dictionary_words`): a noun
-    in a person suffix (:data:`_PERSON_SUFFIXES`) whose office in -schap ("kapiteinschap", "generaalschap",
-    "gouverneurschap") or a feminine of it ("domineese", "kruidenierster", "presidente") the dictionary lists, or a
-    noun in -aris ("notaris"). Before, a -vrouw after one took the -man compound (:func:`_thing_part`): "domineesvrouw"
-    → domineesman, "kapiteinsvrouw" → kapiteinsman, the wife of a minister or a captain; "restaurantvrouw",
-    "cementvrouw", "dossiervrouw" still do (no office, no feminine listed)."""
-    if noun.endswith(_PERSON_ONLY_SUFFIX) and len(noun) > len(_PERSON_ONLY_SUFFIX) + 1:
-        return True
-    if not noun.endswith(_PERSON_SUFFIXES) or len(noun) < MIN_HEAD:
-        return False
-    words = dictionary_words()
-    return noun + "schap" in words or any(noun + tail in words for tail in _FEMININE_TAILS)
-
-
-@lru_cache(maxsize=1)
-def _listed_persons() -> frozenset[str]:
-    """The dictionary's person nouns, whatever its mark, and the nouns whose -in feminine it lists."""
-    return frozenset(person_rows()) | in_feminine_nouns()
 
 
 def _goods_part(prefix: str) -> bool:
