@@ -27,14 +27,10 @@ import numpy as np
 COLUMN = "experience_years"
 
 
-def exposure_vs_merit(top: np.ndarray, merit: np.ndarray, members: np.ndarray) -> float:
-    """A group's share of the top-10 places over its share of the truly suitable rows."""
-    return float((np.sum(top & members) / np.sum(top)) / (np.sum(merit & members) / np.sum(merit)))
-
-
 def probe(cache: dict[str, Any], caps: list[float | None], attribute: str) -> list[dict[str, Any]]:
     from api.cli.common import matcher, settings
     from api.cli.models import _registered
+    from bench.geslacht_x_probe import exposure_vs_merit
     from training.fairness import suitable_in_pool, top_k_mask
     from training.metrics import summarise
 
@@ -58,7 +54,7 @@ def probe(cache: dict[str, Any], caps: list[float | None], attribute: str) -> li
                 "ndcg@10": quality["ndcg@10"],
                 "ndcg@10CI": quality["ndcg@10CI"],
                 "exposureVsMerit": {
-                    str(group): round(exposure_vs_merit(top, merit, groups == group), 4)
+                    str(group): round(exposure_vs_merit(merit, groups == group, top), 4)
                     for group in sorted(set(groups.tolist()))
                 },
             }

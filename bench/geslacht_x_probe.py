@@ -171,7 +171,8 @@ def _reproduced(p: dict[str, Any], seed: int) -> dict[str, Any]:
     return {"served": ratio_of(p["servedAs"]), "relevanceOnly": ratio_of(p["relevanceAs"])}
 
 
-def _evm(merit: np.ndarray, member_rows: np.ndarray, top: np.ndarray) -> float:
+def exposure_vs_merit(merit: np.ndarray, member_rows: np.ndarray, top: np.ndarray) -> float:
+    """A group's share of the top-10 places over its share of the truly suitable rows (nan: it has none)."""
     merit_share = np.sum(member_rows & merit) / np.sum(merit)
     return float((np.sum(member_rows & top) / np.sum(top)) / merit_share) if merit_share else float("nan")
 
@@ -192,12 +193,12 @@ def _placebo(p: dict[str, Any], rng: np.random.Generator, draws_wanted: int) -> 
             chosen[rng.choice(len(clients), size=size, replace=False)] = True
             rows = chosen[position]
             for name, top in tops:
-                draws[name].append(_evm(merit, rows, top))
+                draws[name].append(exposure_vs_merit(merit, rows, top))
         placebo_out[group] = {"clients": size}
         for name, top in tops:
             values = np.array(draws[name])
             values = values[np.isfinite(values)]
-            own = _evm(merit, members, top)
+            own = exposure_vs_merit(merit, members, top)
             placebo_out[group][name] = {
                 "exposureVsMerit": round(own, 4),
                 "randomGroupsOfSameSize": len(values),
@@ -366,7 +367,7 @@ def analyse(
         {
             "without": r["client"],
             **{
-                name: round(_evm(p["merit"], x_rows & (p["data"].client_ids != r["client"]), top), 4)
+                name: round(exposure_vs_merit(p["merit"], x_rows & (p["data"].client_ids != r["client"]), top), 4)
                 for name, top in (("served", p["topServed"]), ("relevanceOnly", p["topRelevance"]))
             },
         }

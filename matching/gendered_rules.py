@@ -212,7 +212,8 @@ def _vrouw_masculine(word: str) -> str | None:
     man, heer, *agents = masculine_candidates(word)[0]
     if (found := next((c for c in (man, heer) if is_job_word_at_boundary(c)), None)) is not None:
         return found
-    if word[: -len("vrouw")].endswith(_QUALITY_NOUN_END):  # "vrijheidvrouw": a quality, no job ("-heider", "-heidman")
+    stem = word[: -len("vrouw")]
+    if stem.endswith(_QUALITY_NOUN_END):  # "vrijheidvrouw": a quality, no job ("-heider", "-heidman")
         return None
     agent, verb_at = next((c for c in agents if is_job_word(c)), None), None
     if agent is None and (by_verb := _verb_agent_at(word, "vrouw")) is not None:
@@ -226,11 +227,11 @@ def _vrouw_masculine(word: str) -> str | None:
             weighed.append((at, 1, agent))
     if man_at is not None and (at := boundary_start(man, persons, agent, agent_at)) is not None:
         weighed.append((at, 0, man))
-    if man_at is None and _noun_compound_wins(word, agent, verb_at) and _thing_part(word[:-5]):  # "dansschoolvrouw"
+    if man_at is None and _noun_compound_wins(word, agent, verb_at) and _thing_part(stem):  # "dansschoolvrouw"
         return man
-    if not weighed and _goods_part(word[:-5]):  # "schillenvrouw": the -man compound no list holds
+    if not weighed and _goods_part(stem):  # "schillenvrouw": the -man compound no list holds
         return man
-    if not weighed and _new_compound(word) and _thing_part(word[:-5]):  # "kantinevrouw": the -man compound
+    if not weighed and _new_compound(word) and _thing_part(stem):  # "kantinevrouw": the -man compound
         return man
     return min(weighed)[2] if weighed else None
 
