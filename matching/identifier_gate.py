@@ -149,3 +149,32 @@ def fused_scores(
     if gate_open:
         return _z(dense) + OPEN_WEIGHT * _z(identifier_bm25)
     return closed_scores(dense, free_bm25, weights)
+
+
+def text_signals(
+    dense: np.ndarray,
+    identifier_bm25: np.ndarray,
+    free_bm25: np.ndarray,
+    gate_open: bool,
+    weights: RetrievalSettings,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`fused_scores` as the two [0, 1] signals :func:`matching.scoring.combine` weighs (``weight_dense`` ·
+    dense + ``weight_lexical`` · lexical ranks as :func:`fused_scores`): z(dense) and the lexical term divided by
+    ``weight_lexical / weight_dense``, both shifted to start at 0 and divided by the larger maximum, as
+    :func:`matching.scoring.text_signals` brings the served fusion's. With no lexical weight, dense alone."""
+    dense = np.asarray(dense, np.float32)
+    z_dense = _z(dense)
+    if len(dense) == 0 or weights.weight_lexical <= 0 or weights.weight_dense <= 0:
+        return _shifted(z_dense, np.zeros_like(z_dense))
+    lexical_term = fused_scores(dense, identifier_bm25, free_bm25, gate_open, weights) - z_dense
+    return _shifted(z_dense, lexical_term * (weights.weight_dense / weights.weight_lexical))
+
+
+def _shifted(z_dense: np.ndarray, z_lexical: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both shifted to start at 0 and divided by the larger maximum (zeros when both are flat)."""
+    z_dense = z_dense - z_dense.min()
+    z_lexical = z_lexical - z_lexical.min()
+    scale = max(float(z_dense.max()), float(z_lexical.max()))
+    if scale <= 0:
+        return np.zeros_like(z_dense), np.zeros_like(z_lexical)
+    return z_dense / scale, z_lexical / scale

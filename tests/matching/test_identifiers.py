@@ -17,6 +17,7 @@ from matching.identifier_gate import (
     fused_scores,
     holders,
     rare_gate_opens,
+    text_signals,
 )
 from matching.identifiers import identifiers, negation_free
 from matching.settings import RetrievalSettings
@@ -184,3 +185,21 @@ def test_closed_without_any_bm25_score_is_dense() -> None:
     dense = np.array([0.7, 0.9, 0.8], np.float32)
     scores = fused_scores(dense, np.zeros(3, np.float32), np.zeros(3, np.float32), False, RetrievalSettings())
     assert list(np.argsort(-scores)) == [1, 2, 0]
+
+
+@pytest.mark.parametrize("branch", ["open", "agreeing", "disagreeing"])
+def test_the_signals_weighed_as_served_rank_as_the_fused_score(branch: str) -> None:
+    rng = np.random.default_rng(11)
+    weights = RetrievalSettings()
+    for _ in range(20):
+        dense = rng.uniform(0.7, 0.9, 30).astype(np.float32)
+        identifier_bm25 = rng.uniform(0, 6, 30).astype(np.float32)
+        free = np.where(rng.uniform(size=30) < 0.5, rng.uniform(0, 8, 30), 0).astype(np.float32)
+        free[int(np.argmax(dense) if branch == "agreeing" else np.argmin(dense))] = free.max() + 1
+        gate_open = branch == "open"
+        dense_signal, lexical_signal = text_signals(dense, identifier_bm25, free, gate_open, weights)
+        assert dense_signal.min() >= 0 and lexical_signal.min() >= 0
+        assert max(dense_signal.max(), lexical_signal.max()) == pytest.approx(1.0)
+        weighed = weights.weight_dense * dense_signal + weights.weight_lexical * lexical_signal
+        fused = fused_scores(dense, identifier_bm25, free, gate_open, weights)
+        assert list(np.argsort(-weighed, kind="stable")) == list(np.argsort(-fused, kind="stable"))
