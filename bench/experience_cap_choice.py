@@ -34,6 +34,14 @@ features all see the column capped at C):
   (:func:`training.served_floor.served_as_served`, the gate's call): every group with its interval, the NDCG@10
   cost and issue 19's goal. Also reported: the tuning's validation NDCG@10 on the voorstellen and the holdout's.
 
+With ``--screen-dir <world>`` (session 44's rule, :data:`SCREEN_WORLD_RULE`) the baselines are still fitted on
+``--data-dir`` but judged on the validation pools of that other world (its own training period's tuning split, the
+same sampling), scored with its clients' notes:
+
+    flock /tmp/quiet.gate true && flock -s /tmp/quiet.lock nice -n 12 .venv/bin/python -m \
+        bench.experience_cap_choice --data-dir <copy of the seed-7 world> --screen-dir <copy of the seed-44 world> \
+        --validation-vacancies 300 --out bench/results/experience-cap-choice-s44-w44.json
+
 Note: ``fit_on`` fits the chosen grid point on the whole training part, the validation vacancies' decided voorstellen
 included (as ``werkmatch train`` does); their pools are judged by the hidden truth of every pool client, not by
 those few labels.
@@ -76,6 +84,14 @@ RULE = (
     "leeftijd group at >= 0.8 of its merit relevance-only, then the highest validation NDCG@10, caps within 0.005 of "
     "it counting as tied and the larger cap winning. If no cap passes the screen the rule as written has no pick; "
     "the cap the NDCG part alone would take is then reported as 'ndcgOnly', not as a pick."
+)
+SCREEN_WORLD_RULE = (
+    "Fixed in the README before its world existed (session 44): the same four baselines (trained on the seed-7 world "
+    "per cap, as above) are screened on a fresh world the size of the one that found it: 36,000 clients, 4,000 "
+    "vacancies, seed 44, 3 simulated years, built for this screen only; 300 whole pools of a seeded sample of its "
+    "training period's validation vacancies (as bench/fair_grid_choice.py's Screen takes them). First every leeftijd "
+    "group at >= 0.8 of its merit relevance-only, then the highest NDCG@10 on those pools, caps within 0.005 counting "
+    "as tied and the larger winning; no cap passing: no change."
 )
 
 
@@ -151,8 +167,17 @@ def _served(served: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def measure(data_dir: Path, cap: float, vacancies: int, seed: int) -> dict[str, Any]:
-    """One cap: the baseline as ``werkmatch train --seed 0`` fits it, judged on the validation pools."""
+def _validation_screen(matcher: Matcher, data: Any, vacancies: int, seed: int) -> tuple[Screen, np.ndarray]:
+    """Whole pools of a seeded sample of ``vacancies`` of the training period's validation vacancies of ``data``."""
+    train_part, _, _ = holdout_from(data)
+    ids = np.unique(tuning_split(train_part, seed).validation.vacancy_ids)
+    sample = np.sort(np.random.default_rng(seed).choice(ids, size=min(vacancies, len(ids)), replace=False))
+    return Screen(matcher, sample, _moments(data)), sample
+
+
+def measure(data_dir: Path, cap: float, vacancies: int, seed: int, screen_dir: Path | None = None) -> dict[str, Any]:
+    """One cap: the baseline as ``werkmatch train --seed 0`` fits it on ``data_dir``, judged on the validation pools
+    of ``screen_dir``'s world (``data_dir``'s own when None)."""
     began = time.perf_counter()
     with experience_cap(cap):
         settings = Settings(data_dir=data_dir)
@@ -160,13 +185,15 @@ def measure(data_dir: Path, cap: float, vacancies: int, seed: int) -> dict[str, 
         data = build_dataset(matcher, labels=training_labels)
         notes = NotesSource.of(matcher) if settings.ranker.notes_column else None
         fitted = fit_on(settings, data, seed, notes=notes)
-        train_part, _, _ = holdout_from(data)
-        ids = np.unique(tuning_split(train_part, seed).validation.vacancy_ids)
-        sample = np.sort(np.random.default_rng(seed).choice(ids, size=min(vacancies, len(ids)), replace=False))
-        screen = Screen(matcher, sample, _moments(data))
+        if screen_dir is None:
+            screened_on, screened_data = matcher, data
+        else:
+            screened_on = Matcher(Settings(data_dir=screen_dir))
+            screened_data = build_dataset(screened_on, labels=training_labels)
+        screen, sample = _validation_screen(screened_on, screened_data, vacancies, seed)
         experience = screen.pool.features[:, matching.features.FEATURE_NAMES.index("experience_years")]
-        scores = scorer_of(fitted.ranker(matcher))(screen.pool)
-        served = served_as_served(matcher, screen.pool, scores, screen.groups, screen.merit, fitted.floor)
+        scores = scorer_of(fitted.ranker(screened_on))(screen.pool)
+        served = served_as_served(screened_on, screen.pool, scores, screen.groups, screen.merit, fitted.floor)
     relevance_only = _relevance_only(served)
     screened = {key: value for key, value in relevance_only.items() if key.startswith(f"{SCREENED}=")}
     return {
@@ -208,18 +235,19 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "experience-cap-choice.json")
     parser.add_argument("--validation-vacancies", type=int, default=150)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--screen-dir", type=Path, help="screen on this world's validation pools (session 44's rule)")
     args = parser.parse_args()
     began = time.perf_counter()
     rows = []
     for cap in CAPS:
-        rows.append(measure(args.data_dir, cap, args.validation_vacancies, args.seed))
+        rows.append(measure(args.data_dir, cap, args.validation_vacancies, args.seed, args.screen_dir))
         print(_line(rows[-1]), flush=True)
     samples = {row["validationPools"]["sampleSha"] for row in rows}
     assert len(samples) == 1, f"the validation sample differs between caps: {samples}"
     result = {
         "command": " ".join(sys.argv),
         "provenance": provenance(),
-        "rule": RULE,
+        "rule": RULE if args.screen_dir is None else SCREEN_WORLD_RULE,
         "caps": rows,
         **pick_of(rows),
         "seconds": round(time.perf_counter() - began, 1),
