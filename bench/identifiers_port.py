@@ -11,8 +11,9 @@ identifier-token analyzer, the gate, the fused score), with no bench import. Thi
 * the port's (held, negated) identifiers with :func:`bench.fusion_taxonomy5.identifiers` (``S42_KIND``), its
   negation-free text with :func:`bench.fusion_taxonomy5.negation_free`, and its identifier tokens with
   :class:`bench.fusion_identifiers.IdentifierAnalyzer`'s;
-* (w)'s MRR and recall@10 per half, computed through the port alone (dense from
-  :func:`training.embedding_eval.score_matrices` as the bench embeds), with the s43b result files' rows of (w) with
+* (w)'s MRR and recall@10 per half, computed through the port alone as ``werkmatch embeddings eval`` computes its
+  hybrid (:func:`training.embedding_eval.hybrid_scores`; dense from :func:`training.embedding_eval.score_matrices`
+  as the bench embeds), with the s43b result files' rows of (w) with
   and without the language rule (a language level never the rare identifier on its own), and dense's with the
   files' dense part.
 
@@ -35,9 +36,8 @@ import numpy as np
 from bench import fusion_identifiers, fusion_taxonomy5, fusion_taxonomy6, fusion_taxonomy7
 from matching import identifier_gate, identifiers
 from matching.embedding import load_embedder
-from matching.lexical import LexicalIndex
 from matching.settings import EmbeddingSettings, RetrievalSettings
-from training.embedding_eval import _metrics, read_pairs, score_matrices
+from training.embedding_eval import _metrics, hybrid_scores, read_pairs, score_matrices
 
 COMMAND = "nice -n 12 .venv/bin/python -m bench.identifiers_port"
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -69,28 +69,6 @@ def _sorted(found: tuple[set[str], set[str]]) -> list[list[str]]:
     return [sorted(found[0]), sorted(found[1])]
 
 
-def ported_scores(
-    dense: np.ndarray, queries: list[str], unique: list[str], language_opens: bool, weights: RetrievalSettings
-) -> tuple[np.ndarray, int]:
-    """(w)'s scores (queries × documents) through the port alone, and how often its gate opened."""
-    documents_held = [identifiers.identifiers(text)[0] for text in unique]
-    holding = identifier_gate.holders(documents_held)
-    by_identifier, ordinary = identifier_gate.IdentifierIndex(), LexicalIndex()
-    by_identifier.upsert(np.arange(len(unique)), unique)
-    ordinary.upsert(np.arange(len(unique)), unique)
-    rows, opened = [], 0
-    for query, cosines in zip(queries, dense, strict=True):
-        held, negated = identifiers.identifiers(query)
-        identifier_bm25 = identifier_gate.bm25_over(by_identifier, query, len(unique))
-        free_bm25 = identifier_gate.bm25_over(ordinary, identifiers.negation_free(query), len(unique))
-        gate_open = identifier_gate.rare_gate_opens(
-            held, negated, documents_held, identifier_bm25, holding, language_opens
-        )
-        opened += gate_open
-        rows.append(identifier_gate.fused_scores(cosines, identifier_bm25, free_bm25, gate_open, weights))
-    return np.stack(rows), opened
-
-
 def extractor_cost(texts: list[str]) -> dict[str, float]:
     """Milliseconds per text of :func:`matching.identifiers.identifiers` (after one warm call), median of 3."""
     identifiers.identifiers(texts[0])
@@ -114,7 +92,7 @@ def half_rows(embedder, stem: str, half: str, weights: RetrievalSettings, s43b: 
     unique = list(dict.fromkeys(documents))
     out = {"dense": {"port": _metrics(dense, answer)["mrr"], "s43b": s43b["parts"][file]["dense"]["mrr"]}}
     for language_opens, key in KEYS.items():
-        scores, opened = ported_scores(dense, queries, unique, language_opens, weights)
+        scores, opened = hybrid_scores(dense, queries, unique, weights, language_opens)
         metrics = _metrics(scores, answer)
         row = s43b["candidates"][key]["sets"][file]
         label = "languageLevelsOpen" if language_opens else "languageRule"
