@@ -13,6 +13,7 @@ Everything is read once and cached: the fold is a fixed function of a word.
 
 from __future__ import annotations
 
+import bisect
 import gzip
 import re
 import unicodedata
@@ -69,12 +70,13 @@ def fold(text: str) -> str:
 
 
 def vocabulary_words() -> set[str]:
-    taxonomy = load_taxonomy()
-    words: set[str] = set()
-    for occupation in taxonomy.occupations.values():
-        for name in (occupation.label, *occupation.synoniemen):
-            words.update(re.findall(r"[a-z]+", fold(name)))
-    return words
+    return {word for name in _vocabulary_names() for word in re.findall(r"[a-z]+", fold(name))}
+
+
+def _vocabulary_names() -> list[str]:
+    """The occupation vocabulary's labels and synonyms."""
+    occupations = load_taxonomy().occupations.values()
+    return [name for occupation in occupations for name in (occupation.label, *occupation.synoniemen)]
 
 
 @lru_cache(maxsize=1)
@@ -85,12 +87,40 @@ def french_heads() -> frozenset[str]:
     return frozenset(word[start:] for word in french for start in range(len(word) - MIN_FRENCH_HEAD + 1))
 
 
+def _vocabulary_agents() -> set[str]:
+    agents = {w for w in vocabulary_words() if w.endswith(AGENT_ENDINGS) and len(w) >= 3}
+    return agents | set(IRREGULAR.values()) | set(EXTRA_JOB_WORDS)
+
+
 @lru_cache(maxsize=1)
 def vocabulary_job_words() -> frozenset[str]:
     """The vocabulary's masculine/neutral job words: its agent nouns, the irregulars' counterparts, and
     the heads that three or more of them share ("leider" of teamleider, groepsleider, objectleider)."""
-    agents = {w for w in vocabulary_words() if w.endswith(AGENT_ENDINGS) and len(w) >= 3}
-    agents |= set(IRREGULAR.values()) | set(EXTRA_JOB_WORDS)
+    return _with_heads(_vocabulary_agents())
+
+
+@lru_cache(maxsize=1)
+def vocabulary_things() -> frozenset[str]:
+    """The vocabulary's words in an agent ending that name what a person works at, not the person: each label or
+    synonym that holds one holds another of its job words ("Medewerker bedrijfsrestaurant", "kok restaurant",
+    "container losser"), and neither the dictionary's person nouns nor its verbs' -er nouns attest it or its head
+    ("losser" of lossen, "boswachter" by wachter are no things; "postkamer" is none by "kamer" of kamen). A -vrouw
+    after one takes the -man compound ("restaurantvrouw" → restaurantman, session 44)."""
+    known = vocabulary_job_words()
+    labels = [re.findall(r"[a-z]+", fold(name)) for name in _vocabulary_names()]
+    alone = {word for words in labels if len(jobs := [w for w in words if w in known]) == 1 for word in jobs}
+    others = listed_persons() | _attested_masculine() | {agent for agent in verb_agents().values() if agent}
+    return frozenset(w for ws in labels for w in ws if w in known and w not in alone and not is_job_word(w, others))
+
+
+@lru_cache(maxsize=1)
+def person_job_words() -> frozenset[str]:
+    """:func:`attested_agents` without :func:`vocabulary_things` and the heads only they share ("taurant")."""
+    verbs = frozenset(agent for agent in verb_agents().values() if agent)
+    return _with_heads(_vocabulary_agents() - vocabulary_things()) | _attested_masculine() | verbs
+
+
+def _with_heads(agents: set[str]) -> frozenset[str]:
     heads: Counter[str] = Counter()
     for word in agents:
         for start in range(3, len(word) - 4):
@@ -103,8 +133,13 @@ def vocabulary_job_words() -> frozenset[str]:
 def job_words() -> frozenset[str]:
     """The known job words: :func:`vocabulary_job_words` and the masculine column of :data:`ATTESTED_FILE`
     (person nouns the Dutch spelling dictionary lists with their feminine form: "herder", "pianist")."""
+    return vocabulary_job_words() | _attested_masculine()
+
+
+@lru_cache(maxsize=1)
+def _attested_masculine() -> frozenset[str]:
     lines = [line for line in ATTESTED_FILE.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
-    return vocabulary_job_words() | frozenset(line.split("\t")[1] for line in lines[1:])  # after the header
+    return frozenset(line.split("\t")[1] for line in lines[1:])  # after the header
 
 
 def is_job_word(word: str, known: frozenset[str] | None = None, min_head: int = MIN_HEAD) -> bool:
@@ -350,13 +385,13 @@ _FEMININE_TAILS = ("e", "se", "es", "esse", "in", "ster", "a")  # presidente, do
 
 
 def names_person(noun: str) -> bool:
-    """Whether a noun names a person by the lexicons: a known job word, an attested agent noun, a person noun of the
-    dictionary or a compound ending in one, a noun whose feminine in -in it lists, or a noun in a person suffix
+    """Whether a noun names a person by the lexicons: a known job word that is no thing of the vocabulary
+    (:func:`vocabulary_things`), an attested agent noun, a person noun of the dictionary or a compound ending in one,
+    a noun whose feminine in -in it lists, or a noun in a person suffix
     ("dokter", "zeeman", "visser", "burgemeester", "waard", "afdelingsvoorzitter", "uitwijkeling")."""
     return (
-        is_job_word(noun)
+        is_job_word(noun, person_job_words())  # "afdelingsvoorzitter" by "voorzitter" of voorzitten; no "restaurant"
         or is_job_word(noun, listed_persons())  # "burgemeester" by "meester"
-        or is_job_word(noun, attested_agents())  # "afdelingsvoorzitter" by "voorzitter" of voorzitten
         or noun.endswith(_PERSON_NOUN_ENDS)
         or _person_by_suffix(noun)
     )
@@ -365,14 +400,51 @@ def names_person(noun: str) -> bool:
 def _person_by_suffix(noun: str) -> bool:
     """Whether a noun no lexicon marks is a person by its ending and the dictionary (:func:`dictionary_words`): a noun
     in a person suffix (:data:`_PERSON_SUFFIXES`) whose office in -schap ("kapiteinschap", "generaalschap",
-    "gouverneurschap") or a feminine of it ("domineese", "kruidenierster", "presidente") the dictionary lists, or a
+    "gouverneurschap") or a feminine of it ("domineese", "kruidenierster", "presidente") the dictionary lists, or whose
+    compounds there mostly take a linking -s (:func:`_links_with_s`: "officierskorps", "sergeantsstrepen"), or a
     noun in -aris ("notaris"). "restaurant", "cement" and "dossier" are none (no office, no feminine listed)."""
     if noun.endswith(_PERSON_ONLY_SUFFIX) and len(noun) > len(_PERSON_ONLY_SUFFIX) + 1:
         return True
     if not noun.endswith(_PERSON_SUFFIXES) or len(noun) < MIN_HEAD:
         return False
     words = dictionary_words()
-    return noun + "schap" in words or any(noun + tail in words for tail in _FEMININE_TAILS)
+    return noun + "schap" in words or any(noun + tail in words for tail in _FEMININE_TAILS) or _links_with_s(noun)
+
+
+@lru_cache(maxsize=1)
+def _sorted_words() -> list[str]:
+    return sorted(dictionary_words())
+
+
+@lru_cache(maxsize=1)
+def _sorted_reversed_words() -> list[str]:
+    return sorted(word[::-1] for word in dictionary_words())
+
+
+@lru_cache(maxsize=4096)
+def compounds_ending_in(head: str) -> int:
+    """How many words of the dictionary are a compound that ends in ``head`` after compound parts ("boswachter",
+    "veldwachter" for "wachter"; :func:`is_compound_prefix`)."""
+    words, tail = _sorted_reversed_words(), head[::-1]
+    found = words[bisect.bisect_left(words, tail) : bisect.bisect_right(words, tail + "\uffff")]
+    return sum(1 for word in found if len(word) > len(head) + 2 and is_compound_prefix(word[::-1][: -len(head)]))
+
+
+def _links_with_s(noun: str) -> bool:
+    """Whether as many of the dictionary's compounds on a noun take a linking -s as not, as person nouns in a person
+    suffix do ("officierskorps", "bankierseed", "sergeantsstrepen", "luitenantsuniform"; none bare), while things
+    compound bare ("papierfabriek", "motorblok", "terreinwagen"). A part that begins with an s counts as bare
+    ("motorschip")."""
+    words = _sorted_words()
+    linked = bare = 0
+    for word in words[bisect.bisect_left(words, noun) : bisect.bisect_right(words, noun + "\uffff")]:
+        if len(word) - len(noun) <= MIN_PART:
+            continue
+        if is_compound_part(word[len(noun) :]):
+            bare += 1
+        elif word[len(noun)] == "s" and is_compound_part(word[len(noun) + 1 :]):
+            linked += 1
+    return linked >= max(bare, 1)
 
 
 @lru_cache(maxsize=1)

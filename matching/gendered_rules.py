@@ -59,8 +59,11 @@ stemmer keeps "medewerkster" and "medewerker" apart) and drifts in the embedding
    singular noun that names no person (:func:`_thing_part`: "kantinevrouw" → kantineman), by the word classes of an
    independent lemma table (``data/dutch_word_classes.tsv.gz``, ``bench/dutch_word_classes.py``); a noun compound whose
    last part only a rule-formed -er noun reads as a verb takes it too (:func:`_noun_compound_wins`: "dansschoolvrouw" →
-   dansschoolman). A -vrouw stays whole after a person noun (the dictionary's, one whose -in form or office in -schap
-   it lists in a person suffix, :func:`~matching.gendered_lexicon.names_person`: "domineesvrouw", "notarisvrouw"),
+   dansschoolman), and so does one whose verb's own -er noun the dictionary neither lists in that compound nor forms
+   many compounds on ("scheepswerfvrouw" → scheepswerfman; "kustwachtvrouw" → kustwachter). A -vrouw stays whole
+   after a person noun (the dictionary's, one in a person suffix whose -in form or office in -schap it lists or whose
+   compounds take a linking -s, :func:`~matching.gendered_lexicon.names_person`: "domineesvrouw", "officiersvrouw";
+   not a thing of the vocabulary: "restaurantvrouw" → restaurantman),
    after a quality noun in -heid, where the dictionary lists the -vrouw word without its -man compound
    ("carrièrevrouw"), and for :data:`NO_JOB_VROUW` ("kraamvrouw"). -meisje takes the -jongen compound the dictionary
    lists or forms after a job word's -s, a verb stem or a plural (:func:`_jongen_part`: "bakkersmeisje"), else
@@ -90,6 +93,7 @@ from matching.gendered_lexicon import (
     PERSON_MARKS,
     attested_agents,
     attested_start,
+    compounds_ending_in,
     dictionary_words,
     diminutive_bases,
     french_heads,
@@ -247,15 +251,27 @@ def _noun_compound_wins(word: str, agent: str | None, verb_at: int | None) -> bo
     anew (:func:`_new_compound`). Then the -man compound is her counterpart (the caller checks :func:`_thing_part`):
     before, "dansschoolvrouw" became "dansscholer", "benzinepompvrouw" "benzinepomper", "stomerijvrouw" "stomerijer".
     Not where the stem is no noun ("tunnelwacht", "vloerpoets", "hondenuitlaat": tunnelwachter, vloerpoetser,
-    hondenuitlater), where the verb has an -er noun of its own ("kustwacht" is a noun, but kustwachter, by wachter of
-    wachten; so "scheepswerf", "skilift" still take werver, lifter), nor where the verb spans the whole stem
-    ("aankoop": aankoper, the -er noun of aankopen)."""
+    hondenuitlater), where the dictionary lists the compound's agent whole and the verb has an -er noun of its own
+    ("kustwacht" is a noun, but kustwachter, by wachter of wachten, is a word of the dictionary; "scheepswerf",
+    "skilift", "stuwdam" take the -man compound: scheepswerver, skilifter, stuwdammer are no words of it), nor where
+    the verb spans the whole stem ("aankoop": aankoper, the -er noun of aankopen; "onderricht": onderrichter)."""
     stem = word[: -len("vrouw")]
     if agent is None or not is_noun(stem) or is_job_word_at_boundary(agent) or not _new_compound(word):
         return False
-    if verb_at is not None:  # a verb with an -er noun of its own keeps it ("kustwacht": kustwachter, "schoenpoets")
-        return verb_at > 0 and (agent[verb_at:] not in attested_agents() or stem.endswith(_PLACE_NOUN_ENDS))
+    if verb_at is not None:  # a verb's own -er noun keeps it where the dictionary lists it whole or it is productive
+        head, part = agent[verb_at:], stem[verb_at:]
+        if any(base + "en" in verb_agents() for base in _verb_bases(stem)):  # "onderricht" is a verb whole: its agent
+            return False
+        own = head in attested_agents() and (agent in dictionary_words() or _productive_agent(head, part))
+        return verb_at > 0 and (not own or stem.endswith(_PLACE_NOUN_ENDS))
     return attested_start(agent, attested_agents()) != 0
+
+
+def _productive_agent(agent: str, noun: str) -> bool:
+    """Whether the dictionary's compounds end in a verb's -er noun at least half as often as in the noun that is the
+    verb's stem: "wachter" 40 to "wacht" 17, "poetser" 3 to "poets" 6 (so "dijkwachtvrouw" → dijkwachter,
+    "zilverpoetsvrouw" → zilverpoetser); not "werver" 4 to "werf" 9, "kramer" 3 to "kraam" 7, "lifter" 1 to "lift" 6."""
+    return 2 * compounds_ending_in(agent) >= compounds_ending_in(noun)
 
 
 def _new_compound(word: str) -> bool:
