@@ -8,24 +8,27 @@ the searched documents (:func:`fused_scores`):
 
 * **open** (:func:`rare_gate_opens`): the query holds identifiers (:func:`matching.identifiers.identifiers`), the
   first document of the identifier-token BM25 (:class:`IdentifierAnalyzer`) holds every one of them and none of the
-  query's negated ones, and one of them is held by at most :data:`OPEN_RARITY` of the searched documents, a language
-  level (``taal:``) not on its own (it says how well someone speaks, which many vacancies of one kind share): then
-  ``z(dense) + 2.0 · z(identifier BM25)``;
+  query's negated ones, and one of them is held by at most :data:`OPEN_RARITY` of the searched documents (a language
+  level ``taal:`` counts as any identifier: the decided (w) is the rule's pick of fusion-taxonomy-s42c/s43/s43b-tuning
+  **without** the language rule, the README's row "(w)"; ``language_opens=False`` is that rule, a language level not
+  opening the gate on its own): then ``z(dense) + 2.0 · z(identifier BM25)``;
 * **closed**, with the BM25 of the query's :func:`matching.identifiers.negation_free` text (``NF``): where NF's first
   is dense's first (or NF scores nothing) the served fusion over NF (``z(dense) + 0.375 · agreement · z(NF)``, as
   :func:`matching.scoring.fuse` ranks); where they point apart, dense leads and NF only breaks near ties:
   ``z(dense) + 0.25 · NF / max(NF)``.
 
 The functions take numpy arrays (one query's scores over its searched documents) and identifier sets; the
-identifier-token index (:class:`IdentifierIndex`) is a :class:`matching.lexical.LexicalIndex` over other tokens.
+identifier-token index (:class:`IdentifierIndex`) is a :class:`matching.lexical.LexicalIndex` over other tokens. In
+serving (:mod:`matching.identifier_query`) the searched documents are a search's pool rows.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -71,12 +74,11 @@ class IdentifierAnalyzer(DutchAnalyzer):
         return super().__call__(text) + [MARK + code for code in code_tokens(text)]
 
 
+@dataclass
 class IdentifierIndex(LexicalIndex):
     """BM25 over :class:`IdentifierAnalyzer`'s tokens: the index the open gate reads."""
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self._vectorizer.set_params(analyzer=IdentifierAnalyzer())
+    analyzer: Callable[[str], list[str]] = field(default_factory=IdentifierAnalyzer, repr=False)
 
 
 def bm25_over(index: LexicalIndex, query: str, count: int) -> np.ndarray:
@@ -98,13 +100,14 @@ def rare_gate_opens(
     documents_held: Sequence[AbstractSet[str]],
     identifier_bm25: np.ndarray,
     holding: Mapping[str, int] | None = None,
-    language_opens: bool = False,
+    language_opens: bool = True,
 ) -> bool:
     """Whether the gate opens for a query holding ``held`` and saying ``negated`` is not held, over the searched
     documents holding ``documents_held`` (``holding``: :func:`holders` of them, counted here when None):
     ``identifier_bm25``'s first document scores, holds every held identifier and no negated one, and one held
-    identifier is held by at most :data:`OPEN_RARITY` of the documents, a language level not on its own (unless
-    ``language_opens``)."""
+    identifier is held by at most :data:`OPEN_RARITY` of the documents. ``language_opens`` (the default, the decided
+    (w)): a language level opens it as any identifier does; False: a language level not on its own (the language
+    rule, which session 43's decision left out)."""
     if not held or not len(identifier_bm25):
         return False
     first = int(np.argmax(identifier_bm25))

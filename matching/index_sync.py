@@ -466,7 +466,7 @@ class IndexSync:
             vectors.remove(np.array(stale, np.int64))
         state.queue = {key: value for key, value in read.digests.items() if vectors.hashes.get(key) != value}
         state.unsaved = bool(stale) or not (self.settings.index_dir / f"{side}.faiss").exists()
-        state.lexical, state.watermark, state.count = read.lexical, read.watermark, len(read.digests)
+        state.take(read)
         self._marks[side] = mark
         state.source.digests = read.digests
         state.source.forget()
@@ -536,7 +536,7 @@ class IndexSync:
             self._save_soon(side)
         else:  # a reader with more changes than it embeds itself: the writer's files bring them
             state.queue.update({key: digests[key] for key in fresh})
-        state.lexical.upsert(list(rendered), [text for _, text in rendered.values()])
+        state.upsert_texts(list(rendered), [text for _, text in rendered.values()])
         state.count = count
         newest = max(row.updated_at for row in changed)
         state.watermark = max(state.watermark, newest) if state.watermark else newest

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -84,9 +85,10 @@ class LexicalIndex:
     length and each term's document count follow the change, and the weights are computed again from them
     in one vectorised pass (every weight depends on the average length), with no sort or conversion of the
     whole matrix. The same numbers as a build from scratch, bit for bit (``tests/matching/test_lexical_splice.py``).
-    A removal or an id inserted among the held ones rebuilds.
+    A removal or an id inserted among the held ones rebuilds. ``analyzer``: text → tokens (:class:`DutchAnalyzer`).
     """
 
+    analyzer: Callable[[str], list[str]] = field(default_factory=DutchAnalyzer, repr=False)
     _vectorizer: HashingVectorizer = field(init=False, repr=False)
     _tf: sparse.csr_matrix | None = field(default=None, repr=False)  # term frequencies, a row per id of _ids
     _ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)
@@ -100,7 +102,7 @@ class LexicalIndex:
 
     def __post_init__(self) -> None:
         self._vectorizer = HashingVectorizer(
-            analyzer=DutchAnalyzer(), n_features=N_FEATURES, alternate_sign=False, norm=None, dtype=np.float32
+            analyzer=self.analyzer, n_features=N_FEATURES, alternate_sign=False, norm=None, dtype=np.float32
         )
 
     def __len__(self) -> int:

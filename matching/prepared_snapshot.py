@@ -45,6 +45,7 @@ from scipy import sparse
 from sqlalchemy import select
 
 from matching import gendered, reference
+from matching.identifier_side import IdentifierSide
 from matching.index_sync import SIDES, TABLES, IndexSync, Side
 from matching.lexical import LexicalIndex
 from matching.settings import Settings
@@ -53,7 +54,7 @@ from matching.structured import ClientArrays, RecordArrays, VacancyArrays, Vocab
 
 logger = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2  # 2: the held identifiers and the identifier-token BM25 beside BM25's
 FILE_NAME = "prepared.npz"
 # What turns a row into digest, term frequencies and arrays: a change to any of these makes every file stale.
 CODE_FILES = tuple(
@@ -66,6 +67,9 @@ CODE_FILES = tuple(
         "gendered_lexicon",
         "gendered_rules",
         "geo",
+        "identifier_gate",
+        "identifier_side",
+        "identifiers",
         "index_sync",
         "lexical",
         "prepared_snapshot",
@@ -152,6 +156,7 @@ def save(index: IndexSync, path: Path) -> int:
             items[f"{side}.digest_ids"] = keys
             items[f"{side}.digests"] = np.array(list(state.digests.values()), dtype="S")
             items |= _sparse_items(f"{side}.tf", tf) if tf is not None else {}
+            items |= _identifier_items(side, state.identifiers, arrays.ids)
             items |= _arrays_items(f"{side}.arrays", arrays)
             watermark = state.watermark.isoformat() if state.watermark is not None else None
             head["sides"][side] = {"watermark": watermark, "count": state.count}
@@ -170,6 +175,16 @@ def save(index: IndexSync, path: Path) -> int:
         Path(temporary).unlink(missing_ok=True)
         raise
     return path.stat().st_size
+
+
+def _identifier_items(side: Side, identifiers: IdentifierSide, ids: np.ndarray) -> dict[str, np.ndarray]:
+    """The side's identifier-token term frequencies and held identifiers (a CSR of ones and its vocabulary)."""
+    tf_ids, tf = identifiers.bm25.term_rows()
+    held_ids, held = identifiers.held.rows()
+    if not (np.array_equal(tf_ids, ids) and np.array_equal(held_ids, ids)):
+        raise ValueError(f"{side}: identifiers and arrays hold different records")
+    items = _sparse_items(f"{side}.idtf", tf) if tf is not None else {}
+    return items | _sparse_items(f"{side}.held", held) | {f"{side}.held_names": np.array(identifiers.held.names, str)}
 
 
 # ---------------------------------------------------------------------- reading
@@ -222,7 +237,18 @@ def _side_read(found: dict[str, np.ndarray], head: dict[str, Any], side: Side, p
     if f"{side}.tf.csr.shape" in found:
         tf = _sparse(found, f"{side}.tf")
         lexical.fill(kept, [tf[keep] if keep is not None else tf])
-    return SideRead(digests, lexical, [_arrays(found, side, keep)], _moment(head["sides"][side]["watermark"]))
+    watermark = _moment(head["sides"][side]["watermark"])
+    return SideRead(digests, lexical, [_arrays(found, side, keep)], watermark, _identifiers(found, side, kept, keep))
+
+
+def _identifiers(found: dict[str, np.ndarray], side: Side, kept: np.ndarray, keep: np.ndarray | None) -> IdentifierSide:
+    identifiers = IdentifierSide()
+    if f"{side}.idtf.csr.shape" in found:
+        tf = _sparse(found, f"{side}.idtf")
+        identifiers.bm25.fill(kept, [tf[keep] if keep is not None else tf])
+    held = _sparse(found, f"{side}.held")
+    identifiers.held.restore(kept, held[keep] if keep is not None else held, found[f"{side}.held_names"].tolist())
+    return identifiers
 
 
 def _moment(watermark: str | None) -> datetime | None:

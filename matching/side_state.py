@@ -23,6 +23,7 @@ import numpy as np
 from sqlmodel import Session, select
 
 from matching.domain import Client, Vacancy
+from matching.identifier_side import IdentifierSide
 from matching.index import VectorIndex
 from matching.lexical import LexicalIndex
 from matching.text import Fields
@@ -42,6 +43,7 @@ class SideRead:
     lexical: LexicalIndex
     arrays: list[Any]  # the structured arrays of each chunk, in id order
     watermark: datetime | None  # the newest ``updated_at``
+    identifiers: IdentifierSide = field(default_factory=IdentifierSide)  # the rare gate's, from BM25's text
 
 
 def read_side(
@@ -52,7 +54,8 @@ def read_side(
     lexical_of: Callable[[Any], str],
     build: Callable[[list[Any]], Any],
 ) -> SideRead:
-    """Every row of ``table`` read once, a chunk at a time: digests, BM25 term frequencies, arrays, watermark.
+    """Every row of ``table`` read once, a chunk at a time: digests, BM25 term frequencies, the held identifiers and
+    the identifier-token BM25 (:class:`matching.identifier_side.IdentifierSide`, from the same text), arrays, watermark.
 
     Args:
         saved: The digests of the saved vectors: a digest equal to one of them is kept as that same
@@ -61,9 +64,9 @@ def read_side(
         build: A chunk's structured arrays.
     """
     digests: dict[int, str] = {}
-    lexical = LexicalIndex()
+    lexical, identifiers = LexicalIndex(), IdentifierSide()
     ids: list[int] = []
-    frequencies, parts = [], []
+    frequencies, parts, identifier_parts = [], [], []
     watermark: datetime | None = None
     for rows in read_chunks(session, table):
         for row in rows:
@@ -71,12 +74,16 @@ def read_side(
             known = saved.get(row.id)
             digests[row.id] = known if known == value else value
         ids.extend(row.id for row in rows)
-        frequencies.append(lexical.term_frequencies([lexical_of(row) for row in rows]))
+        texts = [lexical_of(row) for row in rows]
+        frequencies.append(lexical.term_frequencies(texts))
+        identifier_parts.append(identifiers.parts(texts))
+        del texts
         parts.append(build(rows))
         newest = max(row.updated_at for row in rows)
         watermark = newest if watermark is None else max(watermark, newest)
     lexical.fill(np.array(ids, np.int64), frequencies)
-    return SideRead(digests, lexical, parts, watermark)
+    identifiers.fill(np.array(ids, np.int64), identifier_parts)
+    return SideRead(digests, lexical, parts, watermark, identifiers)
 
 
 def deleted_ids(
@@ -194,6 +201,7 @@ class SideState:
     source: TextSource
     vectors: VectorIndex | None = None
     lexical: LexicalIndex = field(default_factory=LexicalIndex)
+    identifiers: IdentifierSide = field(default_factory=IdentifierSide)  # the rare gate's, beside ``lexical``
     queue: dict[int, str] = field(default_factory=dict)  # id → digest of records still to embed
     unsaved: bool = False  # vectors changed since the index was last written
     watermark: datetime | None = None
@@ -209,7 +217,22 @@ class SideState:
             self.digests.pop(key, None)
             self.queue.pop(key, None)
         self.lexical.remove(gone)
+        self.identifiers.remove(gone)
         self.count -= len(gone)
+
+    def take(self, read: SideRead) -> None:
+        """Hold ``read``'s BM25, identifiers, watermark and count (every record of the side read)."""
+        self.lexical, self.identifiers, self.watermark, self.count = (
+            read.lexical,
+            read.identifiers,
+            read.watermark,
+            len(read.digests),
+        )
+
+    def upsert_texts(self, ids: list[int], texts: list[str]) -> None:
+        """Changed records' BM25 texts into BM25 and the identifiers."""
+        self.lexical.upsert(ids, texts)
+        self.identifiers.upsert(ids, texts)
 
     @property
     def digests(self) -> dict[int, str]:

@@ -19,7 +19,7 @@ from tests.factories import SCHOONMAAKWERK, SCHOONMAKER, make_client, make_vacan
 TEXTS = [
     "Ik werkte jaren als orderpicker in een magazijn.",
     "Schoonmaker in kantoren en scholen, ook in de avond.",
-    "Heftruckchauffeur met certificaat, zoekt werk in logistiek.",
+    "Heftruckchauffeur met certificaat en VCA, zoekt werk in logistiek.",
     "Kassamedewerker in een supermarkt, klantvriendelijk.",
     "Zorgmedewerker in de thuiszorg, wil graag in een verpleeghuis werken.",
     "Bakker met ervaring in een ambachtelijke bakkerij.",
@@ -53,6 +53,8 @@ def _held(matcher: Matcher) -> dict[str, object]:
         "arrays": {item.name: getattr(arrays, item.name) for item in fields(arrays) if item.name != "position"},
         "position": dict(arrays.position),
         "bm25": [state.lexical.scores_for(query, ids) for query in ("magazijn orderpicker", "schoonmaker", "bakker")],
+        "identifierBm25": [state.identifiers.bm25.scores_for(query, ids) for query in ("VCA heftruck", "CE", "EPT")],
+        "held": dict(zip(ids.tolist(), state.identifiers.held.among(ids), strict=True)),
         "vectors": sorted(state.vectors.hashes.items()),
         "digests": sorted(state.digests.items()),
         "count": state.count,
@@ -95,13 +97,16 @@ def test_a_deletion_and_a_change_are_taken_up_without_reading_the_side_again(
     _delete(world, "K-0", "K-3")
     with Session(world.engine) as session:  # and a change in the same catch-up
         row = session.exec(select(Client).where(Client.client_nummer == "K-6")).one()
-        row.zelfbeschrijving, row.updated_at = "Bakker en magazijnmedewerker.", utcnow()
+        row.zelfbeschrijving, row.updated_at = "Bakker en magazijnmedewerker, rijbewijs CE.", utcnow()
         session.add(row)
         session.commit()
+        make_client(session, client_nummer="K-NIEUW", zelfbeschrijving="Orderpicker met EPT en VCA, geen BHV.")
     held = _held(world)
     assert not reads  # the deletion was read from the ids alone
     shown = [item["klantId"] for item in held["lists"][0]["resultaten"]]  # type: ignore[index]
-    assert "K-0" not in shown and "K-3" not in shown and len(world.index._clients.ids) == len(TEXTS) - 2
+    assert "K-0" not in shown and "K-3" not in shown and len(world.index._clients.ids) == len(TEXTS) - 1
+    names = {name for found in held["held"].values() for name in found}  # type: ignore[attr-defined]
+    assert {"cert:ept", "cert:vca", "rijbewijs:ce"} <= names and "cert:bhv" not in names  # the change and the insert
     with Session(world.engine) as session:
         world.index._prepare_side(session, "clients")  # the side read again from the database
     assert len(reads) == 1

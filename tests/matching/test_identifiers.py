@@ -134,10 +134,10 @@ def test_the_gate_stays_closed_on_a_common_identifier_or_a_language_level_alone(
     common = _documents(set(), {"rijbewijs:b"})
     assert not rare_gate_opens({"rijbewijs:b"}, set(), common, _first_is_zero())  # 10 of 20 hold it
     language = _documents({"taal:b1"}, set())
-    assert not rare_gate_opens({"taal:b1"}, set(), language, _first_is_zero())
-    assert rare_gate_opens({"taal:b1"}, set(), language, _first_is_zero(), language_opens=True)
+    assert not rare_gate_opens({"taal:b1"}, set(), language, _first_is_zero(), language_opens=False)
+    assert rare_gate_opens({"taal:b1"}, set(), language, _first_is_zero())  # the default: (w) without the rule
     both = _documents({"taal:b1", "cert:ept"}, set())
-    assert rare_gate_opens({"taal:b1", "cert:ept"}, set(), both, _first_is_zero())  # not on its own
+    assert rare_gate_opens({"taal:b1", "cert:ept"}, set(), both, _first_is_zero(), language_opens=False)
 
 
 def test_the_gate_stays_closed_when_bm25s_first_misses_or_contradicts() -> None:

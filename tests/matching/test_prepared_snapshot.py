@@ -89,6 +89,9 @@ def _assert_same_state(taken: Matcher, read: Matcher, strict: bool = True) -> No
         assert (one.count, one.watermark, one.queue) == (other.count, other.watermark, other.queue)
         (ids, tf), (ids_read, tf_read) = one.lexical.term_rows(), other.lexical.term_rows()
         assert np.array_equal(ids, ids_read) and _same_matrix(tf, tf_read, strict)
+        (ids, tf), (ids_read, tf_read) = one.identifiers.bm25.term_rows(), other.identifiers.bm25.term_rows()
+        assert np.array_equal(ids, ids_read) and _same_matrix(tf, tf_read, strict)
+        assert list(one.identifiers.held.among(ids)) == list(other.identifiers.held.among(ids))
         assert arrays_taken.position == arrays_read.position
         for item in fields(arrays_read):
             mine, theirs = getattr(arrays_taken, item.name), getattr(arrays_read, item.name)
@@ -108,6 +111,8 @@ def test_the_second_process_takes_the_file_and_holds_and_answers_what_the_first_
     assert prepared_snapshot.snapshot_path(world).stat().st_size > 0
     assert prepared_snapshot.prepare(second.index) == "bestand"
     _assert_same_state(second, first)
+    held = first.sides["vacancies"].identifiers.held
+    assert held.names and any(held.among(first.index.arrays()[1].ids))  # the world's vacancies name identifiers
     lists = _lists(second)
     assert sum(len(items) for items in lists.values()) > 100
     assert lists == _lists(first)

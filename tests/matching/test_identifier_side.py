@@ -1,0 +1,61 @@
+"""A side's held identifiers and identifier-token BM25 (:mod:`matching.identifier_side`): changed one record at a time,
+they hold what a fresh build of the same texts holds."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matching.identifier_side import IdentifierSide
+
+TEXTS = {
+    3: "Heftruckchauffeur met VCA en rijbewijs CE.",
+    5: "Schoonmaker, geen VCA.",
+    8: "Orderpicker met EPT-certificaat, taalniveau B1.",
+    9: "Kok in een restaurant.",
+}
+
+
+def _fresh(texts: dict[int, str]) -> IdentifierSide:
+    side = IdentifierSide()
+    ids = np.array(sorted(texts), np.int64)
+    side.fill(ids, [side.parts([texts[key] for key in ids.tolist()])])
+    return side
+
+
+def _held(side: IdentifierSide, ids: np.ndarray) -> list[frozenset[str]]:
+    return list(side.held.among(ids))
+
+
+def test_held_identifiers_are_the_texts_held_ones_case_kept() -> None:
+    side = _fresh(TEXTS)
+    held = dict(zip(sorted(TEXTS), _held(side, np.array(sorted(TEXTS))), strict=True))
+    assert {"cert:vca", "rijbewijs:ce"} <= held[3] and "cert:vca" not in held[5] and "cert:ept" in held[8]
+    assert held[9] == frozenset()
+    rows = side.held.among(np.array([3, 5, 8]))
+    assert rows.holding["cert:vca"] == 1 and rows.holding["cert:ept"] == 1 and len(rows) == 3
+
+
+def test_an_insert_a_change_and_a_removal_hold_what_a_fresh_build_holds() -> None:
+    side = _fresh(TEXTS)
+    side.upsert([5, 12], ["Schoonmaker met VCA-VOL.", "Lasser MIG/MAG, proces 135."])
+    side.remove([8])
+    now = {key: text for key, text in TEXTS.items() if key != 8} | {
+        5: "Schoonmaker met VCA-VOL.",
+        12: "Lasser MIG/MAG, proces 135.",
+    }
+    fresh = _fresh(now)
+    ids = np.array(sorted(now), np.int64)
+    assert _held(side, ids) == _held(fresh, ids)
+    for query in ("VCA", "MIG 135", "rijbewijs CE heftruck"):
+        assert np.array_equal(side.bm25.scores_for(query, ids), fresh.bm25.scores_for(query, ids))
+    assert side.held.rows()[0].tolist() == ids.tolist()
+
+
+def test_a_restored_copy_holds_the_same() -> None:
+    side = _fresh(TEXTS)
+    ids, matrix = side.held.rows()
+    copy = IdentifierSide()
+    copy.held.restore(ids, matrix, side.held.names)
+    assert _held(copy, ids) == _held(side, ids)
+    copy.held.upsert([9], ["Kok met HACCP en VCA."])  # the restored vocabulary grows on
+    assert "cert:vca" in copy.held.among(np.array([9]))[0]
