@@ -381,6 +381,9 @@ _PERSON_NOUN_ENDS = ("eling", "erling", "icus")
 # forms persons only.
 _PERSON_SUFFIXES = ("ier", "ein", "aal", "eur", "ant", "ent", "ist", "us", "aat", "oog", "or", "ee", "aan", "ard")
 _PERSON_ONLY_SUFFIX = "aris"
+# The person suffixes whose things seldom take a linking -s (not -ment, -aat, -aan, -aal: "abonnementsprijs",
+# "staatsman", "zwanenhals"), where a linking -s in the dictionary's compounds marks a person (:func:`_links_with_s`).
+_LINKING_PERSON_SUFFIXES = ("ier", "eur", "ant", "or", "ee")
 _FEMININE_TAILS = ("e", "se", "es", "esse", "in", "ster", "a")  # presidente, domineese, kruidenierster, promovenda
 
 
@@ -400,15 +403,18 @@ def names_person(noun: str) -> bool:
 def _person_by_suffix(noun: str) -> bool:
     """Whether a noun no lexicon marks is a person by its ending and the dictionary (:func:`dictionary_words`): a noun
     in a person suffix (:data:`_PERSON_SUFFIXES`) whose office in -schap ("kapiteinschap", "generaalschap",
-    "gouverneurschap") or a feminine of it ("domineese", "kruidenierster", "presidente") the dictionary lists, or whose
-    compounds there mostly take a linking -s (:func:`_links_with_s`: "officierskorps", "sergeantsstrepen"), or a
-    noun in -aris ("notaris"). "restaurant", "cement" and "dossier" are none (no office, no feminine listed)."""
+    "gouverneurschap") or a feminine of it ("domineese", "kruidenierster", "presidente") the dictionary lists, or, in
+    -ier, -eur, -ant, -or or -ee, whose compounds there mostly take a linking -s (:func:`_links_with_s`:
+    "officierskorps", "sergeantsstrepen"), or a noun in -aris ("notaris"). "restaurant", "cement" and "dossier" are
+    none (no office, no feminine listed, compounds bare)."""
     if noun.endswith(_PERSON_ONLY_SUFFIX) and len(noun) > len(_PERSON_ONLY_SUFFIX) + 1:
         return True
     if not noun.endswith(_PERSON_SUFFIXES) or len(noun) < MIN_HEAD:
         return False
     words = dictionary_words()
-    return noun + "schap" in words or any(noun + tail in words for tail in _FEMININE_TAILS) or _links_with_s(noun)
+    if noun + "schap" in words or any(noun + tail in words for tail in _FEMININE_TAILS):
+        return True
+    return noun.endswith(_LINKING_PERSON_SUFFIXES) and _links_with_s(noun)
 
 
 @lru_cache(maxsize=1)

@@ -101,11 +101,23 @@ def test_a_things_compounds_are_bare(noun: str) -> None:
     assert not _links_with_s(noun)
 
 
-@pytest.mark.parametrize("word", ["officiersvrouw", "sergeantsvrouw", "luitenantsvrouw", "boswachtersvrouw"])
+@pytest.mark.parametrize(
+    "word", ["officiersvrouw", "sergeantsvrouw", "luitenantsvrouw", "boswachtersvrouw", "ingenieursvrouw"]
+)
 def test_a_vrouw_after_a_person_noun_with_a_linking_s_stays_whole(word: str) -> None:
     assert neutral_form(word) == word
 
 
-@pytest.mark.parametrize(("feminine", "masculine"), [("monumentvrouw", "monumentman"), ("dossiervrouw", "dossierman")])
+# -ment, -aat, -aan and -aal things take a linking -s too ("abonnementsprijs", "apparatenbouw"): no evidence there.
+@pytest.mark.parametrize(
+    ("feminine", "masculine"),
+    [
+        ("monumentvrouw", "monumentman"),
+        ("dossiervrouw", "dossierman"),
+        ("abonnementvrouw", "abonnementman"),
+        ("apparaatvrouw", "apparaatman"),
+        ("reglementvrouw", "reglementman"),
+    ],
+)
 def test_a_vrouw_after_a_thing_in_a_person_suffix_still_takes_the_man_compound(feminine: str, masculine: str) -> None:
     assert neutral_form(feminine) == masculine
