@@ -38,6 +38,7 @@ holds both sides equal to the live search.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,19 +47,30 @@ from typing import Any
 import numpy as np
 from sqlmodel import Session, col, select
 
-from matching import batch_steps, disclosure, display_score, hard_filters, oversight_state, pipeline, scoring
+from matching import (
+    batch_steps,
+    disclosure,
+    display_score,
+    hard_filters,
+    identifier_query,
+    oversight_state,
+    pipeline,
+    scoring,
+)
 from matching.batch_bm25 import SharedBm25
 from matching.domain import utcnow
 from matching.features import FEATURES, pair_matrix
+from matching.identifier_query import GateQuery
 from matching.index import VectorIndex, best
 from matching.index_sync import TABLES, Side
-from matching.lexical import Seen
+from matching.lexical import Bm25Buffer, Seen
 from matching.matcher import Matcher
 from matching.pipeline import Pool
 from matching.ranker import WEIGHTED
+from matching.settings import RetrievalSettings
 
 RANKING_DECIMALS = 4  # the live lists' ranking score (a viewer's own clients, a client's vacancies)
-Query = tuple[np.ndarray, np.ndarray]  # an owner's query vector and BM25 terms (NightlyRanking._texts)
+Query = tuple[np.ndarray, np.ndarray, str]  # an owner's query vector, BM25 terms and BM25 text (NightlyRanking._texts)
 # Owners at one place share one product of their exact BM25 over the whole reach only from this many: fewer (most
 # client places: about 3 clients per place and travel limit) score their eligible rows alone, and MaxScore starts
 # from those and the terms' tops (bench/batch_match_place.py, bench/results/national-batch-place-s35-w1*.json)
@@ -95,13 +107,13 @@ class NightlyRanking:
             mode = oversight_state.ranking_mode(session, self.matcher.settings.ranker.mode)["modus"]
         return self.matcher.ranker if mode == "model" else None
 
-    def _texts(self, side: Side, owners: list[int], searched: Side) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Each owner's query vector and BM25 terms over ``searched``: one read of the owners' records and one of
-        their query vectors (the embedding cache) for the whole partition.
+    def _texts(self, side: Side, owners: list[int], searched: Side) -> Iterator[Query]:
+        """Each owner's query vector, BM25 terms over ``searched`` and BM25 text (its identifiers are read from it,
+        :func:`matching.identifier_query.gate_query`): one read of the owners' records and one of their query vectors
+        (the embedding cache) for the whole partition.
 
         The terms are those of the owner's own row in its side's BM25 index, which holds the same text the live
-        search asks with (:meth:`matching.lexical.LexicalIndex.terms_of`): the text is rendered for the vector
-        only."""
+        search asks with (:meth:`matching.lexical.LexicalIndex.terms_of`)."""
         index = self.matcher.index
         terms = index.sides[side].lexical.terms_of(owners)
         table = TABLES[side]
@@ -117,7 +129,8 @@ class NightlyRanking:
                 zip(unindexed, index.sides[searched].lexical.asked([texts[o][1] for o in unindexed]), strict=True)
             )
             terms = [asked[owner] if found is None else found for owner, found in zip(owners, terms, strict=True)]
-        yield from zip(dense, terms, strict=True)  # type: ignore[misc]
+        texts = [index.render(side, rows[owner], lexical=True) for owner in owners]
+        yield from zip(dense, terms, texts, strict=True)  # type: ignore[misc]
 
     def _pool(
         self,
@@ -126,14 +139,27 @@ class NightlyRanking:
         terms: np.ndarray,
         shared: Seen,
         text: _Dense,
+        gate: GateQuery,
     ) -> Pool:
         """Step 2 among the eligible rows of ``reach`` alone; ``shared``: the rows in reach of the owner's place
-        and its query's exact BM25 at them (:func:`_shared_exact`); ``text``: its cosines (:func:`_place_cosines`)."""
+        and its query's exact BM25 at them (:func:`_shared_exact`); ``text``: its cosines (:func:`_place_cosines`);
+        ``gate``: its identifiers (:meth:`_gates`)."""
         # the best over every record scales the feature
         lexical, highest = bm25.scores(terms, reach.eligible, shared)
-        return _pool_among(
-            reach.eligible, reach.structured, text, lexical, highest, self.matcher.settings.retrieval.pool_size
-        )
+        retrieval = self.matcher.settings.retrieval
+        text = dataclasses.replace(text, gate=gate)
+        return _pool_among(reach.eligible, reach.structured, text, lexical, highest, retrieval.pool_size, retrieval)
+
+    def _gates(self, searched: Side, ids: np.ndarray, bm25: SharedBm25, queries: list[Query]) -> list[GateQuery]:
+        """Per owner, its query's part of the rare-identifier gate over ``searched`` (``ids``: its arrays' ids), as
+        the live search makes it (:func:`matching.identifier_query.gate_query`), the identifier-token BM25 read by one
+        buffer for the partition."""
+        state = self.matcher.index.sides[searched]
+        buffer = Bm25Buffer(state.identifiers.bm25, ids)
+        return [
+            identifier_query.gate_query(text, terms, state.lexical, state.identifiers, ids, bm25, buffer)
+            for _, terms, text in queries
+        ]
 
     def _texts_at_places(
         self,
@@ -178,9 +204,10 @@ class NightlyRanking:
             # no caseload, no filters
             eligible = batch_steps.candidates_eligible(clients, vacancies, rows, places)
             texts = self._texts_at_places("clients", clients.ids, reaches, eligible, queries)
+            gates = self._gates("clients", clients.ids, bm25, queries)
             pools = [
-                self._pool(reach, bm25, query[1], place, text)
-                for reach, query, place, text in zip(eligible, queries, shared, texts, strict=True)
+                self._pool(reach, bm25, query[1], place, text, gate)
+                for reach, query, place, text, gate in zip(eligible, queries, shared, texts, gates, strict=True)
             ]
             v_rows = [np.full(len(pool.rows), v_row) for pool, v_row in zip(pools, rows, strict=True)]
             # every pool row's features in one call: a row's features depend on its own pair alone
@@ -213,8 +240,11 @@ class NightlyRanking:
             shared = _shared_exact(bm25, reaches, queries)
             eligible = batch_steps.vacancies_eligible(clients, rows, vacancies, places)
             texts = self._texts_at_places("vacancies", vacancies.ids, reaches, eligible, queries)
-            for c_row, reach, query, place, text in zip(rows, eligible, queries, shared, texts, strict=True):
-                pool = self._pool(reach, bm25, query[1], place, text)
+            gates = self._gates("vacancies", vacancies.ids, bm25, queries)
+            for c_row, reach, query, place, text, gate in zip(
+                rows, eligible, queries, shared, texts, gates, strict=True
+            ):
+                pool = self._pool(reach, bm25, query[1], place, text, gate)
                 score = pipeline.weighted_score(pool, matcher.settings.retrieval)
                 order = pipeline.order(score, top)
                 pools.append(pool)
@@ -333,6 +363,7 @@ class _Dense:
     eligible: np.ndarray
     cosines: np.ndarray
     embedded: np.ndarray
+    gate: GateQuery | None = None  # the query's identifiers (the live text query's ``gate``), set per owner
 
     def top_at(self, k: int) -> np.ndarray:
         """The positions in ``eligible`` of :meth:`dense_top`'s rows, as a set (ascending)."""
@@ -403,12 +434,14 @@ def _pool_among(
     lexical: np.ndarray,
     highest: float,
     pool_size: int,
+    weights: RetrievalSettings | None = None,
 ) -> Pool:
     """:func:`matching.pipeline.pool_among` (the live search's step 2) for one owner's ``eligible`` rows
     (ascending, no repeats) and their cosines, the same pool bit for bit with less work on a few hundred rows: the
     three tops as sets of positions (:func:`matching.scoring.top_positions`: their order is not read) marked on one
     mask over the eligible rows, whose marked positions are the pool in row order (no ``np.unique``, no
-    ``searchsorted``), and the text signals by :func:`matching.scoring.batch_text_signals`.
+    ``searchsorted``), and the text signals as the live search fuses them
+    (:func:`matching.identifier_query.text_signals` over ``text.gate``, for ``weights``; None: the defaults).
     ``tests/matching/test_batch_pool_among.py`` holds it equal to ``pool_among``."""
     if len(eligible) <= pool_size:  # every eligible row is in BM25's top, so in the pool
         at = np.arange(len(eligible))
@@ -421,6 +454,7 @@ def _pool_among(
     rows = eligible[at].astype(np.int64)
     dense_raw = text.cosines[at]
     lexical_raw = lexical[at] / highest if highest > 0 else np.zeros(len(rows), np.float32)
-    dense, lexical_signal = scoring.batch_text_signals(dense_raw, lexical_raw)
+    weights = RetrievalSettings() if weights is None else weights
+    dense, lexical_signal = identifier_query.text_signals(text.gate, rows, dense_raw, lexical[at], weights)
     signals = {"dense": dense, "lexical": lexical_signal, **{name: values[at] for name, values in structured.items()}}
     return Pool(rows, dense_raw, np.asarray(lexical_raw, np.float32), signals)

@@ -25,6 +25,7 @@ from matching import (
     exposure,
     floor_state,
     hard_filters,
+    identifier_query,
     oversight_state,
     pipeline,
     quality,
@@ -146,15 +147,14 @@ class Matcher:
     def _text_query(
         self, query_side: Side, query_id: int, searched: Side, ids: np.ndarray, eligible: np.ndarray
     ) -> pipeline.TextQuery:
-        """The query record's vector and BM25 against the ``eligible`` records of ``searched`` (rows of ``ids``,
-        ascending), as :func:`matching.pipeline.pool_among` asks them.
+        """The query record's vector, BM25 and identifiers (:func:`matching.identifier_query.gate_query`) against the
+        ``eligible`` records of ``searched`` (rows of ``ids``, ascending), as :func:`matching.pipeline.pool_among` asks.
 
         Each eligible row's cosine is computed once (:meth:`VectorIndex.cosines`, the same bits as
         :meth:`VectorIndex.nearest` and the pool's raw cosines computing them apart); the dense top leaves out
         records not (yet) embedded, as ``nearest`` does. BM25 as the nightly batch reads it
         (:class:`matching.lexical.Bm25Buffer`): the eligible rows from the weights by record, the best over every
-        record by MaxScore, bit for bit the full scatter. Made per search, so it follows the index's weights as they
-        are after the upserts this search caught up with.
+        record by MaxScore, bit for bit the full scatter. Made per search (the weights after its catch-up).
         """
         asking, state = self.index.sides[query_side], self.index.sides[searched]
         vector = self.index.query_vector(asking.texts[query_id])
@@ -162,8 +162,8 @@ class Matcher:
         assert vectors is not None
         embedded = np.flatnonzero(vectors.positions(ids)[eligible] >= 0)
         cosines = vectors.cosines(vector, ids, eligible)
-        bm25 = Bm25Buffer(state.lexical, ids)
-        terms = state.lexical.asked([asking.lexical_texts[query_id]])[0]
+        bm25, query_text = Bm25Buffer(state.lexical, ids), asking.lexical_texts[query_id]
+        terms = state.lexical.asked([query_text])[0]
 
         def dense_top(rows: np.ndarray, k: int) -> np.ndarray:
             assert rows is eligible  # pool_among asks among the eligible rows it was given
@@ -174,6 +174,7 @@ class Matcher:
             dense_raw=lambda rows: cosines[np.searchsorted(eligible, rows)],
             lexical=np.zeros(0, np.float32),
             lexical_among=lambda rows: bm25.scores(terms, rows),
+            gate=identifier_query.gate_query(query_text, terms, state.lexical, state.identifiers, ids, bm25),
         )
 
     @staticmethod
@@ -187,10 +188,8 @@ class Matcher:
         return np.isin(ids, np.fromiter(own, np.int64, len(own)))
 
     def pool_features(self, vacancy_id: int, now: datetime | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """The client ids a candidate search for this vacancy would rank, and their ranker features.
-
-        For evaluation: works for closed vacancies too (the holdout's vacancies are mostly filled).
-        """
+        """The client ids a candidate search for this vacancy would rank, and their ranker features. For evaluation:
+        works for closed vacancies too (the holdout's vacancies are mostly filled)."""
         with self.index.lock:
             self.index.catch_up()
             clients, vacancies = self.index.arrays()
@@ -306,7 +305,7 @@ class Matcher:
         v_row = vacancies.position[vacancy_id]
         listed = hard_filters.candidate_listing(clients, vacancies, v_row, filters, full_view, self.prefilter)
         text = self._text_query("vacancies", vacancy_id, "clients", clients.ids, listed.eligible)
-        pool = pipeline.listed_pool(listed, text, self.settings.retrieval.pool_size)
+        pool = pipeline.listed_pool(listed, text, self.settings.retrieval.pool_size, weights or self.settings.retrieval)
         mode = oversight_state.ranking_mode(db, self.settings.ranker.mode)["modus"]
         ranker = self.ranker if weights is None and mode == "model" else None
         strength = self.settings.ranker.exposure_strength if served and ranker is not None else 0.0
@@ -373,7 +372,7 @@ class Matcher:
             c_row = clients.position[client.id]  # type: ignore[index]
             listed = hard_filters.vacancy_listing(clients, c_row, vacancies, self.prefilter)
             text = self._text_query("clients", client.id, "vacancies", vacancies.ids, listed.eligible)  # type: ignore[arg-type]
-            pool = pipeline.listed_pool(listed, text, self.settings.retrieval.pool_size)
+            pool = pipeline.listed_pool(listed, text, self.settings.retrieval.pool_size, self.settings.retrieval)
             score = pipeline.weighted_score(pool, self.settings.retrieval)
             order = pipeline.order(score, top)
             now = utcnow()

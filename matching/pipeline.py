@@ -10,8 +10,8 @@ tested on seeded ones (``tests/matching/test_pipeline.py``).
 2. **pool**: the top ``pool_size`` eligible records by each of dense similarity, BM25 and structured
    fit — so a profile with an empty text is still found by its structured fields, and one with no
    coded fields by its text;
-3. **score**: the transparent weighted score (:mod:`matching.scoring`) over the pool, or a learned
-   ranker's;
+3. **score**: the transparent weighted score (:mod:`matching.scoring`) over the pool, its text signals fused by the
+   rare-identifier gate over the pool rows (:mod:`matching.identifier_query`), or a learned ranker's;
 4. **order**: best first, re-ranked for exposure when the list is shown to a person
    (:mod:`matching.exposure`).
 """
@@ -24,8 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from matching import exposure, scoring
+from matching import exposure, identifier_query, scoring
 from matching.hard_filters import Listing
+from matching.identifier_query import GateQuery
 from matching.index import best
 from matching.settings import RetrievalSettings
 
@@ -39,12 +40,15 @@ class TextQuery:
         dense_raw: rows → their raw cosine with the query.
         lexical: raw BM25 of the query per row, every row (0 where no word matches), unless ``lexical_among``:
         lexical_among: eligible rows → (their raw BM25, its best over every row): the same numbers, read alone.
+        gate: the query's identifiers and negation-free BM25 (:class:`matching.identifier_query.GateQuery`); None:
+            the gate stays closed, over the ordinary BM25.
     """
 
     dense_top: Callable[[np.ndarray, int], np.ndarray]
     dense_raw: Callable[[np.ndarray], np.ndarray]
     lexical: np.ndarray
     lexical_among: Callable[[np.ndarray], tuple[np.ndarray, float]] | None = None
+    gate: GateQuery | None = None
 
     @classmethod
     def exact(cls, vectors: np.ndarray, query: np.ndarray, lexical: np.ndarray) -> TextQuery:
@@ -67,10 +71,11 @@ class Pool:
     signals: dict[str, np.ndarray]  # per pool row, each in [0, 1]
 
 
-def listed_pool(listing: Listing, text: TextQuery, pool_size: int) -> Pool:
+def listed_pool(listing: Listing, text: TextQuery, pool_size: int, weights: RetrievalSettings | None = None) -> Pool:
     """Step 2 from step 1 as a list reads it (:class:`matching.hard_filters.Listing`): the union of the top
     ``pool_size`` eligible rows by dense, by BM25 and by structured fit (:func:`pool_among`)."""
-    return pool_among(listing.eligible, listing.structured, text, *_lexical_among(text, listing.eligible), pool_size)
+    found = _lexical_among(text, listing.eligible)
+    return pool_among(listing.eligible, listing.structured, text, *found, pool_size, weights)
 
 
 def _lexical_among(text: TextQuery, eligible: np.ndarray) -> tuple[np.ndarray, float]:
@@ -87,13 +92,15 @@ def pool_among(
     lexical: np.ndarray,
     highest: float,
     pool_size: int,
+    weights: RetrievalSettings | None = None,
 ) -> Pool:
     """Step 2 among the ``eligible`` rows (ascending): the union of the top ``pool_size`` by dense, by BM25 and by fit.
 
     ``structured`` and ``lexical`` (raw BM25) are per eligible row; ``highest`` is the best BM25 of
     the query over every record (``text.lexical`` is not read). The raw text values are the ranker's
-    features (as :mod:`training.dataset` computes them); the weighted score scales them over the pool
-    with :func:`matching.scoring.text_signals`.
+    features (as :mod:`training.dataset` computes them); the weighted score's text signals are the
+    rare-identifier gate's fusion over the pool rows (:func:`matching.identifier_query.text_signals`,
+    ``text.gate``), for the weights it is weighed with (``weights``; None: the defaults).
     """
     fit = structured["competences"] + structured["occupation"]
     top_dense = text.dense_top(eligible, pool_size) if len(eligible) else eligible
@@ -103,7 +110,8 @@ def pool_among(
     at = np.searchsorted(eligible, rows)
     dense_raw = np.asarray(text.dense_raw(rows), np.float32) if len(rows) else np.zeros(0, np.float32)
     lexical_raw = lexical[at] / highest if highest > 0 else np.zeros(len(rows), np.float32)
-    dense, lexical_signal = scoring.text_signals(dense_raw, lexical_raw)
+    weights = RetrievalSettings() if weights is None else weights
+    dense, lexical_signal = identifier_query.text_signals(text.gate, rows, dense_raw, lexical[at], weights)
     signals = {"dense": dense, "lexical": lexical_signal, **{name: values[at] for name, values in structured.items()}}
     return Pool(rows, dense_raw, np.asarray(lexical_raw, np.float32), signals)
 

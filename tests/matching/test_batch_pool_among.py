@@ -1,14 +1,21 @@
 """The nightly batch's step 2 (:func:`matching.batch_rank._pool_among`) is the live search's
 (:func:`matching.pipeline.pool_among`) bit for bit: the same pool rows, raw text values and signals, on random
 eligible rows with records not embedded, BM25 mostly 0, structured fits full of ties, pools larger than the
-eligible rows and a query that no record's words meet."""
+eligible rows and a query that no record's words meet; and with the rare-identifier gate (a query holding
+identifiers, one negating one: :class:`matching.identifier_query.GateQuery`), open and closed."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pytest
 
 from matching import batch_rank, pipeline
+from matching.identifier_query import GateQuery
+from matching.identifier_side import HeldRows
+
+NAMES = ["cert:ept", "cert:vca", "rijbewijs:ce", "taal:b1"]
 
 
 def _owner(
@@ -51,3 +58,42 @@ def test_the_batch_pool_is_the_live_pool_bit_for_bit(size: int, tied: bool) -> N
             expected = pipeline.pool_among(eligible, structured, dense, lexical_at, highest, pool_size)  # type: ignore[arg-type]
             found = batch_rank._pool_among(eligible, structured, dense, lexical_at, highest, pool_size)
             _same(found, expected)
+
+
+def _gate(random: np.random.Generator, rows: int = 50_000) -> GateQuery:
+    """A query holding EPT (rare: about 2 % of the records hold it) and VCA, negating CE; identifier BM25 and the
+    negation-free BM25 as fixed functions of the row, held identifiers drawn per row."""
+    held = [
+        np.flatnonzero(random.random(len(NAMES)) < np.array([0.02, 0.3, 0.2, 0.4])).astype(np.int32)
+        for _ in range(rows)
+    ]
+    identifier = np.where(random.random(rows) < 0.1, random.exponential(4.0, rows), 0.0).astype(np.float32)
+    identifier[[h.tolist()[:1] == [0] for h in held]] += 20  # EPT's holders lead the identifier BM25
+    free = np.where(random.random(rows) < 0.3, random.exponential(3.0, rows), 0.0).astype(np.float32)
+
+    def held_by(at: np.ndarray) -> HeldRows:
+        parts = [held[row] for row in at.tolist()]
+        indptr = np.concatenate([[0], np.cumsum([len(part) for part in parts])]).astype(np.int64)
+        indices = np.concatenate(parts) if parts else np.zeros(0, np.int32)
+        return HeldRows(indptr, indices, NAMES)
+
+    return GateQuery(
+        frozenset({"cert:ept", "cert:vca"}),
+        frozenset({"rijbewijs:ce"}),
+        lambda at: identifier[at],
+        held_by,
+        lambda at: free[at],
+    )
+
+
+@pytest.mark.parametrize("size", [0, 1, 150, 700, 3000])
+def test_the_batch_pool_is_the_live_pool_bit_for_bit_with_identifiers(size: int) -> None:
+    random = np.random.default_rng(size + 41)
+    gate = _gate(random)
+    for pool_size in (20, 300):
+        eligible, structured, dense, lexical = _owner(random, size, tied=False)
+        dense = dataclasses.replace(dense, gate=gate)
+        highest = float(lexical.max(initial=0.0)) * 1.5
+        expected = pipeline.pool_among(eligible, structured, dense, lexical, highest, pool_size)  # type: ignore[arg-type]
+        found = batch_rank._pool_among(eligible, structured, dense, lexical, highest, pool_size)
+        _same(found, expected)

@@ -7,12 +7,16 @@ changes nothing.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
-from matching import pipeline, scoring
+from matching import identifier_gate, identifier_query, pipeline, scoring
 from matching.hard_filters import CandidateFilters, Eligibility, Listing
+from matching.identifier_side import IdentifierSide
 from matching.index import VectorIndex
+from matching.lexical import Bm25Buffer, LexicalIndex
 from matching.pipeline import Exposure, TextQuery
 from matching.settings import RetrievalSettings
 from matching.structured import ROUTES
@@ -149,3 +153,75 @@ def test_candidate_filters_on_arrays() -> None:
     assert (hours == (most >= 10)).all()
     both = CandidateFilters(min_hours=10, trede=frozenset({2})).masks(trede, route, pairs, most)
     assert list(both) == ["trede", "minUren"] and (both["minUren"] == hours).all()
+
+
+TEXTS = [  # a searched side's BM25 texts: row 7 alone holds EPT; rows 2 and 3 are twins but for VCA
+    "Orderpicker in een groot magazijn, avonddienst.",
+    "Orderpicker en inpakker in een distributiecentrum.",
+    "Orderpicker in een magazijn met VCA.",
+    "Orderpicker in een magazijn.",
+    "Magazijnmedewerker, heftruck rijden en orderpicken.",
+    "Schoonmaker in kantoren.",
+    "Chauffeur met rijbewijs C, orderpicker.",
+    "Orderpicker met EPT in een koelcel.",
+    "Kassamedewerker in een supermarkt.",
+    "Orderpicker, ploegendienst in een magazijn.",
+    "Vakkenvuller en orderpicker.",
+    "Productiemedewerker in een fabriek, orderpicken.",
+]
+
+
+def _gate_world(query_text: str, gated: bool = True) -> tuple[Eligibility, TextQuery]:
+    """The rows of :data:`TEXTS` with real BM25 and identifier indexes, all eligible, equal in structured fit (so the
+    text signals alone order them); dense nearest row 0. ``gated``: the query's :class:`GateQuery` (else None)."""
+    n, rng = len(TEXTS), np.random.default_rng(11)
+    ids = np.arange(100, 100 + n, dtype=np.int64)
+    lexical, side = LexicalIndex(), IdentifierSide()
+    lexical.upsert(ids, TEXTS)
+    side.upsert(ids, TEXTS)
+    vectors = unit_rows(rng, n)
+    query = vectors[0] + 0.3 * unit_rows(rng, 1)[0]
+    terms = lexical.asked([query_text])[0]
+    text = TextQuery.exact(vectors, query / np.linalg.norm(query), lexical.scores_for(query_text, ids))
+    if gated:
+        gate = identifier_query.gate_query(query_text, terms, lexical, side, ids, Bm25Buffer(lexical, ids))
+        text = dataclasses.replace(text, gate=gate)
+    pairs = features(rng, n)
+    structured = {name: np.full(n, 0.5) for name in scoring.structured_signals(pairs, np.full(n, 15.0))}
+    return Eligibility(pairs, np.ones(n, bool), np.zeros(n, bool), structured), text
+
+
+def _first(query_text: str, gated: bool = True) -> tuple[int, pipeline.Pool]:
+    eligibility, text = _gate_world(query_text, gated)
+    pool = pool_of(eligibility, text, len(TEXTS))
+    return int(pool.rows[pipeline.order(pipeline.weighted_score(pool, RetrievalSettings()), 1)[0]]), pool
+
+
+def test_a_rare_identifier_one_pool_row_holds_opens_the_gate_and_puts_that_row_first() -> None:
+    query = "Orderpicker met EPT gezocht."
+    first, pool = _first(query)
+    assert first == 7 and int(np.argmax(pool.dense_raw)) != 7  # not dense's first: the gate put it there
+    assert _first(query, gated=False)[0] != 7  # closed over the same BM25, dense leads
+    assert np.array_equal(pool.rows, np.arange(len(TEXTS)))  # the pool itself does not move
+
+
+def test_a_negated_identifier_does_not_lift_its_holders() -> None:
+    _, negated = _first("Orderpicker in een magazijn, geen VCA.")
+    _, without = _first("Orderpicker in een magazijn.")
+    for name in ("dense", "lexical"):  # the negation-free text's BM25: as if VCA were never named
+        np.testing.assert_array_equal(negated.signals[name], without.signals[name])
+    assert negated.signals["lexical"][2] <= negated.signals["lexical"][3]  # the VCA twin is not lifted
+    served = scoring.text_signals(negated.dense_raw, negated.lexical_raw)[1]  # the fusion before: over "VCA" too
+    assert served[2] > served[3]
+
+
+def test_a_query_with_no_identifier_falls_back_to_the_closed_gate() -> None:
+    query = "Orderpicker in een magazijn, avonddienst."
+    _, pool = _first(query)
+    eligibility, text = _gate_world(query)
+    assert text.gate is not None and not text.gate.held and text.gate.free_bm25 is None
+    bm25 = text.lexical[pool.rows]
+    closed = identifier_gate.text_signals(pool.dense_raw, np.zeros_like(bm25), bm25, False, RetrievalSettings())
+    np.testing.assert_allclose(pool.signals["dense"], closed[0], rtol=1e-6)
+    np.testing.assert_allclose(pool.signals["lexical"], closed[1], rtol=1e-6)
+    assert np.array_equal(_first(query, gated=False)[1].signals["lexical"], pool.signals["lexical"])

@@ -1,0 +1,106 @@
+"""The rare-identifier gate in a search: the fusion decided in session 43 (:mod:`matching.identifier_gate`, candidate
+(w)) over a search's pool rows, in place of :func:`matching.scoring.text_signals`.
+
+Per query (:func:`gate_query`): the identifiers its BM25 text holds and negates
+(:func:`matching.identifiers.identifiers`), the BM25 of its :func:`~matching.identifiers.negation_free` text (the
+ordinary BM25 where that asks the same terms), and, where it holds identifiers, the identifier-token BM25 and the pool
+rows' held identifiers (:class:`matching.identifier_side.IdentifierSide` of the searched side). Over the pool rows
+(:func:`text_signals`): the gate (:func:`~matching.identifier_gate.rare_gate_opens`: the searched documents are the
+pool rows, so an identifier is rare among them and the gate's "first document" is the first pool row by identifier
+BM25), then :func:`matching.identifier_gate.text_signals`: the two [0, 1] signals :func:`matching.scoring.combine`
+weighs. The pool's membership and the ranker's features (``dense_raw``, ``lexical_raw``) do not read any of this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from matching import identifier_gate
+from matching.identifier_side import HeldRows, IdentifierSide
+from matching.identifiers import identifiers, negation_free
+from matching.lexical import Bm25Buffer, LexicalIndex
+from matching.settings import RetrievalSettings
+
+RowScores = Callable[[np.ndarray], np.ndarray]  # rows (ascending) → a query's BM25 at them, float32
+
+
+@dataclass(frozen=True)
+class GateQuery:
+    """One query's part of the gate, over the searched side's rows.
+
+    Attributes:
+        held, negated: the identifiers the query's text holds and says are not held.
+        identifier_bm25: rows → the identifier-token BM25 of the query's text at them (read only where ``held``).
+        held_by: rows → their held identifiers.
+        free_bm25: rows → the BM25 of the query's negation-free text; None: the same terms as the query's own.
+    """
+
+    held: frozenset[str]
+    negated: frozenset[str]
+    identifier_bm25: RowScores
+    held_by: Callable[[np.ndarray], HeldRows]
+    free_bm25: RowScores | None = None
+
+
+def query_parts(text: str, terms: np.ndarray, lexical: LexicalIndex) -> tuple[set[str], set[str], np.ndarray | None]:
+    """(held, negated, the negation-free text's BM25 terms or None where they are ``terms``) of a query's BM25 text."""
+    held, negated = identifiers(text)
+    free = negation_free(text)
+    free_terms = lexical.asked([free])[0] if free != text else terms
+    return held, negated, None if np.array_equal(free_terms, terms) else free_terms
+
+
+def gate_query(
+    text: str,
+    terms: np.ndarray,
+    lexical: LexicalIndex,
+    side: IdentifierSide,
+    ids: np.ndarray,
+    bm25: Bm25Buffer,
+    identifier_buffer: Bm25Buffer | None = None,
+) -> GateQuery:
+    """The :class:`GateQuery` of a query whose BM25 text is ``text`` (``terms``: its BM25 terms) over the searched
+    side's records ``ids`` (the arrays' ids, ascending), whose ordinary BM25 ``bm25`` reads. The identifier-token BM25
+    is read as ``bm25`` reads the ordinary one: by ``identifier_buffer`` (a :class:`matching.lexical.Bm25Buffer` of
+    ``side.bm25``, the nightly batch's, one per partition), or one made when read (the live search: only for a query
+    that holds identifiers). The same bits either way (:meth:`Bm25Buffer.scores`)."""
+    held, negated, free_terms = query_parts(text, terms, lexical)
+    identifier_terms = side.bm25.asked([text])[0] if held else terms[:0]
+
+    def identifier_bm25(rows: np.ndarray) -> np.ndarray:
+        buffer = Bm25Buffer(side.bm25, ids) if identifier_buffer is None else identifier_buffer
+        return buffer.scores(identifier_terms, rows)[0]
+
+    return GateQuery(
+        frozenset(held),
+        frozenset(negated),
+        identifier_bm25,
+        lambda rows: side.held.among(ids[rows]),
+        None if free_terms is None else lambda rows: bm25.scores(free_terms, rows)[0],
+    )
+
+
+def text_signals(
+    gate: GateQuery | None,
+    rows: np.ndarray,
+    dense_raw: np.ndarray,
+    bm25: np.ndarray,
+    weights: RetrievalSettings,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The pool ``rows``' dense and lexical signals by the gate's fusion: ``dense_raw`` their cosines, ``bm25`` their
+    ordinary BM25 (raw or scaled: the fusion reads z-scores, its order and ratios). ``gate`` None (a query with no
+    identifier side, as :meth:`matching.pipeline.TextQuery.exact`): the closed gate over the ordinary BM25."""
+    dense_raw = np.asarray(dense_raw, np.float32)
+    if not len(rows):
+        return np.zeros(0, np.float32), np.zeros(0, np.float32)
+    free, identifier, opened = np.asarray(bm25, np.float32), np.zeros(len(rows), np.float32), False
+    if gate is not None:
+        free = free if gate.free_bm25 is None else gate.free_bm25(rows)
+        if gate.held:
+            identifier = gate.identifier_bm25(rows)
+            held = gate.held_by(rows)
+            opened = identifier_gate.rare_gate_opens(gate.held, gate.negated, held, identifier, held.holding)
+    return identifier_gate.text_signals(dense_raw, identifier, free, opened, weights)
