@@ -6,14 +6,15 @@ bench/identifier_gate_cost.py [--owners 400] [--repeats 3] --out bench/results/i
 On a read-only matcher over the world (the weighted score: no learned ranker), the nightly batch's lists
 (:class:`matching.batch_rank.NightlyRanking`: candidate lists of the first ``--owners`` open vacancies, vacancy lists
 of the first ``--owners`` clients, one partition each) are timed with the gate as served and with the fusion before
-it (each owner's gate None and :func:`matching.scoring.batch_text_signals` in place of
-:func:`matching.identifier_query.text_signals`), alternating, the best of ``--repeats`` each; the difference per
-owner is the added cost, less the rendering of the owners' BM25 texts (done in both: ``renderSeconds`` per record
-below), and its query-side parts timed alone on the same owners' texts (the extractor, the negation-free text, the
-identifier-token and negation-free BM25 terms; the rest of the difference is the pool side). Then per side the
-reading of every record's identifiers (held identifiers and identifier-token term frequencies from the BM25 texts)
-against BM25's own term frequencies, and the memory of both indexes. The machine is shared: the load average is
-recorded.
+it (each owner's gate None and :func:`matching.scoring.text_signals` in place of
+:func:`matching.identifier_query.text_signals`; ``bench/results/identifier-gate-cost-s44.json`` ran before
+``scoring.batch_text_signals``, the same bits with fewer array passes, was removed, and used that), alternating, the
+best of ``--repeats`` each; the difference per owner is the added cost, less the rendering of the owners' BM25 texts
+(done in both: ``renderSeconds`` per record below), and its query-side parts timed alone on the same owners' texts
+(the extractor, the negation-free text, the identifier-token and negation-free BM25 terms; the rest of the
+difference is the pool side). Then per side the reading of every record's identifiers (held identifiers and
+identifier-token term frequencies from the BM25 texts) against BM25's own term frequencies, and the memory of both
+indexes. The machine is shared: the load average is recorded.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def _before(ranking: NightlyRanking) -> Callable[[], None]:
     """The fusion before the gate, patched in; returns what puts the gate back."""
     gates, signals = NightlyRanking._gates, identifier_query.text_signals
     NightlyRanking._gates = lambda self, searched, ids, bm25, queries: [None] * len(queries)  # type: ignore[method-assign,assignment,return-value]
-    batch_rank.identifier_query.text_signals = lambda gate, rows, dense, bm25, weights: scoring.batch_text_signals(  # type: ignore[assignment]
+    batch_rank.identifier_query.text_signals = lambda gate, rows, dense, bm25, weights: scoring.text_signals(  # type: ignore[assignment]
         dense, bm25
     )
 

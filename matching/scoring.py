@@ -7,9 +7,11 @@ both search directions and is tested on small hand-made arrays.
 Until the learned ranker exists, the score is a weighted sum of five signals, each in [0, 1]:
 
 * ``dense`` and ``lexical``: cosine similarity of the embedded records and BM25 of the query text
-  against the candidate's text, fused per query by :func:`text_signals` (z-scores over this search's
-  candidate pool on one common scale; lexical counts as far as the two agree on their top
-  :data:`AGREEMENT_TOP`);
+  against the candidate's text, fused per query over this search's candidate pool by the rare-identifier
+  gate (:func:`matching.identifier_query.text_signals`; its closed branch, where BM25 agrees with dense, is
+  :func:`fuse`: z-scores on one common scale, lexical counting as far as the two agree on their top
+  :data:`AGREEMENT_TOP`). :func:`text_signals` is that fusion before the gate, kept as the closed branch's
+  reference and for :func:`training.rankers.weighted_baseline`;
 * ``competences``: share of the vacancy's required competences the client has (optional ones count
   a quarter as much); a vacancy that requires none gives every client 0.5;
 * ``occupation``: 1 for ≥ 2 years of experience in the vacancy's occupation (linear below),
@@ -302,7 +304,9 @@ def agreement(dense: np.ndarray, lexical: np.ndarray, top: int = AGREEMENT_TOP) 
 
 
 def text_signals(dense: np.ndarray, lexical: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One query's raw cosine and BM25 scores over its candidates, brought to one [0, 1] scale.
+    """One query's raw cosine and BM25 scores over its candidates, brought to one [0, 1] scale (served until session
+    44; the search now fuses by :func:`matching.identifier_query.text_signals`, whose closed gate ranks as this where
+    BM25's first is dense's).
 
     Each is turned into z-scores over the candidates (raw cosines of one model sit in a narrow band,
     e5: 0.75–0.90; BM25 has a long tail), lexical's scaled by :func:`agreement` and
@@ -354,33 +358,3 @@ def top_positions(scores: np.ndarray, k: int) -> np.ndarray:
         above = negative[found] < kth
         found = np.sort(np.concatenate([found[above], found[~above][: k - int(np.count_nonzero(above))]]))
     return found
-
-
-def _z_once(values: np.ndarray) -> np.ndarray:
-    """:func:`_z` of float32 ``values``, bit for bit: numpy's ``mean`` and ``std`` (float32 pairwise sums, each
-    divided by the count and rounded to float32, the root of the variance's float32) with the deviations computed
-    once instead of three times."""
-    count = len(values)
-    deviations = values - np.float32(np.add.reduce(values) / count)
-    spread = float(np.sqrt(np.float32(np.add.reduce(deviations * deviations) / count)))
-    if spread > 0:
-        deviations /= spread
-        return deviations
-    return np.zeros_like(values)
-
-
-def batch_text_signals(dense: np.ndarray, lexical: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`text_signals`, bit for bit, with fewer array passes (the nightly batch calls it once per list, on
-    pools of a few hundred rows, where numpy's per-call overhead is most of the cost): the z-scores by
-    :func:`_z_once` and :func:`agreement`'s two top sets by :func:`top_positions` (the count of the shared
-    positions does not need them sorted). ``tests/matching/test_batch_text_signals.py`` holds it equal to
-    :func:`text_signals` on random and tie-heavy inputs."""
-    dense = np.asarray(dense, np.float32)
-    lexical = np.asarray(lexical, np.float32)
-    if len(dense) == 0:
-        return dense, lexical
-    top = min(AGREEMENT_TOP, len(dense))
-    best_lexical = top_positions(lexical, top)
-    best_lexical = best_lexical[lexical[best_lexical] > 0]
-    shared = set(top_positions(dense, top).tolist()).intersection(best_lexical.tolist())
-    return _shifted_and_scaled(_z_once(dense), _z_once(lexical) * (LEXICAL_DAMPING * (len(shared) / top)))
