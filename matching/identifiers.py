@@ -95,6 +95,7 @@ NOT_NEEDED = (  # negation_free only: "niet nodig", "geen eis" negate the words 
     ("geen", "must"),
     ("geen", "vereiste"),
 )
+NOT_NEEDED_FIRST = frozenset(phrase[0] for phrase in NOT_NEEDED)  # a word no phrase starts with starts none
 BACK_WINDOW = 4  # negation_free: words of the clause before a negation after them that it reaches
 LICENCE_WORDS = frozenset({"rijbewijs", "rijbewijzen", "rbw"})
 LICENCE_CATEGORIES = frozenset(
@@ -216,6 +217,12 @@ def _phrases() -> tuple[dict[tuple[str, ...], str], int]:
     return phrases, max(len(phrase) for phrase in phrases)
 
 
+@lru_cache(maxsize=1)
+def _phrase_firsts() -> frozenset[str]:
+    """The words a phrase of :func:`_phrases` starts with: a word none starts with starts no phrase."""
+    return frozenset(phrase[0] for phrase in _phrases()[0])
+
+
 def _with_parents(identifier: str) -> list[str]:
     found = [identifier]
     if identifier in PARENTS:
@@ -268,7 +275,7 @@ def _matches(words: list[Token], welding_text: bool) -> Iterator[Span]:
             at = end
             continue
         fixed = _fixed_form(words, folded, at)
-        if fixed is None:
+        if fixed is None and folded[at] in _phrase_firsts():
             fixed = next(
                 (
                     (at, at + size, _with_parents(phrases[tuple(folded[at : at + size])]))
@@ -289,7 +296,7 @@ def _matches(words: list[Token], welding_text: bool) -> Iterator[Span]:
 
 def _single(word: str, text: str, welding_text: bool) -> list[str]:
     """The identifiers of one token that no phrase matched."""
-    if re.fullmatch(r"mbo[1-4]", word):
+    if word.startswith("mbo") and re.fullmatch(r"mbo[1-4]", word):
         return _with_parents(f"opleiding:{word}")
     if text in LICENCES_IN_CAPITALS:
         return _with_parents(f"rijbewijs:{word}")
@@ -299,7 +306,7 @@ def _single(word: str, text: str, welding_text: bool) -> list[str]:
         return ["opleiding:wo"]
     if text in WELDING_IN_CAPITALS or (welding_text and word in WELDING_PROCESSES):
         return [f"las:{word}"]
-    for suffix in CERTIFICATE_SUFFIXES:  # "heftruckcertificaat"; "bhv-diploma" is two tokens, matched above
+    for suffix in CERTIFICATE_SUFFIXES if word.endswith(CERTIFICATE_SUFFIXES) else ():  # "heftruckcertificaat"
         stem = word.removesuffix(suffix)
         if stem != word and stem in certificate_words():
             return _with_parents(certificate_words()[stem])
@@ -310,6 +317,8 @@ def _chauffeurs(folded: list[str], taken: set[int]) -> list[Span]:
     """The heftruck/reachtruck -chauffeur forms (one word, or two) where no earlier match starts."""
     found = []
     for at, word in enumerate(folded):
+        if not word.startswith(CHAUFFEUR_STEMS):  # every form below starts with a stem
+            continue
         for stem in CHAUFFEUR_STEMS:
             if word in (stem + suffix for suffix in CHAUFFEUR_WORDS):
                 found.append((at, at + 1, [certificate_words()[stem]]))
@@ -466,7 +475,9 @@ def negation_free(text: str) -> str:
     while at < len(folded):
         word = folded[at]
         following = folded[at + 1] if at + 1 < len(folded) else ""
-        marker = next((len(phrase) for phrase in NOT_NEEDED if _at(folded, at, phrase)), 0)
+        marker = 0
+        if word in NOT_NEEDED_FIRST:
+            marker = next((len(phrase) for phrase in NOT_NEEDED if _at(folded, at, phrase)), 0)
         if not marker and word in ("niet", "geen") and (not following or following in CLAUSE_ENDS):
             marker = 1  # "C/CE hoeft niet.", "CE heeft kand. niet"
         if marker:  # the marker and up to BACK_WINDOW words of its clause before it
