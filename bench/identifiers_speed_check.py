@@ -3,8 +3,8 @@ answers on every text of data/eval and every record's BM25 text of a world, and 
 
 Run: ``git show <commit>:matching/identifiers.py > /tmp/identifiers_old.py; WERKMATCH_DATA_DIR=<a copy of the demo
 world> PYTHONPATH=. nice -n 12 .venv/bin/python bench/identifiers_speed_check.py /tmp/identifiers_old.py --out X.json``
-(session 44: 0d48278's module, unchanged until then, before the prefilters of the phrase, chauffeur, certificate-suffix and not-needed
-lookups). The machine is shared: the load average is recorded.
+(session 44: 0d48278's module, unchanged until then, before the prefilters of the phrase, chauffeur,
+certificate-suffix and not-needed lookups). The machine is shared: the load average is recorded.
 """
 
 from __future__ import annotations
