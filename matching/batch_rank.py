@@ -150,15 +150,19 @@ class NightlyRanking:
         text = dataclasses.replace(text, gate=gate)
         return _pool_among(reach.eligible, reach.structured, text, lexical, highest, retrieval.pool_size, retrieval)
 
-    def _gates(self, searched: Side, ids: np.ndarray, bm25: SharedBm25, queries: list[Query]) -> list[GateQuery]:
+    def _gates(
+        self, side: Side, owners: list[int], searched: Side, ids: np.ndarray, bm25: SharedBm25, queries: list[Query]
+    ) -> list[GateQuery]:
         """Per owner, its query's part of the rare-identifier gate over ``searched`` (``ids``: its arrays' ids), as
-        the live search makes it (:func:`matching.identifier_query.gate_query`), the identifier-token BM25 read by one
-        buffer for the partition."""
+        the live search makes it (:func:`matching.identifier_query.gate_query`): its held and negated identifiers and
+        identifier-token terms from its own row on its ``side`` (:meth:`~matching.identifier_side.IdentifierSide.known`,
+        the same as its text gives: not read again), the identifier-token BM25 read by one buffer for the partition."""
         state = self.matcher.index.sides[searched]
         buffer = Bm25Buffer(state.identifiers.bm25, ids)
+        known = self.matcher.index.sides[side].identifiers.known(owners)
         return [
-            identifier_query.gate_query(text, terms, state.lexical, state.identifiers, ids, bm25, buffer)
-            for _, terms, text in queries
+            identifier_query.gate_query(text, terms, state.lexical, state.identifiers, ids, bm25, buffer, own)
+            for (_, terms, text), own in zip(queries, known, strict=True)
         ]
 
     def _texts_at_places(
@@ -204,7 +208,7 @@ class NightlyRanking:
             # no caseload, no filters
             eligible = batch_steps.candidates_eligible(clients, vacancies, rows, places)
             texts = self._texts_at_places("clients", clients.ids, reaches, eligible, queries)
-            gates = self._gates("clients", clients.ids, bm25, queries)
+            gates = self._gates("vacancies", owners, "clients", clients.ids, bm25, queries)
             pools = [
                 self._pool(reach, bm25, query[1], place, text, gate)
                 for reach, query, place, text, gate in zip(eligible, queries, shared, texts, gates, strict=True)
@@ -240,7 +244,7 @@ class NightlyRanking:
             shared = _shared_exact(bm25, reaches, queries)
             eligible = batch_steps.vacancies_eligible(clients, rows, vacancies, places)
             texts = self._texts_at_places("vacancies", vacancies.ids, reaches, eligible, queries)
-            gates = self._gates("vacancies", vacancies.ids, bm25, queries)
+            gates = self._gates("clients", owners, "vacancies", vacancies.ids, bm25, queries)
             for c_row, reach, query, place, text, gate in zip(
                 rows, eligible, queries, shared, texts, gates, strict=True
             ):

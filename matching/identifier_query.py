@@ -45,12 +45,14 @@ class GateQuery:
     free_bm25: RowScores | None = None
 
 
-def query_parts(text: str, terms: np.ndarray, lexical: LexicalIndex) -> tuple[set[str], set[str], np.ndarray | None]:
-    """(held, negated, the negation-free text's BM25 terms or None where they are ``terms``) of a query's BM25 text."""
-    held, negated = identifiers(text)
+Known = tuple[frozenset[str], frozenset[str], np.ndarray]  # a query record's held, negated, identifier-token terms
+
+
+def free_terms_of(text: str, terms: np.ndarray, lexical: LexicalIndex) -> np.ndarray | None:
+    """The BM25 terms of the query's negation-free text, None where they are ``terms`` (its text's own)."""
     free = negation_free(text)
     free_terms = lexical.asked([free])[0] if free != text else terms
-    return held, negated, None if np.array_equal(free_terms, terms) else free_terms
+    return None if np.array_equal(free_terms, terms) else free_terms
 
 
 def gate_query(
@@ -61,22 +63,30 @@ def gate_query(
     ids: np.ndarray,
     bm25: Bm25Buffer,
     identifier_buffer: Bm25Buffer | None = None,
+    known: Known | None = None,
 ) -> GateQuery:
     """The :class:`GateQuery` of a query whose BM25 text is ``text`` (``terms``: its BM25 terms) over the searched
     side's records ``ids`` (the arrays' ids, ascending), whose ordinary BM25 ``bm25`` reads. The identifier-token BM25
     is read as ``bm25`` reads the ordinary one: by ``identifier_buffer`` (a :class:`matching.lexical.Bm25Buffer` of
     ``side.bm25``, the nightly batch's, one per partition), or one made when read (the live search: only for a query
-    that holds identifiers). The same bits either way (:meth:`Bm25Buffer.scores`)."""
-    held, negated, free_terms = query_parts(text, terms, lexical)
-    identifier_terms = side.bm25.asked([text])[0] if held else terms[:0]
+    that holds identifiers). The same bits either way (:meth:`Bm25Buffer.scores`). ``known``: the query record's
+    held and negated identifiers and identifier-token terms as its own side holds them
+    (:meth:`matching.identifier_side.IdentifierSide.known`: what ``text`` gives, not read again)."""
+    if known is None:
+        found = identifiers(text)
+        held, negated = frozenset(found[0]), frozenset(found[1])
+        identifier_terms = side.bm25.asked([text])[0] if held else terms[:0]
+    else:
+        held, negated, identifier_terms = known
+    free_terms = free_terms_of(text, terms, lexical)
 
     def identifier_bm25(rows: np.ndarray) -> np.ndarray:
         buffer = Bm25Buffer(side.bm25, ids) if identifier_buffer is None else identifier_buffer
         return buffer.scores(identifier_terms, rows)[0]
 
     return GateQuery(
-        frozenset(held),
-        frozenset(negated),
+        held,
+        negated,
         identifier_bm25,
         lambda rows: side.held.among(ids[rows]),
         None if free_terms is None else lambda rows: bm25.scores(free_terms, rows)[0],

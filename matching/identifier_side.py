@@ -2,10 +2,12 @@
 BM25 text holds, and BM25 over identifier tokens.
 
 Both are read from the text BM25 reads (``render(..., lexical=True)``), case kept: CE, OPT and MIG are identifiers
-only in capitals. :class:`HeldIdentifiers` keeps them as a vocabulary (identifier → id, growing as records bring new
-ones) and a CSR of vocabulary ids, a row per record id ascending, as :class:`matching.lexical.LexicalIndex` keeps its
-term frequencies: an upsert or removal waits until the next read merges it. :class:`IdentifierSide` is the pair, kept
-beside the side's ordinary BM25 (:class:`matching.side_state.SideState`) and changed with it.
+only in capitals. :class:`HeldIdentifiers` keeps them (and, apart, those the text negates: a record is a query too,
+in the night's lists, whose gate reads them from here instead of reading its text again) as a vocabulary
+(identifier → id, growing as records bring new ones) and a CSR of vocabulary ids, a row per record id ascending, as
+:class:`matching.lexical.LexicalIndex` keeps its term frequencies: an upsert or removal waits until the next read
+merges it. :class:`IdentifierSide` holds them with the identifier-token BM25, beside the side's ordinary BM25
+(:class:`matching.side_state.SideState`), and is changed with it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from scipy import sparse
 
 from matching.identifier_gate import IdentifierIndex
 from matching.identifiers import identifiers
+
+Parts = tuple[sparse.csr_matrix, list[np.ndarray], list[np.ndarray]]  # a chunk read: identifier tf, held, negated
 
 
 class HeldRows(Sequence[frozenset[str]]):
@@ -43,7 +47,8 @@ class HeldRows(Sequence[frozenset[str]]):
 
 @dataclass
 class HeldIdentifiers:
-    """Per record id, the identifiers its text holds (:func:`matching.identifiers.identifiers`' held set)."""
+    """Per record id, the identifiers its text holds (:func:`matching.identifiers.identifiers`' held set; or another
+    set of identifiers per record: the negated ones)."""
 
     names: list[str] = field(default_factory=list)  # vocabulary id → identifier
     _codes: dict[str, int] = field(default_factory=dict, repr=False)
@@ -62,9 +67,9 @@ class HeldIdentifiers:
             found.append(self._codes[name])
         return np.array(sorted(found), np.int32)
 
-    def rows_of(self, texts: list[str]) -> list[np.ndarray]:
-        """Each text's held identifiers as vocabulary ids, for :meth:`fill`."""
-        return [self.codes(identifiers(text)[0]) for text in texts]
+    def rows_of(self, found: list[set[str]]) -> list[np.ndarray]:
+        """Each record's identifiers as vocabulary ids, for :meth:`fill` and :meth:`upsert`."""
+        return [self.codes(names) for names in found]
 
     def fill(self, ids: np.ndarray, rows: list[np.ndarray]) -> None:
         """Hold exactly these records: ``rows`` (from :meth:`rows_of`), one per id of ``ids``."""
@@ -76,8 +81,9 @@ class HeldIdentifiers:
         self._indices = np.concatenate(parts).astype(np.int32) if parts else np.zeros(0, np.int32)
         self._pending = {}
 
-    def upsert(self, ids: list[int] | np.ndarray, texts: list[str]) -> None:
-        for key, row in zip(np.asarray(ids, np.int64).tolist(), self.rows_of(texts), strict=True):
+    def upsert(self, ids: list[int] | np.ndarray, rows: list[np.ndarray]) -> None:
+        """Hold ``rows`` (from :meth:`rows_of`) for the records ``ids``, in place of what they held."""
+        for key, row in zip(np.asarray(ids, np.int64).tolist(), rows, strict=True):
             self._pending[key] = row
 
     def remove(self, ids: list[int] | np.ndarray) -> None:
@@ -110,6 +116,13 @@ class HeldIdentifiers:
         self._ids, self._pending = np.asarray(ids, np.int64), {}
         self._indptr, self._indices = matrix.indptr.astype(np.int64), matrix.indices.astype(np.int32)
 
+    def holds(self, ids: np.ndarray) -> np.ndarray:
+        """Per id of ``ids``: is it a record held here?"""
+        self._merge()
+        keys = np.asarray(ids, np.int64)
+        at = np.minimum(np.searchsorted(self._ids, keys), max(len(self._ids) - 1, 0))
+        return (self._ids[at] == keys) if len(self._ids) else np.zeros(len(keys), bool)
+
     def among(self, ids: np.ndarray) -> HeldRows:
         """The held identifiers of the records ``ids`` (each held here), in that order."""
         self._merge()
@@ -125,24 +138,44 @@ class HeldIdentifiers:
 
 @dataclass
 class IdentifierSide:
-    """One side's held identifiers and identifier-token BM25, changed with the side's ordinary BM25."""
+    """One side's held and negated identifiers and identifier-token BM25, changed with the side's ordinary BM25."""
 
     bm25: IdentifierIndex = field(default_factory=IdentifierIndex)
     held: HeldIdentifiers = field(default_factory=HeldIdentifiers)
+    negated: HeldIdentifiers = field(default_factory=HeldIdentifiers)
 
-    def parts(self, texts: list[str]) -> tuple[sparse.csr_matrix, list[np.ndarray]]:
-        """A chunk of records' texts read for :meth:`fill`."""
-        return self.bm25.term_frequencies(texts), self.held.rows_of(texts)
+    def parts(self, texts: list[str]) -> Parts:
+        """A chunk of records' texts read for :meth:`fill`: identifier-token term frequencies, held, negated."""
+        found = [identifiers(text) for text in texts]
+        held = self.held.rows_of([names for names, _ in found])
+        return self.bm25.term_frequencies(texts), held, self.negated.rows_of([names for _, names in found])
 
-    def fill(self, ids: np.ndarray, parts: list[tuple[sparse.csr_matrix, list[np.ndarray]]]) -> None:
+    def fill(self, ids: np.ndarray, parts: list[Parts]) -> None:
         """Hold exactly these records (``parts``: :meth:`parts` of chunks in ``ids``' order)."""
-        self.bm25.fill(ids, [frequencies for frequencies, _ in parts])
-        self.held.fill(ids, [row for _, rows in parts for row in rows])
+        self.bm25.fill(ids, [frequencies for frequencies, _, _ in parts])
+        self.held.fill(ids, [row for _, rows, _ in parts for row in rows])
+        self.negated.fill(ids, [row for _, _, rows in parts for row in rows])
 
     def upsert(self, ids: list[int] | np.ndarray, texts: list[str]) -> None:
+        found = [identifiers(text) for text in texts]
         self.bm25.upsert(ids, texts)
-        self.held.upsert(ids, texts)
+        self.held.upsert(ids, self.held.rows_of([names for names, _ in found]))
+        self.negated.upsert(ids, self.negated.rows_of([names for _, names in found]))
 
     def remove(self, ids: list[int] | np.ndarray) -> None:
         self.bm25.remove(ids)
         self.held.remove(ids)
+        self.negated.remove(ids)
+
+    def known(self, ids: list[int]) -> list[tuple[frozenset[str], frozenset[str], np.ndarray] | None]:
+        """Per id, the record's (held, negated, identifier-token terms) as its text gives them to a query
+        (:meth:`matching.lexical.LexicalIndex.terms_of`: the terms of its own row), None for an id not held."""
+        keys = np.asarray(ids, np.int64)
+        present = self.held.holds(keys) & self.negated.holds(keys)
+        terms = self.bm25.terms_of(list(keys[present].tolist()))
+        held, negated = self.held.among(keys[present]), self.negated.among(keys[present])
+        found = iter(
+            (one, other, asked) if asked is not None else None
+            for one, other, asked in zip(held, negated, terms, strict=True)
+        )
+        return [next(found) if inside else None for inside in present.tolist()]

@@ -54,7 +54,7 @@ from matching.structured import ClientArrays, RecordArrays, VacancyArrays, Vocab
 
 logger = logging.getLogger(__name__)
 
-FORMAT = 2  # 2: the held identifiers and the identifier-token BM25 beside BM25's
+FORMAT = 2  # 2: the held and negated identifiers and the identifier-token BM25 beside BM25's
 FILE_NAME = "prepared.npz"
 # What turns a row into digest, term frequencies and arrays: a change to any of these makes every file stale.
 CODE_FILES = tuple(
@@ -178,13 +178,15 @@ def save(index: IndexSync, path: Path) -> int:
 
 
 def _identifier_items(side: Side, identifiers: IdentifierSide, ids: np.ndarray) -> dict[str, np.ndarray]:
-    """The side's identifier-token term frequencies and held identifiers (a CSR of ones and its vocabulary)."""
+    """The side's identifier-token term frequencies, held and negated identifiers (CSRs of ones, their vocabularies)."""
     tf_ids, tf = identifiers.bm25.term_rows()
-    held_ids, held = identifiers.held.rows()
-    if not (np.array_equal(tf_ids, ids) and np.array_equal(held_ids, ids)):
-        raise ValueError(f"{side}: identifiers and arrays hold different records")
     items = _sparse_items(f"{side}.idtf", tf) if tf is not None else {}
-    return items | _sparse_items(f"{side}.held", held) | {f"{side}.held_names": np.array(identifiers.held.names, str)}
+    for name, kept in (("held", identifiers.held), ("negated", identifiers.negated)):
+        held_ids, held = kept.rows()
+        if not (np.array_equal(tf_ids, ids) and np.array_equal(held_ids, ids)):
+            raise ValueError(f"{side}: identifiers and arrays hold different records")
+        items |= _sparse_items(f"{side}.{name}", held) | {f"{side}.{name}_names": np.array(kept.names, str)}
+    return items
 
 
 # ---------------------------------------------------------------------- reading
@@ -246,8 +248,9 @@ def _identifiers(found: dict[str, np.ndarray], side: Side, kept: np.ndarray, kee
     if f"{side}.idtf.csr.shape" in found:
         tf = _sparse(found, f"{side}.idtf")
         identifiers.bm25.fill(kept, [tf[keep] if keep is not None else tf])
-    held = _sparse(found, f"{side}.held")
-    identifiers.held.restore(kept, held[keep] if keep is not None else held, found[f"{side}.held_names"].tolist())
+    for name, held in (("held", identifiers.held), ("negated", identifiers.negated)):
+        matrix = _sparse(found, f"{side}.{name}")
+        held.restore(kept, matrix[keep] if keep is not None else matrix, found[f"{side}.{name}_names"].tolist())
     return identifiers
 
 

@@ -55,6 +55,7 @@ def _held(matcher: Matcher) -> dict[str, object]:
         "bm25": [state.lexical.scores_for(query, ids) for query in ("magazijn orderpicker", "schoonmaker", "bakker")],
         "identifierBm25": [state.identifiers.bm25.scores_for(query, ids) for query in ("VCA heftruck", "CE", "EPT")],
         "held": dict(zip(ids.tolist(), state.identifiers.held.among(ids), strict=True)),
+        "negated": dict(zip(ids.tolist(), state.identifiers.negated.among(ids), strict=True)),
         "vectors": sorted(state.vectors.hashes.items()),
         "digests": sorted(state.digests.items()),
         "count": state.count,
@@ -107,6 +108,7 @@ def test_a_deletion_and_a_change_are_taken_up_without_reading_the_side_again(
     assert "K-0" not in shown and "K-3" not in shown and len(world.index._clients.ids) == len(TEXTS) - 1
     names = {name for found in held["held"].values() for name in found}  # type: ignore[attr-defined]
     assert {"cert:ept", "cert:vca", "rijbewijs:ce"} <= names and "cert:bhv" not in names  # the change and the insert
+    assert {"cert:bhv"} in held["negated"].values()  # type: ignore[attr-defined]
     with Session(world.engine) as session:
         world.index._prepare_side(session, "clients")  # the side read again from the database
     assert len(reads) == 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from matching.identifier_side import IdentifierSide
+from matching.identifiers import identifiers
 
 TEXTS = {
     3: "Heftruckchauffeur met VCA en rijbewijs CE.",
@@ -46,6 +47,7 @@ def test_an_insert_a_change_and_a_removal_hold_what_a_fresh_build_holds() -> Non
     fresh = _fresh(now)
     ids = np.array(sorted(now), np.int64)
     assert _held(side, ids) == _held(fresh, ids)
+    assert list(side.negated.among(ids)) == list(fresh.negated.among(ids))
     for query in ("VCA", "MIG 135", "rijbewijs CE heftruck"):
         assert np.array_equal(side.bm25.scores_for(query, ids), fresh.bm25.scores_for(query, ids))
     assert side.held.rows()[0].tolist() == ids.tolist()
@@ -57,5 +59,18 @@ def test_a_restored_copy_holds_the_same() -> None:
     copy = IdentifierSide()
     copy.held.restore(ids, matrix, side.held.names)
     assert _held(copy, ids) == _held(side, ids)
-    copy.held.upsert([9], ["Kok met HACCP en VCA."])  # the restored vocabulary grows on
-    assert "cert:vca" in copy.held.among(np.array([9]))[0]
+    copy.held.upsert([9], copy.held.rows_of([{"cert:vca", "cert:haccp"}]))  # the restored vocabulary grows on
+    assert copy.held.among(np.array([9]))[0] == {"cert:vca", "cert:haccp"}
+
+
+def test_a_record_is_known_as_its_text_gives_it_to_a_query() -> None:
+    side = _fresh(TEXTS)
+    side.upsert([5], ["Schoonmaker, geen VCA en geen BHV."])  # changed: known follows
+    texts = TEXTS | {5: "Schoonmaker, geen VCA en geen BHV."}
+    known = side.known([3, 5, 8, 9, 77])
+    assert known[-1] is None  # not held
+    for key, found in zip([3, 5, 8, 9], known, strict=False):
+        held, negated = identifiers(texts[key])
+        assert found is not None and (found[0], found[1]) == (held, negated)
+        assert np.array_equal(found[2], side.bm25.asked([texts[key]])[0])
+    assert known[1] is not None and known[1][1] == {"cert:vca", "cert:bhv"} and not known[1][0]

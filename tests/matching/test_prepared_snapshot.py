@@ -92,6 +92,7 @@ def _assert_same_state(taken: Matcher, read: Matcher, strict: bool = True) -> No
         (ids, tf), (ids_read, tf_read) = one.identifiers.bm25.term_rows(), other.identifiers.bm25.term_rows()
         assert np.array_equal(ids, ids_read) and _same_matrix(tf, tf_read, strict)
         assert list(one.identifiers.held.among(ids)) == list(other.identifiers.held.among(ids))
+        assert list(one.identifiers.negated.among(ids)) == list(other.identifiers.negated.among(ids))
         assert arrays_taken.position == arrays_read.position
         for item in fields(arrays_read):
             mine, theirs = getattr(arrays_taken, item.name), getattr(arrays_read, item.name)
