@@ -48,7 +48,7 @@ def _seconds(call: Callable[[], Any]) -> float:
 def _before(ranking: NightlyRanking) -> Callable[[], None]:
     """The fusion before the gate, patched in; returns what puts the gate back."""
     gates, signals = NightlyRanking._gates, identifier_query.text_signals
-    NightlyRanking._gates = lambda self, searched, ids, bm25, queries: [None] * len(queries)  # type: ignore[method-assign,assignment,return-value]
+    NightlyRanking._gates = lambda self, side, owners, searched, ids, bm25, queries: [None] * len(queries)  # type: ignore[method-assign,assignment,return-value]
     batch_rank.identifier_query.text_signals = lambda gate, rows, dense, bm25, weights: scoring.text_signals(  # type: ignore[assignment]
         dense, bm25
     )
@@ -119,17 +119,17 @@ def _reading(live: Any) -> dict[str, Any]:
         start = time.perf_counter()
         texts = list(state.lexical_texts.many(ids).values())
         render = time.perf_counter() - start
-        lexical, identifiers = LexicalIndex(), IdentifierSide()
+        lexical, read = LexicalIndex(), IdentifierSide()
         bm25 = _seconds(lambda: lexical.term_frequencies(texts))  # noqa: B023
         parts: list[Any] = []
-        both = _seconds(lambda: parts.append(identifiers.parts(texts)))  # noqa: B023
-        held = _seconds(lambda: identifiers.held.rows_of(texts))  # noqa: B023
+        both = _seconds(lambda: parts.append(read.parts(texts)))  # noqa: B023
+        held = _seconds(lambda: [identifiers(text) for text in texts])  # noqa: B023
         out[side] = {
             "records": len(ids),
             "renderSeconds": round(render, 2),
             "bm25TermFrequenciesSeconds": round(bm25, 2),
             "identifiersSeconds": round(both, 2),
-            "heldIdentifiersSeconds": round(held, 2),
+            "extractorSeconds": round(held, 2),
             "lexicalMB": round(state.lexical.nbytes / 1e6, 1),
             "identifierBm25MB": round(state.identifiers.bm25.nbytes / 1e6, 1),
             "heldVocabulary": len(state.identifiers.held.names),
