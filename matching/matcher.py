@@ -164,6 +164,7 @@ class Matcher:
         cosines = vectors.cosines(vector, ids, eligible)
         bm25, query_text = Bm25Buffer(state.lexical, ids), asking.lexical_texts[query_id]
         terms = state.lexical.asked([query_text])[0]
+        own = asking.identifiers.known([query_id])[0]  # its identifiers as its own row holds them, as the night reads
 
         def dense_top(rows: np.ndarray, k: int) -> np.ndarray:
             assert rows is eligible  # pool_among asks among the eligible rows it was given
@@ -174,7 +175,7 @@ class Matcher:
             dense_raw=lambda rows: cosines[np.searchsorted(eligible, rows)],
             lexical=np.zeros(0, np.float32),
             lexical_among=lambda rows: bm25.scores(terms, rows),
-            gate=identifier_query.gate_query(query_text, terms, state.lexical, state.identifiers, ids, bm25),
+            gate=identifier_query.gate_query(query_text, terms, state.lexical, state.identifiers, ids, bm25, None, own),
         )
 
     @staticmethod
