@@ -69,7 +69,7 @@ def lists_of(worker: ListWorker, side: str, partitions: int) -> tuple[list[List]
             rows = rows[vacancies.open[rows]]
         owners = own.ids[rows].tolist()
         queries = worker.ranking._texts(owners_side, owners, searched)
-        for row, (vector, _terms) in zip(rows.tolist(), queries, strict=True):
+        for row, (vector, _terms, _text) in zip(rows.tolist(), queries, strict=True):
             if side == "vacatures":
                 reach = batch_steps.candidate_eligible(clients, vacancies, row)
             else:

@@ -139,11 +139,11 @@ class NightlyRanking:
         terms: np.ndarray,
         shared: Seen,
         text: _Dense,
-        gate: GateQuery,
+        gate: GateQuery | None,
     ) -> Pool:
         """Step 2 among the eligible rows of ``reach`` alone; ``shared``: the rows in reach of the owner's place
         and its query's exact BM25 at them (:func:`_shared_exact`); ``text``: its cosines (:func:`_place_cosines`);
-        ``gate``: its identifiers (:meth:`_gates`)."""
+        ``gate``: its identifiers (:meth:`_gates`; None where a learned ranker orders the list)."""
         # the best over every record scales the feature
         lexical, highest = bm25.scores(terms, reach.eligible, shared)
         retrieval = self.matcher.settings.retrieval
@@ -208,7 +208,13 @@ class NightlyRanking:
             # no caseload, no filters
             eligible = batch_steps.candidates_eligible(clients, vacancies, rows, places)
             texts = self._texts_at_places("clients", clients.ids, reaches, eligible, queries)
-            gates = self._gates("vacancies", owners, "clients", clients.ids, bm25, queries)
+            # a learned ranker orders the lists from the raw text features: the weighted score's fused text signals
+            # are not read then, so no owner's gate is made (its pool's text signals are the closed branch's)
+            gates = (
+                self._gates("vacancies", owners, "clients", clients.ids, bm25, queries)
+                if ranker is None
+                else [None] * len(owners)
+            )
             pools = [
                 self._pool(reach, bm25, query[1], place, text, gate)
                 for reach, query, place, text, gate in zip(eligible, queries, shared, texts, gates, strict=True)
