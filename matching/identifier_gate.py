@@ -164,11 +164,15 @@ def text_signals(
     """:func:`fused_scores` as the two [0, 1] signals :func:`matching.scoring.combine` weighs (``weight_dense`` ·
     dense + ``weight_lexical`` · lexical ranks as :func:`fused_scores`): z(dense) and the lexical term divided by
     ``weight_lexical / weight_dense``, both shifted to start at 0 and divided by the larger maximum, as
-    :func:`matching.scoring.text_signals` brings the served fusion's. With no lexical weight, dense alone."""
+    :func:`matching.scoring.text_signals` brings the served fusion's. With no lexical weight, dense alone; with no
+    dense weight (words alone), the BM25 the gate reads: the identifier-token BM25 when open, else the negation-free
+    one."""
     dense = np.asarray(dense, np.float32)
     z_dense = _z(dense)
-    if len(dense) == 0 or weights.weight_lexical <= 0 or weights.weight_dense <= 0:
+    if len(dense) == 0 or weights.weight_lexical <= 0:
         return _shifted(z_dense, np.zeros_like(z_dense))
+    if weights.weight_dense <= 0:
+        return _shifted(z_dense, _z(np.asarray(identifier_bm25 if gate_open else free_bm25, np.float32)))
     lexical_term = fused_scores(dense, identifier_bm25, free_bm25, gate_open, weights) - z_dense
     return _shifted(z_dense, lexical_term * (weights.weight_dense / weights.weight_lexical))
 

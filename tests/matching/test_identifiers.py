@@ -203,3 +203,17 @@ def test_the_signals_weighed_as_served_rank_as_the_fused_score(branch: str) -> N
         weighed = weights.weight_dense * dense_signal + weights.weight_lexical * lexical_signal
         fused = fused_scores(dense, identifier_bm25, free, gate_open, weights)
         assert list(np.argsort(-weighed, kind="stable")) == list(np.argsort(-fused, kind="stable"))
+
+
+@pytest.mark.parametrize("gate_open", [False, True])
+def test_words_alone_rank_by_the_bm25_the_gate_reads(gate_open: bool) -> None:
+    """No dense weight (``werkmatch eval retrieval``'s lexical row, a search weighted on words alone): the lexical
+    signal ranks as the identifier-token BM25 when the gate is open, else as the negation-free BM25, never flat."""
+    rng = np.random.default_rng(3)
+    dense = rng.random(40).astype(np.float32)
+    identifier_bm25, free = rng.random(40).astype(np.float32), rng.random(40).astype(np.float32)
+    words = RetrievalSettings(weight_dense=0.0, weight_lexical=1.0)
+    _, lexical_signal = text_signals(dense, identifier_bm25, free, gate_open, words)
+    read = identifier_bm25 if gate_open else free
+    assert list(np.argsort(-lexical_signal, kind="stable")) == list(np.argsort(-read, kind="stable"))
+    assert 0.0 < lexical_signal.max() <= 1.0 and lexical_signal.min() == 0.0
