@@ -191,7 +191,7 @@ def measure(data_dir: Path, cap: float, vacancies: int, seed: int, screen_dir: P
             screened_on = Matcher(Settings(data_dir=screen_dir))
             screened_data = build_dataset(screened_on, labels=training_labels)
         screen, sample = _validation_screen(screened_on, screened_data, vacancies, seed)
-        experience = screen.pool.features[:, matching.features.FEATURE_NAMES.index("experience_years")]
+        experience = screen.pool.features[:, matching.features.FEATURE_NAMES.index(matching.features.EXPERIENCE_COLUMN)]
         scores = scorer_of(fitted.ranker(screened_on))(screen.pool)
         served = served_as_served(screened_on, screen.pool, scores, screen.groups, screen.merit, fitted.floor)
     relevance_only = _relevance_only(served)

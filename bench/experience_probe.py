@@ -24,7 +24,9 @@ from typing import Any
 
 import numpy as np
 
-COLUMN = "experience_years"
+from matching.features import EXPERIENCE_COLUMN
+
+COLUMN = EXPERIENCE_COLUMN
 
 
 def probe(cache: dict[str, Any], caps: list[float | None], attribute: str) -> list[dict[str, Any]]:

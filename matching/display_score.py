@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize
 
-from matching.features import FEATURE_NAMES, MONOTONE
+from matching.features import EXPERIENCE_COLUMN, FEATURE_NAMES, MONOTONE
 
 MODEL_PATH = Path(__file__).resolve().parents[1] / "models" / "display-score.json"
 # The outcome the chance is about: a voorstel that reached "aangenomen" or further (RELEVANCE ≥ 2).
@@ -45,7 +45,7 @@ HIRED_LABEL = 2
 L2 = 1e-3
 GROUP_FEATURES: dict[str, tuple[str, ...]] = {
     "competenties": ("required_coverage", "optional_coverage"),
-    "ervaring": ("experience_years", "wishes_occupation", "wishes_sector"),
+    "ervaring": (EXPERIENCE_COLUMN, "wishes_occupation", "wishes_sector"),
     "tekst": ("dense_similarity",),
     "reis": ("distance_km", "travel_minutes", "travel_ratio", "travel_overshoot"),
     "uren": ("hours_overlap", "hours_shortfall", "excluded_times_share"),

@@ -22,6 +22,7 @@ from typing import Any
 
 from matching import display_score, geo, quality
 from matching.domain import Client, Vacancy
+from matching.features import EXPERIENCE_COLUMN
 from matching.taxonomy import Taxonomy
 from matching.vocab import PLAATSINGSVORM_LABELS, TAALNIVEAUS, TREDE_LABELS, Trede
 
@@ -38,7 +39,7 @@ FEATURE_GROUP: dict[str, str] = {
     "lexical_similarity": "tekst",
     "required_coverage": "competenties",
     "optional_coverage": "competenties",
-    "experience_years": "ervaring",
+    EXPERIENCE_COLUMN: "ervaring",
     "wishes_occupation": "wensen",
     "wishes_sector": "wensen",
     "distance_km": "reis",

@@ -32,8 +32,12 @@ from matching import geo, scoring
 from matching.structured import ROUTES, ClientArrays, VacancyArrays, epoch_seconds
 from matching.vocab import Route, Werktijd
 
-# Years of experience beyond ten add nothing a ranker should trust (and would single out older workers).
-EXPERIENCE_CAP_YEARS = 10.0
+# Years of experience beyond three add nothing a ranker should trust: the rule fixed in the README before its run
+# chose 3 among 10, 5, 3 and 2 (session 44, bench/results/experience-cap-choice-s44-w44.json; a ranker that kept
+# rewarding years beyond that served clients under 27 below their merit). The column's name says the cap, so that a
+# ranker trained on another cap's column is refused (matching.ranker.load_ranker), never fed this one.
+EXPERIENCE_CAP_YEARS = 3.0
+EXPERIENCE_COLUMN = "experience_years_cap3"
 # A jobcoach bridges half a trede step: the same reading as the generative story (training/latent.py).
 JOBCOACH_READINESS = 0.5
 # Readiness band (trede scale, see vocab.READINESS) of the plaatsingsvormen each route aims at:
@@ -67,7 +71,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("lexical_similarity", "BM25 of the pair's texts, scaled per query to [0, 1] by the caller.", +1),
     Feature("required_coverage", "Share of the required competences the client has (0.5 when none asked).", +1),
     Feature("optional_coverage", "Share of the optional competences the client has (0 when none asked).", +1),
-    Feature("experience_years", "Years of experience in the vacancy's occupation, capped at 10.", +1),
+    Feature(EXPERIENCE_COLUMN, "Years of experience in the vacancy's occupation, capped at 3.", +1),
     Feature("wishes_occupation", "1 when the client wishes the vacancy's occupation.", +1),
     Feature("wishes_sector", "1 when the client wishes the sector of the vacancy's occupation.", +1),
     Feature("distance_km", "Straight-line distance between home and work area (PC4 centroids).", -1),
@@ -168,7 +172,7 @@ def _fit_columns(
         "optional_coverage": scoring.coverage(
             pairs.optional_matched, pairs.optional_total, scoring.OPTIONAL_NONE_ASKED
         ),
-        "experience_years": np.minimum(pairs.experience_years, EXPERIENCE_CAP_YEARS),
+        EXPERIENCE_COLUMN: np.minimum(pairs.experience_years, EXPERIENCE_CAP_YEARS),
         "wishes_occupation": pairs.wishes_occupation,
         "wishes_sector": _lookup(clients.wished_sectors, c_rows, vacancies.sector[v_rows]) > 0,
     }

