@@ -37,7 +37,7 @@ from bench import fusion_identifiers, fusion_taxonomy5, fusion_taxonomy6, fusion
 from matching import identifier_gate, identifiers
 from matching.embedding import load_embedder
 from matching.settings import EmbeddingSettings, RetrievalSettings
-from training.embedding_eval import _metrics, hybrid_scores, read_pairs, score_matrices
+from training.embedding_eval import _metrics, bm25_index, hybrid_scores, read_pairs, score_matrices
 
 COMMAND = "nice -n 12 .venv/bin/python -m bench.identifiers_port"
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -88,11 +88,12 @@ def half_rows(embedder, stem: str, half: str, weights: RetrievalSettings, s43b: 
     """One half: the port's (w) MRR with and without the language rule against the s43b rows, and dense's."""
     file = f"{stem}_{half}.tsv"
     queries, documents = read_pairs(fusion_identifiers.EVAL / file)
-    dense, _, answer, _ = score_matrices(embedder, queries, documents)
     unique = list(dict.fromkeys(documents))
+    lexical_index = bm25_index(unique)
+    dense, _, answer, _ = score_matrices(embedder, queries, documents, lexical_index)
     out = {"dense": {"port": _metrics(dense, answer)["mrr"], "s43b": s43b["parts"][file]["dense"]["mrr"]}}
     for language_opens, key in KEYS.items():
-        scores, opened = hybrid_scores(dense, queries, unique, weights, language_opens)
+        scores, opened = hybrid_scores(dense, queries, unique, weights, lexical_index, language_opens)
         metrics = _metrics(scores, answer)
         row = s43b["candidates"][key]["sets"][file]
         label = "languageLevelsOpen" if language_opens else "languageRule"

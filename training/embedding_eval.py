@@ -174,10 +174,19 @@ def _metrics(scores: np.ndarray, answer: np.ndarray) -> dict[str, float]:
     return {"mrr": round(float(np.mean(1.0 / rank)), 4), "recall@10": round(float(np.mean(rank <= 10)), 4)}
 
 
+def bm25_index(unique: list[str]) -> LexicalIndex:
+    """werkmatch's BM25 over a set's distinct documents, document i under id i: the one BM25 of a set, which both
+    :func:`score_matrices` and :func:`hybrid_scores` read."""
+    lexical_index = LexicalIndex()
+    lexical_index.upsert(np.arange(len(unique)), unique)
+    return lexical_index
+
+
 def score_matrices(
-    embedder: Embedder, queries: list[str], documents: list[str]
+    embedder: Embedder, queries: list[str], documents: list[str], lexical_index: LexicalIndex | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Raw dense and BM25 (queries × distinct documents), each query's answer column, and texts/s."""
+    """Raw dense and BM25 (queries × distinct documents), each query's answer column, and texts/s. ``lexical_index``:
+    :func:`bm25_index` of the distinct documents where the caller has built it (else built here)."""
     unique = list(dict.fromkeys(documents))
     column = {document: i for i, document in enumerate(unique)}
     answer = np.array([column[document] for document in documents])
@@ -185,8 +194,8 @@ def score_matrices(
     doc_vectors = embedder.embed(unique, "document")
     texts_per_second = len(unique) / (time.perf_counter() - start)
     dense = embedder.embed(queries, "query") @ doc_vectors.T
-    lexical_index = LexicalIndex()
-    lexical_index.upsert(np.arange(len(unique)), unique)
+    if lexical_index is None:
+        lexical_index = bm25_index(unique)
     lexical = np.zeros_like(dense)
     for row, query in enumerate(queries):
         ids, values = lexical_index.scores(query)
@@ -199,16 +208,18 @@ def hybrid_scores(
     queries: list[str],
     documents: list[str],
     weights: RetrievalSettings,
+    ordinary: LexicalIndex,
     language_opens: bool = True,
 ) -> tuple[np.ndarray, int]:
     """werkmatch's fusion (:mod:`matching.identifier_gate`) per query over the distinct ``documents`` (the searched
-    documents: rarity is counted over them), and how many queries opened the rare-identifier gate. ``language_opens``
-    False: the candidate with the language rule, which the bench compares (``bench/identifiers_port.py``)."""
+    documents: rarity is counted over them), and how many queries opened the rare-identifier gate. ``ordinary``: the
+    set's BM25 over ``documents`` (:func:`bm25_index`, the one :func:`score_matrices` ranked with), read for the
+    negation-free query. ``language_opens`` False: the candidate with the language rule, which the bench compares
+    (``bench/identifiers_port.py``)."""
     documents_held = [identifiers.identifiers(text)[0] for text in documents]
     holding = identifier_gate.holders(documents_held)
-    by_identifier, ordinary = identifier_gate.IdentifierIndex(), LexicalIndex()
+    by_identifier = identifier_gate.IdentifierIndex()
     by_identifier.upsert(np.arange(len(documents)), documents)
-    ordinary.upsert(np.arange(len(documents)), documents)
     rows, opened = [], 0
     for query, cosines in zip(queries, dense, strict=True):
         held, negated = identifiers.identifiers(query)
@@ -226,8 +237,10 @@ def evaluate_pairs(
     embedder: Embedder, queries: list[str], documents: list[str], weights: RetrievalSettings
 ) -> dict[str, Any]:
     """Dense, lexical and hybrid MRR / recall@10 of ``queries`` against the distinct ``documents``."""
-    dense, lexical, answer, texts_per_second = score_matrices(embedder, queries, documents)
-    hybrid, opened = hybrid_scores(dense, queries, list(dict.fromkeys(documents)), weights)
+    unique = list(dict.fromkeys(documents))
+    lexical_index = bm25_index(unique)  # one BM25 per set: the lexical row's and the hybrid's
+    dense, lexical, answer, texts_per_second = score_matrices(embedder, queries, documents, lexical_index)
+    hybrid, opened = hybrid_scores(dense, queries, unique, weights, lexical_index)
     return {
         "model": embedder.model_id,
         "pairs": len(queries),
