@@ -62,6 +62,10 @@ session changes nothing served (``matching/scoring.py`` untouched whatever the r
 the rule picked and how many held-out halves it holds, tolerant and strict, against the served fusion in the
 same run.
 
+**The extractor here is session 37's (the taxonomy extractor, :func:`taxonomy_identifiers`), an earlier version than
+the served one**, kept as a copy: the record of what this run read. The served extractor is session 42's,
+:mod:`matching.identifiers`, which :mod:`bench.fusion_taxonomy5` imports since session 45.
+
     flock /tmp/quiet.gate true && flock -s /tmp/quiet.lock nice -n 12 .venv/bin/python -m bench.fusion_taxonomy \\
         --half tuning > bench/results/fusion-taxonomy-s37-tuning.json
     (the same with ``--half heldout`` > bench/results/fusion-taxonomy-s37-heldout.json)

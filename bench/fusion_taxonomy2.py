@@ -48,6 +48,10 @@ the served fusion in the same run *and* every held-out half within the tolerance
 ``--misses`` (read after both runs) lists the queries whose answer's place differs between the served fusion,
 session 37's pick and this run's pick.
 
+**The extractor here is session 38's (:func:`identifiers`, with and without the codes of fix (c)), an earlier
+version than the served one**, kept as a copy: the record of what this run read. The served extractor is session
+42's, :mod:`matching.identifiers`, which :mod:`bench.fusion_taxonomy5` imports since session 45.
+
     flock /tmp/quiet.gate true && flock -s /tmp/quiet.lock nice -n 12 .venv/bin/python -m bench.fusion_taxonomy2 \\
         --half tuning > bench/results/fusion-taxonomy-s38-tuning.json
     (the same with ``--half heldout`` > bench/results/fusion-taxonomy-s38-heldout.json)

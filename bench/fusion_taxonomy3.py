@@ -51,6 +51,10 @@ than the served fusion in the same run; the lead decides. ``--misses`` (read aft
 answer's place differs between the served fusion, session 38's pick, session 38's fixed gate with codes that the
 rule ranks first among its six, and this run's pick.
 
+**The extractor here is session 39's (:func:`identifiers`, with the welding numbers of fix (e)), an earlier version
+than the served one**, kept as a copy: the record of what this run read. The served extractor is session 42's,
+:mod:`matching.identifiers`, which :mod:`bench.fusion_taxonomy5` imports since session 45.
+
     flock /tmp/quiet.gate true && flock -s /tmp/quiet.lock nice -n 12 .venv/bin/python -m bench.fusion_taxonomy3 \\
         --half tuning > bench/results/fusion-taxonomy-s39-tuning.json
     (the same with ``--half heldout`` > bench/results/fusion-taxonomy-s39-heldout.json)

@@ -57,6 +57,10 @@ Then ``--half heldout`` is run **once**; every candidate's rows are reported, no
 changes in this session. ``--misses`` (read after both runs) lists, for every set, the queries whose answer's place
 differs between the served fusion, session 39's pick and this run's pick.
 
+**The extractor here is session 41's (:func:`identifiers`, ``S41_KIND``), an earlier version than the served one**,
+kept as a copy: the record of what this run read. The served extractor is session 42's, :mod:`matching.identifiers`,
+which :mod:`bench.fusion_taxonomy5` imports since session 45.
+
     flock /tmp/quiet.gate true && flock -s /tmp/quiet.lock nice -n 12 .venv/bin/python -m bench.fusion_taxonomy4 \\
         --half tuning > bench/results/fusion-taxonomy-s41-tuning.json
     (the same with ``--half heldout`` > bench/results/fusion-taxonomy-s41-heldout.json)

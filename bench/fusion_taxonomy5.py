@@ -28,12 +28,12 @@ what a closed gate gives (:data:`CLOSED`; ``r`` = the served lexical/dense ratio
 (r) **rank fusion**: ``1 / (k + rank_dense) + r · agreement / (k + rank_BM25)`` (BM25 > 0 only), the served weights
     in rank space, ``k`` in :data:`RRF_KS` (10, 60).
 (s) **BM25 without what the query says is not needed**: the served fusion over BM25 of the query with every negated
-    span removed (:func:`negation_free`), not only negated identifiers as session 37's negation-stripped BM25 does:
-    the words a negation before them reaches (*geen*, *zonder*, *niet*, *nooit*; session 37's window, up to
-    *wel*/*maar*), and up to :data:`BACK_WINDOW` words of the clause before a negation after them
-    (:data:`NEGATED_BEHIND`: *hoeft niet*/*niet* at a clause's end, *niet nodig*, *niet genoeg*, *nvt*, *= nee*,
-    *valt af*, *telt niet*, *te weinig*/*laag*/*licht*, *geen eis*), with the negation words. A query with no
-    negation keeps ordinary BM25.
+    span removed (:func:`matching.identifiers.negation_free`), not only negated identifiers as session 37's
+    negation-stripped BM25 does: the words a negation before them reaches (*geen*, *zonder*, *niet*, *nooit*; session
+    37's window, up to *wel*/*maar*), and up to :data:`matching.identifiers.BACK_WINDOW` words of the clause before a
+    negation after them (:data:`matching.identifiers.NOT_NEEDED`: *hoeft niet*/*niet* at a clause's end, *niet
+    nodig*, *niet genoeg*, *nvt*, *= nee*, *valt af*, *telt niet*, *te weinig*/*laag*/*licht*, *geen eis*), with the
+    negation words. A query with no negation keeps ordinary BM25.
 
 The pair sets hold text only: the structured part of serving (competences, occupation, distance) is not in them, so
 (o)–(s) act on BM25 alone here.
@@ -42,14 +42,22 @@ The pair sets hold text only: the structured part of serving (competences, occup
 
 (j) a bare licence category in capitals right after *moet*/*heeft* (optionally *wel*/*ook*/*al*/*echt* between):
     "moet C hebben", "heeft wel B" (not the language levels A1/A2/B1/B2/C1/C2);
-(k) negations after the term (session 38's walk, :func:`_negated_behind`): *nvt*/*n.v.t.*, *= nee*, *valt af*,
-    *telt niet*, and *te weinig*/*te laag*/*te licht* (a term that does not suffice: "EPT alleen is te weinig",
-    "C1 is te licht"), with *alleen* between as a filler ("B-VCA alleen = nee");
+(k) negations after the term (session 38's walk, :func:`matching.identifiers._negated_behind`): *nvt*/*n.v.t.*,
+    *= nee*, *valt af*, *telt niet*, and *te weinig*/*te laag*/*te licht* (a term that does not suffice: "EPT alleen
+    is te weinig", "C1 is te licht"), with *alleen* between as a filler ("B-VCA alleen = nee");
 (l) *-cert.*/*-certif.* after a certificate word ("heftruck-cert.");
 (m) "certificaat X": *certificaat*/*certificaten*/*cert*/*diploma*/*papiertje*/*pasje* right before a certificate
     word ("certificaat heftruck", "Certificaat orderpickertruck");
 (n) **OPT**: the order-picker truck certificate, absent from ``data/certificaten.csv``: *OPT* in capitals, and
     *orderpickertruck* joined to or followed by a certificate word (``cert:orderpickertruck``).
+
+**Since session 45 this extractor is served and imported**: :data:`S42_KIND`'s :func:`identifiers` and the
+negation-free text of (s) are :func:`matching.identifiers.identifiers` and :func:`matching.identifiers.negation_free`,
+the exact port (session 44, ``bench/identifiers_port.py``): on all 4,670 texts of the 17 sets the held and negated
+identifiers, the negation-free text and the normalised text equal this module's copy, which stood here until 30eaa17
+(``bench/results/identifiers-port-texts-s45-W.json``). A later change to the served extractor changes this bench's
+:data:`S42_KIND` rows with it; the extractors before it (sessions 37–41, ``bench/fusion_taxonomy.py`` to
+``fusion_taxonomy4.py``) stay copies, the record of what those runs read.
 
 Candidates (a small grid, fixed here):
 
@@ -83,7 +91,6 @@ differs between the served fusion, session 41's pick and this run's pick.
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -94,25 +101,14 @@ import numpy as np
 from bench import fusion_identifiers, fusion_taxonomy, fusion_taxonomy4, fusion_tuning
 from bench.fusion_taxonomy import (
     BM25S,
-    CERTIFICATE_SUFFIXES,
-    CLAUSE_ENDS,
-    NEGATION_WINDOW,
-    SCOPE_ENDS,
     SERVED,
-    TOKEN,
-    WELDING_IN_CAPITALS,
-    WELDING_WORDS,
     _bm25,
-    _licence_run_goes_on,
-    _negated_after,
     _rank,
-    certificate_words,
-    tokens,
 )
-from bench.fusion_taxonomy2 import AFTER_FILLERS, AFTER_WINDOW, NOT_NEGATING_AFTER_GEEN, PROVIDED_AFTER, codes
-from bench.fusion_taxonomy3 import GATE_WEIGHTS, OPEN_BM25, WELDING_KIND, welding_numbers
-from bench.fusion_taxonomy4 import NEGATING_AFTER, NEGATIONS, SUBJECTS, bestand_documents, chauffeurs
+from bench.fusion_taxonomy3 import GATE_WEIGHTS, OPEN_BM25, WELDING_KIND
+from bench.fusion_taxonomy4 import bestand_documents
 from matching import scoring
+from matching.identifiers import identifiers, negation_free
 from matching.settings import RetrievalSettings
 from training.embedding_eval import _metrics, read_pairs
 
@@ -127,160 +123,10 @@ OPEN_WEIGHT = 2.0  # session 39's pick: lexical × 2.0 when its gate opens
 DISAGREE_SHRINKS = (0.0, 0.5)  # (o)
 TIE_MARGINS = (0.25, 0.5)  # (p), in dense z-units
 RRF_KS = (10, 60)  # (r)
-BACK_WINDOW = 4  # (s): words of the clause before a negation after them that it reaches
-# (j): categories that are no language level (A1, A2, B1, B2, C1 and C2 are both), in capitals after moet/heeft,
-# not joined by a hyphen ("heeft B-VCA", "moet C-rijbewijs" are read as before)
-BARE_CATEGORY = re.compile(
-    r"\b((?i:moet|heeft)\s+(?:(?i:wel|ook|al|echt)\s+)?)(?=(?:AM|BE|B|C1E|CE|C|D1E|D1|DE|D|T)(?![\w-]))"
-)
-NVT = re.compile(r"\bn\.\s?v\.\s?t\.?", re.IGNORECASE)
-NEGATED_BEHIND = (  # (k) and (s): a term before these is not held, not needed or not enough
-    ("nvt",),
-    ("nee",),
-    ("valt", "af"),
-    ("telt", "niet"),
-    ("te", "weinig"),
-    ("te", "laag"),
-    ("te", "licht"),
-)
-NOT_NEEDED = (  # (s) only: "niet nodig", "geen eis" as a negation after the words before them
-    *NEGATED_BEHIND,
-    ("niet", "nodig"),
-    ("niet", "genoeg"),
-    ("niet", "vereist"),
-    ("niet", "verplicht"),
-    ("geen", "eis"),
-    ("geen", "must"),
-    ("geen", "vereiste"),
-)
-FILLERS = AFTER_FILLERS | SUBJECTS | {"alleen"}  # (k): "B-VCA alleen = nee"
-CERTIFICATE_BEFORE = frozenset({"certificaat", "certificaten", "cert", "diploma", "papiertje", "pasje"})  # (m)
-CERT_AFTER = frozenset({"cert", "certif"})  # (l)
-EXTRA_CERTIFICATES = {"orderpickertruck": "cert:orderpickertruck"}  # (n)
-OPT = "OPT"  # (n), in capitals
-
-
-def normalised(text: str) -> str:
-    """Session 41's normalisation (:func:`bench.fusion_taxonomy4.normalised`), *n.v.t.* as *nvt*, and (j):
-    "rijbewijs" put before a bare category after *moet*/*heeft*."""
-    return BARE_CATEGORY.sub(r"\1rijbewijs ", NVT.sub("nvt", fusion_taxonomy4.normalised(text)))
-
-
-def _at(folded: list[str], at: int, phrase: tuple[str, ...]) -> bool:
-    return tuple(folded[at : at + len(phrase)]) == phrase
-
-
-def _negated_behind(folded: list[str], end: int, covered: set[int]) -> bool:
-    """Session 41's walk after an identifier (:func:`bench.fusion_taxonomy4._negated_behind`) with (k): the markers
-    of :data:`NEGATED_BEHIND` negate as *niet* does, and *alleen* may stand between."""
-    for at in range(end, min(end + AFTER_WINDOW + 1, len(folded))):
-        word = folded[at]
-        if word in CLAUSE_ENDS:
-            return False
-        if any(_at(folded, at, phrase) for phrase in NEGATED_BEHIND):
-            return True
-        if word in NEGATING_AFTER:  # not when it negates the identifier after it ("VCA en geen BHV")
-            following = folded[at + 1] if at + 1 < len(folded) else ""
-            return at + 1 not in covered and not (word == "geen" and following in NOT_NEGATING_AFTER_GEEN)
-        if any(_at(folded, at, phrase) for phrase in PROVIDED_AFTER):
-            return True
-        if at not in covered and word not in FILLERS:
-            return False
-    return False
-
-
-def _certificate(word: str) -> str | None:
-    return EXTRA_CERTIFICATES.get(word) or certificate_words().get(word)
-
-
-def s42_spans(words: list[fusion_taxonomy.Token], taken: set[int]) -> list[tuple[int, int, list[str]]]:
-    """(first token, end token, certificate) of (l), (m) and (n) where no earlier match stands."""
-    folded = [word.folded for word in words]
-    found = []
-    for at, word in enumerate(folded):
-        following = folded[at + 1] if at + 1 < len(folded) else ""
-        if at in taken:
-            continue
-        if word in CERTIFICATE_BEFORE and _certificate(following) and at + 1 not in taken:  # (m)
-            found.append((at, at + 2, [_certificate(following)]))
-        elif _certificate(word) and following in CERT_AFTER:  # (l)
-            found.append((at, at + 2, [_certificate(word)]))
-        elif word in EXTRA_CERTIFICATES and following in CERTIFICATE_SUFFIXES:  # (n) "orderpickertruck-certificaat"
-            found.append((at, at + 2, [EXTRA_CERTIFICATES[word]]))
-        elif words[at].text == OPT or any(
-            word == stem + suffix for stem in EXTRA_CERTIFICATES for suffix in CERTIFICATE_SUFFIXES
-        ):  # (n) "OPT", "orderpickertruckcertificaat"
-            found.append((at, at + 1, [EXTRA_CERTIFICATES["orderpickertruck"]]))
-        else:
-            continue
-        taken.update(range(found[-1][0], found[-1][1]))
-    return found
-
-
-def identifiers(text: str) -> tuple[set[str], set[str]]:
-    """(held, negated) identifiers of ``text`` under :data:`S42_KIND`: session 41's (:func:`bench.fusion_taxonomy4.
-    identifiers`) read from :func:`normalised` text, with (k)'s negations and (l)–(n)'s certificates; one both held
-    and negated counts as held."""
-    text = normalised(text)
-    words = tokens(text)
-    folded = [word.folded for word in words]
-    welding_text = bool(WELDING_WORDS & set(folded)) or any(word.text in WELDING_IN_CAPITALS for word in words)
-    negated_at = fusion_taxonomy._negated_positions(folded, NEGATIONS)
-    spans: list[tuple[int, int, list[str]]] = list(fusion_taxonomy._matches(words, welding_text))
-    taken = {at for start, end, _ in spans for at in range(start, end)}
-    spans += [one for one in chauffeurs(folded) if one[0] not in taken]
-    taken |= {at for start, end, _ in spans for at in range(start, end)}
-    spans += s42_spans(words, taken)
-    characters = [match.span() for match in TOKEN.finditer(text)]
-    for first, last, code in codes(text):  # session 38's fix (c)
-        inside = [at for at, (start, end) in enumerate(characters) if start >= first and end <= last]
-        if inside:
-            spans.append((inside[0], inside[-1] + 1, [code]))
-    spans += [(start, end, [number]) for start, end, number in welding_numbers(text)]  # session 39's fix (e)
-    covered = {at for start, end, _ in spans for at in range(start, end)}
-    held, negated = set(), set()
-    for start, end, found in spans:
-        is_negated = start in negated_at or _negated_after(folded, end) or _negated_behind(folded, end, covered)
-        (negated if is_negated else held).update(found)
-    return held, negated - held
 
 
 def _identifiers(text: str, kind: str) -> tuple[set[str], set[str]]:
     return identifiers(text) if kind == S42_KIND else fusion_taxonomy4._identifiers(text, kind)
-
-
-def negation_free(text: str) -> str:
-    """(s): ``text`` without its negation words and the words they reach; ``text`` itself when it holds none."""
-    words = tokens(NVT.sub("nvt", fusion_taxonomy4.normalised(text)))
-    folded = [word.folded for word in words]
-    drop: set[int] = set()
-    at = 0
-    while at < len(folded):
-        word = folded[at]
-        following = folded[at + 1] if at + 1 < len(folded) else ""
-        marker = next((len(phrase) for phrase in NOT_NEEDED if _at(folded, at, phrase)), 0)
-        if not marker and word in ("niet", "geen") and (not following or following in CLAUSE_ENDS):
-            marker = 1  # "C/CE hoeft niet.", "CE heeft kand. niet"
-        if marker:  # the marker and up to BACK_WINDOW words of its clause before it
-            drop.update(range(at, at + marker))
-            for before in range(at - 1, max(at - 1 - BACK_WINDOW, -1), -1):
-                if folded[before] in CLAUSE_ENDS or folded[before] in SCOPE_ENDS:
-                    break
-                drop.add(before)
-            at += marker
-            continue
-        if word in NEGATIONS and not (word == "geen" and following in NOT_NEGATING_AFTER_GEEN):
-            drop.add(at)  # the word and session 37's window after it
-            for after in range(at + 1, min(at + 1 + NEGATION_WINDOW, len(folded))):
-                if folded[after] in CLAUSE_ENDS and folded[after] != "," or folded[after] in SCOPE_ENDS:
-                    break
-                if folded[after] == "," and not _licence_run_goes_on(folded, after):
-                    break
-                drop.add(after)
-        at += 1
-    if not drop:
-        return text
-    return " ".join(word.text for at, word in enumerate(words) if at not in drop)
 
 
 def _gap(values: np.ndarray) -> float:

@@ -54,6 +54,10 @@ Candidates (a small grid, fixed here):
 3. (z) with session 42's extractor (identifier tokens) and with :data:`S43_KIND` (dateless), closed (p) 0.25: 2;
 4. s42b with (p+) 0.5 or 1.0 (session 42's extractor, identifier tokens): 2. 139 + 6 + 2 + 2 = 149 candidates.
 
+:data:`S43_KIND` (:func:`identifiers`) is a candidate extractor that was not served: a copy kept as the record of
+this run, built on session 42's, which since session 45 is the served :func:`matching.identifiers.identifiers`
+(imported through :mod:`bench.fusion_taxonomy5`, as is :func:`matching.identifiers.normalised`).
+
 The pair sets hold text only: the structured part of serving is not in them, so these act on BM25 alone here. The
 bar per half is session 37's: the best of dense and its three BM25s (ordinary, identifier tokens,
 negation-stripped), the same for every candidate (:func:`bench.fusion_identifiers.against_bar`); the dateless
@@ -102,8 +106,9 @@ from bench.fusion_identifiers import MARK, IdentifierAnalyzer
 from bench.fusion_taxonomy import CERTIFICATE_SUFFIXES, SERVED, _rank, certificate_phrases, tokens
 from bench.fusion_taxonomy3 import OPEN_BM25
 from bench.fusion_taxonomy4 import bestand_documents
-from bench.fusion_taxonomy5 import EXTRA_CERTIFICATES, OPEN_RARITY, OPEN_WEIGHT, S42_KIND, normalised
+from bench.fusion_taxonomy5 import OPEN_RARITY, OPEN_WEIGHT, S42_KIND
 from bench.fusion_taxonomy6 import LANGUAGE, S42_TIE_BREAK, rare_gate_opens
+from matching.identifiers import EXTRA_CERTIFICATES, normalised
 from matching.settings import RetrievalSettings
 from training.embedding_eval import _metrics, read_pairs
 

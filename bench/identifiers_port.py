@@ -19,8 +19,16 @@ identifier-token analyzer, the gate, the fused score), with no bench import. Thi
 
 It also times the extractor per text (the cost serving pays per query and per record at index time).
 
+**Since session 45 the texts part compares the port with itself**: ``bench.fusion_taxonomy5`` imports
+:func:`matching.identifiers.identifiers` and :func:`~matching.identifiers.negation_free` instead of keeping a copy. Its
+last comparison with the copy (``--texts``: the texts alone, no embedding; run on a clean export of 30eaa17, the last
+commit with the copy, and comparing the normalised text with the copy's ``normalised`` too, removed with it) found 0 of
+4,670 texts differing →
+``bench/results/identifiers-port-texts-s45-W.json``; the rows part still compares the port's (w) with the s43b files.
+
     flock /tmp/quiet.gate true && flock -s /tmp/quiet.lock nice -n 12 .venv/bin/python -m bench.identifiers_port \\
         > bench/results/identifiers-port-s44.json
+    (the same with ``--texts`` > bench/results/identifiers-port-texts-s45-W.json, on 30eaa17's export)
 """
 
 from __future__ import annotations
@@ -106,14 +114,22 @@ def half_rows(embedder, stem: str, half: str, weights: RetrievalSettings, s43b: 
     return out
 
 
-def main() -> None:
-    weights = RetrievalSettings()
+def all_texts() -> list[str]:
+    """Every distinct text (queries and documents, both halves) of :data:`SETS`."""
     texts: list[str] = []
     for stem in SETS:
         for half in ("tuning", "heldout"):
             queries, documents = read_pairs(fusion_identifiers.EVAL / f"{stem}_{half}.tsv")
             texts += queries + documents
-    texts = list(dict.fromkeys(texts))
+    return list(dict.fromkeys(texts))
+
+
+def main() -> None:
+    if sys.argv[1:] == ["--texts"]:  # the texts alone: no embedding, no rows
+        json.dump({"command": f"{COMMAND} --texts", **text_differences(all_texts())}, sys.stdout, indent=2)
+        return
+    weights = RetrievalSettings()
+    texts = all_texts()
     embedder = load_embedder(EmbeddingSettings())
     s43b = {half: json.loads(path.read_text(encoding="utf-8")) for half, path in S43B.items()}
     halves = {

@@ -11,10 +11,19 @@ import pytest
 from bench import fusion_taxonomy, fusion_taxonomy3, fusion_taxonomy4, fusion_taxonomy5
 from bench.fusion_taxonomy3 import WELDING_KIND
 from bench.fusion_taxonomy5 import CLOSED, S42_KIND, identifiers, name, negation_free
+from matching import identifiers as served
 from matching import scoring
 from matching.settings import RetrievalSettings
 
 z = fusion_taxonomy.fusion_tuning._z
+
+
+def test_session_42s_extractor_is_the_served_one() -> None:
+    """Since session 45 the bench reads the served extractor (its exact port), not a copy of it: the cases below test
+    what serves, and a change to it moves this bench's S42 rows with it (bench/fusion_taxonomy5.py's docstring)."""
+    assert identifiers is served.identifiers
+    assert negation_free is served.negation_free
+    assert fusion_taxonomy5._identifiers("VCA basis, geen BHV", S42_KIND) == served.identifiers("VCA basis, geen BHV")
 
 
 @pytest.mark.parametrize(
