@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from matching import annotate, development, oversight_state
 from matching.domain import Client, Vacancy, client_from_input, vacancy_from_input
 from matching.errors import InvalidInputError
-from matching.explain import GROUP_LABELS, PairFacts
+from matching.explain import GROUP_LABELS, MIN_SHARE, PairFacts
 from matching.matcher import Matcher
 from matching.settings import Settings
 from matching.taxonomy import load_taxonomy
@@ -61,7 +61,13 @@ def test_reasons_come_from_the_models_contributions(world: Matcher) -> None:
     ervaring = next(item for item in experienced["bijdragen"] if item["kenmerk"] == "ervaring")
     assert ervaring["bijdrage"] > 0  # six years in the very occupation pushed the score up
     far = shown["K-VER"]
-    assert any("verder dan" in text or "dichterbij" in text for text in far["aandachtspunten"] + far["redenen"])
+    reis = next(item["bijdrage"] for item in far["bijdragen"] if item["kenmerk"] == "reis")
+    assert reis < 0  # the longer trip lowered the far client's score
+    # said exactly when it weighed enough (the cap-3 baseline of session 45 weighs this client's text, experience
+    # and notes more, and the trip at 7 % of the total, under MIN_SHARE; the cap-10 baseline said it)
+    weighed = abs(reis) / sum(abs(item["bijdrage"]) for item in far["bijdragen"]) >= MIN_SHARE
+    said = any("verder dan" in text or "dichterbij" in text for text in far["aandachtspunten"] + far["redenen"])
+    assert said == weighed
     for item in listing["resultaten"]:  # every candidate carries the quality of their profile
         assert item["datakwaliteit"]["status"] in {"ok", "onvolledig", "verouderd", "tegenstrijdig"}
         assert 0 <= item["datakwaliteit"]["score"] <= 1

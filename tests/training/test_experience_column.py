@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 
 import mlflow
@@ -18,11 +19,21 @@ import pytest
 from sqlmodel import Session
 
 from matching import scoring
-from matching.features import EXPERIENCE_CAP_YEARS, EXPERIENCE_COLUMN, FEATURE_NAMES
+from matching.domain import Client, Vacancy, client_from_input, vacancy_from_input
+from matching.features import EXPERIENCE_CAP_YEARS, EXPERIENCE_COLUMN, FEATURE_NAMES, pair_matrix
 from matching.matcher import Matcher
 from matching.ranker import SPEC_FILE, RankerError, load_ranker
 from matching.settings import RetrievalSettings
-from tests.factories import app_settings, make_client, make_vacancy, notes_ranker_dir, running_app
+from matching.structured import ClientArrays, VacancyArrays, Vocabularies
+from tests.factories import (
+    app_settings,
+    client_in,
+    make_client,
+    make_vacancy,
+    notes_ranker_dir,
+    running_app,
+    vacancy_in,
+)
 from training import promotion, registry
 from training.dataset import RankingData
 from training.rankers import weighted_baseline
@@ -38,13 +49,17 @@ def test_the_column_says_its_cap_and_the_pairs_are_clipped_there() -> None:
 
 
 def test_pair_matrix_caps_experience_at_three_years() -> None:
-    from tests.matching.test_features import build, matrix  # the feature tests' own small world
-
-    clients, vacancies = build(
-        [{"werkervaring": [{"beroep_code": "orderpicker", "jaren": years}]} for years in (1, 3, 8)],
-        [{"beroep_code": "orderpicker"}],
-    )
-    x = matrix(clients, vacancies, [0, 1, 2], [0, 0, 0])
+    vocab = Vocabularies()
+    clients = [
+        Client(id=i + 1, **client_from_input(client_in(werkervaring=[{"beroep_code": "orderpicker", "jaren": years}])))
+        for i, years in enumerate((1, 3, 8))
+    ]
+    vacancy = Vacancy(id=1, **vacancy_from_input(vacancy_in(beroep_code="orderpicker")))
+    c, v = ClientArrays.build(clients, vocab), VacancyArrays.build([vacancy], vocab)
+    c.widen(vocab)
+    v.widen(vocab)
+    now = datetime(2025, 6, 1, tzinfo=UTC)
+    x = pair_matrix(c, np.arange(3), v, np.zeros(3, np.int64), np.zeros(3), np.zeros(3), now)
     assert x[:, FEATURE_NAMES.index(EXPERIENCE_COLUMN)].tolist() == [1.0, 3.0, 3.0]
 
 
@@ -63,7 +78,8 @@ def test_a_ranker_on_the_old_column_is_refused(tmp_path: Path) -> None:
 
 
 def _register(settings, directory: Path, alias: str, **tags: str) -> str:  # noqa: ANN001 - Settings
-    """Register ``directory`` as training does (a pyfunc whose artifact is the ranker directory), with ``alias``."""
+    """Register ``directory`` as training does (a pyfunc whose artifact is the ranker directory, which MLflow keeps
+    under its own name: training names it :data:`registry.RANKER_ARTIFACT`), with ``alias``."""
     tracking = registry.client(settings)
     with mlflow.start_run():
         info = mlflow.pyfunc.log_model(
@@ -90,7 +106,7 @@ def test_a_champion_on_the_old_column_leaves_the_shipped_baseline_serving(
     tmp_path: Path, embedder, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = app_settings(tmp_path / "var")
-    old = _register(settings, _old_column_ranker(tmp_path / "oud"), registry.CHAMPION)
+    old = _register(settings, _old_column_ranker(tmp_path / "oud" / registry.RANKER_ARTIFACT), registry.CHAMPION)
     caplog.set_level(logging.ERROR, logger="training.registry")
     with running_app(settings, embedder, _records) as http:  # start-up serves the champion, or says why not
         health = http.get("/api/v1/health")
@@ -107,7 +123,10 @@ def test_a_champion_on_the_old_column_leaves_the_shipped_baseline_serving(
 
     # promotion: the challenger is judged against what serves instead of the unusable champion
     challenger = _register(
-        settings, notes_ranker_dir(tmp_path / "nieuw", None), registry.CHALLENGER, holdout_from="2026-01-01"
+        settings,
+        notes_ranker_dir(tmp_path / "nieuw" / registry.RANKER_ARTIFACT, None),
+        registry.CHALLENGER,
+        holdout_from="2026-01-01",
     )
     contenders = promotion._contenders(settings, Matcher(settings, embedder=embedder))
     assert contenders.challenger_info.version == challenger and contenders.champion.name == "baseline"
