@@ -64,6 +64,7 @@ CODE_FILES = tuple(
         "compatibility",
         "domain",
         "gendered",
+        "gendered_agents",
         "gendered_lexicon",
         "gendered_rules",
         "geo",
