@@ -72,7 +72,7 @@ def outcomes(data: RankingData, fitted: display_score.Model, ranker: Any) -> dic
     """Calibration and separation of the shown score on one half; the ranker's AUC for comparison."""
     shown = display_score.scores(data.features, fitted)
     ece, table = calibration(shown, data.labels)
-    ranked = ranker.score(data.features) if ranker is not None else None
+    ranked = ranker.score(data.features, data.client_ids, texts=data.texts) if ranker is not None else None
     return {
         "paren": len(data),
         "vacatures": int(len(np.unique(data.vacancy_ids))),
@@ -109,7 +109,9 @@ def discordant(lists: list[list[int]]) -> dict[str, Any]:
 
 def order_against_score(matcher: Matcher, held_out: RankingData, lists: int, seed: int) -> dict[str, Any]:
     """Discordance of the shown score with the ranker's order: held-out decided pairs and open top-20 lists."""
-    shown, ranked = display_score.scores(held_out.features), matcher.ranker.score(held_out.features)
+    shown = display_score.scores(held_out.features)
+    # the notes column reads each pair's client
+    ranked = matcher.ranker.score(held_out.features, held_out.client_ids, texts=held_out.texts)
     decided = []
     for vacancy in np.unique(held_out.vacancy_ids):
         rows = np.flatnonzero(held_out.vacancy_ids == vacancy)
