@@ -55,6 +55,7 @@ from training.model_card import CARD, card_for_version
 from training.pool_eval import pool_holdout
 from training.rankers import Scorer, scorer_of, weighted_baseline
 from training.served_floor import amortised_of, served_as_served
+from training.served_weighted import served_weighted
 
 RESAMPLES = 2000
 FAIRNESS_GATE = "fairness-struikeldraad"
@@ -79,14 +80,24 @@ class PromotionRefused(InvalidInputError):
         self.result = result
 
 
-def scores(ranker: LearnedRanker | None, data: RankingData, settings: Settings) -> np.ndarray:
-    return scorer_of(ranker)(data) if ranker is not None else weighted_baseline(data, settings.retrieval)
+def scores(
+    ranker: LearnedRanker | None, data: RankingData, settings: Settings, weighted: Scorer | None = None
+) -> np.ndarray:
+    """``ranker``'s scores of ``data``; no ranker: the weighted score, ``weighted`` where given (the served one on
+    whole pools: :func:`training.served_weighted.served_weighted`), else from the features."""
+    if ranker is not None:
+        return scorer_of(ranker)(data)
+    return weighted(data) if weighted is not None else weighted_baseline(data, settings.retrieval)
 
 
 def _evidence(
-    settings: Settings, holdout: RankingData, challenger: LearnedRanker, champion: LearnedRanker | None
+    settings: Settings,
+    holdout: RankingData,
+    challenger: LearnedRanker,
+    champion: LearnedRanker | None,
+    weighted: Scorer | None = None,
 ) -> dict[str, Any]:
-    new, old = scores(challenger, holdout, settings), scores(champion, holdout, settings)
+    new, old = scores(challenger, holdout, settings), scores(champion, holdout, settings, weighted)
     return {
         "pairs": len(holdout),
         "vacancies": int(len(np.unique(holdout.vacancy_ids))),
@@ -103,13 +114,16 @@ def compare_on_holdout(
     champion: LearnedRanker | None,
     holdout_from: str,
     pool: RankingData | None = None,
+    pool_weighted: Scorer | None = None,
 ) -> dict[str, Any]:
     """Both rankers on the vacancies from ``holdout_from`` on, and the gates' verdict.
 
     ``pool`` (synthetic data only, :func:`training.pool_eval.pool_holdout` of those vacancies): whole
     candidate lists with counterfactual outcomes. When given, the gate reads it — it judges what
     consulenten would see; the proposals that were made are still reported. On real data the gate
-    reads the proposals.
+    reads the proposals. ``pool_weighted``: with no champion, the weighted score on the pool as the search serves it
+    (the rare-identifier gate read from the index: :func:`training.served_weighted.served_weighted`); the
+    proposals, no pools, always read it from the features.
     """
     start = datetime.fromisoformat(holdout_from).timestamp()
     holdout = data.take(np.flatnonzero(data.moments >= start))
@@ -118,7 +132,9 @@ def compare_on_holdout(
             f"geen besliste voorstellen voor vacatures vanaf {holdout_from}: niets om op te toetsen"
         )
     logged = _evidence(settings, holdout, challenger, champion)
-    judged = _evidence(settings, pool, challenger, champion) if pool is not None and len(pool) else None
+    judged = None
+    if pool is not None and len(pool):
+        judged = _evidence(settings, pool, challenger, champion, pool_weighted)
     basis = judged or logged
     gain, margin = basis["ndcg@10Gain"], settings.ranker.promotion_margin
     gates = [
@@ -362,6 +378,7 @@ def _judge(
         contenders.champion,
         contenders.holdout_from,
         built[0] if built is not None else None,
+        served_weighted(matcher, settings.retrieval),
     )
     if contenders.unusable is not None:
         result["championUnusable"] = contenders.unusable

@@ -6,7 +6,9 @@
 * ``sklearn``: ``HistGradientBoostingRegressor`` on the labels (pointwise), same constraints;
 * ``baseline:dense`` / ``baseline:bm25``: one text signal alone;
 * ``baseline:weighted``: the core's transparent score (:func:`matching.scoring.combine`) rebuilt
-  from the features with the configured weights, scaled per vacancy as search scales it.
+  from the features with the configured weights, scaled per vacancy as search scaled it before the rare-identifier
+  gate; on whole pools of a world with an index, the score as search serves it (``compare``'s ``pool_weighted``:
+  :mod:`training.served_weighted`).
 
 Rankers from elsewhere (a registered champion, a challenger) join the comparison as scorers: functions
 from pairs (:class:`RankingData`: features and each pair's client) to scores (:func:`scorer_of`).
@@ -75,16 +77,18 @@ def column(data: RankingData, name: str) -> np.ndarray:
     return data.features[:, _COLUMN[name]]
 
 
-def weighted_baseline(data: RankingData, weights: RetrievalSettings) -> np.ndarray:
-    """The core's weighted score per row: signals as in :func:`scoring.structured_signals`, text per vacancy."""
-    dense = np.zeros(len(data), np.float32)
-    lexical = np.zeros(len(data), np.float32)
-    order = np.argsort(data.vacancy_ids, kind="stable")  # one sort, not a scan per vacancy (300,000 nationally)
-    _, starts = np.unique(data.vacancy_ids[order], return_index=True)
-    for rows in np.split(order, starts[1:]) if len(order) else []:
-        dense[rows], lexical[rows] = scoring.text_signals(
-            column(data, "dense_similarity")[rows], column(data, "lexical_similarity")[rows]
-        )
+def weighted_baseline(
+    data: RankingData, weights: RetrievalSettings, text: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
+    """The core's weighted score per row: signals as in :func:`scoring.structured_signals`, text per vacancy.
+
+    ``text``: the dense and lexical signals per row where the caller has them as the search computes them (the
+    rare-identifier gate over whole pools: :func:`training.served_weighted.pool_text_signals`); None, from the
+    features alone: the fusion before the gate (:func:`matching.scoring.text_signals` per vacancy), which reads no
+    text, for pairs that are not whole pools or come without an index."""
+    if text is None:
+        text = _feature_text_signals(data)
+    dense, lexical = text
     signals = {
         "dense": dense,
         "lexical": lexical,
@@ -97,6 +101,19 @@ def weighted_baseline(data: RankingData, weights: RetrievalSettings) -> np.ndarr
         ),
     }
     return scoring.combine(signals, weights)
+
+
+def _feature_text_signals(data: RankingData) -> tuple[np.ndarray, np.ndarray]:
+    """The pre-gate fusion of each vacancy's raw cosine and scaled BM25 columns (:func:`scoring.text_signals`)."""
+    dense = np.zeros(len(data), np.float32)
+    lexical = np.zeros(len(data), np.float32)
+    order = np.argsort(data.vacancy_ids, kind="stable")  # one sort, not a scan per vacancy (300,000 nationally)
+    _, starts = np.unique(data.vacancy_ids[order], return_index=True)
+    for rows in np.split(order, starts[1:]) if len(order) else []:
+        dense[rows], lexical[rows] = scoring.text_signals(
+            column(data, "dense_similarity")[rows], column(data, "lexical_similarity")[rows]
+        )
+    return dense, lexical
 
 
 def _lgbm(seed: int, params: dict[str, Any] | None, names: tuple[str, ...] = FEATURE_NAMES) -> LGBMRanker:
@@ -294,6 +311,7 @@ def compare(
     rankers: dict[str, Scorer] | None = None,
     pool: tuple[RankingData, np.ndarray | None] | None = None,
     notes: NotesSource | None = None,
+    pool_weighted: Scorer | None = None,
 ) -> dict[str, Any]:
     """Train both learned rankers on the older vacancies and score every ranker on the newest ones.
 
@@ -312,6 +330,10 @@ def compare(
         notes: The bestand's texts (:meth:`NotesSource.of`): ``lgbm`` and ``sklearn`` then read the notes column
             too, fitted on the training vacancies; where it cannot be fitted they go without it and
             ``lgbm``'s ``notesColumn`` says why.
+        pool_weighted: ``baseline:weighted`` on the pool where its pairs are whole pools of a world with an index:
+            the weighted score as the search serves it (:func:`training.served_weighted.served_weighted`, the
+            rare-identifier gate read from the index). None, and always on the test pairs (the voorstellen: a
+            vacancy's few proposed, not a pool): from the features (:func:`weighted_baseline`).
 
     Returns:
         ``{"holdout": {...}, "models": {name: metrics}}``. Every model's metrics are those of
@@ -355,8 +377,13 @@ def compare(
             "censoredTestPairs": int(test.censored.sum()) if test.censored is not None else None,
         },
         "models": models,
-        **({"pool": _judge_pool(scorers, *pool, seed)} if pool is not None else {}),
+        **({"pool": _judge_pool(_on_pool(scorers, pool_weighted), *pool, seed)} if pool is not None else {}),
     }
+
+
+def _on_pool(scorers: dict[str, Scorer], pool_weighted: Scorer | None) -> dict[str, Scorer]:
+    """The scorers of the pool: ``baseline:weighted`` replaced by the served score where it is given."""
+    return scorers if pool_weighted is None else {**scorers, "baseline:weighted": pool_weighted}
 
 
 def _built_in_scorers(

@@ -381,6 +381,7 @@ def evaluation(config: Settings, found: Any, test_share: float, pool_vacancies: 
     from training.notes_fit import NotesSource
     from training.pool_eval import pool_holdout
     from training.rankers import compare, scorer_of
+    from training.served_weighted import served_weighted
 
     data = build_dataset(found)
     registered, champion_note = _registered(config, found)
@@ -394,7 +395,10 @@ def evaluation(config: Settings, found: Any, test_share: float, pool_vacancies: 
         sample = np.random.default_rng(0).choice(held_out, size=min(pool_vacancies, len(held_out)), replace=False)
         pool = pool_holdout(found, sample, moments)
     notes = NotesSource.of(found) if config.ranker.notes_column and len(data) else None
-    result = compare(data, config.retrieval, test_share, oracle=oracle, rankers=rankers, pool=pool, notes=notes)
+    served = served_weighted(found, config.retrieval)  # on the pools only: the voorstellen are no pools
+    result = compare(
+        data, config.retrieval, test_share, oracle=oracle, rankers=rankers, pool=pool, notes=notes, pool_weighted=served
+    )
     models = result["models"]
     if "challenger" not in models:  # nothing registered yet: what `werkmatch train` would register
         models["challenger"] = {
@@ -420,26 +424,31 @@ def _pool_audits(config: Settings, found: Any, pool: Any, champion: Any) -> dict
     from training.fairness import audit_ranking, group_labels, route_suited, suitable_in_pool
     from training.rankers import scorer_of, weighted_baseline
     from training.served_floor import amortised_of, served_as_served
+    from training.served_weighted import served_weighted
 
     pool_data, truth = pool
     groups, merit = group_labels(found.engine, pool_data), suitable_in_pool(truth, pool_data.vacancy_ids)
     suited = route_suited(pool_data)
+    weighted = served_weighted(found, config.retrieval)  # the gate read from the index, as search weighs
 
-    def weighted(part: Any) -> np.ndarray:
+    def from_features(part: Any) -> np.ndarray:
         return weighted_baseline(part, config.retrieval)
 
     # what serves: the champion (else the weighted score), scored once on the pools
     ranking = scorer_of(champion) if champion is not None else weighted
     scores = ranking(pool_data)
     audited = {"champion": scores} if champion is not None else {}
-    audited["baseline:weighted"] = weighted(pool_data)
+    audited["baseline:weighted"] = scores if champion is None else weighted(pool_data)
     out: dict[str, Any] = {
         "fairness": {
             name: audit_ranking(pool_data, score, groups, merit, suited=suited) for name, score in audited.items()
         }
     }
     # gendered job words swapped in every profile: do the ranker's top-10s stay (rank-biased overlap)?
-    out["fairness"]["counterfactual"] = counterfactual_rankings(found, pool_data, ranking)
+    # (the weighted score from the features here: the swap moves the pairs' text features, not the index's BM25 and
+    # identifiers that the gate reads)
+    swapped = scorer_of(champion) if champion is not None else from_features
+    out["fairness"]["counterfactual"] = counterfactual_rankings(found, pool_data, swapped)
     if champion is not None:  # the champion's lists, pure relevance vs exposure-aware
         out["exposure"] = evaluate_exposure(pool_data, scores, truth)
     # the lists as served: what serves, re-ordered with the floor it is served with (the weighted score: as is)
