@@ -109,15 +109,23 @@ def vocabulary_things() -> frozenset[str]:
     known = vocabulary_job_words()
     labels = [re.findall(r"[a-z]+", fold(name)) for name in _vocabulary_names()]
     alone = {word for words in labels if len(jobs := [w for w in words if w in known]) == 1 for word in jobs}
-    others = listed_persons() | _attested_masculine() | {agent for agent in verb_agents().values() if agent}
+    others = listed_persons() | _attested_masculine() | _verb_persons()
     return frozenset(w for ws in labels for w in ws if w in known and w not in alone and not is_job_word(w, others))
 
 
 @lru_cache(maxsize=1)
 def person_job_words() -> frozenset[str]:
-    """:func:`attested_agents` without :func:`vocabulary_things` and the heads only they share ("taurant")."""
-    verbs = frozenset(agent for agent in verb_agents().values() if agent)
-    return _with_heads(_vocabulary_agents() - vocabulary_things()) | _attested_masculine() | verbs
+    """:func:`attested_agents` without :func:`vocabulary_things` and the heads only they share ("taurant"), and with
+    only the verbs' -er nouns of :func:`_verb_persons`."""
+    return _with_heads(_vocabulary_agents() - vocabulary_things()) | _attested_masculine() | _verb_persons()
+
+
+@lru_cache(maxsize=1)
+def _verb_persons() -> frozenset[str]:
+    """The -er nouns the dictionary lists for its verbs, without those whose compounds are mostly bare
+    (:func:`_compounds_bare`): "kamer" of kamen, "ijzer" of ijzen and "meter" of meten name things first (session 44's
+    misses postkamer-, oudijzer-, parkeermetervrouw stayed whole)."""
+    return frozenset(agent for agent in verb_agents().values() if agent and not _compounds_bare(agent))
 
 
 def _with_heads(agents: set[str]) -> frozenset[str]:
@@ -436,11 +444,11 @@ def compounds_ending_in(head: str) -> int:
     return sum(1 for word in found if len(word) > len(head) + 2 and is_compound_prefix(word[::-1][: -len(head)]))
 
 
-def _links_with_s(noun: str) -> bool:
-    """Whether as many of the dictionary's compounds on a noun take a linking -s as not, as person nouns in a person
-    suffix do ("officierskorps", "bankierseed", "sergeantsstrepen", "luitenantsuniform"; none bare), while things
-    compound bare ("papierfabriek", "motorblok", "terreinwagen"). A part that begins with an s counts as bare
-    ("motorschip")."""
+@lru_cache(maxsize=65_536)
+def _compound_counts(noun: str) -> tuple[int, int]:
+    """(compounds on ``noun`` with a linking -s, bare ones) among the dictionary's words: a word counts when more than
+    :data:`MIN_PART` letters follow the noun ("motorblok" bare, "officierskorps" linked, a plural or an inflection not
+    at all). A part that begins with an s counts as bare ("motorschip")."""
     words = _sorted_words()
     linked = bare = 0
     for word in words[bisect.bisect_left(words, noun) : bisect.bisect_right(words, noun + "\uffff")]:
@@ -450,10 +458,53 @@ def _links_with_s(noun: str) -> bool:
             bare += 1
         elif word[len(noun)] == "s" and is_compound_part(word[len(noun) + 1 :]):
             linked += 1
+    return linked, bare
+
+
+def _links_with_s(noun: str) -> bool:
+    """Whether as many of the dictionary's compounds on a noun take a linking -s as not, as person nouns in a person
+    suffix do ("officierskorps", "bankierseed", "sergeantsstrepen", "luitenantsuniform"; none bare), while things
+    compound bare ("papierfabriek", "motorblok", "terreinwagen"). A noun with no compound tells nothing ("majoor",
+    "cipier": their -vrouw still folds; taking such a noun of one part for a person was tried in session 45 and kept
+    about as many things whole as persons: fusee, fichier, kwadrant against attachee, acceptant, adjudant)."""
+    linked, bare = _compound_counts(noun)
     return linked >= max(bare, 1)
+
+
+def _compounds_bare(noun: str) -> bool:
+    """Whether the dictionary's compounds on a noun are mostly bare, as a thing's are, :data:`MIN_BARE` or more and more
+    than those with a linking -s, and it lists no relation or office of it in -schap ("motorblok", "kamerdeur",
+    "ijzerdraad"; not "rechter": rechterarm, but rechterschap; persons link: "bakkerszoon")."""
+    linked, bare = _compound_counts(noun)
+    return bare >= MIN_BARE and bare > linked and noun + "schap" not in dictionary_words()
+
+
+MIN_BARE = 4  # bare compounds that mark a thing: fewer tell nothing ("dealerkaart", "eterij" of a person)
+# The marks of :data:`PERSONS_FILE` that only say a noun ends in -tor, -teur or -deur ("motor", "achterdeur" beside
+# "rector", "directeur"): no person by themselves.
+_ENDING_MARKS = ("agent", "rarer")
 
 
 @lru_cache(maxsize=1)
 def listed_persons() -> frozenset[str]:
-    """The dictionary's person nouns, whatever its mark, and the nouns whose -in feminine it lists."""
-    return frozenset(person_rows()) | in_feminine_nouns()
+    """The dictionary's person nouns, whatever its mark, and the nouns whose -in feminine it lists; not a noun marked
+    only by its ending (:data:`_ENDING_MARKS`) whose compounds are mostly bare and that no office, feminine or linking
+    -s shows a person (:func:`_person_by_suffix`), nor a compound ending in one: "motor", "elektromotor", "sector",
+    "deur", "achterdeur" are things (the twelfth held-out set's "motorvrouw" stayed whole, session 44); "rector",
+    "mentor" (mentorschap) and "promotor" stay persons."""
+    rows = person_rows()
+    things = {
+        noun
+        for noun, mark in rows.items()
+        if mark in _ENDING_MARKS and _compounds_bare(noun) and not _person_by_suffix(noun)
+    }
+    return frozenset(noun for noun in rows if not _ends_in(noun, things)) | in_feminine_nouns()
+
+
+def _ends_in(word: str, heads: set[str] | frozenset[str]) -> bool:
+    """Whether ``word`` is one of ``heads`` or a compound ending in one, both parts of :data:`MIN_HEAD` letters or more
+    ("elektromotor", "achterdeur"; not "illustrator" by "tor", a beetle, nor "promotor" by "pro" + "motor")."""
+    return word in heads or any(
+        word[start:] in heads and is_compound_prefix(word[:start])
+        for start in range(MIN_HEAD, len(word) - MIN_HEAD + 1)
+    )

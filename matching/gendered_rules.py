@@ -63,7 +63,9 @@ stemmer keeps "medewerkster" and "medewerker" apart) and drifts in the embedding
    many compounds on ("scheepswerfvrouw" → scheepswerfman; "kustwachtvrouw" → kustwachter). A -vrouw stays whole
    after a person noun (the dictionary's, one in a person suffix whose -in form or office in -schap it lists or whose
    compounds take a linking -s, :func:`~matching.gendered_lexicon.names_person`: "domineesvrouw", "officiersvrouw";
-   not a thing of the vocabulary: "restaurantvrouw" → restaurantman),
+   not a thing of the vocabulary: "restaurantvrouw" → restaurantman, nor a thing the lexicons mark as a person only by
+   its ending in -tor/-deur or as a verb's -er noun while its compounds are mostly bare: "motorvrouw" → motorman,
+   "postkamervrouw" → postkamerman),
    after a quality noun in -heid, where the dictionary lists the -vrouw word without its -man compound
    ("carrièrevrouw"), and for :data:`NO_JOB_VROUW` ("kraamvrouw"). -meisje takes the -jongen compound the dictionary
    lists or forms after a job word's -s, a verb stem or a plural (:func:`_jongen_part`: "bakkersmeisje"), else
