@@ -31,11 +31,15 @@ itself.
 
 The ranker is pinned: the ranks a pair gets depend on the model that orders the list, and the ninth set's ranks moved
 when ``models/baseline-ranker`` was retrained (52bf592: the shipped baseline reads the notes column), so runs of one
-set before and after a rule change compare only on one model. By default the run orders with the 25-feature baseline
-of :data:`PINNED_RANKER` (``git archive 52bf592~1 models/baseline-ranker`` of this repository, the model every
-counterfactual run before session 43 used), whatever ``models/baseline-ranker`` holds now; ``--ranker-dir DIR`` takes
-a baseline directory instead (e.g. the same files extracted once, for a run from an export without ``.git``), and
-``--shipped-ranker`` the one the settings name (``models/baseline-ranker``). The result names the ranker it used.
+set before and after a rule change compare only on one model. By default the run orders with the baseline of
+:data:`PINNED_RANKER` (``git archive 8dcb8e9 models/baseline-ranker`` of this repository: the shipped baseline with the
+notes column and the experience column capped at 3 years, session 45), whatever ``models/baseline-ranker`` holds now;
+``--ranker-dir DIR`` takes a baseline directory instead (e.g. the same files extracted once, for a run from an export
+without ``.git``), and ``--shipped-ranker`` the one the settings name (``models/baseline-ranker``). The result names the
+ranker it used. Runs before session 45 ordered with the 25-feature baseline of 52bf592~1, which this code refuses (its
+experience column was renamed when capped): such a run needs an export of 0f9dd61 or older. A ranker the code refuses
+stops the run (the matcher would otherwise order by the weighted score and the result would name the wrong model);
+``--allow-weighted`` lets it order by the weighted score, named as such in the result.
 """
 
 from __future__ import annotations
@@ -70,9 +74,9 @@ from training.synthetic import generate, write_to_db
 TOP = 100
 REPO = Path(__file__).resolve().parents[1]
 HELDOUT = REPO / "data" / "eval" / "gendered_heldout.tsv"
-# The 25-feature baseline ranker (the parent of 52bf592, which shipped the notes-column model): every counterfactual
-# run before session 43 ordered its lists with it.
-PINNED_RANKER = "52bf592~1"
+# The shipped baseline of session 45 (notes column, experience capped at 3 years): the reference of every run from then
+# on. Before: 52bf592~1 (25 features), which this code refuses.
+PINNED_RANKER = "8dcb8e9"
 RANKER_PATH = "models/baseline-ranker"
 
 
@@ -186,6 +190,13 @@ def fold_table(path: Path) -> dict:
     return {"pairs": len(rows), **counts, "notToTheMasculine": [row for row in rows if row["outcome"] != "masculine"]}
 
 
+def require_ranker(ranking: dict, allow_weighted: bool) -> None:
+    """Stop the run when the matcher refused the ranker it was given (``ranking``: :meth:`Matcher.ranker_status`),
+    unless ``allow_weighted``: its lists would be the weighted score's, not the model's the result names."""
+    if ranking.get("error") and not allow_weighted:
+        raise SystemExit(f"the ranker was refused, so the lists would be the weighted score's: {ranking['error']}")
+
+
 def chosen_ranker(args: argparse.Namespace, tmp: Path) -> tuple[Path, str]:
     """The baseline ranker directory the run orders with, and how the result names it."""
     if args.shipped_ranker:
@@ -211,6 +222,9 @@ def main() -> None:
     ranker = parser.add_mutually_exclusive_group()
     ranker.add_argument("--ranker-dir", type=Path, help=f"a baseline ranker directory (default: {PINNED_RANKER}'s)")
     ranker.add_argument("--shipped-ranker", action="store_true", help="the ranker models/baseline-ranker holds now")
+    parser.add_argument(
+        "--allow-weighted", action="store_true", help="order by the weighted score where the ranker is refused"
+    )
     args = parser.parse_args()
     if args.fold_table or args.count_pieces:
         if args.fold_table:
@@ -231,6 +245,7 @@ def main() -> None:
         ranker_dir, ranker_source = chosen_ranker(args, Path(tmp))
         settings = Settings(data_dir=args.data_dir or Path(tmp) / "var", ranker=RankerSettings(baseline_dir=ranker_dir))
         matcher = Matcher(settings)
+        require_ranker(matcher.ranker_status(), args.allow_weighted)
         if args.data_dir is None:
             write_to_db(matcher.engine, generate(args.clients, args.vacancies, seed=args.seed), progress=False)
         matcher.sync()
