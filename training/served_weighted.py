@@ -38,13 +38,13 @@ def pool_text_signals(matcher: Matcher, data: RankingData, weights: RetrievalSet
     cosines = column(data, "dense_similarity")
     order = np.argsort(data.vacancy_ids, kind="stable")
     _, starts = np.unique(data.vacancy_ids[order], return_index=True)
-    with matcher.index.lock:
-        matcher.index.catch_up()
-        clients, _ = matcher.index.arrays()
-        asking, searched = matcher.index.sides["vacancies"], matcher.index.sides["clients"]
-        ids = clients.ids
-        for at in np.split(order, starts[1:]) if len(order) else []:
-            vacancy_id = int(data.vacancy_ids[at[0]])
+    for at in np.split(order, starts[1:]) if len(order) else []:
+        vacancy_id = int(data.vacancy_ids[at[0]])
+        with matcher.index.lock:  # one pool at a time, as pool_features reads it: a live search waits for one only
+            matcher.index.catch_up()
+            clients, _ = matcher.index.arrays()
+            asking, searched = matcher.index.sides["vacancies"], matcher.index.sides["clients"]
+            ids = clients.ids
             rows = np.searchsorted(ids, data.client_ids[at])
             if not np.array_equal(ids[np.minimum(rows, len(ids) - 1)], data.client_ids[at]):
                 raise LookupError(f"vacature {vacancy_id}: niet elke kandidaat van de pool staat in de index")
