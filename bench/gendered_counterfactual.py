@@ -206,7 +206,7 @@ def chosen_ranker(args: argparse.Namespace, tmp: Path) -> tuple[Path, str]:
     return pinned_ranker(tmp), f"git archive {PINNED_RANKER} {RANKER_PATH}"
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=600)
     parser.add_argument("--vacancies", type=int, default=80)
@@ -225,7 +225,11 @@ def main() -> None:
     parser.add_argument(
         "--allow-weighted", action="store_true", help="order by the weighted score where the ranker is refused"
     )
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
     if args.fold_table or args.count_pieces:
         if args.fold_table:
             found = fold_table(args.heldout)

@@ -428,3 +428,38 @@ def notes_ranker_dir(directory: Path, artefact: NotesReadiness | None) -> Path:
     if artefact is not None:
         artefact.save(directory)
     return save_ranker(directory, booster, feature_spec(notes=artefact is not None, version="toets"))
+
+
+_COLUMN = {name: i for i, name in enumerate(FEATURE_NAMES)}
+
+
+def generated_ranking(vacancies: int = 200, per_vacancy: int = 8, seed: int = 0) -> RankingData:
+    """Pairs whose outcome depends on competences, travel and coaching more than on text similarity.
+
+    Every fifth vacancy is Scalabor, the rest WSP; tredes are drawn uniformly; label 3 is censored on
+    every other vacancy.
+    """
+    rng = np.random.default_rng(seed)
+    n = vacancies * per_vacancy
+    features = rng.random((n, len(FEATURE_NAMES))).astype(np.float32)
+    features[:, _COLUMN["travel_ratio"]] *= 1.5
+    features[:, _COLUMN["wishes_occupation"]] = rng.random(n) < 0.3
+    utility = (
+        2.0 * features[:, _COLUMN["required_coverage"]]
+        - 1.5 * np.maximum(features[:, _COLUMN["travel_ratio"]] - 1, 0)
+        + 1.0 * features[:, _COLUMN["coaching_need_met"]]
+        + 0.3 * features[:, _COLUMN["dense_similarity"]]
+        + rng.normal(0, 0.3, n)
+    )
+    labels = np.digitize(utility, np.quantile(utility, [0.5, 0.7, 0.85, 0.95]))
+    vacancy_ids = np.repeat(np.arange(vacancies), per_vacancy).astype(np.int64)
+    return RankingData(
+        features=features,
+        labels=labels.astype(np.int64),
+        vacancy_ids=vacancy_ids,
+        client_ids=np.arange(n, dtype=np.int64),
+        moments=vacancy_ids.astype(np.float64) * 86_400.0,
+        bron=np.where(vacancy_ids % 5 == 0, "Scalabor", "WSP"),
+        trede=rng.integers(0, 6, n).astype(np.int64),
+        censored=(labels == 3) & (vacancy_ids % 2 == 0),
+    )

@@ -14,7 +14,7 @@ from matching.features import EXPERIENCE_COLUMN
 from matching.matcher import Matcher
 from matching.settings import RetrievalSettings, Settings
 from tests.factories import copied_world
-from tests.training.test_rankers import generated
+from tests.factories import generated_ranking as generated
 from training.dataset import RankingData
 from training.metrics import summarise
 from training.rankers import column, compare, weighted_baseline
