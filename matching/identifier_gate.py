@@ -115,8 +115,18 @@ def rare_gate_opens(
     if identifier_bm25[first] <= 0 or not held <= holds or negated & holds:
         return False
     holding = holders(documents_held) if holding is None else holding
-    limit = OPEN_RARITY * len(documents_held)
-    return any(holding.get(found, 0) <= limit and (language_opens or not found.startswith(LANGUAGE)) for found in held)
+    return could_open(held, holding, len(documents_held), language_opens)
+
+
+def could_open(held: AbstractSet[str], holding: Mapping[str, int], documents: int, language_opens: bool = True) -> bool:
+    """What :func:`rare_gate_opens` asks of the counts alone (``holding`` over ``documents`` searched documents):
+    every held identifier is held by some document and one of them by at most :data:`OPEN_RARITY` of them. False:
+    the gate stays shut whatever the identifier BM25 says, so a search need not compute it (at national scale most
+    clients hold an identifier, a licence or a language level, that most vacancies hold too)."""
+    limit = OPEN_RARITY * documents
+    return all(holding.get(found, 0) > 0 for found in held) and any(
+        holding.get(found, 0) <= limit and (language_opens or not found.startswith(LANGUAGE)) for found in held
+    )
 
 
 def _z(values: np.ndarray) -> np.ndarray:

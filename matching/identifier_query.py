@@ -109,8 +109,8 @@ def text_signals(
     free, identifier, opened = np.asarray(bm25, np.float32), np.zeros(len(rows), np.float32), False
     if gate is not None:
         free = free if gate.free_bm25 is None else gate.free_bm25(rows)
-        if gate.held:
-            identifier = gate.identifier_bm25(rows)
-            held = gate.held_by(rows)
+        held = gate.held_by(rows) if gate.held else None
+        if held is not None and identifier_gate.could_open(gate.held, held.holding, len(rows)):
+            identifier = gate.identifier_bm25(rows)  # read only where the counts leave the gate a chance
             opened = identifier_gate.rare_gate_opens(gate.held, gate.negated, held, identifier, held.holding)
     return identifier_gate.text_signals(dense_raw, identifier, free, opened, weights)

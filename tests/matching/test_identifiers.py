@@ -14,6 +14,7 @@ from matching.identifier_gate import (
     agrees,
     bm25_over,
     code_tokens,
+    could_open,
     fused_scores,
     holders,
     rare_gate_opens,
@@ -217,3 +218,22 @@ def test_words_alone_rank_by_the_bm25_the_gate_reads(gate_open: bool) -> None:
     read = identifier_bm25 if gate_open else free
     assert list(np.argsort(-lexical_signal, kind="stable")) == list(np.argsort(-read, kind="stable"))
     assert 0.0 < lexical_signal.max() <= 1.0 and lexical_signal.min() == 0.0
+
+
+def test_the_counts_alone_shut_the_gate_only_where_it_could_not_open() -> None:
+    """could_open is what rare_gate_opens asks of the counts: never False where the gate opens (a search then skips
+    the identifier BM25 exactly where reading it could change nothing)."""
+    rng = np.random.default_rng(7)
+    names = ["cert:ept", "cert:vca", "cert:bhv", "rijbewijs:b", "taal:b1"]
+    for _ in range(400):
+        documents_held = [frozenset(n for n in names if rng.random() < rng.choice([0.05, 0.5])) for _ in range(20)]
+        held = frozenset(n for n in names if rng.random() < 0.3)
+        negated = frozenset(n for n in names if n not in held and rng.random() < 0.1)
+        scores = rng.random(20).astype(np.float32) * (rng.random(20) < 0.7)
+        holding = holders(documents_held)
+        for language_opens in (True, False):
+            if rare_gate_opens(held, negated, documents_held, scores, holding, language_opens):
+                assert could_open(held, holding, len(documents_held), language_opens)
+    assert not could_open({"cert:ept"}, {"cert:ept": 5}, 20)  # held by a quarter: not rare
+    assert not could_open({"cert:ept", "cert:bhv"}, {"cert:ept": 1}, 20)  # no document holds BHV
+    assert could_open({"cert:ept", "rijbewijs:b"}, {"cert:ept": 1, "rijbewijs:b": 15}, 20)
