@@ -463,3 +463,22 @@ def generated_ranking(vacancies: int = 200, per_vacancy: int = 8, seed: int = 0)
         trede=rng.integers(0, 6, n).astype(np.int64),
         censored=(labels == 3) & (vacancy_ids % 2 == 0),
     )
+
+
+class WordHashEmbedder:
+    """A stand-in for the model in the fusion benches' tests: each text a normalised bag of hashed words
+    (deterministic, no download)."""
+
+    def embed(self, texts: list[str], kind: str) -> np.ndarray:
+        vectors = np.zeros((len(texts), 64), np.float32)
+        for row, text in enumerate(texts):
+            for word in text.lower().split():
+                vectors[row, sum(map(ord, word)) % 64] += 1
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+
+
+def write_pair_halves(directory: Path, stem: str, pairs: list[tuple[str, str]]) -> None:
+    """``<stem>_tuning.tsv`` with ``pairs`` and ``<stem>_heldout.tsv`` with them reversed, in data/eval's format."""
+    for half, rows in (("tuning", pairs), ("heldout", pairs[::-1])):
+        lines = ["query\tdocument", *(f"{query}\t{document}" for query, document in rows)]
+        (directory / f"{stem}_{half}.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")

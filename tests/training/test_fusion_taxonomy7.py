@@ -26,6 +26,7 @@ from bench.fusion_taxonomy7 import (
     tie_break,
 )
 from matching.settings import RetrievalSettings
+from tests.factories import WordHashEmbedder, write_pair_halves
 
 z = fusion_taxonomy.fusion_tuning._z
 
@@ -241,17 +242,6 @@ def test_the_fixed_sets_are_in_data_eval() -> None:
             assert (fusion_identifiers.EVAL / f"{stem}_{half}.tsv").exists()
 
 
-class _WordHashEmbedder:
-    """A stand-in for the model: each text a normalised bag of hashed words (deterministic, no download)."""
-
-    def embed(self, texts: list[str], kind: str) -> np.ndarray:
-        vectors = np.zeros((len(texts), 64), np.float32)
-        for row, text in enumerate(texts):
-            for word in text.lower().split():
-                vectors[row, sum(map(ord, word)) % 64] += 1
-        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
-
-
 PAIRS = [
     ("IPAF 3a/3b hoogwerker · geldig t/m 07-2027", "Onderhoud – Vereist: een geldig IPAF-certificaat (hoogwerker)."),
     ("Glazenwasser · IPAF 3a", "Schoonmaker – Vereist: vakdiploma Glazenwassen en IPAF 3a."),
@@ -261,12 +251,10 @@ PAIRS = [
 
 
 def test_load_reads_the_fixed_sets_only_and_adds_session_43s_parts(tmp_path: Path, monkeypatch) -> None:
-    for half, pairs in (("tuning", PAIRS), ("heldout", PAIRS[::-1])):
-        lines = ["query\tdocument", *(f"{query}\t{document}" for query, document in pairs)]
-        (tmp_path / f"nl_oud_{half}.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_pair_halves(tmp_path, "nl_oud", PAIRS)
     (tmp_path / "nl_nieuw_tuning.tsv").mkdir()  # opening it would fail: load must not touch it
     monkeypatch.setattr(fusion_identifiers, "EVAL", tmp_path)
-    sets, parts = fusion_taxonomy7.load(_WordHashEmbedder(), "tuning", ("nl_oud",))
+    sets, parts = fusion_taxonomy7.load(WordHashEmbedder(), "tuning", ("nl_oud",))
     assert list(sets) == ["nl_oud_tuning.tsv"]
     rows, answer = sets["nl_oud_tuning.tsv"]
     assert len(rows) == 4 and list(answer) == [0, 1, 2, 3]

@@ -14,6 +14,7 @@ from bench import fusion_taxonomy8
 from bench.fusion_taxonomy8 import SERVED, VARIANTS, Query, Variant, candidates, closed_scores, fused, gate_opens
 from matching import identifier_gate
 from matching.settings import RetrievalSettings
+from tests.factories import WordHashEmbedder, write_pair_halves
 
 WEIGHTS = RetrievalSettings()
 z = identifier_gate._z
@@ -131,17 +132,6 @@ def test_the_fixed_sets_are_in_data_eval_and_nt2_the_newest() -> None:
             assert (fusion_taxonomy8.EVAL / f"{stem}_{half}.tsv").exists()
 
 
-class _WordHashEmbedder:
-    """A stand-in for the model: each text a normalised bag of hashed words (deterministic, no download)."""
-
-    def embed(self, texts: list[str], kind: str) -> np.ndarray:
-        vectors = np.zeros((len(texts), 64), np.float32)
-        for row, text in enumerate(texts):
-            for word in text.lower().split():
-                vectors[row, sum(map(ord, word)) % 64] += 1
-        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
-
-
 PAIRS = [
     ("lasser 136 met geldig cert, 135 niet", "Constructielasser – proces 136 vereist."),
     ("lasser proces 135", "Lasser – proces 135, dagdienst."),
@@ -151,12 +141,10 @@ PAIRS = [
 
 
 def test_load_opens_the_named_sets_only(tmp_path: Path, monkeypatch) -> None:
-    for half, pairs in (("tuning", PAIRS), ("heldout", PAIRS[::-1])):
-        lines = ["query\tdocument", *(f"{query}\t{document}" for query, document in pairs)]
-        (tmp_path / f"nl_oud_{half}.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_pair_halves(tmp_path, "nl_oud", PAIRS)
     (tmp_path / "nl_nieuw_tuning.tsv").mkdir()  # opening it would fail: load must not touch it
     monkeypatch.setattr(fusion_taxonomy8, "EVAL", tmp_path)
-    sets, parts = fusion_taxonomy8.load(_WordHashEmbedder(), "tuning", ("nl_oud",))
+    sets, parts = fusion_taxonomy8.load(WordHashEmbedder(), "tuning", ("nl_oud",))
     assert list(sets) == ["nl_oud_tuning.tsv"]
     rows, answer = sets["nl_oud_tuning.tsv"]
     assert len(rows) == 4 and list(answer) == [0, 1, 2, 3]
