@@ -23,6 +23,7 @@ from matching.identifier_side import HeldRows, IdentifierSide
 from matching.identifiers import identifiers, negation_free
 from matching.lexical import Bm25Buffer, LexicalIndex
 from matching.settings import RetrievalSettings
+from matching.side_state import SideState
 
 RowScores = Callable[[np.ndarray], np.ndarray]  # rows (ascending) → a query's BM25 at them, float32
 
@@ -91,6 +92,19 @@ def gate_query(
         lambda rows: side.held.among(ids[rows]),
         None if free_terms is None else lambda rows: bm25.scores(free_terms, rows)[0],
     )
+
+
+def record_query(
+    asking: SideState, searched: SideState, query_id: int, ids: np.ndarray
+) -> tuple[Bm25Buffer, np.ndarray, GateQuery]:
+    """A query record of side ``asking`` against the records ``ids`` of side ``searched`` (its arrays' ids, ascending),
+    as a live search reads it: the searched side's BM25 (:class:`matching.lexical.Bm25Buffer` over ``ids``), the query
+    text's BM25 terms, and its :class:`GateQuery` with its identifiers as its own row holds them (as the night reads
+    them)."""
+    bm25, text = Bm25Buffer(searched.lexical, ids), asking.lexical_texts[query_id]
+    terms = searched.lexical.asked([text])[0]
+    own = asking.identifiers.known([query_id])[0]
+    return bm25, terms, gate_query(text, terms, searched.lexical, searched.identifiers, ids, bm25, None, own)
 
 
 def text_signals(

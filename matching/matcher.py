@@ -39,7 +39,6 @@ from matching.features import FEATURE_NAMES, pair_matrix
 from matching.hard_filters import NO_FILTERS, CandidateFilters, Listing
 from matching.index import best
 from matching.index_sync import IndexSync, Side
-from matching.lexical import Bm25Buffer
 from matching.lookup import find_client, find_vacancy
 from matching.notes_fill import NotesFill
 from matching.pipeline import Pool
@@ -162,9 +161,7 @@ class Matcher:
         assert vectors is not None
         embedded = np.flatnonzero(vectors.positions(ids)[eligible] >= 0)
         cosines = vectors.cosines(vector, ids, eligible)
-        bm25, query_text = Bm25Buffer(state.lexical, ids), asking.lexical_texts[query_id]
-        terms = state.lexical.asked([query_text])[0]
-        own = asking.identifiers.known([query_id])[0]  # its identifiers as its own row holds them, as the night reads
+        bm25, terms, gate = identifier_query.record_query(asking, state, query_id, ids)
 
         def dense_top(rows: np.ndarray, k: int) -> np.ndarray:
             assert rows is eligible  # pool_among asks among the eligible rows it was given
@@ -175,7 +172,7 @@ class Matcher:
             dense_raw=lambda rows: cosines[np.searchsorted(eligible, rows)],
             lexical=np.zeros(0, np.float32),
             lexical_among=lambda rows: bm25.scores(terms, rows),
-            gate=identifier_query.gate_query(query_text, terms, state.lexical, state.identifiers, ids, bm25, None, own),
+            gate=gate,
         )
 
     @staticmethod

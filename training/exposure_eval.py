@@ -47,7 +47,7 @@ from matching.matcher import Matcher
 from matching.settings import RankerSettings
 from training.dataset import RankingData
 from training.fairness import MIN_GROUP, audit_ranking, top_k_mask
-from training.metrics import paired, summarise
+from training.metrics import grouped_rows, paired, summarise
 
 SWEEP = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0)
 MAX_NDCG_LOSS = 0.05  # the issue's goal: at most 5 % NDCG@10 below relevance-only ranking …
@@ -59,9 +59,7 @@ def _groups_in_time_order(data: RankingData) -> list[np.ndarray]:
     """Row indices per vacancy, vacancies ordered by (moment, id)."""
     vacancies, first = np.unique(data.vacancy_ids, return_index=True)
     order = np.lexsort((vacancies, data.moments[first]))
-    rows_by_vacancy = np.argsort(data.vacancy_ids, kind="stable")
-    _, starts = np.unique(data.vacancy_ids[rows_by_vacancy], return_index=True)
-    groups = np.split(rows_by_vacancy, starts[1:])
+    groups = grouped_rows(data.vacancy_ids)
     return [groups[i] for i in order]
 
 

@@ -67,12 +67,18 @@ METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float | None]] = {
 }
 
 
+def grouped_rows(groups: np.ndarray) -> list[np.ndarray]:
+    """The row indices of each distinct value of ``groups`` (ascending values; rows in their order within a group):
+    one stable sort instead of a scan per group (300,000 vacancies nationally)."""
+    order = np.argsort(groups, kind="stable")
+    _, starts = np.unique(groups[order], return_index=True)
+    return np.split(order, starts[1:]) if len(order) else []
+
+
 def per_group(labels: np.ndarray, scores: np.ndarray, groups: np.ndarray) -> dict[str, np.ndarray]:
     """Each metric's value per group (NaN where the group has nothing to find)."""
     out: dict[str, list[float]] = {name: [] for name in METRICS}
-    order = np.argsort(groups, kind="stable")  # one sort instead of a scan per group
-    _, starts = np.unique(groups[order], return_index=True)
-    for rows in np.split(order, starts[1:]) if len(order) else []:
+    for rows in grouped_rows(groups):
         for name, metric in METRICS.items():
             value = metric(labels[rows], scores[rows])
             out[name].append(np.nan if value is None else value)

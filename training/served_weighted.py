@@ -19,10 +19,10 @@ from __future__ import annotations
 import numpy as np
 
 from matching import identifier_query
-from matching.lexical import Bm25Buffer
 from matching.matcher import Matcher
 from matching.settings import RetrievalSettings
 from training.dataset import RankingData
+from training.metrics import grouped_rows
 from training.rankers import Scorer, column, weighted_baseline
 
 Text = tuple[np.ndarray, np.ndarray]  # the dense and lexical signal per row, each in [0, 1]
@@ -36,9 +36,7 @@ def pool_text_signals(matcher: Matcher, data: RankingData, weights: RetrievalSet
     the index's sides, as :meth:`matching.matcher.Matcher.pool_features` reads them."""
     dense, lexical = np.zeros(len(data), np.float32), np.zeros(len(data), np.float32)
     cosines = column(data, "dense_similarity")
-    order = np.argsort(data.vacancy_ids, kind="stable")
-    _, starts = np.unique(data.vacancy_ids[order], return_index=True)
-    for at in np.split(order, starts[1:]) if len(order) else []:
+    for at in grouped_rows(data.vacancy_ids):
         vacancy_id = int(data.vacancy_ids[at[0]])
         with matcher.index.lock:  # one pool at a time, as pool_features reads it: a live search waits for one only
             matcher.index.catch_up()
@@ -50,11 +48,7 @@ def pool_text_signals(matcher: Matcher, data: RankingData, weights: RetrievalSet
                 raise LookupError(f"vacature {vacancy_id}: niet elke kandidaat van de pool staat in de index")
             ascending = np.argsort(rows, kind="stable")
             at, rows = at[ascending], rows[ascending]
-            lexical_index, bm25 = searched.lexical, Bm25Buffer(searched.lexical, ids)
-            text = asking.lexical_texts[vacancy_id]
-            terms = lexical_index.asked([text])[0]
-            own = asking.identifiers.known([vacancy_id])[0]  # as the search and the night read it
-            gate = identifier_query.gate_query(text, terms, lexical_index, searched.identifiers, ids, bm25, None, own)
+            bm25, terms, gate = identifier_query.record_query(asking, searched, vacancy_id, ids)  # as the search
             raw = bm25.scores(terms, rows)[0]
             dense[at], lexical[at] = identifier_query.text_signals(gate, rows, cosines[at], raw, weights)
     return dense, lexical
