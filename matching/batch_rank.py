@@ -160,9 +160,11 @@ class NightlyRanking:
         state = self.matcher.index.sides[searched]
         buffer = Bm25Buffer(state.identifiers.bm25, ids)
         known = self.matcher.index.sides[side].identifiers.known(owners)
+        texts, asked = [text for _, _, text in queries], [terms for _, terms, _ in queries]
+        free = identifier_query.free_terms_of(texts, asked, state.lexical)
         return [
-            identifier_query.gate_query(text, terms, state.lexical, state.identifiers, ids, bm25, buffer, own)
-            for (_, terms, text), own in zip(queries, known, strict=True)
+            identifier_query.gate_query(text, terms, free_terms, state.identifiers, ids, bm25, buffer, own)
+            for (_, terms, text), free_terms, own in zip(queries, free, known, strict=True)
         ]
 
     def _texts_at_places(

@@ -13,7 +13,7 @@ weighs. The pool's membership and the ranker's features (``dense_raw``, ``lexica
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,25 +49,32 @@ class GateQuery:
 Known = tuple[frozenset[str], frozenset[str], np.ndarray]  # a query record's held, negated, identifier-token terms
 
 
-def free_terms_of(text: str, terms: np.ndarray, lexical: LexicalIndex) -> np.ndarray | None:
-    """The BM25 terms of the query's negation-free text, None where they are ``terms`` (its text's own)."""
-    free = negation_free(text)
-    free_terms = lexical.asked([free])[0] if free != text else terms
-    return None if np.array_equal(free_terms, terms) else free_terms
+def free_terms_of(texts: Sequence[str], terms: Sequence[np.ndarray], lexical: LexicalIndex) -> list[np.ndarray | None]:
+    """Per query, the BM25 terms of its negation-free text, None where they are ``terms`` (its text's own): the
+    changed texts read by ``lexical`` in one call (the night asks a partition's at once)."""
+    free = [negation_free(text) for text in texts]
+    changed = [at for at, (one, text) in enumerate(zip(free, texts, strict=True)) if one != text]
+    asked = dict(zip(changed, lexical.asked([free[at] for at in changed]) if changed else [], strict=True))
+    found: list[np.ndarray | None] = []
+    for at, own in enumerate(terms):
+        other = asked.get(at, own)
+        found.append(None if np.array_equal(other, own) else other)
+    return found
 
 
 def gate_query(
     text: str,
     terms: np.ndarray,
-    lexical: LexicalIndex,
+    free_terms: np.ndarray | None,
     side: IdentifierSide,
     ids: np.ndarray,
     bm25: Bm25Buffer,
     identifier_buffer: Bm25Buffer | None = None,
     known: Known | None = None,
 ) -> GateQuery:
-    """The :class:`GateQuery` of a query whose BM25 text is ``text`` (``terms``: its BM25 terms) over the searched
-    side's records ``ids`` (the arrays' ids, ascending), whose ordinary BM25 ``bm25`` reads. The identifier-token BM25
+    """The :class:`GateQuery` of a query whose BM25 text is ``text`` (``terms``: its BM25 terms; ``free_terms``: its
+    negation-free text's, :func:`free_terms_of`) over the searched side's records ``ids`` (the arrays' ids,
+    ascending), whose ordinary BM25 ``bm25`` reads. The identifier-token BM25
     is read as ``bm25`` reads the ordinary one: by ``identifier_buffer`` (a :class:`matching.lexical.Bm25Buffer` of
     ``side.bm25``, the nightly batch's, one per partition), or one made when read (the live search: only for a query
     that holds identifiers). The same bits either way (:meth:`Bm25Buffer.scores`). ``known``: the query record's
@@ -79,7 +86,6 @@ def gate_query(
         identifier_terms = side.bm25.asked([text])[0] if held else terms[:0]
     else:
         held, negated, identifier_terms = known
-    free_terms = free_terms_of(text, terms, lexical)
 
     def identifier_bm25(rows: np.ndarray) -> np.ndarray:
         buffer = Bm25Buffer(side.bm25, ids) if identifier_buffer is None else identifier_buffer
@@ -104,7 +110,8 @@ def record_query(
     bm25, text = Bm25Buffer(searched.lexical, ids), asking.lexical_texts[query_id]
     terms = searched.lexical.asked([text])[0]
     own = asking.identifiers.known([query_id])[0]
-    return bm25, terms, gate_query(text, terms, searched.lexical, searched.identifiers, ids, bm25, None, own)
+    free_terms = free_terms_of([text], [terms], searched.lexical)[0]
+    return bm25, terms, gate_query(text, terms, free_terms, searched.identifiers, ids, bm25, None, own)
 
 
 def text_signals(

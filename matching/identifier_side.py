@@ -129,11 +129,11 @@ class HeldIdentifiers:
         at = np.searchsorted(self._ids, np.asarray(ids, np.int64))
         if len(at) and (at.max() >= len(self._ids) or not np.array_equal(self._ids[at], ids)):
             raise KeyError("records without held identifiers asked")
-        starts, ends = self._indptr[at], self._indptr[at + 1]
-        indptr = np.concatenate([[0], np.cumsum(ends - starts)]).astype(np.int64)
-        pieces = [self._indices[start:end] for start, end in zip(starts.tolist(), ends.tolist(), strict=True)]
-        indices = np.concatenate(pieces) if pieces else np.zeros(0, np.int32)
-        return HeldRows(indptr, indices, self.names)
+        starts, lengths = self._indptr[at], self._indptr[at + 1] - self._indptr[at]
+        indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        # each row's slice of the CSR in one gather: position k of row r reads starts[r] + (k - indptr[r])
+        taken = np.repeat(starts - indptr[:-1], lengths) + np.arange(indptr[-1], dtype=np.int64)
+        return HeldRows(indptr, self._indices[taken], self.names)
 
 
 @dataclass

@@ -96,6 +96,7 @@ NOT_NEEDED = (  # negation_free only: "niet nodig", "geen eis" negate the words 
     ("geen", "vereiste"),
 )
 NOT_NEEDED_FIRST = frozenset(phrase[0] for phrase in NOT_NEEDED)  # a word no phrase starts with starts none
+NEGATION_STARTS = NOT_NEEDED_FIRST | frozenset(NEGATIONS)  # negation_free drops nothing from a text holding none
 BACK_WINDOW = 4  # negation_free: words of the clause before a negation after them that it reaches
 LICENCE_WORDS = frozenset({"rijbewijs", "rijbewijzen", "rbw"})
 LICENCE_CATEGORIES = frozenset(
@@ -468,8 +469,10 @@ def negation_free(text: str) -> str:
     """``text`` without its negation words and the words they reach (the next four of the clause after *geen*,
     *zonder*, *niet*, *nooit*; up to four of the clause before *hoeft niet*/*niet* at a clause's end, *niet nodig*,
     *nvt*, *geen eis*, ...); ``text`` itself when it holds none."""
-    words = tokens(_base_normalised(text))
-    folded = [word.folded for word in words]
+    words = TOKEN.findall(_base_normalised(text))
+    folded = [fold(word) for word in words]
+    if NEGATION_STARTS.isdisjoint(folded):  # no word a negation or a not-needed phrase starts with: nothing dropped
+        return text
     drop: set[int] = set()
     at = 0
     while at < len(folded):
@@ -497,4 +500,4 @@ def negation_free(text: str) -> str:
         at += 1
     if not drop:
         return text
-    return " ".join(word.text for at, word in enumerate(words) if at not in drop)
+    return " ".join(word for at, word in enumerate(words) if at not in drop)

@@ -36,6 +36,20 @@ def test_held_identifiers_are_the_texts_held_ones_case_kept() -> None:
     assert rows.holding["cert:vca"] == 1 and rows.holding["cert:ept"] == 1 and len(rows) == 3
 
 
+def test_rows_asked_in_any_order_and_repeated_read_each_records_own_identifiers() -> None:
+    side = _fresh(TEXTS)
+    one_by_one = {key: side.held.among(np.array([key]))[0] for key in TEXTS}
+    asked = np.array([9, 3, 9, 8, 5, 3])  # an empty row first, repeats, not ascending
+    rows = side.held.among(asked)
+    assert list(rows) == [one_by_one[key] for key in asked.tolist()]
+    counted: dict[str, int] = {}
+    for held in rows:
+        for name in held:
+            counted[name] = counted.get(name, 0) + 1
+    assert rows.holding == counted
+    assert list(side.held.among(np.zeros(0, np.int64))) == [] and side.held.among(np.zeros(0, np.int64)).holding == {}
+
+
 def test_an_insert_a_change_and_a_removal_hold_what_a_fresh_build_holds() -> None:
     side = _fresh(TEXTS)
     side.upsert([5, 12], ["Schoonmaker met VCA-VOL.", "Lasser MIG/MAG, proces 135."])

@@ -98,6 +98,8 @@ def test_negation_free_drops_what_is_not_needed() -> None:
     assert negation_free("heftruck in tiel, vca hoeft niet") == "heftruck in tiel ,"
     assert negation_free("VOG geen probleem") == "VOG geen probleem"
     assert negation_free("Rijbewijs: B, C1") == "Rijbewijs: B, C1"  # no negation: the text itself
+    assert negation_free("Kok, GÉÉN vca nodig") == "Kok ,"  # a negation in capitals and with accents still counts
+    assert negation_free("Kok (n.v.t. VCA)") == "Kok ( VCA )"  # "n.v.t." read as "nvt" and dropped
 
 
 def test_code_tokens_and_the_identifier_analyzer() -> None:

@@ -184,7 +184,8 @@ def _gate_world(query_text: str, gated: bool = True) -> tuple[Eligibility, TextQ
     terms = lexical.asked([query_text])[0]
     text = TextQuery.exact(vectors, query / np.linalg.norm(query), lexical.scores_for(query_text, ids))
     if gated:
-        gate = identifier_query.gate_query(query_text, terms, lexical, side, ids, Bm25Buffer(lexical, ids))
+        free_terms = identifier_query.free_terms_of([query_text], [terms], lexical)[0]
+        gate = identifier_query.gate_query(query_text, terms, free_terms, side, ids, Bm25Buffer(lexical, ids))
         text = dataclasses.replace(text, gate=gate)
     pairs = features(rng, n)
     structured = {name: np.full(n, 0.5) for name in scoring.structured_signals(pairs, np.full(n, 15.0))}
