@@ -60,13 +60,14 @@ stemmer keeps "medewerkster" and "medewerker" apart) and drifts in the embedding
    independent lemma table (``data/dutch_word_classes.tsv.gz``, ``bench/dutch_word_classes.py``); a noun compound whose
    last part only a rule-formed -er noun reads as a verb takes it too (:func:`_noun_compound_wins`: "dansschoolvrouw" →
    dansschoolman), and so does one whose verb's own -er noun the dictionary neither lists in that compound nor forms
-   many compounds on ("scheepswerfvrouw" → scheepswerfman; "kustwachtvrouw" → kustwachter). A -vrouw stays whole
+   many compounds on ("scheepswerfvrouw" → scheepswerfman; "kustwachtvrouw" → kustwachter), unless the dictionary or the
+   noun lemmas list that agent whole (:func:`_listed_whole`: "autoverhuurvrouw" → autoverhuurder). A -vrouw stays whole
    after a person noun (the dictionary's, one in a person suffix whose -in form or office in -schap it lists or whose
-   compounds take a linking -s, :func:`~matching.gendered_lexicon.names_person`: "domineesvrouw", "officiersvrouw";
-   not a thing of the vocabulary: "restaurantvrouw" → restaurantman, nor a thing the lexicons mark as a person only by
-   its ending in -tor/-deur or as a verb's -er noun while its compounds are mostly bare: "motorvrouw" → motorman,
-   "postkamervrouw" → postkamerman),
-   after a quality noun in -heid, where the dictionary lists the -vrouw word without its -man compound
+   compounds take a linking -s, :func:`~matching.gendered_lexicon.names_person`: "domineesvrouw", "officiersvrouw"; not
+   a thing of the vocabulary: "restaurantvrouw" → restaurantman, nor a thing the lexicons mark as a person only by its
+   ending in -tor/-deur or as a verb's -er noun while its compounds are mostly bare: "motorvrouw" → motorman,
+   "postkamervrouw" → postkamerman), after such a person noun in an agent ending with a linking -s (:func:`_wife_link`:
+   "stropersvrouw"), after a quality noun in -heid, where the dictionary lists the -vrouw word without its -man compound
    ("carrièrevrouw"), and for :data:`NO_JOB_VROUW` ("kraamvrouw"). -meisje takes the -jongen compound the dictionary
    lists or forms after a job word's -s, a verb stem or a plural (:func:`_jongen_part`: "bakkersmeisje"), else
    -medewerker. Which held-out set and which audit (``bench/gendered_audit.py``) each of these rules came from is in
@@ -160,6 +161,7 @@ _AGENT_NOUN_STEM = re.compile(r"^(?:[a-z]{3,}ier|[a-z]*[^aeiou]e[lnr]aar)$")
 _ADJECTIVE_ENDS = ("ig", "lijk", "baar", "st", "isch", "loos", "zaam")  # "belangrijksten" names people, no goods
 _INFLECTED_ADJECTIVE = tuple(end + tail for end in _ADJECTIVE_ENDS for tail in ("e", "en"))  # "belangrijksten"
 _VOWEL_GROUP = re.compile(r"[aeiouy]+")  # one a syllable
+_LINKED_PERSON_ENDS = ("er", "or", "aar", "eur", "ier")  # a person's noun before a linking -s: "stropers", "senators"
 
 
 def is_no_person(word: str) -> bool:
@@ -212,7 +214,7 @@ def _vrouw_masculine(word: str) -> str | None:
     if (found := next((c for c in (man, heer) if is_job_word_at_boundary(c)), None)) is not None:
         return found
     stem = word[: -len("vrouw")]
-    if stem.endswith(_QUALITY_NOUN_END):  # "vrijheidvrouw": a quality, no job ("-heider", "-heidman")
+    if stem.endswith(_QUALITY_NOUN_END) or _wife_link(stem):  # "vrijheidvrouw": a quality; "stropersvrouw": a wife
         return None
     agent, verb_at = next((c for c in agents if is_job_word(c)), None), None
     if agent is None and (by_verb := _verb_agent_at(word, "vrouw")) is not None:
@@ -257,9 +259,17 @@ def _noun_compound_wins(word: str, agent: str | None, verb_at: int | None) -> bo
         head, part = agent[verb_at:], stem[verb_at:]
         if any(base + "en" in verb_agents() for base in _verb_bases(stem)):  # "onderricht" is a verb whole: its agent
             return False
-        own = head in attested_agents() and (agent in dictionary_words() or _productive_agent(head, part))
+        own = head in attested_agents() and (_listed_whole(agent) or _productive_agent(head, part))
         return verb_at > 0 and (not own or stem.endswith(_PLACE_NOUN_ENDS))
-    return attested_start(agent, attested_agents()) != 0
+    listed = _listed_whole(agent) and any(is_compound_prefix(stem[:at]) for at in range(MIN_PREFIX, len(stem) - 2))
+    return attested_start(agent, attested_agents()) != 0 and not listed  # "autoverhuurder"; not "kras": krasser
+
+
+def _listed_whole(word: str) -> bool:
+    """Whether the dictionary or the noun lemmas of the word-class table list a compound whole: a noun compound's
+    agent noun listed so ("autoverhuurder", "effectenhandelaar") is a -vrouw form's counterpart, not the -man compound
+    (:func:`_noun_compound_wins`; session 46: these took the -man compound)."""
+    return word in dictionary_words() or is_noun(word)
 
 
 def _productive_agent(agent: str, noun: str) -> bool:
@@ -301,6 +311,21 @@ def _thing_part(prefix: str) -> bool:
         if is_noun(noun) and not is_adposition(noun) and not is_verb_form(part):
             return not names_person(noun)
     return False
+
+
+def _wife_link(stem: str) -> bool:
+    """Whether a -vrouw form's first part is a noun in an agent ending that the lexicons take for a person
+    (:func:`~matching.gendered_lexicon.names_person`), with a linking -s, so that the word names his wife and stays
+    whole ("stropersvrouw", "toplopersvrouw"; before, these took a -man compound: "stropersman"). Not a verb's -er noun
+    that names a thing first ("kamer" of kamen: "eetkamersvrouw" keeps eetkamersman), so not "ruiter", "duiker" and
+    "kaper" either (session 45's known false positives: tried in session 46, the audit found more things than
+    persons), and not a noun no dictionary lists, whole or as a head of five letters or more at a compound boundary
+    ("kikvor" of "kikvorsvrouw", "vijfdeur", "vakbeur"). Known false positive: "waterkersvrouw" ("wat" + "erker")."""
+    noun = stem[:-1]
+    if not stem.endswith("s") or len(noun) <= MIN_HEAD or not noun.endswith(_LINKED_PERSON_ENDS):  # not "beurs"
+        return False
+    starts = (0, *(at for at in range(MIN_PREFIX, len(noun) - MIN_HEAD) if is_compound_prefix(noun[:at])))
+    return any(noun[at:] in dictionary_words() and names_person(noun[at:]) for at in starts)  # not "vijf|deur"
 
 
 def _goods_part(prefix: str) -> bool:
