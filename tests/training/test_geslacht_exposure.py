@@ -1,12 +1,12 @@
-"""The pure parts of bench/geslacht_exposure.py: top-10 masks, shares, the hit-and-spill identity, standardised hits,
-Kish's effective number, the client bootstrap and the placebo groups."""
+"""The pure parts of bench/geslacht_exposure.py (in bench/geslacht_exposure_stats.py): top-10 masks, shares, the
+hit-and-spill identity, standardised hits, Kish's effective number, the client bootstrap and the placebo groups."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from bench.geslacht_exposure import (
+from bench.geslacht_exposure_stats import (
     client_bootstrap,
     hit_and_spill,
     kish,
