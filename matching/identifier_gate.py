@@ -2,18 +2,19 @@
 identifier counts as a fact, and BM25 otherwise only reorders what dense also finds.
 
 Decided in the README ("Fusing dense and lexical, on sets we did not tune on", the paragraphs "a gate only for rare
-identifiers", "Session 42, second round: candidates fixed before a seventeenth set" and "Session 43: candidates fixed
-before an eighteenth set", the last one's decision), as candidate (w) of ``bench/fusion_taxonomy6.py``. Per query, over
-the searched documents (:func:`fused_scores`):
+identifiers", "Session 42, second round: candidates fixed before a seventeenth set", "Session 43: candidates fixed
+before an eighteenth set" and "Session 46: the rule for (L)+(N) against (w)", the last one's decision), as candidate
+(L)+(N) of ``bench/fusion_taxonomy8.py``: session 43's (w) with a language level never the rare identifier on its own
+(L) and no closed lift for a document holding an identifier the query negates (N). Per query, over the searched
+documents (:func:`fused_scores`):
 
 * **open** (:func:`rare_gate_opens`): the query holds identifiers (:func:`matching.identifiers.identifiers`), the
   first document of the identifier-token BM25 (:class:`IdentifierAnalyzer`) holds every one of them and none of the
-  query's negated ones, and one of them is held by at most :data:`OPEN_RARITY` of the searched documents (a language
-  level ``taal:`` counts as any identifier: the decided (w) is the rule's pick of fusion-taxonomy-s42c/s43/s43b-tuning
-  **without** the language rule, the README's row "(w)"; ``language_opens=False`` is that rule, a language level not
-  opening the gate on its own): then ``z(dense) + 2.0 · z(identifier BM25)``;
-* **closed**, with the BM25 of the query's :func:`matching.identifiers.negation_free` text (``NF``): where NF's first
-  is dense's first (or NF scores nothing) the served fusion over NF (``z(dense) + 0.375 · agreement · z(NF)``, as
+  query's negated ones, and one of them that is no language level ``taal:`` (:data:`LANGUAGE_OPENS`, (L)) is held by
+  at most :data:`OPEN_RARITY` of the searched documents: then ``z(dense) + 2.0 · z(identifier BM25)``;
+* **closed**, with the BM25 of the query's :func:`matching.identifiers.negation_free` text (``NF``), 0 on documents
+  holding an identifier the query negates (:func:`no_negated_lift`, (N)): where NF's first is dense's first (or NF
+  scores nothing) the served fusion over NF (``z(dense) + 0.375 · agreement · z(NF)``, as
   :func:`matching.scoring.fuse` ranks); where they point apart, dense leads and NF only breaks near ties:
   ``z(dense) + 0.25 · NF / max(NF)``.
 
@@ -39,6 +40,7 @@ from matching.lexical import DutchAnalyzer, LexicalIndex
 from matching.settings import RetrievalSettings
 
 OPEN_RARITY = 0.1  # the gate's rare identifier: held by at most this share of the searched documents
+LANGUAGE_OPENS = False  # (L): a language level alone never opens the gate (True: session 43's (w))
 OPEN_WEIGHT = 2.0  # the identifier BM25's weight (dense's being 1) when the gate opens
 TIE_MARGIN = 0.25  # closed, NF's first not dense's: NF reorders only documents this close in dense's z-units
 MARK = "#"  # an identifier token's prefix: the ordinary tokens are [a-z0-9]+, so the two never meet
@@ -100,14 +102,14 @@ def rare_gate_opens(
     documents_held: Sequence[AbstractSet[str]],
     identifier_bm25: np.ndarray,
     holding: Mapping[str, int] | None = None,
-    language_opens: bool = True,
+    language_opens: bool = LANGUAGE_OPENS,
 ) -> bool:
     """Whether the gate opens for a query holding ``held`` and saying ``negated`` is not held, over the searched
     documents holding ``documents_held`` (``holding``: :func:`holders` of them, counted here when None):
     ``identifier_bm25``'s first document scores, holds every held identifier and no negated one, and one held
-    identifier is held by at most :data:`OPEN_RARITY` of the documents. ``language_opens`` (the default, the decided
-    (w)): a language level opens it as any identifier does; False: a language level not on its own (the language
-    rule, which session 43's decision left out)."""
+    identifier is held by at most :data:`OPEN_RARITY` of the documents. ``language_opens`` True: a language level
+    opens it as any identifier does (session 43's (w)); False (:data:`LANGUAGE_OPENS`, decided in session 46): a
+    language level not on its own."""
     if not held or not len(identifier_bm25):
         return False
     first = int(np.argmax(identifier_bm25))
@@ -118,7 +120,9 @@ def rare_gate_opens(
     return could_open(held, holding, len(documents_held), language_opens)
 
 
-def could_open(held: AbstractSet[str], holding: Mapping[str, int], documents: int, language_opens: bool = True) -> bool:
+def could_open(
+    held: AbstractSet[str], holding: Mapping[str, int], documents: int, language_opens: bool = LANGUAGE_OPENS
+) -> bool:
     """What :func:`rare_gate_opens` asks of the counts alone (``holding`` over ``documents`` searched documents):
     every held identifier is held by some document and one of them by at most :data:`OPEN_RARITY` of them. False:
     the gate stays shut whatever the identifier BM25 says, so a search need not compute it (at national scale most
@@ -127,6 +131,13 @@ def could_open(held: AbstractSet[str], holding: Mapping[str, int], documents: in
     return all(holding.get(found, 0) > 0 for found in held) and any(
         holding.get(found, 0) <= limit and (language_opens or not found.startswith(LANGUAGE)) for found in held
     )
+
+
+def no_negated_lift(free_bm25: np.ndarray, holds_negated: np.ndarray) -> np.ndarray:
+    """(N): the negation-free BM25 the closed gate reads, 0 on the documents that hold an identifier the query negates
+    (``holds_negated``, a bool per document): the query said it is not that, so words shared with it are no evidence
+    for it."""
+    return np.where(holds_negated, 0, free_bm25).astype(free_bm25.dtype)
 
 
 def _z(values: np.ndarray) -> np.ndarray:

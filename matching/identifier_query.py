@@ -1,5 +1,5 @@
-"""The rare-identifier gate in a search: the fusion decided in session 43 (:mod:`matching.identifier_gate`, candidate
-(w)) over a search's pool rows, in place of :func:`matching.scoring.text_signals`.
+"""The rare-identifier gate in a search: the fusion decided in session 46 (:mod:`matching.identifier_gate`, candidate
+(L)+(N)) over a search's pool rows, in place of :func:`matching.scoring.text_signals`.
 
 Per query (:func:`gate_query`): the identifiers its BM25 text holds and negates
 (:func:`matching.identifiers.identifiers`), the BM25 of its :func:`~matching.identifiers.negation_free` text (the
@@ -7,7 +7,8 @@ ordinary BM25 where that asks the same terms), and, where it holds identifiers, 
 rows' held identifiers (:class:`matching.identifier_side.IdentifierSide` of the searched side). Over the pool rows
 (:func:`text_signals`): the gate (:func:`~matching.identifier_gate.rare_gate_opens`: the searched documents are the
 pool rows, so an identifier is rare among them and the gate's "first document" is the first pool row by identifier
-BM25), then :func:`matching.identifier_gate.text_signals`: the two [0, 1] signals :func:`matching.scoring.combine`
+BM25; closed, a pool row holding an identifier the query negates gets no lift from the negation-free BM25), then
+:func:`matching.identifier_gate.text_signals`: the two [0, 1] signals :func:`matching.scoring.combine`
 weighs. The pool's membership and the ranker's features (``dense_raw``, ``lexical_raw``) do not read any of this.
 """
 
@@ -130,8 +131,10 @@ def text_signals(
     free, identifier, opened = np.asarray(bm25, np.float32), np.zeros(len(rows), np.float32), False
     if gate is not None:
         free = free if gate.free_bm25 is None else gate.free_bm25(rows)
-        held = gate.held_by(rows) if gate.held else None
-        if held is not None and identifier_gate.could_open(gate.held, held.holding, len(rows)):
+        held = gate.held_by(rows) if gate.held or gate.negated else None
+        if held is not None and gate.negated:
+            free = identifier_gate.no_negated_lift(free, held.holds_any(gate.negated))
+        if held is not None and gate.held and identifier_gate.could_open(gate.held, held.holding, len(rows)):
             identifier = gate.identifier_bm25(rows)  # read only where the counts leave the gate a chance
             opened = identifier_gate.rare_gate_opens(gate.held, gate.negated, held, identifier, held.holding)
     return identifier_gate.text_signals(dense_raw, identifier, free, opened, weights)

@@ -13,6 +13,7 @@ merges it. :class:`IdentifierSide` holds them with the identifier-token BM25, be
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,6 +37,13 @@ class HeldRows(Sequence[frozenset[str]]):
 
     def __len__(self) -> int:
         return len(self._indptr) - 1
+
+    def holds_any(self, names: AbstractSet[str]) -> np.ndarray:
+        """Per record, whether it holds one of ``names`` (a bool array in the records' order)."""
+        codes = [code for code, name in enumerate(self._names) if name in names]
+        hits = np.isin(self._indices, codes)
+        row_of = np.repeat(np.arange(len(self), dtype=np.int64), np.diff(self._indptr))
+        return np.bincount(row_of[hits], minlength=len(self)) > 0
 
     def __getitem__(self, at: int) -> frozenset[str]:  # type: ignore[override]
         codes = self._indices[self._indptr[at] : self._indptr[at + 1]]

@@ -209,13 +209,13 @@ def hybrid_scores(
     documents: list[str],
     weights: RetrievalSettings,
     ordinary: LexicalIndex,
-    language_opens: bool = True,
+    language_opens: bool = identifier_gate.LANGUAGE_OPENS,
 ) -> tuple[np.ndarray, int]:
     """werkmatch's fusion (:mod:`matching.identifier_gate`) per query over the distinct ``documents`` (the searched
     documents: rarity is counted over them), and how many queries opened the rare-identifier gate. ``ordinary``: the
     set's BM25 over ``documents`` (:func:`bm25_index`, the one :func:`score_matrices` ranked with), read for the
-    negation-free query. ``language_opens`` False: the candidate with the language rule, which the bench compares
-    (``bench/identifiers_port.py``)."""
+    negation-free query. ``language_opens`` True: session 43's (w) without the language rule, which the bench
+    compares (``bench/identifiers_port.py``)."""
     documents_held = [identifiers.identifiers(text)[0] for text in documents]
     holding = identifier_gate.holders(documents_held)
     by_identifier = identifier_gate.IdentifierIndex()
@@ -225,6 +225,9 @@ def hybrid_scores(
         held, negated = identifiers.identifiers(query)
         identifier_bm25 = identifier_gate.bm25_over(by_identifier, query, len(documents))
         free_bm25 = identifier_gate.bm25_over(ordinary, identifiers.negation_free(query), len(documents))
+        if negated:
+            holds_negated = np.array([bool(negated & held_there) for held_there in documents_held])
+            free_bm25 = identifier_gate.no_negated_lift(free_bm25, holds_negated)
         gate_open = identifier_gate.rare_gate_opens(
             held, negated, documents_held, identifier_bm25, holding, language_opens
         )
@@ -252,7 +255,8 @@ def evaluate_pairs(
         },
         "textsPerSecond": round(texts_per_second, 1),
         "fusion": {
-            "method": "zeldzame-code-poort, anders BM25 zonder ontkende delen (eens met dense, of als tiebreak)",
+            "method": "zeldzame-code-poort (een taalniveau opent haar niet alleen), anders BM25 zonder ontkende delen "
+            "(eens met dense, of als tiebreak; geen steun voor een document met een ontkende code)",
             "gateOpened": opened,
         },
     }

@@ -50,6 +50,14 @@ def test_rows_asked_in_any_order_and_repeated_read_each_records_own_identifiers(
     assert list(side.held.among(np.zeros(0, np.int64))) == [] and side.held.among(np.zeros(0, np.int64)).holding == {}
 
 
+def test_rows_holding_any_of_some_identifiers() -> None:
+    side = _fresh(TEXTS)
+    rows = side.held.among(np.array([9, 3, 8, 3]))
+    assert rows.holds_any(frozenset({"cert:vca", "cert:ept"})).tolist() == [False, True, True, True]
+    assert rows.holds_any(frozenset({"cert:onbekend"})).tolist() == [False] * 4
+    assert side.held.among(np.zeros(0, np.int64)).holds_any(frozenset({"cert:vca"})).tolist() == []
+
+
 def test_an_insert_a_change_and_a_removal_hold_what_a_fresh_build_holds() -> None:
     side = _fresh(TEXTS)
     side.upsert([5, 12], ["Schoonmaker met VCA-VOL.", "Lasser MIG/MAG, proces 135."])

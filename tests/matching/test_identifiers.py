@@ -16,6 +16,7 @@ from matching.identifier_gate import (
     code_tokens,
     could_open,
     fused_scores,
+    no_negated_lift,
     holders,
     rare_gate_opens,
     text_signals,
@@ -137,8 +138,8 @@ def test_the_gate_stays_closed_on_a_common_identifier_or_a_language_level_alone(
     common = _documents(set(), {"rijbewijs:b"})
     assert not rare_gate_opens({"rijbewijs:b"}, set(), common, _first_is_zero())  # 10 of 20 hold it
     language = _documents({"taal:b1"}, set())
-    assert not rare_gate_opens({"taal:b1"}, set(), language, _first_is_zero(), language_opens=False)
-    assert rare_gate_opens({"taal:b1"}, set(), language, _first_is_zero())  # the default: (w) without the rule
+    assert not rare_gate_opens({"taal:b1"}, set(), language, _first_is_zero())  # the default: (L), session 46
+    assert rare_gate_opens({"taal:b1"}, set(), language, _first_is_zero(), language_opens=True)  # session 43's (w)
     both = _documents({"taal:b1", "cert:ept"}, set())
     assert rare_gate_opens({"taal:b1", "cert:ept"}, set(), both, _first_is_zero(), language_opens=False)
 
@@ -151,6 +152,17 @@ def test_the_gate_stays_closed_when_bm25s_first_misses_or_contradicts() -> None:
     assert not rare_gate_opens({"cert:ept"}, {"cert:vca"}, documents_held, scores)  # first holds a negated one
     assert not rare_gate_opens({"cert:ept"}, set(), documents_held, np.zeros(20, np.float32))  # BM25 scores none
     assert not rare_gate_opens(set(), set(), documents_held, scores)  # no identifier
+
+
+def test_a_closed_gate_gives_no_lift_to_a_document_holding_what_the_query_negates() -> None:
+    """(N): "lasser 136, cert. 135 is niet hetzelfde" must not lift the vacancy asking 135 by the words they share."""
+    free = np.array([3.0, 5.0, 0.0, 1.0], np.float32)
+    lifted = no_negated_lift(free, np.array([False, True, False, False]))
+    assert lifted.tolist() == [3.0, 0.0, 0.0, 1.0] and lifted.dtype == np.float32
+    dense = np.array([0.80, 0.81, 0.70, 0.60], np.float32)
+    weights = RetrievalSettings()
+    assert int(np.argmax(fused_scores(dense, free, free, False, weights))) == 1  # without (N): the negated one first
+    assert int(np.argmax(fused_scores(dense, free, lifted, False, weights))) == 0
 
 
 def test_an_open_gate_lets_the_identifier_bm25_lead() -> None:
