@@ -25,7 +25,7 @@ from matching.ranker import load_ranker
 from matching.settings import Settings
 from training.dataset import build_dataset
 from training.metrics import paired, summarise
-from training.pool_eval import pool_holdout
+from training.pool_eval import evaluated_pools
 
 POOL_VACANCIES = 200  # as werkmatch evaluate samples its pool holdout
 
@@ -41,10 +41,7 @@ def main() -> None:
     start = time.perf_counter()
     matcher = Matcher(Settings(data_dir=args.data_dir))
     data = build_dataset(matcher)
-    moments = dict(zip(data.vacancy_ids.tolist(), data.moments.tolist(), strict=True))
-    held_out = np.unique(data.time_split(args.test_share)[1].vacancy_ids)
-    sample = np.random.default_rng(0).choice(held_out, size=min(POOL_VACANCIES, len(held_out)), replace=False)
-    built = pool_holdout(matcher, sample, moments)
+    built = evaluated_pools(matcher, data, args.test_share, POOL_VACANCIES)
     if built is None:
         raise SystemExit("geen verborgen waarheid in deze gegevens: de vergelijking werkt alleen op synthetische data")
     pool, _ = built

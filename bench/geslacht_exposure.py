@@ -76,7 +76,7 @@ def build(pool_vacancies: int, test_share: float) -> dict[str, Any]:
     from training.dataset import build_dataset
     from training.exposure_eval import _amortised_replay, _groups_in_time_order, replay, served_method
     from training.fairness import group_labels
-    from training.pool_eval import pool_holdout
+    from training.pool_eval import evaluated_pools
     from training.rankers import scorer_of
     from training.served_floor import amortised_of, serving_labels
 
@@ -85,11 +85,7 @@ def build(pool_vacancies: int, test_share: float) -> dict[str, Any]:
     data = build_dataset(found)
     registered, note = _registered(config, found)
     champion = registered["champion"]
-    _, test = data.time_split(test_share)
-    moments = dict(zip(test.vacancy_ids.tolist(), test.moments.tolist(), strict=True))
-    held_out = np.unique(test.vacancy_ids)
-    sample = np.random.default_rng(0).choice(held_out, size=min(pool_vacancies, len(held_out)), replace=False)
-    pool = pool_holdout(found, sample, moments)
+    pool = evaluated_pools(found, data, test_share, pool_vacancies)
     assert pool is not None, "no hidden truth: run on a synthetic world"
     pool_data, truth = pool
     scores = np.asarray(scorer_of(champion)(pool_data), np.float64)

@@ -50,7 +50,7 @@ def build(pool_vacancies: int, test_share: float) -> dict[str, Any]:
     from training import latent
     from training.dataset import build_dataset
     from training.fairness import group_labels
-    from training.pool_eval import _truth_of, pool_holdout
+    from training.pool_eval import _truth_of, evaluated_pools
     from training.rankers import scorer_of
     from training.truth_arrays import Codebook
 
@@ -59,11 +59,7 @@ def build(pool_vacancies: int, test_share: float) -> dict[str, Any]:
     data = build_dataset(found)
     registered, note = _registered(config, found)
     champion = registered["champion"]
-    _, test = data.time_split(test_share)
-    moments = dict(zip(test.vacancy_ids.tolist(), test.moments.tolist(), strict=True))
-    held_out = np.unique(test.vacancy_ids)
-    sample = np.random.default_rng(0).choice(held_out, size=min(pool_vacancies, len(held_out)), replace=False)
-    pool = pool_holdout(found, sample, moments)
+    pool = evaluated_pools(found, data, test_share, pool_vacancies)
     assert pool is not None, "no hidden truth: run on a synthetic world"
     pool_data, truth = pool
     scores = scorer_of(champion)(pool_data)  # with each pair's client: a ranker may read the notes column

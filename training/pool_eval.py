@@ -32,6 +32,18 @@ from training.truth_arrays import ClientArrays, Codebook
 TRUTH_CHUNK = 5_000
 
 
+def evaluated_pools(
+    matcher: Matcher, data: RankingData, test_share: float, pool_vacancies: int
+) -> tuple[RankingData, np.ndarray] | None:
+    """The pools ``werkmatch evaluate --pool-vacancies`` judges: :func:`pool_holdout` of a seeded sample (seed 0) of
+    up to ``pool_vacancies`` of the held-out vacancies of ``data``'s time split; None on real data."""
+    _, test = data.time_split(test_share)
+    moments = dict(zip(test.vacancy_ids.tolist(), test.moments.tolist(), strict=True))
+    held_out = np.unique(test.vacancy_ids)
+    sample = np.random.default_rng(0).choice(held_out, size=min(pool_vacancies, len(held_out)), replace=False)
+    return pool_holdout(matcher, sample, moments)
+
+
 def pool_holdout(
     matcher: Matcher,
     vacancy_ids: np.ndarray,

@@ -379,7 +379,7 @@ def evaluation(config: Settings, found: Any, test_share: float, pool_vacancies: 
     """What ``werkmatch evaluate`` reports (its documented shape: ``models``, ``holdout``, ``pool``, …)."""
     from training.dataset import build_dataset, true_scores  # training: lightgbm, pandas
     from training.notes_fit import NotesSource
-    from training.pool_eval import pool_holdout
+    from training.pool_eval import evaluated_pools
     from training.rankers import compare, scorer_of
     from training.served_weighted import served_weighted
 
@@ -389,11 +389,7 @@ def evaluation(config: Settings, found: Any, test_share: float, pool_vacancies: 
     oracle = true_scores(found.engine, data) if len(data) else None
     pool = None
     if oracle is not None and pool_vacancies:  # synthetic data: also judge whole candidate lists
-        _, test = data.time_split(test_share)
-        moments = dict(zip(test.vacancy_ids.tolist(), test.moments.tolist(), strict=True))
-        held_out = np.unique(test.vacancy_ids)
-        sample = np.random.default_rng(0).choice(held_out, size=min(pool_vacancies, len(held_out)), replace=False)
-        pool = pool_holdout(found, sample, moments)
+        pool = evaluated_pools(found, data, test_share, pool_vacancies)
     notes = NotesSource.of(found) if config.ranker.notes_column and len(data) else None
     served = served_weighted(found, config.retrieval)  # on the pools only: the voorstellen are no pools
     result = compare(
