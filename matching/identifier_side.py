@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from scipy import sparse
@@ -32,8 +33,12 @@ class HeldRows(Sequence[frozenset[str]]):
 
     def __init__(self, indptr: np.ndarray, indices: np.ndarray, names: list[str]) -> None:
         self._indptr, self._indices, self._names = indptr, indices, names
-        counts = np.bincount(indices, minlength=0)
-        self.holding = {names[code]: int(counts[code]) for code in np.flatnonzero(counts).tolist()}
+
+    @cached_property
+    def holding(self) -> dict[str, int]:
+        """Per identifier held here, how many of the records hold it (counted when first read)."""
+        counts = np.bincount(self._indices, minlength=0)
+        return {self._names[code]: int(counts[code]) for code in np.flatnonzero(counts).tolist()}
 
     def __len__(self) -> int:
         return len(self._indptr) - 1
