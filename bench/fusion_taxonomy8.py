@@ -110,6 +110,7 @@ SETS = (  # the sets in data/eval at this module's commit (nl_nt2, a9211d2, the 
     "nl_werkzoekende",
     "nl_zoekbalk",
 )
+W_TIE_MARGIN = 0.25  # (w)'s closed tie-break, served until session 46's (H) (identifier_gate.TIE_MARGIN then 0.125)
 TOLERANCE = 0.0  # strict: a half is held when hybrid MRR >= bar, as werkmatch embeddings eval judges
 TIE_TOPS = (2, 3)  # (T): the closed tie-break only where BM25's first is among dense's first this many
 AGREEMENT_MARGIN = 0.5  # (A): the tie-break's margin at full agreement, in dense z-units
@@ -190,8 +191,8 @@ def closed_scores(query: Query, variant: Variant, weights: RetrievalSettings) ->
     the tie-break's margin by :func:`matching.scoring.agreement`."""
     dense, free = query.dense, free_lift(query, variant)
     if identifier_gate.agrees(dense, free) or not (variant.tie_top or variant.agreement_tie):
-        return identifier_gate.closed_scores(dense, free, weights)
-    margin = identifier_gate.TIE_MARGIN
+        return identifier_gate.closed_scores(dense, free, weights, W_TIE_MARGIN)
+    margin = W_TIE_MARGIN
     if variant.tie_top and int(np.argmax(free)) not in set(scoring.best(dense, variant.tie_top).tolist()):
         margin = 0.0
     if variant.agreement_tie:

@@ -73,6 +73,10 @@ old sets it holds at least as many held-out halves as (L)+(N)** (those rows are 
 before the new set is read); otherwise (L)+(N) stays and P is dropped. Either way the new set's two halves join the
 count as they are.
 
+Decided on ``nl_werkverhaal`` (0312ad5; ``fusion-taxonomy-s46-judged-{tuning,heldout}.json``): P was (H), and (H) is
+served since (``matching.identifier_gate.TIE_MARGIN`` 0.125). This module's rows keep the tie-break they were
+measured with, 0.25 (:data:`bench.fusion_taxonomy8.W_TIE_MARGIN`), so a run reproduces them.
+
     flock /tmp/quiet.gate true && flock -s /tmp/quiet.lock nice -n 12 .venv/bin/python -m bench.fusion_taxonomy9 \\
         --half tuning > bench/results/fusion-taxonomy-s46-tuning.json
     (the same with ``--half heldout`` > bench/results/fusion-taxonomy-s46-heldout.json; the new set: ``--with-new
@@ -111,7 +115,7 @@ SERVED = "(L)+(N): served (matching.identifier_gate)"
 BASE = fusion_taxonomy8.Variant(language_rule=True, negated_no_lift=True)  # (L)+(N) in fusion_taxonomy8's terms
 TIE_SHARE_TOP = 10  # (K): dense's and the negation-free BM25's first this many documents ...
 TIE_SHARE_MIN = (3, 4)  # ... share at least this many, or the closed tie-break stays off
-SMALL_TIE_MARGIN = identifier_gate.TIE_MARGIN / 2  # (H): the closed tie-break half as wide
+SMALL_TIE_MARGIN = fusion_taxonomy8.W_TIE_MARGIN / 2  # (H): the closed tie-break half as wide
 
 
 @dataclass
@@ -183,14 +187,14 @@ def tie_margin(dense: np.ndarray, free: np.ndarray, variant: Variant) -> float:
     """The closed tie-break's margin in dense z-units where BM25's first is not dense's: the served 0.25, halved by
     (H), divided by the documents sharing BM25's top score (D), times BM25's lead over its second as a share of its
     first (R), 0 where the two firsts lists share too little (K); the smallest of what the variant names."""
-    margins = [SMALL_TIE_MARGIN if variant.small_margin else identifier_gate.TIE_MARGIN]
+    margins = [SMALL_TIE_MARGIN if variant.small_margin else fusion_taxonomy8.W_TIE_MARGIN]
     top = float(free.max())
     if variant.shared_top:
-        margins.append(identifier_gate.TIE_MARGIN / int((free >= top).sum()))
+        margins.append(fusion_taxonomy8.W_TIE_MARGIN / int((free >= top).sum()))
     if variant.lead:
         ordered = np.sort(free)[::-1]
         second = float(ordered[1]) if len(ordered) > 1 else 0.0
-        margins.append(identifier_gate.TIE_MARGIN * (top - second) / top)
+        margins.append(fusion_taxonomy8.W_TIE_MARGIN * (top - second) / top)
     if variant.share_min and shared_first(dense, free) < variant.share_min:
         margins.append(0.0)
     return min(margins)
@@ -201,7 +205,7 @@ def closed_scores(query: Query9, variant: Variant, weights: RetrievalSettings) -
     tie-break's margin :func:`tie_margin`."""
     dense, free = query.dense, closed_bm25(query, variant)
     if identifier_gate.agrees(dense, free):
-        return identifier_gate.closed_scores(dense, free, weights)
+        return identifier_gate.closed_scores(dense, free, weights, fusion_taxonomy8.W_TIE_MARGIN)
     return identifier_gate._z(dense) + tie_margin(dense, free, variant) * free / float(free.max())
 
 

@@ -5,8 +5,9 @@ Decided in the README ("Fusing dense and lexical, on sets we did not tune on", t
 identifiers", "Session 42, second round: candidates fixed before a seventeenth set", "Session 43: candidates fixed
 before an eighteenth set" and "Session 46: the rule for (L)+(N) against (w)", the last one's decision), as candidate
 (L)+(N) of ``bench/fusion_taxonomy8.py``: session 43's (w) with a language level never the rare identifier on its own
-(L) and no closed lift for a document holding an identifier the query negates (N). Per query, over the searched
-documents (:func:`fused_scores`):
+(L) and no closed lift for a document holding an identifier the query negates (N); then, on a twentieth set, (H) of
+``bench/fusion_taxonomy9.py``: the closed tie-break half as wide (README "Session 46: the twentieth set, and (H)
+served"). Per query, over the searched documents (:func:`fused_scores`):
 
 * **open** (:func:`rare_gate_opens`): the query holds identifiers (:func:`matching.identifiers.identifiers`), the
   first document of the identifier-token BM25 (:class:`IdentifierAnalyzer`) holds every one of them and none of the
@@ -16,7 +17,7 @@ documents (:func:`fused_scores`):
   holding an identifier the query negates (:func:`no_negated_lift`, (N)): where NF's first is dense's first (or NF
   scores nothing) the served fusion over NF (``z(dense) + 0.375 · agreement · z(NF)``, as
   :func:`matching.scoring.fuse` ranks); where they point apart, dense leads and NF only breaks near ties:
-  ``z(dense) + 0.25 · NF / max(NF)``.
+  ``z(dense) + 0.125 · NF / max(NF)`` (:data:`TIE_MARGIN`).
 
 The functions take numpy arrays (one query's scores over its searched documents) and identifier sets; the
 identifier-token index (:class:`IdentifierIndex`) is a :class:`matching.lexical.LexicalIndex` over other tokens. In
@@ -42,7 +43,7 @@ from matching.settings import RetrievalSettings
 OPEN_RARITY = 0.1  # the gate's rare identifier: held by at most this share of the searched documents
 LANGUAGE_OPENS = False  # (L): a language level alone never opens the gate (True: session 43's (w))
 OPEN_WEIGHT = 2.0  # the identifier BM25's weight (dense's being 1) when the gate opens
-TIE_MARGIN = 0.25  # closed, NF's first not dense's: NF reorders only documents this close in dense's z-units
+TIE_MARGIN = 0.125  # closed, NF's first not dense's: NF reorders only documents this close in dense's z-units ((H))
 MARK = "#"  # an identifier token's prefix: the ordinary tokens are [a-z0-9]+, so the two never meet
 CODE = re.compile(r"[^\W_]+(?:-[^\W_]+)*")  # a word, or words a hyphen joins ("AZ-104", "VCA-VOL")
 LETTER_WORD = re.compile(r"[^\W\d_]+")
@@ -150,15 +151,18 @@ def agrees(dense: np.ndarray, free_bm25: np.ndarray) -> bool:
     return free_bm25.max() <= 0 or int(np.argmax(free_bm25)) == int(np.argmax(dense))
 
 
-def closed_scores(dense: np.ndarray, free_bm25: np.ndarray, weights: RetrievalSettings) -> np.ndarray:
+def closed_scores(
+    dense: np.ndarray, free_bm25: np.ndarray, weights: RetrievalSettings, tie_margin: float = TIE_MARGIN
+) -> np.ndarray:
     """The closed gate's scores (module docstring): the served fusion over the negation-free BM25 where it
-    :func:`agrees` with dense, else dense with it a tie-break within :data:`TIE_MARGIN`."""
+    :func:`agrees` with dense, else dense with it a tie-break within ``tie_margin`` (the served :data:`TIE_MARGIN`;
+    0.25 before session 46's (H), as the benches that measured (w) and (L)+(N) pass it)."""
     if agrees(dense, free_bm25):
         ratio = weights.weight_lexical / weights.weight_dense * scoring.LEXICAL_DAMPING
         return _z(dense) + ratio * scoring.agreement(dense, free_bm25) * _z(free_bm25)
     top = float(free_bm25.max())
     scaled = free_bm25 / top if top > 0 else np.zeros_like(free_bm25)
-    return _z(dense) + TIE_MARGIN * scaled
+    return _z(dense) + tie_margin * scaled
 
 
 def fused_scores(

@@ -55,12 +55,16 @@ def _random_query(seed: int, size: int = 30) -> Query:
 
 
 @pytest.mark.parametrize("seed", range(12))
-def test_the_first_candidate_is_the_served_fusion_exactly(seed: int) -> None:
+def test_the_first_candidate_is_the_fusion_served_when_it_ran_exactly(seed: int) -> None:
+    """(w) as served in session 45: a language level may open the gate, the closed tie-break within 0.25 z."""
     query = _random_query(seed)
     opens = identifier_gate.rare_gate_opens(
-        query.held, query.negated, query.documents_held, query.identifier_bm25, query.holding
+        query.held, query.negated, query.documents_held, query.identifier_bm25, query.holding, language_opens=True
     )
-    served = identifier_gate.fused_scores(query.dense, query.identifier_bm25, query.free_bm25, opens, WEIGHTS)
+    if opens:
+        served = identifier_gate.fused_scores(query.dense, query.identifier_bm25, query.free_bm25, True, WEIGHTS)
+    else:
+        served = identifier_gate.closed_scores(query.dense, query.free_bm25, WEIGHTS, fusion_taxonomy8.W_TIE_MARGIN)
     assert list(candidates(WEIGHTS))[0] == SERVED
     np.testing.assert_array_equal(candidates(WEIGHTS)[SERVED](query), served)
 

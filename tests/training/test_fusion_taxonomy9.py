@@ -57,14 +57,15 @@ def _random_query(seed: int, size: int = 30) -> Query9:
 
 
 @pytest.mark.parametrize("seed", range(16))
-def test_the_first_candidate_is_the_served_l_plus_n_exactly(seed: int) -> None:
+def test_the_first_candidate_is_l_plus_n_as_served_when_it_ran_exactly(seed: int) -> None:
+    """(L)+(N) as served before (H): the closed tie-break within 0.25 z (fusion_taxonomy8.W_TIE_MARGIN)."""
     query = _random_query(seed)
     opens = identifier_gate.rare_gate_opens(
         query.held, query.negated, query.documents_held, query.identifier_bm25, query.holding, language_opens=False
     )
     holds_negated = np.array([bool(query.negated & held) for held in query.documents_held])
-    free = np.where(holds_negated, 0, query.free_bm25).astype(np.float32)
-    served = identifier_gate.fused_scores(query.dense, query.identifier_bm25, free, opens, WEIGHTS)
+    free = identifier_gate.no_negated_lift(query.free_bm25, holds_negated)
+    served = identifier_gate.closed_scores(query.dense, free, WEIGHTS, fusion_taxonomy8.W_TIE_MARGIN)
     if opens:
         served = identifier_gate.fused_scores(query.dense, query.identifier_bm25, query.free_bm25, True, WEIGHTS)
     assert list(candidates(WEIGHTS))[0] == SERVED
@@ -97,8 +98,8 @@ def test_the_open_gate_is_the_served_one_in_every_variant() -> None:
 
 def test_a_shared_top_divides_the_lift() -> None:
     dense, free = np.array([0.9, 0.89, 0.88, 0.1]), np.array([0.0, 2.0, 2.0, 1.0])
-    assert tie_margin(dense, free, Variant()) == identifier_gate.TIE_MARGIN
-    assert tie_margin(dense, free, Variant(shared_top=True)) == identifier_gate.TIE_MARGIN / 2
+    assert tie_margin(dense, free, Variant()) == fusion_taxonomy8.W_TIE_MARGIN
+    assert tie_margin(dense, free, Variant(shared_top=True)) == fusion_taxonomy8.W_TIE_MARGIN / 2
 
 
 def test_the_lift_scales_with_bm25s_lead_over_its_second() -> None:
@@ -121,7 +122,7 @@ def test_the_tie_break_only_where_dense_and_bm25_share_their_first_ten() -> None
     together[[1, 2, 3, 4]] = [5.0, 1.0, 1.0, 1.0]  # share four
     assert fusion_taxonomy9.shared_first(dense, apart) == 1 and fusion_taxonomy9.shared_first(dense, together) == 4
     assert tie_margin(dense, apart, Variant(share_min=3)) == 0.0
-    assert tie_margin(dense, together, Variant(share_min=4)) == identifier_gate.TIE_MARGIN
+    assert tie_margin(dense, together, Variant(share_min=4)) == fusion_taxonomy8.W_TIE_MARGIN
     np.testing.assert_array_equal(
         closed_scores(_query(list(dense), list(apart)), Variant(share_min=3), WEIGHTS), z(np.float32(dense))
     )
