@@ -118,7 +118,7 @@ def _pass(worker: ListWorker, parts: list[tuple[str, int]]) -> tuple[dict[str, f
         spent[side] += time.process_time() - start
         counted[side] += len(got)
         lists.extend([side, *item.values()] for item in got)
-    return {side: round(spent[side] / counted[side] * 1000, 3) for side in spent}, lists
+    return {side: round(spent[side] / counted[side] * 1000, 3) for side in spent if counted[side]}, lists
 
 
 def main() -> None:
@@ -126,6 +126,7 @@ def main() -> None:
     parser.add_argument("--old-identifiers", type=Path, required=True)
     parser.add_argument("--partitions", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--sides", default="klanten,vacatures", help="klanten: the client lists alone (the gate's)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "identifier-gate-national-s46.json")
     args = parser.parse_args()
     versions = _versions(args.old_identifiers)
@@ -153,7 +154,7 @@ def main() -> None:
         "partitionsPerSide": args.partitions,
         "msPerList": runs,
         "meanMsPerList": {
-            name: {side: round(float(np.mean([r[side] for r in rows])), 3) for side in ("klanten", "vacatures")}
+            name: {side: round(float(np.mean([r[side] for r in rows])), 3) for side in args.sides.split(",")}
             for name, rows in runs.items()
         },
         "speedListsEqualS45": lists["s46 speed"] == lists["s45"],
