@@ -133,11 +133,8 @@ def main() -> None:
     started, wall = time.process_time(), time.time()
     worker = ListWorker(Settings())
     start = {"cpu_s": round(time.process_time() - started, 1), "wall_s": round(time.time() - wall, 1)}
-    parts = [
-        (side, first)
-        for side in ("klanten", "vacatures")
-        for first in range(0, args.partitions * PARTITION_IDS, PARTITION_IDS)
-    ]
+    firsts = range(0, args.partitions * PARTITION_IDS, PARTITION_IDS)
+    parts = [(side, first) for side in args.sides.split(",") for first in firsts]
     _pass(worker, parts)  # warm: the query vectors from the cache, the arrays built
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in versions}
     lists: dict[str, str] = {}
