@@ -16,8 +16,8 @@ from matching.identifier_gate import (
     code_tokens,
     could_open,
     fused_scores,
-    no_negated_lift,
     holders,
+    no_negated_lift,
     rare_gate_opens,
     text_signals,
 )
