@@ -1,5 +1,5 @@
-"""The rare-identifier gate in a search: the fusion decided in session 46 (:mod:`matching.identifier_gate`, candidate
-(L)+(N)) over a search's pool rows, in place of :func:`matching.scoring.text_signals`.
+"""The rare-identifier gate in a search: the fusion decided in session 46 (:mod:`matching.identifier_gate`, (L)+(N)
+with (H)'s narrower closed tie-break) over a search's pool rows, in place of :func:`matching.scoring.text_signals`.
 
 Per query (:func:`gate_query`): the identifiers its BM25 text holds and negates
 (:func:`matching.identifiers.identifiers`), the BM25 of its :func:`~matching.identifiers.negation_free` text (the
