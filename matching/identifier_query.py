@@ -56,11 +56,7 @@ def free_terms_of(texts: Sequence[str], terms: Sequence[np.ndarray], lexical: Le
     free = [negation_free(text) for text in texts]
     changed = [at for at, (one, text) in enumerate(zip(free, texts, strict=True)) if one != text]
     asked = dict(zip(changed, lexical.asked([free[at] for at in changed]) if changed else [], strict=True))
-    found: list[np.ndarray | None] = []
-    for at, own in enumerate(terms):
-        other = asked.get(at, own)
-        found.append(None if np.array_equal(other, own) else other)
-    return found
+    return [None if at not in asked or np.array_equal(asked[at], own) else asked[at] for at, own in enumerate(terms)]
 
 
 def gate_query(
