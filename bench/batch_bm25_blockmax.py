@@ -10,14 +10,14 @@ then (no world needed, ≈ 1.5 GB):
     nice -n 12 .venv/bin/python bench/batch_bm25_blockmax.py --data /tmp/national-blockmax.npz [--rounds 3]
         [--ways full,maxscore,blockmax_8,bmm_8] [--out bench/results/national-batch-bm25-blockmax-probe.json]
 
-Every recorded query (``matching.lexical._Pruned._best``'s arguments as the batch called it: the owner's asked terms
-some record holds, its eligible rows' exact scores, the rows in reach of its place and their exact scores) is
-answered three ways, its best over every record: ``full`` (every asked column added over every record,
-``Bm25Buffer._every``), ``maxscore`` (today's ``_Pruned._best`` with the batch's start; where it gives up, the full
+Every recorded query (``matching.bm25_maxscore.PrunedBm25._best``'s arguments as the batch called it: the owner's
+asked terms some record holds, its eligible rows' exact scores, the rows in reach of its place and their exact
+scores) is answered three ways, its best over every record: ``full`` (every asked column added over every record,
+``Bm25Buffer._every``), ``maxscore`` (today's ``PrunedBm25._best`` with the batch's start; where it gives up, the full
 scatter after it, as the batch does) and ``blockmax_B`` for each block size B: per term the largest weight in each
 block of B consecutive records holding it (:class:`BlockMaxima`), a block's bound the sum over the asked terms of
-idf × that; from the same start as MaxScore (``_Pruned._known``), the records of the blocks whose bound (with
-MaxScore's float margin) can beat the best known are scored exactly (``_Pruned.exact``), blocks in descending bound
+idf × that; from the same start as MaxScore (``PrunedBm25._known``), the records of the blocks whose bound (with
+MaxScore's float margin) can beat the best known are scored exactly (``PrunedBm25.exact``), blocks in descending bound
 order, until no bound left can; ``bmm_B`` is block-max MaxScore: the same from the block maxima of MaxScore's essential
 terms alone, the other terms' bounds added to every block. All ways' bests are asserted the same float. Reported per
 side and way (``--ways``: only those): postings (columns added, rows scored) and block entries read, records scored
@@ -42,9 +42,10 @@ import numpy as np
 from scipy import sparse
 
 from bench._result import load_average, provenance, write_json
-from matching import lexical as lexical_module
+from matching import bm25_maxscore as maxscore
 from matching.batch_bm25 import term_tops
-from matching.lexical import MARGIN, N_FEATURES, Bm25Buffer, LexicalIndex, _Pruned
+from matching.bm25_maxscore import MARGIN, PrunedBm25
+from matching.lexical import N_FEATURES, Bm25Buffer, LexicalIndex
 
 ROOT = Path(__file__).resolve().parents[1]
 # the list, the side it searches, the batch's name of the list's side (:data:`matching.batch_lists.SIDES`)
@@ -84,7 +85,7 @@ class BlockMaxima:
 
 
 def blockmax_best(
-    pruned: _Pruned,
+    pruned: PrunedBm25,
     table: BlockMaxima,
     terms: np.ndarray,
     seen: tuple,
@@ -101,7 +102,7 @@ def blockmax_best(
     if split:
         bound = pruned.highest[terms].astype(np.float64) * pruned.idf[terms].astype(np.float64)
         order = np.argsort(bound, kind="stable")
-        below = int(np.searchsorted(np.cumsum(bound[order]) * margin, min(lexical_module.SPLIT, 1.0) * known, "right"))
+        below = int(np.searchsorted(np.cumsum(bound[order]) * margin, min(maxscore.SPLIT, 1.0) * known, "right"))
         terms, rest = terms[order[below:]], float(bound[order[:below]].sum())
     bound, entries = table.bounds(terms, pruned.idf)
     count["entries"] += entries
@@ -142,15 +143,15 @@ def _dump(path: Path, partitions: int, seed: int) -> None:
     index = worker.matcher.index
     lexicals = {id(index.sides[searched].lexical): name for name, searched, _ in SIDES}
     recorded: dict[str, list[tuple[np.ndarray, ...]]] = {name: [] for name, _, _ in SIDES}
-    original = _Pruned._best
+    original = PrunedBm25._best
 
-    def recording(self: _Pruned, lexical: LexicalIndex, terms: np.ndarray, rows: Any, near: np.ndarray, scores: Any):
+    def recording(self: PrunedBm25, lexical: LexicalIndex, terms: np.ndarray, rows: Any, near: np.ndarray, scores: Any):
         reach, column = (rows[0], rows[1]) if isinstance(rows, tuple) else (rows, near)
         recorded[lexicals[id(lexical)]].append((terms.copy(), near.copy(), reach.copy(), column.copy()))
         return original(self, lexical, terms, rows, near, scores)
 
     found: dict[str, np.ndarray] = {}
-    _Pruned._best = recording  # type: ignore[method-assign]
+    PrunedBm25._best = recording  # type: ignore[method-assign]
     try:
         for name, _, side in SIDES:
             drawn = rng.sample([part for part in planned if part.side == side], partitions)
@@ -159,7 +160,7 @@ def _dump(path: Path, partitions: int, seed: int) -> None:
                 worker.owner_lists(side, list(part.owners))
                 found[f"{name}_half_{number}"] = np.array([before, len(recorded[name])])
     finally:
-        _Pruned._best = original  # type: ignore[method-assign]
+        PrunedBm25._best = original  # type: ignore[method-assign]
     for name, searched, _ in SIDES:
         lexical = index.sides[searched].lexical
         weights = lexical._weights
@@ -180,9 +181,9 @@ def _queries(data: dict[str, np.ndarray], name: str) -> list[tuple[np.ndarray, .
 
 
 def _essential(
-    pruned: _Pruned, tables: dict[int, BlockMaxima], queries: list[tuple[np.ndarray, ...]], tops: np.ndarray
+    pruned: PrunedBm25, tables: dict[int, BlockMaxima], queries: list[tuple[np.ndarray, ...]], tops: np.ndarray
 ) -> dict[str, Any]:
-    """Per query, MaxScore's split (as ``_Pruned._best`` makes it from the batch's start): the postings of its
+    """Per query, MaxScore's split (as ``PrunedBm25._best`` makes it from the batch's start): the postings of its
     essential terms (the columns it adds over every record) and of the others, against their block entries per block
     size: what block maxima could save on the terms each way reads."""
     postings = {"essential": 0, "other": 0}
@@ -197,7 +198,7 @@ def _essential(
         bound = pruned.highest[terms].astype(np.float64) * pruned.idf[terms].astype(np.float64)
         order = np.argsort(bound, kind="stable")
         margin = 1 + MARGIN * (len(terms) + 2)
-        below = int(np.searchsorted(np.cumsum(bound[order]) * margin, min(lexical_module.SPLIT, 1.0) * known, "right"))
+        below = int(np.searchsorted(np.cumsum(bound[order]) * margin, min(maxscore.SPLIT, 1.0) * known, "right"))
         for part, chosen in (("essential", terms[order[below:]]), ("other", terms[order[:below]])):
             postings[part] += int(pruned.lengths[chosen].sum())
             for size, table in tables.items():
@@ -378,7 +379,7 @@ def main() -> None:
         "command": " ".join(["nice -n 12 .venv/bin/python", *sys.argv]),
         "what": "BM25's best over every record of real nightly queries (recorded with the batch's MaxScore start): "
         "the full scatter, today's MaxScore and block maxima per block size, the same float asserted, CPU alternating",
-        "settings": {"SPLIT": lexical_module.SPLIT, "PROBES": lexical_module.PROBES, "FIRST": FIRST, "sizes": SIZES},
+        "settings": {"SPLIT": maxscore.SPLIT, "PROBES": maxscore.PROBES, "FIRST": FIRST, "sizes": SIZES},
     }
     for name, searched, _ in SIDES:
         result[name] = _side(data, name, searched, args.rounds, [way for way in args.ways.split(",") if way])

@@ -11,7 +11,7 @@ Per side, :class:`matching.lexical.Bm25Buffer` on the real index: ``_every`` (ev
 batch's way before: each asked column added in full) and ``scores`` (the rows in reach read by record, the best
 over every record by MaxScore), both answers asserted the same bits for every owner, then process CPU ms per
 list, the two alternating ``--rounds`` times, with the load average. The owners are split: the first
-``--tuning`` per side chose the pruning's settings (``lexical.SPLIT``), the rest are held out.
+``--tuning`` per side chose the pruning's settings (``bm25_maxscore.SPLIT``), the rest are held out.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import numpy as np
 from scipy import sparse
 
 from matching import batch_steps
-from matching import lexical as lexical_module
+from matching import bm25_maxscore as maxscore
 from matching.lexical import N_FEATURES, Bm25Buffer, LexicalIndex
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -132,7 +132,7 @@ def main() -> None:
     with np.load(args.data) as stored:
         data = dict(stored)
     result: dict[str, object] = {"command": " ".join(["nice -n 10 .venv/bin/python", *sys.argv])}
-    result["settings"] = {"SPLIT": lexical_module.SPLIT, "PROBES": lexical_module.PROBES, "BLOCK": lexical_module.BLOCK}
+    result["settings"] = {"SPLIT": maxscore.SPLIT, "PROBES": maxscore.PROBES, "BLOCK": maxscore.BLOCK}
     for name, searched, _ in SIDES:
         result[name] = _side(data, name, searched, args.rounds, args.tuning)
         print(name, json.dumps(result[name]), flush=True)  # noqa: T201

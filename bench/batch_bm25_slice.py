@@ -30,7 +30,7 @@ import numpy as np
 
 from bench._result import provenance, write_json
 from bench.batch_match_slice import _pass
-from matching import lexical as lexical_module
+from matching import bm25_maxscore as maxscore
 from matching.lexical import Bm25Buffer
 from matching.settings import Settings
 from training.batch_match import PARTITION_IDS, ListWorker
@@ -55,7 +55,7 @@ def _prepare(worker: ListWorker) -> dict[str, float]:
         if lexical._weights is None:
             lexical._build()
         started = time.process_time()
-        lexical_module._Pruned.of(lexical)
+        maxscore.PrunedBm25.of(lexical)
         spent[side] = round(time.process_time() - started, 2)
     return spent
 

@@ -18,7 +18,7 @@ Rounds alternate between the two ways of following the change:
 
 ``--ways before,after,eager`` adds a third way, eager: spliced, but the pruned reading makes every record's
 BM25 weights and numbered terms at once when it is made (session 32's C4 splice), where ``after`` weighs only the
-rows a search gathers until it weighed as many postings as the index holds (:class:`matching.lexical._Pruned`).
+rows a search gathers until it weighed as many postings as the index holds (:class:`matching.bm25_maxscore.PrunedBm25`).
 
 Then the same search is timed again with nothing changed (an ordinary search, for reference). In the first
 ``--checks`` rounds of each way, the list is also compared with the list after every lookup and BM25's counts
@@ -42,19 +42,20 @@ import numpy as np
 from sqlmodel import Session, select
 
 from api.cli.common import settings
+from matching.bm25_maxscore import PrunedBm25
 from matching.domain import Client, Vacancy, utcnow
 from matching.embedding import load_embedder
-from matching.lexical import LexicalIndex, _Pruned
+from matching.lexical import LexicalIndex
 from matching.matcher import Matcher
 from matching.structured import ClientArrays, RecordArrays
 
 SPLICED = (RecordArrays._spliced, LexicalIndex._spliced, LexicalIndex.record_counts)
-PRUNED_OF = _Pruned.of
+PRUNED_OF = PrunedBm25.of
 LOOKUPS = ("buckets", "full_ernst", "has_competences", "experience_by_occupation", "wished_by_occupation")
 
 
-def _eager_of(lexical: LexicalIndex) -> _Pruned | None:
-    """:meth:`_Pruned.of` making every record's weights and numbered terms at once (session 32's C4 splice)."""
+def _eager_of(lexical: LexicalIndex) -> PrunedBm25 | None:
+    """:meth:`PrunedBm25.of` making every record's weights and numbered terms at once (session 32's C4 splice)."""
     made = PRUNED_OF(lexical)
     if made is not None:
         made.rows.make()
@@ -64,7 +65,7 @@ def _eager_of(lexical: LexicalIndex) -> _Pruned | None:
 def _splicing(on: bool, eager: bool = False) -> None:
     """Switch the splices on (after; ``eager``: with the pruned reading's every weight made at once, as C4's) or
     off (before: the merge and BM25 rebuild from every record)."""
-    _Pruned.of = _eager_of if eager else PRUNED_OF  # type: ignore[method-assign]
+    PrunedBm25.of = _eager_of if eager else PRUNED_OF  # type: ignore[method-assign]
     if on:
         RecordArrays._spliced, LexicalIndex._spliced, LexicalIndex.record_counts = SPLICED  # type: ignore[method-assign]
         return

@@ -2,7 +2,7 @@
 
 A nightly partition's owners share the rows in reach of their place (:class:`matching.batch_steps.PlaceReach`):
 the exact BM25 of every owner's query at those rows comes from one sparse product, and each owner's MaxScore
-(the best over every record, which scales the ranker's lexical feature: :meth:`matching.lexical._Pruned._best`)
+(the best over every record, which scales the ranker's lexical feature: :meth:`matching.lexical.PrunedBm25._best`)
 starts from the best of those exact scores, not only its eligible rows', and from each asked term's top record
 (the record with the term's largest weight): a higher start leaves fewer terms essential, so fewer columns are
 added over every record. The answer is still the largest exact score over every record, bit for bit
@@ -16,13 +16,14 @@ import weakref
 import numpy as np
 from scipy import sparse
 
-from matching.lexical import Bm25Buffer, LexicalIndex, _Pruned
+from matching.bm25_maxscore import PrunedBm25
+from matching.lexical import Bm25Buffer, LexicalIndex
 
-# per reading of an index's weights (made once per weights, :meth:`matching.lexical._Pruned.of`): its terms' tops
-_TOPS: weakref.WeakKeyDictionary[_Pruned, np.ndarray] = weakref.WeakKeyDictionary()
+# per reading of an index's weights (made once per weights, :meth:`matching.lexical.PrunedBm25.of`): its terms' tops
+_TOPS: weakref.WeakKeyDictionary[PrunedBm25, np.ndarray] = weakref.WeakKeyDictionary()
 
 
-def term_tops(pruned: _Pruned, weights: sparse.csc_matrix) -> np.ndarray:
+def term_tops(pruned: PrunedBm25, weights: sparse.csc_matrix) -> np.ndarray:
     """Per term (column of ``weights``, the weights ``pruned`` reads), the record (row) with its largest weight, 0
     for a term no record holds; made once per reading (a pass over every posting: the batch's, not the live
     search's first search after a change)."""
@@ -41,8 +42,8 @@ def term_tops(pruned: _Pruned, weights: sparse.csc_matrix) -> np.ndarray:
 class SharedBm25(Bm25Buffer):
     """:class:`Bm25Buffer` for owners that share the rows in their reach (a nightly partition's owners at one place):
     the exact BM25 of every owner's query at those rows in one sparse product, instead of the rows gathered and
-    multiplied once per owner (:meth:`_Pruned.exact`), and MaxScore started from their best and the asked terms'
-    tops (:meth:`matching.lexical._Pruned._known`: :meth:`scores` takes ``(reach, column, tops)`` as ``shared``).
+    multiplied once per owner (:meth:`PrunedBm25.exact`), and MaxScore started from their best and the asked terms'
+    tops (:meth:`matching.lexical.PrunedBm25._known`: :meth:`scores` takes ``(reach, column, tops)`` as ``shared``).
 
     A row's score for a query is its row's weights × the query vector, added along the row in its order: scipy's
     ``csr_matmat`` adds, per (row, query), the same products in the same order (it skips the terms the query does
@@ -68,7 +69,7 @@ class SharedBm25(Bm25Buffer):
         for position, asked in enumerate(queries):
             terms = np.asarray(asked)
             if len(terms) > 1 and not bool((terms[1:] > terms[:-1]).all()):
-                continue  # the full scatter's way (:meth:`_Pruned.read`): this column is not read
+                continue  # the full scatter's way (:meth:`PrunedBm25.read`): this column is not read
             present = terms[pruned.lengths[terms] > 0]
             at.append(np.searchsorted(pruned.held, present))
             owner.append(np.full(len(present), position))

@@ -1,5 +1,5 @@
-"""BM25's weights by record as the pruned reading (:class:`matching.lexical._Pruned`) reads them: a row per record,
-its terms ascending and numbered among the terms some record holds.
+"""BM25's weights by record as the pruned reading (:class:`matching.bm25_maxscore.PrunedBm25`) reads them: a row per
+record, its terms ascending and numbered among the terms some record holds.
 
 After a change of words every weight changes (each depends on the average length), so making every record's
 weights and numbered terms again was a pass over every posting (about 0.15 s at national size, 20 M postings) on

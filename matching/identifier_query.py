@@ -86,14 +86,14 @@ def gate_query(
 
     def identifier_bm25(rows: np.ndarray) -> np.ndarray:
         buffer = Bm25Buffer(side.bm25, ids) if identifier_buffer is None else identifier_buffer
-        return buffer.scores(identifier_terms, rows)[0]
+        return buffer.at(identifier_terms, rows)
 
     return GateQuery(
         held,
         negated,
         identifier_bm25,
         lambda rows: side.held.among(ids[rows]),
-        None if free_terms is None else lambda rows: bm25.scores(free_terms, rows)[0],
+        None if free_terms is None else lambda rows: bm25.at(free_terms, rows),
     )
 
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -255,6 +255,7 @@ class NotesColumn:
         self._embed: Embed | None = None
         self._embed_all: Embed | None = None
         self._known: dict[int, tuple[float, float]] = {}  # client id -> (updated_at, value)
+        self._sorted: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # _known as arrays (:meth:`_arrays`)
         self._clients_max: int | None = None
         self.lacking = False  # a call read 0 for a client it left out: a fill would complete the column
         self._filling = 0  # fills running: a live search then computes nothing itself (the fill gets there)
@@ -279,6 +280,7 @@ class NotesColumn:
                 f"de index gebruikt {model_id!r}; train de ranker opnieuw met dit model (werkmatch train)"
             )
         self._engine, self._embed, self._embed_all, self._known = engine, embed, embed_all or embed, {}
+        self._sorted = None
         self._clients_max, self.lacking = clients_max, False
         path = self.values_path(saved) if saved is not None else None
         if path is not None and path.exists():
@@ -347,22 +349,47 @@ class NotesColumn:
         if self._engine is None or self._embed is None:
             raise ModelError("de notities-kolom is niet gekoppeld aan een database en embedder (NotesColumn.bind)")
         ids = np.asarray(client_ids, np.int64)
-        known = self._known
         if updated_at is None:
             stale = np.unique(ids).tolist()
-        else:
-            moments = dict(zip(ids.tolist(), np.asarray(updated_at, np.float64).tolist(), strict=True))
-            stale = [cid for cid, at in moments.items() if known.get(cid, (None,))[0] != at]
+        else:  # a client is stale unless known at its moment (a NaN moment, never computed, equals nothing)
+            asked = ids[~(self._lookup(ids)[0] == np.asarray(updated_at, np.float64))]
+            stale = asked[np.sort(np.unique(asked, return_index=True)[1])].tolist()  # in the order first asked
         instead = {cid: texts[cid] for cid in np.unique(ids).tolist() if cid in texts} if texts else {}
         stale = [cid for cid in stale if cid not in instead]
         if self._clients_max is not None and len(stale) > (limit := 0 if self._filling else self._clients_max):
             stale, self.lacking = stale[:limit], True
         if stale and self._refresh(stale):
             self.lacking = True
-        value = {cid: known[cid][1] for cid in ids.tolist() if cid in known}
+        value = self._lookup(ids)[1].astype(np.float32)
         if instead:
-            value.update(zip(instead, self.artefact.scores(list(instead.values()), self._embed).tolist(), strict=True))
-        return np.array([value.get(cid, 0.0) for cid in ids.tolist()], np.float32)
+            computed = self.artefact.scores(list(instead.values()), self._embed).tolist()
+            for cid, one in zip(instead, computed, strict=True):
+                value[ids == cid] = np.float32(one)
+        return value
+
+    def _arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The known clients' ids (ascending), moments and values as arrays, made again after ``_known`` changed:
+        a nightly partition asks about 25,000 pool rows at once, a dictionary lookup each was 17 % of its CPU."""
+        if self._sorted is None:
+            ids = np.fromiter(self._known, np.int64, len(self._known))
+            order = np.argsort(ids)
+            pairs = np.array(list(self._known.values()), np.float64).reshape(-1, 2)[order]
+            self._sorted = (ids[order], pairs[:, 0].copy(), pairs[:, 1].copy())
+        return self._sorted
+
+    def _lookup(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per id of ``ids``: its known moment and value (NaN and 0 where not known)."""
+        known_ids, moments, values = self._arrays()
+        if not len(known_ids):
+            return np.full(len(ids), np.nan), np.zeros(len(ids))
+        at = np.minimum(np.searchsorted(known_ids, ids), len(known_ids) - 1)
+        known = known_ids[at] == ids
+        return np.where(known, moments[at], np.nan), np.where(known, values[at], 0.0)
+
+    def _remember(self, items: Iterable[tuple[int, tuple[float, float]]]) -> None:
+        """``_known`` updated with ``items`` (client id, (moment, value)); the arrays are made again when next read."""
+        self._known.update(items)
+        self._sorted = None
 
     def _refresh(self, ids: list[int], embed: Embed | None = None) -> bool:
         """Read the texts of ``ids`` and compute the values of those changed since they were computed (a client
@@ -385,13 +412,13 @@ class NotesColumn:
             scores = self.artefact.scores([(own, notes) for _, _, own, notes in changed], embed)
             finite = np.isfinite(scores)
             left_out = not finite.all()
-            self._known.update(
+            self._remember(
                 (cid, (at, float(value)))
                 for (cid, at, _, _), value, kept in zip(changed, scores, finite, strict=True)
                 if kept
             )
         found = {row[0] for row in rows}
-        self._known.update((cid, (float("nan"), 0.0)) for cid in ids if cid not in found)
+        self._remember((cid, (float("nan"), 0.0)) for cid in ids if cid not in found)
         return left_out
 
 

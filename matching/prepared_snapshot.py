@@ -60,6 +60,7 @@ FILE_NAME = "prepared.npz"
 CODE_FILES = tuple(
     Path(__file__).resolve().parent / f"{name}.py"
     for name in (
+        "bm25_maxscore",
         "bm25_rows",
         "compatibility",
         "domain",

@@ -17,6 +17,7 @@ import pytest
 from scipy import sparse
 
 from matching import batch_rank
+from matching import bm25_maxscore as maxscore
 from matching import lexical as lexical_module
 from matching.batch_bm25 import SharedBm25
 from matching.lexical import LexicalIndex
@@ -78,6 +79,8 @@ def _check(lexical: LexicalIndex, ids: np.ndarray, queries: list[np.ndarray], ro
             near, best = buffer.scores(terms, asked)
             assert near.dtype == np.float32 and np.array_equal(near.view(np.uint32), every[asked].view(np.uint32))
             assert best == float(every.max())
+            alone = buffer.at(terms, asked)  # the rows' scores alone: the same bits
+            assert alone.dtype == np.float32 and np.array_equal(alone.view(np.uint32), every[asked].view(np.uint32))
     return pruned
 
 
@@ -91,16 +94,34 @@ def test_pruned_bm25_is_the_full_scatter_bit_for_bit(seed: int) -> None:
     assert pruned > len(queries) * len(rows) // 3  # the pruned reading answered most itself
 
 
+def test_the_rows_scores_alone_read_no_best_over_every_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(8)
+    lexical, ids = _index(rng, 2000, 1500)
+    queries = [terms for terms in _queries(rng, lexical, ids, 30) if len(terms) > 1 and (terms[1:] > terms[:-1]).all()]
+    rows = [asked for asked in _rows(rng, len(ids))[:4] if len(asked) < len(ids) // 8]
+    buffer = lexical_module.Bm25Buffer(lexical, ids)
+    expected = [[buffer.scores(terms, asked)[0] for asked in rows] for terms in queries]
+
+    def no_best(*args: object) -> None:
+        raise AssertionError("the best over every record was read")
+
+    monkeypatch.setattr(maxscore.PrunedBm25, "_best", no_best)
+    monkeypatch.setattr(lexical_module.Bm25Buffer, "_every", no_best)
+    for terms, scores in zip(queries, expected, strict=True):
+        for asked, want in zip(rows, scores, strict=True):
+            assert np.array_equal(buffer.at(terms, asked).view(np.uint32), want.view(np.uint32))
+
+
 @pytest.mark.parametrize(
     ("split", "probes", "share"), [(0.0, 1, 1.0), (1.0, 1, 1.0), (1.0, 64, 1.0), (0.4, 2, 1.0), (2.0, 1, 1.0)]
 )
 def test_each_pruning_step_keeps_the_bits(
     monkeypatch: pytest.MonkeyPatch, split: float, probes: int, share: float
 ) -> None:
-    monkeypatch.setattr(lexical_module, "SPLIT", split)
-    monkeypatch.setattr(lexical_module, "PROBES", probes)
-    monkeypatch.setattr(lexical_module, "CANDIDATE_SHARE", share)
-    monkeypatch.setattr(lexical_module, "ESSENTIAL_SHARE", 1.0)
+    monkeypatch.setattr(maxscore, "SPLIT", split)
+    monkeypatch.setattr(maxscore, "PROBES", probes)
+    monkeypatch.setattr(maxscore, "CANDIDATE_SHARE", share)
+    monkeypatch.setattr(maxscore, "ESSENTIAL_SHARE", 1.0)
     rng = np.random.default_rng(11)
     lexical, ids = _index(rng, 1500, 400)
     queries = _queries(rng, lexical, ids, 30)
@@ -125,10 +146,10 @@ def test_the_capped_and_the_unprunable_go_the_full_scatter(monkeypatch: pytest.M
     rng = np.random.default_rng(6)
     lexical, ids = _index(rng, 1200, 300)
     queries, rows = _queries(rng, lexical, ids, 20), _rows(rng, len(ids))
-    monkeypatch.setattr(lexical_module, "CANDIDATE_SHARE", 0.0)  # every pruned reading with a candidate gives up
-    monkeypatch.setattr(lexical_module, "PROBES", 10**6)
+    monkeypatch.setattr(maxscore, "CANDIDATE_SHARE", 0.0)  # every pruned reading with a candidate gives up
+    monkeypatch.setattr(maxscore, "PROBES", 10**6)
     _check(lexical, ids, queries, rows)
-    monkeypatch.setattr(lexical_module, "ESSENTIAL_SHARE", 0.0)  # every pruned reading gives up at once
+    monkeypatch.setattr(maxscore, "ESSENTIAL_SHARE", 0.0)  # every pruned reading gives up at once
     assert _check(lexical, ids, queries, rows) <= len(rows) * 3  # only queries without a known term
 
 
@@ -209,9 +230,9 @@ def test_maxscore_from_the_places_best_keeps_the_bits_and_reads_fewer_columns(
     """The batch's MaxScore starts from the best exact score at every row in reach of the place (and each asked
     term's top record): the same rows' bits and the same best as the full scatter, with fewer columns added over
     every record than from the eligible rows' best alone."""
-    monkeypatch.setattr(lexical_module, "SPLIT", split)
-    monkeypatch.setattr(lexical_module, "CANDIDATE_SHARE", share)
-    monkeypatch.setattr(lexical_module, "ESSENTIAL_SHARE", 1.0)
+    monkeypatch.setattr(maxscore, "SPLIT", split)
+    monkeypatch.setattr(maxscore, "CANDIDATE_SHARE", share)
+    monkeypatch.setattr(maxscore, "ESSENTIAL_SHARE", 1.0)
     rng = np.random.default_rng(21)
     lexical, ids = _index(rng, 2500, 800)
     queries = _queries(rng, lexical, ids, 40)

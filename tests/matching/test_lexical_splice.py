@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from matching.lexical import K1, B, Bm25Buffer, LexicalIndex, _Pruned
+from matching.bm25_maxscore import PrunedBm25
+from matching.lexical import K1, B, Bm25Buffer, LexicalIndex
 
 WORDS = [f"woord{i}" for i in range(60)] + ["schoonmaker", "magazijn", "heftruck", "kassa", "zorg", "bakker"]
 
@@ -44,7 +45,7 @@ def _same_index(spliced: LexicalIndex, scratch: LexicalIndex, rng: np.random.Gen
     assert spliced._idf.dtype == scratch._idf.dtype and np.array_equal(spliced._idf, scratch._idf)
     # the pruned reading's lookups: from the counts by record, and as the weights converted
     assert spliced.record_counts() is not None  # no conversion of the weights
-    made, converted = _Pruned.of(spliced), _Pruned(scratch._weights, scratch._idf)
+    made, converted = PrunedBm25.of(spliced), PrunedBm25(scratch._weights, scratch._idf)
     assert made is not None and not made.rows.made  # nothing made yet
     _same_rows(made, converted, rng, len(scratch._ids), every=False)  # weighed as gathered
     for name in ("lengths", "held", "highest", "rows.ptr", "rows.numbered", "rows.terms", "rows.weights"):
@@ -62,7 +63,7 @@ def _same_index(spliced: LexicalIndex, scratch: LexicalIndex, rng: np.random.Gen
         assert np.array_equal(got, want) and best == top
 
 
-def _same_rows(made: _Pruned, converted: _Pruned, rng: np.random.Generator, n: int, every: bool = True) -> None:
+def _same_rows(made: PrunedBm25, converted: PrunedBm25, rng: np.random.Generator, n: int, every: bool = True) -> None:
     """The rows gathered and weighed (or gathered from every record's weights) equal the weights converted."""
     for rows in (np.sort(rng.choice(n, size=max(1, n // 7), replace=False)), np.arange(0), np.arange(n)[:: n - 1]):
         for left, right in zip(made.rows.gather(rows), converted.rows.gather(rows), strict=True):
@@ -74,18 +75,18 @@ def _same_rows(made: _Pruned, converted: _Pruned, rng: np.random.Generator, n: i
 
 def test_rows_weighed_as_gathered_equal_every_records_weights_made() -> None:
     """The pruned reading from the counts weighs the rows it gathers until it weighed as many postings as the
-    index holds, then makes every record's weights (or at once for :meth:`_Pruned.gathered`, the batch) and reads
+    index holds, then makes every record's weights (or at once for :meth:`PrunedBm25.gathered`, the batch) and reads
     those: the same parts, bit for bit, as the weights converted, and the same scores."""
     rng = np.random.default_rng(11)
     index = _fresh({key: _text(rng) for key in range(1, 700)})
-    made, converted = _Pruned.of(index), _Pruned(index._weights, index._idf)
+    made, converted = PrunedBm25.of(index), PrunedBm25(index._weights, index._idf)
     assert made is not None and made.rows.norm is not None and converted.rows.norm is None
     _same_rows(made, converted, rng, len(index._ids), every=False)
     assert not made.rows.made and 0 < made.rows.weighed_here < index._tf.nnz
     _same_rows(made, converted, rng, len(index._ids))  # every row: more than the index holds, weighed
     assert made.rows.made  # made once, read since
     _same_rows(made, converted, rng, len(index._ids))
-    batch = _Pruned(index._weights, index._idf, index.record_counts())
+    batch = PrunedBm25(index._weights, index._idf, index.record_counts())
     rows = np.arange(0, len(index._ids), 3)
     _same_matrix(batch.gathered(rows), converted.gathered(rows))
     assert batch.rows.made and batch.rows.weighed_here == 0

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from sqlmodel import Session
 
+from matching import bm25_maxscore as maxscore
 from matching import hard_filters, pipeline
 from matching import lexical as lexical_module
 from matching.features import FEATURE_NAMES
@@ -23,8 +24,8 @@ DENSE = FEATURE_NAMES.index("dense_similarity")
 @pytest.fixture
 def world(settings, embedder, monkeypatch) -> Matcher:
     """Clients with overlapping texts, two vacancies; pruning always reads (never the full scatter's fallback)."""
-    monkeypatch.setattr(lexical_module, "ESSENTIAL_SHARE", 1.0)
-    monkeypatch.setattr(lexical_module, "CANDIDATE_SHARE", 1.0)
+    monkeypatch.setattr(maxscore, "ESSENTIAL_SHARE", 1.0)
+    monkeypatch.setattr(maxscore, "CANDIDATE_SHARE", 1.0)
     monkeypatch.setattr(lexical_module, "ROWS_SHARE", 1.0)
     matcher = Matcher(settings, embedder=embedder)
     with Session(matcher.engine) as session:
@@ -79,7 +80,7 @@ def test_a_record_changed_after_a_search_is_scored_with_its_new_text(world: Matc
     vacancy_id, leeg = _ids(world, "V-SCHOON", "K-LEEG")
     lexical = world.index.sides["clients"].lexical
     ids, before = world.pool_features(vacancy_id)
-    pruned_before = lexical_module._Pruned.of(lexical)
+    pruned_before = maxscore.PrunedBm25.of(lexical)
     assert pruned_before is not None
     with Session(world.engine) as session:
         make_client(
@@ -91,6 +92,6 @@ def test_a_record_changed_after_a_search_is_scored_with_its_new_text(world: Matc
     expected_ids, expected, _ = _full_scatter_pool(world, vacancy_id)
     assert ids_after.tolist() == expected_ids.tolist()
     assert after[:, LEXICAL].astype(np.float32).tobytes() == expected.tobytes()
-    assert lexical_module._Pruned.of(lexical) is not pruned_before  # the weights by record follow the new weights
+    assert maxscore.PrunedBm25.of(lexical) is not pruned_before  # the weights by record follow the new weights
     old = before[ids.tolist().index(leeg), LEXICAL] if leeg in ids else 0.0
     assert after[ids_after.tolist().index(leeg), LEXICAL] > old  # its new text, full of the vacancy's words

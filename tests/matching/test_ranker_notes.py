@@ -105,6 +105,19 @@ def test_the_column_is_computed_once_per_change_of_the_profile(engine: Engine) -
     assert column.values(np.array([10**9]), np.array([0.0]))[0] == 0.0  # a client no longer there: no signal
 
 
+def test_a_partitions_pool_rows_read_each_clients_own_value_repeated_and_in_any_order(engine: Engine) -> None:
+    ids, moments, _ = _clients(engine, 8)
+    column, embed = NotesColumn(_artefact()), _Embed()
+    column.bind(engine, MODEL_ID, embed)
+    alone = np.array([column.values(ids[at : at + 1], moments[at : at + 1])[0] for at in range(len(ids))])
+    asked = len(embed.asked)
+    order = np.random.default_rng(3).choice(len(ids), 40)  # a pool's rows: repeats, no order
+    rows = np.concatenate([ids[order], [10**9, 10**9 + 1]])  # and clients no longer there
+    got = column.values(rows, np.concatenate([moments[order], [0.0, 0.0]]))
+    assert got.dtype == np.float32 and np.array_equal(got, np.concatenate([alone[order], [0.0, 0.0]]))
+    assert len(embed.asked) == asked  # every known client read from memory, nothing embedded again
+
+
 def _number(engine: Engine, client_id: int) -> str:
     with Session(engine) as session:
         return session.get(Client, int(client_id)).client_nummer  # type: ignore[union-attr]
