@@ -1,12 +1,16 @@
 """The pure parts of :mod:`bench.geslacht_exposure` (issue 19 item 1): top-10 masks, shares, the hit-and-spill
 identity, standardised hits, Kish's effective number, the client bootstrap and the placebo groups
-(``tests/training/test_geslacht_exposure.py``)."""
+(``tests/training/test_geslacht_exposure.py``). Kish's number, the client bootstrap and the placebo groups live in
+:mod:`training.fairness_readability`, where ``evaluate`` reads them per group; this module imports them."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
+
+from training.fairness_readability import ClientTotals, kish, placebo_ratios
+from training.fairness_readability import client_bootstrap as client_bootstrap  # re-exported for the bench
 
 TOP_K = 10
 RESAMPLES = 2000
@@ -54,12 +58,6 @@ def hit_and_spill(member: np.ndarray, merit: np.ndarray, top: np.ndarray) -> dic
     return {"hit": hit, "spill": spill, "hitAll": hit_all, "spillAll": spill_all, "exposureVsMerit": ratio}
 
 
-def kish(weights: np.ndarray) -> float:
-    """Kish's effective number of units carrying ``weights`` (rows per client): (sum w)² / sum w²."""
-    weights = np.asarray(weights, np.float64)
-    return float(weights.sum() ** 2 / np.sum(weights**2)) if np.any(weights) else 0.0
-
-
 def merit_pools_bin(counts: np.ndarray) -> np.ndarray:
     """Per value of ``counts`` (pools a client merits), the index of its bin in :data:`MERIT_POOL_BINS`."""
     return np.searchsorted(np.asarray(MERIT_POOL_BINS), np.asarray(counts), side="right") - 1
@@ -91,28 +89,6 @@ def standardised_hits(
     }
 
 
-def client_bootstrap(
-    member: np.ndarray,
-    merit: np.ndarray,
-    top: np.ndarray,
-    client_ids: np.ndarray,
-    rng: np.random.Generator,
-    draws: int = RESAMPLES,
-) -> list[float] | None:
-    """95 % interval of the group's exposure against merit when its own clients are resampled (others fixed)."""
-    ids, inverse = np.unique(client_ids[member], return_inverse=True)
-    if not len(ids):
-        return None
-    per_merit = np.bincount(inverse, weights=merit[member].astype(np.float64), minlength=len(ids))
-    per_top = np.bincount(inverse, weights=top[member].astype(np.float64), minlength=len(ids))
-    others_merit, others_top = float(np.sum(merit & ~member)), float(np.sum(top & ~member))
-    picks = rng.integers(0, len(ids), size=(draws, len(ids)))
-    merit_g, top_g = per_merit[picks].sum(axis=1), per_top[picks].sum(axis=1)
-    valid = merit_g > 0
-    ratios = (top_g / (others_top + top_g))[valid] / (merit_g / (others_merit + merit_g))[valid]
-    return [round(float(np.percentile(ratios, q)), 4) for q in (2.5, 97.5)] if len(ratios) else None
-
-
 def placebo(
     size: int,
     merit: np.ndarray,
@@ -122,18 +98,9 @@ def placebo(
     rng: np.random.Generator,
     draws: int = RESAMPLES,
 ) -> dict[str, Any]:
-    """Random groups of ``size`` clients (from every client in the rows): how often their ratio is ``own`` or lower."""
-    ids, inverse = np.unique(client_ids, return_inverse=True)
-    per_merit = np.bincount(inverse, weights=merit.astype(np.float64), minlength=len(ids))
-    per_top = np.bincount(inverse, weights=top.astype(np.float64), minlength=len(ids))
-    total_merit, total_top = per_merit.sum(), per_top.sum()
-    values = []
-    for _ in range(draws):
-        chosen = rng.choice(len(ids), size=size, replace=False)
-        m = per_merit[chosen].sum()
-        if m > 0:
-            values.append((per_top[chosen].sum() / total_top) / (m / total_merit))
-    arr = np.array(values)
+    """Random groups of ``size`` clients (from every client in the rows): how often their ratio is ``own`` or lower
+    (the groups are :func:`training.fairness_readability.placebo_ratios`, as ``evaluate``'s ``placeboBelow``)."""
+    arr = placebo_ratios(ClientTotals.of(client_ids, merit, top), size, rng, draws)
     return {
         "draws": len(arr),
         "shareAsLowOrLower": round(float(np.mean(arr <= own)), 4),

@@ -24,7 +24,10 @@ reports:
   of people even when it has many clients: on the demo world with a 3-year history (592 held-out
   pools) geslacht x had 54 clients, 29 with merit rows, one of them carrying 39 % of those rows,
   effective 5.3; every other group had ≥ 39 (``bench/geslacht_x_probe.py``). The vacancy bootstrap
-  of ``exposureVsMeritCI`` holds the clients fixed, so it does not show that uncertainty;
+  of ``exposureVsMeritCI`` holds the clients fixed, so it does not show that uncertainty:
+  ``exposureVsMeritClientCI`` (the group's clients resampled, pools kept), ``placeboBelow`` (the share of random
+  client groups of the same size reading below 0.8) and the Dutch ``meritVerdict`` ("voldoet" / "onder" /
+  "onleesbaar", rule in each attribute's ``readabilityRule``) do (:mod:`training.fairness_readability`);
 * with ``suited`` (:func:`route_suited`), ``suitedPoolShare`` and ``suitedRatio``: the same ratio
   against only the clients whose route suits the vacancy's plaatsingsvorm (reported, not the tripwire;
   ``training/fairness_report.py`` says why the tripwire reads the whole retrieval pool);
@@ -57,6 +60,7 @@ from matching.domain import AuditKenmerken, Client
 from matching.floor_state import EVER, NEVER
 from training.client_history import ever_proposed_before, load_history
 from training.dataset import RankingData
+from training.fairness_readability import VERDICT_RULE, ClientTotals, group_seed, kish, readability
 
 TOP_K = 10
 TRIPWIRE = 0.8
@@ -168,10 +172,13 @@ class _Pools:
     draws: np.ndarray  # (RESAMPLES, n) vacancy positions
     suited: np.ndarray | None
     suited_rows: int
+    by_client: ClientTotals  # per client, merit rows and top-k places (the placebo groups)
+    seed: int
 
 
-def _group_row(pools: _Pools, members: np.ndarray) -> dict[str, Any]:
-    """One group's shares of pool, top-k and merit, the ratio with its bootstrap interval, and the verdict."""
+def _group_row(pools: _Pools, members: np.ndarray, name: str) -> dict[str, Any]:
+    """One group's shares of pool, top-k and merit, the ratio with its bootstrap interval, its readability
+    (:func:`training.fairness_readability.readability`, seeded by ``name``), and the verdict."""
     totals = pools.totals
     mine = {name: _counts(pools.vacancy_index, pools.n, members & mask) for name, mask in pools.masks}
     pool, top_share, merit_share = (
@@ -189,8 +196,12 @@ def _group_row(pools: _Pools, members: np.ndarray) -> dict[str, Any]:
     clients = len(np.unique(pools.client_ids[members]))
     merit_rows = members & dict(pools.masks)["merit"]
     _, per_client = np.unique(pools.client_ids[merit_rows], return_counts=True)
-    weights = per_client.astype(np.float64)
-    effective = float(weights.sum() ** 2 / np.sum(weights**2)) if len(weights) else 0.0
+    effective = kish(per_client)
+    against = float(top_share / merit_share) if merit_share else None
+    masks = dict(pools.masks)
+    readable = readability(
+        members, masks["merit"], masks["top"], pools.client_ids, pools.by_client, against, group_seed(pools.seed, name)
+    )
     ratio = top_share / pool if pool else None
     too_small = clients < MIN_GROUP
     breach = bool(ratio is not None and ratio < TRIPWIRE and not too_small)
@@ -203,7 +214,7 @@ def _group_row(pools: _Pools, members: np.ndarray) -> dict[str, Any]:
         if len(ratios)
         else None,
         "meritShare": round(float(merit_share), 4),
-        "exposureVsMerit": round(float(top_share / merit_share), 4) if merit_share else None,
+        "exposureVsMerit": round(against, 4) if against is not None else None,
         "exposureVsMeritCI": [
             round(float(np.percentile(against_merit, 2.5)), 4),
             round(float(np.percentile(against_merit, 97.5)), 4),
@@ -212,6 +223,7 @@ def _group_row(pools: _Pools, members: np.ndarray) -> dict[str, Any]:
         else None,
         "meritClients": int(len(per_client)),
         "effectiveMeritClients": round(effective, 1),
+        **readable,
         **_suited(members, pools.suited, pools.suited_rows, top_share),
         "tooSmall": too_small,
         "breach": breach,
@@ -251,13 +263,15 @@ def audit_ranking(
         draws=np.random.default_rng(seed).integers(0, n, size=(RESAMPLES, n)),
         suited=suited,
         suited_rows=int(np.sum(suited)) if suited is not None else 0,
+        by_client=ClientTotals.of(data.client_ids, merit, top),
+        seed=seed,
     )
     report: dict[str, Any] = {}
     breaches: list[str] = []
     for attribute, labels in groups.items():
         per_group: dict[str, Any] = {}
         for group in sorted(set(labels.tolist())):
-            per_group[group] = _group_row(pools, labels == group)
+            per_group[group] = _group_row(pools, labels == group, f"{attribute}={group}")
             if per_group[group]["breach"]:
                 breaches.append(f"{attribute}={group}")
         frame = MetricFrame(
@@ -274,6 +288,7 @@ def audit_ranking(
             per_group[str(group)].update({name: round(float(value), 4) for name, value in values.items()})
         report[attribute] = {
             "groups": per_group,
+            "readabilityRule": VERDICT_RULE,
             "equalizedOddsDifference": round(
                 float(equalized_odds_difference(merit, top, sensitive_features=labels)), 4
             ),

@@ -84,6 +84,10 @@ def breaches(fairness: dict[str, Any] | None) -> list[dict[str, Any]]:
     return found
 
 
+READABILITY = ("exposureVsMeritClientCI", "effectiveMeritClients", "placeboBelow", "meritVerdict")
+"""How readable a served group's figure is (:mod:`training.fairness_readability`): carried into its breach, shown."""
+
+
 def merit_breaches(served: dict[str, Any] | None) -> list[dict[str, Any]]:
     """The groups of the served lists (:func:`training.exposure_eval.served_fairness`) that get under
     0.8 of the top-10 share they merit (``exposureVsMerit``), group not too small; as :func:`breaches`,
@@ -106,6 +110,7 @@ def merit_breaches(served: dict[str, Any] | None) -> list[dict[str, Any]]:
                     "clients": row.get("clients"),
                     "certain": bool(interval and interval[1] < TRIPWIRE),
                     "measure": "blootstelling ÷ verdienste",
+                    **{key: row[key] for key in READABILITY if row.get(key) is not None},
                 }
             )
     return found
@@ -118,7 +123,17 @@ def describe_breach(breach: dict[str, Any]) -> str:
     ci = f" [{interval[0]:.2f}, {interval[1]:.2f}]" if interval else ""
     sure = "zeker onder" if breach.get("certain") else "onzeker: het interval reikt tot boven"
     measure = f" {breach['measure']}" if breach.get("measure") else ""
-    return f"{breach['attribute']}={breach['group']}:{measure} {breach['ratio']:.2f}{ci} ({sure} {TRIPWIRE})"
+    line = f"{breach['attribute']}={breach['group']}:{measure} {breach['ratio']:.2f}{ci} ({sure} {TRIPWIRE})"
+    if breach.get("meritVerdict"):  # shown only: the gate still reads the point estimate
+        clients = breach.get("exposureVsMeritClientCI")
+        line += f"; oordeel {breach['meritVerdict']}" + (
+            f", klantinterval [{clients[0]:.2f}, {clients[1]:.2f}]" if clients else ""
+        )
+        if breach.get("effectiveMeritClients") is not None:
+            line += f", {breach['effectiveMeritClients']} effectieve klanten met verdienste"
+        if breach.get("placeboBelow") is not None:
+            line += f", {100 * breach['placeboBelow']:.0f} % van willekeurige groepen even groot leest onder {TRIPWIRE}"
+    return line
 
 
 def _number(value: Any, digits: int = 2) -> str:
@@ -328,6 +343,10 @@ def _served(served: dict[str, Any] | None) -> str:
                 str(row.get("clients", "–")),
                 f"{_number(old.get('exposureVsMerit'))} {_number(old.get('exposureVsMeritCI'))}",
                 f"<strong>{_number(row.get('exposureVsMerit'))}</strong> {_number(row.get('exposureVsMeritCI'))}",
+                _number(row.get("exposureVsMeritClientCI")),
+                _number(row.get("effectiveMeritClients"), 1),
+                _number(row.get("placeboBelow")),
+                html.escape(str(row.get("meritVerdict") or "–")),
                 f"{_number(row.get('ratio'))} {_number(row.get('ratioCI'))}",
             ]
             rows.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
@@ -337,11 +356,24 @@ def _served(served: dict[str, Any] | None) -> str:
     )
     head = "".join(
         f"<th>{text}</th>"
-        for text in ("Groep", "Klanten", "Alleen relevantie", "Getoond", "Getoond: verhouding tot pool")
+        for text in (
+            "Groep",
+            "Klanten",
+            "Alleen relevantie",
+            "Getoond",
+            "Klantinterval",
+            "Effectieve klanten met verdienste",
+            "Toevallig onder 0,8",
+            "Oordeel",
+            "Getoond: verhouding tot pool",
+        )
     )
     return (
         "<h2>Getoonde lijsten (na herordening voor blootstelling)</h2><p>Blootstelling ÷ verdienste met 95%-interval, "
-        "de lijsten in tijdsvolgorde zoals de dienst ze toont.</p>"
+        "de lijsten in tijdsvolgorde zoals de dienst ze toont. Klantinterval: de klanten van de groep opnieuw "
+        "getrokken (pools vast); toevallig onder 0,8: aandeel willekeurige groepen van evenveel klanten dat onder "
+        "0,8 leest; oordeel: voldoet (punt ≥ 0,8), onder (bovengrens klantinterval &lt; 0,8), anders onleesbaar. "
+        "Het doel leest de puntschatting.</p>"
         f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{cost_text}"
     )
 

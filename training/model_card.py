@@ -112,6 +112,7 @@ def _fairness_section(facts: CardFacts) -> list[str]:
             ci = f" [{interval[0]:.2f}, {interval[1]:.2f}]" if interval else ""
             suited = "–" if row.get("suitedRatio") is None else f"{row['suitedRatio']:.2f}"
             merit = "–" if row.get("exposureVsMerit") is None else f"{row['exposureVsMerit']:.2f}"
+            merit += f" ({row['meritVerdict']})" if row.get("meritVerdict") else ""
             if row.get("tooSmall"):
                 verdict = "te klein"
             elif any(b["attribute"] == attribute and b["group"] == group for b in found):
@@ -153,6 +154,14 @@ def _figure(value: float | None, interval: list[float] | None = None) -> str:
     return f"{value:.2f}" + (f" [{interval[0]:.2f}, {interval[1]:.2f}]" if interval else "")
 
 
+def _interval(interval: list[float] | None) -> str:
+    return "–" if not interval else f"[{interval[0]:.2f}, {interval[1]:.2f}]"
+
+
+def _percent_or_dash(share: float | None) -> str:
+    return "–" if share is None else f"{100 * share:.0f} %"
+
+
 def _served_section(served: dict[str, Any] | None) -> list[str]:
     """The lists as served (after the exposure re-ordering): exposure against merit per group, before and after."""
     if not served:
@@ -164,10 +173,15 @@ def _served_section(served: dict[str, Any] | None) -> list[str]:
         f"De lijsten zoals de dienst ze toont, in tijdsvolgorde met het blootstellingsgrootboek "
         f"(sterkte {method.get('strength')}, {_floor_words(method)}), op "
         f"{served.get('vacancies', '?')} vacatures. Blootstelling ÷ verdienste: aandeel top-10 ÷ aandeel onder "
-        "wie een plaats verdiende (1 = naar verdienste), met 95%-interval (bootstrap over vacatures).",
+        "wie een plaats verdiende (1 = naar verdienste), met 95%-interval (bootstrap over vacatures). Leesbaarheid: "
+        "het effectieve aantal klanten dat de verdienste van de groep draagt (Kish), het 95%-interval als de klanten "
+        "van de groep opnieuw getrokken worden (pools vast), hoe vaak willekeurige groepen van evenveel klanten "
+        "toevallig onder 0,8 lezen, en het oordeel: voldoet (punt ≥ 0,8), onder (bovengrens klantinterval < 0,8), "
+        "anders onleesbaar. Het doel en de promotiepoort lezen nog steeds de puntschatting.",
         "",
-        "| kenmerk | groep | klanten | alleen relevantie | getoond | verhouding tot pool (getoond) |",
-        "|---|---|---|---|---|---|",
+        "| kenmerk | groep | klanten | alleen relevantie | getoond | klantinterval (getoond) | effectieve klanten "
+        "met verdienste | toevallig onder 0,8 | oordeel | verhouding tot pool (getoond) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     before = served.get("relevanceOnly", {})
     for attribute, section in served.get("attributes", {}).items():
@@ -177,6 +191,8 @@ def _served_section(served: dict[str, Any] | None) -> list[str]:
                 f"| {attribute} | {group} | {row.get('clients', '–')} | "
                 f"{_figure(old.get('exposureVsMerit'), old.get('exposureVsMeritCI'))} | "
                 f"{_figure(row.get('exposureVsMerit'), row.get('exposureVsMeritCI'))} | "
+                f"{_interval(row.get('exposureVsMeritClientCI'))} | {row.get('effectiveMeritClients', '–')} | "
+                f"{_percent_or_dash(row.get('placeboBelow'))} | {row.get('meritVerdict') or '–'} | "
                 f"{_figure(row.get('ratio'), row.get('ratioCI'))} |"
             )
     lines.append("")

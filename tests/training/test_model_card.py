@@ -115,10 +115,10 @@ def _served(merit: bool) -> dict:
 def test_the_card_shows_the_served_lists_before_and_after() -> None:
     card = render_card(facts(fairness={**buried_b(), "served": _served(merit=True)}))
     assert "### Getoonde lijsten (na herordening voor blootstelling)" in card
-    assert "| trede | 1 | 120 | 0.29 [0.20, 0.38] | 0.91 [0.80, 1.02] | 0.50 [0.40, 0.60] |" in card
+    assert "| trede | 1 | 120 | 0.29 [0.20, 0.38] | 0.91 [0.80, 1.02] | – | – | – | – | 0.50 [0.40, 0.60] |" in card
     assert "3.1 % [2.0 %, 4.2 %]" in card
     real = render_card(facts(fairness={"served": _served(merit=False)}))  # real data: exposure vs pool only
-    assert "| trede | 1 | 120 | 0.29 [0.20, 0.38] | – | 0.50 [0.40, 0.60] |" in real
+    assert "| trede | 1 | 120 | 0.29 [0.20, 0.38] | – | – | – | – | – | 0.50 [0.40, 0.60] |" in real
     assert "alleen de verhouding tot de pool" in real and "| groep | b |" not in real
 
 
@@ -129,3 +129,18 @@ def test_the_card_says_how_shown_lists_are_reordered() -> None:
     assert "afgeschreven vloer naar verwachte verdienste" in card and "(trede, ooit voorgesteld, route)" in card
     assert "a = 2.1, b = -3.4, op 812 besliste voorstellen" in card and "hoogstens 3 wissels" in card
     assert "geen Platt-parameters" in render_card(facts())  # a model without them keeps the merit floor
+
+
+def test_the_card_shows_how_readable_each_served_group_is() -> None:
+    served = _served(merit=True)
+    served["attributes"]["trede"]["groups"]["1"].update(
+        exposureVsMerit=0.7,
+        exposureVsMeritClientCI=[0.34, 1.11],
+        effectiveMeritClients=5.4,
+        placeboBelow=0.16,
+        meritVerdict="onleesbaar",
+    )
+    card = render_card(facts(fairness={**buried_b(), "served": served}))
+    assert "| 0.70 [0.80, 1.02] | [0.34, 1.11] | 5.4 | 16 % | onleesbaar | 0.50 [0.40, 0.60] |" in card
+    assert "anders onleesbaar" in card and "Het doel en de promotiepoort lezen nog steeds de puntschatting" in card
+    assert "groep=b" in card and "(onder)" in card  # the gate's own audit table shows the verdict beside the ratio
