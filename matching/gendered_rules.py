@@ -66,7 +66,9 @@ stemmer keeps "medewerkster" and "medewerker" apart) and drifts in the embedding
    compounds take a linking -s, :func:`~matching.gendered_lexicon.names_person`: "domineesvrouw", "officiersvrouw"; not
    a thing of the vocabulary: "restaurantvrouw" → restaurantman, nor a thing the lexicons mark as a person only by its
    ending in -tor/-deur or as a verb's -er noun while its compounds are mostly bare: "motorvrouw" → motorman,
-   "postkamervrouw" → postkamerman), after such a person noun in an agent ending with a linking -s (:func:`_wife_link`:
+   "postkamervrouw" → postkamerman, nor a device in -or, -meter or -teller by the dense model's cue of meaning,
+   :func:`~matching.gendered_lexicon.names_device`: "stralingsmetervrouw" → stralingsmeterman), after such a person
+   noun in an agent ending with a linking -s (:func:`_wife_link`:
    "stropersvrouw"), after a quality noun in -heid, where the dictionary lists the -vrouw word without its -man compound
    ("carrièrevrouw"), and for :data:`NO_JOB_VROUW` ("kraamvrouw"). -meisje takes the -jongen compound the dictionary
    lists or forms after a job word's -s, a verb stem or a plural (:func:`_jongen_part`: "bakkersmeisje"), else
@@ -115,6 +117,7 @@ from matching.gendered_lexicon import (
     is_noun,
     is_verb_form,
     long_vowel,
+    names_device,
     names_person,
     person_nouns,
     plural_singulars,
@@ -308,8 +311,8 @@ def _thing_part(prefix: str) -> bool:
         if plural_singulars(part) or diminutive_bases(part):  # a plural is :func:`_goods_part`'s ("boerenvrouw")
             return False
         noun = part[:-1] if part.endswith("s") and not is_noun(part) and is_noun(part[:-1]) else part  # station-s
-        if is_noun(noun) and not is_adposition(noun) and not is_verb_form(part):
-            return not names_person(noun)
+        if is_noun(noun) and not is_adposition(noun) and not is_verb_form(part):  # a device by meaning: the whole stem
+            return not names_person(noun) or names_device(prefix if prefix.endswith(noun) else noun)
     return False
 
 
