@@ -16,7 +16,9 @@ baseline), replays the lists relevance-only and *as served* (the amortised floor
   pools the client merits): the part of the gap its mix explains, strata by strata;
 * **noise** (:func:`client_bootstrap`, :func:`placebo`): the group's interval when its own clients are resampled,
   Kish's effective number of merit clients, and how often a random group of as many clients (gender ignored) reads as
-  low; ``evaluate``'s own interval resamples vacancies (:func:`training.fairness.audit_ranking`);
+  low; ``evaluate``'s own interval resamples vacancies (:func:`training.fairness.audit_ranking`). The bootstrap, Kish's
+  number and the random groups are :mod:`training.fairness_readability`'s (one copy), which ``evaluate`` now reports
+  per group (``exposureVsMeritClientCI``, ``placeboBelow``, ``meritVerdict``);
 * **the suitable x clients never in a served top 10** (:func:`separating_features`): every feature the ranker reads,
   standardised, against merit rows of other clients of the same trede and truth decile that *were* shown; the
   client's text signals (feminine job forms that :func:`matching.gendered.neutral_text` folds, text length) and their
