@@ -121,6 +121,24 @@ def _pass(worker: ListWorker, parts: list[tuple[str, int]]) -> tuple[dict[str, f
     return {side: round(spent[side] / counted[side] * 1000, 3) for side in spent if counted[side]}, lists
 
 
+def alternate(
+    worker: ListWorker, parts: list[tuple[str, int]], versions: dict[str, dict[tuple[Any, str], Any]], rounds: int
+) -> tuple[dict[str, list[dict[str, float]]], dict[str, str]]:
+    """Per version (its methods patched in), the per-list CPU of each of ``rounds`` passes over ``parts`` (the versions
+    alternating after one warm pass) and its first pass's lists as JSON."""
+    _pass(worker, parts)  # warm: the query vectors from the cache, the arrays built
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in versions}
+    lists: dict[str, str] = {}
+    for _ in range(rounds):
+        for name, patches in versions.items():
+            for (owner, attribute), value in patches.items():
+                setattr(owner, attribute, value)
+            ms, found = _pass(worker, parts)
+            runs[name].append(ms | {"load": round(os.getloadavg()[0], 2)})
+            lists.setdefault(name, json.dumps(found, default=str))
+    return runs, lists
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--old-identifiers", type=Path, required=True)
@@ -135,16 +153,7 @@ def main() -> None:
     start = {"cpu_s": round(time.process_time() - started, 1), "wall_s": round(time.time() - wall, 1)}
     firsts = range(0, args.partitions * PARTITION_IDS, PARTITION_IDS)
     parts = [(side, first) for side in args.sides.split(",") for first in firsts]
-    _pass(worker, parts)  # warm: the query vectors from the cache, the arrays built
-    runs: dict[str, list[dict[str, float]]] = {name: [] for name in versions}
-    lists: dict[str, str] = {}
-    for _ in range(args.rounds):
-        for name, patches in versions.items():
-            for (owner, attribute), value in patches.items():
-                setattr(owner, attribute, value)
-            ms, found = _pass(worker, parts)
-            runs[name].append(ms | {"load": round(os.getloadavg()[0], 2)})
-            lists.setdefault(name, json.dumps(found, default=str))
+    runs, lists = alternate(worker, parts, versions, args.rounds)
     result = {
         "command": " ".join(sys.argv),
         "workerStart": start,

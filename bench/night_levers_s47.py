@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -31,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from bench._result import provenance, write_json
+from bench.identifier_gate_national_s46 import alternate
 from matching.lexical import Bm25Buffer
 from matching.notes_readiness import NotesColumn
 from matching.settings import Settings
@@ -68,17 +68,6 @@ def _versions() -> dict[str, dict[tuple[Any, str], Any]]:
     }
 
 
-def _pass(worker: ListWorker, parts: list[tuple[str, int]]) -> tuple[dict[str, float], list]:
-    spent, counted, lists = {"klanten": 0.0, "vacatures": 0.0}, {"klanten": 0, "vacatures": 0}, []
-    for side, first in parts:
-        start = time.process_time()
-        got = worker.partition_lists(side, first, PARTITION_IDS)
-        spent[side] += time.process_time() - start
-        counted[side] += len(got)
-        lists.extend([side, *item.values()] for item in got)
-    return {side: round(spent[side] / counted[side] * 1000, 3) for side in spent if counted[side]}, lists
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--partitions", type=int, default=10)
@@ -91,16 +80,7 @@ def main() -> None:
     start = {"cpu_s": round(time.process_time() - started, 1), "wall_s": round(time.time() - wall, 1)}
     firsts = range(0, args.partitions * PARTITION_IDS, PARTITION_IDS)
     parts = [(side, first) for side in ("klanten", "vacatures") for first in firsts]
-    _pass(worker, parts)  # warm: the query vectors from the cache, the arrays built
-    runs: dict[str, list[dict[str, float]]] = {name: [] for name in versions}
-    lists: dict[str, str] = {}
-    for _ in range(args.rounds):
-        for name, patches in versions.items():
-            for (owner, attribute), value in patches.items():
-                setattr(owner, attribute, value)
-            ms, found = _pass(worker, parts)
-            runs[name].append(ms | {"load": round(os.getloadavg()[0], 2)})
-            lists.setdefault(name, json.dumps(found, default=str))
+    runs, lists = alternate(worker, parts, versions, args.rounds)
     result = {
         "command": " ".join(sys.argv),
         "workerStart": start,
