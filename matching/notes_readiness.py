@@ -349,10 +349,11 @@ class NotesColumn:
         if self._engine is None or self._embed is None:
             raise ModelError("de notities-kolom is niet gekoppeld aan een database en embedder (NotesColumn.bind)")
         ids = np.asarray(client_ids, np.int64)
-        if updated_at is None:
+        looked = None if updated_at is None else self._lookup(ids)  # read again below only after a refresh
+        if looked is None:
             stale = np.unique(ids).tolist()
         else:  # a client is stale unless known at its moment (a NaN moment, never computed, equals nothing)
-            asked = ids[~(self._lookup(ids)[0] == np.asarray(updated_at, np.float64))]
+            asked = ids[~(looked[0] == np.asarray(updated_at, np.float64))]
             stale = asked[np.sort(np.unique(asked, return_index=True)[1])].tolist()  # in the order first asked
         instead = {cid: texts[cid] for cid in np.unique(ids).tolist() if cid in texts} if texts else {}
         stale = [cid for cid in stale if cid not in instead]
@@ -360,7 +361,7 @@ class NotesColumn:
             stale, self.lacking = stale[:limit], True
         if stale and self._refresh(stale):
             self.lacking = True
-        value = self._lookup(ids)[1].astype(np.float32)
+        value = (self._lookup(ids) if stale or looked is None else looked)[1].astype(np.float32)
         if instead:
             computed = self.artefact.scores(list(instead.values()), self._embed).tolist()
             for cid, one in zip(instead, computed, strict=True):
